@@ -1,0 +1,3 @@
+from promoguard.cli import main
+
+main()

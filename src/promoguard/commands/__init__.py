@@ -1,0 +1,1 @@
+"""One module per CLI command; ``promoguard.cli`` assembles them into one Typer app."""

@@ -1,0 +1,45 @@
+"""What every command shares: one-line errors on stderr, a non-zero exit, JSON on stdout."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from promoguard.errors import PromoGuardError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Human-facing output goes to stderr so that ``--json`` keeps stdout a single JSON object.
+console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``promoguard: error: MESSAGE`` on stderr and exit non-zero."""
+    line = " ".join(str(message).split())
+    typer.echo(f"promoguard: error: {line}", err=True)
+    raise typer.Exit(code)
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str, sort_keys=True) + "\n")
+
+
+def user_errors(func: F) -> F:
+    """Turn the errors a user can act on into one line on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PromoGuardError as exc:
+            fail(str(exc))
+        except FileNotFoundError as exc:
+            fail(f"not found: {exc.filename or exc}")
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,312 @@
+"""The canonical data model: every table's columns, types, keys, nullability and references.
+
+This module is the one place the model is written down. Ingest, the store, the checks, the
+simulator and the generated docs all read it from here; nothing restates it. The contract it
+implements is ``shared/spec/data-model.md``: columns may be added here, never renamed or dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """The logical kind of a column; each maps to one DuckDB type and one parsing rule."""
+
+    ID = "id"  # identifier: a trimmed, non-empty string
+    TEXT = "text"  # free text, kept as given (it is untrusted data)
+    TIMESTAMP = "timestamp"  # ISO 8601; naive values read in the ingest time zone; stored UTC
+    MONEY = "money"  # exact decimal in the listing's currency; never negative
+    PERCENT = "percent"  # a percentage such as 30 or 33.33; 0..100
+    COUNT = "count"  # a whole number, never negative
+    RATING = "rating"  # review stars, 1..5
+    WEIGHT = "weight"  # grams, a whole number, never negative
+    CURRENCY = "currency"  # ISO 4217 code, three upper-case letters
+    ENUM = "enum"  # one of a closed set of values
+
+
+#: The physical DuckDB type of each kind. Money is DECIMAL so ``0.10 + 0.20 = 0.30`` exactly.
+DUCKDB_TYPES: dict[Kind, str] = {
+    Kind.ID: "VARCHAR",
+    Kind.TEXT: "VARCHAR",
+    Kind.TIMESTAMP: "TIMESTAMPTZ",
+    Kind.MONEY: "DECIMAL(18,2)",
+    Kind.PERCENT: "DECIMAL(7,2)",
+    Kind.COUNT: "BIGINT",
+    Kind.RATING: "SMALLINT",
+    Kind.WEIGHT: "BIGINT",
+    Kind.CURRENCY: "VARCHAR",
+    Kind.ENUM: "VARCHAR",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    nullable: bool = False
+    doc: str = ""
+    values: tuple[str, ...] = ()  # the closed set, for Kind.ENUM
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column (or columns) that should point at a row of another table.
+
+    A row whose reference does not resolve is still stored (platform exports are often cut
+    independently) and counted as an orphan in the ingest summary.
+    """
+
+    columns: tuple[str, ...]
+    table: str
+    target_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    references: tuple[Reference, ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        """Columns a source file must have (the non-nullable ones)."""
+        return [c.name for c in self.columns if not c.nullable]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    def create_sql(self, name: str | None = None) -> str:
+        """``CREATE TABLE`` for this table in DuckDB (no constraints: ingest enforces them)."""
+        cols = ",\n  ".join(
+            f'"{c.name}" {c.duckdb_type}{"" if c.nullable else " NOT NULL"}' for c in self.columns
+        )
+        return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  {cols}\n)'
+
+
+def _c(name: str, kind: Kind, doc: str = "", *, null: bool = False, values=()) -> Column:
+    return Column(name, kind, null, doc, tuple(values))
+
+
+ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
+EVENT_TYPES = ("pickup", "transit", "out_for_delivery", "delivered", "exception")
+TEXT_KINDS = ("listing_title", "listing_description", "livestream", "chat", "ad", "review")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "platforms",
+        "An online marketplace that hosts merchants (the party with the platform's duties).",
+        (
+            _c("platform_id", Kind.ID),
+            _c("name", Kind.TEXT),
+        ),
+        key=("platform_id",),
+    ),
+    Table(
+        "merchants",
+        "A seller on a platform.",
+        (
+            _c("merchant_id", Kind.ID),
+            _c("platform_id", Kind.ID),
+            _c("name", Kind.TEXT),
+            _c("registered_at", Kind.TIMESTAMP, "when the merchant joined the platform", null=True),
+        ),
+        key=("merchant_id",),
+        references=(Reference(("platform_id",), "platforms", ("platform_id",)),),
+    ),
+    Table(
+        "licences",
+        "A business licence or permit held by a merchant (food business licence, ...).",
+        (
+            _c("licence_id", Kind.ID),
+            _c("merchant_id", Kind.ID),
+            _c("licence_type", Kind.ID, "a type named in the rule pack's category-to-licence map"),
+            _c("valid_from", Kind.TIMESTAMP),
+            _c("valid_to", Kind.TIMESTAMP, "open-ended when empty", null=True),
+            _c("scope", Kind.TEXT, "categories covered, separated by ';' (all when empty)", null=True),
+        ),
+        key=("licence_id",),
+        references=(Reference(("merchant_id",), "merchants", ("merchant_id",)),),
+    ),
+    Table(
+        "listings",
+        "A product offered by a merchant.",
+        (
+            _c("listing_id", Kind.ID),
+            _c("merchant_id", Kind.ID),
+            _c("platform_id", Kind.ID),
+            _c("title", Kind.TEXT),
+            _c("category", Kind.ID, "e.g. food, health_food, cosmetics, electronics"),
+            _c("currency", Kind.CURRENCY),
+            _c("msrp", Kind.MONEY, "manufacturer's suggested retail price, if known", null=True),
+        ),
+        key=("listing_id",),
+        references=(
+            Reference(("merchant_id",), "merchants", ("merchant_id",)),
+            Reference(("platform_id",), "platforms", ("platform_id",)),
+        ),
+    ),
+    Table(
+        "price_observations",
+        "A price offered for a listing as displayed at a moment, on a channel.",
+        (
+            _c("listing_id", Kind.ID),
+            _c("observed_at", Kind.TIMESTAMP),
+            _c("price", Kind.MONEY, "the price offered"),
+            _c("reference_price", Kind.MONEY, "struck-through 'was' price (划线价)", null=True),
+            _c("reference_label", Kind.TEXT, "its wording: 原价, was, MSRP, ...", null=True),
+            _c("claimed_discount_pct", Kind.PERCENT, "advertised discount, 0..100", null=True),
+            _c("channel", Kind.ID, "search, home, detail, live, ...", null=True),
+        ),
+        key=("listing_id", "observed_at", "channel"),
+        references=(Reference(("listing_id",), "listings", ("listing_id",)),),
+    ),
+    Table(
+        "promotions",
+        "A platform-wide promotion event (Double 11, Black Friday, ...).",
+        (
+            _c("promotion_id", Kind.ID),
+            _c("platform_id", Kind.ID),
+            _c("name", Kind.TEXT),
+            _c("starts_at", Kind.TIMESTAMP),
+            _c("ends_at", Kind.TIMESTAMP),
+            _c("announced_at", Kind.TIMESTAMP, null=True),
+        ),
+        key=("promotion_id",),
+        references=(Reference(("platform_id",), "platforms", ("platform_id",)),),
+    ),
+    Table(
+        "orders",
+        "A paid order line: one listing, bought by one buyer.",
+        (
+            _c("order_id", Kind.ID),
+            _c("listing_id", Kind.ID),
+            _c("merchant_id", Kind.ID),
+            _c("buyer_id", Kind.ID),
+            _c("quantity", Kind.COUNT),
+            _c("unit_price", Kind.MONEY, "the transacted price per unit"),
+            _c("paid_at", Kind.TIMESTAMP),
+            _c("promised_dispatch_by", Kind.TIMESTAMP, null=True),
+            _c("declared_shipped_at", Kind.TIMESTAMP, "when the merchant marked it shipped", null=True),
+            _c("confirmed_at", Kind.TIMESTAMP, "buyer confirmed receipt", null=True),
+            _c("status", Kind.ENUM, values=ORDER_STATUSES),
+            _c("buyer_device_id", Kind.ID, null=True),
+            _c("buyer_address_id", Kind.ID, null=True),
+            _c("ship_to_city", Kind.TEXT, null=True),
+        ),
+        key=("order_id",),
+        references=(
+            Reference(("listing_id",), "listings", ("listing_id",)),
+            Reference(("merchant_id",), "merchants", ("merchant_id",)),
+        ),
+    ),
+    Table(
+        "shipments",
+        "A parcel handed to a carrier for an order.",
+        (
+            _c("order_id", Kind.ID),
+            _c("carrier", Kind.ID),
+            _c("tracking_no", Kind.ID),
+            _c("weight_grams", Kind.WEIGHT, null=True),
+        ),
+        key=("order_id", "tracking_no"),
+        references=(Reference(("order_id",), "orders", ("order_id",)),),
+    ),
+    Table(
+        "tracking_events",
+        "A carrier scan of a parcel.",
+        (
+            _c("carrier", Kind.ID),
+            _c("tracking_no", Kind.ID),
+            _c("event_at", Kind.TIMESTAMP),
+            _c("event_type", Kind.ENUM, values=EVENT_TYPES),
+            _c("city", Kind.TEXT, null=True),
+        ),
+        key=("carrier", "tracking_no", "event_at", "event_type"),
+        references=(Reference(("carrier", "tracking_no"), "shipments", ("carrier", "tracking_no")),),
+    ),
+    Table(
+        "reviews",
+        "A buyer's review of a listing.",
+        (
+            _c("review_id", Kind.ID),
+            _c("listing_id", Kind.ID),
+            _c("buyer_id", Kind.ID),
+            _c("order_id", Kind.ID, null=True),
+            _c("rating", Kind.RATING),
+            _c("created_at", Kind.TIMESTAMP),
+            _c("text", Kind.TEXT, null=True),
+        ),
+        key=("review_id",),
+        references=(
+            Reference(("listing_id",), "listings", ("listing_id",)),
+            Reference(("order_id",), "orders", ("order_id",)),
+        ),
+    ),
+    Table(
+        "texts",
+        "Text published by a merchant: titles, descriptions, live-stream transcripts, chats, ads.",
+        (
+            _c("text_id", Kind.ID),
+            _c("kind", Kind.ENUM, values=TEXT_KINDS),
+            _c("merchant_id", Kind.ID),
+            _c("listing_id", Kind.ID, null=True),
+            _c("created_at", Kind.TIMESTAMP),
+            _c("lang", Kind.ID, "zh, en, ...", null=True),
+            _c("content", Kind.TEXT),
+        ),
+        key=("text_id",),
+        references=(
+            Reference(("merchant_id",), "merchants", ("merchant_id",)),
+            Reference(("listing_id",), "listings", ("listing_id",)),
+        ),
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
+
+
+def table(name: str) -> Table:
+    try:
+        return TABLES_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no canonical table {name!r}; known: {', '.join(TABLE_NAMES)}") from None
+
+
+#: Columns of a finding, as the spec lists them (a scan writes these, in this order).
+FINDING_COLUMNS: tuple[Column, ...] = (
+    _c("finding_id", Kind.ID),
+    _c("scan_id", Kind.ID),
+    _c("check_code", Kind.ID),
+    _c("pack", Kind.ID),
+    _c("entity_type", Kind.ID),
+    _c("entity_id", Kind.ID),
+    _c("merchant_id", Kind.ID, null=True),
+    _c("platform_id", Kind.ID, null=True),
+    _c("severity", Kind.ID),
+    _c("observed", Kind.TEXT, "JSON"),
+    _c("expected", Kind.TEXT, "JSON"),
+    _c("legal_basis", Kind.TEXT),
+    _c("evidence_sha256", Kind.ID),
+    _c("detected_at", Kind.TIMESTAMP),
+)
+
+ENTITY_TYPES = ("listing", "order", "merchant", "buyer_group", "review", "text")
+
+#: Ground truth written by the simulator (spec: check_code, entity_type, entity_id; pack added).
+GROUND_TRUTH_COLUMNS = ("check_code", "entity_type", "entity_id", "pack")

@@ -1,0 +1,104 @@
+"""The store: one DuckDB file holding the canonical tables under their own names.
+
+``SELECT * FROM orders`` works in any DuckDB client. Beside the canonical tables the store keeps
+the quarantine (rows ingest refused, with the reason), the ingest log, scans, findings and the
+frozen evidence documents that findings point at by hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from promoguard.model import FINDING_COLUMNS, TABLES
+
+QUARANTINE_SQL = """
+CREATE TABLE IF NOT EXISTS quarantine (
+  ingest_id VARCHAR NOT NULL,
+  table_name VARCHAR NOT NULL,
+  source_file VARCHAR NOT NULL,
+  line_number BIGINT,
+  column_name VARCHAR,
+  reason VARCHAR NOT NULL,
+  raw VARCHAR
+)"""
+
+INGEST_LOG_SQL = """
+CREATE TABLE IF NOT EXISTS ingest_log (
+  ingest_id VARCHAR NOT NULL,
+  table_name VARCHAR NOT NULL,
+  source_file VARCHAR NOT NULL,
+  encoding VARCHAR,
+  started_at TIMESTAMPTZ NOT NULL,
+  finished_at TIMESTAMPTZ NOT NULL,
+  rows_read BIGINT NOT NULL,
+  rows_stored BIGINT NOT NULL,
+  rows_quarantined BIGINT NOT NULL,
+  rows_orphaned BIGINT NOT NULL
+)"""
+
+SCANS_SQL = """
+CREATE TABLE IF NOT EXISTS scans (
+  scan_id VARCHAR NOT NULL,
+  pack VARCHAR NOT NULL,
+  engine VARCHAR NOT NULL,
+  checks VARCHAR NOT NULL,
+  parameters VARCHAR NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  finished_at TIMESTAMPTZ,
+  findings BIGINT
+)"""
+
+EVIDENCE_SQL = """
+CREATE TABLE IF NOT EXISTS evidence (
+  evidence_sha256 VARCHAR NOT NULL,
+  document VARCHAR NOT NULL
+)"""
+
+
+def findings_create_sql() -> str:
+    cols = ",\n  ".join(
+        f'"{c.name}" {c.duckdb_type}{"" if c.nullable else " NOT NULL"}' for c in FINDING_COLUMNS
+    )
+    return f"CREATE TABLE IF NOT EXISTS findings (\n  {cols}\n)"
+
+
+def initialise(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table the store keeps, if missing. Safe to call on an existing store."""
+    for t in TABLES:
+        con.execute(t.create_sql())
+    for sql in (QUARANTINE_SQL, INGEST_LOG_SQL, SCANS_SQL, EVIDENCE_SQL, findings_create_sql()):
+        con.execute(sql)
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and create, when writable) a store. ``:memory:`` gives a throwaway store."""
+    p = str(path)
+    if read_only and p != ":memory:" and not Path(p).exists():
+        raise FileNotFoundError(f"no store at {p}")
+    if p != ":memory:":
+        Path(p).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(p, read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        initialise(con)
+    return con
+
+
+@contextmanager
+def open_store(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {
+        t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]  # noqa: S608
+        for t in TABLES
+    }

@@ -1,0 +1,33 @@
+"""The CLI contract: --help everywhere, --version, one-line errors with a non-zero exit."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from promoguard import __version__
+from promoguard.cli import app
+
+runner = CliRunner()
+COMMANDS = ["ingest", "simulate", "evaluate", "scan", "checks", "explain", "report", "demo"]
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"promoguard {__version__}"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_module_entry_point_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "promoguard", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and __version__ in out.stdout
