@@ -14,15 +14,16 @@ from promoguard.commands import (
     demo_cmd,
     evaluate_cmd,
     ingest_cmd,
+    mask_cmd,
     report_cmd,
     scan_cmd,
     simulate_cmd,
+    train_reviews_cmd,
 )
 
 app = typer.Typer(
     name="promoguard",
-    help="Watch online shopping promotions for unlawful practices: "
-    "simulate, ingest, scan, report.",
+    help="Watch online shopping promotions for unlawful practices: simulate, ingest, scan, report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -52,6 +53,8 @@ app.command("scan")(scan_cmd.scan)
 app.command("checks")(checks_cmd.checks)
 app.command("explain")(checks_cmd.explain)
 app.command("report")(report_cmd.report)
+app.command("mask")(mask_cmd.mask)
+app.command("train-reviews")(train_reviews_cmd.train_reviews)
 app.command("demo")(demo_cmd.demo)
 
 

@@ -1,0 +1,138 @@
+"""What a check is: a small unit with a code, a name, a family, parameters and docs in one shape.
+
+A check finds entities (listings, orders, merchants, buyer groups, reviews, texts) that break a rule.
+It is written once and runs on every engine:
+
+- a **relational** check builds an Ibis expression from the canonical tables (``find``), so the same
+  code runs on DuckDB and on Spark;
+- a **local** check (text matching, graph peeling, MinHash) receives the rows it needs as Arrow
+  tables pulled from whichever engine holds the data (``find_local``), so its findings are the same
+  whatever the engine.
+
+Either way the engine turns the found rows into findings: stable ids, the pack's legal basis and
+severity, ``observed``/``expected`` JSON, and evidence frozen under its SHA-256.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+Basis = Literal["law", "policy"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A tunable of a check. ``basis`` says whether the law fixes it or it is a policy choice."""
+
+    name: str
+    default: Any
+    doc: str
+    basis: Basis = "policy"
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class CheckDoc:
+    """The rule page, in ruff's shape."""
+
+    what: str  # What it does
+    why: str  # Why it is unlawful
+    example: str  # Example (a short, concrete case)
+
+
+#: Columns every ``find``/``find_local`` result must have. Add the check's own metric columns beside
+#: them and name them in ``observed_columns`` / ``expected_columns``.
+FOUND_COLUMNS: tuple[str, ...] = ("entity_id", "merchant_id", "platform_id")
+
+
+class Tables:
+    """The canonical tables of one engine, as Ibis tables: ``tables.orders``, ``tables["orders"]``."""
+
+    def __init__(self, backend: Any, names: Mapping[str, str] | None = None) -> None:
+        self.backend = backend
+        self._names = dict(names or {})
+        self._cache: dict[str, ir.Table] = {}
+
+    def __getitem__(self, name: str) -> ir.Table:
+        if name not in self._cache:
+            self._cache[name] = self.backend.table(self._names.get(name, name))
+        return self._cache[name]
+
+    def __getattr__(self, name: str) -> ir.Table:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run an expression on this engine and bring the rows back as Arrow."""
+        return self.backend.to_pyarrow(expr)
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """What a check may know about the scan beyond its parameters."""
+
+    pack: str
+    engine: str
+    timezone: str = "UTC"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Check:
+    """Base class of every check. Subclass it, set the class attributes, implement one finder.
+
+    Parameters reach ``find`` as a plain dict: the check's defaults overlaid with the pack's values.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]  # short kebab-case name, e.g. "reference-above-prior-price"
+    title: ClassVar[str]  # one line for listings
+    family: ClassVar[str]  # pricing, coupons, logistics, licensing, brushing, reviews, content
+    entity_type: ClassVar[str]  # one of promoguard.model.ENTITY_TYPES
+    severity: ClassVar[Severity] = "medium"
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    doc: ClassVar[CheckDoc]
+    #: columns of the found rows that go into the finding's ``observed`` / ``expected`` JSON
+    observed_columns: ClassVar[tuple[str, ...]] = ()
+    expected_columns: ClassVar[tuple[str, ...]] = ()
+    #: tables the check reads (documentation, and what a local check is handed)
+    reads: ClassVar[tuple[str, ...]] = ()
+
+    # -- finders: implement exactly one ---------------------------------------------------------
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        """Relational form: an Ibis expression with FOUND_COLUMNS and the metric columns."""
+        raise NotImplementedError
+
+    def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
+        """Local form: pull what is needed with ``tables.to_arrow(...)``, compute in Python."""
+        raise NotImplementedError
+
+    @property
+    def is_relational(self) -> bool:
+        return type(self).find is not Check.find
+
+    # -- evidence ----------------------------------------------------------------------------------
+    def evidence(
+        self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> dict[str, ir.Table]:
+        """The rows that prove each finding, by name; each expression has an ``entity_id`` column.
+
+        ``found`` is an in-engine table of the found rows (FOUND_COLUMNS + metrics). The engine
+        groups the rows by ``entity_id`` into each finding's evidence document. The default keeps
+        only the found row itself.
+        """
+        return {}
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.parameters}
+
+    def __repr__(self) -> str:
+        return f"<{self.code} {self.name}>"

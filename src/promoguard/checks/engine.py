@@ -1,0 +1,384 @@
+"""Run checks against a store on an engine, and turn what they find into findings.
+
+DuckDB reads the store in place. Spark gets the store's canonical tables exported to Parquet (UTC
+instants, exact decimals) and registered as temporary views; the checks are the same Ibis code,
+so both engines give the same findings, ids and evidence hashes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from promoguard import store as store_mod
+from promoguard.checks import registry
+from promoguard.checks.base import FOUND_COLUMNS, Check, ScanContext, Tables
+from promoguard.checks.evidence import canonical_json, canonical_rows, canonical_value, freeze
+from promoguard.checks.packs import Pack, load_pack
+from promoguard.errors import CheckError
+from promoguard.model import FINDING_COLUMNS, TABLE_NAMES
+
+ENGINES = ("duckdb", "spark")
+FINDING_NAMES = [c.name for c in FINDING_COLUMNS]
+
+
+@dataclass
+class CheckRun:
+    code: str
+    findings: int
+    seconds: float
+    error: str | None = None
+
+
+@dataclass
+class ScanResult:
+    scan_id: str
+    pack: str
+    engine: str
+    findings: pd.DataFrame
+    runs: list[CheckRun] = field(default_factory=list)
+    evidence: dict[str, str] = field(default_factory=dict)  # sha256 -> canonical JSON
+
+    def summary(self) -> dict[str, Any]:
+        by_code = self.findings.groupby("check_code").size().to_dict() if len(self.findings) else {}
+        return {
+            "scan_id": self.scan_id,
+            "pack": self.pack,
+            "engine": self.engine,
+            "findings": int(len(self.findings)),
+            "by_check": {r.code: int(by_code.get(r.code, 0)) for r in self.runs},
+            "seconds": {r.code: round(r.seconds, 3) for r in self.runs},
+        }
+
+
+# -- engines -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def duckdb_tables(con: duckdb.DuckDBPyConnection) -> Iterator[Tables]:
+    backend = ibis.duckdb.from_connection(con)
+    yield Tables(backend)
+
+
+def _spark_session(master: str):
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master)
+        .appName("promoguard")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+
+
+@contextmanager
+def spark_tables(con: duckdb.DuckDBPyConnection, master: str = "local[*]") -> Iterator[Tables]:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise CheckError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
+    spark = _spark_session(master)
+    with tempfile.TemporaryDirectory(prefix="promoguard-spark-") as tmp:
+        for name in TABLE_NAMES:
+            path = Path(tmp) / f"{name}.parquet"
+            # Parquet carries UTC-adjusted instants and exact decimals into Spark unchanged.
+            con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")  # noqa: S608
+            spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        backend = ibis.pyspark.connect(spark)
+        yield Tables(backend)
+
+
+# -- running -------------------------------------------------------------------------------------
+
+
+def _params_digest(params: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(params).encode()).hexdigest()[:16]
+
+
+def finding_id(pack: str, check: Check, entity_id: str, params: dict[str, Any]) -> str:
+    """Stable: the same pack, check, entity and parameters always give the same id."""
+    key = (
+        f"{pack}\x1f{check.code}\x1f{check.entity_type}\x1f{entity_id}\x1f{_params_digest(params)}"
+    )
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+def _register_found(tables: Tables, found: pa.Table, name: str):
+    """Put found rows into the engine so evidence queries can join them."""
+    backend = tables.backend
+    if backend.name == "duckdb":
+        backend.con.register(name, found)
+        return backend.table(name)
+    spark = backend._session
+    df = spark.createDataFrame(found.to_pandas()) if found.num_rows else None
+    if df is None:
+        schema = ", ".join(f"`{f}` STRING" for f in found.column_names)
+        df = spark.createDataFrame([], schema)
+    df.createOrReplaceTempView(name)
+    return backend.table(name)
+
+
+def _unregister_found(tables: Tables, name: str) -> None:
+    backend = tables.backend
+    if backend.name == "duckdb":
+        backend.con.unregister(name)
+    else:
+        backend._session.catalog.dropTempView(name)
+
+
+def _found_rows(check: Check, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
+    if check.is_relational:
+        expr = check.find(tables, params, ctx)
+        found = tables.to_arrow(expr)
+    else:
+        found = check.find_local(tables, params, ctx)
+    missing = [c for c in FOUND_COLUMNS if c not in found.column_names]
+    missing += [
+        c for c in (*check.observed_columns, *check.expected_columns) if c not in found.column_names
+    ]
+    if missing:
+        raise CheckError(f"{check.code} returned no column(s) {missing}")
+    found = found.cast(
+        pa.schema(
+            [pa.field(f.name, pa.string()) if f.name in FOUND_COLUMNS else f for f in found.schema]
+        )
+    )
+    # one finding per entity: a check that returns an entity twice keeps the first in id order
+    found = found.sort_by([("entity_id", "ascending")])
+    if found.num_rows:
+        ids = found.column("entity_id").to_pylist()
+        keep = [i for i, e in enumerate(ids) if i == 0 or e != ids[i - 1]]
+        if len(keep) != len(ids):
+            found = found.take(keep)
+    return found
+
+
+def _evidence_rows(
+    check: Check, tables: Tables, found: pa.Table, params: dict[str, Any], ctx: ScanContext
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """entity_id -> {evidence name -> rows}."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    if not found.num_rows:
+        return out
+    view = f"_found_{check.code.lower()}_{uuid.uuid4().hex[:8]}"
+    found_expr = _register_found(tables, found, view)
+    try:
+        for name, expr in check.evidence(tables, found_expr, params, ctx).items():
+            rows = tables.to_arrow(expr).to_pylist()
+            grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for row in rows:
+                grouped[str(row["entity_id"])].append(row)
+            for entity, erows in grouped.items():
+                out[entity][name] = canonical_rows(erows)
+    finally:
+        _unregister_found(tables, view)
+    return out
+
+
+def run_checks(
+    tables: Tables,
+    checks: Sequence[Check],
+    pack: Pack,
+    *,
+    engine: str,
+    scan_id: str,
+    detected_at: dt.datetime,
+    progress: bool = False,
+) -> ScanResult:
+    ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
+    records: list[dict[str, Any]] = []
+    evidence: dict[str, str] = {}
+    runs: list[CheckRun] = []
+    bar = _progress(progress)
+    with bar:
+        task = bar.add_task("scanning", total=len(checks))
+        for check in checks:
+            bar.update(task, description=f"{check.code} {check.name}")
+            started = dt.datetime.now(dt.UTC)
+            params = pack.parameters_for(check)
+            found = _found_rows(check, tables, params, ctx)
+            ev = _evidence_rows(check, tables, found, params, ctx)
+            severity = pack.severity_for(check)
+            legal = pack.legal_basis_for(check)
+            for row in found.to_pylist():
+                entity = row["entity_id"]
+                observed = {c: row[c] for c in check.observed_columns}
+                expected = {c: row[c] for c in check.expected_columns}
+                document = {
+                    "check_code": check.code,
+                    "pack": pack.name,
+                    "entity_type": check.entity_type,
+                    "entity_id": entity,
+                    "parameters": params,
+                    "observed": observed,
+                    "expected": expected,
+                    "found": {k: v for k, v in row.items()},
+                    "rows": ev.get(entity, {}),
+                }
+                sha, text = freeze(document)
+                evidence[sha] = text
+                records.append(
+                    {
+                        "finding_id": finding_id(pack.name, check, entity, params),
+                        "scan_id": scan_id,
+                        "check_code": check.code,
+                        "pack": pack.name,
+                        "entity_type": check.entity_type,
+                        "entity_id": entity,
+                        "merchant_id": row["merchant_id"],
+                        "platform_id": row["platform_id"],
+                        "severity": severity,
+                        "observed": canonical_json(observed),
+                        "expected": canonical_json(expected),
+                        "legal_basis": legal,
+                        "evidence_sha256": sha,
+                        "detected_at": detected_at,
+                    }
+                )
+            seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+            runs.append(CheckRun(check.code, found.num_rows, seconds))
+            bar.advance(task)
+    findings = pd.DataFrame.from_records(records, columns=FINDING_NAMES)
+    return ScanResult(scan_id, pack.name, engine, findings, runs, evidence)
+
+
+def _progress(enabled: bool):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from promoguard.commands._common import console
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+        transient=True,
+    )
+
+
+def choose_checks(pack: Pack, codes: str | Sequence[str] | None) -> list[Check]:
+    enabled = set(pack.enabled_codes())
+    known = {c.code for c in registry.all_checks()}
+    if codes:
+        chosen = registry.select(codes)
+        outside = [c.code for c in chosen if c.code not in enabled]
+        if outside:
+            raise CheckError(f"pack {pack.name!r} does not enable {', '.join(outside)}")
+        return chosen
+    return [registry.get(c) for c in sorted(enabled & known)]
+
+
+def scan(
+    store_path: str | Path,
+    pack: str | Path = "cn",
+    *,
+    engine: str = "duckdb",
+    checks: str | Sequence[str] | None = None,
+    spark_master: str = "local[*]",
+    save: bool = True,
+    progress: bool = False,
+) -> ScanResult:
+    """Scan a store with a pack's checks on an engine; keep the findings in the store."""
+    if engine not in ENGINES:
+        raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if not Path(store_path).exists():
+        raise CheckError(f"no store at {store_path}; run `promoguard ingest` first")
+    the_pack = load_pack(pack)
+    chosen = choose_checks(the_pack, checks)
+    detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    con = store_mod.connect(store_path)
+    try:
+        tables_cm = duckdb_tables(con) if engine == "duckdb" else spark_tables(con, spark_master)
+        with tables_cm as tables:
+            result = run_checks(
+                tables,
+                chosen,
+                the_pack,
+                engine=engine,
+                scan_id=scan_id,
+                detected_at=detected_at,
+                progress=progress,
+            )
+        if save:
+            save_result(con, result, the_pack, detected_at)
+    finally:
+        con.close()
+    return result
+
+
+def save_result(
+    con: duckdb.DuckDBPyConnection, result: ScanResult, pack: Pack, started: dt.datetime
+) -> None:
+    params = {
+        c.code: pack.parameters_for(registry.get(c.code)) for c in result.runs
+    }  # what the scan ran with, for the record
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO scans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                result.scan_id,
+                result.pack,
+                result.engine,
+                ",".join(r.code for r in result.runs),
+                json.dumps(canonical_value(params), ensure_ascii=False, sort_keys=True),
+                started,
+                dt.datetime.now(dt.UTC),
+                len(result.findings),
+            ],
+        )
+        if len(result.findings):
+            con.register("_new_findings", result.findings)
+            con.execute("INSERT INTO findings SELECT * FROM _new_findings")
+            con.unregister("_new_findings")
+        if result.evidence:
+            ev = pd.DataFrame(
+                {
+                    "evidence_sha256": list(result.evidence),
+                    "document": list(result.evidence.values()),
+                }
+            )
+            con.register("_new_evidence", ev)
+            con.execute(
+                "INSERT INTO evidence SELECT n.* FROM _new_evidence n "
+                "ANTI JOIN evidence e USING (evidence_sha256)"
+            )
+            con.unregister("_new_evidence")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def write_findings(findings: pd.DataFrame, out: str | Path) -> Path:
+    """Write findings to Parquet or CSV, chosen by the file's extension."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".parquet":
+        findings.to_parquet(path, index=False)
+    elif path.suffix.lower() == ".csv":
+        findings.to_csv(path, index=False)
+    else:
+        raise CheckError(f"--out must end in .parquet or .csv, not {path.suffix or '(none)'}")
+    return path

@@ -1,0 +1,233 @@
+"""Jurisdiction rule packs: which checks run, with which parameters, on which legal basis.
+
+A pack is a folder of YAML files. ``pack.yaml`` says what the pack is (name, jurisdiction, time
+zone, currency, and optionally ``extends: cn`` to start from another pack); every other ``*.yaml``
+file holds the rules of one family under a ``checks:`` mapping::
+
+    checks:
+      PRICE001:
+        enabled: true
+        severity: high
+        legal_basis:
+          - law: 明码标价和禁止价格欺诈规定
+            law_en: Provisions on Clearly Marked Prices and the Prohibition of Price Fraud
+            article: Art. 16
+            version: "2022-04-14"
+            jurisdiction: CN
+        parameters:
+          lookback_days: {value: 7, basis: law, source: 规范促销行为暂行规定 Art. 21}
+          tolerance: {value: 0.01, basis: policy, why: rounding of displayed prices}
+
+Built-in packs live in ``promoguard/packs/<name>/``; ``--pack`` also takes a path to a folder laid
+out the same way, so a bureau can keep its own pack beside the built-in ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from promoguard.checks.base import SEVERITIES, Check
+from promoguard.errors import CheckError
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "packs"
+
+
+@dataclass(frozen=True)
+class Citation:
+    law: str
+    article: str
+    version: str = ""
+    jurisdiction: str = ""
+    law_en: str = ""
+    text: str = ""
+    url: str = ""
+
+    def short(self) -> str:
+        version = f" ({self.version})" if self.version else ""
+        where = f" [{self.jurisdiction}]" if self.jurisdiction else ""
+        return f"{self.law}{version} {self.article}{where}".strip()
+
+
+@dataclass(frozen=True)
+class ParameterSetting:
+    value: Any
+    basis: str = ""  # law | policy; empty: as the check declares
+    source: str = ""  # where the law fixes it
+    why: str = ""  # for a policy value: why this default
+
+
+@dataclass
+class Rule:
+    """One check's configuration inside a pack."""
+
+    code: str
+    enabled: bool = True
+    severity: str | None = None
+    legal_basis: list[Citation] = field(default_factory=list)
+    parameters: dict[str, ParameterSetting] = field(default_factory=dict)
+    source_file: str = ""
+
+    def legal_basis_text(self) -> str:
+        return "; ".join(c.short() for c in self.legal_basis)
+
+
+@dataclass
+class Pack:
+    name: str
+    title: str
+    jurisdiction: str
+    timezone: str
+    currency: str
+    description: str
+    path: Path
+    rules: dict[str, Rule] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def enabled_codes(self) -> list[str]:
+        return sorted(c for c, r in self.rules.items() if r.enabled)
+
+    def rule(self, code: str) -> Rule:
+        try:
+            return self.rules[code]
+        except KeyError:
+            raise CheckError(f"{code} is not part of pack {self.name!r}") from None
+
+    def parameters_for(self, check: Check) -> dict[str, Any]:
+        """The check's defaults overlaid with this pack's values; unknown names are an error."""
+        params = check.parameter_defaults()
+        rule = self.rules.get(check.code)
+        if rule is None:
+            return params
+        for name, setting in rule.parameters.items():
+            if name not in params:
+                raise CheckError(
+                    f"pack {self.name!r} sets unknown parameter {name!r} of {check.code} "
+                    f"(in {rule.source_file}); it has: {', '.join(params) or 'none'}"
+                )
+            params[name] = setting.value
+        return params
+
+    def severity_for(self, check: Check) -> str:
+        rule = self.rules.get(check.code)
+        return (rule.severity if rule and rule.severity else None) or check.severity
+
+    def legal_basis_for(self, check: Check) -> str:
+        rule = self.rules.get(check.code)
+        text = rule.legal_basis_text() if rule else ""
+        return text or f"no legal basis recorded in pack {self.name!r}"
+
+
+def available_packs() -> list[str]:
+    return sorted(p.name for p in BUILTIN_DIR.iterdir() if (p / "pack.yaml").is_file())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CheckError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise CheckError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _parse_setting(raw: Any) -> ParameterSetting:
+    if isinstance(raw, dict) and "value" in raw:
+        return ParameterSetting(
+            value=raw["value"],
+            basis=str(raw.get("basis", "")),
+            source=str(raw.get("source", "")),
+            why=str(raw.get("why", "")),
+        )
+    return ParameterSetting(value=raw)
+
+
+def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None) -> Rule:
+    rule = Rule(code=code, source_file=source.name) if base is None else base
+    if not isinstance(raw, dict):
+        raise CheckError(f"{source}: {code} must be a mapping")
+    unknown = set(raw) - {"enabled", "severity", "legal_basis", "parameters", "notes"}
+    if unknown:
+        raise CheckError(f"{source}: {code} has unknown keys {sorted(unknown)}")
+    if "enabled" in raw:
+        rule.enabled = bool(raw["enabled"])
+    if raw.get("severity") is not None:
+        if raw["severity"] not in SEVERITIES:
+            raise CheckError(f"{source}: {code} severity must be one of {SEVERITIES}")
+        rule.severity = raw["severity"]
+    if "legal_basis" in raw:
+        cites = raw["legal_basis"] or []
+        try:
+            rule.legal_basis = [Citation(**{k: str(v) for k, v in c.items()}) for c in cites]
+        except TypeError as exc:
+            raise CheckError(f"{source}: {code} legal_basis: {exc}") from None
+    for name, value in (raw.get("parameters") or {}).items():
+        setting = _parse_setting(value)
+        if isinstance(setting.value, str) and setting.value.startswith("./"):
+            # paths in a pack (lexicons, maps) are relative to the file that names them
+            setting = ParameterSetting(
+                str((source.parent / setting.value).resolve()),
+                setting.basis,
+                setting.source,
+                setting.why,
+            )
+        rule.parameters[name] = setting
+    rule.source_file = source.name
+    return rule
+
+
+def load_pack(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Pack:
+    """Load a built-in pack by name (``cn``) or a pack folder by path."""
+    candidate = Path(name_or_path)
+    folder = candidate if candidate.is_dir() else BUILTIN_DIR / str(name_or_path)
+    meta_file = folder / "pack.yaml"
+    if not meta_file.is_file():
+        raise CheckError(
+            f"unknown pack {str(name_or_path)!r}; built-in packs: {', '.join(available_packs())}"
+        )
+    meta = _read_yaml(meta_file)
+    name = str(meta.get("pack") or folder.name)
+    if name in _seen:
+        raise CheckError(f"pack {name!r} extends itself through {' -> '.join(_seen)}")
+    if meta.get("extends"):
+        parent = load_pack(str(meta["extends"]), _seen + (name,))
+        rules = {c: Rule(**vars(r)) for c, r in parent.rules.items()}
+        for r in rules.values():
+            r.parameters = dict(r.parameters)
+        settings = dict(parent.settings)
+    else:
+        rules, settings = {}, {}
+    settings.update(meta.get("settings") or {})
+    pack = Pack(
+        name=name,
+        title=str(meta.get("title", name)),
+        jurisdiction=str(meta.get("jurisdiction", "")),
+        timezone=str(meta.get("timezone", "UTC")),
+        currency=str(meta.get("currency", "")),
+        description=str(meta.get("description", "")),
+        path=folder,
+        rules=rules,
+        settings=settings,
+    )
+    for path in sorted(folder.glob("*.yaml")):
+        if path.name == "pack.yaml":
+            continue
+        data = _read_yaml(path)
+        unknown = set(data) - {"checks", "notes"}
+        if unknown:
+            raise CheckError(f"{path}: unknown top-level keys {sorted(unknown)}")
+        for code, raw in (data.get("checks") or {}).items():
+            if (
+                code in pack.rules
+                and pack.rules[code].source_file != path.name
+                and not meta.get("extends")
+            ):
+                raise CheckError(
+                    f"{path}: {code} is also configured in {pack.rules[code].source_file}"
+                )
+            pack.rules[code] = _parse_rule(code, raw, path, pack.rules.get(code))
+    return pack
