@@ -8,10 +8,10 @@ implements is ``shared/spec/data-model.md``: columns may be added here, never re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """The logical kind of a column; each maps to one DuckDB type and one parsing rule."""
 
     ID = "id"  # identifier: a trimmed, non-empty string
@@ -137,7 +137,12 @@ TABLES: tuple[Table, ...] = (
             _c("licence_type", Kind.ID, "a type named in the rule pack's category-to-licence map"),
             _c("valid_from", Kind.TIMESTAMP),
             _c("valid_to", Kind.TIMESTAMP, "open-ended when empty", null=True),
-            _c("scope", Kind.TEXT, "categories covered, separated by ';' (all when empty)", null=True),
+            _c(
+                "scope",
+                Kind.TEXT,
+                "categories covered, separated by ';' (all when empty)",
+                null=True,
+            ),
         ),
         key=("licence_id",),
         references=(Reference(("merchant_id",), "merchants", ("merchant_id",)),),
@@ -201,7 +206,12 @@ TABLES: tuple[Table, ...] = (
             _c("unit_price", Kind.MONEY, "the transacted price per unit"),
             _c("paid_at", Kind.TIMESTAMP),
             _c("promised_dispatch_by", Kind.TIMESTAMP, null=True),
-            _c("declared_shipped_at", Kind.TIMESTAMP, "when the merchant marked it shipped", null=True),
+            _c(
+                "declared_shipped_at",
+                Kind.TIMESTAMP,
+                "when the merchant marked it shipped",
+                null=True,
+            ),
             _c("confirmed_at", Kind.TIMESTAMP, "buyer confirmed receipt", null=True),
             _c("status", Kind.ENUM, values=ORDER_STATUSES),
             _c("buyer_device_id", Kind.ID, null=True),
@@ -237,7 +247,9 @@ TABLES: tuple[Table, ...] = (
             _c("city", Kind.TEXT, null=True),
         ),
         key=("carrier", "tracking_no", "event_at", "event_type"),
-        references=(Reference(("carrier", "tracking_no"), "shipments", ("carrier", "tracking_no")),),
+        references=(
+            Reference(("carrier", "tracking_no"), "shipments", ("carrier", "tracking_no")),
+        ),
     ),
     Table(
         "reviews",
