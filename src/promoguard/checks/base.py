@@ -49,7 +49,8 @@ class CheckDoc:
 
 
 #: Columns every ``find``/``find_local`` result must have. Add the check's own metric columns beside
-#: them and name them in ``observed_columns`` / ``expected_columns``.
+#: them and name them in ``observed_columns`` / ``expected_columns``. An optional ``entity_type``
+#: column overrides the class's ``entity_type`` per row (a check that finds texts and reviews).
 FOUND_COLUMNS: tuple[str, ...] = ("entity_id", "merchant_id", "platform_id")
 
 

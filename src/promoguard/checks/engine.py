@@ -30,7 +30,7 @@ from promoguard.checks.base import FOUND_COLUMNS, Check, ScanContext, Tables
 from promoguard.checks.evidence import canonical_json, canonical_rows, canonical_value, freeze
 from promoguard.checks.packs import Pack, load_pack
 from promoguard.errors import CheckError
-from promoguard.model import FINDING_COLUMNS, TABLE_NAMES
+from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS, TABLE_NAMES
 
 ENGINES = ("duckdb", "spark")
 FINDING_NAMES = [c.name for c in FINDING_COLUMNS]
@@ -158,7 +158,10 @@ def _found_rows(check: Check, tables: Tables, params: dict[str, Any], ctx: ScanC
         raise CheckError(f"{check.code} returned no column(s) {missing}")
     found = found.cast(
         pa.schema(
-            [pa.field(f.name, pa.string()) if f.name in FOUND_COLUMNS else f for f in found.schema]
+            [
+                pa.field(f.name, pa.string()) if f.name in (*FOUND_COLUMNS, "entity_type") else f
+                for f in found.schema
+            ]
         )
     )
     # one finding per entity: a check that returns an entity twice keeps the first in id order
@@ -220,12 +223,16 @@ def run_checks(
             legal = pack.legal_basis_for(check)
             for row in found.to_pylist():
                 entity = row["entity_id"]
+                # a check may find several kinds of entity (REVIEW002: texts and reviews)
+                etype = row.get("entity_type") or check.entity_type
+                if etype not in ENTITY_TYPES:
+                    raise CheckError(f"{check.code} returned entity_type {etype!r}")
                 observed = {c: row[c] for c in check.observed_columns}
                 expected = {c: row[c] for c in check.expected_columns}
                 document = {
                     "check_code": check.code,
                     "pack": pack.name,
-                    "entity_type": check.entity_type,
+                    "entity_type": etype,
                     "entity_id": entity,
                     "parameters": params,
                     "observed": observed,
@@ -237,11 +244,11 @@ def run_checks(
                 evidence[sha] = text
                 records.append(
                     {
-                        "finding_id": finding_id(pack.name, check, entity, params),
+                        "finding_id": finding_id(pack.name, check, entity, params, etype),
                         "scan_id": scan_id,
                         "check_code": check.code,
                         "pack": pack.name,
-                        "entity_type": check.entity_type,
+                        "entity_type": etype,
                         "entity_id": entity,
                         "merchant_id": row["merchant_id"],
                         "platform_id": row["platform_id"],
