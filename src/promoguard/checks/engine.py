@@ -113,11 +113,12 @@ def _params_digest(params: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(params).encode()).hexdigest()[:16]
 
 
-def finding_id(pack: str, check: Check, entity_id: str, params: dict[str, Any]) -> str:
+def finding_id(
+    pack: str, check: Check, entity_id: str, params: dict[str, Any], entity_type: str | None = None
+) -> str:
     """Stable: the same pack, check, entity and parameters always give the same id."""
-    key = (
-        f"{pack}\x1f{check.code}\x1f{check.entity_type}\x1f{entity_id}\x1f{_params_digest(params)}"
-    )
+    etype = entity_type or check.entity_type
+    key = f"{pack}\x1f{check.code}\x1f{etype}\x1f{entity_id}\x1f{_params_digest(params)}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
