@@ -10,7 +10,19 @@ from promoguard import __version__
 from promoguard.cli import app
 
 runner = CliRunner()
-COMMANDS = ["ingest", "simulate", "evaluate", "scan", "checks", "explain", "report", "demo"]
+COMMANDS = [
+    "ingest",
+    "simulate",
+    "evaluate",
+    "scan",
+    "checks",
+    "explain",
+    "report",
+    "demo",
+    "tables",
+    "mask",
+    "train-reviews",
+]
 
 
 def test_version():
@@ -31,3 +43,14 @@ def test_module_entry_point_runs():
         [sys.executable, "-m", "promoguard", "--version"], capture_output=True, text=True
     )
     assert out.returncode == 0 and __version__ in out.stdout
+
+
+def test_tables_json_is_one_object_naming_every_table():
+    import json
+
+    from promoguard.model import TABLE_NAMES
+
+    result = runner.invoke(app, ["tables", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert [t["name"] for t in data["tables"]] == list(TABLE_NAMES)

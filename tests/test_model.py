@@ -52,3 +52,12 @@ def test_store_exposes_canonical_tables_under_their_names(tmp_path):
 def test_unknown_table_is_a_clear_error():
     with pytest.raises(KeyError, match="no canonical table 'order'"):
         model.table("order")
+
+
+def test_data_model_page_is_generated_from_the_model():
+    from promoguard import model_docs
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "data-model.md"
+    assert page.read_text(encoding="utf-8") == model_docs.render_markdown(), (
+        "docs/data-model.md is stale: run `promoguard tables --markdown > docs/data-model.md`"
+    )

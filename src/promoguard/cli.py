@@ -18,6 +18,7 @@ from promoguard.commands import (
     report_cmd,
     scan_cmd,
     simulate_cmd,
+    tables_cmd,
     train_reviews_cmd,
 )
 
@@ -50,6 +51,7 @@ app.command("ingest")(ingest_cmd.ingest)
 app.command("simulate")(simulate_cmd.simulate)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("scan")(scan_cmd.scan)
+app.command("tables")(tables_cmd.tables)
 app.command("checks")(checks_cmd.checks)
 app.command("explain")(checks_cmd.explain)
 app.command("report")(report_cmd.report)
