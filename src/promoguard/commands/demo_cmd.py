@@ -44,7 +44,9 @@ def _step(label: str, args: list[str]) -> dict[str, Any]:
 
 
 def demo(
-    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for everything the demo writes."),
+    out: Path = typer.Option(
+        Path("demo-output"), "--out", help="Folder for everything the demo writes."
+    ),
     scale: str = typer.Option("small", "--scale", help="Simulator scale: small, medium or city."),
     seed: int = typer.Option(11, "--seed", help="Simulator seed (same seed, same season)."),
     pack: str = typer.Option("cn", "--pack", help="Rule pack to scan with."),
