@@ -1,0 +1,352 @@
+"""Loading a folder of table files into the store: one transaction, all or nothing.
+
+For each file, in reference order (a table after the tables it points at):
+
+1. stage it (``validate.stage_query``): typed values plus a reason for every refused row;
+2. quarantine rows DuckDB's CSV reader rejected (ragged rows, bad bytes, over-long lines);
+3. among the good rows, a repeated key keeps its first row; the later ones are quarantined;
+4. a good row whose key is already stored is ``unchanged`` when identical, else quarantined;
+5. insert the rest, write the quarantine and the ingest log, count orphans.
+
+Any failure rolls the whole ingest back: the store is exactly as it was.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from rich.progress import Progress
+
+from promoguard import store as store_mod
+from promoguard.errors import IngestError
+from promoguard.ingest import readers
+from promoguard.ingest.report import FileReport, IngestReport, TableCounts
+from promoguard.ingest.validate import RAW_LIMIT, ident, stage_query
+from promoguard.model import TABLES, TABLES_BY_NAME, Table
+
+STAGE = "_pg_stage"
+DUPS = "_pg_dups"
+REJECT_LINES = "_pg_reject_lines"
+REJECTS = ("_pg_rejects", "_pg_rejects_scan")
+COLUMN_NAMES = "_pg_column_names"
+
+
+def load_order() -> list[str]:
+    """Table names ordered so every table comes after the tables it references."""
+    graph = {t.name: {r.table for r in t.references if r.table != t.name} for t in TABLES}
+    return list(graphlib.TopologicalSorter(graph).static_order())
+
+
+def check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> str:
+    row = con.execute(
+        "SELECT name FROM pg_timezone_names() WHERE lower(name) = lower(?) LIMIT 1", [tz]
+    ).fetchone()
+    if row is None:
+        raise IngestError(f"unknown time zone {tz!r} (use an IANA name such as Asia/Shanghai)")
+    return row[0]
+
+
+@contextmanager
+def session_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> Iterator[None]:
+    """Naive timestamps cast to TIMESTAMPTZ are read in the session zone: set it, then restore."""
+    before = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    con.execute(f"SET TimeZone = '{tz}'")  # tz is a name from pg_timezone_names(), not user text
+    try:
+        yield
+    finally:
+        con.execute(f"SET TimeZone = '{before.replace(chr(39), '')}'")
+
+
+def _key_match(table: Table, left: str, right: str) -> str:
+    """Key equality where NULL key parts compare equal."""
+    return " AND ".join(
+        f"{left}.{ident(k)} IS NOT DISTINCT FROM {right}.{ident(k)}" for k in table.key
+    )
+
+
+def _all_match(table: Table, left: str, right: str) -> str:
+    return " AND ".join(
+        f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in table.column_names
+    )
+
+
+def _raw_of_typed(table: Table, alias: str) -> str:
+    fields = ", ".join(f"{ident(c)} := {alias}.{ident(c)}" for c in table.column_names)
+    return f"left(to_json(struct_pack({fields})), {RAW_LIMIT})"
+
+
+class _Lines:
+    """Line numbers of stage rows: position in the stage, shifted past lines DuckDB rejected."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, first_line: int, has_rejects: bool):
+        self.first_line = first_line
+        self.base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {STAGE}").fetchone()[0]  # noqa: S608
+        self.has_rejects = has_rejects
+
+    def sql(self, rowid: str) -> str:
+        k = f"({rowid} - {self.base})"
+        if not self.has_rejects:
+            return f"({k} + {self.first_line})"
+        # g = good rows before reject j; good row k sits after every reject with g <= k.
+        return f"({k} + {self.first_line} + (SELECT count(*) FROM {REJECT_LINES} WHERE g <= {k}))"  # noqa: S608
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for name in (STAGE, DUPS, REJECT_LINES, COLUMN_NAMES, *REJECTS):
+        con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    ingest_id: str,
+    table: Table,
+    source: readers.SourceFile,
+    tz: str,
+) -> TableCounts:
+    missing = [c for c in table.required if c not in source.columns]
+    if missing:
+        raise IngestError(
+            f"{source.path.name}: missing required column {', '.join(missing)}; "
+            "nothing was ingested"
+        )
+    started = datetime.now(UTC)
+    _drop_temp(con)
+    query = stage_query(table, source, STAGE, REJECTS)
+    with session_timezone(con, tz):
+        try:
+            con.execute(query.sql, query.params)
+        except duckdb.Error as exc:
+            raise IngestError(f"{source.path.name}: cannot be read: {exc}") from None
+    name = source.path.name
+    target = ident(table.name)
+
+    # Lines the CSV reader refused (one quarantine row per line, whatever its error count).
+    rejected = 0
+    if query.rejects:
+        # The CSV reader names columns c0, c1, ...; map them back to the file's header names.
+        con.execute(f"CREATE TEMP TABLE {COLUMN_NAMES} (pos VARCHAR, name VARCHAR)")
+        if source.fmt == "csv" and source.source_columns:
+            con.executemany(
+                f"INSERT INTO {COLUMN_NAMES} VALUES (?, ?)",  # noqa: S608
+                [[f"c{i}", n] for i, n in enumerate(source.source_columns)],
+            )
+        con.execute(
+            f"""CREATE TEMP TABLE {REJECT_LINES} AS
+            SELECT line, line - {query.first_line} - (row_number() OVER (ORDER BY line) - 1) AS g,
+              reason, column_name, raw
+            FROM (SELECT line,
+                    'unreadable line: ' || string_agg(lower(error_type) || ' (' || error_message || ')', '; ')
+                      AS reason,
+                    first(n.name) AS column_name,
+                    left(ltrim(first(csv_line), chr(10) || chr(13)), {RAW_LIMIT}) AS raw
+                  FROM {REJECTS[0]} r LEFT JOIN {COLUMN_NAMES} n ON n.pos = r.column_name
+                  GROUP BY line)"""  # noqa: S608
+        )
+        rejected = con.execute(f"SELECT count(*) FROM {REJECT_LINES}").fetchone()[0]  # noqa: S608
+    lines = _Lines(con, query.first_line, rejected > 0)
+
+    # Repeated keys within the file: the first good row wins.
+    keys = ", ".join(ident(k) for k in table.key)
+    con.execute(
+        f"CREATE TEMP TABLE {DUPS} AS SELECT {keys}, min(rowid) AS _first FROM {STAGE} "  # noqa: S608
+        f"WHERE _reason IS NULL GROUP BY ALL HAVING count(*) > 1"
+    )
+    if con.execute(f"SELECT count(*) FROM {DUPS}").fetchone()[0]:  # noqa: S608
+        key_text = ", ".join(table.key)
+        con.execute(
+            f"""UPDATE {STAGE} SET _reason = 'duplicate key ({key_text}): first seen at line ' ||
+                  {lines.sql("d._first")},
+                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, STAGE)}
+            FROM {DUPS} d
+            WHERE {_key_match(table, STAGE, "d")} AND {STAGE}.rowid > d._first
+              AND {STAGE}._reason IS NULL"""  # noqa: S608
+        )
+
+    # Keys already in the store: identical rows are unchanged, different ones are refused.
+    unchanged = 0
+    store_has_rows = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)"  # noqa: S608
+    ).fetchone()[0]  # noqa: S608
+    if store_has_rows:
+        con.execute(
+            f"""UPDATE {STAGE} SET _reason = 'key already stored with different values',
+                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, STAGE)}
+            FROM {target} s
+            WHERE {_key_match(table, STAGE, "s")} AND {STAGE}._reason IS NULL
+              AND NOT ({_all_match(table, STAGE, "s")})"""  # noqa: S608
+        )
+        unchanged = con.execute(
+            f"""SELECT count(*) FROM {STAGE} v WHERE _reason IS NULL
+                AND EXISTS (SELECT 1 FROM {target} s WHERE {_key_match(table, "v", "s")})"""  # noqa: S608
+        ).fetchone()[0]
+    columns = ", ".join(ident(c) for c in table.column_names)
+    new_rows = f"SELECT {columns} FROM {STAGE} v WHERE _reason IS NULL"  # noqa: S608
+    if store_has_rows:
+        new_rows += (
+            f" AND NOT EXISTS (SELECT 1 FROM {target} s WHERE {_key_match(table, 'v', 's')})"  # noqa: S608
+        )
+    inserted = con.execute(f"INSERT INTO {target} ({columns}) {new_rows}").fetchone()[0]  # noqa: S608
+
+    # Quarantine: rows refused by a rule, then lines the reader refused.
+    con.execute(
+        f"""INSERT INTO quarantine
+        SELECT ?, ?, ?, {lines.sql("v.rowid")}, _column, _reason, _raw
+        FROM {STAGE} v WHERE _reason IS NOT NULL""",  # noqa: S608
+        [ingest_id, table.name, name],
+    )
+    if rejected:
+        con.execute(
+            f"INSERT INTO quarantine SELECT ?, ?, ?, line, column_name, reason, raw FROM {REJECT_LINES}",  # noqa: S608
+            [ingest_id, table.name, name],
+        )
+    staged, refused = con.execute(
+        f"SELECT count(*), count(_reason) FROM {STAGE}"  # noqa: S608
+    ).fetchone()
+    counts = TableCounts(
+        read=staged + rejected,
+        stored=staged - refused,
+        quarantined=refused + rejected,
+        unchanged=unchanged,
+    )
+    if inserted + unchanged != counts.stored:  # a broken invariant must never pass silently
+        raise IngestError(
+            f"{name}: internal count mismatch (inserted {inserted} + unchanged {unchanged} "
+            f"!= stored {counts.stored}); nothing was ingested"
+        )
+    counts.orphans = _count_orphans(con, table)
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ingest_id,
+            table.name,
+            name,
+            source.encoding,
+            started,
+            datetime.now(UTC),
+            counts.read,
+            counts.stored,
+            counts.quarantined,
+            counts.orphans,
+        ],
+    )
+    _drop_temp(con)
+    return counts
+
+
+def _count_orphans(con: duckdb.DuckDBPyConnection, table: Table) -> int:
+    """Stored rows of this file whose reference (with every part present) does not resolve."""
+    tests = []
+    for ref in table.references:
+        present = " AND ".join(f"v.{ident(c)} IS NOT NULL" for c in ref.columns)
+        match = " AND ".join(
+            f"t.{ident(tc)} = v.{ident(c)}"
+            for c, tc in zip(ref.columns, ref.target_columns, strict=True)
+        )
+        tests.append(
+            f"({present} AND NOT EXISTS (SELECT 1 FROM {ident(ref.table)} t WHERE {match}))"  # noqa: S608
+        )
+    if not tests:
+        return 0
+    return con.execute(
+        f"SELECT count(*) FROM {STAGE} v WHERE _reason IS NULL AND ({' OR '.join(tests)})"  # noqa: S608
+    ).fetchone()[0]
+
+
+def ingest_dir(
+    src: Path | str,
+    store: Path | str | duckdb.DuckDBPyConnection,
+    *,
+    tz: str = "UTC",
+    encoding: str | None = None,
+    adapter: str | None = None,
+    progress: bool = False,
+) -> IngestReport:
+    """Validate every canonical table file in ``src`` and load it into ``store`` in one transaction.
+
+    Good rows are stored, bad rows quarantined with file, line, column and reason. A file missing
+    a required column, an unknown time zone or encoding, or any other failure raises
+    ``IngestError`` and leaves the store exactly as it was.
+    """
+    src = Path(src)
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="promoguard-ingest-") as tmp_name:
+        tmp = Path(tmp_name)
+        folder = src
+        if adapter is not None:
+            from promoguard.ingest.adapters import run_adapter
+
+            folder = tmp / "adapted"
+            folder.mkdir()
+            run_adapter(adapter, src, folder)
+        owns = not isinstance(store, duckdb.DuckDBPyConnection)
+        con = store_mod.connect(store) if owns else store  # type: ignore[arg-type]
+        if not owns:
+            store_mod.initialise(con)
+        try:
+            report = _ingest(con, folder, tmp, tz=tz, encoding=encoding, progress=progress)
+        finally:
+            if owns:
+                con.close()
+    report.source = str(src)
+    report.adapter = adapter
+    report.seconds = round(time.perf_counter() - began, 3)
+    return report
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    tmp: Path,
+    *,
+    tz: str,
+    encoding: str | None,
+    progress: bool,
+) -> IngestReport:
+    sources, ignored = readers.discover(folder)
+    tz = check_timezone(con, tz)
+    order = {name: i for i, name in enumerate(load_order())}
+    sources.sort(key=lambda s: (order[s.table], s.path.name))
+    report = IngestReport(ingest_id=str(uuid.uuid4()), source=str(folder), tz=tz, ignored=ignored)
+    insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[
+        0
+    ]
+    con.execute("SET preserve_insertion_order = true")  # line numbers depend on it
+    con.execute("BEGIN TRANSACTION")
+    try:
+        bar = Progress(transient=True) if progress else nullcontext()
+        with bar:
+            task = bar.add_task("ingest", total=len(sources)) if progress else None
+            for source in sources:
+                table = TABLES_BY_NAME[source.table]
+                if progress:
+                    bar.update(task, description=f"ingest {source.path.name}")
+                readers.prepare(con, source, table.column_names, tmp, encoding)
+                counts = _load_file(con, report.ingest_id, table, source, tz)
+                report.files.append(
+                    FileReport(
+                        table=table.name,
+                        file=source.path.name,
+                        format=source.fmt,
+                        encoding=source.encoding,
+                        counts=counts,
+                        extra_columns=source.extra_columns,
+                    )
+                )
+                report.tables.setdefault(table.name, TableCounts()).add(counts)
+                if progress:
+                    bar.advance(task)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if insertion_order else 'false'}")
+    return report

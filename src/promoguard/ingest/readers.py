@@ -1,0 +1,208 @@
+"""Finding the table files in a folder, telling their encoding, and describing how DuckDB reads them.
+
+Python never holds a table in memory: it looks at a small sample (the header line, the first
+64 KiB for the encoding) and, only for a non-UTF-8 file, re-encodes it to UTF-8 in 1 MiB chunks
+into a temporary file. DuckDB's own readers then parse the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+from charset_normalizer import from_bytes
+
+from promoguard.errors import IngestError
+from promoguard.model import TABLE_NAMES
+
+#: File name endings we read, and the format each one means.
+SUFFIXES: dict[str, str] = {
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonl.gz": "jsonl",
+    ".ndjson.gz": "jsonl",
+    ".parquet": "parquet",
+}
+SAMPLE_BYTES = 64 * 1024
+CHUNK_BYTES = 1024 * 1024
+#: Encodings charset-normalizer may pick for us; anything else is read as UTF-8 and its bad lines
+#: are quarantined (we do not guess a Western code page for a file of unknown origin).
+DETECTABLE = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "hz": "gb18030"}
+#: A line DuckDB will read; a longer one is quarantined with a reason.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass
+class SourceFile:
+    """One table file found in the folder, and what we learned about it before reading."""
+
+    table: str
+    path: Path  # the file as found
+    fmt: str  # csv | jsonl | parquet
+    encoding: str = "utf-8"
+    read_path: Path | None = None  # the UTF-8 file DuckDB reads (a temp copy when transcoded)
+    columns: dict[str, str] = field(default_factory=dict)  # canonical column -> source column
+    source_columns: list[str] = field(default_factory=list)  # every column name the file has
+    extra_columns: list[str] = field(default_factory=list)
+
+    @property
+    def readable(self) -> Path:
+        return self.read_path or self.path
+
+
+def table_file_name(name: str) -> tuple[str, str] | None:
+    """``orders.csv.gz`` -> (``orders``, ``csv``); None when the name is not a table file."""
+    lower = name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            stem = name[: -len(suffix)]
+            if stem in TABLE_NAMES:
+                return stem, SUFFIXES[suffix]
+            return None
+    return None
+
+
+def discover(src: Path) -> tuple[list[SourceFile], list[str]]:
+    """The table files in ``src`` (sorted by name) and the names of everything else (ignored)."""
+    if not src.exists():
+        raise IngestError(f"no such folder: {src}")
+    if not src.is_dir():
+        raise IngestError(f"not a folder: {src}")
+    found: list[SourceFile] = []
+    ignored: list[str] = []
+    for entry in sorted(src.iterdir(), key=lambda p: p.name):
+        match = table_file_name(entry.name) if entry.is_file() else None
+        if match is None:
+            ignored.append(entry.name)
+        else:
+            found.append(SourceFile(table=match[0], path=entry, fmt=match[1]))
+    if not found:
+        known = ", ".join(f"{t}.csv" for t in TABLE_NAMES[:3])
+        raise IngestError(f"no canonical table file in {src} (expected names like {known}, ...)")
+    return found, ignored
+
+
+def _open_bytes(path: Path) -> BinaryIO:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding of a text file, judged from its first 64 KiB (a BOM wins; then UTF-8)."""
+    with _open_bytes(path) as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        # final=False: a sample cut inside a multi-byte character is not an error.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(sample).best()
+    guess = best.encoding.lower().replace("-", "").replace("_", "") if best else ""
+    return DETECTABLE.get(guess, "utf-8")
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def transcode(path: Path, encoding: str, out: Path) -> None:
+    """Re-encode ``path`` to UTF-8 at ``out`` in chunks.
+
+    Bytes that are not valid in ``encoding`` are written through unchanged (surrogateescape), so
+    the line holding them is still invalid UTF-8 and DuckDB quarantines it; nothing is replaced.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    with _open_bytes(path) as src, out.open("wb") as dst:
+        while chunk := src.read(CHUNK_BYTES):
+            dst.write(decoder.decode(chunk).encode("utf-8", "surrogateescape"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8", "surrogateescape"))
+
+
+def _first_line(path: Path) -> str:
+    with _open_bytes(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        return text.readline()
+
+
+def _csv_header(path: Path) -> list[str]:
+    with _open_bytes(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        try:
+            return next(csv.reader(text))
+        except StopIteration:
+            return []
+        except csv.Error as exc:
+            raise IngestError(f"{path.name}: cannot read the header line: {exc}") from None
+
+
+def _jsonl_keys(path: Path) -> list[str]:
+    """Column names of a JSON Lines file: the keys of its first line."""
+    line = _first_line(path).strip()
+    try:
+        first = json.loads(line) if line else {}
+    except json.JSONDecodeError:
+        raise IngestError(f"{path.name}: the first line is not a JSON object") from None
+    if not isinstance(first, dict):
+        raise IngestError(f"{path.name}: the first line is not a JSON object")
+    return [str(k) for k in first]
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    try:
+        rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise IngestError(f"{path.name}: not a readable Parquet file ({exc})") from None
+    return [r[0] for r in rows]
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    wanted: list[str],
+    tmp: Path,
+    encoding: str | None,
+) -> None:
+    """Settle the encoding (transcoding when needed) and map the file's columns to ``wanted``.
+
+    Column names are matched after trimming and lower-casing; a name the model does not know is
+    an extra column (ignored, reported).
+    """
+    if source.fmt in ("csv", "jsonl"):
+        source.encoding = encoding or detect_encoding(source.path)
+        try:
+            utf8 = _is_utf8(source.encoding)
+        except LookupError:
+            raise IngestError(f"unknown encoding {source.encoding!r}") from None
+        if not utf8:
+            source.read_path = tmp / f"{source.path.name}.utf8"
+            transcode(source.path, source.encoding, source.read_path)
+        header = (
+            _csv_header(source.readable) if source.fmt == "csv" else _jsonl_keys(source.readable)
+        )
+    else:
+        source.encoding = "parquet"
+        header = _parquet_columns(con, source.path)
+    source.source_columns = header
+    for name in header:
+        canonical = name.strip().lower()
+        if canonical in wanted:
+            if canonical in source.columns:
+                raise IngestError(f"{source.path.name}: column {canonical!r} appears twice")
+            source.columns[canonical] = name
+        else:
+            source.extra_columns.append(name)

@@ -1,0 +1,147 @@
+"""The staging query: one pass that reads a source file, types every column and says what is wrong.
+
+It builds ``CREATE TEMP TABLE <stage> AS SELECT ...`` over DuckDB's reader for the file. The stage
+holds each canonical column typed (NULL where refused), ``_reason`` (NULL for a good row; otherwise
+``column: reason`` for each bad column, joined by ``; ``), ``_column`` (the first bad column) and
+``_raw`` (the source row, only for bad rows). Row order is the file's order (DuckDB preserves
+insertion order), so a row's position in the stage gives its line number.
+
+User data never enters the SQL text: the file path and JSON keys are bound parameters, CSV columns
+get positional names we make up (``c0``, ``c1``, ...), Parquet column names are quoted identifiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from promoguard.ingest import normalise
+from promoguard.ingest.readers import MAX_LINE_BYTES, SourceFile
+from promoguard.model import Table
+
+#: Longest ``raw`` text kept in quarantine for one row (the rest is cut, marked with an ellipsis).
+RAW_LIMIT = 65536
+
+
+@dataclass
+class StageQuery:
+    sql: str
+    params: list[object] = field(default_factory=list)
+    first_line: int = 2  # the line number of the first data row
+    rejects: bool = False  # whether DuckDB writes rejected lines to the rejects tables
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier (safe for any text: embedded quotes are doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _csv_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> str:
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(source.source_columns))) + "}"
+    params.append(str(source.readable))
+    return (
+        f"read_csv(?, columns={columns}, header=true, auto_detect=false, delim=',', "
+        f"quote='\"', escape='\"', strict_mode=true, max_line_size={MAX_LINE_BYTES}, "
+        f"buffer_size={4 * MAX_LINE_BYTES}, store_rejects=true, "
+        f"rejects_table='{rejects[0]}', rejects_scan='{rejects[1]}')"
+    )
+
+
+def _lines_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> str:
+    """JSON Lines read as one text column per line (so a bad line is kept, with its number)."""
+    params.append(str(source.readable))
+    return (
+        f"read_csv(?, columns={{'j': 'VARCHAR'}}, header=false, auto_detect=false, "
+        f"delim='\\x01', quote='', escape='', max_line_size={MAX_LINE_BYTES}, "
+        f"buffer_size={4 * MAX_LINE_BYTES}, store_rejects=true, "
+        f"rejects_table='{rejects[0]}', rejects_scan='{rejects[1]}')"
+    )
+
+
+def _layer0(table: Table, source: SourceFile, rejects: tuple[str, str]) -> StageQuery:
+    """SELECT producing ``r__<col>`` VARCHAR per canonical column, ``_pre`` and ``_rawsrc``."""
+    params: list[object] = []
+    cols: list[str] = []
+    if source.fmt == "csv":
+        position = {name: i for i, name in reversed(list(enumerate(source.source_columns)))}
+        for col in table.columns:
+            src = source.columns.get(col.name)
+            expr = f"c{position[src]}" if src is not None else "NULL::VARCHAR"
+            cols.append(f"{expr} AS {ident('r__' + col.name)}")
+        reader = _csv_reader(source, params, rejects)
+        sql = f"SELECT {', '.join(cols)}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc FROM {reader}"  # noqa: S608
+        return StageQuery(sql, params, first_line=2, rejects=True)
+    if source.fmt == "jsonl":
+        reader = _lines_reader(source, params, rejects)
+        for col in table.columns:
+            src = source.columns.get(col.name)
+            if src is None:
+                cols.append(f"NULL::VARCHAR AS {ident('r__' + col.name)}")
+            else:
+                cols.append(
+                    f"json_extract_string(CASE WHEN _ok THEN j END, ?) AS {ident('r__' + col.name)}"
+                )
+                params.append('$."' + src.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        # The path params must follow the reader's path param in text order: the reader is in the
+        # FROM clause, after the select list, so put the column params first.
+        params = params[1:] + params[:1]
+        sql = (
+            f"SELECT {', '.join(cols)}, "  # noqa: S608
+            "CASE WHEN j IS NULL THEN 'empty line' WHEN NOT _ok THEN 'not a JSON object' END AS _pre, "
+            "j AS _rawsrc FROM (SELECT j, coalesce(CASE WHEN json_valid(j) THEN json_type(j) END "
+            f"= 'OBJECT', false) AS _ok FROM {reader})"
+        )
+        return StageQuery(sql, params, first_line=1, rejects=True)
+    # Parquet: typed columns become text, then go through the same rules as any other file.
+    for col in table.columns:
+        src = source.columns.get(col.name)
+        expr = f"CAST({ident(src)} AS VARCHAR)" if src is not None else "NULL::VARCHAR"
+        cols.append(f"{expr} AS {ident('r__' + col.name)}")
+    params.append(str(source.readable))
+    sql = (
+        f"SELECT {', '.join(cols)}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc "  # noqa: S608
+        "FROM read_parquet(?)"
+    )
+    return StageQuery(sql, params, first_line=1, rejects=False)
+
+
+def stage_query(
+    table: Table, source: SourceFile, stage: str, rejects: tuple[str, str]
+) -> StageQuery:
+    """The ``CREATE TEMP TABLE stage AS ...`` statement for one source file of ``table``."""
+    base = _layer0(table, source, rejects)
+    names = table.column_names
+    cleaned = ", ".join(
+        f"{normalise.clean(ident('r__' + c.name), c.kind)} AS {ident('c__' + c.name)}"
+        for c in table.columns
+    )
+    passthrough = ", ".join(ident("r__" + n) for n in names)
+    typed_parts: list[str] = []
+    for c in table.columns:
+        value, reason = normalise.typed(ident("c__" + c.name), c, table.name)
+        typed_parts.append(f"CAST({value} AS {c.duckdb_type}) AS {ident(c.name)}")
+        typed_parts.append(f"{reason} AS {ident('q__' + c.name)}")
+    reasons = ", ".join(
+        f"'{n}: ' || {ident('q__' + n)}" for n in names
+    )  # column names come from the model
+    first_bad = ", ".join(f"CASE WHEN {ident('q__' + n)} IS NOT NULL THEN '{n}' END" for n in names)
+    if source.fmt != "jsonl":
+        raw_source = (
+            "to_json(struct_pack("
+            + ", ".join(f"{ident(n)} := {ident('r__' + n)}" for n in names)
+            + "))"
+        )
+    else:
+        raw_source = "_rawsrc"
+    sql = f"""
+CREATE TEMP TABLE {ident(stage)} AS
+SELECT {", ".join(ident(n) for n in names)}, _reason,
+  CASE WHEN _pre IS NOT NULL THEN NULL ELSE coalesce({first_bad}) END AS _column,
+  CASE WHEN _reason IS NOT NULL THEN left(coalesce({raw_source}, ''), {RAW_LIMIT}) END AS _raw
+FROM (
+  SELECT *, coalesce(_pre, nullif(concat_ws('; ', {reasons}), '')) AS _reason
+  FROM (
+    SELECT {", ".join(typed_parts)}, {passthrough}, _pre, _rawsrc
+    FROM (SELECT {cleaned}, {passthrough}, _pre, _rawsrc FROM ({base.sql}))
+  )
+)"""  # noqa: S608
+    return StageQuery(sql, base.params, base.first_line, base.rejects)
