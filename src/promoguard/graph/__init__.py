@@ -1,0 +1,1 @@
+"""Graph algorithms for the brushing checks: dense-block peeling and connected components."""
