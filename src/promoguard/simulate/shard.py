@@ -1,0 +1,508 @@
+"""One shard of the world, generated end to end: the unit of chunked output.
+
+A shard is a self-contained marketplace slice (its own merchants, listings, buyers, orders...);
+ids carry the shard number, so shards can be written one after another without holding the
+whole data set in memory. Each shard draws from its own ``PCG64`` stream spawned from the seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from promoguard.simulate import calendar as cal
+from promoguard.simulate import geo, labels
+from promoguard.simulate import inject_content as ic
+from promoguard.simulate import texts as tx
+from promoguard.simulate.config import Scale
+from promoguard.simulate.inject_brushing import TAG_BRUSH003, inject_brushing, reserve_size
+from promoguard.simulate.inject_pricing import NA, legal_prior, msrp_for, observations
+from promoguard.simulate.logistics import (
+    CARRIERS,
+    FAST,
+    Modes,
+    dispatch_limits,
+    dispatch_times,
+    tracking_numbers,
+    trajectories,
+    weights,
+)
+from promoguard.simulate.orders import concat, honest_orders
+from promoguard.simulate.prices import plan_prices
+from promoguard.simulate.world import (
+    CATEGORIES,
+    CATEGORY_NAMES,
+    LICENCE_TYPE,
+    LICENSED,
+    WEIGHT_MEDIAN,
+    WEIGHT_MIN,
+    _ids,
+    build_world,
+)
+
+Columns = dict[str, np.ndarray]
+
+
+@dataclass
+class ShardOutput:
+    tables: dict[str, Columns]  # canonical table -> column -> array (ints: seconds / cents / NA)
+    truth: list[tuple[str, str, str]]
+
+
+def shard_rng(seed: int, shard: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(shard,))))
+
+
+def _exclusive(
+    rng: np.random.Generator, eligible: np.ndarray, shares: list[float]
+) -> list[np.ndarray]:
+    """Split eligible rows into disjoint injected groups with the given shares."""
+    u = rng.random(len(eligible))
+    edges = np.cumsum([0.0, *shares])
+    return [eligible & (u >= a) & (u < b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
+    rng = shard_rng(seed, shard)
+    rates = scale.rates
+    M = scale.merchants_per_shard
+    reserve = reserve_size(M, int(M * (scale.listings_per_merchant + 1)))
+    w = build_world(
+        rng,
+        shard,
+        M,
+        scale.listings_per_merchant,
+        scale.buyers_per_shard + reserve,
+        scale.orders_per_listing_day,
+    )
+    nl = len(w.listing_id)
+    plan = plan_prices(rng, w.listing_base_cents, rates.price003)
+    honest = honest_orders(rng, w, plan, scale.buyers_per_shard)
+    counts = np.bincount(honest["listing"], minlength=nl)
+    bp = inject_brushing(rng, w, plan, scale.buyers_per_shard, rates, counts)
+    o = concat(honest, bp.orders)
+    order = np.argsort(o["paid"], kind="stable")
+    o = {k: v[order] for k, v in o.items()}
+    n = len(o["paid"])
+    listing, paid, tag = o["listing"], o["paid"], o["tag"]
+    merchant = w.listing_merchant[listing]
+    cat = w.listing_category[listing]
+    unit = plan.P[listing, np.clip(cal.day_of(paid), 0, cal.N_PRICE_DAYS - 1)]
+    ship_city = w.address_city[o["address"]]
+    origin = w.merchant_city[merchant]
+    order_ids = _ids(f"O{shard:03d}", np.arange(n), 7)
+    truth: list[tuple[str, str, str]] = list(bp.truth)
+
+    # --- fulfilment and logistics -------------------------------------------------------------
+    cancelled = (tag == 0) & (rng.random(n) < 0.025)
+    promise, limit = dispatch_limits(paid, w.merchant_promise_null[merchant])
+    eligible = (tag == 0) & ~cancelled
+    r = rates
+    (s001l, s001n, s003, s004e, s004c, s004t, pw, pd_, dup) = _exclusive(
+        rng,
+        eligible,
+        [
+            r.ship001 * 0.6,
+            r.ship001 * 0.4,
+            r.ship003,
+            r.ship004 / 3,
+            r.ship004 / 3,
+            r.ship004 / 3,
+            r.parcel001 * 0.5,
+            r.parcel001 * 0.5,
+            r.ship002,
+        ],
+    )
+    far = geo.distance_km(origin, ship_city) > 350
+    pd_ &= far
+    dup_owner = np.full(n, -1)
+    starts = np.flatnonzero(dup)
+    for s in starts:
+        k = int(rng.integers(1, 4))
+        pool = (
+            np.flatnonzero(eligible & ~dup & (dup_owner < 0) & (merchant == merchant[s]))
+            if rng.random() < 0.3
+            else np.flatnonzero(eligible & ~dup & (dup_owner < 0))
+        )
+        pool = pool[pool != s]
+        if len(pool) == 0:
+            continue
+        members = rng.choice(pool, size=min(k, len(pool)), replace=False)
+        dup_owner[members] = s
+    modes = Modes(s001l, s001n, s003, s004e, s004c, s004t, pw, pd_, dup_owner)
+    declared, pickup = dispatch_times(rng, paid, limit, modes)
+    declared[cancelled] = NA
+    carrier_of_m = rng.integers(0, len(CARRIERS), M)
+    carrier = carrier_of_m[merchant]
+    shipped = ~cancelled
+    # shipments: one per shipped order, plus a second parcel for 1% (hard negative)
+    s_order = np.flatnonzero(shipped)
+    second = s_order[
+        (tag[s_order] == 0) & (dup_owner[s_order] < 0) & (rng.random(len(s_order)) < 0.01)
+    ]
+    s_order = np.concatenate([s_order, second])
+    s_carrier = carrier[s_order]
+    s_trk = tracking_numbers(shard, s_carrier, 0, len(s_order))
+    first_ship = np.full(n, -1)
+    first_ship[s_order[::-1]] = np.arange(len(s_order))[::-1]
+    reuse = dup_owner[s_order] >= 0
+    owner_ship = first_ship[dup_owner[s_order[reuse]]]
+    s_trk[reuse] = s_trk[owner_ship]
+    s_carrier[reuse] = s_carrier[owner_ship]
+    qty = o["qty"]
+    s_weight = weights(rng, WEIGHT_MEDIAN[cat[s_order]], WEIGHT_MIN[cat[s_order]], qty[s_order])
+    light = pw[s_order]
+    token = rng.integers(5, 46, len(s_order))
+    s_weight[light] = np.where(rng.random(int(light.sum())) < 0.3, NA, token[light])
+    # trajectories for parcels that move
+    moving = ~reuse & ~s001n[s_order]
+    mi = np.flatnonzero(moving)
+    so = s_order[mi]
+    dest = ship_city[so].copy()
+    wrong = s004c[so]
+    dest[wrong] = (dest[wrong] + rng.integers(1, len(geo.CITIES), int(wrong.sum()))) % len(
+        geo.CITIES
+    )
+    t0 = pickup[so] + np.where(np.arange(len(so)) >= len(so) - len(second), 2 * cal.HOUR, 0)
+    p_idx, e_t, e_type, e_city, delivered_at_p = trajectories(
+        rng, origin[so], dest, t0, FAST[s_carrier[mi]], s004t[so], pd_[so]
+    )
+    keep = e_t <= cal.DATA_CUT
+    ev_ship = mi[p_idx[keep]]
+    ev = pd.DataFrame(
+        {
+            "trk": s_trk[ev_ship],
+            "carrier": s_carrier[ev_ship],
+            "t": e_t[keep],
+            "type": e_type[keep],
+            "city": e_city[keep],
+            "seq": np.arange(int(keep.sum())),
+        }
+    )
+    # delivery time per order (through the parcel whose number it carries)
+    deliv_by_trk = ev[ev.type == "delivered"].groupby("trk").t.min()
+    s_deliv = pd.Series(s_trk).map(deliv_by_trk).to_numpy()
+    delivered_at = np.full(n, NA, dtype=np.int64)
+    ok = ~np.isnan(s_deliv)
+    first_rows = np.zeros(len(s_order), dtype=bool)
+    first_rows[first_ship[first_ship >= 0]] = True
+    sel = ok & first_rows
+    delivered_at[s_order[sel]] = s_deliv[sel].astype(np.int64)
+    # confirmation and status
+    has_d = delivered_at != NA
+    gap = np.where(rng.random(n) < 0.75, rng.lognormal(np.log(2 * cal.DAY), 0.7, n), 10 * cal.DAY)
+    gap = np.where(tag == TAG_BRUSH003, rng.integers(2 * cal.MINUTE, 15 * cal.MINUTE, n), gap)
+    confirmed = np.where(has_d, delivered_at + gap.astype(np.int64), NA)
+    refunded = has_d & (tag == 0) & (rng.random(n) < 0.02)
+    confirmed[refunded | (confirmed > cal.DATA_CUT)] = NA
+    status = np.full(n, "shipped", dtype=object)
+    status[has_d] = "delivered"
+    status[confirmed != NA] = "confirmed"
+    status[refunded] = "refunded"
+    status[cancelled] = "cancelled"
+
+    # --- prices on display, then rule-based pricing labels ---------------------------------------
+    prior = legal_prior(nl, listing, paid, unit)
+    msrp = msrp_for(rng, w.listing_base_cents)
+    live_listing = w.merchant_live[w.listing_merchant]
+    obs, _flags = observations(rng, plan, prior, msrp, live_listing, rates)
+    for code, flag in labels.pricing_labels(nl, prior, obs, msrp, plan.P, plan.start_day).items():
+        truth += [(code, "listing", x) for x in w.listing_id[flag]]
+
+    od = pd.DataFrame(
+        {
+            "idx": np.arange(n),
+            "paid": paid,
+            "promise": promise,
+            "declared": declared,
+            "city": ship_city,
+            "cat": cat,
+        }
+    )
+    od["promise"] = np.where(promise < 0, NA, promise)
+    sd = pd.DataFrame({"order": s_order, "trk": s_trk, "weight": s_weight})
+    for code, flag in labels.logistics_labels(od, sd, ev, WEIGHT_MIN).items():
+        truth += [(code, "order", x) for x in order_ids[flag]]
+
+    # --- licences --------------------------------------------------------------------------------
+    lic_rows = []
+    needs: dict[int, set[int]] = {}
+    for li in np.flatnonzero(LICENSED[w.listing_category]):
+        needs.setdefault(int(w.listing_merchant[li]), set()).add(int(w.listing_category[li]))
+    lic_m = np.array(sorted(needs), dtype=np.int64)
+    bad_m = set(lic_m[rng.random(len(lic_m)) < rates.lic001].tolist())
+    for mm in lic_m:
+        for c in sorted(needs[int(mm)]):
+            vf = int(w.merchant_registered[mm]) - int(rng.integers(30, 400)) * cal.DAY
+            vt = [NA, cal.utc("2027-06-30T16:00:00"), cal.utc("2026-12-31T16:00:00")][
+                int(rng.integers(3))
+            ]
+            scope = None if rng.random() < 0.5 else ";".join(sorted({CATEGORIES[c].name, "food"}))
+            if int(mm) in bad_m and c == min(needs[int(mm)]):
+                mode = int(rng.integers(4))
+                if mode == 0:
+                    continue  # no licence at all
+                if mode == 1:
+                    vt = cal.T0 + int(rng.integers(15, 45)) * cal.DAY  # expired before later sales
+                elif mode == 2:
+                    scope = "toys" if CATEGORIES[c].name != "toys" else "home"  # scope misses it
+                else:
+                    vf = cal.T0 + int(rng.integers(30, 60)) * cal.DAY  # obtained mid-season
+            lic_rows.append((int(mm), str(LICENCE_TYPE[c]), vf, vt, scope))
+    lic = pd.DataFrame(lic_rows, columns=["m", "type", "vf", "vt", "scope"])
+    lic_df = lic.assign(vt=lic.vt.where(lic.vt != NA).astype(float), vf=lic.vf.astype(float))
+    lflag = labels.licence_labels(
+        M, merchant, cat, paid, lic_df, CATEGORY_NAMES, LICENCE_TYPE, LICENSED
+    )
+    truth += [("LIC001", "merchant", x) for x in w.merchant_id[lflag]]
+
+    # --- reviews ---------------------------------------------------------------------------------
+    quality = np.where(rng.random(nl) < 0.12, rng.uniform(2.6, 3.4, nl), rng.uniform(4.3, 4.8, nl))
+    rv, rtruth = _reviews(rng, listing, o["buyer"], tag, delivered_at, quality, w, rates)
+    review_ids = _ids(f"R{shard:03d}", np.arange(len(rv["order"])), 7)
+    truth += [(c, t, str(review_ids[i])) for c, t, i in rtruth]
+
+    # --- texts -----------------------------------------------------------------------------------
+    tcols, ttruth = _texts(rng, w, plan, listing, merchant, paid, shard, rates)
+    truth += ttruth
+
+    # --- assemble --------------------------------------------------------------------------------
+    nm = M
+    tables: dict[str, Columns] = {
+        "merchants": {
+            "merchant_id": w.merchant_id,
+            "platform_id": np.array([f"P{p + 1}" for p in w.merchant_platform], dtype=object),
+            "name": np.array(
+                [
+                    f"{tx.BRANDS[i % len(tx.BRANDS)]}{CATEGORIES[c].zh[0]}专营店 {k}"
+                    for k, (i, c) in enumerate(
+                        zip(rng.integers(0, 99, nm), w.merchant_category, strict=True)
+                    )
+                ],
+                dtype=object,
+            ),
+            "registered_at": w.merchant_registered,
+        },
+        "licences": {
+            "licence_id": _ids(f"LC{shard:03d}", np.arange(len(lic)), 5),
+            "merchant_id": w.merchant_id[lic.m.to_numpy()]
+            if len(lic)
+            else np.array([], dtype=object),
+            "licence_type": lic.type.to_numpy(dtype=object),
+            "valid_from": lic.vf.to_numpy(dtype=np.int64),
+            "valid_to": lic.vt.to_numpy(dtype=np.int64),
+            "scope": np.array([x if isinstance(x, str) else None for x in lic.scope], dtype=object),
+        },
+        "listings": {
+            "listing_id": w.listing_id,
+            "merchant_id": w.merchant_id[w.listing_merchant],
+            "platform_id": np.array(
+                [f"P{p + 1}" for p in w.merchant_platform[w.listing_merchant]], dtype=object
+            ),
+            "title": tcols.pop("_titles"),
+            "category": CATEGORY_NAMES[w.listing_category].astype(object),
+            "currency": np.full(nl, "CNY", dtype=object),
+            "msrp": msrp,
+        },
+        "price_observations": {"listing_id": w.listing_id[obs.pop("listing")], **obs},
+        "orders": {
+            "order_id": order_ids,
+            "listing_id": w.listing_id[listing],
+            "merchant_id": w.merchant_id[merchant],
+            "buyer_id": w.buyer_id[o["buyer"]],
+            "quantity": qty,
+            "unit_price": unit,
+            "paid_at": paid,
+            "promised_dispatch_by": np.where(promise < 0, NA, promise),
+            "declared_shipped_at": declared,
+            "confirmed_at": confirmed,
+            "status": status,
+            "buyer_device_id": w.device_ids(o["device"]),
+            "buyer_address_id": w.address_ids(o["address"]),
+            "ship_to_city": geo.CITY_NAMES[ship_city].astype(object),
+        },
+        "shipments": {
+            "order_id": order_ids[s_order],
+            "carrier": CARRIERS[s_carrier].astype(object),
+            "tracking_no": s_trk,
+            "weight_grams": s_weight,
+        },
+        "tracking_events": _events_table(ev),
+        "reviews": {
+            "review_id": review_ids,
+            "listing_id": w.listing_id[rv["listing"]],
+            "buyer_id": w.buyer_id[rv["buyer"]],
+            "order_id": order_ids[rv["order"]],
+            "rating": rv["rating"],
+            "created_at": rv["created_at"],
+            "text": rv["text"],
+        },
+        "texts": tcols,
+    }
+    return ShardOutput(tables, truth)
+
+
+def _events_table(ev: pd.DataFrame) -> Columns:
+    ev = ev.sort_values(["carrier", "trk", "t", "seq"], kind="stable")
+    return {
+        "carrier": CARRIERS[ev.carrier.to_numpy()].astype(object),
+        "tracking_no": ev.trk.to_numpy(dtype=object),
+        "event_at": ev.t.to_numpy(dtype=np.int64),
+        "event_type": ev.type.to_numpy(dtype=object),
+        "city": geo.CITY_NAMES[ev.city.to_numpy()].astype(object),
+    }
+
+
+def _reviews(rng, listing, buyer, tag, delivered_at, quality, w, rates):
+    from promoguard.simulate.reviews import build_reviews
+
+    return build_reviews(
+        rng,
+        listing,
+        buyer,
+        tag,
+        delivered_at,
+        quality,
+        w.listing_merchant,
+        w.listing_category,
+        w.listing_noun,
+        rates,
+    )
+
+
+TEXT_ELIGIBLE = {
+    "TEXT001": ("listing_title", "listing_description", "ad", "livestream"),
+    "TEXT002": ("listing_title", "listing_description", "ad", "livestream"),
+    "TEXT003": ("listing_description", "chat", "ad"),
+    "TEXT004": ("listing_description", "chat", "livestream"),
+    "TEXT005": ("chat",),
+    "TEXT006": ("livestream",),
+    "REVIEW002": ("listing_description", "chat", "ad"),
+}
+
+
+def _texts(rng, w, plan, o_listing, o_merchant, o_paid, shard, rates):
+    nl = len(w.listing_id)
+    kind, m_idx, l_idx, created, lang, content = [], [], [], [], [], []
+
+    def add(k: str, mm: int, li: int, t: int, lg: str, text: str) -> None:
+        kind.append(k)
+        m_idx.append(mm)
+        l_idx.append(li)
+        created.append(t)
+        lang.append(lg)
+        content.append(text)
+
+    llang = np.where(rng.random(nl) < 0.85, "zh", "en")
+    titles = np.empty(nl, dtype=object)
+    for li in range(nl):
+        c, nn, b, lg = (
+            int(w.listing_category[li]),
+            int(w.listing_noun[li]),
+            int(w.listing_brand[li]),
+            str(llang[li]),
+        )
+        t = (
+            cal.T0
+            + int(plan.start_day[li]) * cal.DAY
+            - int(rng.integers(1, 200)) * cal.HOUR * (1 if plan.start_day[li] else 12)
+        )
+        titles[li] = tx.title(rng, c, nn, b, lg)
+        add("listing_title", int(w.listing_merchant[li]), li, t, lg, titles[li])
+        add(
+            "listing_description",
+            int(w.listing_merchant[li]),
+            li,
+            t,
+            lg,
+            tx.description(rng, c, nn, b, lg),
+        )
+    first_listing = np.full(len(w.merchant_id), -1)
+    first_listing[w.listing_merchant[::-1]] = np.arange(nl)[::-1]
+    for mm in range(len(w.merchant_id)):
+        li = int(first_listing[mm])
+        c, nn, b = int(w.listing_category[li]), int(w.listing_noun[li]), int(w.listing_brand[li])
+        for _ in range(2):
+            lg = "zh" if rng.random() < 0.8 else "en"
+            day = int(rng.integers(30, cal.D11_DAY + 1))
+            add(
+                "ad",
+                mm,
+                li if rng.random() < 0.5 else -1,
+                cal.T0 + day * cal.DAY + int(rng.integers(cal.DAY)),
+                lg,
+                tx.ad(rng, c, nn, b, lg),
+            )
+        if w.merchant_live[mm]:
+            for _ in range(int(rng.integers(3, 7))):
+                lg = "zh" if rng.random() < 0.85 else "en"
+                day = int(
+                    rng.choice(
+                        [
+                            cal.PRESALE_FIRST_DAY,
+                            cal.PRESALE_FIRST_DAY + 5,
+                            cal.D11_DAY - 3,
+                            cal.D11_DAY,
+                        ]
+                    )
+                )
+                add(
+                    "livestream",
+                    mm,
+                    li,
+                    cal.T0 + day * cal.DAY + 20 * cal.HOUR,
+                    lg,
+                    tx.livestream(rng, c, nn, b, lg, int(plan.P[li, day]), int(plan.P[li, 7])),
+                )
+    chat_rows = np.flatnonzero(rng.random(len(o_paid)) < 0.12)
+    for i in chat_rows:
+        lg = "zh" if rng.random() < 0.9 else "en"
+        add(
+            "chat",
+            int(o_merchant[i]),
+            int(o_listing[i]),
+            int(o_paid[i]) + int(rng.integers(5 * cal.MINUTE, 2 * cal.DAY)),
+            lg,
+            tx.chat(rng, lg),
+        )
+    nt = len(kind)
+    kind_a = np.array(kind, dtype=object)
+    l_a = np.array(l_idx)
+    m_a = np.array(m_idx)
+    text_cat = np.where(l_a >= 0, w.listing_category[np.maximum(l_a, 0)], w.merchant_category[m_a])
+    cat_name = CATEGORY_NAMES[text_cat]
+    codes: list[set[str]] = [set() for _ in range(nt)]
+    for code, kinds in TEXT_ELIGIBLE.items():
+        ok = np.isin(kind_a, kinds)
+        if code == "TEXT002":
+            ok &= np.isin(cat_name, ic.TEXT002_CATEGORIES)
+        cand = np.flatnonzero(ok)
+        rate = rates.text006 if code == "TEXT006" else rates.text
+        k = min(len(cand) // 4, max(22, round(rate * len(cand))))
+        for i in rng.choice(cand, size=k, replace=False):
+            p, carried = ic.phrase(rng, code, lang[i])
+            sep = "" if lang[i] == "zh" else " "
+            content[i] = (p + sep + content[i]) if rng.random() < 0.4 else (content[i] + sep + p)
+            codes[i] |= carried
+    # hard negatives: legitimate look-alikes in 10% of texts
+    for i in np.flatnonzero(rng.random(nt) < 0.10):
+        sep = "" if lang[i] == "zh" else " "
+        content[i] = content[i] + sep + ic.hard_negative(rng, lang[i], str(cat_name[i]))
+    titles = np.array(
+        content[0 : 2 * nl : 2], dtype=object
+    )  # listings.title = the final title text
+    text_ids = _ids(f"T{shard:03d}", np.arange(nt), 7)
+    truth = [(c, "text", str(text_ids[i])) for i in range(nt) for c in sorted(codes[i])]
+    cols = {
+        "text_id": text_ids,
+        "kind": kind_a,
+        "merchant_id": w.merchant_id[m_a],
+        "listing_id": np.where(l_a >= 0, w.listing_id[np.maximum(l_a, 0)], None).astype(object),
+        "created_at": np.array(created, dtype=np.int64),
+        "lang": np.array(lang, dtype=object),
+        "content": np.array(content, dtype=object),
+        "_titles": titles,
+    }
+    return cols, truth
