@@ -1,10 +1,56 @@
-"""`promoguard scan` (not built yet)."""
+"""`promoguard scan`: run a pack's checks on a store, keep the findings, write them out."""
 
 from __future__ import annotations
 
-from promoguard.commands._common import fail
+from pathlib import Path
+
+import typer
+from rich.table import Table as RichTable
+
+from promoguard.checks import engine
+from promoguard.commands._common import console, emit_json, fail, user_errors
 
 
-def scan() -> None:
-    """Not built yet."""
-    fail("'scan' is not built yet")
+@user_errors
+def scan(
+    store: Path = typer.Option(..., "--store", help="The DuckDB store written by `ingest`."),
+    pack: str = typer.Option(..., "--pack", help="Rule pack: cn, eu, uk, us or a pack folder."),
+    engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
+    spark_master: str = typer.Option(
+        "local[*]", "--spark-master", help="Spark master URL (with --engine spark)."
+    ),
+    checks: str | None = typer.Option(
+        None, "--checks", help="Codes or prefixes, comma-separated (PRICE001,SHIP). Default: all."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Also write the findings here (.parquet or .csv)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Scan a store with a rule pack; findings go into the store (and to --out)."""
+    if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
+        fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
+    result = engine.scan(
+        store,
+        pack,
+        engine=engine_name,
+        checks=checks,
+        spark_master=spark_master,
+        progress=not as_json,
+    )
+    written = str(engine.write_findings(result.findings, out)) if out is not None else None
+    summary = result.summary()
+    summary["store"] = str(store)
+    summary["out"] = written
+    if as_json:
+        emit_json(summary)
+        return
+    grid = RichTable(title=f"{result.scan_id} — pack {result.pack} on {result.engine}")
+    for col in ("check", "findings", "seconds"):
+        grid.add_column(col, justify="right" if col != "check" else "left")
+    for run in result.runs:
+        grid.add_row(run.code, str(run.findings), f"{run.seconds:.2f}")
+    grid.add_row("total", str(len(result.findings)), "")
+    console.print(grid)
+    if written:
+        console.print(f"findings written to {written}")
