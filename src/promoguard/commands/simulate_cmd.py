@@ -1,10 +1,66 @@
-"""`promoguard simulate` (not built yet)."""
+"""`promoguard simulate`: write a Double-11 marketplace data set with ground truth."""
 
 from __future__ import annotations
 
-from promoguard.commands._common import fail
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from promoguard.commands._common import console, emit_json, fail, user_errors
 
 
-def simulate() -> None:
-    """Not built yet."""
-    fail("'simulate' is not built yet")
+@user_errors
+def simulate(
+    scale: str = typer.Option("small", "--scale", help="small | medium | city"),
+    seed: int = typer.Option(
+        0, "--seed", help="Random seed; the same seed and scale give identical files."
+    ),
+    out: Path = typer.Option(..., "--out", help="Folder to write one file per table into."),
+    fmt: str = typer.Option(
+        None, "--format", help="csv or parquet (default: csv for small, parquet otherwise)."
+    ),
+    shrink: float = typer.Option(
+        1.0, "--shrink", help="Scale each shard's merchants and buyers by this factor (tests)."
+    ),
+    shards: int = typer.Option(
+        None, "--shards", help="Override the number of shards of the scale."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+) -> None:
+    """Simulate a Double-11 season (platforms, merchants, prices, orders, logistics, reviews,
+    texts) with injected violations and ground_truth.csv."""
+    from promoguard.simulate import SCALES, generate
+
+    if scale not in SCALES:
+        fail(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
+    if fmt is not None and fmt not in ("csv", "parquet"):
+        fail(f"unknown format {fmt!r}; use csv or parquet")
+    if not 0 < shrink <= 1:
+        fail("--shrink must be in (0, 1]")
+    if shards is not None and shards < 1:
+        fail("--shards must be at least 1")
+    if seed < 0:
+        fail("--seed must be a non-negative integer")
+    with Progress(
+        TextColumn("simulate {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} shards"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=as_json,
+    ) as bar:
+        task = bar.add_task(scale, total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = generate(scale, seed, out, fmt=fmt, shrink=shrink, shards=shards, progress=tick)
+    if as_json:
+        emit_json(summary)
+        return
+    rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
+    console.print(f"wrote {summary['format']} to {out}: {rows}")
+    console.print(
+        f"ground truth: {sum(summary['truth'].values()):,} labels over {len(summary['truth'])} codes"
+    )

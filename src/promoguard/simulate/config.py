@@ -43,7 +43,7 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "small": Scale("small", 1, 150, 3.0, 7000, 0.42),
+    "small": Scale("small", 1, 150, 3.0, 7000, 0.28),
     "medium": Scale("medium", 5, 1200, 3.0, 40000, 0.42, default_format="parquet"),
     "city": Scale("city", 46, 1200, 3.0, 60000, 0.42, default_format="parquet"),
 }

@@ -34,7 +34,6 @@ def pick_device(rng: np.random.Generator, w: World, buyer: np.ndarray) -> np.nda
 def honest_orders(
     rng: np.random.Generator, w: World, plan: PricePlan, n_honest_buyers: int
 ) -> dict[str, np.ndarray]:
-    nl = len(w.listing_id)
     nd = cal.N_ORDER_DAYS
     season = cal.season_demand()
     active = np.arange(nd)[None, :] >= plan.start_day[:, None]
