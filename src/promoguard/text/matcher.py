@@ -1,0 +1,120 @@
+"""One Aho-Corasick pass over a normalised text for every lexicon at once.
+
+Each lexicon term is normalised the same way as the text, so ``最佳`` in the lexicon also matches
+``最 佳``, ``最*佳`` and ``ＢＥＳＴ``-style spellings in the text. A hit is kept only when
+
+- a term that begins (ends) with a Latin letter or digit is not glued to another one there (``best``
+  does not match inside ``bestow``; ``vx`` does not match inside ``vxyz``), and
+- no allow-list term (``ALLOW``: 最近, 第一次, 唯品会 ...) covers it entirely.
+
+Hits carry normalised and original offsets, so evidence quotes the text as it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+from promoguard.text.lexicon import ALLOW, Term
+from promoguard.text.normalise import Normalised, normalise
+
+CONTEXT_CHARS = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    category: str
+    term: str  # the lexicon's term (or a detector's kind)
+    start: int  # normalised offsets [start, end)
+    end: int
+    ostart: int  # original offsets [ostart, oend)
+    oend: int
+    allowed_categories: frozenset[str] = frozenset()
+    source: str = ""
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+class Matcher:
+    """All lexicon terms in one automaton; ``scan`` returns the hits that survive the context."""
+
+    def __init__(self, terms: Iterable[Term]) -> None:
+        by_key: dict[str, list[Term]] = {}
+        for t in terms:
+            key = normalise(t.term).text.strip()
+            if key:
+                by_key.setdefault(key, []).append(t)
+        self.terms = by_key
+        self._automaton = ahocorasick.Automaton()
+        for key, ts in by_key.items():
+            self._automaton.add_word(key, (key, tuple(ts)))
+        if by_key:
+            self._automaton.make_automaton()
+        self._empty = not by_key
+
+    def raw_hits(self, norm: str) -> list[tuple[int, int, tuple[Term, ...]]]:
+        """(start, end, terms) of every occurrence of a term in normalised text, boundaries kept."""
+        if self._empty:
+            return []
+        out: list[tuple[int, int, tuple[Term, ...]]] = []
+        n = len(norm)
+        for last, (key, ts) in self._automaton.iter(norm):
+            end = last + 1
+            start = end - len(key)
+            if _ascii_alnum(key[0]) and start > 0 and _ascii_alnum(norm[start - 1]):
+                continue
+            if _ascii_alnum(key[-1]) and end < n and _ascii_alnum(norm[end]):
+                continue
+            out.append((start, end, ts))
+        return out
+
+    def scan(self, text: str | Normalised) -> tuple[Normalised, list[Hit]]:
+        """Normalise (unless given normalised text) and return the surviving hits, in order."""
+        nt = text if isinstance(text, Normalised) else normalise(text)
+        raw = self.raw_hits(nt.text)
+        if not raw:
+            return nt, []
+        allow = [(s, e) for s, e, ts in raw if any(t.code == ALLOW for t in ts)]
+        hits: list[Hit] = []
+        for s, e, ts in raw:
+            if allow and any(a <= s and e <= b and (a, b) != (s, e) for a, b in allow):
+                continue
+            os_, oe = nt.span(s, e)
+            for t in ts:
+                if t.code == ALLOW:
+                    continue
+                hits.append(
+                    Hit(t.code, t.category, t.term, s, e, os_, oe, t.allowed_categories, t.source)
+                )
+        hits.sort(key=lambda h: (h.start, h.end, h.code, h.term))
+        return nt, hits
+
+
+def context(original: str, ostart: int, oend: int, width: int = CONTEXT_CHARS) -> str:
+    """The original text around a span, for evidence (it stays data: escaped where rendered)."""
+    left = max(0, ostart - width)
+    right = min(len(original), oend + width)
+    return ("…" if left else "") + original[left:right] + ("…" if right < len(original) else "")
+
+
+def spans_document(nt: Normalised, hits: Sequence[Hit], limit: int = 20) -> list[dict[str, object]]:
+    """A bounded list of hits for ``observed``/evidence: term, original span, offsets, context."""
+    out: list[dict[str, object]] = []
+    for h in hits[:limit]:
+        out.append(
+            {
+                "code": h.code,
+                "category": h.category,
+                "term": h.term,
+                "matched": nt.original[h.ostart : h.oend],
+                "start": h.ostart,
+                "end": h.oend,
+                "context": context(nt.original, h.ostart, h.oend),
+            }
+        )
+    return out

@@ -1,0 +1,235 @@
+"""What each content check makes of one text: lexicon hits, identifiers and a few numeric patterns.
+
+``analyse`` normalises a text once, runs the one Aho-Corasick pass for every lexicon, validates
+identifiers when the text has digits or an ``@``, and then applies each code's rule:
+
+- TEXT001 absolute terms: any surviving ``superlative`` hit;
+- TEXT002 medical claims: a ``disease_claim`` unless the listing's category may state indications
+  (a registered medical device), or an ``efficacy_guarantee`` whatever the category;
+- TEXT003 prohibited items: any hit;
+- TEXT004 off-platform lures: a ``lure`` or ``short_link``, a ``contact_cue`` followed by an account
+  ID or number, or (optionally) a valid mobile number;
+- TEXT005 personal data: a validated resident ID, bank card, mobile number or e-mail address;
+- TEXT006 live-stream claims: urgency, or a price comparison with no base price in its clause or
+  the clause before (``直降500`` alone, but not ``原价399，直降100``);
+- REVIEW002 review rewards: a ``reward_offer`` (好评返现), or a ``review_cue`` followed in the same
+  clause by a ``reward_cue``.
+
+It works on plain strings, so the checks, the masker and the benchmark share it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from promoguard.text.identifiers import KINDS as PII_KINDS
+from promoguard.text.identifiers import find_identifiers
+from promoguard.text.lexicon import Term
+from promoguard.text.matcher import Hit, Matcher
+from promoguard.text.normalise import Normalised, normalise
+
+CODES = ("TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002")
+
+#: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
+_HANDLE = re.compile(
+    r"[\s:=号是为]{0,4}(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
+)
+_NUM = r"(?:[0-9]+|[一二两三四五六七八九十几]+)"
+URGENCY = re.compile(
+    rf"最后{_NUM}[单件份个组]|[仅只]剩{_NUM}|only (?:[0-9]+|a few) left"
+    r"|last [0-9]+ (?:units?|items?|pieces?|pairs?|sets?)|[0-9]+ left in stock"
+)
+COMPARISON = re.compile(
+    r"(?:直降|立减|降价|省|便宜)[0-9]+|[0-9]+ ?(?:yuan|元|块|rmb|%)? off(?![a-z])"
+    r"|[一二三四五六七八九两][折]|(?<![0-9])[1-9](?:\.[0-9])?折|save [0-9]+"
+)
+BASE = re.compile(
+    r"(?:原价|日常价|专柜价|划线价|门店价|市场价|平时价|平常价|吊牌价|指导价"
+    r"|regular price|usual price|original price|list price|was)[^0-9,!?;。]{0,6}[0-9]+"
+)
+CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
+
+
+@dataclass(frozen=True)
+class Params:
+    """The knobs of the rules (the checks fill these from the pack)."""
+
+    medical_categories: frozenset[str] = frozenset({"drug", "medical_device"})
+    pii_kinds: tuple[str, ...] = PII_KINDS
+    phone_is_lure: bool = True
+    reward_window: int = 16
+    livestream_kinds: frozenset[str] = frozenset({"livestream"})
+    codes: frozenset[str] = field(default_factory=lambda: frozenset(CODES))
+
+
+def _regex_hits(code: str, category: str, pattern: re.Pattern[str], nt: Normalised) -> list[Hit]:
+    out = []
+    for m in pattern.finditer(nt.text):
+        os_, oe = nt.span(m.start(), m.end())
+        out.append(Hit(code, category, m.group(), m.start(), m.end(), os_, oe))
+    return out
+
+
+def _clauses(text: str) -> list[int]:
+    """Start offsets of the clauses of ``text``."""
+    return [0] + [m.end() for m in CLAUSE_END.finditer(text)]
+
+
+def _clause_of(starts: Sequence[int], pos: int) -> int:
+    lo, hi = 0, len(starts)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if starts[mid] <= pos:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+class ContentRules:
+    """The lexicons compiled once; ``analyse`` applies every code's rule to a text."""
+
+    def __init__(self, terms: Iterable[Term], params: Params | None = None) -> None:
+        self.matcher = Matcher(terms)
+        self.params = params or Params()
+
+    def analyse(
+        self,
+        text: str,
+        kind: str | None = None,
+        category: str | None = None,
+        codes: Iterable[str] | None = None,
+    ) -> tuple[Normalised, dict[str, list[Hit]]]:
+        """Normalise ``text`` once and return, per code, the hits that make it a finding."""
+        p = self.params
+        want = set(codes) if codes is not None else set(p.codes)
+        nt, hits = self.matcher.scan(text)
+        by_cat: dict[tuple[str, str], list[Hit]] = {}
+        for h in hits:
+            by_cat.setdefault((h.code, h.category), []).append(h)
+        out: dict[str, list[Hit]] = {}
+
+        def put(code: str, found: list[Hit]) -> None:
+            if found and code in want:
+                out.setdefault(code, []).extend(found)
+
+        put("TEXT001", [h for h in hits if h.code == "TEXT001"])
+        if "TEXT002" in want:
+            claims = []
+            for h in hits:
+                if h.code != "TEXT002":
+                    continue
+                allowed = set(h.allowed_categories)
+                if h.category == "disease_claim":
+                    allowed |= p.medical_categories
+                if category is None or category not in allowed:
+                    claims.append(h)
+            put("TEXT002", claims)
+        put("TEXT003", [h for h in hits if h.code == "TEXT003"])
+        needs_ids = ("TEXT005" in want) or ("TEXT004" in want and p.phone_is_lure)
+        ids = []
+        if needs_ids and (any(c.isdigit() for c in nt.text) or "@" in nt.text):
+            ids = find_identifiers(nt.text)
+        if "TEXT004" in want:
+            lures = by_cat.get(("TEXT004", "lure"), []) + by_cat.get(("TEXT004", "short_link"), [])
+            for h in by_cat.get(("TEXT004", "contact_cue"), []):
+                m = _HANDLE.match(nt.text, h.end)
+                if m:
+                    os_, oe = nt.span(h.start, m.end())
+                    lures.append(
+                        Hit(
+                            "TEXT004",
+                            "contact_id",
+                            nt.text[h.start : m.end()],
+                            h.start,
+                            m.end(),
+                            os_,
+                            oe,
+                        )
+                    )
+            if p.phone_is_lure:
+                for i in ids:
+                    if i.kind == "mobile":
+                        os_, oe = nt.span(i.start, i.end)
+                        lures.append(Hit("TEXT004", "phone", "mobile", i.start, i.end, os_, oe))
+            put("TEXT004", sorted(lures, key=lambda h: (h.start, h.end)))
+        if "TEXT005" in want:
+            pii = []
+            for i in ids:
+                if i.kind in p.pii_kinds:
+                    os_, oe = nt.span(i.start, i.end)
+                    pii.append(Hit("TEXT005", i.kind, i.kind, i.start, i.end, os_, oe))
+            put("TEXT005", pii)
+        if "TEXT006" in want and (kind is None or kind in p.livestream_kinds):
+            put("TEXT006", self._livestream(nt, by_cat))
+        if "REVIEW002" in want:
+            put("REVIEW002", self._review_reward(nt, by_cat))
+        return nt, out
+
+    def _livestream(self, nt: Normalised, by_cat: dict[tuple[str, str], list[Hit]]) -> list[Hit]:
+        urgent = by_cat.get(("TEXT006", "urgency"), []) + _regex_hits(
+            "TEXT006", "urgency", URGENCY, nt
+        )
+        comparisons = by_cat.get(("TEXT006", "comparison"), []) + _regex_hits(
+            "TEXT006", "comparison", COMPARISON, nt
+        )
+        unbased: list[Hit] = []
+        if comparisons:
+            starts = _clauses(nt.text)
+            based = {_clause_of(starts, m.start()) for m in BASE.finditer(nt.text)}
+            for h in comparisons:
+                c = _clause_of(starts, h.start)
+                if c not in based and (c - 1) not in based:
+                    unbased.append(h)
+        found = sorted(urgent + unbased, key=lambda h: (h.start, h.end, h.term))
+        # the lexicon's 直降 and the pattern's 直降500 are one claim: keep the longer
+        return [
+            h
+            for h in found
+            if not any(
+                o is not h
+                and o.start <= h.start
+                and h.end <= o.end
+                and (o.end - o.start) > (h.end - h.start)
+                for o in found
+            )
+        ]
+
+    def _review_reward(self, nt: Normalised, by_cat: dict[tuple[str, str], list[Hit]]) -> list[Hit]:
+        found = list(by_cat.get(("REVIEW002", "reward_offer"), []))
+        cues = by_cat.get(("REVIEW002", "review_cue"), [])
+        rewards = by_cat.get(("REVIEW002", "reward_cue"), [])
+        if cues and rewards:
+            starts = _clauses(nt.text)
+            for c in cues:
+                for r in rewards:
+                    if c.end <= r.start <= c.end + self.params.reward_window and _clause_of(
+                        starts, c.start
+                    ) == _clause_of(starts, r.start):
+                        os_, oe = nt.span(c.start, r.end)
+                        found.append(
+                            Hit(
+                                "REVIEW002",
+                                "review_for_reward",
+                                nt.text[c.start : r.end],
+                                c.start,
+                                r.end,
+                                os_,
+                                oe,
+                            )
+                        )
+                        break
+        return sorted(found, key=lambda h: (h.start, h.end))
+
+
+def analyse_text(text: str, terms: Iterable[Term] | None = None, **kw) -> dict[str, list[Hit]]:
+    """Convenience for tests and one-off use: the built-in lexicons, default parameters."""
+    from promoguard.text.lexicon import load_terms
+
+    rules = ContentRules(terms if terms is not None else load_terms())
+    return rules.analyse(text, **kw)[1]
+
+
+__all__ = ["CODES", "ContentRules", "Params", "analyse_text", "normalise"]
