@@ -1,0 +1,147 @@
+"""Real city coordinates (China and Brazil) and great-circle distances between them.
+
+The logistics checks need the distance between two scanned cities to tell a real trajectory from an
+impossible one. Names are matched after ``normalise_city`` (trimmed, lower-cased), so Chinese names
+match as written and Brazilian names match Olist's lower-case, unaccented spelling. The Chinese list
+covers every city of the simulator (promoguard.simulate.geo) and more.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+#: (name, latitude, longitude, country). Coordinates of the city centre, three decimals.
+CITIES: tuple[tuple[str, float, float, str], ...] = (
+    # China: municipalities, provincial capitals and the big e-commerce warehouse towns
+    ("北京", 39.904, 116.407, "CN"),
+    ("天津", 39.084, 117.201, "CN"),
+    ("上海", 31.230, 121.474, "CN"),
+    ("重庆", 29.563, 106.551, "CN"),
+    ("石家庄", 38.042, 114.515, "CN"),
+    ("太原", 37.871, 112.549, "CN"),
+    ("呼和浩特", 40.842, 111.749, "CN"),
+    ("沈阳", 41.806, 123.432, "CN"),
+    ("大连", 38.914, 121.615, "CN"),
+    ("长春", 43.817, 125.324, "CN"),
+    ("哈尔滨", 45.803, 126.535, "CN"),
+    ("南京", 32.060, 118.797, "CN"),
+    ("苏州", 31.299, 120.585, "CN"),
+    ("无锡", 31.491, 120.312, "CN"),
+    ("杭州", 30.274, 120.155, "CN"),
+    ("宁波", 29.868, 121.544, "CN"),
+    ("温州", 27.994, 120.699, "CN"),
+    ("义乌", 29.306, 120.075, "CN"),
+    ("合肥", 31.821, 117.227, "CN"),
+    ("福州", 26.075, 119.296, "CN"),
+    ("厦门", 24.480, 118.089, "CN"),
+    ("南昌", 28.683, 115.858, "CN"),
+    ("济南", 36.651, 117.120, "CN"),
+    ("青岛", 36.067, 120.383, "CN"),
+    ("郑州", 34.746, 113.625, "CN"),
+    ("武汉", 30.593, 114.305, "CN"),
+    ("长沙", 28.228, 112.939, "CN"),
+    ("广州", 23.129, 113.264, "CN"),
+    ("深圳", 22.543, 114.058, "CN"),
+    ("东莞", 23.021, 113.752, "CN"),
+    ("佛山", 23.022, 113.122, "CN"),
+    ("南宁", 22.817, 108.366, "CN"),
+    ("海口", 20.044, 110.199, "CN"),
+    ("成都", 30.573, 104.066, "CN"),
+    ("贵阳", 26.647, 106.630, "CN"),
+    ("昆明", 25.038, 102.718, "CN"),
+    ("拉萨", 29.652, 91.172, "CN"),
+    ("西安", 34.341, 108.940, "CN"),
+    ("兰州", 36.061, 103.834, "CN"),
+    ("西宁", 36.617, 101.778, "CN"),
+    ("银川", 38.487, 106.231, "CN"),
+    ("乌鲁木齐", 43.825, 87.617, "CN"),
+    # Brazil: state capitals and the big cities of Olist's sellers and customers
+    ("sao paulo", -23.551, -46.633, "BR"),
+    ("rio de janeiro", -22.907, -43.173, "BR"),
+    ("belo horizonte", -19.917, -43.935, "BR"),
+    ("brasilia", -15.794, -47.882, "BR"),
+    ("salvador", -12.977, -38.501, "BR"),
+    ("fortaleza", -3.732, -38.527, "BR"),
+    ("recife", -8.048, -34.877, "BR"),
+    ("curitiba", -25.429, -49.271, "BR"),
+    ("porto alegre", -30.035, -51.218, "BR"),
+    ("manaus", -3.119, -60.022, "BR"),
+    ("belem", -1.456, -48.490, "BR"),
+    ("goiania", -16.686, -49.265, "BR"),
+    ("campinas", -22.906, -47.061, "BR"),
+    ("guarulhos", -23.454, -46.534, "BR"),
+    ("santos", -23.961, -46.333, "BR"),
+    ("sao bernardo do campo", -23.691, -46.565, "BR"),
+    ("santo andre", -23.664, -46.538, "BR"),
+    ("osasco", -23.532, -46.792, "BR"),
+    ("ribeirao preto", -21.178, -47.810, "BR"),
+    ("sorocaba", -23.502, -47.458, "BR"),
+    ("niteroi", -22.883, -43.104, "BR"),
+    ("florianopolis", -27.595, -48.548, "BR"),
+    ("vitoria", -20.315, -40.312, "BR"),
+    ("natal", -5.795, -35.209, "BR"),
+    ("joao pessoa", -7.119, -34.845, "BR"),
+    ("maceio", -9.665, -35.735, "BR"),
+    ("aracaju", -10.947, -37.073, "BR"),
+    ("teresina", -5.089, -42.802, "BR"),
+    ("sao luis", -2.530, -44.303, "BR"),
+    ("cuiaba", -15.601, -56.097, "BR"),
+    ("campo grande", -20.469, -54.620, "BR"),
+    ("porto velho", -8.761, -63.900, "BR"),
+    ("macapa", 0.035, -51.070, "BR"),
+    ("boa vista", 2.820, -60.672, "BR"),
+    ("rio branco", -9.975, -67.810, "BR"),
+    ("palmas", -10.184, -48.334, "BR"),
+)
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def normalise_city(name: str | None) -> str | None:
+    """The form city names are compared in: trimmed and lower-cased (None stays None)."""
+    if name is None:
+        return None
+    name = " ".join(str(name).split()).lower()
+    return name or None
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km between two points given in degrees."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+
+
+@cache
+def coordinates() -> dict[str, tuple[float, float]]:
+    """normalised city name -> (lat, lon)."""
+    return {normalise_city(n): (lat, lon) for n, lat, lon, _ in CITIES}  # type: ignore[misc]
+
+
+def distance_km(a: str | None, b: str | None) -> float | None:
+    """Distance between two named cities, or None when either is unknown."""
+    coords = coordinates()
+    pa, pb = coords.get(normalise_city(a) or ""), coords.get(normalise_city(b) or "")
+    if pa is None or pb is None:
+        return None
+    return haversine_km(*pa, *pb)
+
+
+@cache
+def pair_distances() -> dict[str, list]:
+    """Every ordered pair of known cities of one country with its distance rounded to 0.1 km.
+
+    Checks join scans to this table in the engine; computing the distances here, once, keeps the
+    figures identical on DuckDB and Spark (no engine trigonometry whose last digit may differ).
+    """
+    out: dict[str, list] = {"from_city": [], "to_city": [], "distance_km": []}
+    for a, lat_a, lon_a, ca in CITIES:
+        for b, lat_b, lon_b, cb in CITIES:
+            if ca != cb:
+                continue
+            out["from_city"].append(normalise_city(a))
+            out["to_city"].append(normalise_city(b))
+            out["distance_km"].append(round(haversine_km(lat_a, lon_a, lat_b, lon_b), 1))
+    return out
