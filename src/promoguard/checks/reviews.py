@@ -1,0 +1,379 @@
+"""Review fraud: near-duplicate review texts across buyers (REVIEW001) and a behavioural spam score
+(REVIEW003). REVIEW002 (reward for a good review) belongs to the content family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.checks.registry import register
+from promoguard.graph import minhash
+
+MAX_CLUSTER_EVIDENCE = 50
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    """A string column with missing values (NaN after a left merge) as nulls."""
+    return pa.array([None if pd.isna(v) else str(v) for v in values], pa.string())
+
+
+def _listing_places(tables: Tables) -> ir.Table:
+    li = tables.listings
+    return li.select("listing_id", "merchant_id", "platform_id")
+
+
+# -- REVIEW001 -----------------------------------------------------------------------------------
+
+
+def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFrame:
+    """Near-duplicate clusters spanning enough distinct buyers.
+
+    ``reviews`` has review_id, buyer_id, text. Returns one row per review in such a cluster with
+    cluster_id (its smallest review_id), cluster_size and cluster_buyers.
+    """
+    df = reviews.to_pandas().sort_values("review_id", kind="stable").reset_index(drop=True)
+    df["norm"] = [minhash.normalise(t) for t in df["text"]]
+    df = df[df["norm"].str.len() >= max(int(params["min_length"]), int(params["shingle_n"]))]
+    df = df.reset_index(drop=True)
+    empty = pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
+    if len(df) < 2:
+        return empty
+    n = int(params["shingle_n"])
+    h, owner = minhash.shingle_hashes(df["norm"].tolist(), n)
+    max_count = max(
+        int(params["common_shingle_min"]), int(params["common_shingle_share"] * len(df))
+    )
+    h, owner = minhash.drop_common(h, owner, max_count)
+    present, sig = minhash.signatures(h, owner, len(df), int(params["num_perm"]))
+    enough = np.bincount(owner, minlength=len(df))[present] >= int(params["min_shingles"])
+    present, sig = present[enough], sig[enough]
+    df = df.iloc[present].reset_index(drop=True)
+    labels = minhash.near_duplicate_clusters(sig, int(params["bands"]), float(params["similarity"]))
+    df["label"] = labels
+    stats = df.groupby("label").agg(
+        cluster_size=("review_id", "size"), cluster_buyers=("buyer_id", "nunique")
+    )
+    stats = stats[(stats.cluster_size >= 2) & (stats.cluster_buyers >= int(params["min_buyers"]))]
+    df = df[df["label"].isin(stats.index)]
+    if df.empty:
+        return empty
+    df = df.join(stats, on="label")
+    # rows are in review_id order, so the label's row holds the cluster's smallest review_id
+    first_id = df.groupby("label")["review_id"].transform("min")
+    df["cluster_id"] = first_id
+    return df[["review_id", "cluster_id", "cluster_size", "cluster_buyers"]].reset_index(drop=True)
+
+
+@register
+class NearDuplicateReviews(Check):
+    code = "REVIEW001"
+    name = "near-duplicate-reviews"
+    title = "Near-duplicate review texts posted by different buyers"
+    family = "reviews"
+    entity_type = "review"
+    severity = "medium"
+    parameters = (
+        Parameter("shingle_n", 3, "characters per shingle (3..5; no segmentation needed)"),
+        Parameter("num_perm", 64, "MinHash permutations"),
+        Parameter("bands", 16, "LSH bands (num_perm / bands rows each)"),
+        Parameter(
+            "similarity", 0.6, "estimated Jaccard similarity of shingle sets to link two texts"
+        ),
+        Parameter("min_length", 10, "shortest normalised text considered", unit="characters"),
+        Parameter("min_buyers", 2, "distinct buyers a cluster must span", unit="buyers"),
+        Parameter(
+            "common_shingle_share",
+            0.01,
+            "shingles in more than this share of all reviews are stock phrases and ignored",
+        ),
+        Parameter("common_shingle_min", 50, "but a shingle seen this often or less always counts"),
+        Parameter("min_shingles", 8, "fewest distinctive shingles a text needs to be compared"),
+    )
+    doc = CheckDoc(
+        what=(
+            "Normalises each review text (NFKC, lower case, no spaces or punctuation), hashes its "
+            "character shingles into a MinHash signature, finds near-duplicate pairs by LSH banding "
+            "and closes them into clusters; every review of a cluster written by two or more "
+            "distinct buyers is reported with the cluster's id and size. Short generic reviews "
+            "('好评', 'good') are ignored."
+        ),
+        why=(
+            "The same wording posted from many accounts is the mark of reviews written by a "
+            "seller or a review farm, not by buyers: fabricated user reviews used as false "
+            "commercial publicity, and fake consumer reviews under EU, UK and US law."
+        ),
+        example=(
+            "Twelve buyers post '宝贝收到了，质量超级好，跟描述的一模一样，物流超快，五星好评' with "
+            "one or two characters changed."
+        ),
+    )
+    observed_columns = ("cluster_id", "cluster_size", "cluster_buyers")
+    expected_columns = ("similarity", "min_buyers")
+    reads = ("reviews", "listings")
+
+    def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
+        r = tables.reviews
+        pulled = tables.to_arrow(r.filter(r.text.notnull()).select("review_id", "buyer_id", "text"))
+        clusters = duplicate_clusters(pulled, params)
+        places = tables.to_arrow(
+            r.join(_listing_places(tables), "listing_id").select(
+                "review_id", "merchant_id", "platform_id"
+            )
+        ).to_pandas()
+        out = clusters.merge(places, on="review_id", how="left")
+        return pa.table(
+            {
+                "entity_id": pa.array(out["review_id"].astype(str).tolist(), pa.string()),
+                "merchant_id": _strings(out["merchant_id"]),
+                "platform_id": _strings(out["platform_id"]),
+                "cluster_id": pa.array(out["cluster_id"].astype(str).tolist(), pa.string()),
+                "cluster_size": pa.array(out["cluster_size"].astype("int64").tolist(), pa.int64()),
+                "cluster_buyers": pa.array(
+                    out["cluster_buyers"].astype("int64").tolist(), pa.int64()
+                ),
+                "similarity": pa.array([float(params["similarity"])] * len(out), pa.float64()),
+                "min_buyers": pa.array([int(params["min_buyers"])] * len(out), pa.int64()),
+            }
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        # the cluster's members (up to MAX_CLUSTER_EVIDENCE) with their texts
+        a = found.select(entity_id=found.entity_id, cid=found.cluster_id)
+        b = found.select(member_id=found.entity_id, mcid=found.cluster_id)
+        pairs = a.join(b, a.cid == b.mcid)
+        r = tables.reviews
+        rows = pairs.join(r, pairs.member_id == r.review_id).select(
+            pairs.entity_id,
+            r.review_id,
+            r.buyer_id,
+            r.listing_id,
+            r.rating,
+            r.created_at,
+            r.text,
+        )
+        ranked = rows.mutate(
+            _n=ibis.row_number().over(ibis.window(group_by=rows.entity_id, order_by=rows.review_id))
+        )
+        return {"cluster": ranked.filter(ranked._n < MAX_CLUSTER_EVIDENCE).drop("_n")}
+
+
+# -- REVIEW003 -----------------------------------------------------------------------------------
+
+#: the behavioural parts of the score, each in [0, 1] (1 = most suspicious)
+SCORE_PARTS = (
+    "rating_deviation",
+    "extremity",
+    "early",
+    "reviewer_burst",
+    "reviewer_singleton",
+    "listing_burst",
+)
+
+
+def _review_frame(tables: Tables) -> pd.DataFrame:
+    """Each review with its listing, buyer, rating, time and (when known) delivery time."""
+    r = tables.reviews
+    o = tables.orders
+    s = tables.shipments
+    ev = tables.tracking_events
+    delivered = ev.filter(ev.event_type == "delivered")
+    delivered = delivered.group_by(["carrier", "tracking_no"]).aggregate(
+        d_s=delivered.event_at.epoch_seconds().cast("int64").min()
+    )
+    sd = (
+        s.join(delivered, ["carrier", "tracking_no"])
+        .group_by("order_id")
+        .aggregate(delivered_s=delivered.d_s.min())
+    )
+    oc = o.select("order_id", confirmed_s=o.confirmed_at.epoch_seconds().cast("int64")).left_join(
+        sd, "order_id"
+    )
+    oc = oc.select("order_id", "confirmed_s", "delivered_s")
+    rr = r.select(
+        "review_id",
+        "listing_id",
+        "buyer_id",
+        "order_id",
+        rating=r.rating.cast("int64"),
+        created_s=r.created_at.epoch_seconds().cast("int64"),
+        text=r.text,
+    )
+    joined = rr.left_join(oc, rr.order_id == oc.order_id).select(rr, oc.confirmed_s, oc.delivered_s)
+    df = tables.to_arrow(joined).to_pandas()
+    return df.sort_values("review_id", kind="stable").reset_index(drop=True)
+
+
+def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """SpEagle-style behavioural priors combined into one score per review.
+
+    Rayana & Akoglu (KDD 2015) turn each behavioural feature into a suspiciousness f in [0, 1] and
+    combine them as 1 - sqrt(mean((1 - f)^2)): one strongly suspicious feature is not enough, but
+    several agreeing ones push the score up. Here each f is a bounded transform of a feature
+    rather than an empirical CDF, so a review's score does not depend on the rest of the data set
+    beyond its own listing and reviewer.
+    """
+    out = df.copy()
+    if out.empty:
+        for part in (*SCORE_PARTS, "score"):
+            out[part] = pd.Series(dtype="float64")
+        return out
+    rating = out["rating"].astype("float64")
+    listing_mean = rating.groupby(out["listing_id"]).transform("mean")
+    out["rating_deviation"] = ((rating - listing_mean).abs() / 4.0).clip(0, 1)
+    out["extremity"] = rating.isin([1.0, 5.0]).astype("float64")
+    received = out["delivered_s"].fillna(out["confirmed_s"])
+    lag_h = (out["created_s"] - received) / 3600.0
+    early_h = float(params["early_hours"])
+    early = (1.0 - lag_h.clip(lower=0) / early_h).clip(0, 1)
+    # no delivery to compare with: neither suspicious nor reassuring
+    out["early"] = early.where(received.notna(), 0.5)
+    day = out["created_s"] // 86400
+    per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
+    burst_n = float(params["burst_reviews"])
+    max_day = per_buyer_day.groupby(out["buyer_id"]).transform("max")
+    out["reviewer_burst"] = ((max_day - 1) / (burst_n - 1)).clip(0, 1)
+    n_by_buyer = out.groupby("buyer_id")["review_id"].transform("size")
+    out["reviewer_singleton"] = (n_by_buyer == 1).astype("float64")
+    per_listing_day = out.groupby([out["listing_id"], day])["review_id"].transform("size")
+    active_days = out.assign(_d=day).groupby("listing_id")["_d"].transform("nunique")
+    n_listing = out.groupby("listing_id")["review_id"].transform("size")
+    typical = n_listing / active_days
+    # a day with many more reviews than the listing's typical active day is a burst
+    factor = float(params["listing_burst_factor"])
+    ratio = per_listing_day / typical.clip(lower=1.0)
+    out["listing_burst"] = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
+        per_listing_day >= int(params["listing_burst_min"])
+    ).astype("float64")
+    weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
+    if params.get("text_model"):
+        from promoguard import reviews_model
+
+        model = reviews_model.load(Path(params["text_model"]))
+        out["text_model"] = model.score(out["text"].fillna("").tolist())
+        weights["text_model"] = float(params["weights"].get("text_model", 1.0))
+    wsum = sum(weights.values())
+    total = sum(w * (1.0 - out[p]) ** 2 for p, w in weights.items())
+    out["score"] = (1.0 - np.sqrt(total / wsum)).round(4)
+    for p in weights:
+        out[p] = out[p].astype("float64").round(4)
+    return out
+
+
+def review_scores(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Every review's spam score and its parts, from a store connection (REVIEW003's defaults
+    overlaid with ``params``)."""
+    chosen = SpamBehaviourScore().parameter_defaults()
+    chosen.update(params or {})
+    tables = Tables(ibis.duckdb.from_connection(con))
+    scored = score_frame(_review_frame(tables), chosen)
+    keep = ["review_id", "listing_id", "buyer_id", "rating", "score", *SCORE_PARTS]
+    if "text_model" in scored:
+        keep.append("text_model")
+    return scored[keep]
+
+
+@register
+class SpamBehaviourScore(Check):
+    code = "REVIEW003"
+    name = "spam-behaviour-score"
+    title = "Review whose behaviour scores as spam (SpEagle-style priors)"
+    family = "reviews"
+    entity_type = "review"
+    severity = "medium"
+    parameters = (
+        Parameter("threshold", 0.3, "score at or above which a review is reported"),
+        Parameter("early_hours", 2.0, "a review this soon after delivery is suspicious", unit="h"),
+        Parameter("burst_reviews", 4, "reviews by one buyer in a day that count as a full burst"),
+        Parameter("listing_burst_factor", 4.0, "a listing's day this many times its typical day"),
+        Parameter("listing_burst_min", 5, "fewest reviews on the listing that day for a burst"),
+        Parameter(
+            "weights",
+            {
+                "rating_deviation": 1.0,
+                "extremity": 0.5,
+                "early": 1.0,
+                "reviewer_burst": 1.0,
+                "reviewer_singleton": 0.5,
+                "listing_burst": 1.5,
+            },
+            "weight of each part in the combination",
+        ),
+        Parameter("text_model", None, "path of a model from `promoguard train-reviews` (or null)"),
+    )
+    doc = CheckDoc(
+        what=(
+            "Scores every review from behaviour, in the spirit of SpEagle's priors (Rayana & "
+            "Akoglu, KDD 2015): how far its rating is from the listing's mean, whether it is "
+            "extreme, how soon after delivery it came, how bursty and how thin its reviewer's "
+            "history is, and whether it falls in a burst of reviews on the listing. The parts are "
+            "combined as 1 - sqrt(weighted mean of (1 - part)^2); reviews at or above the pack's "
+            "threshold are reported with the score and its parts. An optional text model from "
+            "`promoguard train-reviews` adds its probability as one more part."
+        ),
+        why=(
+            "Bursts of extreme reviews from one-off accounts minutes after delivery are how paid "
+            "or fabricated reviews look; publishing them misleads consumers (fabricated user "
+            "reviews, fake consumer reviews)."
+        ),
+        example=(
+            "A listing with two reviews a week gets 30 five-star reviews in one evening, each "
+            "posted within an hour of delivery by an account with no other review."
+        ),
+    )
+    observed_columns = ("score", *SCORE_PARTS, "text_model")
+    expected_columns = ("threshold",)
+    reads = ("reviews", "orders", "shipments", "tracking_events", "listings")
+
+    def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
+        scored = score_frame(_review_frame(tables), params)
+        hit = scored[scored["score"] >= float(params["threshold"])]
+        places = tables.to_arrow(_listing_places(tables)).to_pandas()
+        hit = hit.merge(places, on="listing_id", how="left")
+        cols: dict[str, pa.Array] = {
+            "entity_id": pa.array(hit["review_id"].astype(str).tolist(), pa.string()),
+            "merchant_id": _strings(hit["merchant_id"]),
+            "platform_id": _strings(hit["platform_id"]),
+            "score": pa.array(hit["score"].tolist(), pa.float64()),
+        }
+        for part in SCORE_PARTS:
+            cols[part] = pa.array(hit[part].tolist(), pa.float64())
+        text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
+        cols["text_model"] = pa.array(text, pa.float64())
+        cols["threshold"] = pa.array([float(params["threshold"])] * len(hit), pa.float64())
+        return pa.table(cols)
+
+    def evidence(self, tables, found, params, ctx):
+        r = tables.reviews
+        f = found.select("entity_id")
+        review = f.join(r, f.entity_id == r.review_id).select(
+            f.entity_id,
+            r.review_id,
+            r.listing_id,
+            r.buyer_id,
+            r.order_id,
+            r.rating,
+            r.created_at,
+            r.text,
+        )
+        # the reviewer's other reviews (bounded): history and burstiness in the proof
+        mine = f.join(r, f.entity_id == r.review_id).select(f.entity_id, r.buyer_id)
+        r2 = r.view()
+        other = mine.join(r2, mine.buyer_id == r2.buyer_id).select(
+            mine.entity_id, r2.review_id, r2.listing_id, r2.rating, r2.created_at
+        )
+        ranked = other.mutate(
+            _n=ibis.row_number().over(
+                ibis.window(group_by=other.entity_id, order_by=[other.created_at, other.review_id])
+            )
+        )
+        return {"review": review, "reviewer_reviews": ranked.filter(ranked._n < 50).drop("_n")}

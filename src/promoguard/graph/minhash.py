@@ -1,0 +1,119 @@
+"""Near-duplicate texts by MinHash over character shingles, with LSH banding, all in numpy.
+
+Character n-grams need no word segmentation, so the same code serves Chinese and English. Every
+text becomes one array of code points; shingles are rolling polynomial hashes over it, each
+permutation is a multiply-shift hash, and a text's signature is the minimum per permutation
+(``np.minimum.reduceat``). Texts that agree on all rows of some band are candidates; a candidate
+pair is kept when its signatures agree on at least ``similarity`` of the permutations (the MinHash
+estimate of their Jaccard similarity). Kept pairs close into clusters by connected components.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+from promoguard.graph.components import component_labels
+
+_STRIP = re.compile(r"[\W_]+", re.UNICODE)
+_SEED = 20261111
+_PRIME = np.uint64(1_000_003)
+
+
+def normalise(text: str | None) -> str:
+    """NFKC, lower case, no spaces or punctuation: '好 评！！' and '好评!' compare equal."""
+    if not text:
+        return ""
+    return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def _coefficients(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(_SEED)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)  # odd multipliers
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+def shingle_hashes(texts: Sequence[str], n: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every character n-gram of every text, and the index of the text it came from.
+
+    Texts shorter than ``n`` have no shingles. Rolling polynomial hashes in wrapping uint64.
+    """
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    total = int(lengths.sum())
+    if total < n:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    h = np.zeros(total - n + 1, dtype=np.uint64)
+    for k in range(n):
+        h = h * _PRIME + codes[k : total - n + 1 + k]
+    del codes
+    text_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)[: total - n + 1]
+    keep = (np.arange(total - n + 1) - text_start[owner]) <= (lengths[owner] - n)
+    return h[keep], owner[keep]
+
+
+def drop_common(h: np.ndarray, owner: np.ndarray, max_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Remove shingles that occur more than ``max_count`` times in the corpus.
+
+    Like stop words: stock phrases every honest buyer uses ('质量不错', '物流很快') would otherwise
+    make unrelated short reviews look copied. A copied text shared by a group keeps its shingles
+    as long as the group is smaller than ``max_count``.
+    """
+    if not len(h):
+        return h, owner
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    keep = counts[inverse] <= max_count
+    return h[keep], owner[keep]
+
+
+def signatures(
+    h: np.ndarray, owner: np.ndarray, n_texts: int, num_perm: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of the texts that have shingles: (text indices, signatures uint32).
+
+    ``owner`` must be ascending (as shingle_hashes returns it).
+    """
+    a, b = _coefficients(num_perm)
+    present = np.flatnonzero(np.bincount(owner, minlength=n_texts) > 0)
+    sig = np.empty((len(present), num_perm), dtype=np.uint32)
+    if not len(present):
+        return present, sig
+    seg = np.searchsorted(owner, present)
+    shift = np.uint64(32)
+    for j in range(num_perm):
+        hv = ((h * a[j] + b[j]) >> shift).astype(np.uint32)
+        sig[:, j] = np.minimum.reduceat(hv, seg)
+    return present, sig
+
+
+def near_duplicate_clusters(sig: np.ndarray, bands: int, similarity: float) -> np.ndarray:
+    """Cluster label per row (smallest row index of its cluster) from LSH candidates."""
+    m, num_perm = sig.shape
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = num_perm // bands
+    mix = np.random.default_rng(_SEED + 1).integers(1, 2**63, size=rows, dtype=np.uint64) | 1
+    src_parts, dst_parts = [], []
+    need = int(np.ceil(similarity * num_perm - 1e-9))
+    for band in range(bands):
+        block = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        key = np.zeros(m, dtype=np.uint64)
+        for r in range(rows):
+            key = (key ^ block[:, r]) * mix[r]
+        order = np.lexsort((np.arange(m), key))
+        same = key[order[1:]] == key[order[:-1]]
+        i, j = order[:-1][same], order[1:][same]
+        if not len(i):
+            continue
+        agree = (sig[i] == sig[j]).sum(axis=1)
+        ok = agree >= need
+        src_parts.append(i[ok])
+        dst_parts.append(j[ok])
+    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
+    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
+    return component_labels(m, src, dst)
