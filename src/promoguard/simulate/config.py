@@ -11,7 +11,7 @@ class Rates:
 
     price001: float = 0.07  # listings in the promotion: reference above the legal prior price
     price002: float = 0.06  # honest reference, wrong claimed %
-    price003: float = 0.06  # raise-then-cut
+    price003: float = 0.08  # raise-then-cut
     price004: float = 0.20  # of listings observed on search/home: a lower price there
     price005: float = 0.25  # of listings with an msrp shown: msrp labelled as 原价/was
     ship001: float = 0.012

@@ -260,7 +260,9 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
 
     # --- reviews ---------------------------------------------------------------------------------
     quality = np.where(rng.random(nl) < 0.12, rng.uniform(2.6, 3.4, nl), rng.uniform(4.3, 4.8, nl))
-    rv, rtruth = _reviews(rng, listing, o["buyer"], tag, delivered_at, quality, w, rates)
+    # a review follows receipt, and never precedes payment (pre-payment scans exist: SHIP004)
+    received = np.where(delivered_at != NA, np.maximum(delivered_at, paid), NA)
+    rv, rtruth = _reviews(rng, listing, o["buyer"], tag, received, quality, w, rates)
     review_ids = _ids(f"R{shard:03d}", np.arange(len(rv["order"])), 7)
     truth += [(c, t, str(review_ids[i])) for c, t, i in rtruth]
 
