@@ -81,9 +81,10 @@ def _is_msrp_label(label: ir.StringValue, labels: list[str]) -> ir.BooleanValue:
 def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
     """Per (listing, promotion): the highest ordinary reference price shown during the promotion.
 
-    References labelled as a manufacturer's price, or equal to the listing's MSRP, are left to
-    PRICE005 (a comparison with the manufacturer's price is a different rule: 明码标价 Art. 16 ¶3;
-    under 98/6/EC such comparisons are not price reductions at all).
+    References labelled as a manufacturer's price are left out: a comparison that says it is
+    with the manufacturer's price follows its own rule (明码标价 Art. 16 ¶3, PRICE005; under 98/6/EC
+    it is not a price reduction at all). An UNLABELLED reference that happens to equal the MSRP
+    is an ordinary reference and must respect the prior price too.
     """
     po = tables.price_observations
     ls = tables.listings
@@ -99,7 +100,6 @@ def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
     )
     j = j.filter(
         ~_is_msrp_label(j.reference_label, params["msrp_labels"]),
-        j.msrp.isnull() | (j.reference_price != j.msrp),
         j.reference_price > j.price,  # it is presented as a reduction
     )
     return j.group_by(
@@ -621,7 +621,19 @@ class RaiseThenCut(Check):
         promo = promo.filter(
             (promo.reference_price > promo.price) | (promo.claimed_discount_pct > 0)
         )
-        pairs = promo.group_by(
+        shown = promo.select(
+            "listing_id", "merchant_id", "platform_id", "promotion_id", "starts_at", "ends_at"
+        ).distinct()
+        # the promotion price is what the detail page charges (a lower search price is PRICE004)
+        during = shown.join(
+            detail,
+            [
+                shown.listing_id == detail.listing_id,
+                detail.observed_at >= shown.starts_at,
+                detail.observed_at < shown.ends_at,
+            ],
+        )
+        pairs = during.group_by(
             "listing_id", "merchant_id", "platform_id", "promotion_id", "starts_at"
         ).aggregate(promotion_price=lambda t: t.price.min())
         keys = pairs.select("listing_id", "promotion_id", "starts_at")
@@ -637,12 +649,11 @@ class RaiseThenCut(Check):
             baseline, ["listing_id", "promotion_id"]
         )
         j = j.filter(j.ordinary_n >= int(params["min_baseline_observations"]), j.ordinary > 0)
-        rise = (j.raised / j.ordinary - 1).round(4)
-        j = j.mutate(rise=rise)
         j = j.filter(
-            j.rise >= float(params["min_rise"]),
-            j.promotion_price.cast("float64") > j.ordinary * (1 - float(params["min_real_cut"])),
+            j.raised >= j.ordinary * (1 + float(params["min_rise"])),
+            j.promotion_price.cast("float64") >= j.ordinary * (1 - float(params["min_real_cut"])),
         )
+        j = j.mutate(rise=(j.raised / j.ordinary - 1).round(4))
         t = j.select(
             entity_id=j.listing_id,
             merchant_id=j.merchant_id,
