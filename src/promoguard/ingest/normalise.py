@@ -54,6 +54,14 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _trim(x: str) -> str:
+    """trim() of blanks, skipped (it is slow) when neither end is a blank."""
+    edges = " OR ".join(
+        [f"ascii({x}) IN (9, 10, 13, 32)"] + [f"ends_with({x}, chr({b}))" for b in (32, 9, 13, 10)]
+    )
+    return f"CASE WHEN {edges} THEN trim({x}, {_lit(_BLANKS)}) ELSE {x} END"
+
+
 def clean(ref: str, kind: Kind) -> str:
     """The raw text made comparable: full-width folded, trimmed, empty -> NULL.
 
@@ -63,98 +71,117 @@ def clean(ref: str, kind: Kind) -> str:
     if kind is Kind.TEXT:
         return f"nullif({ref}, '')"
     if kind is Kind.ID:
-        return f"nullif(trim({ref}, {_lit(_BLANKS)}), '')"
-    folded = f"translate({ref}, {_lit(_FULL_WIDTH)}, {_lit(_ASCII)})"
-    return f"nullif(trim({folded}, {_lit(_BLANKS)}), '')"
+        return f"nullif({_trim(ref)}, '')"
+    # translate() is slow; only text with a non-ASCII character (more chars than bytes) needs it.
+    folded = (
+        f"CASE WHEN strlen({ref}) = length({ref}) THEN {ref} "
+        f"ELSE translate({ref}, {_lit(_FULL_WIDTH)}, {_lit(_ASCII)}) END"
+    )
+    return f"nullif({_trim(folded)}, '')"
 
 
 def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[str, str, str]:
-    """(value, format reason, scale check) for a decimal column over cleaned text ``c``."""
+    """(value, bad-format test, too-many-decimals test) for a decimal column over cleaned ``c``."""
     stripped = f"regexp_replace({c}, {_lit(_CURRENCY_PREFIX)}, '\\1\\2')"
     if suffix:
         stripped = f"regexp_replace({stripped}, {_lit(suffix)}, '')"
     digits = f"replace({stripped}, ',', '')"
     fast = f"regexp_full_match({c}, {_lit(_PLAIN_AMOUNT)})"
+    grouped = f"regexp_full_match({stripped}, {_lit(_GROUPED_NUMBER)})"
     fraction_len = f"length(split_part({digits}, '.', 2))"
     value = (
         f"CASE WHEN {fast} THEN TRY_CAST({c} AS DECIMAL({precision},{scale})) "
-        f"WHEN regexp_full_match({stripped}, {_lit(_GROUPED_NUMBER)}) AND {fraction_len} <= {scale} "
+        f"WHEN {grouped} AND {fraction_len} <= {scale} "
         f"THEN TRY_CAST({digits} AS DECIMAL({precision},{scale})) END"
     )
-    bad_format = f"NOT {fast} AND NOT regexp_full_match({stripped}, {_lit(_GROUPED_NUMBER)})"
-    too_precise = f"NOT {fast} AND {fraction_len} > {scale}"
-    return value, bad_format, too_precise
+    return value, f"NOT {grouped}", f"{fraction_len} > {scale}"
 
 
-def typed(c: str, col: Column, table: str) -> tuple[str, str]:
-    """(typed value SQL, reason SQL) for the cleaned text expression ``c`` of column ``col``."""
+def value_sql(c: str, col: Column) -> str:
+    """The typed value of column ``col`` from its cleaned text ``c`` (NULL when it cannot be)."""
+    kind = col.kind
+    if kind in (Kind.ID, Kind.TEXT):
+        return c
+    if kind is Kind.MONEY:
+        return _decimal(c, 18, 2)[0]
+    if kind is Kind.PERCENT:
+        return _decimal(c, 7, 2, suffix=r"\s*%$")[0]
+    if kind in (Kind.COUNT, Kind.WEIGHT, Kind.RATING):
+        value = (
+            f"CASE WHEN regexp_full_match({c}, {_lit(_WHOLE_NUMBER)}) "
+            f"THEN TRY_CAST(replace({c}, ',', '') AS BIGINT) END"
+        )
+        if kind is Kind.RATING:
+            return f"CASE WHEN {value} BETWEEN 1 AND 5 THEN {value} END"
+        return value
+    if kind is Kind.CURRENCY:
+        return f"upper({c})"
+    if kind is Kind.ENUM:
+        return f"lower({c})"
+    if kind is Kind.TIMESTAMP:
+        iso = f"CASE WHEN contains({c}, '/') THEN replace({c}, '/', '-') ELSE {c} END"
+        return (
+            f"CASE WHEN regexp_full_match({iso}, {_lit(_TIMESTAMP_SHAPE)}) "
+            f"THEN TRY_CAST({iso} AS TIMESTAMPTZ) END"
+        )
+    raise AssertionError(f"no rule for kind {kind}")  # a new Kind must get a rule here
+
+
+def reason_sql(c: str, v: str, col: Column, table: str) -> str:
+    """Why column ``col`` was refused (NULL when fine), from cleaned text ``c`` and value ``v``.
+
+    The common case (a good value) is decided first from ``v`` alone; only refused values pay
+    for the diagnosis.
+    """
     empty = f"WHEN {c} IS NULL THEN {'NULL' if col.nullable else _lit(EMPTY)} "
     kind = col.kind
     if kind in (Kind.ID, Kind.TEXT):
-        return c, f"CASE {empty}END"
-    if kind is Kind.MONEY:
-        value, bad_format, too_precise = _decimal(c, 18, 2)
-        reason = (
-            f"CASE {empty}"
-            f"WHEN {bad_format} THEN "
-            f"{_lit(NOT_MONEY)} "
-            f"WHEN {too_precise} THEN 'more than 2 decimal places (not rounded)' "
-            f"WHEN {value} IS NULL THEN 'amount out of range' "
-            f"WHEN {value} < 0 THEN 'negative amount' END"
-        )
-        return value, reason
-    if kind is Kind.PERCENT:
-        value, bad_format, too_precise = _decimal(c, 7, 2, suffix=r"\s*%$")
-        reason = (
-            f"CASE {empty}"
-            f"WHEN {bad_format} THEN {_lit(NOT_PERCENT)} "
-            f"WHEN {too_precise} THEN 'more than 2 decimal places (not rounded)' "
-            f"WHEN {value} IS NULL OR {value} < 0 OR {value} > 100 "
-            f"THEN 'percentage outside 0..100' END"
-        )
-        return value, reason
-    if kind in (Kind.COUNT, Kind.WEIGHT, Kind.RATING):
-        whole = f"regexp_full_match({c}, {_lit(_WHOLE_NUMBER)})"
-        value = f"CASE WHEN {whole} THEN TRY_CAST(replace({c}, ',', '') AS BIGINT) END"
-        if kind is Kind.RATING:
-            value = f"CAST(CASE WHEN {value} BETWEEN 1 AND 5 THEN {value} END AS SMALLINT)"
-            reason = (
-                f"CASE {empty}WHEN {value} IS NULL THEN 'rating must be a whole number 1..5' END"
+        return f"CASE {empty}END"
+    if kind in (Kind.MONEY, Kind.PERCENT):
+        if kind is Kind.MONEY:
+            _, bad_format, too_precise = _decimal(c, 18, 2)
+            accept, wrong, not_number = f"{v} >= 0", "'negative amount'", NOT_MONEY
+            overflow = "'amount out of range'"
+        else:
+            _, bad_format, too_precise = _decimal(c, 7, 2, suffix=r"\s*%$")
+            accept, wrong, not_number = (
+                f"{v} BETWEEN 0 AND 100",
+                "'percentage outside 0..100'",
+                NOT_PERCENT,
             )
-            return value, reason
+            overflow = wrong
+        return (
+            f"CASE {empty}WHEN {accept} THEN NULL WHEN {v} IS NOT NULL THEN {wrong} "
+            f"WHEN {bad_format} THEN {_lit(not_number)} "
+            f"WHEN {too_precise} THEN 'more than 2 decimal places (not rounded)' "
+            f"ELSE {overflow} END"
+        )
+    if kind is Kind.RATING:
+        return f"CASE {empty}WHEN {v} IS NULL THEN 'rating must be a whole number 1..5' END"
+    if kind in (Kind.COUNT, Kind.WEIGHT):
         minimum = MINIMUMS.get((table, col.name), 0)
         below = "negative number" if minimum == 0 else f"must be at least {minimum}"
-        reason = (
-            f"CASE {empty}"
-            f"WHEN NOT {whole} THEN 'not a whole number' "
-            f"WHEN {value} IS NULL THEN 'number out of range' "
-            f"WHEN {value} < {minimum} THEN {_lit(below)} END"
+        return (
+            f"CASE {empty}WHEN {v} >= {minimum} THEN NULL WHEN {v} IS NOT NULL THEN {_lit(below)} "
+            f"WHEN NOT regexp_full_match({c}, {_lit(_WHOLE_NUMBER)}) THEN 'not a whole number' "
+            f"ELSE 'number out of range' END"
         )
-        return value, reason
     if kind is Kind.CURRENCY:
-        value = f"upper({c})"
-        reason = (
-            f"CASE {empty}WHEN NOT regexp_full_match({value}, '[A-Z]{{3}}') "
+        return (
+            f"CASE {empty}WHEN NOT regexp_full_match({v}, '[A-Z]{{3}}') "
             f"THEN 'not a three-letter currency code' END"
         )
-        return value, reason
     if kind is Kind.ENUM:
-        value = f"lower({c})"
-        allowed = ", ".join(_lit(v) for v in col.values)
-        reason = (
-            f"CASE {empty}WHEN {value} NOT IN ({allowed}) "
+        allowed = ", ".join(_lit(x) for x in col.values)
+        return (
+            f"CASE {empty}WHEN {v} NOT IN ({allowed}) "
             f"THEN {_lit('not one of: ' + ', '.join(col.values))} END"
         )
-        return value, reason
     if kind is Kind.TIMESTAMP:
-        iso = f"replace({c}, '/', '-')"
-        shaped = f"regexp_full_match({iso}, {_lit(_TIMESTAMP_SHAPE)})"
-        value = f"CASE WHEN {shaped} THEN TRY_CAST({iso} AS TIMESTAMPTZ) END"
-        reason = (
-            f"CASE {empty}"
+        return (
+            f"CASE {empty}WHEN {v} IS NOT NULL THEN NULL "
             f"WHEN regexp_full_match({c}, {_lit(_EPOCH)}) "
             f"THEN 'epoch numbers are not accepted (use ISO 8601)' "
-            f"WHEN {value} IS NULL THEN 'not an ISO 8601 timestamp' END"
+            f"ELSE 'not an ISO 8601 timestamp' END"
         )
-        return value, reason
-    raise AssertionError(f"no rule for kind {kind}")  # a new Kind must get a rule here
+    raise AssertionError(f"no rule for kind {kind}")

@@ -115,11 +115,17 @@ def stage_query(
         for c in table.columns
     )
     passthrough = ", ".join(ident("r__" + n) for n in names)
-    typed_parts: list[str] = []
-    for c in table.columns:
-        value, reason = normalise.typed(ident("c__" + c.name), c, table.name)
-        typed_parts.append(f"CAST({value} AS {c.duckdb_type}) AS {ident(c.name)}")
-        typed_parts.append(f"{reason} AS {ident('q__' + c.name)}")
+    values = ", ".join(
+        f"CAST({normalise.value_sql(ident('c__' + c.name), c)} AS {c.duckdb_type}) "
+        f"AS {ident(c.name)}"
+        for c in table.columns
+    )
+    checks = ", ".join(
+        f"{normalise.reason_sql(ident('c__' + c.name), ident(c.name), c, table.name)} "
+        f"AS {ident('q__' + c.name)}"
+        for c in table.columns
+    )
+    cleaned_names = ", ".join(ident("c__" + n) for n in names)
     reasons = ", ".join(
         f"'{n}: ' || {ident('q__' + n)}" for n in names
     )  # column names come from the model
@@ -140,8 +146,11 @@ SELECT {", ".join(ident(n) for n in names)}, _reason,
 FROM (
   SELECT *, coalesce(_pre, nullif(concat_ws('; ', {reasons}), '')) AS _reason
   FROM (
-    SELECT {", ".join(typed_parts)}, {passthrough}, _pre, _rawsrc
-    FROM (SELECT {cleaned}, {passthrough}, _pre, _rawsrc FROM ({base.sql}))
+    SELECT *, {checks}
+    FROM (
+      SELECT {values}, {cleaned_names}, {passthrough}, _pre, _rawsrc
+      FROM (SELECT {cleaned}, {passthrough}, _pre, _rawsrc FROM ({base.sql}))
+    )
   )
 )"""  # noqa: S608
     return StageQuery(sql, base.params, base.first_line, base.rejects)
