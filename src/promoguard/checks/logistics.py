@@ -627,7 +627,7 @@ class EmptyParcel(_OrderCheck):
         why=(
             "An empty parcel (空包) sent to make a fake or brushed order look delivered fabricates "
             "transactions and delivery records: false commercial publicity through fake sales "
-            "(Anti-Unfair Competition Law, revised 2025, Art. 9 / E-Commerce Law Art. 17) and a "
+            "(Anti-Unfair Competition Law, revised 2025; E-Commerce Law Art. 17) and a "
             "false proof of performance."
         ),
         example=(
