@@ -1,10 +1,66 @@
-"""`promoguard ingest` (not built yet)."""
+"""`promoguard ingest DIR --store FILE`: validate a folder of table files and load it."""
 
 from __future__ import annotations
 
-from promoguard.commands._common import fail
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.ingest import IngestReport, ingest_dir
 
 
-def ingest() -> None:
-    """Not built yet."""
-    fail("'ingest' is not built yet")
+def _summary(report: IngestReport) -> RichTable:
+    grid = RichTable(title=f"ingest {report.ingest_id}", title_justify="left")
+    for name in ("table", "read", "stored", "unchanged", "quarantined", "orphans"):
+        grid.add_column(name, justify="left" if name == "table" else "right")
+    for name, c in report.tables.items():
+        grid.add_row(
+            name, *(str(v) for v in (c.read, c.stored, c.unchanged, c.quarantined, c.orphans))
+        )
+    t = report.totals
+    grid.add_row(
+        "[bold]total[/bold]",
+        *(str(v) for v in (t.read, t.stored, t.unchanged, t.quarantined, t.orphans)),
+    )
+    return grid
+
+
+@user_errors
+def ingest(
+    src: Path = typer.Argument(..., help="Folder holding table files (orders.csv, ...)."),
+    store: Path = typer.Option(..., "--store", help="DuckDB store file (created if missing)."),
+    tz: str = typer.Option("UTC", "--tz", help="Time zone for timestamps without an offset."),
+    encoding: str = typer.Option(
+        None, "--encoding", help="Encoding of CSV/JSONL files (default: detect; e.g. gb18030)."
+    ),
+    adapter: str = typer.Option(
+        None, "--adapter", help="Convert another export format first (an adapter name)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+) -> None:
+    """Validate every canonical table file in SRC, store good rows, quarantine bad ones.
+
+    All or nothing: a file missing a required column (or any other failure) leaves the store
+    unchanged. Rows read = rows stored + rows quarantined.
+    """
+    report = ingest_dir(src, store, tz=tz, encoding=encoding, adapter=adapter, progress=not as_json)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    console.print(_summary(report))
+    for f in report.files:
+        if f.extra_columns:
+            extra = escape(", ".join(f.extra_columns))
+            console.print(f"{escape(f.file)}: extra columns ignored: {extra}")
+        if f.encoding not in ("utf-8", "parquet"):
+            console.print(f"{escape(f.file)}: read as {escape(f.encoding)}")
+    if report.ignored:
+        console.print(f"ignored (not a table file): {escape(', '.join(report.ignored))}")
+    if report.totals.quarantined:
+        console.print(
+            f"{report.totals.quarantined} row(s) quarantined: "
+            f"SELECT * FROM quarantine WHERE ingest_id = '{report.ingest_id}'"
+        )
