@@ -60,7 +60,5 @@ def ingest(
     if report.ignored:
         console.print(f"ignored (not a table file): {escape(', '.join(report.ignored))}")
     if report.totals.quarantined:
-        console.print(
-            f"{report.totals.quarantined} row(s) quarantined: "
-            f"SELECT * FROM quarantine WHERE ingest_id = '{report.ingest_id}'"
-        )
+        where = f"WHERE ingest_id = '{report.ingest_id}'"  # a uuid we made
+        console.print(f"{report.totals.quarantined} row(s) quarantined: see quarantine {where}")
