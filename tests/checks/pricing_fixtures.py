@@ -25,7 +25,7 @@ def day(n: int, hour: int = 4) -> dt.datetime:
 class Season:
     """Builds one store; each ``listing`` call adds a listing with its own history."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.con: duckdb.DuckDBPyConnection = store.connect(path)
         self.path = path
         self.con.execute("INSERT INTO platforms VALUES ('tm', 'Tmall')")

@@ -1,0 +1,311 @@
+"""PRICE001–005 on hand-made stores: a positive and a negative case per rule, per pack, taken from
+the wording of the law (the 7-day window boundary, the 30-day lowest price, progressive reductions,
+a reasonably substantial period, the MSRP label, the same moment on two channels)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from promoguard.checks import registry
+from promoguard.checks.engine import duckdb_tables, run_checks
+from promoguard.checks.packs import load_pack
+
+from .pricing_fixtures import PROMO_START, Season, day
+
+WHEN = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def season(tmp_path: Path):
+    s = Season(":memory:")  # in memory: these stores are tiny and live for one test
+    yield s
+    s.close()
+
+
+def scan(season: Season, code: str, pack: str = "cn", **overrides):
+    """Findings of one check as {entity_id: (observed, expected)}."""
+    the_pack = load_pack(pack)
+    check = registry.get(code)
+    for name, value in overrides.items():
+        from promoguard.checks.packs import ParameterSetting
+
+        the_pack.rules[code].parameters[name] = ParameterSetting(value)
+    with duckdb_tables(season.con) as tables:
+        result = run_checks(
+            tables, [check], the_pack, engine="duckdb", scan_id="t", detected_at=WHEN
+        )
+    f = result.findings
+    return {
+        r.entity_id: (
+            json.loads(r.observed),
+            json.loads(r.expected),
+            result.evidence[r.evidence_sha256],
+        )
+        for r in f.itertuples()
+    }
+
+
+def promo_obs(s: Season, lid: str, price: str, ref: str, label: str = "原价", pct=None, **kw):
+    s.obs(lid, day(0, 2), price, ref=ref, label=label, pct=pct, **kw)
+
+
+# -- PRICE001 cn: lowest transacted price in the 7 days before -------------------------------------
+
+
+def test_price001_cn_reference_above_7_day_lowest_sale(season):
+    season.listing("L1")
+    season.prices("L1", -40, -1, "100.00")
+    season.order("L1", day(-6), "100.00")
+    season.order("L1", day(-2), "79.00")  # a coupon sale: the lowest transacted in 7 days
+    promo_obs(season, "L1", "69.00", "100.00")
+    found = scan(season, "PRICE001")
+    observed, expected, evidence = found["L1"]
+    assert observed == {"promotion_id": "d11", "reference_price": "100.00"}
+    assert expected == {"legal_prior_price": "79.00", "prior_price_source": "transactions"}
+    doc = json.loads(evidence)
+    assert [
+        o["unit_price"] for o in sorted(doc["rows"]["orders_used"], key=lambda o: o["paid_at"])
+    ] == [
+        "100.00",
+        "79.00",
+    ]
+    assert doc["rows"]["legal_prior_price"][0]["legal_prior_price"] == "79.00"
+    assert any(r["reference_price"] == "100.00" for r in doc["rows"]["price_series"])
+
+
+def test_price001_cn_sale_8_days_before_is_outside_the_window(season):
+    season.listing("L1")
+    season.prices("L1", -40, -1, "100.00")
+    season.order("L1", day(-8), "79.00")  # 8 days before: does not count
+    season.order("L1", day(-3), "100.00")
+    promo_obs(season, "L1", "69.00", "100.00")
+    assert scan(season, "PRICE001") == {}
+
+
+def test_price001_cn_cancelled_order_is_not_a_transaction(season):
+    season.listing("L1")
+    season.order("L1", day(-3), "100.00")
+    season.order("L1", day(-2), "79.00", status="cancelled")
+    promo_obs(season, "L1", "69.00", "100.00")
+    assert scan(season, "PRICE001") == {}
+
+
+def test_price001_cn_no_sale_in_7_days_uses_the_last_transaction(season):
+    season.listing("L1")
+    season.prices("L1", -40, -1, "120.00")
+    season.order("L1", day(-30), "95.00")
+    season.order("L1", day(-20), "90.00")  # the last sale before the promotion
+    promo_obs(season, "L1", "80.00", "120.00")
+    observed, expected, _ = scan(season, "PRICE001")["L1"]
+    assert expected == {"legal_prior_price": "90.00", "prior_price_source": "last_transaction"}
+    # honest: the reference equals that last transaction price
+    season.con.execute(
+        "UPDATE price_observations SET reference_price = 90.00 WHERE reference_price IS NOT NULL"
+    )
+    assert scan(season, "PRICE001") == {}
+
+
+def test_price001_cn_listing_without_orders_falls_back_to_offered_prices(season):
+    season.listing("L1")
+    season.prices("L1", -10, -1, "88.00")
+    promo_obs(season, "L1", "70.00", "99.00")
+    _, expected, _ = scan(season, "PRICE001")["L1"]
+    assert expected == {"legal_prior_price": "88.00", "prior_price_source": "offered"}
+
+
+def test_price001_rounding_tolerance_and_msrp_label(season):
+    season.listing("L1")
+    season.order("L1", day(-1), "100.00")
+    promo_obs(season, "L1", "80.00", "100.01")  # one fen: rounding, tolerated
+    season.listing("L2", msrp="150.00")
+    season.order("L2", day(-1), "100.00")
+    promo_obs(season, "L2", "80.00", "150.00", label="厂商建议零售价")  # a labelled MSRP comparison
+    assert scan(season, "PRICE001") == {}
+
+
+def test_price001_cn_outside_the_promotion_is_not_judged(season):
+    season.listing("L1")
+    season.order("L1", day(-3), "79.00")
+    season.obs("L1", day(-1), "79.00", ref="129.00", label="原价")  # the day before the promotion
+    assert scan(season, "PRICE001") == {}
+
+
+# -- PRICE001 eu: lowest price applied in 30 days; progressive reductions ---------------------------
+
+
+def test_price001_eu_30_day_lowest_offered_price(season):
+    season.listing("L1")
+    season.prices("L1", -40, -1, "100.00")
+    season.obs("L1", day(-25, 6), "85.00")  # a short reduction 25 days before: within 30 days
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    _, expected, _ = scan(season, "PRICE001", "eu")["L1"]
+    assert expected == {"legal_prior_price": "85.00", "prior_price_source": "offered"}
+
+
+def test_price001_eu_reduction_31_days_before_does_not_count(season):
+    season.listing("L1")
+    season.prices("L1", -40, -1, "100.00")
+    season.obs("L1", day(-31, 6), "85.00")
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    assert scan(season, "PRICE001", "eu") == {}
+
+
+def test_price001_eu_progressive_reduction_measured_before_the_first_cut(season):
+    season.listing("L1")
+    season.prices("L1", -60, -21, "100.00")
+    season.prices("L1", -20, -11, "95.00")
+    season.prices("L1", -10, -1, "90.00")
+    promo_obs(season, "L1", "80.00", "100.00", label="was")
+    assert scan(season, "PRICE001", "eu") == {}  # Art. 6a(5): prior price 100 before the first cut
+    found = scan(season, "PRICE001", "eu", progressive=False)
+    assert found["L1"][1] == {"legal_prior_price": "90.00", "prior_price_source": "offered"}
+
+
+def test_price001_eu_a_rise_breaks_the_progressive_series(season):
+    season.listing("L1")
+    season.prices("L1", -60, -21, "100.00")
+    season.prices("L1", -20, -11, "90.00")
+    season.prices("L1", -10, -1, "95.00")  # back up: not a progressive reduction
+    promo_obs(season, "L1", "80.00", "100.00", label="was")
+    assert scan(season, "PRICE001", "eu")["L1"][1]["legal_prior_price"] == "90.00"
+
+
+# -- PRICE001 us/uk: a price openly offered for a substantial period -------------------------------
+
+
+@pytest.mark.parametrize("pack", ["us", "uk"])
+def test_price001_us_uk_former_price_must_have_been_established(pack, season):
+    season.listing("L1")  # 100 for 60 days: established
+    season.prices("L1", -60, -1, "100.00")
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    season.listing("L2")  # 80 for 60 days, then 120 for the last 10: the 120 never established
+    season.prices("L2", -60, -11, "80.00")
+    season.prices("L2", -10, -1, "120.00")
+    promo_obs(season, "L2", "90.00", "120.00", label="was")
+    found = scan(season, "PRICE001", pack)
+    assert set(found) == {"L2"}
+    assert found["L2"][1] == {
+        "legal_prior_price": "80.00",
+        "prior_price_source": "established_offered",
+    }
+
+
+# -- PRICE002 --------------------------------------------------------------------------------------
+
+
+def test_price002_cn_claimed_percent_larger_than_the_real_discount(season):
+    season.listing("L1")
+    season.order("L1", day(-2), "100.00")
+    promo_obs(season, "L1", "80.00", "100.00", pct="35")  # real: 20%
+    observed, expected, _ = scan(season, "PRICE002")["L1"]
+    assert observed["claimed_discount_pct"] == "35.00"
+    assert expected["actual_discount_pct"] == 20
+    assert expected["legal_prior_price"] == "100.00"
+
+
+def test_price002_cn_rounded_or_understated_claims_pass(season):
+    season.listing("L1")
+    season.order("L1", day(-2), "100.00")
+    promo_obs(season, "L1", "66.70", "100.00", pct="33")  # 33.3% rounded down
+    season.listing("L2")
+    season.order("L2", day(-2), "100.00")
+    promo_obs(season, "L2", "60.00", "100.00", pct="30")  # understates a 40% cut
+    assert scan(season, "PRICE002") == {}
+
+
+def test_price002_eu_percent_must_come_from_the_30_day_low(season):
+    # CJEU C-330/23 Aldi Süd: -20% off a 'was' 100 when the 30-day low was 90 is not allowed
+    season.listing("L1")
+    season.prices("L1", -40, -1, "100.00")
+    season.obs("L1", day(-12, 6), "90.00")
+    promo_obs(season, "L1", "80.00", "90.00", label="was", pct="20")
+    observed, expected, _ = scan(season, "PRICE002", "eu")["L1"]
+    assert expected["actual_discount_pct"] == pytest.approx(11.11)
+    # with the prior price of 90 the claim '11%' is right
+    season.con.execute(
+        "UPDATE price_observations SET claimed_discount_pct = 11 WHERE claimed_discount_pct IS NOT NULL"
+    )
+    assert scan(season, "PRICE002", "eu") == {}
+
+
+# -- PRICE003 --------------------------------------------------------------------------------------
+
+
+def _history(s: Season, lid: str, ordinary: str, raised: str | None, raise_from: int) -> None:
+    s.listing(lid)
+    s.prices(lid, -70, raise_from - 1, ordinary)
+    if raised:
+        s.prices(lid, raise_from, -1, raised)
+
+
+def test_price003_raise_in_the_presale_season_then_discount_back(season):
+    _history(season, "L1", "100.00", "130.00", raise_from=-25)  # raised 10-17, pre-sale season
+    promo_obs(season, "L1", "99.00", "130.00", pct="24")
+    observed, expected, _ = scan(season, "PRICE003")["L1"]
+    assert observed == {"promotion_id": "d11", "promotion_price": "99.00", "raised_level": 130}
+    assert expected == {"ordinary_level": 100, "rise": 0.3}
+
+
+def test_price003_negatives_early_rise_modest_rise_deep_cut_new_listing(season):
+    _history(season, "EARLY", "100.00", "130.00", raise_from=-65)  # long before the season
+    promo_obs(season, "EARLY", "99.00", "130.00")
+    _history(season, "MODEST", "100.00", "106.00", raise_from=-20)  # +6%: ordinary repricing
+    promo_obs(season, "MODEST", "99.00", "106.00")
+    _history(season, "DEEP", "100.00", "120.00", raise_from=-20)  # real cut far below 100
+    promo_obs(season, "DEEP", "70.00", "120.00")
+    season.listing("NEW")  # on sale for 12 days only
+    season.prices("NEW", -12, -1, "130.00")
+    promo_obs(season, "NEW", "99.00", "130.00")
+    assert scan(season, "PRICE003") == {}
+
+
+# -- PRICE004 --------------------------------------------------------------------------------------
+
+
+def test_price004_search_lower_than_detail_at_the_same_time(season):
+    season.listing("L1")
+    season.obs("L1", day(-3, 2), "239.00")
+    season.obs("L1", day(-3, 2), "199.00", channel="search")
+    observed, expected, evidence = scan(season, "PRICE004")["L1"]
+    assert observed["prominent_price"] == "199.00" and observed["channel"] == "search"
+    assert expected == {"detail_price": "239.00"}
+    assert len(json.loads(evidence)["rows"]["observations"]) == 2
+
+
+def test_price004_negatives_price_change_between_sightings_and_equal_prices(season):
+    season.listing("L1")  # detail crawled the day before at the old price: not the same time
+    season.obs("L1", PROMO_START - dt.timedelta(hours=14), "239.00")
+    season.obs("L1", PROMO_START + dt.timedelta(minutes=30), "199.00", channel="search")
+    season.listing("L2")  # the price changes between two detail sightings 20 minutes apart
+    season.obs("L2", day(-3, 2), "239.00")
+    season.obs("L2", day(-3, 2) + dt.timedelta(minutes=10), "199.00", channel="home")
+    season.obs("L2", day(-3, 2) + dt.timedelta(minutes=20), "199.00")
+    season.listing("L3")  # same price
+    season.obs("L3", day(-3, 2), "199.00")
+    season.obs("L3", day(-3, 2), "199.00", channel="search")
+    season.listing("L4")  # the live room is not a prominent position for Art. 20(1)
+    season.obs("L4", day(-3, 2), "239.00")
+    season.obs("L4", day(-3, 2), "199.00", channel="live")
+    assert scan(season, "PRICE004") == {}
+
+
+# -- PRICE005 --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pack", ["cn", "eu", "uk", "us"])
+def test_price005_msrp_shown_as_the_sellers_former_price(pack, season):
+    season.listing("L1", msrp="399.00")
+    promo_obs(season, "L1", "299.00", "399.00", label="原价")
+    season.listing("L2", msrp="399.00")
+    promo_obs(season, "L2", "299.00", "399.00", label=None)
+    season.listing("L3", msrp="399.00")
+    promo_obs(season, "L3", "299.00", "399.00", label="msrp ")  # labelled (case, spaces)
+    season.listing("L4", msrp="399.00")
+    promo_obs(season, "L4", "299.00", "349.00", label="原价")  # not the MSRP
+    found = scan(season, "PRICE005", pack)
+    assert set(found) == {"L1", "L2"}
+    assert found["L1"][1] == {"msrp": "399.00"}
