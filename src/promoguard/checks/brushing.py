@@ -42,7 +42,9 @@ def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
     members = found.select(
         entity_id=found.entity_id,
         merchants=found.merchants,
-        buyer_id=found.entity_id.split(BUYER_SEP).unnest(),
+        # Spark's split takes a regular expression ('|' is special), DuckDB's a plain string:
+        # swap the separator for a comma, which means the same to both
+        buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
     )
     o = tables.orders
     rows = members.join(o, members.buyer_id == o.buyer_id).select(
