@@ -1,0 +1,360 @@
+"""Each convention of the spec, parsed to the exact stored value (one focused test each)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ._helpers import PRICE_HEADER, one, quarantine
+
+
+def price_file(*rows: str, eol: str = "\n") -> str:
+    return eol.join([PRICE_HEADER, *rows]) + eol
+
+
+def stored_price(con, listing: str = "L1") -> str:
+    return one(con, "SELECT price::VARCHAR FROM price_observations WHERE listing_id = ?", [listing])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1299.00", "1299.00"),
+        ("1299", "1299.00"),
+        ('"¥1,299.00"', "1299.00"),
+        ('"￥1,299.00"', "1299.00"),
+        ('"$1,299.00"', "1299.00"),
+        ("€12.50", "12.50"),
+        ("£0.99", "0.99"),
+        ("CNY 88", "88.00"),
+        ("１２９９", "1299.00"),
+        ("１２９９．５０", "1299.50"),
+        ('"１，２９９．００"', "1299.00"),
+        ("  42.10  ", "42.10"),
+        ('"1,234,567.89"', "1234567.89"),
+        ("0.5", "0.50"),
+    ],
+)
+def test_money_is_parsed_exactly(ingest, con, text, expected):
+    report = ingest({"price_observations.csv": price_file(f"L1,2026-11-11T00:00:00Z,{text},,,,")})
+    assert report.tables["price_observations"].stored == 1, quarantine(con)
+    assert stored_price(con) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("12.345", "more than 2 decimal places"),
+        ('"1 299,00"', "not an amount of money"),
+        ('"1.299,00"', "not an amount of money"),
+        ('"12,5"', "not an amount of money"),
+        ('"1,29.00"', "not an amount of money"),
+        ("-5.00", "negative amount"),
+        ("¥-5", "negative amount"),
+        ("abc", "not an amount of money"),
+        ("1e3", "not an amount of money"),
+        ("99999999999999999999", "amount out of range"),
+    ],
+)
+def test_bad_money_is_quarantined_not_guessed(ingest, con, text, reason):
+    report = ingest({"price_observations.csv": price_file(f"L1,2026-11-11T00:00:00Z,{text},,,,")})
+    counts = report.tables["price_observations"]
+    assert (counts.read, counts.stored, counts.quarantined) == (1, 0, 1)
+    [(_, line, column, why)] = quarantine(con)
+    assert (line, column) == (2, "price")
+    assert reason in why
+
+
+def test_money_is_an_exact_decimal(ingest, con):
+    ingest({"price_observations.csv": price_file("L1,2026-11-11T00:00:00Z,0.10,0.20,,,")})
+    assert one(con, "SELECT (price + reference_price)::VARCHAR FROM price_observations") == "0.30"
+    assert one(con, "SELECT price + reference_price = 0.30 FROM price_observations") is True
+    assert one(con, "SELECT typeof(price) FROM price_observations") == "DECIMAL(18,2)"
+
+
+def test_naive_timestamp_is_read_in_tz_and_stored_utc(ingest, con):
+    ingest(
+        {"price_observations.csv": price_file("L1,2026-11-11 00:00:00,1,,,,")}, tz="Asia/Shanghai"
+    )
+    assert (
+        one(con, "SELECT observed_at::VARCHAR FROM price_observations") == "2026-11-10 16:00:00+00"
+    )
+    assert one(con, "SELECT current_setting('TimeZone')") == "UTC"  # restored afterwards
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-11T00:00:00+08:00", "2026-11-10 16:00:00+00"),
+        ("2026-11-11T00:00:00+0800", "2026-11-10 16:00:00+00"),
+        ("2026-11-11 00:00:00+08", "2026-11-10 16:00:00+00"),
+        ("2026-11-10T16:00:00Z", "2026-11-10 16:00:00+00"),
+        ("2026-11-10T11:00:00-05:00", "2026-11-10 16:00:00+00"),
+        ("2026-11-11 00:00:00", "2026-11-10 16:00:00+00"),  # naive: read in Asia/Shanghai
+        ("2026/11/11 00:00", "2026-11-10 16:00:00+00"),
+        ("2026-11-11", "2026-11-10 16:00:00+00"),  # a date alone is midnight
+        ("２０２６-１１-１１ ００:００:００", "2026-11-10 16:00:00+00"),
+        ("  2026-11-11T00:00:00.5+08:00 ", "2026-11-10 16:00:00.5+00"),
+    ],
+)
+def test_timestamp_forms(ingest, con, text, expected):
+    ingest({"price_observations.csv": price_file(f"L1,{text},1,,,,")}, tz="Asia/Shanghai")
+    assert one(con, "SELECT observed_at::VARCHAR FROM price_observations") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1762790400", "epoch numbers are not accepted"),
+        ("11/11/2026", "not an ISO 8601 timestamp"),
+        ("2026-02-30 00:00:00", "not an ISO 8601 timestamp"),
+        ("2026-11-11 00:00:00 Asia/Shanghai", "not an ISO 8601 timestamp"),
+        ("yesterday", "not an ISO 8601 timestamp"),
+    ],
+)
+def test_bad_timestamps_are_quarantined(ingest, con, text, reason):
+    ingest({"price_observations.csv": price_file(f"L1,{text},1,,,,")})
+    [(_, line, column, why)] = quarantine(con)
+    assert (line, column) == (2, "observed_at")
+    assert reason in why
+
+
+def test_mixed_offsets_in_one_file_are_one_instant(ingest, con):
+    ingest(
+        {
+            "price_observations.csv": price_file(
+                "L1,2026-11-11T00:00:00+08:00,1,,,,a",
+                "L2,2026-11-10T16:00:00Z,1,,,,a",
+                "L3,2026-11-11 00:00:00,1,,,,a",
+            )
+        },
+        tz="Asia/Shanghai",
+    )
+    assert one(con, "SELECT count(DISTINCT observed_at) FROM price_observations") == 1
+
+
+def test_utf8_bom_crlf_and_quoted_commas(ingest, con):
+    content = '\ufeffplatform_id,name\r\nP1,"Tmall, the mall"\r\nP2,"say ""hi"""\r\n'
+    report = ingest({"platforms.csv": content})
+    assert report.files[0].encoding == "utf-8"
+    rows = con.execute("SELECT platform_id, name FROM platforms ORDER BY 1").fetchall()
+    assert rows == [("P1", "Tmall, the mall"), ("P2", 'say "hi"')]
+
+
+def test_gbk_file_is_detected_without_being_told(ingest, con):
+    names = ["华为官方旗舰店", "小米之家", "美的电器京东自营店", "海尔智家官方旗舰店"] * 5
+    body = "".join(f"M{i},P1,{n}\n" for i, n in enumerate(names))
+    report = ingest({"merchants.csv": ("merchant_id,platform_id,name\n" + body).encode("gbk")})
+    assert report.files[0].encoding == "gb18030"
+    assert one(con, "SELECT name FROM merchants WHERE merchant_id = 'M0'") == "华为官方旗舰店"
+    assert report.tables["merchants"].stored == len(names)
+
+
+def test_encoding_option_overrides_detection(ingest, con):
+    # Two bytes that are valid UTF-8 ("é") but meant as GBK: only the override reads them right.
+    content = "merchant_id,platform_id,name\nM1,P1,数码\n".encode("gbk")
+    ingest({"merchants.csv": content}, encoding="gbk")
+    assert one(con, "SELECT name FROM merchants") == "数码"
+
+
+def test_invalid_utf8_line_is_quarantined_others_kept(ingest, con):
+    content = b"platform_id,name\nP1,ok\nP2,\xff\xfe bad\nP3,fine\n"
+    report = ingest({"platforms.csv": content})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (3, 2, 1)
+    [(_, line, _, why)] = quarantine(con)
+    assert line == 3 and "invalid encoding" in why
+
+
+def test_surrounding_spaces_trimmed_for_ids_and_numbers_text_kept(ingest, con):
+    ingest(
+        {
+            "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency,msrp\n"
+            " L1 ,M1, P1,  a title ,food, cny , 10 \n"
+        }
+    )
+    row = con.execute(
+        "SELECT listing_id, platform_id, title, currency, msrp::VARCHAR FROM listings"
+    ).fetchone()
+    assert row == ("L1", "P1", "  a title ", "CNY", "10.00")
+
+
+def test_nullable_empty_is_null_required_empty_is_quarantined(ingest, con):
+    report = ingest(
+        {
+            "price_observations.csv": price_file(
+                "L1,2026-11-11T00:00:00Z,1,,,,", ",2026-11-11T00:00:00Z,1,,,,"
+            )
+        }
+    )
+    assert one(con, "SELECT reference_price IS NULL AND channel IS NULL FROM price_observations")
+    assert report.tables["price_observations"].quarantined == 1
+    [(_, line, column, why)] = quarantine(con)
+    assert (line, column) == (3, "listing_id")
+    assert "required value is empty" in why
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("quantity", "0", "must be at least 1"),
+        ("quantity", "-1", "must be at least 1"),
+        ("quantity", "1.5", "not a whole number"),
+        ("quantity", "many", "not a whole number"),
+        ("unit_price", "-0.01", "negative amount"),
+        ("status", "lost", "not one of"),
+        ("paid_at", "", "required value is empty"),
+    ],
+)
+def test_order_rules(ingest, con, column, value, reason):
+    row = {
+        "order_id": "O1",
+        "listing_id": "L1",
+        "merchant_id": "M1",
+        "buyer_id": "B1",
+        "quantity": "2",
+        "unit_price": "10.00",
+        "paid_at": "2026-11-11T00:00:00Z",
+        "status": "paid",
+    }
+    row[column] = value
+    ingest({"orders.csv": ",".join(row) + "\n" + ",".join(row.values()) + "\n"})
+    [(_, line, col, why)] = quarantine(con)
+    assert line == 2
+    assert col == column and reason in why
+
+
+def test_good_order_and_enum_case(ingest, con):
+    ingest(
+        {
+            "orders.csv": "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status\n"
+            'O1,L1,M1,B1,"1,000",10.00,2026-11-11T00:00:00Z, Shipped \n'
+        }
+    )
+    assert con.execute("SELECT quantity, status FROM orders").fetchone() == (1000, "shipped")
+
+
+@pytest.mark.parametrize(
+    ("table", "header", "row", "column", "reason"),
+    [
+        (
+            "reviews",
+            "review_id,listing_id,buyer_id,rating,created_at",
+            "R1,L1,B1,6,2026-11-11",
+            "rating",
+            "1..5",
+        ),
+        (
+            "reviews",
+            "review_id,listing_id,buyer_id,rating,created_at",
+            "R1,L1,B1,0,2026-11-11",
+            "rating",
+            "1..5",
+        ),
+        (
+            "price_observations",
+            PRICE_HEADER,
+            "L1,2026-11-11,1,,,101,",
+            "claimed_discount_pct",
+            "0..100",
+        ),
+        (
+            "price_observations",
+            PRICE_HEADER,
+            "L1,2026-11-11,1,,,-1,",
+            "claimed_discount_pct",
+            "0..100",
+        ),
+        (
+            "shipments",
+            "order_id,carrier,tracking_no,weight_grams",
+            "O1,SF,T1,-3",
+            "weight_grams",
+            "negative",
+        ),
+        (
+            "listings",
+            "listing_id,merchant_id,platform_id,title,category,currency",
+            "L1,M1,P1,t,c,RMB¥",
+            "currency",
+            "three-letter",
+        ),
+    ],
+)
+def test_kind_ranges(ingest, con, table, header, row, column, reason):
+    ingest({f"{table}.csv": f"{header}\n{row}\n"})
+    [(_, line, col, why)] = quarantine(con)
+    assert line == 2
+    assert col == column and reason in why
+
+
+def test_percent_accepts_percent_sign(ingest, con):
+    ingest({"price_observations.csv": price_file("L1,2026-11-11T00:00:00Z,1,,,33.33%,")})
+    assert one(con, "SELECT claimed_discount_pct::VARCHAR FROM price_observations") == "33.33"
+
+
+def test_gzip_csv(ingest, con):
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb") as gz:
+        gz.write(price_file('L1,2026-11-11T00:00:00Z,"¥1,299.00",,,,').encode())
+    report = ingest({"price_observations.csv.gz": buf.getvalue()})
+    assert report.files[0].format == "csv"
+    assert stored_price(con) == "1299.00"
+
+
+def test_gbk_gzip_csv(ingest, con):
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb") as gz:
+        gz.write(("merchant_id,platform_id,name\n" + "M1,P1,华为官方旗舰店\n" * 1).encode("gbk"))
+    report = ingest({"merchants.csv.gz": buf.getvalue()}, encoding="gb18030")
+    assert report.files[0].encoding == "gb18030"
+    assert one(con, "SELECT name FROM merchants") == "华为官方旗舰店"
+
+
+def test_json_lines(ingest, con):
+    lines = [
+        '{"listing_id": "L1", "observed_at": "2026-11-11 00:00:00", "price": "¥1,299.00"}',
+        '{"listing_id": "L2", "observed_at": "2026-11-11T00:00:00Z", "price": 12.5, "channel": null}',
+        "not json",
+        "[1, 2]",
+        '{"listing_id": "L3", "observed_at": "2026-11-11T00:00:00Z", "price": "1.001"}',
+    ]
+    report = ingest({"price_observations.jsonl": "\n".join(lines) + "\n"}, tz="Asia/Shanghai")
+    counts = report.tables["price_observations"]
+    assert (counts.read, counts.stored, counts.quarantined) == (5, 2, 3)
+    assert con.execute(
+        "SELECT listing_id, observed_at::VARCHAR, price::VARCHAR FROM price_observations ORDER BY 1"
+    ).fetchall() == [
+        ("L1", "2026-11-10 16:00:00+00", "1299.00"),
+        ("L2", "2026-11-11 00:00:00+00", "12.50"),
+    ]
+    assert [(q[1], q[2]) for q in quarantine(con)] == [(3, None), (4, None), (5, "price")]
+
+
+def test_ndjson_suffix(ingest, con):
+    ingest({"platforms.ndjson": '{"platform_id": "P1", "name": "Tmall"}\n'})
+    assert one(con, "SELECT name FROM platforms") == "Tmall"
+
+
+def test_parquet(ingest, con, tmp_path):
+    table = pa.table(
+        {
+            "listing_id": ["L1", "L2"],
+            "observed_at": ["2026-11-11 00:00:00", "2026-11-11T00:00:00Z"],
+            "price": pa.array([12.5, -1.0]),
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    report = ingest({"price_observations.parquet": sink.getvalue()}, tz="Asia/Shanghai")
+    assert report.files[0].format == "parquet"
+    assert con.execute(
+        "SELECT observed_at::VARCHAR, price::VARCHAR FROM price_observations"
+    ).fetchall() == [("2026-11-10 16:00:00+00", "12.50")]
+    [(_, line, column, why)] = quarantine(con)
+    assert (line, column) == (2, "price")
+    assert "negative" in why
