@@ -4,7 +4,7 @@ Each lexicon term is normalised the same way as the text, so ``最佳`` in the l
 ``最 佳``, ``最*佳`` and ``ＢＥＳＴ``-style spellings in the text. A hit is kept only when
 
 - a term that begins (ends) with a Latin letter or digit is not glued to another one there (``best``
-  does not match inside ``bestow``; ``vx`` does not match inside ``vxyz``), and
+  does not match inside ``bestow``; ``vx`` does not match inside ``vxyz``; a plural ``s`` is fine), and
 - no allow-list term (``ALLOW``: 最近, 第一次, 唯品会 ...) covers it entirely.
 
 Hits carry normalised and original offsets, so evidence quotes the text as it was written.
@@ -40,6 +40,17 @@ def _ascii_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
+def _plural(norm: str, end: int) -> bool:
+    """An English plural right after a term ("stun guns", "cures") still counts as the term."""
+    if not norm[end - 1].isalpha():
+        return False
+    for suffix in ("s", "es"):
+        after = end + len(suffix)
+        if norm.startswith(suffix, end) and (after >= len(norm) or not _ascii_alnum(norm[after])):
+            return True
+    return False
+
+
 class Matcher:
     """All lexicon terms in one automaton; ``scan`` returns the hits that survive the context."""
 
@@ -68,7 +79,12 @@ class Matcher:
             start = end - len(key)
             if _ascii_alnum(key[0]) and start > 0 and _ascii_alnum(norm[start - 1]):
                 continue
-            if _ascii_alnum(key[-1]) and end < n and _ascii_alnum(norm[end]):
+            if (
+                _ascii_alnum(key[-1])
+                and end < n
+                and _ascii_alnum(norm[end])
+                and not _plural(norm, end)
+            ):
                 continue
             out.append((start, end, ts))
         return out

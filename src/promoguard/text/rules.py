@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from promoguard.text.identifiers import KINDS as PII_KINDS
-from promoguard.text.identifiers import find_identifiers
+from promoguard.text.identifiers import Identifier, find_identifiers
 from promoguard.text.lexicon import Term
 from promoguard.text.matcher import Hit, Matcher
 from promoguard.text.normalise import Normalised, normalise
@@ -49,6 +49,7 @@ BASE = re.compile(
     r"(?:原价|日常价|专柜价|划线价|门店价|市场价|平时价|平常价|吊牌价|指导价"
     r"|regular price|usual price|original price|list price|was)[^0-9,!?;。]{0,6}[0-9]+"
 )
+_DIGITS = re.compile(r"[0-9]{4}")
 CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
 
 
@@ -88,12 +89,33 @@ def _clause_of(starts: Sequence[int], pos: int) -> int:
     return lo
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """The one pass over a text: normalised text, lexicon hits, validated identifiers."""
+
+    nt: Normalised
+    hits: list[Hit]
+    ids: list[Identifier]
+
+    @property
+    def empty(self) -> bool:
+        return not self.hits and not self.ids
+
+
 class ContentRules:
     """The lexicons compiled once; ``analyse`` applies every code's rule to a text."""
 
     def __init__(self, terms: Iterable[Term], params: Params | None = None) -> None:
         self.matcher = Matcher(terms)
         self.params = params or Params()
+
+    def prepare(self, text: str) -> Prepared:
+        """Normalise once, one Aho-Corasick pass, identifiers when there are digits or an @."""
+        nt, hits = self.matcher.scan(text)
+        ids: list[Identifier] = []
+        if _DIGITS.search(nt.text) or "@" in nt.text:
+            ids = find_identifiers(nt.text)
+        return Prepared(nt, hits, ids)
 
     def analyse(
         self,
@@ -103,9 +125,21 @@ class ContentRules:
         codes: Iterable[str] | None = None,
     ) -> tuple[Normalised, dict[str, list[Hit]]]:
         """Normalise ``text`` once and return, per code, the hits that make it a finding."""
-        p = self.params
+        prep = self.prepare(text)
+        return prep.nt, self.decide(prep, kind, category, codes)
+
+    def decide(
+        self,
+        prep: Prepared,
+        kind: str | None = None,
+        category: str | None = None,
+        codes: Iterable[str] | None = None,
+        params: Params | None = None,
+    ) -> dict[str, list[Hit]]:
+        """Each code's rule over a prepared text (cheap: the pass is already done)."""
+        p = params or self.params
         want = set(codes) if codes is not None else set(p.codes)
-        nt, hits = self.matcher.scan(text)
+        nt, hits, ids = prep.nt, prep.hits, prep.ids
         by_cat: dict[tuple[str, str], list[Hit]] = {}
         for h in hits:
             by_cat.setdefault((h.code, h.category), []).append(h)
@@ -128,27 +162,14 @@ class ContentRules:
                     claims.append(h)
             put("TEXT002", claims)
         put("TEXT003", [h for h in hits if h.code == "TEXT003"])
-        needs_ids = ("TEXT005" in want) or ("TEXT004" in want and p.phone_is_lure)
-        ids = []
-        if needs_ids and (any(c.isdigit() for c in nt.text) or "@" in nt.text):
-            ids = find_identifiers(nt.text)
         if "TEXT004" in want:
             lures = by_cat.get(("TEXT004", "lure"), []) + by_cat.get(("TEXT004", "short_link"), [])
             for h in by_cat.get(("TEXT004", "contact_cue"), []):
                 m = _HANDLE.match(nt.text, h.end)
                 if m:
                     os_, oe = nt.span(h.start, m.end())
-                    lures.append(
-                        Hit(
-                            "TEXT004",
-                            "contact_id",
-                            nt.text[h.start : m.end()],
-                            h.start,
-                            m.end(),
-                            os_,
-                            oe,
-                        )
-                    )
+                    handle = nt.text[h.start : m.end()]
+                    lures.append(Hit("TEXT004", "contact_id", handle, h.start, m.end(), os_, oe))
             if p.phone_is_lure:
                 for i in ids:
                     if i.kind == "mobile":
@@ -165,8 +186,8 @@ class ContentRules:
         if "TEXT006" in want and (kind is None or kind in p.livestream_kinds):
             put("TEXT006", self._livestream(nt, by_cat))
         if "REVIEW002" in want:
-            put("REVIEW002", self._review_reward(nt, by_cat))
-        return nt, out
+            put("REVIEW002", self._review_reward(nt, by_cat, p.reward_window))
+        return out
 
     def _livestream(self, nt: Normalised, by_cat: dict[tuple[str, str], list[Hit]]) -> list[Hit]:
         urgent = by_cat.get(("TEXT006", "urgency"), []) + _regex_hits(
@@ -197,7 +218,9 @@ class ContentRules:
             )
         ]
 
-    def _review_reward(self, nt: Normalised, by_cat: dict[tuple[str, str], list[Hit]]) -> list[Hit]:
+    def _review_reward(
+        self, nt: Normalised, by_cat: dict[tuple[str, str], list[Hit]], window: int
+    ) -> list[Hit]:
         found = list(by_cat.get(("REVIEW002", "reward_offer"), []))
         cues = by_cat.get(("REVIEW002", "review_cue"), [])
         rewards = by_cat.get(("REVIEW002", "reward_cue"), [])
@@ -205,7 +228,7 @@ class ContentRules:
             starts = _clauses(nt.text)
             for c in cues:
                 for r in rewards:
-                    if c.end <= r.start <= c.end + self.params.reward_window and _clause_of(
+                    if c.end <= r.start <= c.end + window and _clause_of(
                         starts, c.start
                     ) == _clause_of(starts, r.start):
                         os_, oe = nt.span(c.start, r.end)
