@@ -135,17 +135,23 @@ def test_honest_reference_prices_equal_the_legal_prior_price(con):
                   WHERE p.observed_at >= lst.starts_at AND p.observed_at < lst.starts_at + INTERVAL 1 DAY
                     AND p.reference_price IS NOT NULL
                     AND p.reference_label NOT IN ('MSRP','厂商建议零售价','建议零售价','RRP'))
-        SELECT s.listing_id, s.reference_price, prior.p,
-               s.listing_id IN (SELECT entity_id FROM truth WHERE check_code = 'PRICE001') AS labelled
-        FROM shown s LEFT JOIN prior USING (listing_id)
+        SELECT s.listing_id, s.reference_price, prior.p, l.msrp,
+               s.listing_id IN (SELECT entity_id FROM truth WHERE check_code = 'PRICE001') AS p001,
+               s.listing_id IN (SELECT entity_id FROM truth WHERE check_code = 'PRICE005') AS p005
+        FROM shown s LEFT JOIN prior USING (listing_id) JOIN listings l USING (listing_id)
         """
     ).fetchall()
     assert len(rows) > 100
-    for listing, ref, prior, labelled in rows:
-        if labelled:
+    honest = 0
+    for listing, ref, prior, msrp, p001, p005 in rows:
+        if p001:
             assert ref > prior, listing
+        elif p005:  # the MSRP shown as 原价, below the prior price: only PRICE005
+            assert ref == msrp and ref <= prior, listing
         else:
             assert ref == prior, listing
+            honest += 1
+    assert honest > 0.6 * len(rows)
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):

@@ -13,7 +13,7 @@ class Rates:
     price002: float = 0.06  # honest reference, wrong claimed %
     price003: float = 0.08  # raise-then-cut
     price004: float = 0.20  # of listings observed on search/home: a lower price there
-    price005: float = 0.25  # of listings with an msrp shown: msrp labelled as 原价/was
+    price005: float = 0.45  # of listings with an msrp shown: msrp labelled as 原价/was
     ship001: float = 0.012
     ship002: float = 0.004  # groups started per order (each 2-4 orders)
     ship003: float = 0.012

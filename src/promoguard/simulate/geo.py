@@ -58,12 +58,20 @@ for _name in ("北京", "上海", "广州", "深圳", "成都", "重庆", "杭�
 DEST_WEIGHTS /= DEST_WEIGHTS.sum()
 
 
-def distance_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Great-circle (haversine) distance between city indices, in km."""
+def _haversine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     dlat = LAT[b] - LAT[a]
     dlon = LON[b] - LON[a]
     h = np.sin(dlat / 2) ** 2 + np.cos(LAT[a]) * np.cos(LAT[b]) * np.sin(dlon / 2) ** 2
     return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+#: Pairwise distances between the cities (km), looked up by index.
+DIST_KM = _haversine(*np.meshgrid(np.arange(len(CITIES)), np.arange(len(CITIES)), indexing="ij"))
+
+
+def distance_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle (haversine) distance between city indices, in km."""
+    return DIST_KM[a, b]
 
 
 def coordinates_table() -> list[dict[str, object]]:

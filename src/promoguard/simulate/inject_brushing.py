@@ -42,12 +42,16 @@ class _Accounts:
 
 
 def _listing_of(
-    rng: np.random.Generator, w: World, plan: PricePlan, merchant: int, day: int
+    rng: np.random.Generator,
+    by_merchant: list[np.ndarray],
+    plan: PricePlan,
+    merchant: int,
+    day: int,
 ) -> int:
-    rows = np.flatnonzero((w.listing_merchant == merchant) & (plan.start_day <= day))
-    if len(rows) == 0:
-        rows = np.flatnonzero(w.listing_merchant == merchant)
-    return int(rng.choice(rows))
+    """A listing of the merchant on sale that day (any of its listings if none is yet)."""
+    rows = by_merchant[merchant]
+    live = rows[plan.start_day[rows] <= day]
+    return int(rng.choice(live if len(live) else rows))
 
 
 def inject_brushing(
@@ -62,6 +66,10 @@ def inject_brushing(
     m = len(w.merchant_id)
     others = np.setdiff1d(np.arange(m), [w.popular_merchant])
     pop_p = w.merchant_popularity / w.merchant_popularity.sum()
+    order = np.argsort(w.listing_merchant, kind="stable")
+    by_merchant = np.split(order, np.cumsum(np.bincount(w.listing_merchant, minlength=m))[:-1])
+    order = np.argsort(w.listing_merchant, kind="stable")
+    by_merchant = np.split(order, np.cumsum(np.bincount(w.listing_merchant, minlength=m))[:-1])
     rows: dict[str, list[int]] = {"listing": [], "buyer": [], "paid": [], "tag": []}
     truth: list[tuple[str, str, str]] = []
 
@@ -71,8 +79,17 @@ def inject_brushing(
         rows["paid"].append(paid)
         rows["tag"].append(tag)
 
+    # paid_at offsets within a day, drawn in bulk (one draw per injected order is slow)
+    offsets = paid_times(rng, np.zeros(200_000, dtype=np.int64)) - cal.T0
+    cursor = iter(range(len(offsets)))
+
+    popular_draws = iter(rng.choice(m, size=200_000, p=pop_p).tolist())
+
+    def popular_merchant() -> int:
+        return next(popular_draws)
+
     def one_paid(day: int) -> int:
-        return int(paid_times(rng, np.array([day]))[0])
+        return cal.T0 + day * cal.DAY + int(offsets[next(cursor) % len(offsets)])
 
     # BRUSH001: dense rings, camouflaged by purchases at popular merchants
     for _ in range(max(1, round(rates.brush001_rings * m))):
@@ -84,15 +101,15 @@ def inject_brushing(
                     cal.N_ORDER_DAYS, size=int(rng.integers(2, 5)), replace=False
                 ):
                     add(
-                        _listing_of(rng, w, plan, int(t), int(day)),
+                        _listing_of(rng, by_merchant, plan, int(t), int(day)),
                         int(b),
                         one_paid(int(day)),
                         TAG_BRUSH001,
                     )
             for _k in range(int(rng.integers(2, 5))):
                 day = int(rng.integers(cal.N_ORDER_DAYS))
-                mm = w.popular_merchant if rng.random() < 0.5 else int(rng.choice(m, p=pop_p))
-                add(_listing_of(rng, w, plan, mm, day), int(b), one_paid(day), 0)
+                mm = w.popular_merchant if rng.random() < 0.5 else popular_merchant()
+                add(_listing_of(rng, by_merchant, plan, mm, day), int(b), one_paid(day), 0)
         truth.append(("BRUSH001", "buyer_group", "|".join(sorted(w.buyer_id[ring]))))
 
     # BRUSH002: accounts sharing one device (and half the rings one address), ordering together
@@ -114,7 +131,7 @@ def inject_brushing(
             )
             for b in who:
                 add(
-                    _listing_of(rng, w, plan, target, int(day)),
+                    _listing_of(rng, by_merchant, plan, target, int(day)),
                     int(b),
                     t0 + int(rng.integers(0, 100 * cal.MINUTE)),
                     TAG_BRUSH002,
@@ -123,7 +140,7 @@ def inject_brushing(
             for _k in range(int(rng.integers(0, 3))):
                 day = int(rng.integers(cal.N_ORDER_DAYS))
                 add(
-                    _listing_of(rng, w, plan, int(rng.choice(m, p=pop_p)), day),
+                    _listing_of(rng, by_merchant, plan, popular_merchant(), day),
                     int(b),
                     one_paid(day),
                     0,
@@ -140,7 +157,7 @@ def inject_brushing(
             for b in acc.take(int(rng.integers(2, 5))):
                 for _k in range(int(rng.integers(3, 6))):
                     add(
-                        _listing_of(rng, w, plan, int(mm), int(day)),
+                        _listing_of(rng, by_merchant, plan, int(mm), int(day)),
                         int(b),
                         t0 + int(rng.integers(0, 55 * cal.MINUTE)),
                         TAG_BRUSH003,

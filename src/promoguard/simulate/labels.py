@@ -11,6 +11,7 @@ import pandas as pd
 from promoguard.simulate import calendar as cal
 from promoguard.simulate import geo
 from promoguard.simulate.inject_pricing import MSRP_LABEL_SET, NA
+from promoguard.simulate.logistics import DELIVERED, PICKUP, TRANSIT
 
 SPEED_LIMIT_KMH = 900.0
 PICKUP_GRACE_S = 24 * cal.HOUR
@@ -93,11 +94,11 @@ def logistics_labels(
     fast = same & (dist > 0) & ((dt <= 0) | (dist / np.where(dt > 0, dt, 1) > SPEED_LIMIT_KMH))
     fast_trk = set(ev.trk.to_numpy()[1:][fast])
     g = ev.groupby("trk")
-    first_pickup = ev[ev.type == "pickup"].groupby("trk").t.min()
+    first_pickup = ev[ev.type == PICKUP].groupby("trk").t.min()
     first_event = g.t.min()
-    deliv = ev[ev.type == "delivered"].groupby("trk").agg(dcity=("city", "last"), dt=("t", "last"))
-    pick_city = ev[ev.type == "pickup"].groupby("trk").city.first()
-    n_transit = ev[ev.type == "transit"].groupby("trk").size()
+    deliv = ev[ev.type == DELIVERED].groupby("trk").agg(dcity=("city", "last"), dt=("t", "last"))
+    pick_city = ev[ev.type == PICKUP].groupby("trk").city.first()
+    n_transit = ev[ev.type == TRANSIT].groupby("trk").size()
     s = shipments[["order", "trk"]].copy()
     s["first_pickup"] = s.trk.map(first_pickup)
     s["first_event"] = s.trk.map(first_event)
@@ -153,16 +154,13 @@ def licence_labels(
     sales["row"] = np.arange(len(sales))
     sales["type"] = licence_type[sales.cat.to_numpy()]
     sales["cname"] = cat_names[sales.cat.to_numpy()]
+    # one row per (licence, covered category); an empty scope covers every category ("*")
+    lic = lic.assign(cover=[sc.split(";") if isinstance(sc, str) else ["*"] for sc in lic.scope])
+    lic = lic.explode("cover")
     j = sales.merge(lic, on=["m", "type"], how="left")
-    scope_ok = j.scope.isna() | np.array(
-        [
-            isinstance(sc, str) and c in sc.split(";")
-            for sc, c in zip(j.scope, j.cname, strict=True)
-        ],
-        dtype=bool,
-    )
-    valid = j.vf.notna() & (j.vf <= j.t) & ((j.vt == NA) | j.vt.isna() | (j.t <= j.vt)) & scope_ok
-    ok_rows = set(j.row[valid])
+    scope_ok = (j.cover == "*") | (j.cover == j.cname)
+    valid = j.vf.notna() & (j.vf <= j.t) & (j.vt.isna() | (j.t <= j.vt)) & scope_ok
+    ok_rows = j.row[valid].unique()
     bad_m = sales.m[~sales.row.isin(ok_rows)].unique()
     flag = np.zeros(n_merchants, dtype=bool)
     flag[bad_m] = True

@@ -21,6 +21,8 @@ CARRIERS = np.array(["SF", "JD", "YTO", "ZTO", "STO", "YUNDA"])
 CARRIER_PREFIX = np.array(["SF1", "JDV0", "YT8", "7", "77", "43"])
 FAST = np.array([True, True, False, False, False, False])
 H = cal.HOUR
+#: Event type codes (indices into promoguard.model.EVENT_TYPES).
+PICKUP, TRANSIT, OUT_FOR_DELIVERY, DELIVERED = 0, 1, 2, 3
 
 
 @dataclass
@@ -76,10 +78,11 @@ def dispatch_times(
 
 
 def tracking_numbers(shard: int, carrier: np.ndarray, start: int, n: int) -> np.ndarray:
-    key = (shard * 10_000_000 + start + np.arange(n, dtype=np.int64)).astype(object)
-    num = np.array([(k * 982_451_653 + 7_654_321) % 10**12 for k in key], dtype=np.int64)
+    """Unique per data set: a bijective scramble (odd multiplier, not a multiple of 5) mod 10^12."""
+    key = shard * 10_000_000 + start + np.arange(n, dtype=np.int64)
+    num = (key * 982_451_653 + 7_654_321) % 10**12
     digits = np.char.zfill(num.astype(str), 12)
-    return np.char.add(CARRIER_PREFIX[carrier], digits).astype(object)
+    return np.char.add(CARRIER_PREFIX[carrier], digits)
 
 
 def trajectories(
@@ -96,17 +99,17 @@ def trajectories(
     idx = np.arange(n)
     out_p, out_t, out_e, out_c = [], [], [], []
 
-    def emit(mask: np.ndarray, t: np.ndarray, etype: str, city: np.ndarray) -> None:
+    def emit(mask: np.ndarray, t: np.ndarray, etype: int, city: np.ndarray) -> None:
         out_p.append(idx[mask])
         out_t.append(t[mask])
-        out_e.append(np.full(int(mask.sum()), etype, dtype=object))
+        out_e.append(np.full(int(mask.sum()), etype, dtype=np.int8))
         out_c.append(city[mask])
 
     def hours(lo: float, hi: float) -> np.ndarray:
         return (rng.uniform(lo, hi, n) * H).astype(np.int64)
 
     all_ = np.ones(n, dtype=bool)
-    emit(all_, t0, "pickup", origin)
+    emit(all_, t0, PICKUP, origin)
     t = t0.copy()
     cur = origin.copy()
     # SHIP004 teleport: a transit scan > 1500 km away 15-40 minutes after pickup
@@ -118,7 +121,7 @@ def trajectories(
     )
     tp = teleport
     t = np.where(tp, t + (rng.uniform(15, 40, n) * 60).astype(np.int64), t)
-    emit(tp, t, "transit", far_city[origin])
+    emit(tp, t, TRANSIT, far_city[origin])
     cur = np.where(tp, far_city[origin], cur)
 
     d = geo.distance_km(origin, dest)
@@ -127,26 +130,26 @@ def trajectories(
     # near: an optional sorting scan in the origin city
     scan = near & (rng.random(n) < 0.5)
     t = np.where(scan, t + hours(1, 4), t)
-    emit(scan, t, "transit", origin)
+    emit(scan, t, TRANSIT, origin)
     # far: origin hub, destination hub, destination city
     hub1, hub2 = geo.HUB_OF[origin], geo.HUB_OF[dest]
     t = np.where(far, t + (geo.distance_km(cur, hub1) / 60 * H).astype(np.int64) + hours(2, 6), t)
-    emit(far, t, "transit", hub1)
+    emit(far, t, TRANSIT, hub1)
     two = far & (hub2 != hub1)
     dd = geo.distance_km(hub1, hub2)
     speed = np.where(fast & (dd > 800), 600.0, 65.0)
     t = np.where(two, t + (dd / speed * H).astype(np.int64) + hours(3, 8), t)
-    emit(two, t, "transit", hub2)
+    emit(two, t, TRANSIT, hub2)
     last = far & (dest != hub2)
     t = np.where(last, t + (geo.distance_km(hub2, dest) / 60 * H).astype(np.int64) + hours(2, 5), t)
-    emit(last, t, "transit", dest)
+    emit(last, t, TRANSIT, dest)
     # near/direct: the road leg to the destination
     road = near | direct
     t = np.where(road, t + (d / 60 * H).astype(np.int64) + hours(2, 6), t)
     t = t + hours(1, 10)
-    emit(all_, t, "out_for_delivery", dest)
+    emit(all_, t, OUT_FOR_DELIVERY, dest)
     t = t + hours(0.5, 6)
-    emit(all_, t, "delivered", dest)
+    emit(all_, t, DELIVERED, dest)
     return (
         np.concatenate(out_p),
         np.concatenate(out_t),

@@ -54,8 +54,16 @@ def build_reviews(
     lang = np.where(rng.random(m) < 0.85, "zh", "en")
     has_text = rng.random(m) < 0.65
     text = np.full(m, None, dtype=object)
-    for i in np.flatnonzero(has_text):
-        text[i] = tx.review_text(rng, lang[i], rating[i] <= 2)
+    # texts are drawn from a bank of composed reviews (per language and tone): fast at any scale
+    for lg in ("zh", "en"):
+        for bad in (False, True):
+            rows_k = np.flatnonzero(has_text & (lang == lg) & ((rating <= 2) == bad))
+            if len(rows_k) == 0:
+                continue
+            bank = np.array(
+                [tx.review_text(rng, lg, bad) for _ in range(min(len(rows_k), 1500))], dtype=object
+            )
+            text[rows_k] = bank[rng.integers(0, len(bank), len(rows_k))]
     truth: list[tuple[str, str, int]] = [
         ("REVIEW003", "review", int(i)) for i in np.flatnonzero(is_spam)
     ]

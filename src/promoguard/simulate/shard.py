@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from promoguard import model
 from promoguard.simulate import calendar as cal
 from promoguard.simulate import geo, labels
 from promoguard.simulate import inject_content as ic
@@ -21,6 +22,7 @@ from promoguard.simulate.inject_brushing import TAG_BRUSH003, inject_brushing, r
 from promoguard.simulate.inject_pricing import NA, legal_prior, msrp_for, observations
 from promoguard.simulate.logistics import (
     CARRIERS,
+    DELIVERED,
     FAST,
     Modes,
     dispatch_limits,
@@ -41,6 +43,7 @@ from promoguard.simulate.world import (
     _ids,
     build_world,
 )
+from promoguard.simulate.writer import Coded
 
 Columns = dict[str, np.ndarray]
 
@@ -62,6 +65,34 @@ def _exclusive(
     u = rng.random(len(eligible))
     edges = np.cumsum([0.0, *shares])
     return [eligible & (u >= a) & (u < b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def _share_tracking_numbers(
+    rng: np.random.Generator, starts: np.ndarray, free: np.ndarray, merchant: np.ndarray
+) -> np.ndarray:
+    """SHIP002: each start order lends its tracking number to 1-3 other orders (30% of groups
+    from the same merchant, the rest from anywhere). Returns the owner of each order or -1."""
+    owner = np.full(len(merchant), -1)
+    used = np.zeros(len(merchant), dtype=bool)
+    used[starts] = True
+    perm = iter(rng.permutation(free).tolist())
+    by_m = free[np.lexsort((rng.random(len(free)), merchant[free]))]
+    m_sorted = merchant[by_m]
+    for s in starts.tolist():
+        k = int(rng.integers(1, 4))
+        if rng.random() < 0.3:
+            lo, hi = np.searchsorted(m_sorted, [merchant[s], merchant[s] + 1])
+            cand = [int(x) for x in by_m[lo:hi] if not used[x]][:k]
+        else:
+            cand = []
+            for x in perm:
+                if not used[x]:
+                    cand.append(x)
+                    if len(cand) == k:
+                        break
+        used[cand] = True
+        owner[cand] = s
+    return owner
 
 
 def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
@@ -117,20 +148,9 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     )
     far = geo.distance_km(origin, ship_city) > 350
     pd_ &= far
-    dup_owner = np.full(n, -1)
-    starts = np.flatnonzero(dup)
-    for s in starts:
-        k = int(rng.integers(1, 4))
-        pool = (
-            np.flatnonzero(eligible & ~dup & (dup_owner < 0) & (merchant == merchant[s]))
-            if rng.random() < 0.3
-            else np.flatnonzero(eligible & ~dup & (dup_owner < 0))
-        )
-        pool = pool[pool != s]
-        if len(pool) == 0:
-            continue
-        members = rng.choice(pool, size=min(k, len(pool)), replace=False)
-        dup_owner[members] = s
+    dup_owner = _share_tracking_numbers(
+        rng, np.flatnonzero(dup), np.flatnonzero(eligible & ~dup), merchant
+    )
     modes = Modes(s001l, s001n, s003, s004e, s004c, s004t, pw, pd_, dup_owner)
     declared, pickup = dispatch_times(rng, paid, limit, modes)
     declared[cancelled] = NA
@@ -151,6 +171,8 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     owner_ship = first_ship[dup_owner[s_order[reuse]]]
     s_trk[reuse] = s_trk[owner_ship]
     s_carrier[reuse] = s_carrier[owner_ship]
+    s_key = np.arange(len(s_order))  # integer parcel key: the shipment row owning the number
+    s_key[reuse] = owner_ship
     qty = o["qty"]
     s_weight = weights(rng, WEIGHT_MEDIAN[cat[s_order]], WEIGHT_MIN[cat[s_order]], qty[s_order])
     light = pw[s_order]
@@ -173,8 +195,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     ev_ship = mi[p_idx[keep]]
     ev = pd.DataFrame(
         {
-            "trk": s_trk[ev_ship],
-            "carrier": s_carrier[ev_ship],
+            "trk": s_key[ev_ship],
             "t": e_t[keep],
             "type": e_type[keep],
             "city": e_city[keep],
@@ -182,8 +203,8 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
         }
     )
     # delivery time per order (through the parcel whose number it carries)
-    deliv_by_trk = ev[ev.type == "delivered"].groupby("trk").t.min()
-    s_deliv = pd.Series(s_trk).map(deliv_by_trk).to_numpy()
+    deliv_by_trk = ev[ev.type == DELIVERED].groupby("trk").t.min()
+    s_deliv = pd.Series(s_key).map(deliv_by_trk).to_numpy()
     delivered_at = np.full(n, NA, dtype=np.int64)
     ok = ~np.isnan(s_deliv)
     first_rows = np.zeros(len(s_order), dtype=bool)
@@ -222,7 +243,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
         }
     )
     od["promise"] = np.where(promise < 0, NA, promise)
-    sd = pd.DataFrame({"order": s_order, "trk": s_trk, "weight": s_weight})
+    sd = pd.DataFrame({"order": s_order, "trk": s_key, "weight": s_weight})
     for code, flag in labels.logistics_labels(od, sd, ev, WEIGHT_MIN).items():
         truth += [(code, "order", x) for x in order_ids[flag]]
 
@@ -323,15 +344,15 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
             "status": status,
             "buyer_device_id": w.device_ids(o["device"]),
             "buyer_address_id": w.address_ids(o["address"]),
-            "ship_to_city": geo.CITY_NAMES[ship_city].astype(object),
+            "ship_to_city": Coded(ship_city, geo.CITY_NAMES),
         },
         "shipments": {
             "order_id": order_ids[s_order],
-            "carrier": CARRIERS[s_carrier].astype(object),
+            "carrier": Coded(s_carrier, CARRIERS),
             "tracking_no": s_trk,
             "weight_grams": s_weight,
         },
-        "tracking_events": _events_table(ev),
+        "tracking_events": _events_table(ev, s_trk, s_carrier),
         "reviews": {
             "review_id": review_ids,
             "listing_id": w.listing_id[rv["listing"]],
@@ -346,14 +367,15 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     return ShardOutput(tables, truth)
 
 
-def _events_table(ev: pd.DataFrame) -> Columns:
-    ev = ev.sort_values(["carrier", "trk", "t", "seq"], kind="stable")
+def _events_table(ev: pd.DataFrame, trk: np.ndarray, carrier: np.ndarray) -> Columns:
+    order = np.lexsort((ev.seq.to_numpy(), ev.t.to_numpy(), ev.trk.to_numpy()))
+    key = ev.trk.to_numpy()[order]
     return {
-        "carrier": CARRIERS[ev.carrier.to_numpy()].astype(object),
-        "tracking_no": ev.trk.to_numpy(dtype=object),
-        "event_at": ev.t.to_numpy(dtype=np.int64),
-        "event_type": ev.type.to_numpy(dtype=object),
-        "city": geo.CITY_NAMES[ev.city.to_numpy()].astype(object),
+        "carrier": Coded(carrier[key], CARRIERS),
+        "tracking_no": Coded(key, trk),
+        "event_at": ev.t.to_numpy(dtype=np.int64)[order],
+        "event_type": Coded(ev.type.to_numpy()[order], model.EVENT_TYPES),
+        "city": Coded(ev.city.to_numpy()[order], geo.CITY_NAMES),
     }
 
 
@@ -459,16 +481,14 @@ def _texts(rng, w, plan, o_listing, o_merchant, o_paid, shard, rates):
                     tx.livestream(rng, c, nn, b, lg, int(plan.P[li, day]), int(plan.P[li, 7])),
                 )
     chat_rows = np.flatnonzero(rng.random(len(o_paid)) < 0.12)
-    for i in chat_rows:
-        lg = "zh" if rng.random() < 0.9 else "en"
-        add(
-            "chat",
-            int(o_merchant[i]),
-            int(o_listing[i]),
-            int(o_paid[i]) + int(rng.integers(5 * cal.MINUTE, 2 * cal.DAY)),
-            lg,
-            tx.chat(rng, lg),
-        )
+    chat_lang = np.where(rng.random(len(chat_rows)) < 0.9, "zh", "en")
+    chat_at = o_paid[chat_rows] + rng.integers(5 * cal.MINUTE, 2 * cal.DAY, len(chat_rows))
+    banks = {lg: [tx.chat(rng, lg) for _ in range(300)] for lg in ("zh", "en")}
+    pick_i = rng.integers(0, 300, len(chat_rows))
+    for i, lg, t, b in zip(
+        chat_rows.tolist(), chat_lang.tolist(), chat_at.tolist(), pick_i.tolist(), strict=True
+    ):
+        add("chat", int(o_merchant[i]), int(o_listing[i]), t, lg, banks[lg][b])
     nt = len(kind)
     kind_a = np.array(kind, dtype=object)
     l_a = np.array(l_idx)

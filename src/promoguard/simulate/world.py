@@ -227,7 +227,7 @@ class World:
 
 
 def _ids(prefix: str, idx: np.ndarray, width: int = 6) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(np.asarray(idx).astype(str), width)).astype(object)
+    return np.char.add(prefix, np.char.zfill(np.asarray(idx).astype(str), width))
 
 
 def round_price(cents: np.ndarray) -> np.ndarray:

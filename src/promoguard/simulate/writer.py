@@ -25,9 +25,27 @@ FORMATS = ("csv", "parquet")
 _TEXTUAL = (Kind.ID, Kind.TEXT, Kind.ENUM, Kind.CURRENCY)
 
 
+class Coded:
+    """A text column stored as small-integer codes into a fixed vocabulary (cities, carriers...)."""
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray | list[str]) -> None:
+        self.codes = np.asarray(codes, dtype=np.int32)
+        self.values = np.asarray(values).astype(str)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def to_arrow(self) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(pa.array(self.codes), pa.array(self.values)).cast(
+            pa.string()
+        )
+
+
 def _valid(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == object:
-        return np.array([x is not None for x in arr], dtype=bool)
+        return np.not_equal(arr, None)
+    if arr.dtype.kind == "U":
+        return np.ones(len(arr), dtype=bool)
     return arr != NA
 
 
@@ -80,6 +98,11 @@ def to_arrow(table: model.Table, cols: dict[str, np.ndarray], fmt: str) -> pa.Ta
                 else np.full(n, NA, dtype=np.int64),
             }
         arr = cols[c.name]
+        if isinstance(arr, Coded):
+            a = arr.to_arrow()
+            arrays.append(a)
+            fields.append(pa.field(c.name, a.type, nullable=c.nullable))
+            continue
         valid = _valid(arr)
         if c.kind in (Kind.MONEY, Kind.PERCENT):
             a = (
@@ -133,7 +156,7 @@ class TableWriter:
         w = self._writers.get(name)
         if w is None:
             if self.fmt == "parquet":
-                w = pq.ParquetWriter(self.path(name), t.schema, compression="zstd")
+                w = pq.ParquetWriter(self.path(name), t.schema, compression="snappy")
             else:
                 w = pacsv.CSVWriter(
                     self.path(name),
