@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.table import Table as RichTable
 
@@ -31,10 +30,10 @@ def _step(label: str, args: list[str]) -> dict[str, Any]:
     try:
         with contextlib.redirect_stdout(buffer):
             command.main([*args, "--json"], prog_name="promoguard", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         if exc.exit_code:
             fail(f"demo step '{label}' failed (exit {exc.exit_code})")
-    except click.ClickException as exc:
+    except typer.exceptions.TyperException as exc:
         fail(f"demo step '{label}' failed: {exc.format_message()}")
     seconds = time.perf_counter() - started
     text = buffer.getvalue().strip()
