@@ -1,0 +1,117 @@
+"""Assemble the report from the store's latest (or a chosen) scan and the discovered sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from promoguard import __version__
+from promoguard import store as store_mod
+from promoguard.errors import PromoGuardError
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    title: str
+    order: int
+    module: ModuleType
+
+
+def discover_sections() -> list[Section]:
+    """Every module of ``promoguard.report.sections`` with TITLE, ORDER and render, by ORDER."""
+    from promoguard.report import sections as pkg
+
+    found = []
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        if not all(hasattr(module, a) for a in ("TITLE", "ORDER", "render")):
+            continue
+        found.append(Section(info.name, str(module.TITLE), int(module.ORDER), module))
+    return sorted(found, key=lambda s: (s.order, s.name))
+
+
+def _scan_row(con: duckdb.DuckDBPyConnection, scan_id: str | None) -> dict:
+    if scan_id:
+        row = con.execute(
+            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
+            "WHERE scan_id = ?",
+            [scan_id],
+        ).fetchone()
+        if row is None:
+            raise PromoGuardError(f"no scan {scan_id!r} in the store")
+    else:
+        row = con.execute(
+            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
+            "ORDER BY started_at DESC, scan_id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise PromoGuardError("the store has no scan yet; run `promoguard scan` first")
+    keys = ("scan_id", "pack", "engine", "checks", "started_at", "findings")
+    return dict(zip(keys, row, strict=True))
+
+
+def load_findings(con: duckdb.DuckDBPyConnection, scan_id: str) -> pd.DataFrame:
+    return con.execute(
+        "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
+    ).df()
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("promoguard", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> str:
+    scan = _scan_row(con, scan_id)
+    findings = load_findings(con, scan["scan_id"])
+    rendered = []
+    for section in discover_sections():
+        try:
+            fragment = section.module.render(con, findings)
+        except Exception as exc:  # one broken section must not lose the whole report
+            fragment = (
+                f"<p class='error'>This section failed: {html.escape(type(exc).__name__)}: "
+                f"{html.escape(str(exc))}</p>"
+            )
+        if fragment:
+            rendered.append({"id": section.name, "title": section.title, "html": Markup(fragment)})
+    template = _environment().get_template("report.html")
+    return template.render(
+        scan=scan,
+        total=len(findings),
+        sections=rendered,
+        version=__version__,
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def build_report(store_path: str | Path, out_path: str | Path, scan_id: str | None = None) -> Path:
+    """Write the report of a scan (default: the latest) to ``out_path``; return the path."""
+    if not Path(store_path).exists():
+        raise PromoGuardError(f"no store at {store_path}")
+    con = store_mod.connect(store_path, read_only=True)
+    try:
+        text = render_report(con, scan_id)
+    finally:
+        con.close()
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out
