@@ -1,0 +1,243 @@
+"""Keys, the store, references, atomicity and the folder rules."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from promoguard import store
+from promoguard.errors import IngestError
+from promoguard.ingest import ingest_dir, load
+
+from ._helpers import PRICE_HEADER, one, quarantine, write
+
+PLATFORMS = "platform_id,name\nP1,Tmall\nP2,JD\n"
+MERCHANTS = "merchant_id,platform_id,name\nM1,P1,a\nM2,P9,b\n"
+
+
+def test_duplicate_key_keeps_first_row(ingest, con):
+    report = ingest(
+        {"platforms.csv": "platform_id,name\nP1,first\nP2,other\nP1,second\n P1 ,third\n"}
+    )
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (4, 2, 2)
+    assert one(con, "SELECT name FROM platforms WHERE platform_id = 'P1'") == "first"
+    reasons = quarantine(con)
+    assert [(r[1], r[2]) for r in reasons] == [(4, "platform_id"), (5, "platform_id")]
+    assert all("duplicate key (platform_id): first seen at line 2" in r[3] for r in reasons)
+
+
+def test_null_key_parts_compare_equal(ingest, con):
+    report = ingest(
+        {
+            "price_observations.csv": f"{PRICE_HEADER}\n"
+            "L1,2026-11-11T00:00:00Z,1,,,,\n"
+            "L1,2026-11-11T08:00:00+08:00,2,,,,\n"
+        }
+    )
+    assert report.tables["price_observations"].quarantined == 1
+    assert one(con, "SELECT price::VARCHAR FROM price_observations") == "1.00"
+
+
+def test_ingest_twice_is_idempotent(tmp_path, con):
+    folder = tmp_path / "in"
+    write(folder, "platforms.csv", PLATFORMS)
+    write(folder, "merchants.csv", MERCHANTS + "M1,P1,dup\n")
+    first = ingest_dir(folder, con)
+    before = con.execute("SELECT * FROM merchants ORDER BY ALL").fetchall()
+    second = ingest_dir(folder, con)
+    assert con.execute("SELECT * FROM merchants ORDER BY ALL").fetchall() == before
+    for report in (first, second):
+        counts = report.tables["merchants"]
+        assert (counts.read, counts.stored, counts.quarantined) == (3, 2, 1)
+    assert second.tables["merchants"].unchanged == 2
+    assert second.tables["platforms"].unchanged == 2
+    assert first.tables["merchants"].unchanged == 0
+
+
+def test_different_row_with_stored_key_is_quarantined(tmp_path, con):
+    write(tmp_path / "a", "platforms.csv", PLATFORMS)
+    write(tmp_path / "b", "platforms.csv", "platform_id,name\nP1,Tmall\nP2,Jingdong\nP3,new\n")
+    ingest_dir(tmp_path / "a", con)
+    report = ingest_dir(tmp_path / "b", con)
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.unchanged, counts.quarantined) == (3, 2, 1, 1)
+    assert one(con, "SELECT name FROM platforms WHERE platform_id = 'P2'") == "JD"
+    [(_, line, column, why)] = quarantine(con)
+    assert (line, column) == (3, "platform_id")
+    assert "already stored with different values" in why
+
+
+def test_orphans_are_stored_and_counted(ingest, con):
+    report = ingest({"platforms.csv": PLATFORMS, "merchants.csv": MERCHANTS})
+    merchants = report.tables["merchants"]
+    assert (merchants.stored, merchants.orphans) == (2, 1)
+    assert one(con, "SELECT count(*) FROM merchants") == 2
+
+
+def test_references_resolve_within_the_same_ingest_whatever_the_file_order(ingest, con):
+    # shipments.csv sorts before orders' referenced tables alphabetically; load order fixes it.
+    report = ingest(
+        {
+            "shipments.csv": "order_id,carrier,tracking_no\nO1,SF,T1\nO2,SF,T2\n",
+            "orders.csv": "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status\n"
+            "O1,L1,M1,B1,1,1,2026-11-11T00:00:00Z,paid\n",
+        }
+    )
+    assert report.tables["shipments"].orphans == 1  # O2 has no order
+    assert report.tables["orders"].orphans == 1  # L1 and M1 are absent: one row, counted once
+
+
+def test_null_reference_is_not_an_orphan(ingest, con):
+    report = ingest(
+        {
+            "reviews.csv": "review_id,listing_id,buyer_id,order_id,rating,created_at\n"
+            "R1,L1,B1,,5,2026-11-11\n"
+        }
+    )
+    assert report.tables["reviews"].orphans == 1  # L1 is missing; the empty order_id is not
+
+
+def test_missing_required_column_refuses_everything(tmp_path):
+    path = tmp_path / "store.duckdb"
+    folder = tmp_path / "in"
+    write(folder, "platforms.csv", PLATFORMS)
+    write(folder, "merchants.csv", MERCHANTS)
+    # orders load after platforms and merchants: this fails midway through the ingest.
+    write(folder, "orders.csv", "order_id,listing_id\nO1,L1\n")
+    with pytest.raises(IngestError, match="orders.csv: missing required column merchant_id"):
+        ingest_dir(folder, path)
+    with store.open_store(path, read_only=True) as con:
+        assert store.table_counts(con) == {name: 0 for name in store.table_counts(con)}
+        assert one(con, "SELECT count(*) FROM quarantine") == 0
+        assert one(con, "SELECT count(*) FROM ingest_log") == 0
+
+
+def test_failure_midway_leaves_a_populated_store_exactly_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "store.duckdb"
+    write(tmp_path / "a", "platforms.csv", PLATFORMS)
+    ingest_dir(tmp_path / "a", path)
+    write(tmp_path / "b", "platforms.csv", "platform_id,name\nP3,new\n")
+    write(tmp_path / "b", "merchants.csv", MERCHANTS)
+    write(tmp_path / "b", "listings.csv", "listing_id\nL1\n")
+    real = load._count_orphans
+    calls = []
+
+    def explode_on_second_file(con, table):
+        calls.append(table.name)
+        if len(calls) == 2:  # after platforms and merchants were inserted and quarantined
+            raise RuntimeError("disk on fire")
+        return real(con, table)
+
+    monkeypatch.setattr(load, "_count_orphans", explode_on_second_file)
+    with store.open_store(path, read_only=True) as con:
+        before = {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("platforms", "merchants", "quarantine", "ingest_log")
+        }
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest_dir(tmp_path / "b", path)
+    assert calls == ["platforms", "merchants"]
+    with store.open_store(path, read_only=True) as con:
+        after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in before}
+    assert after == before
+
+
+def test_extra_columns_are_ignored_and_reported(ingest, con):
+    report = ingest({"platforms.csv": "platform_id,Name ,internal_note\nP1,Tmall,x\n"})
+    assert report.files[0].extra_columns == ["internal_note"]
+    assert one(con, "SELECT name FROM platforms") == "Tmall"  # header matched trimmed, any case
+
+
+def test_unknown_files_are_listed_as_ignored(ingest):
+    report = ingest({"platforms.csv": PLATFORMS, "notes.txt": "hi", "orders_old.csv": "x\n"})
+    assert report.ignored == ["notes.txt", "orders_old.csv"]
+    assert list(report.tables) == ["platforms"]
+
+
+def test_folder_without_a_table_is_an_error(tmp_path, con):
+    write(tmp_path / "in", "notes.txt", "hi")
+    with pytest.raises(IngestError, match="no canonical table file"):
+        ingest_dir(tmp_path / "in", con)
+
+
+def test_missing_folder_and_bad_options_are_errors(tmp_path, con):
+    with pytest.raises(IngestError, match="no such folder"):
+        ingest_dir(tmp_path / "nope", con)
+    write(tmp_path / "in", "platforms.csv", PLATFORMS)
+    with pytest.raises(IngestError, match="unknown time zone"):
+        ingest_dir(tmp_path / "in", con, tz="Mars/Olympus")
+    with pytest.raises(IngestError, match="unknown encoding"):
+        ingest_dir(tmp_path / "in", con, encoding="klingon-8")
+
+
+def test_ragged_lines_are_quarantined_with_their_line_numbers(ingest, con):
+    content = (
+        f"{PRICE_HEADER}\n"
+        "L1,2026-11-11T00:00:00Z,1,,,,a\n"  # line 2
+        "L2,2026-11-11T00:00:00Z,1,,,,a,extra\n"  # line 3: too many columns
+        "L3,2026-11-11T00:00:00Z\n"  # line 4: too few
+        "L4,2026-11-11T00:00:00Z,x,,,,a\n"  # line 5: bad price
+        "L5,2026-11-11T00:00:00Z,1,,,,a\n"  # line 6
+        "L1,2026-11-11T00:00:00Z,1,,,,a\n"  # line 7: duplicate of line 2
+    )
+    report = ingest({"price_observations.csv": content})
+    counts = report.tables["price_observations"]
+    assert (counts.read, counts.stored, counts.quarantined) == (6, 2, 4)
+    got = [(q[1], q[2]) for q in quarantine(con)]
+    assert got == [(3, None), (4, "price"), (5, "price"), (7, "listing_id")]
+
+
+def test_quoted_multiline_field_is_one_row(ingest, con):
+    report = ingest({"platforms.csv": 'platform_id,name\nP1,"two\nlines"\nP2,x\n'})
+    assert report.tables["platforms"].stored == 2
+    assert one(con, "SELECT name FROM platforms WHERE platform_id = 'P1'") == "two\nlines"
+
+
+def test_huge_field_is_stored(ingest, con):
+    big = "长" * 3_000_000  # 9 MB of UTF-8 in one cell
+    report = ingest({"platforms.csv": f"platform_id,name\nP1,{big}\nP2,small\n"})
+    assert report.tables["platforms"].stored == 2
+    assert one(con, "SELECT length(name) FROM platforms WHERE platform_id = 'P1'") == 3_000_000
+
+
+def test_over_long_line_is_quarantined_with_a_reason(ingest, con):
+    big = "x" * (17 * 1024 * 1024)
+    report = ingest({"platforms.csv": f"platform_id,name\nP1,{big}\nP2,small\n"})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (2, 1, 1)
+    [(_, line, _, why)] = quarantine(con)
+    assert line == 2 and "line size" in why.lower()
+    assert one(con, "SELECT max(length(raw)) FROM quarantine") <= 65536
+
+
+def test_untrusted_text_is_data_not_sql(ingest, con):
+    evil = "x'); DROP TABLE platforms; --"
+    ingest(
+        {
+            "platforms.csv": f'platform_id,name\nP1,"{evil}"\n',
+            "merchants.csv": f'merchant_id,platform_id,name\n"{evil}",P1,a\n',
+        }
+    )
+    assert one(con, "SELECT name FROM platforms") == evil
+    assert one(con, "SELECT merchant_id FROM merchants") == evil
+
+
+def test_ingest_log_has_one_row_per_file(ingest, con):
+    report = ingest({"platforms.csv": PLATFORMS, "merchants.csv": MERCHANTS})
+    rows = con.execute(
+        "SELECT table_name, source_file, rows_read, rows_stored, rows_quarantined, rows_orphaned "
+        "FROM ingest_log WHERE ingest_id = ? ORDER BY table_name",
+        [report.ingest_id],
+    ).fetchall()
+    assert rows == [
+        ("merchants", "merchants.csv", 2, 2, 0, 1),
+        ("platforms", "platforms.csv", 2, 2, 0, 0),
+    ]
+
+
+def test_store_path_is_accepted(tmp_path):
+    write(tmp_path / "in", "platforms.csv", PLATFORMS)
+    ingest_dir(tmp_path / "in", tmp_path / "s.duckdb")
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    assert con.execute("SELECT count(*) FROM platforms").fetchone()[0] == 2
