@@ -132,10 +132,9 @@ def _register_found(tables: Tables, found: pa.Table, name: str):
         backend.con.register(name, found)
         return backend.table(name)
     spark = backend._session
-    df = spark.createDataFrame(found.to_pandas()) if found.num_rows else None
-    if df is None:
-        schema = ", ".join(f"`{f}` STRING" for f in found.column_names)
-        df = spark.createDataFrame([], schema)
+    # from Arrow, so decimals keep their scale (via pandas they became DECIMAL(38,18)) and the
+    # evidence documents hash the same as on DuckDB
+    df = spark.createDataFrame(found)
     df.createOrReplaceTempView(name)
     return backend.table(name)
 
