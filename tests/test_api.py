@@ -1,0 +1,28 @@
+"""The Python API returns data frames and agrees with the command line."""
+
+import pandas as pd
+import pytest
+
+import promoguard.api as pg
+
+
+def test_scan_findings_table_and_evaluate_on_the_season(season_dir, season_store_copy):
+    found = pg.scan(season_store_copy, pack="cn", checks="PRICE,TEXT001")
+    assert isinstance(found, pd.DataFrame) and len(found) > 0
+    assert set(found.check_code) <= {f"PRICE00{i}" for i in range(1, 6)} | {"TEXT001"}
+    again = pg.findings(season_store_copy)
+    assert sorted(again.finding_id) == sorted(found.finding_id)
+    scores = pg.evaluate(found, season_dir / "ground_truth.csv").set_index("check_code")
+    assert scores.loc["PRICE001", "precision"] >= 0.95
+
+
+def test_table_reads_canonical_tables_and_refuses_others(season_store):
+    orders = pg.table(season_store, "orders")
+    assert {"order_id", "unit_price", "paid_at"} <= set(orders.columns)
+    with pytest.raises(KeyError, match="no table 'orders; DROP'"):
+        pg.table(season_store, "orders; DROP")
+
+
+def test_checks_lists_every_spec_code():
+    codes = set(pg.checks().code)
+    assert {"PRICE001", "SHIP001", "BRUSH001", "REVIEW001", "TEXT001", "LIC001"} <= codes
