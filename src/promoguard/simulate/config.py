@@ -43,9 +43,12 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
+    # ~440 listings, ~38k price observations, ~28k orders: seconds, for tests
     "small": Scale("small", 1, 150, 3.0, 7000, 0.28),
-    "medium": Scale("medium", 5, 1200, 3.0, 40000, 0.42, default_format="parquet"),
-    "city": Scale("city", 46, 1200, 3.0, 60000, 0.42, default_format="parquet"),
+    # ~1M price observations
+    "medium": Scale("medium", 3, 1300, 3.0, 40000, 0.30, default_format="parquet"),
+    # ~10M price observations, ~5M orders, ~25M tracking events, ~2M reviews, ~1M texts
+    "city": Scale("city", 33, 1200, 3.0, 40000, 0.30, default_format="parquet"),
 }
 
 

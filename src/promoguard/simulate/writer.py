@@ -151,8 +151,9 @@ class TableWriter:
         return self.out / f"{name}.{self.fmt}"
 
     def write(self, name: str, cols: dict[str, np.ndarray]) -> None:
-        table = model.table(name)
-        t = to_arrow(table, cols, self.fmt)
+        self.write_arrow(name, to_arrow(model.table(name), cols, self.fmt))
+
+    def write_arrow(self, name: str, t: pa.Table) -> None:
         w = self._writers.get(name)
         if w is None:
             if self.fmt == "parquet":
