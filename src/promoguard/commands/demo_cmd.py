@@ -98,6 +98,22 @@ def demo(
     grid.add_row("findings", str(findings))
     grid.add_row("report (open in a browser, works offline)", str(report))
     console.print(grid)
-    total = ev.get("total") or ev.get("totals") or {}
-    if total:
-        console.print(f"Scored against ground truth: {json.dumps(total, ensure_ascii=False)}")
+    scores = RichTable(title="Scan scored against the simulator's ground truth")
+    for col in ("check", "findings", "truth", "precision", "recall"):
+        scores.add_column(col, justify="left" if col == "check" else "right")
+    for row in [*ev.get("checks", []), {**ev.get("micro", {}), "check_code": "ALL"}]:
+        if not row:
+            continue
+        scores.add_row(
+            str(row.get("check_code")),
+            str(row.get("findings", "")),
+            str(row.get("truth", "")),
+            _fmt(row.get("precision")),
+            _fmt(row.get("recall")),
+        )
+    console.print(scores)
+    console.print(f"Open the report: {report.resolve()}")
+
+
+def _fmt(value: object) -> str:
+    return "-" if value is None else f"{float(value):.3f}"
