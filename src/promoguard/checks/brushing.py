@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy.sparse import csr_matrix
 
 from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.checks.registry import register
@@ -133,43 +134,75 @@ class Block:
     last_at: int
 
 
+def hub_merchants(degree: np.ndarray, hub_factor: float) -> np.ndarray:
+    """Shops with more distinct buyers than ``hub_factor`` x the median shop."""
+    used = degree[degree > 0]
+    if not len(used):
+        return np.zeros(len(degree), dtype=bool)
+    return degree > hub_factor * np.median(used)
+
+
 def _blocks_in(
-    e: _Edges, g: fraudar.BipartiteGraph, nodes: np.ndarray, params: dict[str, Any]
+    e: _Edges,
+    g: fraudar.BipartiteGraph,
+    nodes: np.ndarray,
+    params: dict[str, Any],
+    hub: np.ndarray,
 ) -> list[Block]:
-    """Split a peeled node set into connected blocks; keep those that pass the acceptance rules."""
+    """Cut a peeled node set into ring-shaped blocks and keep those that pass acceptance.
+
+    A peel can hold several rings glued together by a merchant they all use for camouflage (the
+    popular one) or by a shop two rings both work. Buyers of one ring repeat-order from the same
+    shops, so buyers are grouped when their sets of repeat-order shops overlap by more than
+    ``link_jaccard``; each group's core shops are those most of its buyers repeat-order from, and
+    the block is the group's buyers that cover the core.
+    """
     in_set = np.zeros(g.n_nodes, dtype=bool)
     in_set[nodes] = True
-    inside = in_set[g.src()] & in_set[g.dst()]
-    # merchants reached only by one-off orders are camouflage or chance, not part of the block
-    m_orders = np.bincount(g.merchant[inside], weights=g.orders[inside], minlength=g.n_merchants)
-    m_edges = np.bincount(g.merchant[inside], minlength=g.n_merchants)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m_rate = np.where(m_edges > 0, m_orders / np.maximum(m_edges, 1), 0.0)
-    inside &= m_rate[g.merchant] >= params["min_orders_per_edge"]
+    # hubs (shops used by a large share of all buyers) are where rings buy their camouflage;
+    # they say nothing about which ring a buyer belongs to, so they take no part in the cut
+    inside = (
+        in_set[g.src()]
+        & in_set[g.dst()]
+        & (g.orders >= params["min_orders_per_edge"])
+        & ~hub[g.merchant]
+    )
     idx = np.flatnonzero(inside)
     if not len(idx):
         return []
-    labels = components.component_labels(g.n_nodes, g.src()[idx], g.dst()[idx])
+    b_local, b_of = np.unique(g.buyer[idx], return_inverse=True)
+    m_local, m_of = np.unique(g.merchant[idx], return_inverse=True)
+    incidence = csr_matrix(
+        (np.ones(len(idx), dtype=np.float64), (b_of, m_of)), shape=(len(b_local), len(m_local))
+    )
+    sizes = np.asarray(incidence.sum(axis=1)).ravel()
+    shared = (incidence @ incidence.T).tocoo()
+    union = sizes[shared.row] + sizes[shared.col] - shared.data
+    link = (shared.row < shared.col) & (shared.data / union > params["link_jaccard"])
+    labels = components.component_labels(len(b_local), shared.row[link], shared.col[link])
     out: list[Block] = []
-    comp_of_edge = labels[g.src()[idx]]
-    for lab in np.unique(comp_of_edge):
-        sel = idx[comp_of_edge == lab]
-        bset = np.unique(g.buyer[sel])
-        mset = np.unique(g.merchant[sel])
+    for members in components.groups(labels):
+        if len(members) < params["min_buyers"]:
+            continue
+        sub = incidence[members]
+        coverage = np.asarray(sub.sum(axis=0)).ravel() / len(members)
+        core = np.flatnonzero(coverage >= params["min_fill"])
+        if len(core) < params["min_merchants"]:
+            continue
+        cover = np.asarray(sub[:, core].sum(axis=1)).ravel() / len(core)
+        buyers = members[cover >= params["min_fill"]]
+        if len(buyers) < params["min_buyers"]:
+            continue
+        sel = idx[np.isin(b_of, buyers) & np.isin(m_of, core)]
         n_orders = int(g.orders[sel].sum())
-        density = float(g.weight[sel].sum()) / (len(bset) + len(mset))
-        fill = len(sel) / (len(bset) * len(mset))
-        if (
-            len(bset) < params["min_buyers"]
-            or density < params["min_density"]
-            or n_orders / len(sel) < params["min_orders_per_edge"]
-            or fill < params["min_fill"]
-        ):
+        density = float(g.weight[sel].sum()) / (len(buyers) + len(core))
+        if density < params["min_density"]:
             continue
         per_m = np.bincount(g.merchant[sel], weights=g.orders[sel], minlength=g.n_merchants)
+        mset = m_local[core]
         out.append(
             Block(
-                buyers=sorted(str(b) for b in e.buyer_ids[bset]),
+                buyers=sorted(str(b) for b in e.buyer_ids[b_local[buyers]]),
                 merchants=sorted(str(m) for m in e.merchant_ids[mset]),
                 orders_by_merchant={str(e.merchant_ids[m]): int(per_m[m]) for m in mset},
                 n_orders=n_orders,
@@ -183,21 +216,34 @@ def _blocks_in(
 
 
 def fraudar_blocks(e: _Edges, params: dict[str, Any]) -> list[Block]:
-    """Peel, keep the accepted blocks, remove the peeled nodes' edges, repeat."""
-    g = fraudar.prune_below(e.graph, params["min_density"])
-    found: list[Block] = []
+    """Peel the densest block, set its buyers aside, peel again; then cut blocks from all peels.
+
+    Cutting once from the union of the peels (rather than peel by peel) keeps a ring whole when
+    the greedy peel took part of it in one round and the rest in the next.
+    """
+    g0 = fraudar.prune_below(e.graph, params["min_density"])
+    g = g0
+    peeled = np.zeros(g0.n_nodes, dtype=bool)
     for _ in range(int(params["max_blocks"])):
         if not len(g.weight):
             break
         peel = fraudar.greedy_peel(g)
-        if peel.density < params["min_density"] or not len(peel.nodes):
+        if not len(peel.nodes):
             break
-        found.extend(_blocks_in(e, g, peel.nodes, params))
-        # drop the peeled buyers (not merchants: another ring may work the same shop) and go on
+        # keep peeling below min_density too: what is left of a ring after part of it was
+        # peeled is less dense than the whole ring, and the cut below reunites the parts
+        peeled[peel.nodes] = True
+        # set the peeled buyers aside (not merchants: another ring may work the same shop)
         gone = np.zeros(g.n_nodes, dtype=bool)
         gone[peel.nodes] = True
         g = fraudar.prune_below(g.subgraph(~gone[g.src()]), params["min_density"])
-    return found
+    # a ring's last buyers can drop out of the graph once the rest was set aside (their shops
+    # fall below min_density); bring back every buyer of the pruned graph tied to a peeled shop
+    tied = peeled[g0.dst()]
+    peeled[g0.src()[tied]] = True
+    degree = np.bincount(e.graph.merchant, minlength=e.graph.n_merchants)
+    hub = hub_merchants(degree, params["hub_factor"])
+    return _blocks_in(e, g0, np.flatnonzero(peeled), params, hub)
 
 
 def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
@@ -207,10 +253,8 @@ def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
     e = _order_edges(tables)
     deg = e.group_by("merchant").aggregate(deg=e.count())
     e = e.join(deg, "merchant")
-    weight = (1.0 + e.orders.cast("float64").ln()) / (
-        e.deg.cast("float64") + params["weight_c"]
-    ).ln()
-    current = e.select(
+    weight = e.orders.cast("float64").ln() / (e.deg.cast("float64") + params["weight_c"]).ln()
+    weighted = e.select(
         "buyer",
         "merchant",
         "orders",
@@ -218,8 +262,9 @@ def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
         "last_at",
         weight=(weight * bahmani.WEIGHT_SCALE).round().cast("int64"),
     )
-    found: list[Block] = []
+    current = weighted
     removed: set[str] = set()
+    peeled_edges: list[pa.Table] = []
     min_degree = int(params["min_density"] * bahmani.WEIGHT_SCALE)
     for _ in range(int(params["max_blocks"])):
         if removed:
@@ -230,23 +275,27 @@ def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
         )
         if peel.edges is None or peel.density < params["min_density"]:
             break
-        w = peel.edges.column("weight").to_numpy().astype(np.float64) / bahmani.WEIGHT_SCALE
-        sub = _edges_from_arrow(peel.edges, params["weight_c"], weights=None)
-        sub.graph = fraudar.BipartiteGraph.build(
-            sub.graph.n_buyers,
-            sub.graph.n_merchants,
-            sub.graph.buyer,
-            sub.graph.merchant,
-            _reordered(peel.edges, w),
-            sub.graph.orders,
-        )
-        local = fraudar.greedy_peel(sub.graph)
-        found.extend(_blocks_in(sub, sub.graph, local.nodes, params))
-        peeled = local.nodes[local.nodes < sub.graph.n_buyers]
-        if not len(peeled):
-            break
-        removed.update(str(b) for b in sub.buyer_ids[peeled])
-    return found
+        peeled_edges.append(peel.edges)
+        removed.update(peel.edges.column("buyer").to_pylist())
+    if not peeled_edges:
+        return []
+    # as in the array form, the cut sees every repeat-order buyer of the peeled shops (a ring's
+    # last buyers can fall out of the passes once the rest was set aside)
+    shops = sorted(set().union(*(set(t.column("merchant").to_pylist()) for t in peeled_edges)))
+    near = weighted.filter(weighted.orders >= int(params["min_orders_per_edge"])).semi_join(
+        ibis.memtable({"merchant": shops}), "merchant"
+    )
+    union = tables.to_arrow(near)
+    w = union.column("weight").to_numpy().astype(np.float64) / bahmani.WEIGHT_SCALE
+    sub = _edges_from_arrow(union, params["weight_c"], weights=_reordered(union, w))
+    degrees = tables.to_arrow(deg).to_pydict()
+    by_shop = dict(zip(degrees["merchant"], degrees["deg"], strict=True))
+    all_hubs = hub_merchants(
+        np.asarray(list(by_shop.values()), dtype=np.int64), params["hub_factor"]
+    )
+    hubs = {m for m, h in zip(by_shop, all_hubs, strict=True) if h}
+    hub = np.array([m in hubs for m in sub.merchant_ids], dtype=bool)
+    return _blocks_in(sub, sub.graph, np.arange(sub.graph.n_nodes), params, hub)
 
 
 def _reordered(t: pa.Table, values: np.ndarray) -> np.ndarray:
@@ -267,9 +316,12 @@ class DenseBuyerMerchantBlock(Check):
         Parameter("algorithm", "fraudar", "fraudar (arrays, one machine) or bahmani (relational)"),
         Parameter("weight_c", 5.0, "c in the merchant edge weight 1/log(deg(merchant)+c)"),
         Parameter("min_buyers", 3, "fewest buyers in a reported block", unit="buyers"),
-        Parameter("min_density", 0.5, "smallest block density g(S) = weight / nodes"),
-        Parameter("min_orders_per_edge", 2.0, "mean orders per buyer-merchant pair in the block"),
-        Parameter("min_fill", 0.5, "share of the block's buyer x merchant pairs that ordered"),
+        Parameter("min_merchants", 2, "fewest shops in a block (one shop: BRUSH002/BRUSH003)"),
+        Parameter("min_density", 0.2, "smallest block density g(S) = weight / nodes"),
+        Parameter("min_orders_per_edge", 2, "orders a buyer-shop pair needs to count as repeated"),
+        Parameter("min_fill", 0.66, "share of the core shops each buyer repeat-orders from"),
+        Parameter("hub_factor", 10.0, "shops with more buyers than this x the median are hubs"),
+        Parameter("link_jaccard", 0.5, "overlap of two buyers' repeat-order shops to group them"),
         Parameter("max_blocks", 200, "most peels per scan (each removes the peeled buyers)"),
         Parameter("eps", 0.1, "bahmani only: remove nodes below (1+eps) x average degree"),
     )

@@ -12,6 +12,7 @@ identical on both engines.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import ibis
@@ -28,9 +29,34 @@ class RelationalPeel:
     passes: int
 
 
-def _materialise(expr: ir.Table) -> ir.Table:
-    # each pass builds on the last; caching keeps the plan from growing pass after pass
-    return expr.cache()
+class _Scratch:
+    """Temporary tables of one peel: each pass builds on the last, so every pass is written out
+    (a temp table on DuckDB, a checkpointed view on Spark) to keep the plan from growing."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.prefix = f"_bahmani_{uuid.uuid4().hex[:8]}"
+        self.names: list[str] = []
+
+    def materialise(self, expr: ir.Table) -> ir.Table:
+        name = f"{self.prefix}_{len(self.names)}"
+        # in-memory tables in the expression (ibis.memtable) must exist in the engine first
+        self.backend._run_pre_execute_hooks(expr)
+        sql = self.backend.compile(expr)
+        if self.backend.name == "duckdb":
+            self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        else:  # pyspark
+            self.backend._session.sql(sql).localCheckpoint().createOrReplaceTempView(name)
+        self.names.append(name)
+        return self.backend.table(name)
+
+    def drop(self) -> None:
+        for name in self.names:
+            if self.backend.name == "duckdb":
+                self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+            else:
+                self.backend._session.catalog.dropTempView(name)
+        self.names.clear()
 
 
 def bahmani_peel(
@@ -41,7 +67,17 @@ def bahmani_peel(
     ``min_degree`` (micro-units) first drops, pass by pass, nodes below the smallest density worth
     reporting: a block of that density keeps all its nodes (see fraudar.prune_below).
     """
-    current = _materialise(edges)
+    scratch = _Scratch(backend)
+    try:
+        return _peel(backend, scratch, edges, eps, max_passes, min_degree)
+    finally:
+        scratch.drop()
+
+
+def _peel(
+    backend, scratch: _Scratch, edges: ir.Table, eps: float, max_passes: int, min_degree: int
+) -> RelationalPeel:
+    current = scratch.materialise(edges)
     passes = 0
     # prune passes: drop nodes below min_degree until none is left below it
     while min_degree and passes < max_passes:
@@ -51,7 +87,7 @@ def bahmani_peel(
         low += _count(backend, mdeg.filter(mdeg.d < min_degree))
         if not low:
             break
-        current = _keep_above(current, bdeg, mdeg, min_degree, strict=False)
+        current = scratch.materialise(_keep_above(current, bdeg, mdeg, min_degree, strict=False))
     # density passes: drop every node at or below (1 + eps) x the average degree
     best_edges: pa.Table | None = None
     best_density = -1.0
@@ -68,7 +104,8 @@ def bahmani_peel(
         if density > best_density:
             best_density = density
             best_edges = backend.to_pyarrow(current)
-        current = _keep_above(current, bdeg, mdeg, (1.0 + eps) * 2.0 * density, strict=True)
+        threshold = (1.0 + eps) * 2.0 * density
+        current = scratch.materialise(_keep_above(current, bdeg, mdeg, threshold, strict=True))
     return RelationalPeel(best_edges, max(best_density, 0.0) / WEIGHT_SCALE, passes)
 
 
@@ -90,4 +127,4 @@ def _keep_above(
     keep_b = bdeg.filter(bdeg.d > t if strict else bdeg.d >= t).select("buyer")
     keep_m = mdeg.filter(mdeg.d > t if strict else mdeg.d >= t).select("merchant")
     kept = current.semi_join(keep_b, "buyer").semi_join(keep_m, "merchant")
-    return _materialise(kept.select(*current.columns))
+    return kept.select(*current.columns)

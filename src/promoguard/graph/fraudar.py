@@ -82,14 +82,14 @@ class BipartiteGraph:
 def camouflage_weights(
     merchant: np.ndarray, orders: np.ndarray, n_merchants: int, c: float = 5.0
 ) -> np.ndarray:
-    """FRAUDAR's column weights, times a repeat factor for repeated orders on one edge.
+    """FRAUDAR's column weights times a repeat factor: ``log(orders) / log(deg(merchant) + c)``.
 
-    ``1 / log(deg(merchant) + c)`` with deg the merchant's number of distinct buyers, times
-    ``1 + log(orders)`` so that a buyer ordering again and again from one shop (what brushing rings
-    do) weighs more than a single purchase, but sub-linearly so one loyal buyer cannot make a block.
+    deg is the merchant's number of distinct buyers. ``log(orders)`` makes a single purchase weigh
+    nothing and repeated orders on one pair (what brushing rings place) weigh sub-linearly more,
+    so honest buyers who shop around do not form dense blocks however many shops they visit.
     """
     degree = np.bincount(merchant, minlength=n_merchants).astype(np.float64)
-    return (1.0 + np.log(orders.astype(np.float64))) / np.log(degree[merchant] + c)
+    return np.log(orders.astype(np.float64)) / np.log(degree[merchant] + c)
 
 
 def node_degrees(g: BipartiteGraph) -> np.ndarray:
