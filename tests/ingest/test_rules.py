@@ -119,15 +119,19 @@ def test_failure_midway_leaves_a_populated_store_exactly_as_it_was(tmp_path, mon
     ingest_dir(tmp_path / "a", path)
     write(tmp_path / "b", "platforms.csv", "platform_id,name\nP3,new\n")
     write(tmp_path / "b", "merchants.csv", MERCHANTS)
-    write(tmp_path / "b", "listings.csv", "listing_id\nL1\n")
+    write(
+        tmp_path / "b",
+        "listings.csv",
+        "listing_id,merchant_id,platform_id,title,category,currency\nL1,M1,P1,t,c,CNY\n",
+    )
     real = load._count_orphans
     calls = []
 
-    def explode_on_second_file(con, table):
+    def explode_on_second_file(con, table, stage):
         calls.append(table.name)
         if len(calls) == 2:  # after platforms and merchants were inserted and quarantined
             raise RuntimeError("disk on fire")
-        return real(con, table)
+        return real(con, table, stage)
 
     monkeypatch.setattr(load, "_count_orphans", explode_on_second_file)
     with store.open_store(path, read_only=True) as con:

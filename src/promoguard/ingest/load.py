@@ -18,25 +18,62 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from rich.console import Console
 from rich.progress import Progress
 
 from promoguard import store as store_mod
 from promoguard.errors import IngestError
 from promoguard.ingest import readers
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
-from promoguard.ingest.validate import RAW_LIMIT, ident, stage_query
+from promoguard.ingest.validate import (
+    RAW_LIMIT,
+    StageQuery,
+    ident,
+    stage_query,
+    unparseable_stage_query,
+)
 from promoguard.model import TABLES, TABLES_BY_NAME, Table
 
-STAGE = "_pg_stage"
 DUPS = "_pg_dups"
-REJECT_LINES = "_pg_reject_lines"
-REJECTS = ("_pg_rejects", "_pg_rejects_scan")
-COLUMN_NAMES = "_pg_column_names"
+#: Progress goes to stderr, so that ``--json`` keeps stdout one JSON object.
+console = Console(stderr=True)
+
+
+@dataclass
+class Staged:
+    """A source file read and validated into temp tables, waiting to be loaded."""
+
+    table: Table
+    source: readers.SourceFile
+    prefix: str  # temp tables: <prefix>_stage, <prefix>_rejects, <prefix>_reject_lines, ...
+    first_line: int
+    rejected: int = 0  # lines the reader refused
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def stage(self) -> str:
+        return f"{self.prefix}_stage"
+
+    @property
+    def reject_lines(self) -> str:
+        return f"{self.prefix}_reject_lines"
+
+    @property
+    def rejects(self) -> tuple[str, str]:
+        return f"{self.prefix}_rejects", f"{self.prefix}_rejects_scan"
+
+    @property
+    def column_names(self) -> str:
+        return f"{self.prefix}_column_names"
+
+    def temp_tables(self) -> list[str]:
+        return [self.stage, self.reject_lines, *self.rejects, self.column_names]
 
 
 def load_order() -> list[str]:
@@ -62,7 +99,9 @@ def session_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute(f"SET TimeZone = '{before.replace(chr(39), '')}'")
+        # In a failed transaction this cannot run; _ingest restores the zone after the rollback.
+        with suppress(duckdb.TransactionException):
+            con.execute(f"SET TimeZone = '{before.replace(chr(39), '')}'")
 
 
 def _key_match(table: Table, left: str, right: str) -> str:
@@ -86,109 +125,128 @@ def _raw_of_typed(table: Table, alias: str) -> str:
 class _Lines:
     """Line numbers of stage rows: position in the stage, shifted past lines DuckDB rejected."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, first_line: int, has_rejects: bool):
-        self.first_line = first_line
-        self.base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {STAGE}").fetchone()[0]  # noqa: S608
-        self.has_rejects = has_rejects
+    def __init__(self, con: duckdb.DuckDBPyConnection, staged: Staged):
+        self.staged = staged
+        self.base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {staged.stage}").fetchone()[0]  # noqa: S608
 
     def sql(self, rowid: str) -> str:
         k = f"({rowid} - {self.base})"
-        if not self.has_rejects:
-            return f"({k} + {self.first_line})"
+        first = self.staged.first_line
+        if not self.staged.rejected:
+            return f"({k} + {first})"
         # g = good rows before reject j; good row k sits after every reject with g <= k.
-        return f"({k} + {self.first_line} + (SELECT count(*) FROM {REJECT_LINES} WHERE g <= {k}))"  # noqa: S608
+        lines = self.staged.reject_lines
+        return f"({k} + {first} + (SELECT count(*) FROM {lines} WHERE g <= {k}))"  # noqa: S608
 
 
-def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for name in (STAGE, DUPS, REJECT_LINES, COLUMN_NAMES, *REJECTS):
+def _drop(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    for name in names:
         con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
 
 
-def _load_file(
-    con: duckdb.DuckDBPyConnection,
-    ingest_id: str,
-    table: Table,
-    source: readers.SourceFile,
-    tz: str,
-) -> TableCounts:
+def stage_file(
+    con: duckdb.DuckDBPyConnection, index: int, table: Table, source: readers.SourceFile, tz: str
+) -> Staged:
+    """Read and validate one file into temp tables. Writes nothing to the store.
+
+    Runs outside the store transaction, so a file DuckDB's strict CSV parser rejects as a whole
+    can still be staged another way (every line quarantined) instead of failing the ingest.
+    """
     missing = [c for c in table.required if c not in source.columns]
     if missing:
         raise IngestError(
             f"{source.path.name}: missing required column {', '.join(missing)}; "
             "nothing was ingested"
         )
-    started = datetime.now(UTC)
-    _drop_temp(con)
-    query = stage_query(table, source, STAGE, REJECTS)
+    staged = Staged(table, source, prefix=f"_pg_{index}", first_line=2)
+    _drop(con, staged.temp_tables())
+    query: StageQuery = stage_query(table, source, staged.stage, staged.rejects)
     with session_timezone(con, tz):
         try:
             con.execute(query.sql, query.params)
         except duckdb.Error as exc:
-            raise IngestError(f"{source.path.name}: cannot be read: {exc}") from None
-    name = source.path.name
-    target = ident(table.name)
-
-    # Lines the CSV reader refused (one quarantine row per line, whatever its error count).
-    rejected = 0
+            if source.fmt != "csv":
+                raise IngestError(f"{source.path.name}: cannot be read: {exc}") from None
+            _drop(con, staged.temp_tables())
+            error = str(exc).splitlines()[0][:200]
+            query = unparseable_stage_query(table, source, staged.stage, staged.rejects, error)
+            con.execute(query.sql, query.params)
+    staged.first_line = query.first_line
     if query.rejects:
-        # The CSV reader names columns c0, c1, ...; map them back to the file's header names.
-        con.execute(f"CREATE TEMP TABLE {COLUMN_NAMES} (pos VARCHAR, name VARCHAR)")
-        if source.fmt == "csv" and source.source_columns:
-            con.executemany(
-                f"INSERT INTO {COLUMN_NAMES} VALUES (?, ?)",  # noqa: S608
-                [[f"c{i}", n] for i, n in enumerate(source.source_columns)],
-            )
-        con.execute(
-            f"""CREATE TEMP TABLE {REJECT_LINES} AS
-            SELECT line, line - {query.first_line} - (row_number() OVER (ORDER BY line) - 1) AS g,
-              reason, column_name, raw
-            FROM (SELECT line,
-                    'unreadable line: ' || string_agg(lower(error_type) || ' (' || error_message || ')', '; ')
-                      AS reason,
-                    first(n.name) AS column_name,
-                    left(ltrim(first(csv_line), chr(10) || chr(13)), {RAW_LIMIT}) AS raw
-                  FROM {REJECTS[0]} r LEFT JOIN {COLUMN_NAMES} n ON n.pos = r.column_name
-                  GROUP BY line)"""  # noqa: S608
+        _stage_rejects(con, staged)
+    return staged
+
+
+def _stage_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Lines the reader refused, one row per line (whatever its error count), with ``g``."""
+    # The CSV reader names columns c0, c1, ...; map them back to the file's header names.
+    con.execute(f"CREATE TEMP TABLE {staged.column_names} (pos VARCHAR, name VARCHAR)")
+    source = staged.source
+    if source.fmt == "csv" and source.source_columns:
+        con.executemany(
+            f"INSERT INTO {staged.column_names} VALUES (?, ?)",  # noqa: S608
+            [[f"c{i}", n] for i, n in enumerate(source.source_columns)],
         )
-        rejected = con.execute(f"SELECT count(*) FROM {REJECT_LINES}").fetchone()[0]  # noqa: S608
-    lines = _Lines(con, query.first_line, rejected > 0)
+    con.execute(
+        f"""CREATE TEMP TABLE {staged.reject_lines} AS
+        SELECT line, line - {staged.first_line} - (row_number() OVER (ORDER BY line) - 1) AS g,
+          reason, column_name, raw
+        FROM (SELECT line,
+                'unreadable line: ' ||
+                  string_agg(lower(error_type) || ' (' || error_message || ')', '; ') AS reason,
+                first(n.name) AS column_name,
+                left(ltrim(first(csv_line), chr(10) || chr(13)), {RAW_LIMIT}) AS raw
+              FROM {staged.rejects[0]} r LEFT JOIN {staged.column_names} n ON n.pos = r.column_name
+              GROUP BY line)"""  # noqa: S608
+    )
+    staged.rejected = con.execute(f"SELECT count(*) FROM {staged.reject_lines}").fetchone()[0]  # noqa: S608
+
+
+def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) -> TableCounts:
+    """Move a staged file into the store (inside the caller's transaction)."""
+    table, stage = staged.table, staged.stage
+    name = staged.source.path.name
+    target = ident(table.name)
+    lines = _Lines(con, staged)
 
     # Repeated keys within the file: the first good row wins.
+    _drop(con, [DUPS])
     keys = ", ".join(ident(k) for k in table.key)
     con.execute(
-        f"CREATE TEMP TABLE {DUPS} AS SELECT {keys}, min(rowid) AS _first FROM {STAGE} "  # noqa: S608
+        f"CREATE TEMP TABLE {DUPS} AS SELECT {keys}, min(rowid) AS _first FROM {stage} "  # noqa: S608
         f"WHERE _reason IS NULL GROUP BY ALL HAVING count(*) > 1"
     )
     if con.execute(f"SELECT count(*) FROM {DUPS}").fetchone()[0]:  # noqa: S608
         key_text = ", ".join(table.key)
         con.execute(
-            f"""UPDATE {STAGE} SET _reason = 'duplicate key ({key_text}): first seen at line ' ||
+            f"""UPDATE {stage} SET _reason = 'duplicate key ({key_text}): first seen at line ' ||
                   {lines.sql("d._first")},
-                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, STAGE)}
+                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, stage)}
             FROM {DUPS} d
-            WHERE {_key_match(table, STAGE, "d")} AND {STAGE}.rowid > d._first
-              AND {STAGE}._reason IS NULL"""  # noqa: S608
+            WHERE {_key_match(table, stage, "d")} AND {stage}.rowid > d._first
+              AND {stage}._reason IS NULL"""  # noqa: S608
         )
+    _drop(con, [DUPS])
 
     # Keys already in the store: identical rows are unchanged, different ones are refused.
     unchanged = 0
     store_has_rows = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)"  # noqa: S608
-    ).fetchone()[0]  # noqa: S608
+    ).fetchone()[0]
     if store_has_rows:
         con.execute(
-            f"""UPDATE {STAGE} SET _reason = 'key already stored with different values',
-                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, STAGE)}
+            f"""UPDATE {stage} SET _reason = 'key already stored with different values',
+                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, stage)}
             FROM {target} s
-            WHERE {_key_match(table, STAGE, "s")} AND {STAGE}._reason IS NULL
-              AND NOT ({_all_match(table, STAGE, "s")})"""  # noqa: S608
+            WHERE {_key_match(table, stage, "s")} AND {stage}._reason IS NULL
+              AND NOT ({_all_match(table, stage, "s")})"""  # noqa: S608
         )
         unchanged = con.execute(
-            f"""SELECT count(*) FROM {STAGE} v WHERE _reason IS NULL
+            f"""SELECT count(*) FROM {stage} v WHERE _reason IS NULL
                 AND EXISTS (SELECT 1 FROM {target} s WHERE {_key_match(table, "v", "s")})"""  # noqa: S608
         ).fetchone()[0]
     columns = ", ".join(ident(c) for c in table.column_names)
-    new_rows = f"SELECT {columns} FROM {STAGE} v WHERE _reason IS NULL"  # noqa: S608
+    new_rows = f"SELECT {columns} FROM {stage} v WHERE _reason IS NULL"  # noqa: S608
     if store_has_rows:
         new_rows += (
             f" AND NOT EXISTS (SELECT 1 FROM {target} s WHERE {_key_match(table, 'v', 's')})"  # noqa: S608
@@ -199,21 +257,22 @@ def _load_file(
     con.execute(
         f"""INSERT INTO quarantine
         SELECT ?, ?, ?, {lines.sql("v.rowid")}, _column, _reason, _raw
-        FROM {STAGE} v WHERE _reason IS NOT NULL""",  # noqa: S608
+        FROM {stage} v WHERE _reason IS NOT NULL""",  # noqa: S608
         [ingest_id, table.name, name],
     )
-    if rejected:
+    if staged.rejected:
         con.execute(
-            f"INSERT INTO quarantine SELECT ?, ?, ?, line, column_name, reason, raw FROM {REJECT_LINES}",  # noqa: S608
+            f"INSERT INTO quarantine SELECT ?, ?, ?, line, column_name, reason, raw "  # noqa: S608
+            f"FROM {staged.reject_lines}",
             [ingest_id, table.name, name],
         )
-    staged, refused = con.execute(
-        f"SELECT count(*), count(_reason) FROM {STAGE}"  # noqa: S608
+    count, refused = con.execute(
+        f"SELECT count(*), count(_reason) FROM {stage}"  # noqa: S608
     ).fetchone()
     counts = TableCounts(
-        read=staged + rejected,
-        stored=staged - refused,
-        quarantined=refused + rejected,
+        read=count + staged.rejected,
+        stored=count - refused,
+        quarantined=refused + staged.rejected,
         unchanged=unchanged,
     )
     if inserted + unchanged != counts.stored:  # a broken invariant must never pass silently
@@ -221,15 +280,15 @@ def _load_file(
             f"{name}: internal count mismatch (inserted {inserted} + unchanged {unchanged} "
             f"!= stored {counts.stored}); nothing was ingested"
         )
-    counts.orphans = _count_orphans(con, table)
+    counts.orphans = _count_orphans(con, table, stage)
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             ingest_id,
             table.name,
             name,
-            source.encoding,
-            started,
+            staged.source.encoding,
+            staged.started,
             datetime.now(UTC),
             counts.read,
             counts.stored,
@@ -237,11 +296,10 @@ def _load_file(
             counts.orphans,
         ],
     )
-    _drop_temp(con)
     return counts
 
 
-def _count_orphans(con: duckdb.DuckDBPyConnection, table: Table) -> int:
+def _count_orphans(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> int:
     """Stored rows of this file whose reference (with every part present) does not resolve."""
     tests = []
     for ref in table.references:
@@ -256,7 +314,7 @@ def _count_orphans(con: duckdb.DuckDBPyConnection, table: Table) -> int:
     if not tests:
         return 0
     return con.execute(
-        f"SELECT count(*) FROM {STAGE} v WHERE _reason IS NULL AND ({' OR '.join(tests)})"  # noqa: S608
+        f"SELECT count(*) FROM {stage} v WHERE _reason IS NULL AND ({' OR '.join(tests)})"  # noqa: S608
     ).fetchone()[0]
 
 
@@ -318,35 +376,49 @@ def _ingest(
     insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[
         0
     ]
+    zone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0].replace("'", "")
     con.execute("SET preserve_insertion_order = true")  # line numbers depend on it
-    con.execute("BEGIN TRANSACTION")
+    staged: list[Staged] = []
+    bar = Progress(console=console, transient=True) if progress else nullcontext()
     try:
-        bar = Progress(transient=True) if progress else nullcontext()
         with bar:
-            task = bar.add_task("ingest", total=len(sources)) if progress else None
-            for source in sources:
+            task = bar.add_task("ingest", total=2 * len(sources)) if progress else None
+            # Phase 1: read and validate every file into temp tables; the store is not touched.
+            for index, source in enumerate(sources):
                 table = TABLES_BY_NAME[source.table]
                 if progress:
-                    bar.update(task, description=f"ingest {source.path.name}")
+                    bar.update(task, description=f"read {source.path.name}")
                 readers.prepare(con, source, table.column_names, tmp, encoding)
-                counts = _load_file(con, report.ingest_id, table, source, tz)
-                report.files.append(
-                    FileReport(
-                        table=table.name,
-                        file=source.path.name,
-                        format=source.fmt,
-                        encoding=source.encoding,
-                        counts=counts,
-                        extra_columns=source.extra_columns,
-                    )
-                )
-                report.tables.setdefault(table.name, TableCounts()).add(counts)
+                staged.append(stage_file(con, index, table, source, tz))
                 if progress:
                     bar.advance(task)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            # Phase 2: one transaction moves everything into the store, or nothing.
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for item in staged:
+                    if progress:
+                        bar.update(task, description=f"load {item.source.path.name}")
+                    counts = load_staged(con, report.ingest_id, item)
+                    report.files.append(
+                        FileReport(
+                            table=item.table.name,
+                            file=item.source.path.name,
+                            format=item.source.fmt,
+                            encoding=item.source.encoding,
+                            counts=counts,
+                            extra_columns=item.source.extra_columns,
+                        )
+                    )
+                    report.tables.setdefault(item.table.name, TableCounts()).add(counts)
+                    if progress:
+                        bar.advance(task)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if insertion_order else 'false'}")
+        con.execute(f"SET TimeZone = '{zone}'")
+        for item in staged:
+            _drop(con, item.temp_tables())
     return report

@@ -47,11 +47,14 @@ def _csv_reader(source: SourceFile, params: list[object], rejects: tuple[str, st
 
 
 def _lines_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> str:
-    """JSON Lines read as one text column per line (so a bad line is kept, with its number)."""
+    """JSON Lines read as one text column per line (so a bad line is kept, with its number).
+
+    Not strict: a stray carriage return must not stop the read (every line is kept anyway).
+    """
     params.append(str(source.readable))
     return (
         f"read_csv(?, columns={{'j': 'VARCHAR'}}, header=false, auto_detect=false, "
-        f"delim='\\x01', quote='', escape='', max_line_size={MAX_LINE_BYTES}, "
+        f"delim='\\x01', quote='', escape='', strict_mode=false, max_line_size={MAX_LINE_BYTES}, "
         f"buffer_size={4 * MAX_LINE_BYTES}, store_rejects=true, "
         f"rejects_table='{rejects[0]}', rejects_scan='{rejects[1]}')"
     )
@@ -154,3 +157,21 @@ FROM (
   )
 )"""  # noqa: S608
     return StageQuery(sql, base.params, base.first_line, base.rejects)
+
+
+def unparseable_stage_query(
+    table: Table, source: SourceFile, stage: str, rejects: tuple[str, str], error: str
+) -> StageQuery:
+    """A stage for a CSV file DuckDB's strict parser gave up on: every line is quarantined.
+
+    Nothing is lost and nothing is guessed (a lenient parse would silently cut or merge values):
+    each physical line after the header becomes a refused row holding that line as ``raw``.
+    """
+    reader = _lines_reader(source, [], rejects).replace("header=false", "header=false, skip=1")
+    nulls = ", ".join(f"NULL::{c.duckdb_type} AS {ident(c.name)}" for c in table.columns)
+    reason = "file is not valid CSV (" + error + "); every line is quarantined"
+    sql = f"""
+CREATE TEMP TABLE {ident(stage)} AS
+SELECT {nulls}, ? AS _reason, NULL::VARCHAR AS _column, left(coalesce(j, ''), {RAW_LIMIT}) AS _raw
+FROM {reader}"""  # noqa: S608
+    return StageQuery(sql, [reason, str(source.readable)], first_line=2, rejects=True)
