@@ -38,13 +38,45 @@ TEXTS = [
     ("T001", "listing_title", "M1", "L1", "zh", "山野坚果礼盒 品质最佳", {"TEXT001"}),
     ("T002", "listing_title", "M1", "L1", "zh", "山野坚果 最*好 的年货", {"TEXT001"}),
     ("T003", "ad", "M1", "L1", "zh", "国家级工艺，全网最　低", {"TEXT001"}),
-    ("T004", "listing_description", "M3", "L3", "en", "The BEST in the world, ＮＯ．１ serum", {"TEXT001"}),
+    (
+        "T004",
+        "listing_description",
+        "M3",
+        "L3",
+        "en",
+        "The BEST in the world, ＮＯ．１ serum",
+        {"TEXT001"},
+    ),
     ("T005", "listing_description", "M1", "L1", "zh", "最近很多顾客回购。首先感谢大家。", set()),
-    ("T006", "listing_description", "M1", "L1", "zh", "同款在唯品会也有售，第一次参加双11。", set()),
+    (
+        "T006",
+        "listing_description",
+        "M1",
+        "L1",
+        "zh",
+        "同款在唯品会也有售，第一次参加双11。",
+        set(),
+    ),
     ("T007", "listing_description", "M4", "L4", "zh", "顶部有拉链设计，最后提醒大家查收。", set()),
     # TEXT002: Art. 17 / 18
-    ("T010", "listing_description", "M1", "L1", "zh", "蜂蜜每天一勺，降血压，治愈失眠", {"TEXT002"}),
-    ("T011", "listing_description", "M2", "L2", "zh", "电子理疗仪，用于缓解疼痛，辅助治疗颈椎病", set()),
+    (
+        "T010",
+        "listing_description",
+        "M1",
+        "L1",
+        "zh",
+        "蜂蜜每天一勺，降血压，治愈失眠",
+        {"TEXT002"},
+    ),
+    (
+        "T011",
+        "listing_description",
+        "M2",
+        "L2",
+        "zh",
+        "电子理疗仪，用于缓解疼痛，辅助治疗颈椎病",
+        set(),
+    ),
     ("T012", "ad", "M2", "L2", "zh", "包治百病，治愈率99%", {"TEXT002"}),
     ("T013", "listing_description", "M4", "L4", "zh", "治愈系毛绒设计，摆在床头很可爱。", set()),
     ("T014", "listing_description", "M3", "L3", "en", "This cream cures eczema.", {"TEXT002"}),
@@ -81,7 +113,15 @@ TEXTS = [
     # REVIEW002 in merchant texts
     ("T060", "listing_description", "M1", "L1", "zh", "好评返现，晒图返现5元", {"REVIEW002"}),
     ("T061", "chat", "M1", "L1", "zh", "五星好评送小礼品哦", {"REVIEW002"}),
-    ("T062", "chat", "M1", "L1", "en", "Leave a 5-star review and get a refund of 5 yuan", {"REVIEW002"}),
+    (
+        "T062",
+        "chat",
+        "M1",
+        "L1",
+        "en",
+        "Leave a 5-star review and get a refund of 5 yuan",
+        {"REVIEW002"},
+    ),
     ("T063", "listing_description", "M1", "L1", "zh", "好评如潮。下单送运费险。", set()),
 ]
 
@@ -105,9 +145,7 @@ def expected(code: str) -> set[tuple[str, str]]:
 @pytest.fixture
 def content_con(tmp_path):
     con = store.connect(tmp_path / "content.duckdb")
-    con.executemany(
-        "INSERT INTO platforms VALUES (?, ?)", [("P1", "山海商城"), ("P2", "鲸选")]
-    )
+    con.executemany("INSERT INTO platforms VALUES (?, ?)", [("P1", "山海商城"), ("P2", "鲸选")])
     con.executemany(
         "INSERT INTO merchants (merchant_id, platform_id, name) VALUES (?, ?, ?)",
         [(m, p, f"shop {m}") for _, m, p, _ in LISTINGS] + [("M9", "P2", "no listing")],
