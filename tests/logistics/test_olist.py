@@ -1,0 +1,100 @@
+"""The Olist adapter on the real subset in ../shared, and what the checks find there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from promoguard.cli import app
+from promoguard.ingest.adapters.olist import convert_frames
+
+SUBSET = Path(__file__).resolve().parents[3] / "shared" / "data" / "olist-subset"
+pytestmark = pytest.mark.skipif(
+    not SUBSET.is_dir(), reason=f"{SUBSET} is absent (shared data sits beside the project)"
+)
+
+
+def _raw_orders() -> pd.DataFrame:
+    return pd.read_csv(
+        SUBSET / "olist_orders_dataset.csv",
+        parse_dates=["order_approved_at", "order_delivered_carrier_date"],
+    )
+
+
+@pytest.fixture(scope="module")
+def olist_store(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("olist") / "olist.duckdb"
+    result = CliRunner().invoke(
+        app,
+        ["ingest", "--adapter", "olist", str(SUBSET), "--store", str(path)]
+        + ["--tz", "America/Sao_Paulo", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    raw = _raw_orders()
+    orders = summary["tables"]["orders"]
+    assert orders["read"] == len(raw)
+    # never paid (no approval) -> quarantined with a reason, not dropped
+    assert orders["quarantined"] == int(raw.order_approved_at.isna().sum()) > 0
+    return path
+
+
+def test_mapping_keeps_every_order_and_maps_handover_and_delivery():
+    frames = convert_frames(SUBSET)
+    raw = _raw_orders()
+    o = frames["orders"].set_index("order_id")
+    assert len(o) == len(raw)
+    items = pd.read_csv(SUBSET / "olist_order_items_dataset.csv", dtype=str)
+    with_items = set(items.order_id) & set(raw.order_id)
+    orphans = o[o.listing_id == "unknown"]
+    assert len(orphans) == len(raw) - len(with_items)
+    assert (orphans.merchant_id == "unknown").all()
+    one = sorted(with_items)[0]
+    first = items[items.order_id == one].sort_values("order_item_id").iloc[0]
+    assert o.loc[one, "merchant_id"] == first.seller_id
+    assert (
+        o.loc[one, "promised_dispatch_by"] == items[items.order_id == one].shipping_limit_date.min()
+    )
+    ev = frames["tracking_events"]
+    assert (ev.event_type == "pickup").sum() == raw.order_delivered_carrier_date.notna().sum()
+    assert set(o.status) <= {"paid", "shipped", "delivered", "cancelled"}
+    assert frames["orders"].declared_shipped_at.isna().all()
+
+
+def test_ship004_finds_exactly_the_handovers_before_payment_approval(olist_store):
+    from promoguard.checks import engine
+
+    raw = _raw_orders().dropna(subset=["order_approved_at", "order_delivered_carrier_date"])
+    tolerance = pd.Timedelta(minutes=5)  # the cn pack's payment_tolerance_minutes
+    early = raw.order_delivered_carrier_date < raw.order_approved_at - tolerance
+    expected = set(raw.order_id[early])
+    assert len(expected) == 56  # the subset's own figure (58 without the 5-minute tolerance)
+    result = engine.scan(olist_store, "cn", checks="SHIP004", save=False)
+    f = result.findings
+    assert set(f.entity_id) == expected
+    assert all("scan_before_payment" in json.loads(o)["reasons"] for o in f.observed)
+
+
+def test_ship003_against_the_recorded_shipping_limit(olist_store):
+    from promoguard.checks import engine
+
+    items = pd.read_csv(
+        SUBSET / "olist_order_items_dataset.csv", parse_dates=["shipping_limit_date"]
+    )
+    raw = _raw_orders().dropna(subset=["order_approved_at"])
+    limit = items.groupby("order_id").shipping_limit_date.min()
+    raw = raw.assign(limit=raw.order_id.map(limit)).dropna(subset=["limit"])
+    late = raw.order_delivered_carrier_date > raw["limit"]
+    never = raw.order_delivered_carrier_date.isna() & ~raw.order_status.isin(
+        ["canceled", "unavailable"]
+    )
+    expected = set(raw.order_id[late | never])
+    result = engine.scan(olist_store, "cn", checks="SHIP003", save=False)
+    f = result.findings
+    promised = f[f.expected.str.contains('"deadline_source":"promised_dispatch_by"')]
+    assert set(promised.entity_id) == expected
+    assert len(expected) > 0
