@@ -41,20 +41,15 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
     """
     df = reviews.to_pandas().sort_values("review_id", kind="stable").reset_index(drop=True)
     df["norm"] = [minhash.normalise(t) for t in df["text"]]
-    df = df[df["norm"].str.len() >= max(int(params["min_length"]), int(params["shingle_n"]))]
+    long_enough = df["norm"].map(minhash.weighted_length) >= float(params["min_length"])
+    df = df[long_enough & (df["norm"].str.len() >= int(params["shingle_n"]))]
     df = df.reset_index(drop=True)
     empty = pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
     if len(df) < 2:
         return empty
     n = int(params["shingle_n"])
     h, owner = minhash.shingle_hashes(df["norm"].tolist(), n)
-    max_count = max(
-        int(params["common_shingle_min"]), int(params["common_shingle_share"] * len(df))
-    )
-    h, owner = minhash.drop_common(h, owner, max_count)
     present, sig = minhash.signatures(h, owner, len(df), int(params["num_perm"]))
-    enough = np.bincount(owner, minlength=len(df))[present] >= int(params["min_shingles"])
-    present, sig = present[enough], sig[enough]
     df = df.iloc[present].reset_index(drop=True)
     labels = minhash.near_duplicate_clusters(sig, int(params["bands"]), float(params["similarity"]))
     df["label"] = labels
@@ -87,15 +82,13 @@ class NearDuplicateReviews(Check):
         Parameter(
             "similarity", 0.6, "estimated Jaccard similarity of shingle sets to link two texts"
         ),
-        Parameter("min_length", 10, "shortest normalised text considered", unit="characters"),
-        Parameter("min_buyers", 2, "distinct buyers a cluster must span", unit="buyers"),
         Parameter(
-            "common_shingle_share",
-            0.01,
-            "shingles in more than this share of all reviews are stock phrases and ignored",
+            "min_length",
+            30,
+            "shortest text compared (CJK characters; other characters count one third)",
+            unit="characters",
         ),
-        Parameter("common_shingle_min", 50, "but a shingle seen this often or less always counts"),
-        Parameter("min_shingles", 8, "fewest distinctive shingles a text needs to be compared"),
+        Parameter("min_buyers", 2, "distinct buyers a cluster must span", unit="buyers"),
     )
     doc = CheckDoc(
         what=(

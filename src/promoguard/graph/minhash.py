@@ -30,6 +30,19 @@ def normalise(text: str | None) -> str:
     return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
+_WIDE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def weighted_length(normalised: str) -> float:
+    """Length in 'Chinese characters': a CJK character counts 1, any other character 1/3.
+
+    A Chinese character carries about as much as three Latin letters, so one threshold serves
+    reviews in both scripts (a 30-character Chinese sentence, a 90-letter English one).
+    """
+    wide = len(_WIDE.findall(normalised))
+    return wide + (len(normalised) - wide) / 3.0
+
+
 def _coefficients(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(_SEED)
     a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)  # odd multipliers
