@@ -1,0 +1,92 @@
+"""Shared benchmark helpers: honest wall time and peak memory, and a plain results table.
+
+    from _common import measure, print_table
+
+    seconds, peak = measure(run_promoguard, csv_path, store_path)   # fresh process each call
+    print_table([{"engine": "promoguard", "seconds": seconds, "peak_rss_mb": peak / 2**20}])
+
+``measure`` runs the function in a freshly *spawned* Python process (not forked: a forked child
+would start with the parent's memory already counted), so the peak resident set size is the
+function's own: interpreter + imports + work. The function must be importable (defined at module
+level) and its arguments and result picklable; scripts using it need the usual
+``if __name__ == "__main__":`` guard.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        start = time.perf_counter()
+        result = fn(*args)
+        seconds = time.perf_counter() - start
+        conn.send(("ok", seconds, peak_rss_bytes(), result))
+    except BaseException as exc:  # report it to the parent rather than dying silently
+        conn.send(("error", 0.0, peak_rss_bytes(), f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def measure_with_result(fn: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
+    """(seconds, peak RSS bytes, fn's return value) of ``fn(*args)`` in a fresh process."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, fn, args))
+    proc.start()
+    child.close()
+    try:
+        status, seconds, peak, result = parent.recv()
+    except EOFError:
+        proc.join()
+        raise RuntimeError(f"benchmark process died (exit code {proc.exitcode})") from None
+    proc.join()
+    if status != "ok":
+        raise RuntimeError(f"benchmark failed: {result}")
+    return seconds, peak, result
+
+
+def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, int]:
+    """(seconds, peak RSS bytes) of ``fn(*args)`` run in a fresh process."""
+    seconds, peak, _ = measure_with_result(fn, *args)
+    return seconds, peak
+
+
+def print_table(rows: Sequence[dict[str, Any]], file: Any = None) -> None:
+    """Print dicts as an aligned plain-text table (columns in first-row order)."""
+    if not rows:
+        return
+    out = file or sys.stdout
+    headers = list(rows[0])
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:,.2f}"
+        if isinstance(v, int):
+            return f"{v:,}"
+        return str(v)
+
+    cells = [[fmt(r.get(h, "")) for h in headers] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for c in cells:
+        print(
+            "  ".join(
+                v.rjust(w) if v[:1].isdigit() or v[:1] == "-" else v.ljust(w)
+                for v, w in zip(c, widths, strict=True)
+            ),
+            file=out,
+        )
