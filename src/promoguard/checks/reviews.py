@@ -166,7 +166,7 @@ SCORE_PARTS = (
     "extremity",
     "early",
     "reviewer_burst",
-    "reviewer_singleton",
+    "thin_history",
     "listing_burst",
 )
 
@@ -186,10 +186,13 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
         .group_by("order_id")
         .aggregate(delivered_s=delivered.d_s.min())
     )
-    oc = o.select("order_id", confirmed_s=o.confirmed_at.epoch_seconds().cast("int64")).left_join(
-        sd, "order_id"
-    )
-    oc = oc.select("order_id", "confirmed_s", "delivered_s")
+    oc = o.select(
+        "order_id",
+        confirmed_s=o.confirmed_at.epoch_seconds().cast("int64"),
+        paid_s=o.paid_at.epoch_seconds().cast("int64"),
+    ).left_join(sd, "order_id")
+    oc = oc.select("order_id", "confirmed_s", "paid_s", "delivered_s")
+    history = o.group_by("buyer_id").aggregate(buyer_orders=o.count())
     rr = r.select(
         "review_id",
         "listing_id",
@@ -199,7 +202,12 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
         created_s=r.created_at.epoch_seconds().cast("int64"),
         text=r.text,
     )
-    joined = rr.left_join(oc, rr.order_id == oc.order_id).select(rr, oc.confirmed_s, oc.delivered_s)
+    joined = rr.left_join(oc, rr.order_id == oc.order_id).select(
+        rr, oc.confirmed_s, oc.paid_s, oc.delivered_s
+    )
+    joined = joined.left_join(history, joined.buyer_id == history.buyer_id).select(
+        joined, history.buyer_orders
+    )
     df = tables.to_arrow(joined).to_pandas()
     return df.sort_values("review_id", kind="stable").reset_index(drop=True)
 
@@ -219,8 +227,11 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
             out[part] = pd.Series(dtype="float64")
         return out
     rating = out["rating"].astype("float64")
-    listing_mean = rating.groupby(out["listing_id"]).transform("mean")
-    out["rating_deviation"] = ((rating - listing_mean).abs() / 4.0).clip(0, 1)
+    by_listing = rating.groupby(out["listing_id"])
+    # deviation from the listing's other reviews (leave-one-out: a burst cannot set its own norm)
+    others = (by_listing.transform("size") - 1).astype("float64")
+    loo_mean = (by_listing.transform("sum") - rating) / others.where(others > 0)
+    out["rating_deviation"] = ((rating - loo_mean).abs() / 4.0).clip(0, 1).fillna(0.0)
     out["extremity"] = rating.isin([1.0, 5.0]).astype("float64")
     received = out["delivered_s"].fillna(out["confirmed_s"])
     lag_h = (out["created_s"] - received) / 3600.0
@@ -233,17 +244,19 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     burst_n = float(params["burst_reviews"])
     max_day = per_buyer_day.groupby(out["buyer_id"]).transform("max")
     out["reviewer_burst"] = ((max_day - 1) / (burst_n - 1)).clip(0, 1)
-    n_by_buyer = out.groupby("buyer_id")["review_id"].transform("size")
-    out["reviewer_singleton"] = (n_by_buyer == 1).astype("float64")
-    per_listing_day = out.groupby([out["listing_id"], day])["review_id"].transform("size")
-    active_days = out.assign(_d=day).groupby("listing_id")["_d"].transform("nunique")
-    n_listing = out.groupby("listing_id")["review_id"].transform("size")
-    typical = n_listing / active_days
-    # a day with many more reviews than the listing's typical active day is a burst
+    # a fresh account with one purchase has no history to vouch for it
+    orders = out["buyer_orders"].astype("float64").fillna(1.0).clip(lower=1.0)
+    out["thin_history"] = 1.0 / orders
+    # a listing's burst: many reviewed orders placed on one day, against its typical day
+    # (purchase day, since the reviews of one burst arrive as their parcels are delivered)
+    bday = out["paid_s"].fillna(out["created_s"]) // 86400
+    per_day = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
+    active_days = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
+    typical = out.groupby("listing_id")["review_id"].transform("size") / active_days
     factor = float(params["listing_burst_factor"])
-    ratio = per_listing_day / typical.clip(lower=1.0)
+    ratio = per_day / typical.clip(lower=1.0)
     out["listing_burst"] = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
-        per_listing_day >= int(params["listing_burst_min"])
+        per_day >= int(params["listing_burst_min"])
     ).astype("float64")
     weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
     if params.get("text_model"):
@@ -284,7 +297,7 @@ class SpamBehaviourScore(Check):
     entity_type = "review"
     severity = "medium"
     parameters = (
-        Parameter("threshold", 0.3, "score at or above which a review is reported"),
+        Parameter("threshold", 0.4, "score at or above which a review is reported"),
         Parameter("early_hours", 2.0, "a review this soon after delivery is suspicious", unit="h"),
         Parameter("burst_reviews", 4, "reviews by one buyer in a day that count as a full burst"),
         Parameter("listing_burst_factor", 4.0, "a listing's day this many times its typical day"),
@@ -296,7 +309,7 @@ class SpamBehaviourScore(Check):
                 "extremity": 0.5,
                 "early": 1.0,
                 "reviewer_burst": 1.0,
-                "reviewer_singleton": 0.5,
+                "thin_history": 1.0,
                 "listing_burst": 1.5,
             },
             "weight of each part in the combination",
