@@ -227,6 +227,7 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(store_path
             ("ZTO", "4", 15, "transit", "上海"),
             ("ZTO", "4", 40, "delivered", "哈尔滨"),
             ("ZTO", "5", 5, "pickup", "义乌"),
+            ("ZTO", "5", 38, "out_for_delivery", "哈尔滨"),  # not a hub on the way
             ("ZTO", "5", 40, "delivered", "哈尔滨"),
             ("ZTO", "6", 5, "pickup", "义乌"),
             ("ZTO", "6", 40, "delivered", "哈尔滨"),
@@ -234,7 +235,15 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(store_path
             ("ZTO", "7", 12, "delivered", "上海"),
         ],
     )
-    got = found(con, "PARCEL001")
+    # cn: carriers weigh every parcel, so a missing weight alone is enough
+    assert set(found(con, "PARCEL001")) == {
+        "token",
+        "heavy_alcohol_token",
+        "missing_only",
+        "missing_direct",
+        "direct_only",
+    }
+    got = found(con, "PARCEL001", weight_missing=0.5)
     assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
     assert got["token"] | {"direct_km": None} == {
         "score": 1,
@@ -247,7 +256,8 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(store_path
     assert got["missing_direct"]["score"] == 1.5
     assert got["direct_only"]["direct_km"] > 1500
     # a stricter threshold keeps only the two-signal parcel
-    assert set(found(con, "PARCEL001", threshold=1.5)) == {"missing_direct"}
+    assert set(found(con, "PARCEL001", weight_missing=0.5, threshold=1.5)) == {"missing_direct"}
+    assert set(found(con, "PARCEL001", pack="us", threshold=1.5)) == {"missing_direct"}
 
 
 def test_order_evidence_holds_the_order_its_parcel_and_its_scans(store_path):

@@ -563,7 +563,8 @@ def _direct_hops(tables: Tables) -> ir.Table:
     """Per order: the longest pickup-to-delivered distance of a parcel with no scan in between."""
     e = tables.tracking_events
     g = e.group_by(["carrier", "tracking_no"]).aggregate(
-        n_between=e.event_type.isin(("transit", "out_for_delivery")).sum(),
+        # out_for_delivery happens in the destination city: only a transit scan is a hub on the way
+        n_between=(e.event_type == "transit").sum(),
         pickup_city=ibis.cases(
             (e.event_type == "pickup", _norm_city(e.city)), else_=ibis.null("string")
         ).min(),
@@ -604,7 +605,7 @@ class EmptyParcel(_OrderCheck):
         Parameter(
             "no_transit_min_km",
             300,
-            "a pickup and delivery this far apart with no scan in between is not a real journey",
+            "a pickup and delivery further apart than this with no transit scan is not a real journey",
             basis="policy",
             unit="km",
         ),
@@ -664,7 +665,7 @@ class EmptyParcel(_OrderCheck):
         )
         token = j.weight_grams.notnull() & (j.weight_grams < minimum)
         missing = j.n_missing > 0
-        no_transit = j.direct_km.notnull() & (j.direct_km >= float(params["no_transit_min_km"]))
+        no_transit = j.direct_km.notnull() & (j.direct_km > float(params["no_transit_min_km"]))
         score = (
             ibis.cases((token, float(params["weight_token"])), else_=0.0)
             + ibis.cases((missing, float(params["weight_missing"])), else_=0.0)
