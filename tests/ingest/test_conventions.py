@@ -358,3 +358,20 @@ def test_parquet(ingest, con, tmp_path):
     [(_, line, column, why)] = quarantine(con)
     assert (line, column) == (2, "price")
     assert "negative" in why
+
+
+def test_bytes_invalid_in_gbk_are_quarantined_not_replaced(ingest, con):
+    names = "".join(f"M{i},P1,华为官方旗舰店{i}\n" for i in range(20)).encode("gbk")
+    content = b"merchant_id,platform_id,name\n" + names + b"M99,P1,\x80\xff\n"
+    report = ingest({"merchants.csv": content})
+    counts = report.tables["merchants"]
+    assert report.files[0].encoding == "gb18030"
+    assert (counts.read, counts.stored, counts.quarantined) == (21, 20, 1)
+    [(_, line, _, why)] = quarantine(con)
+    assert line == 22 and "invalid encoding" in why
+
+
+def test_utf16_with_bom_is_read(ingest, con):
+    report = ingest({"platforms.csv": "platform_id,name\nP1,天猫\n".encode("utf-16")})
+    assert report.files[0].encoding == "utf-16"
+    assert one(con, "SELECT name FROM platforms") == "天猫"

@@ -58,7 +58,7 @@ def _check(folder: Path) -> None:
         con.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=rows, eol=st.sampled_from(["\n", "\r\n"]))
 def test_random_rows_are_conserved(rows, eol):
     text = eol.join([PRICE_HEADER, *(",".join(r) for r in rows)]) + eol
@@ -67,7 +67,7 @@ def test_random_rows_are_conserved(rows, eol):
         _check(Path(tmp))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=junk)
 def test_random_bytes_are_conserved(lines):
     content = PRICE_HEADER.encode() + b"\n" + b"\n".join(lines)
@@ -76,7 +76,7 @@ def test_random_bytes_are_conserved(lines):
         _check(Path(tmp))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     lines=st.lists(
         st.one_of(

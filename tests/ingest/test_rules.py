@@ -245,3 +245,17 @@ def test_store_path_is_accepted(tmp_path):
     ingest_dir(tmp_path / "in", tmp_path / "s.duckdb")
     con = duckdb.connect(str(tmp_path / "s.duckdb"))
     assert con.execute("SELECT count(*) FROM platforms").fetchone()[0] == 2
+
+
+def test_two_files_for_one_table_are_both_read(ingest, con):
+    report = ingest(
+        {
+            "platforms.csv": "platform_id,name\nP1,a\nP2,b\n",
+            "platforms.jsonl": '{"platform_id": "P2", "name": "b"}\n'
+            '{"platform_id": "P3", "name": "c"}\n{"platform_id": "P1", "name": "changed"}\n',
+        }
+    )
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.unchanged, counts.quarantined) == (5, 4, 1, 1)
+    assert one(con, "SELECT count(*) FROM platforms") == 3
+    assert [f.file for f in report.files] == ["platforms.csv", "platforms.jsonl"]

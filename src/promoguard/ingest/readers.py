@@ -113,7 +113,25 @@ def detect_encoding(path: Path) -> str:
         pass
     best = from_bytes(sample).best()
     guess = best.encoding.lower().replace("-", "").replace("_", "") if best else ""
-    return DETECTABLE.get(guess, "utf-8")
+    if guess in DETECTABLE:
+        return DETECTABLE[guess]
+    # A GBK export with a few corrupt bytes confuses whole-sample detection; judge by line.
+    return "gb18030" if _mostly_gb(sample) else "utf-8"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _mostly_gb(sample: bytes) -> bool:
+    """Whether at least 90% of the sample's non-ASCII lines are GB18030 and not UTF-8."""
+    lines = [line for line in sample.split(b"\n")[:-1] if not line.isascii()]
+    gb = sum(1 for line in lines if _decodes(line, "gb18030") and not _decodes(line, "utf-8"))
+    return bool(lines) and gb >= 0.9 * len(lines)
 
 
 def _is_utf8(encoding: str) -> bool:
