@@ -120,13 +120,15 @@ def inject_brushing(
         if rng.random() < 0.5:
             w.buyer_address[ring] = w.buyer_address[ring[0]]
         target = int(rng.choice(others))
-        for day in rng.choice(
+        days = rng.choice(
             np.arange(3, cal.N_ORDER_DAYS), size=int(rng.integers(3, 6)), replace=False
-        ):
+        )
+        for occasion, day in enumerate(days):
             t0 = one_paid(int(day))
+            # every member joins the first occasion, so the ring is exactly its component
             who = (
                 ring
-                if len(ring) <= 3
+                if len(ring) <= 3 or occasion == 0
                 else rng.choice(ring, size=int(rng.integers(3, len(ring) + 1)), replace=False)
             )
             for b in who:

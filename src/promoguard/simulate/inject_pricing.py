@@ -148,7 +148,10 @@ def observations(
     d11 &= show[L]
     ref[d11] = l_ref[L[d11]]
     label[d11] = l_label[L[d11]]
-    claimed[d11] = l_claim[L[d11]]
+    # the claimed % is shown beside the detail/live price; a search/home tile shows the
+    # reference only (so a PRICE004 bait price does not also make a wrong claimed %)
+    on_page = d11 & np.isin(C, ["detail", "live"])
+    claimed[on_page] = l_claim[L[on_page]]
 
     order = np.lexsort((C, T, L))
     cols = {

@@ -29,7 +29,8 @@ def build_reviews(
     n = len(order_listing)
     delivered = delivered_at != NA
     spam = delivered & (order_tag == TAG_REVIEW003)
-    honest = delivered & (order_tag != TAG_REVIEW003) & (rng.random(n) < 0.38)
+    # brushing orders (tags 1-3) carry no reviews, so REVIEW003 labels stay unambiguous
+    honest = delivered & (order_tag == 0) & (rng.random(n) < 0.38)
     rows = np.flatnonzero(honest | spam)
     is_spam = spam[rows]
     li = order_listing[rows]
