@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promoguard.errors import CheckError
@@ -291,3 +291,25 @@ def test_a_malformed_lexicon_is_a_one_line_error(tmp_path):
         read_lexicon(bad)
     with pytest.raises(CheckError, match="not found"):
         read_lexicon(tmp_path / "none.csv")
+
+
+# -- the batched first pass never loses a finding ------------------------------------------------
+
+FRAGMENTS = [
+    "最好", "最 好", "最近", "第一次", "唯品会", "治愈系", "降血压", "仿真枪", "水枪玩具", "加微信 abc123",
+    "V信：", "shop_8848", "私下转账", "t.cn/AbC", "13812345678", "138 1234 5678", "li@example.com",
+    "好评", "返现", "送", "review", "free gift", "直降500", "原价299元", "最后三单", "only 2 left",
+    "𝐁𝐄𝐒𝐓 ever", "❤信 kk5678", "ＮＯ．１", "……", "\u200b", "，", "。", " ", "*", "abc", "2026111198765432",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=6).map("".join), max_size=12))
+def test_prepare_many_finds_what_preparing_each_text_finds(texts):
+    rules = ContentRules(load_terms())
+    many = rules.prepare_many(texts, batch=5)
+    for text, prep in zip(texts, many, strict=True):
+        for kind in ("livestream", "chat"):
+            alone = rules.decide(rules.prepare(text), kind=kind, category="food")
+            batched = rules.decide(prep, kind=kind, category="food") if prep else {}
+            assert batched == alone, text

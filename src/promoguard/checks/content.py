@@ -82,18 +82,15 @@ def _review_rows(tables: Tables) -> pa.Table:
 class _Scan:
     """One pass of the text engine over a store's texts (or reviews), shared by the checks.
 
-    Only texts with something in them are kept prepared (hits, identifiers) plus every
-    live-stream transcript, whose numeric claims TEXT006 reads with patterns.
+    Only texts that could raise a finding are kept prepared (``ContentRules.prepare_many``).
     """
 
     def __init__(self, rules: ContentRules, rows: pa.Table) -> None:
         self.rules = rules
         self.rows = rows.to_pylist()
-        self.prepared: list[Prepared | None] = []
-        for row in self.rows:
-            prep = rules.prepare(row["content"] or "")
-            keep = not prep.empty or row.get("kind") == "livestream"
-            self.prepared.append(prep if keep else None)
+        self.prepared: list[Prepared | None] = rules.prepare_many(
+            [row["content"] or "" for row in self.rows]
+        )
 
 
 def _lexicon_paths(value: Any) -> tuple[str, ...]:

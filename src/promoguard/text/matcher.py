@@ -68,6 +68,13 @@ class Matcher:
             self._automaton.make_automaton()
         self._empty = not by_key
 
+    def raw_iter(self, norm: str):
+        """(end index, terms) of every occurrence, no context applied (for a first pass)."""
+        if self._empty:
+            return
+        for last, (_key, ts) in self._automaton.iter(norm):
+            yield last, ts
+
     def raw_hits(self, norm: str) -> list[tuple[int, int, tuple[Term, ...]]]:
         """(start, end, terms) of every occurrence of a term in normalised text, boundaries kept."""
         if self._empty:

@@ -156,3 +156,16 @@ _SEP_NEAR_HAN = re.compile(rf"[{_HAN}][{_SEP_CLASS}]|[{_SEP_CLASS}][{_HAN}]")
 
 def _needs_separator_pass(folded: str) -> bool:
     return _SEP_NEAR_HAN.search(folded) is not None
+
+
+def fold(text: str) -> str:
+    """The normalised text only, no way back: for a quick first pass over many texts at once.
+
+    Characters outside the BMP are not folded here (NFKC of 𝐁𝐄𝐒𝐓); callers that need them send
+    such texts through ``normalise``.
+    """
+    return _REMOVABLE.sub("", text.translate(_table()))
+
+
+def has_astral(text: str) -> bool:
+    return _ASTRAL.search(text) is not None

@@ -20,15 +20,16 @@ It works on plain strings, so the checks, the masker and the benchmark share it.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from promoguard.text.identifiers import KINDS as PII_KINDS
 from promoguard.text.identifiers import Identifier, find_identifiers
-from promoguard.text.lexicon import Term
+from promoguard.text.lexicon import ALLOW, Term
 from promoguard.text.matcher import Hit, Matcher
-from promoguard.text.normalise import Normalised, normalise
+from promoguard.text.normalise import Normalised, fold, has_astral, normalise
 
 CODES = ("TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002")
 
@@ -50,6 +51,10 @@ BASE = re.compile(
     r"|regular price|usual price|original price|list price|was)[^0-9,!?;。]{0,6}[0-9]+"
 )
 _DIGITS = re.compile(r"[0-9]{4}")
+#: joins texts for the first pass: not a separator, so nothing is glued across it
+RECORD = "\x1e"
+#: cue categories that raise a finding only together (a review word and a reward)
+PAIRED = frozenset({("REVIEW002", "review_cue"), ("REVIEW002", "reward_cue")})
 CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
 
 
@@ -116,6 +121,60 @@ class ContentRules:
         if _DIGITS.search(nt.text) or "@" in nt.text:
             ids = find_identifiers(nt.text)
         return Prepared(nt, hits, ids)
+
+    def prepare_many(self, texts: Sequence[str], batch: int = 2048) -> list[Prepared | None]:
+        """``prepare`` for every text that could raise a finding, None for the rest.
+
+        A first pass reads a whole batch of texts joined into one string (one ``translate``, one
+        separator pass, one automaton pass, one pass per pattern: all in C), notes which texts
+        hold anything that could matter, and only those go through ``prepare``. The first pass
+        only ever over-selects, so the result is the same as preparing every text.
+        """
+        out: list[Prepared | None] = [None] * len(texts)
+        for i in range(0, len(texts), batch):
+            chunk = texts[i : i + batch]
+            for k in sorted(self._candidates(chunk)):
+                out[i + k] = self.prepare(chunk[k])
+        return out
+
+    def _candidates(self, chunk: Sequence[str]) -> set[int]:
+        joined = RECORD.join(chunk)
+        if joined.count(RECORD) != len(chunk) - 1:  # a text holds the record mark itself
+            return set(range(len(chunk)))
+        cands: set[int] = set()
+        if has_astral(joined):
+            cands |= {k for k, t in enumerate(chunk) if has_astral(t)}
+        norm = fold(joined)
+        starts = [0]
+        at = norm.find(RECORD)
+        while at >= 0:
+            starts.append(at + 1)
+            at = norm.find(RECORD, at + 1)
+
+        def owner(pos: int) -> int:
+            return bisect.bisect_right(starts, pos) - 1
+
+        paired: dict[int, set[str]] = {}
+        for last, ts in self.matcher.raw_iter(norm):
+            k = owner(last)
+            if k in cands:
+                continue
+            for t in ts:
+                if t.code == ALLOW:
+                    continue
+                if (t.code, t.category) in PAIRED:
+                    seen = paired.setdefault(k, set())
+                    seen.add(t.category)
+                    if len(seen) == 2:
+                        cands.add(k)
+                else:
+                    cands.add(k)
+                    break
+        for pattern in (URGENCY, COMPARISON):
+            cands.update(owner(m.start()) for m in pattern.finditer(norm))
+        if _DIGITS.search(norm) or "@" in norm:
+            cands.update(owner(i.start) for i in find_identifiers(norm))
+        return cands
 
     def analyse(
         self,
