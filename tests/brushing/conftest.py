@@ -1,0 +1,45 @@
+"""Stores built from the hand-made worlds in synth.py, and a helper that runs checks on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from promoguard import store
+from promoguard.checks import registry
+from promoguard.checks.engine import duckdb_tables, run_checks
+from promoguard.checks.packs import load_pack
+
+from .synth import brushing_world, review_world
+
+WHEN = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+
+
+def run(con, codes: str, pack: str = "cn", overrides: dict | None = None):
+    """Run the named checks on a store connection under a pack, optionally overriding parameters."""
+    the_pack = load_pack(pack)
+    for code, values in (overrides or {}).items():
+        rule = the_pack.rules[code]
+        for name, value in values.items():
+            rule.parameters[name] = type(next(iter(rule.parameters.values())))(value)
+    with duckdb_tables(con) as tables:
+        return run_checks(
+            tables, registry.select(codes), the_pack, engine="duckdb", scan_id="t", detected_at=WHEN
+        )
+
+
+@pytest.fixture(scope="module")
+def brushing_con(tmp_path_factory):
+    con = store.connect(tmp_path_factory.mktemp("brush") / "s.duckdb")
+    brushing_world().write(con)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def review_con(tmp_path_factory):
+    con = store.connect(tmp_path_factory.mktemp("rev") / "s.duckdb")
+    review_world().write(con)
+    yield con
+    con.close()

@@ -1,0 +1,143 @@
+"""BRUSH001-003 on a hand-made world: each planted case found, each honest look-alike left alone."""
+
+import datetime as dt
+import json
+
+import pytest
+
+from promoguard import store
+from promoguard.checks import evidence as ev
+
+from .conftest import run
+from .synth import (
+    FAST_MERCHANT,
+    HOUSEHOLD,
+    LINKED,
+    LINKED_MERCHANT,
+    POPULAR,
+    RING,
+    RING_MERCHANTS,
+    T0,
+    World,
+    brushing_world,
+)
+
+PACKS = ["cn", "eu", "uk", "us"]
+
+
+def by_code(result, code):
+    return result.findings[result.findings.check_code == code]
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_brush001_finds_the_ring_and_nothing_else(brushing_con, pack):
+    f = by_code(run(brushing_con, "BRUSH001", pack), "BRUSH001")
+    assert list(f.entity_id) == ["|".join(sorted(RING))]
+    obs = json.loads(f.observed.iloc[0])
+    assert obs["merchants"] == "|".join(RING_MERCHANTS)  # the popular shop was camouflage
+    assert obs["n_buyers"] == 6 and obs["n_orders"] == 42
+    assert f.merchant_id.iloc[0] in RING_MERCHANTS
+    assert f.legal_basis.iloc[0].startswith(
+        {"cn": "中华人民共和国电子商务法", "eu": "Directive", "uk": "Digital", "us": "Federal"}[
+            pack
+        ]
+    )
+
+
+def test_brush001_evidence_holds_the_ring_orders(brushing_con):
+    result = run(brushing_con, "BRUSH001")
+    sha = result.findings.evidence_sha256.iloc[0]
+    doc = json.loads(result.evidence[sha])
+    orders = doc["rows"]["orders"]
+    assert len(orders) == 42
+    assert {o["buyer_id"] for o in orders} == set(RING)
+    assert {o["merchant_id"] for o in orders} == set(RING_MERCHANTS)
+    assert ev.freeze(doc)[0] == sha
+
+
+def test_brush001_bahmani_form_finds_the_same_ring(brushing_con):
+    fr = by_code(run(brushing_con, "BRUSH001"), "BRUSH001")
+    bh = by_code(
+        run(brushing_con, "BRUSH001", overrides={"BRUSH001": {"algorithm": "bahmani"}}), "BRUSH001"
+    )
+    assert list(bh.entity_id) == list(fr.entity_id)
+    assert list(bh.observed) == list(fr.observed)
+
+
+def test_brush001_without_a_ring_finds_nothing(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    brushing_world(ring=False).write(con)
+    assert by_code(run(con, "BRUSH001"), "BRUSH001").empty
+
+
+def test_brush001_one_order_per_pair_is_not_a_block(tmp_path):
+    """Six buyers who each bought once from the same two shops: shared taste, not a ring."""
+    w = World(merchants=["M001", "M002", "M003"])
+    for i in range(6):
+        for m in ("M001", "M002"):
+            w.order(f"C{i}", m, T0 + dt.timedelta(hours=i))
+    con = store.connect(tmp_path / "s.duckdb")
+    w.write(con)
+    assert by_code(run(con, "BRUSH001"), "BRUSH001").empty
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_brush002_finds_linked_buyers_not_the_household(brushing_con, pack):
+    f = by_code(run(brushing_con, "BRUSH002", pack), "BRUSH002")
+    assert list(f.entity_id) == ["|".join(sorted(LINKED))]
+    assert f.merchant_id.iloc[0] == LINKED_MERCHANT
+    members = {b for e in f.entity_id for b in e.split("|")}
+    assert not members & set(HOUSEHOLD)
+
+
+@pytest.mark.parametrize(("last_hours", "found"), [(47.9, True), (48.1, False)])
+def test_brush002_window_boundary(tmp_path, last_hours, found):
+    """Three accounts on one phone order from one shop: within 48 hours a ring, beyond it not."""
+    w = World(merchants=["M001"])
+    for b, hours in zip(LINKED[:3], (0.0, 24.0, last_hours), strict=True):
+        w.order(b, "M001", T0 + dt.timedelta(hours=hours), device="DV-X")
+    con = store.connect(tmp_path / "s.duckdb")
+    w.write(con)
+    got = by_code(run(con, "BRUSH002"), "BRUSH002").entity_id.tolist()
+    assert got == (["|".join(sorted(LINKED[:3]))] if found else [])
+
+
+def test_brush002_household_buying_everywhere_is_not_a_ring(tmp_path):
+    """Three people at one address who happen to buy from the same shop among many others."""
+    w = World(merchants=[f"M{i:03d}" for i in range(12)])
+    for i, b in enumerate(HOUSEHOLD):
+        w.order(b, "M000", T0 + dt.timedelta(hours=i), address="AD-HOME")
+        for k in range(1, 5):
+            w.order(b, f"M{k + 4 * i:03d}", T0 + dt.timedelta(days=k), address="AD-HOME")
+    con = store.connect(tmp_path / "s.duckdb")
+    w.write(con)
+    assert by_code(run(con, "BRUSH002"), "BRUSH002").empty
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_brush003_flags_velocity_not_volume(brushing_con, pack):
+    f = by_code(run(brushing_con, "BRUSH003", pack), "BRUSH003")
+    assert list(f.entity_id) == [FAST_MERCHANT]
+    obs = json.loads(f.observed.iloc[0])
+    assert obs["rapid_buyer_hours"] == 24 and obs["instant_confirms"] == 72
+    assert "velocity" in obs["signals"] and "instant_confirm" in obs["signals"]
+    assert POPULAR not in set(f.entity_id)  # the hugely popular shop is busy, not fast
+
+
+def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tmp_path):
+    w = World(merchants=["M001"])
+    for day in range(10):
+        for i in range(4):
+            for k in range(2):  # two orders an hour: below the platforms' 3
+                at = T0 + dt.timedelta(days=day, hours=12, minutes=20 * k + i)
+                delivered = at + dt.timedelta(days=2)
+                w.order(
+                    f"Q{i}",
+                    "M001",
+                    at,
+                    delivered_at=delivered,
+                    confirmed_at=delivered + dt.timedelta(hours=20),
+                )
+    con = store.connect(tmp_path / "s.duckdb")
+    w.write(con)
+    assert by_code(run(con, "BRUSH003"), "BRUSH003").empty
