@@ -211,7 +211,7 @@ PHRASES_A = [
     "做工精细",
 ]
 PHRASES_B = ["会回购的", "推荐购买", "家人很喜欢", "比实体店便宜", "用了一周再来评价", "值得入手"]
-DUP_TEXT = "宝贝收到了质量超级好跟描述的一模一样物流超快五星好评"
+DUP_TEXT = "宝贝收到了质量超级好跟描述的一模一样物流超快包装也很用心已经推荐给朋友了五星好评"
 DUP_BUYERS = [f"DUP{i}" for i in range(5)]
 BURST_LISTING = "L-M025"
 BURST_BUYERS = [f"SP{i:02d}" for i in range(12)]
@@ -269,7 +269,7 @@ def review_world(seed: int = 5) -> World:
             f"M{10 + k:03d}",
             T0 + dt.timedelta(days=6 + 3 * k),
             4,
-            "这是我自己写的评价，两次买了同一款，都很满意，下次还会买",
+            "这是我自己写的评价，两次买了同一款颜色不同的，都很满意，做工扎实，下次活动还会再来买",
         )
     burst_at = T0 + dt.timedelta(days=12, hours=20)
     for i, b in enumerate(BURST_BUYERS):

@@ -1,0 +1,72 @@
+"""REVIEW001 and REVIEW003 on a hand-made world of reviews."""
+
+import json
+
+import pytest
+
+from promoguard.checks.reviews import SCORE_PARTS, review_scores
+
+from .conftest import run
+from .synth import BURST_BUYERS, DUP_BUYERS
+
+PACKS = ["cn", "eu", "uk", "us"]
+
+
+def by_code(result, code):
+    return result.findings[result.findings.check_code == code]
+
+
+def reviews_of(con, buyers):
+    rows = con.execute(
+        "SELECT review_id FROM reviews WHERE list_contains(?, buyer_id) ORDER BY review_id",
+        [list(buyers)],
+    ).fetchall()
+    return [r for (r,) in rows]
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_review001_finds_the_copied_reviews_only(review_con, pack):
+    f = by_code(run(review_con, "REVIEW001", pack), "REVIEW001")
+    dups = reviews_of(review_con, DUP_BUYERS)
+    assert sorted(f.entity_id) == dups
+    obs = {json.loads(o)["cluster_id"] for o in f.observed}
+    assert obs == {dups[0]}
+    assert {json.loads(o)["cluster_size"] for o in f.observed} == {5}
+
+
+def test_review001_evidence_lists_the_cluster(review_con):
+    result = run(review_con, "REVIEW001")
+    doc = json.loads(result.evidence[result.findings.evidence_sha256.iloc[0]])
+    members = doc["rows"]["cluster"]
+    assert sorted(m["review_id"] for m in members) == reviews_of(review_con, DUP_BUYERS)
+
+
+def test_review001_short_generic_and_self_repeats_do_not_cluster(review_con):
+    """'好评' by thirty buyers, or one buyer repeating her own long review, is not a finding."""
+    f = by_code(
+        run(review_con, "REVIEW001", overrides={"REVIEW001": {"min_length": 2}}), "REVIEW001"
+    )
+    # with no length floor the short generic reviews would cluster: the floor is what stops them
+    assert len(f) > 5
+    f = by_code(run(review_con, "REVIEW001"), "REVIEW001")
+    assert not set(f.entity_id) & set(reviews_of(review_con, ["SELF0"]))
+    assert not set(f.entity_id) & set(reviews_of(review_con, [f"G{i:03d}" for i in range(30)]))
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_review003_flags_the_burst_not_honest_reviews(review_con, pack):
+    f = by_code(run(review_con, "REVIEW003", pack), "REVIEW003")
+    assert sorted(f.entity_id) == reviews_of(review_con, BURST_BUYERS)
+    obs = json.loads(f.observed.iloc[0])
+    assert obs["score"] >= 0.4 and set(SCORE_PARTS) <= set(obs)
+
+
+def test_review_scores_cover_every_review_with_bounded_parts(review_con):
+    s = review_scores(review_con)
+    n = review_con.execute("SELECT count(*) FROM reviews").fetchone()[0]
+    assert len(s) == n and s.review_id.is_unique
+    for part in (*SCORE_PARTS, "score"):
+        assert s[part].between(0, 1).all(), part
+    burst = s[s.buyer_id.isin(BURST_BUYERS)]
+    honest = s[s.buyer_id.str.startswith("B")]
+    assert burst.score.min() > honest.score.max()
