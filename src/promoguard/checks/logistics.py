@@ -609,6 +609,13 @@ class EmptyParcel(_OrderCheck):
             basis="policy",
             unit="km",
         ),
+        Parameter(
+            "weighed_share_min",
+            0.5,
+            "a missing weight is a signal only at a carrier that weighs at least this share of its "
+            "parcels in the data (a source that records no weights says nothing about one parcel)",
+            basis="policy",
+        ),
         Parameter("weight_token", 1.0, "score of a token weight", basis="policy"),
         Parameter(
             "weight_missing", 0.5, "score of a parcel with no recorded weight", basis="policy"
@@ -619,7 +626,8 @@ class EmptyParcel(_OrderCheck):
     doc = CheckDoc(
         what=(
             "Scores each shipped order's parcels: a weight under the category's token minimum "
-            "(`weight_token`), no weight recorded (`weight_missing`), a pickup and a delivery at "
+            "(`weight_token`), no weight recorded at a carrier that records weights for at least "
+            "`weighed_share_min` of its parcels (`weight_missing`), a pickup and a delivery at "
             "least `no_transit_min_km` apart with no transit scan between them "
             "(`weight_no_transit`). Flags the order when the score reaches `threshold`; "
             "`observed` shows the score and each part. By default a missing weight alone is not "
@@ -652,9 +660,18 @@ class EmptyParcel(_OrderCheck):
         cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
             on="c_listing_id", keep="first"
         )
+        # a missing weight counts only at a carrier that records weights: a source that records
+        # none (Olist) says nothing about any one parcel
+        per_carrier = s.group_by(k_carrier=s.carrier).aggregate(
+            n_parcels=s.count(), n_weighed=s.weight_grams.notnull().sum()
+        )
+        weighs = per_carrier.filter(
+            per_carrier.n_weighed >= per_carrier.n_parcels * float(params["weighed_share_min"])
+        ).select("k_carrier")
+        s = s.left_join(weighs, s.carrier == weighs.k_carrier)
         w = s.group_by(w_order_id=s.order_id).aggregate(
             weight_grams=s.weight_grams.min(),
-            n_missing=s.weight_grams.isnull().sum(),
+            n_missing=(s.weight_grams.isnull() & s.k_carrier.notnull()).sum(),
         )
         j = o.join(w, o.order_id == w.w_order_id)  # only orders with a parcel
         j = j.left_join(cat, j.listing_id == cat.c_listing_id)
