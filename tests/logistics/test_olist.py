@@ -98,3 +98,11 @@ def test_ship003_against_the_recorded_shipping_limit(olist_store):
     promised = f[f.expected.str.contains('"deadline_source":"promised_dispatch_by"')]
     assert set(promised.entity_id) == expected
     assert len(expected) > 0
+
+
+def test_parcel001_does_not_flag_a_source_without_weights(olist_store):
+    from promoguard.checks import engine
+
+    result = engine.scan(olist_store, "cn", checks="PARCEL001,SHIP001,SHIP002", save=False)
+    # no weights, no declared shipments, no real tracking numbers: nothing to judge, nothing found
+    assert result.findings.empty
