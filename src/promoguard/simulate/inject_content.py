@@ -194,6 +194,14 @@ def phrase(rng: np.random.Generator, code: str, lang: str) -> tuple[str, set[str
     raise ValueError(code)
 
 
+def invalid_resident_id(rng: np.random.Generator) -> str:
+    """An 18-digit ID with a wrong check digit that also fails Luhn (so no card rule fires)."""
+    while True:
+        v = resident_id(rng, False)
+        if not luhn_ok(v.replace("X", "0")) or "X" in v:
+            return v
+
+
 def hard_negative(rng: np.random.Generator, lang: str, category: str) -> str:
     """A legitimate phrase that a careless check would flag."""
     from promoguard.simulate.texts import HN_ZH, HN_ZH_KNIFE, HN_ZH_TOYS
@@ -203,7 +211,7 @@ def hard_negative(rng: np.random.Generator, lang: str, category: str) -> str:
         return f"订单号 {order_number(rng)}" if lang == "zh" else f"order no. {order_number(rng)}"
     if k == 1:
         return (
-            f"证件号 {resident_id(rng, False)} 已作废"
+            f"证件号 {invalid_resident_id(rng)} 已作废"
             if lang == "zh"
             else f"voided reference {card_number(rng, False)}"
         )
