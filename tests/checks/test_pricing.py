@@ -309,3 +309,12 @@ def test_price005_msrp_shown_as_the_sellers_former_price(pack, season):
     found = scan(season, "PRICE005", pack)
     assert set(found) == {"L1", "L2"}
     assert found["L1"][1] == {"msrp": "399.00"}
+
+
+def test_price002_understated_claims_flagged_only_when_asked(season):
+    season.listing("L2")
+    season.order("L2", day(-2), "100.00")
+    promo_obs(season, "L2", "60.00", "100.00", pct="30")  # a 40% cut announced as 30%
+    assert scan(season, "PRICE002") == {}
+    observed, expected, _ = scan(season, "PRICE002", flag_understated=True)["L2"]
+    assert (observed["claimed_discount_pct"], expected["actual_discount_pct"]) == ("30.00", 40)

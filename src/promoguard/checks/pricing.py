@@ -464,6 +464,14 @@ class DiscountNotFromPriorPrice(Check):
             "(rounding of an advertised percentage).",
             unit="percentage points",
         ),
+        Parameter(
+            "flag_understated",
+            False,
+            "Also flag a claim SMALLER than the real discount by more than the tolerance. Off: "
+            "a deeper real cut than announced favours the buyer (明码标价和禁止价格欺诈规定 "
+            "Art. 21 excludes it from price fraud).",
+            basis="law",
+        ),
     )
     doc = CheckDoc(
         what=(
@@ -512,7 +520,9 @@ class DiscountNotFromPriorPrice(Check):
         )
         claimed = j.claimed_discount_pct.cast("float64")
         t = j.mutate(actual_discount_pct=actual, gap=(claimed - actual).round(2))
-        t = t.filter(t.gap > float(params["tolerance_pct"]))
+        tol = float(params["tolerance_pct"])
+        off = (t.gap > tol) | (t.gap < -tol) if params["flag_understated"] else t.gap > tol
+        t = t.filter(off)
         t = t.select(
             entity_id=t.listing_id,
             merchant_id=t.merchant_id,
@@ -525,7 +535,7 @@ class DiscountNotFromPriorPrice(Check):
             prior_price_source=t.prior_price_source,
             gap=t.gap,
         )
-        return _one_per_listing(t, t.gap).drop("gap")
+        return _one_per_listing(t, t.gap.abs()).drop("gap")
 
     def evidence(self, tables, found, params, ctx):
         return _prior_evidence(tables, found, params)
