@@ -42,6 +42,8 @@ def simulate(
         fail("--shards must be at least 1")
     if seed < 0:
         fail("--seed must be a non-negative integer")
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} exists and is not a folder")
     with Progress(
         TextColumn("simulate {task.description}"),
         BarColumn(),
