@@ -318,3 +318,15 @@ def test_price002_understated_claims_flagged_only_when_asked(season):
     assert scan(season, "PRICE002") == {}
     observed, expected, _ = scan(season, "PRICE002", flag_understated=True)["L2"]
     assert (observed["claimed_discount_pct"], expected["actual_discount_pct"]) == ("30.00", 40)
+
+
+def test_price001_eu_product_on_sale_less_than_30_days_uses_its_time_on_sale(season):
+    season.listing("NEW")
+    season.prices("NEW", -10, -1, "95.00")  # on sale for 10 days only
+    promo_obs(season, "NEW", "80.00", "95.00", label="was")
+    season.listing("NEW2")
+    season.prices("NEW2", -10, -1, "95.00")
+    promo_obs(season, "NEW2", "80.00", "120.00", label="was")
+    found = scan(season, "PRICE001", "eu")
+    assert set(found) == {"NEW2"}
+    assert found["NEW2"][1]["legal_prior_price"] == "95.00"
