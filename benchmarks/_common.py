@@ -3,13 +3,15 @@
     from _common import measure, print_table
 
     seconds, peak = measure(run_promoguard, csv_path, store_path)   # fresh process each call
+    m = measure_full(run_promoguard, csv_path, store_path)   # + CPU seconds and the result
     print_table([{"engine": "promoguard", "seconds": seconds, "peak_rss_mb": peak / 2**20}])
 
 ``measure`` runs the function in a freshly *spawned* Python process (not forked: a forked child
 would start with the parent's memory already counted), so the peak resident set size is the
 function's own: interpreter + imports + work. The function must be importable (defined at module
 level) and its arguments and result picklable; scripts using it need the usual
-``if __name__ == "__main__":`` guard.
+``if __name__ == "__main__":`` guard. CPU seconds are reported too: on a shared machine wall time
+depends on what else runs, CPU time much less so.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -28,40 +31,54 @@ def peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all its threads) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Measurement:
+    seconds: float  # wall time of the call
+    cpu_seconds: float  # CPU time of the call, all threads: independent of other load
+    peak_rss_bytes: int  # peak resident memory of the whole process (interpreter included)
+    result: Any = None
+
+
 def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
-        start = time.perf_counter()
+        cpu, start = cpu_seconds(), time.perf_counter()
         result = fn(*args)
-        seconds = time.perf_counter() - start
-        conn.send(("ok", seconds, peak_rss_bytes(), result))
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+        conn.send(("ok", Measurement(seconds, cpu, peak_rss_bytes(), result)))
     except BaseException as exc:  # report it to the parent rather than dying silently
-        conn.send(("error", 0.0, peak_rss_bytes(), f"{type(exc).__name__}: {exc}"))
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 
 
-def measure_with_result(fn: Callable[..., Any], *args: Any) -> tuple[float, int, Any]:
-    """(seconds, peak RSS bytes, fn's return value) of ``fn(*args)`` in a fresh process."""
+def measure_full(fn: Callable[..., Any], *args: Any) -> Measurement:
+    """Wall time, CPU time, peak RSS and return value of ``fn(*args)`` in a fresh process."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, fn, args))
     proc.start()
     child.close()
     try:
-        status, seconds, peak, result = parent.recv()
+        status, payload = parent.recv()
     except EOFError:
         proc.join()
         raise RuntimeError(f"benchmark process died (exit code {proc.exitcode})") from None
     proc.join()
     if status != "ok":
-        raise RuntimeError(f"benchmark failed: {result}")
-    return seconds, peak, result
+        raise RuntimeError(f"benchmark failed: {payload}")
+    return payload
 
 
 def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, int]:
     """(seconds, peak RSS bytes) of ``fn(*args)`` run in a fresh process."""
-    seconds, peak, _ = measure_with_result(fn, *args)
-    return seconds, peak
+    m = measure_full(fn, *args)
+    return m.seconds, m.peak_rss_bytes
 
 
 def print_table(rows: Sequence[dict[str, Any]], file: Any = None) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import measure_with_result, print_table  # noqa: E402
+from _common import measure_full, print_table  # noqa: E402
 
 DEFAULT_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "promoguard-bench" / "ingest"
 KEY = ["listing_id", "observed_at", "channel"]
@@ -161,22 +161,29 @@ def main() -> None:
         for p in (store_path, Path(f"{store_path}.wal")):
             p.unlink(missing_ok=True)
         print(f"running {name} ...", file=sys.stderr)
-        seconds, peak, counts = measure_with_result(ENGINES[name], str(csv), str(store_path))
+        m = measure_full(ENGINES[name], str(csv), str(store_path))
+        counts = m.result
         results.append(
             {
                 "engine": name,
                 "rows": counts["read"],
                 "stored": counts["stored"],
                 "quarantined": counts["quarantined"],
-                "seconds": seconds,
-                "rows_per_s": counts["read"] / seconds,
-                "peak_rss_mb": peak / 2**20,
+                "seconds": m.seconds,
+                "rows_per_s": counts["read"] / m.seconds,
+                "cpu_s": m.cpu_seconds,
+                "rows_per_cpu_s": counts["read"] / m.cpu_seconds,
+                "peak_rss_mb": m.peak_rss_bytes / 2**20,
             }
         )
         if not args.keep:
             for p in (store_path, Path(f"{store_path}.wal")):
                 p.unlink(missing_ok=True)
-    print(f"\n{args.rows:,} price observations, CSV {size_mb:,.0f} MiB, {os.cpu_count()} cores")
+    load = os.getloadavg()[0]
+    print(
+        f"\n{args.rows:,} price observations, CSV {size_mb:,.0f} MiB, {os.cpu_count()} cores, "
+        f"load average {load:.1f} at the end"
+    )
     print_table(results)
     if len({(r["stored"], r["quarantined"]) for r in results}) > 1:
         print("WARNING: engines disagree on stored/quarantined counts", file=sys.stderr)
