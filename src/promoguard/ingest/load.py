@@ -1,9 +1,14 @@
-"""Loading a folder of table files into the store: one transaction, all or nothing.
+"""Loading a folder of table files into the store: all or nothing.
 
-For each file, in reference order (a table after the tables it points at):
+Phase 1, outside any store transaction (the store is not touched), for each file in reference
+order (a table after the tables it points at):
 
-1. stage it (``validate.stage_query``): typed values plus a reason for every refused row;
-2. quarantine rows DuckDB's CSV reader rejected (ragged rows, bad bytes, over-long lines);
+1. stage it (``validate.stage_query``): typed values plus a reason for every refused row; a CSV
+   DuckDB's strict parser gives up on is staged line by line, every line refused;
+2. collect the lines DuckDB's CSV reader rejected (ragged rows, bad bytes, over-long lines).
+
+Phase 2, one transaction, for each staged file:
+
 3. among the good rows, a repeated key keeps its first row; the later ones are quarantined;
 4. a good row whose key is already stored is ``unchanged`` when identical, else quarantined;
 5. insert the rest, write the quarantine and the ingest log, count orphans.
