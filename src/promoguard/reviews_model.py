@@ -1,0 +1,138 @@
+"""An optional supervised text model for deceptive reviews: TF-IDF word n-grams + a linear model.
+
+Trained with ``promoguard train-reviews --labels FILE`` on a CSV of ``text,label`` (1 = deceptive).
+Its probability joins REVIEW003's behavioural score as one more part when the pack sets
+``text_model`` to the saved file.
+
+The model file is a joblib pickle. Loading a pickle runs code, so only load model files you made
+yourself or got from a source you trust; never one that came with data under investigation.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from promoguard.errors import PromoGuardError
+
+MODEL_FORMAT = "promoguard-review-text-model/1"
+_CJK = re.compile(r"([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff])")
+
+
+def _analyse(text: str) -> str:
+    # Chinese has no spaces between words: treat each character as a token so word n-grams work
+    return _CJK.sub(r" \1 ", text.lower())
+
+
+def build_pipeline(c: float = 10.0):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline(
+        [
+            (
+                "tfidf",
+                TfidfVectorizer(
+                    preprocessor=_analyse,
+                    ngram_range=(1, 2),
+                    min_df=2,
+                    sublinear_tf=True,
+                    token_pattern=r"(?u)\b\w+\b",
+                ),
+            ),
+            ("clf", LogisticRegression(C=c, solver="liblinear")),
+        ]
+    )
+
+
+@dataclass
+class TextModel:
+    pipeline: object
+    n_train: int
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability that each text is deceptive (0..1)."""
+        if not len(texts):
+            return np.zeros(0)
+        return self.pipeline.predict_proba(list(texts))[:, 1]
+
+    def save(self, path: Path) -> None:
+        import joblib
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"format": MODEL_FORMAT, "pipeline": self.pipeline, "n": self.n_train}, path)
+
+
+def fit(texts: Sequence[str], labels: Sequence[int], c: float = 10.0) -> TextModel:
+    if len(set(labels)) < 2:
+        raise PromoGuardError("the labels file needs both classes (0 = genuine, 1 = deceptive)")
+    pipe = build_pipeline(c)
+    pipe.fit(list(texts), list(labels))
+    return TextModel(pipe, len(texts))
+
+
+def load(path: Path) -> TextModel:
+    """Load a model saved by ``train-reviews`` (trusted files only: this unpickles)."""
+    import joblib
+
+    if not path.is_file():
+        raise PromoGuardError(f"no text model at {path}")
+    obj = joblib.load(path)
+    if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT:
+        raise PromoGuardError(f"{path} is not a promoguard review text model")
+    return TextModel(obj["pipeline"], int(obj["n"]))
+
+
+def read_labels(path: Path) -> tuple[list[str], list[int]]:
+    """A CSV with a header naming ``text`` and ``label`` (1 = deceptive, 0 = genuine)."""
+    if not path.is_file():
+        raise PromoGuardError(f"no labels file at {path}")
+    texts: list[str] = []
+    labels: list[int] = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
+            raise PromoGuardError(f"{path}: needs columns text,label")
+        for line, row in enumerate(reader, start=2):
+            try:
+                label = int(str(row["label"]).strip())
+            except ValueError:
+                raise PromoGuardError(f"{path}:{line}: label must be 0 or 1") from None
+            if label not in (0, 1):
+                raise PromoGuardError(f"{path}:{line}: label must be 0 or 1")
+            texts.append(row["text"] or "")
+            labels.append(label)
+    return texts, labels
+
+
+def opspam_folds(root: Path, polarity: str) -> list[tuple[list[str], list[int]]]:
+    """The Deceptive Opinion Spam corpus (Ott et al.) as its five original folds."""
+    base = root / f"{polarity}_polarity"
+    folds = []
+    for k in range(1, 6):
+        texts, labels = [], []
+        for source in sorted(base.iterdir()):
+            label = 1 if source.name.startswith("deceptive") else 0
+            for f in sorted((source / f"fold{k}").glob("*.txt")):
+                texts.append(f.read_text(encoding="utf-8", errors="replace"))
+                labels.append(label)
+        folds.append((texts, labels))
+    return folds
+
+
+def cross_validate(folds: list[tuple[list[str], list[int]]], c: float = 10.0) -> list[float]:
+    """Accuracy on each held-out fold, training on the other four."""
+    scores = []
+    for k, (test_x, test_y) in enumerate(folds):
+        train_x = [t for j, (x, _) in enumerate(folds) if j != k for t in x]
+        train_y = [y for j, (_, ys) in enumerate(folds) if j != k for y in ys]
+        model = fit(train_x, train_y, c)
+        pred = (model.score(test_x) >= 0.5).astype(int)
+        scores.append(float((pred == np.asarray(test_y)).mean()))
+    return scores

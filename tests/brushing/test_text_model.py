@@ -1,0 +1,99 @@
+"""`promoguard train-reviews` and the optional text model it feeds into REVIEW003."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from promoguard import reviews_model as rm
+from promoguard.checks.reviews import review_scores
+from promoguard.cli import app
+
+from .conftest import run
+
+OPSPAM = Path(__file__).resolve().parents[3] / "shared" / "data" / "opspam" / "op_spam_v1.4"
+
+GENUINE = [
+    "The room was small but clean and the staff fixed the heating quickly.",
+    "Breakfast was average, location near the station was convenient.",
+    "Noisy street at night, bed comfortable, would stay again for the price.",
+    "Check-in took twenty minutes, the view from the 12th floor was nice.",
+    "Parking was expensive and the gym was tiny, otherwise fine.",
+    "Shower pressure was weak but the towels were fresh every day.",
+]
+DECEPTIVE = [
+    "Amazing amazing hotel! Best experience of my life, my husband and I loved everything!",
+    "This luxury hotel is simply the best, I will definitely recommend it to everyone I know!",
+    "Absolutely perfect stay, the most amazing luxury experience, best hotel in Chicago!",
+    "My family loved this amazing hotel, truly the best luxury experience ever!",
+    "Perfect perfect perfect! Best hotel, amazing staff, will definitely come back!",
+    "The most luxurious and amazing experience, I recommend it to all my friends!",
+]
+
+
+def write_labels(path: Path, rows) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def labels(tmp_path):
+    rows = [(t, 0) for t in GENUINE] + [(t, 1) for t in DECEPTIVE]
+    return write_labels(tmp_path / "labels.csv", rows)
+
+
+def test_train_reviews_saves_a_model_that_separates_the_classes(labels, tmp_path):
+    out = tmp_path / "m.joblib"
+    result = CliRunner().invoke(
+        app, ["train-reviews", "--labels", str(labels), "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["reviews"] == 12 and summary["deceptive"] == 6
+    model = rm.load(out)
+    p = model.score(["best amazing luxury hotel ever!", "the room was small, staff fixed it"])
+    assert p[0] > 0.5 > p[1]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("words,label\nx,1\n", "needs columns text,label"), ("text,label\nx,maybe\n", "0 or 1")],
+)
+def test_train_reviews_rejects_bad_labels_in_one_line(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["train-reviews", "--labels", str(path)])
+    assert result.exit_code == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_text_model_joins_review003_when_the_pack_names_it(review_con, labels, tmp_path):
+    out = tmp_path / "m.joblib"
+    rm.fit([r[0] for r in csv.reader(labels.open()) if r[1] != "label"], [0] * 6 + [1] * 6).save(
+        out
+    )
+    scores = review_scores(review_con, {"text_model": str(out)})
+    assert "text_model" in scores and scores.text_model.between(0, 1).all()
+    f = run(review_con, "REVIEW003", overrides={"REVIEW003": {"text_model": str(out)}}).findings
+    assert f.observed.map(lambda o: json.loads(o)["text_model"] is not None).all()
+
+
+def test_load_refuses_other_files(tmp_path):
+    import joblib
+
+    joblib.dump({"something": "else"}, tmp_path / "x.joblib")
+    with pytest.raises(Exception, match="not a promoguard review text model"):
+        rm.load(tmp_path / "x.joblib")
+
+
+def test_opspam_five_fold_accuracy_positive_polarity():
+    """Ott et al.'s corpus with its own folds: n-gram baselines reach about 0.89 (positive)."""
+    if not OPSPAM.exists():
+        pytest.skip(f"{OPSPAM} is absent (the shared data sets sit beside the project)")
+    accuracy = rm.cross_validate(rm.opspam_folds(OPSPAM, "positive"))
+    assert sum(accuracy) / len(accuracy) >= 0.85, accuracy
