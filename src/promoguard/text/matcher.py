@@ -21,6 +21,8 @@ from promoguard.text.lexicon import ALLOW, Term
 from promoguard.text.normalise import Normalised, normalise
 
 CONTEXT_CHARS = 20
+#: codes whose hits steer matching but are never reported
+SILENT = frozenset({ALLOW, "TRIGGER"})
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,14 @@ class Matcher:
         if not raw:
             return nt, []
         allow = [(s, e) for s, e, ts in raw if any(t.code == ALLOW for t in ts)]
+        # hits of codes that are not checks (allow-list words, pattern triggers) are not reported
         hits: list[Hit] = []
         for s, e, ts in raw:
             if allow and any(a <= s and e <= b and (a, b) != (s, e) for a, b in allow):
                 continue
             os_, oe = nt.span(s, e)
             for t in ts:
-                if t.code == ALLOW:
+                if t.code in SILENT:
                     continue
                 hits.append(
                     Hit(t.code, t.category, t.term, s, e, os_, oe, t.allowed_categories, t.source)

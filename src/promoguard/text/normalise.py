@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -37,16 +38,21 @@ ZERO_WIDTH = (
 HEARTS = "\u2661\u2665\u2764\u2763\u2765\U0001f493\U0001f494\U0001f495\U0001f496\U0001f497\U0001f498\U0001f499\U0001f49a\U0001f49b\U0001f49c\U0001f49d\U0001f49e\U0001f5a4\U0001f90d\U0001f90e\U0001f9e1"
 
 #: Characters slipped between the characters of a word to dodge a filter (after NFKC).
-SEPARATORS = " \t\r\n*.·•‧∙⋅・-_|/\\~^#`'\"“”‘’、="
+SEPARATORS = " \t\r\n*.·•‧∙⋅・-_|/\\~^#`'\"“”‘’、=\u3000…⋯"
+#: Chinese punctuation kept as written (NFKC would make it ASCII): it is sentence punctuation, not
+#: a dodge, and leaving it alone keeps most Chinese text out of the slow mapping path.
+KEEP = "！（），：；？\u3000…⋯"
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A run of separators between a Han character and a Han character or ASCII letter/digit (either
 # order), or any run of dropped characters.
 _SEP_CLASS = re.escape(SEPARATORS)
+# Written to start with the separator class, so the regex engine skips ahead to separators fast.
+_S = f"[{_SEP_CLASS}{_DROP}]"
 _REMOVABLE = re.compile(
-    rf"(?<=[{_HAN}])[{_SEP_CLASS}{_DROP}]+(?=[{_HAN}a-z0-9])"
-    rf"|(?<=[a-z0-9])[{_SEP_CLASS}{_DROP}]+(?=[{_HAN}])"
-    rf"|{_DROP}+"
+    rf"{_S}(?:(?<=[{_HAN}]{_S}){_S}*(?=[{_HAN}a-z0-9])"
+    rf"|(?<=[a-z0-9]{_S}){_S}*(?=[{_HAN}])"
+    rf"|(?<={_DROP}){_DROP}*)"
 )
 
 
@@ -67,8 +73,24 @@ def _table() -> dict[int, str]:
         table[ord(ch)] = _DROP
     for ch in HEARTS:
         table[ord(ch)] = "v"
-    # NFKC turns the ideographic space into a space; keep CJK full stops/commas as they are
+    for ch in KEEP:
+        table.pop(ord(ch), None)
     return table
+
+
+@lru_cache(maxsize=1)
+def _relevant() -> re.Pattern[str]:
+    """Characters that ``str.lower`` alone does not fold as the table does."""
+    cps = sorted(cp for cp, out in _table().items() if out != chr(cp).lower())
+    ranges: list[str] = []
+    start = prev = cps[0]
+    for cp in cps[1:] + [-1]:
+        if cp == prev + 1:
+            prev = cp
+            continue
+        ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+        start = prev = cp
+    return re.compile("[" + "".join(ranges) + "]")
 
 
 def _fold_char(ch: str) -> str:
@@ -158,14 +180,22 @@ def _needs_separator_pass(folded: str) -> bool:
     return _SEP_NEAR_HAN.search(folded) is not None
 
 
-def fold(text: str) -> str:
-    """The normalised text only, no way back: for a quick first pass over many texts at once.
+def fold_plain(text: str) -> str:
+    """Case and separators only: what ``normalise`` gives for text without special characters.
 
-    Characters outside the BMP are not folded here (NFKC of 𝐁𝐄𝐒𝐓); callers that need them send
-    such texts through ``normalise``.
+    For a quick first pass over many texts at once; texts where ``special`` finds something need
+    ``normalise`` itself.
     """
-    return _REMOVABLE.sub("", text.translate(_table()))
+    return _REMOVABLE.sub("", text.lower())
 
 
-def has_astral(text: str) -> bool:
-    return _ASTRAL.search(text) is not None
+@lru_cache(maxsize=1)
+def _special() -> re.Pattern[str]:
+    return re.compile(f"{_relevant().pattern}|[\U00010000-\U0010ffff]")
+
+
+def special(text: str) -> Iterator[int]:
+    """Offsets of characters that ``fold_plain`` would not fold as ``normalise`` does (full-width
+    letters, zero-width characters, hearts, anything outside the BMP)."""
+    for m in _special().finditer(text):
+        yield m.start()

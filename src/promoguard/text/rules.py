@@ -20,22 +20,21 @@ It works on plain strings, so the checks, the masker and the benchmark share it.
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from promoguard.text.identifiers import KINDS as PII_KINDS
 from promoguard.text.identifiers import Identifier, find_identifiers
 from promoguard.text.lexicon import ALLOW, Term
 from promoguard.text.matcher import Hit, Matcher
-from promoguard.text.normalise import Normalised, fold, has_astral, normalise
+from promoguard.text.normalise import Normalised, fold_plain, normalise, special
 
 CODES = ("TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002")
 
 #: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
 _HANDLE = re.compile(
-    r"[\s:=号是为]{0,4}(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
+    r"[\s:：=号是为]{0,4}(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
 )
 _NUM = r"(?:[0-9]+|[一二两三四五六七八九十几]+)"
 URGENCY = re.compile(
@@ -48,13 +47,19 @@ COMPARISON = re.compile(
 )
 BASE = re.compile(
     r"(?:原价|日常价|专柜价|划线价|门店价|市场价|平时价|平常价|吊牌价|指导价"
-    r"|regular price|usual price|original price|list price|was)[^0-9,!?;。]{0,6}[0-9]+"
+    r"|regular price|usual price|original price|list price|was)[^0-9,!?;。，！？；]{0,6}[0-9]+"
 )
 _DIGITS = re.compile(r"[0-9]{4}")
 #: joins texts for the first pass: not a separator, so nothing is glued across it
 RECORD = "\x1e"
-#: cue categories that raise a finding only together (a review word and a reward)
-PAIRED = frozenset({("REVIEW002", "review_cue"), ("REVIEW002", "reward_cue")})
+#: a reward word raises a finding only after a review word
+REWARD_CUE = ("REVIEW002", "reward_cue")
+#: words without which the TEXT006 patterns cannot match: the first pass looks for these in its
+#: automaton instead of running the patterns over every text
+TRIGGER = "TRIGGER"
+TRIGGERS = ("最后", "剩", "left", "last", "直降", "立减", "降价", "省", "便宜", "off", "折", "save")
+#: a run of digits (with the separators numbers are written with) long enough to be an identifier
+_DIGIT_RUN = re.compile(r"[0-9][0-9 +x-]{9,}")
 CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
 
 
@@ -107,11 +112,26 @@ class Prepared:
         return not self.hits and not self.ids
 
 
+def _owners(joined: str, positions: list[int]) -> Iterator[int]:
+    """The index of the text each position of ``joined`` falls in (texts joined by RECORD)."""
+    k = prev = 0
+    for pos in sorted(positions):
+        k += joined.count(RECORD, prev, pos)
+        prev = pos
+        yield k
+
+
 class ContentRules:
     """The lexicons compiled once; ``analyse`` applies every code's rule to a text."""
 
     def __init__(self, terms: Iterable[Term], params: Params | None = None) -> None:
-        self.matcher = Matcher(terms)
+        terms = list(terms)
+        triggers = [Term(t, TRIGGER, "pattern_gate") for t in TRIGGERS]
+        self.matcher = Matcher([*terms, *triggers])
+        # the first pass needs fewer words: allow-list words only ever remove hits, and a reward
+        # word (送, free) counts only after a review word, which selects the text by itself
+        first = [t for t in terms if t.code != ALLOW and (t.code, t.category) != REWARD_CUE]
+        self.first = Matcher([*first, *triggers])
         self.params = params or Params()
 
     def prepare(self, text: str) -> Prepared:
@@ -122,7 +142,7 @@ class ContentRules:
             ids = find_identifiers(nt.text)
         return Prepared(nt, hits, ids)
 
-    def prepare_many(self, texts: Sequence[str], batch: int = 2048) -> list[Prepared | None]:
+    def prepare_many(self, texts: Sequence[str], batch: int = 8192) -> list[Prepared | None]:
         """``prepare`` for every text that could raise a finding, None for the rest.
 
         A first pass reads a whole batch of texts joined into one string (one ``translate``, one
@@ -141,39 +161,21 @@ class ContentRules:
         joined = RECORD.join(chunk)
         if joined.count(RECORD) != len(chunk) - 1:  # a text holds the record mark itself
             return set(range(len(chunk)))
-        cands: set[int] = set()
-        if has_astral(joined):
-            cands |= {k for k, t in enumerate(chunk) if has_astral(t)}
-        norm = fold(joined)
-        starts = [0]
-        at = norm.find(RECORD)
+        # texts with characters that need the full mapping are read closely whatever they say
+        cands = set(_owners(joined, list(special(joined))))
+        norm = fold_plain(joined)
+        positions = [last for last, _ts in self.first.raw_iter(norm)]
+        for m in _DIGIT_RUN.finditer(norm):
+            g = m.group()
+            digits = len(g) - g.count(" ") - g.count("-") - g.count("+") - g.count("x")
+            # the 1-character margins are what the identifier patterns look at
+            if digits >= 11 and find_identifiers(norm[max(0, m.start() - 1) : m.end() + 1]):
+                positions.append(m.start())
+        at = norm.find("@")
         while at >= 0:
-            starts.append(at + 1)
-            at = norm.find(RECORD, at + 1)
-
-        def owner(pos: int) -> int:
-            return bisect.bisect_right(starts, pos) - 1
-
-        paired: dict[int, set[str]] = {}
-        for last, ts in self.matcher.raw_iter(norm):
-            k = owner(last)
-            if k in cands:
-                continue
-            for t in ts:
-                if t.code == ALLOW:
-                    continue
-                if (t.code, t.category) in PAIRED:
-                    seen = paired.setdefault(k, set())
-                    seen.add(t.category)
-                    if len(seen) == 2:
-                        cands.add(k)
-                else:
-                    cands.add(k)
-                    break
-        for pattern in (URGENCY, COMPARISON):
-            cands.update(owner(m.start()) for m in pattern.finditer(norm))
-        if _DIGITS.search(norm) or "@" in norm:
-            cands.update(owner(i.start) for i in find_identifiers(norm))
+            positions.append(at)
+            at = norm.find("@", at + 1)
+        cands.update(_owners(norm, positions))
         return cands
 
     def analyse(
