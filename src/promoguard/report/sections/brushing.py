@@ -1,0 +1,180 @@
+"""Report section: brushing rings (each drawn as buyers and shops with its orders over time),
+order-velocity shops, near-duplicate review clusters and the highest review spam scores."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+import duckdb
+import pandas as pd
+
+from promoguard.report.sections._html import table
+
+TITLE = "Brushing rings and review fraud"
+ORDER = 40
+MAX_RINGS = 12
+RING_CODES = ("BRUSH001", "BRUSH002")
+
+
+def _ring_orders(
+    con: duckdb.DuckDBPyConnection, buyers: list[str], merchants: list[str]
+) -> pd.DataFrame:
+    return con.execute(
+        "SELECT buyer_id, merchant_id, epoch(paid_at) AS paid_s FROM orders "
+        "WHERE list_contains(?, buyer_id) AND list_contains(?, merchant_id) "
+        "ORDER BY paid_at, order_id",
+        [buyers, merchants],
+    ).df()
+
+
+def ring_svg(buyers: list[str], merchants: list[str], orders: pd.DataFrame) -> str:
+    """Buyers (circles, left) joined to shops (squares, right), line width = orders on the pair;
+    under it a strip with one tick per order over the ring's time span."""
+    row = 16
+    n = max(len(buyers), len(merchants), 1)
+    graph_h = n * row + 10
+    width, strip_h = 360, 34
+    height = graph_h + strip_h
+    by = {b: 8 + i * row + row / 2 for i, b in enumerate(buyers)}
+    my = {m: 8 + (i + 0.5) * (n * row) / max(len(merchants), 1) for i, m in enumerate(merchants)}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">'
+    ]
+    pairs = orders.groupby(["buyer_id", "merchant_id"]).size() if len(orders) else pd.Series()
+    for (b, m), k in pairs.items():
+        if b in by and m in my:
+            parts.append(
+                f'<line x1="110" y1="{by[b]:.1f}" x2="250" y2="{my[m]:.1f}" '
+                f'stroke="#c0392b" stroke-opacity="0.55" stroke-width="{min(1 + k, 8)}"/>'
+            )
+    for b, y in by.items():
+        parts.append(
+            f'<circle cx="110" cy="{y:.1f}" r="5" fill="#2550a0"/>'
+            f'<text x="100" y="{y + 4:.1f}" font-size="10" text-anchor="end">{escape(b)}</text>'
+        )
+    for m, y in my.items():
+        parts.append(
+            f'<rect x="245" y="{y - 6:.1f}" width="12" height="12" fill="#d35400"/>'
+            f'<text x="262" y="{y + 4:.1f}" font-size="10">{escape(m)}</text>'
+        )
+    if len(orders):
+        t0, t1 = float(orders.paid_s.min()), float(orders.paid_s.max())
+        span = max(t1 - t0, 1.0)
+        base = graph_h + 14
+        parts.append(f'<line x1="10" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#999"/>')
+        for t in orders.paid_s:
+            x = 10 + (width - 20) * (float(t) - t0) / span
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{base - 8}" x2="{x:.1f}" y2="{base}" stroke="#c0392b"/>'
+            )
+        first = pd.to_datetime(t0, unit="s", utc=True).strftime("%Y-%m-%d %H:%M")
+        last = pd.to_datetime(t1, unit="s", utc=True).strftime("%Y-%m-%d %H:%M")
+        parts.append(
+            f'<text x="10" y="{base + 14}" font-size="10">{escape(first)} UTC</text>'
+            f'<text x="{width - 10}" y="{base + 14}" font-size="10" text-anchor="end">'
+            f"{escape(last)} UTC</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _rings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
+    rings = findings[findings.check_code.isin(RING_CODES)]
+    if rings.empty:
+        return ""
+    out = [f"<h3>Buyer rings ({len(rings)})</h3>"]
+    shown = rings.sort_values(["check_code", "entity_id"]).head(MAX_RINGS)
+    for f in shown.itertuples():
+        obs = json.loads(f.observed)
+        buyers = f.entity_id.split("|")
+        merchants = [m for m in str(obs.get("merchants") or f.merchant_id or "").split("|") if m]
+        orders = _ring_orders(con, buyers, merchants)
+        out.append(
+            '<figure class="ring">'
+            + ring_svg(buyers, merchants, orders)
+            + f"<figcaption>{escape(f.check_code)}: {len(buyers)} buyers, "
+            f"{len(merchants)} shop(s), {len(orders)} orders</figcaption></figure>"
+        )
+    if len(rings) > MAX_RINGS:
+        out.append(f"<p>{len(rings) - MAX_RINGS} more rings are in the findings.</p>")
+    return "".join(out)
+
+
+def _velocity(findings: pd.DataFrame) -> str:
+    v = findings[findings.check_code == "BRUSH003"]
+    if v.empty:
+        return ""
+    rows = []
+    for f in v.sort_values("entity_id").itertuples():
+        o = json.loads(f.observed)
+        rows.append(
+            [
+                f.entity_id,
+                o.get("n_orders"),
+                o.get("rapid_share"),
+                o.get("instant_share"),
+                o.get("odd_ratio"),
+                o.get("signals"),
+            ]
+        )
+    headers = ["shop", "orders", "rapid share", "instant share", "odd-hour ratio", "signals"]
+    return f"<h3>Order velocity ({len(v)} shops)</h3>" + table(headers, rows, numeric=(1, 2, 3, 4))
+
+
+def _clusters(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
+    d = findings[findings.check_code == "REVIEW001"]
+    if d.empty:
+        return ""
+    obs = d.observed.map(json.loads)
+    frame = pd.DataFrame(
+        {
+            "cluster": obs.map(lambda o: o["cluster_id"]),
+            "size": obs.map(lambda o: o["cluster_size"]),
+            "buyers": obs.map(lambda o: o["cluster_buyers"]),
+        }
+    ).drop_duplicates("cluster")
+    texts = dict(
+        con.execute(
+            "SELECT review_id, text FROM reviews WHERE list_contains(?, review_id)",
+            [frame.cluster.tolist()],
+        ).fetchall()
+    )
+    rows = [
+        [c, s, b, (texts.get(c) or "")[:80]]
+        for c, s, b in frame.sort_values(["size", "cluster"], ascending=[False, True])
+        .head(20)
+        .itertuples(index=False)
+    ]
+    return f"<h3>Near-duplicate reviews ({len(d)} reviews, {len(frame)} clusters)</h3>" + table(
+        ["cluster", "reviews", "buyers", "first review's text"], rows, numeric=(1, 2)
+    )
+
+
+def _spam(findings: pd.DataFrame) -> str:
+    s = findings[findings.check_code == "REVIEW003"]
+    if s.empty:
+        return ""
+    obs = s.observed.map(json.loads)
+    top = (
+        pd.DataFrame({"review": s.entity_id, "o": obs})
+        .assign(score=lambda x: x.o.map(lambda o: o["score"]))
+        .sort_values(["score", "review"], ascending=[False, True])
+        .head(20)
+    )
+    parts = ["early", "listing_burst", "thin_history", "rating_deviation"]
+    rows = [[r.review, r.score, *[r.o.get(p) for p in parts]] for r in top.itertuples()]
+    return f"<h3>Review spam scores ({len(s)} above threshold)</h3>" + table(
+        ["review", "score", *parts], rows, numeric=(1, 2, 3, 4, 5)
+    )
+
+
+def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None:
+    if findings is None or findings.empty:
+        return None
+    mine = findings[findings.check_code.str.match(r"^(BRUSH|REVIEW00[13])")]
+    if mine.empty:
+        return None
+    html = _rings(con, mine) + _velocity(mine) + _clusters(con, mine) + _spam(mine)
+    return html or None

@@ -1,0 +1,28 @@
+"""The brushing section of the HTML report: rings drawn as inline SVG, every value escaped."""
+
+import pandas as pd
+
+from promoguard.report.sections import brushing as section
+
+from .conftest import run
+
+
+def test_section_draws_each_ring_and_lists_velocity_shops(brushing_con):
+    findings = run(brushing_con, "BRUSH001,BRUSH002,BRUSH003").findings
+    html = section.render(brushing_con, findings)
+    assert html.count('<figure class="ring"><svg') == 2  # BRUSH001 ring + BRUSH002 group
+    assert "Order velocity (1 shops)" in html
+    assert "<script" not in html
+
+
+def test_ring_svg_escapes_ids_from_data():
+    orders = pd.DataFrame(
+        {"buyer_id": ["<b>x</b>"] * 2, "merchant_id": ["M&1"] * 2, "paid_s": [0, 3600]}
+    )
+    svg = section.ring_svg(["<b>x</b>"], ["M&1"], orders)
+    assert "&lt;b&gt;x&lt;/b&gt;" in svg and "M&amp;1" in svg and "<b>" not in svg
+    assert svg.count("<line") == 1 + 1 + 2  # one pair, the time axis, two order ticks
+
+
+def test_section_is_silent_without_its_findings(brushing_con):
+    assert section.render(brushing_con, pd.DataFrame(columns=["check_code"])) is None
