@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import measure_with_result, print_table  # noqa: E402
+from _common import measure_full, print_table  # noqa: E402
 
 DEFAULT_STORE = Path(os.environ.get("TMPDIR", "/tmp")) / "promoguard-bench" / "logistics.duckdb"
 CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001", "LIC001")
@@ -243,14 +243,15 @@ def main() -> None:
     rows, results = [], {}
     for engine in args.engines.split(","):
         fn = {"duckdb": run_duckdb, "pandas": run_pandas}[engine]
-        seconds, peak, result = measure_with_result(fn, str(args.store))
-        results[engine] = result
+        m = measure_full(fn, str(args.store))
+        results[engine] = m.result
         rows.append(
             {
                 "engine": engine,
                 "checks": ",".join(CODES) if engine == "duckdb" else "SHIP001,SHIP004",
-                "seconds": round(seconds, 1),
-                "peak_rss_mb": round(peak / 2**20),
+                "seconds": round(m.seconds, 1),
+                "cpu_seconds": round(m.cpu_seconds, 1),
+                "peak_rss_mb": round(m.peak_rss_bytes / 2**20),
             }
         )
     print_table(rows)
