@@ -143,7 +143,7 @@ def test_look_alike_goods_are_not_prohibited(text):
     ["加微信 abcd123 领优惠", "V信：abcd123", "薇信 kk2233 私聊", "加QQ 12345678 更便宜", "私下转账可以再便宜",
      "点击 t.cn/AbCdEf 领券", "加vx ab_cd12", "详情见 dwz.cn/xyzabc", "微 信 号: shop_8848", "❤信 kk5678",
      "add me on WeChat abc123", "cheaper via WhatsApp, message me", "details at bit.ly/xyz",
-     "电话 13812345678"],
+     "电话 13812345678", "QQ群 12345678", "WeChat ID: abc_123", "微信号是 shop_8848"],
 )  # fmt: skip
 def test_lures_off_the_platform(text):
     assert "TEXT004" in codes(text)
@@ -152,7 +152,7 @@ def test_lures_off_the_platform(text):
 @pytest.mark.parametrize(
     "text",
     ["支持微信支付和支付宝", "WeChat Pay accepted", "亲，收到货有问题随时联系我们。", "另有仿真枪出售，需要私聊。",
-     "QQ音乐会员", "visit the shop at ant.cn/about"],
+     "QQ音乐会员", "visit the shop at ant.cn/about", "wechat payment accepted"],
 )  # fmt: skip
 def test_platform_words_that_are_not_lures(text):
     assert "TEXT004" not in codes(text)

@@ -87,10 +87,14 @@ class _Scan:
 
     def __init__(self, rules: ContentRules, rows: pa.Table) -> None:
         self.rules = rules
-        self.rows = rows.to_pylist()
-        self.prepared: list[Prepared | None] = rules.prepare_many(
-            [row["content"] or "" for row in self.rows]
-        )
+        content = [c or "" for c in rows.column("content").to_pylist()]
+        prepared = rules.prepare_many(content)
+        del content
+        # keep only the selected rows, as dicts (a store may hold millions of texts)
+        keep = [i for i, p in enumerate(prepared) if p is not None]
+        picked = rows.drop_columns(["content"]).take(keep).to_pylist() if keep else []
+        self.rows: list[dict[str, Any]] = picked
+        self.prepared: list[Prepared] = [prepared[i] for i in keep]  # type: ignore[misc]
 
 
 def _lexicon_paths(value: Any) -> tuple[str, ...]:
@@ -178,15 +182,13 @@ class ContentCheck(Check):
         out: list[dict[str, Any]] = []
         scan = _shared_scan(tables, "texts", params)
         for row, prep in zip(scan.rows, scan.prepared, strict=True):
-            if prep is None or row["kind"] not in kinds:
+            if row["kind"] not in kinds:
                 continue
             hits = scan.rules.decide(prep, row["kind"], row["category"], (self.code,), rp)
             self._emit(out, row, prep.nt, hits, row["text_id"], "text")
         if self.scans_reviews:
             rscan = _shared_scan(tables, "reviews", params)
             for row, prep in zip(rscan.rows, rscan.prepared, strict=True):
-                if prep is None:
-                    continue
                 hits = rscan.rules.decide(prep, "review", row["category"], (self.code,), rp)
                 self._emit(out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review")
         return pa.Table.from_pylist(out, schema=_FOUND_SCHEMA)
