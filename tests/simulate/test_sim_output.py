@@ -187,3 +187,16 @@ def test_parquet_types_and_determinism(tmp_path):
         f"SELECT sum(CAST(unit_price AS DECIMAL(18,2))), count(*) FROM read_csv('{csv_dir / 'orders.csv'}', all_varchar=true)"
     ).fetchone()
     assert x == y
+
+
+def test_shards_in_worker_processes_give_the_same_bytes(tmp_path):
+    """Chunked output: three shards written in order, the same with 1 or 2 worker processes."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    s1 = generate("medium", 9, one, fmt="parquet", shrink=0.025, shards=3, jobs=1)
+    s2 = generate("medium", 9, two, fmt="parquet", shrink=0.025, shards=3, jobs=2)
+    assert s1 == {**s2, "out": s1["out"]}
+    for t in model.TABLES:
+        assert (one / f"{t.name}.parquet").read_bytes() == (two / f"{t.name}.parquet").read_bytes()
+    assert pq.ParquetFile(one / "orders.parquet").num_row_groups == 3
+    ids = pq.read_table(one / "orders.parquet", columns=["order_id"]).column(0).to_pylist()
+    assert len(ids) == len(set(ids)) and {i[1:4] for i in ids} == {"000", "001", "002"}

@@ -26,6 +26,9 @@ def simulate(
     shards: int = typer.Option(
         None, "--shards", help="Override the number of shards of the scale."
     ),
+    jobs: int = typer.Option(
+        None, "--jobs", help="Worker processes for shards (default: CPU count); output is the same."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
     """Simulate a Double-11 season (platforms, merchants, prices, orders, logistics, reviews,
@@ -40,6 +43,8 @@ def simulate(
         fail("--shrink must be in (0, 1]")
     if shards is not None and shards < 1:
         fail("--shards must be at least 1")
+    if jobs is not None and jobs < 1:
+        fail("--jobs must be at least 1")
     if seed < 0:
         fail("--seed must be a non-negative integer")
     if out.exists() and not out.is_dir():
@@ -57,7 +62,9 @@ def simulate(
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = generate(scale, seed, out, fmt=fmt, shrink=shrink, shards=shards, progress=tick)
+        summary = generate(
+            scale, seed, out, fmt=fmt, shrink=shrink, shards=shards, progress=tick, jobs=jobs
+        )
     if as_json:
         emit_json(summary)
         return
