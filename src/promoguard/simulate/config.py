@@ -43,11 +43,11 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    # ~440 listings, ~38k price observations, ~28k orders: seconds, for tests
+    # ~440 listings, ~38k price observations, ~20k orders: seconds, for tests
     "small": Scale("small", 1, 150, 3.0, 7000, 0.28),
     # ~1M price observations
     "medium": Scale("medium", 3, 1300, 3.0, 40000, 0.30, default_format="parquet"),
-    # ~10M price observations, ~5M orders, ~25M tracking events, ~2M reviews, ~1M texts
+    # ~10M price observations, ~5.4M orders, ~28M tracking events, ~1.7M reviews, ~1M texts
     "city": Scale("city", 33, 1200, 3.0, 40000, 0.30, default_format="parquet"),
 }
 
