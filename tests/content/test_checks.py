@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 
@@ -13,7 +14,7 @@ from promoguard.checks import registry
 from promoguard.checks.engine import duckdb_tables, run_checks, spark_tables
 from promoguard.checks.packs import load_pack
 
-from .conftest import CODES, expected
+from .conftest import CODES, card, expected
 
 WHEN = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 
@@ -59,7 +60,12 @@ def test_findings_carry_platform_observed_and_verifiable_evidence(content_con):
     # personal data is located in the finding, never copied into it
     pii = f.loc[("TEXT005", "T042")]
     assert json.loads(pii.observed)["matched"] == "bank_card"
-    assert "622202" not in json.dumps(json.loads(result.evidence[pii.evidence_sha256])["found"])
+    pii_doc = result.evidence[pii.evidence_sha256]
+    assert "622202" not in pii_doc  # nowhere in the evidence document
+    (pii_row,) = json.loads(pii_doc)["rows"]["text"]
+    original = f"退款请打到这张卡 {card()}"
+    assert pii_row["content"] == f"退款请打到这张卡 [CARD ****{card()[-4:]}]"
+    assert pii_row["content_sha256"] == hashlib.sha256(original.encode()).hexdigest()
     review = f.loc[("REVIEW002", "R1")]
     assert review.entity_type == "review" and review.merchant_id == "M1"
     rdoc = json.loads(result.evidence[review.evidence_sha256])

@@ -9,6 +9,7 @@ the matching itself is pure Python over the text.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -20,6 +21,7 @@ from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.checks.registry import register
 from promoguard.text.identifiers import KINDS as PII_KINDS
 from promoguard.text.lexicon import load_terms
+from promoguard.text.mask import Masker
 from promoguard.text.matcher import Hit, context
 from promoguard.text.normalise import Normalised
 from promoguard.text.rules import ContentRules, Params, Prepared
@@ -158,8 +160,13 @@ _FOUND_SCHEMA = pa.schema(
         ("match_count", pa.int64()),
         ("spans", pa.string()),
         ("rule", pa.string()),
+        # TEXT005 only: the text with its personal data masked, and the original's SHA-256, so
+        # the evidence proves the finding without copying the data once more
+        ("masked_content", pa.string()),
+        ("content_sha256", pa.string()),
     ]
 )
+_EVIDENCE_MASKER = Masker(hashed=False)
 
 
 class ContentCheck(Check):
@@ -205,6 +212,7 @@ class ContentCheck(Check):
         hits = by_code.get(self.code)
         if not hits:
             return
+        pii = self.code == "TEXT005"
         out.append(
             {
                 "entity_id": entity_id,
@@ -220,12 +228,16 @@ class ContentCheck(Check):
                     ensure_ascii=False,
                 ),
                 "rule": self.rule,
+                "masked_content": _EVIDENCE_MASKER.mask(nt.original) if pii else None,
+                "content_sha256": hashlib.sha256(nt.original.encode()).hexdigest() if pii else None,
             }
         )
 
     def evidence(self, tables: Tables, found, params: dict[str, Any], ctx: ScanContext):
         t = tables.texts
         texts = found.filter(found.entity_type == "text")
+        # personal data stays out of TEXT005's evidence: the masked text and the original's hash
+        content = texts.masked_content if self.code == "TEXT005" else t.content
         rows = texts.join(t, texts.entity_id == t.text_id).select(
             texts.entity_id,
             t.text_id,
@@ -234,8 +246,9 @@ class ContentCheck(Check):
             t.listing_id,
             t.created_at,
             t.lang,
-            t.content,
             texts.spans,
+            content=content,
+            content_sha256=texts.content_sha256,
         )
         out = {"text": rows}
         if self.scans_reviews:

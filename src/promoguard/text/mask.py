@@ -37,16 +37,21 @@ class Masker:
     key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     kinds: tuple[str, ...] = KINDS
     counts: Counter[str] = field(default_factory=Counter)
+    #: False: tokens carry no hash (``[ID]``, ``[CARD ****1234]``), for evidence that must be the
+    #: same bytes on every run
+    hashed: bool = True
 
     def token(self, kind: str, value: str) -> str:
         canonical = re.sub(r"[\s+-]", "", value).lower()
         if kind == "mobile" and len(canonical) == 13 and canonical.startswith("86"):
             canonical = canonical[2:]
-        digest = hmac.new(self.key, f"{kind}:{canonical}".encode(), hashlib.sha256).hexdigest()
         label = LABELS[kind]
+        if self.hashed:
+            mac = hmac.new(self.key, f"{kind}:{canonical}".encode(), hashlib.sha256)
+            label = f"{label}:{mac.hexdigest()[:6]}"
         if kind in KEEP_LAST4:
-            return f"[{label}:{digest[:6]} ****{canonical[-4:]}]"
-        return f"[{label}:{digest[:6]}]"
+            return f"[{label} ****{canonical[-4:]}]"
+        return f"[{label}]"
 
     def mask(self, text: str | None) -> str | None:
         """``text`` with every validated identifier replaced by its token (None stays None)."""
