@@ -97,17 +97,20 @@ def _order_edges(tables: Tables) -> ir.Table:
     )
 
 
+def _sorted_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique values, index of each row's value among them), computed in Arrow."""
+    uniq = pc.unique(column)
+    uniq = uniq.take(pc.sort_indices(uniq))
+    codes = pc.index_in(column, value_set=uniq).to_numpy(zero_copy_only=False)
+    return np.asarray(uniq.to_pylist(), dtype=object), codes.astype(np.int64)
+
+
 def _edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) -> _Edges:
+    """Number buyers and merchants in id order (so the result never depends on row order)."""
     t = t.sort_by([("buyer", "ascending"), ("merchant", "ascending")])
-    buyer = np.asarray(t.column("buyer").to_pylist(), dtype=object)
-    merchant = np.asarray(t.column("merchant").to_pylist(), dtype=object)
-    buyer_ids, b_idx = np.unique(buyer, return_inverse=True) if len(buyer) else (buyer, buyer)
-    merchant_ids, m_idx = (
-        np.unique(merchant, return_inverse=True) if len(merchant) else (merchant, merchant)
-    )
+    buyer_ids, b_idx = _sorted_codes(t.column("buyer"))
+    merchant_ids, m_idx = _sorted_codes(t.column("merchant"))
     orders = t.column("orders").to_numpy().astype(np.int64)
-    b_idx = np.asarray(b_idx, dtype=np.int64)
-    m_idx = np.asarray(m_idx, dtype=np.int64)
     if weights is None:
         weights = fraudar.camouflage_weights(m_idx, orders, len(merchant_ids), c)
     g = fraudar.BipartiteGraph.build(
