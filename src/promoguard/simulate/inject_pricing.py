@@ -44,7 +44,6 @@ def legal_prior(
 
 def msrp_for(rng: np.random.Generator, base: np.ndarray) -> np.ndarray:
     """40% of listings know an MSRP, always 15-60% above the regular price."""
-    msrp = to_dime(base * rng.uniform(1.15, 1.6, len(base)) / 100) * 100 // 100 * 1
     msrp = (np.ceil(base * rng.uniform(1.15, 1.6, len(base)) / 100) * 100).astype(np.int64)
     return np.where(rng.random(len(base)) < 0.4, msrp, NA)
 

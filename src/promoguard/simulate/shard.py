@@ -292,7 +292,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     truth += ttruth
 
     # --- assemble --------------------------------------------------------------------------------
-    nm = M
+
     tables: dict[str, Columns] = {
         "merchants": {
             "merchant_id": w.merchant_id,
@@ -301,7 +301,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
                 [
                     f"{tx.BRANDS[i % len(tx.BRANDS)]}{CATEGORIES[c].zh[0]}专营店 {k}"
                     for k, (i, c) in enumerate(
-                        zip(rng.integers(0, 99, nm), w.merchant_category, strict=True)
+                        zip(rng.integers(0, 99, M), w.merchant_category, strict=True)
                     )
                 ],
                 dtype=object,

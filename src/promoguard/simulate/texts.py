@@ -205,7 +205,7 @@ def livestream(
     pool = ZH_LIVE if lang == "zh" else EN_LIVE
     k = min(int(rng.integers(4, 7)), len(pool) - 1)
     parts = list(rng.choice(pool[1:], size=k, replace=False))
-    text = pool[0] + "".join(parts) if lang == "zh" else pool[0] + "".join(parts)
+    text = pool[0] + "".join(parts)
     return text.format(
         brand=BRANDS[brand], noun=noun(cat, idx, lang), ref=yuan(ref), price=yuan(price)
     )
