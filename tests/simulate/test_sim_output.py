@@ -200,3 +200,26 @@ def test_shards_in_worker_processes_give_the_same_bytes(tmp_path):
     assert pq.ParquetFile(one / "orders.parquet").num_row_groups == 3
     ids = pq.read_table(one / "orders.parquet", columns=["order_id"]).column(0).to_pylist()
     assert len(ids) == len(set(ids)) and {i[1:4] for i in ids} == {"000", "001", "002"}
+
+
+def _labels(con, code: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute("SELECT entity_id FROM truth WHERE check_code = ?", [code]).fetchall()
+    }
+
+
+def test_price004_and_ship003_labels_are_their_rules(con):
+    cheaper = con.execute(
+        """SELECT DISTINCT s.listing_id FROM price_observations s JOIN price_observations d
+           ON s.listing_id = d.listing_id AND s.observed_at = d.observed_at AND d.channel = 'detail'
+           WHERE s.channel IN ('search', 'home') AND s.price < d.price"""
+    ).fetchall()
+    assert {r[0] for r in cheaper} == _labels(con, "PRICE004")
+    late = con.execute(
+        """SELECT o.order_id FROM orders o JOIN shipments s USING (order_id)
+           JOIN tracking_events e USING (carrier, tracking_no) WHERE e.event_type = 'pickup'
+           GROUP BY o.order_id, o.promised_dispatch_by, o.paid_at
+           HAVING min(e.event_at) > coalesce(o.promised_dispatch_by, o.paid_at + INTERVAL 48 HOUR)"""
+    ).fetchall()
+    assert {r[0] for r in late} == _labels(con, "SHIP003")
