@@ -124,6 +124,14 @@ def test_brush003_flags_velocity_not_volume(brushing_con, pack):
     assert POPULAR not in set(f.entity_id)  # the hugely popular shop is busy, not fast
 
 
+def test_brush003_evidence_shows_the_fast_hours_and_instant_confirmations(brushing_con):
+    result = run(brushing_con, "BRUSH003")
+    doc = json.loads(result.evidence[result.findings.evidence_sha256.iloc[0]])
+    assert len(doc["rows"]["rapid_buyer_hours"]) == 24
+    assert all(r["orders"] == 3 for r in doc["rows"]["rapid_buyer_hours"])
+    assert len(doc["rows"]["instant_confirms"]) == 72
+
+
 def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tmp_path):
     w = World(merchants=["M001"])
     for day in range(10):

@@ -805,4 +805,30 @@ class OrderVelocity(Check):
             )
         )
         rapid = ranked.filter(ranked._n < 200).drop("_n", "_hour")
-        return {"rapid_buyer_hours": rapid}
+        # orders whose receipt was confirmed within minutes of the carrier's delivery scan
+        ev = tables.tracking_events
+        delivered = ev.filter(ev.event_type == "delivered")
+        delivered = delivered.group_by(["carrier", "tracking_no"]).aggregate(
+            delivered_at=delivered.event_at.min()
+        )
+        sd = (
+            tables.shipments.join(delivered, ["carrier", "tracking_no"])
+            .group_by("order_id")
+            .aggregate(delivered_at=delivered.delivered_at.min())
+        )
+        oc = mo.filter(mo.confirmed_at.notnull()).join(sd, "order_id")
+        lag = oc.confirmed_at.epoch_seconds().cast("int64") - oc.delivered_at.epoch_seconds().cast(
+            "int64"
+        )
+        fast = oc.filter((lag >= 0) & (lag <= params["confirm_minutes"] * 60)).select(
+            "entity_id", "order_id", "buyer_id", "paid_at", "delivered_at", "confirmed_at"
+        )
+        fast = fast.mutate(
+            _n=ibis.row_number().over(
+                ibis.window(group_by=fast.entity_id, order_by=[fast.paid_at, fast.order_id])
+            )
+        )
+        return {
+            "rapid_buyer_hours": rapid,
+            "instant_confirms": fast.filter(fast._n < 200).drop("_n"),
+        }
