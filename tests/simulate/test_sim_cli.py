@@ -46,3 +46,14 @@ def test_bad_arguments_fail_with_one_line(tmp_path):
     a_file.write_text("x")
     result = runner.invoke(_app(), ["--out", str(a_file)])
     assert result.exit_code == 1 and "not a folder" in result.stderr
+
+
+def test_rates_are_configurable(tmp_path):
+    runner = CliRunner()
+    base = ["--scale", "small", "--seed", "4", "--shrink", "0.3", "--json"]
+    low = json.loads(runner.invoke(_app(), [*base, "--out", str(tmp_path / "a")]).stdout)
+    high = runner.invoke(_app(), [*base, "--out", str(tmp_path / "b"), "--rate", "price001=0.3"])
+    assert high.exit_code == 0, high.output
+    assert json.loads(high.stdout)["truth"]["PRICE001"] > 2 * low["truth"]["PRICE001"]
+    bad = runner.invoke(_app(), [*base, "--out", str(tmp_path / "c"), "--rate", "nosuch=0.1"])
+    assert bad.exit_code == 1 and "unknown rate" in bad.stderr

@@ -29,6 +29,9 @@ def simulate(
     jobs: int = typer.Option(
         None, "--jobs", help="Worker processes for shards (default: CPU count); output is the same."
     ),
+    rate: list[str] = typer.Option(
+        None, "--rate", help="Override an injection rate, e.g. --rate price001=0.1 (repeatable)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
     """Simulate a Double-11 season (platforms, merchants, prices, orders, logistics, reviews,
@@ -47,6 +50,19 @@ def simulate(
         fail("--jobs must be at least 1")
     if seed < 0:
         fail("--seed must be a non-negative integer")
+    overrides: dict[str, float] = {}
+    for item in rate or []:
+        name, _, value = item.partition("=")
+        try:
+            overrides[name.strip().lower()] = float(value)
+        except ValueError:
+            fail(f"--rate wants NAME=NUMBER, not {item!r}")
+    try:
+        from promoguard.simulate.config import get_scale
+
+        get_scale(scale, shrink, overrides)
+    except ValueError as exc:
+        fail(str(exc))
     if out.exists() and not out.is_dir():
         fail(f"--out {out} exists and is not a folder")
     with Progress(
@@ -63,7 +79,15 @@ def simulate(
             bar.update(task, completed=done, total=total)
 
         summary = generate(
-            scale, seed, out, fmt=fmt, shrink=shrink, shards=shards, progress=tick, jobs=jobs
+            scale,
+            seed,
+            out,
+            fmt=fmt,
+            shrink=shrink,
+            shards=shards,
+            progress=tick,
+            jobs=jobs,
+            rates=overrides,
         )
     if as_json:
         emit_json(summary)

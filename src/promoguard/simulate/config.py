@@ -52,12 +52,26 @@ SCALES: dict[str, Scale] = {
 }
 
 
-def get_scale(name: str, shrink: float = 1.0) -> Scale:
-    """The named scale; ``shrink`` < 1 makes a smaller shard (tests use it to stay fast)."""
+def with_rates(rates: Rates, overrides: dict[str, float]) -> Rates:
+    """``rates`` with some fields replaced (names as in ``Rates``, e.g. ``price001``), each 0..1."""
+    known = set(Rates.__dataclass_fields__)
+    for name, value in overrides.items():
+        if name not in known:
+            raise ValueError(f"unknown rate {name!r}; known: {', '.join(sorted(known))}")
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"rate {name} must be between 0 and 1, not {value}")
+    return replace(rates, **overrides)
+
+
+def get_scale(name: str, shrink: float = 1.0, rates: dict[str, float] | None = None) -> Scale:
+    """The named scale; ``shrink`` < 1 makes a smaller shard (tests use it to stay fast);
+    ``rates`` overrides injection rates."""
     try:
         s = SCALES[name]
     except KeyError:
         raise ValueError(f"unknown scale {name!r}; use one of {', '.join(SCALES)}") from None
+    if rates:
+        s = replace(s, rates=with_rates(s.rates, rates))
     if shrink != 1.0:
         s = replace(
             s,
