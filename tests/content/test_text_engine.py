@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -316,3 +317,21 @@ def test_prepare_many_finds_what_preparing_each_text_finds(texts):
             alone = rules.decide(rules.prepare(text), kind=kind, category="food")
             batched = rules.decide(prep, kind=kind, category="food") if prep else {}
             assert batched == alone, text
+
+
+def test_real_hotel_reviews_offer_no_rewards():
+    """1,600 real reviews (Ott et al.'s opinion-spam corpus): none offers a reward for a review,
+    though many mention reviews and free things ("I already wrote a review about all the free
+    stuff")."""
+    folder = Path(__file__).resolve().parents[3] / "shared" / "data" / "opspam" / "op_spam_v1.4"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (the shared data sets sit beside the project)")
+    texts = [f.read_text(errors="replace") for f in sorted(folder.rglob("*.txt"))]
+    assert len(texts) == 1600
+    rules = ContentRules(load_terms())
+    flagged = [
+        t[:80]
+        for t, prep in zip(texts, rules.prepare_many(texts), strict=True)
+        if prep is not None and rules.decide(prep, kind="review", codes=("REVIEW002",))
+    ]
+    assert flagged == []
