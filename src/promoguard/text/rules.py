@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import ahocorasick
+
 from promoguard.text.identifiers import KINDS as PII_KINDS
 from promoguard.text.identifiers import Identifier, find_identifiers
 from promoguard.text.lexicon import ALLOW, Term
@@ -113,6 +115,32 @@ class Prepared:
         return not self.hits and not self.ids
 
 
+class _FirstPass:
+    """The first pass's automaton, run over UTF-8 bytes (as a Latin-1 string).
+
+    pyahocorasick finds a character among a node's children one by one, so the root's width
+    (the distinct first characters of the terms, ~125 here) sets the cost of every character of
+    text. In UTF-8 every Chinese character starts with one of a few lead bytes, so the root holds
+    ~30 entries; the text gets longer, the pass still gets faster. UTF-8 is self-synchronising,
+    so an encoded term matches the encoded text exactly where the term matches the text.
+    """
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for key in keys:
+            self._automaton.add_word(key.encode("utf-8").decode("latin-1"), key)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def owners(self, norm: str) -> Iterator[int]:
+        """Indexes of the texts (joined by RECORD) in which some term occurs."""
+        if self._empty:
+            return iter(())
+        raw = norm.encode("utf-8").decode("latin-1")
+        return _owners(raw, [end for end, _key in self._automaton.iter(raw)])
+
+
 def _owners(joined: str, positions: list[int]) -> Iterator[int]:
     """The index of the text each position of ``joined`` falls in (texts joined by RECORD)."""
     k = prev = 0
@@ -132,7 +160,7 @@ class ContentRules:
         # the first pass needs fewer words: allow-list words only ever remove hits, and a reward
         # word (送, free) counts only after a review word, which selects the text by itself
         first = [t for t in terms if t.code != ALLOW and (t.code, t.category) != REWARD_CUE]
-        self.first = Matcher([*first, *triggers])
+        self.first = _FirstPass(Matcher([*first, *triggers]).terms)
         self.params = params or Params()
 
     def prepare(self, text: str) -> Prepared:
@@ -146,10 +174,11 @@ class ContentRules:
     def prepare_many(self, texts: Sequence[str], batch: int = 8192) -> list[Prepared | None]:
         """``prepare`` for every text that could raise a finding, None for the rest.
 
-        A first pass reads a whole batch of texts joined into one string (one ``translate``, one
-        separator pass, one automaton pass, one pass per pattern: all in C), notes which texts
-        hold anything that could matter, and only those go through ``prepare``. The first pass
-        only ever over-selects, so the result is the same as preparing every text.
+        A first pass reads a whole batch of texts joined into one string (case folding, one
+        separator pass, one automaton pass over its UTF-8 bytes, a scan for digit runs and for
+        characters that need the full mapping: all in C), notes which texts hold anything that
+        could matter, and only those go through ``prepare``. The first pass only ever
+        over-selects, so the result is the same as preparing every text.
         """
         out: list[Prepared | None] = [None] * len(texts)
         for i in range(0, len(texts), batch):
@@ -165,12 +194,20 @@ class ContentRules:
         # texts with characters that need the full mapping are read closely whatever they say
         cands = set(_owners(joined, list(special(joined))))
         norm = fold_plain(joined)
-        positions = [last for last, _ts in self.first.raw_iter(norm)]
+        cands.update(self.first.owners(norm))
+        positions: list[int] = []
         for m in _DIGIT_RUN.finditer(norm):
             g = m.group()
-            digits = len(g) - g.count(" ") - g.count("-") - g.count("+") - g.count("x")
+            if g.isdigit():
+                # a bare run of digits can only be one identifier, the whole run (the patterns
+                # need non-digits around it): an 11/13-digit mobile, an 18-digit ID or a card
+                n = len(g)
+                if not (n in (11, 13, 18) or (16 <= n <= 19 and g[0] in "3456")):
+                    continue
+            elif len(g) - g.count(" ") - g.count("-") - g.count("+") - g.count("x") < 11:
+                continue
             # the 1-character margins are what the identifier patterns look at
-            if digits >= 11 and find_identifiers(norm[max(0, m.start() - 1) : m.end() + 1]):
+            if find_identifiers(norm[max(0, m.start() - 1) : m.end() + 1]):
                 positions.append(m.start())
         at = norm.find("@")
         while at >= 0:
