@@ -59,9 +59,17 @@ def _order_scans(tables: Tables) -> ir.Table:
 
 def _first_pickup(tables: Tables) -> ir.Table:
     """order_id -> the first carrier pickup of any of its parcels (the real dispatch)."""
-    sc = _order_scans(tables)
-    sc = sc.filter(sc.event_type == "pickup")
-    return sc.group_by(p_order_id=sc.order_id).aggregate(first_pickup_at=sc.event_at.min())
+    e = tables.tracking_events
+    e = e.filter(e.event_type == "pickup")
+    per_parcel = e.group_by(k_carrier=e.carrier, k_tracking_no=e.tracking_no).aggregate(
+        at=e.event_at.min()
+    )
+    s = tables.shipments
+    j = s.join(
+        per_parcel,
+        [s.carrier == per_parcel.k_carrier, s.tracking_no == per_parcel.k_tracking_no],
+    )
+    return j.group_by(p_order_id=j.order_id).aggregate(first_pickup_at=j.at.min())
 
 
 def data_horizon(tables: Tables) -> dt.datetime | None:
@@ -420,14 +428,35 @@ def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
     # a hop scanned in the same minute counts as one minute: the speed stays finite
     secs = ibis.greatest(_seconds_between(legs.event_at, legs.prev_at), 60)
     legs = legs.mutate(speed_kmh=(legs.distance_km / (secs / 3600.0)).round(1))
-    per_parcel = legs.group_by(["carrier", "tracking_no"]).aggregate(
+    return legs.group_by(v_carrier=legs.carrier, v_tracking_no=legs.tracking_no).aggregate(
         max_speed_kmh=legs.speed_kmh.max()
     )
-    s = tables.shipments
-    j = s.join(
-        per_parcel, [s.carrier == per_parcel.carrier, s.tracking_no == per_parcel.tracking_no]
+
+
+def _parcel_facts(tables: Tables, min_leg_km: float) -> ir.Table:
+    """Per order: its parcels' first scan, delivered cities (lowest, highest) and top speed.
+
+    Events are summarised per parcel before meeting the shipments, so the big scan table is
+    grouped once instead of joined row by row to the orders.
+    """
+    e = tables.tracking_events
+    city = ibis.cases((e.event_type == "delivered", _norm_city(e.city)), else_=ibis.null("string"))
+    parcels = e.group_by(p_carrier=e.carrier, p_tracking_no=e.tracking_no).aggregate(
+        first_scan_at=e.event_at.min(), lo_city=city.min(), hi_city=city.max()
     )
-    return j.group_by(v_order_id=s.order_id).aggregate(max_speed_kmh=j.max_speed_kmh.max())
+    fast = _fastest_legs(tables, min_leg_km)
+    parcels = parcels.left_join(
+        fast,
+        [parcels.p_carrier == fast.v_carrier, parcels.p_tracking_no == fast.v_tracking_no],
+    ).drop("v_carrier", "v_tracking_no")
+    s = tables.shipments
+    j = s.join(parcels, [s.carrier == parcels.p_carrier, s.tracking_no == parcels.p_tracking_no])
+    return j.group_by(a_order_id=j.order_id).aggregate(
+        first_scan_at=j.first_scan_at.min(),
+        lo_city=j.lo_city.min(),
+        hi_city=j.hi_city.max(),
+        max_speed_kmh=j.max_speed_kmh.max(),
+    )
 
 
 @register
@@ -504,18 +533,17 @@ class ImpossibleLogistics(_OrderCheck):
         decl_tol = int(params["declared_tolerance_hours"])
         vmax = float(params["max_speed_kmh"])
         o = _orders_with_platform(tables)
-        sc = _order_scans(tables)
-        oc = o.select(c_order_id=o.order_id, c_city=_norm_city(o.ship_to_city))
-        sc = sc.left_join(oc, sc.order_id == oc.c_order_id)
-        delivered_city = _norm_city(sc.city)
-        wrong = (sc.event_type == "delivered") & (delivered_city != sc.c_city)
-        per = sc.group_by(a_order_id=sc.order_id).aggregate(
-            first_scan_at=sc.event_at.min(),
-            wrong_city=ibis.cases((wrong, delivered_city), else_=ibis.null("string")).min(),
-        )
-        fast = _fastest_legs(tables, float(params["min_leg_km"]))
+        per = _parcel_facts(tables, float(params["min_leg_km"]))
         j = o.join(per, o.order_id == per.a_order_id)
-        j = j.left_join(fast, j.order_id == fast.v_order_id)
+        # every delivered city equals ship_to_city exactly when the lowest and highest both do
+        dest = _norm_city(j.ship_to_city)
+        j = j.mutate(
+            wrong_city=ibis.cases(
+                (dest.notnull() & j.lo_city.notnull() & (j.lo_city != dest), j.lo_city),
+                (dest.notnull() & j.hi_city.notnull() & (j.hi_city != dest), j.hi_city),
+                else_=ibis.null("string"),
+            )
+        )
         before_pay = j.first_scan_at < j.paid_at - ibis.interval(minutes=pay_tol)
         before_decl = j.declared_shipped_at.notnull() & (
             j.first_scan_at < j.declared_shipped_at - ibis.interval(hours=decl_tol)
