@@ -269,6 +269,12 @@ def test_one_automaton_reports_every_lexicons_hits_with_original_offsets():
     ]
 
 
+def test_an_allow_row_overrides_a_term_of_the_same_spelling():
+    terms = [*load_terms(), Term("顶级", "ALLOW", "ordinary_word")]
+    assert "TEXT001" in analyse_text("顶级面料")
+    assert "TEXT001" not in analyse_text("顶级面料", terms=terms)
+
+
 def test_every_builtin_term_has_a_code_a_source_and_a_basis():
     terms = load_terms()
     assert len(terms) > 250
