@@ -90,3 +90,12 @@ def test_help():
     assert result.exit_code == 0
     for option in ("--store", "--tz", "--encoding", "--adapter", "--json"):
         assert option in result.output
+
+
+def test_store_that_cannot_be_opened_is_a_one_line_error(tmp_path):
+    write(tmp_path / "in", "platforms.csv", "platform_id,name\nP1,a\n")
+    not_a_db = write(tmp_path, "store.duckdb", b"this is not a duckdb file at all" * 100)
+    result = runner.invoke(app, ["ingest", str(tmp_path / "in"), "--store", str(not_a_db)])
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot open the store" in result.stderr

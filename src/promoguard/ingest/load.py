@@ -350,11 +350,16 @@ def ingest_dir(
             folder.mkdir()
             run_adapter(adapter, src, folder)
         owns = not isinstance(store, duckdb.DuckDBPyConnection)
-        con = store_mod.connect(store) if owns else store  # type: ignore[arg-type]
-        if not owns:
-            store_mod.initialise(con)
+        try:
+            con = store_mod.connect(store) if owns else store  # type: ignore[arg-type]
+            if not owns:
+                store_mod.initialise(con)
+        except duckdb.Error as exc:
+            raise IngestError(f"cannot open the store {store}: {exc}") from None
         try:
             report = _ingest(con, folder, tmp, tz=tz, encoding=encoding, progress=progress)
+        except duckdb.Error as exc:  # e.g. disk full: the transaction was rolled back
+            raise IngestError(f"ingest failed, the store is unchanged: {exc}") from None
         finally:
             if owns:
                 con.close()
