@@ -99,19 +99,40 @@ def _order_edges(tables: Tables) -> ir.Table:
 
 def _sorted_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted unique values, index of each row's value among them), computed in Arrow."""
-    uniq = pc.unique(column)
-    uniq = uniq.take(pc.sort_indices(uniq))
-    codes = pc.index_in(column, value_set=uniq).to_numpy(zero_copy_only=False)
-    return np.asarray(uniq.to_pylist(), dtype=object), codes.astype(np.int64)
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    values = np.asarray(encoded.dictionary.take(pa.array(order)).to_pylist(), dtype=object)
+    return values, codes
+
+
+def _repeat_edges(tables: Tables) -> tuple[ir.Table, ir.Table]:
+    """(edges with two or more orders, each with its merchant's degree; every merchant's degree).
+
+    A single purchase weighs log(1) = 0, so only repeat edges are pulled out of the engine: a
+    tenth of the pairs on order data. The merchant's degree (distinct buyers) counts every pair.
+    """
+    e = _order_edges(tables)
+    deg = e.group_by("merchant").aggregate(deg=e.count())
+    rep = e.filter(e.orders >= 2).join(deg, "merchant")
+    return rep, deg
 
 
 def _edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) -> _Edges:
-    """Number buyers and merchants in id order (so the result never depends on row order)."""
-    t = t.sort_by([("buyer", "ascending"), ("merchant", "ascending")])
+    """Number buyers and merchants in id order and sort the edges by (buyer, merchant), so the
+    result never depends on the order the engine returned the rows in."""
     buyer_ids, b_idx = _sorted_codes(t.column("buyer"))
     merchant_ids, m_idx = _sorted_codes(t.column("merchant"))
-    orders = t.column("orders").to_numpy().astype(np.int64)
-    if weights is None:
+    order = np.lexsort((m_idx, b_idx))
+    b_idx, m_idx = b_idx[order], m_idx[order]
+    orders = t.column("orders").to_numpy().astype(np.int64)[order]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)[order]
+    elif "deg" in t.column_names:  # the merchant's degree came from the engine
+        weights = fraudar.column_weights(orders, t.column("deg").to_numpy()[order], c)
+    else:
         weights = fraudar.camouflage_weights(m_idx, orders, len(merchant_ids), c)
     g = fraudar.BipartiteGraph.build(
         len(buyer_ids), len(merchant_ids), b_idx, m_idx, weights, orders
@@ -120,8 +141,8 @@ def _edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) 
         buyer_ids,
         merchant_ids,
         g,
-        t.column("first_at").to_numpy().astype(np.int64),
-        t.column("last_at").to_numpy().astype(np.int64),
+        t.column("first_at").to_numpy().astype(np.int64)[order],
+        t.column("last_at").to_numpy().astype(np.int64)[order],
     )
 
 
@@ -218,34 +239,40 @@ def _blocks_in(
     return out
 
 
-def fraudar_blocks(e: _Edges, params: dict[str, Any]) -> list[Block]:
+def fraudar_blocks(e: _Edges, params: dict[str, Any], hub: np.ndarray | None = None) -> list[Block]:
     """Peel the densest block, set its buyers aside, peel again; then cut blocks from all peels.
 
-    Cutting once from the union of the peels (rather than peel by peel) keeps a ring whole when
-    the greedy peel took part of it in one round and the rest in the next.
+    The pruned graph falls apart into connected parts (a block lies inside one part), so each part
+    is peeled on its own, numbered compactly: the same peels as on the whole graph, at the cost of
+    the part rather than of the whole graph per peel. Cutting once from the union of the peels
+    (rather than peel by peel) keeps a ring whole when the greedy peel took part of it in one
+    round and the rest in the next.
     """
-    g0 = fraudar.prune_below(e.graph, params["min_density"])
-    g = g0
+    g = e.graph
+    g0 = fraudar.prune_below(g.subgraph(g.weight > 0), params["min_density"])
     peeled = np.zeros(g0.n_nodes, dtype=bool)
-    for _ in range(int(params["max_blocks"])):
-        if not len(g.weight):
-            break
-        peel = fraudar.greedy_peel(g)
-        if not len(peel.nodes):
-            break
-        # keep peeling below min_density too: what is left of a ring after part of it was
-        # peeled is less dense than the whole ring, and the cut below reunites the parts
-        peeled[peel.nodes] = True
-        # set the peeled buyers aside (not merchants: another ring may work the same shop)
-        gone = np.zeros(g.n_nodes, dtype=bool)
-        gone[peel.nodes] = True
-        g = fraudar.prune_below(g.subgraph(~gone[g.src()]), params["min_density"])
+    for part in fraudar.split_components(g0):
+        small, buyers, merchants = fraudar.compact(part)
+        to_global = np.concatenate([buyers, g0.n_buyers + merchants])
+        for _ in range(int(params["max_blocks"])):
+            if not len(small.weight):
+                break
+            peel = fraudar.greedy_peel(small)
+            if not len(peel.nodes):
+                break
+            # keep peeling below min_density too: what is left of a ring after part of it was
+            # peeled is less dense than the whole ring, and the cut below reunites the parts
+            peeled[to_global[peel.nodes]] = True
+            # set the peeled buyers aside (not shops: another ring may work the same shop)
+            gone = np.zeros(small.n_nodes, dtype=bool)
+            gone[peel.nodes] = True
+            small = fraudar.prune_below(small.subgraph(~gone[small.src()]), params["min_density"])
     # a ring's last buyers can drop out of the graph once the rest was set aside (their shops
     # fall below min_density); bring back every buyer of the pruned graph tied to a peeled shop
     tied = peeled[g0.dst()]
     peeled[g0.src()[tied]] = True
-    degree = np.bincount(e.graph.merchant, minlength=e.graph.n_merchants)
-    hub = hub_merchants(degree, params["hub_factor"])
+    if hub is None:
+        hub = hub_merchants(np.bincount(g.merchant, minlength=g.n_merchants), params["hub_factor"])
     return _blocks_in(e, g0, np.flatnonzero(peeled), params, hub)
 
 
@@ -290,21 +317,18 @@ def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
     )
     union = tables.to_arrow(near)
     w = union.column("weight").to_numpy().astype(np.float64) / bahmani.WEIGHT_SCALE
-    sub = _edges_from_arrow(union, params["weight_c"], weights=_reordered(union, w))
-    degrees = tables.to_arrow(deg).to_pydict()
-    by_shop = dict(zip(degrees["merchant"], degrees["deg"], strict=True))
-    all_hubs = hub_merchants(
-        np.asarray(list(by_shop.values()), dtype=np.int64), params["hub_factor"]
-    )
-    hubs = {m for m, h in zip(by_shop, all_hubs, strict=True) if h}
-    hub = np.array([m in hubs for m in sub.merchant_ids], dtype=bool)
+    sub = _edges_from_arrow(union, params["weight_c"], weights=w)
+    hub = _hubs_from(tables, deg, sub, params)
     return _blocks_in(sub, sub.graph, np.arange(sub.graph.n_nodes), params, hub)
 
 
-def _reordered(t: pa.Table, values: np.ndarray) -> np.ndarray:
-    """``values`` (in the row order of ``t``) in the (buyer, merchant) order _edges_from_arrow uses."""
-    idx = pc.sort_indices(t, sort_keys=[("buyer", "ascending"), ("merchant", "ascending")])
-    return values[idx.to_numpy()]
+def _hubs_from(tables: Tables, deg: ir.Table, e: _Edges, params: dict[str, Any]) -> np.ndarray:
+    """Hub flags for ``e``'s merchants, judged against every merchant's degree in the engine."""
+    degrees = tables.to_arrow(deg).to_pydict()
+    by_shop = dict(zip(degrees["merchant"], degrees["deg"], strict=True))
+    flags = hub_merchants(np.asarray(list(by_shop.values()), dtype=np.int64), params["hub_factor"])
+    hubs = {m for m, h in zip(by_shop, flags, strict=True) if h}
+    return np.array([m in hubs for m in e.merchant_ids], dtype=bool)
 
 
 @register
@@ -325,7 +349,7 @@ class DenseBuyerMerchantBlock(Check):
         Parameter("min_fill", 0.66, "share of the core shops each buyer repeat-orders from"),
         Parameter("hub_factor", 10.0, "shops with more buyers than this x the median are hubs"),
         Parameter("link_jaccard", 0.5, "overlap of two buyers' repeat-order shops to group them"),
-        Parameter("max_blocks", 200, "most peels per scan (each removes the peeled buyers)"),
+        Parameter("max_blocks", 200, "most peels per connected part (each sets its buyers aside)"),
         Parameter("eps", 0.1, "bahmani only: remove nodes below (1+eps) x average degree"),
     )
     doc = CheckDoc(
@@ -363,8 +387,9 @@ class DenseBuyerMerchantBlock(Check):
         if params["algorithm"] == "bahmani":
             blocks = bahmani_blocks(tables, params)
         elif params["algorithm"] == "fraudar":
-            edges = _edges_from_arrow(tables.to_arrow(_order_edges(tables)), params["weight_c"])
-            blocks = fraudar_blocks(edges, params)
+            rep, deg = _repeat_edges(tables)
+            edges = _edges_from_arrow(tables.to_arrow(rep), params["weight_c"])
+            blocks = fraudar_blocks(edges, params, _hubs_from(tables, deg, edges, params))
         else:
             raise ValueError(
                 f"BRUSH001 algorithm must be fraudar or bahmani, not {params['algorithm']!r}"

@@ -12,12 +12,13 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.checks.registry import register
 from promoguard.graph import minhash
 
-MAX_CLUSTER_EVIDENCE = 50
+MAX_CLUSTER_EVIDENCE = 20
 
 
 def _strings(values: pd.Series) -> pa.Array:
@@ -39,31 +40,42 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
     ``reviews`` has review_id, buyer_id, text. Returns one row per review in such a cluster with
     cluster_id (its smallest review_id), cluster_size and cluster_buyers.
     """
-    df = reviews.to_pandas().sort_values("review_id", kind="stable").reset_index(drop=True)
-    df["norm"] = [minhash.normalise(t) for t in df["text"]]
-    long_enough = df["norm"].map(minhash.weighted_length) >= float(params["min_length"])
-    df = df[long_enough & (df["norm"].str.len() >= int(params["shingle_n"]))]
-    df = df.reset_index(drop=True)
     empty = pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
-    if len(df) < 2:
-        return empty
+    # review_id order, whatever order the engine returned: LSH pairs neighbours in that order
+    reviews = reviews.take(pc.sort_indices(reviews, sort_keys=[("review_id", "ascending")]))
+    norm = [minhash.normalise(t) for t in reviews.column("text").to_pylist()]
     n = int(params["shingle_n"])
-    h, owner = minhash.shingle_hashes(df["norm"].tolist(), n)
-    present, sig = minhash.signatures(h, owner, len(df), int(params["num_perm"]))
-    df = df.iloc[present].reset_index(drop=True)
+    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+    keep = (minhash.weighted_lengths(norm) >= float(params["min_length"])) & (lengths >= n)
+    rows = np.flatnonzero(keep)
+    if len(rows) < 2:
+        return empty
+    present, sig = minhash.text_signatures([norm[i] for i in rows], n, int(params["num_perm"]))
+    rows = rows[present]
     labels = minhash.near_duplicate_clusters(sig, int(params["bands"]), float(params["similarity"]))
-    df["label"] = labels
+    # only rows whose label is shared can form a cluster: look at those alone
+    counts = np.bincount(labels, minlength=len(labels))
+    shared = counts[labels] >= 2
+    if not shared.any():
+        return empty
+    picked = pa.array(rows[shared])
+    df = pd.DataFrame(
+        {
+            "review_id": reviews.column("review_id").take(picked).to_pylist(),
+            "buyer_id": reviews.column("buyer_id").take(picked).to_pylist(),
+            "label": labels[shared],
+        }
+    )
     stats = df.groupby("label").agg(
-        cluster_size=("review_id", "size"), cluster_buyers=("buyer_id", "nunique")
+        cluster_size=("review_id", "size"),
+        cluster_buyers=("buyer_id", "nunique"),
+        cluster_id=("review_id", "min"),
     )
     stats = stats[(stats.cluster_size >= 2) & (stats.cluster_buyers >= int(params["min_buyers"]))]
     df = df[df["label"].isin(stats.index)]
     if df.empty:
         return empty
     df = df.join(stats, on="label")
-    # rows are in review_id order, so the label's row holds the cluster's smallest review_id
-    first_id = df.groupby("label")["review_id"].transform("min")
-    df["cluster_id"] = first_id
     return df[["review_id", "cluster_id", "cluster_size", "cluster_buyers"]].reset_index(drop=True)
 
 
@@ -138,10 +150,17 @@ class NearDuplicateReviews(Check):
         )
 
     def evidence(self, tables, found, params, ctx):
-        # the cluster's members (up to MAX_CLUSTER_EVIDENCE) with their texts
+        # the cluster's first members (by review id) with their texts, beside every finding
+        ranked = found.mutate(
+            _n=ibis.row_number().over(
+                ibis.window(group_by=found.cluster_id, order_by=found.entity_id)
+            )
+        )
+        members = ranked.filter(ranked._n < MAX_CLUSTER_EVIDENCE).select(
+            member_id=ranked.entity_id, mcid=ranked.cluster_id
+        )
         a = found.select(entity_id=found.entity_id, cid=found.cluster_id)
-        b = found.select(member_id=found.entity_id, mcid=found.cluster_id)
-        pairs = a.join(b, a.cid == b.mcid)
+        pairs = a.join(members, a.cid == members.mcid)
         r = tables.reviews
         rows = pairs.join(r, pairs.member_id == r.review_id).select(
             pairs.entity_id,
@@ -152,10 +171,7 @@ class NearDuplicateReviews(Check):
             r.created_at,
             r.text,
         )
-        ranked = rows.mutate(
-            _n=ibis.row_number().over(ibis.window(group_by=rows.entity_id, order_by=rows.review_id))
-        )
-        return {"cluster": ranked.filter(ranked._n < MAX_CLUSTER_EVIDENCE).drop("_n")}
+        return {"cluster": rows}
 
 
 # -- REVIEW003 -----------------------------------------------------------------------------------

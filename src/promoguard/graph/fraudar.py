@@ -88,8 +88,15 @@ def camouflage_weights(
     nothing and repeated orders on one pair (what brushing rings place) weigh sub-linearly more,
     so honest buyers who shop around do not form dense blocks however many shops they visit.
     """
-    degree = np.bincount(merchant, minlength=n_merchants).astype(np.float64)
-    return np.log(orders.astype(np.float64)) / np.log(degree[merchant] + c)
+    degree = np.bincount(merchant, minlength=n_merchants)
+    return column_weights(orders, degree[merchant], c)
+
+
+def column_weights(orders: np.ndarray, merchant_degree: np.ndarray, c: float = 5.0) -> np.ndarray:
+    """``log(orders) / log(deg + c)`` per edge, given each edge's merchant degree."""
+    return np.log(np.asarray(orders, dtype=np.float64)) / np.log(
+        np.asarray(merchant_degree, dtype=np.float64) + c
+    )
 
 
 def node_degrees(g: BipartiteGraph) -> np.ndarray:
@@ -172,3 +179,27 @@ def greedy_peel(g: BipartiteGraph) -> Peel:
     gone[np.asarray(removal[:best_step], dtype=np.int64)] = True
     nodes = live[~gone[live]]
     return Peel(nodes, best)
+
+
+def compact(g: BipartiteGraph) -> tuple[BipartiteGraph, np.ndarray, np.ndarray]:
+    """The same graph numbered 0..k-1 over the buyers and merchants it actually has.
+
+    Returns (compact graph, global buyer index per local buyer, global merchant index per local
+    merchant). Relabelling keeps the order of ids, so ties break the same way.
+    """
+    buyers, b = np.unique(g.buyer, return_inverse=True)
+    merchants, m = np.unique(g.merchant, return_inverse=True)
+    small = BipartiteGraph(len(buyers), len(merchants), b, m, g.weight, g.orders, g.eid)
+    return small, buyers, merchants
+
+
+def split_components(g: BipartiteGraph) -> list[BipartiteGraph]:
+    """The connected parts of a graph (edges grouped by component, in order of smallest node)."""
+    from promoguard.graph.components import component_labels
+
+    if not len(g.weight):
+        return []
+    labels = component_labels(g.n_nodes, g.src(), g.dst())[g.src()]
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [g.subgraph(part) for part in np.split(order, cuts)]

@@ -43,6 +43,39 @@ def weighted_length(normalised: str) -> float:
     return wide + (len(normalised) - wide) / 3.0
 
 
+def weighted_lengths(texts: Sequence[str]) -> np.ndarray:
+    """weighted_length of many texts at once (numpy over their code points)."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    if not lengths.sum():
+        return lengths.astype(np.float64)
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    wide = (
+        ((codes >= 0x2E80) & (codes <= 0x9FFF))
+        | ((codes >= 0xAC00) & (codes <= 0xD7AF))
+        | ((codes >= 0xF900) & (codes <= 0xFAFF))
+    )
+    owner = np.repeat(np.arange(len(texts)), lengths)
+    n_wide = np.bincount(owner, weights=wide, minlength=len(texts))
+    return n_wide + (lengths - n_wide) / 3.0
+
+
+def text_signatures(
+    texts: Sequence[str], n: int, num_perm: int, chunk: int = 200_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """(indices of texts that have shingles, their MinHash signatures), ``chunk`` texts at a time
+    so memory stays bounded however many texts there are."""
+    found, sigs = [], []
+    for start in range(0, len(texts), chunk):
+        part = texts[start : start + chunk]
+        h, owner = shingle_hashes(part, n)
+        present, sig = signatures(h, owner, len(part), num_perm)
+        found.append(present + start)
+        sigs.append(sig)
+    if not found:
+        return np.zeros(0, np.int64), np.zeros((0, num_perm), np.uint32)
+    return np.concatenate(found), np.concatenate(sigs)
+
+
 def _coefficients(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(_SEED)
     a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)  # odd multipliers
