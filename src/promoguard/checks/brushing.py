@@ -277,8 +277,9 @@ def fraudar_blocks(e: _Edges, params: dict[str, Any], hub: np.ndarray | None = N
 
 
 def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
-    """The relational form: Bahmani passes in the engine narrow the graph to its densest part,
-    then the same local peel and acceptance as the array form cut the blocks out of it."""
+    """The relational form: Bahmani passes in the engine find the dense parts (each round sets the
+    peeled buyers aside, as the array form does); the repeat-order edges of the shops they touch
+    are then pulled and cut into blocks by the same acceptance rules as the array form."""
     backend = tables.backend
     e = _order_edges(tables)
     deg = e.group_by("merchant").aggregate(deg=e.count())
@@ -354,11 +355,12 @@ class DenseBuyerMerchantBlock(Check):
     )
     doc = CheckDoc(
         what=(
-            "Builds the bipartite graph of buyers and merchants (one edge per pair, weighted by "
-            "repeat orders and down-weighted for merchants many buyers use), repeatedly peels "
-            "the densest block (FRAUDAR, Hooi et al. 2016) and reports each block of several "
-            "buyers who ordered again and again from the same few merchants, with its merchants, "
-            "order count, density and time span."
+            "Builds the bipartite graph of buyers and merchants (one edge per pair, weighted "
+            "log(orders) / log(buyers of the merchant + c), so single purchases weigh nothing and "
+            "popular merchants little), repeatedly peels the densest block (FRAUDAR, Hooi et al. "
+            "2016), then cuts the peeled part into rings: buyers who repeat-order from the same "
+            "shops (hub shops used for camouflage ignored). Each ring of several buyers and at "
+            "least two shops is reported with its shops, order count, density and time span."
         ),
         why=(
             "Organised fake orders (刷单) fabricate sales volume to deceive consumers: a false "
