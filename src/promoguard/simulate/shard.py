@@ -15,11 +15,11 @@ import pandas as pd
 from promoguard import model
 from promoguard.simulate import calendar as cal
 from promoguard.simulate import geo, labels
-from promoguard.simulate import inject_content as ic
 from promoguard.simulate import texts as tx
 from promoguard.simulate.config import Scale
 from promoguard.simulate.inject_brushing import TAG_BRUSH003, inject_brushing, reserve_size
 from promoguard.simulate.inject_pricing import NA, legal_prior, msrp_for, observations
+from promoguard.simulate.licences import build_licences
 from promoguard.simulate.logistics import (
     CARRIERS,
     DELIVERED,
@@ -31,6 +31,7 @@ from promoguard.simulate.logistics import (
     trajectories,
     weights,
 )
+from promoguard.simulate.merchant_texts import merchant_texts
 from promoguard.simulate.orders import concat, honest_orders
 from promoguard.simulate.prices import plan_prices
 from promoguard.simulate.world import (
@@ -248,31 +249,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
         truth += [(code, "order", x) for x in order_ids[flag]]
 
     # --- licences --------------------------------------------------------------------------------
-    lic_rows = []
-    needs: dict[int, set[int]] = {}
-    for li in np.flatnonzero(LICENSED[w.listing_category]):
-        needs.setdefault(int(w.listing_merchant[li]), set()).add(int(w.listing_category[li]))
-    lic_m = np.array(sorted(needs), dtype=np.int64)
-    bad_m = set(lic_m[rng.random(len(lic_m)) < rates.lic001].tolist())
-    for mm in lic_m:
-        for c in sorted(needs[int(mm)]):
-            vf = int(w.merchant_registered[mm]) - int(rng.integers(30, 400)) * cal.DAY
-            vt = [NA, cal.utc("2027-06-30T16:00:00"), cal.utc("2026-12-31T16:00:00")][
-                int(rng.integers(3))
-            ]
-            scope = None if rng.random() < 0.5 else ";".join(sorted({CATEGORIES[c].name, "food"}))
-            if int(mm) in bad_m and c == min(needs[int(mm)]):
-                mode = int(rng.integers(4))
-                if mode == 0:
-                    continue  # no licence at all
-                if mode == 1:
-                    vt = cal.T0 + int(rng.integers(15, 45)) * cal.DAY  # expired before later sales
-                elif mode == 2:
-                    scope = "toys" if CATEGORIES[c].name != "toys" else "home"  # scope misses it
-                else:
-                    vf = cal.T0 + int(rng.integers(30, 60)) * cal.DAY  # obtained mid-season
-            lic_rows.append((int(mm), str(LICENCE_TYPE[c]), vf, vt, scope))
-    lic = pd.DataFrame(lic_rows, columns=["m", "type", "vf", "vt", "scope"])
+    lic = build_licences(rng, w, rates.lic001)
     lic_df = lic.assign(vt=lic.vt.where(lic.vt != NA).astype(float), vf=lic.vf.astype(float))
     lflag = labels.licence_labels(
         M, merchant, cat, paid, lic_df, CATEGORY_NAMES, LICENCE_TYPE, LICENSED
@@ -288,7 +265,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     truth += [(c, t, str(review_ids[i])) for c, t, i in rtruth]
 
     # --- texts -----------------------------------------------------------------------------------
-    tcols, ttruth = _texts(rng, w, plan, listing, merchant, paid, shard, rates)
+    tcols, ttruth = merchant_texts(rng, w, plan, listing, merchant, paid, shard, rates)
     truth += ttruth
 
     # --- assemble --------------------------------------------------------------------------------
@@ -394,137 +371,3 @@ def _reviews(rng, listing, buyer, tag, delivered_at, quality, w, rates):
         w.listing_noun,
         rates,
     )
-
-
-TEXT_ELIGIBLE = {
-    "TEXT001": ("listing_title", "listing_description", "ad", "livestream"),
-    "TEXT002": ("listing_title", "listing_description", "ad", "livestream"),
-    "TEXT003": ("listing_description", "chat", "ad"),
-    "TEXT004": ("listing_description", "chat", "livestream"),
-    "TEXT005": ("chat",),
-    "TEXT006": ("livestream",),
-    "REVIEW002": ("listing_description", "chat", "ad"),
-}
-
-
-def _texts(rng, w, plan, o_listing, o_merchant, o_paid, shard, rates):
-    nl = len(w.listing_id)
-    kind, m_idx, l_idx, created, lang, content = [], [], [], [], [], []
-
-    def add(k: str, mm: int, li: int, t: int, lg: str, text: str) -> None:
-        kind.append(k)
-        m_idx.append(mm)
-        l_idx.append(li)
-        created.append(t)
-        lang.append(lg)
-        content.append(text)
-
-    llang = np.where(rng.random(nl) < 0.85, "zh", "en")
-    titles = np.empty(nl, dtype=object)
-    for li in range(nl):
-        c, nn, b, lg = (
-            int(w.listing_category[li]),
-            int(w.listing_noun[li]),
-            int(w.listing_brand[li]),
-            str(llang[li]),
-        )
-        t = (
-            cal.T0
-            + int(plan.start_day[li]) * cal.DAY
-            - int(rng.integers(1, 200)) * cal.HOUR * (1 if plan.start_day[li] else 12)
-        )
-        titles[li] = tx.title(rng, c, nn, b, lg)
-        add("listing_title", int(w.listing_merchant[li]), li, t, lg, titles[li])
-        add(
-            "listing_description",
-            int(w.listing_merchant[li]),
-            li,
-            t,
-            lg,
-            tx.description(rng, c, nn, b, lg),
-        )
-    first_listing = np.full(len(w.merchant_id), -1)
-    first_listing[w.listing_merchant[::-1]] = np.arange(nl)[::-1]
-    for mm in range(len(w.merchant_id)):
-        li = int(first_listing[mm])
-        c, nn, b = int(w.listing_category[li]), int(w.listing_noun[li]), int(w.listing_brand[li])
-        for _ in range(2):
-            lg = "zh" if rng.random() < 0.8 else "en"
-            day = int(rng.integers(30, cal.D11_DAY + 1))
-            add(
-                "ad",
-                mm,
-                li if rng.random() < 0.5 else -1,
-                cal.T0 + day * cal.DAY + int(rng.integers(cal.DAY)),
-                lg,
-                tx.ad(rng, c, nn, b, lg),
-            )
-        if w.merchant_live[mm]:
-            for _ in range(int(rng.integers(3, 7))):
-                lg = "zh" if rng.random() < 0.85 else "en"
-                day = int(
-                    rng.choice(
-                        [
-                            cal.PRESALE_FIRST_DAY,
-                            cal.PRESALE_FIRST_DAY + 5,
-                            cal.D11_DAY - 3,
-                            cal.D11_DAY,
-                        ]
-                    )
-                )
-                add(
-                    "livestream",
-                    mm,
-                    li,
-                    cal.T0 + day * cal.DAY + 20 * cal.HOUR,
-                    lg,
-                    tx.livestream(rng, c, nn, b, lg, int(plan.P[li, day]), int(plan.P[li, 7])),
-                )
-    chat_rows = np.flatnonzero(rng.random(len(o_paid)) < 0.12)
-    chat_lang = np.where(rng.random(len(chat_rows)) < 0.9, "zh", "en")
-    chat_at = o_paid[chat_rows] + rng.integers(5 * cal.MINUTE, 2 * cal.DAY, len(chat_rows))
-    banks = {lg: [tx.chat(rng, lg) for _ in range(300)] for lg in ("zh", "en")}
-    pick_i = rng.integers(0, 300, len(chat_rows))
-    for i, lg, t, b in zip(
-        chat_rows.tolist(), chat_lang.tolist(), chat_at.tolist(), pick_i.tolist(), strict=True
-    ):
-        add("chat", int(o_merchant[i]), int(o_listing[i]), t, lg, banks[lg][b])
-    nt = len(kind)
-    kind_a = np.array(kind, dtype=object)
-    l_a = np.array(l_idx)
-    m_a = np.array(m_idx)
-    text_cat = np.where(l_a >= 0, w.listing_category[np.maximum(l_a, 0)], w.merchant_category[m_a])
-    cat_name = CATEGORY_NAMES[text_cat]
-    codes: list[set[str]] = [set() for _ in range(nt)]
-    for code, kinds in TEXT_ELIGIBLE.items():
-        ok = np.isin(kind_a, kinds)
-        if code == "TEXT002":
-            ok &= np.isin(cat_name, ic.TEXT002_CATEGORIES)
-        cand = np.flatnonzero(ok)
-        rate = rates.text006 if code == "TEXT006" else rates.text
-        k = min(len(cand) // 4, max(22, round(rate * len(cand))))
-        for i in rng.choice(cand, size=k, replace=False):
-            p, carried = ic.phrase(rng, code, lang[i])
-            sep = "" if lang[i] == "zh" else " "
-            content[i] = (p + sep + content[i]) if rng.random() < 0.4 else (content[i] + sep + p)
-            codes[i] |= carried
-    # hard negatives: legitimate look-alikes in 10% of texts
-    for i in np.flatnonzero(rng.random(nt) < 0.10):
-        sep = "" if lang[i] == "zh" else " "
-        content[i] = content[i] + sep + ic.hard_negative(rng, lang[i], str(cat_name[i]))
-    titles = np.array(
-        content[0 : 2 * nl : 2], dtype=object
-    )  # listings.title = the final title text
-    text_ids = _ids(f"T{shard:03d}", np.arange(nt), 7)
-    truth = [(c, "text", str(text_ids[i])) for i in range(nt) for c in sorted(codes[i])]
-    cols = {
-        "text_id": text_ids,
-        "kind": kind_a,
-        "merchant_id": w.merchant_id[m_a],
-        "listing_id": np.where(l_a >= 0, w.listing_id[np.maximum(l_a, 0)], None).astype(object),
-        "created_at": np.array(created, dtype=np.int64),
-        "lang": np.array(lang, dtype=object),
-        "content": np.array(content, dtype=object),
-        "_titles": titles,
-    }
-    return cols, truth
