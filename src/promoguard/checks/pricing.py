@@ -515,12 +515,12 @@ class DiscountNotFromPriorPrice(Check):
                 claims.observed_at < pr.ends_at,
             ],
         )
-        actual = ((1 - j.price.cast("float64") / j.legal_prior_price.cast("float64")) * 100).round(
-            2
-        )
-        claimed = j.claimed_discount_pct.cast("float64")
-        t = j.mutate(actual_discount_pct=actual, gap=(claimed - actual).round(2))
-        tol = float(params["tolerance_pct"])
+        # in hundredths of a percentage point, as integers, so both engines agree exactly
+        prior_c = _cents(j.legal_prior_price)
+        actual_bp = _half_up_ratio(prior_c - _cents(j.price), prior_c, 10_000)
+        claimed_bp = _cents(j.claimed_discount_pct)
+        t = j.mutate(actual_discount_pct=actual_bp / 100, gap=claimed_bp - actual_bp)
+        tol = round(float(params["tolerance_pct"]) * 100)
         off = (t.gap > tol) | (t.gap < -tol) if params["flag_understated"] else t.gap > tol
         t = t.filter(off)
         t = t.select(
@@ -544,12 +544,35 @@ class DiscountNotFromPriorPrice(Check):
 # -- PRICE003 --------------------------------------------------------------------------------------
 
 
-def _median_price(rows: ir.Table, name: str) -> ir.Table:
-    return rows.group_by("listing_id", "promotion_id").aggregate(
-        **{
-            name: rows.price.cast("float64").median(),
-            f"{name}_n": rows.price.count(),
-        }
+def _cents(money: ir.NumericValue) -> ir.IntegerValue:
+    """Whole cents of a DECIMAL(18,2) amount, exactly."""
+    return (money * 100).cast("int64")
+
+
+def _half_up_ratio(num: ir.IntegerValue, den: ir.IntegerValue, scale: int) -> ir.IntegerValue:
+    """round_half_up(num / den * scale) in integers, identical on every engine.
+
+    Rounding a float (``.round(2)``) is not: DuckDB and Spark round a value that sits on .5 after
+    binary representation differently. Here the only float step is one division of two exact
+    integers followed by floor, which both engines do the same IEEE way.
+    """
+    return ((num * (2 * scale) + den) / (den * 2)).floor().cast("int64")
+
+
+def _median_twice_cents(rows: ir.Table, name: str) -> ir.Table:
+    """Per (listing, promotion): twice the median price in cents, exactly (the two middle values
+    added: no interpolation in floating point, so DuckDB and Spark agree to the cent)."""
+    cents = rows.mutate(_c=_cents(rows.price))
+    w = ibis.window(group_by=[cents.listing_id, cents.promotion_id], order_by=[cents._c])
+    ranked = cents.mutate(
+        _rn=ibis.row_number().over(w),
+        _n=cents._c.count().over(ibis.window(group_by=[cents.listing_id, cents.promotion_id])),
+    )
+    lo = ((ranked._n - 1) / 2).floor().cast("int64")
+    hi = (ranked._n / 2).floor().cast("int64")
+    middle = ranked._rn.cases((lo, ranked._c), else_=0) + ranked._rn.cases((hi, ranked._c), else_=0)
+    return ranked.group_by("listing_id", "promotion_id").aggregate(
+        **{f"{name}2": middle.sum(), f"{name}_n": ranked._c.count()}
     )
 
 
@@ -656,29 +679,33 @@ class RaiseThenCut(Check):
         raised_days = int(params["raised_days"])
         look = int(params["lookback_days"])
         base_days = int(params["baseline_days"])
-        raised = _median_price(_window_rows(detail, "observed_at", keys, raised_days), "raised")
+        raised = _median_twice_cents(
+            _window_rows(detail, "observed_at", keys, raised_days), "raised"
+        )
         base_keys = keys.mutate(starts_at=keys.starts_at - ibis.interval(days=look))
-        baseline = _median_price(
+        baseline = _median_twice_cents(
             _window_rows(detail, "observed_at", base_keys, base_days), "ordinary"
         )
         j = pairs.join(raised, ["listing_id", "promotion_id"]).join(
             baseline, ["listing_id", "promotion_id"]
         )
-        j = j.filter(j.ordinary_n >= int(params["min_baseline_observations"]), j.ordinary > 0)
+        j = j.filter(j.ordinary_n >= int(params["min_baseline_observations"]), j.ordinary2 > 0)
+        # compared in integers (basis points of twice-cents) so no engine rounds differently
+        rise_bp = round(float(params["min_rise"]) * 10_000)
+        cut_bp = round(float(params["min_real_cut"]) * 10_000)
         j = j.filter(
-            j.raised >= j.ordinary * (1 + float(params["min_rise"])),
-            j.promotion_price.cast("float64") >= j.ordinary * (1 - float(params["min_real_cut"])),
+            j.raised2 * 10_000 >= j.ordinary2 * (10_000 + rise_bp),
+            _cents(j.promotion_price) * 2 * 10_000 >= j.ordinary2 * (10_000 - cut_bp),
         )
-        j = j.mutate(rise=(j.raised / j.ordinary - 1).round(4))
         t = j.select(
             entity_id=j.listing_id,
             merchant_id=j.merchant_id,
             platform_id=j.platform_id,
             promotion_id=j.promotion_id,
-            raised_level=j.raised.round(2),
+            raised_level=j.raised2 / 200,
             promotion_price=j.promotion_price,
-            ordinary_level=j.ordinary.round(2),
-            rise=j.rise,
+            ordinary_level=j.ordinary2 / 200,
+            rise=_half_up_ratio(j.raised2 - j.ordinary2, j.ordinary2, 10_000) / 10_000,
         )
         return _one_per_listing(t, t.rise)
 
