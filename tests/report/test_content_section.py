@@ -1,0 +1,45 @@
+"""The report's content section: matched terms shown, texts escaped, personal data never repeated."""
+
+from __future__ import annotations
+
+from promoguard import store
+from promoguard.checks import engine
+from promoguard.report import build_report
+from promoguard.text.identifiers import id_check_char, valid_resident_id
+
+EVIL = "<img src=x onerror=alert(1)>"
+FIRST17 = "11010519491231002"
+RESIDENT_ID = FIRST17 + id_check_char(FIRST17)
+
+
+def _store(path):
+    con = store.connect(path)
+    con.execute("INSERT INTO platforms VALUES ('P1', 'Shop')")
+    con.execute("INSERT INTO merchants VALUES ('M1', 'P1', 'm', NULL)")
+    con.execute("INSERT INTO listings VALUES ('L1', 'M1', 'P1', 'tea', 'food', 'CNY', NULL)")
+    rows = [
+        ("T1", f"全网最低价，国家级品质 {EVIL}"),
+        ("T2", f"收货人身份证 {RESIDENT_ID} 请核对"),
+        ("T3", "最近上新的绿茶，欢迎选购"),
+    ]
+    for text_id, content in rows:
+        con.execute(
+            "INSERT INTO texts VALUES (?, 'listing_description', 'M1', 'L1', "
+            "'2026-11-01 00:00:00+00', 'zh', ?)",
+            [text_id, content],
+        )
+    con.close()
+
+
+def test_content_section_lists_matches_escapes_text_and_hides_personal_data(tmp_path):
+    assert valid_resident_id(RESIDENT_ID)
+    path = tmp_path / "s.duckdb"
+    _store(path)
+    result = engine.scan(path, "cn", checks="TEXT001,TEXT005")
+    assert set(result.findings.entity_id) == {"T1", "T2"}
+    html = build_report(path, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Content: false publicity" in html
+    assert "国家级" in html  # the matched term is shown
+    assert EVIL not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert RESIDENT_ID not in html and FIRST17 not in html
+    assert "最近上新" not in html  # an ordinary word is not a finding, so not an example
