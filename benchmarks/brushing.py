@@ -329,7 +329,7 @@ def main() -> None:
     ap.add_argument("--reviews", type=int, default=2_000_000)
     ap.add_argument("--store", type=Path, default=DEFAULT_STORE)
     ap.add_argument("--reuse", action="store_true", help="keep an existing store")
-    ap.add_argument("--baseline-edges", type=int, default=20_000)
+    ap.add_argument("--baseline-edges", type=int, default=5_000)
     ap.add_argument("--baseline-reviews", type=int, default=100_000)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
