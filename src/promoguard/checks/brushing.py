@@ -8,19 +8,16 @@ BRUSH003 order-velocity patterns at a merchant measured against its own traffic.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-from scipy.sparse import csr_matrix
 
 from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.checks.registry import register
-from promoguard.graph import bahmani, components, fraudar
+from promoguard.graph import bahmani, linked, rings
 
 BUYER_SEP = "|"
 MAX_EVIDENCE_ORDERS = 400
@@ -76,17 +73,6 @@ def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
 # -- BRUSH001 ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Edges:
-    """Aggregated (buyer, merchant) edges pulled from the engine, in id order."""
-
-    buyer_ids: np.ndarray  # object, sorted unique
-    merchant_ids: np.ndarray  # object, sorted unique
-    graph: fraudar.BipartiteGraph
-    first_at: np.ndarray  # epoch seconds per edge
-    last_at: np.ndarray
-
-
 def _order_edges(tables: Tables) -> ir.Table:
     o = tables.orders
     o = o.filter(o.status != "cancelled")
@@ -95,17 +81,6 @@ def _order_edges(tables: Tables) -> ir.Table:
         first_at=o.paid_at.epoch_seconds().min(),
         last_at=o.paid_at.epoch_seconds().max(),
     )
-
-
-def _sorted_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique values, index of each row's value among them), computed in Arrow."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    values = np.asarray(encoded.dictionary.take(pa.array(order)).to_pylist(), dtype=object)
-    return values, codes
 
 
 def _repeat_edges(tables: Tables) -> tuple[ir.Table, ir.Table]:
@@ -120,163 +95,7 @@ def _repeat_edges(tables: Tables) -> tuple[ir.Table, ir.Table]:
     return rep, deg
 
 
-def _edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) -> _Edges:
-    """Number buyers and merchants in id order and sort the edges by (buyer, merchant), so the
-    result never depends on the order the engine returned the rows in."""
-    buyer_ids, b_idx = _sorted_codes(t.column("buyer"))
-    merchant_ids, m_idx = _sorted_codes(t.column("merchant"))
-    order = np.lexsort((m_idx, b_idx))
-    b_idx, m_idx = b_idx[order], m_idx[order]
-    orders = t.column("orders").to_numpy().astype(np.int64)[order]
-    if weights is not None:
-        weights = np.asarray(weights, dtype=np.float64)[order]
-    elif "deg" in t.column_names:  # the merchant's degree came from the engine
-        weights = fraudar.column_weights(orders, t.column("deg").to_numpy()[order], c)
-    else:
-        weights = fraudar.camouflage_weights(m_idx, orders, len(merchant_ids), c)
-    g = fraudar.BipartiteGraph.build(
-        len(buyer_ids), len(merchant_ids), b_idx, m_idx, weights, orders
-    )
-    return _Edges(
-        buyer_ids,
-        merchant_ids,
-        g,
-        t.column("first_at").to_numpy().astype(np.int64)[order],
-        t.column("last_at").to_numpy().astype(np.int64)[order],
-    )
-
-
-@dataclass(frozen=True)
-class Block:
-    buyers: list[str]
-    merchants: list[str]
-    orders_by_merchant: dict[str, int]
-    n_orders: int
-    n_edges: int
-    density: float
-    first_at: int
-    last_at: int
-
-
-def hub_merchants(degree: np.ndarray, hub_factor: float) -> np.ndarray:
-    """Shops with more distinct buyers than ``hub_factor`` x the median shop."""
-    used = degree[degree > 0]
-    if not len(used):
-        return np.zeros(len(degree), dtype=bool)
-    return degree > hub_factor * np.median(used)
-
-
-def _blocks_in(
-    e: _Edges,
-    g: fraudar.BipartiteGraph,
-    nodes: np.ndarray,
-    params: dict[str, Any],
-    hub: np.ndarray,
-) -> list[Block]:
-    """Cut a peeled node set into ring-shaped blocks and keep those that pass acceptance.
-
-    A peel can hold several rings glued together by a merchant they all use for camouflage (the
-    popular one) or by a shop two rings both work. Buyers of one ring repeat-order from the same
-    shops, so buyers are grouped when their sets of repeat-order shops overlap by more than
-    ``link_jaccard``; each group's core shops are those most of its buyers repeat-order from, and
-    the block is the group's buyers that cover the core.
-    """
-    in_set = np.zeros(g.n_nodes, dtype=bool)
-    in_set[nodes] = True
-    # hubs (shops used by a large share of all buyers) are where rings buy their camouflage;
-    # they say nothing about which ring a buyer belongs to, so they take no part in the cut
-    inside = (
-        in_set[g.src()]
-        & in_set[g.dst()]
-        & (g.orders >= params["min_orders_per_edge"])
-        & ~hub[g.merchant]
-    )
-    idx = np.flatnonzero(inside)
-    if not len(idx):
-        return []
-    b_local, b_of = np.unique(g.buyer[idx], return_inverse=True)
-    m_local, m_of = np.unique(g.merchant[idx], return_inverse=True)
-    incidence = csr_matrix(
-        (np.ones(len(idx), dtype=np.float64), (b_of, m_of)), shape=(len(b_local), len(m_local))
-    )
-    sizes = np.asarray(incidence.sum(axis=1)).ravel()
-    shared = (incidence @ incidence.T).tocoo()
-    union = sizes[shared.row] + sizes[shared.col] - shared.data
-    link = (shared.row < shared.col) & (shared.data / union > params["link_jaccard"])
-    labels = components.component_labels(len(b_local), shared.row[link], shared.col[link])
-    out: list[Block] = []
-    for members in components.groups(labels):
-        if len(members) < params["min_buyers"]:
-            continue
-        sub = incidence[members]
-        coverage = np.asarray(sub.sum(axis=0)).ravel() / len(members)
-        core = np.flatnonzero(coverage >= params["min_fill"])
-        if len(core) < params["min_merchants"]:
-            continue
-        cover = np.asarray(sub[:, core].sum(axis=1)).ravel() / len(core)
-        buyers = members[cover >= params["min_fill"]]
-        if len(buyers) < params["min_buyers"]:
-            continue
-        sel = idx[np.isin(b_of, buyers) & np.isin(m_of, core)]
-        n_orders = int(g.orders[sel].sum())
-        density = float(g.weight[sel].sum()) / (len(buyers) + len(core))
-        if density < params["min_density"]:
-            continue
-        per_m = np.bincount(g.merchant[sel], weights=g.orders[sel], minlength=g.n_merchants)
-        mset = m_local[core]
-        out.append(
-            Block(
-                buyers=sorted(str(b) for b in e.buyer_ids[b_local[buyers]]),
-                merchants=sorted(str(m) for m in e.merchant_ids[mset]),
-                orders_by_merchant={str(e.merchant_ids[m]): int(per_m[m]) for m in mset},
-                n_orders=n_orders,
-                n_edges=len(sel),
-                density=density,
-                first_at=int(e.first_at[g.eid[sel]].min()),
-                last_at=int(e.last_at[g.eid[sel]].max()),
-            )
-        )
-    return out
-
-
-def fraudar_blocks(e: _Edges, params: dict[str, Any], hub: np.ndarray | None = None) -> list[Block]:
-    """Peel the densest block, set its buyers aside, peel again; then cut blocks from all peels.
-
-    The pruned graph falls apart into connected parts (a block lies inside one part), so each part
-    is peeled on its own, numbered compactly: the same peels as on the whole graph, at the cost of
-    the part rather than of the whole graph per peel. Cutting once from the union of the peels
-    (rather than peel by peel) keeps a ring whole when the greedy peel took part of it in one
-    round and the rest in the next.
-    """
-    g = e.graph
-    g0 = fraudar.prune_below(g.subgraph(g.weight > 0), params["min_density"])
-    peeled = np.zeros(g0.n_nodes, dtype=bool)
-    for part in fraudar.split_components(g0):
-        small, buyers, merchants = fraudar.compact(part)
-        to_global = np.concatenate([buyers, g0.n_buyers + merchants])
-        for _ in range(int(params["max_blocks"])):
-            if not len(small.weight):
-                break
-            peel = fraudar.greedy_peel(small)
-            if not len(peel.nodes):
-                break
-            # keep peeling below min_density too: what is left of a ring after part of it was
-            # peeled is less dense than the whole ring, and the cut below reunites the parts
-            peeled[to_global[peel.nodes]] = True
-            # set the peeled buyers aside (not shops: another ring may work the same shop)
-            gone = np.zeros(small.n_nodes, dtype=bool)
-            gone[peel.nodes] = True
-            small = fraudar.prune_below(small.subgraph(~gone[small.src()]), params["min_density"])
-    # a ring's last buyers can drop out of the graph once the rest was set aside (their shops
-    # fall below min_density); bring back every buyer of the pruned graph tied to a peeled shop
-    tied = peeled[g0.dst()]
-    peeled[g0.src()[tied]] = True
-    if hub is None:
-        hub = hub_merchants(np.bincount(g.merchant, minlength=g.n_merchants), params["hub_factor"])
-    return _blocks_in(e, g0, np.flatnonzero(peeled), params, hub)
-
-
-def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
+def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[rings.Block]:
     """The relational form: Bahmani passes in the engine find the dense parts (each round sets the
     peeled buyers aside, as the array form does); the repeat-order edges of the shops they touch
     are then pulled and cut into blocks by the same acceptance rules as the array form."""
@@ -318,16 +137,18 @@ def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[Block]:
     )
     union = tables.to_arrow(near)
     w = union.column("weight").to_numpy().astype(np.float64) / bahmani.WEIGHT_SCALE
-    sub = _edges_from_arrow(union, params["weight_c"], weights=w)
+    sub = rings.edges_from_arrow(union, params["weight_c"], weights=w)
     hub = _hubs_from(tables, deg, sub, params)
-    return _blocks_in(sub, sub.graph, np.arange(sub.graph.n_nodes), params, hub)
+    return rings.cut_blocks(sub, sub.graph, np.arange(sub.graph.n_nodes), params, hub)
 
 
-def _hubs_from(tables: Tables, deg: ir.Table, e: _Edges, params: dict[str, Any]) -> np.ndarray:
+def _hubs_from(tables: Tables, deg: ir.Table, e: rings.Edges, params: dict[str, Any]) -> np.ndarray:
     """Hub flags for ``e``'s merchants, judged against every merchant's degree in the engine."""
     degrees = tables.to_arrow(deg).to_pydict()
     by_shop = dict(zip(degrees["merchant"], degrees["deg"], strict=True))
-    flags = hub_merchants(np.asarray(list(by_shop.values()), dtype=np.int64), params["hub_factor"])
+    flags = rings.hub_merchants(
+        np.asarray(list(by_shop.values()), dtype=np.int64), params["hub_factor"]
+    )
     hubs = {m for m, h in zip(by_shop, flags, strict=True) if h}
     return np.array([m in hubs for m in e.merchant_ids], dtype=bool)
 
@@ -390,8 +211,8 @@ class DenseBuyerMerchantBlock(Check):
             blocks = bahmani_blocks(tables, params)
         elif params["algorithm"] == "fraudar":
             rep, deg = _repeat_edges(tables)
-            edges = _edges_from_arrow(tables.to_arrow(rep), params["weight_c"])
-            blocks = fraudar_blocks(edges, params, _hubs_from(tables, deg, edges, params))
+            edges = rings.edges_from_arrow(tables.to_arrow(rep), params["weight_c"])
+            blocks = rings.fraudar_blocks(edges, params, _hubs_from(tables, deg, edges, params))
         else:
             raise ValueError(
                 f"BRUSH001 algorithm must be fraudar or bahmani, not {params['algorithm']!r}"
@@ -458,97 +279,6 @@ def _table(rows: list[dict[str, Any]], check: Check) -> pa.Table:
 
 
 # -- BRUSH002 ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LinkedGroup:
-    component: int
-    merchant: str
-    buyers: list[str]
-    n_orders: int
-    window_start: int
-    window_end: int
-    component_size: int
-    merchant_share: float
-
-
-def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]:
-    """Components of buyers linked by devices or addresses that crowd one merchant in a window.
-
-    ``orders`` has buyer_id, merchant_id, paid_s (epoch seconds), order_id, device, address.
-    """
-    orders = orders.sort_by(
-        [("buyer_id", "ascending"), ("paid_s", "ascending"), ("order_id", "ascending")]
-    )
-    buyer = np.asarray(orders.column("buyer_id").to_pylist(), dtype=object)
-    if not len(buyer):
-        return []
-    buyer_ids, b_idx = np.unique(buyer, return_inverse=True)
-    nb = len(buyer_ids)
-    src_parts, dst_parts, offset = [], [], nb
-    for col in ("device", "address"):
-        vals = orders.column(col).to_pylist()
-        has = np.array([v is not None for v in vals], dtype=bool)
-        if not has.any():
-            continue
-        keys = np.asarray([v for v in vals if v is not None], dtype=object)
-        uniq, k_idx = np.unique(keys, return_inverse=True)
-        src_parts.append(b_idx[has])
-        dst_parts.append(offset + k_idx)
-        offset += len(uniq)
-    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
-    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
-    labels = components.component_labels(offset, src, dst)[:nb]
-    size = np.bincount(labels, minlength=nb)
-    big = size[labels] >= params["min_buyers"]
-    o_big = big[b_idx]
-    if not o_big.any():
-        return []
-    comp = labels[b_idx][o_big]
-    merchant = np.asarray(orders.column("merchant_id").to_pylist(), dtype=object)[o_big]
-    paid = orders.column("paid_s").to_numpy().astype(np.int64)[o_big]
-    bix = b_idx[o_big]
-    comp_total = np.bincount(comp, minlength=nb)
-    order = np.lexsort((paid, merchant.astype(str), comp))
-    comp, merchant, paid, bix = comp[order], merchant[order], paid[order], bix[order]
-    window = int(params["window_hours"] * 3600)
-    out: list[LinkedGroup] = []
-    cuts = np.flatnonzero((np.diff(comp) != 0) | (merchant[1:] != merchant[:-1])) + 1
-    for seg in np.split(np.arange(len(comp)), cuts):
-        if len(np.unique(bix[seg])) < params["min_buyers"]:
-            continue
-        c = int(comp[seg[0]])
-        share = len(seg) / comp_total[c]
-        if share < params["min_merchant_share"]:
-            continue  # a household spreading its shopping over many shops
-        t, b = paid[seg], bix[seg]
-        chosen: set[int] = set()
-        start_t, end_t = None, None
-        j = 0
-        for i in range(len(seg)):
-            while j < len(seg) and t[j] - t[i] <= window:
-                j += 1
-            in_window = set(b[i:j].tolist())
-            if len(in_window) >= params["min_buyers"]:
-                chosen |= in_window
-                start_t = t[i] if start_t is None else start_t
-                end_t = t[j - 1] if end_t is None else max(end_t, t[j - 1])
-        if not chosen:
-            continue
-        in_span = (t >= start_t) & (t <= end_t) & np.isin(b, list(chosen))
-        out.append(
-            LinkedGroup(
-                component=c,
-                merchant=str(merchant[seg[0]]),
-                buyers=sorted(str(x) for x in buyer_ids[sorted(chosen)]),
-                n_orders=int(in_span.sum()),
-                window_start=int(start_t),
-                window_end=int(end_t),
-                component_size=int(size[c]),
-                merchant_share=round(float(share), 4),
-            )
-        )
-    return out
 
 
 @register
@@ -627,7 +357,7 @@ class LinkedBuyersSameMerchant(Check):
                 "window_hours": float(params["window_hours"]),
                 "min_merchant_share": float(params["min_merchant_share"]),
             }
-            for g in linked_groups(pulled, params)
+            for g in linked.linked_groups(pulled, params)
         ]
         return _table(rows, self)
 

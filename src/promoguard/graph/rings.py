@@ -1,0 +1,195 @@
+"""Rings in a buyer-shop order graph: number the edges, peel (FRAUDAR), cut the peels into rings.
+
+Used by BRUSH001. The engine-facing parts (queries, Bahmani passes) stay in the check; this module
+is arrays only, so the same input gives the same rings whatever engine produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy.sparse import csr_matrix
+
+from promoguard.graph import components, fraudar
+
+
+@dataclass
+class Edges:
+    """Aggregated (buyer, merchant) edges pulled from the engine, in id order."""
+
+    buyer_ids: np.ndarray  # object, sorted unique
+    merchant_ids: np.ndarray  # object, sorted unique
+    graph: fraudar.BipartiteGraph
+    first_at: np.ndarray  # epoch seconds per edge
+    last_at: np.ndarray
+
+
+def sorted_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique values, index of each row's value among them), computed in Arrow."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    values = np.asarray(encoded.dictionary.take(pa.array(order)).to_pylist(), dtype=object)
+    return values, codes
+
+
+def edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) -> Edges:
+    """Number buyers and merchants in id order and sort the edges by (buyer, merchant), so the
+    result never depends on the order the engine returned the rows in."""
+    buyer_ids, b_idx = sorted_codes(t.column("buyer"))
+    merchant_ids, m_idx = sorted_codes(t.column("merchant"))
+    order = np.lexsort((m_idx, b_idx))
+    b_idx, m_idx = b_idx[order], m_idx[order]
+    orders = t.column("orders").to_numpy().astype(np.int64)[order]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)[order]
+    elif "deg" in t.column_names:  # the merchant's degree came from the engine
+        weights = fraudar.column_weights(orders, t.column("deg").to_numpy()[order], c)
+    else:
+        weights = fraudar.camouflage_weights(m_idx, orders, len(merchant_ids), c)
+    g = fraudar.BipartiteGraph.build(
+        len(buyer_ids), len(merchant_ids), b_idx, m_idx, weights, orders
+    )
+    return Edges(
+        buyer_ids,
+        merchant_ids,
+        g,
+        t.column("first_at").to_numpy().astype(np.int64)[order],
+        t.column("last_at").to_numpy().astype(np.int64)[order],
+    )
+
+
+@dataclass(frozen=True)
+class Block:
+    buyers: list[str]
+    merchants: list[str]
+    orders_by_merchant: dict[str, int]
+    n_orders: int
+    n_edges: int
+    density: float
+    first_at: int
+    last_at: int
+
+
+def hub_merchants(degree: np.ndarray, hub_factor: float) -> np.ndarray:
+    """Shops with more distinct buyers than ``hub_factor`` x the median shop."""
+    used = degree[degree > 0]
+    if not len(used):
+        return np.zeros(len(degree), dtype=bool)
+    return degree > hub_factor * np.median(used)
+
+
+def cut_blocks(
+    e: Edges,
+    g: fraudar.BipartiteGraph,
+    nodes: np.ndarray,
+    params: dict[str, Any],
+    hub: np.ndarray,
+) -> list[Block]:
+    """Cut a peeled node set into ring-shaped blocks and keep those that pass acceptance.
+
+    A peel can hold several rings glued together by a merchant they all use for camouflage (the
+    popular one) or by a shop two rings both work. Buyers of one ring repeat-order from the same
+    shops, so buyers are grouped when their sets of repeat-order shops overlap by more than
+    ``link_jaccard``; each group's core shops are those most of its buyers repeat-order from, and
+    the block is the group's buyers that cover the core.
+    """
+    in_set = np.zeros(g.n_nodes, dtype=bool)
+    in_set[nodes] = True
+    # hubs (shops used by a large share of all buyers) are where rings buy their camouflage;
+    # they say nothing about which ring a buyer belongs to, so they take no part in the cut
+    inside = (
+        in_set[g.src()]
+        & in_set[g.dst()]
+        & (g.orders >= params["min_orders_per_edge"])
+        & ~hub[g.merchant]
+    )
+    idx = np.flatnonzero(inside)
+    if not len(idx):
+        return []
+    b_local, b_of = np.unique(g.buyer[idx], return_inverse=True)
+    m_local, m_of = np.unique(g.merchant[idx], return_inverse=True)
+    incidence = csr_matrix(
+        (np.ones(len(idx), dtype=np.float64), (b_of, m_of)), shape=(len(b_local), len(m_local))
+    )
+    sizes = np.asarray(incidence.sum(axis=1)).ravel()
+    shared = (incidence @ incidence.T).tocoo()
+    union = sizes[shared.row] + sizes[shared.col] - shared.data
+    link = (shared.row < shared.col) & (shared.data / union > params["link_jaccard"])
+    labels = components.component_labels(len(b_local), shared.row[link], shared.col[link])
+    out: list[Block] = []
+    for members in components.groups(labels):
+        if len(members) < params["min_buyers"]:
+            continue
+        sub = incidence[members]
+        coverage = np.asarray(sub.sum(axis=0)).ravel() / len(members)
+        core = np.flatnonzero(coverage >= params["min_fill"])
+        if len(core) < params["min_merchants"]:
+            continue
+        cover = np.asarray(sub[:, core].sum(axis=1)).ravel() / len(core)
+        buyers = members[cover >= params["min_fill"]]
+        if len(buyers) < params["min_buyers"]:
+            continue
+        sel = idx[np.isin(b_of, buyers) & np.isin(m_of, core)]
+        n_orders = int(g.orders[sel].sum())
+        density = float(g.weight[sel].sum()) / (len(buyers) + len(core))
+        if density < params["min_density"]:
+            continue
+        per_m = np.bincount(g.merchant[sel], weights=g.orders[sel], minlength=g.n_merchants)
+        mset = m_local[core]
+        out.append(
+            Block(
+                buyers=sorted(str(b) for b in e.buyer_ids[b_local[buyers]]),
+                merchants=sorted(str(m) for m in e.merchant_ids[mset]),
+                orders_by_merchant={str(e.merchant_ids[m]): int(per_m[m]) for m in mset},
+                n_orders=n_orders,
+                n_edges=len(sel),
+                density=density,
+                first_at=int(e.first_at[g.eid[sel]].min()),
+                last_at=int(e.last_at[g.eid[sel]].max()),
+            )
+        )
+    return out
+
+
+def fraudar_blocks(e: Edges, params: dict[str, Any], hub: np.ndarray | None = None) -> list[Block]:
+    """Peel the densest block, set its buyers aside, peel again; then cut blocks from all peels.
+
+    The pruned graph falls apart into connected parts (a block lies inside one part), so each part
+    is peeled on its own, numbered compactly: the same peels as on the whole graph, at the cost of
+    the part rather than of the whole graph per peel. Cutting once from the union of the peels
+    (rather than peel by peel) keeps a ring whole when the greedy peel took part of it in one
+    round and the rest in the next.
+    """
+    g = e.graph
+    g0 = fraudar.prune_below(g.subgraph(g.weight > 0), params["min_density"])
+    peeled = np.zeros(g0.n_nodes, dtype=bool)
+    for part in fraudar.split_components(g0):
+        small, buyers, merchants = fraudar.compact(part)
+        to_global = np.concatenate([buyers, g0.n_buyers + merchants])
+        for _ in range(int(params["max_blocks"])):
+            if not len(small.weight):
+                break
+            peel = fraudar.greedy_peel(small)
+            if not len(peel.nodes):
+                break
+            # keep peeling below min_density too: what is left of a ring after part of it was
+            # peeled is less dense than the whole ring, and the cut below reunites the parts
+            peeled[to_global[peel.nodes]] = True
+            # set the peeled buyers aside (not shops: another ring may work the same shop)
+            gone = np.zeros(small.n_nodes, dtype=bool)
+            gone[peel.nodes] = True
+            small = fraudar.prune_below(small.subgraph(~gone[small.src()]), params["min_density"])
+    # a ring's last buyers can drop out of the graph once the rest was set aside (their shops
+    # fall below min_density); bring back every buyer of the pruned graph tied to a peeled shop
+    tied = peeled[g0.dst()]
+    peeled[g0.src()[tied]] = True
+    if hub is None:
+        hub = hub_merchants(np.bincount(g.merchant, minlength=g.n_merchants), params["hub_factor"])
+    return cut_blocks(e, g0, np.flatnonzero(peeled), params, hub)
