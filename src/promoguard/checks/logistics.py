@@ -415,7 +415,9 @@ class LateDispatch(_OrderCheck):
 def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
     """Per order: the fastest hop between consecutive scans in known cities of one parcel."""
     e = tables.tracking_events
-    e = e.filter(e.city.notnull()).mutate(city_n=_norm_city(e.city))
+    e = e.filter(e.city.notnull()).select(
+        "carrier", "tracking_no", "event_at", "event_type", city_n=_norm_city(e.city)
+    )
     e = e.filter(e.city_n.notnull())
     w = ibis.window(
         group_by=[e.carrier, e.tracking_no], order_by=[e.event_at, e.event_type, e.city_n]
