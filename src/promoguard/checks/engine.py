@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import tempfile
 import uuid
 from collections import defaultdict
@@ -85,7 +86,8 @@ def _spark_session(master: str):
         .config("spark.ui.showConsoleProgress", "false")  # stderr stays for our own progress bar
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.ansi.enabled", "false")
-        .config("spark.driver.memory", "2g")
+        # 2g ran out building broadcast tables at 10M observations; the env var overrides
+        .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
