@@ -9,7 +9,7 @@ import pytest
 from promoguard import store
 from promoguard.checks import registry
 from promoguard.checks.engine import duckdb_tables, run_checks
-from promoguard.checks.packs import load_pack
+from promoguard.checks.packs import ParameterSetting, load_pack
 
 from .synth import brushing_world, review_world
 
@@ -22,7 +22,7 @@ def run(con, codes: str, pack: str = "cn", overrides: dict | None = None):
     for code, values in (overrides or {}).items():
         rule = the_pack.rules[code]
         for name, value in values.items():
-            rule.parameters[name] = type(next(iter(rule.parameters.values())))(value)
+            rule.parameters[name] = ParameterSetting(value)
     with duckdb_tables(con) as tables:
         return run_checks(
             tables, registry.select(codes), the_pack, engine="duckdb", scan_id="t", detected_at=WHEN
