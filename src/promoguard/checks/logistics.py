@@ -242,6 +242,10 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
 def _shared_parcels(tables: Tables) -> ir.Table:
     """(carrier, tracking_no) used by more than one order, with how many orders and merchants."""
     s, o = tables.shipments, tables.orders
+    # cheap first pass: only numbers with several shipment rows can be shared
+    n = s.group_by(n_carrier=s.carrier, n_tracking_no=s.tracking_no).aggregate(rows=s.count())
+    n = n.filter(n.rows > 1)
+    s = s.join(n, [s.carrier == n.n_carrier, s.tracking_no == n.n_tracking_no])
     so = s.left_join(o, s.order_id == o.order_id).select(
         carrier=s.carrier, tracking_no=s.tracking_no, order_id=s.order_id, merchant_id=o.merchant_id
     )
@@ -595,14 +599,15 @@ def _direct_hops(tables: Tables) -> ir.Table:
     g = e.group_by(["carrier", "tracking_no"]).aggregate(
         # out_for_delivery happens in the destination city: only a transit scan is a hub on the way
         n_between=(e.event_type == "transit").sum(),
-        pickup_city=ibis.cases(
-            (e.event_type == "pickup", _norm_city(e.city)), else_=ibis.null("string")
-        ).min(),
-        delivered_city=ibis.cases(
-            (e.event_type == "delivered", _norm_city(e.city)), else_=ibis.null("string")
+        pickup_raw=ibis.cases((e.event_type == "pickup", e.city), else_=ibis.null("string")).min(),
+        delivered_raw=ibis.cases(
+            (e.event_type == "delivered", e.city), else_=ibis.null("string")
         ).min(),
     )
-    g = g.filter((g.n_between == 0) & g.pickup_city.notnull() & g.delivered_city.notnull())
+    # names are normalised after the filter: only the few direct parcels pay for it
+    g = g.filter(g.n_between == 0)
+    g = g.mutate(pickup_city=_norm_city(g.pickup_raw), delivered_city=_norm_city(g.delivered_raw))
+    g = g.filter(g.pickup_city.notnull() & g.delivered_city.notnull())
     d = _pair_distances()
     g = g.join(d, [g.pickup_city == d.from_city, g.delivered_city == d.to_city])
     s = tables.shipments
