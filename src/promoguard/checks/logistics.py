@@ -596,16 +596,19 @@ def _category_minimum(category: ir.StringValue, minimums: dict[str, Any], defaul
 def _direct_hops(tables: Tables) -> ir.Table:
     """Per order: the longest pickup-to-delivered distance of a parcel with no scan in between."""
     e = tables.tracking_events
+    # out_for_delivery happens in the destination city: only a transit scan is a hub on the way
+    n = e.group_by(d_carrier=e.carrier, d_tracking_no=e.tracking_no).aggregate(
+        n_between=(e.event_type == "transit").sum()
+    )
+    n = n.filter(n.n_between == 0)
+    # cities are looked up only for the few parcels with no transit scan at all
+    e = e.join(n, [e.carrier == n.d_carrier, e.tracking_no == n.d_tracking_no])
     g = e.group_by(["carrier", "tracking_no"]).aggregate(
-        # out_for_delivery happens in the destination city: only a transit scan is a hub on the way
-        n_between=(e.event_type == "transit").sum(),
         pickup_raw=ibis.cases((e.event_type == "pickup", e.city), else_=ibis.null("string")).min(),
         delivered_raw=ibis.cases(
             (e.event_type == "delivered", e.city), else_=ibis.null("string")
         ).min(),
     )
-    # names are normalised after the filter: only the few direct parcels pay for it
-    g = g.filter(g.n_between == 0)
     g = g.mutate(pickup_city=_norm_city(g.pickup_raw), delivered_city=_norm_city(g.delivered_raw))
     g = g.filter(g.pickup_city.notnull() & g.delivered_city.notnull())
     d = _pair_distances()
