@@ -102,3 +102,12 @@ def test_spark_gives_the_same_findings_and_evidence(con):
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(b), (a, b)
+
+
+def test_half_up_ratio_rounds_exact_integers_half_up():
+    from promoguard.checks.base import half_up_ratio
+
+    t = ibis.memtable({"num": [1, 3, 181746, 5, 0], "den": [8, 8, 3600, 3, 7]})
+    got = t.select(r=half_up_ratio(t.num, t.den, 100)).to_pyarrow()["r"].to_pylist()
+    # 12.5 -> 13, 37.5 -> 38, 50.485 h -> 50.49 (a float .round(2) may give 50.48), 166.67, 0
+    assert got == [13, 38, 5049, 167, 0]

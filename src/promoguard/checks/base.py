@@ -137,3 +137,24 @@ class Check:
 
     def __repr__(self) -> str:
         return f"<{self.code} {self.name}>"
+
+
+# -- exact arithmetic that every engine agrees on ---------------------------------------------------
+
+
+def half_up_ratio(num: Any, den: Any, scale: int) -> Any:
+    """``round_half_up(num / den * scale)`` for integer Ibis columns, identical on every engine.
+
+    ``(x).round(2)`` on a float is not: a value that sits on .5 after binary representation
+    (e.g. hours 50.485) is rounded one way by DuckDB and the other by Spark, and the finding's
+    ``observed`` JSON and evidence hash then differ. Compute metrics from exact integers (cents,
+    seconds) and round with this; the only float step is one division of two integers followed
+    by floor, which both engines do the same IEEE way. E.g. hours to two decimals from seconds:
+    ``half_up_ratio(secs, 3600, 100) / 100``.
+    """
+    return ((num * (2 * scale) + den) / (den * 2)).floor().cast("int64")
+
+
+def cents(money: Any) -> Any:
+    """Whole cents of a DECIMAL(18,2) Ibis column, exactly (as int64)."""
+    return (money * 100).cast("int64")

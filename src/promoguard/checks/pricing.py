@@ -15,7 +15,15 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.checks.base import (
+    Check,
+    CheckDoc,
+    Parameter,
+    ScanContext,
+    Tables,
+    cents,
+    half_up_ratio,
+)
 from promoguard.checks.registry import register
 
 MONEY = "decimal(18,2)"
@@ -544,19 +552,8 @@ class DiscountNotFromPriorPrice(Check):
 # -- PRICE003 --------------------------------------------------------------------------------------
 
 
-def _cents(money: ir.NumericValue) -> ir.IntegerValue:
-    """Whole cents of a DECIMAL(18,2) amount, exactly."""
-    return (money * 100).cast("int64")
-
-
-def _half_up_ratio(num: ir.IntegerValue, den: ir.IntegerValue, scale: int) -> ir.IntegerValue:
-    """round_half_up(num / den * scale) in integers, identical on every engine.
-
-    Rounding a float (``.round(2)``) is not: DuckDB and Spark round a value that sits on .5 after
-    binary representation differently. Here the only float step is one division of two exact
-    integers followed by floor, which both engines do the same IEEE way.
-    """
-    return ((num * (2 * scale) + den) / (den * 2)).floor().cast("int64")
+_cents = cents
+_half_up_ratio = half_up_ratio
 
 
 def _median_twice_cents(rows: ir.Table, name: str) -> ir.Table:
