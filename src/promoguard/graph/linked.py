@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard.graph import components
+from promoguard.graph.rings import sorted_codes
 
 
 @dataclass(frozen=True)
@@ -28,25 +30,22 @@ def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]
 
     ``orders`` has buyer_id, merchant_id, paid_s (epoch seconds), order_id, device, address.
     """
-    orders = orders.sort_by(
-        [("buyer_id", "ascending"), ("paid_s", "ascending"), ("order_id", "ascending")]
-    )
-    buyer = np.asarray(orders.column("buyer_id").to_pylist(), dtype=object)
-    if not len(buyer):
+    if not orders.num_rows:
         return []
-    buyer_ids, b_idx = np.unique(buyer, return_inverse=True)
+    # numbering in Arrow (no Python strings per row); everything below is set-based, so the
+    # result does not depend on the order the engine returned the rows in
+    buyer_ids, b_idx = sorted_codes(orders.column("buyer_id"))
     nb = len(buyer_ids)
     src_parts, dst_parts, offset = [], [], nb
     for col in ("device", "address"):
-        vals = orders.column(col).to_pylist()
-        has = np.array([v is not None for v in vals], dtype=bool)
+        column = orders.column(col)
+        has = pc.is_valid(column).to_numpy(zero_copy_only=False)
         if not has.any():
             continue
-        keys = np.asarray([v for v in vals if v is not None], dtype=object)
-        uniq, k_idx = np.unique(keys, return_inverse=True)
+        _, k_idx = sorted_codes(column, with_values=False)
         src_parts.append(b_idx[has])
-        dst_parts.append(offset + k_idx)
-        offset += len(uniq)
+        dst_parts.append(offset + k_idx[has])
+        offset += int(k_idx.max()) + 1
     src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
     dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
     labels = components.component_labels(offset, src, dst)[:nb]
@@ -55,12 +54,13 @@ def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]
     o_big = big[b_idx]
     if not o_big.any():
         return []
+    merchant_ids, m_idx = sorted_codes(orders.column("merchant_id"))
     comp = labels[b_idx][o_big]
-    merchant = np.asarray(orders.column("merchant_id").to_pylist(), dtype=object)[o_big]
+    merchant = m_idx[o_big]
     paid = orders.column("paid_s").to_numpy().astype(np.int64)[o_big]
     bix = b_idx[o_big]
     comp_total = np.bincount(comp, minlength=nb)
-    order = np.lexsort((paid, merchant.astype(str), comp))
+    order = np.lexsort((bix, paid, merchant, comp))
     comp, merchant, paid, bix = comp[order], merchant[order], paid[order], bix[order]
     window = int(params["window_hours"] * 3600)
     out: list[LinkedGroup] = []
@@ -90,7 +90,7 @@ def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]
         out.append(
             LinkedGroup(
                 component=c,
-                merchant=str(merchant[seg[0]]),
+                merchant=str(merchant_ids[merchant[seg[0]]]),
                 buyers=sorted(str(x) for x in buyer_ids[sorted(chosen)]),
                 n_orders=int(in_span.sum()),
                 window_start=int(start_t),

@@ -28,13 +28,23 @@ class Edges:
     last_at: np.ndarray
 
 
-def sorted_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted unique values, index of each row's value among them), computed in Arrow."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
+def sorted_codes(
+    column: pa.ChunkedArray | pa.Array, with_values: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each row's value among them), computed in Arrow.
+
+    Nulls get the code of the empty string's place (callers mask them); ``with_values=False``
+    skips building the Python list of values when only the codes are needed.
+    """
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(column, ""))
     order = pc.sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    if not with_values:
+        return np.zeros(0, dtype=object), codes
     values = np.asarray(encoded.dictionary.take(pa.array(order)).to_pylist(), dtype=object)
     return values, codes
 
