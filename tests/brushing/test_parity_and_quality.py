@@ -8,7 +8,7 @@ import pytest
 from promoguard import store
 from promoguard.checks import engine, registry
 from promoguard.checks.engine import duckdb_tables, run_checks, spark_tables
-from promoguard.checks.packs import load_pack
+from promoguard.checks.packs import ParameterSetting, load_pack
 from promoguard.evaluate import evaluate, read_table
 
 from .synth import brushing_world, review_world
@@ -49,15 +49,24 @@ def test_duckdb_and_spark_give_identical_findings(tmp_path):
     pack = load_pack("cn")
     checks = registry.select(CODES)
     when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    relational = load_pack("cn")  # BRUSH001's Bahmani passes run in the engine itself
+    relational.rules["BRUSH001"].parameters["algorithm"] = ParameterSetting("bahmani")
+    brush001 = [registry.get("BRUSH001")]
     with duckdb_tables(con) as t:
         duck = run_checks(t, checks, pack, engine="duckdb", scan_id="s", detected_at=when)
+        duck_b = run_checks(t, brush001, relational, engine="duckdb", scan_id="s", detected_at=when)
     with spark_tables(con, "local[2]") as t:
         spark = run_checks(t, checks, pack, engine="spark", scan_id="s", detected_at=when)
+        spark_b = run_checks(t, brush001, relational, engine="spark", scan_id="s", detected_at=when)
     cols = ["finding_id", "check_code", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert set(a.check_code) == set(CODES.split(","))  # every code found something to compare
     assert a.equals(b), (a, b)
+    a_b = duck_b.findings[cols].reset_index(drop=True)
+    assert a_b.equals(spark_b.findings[cols].reset_index(drop=True))
+    # and the relational form finds the same ring as the array form
+    assert list(a_b.entity_id) == list(a[a.check_code == "BRUSH001"].entity_id)
 
 
 def test_quality_on_the_small_season(season_store_copy, season_dir):
