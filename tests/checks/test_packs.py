@@ -84,3 +84,15 @@ def test_unknown_parameter_and_bad_yaml_are_reported_with_the_file(tmp_path):
     (tmp_path / "pricing.yaml").write_text("checks: {PRICE001: [\n", encoding="utf-8")
     with pytest.raises(CheckError, match="not valid YAML at line"):
         load_pack(tmp_path)
+
+
+def test_relative_paths_in_a_user_pack_resolve_against_the_file_that_names_them(tmp_path):
+    (tmp_path / "pack.yaml").write_text("pack: mine\nextends: cn\n", encoding="utf-8")
+    (tmp_path / "extra.yaml").write_text(
+        "checks:\n  TEXT001:\n    parameters:\n      extra_lexicons: [./a.csv, ./sub/b.csv]\n",
+        encoding="utf-8",
+    )
+    pack = load_pack(tmp_path)
+    value = pack.rules["TEXT001"].parameters["extra_lexicons"].value
+    assert value == [str((tmp_path / "a.csv").resolve()), str((tmp_path / "sub/b.csv").resolve())]
+    assert pack.rules["PRICE001"].enabled  # the rest comes from cn

@@ -149,6 +149,18 @@ def _parse_setting(raw: Any) -> ParameterSetting:
     return ParameterSetting(value=raw)
 
 
+def _resolve_paths(value: Any, folder: Path) -> Any:
+    """Paths in a pack (lexicons, maps) are relative to the file that names them: ``./x.csv``.
+
+    Lists are resolved item by item; anything else is returned as it is (the same object).
+    """
+    if isinstance(value, str) and value.startswith("./"):
+        return str((folder / value).resolve())
+    if isinstance(value, list) and any(isinstance(v, str) and v.startswith("./") for v in value):
+        return [_resolve_paths(v, folder) for v in value]
+    return value
+
+
 def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None) -> Rule:
     rule = Rule(code=code, source_file=source.name) if base is None else base
     if not isinstance(raw, dict):
@@ -170,14 +182,9 @@ def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None)
             raise CheckError(f"{source}: {code} legal_basis: {exc}") from None
     for name, value in (raw.get("parameters") or {}).items():
         setting = _parse_setting(value)
-        if isinstance(setting.value, str) and setting.value.startswith("./"):
-            # paths in a pack (lexicons, maps) are relative to the file that names them
-            setting = ParameterSetting(
-                str((source.parent / setting.value).resolve()),
-                setting.basis,
-                setting.source,
-                setting.why,
-            )
+        resolved = _resolve_paths(setting.value, source.parent)
+        if resolved is not setting.value:
+            setting = ParameterSetting(resolved, setting.basis, setting.source, setting.why)
         rule.parameters[name] = setting
     rule.source_file = source.name
     return rule
