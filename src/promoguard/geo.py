@@ -136,12 +136,14 @@ def pair_distances() -> dict[str, list]:
     Checks join scans to this table in the engine; computing the distances here, once, keeps the
     figures identical on DuckDB and Spark (no engine trigonometry whose last digit may differ).
     """
-    out: dict[str, list] = {"from_city": [], "to_city": [], "distance_km": []}
+    out: dict[str, list] = {"from_city": [], "to_city": [], "distance_km": [], "distance_dkm": []}
     for a, lat_a, lon_a, ca in CITIES:
         for b, lat_b, lon_b, cb in CITIES:
             if ca != cb:
                 continue
             out["from_city"].append(normalise_city(a))
             out["to_city"].append(normalise_city(b))
-            out["distance_km"].append(round(haversine_km(lat_a, lon_a, lat_b, lon_b), 1))
+            tenths = round(haversine_km(lat_a, lon_a, lat_b, lon_b) * 10)
+            out["distance_km"].append(tenths / 10)
+            out["distance_dkm"].append(tenths)  # whole tenths of a km, for exact arithmetic
     return out

@@ -49,6 +49,17 @@ def test_ship001_flags_no_pickup_and_late_pickup_only(store_path):
     assert got["never"]["first_pickup_at"] is None
 
 
+def test_ship001_hours_are_whole_seconds_rounded_half_up(store_path):
+    con = build(
+        store_path,
+        orders=[order("o", declared=0)],
+        shipments=[("o", "ZTO", "T", 500)],
+        # 181,746.7 s: DuckDB's epoch keeps the 0.7 s, Spark's drops it; both count 181,746 s
+        events=[("ZTO", "T", 50.485 + 0.7 / 3600, "pickup", "杭州")],
+    )
+    assert found(con, "SHIP001")["o"]["hours_to_pickup"] == 50.49
+
+
 def test_ship001_window_is_the_pack_parameter(store_path):
     con = build(
         store_path,

@@ -27,6 +27,8 @@ def _store(path):
             order("token", listing="l_cos"),
             order("alc", listing="l_alc", paid=30),
             order("undispatched", status="paid", promised=3),
+            # 181,746.1 s late: 50.485 h sits on a rounding edge and has a fraction of a second
+            order("edge", declared=0),
         ],
         shipments=[
             ("never", "ZTO", "N", 500),
@@ -36,6 +38,7 @@ def _store(path):
             ("fast", "SF", "F", 500),
             ("token", "YTO", "T", 12),
             ("alc", "YTO", "A", 900),
+            ("edge", "JD", "E", 500),
         ],
         events=[
             ("ZTO", "S", 2, "pickup", "义乌"),
@@ -50,6 +53,8 @@ def _store(path):
             ("YTO", "T", 12, "delivered", "上海"),
             ("YTO", "A", 32, "pickup", "杭州"),
             ("YTO", "A", 90, "delivered", "上海"),
+            ("JD", "E", 50.485 + 0.1 / 3600, "pickup", "杭州"),
+            ("JD", "E", 52, "transit", "乌鲁木齐"),  # 3,268 km in 1.5 h: speed on an edge too
         ],
         licences=[("L1", "m1", "food_business", -1000, 10, "food")],
     )
@@ -74,3 +79,7 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tmp_path):
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(b), a.compare(b) if a.shape == b.shape else (a, b)
     assert duck.evidence == spark.evidence
+    edge = duck.findings[
+        (duck.findings.entity_id == "edge") & (duck.findings.check_code == "SHIP001")
+    ]
+    assert '"hours_to_pickup":50.49' in edge.observed.iloc[0]  # half up, on both engines

@@ -15,7 +15,14 @@ import ibis
 import ibis.expr.types as ir
 
 from promoguard import geo
-from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.checks.base import (
+    Check,
+    CheckDoc,
+    Parameter,
+    ScanContext,
+    Tables,
+    half_up_ratio,
+)
 from promoguard.checks.registry import register
 
 #: the evidence of one finding stays bounded (a tracking number shared by thousands of orders)
@@ -26,13 +33,20 @@ UNDISPATCHED_EXEMPT = ("cancelled", "refunded")
 # -- shared building blocks ----------------------------------------------------------------------
 
 
+def _epoch_whole_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
+    # DuckDB's epoch keeps the fraction of a second, Spark's drops it: floor on both, as int64
+    return at.epoch_seconds().cast("float64").floor().cast("int64")
+
+
 def _seconds_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.IntegerValue:
-    return later.epoch_seconds() - earlier.epoch_seconds()
+    """Whole seconds from ``earlier`` to ``later``, the same on every engine."""
+    return _epoch_whole_seconds(later) - _epoch_whole_seconds(earlier)
 
 
-def _hours(seconds: ir.NumericValue) -> ir.NumericValue:
-    """Seconds as hours, rounded so both engines print the same figure."""
-    return (seconds / 3600.0).round(2)
+def _hours(seconds: ir.IntegerValue) -> ir.NumericValue:
+    """Whole seconds as hours to two decimals, rounded half up in integers so every engine
+    prints the same figure (a float ``.round(2)`` of 50.485 h differs between engines)."""
+    return half_up_ratio(seconds, 3600, 100) / 100
 
 
 def _orders_with_platform(tables: Tables) -> ir.Table:
@@ -433,7 +447,9 @@ def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
     legs = legs.filter(legs.distance_km >= min_leg_km)
     # a hop scanned in the same minute counts as one minute: the speed stays finite
     secs = ibis.greatest(_seconds_between(legs.event_at, legs.prev_at), 60)
-    legs = legs.mutate(speed_kmh=(legs.distance_km / (secs / 3600.0)).round(1))
+    # tenths of km per hour from exact integers (tenths of km, seconds), rounded half up
+    tenths_kmh = half_up_ratio(legs.distance_dkm * 3600, secs, 1)
+    legs = legs.mutate(speed_kmh=tenths_kmh / 10)
     return legs.group_by(v_carrier=legs.carrier, v_tracking_no=legs.tracking_no).aggregate(
         max_speed_kmh=legs.speed_kmh.max()
     )
@@ -725,7 +741,7 @@ class EmptyParcel(_OrderCheck):
             ibis.cases((token, float(params["weight_token"])), else_=0.0)
             + ibis.cases((missing, float(params["weight_missing"])), else_=0.0)
             + ibis.cases((no_transit, float(params["weight_no_transit"])), else_=0.0)
-        ).round(3)
+        )  # sums of the same floats in the same order: identical on every engine
         j = j.mutate(
             score=score,
             token_weight=token,
