@@ -396,13 +396,18 @@ class OrderVelocity(Check):
         ),
         Parameter("min_rapid_share", 0.05, "share of the shop's orders in such buyer-hours"),
         Parameter("min_rapid_buyer_hours", 3, "fewest such buyer-hours", unit="buyer-hours"),
+        Parameter(
+            "min_rapid_days",
+            2,
+            "distinct local days with such buyer-hours (one sale day of 凑单 is honest)",
+        ),
         Parameter("confirm_minutes", 10, "receipt confirmed this soon after delivery", unit="min"),
-        Parameter("min_instant_share", 0.25, "share of delivered-then-confirmed orders"),
+        Parameter("min_instant_share", 0.05, "share of delivered-then-confirmed orders"),
         Parameter("min_instant_orders", 5, "fewest instantly confirmed orders", unit="orders"),
         Parameter("odd_hours", [1, 5], "local hours [from, to) that count as odd"),
         Parameter("min_odd_ratio", 3.0, "shop's odd-hour share over all shops' share"),
         Parameter("min_odd_orders", 10, "fewest odd-hour orders", unit="orders"),
-        Parameter("min_signals", 1, "how many of the three signals must fire"),
+        Parameter("min_signals", 2, "how many of the three signals must fire together"),
     )
     doc = CheckDoc(
         what=(
@@ -410,7 +415,11 @@ class OrderVelocity(Check):
             "placed in buyer-hours with several orders by one buyer; the share of its delivered "
             "orders whose receipt was confirmed within minutes of the carrier's delivery scan; and "
             "its share of orders at odd local hours against the share across all merchants. "
-            "Volume alone never fires: every signal is a share."
+            "Volume alone never fires: every signal is a share, and a shop is reported only when "
+            "several signals fire together (by default two of three). Repeated buyer-hours count "
+            "as a signal only on several different days: splitting a basket into several orders "
+            "to stack per-order coupons on the sale day (凑单/拆单) is honest, and so are shops "
+            "whose customers shop at night."
         ),
         why=(
             "Real buyers do not reorder the same shop three times an hour or confirm receipt the "
@@ -426,6 +435,7 @@ class OrderVelocity(Check):
         "n_orders",
         "n_buyers",
         "rapid_buyer_hours",
+        "rapid_days",
         "rapid_share",
         "instant_confirms",
         "instant_share",
@@ -448,13 +458,16 @@ class OrderVelocity(Check):
         o = o.mutate(
             _hour=secs // 3600, _local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24
         )
+        o = o.mutate(_local_day=(secs + _utc_offset_hours(ctx.timezone) * 3600) // 86400)
         totals = o.group_by("merchant_id").aggregate(
             n_orders=o.count(), n_buyers=o.buyer_id.nunique()
         )
-        bh = o.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(n=o.count())
+        bh = o.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
+            n=o.count(), _day=o._local_day.min()
+        )
         bh = bh.filter(bh.n >= params["orders_per_buyer_hour"])
         rapid = bh.group_by("merchant_id").aggregate(
-            rapid_buyer_hours=bh.count(), rapid_orders=bh.n.sum()
+            rapid_buyer_hours=bh.count(), rapid_orders=bh.n.sum(), rapid_days=bh._day.nunique()
         )
         lo, hi = params["odd_hours"]
         is_odd = (o._local_h >= lo) & (o._local_h < hi)
@@ -482,11 +495,17 @@ class OrderVelocity(Check):
         )
         m = (
             totals.left_join(rapid, "merchant_id")
-            .select(totals, rapid.rapid_buyer_hours, rapid.rapid_orders)
+            .select(totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days)
             .left_join(odd, "merchant_id")
         )
         m = m.select(
-            "merchant_id", "n_orders", "n_buyers", "rapid_buyer_hours", "rapid_orders", "odd_orders"
+            "merchant_id",
+            "n_orders",
+            "n_buyers",
+            "rapid_buyer_hours",
+            "rapid_orders",
+            "rapid_days",
+            "odd_orders",
         )
         m = m.left_join(inst, "merchant_id").select(
             m, inst.confirmed_after_delivery, inst.instant_confirms
@@ -495,6 +514,7 @@ class OrderVelocity(Check):
         m = m.mutate(
             rapid_buyer_hours=m.rapid_buyer_hours.fill_null(0),
             rapid_orders=m.rapid_orders.fill_null(0),
+            rapid_days=m.rapid_days.fill_null(0),
             odd_orders=m.odd_orders.fill_null(0),
             confirmed_after_delivery=m.confirmed_after_delivery.fill_null(0),
             instant_confirms=m.instant_confirms.fill_null(0),
@@ -507,8 +527,10 @@ class OrderVelocity(Check):
                 m.n_orders.cast("float64") * m.all_odd.cast("float64"),
             ),
         )
-        velocity = (m.rapid_share >= params["min_rapid_share"]) & (
-            m.rapid_buyer_hours >= params["min_rapid_buyer_hours"]
+        velocity = (
+            (m.rapid_share >= params["min_rapid_share"])
+            & (m.rapid_buyer_hours >= params["min_rapid_buyer_hours"])
+            & (m.rapid_days >= params["min_rapid_days"])
         )
         instant = (m.instant_share >= params["min_instant_share"]) & (
             m.instant_confirms >= params["min_instant_orders"]
@@ -533,6 +555,7 @@ class OrderVelocity(Check):
             n_orders=m.n_orders,
             n_buyers=m.n_buyers,
             rapid_buyer_hours=m.rapid_buyer_hours,
+            rapid_days=m.rapid_days,
             rapid_share=m.rapid_share,
             instant_confirms=m.instant_confirms,
             instant_share=m.instant_share,

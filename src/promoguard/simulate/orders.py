@@ -60,6 +60,9 @@ def honest_orders(
         buyer[take] = rng.integers(n_honest_buyers)
     qty = np.where(rng.random(n) < 0.85, 1, rng.integers(2, 4, n))
     paid = paid_times(rng, day)
+    paid = _night_owls(rng, w, listing, buyer, paid, n_honest_buyers)
+    listing, buyer, qty, paid = _split_orders(rng, w, plan, listing, buyer, qty, paid)
+    n = len(listing)
     o = {
         "listing": listing.astype(np.int64),
         "buyer": buyer.astype(np.int64),
@@ -70,3 +73,88 @@ def honest_orders(
         "tag": np.zeros(n, dtype=np.int64),
     }
     return o
+
+
+#: Honest habits that look like BRUSH003 signals on their own (hard negatives).
+NIGHT_OWL_BUYERS = 0.03  # share of honest buyers who shop at night (night shifts, insomnia)
+NIGHT_OWL_ORDER_SHARE = 0.7  # of a night owl's orders, placed at 02:00-04:00 Beijing
+NIGHT_SHOPS = 0.06  # share of merchants whose clientele shops at night (gaming gear, night shifts)
+NIGHT_SHOP_ORDER_SHARE = (0.25, 0.45)  # of such a shop's orders, placed at 02:00-04:00 Beijing
+SPLIT_SESSION_P = (0.3, 0.1)  # 11-11 orders opening a split session: 00:00-01:59 Beijing, other
+SPLIT_EXTRA = (1, 4)  # extra orders per session, [lo, hi)
+
+
+def _at_night(rng: np.random.Generator, paid: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Move orders to 02:00-04:00 Beijing on the SAME Beijing day (so the offered price, which
+    changes only at Beijing midnight, stays the order's unit price)."""
+    out = paid.copy()
+    day = cal.day_of(paid[rows])
+    out[rows] = cal.T0 + day * cal.DAY + 2 * cal.HOUR + rng.integers(0, 2 * cal.HOUR, len(rows))
+    return out
+
+
+def _night_owls(
+    rng: np.random.Generator,
+    w: World,
+    listing: np.ndarray,
+    buyer: np.ndarray,
+    paid: np.ndarray,
+    n_honest_buyers: int,
+) -> np.ndarray:
+    """Night-owl buyers, and shops whose customers mostly order at night: odd hours alone are
+    honest (BRUSH003 hard negative)."""
+    owl = rng.random(n_honest_buyers) < NIGHT_OWL_BUYERS
+    m = len(w.merchant_id)
+    night_shop = rng.random(m) < NIGHT_SHOPS
+    night_shop[w.popular_merchant] = False
+    shop_share = rng.uniform(*NIGHT_SHOP_ORDER_SHARE, m)
+    u = rng.random(len(buyer))
+    lm = w.listing_merchant[listing]
+    move = (owl[buyer] & (u < NIGHT_OWL_ORDER_SHARE)) | (night_shop[lm] & (u < shop_share[lm]))
+    return _at_night(rng, paid, np.flatnonzero(move))
+
+
+def _split_orders(
+    rng: np.random.Generator,
+    w: World,
+    plan: PricePlan,
+    listing: np.ndarray,
+    buyer: np.ndarray,
+    qty: np.ndarray,
+    paid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """凑单/拆单 on 11-11: a buyer places 1-3 more orders at the same shop within minutes of an
+    order to stack per-order coupons, most often right after midnight when the sale opens. Every
+    extra order stays inside Beijing 11-11 and buys a listing of the shop on sale that day, so it
+    pays the day's offered price like any order (BRUSH003 hard negative: one buyer, several
+    orders at one shop in one hour, honest)."""
+    day = cal.day_of(paid)
+    hour = (paid - cal.T0 - day * cal.DAY) // cal.HOUR
+    d11 = np.flatnonzero(day == cal.D11_DAY)
+    p = np.where(hour[d11] < 2, SPLIT_SESSION_P[0], SPLIT_SESSION_P[1])
+    starts = d11[rng.random(len(d11)) < p]
+    k = rng.integers(*SPLIT_EXTRA, len(starts))
+    src = np.repeat(starts, k)
+    # the session's orders follow each other by 1-8 minutes
+    step = rng.integers(cal.MINUTE, 8 * cal.MINUTE, len(src))
+    first = np.r_[0, np.cumsum(k)[:-1]]
+    csum = np.cumsum(step)
+    within = csum - np.repeat(csum[first] - step[first], k)
+    end_of_day = cal.T0 + (cal.D11_DAY + 1) * cal.DAY - 1
+    extra_paid = np.minimum(paid[src] + within, end_of_day)
+    m = len(w.merchant_id)
+    on_sale = plan.start_day <= cal.D11_DAY
+    cand = np.flatnonzero(on_sale)
+    cand = cand[np.argsort(w.listing_merchant[cand], kind="stable")]
+    bounds = np.searchsorted(w.listing_merchant[cand], np.arange(m + 1))
+    shop = w.listing_merchant[listing[src]]
+    lo, hi = bounds[shop], bounds[shop + 1]
+    pick = lo + (rng.random(len(src)) * (hi - lo)).astype(np.int64)
+    extra_listing = np.where(hi > lo, cand[np.minimum(pick, len(cand) - 1)], listing[src])
+    extra_qty = np.ones(len(src), dtype=qty.dtype)
+    return (
+        np.concatenate([listing, extra_listing]),
+        np.concatenate([buyer, buyer[src]]),
+        np.concatenate([qty, extra_qty]),
+        np.concatenate([paid, extra_paid]),
+    )

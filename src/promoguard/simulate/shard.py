@@ -226,7 +226,10 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     status[cancelled] = "cancelled"
 
     # --- prices on display, then rule-based pricing labels ---------------------------------------
-    prior = legal_prior(nl, listing, paid, unit)
+    # the legal prior is the lowest TRANSACTED price (成交价格): a cancelled order never became a
+    # transaction, so it does not count (as the cn pack's PRICE001 exclude_statuses says)
+    sold = ~cancelled
+    prior = legal_prior(nl, listing[sold], paid[sold], unit[sold])
     msrp = msrp_for(rng, w.listing_base_cents)
     live_listing = w.merchant_live[w.listing_merchant]
     obs, _flags = observations(rng, plan, prior, msrp, live_listing, rates)
