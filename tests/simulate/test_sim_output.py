@@ -120,15 +120,18 @@ def test_small_scale_size(small_season):
 
 def test_honest_reference_prices_equal_the_legal_prior_price(con):
     """Unlabelled listings showing a 原价-type reference on 11-11 show exactly the lowest
-    transacted price of the 7 days before the promotion (else the last one before it)."""
+    transacted price of the 7 days before the promotion (else the last one before it); a cancelled
+    order is not a transaction."""
     rows = con.execute(
         """
         WITH d11 AS (SELECT platform_id, starts_at FROM promotions WHERE promotion_id LIKE '%-D11-%'),
         lst AS (SELECT l.listing_id, d11.starts_at FROM listings l JOIN d11 USING (platform_id)),
         win AS (SELECT o.listing_id, min(o.unit_price) AS p FROM orders o JOIN lst USING (listing_id)
-                WHERE o.paid_at >= lst.starts_at - INTERVAL 7 DAY AND o.paid_at < lst.starts_at GROUP BY 1),
+                WHERE o.paid_at >= lst.starts_at - INTERVAL 7 DAY AND o.paid_at < lst.starts_at
+                  AND o.status <> 'cancelled' GROUP BY 1),
         last AS (SELECT o.listing_id, arg_min(o.unit_price, -epoch(o.paid_at)) AS p
-                 FROM orders o JOIN lst USING (listing_id) WHERE o.paid_at < lst.starts_at GROUP BY 1),
+                 FROM orders o JOIN lst USING (listing_id)
+                 WHERE o.paid_at < lst.starts_at AND o.status <> 'cancelled' GROUP BY 1),
         prior AS (SELECT listing_id, coalesce(win.p, last.p) AS p FROM last LEFT JOIN win USING (listing_id)),
         shown AS (SELECT DISTINCT p.listing_id, p.reference_price FROM price_observations p
                   JOIN lst USING (listing_id)

@@ -153,6 +153,64 @@ def _hubs_from(tables: Tables, deg: ir.Table, e: rings.Edges, params: dict[str, 
     return np.array([m in hubs for m in e.merchant_ids], dtype=bool)
 
 
+def _drop_buying_groups(
+    tables: Tables, blocks: list[rings.Block], params: dict[str, Any], ctx: ScanContext
+) -> list[rings.Block]:
+    """Drop blocks whose repeated orders are mostly shared sittings, recurring over many days.
+
+    Colleagues or a family who order together (拼单: one sitting, each paying their own order)
+    from the same few shops form a dense block too. What marks them is the habit: most of their
+    orders at the block's shops are placed within minutes of another member's order at the same
+    shop, on many different days (the weekly lunch order). A ring fabricating sales spreads its
+    accounts' orders so each looks like an independent customer; a ring that piles in on one day
+    is a burst, not a habit, and stays reported; linked accounts ordering together are BRUSH002's.
+    """
+    limit = float(params.get("max_shared_occasion_share", 1.0))
+    if not blocks or limit >= 1.0:
+        return blocks
+    window = int(float(params.get("session_minutes", 30)) * 60)
+    min_days = int(params.get("min_group_days", 3))
+    o = tables.orders
+    o = o.filter(o.status != "cancelled")
+    wanted = sorted({b for blk in blocks for b in blk.buyers})
+    o = o.semi_join(ibis.memtable({"buyer_id": wanted}), "buyer_id")
+    offset = _utc_offset_hours(ctx.timezone) * 3600
+    pulled = tables.to_arrow(
+        o.select("buyer_id", "merchant_id", t=o.paid_at.epoch_seconds().cast("int64"))
+    ).to_pydict()
+    by_buyer: dict[str, list[tuple[str, int]]] = {}
+    for b, m, t in zip(pulled["buyer_id"], pulled["merchant_id"], pulled["t"], strict=True):
+        by_buyer.setdefault(b, []).append((m, int(t)))
+    kept = []
+    for blk in blocks:
+        shops = set(blk.merchants)
+        # (shop, time, buyer), sorted: engine row order never matters
+        visits = sorted((m, t, b) for b in blk.buyers for m, t in by_buyer.get(b, []) if m in shops)
+        shared_days: set[int] = set()
+        n_shared = 0
+        for i, (m, t, b) in enumerate(visits):
+            near = False
+            for j in (i - 1, i + 1):
+                k = j
+                step = -1 if j < i else 1
+                while (
+                    0 <= k < len(visits) and visits[k][0] == m and abs(visits[k][1] - t) <= window
+                ):
+                    if visits[k][2] != b:
+                        near = True
+                        break
+                    k += step
+                if near:
+                    break
+            if near:
+                n_shared += 1
+                shared_days.add((t + offset) // 86400)
+        if visits and n_shared / len(visits) > limit and len(shared_days) >= min_days:
+            continue
+        kept.append(blk)
+    return kept
+
+
 @register
 class DenseBuyerMerchantBlock(Check):
     code = "BRUSH001"
@@ -171,6 +229,21 @@ class DenseBuyerMerchantBlock(Check):
         Parameter("min_fill", 0.66, "share of the core shops each buyer repeat-orders from"),
         Parameter("hub_factor", 10.0, "shops with more buyers than this x the median are hubs"),
         Parameter("link_jaccard", 0.5, "overlap of two buyers' repeat-order shops to group them"),
+        Parameter(
+            "link_containment",
+            True,
+            "also group two buyers when one's repeat-order shops (>= 2) all lie among the other's",
+        ),
+        Parameter(
+            "max_shared_occasion_share",
+            0.5,
+            "above this share of the block's orders placed within minutes of another member's "
+            "order at the same shop, on several days, the block is a buying group (拼单)",
+        ),
+        Parameter(
+            "session_minutes", 30, "orders this close at one shop share a sitting", unit="min"
+        ),
+        Parameter("min_group_days", 3, "a buying group's shared sittings recur on this many days"),
         Parameter("max_blocks", 200, "most peels per connected part (each sets its buyers aside)"),
         Parameter("eps", 0.1, "bahmani only: remove nodes below (1+eps) x average degree"),
     )
@@ -217,6 +290,7 @@ class DenseBuyerMerchantBlock(Check):
             raise ValueError(
                 f"BRUSH001 algorithm must be fraudar or bahmani, not {params['algorithm']!r}"
             )
+        blocks = _drop_buying_groups(tables, blocks, params, ctx)
         platforms = _merchant_platforms(tables)
         rows = []
         for b in blocks:

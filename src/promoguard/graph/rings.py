@@ -132,6 +132,12 @@ def cut_blocks(
     shared = (incidence @ incidence.T).tocoo()
     union = sizes[shared.row] + sizes[shared.col] - shared.data
     link = (shared.row < shared.col) & (shared.data / union > params["link_jaccard"])
+    # containment (the Szymkiewicz-Simpson overlap, |A & B| / min(|A|, |B|) = 1 with at least two
+    # shops): a real account a ring reuses keeps its own repeat-order shops besides the ring's,
+    # which dilutes the Jaccard overlap, but the ring's shops are all among its shops
+    smaller = np.minimum(sizes[shared.row], sizes[shared.col])
+    contained = (shared.data >= 2) & (shared.data >= smaller)
+    link |= (shared.row < shared.col) & contained & params.get("link_containment", True)
     labels = components.component_labels(len(b_local), shared.row[link], shared.col[link])
     out: list[Block] = []
     for members in components.groups(labels):

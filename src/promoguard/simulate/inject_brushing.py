@@ -2,7 +2,8 @@
 (BRUSH003), and the fresh accounts behind spam review bursts (REVIEW003's orders).
 
 Injected buyers come from the shard's reserved accounts (never used by honest orders), so a
-ring's members, devices and addresses are exactly the ring.
+ring's members, devices and addresses are exactly the ring; the one exception is BRUSH001, where
+half the rings reuse a few real accounts (honest buyers living alone, with their own history).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from promoguard.simulate.prices import PricePlan
 from promoguard.simulate.world import World
 
 TAG_BRUSH001, TAG_BRUSH002, TAG_BRUSH003, TAG_REVIEW003 = 1, 2, 3, 4
+RING_REUSE_P = 0.5  # BRUSH001 rings that reuse real accounts with an honest history
 
 
 @dataclass
@@ -91,10 +93,27 @@ def inject_brushing(
     def one_paid(day: int) -> int:
         return cal.T0 + day * cal.DAY + int(offsets[next(cursor) % len(offsets)])
 
-    # BRUSH001: dense rings, camouflaged by purchases at popular merchants
+    # real accounts a ring may reuse: honest buyers living alone (a household's shared address
+    # would link the ring to its family, which is BRUSH002's business)
+    addr_use = np.bincount(w.buyer_address[:n_honest])
+    solo = np.flatnonzero(addr_use[w.buyer_address[:n_honest]] == 1)
+
+    # BRUSH001: dense rings, camouflaged by purchases at popular merchants; half the rings reuse
+    # 2..half of their accounts from real, older accounts with an honest history (bought or
+    # borrowed accounts), so "fresh accounts only" is no shortcut
+    used_targets = np.zeros(0, dtype=np.int64)
     for _ in range(max(1, round(rates.brush001_rings * m))):
         ring = acc.take(int(rng.integers(6, 13)))
-        targets = rng.choice(others, size=int(rng.integers(2, 4)), replace=False)
+        if rng.random() < RING_REUSE_P and len(solo) > len(ring):
+            k = int(rng.integers(2, len(ring) // 2 + 1))
+            ring[:k] = rng.choice(solo, size=k, replace=False)
+            solo = np.setdiff1d(solo, ring[:k])
+        # rings work disjoint sets of shops, so each labelled ring is one block
+        free = np.setdiff1d(others, used_targets)
+        targets = rng.choice(
+            free if len(free) >= 3 else others, size=int(rng.integers(2, 4)), replace=False
+        )
+        used_targets = np.union1d(used_targets, targets)
         for b in ring:
             for t in targets:
                 for day in rng.choice(

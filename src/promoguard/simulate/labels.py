@@ -39,7 +39,9 @@ def pricing_labels(
         in_d11
         & (cl != NA)
         & has_prior
-        & (np.abs(cl / 100.0 - (1 - price / np.where(has_prior, pr, 1)) * 100) > 1.0)
+        # overstated claims only: a deal better than announced is not price fraud (明码标价和禁止价格
+        # 欺诈规定 Art. 21, the cn pack's flag_understated: false)
+        & (cl / 100.0 - (1 - price / np.where(has_prior, pr, 1)) * 100 > 1.0)
     )
     p005 = in_d11 & (ref != NA) & (msrp[L] != NA) & (ref == msrp[L]) & ~msrp_label
     out = {}

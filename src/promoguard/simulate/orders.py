@@ -62,6 +62,7 @@ def honest_orders(
     paid = paid_times(rng, day)
     paid = _night_owls(rng, w, listing, buyer, paid, n_honest_buyers)
     listing, buyer, qty, paid = _split_orders(rng, w, plan, listing, buyer, qty, paid)
+    listing, buyer, qty, paid = _office_groups(rng, w, plan, listing, buyer, qty, paid)
     n = len(listing)
     o = {
         "listing": listing.astype(np.int64),
@@ -157,4 +158,55 @@ def _split_orders(
         np.concatenate([buyer, buyer[src]]),
         np.concatenate([qty, extra_qty]),
         np.concatenate([paid, extra_paid]),
+    )
+
+
+OFFICE_GROUPS = 0.04  # per merchant: colleagues or a family ordering together from 2-3 shops
+OFFICE_SIZE = (4, 9)  # members, [lo, hi)
+OFFICE_SESSIONS = (6, 11)  # lunch orders over the season, [lo, hi)
+OFFICE_JOIN_P = 0.7  # a member joins a session
+
+
+def _office_groups(
+    rng: np.random.Generator,
+    w: World,
+    plan: PricePlan,
+    listing: np.ndarray,
+    buyer: np.ndarray,
+    qty: np.ndarray,
+    paid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Honest groups (BRUSH001 hard negative): colleagues (or a family) who order lunch snacks
+    together, again and again, from the same 2-3 shops: 6-10 sessions on different days (never
+    11-11), each at one of the shops at 11:00-13:00 Beijing, ~70% of the members joining within
+    30 minutes. Members are ordinary honest buyers who also shop elsewhere; the orders pay the
+    day's price like any order."""
+    m = len(w.merchant_id)
+    n_buyers = int(buyer.max()) + 1 if len(buyer) else 0
+    shops_ok = np.flatnonzero(np.bincount(w.listing_merchant, minlength=m) > 0)
+    shops_ok = shops_ok[shops_ok != w.popular_merchant]
+    days_ok = np.setdiff1d(np.arange(cal.N_ORDER_DAYS), [cal.D11_DAY])
+    add_l, add_b, add_p = [], [], []
+    for _ in range(max(2, round(OFFICE_GROUPS * m))):
+        members = rng.choice(n_buyers, size=int(rng.integers(*OFFICE_SIZE)), replace=False)
+        shops = rng.choice(shops_ok, size=int(rng.integers(2, 4)), replace=False)
+        n_sessions = int(rng.integers(*OFFICE_SESSIONS))
+        days = np.sort(rng.choice(days_ok, size=n_sessions, replace=False))
+        for j, day in enumerate(days.tolist()):
+            shop = int(shops[j % len(shops)])
+            rows = np.flatnonzero((w.listing_merchant == shop) & (plan.start_day <= day))
+            if not len(rows):
+                continue
+            who = members[rng.random(len(members)) < OFFICE_JOIN_P]
+            t0 = cal.T0 + day * cal.DAY + 11 * cal.HOUR + int(rng.integers(0, 90 * cal.MINUTE))
+            for b in who.tolist():
+                add_l.append(int(rng.choice(rows)))
+                add_b.append(b)
+                add_p.append(t0 + int(rng.integers(0, 30 * cal.MINUTE)))
+    k = len(add_l)
+    return (
+        np.concatenate([listing, np.array(add_l, dtype=listing.dtype)]),
+        np.concatenate([buyer, np.array(add_b, dtype=buyer.dtype)]),
+        np.concatenate([qty, np.ones(k, dtype=qty.dtype)]),
+        np.concatenate([paid, np.array(add_p, dtype=paid.dtype)]),
     )
