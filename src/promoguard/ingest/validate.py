@@ -128,6 +128,8 @@ def stage_query(
         f"AS {ident('q__' + c.name)}"
         for c in table.columns
     )
+    # A good row (the common case) has no reason to join: one test of every check, no strings.
+    all_good = " AND ".join(f"{ident('q__' + n)} IS NULL" for n in names)
     cleaned_names = ", ".join(ident("c__" + n) for n in names)
     reasons = ", ".join(
         f"'{n}: ' || {ident('q__' + n)}" for n in names
@@ -144,10 +146,11 @@ def stage_query(
     sql = f"""
 CREATE TEMP TABLE {ident(stage)} AS
 SELECT {", ".join(ident(n) for n in names)}, _reason,
-  CASE WHEN _pre IS NOT NULL THEN NULL ELSE coalesce({first_bad}) END AS _column,
+  CASE WHEN _reason IS NULL OR _pre IS NOT NULL THEN NULL ELSE coalesce({first_bad}) END AS _column,
   CASE WHEN _reason IS NOT NULL THEN left(coalesce({raw_source}, ''), {RAW_LIMIT}) END AS _raw
 FROM (
-  SELECT *, coalesce(_pre, nullif(concat_ws('; ', {reasons}), '')) AS _reason
+  SELECT *, CASE WHEN _pre IS NOT NULL THEN _pre WHEN {all_good} THEN NULL
+    ELSE concat_ws('; ', {reasons}) END AS _reason
   FROM (
     SELECT *, {checks}
     FROM (
