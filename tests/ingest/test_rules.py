@@ -39,6 +39,33 @@ def test_null_key_parts_compare_equal(ingest, con):
     assert one(con, "SELECT price::VARCHAR FROM price_observations") == "1.00"
 
 
+def test_repeated_keys_with_a_null_part_all_point_at_the_first_good_line(ingest, con):
+    # The first row of a repeated key is found by joining the repeated keys back to the rows:
+    # NULL channels must meet there, and a refused row (line 2) is never the first.
+    report = ingest(
+        {
+            "price_observations.csv": f"{PRICE_HEADER}\n"
+            "L1,2026-11-11T00:00:00Z,x,,,,\n"  # line 2: bad price, not a key holder
+            "L1,2026-11-11T00:00:00Z,1,,,,\n"  # line 3: first good row of (L1, t, NULL)
+            "L2,2026-11-11T00:00:00Z,5,,,,live\n"  # line 4
+            "L1,2026-11-11T08:00:00+08:00,2,,,,\n"  # line 5: repeat
+            "L2,2026-11-11T00:00:00Z,6,,,,live\n"  # line 6: repeat of line 4
+            "L1,2026-11-11T00:00:00Z,3,,,, \n"  # line 7: repeat (blank channel is NULL)
+        }
+    )
+    counts = report.tables["price_observations"]
+    assert (counts.read, counts.stored, counts.quarantined) == (6, 2, 4)
+    got = [(q[1], q[2], q[3]) for q in quarantine(con)]
+    first = "duplicate key (listing_id, observed_at, channel): first seen at line"
+    assert got[0][:2] == (2, "price")
+    assert got[1:] == [
+        (5, "listing_id", f"{first} 3"),
+        (6, "listing_id", f"{first} 4"),
+        (7, "listing_id", f"{first} 3"),
+    ]
+    assert one(con, "SELECT sum(price)::VARCHAR FROM price_observations") == "6.00"
+
+
 def test_ingest_twice_is_idempotent(tmp_path, con):
     folder = tmp_path / "in"
     write(folder, "platforms.csv", PLATFORMS)

@@ -46,6 +46,7 @@ from promoguard.ingest.validate import (
 from promoguard.model import TABLES, TABLES_BY_NAME, Table
 
 DUPS = "_pg_dups"
+DUP_KEYS = "_pg_dup_keys"
 #: Progress goes to stderr, so that ``--json`` keeps stdout one JSON object.
 console = Console(stderr=True)
 
@@ -214,14 +215,22 @@ def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) 
     target = ident(table.name)
     lines = _Lines(con, staged)
 
-    # Repeated keys within the file: the first good row wins.
-    _drop(con, [DUPS])
+    # Repeated keys within the file: the first good row wins. Most files have none, so the pass
+    # over every row groups the keys alone; only when some repeat is the first row of each looked
+    # up, by a join to those few keys (NULL key parts compare equal).
+    _drop(con, [DUPS, DUP_KEYS])
     keys = ", ".join(ident(k) for k in table.key)
     con.execute(
-        f"CREATE TEMP TABLE {DUPS} AS SELECT {keys}, min(rowid) AS _first FROM {stage} "  # noqa: S608
+        f"CREATE TEMP TABLE {DUP_KEYS} AS SELECT {keys} FROM {stage} "  # noqa: S608
         f"WHERE _reason IS NULL GROUP BY ALL HAVING count(*) > 1"
     )
-    if con.execute(f"SELECT count(*) FROM {DUPS}").fetchone()[0]:  # noqa: S608
+    if con.execute(f"SELECT count(*) FROM {DUP_KEYS}").fetchone()[0]:  # noqa: S608
+        d_keys = ", ".join(f"d.{ident(k)}" for k in table.key)
+        con.execute(
+            f"""CREATE TEMP TABLE {DUPS} AS SELECT {d_keys}, min(s.rowid) AS _first
+            FROM {DUP_KEYS} d JOIN {stage} s ON {_key_match(table, "s", "d")}
+            WHERE s._reason IS NULL GROUP BY ALL"""  # noqa: S608
+        )
         key_text = ", ".join(table.key)
         con.execute(
             f"""UPDATE {stage} SET _reason = 'duplicate key ({key_text}): first seen at line ' ||
@@ -231,7 +240,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) 
             WHERE {_key_match(table, stage, "d")} AND {stage}.rowid > d._first
               AND {stage}._reason IS NULL"""  # noqa: S608
         )
-    _drop(con, [DUPS])
+    _drop(con, [DUPS, DUP_KEYS])
 
     # Keys already in the store: identical rows are unchanged, different ones are refused.
     unchanged = 0
