@@ -157,6 +157,10 @@ def _handle(rng: np.random.Generator) -> dict[str, str]:
     }
 
 
+#: real mail providers (a check must not rely on a placeholder domain)
+EMAIL_DOMAINS = ("qq.com", "163.com", "126.com", "gmail.com", "outlook.com", "sina.com")
+
+
 def phrase(rng: np.random.Generator, code: str, lang: str) -> tuple[str, set[str]]:
     """One violating phrase for ``code`` and the set of codes it carries."""
     zh = lang == "zh"
@@ -179,9 +183,8 @@ def phrase(rng: np.random.Generator, code: str, lang: str) -> tuple[str, set[str
             return (f"退款请打到这张卡 {v}" if zh else f"refund to card {v}"), {code}
         if kind == 2:
             name = "".join("abcdefgh"[int(i)] for i in rng.integers(0, 8, 6))
-            return (f"买家邮箱 {name}@example.com" if zh else f"buyer email {name}@example.com"), {
-                code
-            }
+            domain = _pick(rng, EMAIL_DOMAINS)
+            return (f"买家邮箱 {name}@{domain}" if zh else f"buyer email {name}@{domain}"), {code}
         # a mobile number in a chat is also a lure off the platform (TEXT004)
         return (f"收件人电话 {mobile(rng)}" if zh else f"recipient phone {mobile(rng)}"), {
             code,
@@ -205,9 +208,20 @@ def invalid_resident_id(rng: np.random.Generator) -> str:
 
 def hard_negative(rng: np.random.Generator, lang: str, category: str) -> str:
     """A legitimate phrase that a careless check would flag."""
-    from promoguard.simulate.texts import HN_ZH, HN_ZH_KNIFE, HN_ZH_TOYS
+    from promoguard.simulate.texts import (
+        HN_ZH,
+        HN_ZH_BY_CATEGORY,
+        HN_ZH_KNIFE,
+        HN_ZH_PLATFORM,
+        HN_ZH_TOYS,
+    )
 
-    k = int(rng.integers(5))
+    k = int(rng.integers(7))
+    if k >= 5 and lang == "zh":
+        special = HN_ZH_BY_CATEGORY.get(category)
+        if k == 6 and special:
+            return _pick(rng, special)
+        return _pick(rng, HN_ZH_PLATFORM)
     if k == 0:
         return f"订单号 {order_number(rng)}" if lang == "zh" else f"order no. {order_number(rng)}"
     if k == 1:

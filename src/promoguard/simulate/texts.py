@@ -73,6 +73,7 @@ ZH_LIVE = (
     "今天给大家介绍这款{noun}，",
     "家人们看一下这个做工，",
     "原价{ref}元，今天直播间{price}元，",
+    "原价{ref}元，直降{cut}元，到手{price}元，",
     "点击下方小黄车就可以下单，",
     "有问题可以在评论区留言，",
     "这款{noun}我自己也在用，",
@@ -157,6 +158,24 @@ HN_ZH = (
     "最后提醒大家注意查收。",
     "活动第一天发货较多。",
 )
+#: honest mentions that a keyword rule for off-platform lures (TEXT004) or for review rewards
+#: (REVIEW002, 返现) would flag: the platform's own payment options and customer service, music
+#: apps, platform or card-issuer rebates that have nothing to do with reviews
+HN_ZH_PLATFORM = (
+    "支持微信支付和支付宝。",
+    "本平台支持微信付款，下单更方便。",
+    "售后问题请联系平台官方客服。",
+    "平台满300返现30元，可与店铺券叠加。",
+    "使用指定银行信用卡支付满200返现20元（以发卡行规则为准）。",
+    "上市以来好评如潮。",
+)
+#: per-category honest products whose names contain a banned-goods keyword (TEXT003); only goods
+#: that are plainly lawful to sell: a bullet-shaped lipstick, an overt baby monitor (a covert
+#: eavesdropping device, 窃听器, is not)
+HN_ZH_BY_CATEGORY = {
+    "cosmetics": ("经典子弹头口红，显色持久。",),
+    "electronics": ("婴儿监听器，宝宝哭闹及时提醒。", "支持QQ音乐、网易云音乐一键连接。"),
+}
 HN_ZH_TOYS = ("治愈系毛绒设计，摆在床头很可爱。",)
 HN_ZH_KNIFE = ("厨房刀具请放在儿童够不到的地方。",)
 
@@ -203,11 +222,17 @@ def livestream(
     rng: np.random.Generator, cat: int, idx: int, brand: int, lang: str, price: int, ref: int
 ) -> str:
     pool = ZH_LIVE if lang == "zh" else EN_LIVE
+    if ref <= price:  # "直降 N" needs a real cut from the stated base
+        pool = tuple(x for x in pool if "{cut}" not in x)
     k = min(int(rng.integers(4, 7)), len(pool) - 1)
     parts = list(rng.choice(pool[1:], size=k, replace=False))
     text = pool[0] + "".join(parts)
     return text.format(
-        brand=BRANDS[brand], noun=noun(cat, idx, lang), ref=yuan(ref), price=yuan(price)
+        brand=BRANDS[brand],
+        noun=noun(cat, idx, lang),
+        ref=yuan(ref),
+        price=yuan(price),
+        cut=yuan(max(ref - price, 0)),
     )
 
 
