@@ -149,3 +149,107 @@ def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
     w.write(con)
     assert by_code(run(con, "BRUSH003"), "BRUSH003").empty
+
+
+def _split_and_night_world(instant: bool, days: int) -> World:
+    """A shop whose buyers split baskets into 3-4 orders minutes apart (凑单) on ``days`` days,
+    at 00:00-01:00 local time (16:00-17:00Z), and whose night-shift customers order at 02:00-04:00
+    local every day; ``instant`` confirms receipt two minutes after delivery."""
+    w = World(merchants=["M001", "M002"])
+    for day in range(days):
+        for i in range(5):
+            for k in range(3 + i % 2):
+                at = T0 + dt.timedelta(days=day, hours=16, minutes=3 * k + i)
+                delivered = at + dt.timedelta(days=2)
+                confirm = dt.timedelta(minutes=2) if instant else dt.timedelta(days=3)
+                w.order(
+                    f"S{i}", "M001", at, delivered_at=delivered, confirmed_at=delivered + confirm
+                )
+    for day in range(20):
+        for i in range(3):  # night owls, 02:00-04:00 Beijing = 18:00-20:00Z
+            w.order(f"N{i}", "M001", T0 + dt.timedelta(days=day, hours=18, minutes=30 * i))
+        for i in range(6):  # the market's daytime traffic at another shop
+            w.order(f"D{i}", "M002", T0 + dt.timedelta(days=day, hours=4, minutes=10 * i))
+    return w
+
+
+def test_brush003_split_orders_on_one_sale_day_and_night_owls_are_honest(tmp_path):
+    """One day of 凑单 (velocity on a single day) plus odd hours: two signals would fire on a naive
+    reading, but repeated buyer-hours count only on several days."""
+    con = store.connect(tmp_path / "s.duckdb")
+    _split_and_night_world(instant=False, days=1).write(con)
+    assert by_code(run(con, "BRUSH003"), "BRUSH003").empty
+
+
+def test_brush003_odd_hours_alone_is_not_enough_but_with_instant_confirms_it_is(tmp_path):
+    """Repeated on several days the bursts count; with instant confirmations as well the shop is
+    reported, and the odd-hours signal alone (night owls) never is."""
+    con = store.connect(tmp_path / "a.duckdb")
+    _split_and_night_world(instant=True, days=4).write(con)
+    f = by_code(run(con, "BRUSH003"), "BRUSH003")
+    assert list(f.entity_id) == ["M001"]
+    assert json.loads(f.observed.iloc[0])["rapid_days"] == 4
+    con2 = store.connect(tmp_path / "b.duckdb")
+    w = World(merchants=["M001", "M002"])
+    for day in range(20):
+        for i in range(3):
+            w.order(f"N{i}", "M001", T0 + dt.timedelta(days=day, hours=18, minutes=30 * i))
+        for i in range(6):
+            w.order(f"D{i}", "M002", T0 + dt.timedelta(days=day, hours=4, minutes=10 * i))
+    w.write(con2)
+    assert by_code(run(con2, "BRUSH003"), "BRUSH003").empty
+
+
+def _buying_group(w: World, days: int) -> list[str]:
+    """Five colleagues ordering lunch together from two shops, ``days`` sittings in all."""
+    members = [f"G{i}" for i in range(5)]
+    for d in range(days):
+        shop = ("M010", "M011")[d % 2]
+        for i, b in enumerate(members):
+            w.order(b, shop, T0 + dt.timedelta(days=3 * d, hours=3, minutes=4 * i))
+    return members
+
+
+def test_brush001_a_buying_group_ordering_together_is_not_a_ring(tmp_path):
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    _buying_group(w, days=8)
+    for i in range(40):  # background traffic so the shops are not hubs
+        w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
+    con = store.connect(tmp_path / "s.duckdb")
+    w.write(con)
+    assert by_code(run(con, "BRUSH001"), "BRUSH001").empty
+
+
+def test_brush001_shared_sittings_on_one_day_are_a_burst_and_stay_reported(tmp_path):
+    """The same pattern squeezed into two sittings is not a recurring habit: still a block."""
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    members = [f"G{i}" for i in range(5)]
+    for d in range(2):
+        for shop in ("M010", "M011"):
+            for i, b in enumerate(members):
+                w.order(b, shop, T0 + dt.timedelta(days=d, hours=3, minutes=4 * i))
+    for i in range(40):
+        w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
+    con = store.connect(tmp_path / "s.duckdb")
+    w.write(con)
+    assert list(by_code(run(con, "BRUSH001"), "BRUSH001").entity_id) == ["|".join(members)]
+
+
+def test_brush001_ring_keeps_a_reused_account_with_its_own_repeat_shops(tmp_path):
+    """A real account reused by a ring keeps repeat-ordering from its own shops; it is still the
+    ring's (its repeat shops contain the ring's)."""
+    w = World(merchants=[f"M{i:03d}" for i in range(30)])
+    ring = [f"R{i}" for i in range(5)] + ["OLD"]
+    for i, b in enumerate(ring):
+        for m in ("M001", "M002"):
+            for k in range(3):
+                w.order(b, m, T0 + dt.timedelta(days=2 * k + i, hours=5 * i + k))
+    for j, m in enumerate(("M020", "M021", "M022")):  # the old account's own habits
+        for k in range(2):
+            w.order("OLD", m, T0 + dt.timedelta(days=10 + k, hours=j))
+    for i in range(60):
+        w.order(f"X{i}", f"M{i % 30:03d}", T0 + dt.timedelta(hours=5 * i))
+    con = store.connect(tmp_path / "s.duckdb")
+    w.write(con)
+    got = list(by_code(run(con, "BRUSH001"), "BRUSH001").entity_id)
+    assert got == ["|".join(sorted(ring))]
