@@ -111,3 +111,105 @@ def test_half_up_ratio_rounds_exact_integers_half_up():
     got = t.select(r=half_up_ratio(t.num, t.den, 100)).to_pyarrow()["r"].to_pylist()
     # 12.5 -> 13, 37.5 -> 38, 50.485 h -> 50.49 (a float .round(2) may give 50.48), 166.67, 0
     assert got == [13, 38, 5049, 167, 0]
+
+
+# -- evidence canonicalised in Arrow ---------------------------------------------------------------
+
+
+def _edge_table():
+    import decimal
+
+    import pyarrow as pa
+
+    utc = dt.UTC
+    instants = [
+        dt.datetime(2026, 11, 11, 0, 5, 0, tzinfo=utc),  # whole seconds
+        dt.datetime(2026, 11, 11, 0, 5, 0, 500000, tzinfo=utc),  # a half second
+        dt.datetime(2026, 11, 11, 0, 5, 0, 120, tzinfo=utc),  # microseconds
+        dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=utc),  # before 1970
+        dt.datetime(1900, 1, 1, tzinfo=utc),
+        None,
+        dt.datetime(2000, 2, 29, 12, 0, 0, 100000, tzinfo=utc),
+    ]
+    dec = decimal.Decimal
+    return pa.table(
+        {
+            "entity_id": ["b", "a", "b", "a", "c", "c", "a"],
+            "at": pa.array(instants, pa.timestamp("us", tz="UTC")),
+            "naive_ns": pa.array(
+                [i and i.replace(tzinfo=None) for i in instants], pa.timestamp("ns")
+            ),
+            "price": pa.array(
+                [
+                    dec("5.00"),
+                    dec("-0.50"),
+                    dec("0.05"),
+                    None,
+                    dec("0.00"),
+                    dec("1e3"),
+                    dec("9.90"),
+                ],
+                pa.decimal128(18, 2),
+            ),
+            "ratio": [1.0, 0.1 + 0.2, None, float("nan"), -2.5, 1e20, 1 / 3],
+            "day": pa.array(
+                [dt.date(2026, 11, 11), None, dt.date(1969, 1, 1)] * 2 + [dt.date(2000, 1, 1)],
+                pa.date32(),
+            ),
+            "n": [3, 1, None, 2, 2, 0, -1],
+            "ok": [True, False, None, True, True, False, True],
+            "city": ["上海", "", None, "北京", "a", "b", "c"],
+            "tags": [["x"], [], None, ["y", "z"], ["x"], ["a"], ["b"]],
+        }
+    )
+
+
+def test_canonical_groups_equal_canonical_value_cell_by_cell():
+    table = _edge_table()
+    groups = ev.canonical_groups(table)
+    expected: dict[str, list] = {}
+    for row in table.to_pylist():
+        expected.setdefault(row["entity_id"], []).append(ev.canonical_value(row))
+    assert set(groups) == set(expected)
+    for entity, rows in groups.items():
+        # the same canonical rows (as a multiset), now in the canonical order
+        key = lambda r: ev.canonical_json(r)  # noqa: E731
+        assert sorted(rows, key=key) == sorted(expected[entity], key=key)
+    # spot checks of the exact texts
+    a = groups["a"]
+    assert {r["at"] for r in groups["b"]} == {"2026-11-11T00:05:00Z", "2026-11-11T00:05:00.00012Z"}
+    assert {r["at"] for r in groups["c"]} == {"1900-01-01T00:00:00Z", None}
+    assert "1969-12-31T23:59:59.999999Z" in {r["at"] for r in a}
+    assert {r["price"] for r in groups["c"]} == {"0.00", "1000.00"}
+
+
+def test_canonical_order_is_by_sorted_column_names_and_ignores_input_order():
+    import pyarrow as pa
+
+    table = _edge_table()
+    groups = ev.canonical_groups(table)
+    # columns other than entity_id by name: at, city, day, n, naive_ns, ok, price, ratio, tags;
+    # `at` decides here: nulls first, then by instant
+    assert [r["at"] for r in groups["a"]] == [
+        "1969-12-31T23:59:59.999999Z",
+        "2000-02-29T12:00:00.1Z",
+        "2026-11-11T00:05:00.5Z",
+    ]
+    assert [r["at"] for r in groups["c"]] == [None, "1900-01-01T00:00:00Z"]
+    reversed_table = table.take(pa.array(range(table.num_rows - 1, -1, -1)))
+    shuffled = ev.canonical_groups(
+        pa.Table.from_batches(reversed_table.to_batches(max_chunksize=2))
+    )
+    assert shuffled == groups
+    ties = pa.table({"entity_id": ["e"] * 4, "b": [2, 1, 1, None], "a": ["x", "y", "x", "x"]})
+    assert [(r["a"], r["b"]) for r in ev.canonical_groups(ties)["e"]] == [
+        ("x", None),
+        ("x", 1),
+        ("x", 2),
+        ("y", 1),
+    ]
+
+
+def test_freeze_canonical_gives_the_bytes_freeze_gives():
+    doc = {"rows": ev.canonical_groups(_edge_table()), "p": {"x": 1.5}, "when": "2026-11-11Z"}
+    assert ev.freeze_canonical(ev.canonical_value(doc)) == ev.freeze(doc)

@@ -28,7 +28,12 @@ import pyarrow as pa
 from promoguard import store as store_mod
 from promoguard.checks import registry
 from promoguard.checks.base import FOUND_COLUMNS, Check, ScanContext, Tables
-from promoguard.checks.evidence import canonical_json, canonical_rows, canonical_value, freeze
+from promoguard.checks.evidence import (
+    canonical_groups,
+    canonical_json,
+    canonical_value,
+    freeze_canonical,
+)
 from promoguard.checks.packs import Pack, load_pack
 from promoguard.errors import CheckError
 from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS, TABLE_NAMES
@@ -190,12 +195,9 @@ def _evidence_rows(
     found_expr = _register_found(tables, found, view)
     try:
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
-            rows = tables.to_arrow(expr).to_pylist()
-            grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for row in rows:
-                grouped[str(row["entity_id"])].append(row)
-            for entity, erows in grouped.items():
-                out[entity][name] = canonical_rows(erows)
+            # canonicalised and ordered column by column in Arrow, not value by value in Python
+            for entity, erows in canonical_groups(tables.to_arrow(expr)).items():
+                out[entity][name] = erows
     finally:
         _unregister_found(tables, view)
     return out
@@ -226,26 +228,36 @@ def run_checks(
             ev = _evidence_rows(check, tables, found, params, ctx)
             severity = pack.severity_for(check)
             legal = pack.legal_basis_for(check)
-            for row in found.to_pylist():
+            canonical_params = canonical_value(params)
+            # found rows canonical in Arrow too; one row per entity, so one per group
+            canonical_found = canonical_groups(found)
+            for row in found.select(
+                [
+                    c
+                    for c in ("entity_id", "merchant_id", "platform_id", "entity_type")
+                    if c in found.column_names
+                ]
+            ).to_pylist():
                 entity = row["entity_id"]
+                crow = canonical_found[entity][0]
                 # a check may find several kinds of entity (REVIEW002: texts and reviews)
                 etype = row.get("entity_type") or check.entity_type
                 if etype not in ENTITY_TYPES:
                     raise CheckError(f"{check.code} returned entity_type {etype!r}")
-                observed = {c: row[c] for c in check.observed_columns}
-                expected = {c: row[c] for c in check.expected_columns}
+                observed = {c: crow[c] for c in check.observed_columns}
+                expected = {c: crow[c] for c in check.expected_columns}
                 document = {
                     "check_code": check.code,
                     "pack": pack.name,
                     "entity_type": etype,
                     "entity_id": entity,
-                    "parameters": params,
+                    "parameters": canonical_params,
                     "observed": observed,
                     "expected": expected,
-                    "found": {k: v for k, v in row.items()},
+                    "found": crow,
                     "rows": ev.get(entity, {}),
                 }
-                sha, text = freeze(document)
+                sha, text = freeze_canonical(document)
                 evidence[sha] = text
                 records.append(
                     {
@@ -258,8 +270,8 @@ def run_checks(
                         "merchant_id": row["merchant_id"],
                         "platform_id": row["platform_id"],
                         "severity": severity,
-                        "observed": canonical_json(observed),
-                        "expected": canonical_json(expected),
+                        "observed": _dumps(observed),
+                        "expected": _dumps(expected),
                         "legal_basis": legal,
                         "evidence_sha256": sha,
                         "detected_at": detected_at,
@@ -270,6 +282,11 @@ def run_checks(
             bar.advance(task)
     findings = pd.DataFrame.from_records(records, columns=FINDING_NAMES)
     return ScanResult(scan_id, pack.name, engine, findings, runs, evidence)
+
+
+def _dumps(canonical: dict[str, Any]) -> str:
+    """canonical_json of values that are canonical already."""
+    return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _progress(enabled: bool):
