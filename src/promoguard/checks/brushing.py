@@ -15,7 +15,14 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
-from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.checks.base import (
+    Check,
+    CheckDoc,
+    Parameter,
+    ScanContext,
+    Tables,
+    half_up_ratio,
+)
 from promoguard.checks.registry import register
 from promoguard.graph import bahmani, linked, rings
 
@@ -452,8 +459,14 @@ def _utc_offset_hours(zone: str) -> int:
     return int(offset.total_seconds() // 3600)
 
 
-def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
-    return ibis.cases((den > 0, num.cast("float64") / den.cast("float64")), else_=0.0).round(4)
+def _ratio(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.NumericValue:
+    """num / den to 4 decimals, rounded half up from integers so every engine agrees.
+
+    A float ``.round(4)`` is not engine-independent: 38/320 = 0.11875 rounds to 0.1187 on
+    DuckDB and 0.1188 on Spark.
+    """
+    share = half_up_ratio(num.cast("int64"), den.cast("int64"), 10_000).cast("float64") / 10_000
+    return ibis.cases((den > 0, share), else_=0.0)
 
 
 @register
@@ -597,8 +610,8 @@ class OrderVelocity(Check):
             rapid_share=_ratio(m.rapid_orders, m.n_orders),
             instant_share=_ratio(m.instant_confirms, m.confirmed_after_delivery),
             odd_ratio=_ratio(
-                m.odd_orders.cast("float64") * m.all_n.cast("float64"),
-                m.n_orders.cast("float64") * m.all_odd.cast("float64"),
+                m.odd_orders.cast("int64") * m.all_n.cast("int64"),
+                m.n_orders.cast("int64") * m.all_odd.cast("int64"),
             ),
         )
         velocity = (
