@@ -156,6 +156,7 @@ def main() -> None:
         generate(csv, args.rows, args.bad)
     size_mb = csv.stat().st_size / 2**20
     results = []
+    load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     for name in args.engines.split(","):
         store_path = args.dir / f"{name}-{args.rows}.duckdb"
         for p in (store_path, Path(f"{store_path}.wal")):
@@ -182,7 +183,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(
         f"\n{args.rows:,} price observations, CSV {size_mb:,.0f} MiB, {os.cpu_count()} cores, "
-        f"load average {load:.1f} at the end"
+        f"load average {load_before:.1f} at the start, {load:.1f} at the end"
     )
     print_table(results)
     if len({(r["stored"], r["quarantined"]) for r in results}) > 1:
