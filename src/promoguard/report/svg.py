@@ -100,8 +100,10 @@ def price_series(
         out.append(
             f'<rect x="{wx0:.1f}" y="{top}" width="{max(wx1 - wx0, 2):.1f}" height="{ph}" '
             f'fill="#f5b041" fill-opacity="0.25"/>'
-            f'<text x="{wx0 + 2:.1f}" y="{top + 11}" font-size="10" fill="#9a6400">'
-            f"{escape(window_label)}</text>"
+            # the label sits under the plot, ending at the band, so it is never clipped by the
+            # right edge nor drawn over a price or reference line
+            f'<text x="{wx1:.1f}" y="{top + ph + 28}" font-size="10" fill="#9a6400" '
+            f'text-anchor="end">{escape(window_label)}</text>'
         )
     for k in range(5):  # y grid and ticks
         v = v0 + (v1 - v0) * k / 4
