@@ -24,6 +24,7 @@ from promoguard.checks.base import (
     half_up_ratio,
 )
 from promoguard.checks.registry import register
+from promoguard.checks.relations import first_delivery_by_order
 from promoguard.graph import bahmani, linked, rings
 
 BUYER_SEP = "|"
@@ -561,17 +562,7 @@ class OrderVelocity(Check):
         odd = o.group_by("merchant_id").aggregate(odd_orders=is_odd.cast("int64").sum())
         everyone = o.aggregate(all_odd=is_odd.cast("int64").sum(), all_n=o.count())
         # delivered scan vs confirmation
-        s = tables.shipments
-        ev = tables.tracking_events
-        delivered = ev.filter(ev.event_type == "delivered")
-        delivered = delivered.group_by(["carrier", "tracking_no"]).aggregate(
-            delivered_s=delivered.event_at.epoch_seconds().cast("int64").min()
-        )
-        sd = (
-            s.join(delivered, ["carrier", "tracking_no"])
-            .group_by("order_id")
-            .aggregate(delivered_s=delivered.delivered_s.min())
-        )
+        sd = first_delivery_by_order(tables)
         oc = o.filter(o.confirmed_at.notnull()).join(sd, "order_id")
         lag = oc.confirmed_at.epoch_seconds().cast("int64") - oc.delivered_s
         inst = oc.group_by("merchant_id").aggregate(

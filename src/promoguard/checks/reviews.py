@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.checks.registry import register
+from promoguard.checks.relations import first_delivery_by_order
 from promoguard.graph import minhash
 
 MAX_CLUSTER_EVIDENCE = 20
@@ -191,17 +192,7 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
     """Each review with its listing, buyer, rating, time and (when known) delivery time."""
     r = tables.reviews
     o = tables.orders
-    s = tables.shipments
-    ev = tables.tracking_events
-    delivered = ev.filter(ev.event_type == "delivered")
-    delivered = delivered.group_by(["carrier", "tracking_no"]).aggregate(
-        d_s=delivered.event_at.epoch_seconds().cast("int64").min()
-    )
-    sd = (
-        s.join(delivered, ["carrier", "tracking_no"])
-        .group_by("order_id")
-        .aggregate(delivered_s=delivered.d_s.min())
-    )
+    sd = first_delivery_by_order(tables)
     oc = o.select(
         "order_id",
         confirmed_s=o.confirmed_at.epoch_seconds().cast("int64"),
