@@ -217,6 +217,12 @@ TABLES: tuple[Table, ...] = (
             _c("buyer_device_id", Kind.ID, null=True),
             _c("buyer_address_id", Kind.ID, null=True),
             _c("ship_to_city", Kind.TEXT, null=True),
+            _c(
+                "promised_delivery_by",
+                Kind.TIMESTAMP,
+                "latest delivery the merchant or platform promised the buyer",
+                null=True,
+            ),
         ),
         key=("order_id",),
         references=(

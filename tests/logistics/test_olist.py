@@ -106,3 +106,30 @@ def test_parcel001_does_not_flag_a_source_without_weights(olist_store):
     result = engine.scan(olist_store, "cn", checks="PARCEL001,SHIP001,SHIP002", save=False)
     # no weights, no declared shipments, no real tracking numbers: nothing to judge, nothing found
     assert result.findings.empty
+
+
+def test_the_estimated_delivery_date_lands_in_promised_delivery_by(olist_store):
+    import duckdb
+
+    raw = pd.read_csv(SUBSET / "olist_orders_dataset.csv", dtype=str, keep_default_na=False)
+    paid = raw[raw.order_approved_at.str.strip() != ""]
+    with duckdb.connect(str(olist_store), read_only=True) as con:
+        stored, late = con.execute(
+            "SELECT count(promised_delivery_by), "
+            "count(*) FILTER (WHERE status = 'delivered' AND "
+            "CAST(timezone('America/Sao_Paulo', e.event_at) AS DATE) > "
+            "CAST(timezone('America/Sao_Paulo', o.promised_delivery_by) AS DATE)) "
+            "FROM orders o LEFT JOIN tracking_events e "
+            "ON e.tracking_no = o.order_id AND e.event_type = 'delivered'"
+        ).fetchone()
+    assert stored == int((paid.order_estimated_delivery_date.str.strip() != "").sum())
+    delivered = raw[
+        (raw.order_status == "delivered") & (raw.order_delivered_customer_date.str.strip() != "")
+    ]
+    expected_late = int(
+        (
+            pd.to_datetime(delivered.order_delivered_customer_date).dt.date
+            > pd.to_datetime(delivered.order_estimated_delivery_date).dt.date
+        ).sum()
+    )
+    assert late == expected_late > 0

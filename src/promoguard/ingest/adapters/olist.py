@@ -10,7 +10,8 @@ choice means for the checks. In short:
 - one canonical order per Olist order, from its first item (``order_item_id`` 1): listing,
   merchant and unit price; quantity = how many items of that product the order holds.
   ``order_approved_at`` (payment approval) -> ``paid_at``; the earliest item
-  ``shipping_limit_date`` -> ``promised_dispatch_by``; customer city -> ``ship_to_city``.
+  ``shipping_limit_date`` -> ``promised_dispatch_by``; ``order_estimated_delivery_date`` (the
+  delivery date the buyer was promised) -> ``promised_delivery_by``; customer city -> ``ship_to_city``.
 - an order whose items are not in the export (the public subsets were cut table by table) keeps
   ``listing_id``/``merchant_id`` = ``unknown`` (stored, counted as orphans by ingest), its
   payments' total as ``unit_price`` (``0.00`` when payments are absent too: unknown, not free).
@@ -163,6 +164,9 @@ def convert_frames(src: Path) -> dict[str, pd.DataFrame]:
             "confirmed_at": None,
             "status": o.order_status.map(STATUS).fillna(o.order_status),
             "ship_to_city": o.ship_to_city,
+            "promised_delivery_by": _blank(o["order_estimated_delivery_date"])
+            if "order_estimated_delivery_date" in o
+            else None,
         }
     )
 
