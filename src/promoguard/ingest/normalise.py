@@ -32,6 +32,7 @@ _BLANKS = " \t\r\n"
 #: Leading currency sign or code accepted on money values (dropped, not checked).
 _CURRENCY_PREFIX = r"^([+-]?)\s*(?:US\$|[¥￥$€£]|RMB|CNY|USD|EUR|GBP)\s*([+-]?)"
 _PLAIN_AMOUNT = r"\d{1,16}(\.\d{1,2})?"  # the fast path: already canonical
+_PLAIN_WHOLE = r"\d{1,18}"  # the fast path for whole numbers (fits BIGINT)
 _GROUPED_NUMBER = r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
 _WHOLE_NUMBER = r"[+-]?(\d{1,3}(,\d{3})+|\d+)"
 _TIMESTAMP_SHAPE = (
@@ -75,6 +76,43 @@ def clean(ref: str, kind: Kind) -> str:
         f"ELSE translate({ref}, {_lit(_FULL_WIDTH)}, {_lit(_ASCII)}) END"
     )
     return f"nullif({_trim(folded)}, '')"
+
+
+def fast_path(r: str, col: Column, table: str) -> tuple[str, str, str] | None:
+    """(test, value, acceptance) over the *raw* text ``r`` for the common, already-canonical case.
+
+    Most values in a real export are already canonical (``1299.00``, ``2026-11-11T00:00:00+08:00``,
+    ``3``): no spaces, no full-width forms, no currency sign. For those the test proves the value
+    needs no cleaning, and the typed value is exactly what the full rules would give; only rows
+    that fail it pay for folding, trimming and diagnosis. ``acceptance`` is the test over the typed
+    value ``v`` placeholder ``{v}`` under which the value needs no reason. ``None``: no fast path.
+    """
+    kind = col.kind
+    if kind is Kind.MONEY:
+        return (
+            f"regexp_full_match({r}, {_lit(_PLAIN_AMOUNT)})",
+            f"TRY_CAST({r} AS DECIMAL(18,2))",
+            "{v} >= 0",
+        )
+    if kind is Kind.PERCENT:
+        return (
+            f"regexp_full_match({r}, {_lit(_PLAIN_AMOUNT)})",
+            f"TRY_CAST({r} AS DECIMAL(7,2))",
+            "{v} BETWEEN 0 AND 100",
+        )
+    if kind in (Kind.COUNT, Kind.WEIGHT):
+        return (
+            f"regexp_full_match({r}, {_lit(_PLAIN_WHOLE)})",
+            f"TRY_CAST({r} AS BIGINT)",
+            "{v} >= " + str(MINIMUMS.get((table, col.name), 0)),
+        )
+    if kind is Kind.TIMESTAMP:
+        return (
+            f"regexp_full_match({r}, {_lit(_TIMESTAMP_SHAPE)})",
+            f"TRY_CAST({r} AS TIMESTAMPTZ)",
+            "{v} IS NOT NULL",
+        )
+    return None
 
 
 def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[str, str, str]:

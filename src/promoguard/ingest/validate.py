@@ -113,24 +113,36 @@ def stage_query(
     """The ``CREATE TEMP TABLE stage AS ...`` statement for one source file of ``table``."""
     base = _layer0(table, source, rejects)
     names = table.column_names
-    cleaned = ", ".join(
-        f"{normalise.clean(ident('r__' + c.name), c.kind)} AS {ident('c__' + c.name)}"
-        for c in table.columns
-    )
+    # The already-canonical text of a column with a fast path (most values of a real export)
+    # is typed straight from the raw text; the rest goes on, as ``s__``, to cleaning and the full
+    # rules. For a fast value ``s__`` is NULL, so the cleaning costs next to nothing.
+    slow, cleaned, values, checks = [], [], [], []
+    for c in table.columns:
+        raw, rest, text, typed = (ident(p + c.name) for p in ("r__", "s__", "c__", ""))
+        fast = normalise.fast_path(raw, c, table.name)
+        slow.append(
+            f"CASE WHEN {fast[0]} THEN NULL ELSE {raw} END AS {rest}"
+            if fast
+            else f"{raw} AS {rest}"
+        )
+        cleaned.append(f"{normalise.clean(rest, c.kind)} AS {text}")
+        value = normalise.value_sql(text, c)
+        reason = normalise.reason_sql(text, typed, c, table.name)
+        if fast:
+            value = f"CASE WHEN {rest} IS NULL THEN {fast[1]} ELSE {value} END"
+            # A canonical-looking text can still be refused (2026-02-30): diagnose the raw text.
+            diagnosed = f"(CASE WHEN {rest} IS NULL THEN {raw} ELSE {text} END)"
+            reason = (
+                f"CASE WHEN {fast[2].format(v=typed)} THEN NULL "
+                f"ELSE {normalise.reason_sql(diagnosed, typed, c, table.name)} END"
+            )
+        values.append(f"CAST({value} AS {c.duckdb_type}) AS {typed}")
+        checks.append(f"{reason} AS {ident('q__' + c.name)}")
     passthrough = ", ".join(ident("r__" + n) for n in names)
-    values = ", ".join(
-        f"CAST({normalise.value_sql(ident('c__' + c.name), c)} AS {c.duckdb_type}) "
-        f"AS {ident(c.name)}"
-        for c in table.columns
-    )
-    checks = ", ".join(
-        f"{normalise.reason_sql(ident('c__' + c.name), ident(c.name), c, table.name)} "
-        f"AS {ident('q__' + c.name)}"
-        for c in table.columns
-    )
+    cleaned_names = ", ".join(ident("c__" + n) for n in names)
+    slow_names = ", ".join(ident("s__" + n) for n in names)
     # A good row (the common case) has no reason to join: one test of every check, no strings.
     all_good = " AND ".join(f"{ident('q__' + n)} IS NULL" for n in names)
-    cleaned_names = ", ".join(ident("c__" + n) for n in names)
     reasons = ", ".join(
         f"'{n}: ' || {ident('q__' + n)}" for n in names
     )  # column names come from the model
@@ -152,10 +164,13 @@ FROM (
   SELECT *, CASE WHEN _pre IS NOT NULL THEN _pre WHEN {all_good} THEN NULL
     ELSE concat_ws('; ', {reasons}) END AS _reason
   FROM (
-    SELECT *, {checks}
+    SELECT *, {", ".join(checks)}
     FROM (
-      SELECT {values}, {cleaned_names}, {passthrough}, _pre, _rawsrc
-      FROM (SELECT {cleaned}, {passthrough}, _pre, _rawsrc FROM ({base.sql}))
+      SELECT {", ".join(values)}, {cleaned_names}, {slow_names}, {passthrough}, _pre, _rawsrc
+      FROM (
+        SELECT {", ".join(cleaned)}, {slow_names}, {passthrough}, _pre, _rawsrc
+        FROM (SELECT {", ".join(slow)}, {passthrough}, _pre, _rawsrc FROM ({base.sql}))
+      )
     )
   )
 )"""  # noqa: S608
