@@ -8,6 +8,7 @@ import pytest
 from promoguard import store
 from promoguard.errors import IngestError
 from promoguard.ingest import ingest_dir, load
+from promoguard.ingest.validate import StageQuery
 
 from ._helpers import PRICE_HEADER, one, quarantine, write
 
@@ -240,6 +241,30 @@ def test_over_long_line_is_quarantined_with_a_reason(ingest, con):
     [(_, line, _, why)] = quarantine(con)
     assert line == 2 and "line size" in why.lower()
     assert one(con, "SELECT max(length(raw)) FROM quarantine") <= 65536
+
+
+def test_csv_the_strict_parser_gives_up_on_is_quarantined_line_by_line(ingest, con):
+    # Short lines split by a lone carriage return in a LF file stop DuckDB's strict parser for
+    # the whole file: nothing is guessed, every line is kept in quarantine with the reason.
+    report = ingest({"price_observations.csv": f"{PRICE_HEADER}\nL1 short\rL2 short\n"})
+    counts = report.tables["price_observations"]
+    assert (counts.read, counts.stored, counts.quarantined) == (2, 0, 2)
+    rows = con.execute("SELECT line_number, reason, raw FROM quarantine ORDER BY 1").fetchall()
+    assert [r[0] for r in rows] == [2, 3]
+    assert all(r[1].startswith("file is not valid CSV (") for r in rows)
+    assert [r[2] for r in rows] == ["L1 short", "L2 short"]
+
+
+def test_an_error_in_our_own_sql_is_not_blamed_on_the_file(ingest, con, monkeypatch):
+    # Only the CSV reader's refusal sends a file down the line-by-line path; a bug of ours must
+    # fail the ingest loudly rather than quarantine every line of a good file.
+    def broken(table, source, stage, rejects):
+        return StageQuery(f"CREATE TEMP TABLE {stage} AS SELECT no_such_column")
+
+    monkeypatch.setattr(load, "stage_query", broken)
+    with pytest.raises(IngestError, match="no_such_column"):
+        ingest({"platforms.csv": PLATFORMS})
+    assert one(con, "SELECT count(*) FROM quarantine") == 0
 
 
 def test_untrusted_text_is_data_not_sql(ingest, con):

@@ -170,7 +170,9 @@ def stage_file(
     with session_timezone(con, tz):
         try:
             con.execute(query.sql, query.params)
-        except duckdb.Error as exc:
+        except duckdb.InvalidInputException as exc:
+            # Only the reader's own refusal is blamed on the file; an error in our SQL (a binder
+            # error, say) must surface, not quarantine every line of a good file.
             if source.fmt != "csv":
                 raise IngestError(f"{source.path.name}: cannot be read: {exc}") from None
             _drop(con, staged.temp_tables())
@@ -215,14 +217,22 @@ def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) 
     target = ident(table.name)
     lines = _Lines(con, staged)
 
-    # Repeated keys within the file: the first good row wins. Most files have none, so the pass
-    # over every row groups the keys alone; only when some repeat is the first row of each looked
-    # up, by a join to those few keys (NULL key parts compare equal).
+    # Repeated keys within the file: the first good row wins. Most files have none, and a hash
+    # table of every key costs more than sorting the keys' hashes once (equal keys have equal
+    # hashes), so the pass over every row looks for a hash seen twice; only when there is one are
+    # the keys behind it grouped, and the first row of each repeated key looked up by a join to
+    # those few keys (NULL key parts compare equal).
     _drop(con, [DUPS, DUP_KEYS])
     keys = ", ".join(ident(k) for k in table.key)
+    repeated_hashes = con.execute(
+        f"""SELECT count(*) FROM (
+              SELECT h, lag(h) OVER (ORDER BY h) AS before
+              FROM (SELECT hash({keys}) AS h FROM {stage} WHERE _reason IS NULL))
+            WHERE h = before"""  # noqa: S608
+    ).fetchone()[0]
     con.execute(
         f"CREATE TEMP TABLE {DUP_KEYS} AS SELECT {keys} FROM {stage} "  # noqa: S608
-        f"WHERE _reason IS NULL GROUP BY ALL HAVING count(*) > 1"
+        f"WHERE {'_reason IS NULL' if repeated_hashes else 'false'} GROUP BY ALL HAVING count(*) > 1"
     )
     if con.execute(f"SELECT count(*) FROM {DUP_KEYS}").fetchone()[0]:  # noqa: S608
         d_keys = ", ".join(f"d.{ident(k)}" for k in table.key)
