@@ -35,6 +35,7 @@ from promoguard.checks.evidence import (
     freeze_canonical,
 )
 from promoguard.checks.packs import Pack, load_pack
+from promoguard.checks.relations import scan_cache
 from promoguard.errors import CheckError
 from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS, TABLE_NAMES
 
@@ -218,13 +219,25 @@ def run_checks(
     evidence: dict[str, str] = {}
     runs: list[CheckRun] = []
     bar = _progress(progress)
-    with bar:
-        task = bar.add_task("scanning", total=len(checks))
+    # Every finder runs before any evidence query, so that evidence can share one pass over the
+    # big tables for the entities all checks found (e.g. the scans of every found order's
+    # parcels); relations shared between checks live in the engine until the scan ends.
+    with bar, scan_cache(tables) as cache:
+        task = bar.add_task("scanning", total=2 * len(checks))
+        founds: list[pa.Table] = []
+        find_seconds: list[float] = []
         for check in checks:
             bar.update(task, description=f"{check.code} {check.name}")
             started = dt.datetime.now(dt.UTC)
+            found = _found_rows(check, tables, pack.parameters_for(check), ctx)
+            founds.append(found)
+            cache.found[check.code] = (check.entity_type, found)
+            find_seconds.append((dt.datetime.now(dt.UTC) - started).total_seconds())
+            bar.advance(task)
+        for check, found, find_s in zip(checks, founds, find_seconds, strict=True):
+            bar.update(task, description=f"{check.code} {check.name} (evidence)")
+            started = dt.datetime.now(dt.UTC)
             params = pack.parameters_for(check)
-            found = _found_rows(check, tables, params, ctx)
             ev = _evidence_rows(check, tables, found, params, ctx)
             severity = pack.severity_for(check)
             legal = pack.legal_basis_for(check)
@@ -278,7 +291,7 @@ def run_checks(
                     }
                 )
             seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
-            runs.append(CheckRun(check.code, found.num_rows, seconds))
+            runs.append(CheckRun(check.code, found.num_rows, find_s + seconds))
             bar.advance(task)
     findings = pd.DataFrame.from_records(records, columns=FINDING_NAMES)
     return ScanResult(scan_id, pack.name, engine, findings, runs, evidence)

@@ -13,6 +13,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from promoguard import geo
 from promoguard.checks.base import (
@@ -24,6 +25,13 @@ from promoguard.checks.base import (
     half_up_ratio,
 )
 from promoguard.checks.registry import register
+from promoguard.checks.relations import (
+    found_entities,
+    norm_city,
+    order_scan_summary,
+    parcel_scan_summary,
+    shared,
+)
 
 #: the evidence of one finding stays bounded (a tracking number shared by thousands of orders)
 MAX_EVIDENCE_ROWS = 200
@@ -72,18 +80,10 @@ def _order_scans(tables: Tables) -> ir.Table:
 
 
 def _first_pickup(tables: Tables) -> ir.Table:
-    """order_id -> the first carrier pickup of any of its parcels (the real dispatch)."""
-    e = tables.tracking_events
-    e = e.filter(e.event_type == "pickup")
-    per_parcel = e.group_by(k_carrier=e.carrier, k_tracking_no=e.tracking_no).aggregate(
-        at=e.event_at.min()
-    )
-    s = tables.shipments
-    j = s.join(
-        per_parcel,
-        [s.carrier == per_parcel.k_carrier, s.tracking_no == per_parcel.k_tracking_no],
-    )
-    return j.group_by(p_order_id=j.order_id).aggregate(first_pickup_at=j.at.min())
+    """order_id -> the first carrier pickup of any of its parcels (the real dispatch); null when
+    its parcels were scanned but never picked up, no row when they were never scanned."""
+    per = order_scan_summary(tables)  # shared with SHIP003/SHIP004 within a scan
+    return per.select(p_order_id=per.s_order_id, first_pickup_at=per.first_pickup_at)
 
 
 def data_horizon(tables: Tables) -> dt.datetime | None:
@@ -120,15 +120,52 @@ def _pair_distances() -> ir.Table:
     return ibis.memtable(geo.pair_distances())
 
 
-def _norm_city(value: ir.StringValue) -> ir.StringValue:
-    """The engine-side twin of geo.normalise_city (trim, lower; blank is null)."""
-    v = value.strip().lower()
-    return ibis.cases((v == "", ibis.null("string")), else_=v)
+_norm_city = norm_city
 
 
-def order_evidence(tables: Tables, found: ir.Table) -> dict[str, ir.Table]:
-    """The order, its shipments and its parcels' carrier scans, for each found order."""
+def _found_orders_rows(tables: Tables, code: str | None) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """(orders, shipments, scans) to read a found order's evidence from.
+
+    Within a scan whose finders have all run, these are only the rows of the orders *any* check
+    found (and their parcels' scans), taken from the big tables in one pass and shared by every
+    check's evidence; otherwise (or for a check whose rows the scan does not know) the whole
+    tables. The evidence rows are the same either way: a found order's rows are all in there.
+    """
     o, s, e = tables.orders, tables.shipments, tables.tracking_events
+    founds = found_entities(tables, "order")
+    if not founds or code not in founds:
+        return o, s, e
+    ids = sorted({i for rows in founds.values() for i in rows.column("entity_id").to_pylist()})
+
+    def orders() -> ir.Table:
+        f = ibis.memtable(pa.table({"u_order_id": pa.array(ids, pa.string())}))
+        return o.semi_join(f, o.order_id == f.u_order_id)
+
+    def shipments() -> ir.Table:
+        f = ibis.memtable(pa.table({"u_order_id": pa.array(ids, pa.string())}))
+        return s.semi_join(f, s.order_id == f.u_order_id)
+
+    def scans() -> ir.Table:
+        fs = shared(tables, ("found_order_shipments",), shipments)
+        parcels = fs.select(u_carrier=fs.carrier, u_tracking_no=fs.tracking_no).distinct()
+        return e.semi_join(
+            parcels, [e.carrier == parcels.u_carrier, e.tracking_no == parcels.u_tracking_no]
+        )
+
+    return (
+        shared(tables, ("found_orders",), orders),
+        shared(tables, ("found_order_shipments",), shipments),
+        shared(tables, ("found_order_scans",), scans),
+    )
+
+
+def order_evidence(tables: Tables, found: ir.Table, code: str | None = None) -> dict[str, ir.Table]:
+    """The order, its shipments and its parcels' carrier scans, for each found order.
+
+    ``code``: the check whose found rows ``found`` holds; within a scan its evidence reads the
+    rows shared by all checks' found orders instead of the whole tables.
+    """
+    o, s, e = _found_orders_rows(tables, code)
     f = found.select(f_id=found.entity_id)
     order = f.join(o, f.f_id == o.order_id).select(
         entity_id=f.f_id,
@@ -174,7 +211,7 @@ class _OrderCheck(Check):
     def evidence(
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
     ) -> dict[str, ir.Table]:
-        return order_evidence(tables, found)
+        return order_evidence(tables, found, self.code)
 
 
 AS_OF = Parameter(
@@ -324,7 +361,7 @@ class SharedTrackingNumber(_OrderCheck):
     def evidence(
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
     ) -> dict[str, ir.Table]:
-        ev = order_evidence(tables, found)
+        ev = order_evidence(tables, found, self.code)
         s, o = tables.shipments, tables.orders
         f = found.select(f_id=found.entity_id, f_carrier=found.carrier, f_no=found.tracking_no)
         others = f.join(s, [f.f_carrier == s.carrier, f.f_no == s.tracking_no])
@@ -456,28 +493,24 @@ def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
 
 
 def _parcel_facts(tables: Tables, min_leg_km: float) -> ir.Table:
-    """Per order: its parcels' first scan, delivered cities (lowest, highest) and top speed.
+    """Per order with a scanned parcel: its parcels' first scan, delivered cities (lowest,
+    highest) and top speed (null when no leg counts).
 
-    Events are summarised per parcel before meeting the shipments, so the big scan table is
-    grouped once instead of joined row by row to the orders.
+    The scans are summarised per parcel and per order once per scan (shared with SHIP001,
+    SHIP003 and PARCEL001); only the speed test is SHIP004's own.
     """
-    e = tables.tracking_events
-    city = ibis.cases((e.event_type == "delivered", _norm_city(e.city)), else_=ibis.null("string"))
-    parcels = e.group_by(p_carrier=e.carrier, p_tracking_no=e.tracking_no).aggregate(
-        first_scan_at=e.event_at.min(), lo_city=city.min(), hi_city=city.max()
-    )
     fast = _fastest_legs(tables, min_leg_km)
-    parcels = parcels.left_join(
-        fast,
-        [parcels.p_carrier == fast.v_carrier, parcels.p_tracking_no == fast.v_tracking_no],
-    ).drop("v_carrier", "v_tracking_no")
     s = tables.shipments
-    j = s.join(parcels, [s.carrier == parcels.p_carrier, s.tracking_no == parcels.p_tracking_no])
-    return j.group_by(a_order_id=j.order_id).aggregate(
-        first_scan_at=j.first_scan_at.min(),
-        lo_city=j.lo_city.min(),
-        hi_city=j.hi_city.max(),
-        max_speed_kmh=j.max_speed_kmh.max(),
+    fast = s.join(fast, [s.carrier == fast.v_carrier, s.tracking_no == fast.v_tracking_no])
+    fast = fast.group_by(f_order_id=fast.order_id).aggregate(max_speed_kmh=fast.max_speed_kmh.max())
+    per = order_scan_summary(tables)
+    j = per.left_join(fast, per.s_order_id == fast.f_order_id)
+    return j.select(
+        a_order_id=j.s_order_id,
+        first_scan_at=j.first_scan_at,
+        lo_city=j.lo_delivered_city,
+        hi_city=j.hi_delivered_city,
+        max_speed_kmh=j.max_speed_kmh,
     )
 
 
@@ -611,21 +644,12 @@ def _category_minimum(category: ir.StringValue, minimums: dict[str, Any], defaul
 
 def _direct_hops(tables: Tables) -> ir.Table:
     """Per order: the longest pickup-to-delivered distance of a parcel with no scan in between."""
-    e = tables.tracking_events
     # out_for_delivery happens in the destination city: only a transit scan is a hub on the way
-    n = e.group_by(d_carrier=e.carrier, d_tracking_no=e.tracking_no).aggregate(
-        n_between=(e.event_type == "transit").sum()
+    g = parcel_scan_summary(tables)  # shared with SHIP001/003/004 within a scan
+    g = g.filter(g.n_transit == 0)
+    g = g.mutate(
+        pickup_city=_norm_city(g.pickup_city_raw), delivered_city=_norm_city(g.delivered_city_raw)
     )
-    n = n.filter(n.n_between == 0)
-    # cities are looked up only for the few parcels with no transit scan at all
-    e = e.join(n, [e.carrier == n.d_carrier, e.tracking_no == n.d_tracking_no])
-    g = e.group_by(["carrier", "tracking_no"]).aggregate(
-        pickup_raw=ibis.cases((e.event_type == "pickup", e.city), else_=ibis.null("string")).min(),
-        delivered_raw=ibis.cases(
-            (e.event_type == "delivered", e.city), else_=ibis.null("string")
-        ).min(),
-    )
-    g = g.mutate(pickup_city=_norm_city(g.pickup_raw), delivered_city=_norm_city(g.delivered_raw))
     g = g.filter(g.pickup_city.notnull() & g.delivered_city.notnull())
     d = _pair_distances()
     g = g.join(d, [g.pickup_city == d.from_city, g.delivered_city == d.to_city])
@@ -767,7 +791,7 @@ class EmptyParcel(_OrderCheck):
     def evidence(
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
     ) -> dict[str, ir.Table]:
-        ev = order_evidence(tables, found)
+        ev = order_evidence(tables, found, self.code)
         o, ls = tables.orders, tables.listings
         f = found.select(f_id=found.entity_id)
         ev["listing"] = (
