@@ -127,7 +127,6 @@ def stage_query(
         )
         cleaned.append(f"{normalise.clean(rest, c.kind)} AS {text}")
         value = normalise.value_sql(text, c)
-        reason = normalise.reason_sql(text, typed, c, table.name)
         if fast:
             value = f"CASE WHEN {rest} IS NULL THEN {fast[1]} ELSE {value} END"
             # A canonical-looking text can still be refused (2026-02-30): diagnose the raw text.
@@ -136,6 +135,8 @@ def stage_query(
                 f"CASE WHEN {fast[2].format(v=typed)} THEN NULL "
                 f"ELSE {normalise.reason_sql(diagnosed, typed, c, table.name)} END"
             )
+        else:
+            reason = normalise.reason_sql(text, typed, c, table.name)
         values.append(f"CAST({value} AS {c.duckdb_type}) AS {typed}")
         checks.append(f"{reason} AS {ident('q__' + c.name)}")
     passthrough = ", ".join(ident("r__" + n) for n in names)
