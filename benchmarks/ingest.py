@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/ingest.py --rows 10000000        # the figure in the docs
     .venv/bin/python benchmarks/ingest.py --rows 100000          # a quick run
     .venv/bin/python benchmarks/ingest.py --engines promoguard --keep
+    .venv/bin/python benchmarks/ingest.py --rows 10000000 --engines promoguard --repeat 5
 
 The CSV is generated with DuckDB in a few seconds: realistic export quirks on a share of rows
 (``"¥1,299.00"`` with a thousands separator, naive timestamps among ``+08:00`` ones) and ``--bad``
@@ -140,6 +141,32 @@ def run_pandas(csv: str, store_path: str) -> dict[str, int]:
 ENGINES = {"promoguard": run_promoguard, "pandas": run_pandas}
 
 
+def _run_once(name: str, run: int, csv: Path, args: argparse.Namespace) -> dict[str, object]:
+    store_path = args.dir / f"{name}-{args.rows}.duckdb"
+    for p in (store_path, Path(f"{store_path}.wal")):
+        p.unlink(missing_ok=True)
+    load = os.getloadavg()[0]
+    print(f"running {name} (run {run}, load {load:.1f}) ...", file=sys.stderr)
+    m = measure_full(ENGINES[name], str(csv), str(store_path))
+    counts = m.result
+    if not args.keep:
+        for p in (store_path, Path(f"{store_path}.wal")):
+            p.unlink(missing_ok=True)
+    return {
+        "engine": name,
+        "run": run,
+        "load_1m": round(load, 1),
+        "rows": counts["read"],
+        "stored": counts["stored"],
+        "quarantined": counts["quarantined"],
+        "seconds": m.seconds,
+        "rows_per_s": counts["read"] / m.seconds,
+        "cpu_s": m.cpu_seconds,
+        "rows_per_cpu_s": counts["read"] / m.cpu_seconds,
+        "peak_rss_mb": m.peak_rss_bytes / 2**20,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -147,6 +174,9 @@ def main() -> None:
     parser.add_argument("--engines", default="promoguard,pandas")
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--keep", action="store_true", help="keep the CSV and the stores")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each engine N times (wall time swings with load)"
+    )
     args = parser.parse_args()
 
     folder = args.dir / f"rows-{args.rows}"
@@ -158,28 +188,8 @@ def main() -> None:
     results = []
     load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     for name in args.engines.split(","):
-        store_path = args.dir / f"{name}-{args.rows}.duckdb"
-        for p in (store_path, Path(f"{store_path}.wal")):
-            p.unlink(missing_ok=True)
-        print(f"running {name} ...", file=sys.stderr)
-        m = measure_full(ENGINES[name], str(csv), str(store_path))
-        counts = m.result
-        results.append(
-            {
-                "engine": name,
-                "rows": counts["read"],
-                "stored": counts["stored"],
-                "quarantined": counts["quarantined"],
-                "seconds": m.seconds,
-                "rows_per_s": counts["read"] / m.seconds,
-                "cpu_s": m.cpu_seconds,
-                "rows_per_cpu_s": counts["read"] / m.cpu_seconds,
-                "peak_rss_mb": m.peak_rss_bytes / 2**20,
-            }
-        )
-        if not args.keep:
-            for p in (store_path, Path(f"{store_path}.wal")):
-                p.unlink(missing_ok=True)
+        for run in range(1, args.repeat + 1):
+            results.append(_run_once(name, run, csv, args))
     load = os.getloadavg()[0]
     print(
         f"\n{args.rows:,} price observations, CSV {size_mb:,.0f} MiB, {os.cpu_count()} cores, "
