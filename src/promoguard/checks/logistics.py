@@ -468,7 +468,17 @@ class LateDispatch(_OrderCheck):
 
 
 def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
-    """Per order: the fastest hop between consecutive scans in known cities of one parcel."""
+    """Per parcel with a counted leg (``v_carrier``, ``v_tracking_no``): ``max_speed_kmh``, the
+    fastest hop between consecutive scans in known cities at least ``min_leg_km`` apart."""
+
+    def build() -> ir.Table:
+        return _fastest_legs_expr(tables, min_leg_km)
+
+    # read twice by SHIP004 (which orders are too fast; the top speed of each flagged order)
+    return shared(tables, ("fastest_legs", float(min_leg_km)), build)
+
+
+def _fastest_legs_expr(tables: Tables, min_leg_km: float) -> ir.Table:
     e = tables.tracking_events
     e = e.filter(e.city.notnull()).select(
         "carrier", "tracking_no", "event_at", "event_type", city_n=_norm_city(e.city)
@@ -492,26 +502,13 @@ def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
     )
 
 
-def _parcel_facts(tables: Tables, min_leg_km: float) -> ir.Table:
-    """Per order with a scanned parcel: its parcels' first scan, delivered cities (lowest,
-    highest) and top speed (null when no leg counts).
-
-    The scans are summarised per parcel and per order once per scan (shared with SHIP001,
-    SHIP003 and PARCEL001); only the speed test is SHIP004's own.
-    """
-    fast = _fastest_legs(tables, min_leg_km)
+def _top_speed_by_order(tables: Tables, fast: ir.Table, orders: ir.Table) -> ir.Table:
+    """``f_order_id, max_speed_kmh``: the fastest counted leg of any parcel of ``orders``
+    (a table with ``order_id``), for the orders that have one."""
     s = tables.shipments
-    fast = s.join(fast, [s.carrier == fast.v_carrier, s.tracking_no == fast.v_tracking_no])
-    fast = fast.group_by(f_order_id=fast.order_id).aggregate(max_speed_kmh=fast.max_speed_kmh.max())
-    per = order_scan_summary(tables)
-    j = per.left_join(fast, per.s_order_id == fast.f_order_id)
-    return j.select(
-        a_order_id=j.s_order_id,
-        first_scan_at=j.first_scan_at,
-        lo_city=j.lo_delivered_city,
-        hi_city=j.hi_delivered_city,
-        max_speed_kmh=j.max_speed_kmh,
-    )
+    s = s.semi_join(orders, s.order_id == orders.order_id)
+    j = s.join(fast, [s.carrier == fast.v_carrier, s.tracking_no == fast.v_tracking_no])
+    return j.group_by(f_order_id=j.order_id).aggregate(max_speed_kmh=j.max_speed_kmh.max())
 
 
 @register
@@ -588,21 +585,51 @@ class ImpossibleLogistics(_OrderCheck):
         decl_tol = int(params["declared_tolerance_hours"])
         vmax = float(params["max_speed_kmh"])
         o = _orders_with_platform(tables)
-        per = _parcel_facts(tables, float(params["min_leg_km"]))
-        j = o.join(per, o.order_id == per.a_order_id)
+        # the scans summarised per order once per scan (shared with SHIP001/003, PARCEL001)
+        per = order_scan_summary(tables)
+        j = o.join(per, o.order_id == per.s_order_id)
+        # the speed test: which orders have a parcel with a leg over vmax (a few), not every
+        # order's top speed; the top speed is looked up for the flagged orders only
+        fast = _fastest_legs(tables, float(params["min_leg_km"]))
+        s = tables.shipments
+        too_fast_parcels = fast.filter(fast.max_speed_kmh > vmax)
+        too_fast_orders = (
+            s.semi_join(
+                too_fast_parcels,
+                [
+                    s.carrier == too_fast_parcels.v_carrier,
+                    s.tracking_no == too_fast_parcels.v_tracking_no,
+                ],
+            )
+            .select(t_order_id=s.order_id)
+            .distinct()
+        )
+        j = j.left_join(too_fast_orders, j.order_id == too_fast_orders.t_order_id)
         # every delivered city equals ship_to_city exactly when the lowest and highest both do
         dest = _norm_city(j.ship_to_city)
+        lo, hi = j.lo_delivered_city, j.hi_delivered_city
         j = j.mutate(
             wrong_city=ibis.cases(
-                (dest.notnull() & j.lo_city.notnull() & (j.lo_city != dest), j.lo_city),
-                (dest.notnull() & j.hi_city.notnull() & (j.hi_city != dest), j.hi_city),
+                (dest.notnull() & lo.notnull() & (lo != dest), lo),
+                (dest.notnull() & hi.notnull() & (hi != dest), hi),
                 else_=ibis.null("string"),
             )
         )
-        before_pay = j.first_scan_at < j.paid_at - ibis.interval(minutes=pay_tol)
-        before_decl = j.declared_shipped_at.notnull() & (
-            j.first_scan_at < j.declared_shipped_at - ibis.interval(hours=decl_tol)
+
+        def before_pay(t: ir.Table) -> ir.BooleanValue:
+            return t.first_scan_at < t.paid_at - ibis.interval(minutes=pay_tol)
+
+        def before_decl(t: ir.Table) -> ir.BooleanValue:
+            return t.declared_shipped_at.notnull() & (
+                t.first_scan_at < t.declared_shipped_at - ibis.interval(hours=decl_tol)
+            )
+
+        # flagged orders first (booleans), the reasons text only for them
+        j = j.filter(
+            before_pay(j) | before_decl(j) | j.wrong_city.notnull() | j.t_order_id.notnull()
         )
+        top = _top_speed_by_order(tables, fast, j.select("order_id"))
+        j = j.left_join(top, j.order_id == top.f_order_id)
         wrong_city = j.wrong_city.notnull()
         too_fast = j.max_speed_kmh.notnull() & (j.max_speed_kmh > vmax)
 
@@ -610,8 +637,8 @@ class ImpossibleLogistics(_OrderCheck):
             return ibis.cases((cond, label + ";"), else_="")
 
         reasons = (
-            flag(before_pay, "scan_before_payment")
-            + flag(before_decl, "scan_before_declared_shipment")
+            flag(before_pay(j), "scan_before_payment")
+            + flag(before_decl(j), "scan_before_declared_shipment")
             + flag(wrong_city, "delivered_to_other_city")
             + flag(too_fast, "faster_than_possible")
         )
@@ -751,13 +778,24 @@ class EmptyParcel(_OrderCheck):
             weight_grams=s.weight_grams.min(),
             n_missing=(s.weight_grams.isnull() & s.k_carrier.notnull()).sum(),
         )
+        minimums = params["min_weight_grams"] or {}
+        default_minimum = int(params["default_min_weight_grams"])
+        hops = _direct_hops(tables)
+        if float(params["threshold"]) > 0:
+            # an order with none of the three signals scores 0 and cannot reach a positive
+            # threshold: only orders that may have one meet the 5M orders and listings
+            heaviest_minimum = max([default_minimum, *(int(v) for v in minimums.values())])
+            w = w.left_join(hops, w.w_order_id == hops.h_order_id)
+            w = w.filter(
+                (w.weight_grams < heaviest_minimum)
+                | (w.n_missing > 0)
+                | (w.direct_km > float(params["no_transit_min_km"]))
+            )
+            w = w.drop("h_order_id", "direct_km")
         j = o.join(w, o.order_id == w.w_order_id)  # only orders with a parcel
         j = j.left_join(cat, j.listing_id == cat.c_listing_id)
-        hops = _direct_hops(tables)
         j = j.left_join(hops, j.order_id == hops.h_order_id)
-        minimum = _category_minimum(
-            j.category, params["min_weight_grams"] or {}, int(params["default_min_weight_grams"])
-        )
+        minimum = _category_minimum(j.category, minimums, default_minimum)
         token = j.weight_grams.notnull() & (j.weight_grams < minimum)
         missing = j.n_missing > 0
         no_transit = j.direct_km.notnull() & (j.direct_km > float(params["no_transit_min_km"]))
