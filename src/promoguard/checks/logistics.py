@@ -672,11 +672,18 @@ def _category_minimum(category: ir.StringValue, minimums: dict[str, Any], defaul
 def _direct_hops(tables: Tables) -> ir.Table:
     """Per order: the longest pickup-to-delivered distance of a parcel with no scan in between."""
     # out_for_delivery happens in the destination city: only a transit scan is a hub on the way
-    g = parcel_scan_summary(tables)  # shared with SHIP001/003/004 within a scan
-    g = g.filter(g.n_transit == 0)
-    g = g.mutate(
-        pickup_city=_norm_city(g.pickup_city_raw), delivered_city=_norm_city(g.delivered_city_raw)
+    n = parcel_scan_summary(tables)  # shared with SHIP001/003/004 within a scan
+    n = n.filter(n.n_transit == 0)
+    # cities are looked up only for the few parcels with no transit scan at all
+    e = tables.tracking_events
+    e = e.join(n, [e.carrier == n.carrier, e.tracking_no == n.tracking_no])
+    g = e.group_by(carrier=e.carrier, tracking_no=e.tracking_no).aggregate(
+        pickup_raw=ibis.cases((e.event_type == "pickup", e.city), else_=ibis.null("string")).min(),
+        delivered_raw=ibis.cases(
+            (e.event_type == "delivered", e.city), else_=ibis.null("string")
+        ).min(),
     )
+    g = g.mutate(pickup_city=_norm_city(g.pickup_raw), delivered_city=_norm_city(g.delivered_raw))
     g = g.filter(g.pickup_city.notnull() & g.delivered_city.notnull())
     d = _pair_distances()
     g = g.join(d, [g.pickup_city == d.from_city, g.delivered_city == d.to_city])
