@@ -128,8 +128,14 @@ def finding_id(
     pack: str, check: Check, entity_id: str, params: dict[str, Any], entity_type: str | None = None
 ) -> str:
     """Stable: the same pack, check, entity and parameters always give the same id."""
-    etype = entity_type or check.entity_type
-    key = f"{pack}\x1f{check.code}\x1f{etype}\x1f{entity_id}\x1f{_params_digest(params)}"
+    return _finding_id(
+        pack, check.code, entity_type or check.entity_type, entity_id, _params_digest(params)
+    )
+
+
+def _finding_id(pack: str, code: str, entity_type: str, entity_id: str, params_digest: str) -> str:
+    """:func:`finding_id` with the parameters' digest computed once per check, not per finding."""
+    key = f"{pack}\x1f{code}\x1f{entity_type}\x1f{entity_id}\x1f{params_digest}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
@@ -242,6 +248,7 @@ def run_checks(
             severity = pack.severity_for(check)
             legal = pack.legal_basis_for(check)
             canonical_params = canonical_value(params)
+            params_digest = _params_digest(params)
             # found rows canonical in Arrow too; one row per entity, so one per group
             canonical_found = canonical_groups(found)
             for row in found.select(
@@ -274,7 +281,9 @@ def run_checks(
                 evidence[sha] = text
                 records.append(
                     {
-                        "finding_id": finding_id(pack.name, check, entity, params, etype),
+                        "finding_id": _finding_id(
+                            pack.name, check.code, etype, entity, params_digest
+                        ),
                         "scan_id": scan_id,
                         "check_code": check.code,
                         "pack": pack.name,

@@ -137,12 +137,13 @@ def parcel_scan_summary(tables: Tables) -> ir.Table:
         e = tables.tracking_events
         pickup = e.event_type == "pickup"
         delivered = e.event_type == "delivered"
-        delivered_city = ibis.cases((delivered, norm_city(e.city)), else_=ibis.null("string"))
+        city = norm_city(e.city)
+        # FILTER (WHERE ...) rather than min(CASE ...): DuckDB skips the other 15M rows sooner
         return e.group_by(["carrier", "tracking_no"]).aggregate(
             first_scan_at=e.event_at.min(),
             first_pickup_at=e.event_at.min(where=pickup),
-            lo_delivered_city=delivered_city.min(),
-            hi_delivered_city=delivered_city.max(),
+            lo_delivered_city=city.min(where=delivered),
+            hi_delivered_city=city.max(where=delivered),
             n_transit=(e.event_type == "transit").sum(),
         )
 
