@@ -213,3 +213,73 @@ def test_canonical_order_is_by_sorted_column_names_and_ignores_input_order():
 def test_freeze_canonical_gives_the_bytes_freeze_gives():
     doc = {"rows": ev.canonical_groups(_edge_table()), "p": {"x": 1.5}, "when": "2026-11-11Z"}
     assert ev.freeze_canonical(ev.canonical_value(doc)) == ev.freeze(doc)
+
+
+class _SharingCheck(ExpensiveOrders):
+    """Two toy checks reading one shared relation; evidence records what the scan had found."""
+
+    builds: list[str] = []
+    seen_found: list[set[str]] = []
+
+    def find(self, tables, params, ctx):
+        from promoguard.checks.relations import shared
+
+        def build():
+            type(self).builds.append(self.code)
+            o = tables.orders
+            return o.filter(o.unit_price > 100)
+
+        rel = shared(tables, ("expensive",), build)
+        return rel.select(
+            entity_id=rel.order_id,
+            merchant_id=rel.merchant_id,
+            platform_id=ibis.literal("p1"),
+            unit_price=rel.unit_price,
+            above=ibis.literal(params["above"]),
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        from promoguard.checks.relations import found_entities
+
+        type(self).seen_found.append(set(found_entities(tables, "order") or {}))
+        return super().evidence(tables, found, params, ctx)
+
+
+class _SharingA(_SharingCheck):
+    code = "TOY002"
+
+
+class _SharingB(_SharingCheck):
+    code = "TOY003"
+
+
+def test_a_shared_relation_is_built_once_per_scan_and_dropped_after(con):
+    from promoguard.checks.relations import shared
+
+    _SharingCheck.builds, _SharingCheck.seen_found = [], []
+    pack = load_pack("cn")
+    when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    with duckdb_tables(con) as tables:
+        result = run_checks(
+            tables,
+            [_SharingA(), _SharingB()],
+            pack,
+            engine="duckdb",
+            scan_id="s",
+            detected_at=when,
+        )
+        assert _SharingCheck.builds == ["TOY002"]  # TOY003 read TOY002's temporary table
+        # every finder ran before any evidence: both saw both checks' found rows
+        assert _SharingCheck.seen_found == [{"TOY002", "TOY003"}] * 2
+        left = con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        assert left == []
+        # outside a scan the relation is just the expression, built on every call
+        shared(tables, ("expensive",), lambda: tables.orders)
+        shared(tables, ("expensive",), lambda: tables.orders)
+    f = result.findings.sort_values(["check_code", "entity_id"])
+    assert list(zip(f.check_code, f.entity_id, strict=True)) == [
+        ("TOY002", "o1"),
+        ("TOY002", "o3"),
+        ("TOY003", "o1"),
+        ("TOY003", "o3"),
+    ]
