@@ -12,9 +12,11 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,70 +242,96 @@ def run_checks(
             cache.found[check.code] = (check.entity_type, found)
             find_seconds.append((dt.datetime.now(dt.UTC) - started).total_seconds())
             bar.advance(task)
-        for check, found, find_s in zip(checks, founds, find_seconds, strict=True):
-            bar.update(task, description=f"{check.code} {check.name} (evidence)")
-            started = dt.datetime.now(dt.UTC)
-            params = pack.parameters_for(check)
-            ev = _evidence_rows(check, tables, found, params, ctx)
-            severity = pack.severity_for(check)
-            legal = pack.legal_basis_for(check)
-            canonical_params = canonical_value(params)
-            params_digest = _params_digest(params)
-            # found rows canonical in Arrow too; one row per entity, so one per group
-            canonical_found = canonical_groups(found)
-            for row in found.select(
-                [
-                    c
-                    for c in ("entity_id", "merchant_id", "platform_id", "entity_type")
-                    if c in found.column_names
-                ]
-            ).to_pylist():
-                entity = row["entity_id"]
-                crow = canonical_found[entity][0]
-                # a check may find several kinds of entity (REVIEW002: texts and reviews)
-                etype = row.get("entity_type") or check.entity_type
-                if etype not in ENTITY_TYPES:
-                    raise CheckError(f"{check.code} returned entity_type {etype!r}")
-                observed = {c: crow[c] for c in check.observed_columns}
-                expected = {c: crow[c] for c in check.expected_columns}
-                document = {
-                    "check_code": check.code,
-                    "pack": pack.name,
-                    "entity_type": etype,
-                    "entity_id": entity,
-                    "parameters": canonical_params,
-                    "observed": observed,
-                    "expected": expected,
-                    "found": crow,
-                    "rows": ev.get(entity, {}),
-                }
-                sha, text = freeze_canonical(document)
-                evidence[sha] = text
-                records.append(
-                    {
-                        "finding_id": _finding_id(
-                            pack.name, check.code, etype, entity, params_digest
-                        ),
-                        "scan_id": scan_id,
-                        "check_code": check.code,
-                        "pack": pack.name,
-                        "entity_type": etype,
-                        "entity_id": entity,
-                        "merchant_id": row["merchant_id"],
-                        "platform_id": row["platform_id"],
-                        "severity": severity,
-                        "observed": _dumps(observed),
-                        "expected": _dumps(expected),
-                        "legal_basis": legal,
-                        "evidence_sha256": sha,
-                        "detected_at": detected_at,
-                    }
+        # Freezing (Python: JSON, SHA-256) of one check's findings runs in a worker thread while
+        # the engine (which releases the GIL) answers the next check's evidence queries.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="promoguard-freeze") as freezer:
+            pending = []
+            for check, found, find_s in zip(checks, founds, find_seconds, strict=True):
+                bar.update(task, description=f"{check.code} {check.name} (evidence)")
+                started = time.perf_counter()
+                params = pack.parameters_for(check)
+                ev = _evidence_rows(check, tables, found, params, ctx)
+                query_s = time.perf_counter() - started
+                job = freezer.submit(
+                    _freeze_findings, check, pack, params, found, ev, scan_id, detected_at
                 )
-            seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
-            runs.append(CheckRun(check.code, found.num_rows, find_s + seconds))
-            bar.advance(task)
+                pending.append((check, found, find_s + query_s, job))
+            for check, found, seconds, job in pending:
+                check_records, check_evidence, freeze_s = job.result()
+                records.extend(check_records)
+                evidence.update(check_evidence)
+                runs.append(CheckRun(check.code, found.num_rows, seconds + freeze_s))
+                bar.advance(task)
     findings = pd.DataFrame.from_records(records, columns=FINDING_NAMES)
     return ScanResult(scan_id, pack.name, engine, findings, runs, evidence)
+
+
+def _freeze_findings(
+    check: Check,
+    pack: Pack,
+    params: dict[str, Any],
+    found: pa.Table,
+    ev: dict[str, dict[str, list[dict[str, Any]]]],
+    scan_id: str,
+    detected_at: dt.datetime,
+) -> tuple[list[dict[str, Any]], dict[str, str], float]:
+    """One check's finding records and frozen evidence documents, and the seconds it took."""
+    started = time.perf_counter()
+    records: list[dict[str, Any]] = []
+    evidence: dict[str, str] = {}
+    severity = pack.severity_for(check)
+    legal = pack.legal_basis_for(check)
+    canonical_params = canonical_value(params)
+    params_digest = _params_digest(params)
+    # found rows canonical in Arrow too; one row per entity, so one per group
+    canonical_found = canonical_groups(found)
+    for row in found.select(
+        [
+            c
+            for c in ("entity_id", "merchant_id", "platform_id", "entity_type")
+            if c in found.column_names
+        ]
+    ).to_pylist():
+        entity = row["entity_id"]
+        crow = canonical_found[entity][0]
+        # a check may find several kinds of entity (REVIEW002: texts and reviews)
+        etype = row.get("entity_type") or check.entity_type
+        if etype not in ENTITY_TYPES:
+            raise CheckError(f"{check.code} returned entity_type {etype!r}")
+        observed = {c: crow[c] for c in check.observed_columns}
+        expected = {c: crow[c] for c in check.expected_columns}
+        document = {
+            "check_code": check.code,
+            "pack": pack.name,
+            "entity_type": etype,
+            "entity_id": entity,
+            "parameters": canonical_params,
+            "observed": observed,
+            "expected": expected,
+            "found": crow,
+            "rows": ev.get(entity, {}),
+        }
+        sha, text = freeze_canonical(document)
+        evidence[sha] = text
+        records.append(
+            {
+                "finding_id": _finding_id(pack.name, check.code, etype, entity, params_digest),
+                "scan_id": scan_id,
+                "check_code": check.code,
+                "pack": pack.name,
+                "entity_type": etype,
+                "entity_id": entity,
+                "merchant_id": row["merchant_id"],
+                "platform_id": row["platform_id"],
+                "severity": severity,
+                "observed": _dumps(observed),
+                "expected": _dumps(expected),
+                "legal_basis": legal,
+                "evidence_sha256": sha,
+                "detected_at": detected_at,
+            }
+        )
+    return records, evidence, time.perf_counter() - started
 
 
 def _dumps(canonical: dict[str, Any]) -> str:
