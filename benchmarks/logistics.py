@@ -246,7 +246,9 @@ def main() -> None:
     rows, results = [], {}
     for engine in args.engines.split(","):
         fn = {"duckdb": run_duckdb, "pandas": run_pandas}[engine]
+        load_before = os.getloadavg()[0]  # the machine is shared: wall time swings with its load
         m = measure_full(fn, str(args.store))
+        load_after = os.getloadavg()[0]
         results[engine] = m.result
         rows.append(
             {
@@ -255,6 +257,7 @@ def main() -> None:
                 "seconds": round(m.seconds, 1),
                 "cpu_seconds": round(m.cpu_seconds, 1),
                 "peak_rss_mb": round(m.peak_rss_bytes / 2**20),
+                "load_1min": f"{load_before:.2f}-{load_after:.2f}",
             }
         )
     print_table(rows)
