@@ -3,10 +3,10 @@
 Each function returns an Ibis expression, so it runs on every engine like the checks that use it.
 
 Within one scan (``run_checks``) a relation several checks need is computed once and kept in the
-engine (:func:`shared`: a DuckDB temporary table, a cached Spark DataFrame), so e.g. the 20M carrier
-scans are summarised per parcel once for SHIP001, SHIP003, SHIP004 and PARCEL001 instead of four
-times. Outside a scan (a check's ``find`` called on its own) the same functions return the plain
-expression; the rows are the same either way.
+engine (:func:`shared`: a DuckDB temporary table, dropped when the scan ends), so e.g. the 20M
+carrier scans are summarised per parcel once for SHIP001, SHIP003, SHIP004 and PARCEL001 instead
+of four times. Spark, and a check's ``find`` called outside a scan, get the plain expression; the
+rows are the same either way.
 """
 
 from __future__ import annotations
@@ -58,10 +58,6 @@ def scan_cache(tables: Tables) -> Iterator[ScanCache]:
             tables.backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
         cache.relations.clear()
         cache.found.clear()
-
-
-def active_cache(tables: Tables) -> ScanCache | None:
-    return _CACHES.get(tables)
 
 
 def shared(tables: Tables, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
