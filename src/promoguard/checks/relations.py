@@ -77,7 +77,10 @@ def _materialise(tables: Tables, expr: ir.Table, cache: ScanCache) -> ir.Table:
     """On DuckDB, the rows of ``expr`` in a temporary table; elsewhere ``expr`` itself.
 
     Spark recomputes the expression where it is used (same rows, same findings); Ibis's own
-    ``Table.cache()`` cannot be released with this sqlglot (its DROP statement comes out empty).
+    ``Table.cache()`` cannot be released with this sqlglot (its DROP statement comes out empty),
+    and the public ``create_table(temp=True)`` creates the table from Ibis's schema first, whose
+    NOT NULL marks are wrong after outer joins (it fails on a NULL ``first_pickup_at``). Hence
+    the private hook: a change in Ibis 12.x that breaks it fails the logistics tests loudly.
     """
     backend = tables.backend
     if backend.name != "duckdb":
