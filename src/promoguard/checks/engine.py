@@ -232,30 +232,29 @@ def run_checks(
     # parcels); relations shared between checks live in the engine until the scan ends.
     with bar, scan_cache(tables) as cache:
         task = bar.add_task("scanning", total=2 * len(checks))
-        founds: list[pa.Table] = []
-        find_seconds: list[float] = []
+        params_of = {check.code: pack.parameters_for(check) for check in checks}
+        find_seconds: dict[str, float] = {}
         for check in checks:
             bar.update(task, description=f"{check.code} {check.name}")
-            started = dt.datetime.now(dt.UTC)
-            found = _found_rows(check, tables, pack.parameters_for(check), ctx)
-            founds.append(found)
+            started = time.perf_counter()
+            found = _found_rows(check, tables, params_of[check.code], ctx)
             cache.found[check.code] = (check.entity_type, found)
-            find_seconds.append((dt.datetime.now(dt.UTC) - started).total_seconds())
+            find_seconds[check.code] = time.perf_counter() - started
             bar.advance(task)
         # Freezing (Python: JSON, SHA-256) of one check's findings runs in a worker thread while
         # the engine (which releases the GIL) answers the next check's evidence queries.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="promoguard-freeze") as freezer:
             pending = []
-            for check, found, find_s in zip(checks, founds, find_seconds, strict=True):
+            for check in checks:
                 bar.update(task, description=f"{check.code} {check.name} (evidence)")
                 started = time.perf_counter()
-                params = pack.parameters_for(check)
+                params, found = params_of[check.code], cache.found[check.code][1]
                 ev = _evidence_rows(check, tables, found, params, ctx)
-                query_s = time.perf_counter() - started
+                seconds = find_seconds[check.code] + time.perf_counter() - started
                 job = freezer.submit(
                     _freeze_findings, check, pack, params, found, ev, scan_id, detected_at
                 )
-                pending.append((check, found, find_s + query_s, job))
+                pending.append((check, found, seconds, job))
             for check, found, seconds, job in pending:
                 check_records, check_evidence, freeze_s = job.result()
                 records.extend(check_records)

@@ -120,9 +120,6 @@ def _pair_distances() -> ir.Table:
     return ibis.memtable(geo.pair_distances())
 
 
-_norm_city = norm_city
-
-
 def _found_orders_rows(tables: Tables, code: str | None) -> tuple[ir.Table, ir.Table, ir.Table]:
     """(orders, shipments, scans) to read a found order's evidence from.
 
@@ -136,13 +133,12 @@ def _found_orders_rows(tables: Tables, code: str | None) -> tuple[ir.Table, ir.T
     if not founds or code not in founds:
         return o, s, e
     ids = sorted({i for rows in founds.values() for i in rows.column("entity_id").to_pylist()})
+    f = ibis.memtable(pa.table({"u_order_id": pa.array(ids, pa.string())}))
 
     def orders() -> ir.Table:
-        f = ibis.memtable(pa.table({"u_order_id": pa.array(ids, pa.string())}))
         return o.semi_join(f, o.order_id == f.u_order_id)
 
     def shipments() -> ir.Table:
-        f = ibis.memtable(pa.table({"u_order_id": pa.array(ids, pa.string())}))
         return s.semi_join(f, s.order_id == f.u_order_id)
 
     def scans() -> ir.Table:
@@ -481,7 +477,7 @@ def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
 def _fastest_legs_expr(tables: Tables, min_leg_km: float) -> ir.Table:
     e = tables.tracking_events
     e = e.filter(e.city.notnull()).select(
-        "carrier", "tracking_no", "event_at", "event_type", city_n=_norm_city(e.city)
+        "carrier", "tracking_no", "event_at", "event_type", city_n=norm_city(e.city)
     )
     e = e.filter(e.city_n.notnull())
     w = ibis.window(
@@ -606,7 +602,7 @@ class ImpossibleLogistics(_OrderCheck):
         )
         j = j.left_join(too_fast_orders, j.order_id == too_fast_orders.t_order_id)
         # every delivered city equals ship_to_city exactly when the lowest and highest both do
-        dest = _norm_city(j.ship_to_city)
+        dest = norm_city(j.ship_to_city)
         lo, hi = j.lo_delivered_city, j.hi_delivered_city
         j = j.mutate(
             wrong_city=ibis.cases(
@@ -683,7 +679,7 @@ def _direct_hops(tables: Tables) -> ir.Table:
             (e.event_type == "delivered", e.city), else_=ibis.null("string")
         ).min(),
     )
-    g = g.mutate(pickup_city=_norm_city(g.pickup_raw), delivered_city=_norm_city(g.delivered_raw))
+    g = g.mutate(pickup_city=norm_city(g.pickup_raw), delivered_city=norm_city(g.delivered_raw))
     g = g.filter(g.pickup_city.notnull() & g.delivered_city.notnull())
     d = _pair_distances()
     g = g.join(d, [g.pickup_city == d.from_city, g.delivered_city == d.to_city])
