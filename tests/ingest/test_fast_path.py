@@ -131,5 +131,5 @@ def test_fast_path_is_taken_for_canonical_values():
 
     orders = {c.name: c for c in TABLES_BY_NAME["orders"].columns}
     for name in ("quantity", "unit_price", "paid_at"):
-        assert normalise.fast_path('"x"', orders[name], "orders") is not None
-    assert normalise.fast_path('"x"', orders["order_id"], "orders") is None
+        assert normalise.fast_path('"x"', orders[name]) is not None
+    assert normalise.fast_path('"x"', orders["order_id"]) is None

@@ -78,41 +78,40 @@ def clean(ref: str, kind: Kind) -> str:
     return f"nullif({_trim(folded)}, '')"
 
 
-def fast_path(r: str, col: Column, table: str) -> tuple[str, str, str] | None:
-    """(test, value, acceptance) over the *raw* text ``r`` for the common, already-canonical case.
+#: The fast path's test per kind: the raw text is already canonical for that kind.
+_CANONICAL = {
+    Kind.MONEY: _PLAIN_AMOUNT,
+    Kind.PERCENT: _PLAIN_AMOUNT,
+    Kind.COUNT: _PLAIN_WHOLE,
+    Kind.WEIGHT: _PLAIN_WHOLE,
+    Kind.TIMESTAMP: _TIMESTAMP_SHAPE,
+}
+
+
+def accepts(v: str, col: Column, table: str) -> str:
+    """The test over typed value ``v`` under which a value of ``col`` needs no reason."""
+    kind = col.kind
+    if kind is Kind.MONEY:
+        return f"{v} >= 0"
+    if kind is Kind.PERCENT:
+        return f"{v} BETWEEN 0 AND 100"
+    if kind in (Kind.COUNT, Kind.WEIGHT):
+        return f"{v} >= {MINIMUMS.get((table, col.name), 0)}"
+    return f"{v} IS NOT NULL"
+
+
+def fast_path(r: str, col: Column) -> tuple[str, str] | None:
+    """(test, value) over the *raw* text ``r`` for the common, already-canonical case.
 
     Most values in a real export are already canonical (``1299.00``, ``2026-11-11T00:00:00+08:00``,
     ``3``): no spaces, no full-width forms, no currency sign. For those the test proves the value
     needs no cleaning, and the typed value is exactly what the full rules would give; only rows
-    that fail it pay for folding, trimming and diagnosis. ``acceptance`` is the test over the typed
-    value ``v`` placeholder ``{v}`` under which the value needs no reason. ``None``: no fast path.
+    that fail it pay for folding, trimming and diagnosis. ``None``: the kind has no fast path.
     """
-    kind = col.kind
-    if kind is Kind.MONEY:
-        return (
-            f"regexp_full_match({r}, {_lit(_PLAIN_AMOUNT)})",
-            f"TRY_CAST({r} AS DECIMAL(18,2))",
-            "{v} >= 0",
-        )
-    if kind is Kind.PERCENT:
-        return (
-            f"regexp_full_match({r}, {_lit(_PLAIN_AMOUNT)})",
-            f"TRY_CAST({r} AS DECIMAL(7,2))",
-            "{v} BETWEEN 0 AND 100",
-        )
-    if kind in (Kind.COUNT, Kind.WEIGHT):
-        return (
-            f"regexp_full_match({r}, {_lit(_PLAIN_WHOLE)})",
-            f"TRY_CAST({r} AS BIGINT)",
-            "{v} >= " + str(MINIMUMS.get((table, col.name), 0)),
-        )
-    if kind is Kind.TIMESTAMP:
-        return (
-            f"regexp_full_match({r}, {_lit(_TIMESTAMP_SHAPE)})",
-            f"TRY_CAST({r} AS TIMESTAMPTZ)",
-            "{v} IS NOT NULL",
-        )
-    return None
+    pattern = _CANONICAL.get(col.kind)
+    if pattern is None:
+        return None
+    return f"regexp_full_match({r}, {_lit(pattern)})", f"TRY_CAST({r} AS {col.duckdb_type})"
 
 
 def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[str, str, str]:
@@ -175,18 +174,14 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
     if kind in (Kind.MONEY, Kind.PERCENT):
         if kind is Kind.MONEY:
             _, bad_format, too_precise = _decimal(c, 18, 2)
-            accept, wrong, not_number = f"{v} >= 0", "'negative amount'", NOT_MONEY
+            wrong, not_number = "'negative amount'", NOT_MONEY
             overflow = "'amount out of range'"
         else:
             _, bad_format, too_precise = _decimal(c, 7, 2, suffix=r"\s*%$")
-            accept, wrong, not_number = (
-                f"{v} BETWEEN 0 AND 100",
-                "'percentage outside 0..100'",
-                NOT_PERCENT,
-            )
+            wrong, not_number = "'percentage outside 0..100'", NOT_PERCENT
             overflow = wrong
         return (
-            f"CASE {empty}WHEN {accept} THEN NULL WHEN {v} IS NOT NULL THEN {wrong} "
+            f"CASE {empty}WHEN {accepts(v, col, table)} THEN NULL WHEN {v} IS NOT NULL THEN {wrong} "
             f"WHEN {bad_format} THEN {_lit(not_number)} "
             f"WHEN {too_precise} THEN 'more than 2 decimal places (not rounded)' "
             f"ELSE {overflow} END"
@@ -197,7 +192,8 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
         minimum = MINIMUMS.get((table, col.name), 0)
         below = "negative number" if minimum == 0 else f"must be at least {minimum}"
         return (
-            f"CASE {empty}WHEN {v} >= {minimum} THEN NULL WHEN {v} IS NOT NULL THEN {_lit(below)} "
+            f"CASE {empty}WHEN {accepts(v, col, table)} THEN NULL "
+            f"WHEN {v} IS NOT NULL THEN {_lit(below)} "
             f"WHEN NOT regexp_full_match({c}, {_lit(_WHOLE_NUMBER)}) THEN 'not a whole number' "
             f"ELSE 'number out of range' END"
         )
@@ -214,7 +210,7 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
         )
     if kind is Kind.TIMESTAMP:
         return (
-            f"CASE {empty}WHEN {v} IS NOT NULL THEN NULL "
+            f"CASE {empty}WHEN {accepts(v, col, table)} THEN NULL "
             f"WHEN regexp_full_match({c}, {_lit(_EPOCH)}) "
             f"THEN 'epoch numbers are not accepted (use ISO 8601)' "
             f"ELSE 'not an ISO 8601 timestamp' END"

@@ -119,7 +119,7 @@ def stage_query(
     slow, cleaned, values, checks = [], [], [], []
     for c in table.columns:
         raw, rest, text, typed = (ident(p + c.name) for p in ("r__", "s__", "c__", ""))
-        fast = normalise.fast_path(raw, c, table.name)
+        fast = normalise.fast_path(raw, c)
         slow.append(
             f"CASE WHEN {fast[0]} THEN NULL ELSE {raw} END AS {rest}"
             if fast
@@ -132,7 +132,7 @@ def stage_query(
             # A canonical-looking text can still be refused (2026-02-30): diagnose the raw text.
             diagnosed = f"(CASE WHEN {rest} IS NULL THEN {raw} ELSE {text} END)"
             reason = (
-                f"CASE WHEN {fast[2].format(v=typed)} THEN NULL "
+                f"CASE WHEN {normalise.accepts(typed, c, table.name)} THEN NULL "
                 f"ELSE {normalise.reason_sql(diagnosed, typed, c, table.name)} END"
             )
         else:
