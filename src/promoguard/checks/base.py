@@ -158,3 +158,15 @@ def half_up_ratio(num: Any, den: Any, scale: int) -> Any:
 def cents(money: Any) -> Any:
     """Whole cents of a DECIMAL(18,2) Ibis column, exactly (as int64)."""
     return (money * 100).cast("int64")
+
+
+def first_rows(t: ir.Table, by: Any, order_by: Any, n: int = 1) -> ir.Table:
+    """The first ``n`` rows of ``t`` per ``by`` group in ``order_by`` order.
+
+    Keeps a finding to one row per entity, or its evidence bounded. ``order_by`` must end in a
+    key, so that which rows are kept is the same on every engine.
+    """
+    import ibis
+
+    ranked = t.mutate(_first_rows_n=ibis.row_number().over(group_by=by, order_by=order_by))
+    return ranked.filter(ranked._first_rows_n < n).drop("_first_rows_n")

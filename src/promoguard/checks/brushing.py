@@ -21,6 +21,7 @@ from promoguard.checks.base import (
     Parameter,
     ScanContext,
     Tables,
+    first_rows,
     half_up_ratio,
 )
 from promoguard.checks.registry import register
@@ -70,12 +71,8 @@ def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
     rows = rows.filter(
         (BUYER_SEP + rows.merchants + BUYER_SEP).contains(BUYER_SEP + rows.merchant_id + BUYER_SEP)
     )
-    ranked = rows.mutate(
-        _n=ibis.row_number().over(
-            ibis.window(group_by=rows.entity_id, order_by=[rows.paid_at, rows.order_id])
-        )
-    )
-    return ranked.filter(ranked._n < MAX_EVIDENCE_ORDERS).drop("_n", "merchants")
+    rows = first_rows(rows, rows.entity_id, [rows.paid_at, rows.order_id], MAX_EVIDENCE_ORDERS)
+    return rows.drop("merchants")
 
 
 # -- BRUSH001 ------------------------------------------------------------------------------------
@@ -657,12 +654,7 @@ class OrderVelocity(Check):
             orders=mo.count(), first_paid_at=mo.paid_at.min(), last_paid_at=mo.paid_at.max()
         )
         bh = bh.filter(bh.orders >= params["orders_per_buyer_hour"])
-        ranked = bh.mutate(
-            _n=ibis.row_number().over(
-                ibis.window(group_by=bh.entity_id, order_by=[bh.first_paid_at, bh.buyer_id])
-            )
-        )
-        rapid = ranked.filter(ranked._n < 200).drop("_n", "_hour")
+        rapid = first_rows(bh, bh.entity_id, [bh.first_paid_at, bh.buyer_id], 200).drop("_hour")
         # orders whose receipt was confirmed within minutes of the carrier's delivery scan
         ev = tables.tracking_events
         delivered = ev.filter(ev.event_type == "delivered")
@@ -681,12 +673,9 @@ class OrderVelocity(Check):
         fast = oc.filter((lag >= 0) & (lag <= params["confirm_minutes"] * 60)).select(
             "entity_id", "order_id", "buyer_id", "paid_at", "delivered_at", "confirmed_at"
         )
-        fast = fast.mutate(
-            _n=ibis.row_number().over(
-                ibis.window(group_by=fast.entity_id, order_by=[fast.paid_at, fast.order_id])
-            )
-        )
         return {
             "rapid_buyer_hours": rapid,
-            "instant_confirms": fast.filter(fast._n < 200).drop("_n"),
+            "instant_confirms": first_rows(
+                fast, fast.entity_id, [fast.paid_at, fast.order_id], 200
+            ),
         }

@@ -11,7 +11,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables, first_rows
 from promoguard.checks.registry import register
 
 #: offending orders kept in a finding's evidence (the earliest ones)
@@ -192,9 +192,8 @@ class UnlicensedSales(Check):
         )
         bad = unlicensed_sales(tables, cmap)
         bad = f.join(bad, f.f_id == bad.merchant_id)
-        w = ibis.window(group_by=bad.f_id, order_by=[bad.paid_at, bad.order_id])
-        bad = bad.mutate(_n=ibis.row_number().over(w))
-        orders = bad.filter(bad._n < MAX_EVIDENCE_ORDERS).select(
+        bad = first_rows(bad, bad.f_id, [bad.paid_at, bad.order_id], MAX_EVIDENCE_ORDERS)
+        orders = bad.select(
             entity_id=bad.f_id,
             order_id=bad.order_id,
             listing_id=bad.listing_id,

@@ -22,6 +22,7 @@ from promoguard.checks.base import (
     Parameter,
     ScanContext,
     Tables,
+    first_rows,
     half_up_ratio,
 )
 from promoguard.checks.registry import register
@@ -190,12 +191,12 @@ def order_evidence(tables: Tables, found: ir.Table, code: str | None = None) -> 
         event_type=e.event_type,
         city=e.city,
     )
-    w = ibis.window(
-        group_by=scans.entity_id,
-        order_by=[scans.event_at, scans.carrier, scans.tracking_no, scans.event_type],
+    scans = first_rows(
+        scans,
+        scans.entity_id,
+        [scans.event_at, scans.carrier, scans.tracking_no, scans.event_type],
+        MAX_EVIDENCE_ROWS,
     )
-    scans = scans.mutate(_n=ibis.row_number().over(w))
-    scans = scans.filter(scans._n < MAX_EVIDENCE_ROWS).drop("_n")
     return {"order": order, "shipments": ship, "tracking_events": scans}
 
 
@@ -338,9 +339,7 @@ class SharedTrackingNumber(_OrderCheck):
             merchants_sharing=shared.merchants_sharing,
         )
         # an order with two shared parcels is one finding: keep its first parcel by key
-        w = ibis.window(group_by=hit.order_id, order_by=[hit.carrier, hit.tracking_no])
-        hit = hit.mutate(_n=ibis.row_number().over(w))
-        hit = hit.filter(hit._n == 0)
+        hit = first_rows(hit, hit.order_id, [hit.carrier, hit.tracking_no])
         o = _orders_with_platform(tables)
         j = hit.left_join(o, hit.order_id == o.order_id)
         return j.select(
@@ -371,9 +370,9 @@ class SharedTrackingNumber(_OrderCheck):
             paid_at=o.paid_at,
             ship_to_city=o.ship_to_city,
         )
-        w = ibis.window(group_by=others.entity_id, order_by=[others.order_id])
-        others = others.mutate(_n=ibis.row_number().over(w))
-        ev["orders_sharing_parcel"] = others.filter(others._n < MAX_EVIDENCE_ROWS).drop("_n")
+        ev["orders_sharing_parcel"] = first_rows(
+            others, others.entity_id, [others.order_id], MAX_EVIDENCE_ROWS
+        )
         return ev
 
 

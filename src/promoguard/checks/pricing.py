@@ -22,6 +22,7 @@ from promoguard.checks.base import (
     ScanContext,
     Tables,
     cents,
+    first_rows,
     half_up_ratio,
 )
 from promoguard.checks.registry import register
@@ -299,8 +300,7 @@ def legal_prior_prices(tables: Tables, params: dict[str, Any]) -> ir.Table:
 
 def _one_per_listing(t: ir.Table, worst: ir.Value) -> ir.Table:
     """Keep each listing's worst row (ties: the earliest promotion id) so findings are stable."""
-    w = ibis.window(group_by=[t.entity_id], order_by=[ibis.desc(worst), t.promotion_id])
-    return t.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0).drop("_rn")
+    return first_rows(t, [t.entity_id], [ibis.desc(worst), t.promotion_id])
 
 
 def _promotion_series(
@@ -365,14 +365,8 @@ def _last_order(tables: Tables, found: ir.Table) -> ir.Table:
     f = found.select("entity_id", "promotion_id")
     fp = f.join(pr, f.promotion_id == pr.promotion_id).select("entity_id", "starts_at")
     j = fp.join(o, [fp.entity_id == o.listing_id, o.paid_at < fp.starts_at])
-    w = ibis.window(
-        group_by=[j.entity_id], order_by=[ibis.desc(j.paid_at), j.unit_price, j.order_id]
-    )
-    return (
-        j.mutate(_rn=ibis.row_number().over(w))
-        .filter(lambda t: t._rn == 0)
-        .select("entity_id", "order_id", "paid_at", "unit_price", "quantity", "status")
-    )
+    last = first_rows(j, [j.entity_id], [ibis.desc(j.paid_at), j.unit_price, j.order_id])
+    return last.select("entity_id", "order_id", "paid_at", "unit_price", "quantity", "status")
 
 
 def _prior_evidence(tables: Tables, found: ir.Table, params: dict[str, Any]) -> dict[str, ir.Table]:
@@ -798,11 +792,8 @@ class CheaperOutsideDetailPage(Check):
             observed_at=h.observed_at,
             detail_price=h.detail_price,
         )
-        w = ibis.window(
-            group_by=[t.entity_id],
-            order_by=[ibis.desc(t.detail_price - t.prominent_price), t.observed_at, t.channel],
-        )
-        return t.mutate(_rn=ibis.row_number().over(w)).filter(lambda x: x._rn == 0).drop("_rn")
+        worst_gap = ibis.desc(t.detail_price - t.prominent_price)
+        return first_rows(t, [t.entity_id], [worst_gap, t.observed_at, t.channel])
 
     def evidence(self, tables, found, params, ctx):
         po = tables.price_observations
@@ -881,12 +872,8 @@ class UnlabelledManufacturerPrice(Check):
             msrp=j.msrp,
             channel=j.channel,
         )
-        w = ibis.window(group_by=[t.entity_id], order_by=[t.observed_at, t.channel.fill_null("")])
-        return (
-            t.mutate(_rn=ibis.row_number().over(w))
-            .filter(lambda x: x._rn == 0)
-            .drop("_rn", "channel")
-        )
+        first = first_rows(t, [t.entity_id], [t.observed_at, t.channel.fill_null("")])
+        return first.drop("channel")
 
     def evidence(self, tables, found, params, ctx):
         po = tables.price_observations

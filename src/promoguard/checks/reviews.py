@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables, first_rows
 from promoguard.checks.registry import register
 from promoguard.checks.relations import first_delivery_by_order
 from promoguard.graph import minhash
@@ -152,14 +152,8 @@ class NearDuplicateReviews(Check):
 
     def evidence(self, tables, found, params, ctx):
         # the cluster's first members (by review id) with their texts, beside every finding
-        ranked = found.mutate(
-            _n=ibis.row_number().over(
-                ibis.window(group_by=found.cluster_id, order_by=found.entity_id)
-            )
-        )
-        members = ranked.filter(ranked._n < MAX_CLUSTER_EVIDENCE).select(
-            member_id=ranked.entity_id, mcid=ranked.cluster_id
-        )
+        first = first_rows(found, found.cluster_id, [found.entity_id], MAX_CLUSTER_EVIDENCE)
+        members = first.select(member_id=first.entity_id, mcid=first.cluster_id)
         a = found.select(entity_id=found.entity_id, cid=found.cluster_id)
         pairs = a.join(members, a.cid == members.mcid)
         r = tables.reviews
@@ -384,9 +378,5 @@ class SpamBehaviourScore(Check):
         other = mine.join(r2, mine.buyer_id == r2.buyer_id).select(
             mine.entity_id, r2.review_id, r2.listing_id, r2.rating, r2.created_at
         )
-        ranked = other.mutate(
-            _n=ibis.row_number().over(
-                ibis.window(group_by=other.entity_id, order_by=[other.created_at, other.review_id])
-            )
-        )
-        return {"review": review, "reviewer_reviews": ranked.filter(ranked._n < 50).drop("_n")}
+        first = first_rows(other, other.entity_id, [other.created_at, other.review_id], 50)
+        return {"review": review, "reviewer_reviews": first}
