@@ -40,7 +40,7 @@ def test_bad_arguments_fail_with_one_line(tmp_path):
     ):
         result = runner.invoke(_app(), [*args, "--json"])
         assert result.exit_code == 1, args
-        assert result.stdout == ""
+        assert needle in json.loads(result.stdout)["error"]
         assert needle in result.stderr and result.stderr.strip().count("\n") == 0
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")

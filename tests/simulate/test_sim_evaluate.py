@@ -112,7 +112,7 @@ def test_cli_errors_are_one_line(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     result = CliRunner().invoke(_app(), ["--findings", str(bad), "--truth", str(truth), "--json"])
-    assert result.exit_code == 1 and result.stdout == ""
+    assert result.exit_code == 1 and "lacks column" in json.loads(result.stdout)["error"]
     assert "lacks column" in result.stderr
 
 

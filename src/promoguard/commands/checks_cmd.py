@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 
 import typer
+from rich import box
 from rich.markdown import Markdown
 from rich.table import Table as RichTable
 
 from promoguard.checks import docs, registry
 from promoguard.checks.packs import load_pack
-from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.commands._common import emit_json, stdout, user_errors
+
+#: Below this many columns the parameter table (one column per pack) becomes a list.
+WIDE = 150
 
 
 @user_errors
@@ -47,13 +52,16 @@ def checks(
         emit_json({"checks": rows, "pack": the_pack.name if the_pack else None})
         return
     title = f"Checks enabled in pack {the_pack.name}" if the_pack else "Registered checks"
-    grid = RichTable(title=title)
-    for col in ("code", "name", "family", "severity"):
+    # the title is what a reader needs; the name column only where there is room for both
+    with_name = stdout.width >= 120
+    grid = RichTable(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    for col in ("code", *(["name"] if with_name else []), "family", "severity"):
         grid.add_column(col, no_wrap=True)
-    grid.add_column("title")
+    grid.add_column("title", ratio=1, min_width=28, overflow="fold")
     for r in rows:
-        grid.add_row(r["code"], r["name"], r["family"], r["severity"], r["title"])
-    console.print(grid)
+        name = [r["name"]] if with_name else []
+        grid.add_row(r["code"], *name, r["family"], r["severity"], r["title"])
+    stdout.print(grid)
 
 
 @user_errors
@@ -71,4 +79,21 @@ def explain(
         emit_json(json.loads(json.dumps(docs.check_record(check, packs), default=str)))
         return
     text = docs.render_check_markdown(check, packs, level=1)
-    console.print(Markdown(text))
+    if stdout.width < WIDE:
+        text = _parameters_as_list(text, check, packs)
+    stdout.print(Markdown(text))
+
+
+def _parameters_as_list(text: str, check, packs) -> str:
+    """The parameter table (a column per pack) as a list, readable in an 80-column terminal."""
+    table = re.compile(r"^\| parameter \|.*?(?=^\s*$)", re.S | re.M)
+    if not check.parameters or not table.search(text):
+        return text
+    views = docs.pack_views(check, packs)
+    lines = []
+    for p in check.parameters:
+        lines.append(f"- `{p.name}` (default {docs._value(p.default)}): {' '.join(p.doc.split())}")
+        for v in views:
+            s = v.parameters[p.name]
+            lines.append(f"  - {v.pack}: {docs._value(s['value'])} ({s['basis']})")
+    return table.sub(lambda _m: "\n".join(lines) + "\n", text, count=1)

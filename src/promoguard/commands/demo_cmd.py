@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from rich.table import Table as RichTable
 
-from promoguard.commands._common import console, emit_json, fail
+from promoguard.commands._common import emit_json, fail, stdout
 
 
 def _step(label: str, args: list[str]) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def _step(label: str, args: list[str]) -> dict[str, Any]:
     command = typer.main.get_command(app)
     buffer = io.StringIO()
     started = time.perf_counter()
-    console.print(f"[bold]→ {label}[/bold]  promoguard {' '.join(args)}")
+    stdout.print(f"[bold]→ {label}[/bold]  promoguard {' '.join(args)}")
     try:
         with contextlib.redirect_stdout(buffer):
             command.main([*args, "--json"], prog_name="promoguard", standalone_mode=False)
@@ -38,7 +38,7 @@ def _step(label: str, args: list[str]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     text = buffer.getvalue().strip()
     result = json.loads(text.splitlines()[-1]) if text else {}
-    console.print(f"  done in {seconds:.1f} s")
+    stdout.print(f"  done in {seconds:.1f} s")
     return result
 
 
@@ -97,7 +97,7 @@ def demo(
     grid.add_row("store (DuckDB: SELECT * FROM findings)", str(store))
     grid.add_row("findings", str(findings))
     grid.add_row("report (open in a browser, works offline)", str(report))
-    console.print(grid)
+    stdout.print(grid)
     scores = RichTable(title="Scan scored against the simulator's ground truth")
     for col in ("check", "findings", "truth", "precision", "recall"):
         scores.add_column(col, justify="left" if col == "check" else "right")
@@ -111,8 +111,8 @@ def demo(
             _fmt(row.get("precision")),
             _fmt(row.get("recall")),
         )
-    console.print(scores)
-    console.print(f"Open the report: {report.resolve()}")
+    stdout.print(scores)
+    stdout.print(f"Open the report: {report.resolve()}")
 
 
 def _fmt(value: object) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.commands._common import emit_json, stdout, user_errors
 
 
 def _num(x: object) -> float | None:
@@ -78,4 +78,4 @@ def evaluate(
             fmt(r["f1"]),
             end_section=r is rows[-2],
         )
-    console.print(table)
+    stdout.print(table)

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.commands._common import emit_json, stdout, user_errors
 from promoguard.ingest import IngestReport, ingest_dir
 
 
@@ -37,7 +37,7 @@ def ingest(
         None, "--encoding", help="Encoding of CSV/JSONL files (default: detect; e.g. gb18030)."
     ),
     adapter: str = typer.Option(
-        None, "--adapter", help="Convert another export format first (an adapter name)."
+        None, "--adapter", help="Convert another export format first (olist: the Olist public export)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
@@ -50,15 +50,15 @@ def ingest(
     if as_json:
         emit_json(report.to_dict())
         return
-    console.print(_summary(report))
+    stdout.print(_summary(report))
     for f in report.files:
         if f.extra_columns:
             extra = escape(", ".join(f.extra_columns))
-            console.print(f"{escape(f.file)}: extra columns ignored: {extra}")
+            stdout.print(f"{escape(f.file)}: extra columns ignored: {extra}")
         if f.encoding not in ("utf-8", "parquet"):
-            console.print(f"{escape(f.file)}: read as {escape(f.encoding)}")
+            stdout.print(f"{escape(f.file)}: read as {escape(f.encoding)}")
     if report.ignored:
-        console.print(f"ignored (not a table file): {escape(', '.join(report.ignored))}")
+        stdout.print(f"ignored (not a table file): {escape(', '.join(report.ignored))}")
     if report.totals.quarantined:
         where = f"WHERE ingest_id = '{report.ingest_id}'"  # a uuid we made
-        console.print(f"{report.totals.quarantined} row(s) quarantined: see quarantine {where}")
+        stdout.print(f"{report.totals.quarantined} row(s) quarantined: see quarantine {where}")

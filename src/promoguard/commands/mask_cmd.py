@@ -10,7 +10,14 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from promoguard import store as store_mod
-from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.commands._common import (
+    console,
+    emit_json,
+    fail,
+    stdout,
+    user_errors,
+    writable_dir,
+)
 from promoguard.text.identifiers import KINDS
 from promoguard.text.mask import Masker
 
@@ -54,7 +61,7 @@ def mask(
         fail(f"--kinds takes {', '.join(KINDS)}; got {kinds!r}")
     key = os.environ.get(KEY_ENV)
     masker = Masker(kinds=chosen) if not key else Masker(key=key.encode(), kinds=chosen)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_dir(out)
     con = store_mod.connect(store, read_only=True)
     written: dict[str, int] = {}
     try:
@@ -94,7 +101,7 @@ def mask(
         emit_json(summary)
         return
     masked = ", ".join(f"{v} {k}" for k, v in summary["masked"].items())
-    console.print(
+    stdout.print(
         f"wrote {out}/texts.csv ({written['texts']} rows) and reviews.csv "
         f"({written['reviews']} rows); masked {masked}"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.commands._common import console, emit_json, stdout, user_errors
 
 
 @user_errors
@@ -24,4 +24,4 @@ def report(
     if as_json:
         emit_json({"report": str(path), "bytes": path.stat().st_size, "scan_id": scan_id})
         return
-    console.print(f"report written to {path}")
+    stdout.print(f"report written to {path}")

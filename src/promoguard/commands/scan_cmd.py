@@ -8,7 +8,7 @@ import typer
 from rich.table import Table as RichTable
 
 from promoguard.checks import engine
-from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.commands._common import emit_json, fail, stdout, user_errors
 
 
 @user_errors
@@ -51,6 +51,6 @@ def scan(
     for run in result.runs:
         grid.add_row(run.code, str(run.findings), f"{run.seconds:.2f}")
     grid.add_row("total", str(len(result.findings)), "")
-    console.print(grid)
+    stdout.print(grid)
     if written:
-        console.print(f"findings written to {written}")
+        stdout.print(f"findings written to {written}")

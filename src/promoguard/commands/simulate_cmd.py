@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
 
 
 @user_errors
@@ -93,7 +93,7 @@ def simulate(
         emit_json(summary)
         return
     rows = ", ".join(f"{k} {v:,}" for k, v in summary["rows"].items())
-    console.print(f"wrote {summary['format']} to {out}: {rows}")
-    console.print(
+    stdout.print(f"wrote {summary['format']} to {out}: {rows}")
+    stdout.print(
         f"ground truth: {sum(summary['truth'].values()):,} labels over {len(summary['truth'])} codes"
     )

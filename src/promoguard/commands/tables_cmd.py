@@ -6,7 +6,7 @@ import typer
 from rich.table import Table as RichTable
 
 from promoguard import model_docs
-from promoguard.commands._common import console, emit_json
+from promoguard.commands._common import emit_json, stdout
 from promoguard.model import TABLES
 
 
@@ -27,4 +27,4 @@ def tables(
     for t in TABLES:
         optional = [c.name for c in t.columns if c.nullable]
         grid.add_row(t.name, ", ".join(t.key), ", ".join(t.required), ", ".join(optional))
-    console.print(grid)
+    stdout.print(grid)

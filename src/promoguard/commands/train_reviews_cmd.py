@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
 
 
 @user_errors
@@ -59,7 +59,7 @@ def train_reviews(
     if as_json:
         emit_json(summary)
         return
-    console.print(
+    stdout.print(
         f"saved {out} ({len(texts)} reviews, {summary['deceptive']} deceptive); "
         f"training accuracy {summary['train_accuracy']}"
         + (f", {folds}-fold accuracy {summary['cv_mean']}" if cv else "")

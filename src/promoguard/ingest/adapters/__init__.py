@@ -13,6 +13,7 @@ Modules are imported on demand, so adding an adapter is adding one module.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -39,17 +40,27 @@ def register_adapter(name: str) -> Callable[[Adapter], Adapter]:
     return decorate
 
 
+def available() -> list[str]:
+    """The adapter names there are: one module each in this package (and any registered)."""
+    modules = {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
+    return sorted(modules | set(ADAPTERS))
+
+
+def _unknown(name: str) -> IngestError:
+    return IngestError(f"unknown adapter {name!r}; choose one of: {', '.join(available())}")
+
+
 def get_adapter(name: str) -> Adapter:
     """The adapter called ``name``, importing its module if needed; IngestError when unknown."""
     if name not in ADAPTERS:
         if not _NAME.fullmatch(name):
-            raise IngestError(f"unknown adapter {name!r}")
+            raise _unknown(name)
         try:
             importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
             if exc.name != f"{__name__}.{name}":
                 raise  # the adapter exists but something it imports is missing
-            raise IngestError(f"unknown adapter {name!r}") from None
+            raise _unknown(name) from None
     if name not in ADAPTERS:
         raise IngestError(f"module for adapter {name!r} does not register it")
     return ADAPTERS[name]

@@ -1,0 +1,100 @@
+"""Command-line habits: results on stdout, diagnostics on stderr, JSON errors, 80 columns, help."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from promoguard.checks import registry
+from promoguard.cli import app
+
+runner = CliRunner()
+NARROW = {"COLUMNS": "80"}
+
+
+def test_checks_table_goes_to_stdout_and_fits_80_columns():
+    result = runner.invoke(app, ["checks"], env=NARROW)
+    assert result.exit_code == 0
+    assert "PRICE001" in result.stdout and result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # every title is there in full (wrapped, never cut to "t…")
+    flat = " ".join(" ".join(line.split()) for line in lines)
+    assert "…" not in result.stdout
+    for check in registry.all_checks():
+        first_words = " ".join(check.title.split()[:3])
+        assert first_words in flat, check.code
+
+
+def test_explain_parameters_are_a_list_at_80_columns():
+    result = runner.invoke(app, ["explain", "PRICE001"], env=NARROW)
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "lookback_days (default 7)" in result.stdout
+    assert re.search(r"eu: 30 \(law\)", result.stdout)
+    # no line of the page is a lone word squeezed into a table column
+    assert "…" not in result.stdout
+
+
+def test_explain_keeps_the_table_when_there_is_room():
+    result = runner.invoke(app, ["explain", "PRICE001"], env={"COLUMNS": "220"})
+    assert result.exit_code == 0
+    assert "lookback_days (default 7)" not in result.stdout and "lookback_days" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["scan", "report", "evaluate", "ingest", "mask", "explain"])
+def test_help_has_no_typer_placeholders(command):
+    result = runner.invoke(app, [command, "--help"], env=NARROW)
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout and "<path>" not in result.stdout
+    assert not re.search(r"\{[a-z_]+\}", result.stdout), result.stdout
+
+
+def test_json_failure_is_one_object_on_stdout(tmp_path):
+    result = runner.invoke(
+        app, ["scan", "--store", str(tmp_path / "none.duckdb"), "--pack", "cn", "--json"]
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "error": f"no store at {tmp_path / 'none.duckdb'}; run `promoguard ingest` first"
+    }
+    assert result.stderr.startswith("promoguard: error: no store at")
+
+
+def test_json_usage_error_is_json_too():
+    env = {**os.environ, "COLUMNS": "80"}
+    out = subprocess.run(
+        [sys.executable, "-m", "promoguard", "scan", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert out.returncode == 2
+    assert "--store" in json.loads(out.stdout)["error"]
+    assert out.stderr.startswith("promoguard: error:")
+
+
+def test_without_json_a_failure_prints_nothing_on_stdout(tmp_path):
+    result = runner.invoke(app, ["report", "--store", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_adapter_lists_the_valid_ones(tmp_path):
+    result = runner.invoke(
+        app, ["ingest", str(tmp_path), "--store", str(tmp_path / "s.duckdb"), "--adapter", "nope"]
+    )
+    assert result.exit_code == 1
+    assert "unknown adapter 'nope'; choose one of: olist" in result.stderr
+
+
+def test_mask_to_an_unwritable_folder_says_what_is_wrong(season_store):
+    result = runner.invoke(app, ["mask", "--store", str(season_store), "--out", "/proc/forbidden"])
+    assert result.exit_code == 1
+    assert "cannot write --out /proc/forbidden" in result.stderr
+    assert "not found" not in result.stderr
