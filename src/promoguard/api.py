@@ -50,18 +50,33 @@ def scan(
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:
-    """The findings of one scan (the latest when ``scan_id`` is None)."""
+    """The findings of one scan (the latest *complete* scan when ``scan_id`` is None).
+
+    Which scan, and why, is in ``df.attrs["scan"]`` (id, pack, complete or partial) and
+    ``df.attrs["chosen_because"]``; a store with no scan gives an empty frame.
+    """
+    from promoguard.scans import choose_scan, list_scans
+
     with store_mod.open_store(store, read_only=True) as con:
-        if scan_id is None:
-            row = con.execute(
-                "SELECT scan_id FROM scans ORDER BY started_at DESC, scan_id DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
-                return con.execute("SELECT * FROM findings LIMIT 0").df()
-            scan_id = row[0]
-        return con.execute(
-            "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
+        if scan_id is None and not list_scans(con):
+            return con.execute("SELECT * FROM findings LIMIT 0").df()
+        choice = choose_scan(con, scan_id)
+        df = con.execute(
+            "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id",
+            [choice.scan.scan_id],
         ).df()
+    df.attrs["scan"] = choice.scan.to_dict()
+    df.attrs["chosen_because"] = choice.reason
+    return df
+
+
+def scans(store: str | Path) -> pd.DataFrame:
+    """Every scan of the store, newest first, with ``complete`` and ``label`` (partial or not)."""
+    from promoguard.scans import list_scans
+
+    with store_mod.open_store(store, read_only=True) as con:
+        rows = [s.to_dict() for s in list_scans(con)]
+    return pd.DataFrame(rows)
 
 
 def table(store: str | Path, name: str) -> pd.DataFrame:
@@ -73,18 +88,30 @@ def table(store: str | Path, name: str) -> pd.DataFrame:
         return con.execute(f'SELECT * FROM "{name}"').df()  # noqa: S608 (name is from the list)
 
 
-def evaluate(found: pd.DataFrame | str | Path, truth: pd.DataFrame | str | Path) -> pd.DataFrame:
-    """Precision, recall and F1 per check code, and the total (``ALL``)."""
+def evaluate(
+    found: pd.DataFrame | str | Path,
+    truth: pd.DataFrame | str | Path,
+    *,
+    pack: str | None = None,
+) -> pd.DataFrame:
+    """Precision, recall and F1 per check code, and the total (``ALL``).
+
+    The findings are scored against the truth of their own pack (``df.attrs["pack"]``); a truth
+    that does not label that pack raises PromoGuardError with the reason.
+    """
     from promoguard.evaluate import evaluate as run_evaluate
-    from promoguard.evaluate import read_table
+    from promoguard.evaluate import match_pack, read_table
 
     f = found if isinstance(found, pd.DataFrame) else read_table(Path(found))
     t = truth if isinstance(truth, pd.DataFrame) else read_table(Path(truth))
-    return run_evaluate(f, t)
+    chosen = match_pack(f, t, pack)
+    result = run_evaluate(f, t, pack=chosen)
+    result.attrs["pack"] = chosen
+    return result
 
 
 def report(store: str | Path, out: str | Path, *, scan_id: str | None = None) -> Path:
-    """Write the self-contained HTML report; its path."""
+    """Write the self-contained HTML report of a scan (default: the latest complete); its path."""
     from promoguard.report import build_report
 
     return build_report(Path(store), Path(out), scan_id=scan_id)

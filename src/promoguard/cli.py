@@ -19,11 +19,14 @@ from promoguard.commands import (
     checks_cmd,
     demo_cmd,
     evaluate_cmd,
+    findings_cmd,
     ingest_cmd,
     mask_cmd,
     report_cmd,
     scan_cmd,
+    scans_cmd,
     simulate_cmd,
+    sql_cmd,
     tables_cmd,
     train_reviews_cmd,
 )
@@ -66,6 +69,10 @@ app.command("report")(report_cmd.report)
 app.command("mask")(mask_cmd.mask)
 app.command("train-reviews")(train_reviews_cmd.train_reviews)
 app.command("demo")(demo_cmd.demo)
+app.command("sql")(sql_cmd.sql)
+app.add_typer(scans_cmd.app, name="scans")
+app.add_typer(findings_cmd.app, name="findings")
+app.add_typer(findings_cmd.quarantine_app, name="quarantine")
 
 
 def _metavar(self: typer_core.TyperArgument, ctx: Context) -> str | None:

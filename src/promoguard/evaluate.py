@@ -97,6 +97,48 @@ def _row(code: str, fc: set, tc: set) -> dict[str, object]:
     }
 
 
+def packs_in(df: pd.DataFrame) -> list[str]:
+    """The packs a findings or truth table names (empty when it has no ``pack`` column)."""
+    if "pack" not in df.columns:
+        return []
+    return sorted({str(p) for p in df["pack"].dropna().astype(str) if str(p).strip()})
+
+
+def match_pack(findings: pd.DataFrame, truth: pd.DataFrame, pack: str | None = None) -> str | None:
+    """The pack to score, or PromoGuardError saying why findings and truth cannot be compared.
+
+    Findings made with one pack are scored against that pack's truth only: the eu/uk/us rules
+    differ from cn's (a 30-day lowest offered price, not a 7-day lowest transacted one), so cn
+    truth would score an eu scan wrong. A truth file without a ``pack`` column is taken as it is.
+    """
+    found = packs_in(findings)
+    if pack is None:
+        if len(found) > 1:
+            raise PromoGuardError(
+                f"the findings mix packs {', '.join(found)}; choose one with --pack"
+            )
+        pack = found[0] if found else None
+    elif found and pack not in found:
+        raise PromoGuardError(f"the findings are of pack {', '.join(found)}, not {pack}")
+    labelled = packs_in(truth)
+    if not labelled:
+        return pack
+    if pack is None:
+        if len(labelled) > 1:
+            raise PromoGuardError(
+                f"the findings name no pack and the truth labels {', '.join(labelled)}; "
+                "choose one with --pack"
+            )
+        return labelled[0]
+    if pack not in labelled:
+        raise PromoGuardError(
+            f"the ground truth labels pack(s) {', '.join(labelled)}, not {pack}: its rules differ, "
+            f"so {pack} findings cannot be scored against it (simulate the season again with this "
+            "version, which labels every pack)"
+        )
+    return pack
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """A findings or truth file: CSV, JSON Lines or Parquet (by extension)."""
     path = Path(path)
@@ -108,6 +150,8 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         if suffix in (".jsonl", ".ndjson"):
             return pd.read_json(path, lines=True, dtype=False)
+        if suffix == ".xlsx":
+            return pd.read_excel(path, sheet_name="findings", dtype=str, engine="openpyxl")
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file, say which
         raise PromoGuardError(f"cannot read {path}: {' '.join(str(exc).split())[:200]}") from exc

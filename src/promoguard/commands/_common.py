@@ -50,6 +50,8 @@ def os_error_message(exc: OSError) -> str:
     """An OSError as something a user can act on: what path, and what the system said."""
     where = exc.filename or ""
     why = exc.strerror or type(exc).__name__
+    if not where:  # raised with a message of ours, e.g. FileNotFoundError("no store at x")
+        return " ".join(str(exc).split()) or why
     if isinstance(exc, FileNotFoundError):
         parent = Path(str(where)).parent if where else None
         if parent is not None and parent != Path(str(where)) and not parent.exists():

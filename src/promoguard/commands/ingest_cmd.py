@@ -37,7 +37,9 @@ def ingest(
         None, "--encoding", help="Encoding of CSV/JSONL files (default: detect; e.g. gb18030)."
     ),
     adapter: str = typer.Option(
-        None, "--adapter", help="Convert another export format first (olist: the Olist public export)."
+        None,
+        "--adapter",
+        help="Convert another export format first (olist: the Olist public export).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from promoguard.commands._common import console, emit_json, stdout, user_errors
 
@@ -13,15 +14,27 @@ from promoguard.commands._common import console, emit_json, stdout, user_errors
 def report(
     store: Path = typer.Option(..., "--store", help="The DuckDB store that holds the scan."),
     out: Path = typer.Option(Path("report.html"), "--out", help="Where to write the HTML."),
-    scan_id: str | None = typer.Option(None, "--scan", help="Scan id (default: the latest)."),
+    scan_id: str | None = typer.Option(
+        None, "--scan", help="Scan id (default: the latest complete scan)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Write an HTML report (opens offline: inline CSS and SVG, no scripts) of a scan."""
-    from promoguard.report import build_report
+    from promoguard.report.build import write_report
 
     with console.status("writing the report"):
-        path = build_report(store, out, scan_id)
+        written = write_report(store, out, scan_id)
+    path, choice = written.path, written.choice
     if as_json:
-        emit_json({"report": str(path), "bytes": path.stat().st_size, "scan_id": scan_id})
+        emit_json(
+            {
+                "report": str(path),
+                "bytes": path.stat().st_size,
+                "scan_id": choice.scan.scan_id,
+                "scan": choice.scan.to_dict(),
+                "chosen_because": choice.reason,
+            }
+        )
         return
-    stdout.print(f"report written to {path}")
+    stdout.print(f"report of {escape(choice.describe())}")
+    stdout.print(f"written to {escape(str(path))}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
+from promoguard import exports
 from promoguard.checks import engine
 from promoguard.commands._common import emit_json, fail, stdout, user_errors
 
@@ -23,13 +24,18 @@ def scan(
         None, "--checks", help="Codes or prefixes, comma-separated (PRICE001,SHIP). Default: all."
     ),
     out: Path | None = typer.Option(
-        None, "--out", help="Also write the findings here (.parquet or .csv)."
+        None,
+        "--out",
+        help="Also write the findings here: .parquet, .csv (UTF-8 with BOM, for Excel), .jsonl "
+        "or .xlsx (observed/expected one column per field).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
-    if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
-        fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
+    if out is not None and out.suffix.lower() not in exports.FORMATS:
+        fail(f"--out must end in {', '.join(exports.FORMATS)}, not {out.suffix or '(none)'}")
+    if out is not None and out.resolve() == store.resolve():
+        fail(f"--out {out} is the store itself; choose another file")
     result = engine.scan(
         store,
         pack,
@@ -38,7 +44,10 @@ def scan(
         spark_master=spark_master,
         progress=not as_json,
     )
-    written = str(engine.write_findings(result.findings, out)) if out is not None else None
+    written = None
+    if out is not None:
+        about = {"scan_id": result.scan_id, "pack": result.pack, "engine": result.engine}
+        written = str(exports.write_findings(result.findings, out, scan=about))
     summary = result.summary()
     summary["store"] = str(store)
     summary["out"] = written

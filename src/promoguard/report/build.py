@@ -44,23 +44,21 @@ def discover_sections() -> list[Section]:
 
 
 def _scan_row(con: duckdb.DuckDBPyConnection, scan_id: str | None) -> dict:
-    if scan_id:
-        row = con.execute(
-            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
-            "WHERE scan_id = ?",
-            [scan_id],
-        ).fetchone()
-        if row is None:
-            raise PromoGuardError(f"no scan {scan_id!r} in the store")
-    else:
-        row = con.execute(
-            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
-            "ORDER BY started_at DESC, scan_id DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            raise PromoGuardError("the store has no scan yet; run `promoguard scan` first")
-    keys = ("scan_id", "pack", "engine", "checks", "started_at", "findings")
-    return dict(zip(keys, row, strict=True))
+    """The named scan, else the latest complete one (see :mod:`promoguard.scans`)."""
+    from promoguard.scans import choose_scan
+
+    choice = choose_scan(con, scan_id)
+    s = choice.scan
+    return {
+        "scan_id": s.scan_id,
+        "pack": s.pack,
+        "engine": s.engine,
+        "checks": ",".join(s.checks),
+        "started_at": s.started_at,
+        "findings": s.findings,
+        "info": s,
+        "choice": choice,
+    }
 
 
 def load_findings(con: duckdb.DuckDBPyConnection, scan_id: str) -> pd.DataFrame:
@@ -79,7 +77,10 @@ def _environment() -> Environment:
 
 
 def render_report(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> str:
-    scan = _scan_row(con, scan_id)
+    return _render(con, _scan_row(con, scan_id))
+
+
+def _render(con: duckdb.DuckDBPyConnection, scan: dict) -> str:
     findings = load_findings(con, scan["scan_id"])
     rendered = []
     for section in discover_sections():
@@ -102,16 +103,33 @@ def render_report(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) ->
     )
 
 
-def build_report(store_path: str | Path, out_path: str | Path, scan_id: str | None = None) -> Path:
-    """Write the report of a scan (default: the latest) to ``out_path``; return the path."""
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    #: which scan the report is of, and why that one (named, latest complete, ...)
+    choice: object
+
+
+def write_report(
+    store_path: str | Path, out_path: str | Path, scan_id: str | None = None
+) -> Written:
+    """Write the report of a scan (default: the latest complete one); where, and which scan."""
     if not Path(store_path).exists():
         raise PromoGuardError(f"no store at {store_path}")
+    out = Path(out_path)
+    if out.resolve() == Path(store_path).resolve():
+        raise PromoGuardError(f"--out {out} is the store itself; choose another file")
     con = store_mod.connect(store_path, read_only=True)
     try:
-        text = render_report(con, scan_id)
+        scan = _scan_row(con, scan_id)
+        text = _render(con, scan)
     finally:
         con.close()
-    out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    return out
+    return Written(out, scan["choice"])
+
+
+def build_report(store_path: str | Path, out_path: str | Path, scan_id: str | None = None) -> Path:
+    """Write the report of a scan (default: the latest complete one) to ``out_path``; the path."""
+    return write_report(store_path, out_path, scan_id).path

@@ -1,0 +1,151 @@
+"""How a finding reads to a person: observed/expected in words, money with its currency sign,
+instants in the jurisdiction's local time. Shared by the report, ``findings show`` and the exports.
+
+The stored values stay as they are (canonical JSON, UTC, exact decimals); this only formats them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SYMBOL = {"CNY": "¥", "EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥"}
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+#: keys whose values are amounts of money (in the pack's currency)
+_MONEY = re.compile(r"(^|_)(price|amount|total|fee|msrp|reference|paid|prior)(_|$)")
+_NOT_MONEY = re.compile(r"(_pct|_share|_ratio|_id|_source|_label|_rule|_count|_days|_hours)$")
+#: words for keys whose name alone reads badly
+WORDS = {
+    "legal_prior_price": "legal prior price",
+    "prior_price_source": "prior price taken from",
+    "reference_price": "reference (was) price",
+    "claimed_discount_pct": "claimed discount %",
+    "max_speed_kmh": "top speed (km/h)",
+    "max_speed_kmh_allowed": "highest plausible speed (km/h)",
+    "direct_km": "distance without a transit scan (km)",
+    "weight_grams": "weight (g)",
+    "min_weight_grams": "minimum plausible weight (g)",
+    "n_buyers": "buyers",
+    "n_merchants": "merchants",
+    "n_orders": "orders",
+    "span_hours": "span (hours)",
+    "promotion_id": "promotion",
+}
+
+
+@functools.lru_cache(maxsize=16)
+def pack_locale(pack: str) -> tuple[str, str]:
+    """(time zone, currency) of a pack; UTC and no currency when the pack cannot be loaded."""
+    try:
+        from promoguard.checks.packs import load_pack
+
+        p = load_pack(pack)
+        return p.timezone or "UTC", p.currency or ""
+    except Exception:  # noqa: BLE001 - a pack folder that moved away still reads, in UTC
+        return "UTC", ""
+
+
+def loads(text: Any) -> dict[str, Any]:
+    """A finding's observed/expected JSON as a dict ({} when empty or not JSON)."""
+    if isinstance(text, dict):
+        return text
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"value": text}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def key_words(key: str) -> str:
+    return WORDS.get(key, key.replace("_", " "))
+
+
+def local_time(value: Any, tz: str) -> str:
+    """An instant as ``2026-11-11 08:00 (Asia/Shanghai)``; anything else unchanged."""
+    if isinstance(value, dt.datetime):
+        t = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    elif isinstance(value, str) and _ISO.match(value):
+        try:
+            t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=dt.UTC)
+    else:
+        return str(value)
+    try:
+        zone = ZoneInfo(tz)
+    except Exception:  # noqa: BLE001
+        zone = ZoneInfo("UTC")
+    local = t.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def money(value: Any, currency: str) -> str:
+    """``¥1,234.50``: exact (the stored decimal string), grouped, with the currency's sign."""
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    sign = SYMBOL.get(currency, f"{currency} " if currency else "")
+    text = f"{abs(d):,.2f}"
+    return f"{'-' if d < 0 else ''}{sign}{text}"
+
+
+def is_money(key: str) -> bool:
+    return bool(_MONEY.search(key)) and not _NOT_MONEY.search(key)
+
+
+def value_words(key: str, value: Any, *, tz: str = "UTC", currency: str = "") -> str:
+    """One value as a person reads it."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(value_words(key, v, tz=tz, currency=currency) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{key_words(k)} {value_words(k, v, tz=tz, currency=currency)}"
+            for k, v in value.items()
+        )
+    if key.endswith("_at") or (isinstance(value, str) and _ISO.match(value)):
+        return local_time(value, tz)
+    if is_money(key) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return money(value, currency)
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+    if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+(,[a-z_]+)*", value):
+        return value.replace("_", " ").replace(",", ", ")  # reason codes read as words
+    if isinstance(value, str) and "|" in value and len(value) > 40:
+        parts = value.split("|")
+        return ", ".join(parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
+    return str(value)
+
+
+def sentence(obj: dict[str, Any], *, tz: str = "UTC", currency: str = "") -> str:
+    """``reference (was) price €112.30; promotion P2-D11-2026``."""
+    return "; ".join(
+        f"{key_words(k)} {value_words(k, v, tz=tz, currency=currency)}" for k, v in obj.items()
+    )
+
+
+def flatten(prefix: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """``{"observed.reference_price": "112.30", ...}`` for spreadsheet columns (lists joined)."""
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        name = f"{prefix}.{k}"
+        if isinstance(v, dict):
+            out.update(flatten(name, v))
+        elif isinstance(v, list):
+            out[name] = ", ".join(str(x) for x in v)
+        else:
+            out[name] = v
+    return out
