@@ -28,6 +28,14 @@ if [ "$want_system" != "no" ]; then
   if ! command -v java >/dev/null 2>&1; then
     apt_install openjdk-17-jre-headless || apt_install default-jre-headless
   fi
+  # The report's browser tests (screenshots at 1400/420 px, the printed PDF) drive Debian's
+  # chromium; Chinese text needs a CJK font, else every character prints as a box.
+  if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium || true
+  fi
+  if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    apt_install fonts-noto-cjk fontconfig || true
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -124,7 +124,7 @@ def value_words(key: str, value: Any, *, tz: str = "UTC", currency: str = "") ->
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
     if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+(,[a-z_]+)*", value):
         return value.replace("_", " ").replace(",", ", ")  # reason codes read as words
-    if isinstance(value, str) and "|" in value and len(value) > 40:
+    if isinstance(value, str) and "|" in value and " " not in value:
         parts = value.split("|")
         return ", ".join(parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
     return str(value)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from promoguard.commands._common import console, emit_json, stdout, user_errors
+from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
 
 
 @user_errors
@@ -17,13 +17,20 @@ def report(
     scan_id: str | None = typer.Option(
         None, "--scan", help="Scan id (default: the latest complete scan)."
     ),
+    merchant: str | None = typer.Option(
+        None, "--merchant", help="Only this merchant's findings (a report to hand to it)."
+    ),
+    lang: str = typer.Option("en", "--lang", help="Language of the report: en or zh."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Write an HTML report (opens offline: inline CSS and SVG, no scripts) of a scan."""
     from promoguard.report.build import write_report
+    from promoguard.report.i18n import LANGS
 
+    if lang not in LANGS:
+        fail(f"--lang takes {', '.join(LANGS)}, not {lang!r}")
     with console.status("writing the report"):
-        written = write_report(store, out, scan_id)
+        written = write_report(store, out, scan_id, merchant=merchant, lang=lang)
     path, choice = written.path, written.choice
     if as_json:
         emit_json(
@@ -33,6 +40,8 @@ def report(
                 "scan_id": choice.scan.scan_id,
                 "scan": choice.scan.to_dict(),
                 "chosen_because": choice.reason,
+                "merchant": merchant,
+                "lang": lang,
             }
         )
         return

@@ -15,7 +15,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from promoguard import __version__
+from promoguard import __version__, present
 from promoguard import store as store_mod
 from promoguard.errors import PromoGuardError
 
@@ -76,12 +76,41 @@ def _environment() -> Environment:
     )
 
 
-def render_report(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> str:
-    return _render(con, _scan_row(con, scan_id))
+def render_report(
+    con: duckdb.DuckDBPyConnection,
+    scan_id: str | None = None,
+    *,
+    merchant: str | None = None,
+    lang: str = "en",
+    store_name: str = "",
+) -> str:
+    return _render(
+        con, _scan_row(con, scan_id), merchant=merchant, lang=lang, store_name=store_name
+    )
 
 
-def _render(con: duckdb.DuckDBPyConnection, scan: dict) -> str:
-    findings = load_findings(con, scan["scan_id"])
+def _render(
+    con: duckdb.DuckDBPyConnection,
+    scan: dict,
+    *,
+    merchant: str | None = None,
+    lang: str = "en",
+    store_name: str = "",
+) -> str:
+    from promoguard.report import core
+    from promoguard.report.i18n import translator
+
+    t = translator(lang)
+    all_findings = load_findings(con, scan["scan_id"])
+    findings = all_findings
+    if merchant is not None:
+        findings = all_findings[all_findings.merchant_id == merchant].reset_index(drop=True)
+        if findings.empty:
+            known = all_findings.merchant_id.dropna().unique()
+            raise PromoGuardError(
+                f"merchant {merchant!r} has no finding in scan {scan['scan_id']}"
+                + ("" if len(known) else " (the scan found nothing)")
+            )
     rendered = []
     for section in discover_sections():
         try:
@@ -93,13 +122,49 @@ def _render(con: duckdb.DuckDBPyConnection, scan: dict) -> str:
             )
         if fragment:
             rendered.append({"id": section.name, "title": section.title, "html": Markup(fragment)})
+    info = scan["info"]
+    tz, currency = present.pack_locale(info.pack)
+    merchant_name = None
+    if merchant is not None:
+        row = con.execute("SELECT name FROM merchants WHERE merchant_id = ?", [merchant]).fetchone()
+        merchant_name = row[0] if row else ""
+    generated = dt.datetime.now(dt.UTC)
     template = _environment().get_template("report.html")
     return template.render(
+        t=t,
+        lang=lang,
         scan=scan,
+        info=info,
         total=len(findings),
+        scan_total=len(all_findings),
         sections=rendered,
+        register=core.register(findings, info.pack),
+        merchants=core.merchant_index(con, findings) if merchant is None else [],
+        method=core.methodology(
+            con,
+            info,
+            store_name,
+            t,
+            parameters_of=set(findings.check_code) if merchant is not None else None,
+        ),
+        merchant=merchant,
+        merchant_name=merchant_name,
+        by_severity=_by_severity(findings),
+        started_local=present.local_time(info.started_at, tz) if info.started_at else "",
+        tz=tz,
+        currency=currency,
         version=__version__,
-        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=generated.strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def _by_severity(findings: pd.DataFrame) -> list[tuple[str, int]]:
+    from promoguard.report.core import SEVERITY_RANK
+
+    counts = findings.groupby("severity").size() if not findings.empty else {}
+    return sorted(
+        ((str(k), int(v)) for k, v in dict(counts).items()),
+        key=lambda kv: -SEVERITY_RANK.get(kv[0], 0),
     )
 
 
@@ -111,18 +176,23 @@ class Written:
 
 
 def write_report(
-    store_path: str | Path, out_path: str | Path, scan_id: str | None = None
+    store_path: str | Path,
+    out_path: str | Path,
+    scan_id: str | None = None,
+    *,
+    merchant: str | None = None,
+    lang: str = "en",
 ) -> Written:
     """Write the report of a scan (default: the latest complete one); where, and which scan."""
     if not Path(store_path).exists():
         raise PromoGuardError(f"no store at {store_path}")
     out = Path(out_path)
-    if out.resolve() == Path(store_path).resolve():
+    if out.exists() and out.resolve() == Path(store_path).resolve():
         raise PromoGuardError(f"--out {out} is the store itself; choose another file")
     con = store_mod.connect(store_path, read_only=True)
     try:
         scan = _scan_row(con, scan_id)
-        text = _render(con, scan)
+        text = _render(con, scan, merchant=merchant, lang=lang, store_name=Path(store_path).name)
     finally:
         con.close()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +200,13 @@ def write_report(
     return Written(out, scan["choice"])
 
 
-def build_report(store_path: str | Path, out_path: str | Path, scan_id: str | None = None) -> Path:
+def build_report(
+    store_path: str | Path,
+    out_path: str | Path,
+    scan_id: str | None = None,
+    *,
+    merchant: str | None = None,
+    lang: str = "en",
+) -> Path:
     """Write the report of a scan (default: the latest complete one) to ``out_path``; the path."""
-    return write_report(store_path, out_path, scan_id).path
+    return write_report(store_path, out_path, scan_id, merchant=merchant, lang=lang).path

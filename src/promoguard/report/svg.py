@@ -10,13 +10,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+# Channel colours, far from each other and from the levels the sections draw (red reference,
+# green legal prior price, grey MSRP): "live" was a teal next to the green prior-price line.
 PALETTE = {
     "detail": "#2550a0",
     "search": "#d35400",
     "home": "#8e44ad",
-    "live": "#16a085",
+    "live": "#b8860b",
 }
-OTHER = "#7f8c8d"
+OTHER = "#5d6d7e"
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round axis ticks covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    import math
+
+    if not math.isfinite(lo) or not math.isfinite(hi):
+        return [0.0]
+    if hi <= lo:
+        hi = lo + 1
+    raw = (hi - lo) / max(1, count - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.floor(lo / step) * step
+    ticks = []
+    v = first
+    while v < hi + step * 1e-9:
+        ticks.append(round(v, 10))
+        v += step
+    if ticks[-1] < hi:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
 
 
 def bars(items: Sequence[tuple[str, float]], *, width: int = 560, unit: str = "") -> str:
@@ -80,7 +104,9 @@ def price_series(
     values = [p[1] for p in points] + [lv.value for lv in levels]
     v0, v1 = min(values), max(values)
     margin = (v1 - v0) * 0.08 or max(abs(v1) * 0.05, 1)
-    v0, v1 = v0 - margin, v1 + margin
+    # the axis runs from one round tick to the next round tick: 700, 750, 800, not 731.24
+    ticks = nice_ticks(v0 - margin, v1 + margin)
+    v0, v1 = ticks[0], ticks[-1]
     pw, ph = width - left - right, height - top - bottom
 
     def x(t: dt.datetime) -> float:
@@ -105,8 +131,7 @@ def price_series(
             f'<text x="{wx1:.1f}" y="{top + ph + 28}" font-size="10" fill="#9a6400" '
             f'text-anchor="end">{escape(window_label)}</text>'
         )
-    for k in range(5):  # y grid and ticks
-        v = v0 + (v1 - v0) * k / 4
+    for v in ticks:  # y grid and ticks
         out.append(
             f'<line x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee"/>'
             f'<text x="{left - 4}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">'
