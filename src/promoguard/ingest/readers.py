@@ -12,6 +12,9 @@ import csv
 import gzip
 import io
 import json
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -97,14 +100,59 @@ def _open_bytes(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
+@contextmanager
+def file_errors(path: Path) -> Iterator[None]:
+    """Damaged files (not gzip, a cut-short gzip, undecodable text) as one-line ``IngestError``s.
+
+    A truncated gzip raises EOFError, which the command line would otherwise print as a bare
+    "Aborted."; nothing of such a file is ingested (the rest of it is gone, and a partial table
+    would pass for a whole one).
+    """
+    try:
+        yield
+    except gzip.BadGzipFile as exc:
+        raise IngestError(f"{path.name}: not a gzip file ({exc}); nothing was ingested") from None
+    except (EOFError, zlib.error) as exc:
+        raise IngestError(
+            f"{path.name}: the gzip data is damaged or cut short ({exc}); nothing was ingested"
+        ) from None
+    except UnicodeError as exc:
+        raise IngestError(f"{path.name}: cannot be decoded: {exc}; nothing was ingested") from None
+
+
+def check_encoding(name: str) -> str:
+    """The codec ``name`` as given, refused in one line when it is not a text encoding.
+
+    ``base64``, ``rot13``, ``zlib_codec`` and friends are Python codecs but transforms, not
+    character sets: they cannot decode a CSV file.
+    """
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise IngestError(f"unknown encoding {name!r}") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise IngestError(f"{name!r} is not a text encoding (it is a transform such as base64)")
+    return name
+
+
+def _looks_utf16(sample: bytes) -> bool:
+    """A BOM-less UTF-16 sample: most of its ASCII text has a NUL byte beside every character."""
+    return len(sample) >= 4 and sample.count(0) >= len(sample) // 4
+
+
 def detect_encoding(path: Path) -> str:
     """The encoding of a text file, judged from its first 64 KiB (a BOM wins; then UTF-8)."""
-    with _open_bytes(path) as fh:
+    with file_errors(path), _open_bytes(path) as fh:
         sample = fh.read(SAMPLE_BYTES)
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if _looks_utf16(sample):
+        raise IngestError(
+            f"{path.name}: looks like UTF-16 without a byte-order mark; name its byte order "
+            "with --encoding utf-16-le or --encoding utf-16-be"
+        )
     try:
         # final=False: a sample cut inside a multi-byte character is not an error.
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
@@ -201,17 +249,17 @@ def prepare(
     an extra column (ignored, reported).
     """
     if source.fmt in ("csv", "jsonl"):
-        source.encoding = encoding or detect_encoding(source.path)
-        try:
-            utf8 = _is_utf8(source.encoding)
-        except LookupError:
-            raise IngestError(f"unknown encoding {source.encoding!r}") from None
-        if not utf8:
+        source.encoding = check_encoding(encoding) if encoding else detect_encoding(source.path)
+        if not _is_utf8(source.encoding):
             source.read_path = tmp / f"{source.path.name}.utf8"
-            transcode(source.path, source.encoding, source.read_path)
-        header = (
-            _csv_header(source.readable) if source.fmt == "csv" else _jsonl_keys(source.readable)
-        )
+            with file_errors(source.path):
+                transcode(source.path, source.encoding, source.read_path)
+        with file_errors(source.path):
+            header = (
+                _csv_header(source.readable)
+                if source.fmt == "csv"
+                else _jsonl_keys(source.readable)
+            )
     else:
         source.encoding = "parquet"
         header = _parquet_columns(con, source.path)
