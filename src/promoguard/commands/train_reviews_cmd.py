@@ -31,7 +31,9 @@ def train_reviews(
     import numpy as np
 
     from promoguard import reviews_model as rm
+    from promoguard.safety import refuse_overwrite
 
+    refuse_overwrite(out, ("--labels file", labels))
     texts, ys = rm.read_labels(labels)
     if len(texts) < 4:
         fail(f"{labels}: too few labelled reviews ({len(texts)}) to train on")

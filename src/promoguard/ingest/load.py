@@ -87,6 +87,15 @@ class Staged:
         return [self.stage, self.reject_lines, *self.rejects, self.column_names, self.recovered]
 
 
+def _shown(name: str) -> str:
+    """A file name (untrusted) fit for the progress line: no escapes, no rich markup."""
+    from rich.markup import escape
+
+    from promoguard.safety import terminal_safe
+
+    return escape(terminal_safe(name))
+
+
 def load_order() -> list[str]:
     """Table names ordered so every table comes after the tables it references."""
     graph = {t.name: {r.table for r in t.references if r.table != t.name} for t in TABLES}
@@ -423,6 +432,23 @@ def _ingest(
     progress: bool,
 ) -> IngestReport:
     sources, ignored = readers.discover(folder)
+    try:
+        return _ingest_sources(con, folder, tmp, sources, ignored, tz, encoding, progress)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _ingest_sources(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    tmp: Path,
+    sources: list[readers.SourceFile],
+    ignored: list[str],
+    tz: str,
+    encoding: str | None,
+    progress: bool,
+) -> IngestReport:
     tz = check_timezone(con, tz)
     order = {name: i for i, name in enumerate(load_order())}
     sources.sort(key=lambda s: (order[s.table], s.path.name))
@@ -441,7 +467,7 @@ def _ingest(
             for index, source in enumerate(sources):
                 table = TABLES_BY_NAME[source.table]
                 if progress:
-                    bar.update(task, description=f"read {source.path.name}")
+                    bar.update(task, description=f"read {_shown(source.path.name)}")
                 readers.prepare(con, source, table.column_names, tmp, encoding)
                 staged.append(stage_file(con, index, table, source, tz))
                 if progress:
@@ -453,7 +479,7 @@ def _ingest(
             try:
                 for item in staged:
                     if progress:
-                        bar.update(task, description=f"load {item.source.path.name}")
+                        bar.update(task, description=f"load {_shown(item.source.path.name)}")
                     counts = load_staged(con, report.ingest_id, item)
                     report.files.append(
                         FileReport(

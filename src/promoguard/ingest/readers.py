@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +54,7 @@ class SourceFile:
     fmt: str  # csv | jsonl | parquet
     encoding: str = "utf-8"
     read_path: Path | None = None  # the UTF-8 file DuckDB reads (a temp copy when transcoded)
+    temp_fd: int | None = None  # the open, unnamed temp file behind read_path (see private_temp)
     columns: dict[str, str] = field(default_factory=dict)  # canonical column -> source column
     source_columns: list[str] = field(default_factory=list)  # every column name the file has
     extra_columns: list[str] = field(default_factory=list)
@@ -60,6 +62,31 @@ class SourceFile:
     @property
     def readable(self) -> Path:
         return self.read_path or self.path
+
+    def close(self) -> None:
+        """Release the transcoded copy (an unnamed file: closing it frees it)."""
+        if self.temp_fd is not None:
+            os.close(self.temp_fd)
+            self.temp_fd = None
+
+
+def private_temp(tmp: Path, name: str) -> tuple[int | None, Path]:
+    """A temp file for a transcoded copy that no exit can leave behind: (fd, path to read it by).
+
+    On Linux the file is made with O_TMPFILE: it never has a name in any folder, DuckDB reads it
+    through ``/proc/self/fd/N``, and the kernel frees it when the process ends, even when killed.
+    Elsewhere it is a named file in the ingest's private (0700) temp folder, removed with it on
+    any normal exit.
+    """
+    flag = getattr(os, "O_TMPFILE", None)
+    proc = Path("/proc/self/fd")
+    if flag is not None and proc.is_dir():
+        try:
+            fd = os.open(tmp, flag | os.O_RDWR, 0o600)
+            return fd, proc / str(fd)
+        except OSError:  # a file system without O_TMPFILE support
+            pass
+    return None, tmp / name
 
 
 def table_file_name(name: str) -> tuple[str, str] | None:
@@ -186,14 +213,15 @@ def _is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def transcode(path: Path, encoding: str, out: Path) -> None:
+def transcode(path: Path, encoding: str, out: Path, fd: int | None = None) -> None:
     """Re-encode ``path`` to UTF-8 at ``out`` in chunks.
 
     Bytes that are not valid in ``encoding`` are written through unchanged (surrogateescape), so
     the line holding them is still invalid UTF-8 and DuckDB quarantines it; nothing is replaced.
     """
     decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
-    with _open_bytes(path) as src, out.open("wb") as dst:
+    target = os.fdopen(os.dup(fd), "wb") if fd is not None else out.open("wb")
+    with _open_bytes(path) as src, target as dst:
         while chunk := src.read(CHUNK_BYTES):
             dst.write(decoder.decode(chunk).encode("utf-8", "surrogateescape"))
         dst.write(decoder.decode(b"", final=True).encode("utf-8", "surrogateescape"))
@@ -251,9 +279,9 @@ def prepare(
     if source.fmt in ("csv", "jsonl"):
         source.encoding = check_encoding(encoding) if encoding else detect_encoding(source.path)
         if not _is_utf8(source.encoding):
-            source.read_path = tmp / f"{source.path.name}.utf8"
+            source.temp_fd, source.read_path = private_temp(tmp, f"{source.path.name}.utf8")
             with file_errors(source.path):
-                transcode(source.path, source.encoding, source.read_path)
+                transcode(source.path, source.encoding, source.read_path, source.temp_fd)
         with file_errors(source.path):
             header = (
                 _csv_header(source.readable)
