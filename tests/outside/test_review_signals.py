@@ -133,11 +133,6 @@ def _labels_csv(corpus: pd.DataFrame, path: Path, with_fold: bool = False) -> Pa
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (6): train-reviews --folds splits at random, so one hotel's reviews land in "
-    "train and test",
-)
 def test_train_reviews_folds_are_disjoint_by_listing(corpus, tmp_path):
     from promoguard.cli import app
 
@@ -165,7 +160,6 @@ def test_train_reviews_folds_are_disjoint_by_listing(corpus, tmp_path):
     assert 0.8 < summary["cv_mean"] < 0.95
 
 
-@pytest.mark.xfail(strict=True, reason="#12 (6): train-reviews has no --fold-column")
 def test_train_reviews_takes_the_corpus_own_folds(corpus, tmp_path):
     from promoguard.cli import app
 
@@ -190,7 +184,6 @@ def test_train_reviews_takes_the_corpus_own_folds(corpus, tmp_path):
     assert len(summary["cv_accuracy"]) == 5
 
 
-@pytest.mark.xfail(strict=True, reason="#12 (6): the docs do not state the cross-polarity figure")
 def test_docs_state_the_cross_polarity_figure():
     docs = Path(__file__).resolve().parents[2] / "docs"
     text = "\n".join(p.read_text(encoding="utf-8") for p in docs.rglob("*.md"))
