@@ -29,6 +29,7 @@ from promoguard.commands import (
     sql_cmd,
     tables_cmd,
     train_reviews_cmd,
+    verify_cmd,
 )
 
 app = typer.Typer(
@@ -69,6 +70,7 @@ app.command("report")(report_cmd.report)
 app.command("mask")(mask_cmd.mask)
 app.command("train-reviews")(train_reviews_cmd.train_reviews)
 app.command("demo")(demo_cmd.demo)
+app.command("verify")(verify_cmd.verify)
 app.command("sql")(sql_cmd.sql)
 app.add_typer(scans_cmd.app, name="scans")
 app.add_typer(findings_cmd.app, name="findings")

@@ -24,10 +24,9 @@ import pandas as pd
 
 from promoguard import present
 from promoguard.errors import PromoGuardError
+from promoguard.safety import make_private, private_file, spreadsheet_cell
 
 FORMATS = (".parquet", ".csv", ".jsonl", ".xlsx")
-#: characters a spreadsheet would read as the start of a formula (CSV/Excel injection)
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -61,11 +60,9 @@ def _iso(value: Any) -> Any:
 
 def _cell(value: Any) -> Any:
     """A value for a spreadsheet cell: text that starts like a formula is kept as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
     if value is None or (isinstance(value, float) and value != value):
         return None
-    return value
+    return spreadsheet_cell(value)
 
 
 def write_findings(
@@ -79,13 +76,16 @@ def write_findings(
             f"--out must end in {', '.join(FORMATS)}, not {path.suffix or '(no extension)'}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
+    # every format owner-only: findings quote merchants' names, texts and personal data
     if suffix == ".parquet":
         findings.to_parquet(path, index=False)
+        make_private(path)
     elif suffix == ".csv":
         flat = flattened(findings).map(_cell)
-        flat.to_csv(path, index=False, encoding="utf-8-sig")
+        with private_file(path, encoding="utf-8-sig") as fh:
+            flat.to_csv(fh, index=False)
     elif suffix == ".jsonl":
-        with path.open("w", encoding="utf-8", newline="\n") as fh:
+        with private_file(path) as fh:
             for r in findings.to_dict("records"):
                 r["observed"] = present.loads(r.get("observed"))
                 r["expected"] = present.loads(r.get("expected"))
@@ -93,6 +93,7 @@ def write_findings(
                 fh.write(json.dumps(r, ensure_ascii=False, sort_keys=True, default=str) + "\n")
     else:
         _write_xlsx(flattened(findings), path, scan)
+        make_private(path)
     return path
 
 

@@ -69,7 +69,7 @@ def test_scan_errors_are_one_line(tmp_path):
         (["--store", str(path), "--pack", "cn", "--engine", "flink"], "unknown engine"),
         (
             ["--store", str(path), "--pack", "cn", "--out", str(tmp_path / "f.txt")],
-            ".parquet or .csv",
+            ".parquet, .csv, .jsonl, .xlsx",
         ),
         (["--store", str(path), "--pack", "cn", "--checks", "NOPE"], "no check matches"),
     ]

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from promoguard.errors import PromoGuardError
+from promoguard.safety import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +35,8 @@ _json_mode = False
 
 def fail(message: str, code: int = 1) -> None:
     """Print ``promoguard: error: MESSAGE`` on stderr (and ``{"error": ...}`` with --json); exit."""
-    line = " ".join(str(message).split())
+    # A message may quote untrusted text (a file name, a header): no escapes reach the terminal.
+    line = terminal_safe(" ".join(str(message).split()))
     if _json_mode:
         emit_json({"error": line})
     typer.echo(f"promoguard: error: {line}", err=True)

@@ -18,6 +18,7 @@ from promoguard.commands._common import (
     user_errors,
     writable_dir,
 )
+from promoguard.safety import refuse_overwrite, terminal_safe, write_csv
 from promoguard.text.identifiers import KINDS
 from promoguard.text.mask import Masker
 
@@ -61,6 +62,10 @@ def mask(
         fail(f"--kinds takes {', '.join(KINDS)}; got {kinds!r}")
     key = os.environ.get(KEY_ENV)
     masker = Masker(kinds=chosen) if not key else Masker(key=key.encode(), kinds=chosen)
+    for table in MASKED:
+        refuse_overwrite(out / f"{table}.csv", ("store", store))
+    if out.exists() and not out.is_dir():
+        fail(f"--out {terminal_safe(out)} is a file; mask writes a folder")
     writable_dir(out)
     con = store_mod.connect(store, read_only=True)
     written: dict[str, int] = {}
@@ -86,7 +91,7 @@ def mask(
                     progress.advance(task)
                 df[col] = values
                 path = out / f"{table}.csv"
-                df.to_csv(path, index=False, encoding="utf-8")
+                write_csv(df, path)  # formula-safe cells, owner-only file
                 written[table] = len(df)
     finally:
         con.close()

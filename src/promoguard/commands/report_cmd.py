@@ -26,9 +26,11 @@ def report(
     """Write an HTML report (opens offline: inline CSS and SVG, no scripts) of a scan."""
     from promoguard.report.build import write_report
     from promoguard.report.i18n import LANGS
+    from promoguard.safety import refuse_overwrite
 
     if lang not in LANGS:
         fail(f"--lang takes {', '.join(LANGS)}, not {lang!r}")
+    refuse_overwrite(out, ("store", store))
     with console.status("writing the report"):
         written = write_report(store, out, scan_id, merchant=merchant, lang=lang)
     path, choice = written.path, written.choice

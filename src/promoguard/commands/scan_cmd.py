@@ -9,7 +9,8 @@ from rich.table import Table as RichTable
 
 from promoguard import exports
 from promoguard.checks import engine
-from promoguard.commands._common import emit_json, fail, stdout, user_errors
+from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
+from promoguard.safety import refuse_overwrite
 
 
 @user_errors
@@ -34,8 +35,8 @@ def scan(
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
     if out is not None and out.suffix.lower() not in exports.FORMATS:
         fail(f"--out must end in {', '.join(exports.FORMATS)}, not {out.suffix or '(none)'}")
-    if out is not None and out.resolve() == store.resolve():
-        fail(f"--out {out} is the store itself; choose another file")
+    if out is not None:
+        refuse_overwrite(out, ("store", store), ("pack", Path(pack)))
     result = engine.scan(
         store,
         pack,
@@ -44,13 +45,18 @@ def scan(
         spark_master=spark_master,
         progress=not as_json,
     )
+    from promoguard.integrity import seal_store_scan
+
+    seal = seal_store_scan(store, result.scan_id)
     written = None
     if out is not None:
+        # owner-only, formula-safe cells (findings quote merchants' names and texts)
         about = {"scan_id": result.scan_id, "pack": result.pack, "engine": result.engine}
         written = str(exports.write_findings(result.findings, out, scan=about))
     summary = result.summary()
     summary["store"] = str(store)
     summary["out"] = written
+    summary["seal"] = seal
     if as_json:
         emit_json(summary)
         return
@@ -63,3 +69,4 @@ def scan(
     stdout.print(grid)
     if written:
         stdout.print(f"findings written to {written}")
+    console.print(f"scan seal {seal} (keep it: `promoguard verify --expect` checks against it)")
