@@ -103,11 +103,13 @@ def evaluate(
     that does not label that pack raises PromoGuardError with the reason.
     """
     from promoguard.evaluate import evaluate as run_evaluate
-    from promoguard.evaluate import match_pack, read_table
+    from promoguard.evaluate import match_pack, read_table, truth_for
 
     f = found if isinstance(found, pd.DataFrame) else read_table(Path(found))
-    t = truth if isinstance(truth, pd.DataFrame) else read_table(Path(truth))
-    chosen = match_pack(f, t, pack)
+    if isinstance(truth, pd.DataFrame):
+        t, chosen = truth, match_pack(f, truth, pack)
+    else:  # a simulator's ground_truth.csv: its ground_truth_<pack>.csv sibling when needed
+        t, chosen, _used = truth_for(f, Path(truth), pack)
     result = run_evaluate(f, t, pack=chosen)
     result.attrs["pack"] = chosen
     return result

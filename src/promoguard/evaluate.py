@@ -139,6 +139,25 @@ def match_pack(findings: pd.DataFrame, truth: pd.DataFrame, pack: str | None = N
     return pack
 
 
+def truth_for(
+    findings: pd.DataFrame, truth_path: Path, pack: str | None = None
+) -> tuple[pd.DataFrame, str | None, Path]:
+    """The truth to score ``findings`` with: ``truth_path`` when it labels their pack, else the
+    simulator's ``ground_truth_<pack>.csv`` beside it; (truth, pack, the file used)."""
+    truth_path = Path(truth_path)
+    truth = read_table(truth_path)
+    try:
+        return truth, match_pack(findings, truth, pack), truth_path
+    except PromoGuardError:
+        found = packs_in(findings)
+        wanted = pack or (found[0] if len(found) == 1 else None)
+        sibling = truth_path.with_name(f"ground_truth_{wanted}.csv") if wanted else None
+        if sibling is None or not sibling.exists() or sibling == truth_path:
+            raise
+        other = read_table(sibling)
+        return other, match_pack(findings, other, pack), sibling
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """A findings or truth file: CSV, JSON Lines or Parquet (by extension)."""
     path = Path(path)

@@ -11,7 +11,10 @@ import pytest
 @pytest.fixture(scope="session")
 def scanned_season(season_store, tmp_path_factory) -> tuple[Path, str]:
     from promoguard.checks import engine
+    from promoguard.integrity import seal_store_scan
 
     path = tmp_path_factory.mktemp("report-store") / "store.duckdb"
     shutil.copy(season_store, path)
-    return path, engine.scan(path, "cn").scan_id
+    scan_id = engine.scan(path, "cn").scan_id
+    seal_store_scan(path, scan_id)  # as `promoguard scan` does: the report then verifies
+    return path, scan_id

@@ -39,7 +39,7 @@ def evaluate(
     The findings' pack picks the truth rows of that pack; a truth that does not label it is
     refused with the reason. A partial scan is scored on the checks it ran.
     """
-    from promoguard.evaluate import SPEC_CODES, match_pack, read_table
+    from promoguard.evaluate import SPEC_CODES, read_table, truth_for
     from promoguard.evaluate import evaluate as score
 
     if (findings is None) == (store is None):
@@ -60,8 +60,7 @@ def evaluate(
             codes = tuple(choice.scan.checks)
     else:
         found = read_table(findings)
-    truth_df = read_table(truth)
-    chosen = match_pack(found, truth_df, pack)
+    truth_df, chosen, truth_used = truth_for(found, truth, pack)
     if about is not None and about.scan.complete is False:
         # a partial scan says nothing about the checks it did not run
         truth_df = truth_df[truth_df["check_code"].astype(str).isin(codes)]
@@ -81,12 +80,22 @@ def evaluate(
     if as_json:
         total = rows[-1]
         scan = None if about is None else {**about.scan.to_dict(), "chosen_because": about.reason}
-        emit_json({"pack": chosen, "checks": rows[:-1], "micro": total, "scan": scan})
+        emit_json(
+            {
+                "pack": chosen,
+                "truth": str(truth_used),
+                "checks": rows[:-1],
+                "micro": total,
+                "scan": scan,
+            }
+        )
         return
     if about is not None:
         stdout.print(escape(f"scoring {about.describe()}"))
     if chosen:
-        stdout.print(f"against the ground truth of pack {escape(chosen)}")
+        stdout.print(
+            f"against the ground truth of pack {escape(chosen)} ({escape(str(truth_used))})"
+        )
     table = Table(
         title="findings vs ground truth (P precision, R recall)",
         title_justify="left",

@@ -49,15 +49,15 @@ def _platform_tables() -> dict[str, dict[str, np.ndarray]]:
     }
 
 
-def _shard_job(args: tuple[int, int, Scale, str]) -> tuple[dict[str, pa.Table], list]:
+def _shard_job(args: tuple[int, int, Scale, str]) -> tuple[dict[str, pa.Table], list, dict]:
     """Generate one shard and convert it to Arrow (runs in a worker process)."""
     seed, shard, sc, fmt = args
     result = generate_shard(seed, shard, sc)
     tables = {name: to_arrow(model.table(name), cols, fmt) for name, cols in result.tables.items()}
-    return tables, result.truth
+    return tables, result.truth, result.pack_truth
 
 
-def _shards(seed: int, sc: Scale, fmt: str, n: int, jobs: int) -> Iterator[tuple[dict, list]]:
+def _shards(seed: int, sc: Scale, fmt: str, n: int, jobs: int) -> Iterator[tuple[dict, list, dict]]:
     """Shard results in shard order; with jobs > 1, at most jobs + 1 shards are in flight."""
     args = [(seed, s, sc, fmt) for s in range(n)]
     if jobs <= 1 or n == 1:
@@ -98,10 +98,12 @@ def generate(
     try:
         for name, cols in _platform_tables().items():
             writer.write(name, cols)
-        for s, (tables, truth) in enumerate(_shards(seed, sc, fmt, n_shards, jobs)):
+        for s, (tables, truth, pack_truth) in enumerate(_shards(seed, sc, fmt, n_shards, jobs)):
             for name, table in tables.items():
                 writer.write_arrow(name, table)
             writer.write_truth(truth)
+            for pack, rows in sorted(pack_truth.items()):
+                writer.write_pack_truth(pack, rows)
             if progress:
                 progress(s + 1, n_shards)
     finally:
@@ -114,4 +116,6 @@ def generate(
         "shards": n_shards,
         "rows": dict(writer.rows),
         "truth": dict(sorted(writer.truth_counts.items())),
+        # rows of ground_truth_<pack>.csv: the eu/uk/us rules differ from cn's
+        "truth_by_pack": {"cn": sum(writer.truth_counts.values()), **writer.pack_truth_counts},
     }

@@ -70,7 +70,12 @@ def pricing_labels(
 
 
 def logistics_labels(
-    orders: pd.DataFrame, shipments: pd.DataFrame, events: pd.DataFrame, weight_min: np.ndarray
+    orders: pd.DataFrame,
+    shipments: pd.DataFrame,
+    events: pd.DataFrame,
+    weight_min: np.ndarray,
+    default_dispatch_s: int = DEFAULT_DISPATCH_S,
+    parcel_weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0),
 ) -> dict[str, np.ndarray]:
     """orders: idx, paid, promise, declared, city (ship_to index), cat; shipments: order, trk,
     weight; events: trk, t, type, city. Returns one bool array over orders per code."""
@@ -84,8 +89,12 @@ def logistics_labels(
     out["SHIP002"][shipments.order[shipments.trk.isin(shared)].to_numpy()] = True
     w = shipments.weight.to_numpy()
     cat = orders.cat.to_numpy()[shipments.order.to_numpy()]
-    light = (w == NA) | (w < weight_min[cat])
-    out["PARCEL001"][shipments.order[light].to_numpy()] = True
+    # PARCEL001 scores an order's signals: missing weight, token weight, a long trip with no
+    # transit scan; cn weighs each 1 with threshold 1 (any signal), other packs less for some
+    missing = np.zeros(n, dtype=bool)
+    missing[shipments.order[w == NA].to_numpy()] = True
+    token = np.zeros(n, dtype=bool)
+    token[shipments.order[(w != NA) & (w < weight_min[cat])].to_numpy()] = True
 
     ev = events.sort_values(["trk", "t", "seq"]).reset_index(drop=True)
     # speed between consecutive scans of one parcel
@@ -120,7 +129,7 @@ def logistics_labels(
     out["SHIP001"] = has_decl & (np.isnan(fp) | (fp > decl + PICKUP_GRACE_S))
     paid = orders.paid.to_numpy()
     prom = orders.promise.to_numpy()
-    limit = np.where(prom != NA, prom, paid + DEFAULT_DISPATCH_S)
+    limit = np.where(prom != NA, prom, paid + default_dispatch_s)
     out["SHIP003"] = ~np.isnan(fp) & (fp > limit)
     bad = (
         (s.first_event < s.paid)
@@ -135,7 +144,11 @@ def logistics_labels(
     direct = (
         has_both.to_numpy() & (s.transit.to_numpy() == 0) & (geo.distance_km(pc, dc) > DIRECT_KM)
     )
-    out["PARCEL001"][s.order[direct].to_numpy()] = True
+    no_transit = np.zeros(n, dtype=bool)
+    no_transit[s.order[direct].to_numpy()] = True
+    wm, wt, wn, threshold = parcel_weights
+    score = wm * missing + wt * token + wn * no_transit
+    out["PARCEL001"] = score >= threshold - 1e-9
     return out
 
 

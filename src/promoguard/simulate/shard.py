@@ -7,14 +7,14 @@ whole data set in memory. Each shard draws from its own ``PCG64`` stream spawned
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from promoguard import model
 from promoguard.simulate import calendar as cal
-from promoguard.simulate import geo, labels
+from promoguard.simulate import geo, labels, pack_truth
 from promoguard.simulate import texts as tx
 from promoguard.simulate.config import Scale
 from promoguard.simulate.inject_brushing import TAG_BRUSH003, inject_brushing, reserve_size
@@ -53,6 +53,8 @@ Columns = dict[str, np.ndarray]
 class ShardOutput:
     tables: dict[str, Columns]  # canonical table -> column -> array (ints: seconds / cents / NA)
     truth: list[tuple[str, str, str]]
+    #: the eu/uk/us packs' truth (their rules differ from cn's), see pack_truth.py
+    pack_truth: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
 
 def shard_rng(seed: int, shard: int) -> np.random.Generator:
@@ -309,7 +311,10 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
             "currency": np.full(nl, "CNY", dtype=object),
             "msrp": msrp,
         },
-        "price_observations": {"listing_id": w.listing_id[obs.pop("listing")], **obs},
+        "price_observations": {
+            "listing_id": w.listing_id[obs["listing"]],
+            **{k: v for k, v in obs.items() if k != "listing"},
+        },
         "orders": {
             "order_id": order_ids,
             "listing_id": w.listing_id[listing],
@@ -344,7 +349,35 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
         },
         "texts": tcols,
     }
-    return ShardOutput(tables, truth)
+
+    # the other packs' truth, by their own rules; no random draw, so cn's output is unchanged
+    def _logistics(params: dict) -> dict:
+        ship003 = params.get("SHIP003", {})
+        dispatch_s = int(float(ship003.get("default_dispatch_hours", 48)) * cal.HOUR)
+        weights = pack_truth.parcel_weights(params.get("PARCEL001", {}))
+        return labels.logistics_labels(od, sd, ev, WEIGHT_MIN, dispatch_s, weights)
+
+    def _licences(licensed: np.ndarray, types: np.ndarray) -> np.ndarray:
+        return labels.licence_labels(
+            M, merchant, cat, paid, lic_df, CATEGORY_NAMES, types, licensed
+        )
+
+    packs = pack_truth.label_packs(
+        truth,
+        n_listings=nl,
+        listing_ids=w.listing_id,
+        merchant_ids=w.merchant_id,
+        order_ids=order_ids,
+        obs=obs,
+        msrp=msrp,
+        pricing=labels.pricing_labels,
+        plan_P=plan.P,
+        start_day=plan.start_day,
+        logistics=_logistics,
+        licences=_licences,
+        category_names=CATEGORY_NAMES,
+    )
+    return ShardOutput(tables, truth, packs)
 
 
 def _events_table(ev: pd.DataFrame, trk: np.ndarray, carrier: np.ndarray) -> Columns:

@@ -151,6 +151,9 @@ class TableWriter:
         self._truth_csv = csv.writer(self._truth, lineterminator="\n")
         self._truth_csv.writerow(model.GROUND_TRUTH_COLUMNS)
         self.truth_counts: dict[str, int] = {}
+        #: ground_truth_<pack>.csv of the other packs (same columns), opened on first rows
+        self._pack_truth: dict[str, tuple[Any, Any]] = {}
+        self.pack_truth_counts: dict[str, int] = {}
 
     def path(self, name: str) -> Path:
         return self.out / f"{name}.{self.fmt}"
@@ -178,6 +181,18 @@ class TableWriter:
             self._truth_csv.writerow((code, etype, eid, pack))
             self.truth_counts[code] = self.truth_counts.get(code, 0) + 1
 
+    def write_pack_truth(self, pack: str, rows: list[tuple[str, str, str]]) -> None:
+        if pack not in self._pack_truth:
+            fh = open(self.out / f"ground_truth_{pack}.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(model.GROUND_TRUTH_COLUMNS)
+            self._pack_truth[pack] = (fh, w)
+        _fh, w = self._pack_truth[pack]
+        unique = sorted(set(rows))
+        for code, etype, eid in unique:
+            w.writerow((code, etype, eid, pack))
+        self.pack_truth_counts[pack] = self.pack_truth_counts.get(pack, 0) + len(unique)
+
     def close(self) -> None:
         for name in self.rows:
             if name not in self._writers:  # a table no shard produced still gets its header
@@ -194,3 +209,5 @@ class TableWriter:
         for w in self._writers.values():
             w.close()
         self._truth.close()
+        for fh, _w in self._pack_truth.values():
+            fh.close()
