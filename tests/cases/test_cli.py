@@ -112,3 +112,35 @@ def test_clear_one_line_errors(env):
         res = run(*args, code=1)
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("promoguard: error:"), (args, res.stderr)
+
+
+SUBCOMMANDS = [
+    ("cases", c)
+    for c in (
+        "open",
+        "list",
+        "show",
+        "assign",
+        "comment",
+        "guide",
+        "notice",
+        "rectify",
+        "verify",
+        "close",
+        "dismiss",
+    )
+] + [
+    ("audit", "verify"),
+    ("audit", "head"),
+    ("evidence", "keygen"),
+    ("evidence", "export"),
+    ("evidence", "verify"),
+]
+
+
+@pytest.mark.parametrize("group,command", SUBCOMMANDS)
+def test_every_subcommand_has_help_and_db_where_it_reads_the_case_database(group, command):
+    out = run(group, command, "--help").output
+    assert "Usage" in out
+    if (group, command) not in (("evidence", "keygen"), ("evidence", "verify")):
+        assert "--db" in out
