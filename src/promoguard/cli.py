@@ -23,6 +23,7 @@ from promoguard.commands import (
     simulate_cmd,
     tables_cmd,
     train_reviews_cmd,
+    verify_cmd,
 )
 
 app = typer.Typer(
@@ -64,6 +65,7 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(evidence_cmd.app, name="evidence")
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:

@@ -8,10 +8,17 @@ from pathlib import Path
 import typer
 
 from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.safety import terminal_safe
 
 app = typer.Typer(
     help="The audit trail of the case database (table audit_events).", no_args_is_help=True
 )
+
+
+def _say(text: str) -> None:
+    """Print a line that may quote untrusted text (file names in a bundle): shown, not run."""
+    console.print(terminal_safe(text), markup=False, highlight=False)
+
 
 DB_HELP = "Case database URL (default: $PROMOGUARD_DB, else sqlite:///promoguard.db)."
 
@@ -41,7 +48,7 @@ def verify(
         fail(f"audit trail does not verify: {report.problem}")
     if not as_json:
         against = f" and holds the head exported in {head}" if head else ""
-        console.print(
+        _say(
             f"audit trail verifies: {report.events} events, head #{report.head_seq} "
             f"{report.head_hash}{against}"
         )
@@ -64,4 +71,4 @@ def export_head(
     if as_json or out is None:
         emit_json({**head, "out": str(out) if out else None})
     else:
-        console.print(f"chain head #{head['seq']} {head['hash']} written to {out}")
+        _say(f"chain head #{head['seq']} {head['hash']} written to {out}")

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import typer
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.safety import terminal_safe
 
 app = typer.Typer(
     help="Cases: open them from a scan, assign, guide, rectify, verify by re-scan, close.",
@@ -30,9 +32,18 @@ def _svc(db: str | None, actor: str | None):
     return CaseService(db, actor=actor)
 
 
+def _say(text: str) -> None:
+    """Print a line that may quote data (names, notes): no markup, no terminal escapes."""
+    console.print(terminal_safe(text), markup=False, highlight=False)
+
+
+def _cell(value: object) -> Text:
+    return Text(terminal_safe("" if value is None else str(value)))
+
+
 def _print_case_line(c: dict) -> None:
     who = c.get("merchant_name") or c.get("merchant_id") or "(platform duties)"
-    console.print(
+    _say(
         f"{c['case_id']}  P{c['priority']}  {c['risk_score']:>5}  {c['status']:<22} "
         f"{c.get('platform_id') or '-'}  {who}  ({c['findings']} findings)"
     )
@@ -49,7 +60,7 @@ def _done(result: dict, as_json: bool) -> None:
         if result.get(k)
     }
     for k, v in extra.items():
-        console.print(f"  {k}: {v}")
+        _say(f"  {k}: {v}")
 
 
 @app.command("open")
@@ -70,7 +81,7 @@ def open_cases(
     if as_json:
         emit_json(result)
         return
-    console.print(
+    _say(
         f"scan {result['scan_id']}: {result['opened']} cases opened, {result['updated']} updated, "
         f"{result['findings_added']} findings added, {result['findings_seen_again']} seen again"
     )
@@ -103,14 +114,19 @@ def list_cases(
         if c["overdue"]:
             deadline += " OVERDUE"
         grid.add_row(
-            c["case_id"],
-            str(c["priority"]),
-            f"{c['risk_score']:.1f}",
-            c["status"],
-            c["platform_id"] or "",
-            c["merchant_name"] or c["merchant_id"] or "(platform duties)",
-            str(c["findings"]),
-            deadline,
+            *map(
+                _cell,
+                (
+                    c["case_id"],
+                    c["priority"],
+                    f"{c['risk_score']:.1f}",
+                    c["status"],
+                    c["platform_id"],
+                    c["merchant_name"] or c["merchant_id"] or "(platform duties)",
+                    c["findings"],
+                    deadline,
+                ),
+            )
         )
     console.print(grid)
 
@@ -128,25 +144,30 @@ def show(
         emit_json(case)
         return
     _print_case_line(case)
-    console.print(f"  score: {case['score']}")
+    _say(f"  score: {case['score']}")
     for k in ("assigned_to", "deadline", "closing_reason"):
         if case.get(k):
-            console.print(f"  {k}: {case[k]}")
+            _say(f"  {k}: {case[k]}")
     grid = RichTable(title="findings")
     for col in ("check", "entity", "severity", "seen", "verification", "evidence"):
         grid.add_column(col)
     for f in case["findings_detail"]:
         grid.add_row(
-            f["check_code"],
-            f"{f['entity_type']} {f['entity_id']}",
-            f["severity"],
-            str(f["times_seen"]),
-            f["verification"] or "",
-            f["evidence_sha256"][:16] + "…",
+            *map(
+                _cell,
+                (
+                    f["check_code"],
+                    f"{f['entity_type']} {f['entity_id']}",
+                    f["severity"],
+                    f["times_seen"],
+                    f["verification"],
+                    f["evidence_sha256"][:16] + "…",
+                ),
+            )
         )
     console.print(grid)
     for e in case["events"]:
-        console.print(f"  #{e['seq']} {e['at']} {e['actor']} {e['action']}")
+        _say(f"  #{e['seq']} {e['at']} {e['actor']} {e['action']}")
 
 
 @app.command("assign")
@@ -214,7 +235,7 @@ def notice(
     if as_json:
         emit_json({"case_id": case_id, "out": str(written)})
     else:
-        console.print(f"notice written to {written}")
+        _say(f"notice written to {written}")
 
 
 @app.command("rectify")
@@ -266,7 +287,7 @@ def verify(
         emit_json(result)
         return
     _print_case_line(result)
-    console.print(
+    _say(
         f"  scan {result['scan_id']}: {result['still_present']} still present, "
         f"{result['no_longer_present']} no longer present, {result['not_checked']} not checked "
         f"→ {result['outcome']}"

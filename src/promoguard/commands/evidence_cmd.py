@@ -8,10 +8,17 @@ from pathlib import Path
 import typer
 
 from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.safety import terminal_safe
 
 app = typer.Typer(
     help="Signed evidence bundles (Ed25519), verifiable offline.", no_args_is_help=True
 )
+
+
+def _say(text: str) -> None:
+    """Print a line that may quote untrusted text (file names in a bundle): shown, not run."""
+    console.print(terminal_safe(text), markup=False, highlight=False)
+
 
 DB_HELP = "Case database URL (default: $PROMOGUARD_DB, else sqlite:///promoguard.db)."
 
@@ -31,7 +38,7 @@ def keygen(
     if as_json:
         emit_json({"private_key": str(key), "public_key": str(pub)})
     else:
-        console.print(f"private key {key} (owner-only: keep it safe), public key {pub}")
+        _say(f"private key {key} (owner-only: keep it safe), public key {pub}")
 
 
 @app.command("export")
@@ -56,7 +63,7 @@ def export(
     if as_json:
         emit_json(result)
     else:
-        console.print(f"{result['files']} files of case {case_id} signed into {out}")
+        _say(f"{result['files']} files of case {case_id} signed into {out}")
 
 
 @app.command("verify")
@@ -76,9 +83,9 @@ def verify(
         emit_json(report.to_dict())
     if not as_json:
         for problem in report.problems:
-            console.print(f"  {problem}")
+            _say(f"  {problem}")
     if not report.ok:
         fail(f"bundle {bundle} does not verify: {report.problems[0]}")
     if not as_json:
         note = "" if pubkey else " (against the key it carries: pass --pubkey to know who signed)"
-        console.print(f"bundle {bundle} verifies: {report.files} files, signature valid{note}")
+        _say(f"bundle {bundle} verifies: {report.files} files, signature valid{note}")
