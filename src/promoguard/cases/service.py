@@ -767,9 +767,8 @@ class CaseService:
                             "times_seen": 1,
                         }
                     )
-                    if case is not None:
-                        # a scan listing one finding twice adds it once
-                        have[have_key] = (-1, 1, info.scan_id)
+                    # a scan listing one finding twice adds it once
+                    have[have_key] = (-1, 1, info.scan_id)
                     added += 1
                     sev.append(row.severity)
                     fams.append(family_of(row.check_code))
@@ -822,9 +821,12 @@ class CaseService:
                     events.append(("findings_added", payload, case_id))
                 result.findings_added += added
                 result.findings_seen_again += again
+                if len(add_rows) >= CHUNK:  # written as we go: a city's findings do not pile up
+                    s.execute(insert(CaseFinding), add_rows)
+                    add_rows.clear()
 
-            for i in range(0, len(add_rows), CHUNK):
-                s.execute(insert(CaseFinding), add_rows[i : i + CHUNK])
+            if add_rows:
+                s.execute(insert(CaseFinding), add_rows)
             if seen_rows:
                 s.execute(
                     update(CaseFinding.__table__)

@@ -10,9 +10,11 @@ store keeps scans touches this file only.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from promoguard import store as store_mod
@@ -54,10 +56,14 @@ class ScanInfo:
     started_at: str
 
 
-def _open(path: str | Path):
+@contextmanager
+def _open(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     if not Path(path).exists():
         raise CaseError(f"no store at {path}")
-    return store_mod.open_store(path, read_only=True)
+    with store_mod.open_store(path, read_only=True) as con:
+        # reading a city-scale scan must not take the machine's memory for DuckDB's cache
+        con.execute("SET memory_limit = '2GB'")
+        yield con
 
 
 def scan_info(store: str | Path, scan_id: str | None = None) -> ScanInfo:
@@ -102,10 +108,10 @@ def evidence(
     ~1.5 GB of documents.
     """
     with _open(store) as con:
-        reader = con.execute(
+        reader = con.sql(
             "SELECT evidence_sha256, document FROM evidence WHERE evidence_sha256 IN "
-            "(SELECT evidence_sha256 FROM findings WHERE scan_id = ?)",
-            [scan_id],
+            "(SELECT evidence_sha256 FROM findings WHERE scan_id = $scan)",
+            params={"scan": scan_id},
         ).to_arrow_reader(batch)
         for rb in reader:
             yield list(
