@@ -98,6 +98,16 @@ def findings(store: str | Path, scan_id: str) -> pd.DataFrame:
     return df
 
 
+def finding_rows(store: str | Path, scan_id: str) -> list[tuple]:
+    """The scan's findings as tuples in :data:`FINDING_FIELDS` order (NULL → None)."""
+    cols = ", ".join(f'"{c}"' for c in FINDING_FIELDS)
+    with _open(store) as con:
+        return con.execute(
+            f"SELECT {cols} FROM findings WHERE scan_id = ?",  # noqa: S608 (fixed column list)
+            [scan_id],
+        ).fetchall()
+
+
 def evidence(
     store: str | Path, scan_id: str, *, batch: int = 20_000
 ) -> Iterator[list[tuple[str, str]]]:
