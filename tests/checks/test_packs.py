@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from promoguard.checks import registry
-from promoguard.checks.packs import available_packs, load_pack
+from promoguard.engine import registry
+from promoguard.engine.packs import available_packs, load_pack
 from promoguard.errors import CheckError
 
 PACKS = ["cn", "eu", "uk", "us"]

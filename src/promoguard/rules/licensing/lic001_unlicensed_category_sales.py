@@ -1,4 +1,5 @@
-"""Licensing check: a merchant selling in a licensed category without a licence valid for the sale.
+"""LIC001 unlicensed-category-sales: a merchant selling in a licensed category without a licence
+valid for the sale.
 
 Relational Ibis (runs the same on DuckDB and Spark). The category-to-licence map is a parameter of
 the pack, because which goods need which permit is a matter of each jurisdiction's law.
@@ -11,8 +12,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables, first_rows
-from promoguard.checks.registry import register
+from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.exact import first_rows
+from promoguard.engine.registry import register
 
 #: offending orders kept in a finding's evidence (the earliest ones)
 MAX_EVIDENCE_ORDERS = 50

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from promoguard.checks.base import SEVERITIES, Check
+from promoguard.engine.base import SEVERITIES, Check
 from promoguard.errors import CheckError
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "packs"
