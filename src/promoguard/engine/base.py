@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
+    import pandas as pd
     import pyarrow as pa
 
     from promoguard.engine.cache import ScanCache
@@ -48,6 +49,19 @@ class CheckDoc:
     what: str  # What it does
     why: str  # Why it is unlawful
     example: str  # Example (a short, concrete case)
+
+
+@dataclass(frozen=True)
+class ChartLevel:
+    """A horizontal line a rule asks the report to draw on its entity's chart.
+
+    ``kind`` says what the line is, and the report picks its look: ``claimed`` (what the merchant
+    showed or implied), ``lawful`` (what the rule allows), ``context`` (a reference for reading).
+    """
+
+    label: str
+    value: Any
+    kind: Literal["claimed", "lawful", "context"] = "context"
 
 
 #: Columns every ``find``/``find_local`` result must have. Add the check's own metric columns beside
@@ -111,6 +125,12 @@ class Check:
     #: tables the check reads (documentation, and what a local check is handed)
     reads: ClassVar[tuple[str, ...]] = ()
 
+    # -- how the report shows the rule's findings (the report asks the rule, never its code) -------
+    #: the report section that shows its findings (a section module's name); None: its family
+    report_section: ClassVar[str | None] = None
+    #: its findings carry personal data: the report never repeats their texts or matches
+    personal_data: ClassVar[bool] = False
+
     # -- finders: implement exactly one ---------------------------------------------------------
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         """Relational form: an Ibis expression with FOUND_COLUMNS and the metric columns."""
@@ -135,6 +155,25 @@ class Check:
         only the found row itself.
         """
         return {}
+
+    # -- report hooks ----------------------------------------------------------------------------
+    @property
+    def section(self) -> str:
+        return self.report_section or self.family
+
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """How far a finding is from the rule (0 when unknown), to order findings of equal
+        severity; ``observed``/``expected`` are the finding's JSON, parsed."""
+        return 0.0
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        """Lines to draw on a finding's chart (e.g. the reference and the legal prior price)."""
+        return []
+
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """The rule's own block in its section (HTML, escaped), from its findings in the scan
+        (``findings``: rows of the findings table) and the store's connection; "" for none."""
+        return ""
 
     def parameter_defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters}

@@ -80,6 +80,17 @@ def all_checks() -> list[Check]:
     return [_CHECKS[c] for c in sorted(_CHECKS)]
 
 
+def for_section(section: str) -> list[Check]:
+    """The checks whose findings a report section shows, sorted by code."""
+    return [c for c in all_checks() if c.section == section]
+
+
+def find(code: str) -> Check | None:
+    """The check registered under ``code``, or None (a finding of a rule no longer installed)."""
+    _load()
+    return _CHECKS.get(str(code).strip().upper())
+
+
 def get(code: str) -> Check:
     _load()
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows, half_up_ratio
@@ -92,6 +94,32 @@ class OrderVelocity(Check):
         "min_odd_ratio",
     )
     reads = ("orders", "shipments", "tracking_events", "merchants")
+
+    # -- report ---------------------------------------------------------------------------------
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """A table of the shops and their velocity signals."""
+        from promoguard.report.sections._html import table
+
+        v = findings
+        if v.empty:
+            return ""
+        rows = []
+        for f in v.sort_values("entity_id").itertuples():
+            o = json.loads(f.observed)
+            rows.append(
+                [
+                    f.entity_id,
+                    o.get("n_orders"),
+                    o.get("rapid_share"),
+                    o.get("instant_share"),
+                    o.get("odd_ratio"),
+                    o.get("signals"),
+                ]
+            )
+        headers = ["shop", "orders", "rapid share", "instant share", "odd-hour ratio", "signals"]
+        return f"<h3>Order velocity ({len(v)} shops)</h3>" + table(
+            headers, rows, numeric=(1, 2, 3, 4)
+        )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         o = tables.orders

@@ -134,11 +134,12 @@ def _spans(nt: Normalised, hits: Sequence[Hit]) -> list[dict[str, Any]]:
     return out
 
 
-def _matched_terms(nt: Normalised, hits: Sequence[Hit], code: str) -> str:
-    """Distinct matched strings, as written; personal data is never repeated in a finding."""
+def _matched_terms(nt: Normalised, hits: Sequence[Hit], personal_data: bool) -> str:
+    """Distinct matched strings, as written; personal data is never repeated in a finding (its
+    kind stands in for it)."""
     seen: list[str] = []
     for h in hits:
-        shown = h.category if code == "TEXT005" else nt.original[h.ostart : h.oend]
+        shown = h.category if personal_data else nt.original[h.ostart : h.oend]
         if shown not in seen:
             seen.append(shown)
         if len(seen) >= MAX_SPANS:
@@ -158,7 +159,7 @@ _FOUND_SCHEMA = pa.schema(
         ("match_count", pa.int64()),
         ("spans", pa.string()),
         ("rule", pa.string()),
-        # TEXT005 only: the text with its personal data masked, and the original's SHA-256, so
+        # rules finding personal data only: the text with its personal data masked, and the original's SHA-256, so
         # the evidence proves the finding without copying the data once more
         ("masked_content", pa.string()),
         ("content_sha256", pa.string()),
@@ -210,7 +211,7 @@ class ContentCheck(Check):
         hits = by_code.get(self.code)
         if not hits:
             return
-        pii = self.code == "TEXT005"
+        pii = self.personal_data
         out.append(
             {
                 "entity_id": entity_id,
@@ -219,10 +220,10 @@ class ContentCheck(Check):
                 "platform_id": row["platform_id"],
                 "text_kind": row["kind"],
                 "listing_category": row["category"],
-                "matched": _matched_terms(nt, hits, self.code),
+                "matched": _matched_terms(nt, hits, pii),
                 "match_count": len(hits),
                 "spans": json.dumps(
-                    _spans(nt, hits) if self.code != "TEXT005" else _pii_spans(hits),
+                    _pii_spans(hits) if pii else _spans(nt, hits),
                     ensure_ascii=False,
                 ),
                 "rule": self.rule,
@@ -234,8 +235,8 @@ class ContentCheck(Check):
     def evidence(self, tables: Tables, found, params: dict[str, Any], ctx: ScanContext):
         t = tables.texts
         texts = found.filter(found.entity_type == "text")
-        # personal data stays out of TEXT005's evidence: the masked text and the original's hash
-        content = texts.masked_content if self.code == "TEXT005" else t.content
+        # personal data stays out of the evidence: the masked text and the original's hash
+        content = texts.masked_content if self.personal_data else t.content
         rows = texts.join(t, texts.entity_id == t.text_id).select(
             texts.entity_id,
             t.text_id,

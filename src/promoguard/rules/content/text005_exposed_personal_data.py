@@ -18,6 +18,8 @@ class ExposedPersonalData(ContentCheck):
     title = "Personal data exposed in a text (ID, bank card, mobile, e-mail)"
     severity = "high"
     rule = "personal information is not disclosed"
+    # findings say where the data sits and of what kind, never the data; the report shows no text
+    personal_data = True
     parameters = (
         Parameter(
             "pii_kinds",

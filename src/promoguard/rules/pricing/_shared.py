@@ -15,7 +15,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.engine.base import Parameter, Tables
+from promoguard.engine.base import ChartLevel, Parameter, Tables
 from promoguard.engine.exact import cents, first_rows, half_up_ratio
 
 MONEY = "decimal(18,2)"
@@ -392,3 +392,23 @@ _half_up_ratio = half_up_ratio
 
 
 # -- PRICE005 --------------------------------------------------------------------------------------
+
+
+# -- report hooks ---------------------------------------------------------------------------------
+
+
+def number(v: Any) -> float | None:
+    """A finding's JSON value as a float, or None when it is not a number."""
+    try:
+        return None if v is None else float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def levels(*lines: tuple[str, Any, str]) -> list[ChartLevel]:
+    """Chart levels from ``(label, value, kind)``, leaving out values that are not numbers."""
+    return [
+        ChartLevel(label, v, kind)  # type: ignore[arg-type]
+        for label, raw, kind in lines
+        if (v := number(raw)) is not None
+    ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
 from promoguard.rules.pricing._shared import (
     PRIOR_PARAMETERS,
@@ -14,6 +14,7 @@ from promoguard.rules.pricing._shared import (
     _one_per_listing,
     _prior_evidence,
     legal_prior_prices,
+    levels,
 )
 
 
@@ -57,6 +58,17 @@ class ReferenceAbovePriorPrice(Check):
     observed_columns = ("reference_price", "promotion_id")
     expected_columns = ("legal_prior_price", "prior_price_source")
     reads = ("price_observations", "listings", "promotions", "orders")
+
+    # -- report ---------------------------------------------------------------------------------
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """How far the reference sits above the legal prior price, as a fraction of it."""
+        return float(observed["reference_price"]) / float(expected["legal_prior_price"]) - 1
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        return levels(
+            ("reference", observed.get("reference_price"), "claimed"),
+            ("legal prior price", expected.get("legal_prior_price"), "lawful"),
+        )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         t = legal_prior_prices(tables, params)

@@ -6,7 +6,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
 from promoguard.rules.pricing._shared import (
     PRIOR_PARAMETERS,
@@ -15,6 +15,8 @@ from promoguard.rules.pricing._shared import (
     _one_per_listing,
     _prior_evidence,
     legal_prior_prices,
+    levels,
+    number,
 )
 
 
@@ -64,6 +66,22 @@ class DiscountNotFromPriorPrice(Check):
     observed_columns = ("claimed_discount_pct", "price", "promotion_id")
     expected_columns = ("actual_discount_pct", "legal_prior_price", "prior_price_source")
     reads = ("price_observations", "listings", "promotions", "orders")
+
+    # -- report ---------------------------------------------------------------------------------
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """Claimed minus actual discount, as a fraction."""
+        claimed, actual = observed["claimed_discount_pct"], expected["actual_discount_pct"]
+        return (float(claimed) - float(actual)) / 100
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        claimed, price = number(observed.get("claimed_discount_pct")), number(observed.get("price"))
+        implied = (
+            price / (1 - claimed / 100) if claimed is not None and price and claimed < 100 else None
+        )
+        return levels(
+            ("base implied by the claim", implied, "claimed"),
+            ("legal prior price", expected.get("legal_prior_price"), "lawful"),
+        )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         prior = legal_prior_prices(tables, params).select(

@@ -7,7 +7,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
 from promoguard.rules.pricing._shared import (
     DETAIL,
@@ -18,6 +18,7 @@ from promoguard.rules.pricing._shared import (
     _promotion_row,
     _promotion_series,
     _window_rows,
+    levels,
 )
 
 
@@ -104,6 +105,17 @@ class RaiseThenCut(Check):
     observed_columns = ("raised_level", "promotion_price", "promotion_id")
     expected_columns = ("ordinary_level", "rise")
     reads = ("price_observations", "listings", "promotions")
+
+    # -- report ---------------------------------------------------------------------------------
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """The rise before the promotion, as a fraction of the ordinary level."""
+        return float(expected["rise"])
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        return levels(
+            ("raised level", observed.get("raised_level"), "claimed"),
+            ("ordinary level", expected.get("ordinary_level"), "lawful"),
+        )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations

@@ -7,10 +7,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.pricing._shared import _detail_prices, _money
+from promoguard.rules.pricing._shared import _detail_prices, _money, levels
 
 
 @register
@@ -59,6 +59,17 @@ class CheaperOutsideDetailPage(Check):
     observed_columns = ("prominent_price", "channel", "observed_at")
     expected_columns = ("detail_price",)
     reads = ("price_observations", "listings")
+
+    # -- report ---------------------------------------------------------------------------------
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """How far the prominent price sits below the detail price, as a fraction of it."""
+        return 1 - float(observed["prominent_price"]) / float(expected["detail_price"])
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        return levels(
+            ("prominent price", observed.get("prominent_price"), "claimed"),
+            ("detail price", expected.get("detail_price"), "lawful"),
+        )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations

@@ -6,10 +6,10 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.pricing._shared import MSRP_LABELS, _is_msrp_label, _money
+from promoguard.rules.pricing._shared import MSRP_LABELS, _is_msrp_label, _money, levels
 
 
 @register
@@ -51,6 +51,13 @@ class UnlabelledManufacturerPrice(Check):
     observed_columns = ("reference_price", "reference_label", "observed_at")
     expected_columns = ("msrp",)
     reads = ("price_observations", "listings")
+
+    # -- report ---------------------------------------------------------------------------------
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        return levels(
+            ("MSRP", expected.get("msrp"), "context"),
+            ("reference", observed.get("reference_price"), "claimed"),
+        )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations

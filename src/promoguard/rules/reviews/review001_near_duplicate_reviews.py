@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
@@ -20,6 +22,8 @@ class NearDuplicateReviews(Check):
     name = "near-duplicate-reviews"
     title = "Near-duplicate review texts posted by different buyers"
     family = "reviews"
+    # drawn beside the brushing rings: the same buyers often write the reviews
+    report_section = "brushing"
     entity_type = "review"
     severity = "medium"
     parameters = (
@@ -58,6 +62,38 @@ class NearDuplicateReviews(Check):
     observed_columns = ("cluster_id", "cluster_size", "cluster_buyers")
     expected_columns = ("similarity", "min_buyers")
     reads = ("reviews", "listings")
+
+    # -- report ---------------------------------------------------------------------------------
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """The largest clusters of near-duplicate reviews, with the first review's text."""
+        from promoguard.report.sections._html import table
+
+        d = findings
+        if d.empty:
+            return ""
+        obs = d.observed.map(json.loads)
+        frame = pd.DataFrame(
+            {
+                "cluster": obs.map(lambda o: o["cluster_id"]),
+                "size": obs.map(lambda o: o["cluster_size"]),
+                "buyers": obs.map(lambda o: o["cluster_buyers"]),
+            }
+        ).drop_duplicates("cluster")
+        texts = dict(
+            con.execute(
+                "SELECT review_id, text FROM reviews WHERE list_contains(?, review_id)",
+                [frame.cluster.tolist()],
+            ).fetchall()
+        )
+        rows = [
+            [c, s, b, (texts.get(c) or "")[:80]]
+            for c, s, b in frame.sort_values(["size", "cluster"], ascending=[False, True])
+            .head(20)
+            .itertuples(index=False)
+        ]
+        return f"<h3>Near-duplicate reviews ({len(d)} reviews, {len(frame)} clusters)</h3>" + table(
+            ["cluster", "reviews", "buyers", "first review's text"], rows, numeric=(1, 2)
+        )
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         r = tables.reviews

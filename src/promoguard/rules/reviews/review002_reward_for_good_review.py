@@ -16,6 +16,8 @@ class ReviewReward(ContentCheck):
     name = "reward-for-good-review"
     title = "Reward offered for a good review (好评返现)"
     family = "reviews"
+    # found by the content scan over texts and reviews, and shown with the other content rules
+    report_section = "content"
     severity = "high"
     rule = "no reward conditioned on a positive review"
     scans_reviews = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
@@ -27,6 +28,8 @@ class SpamBehaviourScore(Check):
     name = "spam-behaviour-score"
     title = "Review whose behaviour scores as spam (SpEagle-style priors)"
     family = "reviews"
+    # drawn beside the brushing rings: the same buyers often write the reviews
+    report_section = "brushing"
     entity_type = "review"
     severity = "medium"
     parameters = (
@@ -72,6 +75,27 @@ class SpamBehaviourScore(Check):
     observed_columns = ("score", *SCORE_PARTS, "text_model")
     expected_columns = ("threshold",)
     reads = ("reviews", "orders", "shipments", "tracking_events", "listings")
+
+    # -- report ---------------------------------------------------------------------------------
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """The highest spam scores and their parts."""
+        from promoguard.report.sections._html import table
+
+        s = findings
+        if s.empty:
+            return ""
+        obs = s.observed.map(json.loads)
+        top = (
+            pd.DataFrame({"review": s.entity_id, "o": obs})
+            .assign(score=lambda x: x.o.map(lambda o: o["score"]))
+            .sort_values(["score", "review"], ascending=[False, True])
+            .head(20)
+        )
+        parts = ["early", "listing_burst", "thin_history", "rating_deviation"]
+        rows = [[r.review, r.score, *[r.o.get(p) for p in parts]] for r in top.itertuples()]
+        return f"<h3>Review spam scores ({len(s)} above threshold)</h3>" + table(
+            ["review", "score", *parts], rows, numeric=(1, 2, 3, 4, 5)
+        )
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         scored = score_frame(_review_frame(tables), params)
