@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import ibis
 import pyarrow as pa
 
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
-from promoguard.text.lexicon import load_terms
+from promoguard.text.lexicon import Term, load_terms
 from promoguard.text.mask import Masker
 from promoguard.text.matcher import Hit, context
 from promoguard.text.normalise import Normalised
-from promoguard.text.rules import ContentRules, Params, Prepared
+from promoguard.text.rules import ContentRules, Prepared, lexicon_hits
 
 #: at most this many spans per finding go into observed/evidence (a long transcript can repeat)
 MAX_SPANS = 20
@@ -179,23 +179,28 @@ class ContentCheck(Check):
     rule: ClassVar[str] = ""
     scans_reviews: ClassVar[bool] = False
 
-    def rules_params(self, params: dict[str, Any]) -> Params:
-        return Params()
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """The hits that make one prepared text a finding of this rule (none: no finding).
+
+        ``kind`` is the text's kind (``review`` for a review), ``category`` its listing's (None
+        when it has no listing). The default: any lexicon hit of the rule's code."""
+        return lexicon_hits(prep, self.code)
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
-        rp = self.rules_params(params)
         kinds = set(params.get("text_kinds") or TEXT_KINDS_ALL)
         out: list[dict[str, Any]] = []
         scan = _shared_scan(tables, "texts", params)
         for row, prep in zip(scan.rows, scan.prepared, strict=True):
             if row["kind"] not in kinds:
                 continue
-            hits = scan.rules.decide(prep, row["kind"], row["category"], (self.code,), rp)
+            hits = self.decide(prep, row["kind"], row["category"], params)
             self._emit(out, row, prep.nt, hits, row["text_id"], "text")
         if self.scans_reviews:
             rscan = _shared_scan(tables, "reviews", params)
             for row, prep in zip(rscan.rows, rscan.prepared, strict=True):
-                hits = rscan.rules.decide(prep, "review", row["category"], (self.code,), rp)
+                hits = self.decide(prep, "review", row["category"], params)
                 self._emit(out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review")
         return pa.Table.from_pylist(out, schema=_FOUND_SCHEMA)
 
@@ -204,11 +209,10 @@ class ContentCheck(Check):
         out: list[dict[str, Any]],
         row: dict[str, Any],
         nt: Normalised,
-        by_code: dict[str, list[Hit]],
+        hits: list[Hit],
         entity_id: str,
         entity_type: str,
     ) -> None:
-        hits = by_code.get(self.code)
         if not hits:
             return
         pii = self.personal_data
@@ -269,3 +273,45 @@ class ContentCheck(Check):
 def _pii_spans(hits: Sequence[Hit]) -> list[dict[str, Any]]:
     """Where the personal data sits, without copying it into one more place."""
     return [{"kind": h.category, "start": h.ostart, "end": h.oend} for h in list(hits)[:MAX_SPANS]]
+
+
+# -- every content rule over one text (tests, benchmarks, one-off use) ---------------------------
+
+
+def content_rules(
+    codes: Iterable[str] | None = None, params: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[tuple[ContentCheck, dict[str, Any]]]:
+    """The registered content rules (``codes``, or all) with their parameters: the defaults
+    overlaid with ``params[code]``."""
+    from promoguard.engine import registry
+
+    wanted = set(codes) if codes is not None else None
+    out = []
+    for rule in registry.all_checks():
+        if isinstance(rule, ContentCheck) and (wanted is None or rule.code in wanted):
+            out.append((rule, rule.parameter_defaults() | dict((params or {}).get(rule.code, {}))))
+    return out
+
+
+def decide_all(
+    prep: Prepared,
+    kind: str | None = None,
+    category: str | None = None,
+    codes: Iterable[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    rules: list[tuple[ContentCheck, dict[str, Any]]] | None = None,
+) -> dict[str, list[Hit]]:
+    """code -> hits of each content rule that finds something in a prepared text; ``rules`` from
+    :func:`content_rules` saves looking them up per text."""
+    out = {}
+    for rule, p in rules if rules is not None else content_rules(codes, params):
+        hits = rule.decide(prep, kind, category, p)
+        if hits:
+            out[rule.code] = hits
+    return out
+
+
+def analyse_text(text: str, terms: Iterable[Term] | None = None, **kw: Any) -> dict[str, list[Hit]]:
+    """:func:`decide_all` over one text with the built-in lexicons (or ``terms``)."""
+    rules = ContentRules(terms if terms is not None else load_terms())
+    return decide_all(rules.prepare(text), **kw)

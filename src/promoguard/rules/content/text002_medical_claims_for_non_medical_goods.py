@@ -7,7 +7,8 @@ from typing import Any
 from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
-from promoguard.text.rules import Params
+from promoguard.text.matcher import Hit
+from promoguard.text.rules import Prepared, lexicon_hits
 
 
 @register
@@ -42,5 +43,18 @@ class MedicalClaims(ContentCheck):
         example="A honey listing saying '每天一勺，降血压' (TEXT002: 降血压 for food).",
     )
 
-    def rules_params(self, params: dict[str, Any]) -> Params:
-        return Params(medical_categories=frozenset(params.get("medical_categories") or ()))
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """A disease claim unless the listing's category may state indications; a guarantee of
+        efficacy (or any claim a lexicon row bars outside its allowed categories) whatever it is.
+        No listing, no exemption."""
+        medical = set(params.get("medical_categories") or ())
+        claims = []
+        for h in lexicon_hits(prep, self.code):
+            allowed = set(h.allowed_categories)
+            if h.category == "disease_claim":
+                allowed |= medical
+            if category is None or category not in allowed:
+                claims.append(h)
+        return claims

@@ -7,7 +7,8 @@ from typing import Any
 from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
-from promoguard.text.rules import Params
+from promoguard.text.matcher import Hit
+from promoguard.text.rules import Prepared, by_category, handles_after, identifier_hits
 
 
 @register
@@ -41,5 +42,14 @@ class OffPlatformLure(ContentCheck):
         example="A listing description '加vx abcd1234 返现' (TEXT004: vx abcd1234).",
     )
 
-    def rules_params(self, params: dict[str, Any]) -> Params:
-        return Params(phone_is_lure=bool(params.get("phone_is_lure", True)))
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """A lure or short link; a contact cue followed by an account ID or number; and, when the
+        pack says so, a valid mobile number."""
+        groups = by_category(prep)
+        lures = groups.get((self.code, "lure"), []) + groups.get((self.code, "short_link"), [])
+        lures += handles_after(prep, groups.get((self.code, "contact_cue"), []), self.code)
+        if params.get("phone_is_lure", True):
+            lures += identifier_hits(prep, self.code, ("mobile",), category="phone")
+        return sorted(lures, key=lambda h: (h.start, h.end))

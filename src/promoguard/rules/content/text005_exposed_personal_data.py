@@ -8,7 +8,8 @@ from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
 from promoguard.text.identifiers import KINDS as PII_KINDS
-from promoguard.text.rules import Params
+from promoguard.text.matcher import Hit
+from promoguard.text.rules import Prepared, identifier_hits
 
 
 @register
@@ -46,5 +47,8 @@ class ExposedPersonalData(ContentCheck):
         example="A chat '退款请打到这张卡 6222021234567890128' (TEXT005: bank_card).",
     )
 
-    def rules_params(self, params: dict[str, Any]) -> Params:
-        return Params(pii_kinds=tuple(params.get("pii_kinds") or PII_KINDS))
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """Every validated identifier of the kinds the pack names (by kind, never the data)."""
+        return identifier_hits(prep, self.code, params.get("pii_kinds") or PII_KINDS)

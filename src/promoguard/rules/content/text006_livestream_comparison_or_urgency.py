@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from promoguard.engine.base import CheckDoc
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, ContentCheck, _kinds_param
+from promoguard.text.matcher import Hit
+from promoguard.text.rules import Prepared, unbased_claims
+
+#: the text kinds whose claims are spoken live (a comparison in a listing states its base apart)
+LIVESTREAM_KINDS = frozenset({"livestream"})
 
 
 @register
@@ -33,3 +40,11 @@ class LivestreamClaims(ContentCheck):
         ),
         example="A transcript '家人们，直降500！最后三单！' (TEXT006: 直降500, 最后三单).",
     )
+
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """Urgency, or a price comparison whose base is not stated nearby; in live streams only."""
+        if kind is not None and kind not in LIVESTREAM_KINDS:
+            return []
+        return unbased_claims(prep, self.code)

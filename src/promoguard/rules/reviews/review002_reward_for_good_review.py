@@ -7,7 +7,8 @@ from typing import Any
 from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
-from promoguard.text.rules import Params
+from promoguard.text.matcher import Hit
+from promoguard.text.rules import Prepared, rewards_for_reviews
 
 
 @register
@@ -48,5 +49,8 @@ class ReviewReward(ContentCheck):
         example="A review '商家说五星好评返5元，质量不错。' (REVIEW002, review).",
     )
 
-    def rules_params(self, params: dict[str, Any]) -> Params:
-        return Params(reward_window=int(params.get("reward_window", 16)))
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """A reward offered for a review, or a review word with a reward soon after it."""
+        return rewards_for_reviews(prep, self.code, int(params.get("reward_window", 16)))
