@@ -45,7 +45,7 @@ def scan(
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
     from promoguard.engine.run import scan as run_scan
-    from promoguard.integrity import seal_store_scan
+    from promoguard.store import seal_store_scan
 
     result = run_scan(store, pack, engine=engine, checks=checks)
     seal_store_scan(store, result.scan_id)

@@ -42,7 +42,7 @@ def scan(
             spark_master=spark_master,
             progress=progress,
         )
-    from promoguard.integrity import seal_store_scan
+    from promoguard.store import seal_store_scan
 
     seal = seal_store_scan(store, result.scan_id)
     written = None
