@@ -16,7 +16,7 @@ from typing import Any
 import typer
 from rich.table import Table as RichTable
 
-from promoguard.commands._common import console, emit_json, fail
+from promoguard.commands._common import console, emit_json, fail, user_errors
 
 
 def _step(label: str, args: list[str]) -> dict[str, Any]:
@@ -42,6 +42,7 @@ def _step(label: str, args: list[str]) -> dict[str, Any]:
     return result
 
 
+@user_errors
 def demo(
     out: Path = typer.Option(
         Path("demo-output"), "--out", help="Folder for everything the demo writes."
