@@ -41,7 +41,7 @@ HOSTILE = [
     "TEXT001,NOPE",
     "\x1b[2J\x1b[1;1Hok",
     "'; DROP TABLE findings; --",
-    "../../../../etc/passwd",
+    "../../traversal",  # stays inside the test's folder: the test runs two levels down
     "Asia/Shanghai",
     "Mars/Olympus",
     "gb18030",
@@ -82,7 +82,8 @@ def pool(tmp_path_factory) -> dict[str, Path]:
     )
     store = base / "s.duckdb"
     assert runner.invoke(app, ["ingest", str(src), "--store", str(store)]).exit_code == 0
-    assert runner.invoke(app, ["scan", "--store", str(store), "--pack", "cn"]).exit_code == 0
+    result = runner.invoke(app, ["scan", "--store", str(store), "--pack", "cn"])
+    assert result.exit_code == 0, result.output
     labels = base / "labels.csv"
     labels.write_text(
         "text,label,listing_id\n"
@@ -166,7 +167,12 @@ def _check(name: str, args: list[str]) -> None:
 
 
 @pytest.mark.parametrize("name", COMMANDS)
-def test_random_arguments_give_a_clean_exit_or_one_line(name, pool, tmp_path_factory):
+def test_random_arguments_give_a_clean_exit_or_one_line(name, pool, tmp_path, monkeypatch):
+    # Relative paths (and default outputs such as report.html) land in a private folder, two
+    # levels down so that "../../traversal" stays inside the test's own folder too.
+    cwd = tmp_path / "a" / "b"
+    cwd.mkdir(parents=True)
+    monkeypatch.chdir(cwd)
     store = pool["store"]
     keep = store.read_bytes()
 
