@@ -44,6 +44,11 @@ def user_errors(func: F) -> F:
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"not found: {exc.filename or exc}")
+        except UnicodeDecodeError as exc:  # a binary file (a store, a zip) given as a text file
+            fail(f"a file given as text is not {exc.encoding} text ({exc.reason})")
+        except OSError as exc:  # a folder where a file goes, a file where a folder goes, ...
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{(exc.strerror or str(exc)).lower()}")
 
     return wrapper  # type: ignore[return-value]
 

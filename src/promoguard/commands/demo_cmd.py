@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from rich.table import Table as RichTable
 
-from promoguard.commands._common import console, emit_json, fail
+from promoguard.commands._common import console, emit_json, fail, user_errors
 
 
 def _step(ctx: typer.Context, label: str, args: list[str]) -> dict[str, Any]:
@@ -45,6 +45,7 @@ def _step(ctx: typer.Context, label: str, args: list[str]) -> dict[str, Any]:
     return result
 
 
+@user_errors
 def demo(
     ctx: typer.Context,
     out: Path = typer.Option(
