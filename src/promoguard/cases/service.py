@@ -715,6 +715,7 @@ class CaseService:
 
             now = utcnow()
             new_cases: list[dict[str, Any]] = []
+            families: dict[str, str] = {}
             plan = []  # (key, rows, case or None)
             for key in sorted(by_key, key=lambda k: tuple("" if v is None else v for v in k)):
                 kind, p, m = key
@@ -786,13 +787,16 @@ class CaseService:
                         continue
                     if mkey in seen_before:
                         seen += 1
+                    fam = families.get(row.check_code)
+                    if fam is None:
+                        fam = families[row.check_code] = family_of(row.check_code)
                     have_key = mkey
                     add_rows.append(
                         (
                             pk,
                             row.finding_id,
                             row.check_code,
-                            family_of(row.check_code),
+                            fam,
                             row.entity_type,
                             row.entity_id,
                             row.merchant_id,
@@ -811,7 +815,7 @@ class CaseService:
                     have[have_key] = (-1, 1, info.scan_id)
                     added += 1
                     sev.append(row.severity)
-                    fams.append(family_of(row.check_code))
+                    fams.append(fam)
                 if case is not None:
                     old = s.execute(
                         select(
