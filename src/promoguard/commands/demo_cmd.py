@@ -20,11 +20,13 @@ from rich.table import Table as RichTable
 from promoguard.commands._common import console, emit_json, fail, user_errors
 
 
-def _step(label: str, args: list[str]) -> dict[str, Any]:
-    """Run one promoguard command in-process with --json and return its JSON object."""
-    from promoguard.cli import app
+def _step(ctx: typer.Context, label: str, args: list[str]) -> dict[str, Any]:
+    """Run one promoguard command in-process with --json and return its JSON object.
 
-    command = typer.main.get_command(app)
+    The command line is the root of the running context (the ``promoguard`` group this command
+    was called from), so this module needs no import of ``cli.py``, which imports it.
+    """
+    command = ctx.find_root().command
     buffer = io.StringIO()
     started = time.perf_counter()
     console.print(f"[bold]→ {label}[/bold]  promoguard {' '.join(args)}")
@@ -45,6 +47,7 @@ def _step(label: str, args: list[str]) -> dict[str, Any]:
 
 @user_errors
 def demo(
+    ctx: typer.Context,
     out: Path = typer.Option(
         Path("demo-output"), "--out", help="Folder for everything the demo writes."
     ),
@@ -66,28 +69,34 @@ def demo(
         stale.unlink(missing_ok=True)  # the demo always starts from a fresh store
 
     sim = _step(
+        ctx,
         "simulate a Double-11 season",
         ["simulate", "--scale", scale, "--seed", str(seed), "--out", str(season)],
     )
-    ing = _step("ingest it into the store", ["ingest", str(season), "--store", str(store)])
+    ing = _step(ctx, "ingest it into the store", ["ingest", str(season), "--store", str(store)])
     scn = _step(
+        ctx,
         f"scan it with the {pack} pack on {engine}",
         ["scan", "--store", str(store), "--pack", pack, "--engine", engine, "--out", str(findings)],
     )
-    rep = _step("write the report", ["report", "--store", str(store), "--out", str(report)])
+    rep = _step(ctx, "write the report", ["report", "--store", str(store), "--out", str(report)])
     ev = _step(
+        ctx,
         "score the scan against the simulator's ground truth",
         ["evaluate", "--findings", str(findings), "--truth", str(season / "ground_truth.csv")],
     )
     db = f"sqlite:///{cases_db}"
-    opened = _step("open cases from the scan", ["cases", "open", "--store", str(store), "--db", db])
+    opened = _step(
+        ctx, "open cases from the scan", ["cases", "open", "--store", str(store), "--db", db]
+    )
     top = None
     if opened.get("opened_ids"):
-        queue = _step("the case queue, most urgent first", ["cases", "list", "--db", db])
+        queue = _step(ctx, "the case queue, most urgent first", ["cases", "list", "--db", db])
         top = queue["items"][0]["case_id"]
-        _step("assign the top case", ["cases", "assign", top, "--to", "demo", "--db", db])
+        _step(ctx, "assign the top case", ["cases", "assign", top, "--to", "demo", "--db", db])
         deadline = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
         _step(
+            ctx,
             "issue its guidance notice",
             ["cases", "guide", top, "--deadline", deadline, "--out", str(notice), "--db", db],
         )
