@@ -28,13 +28,22 @@ if [ "$want_system" != "no" ]; then
   if ! command -v java >/dev/null 2>&1; then
     apt_install openjdk-17-jre-headless || apt_install default-jre-headless
   fi
-  # The report's browser tests (screenshots at 1400/420 px, the printed PDF) drive Debian's
-  # chromium; Chinese text needs a CJK font, else every character prints as a box.
-  if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
-    apt_install chromium || true
+  # The case database's tests run against a throwaway PostgreSQL server started from these binaries.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
   fi
-  if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
-    apt_install fonts-noto-cjk fontconfig || true
+  # Guidance notices as PDF: WeasyPrint needs pango, and Chinese text needs a CJK font (the HTML
+  # report's Chinese too, in the browser and printed).
+  if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+    apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+  fi
+  if ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1; then
+    apt_install fonts-noto-cjk
+  fi
+  # The report's browser tests (screenshots at 1400/420 px, the printed PDF) drive Debian's
+  # chromium, never a downloaded one.
+  if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
   fi
 fi
 

@@ -42,7 +42,7 @@ WORDS = {
 def pack_locale(pack: str) -> tuple[str, str]:
     """(time zone, currency) of a pack; UTC and no currency when the pack cannot be loaded."""
     try:
-        from promoguard.checks.packs import load_pack
+        from promoguard.engine.packs import load_pack
 
         p = load_pack(pack)
         return p.timezone or "UTC", p.currency or ""

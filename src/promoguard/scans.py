@@ -60,8 +60,8 @@ class ScanInfo:
 
 @functools.lru_cache(maxsize=32)
 def _enabled(pack: str) -> frozenset[str] | None:
-    from promoguard.checks import registry
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine import registry
+    from promoguard.engine.packs import load_pack
 
     try:
         the_pack = load_pack(pack)

@@ -11,11 +11,11 @@ import pytest
 @pytest.fixture(scope="session")
 def two_scans(season_store, tmp_path_factory) -> tuple[Path, str, str]:
     """(store, complete cn scan id, newer partial eu scan id); read it, copy before writing."""
-    from promoguard.checks import engine
+    from promoguard import engine
 
     path = tmp_path_factory.mktemp("two-scans") / "store.duckdb"
     shutil.copy(season_store, path)
-    from promoguard.integrity import seal_store_scan
+    from promoguard.store import seal_store_scan
 
     full = engine.scan(path, "cn")
     partial = engine.scan(path, "eu", checks="PRICE")

@@ -11,8 +11,8 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from promoguard.checks import registry
 from promoguard.cli import app
+from promoguard.engine import registry
 
 runner = CliRunner()
 NARROW = {"COLUMNS": "80"}

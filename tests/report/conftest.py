@@ -10,8 +10,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def scanned_season(season_store, tmp_path_factory) -> tuple[Path, str]:
-    from promoguard.checks import engine
-    from promoguard.integrity import seal_store_scan
+    from promoguard import engine
+    from promoguard.store import seal_store_scan
 
     path = tmp_path_factory.mktemp("report-store") / "store.duckdb"
     shutil.copy(season_store, path)

@@ -8,7 +8,7 @@ import re
 import duckdb
 import pytest
 
-from promoguard.checks.packs import load_pack
+from promoguard.engine.packs import load_pack
 from promoguard.errors import PromoGuardError
 from promoguard.report import build_report
 from promoguard.report.core import CAP

@@ -12,7 +12,8 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,9 +111,35 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except PromoGuardError as exc:
             fail(str(exc))
-        except OSError as exc:
+        except UnicodeDecodeError as exc:  # a binary file (a store, a zip) given as a text file
+            fail(f"a file given as text is not {exc.encoding} text ({exc.reason})")
+        except OSError as exc:  # a folder where a file goes, a file where a folder goes, ...
             fail(os_error_message(exc))
         finally:
             _json_mode = previous
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient bar on stderr, driven by a ``progress(step, done, total)`` callback (the
+    engine's; it knows nothing of consoles)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("scanning", total=None)
+
+        def tell(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield tell

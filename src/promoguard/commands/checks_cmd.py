@@ -10,9 +10,9 @@ from rich import box
 from rich.markdown import Markdown
 from rich.table import Table as RichTable
 
-from promoguard.checks import docs, registry
-from promoguard.checks.packs import load_pack
 from promoguard.commands._common import emit_json, stdout, user_errors
+from promoguard.engine import docs, registry
+from promoguard.engine.packs import load_pack
 
 #: Below this many columns the parameter table (one column per pack) becomes a list.
 WIDE = 150

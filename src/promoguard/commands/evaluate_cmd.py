@@ -39,13 +39,13 @@ def evaluate(
     The findings' pack picks the truth rows of that pack; a truth that does not label it is
     refused with the reason. A partial scan is scored on the checks it ran.
     """
-    from promoguard.evaluate import SPEC_CODES, read_table, truth_for
     from promoguard.evaluate import evaluate as score
+    from promoguard.evaluate import read_table, rule_codes, truth_for
 
     if (findings is None) == (store is None):
         fail("give either --findings FILE or --store FILE (and optionally --scan ID)")
     about = None
-    codes = SPEC_CODES
+    codes = rule_codes()
     if store is not None:
         from promoguard import store as store_mod
         from promoguard.scans import choose_scan

@@ -193,7 +193,7 @@ def show(
     as_json: bool = JSON,
 ) -> None:
     """One finding: rule, legal basis, observed/expected, its evidence rows, hash verified."""
-    from promoguard.checks import registry
+    from promoguard.engine import registry
 
     with store_mod.open_store(store, read_only=True) as con:
         f = _resolve(con, finding_id, scan_id)

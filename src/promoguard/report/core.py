@@ -24,18 +24,14 @@ CAP = 400
 
 
 def _registry():
-    try:
-        from promoguard.engine import registry  # after the engine/rules restructure
-    except ImportError:
-        from promoguard.checks import registry
+    from promoguard.engine import registry
+
     return registry
 
 
 def _load_pack(name: str):
-    try:
-        from promoguard.engine.packs import load_pack
-    except ImportError:
-        from promoguard.checks.packs import load_pack
+    from promoguard.engine.packs import load_pack
+
     try:
         return load_pack(name)
     except Exception:  # noqa: BLE001 - a pack folder gone since the scan: report without it

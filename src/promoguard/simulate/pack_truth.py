@@ -33,12 +33,9 @@ LOGISTICS = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001")
 @functools.lru_cache(maxsize=8)
 def pack_rules(pack: str) -> tuple[frozenset[str], dict[str, dict[str, Any]]]:
     """(enabled codes, parameters per code) of a built-in pack."""
-    try:
-        from promoguard.engine import registry  # after the engine/rules restructure
-        from promoguard.engine.packs import load_pack
-    except ImportError:
-        from promoguard.checks import registry
-        from promoguard.checks.packs import load_pack
+    from promoguard.engine import registry
+    from promoguard.engine.packs import load_pack
+
     p = load_pack(pack)
     enabled = frozenset(p.enabled_codes())
     params = {}
