@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 SYMBOL = {"CNY": "¥", "EUR": "€", "GBP": "£", "USD": "$", "JPY": "¥"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 #: keys whose values are amounts of money (in the pack's currency)
-_MONEY = re.compile(r"(^|_)(price|amount|total|fee|msrp|reference|paid|prior)(_|$)")
+_MONEY = re.compile(r"(^|_)(price|amount|total|fee|msrp|reference|paid|prior|level)(_|$)")
+#: keys whose values are fractions, shown as percentages (rise 0.3976 -> +39.8%)
+_FRACTION = re.compile(r"(^|_)(rise|share|rate)(_|$)")
 _NOT_MONEY = re.compile(r"(_pct|_share|_ratio|_id|_source|_label|_rule|_count|_days|_hours)$")
 #: words for keys whose name alone reads badly
 WORDS = {
@@ -35,6 +37,10 @@ WORDS = {
     "n_orders": "orders",
     "span_hours": "span (hours)",
     "promotion_id": "promotion",
+    "actual_discount_pct": "actual discount %",
+    "raised_level": "raised price level",
+    "ordinary_level": "ordinary price level",
+    "rise": "rise before the promotion",
 }
 
 
@@ -120,6 +126,11 @@ def value_words(key: str, value: Any, *, tz: str = "UTC", currency: str = "") ->
         return local_time(value, tz)
     if is_money(key) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return money(value, currency)
+    if _FRACTION.search(key) and isinstance(value, (int, float, str)):
+        try:
+            return f"{float(value) * 100:+.1f}%" if key == "rise" else f"{float(value) * 100:.1f}%"
+        except ValueError:
+            return str(value)
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
     if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+(,[a-z_]+)*", value):

@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from promoguard import present
 from promoguard.engine import registry
 from promoguard.report.sections._html import SEVERITY_RANK, table
 from promoguard.report.svg import Level, price_series
@@ -21,6 +22,7 @@ TITLE = "Pricing"
 ORDER = 10
 MAX_CHARTS = 50
 MAX_ROWS = 300
+TOP_ROWS = 20  # shown open; the rest (up to MAX_ROWS) folded
 DAYS_BEFORE = 35  # the chart starts this long before the promotion (covers the pre-sale season)
 DAYS_AFTER = 3
 
@@ -115,32 +117,38 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
         ).fetchall()
     )
     con.unregister("_price_ids")
+    pack = str(f.pack.iloc[0]) if "pack" in f.columns and len(f) else "cn"
+    tz, currency = present.pack_locale(pack)
+    shown = f.head(MAX_ROWS)
     out = [
-        f"<p>{len(f)} price findings. The table lists the most severe first"
-        + (f" (the first {MAX_ROWS} of {len(f)})" if len(f) > MAX_ROWS else "")
+        f"<p>{len(f)} price findings, the most severe first"
+        + (f" (the first {MAX_ROWS} here; all are in the register)" if len(f) > MAX_ROWS else "")
         + ".</p>"
     ]
 
-    def brief(d: dict[str, Any]) -> str:
-        return ", ".join(f"{k}={v}" for k, v in d.items())
+    def rows(part: pd.DataFrame) -> list[tuple[Any, ...]]:
+        # observed / expected in words, with the currency sign and local time (not key=value)
+        return [
+            (
+                r.check_code,
+                r.entity_id,
+                titles.get(r.entity_id, ""),
+                r.merchant_id,
+                r.severity,
+                present.sentence(r.obs, tz=tz, currency=currency),
+                present.sentence(r.exp, tz=tz, currency=currency),
+            )
+            for r in part.itertuples()
+        ]
 
-    out.append(
-        table(
-            ["check", "listing", "title", "merchant", "severity", "observed", "expected"],
-            [
-                (
-                    r.check_code,
-                    r.entity_id,
-                    titles.get(r.entity_id, ""),
-                    r.merchant_id,
-                    r.severity,
-                    brief(r.obs),
-                    brief(r.exp),
-                )
-                for r in f.head(MAX_ROWS).itertuples()
-            ],
+    headers = ["check", "listing", "title", "merchant", "severity", "observed", "expected"]
+    out.append(table(headers, rows(shown.head(TOP_ROWS))))
+    if len(shown) > TOP_ROWS:
+        out.append(
+            f"<details><summary>the other {len(shown) - TOP_ROWS} price findings</summary>"
+            + table(headers, rows(shown.iloc[TOP_ROWS:]))
+            + "</details>"
         )
-    )
     charted = f.head(MAX_CHARTS)
     note = (
         f"Charts for the {MAX_CHARTS} most severe of {len(f)} findings."

@@ -1,0 +1,35 @@
+"""A finding in words: money with its currency sign, local time, fractions as percentages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from promoguard import present
+
+
+def test_money_is_exact_grouped_and_signed_by_currency():
+    assert present.money("1020.4", "CNY") == "¥1,020.40"
+    assert present.money("0.10", "EUR") == "€0.10"
+    assert present.money("-3", "GBP") == "-£3.00"
+    assert present.money("12.5", "XYZ") == "XYZ 12.50"
+
+
+def test_instants_in_the_packs_zone():
+    assert present.local_time("2026-11-10T16:00:00Z", "Asia/Shanghai") == "2026-11-11 00:00 CST"
+    t = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
+    assert present.local_time(t, "America/New_York") == "2026-11-27 07:00 EST"
+    assert present.local_time("not a time", "UTC") == "not a time"
+
+
+def test_sentences_read_as_words():
+    obs = {"reference_price": "129.00", "reasons": "delivered_to_other_city,too_fast"}
+    text = present.sentence(obs, tz="Asia/Shanghai", currency="CNY")
+    assert text == "reference (was) price ¥129.00; reasons delivered to other city, too fast"
+    assert present.sentence({"rise": 0.3976}) == "rise before the promotion +39.8%"
+    assert present.sentence({"merchants": "M1|M2|M3"}) == "merchants M1, M2, M3"
+    assert present.value_words("ok", True) == "yes"
+
+
+def test_flatten_for_spreadsheets():
+    flat = present.flatten("observed", {"a": 1, "b": {"c": "x"}, "d": [1, 2]})
+    assert flat == {"observed.a": 1, "observed.b.c": "x", "observed.d": "1, 2"}
