@@ -408,10 +408,13 @@ def write_findings(findings: pd.DataFrame, out: str | Path) -> Path:
     """Write findings to Parquet or CSV, chosen by the file's extension."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
+    from promoguard.safety import make_private, write_csv
+
     if path.suffix.lower() == ".parquet":
         findings.to_parquet(path, index=False)
+        make_private(path)  # findings quote names and texts: owner-only
     elif path.suffix.lower() == ".csv":
-        findings.to_csv(path, index=False)
+        write_csv(findings, path)  # formula-safe cells, owner-only
     else:
         raise CheckError(f"--out must end in .parquet or .csv, not {path.suffix or '(none)'}")
     return path
