@@ -52,9 +52,7 @@ def scan(
             spark_master=spark_master,
             progress=progress,
         )
-    from promoguard.store import seal_store_scan
-
-    seal = seal_store_scan(store, result.scan_id)
+    seal = result.seal  # sealed in the scan's own transaction
     written = None
     if out is not None:
         # owner-only, formula-safe cells (findings quote merchants' names and texts)
