@@ -224,6 +224,11 @@ def delete(con: duckdb.DuckDBPyConnection, scan_id: str) -> dict[str, Any]:
         )
         after = con.execute("SELECT count(*) FROM evidence").fetchone()[0]
         con.execute("DELETE FROM scans WHERE scan_id = ?", [s.scan_id])
+        # its seals go with it, so `promoguard verify` of the scans that remain stays clean
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        for seals in ("finding_seals", "scan_seals"):
+            if seals in tables:
+                con.execute(f"DELETE FROM {seals} WHERE scan_id = ?", [s.scan_id])  # noqa: S608
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -80,6 +80,9 @@ def test_delete_needs_yes_and_removes_findings_and_unused_evidence(two_scans_cop
     ).fetchone()[0]
     con.close()
     assert missing == 0
+    # what remains still verifies: the deleted scan's seals went with it
+    verified = runner.invoke(app, ["verify", "--store", str(store)])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_report_takes_the_latest_complete_scan_and_says_so(two_scans, tmp_path):
