@@ -32,19 +32,24 @@ stdout = Console(highlight=False)
 
 #: Set by :func:`user_errors` while a command runs with ``--json``, so :func:`fail` answers in JSON.
 _json_mode = False
+#: Whether the running command printed its JSON object already (a failure after it, such as
+#: `audit verify` finding a broken chain, must not add a second object to stdout).
+_emitted = False
 
 
 def fail(message: str, code: int = 1) -> None:
     """Print ``promoguard: error: MESSAGE`` on stderr (and ``{"error": ...}`` with --json); exit."""
     # A message may quote untrusted text (a file name, a header): no escapes reach the terminal.
     line = terminal_safe(" ".join(str(message).split()))
-    if _json_mode:
+    if _json_mode and not _emitted:
         emit_json({"error": line})
     typer.echo(f"promoguard: error: {line}", err=True)
     raise typer.Exit(code)
 
 
 def emit_json(obj: Any) -> None:
+    global _emitted
+    _emitted = True
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str, sort_keys=True) + "\n")
     sys.stdout.flush()
 
@@ -105,8 +110,9 @@ def user_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        global _json_mode
+        global _json_mode, _emitted
         previous, _json_mode = _json_mode, bool(kwargs.get("as_json"))
+        _emitted = False
         try:
             return func(*args, **kwargs)
         except PromoGuardError as exc:

@@ -18,7 +18,12 @@ from promoguard.commands._common import emit_json, fail, stdout, user_errors
 def _open(store: Path) -> duckdb.DuckDBPyConnection:
     if not store.exists():
         fail(f"no store at {store}; run `promoguard ingest` first")
-    con = duckdb.connect(str(store), read_only=True)
+    if store.is_dir():
+        fail(f"--store {store} is a folder, not a DuckDB store file")
+    try:
+        con = duckdb.connect(str(store), read_only=True)
+    except duckdb.Error as exc:
+        fail(f"cannot open the store {store}: {str(exc).splitlines()[0]}")
     # read-only all the way: no writing files (COPY ... TO), reading other files, extensions or
     # attaching other databases; and the query cannot switch these back on
     con.execute("SET TimeZone = 'UTC'")
