@@ -28,6 +28,14 @@ if [ "$want_system" != "no" ]; then
   if ! command -v java >/dev/null 2>&1; then
     apt_install openjdk-17-jre-headless || apt_install default-jre-headless
   fi
+  # The web tier's browser tests drive Debian's chromium through Playwright (Playwright's own
+  # browser download is never used); CJK fonts so that Chinese pages render in screenshots.
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+  fi
+  if ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+    apt_install fonts-noto-cjk
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -17,9 +17,11 @@ from promoguard.commands import (
     mask_cmd,
     report_cmd,
     scan_cmd,
+    serve_cmd,
     simulate_cmd,
     tables_cmd,
     train_reviews_cmd,
+    users_cmd,
 )
 
 app = typer.Typer(
@@ -58,6 +60,8 @@ app.command("report")(report_cmd.report)
 app.command("mask")(mask_cmd.mask)
 app.command("train-reviews")(train_reviews_cmd.train_reviews)
 app.command("demo")(demo_cmd.demo)
+app.command("serve")(serve_cmd.serve)
+app.add_typer(users_cmd.app, name="users")
 
 
 def main() -> None:
