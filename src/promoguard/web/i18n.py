@@ -73,3 +73,23 @@ def _accept_languages(header: str) -> list[str]:
 
 def gettext_for(lang: str):
     return translations(lang).gettext
+
+
+def extract_messages() -> list[str]:
+    """Every message id of the web templates and modules, in order of first appearance.
+
+    ``_()``/``gettext()`` in Python and templates, and ``N_()`` (marked, translated later).
+    """
+    from babel.messages.extract import extract_from_dir
+
+    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "N_": None}
+    ids: list[str] = []
+    for _file, _line, msg, _comments, _ctx in extract_from_dir(
+        Path(__file__).parent, method_map, options, keywords=keywords
+    ):
+        text = msg if isinstance(msg, str) else msg[0]
+        if text and text not in ids:
+            ids.append(text)
+    return ids
