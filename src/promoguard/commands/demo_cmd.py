@@ -75,6 +75,7 @@ def demo(
         "score the scan against the simulator's ground truth",
         ["evaluate", "--findings", str(findings), "--truth", str(season / "ground_truth.csv")],
     )
+    web = _web_step(out, store)
     summary = {
         "out": str(out),
         "season": str(season),
@@ -86,6 +87,7 @@ def demo(
         "scan": scn,
         "report_result": rep,
         "evaluate": ev,
+        "web": web,
     }
     if as_json:
         emit_json(summary)
@@ -113,6 +115,61 @@ def demo(
         )
     console.print(scores)
     console.print(f"Open the report: {report.resolve()}")
+    logins = RichTable(title="Web application: log in with these (also in logins.txt)")
+    for col in ("user", "password", "role"):
+        logins.add_column(col)
+    for u in web["users"]:
+        role = u["role"] + (f" ({u['platform_id']})" if u.get("platform_id") else "")
+        logins.add_row(u["name"], u["password"], role)
+    console.print(logins)
+    console.print(f"Start it: {web['serve']}   then open http://127.0.0.1:8000/")
+
+
+def _web_step(out: Path, store: Path) -> dict[str, Any]:
+    """Open cases from the scan into a fresh case database and make one user per role.
+
+    The passwords are random, printed once and kept in ``logins.txt`` (readable by the owner only)
+    beside the database, so a newcomer can log in to ``promoguard serve`` straight away.
+    """
+    import secrets
+
+    from promoguard.cases.service import CaseService
+    from promoguard.web.security import hash_password
+
+    db_path = out / "cases.db"
+    db_path.unlink(missing_ok=True)
+    url = f"sqlite:///{db_path.resolve()}"
+    started = time.perf_counter()
+    console.print("[bold]→ open cases and make the web users[/bold]")
+    svc = CaseService(url, actor="demo")
+    opened = svc.open_from_scan(store).to_dict()
+    platforms = sorted({c["platform_id"] for c in svc.list_cases() if c["platform_id"]})
+    wanted = [("admin", "admin", None), ("analyst", "analyst", None), ("auditor", "auditor", None)]
+    wanted += [(f"officer-{p.lower()}", "platform", p) for p in platforms[:3]]
+    users = []
+    for name, role, platform in wanted:
+        password = secrets.token_urlsafe(9)
+        svc.add_user(name, role, platform_id=platform, password_hash=hash_password(password))
+        users.append({"name": name, "role": role, "platform_id": platform, "password": password})
+    svc.db.dispose()
+    logins = out / "logins.txt"
+    logins.write_text(
+        "".join(
+            f"{u['name']}\t{u['password']}\t{u['role']}\t{u['platform_id'] or ''}\n" for u in users
+        ),
+        encoding="utf-8",
+    )
+    logins.chmod(0o600)
+    console.print(f"  done in {time.perf_counter() - started:.1f} s")
+    serve = f"promoguard serve --db {url} --store {store.resolve()}"
+    return {
+        "db": url,
+        "cases_opened": opened["opened"],
+        "findings_in_cases": opened["findings_added"],
+        "users": users,
+        "logins_file": str(logins),
+        "serve": serve,
+    }
 
 
 def _fmt(value: object) -> str:

@@ -624,6 +624,11 @@ class WebData:
         return (r.filename, r.content_type or "", r.content) if r else None
 
     @staticmethod
+    def moves(case_row: dict[str, Any]) -> set[str]:
+        """The actions the case's state allows (assign, guide, rectify, verify, close, ...)."""
+        return {a for a, m in states.TRANSITIONS.items() if case_row["status"] in m}
+
+    @staticmethod
     def transitions(case_row: dict[str, Any], role: str) -> list[str]:
         """The closing moves a bureau user may make from the case's state (close, escalate, ...)."""
         if role not in ("analyst", "admin"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -199,6 +200,7 @@ def case_page(case_id: str, request: Request, note: str | None = None) -> Respon
             "today": date.today().isoformat(),
             "transitions": _data(request).transitions(case, viewer.role),
             "can_verify": can_verify,
+            "moves": _data(request).moves(case),
             "data": case,
         },
     )
@@ -295,12 +297,19 @@ def case_attachment(case_id: str, attachment_id: str, request: Request) -> Respo
     if found is None:
         raise _not_found()
     name, _, content = found
-    # always a download, never rendered inline: an uploaded HTML file must not run in our origin
-    safe_name = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name) or "attachment"
+    # always a download, never rendered inline: an uploaded HTML file must not run in our origin.
+    # The name: an ASCII fallback and the real (UTF-8, percent-encoded) one, per RFC 6266.
+    ascii_name = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name
+    )
     return Response(
         content,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{ascii_name or "attachment"}"; '
+            f"filename*=UTF-8''{quote(name, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
