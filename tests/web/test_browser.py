@@ -11,7 +11,6 @@ import datetime as dt
 import re
 
 import pytest
-
 from tests.web.casefixture import PASSWORDS
 from tests.web.conftest import browser_login
 
