@@ -88,7 +88,7 @@ def build(tmp: Path) -> CaseFixture:
     scan = "S-WEBTEST-1"
     merchants = {
         "P1": [("M1", "Alpha Tea 茶叶店"), ("M2", HOSTILE), ("M3", "Alpha Shoes")],
-        "P2": [("M7", "Beta Phones"), ("M8", f"Beta {HOSTILE_ATTR}")],
+        "P2": [("M7", "Beta Phones"), ("M8", f"Beta {HOSTILE_ATTR}"), ("M9", "Beta Toys")],
     }
     checks = [
         ("PRICE001", "listing", "high"),
@@ -179,6 +179,8 @@ def build(tmp: Path) -> CaseFixture:
         svc.assign(case_id, "analyst")
         svc.guide(case_id, deadline)
         fx.ids[platform]["awaiting_rectification"] = [case_id]
+    for platform in ("P1", "P2"):  # the middle case of each platform is left open
+        fx.ids[platform]["open_case"] = [fx.ids[platform]["case_id"][1]]
     fx.ids["P1"]["attachment"] = _attachment_ids(svc, fx.ids["P1"]["guided_case"][0])
     fx.ids["P2"]["attachment"] = _attachment_ids(svc, fx.ids["P2"]["guided_case"][0])
     svc.db.dispose()

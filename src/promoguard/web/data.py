@@ -47,6 +47,8 @@ from promoguard.web.charts import columns
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 CACHE_SECONDS = 30.0
+#: Findings listed on a case page (and in its JSON); the rest are one click away, paged.
+CASE_FINDINGS_SHOWN = 100
 
 #: Indexes the pages need at city scale that the case database's migrations do not (yet) create:
 #: the finding page looks a finding up by its id, and the findings browser pages newest-first
@@ -329,6 +331,8 @@ class WebData:
             q = q.where(CaseFinding.merchant_id == filters["merchant"])
         if "state" in filters:
             q = q.where(Case.status == filters["state"])
+        if "case" in filters:
+            q = q.where(Case.case_id == filters["case"])
         if "date_from" in filters:
             q = q.where(Case.opened_at >= dt.datetime.fromisoformat(filters["date_from"]))
         if "date_to" in filters:
@@ -504,6 +508,7 @@ class WebData:
             out = self._case_row(c)
             out["score"] = _loads(c.score_detail)
             out["closing_reason"] = c.closing_reason
+            # a case page shows its first findings; the findings browser (?case=) pages the rest
             out["findings"] = [
                 {
                     "finding_id": f.finding_id,
@@ -517,9 +522,22 @@ class WebData:
                     "action_taken": f.action_taken,
                 }
                 for f in s.execute(
-                    select(CaseFinding).where(CaseFinding.case_pk == c.id).order_by(CaseFinding.id)
-                ).scalars()
+                    select(
+                        CaseFinding.finding_id,
+                        CaseFinding.check_code,
+                        CaseFinding.severity,
+                        CaseFinding.entity_type,
+                        CaseFinding.entity_id,
+                        CaseFinding.evidence_sha256,
+                        CaseFinding.verification,
+                        CaseFinding.action_taken,
+                    )
+                    .where(CaseFinding.case_pk == c.id)
+                    .order_by(CaseFinding.id)
+                    .limit(CASE_FINDINGS_SHOWN)
+                )
             ]
+            out["findings_total"] = c.findings_count
             out["notices"] = [
                 {
                     "notice_id": str(n.id),
