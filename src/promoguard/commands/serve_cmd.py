@@ -28,8 +28,11 @@ def serve(
     """Serve the web application: log in with a user made by `promoguard users add`."""
     import uvicorn
 
+    from promoguard.web import rules
     from promoguard.web.app import create_app
     from promoguard.web.data import WebData
+
+    rules.rule_pages()  # load the rule registry now, not on the first visitor's page
 
     data = WebData(db, store=store)
     if not data.users():
