@@ -59,3 +59,25 @@ def test_serve_has_the_spec_options():
     assert r.exit_code == 0
     for option in ("--db", "--host", "--port", "--store"):
         assert option in r.stdout
+
+
+def test_the_demo_makes_users_whose_printed_logins_work(cases_fx, tmp_path):
+    """The demo's web step: cases opened from the scan, one user per role, the logins work."""
+    from fastapi.testclient import TestClient
+
+    from promoguard.commands.demo_cmd import _web_step
+    from promoguard.web.app import create_app
+    from promoguard.web.data import WebData
+
+    web = _web_step(tmp_path, cases_fx.store)
+    assert web["cases_opened"] == 6 and web["findings_in_cases"] == 18
+    roles = {u["role"] for u in web["users"]}
+    assert roles == {"admin", "analyst", "auditor", "platform"}
+    assert (tmp_path / "logins.txt").stat().st_mode & 0o077 == 0  # owner only
+    app = create_app(WebData(web["db"]), secret="demo")
+    for u in web["users"]:
+        r = TestClient(app).post(
+            "/api/v1/token", data={"username": u["name"], "password": u["password"]}
+        )
+        assert r.status_code == 200, u["name"]
+    assert web["serve"].startswith(f"promoguard serve --db {web['db']}")
