@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
 
 from promoguard import __version__
 from promoguard.web import charts, i18n, labels
@@ -173,22 +173,43 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     return HTMLResponse(html, status_code=status)
 
 
-class _Headers(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):  # type: ignore[override]
+class _Headers:
+    """Security headers on every response, no-store on pages, the anonymous CSRF cookie.
+
+    A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and a stream per request).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if request.url.path != "/healthz" and not request.url.path.startswith("/static/"):
-            # pages show tenant data: never keep them in a shared cache
-            response.headers.setdefault("Cache-Control", "no-store")
-        new_anon = getattr(request.state, "new_anon", None)
-        if new_anon:
-            response.set_cookie(
-                ANON_COOKIE, new_anon, httponly=True, samesite="strict", path="/", max_age=86400
-            )
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-        return response
+        path = scope.get("path", "")
+        state = scope.setdefault("state", {})
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in SECURITY_HEADERS.items():
+                    if k not in headers:
+                        headers[k] = v
+                # pages show tenant data: never keep them in a shared cache
+                page = path != "/healthz" and not path.startswith("/static/")
+                if page and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                new_anon = state.get("new_anon")
+                if new_anon:
+                    headers.append(
+                        "set-cookie",
+                        f"{ANON_COOKIE}={new_anon}; HttpOnly; Max-Age=86400; Path=/; SameSite=strict",
+                    )
+                headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(

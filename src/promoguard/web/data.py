@@ -47,6 +47,7 @@ from promoguard.web.charts import columns
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 CACHE_SECONDS = 30.0
+USER_CACHE_SECONDS = 10.0
 #: Findings listed on a case page (and in its JSON); the rest are one click away, paged.
 CASE_FINDINGS_SHOWN = 100
 
@@ -60,7 +61,8 @@ WEB_INDEXES = (
     "CREATE INDEX IF NOT EXISTS ix_web_cf_severity_id ON case_findings (severity, id)",
     "CREATE INDEX IF NOT EXISTS ix_web_cf_merchant_id ON case_findings (merchant_id, id)",
     "CREATE INDEX IF NOT EXISTS ix_web_cf_platform_id ON case_findings (platform_id, id)",
-    "CREATE INDEX IF NOT EXISTS ix_web_cases_queue ON cases (priority, risk_score, case_id)",
+    # the queue's order (priority, risk score high to low, id): read in index order, no sort
+    "CREATE INDEX IF NOT EXISTS ix_web_cases_queue_v2 ON cases (priority, risk_score DESC, case_id)",
 )
 
 
@@ -106,6 +108,8 @@ class WebData:
         self.db = db if isinstance(db, CaseDB) else open_db(db)
         self.store = Path(store) if store else None
         self._cache = _TTLCache(CACHE_SECONDS)
+        #: a deactivated user's session stops working within this many seconds
+        self._users = _TTLCache(USER_CACHE_SECONDS)
         self._ensure_indexes()
 
     def _ensure_indexes(self) -> None:
@@ -139,10 +143,15 @@ class WebData:
             return self._user(s.execute(select(User).where(User.name == name)).scalar_one_or_none())
 
     def user_by_id(self, user_id: str) -> dict[str, Any] | None:
+        """The user of a session or token (every request asks: kept for a few seconds)."""
         if not str(user_id).isdigit():
             return None
-        with self.db.session() as s:
-            return self._user(s.get(User, int(user_id)))
+
+        def make() -> dict[str, Any] | None:
+            with self.db.session() as s:
+                return self._user(s.get(User, int(user_id)))
+
+        return self._users.get(user_id, make)
 
     def users(self) -> list[dict[str, Any]]:
         """Users without their password hashes."""
@@ -482,12 +491,14 @@ class WebData:
                 raise HTTPException(
                     status_code=422, detail="after is a cursor from a previous page"
                 ) from None
+            # `priority >= p` first: the database starts its index walk there
             q = q.where(
+                Case.priority >= p,
                 or_(
                     Case.priority > p,
-                    and_(Case.priority == p, Case.risk_score < r),
-                    and_(Case.priority == p, Case.risk_score == r, Case.case_id > cid),
-                )
+                    Case.risk_score < r,
+                    and_(Case.risk_score == r, Case.case_id > cid),
+                ),
             )
         q = q.order_by(Case.priority, Case.risk_score.desc(), Case.case_id).limit(limit + 1)
         today = dt.datetime.now(dt.UTC).date()
