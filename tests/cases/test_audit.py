@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from promoguard.cases import CaseService, audit
+from promoguard.cases import CaseError, CaseService, audit
 
 from .helpers import make_case
 
@@ -105,7 +105,7 @@ def test_head_export_catches_truncation_and_rewrite(svc):
 
 def test_failed_action_appends_nothing(svc):
     before = len(svc.events())
-    with pytest.raises(Exception):
+    with pytest.raises(CaseError, match="no user"):
         svc.assign("C-1", "nobody-known")  # users exist now, so the name must be known
     assert len(svc.events()) == before
     assert svc.audit_verify().ok

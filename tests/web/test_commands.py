@@ -62,15 +62,17 @@ def test_serve_has_the_spec_options():
 
 
 def test_the_demo_makes_users_whose_printed_logins_work(cases_fx, tmp_path):
-    """The demo's web step: cases opened from the scan, one user per role, the logins work."""
+    """The demo's web step: one user per role and platform, and the printed logins work."""
     from fastapi.testclient import TestClient
 
-    from promoguard.commands.demo_cmd import _web_step
+    from promoguard.cases.service import CaseService
+    from promoguard.commands.demo_cmd import _web_users
     from promoguard.web.app import create_app
     from promoguard.web.data import WebData
 
-    web = _web_step(tmp_path, cases_fx.store)
-    assert web["cases_opened"] == 6 and web["findings_in_cases"] == 18
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    CaseService(url, actor="demo").open_from_scan(cases_fx.store)
+    web = _web_users(tmp_path, url, cases_fx.store)
     roles = {u["role"] for u in web["users"]}
     assert roles == {"admin", "analyst", "auditor", "platform"}
     assert (tmp_path / "logins.txt").stat().st_mode & 0o077 == 0  # owner only

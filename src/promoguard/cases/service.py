@@ -204,6 +204,15 @@ class CaseService:
         with self.db.session() as s:
             return [case_summary(c) for c in s.execute(q).scalars()]
 
+    def summary(self, case_id: str) -> dict[str, Any]:
+        """The case's summary (as in :meth:`list_cases`)."""
+        with self.db.session() as s:
+            return case_summary(self._case(s, case_id))
+
+    def export_bundle(self, case_id: str, out: str | Path, key: str | Path) -> dict[str, Any]:
+        """Write the case's signed evidence bundle (zip) to ``out``, signed with ``key``."""
+        return export_bundle(self, case_id, out, key)
+
     def get_case(self, case_id: str) -> dict[str, Any]:
         """A case with its findings, notices, rectifications, verifications and events."""
         with self.db.session() as s:

@@ -7,6 +7,7 @@ what it shows is exactly what the command line does.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import time
@@ -58,7 +59,9 @@ def demo(
     store = out / "promoguard.duckdb"
     findings = out / "findings.parquet"
     report = out / "report.html"
-    for stale in (store, Path(f"{store}.wal")):
+    cases_db = out / "cases.db"
+    notice = out / "notice.html"
+    for stale in (store, Path(f"{store}.wal"), cases_db, Path(f"{cases_db}-wal")):
         stale.unlink(missing_ok=True)  # the demo always starts from a fresh store
 
     sim = _step(
@@ -75,9 +78,25 @@ def demo(
         "score the scan against the simulator's ground truth",
         ["evaluate", "--findings", str(findings), "--truth", str(season / "ground_truth.csv")],
     )
-    web = _web_step(out, store)
+    db = f"sqlite:///{cases_db}"
+    opened = _step("open cases from the scan", ["cases", "open", "--store", str(store), "--db", db])
+    top = None
+    if opened.get("opened_ids"):
+        queue = _step("the case queue, most urgent first", ["cases", "list", "--db", db])
+        top = queue["items"][0]["case_id"]
+        _step("assign the top case", ["cases", "assign", top, "--to", "demo", "--db", db])
+        deadline = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
+        _step(
+            "issue its guidance notice",
+            ["cases", "guide", top, "--deadline", deadline, "--out", str(notice), "--db", db],
+        )
+    web = _web_users(out, db, store)
     summary = {
         "out": str(out),
+        "cases_db": db,
+        "cases_opened": opened.get("opened", 0),
+        "top_case": top,
+        "notice": str(notice) if top else None,
         "season": str(season),
         "store": str(store),
         "findings_file": str(findings),
@@ -99,6 +118,9 @@ def demo(
     grid.add_row("store (DuckDB: SELECT * FROM findings)", str(store))
     grid.add_row("findings", str(findings))
     grid.add_row("report (open in a browser, works offline)", str(report))
+    grid.add_row(f"case database ({summary['cases_opened']} cases)", db)
+    if top:
+        grid.add_row(f"guidance notice for the top case {top}", str(notice))
     console.print(grid)
     scores = RichTable(title="Scan scored against the simulator's ground truth")
     for col in ("check", "findings", "truth", "precision", "recall"):
@@ -125,8 +147,8 @@ def demo(
     console.print(f"Start it: {web['serve']}   then open http://127.0.0.1:8000/")
 
 
-def _web_step(out: Path, store: Path) -> dict[str, Any]:
-    """Open cases from the scan into a fresh case database and make one user per role.
+def _web_users(out: Path, url: str, store: Path) -> dict[str, Any]:
+    """One web user per role (and one officer per platform) in the demo's case database.
 
     The passwords are random, printed once and kept in ``logins.txt`` (readable by the owner only)
     beside the database, so a newcomer can log in to ``promoguard serve`` straight away.
@@ -136,13 +158,9 @@ def _web_step(out: Path, store: Path) -> dict[str, Any]:
     from promoguard.cases.service import CaseService
     from promoguard.web.security import hash_password
 
-    db_path = out / "cases.db"
-    db_path.unlink(missing_ok=True)
-    url = f"sqlite:///{db_path.resolve()}"
     started = time.perf_counter()
-    console.print("[bold]→ open cases and make the web users[/bold]")
+    console.print("[bold]→ make the web application's users[/bold]")
     svc = CaseService(url, actor="demo")
-    opened = svc.open_from_scan(store).to_dict()
     platforms = sorted({c["platform_id"] for c in svc.list_cases() if c["platform_id"]})
     wanted = [("admin", "admin", None), ("analyst", "analyst", None), ("auditor", "auditor", None)]
     wanted += [(f"officer-{p.lower()}", "platform", p) for p in platforms[:3]]
@@ -164,8 +182,6 @@ def _web_step(out: Path, store: Path) -> dict[str, Any]:
     serve = f"promoguard serve --db {url} --store {store.resolve()}"
     return {
         "db": url,
-        "cases_opened": opened["opened"],
-        "findings_in_cases": opened["findings_added"],
         "users": users,
         "logins_file": str(logins),
         "serve": serve,
