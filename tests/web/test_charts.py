@@ -33,3 +33,20 @@ def test_price_chart_reads_prices_from_evidence_rows():
     assert svg.count("<rect") == 3
     assert svg.index("2026-11-01") < svg.index("2026-11-03")
     assert price_chart({"orders": [{"paid_at": "2026-11-03", "unit_price": "1"}]}) is None
+
+
+def test_ring_drawing_links_buyers_to_merchants_by_their_orders():
+    from promoguard.web.data import ring_chart
+
+    orders = [
+        {"buyer_id": b, "merchant_id": m, "order_id": f"O{i}"}
+        for i, (b, m) in enumerate(
+            [("B1", "M1"), ("B1", "M1"), ("B1", "M1"), ("B2", "M1"), ("B3", "M2"), ("<B4>", "M2")]
+        )
+    ]
+    svg = str(ring_chart({"orders": orders}))
+    assert svg.count("<line") == 4 and svg.count("<circle") == 4 and svg.count("<rect") == 2
+    assert "&lt;B4&gt;" in svg and "<B4>" not in svg
+    widths = [float(w) for w in re.findall(r'stroke-width="([\d.]+)"', svg)]
+    assert widths[0] == max(widths) == 6.0  # B1-M1, three orders, is the thickest
+    assert ring_chart({"orders": orders[:3]}) is None  # one buyer is not a ring

@@ -92,3 +92,48 @@ def columns(
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def ring(
+    edges: Sequence[tuple[str, str, int]], title: str, *, width: int = 520, row: int = 22
+) -> Markup:
+    """A buyer group's drawing: buyers on the left, merchants on the right, one line per pair,
+    as thick as the pair's orders are many (the dense block a brushing ring makes)."""
+    buyers = sorted({b for b, _, _ in edges})
+    merchants = sorted({m for _, m, _ in edges})
+    height = max(len(buyers), len(merchants)) * row + 20
+    top = max((n for _, _, n in edges), default=1) or 1
+    bx, mx = 130, width - 130
+
+    def y(i: int, n: int) -> float:
+        span = height - 20
+        return 10 + (i + 0.5) * span / max(1, n)
+
+    by = {b: y(i, len(buyers)) for i, b in enumerate(buyers)}
+    my = {m: y(i, len(merchants)) for i, m in enumerate(merchants)}
+    parts = [
+        f'<svg class="chart ring" role="img" aria-label="{escape(title)}" viewBox="0 0 {width}'
+        f' {height}" width="100%" preserveAspectRatio="xMinYMin meet"'
+        ' xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for b, m, n in edges:
+        stroke = 1 + round(5 * n / top, 1)
+        parts.append(
+            f'<line x1="{bx}" y1="{by[b]:.1f}" x2="{mx}" y2="{my[m]:.1f}" stroke="{DEFAULT_COLOUR}"'
+            f' stroke-opacity="0.55" stroke-width="{stroke}"><title>{escape(b)} → {escape(m)}:'
+            f" {n}</title></line>"
+        )
+    for b in buyers:
+        parts.append(
+            f'<circle cx="{bx}" cy="{by[b]:.1f}" r="4" fill="#1c2833"/>'
+            f'<text x="{bx - 8}" y="{by[b] + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{escape(b[:18])}</text>"
+        )
+    for m in merchants:
+        parts.append(
+            f'<rect x="{mx - 4}" y="{my[m] - 4:.1f}" width="8" height="8" fill="#b03a2e"/>'
+            f'<text x="{mx + 8}" y="{my[m] + 4:.1f}" font-size="11">{escape(m[:18])}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

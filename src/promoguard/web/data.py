@@ -43,7 +43,7 @@ from promoguard.cases.models import (
 )
 from promoguard.cases.service import CaseService
 from promoguard.web import rules
-from promoguard.web.charts import columns
+from promoguard.web.charts import columns, ring
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 CACHE_SECONDS = 30.0
@@ -946,6 +946,21 @@ def _text_type() -> Any:
     from sqlalchemy import String
 
     return String()
+
+
+def ring_chart(evidence: dict[str, Any], limit: int = 40) -> Any:
+    """The buyer-merchant drawing of the orders in the evidence rows (two or more buyers)."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    for rows in evidence.values() if isinstance(evidence, dict) else ():
+        if not isinstance(rows, list):
+            continue
+        for r in rows:
+            if isinstance(r, dict) and r.get("buyer_id") and r.get("merchant_id"):
+                pairs[(str(r["buyer_id"]), str(r["merchant_id"]))] += 1
+    if len({b for b, _ in pairs}) < 2:
+        return None
+    edges = [(b, m, n) for (b, m), n in pairs.most_common(limit)]
+    return ring(edges, "buyers and merchants")
 
 
 def price_chart(evidence: dict[str, Any]) -> Any:

@@ -23,7 +23,7 @@ from promoguard.web.context import (
     need,
     require,
 )
-from promoguard.web.data import price_chart
+from promoguard.web.data import price_chart, ring_chart
 from promoguard.web.filters import case_filters, finding_filters
 from promoguard.web.i18n import gettext_for
 from promoguard.web.security import SESSION_SECONDS, verify_password
@@ -154,8 +154,11 @@ def finding_page(finding_id: str, request: Request) -> Response:
         raise _not_found()
     rule = rules.rule_page(finding["check_code"]) or {}
     chart = price_chart(finding.get("evidence") or {})
+    drawing = ring_chart(finding.get("evidence") or {})
     return render(
-        request, "finding.html", {"f": finding, "rule": rule, "chart": chart, "data": finding}
+        request,
+        "finding.html",
+        {"f": finding, "rule": rule, "chart": chart, "drawing": drawing, "data": finding},
     )
 
 
