@@ -44,8 +44,8 @@ def scan(
     checks: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
-    from promoguard.checks.engine import scan as run_scan
-    from promoguard.integrity import seal_store_scan
+    from promoguard.engine.run import scan as run_scan
+    from promoguard.store import seal_store_scan
 
     result = run_scan(store, pack, engine=engine, checks=checks)
     seal_store_scan(store, result.scan_id)
@@ -95,7 +95,7 @@ def report(store: str | Path, out: str | Path, *, scan_id: str | None = None) ->
 
 def checks() -> pd.DataFrame:
     """The registered checks: code, name, family, entity type, severity, title."""
-    from promoguard.checks.registry import all_checks
+    from promoguard.engine.registry import all_checks
 
     return pd.DataFrame(
         [
