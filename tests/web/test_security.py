@@ -15,7 +15,7 @@ PUBLIC = {"/login", "/api/v1/token", "/healthz", "/openapi.json", "/lang/{code}"
 
 
 def _routes(app):
-    from promoguard.web.app import all_routes
+    from promoguard.web.render import all_routes
 
     return all_routes(app)
 

@@ -14,10 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from promoguard.web.app import to_json
 from promoguard.web.context import Viewer, need, require
 from promoguard.web.filters import case_filters, finding_filters
 from promoguard.web.pages import PAGE_SIZE, authenticate, read_uploads
+from promoguard.web.render import to_json
 from promoguard.web.security import TOKEN_SECONDS
 
 #: Documents the bearer scheme in OpenAPI (the "Authorize" button); checking is done by ``need``.

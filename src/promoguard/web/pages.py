@@ -14,7 +14,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from promoguard.web import rules
-from promoguard.web.app import render, safe_next
 from promoguard.web.context import (
     SESSION_COOKIE,
     check_csrf,
@@ -26,6 +25,7 @@ from promoguard.web.context import (
 from promoguard.web.data import price_chart, ring_chart
 from promoguard.web.filters import case_filters, finding_filters
 from promoguard.web.i18n import gettext_for
+from promoguard.web.render import render, safe_next
 from promoguard.web.security import SESSION_SECONDS, verify_password
 
 router = APIRouter(include_in_schema=False)
