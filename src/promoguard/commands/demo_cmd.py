@@ -86,14 +86,17 @@ def demo(
         ["evaluate", "--findings", str(findings), "--truth", str(season / "ground_truth.csv")],
     )
     db = f"sqlite:///{cases_db}"
-    opened = _step("open cases from the scan", ["cases", "open", "--store", str(store), "--db", db])
+    opened = _step(
+        ctx, "open cases from the scan", ["cases", "open", "--store", str(store), "--db", db]
+    )
     top = None
     if opened.get("opened_ids"):
-        queue = _step("the case queue, most urgent first", ["cases", "list", "--db", db])
+        queue = _step(ctx, "the case queue, most urgent first", ["cases", "list", "--db", db])
         top = queue["items"][0]["case_id"]
-        _step("assign the top case", ["cases", "assign", top, "--to", "demo", "--db", db])
+        _step(ctx, "assign the top case", ["cases", "assign", top, "--to", "demo", "--db", db])
         deadline = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
         _step(
+            ctx,
             "issue its guidance notice",
             ["cases", "guide", top, "--deadline", deadline, "--out", str(notice), "--db", db],
         )
