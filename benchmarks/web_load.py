@@ -238,13 +238,13 @@ def main() -> int:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not start: {server.stderr.read().decode()}")
             time.sleep(0.5)
-        with httpx.Client(base_url=base) as c:
+        with httpx.Client(base_url=base, timeout=300) as c:
             token = c.post(
                 "/api/v1/token", data={"username": "analyst0", "password": PASSWORD}
             ).json()["access_token"]
             auth = {"Authorization": f"Bearer {token}"}
             scans = c.get("/api/v1/scans", headers=auth).json()["items"]
-            cards = c.get("/api/v1/platforms", headers=auth, timeout=300).json()["items"]
+            cards = c.get("/api/v1/platforms", headers=auth).json()["items"]
         facets = {
             "checks": sorted({"PRICE001", "SHIP001", "SHIP004", "REVIEW001", "TEXT001", "LIC001"}),
             "platforms": [card["platform_id"] for card in cards],

@@ -425,6 +425,10 @@ class WebData:
         return {"evidence_sha256": sha256, "document": _loads(doc.document)}
 
     def scans(self, scope: str | None) -> list[dict[str, Any]]:
+        """Scans with their findings in the case database (counts every finding: cached)."""
+        return self._cache.get(("scans", scope), lambda: self._scans(scope))
+
+    def _scans(self, scope: str | None) -> list[dict[str, Any]]:
         q = self._scoped(
             select(
                 CaseFinding.last_scan_id,
