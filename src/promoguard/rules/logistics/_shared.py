@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from promoguard import geo
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
 from promoguard.engine.cache import found_entities, shared
 from promoguard.engine.exact import first_rows, half_up_ratio
@@ -28,14 +29,9 @@ MAX_EVIDENCE_ROWS = 200
 # -- shared building blocks ----------------------------------------------------------------------
 
 
-def _epoch_whole_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
-    # DuckDB's epoch keeps the fraction of a second, Spark's drops it: floor on both, as int64
-    return at.epoch_seconds().cast("float64").floor().cast("int64")
-
-
 def _seconds_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.IntegerValue:
     """Whole seconds from ``earlier`` to ``later``, the same on every engine."""
-    return _epoch_whole_seconds(later) - _epoch_whole_seconds(earlier)
+    return epoch_seconds(later) - epoch_seconds(earlier)
 
 
 def _hours(seconds: ir.IntegerValue) -> ir.NumericValue:
