@@ -48,20 +48,6 @@ def _orders_with_platform(tables: Tables) -> ir.Table:
     return j.drop("m_id")
 
 
-def _order_scans(tables: Tables) -> ir.Table:
-    """One row per (order, carrier scan) of the order's parcels."""
-    s, e = tables.shipments, tables.tracking_events
-    j = s.join(e, [s.carrier == e.carrier, s.tracking_no == e.tracking_no])
-    return j.select(
-        order_id=s.order_id,
-        carrier=s.carrier,
-        tracking_no=s.tracking_no,
-        event_at=e.event_at,
-        event_type=e.event_type,
-        city=e.city,
-    )
-
-
 def _first_pickup(tables: Tables) -> ir.Table:
     """order_id -> the first carrier pickup of any of its parcels (the real dispatch); null when
     its parcels were scanned but never picked up, no row when they were never scanned."""
