@@ -29,7 +29,19 @@ def _analyse(text: str) -> str:
     return _CJK.sub(r" \1 ", text.lower())
 
 
+def _needs_ml() -> None:
+    """A one-line error when the optional ``ml`` extra (scikit-learn, joblib) is not installed."""
+    try:
+        import joblib  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise PromoGuardError(
+            "review text models need scikit-learn: pip install 'promoguard[ml]'"
+        ) from None
+
+
 def build_pipeline(c: float = 10.0):
+    _needs_ml()
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -79,6 +91,7 @@ def fit(texts: Sequence[str], labels: Sequence[int], c: float = 10.0) -> TextMod
 
 def load(path: Path) -> TextModel:
     """Load a model saved by ``train-reviews`` (trusted files only: this unpickles)."""
+    _needs_ml()
     import joblib
 
     if not path.is_file():
