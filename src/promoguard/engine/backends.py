@@ -169,5 +169,6 @@ def epoch_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
     (…:59.6 becomes the next second), Spark's ``unix_timestamp`` truncates; a sub-second
     timestamp then lands on different sides of a threshold. Flooring the fractional seconds
     agrees with Spark's whole seconds (an exact double: epochs need 31 bits, microseconds 20).
+    The result is int64: Ibis types ``epoch_seconds()`` as int32, which ends in 2038.
     """
     return at.epoch_seconds().cast("float64").floor().cast("int64")
