@@ -153,23 +153,6 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     }
 
 
-def seal_store_scan(store_path: str | Path, scan_id: str) -> str:
-    """Seal a scan just written to the store at ``store_path``, in one short transaction.
-
-    (Here rather than in integrity.py, which the store imports: no import cycle.)"""
-    from promoguard import integrity
-
-    with open_store(store_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            seal = integrity.seal_scan(con, scan_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return seal
-
-
 # -- scans and findings: the one place that writes and reads them ---------------------------------
 
 #: the columns of a scan record, as :func:`scan_record` returns them
@@ -187,12 +170,15 @@ def save_scan(
     started_at: dt.datetime,
     findings: pd.DataFrame,
     evidence: Mapping[str, str],
-) -> None:
-    """Record a scan, its findings and their evidence documents in one transaction.
+) -> str:
+    """Record a scan, its findings and their evidence documents, and seal them (integrity.py),
+    in one transaction; return the scan seal.
 
     ``parameters`` is the canonical JSON of what each check ran with; ``evidence`` maps a SHA-256
     to its canonical document (a document already stored is kept, not duplicated).
     """
+    from promoguard import integrity
+
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -222,10 +208,13 @@ def save_scan(
                 "ANTI JOIN evidence e USING (evidence_sha256)"
             )
             con.unregister("_new_evidence")
+        # sealed in the same transaction: a scan is never visible unsealed
+        seal = integrity.seal_scan(con, scan_id)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return seal
 
 
 def latest_scan_id(con: duckdb.DuckDBPyConnection) -> str | None:
