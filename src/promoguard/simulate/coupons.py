@@ -764,22 +764,22 @@ def _prizes(rng: np.random.Generator, w: World, shard: int):
             n_extra = 60
             values = np.concatenate([values, np.full(n_extra, top)])
             winners = np.concatenate([winners, rng.integers(0, nb, n_extra)])
-        if x[1] < 0.12:  # PRIZE002: missing disclosures
+        if x[1] < 0.20:  # PRIZE002: missing disclosures
             drop = rng.choice(len(items), int(rng.integers(1, 6)), replace=False)
             items = [it for j, it in enumerate(items) if j not in set(drop.tolist())]
             disclosed = None if rng.random() < 0.2 else ";".join(items)
-        elif x[1] < 0.24:  # hard negative: every item, in another order, case and spacing
+        elif x[1] < 0.32:  # hard negative: every item, in another order, case and spacing
             items = [it.upper() if j % 3 == 0 else f" {it} " for j, it in enumerate(items)]
             rng.shuffle(items)
             disclosed = "；".join(items[:8]) + ";" + ";".join(items[8:])
         else:
             disclosed = ";".join(items)
-        if x[2] < 0.12:  # PRIZE003: rules changed after launch, not in the buyer's favour
+        if x[2] < 0.20:  # PRIZE003: rules changed after launch, not in the buyer's favour
             changed = starts + int(rng.integers(1, 3)) * cal.DAY // 2
             favours = False if rng.random() < 0.7 else None
-        elif x[2] < 0.22:  # hard negative: a change in the buyers' favour
+        elif x[2] < 0.30:  # hard negative: a change in the buyers' favour
             changed, favours = starts + cal.DAY // 2, True
-        elif x[2] < 0.27:  # hard negative: a change before the game was announced
+        elif x[2] < 0.36:  # hard negative: a change before the game was announced
             changed, favours = announced - cal.DAY, False
         g_rows.append(
             (

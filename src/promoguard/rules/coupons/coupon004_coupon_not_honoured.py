@@ -7,7 +7,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.engine.base import CheckDoc, ScanContext, Tables
+from promoguard.engine.base import Check, CheckDoc, ScanContext, Tables
 from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.coupons._shared import (
