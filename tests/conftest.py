@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: ../shared beside the repository; PROMOGUARD_SHARED points elsewhere (a worktree kept one level
+#: deeper than the clone, where ../shared is not the shared folder)
+SHARED = Path(os.environ.get("PROMOGUARD_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 SEASON_SEED = 7
 
 
