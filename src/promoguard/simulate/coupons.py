@@ -15,10 +15,10 @@ Programmes:
 - each platform runs three coupons over the Double-11 window (跨店满减 满300减50, a ¥20 red
   envelope over ¥199, a 9折 capped at ¥30 that does not stack); P2 raises its 满300减50 threshold
   to 400 after launch (COUPON002, the issue's own example);
-- 40% of merchants issue one to three coupons of their own (满减, red envelope, percent, 无门槛);
+- 60% of merchants issue one to three coupons of their own (满减, red envelope, percent, 无门槛);
 - 35% of the listings with coupons show a 到手价 on the 11-11 detail page;
 - orders placed in a coupon's window use the best combination of coupons they can;
-- each shard runs four prize games per platform and one for a quarter of its merchants.
+- each shard runs eight prize games per platform and one for half of its merchants.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def platform_coupons(seed: int) -> list[Coupon]:
 
 
 def _merchant_coupons(rng: np.random.Generator, w: World, P: np.ndarray) -> list[Coupon]:
-    """40% of merchants: one to three coupons sized to their typical price; then the injections."""
+    """60% of merchants: one to three coupons sized to their typical price; then the injections."""
     M = len(w.merchant_id)
     typical = np.zeros(M, dtype=np.int64)
     d11 = P[:, cal.D11_DAY]
@@ -124,7 +124,7 @@ def _merchant_coupons(rng: np.random.Generator, w: World, P: np.ndarray) -> list
         typical[m] = int(np.median(mine)) if len(mine) else 10000
     out: list[Coupon] = []
     k = 0
-    for m in np.flatnonzero(rng.random(M) < 0.40):
+    for m in np.flatnonzero(rng.random(M) < 0.60):
         for _ in range(int(rng.integers(1, 4))):
             kind = str(
                 rng.choice(
@@ -184,12 +184,12 @@ def _finish(rng: np.random.Generator, coupons: list[Coupon]) -> None:
     for c, x in zip(coupons, u, strict=True):
         t = c.versions.pop()[1]  # type: ignore[index]
         at = c.announced_at
-        if x < 0.10:  # COUPON001: the checkout enforces a condition the buyer was not shown
+        if x < 0.15:  # COUPON001: the checkout enforces a condition the buyer was not shown
             _coupon001(rng, c, t)
-        elif x < 0.20:  # COUPON002: the published terms worsen after launch
+        elif x < 0.30:  # COUPON002: the published terms worsen after launch
             _honest(c, t, at)
             _coupon002(rng, c, t)
-        elif x < 0.27:  # hard negative: the threshold is in a tooltip that was on the page
+        elif x < 0.37:  # hard negative: the threshold is in a tooltip that was on the page
             _honest(c, t, at)
             if t.threshold:
                 v = c.versions[0]
@@ -202,11 +202,11 @@ def _finish(rng: np.random.Generator, coupons: list[Coupon]) -> None:
                     "prominent",
                     f"{short} ⓘ(满{_yuan(t.threshold)}可用)",
                 )
-        elif x < 0.34:  # hard negative: the terms change in the buyer's favour
+        elif x < 0.44:  # hard negative: the terms change in the buyer's favour
             _honest(c, t, at)
             better = _better(rng, c, t)
             _honest(c, better, CHANGE_AT)
-        elif x < 0.39:  # hard negative: drafts changed before the coupon was announced
+        elif x < 0.49:  # hard negative: drafts changed before the coupon was announced
             draft = Terms(
                 t.coupon_id,
                 (t.face_value or 0) + 500 if t.face_value else None,
@@ -639,14 +639,14 @@ def build(
         at, p, cat = int(T[r]), int(price[r]), str(l_cat[li])
         got = attainable(coupons_of(li), at, cat)
         one = cheapest(p, 1, got, cat)
-        if x < 0.12:  # COUPON003: thresholds and stacking ignored, or an expired coupon counted
+        if x < 0.20:  # COUPON003: thresholds and stacking ignored, or an expired coupon counted
             naive = p - sum(
                 t.face_value if t.face_value is not None else p * (t.percent_off or 0) // 10_000
                 for t in got
             )
             c = naive if 0 < naive < one.total - 100 else one.total - max(100, p * 8 // 100)
             claim[r] = max(1, c)
-        elif x < 0.24:  # hard negative: reachable only with the stated basket
+        elif x < 0.32:  # hard negative: reachable only with the stated basket
             for q in (2, 3):
                 b = cheapest(p, q, got, cat)
                 per = -(-b.total // q)
@@ -728,8 +728,8 @@ PRIZE_NAMES = {
 
 def _prizes(rng: np.random.Generator, w: World, shard: int):
     M = len(w.merchant_id)
-    owners: list[tuple[str, str | None]] = [(p, None) for p, _ in PLATFORMS for _ in range(4)]
-    for m in np.flatnonzero(rng.random(M) < 0.25).tolist():
+    owners: list[tuple[str, str | None]] = [(p, None) for p, _ in PLATFORMS for _ in range(8)]
+    for m in np.flatnonzero(rng.random(M) < 0.50).tolist():
         owners.append((f"P{w.merchant_platform[m] + 1}", str(w.merchant_id[m])))
     g_rows, a_rows, truth = [], [], []
     nb = len(w.buyer_id)
@@ -749,14 +749,14 @@ def _prizes(rng: np.random.Generator, w: World, shard: int):
         values[0] = top
         winners = rng.integers(0, nb, n_awards)
         x = rng.random(4)
-        if x[0] < 0.10:  # PRIZE001: a top prize above ¥50,000
+        if x[0] < 0.12:  # PRIZE001: a top prize above ¥50,000
             top = int(rng.choice([6_000_000, 8_888_800, 10_000_000]))
             values[0] = top
-        elif x[0] < 0.20:  # PRIZE001: one winner's prizes add up past ¥50,000
+        elif x[0] < 0.24:  # PRIZE001: one winner's prizes add up past ¥50,000
             top = min(top, 2_000_000) if top >= 1_000_000 else 2_000_000
             values[:4] = top
             winners[:4] = winners[0]
-        elif x[0] < 0.30:  # hard negative: several small prizes to one winner, under the cap
+        elif x[0] < 0.34:  # hard negative: several small prizes to one winner, under the cap
             top = 888_800
             values[:5] = top  # 5 x 8,888 = 44,440; the whole pool is far above 50,000
             values[5:] = np.minimum(values[5:], top)
@@ -764,22 +764,22 @@ def _prizes(rng: np.random.Generator, w: World, shard: int):
             n_extra = 60
             values = np.concatenate([values, np.full(n_extra, top)])
             winners = np.concatenate([winners, rng.integers(0, nb, n_extra)])
-        if x[1] < 0.20:  # PRIZE002: missing disclosures
+        if x[1] < 0.22:  # PRIZE002: missing disclosures
             drop = rng.choice(len(items), int(rng.integers(1, 6)), replace=False)
             items = [it for j, it in enumerate(items) if j not in set(drop.tolist())]
             disclosed = None if rng.random() < 0.2 else ";".join(items)
-        elif x[1] < 0.32:  # hard negative: every item, in another order, case and spacing
+        elif x[1] < 0.34:  # hard negative: every item, in another order, case and spacing
             items = [it.upper() if j % 3 == 0 else f" {it} " for j, it in enumerate(items)]
             rng.shuffle(items)
             disclosed = "；".join(items[:8]) + ";" + ";".join(items[8:])
         else:
             disclosed = ";".join(items)
-        if x[2] < 0.20:  # PRIZE003: rules changed after launch, not in the buyer's favour
+        if x[2] < 0.22:  # PRIZE003: rules changed after launch, not in the buyer's favour
             changed = starts + int(rng.integers(1, 3)) * cal.DAY // 2
             favours = False if rng.random() < 0.7 else None
-        elif x[2] < 0.30:  # hard negative: a change in the buyers' favour
+        elif x[2] < 0.32:  # hard negative: a change in the buyers' favour
             changed, favours = starts + cal.DAY // 2, True
-        elif x[2] < 0.36:  # hard negative: a change before the game was announced
+        elif x[2] < 0.38:  # hard negative: a change before the game was announced
             changed, favours = announced - cal.DAY, False
         g_rows.append(
             (

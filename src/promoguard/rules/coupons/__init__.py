@@ -1,1 +1,0 @@
-"""Coupons and red envelopes: conditions not shown, terms worsened, unreachable 到手价, coupons not honoured."""

@@ -1,1 +1,0 @@
-"""Prize promotions (有奖销售): prizes over the cap, missing disclosures, rules changed after launch."""
