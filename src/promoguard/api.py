@@ -45,8 +45,11 @@ def scan(
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
     from promoguard.checks.engine import scan as run_scan
+    from promoguard.integrity import seal_store_scan
 
-    return run_scan(store, pack, engine=engine, checks=checks).findings
+    result = run_scan(store, pack, engine=engine, checks=checks)
+    seal_store_scan(store, result.scan_id)
+    return result.findings
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:

@@ -41,6 +41,9 @@ def scan(
         spark_master=spark_master,
         progress=not as_json,
     )
+    from promoguard.integrity import seal_store_scan
+
+    seal = seal_store_scan(store, result.scan_id)
     written = None
     if out is not None:
         # Findings quote merchants' names and texts: formula-safe cells in a CSV, owner-only.
@@ -51,6 +54,7 @@ def scan(
     summary = result.summary()
     summary["store"] = str(store)
     summary["out"] = written
+    summary["seal"] = seal
     if as_json:
         emit_json(summary)
         return
@@ -63,3 +67,4 @@ def scan(
     console.print(grid)
     if written:
         console.print(f"findings written to {written}")
+    console.print(f"scan seal {seal} (keep it: `promoguard verify --expect` checks against it)")
