@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from promoguard.checks import engine
-from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard import engine
+from promoguard.commands._common import console, emit_json, fail, progress_bar, user_errors
 from promoguard.safety import make_private, refuse_overwrite, write_csv
 
 
@@ -33,15 +33,16 @@ def scan(
         fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
     if out is not None:
         refuse_overwrite(out, ("store", store), ("pack", Path(pack)))
-    result = engine.scan(
-        store,
-        pack,
-        engine=engine_name,
-        checks=checks,
-        spark_master=spark_master,
-        progress=not as_json,
-    )
-    from promoguard.integrity import seal_store_scan
+    with progress_bar(enabled=not as_json) as progress:
+        result = engine.scan(
+            store,
+            pack,
+            engine=engine_name,
+            checks=checks,
+            spark_master=spark_master,
+            progress=progress,
+        )
+    from promoguard.store import seal_store_scan
 
     seal = seal_store_scan(store, result.scan_id)
     written = None
