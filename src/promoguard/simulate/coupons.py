@@ -368,6 +368,18 @@ def _coupon002(rng: np.random.Generator, c: Coupon, t: Terms) -> None:
                 t.stackable,
                 t.per_buyer_cap,
             )
+    if worse == t:  # e.g. a ¥1 face value cannot be halved: raise the threshold instead
+        base = t.threshold if t.threshold is not None else 0
+        worse = Terms(
+            t.coupon_id,
+            t.face_value,
+            t.percent_off,
+            base + 1000,
+            t.max_discount,
+            t.scope,
+            t.stackable,
+            t.per_buyer_cap,
+        )
     _honest(c, worse, CHANGE_AT)
     c.truth = ("COUPON002",)
 
