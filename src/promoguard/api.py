@@ -45,11 +45,8 @@ def scan(
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
     from promoguard.engine.run import scan as run_scan
-    from promoguard.store import seal_store_scan
 
-    result = run_scan(store, pack, engine=engine, checks=checks)
-    seal_store_scan(store, result.scan_id)
-    return result.findings
+    return run_scan(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:

@@ -42,9 +42,7 @@ def scan(
             spark_master=spark_master,
             progress=progress,
         )
-    from promoguard.store import seal_store_scan
-
-    seal = seal_store_scan(store, result.scan_id)
+    seal = result.seal  # sealed in the scan's own transaction
     written = None
     if out is not None:
         # Findings quote merchants' names and texts: formula-safe cells in a CSV, owner-only.

@@ -177,6 +177,8 @@ def _check_type(pack: str, code: str, source: str, name: str, default: Any, valu
             ok = value.is_integer()
         if ok and isinstance(value, float):
             ok = math.isfinite(value)
+    elif isinstance(default, list | tuple):
+        ok = isinstance(value, list | tuple | str)  # one item may be written alone (a path)
     else:
         ok = _kind(value) == _kind(default)
     if not ok:

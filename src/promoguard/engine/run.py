@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from promoguard import integrity
 from promoguard import store as store_mod
 from promoguard.engine import backends, registry
 from promoguard.engine.base import FOUND_COLUMNS, Check, ScanContext, Tables
@@ -59,6 +60,7 @@ class ScanResult:
     findings: pd.DataFrame
     runs: list[CheckRun] = field(default_factory=list)
     evidence: dict[str, str] = field(default_factory=dict)  # sha256 -> canonical JSON
+    seal: str = ""  # the scan seal (integrity.py), once saved
 
     def summary(self) -> dict[str, Any]:
         by_code = self.findings.groupby("check_code").size().to_dict() if len(self.findings) else {}
@@ -308,7 +310,9 @@ def scan(
     chosen = choose_checks(the_pack, checks)
     detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    con = store_mod.connect(store_path)
+    # Compute with a read-only connection: readers (report, verify, a duckdb shell) are not
+    # locked out for the whole scan. The results go in with one short write at the end.
+    con = store_mod.connect(store_path, read_only=True)
     try:
         tables_cm = (
             backends.duckdb_tables(con)
@@ -325,11 +329,33 @@ def scan(
                 detected_at=detected_at,
                 progress=progress,
             )
-        if save:
-            save_result(con, result, the_pack, detected_at)
     finally:
         con.close()
+    if save:
+        con = _writer(store_path)
+        try:
+            save_result(con, result, the_pack, detected_at)
+        finally:
+            con.close()
     return result
+
+
+#: How long the final write waits for readers (a report, a duckdb shell) to let go of the store.
+WRITE_WAIT_SECONDS = 60.0
+
+
+def _writer(store_path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection for the final save, waiting a while for readers to finish."""
+    from promoguard.errors import StoreError
+
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    while True:
+        try:
+            return store_mod.connect(store_path)
+        except StoreError as exc:
+            if "in use by another process" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def save_result(
@@ -370,6 +396,8 @@ def save_result(
                 "ANTI JOIN evidence e USING (evidence_sha256)"
             )
             con.unregister("_new_evidence")
+        # Seal what was written, in the same transaction: a scan is never visible unsealed.
+        result.seal = integrity.seal_scan(con, result.scan_id)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -380,10 +408,13 @@ def write_findings(findings: pd.DataFrame, out: str | Path) -> Path:
     """Write findings to Parquet or CSV, chosen by the file's extension."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
+    from promoguard.safety import make_private, write_csv
+
     if path.suffix.lower() == ".parquet":
         findings.to_parquet(path, index=False)
+        make_private(path)  # findings quote names and texts: owner-only
     elif path.suffix.lower() == ".csv":
-        findings.to_csv(path, index=False)
+        write_csv(findings, path)  # formula-safe cells, owner-only
     else:
         raise CheckError(f"--out must end in .parquet or .csv, not {path.suffix or '(none)'}")
     return path
