@@ -28,10 +28,12 @@ from promoguard.commands import (
     report_cmd,
     scan_cmd,
     scans_cmd,
+    serve_cmd,
     simulate_cmd,
     sql_cmd,
     tables_cmd,
     train_reviews_cmd,
+    users_cmd,
     verify_cmd,
 )
 
@@ -77,6 +79,8 @@ app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(evidence_cmd.app, name="evidence")
 app.command("verify")(verify_cmd.verify)
+app.command("serve")(serve_cmd.serve)
+app.add_typer(users_cmd.app, name="users")
 app.command("sql")(sql_cmd.sql)
 app.add_typer(scans_cmd.app, name="scans")
 app.add_typer(findings_cmd.app, name="findings")

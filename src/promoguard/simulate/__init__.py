@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from promoguard import model
 from promoguard.simulate import calendar as cal
+from promoguard.simulate import coupons, pack_truth
 from promoguard.simulate.config import SCALES, Scale, get_scale
 from promoguard.simulate.shard import generate_shard
 from promoguard.simulate.world import PLATFORMS
@@ -98,11 +99,20 @@ def generate(
     try:
         for name, cols in _platform_tables().items():
             writer.write(name, cols)
-        for s, (tables, truth, pack_truth) in enumerate(_shards(seed, sc, fmt, n_shards, jobs)):
+        # the platforms' own coupon programme is the same in every shard: written once, here
+        shared = coupons.platform_coupons(seed)
+        for name, cols in coupons.coupon_tables(shared).items():
+            writer.write(name, cols)
+        writer.write_truth([(code, "coupon", c.coupon_id) for c in shared for code in c.truth])
+        shared_truth = [(code, "coupon", c.coupon_id) for c in shared for code in c.truth]
+        for pack in pack_truth.PACKS:  # the same coupon rules in every pack that enables them
+            enabled, _params = pack_truth.pack_rules(pack)
+            writer.write_pack_truth(pack, [r for r in shared_truth if r[0] in enabled])
+        for s, (tables, truth, pack_rows) in enumerate(_shards(seed, sc, fmt, n_shards, jobs)):
             for name, table in tables.items():
                 writer.write_arrow(name, table)
             writer.write_truth(truth)
-            for pack, rows in sorted(pack_truth.items()):
+            for pack, rows in sorted(pack_rows.items()):
                 writer.write_pack_truth(pack, rows)
             if progress:
                 progress(s + 1, n_shards)
