@@ -15,12 +15,8 @@ def two_scans(season_store, tmp_path_factory) -> tuple[Path, str, str]:
 
     path = tmp_path_factory.mktemp("two-scans") / "store.duckdb"
     shutil.copy(season_store, path)
-    from promoguard.store import seal_store_scan
-
     full = engine.scan(path, "cn")
     partial = engine.scan(path, "eu", checks="PRICE")
-    for scan in (full, partial):  # sealed, as `promoguard scan` seals them
-        seal_store_scan(path, scan.scan_id)
     return path, full.scan_id, partial.scan_id
 
 
