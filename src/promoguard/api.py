@@ -44,7 +44,7 @@ def scan(
     checks: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
-    from promoguard.checks.engine import scan as run_scan
+    from promoguard.engine.run import scan as run_scan
 
     return run_scan(store, pack, engine=engine, checks=checks).findings
 
@@ -92,7 +92,7 @@ def report(store: str | Path, out: str | Path, *, scan_id: str | None = None) ->
 
 def checks() -> pd.DataFrame:
     """The registered checks: code, name, family, entity type, severity, title."""
-    from promoguard.checks.registry import all_checks
+    from promoguard.engine.registry import all_checks
 
     return pd.DataFrame(
         [

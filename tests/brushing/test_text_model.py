@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from promoguard import reviews_model as rm
-from promoguard.checks.reviews import review_scores
 from promoguard.cli import app
+from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores
 
 from .conftest import run
 

@@ -19,11 +19,13 @@ from rich.table import Table as RichTable
 from promoguard.commands._common import console, emit_json, fail
 
 
-def _step(label: str, args: list[str]) -> dict[str, Any]:
-    """Run one promoguard command in-process with --json and return its JSON object."""
-    from promoguard.cli import app
+def _step(ctx: typer.Context, label: str, args: list[str]) -> dict[str, Any]:
+    """Run one promoguard command in-process with --json and return its JSON object.
 
-    command = typer.main.get_command(app)
+    The command line is the root of the running context (the ``promoguard`` group this command
+    was called from), so this module needs no import of ``cli.py``, which imports it.
+    """
+    command = ctx.find_root().command
     buffer = io.StringIO()
     started = time.perf_counter()
     console.print(f"[bold]→ {label}[/bold]  promoguard {' '.join(args)}")
@@ -43,6 +45,7 @@ def _step(label: str, args: list[str]) -> dict[str, Any]:
 
 
 def demo(
+    ctx: typer.Context,
     out: Path = typer.Option(
         Path("demo-output"), "--out", help="Folder for everything the demo writes."
     ),
@@ -62,16 +65,19 @@ def demo(
         stale.unlink(missing_ok=True)  # the demo always starts from a fresh store
 
     sim = _step(
+        ctx,
         "simulate a Double-11 season",
         ["simulate", "--scale", scale, "--seed", str(seed), "--out", str(season)],
     )
-    ing = _step("ingest it into the store", ["ingest", str(season), "--store", str(store)])
+    ing = _step(ctx, "ingest it into the store", ["ingest", str(season), "--store", str(store)])
     scn = _step(
+        ctx,
         f"scan it with the {pack} pack on {engine}",
         ["scan", "--store", str(store), "--pack", pack, "--engine", engine, "--out", str(findings)],
     )
-    rep = _step("write the report", ["report", "--store", str(store), "--out", str(report)])
+    rep = _step(ctx, "write the report", ["report", "--store", str(store), "--out", str(report)])
     ev = _step(
+        ctx,
         "score the scan against the simulator's ground truth",
         ["evaluate", "--findings", str(findings), "--truth", str(season / "ground_truth.csv")],
     )

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from promoguard.checks import engine
-from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard import engine
+from promoguard.commands._common import console, emit_json, fail, progress_bar, user_errors
 
 
 @user_errors
@@ -30,14 +30,15 @@ def scan(
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
-    result = engine.scan(
-        store,
-        pack,
-        engine=engine_name,
-        checks=checks,
-        spark_master=spark_master,
-        progress=not as_json,
-    )
+    with progress_bar(enabled=not as_json) as progress:
+        result = engine.scan(
+            store,
+            pack,
+            engine=engine_name,
+            checks=checks,
+            spark_master=spark_master,
+            progress=progress,
+        )
     written = str(engine.write_findings(result.findings, out)) if out is not None else None
     summary = result.summary()
     summary["store"] = str(store)

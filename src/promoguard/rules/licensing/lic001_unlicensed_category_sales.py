@@ -1,4 +1,5 @@
-"""Licensing check: a merchant selling in a licensed category without a licence valid for the sale.
+"""LIC001 unlicensed-category-sales: a merchant selling in a licensed category without a licence
+valid for the sale.
 
 Relational Ibis (runs the same on DuckDB and Spark). The category-to-licence map is a parameter of
 the pack, because which goods need which permit is a matter of each jurisdiction's law.
@@ -6,13 +7,18 @@ the pack, because which goods need which permit is a matter of each jurisdiction
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.checks.base import Check, CheckDoc, Parameter, ScanContext, Tables, first_rows
-from promoguard.checks.registry import register
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.exact import first_rows
+from promoguard.engine.registry import register
 
 #: offending orders kept in a finding's evidence (the earliest ones)
 MAX_EVIDENCE_ORDERS = 50
@@ -88,6 +94,7 @@ class UnlicensedSales(Check):
     name = "unlicensed-category-sales"
     title = "Sells in a licensed category without a valid licence on the sale date"
     family = "licensing"
+    report_section = "logistics"
     entity_type = "merchant"
     severity = "high"
     reads = ("orders", "listings", "licences", "merchants")
@@ -136,6 +143,43 @@ class UnlicensedSales(Check):
         "last_sale_at",
     )
     expected_columns = ("licence_types_required",)
+
+    # -- report ---------------------------------------------------------------------------------
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """A table of the merchants, what they sold and which licence it needed."""
+        from promoguard.report.sections._html import table
+        from promoguard.report.sections.logistics import order_volumes, pct
+
+        if findings.empty:
+            return ""
+        volumes = order_volumes(con)
+        rows = []
+        for _, f in findings.sort_values("merchant_id").iterrows():
+            obs = json.loads(f.observed)
+            exp = json.loads(f.expected)
+            orders = int(volumes.get(f.merchant_id, 0))
+            n = int(obs.get("unlicensed_orders") or 0)
+            rows.append(
+                [
+                    f.merchant_id,
+                    obs.get("categories"),
+                    exp.get("licence_types_required"),
+                    n,
+                    pct(n, orders),
+                    obs.get("first_sale_at"),
+                ]
+            )
+        headers = [
+            "merchant",
+            "categories",
+            "licence needed",
+            "unlicensed orders",
+            "of its orders",
+            "first such sale",
+        ]
+        return "<h3>Merchants selling licensed categories without a valid licence</h3>" + table(
+            headers, rows, numeric=[3, 4]
+        )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         cmap = _params_map(params)

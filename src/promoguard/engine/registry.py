@@ -1,31 +1,28 @@
-"""One registry of checks, filled by the family modules and by plugins.
+"""One registry of checks, filled by the built-in rules and by plugins through the same hook.
 
-A family module (``promoguard.checks.pricing`` ...) registers its checks with ``@register`` at import.
-Plugins add checks through the ``promoguard.checks`` entry-point group: each entry point names a
-module (or a callable returning checks) that is imported when the registry is first read.
+Every module under ``promoguard.rules`` (one rule per file, ``rules/<family>/<code>_<name>.py``;
+files starting with ``_`` hold what a family's rules share) registers its rule with ``@register``
+when imported. Plugins add rules through the ``promoguard.rules`` entry-point group: each entry
+point names a module (or a callable returning check classes) that is imported when the registry
+is first read.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import pkgutil
 import re
 from collections.abc import Iterable
 
-from promoguard.checks.base import SEVERITIES, Check
+from promoguard.engine.base import SEVERITIES, Check
 from promoguard.errors import CheckError
 from promoguard.model import ENTITY_TYPES
 
-#: The built-in families, imported on first use. A module not written yet is skipped.
-FAMILY_MODULES: tuple[str, ...] = (
-    "promoguard.checks.pricing",
-    "promoguard.checks.coupons",
-    "promoguard.checks.logistics",
-    "promoguard.checks.licensing",
-    "promoguard.checks.brushing",
-    "promoguard.checks.reviews",
-    "promoguard.checks.content",
-)
+#: The package whose modules are the built-in rules.
+RULES_PACKAGE = "promoguard.rules"
+#: The entry-point group through which other installed packages add rules.
+ENTRY_POINT_GROUP = "promoguard.rules"
 
 _CHECKS: dict[str, Check] = {}
 _loaded = False
@@ -58,23 +55,40 @@ def _load() -> None:
     if _loaded:
         return
     _loaded = True
-    for module in FAMILY_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # the module exists but something it imports does not
-                raise
-    for ep in importlib.metadata.entry_points(group="promoguard.checks"):
+    for module in rule_modules():
+        importlib.import_module(module)
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         obj = ep.load()
         if callable(obj) and not isinstance(obj, type):
             for cls in obj() or ():
                 register(cls)
 
 
+def rule_modules() -> list[str]:
+    """The built-in rule modules: every module under ``promoguard.rules`` not named ``_*``."""
+    package = importlib.import_module(RULES_PACKAGE)
+    out = []
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{RULES_PACKAGE}."):
+        if not info.ispkg and not info.name.rsplit(".", 1)[1].startswith("_"):
+            out.append(info.name)
+    return sorted(out)
+
+
 def all_checks() -> list[Check]:
     """Every registered check, sorted by code."""
     _load()
     return [_CHECKS[c] for c in sorted(_CHECKS)]
+
+
+def for_section(section: str) -> list[Check]:
+    """The checks whose findings a report section shows, sorted by code."""
+    return [c for c in all_checks() if c.section == section]
+
+
+def find(code: str) -> Check | None:
+    """The check registered under ``code``, or None (a finding of a rule no longer installed)."""
+    _load()
+    return _CHECKS.get(str(code).strip().upper())
 
 
 def get(code: str) -> Check:

@@ -21,7 +21,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
+    import pandas as pd
     import pyarrow as pa
+
+    from promoguard.engine.cache import ScanCache
 
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -48,6 +51,19 @@ class CheckDoc:
     example: str  # Example (a short, concrete case)
 
 
+@dataclass(frozen=True)
+class ChartLevel:
+    """A horizontal line a rule asks the report to draw on its entity's chart.
+
+    ``kind`` says what the line is, and the report picks its look: ``claimed`` (what the merchant
+    showed or implied), ``lawful`` (what the rule allows), ``context`` (a reference for reading).
+    """
+
+    label: str
+    value: Any
+    kind: Literal["claimed", "lawful", "context"] = "context"
+
+
 #: Columns every ``find``/``find_local`` result must have. Add the check's own metric columns beside
 #: them and name them in ``observed_columns`` / ``expected_columns``. An optional ``entity_type``
 #: column overrides the class's ``entity_type`` per row (a check that finds texts and reviews).
@@ -61,6 +77,8 @@ class Tables:
         self.backend = backend
         self._names = dict(names or {})
         self._cache: dict[str, ir.Table] = {}
+        #: what the running scan keeps (shared relations, found rows); None outside a scan
+        self.scan: ScanCache | None = None
 
     def __getitem__(self, name: str) -> ir.Table:
         if name not in self._cache:
@@ -107,6 +125,12 @@ class Check:
     #: tables the check reads (documentation, and what a local check is handed)
     reads: ClassVar[tuple[str, ...]] = ()
 
+    # -- how the report shows the rule's findings (the report asks the rule, never its code) -------
+    #: the report section that shows its findings (a section module's name); None: its family
+    report_section: ClassVar[str | None] = None
+    #: its findings carry personal data: the report never repeats their texts or matches
+    personal_data: ClassVar[bool] = False
+
     # -- finders: implement exactly one ---------------------------------------------------------
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         """Relational form: an Ibis expression with FOUND_COLUMNS and the metric columns."""
@@ -132,41 +156,27 @@ class Check:
         """
         return {}
 
+    # -- report hooks ----------------------------------------------------------------------------
+    @property
+    def section(self) -> str:
+        return self.report_section or self.family
+
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """How far a finding is from the rule (0 when unknown), to order findings of equal
+        severity; ``observed``/``expected`` are the finding's JSON, parsed."""
+        return 0.0
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        """Lines to draw on a finding's chart (e.g. the reference and the legal prior price)."""
+        return []
+
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """The rule's own block in its section (HTML, escaped), from its findings in the scan
+        (``findings``: rows of the findings table) and the store's connection; "" for none."""
+        return ""
+
     def parameter_defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters}
 
     def __repr__(self) -> str:
         return f"<{self.code} {self.name}>"
-
-
-# -- exact arithmetic that every engine agrees on ---------------------------------------------------
-
-
-def half_up_ratio(num: Any, den: Any, scale: int) -> Any:
-    """``round_half_up(num / den * scale)`` for integer Ibis columns, identical on every engine.
-
-    ``(x).round(2)`` on a float is not: a value that sits on .5 after binary representation
-    (e.g. hours 50.485) is rounded one way by DuckDB and the other by Spark, and the finding's
-    ``observed`` JSON and evidence hash then differ. Compute metrics from exact integers (cents,
-    seconds) and round with this; the only float step is one division of two integers followed
-    by floor, which both engines do the same IEEE way. E.g. hours to two decimals from seconds:
-    ``half_up_ratio(secs, 3600, 100) / 100``.
-    """
-    return ((num * (2 * scale) + den) / (den * 2)).floor().cast("int64")
-
-
-def cents(money: Any) -> Any:
-    """Whole cents of a DECIMAL(18,2) Ibis column, exactly (as int64)."""
-    return (money * 100).cast("int64")
-
-
-def first_rows(t: ir.Table, by: Any, order_by: Any, n: int = 1) -> ir.Table:
-    """The first ``n`` rows of ``t`` per ``by`` group in ``order_by`` order.
-
-    Keeps a finding to one row per entity, or its evidence bounded. ``order_by`` must end in a
-    key, so that which rows are kept is the same on every engine.
-    """
-    import ibis
-
-    ranked = t.mutate(_first_rows_n=ibis.row_number().over(group_by=by, order_by=order_by))
-    return ranked.filter(ranked._first_rows_n < n).drop("_first_rows_n")

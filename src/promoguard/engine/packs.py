@@ -1,13 +1,12 @@
 """Jurisdiction rule packs: which checks run, with which parameters, on which legal basis.
 
 A pack is a folder of YAML files. ``pack.yaml`` says what the pack is (name, jurisdiction, time
-zone, currency, and optionally ``extends: cn`` to start from another pack); every other ``*.yaml``
+zone, currency, and optionally ``extends: base`` to start from another pack); every other ``*.yaml``
 file holds the rules of one family under a ``checks:`` mapping::
 
     checks:
       PRICE001:
-        enabled: true
-        severity: high
+        severity: critical
         legal_basis:
           - law: 明码标价和禁止价格欺诈规定
             law_en: Provisions on Clearly Marked Prices and the Prohibition of Price Fraud
@@ -15,8 +14,16 @@ file holds the rules of one family under a ``checks:`` mapping::
             version: "2022-04-14"
             jurisdiction: CN
         parameters:
-          lookback_days: {value: 7, basis: law, source: 规范促销行为暂行规定 Art. 21}
-          tolerance: {value: 0.01, basis: policy, why: rounding of displayed prices}
+          lookback_days: {value: 30, basis: law, source: Directive 98/6/EC Art. 6a(2)}
+          tolerance: {basis: policy, why: rounding of displayed prices}
+
+A pack states only what differs from what it inherits: from the pack it extends, else from the
+check's code (``enabled: true``, the check's severity, each parameter's default). A parameter
+setting without ``value`` annotates the inherited value: it says where the law fixes it
+(``source``) or why the policy chose it (``why``). The built-in ``cn``, ``eu``, ``uk`` and ``us``
+extend ``base`` (abstract: not a pack to scan with), which holds what all four share; each adds
+its jurisdiction's citations and its own values. ``tests/engine/test_packs.py`` flags a setting
+equal to what it inherits.
 
 Built-in packs live in ``promoguard/packs/<name>/``; ``--pack`` also takes a path to a folder laid
 out the same way, so a bureau can keep its own pack beside the built-in ones.
@@ -24,13 +31,13 @@ out the same way, so a bureau can keep its own pack beside the built-in ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from promoguard.checks.base import SEVERITIES, Check
+from promoguard.engine.base import SEVERITIES, Check
 from promoguard.errors import CheckError
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "packs"
@@ -52,12 +59,28 @@ class Citation:
         return f"{self.law}{version} {self.article}{where}".strip()
 
 
+class _Unset:
+    """No value: the setting only annotates the inherited one (its basis, source, why)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+#: the keys of a setting that annotates a value without changing it
+ANNOTATION_KEYS = frozenset({"basis", "source", "why"})
+
+
 @dataclass(frozen=True)
 class ParameterSetting:
-    value: Any
+    value: Any = UNSET  # UNSET: the inherited value (the parent pack's, or the check's default)
     basis: str = ""  # law | policy; empty: as the check declares
     source: str = ""  # where the law fixes it
     why: str = ""  # for a policy value: why this default
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not UNSET
 
 
 @dataclass
@@ -103,6 +126,8 @@ class Pack:
         if rule is None:
             return params
         for name, setting in rule.parameters.items():
+            if name in params and not setting.has_value:
+                continue  # annotates the default
             if name not in params:
                 raise CheckError(
                     f"pack {self.name!r} sets unknown parameter {name!r} of {check.code} "
@@ -122,7 +147,12 @@ class Pack:
 
 
 def available_packs() -> list[str]:
-    return sorted(p.name for p in BUILTIN_DIR.iterdir() if (p / "pack.yaml").is_file())
+    """The built-in packs a scan can use (not ``abstract`` ones such as ``base``)."""
+    return sorted(
+        p.name
+        for p in BUILTIN_DIR.iterdir()
+        if (p / "pack.yaml").is_file() and not _read_yaml(p / "pack.yaml").get("abstract")
+    )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -139,9 +169,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _parse_setting(raw: Any) -> ParameterSetting:
-    if isinstance(raw, dict) and "value" in raw:
+    """``{value: 7, basis: law, source: ...}``, a bare value, or (no ``value``) an annotation of
+    the inherited value: ``{basis: law, source: ...}`` says where the law fixes it."""
+    if isinstance(raw, dict) and ("value" in raw or (raw and set(raw) <= ANNOTATION_KEYS)):
         return ParameterSetting(
-            value=raw["value"],
+            value=raw.get("value", UNSET),
             basis=str(raw.get("basis", "")),
             source=str(raw.get("source", "")),
             why=str(raw.get("why", "")),
@@ -182,12 +214,24 @@ def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None)
             raise CheckError(f"{source}: {code} legal_basis: {exc}") from None
     for name, value in (raw.get("parameters") or {}).items():
         setting = _parse_setting(value)
+        if not setting.has_value and name in rule.parameters:
+            # an annotation keeps the inherited value and says where it comes from here
+            setting = replace(setting, value=rule.parameters[name].value)
         resolved = _resolve_paths(setting.value, source.parent)
         if resolved is not setting.value:
             setting = ParameterSetting(resolved, setting.basis, setting.source, setting.why)
         rule.parameters[name] = setting
     rule.source_file = source.name
     return rule
+
+
+def _extended(extends: str, folder: Path) -> Path:
+    """The folder ``extends:`` names: a built-in pack (``base``, ``cn``), or a path relative to the
+    extending pack (``./ours``, ``../shared``) — never a folder that happens to sit in the current
+    directory under a built-in pack's name."""
+    if "/" in extends or "\\" in extends or extends.startswith("."):
+        return (folder / extends).resolve()
+    return BUILTIN_DIR / extends
 
 
 def load_pack(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Pack:
@@ -203,8 +247,9 @@ def load_pack(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Pack:
     name = str(meta.get("pack") or folder.name)
     if name in _seen:
         raise CheckError(f"pack {name!r} extends itself through {' -> '.join(_seen)}")
+    parent = None
     if meta.get("extends"):
-        parent = load_pack(str(meta["extends"]), _seen + (name,))
+        parent = load_pack(_extended(str(meta["extends"]), folder), _seen + (name,))
         rules = {c: Rule(**vars(r)) for c, r in parent.rules.items()}
         for r in rules.values():
             r.parameters = dict(r.parameters)
@@ -216,8 +261,8 @@ def load_pack(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Pack:
         name=name,
         title=str(meta.get("title", name)),
         jurisdiction=str(meta.get("jurisdiction", "")),
-        timezone=str(meta.get("timezone", "UTC")),
-        currency=str(meta.get("currency", "")),
+        timezone=str(meta.get("timezone", parent.timezone if parent else "UTC")),
+        currency=str(meta.get("currency", parent.currency if parent else "")),
         description=str(meta.get("description", "")),
         path=folder,
         rules=rules,

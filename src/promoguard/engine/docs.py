@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from promoguard.checks import registry
-from promoguard.checks.base import Check
-from promoguard.checks.packs import Pack, available_packs, load_pack
+from promoguard.engine import registry
+from promoguard.engine.base import Check
+from promoguard.engine.packs import Pack, available_packs, load_pack
 
 STALE_HINT = "run `promoguard checks --markdown > docs/checks.md`"
 

@@ -11,104 +11,16 @@ rows are the same either way.
 
 from __future__ import annotations
 
-import uuid
-import weakref
-from collections.abc import Callable, Hashable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import ibis
-import pyarrow as pa
+
+from promoguard.engine.cache import shared
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
 
-    from promoguard.checks.base import Tables
-
-
-# -- the per-scan cache ---------------------------------------------------------------------------
-
-
-@dataclass
-class ScanCache:
-    """What one scan keeps in the engine: shared relations, and every check's found rows."""
-
-    relations: dict[Hashable, ir.Table] = field(default_factory=dict)
-    #: DuckDB temporary tables holding the relations, dropped when the scan ends
-    temp_tables: list[str] = field(default_factory=list)
-    #: check code -> (entity type, found rows); filled by the engine once all finders have run
-    found: dict[str, tuple[str, pa.Table]] = field(default_factory=dict)
-
-
-# keyed on the Tables object of the scan: a scan never sees another scan's relations
-_CACHES: weakref.WeakKeyDictionary[Tables, ScanCache] = weakref.WeakKeyDictionary()
-
-
-@contextmanager
-def scan_cache(tables: Tables) -> Iterator[ScanCache]:
-    """Keep shared relations for the duration of one scan, then drop them from the engine."""
-    cache = ScanCache()
-    _CACHES[tables] = cache
-    try:
-        yield cache
-    finally:
-        _CACHES.pop(tables, None)
-        for name in cache.temp_tables:
-            tables.backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
-        cache.relations.clear()
-        cache.found.clear()
-
-
-def shared(tables: Tables, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
-    """``build()``, computed once per scan and kept in the engine; outside a scan, ``build()``.
-
-    ``key`` names the relation and every parameter it depends on.
-    """
-    cache = _CACHES.get(tables)
-    if cache is None:
-        return build()
-    if key not in cache.relations:
-        cache.relations[key] = _materialise(tables, build(), cache)
-    return cache.relations[key]
-
-
-def _materialise(tables: Tables, expr: ir.Table, cache: ScanCache) -> ir.Table:
-    """On DuckDB, the rows of ``expr`` in a temporary table; elsewhere ``expr`` itself.
-
-    Spark recomputes the expression where it is used (same rows, same findings); Ibis's own
-    ``Table.cache()`` cannot be released with this sqlglot (its DROP statement comes out empty),
-    and the public ``create_table(temp=True)`` creates the table from Ibis's schema first, whose
-    NOT NULL marks are wrong after outer joins (it fails on a NULL ``first_pickup_at``). Hence
-    the private hook: a change in Ibis 12.x that breaks it fails the logistics tests loudly.
-    """
-    backend = tables.backend
-    if backend.name != "duckdb":
-        return expr
-    name = f"_promoguard_shared_{uuid.uuid4().hex[:12]}"
-    backend._run_pre_execute_hooks(expr)  # registers the memtables the SQL names
-    sql = backend.compile(expr)
-    backend.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
-    cache.temp_tables.append(name)
-    return backend.table(name)
-
-
-def found_entities(tables: Tables, entity_type: str) -> Mapping[str, pa.Table] | None:
-    """Within a scan whose finders have all run: check code -> found rows of checks finding
-    ``entity_type``; else None."""
-    cache = _CACHES.get(tables)
-    if cache is None or not cache.found:
-        return None
-    out: dict[str, pa.Table] = {}
-    for code, (etype, rows) in cache.found.items():
-        if "entity_type" in rows.column_names:  # a check that finds several kinds of entity
-            kinds = rows.column("entity_type").to_pylist()
-            # as the engine reads it: a blank entity_type is the check's own
-            keep = [i for i, k in enumerate(kinds) if (k or etype) == entity_type]
-            out[code] = rows.take(pa.array(keep, pa.int64()))
-        elif etype == entity_type:
-            out[code] = rows
-    return out
+    from promoguard.engine.base import Tables
 
 
 # -- carrier scans ----------------------------------------------------------------------------------

@@ -10,39 +10,37 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 import pandas as pd
 import pyarrow as pa
 
 from promoguard import store as store_mod
-from promoguard.checks import registry
-from promoguard.checks.base import FOUND_COLUMNS, Check, ScanContext, Tables
-from promoguard.checks.evidence import (
+from promoguard.engine import backends, registry
+from promoguard.engine.base import FOUND_COLUMNS, Check, ScanContext, Tables
+from promoguard.engine.cache import scan_cache
+from promoguard.engine.evidence import (
     canonical_groups,
     canonical_json,
     canonical_value,
     freeze_canonical,
 )
-from promoguard.checks.packs import Pack, load_pack
-from promoguard.checks.relations import scan_cache
+from promoguard.engine.packs import Pack, load_pack
 from promoguard.errors import CheckError
-from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS, TABLE_NAMES
+from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS
 
 ENGINES = ("duckdb", "spark")
 FINDING_NAMES = [c.name for c in FINDING_COLUMNS]
+#: ``progress(step, done, total)``: what the scan is doing, for a caller that shows it
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -74,51 +72,6 @@ class ScanResult:
         }
 
 
-# -- engines -------------------------------------------------------------------------------------
-
-
-@contextmanager
-def duckdb_tables(con: duckdb.DuckDBPyConnection) -> Iterator[Tables]:
-    backend = ibis.duckdb.from_connection(con)
-    yield Tables(backend)
-
-
-def _spark_session(master: str):
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master(master)
-        .appName("promoguard")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")  # stderr stays for our own progress bar
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.ansi.enabled", "false")
-        # 2g ran out building broadcast tables at 10M observations; the env var overrides
-        .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
-@contextmanager
-def spark_tables(con: duckdb.DuckDBPyConnection, master: str = "local[*]") -> Iterator[Tables]:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        raise CheckError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
-    spark = _spark_session(master)
-    with tempfile.TemporaryDirectory(prefix="promoguard-spark-") as tmp:
-        for name in TABLE_NAMES:
-            path = Path(tmp) / f"{name}.parquet"
-            # Parquet carries UTC-adjusted instants and exact decimals into Spark unchanged.
-            con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")  # noqa: S608
-            spark.read.parquet(str(path)).createOrReplaceTempView(name)
-        backend = ibis.pyspark.connect(spark)
-        yield Tables(backend)
-
-
 # -- running -------------------------------------------------------------------------------------
 
 
@@ -139,28 +92,6 @@ def _finding_id(pack: str, code: str, entity_type: str, entity_id: str, params_d
     """:func:`finding_id` with the parameters' digest computed once per check, not per finding."""
     key = f"{pack}\x1f{code}\x1f{entity_type}\x1f{entity_id}\x1f{params_digest}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-
-
-def _register_found(tables: Tables, found: pa.Table, name: str):
-    """Put found rows into the engine so evidence queries can join them."""
-    backend = tables.backend
-    if backend.name == "duckdb":
-        backend.con.register(name, found)
-        return backend.table(name)
-    spark = backend._session
-    # from Arrow, so decimals keep their scale (via pandas they became DECIMAL(38,18)) and the
-    # evidence documents hash the same as on DuckDB
-    df = spark.createDataFrame(found)
-    df.createOrReplaceTempView(name)
-    return backend.table(name)
-
-
-def _unregister_found(tables: Tables, name: str) -> None:
-    backend = tables.backend
-    if backend.name == "duckdb":
-        backend.con.unregister(name)
-    else:
-        backend._session.catalog.dropTempView(name)
 
 
 def _found_rows(check: Check, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
@@ -201,14 +132,14 @@ def _evidence_rows(
     if not found.num_rows:
         return out
     view = f"_found_{check.code.lower()}_{uuid.uuid4().hex[:8]}"
-    found_expr = _register_found(tables, found, view)
+    found_expr = backends.register_arrow(tables.backend, view, found)
     try:
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
             # canonicalised and ordered column by column in Arrow, not value by value in Python
             for entity, erows in canonical_groups(tables.to_arrow(expr)).items():
                 out[entity][name] = erows
     finally:
-        _unregister_found(tables, view)
+        backends.unregister(tables.backend, view)
     return out
 
 
@@ -220,33 +151,40 @@ def run_checks(
     engine: str,
     scan_id: str,
     detected_at: dt.datetime,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> ScanResult:
+    """Run ``checks`` on ``tables`` with ``pack``'s settings; ``progress(step, done, total)`` is
+    told what runs (two steps per check: its finder, then its evidence)."""
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
     records: list[dict[str, Any]] = []
     evidence: dict[str, str] = {}
     runs: list[CheckRun] = []
-    bar = _progress(progress)
+    total = 2 * len(checks)
+    done = 0
+
+    def tell(step: str) -> None:
+        if progress is not None:
+            progress(step, done, total)
+
     # Every finder runs before any evidence query, so that evidence can share one pass over the
     # big tables for the entities all checks found (e.g. the scans of every found order's
     # parcels); relations shared between checks live in the engine until the scan ends.
-    with bar, scan_cache(tables) as cache:
-        task = bar.add_task("scanning", total=2 * len(checks))
+    with scan_cache(tables) as cache:
         params_of = {check.code: pack.parameters_for(check) for check in checks}
         find_seconds: dict[str, float] = {}
         for check in checks:
-            bar.update(task, description=f"{check.code} {check.name}")
+            tell(f"{check.code} {check.name}")
             started = time.perf_counter()
             found = _found_rows(check, tables, params_of[check.code], ctx)
             cache.found[check.code] = (check.entity_type, found)
             find_seconds[check.code] = time.perf_counter() - started
-            bar.advance(task)
+            done += 1
         # Freezing (Python: JSON, SHA-256) of one check's findings runs in a worker thread while
         # the engine (which releases the GIL) answers the next check's evidence queries.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="promoguard-freeze") as freezer:
             pending = []
             for check in checks:
-                bar.update(task, description=f"{check.code} {check.name} (evidence)")
+                tell(f"{check.code} {check.name} (evidence)")
                 started = time.perf_counter()
                 params, found = params_of[check.code], cache.found[check.code][1]
                 ev = _evidence_rows(check, tables, found, params, ctx)
@@ -260,7 +198,8 @@ def run_checks(
                 records.extend(check_records)
                 evidence.update(check_evidence)
                 runs.append(CheckRun(check.code, found.num_rows, seconds + freeze_s))
-                bar.advance(task)
+                done += 1
+        tell("done")
     findings = pd.DataFrame.from_records(records, columns=FINDING_NAMES)
     return ScanResult(scan_id, pack.name, engine, findings, runs, evidence)
 
@@ -338,22 +277,6 @@ def _dumps(canonical: dict[str, Any]) -> str:
     return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _progress(enabled: bool):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from promoguard.commands._common import console
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not enabled,
-        transient=True,
-    )
-
-
 def choose_checks(pack: Pack, codes: str | Sequence[str] | None) -> list[Check]:
     enabled = set(pack.enabled_codes())
     known = {c.code for c in registry.all_checks()}
@@ -374,7 +297,7 @@ def scan(
     checks: str | Sequence[str] | None = None,
     spark_master: str = "local[*]",
     save: bool = True,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> ScanResult:
     """Scan a store with a pack's checks on an engine; keep the findings in the store."""
     if engine not in ENGINES:
@@ -387,7 +310,11 @@ def scan(
     scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     con = store_mod.connect(store_path)
     try:
-        tables_cm = duckdb_tables(con) if engine == "duckdb" else spark_tables(con, spark_master)
+        tables_cm = (
+            backends.duckdb_tables(con)
+            if engine == "duckdb"
+            else backends.spark_tables(con, spark_master)
+        )
         with tables_cm as tables:
             result = run_checks(
                 tables,
