@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS scans (
   parameters VARCHAR NOT NULL,
   started_at TIMESTAMPTZ NOT NULL,
   finished_at TIMESTAMPTZ,
-  findings BIGINT
+  findings BIGINT,
+  coverage VARCHAR
 )"""
 
 EVIDENCE_SQL = """
@@ -72,6 +73,8 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(t.create_sql())
     for sql in (QUARANTINE_SQL, INGEST_LOG_SQL, SCANS_SQL, EVIDENCE_SQL, findings_create_sql()):
         con.execute(sql)
+    # stores made before scans recorded per-check coverage (what ran, what was not checked)
+    con.execute("ALTER TABLE scans ADD COLUMN IF NOT EXISTS coverage VARCHAR")
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -47,11 +47,26 @@ def scan(
         emit_json(summary)
         return
     grid = RichTable(title=f"{result.scan_id} — pack {result.pack} on {result.engine}")
-    for col in ("check", "findings", "seconds"):
-        grid.add_column(col, justify="right" if col != "check" else "left")
+    for col in ("check", "findings", "seconds", "checked"):
+        grid.add_column(col, justify="left" if col in ("check", "checked") else "right")
     for run in result.runs:
-        grid.add_row(run.code, str(run.findings), f"{run.seconds:.2f}")
-    grid.add_row("total", str(len(result.findings)), "")
+        cover = result.coverage.get(run.code)
+        skipped = bool(cover) and cover.get("status") == "skipped"
+        # "not checked" is not "0 findings": a check without its data found nothing because it
+        # could not look
+        grid.add_row(
+            run.code,
+            "—" if skipped else str(run.findings),
+            f"{run.seconds:.2f}",
+            engine.coverage_text(cover),
+        )
+    grid.add_row("total", str(len(result.findings)), "", "")
     console.print(grid)
+    skipped = result.summary()["not_checked"]
+    if skipped:
+        console.print(
+            f"{len(skipped)} check(s) not checked for want of data: "
+            + "; ".join(f"{c} {engine.coverage_text(result.coverage[c])}" for c in skipped)
+        )
     if written:
         console.print(f"findings written to {written}")

@@ -58,6 +58,7 @@ class ReferenceAbovePriorPrice(Check):
     observed_columns = ("reference_price", "promotion_id")
     expected_columns = ("legal_prior_price", "prior_price_source")
     reads = ("price_observations", "listings", "promotions", "orders")
+    requires = ("price_observations", "promotions")
 
     # -- report ---------------------------------------------------------------------------------
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:

@@ -66,6 +66,7 @@ class DiscountNotFromPriorPrice(Check):
     observed_columns = ("claimed_discount_pct", "price", "promotion_id")
     expected_columns = ("actual_discount_pct", "legal_prior_price", "prior_price_source")
     reads = ("price_observations", "listings", "promotions", "orders")
+    requires = ("price_observations", "promotions")
 
     # -- report ---------------------------------------------------------------------------------
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:

@@ -105,6 +105,7 @@ class RaiseThenCut(Check):
     observed_columns = ("raised_level", "promotion_price", "promotion_id")
     expected_columns = ("ordinary_level", "rise")
     reads = ("price_observations", "listings", "promotions")
+    requires = ("price_observations", "promotions")
 
     # -- report ---------------------------------------------------------------------------------
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:

@@ -51,6 +51,7 @@ class UnlabelledManufacturerPrice(Check):
     observed_columns = ("reference_price", "reference_label", "observed_at")
     expected_columns = ("msrp",)
     reads = ("price_observations", "listings")
+    requires = ("price_observations", "listings.msrp")
 
     # -- report ---------------------------------------------------------------------------------
     def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
