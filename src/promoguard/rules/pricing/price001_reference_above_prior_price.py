@@ -72,7 +72,7 @@ class ReferenceAbovePriorPrice(Check):
         )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        t = legal_prior_prices(tables, params)
+        t = legal_prior_prices(tables, params, ctx.timezone)
         t = t.filter(t.reference_price > t.legal_prior_price + _money(params["tolerance"]))
         t = t.select(
             entity_id=t.listing_id,
@@ -82,6 +82,7 @@ class ReferenceAbovePriorPrice(Check):
             reference_price=t.reference_price,
             legal_prior_price=t.legal_prior_price,
             prior_price_source=t.prior_price_source,
+            window_start=t.window_start,
         )
         return _one_per_listing(t, t.reference_price - t.legal_prior_price)
 

@@ -85,12 +85,13 @@ class DiscountNotFromPriorPrice(Check):
         )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        prior = legal_prior_prices(tables, params).select(
+        prior = legal_prior_prices(tables, params, ctx.timezone).select(
             "listing_id",
             "merchant_id",
             "platform_id",
             "promotion_id",
             "starts_at",
+            "window_start",
             "legal_prior_price",
             "prior_price_source",
         )
@@ -123,6 +124,7 @@ class DiscountNotFromPriorPrice(Check):
             actual_discount_pct=t.actual_discount_pct,
             legal_prior_price=t.legal_prior_price,
             prior_price_source=t.prior_price_source,
+            window_start=t.window_start,
             gap=t.gap,
         )
         return _one_per_listing(t, t.gap.abs()).drop("gap")
