@@ -181,12 +181,14 @@ def _found_rows(check: Check, tables: Tables, params: dict[str, Any], ctx: ScanC
     ]
     if missing:
         raise CheckError(f"{check.code} returned no column(s) {missing}")
+    meta = found.schema.metadata
     found = found.cast(
         pa.schema(
             [
                 pa.field(f.name, pa.string()) if f.name in (*FOUND_COLUMNS, "entity_type") else f
                 for f in found.schema
-            ]
+            ],
+            metadata=meta,
         )
     )
     # one finding per entity: a check that returns an entity twice keeps the first in id order
