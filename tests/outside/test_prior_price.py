@@ -333,3 +333,44 @@ def test_us_price_in_force_ten_days_of_ninety_is_not_established(tmp_path):
     ]
     path = _store(tmp_path, {"U2": changelog + _promo("70", "100", "30")})
     assert ("PRICE001", "U2") in _flagged(path, "us")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_calendar_window_is_the_same_on_spark(tmp_path):
+    """Integer-exact and engine-independent: the A/B/C/us cases give the same findings, ids,
+    JSON and evidence hashes on DuckDB and Spark."""
+    import shutil
+
+    from promoguard import engine
+
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java")
+    changelog = [{"observed_at": dt.datetime(2026, 9, 1, 8, tzinfo=UTC), "price": "50"}]
+    campaign = (
+        _daily(-40, -11, "100") + _announced(-10, -6, "90", "100") + _announced(-5, -1, "85", "100")
+    )
+    path = _store(
+        tmp_path,
+        {
+            "A": _daily(-40, -6, "100") + _daily(-5, -1, "50") + _promo("80", "100", "20"),
+            "B": changelog + _promo("60", "100", "40"),
+            "P": campaign + _promo("80", "100", "20"),
+            "R": campaign + _promo("95", "100", "5"),
+        },
+    )
+    cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
+    for pack in ("eu", "us"):
+        duck = engine.scan(path, pack, engine="duckdb", checks="PRICE001,PRICE002", save=False)
+        spark = engine.scan(
+            path,
+            pack,
+            engine="spark",
+            checks="PRICE001,PRICE002",
+            spark_master="local[2]",
+            save=False,
+        )
+        a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
+        b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
+        assert a.equals(b), (pack, a, b)
+        assert len(a)
