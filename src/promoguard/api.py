@@ -46,22 +46,13 @@ def scan(
     """Scan a store with a pack; the findings (also kept in the store)."""
     from promoguard.engine.run import scan as run_scan
 
-    return run_scan(store, pack, engine=engine, checks=checks).findings
+    return run_scan(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:
     """The findings of one scan (the latest when ``scan_id`` is None)."""
     with store_mod.open_store(store, read_only=True) as con:
-        if scan_id is None:
-            row = con.execute(
-                "SELECT scan_id FROM scans ORDER BY started_at DESC, scan_id DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
-                return con.execute("SELECT * FROM findings LIMIT 0").df()
-            scan_id = row[0]
-        return con.execute(
-            "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
-        ).df()
+        return store_mod.load_findings(con, scan_id)
 
 
 def table(store: str | Path, name: str) -> pd.DataFrame:
@@ -116,3 +107,121 @@ def checks() -> pd.DataFrame:
             for c in all_checks()
         ]
     )
+
+
+# --------------------------------------------------------------------------- cases
+# The same verbs as `promoguard cases|audit|evidence`; ``db`` is a URL (default $PROMOGUARD_DB,
+# else sqlite:///promoguard.db), ``actor`` who acts (for the audit trail).
+
+
+def case_service(db: str | None = None, *, actor: str | None = None):
+    """The case service itself (every verb, users, events): see ``promoguard.cases``."""
+    from promoguard.cases import CaseService
+
+    return CaseService(db, actor=actor)
+
+
+def cases_open(
+    store: str | Path,
+    *,
+    db: str | None = None,
+    scan_id: str | None = None,
+    group: str = "merchant",
+    actor: str | None = None,
+) -> dict:
+    """Open cases from a scan (the latest by default); counts and the case ids."""
+    return (
+        case_service(db, actor=actor).open_from_scan(store, scan_id=scan_id, group=group).to_dict()
+    )
+
+
+def cases_list(
+    *, db: str | None = None, status: str | None = None, overdue: bool = False
+) -> pd.DataFrame:
+    """The cases, most urgent first."""
+    return pd.DataFrame(case_service(db).list_cases(status=status, overdue=overdue))
+
+
+def cases_show(case_id: str, *, db: str | None = None) -> dict:
+    """One case with its findings, notices, rectifications, verifications and events."""
+    return case_service(db).get_case(case_id)
+
+
+def cases_assign(case_id: str, to: str, *, db: str | None = None, actor: str | None = None) -> dict:
+    return case_service(db, actor=actor).assign(case_id, to)
+
+
+def cases_guide(
+    case_id: str,
+    deadline: str,
+    *,
+    out: str | Path | None = None,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    """Issue the guidance notice (and write it to ``out``, .html or .pdf)."""
+    return case_service(db, actor=actor).guide(case_id, deadline, out=out)
+
+
+def cases_rectify(
+    case_id: str,
+    note: str,
+    *,
+    attach: Sequence[str | Path] = (),
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    return case_service(db, actor=actor).rectify(case_id, note, attachments=attach)
+
+
+def cases_verify(
+    case_id: str,
+    store: str | Path,
+    *,
+    scan_id: str | None = None,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    """Verify by re-scan: verified_rectified, or not_rectified when a finding is still present."""
+    return case_service(db, actor=actor).verify(case_id, store, scan_id=scan_id)
+
+
+def cases_close(
+    case_id: str,
+    *,
+    escalate: bool = False,
+    reason: str | None = None,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    return case_service(db, actor=actor).close(case_id, escalate=escalate, reason=reason)
+
+
+def audit_verify(*, db: str | None = None, head: dict | None = None) -> dict:
+    """The audit chain's verdict: ``ok``, and the first bad event when not."""
+    return case_service(db).audit_verify(head).to_dict()
+
+
+def evidence_keygen(out: str | Path) -> tuple[Path, Path]:
+    """Write bureau.key (owner-only) and bureau.pub into ``out``."""
+    from promoguard.cases.bundle import keygen
+
+    return keygen(out)
+
+
+def evidence_export(
+    case_id: str,
+    out: str | Path,
+    *,
+    key: str | Path,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    return case_service(db, actor=actor).export_bundle(case_id, out, key)
+
+
+def evidence_verify(bundle: str | Path, *, pubkey: str | Path | None = None) -> dict:
+    """Check a bundle offline: ``ok``, the signature and every problem found."""
+    from promoguard.cases.bundle import verify
+
+    return verify(bundle, pubkey).to_dict()

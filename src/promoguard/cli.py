@@ -10,9 +10,12 @@ import typer
 
 from promoguard import __version__
 from promoguard.commands import (
+    audit_cmd,
+    cases_cmd,
     checks_cmd,
     demo_cmd,
     evaluate_cmd,
+    evidence_cmd,
     ingest_cmd,
     mask_cmd,
     report_cmd,
@@ -20,6 +23,7 @@ from promoguard.commands import (
     simulate_cmd,
     tables_cmd,
     train_reviews_cmd,
+    verify_cmd,
 )
 
 app = typer.Typer(
@@ -58,6 +62,10 @@ app.command("report")(report_cmd.report)
 app.command("mask")(mask_cmd.mask)
 app.command("train-reviews")(train_reviews_cmd.train_reviews)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(evidence_cmd.app, name="evidence")
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:

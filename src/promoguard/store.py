@@ -7,12 +7,18 @@ frozen evidence documents that findings point at by hash.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pandas as pd
 
+from promoguard.errors import PromoGuardError, StoreError
 from promoguard.model import FINDING_COLUMNS, TABLES
 
 QUARANTINE_SQL = """
@@ -75,16 +81,59 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
     # stores made before scans recorded per-check coverage (what ran, what was not checked)
     con.execute("ALTER TABLE scans ADD COLUMN IF NOT EXISTS coverage VARCHAR")
+    from promoguard import integrity  # the seals beside the findings (integrity.py)
+
+    integrity.initialise(con)
+
+
+def _open_error(p: str, exc: duckdb.Error) -> StoreError:
+    """The operator's mistake behind a failed open, said in one line."""
+    text = str(exc)
+    if "Conflicting lock" in text or "Could not set lock" in text:
+        pid = re.search(r"PID (\d+)", text)
+        who = f" (process {pid.group(1)})" if pid else ""
+        return StoreError(
+            f"the store {p} is in use by another process{who}: close it (a `duckdb` shell, "
+            "another scan) and try again"
+        )
+    if "not a valid DuckDB database" in text or "database file" in text.lower():
+        return StoreError(f"{p} is not a PromoGuard store (not a DuckDB database file)")
+    return StoreError(f"cannot open the store {p}: {text.splitlines()[0]}")
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and create, when writable) a store. ``:memory:`` gives a throwaway store."""
+    """Open (and create, when writable) a store. ``:memory:`` gives a throwaway store.
+
+    A folder, a file that is not a DuckDB database and a store another process holds open raise
+    ``StoreError`` with one line that says which. A new store file is created owner-only (0600):
+    it holds personal data (buyers, addresses, texts).
+    """
     p = str(path)
-    if read_only and p != ":memory:" and not Path(p).exists():
-        raise FileNotFoundError(f"no store at {p}")
     if p != ":memory:":
+        if Path(p).is_dir():
+            raise StoreError(f"the store {p} is a folder, not a DuckDB file")
+        if read_only and not Path(p).exists():
+            raise FileNotFoundError(f"no store at {p}")
         Path(p).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(p, read_only=read_only)
+        created = not read_only and not Path(p).exists()
+        old = os.umask(0o077)  # the file (and its WAL) owner-only from the first byte
+        try:
+            con = duckdb.connect(p, read_only=read_only)
+        except duckdb.Error as exc:
+            raise _open_error(p, exc) from None
+        finally:
+            os.umask(old)
+        if created:
+            os.chmod(p, 0o600)
+        return _ready(con, read_only)
+    try:
+        con = duckdb.connect(p, read_only=read_only)
+    except duckdb.Error as exc:
+        raise _open_error(p, exc) from None
+    return _ready(con, read_only)
+
+
+def _ready(con: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
         initialise(con)
@@ -105,3 +154,104 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]  # noqa: S608
         for t in TABLES
     }
+
+
+# -- scans and findings: the one place that writes and reads them ---------------------------------
+
+#: the columns of a scan record, as :func:`scan_record` returns them
+SCAN_KEYS = ("scan_id", "pack", "engine", "checks", "started_at", "findings")
+
+
+def save_scan(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scan_id: str,
+    pack: str,
+    engine: str,
+    checks: list[str],
+    parameters: str,
+    started_at: dt.datetime,
+    findings: pd.DataFrame,
+    evidence: Mapping[str, str],
+    coverage: str | None = None,
+) -> str:
+    """Record a scan, its findings and their evidence documents, and seal them (integrity.py),
+    in one transaction; return the scan seal.
+
+    ``parameters`` is the canonical JSON of what each check ran with; ``evidence`` maps a SHA-256
+    to its canonical document (a document already stored is kept, not duplicated); ``coverage``
+    the canonical JSON of what each check ran on, or why it was not checked.
+    """
+    from promoguard import integrity
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at, "
+            "finished_at, findings, coverage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                scan_id,
+                pack,
+                engine,
+                ",".join(checks),
+                parameters,
+                started_at,
+                dt.datetime.now(dt.UTC),
+                len(findings),
+                coverage,
+            ],
+        )
+        if len(findings):
+            con.register("_new_findings", findings)
+            con.execute("INSERT INTO findings SELECT * FROM _new_findings")
+            con.unregister("_new_findings")
+        if evidence:
+            ev = pd.DataFrame(
+                {"evidence_sha256": list(evidence), "document": list(evidence.values())}
+            )
+            con.register("_new_evidence", ev)
+            con.execute(
+                "INSERT INTO evidence SELECT n.* FROM _new_evidence n "
+                "ANTI JOIN evidence e USING (evidence_sha256)"
+            )
+            con.unregister("_new_evidence")
+        # sealed in the same transaction: a scan is never visible unsealed
+        seal = integrity.seal_scan(con, scan_id)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return seal
+
+
+def latest_scan_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The most recent scan's id, or None when the store has none."""
+    row = con.execute(
+        "SELECT scan_id FROM scans ORDER BY started_at DESC, scan_id DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def scan_record(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> dict[str, Any]:
+    """One scan (the latest when ``scan_id`` is None) as a dict of :data:`SCAN_KEYS`."""
+    scan_id = scan_id or latest_scan_id(con)
+    if scan_id is None:
+        raise PromoGuardError("the store has no scan yet; run `promoguard scan` first")
+    row = con.execute(
+        "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans WHERE scan_id = ?",
+        [scan_id],
+    ).fetchone()
+    if row is None:
+        raise PromoGuardError(f"no scan {scan_id!r} in the store")
+    return dict(zip(SCAN_KEYS, row, strict=True))
+
+
+def load_findings(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> pd.DataFrame:
+    """The findings of one scan (the latest when ``scan_id`` is None; none when there is no
+    scan), ordered by check code and entity."""
+    scan_id = scan_id or latest_scan_id(con)
+    if scan_id is None:
+        return con.execute("SELECT * FROM findings LIMIT 0").df()
+    return con.execute(
+        "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
+    ).df()

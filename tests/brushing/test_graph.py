@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from promoguard.engine import backends
 from promoguard.graph import bahmani, components, fraudar, minhash
 
 
@@ -69,7 +70,8 @@ def test_bahmani_passes_on_duckdb_keep_the_planted_block():
     )
     backend = ibis.duckdb.from_connection(duckdb.connect())
     backend.con.register("edges", edges)
-    peel = bahmani.bahmani_peel(backend, backend.table("edges"), eps=0.1)
+    with backends.Scratch(backend, "_bahmani") as scratch:
+        peel = bahmani.bahmani_peel(scratch, backend.table("edges"), eps=0.1)
     best = peel.edges.to_pydict()
     assert {f"b{x:04d}" for x in range(8)} <= set(best["buyer"])
     assert {f"m{x:03d}" for x in range(3)} <= set(best["merchant"])

@@ -1,7 +1,6 @@
 """Parity of DuckDB and Spark, and quality on the simulated season against its ground truth."""
 
 import datetime as dt
-import shutil
 
 import pytest
 
@@ -41,9 +40,6 @@ def _combined_world():
 
 @pytest.mark.spark
 @pytest.mark.slow
-@pytest.mark.skipif(
-    shutil.which("java") is None, reason="Spark needs Java (scripts/setup.sh installs it)"
-)
 def test_duckdb_and_spark_give_identical_findings(tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
     _combined_world().write(con)

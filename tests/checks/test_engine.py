@@ -1,7 +1,6 @@
 """The engine turns a check's found rows into findings the same way on DuckDB and Spark."""
 
 import datetime as dt
-import shutil
 
 import ibis
 import pytest
@@ -91,9 +90,6 @@ def test_read_evidence_detects_tampering(con):
 
 
 @pytest.mark.spark
-@pytest.mark.skipif(
-    shutil.which("java") is None, reason="Spark needs Java (scripts/setup.sh installs it)"
-)
 def test_spark_gives_the_same_findings_and_evidence(con):
     with duckdb_tables(con) as tables:
         duck = _run(tables, "duckdb")

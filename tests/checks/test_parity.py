@@ -15,7 +15,6 @@ COLUMNS = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
 pytestmark = [
     pytest.mark.spark,
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java"),
 ]
 
 

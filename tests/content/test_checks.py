@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 
 import pytest
 
@@ -101,7 +100,6 @@ def test_a_users_lexicon_extends_a_check(content_con, tmp_path):
 
 
 @pytest.mark.spark
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 def test_spark_gives_the_same_findings_and_evidence(content_con):
     # REVIEW002 reads texts and reviews (both entity types, both evidence queries); each Spark
     # query costs seconds, and the other codes share the same pull and the same Python matching

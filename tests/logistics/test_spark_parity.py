@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from promoguard.engine import registry
@@ -63,7 +61,6 @@ def _store(path):
 
 @pytest.mark.spark
 @pytest.mark.slow  # one Spark session, about 30 Spark queries (finders and evidence)
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tmp_path):
     con = _store(tmp_path / "s.duckdb")
     pack = load_pack("cn")

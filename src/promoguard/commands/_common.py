@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from promoguard.errors import PromoGuardError
+from promoguard.safety import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,7 +23,8 @@ console = Console(stderr=True, highlight=False)
 
 def fail(message: str, code: int = 1) -> None:
     """Print ``promoguard: error: MESSAGE`` on stderr and exit non-zero."""
-    line = " ".join(str(message).split())
+    # A message may quote untrusted text (a file name, a header): no escapes reach the terminal.
+    line = terminal_safe(" ".join(str(message).split()))
     typer.echo(f"promoguard: error: {line}", err=True)
     raise typer.Exit(code)
 
@@ -42,6 +44,11 @@ def user_errors(func: F) -> F:
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"not found: {exc.filename or exc}")
+        except UnicodeDecodeError as exc:  # a binary file (a store, a zip) given as a text file
+            fail(f"a file given as text is not {exc.encoding} text ({exc.reason})")
+        except OSError as exc:  # a folder where a file goes, a file where a folder goes, ...
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{(exc.strerror or str(exc)).lower()}")
 
     return wrapper  # type: ignore[return-value]
 

@@ -9,6 +9,7 @@ from rich.table import Table as RichTable
 
 from promoguard import engine
 from promoguard.commands._common import console, emit_json, fail, progress_bar, user_errors
+from promoguard.safety import make_private, refuse_overwrite, write_csv
 
 
 @user_errors
@@ -30,6 +31,8 @@ def scan(
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
+    if out is not None:
+        refuse_overwrite(out, ("store", store), ("pack", Path(pack)))
     with progress_bar(enabled=not as_json) as progress:
         result = engine.scan(
             store,
@@ -39,10 +42,18 @@ def scan(
             spark_master=spark_master,
             progress=progress,
         )
-    written = str(engine.write_findings(result.findings, out)) if out is not None else None
+    seal = result.seal  # sealed in the scan's own transaction
+    written = None
+    if out is not None:
+        # Findings quote merchants' names and texts: formula-safe cells in a CSV, owner-only.
+        if out.suffix.lower() == ".csv":
+            written = str(write_csv(result.findings, out))
+        else:
+            written = str(make_private(engine.write_findings(result.findings, out)))
     summary = result.summary()
     summary["store"] = str(store)
     summary["out"] = written
+    summary["seal"] = seal
     if as_json:
         emit_json(summary)
         return
@@ -70,3 +81,4 @@ def scan(
         )
     if written:
         console.print(f"findings written to {written}")
+    console.print(f"scan seal {seal} (keep it: `promoguard verify --expect` checks against it)")

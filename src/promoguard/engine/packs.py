@@ -31,6 +31,7 @@ out the same way, so a bureau can keep its own pack beside the built-in ones.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,7 @@ class Pack:
                     f"pack {self.name!r} sets unknown parameter {name!r} of {check.code} "
                     f"(in {rule.source_file}); it has: {', '.join(params) or 'none'}"
                 )
+            _check_type(self.name, check.code, rule.source_file, name, params[name], setting.value)
             params[name] = setting.value
         return params
 
@@ -146,6 +148,47 @@ class Pack:
         return text or f"no legal basis recorded in pack {self.name!r}"
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _check_type(pack: str, code: str, source: str, name: str, default: Any, value: Any) -> None:
+    """A pack value must have the kind of the parameter's default: a pack from elsewhere that sets
+    a threshold to ``abc`` or a list gets one line naming it, not a crash deep inside a rule."""
+    if default is None or value is None:
+        ok = not isinstance(value, dict | list | tuple | bool)  # a path, a date, a number
+    elif isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int | float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and isinstance(default, int) and isinstance(value, float):
+            ok = value.is_integer()
+        if ok and isinstance(value, float):
+            ok = math.isfinite(value)
+    elif isinstance(default, list | tuple):
+        ok = isinstance(value, list | tuple | str)  # one item may be written alone (a path)
+    else:
+        ok = _kind(value) == _kind(default)
+    if not ok:
+        want = "text or null" if default is None else _kind(default)
+        if isinstance(default, int) and not isinstance(default, bool):
+            want = "a whole number"
+        raise CheckError(
+            f"pack {pack!r}: {code} parameter {name!r} (in {source}) must be {want}, "
+            f"not {value!r:.60}"
+        )
+
+
 def available_packs() -> list[str]:
     """The built-in packs a scan can use (not ``abstract`` ones such as ``base``)."""
     return sorted(
@@ -155,9 +198,43 @@ def available_packs() -> list[str]:
     )
 
 
+#: A pack file is a page of settings: anything bigger is not a pack (and would cost memory).
+MAX_YAML_BYTES = 1024 * 1024
+
+
+class _PackLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` without anchors and aliases.
+
+    Safe loading already refuses tags that build objects; aliases are refused too, because a few
+    hundred bytes of nested aliases ("billion laughs") expand to gigabytes once the settings are
+    copied and hashed. No pack needs them: every setting is written where it applies.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in a pack", event.start_mark
+            )
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "YAML anchors (&name) are not allowed in a pack", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CheckError(f"{path}: cannot be read ({exc.strerror})") from None
+    if size > MAX_YAML_BYTES:
+        raise CheckError(f"{path}: {size} bytes; a pack file holds at most {MAX_YAML_BYTES}")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_PackLoader) or {}  # noqa: S506
+    except UnicodeDecodeError:
+        raise CheckError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -226,11 +303,20 @@ def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None)
 
 
 def _extended(extends: str, folder: Path) -> Path:
-    """The folder ``extends:`` names: a built-in pack (``base``, ``cn``), or a path relative to the
-    extending pack (``./ours``, ``../shared``) — never a folder that happens to sit in the current
-    directory under a built-in pack's name."""
+    """The folder ``extends:`` names: a built-in pack (``base``, ``cn``), or a folder inside the
+    extending pack's own folder (``./ours``) — never a folder that happens to sit in the current
+    directory under a built-in pack's name, and never one elsewhere on the machine (a pack from
+    another bureau must not pull in files beside it: ``../../home/x``, ``/etc``)."""
     if "/" in extends or "\\" in extends or extends.startswith("."):
-        return (folder / extends).resolve()
+        target = (folder / extends).resolve()
+        if target == folder.resolve() or not target.is_relative_to(folder.resolve()):
+            raise CheckError(
+                f"{folder / 'pack.yaml'}: extends {extends!r} leaves the pack's folder; "
+                "name a built-in pack or a folder inside this one"
+            )
+        return target
+    if extends not in [p.name for p in BUILTIN_DIR.iterdir() if (p / "pack.yaml").is_file()]:
+        raise CheckError(f"{folder / 'pack.yaml'}: extends {extends!r}: no such built-in pack")
     return BUILTIN_DIR / extends
 
 

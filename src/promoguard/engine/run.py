@@ -69,6 +69,7 @@ class ScanResult:
     evidence: dict[str, str] = field(default_factory=dict)  # sha256 -> canonical JSON
     #: check code -> {"status": "ran", "rows": N, ...} or {"status": "skipped", "reason": ...}
     coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seal: str = ""  # the scan seal (integrity.py), once saved
 
     def summary(self) -> dict[str, Any]:
         by_code = self.findings.groupby("check_code").size().to_dict() if len(self.findings) else {}
@@ -408,7 +409,9 @@ def scan(
     chosen = choose_checks(the_pack, checks)
     detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    con = store_mod.connect(store_path)
+    # Compute with a read-only connection: readers (report, verify, a duckdb shell) are not
+    # locked out for the whole scan. The results go in with one short write at the end.
+    con = store_mod.connect(store_path, read_only=True)
     try:
         tables_cm = (
             backends.duckdb_tables(con)
@@ -425,11 +428,33 @@ def scan(
                 detected_at=detected_at,
                 progress=progress,
             )
-        if save:
-            save_result(con, result, the_pack, detected_at)
     finally:
         con.close()
+    if save:
+        con = _writer(store_path)
+        try:
+            save_result(con, result, the_pack, detected_at)
+        finally:
+            con.close()
     return result
+
+
+#: How long the final write waits for readers (a report, a duckdb shell) to let go of the store.
+WRITE_WAIT_SECONDS = 60.0
+
+
+def _writer(store_path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection for the final save, waiting a while for readers to finish."""
+    from promoguard.errors import StoreError
+
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    while True:
+        try:
+            return store_mod.connect(store_path)
+        except StoreError as exc:
+            if "in use by another process" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def save_result(
@@ -438,54 +463,32 @@ def save_result(
     params = {
         c.code: pack.parameters_for(registry.get(c.code)) for c in result.runs
     }  # what the scan ran with, for the record
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at, "
-            "finished_at, findings, coverage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                result.scan_id,
-                result.pack,
-                result.engine,
-                ",".join(r.code for r in result.runs),
-                json.dumps(canonical_value(params), ensure_ascii=False, sort_keys=True),
-                started,
-                dt.datetime.now(dt.UTC),
-                len(result.findings),
-                json.dumps(canonical_value(result.coverage), ensure_ascii=False, sort_keys=True),
-            ],
-        )
-        if len(result.findings):
-            con.register("_new_findings", result.findings)
-            con.execute("INSERT INTO findings SELECT * FROM _new_findings")
-            con.unregister("_new_findings")
-        if result.evidence:
-            ev = pd.DataFrame(
-                {
-                    "evidence_sha256": list(result.evidence),
-                    "document": list(result.evidence.values()),
-                }
-            )
-            con.register("_new_evidence", ev)
-            con.execute(
-                "INSERT INTO evidence SELECT n.* FROM _new_evidence n "
-                "ANTI JOIN evidence e USING (evidence_sha256)"
-            )
-            con.unregister("_new_evidence")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    # findings, evidence and seals in one transaction: a scan is never visible unsealed
+    result.seal = store_mod.save_scan(
+        con,
+        scan_id=result.scan_id,
+        pack=result.pack,
+        engine=result.engine,
+        checks=[r.code for r in result.runs],
+        parameters=json.dumps(canonical_value(params), ensure_ascii=False, sort_keys=True),
+        started_at=started,
+        findings=result.findings,
+        evidence=result.evidence,
+        coverage=json.dumps(canonical_value(result.coverage), ensure_ascii=False, sort_keys=True),
+    )
 
 
 def write_findings(findings: pd.DataFrame, out: str | Path) -> Path:
     """Write findings to Parquet or CSV, chosen by the file's extension."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
+    from promoguard.safety import make_private, write_csv
+
     if path.suffix.lower() == ".parquet":
         findings.to_parquet(path, index=False)
+        make_private(path)  # findings quote names and texts: owner-only
     elif path.suffix.lower() == ".csv":
-        findings.to_csv(path, index=False)
+        write_csv(findings, path)  # formula-safe cells, owner-only
     else:
         raise CheckError(f"--out must end in .parquet or .csv, not {path.suffix or '(none)'}")
     return path

@@ -11,13 +11,13 @@ from pathlib import Path
 from types import ModuleType
 
 import duckdb
-import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from promoguard import __version__
 from promoguard import store as store_mod
 from promoguard.errors import PromoGuardError
+from promoguard.safety import bidi_safe, private_file
 
 
 @dataclass(frozen=True)
@@ -43,32 +43,6 @@ def discover_sections() -> list[Section]:
     return sorted(found, key=lambda s: (s.order, s.name))
 
 
-def _scan_row(con: duckdb.DuckDBPyConnection, scan_id: str | None) -> dict:
-    if scan_id:
-        row = con.execute(
-            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
-            "WHERE scan_id = ?",
-            [scan_id],
-        ).fetchone()
-        if row is None:
-            raise PromoGuardError(f"no scan {scan_id!r} in the store")
-    else:
-        row = con.execute(
-            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
-            "ORDER BY started_at DESC, scan_id DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            raise PromoGuardError("the store has no scan yet; run `promoguard scan` first")
-    keys = ("scan_id", "pack", "engine", "checks", "started_at", "findings")
-    return dict(zip(keys, row, strict=True))
-
-
-def load_findings(con: duckdb.DuckDBPyConnection, scan_id: str) -> pd.DataFrame:
-    return con.execute(
-        "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
-    ).df()
-
-
 def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("promoguard", "templates"),
@@ -78,10 +52,29 @@ def _environment() -> Environment:
     )
 
 
+def _integrity_fragment(con: duckdb.DuckDBPyConnection, scan_id: str) -> str | None:
+    """A red warning when the scan does not verify (a finding or document changed since)."""
+    from promoguard import integrity
+
+    check = integrity.verify(con, scan_id, limit=20)
+    if check.ok:
+        return None
+    items = "".join(f"<li>{html.escape(str(p))}</li>" for p in check.problems[:20])
+    return (
+        "<div class='error' style='border:3px solid #b00020;color:#b00020;padding:1em'>"
+        "<strong>This scan does not verify: what follows may have been altered after the scan."
+        "</strong> Run <code>promoguard verify</code> on the store.<ul>"
+        f"{items}</ul></div>"
+    )
+
+
 def render_report(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> str:
-    scan = _scan_row(con, scan_id)
-    findings = load_findings(con, scan["scan_id"])
+    scan = store_mod.scan_record(con, scan_id)
+    findings = store_mod.load_findings(con, scan["scan_id"])
     rendered = []
+    warning = _integrity_fragment(con, scan["scan_id"])
+    if warning:
+        rendered.append({"id": "integrity", "title": "Integrity", "html": Markup(warning)})
     for section in discover_sections():
         try:
             fragment = section.module.render(con, findings)
@@ -112,6 +105,8 @@ def build_report(store_path: str | Path, out_path: str | Path, scan_id: str | No
     finally:
         con.close()
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    # Bidi controls in a merchant's name could reorder what the page shows; the report holds
+    # personal data, so it is owner-only.
+    with private_file(out) as fh:
+        fh.write(bidi_safe(text))
     return out

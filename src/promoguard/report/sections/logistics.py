@@ -23,7 +23,15 @@ def _volumes(con: duckdb.DuckDBPyConnection) -> pd.Series:
     return pd.Series(dict(rows), dtype="int64")
 
 
-def _rates(findings: pd.DataFrame, volumes: pd.Series, order_codes: list[str]) -> pd.DataFrame:
+def _order_codes() -> list[str]:
+    """The per-order rules of this section: they share the rates table."""
+    return [r.code for r in registry.for_section(SECTION) if r.entity_type == "order"]
+
+
+def _rates(
+    findings: pd.DataFrame, volumes: pd.Series, order_codes: list[str] | None = None
+) -> pd.DataFrame:
+    order_codes = order_codes if order_codes is not None else _order_codes()
     f = findings[findings.check_code.isin(order_codes)]
     counts = f.groupby(["merchant_id", "check_code"]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=order_codes, fill_value=0)
@@ -48,7 +56,7 @@ def order_volumes(con: duckdb.DuckDBPyConnection) -> pd.Series:
 def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None:
     rules = registry.for_section(SECTION)
     # per-order rules share the rates table; any other rule draws its own block
-    order_codes = [r.code for r in rules if r.entity_type == "order"]
+    order_codes = _order_codes()
     mine = findings[findings.check_code.isin([r.code for r in rules])]
     if mine.empty:
         return None
