@@ -7,14 +7,13 @@ import json
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.rules.content.conftest import card, valid_id, wrong_id
 from typer.testing import CliRunner
 
 from promoguard.cli import app
 from promoguard.text.identifiers import find_identifiers, id_check_char, luhn_ok
 from promoguard.text.mask import Masker
 from promoguard.text.normalise import normalise
-
-from .conftest import card, valid_id, wrong_id
 
 
 def _survivors(text: str) -> list[str]:

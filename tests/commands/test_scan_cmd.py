@@ -6,12 +6,11 @@ import json
 
 import pandas as pd
 import typer
+from tests.rules.pricing.pricing_fixtures import Season, day
 from typer.testing import CliRunner
 
 from promoguard import store
 from promoguard.commands import scan_cmd
-
-from .pricing_fixtures import Season, day
 
 
 def _app() -> typer.Typer:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from .helpers import build, found, order, run
+from tests.rules.logistics.helpers import build, found, order, run
 
 
 @pytest.fixture

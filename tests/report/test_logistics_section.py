@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from tests.rules.logistics.helpers import build, order
 
 from promoguard.report.sections import logistics as section
-
-from .helpers import build, order
 
 
 def _finding(code, entity, merchant, observed=None, expected=None):

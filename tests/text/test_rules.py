@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.rules.content.conftest import card, valid_id, wrong_id
 
 from promoguard.errors import CheckError
 from promoguard.rules.content._shared import analyse_text, decide_all
@@ -24,8 +25,6 @@ from promoguard.text.lexicon import Term, load_terms, read_lexicon
 from promoguard.text.matcher import Matcher
 from promoguard.text.normalise import normalise
 from promoguard.text.rules import ContentRules
-
-from .conftest import card, valid_id, wrong_id
 
 
 def codes(text: str, **kw) -> set[str]:

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.conftest import SHARED
 from typer.testing import CliRunner
 
 from promoguard import reviews_model as rm
@@ -13,7 +14,7 @@ from promoguard.rules.reviews.review003_spam_behaviour_score import review_score
 
 from .conftest import run
 
-OPSPAM = Path(__file__).resolve().parents[3] / "shared" / "data" / "opspam" / "op_spam_v1.4"
+OPSPAM = SHARED / "data" / "opspam" / "op_spam_v1.4"
 
 GENUINE = [
     "The room was small but clean and the staff fixed the heating quickly.",

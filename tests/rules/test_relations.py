@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.rules.logistics.helpers import T0, build, found, order
 
 from promoguard.engine import registry
 from promoguard.engine.backends import duckdb_tables
 from promoguard.engine.packs import load_pack
 from promoguard.engine.run import run_checks
-
-from .helpers import T0, build, found, order
 
 ORDER_CHECKS = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001")
 
