@@ -113,7 +113,10 @@ def _buying_groups(
 def _day(local_day: int) -> str:
     import datetime as dt
 
-    return (dt.date(1970, 1, 1) + dt.timedelta(days=local_day)).isoformat()
+    try:
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=local_day)).isoformat()
+    except OverflowError:  # outside years 1..9999 (the store keeps what it was given)
+        return f"day {local_day} from 1970-01-01"
 
 
 @register

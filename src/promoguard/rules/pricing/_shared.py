@@ -166,9 +166,12 @@ def calendar_window_starts(
     zone = ZoneInfo(tz)
     out = []
     for key, start in starts:
-        local = start.astimezone(zone)
-        first = dt.datetime.combine(local.date() - dt.timedelta(days=days), dt.time(0), zone)
-        out.append((key, first.astimezone(dt.UTC)))
+        try:
+            local = start.astimezone(zone)
+            first = dt.datetime.combine(local.date() - dt.timedelta(days=days), dt.time(0), zone)
+            out.append((key, first.astimezone(dt.UTC)))
+        except OverflowError:  # a promotion in year 1: the window opens at the first instant
+            out.append((key, dt.datetime.min.replace(tzinfo=dt.UTC)))
     return out
 
 
@@ -181,11 +184,15 @@ def _calendar_days(starts: list[tuple[str, Any]], days: int, tz: str) -> list[tu
     zone = ZoneInfo(tz)
     out = []
     for key, start in starts:
-        local = start.astimezone(zone)
         for k in range(days, -1, -1):
-            d = local.date() - dt.timedelta(days=k)
-            lo = dt.datetime.combine(d, dt.time(0), zone).astimezone(dt.UTC)
-            hi = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.UTC)
+            try:  # days before year 1 or after 9999 do not exist: they are left out
+                local = start.astimezone(zone)
+                d = local.date() - dt.timedelta(days=k)
+                lo = dt.datetime.combine(d, dt.time(0), zone).astimezone(dt.UTC)
+                nxt = d + dt.timedelta(days=1)
+                hi = dt.datetime.combine(nxt, dt.time(0), zone).astimezone(dt.UTC)
+            except OverflowError:
+                continue
             hi = min(hi, start.astimezone(dt.UTC))
             if lo < hi:
                 out.append((key, lo, hi))
