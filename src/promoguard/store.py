@@ -75,8 +75,16 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and create, when writable) a store. ``:memory:`` gives a throwaway store."""
+    """Open (and create, when writable) a store. ``:memory:`` gives a throwaway store.
+
+    A folder is a Parquet lake (see ``promoguard.lake``): it opens as read-only views over its
+    files; ingest and scan write to a lake through ``promoguard.lake`` instead.
+    """
     p = str(path)
+    if p != ":memory:" and Path(p).is_dir():
+        from promoguard import lake
+
+        return lake.connect(p)
     if read_only and p != ":memory:" and not Path(p).exists():
         raise FileNotFoundError(f"no store at {p}")
     if p != ":memory:":

@@ -7,13 +7,16 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
+from promoguard import lake
 from promoguard.checks import engine
 from promoguard.commands._common import console, emit_json, fail, user_errors
 
 
 @user_errors
 def scan(
-    store: Path = typer.Option(..., "--store", help="The DuckDB store written by `ingest`."),
+    store: Path = typer.Option(
+        ..., "--store", help="The store written by `ingest`: a DuckDB file or a lake folder."
+    ),
     pack: str = typer.Option(..., "--pack", help="Rule pack: cn, eu, uk, us or a pack folder."),
     engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
     spark_master: str = typer.Option(
@@ -30,7 +33,7 @@ def scan(
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
-    result = engine.scan(
+    result = (lake.scan if lake.is_lake(store) else engine.scan)(
         store,
         pack,
         engine=engine_name,

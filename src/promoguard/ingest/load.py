@@ -22,7 +22,7 @@ import graphlib
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -210,11 +210,21 @@ def _stage_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     staged.rejected = con.execute(f"SELECT count(*) FROM {staged.reject_lines}").fetchone()[0]  # noqa: S608
 
 
-def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) -> TableCounts:
-    """Move a staged file into the store (inside the caller's transaction)."""
+def load_staged(
+    con: duckdb.DuckDBPyConnection,
+    ingest_id: str,
+    staged: Staged,
+    stored: Mapping[str, str] | None = None,
+) -> TableCounts:
+    """Move a staged file into the store (inside the caller's transaction).
+
+    ``stored`` names, per table, the relation holding every row already stored when that is not
+    the table new rows are inserted into (a Parquet lake: its files plus this batch's rows).
+    """
     table, stage = staged.table, staged.stage
     name = staged.source.path.name
     target = ident(table.name)
+    existing = (stored or {}).get(table.name, target)
     lines = _Lines(con, staged)
 
     # Repeated keys within the file: the first good row wins. Most files have none, and a hash
@@ -255,25 +265,25 @@ def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) 
     # Keys already in the store: identical rows are unchanged, different ones are refused.
     unchanged = 0
     store_has_rows = con.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)"  # noqa: S608
+        f"SELECT count(*) FROM (SELECT 1 FROM {existing} LIMIT 1)"  # noqa: S608
     ).fetchone()[0]
     if store_has_rows:
         con.execute(
             f"""UPDATE {stage} SET _reason = 'key already stored with different values',
                 _column = '{table.key[0]}', _raw = {_raw_of_typed(table, stage)}
-            FROM {target} s
+            FROM {existing} s
             WHERE {_key_match(table, stage, "s")} AND {stage}._reason IS NULL
               AND NOT ({_all_match(table, stage, "s")})"""  # noqa: S608
         )
         unchanged = con.execute(
             f"""SELECT count(*) FROM {stage} v WHERE _reason IS NULL
-                AND EXISTS (SELECT 1 FROM {target} s WHERE {_key_match(table, "v", "s")})"""  # noqa: S608
+                AND EXISTS (SELECT 1 FROM {existing} s WHERE {_key_match(table, "v", "s")})"""  # noqa: S608
         ).fetchone()[0]
     columns = ", ".join(ident(c) for c in table.column_names)
     new_rows = f"SELECT {columns} FROM {stage} v WHERE _reason IS NULL"  # noqa: S608
     if store_has_rows:
         new_rows += (
-            f" AND NOT EXISTS (SELECT 1 FROM {target} s WHERE {_key_match(table, 'v', 's')})"  # noqa: S608
+            f" AND NOT EXISTS (SELECT 1 FROM {existing} s WHERE {_key_match(table, 'v', 's')})"  # noqa: S608
         )
     inserted = con.execute(f"INSERT INTO {target} ({columns}) {new_rows}").fetchone()[0]  # noqa: S608
 
@@ -304,7 +314,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) 
             f"{name}: internal count mismatch (inserted {inserted} + unchanged {unchanged} "
             f"!= stored {counts.stored}); nothing was ingested"
         )
-    counts.orphans = _count_orphans(con, table, stage)
+    counts.orphans = _count_orphans(con, table, stage, stored or {})
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -323,13 +333,16 @@ def load_staged(con: duckdb.DuckDBPyConnection, ingest_id: str, staged: Staged) 
     return counts
 
 
-def _count_orphans(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> int:
+def _count_orphans(
+    con: duckdb.DuckDBPyConnection, table: Table, stage: str, stored: Mapping[str, str]
+) -> int:
     """Stored rows of this file whose reference (with every part present) does not resolve."""
     tests = []
     for ref in table.references:
+        referenced = stored.get(ref.table, ident(ref.table))
         present = " AND ".join(f"v.{ident(c)} IS NOT NULL" for c in ref.columns)
         target_empty = not con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {ident(ref.table)} LIMIT 1)"  # noqa: S608
+            f"SELECT count(*) FROM (SELECT 1 FROM {referenced} LIMIT 1)"  # noqa: S608
         ).fetchone()[0]
         if target_empty:  # e.g. prices exported without their listings: no join needed
             tests.append(f"({present})")
@@ -339,7 +352,7 @@ def _count_orphans(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> 
             for c, tc in zip(ref.columns, ref.target_columns, strict=True)
         )
         tests.append(
-            f"({present} AND NOT EXISTS (SELECT 1 FROM {ident(ref.table)} t WHERE {match}))"  # noqa: S608
+            f"({present} AND NOT EXISTS (SELECT 1 FROM {referenced} t WHERE {match}))"  # noqa: S608
         )
     if not tests:
         return 0
@@ -356,6 +369,7 @@ def ingest_dir(
     encoding: str | None = None,
     adapter: str | None = None,
     progress: bool = False,
+    stored: Mapping[str, str] | None = None,
 ) -> IngestReport:
     """Validate every canonical table file in ``src`` and load it into ``store`` in one transaction.
 
@@ -382,7 +396,9 @@ def ingest_dir(
         except duckdb.Error as exc:
             raise IngestError(f"cannot open the store {store}: {exc}") from None
         try:
-            report = _ingest(con, folder, tmp, tz=tz, encoding=encoding, progress=progress)
+            report = _ingest(
+                con, folder, tmp, tz=tz, encoding=encoding, progress=progress, stored=stored
+            )
         except duckdb.Error as exc:  # e.g. disk full: the transaction was rolled back
             raise IngestError(f"ingest failed, the store is unchanged: {exc}") from None
         finally:
@@ -402,6 +418,7 @@ def _ingest(
     tz: str,
     encoding: str | None,
     progress: bool,
+    stored: Mapping[str, str] | None = None,
 ) -> IngestReport:
     sources, ignored = readers.discover(folder)
     tz = check_timezone(con, tz)
@@ -435,7 +452,7 @@ def _ingest(
                 for item in staged:
                     if progress:
                         bar.update(task, description=f"load {item.source.path.name}")
-                    counts = load_staged(con, report.ingest_id, item)
+                    counts = load_staged(con, report.ingest_id, item, stored)
                     report.files.append(
                         FileReport(
                             table=item.table.name,
