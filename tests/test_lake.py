@@ -27,15 +27,6 @@ def _rows(con, table: str, drop: tuple[str, ...] = ()) -> list[tuple]:
     return con.execute(f"SELECT {sel} FROM {table} ORDER BY ALL").fetchall()
 
 
-@pytest.fixture(scope="module")
-def season_lake(season_dir, tmp_path_factory) -> Path:
-    """The small season ingested into a lake (read it; copy it before writing)."""
-    root = tmp_path_factory.mktemp("lake") / "season"
-    root.mkdir()
-    lake.ingest(season_dir, root)
-    return root
-
-
 def test_lake_holds_the_same_rows_and_types_as_the_duckdb_store(season_lake, season_store):
     duck = store_mod.connect(season_store, read_only=True)
     lk = store_mod.connect(season_lake)  # a folder opens as the lake's views

@@ -444,9 +444,8 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
     except ImportError:
         raise LakeError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
     from promoguard.checks.base import Tables
-    from promoguard.checks.engine import _spark_session
 
-    spark = _spark_session(master)
+    spark = spark_session(master)
     manifest = read_manifest(root)
     for table in TABLE_NAMES:
         files = files_of(root, table, manifest)
@@ -456,6 +455,34 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
             df = spark.createDataFrame([], _spark_schema(table))
         df.createOrReplaceTempView(table)
     yield Tables(ibis.pyspark.connect(spark))
+
+
+def spark_session(master: str):
+    """A session on ``master``; one already running on another master is stopped first.
+
+    Memory comes from the environment so a bureau sizes it to its machines:
+    PROMOGUARD_SPARK_DRIVER_MEMORY (default 4g) and PROMOGUARD_SPARK_EXECUTOR_MEMORY (default
+    1g; a standalone worker must offer at least that much, or no executor starts).
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and active.sparkContext.master != master:
+        active.stop()
+    session = (
+        SparkSession.builder.master(master)
+        .appName("promoguard")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
+        .config("spark.executor.memory", os.environ.get("PROMOGUARD_SPARK_EXECUTOR_MEMORY", "1g"))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _spark_schema(table: str):
