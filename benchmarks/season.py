@@ -64,7 +64,7 @@ def ingest_lake(src: str, root: str) -> dict:
     return {"rows": report.totals.stored, "quarantined": report.totals.quarantined}
 
 
-def scan(store: str, memory_limit: str | None, threads: int | None) -> dict:
+def scan(store: str, memory_limit: str | None, threads: int | None, spill: str) -> dict:
     """The full cn pack through the engine, as `promoguard scan` runs it, without saving."""
     import datetime as dt
 
@@ -75,7 +75,8 @@ def scan(store: str, memory_limit: str | None, threads: int | None) -> dict:
 
     con = lake.connect(store) if Path(store).is_dir() else store_mod.connect(store, read_only=True)
     if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        store_mod.set_memory_limit(con, memory_limit)
+        con.execute(f"SET temp_directory = '{spill}'")  # not beside a store we only read
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     pack = load_pack("cn")
@@ -183,6 +184,9 @@ def main() -> None:
     ap.add_argument("--scale", default="city", help="simulate this scale when there is none")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=WORK, help="where the stores are written")
+    ap.add_argument(
+        "--store", type=Path, help="scan this existing DuckDB store (read only) instead of WORK's"
+    )
     ap.add_argument("--steps", default="ingest,scan,baselines")
     ap.add_argument("--reuse", action="store_true", help="keep an existing store (skip ingest)")
     ap.add_argument("--lake", action="store_true", help="also ingest into and scan a lake")
@@ -192,7 +196,9 @@ def main() -> None:
     args = ap.parse_args()
     steps = set(args.steps.split(","))
     args.work.mkdir(parents=True, exist_ok=True)
-    store, root = args.work / "season.duckdb", args.work / "lake"
+    store, root = args.store or args.work / "season.duckdb", args.work / "lake"
+    if args.store:
+        args.reuse = True
     rows: list[dict] = []
 
     def timed(step: str, fn, *fn_args, **extra):
@@ -216,10 +222,16 @@ def main() -> None:
     results = {}
     if "scan" in steps:
         label = f"scan cn duckdb{' limit ' + args.memory_limit if args.memory_limit else ''}"
-        results["scan"] = timed(label, scan, str(store), args.memory_limit, args.threads)
+        spill = str(args.work / "spill")
+        results["scan"] = timed(label, scan, str(store), args.memory_limit, args.threads, spill)
         if args.lake and root.exists():
             results["lake"] = timed(
-                label.replace("duckdb", "lake"), scan, str(root), args.memory_limit, args.threads
+                label.replace("duckdb", "lake"),
+                scan,
+                str(root),
+                args.memory_limit,
+                args.threads,
+                spill,
             )
     if "baselines" in steps:
         results["ship"] = timed("pandas SHIP001+SHIP004", pandas_ship, str(store))

@@ -229,8 +229,7 @@ def connect(
         raise FileNotFoundError(f"no lake at {root}")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    if memory_limit:
-        con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+    store_mod.set_memory_limit(con, memory_limit)
     attach_views(con, root)
     return con
 
@@ -336,8 +335,7 @@ def _scratch(staging: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnecti
     con = duckdb.connect(str(staging / "scratch.duckdb"))
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET temp_directory = {_sql_str(str(staging / 'tmp'))}")
-    if memory_limit:
-        con.execute(f"SET memory_limit = {_sql_str(memory_limit)}")
+    store_mod.set_memory_limit(con, memory_limit)
     return con
 
 

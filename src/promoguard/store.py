@@ -7,12 +7,15 @@ frozen evidence documents that findings point at by hash.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from promoguard.errors import PromoGuardError
 from promoguard.model import FINDING_COLUMNS, TABLES
 
 QUARANTINE_SQL = """
@@ -91,9 +94,27 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         Path(p).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(p, read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
+    set_memory_limit(con)
     if not read_only:
         initialise(con)
     return con
+
+
+_LIMIT = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> None:
+    """Cap DuckDB's memory (``limit`` or PROMOGUARD_MEMORY_LIMIT, e.g. ``4GB``); it spills the rest.
+
+    Without a cap DuckDB may take 80% of the machine's memory: a season twice as big then needs
+    twice the memory instead of spilling to its temp directory.
+    """
+    limit = limit or os.environ.get("PROMOGUARD_MEMORY_LIMIT")
+    if not limit:
+        return
+    if not _LIMIT.fullmatch(limit):
+        raise PromoGuardError(f"memory limit {limit!r} is not a size such as 4GB or 512MB")
+    con.execute(f"SET memory_limit = '{limit.strip()}'")
 
 
 @contextmanager
