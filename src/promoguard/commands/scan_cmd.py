@@ -29,10 +29,24 @@ def scan(
         None, "--out", help="Also write the findings here (.parquet or .csv)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="On a lake: re-check only what the batches since this scan (a scan id, or 'last') "
+        "can change; report new, still-present and resolved findings.",
+    ),
+    watchlist: Path | None = typer.Option(
+        None, "--watchlist", help="CSV of watched merchants/listings: their new findings first."
+    ),
 ) -> None:
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
+    if since is not None or watchlist is not None:
+        from promoguard.commands.monitor_scan import monitor_scan
+
+        monitor_scan(store, pack, engine_name, spark_master, checks, out, as_json, since, watchlist)
+        return
     result = (lake.scan if lake.is_lake(store) else engine.scan)(
         store,
         pack,
