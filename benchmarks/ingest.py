@@ -116,6 +116,9 @@ def run_pandas(csv: str, store_path: str) -> dict[str, int]:
             "reference_label": df["reference_label"].replace("", None),
             "claimed_discount_pct": pct,
             "channel": channel,
+            "final_price_claim": money("final_price_claim", False)
+            if "final_price_claim" in df
+            else None,
         }
     )
     good = reason.isna()

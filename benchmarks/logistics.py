@@ -100,7 +100,7 @@ def generate(path: Path, orders: int) -> dict[str, int]:
         """INSERT INTO orders SELECT p.order_id, 'L' || lpad(p.l::VARCHAR, 7, '0'),
         'M' || lpad(p.m::VARCHAR, 6, '0'), 'B' || (hash(p.i) % 1000000), 1, 99.00, p.paid_at,
         p.paid_at + to_minutes(p.promise_min), p.paid_at + to_minutes(p.declared_min), NULL,
-        'delivered', NULL, NULL, c.name, NULL
+        'delivered', NULL, NULL, c.name, NULL, NULL, NULL
         FROM plan p JOIN city c ON c.k = p.dest"""
     )
     con.execute(

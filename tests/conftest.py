@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: ../shared beside the repository; PROMOGUARD_SHARED points elsewhere (a worktree kept one level
+#: deeper than the clone, where ../shared is not the shared folder)
+SHARED = Path(os.environ.get("PROMOGUARD_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 SEASON_SEED = 7
 
 

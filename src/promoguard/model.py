@@ -24,6 +24,7 @@ class Kind(StrEnum):
     WEIGHT = "weight"  # grams, a whole number, never negative
     CURRENCY = "currency"  # ISO 4217 code, three upper-case letters
     ENUM = "enum"  # one of a closed set of values
+    FLAG = "flag"  # yes or no: true/false, 1/0, yes/no, 是/否
 
 
 #: The physical DuckDB type of each kind. Money is DECIMAL so ``0.10 + 0.20 = 0.30`` exactly.
@@ -38,6 +39,7 @@ DUCKDB_TYPES: dict[Kind, str] = {
     Kind.WEIGHT: "BIGINT",
     Kind.CURRENCY: "VARCHAR",
     Kind.ENUM: "VARCHAR",
+    Kind.FLAG: "BOOLEAN",
 }
 
 
@@ -105,6 +107,29 @@ def _c(name: str, kind: Kind, doc: str = "", *, null: bool = False, values=()) -
 ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
 EVENT_TYPES = ("pickup", "transit", "out_for_delivery", "delivered", "exception")
 TEXT_KINDS = ("listing_title", "listing_description", "livestream", "chat", "ad", "review")
+COUPON_KINDS = ("threshold", "red_envelope", "percent", "cash")
+TERM_SOURCES = ("displayed", "applied")
+DISCLOSURES = ("prominent", "fine_print", "none")
+PRIZE_KINDS = ("lottery", "instant_win", "red_envelope_game", "team_bonus")
+#: The 16 items a prize promotion must publish (规范促销行为暂行规定 Art. 13), as the spec names them.
+PRIZE_DISCLOSURE_ITEMS = (
+    "prize_kinds",
+    "conditions",
+    "method",
+    "draw_time",
+    "draw_method",
+    "amount",
+    "prize_name",
+    "prize_type",
+    "number_or_probability",
+    "redemption_time",
+    "redemption_conditions",
+    "redemption_method",
+    "delivery",
+    "forfeit_conditions",
+    "organiser",
+    "contact",
+)
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -176,6 +201,18 @@ TABLES: tuple[Table, ...] = (
             _c("reference_label", Kind.TEXT, "its wording: 原价, was, MSRP, ...", null=True),
             _c("claimed_discount_pct", Kind.PERCENT, "advertised discount, 0..100", null=True),
             _c("channel", Kind.ID, "search, home, detail, live, ...", null=True),
+            _c(
+                "final_price_claim",
+                Kind.MONEY,
+                "a displayed 到手价 / 'price after coupons' beside the price",
+                null=True,
+            ),
+            _c(
+                "final_price_qty",
+                Kind.COUNT,
+                "units the 到手价 (per unit) needs bought together; empty = one unit",
+                null=True,
+            ),
         ),
         key=("listing_id", "observed_at", "channel"),
         references=(Reference(("listing_id",), "listings", ("listing_id",)),),
@@ -221,6 +258,20 @@ TABLES: tuple[Table, ...] = (
                 "promised_delivery_by",
                 Kind.TIMESTAMP,
                 "latest delivery the merchant or platform promised the buyer",
+                null=True,
+            ),
+            # Appended after the original columns (not beside paid_at) so that positional
+            # INSERTs written against the first model keep meaning the same columns.
+            _c(
+                "placed_at",
+                Kind.TIMESTAMP,
+                "when the buyer placed the order (paid_at: when payment was approved)",
+                null=True,
+            ),
+            _c(
+                "discount_total",
+                Kind.MONEY,
+                "coupons and reductions applied to the whole order line",
                 null=True,
             ),
         ),
@@ -293,6 +344,137 @@ TABLES: tuple[Table, ...] = (
             Reference(("listing_id",), "listings", ("listing_id",)),
         ),
     ),
+    Table(
+        "coupons",
+        "A coupon, red envelope (红包) or 满减 offer of a platform or a merchant.",
+        (
+            _c("coupon_id", Kind.ID),
+            _c("platform_id", Kind.ID),
+            _c("merchant_id", Kind.ID, "the issuing merchant; empty = platform-wide", null=True),
+            _c(
+                "kind",
+                Kind.ENUM,
+                "threshold = 满减, red_envelope = 红包",
+                values=COUPON_KINDS,
+            ),
+            _c("announced_at", Kind.TIMESTAMP, "when it was first shown to buyers", null=True),
+            _c("valid_from", Kind.TIMESTAMP),
+            _c("valid_to", Kind.TIMESTAMP),
+        ),
+        key=("coupon_id",),
+        references=(
+            Reference(("platform_id",), "platforms", ("platform_id",)),
+            Reference(("merchant_id",), "merchants", ("merchant_id",)),
+        ),
+    ),
+    Table(
+        "coupon_terms",
+        "One version of a coupon's terms, from effective_at on: as displayed to the buyer, or as "
+        "checkout applied them.",
+        (
+            _c("coupon_id", Kind.ID),
+            _c("effective_at", Kind.TIMESTAMP, "from when this version holds"),
+            _c(
+                "source",
+                Kind.ENUM,
+                "displayed = what the buyer was shown; applied = what checkout enforced",
+                values=TERM_SOURCES,
+            ),
+            _c("face_value", Kind.MONEY, "amount off (减50: 50.00)", null=True),
+            _c("percent_off", Kind.PERCENT, "percentage off, 0..100", null=True),
+            _c(
+                "threshold_amount",
+                Kind.MONEY,
+                "minimum spend the coupon needs (满300: 300.00); empty = none",
+                null=True,
+            ),
+            _c("max_discount", Kind.MONEY, "cap on a percentage coupon's discount", null=True),
+            _c("scope", Kind.ID, "a listing category, or all", null=True),
+            _c("stackable", Kind.FLAG, "whether it combines with other coupons", null=True),
+            _c("per_buyer_cap", Kind.COUNT, "how many times one buyer may use it", null=True),
+            _c("valid_to", Kind.TIMESTAMP, "end of validity under this version", null=True),
+            _c(
+                "disclosure",
+                Kind.ENUM,
+                "how the displayed terms were shown",
+                null=True,
+                values=DISCLOSURES,
+            ),
+            _c("shown_text", Kind.TEXT, "the displayed wording", null=True),
+        ),
+        key=("coupon_id", "effective_at", "source"),
+        references=(Reference(("coupon_id",), "coupons", ("coupon_id",)),),
+    ),
+    Table(
+        "coupon_redemptions",
+        "A coupon applied to an order (what checkout took off for it).",
+        (
+            _c("order_id", Kind.ID),
+            _c("coupon_id", Kind.ID),
+            _c("discount_amount", Kind.MONEY, "the amount this coupon took off the order"),
+        ),
+        key=("order_id", "coupon_id"),
+        references=(
+            Reference(("order_id",), "orders", ("order_id",)),
+            Reference(("coupon_id",), "coupons", ("coupon_id",)),
+        ),
+    ),
+    Table(
+        "prize_promotions",
+        "A prize promotion (有奖销售): lottery, instant win, red-envelope game, team bonus.",
+        (
+            _c("prize_promotion_id", Kind.ID),
+            _c("platform_id", Kind.ID),
+            _c("merchant_id", Kind.ID, "the organising merchant; empty = the platform", null=True),
+            _c("name", Kind.TEXT),
+            _c(
+                "kind",
+                Kind.ENUM,
+                "red_envelope_game = 抽红包/试手气, team_bonus = 组队分奖金",
+                values=PRIZE_KINDS,
+            ),
+            _c("announced_at", Kind.TIMESTAMP, null=True),
+            _c("starts_at", Kind.TIMESTAMP),
+            _c("ends_at", Kind.TIMESTAMP),
+            _c("currency", Kind.CURRENCY),
+            _c("top_prize_value", Kind.MONEY, "value of the single highest prize"),
+            _c(
+                "disclosed_items",
+                Kind.TEXT,
+                "published items among the 16 of 规范促销行为暂行规定 Art. 13, separated by ';'",
+                null=True,
+            ),
+            _c(
+                "rules_changed_at", Kind.TIMESTAMP, "when the rules changed after launch", null=True
+            ),
+            _c(
+                "change_favours_buyer",
+                Kind.FLAG,
+                "whether that change was in the consumers' favour",
+                null=True,
+            ),
+        ),
+        key=("prize_promotion_id",),
+        references=(
+            Reference(("platform_id",), "platforms", ("platform_id",)),
+            Reference(("merchant_id",), "merchants", ("merchant_id",)),
+        ),
+    ),
+    Table(
+        "prize_awards",
+        "A prize given to a buyer in a prize promotion.",
+        (
+            _c("award_id", Kind.ID),
+            _c("prize_promotion_id", Kind.ID),
+            _c("buyer_id", Kind.ID),
+            _c("prize_value", Kind.MONEY, "the prize's value, in the promotion's currency"),
+            _c("awarded_at", Kind.TIMESTAMP),
+        ),
+        key=("award_id",),
+        references=(
+            Reference(("prize_promotion_id",), "prize_promotions", ("prize_promotion_id",)),
+        ),
+    ),
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
@@ -324,7 +506,16 @@ FINDING_COLUMNS: tuple[Column, ...] = (
     _c("detected_at", Kind.TIMESTAMP),
 )
 
-ENTITY_TYPES = ("listing", "order", "merchant", "buyer_group", "review", "text")
+ENTITY_TYPES = (
+    "listing",
+    "order",
+    "merchant",
+    "buyer_group",
+    "review",
+    "text",
+    "coupon",
+    "prize_promotion",
+)
 
 #: Ground truth written by the simulator (spec: check_code, entity_type, entity_id; pack added).
 GROUND_TRUTH_COLUMNS = ("check_code", "entity_type", "entity_id", "pack")

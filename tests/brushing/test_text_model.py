@@ -97,3 +97,32 @@ def test_opspam_five_fold_accuracy_positive_polarity():
         pytest.skip(f"{OPSPAM} is absent (the shared data sets sit beside the project)")
     accuracy = rm.cross_validate(rm.opspam_folds(OPSPAM, "positive"))
     assert sum(accuracy) / len(accuracy) >= 0.85, accuracy
+
+
+def test_group_folds_keep_each_listing_in_one_fold_and_balance():
+    groups = ["a"] * 5 + ["b"] * 3 + ["c"] * 3 + ["d"] * 2 + ["e"]
+    folds = rm.group_folds(groups, 3)
+    seen = [{groups[i] for i in f} for f in folds]
+    assert sorted(i for f in folds for i in f) == list(range(len(groups)))
+    assert all(not (seen[a] & seen[b]) for a in range(3) for b in range(a + 1, 3))
+    assert sorted(len(f) for f in folds) == [4, 5, 5]
+    assert rm.group_folds(groups, 3) == folds  # the same on every run
+    with pytest.raises(Exception, match="cannot make 6 listing-disjoint folds"):
+        rm.group_folds(groups, 6)
+
+
+def test_given_folds_are_taken_as_written(tmp_path):
+    assert rm.given_folds(["2", "10", "1", "2"]) == [[2], [0, 3], [1]]
+    with pytest.raises(Exception, match="have no fold"):
+        rm.given_folds(["1", "", "2"])
+
+
+def test_train_reviews_warns_when_it_must_split_at_random(labels, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        ["train-reviews", "--labels", str(labels), "--out", str(tmp_path / "m.joblib")]
+        + ["--folds", "2", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["folds_by"] == "random"
+    assert "folds are random" in result.stderr

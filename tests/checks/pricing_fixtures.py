@@ -59,7 +59,8 @@ class Season:
         channel: str = "detail",
     ) -> None:
         self.con.execute(
-            "INSERT INTO price_observations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO price_observations (listing_id, observed_at, price, reference_price, "
+            "reference_label, claimed_discount_pct, channel) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 lid,
                 at,

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.conftest import SHARED
 from typer.testing import CliRunner
 
 from promoguard.cli import app
 from promoguard.ingest.adapters.olist import convert_frames
 
-SUBSET = Path(__file__).resolve().parents[3] / "shared" / "data" / "olist-subset"
+SUBSET = SHARED / "data" / "olist-subset"
 pytestmark = pytest.mark.skipif(
     not SUBSET.is_dir(), reason=f"{SUBSET} is absent (shared data sits beside the project)"
 )
@@ -133,3 +134,16 @@ def test_the_estimated_delivery_date_lands_in_promised_delivery_by(olist_store):
         ).sum()
     )
     assert late == expected_late > 0
+
+
+def test_purchase_time_lands_in_placed_at_and_the_promise_ends_with_its_day():
+    frames = convert_frames(SUBSET)
+    raw = pd.read_csv(SUBSET / "olist_orders_dataset.csv", dtype=str, keep_default_na=False)
+    o = frames["orders"].set_index("order_id")
+    r = raw.set_index("order_id")
+    assert (o.placed_at == r.order_purchase_timestamp.reindex(o.index)).all()
+    promised = o.promised_delivery_by.dropna()
+    assert promised.str.endswith(" 23:59:59").all()
+    assert (
+        promised.str[:10] == r.order_estimated_delivery_date.reindex(promised.index).str[:10]
+    ).all()

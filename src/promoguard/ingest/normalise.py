@@ -43,11 +43,18 @@ _TIMESTAMP_SHAPE = (
 _EPOCH = r"[+-]?\d{9,13}(\.\d+)?"
 
 #: Extra lower bounds beyond what the kind says, by (table, column).
-MINIMUMS: dict[tuple[str, str], int] = {("orders", "quantity"): 1}
+MINIMUMS: dict[tuple[str, str], int] = {
+    ("orders", "quantity"): 1,
+    ("price_observations", "final_price_qty"): 1,
+}
 
 EMPTY = "required value is empty"
 NOT_MONEY = "not an amount of money (use '.' for decimals, ',' for thousands)"
 NOT_PERCENT = "not a percentage (use '.' for decimals)"
+#: Spellings of yes and no accepted for a FLAG column (compared in lower case).
+TRUE_WORDS = ("true", "t", "yes", "y", "1", "是")
+FALSE_WORDS = ("false", "f", "no", "n", "0", "否")
+NOT_FLAG = "not a yes/no value (use true or false)"
 
 
 def _lit(text: str) -> str:
@@ -152,6 +159,10 @@ def value_sql(c: str, col: Column) -> str:
         return f"upper({c})"
     if kind is Kind.ENUM:
         return f"lower({c})"
+    if kind is Kind.FLAG:
+        yes = ", ".join(_lit(w) for w in TRUE_WORDS)
+        no = ", ".join(_lit(w) for w in FALSE_WORDS)
+        return f"CASE WHEN lower({c}) IN ({yes}) THEN true WHEN lower({c}) IN ({no}) THEN false END"
     if kind is Kind.TIMESTAMP:
         iso = f"CASE WHEN contains({c}, '/') THEN replace({c}, '/', '-') ELSE {c} END"
         return (
@@ -208,6 +219,8 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
             f"CASE {empty}WHEN {v} NOT IN ({allowed}) "
             f"THEN {_lit('not one of: ' + ', '.join(col.values))} END"
         )
+    if kind is Kind.FLAG:
+        return f"CASE {empty}WHEN {v} IS NULL THEN {_lit(NOT_FLAG)} END"
     if kind is Kind.TIMESTAMP:
         return (
             f"CASE {empty}WHEN {accepts(v, col, table)} THEN NULL "

@@ -23,6 +23,8 @@ from promoguard.model import Kind
 NA = np.iinfo(np.int64).min
 FORMATS = ("csv", "parquet")
 _TEXTUAL = (Kind.ID, Kind.TEXT, Kind.ENUM, Kind.CURRENCY)
+#: Kinds held as Python objects (None = NULL) rather than int64 with NA.
+_OBJECTS = (*_TEXTUAL, Kind.FLAG)
 
 
 class Coded:
@@ -94,7 +96,7 @@ def to_arrow(table: model.Table, cols: dict[str, np.ndarray], fmt: str) -> pa.Ta
             cols = {
                 **cols,
                 c.name: np.full(n, None, dtype=object)
-                if c.kind in _TEXTUAL
+                if c.kind in _OBJECTS
                 else np.full(n, NA, dtype=np.int64),
             }
         arr = cols[c.name]
@@ -122,6 +124,9 @@ def to_arrow(table: model.Table, cols: dict[str, np.ndarray], fmt: str) -> pa.Ta
             a = pa.array(np.where(valid, arr, 0), pa.int64(), mask=~valid)
         elif c.kind is Kind.RATING:
             a = pa.array(np.where(valid, arr, 0).astype(np.int16), pa.int16(), mask=~valid)
+        elif c.kind is Kind.FLAG:
+            # CSV writes true/false, which ingest reads back; Parquet keeps a real boolean.
+            a = pa.array(list(arr), pa.bool_())
         else:
             try:
                 a = pa.array(arr, pa.string())
@@ -181,9 +186,7 @@ class TableWriter:
                     {
                         c.name: np.array(
                             [],
-                            dtype=object
-                            if c.kind in (Kind.ID, Kind.TEXT, Kind.ENUM, Kind.CURRENCY)
-                            else np.int64,
+                            dtype=object if c.kind in _OBJECTS else np.int64,
                         )
                         for c in model.table(name).columns
                     },

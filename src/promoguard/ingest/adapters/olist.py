@@ -9,9 +9,10 @@ choice means for the checks. In short:
   customer_unique_id -> buyer (customer_id when the customer row is absent); currency BRL.
 - one canonical order per Olist order, from its first item (``order_item_id`` 1): listing,
   merchant and unit price; quantity = how many items of that product the order holds.
-  ``order_approved_at`` (payment approval) -> ``paid_at``; the earliest item
-  ``shipping_limit_date`` -> ``promised_dispatch_by``; ``order_estimated_delivery_date`` (the
-  delivery date the buyer was promised) -> ``promised_delivery_by``; customer city -> ``ship_to_city``.
+  ``order_purchase_timestamp`` -> ``placed_at``, ``order_approved_at`` (payment approval) ->
+  ``paid_at``; the earliest item ``shipping_limit_date`` -> ``promised_dispatch_by``;
+  ``order_estimated_delivery_date`` (the delivery date the buyer was promised) -> the end of that
+  day (23:59:59) in ``promised_delivery_by``; customer city -> ``ship_to_city``.
 - an order whose items are not in the export (the public subsets were cut table by table) keeps
   ``listing_id``/``merchant_id`` = ``unknown`` (stored, counted as orphans by ingest), its
   payments' total as ``unit_price`` (``0.00`` when payments are absent too: unknown, not free).
@@ -74,6 +75,21 @@ def _read(src: Path, key: str, required: bool = False) -> pd.DataFrame | None:
 
 def _blank(series: pd.Series) -> pd.Series:
     return series.where(series.str.strip() != "", None)
+
+
+def _end_of_day(values: pd.Series) -> pd.Series:
+    """A promised date (Olist writes ``2017-10-18 00:00:00``) as the last second of that day: a
+    parcel delivered on the promised day is on time, so the promise ends when the day does."""
+
+    def one(v):
+        if v is None or pd.isna(v):
+            return None
+        text = str(v).strip()
+        if len(text) == 10 or text.endswith(" 00:00:00") or text.endswith("T00:00:00"):
+            return text[:10] + " 23:59:59"
+        return text
+
+    return values.map(one)
 
 
 def _money(values: pd.Series) -> pd.Series:
@@ -164,8 +180,12 @@ def convert_frames(src: Path) -> dict[str, pd.DataFrame]:
             "confirmed_at": None,
             "status": o.order_status.map(STATUS).fillna(o.order_status),
             "ship_to_city": o.ship_to_city,
-            "promised_delivery_by": _blank(o["order_estimated_delivery_date"])
+            "promised_delivery_by": _end_of_day(_blank(o["order_estimated_delivery_date"]))
             if "order_estimated_delivery_date" in o
+            else None,
+            # the buyer placed the order at purchase; paid_at is the (often much later) approval
+            "placed_at": _blank(o["order_purchase_timestamp"])
+            if "order_purchase_timestamp" in o
             else None,
         }
     )

@@ -1,0 +1,104 @@
+"""Claims that are phrases, not words: efficacy guarantees with a number, and 最-superlatives graded
+by what follows them.
+
+A lexicon lists words; ``一盒见效``, ``三天即愈``, ``7天见效`` and ``两周治愈`` are one claim with a
+number in it (Advertising Law Art. 16(1)-(2): no assertion or guarantee of efficacy), so they are a
+pattern here. A ``最`` + adjective is a superlative, but what it describes decides how bad it is
+(SAMR's 2023 enforcement guide on absolute terms): ``最高温度 60℃`` or ``最新款`` states the
+product's own attribute or its place in time and is not in itself an absolute claim about the
+market, so it is reported at low severity with that reason; ``最大优惠`` or ``最低价`` compares with
+everyone else and stays a superlative.
+
+Both work on normalised text (NFKC, lower case: ``７天`` is ``7天``) and return matcher ``Hit``s,
+so the rules treat them like lexicon hits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from promoguard.text.matcher import Hit
+from promoguard.text.normalise import Normalised
+
+_CN_NUM = r"[0-9]+|[一二两三四五六七八九十百几半]+"
+_UNIT = r"天|日|周|星期|个月|月|年|盒|瓶|贴|次|个?疗程|剂|粒|袋|片|针|个?小时"
+_RESULT = r"见效|显效|起效|生效|治愈|痊愈|康复|根治|除根|断根|即愈|好转|消失|止痛|止痒"
+#: "7天见效", "一盒见效", "三天即愈", "两周治愈", "1个疗程根治", "服用一周即可痊愈"
+EFFICACY = re.compile(
+    rf"(?:{_CN_NUM})\s?(?:{_UNIT})(?:内|之内|左右)?(?:就|即|便|可|即可|就能|能|就可以|保证|必)?"
+    rf"(?:{_RESULT})"
+    r"|(?:100%|百分之百|百分百)(?:有效|治愈|根治|见效|康复|安全)"
+    r"|(?:works|results) in [0-9]+ (?:days?|hours?|weeks?)"
+)
+
+_ADJ = "新高低大小长短快轻薄厚宽窄多少强"
+#: 最 + adjective: the superlative whose object decides its grade
+SUPERLATIVE = re.compile(rf"最[{_ADJ}]")
+#: what makes it the product's own attribute: a measure, a model or a number right after it
+_ATTRIBUTE = re.compile(
+    r"\s?(?:款|版|型|代|一代|系列|上市|到货|温度|容量|功率|转速|续航|速度|重量|尺寸|承重|耐温|耐压"
+    r"|电压|电流|档|亮度|分辨率|刷新率|像素|风速|风量|压力|频率|扬程|流量|高度|长度|宽度|厚度"
+    r"|深度|载重|里程|时速|可达|支持|可调|约|为|是)?(?=\s?[:：]?\s?[-−]?[0-9])"
+    r"|\s?(?:款|版|型号|一代|系列|上市|到货)"
+)
+
+#: the reason a graded superlative's finding carries
+OWN_ATTRIBUTE_REASON = (
+    "states the product's own attribute or its place in time, not a claim over other goods "
+    "(SAMR 2023 enforcement guide on absolute terms): low severity, still reported"
+)
+
+
+def _hits(code: str, category: str, term: str, nt: Normalised, pattern: re.Pattern[str]):
+    for m in pattern.finditer(nt.text):
+        os_, oe = nt.span(m.start(), m.end())
+        yield Hit(code, category, term or m.group(), m.start(), m.end(), os_, oe)
+
+
+def efficacy_hits(nt: Normalised) -> list[Hit]:
+    """Efficacy guarantees written as a number and a result (TEXT002 ``efficacy_guarantee``)."""
+    return list(_hits("TEXT002", "efficacy_guarantee", "", nt, EFFICACY))
+
+
+def superlative_hits(nt: Normalised) -> list[Hit]:
+    """Every ``最`` + adjective, as ``own_attribute`` when a measure or a model follows it, else as
+    an ordinary ``superlative`` (TEXT001)."""
+    out = []
+    for m in SUPERLATIVE.finditer(nt.text):
+        own = _ATTRIBUTE.match(nt.text, m.end())
+        end = own.end() if own else m.end()
+        os_, oe = nt.span(m.start(), end)
+        category = "own_attribute" if own else "superlative"
+        out.append(Hit("TEXT001", category, nt.text[m.start() : end], m.start(), end, os_, oe))
+    return out
+
+
+#: TEXT001 categories by how grave the claim is (the finding takes its gravest hit)
+GRADES = {"own_attribute": "low", "superlative": "medium", "first": "medium"}
+GRAVE = {"comparative": "high", "state_endorsement": "high"}
+
+
+def grade_absolute(hits: list[Hit], pack_severity: str) -> tuple[str, str | None]:
+    """A TEXT001 finding's severity from its hits, and the reason when it is not the pack's.
+
+    Comparative and state-endorsement claims are ``high``; a text whose only absolute terms state
+    the product's own attribute is ``low`` with the guide's reason; anything else keeps the pack's
+    severity. A hit covered by a longer hit (``最低`` inside ``最低价``) does not count on its own.
+    """
+    live = [
+        h
+        for h in hits
+        if not any(
+            o is not h
+            and o.start <= h.start
+            and h.end <= o.end
+            and (o.end - o.start) > (h.end - h.start)
+            for o in hits
+        )
+    ]
+    cats = {h.category for h in live}
+    if cats & set(GRAVE):
+        return "high", "a comparative claim over other goods or an endorsement by the state"
+    if cats and cats <= {"own_attribute"}:
+        return "low", OWN_ATTRIBUTE_REASON
+    return pack_severity, None

@@ -1,0 +1,67 @@
+"""Phrase claims (efficacy with a number) and 最-superlatives graded by what follows them."""
+
+from __future__ import annotations
+
+import pytest
+
+from promoguard.text.matcher import Hit
+from promoguard.text.normalise import normalise
+from promoguard.text.patterns import (
+    OWN_ATTRIBUTE_REASON,
+    efficacy_hits,
+    grade_absolute,
+    superlative_hits,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["一盒见效", "三天即愈", "７天见效的祛痘膏", "两周治愈脱发", "1个疗程根治", "服用一周即可痊愈"]
+    + ["一贴见效", "100%有效", "百分之百有效", "works in 3 days"],
+)
+def test_efficacy_guarantees_with_a_number_are_found(text):
+    assert efficacy_hits(normalise(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["一周内发货", "三天内到货", "保质期18个月", "七天无理由退换", "一盒装24片", "三天见面会门票"]
+    + ["有效期至2027年", "100%纯棉"],
+)
+def test_numbers_that_promise_no_cure_are_left_alone(text):
+    assert not efficacy_hits(normalise(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("最新款手机", "own_attribute"),
+        ("最高温度60℃", "own_attribute"),
+        ("最低温度-18℃", "own_attribute"),
+        ("最大容量5升", "own_attribute"),
+        ("最高 60℃", "own_attribute"),
+        ("最新上市", "own_attribute"),
+        ("最大优惠", "superlative"),
+        ("最快当天发货", "superlative"),
+    ],
+)
+def test_superlatives_are_told_apart_by_what_follows(text, category):
+    hits = superlative_hits(normalise(text))
+    assert [h.category for h in hits] == [category]
+
+
+def _hit(category: str, start: int, end: int) -> Hit:
+    return Hit("TEXT001", category, "x", start, end, start, end)
+
+
+def test_grading_takes_the_gravest_claim_and_gives_the_reason():
+    assert grade_absolute([_hit("own_attribute", 0, 3)], "medium") == ("low", OWN_ATTRIBUTE_REASON)
+    assert grade_absolute([_hit("comparative", 0, 4)], "medium")[0] == "high"
+    assert grade_absolute([_hit("state_endorsement", 0, 4)], "medium")[0] == "high"
+    mixed = [_hit("own_attribute", 0, 3), _hit("superlative", 5, 7)]
+    assert grade_absolute(mixed, "medium") == ("medium", None)
+    # 最低 inside 最低价: the longer hit decides
+    assert grade_absolute([_hit("own_attribute", 0, 2), _hit("superlative", 0, 3)], "medium") == (
+        "medium",
+        None,
+    )
