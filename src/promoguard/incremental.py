@@ -116,7 +116,8 @@ def affected_merchants(
     root: Any, manifest: lake.Manifest, files: dict[str, list[str]]
 ) -> pd.DataFrame | None:
     """The merchants whose rows the new files add to; None when every finding may change."""
-    if any(t in files for t in _SEASON_WIDE):
+    # platform-wide tables, or a table this module does not know how to trace to a merchant
+    if any(t in _SEASON_WIDE or t not in _MERCHANT_OF for t in files):
         return None
     con = duckdb.connect()
     try:
