@@ -65,6 +65,9 @@ def test_messy_example_quarantines_the_same_rows_in_both_stores(tmp_path):
         assert _rows(duck, table) == _rows(lk, table), table
     assert _rows(duck, "quarantine", ("ingest_id",)) == _rows(lk, "quarantine", ("ingest_id",))
     assert len(_rows(lk, "quarantine")) == l_report.totals.quarantined > 0
+    # personal data: every file the lake wrote is owner-only, like a new DuckDB store
+    written = [p for p in (tmp_path / "lake").rglob("*") if p.is_file()]
+    assert written and all(p.stat().st_mode & 0o077 == 0 for p in written)
     assert lk.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == len(l_report.files)
 
 

@@ -11,3 +11,7 @@ class IngestError(PromoGuardError):
 
 class CheckError(PromoGuardError):
     """A check, a pack or a scan is misconfigured."""
+
+
+class StoreError(PromoGuardError):
+    """The store cannot be opened: a folder, not a DuckDB file, or in use by another process."""

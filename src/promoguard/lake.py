@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 
 from promoguard import store as store_mod
-from promoguard.errors import IngestError, PromoGuardError
+from promoguard.errors import IngestError, StoreError
 from promoguard.model import TABLE_NAMES
 
 MANIFEST = "_manifest.json"
@@ -55,7 +55,7 @@ BOOK_TABLES: tuple[str, ...] = ("quarantine", "ingest_log", "scans", "findings",
 ALL_TABLES: tuple[str, ...] = (*TABLE_NAMES, *BOOK_TABLES)
 
 
-class LakeError(PromoGuardError):
+class LakeError(StoreError):
     """A lake cannot be read or written as asked; it was left as it was."""
 
 
@@ -171,13 +171,18 @@ def _publish(root: Path, manifest: Manifest) -> None:
 @contextmanager
 def writer_lock(root: Path) -> Iterator[None]:
     """One writer at a time per lake (readers never wait: they read a published manifest)."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    # the lake holds personal data (buyers, addresses, texts): everything it writes is owner-only
+    old = os.umask(0o077)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with open(root / LOCK, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    finally:
+        os.umask(old)
 
 
 # -- reading -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from promoguard.errors import PromoGuardError
+from promoguard.errors import PromoGuardError, StoreError
 from promoguard.model import FINDING_COLUMNS, TABLES
 
 QUARANTINE_SQL = """
@@ -77,22 +77,64 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
 
 
+def _open_error(p: str, exc: duckdb.Error) -> StoreError:
+    """The operator's mistake behind a failed open, said in one line."""
+    text = str(exc)
+    if "Conflicting lock" in text or "Could not set lock" in text:
+        pid = re.search(r"PID (\d+)", text)
+        who = f" (process {pid.group(1)})" if pid else ""
+        return StoreError(
+            f"the store {p} is in use by another process{who}: close it (a `duckdb` shell, "
+            "another scan) and try again"
+        )
+    if "not a valid DuckDB database" in text or "database file" in text.lower():
+        return StoreError(f"{p} is not a PromoGuard store (not a DuckDB database file)")
+    return StoreError(f"cannot open the store {p}: {text.splitlines()[0]}")
+
+
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and create, when writable) a store. ``:memory:`` gives a throwaway store.
 
-    A folder is a Parquet lake (see ``promoguard.lake``): it opens as read-only views over its
-    files; ingest and scan write to a lake through ``promoguard.lake`` instead.
+    A folder, a file that is not a DuckDB database and a store another process holds open raise
+    ``StoreError`` with one line that says which. A new store file is created owner-only (0600):
+    it holds personal data (buyers, addresses, texts).
+
+    A folder with a lake manifest is a Parquet lake (see ``promoguard.lake``): it opens as
+    read-only views over its files; ingest and scan write to a lake through ``promoguard.lake``.
     """
     p = str(path)
     if p != ":memory:" and Path(p).is_dir():
         from promoguard import lake
 
-        return lake.connect(p)
-    if read_only and p != ":memory:" and not Path(p).exists():
-        raise FileNotFoundError(f"no store at {p}")
+        if (Path(p) / lake.MANIFEST).exists():
+            return lake.connect(p)
     if p != ":memory:":
+        if Path(p).is_dir():
+            raise StoreError(
+                f"the store {p} is a folder, not a DuckDB file (nor a lake: no _manifest.json)"
+            )
+        if read_only and not Path(p).exists():
+            raise FileNotFoundError(f"no store at {p}")
         Path(p).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(p, read_only=read_only)
+        created = not read_only and not Path(p).exists()
+        old = os.umask(0o077)  # the file (and its WAL) owner-only from the first byte
+        try:
+            con = duckdb.connect(p, read_only=read_only)
+        except duckdb.Error as exc:
+            raise _open_error(p, exc) from None
+        finally:
+            os.umask(old)
+        if created:
+            os.chmod(p, 0o600)
+        return _ready(con, read_only)
+    try:
+        con = duckdb.connect(p, read_only=read_only)
+    except duckdb.Error as exc:
+        raise _open_error(p, exc) from None
+    return _ready(con, read_only)
+
+
+def _ready(con: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     set_memory_limit(con)
     if not read_only:

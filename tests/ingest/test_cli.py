@@ -98,4 +98,4 @@ def test_store_that_cannot_be_opened_is_a_one_line_error(tmp_path):
     result = runner.invoke(app, ["ingest", str(tmp_path / "in"), "--store", str(not_a_db)])
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "cannot open the store" in result.stderr
+    assert "is not a PromoGuard store (not a DuckDB database file)" in result.stderr

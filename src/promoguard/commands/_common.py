@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from promoguard.errors import PromoGuardError
+from promoguard.safety import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,7 +22,8 @@ console = Console(stderr=True, highlight=False)
 
 def fail(message: str, code: int = 1) -> None:
     """Print ``promoguard: error: MESSAGE`` on stderr and exit non-zero."""
-    line = " ".join(str(message).split())
+    # A message may quote untrusted text (a file name, a header): no escapes reach the terminal.
+    line = terminal_safe(" ".join(str(message).split()))
     typer.echo(f"promoguard: error: {line}", err=True)
     raise typer.Exit(code)
 

@@ -11,6 +11,12 @@ from rich.table import Table as RichTable
 from promoguard import lake
 from promoguard.commands._common import console, emit_json, user_errors
 from promoguard.ingest import IngestReport, ingest_dir
+from promoguard.safety import terminal_safe
+
+
+def _shown(text: str) -> str:
+    """An untrusted name (a file name, a header) fit for the terminal and free of rich markup."""
+    return escape(terminal_safe(text))
 
 
 def _summary(report: IngestReport) -> RichTable:
@@ -66,12 +72,12 @@ def ingest(
     console.print(_summary(report))
     for f in report.files:
         if f.extra_columns:
-            extra = escape(", ".join(f.extra_columns))
-            console.print(f"{escape(f.file)}: extra columns ignored: {extra}")
+            extra = _shown(", ".join(f.extra_columns))
+            console.print(f"{_shown(f.file)}: extra columns ignored: {extra}")
         if f.encoding not in ("utf-8", "parquet"):
-            console.print(f"{escape(f.file)}: read as {escape(f.encoding)}")
+            console.print(f"{_shown(f.file)}: read as {_shown(f.encoding)}")
     if report.ignored:
-        console.print(f"ignored (not a table file): {escape(', '.join(report.ignored))}")
+        console.print(f"ignored (not a table file): {_shown(', '.join(report.ignored))}")
     if report.totals.quarantined:
         where = f"WHERE ingest_id = '{report.ingest_id}'"  # a uuid we made
         console.print(f"{report.totals.quarantined} row(s) quarantined: see quarantine {where}")

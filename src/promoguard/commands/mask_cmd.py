@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from promoguard import store as store_mod
 from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.safety import refuse_overwrite, terminal_safe, write_csv
 from promoguard.text.identifiers import KINDS
 from promoguard.text.mask import Masker
 
@@ -54,6 +55,10 @@ def mask(
         fail(f"--kinds takes {', '.join(KINDS)}; got {kinds!r}")
     key = os.environ.get(KEY_ENV)
     masker = Masker(kinds=chosen) if not key else Masker(key=key.encode(), kinds=chosen)
+    for table in MASKED:
+        refuse_overwrite(out / f"{table}.csv", ("store", store))
+    if out.exists() and not out.is_dir():
+        fail(f"--out {terminal_safe(out)} is a file; mask writes a folder")
     out.mkdir(parents=True, exist_ok=True)
     con = store_mod.connect(store, read_only=True)
     written: dict[str, int] = {}
@@ -79,7 +84,7 @@ def mask(
                     progress.advance(task)
                 df[col] = values
                 path = out / f"{table}.csv"
-                df.to_csv(path, index=False, encoding="utf-8")
+                write_csv(df, path)  # formula-safe cells, owner-only file
                 written[table] = len(df)
     finally:
         con.close()

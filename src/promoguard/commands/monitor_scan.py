@@ -11,6 +11,7 @@ from promoguard import incremental, lake, monitor
 from promoguard import store as store_mod
 from promoguard.checks import engine
 from promoguard.commands._common import console, emit_json, fail
+from promoguard.safety import make_private, terminal_safe, write_csv
 
 ALERTS_SHOWN = 20
 
@@ -37,7 +38,12 @@ def monitor_scan(
     else:
         runner = lake.scan if lake.is_lake(store) else engine.scan
         result = runner(store, pack, engine=engine_name, checks=checks, spark_master=spark_master)
-    written = str(engine.write_findings(result.findings, out)) if out is not None else None
+    written = None
+    if out is not None:  # as `scan` writes them: formula-safe CSV cells, owner-only files
+        if out.suffix.lower() == ".csv":
+            written = str(write_csv(result.findings, out))
+        else:
+            written = str(make_private(engine.write_findings(result.findings, out)))
     con = store_mod.connect(store, read_only=True)
     try:
         delta = monitor.delta(con, result.scan_id, watch=watch)
@@ -71,8 +77,8 @@ def monitor_scan(
         grid.add_row(
             r.check_code,
             r.severity,
-            escape(f"{r.entity_type} {r.entity_id}"),
-            escape(str(r.merchant_id or "")),
+            escape(terminal_safe(f"{r.entity_type} {r.entity_id}")),
+            escape(terminal_safe(r.merchant_id or "")),
             "yes" if r.watched else "",
         )
     console.print(grid)

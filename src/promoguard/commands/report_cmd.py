@@ -18,7 +18,9 @@ def report(
 ) -> None:
     """Write an HTML report (opens offline: inline CSS and SVG, no scripts) of a scan."""
     from promoguard.report import build_report
+    from promoguard.safety import refuse_overwrite
 
+    refuse_overwrite(out, ("store", store))
     with console.status("writing the report"):
         path = build_report(store, out, scan_id)
     if as_json:

@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 from promoguard import lake
 from promoguard.checks import engine
 from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard.safety import make_private, refuse_overwrite, write_csv
 
 
 @user_errors
@@ -42,6 +43,8 @@ def scan(
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
+    if out is not None:
+        refuse_overwrite(out, ("store", store), ("pack", Path(pack)))
     if since is not None or watchlist is not None:
         from promoguard.commands.monitor_scan import monitor_scan
 
@@ -55,7 +58,13 @@ def scan(
         spark_master=spark_master,
         progress=not as_json,
     )
-    written = str(engine.write_findings(result.findings, out)) if out is not None else None
+    written = None
+    if out is not None:
+        # Findings quote merchants' names and texts: formula-safe cells in a CSV, owner-only.
+        if out.suffix.lower() == ".csv":
+            written = str(write_csv(result.findings, out))
+        else:
+            written = str(make_private(engine.write_findings(result.findings, out)))
     summary = result.summary()
     summary["store"] = str(store)
     summary["out"] = written

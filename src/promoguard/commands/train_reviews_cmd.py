@@ -54,7 +54,9 @@ def train_reviews(
     import numpy as np
 
     from promoguard import reviews_model as rm
+    from promoguard.safety import refuse_overwrite
 
+    refuse_overwrite(out, ("--labels file", labels))
     if folds < 0 or folds == 1:
         fail("--folds must be 0 (skip) or at least 2")
     header: list[str] = []

@@ -4,8 +4,9 @@ Phase 1, outside any store transaction (the store is not touched), for each file
 order (a table after the tables it points at):
 
 1. stage it (``validate.stage_query``): typed values plus a reason for every refused row; a CSV
-   DuckDB's strict parser gives up on is staged line by line, every line refused;
-2. collect the lines DuckDB's CSV reader rejected (ragged rows, bad bytes, over-long lines).
+   DuckDB's strict reader refuses anything of is read again line by line (``recover``), so that
+   every physical line is a row or a quarantined line of its own;
+2. collect the lines DuckDB's JSON Lines reader rejected (bad bytes, over-long lines).
 
 Phase 2, one transaction, for each staged file:
 
@@ -34,14 +35,13 @@ from rich.progress import Progress
 
 from promoguard import store as store_mod
 from promoguard.errors import IngestError
-from promoguard.ingest import readers
+from promoguard.ingest import readers, recover
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
 from promoguard.ingest.validate import (
     RAW_LIMIT,
     StageQuery,
     ident,
     stage_query,
-    unparseable_stage_query,
 )
 from promoguard.model import TABLES, TABLES_BY_NAME, Table
 
@@ -60,6 +60,7 @@ class Staged:
     prefix: str  # temp tables: <prefix>_stage, <prefix>_rejects, <prefix>_reject_lines, ...
     first_line: int
     rejected: int = 0  # lines the reader refused
+    explicit_lines: bool = False  # the stage has ``_line`` (a CSV read again by ``recover``)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -78,8 +79,21 @@ class Staged:
     def column_names(self) -> str:
         return f"{self.prefix}_column_names"
 
+    @property
+    def recovered(self) -> str:
+        return f"{self.prefix}_recovered"
+
     def temp_tables(self) -> list[str]:
-        return [self.stage, self.reject_lines, *self.rejects, self.column_names]
+        return [self.stage, self.reject_lines, *self.rejects, self.column_names, self.recovered]
+
+
+def _shown(name: str) -> str:
+    """A file name (untrusted) fit for the progress line: no escapes, no rich markup."""
+    from rich.markup import escape
+
+    from promoguard.safety import terminal_safe
+
+    return escape(terminal_safe(name))
 
 
 def load_order() -> list[str]:
@@ -136,6 +150,8 @@ class _Lines:
         self.base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {staged.stage}").fetchone()[0]  # noqa: S608
 
     def sql(self, rowid: str) -> str:
+        if self.staged.explicit_lines:  # a recovered CSV carries each row's physical line
+            return f"(SELECT _l._line FROM {self.staged.stage} _l WHERE _l.rowid = {rowid})"  # noqa: S608
         k = f"({rowid} - {self.base})"
         first = self.staged.first_line
         if not self.staged.rejected:
@@ -170,19 +186,31 @@ def stage_file(
     with session_timezone(con, tz):
         try:
             con.execute(query.sql, query.params)
+            damaged = source.fmt == "csv" and _count(con, staged.rejects[0]) > 0
         except duckdb.InvalidInputException as exc:
             # Only the reader's own refusal is blamed on the file; an error in our SQL (a binder
-            # error, say) must surface, not quarantine every line of a good file.
+            # error, say) must surface, not quarantine the lines of a good file.
             if source.fmt != "csv":
                 raise IngestError(f"{source.path.name}: cannot be read: {exc}") from None
+            damaged = True
+        if damaged:
+            # DuckDB's account of a damaged CSV can lose lines (an unterminated quote swallows
+            # the rest of the file into one rejected "line"); read it again line by line. Clean
+            # files never come here, so the fast path costs nothing more.
             _drop(con, staged.temp_tables())
-            error = str(exc).splitlines()[0][:200]
-            query = unparseable_stage_query(table, source, staged.stage, staged.rejects, error)
+            recover.recover_csv(con, source.readable, source.source_columns, staged.recovered)
+            query = stage_query(table, source, staged.stage, staged.rejects, staged.recovered)
             con.execute(query.sql, query.params)
+            con.execute(f"DROP TABLE {staged.recovered}")
+            staged.explicit_lines = True
     staged.first_line = query.first_line
     if query.rejects:
         _stage_rejects(con, staged)
     return staged
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
 
 
 def _stage_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
@@ -421,6 +449,24 @@ def _ingest(
     stored: Mapping[str, str] | None = None,
 ) -> IngestReport:
     sources, ignored = readers.discover(folder)
+    try:
+        return _ingest_sources(con, folder, tmp, sources, ignored, tz, encoding, progress, stored)
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _ingest_sources(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    tmp: Path,
+    sources: list[readers.SourceFile],
+    ignored: list[str],
+    tz: str,
+    encoding: str | None,
+    progress: bool,
+    stored: Mapping[str, str] | None = None,
+) -> IngestReport:
     tz = check_timezone(con, tz)
     order = {name: i for i, name in enumerate(load_order())}
     sources.sort(key=lambda s: (order[s.table], s.path.name))
@@ -439,7 +485,7 @@ def _ingest(
             for index, source in enumerate(sources):
                 table = TABLES_BY_NAME[source.table]
                 if progress:
-                    bar.update(task, description=f"read {source.path.name}")
+                    bar.update(task, description=f"read {_shown(source.path.name)}")
                 readers.prepare(con, source, table.column_names, tmp, encoding)
                 staged.append(stage_file(con, index, table, source, tz))
                 if progress:
@@ -451,7 +497,7 @@ def _ingest(
             try:
                 for item in staged:
                     if progress:
-                        bar.update(task, description=f"load {item.source.path.name}")
+                        bar.update(task, description=f"load {_shown(item.source.path.name)}")
                     counts = load_staged(con, report.ingest_id, item, stored)
                     report.files.append(
                         FileReport(

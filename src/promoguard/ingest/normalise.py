@@ -35,11 +35,27 @@ _PLAIN_AMOUNT = r"\d{1,16}(\.\d{1,2})?"  # the fast path: already canonical
 _PLAIN_WHOLE = r"\d{1,18}"  # the fast path for whole numbers (fits BIGINT)
 _GROUPED_NUMBER = r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
 _WHOLE_NUMBER = r"[+-]?(\d{1,3}(,\d{3})+|\d+)"
+# A year 0001..9999 (ISO 8601 has no year 0 without an agreed extension: DuckDB would store
+# 0000 as 1 BC); at most 6 significant fraction digits (a 7th..9th digit must be 0: microseconds
+# are what TIMESTAMPTZ keeps, and a cut is never silent); an offset within -14:00..+14:00 with
+# minutes below 60 (``+99:99`` or ``+00:60`` would silently shift the instant).
+_YEAR = r"(000[1-9]|00[1-9]\d|0[1-9]\d{2}|[1-9]\d{3})"
+_OFFSET = r"(Z|z|[+-](0\d|1[0-3])(:?[0-5]\d)?|[+-]14(:?00)?)"
 _TIMESTAMP_SHAPE = (
-    r"\d{4}-\d{1,2}-\d{1,2}"
-    r"([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
-    r"\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"
+    _YEAR + r"-\d{1,2}-\d{1,2}"
+    r"([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6}0{0,3})?)?)?"
+    r"\s*" + _OFFSET + "?"
 )
+# The same shape without those limits: what a value that fails only on them looks like.
+_LOOSE_TIMESTAMP = (
+    r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"
+)
+_BAD_OFFSET = r".*\d:\d{2}.*[+-]((1[5-9]|[2-9]\d)(:?\d{2})?|\d{2}:?[6-9]\d|14:?(0[1-9]|[1-5]\d))"
+_NANOS = r".*\.\d{6}\d*[1-9]\d*(\s*(Z|z|[+-].*))?"
+#: The instants TIMESTAMPTZ holds that every reader (Python's datetime, Arrow, Spark) can hold too.
+TIMESTAMP_MIN = "0001-01-01 00:00:00+00"
+TIMESTAMP_MAX = "9999-12-31 23:59:59.999999+00"
+OUT_OF_RANGE = "outside the stored range 0001-01-01 .. 9999-12-31 (UTC, after the offset)"
 _EPOCH = r"[+-]?\d{9,13}(\.\d+)?"
 
 #: Extra lower bounds beyond what the kind says, by (table, column).
@@ -104,6 +120,8 @@ def accepts(v: str, col: Column, table: str) -> str:
         return f"{v} BETWEEN 0 AND 100"
     if kind in (Kind.COUNT, Kind.WEIGHT):
         return f"{v} >= {MINIMUMS.get((table, col.name), 0)}"
+    if kind is Kind.TIMESTAMP:
+        return f"{v} BETWEEN TIMESTAMPTZ '{TIMESTAMP_MIN}' AND TIMESTAMPTZ '{TIMESTAMP_MAX}'"
     return f"{v} IS NOT NULL"
 
 
@@ -226,6 +244,14 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
             f"CASE {empty}WHEN {accepts(v, col, table)} THEN NULL "
             f"WHEN regexp_full_match({c}, {_lit(_EPOCH)}) "
             f"THEN 'epoch numbers are not accepted (use ISO 8601)' "
+            f"WHEN {v} IS NOT NULL THEN {_lit(OUT_OF_RANGE)} "
+            f"WHEN NOT regexp_full_match({c}, {_lit(_LOOSE_TIMESTAMP)}) "
+            f"THEN 'not an ISO 8601 timestamp' "
+            f"WHEN regexp_full_match({c}, '0000.*') THEN {_lit('year 0000: ' + OUT_OF_RANGE)} "
+            f"WHEN regexp_full_match({c}, {_lit(_NANOS)}) "
+            f"THEN 'more than 6 decimal places in the seconds (microseconds are kept; not cut)' "
+            f"WHEN regexp_full_match({c}, {_lit(_BAD_OFFSET)}) "
+            f"THEN 'UTC offset out of range (hours -14..+14, minutes 00..59)' "
             f"ELSE 'not an ISO 8601 timestamp' END"
         )
     raise AssertionError(f"no rule for kind {kind}")

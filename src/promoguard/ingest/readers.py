@@ -12,6 +12,10 @@ import csv
 import gzip
 import io
 import json
+import os
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -50,6 +54,7 @@ class SourceFile:
     fmt: str  # csv | jsonl | parquet
     encoding: str = "utf-8"
     read_path: Path | None = None  # the UTF-8 file DuckDB reads (a temp copy when transcoded)
+    temp_fd: int | None = None  # the open, unnamed temp file behind read_path (see private_temp)
     columns: dict[str, str] = field(default_factory=dict)  # canonical column -> source column
     source_columns: list[str] = field(default_factory=list)  # every column name the file has
     extra_columns: list[str] = field(default_factory=list)
@@ -57,6 +62,31 @@ class SourceFile:
     @property
     def readable(self) -> Path:
         return self.read_path or self.path
+
+    def close(self) -> None:
+        """Release the transcoded copy (an unnamed file: closing it frees it)."""
+        if self.temp_fd is not None:
+            os.close(self.temp_fd)
+            self.temp_fd = None
+
+
+def private_temp(tmp: Path, name: str) -> tuple[int | None, Path]:
+    """A temp file for a transcoded copy that no exit can leave behind: (fd, path to read it by).
+
+    On Linux the file is made with O_TMPFILE: it never has a name in any folder, DuckDB reads it
+    through ``/proc/self/fd/N``, and the kernel frees it when the process ends, even when killed.
+    Elsewhere it is a named file in the ingest's private (0700) temp folder, removed with it on
+    any normal exit.
+    """
+    flag = getattr(os, "O_TMPFILE", None)
+    proc = Path("/proc/self/fd")
+    if flag is not None and proc.is_dir():
+        try:
+            fd = os.open(tmp, flag | os.O_RDWR, 0o600)
+            return fd, proc / str(fd)
+        except OSError:  # a file system without O_TMPFILE support
+            pass
+    return None, tmp / name
 
 
 def table_file_name(name: str) -> tuple[str, str] | None:
@@ -97,14 +127,59 @@ def _open_bytes(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
+@contextmanager
+def file_errors(path: Path) -> Iterator[None]:
+    """Damaged files (not gzip, a cut-short gzip, undecodable text) as one-line ``IngestError``s.
+
+    A truncated gzip raises EOFError, which the command line would otherwise print as a bare
+    "Aborted."; nothing of such a file is ingested (the rest of it is gone, and a partial table
+    would pass for a whole one).
+    """
+    try:
+        yield
+    except gzip.BadGzipFile as exc:
+        raise IngestError(f"{path.name}: not a gzip file ({exc}); nothing was ingested") from None
+    except (EOFError, zlib.error) as exc:
+        raise IngestError(
+            f"{path.name}: the gzip data is damaged or cut short ({exc}); nothing was ingested"
+        ) from None
+    except UnicodeError as exc:
+        raise IngestError(f"{path.name}: cannot be decoded: {exc}; nothing was ingested") from None
+
+
+def check_encoding(name: str) -> str:
+    """The codec ``name`` as given, refused in one line when it is not a text encoding.
+
+    ``base64``, ``rot13``, ``zlib_codec`` and friends are Python codecs but transforms, not
+    character sets: they cannot decode a CSV file.
+    """
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise IngestError(f"unknown encoding {name!r}") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise IngestError(f"{name!r} is not a text encoding (it is a transform such as base64)")
+    return name
+
+
+def _looks_utf16(sample: bytes) -> bool:
+    """A BOM-less UTF-16 sample: most of its ASCII text has a NUL byte beside every character."""
+    return len(sample) >= 4 and sample.count(0) >= len(sample) // 4
+
+
 def detect_encoding(path: Path) -> str:
     """The encoding of a text file, judged from its first 64 KiB (a BOM wins; then UTF-8)."""
-    with _open_bytes(path) as fh:
+    with file_errors(path), _open_bytes(path) as fh:
         sample = fh.read(SAMPLE_BYTES)
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if _looks_utf16(sample):
+        raise IngestError(
+            f"{path.name}: looks like UTF-16 without a byte-order mark; name its byte order "
+            "with --encoding utf-16-le or --encoding utf-16-be"
+        )
     try:
         # final=False: a sample cut inside a multi-byte character is not an error.
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
@@ -138,14 +213,15 @@ def _is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
-def transcode(path: Path, encoding: str, out: Path) -> None:
+def transcode(path: Path, encoding: str, out: Path, fd: int | None = None) -> None:
     """Re-encode ``path`` to UTF-8 at ``out`` in chunks.
 
     Bytes that are not valid in ``encoding`` are written through unchanged (surrogateescape), so
     the line holding them is still invalid UTF-8 and DuckDB quarantines it; nothing is replaced.
     """
     decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
-    with _open_bytes(path) as src, out.open("wb") as dst:
+    target = os.fdopen(os.dup(fd), "wb") if fd is not None else out.open("wb")
+    with _open_bytes(path) as src, target as dst:
         while chunk := src.read(CHUNK_BYTES):
             dst.write(decoder.decode(chunk).encode("utf-8", "surrogateescape"))
         dst.write(decoder.decode(b"", final=True).encode("utf-8", "surrogateescape"))
@@ -201,17 +277,17 @@ def prepare(
     an extra column (ignored, reported).
     """
     if source.fmt in ("csv", "jsonl"):
-        source.encoding = encoding or detect_encoding(source.path)
-        try:
-            utf8 = _is_utf8(source.encoding)
-        except LookupError:
-            raise IngestError(f"unknown encoding {source.encoding!r}") from None
-        if not utf8:
-            source.read_path = tmp / f"{source.path.name}.utf8"
-            transcode(source.path, source.encoding, source.read_path)
-        header = (
-            _csv_header(source.readable) if source.fmt == "csv" else _jsonl_keys(source.readable)
-        )
+        source.encoding = check_encoding(encoding) if encoding else detect_encoding(source.path)
+        if not _is_utf8(source.encoding):
+            source.temp_fd, source.read_path = private_temp(tmp, f"{source.path.name}.utf8")
+            with file_errors(source.path):
+                transcode(source.path, source.encoding, source.read_path, source.temp_fd)
+        with file_errors(source.path):
+            header = (
+                _csv_header(source.readable)
+                if source.fmt == "csv"
+                else _jsonl_keys(source.readable)
+            )
     else:
         source.encoding = "parquet"
         header = _parquet_columns(con, source.path)

@@ -18,8 +18,11 @@ from promoguard.ingest import normalise
 from promoguard.ingest.readers import MAX_LINE_BYTES, SourceFile
 from promoguard.model import Table
 
-#: Longest ``raw`` text kept in quarantine for one row (the rest is cut, marked with an ellipsis).
-RAW_LIMIT = 65536
+#: Longest ``raw`` text kept in quarantine for one row. A readable line is at most
+#: MAX_LINE_BYTES, and its fields as JSON at most a few times that, so this never cuts a readable
+#: record: every refused line can be recovered from quarantine. (Only a line over the line-size
+#: limit is cut, at 64 KiB, by ``recover``.)
+RAW_LIMIT = 8 * MAX_LINE_BYTES
 
 
 @dataclass
@@ -28,6 +31,7 @@ class StageQuery:
     params: list[object] = field(default_factory=list)
     first_line: int = 2  # the line number of the first data row
     rejects: bool = False  # whether DuckDB writes rejected lines to the rejects tables
+    explicit_lines: bool = False  # the stage has a ``_line`` column (recovered CSV)
 
 
 def ident(name: str) -> str:
@@ -60,8 +64,14 @@ def _lines_reader(source: SourceFile, params: list[object], rejects: tuple[str, 
     )
 
 
-def _layer0(table: Table, source: SourceFile, rejects: tuple[str, str]) -> StageQuery:
-    """SELECT producing ``r__<col>`` VARCHAR per canonical column, ``_pre`` and ``_rawsrc``."""
+def _layer0(
+    table: Table, source: SourceFile, rejects: tuple[str, str], recovered: str | None = None
+) -> StageQuery:
+    """SELECT producing ``r__<col>`` VARCHAR per canonical column, ``_pre`` and ``_rawsrc``.
+
+    ``recovered``: a temp table written by ``recover.recover_csv`` to read instead of the file
+    (it also gives ``_line``, the physical line of each row).
+    """
     params: list[object] = []
     cols: list[str] = []
     if source.fmt == "csv":
@@ -70,6 +80,9 @@ def _layer0(table: Table, source: SourceFile, rejects: tuple[str, str]) -> Stage
             src = source.columns.get(col.name)
             expr = f"c{position[src]}" if src is not None else "NULL::VARCHAR"
             cols.append(f"{expr} AS {ident('r__' + col.name)}")
+        if recovered is not None:
+            sql = f"SELECT {', '.join(cols)}, _pre, _rawsrc, _line, _precol FROM {ident(recovered)} ORDER BY _line"  # noqa: S608
+            return StageQuery(sql, params, first_line=2, explicit_lines=True)
         reader = _csv_reader(source, params, rejects)
         sql = f"SELECT {', '.join(cols)}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc FROM {reader}"  # noqa: S608
         return StageQuery(sql, params, first_line=2, rejects=True)
@@ -108,10 +121,16 @@ def _layer0(table: Table, source: SourceFile, rejects: tuple[str, str]) -> Stage
 
 
 def stage_query(
-    table: Table, source: SourceFile, stage: str, rejects: tuple[str, str]
+    table: Table,
+    source: SourceFile,
+    stage: str,
+    rejects: tuple[str, str],
+    recovered: str | None = None,
 ) -> StageQuery:
     """The ``CREATE TEMP TABLE stage AS ...`` statement for one source file of ``table``."""
-    base = _layer0(table, source, rejects)
+    base = _layer0(table, source, rejects, recovered)
+    line = ", _line, _precol" if base.explicit_lines else ""
+    pre_column = "_precol" if base.explicit_lines else "NULL"
     names = table.column_names
     # The already-canonical text of a column with a fast path (most values of a real export)
     # is typed straight from the raw text; the rest goes on, as ``s__``, to cleaning and the full
@@ -154,12 +173,15 @@ def stage_query(
             + ", ".join(f"{ident(n)} := {ident('r__' + n)}" for n in names)
             + "))"
         )
+        if base.explicit_lines:  # a line refused whole keeps its own text
+            raw_source = f"coalesce(_rawsrc, CAST({raw_source} AS VARCHAR))"
     else:
         raw_source = "_rawsrc"
     sql = f"""
 CREATE TEMP TABLE {ident(stage)} AS
-SELECT {", ".join(ident(n) for n in names)}, _reason,
-  CASE WHEN _reason IS NULL OR _pre IS NOT NULL THEN NULL ELSE coalesce({first_bad}) END AS _column,
+SELECT {", ".join(ident(n) for n in names)}, _reason{line.replace(", _precol", "")},
+  CASE WHEN _reason IS NULL THEN NULL WHEN _pre IS NOT NULL THEN {pre_column}
+    ELSE coalesce({first_bad}) END AS _column,
   CASE WHEN _reason IS NOT NULL THEN left(coalesce({raw_source}, ''), {RAW_LIMIT}) END AS _raw
 FROM (
   SELECT *, CASE WHEN _pre IS NOT NULL THEN _pre WHEN {all_good} THEN NULL
@@ -167,30 +189,12 @@ FROM (
   FROM (
     SELECT *, {", ".join(checks)}
     FROM (
-      SELECT {", ".join(values)}, {cleaned_names}, {slow_names}, {passthrough}, _pre, _rawsrc
+      SELECT {", ".join(values)}, {cleaned_names}, {slow_names}, {passthrough}, _pre, _rawsrc{line}
       FROM (
-        SELECT {", ".join(cleaned)}, {slow_names}, {passthrough}, _pre, _rawsrc
-        FROM (SELECT {", ".join(slow)}, {passthrough}, _pre, _rawsrc FROM ({base.sql}))
+        SELECT {", ".join(cleaned)}, {slow_names}, {passthrough}, _pre, _rawsrc{line}
+        FROM (SELECT {", ".join(slow)}, {passthrough}, _pre, _rawsrc{line} FROM ({base.sql}))
       )
     )
   )
 )"""  # noqa: S608
-    return StageQuery(sql, base.params, base.first_line, base.rejects)
-
-
-def unparseable_stage_query(
-    table: Table, source: SourceFile, stage: str, rejects: tuple[str, str], error: str
-) -> StageQuery:
-    """A stage for a CSV file DuckDB's strict parser gave up on: every line is quarantined.
-
-    Nothing is lost and nothing is guessed (a lenient parse would silently cut or merge values):
-    each physical line after the header becomes a refused row holding that line as ``raw``.
-    """
-    reader = _lines_reader(source, [], rejects).replace("header=false", "header=false, skip=1")
-    nulls = ", ".join(f"NULL::{c.duckdb_type} AS {ident(c.name)}" for c in table.columns)
-    reason = "file is not valid CSV (" + error + "); every line is quarantined"
-    sql = f"""
-CREATE TEMP TABLE {ident(stage)} AS
-SELECT {nulls}, ? AS _reason, NULL::VARCHAR AS _column, left(coalesce(j, ''), {RAW_LIMIT}) AS _raw
-FROM {reader}"""  # noqa: S608
-    return StageQuery(sql, [reason, str(source.readable)], first_line=2, rejects=True)
+    return StageQuery(sql, base.params, base.first_line, base.rejects, base.explicit_lines)

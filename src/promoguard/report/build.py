@@ -18,6 +18,7 @@ from markupsafe import Markup
 from promoguard import __version__
 from promoguard import store as store_mod
 from promoguard.errors import PromoGuardError
+from promoguard.safety import bidi_safe, private_file
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ def build_report(store_path: str | Path, out_path: str | Path, scan_id: str | No
     finally:
         con.close()
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    # Bidi controls in a merchant's name could reorder what the page shows; the report holds
+    # personal data, so it is owner-only.
+    with private_file(out) as fh:
+        fh.write(bidi_safe(text))
     return out

@@ -1,0 +1,130 @@
+"""Line-level recovery: every physical line of a damaged CSV is stored or quarantined on its own.
+
+The law over source lines: rows read = rows stored + rows quarantined, and each physical data
+line is either part of a stored row or the start of a quarantine row holding its whole text.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from promoguard.ingest import recover
+
+from ._helpers import one, quarantine
+
+
+def _platforms(n: int, bad: dict[int, str]) -> str:
+    """platforms.csv with n data rows; ``bad`` replaces data row i (0-based) with a text."""
+    lines = ["platform_id,name"]
+    lines += [bad.get(i, f"P{i},Name {i}") for i in range(n)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_unclosed_quote_loses_only_its_own_line(ingest, con):
+    # The probe's case: line 6 of 2,000 opens a quote that never closes. DuckDB's reader gives
+    # "read 6, stored 5" and the other 1,994 rows exist nowhere.
+    report = ingest({"platforms.csv": _platforms(2000, {4: 'P5,"never closed'})})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (2000, 1999, 1)
+    assert quarantine(con) == [
+        (
+            "platforms.csv",
+            6,
+            None,
+            "unreadable line: unterminated quotes (a quote opened on this line is not closed)",
+        )
+    ]
+    assert one(con, "SELECT raw FROM quarantine") == 'P5,"never closed'
+    assert one(con, "SELECT name FROM platforms WHERE platform_id = 'P1999'") == "Name 1999"
+
+
+def test_a_quote_closed_many_lines_later_with_the_wrong_width_refuses_only_the_first_line(
+    ingest, con
+):
+    # A stray quote on line 6 and another on line 11 would make lines 6-11 one record of the
+    # wrong width (3 fields): only line 6 is refused, lines 7-10 are rows of their own, and
+    # line 11 alone has 3 fields. (Had the width matched, lines 6-11 would be one valid record
+    # with a multi-line field, as CSV says.)
+    text = _platforms(20, {4: 'P4,"opens', 9: 'P9,closes",x'})
+    report = ingest({"platforms.csv": text})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (20, 18, 2)
+    assert [q[1] for q in quarantine(con)] == [6, 11]
+    assert one(con, "SELECT count(*) FROM platforms WHERE platform_id BETWEEN 'P5' AND 'P8'") == 4
+
+
+def test_a_properly_closed_multiline_field_in_a_damaged_file_is_one_row(ingest, con):
+    text = 'platform_id,name\nP1,"two\nlines"\nP2,x,extra\nP3,"a ""quoted"" word"\n'
+    report = ingest({"platforms.csv": text})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (3, 2, 1)
+    assert one(con, "SELECT name FROM platforms WHERE platform_id = 'P1'") == "two\nlines"
+    assert one(con, "SELECT name FROM platforms WHERE platform_id = 'P3'") == 'a "quoted" word'
+    # line numbers are physical lines: P2 starts on line 4, after P1's two lines
+    assert [q[1] for q in quarantine(con)] == [4]
+
+
+def test_value_errors_after_a_multiline_field_point_at_the_physical_line(ingest, con):
+    text = (
+        "listing_id,observed_at,price,reference_price,reference_label,claimed_discount_pct,channel\n"
+        'L1,2026-11-11,1,,"a\nb\nc",,app\n'  # lines 2-4
+        "L2,2026-11-11,1,,,,app,extra\n"  # line 5: damages the file
+        "L3,2026-11-11,-1,,,,app\n"  # line 6: negative price
+    )
+    ingest({"price_observations.csv": text})
+    assert [(q[1], q[2]) for q in quarantine(con)] == [(5, None), (6, "price")]
+
+
+def test_bad_bytes_and_over_long_lines_are_refused_alone_with_their_text(ingest, con):
+    text = _platforms(5, {1: "P1,ok"}).encode() + b"P7,\xff\xfe bad\nP8,fine\n"
+    report = ingest({"platforms.csv": text + b'P9,"x\n'})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (8, 6, 2)
+    rows = con.execute("SELECT line_number, reason, raw FROM quarantine ORDER BY 1").fetchall()
+    assert rows[0][0] == 7 and "invalid encoding" in rows[0][1]
+    assert rows[0][2] == "P7,\\xff\\xfe bad"  # the bytes shown, not replaced
+    assert rows[1][0] == 9 and "unterminated" in rows[1][1]
+
+
+def test_a_long_refused_line_is_kept_whole(ingest, con):
+    # More than DuckDB's 10,000-character reject text and the old 64 KiB cut.
+    long = "x" * 200_000
+    ingest({"platforms.csv": _platforms(3, {1: f'P1,"{long}'})})
+    assert one(con, "SELECT length(raw) FROM quarantine") == len(long) + 4
+
+
+line_parts = st.sampled_from(
+    ['"', '""', ",", "a", "P", "\r", "\r\n", "\n", '"x\ny"', '"a,b"', " ", "é", "1"]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(line_parts, max_size=8).map("".join), max_size=15))
+def test_every_physical_line_is_a_row_or_quarantined(tmp_path_factory, lines):
+    # Built independently of the parser: count the physical lines with str.splitlines' rules
+    # for \n, \r\n and \r, and require each non-blank data line to be covered exactly once.
+    text = "platform_id,name\n" + "\n".join(lines) + "\n"
+    folder = tmp_path_factory.mktemp("lines")
+    (folder / "platforms.csv").write_bytes(text.encode())
+    physical = [ln for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    data_lines = [i + 1 for i, ln in enumerate(physical) if ln and i > 0]
+    rows = list(recover.records(folder / "platforms.csv", 2))
+    covered: list[int] = []
+    for line, fields, reason, raw in rows:
+        span = raw.replace("\r\n", "\n").replace("\r", "\n").count("\n") + 1
+        covered += range(line, line + span)
+        if reason is None:
+            assert fields is not None and len(fields) == 2
+    assert [c for c in covered if c in data_lines] == data_lines
+    # and the store agrees: read = stored + quarantined, one quarantine row per refused record
+    from promoguard import store
+    from promoguard.ingest import ingest_dir
+
+    c = store.connect(":memory:")
+    try:
+        report = ingest_dir(folder, c)
+        counts = report.tables["platforms"]
+        assert counts.read == counts.stored + counts.quarantined == len(rows)
+    finally:
+        c.close()

@@ -1,0 +1,207 @@
+"""Outputs that never harm: formula-safe CSV, terminal-safe names, bidi-safe HTML, owner-only
+files, and outputs that never overwrite inputs (issue #17, failures 5)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from promoguard import safety
+from promoguard.cli import app
+
+runner = CliRunner()
+EVIL_NAME = "=cmd|' /C calc'!A0"
+ANSI = "\x1b[2J\x1b[1;1Hingest OK"
+RLO = "Shop\u202eevil"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=1", "a=1"),
+        ("", ""),
+        (-5, -5),  # a number stays a number
+        (None, None),
+    ],
+)
+def test_spreadsheet_cell(cell, safe):
+    assert safety.spreadsheet_cell(cell) == safe
+
+
+def test_terminal_safe_shows_escapes_instead_of_running_them():
+    shown = safety.terminal_safe(ANSI + "\r\n\t" + RLO + "\x9b")
+    assert "\x1b" not in shown and "\r" not in shown and "\u202e" not in shown
+    assert "\x9b" not in shown
+    assert shown.startswith("\\x1b[2J") and "<U+202E>" in shown
+
+
+def test_bidi_safe_marks_every_bidi_control():
+    for ch in safety.BIDI:
+        out = safety.bidi_safe(f"<b>a{ch}b</b>")
+        assert ch not in out and "&lt;U+" in out and out.startswith("<b>a")
+
+
+def test_refuse_overwrite_sees_the_same_file_by_another_name(tmp_path):
+    real = tmp_path / "v.duckdb"
+    real.write_bytes(b"x")
+    (tmp_path / "link.duckdb").symlink_to(real)
+    for out in (real, tmp_path / "link.duckdb", tmp_path / "sub" / ".." / "v.duckdb"):
+        with pytest.raises(safety.PromoGuardError, match="refusing to overwrite an input"):
+            safety.refuse_overwrite(out, ("store", real))
+    safety.refuse_overwrite(tmp_path / "other.html", ("store", real))
+
+
+def test_private_file_makes_an_existing_world_readable_file_owner_only(tmp_path):
+    path = tmp_path / "out.csv"
+    path.write_text("old")
+    path.chmod(0o644)
+    safety.write_csv(pd.DataFrame({"name": [EVIL_NAME]}), path)
+    assert _mode(path) == 0o600
+    assert list(csv.reader(path.open()))[1] == ["'" + EVIL_NAME]
+
+
+# ----- through the command line, on a small hand-made store -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_store(tmp_path_factory) -> Path:
+    """A store whose ids, names and texts carry formulas, ANSI escapes and bidi overrides."""
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "platforms.csv").write_text("platform_id,name\nP1,Tmall\n")
+    (folder / "merchants.csv").write_text(
+        f'merchant_id,platform_id,name\n"{EVIL_NAME}",P1,"{RLO}"\nM2,P1,"{ANSI}"\n'
+    )
+    (folder / "texts.csv").write_text(
+        "text_id,kind,merchant_id,listing_id,created_at,lang,content\n"
+        f'=T1,ad,"{EVIL_NAME}",,2026-11-11T00:00:00Z,zh,"=HYPERLINK(1) 全网最低价 {RLO}"\n'
+        "T2,ad,M2,,2026-11-11T00:00:00Z,zh,+86 13800138000 品质最佳\n"
+    )
+    store = tmp_path_factory.mktemp("hs") / "h.duckdb"
+    result = runner.invoke(app, ["ingest", str(folder), "--store", str(store), "--json"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app, ["scan", "--store", str(store), "--pack", "cn", "--checks", "TEXT001", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    return store
+
+
+def test_a_new_store_is_owner_only(hostile_store):
+    assert _mode(hostile_store) == 0o600
+
+
+def test_scan_csv_neutralises_formulas_and_is_owner_only(hostile_store, tmp_path):
+    out = tmp_path / "f.csv"
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            "--store",
+            str(hostile_store),
+            "--pack",
+            "cn",
+            "--checks",
+            "TEXT001",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {r["entity_id"] for r in rows} >= {"'=T1"}
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(safety.FORMULA_START), value
+    assert _mode(out) == 0o600
+
+
+def test_mask_csv_neutralises_formulas_and_is_owner_only(hostile_store, tmp_path):
+    out = tmp_path / "masked"
+    result = runner.invoke(app, ["mask", "--store", str(hostile_store), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    texts = list(csv.DictReader((out / "texts.csv").open(encoding="utf-8")))
+    assert texts[0]["text_id"] == "'=T1" and texts[0]["content"].startswith("'=HYPERLINK")
+    assert texts[1]["content"].startswith("'+86") or "+86" not in texts[1]["content"]
+    assert _mode(out / "texts.csv") == 0o600 and _mode(out / "reviews.csv") == 0o600
+
+
+def test_report_is_owner_only_and_bidi_free(hostile_store, tmp_path):
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "--store", str(hostile_store), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert not any(ch in page for ch in safety.BIDI)
+    assert _mode(out) == 0o600
+
+
+def test_report_refuses_to_overwrite_the_store(hostile_store, tmp_path):
+    before = hostile_store.read_bytes()
+    for out in (hostile_store, Path(os.path.relpath(hostile_store))):
+        result = runner.invoke(app, ["report", "--store", str(hostile_store), "--out", str(out)])
+        assert result.exit_code == 1
+        assert "refusing to overwrite an input" in result.output
+    assert hostile_store.read_bytes() == before
+
+
+def test_scan_and_mask_refuse_to_overwrite_the_store(hostile_store, tmp_path):
+    copy = tmp_path / "texts.csv"
+    copy.write_bytes(hostile_store.read_bytes())
+    result = runner.invoke(app, ["mask", "--store", str(copy), "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "refusing to overwrite" in result.output
+    result = runner.invoke(
+        app, ["scan", "--store", str(copy), "--pack", "cn", "--out", str(tmp_path / "texts.csv")]
+    )
+    assert result.exit_code == 1 and "refusing to overwrite" in result.output
+    assert copy.read_bytes() == hostile_store.read_bytes()
+
+
+def test_train_reviews_refuses_to_overwrite_its_labels(tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("text,label\n" + "".join(f"review {i},{i % 2}\n" for i in range(8)))
+    before = labels.read_bytes()
+    result = runner.invoke(app, ["train-reviews", "--labels", str(labels), "--out", str(labels)])
+    assert result.exit_code == 1 and "refusing to overwrite" in result.output
+    assert labels.read_bytes() == before
+
+
+def test_ingest_echoes_hostile_file_and_header_names_escaped(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "platforms.csv").write_text(f'platform_id,name,"{ANSI}"\nP1,Tmall,x\n')
+    (folder / f"notes{ANSI}.txt").write_text("hi")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "promoguard",
+            "ingest",
+            str(folder),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "\x1b[2J" not in out.stdout + out.stderr
+    assert "\\x1b[2J" in out.stderr
