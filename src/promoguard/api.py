@@ -50,9 +50,13 @@ def scan(
     """Scan a store with a pack; the findings (also kept in the store)."""
     from promoguard import lake
     from promoguard.checks.engine import scan as run_scan
+    from promoguard.integrity import seal_store_scan
 
-    runner = lake.scan if lake.is_lake(store) else run_scan
-    return runner(store, pack, engine=engine, checks=checks).findings
+    if lake.is_lake(store):  # a lake seals the scan in the batch that publishes it
+        return lake.scan(store, pack, engine=engine, checks=checks).findings
+    result = run_scan(store, pack, engine=engine, checks=checks)
+    seal_store_scan(store, result.scan_id)
+    return result.findings
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from promoguard.commands import (
     simulate_cmd,
     tables_cmd,
     train_reviews_cmd,
+    verify_cmd,
 )
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ app.command("report")(report_cmd.report)
 app.command("mask")(mask_cmd.mask)
 app.command("train-reviews")(train_reviews_cmd.train_reviews)
 app.command("demo")(demo_cmd.demo)
+app.command("verify")(verify_cmd.verify)
 
 
 def main() -> None:

@@ -51,7 +51,15 @@ DAY_COLUMN: dict[str, str] = {
     "findings": "detected_at",
 }
 #: The store's bookkeeping tables, kept in the lake beside the canonical tables.
-BOOK_TABLES: tuple[str, ...] = ("quarantine", "ingest_log", "scans", "findings", "evidence")
+BOOK_TABLES: tuple[str, ...] = (
+    "quarantine",
+    "ingest_log",
+    "scans",
+    "findings",
+    "evidence",
+    "finding_seals",
+    "scan_seals",
+)
 ALL_TABLES: tuple[str, ...] = (*TABLE_NAMES, *BOOK_TABLES)
 
 
@@ -405,9 +413,14 @@ def ingest(
     return report
 
 
-def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) -> None:
-    """Publish a scan's record, findings and new evidence documents to the lake as one batch."""
+def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) -> str:
+    """Publish a scan's record, findings, seals and new evidence documents as one batch.
+
+    Returns the scan seal (``promoguard.integrity``), computed before publishing, with every
+    evidence document of the scan at hand.
+    """
     from promoguard.checks.engine import save_result
+    from promoguard.integrity import seal_scan
 
     root = Path(root)
     with writer_lock(root):
@@ -417,18 +430,37 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
             try:
                 store_mod.initialise(con)
                 save_result(con, result, pack, started)
+                seal = seal_scan(con, result.scan_id)
                 attach_views(con, root, None, ("evidence",), prefix="_lake_")
                 # a document already in the lake (same hash, same text) is not written twice
                 con.execute(
                     "DELETE FROM evidence WHERE evidence_sha256 IN "
                     "(SELECT evidence_sha256 FROM _lake_evidence)"
                 )
-                relations = {t: f"SELECT * FROM {t}" for t in ("scans", "findings", "evidence")}  # noqa: S608
+                relations = {
+                    t: f"SELECT * FROM {t}"  # noqa: S608
+                    for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals")
+                }
                 publish_batch(
                     root, con, relations, batch, "scan", staging, {"scan_id": result.scan_id}
                 )
             finally:
                 con.close()
+    return seal
+
+
+def scan_seal(root: str | Path, scan_id: str) -> str:
+    """The seal a scan of the lake was published with."""
+    con = connect(root)
+    try:
+        row = con.execute(
+            "SELECT seal_sha256 FROM scan_seals WHERE scan_id = ?", [scan_id]
+        ).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        raise LakeError(f"scan {scan_id} has no seal in the lake {root}")
+    return row[0]
 
 
 # -- scanning ------------------------------------------------------------------------------------

@@ -75,6 +75,9 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(t.create_sql())
     for sql in (QUARANTINE_SQL, INGEST_LOG_SQL, SCANS_SQL, EVIDENCE_SQL, findings_create_sql()):
         con.execute(sql)
+    from promoguard import integrity  # the seals beside the findings (integrity.py)
+
+    integrity.initialise(con)
 
 
 def _open_error(p: str, exc: duckdb.Error) -> StoreError:

@@ -38,6 +38,12 @@ def monitor_scan(
     else:
         runner = lake.scan if lake.is_lake(store) else engine.scan
         result = runner(store, pack, engine=engine_name, checks=checks, spark_master=spark_master)
+    if lake.is_lake(store):  # sealed in the batch that published it
+        seal = lake.scan_seal(store, result.scan_id)
+    else:
+        from promoguard.integrity import seal_store_scan
+
+        seal = seal_store_scan(store, result.scan_id)
     written = None
     if out is not None:  # as `scan` writes them: formula-safe CSV cells, owner-only files
         if out.suffix.lower() == ".csv":
@@ -50,7 +56,13 @@ def monitor_scan(
     finally:
         con.close()
     summary = result.summary()
-    summary.update(store=str(store), out=written, incremental=info, changes=monitor.summary(delta))
+    summary.update(
+        store=str(store),
+        out=written,
+        seal=seal,
+        incremental=info,
+        changes=monitor.summary(delta),
+    )
     alerts = delta[(delta.change == "new") & (delta.watched if watch else True)]
     if as_json:
         summary["alerts"] = alerts.head(ALERTS_SHOWN)[

@@ -58,6 +58,12 @@ def scan(
         spark_master=spark_master,
         progress=not as_json,
     )
+    from promoguard.integrity import seal_store_scan
+
+    if lake.is_lake(store):  # sealed in the batch that published it
+        seal = lake.scan_seal(store, result.scan_id)
+    else:
+        seal = seal_store_scan(store, result.scan_id)
     written = None
     if out is not None:
         # Findings quote merchants' names and texts: formula-safe cells in a CSV, owner-only.
@@ -68,6 +74,7 @@ def scan(
     summary = result.summary()
     summary["store"] = str(store)
     summary["out"] = written
+    summary["seal"] = seal
     if as_json:
         emit_json(summary)
         return
@@ -80,3 +87,4 @@ def scan(
     console.print(grid)
     if written:
         console.print(f"findings written to {written}")
+    console.print(f"scan seal {seal} (keep it: `promoguard verify --expect` checks against it)")

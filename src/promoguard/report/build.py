@@ -79,10 +79,29 @@ def _environment() -> Environment:
     )
 
 
+def _integrity_fragment(con: duckdb.DuckDBPyConnection, scan_id: str) -> str | None:
+    """A red warning when the scan does not verify (a finding or document changed since)."""
+    from promoguard import integrity
+
+    check = integrity.verify(con, scan_id, limit=20)
+    if check.ok:
+        return None
+    items = "".join(f"<li>{html.escape(str(p))}</li>" for p in check.problems[:20])
+    return (
+        "<div class='error' style='border:3px solid #b00020;color:#b00020;padding:1em'>"
+        "<strong>This scan does not verify: what follows may have been altered after the scan."
+        "</strong> Run <code>promoguard verify</code> on the store.<ul>"
+        f"{items}</ul></div>"
+    )
+
+
 def render_report(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> str:
     scan = _scan_row(con, scan_id)
     findings = load_findings(con, scan["scan_id"])
     rendered = []
+    warning = _integrity_fragment(con, scan["scan_id"])
+    if warning:
+        rendered.append({"id": "integrity", "title": "Integrity", "html": Markup(warning)})
     for section in discover_sections():
         try:
             fragment = section.module.render(con, findings)

@@ -1,0 +1,313 @@
+"""Integrity of a store: every finding bound to its evidence, every scan to its findings.
+
+A scan seals what it wrote, in the same transaction that writes it:
+
+* each finding gets a **finding seal**: SHA-256 over every column of the finding row and the text
+  of the evidence document it points at (``finding_seals``). Editing a severity, an observed value
+  or the document, or pointing the finding at another document, changes it;
+* the scan gets a **scan seal**: SHA-256 over the scan's row (pack, engine, checks, parameters,
+  times, count) and the sorted (finding id, finding seal) pairs (``scan_seals``). Deleting or
+  adding a finding, together with its seal or not, changes it.
+
+``verify`` recomputes all of it from the store and names each finding, document or scan that is
+changed, missing or added. The seals are plain SHA-256, not keyed: someone who can write the store
+and recomputes every level can forge a consistent store. Against that, keep the scan seal that
+``scan`` prints somewhere else (a case file, a notice) and give it to ``verify --expect``.
+
+Fields are length-prefixed before hashing (``12:scan-2026...``) so that no value can move text
+into its neighbour and keep the hash; NULL is ``-``, distinct from the empty string ``0:``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from promoguard.model import FINDING_COLUMNS
+
+FINDING_SEALS_SQL = """
+CREATE TABLE IF NOT EXISTS finding_seals (
+  scan_id VARCHAR NOT NULL,
+  finding_id VARCHAR NOT NULL,
+  seal_sha256 VARCHAR NOT NULL
+)"""
+
+SCAN_SEALS_SQL = """
+CREATE TABLE IF NOT EXISTS scan_seals (
+  scan_id VARCHAR NOT NULL,
+  findings BIGINT NOT NULL,
+  seal_sha256 VARCHAR NOT NULL,
+  sealed_at TIMESTAMPTZ NOT NULL
+)"""
+
+SCAN_FIELDS = ("scan_id", "pack", "engine", "checks", "parameters", "started_at", "findings")
+
+
+def _field(expr: str) -> str:
+    """A value as text that cannot run into its neighbour: ``<length>:<text>``, or ``-`` for NULL."""
+    text = f"CAST({expr} AS VARCHAR)"
+    return f"coalesce(CAST(length({text}) AS VARCHAR) || ':' || {text}, '-')"
+
+
+def _instant(expr: str) -> str:
+    # Independent of the session time zone and of how a client prints a TIMESTAMPTZ.
+    return f"strftime(timezone('UTC', {expr}), '%Y-%m-%dT%H:%M:%S.%fZ')"
+
+
+def _finding_text(alias: str) -> str:
+    parts = []
+    for c in FINDING_COLUMNS:
+        expr = f'{alias}."{c.name}"'
+        parts.append(_field(_instant(expr) if c.duckdb_type == "TIMESTAMPTZ" else expr))
+    return " || '|' || ".join(parts)
+
+
+def finding_seal_sql(f: str = "f", e: str = "e") -> str:
+    """SQL for a finding's seal, over finding row ``f`` and its evidence row ``e`` (may be NULL)."""
+    return f"sha256({_finding_text(f)} || '#' || {_field(f'{e}.document')})"
+
+
+def _scan_text(s: str) -> str:
+    parts = [_field(_instant(f"{s}.{n}") if n == "started_at" else f"{s}.{n}") for n in SCAN_FIELDS]
+    return " || '|' || ".join(parts)
+
+
+def scan_seal_sql(scan: str = "s", seals: str = "finding_seals") -> str:
+    """SQL for the scan seal of scans row ``scan`` over the finding seals table ``seals``."""
+    # aliases and table names we choose, never user text
+    pairs = (
+        "(SELECT coalesce(string_agg(x.finding_id || ':' || x.seal_sha256, ',' "  # noqa: S608
+        f"ORDER BY x.finding_id, x.seal_sha256), '') FROM {seals} x "
+        f"WHERE x.scan_id = {scan}.scan_id)"
+    )
+    return f"sha256({_scan_text(scan)} || '#' || {pairs})"
+
+
+def initialise(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(FINDING_SEALS_SQL)
+    con.execute(SCAN_SEALS_SQL)
+
+
+def seal_store_scan(store_path: str | Path, scan_id: str) -> str:
+    """Seal a scan just written to the store at ``store_path``, in one short transaction."""
+    from promoguard import store as store_mod
+
+    with store_mod.open_store(store_path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            seal = seal_scan(con, scan_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return seal
+
+
+def seal_scan(con: duckdb.DuckDBPyConnection, scan_id: str) -> str:
+    """Seal the findings and the row of scan ``scan_id`` (run inside the scan's own transaction).
+
+    Returns the scan seal (print it, keep it elsewhere: ``verify --expect`` checks against it).
+    """
+    initialise(con)
+    con.execute("DELETE FROM finding_seals WHERE scan_id = ?", [scan_id])
+    con.execute("DELETE FROM scan_seals WHERE scan_id = ?", [scan_id])
+    con.execute(
+        f"""INSERT INTO finding_seals
+        SELECT f.scan_id, f.finding_id, {finding_seal_sql()}
+        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
+        WHERE f.scan_id = ?
+        QUALIFY row_number() OVER (PARTITION BY f.finding_id ORDER BY e.document) = 1""",  # noqa: S608
+        [scan_id],
+    )
+    con.execute(
+        f"""INSERT INTO scan_seals
+        SELECT s.scan_id, s.findings, {scan_seal_sql()}, ?
+        FROM scans s WHERE s.scan_id = ?""",  # noqa: S608
+        [dt.datetime.now(dt.UTC), scan_id],
+    )
+    row = con.execute("SELECT seal_sha256 FROM scan_seals WHERE scan_id = ?", [scan_id]).fetchone()
+    return row[0] if row else ""
+
+
+@dataclass
+class Problem:
+    kind: str  # changed | missing | added | unsealed
+    what: str  # finding | evidence | scan
+    id: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.id}: {self.kind} ({self.detail})"
+
+
+@dataclass
+class Verification:
+    scans: int = 0
+    findings: int = 0
+    evidence: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seals: dict[str, str] = field(default_factory=dict)  # scan id -> scan seal (as recomputed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "scans": self.scans,
+            "findings": self.findings,
+            "evidence": self.evidence,
+            "seals": self.seals,
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+
+def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchone()[0]
+    )
+
+
+def verify(
+    con: duckdb.DuckDBPyConnection,
+    scan_id: str | None = None,
+    expect: str | None = None,
+    limit: int = 1000,
+) -> Verification:
+    """Re-hash every evidence document, finding and scan (or one scan) and name what differs.
+
+    ``expect``: a scan seal kept outside the store; the scan (``scan_id``, or the only scan)
+    must have it. At most ``limit`` problems are listed per kind (the counts are exact).
+    """
+    result = Verification()
+    sealed = _has(con, "finding_seals") and _has(con, "scan_seals")
+    where = "WHERE scan_id = ?" if scan_id else ""
+    args = [scan_id] if scan_id else []
+    scans = [r[0] for r in con.execute(f"SELECT scan_id FROM scans {where}", args).fetchall()]  # noqa: S608
+    result.scans = len(scans)
+    result.findings = con.execute(f"SELECT count(*) FROM findings {where}", args).fetchone()[0]  # noqa: S608
+
+    def add(kind: str, what: str, rows: list[tuple]) -> None:
+        for r in rows[:limit]:
+            result.problems.append(Problem(kind, what, str(r[0]), str(r[1])))
+
+    # Evidence documents that no longer hash to their name (edited in place).
+    scope = (
+        "evidence_sha256 IN (SELECT evidence_sha256 FROM findings WHERE scan_id = ?)"
+        if scan_id
+        else "true"
+    )
+    count_sql = f"SELECT count(*) FROM evidence WHERE {scope}"  # noqa: S608
+    result.evidence = con.execute(count_sql, args).fetchone()[0]
+    add(
+        "changed",
+        "evidence",
+        con.execute(
+            f"""SELECT evidence_sha256, 'the document hashes to ' || sha256(document)
+            FROM evidence WHERE {scope} AND sha256(document) <> evidence_sha256 ORDER BY 1""",  # noqa: S608
+            args,
+        ).fetchall(),
+    )
+    f_where = "WHERE f.scan_id = ?" if scan_id else ""
+    # Findings whose document is gone (deleted, or renamed together with a rewritten hash).
+    add(
+        "missing",
+        "evidence",
+        con.execute(
+            f"""SELECT f.evidence_sha256, 'named by finding ' || f.finding_id
+            FROM findings f ANTI JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
+            {f_where} ORDER BY 1, 2""",  # noqa: S608
+            args,
+        ).fetchall(),
+    )
+    if not sealed:
+        for s in scans:
+            result.problems.append(
+                Problem("unsealed", "scan", s, "the store has no seals: made before sealing")
+            )
+        return result
+    # Findings against their seals.
+    recomputed = f"""SELECT f.scan_id, f.finding_id, {finding_seal_sql()} AS seal
+        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256 {f_where}
+        QUALIFY row_number() OVER (PARTITION BY f.finding_id ORDER BY e.document) = 1"""  # noqa: S608
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _pg_now AS {recomputed}", args)
+    s_where = "WHERE x.scan_id = ?" if scan_id else ""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _pg_sealed AS SELECT * FROM finding_seals x {s_where}",  # noqa: S608
+        args,
+    )
+    try:
+        add(
+            "changed",
+            "finding",
+            con.execute(
+                """SELECT n.finding_id, 'scan ' || n.scan_id || ': the row or its evidence differs'
+                FROM _pg_now n JOIN _pg_sealed s USING (finding_id)
+                WHERE n.seal <> s.seal_sha256 ORDER BY 1"""
+            ).fetchall(),
+        )
+        add(
+            "missing",
+            "finding",
+            con.execute(
+                """SELECT s.finding_id, 'scan ' || s.scan_id || ': sealed, no longer in findings'
+                FROM _pg_sealed s ANTI JOIN _pg_now n USING (finding_id) ORDER BY 1"""
+            ).fetchall(),
+        )
+        add(
+            "added",
+            "finding",
+            con.execute(
+                """SELECT n.finding_id, 'scan ' || n.scan_id || ': in findings, never sealed'
+                FROM _pg_now n ANTI JOIN _pg_sealed s USING (finding_id) ORDER BY 1"""
+            ).fetchall(),
+        )
+        # Scans: the scan seal over the seals as they are now (catches seals deleted or added
+        # along with their findings, and edits to the scans row).
+        rows = con.execute(
+            f"""SELECT s.scan_id, {scan_seal_sql("s", "_pg_sealed")} AS now, z.seal_sha256,
+                z.findings, (SELECT count(*) FROM _pg_sealed x WHERE x.scan_id = s.scan_id)
+            FROM scans s LEFT JOIN scan_seals z USING (scan_id)
+            {"WHERE s.scan_id = ?" if scan_id else ""} ORDER BY 1""",  # noqa: S608
+            args,
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _pg_now")
+        con.execute("DROP TABLE IF EXISTS _pg_sealed")
+    for sid, now, kept, count, sealed_count in rows:
+        result.seals[sid] = kept or now
+        if kept is None:
+            result.problems.append(Problem("unsealed", "scan", sid, "the scan has no seal"))
+        elif now != kept:
+            detail = "its row or its set of findings differs from what was sealed"
+            if count != sealed_count:
+                detail = f"sealed with {count} findings, {sealed_count} seals remain"
+            result.problems.append(Problem("changed", "scan", sid, detail))
+    orphan_seals = con.execute(
+        "SELECT scan_id, 'a scan seal for a scan no longer in scans' FROM scan_seals "  # noqa: S608
+        f"ANTI JOIN scans USING (scan_id) {'WHERE scan_id = ?' if scan_id else ''} ORDER BY 1",
+        args,
+    ).fetchall()
+    add("missing", "scan", orphan_seals)
+    if expect is not None:
+        target = scan_id or (scans[0] if len(scans) == 1 else None)
+        if target is None:
+            result.problems.append(
+                Problem("unsealed", "scan", "?", "--expect needs --scan when the store has many")
+            )
+        elif result.seals.get(target) != expect:
+            result.problems.append(
+                Problem(
+                    "changed",
+                    "scan",
+                    target,
+                    f"its seal is {result.seals.get(target)}, not the expected {expect}",
+                )
+            )
+    return result

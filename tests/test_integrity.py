@@ -1,0 +1,186 @@
+"""`promoguard verify`: every tamper case the probe tried is caught and named (issue #17, 6)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from promoguard import integrity, store
+from promoguard.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sealed_store(tmp_path_factory) -> tuple[Path, str]:
+    """A small store scanned once through the CLI (so sealed as a user's scan is); its seal."""
+    folder = tmp_path_factory.mktemp("in")
+    (folder / "platforms.csv").write_text("platform_id,name\nP1,Tmall\n")
+    (folder / "merchants.csv").write_text("merchant_id,platform_id,name\nM1,P1,A\nM2,P1,B\n")
+    rows = [
+        f"T{i},ad,M{i % 2 + 1},,2026-11-11T00:00:00Z,zh,品质最佳 全网最低价 第{i}号"
+        for i in range(6)
+    ]
+    (folder / "texts.csv").write_text(
+        "text_id,kind,merchant_id,listing_id,created_at,lang,content\n" + "\n".join(rows) + "\n"
+    )
+    path = tmp_path_factory.mktemp("store") / "s.duckdb"
+    assert runner.invoke(app, ["ingest", str(folder), "--store", str(path)]).exit_code == 0
+    result = runner.invoke(
+        app, ["scan", "--store", str(path), "--pack", "cn", "--checks", "TEXT001", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    seal = json.loads(result.stdout)["seal"]
+    return path, seal
+
+
+@pytest.fixture
+def copy(sealed_store, tmp_path) -> Path:
+    path = tmp_path / "s.duckdb"
+    shutil.copy(sealed_store[0], path)
+    return path
+
+
+def _verify(path: Path, *extra: str) -> tuple[int, dict]:
+    result = runner.invoke(app, ["verify", "--store", str(path), "--json", *extra])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _problems(report: dict) -> set[tuple[str, str, str]]:
+    return {(p["kind"], p["what"], p["id"]) for p in report["problems"]}
+
+
+def _tamper(path: Path, *sql: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        for statement in sql:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def _first(path: Path, sql: str):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchone()
+    finally:
+        con.close()
+
+
+def test_an_untouched_store_verifies(sealed_store):
+    path, seal = sealed_store
+    code, report = _verify(path, "--expect", seal)
+    assert code == 0 and report["ok"]
+    assert report["findings"] >= 6 and report["evidence"] >= 6 and report["scans"] == 1
+
+
+def test_an_edited_document_is_named(copy):
+    sha, fid = _first(copy, "SELECT evidence_sha256, finding_id FROM findings ORDER BY 2 LIMIT 1")
+    _tamper(
+        copy,
+        f"UPDATE evidence SET document = replace(document, 'T', 'X') "
+        f"WHERE evidence_sha256 = '{sha}'",
+    )
+    code, report = _verify(copy)
+    assert code == 1
+    assert {("changed", "evidence", sha), ("changed", "finding", fid)} <= _problems(report)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("severity", "'low'"), ("observed", '\'{"matched": "nothing"}\''), ("entity_id", "'T99'")],
+)
+def test_a_changed_finding_value_is_named(copy, column, value):
+    fid = _first(copy, "SELECT finding_id FROM findings ORDER BY 1 LIMIT 1")[0]
+    _tamper(copy, f"UPDATE findings SET {column} = {value} WHERE finding_id = '{fid}'")
+    code, report = _verify(copy)
+    assert code == 1 and _problems(report) == {("changed", "finding", fid)}
+
+
+def test_a_deleted_finding_is_named(copy):
+    fid = _first(copy, "SELECT finding_id FROM findings ORDER BY 1 LIMIT 1")[0]
+    _tamper(copy, f"DELETE FROM findings WHERE finding_id = '{fid}'")
+    code, report = _verify(copy)
+    assert code == 1 and _problems(report) == {("missing", "finding", fid)}
+
+
+def test_a_finding_deleted_with_its_seal_changes_the_scan(copy, sealed_store):
+    fid, scan = _first(copy, "SELECT finding_id, scan_id FROM findings ORDER BY 1 LIMIT 1")
+    _tamper(
+        copy,
+        f"DELETE FROM findings WHERE finding_id = '{fid}'",
+        f"DELETE FROM finding_seals WHERE finding_id = '{fid}'",
+    )
+    code, report = _verify(copy)
+    assert code == 1 and ("changed", "scan", scan) in _problems(report)
+
+
+def test_a_deleted_document_is_named(copy):
+    sha, fid = _first(copy, "SELECT evidence_sha256, finding_id FROM findings ORDER BY 2 LIMIT 1")
+    _tamper(copy, f"DELETE FROM evidence WHERE evidence_sha256 = '{sha}'")
+    code, report = _verify(copy)
+    assert code == 1
+    assert {("missing", "evidence", sha), ("changed", "finding", fid)} <= _problems(report)
+
+
+def test_a_document_rewritten_with_its_hash_is_caught(copy):
+    # The forger rewrites the document, renames it to its new hash and points the finding at it.
+    sha, fid = _first(copy, "SELECT evidence_sha256, finding_id FROM findings ORDER BY 2 LIMIT 1")
+    _tamper(
+        copy,
+        "CREATE TEMP TABLE forged AS SELECT replace(document, 'T', 'X') AS d FROM evidence "
+        f"WHERE evidence_sha256 = '{sha}'",
+        f"UPDATE evidence SET document = (SELECT d FROM forged), "
+        f"evidence_sha256 = sha256((SELECT d FROM forged)) WHERE evidence_sha256 = '{sha}'",
+        f"UPDATE findings SET evidence_sha256 = sha256((SELECT d FROM forged)) "
+        f"WHERE finding_id = '{fid}'",
+    )
+    code, report = _verify(copy)
+    assert code == 1 and ("changed", "finding", fid) in _problems(report)
+
+
+def test_a_fully_resealed_forgery_is_caught_by_the_seal_kept_outside(copy, sealed_store):
+    # Someone who knows the algorithm recomputes every seal: only the seal kept elsewhere helps.
+    fid, scan = _first(copy, "SELECT finding_id, scan_id FROM findings ORDER BY 1 LIMIT 1")
+    _tamper(copy, f"UPDATE findings SET severity = 'low' WHERE finding_id = '{fid}'")
+    con = store.connect(copy)
+    integrity.seal_scan(con, scan)
+    con.close()
+    assert _verify(copy)[0] == 0
+    code, report = _verify(copy, "--expect", sealed_store[1])
+    assert code == 1 and ("changed", "scan", scan) in _problems(report)
+
+
+def test_an_added_finding_is_named(copy):
+    _tamper(
+        copy,
+        "INSERT INTO findings SELECT * REPLACE ('forged0001' AS finding_id) FROM findings LIMIT 1",
+    )
+    code, report = _verify(copy)
+    assert code == 1 and _problems(report) == {("added", "finding", "forged0001")}
+
+
+def test_the_report_marks_a_scan_that_does_not_verify(copy, tmp_path):
+    clean = tmp_path / "clean.html"
+    assert runner.invoke(app, ["report", "--store", str(copy), "--out", str(clean)]).exit_code == 0
+    assert "does not verify" not in clean.read_text(encoding="utf-8")
+    fid = _first(copy, "SELECT finding_id FROM findings ORDER BY 1 LIMIT 1")[0]
+    _tamper(copy, f"UPDATE findings SET severity = 'low' WHERE finding_id = '{fid}'")
+    out = tmp_path / "r.html"
+    assert runner.invoke(app, ["report", "--store", str(copy), "--out", str(out)]).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "This scan does not verify" in page and fid in page
+
+
+def test_verify_human_output_names_each_problem(copy):
+    fid = _first(copy, "SELECT finding_id FROM findings ORDER BY 1 LIMIT 1")[0]
+    _tamper(copy, f"UPDATE findings SET severity = 'low' WHERE finding_id = '{fid}'")
+    result = runner.invoke(app, ["verify", "--store", str(copy)])
+    assert result.exit_code == 1
+    assert f"finding {fid}: changed" in result.stdout
+    assert "DOES NOT VERIFY" in result.stderr
