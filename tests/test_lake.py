@@ -178,3 +178,20 @@ def test_cli_ingests_into_a_new_lake_and_scans_it(tmp_path):
     summary = json.loads(res.stdout)
     lk = lake.connect(tmp_path / "lake")
     assert lk.execute("SELECT count(*) FROM findings").fetchone()[0] == summary["findings"]
+
+
+def test_a_lake_scan_is_sealed_and_verifies(season_lake, tmp_path):
+    from promoguard.cli import app
+
+    root = tmp_path / "lake"
+    shutil.copytree(season_lake, root)
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["scan", "--store", str(root), "--pack", "cn", "--checks", "PRICE", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    seal = json.loads(res.stdout)["seal"]
+    res = runner.invoke(app, ["verify", "--store", str(root), "--expect", seal])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["verify", "--store", str(root), "--expect", "0" * 64])
+    assert res.exit_code == 1
