@@ -168,6 +168,71 @@ def review_lsh(store: str, limit: int) -> dict:
     return out
 
 
+#: the timestamp that puts a row in a day's batch (shipments go with their order)
+STAMP = {
+    "price_observations": "observed_at",
+    "orders": "paid_at",
+    "tracking_events": "event_at",
+    "reviews": "created_at",
+    "texts": "created_at",
+}
+
+
+def split_last_day(season: str, out: str) -> dict:
+    """The season as two exports: everything before its last day, and the last day's rows."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    src, dst = Path(season), Path(out)
+    fmt = "parquet" if (src / "orders.parquet").exists() else "csv"
+    read = "read_parquet" if fmt == "parquet" else "read_csv"
+    files = {f.stem: f for f in src.glob(f"*.{fmt}") if f.stem != "ground_truth"}
+    last = con.execute(
+        f"SELECT date_trunc('day', max(CAST(paid_at AS TIMESTAMPTZ))) FROM {read}('{files['orders']}')"
+    ).fetchone()[0]
+    cut = f"TIMESTAMPTZ '{last.isoformat()}'"
+    counts = {}
+    for b in ("before", "day"):
+        (dst / b).mkdir(parents=True, exist_ok=True)
+    for table, f in files.items():
+        rel = f"{read}('{f}')"
+        if table in STAMP:
+            later = f"CAST({STAMP[table]} AS TIMESTAMPTZ) >= {cut}"
+        elif table == "shipments":
+            later = (
+                f"order_id IN (SELECT order_id FROM {read}('{files['orders']}') "
+                f"WHERE CAST(paid_at AS TIMESTAMPTZ) >= {cut})"
+            )
+        else:
+            later = "false"
+        for b, cond in (("before", f"NOT ({later})"), ("day", later)):
+            con.execute(f"COPY (SELECT * FROM {rel} WHERE {cond}) TO '{dst / b / f.name}'")
+        counts[table] = con.execute(f"SELECT count(*) FROM {rel} WHERE {later}").fetchone()[0]
+    return {"cut": str(last), "day_rows": counts}
+
+
+def lake_ingest_into(src: str, root: str) -> dict:
+    from promoguard import lake
+
+    report = lake.ingest(src, root)
+    return {"rows": report.totals.stored}
+
+
+def lake_full_scan(root: str, save: bool) -> dict:
+    from promoguard import lake
+
+    r = lake.scan(root, "cn", save=save)
+    return {"findings": len(r.findings), "scan_id": r.scan_id}
+
+
+def lake_since_scan(root: str) -> dict:
+    from promoguard import incremental
+
+    r, info = incremental.scan_since(root, "cn", "last", save=False)
+    return {"findings": len(r.findings), **info}
+
+
 def _row(step: str, m, **extra) -> dict:
     return {
         "step": step,
@@ -233,6 +298,23 @@ def main() -> None:
                 args.threads,
                 spill,
             )
+    if "increment" in steps:
+        # a one-day increment: the season without its last day, scanned; then the last day
+        # ingested and scanned incrementally and, beside it, in full (neither saved)
+        import shutil
+
+        inc = args.work / "increment"
+        shutil.rmtree(inc, ignore_errors=True)
+        split = timed("split off the last day", split_last_day, str(season), str(inc))
+        print(f"last day: {split}", file=sys.stderr)
+        lk = str(inc / "lake")
+        timed("lake ingest, season before the day", lake_ingest_into, str(inc / "before"), lk)
+        timed("lake scan cn, before the day (saved)", lake_full_scan, lk, True)
+        timed("lake ingest, the day", lake_ingest_into, str(inc / "day"), lk)
+        results["full_after"] = timed(
+            "lake scan cn, full, after the day", lake_full_scan, lk, False
+        )
+        results["since"] = timed("lake scan cn --since last", lake_since_scan, lk)
     if "baselines" in steps:
         results["ship"] = timed("pandas SHIP001+SHIP004", pandas_ship, str(store))
         results["parcel"] = timed("pandas PARCEL001", pandas_parcel, str(store))
@@ -257,6 +339,9 @@ def main() -> None:
                     f"{code}: engine {len(ours):,}, pandas {len(theirs):,}, "
                     f"both {len(ours & theirs):,}"
                 )
+    if "since" in results:
+        same = results["since"]["findings"] == results["full_after"]["findings"]
+        print(f"increment: {json.dumps(results['since'])}; same count as full: {same}")
     if "lsh" in results:
         print(f"REVIEW001 subsample: {json.dumps(results['lsh'])}")
 
