@@ -200,9 +200,10 @@ def generate(path: Path, orders: int, reviews: int) -> dict[str, int]:
 def run_check(store_path: str, code: str) -> dict:
     """One check through the engine on DuckDB; returns its findings' entity ids and counts."""
     from promoguard import store
-    from promoguard.checks import registry
-    from promoguard.checks.engine import duckdb_tables, run_checks
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine import registry
+    from promoguard.engine.backends import duckdb_tables
+    from promoguard.engine.packs import load_pack
+    from promoguard.engine.run import run_checks
 
     con = store.connect(store_path, read_only=True)
     with duckdb_tables(con) as tables:
@@ -311,8 +312,8 @@ def numpy_lsh(store_path: str, limit: int) -> dict:
     """Ours on the same subsample: the REVIEW001 clustering function."""
     import duckdb
 
-    from promoguard.checks import registry
-    from promoguard.checks.reviews import duplicate_clusters
+    from promoguard.engine import registry
+    from promoguard.rules.reviews._shared import duplicate_clusters
 
     con = duckdb.connect(store_path, read_only=True)
     t = con.sql(

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/ingest.py --rows 100000          # a quick run
     .venv/bin/python benchmarks/ingest.py --engines promoguard --keep
     .venv/bin/python benchmarks/ingest.py --rows 10000000 --engines promoguard --repeat 5
+    .venv/bin/python benchmarks/ingest.py --rows 2000000 --engines promoguard --unclosed-quote
 
 The CSV is generated with DuckDB in a few seconds: realistic export quirks on a share of rows
 (``"¥1,299.00"`` with a thousands separator, naive timestamps among ``+08:00`` ones) and ``--bad``
@@ -11,6 +12,10 @@ The CSV is generated with DuckDB in a few seconds: realistic export quirks on a 
 engine loads the same file into a fresh DuckDB store, in its own spawned process, so its peak
 memory is its own (see ``_common.measure``). Both must agree on how many rows they stored and
 quarantined.
+
+``--unclosed-quote`` puts one never-closed quote on line 6 (a damaged export): DuckDB's strict
+reader refuses it, and ingest reads the file again line by line (``ingest/recover.py``). That
+measures the recovery path; a clean file never takes it.
 """
 
 # ruff: noqa: S608  -- the generator SQL interpolates only our own numbers and paths
@@ -60,6 +65,20 @@ def generate(path: Path, rows: int, bad: float) -> None:
         )) TO '{path}' (HEADER, DELIMITER ',')"""
     )
     con.close()
+
+
+def damage(path: Path) -> Path:
+    """A copy of the CSV with a never-closed quote on line 6, beside it (its own folder)."""
+    out = path.parent.parent / f"{path.parent.name}-unclosed" / path.name
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("rb") as src, out.open("wb") as dst:
+        for number, line in enumerate(src, start=1):
+            if number == 6:
+                dst.write(b'L999999,"never closed\n')
+            dst.write(line)
+    return out
 
 
 def run_promoguard(csv: str, store_path: str) -> dict[str, int]:
@@ -180,6 +199,11 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each engine N times (wall time swings with load)"
     )
+    parser.add_argument(
+        "--unclosed-quote",
+        action="store_true",
+        help="one never-closed quote on line 6: measures the line-recovery path",
+    )
     args = parser.parse_args()
 
     folder = args.dir / f"rows-{args.rows}"
@@ -187,6 +211,8 @@ def main() -> None:
     if not csv.exists():
         print(f"generating {args.rows:,} rows -> {csv}", file=sys.stderr)
         generate(csv, args.rows, args.bad)
+    if args.unclosed_quote:
+        csv = damage(csv)
     size_mb = csv.stat().st_size / 2**20
     results = []
     load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was

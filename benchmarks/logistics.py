@@ -138,9 +138,10 @@ def run_duckdb(path: str) -> dict[str, object]:
     import datetime as dt
 
     from promoguard import store
-    from promoguard.checks import registry
-    from promoguard.checks.engine import duckdb_tables, run_checks
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine import registry
+    from promoguard.engine.backends import duckdb_tables
+    from promoguard.engine.packs import load_pack
+    from promoguard.engine.run import run_checks
 
     con = store.connect(path)
     # the target is a 4 GB peak: DuckDB spills what does not fit (its default is 80% of RAM)

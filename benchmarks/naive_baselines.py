@@ -366,7 +366,7 @@ def naive_score(con: duckdb.DuckDBPyConnection, truth: pd.DataFrame, code: str, 
 
 def season_rows(seed: int, workdir: Path) -> list[dict[str, object]]:
     """Simulate, ingest, scan and score one seed; one row per (code, naive variant)."""
-    from promoguard.checks.engine import scan
+    from promoguard.engine.run import scan
     from promoguard.ingest import ingest_dir
     from promoguard.simulate import generate
 

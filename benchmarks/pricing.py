@@ -129,10 +129,10 @@ def _finding_key(rows) -> list[tuple[str, str, str, str]]:
 def run_engine(path: Path, engine: str) -> dict:
     """PRICE001's finder on one engine; the seconds exclude session start and data export."""
     from promoguard import store
-    from promoguard.checks import registry
-    from promoguard.checks.base import ScanContext
-    from promoguard.checks.engine import duckdb_tables, spark_tables
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine import registry
+    from promoguard.engine.backends import duckdb_tables, spark_tables
+    from promoguard.engine.base import ScanContext
+    from promoguard.engine.packs import load_pack
 
     check = registry.get("PRICE001")
     params = load_pack("cn").parameters_for(check)

@@ -70,8 +70,9 @@ def scan(store: str, memory_limit: str | None, threads: int | None, spill: str) 
 
     from promoguard import lake
     from promoguard import store as store_mod
-    from promoguard.checks.engine import choose_checks, duckdb_tables, run_checks
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine.backends import duckdb_tables
+    from promoguard.engine.packs import load_pack
+    from promoguard.engine.run import choose_checks, run_checks
 
     con = lake.connect(store) if Path(store).is_dir() else store_mod.connect(store, read_only=True)
     if memory_limit:
@@ -114,8 +115,8 @@ def pandas_parcel(store: str) -> dict:
     import pandas as pd
 
     from promoguard import geo
-    from promoguard.checks import registry
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine import registry
+    from promoguard.engine.packs import load_pack
 
     p = load_pack("cn").parameters_for(registry.get("PARCEL001"))
     con = duckdb.connect(store, read_only=True)

@@ -28,6 +28,17 @@ if [ "$want_system" != "no" ]; then
   if ! command -v java >/dev/null 2>&1; then
     apt_install openjdk-17-jre-headless || apt_install default-jre-headless
   fi
+  # The case database's tests run against a throwaway PostgreSQL server started from these binaries.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+  # Guidance notices as PDF: WeasyPrint needs pango, and Chinese text needs a CJK font.
+  if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+    apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+  fi
+  if ! ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1; then
+    apt_install fonts-noto-cjk
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then

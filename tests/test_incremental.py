@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from promoguard import incremental, lake, monitor
-from promoguard.checks import registry
+from promoguard.engine import registry
 
 COLUMNS = ["finding_id", "observed", "expected", "evidence_sha256"]
 SPLIT = "TIMESTAMPTZ '2026-11-08 00:00:00+00'"

@@ -10,9 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 import promoguard
-from promoguard import lake
+from promoguard import engine, lake
 from promoguard import store as store_mod
-from promoguard.checks import engine
 from promoguard.errors import IngestError
 from promoguard.ingest import ingest_dir
 from promoguard.model import TABLE_NAMES

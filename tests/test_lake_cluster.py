@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from promoguard import lake
-from promoguard.checks import engine
+from promoguard import engine, lake
 
 COLUMNS = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
 

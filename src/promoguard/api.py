@@ -49,8 +49,8 @@ def scan(
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
     from promoguard import lake
-    from promoguard.checks.engine import scan as run_scan
-    from promoguard.integrity import seal_store_scan
+    from promoguard.engine.run import scan as run_scan
+    from promoguard.store import seal_store_scan
 
     if lake.is_lake(store):  # a lake seals the scan in the batch that publishes it
         return lake.scan(store, pack, engine=engine, checks=checks).findings
@@ -102,7 +102,7 @@ def report(store: str | Path, out: str | Path, *, scan_id: str | None = None) ->
 
 def checks() -> pd.DataFrame:
     """The registered checks: code, name, family, entity type, severity, title."""
-    from promoguard.checks.registry import all_checks
+    from promoguard.engine.registry import all_checks
 
     return pd.DataFrame(
         [
@@ -117,3 +117,121 @@ def checks() -> pd.DataFrame:
             for c in all_checks()
         ]
     )
+
+
+# --------------------------------------------------------------------------- cases
+# The same verbs as `promoguard cases|audit|evidence`; ``db`` is a URL (default $PROMOGUARD_DB,
+# else sqlite:///promoguard.db), ``actor`` who acts (for the audit trail).
+
+
+def case_service(db: str | None = None, *, actor: str | None = None):
+    """The case service itself (every verb, users, events): see ``promoguard.cases``."""
+    from promoguard.cases import CaseService
+
+    return CaseService(db, actor=actor)
+
+
+def cases_open(
+    store: str | Path,
+    *,
+    db: str | None = None,
+    scan_id: str | None = None,
+    group: str = "merchant",
+    actor: str | None = None,
+) -> dict:
+    """Open cases from a scan (the latest by default); counts and the case ids."""
+    return (
+        case_service(db, actor=actor).open_from_scan(store, scan_id=scan_id, group=group).to_dict()
+    )
+
+
+def cases_list(
+    *, db: str | None = None, status: str | None = None, overdue: bool = False
+) -> pd.DataFrame:
+    """The cases, most urgent first."""
+    return pd.DataFrame(case_service(db).list_cases(status=status, overdue=overdue))
+
+
+def cases_show(case_id: str, *, db: str | None = None) -> dict:
+    """One case with its findings, notices, rectifications, verifications and events."""
+    return case_service(db).get_case(case_id)
+
+
+def cases_assign(case_id: str, to: str, *, db: str | None = None, actor: str | None = None) -> dict:
+    return case_service(db, actor=actor).assign(case_id, to)
+
+
+def cases_guide(
+    case_id: str,
+    deadline: str,
+    *,
+    out: str | Path | None = None,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    """Issue the guidance notice (and write it to ``out``, .html or .pdf)."""
+    return case_service(db, actor=actor).guide(case_id, deadline, out=out)
+
+
+def cases_rectify(
+    case_id: str,
+    note: str,
+    *,
+    attach: Sequence[str | Path] = (),
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    return case_service(db, actor=actor).rectify(case_id, note, attachments=attach)
+
+
+def cases_verify(
+    case_id: str,
+    store: str | Path,
+    *,
+    scan_id: str | None = None,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    """Verify by re-scan: verified_rectified, or not_rectified when a finding is still present."""
+    return case_service(db, actor=actor).verify(case_id, store, scan_id=scan_id)
+
+
+def cases_close(
+    case_id: str,
+    *,
+    escalate: bool = False,
+    reason: str | None = None,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    return case_service(db, actor=actor).close(case_id, escalate=escalate, reason=reason)
+
+
+def audit_verify(*, db: str | None = None, head: dict | None = None) -> dict:
+    """The audit chain's verdict: ``ok``, and the first bad event when not."""
+    return case_service(db).audit_verify(head).to_dict()
+
+
+def evidence_keygen(out: str | Path) -> tuple[Path, Path]:
+    """Write bureau.key (owner-only) and bureau.pub into ``out``."""
+    from promoguard.cases.bundle import keygen
+
+    return keygen(out)
+
+
+def evidence_export(
+    case_id: str,
+    out: str | Path,
+    *,
+    key: str | Path,
+    db: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    return case_service(db, actor=actor).export_bundle(case_id, out, key)
+
+
+def evidence_verify(bundle: str | Path, *, pubkey: str | Path | None = None) -> dict:
+    """Check a bundle offline: ``ok``, the signature and every problem found."""
+    from promoguard.cases.bundle import verify
+
+    return verify(bundle, pubkey).to_dict()

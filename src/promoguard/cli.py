@@ -10,9 +10,12 @@ import typer
 
 from promoguard import __version__
 from promoguard.commands import (
+    audit_cmd,
+    cases_cmd,
     checks_cmd,
     demo_cmd,
     evaluate_cmd,
+    evidence_cmd,
     ingest_cmd,
     mask_cmd,
     report_cmd,
@@ -59,6 +62,9 @@ app.command("report")(report_cmd.report)
 app.command("mask")(mask_cmd.mask)
 app.command("train-reviews")(train_reviews_cmd.train_reviews)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(cases_cmd.app, name="cases")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(evidence_cmd.app, name="evidence")
 app.command("verify")(verify_cmd.verify)
 
 

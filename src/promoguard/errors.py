@@ -1,6 +1,12 @@
 """Errors that reach the user as one plain line (the CLI prints them; the API raises them)."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB appends the SQL and a caret line)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class PromoGuardError(Exception):
     """A failure the user can act on; its message is one line that says what and why."""
 

@@ -58,35 +58,13 @@ _MERCHANT_OF = {
 _SEASON_WIDE = ("platforms", "promotions")
 
 
-#: until the rules declare it themselves (after the rules' move to promoguard/rules/): the checks
-#: whose findings depend on their merchant's rows only. Not here, and why: SHIP001/SHIP003 judge
-#: against the data horizon (the latest instant in the whole season); PARCEL001 uses each
-#: carrier's share of weighed parcels; SHIP002 finds a tracking number shared across merchants;
-#: REVIEW001 near-duplicates across merchants; REVIEW003 a buyer's orders everywhere; BRUSH001-003
-#: the buyer-merchant graph.
-_MERCHANT_LOCAL = frozenset(
-    {
-        "LIC001",
-        "PRICE001",
-        "PRICE002",
-        "PRICE003",
-        "PRICE004",
-        "PRICE005",
-        "REVIEW002",
-        "SHIP004",
-        "TEXT001",
-        "TEXT002",
-        "TEXT003",
-        "TEXT004",
-        "TEXT005",
-        "TEXT006",
-    }
-)
-
-
 def depends_on(check: Any) -> str:
-    default = "merchant" if check.code in _MERCHANT_LOCAL else "season"
-    scope = getattr(check, "depends_on", default)
+    """What the rule declares (``Check.depends_on``). Season-wide, and why: SHIP001/SHIP003 judge
+    against the data horizon (the latest instant in the whole season); PARCEL001 uses each
+    carrier's share of weighed parcels; SHIP002 finds a tracking number shared across merchants;
+    REVIEW001 near-duplicates across merchants; REVIEW003 a buyer's orders everywhere;
+    BRUSH001-003 the buyer-merchant graph."""
+    scope = getattr(check, "depends_on", "season")
     if scope not in DEPENDS_ON:
         raise ValueError(f"{check.code}: depends_on {scope!r} is not one of {DEPENDS_ON}")
     return scope
@@ -165,7 +143,7 @@ def scan_since(
     *,
     checks: Any = None,
     save: bool = True,
-    progress: bool = False,
+    progress: Any = None,
     memory_limit: str | None = None,
 ):
     """A scan of the lake equal to a full re-scan, computed from the scan ``since`` and the
@@ -173,8 +151,9 @@ def scan_since(
     import datetime as dt
     import uuid
 
-    from promoguard.checks import engine as eng
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine import backends
+    from promoguard.engine import run as eng
+    from promoguard.engine.packs import load_pack
     from promoguard.errors import CheckError
 
     root = lake.Path(root)
@@ -214,13 +193,13 @@ def scan_since(
         kw = {"engine": "duckdb", "scan_id": scan_id, "detected_at": detected_at}
         parts = []
         if season:
-            with eng.duckdb_tables(con) as tables:
+            with backends.duckdb_tables(con) as tables:
                 parts.append(eng.run_checks(tables, season, the_pack, progress=progress, **kw))
         carried = con.execute("SELECT * FROM findings LIMIT 0").df()
         if local:
             scoped = scoped_connection(root, manifest, merchants, memory_limit)
             try:
-                with eng.duckdb_tables(scoped) as tables:
+                with backends.duckdb_tables(scoped) as tables:
                     parts.append(eng.run_checks(tables, local, the_pack, progress=progress, **kw))
             finally:
                 scoped.close()
@@ -253,7 +232,7 @@ def scan_since(
 def _canonical(params: Any) -> Any:
     import json
 
-    from promoguard.checks.evidence import canonical_value
+    from promoguard.engine.evidence import canonical_value
 
     return json.loads(json.dumps(canonical_value(params), sort_keys=True))
 
@@ -270,7 +249,7 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
 
 
 def _combine(parts: list, carried: pd.DataFrame, chosen: list, pack: str, scan_id: str):
-    from promoguard.checks.engine import CheckRun, ScanResult
+    from promoguard.engine.run import CheckRun, ScanResult
 
     frames = [p.findings for p in parts]
     if len(carried):

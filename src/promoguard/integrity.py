@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
@@ -89,21 +88,6 @@ def scan_seal_sql(scan: str = "s", seals: str = "finding_seals") -> str:
 def initialise(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(FINDING_SEALS_SQL)
     con.execute(SCAN_SEALS_SQL)
-
-
-def seal_store_scan(store_path: str | Path, scan_id: str) -> str:
-    """Seal a scan just written to the store at ``store_path``, in one short transaction."""
-    from promoguard import store as store_mod
-
-    with store_mod.open_store(store_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            seal = seal_scan(con, scan_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    return seal
 
 
 def seal_scan(con: duckdb.DuckDBPyConnection, scan_id: str) -> str:

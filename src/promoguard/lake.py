@@ -419,7 +419,7 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
     Returns the scan seal (``promoguard.integrity``), computed before publishing, with every
     evidence document of the scan at hand.
     """
-    from promoguard.checks.engine import save_result
+    from promoguard.engine.run import save_result
     from promoguard.integrity import seal_scan
 
     root = Path(root)
@@ -478,7 +478,7 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
         import pyspark  # noqa: F401
     except ImportError:
         raise LakeError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
-    from promoguard.checks.base import Tables
+    from promoguard.engine.base import Tables
 
     spark = spark_session(master)
     manifest = read_manifest(root)
@@ -549,12 +549,13 @@ def scan(
     checks: str | Sequence[str] | None = None,
     spark_master: str = "local[*]",
     save: bool = True,
-    progress: bool = False,
+    progress: Any = None,  # progress(step, done, total), as engine.run.run_checks
     memory_limit: str | None = None,
 ):
     """``engine.scan`` on a lake: the checks read the Parquet files in place; findings go back."""
-    from promoguard.checks import engine as eng
-    from promoguard.checks.packs import load_pack
+    from promoguard.engine import backends
+    from promoguard.engine import run as eng
+    from promoguard.engine.packs import load_pack
     from promoguard.errors import CheckError
 
     if engine not in eng.ENGINES:
@@ -568,7 +569,7 @@ def scan(
     scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     if engine == "duckdb":
         con = connect(root, memory_limit=memory_limit)
-        cm = eng.duckdb_tables(con)
+        cm = backends.duckdb_tables(con)
     else:
         con = None
         cm = spark_tables(root, spark_master)

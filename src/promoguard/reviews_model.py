@@ -4,13 +4,18 @@ Trained with ``promoguard train-reviews --labels FILE`` on a CSV of ``text,label
 Its probability joins REVIEW003's behavioural score as one more part when the pack sets
 ``text_model`` to the saved file.
 
-The model file is a joblib pickle. Loading a pickle runs code, so only load model files you made
-yourself or got from a source you trust; never one that came with data under investigation.
+The model file is JSON: the TF-IDF vocabulary and weights and the logistic regression's
+coefficients, nothing else. A pack names it (REVIEW003 ``text_model``) and packs come from other
+bureaus, so loading it must never run code: a pickle (joblib) would, and is refused. Scoring
+recomputes TF-IDF and the logistic function from those numbers (``TextModel.score``), which a test
+holds equal to scikit-learn's own ``predict_proba``.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +25,11 @@ import numpy as np
 
 from promoguard.errors import PromoGuardError
 
-MODEL_FORMAT = "promoguard-review-text-model/1"
+MODEL_FORMAT = "promoguard-review-text-model/2"
+#: A model file larger than this is not one of ours (a 12k-review corpus gives about 3 MB).
+MAX_MODEL_BYTES = 256 * 1024 * 1024
+TOKEN_PATTERN = r"(?u)\b\w+\b"
+NGRAM_RANGE = (1, 2)
 _CJK = re.compile(r"([\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 
 
@@ -40,10 +49,10 @@ def build_pipeline(c: float = 10.0):
                 "tfidf",
                 TfidfVectorizer(
                     preprocessor=_analyse,
-                    ngram_range=(1, 2),
+                    ngram_range=NGRAM_RANGE,
                     min_df=2,
                     sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w+\b",
+                    token_pattern=TOKEN_PATTERN,
                 ),
             ),
             ("clf", LogisticRegression(C=c, solver="liblinear")),
@@ -53,20 +62,64 @@ def build_pipeline(c: float = 10.0):
 
 @dataclass
 class TextModel:
-    pipeline: object
+    """The numbers of a fitted TF-IDF + logistic regression model, and how to score with them."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: float
     n_train: int
 
+    @classmethod
+    def from_pipeline(cls, pipeline, n_train: int) -> TextModel:
+        tfidf, clf = pipeline.named_steps["tfidf"], pipeline.named_steps["clf"]
+        if [int(c) for c in clf.classes_] != [0, 1]:
+            raise PromoGuardError("the model must be trained on labels 0 and 1")
+        return cls(
+            vocabulary={str(t): int(i) for t, i in tfidf.vocabulary_.items()},
+            idf=np.asarray(tfidf.idf_, dtype=float),
+            coef=np.asarray(clf.coef_[0], dtype=float),
+            intercept=float(clf.intercept_[0]),
+            n_train=n_train,
+        )
+
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        """Probability that each text is deceptive (0..1)."""
+        """Probability that each text is deceptive (0..1): sublinear TF x IDF, L2-normalised,
+        then the logistic function of the linear score (what the pipeline computes)."""
         if not len(texts):
             return np.zeros(0)
-        return self.pipeline.predict_proba(list(texts))[:, 1]
+        from scipy import sparse
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        counts = CountVectorizer(
+            preprocessor=_analyse,
+            ngram_range=NGRAM_RANGE,
+            token_pattern=TOKEN_PATTERN,
+            vocabulary=self.vocabulary,
+        ).transform(list(texts))
+        x = counts.astype(float).tocsr()
+        x.data = 1.0 + np.log(x.data)
+        x = sparse.csr_matrix(x.multiply(self.idf))
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        x = sparse.diags(1.0 / norms) @ x
+        z = x @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
 
     def save(self, path: Path) -> None:
-        import joblib
+        from promoguard.safety import private_file
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"format": MODEL_FORMAT, "pipeline": self.pipeline, "n": self.n_train}, path)
+        document = {
+            "format": MODEL_FORMAT,
+            "n_train": self.n_train,
+            "ngram_range": list(NGRAM_RANGE),
+            "vocabulary": self.vocabulary,
+            "idf": self.idf.tolist(),
+            "coef": self.coef.tolist(),
+            "intercept": self.intercept,
+        }
+        with private_file(path) as fh:  # trained on reviews: personal data, owner-only
+            json.dump(document, fh, ensure_ascii=False)
 
 
 def fit(texts: Sequence[str], labels: Sequence[int], c: float = 10.0) -> TextModel:
@@ -74,19 +127,67 @@ def fit(texts: Sequence[str], labels: Sequence[int], c: float = 10.0) -> TextMod
         raise PromoGuardError("the labels file needs both classes (0 = genuine, 1 = deceptive)")
     pipe = build_pipeline(c)
     pipe.fit(list(texts), list(labels))
-    return TextModel(pipe, len(texts))
+    return TextModel.from_pipeline(pipe, len(texts))
+
+
+def _numbers(values: object, n: int, what: str, path: Path) -> np.ndarray:
+    if not isinstance(values, list) or len(values) != n:
+        raise PromoGuardError(f"{path}: {what} must be a list of {n} numbers")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise PromoGuardError(f"{path}: {what} must hold numbers only")
+    array = np.asarray(values, dtype=float)
+    if not np.isfinite(array).all():
+        raise PromoGuardError(f"{path}: {what} holds a non-finite number")
+    return array
 
 
 def load(path: Path) -> TextModel:
-    """Load a model saved by ``train-reviews`` (trusted files only: this unpickles)."""
-    import joblib
+    """Load a model saved by ``train-reviews``: JSON numbers only, checked; nothing is executed.
 
+    A pickle (the joblib files of earlier versions) is refused without being opened as one.
+    """
     if not path.is_file():
         raise PromoGuardError(f"no text model at {path}")
-    obj = joblib.load(path)
+    size = path.stat().st_size
+    if size > MAX_MODEL_BYTES:
+        raise PromoGuardError(f"{path}: {size} bytes is too large for a review text model")
+    with path.open("rb") as fh:
+        head = fh.read(2)
+    if head[:1] == b"\x80" or path.suffix.lower() in (".joblib", ".pkl", ".pickle"):
+        raise PromoGuardError(
+            f"{path} is a pickle: it is not loaded, because loading a pickle runs code; "
+            "train the model again with `promoguard train-reviews` (it writes JSON)"
+        )
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise PromoGuardError(f"{path} is not a promoguard review text model (not JSON)") from None
     if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT:
         raise PromoGuardError(f"{path} is not a promoguard review text model")
-    return TextModel(obj["pipeline"], int(obj["n"]))
+    vocabulary = obj.get("vocabulary")
+    if not isinstance(vocabulary, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in vocabulary.items()
+    ):
+        raise PromoGuardError(f"{path}: vocabulary must map terms to column numbers")
+    n = len(vocabulary)
+    if sorted(vocabulary.values()) != list(range(n)):
+        raise PromoGuardError(f"{path}: vocabulary column numbers must be 0..{n - 1}, each once")
+    if obj.get("ngram_range") != list(NGRAM_RANGE):
+        raise PromoGuardError(f"{path}: ngram_range must be {list(NGRAM_RANGE)}")
+    intercept = obj.get("intercept")
+    if not isinstance(intercept, int | float) or isinstance(intercept, bool):
+        raise PromoGuardError(f"{path}: intercept must be a number")
+    if not math.isfinite(intercept):
+        raise PromoGuardError(f"{path}: intercept must be finite")
+    n_train = obj.get("n_train")
+    return TextModel(
+        vocabulary=vocabulary,
+        idf=_numbers(obj.get("idf"), n, "idf", path),
+        coef=_numbers(obj.get("coef"), n, "coef", path),
+        intercept=float(intercept),
+        n_train=n_train if isinstance(n_train, int) else 0,
+    )
 
 
 def read_labels(path: Path) -> tuple[list[str], list[int]]:

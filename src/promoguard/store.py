@@ -176,3 +176,20 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]  # noqa: S608
         for t in TABLES
     }
+
+
+def seal_store_scan(store_path: str | Path, scan_id: str) -> str:
+    """Seal a scan just written to the store at ``store_path``, in one short transaction.
+
+    (Here rather than in integrity.py, which the store imports: no import cycle.)"""
+    from promoguard import integrity
+
+    with open_store(store_path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            seal = integrity.seal_scan(con, scan_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return seal

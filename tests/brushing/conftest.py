@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from promoguard import store
-from promoguard.checks import registry
-from promoguard.checks.engine import duckdb_tables, run_checks
-from promoguard.checks.packs import ParameterSetting, load_pack
+from promoguard.engine import registry
+from promoguard.engine.backends import duckdb_tables
+from promoguard.engine.packs import ParameterSetting, load_pack
+from promoguard.engine.run import run_checks
 
 from .synth import brushing_world, review_world
 

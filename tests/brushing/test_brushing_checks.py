@@ -6,7 +6,7 @@ import json
 import pytest
 
 from promoguard import store
-from promoguard.checks import evidence as ev
+from promoguard.engine import evidence as ev
 
 from .conftest import run
 from .synth import (

@@ -5,10 +5,11 @@ import shutil
 
 import pytest
 
-from promoguard import store
-from promoguard.checks import engine, registry
-from promoguard.checks.engine import duckdb_tables, run_checks, spark_tables
-from promoguard.checks.packs import ParameterSetting, load_pack
+from promoguard import engine, store
+from promoguard.engine import registry
+from promoguard.engine.backends import duckdb_tables, spark_tables
+from promoguard.engine.packs import ParameterSetting, load_pack
+from promoguard.engine.run import run_checks
 from promoguard.evaluate import evaluate, read_table
 
 from .synth import brushing_world, review_world

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from promoguard.checks.reviews import SCORE_PARTS, review_scores
+from promoguard.rules.reviews._shared import SCORE_PARTS
+from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores
 
 from .conftest import run
 from .synth import BURST_BUYERS, DUP_BUYERS

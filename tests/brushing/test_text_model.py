@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from promoguard import reviews_model as rm
-from promoguard.checks.reviews import review_scores
 from promoguard.cli import app
+from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores
 
 from .conftest import run
 
@@ -48,7 +48,7 @@ def labels(tmp_path):
 
 
 def test_train_reviews_saves_a_model_that_separates_the_classes(labels, tmp_path):
-    out = tmp_path / "m.joblib"
+    out = tmp_path / "m.json"
     result = CliRunner().invoke(
         app, ["train-reviews", "--labels", str(labels), "--out", str(out), "--json"]
     )
@@ -73,7 +73,7 @@ def test_train_reviews_rejects_bad_labels_in_one_line(tmp_path, content, message
 
 
 def test_text_model_joins_review003_when_the_pack_names_it(review_con, labels, tmp_path):
-    out = tmp_path / "m.joblib"
+    out = tmp_path / "m.json"
     rm.fit([r[0] for r in csv.reader(labels.open()) if r[1] != "label"], [0] * 6 + [1] * 6).save(
         out
     )
@@ -84,11 +84,63 @@ def test_text_model_joins_review003_when_the_pack_names_it(review_con, labels, t
 
 
 def test_load_refuses_other_files(tmp_path):
-    import joblib
-
-    joblib.dump({"something": "else"}, tmp_path / "x.joblib")
+    (tmp_path / "x.json").write_text('{"something": "else"}', encoding="utf-8")
     with pytest.raises(Exception, match="not a promoguard review text model"):
-        rm.load(tmp_path / "x.joblib")
+        rm.load(tmp_path / "x.json")
+
+
+class _Marker:
+    """Unpickling this creates a file: what a hostile pickle in a pack would do (issue #17, 2)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("name", ["model.joblib", "model.json", "model.bin"])
+def test_a_pickle_named_by_a_pack_is_never_unpickled(review_con, tmp_path, name):
+    import pickle
+
+    marker = tmp_path / "pwned"
+    (tmp_path / name).write_bytes(pickle.dumps(_Marker(marker)))
+    with pytest.raises(Exception, match="pickle|not a promoguard"):
+        rm.load(tmp_path / name)
+    with pytest.raises(Exception, match="pickle|not a promoguard"):
+        run(review_con, "REVIEW003", overrides={"REVIEW003": {"text_model": str(tmp_path / name)}})
+    assert not marker.exists()
+
+
+def test_the_json_model_scores_exactly_as_the_fitted_pipeline(labels, tmp_path):
+    texts = [r[0] for r in csv.reader(labels.open()) if r[1] != "label"]
+    ys = [0] * 6 + [1] * 6
+    pipe = rm.build_pipeline(10.0).fit(texts, ys)
+    rm.TextModel.from_pipeline(pipe, len(texts)).save(tmp_path / "m.json")
+    loaded = rm.load(tmp_path / "m.json")
+    probe = [*texts, "best amazing luxury hotel ever!", "unseen words only", ""]
+    assert loaded.score(probe) == pytest.approx(pipe.predict_proba(probe)[:, 1], abs=1e-12)
+    assert oct((tmp_path / "m.json").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(idf=["x"] * len(d["idf"])), "numbers only"),
+        (lambda d: d.update(coef=d["coef"][:-1]), "list of"),
+        (lambda d: d.update(intercept="1; import os"), "intercept"),
+        (lambda d: d["vocabulary"].update(extra=0), "each once"),
+        (lambda d: d.update(format="promoguard-review-text-model/1"), "not a promoguard"),
+    ],
+)
+def test_a_tampered_model_file_is_refused_in_one_line(labels, tmp_path, edit, message):
+    texts = [r[0] for r in csv.reader(labels.open()) if r[1] != "label"]
+    rm.fit(texts, [0] * 6 + [1] * 6).save(tmp_path / "m.json")
+    document = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    edit(document)
+    (tmp_path / "m.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(Exception, match=message):
+        rm.load(tmp_path / "m.json")
 
 
 def test_opspam_five_fold_accuracy_positive_polarity():
@@ -120,7 +172,7 @@ def test_given_folds_are_taken_as_written(tmp_path):
 def test_train_reviews_warns_when_it_must_split_at_random(labels, tmp_path):
     result = CliRunner().invoke(
         app,
-        ["train-reviews", "--labels", str(labels), "--out", str(tmp_path / "m.joblib")]
+        ["train-reviews", "--labels", str(labels), "--out", str(tmp_path / "m.json")]
         + ["--folds", "2", "--json"],
     )
     assert result.exit_code == 0, result.output

@@ -7,10 +7,11 @@ import ibis
 import pytest
 
 from promoguard import store
-from promoguard.checks import evidence as ev
-from promoguard.checks.base import Check, CheckDoc, Parameter
-from promoguard.checks.engine import duckdb_tables, finding_id, run_checks, spark_tables
-from promoguard.checks.packs import load_pack
+from promoguard.engine import evidence as ev
+from promoguard.engine.backends import duckdb_tables, spark_tables
+from promoguard.engine.base import Check, CheckDoc, Parameter
+from promoguard.engine.packs import load_pack
+from promoguard.engine.run import finding_id, run_checks
 
 
 class ExpensiveOrders(Check):
@@ -105,7 +106,7 @@ def test_spark_gives_the_same_findings_and_evidence(con):
 
 
 def test_half_up_ratio_rounds_exact_integers_half_up():
-    from promoguard.checks.base import half_up_ratio
+    from promoguard.engine.exact import half_up_ratio
 
     t = ibis.memtable({"num": [1, 3, 181746, 5, 0], "den": [8, 8, 3600, 3, 7]})
     got = t.select(r=half_up_ratio(t.num, t.den, 100)).to_pyarrow()["r"].to_pylist()
@@ -222,7 +223,7 @@ class _SharingCheck(ExpensiveOrders):
     seen_found: list[set[str]] = []
 
     def find(self, tables, params, ctx):
-        from promoguard.checks.relations import shared
+        from promoguard.engine.cache import shared
 
         def build():
             type(self).builds.append(self.code)
@@ -239,7 +240,7 @@ class _SharingCheck(ExpensiveOrders):
         )
 
     def evidence(self, tables, found, params, ctx):
-        from promoguard.checks.relations import found_entities
+        from promoguard.engine.cache import found_entities
 
         type(self).seen_found.append(set(found_entities(tables, "order") or {}))
         return super().evidence(tables, found, params, ctx)
@@ -254,7 +255,7 @@ class _SharingB(_SharingCheck):
 
 
 def test_a_shared_relation_is_built_once_per_scan_and_dropped_after(con):
-    from promoguard.checks.relations import shared
+    from promoguard.engine.cache import shared
 
     _SharingCheck.builds, _SharingCheck.seen_found = [], []
     pack = load_pack("cn")

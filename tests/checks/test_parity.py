@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from promoguard.checks import engine
-from promoguard.checks.packs import load_pack
+from promoguard import engine
+from promoguard.engine.packs import load_pack
 
 COLUMNS = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from promoguard.checks import registry
-from promoguard.checks.engine import duckdb_tables, run_checks
-from promoguard.checks.packs import load_pack
+from promoguard.engine import registry
+from promoguard.engine.backends import duckdb_tables
+from promoguard.engine.packs import load_pack
+from promoguard.engine.run import run_checks
 
 from .pricing_fixtures import PROMO_START, Season, day
 
@@ -31,7 +32,7 @@ def scan(season: Season, code: str, pack: str = "cn", **overrides):
     the_pack = load_pack(pack)
     check = registry.get(code)
     for name, value in overrides.items():
-        from promoguard.checks.packs import ParameterSetting
+        from promoguard.engine.packs import ParameterSetting
 
         the_pack.rules[code].parameters[name] = ParameterSetting(value)
     with duckdb_tables(season.con) as tables:

@@ -17,8 +17,8 @@ import shutil
 import pandas as pd
 import pytest
 
+from promoguard import engine
 from promoguard import store as store_mod
-from promoguard.checks import engine
 
 CODES = ["PRICE001", "PRICE002", "PRICE003", "PRICE004", "PRICE005"]
 TARGET = 0.95

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from promoguard.checks import docs, registry
 from promoguard.commands import checks_cmd
+from promoguard.engine import docs, registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

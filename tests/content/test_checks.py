@@ -9,10 +9,11 @@ import shutil
 
 import pytest
 
-from promoguard.checks import evidence as ev
-from promoguard.checks import registry
-from promoguard.checks.engine import duckdb_tables, run_checks, spark_tables
-from promoguard.checks.packs import load_pack
+from promoguard.engine import evidence as ev
+from promoguard.engine import registry
+from promoguard.engine.backends import duckdb_tables, spark_tables
+from promoguard.engine.packs import load_pack
+from promoguard.engine.run import run_checks
 
 from .conftest import CODES, card, expected
 

@@ -8,7 +8,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from promoguard.checks import engine
+from promoguard import engine
 from promoguard.evaluate import evaluate
 
 CODES = ["TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002"]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promoguard.errors import CheckError
+from promoguard.rules.content._shared import analyse_text, decide_all
 from promoguard.text.identifiers import (
     find_identifiers,
     id_check_char,
@@ -22,7 +23,7 @@ from promoguard.text.identifiers import (
 from promoguard.text.lexicon import Term, load_terms, read_lexicon
 from promoguard.text.matcher import Matcher
 from promoguard.text.normalise import normalise
-from promoguard.text.rules import ContentRules, Params, analyse_text
+from promoguard.text.rules import ContentRules
 
 from .conftest import card, valid_id, wrong_id
 
@@ -117,9 +118,9 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
 def test_the_pack_decides_which_categories_may_state_indications():
     rules = ContentRules(load_terms())
     prep = rules.prepare("降血压")
-    narrow = Params(medical_categories=frozenset({"drug"}))
-    assert "TEXT002" in rules.decide(prep, category="medical_device", params=narrow)
-    assert "TEXT002" not in rules.decide(prep, category="drug", params=narrow)
+    narrow = {"TEXT002": {"medical_categories": ["drug"]}}
+    assert "TEXT002" in decide_all(prep, category="medical_device", params=narrow)
+    assert "TEXT002" not in decide_all(prep, category="drug", params=narrow)
 
 
 # -- TEXT003 ----------------------------------------------------------------------------------
@@ -165,7 +166,8 @@ def test_platform_words_that_are_not_lures(text):
 def test_a_phone_number_is_a_lure_only_when_the_pack_says_so():
     rules = ContentRules(load_terms())
     prep = rules.prepare("电话 13812345678")
-    assert "TEXT004" not in rules.decide(prep, params=Params(phone_is_lure=False))
+    assert "TEXT004" in decide_all(prep)
+    assert "TEXT004" not in decide_all(prep, params={"TEXT004": {"phone_is_lure": False}})
 
 
 # -- TEXT005: validated identifiers ------------------------------------------------------------
@@ -320,8 +322,8 @@ def test_prepare_many_finds_what_preparing_each_text_finds(texts):
     many = rules.prepare_many(texts, batch=5)
     for text, prep in zip(texts, many, strict=True):
         for kind in ("livestream", "chat"):
-            alone = rules.decide(rules.prepare(text), kind=kind, category="food")
-            batched = rules.decide(prep, kind=kind, category="food") if prep else {}
+            alone = decide_all(rules.prepare(text), kind=kind, category="food")
+            batched = decide_all(prep, kind=kind, category="food") if prep else {}
             assert batched == alone, text
 
 
@@ -338,6 +340,6 @@ def test_real_hotel_reviews_offer_no_rewards():
     flagged = [
         t[:80]
         for t, prep in zip(texts, rules.prepare_many(texts), strict=True)
-        if prep is not None and rules.decide(prep, kind="review", codes=("REVIEW002",))
+        if prep is not None and decide_all(prep, kind="review", codes=("REVIEW002",))
     ]
     assert flagged == []

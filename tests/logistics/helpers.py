@@ -10,9 +10,10 @@ from typing import Any
 import duckdb
 
 from promoguard import store
-from promoguard.checks import registry
-from promoguard.checks.engine import duckdb_tables, run_checks
-from promoguard.checks.packs import load_pack
+from promoguard.engine import registry
+from promoguard.engine.backends import duckdb_tables
+from promoguard.engine.packs import load_pack
+from promoguard.engine.run import run_checks
 
 T0 = dt.datetime(2026, 11, 11, 0, 0, tzinfo=dt.UTC)
 
@@ -111,7 +112,7 @@ def run(con: duckdb.DuckDBPyConnection, code: str, pack: str = "cn", **overrides
     check = registry.get(code)
     if overrides:
         rule = the_pack.rules[code]
-        from promoguard.checks.packs import ParameterSetting
+        from promoguard.engine.packs import ParameterSetting
 
         for name, value in overrides.items():
             rule.parameters[name] = ParameterSetting(value)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from promoguard.checks import evidence as ev
+from promoguard.engine import evidence as ev
 
 from .helpers import build, found, order, run
 

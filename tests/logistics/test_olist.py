@@ -67,7 +67,7 @@ def test_mapping_keeps_every_order_and_maps_handover_and_delivery():
 
 
 def test_ship004_finds_exactly_the_handovers_before_payment_approval(olist_store):
-    from promoguard.checks import engine
+    from promoguard import engine
 
     raw = _raw_orders().dropna(subset=["order_approved_at", "order_delivered_carrier_date"])
     tolerance = pd.Timedelta(minutes=5)  # the cn pack's payment_tolerance_minutes
@@ -81,7 +81,7 @@ def test_ship004_finds_exactly_the_handovers_before_payment_approval(olist_store
 
 
 def test_ship003_against_the_recorded_shipping_limit(olist_store):
-    from promoguard.checks import engine
+    from promoguard import engine
 
     items = pd.read_csv(
         SUBSET / "olist_order_items_dataset.csv", parse_dates=["shipping_limit_date"]
@@ -102,7 +102,7 @@ def test_ship003_against_the_recorded_shipping_limit(olist_store):
 
 
 def test_parcel001_does_not_flag_a_source_without_weights(olist_store):
-    from promoguard.checks import engine
+    from promoguard import engine
 
     result = engine.scan(olist_store, "cn", checks="PARCEL001,SHIP001,SHIP002", save=False)
     # no weights, no declared shipments, no real tracking numbers: nothing to judge, nothing found

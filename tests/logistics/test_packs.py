@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from promoguard.checks import registry
-from promoguard.checks.packs import load_pack
+from promoguard.engine import registry
+from promoguard.engine.packs import load_pack
 
 CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001", "LIC001")
 PACKS = ("cn", "eu", "uk", "us")

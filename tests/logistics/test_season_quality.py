@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from promoguard.checks import engine
+from promoguard import engine
 from promoguard.evaluate import evaluate
 
 CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001", "LIC001")

@@ -8,9 +8,10 @@ import json
 
 import pytest
 
-from promoguard.checks import registry
-from promoguard.checks.engine import duckdb_tables, run_checks
-from promoguard.checks.packs import load_pack
+from promoguard.engine import registry
+from promoguard.engine.backends import duckdb_tables
+from promoguard.engine.packs import load_pack
+from promoguard.engine.run import run_checks
 
 from .helpers import T0, build, found, order
 
@@ -147,8 +148,9 @@ def test_parcel001_threshold_zero_flags_every_order_with_a_parcel(con):
 
 
 def test_evidence_from_the_shared_rows_equals_evidence_from_the_whole_tables(con):
-    from promoguard.checks import engine, relations
-    from promoguard.checks.base import ScanContext
+    from promoguard.engine import run
+    from promoguard.engine.base import ScanContext
+    from promoguard.engine.cache import scan_cache
 
     pack = load_pack("cn")
     ctx = ScanContext(pack="cn", engine="duckdb")
@@ -156,10 +158,10 @@ def test_evidence_from_the_shared_rows_equals_evidence_from_the_whole_tables(con
         check = registry.get(code)
         params = pack.parameters_for(check)
         with duckdb_tables(con) as tables:
-            found_rows = engine._found_rows(check, tables, params, ctx)
-            direct = engine._evidence_rows(check, tables, found_rows, params, ctx)
-            with relations.scan_cache(tables) as cache:
+            found_rows = run._found_rows(check, tables, params, ctx)
+            direct = run._evidence_rows(check, tables, found_rows, params, ctx)
+            with scan_cache(tables) as cache:
                 cache.found[code] = ("order", found_rows)
-                shared = engine._evidence_rows(check, tables, found_rows, params, ctx)
+                shared = run._evidence_rows(check, tables, found_rows, params, ctx)
                 assert cache.temp_tables  # the shared rows were read
         assert direct and shared == direct, code

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from promoguard import store
-from promoguard.checks import engine
+from promoguard import engine, store
 from promoguard.report import build_report
 from promoguard.text.identifiers import id_check_char, valid_resident_id
 

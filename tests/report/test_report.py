@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from checks.pricing_fixtures import Season, day  # tests/ is on sys.path (rootdir packages)
-from promoguard.checks import engine
+from promoguard import engine
 from promoguard.commands import report_cmd, scan_cmd
 from promoguard.report import build_report, discover_sections
 

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from promoguard.commands.evaluate_cmd import evaluate as evaluate_command
-from promoguard.evaluate import NO_DATA, SPEC_CODES, evaluate
+from promoguard.evaluate import NO_DATA, evaluate, rule_codes
 
 TRUTH = pd.DataFrame(
     [
@@ -35,6 +35,8 @@ FINDINGS = pd.DataFrame(
     ],
     columns=["check_code", "entity_type", "entity_id"],
 )
+
+SPEC_CODES = rule_codes()
 
 
 def _by_code(df: pd.DataFrame) -> dict[str, dict]:

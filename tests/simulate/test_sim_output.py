@@ -10,8 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from promoguard import model
-from promoguard.evaluate import SPEC_CODES
+from promoguard.evaluate import rule_codes
 from promoguard.simulate import generate
+
+SPEC_CODES = rule_codes()
 
 
 def _con(folder: Path) -> duckdb.DuckDBPyConnection:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
@@ -43,5 +44,34 @@ def user_errors(func: F) -> F:
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"not found: {exc.filename or exc}")
+        except UnicodeDecodeError as exc:  # a binary file (a store, a zip) given as a text file
+            fail(f"a file given as text is not {exc.encoding} text ({exc.reason})")
+        except OSError as exc:  # a folder where a file goes, a file where a folder goes, ...
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{(exc.strerror or str(exc)).lower()}")
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A transient bar on stderr, driven by a ``progress(step, done, total)`` callback (the
+    engine's; it knows nothing of consoles)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("scanning", total=None)
+
+        def tell(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        yield tell

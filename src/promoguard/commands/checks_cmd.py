@@ -8,9 +8,9 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table as RichTable
 
-from promoguard.checks import docs, registry
-from promoguard.checks.packs import load_pack
 from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.engine import docs, registry
+from promoguard.engine.packs import load_pack
 
 
 @user_errors

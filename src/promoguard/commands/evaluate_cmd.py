@@ -25,10 +25,10 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the scores as one JSON object."),
 ) -> None:
     """Score findings against ground truth: precision, recall, F1 per check code and in total."""
-    from promoguard.evaluate import SPEC_CODES, read_table
     from promoguard.evaluate import evaluate as score
+    from promoguard.evaluate import read_table, rule_codes
 
-    result = score(read_table(findings), read_table(truth), pack=pack, codes=SPEC_CODES)
+    result = score(read_table(findings), read_table(truth), pack=pack, codes=rule_codes())
     rows = [
         {
             **{k: r[k] for k in ("check_code", "status", "findings", "truth", "tp", "fp", "fn")},

@@ -7,9 +7,8 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from promoguard import incremental, lake, monitor
+from promoguard import engine, incremental, lake, monitor
 from promoguard import store as store_mod
-from promoguard.checks import engine
 from promoguard.commands._common import console, emit_json, fail
 from promoguard.safety import make_private, terminal_safe, write_csv
 
@@ -41,7 +40,7 @@ def monitor_scan(
     if lake.is_lake(store):  # sealed in the batch that published it
         seal = lake.scan_seal(store, result.scan_id)
     else:
-        from promoguard.integrity import seal_store_scan
+        from promoguard.store import seal_store_scan
 
         seal = seal_store_scan(store, result.scan_id)
     written = None

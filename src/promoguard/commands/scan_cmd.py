@@ -7,9 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from promoguard import lake
-from promoguard.checks import engine
-from promoguard.commands._common import console, emit_json, fail, user_errors
+from promoguard import engine, lake
+from promoguard.commands._common import console, emit_json, fail, progress_bar, user_errors
 from promoguard.safety import make_private, refuse_overwrite, write_csv
 
 
@@ -50,15 +49,16 @@ def scan(
 
         monitor_scan(store, pack, engine_name, spark_master, checks, out, as_json, since, watchlist)
         return
-    result = (lake.scan if lake.is_lake(store) else engine.scan)(
-        store,
-        pack,
-        engine=engine_name,
-        checks=checks,
-        spark_master=spark_master,
-        progress=not as_json,
-    )
-    from promoguard.integrity import seal_store_scan
+    with progress_bar(enabled=not as_json) as progress:
+        result = (lake.scan if lake.is_lake(store) else engine.scan)(
+            store,
+            pack,
+            engine=engine_name,
+            checks=checks,
+            spark_master=spark_master,
+            progress=progress,
+        )
+    from promoguard.store import seal_store_scan
 
     if lake.is_lake(store):  # sealed in the batch that published it
         seal = lake.scan_seal(store, result.scan_id)

@@ -20,7 +20,7 @@ def train_reviews(
         help="CSV with columns text,label (1 = deceptive, 0 = genuine), and optionally listing_id.",
     ),
     out: Path = typer.Option(
-        Path("review-text-model.joblib"), "--out", help="Where to save the model (joblib)."
+        Path("review-text-model.json"), "--out", help="Where to save the model (JSON)."
     ),
     folds: int = typer.Option(
         0,
@@ -45,7 +45,7 @@ def train_reviews(
     """Fit TF-IDF word 1-2-grams + logistic regression on labelled reviews and save the model.
 
     Set the saved path as REVIEW003's `text_model` parameter in a pack to add the model's
-    probability to the behavioural spam score. The file is a pickle: load only models you trust.
+    probability to the behavioural spam score. The file is JSON (numbers only, never code).
     Cross-validation keeps each listing's reviews in one fold; a model trained on one polarity
     does much worse on the other (docs/benchmarks/brushing.md).
     """
@@ -116,4 +116,3 @@ def train_reviews(
         f"training accuracy {summary['train_accuracy']}"
         + (f", {len(cv)}-fold accuracy {summary['cv_mean']} (folds by {folds_by})" if cv else "")
     )
-    console.print("the model file is a pickle: load it only from sources you trust")

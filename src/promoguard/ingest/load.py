@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from promoguard import store as store_mod
-from promoguard.errors import IngestError
+from promoguard.errors import IngestError, first_line
 from promoguard.ingest import readers, recover
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
 from promoguard.ingest.validate import (
@@ -191,7 +191,9 @@ def stage_file(
             # Only the reader's own refusal is blamed on the file; an error in our SQL (a binder
             # error, say) must surface, not quarantine the lines of a good file.
             if source.fmt != "csv":
-                raise IngestError(f"{source.path.name}: cannot be read: {exc}") from None
+                raise IngestError(
+                    f"{source.path.name}: cannot be read: {first_line(exc)}"
+                ) from None
             damaged = True
         if damaged:
             # DuckDB's account of a damaged CSV can lose lines (an unterminated quote swallows
@@ -428,13 +430,13 @@ def ingest_dir(
             if not owns:
                 store_mod.initialise(con)
         except duckdb.Error as exc:
-            raise IngestError(f"cannot open the store {store}: {exc}") from None
+            raise IngestError(f"cannot open the store {store}: {first_line(exc)}") from None
         try:
             report = _ingest(
                 con, folder, tmp, tz=tz, encoding=encoding, progress=progress, stored=stored
             )
         except duckdb.Error as exc:  # e.g. disk full: the transaction was rolled back
-            raise IngestError(f"ingest failed, the store is unchanged: {exc}") from None
+            raise IngestError(f"ingest failed, the store is unchanged: {first_line(exc)}") from None
         finally:
             if owns:
                 con.close()

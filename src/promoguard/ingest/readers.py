@@ -23,7 +23,7 @@ from typing import BinaryIO
 import duckdb
 from charset_normalizer import from_bytes
 
-from promoguard.errors import IngestError
+from promoguard.errors import IngestError, first_line
 from promoguard.model import TABLE_NAMES
 
 #: File name endings we read, and the format each one means.
@@ -260,7 +260,7 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     try:
         rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
-        raise IngestError(f"{path.name}: not a readable Parquet file ({exc})") from None
+        raise IngestError(f"{path.name}: not a readable Parquet file ({first_line(exc)})") from None
     return [r[0] for r in rows]
 
 

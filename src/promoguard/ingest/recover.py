@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from promoguard.ingest.readers import MAX_LINE_BYTES, _open_bytes
 
@@ -202,6 +201,8 @@ def recover_csv(
     NULL for a record), ``_rawsrc`` (the line's text, only for refused lines), ``_precol`` (the
     first missing column of a short line), ``c0`` .. ``c<width-1>``.
     """
+    import pyarrow as pa  # only a damaged file needs it: a clean ingest does not pay its import
+
     width = len(header)
     names = ["_line", "_pre", "_rawsrc", "_precol", *(f"c{i}" for i in range(width))]
     schema = pa.schema([("_line", pa.int64()), *((n, pa.string()) for n in names[1:])])

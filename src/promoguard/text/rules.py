@@ -1,38 +1,35 @@
-"""What each content check makes of one text: lexicon hits, identifiers and a few numeric patterns.
+"""The content rules' building blocks over one text: the one pass, lexicon hits, identifiers, and
+the few patterns that combine them.
 
-``analyse`` normalises a text once, runs the one Aho-Corasick pass for every lexicon, validates
-identifiers when the text has digits or an ``@``, and then applies each code's rule:
+``ContentRules.prepare`` normalises a text once, runs the one Aho-Corasick pass for every lexicon
+and validates identifiers when the text has digits or an ``@``; ``prepare_many`` does it for a
+batch, skipping texts that cannot raise a finding. Each rule (``promoguard/rules/content/``)
+then decides from the prepared text with the functions below:
 
-- TEXT001 absolute terms: any surviving ``superlative`` hit;
-- TEXT002 medical claims: a ``disease_claim`` unless the listing's category may state indications
-  (a registered medical device), or an ``efficacy_guarantee`` whatever the category;
-- TEXT003 prohibited items: any hit;
-- TEXT004 off-platform lures: a ``lure`` or ``short_link``, a ``contact_cue`` followed by an account
-  ID or number, or (optionally) a valid mobile number;
-- TEXT005 personal data: a validated resident ID, bank card, mobile number or e-mail address;
-- TEXT006 live-stream claims: urgency, or a price comparison with no base price in its clause or
-  the clause before (``直降500`` alone, but not ``原价399，直降100``);
-- REVIEW002 review rewards: a ``reward_offer`` (好评返现), or a ``review_cue`` followed in the same
-  clause by a ``reward_cue``.
+- :func:`lexicon_hits`: a code's lexicon hits (absolute terms, prohibited items);
+- :func:`by_category`: the hits by ``(code, category)`` (claims, lures, cues);
+- :func:`handles_after`: an account ID or number right after a contact cue (微信: abc_123);
+- :func:`identifier_hits`: validated identifiers of some kinds (mobile, resident ID, card, e-mail);
+- :func:`unbased_claims`: urgency, or a price comparison with no base price in its clause or the
+  clause before (``直降500`` alone, but not ``原价399，直降100``);
+- :func:`rewards_for_reviews`: a ``reward_offer`` (好评返现), or a ``review_cue`` followed in the
+  same clause by a ``reward_cue``.
 
-It works on plain strings, so the checks, the masker and the benchmark share it.
+It works on plain strings and knows no rule: the checks, the masker and the benchmark share it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ahocorasick
 
-from promoguard.text.identifiers import KINDS as PII_KINDS
 from promoguard.text.identifiers import Identifier, find_identifiers
 from promoguard.text.lexicon import ALLOW, Term
 from promoguard.text.matcher import Hit, Matcher
 from promoguard.text.normalise import Normalised, fold_plain, normalise, special
-
-CODES = ("TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002")
 
 #: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
 _HANDLE = re.compile(
@@ -64,18 +61,6 @@ TRIGGERS = ("最后", "剩", "left", "last", "直降", "立减", "降价", "省"
 #: a run of digits (with the separators numbers are written with) long enough to be an identifier
 _DIGIT_RUN = re.compile(r"[0-9][0-9 +x-]{9,}")
 CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
-
-
-@dataclass(frozen=True)
-class Params:
-    """The knobs of the rules (the checks fill these from the pack)."""
-
-    medical_categories: frozenset[str] = frozenset({"drug", "medical_device"})
-    pii_kinds: tuple[str, ...] = PII_KINDS
-    phone_is_lure: bool = True
-    reward_window: int = 16
-    livestream_kinds: frozenset[str] = frozenset({"livestream"})
-    codes: frozenset[str] = field(default_factory=lambda: frozenset(CODES))
 
 
 def _regex_hits(code: str, category: str, pattern: re.Pattern[str], nt: Normalised) -> list[Hit]:
@@ -151,9 +136,9 @@ def _owners(joined: str, positions: list[int]) -> Iterator[int]:
 
 
 class ContentRules:
-    """The lexicons compiled once; ``analyse`` applies every code's rule to a text."""
+    """The lexicons compiled once; ``prepare`` makes the one pass over a text."""
 
-    def __init__(self, terms: Iterable[Term], params: Params | None = None) -> None:
+    def __init__(self, terms: Iterable[Term]) -> None:
         terms = list(terms)
         triggers = [Term(t, TRIGGER, "pattern_gate") for t in TRIGGERS]
         self.matcher = Matcher([*terms, *triggers])
@@ -161,7 +146,6 @@ class ContentRules:
         # word (送, free) counts only after a review word, which selects the text by itself
         first = [t for t in terms if t.code != ALLOW and (t.code, t.category) != REWARD_CUE]
         self.first = _FirstPass(Matcher([*first, *triggers]).terms)
-        self.params = params or Params()
 
     def prepare(self, text: str) -> Prepared:
         """Normalise once, one Aho-Corasick pass, identifiers when there are digits or an @."""
@@ -216,142 +200,111 @@ class ContentRules:
         cands.update(_owners(norm, positions))
         return cands
 
-    def analyse(
-        self,
-        text: str,
-        kind: str | None = None,
-        category: str | None = None,
-        codes: Iterable[str] | None = None,
-    ) -> tuple[Normalised, dict[str, list[Hit]]]:
-        """Normalise ``text`` once and return, per code, the hits that make it a finding."""
-        prep = self.prepare(text)
-        return prep.nt, self.decide(prep, kind, category, codes)
 
-    def decide(
-        self,
-        prep: Prepared,
-        kind: str | None = None,
-        category: str | None = None,
-        codes: Iterable[str] | None = None,
-        params: Params | None = None,
-    ) -> dict[str, list[Hit]]:
-        """Each code's rule over a prepared text (cheap: the pass is already done)."""
-        p = params or self.params
-        want = set(codes) if codes is not None else set(p.codes)
-        nt, hits, ids = prep.nt, prep.hits, prep.ids
-        by_cat: dict[tuple[str, str], list[Hit]] = {}
-        for h in hits:
-            by_cat.setdefault((h.code, h.category), []).append(h)
-        out: dict[str, list[Hit]] = {}
+# -- what the rules combine ----------------------------------------------------------------------
 
-        def put(code: str, found: list[Hit]) -> None:
-            if found and code in want:
-                out.setdefault(code, []).extend(found)
 
-        put("TEXT001", [h for h in hits if h.code == "TEXT001"])
-        if "TEXT002" in want:
-            claims = []
-            for h in hits:
-                if h.code != "TEXT002":
-                    continue
-                allowed = set(h.allowed_categories)
-                if h.category == "disease_claim":
-                    allowed |= p.medical_categories
-                if category is None or category not in allowed:
-                    claims.append(h)
-            put("TEXT002", claims)
-        put("TEXT003", [h for h in hits if h.code == "TEXT003"])
-        if "TEXT004" in want:
-            lures = by_cat.get(("TEXT004", "lure"), []) + by_cat.get(("TEXT004", "short_link"), [])
-            for h in by_cat.get(("TEXT004", "contact_cue"), []):
-                m = _HANDLE.match(nt.text, h.end)
-                if m:
-                    os_, oe = nt.span(h.start, m.end())
-                    handle = nt.text[h.start : m.end()]
-                    lures.append(Hit("TEXT004", "contact_id", handle, h.start, m.end(), os_, oe))
-            if p.phone_is_lure:
-                for i in ids:
-                    if i.kind == "mobile":
-                        os_, oe = nt.span(i.start, i.end)
-                        lures.append(Hit("TEXT004", "phone", "mobile", i.start, i.end, os_, oe))
-            put("TEXT004", sorted(lures, key=lambda h: (h.start, h.end)))
-        if "TEXT005" in want:
-            pii = []
-            for i in ids:
-                if i.kind in p.pii_kinds:
-                    os_, oe = nt.span(i.start, i.end)
-                    pii.append(Hit("TEXT005", i.kind, i.kind, i.start, i.end, os_, oe))
-            put("TEXT005", pii)
-        if "TEXT006" in want and (kind is None or kind in p.livestream_kinds):
-            put("TEXT006", self._livestream(nt, by_cat))
-        if "REVIEW002" in want:
-            put("REVIEW002", self._review_reward(nt, by_cat, p.reward_window))
-        return out
+def lexicon_hits(prep: Prepared, code: str) -> list[Hit]:
+    """The text's lexicon hits of ``code``, in text order."""
+    return [h for h in prep.hits if h.code == code]
 
-    def _livestream(self, nt: Normalised, by_cat: dict[tuple[str, str], list[Hit]]) -> list[Hit]:
-        urgent = by_cat.get(("TEXT006", "urgency"), []) + _regex_hits(
-            "TEXT006", "urgency", URGENCY, nt
+
+def by_category(prep: Prepared) -> dict[tuple[str, str], list[Hit]]:
+    """The text's lexicon hits by ``(code, category)``."""
+    out: dict[tuple[str, str], list[Hit]] = {}
+    for h in prep.hits:
+        out.setdefault((h.code, h.category), []).append(h)
+    return out
+
+
+def handles_after(
+    prep: Prepared, cues: Iterable[Hit], code: str, category: str = "contact_id"
+) -> list[Hit]:
+    """For each cue (微信, QQ) followed by an account ID or number, a hit over cue and handle."""
+    nt = prep.nt
+    out = []
+    for h in cues:
+        m = _HANDLE.match(nt.text, h.end)
+        if m:
+            os_, oe = nt.span(h.start, m.end())
+            out.append(Hit(code, category, nt.text[h.start : m.end()], h.start, m.end(), os_, oe))
+    return out
+
+
+def identifier_hits(
+    prep: Prepared, code: str, kinds: Iterable[str], category: str | None = None
+) -> list[Hit]:
+    """A hit per validated identifier of ``kinds``; its category is ``category`` or its kind, its
+    term the kind (never the identifier itself)."""
+    wanted = set(kinds)
+    out = []
+    for i in prep.ids:
+        if i.kind in wanted:
+            os_, oe = prep.nt.span(i.start, i.end)
+            out.append(Hit(code, category or i.kind, i.kind, i.start, i.end, os_, oe))
+    return out
+
+
+def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
+    """Urgency (lexicon or pattern), and price comparisons with no base price in their clause or
+    the clause before; where a lexicon word lies inside a longer pattern match, the longer."""
+    nt, by_cat = prep.nt, by_category(prep)
+    urgent = by_cat.get((code, "urgency"), []) + _regex_hits(code, "urgency", URGENCY, nt)
+    comparisons = by_cat.get((code, "comparison"), []) + _regex_hits(
+        code, "comparison", COMPARISON, nt
+    )
+    unbased: list[Hit] = []
+    if comparisons:
+        starts = _clauses(nt.text)
+        based = {_clause_of(starts, m.start()) for m in BASE.finditer(nt.text)}
+        for h in comparisons:
+            c = _clause_of(starts, h.start)
+            if c not in based and (c - 1) not in based:
+                unbased.append(h)
+    found = sorted(urgent + unbased, key=lambda h: (h.start, h.end, h.term))
+    # the lexicon's 直降 and the pattern's 直降500 are one claim: keep the longer
+    return [
+        h
+        for h in found
+        if not any(
+            o is not h
+            and o.start <= h.start
+            and h.end <= o.end
+            and (o.end - o.start) > (h.end - h.start)
+            for o in found
         )
-        comparisons = by_cat.get(("TEXT006", "comparison"), []) + _regex_hits(
-            "TEXT006", "comparison", COMPARISON, nt
-        )
-        unbased: list[Hit] = []
-        if comparisons:
-            starts = _clauses(nt.text)
-            based = {_clause_of(starts, m.start()) for m in BASE.finditer(nt.text)}
-            for h in comparisons:
-                c = _clause_of(starts, h.start)
-                if c not in based and (c - 1) not in based:
-                    unbased.append(h)
-        found = sorted(urgent + unbased, key=lambda h: (h.start, h.end, h.term))
-        # the lexicon's 直降 and the pattern's 直降500 are one claim: keep the longer
-        return [
-            h
-            for h in found
-            if not any(
-                o is not h
-                and o.start <= h.start
-                and h.end <= o.end
-                and (o.end - o.start) > (h.end - h.start)
-                for o in found
-            )
-        ]
-
-    def _review_reward(
-        self, nt: Normalised, by_cat: dict[tuple[str, str], list[Hit]], window: int
-    ) -> list[Hit]:
-        found = list(by_cat.get(("REVIEW002", "reward_offer"), []))
-        cues = by_cat.get(("REVIEW002", "review_cue"), [])
-        rewards = by_cat.get(("REVIEW002", "reward_cue"), [])
-        if cues and rewards:
-            starts = _clauses(nt.text)
-            for c in cues:
-                for r in rewards:
-                    if c.end <= r.start <= c.end + window and _clause_of(
-                        starts, c.start
-                    ) == _clause_of(starts, r.start):
-                        os_, oe = nt.span(c.start, r.end)
-                        found.append(
-                            Hit(
-                                "REVIEW002",
-                                "review_for_reward",
-                                nt.text[c.start : r.end],
-                                c.start,
-                                r.end,
-                                os_,
-                                oe,
-                            )
-                        )
-                        break
-        return sorted(found, key=lambda h: (h.start, h.end))
+    ]
 
 
-def analyse_text(text: str, terms: Iterable[Term] | None = None, **kw) -> dict[str, list[Hit]]:
-    """Convenience for tests and one-off use: the built-in lexicons, default parameters."""
-    from promoguard.text.lexicon import load_terms
+def rewards_for_reviews(prep: Prepared, code: str, window: int) -> list[Hit]:
+    """``reward_offer`` hits, and a ``review_cue`` followed within ``window`` characters of the
+    same clause by a ``reward_cue`` (one hit over both)."""
+    nt, by_cat = prep.nt, by_category(prep)
+    found = list(by_cat.get((code, "reward_offer"), []))
+    cues = by_cat.get((code, "review_cue"), [])
+    rewards = by_cat.get((code, "reward_cue"), [])
+    if cues and rewards:
+        starts = _clauses(nt.text)
+        for c in cues:
+            for r in rewards:
+                if c.end <= r.start <= c.end + window and _clause_of(starts, c.start) == _clause_of(
+                    starts, r.start
+                ):
+                    os_, oe = nt.span(c.start, r.end)
+                    term = nt.text[c.start : r.end]
+                    found.append(Hit(code, "review_for_reward", term, c.start, r.end, os_, oe))
+                    break
+    return sorted(found, key=lambda h: (h.start, h.end))
 
-    rules = ContentRules(terms if terms is not None else load_terms())
-    return rules.analyse(text, **kw)[1]
 
-
-__all__ = ["CODES", "ContentRules", "Params", "analyse_text", "normalise"]
+__all__ = [
+    "ContentRules",
+    "Prepared",
+    "by_category",
+    "handles_after",
+    "identifier_hits",
+    "lexicon_hits",
+    "normalise",
+    "rewards_for_reviews",
+    "unbased_claims",
+]

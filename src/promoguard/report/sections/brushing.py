@@ -9,12 +9,12 @@ from html import escape
 import duckdb
 import pandas as pd
 
-from promoguard.report.sections._html import table
+from promoguard.engine import registry
 
 TITLE = "Brushing rings and review fraud"
 ORDER = 40
 MAX_RINGS = 12
-RING_CODES = ("BRUSH001", "BRUSH002")
+SECTION = "brushing"
 
 
 def _ring_orders(
@@ -81,7 +81,7 @@ def ring_svg(buyers: list[str], merchants: list[str], orders: pd.DataFrame) -> s
 
 
 def _rings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
-    rings = findings[findings.check_code.isin(RING_CODES)]
+    rings = findings
     if rings.empty:
         return ""
     out = [f"<h3>Buyer rings ({len(rings)})</h3>"]
@@ -102,79 +102,17 @@ def _rings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
     return "".join(out)
 
 
-def _velocity(findings: pd.DataFrame) -> str:
-    v = findings[findings.check_code == "BRUSH003"]
-    if v.empty:
-        return ""
-    rows = []
-    for f in v.sort_values("entity_id").itertuples():
-        o = json.loads(f.observed)
-        rows.append(
-            [
-                f.entity_id,
-                o.get("n_orders"),
-                o.get("rapid_share"),
-                o.get("instant_share"),
-                o.get("odd_ratio"),
-                o.get("signals"),
-            ]
-        )
-    headers = ["shop", "orders", "rapid share", "instant share", "odd-hour ratio", "signals"]
-    return f"<h3>Order velocity ({len(v)} shops)</h3>" + table(headers, rows, numeric=(1, 2, 3, 4))
-
-
-def _clusters(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
-    d = findings[findings.check_code == "REVIEW001"]
-    if d.empty:
-        return ""
-    obs = d.observed.map(json.loads)
-    frame = pd.DataFrame(
-        {
-            "cluster": obs.map(lambda o: o["cluster_id"]),
-            "size": obs.map(lambda o: o["cluster_size"]),
-            "buyers": obs.map(lambda o: o["cluster_buyers"]),
-        }
-    ).drop_duplicates("cluster")
-    texts = dict(
-        con.execute(
-            "SELECT review_id, text FROM reviews WHERE list_contains(?, review_id)",
-            [frame.cluster.tolist()],
-        ).fetchall()
-    )
-    rows = [
-        [c, s, b, (texts.get(c) or "")[:80]]
-        for c, s, b in frame.sort_values(["size", "cluster"], ascending=[False, True])
-        .head(20)
-        .itertuples(index=False)
-    ]
-    return f"<h3>Near-duplicate reviews ({len(d)} reviews, {len(frame)} clusters)</h3>" + table(
-        ["cluster", "reviews", "buyers", "first review's text"], rows, numeric=(1, 2)
-    )
-
-
-def _spam(findings: pd.DataFrame) -> str:
-    s = findings[findings.check_code == "REVIEW003"]
-    if s.empty:
-        return ""
-    obs = s.observed.map(json.loads)
-    top = (
-        pd.DataFrame({"review": s.entity_id, "o": obs})
-        .assign(score=lambda x: x.o.map(lambda o: o["score"]))
-        .sort_values(["score", "review"], ascending=[False, True])
-        .head(20)
-    )
-    parts = ["early", "listing_burst", "thin_history", "rating_deviation"]
-    rows = [[r.review, r.score, *[r.o.get(p) for p in parts]] for r in top.itertuples()]
-    return f"<h3>Review spam scores ({len(s)} above threshold)</h3>" + table(
-        ["review", "score", *parts], rows, numeric=(1, 2, 3, 4, 5)
-    )
-
-
 def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None:
     if findings is None or findings.empty:
         return None
-    mine = findings[findings.check_code.str.match(r"^(BRUSH|REVIEW00[13])")]
+    rules = registry.for_section(SECTION)
+    mine = findings[findings.check_code.isin([r.code for r in rules])]
     if mine.empty:
         return None
-    html = _rings(con, mine) + _velocity(mine) + _clusters(con, mine) + _spam(mine)
+    # a rule that finds buyer groups is drawn as rings; any other rule draws its own block
+    ring_codes = [r.code for r in rules if r.entity_type == "buyer_group"]
+    html = _rings(con, mine[mine.check_code.isin(ring_codes)])
+    for rule in rules:
+        if rule.code not in ring_codes:
+            html += rule.report_html(con, mine[mine.check_code == rule.code])
     return html or None

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from html import escape
 
 import duckdb
 import pandas as pd
 
+from promoguard.engine import registry
+from promoguard.engine.base import Check
 from promoguard.report.sections._html import table
 from promoguard.report.svg import bars
 
 TITLE = "Content: false publicity, lures, personal data"
 ORDER = 20
-CODES = ("TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002")
+SECTION = "content"
 TOP_TERMS = 15
 EXAMPLES = 30
 
@@ -31,27 +34,37 @@ def _terms(observed: pd.Series) -> Counter:
     return counts
 
 
+def _rules() -> list[Check]:
+    """The rules this section shows: the content family first, then others that ask for it."""
+    return sorted(registry.for_section(SECTION), key=lambda c: (c.family != SECTION, c.code))
+
+
 def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None:
-    mine = findings[findings.check_code.isin(CODES)]
+    rules = _rules()
+    codes = [c.code for c in rules]
+    private = [c.code for c in rules if c.personal_data]
+    mine = findings[findings.check_code.isin(codes)]
     if mine.empty:
         return None
     out = ["<h3>Findings by check</h3>"]
     by_code = mine.groupby("check_code").size()
-    out.append(bars([(c, int(by_code.get(c, 0))) for c in CODES]))
-    out.append(
-        f"<h3>Most frequent matches per check (top {TOP_TERMS})</h3>"
-        "<p>Personal data (TEXT005) is shown by kind only: the report never repeats it.</p>"
-    )
+    out.append(bars([(c, int(by_code.get(c, 0))) for c in codes]))
+    out.append(f"<h3>Most frequent matches per check (top {TOP_TERMS})</h3>")
+    if private:
+        out.append(
+            f"<p>Personal data ({escape(', '.join(private))}) is shown by kind only: "
+            "the report never repeats it.</p>"
+        )
     rows = []
-    for code in CODES:
+    for code in codes:
         for term, n in _terms(mine[mine.check_code == code].observed).most_common(TOP_TERMS):
             rows.append([code, term, n])
     out.append(table(["check", "matched", "texts"], rows, numeric=[2]))
 
-    # A few examples with the merchant's own words; TEXT005 is left out so no personal data
-    # reaches the report.
-    sample = mine[mine.check_code != "TEXT005"].sort_values(["check_code", "entity_id"])
-    sample = sample.groupby("check_code").head(max(1, EXAMPLES // len(CODES)))
+    # A few examples with the merchant's own words; rules that find personal data are left out
+    # so none reaches the report.
+    sample = mine[~mine.check_code.isin(private)].sort_values(["check_code", "entity_id"])
+    sample = sample.groupby("check_code").head(max(1, EXAMPLES // len(codes)))
     ids = sample[sample.entity_type == "text"].entity_id.tolist()
     contents = {}
     if ids:

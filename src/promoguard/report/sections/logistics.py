@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 
 import duckdb
 import pandas as pd
 
+from promoguard.engine import registry
 from promoguard.report.sections._html import table
 from promoguard.report.svg import bars
 
 TITLE = "Logistics and licences"
 ORDER = 30
-ORDER_CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001")
+SECTION = "logistics"
 TOP = 25
 
 
@@ -23,10 +23,18 @@ def _volumes(con: duckdb.DuckDBPyConnection) -> pd.Series:
     return pd.Series(dict(rows), dtype="int64")
 
 
-def _rates(findings: pd.DataFrame, volumes: pd.Series) -> pd.DataFrame:
-    f = findings[findings.check_code.isin(ORDER_CODES)]
+def _order_codes() -> list[str]:
+    """The per-order rules of this section: they share the rates table."""
+    return [r.code for r in registry.for_section(SECTION) if r.entity_type == "order"]
+
+
+def _rates(
+    findings: pd.DataFrame, volumes: pd.Series, order_codes: list[str] | None = None
+) -> pd.DataFrame:
+    order_codes = order_codes if order_codes is not None else _order_codes()
+    f = findings[findings.check_code.isin(order_codes)]
     counts = f.groupby(["merchant_id", "check_code"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=list(ORDER_CODES), fill_value=0)
+    counts = counts.reindex(columns=order_codes, fill_value=0)
     counts["orders"] = volumes.reindex(counts.index).fillna(0).astype(int)
     counts["flagged"] = (
         f.groupby("merchant_id").entity_id.nunique().reindex(counts.index).fillna(0).astype(int)
@@ -35,30 +43,39 @@ def _rates(findings: pd.DataFrame, volumes: pd.Series) -> pd.DataFrame:
     return counts.sort_values(["rate", "flagged"], ascending=False)
 
 
-def _pct(n: int, d: int) -> str:
+def pct(n: int, d: int) -> str:
+    """``n`` as a share of ``d``, one decimal; blank when ``d`` is 0."""
     return f"{100 * n / d:.1f}%" if d else ""
 
 
+def order_volumes(con: duckdb.DuckDBPyConnection) -> pd.Series:
+    """merchant_id -> number of orders, for a rule's own block in this section."""
+    return _volumes(con)
+
+
 def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None:
-    mine = findings[findings.check_code.isin((*ORDER_CODES, "LIC001"))]
+    rules = registry.for_section(SECTION)
+    # per-order rules share the rates table; any other rule draws its own block
+    order_codes = _order_codes()
+    mine = findings[findings.check_code.isin([r.code for r in rules])]
     if mine.empty:
         return None
     volumes = _volumes(con)
     total_orders = int(volumes.sum())
     out = []
-    by_code = mine[mine.check_code.isin(ORDER_CODES)].groupby("check_code").entity_id.nunique()
+    by_code = mine[mine.check_code.isin(order_codes)].groupby("check_code").entity_id.nunique()
     if len(by_code):
         out.append(f"<h3>Share of all {total_orders:,} orders flagged, by check</h3>")
         out.append(
             bars(
                 [
                     (c, round(100 * int(by_code.get(c, 0)) / max(total_orders, 1), 3))
-                    for c in ORDER_CODES
+                    for c in order_codes
                 ],
                 unit="%",
             )
         )
-        rates = _rates(mine, volumes).head(TOP)
+        rates = _rates(mine, volumes, order_codes).head(TOP)
         out.append(
             f"<h3>Merchants with the highest share of flagged orders (top {TOP})</h3>"
             "<p>Each cell: orders flagged by the check, and that count as a share of the "
@@ -68,46 +85,20 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
         for merchant, r in rates.iterrows():
             cells = [merchant, int(r.orders)]
             cells += [
-                f"{int(r[c])} ({_pct(int(r[c]), int(r.orders))})" if r[c] else ""
-                for c in ORDER_CODES
+                f"{int(r[c])} ({pct(int(r[c]), int(r.orders))})" if r[c] else ""
+                for c in order_codes
             ]
-            cells.append(_pct(int(r.flagged), int(r.orders)))
+            cells.append(pct(int(r.flagged), int(r.orders)))
             rows.append(cells)
         out.append(
-            table(["merchant", "orders", *ORDER_CODES, "any"], rows, numeric=list(range(1, 8)))
-        )
-    lic = mine[mine.check_code == "LIC001"]
-    if len(lic):
-        out.append("<h3>Merchants selling licensed categories without a valid licence</h3>")
-        rows = []
-        for _, f in lic.sort_values("merchant_id").iterrows():
-            obs = json.loads(f.observed)
-            exp = json.loads(f.expected)
-            orders = int(volumes.get(f.merchant_id, 0))
-            n = int(obs.get("unlicensed_orders") or 0)
-            rows.append(
-                [
-                    f.merchant_id,
-                    obs.get("categories"),
-                    exp.get("licence_types_required"),
-                    n,
-                    _pct(n, orders),
-                    obs.get("first_sale_at"),
-                ]
-            )
-        out.append(
             table(
-                [
-                    "merchant",
-                    "categories",
-                    "licence needed",
-                    "unlicensed orders",
-                    "of its orders",
-                    "first such sale",
-                ],
+                ["merchant", "orders", *order_codes, "any"],
                 rows,
-                numeric=[3, 4],
+                numeric=list(range(1, len(order_codes) + 3)),
             )
         )
+    for rule in rules:
+        if rule.code not in order_codes:
+            out.append(rule.report_html(con, mine[mine.check_code == rule.code]))
     out.append(f"<p>{escape(str(len(mine)))} logistics and licensing findings in this scan.</p>")
     return "\n".join(out)

@@ -112,7 +112,7 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
 
 
 def _titles() -> dict[str, str]:
-    from promoguard.checks import registry
+    from promoguard.engine import registry
 
     try:
         return {c.code: c.title for c in registry.all_checks()}

@@ -12,9 +12,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from promoguard.engine import registry
 from promoguard.report.sections._html import SEVERITY_RANK, table
 from promoguard.report.svg import Level, price_series
 
+SECTION = "pricing"
 TITLE = "Pricing"
 ORDER = 10
 MAX_CHARTS = 50
@@ -23,66 +25,30 @@ DAYS_BEFORE = 35  # the chart starts this long before the promotion (covers the 
 DAYS_AFTER = 3
 
 
-def _num(v: Any) -> float | None:
-    try:
-        return None if v is None else float(v)
-    except (TypeError, ValueError):
-        return None
+#: how each kind of chart level is drawn: colour, dash pattern
+LOOK = {"claimed": ("#c0392b", "5,3"), "lawful": ("#27ae60", ""), "context": ("#7f8c8d", "2,2")}
 
 
 def magnitude(code: str, obs: dict[str, Any], exp: dict[str, Any]) -> float:
-    """How far the finding is from the rule, to order findings of equal severity."""
+    """How far the finding is from the rule (the rule says), to order findings of equal severity."""
+    rule = registry.find(code)
+    if rule is None:
+        return 0.0
     try:
-        if code == "PRICE001":
-            return float(obs["reference_price"]) / float(exp["legal_prior_price"]) - 1
-        if code == "PRICE002":
-            return (float(obs["claimed_discount_pct"]) - float(exp["actual_discount_pct"])) / 100
-        if code == "PRICE003":
-            return float(exp["rise"])
-        if code == "PRICE004":
-            return 1 - float(obs["prominent_price"]) / float(exp["detail_price"])
+        return float(rule.magnitude(obs, exp))
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        pass
-    return 0.0
+        return 0.0
 
 
 def _levels(code: str, obs: dict[str, Any], exp: dict[str, Any]) -> list[Level]:
-    red, green, grey = "#c0392b", "#27ae60", "#7f8c8d"
-    pairs: list[tuple[str, Any, str, str]] = []
-    if code == "PRICE001":
-        pairs = [
-            ("reference", obs.get("reference_price"), red, "5,3"),
-            ("legal prior price", exp.get("legal_prior_price"), green, ""),
-        ]
-    elif code == "PRICE002":
-        claimed, price = _num(obs.get("claimed_discount_pct")), _num(obs.get("price"))
-        implied = (
-            price / (1 - claimed / 100) if claimed is not None and price and claimed < 100 else None
-        )
-        pairs = [
-            ("base implied by the claim", implied, red, "5,3"),
-            ("legal prior price", exp.get("legal_prior_price"), green, ""),
-        ]
-    elif code == "PRICE003":
-        pairs = [
-            ("raised level", obs.get("raised_level"), red, "5,3"),
-            ("ordinary level", exp.get("ordinary_level"), green, ""),
-        ]
-    elif code == "PRICE004":
-        pairs = [
-            ("prominent price", obs.get("prominent_price"), red, "5,3"),
-            ("detail price", exp.get("detail_price"), green, ""),
-        ]
-    elif code == "PRICE005":
-        pairs = [
-            ("MSRP", exp.get("msrp"), grey, "2,2"),
-            ("reference", obs.get("reference_price"), red, "5,3"),
-        ]
-    return [
-        Level(label, v, color, dash)
-        for label, raw, color, dash in pairs
-        if (v := _num(raw)) is not None
-    ]
+    rule = registry.find(code)
+    if rule is None:
+        return []
+    out = []
+    for level in rule.chart_levels(obs, exp):
+        color, dash = LOOK.get(level.kind, LOOK["context"])
+        out.append(Level(level.label, float(level.value), color, dash))
+    return out
 
 
 def _promotion(
@@ -132,7 +98,7 @@ def _chart(con: duckdb.DuckDBPyConnection, f: Any, obs: dict, exp: dict) -> str:
 
 
 def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None:
-    f = findings[findings.check_code.str.startswith("PRICE")].copy()
+    f = findings[findings.check_code.isin([c.code for c in registry.for_section(SECTION)])].copy()
     if f.empty:
         return None
     f["obs"] = f.observed.map(json.loads)

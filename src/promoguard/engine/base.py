@@ -1,0 +1,186 @@
+"""What a check is: a small unit with a code, a name, a family, parameters and docs in one shape.
+
+A check finds entities (listings, orders, merchants, buyer groups, reviews, texts) that break a rule.
+It is written once and runs on every engine:
+
+- a **relational** check builds an Ibis expression from the canonical tables (``find``), so the same
+  code runs on DuckDB and on Spark;
+- a **local** check (text matching, graph peeling, MinHash) receives the rows it needs as Arrow
+  tables pulled from whichever engine holds the data (``find_local``), so its findings are the same
+  whatever the engine.
+
+Either way the engine turns the found rows into findings: stable ids, the pack's legal basis and
+severity, ``observed``/``expected`` JSON, and evidence frozen under its SHA-256.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+    import pandas as pd
+    import pyarrow as pa
+
+    from promoguard.engine.cache import ScanCache
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+Basis = Literal["law", "policy"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A tunable of a check. ``basis`` says whether the law fixes it or it is a policy choice."""
+
+    name: str
+    default: Any
+    doc: str
+    basis: Basis = "policy"
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class CheckDoc:
+    """The rule page, in ruff's shape."""
+
+    what: str  # What it does
+    why: str  # Why it is unlawful
+    example: str  # Example (a short, concrete case)
+
+
+@dataclass(frozen=True)
+class ChartLevel:
+    """A horizontal line a rule asks the report to draw on its entity's chart.
+
+    ``kind`` says what the line is, and the report picks its look: ``claimed`` (what the merchant
+    showed or implied), ``lawful`` (what the rule allows), ``context`` (a reference for reading).
+    """
+
+    label: str
+    value: Any
+    kind: Literal["claimed", "lawful", "context"] = "context"
+
+
+#: Columns every ``find``/``find_local`` result must have. Add the check's own metric columns beside
+#: them and name them in ``observed_columns`` / ``expected_columns``. An optional ``entity_type``
+#: column overrides the class's ``entity_type`` per row (a check that finds texts and reviews).
+FOUND_COLUMNS: tuple[str, ...] = ("entity_id", "merchant_id", "platform_id")
+
+
+class Tables:
+    """The canonical tables of one engine, as Ibis tables: ``tables.orders``, ``tables["orders"]``."""
+
+    def __init__(self, backend: Any, names: Mapping[str, str] | None = None) -> None:
+        self.backend = backend
+        self._names = dict(names or {})
+        self._cache: dict[str, ir.Table] = {}
+        #: what the running scan keeps (shared relations, found rows); None outside a scan
+        self.scan: ScanCache | None = None
+
+    def __getitem__(self, name: str) -> ir.Table:
+        if name not in self._cache:
+            self._cache[name] = self.backend.table(self._names.get(name, name))
+        return self._cache[name]
+
+    def __getattr__(self, name: str) -> ir.Table:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run an expression on this engine and bring the rows back as Arrow."""
+        return self.backend.to_pyarrow(expr)
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """What a check may know about the scan beyond its parameters."""
+
+    pack: str
+    engine: str
+    timezone: str = "UTC"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Check:
+    """Base class of every check. Subclass it, set the class attributes, implement one finder.
+
+    Parameters reach ``find`` as a plain dict: the check's defaults overlaid with the pack's values.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]  # short kebab-case name, e.g. "reference-above-prior-price"
+    title: ClassVar[str]  # one line for listings
+    family: ClassVar[str]  # pricing, coupons, logistics, licensing, brushing, reviews, content
+    entity_type: ClassVar[str]  # one of promoguard.model.ENTITY_TYPES
+    severity: ClassVar[Severity] = "medium"
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+    doc: ClassVar[CheckDoc]
+    #: columns of the found rows that go into the finding's ``observed`` / ``expected`` JSON
+    observed_columns: ClassVar[tuple[str, ...]] = ()
+    expected_columns: ClassVar[tuple[str, ...]] = ()
+    #: tables the check reads (documentation, and what a local check is handed)
+    reads: ClassVar[tuple[str, ...]] = ()
+    #: what a finding depends on, for incremental scans (``promoguard.incremental``):
+    #: "merchant" when only the rows of the entity's own merchant (and the platform-wide tables)
+    #: can change it; "season" (the safe default) when anything in the season can
+    depends_on: ClassVar[str] = "season"
+
+    # -- how the report shows the rule's findings (the report asks the rule, never its code) -------
+    #: the report section that shows its findings (a section module's name); None: its family
+    report_section: ClassVar[str | None] = None
+    #: its findings carry personal data: the report never repeats their texts or matches
+    personal_data: ClassVar[bool] = False
+
+    # -- finders: implement exactly one ---------------------------------------------------------
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        """Relational form: an Ibis expression with FOUND_COLUMNS and the metric columns."""
+        raise NotImplementedError
+
+    def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
+        """Local form: pull what is needed with ``tables.to_arrow(...)``, compute in Python."""
+        raise NotImplementedError
+
+    @property
+    def is_relational(self) -> bool:
+        return type(self).find is not Check.find
+
+    # -- evidence ----------------------------------------------------------------------------------
+    def evidence(
+        self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> dict[str, ir.Table]:
+        """The rows that prove each finding, by name; each expression has an ``entity_id`` column.
+
+        ``found`` is an in-engine table of the found rows (FOUND_COLUMNS + metrics). The engine
+        groups the rows by ``entity_id`` into each finding's evidence document. The default keeps
+        only the found row itself.
+        """
+        return {}
+
+    # -- report hooks ----------------------------------------------------------------------------
+    @property
+    def section(self) -> str:
+        return self.report_section or self.family
+
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """How far a finding is from the rule (0 when unknown), to order findings of equal
+        severity; ``observed``/``expected`` are the finding's JSON, parsed."""
+        return 0.0
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        """Lines to draw on a finding's chart (e.g. the reference and the legal prior price)."""
+        return []
+
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """The rule's own block in its section (HTML, escaped), from its findings in the scan
+        (``findings``: rows of the findings table) and the store's connection; "" for none."""
+        return ""
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.parameters}
+
+    def __repr__(self) -> str:
+        return f"<{self.code} {self.name}>"

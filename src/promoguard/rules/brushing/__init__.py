@@ -1,0 +1,1 @@
+"""Brushing rings: dense buyer-merchant blocks, linked buyers, order velocity."""

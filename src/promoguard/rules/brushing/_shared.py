@@ -1,0 +1,186 @@
+"""Brushing (刷单): fake orders placed to inflate a shop's sales and reviews.
+
+BRUSH001 finds dense buyer-merchant blocks of repeated orders (FRAUDAR-style peeling),
+BRUSH002 buyers linked by shared devices or addresses ordering from one merchant in a short window,
+BRUSH003 order-velocity patterns at a merchant measured against its own traffic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
+
+from promoguard.engine.base import Check, Tables
+from promoguard.engine.exact import first_rows
+from promoguard.graph import bahmani, rings
+
+BUYER_SEP = "|"
+MAX_EVIDENCE_ORDERS = 400
+
+
+def _iso(epoch: float | int | None) -> str | None:
+    if epoch is None:
+        return None
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _merchant_platforms(tables: Tables) -> dict[str, str | None]:
+    m = tables.merchants
+    rows = tables.to_arrow(m.select("merchant_id", "platform_id")).to_pydict()
+    return dict(zip(rows["merchant_id"], rows["platform_id"], strict=True))
+
+
+def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
+    """The orders of a buyer group's buyers at the finding's merchants (bounded)."""
+    members = found.select(
+        entity_id=found.entity_id,
+        merchants=found.merchants,
+        # Spark's split takes a regular expression ('|' is special), DuckDB's a plain string:
+        # swap the separator for a comma, which means the same to both
+        buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
+    )
+    o = tables.orders
+    rows = members.join(o, members.buyer_id == o.buyer_id).select(
+        members.entity_id,
+        members.merchants,
+        o.order_id,
+        o.buyer_id,
+        o.merchant_id,
+        o.listing_id,
+        o.paid_at,
+        o.confirmed_at,
+        o.status,
+        o.buyer_device_id,
+        o.buyer_address_id,
+    )
+    # keep orders at the block's merchants only (merchants are '|'-joined in the found row)
+    rows = rows.filter(
+        (BUYER_SEP + rows.merchants + BUYER_SEP).contains(BUYER_SEP + rows.merchant_id + BUYER_SEP)
+    )
+    rows = first_rows(rows, rows.entity_id, [rows.paid_at, rows.order_id], MAX_EVIDENCE_ORDERS)
+    return rows.drop("merchants")
+
+
+# -- BRUSH001 ------------------------------------------------------------------------------------
+
+
+def _order_edges(tables: Tables) -> ir.Table:
+    o = tables.orders
+    o = o.filter(o.status != "cancelled")
+    return o.group_by(buyer=o.buyer_id, merchant=o.merchant_id).aggregate(
+        orders=o.count(),
+        first_at=o.paid_at.epoch_seconds().min(),
+        last_at=o.paid_at.epoch_seconds().max(),
+    )
+
+
+def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[rings.Block]:
+    """The relational form: Bahmani passes in the engine find the dense parts (each round sets the
+    peeled buyers aside, as the array form does); the repeat-order edges of the shops they touch
+    are then pulled and cut into blocks by the same acceptance rules as the array form."""
+    backend = tables.backend
+    e = _order_edges(tables)
+    deg = e.group_by("merchant").aggregate(deg=e.count())
+    e = e.join(deg, "merchant")
+    weight = e.orders.cast("float64").ln() / (e.deg.cast("float64") + params["weight_c"]).ln()
+    weighted = e.select(
+        "buyer",
+        "merchant",
+        "orders",
+        "first_at",
+        "last_at",
+        weight=(weight * bahmani.WEIGHT_SCALE).round().cast("int64"),
+    )
+    current = weighted
+    removed: set[str] = set()
+    peeled_edges: list[pa.Table] = []
+    min_degree = int(params["min_density"] * bahmani.WEIGHT_SCALE)
+    for _ in range(int(params["max_blocks"])):
+        if removed:
+            gone = ibis.memtable({"buyer": sorted(removed)})
+            current = current.anti_join(gone, "buyer")
+        peel = bahmani.bahmani_peel(
+            backend, current, eps=float(params["eps"]), min_degree=min_degree
+        )
+        if peel.edges is None or peel.density < params["min_density"]:
+            break
+        peeled_edges.append(peel.edges)
+        removed.update(peel.edges.column("buyer").to_pylist())
+    if not peeled_edges:
+        return []
+    # as in the array form, the cut sees every repeat-order buyer of the peeled shops (a ring's
+    # last buyers can fall out of the passes once the rest was set aside)
+    shops = sorted(set().union(*(set(t.column("merchant").to_pylist()) for t in peeled_edges)))
+    near = weighted.filter(weighted.orders >= int(params["min_orders_per_edge"])).semi_join(
+        ibis.memtable({"merchant": shops}), "merchant"
+    )
+    union = tables.to_arrow(near)
+    w = union.column("weight").to_numpy().astype(np.float64) / bahmani.WEIGHT_SCALE
+    sub = rings.edges_from_arrow(union, params["weight_c"], weights=w)
+    hub = _hubs_from(tables, deg, sub, params)
+    return rings.cut_blocks(sub, sub.graph, np.arange(sub.graph.n_nodes), params, hub)
+
+
+def _hubs_from(tables: Tables, deg: ir.Table, e: rings.Edges, params: dict[str, Any]) -> np.ndarray:
+    """Hub flags for ``e``'s merchants, judged against every merchant's degree in the engine."""
+    degrees = tables.to_arrow(deg).to_pydict()
+    by_shop = dict(zip(degrees["merchant"], degrees["deg"], strict=True))
+    flags = rings.hub_merchants(
+        np.asarray(list(by_shop.values()), dtype=np.int64), params["hub_factor"]
+    )
+    hubs = {m for m, h in zip(by_shop, flags, strict=True) if h}
+    return np.array([m in hubs for m in e.merchant_ids], dtype=bool)
+
+
+_TYPES = {
+    "entity_id": pa.string(),
+    "merchant_id": pa.string(),
+    "platform_id": pa.string(),
+    "merchants": pa.string(),
+    "first_order_at": pa.string(),
+    "last_order_at": pa.string(),
+    "window_start": pa.string(),
+    "window_end": pa.string(),
+}
+
+
+def _table(rows: list[dict[str, Any]], check: Check) -> pa.Table:
+    """Rows as Arrow with a fixed schema even when empty."""
+    names = [
+        "entity_id",
+        "merchant_id",
+        "platform_id",
+        *dict.fromkeys([*check.observed_columns, *check.expected_columns]),
+    ]
+    cols = {}
+    for n in names:
+        values = [r[n] for r in rows]
+        typ = _TYPES.get(n)
+        if typ is None:
+            sample = next((v for v in values if v is not None), 0)
+            typ = pa.float64() if isinstance(sample, float) else pa.int64()
+            if isinstance(sample, str):
+                typ = pa.string()
+        cols[n] = pa.array(values, type=typ)
+    return pa.table(cols)
+
+
+# -- BRUSH002 ------------------------------------------------------------------------------------
+
+
+# -- BRUSH003 ------------------------------------------------------------------------------------
+
+
+def _utc_offset_hours(zone: str) -> int:
+    """The zone's offset in the season (mid-November), in whole hours: the odd-hours window is
+    local time. Promotions are short, so one offset for the season is close enough."""
+    from zoneinfo import ZoneInfo
+
+    probe = dt.datetime(dt.datetime.now(dt.UTC).year, 11, 15, tzinfo=ZoneInfo(zone))
+    offset = probe.utcoffset() or dt.timedelta(0)
+    return int(offset.total_seconds() // 3600)

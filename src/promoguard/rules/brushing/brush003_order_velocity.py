@@ -1,0 +1,266 @@
+"""BRUSH003 order-velocity: Order velocity: repeated orders per buyer per hour, instant confirmation, odd hours."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.exact import first_rows, half_up_ratio
+from promoguard.engine.registry import register
+from promoguard.rules._relations import first_delivery_by_order
+from promoguard.rules.brushing._shared import _utc_offset_hours
+
+
+def _ratio(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.NumericValue:
+    """num / den to 4 decimals, rounded half up from integers so every engine agrees.
+
+    A float ``.round(4)`` is not engine-independent: 38/320 = 0.11875 rounds to 0.1187 on
+    DuckDB and 0.1188 on Spark.
+    """
+    share = half_up_ratio(num.cast("int64"), den.cast("int64"), 10_000).cast("float64") / 10_000
+    return ibis.cases((den > 0, share), else_=0.0)
+
+
+@register
+class OrderVelocity(Check):
+    code = "BRUSH003"
+    name = "order-velocity"
+    title = "Order velocity: repeated orders per buyer per hour, instant confirmation, odd hours"
+    family = "brushing"
+    entity_type = "merchant"
+    severity = "medium"
+    parameters = (
+        Parameter(
+            "orders_per_buyer_hour", 3, "orders by one buyer at one shop in one hour", unit="orders"
+        ),
+        Parameter("min_rapid_share", 0.05, "share of the shop's orders in such buyer-hours"),
+        Parameter("min_rapid_buyer_hours", 3, "fewest such buyer-hours", unit="buyer-hours"),
+        Parameter(
+            "min_rapid_days",
+            2,
+            "distinct local days with such buyer-hours (one sale day of 凑单 is honest)",
+        ),
+        Parameter("confirm_minutes", 10, "receipt confirmed this soon after delivery", unit="min"),
+        Parameter("min_instant_share", 0.05, "share of delivered-then-confirmed orders"),
+        Parameter("min_instant_orders", 5, "fewest instantly confirmed orders", unit="orders"),
+        Parameter("odd_hours", [1, 5], "local hours [from, to) that count as odd"),
+        Parameter("min_odd_ratio", 3.0, "shop's odd-hour share over all shops' share"),
+        Parameter("min_odd_orders", 10, "fewest odd-hour orders", unit="orders"),
+        Parameter("min_signals", 2, "how many of the three signals must fire together"),
+    )
+    doc = CheckDoc(
+        what=(
+            "Measures, per merchant and relative to its own traffic: the share of its orders "
+            "placed in buyer-hours with several orders by one buyer; the share of its delivered "
+            "orders whose receipt was confirmed within minutes of the carrier's delivery scan; and "
+            "its share of orders at odd local hours against the share across all merchants. "
+            "Volume alone never fires: every signal is a share, and a shop is reported only when "
+            "several signals fire together (by default two of three). Repeated buyer-hours count "
+            "as a signal only on several different days: splitting a basket into several orders "
+            "to stack per-order coupons on the sale day (凑单/拆单) is honest, and so are shops "
+            "whose customers shop at night."
+        ),
+        why=(
+            "Real buyers do not reorder the same shop three times an hour or confirm receipt the "
+            "minute a parcel lands; scripted fake orders do. Fake transactions that inflate sales "
+            "are prohibited false transactions and misleading publicity."
+        ),
+        example=(
+            "A shop with 300 orders has 40 buyer-hours with 3+ orders each (40% of its orders) and "
+            "half its receipts confirmed within 4 minutes of delivery."
+        ),
+    )
+    observed_columns = (
+        "n_orders",
+        "n_buyers",
+        "rapid_buyer_hours",
+        "rapid_days",
+        "rapid_share",
+        "instant_confirms",
+        "instant_share",
+        "odd_orders",
+        "odd_ratio",
+        "signals",
+    )
+    expected_columns = (
+        "orders_per_buyer_hour",
+        "min_rapid_share",
+        "min_instant_share",
+        "min_odd_ratio",
+    )
+    reads = ("orders", "shipments", "tracking_events", "merchants")
+
+    # -- report ---------------------------------------------------------------------------------
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """A table of the shops and their velocity signals."""
+        from promoguard.report.sections._html import table
+
+        v = findings
+        if v.empty:
+            return ""
+        rows = []
+        for f in v.sort_values("entity_id").itertuples():
+            o = json.loads(f.observed)
+            rows.append(
+                [
+                    f.entity_id,
+                    o.get("n_orders"),
+                    o.get("rapid_share"),
+                    o.get("instant_share"),
+                    o.get("odd_ratio"),
+                    o.get("signals"),
+                ]
+            )
+        headers = ["shop", "orders", "rapid share", "instant share", "odd-hour ratio", "signals"]
+        return f"<h3>Order velocity ({len(v)} shops)</h3>" + table(
+            headers, rows, numeric=(1, 2, 3, 4)
+        )
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        o = tables.orders
+        o = o.filter(o.status != "cancelled")
+        secs = o.paid_at.epoch_seconds().cast("int64")
+        o = o.mutate(
+            _hour=secs // 3600, _local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24
+        )
+        o = o.mutate(_local_day=(secs + _utc_offset_hours(ctx.timezone) * 3600) // 86400)
+        totals = o.group_by("merchant_id").aggregate(
+            n_orders=o.count(), n_buyers=o.buyer_id.nunique()
+        )
+        bh = o.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
+            n=o.count(), _day=o._local_day.min()
+        )
+        bh = bh.filter(bh.n >= params["orders_per_buyer_hour"])
+        rapid = bh.group_by("merchant_id").aggregate(
+            rapid_buyer_hours=bh.count(), rapid_orders=bh.n.sum(), rapid_days=bh._day.nunique()
+        )
+        lo, hi = params["odd_hours"]
+        is_odd = (o._local_h >= lo) & (o._local_h < hi)
+        odd = o.group_by("merchant_id").aggregate(odd_orders=is_odd.cast("int64").sum())
+        everyone = o.aggregate(all_odd=is_odd.cast("int64").sum(), all_n=o.count())
+        # delivered scan vs confirmation
+        sd = first_delivery_by_order(tables)
+        oc = o.filter(o.confirmed_at.notnull()).join(sd, "order_id")
+        lag = oc.confirmed_at.epoch_seconds().cast("int64") - oc.delivered_s
+        inst = oc.group_by("merchant_id").aggregate(
+            confirmed_after_delivery=(lag >= 0).cast("int64").sum(),
+            instant_confirms=((lag >= 0) & (lag <= params["confirm_minutes"] * 60))
+            .cast("int64")
+            .sum(),
+        )
+        m = (
+            totals.left_join(rapid, "merchant_id")
+            .select(totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days)
+            .left_join(odd, "merchant_id")
+        )
+        m = m.select(
+            "merchant_id",
+            "n_orders",
+            "n_buyers",
+            "rapid_buyer_hours",
+            "rapid_orders",
+            "rapid_days",
+            "odd_orders",
+        )
+        m = m.left_join(inst, "merchant_id").select(
+            m, inst.confirmed_after_delivery, inst.instant_confirms
+        )
+        m = m.cross_join(everyone)
+        m = m.mutate(
+            rapid_buyer_hours=m.rapid_buyer_hours.fill_null(0),
+            rapid_orders=m.rapid_orders.fill_null(0),
+            rapid_days=m.rapid_days.fill_null(0),
+            odd_orders=m.odd_orders.fill_null(0),
+            confirmed_after_delivery=m.confirmed_after_delivery.fill_null(0),
+            instant_confirms=m.instant_confirms.fill_null(0),
+        )
+        m = m.mutate(
+            rapid_share=_ratio(m.rapid_orders, m.n_orders),
+            instant_share=_ratio(m.instant_confirms, m.confirmed_after_delivery),
+            odd_ratio=_ratio(
+                m.odd_orders.cast("int64") * m.all_n.cast("int64"),
+                m.n_orders.cast("int64") * m.all_odd.cast("int64"),
+            ),
+        )
+        velocity = (
+            (m.rapid_share >= params["min_rapid_share"])
+            & (m.rapid_buyer_hours >= params["min_rapid_buyer_hours"])
+            & (m.rapid_days >= params["min_rapid_days"])
+        )
+        instant = (m.instant_share >= params["min_instant_share"]) & (
+            m.instant_confirms >= params["min_instant_orders"]
+        )
+        odd_burst = (m.odd_ratio >= params["min_odd_ratio"]) & (
+            m.odd_orders >= params["min_odd_orders"]
+        )
+        m = m.mutate(
+            signals=velocity.cast("int64") + instant.cast("int64") + odd_burst.cast("int64"),
+            signal_names=ibis.literal("")
+            .concat(ibis.cases((velocity, "velocity "), else_=""))
+            .concat(ibis.cases((instant, "instant_confirm "), else_=""))
+            .concat(ibis.cases((odd_burst, "odd_hours"), else_="")),
+        )
+        m = m.filter(m.signals >= params["min_signals"])
+        merchants = tables.merchants.select("merchant_id", "platform_id")
+        m = m.left_join(merchants, "merchant_id").select(m, merchants.platform_id)
+        return m.select(
+            entity_id=m.merchant_id,
+            merchant_id=m.merchant_id,
+            platform_id=m.platform_id,
+            n_orders=m.n_orders,
+            n_buyers=m.n_buyers,
+            rapid_buyer_hours=m.rapid_buyer_hours,
+            rapid_days=m.rapid_days,
+            rapid_share=m.rapid_share,
+            instant_confirms=m.instant_confirms,
+            instant_share=m.instant_share,
+            odd_orders=m.odd_orders,
+            odd_ratio=m.odd_ratio,
+            signals=m.signal_names.strip(),
+            orders_per_buyer_hour=ibis.literal(int(params["orders_per_buyer_hour"])),
+            min_rapid_share=ibis.literal(float(params["min_rapid_share"])),
+            min_instant_share=ibis.literal(float(params["min_instant_share"])),
+            min_odd_ratio=ibis.literal(float(params["min_odd_ratio"])),
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        # the shop's buyer-hours with repeated orders, and its instantly confirmed orders
+        o = tables.orders
+        o = o.filter(o.status != "cancelled")
+        f = found.select("entity_id")
+        mo = f.join(o, f.entity_id == o.merchant_id)
+        mo = mo.mutate(_hour=mo.paid_at.epoch_seconds().cast("int64") // 3600)
+        bh = mo.group_by(["entity_id", "buyer_id", "_hour"]).aggregate(
+            orders=mo.count(), first_paid_at=mo.paid_at.min(), last_paid_at=mo.paid_at.max()
+        )
+        bh = bh.filter(bh.orders >= params["orders_per_buyer_hour"])
+        rapid = first_rows(bh, bh.entity_id, [bh.first_paid_at, bh.buyer_id], 200).drop("_hour")
+        # orders whose receipt was confirmed within minutes of the carrier's delivery scan
+        ev = tables.tracking_events
+        delivered = ev.filter(ev.event_type == "delivered")
+        delivered = delivered.group_by(["carrier", "tracking_no"]).aggregate(
+            delivered_at=delivered.event_at.min()
+        )
+        sd = (
+            tables.shipments.join(delivered, ["carrier", "tracking_no"])
+            .group_by("order_id")
+            .aggregate(delivered_at=delivered.delivered_at.min())
+        )
+        oc = mo.filter(mo.confirmed_at.notnull()).join(sd, "order_id")
+        lag = oc.confirmed_at.epoch_seconds().cast("int64") - oc.delivered_at.epoch_seconds().cast(
+            "int64"
+        )
+        fast = oc.filter((lag >= 0) & (lag <= params["confirm_minutes"] * 60)).select(
+            "entity_id", "order_id", "buyer_id", "paid_at", "delivered_at", "confirmed_at"
+        )
+        return {
+            "rapid_buyer_hours": rapid,
+            "instant_confirms": first_rows(
+                fast, fast.entity_id, [fast.paid_at, fast.order_id], 200
+            ),
+        }

@@ -1,0 +1,319 @@
+"""Content checks: what merchants write (TEXT001-006) and rewards offered for good reviews (REVIEW002).
+
+They are local checks: one engine query pulls the texts (with their listing's platform and
+category), sorted by id, and the text engine (``promoguard.text``) reads each text once for every
+lexicon. The scan of a store's texts is shared by all the content checks of one scan, so seven
+checks cost one pass. Output does not depend on the engine: rows are sorted before matching and
+the matching itself is pure Python over the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import ibis
+import pyarrow as pa
+
+from promoguard.engine.base import Check, Parameter, ScanContext, Tables
+from promoguard.text.lexicon import Term, load_terms
+from promoguard.text.mask import Masker
+from promoguard.text.matcher import Hit, context
+from promoguard.text.normalise import Normalised
+from promoguard.text.rules import ContentRules, Prepared, lexicon_hits
+
+#: at most this many spans per finding go into observed/evidence (a long transcript can repeat)
+MAX_SPANS = 20
+TEXT_KINDS_ALL = ("listing_title", "listing_description", "livestream", "chat", "ad")
+
+_EXTRA = Parameter(
+    "extra_lexicons",
+    [],
+    "more lexicon CSV files (same columns as the built-in ones): one ./path relative to the pack "
+    "file, or a list of absolute paths",
+    basis="policy",
+)
+
+
+def _kinds_param(default: Sequence[str], doc: str, basis: str = "policy") -> Parameter:
+    return Parameter("text_kinds", list(default), doc, basis=basis)  # type: ignore[arg-type]
+
+
+def _text_rows(tables: Tables) -> pa.Table:
+    """Every merchant text with its platform and listing category, sorted by text_id."""
+    t = tables.texts
+    listings = tables.listings
+    merchants = tables.merchants
+    j = t.left_join(listings, t.listing_id == listings.listing_id).left_join(
+        merchants, t.merchant_id == merchants.merchant_id
+    )
+    expr = j.select(
+        text_id=t.text_id,
+        kind=t.kind,
+        merchant_id=t.merchant_id,
+        platform_id=ibis.coalesce(listings.platform_id, merchants.platform_id),
+        category=listings.category,
+        content=t.content,
+    ).order_by("text_id")
+    return tables.to_arrow(expr)
+
+
+def _review_rows(tables: Tables) -> pa.Table:
+    """Every review with a text, with its listing's merchant and platform, sorted by review_id."""
+    r = tables.reviews
+    listings = tables.listings
+    j = r.left_join(listings, r.listing_id == listings.listing_id)
+    expr = (
+        j.filter(r.text.notnull())
+        .select(
+            review_id=r.review_id,
+            merchant_id=listings.merchant_id,
+            platform_id=listings.platform_id,
+            category=listings.category,
+            content=r.text,
+        )
+        .order_by("review_id")
+    )
+    return tables.to_arrow(expr)
+
+
+class _Scan:
+    """One pass of the text engine over a store's texts (or reviews), shared by the checks.
+
+    Only texts that could raise a finding are kept prepared (``ContentRules.prepare_many``).
+    """
+
+    def __init__(self, rules: ContentRules, rows: pa.Table) -> None:
+        self.rules = rules
+        content = [c or "" for c in rows.column("content").to_pylist()]
+        prepared = rules.prepare_many(content)
+        del content
+        # keep only the selected rows, as dicts (a store may hold millions of texts)
+        keep = [i for i, p in enumerate(prepared) if p is not None]
+        picked = rows.drop_columns(["content"]).take(keep).to_pylist() if keep else []
+        self.rows: list[dict[str, Any]] = picked
+        self.prepared: list[Prepared] = [prepared[i] for i in keep]  # type: ignore[misc]
+
+
+def _lexicon_paths(value: Any) -> tuple[str, ...]:
+    """``extra_lexicons`` as paths: one path (the pack loader resolves ``./x.csv`` against the
+    pack file only for a plain string) or a list of paths."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(p) for p in value)
+
+
+def _shared_scan(tables: Tables, what: str, params: dict[str, Any]) -> _Scan:
+    cache: dict[Any, _Scan] = tables.__dict__.setdefault("_promoguard_content_scans", {})
+    extra = _lexicon_paths(params.get("extra_lexicons"))
+    key = (what, extra)
+    if key not in cache:
+        rules = ContentRules(load_terms(extra))
+        rows = _text_rows(tables) if what == "texts" else _review_rows(tables)
+        cache[key] = _Scan(rules, rows)
+    return cache[key]
+
+
+def _spans(nt: Normalised, hits: Sequence[Hit]) -> list[dict[str, Any]]:
+    out = []
+    for h in list(hits)[:MAX_SPANS]:
+        out.append(
+            {
+                "term": h.term,
+                "category": h.category,
+                "matched": nt.original[h.ostart : h.oend],
+                "start": h.ostart,
+                "end": h.oend,
+                "context": context(nt.original, h.ostart, h.oend),
+            }
+        )
+    return out
+
+
+def _matched_terms(nt: Normalised, hits: Sequence[Hit], personal_data: bool) -> str:
+    """Distinct matched strings, as written; personal data is never repeated in a finding (its
+    kind stands in for it)."""
+    seen: list[str] = []
+    for h in hits:
+        shown = h.category if personal_data else nt.original[h.ostart : h.oend]
+        if shown not in seen:
+            seen.append(shown)
+        if len(seen) >= MAX_SPANS:
+            break
+    return "; ".join(seen)
+
+
+_FOUND_SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("entity_type", pa.string()),
+        ("merchant_id", pa.string()),
+        ("platform_id", pa.string()),
+        ("text_kind", pa.string()),
+        ("listing_category", pa.string()),
+        ("matched", pa.string()),
+        ("match_count", pa.int64()),
+        ("spans", pa.string()),
+        ("rule", pa.string()),
+        # rules finding personal data only: the text with its personal data masked, and the original's SHA-256, so
+        # the evidence proves the finding without copying the data once more
+        ("masked_content", pa.string()),
+        ("content_sha256", pa.string()),
+    ]
+)
+_EVIDENCE_MASKER = Masker(hashed=False)
+
+
+class ContentCheck(Check):
+    """Shared shape of the content checks; subclasses set the code, docs and parameters."""
+
+    depends_on = "merchant"  # one text (or review) and its listing, merchant
+
+    family = "content"
+    entity_type = "text"
+    reads = ("texts", "listings", "merchants")
+    observed_columns = ("matched", "match_count")
+    expected_columns = ("rule",)
+    rule: ClassVar[str] = ""
+    scans_reviews: ClassVar[bool] = False
+
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """The hits that make one prepared text a finding of this rule (none: no finding).
+
+        ``kind`` is the text's kind (``review`` for a review), ``category`` its listing's (None
+        when it has no listing). The default: any lexicon hit of the rule's code."""
+        return lexicon_hits(prep, self.code)
+
+    def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
+        kinds = set(params.get("text_kinds") or TEXT_KINDS_ALL)
+        out: list[dict[str, Any]] = []
+        scan = _shared_scan(tables, "texts", params)
+        for row, prep in zip(scan.rows, scan.prepared, strict=True):
+            if row["kind"] not in kinds:
+                continue
+            hits = self.decide(prep, row["kind"], row["category"], params)
+            self._emit(out, row, prep.nt, hits, row["text_id"], "text")
+        if self.scans_reviews:
+            rscan = _shared_scan(tables, "reviews", params)
+            for row, prep in zip(rscan.rows, rscan.prepared, strict=True):
+                hits = self.decide(prep, "review", row["category"], params)
+                self._emit(out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review")
+        return pa.Table.from_pylist(out, schema=_FOUND_SCHEMA)
+
+    def _emit(
+        self,
+        out: list[dict[str, Any]],
+        row: dict[str, Any],
+        nt: Normalised,
+        hits: list[Hit],
+        entity_id: str,
+        entity_type: str,
+    ) -> None:
+        if not hits:
+            return
+        pii = self.personal_data
+        out.append(
+            {
+                "entity_id": entity_id,
+                "entity_type": entity_type,
+                "merchant_id": row["merchant_id"],
+                "platform_id": row["platform_id"],
+                "text_kind": row["kind"],
+                "listing_category": row["category"],
+                "matched": _matched_terms(nt, hits, pii),
+                "match_count": len(hits),
+                "spans": json.dumps(
+                    _pii_spans(hits) if pii else _spans(nt, hits),
+                    ensure_ascii=False,
+                ),
+                "rule": self.rule,
+                "masked_content": _EVIDENCE_MASKER.mask(nt.original) if pii else None,
+                "content_sha256": hashlib.sha256(nt.original.encode()).hexdigest() if pii else None,
+            }
+        )
+
+    def evidence(self, tables: Tables, found, params: dict[str, Any], ctx: ScanContext):
+        t = tables.texts
+        texts = found.filter(found.entity_type == "text")
+        # personal data stays out of the evidence: the masked text and the original's hash
+        content = texts.masked_content if self.personal_data else t.content
+        rows = texts.join(t, texts.entity_id == t.text_id).select(
+            texts.entity_id,
+            t.text_id,
+            t.kind,
+            t.merchant_id,
+            t.listing_id,
+            t.created_at,
+            t.lang,
+            texts.spans,
+            content=content,
+            content_sha256=texts.content_sha256,
+        )
+        out = {"text": rows}
+        if self.scans_reviews:
+            r = tables.reviews
+            revs = found.filter(found.entity_type == "review")
+            out["review"] = revs.join(r, revs.entity_id == r.review_id).select(
+                revs.entity_id,
+                r.review_id,
+                r.listing_id,
+                r.order_id,
+                r.rating,
+                r.created_at,
+                r.text,
+                revs.spans,
+            )
+        return out
+
+
+def _pii_spans(hits: Sequence[Hit]) -> list[dict[str, Any]]:
+    """Where the personal data sits, without copying it into one more place."""
+    return [{"kind": h.category, "start": h.ostart, "end": h.oend} for h in list(hits)[:MAX_SPANS]]
+
+
+# -- every content rule over one text (tests, benchmarks, one-off use) ---------------------------
+
+
+def content_rules(
+    codes: Iterable[str] | None = None, params: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[tuple[ContentCheck, dict[str, Any]]]:
+    """The registered content rules (``codes``, or all) with their parameters: the defaults
+    overlaid with ``params[code]``."""
+    from promoguard.engine import registry
+
+    wanted = set(codes) if codes is not None else None
+    out = []
+    for rule in registry.all_checks():
+        if isinstance(rule, ContentCheck) and (wanted is None or rule.code in wanted):
+            out.append((rule, rule.parameter_defaults() | dict((params or {}).get(rule.code, {}))))
+    return out
+
+
+def decide_all(
+    prep: Prepared,
+    kind: str | None = None,
+    category: str | None = None,
+    codes: Iterable[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    rules: list[tuple[ContentCheck, dict[str, Any]]] | None = None,
+) -> dict[str, list[Hit]]:
+    """code -> hits of each content rule that finds something in a prepared text; ``rules`` from
+    :func:`content_rules` saves looking them up per text."""
+    out = {}
+    for rule, p in rules if rules is not None else content_rules(codes, params):
+        hits = rule.decide(prep, kind, category, p)
+        if hits:
+            out[rule.code] = hits
+    return out
+
+
+def analyse_text(text: str, terms: Iterable[Term] | None = None, **kw: Any) -> dict[str, list[Hit]]:
+    """:func:`decide_all` over one text with the built-in lexicons (or ``terms``)."""
+    rules = ContentRules(terms if terms is not None else load_terms())
+    return decide_all(rules.prepare(text), **kw)

@@ -1,0 +1,54 @@
+"""TEXT005 exposed-personal-data: Personal data exposed in a text (ID, bank card, mobile, e-mail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promoguard.engine.base import CheckDoc, Parameter
+from promoguard.engine.registry import register
+from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
+from promoguard.text.identifiers import KINDS as PII_KINDS
+from promoguard.text.matcher import Hit
+from promoguard.text.rules import Prepared, identifier_hits
+
+
+@register
+class ExposedPersonalData(ContentCheck):
+    code = "TEXT005"
+    name = "exposed-personal-data"
+    title = "Personal data exposed in a text (ID, bank card, mobile, e-mail)"
+    severity = "high"
+    rule = "personal information is not disclosed"
+    # findings say where the data sits and of what kind, never the data; the report shows no text
+    personal_data = True
+    parameters = (
+        Parameter(
+            "pii_kinds",
+            list(PII_KINDS),
+            "identifiers that count: resident_id, mobile, bank_card, email",
+            basis="law",
+        ),
+        _kinds_param(TEXT_KINDS_ALL, "text kinds read"),
+        _EXTRA,
+    )
+    doc = CheckDoc(
+        what=(
+            "Finds texts that expose personal data, validated rather than merely shaped right: "
+            "resident ID numbers (GB 11643 check character, real region and birth date), bank "
+            "card numbers (issuer prefix and Luhn), mobile numbers and e-mail addresses. An ID "
+            "with a wrong check character or a card failing Luhn is not flagged. The finding "
+            "records where the data sits, not the data."
+        ),
+        why=(
+            "The Personal Information Protection Law Art. 10 forbids disclosing others' personal "
+            "information without a legal basis; ID numbers and financial accounts are sensitive "
+            "personal information (Art. 28); E-Commerce Law Art. 23 binds merchants to it."
+        ),
+        example="A chat '退款请打到这张卡 6222021234567890128' (TEXT005: bank_card).",
+    )
+
+    def decide(
+        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
+    ) -> list[Hit]:
+        """Every validated identifier of the kinds the pack names (by kind, never the data)."""
+        return identifier_hits(prep, self.code, params.get("pii_kinds") or PII_KINDS)

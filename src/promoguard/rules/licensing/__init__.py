@@ -1,0 +1,1 @@
+"""Sales in licensed categories without a valid licence."""

@@ -1,0 +1,248 @@
+"""LIC001 unlicensed-category-sales: a merchant selling in a licensed category without a licence
+valid for the sale.
+
+Relational Ibis (runs the same on DuckDB and Spark). The category-to-licence map is a parameter of
+the pack, because which goods need which permit is a matter of each jurisdiction's law.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import ibis.expr.types as ir
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.exact import first_rows
+from promoguard.engine.registry import register
+
+#: offending orders kept in a finding's evidence (the earliest ones)
+MAX_EVIDENCE_ORDERS = 50
+
+
+def licence_map(*maps: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """category -> licence types any one of which permits selling it (a string or a list).
+
+    Several maps (the law's and policy's) are merged: a category named in both accepts a type
+    from either.
+    """
+    out: dict[str, set[str]] = {}
+    for raw in maps:
+        for category, types in (raw or {}).items():
+            if isinstance(types, str):
+                types = [types]
+            out.setdefault(str(category), set()).update(str(t) for t in types or ())
+    return {c: tuple(sorted(t)) for c, t in sorted(out.items()) if t}
+
+
+def _params_map(params: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    return licence_map(params["category_licences"], params.get("policy_category_licences"))
+
+
+def _required_types(category: ir.StringValue, cmap: dict[str, tuple[str, ...]]) -> ir.StringValue:
+    return ibis.cases(*[(category == c, "|".join(t)) for c, t in cmap.items()])
+
+
+def _licensed_sales(tables: Tables, cmap: dict[str, tuple[str, ...]]) -> ir.Table:
+    """Orders of listings in a category the map names, with the category."""
+    o, ls = tables.orders, tables.listings
+    cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
+        on="c_listing_id", keep="first"
+    )
+    j = o.join(cat, o.listing_id == cat.c_listing_id)
+    j = j.filter(j.category.isin(list(cmap)))
+    return j.select(
+        order_id=j.order_id,
+        merchant_id=j.merchant_id,
+        listing_id=j.listing_id,
+        category=j.category,
+        paid_at=j.paid_at,
+    )
+
+
+def _in_scope(scope: ir.StringValue, category: ir.StringValue) -> ir.BooleanValue:
+    """Empty scope covers every category; else the category is one of the ';'-separated items."""
+    cleaned = scope.re_replace(r"\s*;\s*", ";").strip()
+    padded = ibis.literal(";") + cleaned + ibis.literal(";")
+    return scope.isnull() | (cleaned == "") | padded.contains(ibis.literal(";") + category + ";")
+
+
+def unlicensed_sales(tables: Tables, cmap: dict[str, tuple[str, ...]]) -> ir.Table:
+    """Licensed-category orders with no licence of a right type, valid at payment, in scope."""
+    sales = _licensed_sales(tables, cmap)
+    lic = tables.licences
+    right_type = ibis.or_(
+        *[(sales.category == c) & lic.licence_type.isin(list(t)) for c, t in cmap.items()]
+    )
+    covering = [
+        sales.merchant_id == lic.merchant_id,
+        right_type,
+        lic.valid_from <= sales.paid_at,
+        lic.valid_to.isnull() | (sales.paid_at <= lic.valid_to),
+        _in_scope(lic.scope, sales.category),
+    ]
+    return sales.anti_join(lic, covering)
+
+
+@register
+class UnlicensedSales(Check):
+    code = "LIC001"
+    depends_on = "merchant"
+    name = "unlicensed-category-sales"
+    title = "Sells in a licensed category without a valid licence on the sale date"
+    family = "licensing"
+    report_section = "logistics"
+    entity_type = "merchant"
+    severity = "high"
+    reads = ("orders", "listings", "licences", "merchants")
+    parameters = (
+        Parameter(
+            "category_licences",
+            {},
+            "listing category -> the licence type (or list of types, any one suffices) needed to "
+            "sell it; categories not named need none",
+            basis="law",
+        ),
+        Parameter(
+            "policy_category_licences",
+            {},
+            "further category -> licence entries the law does not fix nationally (local rules, "
+            "platform rules); merged into `category_licences`",
+            basis="policy",
+        ),
+    )
+    doc = CheckDoc(
+        what=(
+            "Flags a merchant with at least one order, in a category the pack's "
+            "`category_licences` map names, for which the merchant held no licence of a required "
+            "type that was valid at the payment time (`valid_from` <= paid_at <= `valid_to`, "
+            "open-ended when `valid_to` is empty) and whose scope covers the category (scope: "
+            "categories separated by ';', empty = all). Observed: how many such orders, which "
+            "categories, the first and last; the evidence holds the merchant's licence rows and "
+            "the earliest offending orders."
+        ),
+        why=(
+            "Goods such as food, health food, cosmetics, medical devices and alcohol may only be "
+            "sold under an administrative licence (e.g. Food Safety Law Art. 35); an e-commerce "
+            "operator must hold the licences its business requires and show them "
+            "(E-Commerce Law Art. 12, 15), and the platform must verify them (Art. 27) and is "
+            "jointly liable when it knew or should have known (Art. 38)."
+        ),
+        example=(
+            "A merchant sells 蜂蜜 (food) on 11-11 while its 食品经营许可证 expired on 10-31; or "
+            "its cosmetics licence's scope is 'cosmetics' but it sells 电子血压计 (medical_device)."
+        ),
+    )
+    observed_columns = (
+        "unlicensed_orders",
+        "categories",
+        "first_sale_at",
+        "last_sale_at",
+    )
+    expected_columns = ("licence_types_required",)
+
+    # -- report ---------------------------------------------------------------------------------
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """A table of the merchants, what they sold and which licence it needed."""
+        from promoguard.report.sections._html import table
+        from promoguard.report.sections.logistics import order_volumes, pct
+
+        if findings.empty:
+            return ""
+        volumes = order_volumes(con)
+        rows = []
+        for _, f in findings.sort_values("merchant_id").iterrows():
+            obs = json.loads(f.observed)
+            exp = json.loads(f.expected)
+            orders = int(volumes.get(f.merchant_id, 0))
+            n = int(obs.get("unlicensed_orders") or 0)
+            rows.append(
+                [
+                    f.merchant_id,
+                    obs.get("categories"),
+                    exp.get("licence_types_required"),
+                    n,
+                    pct(n, orders),
+                    obs.get("first_sale_at"),
+                ]
+            )
+        headers = [
+            "merchant",
+            "categories",
+            "licence needed",
+            "unlicensed orders",
+            "of its orders",
+            "first such sale",
+        ]
+        return "<h3>Merchants selling licensed categories without a valid licence</h3>" + table(
+            headers, rows, numeric=[3, 4]
+        )
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        cmap = _params_map(params)
+        if not cmap:  # nothing needs a licence in this pack
+            m = tables.merchants
+            return m.filter(ibis.literal(False)).select(
+                entity_id=m.merchant_id,
+                merchant_id=m.merchant_id,
+                platform_id=m.platform_id,
+                unlicensed_orders=ibis.literal(0),
+                categories=ibis.literal(""),
+                first_sale_at=ibis.null("timestamp('UTC')"),
+                last_sale_at=ibis.null("timestamp('UTC')"),
+                licence_types_required=ibis.literal(""),
+            )
+        bad = unlicensed_sales(tables, cmap)
+        bad = bad.mutate(required=_required_types(bad.category, cmap))
+        g = bad.group_by(g_merchant_id=bad.merchant_id).aggregate(
+            unlicensed_orders=bad.order_id.nunique(),
+            categories=bad.category.collect(distinct=True).sort().join(";"),
+            licence_types_required=bad.required.collect(distinct=True).sort().join(";"),
+            first_sale_at=bad.paid_at.min(),
+            last_sale_at=bad.paid_at.max(),
+        )
+        m = tables.merchants
+        plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(
+            on="m_id", keep="first"
+        )
+        j = g.left_join(plat, g.g_merchant_id == plat.m_id)
+        return j.select(
+            entity_id=j.g_merchant_id,
+            merchant_id=j.g_merchant_id,
+            platform_id=j.platform_id,
+            unlicensed_orders=j.unlicensed_orders,
+            categories=j.categories,
+            first_sale_at=j.first_sale_at,
+            last_sale_at=j.last_sale_at,
+            licence_types_required=j.licence_types_required,
+        )
+
+    def evidence(
+        self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> dict[str, ir.Table]:
+        cmap = _params_map(params)
+        f = found.select(f_id=found.entity_id)
+        lic = tables.licences
+        licences = f.join(lic, f.f_id == lic.merchant_id).select(
+            entity_id=f.f_id,
+            licence_id=lic.licence_id,
+            licence_type=lic.licence_type,
+            valid_from=lic.valid_from,
+            valid_to=lic.valid_to,
+            scope=lic.scope,
+        )
+        bad = unlicensed_sales(tables, cmap)
+        bad = f.join(bad, f.f_id == bad.merchant_id)
+        bad = first_rows(bad, bad.f_id, [bad.paid_at, bad.order_id], MAX_EVIDENCE_ORDERS)
+        orders = bad.select(
+            entity_id=bad.f_id,
+            order_id=bad.order_id,
+            listing_id=bad.listing_id,
+            category=bad.category,
+            paid_at=bad.paid_at,
+        )
+        return {"licences": licences, "unlicensed_orders": orders}

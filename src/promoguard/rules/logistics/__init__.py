@@ -1,0 +1,1 @@
+"""False delivery, late dispatch, impossible trajectories and empty parcels."""

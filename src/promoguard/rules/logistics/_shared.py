@@ -1,0 +1,221 @@
+"""Logistics checks: false delivery (虚假发货), shared tracking numbers, late dispatch, impossible
+trajectories and empty parcels (空包).
+
+All five are relational Ibis, so the same code runs on DuckDB and Spark. They read an order's
+shipments (``order_id -> (carrier, tracking_no)``) and the carrier's scans of those parcels. A
+parcel is keyed on ``(carrier, tracking_no)``: the same number at two carriers is two parcels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from promoguard import geo
+from promoguard.engine.base import Check, Parameter, ScanContext, Tables
+from promoguard.engine.cache import found_entities, shared
+from promoguard.engine.exact import first_rows, half_up_ratio
+from promoguard.rules._relations import order_scan_summary
+
+#: the evidence of one finding stays bounded (a tracking number shared by thousands of orders)
+MAX_EVIDENCE_ROWS = 200
+
+
+# -- shared building blocks ----------------------------------------------------------------------
+
+
+def _epoch_whole_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
+    # DuckDB's epoch keeps the fraction of a second, Spark's drops it: floor on both, as int64
+    return at.epoch_seconds().cast("float64").floor().cast("int64")
+
+
+def _seconds_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole seconds from ``earlier`` to ``later``, the same on every engine."""
+    return _epoch_whole_seconds(later) - _epoch_whole_seconds(earlier)
+
+
+def _hours(seconds: ir.IntegerValue) -> ir.NumericValue:
+    """Whole seconds as hours to two decimals, rounded half up in integers so every engine
+    prints the same figure (a float ``.round(2)`` of 50.485 h differs between engines)."""
+    return half_up_ratio(seconds, 3600, 100) / 100
+
+
+def _orders_with_platform(tables: Tables) -> ir.Table:
+    """Orders with the platform of their merchant (orders carry no platform of their own)."""
+    o, m = tables.orders, tables.merchants
+    plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
+    j = o.left_join(plat, o.merchant_id == plat.m_id)
+    return j.drop("m_id")
+
+
+def _order_scans(tables: Tables) -> ir.Table:
+    """One row per (order, carrier scan) of the order's parcels."""
+    s, e = tables.shipments, tables.tracking_events
+    j = s.join(e, [s.carrier == e.carrier, s.tracking_no == e.tracking_no])
+    return j.select(
+        order_id=s.order_id,
+        carrier=s.carrier,
+        tracking_no=s.tracking_no,
+        event_at=e.event_at,
+        event_type=e.event_type,
+        city=e.city,
+    )
+
+
+def _first_pickup(tables: Tables) -> ir.Table:
+    """order_id -> the first carrier pickup of any of its parcels (the real dispatch); null when
+    its parcels were scanned but never picked up, no row when they were never scanned."""
+    per = order_scan_summary(tables)  # shared with SHIP003/SHIP004 within a scan
+    return per.select(p_order_id=per.s_order_id, first_pickup_at=per.first_pickup_at)
+
+
+def data_horizon(tables: Tables) -> dt.datetime | None:
+    """The latest instant the data knows of (last scan or last declared shipment).
+
+    A parcel declared shipped an hour before the export ends has not had its chance to be picked
+    up yet; measuring "no pickup" against this horizon keeps such orders out of the findings.
+    """
+    e, o = tables.tracking_events, tables.orders
+    last_scan = tables.to_arrow(e.aggregate(t=e.event_at.max())).column("t")[0].as_py()
+    last_order = tables.to_arrow(
+        o.aggregate(t=ibis.greatest(o.paid_at.max(), o.declared_shipped_at.max()))
+    )
+    last = last_order.column("t")[0].as_py()
+    known = [t for t in (last_scan, last) if t is not None]
+    if not known:
+        return None
+    horizon = max(t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in known)
+    return horizon.astimezone(dt.UTC)
+
+
+def _horizon_literal(tables: Tables, params: dict[str, Any]) -> ir.TimestampScalar:
+    """The instant "now" for the data: the ``as_of`` parameter if set, else the data horizon."""
+    as_of = params.get("as_of")
+    if as_of:
+        when = dt.datetime.fromisoformat(str(as_of).replace("Z", "+00:00"))
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    else:
+        when = data_horizon(tables) or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return ibis.literal(when.astimezone(dt.UTC), type="timestamp('UTC')")
+
+
+def _pair_distances() -> ir.Table:
+    return ibis.memtable(geo.pair_distances())
+
+
+def _found_orders_rows(tables: Tables, code: str | None) -> tuple[ir.Table, ir.Table, ir.Table]:
+    """(orders, shipments, scans) to read a found order's evidence from.
+
+    Within a scan whose finders have all run, these are only the rows of the orders *any* check
+    found (and their parcels' scans), taken from the big tables in one pass and shared by every
+    check's evidence; otherwise (or for a check whose rows the scan does not know) the whole
+    tables. The evidence rows are the same either way: a found order's rows are all in there.
+    """
+    o, s, e = tables.orders, tables.shipments, tables.tracking_events
+    founds = found_entities(tables, "order")
+    if not founds or code not in founds:
+        return o, s, e
+    ids = sorted({i for rows in founds.values() for i in rows.column("entity_id").to_pylist()})
+    f = ibis.memtable(pa.table({"u_order_id": pa.array(ids, pa.string())}))
+
+    def orders() -> ir.Table:
+        return o.semi_join(f, o.order_id == f.u_order_id)
+
+    def shipments() -> ir.Table:
+        return s.semi_join(f, s.order_id == f.u_order_id)
+
+    def scans() -> ir.Table:
+        fs = shared(tables, ("found_order_shipments",), shipments)
+        parcels = fs.select(u_carrier=fs.carrier, u_tracking_no=fs.tracking_no).distinct()
+        return e.semi_join(
+            parcels, [e.carrier == parcels.u_carrier, e.tracking_no == parcels.u_tracking_no]
+        )
+
+    return (
+        shared(tables, ("found_orders",), orders),
+        shared(tables, ("found_order_shipments",), shipments),
+        shared(tables, ("found_order_scans",), scans),
+    )
+
+
+def order_evidence(tables: Tables, found: ir.Table, code: str | None = None) -> dict[str, ir.Table]:
+    """The order, its shipments and its parcels' carrier scans, for each found order.
+
+    ``code``: the check whose found rows ``found`` holds; within a scan its evidence reads the
+    rows shared by all checks' found orders instead of the whole tables.
+    """
+    o, s, e = _found_orders_rows(tables, code)
+    f = found.select(f_id=found.entity_id)
+    order = f.join(o, f.f_id == o.order_id).select(
+        entity_id=f.f_id,
+        order_id=o.order_id,
+        listing_id=o.listing_id,
+        merchant_id=o.merchant_id,
+        status=o.status,
+        paid_at=o.paid_at,
+        promised_dispatch_by=o.promised_dispatch_by,
+        declared_shipped_at=o.declared_shipped_at,
+        confirmed_at=o.confirmed_at,
+        ship_to_city=o.ship_to_city,
+    )
+    ship = f.join(s, f.f_id == s.order_id).select(
+        entity_id=f.f_id,
+        order_id=s.order_id,
+        carrier=s.carrier,
+        tracking_no=s.tracking_no,
+        weight_grams=s.weight_grams,
+    )
+    scans = ship.join(e, [ship.carrier == e.carrier, ship.tracking_no == e.tracking_no]).select(
+        entity_id=ship.entity_id,
+        carrier=e.carrier,
+        tracking_no=e.tracking_no,
+        event_at=e.event_at,
+        event_type=e.event_type,
+        city=e.city,
+    )
+    scans = first_rows(
+        scans,
+        scans.entity_id,
+        [scans.event_at, scans.carrier, scans.tracking_no, scans.event_type],
+        MAX_EVIDENCE_ROWS,
+    )
+    return {"order": order, "shipments": ship, "tracking_events": scans}
+
+
+class _OrderCheck(Check):
+    family = "logistics"
+    entity_type = "order"
+    reads = ("orders", "merchants", "shipments", "tracking_events")
+
+    def evidence(
+        self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> dict[str, ir.Table]:
+        return order_evidence(tables, found, self.code)
+
+
+AS_OF = Parameter(
+    "as_of",
+    None,
+    "the instant the data is judged at (ISO 8601); empty: the latest scan or declared shipment "
+    "in the data",
+    basis="policy",
+)
+
+
+# -- SHIP001 --------------------------------------------------------------------------------------
+
+
+# -- SHIP002 --------------------------------------------------------------------------------------
+
+
+# -- SHIP003 --------------------------------------------------------------------------------------
+
+
+# -- SHIP004 --------------------------------------------------------------------------------------
+
+
+# -- PARCEL001 ------------------------------------------------------------------------------------

@@ -1,0 +1,205 @@
+"""PARCEL001 empty-parcel: Empty parcel: missing or token weight, or a long trajectory with no transit scan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.registry import register
+from promoguard.rules._relations import norm_city, parcel_scan_summary
+from promoguard.rules.logistics._shared import (
+    _OrderCheck,
+    _orders_with_platform,
+    _pair_distances,
+    order_evidence,
+)
+
+
+def _category_minimum(category: ir.StringValue, minimums: dict[str, Any], default: int):
+    pairs = [(category == str(k), int(v)) for k, v in sorted(minimums.items())]
+    if not pairs:
+        return ibis.literal(default)
+    return ibis.cases(*pairs, else_=default)
+
+
+def _direct_hops(tables: Tables) -> ir.Table:
+    """Per order: the longest pickup-to-delivered distance of a parcel with no scan in between."""
+    # out_for_delivery happens in the destination city: only a transit scan is a hub on the way
+    n = parcel_scan_summary(tables)  # shared with SHIP001/003/004 within a scan
+    n = n.filter(n.n_transit == 0)
+    # cities are looked up only for the few parcels with no transit scan at all
+    e = tables.tracking_events
+    e = e.join(n, [e.carrier == n.carrier, e.tracking_no == n.tracking_no])
+    g = e.group_by(carrier=e.carrier, tracking_no=e.tracking_no).aggregate(
+        pickup_raw=ibis.cases((e.event_type == "pickup", e.city), else_=ibis.null("string")).min(),
+        delivered_raw=ibis.cases(
+            (e.event_type == "delivered", e.city), else_=ibis.null("string")
+        ).min(),
+    )
+    g = g.mutate(pickup_city=norm_city(g.pickup_raw), delivered_city=norm_city(g.delivered_raw))
+    g = g.filter(g.pickup_city.notnull() & g.delivered_city.notnull())
+    d = _pair_distances()
+    g = g.join(d, [g.pickup_city == d.from_city, g.delivered_city == d.to_city])
+    s = tables.shipments
+    j = s.join(g, [s.carrier == g.carrier, s.tracking_no == g.tracking_no])
+    return j.group_by(h_order_id=s.order_id).aggregate(direct_km=j.distance_km.max())
+
+
+@register
+class EmptyParcel(_OrderCheck):
+    code = "PARCEL001"
+    name = "empty-parcel"
+    title = "Empty parcel: missing or token weight, or a long trajectory with no transit scan"
+    severity = "high"
+    reads = ("orders", "merchants", "listings", "shipments", "tracking_events")
+    parameters = (
+        Parameter(
+            "min_weight_grams",
+            {},
+            "per listing category: a parcel lighter than this cannot hold one item (token weight)",
+            basis="policy",
+            unit="g",
+        ),
+        Parameter(
+            "default_min_weight_grams",
+            30,
+            "the token-weight threshold for categories not in `min_weight_grams`",
+            basis="policy",
+            unit="g",
+        ),
+        Parameter(
+            "no_transit_min_km",
+            300,
+            "a pickup and delivery further apart than this with no transit scan is not a real journey",
+            basis="policy",
+            unit="km",
+        ),
+        Parameter(
+            "weighed_share_min",
+            0.5,
+            "a missing weight is a signal only at a carrier that weighs at least this share of its "
+            "parcels in the data (a source that records no weights says nothing about one parcel)",
+            basis="policy",
+        ),
+        Parameter("weight_token", 1.0, "score of a token weight", basis="policy"),
+        Parameter(
+            "weight_missing", 0.5, "score of a parcel with no recorded weight", basis="policy"
+        ),
+        Parameter("weight_no_transit", 1.0, "score of a long trajectory with no transit scan"),
+        Parameter("threshold", 1.0, "score from which an order is flagged", basis="policy"),
+    )
+    doc = CheckDoc(
+        what=(
+            "Scores each shipped order's parcels: a weight under the category's token minimum "
+            "(`weight_token`), no weight recorded at a carrier that records weights for at least "
+            "`weighed_share_min` of its parcels (`weight_missing`), a pickup and a delivery at "
+            "least `no_transit_min_km` apart with no transit scan between them "
+            "(`weight_no_transit`). Flags the order when the score reaches `threshold`; "
+            "`observed` shows the score and each part. By default a missing weight alone is not "
+            "enough (many exports omit weights) but joined with a direct long hop it is."
+        ),
+        why=(
+            "An empty parcel (空包) sent to make a fake or brushed order look delivered fabricates "
+            "transactions and delivery records: false commercial publicity through fake sales "
+            "(Anti-Unfair Competition Law, revised 2025; E-Commerce Law Art. 17) and a "
+            "false proof of performance."
+        ),
+        example=(
+            "A cosmetics order whose parcel weighs 8 g, or a 1,900 km 义乌→哈尔滨 parcel with a "
+            "pickup and a delivery 20 hours later and nothing in between."
+        ),
+    )
+    observed_columns = (
+        "score",
+        "weight_grams",
+        "token_weight",
+        "missing_weight",
+        "direct_km",
+        "no_transit",
+    )
+    expected_columns = ("min_weight_grams", "threshold")
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        s, ls = tables.shipments, tables.listings
+        o = _orders_with_platform(tables)
+        cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
+            on="c_listing_id", keep="first"
+        )
+        # a missing weight counts only at a carrier that records weights: a source that records
+        # none (Olist) says nothing about any one parcel
+        per_carrier = s.group_by(k_carrier=s.carrier).aggregate(
+            n_parcels=s.count(), n_weighed=s.weight_grams.notnull().sum()
+        )
+        weighs = per_carrier.filter(
+            per_carrier.n_weighed >= per_carrier.n_parcels * float(params["weighed_share_min"])
+        ).select("k_carrier")
+        s = s.left_join(weighs, s.carrier == weighs.k_carrier)
+        w = s.group_by(w_order_id=s.order_id).aggregate(
+            weight_grams=s.weight_grams.min(),
+            n_missing=(s.weight_grams.isnull() & s.k_carrier.notnull()).sum(),
+        )
+        minimums = params["min_weight_grams"] or {}
+        default_minimum = int(params["default_min_weight_grams"])
+        hops = _direct_hops(tables)
+        if float(params["threshold"]) > 0:
+            # an order with none of the three signals scores 0 and cannot reach a positive
+            # threshold: only orders that may have one meet the 5M orders and listings
+            heaviest_minimum = max([default_minimum, *(int(v) for v in minimums.values())])
+            w = w.left_join(hops, w.w_order_id == hops.h_order_id)
+            w = w.filter(
+                (w.weight_grams < heaviest_minimum)
+                | (w.n_missing > 0)
+                | (w.direct_km > float(params["no_transit_min_km"]))
+            )
+            w = w.drop("h_order_id", "direct_km")
+        j = o.join(w, o.order_id == w.w_order_id)  # only orders with a parcel
+        j = j.left_join(cat, j.listing_id == cat.c_listing_id)
+        j = j.left_join(hops, j.order_id == hops.h_order_id)
+        minimum = _category_minimum(j.category, minimums, default_minimum)
+        token = j.weight_grams.notnull() & (j.weight_grams < minimum)
+        missing = j.n_missing > 0
+        no_transit = j.direct_km.notnull() & (j.direct_km > float(params["no_transit_min_km"]))
+        score = (
+            ibis.cases((token, float(params["weight_token"])), else_=0.0)
+            + ibis.cases((missing, float(params["weight_missing"])), else_=0.0)
+            + ibis.cases((no_transit, float(params["weight_no_transit"])), else_=0.0)
+        )  # sums of the same floats in the same order: identical on every engine
+        j = j.mutate(
+            score=score,
+            token_weight=token,
+            missing_weight=missing,
+            no_transit=no_transit,
+            min_weight_grams=minimum,
+        )
+        j = j.filter(j.score >= float(params["threshold"]))
+        return j.select(
+            entity_id=j.order_id,
+            merchant_id=j.merchant_id,
+            platform_id=j.platform_id,
+            score=j.score,
+            weight_grams=j.weight_grams,
+            token_weight=j.token_weight,
+            missing_weight=j.missing_weight,
+            direct_km=j.direct_km,
+            no_transit=j.no_transit,
+            min_weight_grams=j.min_weight_grams,
+            threshold=ibis.literal(float(params["threshold"])),
+        )
+
+    def evidence(
+        self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> dict[str, ir.Table]:
+        ev = order_evidence(tables, found, self.code)
+        o, ls = tables.orders, tables.listings
+        f = found.select(f_id=found.entity_id)
+        ev["listing"] = (
+            f.join(o, f.f_id == o.order_id)
+            .join(ls, o.listing_id == ls.listing_id)
+            .select(
+                entity_id=f.f_id, listing_id=ls.listing_id, category=ls.category, title=ls.title
+            )
+        )
+        return ev

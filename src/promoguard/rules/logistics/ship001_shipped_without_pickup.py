@@ -1,0 +1,81 @@
+"""SHIP001 shipped-without-pickup: Marked shipped, but no carrier pickup within the allowed time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.registry import register
+from promoguard.rules.logistics._shared import (
+    AS_OF,
+    _first_pickup,
+    _horizon_literal,
+    _hours,
+    _OrderCheck,
+    _orders_with_platform,
+    _seconds_between,
+)
+
+
+@register
+class DeclaredShippedWithoutPickup(_OrderCheck):
+    code = "SHIP001"
+    name = "shipped-without-pickup"
+    title = "Marked shipped, but no carrier pickup within the allowed time"
+    severity = "high"
+    parameters = (
+        Parameter(
+            "pickup_within_hours",
+            24,
+            "hours after the declared shipment by which the carrier must have scanned a pickup",
+            basis="policy",
+            unit="h",
+        ),
+        AS_OF,
+    )
+    doc = CheckDoc(
+        what=(
+            "Flags orders the merchant marked as shipped (`declared_shipped_at`) whose parcels got "
+            "no carrier `pickup` scan within `pickup_within_hours` of that declaration, either "
+            "never (judged at the data horizon, so a shipment declared just before the export is "
+            "not flagged) or only later."
+        ),
+        why=(
+            "To ship (发货) means handing the goods to the carrier, which starts a real trajectory. "
+            "Declaring shipment without doing so is false information to the buyer about "
+            "performance of the contract (E-Commerce Law Art. 17, 20) and games the platform's "
+            "dispatch-time rules; platforms' rules treat it as 虚假发货."
+        ),
+        example=(
+            "Paid 11-11 00:05, marked shipped 11-11 09:00; the carrier's first scan is a pickup "
+            "on 11-13 15:00 (54 h later), or there is no scan at all."
+        ),
+    )
+    observed_columns = ("declared_shipped_at", "first_pickup_at", "hours_to_pickup")
+    expected_columns = ("pickup_within_hours",)
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        hours = int(params["pickup_within_hours"])
+        horizon = _horizon_literal(tables, params)
+        o = _orders_with_platform(tables)
+        o = o.filter(o.declared_shipped_at.notnull())
+        pk = _first_pickup(tables)
+        j = o.left_join(pk, o.order_id == pk.p_order_id)
+        deadline = j.declared_shipped_at + ibis.interval(hours=hours)
+        late = ibis.or_(
+            j.first_pickup_at.isnull() & (deadline < horizon),
+            j.first_pickup_at > deadline,
+        )
+        j = j.filter(late)
+        return j.select(
+            entity_id=j.order_id,
+            merchant_id=j.merchant_id,
+            platform_id=j.platform_id,
+            declared_shipped_at=j.declared_shipped_at,
+            first_pickup_at=j.first_pickup_at,
+            hours_to_pickup=_hours(_seconds_between(j.first_pickup_at, j.declared_shipped_at)),
+            pickup_within_hours=ibis.literal(hours),
+        )

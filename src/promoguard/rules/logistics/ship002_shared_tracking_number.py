@@ -1,0 +1,107 @@
+"""SHIP002 shared-tracking-number: One tracking number used for several orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from promoguard.engine.base import CheckDoc, ScanContext, Tables
+from promoguard.engine.exact import first_rows
+from promoguard.engine.registry import register
+from promoguard.rules.logistics._shared import (
+    MAX_EVIDENCE_ROWS,
+    _OrderCheck,
+    _orders_with_platform,
+    order_evidence,
+)
+
+
+def _shared_parcels(tables: Tables) -> ir.Table:
+    """(carrier, tracking_no) used by more than one order, with how many orders and merchants."""
+    s, o = tables.shipments, tables.orders
+    # cheap first pass: only numbers with several shipment rows can be shared
+    n = s.group_by(n_carrier=s.carrier, n_tracking_no=s.tracking_no).aggregate(rows=s.count())
+    n = n.filter(n.rows > 1)
+    s = s.join(n, [s.carrier == n.n_carrier, s.tracking_no == n.n_tracking_no])
+    so = s.left_join(o, s.order_id == o.order_id).select(
+        carrier=s.carrier, tracking_no=s.tracking_no, order_id=s.order_id, merchant_id=o.merchant_id
+    )
+    g = so.group_by(["carrier", "tracking_no"]).aggregate(
+        orders_sharing=so.order_id.nunique(), merchants_sharing=so.merchant_id.nunique()
+    )
+    return g.filter(g.orders_sharing > 1)
+
+
+@register
+class SharedTrackingNumber(_OrderCheck):
+    code = "SHIP002"
+    name = "shared-tracking-number"
+    title = "One tracking number used for several orders"
+    severity = "high"
+    parameters = ()
+    doc = CheckDoc(
+        what=(
+            "Flags every order whose parcel (carrier + tracking number) is also the parcel of "
+            "another order, at the same merchant or another. The same number at two different "
+            "carriers is two parcels and is not flagged. The evidence lists all orders sharing it."
+        ),
+        why=(
+            "One real parcel cannot carry several unrelated orders to several buyers: reusing a "
+            "tracking number (often bought from 空包 sellers) fakes shipment and delivery, a false "
+            "statement about performance (E-Commerce Law Art. 17, 20) and, on brushed orders, "
+            "fabricated transactions (Anti-Unfair Competition Law, revised 2025)."
+        ),
+        example="Orders o1 (merchant A) and o2 (merchant B) both ship on ZTO 7300012345.",
+    )
+    observed_columns = ("carrier", "tracking_no", "orders_sharing", "merchants_sharing")
+    expected_columns = ("orders_per_parcel",)
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        shared = _shared_parcels(tables)
+        s = tables.shipments
+        hit = s.join(shared, [s.carrier == shared.carrier, s.tracking_no == shared.tracking_no])
+        hit = hit.select(
+            order_id=s.order_id,
+            carrier=s.carrier,
+            tracking_no=s.tracking_no,
+            orders_sharing=shared.orders_sharing,
+            merchants_sharing=shared.merchants_sharing,
+        )
+        # an order with two shared parcels is one finding: keep its first parcel by key
+        hit = first_rows(hit, hit.order_id, [hit.carrier, hit.tracking_no])
+        o = _orders_with_platform(tables)
+        j = hit.left_join(o, hit.order_id == o.order_id)
+        return j.select(
+            entity_id=hit.order_id,
+            merchant_id=o.merchant_id,
+            platform_id=o.platform_id,
+            carrier=hit.carrier,
+            tracking_no=hit.tracking_no,
+            orders_sharing=hit.orders_sharing,
+            merchants_sharing=hit.merchants_sharing,
+            orders_per_parcel=ibis.literal(1),
+        )
+
+    def evidence(
+        self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> dict[str, ir.Table]:
+        ev = order_evidence(tables, found, self.code)
+        s, o = tables.shipments, tables.orders
+        f = found.select(f_id=found.entity_id, f_carrier=found.carrier, f_no=found.tracking_no)
+        others = f.join(s, [f.f_carrier == s.carrier, f.f_no == s.tracking_no])
+        others = others.left_join(o, others.order_id == o.order_id).select(
+            entity_id=others.f_id,
+            carrier=others.carrier,
+            tracking_no=others.tracking_no,
+            order_id=others.order_id,
+            merchant_id=o.merchant_id,
+            buyer_id=o.buyer_id,
+            paid_at=o.paid_at,
+            ship_to_city=o.ship_to_city,
+        )
+        ev["orders_sharing_parcel"] = first_rows(
+            others, others.entity_id, [others.order_id], MAX_EVIDENCE_ROWS
+        )
+        return ev

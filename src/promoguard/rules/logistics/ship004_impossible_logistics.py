@@ -1,0 +1,213 @@
+"""SHIP004 impossible-logistics: Impossible logistics: scans before payment or shipment, wrong city, or too fast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.cache import shared
+from promoguard.engine.exact import half_up_ratio
+from promoguard.engine.registry import register
+from promoguard.rules._relations import norm_city, order_scan_summary
+from promoguard.rules.logistics._shared import (
+    _OrderCheck,
+    _orders_with_platform,
+    _pair_distances,
+    _seconds_between,
+)
+
+
+def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
+    """Per parcel with a counted leg (``v_carrier``, ``v_tracking_no``): ``max_speed_kmh``, the
+    fastest hop between consecutive scans in known cities at least ``min_leg_km`` apart."""
+
+    def build() -> ir.Table:
+        return _fastest_legs_expr(tables, min_leg_km)
+
+    # read twice by SHIP004 (which orders are too fast; the top speed of each flagged order)
+    return shared(tables, ("fastest_legs", float(min_leg_km)), build)
+
+
+def _fastest_legs_expr(tables: Tables, min_leg_km: float) -> ir.Table:
+    e = tables.tracking_events
+    e = e.filter(e.city.notnull()).select(
+        "carrier", "tracking_no", "event_at", "event_type", city_n=norm_city(e.city)
+    )
+    e = e.filter(e.city_n.notnull())
+    w = ibis.window(
+        group_by=[e.carrier, e.tracking_no], order_by=[e.event_at, e.event_type, e.city_n]
+    )
+    legs = e.mutate(prev_city=e.city_n.lag().over(w), prev_at=e.event_at.lag().over(w))
+    legs = legs.filter(legs.prev_city.notnull() & (legs.prev_city != legs.city_n))
+    d = _pair_distances()
+    legs = legs.join(d, [legs.prev_city == d.from_city, legs.city_n == d.to_city])
+    legs = legs.filter(legs.distance_km >= min_leg_km)
+    # a hop scanned in the same minute counts as one minute: the speed stays finite
+    secs = ibis.greatest(_seconds_between(legs.event_at, legs.prev_at), 60)
+    # tenths of km per hour from exact integers (tenths of km, seconds), rounded half up
+    tenths_kmh = half_up_ratio(legs.distance_dkm * 3600, secs, 1)
+    legs = legs.mutate(speed_kmh=tenths_kmh / 10)
+    return legs.group_by(v_carrier=legs.carrier, v_tracking_no=legs.tracking_no).aggregate(
+        max_speed_kmh=legs.speed_kmh.max()
+    )
+
+
+def _top_speed_by_order(tables: Tables, fast: ir.Table, orders: ir.Table) -> ir.Table:
+    """``f_order_id, max_speed_kmh``: the fastest counted leg of any parcel of ``orders``
+    (a table with ``order_id``), for the orders that have one."""
+    s = tables.shipments
+    s = s.semi_join(orders, s.order_id == orders.order_id)
+    j = s.join(fast, [s.carrier == fast.v_carrier, s.tracking_no == fast.v_tracking_no])
+    return j.group_by(f_order_id=j.order_id).aggregate(max_speed_kmh=j.max_speed_kmh.max())
+
+
+@register
+class ImpossibleLogistics(_OrderCheck):
+    code = "SHIP004"
+    depends_on = "merchant"
+    name = "impossible-logistics"
+    title = "Impossible logistics: scans before payment or shipment, wrong city, or too fast"
+    severity = "high"
+    parameters = (
+        Parameter(
+            "payment_tolerance_minutes",
+            5,
+            "a scan this much before payment is still accepted (clock differences)",
+            basis="policy",
+            unit="min",
+        ),
+        Parameter(
+            "declared_tolerance_hours",
+            24,
+            "a scan this long before the declared shipment is still accepted (merchants often "
+            "mark orders shipped in a batch after the carrier has collected)",
+            basis="policy",
+            unit="h",
+        ),
+        Parameter(
+            "max_speed_kmh",
+            800,
+            "fastest credible average speed between two consecutive scans in different cities",
+            basis="policy",
+            unit="km/h",
+        ),
+        Parameter(
+            "min_leg_km",
+            100,
+            "hops shorter than this are ignored for speed (city centres are approximate)",
+            basis="policy",
+            unit="km",
+        ),
+    )
+    doc = CheckDoc(
+        what=(
+            "Flags orders whose parcels' carrier scans cannot be true: a scan earlier than the "
+            "payment (beyond `payment_tolerance_minutes`), a scan more than "
+            "`declared_tolerance_hours` before the merchant's declared shipment, a `delivered` "
+            "scan in a city other than the order's `ship_to_city`, or two consecutive scans in "
+            "cities further apart than `max_speed_kmh` allows in the time between them (cities "
+            "from the project's coordinate table; unknown cities are not judged). `reasons` "
+            "lists which signals fired."
+        ),
+        why=(
+            "A trajectory that starts before the goods were bought, ends in another city or "
+            "moves faster than an aircraft is fabricated or recycled from another parcel: false "
+            "information about delivery (E-Commerce Law Art. 17, 20) and a fake proof of "
+            "performance used to pass platform dispatch checks."
+        ),
+        example=(
+            "Paid 11-11 10:00 in 成都; carrier shows pickup 11-09 in 义乌 and delivery in 哈尔滨; or "
+            "a pickup in 上海 at 10:00 and a transit scan in 乌鲁木齐 at 11:00 (3,268 km in 1 h)."
+        ),
+    )
+    observed_columns = (
+        "reasons",
+        "first_scan_at",
+        "paid_at",
+        "declared_shipped_at",
+        "delivered_city",
+        "ship_to_city",
+        "max_speed_kmh",
+    )
+    expected_columns = ("max_speed_kmh_allowed",)
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        pay_tol = int(params["payment_tolerance_minutes"])
+        decl_tol = int(params["declared_tolerance_hours"])
+        vmax = float(params["max_speed_kmh"])
+        o = _orders_with_platform(tables)
+        # the scans summarised per order once per scan (shared with SHIP001/003, PARCEL001)
+        per = order_scan_summary(tables)
+        j = o.join(per, o.order_id == per.s_order_id)
+        # the speed test: which orders have a parcel with a leg over vmax (a few), not every
+        # order's top speed; the top speed is looked up for the flagged orders only
+        fast = _fastest_legs(tables, float(params["min_leg_km"]))
+        s = tables.shipments
+        too_fast_parcels = fast.filter(fast.max_speed_kmh > vmax)
+        too_fast_orders = (
+            s.semi_join(
+                too_fast_parcels,
+                [
+                    s.carrier == too_fast_parcels.v_carrier,
+                    s.tracking_no == too_fast_parcels.v_tracking_no,
+                ],
+            )
+            .select(t_order_id=s.order_id)
+            .distinct()
+        )
+        j = j.left_join(too_fast_orders, j.order_id == too_fast_orders.t_order_id)
+        # every delivered city equals ship_to_city exactly when the lowest and highest both do
+        dest = norm_city(j.ship_to_city)
+        lo, hi = j.lo_delivered_city, j.hi_delivered_city
+        j = j.mutate(
+            wrong_city=ibis.cases(
+                (dest.notnull() & lo.notnull() & (lo != dest), lo),
+                (dest.notnull() & hi.notnull() & (hi != dest), hi),
+                else_=ibis.null("string"),
+            )
+        )
+
+        def before_pay(t: ir.Table) -> ir.BooleanValue:
+            return t.first_scan_at < t.paid_at - ibis.interval(minutes=pay_tol)
+
+        def before_decl(t: ir.Table) -> ir.BooleanValue:
+            return t.declared_shipped_at.notnull() & (
+                t.first_scan_at < t.declared_shipped_at - ibis.interval(hours=decl_tol)
+            )
+
+        # flagged orders first (booleans), the reasons text only for them
+        j = j.filter(
+            before_pay(j) | before_decl(j) | j.wrong_city.notnull() | j.t_order_id.notnull()
+        )
+        top = _top_speed_by_order(tables, fast, j.select("order_id"))
+        j = j.left_join(top, j.order_id == top.f_order_id)
+        wrong_city = j.wrong_city.notnull()
+        too_fast = j.max_speed_kmh.notnull() & (j.max_speed_kmh > vmax)
+
+        def flag(cond: ir.BooleanValue, label: str) -> ir.StringValue:
+            return ibis.cases((cond, label + ";"), else_="")
+
+        reasons = (
+            flag(before_pay(j), "scan_before_payment")
+            + flag(before_decl(j), "scan_before_declared_shipment")
+            + flag(wrong_city, "delivered_to_other_city")
+            + flag(too_fast, "faster_than_possible")
+        )
+        j = j.mutate(_reasons=reasons)
+        j = j.filter(j._reasons != "")
+        return j.select(
+            entity_id=j.order_id,
+            merchant_id=j.merchant_id,
+            platform_id=j.platform_id,
+            reasons=j._reasons.re_replace(";$", ""),
+            first_scan_at=j.first_scan_at,
+            paid_at=j.paid_at,
+            declared_shipped_at=j.declared_shipped_at,
+            delivered_city=j.wrong_city,
+            ship_to_city=j.ship_to_city,
+            max_speed_kmh=j.max_speed_kmh,
+            max_speed_kmh_allowed=ibis.literal(vmax),
+        )

@@ -1,0 +1,192 @@
+"""PRICE003 raise-then-cut: Price raised before a promotion, then 'discounted' from the raised level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.registry import register
+from promoguard.rules.pricing._shared import (
+    DETAIL,
+    _cents,
+    _detail_prices,
+    _half_up_ratio,
+    _one_per_listing,
+    _promotion_row,
+    _promotion_series,
+    _window_rows,
+    levels,
+)
+
+
+def _median_twice_cents(rows: ir.Table, name: str) -> ir.Table:
+    """Per (listing, promotion): twice the median price in cents, exactly (the two middle values
+    added: no interpolation in floating point, so DuckDB and Spark agree to the cent)."""
+    cents = rows.mutate(_c=_cents(rows.price))
+    w = ibis.window(group_by=[cents.listing_id, cents.promotion_id], order_by=[cents._c])
+    ranked = cents.mutate(
+        _rn=ibis.row_number().over(w),
+        _n=cents._c.count().over(ibis.window(group_by=[cents.listing_id, cents.promotion_id])),
+    )
+    lo = ((ranked._n - 1) / 2).floor().cast("int64")
+    hi = (ranked._n / 2).floor().cast("int64")
+    middle = ranked._rn.cases((lo, ranked._c), else_=0) + ranked._rn.cases((hi, ranked._c), else_=0)
+    return ranked.group_by("listing_id", "promotion_id").aggregate(
+        **{f"{name}2": middle.sum(), f"{name}_n": ranked._c.count()}
+    )
+
+
+@register
+class RaiseThenCut(Check):
+    code = "PRICE003"
+    depends_on = "merchant"
+    name = "raise-then-cut"
+    title = "Price raised before a promotion, then 'discounted' from the raised level"
+    family = "pricing"
+    entity_type = "listing"
+    severity = "high"
+    parameters = (
+        Parameter(
+            "raised_days",
+            7,
+            "Days just before the promotion whose median price is the level the 'discount' is "
+            "taken from.",
+            unit="days",
+        ),
+        Parameter(
+            "lookback_days",
+            30,
+            "The season before the promotion in which a rise counts. 30 days covers a Double-11 "
+            "pre-sale, which opens about three weeks before 11-11.",
+            unit="days",
+        ),
+        Parameter(
+            "baseline_days",
+            30,
+            "Days before the look-back whose median price is the ordinary level.",
+            unit="days",
+        ),
+        Parameter(
+            "min_rise", 0.10, "Smallest rise over the ordinary level that counts", unit="ratio"
+        ),
+        Parameter(
+            "min_real_cut",
+            0.05,
+            "A promotion price at least this far below the ordinary level is a real discount "
+            "despite the rise, and is not flagged.",
+            unit="ratio",
+        ),
+        Parameter(
+            "min_baseline_observations",
+            14,
+            "Detail observations the ordinary level needs; listings with a shorter history are "
+            "not judged (a new listing has no ordinary level).",
+        ),
+    )
+    doc = CheckDoc(
+        what=(
+            "For each listing discounted during a promotion, compares the median detail price in "
+            "the days just before the promotion with its ordinary (median) level in the weeks "
+            "before the look-back season. Flags the listing when the price was raised by at least "
+            "min_rise in the season and the promotion price is not really below the ordinary level."
+        ),
+        why=(
+            "Raising a price shortly before a sale so that the 'discount' brings it back to where "
+            "it was is a false discount (先提价后打折): the buyer is told of a saving that does not "
+            "exist. It is price fraud in China and a misleading action elsewhere."
+        ),
+        example=(
+            "Sold at ¥100 through September, raised to ¥130 on 10-15, offered on 11-11 at ¥99 "
+            "'24% off ¥130'."
+        ),
+    )
+    observed_columns = ("raised_level", "promotion_price", "promotion_id")
+    expected_columns = ("ordinary_level", "rise")
+    reads = ("price_observations", "listings", "promotions")
+
+    # -- report ---------------------------------------------------------------------------------
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """The rise before the promotion, as a fraction of the ordinary level."""
+        return float(expected["rise"])
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        return levels(
+            ("raised level", observed.get("raised_level"), "claimed"),
+            ("ordinary level", expected.get("ordinary_level"), "lawful"),
+        )
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        po = tables.price_observations
+        ls = tables.listings
+        pr = tables.promotions
+        detail = _detail_prices(tables)
+        # the discounted promotion observations (on any channel) per listing and promotion
+        promo = po.join(ls, po.listing_id == ls.listing_id).join(
+            pr,
+            [
+                ls.platform_id == pr.platform_id,
+                po.observed_at >= pr.starts_at,
+                po.observed_at < pr.ends_at,
+            ],
+        )
+        promo = promo.filter(
+            (promo.reference_price > promo.price) | (promo.claimed_discount_pct > 0)
+        )
+        shown = promo.select(
+            "listing_id", "merchant_id", "platform_id", "promotion_id", "starts_at", "ends_at"
+        ).distinct()
+        # the promotion price is what the detail page charges (a lower search price is PRICE004)
+        during = shown.join(
+            detail,
+            [
+                shown.listing_id == detail.listing_id,
+                detail.observed_at >= shown.starts_at,
+                detail.observed_at < shown.ends_at,
+            ],
+        )
+        pairs = during.group_by(
+            "listing_id", "merchant_id", "platform_id", "promotion_id", "starts_at"
+        ).aggregate(promotion_price=lambda t: t.price.min())
+        keys = pairs.select("listing_id", "promotion_id", "starts_at")
+        raised_days = int(params["raised_days"])
+        look = int(params["lookback_days"])
+        base_days = int(params["baseline_days"])
+        raised = _median_twice_cents(
+            _window_rows(detail, "observed_at", keys, raised_days), "raised"
+        )
+        base_keys = keys.mutate(starts_at=keys.starts_at - ibis.interval(days=look))
+        baseline = _median_twice_cents(
+            _window_rows(detail, "observed_at", base_keys, base_days), "ordinary"
+        )
+        j = pairs.join(raised, ["listing_id", "promotion_id"]).join(
+            baseline, ["listing_id", "promotion_id"]
+        )
+        j = j.filter(j.ordinary_n >= int(params["min_baseline_observations"]), j.ordinary2 > 0)
+        # compared in integers (basis points of twice-cents) so no engine rounds differently
+        rise_bp = round(float(params["min_rise"]) * 10_000)
+        cut_bp = round(float(params["min_real_cut"]) * 10_000)
+        j = j.filter(
+            j.raised2 * 10_000 >= j.ordinary2 * (10_000 + rise_bp),
+            _cents(j.promotion_price) * 2 * 10_000 >= j.ordinary2 * (10_000 - cut_bp),
+        )
+        t = j.select(
+            entity_id=j.listing_id,
+            merchant_id=j.merchant_id,
+            platform_id=j.platform_id,
+            promotion_id=j.promotion_id,
+            raised_level=j.raised2 / 200,
+            promotion_price=j.promotion_price,
+            ordinary_level=j.ordinary2 / 200,
+            rise=_half_up_ratio(j.raised2 - j.ordinary2, j.ordinary2, 10_000) / 10_000,
+        )
+        return _one_per_listing(t, t.rise)
+
+    def evidence(self, tables, found, params, ctx):
+        days = int(params["lookback_days"]) + int(params["baseline_days"])
+        return {
+            "promotion": _promotion_row(tables, found),
+            "price_series": _promotion_series(tables, found, days, (DETAIL,)),
+        }

@@ -1,0 +1,124 @@
+"""PRICE004 cheaper-on-search-than-detail: Search or home page shows a lower price than the detail page at the same time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.exact import first_rows
+from promoguard.engine.registry import register
+from promoguard.rules.pricing._shared import _detail_prices, _money, levels
+
+
+@register
+class CheaperOutsideDetailPage(Check):
+    code = "PRICE004"
+    depends_on = "merchant"
+    name = "cheaper-on-search-than-detail"
+    title = "Search or home page shows a lower price than the detail page at the same time"
+    family = "pricing"
+    entity_type = "listing"
+    severity = "medium"
+    parameters = (
+        Parameter(
+            "channels",
+            ["search", "home"],
+            "Channels that are the home page or another prominent position",
+            basis="law",
+        ),
+        Parameter(
+            "max_gap_minutes",
+            30,
+            "A detail observation within this many minutes counts as 'the same time'; every "
+            "detail observation in that span must be higher, so a price change between the two "
+            "sightings is not mistaken for a lure.",
+            unit="minutes",
+        ),
+        Parameter(
+            "tolerance",
+            0.0,
+            "Amount the prominent price may be below the detail price",
+            unit="currency",
+        ),
+    )
+    doc = CheckDoc(
+        what=(
+            "Pairs each search/home observation of a listing with the detail-page observations "
+            "of the same listing within max_gap_minutes, and flags the listing when the prominent "
+            "price is below every detail price seen in that span."
+        ),
+        why=(
+            "Showing a lower price on the home page or search results than on the detail page "
+            "lures buyers with a price they cannot get (明码标价和禁止价格欺诈规定 Art. 20(1)); "
+            "elsewhere a misleading price indication / bait pricing."
+        ),
+        example="Search results show ¥199 at 20:00; the detail page at 20:05 says ¥239.",
+    )
+    observed_columns = ("prominent_price", "channel", "observed_at")
+    expected_columns = ("detail_price",)
+    reads = ("price_observations", "listings")
+
+    # -- report ---------------------------------------------------------------------------------
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        """How far the prominent price sits below the detail price, as a fraction of it."""
+        return 1 - float(observed["prominent_price"]) / float(expected["detail_price"])
+
+    def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
+        return levels(
+            ("prominent price", observed.get("prominent_price"), "claimed"),
+            ("detail price", expected.get("detail_price"), "lawful"),
+        )
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        po = tables.price_observations
+        gap = int(params["max_gap_minutes"])
+        prom = po.filter(po.channel.isin(list(params["channels"]))).select(
+            "listing_id", "observed_at", "channel", prominent_price=po.price
+        )
+        det = _detail_prices(tables).rename(
+            d_listing="listing_id", d_at="observed_at", d_price="price"
+        )
+        j = prom.join(
+            det,
+            [
+                prom.listing_id == det.d_listing,
+                det.d_at >= prom.observed_at - ibis.interval(minutes=gap),
+                det.d_at <= prom.observed_at + ibis.interval(minutes=gap),
+            ],
+        )
+        per_obs = j.group_by("listing_id", "observed_at", "channel", "prominent_price").aggregate(
+            detail_price=lambda t: t.d_price.min()
+        )
+        hits = per_obs.filter(
+            per_obs.prominent_price < per_obs.detail_price - _money(params["tolerance"])
+        )
+        ls = tables.listings
+        h = hits.join(ls, hits.listing_id == ls.listing_id)
+        t = h.select(
+            entity_id=h.listing_id,
+            merchant_id=h.merchant_id,
+            platform_id=h.platform_id,
+            prominent_price=h.prominent_price,
+            channel=h.channel,
+            observed_at=h.observed_at,
+            detail_price=h.detail_price,
+        )
+        worst_gap = ibis.desc(t.detail_price - t.prominent_price)
+        return first_rows(t, [t.entity_id], [worst_gap, t.observed_at, t.channel])
+
+    def evidence(self, tables, found, params, ctx):
+        po = tables.price_observations
+        gap = int(params["max_gap_minutes"])
+        f = found.select("entity_id", at="observed_at")
+        j = f.join(
+            po,
+            [
+                f.entity_id == po.listing_id,
+                po.observed_at >= f.at - ibis.interval(minutes=gap),
+                po.observed_at <= f.at + ibis.interval(minutes=gap),
+            ],
+        )
+        return {"observations": j.select("entity_id", "observed_at", "channel", "price")}

@@ -1,0 +1,1 @@
+"""Fake reviews: near-duplicates, rewards for good reviews, spam behaviour."""

@@ -1,0 +1,180 @@
+"""Review fraud: near-duplicate review texts across buyers (REVIEW001) and a behavioural spam score
+(REVIEW003). REVIEW002 (reward for a good review) belongs to the content family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from promoguard.engine.base import Tables
+from promoguard.graph import minhash
+from promoguard.rules._relations import first_delivery_by_order
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    """A string column with missing values (NaN after a left merge) as nulls."""
+    return pa.array([None if pd.isna(v) else str(v) for v in values], pa.string())
+
+
+def _listing_places(tables: Tables) -> ir.Table:
+    li = tables.listings
+    return li.select("listing_id", "merchant_id", "platform_id")
+
+
+# -- REVIEW001 -----------------------------------------------------------------------------------
+
+
+def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFrame:
+    """Near-duplicate clusters spanning enough distinct buyers.
+
+    ``reviews`` has review_id, buyer_id, text. Returns one row per review in such a cluster with
+    cluster_id (its smallest review_id), cluster_size and cluster_buyers.
+    """
+    empty = pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
+    # review_id order, whatever order the engine returned: LSH pairs neighbours in that order
+    reviews = reviews.take(pc.sort_indices(reviews, sort_keys=[("review_id", "ascending")]))
+    norm = [minhash.normalise(t) for t in reviews.column("text").to_pylist()]
+    n = int(params["shingle_n"])
+    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+    keep = (minhash.weighted_lengths(norm) >= float(params["min_length"])) & (lengths >= n)
+    rows = np.flatnonzero(keep)
+    if len(rows) < 2:
+        return empty
+    present, sig = minhash.text_signatures([norm[i] for i in rows], n, int(params["num_perm"]))
+    rows = rows[present]
+    labels = minhash.near_duplicate_clusters(sig, int(params["bands"]), float(params["similarity"]))
+    # only rows whose label is shared can form a cluster: look at those alone
+    counts = np.bincount(labels, minlength=len(labels))
+    shared = counts[labels] >= 2
+    if not shared.any():
+        return empty
+    picked = pa.array(rows[shared])
+    df = pd.DataFrame(
+        {
+            "review_id": reviews.column("review_id").take(picked).to_pylist(),
+            "buyer_id": reviews.column("buyer_id").take(picked).to_pylist(),
+            "label": labels[shared],
+        }
+    )
+    stats = df.groupby("label").agg(
+        cluster_size=("review_id", "size"),
+        cluster_buyers=("buyer_id", "nunique"),
+        cluster_id=("review_id", "min"),
+    )
+    stats = stats[(stats.cluster_size >= 2) & (stats.cluster_buyers >= int(params["min_buyers"]))]
+    df = df[df["label"].isin(stats.index)]
+    if df.empty:
+        return empty
+    df = df.join(stats, on="label")
+    return df[["review_id", "cluster_id", "cluster_size", "cluster_buyers"]].reset_index(drop=True)
+
+
+# -- REVIEW003 -----------------------------------------------------------------------------------
+
+#: the behavioural parts of the score, each in [0, 1] (1 = most suspicious)
+SCORE_PARTS = (
+    "rating_deviation",
+    "extremity",
+    "early",
+    "reviewer_burst",
+    "thin_history",
+    "listing_burst",
+)
+
+
+def _review_frame(tables: Tables) -> pd.DataFrame:
+    """Each review with its listing, buyer, rating, time and (when known) delivery time."""
+    r = tables.reviews
+    o = tables.orders
+    sd = first_delivery_by_order(tables)
+    oc = o.select(
+        "order_id",
+        confirmed_s=o.confirmed_at.epoch_seconds().cast("int64"),
+        paid_s=o.paid_at.epoch_seconds().cast("int64"),
+    ).left_join(sd, "order_id")
+    oc = oc.select("order_id", "confirmed_s", "paid_s", "delivered_s")
+    history = o.group_by("buyer_id").aggregate(buyer_orders=o.count())
+    rr = r.select(
+        "review_id",
+        "listing_id",
+        "buyer_id",
+        "order_id",
+        rating=r.rating.cast("int64"),
+        created_s=r.created_at.epoch_seconds().cast("int64"),
+        text=r.text,
+    )
+    joined = rr.left_join(oc, rr.order_id == oc.order_id).select(
+        rr, oc.confirmed_s, oc.paid_s, oc.delivered_s
+    )
+    joined = joined.left_join(history, joined.buyer_id == history.buyer_id).select(
+        joined, history.buyer_orders
+    )
+    df = tables.to_arrow(joined).to_pandas()
+    return df.sort_values("review_id", kind="stable").reset_index(drop=True)
+
+
+def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """SpEagle-style behavioural priors combined into one score per review.
+
+    Rayana & Akoglu (KDD 2015) turn each behavioural feature into a suspiciousness f in [0, 1] and
+    combine them as 1 - sqrt(mean((1 - f)^2)): one strongly suspicious feature is not enough, but
+    several agreeing ones push the score up. Here each f is a bounded transform of a feature
+    rather than an empirical CDF, so a review's score does not depend on the rest of the data set
+    beyond its own listing and reviewer.
+    """
+    out = df.copy()
+    if out.empty:
+        for part in (*SCORE_PARTS, "score"):
+            out[part] = pd.Series(dtype="float64")
+        return out
+    rating = out["rating"].astype("float64")
+    by_listing = rating.groupby(out["listing_id"])
+    # deviation from the listing's other reviews (leave-one-out: a burst cannot set its own norm)
+    others = (by_listing.transform("size") - 1).astype("float64")
+    loo_mean = (by_listing.transform("sum") - rating) / others.where(others > 0)
+    out["rating_deviation"] = ((rating - loo_mean).abs() / 4.0).clip(0, 1).fillna(0.0)
+    out["extremity"] = rating.isin([1.0, 5.0]).astype("float64")
+    received = out["delivered_s"].fillna(out["confirmed_s"])
+    lag_h = (out["created_s"] - received) / 3600.0
+    early_h = float(params["early_hours"])
+    early = (1.0 - lag_h.clip(lower=0) / early_h).clip(0, 1)
+    # no delivery to compare with: neither suspicious nor reassuring
+    out["early"] = early.where(received.notna(), 0.5)
+    day = out["created_s"] // 86400
+    per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
+    burst_n = float(params["burst_reviews"])
+    max_day = per_buyer_day.groupby(out["buyer_id"]).transform("max")
+    out["reviewer_burst"] = ((max_day - 1) / (burst_n - 1)).clip(0, 1)
+    # a fresh account with one purchase has no history to vouch for it
+    orders = out["buyer_orders"].astype("float64").fillna(1.0).clip(lower=1.0)
+    out["thin_history"] = 1.0 / orders
+    # a listing's burst: many reviewed orders placed on one day, against its typical day
+    # (purchase day, since the reviews of one burst arrive as their parcels are delivered)
+    bday = out["paid_s"].fillna(out["created_s"]) // 86400
+    per_day = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
+    active_days = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
+    typical = out.groupby("listing_id")["review_id"].transform("size") / active_days
+    factor = float(params["listing_burst_factor"])
+    ratio = per_day / typical.clip(lower=1.0)
+    out["listing_burst"] = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
+        per_day >= int(params["listing_burst_min"])
+    ).astype("float64")
+    weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
+    if params.get("text_model"):
+        from promoguard import reviews_model
+
+        model = reviews_model.load(Path(params["text_model"]))
+        out["text_model"] = model.score(out["text"].fillna("").tolist())
+        weights["text_model"] = float(params["weights"].get("text_model", 1.0))
+    wsum = sum(weights.values())
+    total = sum(w * (1.0 - out[p]) ** 2 for p, w in weights.items())
+    out["score"] = (1.0 - np.sqrt(total / wsum)).round(4)
+    for p in weights:
+        out[p] = out[p].astype("float64").round(4)
+    return out

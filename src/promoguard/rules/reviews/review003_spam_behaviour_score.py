@@ -1,0 +1,153 @@
+"""REVIEW003 spam-behaviour-score: Review whose behaviour scores as spam (SpEagle-style priors)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.exact import first_rows
+from promoguard.engine.registry import register
+from promoguard.rules.reviews._shared import (
+    SCORE_PARTS,
+    _listing_places,
+    _review_frame,
+    _strings,
+    score_frame,
+)
+
+
+@register
+class SpamBehaviourScore(Check):
+    code = "REVIEW003"
+    name = "spam-behaviour-score"
+    title = "Review whose behaviour scores as spam (SpEagle-style priors)"
+    family = "reviews"
+    # drawn beside the brushing rings: the same buyers often write the reviews
+    report_section = "brushing"
+    entity_type = "review"
+    severity = "medium"
+    parameters = (
+        Parameter("threshold", 0.4, "score at or above which a review is reported"),
+        Parameter("early_hours", 2.0, "a review this soon after delivery is suspicious", unit="h"),
+        Parameter("burst_reviews", 4, "reviews by one buyer in a day that count as a full burst"),
+        Parameter("listing_burst_factor", 4.0, "a listing's day this many times its typical day"),
+        Parameter("listing_burst_min", 5, "fewest reviews on the listing that day for a burst"),
+        Parameter(
+            "weights",
+            {
+                "rating_deviation": 1.0,
+                "extremity": 0.5,
+                "early": 1.0,
+                "reviewer_burst": 1.0,
+                "thin_history": 1.0,
+                "listing_burst": 1.5,
+            },
+            "weight of each part in the combination",
+        ),
+        Parameter("text_model", None, "path of a model from `promoguard train-reviews` (or null)"),
+    )
+    doc = CheckDoc(
+        what=(
+            "Scores every review from behaviour, in the spirit of SpEagle's priors (Rayana & "
+            "Akoglu, KDD 2015): how far its rating is from the listing's mean, whether it is "
+            "extreme, how soon after delivery it came, how bursty and how thin its reviewer's "
+            "history is, and whether it falls in a burst of reviews on the listing. The parts are "
+            "combined as 1 - sqrt(weighted mean of (1 - part)^2); reviews at or above the pack's "
+            "threshold are reported with the score and its parts. An optional text model from "
+            "`promoguard train-reviews` adds its probability as one more part."
+        ),
+        why=(
+            "Bursts of extreme reviews from one-off accounts minutes after delivery are how paid "
+            "or fabricated reviews look; publishing them misleads consumers (fabricated user "
+            "reviews, fake consumer reviews)."
+        ),
+        example=(
+            "A listing with two reviews a week gets 30 five-star reviews in one evening, each "
+            "posted within an hour of delivery by an account with no other review."
+        ),
+    )
+    observed_columns = ("score", *SCORE_PARTS, "text_model")
+    expected_columns = ("threshold",)
+    reads = ("reviews", "orders", "shipments", "tracking_events", "listings")
+
+    # -- report ---------------------------------------------------------------------------------
+    def report_html(self, con: Any, findings: pd.DataFrame) -> str:
+        """The highest spam scores and their parts."""
+        from promoguard.report.sections._html import table
+
+        s = findings
+        if s.empty:
+            return ""
+        obs = s.observed.map(json.loads)
+        top = (
+            pd.DataFrame({"review": s.entity_id, "o": obs})
+            .assign(score=lambda x: x.o.map(lambda o: o["score"]))
+            .sort_values(["score", "review"], ascending=[False, True])
+            .head(20)
+        )
+        parts = ["early", "listing_burst", "thin_history", "rating_deviation"]
+        rows = [[r.review, r.score, *[r.o.get(p) for p in parts]] for r in top.itertuples()]
+        return f"<h3>Review spam scores ({len(s)} above threshold)</h3>" + table(
+            ["review", "score", *parts], rows, numeric=(1, 2, 3, 4, 5)
+        )
+
+    def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
+        scored = score_frame(_review_frame(tables), params)
+        hit = scored[scored["score"] >= float(params["threshold"])]
+        places = tables.to_arrow(_listing_places(tables)).to_pandas()
+        hit = hit.merge(places, on="listing_id", how="left")
+        cols: dict[str, pa.Array] = {
+            "entity_id": pa.array(hit["review_id"].astype(str).tolist(), pa.string()),
+            "merchant_id": _strings(hit["merchant_id"]),
+            "platform_id": _strings(hit["platform_id"]),
+            "score": pa.array(hit["score"].tolist(), pa.float64()),
+        }
+        for part in SCORE_PARTS:
+            cols[part] = pa.array(hit[part].tolist(), pa.float64())
+        text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
+        cols["text_model"] = pa.array(text, pa.float64())
+        cols["threshold"] = pa.array([float(params["threshold"])] * len(hit), pa.float64())
+        return pa.table(cols)
+
+    def evidence(self, tables, found, params, ctx):
+        r = tables.reviews
+        f = found.select("entity_id")
+        review = f.join(r, f.entity_id == r.review_id).select(
+            f.entity_id,
+            r.review_id,
+            r.listing_id,
+            r.buyer_id,
+            r.order_id,
+            r.rating,
+            r.created_at,
+            r.text,
+        )
+        # the reviewer's other reviews (bounded): history and burstiness in the proof
+        mine = f.join(r, f.entity_id == r.review_id).select(f.entity_id, r.buyer_id)
+        r2 = r.view()
+        other = mine.join(r2, mine.buyer_id == r2.buyer_id).select(
+            mine.entity_id, r2.review_id, r2.listing_id, r2.rating, r2.created_at
+        )
+        first = first_rows(other, other.entity_id, [other.created_at, other.review_id], 50)
+        return {"review": review, "reviewer_reviews": first}
+
+
+def review_scores(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Every review's spam score and its parts, from a store connection (REVIEW003's defaults
+    overlaid with ``params``)."""
+    chosen = SpamBehaviourScore().parameter_defaults()
+    chosen.update(params or {})
+    tables = Tables(ibis.duckdb.from_connection(con))
+    scored = score_frame(_review_frame(tables), chosen)
+    keep = ["review_id", "listing_id", "buyer_id", "rating", "score", *SCORE_PARTS]
+    if "text_model" in scored:
+        keep.append("text_model")
+    return scored[keep]
