@@ -184,3 +184,48 @@ def test_verify_human_output_names_each_problem(copy):
     assert result.exit_code == 1
     assert f"finding {fid}: changed" in result.stdout
     assert "DOES NOT VERIFY" in result.stderr
+
+
+def test_two_scans_with_the_same_finding_ids_verify_apart(copy):
+    # Finding ids are stable across scans (same check, entity, pack): seals are per scan.
+    result = runner.invoke(
+        app, ["scan", "--store", str(copy), "--pack", "cn", "--checks", "TEXT001"]
+    )
+    assert result.exit_code == 0, result.output
+    assert _verify(copy)[0] == 0
+    scans = _first(copy, "SELECT count(DISTINCT scan_id), count(DISTINCT finding_id) FROM findings")
+    assert scans[0] == 2
+    fid, scan = _first(copy, "SELECT finding_id, max(scan_id) FROM findings GROUP BY 1 LIMIT 1")
+    _tamper(
+        copy,
+        f"UPDATE findings SET severity = 'low' WHERE finding_id = '{fid}' AND scan_id = '{scan}'",
+    )
+    code, report = _verify(copy)
+    assert code == 1 and _problems(report) == {("changed", "finding", fid)}
+    assert scan in report["problems"][0]["detail"]
+
+
+def test_a_reader_holding_the_store_does_not_stop_a_scan(copy):
+    # A report or a duckdb shell reading the store while a scan runs: the scan computes with a
+    # read-only connection and waits for the reader only for its short final write.
+    import subprocess
+    import sys
+
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(copy)!r}, read_only=True); "
+            "print('ok', flush=True); time.sleep(4); c.close()",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout.readline().strip() == "ok"
+    result = runner.invoke(
+        app, ["scan", "--store", str(copy), "--pack", "cn", "--checks", "TEXT001", "--json"]
+    )
+    reader.wait(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert _first(copy, "SELECT count(*) FROM scans")[0] == 2
+    assert _verify(copy)[0] == 0

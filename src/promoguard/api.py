@@ -48,15 +48,10 @@ def scan(
     checks: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
-    from promoguard import lake
     from promoguard.engine.run import scan as run_scan
-    from promoguard.store import seal_store_scan
 
-    if lake.is_lake(store):  # a lake seals the scan in the batch that publishes it
-        return lake.scan(store, pack, engine=engine, checks=checks).findings
-    result = run_scan(store, pack, engine=engine, checks=checks)
-    seal_store_scan(store, result.scan_id)
-    return result.findings
+    # a lake too: engine.scan reads it in place and seals the scan in the batch it publishes
+    return run_scan(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:

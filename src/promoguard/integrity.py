@@ -103,7 +103,7 @@ def seal_scan(con: duckdb.DuckDBPyConnection, scan_id: str) -> str:
         SELECT f.scan_id, f.finding_id, {finding_seal_sql()}
         FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
         WHERE f.scan_id = ?
-        QUALIFY row_number() OVER (PARTITION BY f.finding_id ORDER BY e.document) = 1""",  # noqa: S608
+        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1""",  # noqa: S608
         [scan_id],
     )
     con.execute(
@@ -219,7 +219,7 @@ def verify(
     # Findings against their seals.
     recomputed = f"""SELECT f.scan_id, f.finding_id, {finding_seal_sql()} AS seal
         FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256 {f_where}
-        QUALIFY row_number() OVER (PARTITION BY f.finding_id ORDER BY e.document) = 1"""  # noqa: S608
+        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1"""  # noqa: S608
     con.execute(f"CREATE OR REPLACE TEMP TABLE _pg_now AS {recomputed}", args)
     s_where = "WHERE x.scan_id = ?" if scan_id else ""
     con.execute(
@@ -232,7 +232,7 @@ def verify(
             "finding",
             con.execute(
                 """SELECT n.finding_id, 'scan ' || n.scan_id || ': the row or its evidence differs'
-                FROM _pg_now n JOIN _pg_sealed s USING (finding_id)
+                FROM _pg_now n JOIN _pg_sealed s USING (scan_id, finding_id)
                 WHERE n.seal <> s.seal_sha256 ORDER BY 1"""
             ).fetchall(),
         )
@@ -241,7 +241,7 @@ def verify(
             "finding",
             con.execute(
                 """SELECT s.finding_id, 'scan ' || s.scan_id || ': sealed, no longer in findings'
-                FROM _pg_sealed s ANTI JOIN _pg_now n USING (finding_id) ORDER BY 1"""
+                FROM _pg_sealed s ANTI JOIN _pg_now n USING (scan_id, finding_id) ORDER BY 1"""
             ).fetchall(),
         )
         add(
@@ -249,7 +249,7 @@ def verify(
             "finding",
             con.execute(
                 """SELECT n.finding_id, 'scan ' || n.scan_id || ': in findings, never sealed'
-                FROM _pg_now n ANTI JOIN _pg_sealed s USING (finding_id) ORDER BY 1"""
+                FROM _pg_now n ANTI JOIN _pg_sealed s USING (scan_id, finding_id) ORDER BY 1"""
             ).fetchall(),
         )
         # Scans: the scan seal over the seals as they are now (catches seals deleted or added

@@ -420,7 +420,6 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
     evidence document of the scan at hand.
     """
     from promoguard.engine.run import save_result
-    from promoguard.integrity import seal_scan
 
     root = Path(root)
     with writer_lock(root):
@@ -429,8 +428,7 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
             con = _scratch(staging, None)
             try:
                 store_mod.initialise(con)
-                save_result(con, result, pack, started)
-                seal = seal_scan(con, result.scan_id)
+                save_result(con, result, pack, started)  # seals the scan too (result.seal)
                 attach_views(con, root, None, ("evidence",), prefix="_lake_")
                 # a document already in the lake (same hash, same text) is not written twice
                 con.execute(
@@ -446,21 +444,7 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
                 )
             finally:
                 con.close()
-    return seal
-
-
-def scan_seal(root: str | Path, scan_id: str) -> str:
-    """The seal a scan of the lake was published with."""
-    con = connect(root)
-    try:
-        row = con.execute(
-            "SELECT seal_sha256 FROM scan_seals WHERE scan_id = ?", [scan_id]
-        ).fetchone()
-    finally:
-        con.close()
-    if row is None:
-        raise LakeError(f"scan {scan_id} has no seal in the lake {root}")
-    return row[0]
+    return result.seal
 
 
 # -- scanning ------------------------------------------------------------------------------------

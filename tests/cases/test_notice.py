@@ -73,3 +73,18 @@ def test_out_must_be_html_or_pdf(svc, tmp_path):
     with pytest.raises(CaseError, match=r"\.html or \.pdf"):
         svc.guide("C-1", "2030-01-15", out=tmp_path / "notice.docx")
     assert svc.get_case("C-1")["status"] == "under_review"
+
+
+def test_a_platform_level_notice_names_the_platforms_own_duties(sqlite_url):
+    from sqlalchemy import update
+
+    from promoguard.cases.models import Case
+
+    svc = CaseService(sqlite_url, actor="analyst1")
+    make_case(svc, "C-P1", status="under_review")
+    with svc.db.session() as s:
+        s.execute(update(Case).values(kind="platform", merchant_id=None, merchant_name=None))
+    svc.guide("C-P1", "2030-01-15")
+    html = svc.notice_html("C-P1")
+    assert "平台自身义务" in html and "the platform's own duties" in html
+    assert "好物旗舰店" not in html

@@ -10,9 +10,11 @@ store keeps scans touches this file only.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from promoguard import store as store_mod
@@ -54,10 +56,14 @@ class ScanInfo:
     started_at: str
 
 
-def _open(path: str | Path):
+@contextmanager
+def _open(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     if not Path(path).exists():
         raise CaseError(f"no store at {path}")
-    return store_mod.open_store(path, read_only=True)
+    with store_mod.open_store(path, read_only=True) as con:
+        # reading a city-scale scan must not take the machine's memory for DuckDB's cache
+        con.execute("SET memory_limit = '2GB'")
+        yield con
 
 
 def scan_info(store: str | Path, scan_id: str | None = None) -> ScanInfo:
@@ -92,6 +98,16 @@ def findings(store: str | Path, scan_id: str) -> pd.DataFrame:
     return df
 
 
+def finding_rows(store: str | Path, scan_id: str) -> list[tuple]:
+    """The scan's findings as tuples in :data:`FINDING_FIELDS` order (NULL → None)."""
+    cols = ", ".join(f'"{c}"' for c in FINDING_FIELDS)
+    with _open(store) as con:
+        return con.execute(
+            f"SELECT {cols} FROM findings WHERE scan_id = ?",  # noqa: S608 (fixed column list)
+            [scan_id],
+        ).fetchall()
+
+
 def evidence(
     store: str | Path, scan_id: str, *, batch: int = 20_000
 ) -> Iterator[list[tuple[str, str]]]:
@@ -102,10 +118,10 @@ def evidence(
     ~1.5 GB of documents.
     """
     with _open(store) as con:
-        reader = con.execute(
+        reader = con.sql(
             "SELECT evidence_sha256, document FROM evidence WHERE evidence_sha256 IN "
-            "(SELECT evidence_sha256 FROM findings WHERE scan_id = ?)",
-            [scan_id],
+            "(SELECT evidence_sha256 FROM findings WHERE scan_id = $scan)",
+            params={"scan": scan_id},
         ).to_arrow_reader(batch)
         for rb in reader:
             yield list(

@@ -35,14 +35,9 @@ def monitor_scan(
             fail("--since runs on DuckDB; use a full scan for --engine spark")
         result, info = incremental.scan_since(store, pack, since, checks=checks)
     else:
-        runner = lake.scan if lake.is_lake(store) else engine.scan
-        result = runner(store, pack, engine=engine_name, checks=checks, spark_master=spark_master)
-    if lake.is_lake(store):  # sealed in the batch that published it
-        seal = lake.scan_seal(store, result.scan_id)
-    else:
-        from promoguard.store import seal_store_scan
-
-        seal = seal_store_scan(store, result.scan_id)
+        result = engine.scan(
+            store, pack, engine=engine_name, checks=checks, spark_master=spark_master
+        )
     written = None
     if out is not None:  # as `scan` writes them: formula-safe CSV cells, owner-only files
         if out.suffix.lower() == ".csv":
@@ -58,7 +53,7 @@ def monitor_scan(
     summary.update(
         store=str(store),
         out=written,
-        seal=seal,
+        seal=result.seal,
         incremental=info,
         changes=monitor.summary(delta),
     )

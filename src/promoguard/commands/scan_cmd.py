@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from promoguard import engine, lake
+from promoguard import engine
 from promoguard.commands._common import console, emit_json, fail, progress_bar, user_errors
 from promoguard.safety import make_private, refuse_overwrite, write_csv
 
@@ -50,7 +50,7 @@ def scan(
         monitor_scan(store, pack, engine_name, spark_master, checks, out, as_json, since, watchlist)
         return
     with progress_bar(enabled=not as_json) as progress:
-        result = (lake.scan if lake.is_lake(store) else engine.scan)(
+        result = engine.scan(
             store,
             pack,
             engine=engine_name,
@@ -58,12 +58,7 @@ def scan(
             spark_master=spark_master,
             progress=progress,
         )
-    from promoguard.store import seal_store_scan
-
-    if lake.is_lake(store):  # sealed in the batch that published it
-        seal = lake.scan_seal(store, result.scan_id)
-    else:
-        seal = seal_store_scan(store, result.scan_id)
+    seal = result.seal  # sealed in the scan's own transaction (a lake: in its batch)
     written = None
     if out is not None:
         # Findings quote merchants' names and texts: formula-safe cells in a CSV, owner-only.

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from promoguard import integrity
 from promoguard import store as store_mod
 from promoguard.engine import backends, registry
 from promoguard.engine.base import FOUND_COLUMNS, Check, ScanContext, Tables
@@ -59,6 +60,7 @@ class ScanResult:
     findings: pd.DataFrame
     runs: list[CheckRun] = field(default_factory=list)
     evidence: dict[str, str] = field(default_factory=dict)  # sha256 -> canonical JSON
+    seal: str = ""  # the scan seal (integrity.py), once saved
 
     def summary(self) -> dict[str, Any]:
         by_code = self.findings.groupby("check_code").size().to_dict() if len(self.findings) else {}
@@ -300,6 +302,18 @@ def scan(
     progress: Progress | None = None,
 ) -> ScanResult:
     """Scan a store with a pack's checks on an engine; keep the findings in the store."""
+    from promoguard import lake
+
+    if lake.is_lake(store_path):  # a Parquet lake: read in place, results published as a batch
+        return lake.scan(
+            store_path,
+            pack,
+            engine=engine,
+            checks=checks,
+            spark_master=spark_master,
+            save=save,
+            progress=progress,
+        )
     if engine not in ENGINES:
         raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if not Path(store_path).exists():
@@ -308,7 +322,9 @@ def scan(
     chosen = choose_checks(the_pack, checks)
     detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    con = store_mod.connect(store_path)
+    # Compute with a read-only connection: readers (report, verify, a duckdb shell) are not
+    # locked out for the whole scan. The results go in with one short write at the end.
+    con = store_mod.connect(store_path, read_only=True)
     try:
         tables_cm = (
             backends.duckdb_tables(con)
@@ -325,11 +341,33 @@ def scan(
                 detected_at=detected_at,
                 progress=progress,
             )
-        if save:
-            save_result(con, result, the_pack, detected_at)
     finally:
         con.close()
+    if save:
+        con = _writer(store_path)
+        try:
+            save_result(con, result, the_pack, detected_at)
+        finally:
+            con.close()
     return result
+
+
+#: How long the final write waits for readers (a report, a duckdb shell) to let go of the store.
+WRITE_WAIT_SECONDS = 60.0
+
+
+def _writer(store_path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection for the final save, waiting a while for readers to finish."""
+    from promoguard.errors import StoreError
+
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    while True:
+        try:
+            return store_mod.connect(store_path)
+        except StoreError as exc:
+            if "in use by another process" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def save_result(
@@ -370,6 +408,8 @@ def save_result(
                 "ANTI JOIN evidence e USING (evidence_sha256)"
             )
             con.unregister("_new_evidence")
+        # Seal what was written, in the same transaction: a scan is never visible unsealed.
+        result.seal = integrity.seal_scan(con, result.scan_id)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

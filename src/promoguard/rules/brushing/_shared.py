@@ -74,8 +74,10 @@ def _order_edges(tables: Tables) -> ir.Table:
     o = o.filter(o.status != "cancelled")
     return o.group_by(buyer=o.buyer_id, merchant=o.merchant_id).aggregate(
         orders=o.count(),
-        first_at=o.paid_at.epoch_seconds().min(),
-        last_at=o.paid_at.epoch_seconds().max(),
+        # ibis types epoch_seconds() as int32, which ends in 2038: an order paid in 2039 crashed
+        # every scan. Whole seconds, floored on every engine, in 64 bits.
+        first_at=o.paid_at.epoch_seconds().cast("float64").floor().cast("int64").min(),
+        last_at=o.paid_at.epoch_seconds().cast("float64").floor().cast("int64").max(),
     )
 
 
