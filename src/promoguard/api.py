@@ -48,10 +48,13 @@ def scan(
     checks: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
+    from promoguard import lake
     from promoguard.engine.run import scan as run_scan
 
-    # a lake too: engine.scan reads it in place and seals the scan in the batch it publishes
-    return run_scan(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
+    runner = (
+        lake.scan if lake.is_lake(store) else run_scan
+    )  # a lake seals in the batch it publishes
+    return runner(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:

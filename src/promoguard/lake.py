@@ -20,144 +20,41 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from promoguard import lakeview
 from promoguard import store as store_mod
-from promoguard.errors import IngestError, StoreError
-from promoguard.model import TABLE_NAMES
-
-MANIFEST = "_manifest.json"
-FORMAT = "promoguard-lake/1"
-STAGING = "_staging"
-LOCK = "_lock"
-
-#: Tables partitioned by the UTC day of this instant (the big, daily-growing ones).
-DAY_COLUMN: dict[str, str] = {
-    "price_observations": "observed_at",
-    "orders": "paid_at",
-    "tracking_events": "event_at",
-    "reviews": "created_at",
-    "texts": "created_at",
-    "findings": "detected_at",
-}
-#: The store's bookkeeping tables, kept in the lake beside the canonical tables.
-BOOK_TABLES: tuple[str, ...] = (
-    "quarantine",
-    "ingest_log",
-    "scans",
-    "findings",
-    "evidence",
-    "finding_seals",
-    "scan_seals",
+from promoguard.errors import IngestError
+from promoguard.lakeview import (  # noqa: F401  (the lake's names, one import away)
+    ALL_TABLES,
+    BOOK_TABLES,
+    DAY_COLUMN,
+    FORMAT,
+    LOCK,
+    MANIFEST,
+    STAGING,
+    LakeError,
+    Manifest,
+    _q,
+    _sql_str,
+    files_of,
+    is_lake,
+    read_manifest,
 )
-ALL_TABLES: tuple[str, ...] = (*TABLE_NAMES, *BOOK_TABLES)
-
-
-class LakeError(StoreError):
-    """A lake cannot be read or written as asked; it was left as it was."""
-
-
-def is_lake(path: str | Path) -> bool:
-    """A store path names a lake when it is a folder, or does not exist yet and ends in '/'."""
-    text = str(path)
-    p = Path(text)
-    if p.is_dir():
-        return True
-    return not p.exists() and text.endswith(("/", os.sep))
-
+from promoguard.model import TABLE_NAMES
 
 # -- the schema ----------------------------------------------------------------------------------
 
 
-_SCHEMA: dict[str, list[tuple[str, str]]] | None = None
-
-
-def schema() -> dict[str, list[tuple[str, str]]]:
-    """Every table's (column, DuckDB type), read from the store's own DDL so the two agree."""
-    global _SCHEMA
-    if _SCHEMA is None:
-        con = duckdb.connect()
-        try:
-            store_mod.initialise(con)
-            rows = con.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "ORDER BY table_name, ordinal_position"
-            ).fetchall()
-        finally:
-            con.close()
-        out: dict[str, list[tuple[str, str]]] = {}
-        for table, column, dtype in rows:
-            out.setdefault(table, []).append((column, dtype))
-        _SCHEMA = out
-    return _SCHEMA
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 # -- the manifest --------------------------------------------------------------------------------
-
-
-@dataclass
-class Manifest:
-    version: int
-    tables: dict[str, list[str]]  # table -> files, relative to the lake root
-    batches: list[dict[str, Any]]
-
-    @classmethod
-    def empty(cls) -> Manifest:
-        return cls(0, {t: [] for t in ALL_TABLES}, [])
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "format": FORMAT,
-                "version": self.version,
-                "tables": self.tables,
-                "batches": self.batches,
-            },
-            indent=1,
-            sort_keys=True,
-        )
-
-
-def read_manifest(root: str | Path) -> Manifest:
-    path = Path(root) / MANIFEST
-    if not path.exists():
-        if Path(root).is_dir() and any(p.name not in (LOCK, STAGING) for p in Path(root).iterdir()):
-            raise LakeError(f"{root} is a folder but not a PromoGuard lake (no {MANIFEST})")
-        return Manifest.empty()
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LakeError(f"{path}: cannot be read as a lake manifest: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise LakeError(f"{path}: not a {FORMAT} manifest")
-    tables = {t: [] for t in ALL_TABLES}
-    for table, files in (doc.get("tables") or {}).items():
-        if table not in tables or not isinstance(files, list):
-            raise LakeError(f"{path}: unknown table {table!r}")
-        for f in files:
-            # the manifest is data: a path that leaves the lake is refused, never followed
-            if not isinstance(f, str) or f.startswith("/") or ".." in Path(f).parts:
-                raise LakeError(f"{path}: file {f!r} is outside the lake")
-        tables[table] = list(files)
-    return Manifest(int(doc.get("version", 0)), tables, list(doc.get("batches") or []))
 
 
 def _publish(root: Path, manifest: Manifest) -> None:
@@ -196,23 +93,12 @@ def writer_lock(root: Path) -> Iterator[None]:
 # -- reading -------------------------------------------------------------------------------------
 
 
-def files_of(root: str | Path, table: str, manifest: Manifest | None = None) -> list[str]:
-    """Absolute paths of a table's files (what DuckDB or a Spark executor opens)."""
-    m = manifest or read_manifest(root)
-    base = Path(root).resolve()
-    return [str(base / f) for f in m.tables.get(table, [])]
+def schema() -> lakeview.Schema:
+    return store_mod.table_schema()
 
 
 def relation_sql(root: str | Path, table: str, manifest: Manifest | None = None) -> str:
-    """A SELECT of a table's rows in the lake, with the store's column types."""
-    cols = schema()[table]
-    files = files_of(root, table, manifest)
-    if not files:
-        typed = ", ".join(f"CAST(NULL AS {t}) AS {_q(c)}" for c, t in cols)
-        return f"SELECT {typed} WHERE false"
-    listed = ", ".join(_sql_str(f) for f in files)
-    typed = ", ".join(f"CAST({_q(c)} AS {t}) AS {_q(c)}" for c, t in cols)
-    return f"SELECT {typed} FROM read_parquet([{listed}], hive_partitioning = false)"  # noqa: S608
+    return lakeview.relation_sql(root, table, schema(), manifest)
 
 
 def attach_views(
@@ -222,28 +108,17 @@ def attach_views(
     tables: Sequence[str] = ALL_TABLES,
     prefix: str = "",
 ) -> None:
-    m = manifest or read_manifest(root)
-    for table in tables:
-        con.execute(
-            f"CREATE OR REPLACE VIEW {_q(prefix + table)} AS {relation_sql(root, table, m)}"
-        )
+    lakeview.attach_views(con, root, schema(), manifest, tables, prefix)
 
 
-def connect(
-    root: str | Path, *, read_only: bool = True, memory_limit: str | None = None
-) -> duckdb.DuckDBPyConnection:
+def connect(root: str | Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with every lake table as a view over its Parquet files.
 
     The views cannot be written to: writes to a lake go through :func:`ingest` and
     :func:`save_scan`, which publish whole batches.
     """
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"no lake at {root}")
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
+    con = lakeview.open_views(root, schema())
     store_mod.set_memory_limit(con, memory_limit)
-    attach_views(con, root)
     return con
 
 

@@ -80,6 +80,29 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
     integrity.initialise(con)
 
 
+_SCHEMA: dict[str, list[tuple[str, str]]] | None = None
+
+
+def table_schema() -> dict[str, list[tuple[str, str]]]:
+    """Every table the store keeps: its (column, DuckDB type) pairs, read from the DDL above."""
+    global _SCHEMA
+    if _SCHEMA is None:
+        con = duckdb.connect()
+        try:
+            initialise(con)
+            rows = con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "ORDER BY table_name, ordinal_position"
+            ).fetchall()
+        finally:
+            con.close()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for table, column, dtype in rows:
+            out.setdefault(table, []).append((column, dtype))
+        _SCHEMA = out
+    return _SCHEMA
+
+
 def _open_error(p: str, exc: duckdb.Error) -> StoreError:
     """The operator's mistake behind a failed open, said in one line."""
     text = str(exc)
@@ -107,10 +130,12 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     """
     p = str(path)
     if p != ":memory:" and Path(p).is_dir():
-        from promoguard import lake
+        from promoguard import lakeview
 
-        if (Path(p) / lake.MANIFEST).exists():
-            return lake.connect(p)
+        if (Path(p) / lakeview.MANIFEST).exists():
+            con = lakeview.open_views(p, table_schema())
+            set_memory_limit(con)
+            return con
     if p != ":memory:":
         if Path(p).is_dir():
             raise StoreError(

@@ -35,7 +35,7 @@ def monitor_scan(
             fail("--since runs on DuckDB; use a full scan for --engine spark")
         result, info = incremental.scan_since(store, pack, since, checks=checks)
     else:
-        result = engine.scan(
+        result = (lake.scan if lake.is_lake(store) else engine.scan)(
             store, pack, engine=engine_name, checks=checks, spark_master=spark_master
         )
     written = None

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from promoguard import engine
+from promoguard import engine, lake
 from promoguard.commands._common import console, emit_json, fail, progress_bar, user_errors
 from promoguard.safety import make_private, refuse_overwrite, write_csv
 
@@ -50,7 +50,7 @@ def scan(
         monitor_scan(store, pack, engine_name, spark_master, checks, out, as_json, since, watchlist)
         return
     with progress_bar(enabled=not as_json) as progress:
-        result = engine.scan(
+        result = (lake.scan if lake.is_lake(store) else engine.scan)(
             store,
             pack,
             engine=engine_name,

@@ -302,18 +302,6 @@ def scan(
     progress: Progress | None = None,
 ) -> ScanResult:
     """Scan a store with a pack's checks on an engine; keep the findings in the store."""
-    from promoguard import lake
-
-    if lake.is_lake(store_path):  # a Parquet lake: read in place, results published as a batch
-        return lake.scan(
-            store_path,
-            pack,
-            engine=engine,
-            checks=checks,
-            spark_master=spark_master,
-            save=save,
-            progress=progress,
-        )
     if engine not in ENGINES:
         raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if not Path(store_path).exists():
