@@ -1,15 +1,20 @@
-"""Opening a store: operator mistakes are one line, new stores are owner-only."""
+"""Opening a store: operator mistakes are one line, new stores are owner-only. The store owns the
+scans/findings contract: a scan is saved whole or not at all, and read back by the report and the
+API through the same functions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from promoguard import store
 from promoguard.errors import PromoGuardError, StoreError
+from promoguard.model import FINDING_COLUMNS
 
 
 def test_a_folder_is_not_a_store(tmp_path):
@@ -76,3 +81,80 @@ def test_a_limit_that_is_not_a_size_is_one_clear_error(bad):
     con = store.connect(":memory:")
     with pytest.raises(PromoGuardError, match="not a size"):
         store.set_memory_limit(con, bad)
+
+
+T0 = dt.datetime(2026, 11, 12, tzinfo=dt.UTC)
+
+
+def _finding(scan_id: str, entity: str) -> dict:
+    row = {c.name: None for c in FINDING_COLUMNS}
+    row.update(
+        finding_id=f"f-{scan_id}-{entity}",
+        scan_id=scan_id,
+        check_code="PRICE001",
+        pack="cn",
+        entity_type="listing",
+        entity_id=entity,
+        merchant_id="m1",
+        platform_id="p1",
+        severity="high",
+        observed="{}",
+        expected="{}",
+        legal_basis="x",
+        evidence_sha256="a" * 64,
+        detected_at=T0,
+    )
+    return row
+
+
+def _save(con, scan_id: str, entities: list[str], started: dt.datetime) -> None:
+    frame = pd.DataFrame(
+        [_finding(scan_id, e) for e in entities], columns=[c.name for c in FINDING_COLUMNS]
+    )
+    store.save_scan(
+        con,
+        scan_id=scan_id,
+        pack="cn",
+        engine="duckdb",
+        checks=["PRICE001"],
+        parameters="{}",
+        started_at=started,
+        findings=frame,
+        evidence={"a" * 64: '{"doc":1}'},
+    )
+
+
+def test_a_saved_scan_reads_back_and_the_latest_is_the_default(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    assert store.latest_scan_id(con) is None
+    assert store.load_findings(con).empty
+    with pytest.raises(PromoGuardError, match="no scan yet"):
+        store.scan_record(con)
+    _save(con, "scan-1", ["l2", "l1"], T0)
+    _save(con, "scan-2", ["l3"], T0 + dt.timedelta(hours=1))
+    assert store.scan_record(con)["scan_id"] == "scan-2"
+    assert store.scan_record(con, "scan-1")["findings"] == 2
+    assert store.load_findings(con, "scan-1").entity_id.tolist() == ["l1", "l2"]
+    assert store.load_findings(con).entity_id.tolist() == ["l3"]
+    # one evidence document, however many scans point at it
+    assert con.execute("SELECT count(*) FROM evidence").fetchone()[0] == 1
+    with pytest.raises(PromoGuardError, match="no scan 'nope'"):
+        store.scan_record(con, "nope")
+
+
+def test_a_scan_that_fails_to_save_leaves_nothing_behind(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    bad = pd.DataFrame({"finding_id": ["x"]})  # not the findings table's columns
+    with pytest.raises(Exception):  # noqa: B017 - DuckDB's own error
+        store.save_scan(
+            con,
+            scan_id="scan-bad",
+            pack="cn",
+            engine="duckdb",
+            checks=["PRICE001"],
+            parameters="{}",
+            started_at=T0,
+            findings=bad,
+            evidence={},
+        )
+    assert store.latest_scan_id(con) is None

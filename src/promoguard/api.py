@@ -60,16 +60,7 @@ def scan(
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:
     """The findings of one scan (the latest when ``scan_id`` is None)."""
     with store_mod.open_store(store, read_only=True) as con:
-        if scan_id is None:
-            row = con.execute(
-                "SELECT scan_id FROM scans ORDER BY started_at DESC, scan_id DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
-                return con.execute("SELECT * FROM findings LIMIT 0").df()
-            scan_id = row[0]
-        return con.execute(
-            "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
-        ).df()
+        return store_mod.load_findings(con, scan_id)
 
 
 def table(store: str | Path, name: str) -> pd.DataFrame:

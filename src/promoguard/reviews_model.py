@@ -38,7 +38,18 @@ def _analyse(text: str) -> str:
     return _CJK.sub(r" \1 ", text.lower())
 
 
+def _needs_ml() -> None:
+    """A one-line error when the optional ``ml`` extra (scikit-learn) is not installed."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise PromoGuardError(
+            "review text models need scikit-learn: pip install 'promoguard[ml]'"
+        ) from None
+
+
 def build_pipeline(c: float = 10.0):
+    _needs_ml()
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -89,6 +100,8 @@ class TextModel:
         if not len(texts):
             return np.zeros(0)
         from scipy import sparse
+
+        _needs_ml()
         from sklearn.feature_extraction.text import CountVectorizer
 
         counts = CountVectorizer(

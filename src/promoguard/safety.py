@@ -74,9 +74,13 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path, **options: object) -> Path:
-    """Write ``frame`` as a spreadsheet-safe CSV, owner-only (it may hold personal data)."""
-    with private_file(path) as fh:
+def write_csv(frame: pd.DataFrame, path: Path, encoding: str = "utf-8", **options: object) -> Path:
+    """Write ``frame`` as a spreadsheet-safe CSV, owner-only (it may hold personal data).
+
+    Every CSV PromoGuard writes goes through here (``encoding="utf-8-sig"`` for a BOM that
+    spreadsheets use to tell UTF-8); ``options`` go to ``DataFrame.to_csv``.
+    """
+    with private_file(path, encoding=encoding) as fh:
         spreadsheet_safe(frame).to_csv(fh, index=False, **options)  # type: ignore[arg-type]
     return path
 

@@ -7,13 +7,16 @@ frozen evidence documents that findings point at by hash.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pandas as pd
 
 from promoguard.errors import PromoGuardError, StoreError
 from promoguard.model import FINDING_COLUMNS, TABLES
@@ -203,18 +206,98 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     }
 
 
-def seal_store_scan(store_path: str | Path, scan_id: str) -> str:
-    """Seal a scan just written to the store at ``store_path``, in one short transaction.
+# -- scans and findings: the one place that writes and reads them ---------------------------------
 
-    (Here rather than in integrity.py, which the store imports: no import cycle.)"""
+#: the columns of a scan record, as :func:`scan_record` returns them
+SCAN_KEYS = ("scan_id", "pack", "engine", "checks", "started_at", "findings")
+
+
+def save_scan(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scan_id: str,
+    pack: str,
+    engine: str,
+    checks: list[str],
+    parameters: str,
+    started_at: dt.datetime,
+    findings: pd.DataFrame,
+    evidence: Mapping[str, str],
+) -> str:
+    """Record a scan, its findings and their evidence documents, and seal them (integrity.py),
+    in one transaction; return the scan seal.
+
+    ``parameters`` is the canonical JSON of what each check ran with; ``evidence`` maps a SHA-256
+    to its canonical document (a document already stored is kept, not duplicated).
+    """
     from promoguard import integrity
 
-    with open_store(store_path) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            seal = integrity.seal_scan(con, scan_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO scans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                scan_id,
+                pack,
+                engine,
+                ",".join(checks),
+                parameters,
+                started_at,
+                dt.datetime.now(dt.UTC),
+                len(findings),
+            ],
+        )
+        if len(findings):
+            con.register("_new_findings", findings)
+            con.execute("INSERT INTO findings SELECT * FROM _new_findings")
+            con.unregister("_new_findings")
+        if evidence:
+            ev = pd.DataFrame(
+                {"evidence_sha256": list(evidence), "document": list(evidence.values())}
+            )
+            con.register("_new_evidence", ev)
+            con.execute(
+                "INSERT INTO evidence SELECT n.* FROM _new_evidence n "
+                "ANTI JOIN evidence e USING (evidence_sha256)"
+            )
+            con.unregister("_new_evidence")
+        # sealed in the same transaction: a scan is never visible unsealed
+        seal = integrity.seal_scan(con, scan_id)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
     return seal
+
+
+def latest_scan_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The most recent scan's id, or None when the store has none."""
+    row = con.execute(
+        "SELECT scan_id FROM scans ORDER BY started_at DESC, scan_id DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def scan_record(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> dict[str, Any]:
+    """One scan (the latest when ``scan_id`` is None) as a dict of :data:`SCAN_KEYS`."""
+    scan_id = scan_id or latest_scan_id(con)
+    if scan_id is None:
+        raise PromoGuardError("the store has no scan yet; run `promoguard scan` first")
+    row = con.execute(
+        "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans WHERE scan_id = ?",
+        [scan_id],
+    ).fetchone()
+    if row is None:
+        raise PromoGuardError(f"no scan {scan_id!r} in the store")
+    return dict(zip(SCAN_KEYS, row, strict=True))
+
+
+def load_findings(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> pd.DataFrame:
+    """The findings of one scan (the latest when ``scan_id`` is None; none when there is no
+    scan), ordered by check code and entity."""
+    scan_id = scan_id or latest_scan_id(con)
+    if scan_id is None:
+        return con.execute("SELECT * FROM findings LIMIT 0").df()
+    return con.execute(
+        "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
+    ).df()

@@ -82,7 +82,8 @@ def test_extends_may_name_a_folder_inside_the_pack_or_a_built_in_pack(tmp_path):
         ("lookback_days: true", "must be a whole number"),
         ("tolerance: .nan", "must be a number"),
         ("progressive: 'yes'", "must be true or false"),
-        ("exclude_statuses: cancelled", "must be a list"),
+        ("exclude_statuses: {a: 1}", "must be a list"),
+        ("exclude_statuses: 3", "must be a list"),
     ],
 )
 def test_a_wrong_typed_parameter_is_one_line(tmp_path, setting, message):

@@ -128,3 +128,16 @@ def test_every_physical_line_is_a_row_or_quarantined(tmp_path_factory, lines):
         assert counts.read == counts.stored + counts.quarantined == len(rows)
     finally:
         c.close()
+
+
+def test_a_refused_json_line_is_kept_whole(ingest, con):
+    # DuckDB's rejects table cuts a line at 10,000 characters; the quarantine keeps all of it.
+    good = '{"platform_id": "P0", "name": "ok"}'
+    bad = b'{"platform_id": "P1", "name": "' + b"x" * 50_000 + b'\xff"}'
+    report = ingest({"platforms.jsonl": good.encode() + b"\n" + bad + b"\n" + good.encode()})
+    counts = report.tables["platforms"]
+    assert counts.read == counts.stored + counts.quarantined
+    raw, line = con.execute(
+        "SELECT raw, line_number FROM quarantine WHERE reason LIKE 'unreadable line:%'"
+    ).fetchone()
+    assert line == 2 and raw.endswith('\\xff"}') and len(raw) == len(bad) + 3

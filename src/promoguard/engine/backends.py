@@ -3,7 +3,9 @@ from an engine beyond portable Ibis goes through here.
 
 - :func:`duckdb_tables` / :func:`spark_tables`: a scan's canonical tables on each engine;
 - :func:`register_arrow` / :func:`unregister`: put Arrow rows into the engine under a name, and drop them;
-- :func:`materialise` / :func:`drop_temporaries`: keep a relation's rows for the rest of a scan.
+- :func:`materialise` / :func:`drop_temporaries`: keep a relation's rows for the rest of a scan;
+- :class:`Scratch`: named intermediate tables of one computation (graph passes), on both engines;
+- :func:`epoch_seconds`: whole epoch seconds of a timestamp, the same on both engines.
 
 No other module touches a backend's private attributes.
 """
@@ -115,3 +117,58 @@ def drop_temporaries(backend: Any, names: list[str]) -> None:
     """Drop the temporary tables :func:`materialise` made."""
     for name in names:
         backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
+
+
+class Scratch:
+    """Intermediate tables of one computation, written out in the engine and dropped on close.
+
+    A computation of many passes (Bahmani peeling) writes each pass out so the next one's plan
+    does not grow: a temporary table on DuckDB, a locally checkpointed view on Spark.
+    """
+
+    def __init__(self, backend: Any, prefix: str = "_scratch") -> None:
+        self.backend = backend
+        self.prefix = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        self.names: list[str] = []
+
+    def keep(self, expr: ir.Table) -> ir.Table:
+        name = f"{self.prefix}_{len(self.names)}"
+        backend = self.backend
+        # in-memory tables in the expression (ibis.memtable) must exist in the engine first
+        backend._run_pre_execute_hooks(expr)
+        sql = backend.compile(expr)
+        if backend.name == "duckdb":
+            backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        else:  # pyspark
+            backend._session.sql(sql).localCheckpoint().createOrReplaceTempView(name)
+        self.names.append(name)
+        return backend.table(name)
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        return self.backend.to_pyarrow(expr)
+
+    def close(self) -> None:
+        for name in self.names:
+            if self.backend.name == "duckdb":
+                self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+            else:
+                self.backend._session.catalog.dropTempView(name)
+        self.names.clear()
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def epoch_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole epoch seconds of a timestamp, floored, identically on every engine.
+
+    ``at.epoch_seconds().cast("int64")`` is not: DuckDB's epoch is fractional and its cast rounds
+    (…:59.6 becomes the next second), Spark's ``unix_timestamp`` truncates; a sub-second
+    timestamp then lands on different sides of a threshold. Flooring the fractional seconds
+    agrees with Spark's whole seconds (an exact double: epochs need 31 bits, microseconds 20).
+    The result is int64: Ibis types ``epoch_seconds()`` as int32, which ends in 2038.
+    """
+    return at.epoch_seconds().cast("float64").floor().cast("int64")

@@ -76,12 +76,6 @@ def canonical_json(obj: Any) -> str:
     )
 
 
-def canonical_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows normalised and sorted by their canonical text, so row order never matters."""
-    normal = [canonical_value(r) for r in rows]
-    return sorted(normal, key=lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False))
-
-
 def _canonical_instants(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """Instants as ``YYYY-MM-DDTHH:MM:SS[.frac]Z`` in UTC, trailing zeros of the fraction cut."""
     naive = pc.cast(col, pa.timestamp("us"), safe=False)  # UTC wall clock, microseconds

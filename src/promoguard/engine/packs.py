@@ -94,6 +94,8 @@ class Rule:
     legal_basis: list[Citation] = field(default_factory=list)
     parameters: dict[str, ParameterSetting] = field(default_factory=dict)
     source_file: str = ""
+    #: what the pack says about the rule in words: for a disabled rule, why it is off there
+    notes: str = ""
 
     def legal_basis_text(self) -> str:
         return "; ".join(c.short() for c in self.legal_basis)
@@ -175,6 +177,8 @@ def _check_type(pack: str, code: str, source: str, name: str, default: Any, valu
             ok = value.is_integer()
         if ok and isinstance(value, float):
             ok = math.isfinite(value)
+    elif isinstance(default, list | tuple):
+        ok = isinstance(value, list | tuple | str)  # one item may be written alone (a path)
     else:
         ok = _kind(value) == _kind(default)
     if not ok:
@@ -277,6 +281,8 @@ def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None)
         raise CheckError(f"{source}: {code} has unknown keys {sorted(unknown)}")
     if "enabled" in raw:
         rule.enabled = bool(raw["enabled"])
+    if raw.get("notes") is not None:
+        rule.notes = " ".join(str(raw["notes"]).split())
     if raw.get("severity") is not None:
         if raw["severity"] not in SEVERITIES:
             raise CheckError(f"{source}: {code} severity must be one of {SEVERITIES}")

@@ -23,7 +23,6 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from promoguard import integrity
 from promoguard import store as store_mod
 from promoguard.engine import backends, registry
 from promoguard.engine.base import FOUND_COLUMNS, Check, ScanContext, Tables
@@ -364,54 +363,31 @@ def save_result(
     params = {
         c.code: pack.parameters_for(registry.get(c.code)) for c in result.runs
     }  # what the scan ran with, for the record
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            "INSERT INTO scans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                result.scan_id,
-                result.pack,
-                result.engine,
-                ",".join(r.code for r in result.runs),
-                json.dumps(canonical_value(params), ensure_ascii=False, sort_keys=True),
-                started,
-                dt.datetime.now(dt.UTC),
-                len(result.findings),
-            ],
-        )
-        if len(result.findings):
-            con.register("_new_findings", result.findings)
-            con.execute("INSERT INTO findings SELECT * FROM _new_findings")
-            con.unregister("_new_findings")
-        if result.evidence:
-            ev = pd.DataFrame(
-                {
-                    "evidence_sha256": list(result.evidence),
-                    "document": list(result.evidence.values()),
-                }
-            )
-            con.register("_new_evidence", ev)
-            con.execute(
-                "INSERT INTO evidence SELECT n.* FROM _new_evidence n "
-                "ANTI JOIN evidence e USING (evidence_sha256)"
-            )
-            con.unregister("_new_evidence")
-        # Seal what was written, in the same transaction: a scan is never visible unsealed.
-        result.seal = integrity.seal_scan(con, result.scan_id)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    # findings, evidence and seals in one transaction: a scan is never visible unsealed
+    result.seal = store_mod.save_scan(
+        con,
+        scan_id=result.scan_id,
+        pack=result.pack,
+        engine=result.engine,
+        checks=[r.code for r in result.runs],
+        parameters=json.dumps(canonical_value(params), ensure_ascii=False, sort_keys=True),
+        started_at=started,
+        findings=result.findings,
+        evidence=result.evidence,
+    )
 
 
 def write_findings(findings: pd.DataFrame, out: str | Path) -> Path:
     """Write findings to Parquet or CSV, chosen by the file's extension."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
+    from promoguard.safety import make_private, write_csv
+
     if path.suffix.lower() == ".parquet":
         findings.to_parquet(path, index=False)
+        make_private(path)  # findings quote names and texts: owner-only
     elif path.suffix.lower() == ".csv":
-        findings.to_csv(path, index=False)
+        write_csv(findings, path)  # formula-safe cells, owner-only
     else:
         raise CheckError(f"--out must end in .parquet or .csv, not {path.suffix or '(none)'}")
     return path

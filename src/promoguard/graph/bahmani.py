@@ -12,8 +12,8 @@ identical on both engines.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 import ibis
 import ibis.expr.types as ir
@@ -29,88 +29,64 @@ class RelationalPeel:
     passes: int
 
 
-class _Scratch:
-    """Temporary tables of one peel: each pass builds on the last, so every pass is written out
-    (a temp table on DuckDB, a checkpointed view on Spark) to keep the plan from growing."""
+class Scratch(Protocol):
+    """Where the passes keep their intermediate tables: the engine's adapter provides it
+    (``promoguard.engine.backends.Scratch``), so this module knows no engine's internals."""
 
-    def __init__(self, backend) -> None:
-        self.backend = backend
-        self.prefix = f"_bahmani_{uuid.uuid4().hex[:8]}"
-        self.names: list[str] = []
+    def keep(self, expr: ir.Table) -> ir.Table:
+        """Write ``expr``'s rows out in the engine and return them as a table."""
+        ...
 
-    def materialise(self, expr: ir.Table) -> ir.Table:
-        name = f"{self.prefix}_{len(self.names)}"
-        # in-memory tables in the expression (ibis.memtable) must exist in the engine first
-        self.backend._run_pre_execute_hooks(expr)
-        sql = self.backend.compile(expr)
-        if self.backend.name == "duckdb":
-            self.backend.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
-        else:  # pyspark
-            self.backend._session.sql(sql).localCheckpoint().createOrReplaceTempView(name)
-        self.names.append(name)
-        return self.backend.table(name)
-
-    def drop(self) -> None:
-        for name in self.names:
-            if self.backend.name == "duckdb":
-                self.backend.con.execute(f'DROP TABLE IF EXISTS "{name}"')
-            else:
-                self.backend._session.catalog.dropTempView(name)
-        self.names.clear()
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run ``expr`` in the engine and bring its rows back."""
+        ...
 
 
 def bahmani_peel(
-    backend, edges: ir.Table, eps: float = 0.1, max_passes: int = 200, min_degree: int = 0
+    scratch: Scratch, edges: ir.Table, eps: float = 0.1, max_passes: int = 200, min_degree: int = 0
 ) -> RelationalPeel:
     """Peel ``edges`` (buyer, merchant, weight [int micro-units], ...) in parallel passes.
+
+    Each pass builds on the last, so every pass is written out (``scratch.keep``) to keep the
+    plan from growing; the caller drops the scratch tables when done.
 
     ``min_degree`` (micro-units) first drops, pass by pass, nodes below the smallest density worth
     reporting: a block of that density keeps all its nodes (see fraudar.prune_below).
     """
-    scratch = _Scratch(backend)
-    try:
-        return _peel(backend, scratch, edges, eps, max_passes, min_degree)
-    finally:
-        scratch.drop()
-
-
-def _peel(
-    backend, scratch: _Scratch, edges: ir.Table, eps: float, max_passes: int, min_degree: int
-) -> RelationalPeel:
-    current = scratch.materialise(edges)
+    current = scratch.keep(edges)
     passes = 0
     # prune passes: drop nodes below min_degree until none is left below it
     while min_degree and passes < max_passes:
         passes += 1
         bdeg, mdeg = _degrees(current)
-        low = _count(backend, bdeg.filter(bdeg.d < min_degree))
-        low += _count(backend, mdeg.filter(mdeg.d < min_degree))
+        low = _count(scratch, bdeg.filter(bdeg.d < min_degree))
+        low += _count(scratch, mdeg.filter(mdeg.d < min_degree))
         if not low:
             break
-        current = scratch.materialise(_keep_above(current, bdeg, mdeg, min_degree, strict=False))
+        current = scratch.keep(_keep_above(current, bdeg, mdeg, min_degree, strict=False))
     # density passes: drop every node at or below (1 + eps) x the average degree
     best_edges: pa.Table | None = None
     best_density = -1.0
     while passes < max_passes:
         passes += 1
         bdeg, mdeg = _degrees(current)
-        stats = backend.to_pyarrow(
+        stats = scratch.to_arrow(
             current.aggregate(f=current.weight.sum(), e=current.count())
         ).to_pylist()[0]
         if not stats["e"]:
             break
-        n = _count(backend, bdeg) + _count(backend, mdeg)
+        n = _count(scratch, bdeg) + _count(scratch, mdeg)
         density = int(stats["f"]) / n
         if density > best_density:
             best_density = density
-            best_edges = backend.to_pyarrow(current)
+            best_edges = scratch.to_arrow(current)
         threshold = (1.0 + eps) * 2.0 * density
-        current = scratch.materialise(_keep_above(current, bdeg, mdeg, threshold, strict=True))
+        current = scratch.keep(_keep_above(current, bdeg, mdeg, threshold, strict=True))
     return RelationalPeel(best_edges, max(best_density, 0.0) / WEIGHT_SCALE, passes)
 
 
-def _count(backend, expr: ir.Table) -> int:
-    return int(backend.to_pyarrow(expr.count().as_table()).column(0)[0].as_py())
+def _count(scratch, expr: ir.Table) -> int:
+    return int(scratch.to_arrow(expr.count().as_table()).column(0)[0].as_py())
 
 
 def _degrees(current: ir.Table) -> tuple[ir.Table, ir.Table]:

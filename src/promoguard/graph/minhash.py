@@ -103,20 +103,6 @@ def shingle_hashes(texts: Sequence[str], n: int = 3) -> tuple[np.ndarray, np.nda
     return h[keep], owner[keep]
 
 
-def drop_common(h: np.ndarray, owner: np.ndarray, max_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Remove shingles that occur more than ``max_count`` times in the corpus.
-
-    Like stop words: stock phrases every honest buyer uses ('质量不错', '物流很快') would otherwise
-    make unrelated short reviews look copied. A copied text shared by a group keeps its shingles
-    as long as the group is smaller than ``max_count``.
-    """
-    if not len(h):
-        return h, owner
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-    keep = counts[inverse] <= max_count
-    return h[keep], owner[keep]
-
-
 def signatures(
     h: np.ndarray, owner: np.ndarray, n_texts: int, num_perm: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -208,7 +208,34 @@ def stage_file(
     staged.first_line = query.first_line
     if query.rejects:
         _stage_rejects(con, staged)
+        if staged.rejected:
+            with readers.file_errors(source.path):
+                _whole_reject_lines(con, staged)
     return staged
+
+
+def _whole_reject_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Put each refused JSON Lines line's whole text in ``raw``.
+
+    DuckDB's rejects table cuts a line at 10,000 characters; the lines it refuses (bad bytes, a
+    line over the size limit) are few, so they are read again from the file by number.
+    """
+    wanted = {
+        r[0]
+        for r in con.execute(f"SELECT line FROM {staged.reject_lines}").fetchall()  # noqa: S608
+    }
+    found: list[tuple[str, int]] = []
+    for number, (line, oversize) in enumerate(recover._lines(staged.source.readable), start=1):
+        if number in wanted:
+            text = line[: recover.OVERSIZE_RAW] if oversize else recover._strip_eol(line)
+            found.append((recover._shown(text), number))
+            if len(found) == len(wanted):
+                break
+    if found:
+        con.executemany(
+            f"UPDATE {staged.reject_lines} SET raw = ? WHERE line = ?",  # noqa: S608
+            [list(f) for f in found],
+        )
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

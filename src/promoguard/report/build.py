@@ -11,7 +11,6 @@ from pathlib import Path
 from types import ModuleType
 
 import duckdb
-import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
@@ -44,32 +43,6 @@ def discover_sections() -> list[Section]:
     return sorted(found, key=lambda s: (s.order, s.name))
 
 
-def _scan_row(con: duckdb.DuckDBPyConnection, scan_id: str | None) -> dict:
-    if scan_id:
-        row = con.execute(
-            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
-            "WHERE scan_id = ?",
-            [scan_id],
-        ).fetchone()
-        if row is None:
-            raise PromoGuardError(f"no scan {scan_id!r} in the store")
-    else:
-        row = con.execute(
-            "SELECT scan_id, pack, engine, checks, started_at, findings FROM scans "
-            "ORDER BY started_at DESC, scan_id DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            raise PromoGuardError("the store has no scan yet; run `promoguard scan` first")
-    keys = ("scan_id", "pack", "engine", "checks", "started_at", "findings")
-    return dict(zip(keys, row, strict=True))
-
-
-def load_findings(con: duckdb.DuckDBPyConnection, scan_id: str) -> pd.DataFrame:
-    return con.execute(
-        "SELECT * FROM findings WHERE scan_id = ? ORDER BY check_code, entity_id", [scan_id]
-    ).df()
-
-
 def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("promoguard", "templates"),
@@ -96,8 +69,8 @@ def _integrity_fragment(con: duckdb.DuckDBPyConnection, scan_id: str) -> str | N
 
 
 def render_report(con: duckdb.DuckDBPyConnection, scan_id: str | None = None) -> str:
-    scan = _scan_row(con, scan_id)
-    findings = load_findings(con, scan["scan_id"])
+    scan = store_mod.scan_record(con, scan_id)
+    findings = store_mod.load_findings(con, scan["scan_id"])
     rendered = []
     warning = _integrity_fragment(con, scan["scan_id"])
     if warning:

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 import ibis
 
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.cache import shared
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
 
     from promoguard.engine.base import Tables
-
 
 # -- carrier scans ----------------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ def first_delivery_by_order(tables: Tables) -> ir.Table:
     ev = tables.tracking_events
     delivered = ev.filter(ev.event_type == "delivered")
     per_parcel = delivered.group_by(["carrier", "tracking_no"]).aggregate(
-        parcel_s=delivered.event_at.epoch_seconds().cast("int64").min()
+        parcel_s=epoch_seconds(delivered.event_at).min()
     )
     return (
         s.join(per_parcel, ["carrier", "tracking_no"])

@@ -13,7 +13,7 @@ Hits carry normalised and original offsets, so evidence quotes the text as it wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -127,21 +127,3 @@ def context(original: str, ostart: int, oend: int, width: int = CONTEXT_CHARS) -
     left = max(0, ostart - width)
     right = min(len(original), oend + width)
     return ("…" if left else "") + original[left:right] + ("…" if right < len(original) else "")
-
-
-def spans_document(nt: Normalised, hits: Sequence[Hit], limit: int = 20) -> list[dict[str, object]]:
-    """A bounded list of hits for ``observed``/evidence: term, original span, offsets, context."""
-    out: list[dict[str, object]] = []
-    for h in hits[:limit]:
-        out.append(
-            {
-                "code": h.code,
-                "category": h.category,
-                "term": h.term,
-                "matched": nt.original[h.ostart : h.oend],
-                "start": h.ostart,
-                "end": h.oend,
-                "context": context(nt.original, h.ostart, h.oend),
-            }
-        )
-    return out

@@ -15,6 +15,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 
+from promoguard.engine import backends
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.graph import bahmani, rings
@@ -74,10 +76,8 @@ def _order_edges(tables: Tables) -> ir.Table:
     o = o.filter(o.status != "cancelled")
     return o.group_by(buyer=o.buyer_id, merchant=o.merchant_id).aggregate(
         orders=o.count(),
-        # ibis types epoch_seconds() as int32, which ends in 2038: an order paid in 2039 crashed
-        # every scan. Whole seconds, floored on every engine, in 64 bits.
-        first_at=o.paid_at.epoch_seconds().cast("float64").floor().cast("int64").min(),
-        last_at=o.paid_at.epoch_seconds().cast("float64").floor().cast("int64").max(),
+        first_at=epoch_seconds(o.paid_at).min(),
+        last_at=epoch_seconds(o.paid_at).max(),
     )
 
 
@@ -85,7 +85,6 @@ def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[rings.Block]:
     """The relational form: Bahmani passes in the engine find the dense parts (each round sets the
     peeled buyers aside, as the array form does); the repeat-order edges of the shops they touch
     are then pulled and cut into blocks by the same acceptance rules as the array form."""
-    backend = tables.backend
     e = _order_edges(tables)
     deg = e.group_by("merchant").aggregate(deg=e.count())
     e = e.join(deg, "merchant")
@@ -106,9 +105,10 @@ def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[rings.Block]:
         if removed:
             gone = ibis.memtable({"buyer": sorted(removed)})
             current = current.anti_join(gone, "buyer")
-        peel = bahmani.bahmani_peel(
-            backend, current, eps=float(params["eps"]), min_degree=min_degree
-        )
+        with backends.Scratch(tables.backend, "_bahmani") as scratch:
+            peel = bahmani.bahmani_peel(
+                scratch, current, eps=float(params["eps"]), min_degree=min_degree
+            )
         if peel.edges is None or peel.density < params["min_density"]:
             break
         peeled_edges.append(peel.edges)

@@ -8,6 +8,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
 from promoguard.graph import rings
@@ -59,7 +60,7 @@ def _drop_buying_groups(
     o = o.semi_join(ibis.memtable({"buyer_id": wanted}), "buyer_id")
     offset = _utc_offset_hours(ctx.timezone) * 3600
     pulled = tables.to_arrow(
-        o.select("buyer_id", "merchant_id", t=o.paid_at.epoch_seconds().cast("int64"))
+        o.select("buyer_id", "merchant_id", t=epoch_seconds(o.paid_at))
     ).to_pydict()
     by_buyer: dict[str, list[tuple[str, int]]] = {}
     for b, m, t in zip(pulled["buyer_id"], pulled["merchant_id"], pulled["t"], strict=True):

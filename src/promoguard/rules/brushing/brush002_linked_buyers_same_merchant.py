@@ -6,6 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
 from promoguard.graph import linked
@@ -72,7 +73,7 @@ class LinkedBuyersSameMerchant(Check):
                 "order_id",
                 "buyer_id",
                 "merchant_id",
-                paid_s=o.paid_at.epoch_seconds().cast("int64"),
+                paid_s=epoch_seconds(o.paid_at),
                 device=o.buyer_device_id,
                 address=o.buyer_address_id,
             )

@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
@@ -124,7 +125,7 @@ class OrderVelocity(Check):
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         o = tables.orders
         o = o.filter(o.status != "cancelled")
-        secs = o.paid_at.epoch_seconds().cast("int64")
+        secs = epoch_seconds(o.paid_at)
         o = o.mutate(
             _hour=secs // 3600, _local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24
         )
@@ -146,7 +147,7 @@ class OrderVelocity(Check):
         # delivered scan vs confirmation
         sd = first_delivery_by_order(tables)
         oc = o.filter(o.confirmed_at.notnull()).join(sd, "order_id")
-        lag = oc.confirmed_at.epoch_seconds().cast("int64") - oc.delivered_s
+        lag = epoch_seconds(oc.confirmed_at) - oc.delivered_s
         inst = oc.group_by("merchant_id").aggregate(
             confirmed_after_delivery=(lag >= 0).cast("int64").sum(),
             instant_confirms=((lag >= 0) & (lag <= params["confirm_minutes"] * 60))
@@ -234,7 +235,7 @@ class OrderVelocity(Check):
         o = o.filter(o.status != "cancelled")
         f = found.select("entity_id")
         mo = f.join(o, f.entity_id == o.merchant_id)
-        mo = mo.mutate(_hour=mo.paid_at.epoch_seconds().cast("int64") // 3600)
+        mo = mo.mutate(_hour=epoch_seconds(mo.paid_at) // 3600)
         bh = mo.group_by(["entity_id", "buyer_id", "_hour"]).aggregate(
             orders=mo.count(), first_paid_at=mo.paid_at.min(), last_paid_at=mo.paid_at.max()
         )
@@ -252,9 +253,7 @@ class OrderVelocity(Check):
             .aggregate(delivered_at=delivered.delivered_at.min())
         )
         oc = mo.filter(mo.confirmed_at.notnull()).join(sd, "order_id")
-        lag = oc.confirmed_at.epoch_seconds().cast("int64") - oc.delivered_at.epoch_seconds().cast(
-            "int64"
-        )
+        lag = epoch_seconds(oc.confirmed_at) - epoch_seconds(oc.delivered_at)
         fast = oc.filter((lag >= 0) & (lag <= params["confirm_minutes"] * 60)).select(
             "entity_id", "order_id", "buyer_id", "paid_at", "delivered_at", "confirmed_at"
         )

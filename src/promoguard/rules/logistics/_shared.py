@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from promoguard import geo
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
 from promoguard.engine.cache import found_entities, shared
 from promoguard.engine.exact import first_rows, half_up_ratio
@@ -28,14 +29,9 @@ MAX_EVIDENCE_ROWS = 200
 # -- shared building blocks ----------------------------------------------------------------------
 
 
-def _epoch_whole_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
-    # DuckDB's epoch keeps the fraction of a second, Spark's drops it: floor on both, as int64
-    return at.epoch_seconds().cast("float64").floor().cast("int64")
-
-
 def _seconds_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.IntegerValue:
     """Whole seconds from ``earlier`` to ``later``, the same on every engine."""
-    return _epoch_whole_seconds(later) - _epoch_whole_seconds(earlier)
+    return epoch_seconds(later) - epoch_seconds(earlier)
 
 
 def _hours(seconds: ir.IntegerValue) -> ir.NumericValue:
@@ -50,20 +46,6 @@ def _orders_with_platform(tables: Tables) -> ir.Table:
     plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
     j = o.left_join(plat, o.merchant_id == plat.m_id)
     return j.drop("m_id")
-
-
-def _order_scans(tables: Tables) -> ir.Table:
-    """One row per (order, carrier scan) of the order's parcels."""
-    s, e = tables.shipments, tables.tracking_events
-    j = s.join(e, [s.carrier == e.carrier, s.tracking_no == e.tracking_no])
-    return j.select(
-        order_id=s.order_id,
-        carrier=s.carrier,
-        tracking_no=s.tracking_no,
-        event_at=e.event_at,
-        event_type=e.event_type,
-        city=e.city,
-    )
 
 
 def _first_pickup(tables: Tables) -> ir.Table:

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
 from promoguard.graph import minhash
 from promoguard.rules._relations import first_delivery_by_order
@@ -95,8 +96,8 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
     sd = first_delivery_by_order(tables)
     oc = o.select(
         "order_id",
-        confirmed_s=o.confirmed_at.epoch_seconds().cast("int64"),
-        paid_s=o.paid_at.epoch_seconds().cast("int64"),
+        confirmed_s=epoch_seconds(o.confirmed_at),
+        paid_s=epoch_seconds(o.paid_at),
     ).left_join(sd, "order_id")
     oc = oc.select("order_id", "confirmed_s", "paid_s", "delivered_s")
     history = o.group_by("buyer_id").aggregate(buyer_orders=o.count())
@@ -106,7 +107,7 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
         "buyer_id",
         "order_id",
         rating=r.rating.cast("int64"),
-        created_s=r.created_at.epoch_seconds().cast("int64"),
+        created_s=epoch_seconds(r.created_at),
         text=r.text,
     )
     joined = rr.left_join(oc, rr.order_id == oc.order_id).select(

@@ -1,0 +1,64 @@
+"""The backend adapter: what DuckDB and Spark do differently is done one way on both."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import ibis
+import pyarrow as pa
+import pytest
+
+from promoguard.engine import backends
+
+UTC = dt.UTC
+#: two instants 60.2 s apart whose fractions sit on either side of half a second
+A = dt.datetime(2026, 11, 11, 0, 0, 0, 400_000, tzinfo=UTC)
+B = dt.datetime(2026, 11, 11, 0, 1, 0, 600_000, tzinfo=UTC)
+ROWS = pa.table({"id": ["a", "b", "edge"], "at": pa.array([A, B, B.replace(microsecond=999_999)])})
+
+
+def _within_a_minute(backend) -> dict[str, object]:
+    """Whole epoch seconds of each row, and whether B comes within 60 whole seconds of A."""
+    t = backends.register_arrow(backend, "_stamps", ROWS)
+    try:
+        secs = t.select("id", s=backends.epoch_seconds(t.at))
+        naive = t.select("id", s=t.at.epoch_seconds().cast("int64"))
+        got = {r["id"]: r["s"] for r in backend.to_pyarrow(secs).to_pylist()}
+        raw = {r["id"]: r["s"] for r in backend.to_pyarrow(naive).to_pylist()}
+    finally:
+        backends.unregister(backend, "_stamps")
+    return {"seconds": got, "within": got["b"] - got["a"] <= 60, "naive": raw}
+
+
+def test_epoch_seconds_floor_sub_second_timestamps_on_duckdb():
+    backend = ibis.duckdb.from_connection(duckdb.connect())
+    out = _within_a_minute(backend)
+    a = int(A.timestamp() // 1)
+    assert out["seconds"] == {"a": a, "b": a + 60, "edge": a + 60}
+    assert out["within"]
+    # the cast this replaces rounds on DuckDB: B becomes a + 61 and falls outside the minute
+    assert out["naive"]["b"] - out["naive"]["a"] == 61
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_epoch_seconds_are_the_same_on_spark_at_a_threshold():
+    from promoguard.engine.backends import _spark_session
+
+    spark = ibis.pyspark.connect(_spark_session("local[1]"))
+    duck = ibis.duckdb.from_connection(duckdb.connect())
+    on_spark, on_duckdb = _within_a_minute(spark), _within_a_minute(duck)
+    assert on_spark["seconds"] == on_duckdb["seconds"]
+    assert on_spark["within"] and on_duckdb["within"]
+    # without the adapter the engines disagree about the threshold
+    assert on_spark["naive"] != on_duckdb["naive"]
+
+
+def test_scratch_tables_are_dropped_when_the_computation_ends():
+    backend = ibis.duckdb.from_connection(duckdb.connect())
+    with backends.Scratch(backend, "_t") as scratch:
+        kept = scratch.keep(ibis.memtable({"x": [1, 2, 3]}))
+        assert scratch.to_arrow(kept.count().as_table()).column(0)[0].as_py() == 3
+    left = backend.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+    assert not [t for (t,) in left if t.startswith("_t_")]

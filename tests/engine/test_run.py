@@ -1,0 +1,282 @@
+"""The engine turns a check's found rows into findings the same way on DuckDB and Spark."""
+
+import datetime as dt
+
+import ibis
+import pytest
+
+from promoguard import store
+from promoguard.engine import evidence as ev
+from promoguard.engine.backends import duckdb_tables, spark_tables
+from promoguard.engine.base import Check, CheckDoc, Parameter
+from promoguard.engine.packs import load_pack
+from promoguard.engine.run import finding_id, run_checks
+
+
+class ExpensiveOrders(Check):
+    """A toy relational check: orders whose unit price is above a threshold."""
+
+    code = "TOY001"
+    name = "expensive-order"
+    title = "Order above a price"
+    family = "toy"
+    entity_type = "order"
+    parameters = (Parameter("above", 100, "price threshold"),)
+    doc = CheckDoc("flags orders", "none", "an order at 120")
+    observed_columns = ("unit_price",)
+    expected_columns = ("above",)
+
+    def find(self, tables, params, ctx):
+        o = tables.orders
+        return o.filter(o.unit_price > params["above"]).select(
+            entity_id=o.order_id,
+            merchant_id=o.merchant_id,
+            platform_id=ibis.literal("p1"),
+            unit_price=o.unit_price,
+            above=ibis.literal(params["above"]),
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        o = tables.orders
+        rows = found.join(o, found.entity_id == o.order_id).select(
+            found.entity_id, o.order_id, o.unit_price, o.paid_at
+        )
+        return {"order": rows}
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = store.connect(tmp_path / "s.duckdb")
+    c.execute(
+        """INSERT INTO orders (order_id, listing_id, merchant_id, buyer_id, quantity, unit_price,
+        paid_at, status) VALUES
+        ('o1','l1','m1','b1',1,120.10,'2026-11-11 00:00:00+08','paid'),
+        ('o2','l1','m1','b2',1,99.99,'2026-11-11 00:00:00+08','paid'),
+        ('o3','l2','m2','b1',2,1299.00,'2026-11-11 01:00:00+08','paid')"""
+    )
+    yield c
+    c.close()
+
+
+def _run(tables, engine):
+    pack = load_pack("cn")
+    when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    return run_checks(
+        tables, [ExpensiveOrders()], pack, engine=engine, scan_id="s", detected_at=when
+    )
+
+
+def test_duckdb_findings_carry_ids_observed_and_hashed_evidence(con):
+    with duckdb_tables(con) as tables:
+        result = _run(tables, "duckdb")
+    f = result.findings.sort_values("entity_id")
+    assert list(f.entity_id) == ["o1", "o3"]
+    assert list(f.observed) == ['{"unit_price":"120.10"}', '{"unit_price":"1299.00"}']
+    params = {"above": 100}
+    assert f.finding_id.iloc[0] == finding_id("cn", ExpensiveOrders(), "o1", params)
+    doc = result.evidence[f.evidence_sha256.iloc[0]]
+    sha, text = ev.freeze(__import__("json").loads(doc))
+    assert sha == f.evidence_sha256.iloc[0] and text == doc
+    assert '"paid_at":"2026-11-10T16:00:00Z"' in doc
+
+
+def test_read_evidence_detects_tampering(con):
+    sha, text = ev.freeze({"a": 1})
+    con.execute("INSERT INTO evidence VALUES (?, ?)", [sha, text])
+    assert ev.read_evidence(con, sha) == {"a": 1}
+    con.execute("UPDATE evidence SET document = '{\"a\":2}'")
+    with pytest.raises(ValueError, match="corrupt"):
+        ev.read_evidence(con, sha)
+
+
+@pytest.mark.spark
+def test_spark_gives_the_same_findings_and_evidence(con):
+    with duckdb_tables(con) as tables:
+        duck = _run(tables, "duckdb")
+    with spark_tables(con, "local[1]") as tables:
+        spark = _run(tables, "spark")
+    cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
+    a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
+    b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
+    assert a.equals(b), (a, b)
+
+
+def test_half_up_ratio_rounds_exact_integers_half_up():
+    from promoguard.engine.exact import half_up_ratio
+
+    t = ibis.memtable({"num": [1, 3, 181746, 5, 0], "den": [8, 8, 3600, 3, 7]})
+    got = t.select(r=half_up_ratio(t.num, t.den, 100)).to_pyarrow()["r"].to_pylist()
+    # 12.5 -> 13, 37.5 -> 38, 50.485 h -> 50.49 (a float .round(2) may give 50.48), 166.67, 0
+    assert got == [13, 38, 5049, 167, 0]
+
+
+# -- evidence canonicalised in Arrow ---------------------------------------------------------------
+
+
+def _edge_table():
+    import decimal
+
+    import pyarrow as pa
+
+    utc = dt.UTC
+    instants = [
+        dt.datetime(2026, 11, 11, 0, 5, 0, tzinfo=utc),  # whole seconds
+        dt.datetime(2026, 11, 11, 0, 5, 0, 500000, tzinfo=utc),  # a half second
+        dt.datetime(2026, 11, 11, 0, 5, 0, 120, tzinfo=utc),  # microseconds
+        dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=utc),  # before 1970
+        dt.datetime(1900, 1, 1, tzinfo=utc),
+        None,
+        dt.datetime(2000, 2, 29, 12, 0, 0, 100000, tzinfo=utc),
+    ]
+    dec = decimal.Decimal
+    return pa.table(
+        {
+            "entity_id": ["b", "a", "b", "a", "c", "c", "a"],
+            "at": pa.array(instants, pa.timestamp("us", tz="UTC")),
+            "naive_ns": pa.array(
+                [i and i.replace(tzinfo=None) for i in instants], pa.timestamp("ns")
+            ),
+            "price": pa.array(
+                [
+                    dec("5.00"),
+                    dec("-0.50"),
+                    dec("0.05"),
+                    None,
+                    dec("0.00"),
+                    dec("1e3"),
+                    dec("9.90"),
+                ],
+                pa.decimal128(18, 2),
+            ),
+            "ratio": [1.0, 0.1 + 0.2, None, float("nan"), -2.5, 1e20, 1 / 3],
+            "day": pa.array(
+                [dt.date(2026, 11, 11), None, dt.date(1969, 1, 1)] * 2 + [dt.date(2000, 1, 1)],
+                pa.date32(),
+            ),
+            "n": [3, 1, None, 2, 2, 0, -1],
+            "ok": [True, False, None, True, True, False, True],
+            "city": ["上海", "", None, "北京", "a", "b", "c"],
+            "tags": [["x"], [], None, ["y", "z"], ["x"], ["a"], ["b"]],
+        }
+    )
+
+
+def test_canonical_groups_equal_canonical_value_cell_by_cell():
+    table = _edge_table()
+    groups = ev.canonical_groups(table)
+    expected: dict[str, list] = {}
+    for row in table.to_pylist():
+        expected.setdefault(row["entity_id"], []).append(ev.canonical_value(row))
+    assert set(groups) == set(expected)
+    for entity, rows in groups.items():
+        # the same canonical rows (as a multiset), now in the canonical order
+        key = lambda r: ev.canonical_json(r)  # noqa: E731
+        assert sorted(rows, key=key) == sorted(expected[entity], key=key)
+    # spot checks of the exact texts
+    a = groups["a"]
+    assert {r["at"] for r in groups["b"]} == {"2026-11-11T00:05:00Z", "2026-11-11T00:05:00.00012Z"}
+    assert {r["at"] for r in groups["c"]} == {"1900-01-01T00:00:00Z", None}
+    assert "1969-12-31T23:59:59.999999Z" in {r["at"] for r in a}
+    assert {r["price"] for r in groups["c"]} == {"0.00", "1000.00"}
+
+
+def test_canonical_order_is_by_sorted_column_names_and_ignores_input_order():
+    import pyarrow as pa
+
+    table = _edge_table()
+    groups = ev.canonical_groups(table)
+    # columns other than entity_id by name: at, city, day, n, naive_ns, ok, price, ratio, tags;
+    # `at` decides here: nulls first, then by instant
+    assert [r["at"] for r in groups["a"]] == [
+        "1969-12-31T23:59:59.999999Z",
+        "2000-02-29T12:00:00.1Z",
+        "2026-11-11T00:05:00.5Z",
+    ]
+    assert [r["at"] for r in groups["c"]] == [None, "1900-01-01T00:00:00Z"]
+    reversed_table = table.take(pa.array(range(table.num_rows - 1, -1, -1)))
+    shuffled = ev.canonical_groups(
+        pa.Table.from_batches(reversed_table.to_batches(max_chunksize=2))
+    )
+    assert shuffled == groups
+    ties = pa.table({"entity_id": ["e"] * 4, "b": [2, 1, 1, None], "a": ["x", "y", "x", "x"]})
+    assert [(r["a"], r["b"]) for r in ev.canonical_groups(ties)["e"]] == [
+        ("x", None),
+        ("x", 1),
+        ("x", 2),
+        ("y", 1),
+    ]
+
+
+def test_freeze_canonical_gives_the_bytes_freeze_gives():
+    doc = {"rows": ev.canonical_groups(_edge_table()), "p": {"x": 1.5}, "when": "2026-11-11Z"}
+    assert ev.freeze_canonical(ev.canonical_value(doc)) == ev.freeze(doc)
+
+
+class _SharingCheck(ExpensiveOrders):
+    """Two toy checks reading one shared relation; evidence records what the scan had found."""
+
+    builds: list[str] = []
+    seen_found: list[set[str]] = []
+
+    def find(self, tables, params, ctx):
+        from promoguard.engine.cache import shared
+
+        def build():
+            type(self).builds.append(self.code)
+            o = tables.orders
+            return o.filter(o.unit_price > 100)
+
+        rel = shared(tables, ("expensive",), build)
+        return rel.select(
+            entity_id=rel.order_id,
+            merchant_id=rel.merchant_id,
+            platform_id=ibis.literal("p1"),
+            unit_price=rel.unit_price,
+            above=ibis.literal(params["above"]),
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        from promoguard.engine.cache import found_entities
+
+        type(self).seen_found.append(set(found_entities(tables, "order") or {}))
+        return super().evidence(tables, found, params, ctx)
+
+
+class _SharingA(_SharingCheck):
+    code = "TOY002"
+
+
+class _SharingB(_SharingCheck):
+    code = "TOY003"
+
+
+def test_a_shared_relation_is_built_once_per_scan_and_dropped_after(con):
+    from promoguard.engine.cache import shared
+
+    _SharingCheck.builds, _SharingCheck.seen_found = [], []
+    pack = load_pack("cn")
+    when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    with duckdb_tables(con) as tables:
+        result = run_checks(
+            tables,
+            [_SharingA(), _SharingB()],
+            pack,
+            engine="duckdb",
+            scan_id="s",
+            detected_at=when,
+        )
+        assert _SharingCheck.builds == ["TOY002"]  # TOY003 read TOY002's temporary table
+        # every finder ran before any evidence: both saw both checks' found rows
+        assert _SharingCheck.seen_found == [{"TOY002", "TOY003"}] * 2
+        left = con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+        assert left == []
+        # outside a scan the relation is just the expression, built on every call
+        shared(tables, ("expensive",), lambda: tables.orders)
+        shared(tables, ("expensive",), lambda: tables.orders)
+    f = result.findings.sort_values(["check_code", "entity_id"])
+    assert list(zip(f.check_code, f.entity_id, strict=True)) == [
+        ("TOY002", "o1"),
+        ("TOY002", "o3"),
+        ("TOY003", "o1"),
+        ("TOY003", "o3"),
+    ]
