@@ -7,9 +7,9 @@ import re
 
 import pytest
 import typer
+from tests.rules.pricing.pricing_fixtures import Season, day
 from typer.testing import CliRunner
 
-from checks.pricing_fixtures import Season, day  # tests/ is on sys.path (rootdir packages)
 from promoguard import engine
 from promoguard.commands import report_cmd, scan_cmd
 from promoguard.report import build_report, discover_sections

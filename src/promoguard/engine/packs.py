@@ -94,6 +94,8 @@ class Rule:
     legal_basis: list[Citation] = field(default_factory=list)
     parameters: dict[str, ParameterSetting] = field(default_factory=dict)
     source_file: str = ""
+    #: what the pack says about the rule in words: for a disabled rule, why it is off there
+    notes: str = ""
 
     def legal_basis_text(self) -> str:
         return "; ".join(c.short() for c in self.legal_basis)
@@ -279,6 +281,8 @@ def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None)
         raise CheckError(f"{source}: {code} has unknown keys {sorted(unknown)}")
     if "enabled" in raw:
         rule.enabled = bool(raw["enabled"])
+    if raw.get("notes") is not None:
+        rule.notes = " ".join(str(raw["notes"]).split())
     if raw.get("severity") is not None:
         if raw["severity"] not in SEVERITIES:
             raise CheckError(f"{source}: {code} severity must be one of {SEVERITIES}")

@@ -1,0 +1,344 @@
+"""The text engine from the laws' own wording: normalisation, matching, allow-lists, identifiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.rules.content.conftest import card, valid_id, wrong_id
+
+from promoguard.errors import CheckError
+from promoguard.rules.content._shared import analyse_text, decide_all
+from promoguard.text.identifiers import (
+    find_identifiers,
+    id_check_char,
+    luhn_ok,
+    valid_card,
+    valid_email,
+    valid_mobile,
+    valid_resident_id,
+)
+from promoguard.text.lexicon import Term, load_terms, read_lexicon
+from promoguard.text.matcher import Matcher
+from promoguard.text.normalise import normalise
+from promoguard.text.rules import ContentRules
+
+
+def codes(text: str, **kw) -> set[str]:
+    return set(analyse_text(text, **kw))
+
+
+# -- normalisation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("最*好", "最好"),
+        ("最.好", "最好"),
+        ("微 信", "微信"),
+        ("最\u200b好", "最好"),  # zero-width space
+        ("最\u3000佳", "最佳"),  # ideographic space
+        ("ＮＯ．１", "no.1"),  # full-width
+        ("加 V", "加v"),
+        ("❤信", "v信"),
+        ("加💗", "加v"),
+        ("𝐁𝐄𝐒𝐓 price", "best price"),  # mathematical bold letters
+        ("best price", "best price"),  # spaces between English words stay
+        ("138 1234 5678", "138 1234 5678"),  # digits keep their grouping
+    ],
+)
+def test_normalise_undoes_filter_dodging(raw, norm):
+    assert normalise(raw).text == norm
+
+
+@pytest.mark.parametrize(
+    "raw", ["全网最　低 ok", "a……最\u200b*好b", "x ＶＸ：ab_123 y", "ß最 好😀❤信", "plain text"]
+)
+def test_offsets_map_back_to_the_original(raw):
+    nt = normalise(raw)
+    for i in range(len(nt.text)):
+        s, e = nt.span(i, i + 1)
+        assert 0 <= s < e <= len(raw)
+        # the original span folds to the normalised character
+        assert nt.text[i] in normalise(raw[s:e]).text or raw[s:e] in ("ß",)
+
+
+@given(st.text(max_size=60))
+def test_normalise_never_fails_and_spans_stay_in_bounds(raw):
+    nt = normalise(raw)
+    s, e = nt.span(0, len(nt.text))
+    assert 0 <= s <= e <= len(raw)
+
+
+# -- TEXT001: Advertising Law Art. 9(3) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["品质最佳", "国家级工艺", "最高级面料", "最好的羽绒服", "最*好", "最 好", "最.好", "全网最　低",
+     "ＮＯ．１ 品牌", "N0.1 brand", "best ever", "#1 in the world", "the best in the world"],
+)  # fmt: skip
+def test_absolute_terms_are_flagged(text):
+    assert "TEXT001" in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["最近很多顾客回购", "最后提醒大家注意查收", "首先感谢大家", "顶部有拉链设计", "同款在唯品会也有售",
+     "这是我们店第一次参加双11", "活动第一天发货较多", "最好在阴凉处保存", "Latest model, top zipper.",
+     "First time joining Double 11.", "Bestow a gift", "Recently restocked."],
+)  # fmt: skip
+def test_ordinary_words_are_not_flagged(text):
+    assert "TEXT001" not in codes(text)
+
+
+# -- TEXT002: Arts. 16-18, category aware ----------------------------------------------------
+
+
+def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
+    assert "TEXT002" in codes("喝了降血压", category="food")
+    assert "TEXT002" in codes("喝了降血压", category=None)  # no listing: no exemption
+    assert "TEXT002" not in codes("辅助降血压", category="medical_device")
+    # efficacy guarantees are barred for drugs and devices too (Art. 16(1)-(2))
+    assert "TEXT002" in codes("包治百病", category="medical_device")
+    assert "TEXT002" in codes("治愈率99%", category="drug")
+    assert "TEXT002" not in codes("治愈系毛绒设计", category="toys")
+    assert "TEXT002" in codes("This serum cures eczema", category="cosmetics")
+    assert "TEXT002" not in codes("A secure lid", category="home")
+    assert "TEXT002" not in codes("Dog treats, chicken flavour", category="food")
+    assert "TEXT002" not in codes("Dry cured ham", category="food")
+    assert "TEXT002" in codes("This balm treats eczema", category="cosmetics")
+
+
+def test_the_pack_decides_which_categories_may_state_indications():
+    rules = ContentRules(load_terms())
+    prep = rules.prepare("降血压")
+    narrow = {"TEXT002": {"medical_categories": ["drug"]}}
+    assert "TEXT002" in decide_all(prep, category="medical_device", params=narrow)
+    assert "TEXT002" not in decide_all(prep, category="drug", params=narrow)
+
+
+# -- TEXT003 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["另有仿真枪出售", "管制刀具现货", "窃听器", "迷药", "stun guns for sale"]
+)
+def test_prohibited_items(text):
+    assert "TEXT003" in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["厨房刀具请放在儿童够不到的地方", "夏日水枪玩具", "water gun toy", "手枪钻 电动工具"]
+)
+def test_look_alike_goods_are_not_prohibited(text):
+    assert "TEXT003" not in codes(text)
+
+
+# -- TEXT004 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["加微信 abcd123 领优惠", "V信：abcd123", "薇信 kk2233 私聊", "加QQ 12345678 更便宜", "私下转账可以再便宜",
+     "点击 t.cn/AbCdEf 领券", "加vx ab_cd12", "详情见 dwz.cn/xyzabc", "微 信 号: shop_8848", "❤信 kk5678",
+     "add me on WeChat abc123", "cheaper via WhatsApp, message me", "details at bit.ly/xyz",
+     "电话 13812345678", "QQ群 12345678", "WeChat ID: abc_123", "微信号是 shop_8848"],
+)  # fmt: skip
+def test_lures_off_the_platform(text):
+    assert "TEXT004" in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["支持微信支付和支付宝", "WeChat Pay accepted", "亲，收到货有问题随时联系我们。", "另有仿真枪出售，需要私聊。",
+     "QQ音乐会员", "visit the shop at ant.cn/about", "wechat payment accepted"],
+)  # fmt: skip
+def test_platform_words_that_are_not_lures(text):
+    assert "TEXT004" not in codes(text)
+
+
+def test_a_phone_number_is_a_lure_only_when_the_pack_says_so():
+    rules = ContentRules(load_terms())
+    prep = rules.prepare("电话 13812345678")
+    assert "TEXT004" in decide_all(prep)
+    assert "TEXT004" not in decide_all(prep, params={"TEXT004": {"phone_is_lure": False}})
+
+
+# -- TEXT005: validated identifiers ------------------------------------------------------------
+
+
+def test_resident_id_needs_the_gb11643_check_character_and_a_real_birth_date():
+    assert id_check_char("11010519491231002") == "x"  # the standard's own example
+    assert valid_resident_id("11010519491231002X")
+    assert valid_resident_id(valid_id())
+    assert not valid_resident_id(wrong_id())
+    assert not valid_resident_id("110105" + "19490231" + "002" + "0")  # 31 Feb
+    body = "110105" + "20991231" + "002"
+    assert not valid_resident_id(body + id_check_char(body), today=dt.date(2026, 11, 29))
+    body = "991105" + "19900101" + "002"
+    assert not valid_resident_id(body + id_check_char(body))  # no province 99
+
+
+def test_cards_pass_luhn_and_carry_an_issuer_prefix():
+    assert luhn_ok("4111111111111111") and valid_card("4111 1111 1111 1111")
+    assert not valid_card("4111111111111112")
+    assert valid_card(card()) and not valid_card(card(valid=False))
+    assert not valid_card("2026111198765432" if luhn_ok("2026111198765432") else "2026111198765439")
+
+
+def test_mobiles_and_emails():
+    assert valid_mobile("138-1234-5678") and valid_mobile("+86 13812345678")
+    assert not valid_mobile("12812345678") and not valid_mobile("1381234567")
+    assert valid_email("li.ming@example.com")
+    assert not valid_email("li..ming@example.com") and not valid_email("a@b.notatld")
+
+
+def test_identifiers_in_text_and_what_is_not_one():
+    text = normalise(
+        f"身份证 {valid_id()}，卡号 {card()}，电话 138 1234 5678，邮箱 a.b@qq.com，"
+        f"作废证件 {wrong_id()}，订单号 2026111198765432，运单 SF1234567890123"
+    ).text
+    kinds = [i.kind for i in find_identifiers(text)]
+    assert kinds == ["resident_id", "bank_card", "mobile", "email"]
+
+
+def test_an_id_with_a_wrong_check_character_is_never_read_as_a_card():
+    for n in range(200):
+        body = f"3101042002{(n % 12) + 1:02d}{(n % 28) + 1:02d}{n % 1000:03d}"
+        wrong = body + next(c for c in "0123456789" if c != id_check_char(body))
+        assert find_identifiers(wrong) == []
+
+
+# -- TEXT006: live streams ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["直降500！", "今天立减300！", "最后三单！", "仅剩2件，手慢无！", "库存告急，只剩5单！", "比原价便宜一半！",
+     "比平时便宜一半！", "half the usual price!", "only 2 left!", "last 3 units, hurry!", "300 off today only!"],
+)  # fmt: skip
+def test_livestream_urgency_and_baseless_comparisons(text):
+    assert "TEXT006" in codes(text, kind="livestream")
+    assert "TEXT006" not in codes(text, kind="listing_description")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["原价299元，今天直播间199元，点击小黄车", "原价399元，直降200元", "regular price 299 yuan, today 199 yuan",
+     "最后提醒大家注意查收", "欢迎来到直播间"],
+)  # fmt: skip
+def test_a_comparison_with_its_base_is_not_flagged(text):
+    assert "TEXT006" not in codes(text, kind="livestream")
+
+
+# -- REVIEW002 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["好评返现", "晒图返现5元", "五星好评返5元", "五星好评送小礼品", "好评截图找客服领红包",
+     "leave a 5-star review and get a refund of 5 yuan", "5-star review = cashback",
+     "post a photo review for a gift"],
+)  # fmt: skip
+def test_rewards_for_good_reviews(text):
+    assert "REVIEW002" in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["好评如潮，下单送运费险", "质量不错，送朋友的", "五颗星推荐给大家！", "加vx abcd123 返现", "五星级酒店同款 送拖鞋",
+     "Free returns within 7 days.", "Thanks for the review. Free returns within 7 days."],
+)  # fmt: skip
+def test_rewards_without_a_review_condition(text):
+    assert "REVIEW002" not in codes(text)
+
+
+# -- lexicons and matcher ----------------------------------------------------------------------
+
+
+def test_one_automaton_reports_every_lexicons_hits_with_original_offsets():
+    m = Matcher([Term("最好", "TEXT001", "superlative"), Term("微信", "TEXT004", "contact_cue")])
+    nt, hits = m.scan("我们 最 * 好，加微 信")
+    assert [(h.code, nt.original[h.ostart : h.oend]) for h in hits] == [
+        ("TEXT001", "最 * 好"),
+        ("TEXT004", "微 信"),
+    ]
+
+
+def test_an_allow_row_overrides_a_term_of_the_same_spelling():
+    terms = [*load_terms(), Term("顶级", "ALLOW", "ordinary_word")]
+    assert "TEXT001" in analyse_text("顶级面料")
+    assert "TEXT001" not in analyse_text("顶级面料", terms=terms)
+
+
+def test_every_builtin_term_has_a_code_a_source_and_a_basis():
+    terms = load_terms()
+    assert len(terms) > 250
+    for t in terms:
+        assert t.code in {
+            "ALLOW",
+            "TEXT001",
+            "TEXT002",
+            "TEXT003",
+            "TEXT004",
+            "TEXT006",
+            "REVIEW002",
+        }
+        assert t.source, t
+        assert t.code == "ALLOW" or t.legal_basis, t
+    derived = [t for t in terms if "fwwdn" in t.source]
+    assert derived and all(t.code == "TEXT003" for t in derived)
+
+
+def test_a_malformed_lexicon_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("word,kind\nx,y\n", encoding="utf-8")
+    with pytest.raises(CheckError, match="missing column"):
+        read_lexicon(bad)
+    with pytest.raises(CheckError, match="not found"):
+        read_lexicon(tmp_path / "none.csv")
+
+
+# -- the batched first pass never loses a finding ------------------------------------------------
+
+FRAGMENTS = [
+    "最好", "最 好", "最近", "第一次", "唯品会", "治愈系", "降血压", "仿真枪", "水枪玩具", "加微信 abc123",
+    "V信：", "shop_8848", "私下转账", "t.cn/AbC", "13812345678", "138 1234 5678", "li@example.com",
+    "好评", "返现", "送", "review", "free gift", "直降500", "原价299元", "最后三单", "only 2 left",
+    "𝐁𝐄𝐒𝐓 ever", "❤信 kk5678", "ＮＯ．１", "……", "\u200b", "，", "。", " ", "*", "abc", "2026111198765432",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=6).map("".join), max_size=12))
+def test_prepare_many_finds_what_preparing_each_text_finds(texts):
+    rules = ContentRules(load_terms())
+    many = rules.prepare_many(texts, batch=5)
+    for text, prep in zip(texts, many, strict=True):
+        for kind in ("livestream", "chat"):
+            alone = decide_all(rules.prepare(text), kind=kind, category="food")
+            batched = decide_all(prep, kind=kind, category="food") if prep else {}
+            assert batched == alone, text
+
+
+def test_real_hotel_reviews_offer_no_rewards():
+    """1,600 real reviews (Ott et al.'s opinion-spam corpus): none offers a reward for a review,
+    though many mention reviews and free things ("I already wrote a review about all the free
+    stuff")."""
+    folder = Path(__file__).resolve().parents[3] / "shared" / "data" / "opspam" / "op_spam_v1.4"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (the shared data sets sit beside the project)")
+    texts = [f.read_text(errors="replace") for f in sorted(folder.rglob("*.txt"))]
+    assert len(texts) == 1600
+    rules = ContentRules(load_terms())
+    flagged = [
+        t[:80]
+        for t, prep in zip(texts, rules.prepare_many(texts), strict=True)
+        if prep is not None and decide_all(prep, kind="review", codes=("REVIEW002",))
+    ]
+    assert flagged == []
