@@ -28,6 +28,11 @@ if [ "$want_system" != "no" ]; then
   if ! command -v java >/dev/null 2>&1; then
     apt_install openjdk-17-jre-headless || apt_install default-jre-headless
   fi
+  # The web tier's browser tests drive Debian's chromium through Playwright (Playwright's own
+  # browser download is never used). The CJK font below also serves its Chinese screenshots.
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+  fi
   # The case database's tests run against a throwaway PostgreSQL server started from these binaries.
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     apt_install postgresql

@@ -20,9 +20,11 @@ from promoguard.commands import (
     mask_cmd,
     report_cmd,
     scan_cmd,
+    serve_cmd,
     simulate_cmd,
     tables_cmd,
     train_reviews_cmd,
+    users_cmd,
     verify_cmd,
 )
 
@@ -66,6 +68,8 @@ app.add_typer(cases_cmd.app, name="cases")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(evidence_cmd.app, name="evidence")
 app.command("verify")(verify_cmd.verify)
+app.command("serve")(serve_cmd.serve)
+app.add_typer(users_cmd.app, name="users")
 
 
 def main() -> None:

@@ -86,6 +86,29 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
     integrity.initialise(con)
 
 
+_SCHEMA: dict[str, list[tuple[str, str]]] | None = None
+
+
+def table_schema() -> dict[str, list[tuple[str, str]]]:
+    """Every table the store keeps: its (column, DuckDB type) pairs, read from the DDL above."""
+    global _SCHEMA
+    if _SCHEMA is None:
+        con = duckdb.connect()
+        try:
+            initialise(con)
+            rows = con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "ORDER BY table_name, ordinal_position"
+            ).fetchall()
+        finally:
+            con.close()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for table, column, dtype in rows:
+            out.setdefault(table, []).append((column, dtype))
+        _SCHEMA = out
+    return _SCHEMA
+
+
 def _open_error(p: str, exc: duckdb.Error) -> StoreError:
     """The operator's mistake behind a failed open, said in one line."""
     text = str(exc)
@@ -107,11 +130,23 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     A folder, a file that is not a DuckDB database and a store another process holds open raise
     ``StoreError`` with one line that says which. A new store file is created owner-only (0600):
     it holds personal data (buyers, addresses, texts).
+
+    A folder with a lake manifest is a Parquet lake (see ``promoguard.lake``): it opens as
+    read-only views over its files; ingest and scan write to a lake through ``promoguard.lake``.
     """
     p = str(path)
+    if p != ":memory:" and Path(p).is_dir():
+        from promoguard import lakeview
+
+        if (Path(p) / lakeview.MANIFEST).exists():
+            con = lakeview.open_views(p, table_schema())
+            set_memory_limit(con)
+            return con
     if p != ":memory:":
         if Path(p).is_dir():
-            raise StoreError(f"the store {p} is a folder, not a DuckDB file")
+            raise StoreError(
+                f"the store {p} is a folder, not a DuckDB file (nor a lake: no _manifest.json)"
+            )
         if read_only and not Path(p).exists():
             raise FileNotFoundError(f"no store at {p}")
         Path(p).parent.mkdir(parents=True, exist_ok=True)
@@ -135,9 +170,27 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
 
 def _ready(con: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
+    set_memory_limit(con)
     if not read_only:
         initialise(con)
     return con
+
+
+_LIMIT = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> None:
+    """Cap DuckDB's memory (``limit`` or PROMOGUARD_MEMORY_LIMIT, e.g. ``4GB``); it spills the rest.
+
+    Without a cap DuckDB may take 80% of the machine's memory: a season twice as big then needs
+    twice the memory instead of spilling to its temp directory.
+    """
+    limit = limit or os.environ.get("PROMOGUARD_MEMORY_LIMIT")
+    if not limit:
+        return
+    if not _LIMIT.fullmatch(limit):
+        raise PromoGuardError(f"memory limit {limit!r} is not a size such as 4GB or 512MB")
+    con.execute(f"SET memory_limit = '{limit.strip()}'")
 
 
 @contextmanager

@@ -100,6 +100,7 @@ def demo(
             "issue its guidance notice",
             ["cases", "guide", top, "--deadline", deadline, "--out", str(notice), "--db", db],
         )
+    web = _web_users(out, db, store)
     summary = {
         "out": str(out),
         "cases_db": db,
@@ -115,6 +116,7 @@ def demo(
         "scan": scn,
         "report_result": rep,
         "evaluate": ev,
+        "web": web,
     }
     if as_json:
         emit_json(summary)
@@ -145,6 +147,55 @@ def demo(
         )
     console.print(scores)
     console.print(f"Open the report: {report.resolve()}")
+    logins = RichTable(title="Web application: log in with these (also in logins.txt)")
+    for col in ("user", "password", "role"):
+        logins.add_column(col)
+    for u in web["users"]:
+        role = u["role"] + (f" ({u['platform_id']})" if u.get("platform_id") else "")
+        logins.add_row(u["name"], u["password"], role)
+    console.print(logins)
+    console.print(f"Start it: {web['serve']}   then open http://127.0.0.1:8000/")
+
+
+def _web_users(out: Path, url: str, store: Path) -> dict[str, Any]:
+    """One web user per role (and one officer per platform) in the demo's case database.
+
+    The passwords are random, printed once and kept in ``logins.txt`` (readable by the owner only)
+    beside the database, so a newcomer can log in to ``promoguard serve`` straight away.
+    """
+    import secrets
+
+    from promoguard.cases.service import CaseService
+    from promoguard.web.security import hash_password
+
+    started = time.perf_counter()
+    console.print("[bold]→ make the web application's users[/bold]")
+    svc = CaseService(url, actor="demo")
+    platforms = sorted({c["platform_id"] for c in svc.list_cases() if c["platform_id"]})
+    wanted = [("admin", "admin", None), ("analyst", "analyst", None), ("auditor", "auditor", None)]
+    wanted += [(f"officer-{p.lower()}", "platform", p) for p in platforms[:3]]
+    users = []
+    for name, role, platform in wanted:
+        password = secrets.token_urlsafe(9)
+        svc.add_user(name, role, platform_id=platform, password_hash=hash_password(password))
+        users.append({"name": name, "role": role, "platform_id": platform, "password": password})
+    svc.db.dispose()
+    logins = out / "logins.txt"
+    logins.write_text(
+        "".join(
+            f"{u['name']}\t{u['password']}\t{u['role']}\t{u['platform_id'] or ''}\n" for u in users
+        ),
+        encoding="utf-8",
+    )
+    logins.chmod(0o600)
+    console.print(f"  done in {time.perf_counter() - started:.1f} s")
+    serve = f"promoguard serve --db {url} --store {store.resolve()}"
+    return {
+        "db": url,
+        "users": users,
+        "logins_file": str(logins),
+        "serve": serve,
+    }
 
 
 def _fmt(value: object) -> str:

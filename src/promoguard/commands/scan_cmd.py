@@ -7,14 +7,16 @@ from pathlib import Path
 import typer
 from rich.table import Table as RichTable
 
-from promoguard import engine
+from promoguard import engine, lake
 from promoguard.commands._common import console, emit_json, fail, progress_bar, user_errors
 from promoguard.safety import make_private, refuse_overwrite, write_csv
 
 
 @user_errors
 def scan(
-    store: Path = typer.Option(..., "--store", help="The DuckDB store written by `ingest`."),
+    store: Path = typer.Option(
+        ..., "--store", help="The store written by `ingest`: a DuckDB file or a lake folder."
+    ),
     pack: str = typer.Option(..., "--pack", help="Rule pack: cn, eu, uk, us or a pack folder."),
     engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
     spark_master: str = typer.Option(
@@ -27,14 +29,28 @@ def scan(
         None, "--out", help="Also write the findings here (.parquet or .csv)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="On a lake: re-check only what the batches since this scan (a scan id, or 'last') "
+        "can change; report new, still-present and resolved findings.",
+    ),
+    watchlist: Path | None = typer.Option(
+        None, "--watchlist", help="CSV of watched merchants/listings: their new findings first."
+    ),
 ) -> None:
     """Scan a store with a rule pack; findings go into the store (and to --out)."""
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--out must end in .parquet or .csv, not {out.suffix or '(none)'}")
     if out is not None:
         refuse_overwrite(out, ("store", store), ("pack", Path(pack)))
+    if since is not None or watchlist is not None:
+        from promoguard.commands.monitor_scan import monitor_scan
+
+        monitor_scan(store, pack, engine_name, spark_master, checks, out, as_json, since, watchlist)
+        return
     with progress_bar(enabled=not as_json) as progress:
-        result = engine.scan(
+        result = (lake.scan if lake.is_lake(store) else engine.scan)(
             store,
             pack,
             engine=engine_name,
@@ -42,7 +58,7 @@ def scan(
             spark_master=spark_master,
             progress=progress,
         )
-    seal = result.seal  # sealed in the scan's own transaction
+    seal = result.seal  # sealed in the scan's own transaction (a lake: in its batch)
     written = None
     if out is not None:
         # Findings quote merchants' names and texts: formula-safe cells in a CSV, owner-only.

@@ -138,6 +138,10 @@ class Check:
     #: the check and says so ("not checked (no price_observations)"), instead of reporting 0
     #: findings as if it had looked. Empty: the first table of ``reads``.
     requires: ClassVar[tuple[str, ...]] = ()
+    #: what a finding depends on, for incremental scans (``promoguard.incremental``):
+    #: "merchant" when only the rows of the entity's own merchant (and the platform-wide tables)
+    #: can change it; "season" (the safe default) when anything in the season can
+    depends_on: ClassVar[str] = "season"
 
     # -- how the report shows the rule's findings (the report asks the rule, never its code) -------
     #: the report section that shows its findings (a section module's name); None: its family

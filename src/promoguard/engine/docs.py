@@ -60,6 +60,7 @@ def pack_views(check: Check, packs: list[Pack]) -> list[PackView]:
                 severity=pack.severity_for(check),
                 citations=[{k: v for k, v in vars(c).items() if v} for c in rule.legal_basis],
                 parameters=params,
+                notes=rule.notes,
             )
         )
     return views
@@ -113,6 +114,8 @@ def render_check_markdown(check: Check, packs: list[Pack], level: int = 2) -> st
     for v in views:
         state = "" if v.enabled else " — disabled"
         out.append(f"- **{v.pack}** ({v.jurisdiction}, severity {v.severity}){state}")
+        if v.notes and not v.enabled:
+            out.append(f"  - why: {v.notes}")
         for c in v.citations:
             law = c.get("law", "")
             if c.get("law_en") and c.get("law_en") != law:

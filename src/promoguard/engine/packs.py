@@ -94,6 +94,8 @@ class Rule:
     legal_basis: list[Citation] = field(default_factory=list)
     parameters: dict[str, ParameterSetting] = field(default_factory=dict)
     source_file: str = ""
+    #: what the pack says about the rule in words: for a disabled rule, why it is off there
+    notes: str = ""
 
     def legal_basis_text(self) -> str:
         return "; ".join(c.short() for c in self.legal_basis)
@@ -279,6 +281,8 @@ def _parse_rule(code: str, raw: dict[str, Any], source: Path, base: Rule | None)
         raise CheckError(f"{source}: {code} has unknown keys {sorted(unknown)}")
     if "enabled" in raw:
         rule.enabled = bool(raw["enabled"])
+    if raw.get("notes") is not None:
+        rule.notes = " ".join(str(raw["notes"]).split())
     if raw.get("severity") is not None:
         if raw["severity"] not in SEVERITIES:
             raise CheckError(f"{source}: {code} severity must be one of {SEVERITIES}")
@@ -323,7 +327,16 @@ def _extended(extends: str, folder: Path) -> Path:
 def load_pack(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Pack:
     """Load a built-in pack by name (``cn``) or a pack folder by path."""
     candidate = Path(name_or_path)
-    folder = candidate if candidate.is_dir() else BUILTIN_DIR / str(name_or_path)
+    # A built-in pack's name means the built-in pack, even when a folder of that name sits in
+    # the current directory (a folder called "cn" must not stand in for the cn pack): a local
+    # folder of that name is reached as ./cn.
+    builtin = BUILTIN_DIR / str(name_or_path)
+    is_builtin_name = (
+        isinstance(name_or_path, str)
+        and not any(c in name_or_path for c in "/\\.")
+        and (builtin / "pack.yaml").is_file()
+    )
+    folder = builtin if is_builtin_name else (candidate if candidate.is_dir() else builtin)
     meta_file = folder / "pack.yaml"
     if not meta_file.is_file():
         raise CheckError(

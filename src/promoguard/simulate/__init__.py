@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from promoguard import model
 from promoguard.simulate import calendar as cal
+from promoguard.simulate import coupons
 from promoguard.simulate.config import SCALES, Scale, get_scale
 from promoguard.simulate.shard import generate_shard
 from promoguard.simulate.world import PLATFORMS
@@ -98,6 +99,11 @@ def generate(
     try:
         for name, cols in _platform_tables().items():
             writer.write(name, cols)
+        # the platforms' own coupon programme is the same in every shard: written once, here
+        shared = coupons.platform_coupons(seed)
+        for name, cols in coupons.coupon_tables(shared).items():
+            writer.write(name, cols)
+        writer.write_truth([(code, "coupon", c.coupon_id) for c in shared for code in c.truth])
         for s, (tables, truth) in enumerate(_shards(seed, sc, fmt, n_shards, jobs)):
             for name, table in tables.items():
                 writer.write_arrow(name, table)

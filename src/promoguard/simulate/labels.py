@@ -62,9 +62,15 @@ def pricing_labels(
     h0, h1 = cal.RAISED_DAYS
     B = np.median(P[:, b0 : b1 + 1], axis=1)
     Hh = np.median(P[:, h0 : h1 + 1], axis=1)
-    promo = P[:, cal.D11_DAY]
+    promo = P[:, cal.D11_DAY].copy()
     shows = np.zeros(n_listings, dtype=bool)
     shows[L[in_d11 & ((ref != NA) | (cl != NA))]] = True
+    # a 到手价 (coupon-inclusive price) advertised in the promotion is a marked promotion price
+    claim = obs.get("final_price_claim")
+    if claim is not None:
+        claimed = in_d11 & (claim != NA) & (claim < price)
+        shows[L[claimed]] = True
+        np.minimum.at(promo, L[claimed & (ch == "detail")], claim[claimed & (ch == "detail")])
     out["PRICE003"] = shows & (start_day <= b0) & (Hh >= 1.10 * B) & (promo >= 0.95 * B)
     return out
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from promoguard import model
 from promoguard.simulate import calendar as cal
-from promoguard.simulate import geo, labels
+from promoguard.simulate import coupons, geo, labels
 from promoguard.simulate import texts as tx
 from promoguard.simulate.config import Scale
 from promoguard.simulate.inject_brushing import TAG_BRUSH003, inject_brushing, reserve_size
@@ -244,6 +244,25 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     msrp = msrp_for(rng, w.listing_base_cents)
     live_listing = w.merchant_live[w.listing_merchant]
     obs, _flags = observations(rng, plan, prior, msrp, live_listing, rates)
+    # coupons, 到手价 claims and prize games draw from their own streams (simulate/coupons.py)
+    cp = coupons.build(
+        seed,
+        shard,
+        w,
+        plan.P,
+        {
+            "listing": listing,
+            "paid": paid,
+            "qty": o["qty"],
+            "unit": unit,
+            "honest": (tag == 0) & ~cancelled,
+            "order_id": order_ids,
+        },
+        obs,
+    )
+    obs["final_price_claim"] = cp.final_price_claim
+    obs["final_price_qty"] = cp.final_price_qty
+    truth += cp.truth
     for code, flag in labels.pricing_labels(nl, prior, obs, msrp, plan.P, plan.start_day).items():
         truth += [(code, "listing", x) for x in w.listing_id[flag]]
 
@@ -337,6 +356,8 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
             "buyer_device_id": w.device_ids(o["device"]),
             "buyer_address_id": w.address_ids(o["address"]),
             "ship_to_city": Coded(ship_city, geo.CITY_NAMES),
+            "placed_at": cp.placed_at,
+            "discount_total": cp.discount_total,
         },
         "shipments": {
             "order_id": order_ids[s_order],
@@ -355,6 +376,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
             "text": rv["text"],
         },
         "texts": tcols,
+        **cp.tables,
     }
     return ShardOutput(tables, truth)
 

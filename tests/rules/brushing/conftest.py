@@ -5,12 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.support import run_check
 
 from promoguard import store
-from promoguard.engine import registry
-from promoguard.engine.backends import duckdb_tables
-from promoguard.engine.packs import ParameterSetting, load_pack
-from promoguard.engine.run import run_checks
 
 from .synth import brushing_world, review_world
 
@@ -19,15 +16,7 @@ WHEN = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 
 def run(con, codes: str, pack: str = "cn", overrides: dict | None = None):
     """Run the named checks on a store connection under a pack, optionally overriding parameters."""
-    the_pack = load_pack(pack)
-    for code, values in (overrides or {}).items():
-        rule = the_pack.rules[code]
-        for name, value in values.items():
-            rule.parameters[name] = ParameterSetting(value)
-    with duckdb_tables(con) as tables:
-        return run_checks(
-            tables, registry.select(codes), the_pack, engine="duckdb", scan_id="t", detected_at=WHEN
-        )
+    return run_check(con, codes, pack, overrides, detected_at=WHEN)
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from tests.support import run_check
 
 from promoguard import store
-from promoguard.engine import registry
-from promoguard.engine.backends import duckdb_tables
-from promoguard.engine.packs import load_pack
-from promoguard.engine.run import run_checks
 
 T0 = dt.datetime(2026, 11, 11, 0, 0, tzinfo=dt.UTC)
 
@@ -108,16 +105,7 @@ def build(
 
 def run(con: duckdb.DuckDBPyConnection, code: str, pack: str = "cn", **overrides: Any):
     """Run one check of a pack (parameters overridden if given) on DuckDB: the ScanResult."""
-    the_pack = load_pack(pack)
-    check = registry.get(code)
-    if overrides:
-        rule = the_pack.rules[code]
-        from promoguard.engine.packs import ParameterSetting
-
-        for name, value in overrides.items():
-            rule.parameters[name] = ParameterSetting(value)
-    with duckdb_tables(con) as tables:
-        return run_checks(tables, [check], the_pack, engine="duckdb", scan_id="t", detected_at=T0)
+    return run_check(con, code, pack, {code: overrides} if overrides else None, detected_at=T0)
 
 
 def found(con: duckdb.DuckDBPyConnection, code: str, pack: str = "cn", **overrides: Any):

@@ -21,6 +21,7 @@ from promoguard.rules.pricing._shared import (
 @register
 class ReferenceAbovePriorPrice(Check):
     code = "PRICE001"
+    depends_on = "merchant"
     name = "reference-above-prior-price"
     title = "Reference ('was') price above the legal prior price"
     family = "pricing"

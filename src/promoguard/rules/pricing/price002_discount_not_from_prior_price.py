@@ -23,6 +23,7 @@ from promoguard.rules.pricing._shared import (
 @register
 class DiscountNotFromPriorPrice(Check):
     code = "PRICE002"
+    depends_on = "merchant"
     name = "discount-not-from-prior-price"
     title = "Claimed discount % not computed from the legal prior price"
     family = "pricing"

@@ -42,6 +42,7 @@ def _median_twice_cents(rows: ir.Table, name: str) -> ir.Table:
 @register
 class RaiseThenCut(Check):
     code = "PRICE003"
+    depends_on = "merchant"
     name = "raise-then-cut"
     title = "Price raised before a promotion, then 'discounted' from the raised level"
     family = "pricing"
@@ -95,7 +96,8 @@ class RaiseThenCut(Check):
         why=(
             "Raising a price shortly before a sale so that the 'discount' brings it back to where "
             "it was is a false discount (先提价后打折): the buyer is told of a saving that does not "
-            "exist. It is price fraud in China and a misleading action elsewhere."
+            "exist. A 到手价 (price after coupons) shown in the promotion counts as the marked "
+            "promotion price: coupons taken off a raised price are no saving either. It is price fraud in China and a misleading action elsewhere."
         ),
         example=(
             "Sold at ¥100 through September, raised to ¥130 on 10-15, offered on 11-11 at ¥99 "
@@ -132,19 +134,31 @@ class RaiseThenCut(Check):
                 po.observed_at < pr.ends_at,
             ],
         )
+        # a 到手价 (coupon-inclusive price) below the price advertises a cut just as a struck-through
+        # reference or a claimed percentage does
         promo = promo.filter(
-            (promo.reference_price > promo.price) | (promo.claimed_discount_pct > 0)
+            (promo.reference_price > promo.price)
+            | (promo.claimed_discount_pct > 0)
+            | (promo.final_price_claim < promo.price)
         )
         shown = promo.select(
             "listing_id", "merchant_id", "platform_id", "promotion_id", "starts_at", "ends_at"
         ).distinct()
-        # the promotion price is what the detail page charges (a lower search price is PRICE004)
+        # the promotion price is what the detail page charges (a lower search price is PRICE004),
+        # or the 到手价 it advertises beside it when lower: the coupon-inclusive price is then the
+        # marked promotion price (coupons taken off a raised price are no real cut either)
+        marked = po.filter(po.channel.fill_null(DETAIL) == DETAIL)
+        marked = marked.select(
+            "listing_id",
+            "observed_at",
+            price=ibis.least(marked.price, marked.final_price_claim.coalesce(marked.price)),
+        )
         during = shown.join(
-            detail,
+            marked,
             [
-                shown.listing_id == detail.listing_id,
-                detail.observed_at >= shown.starts_at,
-                detail.observed_at < shown.ends_at,
+                shown.listing_id == marked.listing_id,
+                marked.observed_at >= shown.starts_at,
+                marked.observed_at < shown.ends_at,
             ],
         )
         pairs = during.group_by(

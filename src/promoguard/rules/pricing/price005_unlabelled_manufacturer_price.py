@@ -15,6 +15,7 @@ from promoguard.rules.pricing._shared import MSRP_LABELS, _is_msrp_label, _money
 @register
 class UnlabelledManufacturerPrice(Check):
     code = "PRICE005"
+    depends_on = "merchant"
     name = "unlabelled-manufacturer-price"
     title = "Comparison with the manufacturer's suggested price not labelled as one"
     family = "pricing"

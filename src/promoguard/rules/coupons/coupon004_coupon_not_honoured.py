@@ -1,0 +1,135 @@
+"""COUPON004 coupon-not-honoured: the coupon's conditions were met, its discount not (fully) applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from promoguard.engine.base import Check, CheckDoc, ScanContext, Tables
+from promoguard.engine.exact import cents, first_rows
+from promoguard.engine.registry import register
+from promoguard.rules.coupons._shared import (
+    TOLERANCE,
+    covers,
+    discount_cents,
+    in_force,
+    tolerance_cents,
+)
+
+
+def redemptions_due(tables: Tables) -> ir.Table:
+    """Each redemption with what the coupon's displayed terms in force when the order was placed
+    (placed_at, else paid_at) say it should have taken off (0 where its conditions were not met)."""
+    r = tables.coupon_redemptions
+    o = tables.orders
+    ls = tables.listings
+    cp = tables.coupons
+    positive = (
+        r.filter(r.discount_amount > 0).group_by(p_order=r.order_id).aggregate(n_pos=ibis._.count())
+    )
+    j = (
+        r.join(o, "order_id")
+        .join(ls.select("listing_id", "category", "platform_id"), "listing_id")
+        .join(cp.select("coupon_id", "valid_from", "valid_to"), "coupon_id")
+    )
+    j = j.left_join(positive, j.order_id == positive.p_order)
+    j = j.select(
+        "order_id",
+        "coupon_id",
+        "merchant_id",
+        "platform_id",
+        "category",
+        "discount_amount",
+        "valid_from",
+        "valid_to",
+        placed=j.placed_at.coalesce(j.paid_at),
+        basket_c=cents(j.unit_price) * j.quantity,
+        applied_c=cents(j.discount_amount),
+        others=j.n_pos.coalesce(0) - (j.discount_amount > 0).cast("int64"),
+    )
+    t = in_force(tables, j, ["order_id", "coupon_id"], "placed", ("displayed",))
+    valid = (
+        (t.valid_from <= t.placed)
+        & (t.placed <= t.valid_to)
+        & (t.terms_valid_to.isnull() | (t.placed <= t.terms_valid_to))
+        & covers(t.scope, t.category)
+        # a coupon that does not stack is not due beside another coupon that was applied
+        & ~((t.stackable == False) & (t.others > 0)).fill_null(False)  # noqa: E712
+    )
+    return t.mutate(due_c=ibis.cases((valid, discount_cents(t, t.basket_c)), else_=0))
+
+
+@register
+class CouponNotHonoured(Check):
+    code = "COUPON004"
+    name = "coupon-not-honoured"
+    title = "Coupon not honoured: its conditions met, the discount not applied or applied short"
+    family = "coupons"
+    entity_type = "order"
+    severity = "high"
+    parameters = (TOLERANCE,)
+    doc = CheckDoc(
+        what=(
+            "For every coupon redeemed on an order, takes the coupon's terms as displayed when the "
+            "order was placed (placed_at, else paid_at) and computes what they promise on the "
+            "order's basket (unit_price × quantity): nothing when the coupon was not yet or no "
+            "longer valid, out of scope, its threshold not met, or it does not stack and another "
+            "coupon was applied; else its face value, or its percentage capped at max_discount. "
+            "Flags the order when checkout took off less than that by more than the tolerance."
+        ),
+        why=(
+            "Refusing to offset the price with a coupon, voucher or points as agreed is price "
+            "fraud (明码标价和禁止价格欺诈规定 Art. 19(7)); a coupon offsets the price as its "
+            "rules say (规范促销行为暂行规定 Art. 22) and a promised benefit must be delivered "
+            "(Art. 6). Elsewhere it is a failure to honour the advertised price."
+        ),
+        example=(
+            "A 满300减50 coupon redeemed on a ¥320 basket takes ¥0 off. An order placed at 19:58 "
+            "for a coupon valid from 20:00 (paid at 20:01) that gets nothing is not flagged; "
+            "nor is a 9折 coupon capped at ¥30 that takes ¥30 off a ¥500 basket."
+        ),
+    )
+    observed_columns = ("coupon_id", "discount_applied", "placed_at")
+    expected_columns = ("discount_due", "basket", "threshold_amount")
+    reads = ("coupon_redemptions", "orders", "listings", "coupons", "coupon_terms")
+
+    def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+        t = redemptions_due(tables)
+        t = t.filter(t.due_c - t.applied_c > tolerance_cents(params))
+        t = t.mutate(short_c=t.due_c - t.applied_c)
+        t = first_rows(t, [t.order_id], [ibis.desc(t.short_c), t.coupon_id])
+        return t.select(
+            entity_id=t.order_id,
+            merchant_id=t.merchant_id,
+            platform_id=t.platform_id,
+            coupon_id=t.coupon_id,
+            discount_applied=t.discount_amount,
+            placed_at=t.placed,
+            discount_due=t.due_c / 100,
+            basket=t.basket_c / 100,
+            threshold_amount=t.threshold_amount,
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        t = redemptions_due(tables)
+        ids = found.select(f_order=found.entity_id)
+        t = t.join(ids, t.order_id == ids.f_order)
+        return {
+            "redemptions": t.select(
+                entity_id=t.order_id,
+                coupon_id=t.coupon_id,
+                discount_applied=t.discount_amount,
+                discount_due=t.due_c / 100,
+                terms_shown_since=t.effective_at,
+                threshold_amount=t.threshold_amount,
+                face_value=t.face_value,
+                percent_off=t.percent_off,
+                scope=t.scope,
+                stackable=t.stackable,
+            )
+        }
+
+    def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
+        return float(expected.get("discount_due", 0)) - float(observed.get("discount_applied", 0))

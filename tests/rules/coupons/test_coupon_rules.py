@@ -1,0 +1,203 @@
+"""COUPON001-004 on cases built by hand from the law's own examples and the platforms' wording.
+
+Every case has its own merchant (a merchant's coupons apply to all its listings) and its ids say
+what it is; the store is built once and scanned once (a scan costs seconds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .builder import Book, Found, at
+
+CODES = "COUPON001,COUPON002,COUPON003,COUPON004"
+
+
+def _coupon001(b: Book) -> None:
+    # a "¥100 red envelope" whose threshold appears only at checkout
+    b.coupon("C1-HIDDEN", "M-HIDDEN", kind="red_envelope")
+    b.terms("C1-HIDDEN", "displayed", at(-10), face=100, threshold=None, text="¥100红包")
+    b.terms("C1-HIDDEN", "applied", at(-10), face=100, threshold=999)
+    # the threshold in a tooltip that was on the page: shown, prominent, equal to checkout's
+    b.coupon("C1-OK-TOOLTIP", "M-TOOLTIP", kind="red_envelope")
+    b.both("C1-OK-TOOLTIP", at(-10), face=50, threshold=300, text="¥50 ⓘ(满300可用)")
+    # the threshold in fine print only
+    b.coupon("C1-FINE", "M-FINE")
+    b.both("C1-FINE", at(-10), face=50, threshold=300, disclosure="fine_print", text="满300减50")
+    # checkout raises the threshold mid-event while the page still shows 满300减50
+    b.coupon("C1-MID", "M-MID")
+    b.both("C1-MID", at(-10), face=50, threshold=300, text="满300减50")
+    b.terms("C1-MID", "applied", at(-1), face=50, threshold=400)
+    # scope, end and stacking shown wider than checkout applies them
+    b.coupon("C1-SCOPE", "M-SCOPE")
+    b.terms("C1-SCOPE", "displayed", at(-10), face=20, scope="all")
+    b.terms("C1-SCOPE", "applied", at(-10), face=20, scope="food")
+    b.coupon("C1-ENDS", "M-ENDS", valid_to=at(2))
+    b.terms("C1-ENDS", "displayed", at(-10), face=20)
+    b.terms("C1-ENDS", "applied", at(-10), face=20, valid_to=at(1))
+    b.coupon("C1-STACK", "M-STACK")
+    b.terms("C1-STACK", "displayed", at(-10), face=20, stackable=True)
+    b.terms("C1-STACK", "applied", at(-10), face=20, stackable=False)
+    # an honest coupon whose later change is shown and applied alike
+    b.coupon("C1-OK-CHANGE", "M-CHANGE")
+    b.both("C1-OK-CHANGE", at(-10), face=50, threshold=300, text="满300减50")
+    b.both("C1-OK-CHANGE", at(-1), face=50, threshold=250, text="满250减50")
+
+
+def _coupon002(b: Book) -> None:
+    # the issue's example: 满300减50 raised to 满400减50 mid-event
+    b.coupon("C2-RAISED", "M2-RAISED", announced=at(-10))
+    b.both("C2-RAISED", at(-10), face=50, threshold=300)
+    b.both("C2-RAISED", at(-1), face=50, threshold=400)
+    # in the buyer's favour: lower threshold, bigger discount
+    b.coupon("C2-OK-LOWER", "M2-LOWER", announced=at(-10))
+    b.both("C2-OK-LOWER", at(-10), face=50, threshold=300)
+    b.both("C2-OK-LOWER", at(-1), face=60, threshold=250)
+    # a draft changed before the announcement
+    b.coupon("C2-OK-DRAFT", "M2-DRAFT", announced=at(-10))
+    b.both("C2-OK-DRAFT", at(-12), face=80, threshold=300)
+    b.both("C2-OK-DRAFT", at(-10), face=50, threshold=300)
+    b.coupon("C2-CUT", "M2-CUT", announced=at(-10))
+    b.both("C2-CUT", at(-10), face=50, threshold=300)
+    b.both("C2-CUT", at(-1), face=30, threshold=300)
+    b.coupon("C2-NOSTACK", "M2-NOSTACK", announced=at(-10))
+    b.both("C2-NOSTACK", at(-10), face=10, stackable=True)
+    b.both("C2-NOSTACK", at(-1), face=10, stackable=False)
+
+
+def _two_coupons(b: Book, lid: str, mid: str) -> None:
+    b.listing(lid, mid)
+    b.coupon(f"{mid}-FULL", mid)
+    b.both(f"{mid}-FULL", at(-10), face=50, threshold=300, stackable=True)
+    b.coupon(f"{mid}-EIGHTY", mid, kind="percent")
+    b.both(f"{mid}-EIGHTY", at(-10), pct=20, stackable=False)
+
+
+def _coupon003(b: Book) -> None:
+    # ¥300 with 满300减50 (stacks) and 8折 (does not): 到手价 190 = 300 - 50 - 60 is unreachable
+    _two_coupons(b, "L3-STACKED", "M3-STACKED")
+    b.observe("L3-STACKED", at(0, 2), 300, claim=190)
+    _two_coupons(b, "L3-OK-240", "M3-240")
+    b.observe("L3-OK-240", at(0, 2), 300, claim=240)
+    # ¥180: 到手价 ¥155/件 for two (360 - 50 = 310) is reachable; for one unit it is not
+    for lid, qty in (("L3-OK-BASKET", 2), ("L3-ONE-UNIT", None)):
+        mid = "M" + lid[1:]
+        b.listing(lid, mid)
+        b.coupon(f"{mid}-FULL", mid)
+        b.both(f"{mid}-FULL", at(-10), face=50, threshold=300)
+        b.observe(lid, at(0, 2), 180, claim=155, qty=qty)
+    # an expired coupon and one for another category do not count
+    b.listing("L3-EXPIRED", "M3-EXPIRED", category="electronics")
+    b.coupon("C3-OLD", "M3-EXPIRED", valid_to=at(-1))
+    b.both("C3-OLD", at(-10), face=30)
+    b.coupon("C3-FOOD", "M3-EXPIRED")
+    b.both("C3-FOOD", at(-10), face=30, scope="food")
+    b.observe("L3-EXPIRED", at(0, 2), 100, claim=70)
+    # the terms checkout enforced at the moment count (raised to 400 the day before)
+    b.listing("L3-CHECKOUT", "M3-CHECKOUT")
+    b.coupon("C3-CHG", "M3-CHECKOUT")
+    b.both("C3-CHG", at(-10), face=50, threshold=300)
+    b.terms("C3-CHG", "applied", at(-1), face=50, threshold=400)
+    b.observe("L3-CHECKOUT", at(0, 2), 300, claim=250)
+
+
+def _coupon004(b: Book) -> dict[str, str]:
+    ids = {}
+    b.listing("L4", "M4")
+    b.coupon("C4-FULL", "M4")
+    b.both("C4-FULL", at(-10), face=50, threshold=300)
+    ids["met"] = b.order("L4", 160, 2, at(0, 1))  # 320 >= 300, nothing taken off
+    b.redeem(ids["met"], "C4-FULL", 0)
+    ids["honoured"] = b.order("L4", 160, 2, at(0, 2))
+    b.redeem(ids["honoured"], "C4-FULL", 50)
+    ids["below"] = b.order("L4", 140, 2, at(0, 3))  # 280 < 300: nothing was due
+    b.redeem(ids["below"], "C4-FULL", 0)
+    b.listing("L4-OPENS", "M4-OPENS")
+    b.coupon("C4-OPENS", "M4-OPENS", valid_from=at(0))
+    b.both("C4-OPENS", at(-10), face=20)
+    ids["early"] = b.order("L4-OPENS", 100, 1, paid=at(0, 0.05), placed=at(0, -0.05))
+    b.redeem(ids["early"], "C4-OPENS", 0)
+    ids["late"] = b.order("L4-OPENS", 100, 1, paid=at(0, 0.1), placed=at(0, 0.05))
+    b.redeem(ids["late"], "C4-OPENS", 0)
+    b.listing("L4-NINE", "M4-NINE")
+    b.coupon("C4-NINE", "M4-NINE", kind="percent")
+    b.both("C4-NINE", at(-10), pct=10, max_discount=30, stackable=False)
+    ids["capped"] = b.order("L4-NINE", 500, 1, at(0, 1))
+    b.redeem(ids["capped"], "C4-NINE", 30)  # 10% of 500 is 50; the cap is 30
+    ids["short"] = b.order("L4-NINE", 500, 1, at(0, 2))
+    b.redeem(ids["short"], "C4-NINE", 20)
+    b.listing("L4-ALONE", "M4-ALONE")
+    b.coupon("C4-ALONE", "M4-ALONE", kind="percent")
+    b.both("C4-ALONE", at(-10), pct=10, stackable=False)
+    b.coupon("C4-OTHER", "M4-ALONE")
+    b.both("C4-OTHER", at(-10), face=30)
+    ids["beside"] = b.order("L4-ALONE", 200, 1, at(0, 1))
+    b.redeem(ids["beside"], "C4-OTHER", 30)
+    b.redeem(ids["beside"], "C4-ALONE", 0)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory) -> tuple[Found, dict[str, str]]:
+    b = Book(tmp_path_factory.mktemp("coupons") / "coupons.duckdb")
+    _coupon001(b)
+    _coupon002(b)
+    _coupon003(b)
+    orders = _coupon004(b)
+    return Found(b.scan(CODES)), orders
+
+
+def test_coupon001_conditions_not_shown_or_shown_weakly(found):
+    f, _ = found
+    assert f.flagged("COUPON001", "C1") == {
+        "C1-HIDDEN",
+        "C1-FINE",
+        "C1-MID",
+        "C1-SCOPE",
+        "C1-ENDS",
+        "C1-STACK",
+    }
+    hidden = f.observed("COUPON001", "C1-HIDDEN")
+    assert hidden["conditions"] == "threshold;" and hidden["shown_text"] == "¥100红包"
+    assert hidden["shown_threshold"] is None
+    assert float(f.expected("COUPON001", "C1-HIDDEN")["applied_threshold"]) == 999
+    assert f.observed("COUPON001", "C1-FINE")["conditions"] == "shown_weakly;"
+    mid = f.observed("COUPON001", "C1-MID")
+    # flagged from the moment checkout changed; the page had shown 300 since 10-31
+    assert mid["conditions"] == "threshold;"
+    assert mid["moment"].startswith("2026-11-09T16:00")
+    assert mid["shown_since"].startswith("2026-10-31T16:00")
+    for cid, what in (("C1-SCOPE", "scope;"), ("C1-ENDS", "validity;"), ("C1-STACK", "stacking;")):
+        assert f.observed("COUPON001", cid)["conditions"] == what
+    # COUPON003's case whose checkout raised the threshold unannounced is COUPON001's too
+    assert "C3-CHG" in f.flagged("COUPON001")
+
+
+def test_coupon002_terms_worsened_after_announcement(found):
+    f, _ = found
+    assert f.flagged("COUPON002") == {"C2-RAISED", "C2-CUT", "C2-NOSTACK"}
+    raised = f.observed("COUPON002", "C2-RAISED")
+    assert raised["changes"] == "threshold raised;"
+    assert float(raised["threshold_after"]) == 400
+    assert float(f.expected("COUPON002", "C2-RAISED")["threshold_before"]) == 300
+    assert f.observed("COUPON002", "C2-CUT")["changes"] == "face value cut;"
+    assert f.observed("COUPON002", "C2-NOSTACK")["changes"] == "stacking withdrawn;"
+    # a change only checkout made is COUPON001's, not COUPON002's
+    assert "C1-MID" not in f.flagged("COUPON002")
+
+
+def test_coupon003_final_price_no_purchase_reaches(found):
+    f, _ = found
+    assert f.flagged("COUPON003") == {"L3-STACKED", "L3-ONE-UNIT", "L3-EXPIRED", "L3-CHECKOUT"}
+    stacked = f.expected("COUPON003", "L3-STACKED")
+    assert stacked["cheapest_total"] == 240 and stacked["coupons_valid"] == 2
+    assert f.expected("COUPON003", "L3-ONE-UNIT")["cheapest_total"] == 180
+    assert f.expected("COUPON003", "L3-EXPIRED")["cheapest_total"] == 100
+    assert f.expected("COUPON003", "L3-CHECKOUT")["cheapest_total"] == 300
+
+
+def test_coupon004_coupon_not_honoured(found):
+    f, ids = found
+    assert f.flagged("COUPON004") == {ids["met"], ids["late"], ids["short"]}
+    assert f.expected("COUPON004", ids["met"])["discount_due"] == 50
+    assert f.observed("COUPON004", ids["short"])["discount_applied"] == "20.00"
+    assert f.expected("COUPON004", ids["short"])["discount_due"] == 30

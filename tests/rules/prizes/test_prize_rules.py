@@ -1,0 +1,65 @@
+"""PRIZE001-003 on cases built by hand from 规范促销行为暂行规定 Arts. 13 and 17 (one store, one scan)."""
+
+from __future__ import annotations
+
+import pytest
+
+from promoguard.engine.packs import load_pack
+from promoguard.model import PRIZE_DISCLOSURE_ITEMS
+
+from ..coupons.builder import Book, Found, at
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory) -> Found:
+    b = Book(tmp_path_factory.mktemp("prizes") / "prizes.duckdb")
+    # PRIZE001: the cap is per prize and per winner, never the pool
+    b.game("G1-OK-AT-CAP", top="50000.00")
+    b.award("G1-OK-AT-CAP", "B1", "50000.00")
+    b.game("G1-OVER", top="50000.01")
+    b.game("G1-ONE-BIG", top="50000.00")
+    b.award("G1-ONE-BIG", "B2", "60000.00")  # one prize above the cap, whatever was published
+    b.game("G1-SUMMED", top="20000.00")
+    for _ in range(3):
+        b.award("G1-SUMMED", "B3", "20000.00")  # one winner: 60,000 in all
+    b.game("G1-OK-SMALL", top="8888.00")
+    for _ in range(5):
+        b.award("G1-OK-SMALL", "B4", "8888.00")  # 44,440 for B4
+    for k in range(20):
+        b.award("G1-OK-SMALL", f"X{k}", "8888.00")  # a pool of 222,200 across winners
+    b.game("G1-OK-DOLLARS", top="90000.00", currency="USD")  # not in the cap's currency
+    # PRIZE002: every item, in any order, case or separator, is complete
+    items = [x.upper() if i % 2 else f" {x} " for i, x in enumerate(PRIZE_DISCLOSURE_ITEMS)]
+    b.game("G2-OK-ALL", top=100, items="；".join(items[::-1]))
+    no_odds = [i for i in PRIZE_DISCLOSURE_ITEMS if i != "number_or_probability"]
+    b.game("G2-NO-ODDS", top=100, items=";".join(no_odds))
+    b.game("G2-NOTHING", top=100, items="")
+    # PRIZE003: changed after the announcement, not in the buyers' favour
+    b.game("G3-WORSE", top=100, announced=at(-10), changed=at(-2), favours=False)
+    b.game("G3-UNKNOWN", top=100, announced=at(-10), changed=at(-2), favours=None)
+    b.game("G3-OK-BETTER", top=100, announced=at(-10), changed=at(-2), favours=True)
+    b.game("G3-OK-DRAFT", top=100, announced=at(-10), changed=at(-11), favours=False)
+    return Found(b.scan("PRIZE001,PRIZE002,PRIZE003"))
+
+
+def test_prize001_top_prize_or_one_winners_total_over_the_cap(found):
+    assert found.flagged("PRIZE001", "G1") == {"G1-OVER", "G1-ONE-BIG", "G1-SUMMED"}
+    summed = found.observed("PRIZE001", "G1-SUMMED")
+    assert summed["largest_winner_total"] == 60000 and summed["winner"] == "B3"
+    assert found.expected("PRIZE001", "G1-OVER")["cap"] == 50000
+
+
+def test_prize002_missing_disclosures(found):
+    assert found.flagged("PRIZE002") == {"G2-NO-ODDS", "G2-NOTHING"}
+    missing = found.observed("PRIZE002", "G2-NO-ODDS")["missing_items"]
+    assert missing == "number_or_probability;"
+
+
+def test_prize003_rules_changed_after_launch(found):
+    assert found.flagged("PRIZE003") == {"G3-WORSE", "G3-UNKNOWN"}
+
+
+@pytest.mark.parametrize("pack", ["eu", "uk", "us"])
+def test_no_prize_cap_outside_china(pack):
+    rule = load_pack(pack).rules["PRIZE001"]
+    assert not rule.enabled
