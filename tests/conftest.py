@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,17 @@ def season_store(season_dir, tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def season_lake(season_dir, tmp_path_factory) -> Path:
+    """The small season ingested into a Parquet lake (read it; copy it before writing to it)."""
+    from promoguard import lake
+
+    root = tmp_path_factory.mktemp("lake") / "season"
+    root.mkdir()
+    lake.ingest(season_dir, root)
+    return root
+
+
 @pytest.fixture
 def season_store_copy(season_store, tmp_path) -> Path:
     """A private copy of the season store that a test may write to (findings, cases)."""
@@ -58,6 +71,123 @@ def season_store_copy(season_store, tmp_path) -> Path:
 
 def java_available() -> bool:
     return shutil.which("java") is not None
+
+
+@dataclass(frozen=True)
+class SparkCluster:
+    master: str  # spark://127.0.0.1:PORT
+    status_url: str  # the master's JSON status (workers, running and completed applications)
+
+    def status(self) -> dict:
+        import urllib.request
+
+        with urllib.request.urlopen(self.status_url, timeout=5) as r:
+            return json.load(r)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(predicate, what: str, procs, timeout: float = 120.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [p for p in procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"a Spark process exited ({dead[0].args[1]}) before {what}")
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """A Spark standalone cluster on 127.0.0.1: one master, two workers (1 core, 1 GiB each).
+
+    Started from the pyspark package's own ``spark-class`` on free ports; yields a
+    :class:`SparkCluster` and stops every process it started when the session ends.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    if not java_available():
+        pytest.skip("Spark needs Java (scripts/setup.sh installs it)")
+    pyspark = pytest.importorskip("pyspark")
+    home = Path(pyspark.__file__).parent
+    spark_class = home / "bin" / "spark-class"
+    work = tmp_path_factory.mktemp("spark-cluster")
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(work),
+        "SPARK_WORKER_DIR": str(work / "work"),
+        "PYSPARK_PYTHON": sys.executable,  # executors run our venv's Python, like the driver
+        "SPARK_DAEMON_MEMORY": "256m",
+    }
+    port, ui = _free_port(), _free_port()
+    procs: list[subprocess.Popen] = []
+
+    def start(*args: str, log: str) -> None:
+        with open(work / log, "wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [str(spark_class), *args],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group: stopped as one
+                )
+            )
+
+    def alive_workers() -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=2) as r:
+                state = json.load(r)
+        except OSError:
+            return -1
+        return sum(w.get("state") == "ALIVE" for w in state.get("workers", []))
+
+    master = f"spark://127.0.0.1:{port}"
+    try:
+        start(
+            "org.apache.spark.deploy.master.Master",
+            *("--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui)),
+            log="master.log",
+        )
+        _wait_for(lambda: alive_workers() >= 0, "the master", procs)
+        for i in range(2):
+            start(
+                "org.apache.spark.deploy.worker.Worker",
+                master,
+                *("--host", "127.0.0.1", "--cores", "1", "--memory", "1g"),
+                *("--webui-port", str(_free_port()), "--work-dir", str(work / f"w{i}")),
+                log=f"worker{i}.log",
+            )
+        _wait_for(lambda: alive_workers() == 2, "two workers", procs)
+        yield SparkCluster(master, f"http://127.0.0.1:{ui}/json/")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
 
 
 def pytest_addoption(parser):

@@ -29,9 +29,13 @@ def simulate(out: str | Path, *, scale: str = "small", seed: int = 0) -> dict:
 
 def ingest(src: str | Path, store: str | Path, *, tz: str = "UTC", adapter: str | None = None):
     """Ingest a folder of table files into a store; per-table counts as a data frame."""
+    from promoguard import lake
     from promoguard.ingest import ingest_dir
 
-    report = ingest_dir(Path(src), Path(store), tz=tz, adapter=adapter)
+    if lake.is_lake(store):
+        report = lake.ingest(src, store, tz=tz, adapter=adapter)
+    else:
+        report = ingest_dir(Path(src), Path(store), tz=tz, adapter=adapter)
     tables = report.to_dict()["tables"]
     return pd.DataFrame.from_dict(tables, orient="index").rename_axis("table").reset_index()
 
@@ -44,9 +48,13 @@ def scan(
     checks: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Scan a store with a pack; the findings (also kept in the store)."""
+    from promoguard import lake
     from promoguard.engine.run import scan as run_scan
 
-    return run_scan(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
+    runner = (
+        lake.scan if lake.is_lake(store) else run_scan
+    )  # a lake seals in the batch it publishes
+    return runner(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:
@@ -117,6 +125,15 @@ def report(store: str | Path, out: str | Path, *, scan_id: str | None = None) ->
     from promoguard.report import build_report
 
     return build_report(Path(store), Path(out), scan_id=scan_id)
+
+
+def review_scores(store: str | Path, *, params: dict | None = None) -> pd.DataFrame:
+    """Every review's REVIEW003 spam score and its signals (NaN: not available, the data lacks
+    its inputs; a NaN score: too few signals to judge), read from a store."""
+    from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores as scores
+
+    with store_mod.open_store(store, read_only=True) as con:
+        return scores(con, params)
 
 
 def checks() -> pd.DataFrame:

@@ -5,6 +5,10 @@ A finding matches a truth row when ``check_code``, ``entity_type`` and ``entity_
 recall, F1. A code with neither findings nor truth is reported with ``status = "no findings, no
 truth"`` and empty metrics (not as a perfect score); a code with truth but no findings has recall 0
 and undefined precision. The last row, ``check_code = "ALL"``, is the micro average.
+
+A finding an exemption lowered to ``low`` severity (its ``observed`` JSON says why in
+``severity_reason``: a recurring buying group, an own-attribute superlative) is kept in the scan for
+review but is not a prediction of a violation, so it is not counted here (docs/exemptions.md).
 """
 
 from __future__ import annotations
@@ -50,6 +54,16 @@ def _keys(df: pd.DataFrame, what: str, pack: str | None) -> set[tuple[str, str, 
     return set(map(tuple, sub.itertuples(index=False, name=None)))
 
 
+def _not_lowered(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings without those an exemption lowered to low severity (with its reason)."""
+    if not {"severity", "observed"} <= set(findings.columns) or findings.empty:
+        return findings
+    lowered = (findings["severity"].astype(str) == "low") & findings["observed"].astype(
+        str
+    ).str.contains('"severity_reason"', regex=False)
+    return findings[~lowered]
+
+
 def _ratio(a: int, b: int) -> float | None:
     return a / b if b else None
 
@@ -58,7 +72,7 @@ def evaluate(
     findings: pd.DataFrame, truth: pd.DataFrame, pack: str | None = None, codes: Iterable[str] = ()
 ) -> pd.DataFrame:
     """One row per check code (those in findings, truth or ``codes``) plus the micro total ``ALL``."""
-    f = _keys(findings, "findings", pack)
+    f = _keys(_not_lowered(findings), "findings", pack)
     t = _keys(truth, "truth", pack)
     all_codes = sorted({k[0] for k in f} | {k[0] for k in t} | set(codes))
     rows = []

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS scans (
   parameters VARCHAR NOT NULL,
   started_at TIMESTAMPTZ NOT NULL,
   finished_at TIMESTAMPTZ,
-  findings BIGINT
+  findings BIGINT,
+  coverage VARCHAR
 )"""
 
 EVIDENCE_SQL = """
@@ -78,9 +79,34 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(t.create_sql())
     for sql in (QUARANTINE_SQL, INGEST_LOG_SQL, SCANS_SQL, EVIDENCE_SQL, findings_create_sql()):
         con.execute(sql)
+    # stores made before scans recorded per-check coverage (what ran, what was not checked)
+    con.execute("ALTER TABLE scans ADD COLUMN IF NOT EXISTS coverage VARCHAR")
     from promoguard import integrity  # the seals beside the findings (integrity.py)
 
     integrity.initialise(con)
+
+
+_SCHEMA: dict[str, list[tuple[str, str]]] | None = None
+
+
+def table_schema() -> dict[str, list[tuple[str, str]]]:
+    """Every table the store keeps: its (column, DuckDB type) pairs, read from the DDL above."""
+    global _SCHEMA
+    if _SCHEMA is None:
+        con = duckdb.connect()
+        try:
+            initialise(con)
+            rows = con.execute(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "ORDER BY table_name, ordinal_position"
+            ).fetchall()
+        finally:
+            con.close()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for table, column, dtype in rows:
+            out.setdefault(table, []).append((column, dtype))
+        _SCHEMA = out
+    return _SCHEMA
 
 
 def _open_error(p: str, exc: duckdb.Error) -> StoreError:
@@ -104,11 +130,23 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     A folder, a file that is not a DuckDB database and a store another process holds open raise
     ``StoreError`` with one line that says which. A new store file is created owner-only (0600):
     it holds personal data (buyers, addresses, texts).
+
+    A folder with a lake manifest is a Parquet lake (see ``promoguard.lake``): it opens as
+    read-only views over its files; ingest and scan write to a lake through ``promoguard.lake``.
     """
     p = str(path)
+    if p != ":memory:" and Path(p).is_dir():
+        from promoguard import lakeview
+
+        if (Path(p) / lakeview.MANIFEST).exists():
+            con = lakeview.open_views(p, table_schema())
+            set_memory_limit(con)
+            return con
     if p != ":memory:":
         if Path(p).is_dir():
-            raise StoreError(f"the store {p} is a folder, not a DuckDB file")
+            raise StoreError(
+                f"the store {p} is a folder, not a DuckDB file (nor a lake: no _manifest.json)"
+            )
         if read_only and not Path(p).exists():
             raise FileNotFoundError(f"no store at {p}")
         Path(p).parent.mkdir(parents=True, exist_ok=True)
@@ -132,9 +170,27 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
 
 def _ready(con: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
+    set_memory_limit(con)
     if not read_only:
         initialise(con)
     return con
+
+
+_LIMIT = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> None:
+    """Cap DuckDB's memory (``limit`` or PROMOGUARD_MEMORY_LIMIT, e.g. ``4GB``); it spills the rest.
+
+    Without a cap DuckDB may take 80% of the machine's memory: a season twice as big then needs
+    twice the memory instead of spilling to its temp directory.
+    """
+    limit = limit or os.environ.get("PROMOGUARD_MEMORY_LIMIT")
+    if not limit:
+        return
+    if not _LIMIT.fullmatch(limit):
+        raise PromoGuardError(f"memory limit {limit!r} is not a size such as 4GB or 512MB")
+    con.execute(f"SET memory_limit = '{limit.strip()}'")
 
 
 @contextmanager
@@ -170,19 +226,22 @@ def save_scan(
     started_at: dt.datetime,
     findings: pd.DataFrame,
     evidence: Mapping[str, str],
+    coverage: str | None = None,
 ) -> str:
     """Record a scan, its findings and their evidence documents, and seal them (integrity.py),
     in one transaction; return the scan seal.
 
     ``parameters`` is the canonical JSON of what each check ran with; ``evidence`` maps a SHA-256
-    to its canonical document (a document already stored is kept, not duplicated).
+    to its canonical document (a document already stored is kept, not duplicated); ``coverage``
+    the canonical JSON of what each check ran on, or why it was not checked.
     """
     from promoguard import integrity
 
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            "INSERT INTO scans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at, "
+            "finished_at, findings, coverage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 scan_id,
                 pack,
@@ -192,6 +251,7 @@ def save_scan(
                 started_at,
                 dt.datetime.now(dt.UTC),
                 len(findings),
+                coverage,
             ],
         )
         if len(findings):

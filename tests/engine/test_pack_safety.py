@@ -115,3 +115,10 @@ def test_every_built_in_pack_passes_the_type_check(pack):
     for check in registry.all_checks():
         if check.code in loaded.enabled_codes():
             loaded.parameters_for(check)
+
+
+def test_a_folder_named_like_a_built_in_pack_does_not_stand_in_for_it(tmp_path, monkeypatch):
+    _pack(tmp_path / "cn", "pack: fake\nextends: eu\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_pack("cn").name == "cn"
+    assert load_pack("./cn").name == "fake"

@@ -69,11 +69,6 @@ def test_the_list_is_what_the_issue_describes():
         assert any(example in c["text"] for c in banned), example
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (3): comparative and first/leading claims, state endorsement, efficacy phrases and "
-    "symbol-after-letter evasions are missed (recall ~0.65)",
-)
 def test_recall_on_the_banned_list(outcome):
     cases, findings = outcome
     banned = [c for c in cases if c["expect"] != "clean"]
@@ -93,11 +88,6 @@ def test_benign_look_alikes_are_left_alone(outcome):
     assert not flagged
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (3): severity is the pack's for every TEXT001 term; an own-attribute superlative "
-    "(最新款, 最高温度 60℃) should be low with the guide's reason, a comparative claim high",
-)
 def test_absolute_terms_are_graded_by_context(outcome):
     cases, findings = outcome
     for c in cases:

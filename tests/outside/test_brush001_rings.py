@@ -148,10 +148,6 @@ def _reported_buyers(findings: pd.DataFrame) -> set[str]:
     return {b for e in findings.entity_id for b in e.split("|")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (1): the buying-group exemption takes a 72-hour burst on 3-4 days for a 拼单 habit",
-)
 def test_three_rings_in_120k_ordinary_orders_are_reported(ring_store):
     path, rings, lunch = ring_store
     found = scan(path, "cn", "BRUSH001")
@@ -178,11 +174,6 @@ def test_without_the_exemption_the_rings_are_found_exactly(ring_store):
     assert not {b for b in reported if b.startswith("u")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (1): a recurring buying group is dropped by the exemption; it should be reported "
-    "at a lowered severity with the evidence that makes it look like one",
-)
 def test_a_recurring_lunch_group_is_reported_at_lower_severity_with_why(ring_store):
     path, _, lunch = ring_store
     found = scan(path, "cn", "BRUSH001")

@@ -59,11 +59,6 @@ def test_the_subset_has_the_cases_the_issue_counts(olist):
     assert int((handover < raw.order_purchase_timestamp).sum()) == 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (4): every handover before payment approval is 'impossible', high, although 48 of "
-    "the 56 came after the purchase (the adapter drops the purchase time)",
-)
 def test_ship004_handover_between_purchase_and_approval_is_low(olist, ship004):
     _, raw = olist
     handover, approved = raw.order_delivered_carrier_date, raw.order_approved_at
@@ -76,11 +71,6 @@ def test_ship004_handover_between_purchase_and_approval_is_low(olist, ship004):
         assert "before payment approval" in json.loads(row.observed)["severity_reason"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (4): a handover before the purchase is not told apart, and no clock tolerance is "
-    "stated for it",
-)
 def test_ship004_handover_before_the_purchase_is_high_beyond_a_stated_tolerance(olist, ship004):
     _, raw = olist
     placed, handover = raw.order_purchase_timestamp, raw.order_delivered_carrier_date
@@ -96,10 +86,6 @@ def test_ship004_handover_before_the_purchase_is_high_beyond_a_stated_tolerance(
     assert "clock_tolerance_minutes" in json.loads(ship004.iloc[0].expected)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (4): no check reports a delivery after promised_delivery_by (SHIP005 missing)",
-)
 def test_ship005_late_delivery_against_the_promised_date(olist):
     import promoguard.api as pg
 

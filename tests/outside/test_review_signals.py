@@ -93,7 +93,6 @@ def test_the_corpus_is_whole(corpus):
     assert len(corpus) == 1600 and corpus.label.sum() == 800 and corpus.hotel.nunique() == 20
 
 
-@pytest.mark.xfail(strict=True, reason="#12 (5): review_scores is not in promoguard.api")
 def test_review_scores_is_public_and_absent_inputs_are_not_available(metadata_store):
     import promoguard.api as pg
 
@@ -104,11 +103,6 @@ def test_review_scores_is_public_and_absent_inputs_are_not_available(metadata_st
     assert scores["early"].isna().all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#12 (5): with absent inputs every reviewer is maximally 'thin history' and the score "
-    "is inverted; the scan does not say that reviews were not scored",
-)
 def test_review003_does_not_score_reviews_without_enough_signals(metadata_store, corpus):
     from promoguard.cli import app
 

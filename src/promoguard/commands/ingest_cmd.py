@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
+from promoguard import lake
 from promoguard.commands._common import emit_json, stdout, user_errors
 from promoguard.ingest import IngestReport, ingest_dir
 from promoguard.safety import terminal_safe
@@ -37,7 +38,12 @@ def _summary(report: IngestReport) -> RichTable:
 @user_errors
 def ingest(
     src: Path = typer.Argument(..., help="Folder holding table files (orders.csv, ...)."),
-    store: Path = typer.Option(..., "--store", help="DuckDB store file (created if missing)."),
+    store: str = typer.Option(
+        ...,
+        "--store",
+        help="DuckDB store file (created if missing), or a Parquet lake: an existing folder "
+        "or a new one written with a trailing '/'.",
+    ),
     tz: str = typer.Option("UTC", "--tz", help="Time zone for timestamps without an offset."),
     encoding: str = typer.Option(
         None, "--encoding", help="Encoding of CSV/JSONL files (default: detect; e.g. gb18030)."
@@ -54,7 +60,14 @@ def ingest(
     All or nothing: a file missing a required column (or any other failure) leaves the store
     unchanged. Rows read = rows stored + rows quarantined.
     """
-    report = ingest_dir(src, store, tz=tz, encoding=encoding, adapter=adapter, progress=not as_json)
+    if lake.is_lake(store):
+        report = lake.ingest(
+            src, store, tz=tz, encoding=encoding, adapter=adapter, progress=not as_json
+        )
+    else:
+        report = ingest_dir(
+            src, Path(store), tz=tz, encoding=encoding, adapter=adapter, progress=not as_json
+        )
     if as_json:
         emit_json(report.to_dict())
         return

@@ -26,6 +26,7 @@ _LAZY = {
     "finding_id": "promoguard.engine.run",
     "write_findings": "promoguard.engine.run",
     "save_result": "promoguard.engine.run",
+    "coverage_text": "promoguard.engine.run",
     "duckdb_tables": "promoguard.engine.backends",
     "spark_tables": "promoguard.engine.backends",
 }

@@ -64,6 +64,15 @@ class ChartLevel:
     kind: Literal["claimed", "lawful", "context"] = "context"
 
 
+#: Optional columns of a found row: ``severity`` overrides the pack's severity for that finding
+#: (an exemption lowers it, a graver form raises it; NULL keeps the pack's), and
+#: ``severity_reason`` says why, in one sentence the finding's ``observed`` JSON carries
+#: (docs/exemptions.md).
+ROW_SEVERITY_COLUMNS: tuple[str, ...] = ("severity", "severity_reason")
+#: Arrow schema metadata key under which a local finder may report coverage details (JSON), e.g.
+#: how many entities it could not judge and why; the engine adds them to the check's coverage.
+COVERAGE_METADATA = b"promoguard.coverage"
+
 #: Columns every ``find``/``find_local`` result must have. Add the check's own metric columns beside
 #: them and name them in ``observed_columns`` / ``expected_columns``. An optional ``entity_type``
 #: column overrides the class's ``entity_type`` per row (a check that finds texts and reviews).
@@ -124,6 +133,15 @@ class Check:
     expected_columns: ClassVar[tuple[str, ...]] = ()
     #: tables the check reads (documentation, and what a local check is handed)
     reads: ClassVar[tuple[str, ...]] = ()
+    #: what the check cannot judge anything without: tables (``"texts"``) or columns that must
+    #: hold values (``"orders.promised_delivery_by"``). A scan whose store has no rows there skips
+    #: the check and says so ("not checked (no price_observations)"), instead of reporting 0
+    #: findings as if it had looked. Empty: the first table of ``reads``.
+    requires: ClassVar[tuple[str, ...]] = ()
+    #: what a finding depends on, for incremental scans (``promoguard.incremental``):
+    #: "merchant" when only the rows of the entity's own merchant (and the platform-wide tables)
+    #: can change it; "season" (the safe default) when anything in the season can
+    depends_on: ClassVar[str] = "season"
 
     # -- how the report shows the rule's findings (the report asks the rule, never its code) -------
     #: the report section that shows its findings (a section module's name); None: its family

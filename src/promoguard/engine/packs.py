@@ -327,7 +327,16 @@ def _extended(extends: str, folder: Path) -> Path:
 def load_pack(name_or_path: str | Path, _seen: tuple[str, ...] = ()) -> Pack:
     """Load a built-in pack by name (``cn``) or a pack folder by path."""
     candidate = Path(name_or_path)
-    folder = candidate if candidate.is_dir() else BUILTIN_DIR / str(name_or_path)
+    # A built-in pack's name means the built-in pack, even when a folder of that name sits in
+    # the current directory (a folder called "cn" must not stand in for the cn pack): a local
+    # folder of that name is reached as ./cn.
+    builtin = BUILTIN_DIR / str(name_or_path)
+    is_builtin_name = (
+        isinstance(name_or_path, str)
+        and not any(c in name_or_path for c in "/\\.")
+        and (builtin / "pack.yaml").is_file()
+    )
+    folder = builtin if is_builtin_name else (candidate if candidate.is_dir() else builtin)
     meta_file = folder / "pack.yaml"
     if not meta_file.is_file():
         raise CheckError(

@@ -25,7 +25,15 @@ import pyarrow as pa
 
 from promoguard import store as store_mod
 from promoguard.engine import backends, registry
-from promoguard.engine.base import FOUND_COLUMNS, Check, ScanContext, Tables
+from promoguard.engine.base import (
+    COVERAGE_METADATA,
+    FOUND_COLUMNS,
+    ROW_SEVERITY_COLUMNS,
+    SEVERITIES,
+    Check,
+    ScanContext,
+    Tables,
+)
 from promoguard.engine.cache import scan_cache
 from promoguard.engine.evidence import (
     canonical_groups,
@@ -59,6 +67,8 @@ class ScanResult:
     findings: pd.DataFrame
     runs: list[CheckRun] = field(default_factory=list)
     evidence: dict[str, str] = field(default_factory=dict)  # sha256 -> canonical JSON
+    #: check code -> {"status": "ran", "rows": N, ...} or {"status": "skipped", "reason": ...}
+    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
     seal: str = ""  # the scan seal (integrity.py), once saved
 
     def summary(self) -> dict[str, Any]:
@@ -70,7 +80,72 @@ class ScanResult:
             "findings": int(len(self.findings)),
             "by_check": {r.code: int(by_code.get(r.code, 0)) for r in self.runs},
             "seconds": {r.code: round(r.seconds, 3) for r in self.runs},
+            "coverage": self.coverage,
+            "not_checked": sorted(
+                c for c, v in self.coverage.items() if v.get("status") == "skipped"
+            ),
         }
+
+
+def coverage_text(cover: dict[str, Any] | None) -> str:
+    """How a check's coverage reads to a person: "not checked (no price_observations)", "1,204
+    rows", "1,204 rows; 1,600 not scored (...)"."""
+    if not cover:
+        return ""
+    if cover.get("status") == "skipped":
+        return f"not checked ({cover.get('reason', 'no data')})"
+    text = f"{int(cover.get('rows', 0)):,} rows"
+    if cover.get("not_scored"):
+        text += f"; {int(cover['not_scored']):,} not scored ({cover.get('reason', '')})"
+    return text
+
+
+# -- coverage ------------------------------------------------------------------------------------
+
+
+def requirements(check: Check) -> tuple[str, ...]:
+    """What ``check`` cannot judge anything without (``Check.requires``, else its first table)."""
+    if check.requires:
+        return tuple(check.requires)
+    return check.reads[:1]
+
+
+def check_coverage(tables: Tables, check: Check, counts: dict[str, int | None]) -> dict[str, Any]:
+    """Whether the store holds what ``check`` needs: ``{"status": "ran", "rows": N}`` (N: rows of
+    its first requirement) or ``{"status": "skipped", "reason": "no texts"}``. ``counts`` caches
+    the row counts across the checks of a scan."""
+    rows = None
+    for need in requirements(check):
+        if need not in counts:
+            counts[need] = _count(tables, need)
+        n = counts[need]
+        if not n:
+            return {"status": "skipped", "reason": f"no {need.replace('|', ' or ')}"}
+        rows = n if rows is None else rows
+    return {"status": "ran", "rows": int(rows or 0)}
+
+
+def _count(tables: Tables, need: str) -> int | None:
+    """Rows of a table, or non-empty values of ``table.column``; None when it does not exist."""
+    if "|" in need:  # any of several tables will do (REVIEW002 reads texts or reviews)
+        parts = [_count(tables, one) for one in need.split("|")]
+        return sum(p or 0 for p in parts) if any(p is not None for p in parts) else None
+    name, _, column = need.partition(".")
+    try:
+        t = tables[name]
+        if column:
+            if column not in t.columns:
+                return None
+            t = t.filter(t[column].notnull())
+        return int(tables.to_arrow(t.aggregate(n=t.count())).column("n")[0].as_py())
+    except CheckError:
+        raise
+    except Exception:  # the table is not in this store (an older store, another engine's view)
+        return None
+
+
+def _empty_found(check: Check) -> pa.Table:
+    return pa.table({c: pa.array([], pa.string()) for c in FOUND_COLUMNS})
 
 
 # -- running -------------------------------------------------------------------------------------
@@ -107,12 +182,14 @@ def _found_rows(check: Check, tables: Tables, params: dict[str, Any], ctx: ScanC
     ]
     if missing:
         raise CheckError(f"{check.code} returned no column(s) {missing}")
+    meta = found.schema.metadata
     found = found.cast(
         pa.schema(
             [
                 pa.field(f.name, pa.string()) if f.name in (*FOUND_COLUMNS, "entity_type") else f
                 for f in found.schema
-            ]
+            ],
+            metadata=meta,
         )
     )
     # one finding per entity: a check that returns an entity twice keeps the first in id order
@@ -160,6 +237,7 @@ def run_checks(
     records: list[dict[str, Any]] = []
     evidence: dict[str, str] = {}
     runs: list[CheckRun] = []
+    coverage: dict[str, dict[str, Any]] = {}
     total = 2 * len(checks)
     done = 0
 
@@ -173,10 +251,20 @@ def run_checks(
     with scan_cache(tables) as cache:
         params_of = {check.code: pack.parameters_for(check) for check in checks}
         find_seconds: dict[str, float] = {}
+        counts: dict[str, int | None] = {}
         for check in checks:
             tell(f"{check.code} {check.name}")
             started = time.perf_counter()
-            found = _found_rows(check, tables, params_of[check.code], ctx)
+            cover = check_coverage(tables, check, counts)
+            if cover["status"] == "ran":
+                found = _found_rows(check, tables, params_of[check.code], ctx)
+                meta = (found.schema.metadata or {}).get(COVERAGE_METADATA)
+                if meta:
+                    cover.update(json.loads(meta))
+                    found = found.replace_schema_metadata(None)
+            else:
+                found = _empty_found(check)
+            coverage[check.code] = cover
             cache.found[check.code] = (check.entity_type, found)
             find_seconds[check.code] = time.perf_counter() - started
             done += 1
@@ -202,7 +290,7 @@ def run_checks(
                 done += 1
         tell("done")
     findings = pd.DataFrame.from_records(records, columns=FINDING_NAMES)
-    return ScanResult(scan_id, pack.name, engine, findings, runs, evidence)
+    return ScanResult(scan_id, pack.name, engine, findings, runs, evidence, coverage)
 
 
 def _freeze_findings(
@@ -227,7 +315,13 @@ def _freeze_findings(
     for row in found.select(
         [
             c
-            for c in ("entity_id", "merchant_id", "platform_id", "entity_type")
+            for c in (
+                "entity_id",
+                "merchant_id",
+                "platform_id",
+                "entity_type",
+                *ROW_SEVERITY_COLUMNS,
+            )
             if c in found.column_names
         ]
     ).to_pylist():
@@ -239,6 +333,12 @@ def _freeze_findings(
             raise CheckError(f"{check.code} returned entity_type {etype!r}")
         observed = {c: crow[c] for c in check.observed_columns}
         expected = {c: crow[c] for c in check.expected_columns}
+        row_severity = row.get("severity") or severity
+        if row_severity not in SEVERITIES:
+            raise CheckError(f"{check.code} returned severity {row_severity!r}")
+        if row.get("severity_reason"):
+            # why this finding's severity is not the pack's: in the JSON, the hash and the report
+            observed["severity_reason"] = str(row["severity_reason"])
         document = {
             "check_code": check.code,
             "pack": pack.name,
@@ -262,7 +362,7 @@ def _freeze_findings(
                 "entity_id": entity,
                 "merchant_id": row["merchant_id"],
                 "platform_id": row["platform_id"],
-                "severity": severity,
+                "severity": row_severity,
                 "observed": _dumps(observed),
                 "expected": _dumps(expected),
                 "legal_basis": legal,
@@ -374,6 +474,7 @@ def save_result(
         started_at=started,
         findings=result.findings,
         evidence=result.evidence,
+        coverage=json.dumps(canonical_value(result.coverage), ensure_ascii=False, sort_keys=True),
     )
 
 

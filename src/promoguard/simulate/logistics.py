@@ -17,6 +17,8 @@ import numpy as np
 from promoguard.simulate import calendar as cal
 from promoguard.simulate import geo
 
+NA = np.iinfo(np.int64).min  # the writer's empty timestamp
+
 CARRIERS = np.array(["SF", "JD", "YTO", "ZTO", "STO", "YUNDA"])
 CARRIER_PREFIX = np.array(["SF1", "JDV0", "YT8", "7", "77", "43"])
 FAST = np.array([True, True, False, False, False, False])
@@ -164,3 +166,28 @@ def weights(
 ) -> np.ndarray:
     w = median_g * qty * rng.lognormal(0, 0.35, len(qty))
     return np.maximum(w, 1.5 * min_g).astype(np.int64)
+
+
+SHIP005_RATE = 0.01  # of delivered orders that showed a delivery date: delivered after it
+PROMISE_SHOWN = 0.6  # orders whose page showed a promised delivery date (预计送达)
+
+
+def delivery_promises(
+    rng: np.random.Generator, paid: np.ndarray, delivered: np.ndarray, eligible: np.ndarray
+) -> np.ndarray:
+    """``promised_delivery_by`` per order (NA when none was shown): the end of a Beijing day.
+
+    An honest promise is the day of the actual delivery or one to three days later (a quarter
+    on the very day: delivered hours before the promise ends, the hard negative of SHIP005);
+    an order never delivered was promised five days after payment. About ``SHIP005_RATE`` of the
+    eligible delivered orders were promised one to three days before they arrived (SHIP005).
+    Drawn from its own stream, so the rest of the season does not change."""
+    n = len(paid)
+    shown = rng.random(n) < PROMISE_SHOWN
+    has_d = delivered != NA
+    d_day = np.where(has_d, (delivered - cal.T0) // cal.DAY, (paid - cal.T0) // cal.DAY + 5)
+    slack = np.where(rng.random(n) < 0.25, 0, rng.integers(1, 4, n))
+    late = shown & has_d & eligible & (rng.random(n) < SHIP005_RATE)
+    day = np.where(late, d_day - rng.integers(1, 4, n), d_day + np.where(has_d, slack, 0))
+    end_of_day = cal.T0 + (day + 1) * cal.DAY - 1
+    return np.where(shown, end_of_day, NA).astype(np.int64)

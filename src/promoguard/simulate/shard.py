@@ -25,6 +25,7 @@ from promoguard.simulate.logistics import (
     DELIVERED,
     FAST,
     Modes,
+    delivery_promises,
     dispatch_limits,
     dispatch_times,
     tracking_numbers,
@@ -227,6 +228,16 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     status[refunded] = "refunded"
     status[cancelled] = "cancelled"
 
+    # --- promised delivery dates (SHIP005), on their own stream -------------------------------------
+    drng = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(shard, 5005)))
+    )
+    promised_delivery = delivery_promises(drng, paid, delivered_at, (tag == 0) & ~cancelled)
+    late_delivery = (
+        (delivered_at != NA) & (promised_delivery != NA) & (delivered_at > promised_delivery)
+    )
+    truth += [("SHIP005", "order", x) for x in order_ids[late_delivery]]
+
     # --- prices on display, then rule-based pricing labels ---------------------------------------
     # the legal prior is the lowest TRANSACTED price (成交价格): a cancelled order never became a
     # transaction, so it does not count (as the cn pack's PRICE001 exclude_statuses says)
@@ -343,6 +354,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
             "unit_price": unit,
             "paid_at": paid,
             "promised_dispatch_by": np.where(promise < 0, NA, promise),
+            "promised_delivery_by": promised_delivery,
             "declared_shipped_at": declared,
             "confirmed_at": confirmed,
             "status": status,

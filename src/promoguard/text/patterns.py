@@ -31,7 +31,9 @@ EFFICACY = re.compile(
     r"|(?:works|results) in [0-9]+ (?:days?|hours?|weeks?)"
 )
 
-_ADJ = "新高低大小长短快轻薄厚宽窄多少强"
+#: 多/少/快 left out: 最多/最少 are purchase limits (每人最多2件) and 最快 a delivery estimate far
+#: more often than a claim over other goods
+_ADJ = "新高低大小长短轻薄厚宽窄强"
 #: 最 + adjective: the superlative whose object decides its grade
 SUPERLATIVE = re.compile(rf"最[{_ADJ}]")
 #: what makes it the product's own attribute: a measure, a model or a number right after it
@@ -78,12 +80,13 @@ GRADES = {"own_attribute": "low", "superlative": "medium", "first": "medium"}
 GRAVE = {"comparative": "high", "state_endorsement": "high"}
 
 
-def grade_absolute(hits: list[Hit], pack_severity: str) -> tuple[str, str | None]:
-    """A TEXT001 finding's severity from its hits, and the reason when it is not the pack's.
+def grade_absolute(hits: list[Hit]) -> tuple[str | None, str | None]:
+    """A TEXT001 finding's severity from its hits, and the reason, when not the pack's.
 
     Comparative and state-endorsement claims are ``high``; a text whose only absolute terms state
     the product's own attribute is ``low`` with the guide's reason; anything else keeps the pack's
-    severity. A hit covered by a longer hit (``最低`` inside ``最低价``) does not count on its own.
+    severity (None, None). A hit covered by a longer hit (``最低`` inside ``最低价``) does not
+    count on its own.
     """
     live = [
         h
@@ -98,7 +101,10 @@ def grade_absolute(hits: list[Hit], pack_severity: str) -> tuple[str, str | None
     ]
     cats = {h.category for h in live}
     if cats & set(GRAVE):
-        return "high", "a comparative claim over other goods or an endorsement by the state"
+        return "high", (
+            "a comparative claim over other goods or an endorsement by the state "
+            "(Advertising Law Art. 9(2)-(3))"
+        )
     if cats and cats <= {"own_attribute"}:
         return "low", OWN_ATTRIBUTE_REASON
-    return pack_severity, None
+    return None, None

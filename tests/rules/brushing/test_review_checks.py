@@ -67,7 +67,42 @@ def test_review_scores_cover_every_review_with_bounded_parts(review_con):
     n = review_con.execute("SELECT count(*) FROM reviews").fetchone()[0]
     assert len(s) == n and s.review_id.is_unique
     for part in (*SCORE_PARTS, "score"):
-        assert s[part].between(0, 1).all(), part
+        # NaN: not available (no delivery to time the review against), never out of range
+        assert (s[part].isna() | s[part].between(0, 1)).all(), part
+    assert s.score.notna().all()  # every review here has enough signals to be scored
     burst = s[s.buyer_id.isin(BURST_BUYERS)]
     honest = s[s.buyer_id.str.startswith("B")]
     assert burst.score.min() > honest.score.max()
+
+
+def test_a_signal_without_its_inputs_is_not_available(tmp_path):
+    """No orders and one placeholder date: history, timing and bursts are not available (NaN),
+    never maximally suspicious; with too few signals left the review is not scored, and the scan
+    says how many and why."""
+    import datetime as dt
+
+    import promoguard.api as pg
+    from promoguard import store
+
+    path = tmp_path / "meta.duckdb"
+    con = store.connect(path)
+    con.execute("INSERT INTO platforms VALUES ('p', 'P')")
+    con.execute("INSERT INTO merchants (merchant_id, platform_id, name) VALUES ('m', 'p', 'M')")
+    con.execute(
+        "INSERT INTO listings (listing_id, merchant_id, platform_id, title, category, currency) "
+        "VALUES ('L', 'm', 'p', 't', 'c', 'CNY')"
+    )
+    when = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    for i in range(6):
+        con.execute(
+            "INSERT INTO reviews (review_id, listing_id, buyer_id, rating, created_at) "
+            "VALUES (?, 'L', ?, ?, ?)",
+            [f"r{i}", f"u{i}", 5 if i % 2 else 1, when],
+        )
+    con.close()
+    s = pg.review_scores(path)
+    for part in ("thin_history", "early", "reviewer_burst", "listing_burst"):
+        assert s[part].isna().all(), part
+    assert s.score.isna().all() and (s.signals == 2).all()
+    result = pg.scan(path, pack="cn", checks="REVIEW003")
+    assert result.empty

@@ -147,23 +147,51 @@ def test_price001_eu_30_day_lowest_offered_price(season):
     assert expected == {"legal_prior_price": "85.00", "prior_price_source": "offered"}
 
 
-def test_price001_eu_reduction_31_days_before_does_not_count(season):
+def test_price001_eu_reduction_over_before_the_window_opens_does_not_count(season):
+    """The window is the 30 calendar days (Brussels) before the promotion's day: 85 for two
+    hours on the day before the first of them was never applied inside it."""
     season.listing("L1")
     season.prices("L1", -40, -1, "100.00")
-    season.obs("L1", day(-31, 6), "85.00")
+    season.obs("L1", day(-32, 6), "85.00")
+    season.obs("L1", day(-32, 8), "100.00")
     promo_obs(season, "L1", "70.00", "100.00", label="was")
     assert scan(season, "PRICE001", "eu") == {}
 
 
+def test_price001_eu_reduction_still_in_force_when_the_window_opens_counts(season):
+    """Set the evening before the window's first day and not changed until the next afternoon:
+    85 was applied on the first day of the window (Art. 6a(2) 'the lowest price applied')."""
+    season.listing("L1")
+    season.prices("L1", -40, -1, "100.00")
+    season.obs("L1", day(-31, 6), "85.00")
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    _, expected, _ = scan(season, "PRICE001", "eu").get("L1", (None, None, None))
+    assert expected == {"legal_prior_price": "85.00", "prior_price_source": "offered"}
+
+
 def test_price001_eu_progressive_reduction_measured_before_the_first_cut(season):
+    """Art. 6a(5): successive announced reductions of one campaign, continued by the promotion
+    price, keep the prior price from before the first reduction."""
+    season.listing("L1")
+    season.prices("L1", -60, -21, "100.00")
+    for d in range(-20, -10):
+        season.obs("L1", day(d), "95.00", ref="100.00", label="was")
+    for d in range(-10, 0):
+        season.obs("L1", day(d), "90.00", ref="100.00", label="was")
+    promo_obs(season, "L1", "80.00", "100.00", label="was")
+    assert scan(season, "PRICE001", "eu") == {}  # prior price 100, before the first cut
+    found = scan(season, "PRICE001", "eu", progressive=False)
+    assert found["L1"][1] == {"legal_prior_price": "90.00", "prior_price_source": "offered"}
+
+
+def test_price001_eu_unannounced_cuts_are_not_a_progressive_reduction(season):
+    """The same cuts made silently are ordinary prices applied: the lowest of them counts."""
     season.listing("L1")
     season.prices("L1", -60, -21, "100.00")
     season.prices("L1", -20, -11, "95.00")
     season.prices("L1", -10, -1, "90.00")
     promo_obs(season, "L1", "80.00", "100.00", label="was")
-    assert scan(season, "PRICE001", "eu") == {}  # Art. 6a(5): prior price 100 before the first cut
-    found = scan(season, "PRICE001", "eu", progressive=False)
-    assert found["L1"][1] == {"legal_prior_price": "90.00", "prior_price_source": "offered"}
+    assert scan(season, "PRICE001", "eu")["L1"][1]["legal_prior_price"] == "90.00"
 
 
 def test_price001_eu_a_rise_breaks_the_progressive_series(season):

@@ -37,23 +37,26 @@ def _repeat_edges(tables: Tables) -> tuple[ir.Table, ir.Table]:
     return rep, deg
 
 
-def _drop_buying_groups(
+def _buying_groups(
     tables: Tables, blocks: list[rings.Block], params: dict[str, Any], ctx: ScanContext
-) -> list[rings.Block]:
-    """Drop blocks whose repeated orders are mostly shared sittings, recurring over many days.
+) -> dict[int, str]:
+    """Blocks that look like a recurring buying group, by index, with the evidence as a sentence.
 
     Colleagues or a family who order together (拼单: one sitting, each paying their own order)
     from the same few shops form a dense block too. What marks them is the habit: most of their
     orders at the block's shops are placed within minutes of another member's order at the same
-    shop, on many different days (the weekly lunch order). A ring fabricating sales spreads its
-    accounts' orders so each looks like an independent customer; a ring that piles in on one day
-    is a burst, not a habit, and stays reported; linked accounts ordering together are BRUSH002's.
+    shop, in sittings that recur week after week over many weeks (the weekly lunch order). A ring
+    fabricating sales in a burst also orders close together, on the three or four days of its
+    burst: that is not a habit, so the weeks decide, not the days. Such a block is reported at a
+    lowered severity with this evidence, never dropped (docs/exemptions.md); linked accounts
+    ordering together are BRUSH002's.
     """
     limit = float(params.get("max_shared_occasion_share", 1.0))
     if not blocks or limit >= 1.0:
-        return blocks
+        return {}
     window = int(float(params.get("session_minutes", 30)) * 60)
     min_days = int(params.get("min_group_days", 3))
+    min_weeks = int(params.get("min_group_weeks", 4))
     o = tables.orders
     o = o.filter(o.status != "cancelled")
     wanted = sorted({b for blk in blocks for b in blk.buyers})
@@ -65,8 +68,8 @@ def _drop_buying_groups(
     by_buyer: dict[str, list[tuple[str, int]]] = {}
     for b, m, t in zip(pulled["buyer_id"], pulled["merchant_id"], pulled["t"], strict=True):
         by_buyer.setdefault(b, []).append((m, int(t)))
-    kept = []
-    for blk in blocks:
+    groups: dict[int, str] = {}
+    for index, blk in enumerate(blocks):
         shops = set(blk.merchants)
         # (shop, time, buyer), sorted: engine row order never matters
         visits = sorted((m, t, b) for b in blk.buyers for m, t in by_buyer.get(b, []) if m in shops)
@@ -89,10 +92,31 @@ def _drop_buying_groups(
             if near:
                 n_shared += 1
                 shared_days.add((t + offset) // 86400)
-        if visits and n_shared / len(visits) > limit and len(shared_days) >= min_days:
-            continue
-        kept.append(blk)
-    return kept
+        # local days since 1970-01-01 (a Thursday): +3 makes Monday the first day of a week
+        weeks = {(d + 3) // 7 for d in shared_days}
+        if (
+            visits
+            and n_shared / len(visits) > limit
+            and len(shared_days) >= min_days
+            and len(weeks) >= min_weeks
+        ):
+            first, last = min(shared_days), max(shared_days)
+            groups[index] = (
+                f"looks like a recurring buying group (拼单): {n_shared} of its {len(visits)} "
+                f"orders at these shops were placed within {window // 60} min of another "
+                f"member's, in sittings on {len(shared_days)} days across {len(weeks)} weeks "
+                f"({_day(first)} to {_day(last)}); lowered, not dropped: a ring's burst lasts days"
+            )
+    return groups
+
+
+def _day(local_day: int) -> str:
+    import datetime as dt
+
+    try:
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=local_day)).isoformat()
+    except OverflowError:  # outside years 1..9999 (the store keeps what it was given)
+        return f"day {local_day} from 1970-01-01"
 
 
 @register
@@ -122,12 +146,24 @@ class DenseBuyerMerchantBlock(Check):
             "max_shared_occasion_share",
             0.5,
             "above this share of the block's orders placed within minutes of another member's "
-            "order at the same shop, on several days, the block is a buying group (拼单)",
+            "order at the same shop, in sittings recurring over min_group_weeks weeks, the block "
+            "looks like a buying group (拼单) and is reported at buying_group_severity",
         ),
         Parameter(
             "session_minutes", 30, "orders this close at one shop share a sitting", unit="min"
         ),
         Parameter("min_group_days", 3, "a buying group's shared sittings recur on this many days"),
+        Parameter(
+            "min_group_weeks",
+            4,
+            "... and in this many different weeks: a habit, not a burst (a ring's 72-hour burst "
+            "covers 3-4 days but one or two weeks)",
+        ),
+        Parameter(
+            "buying_group_severity",
+            "low",
+            "severity of a block that looks like a recurring buying group: lowered, not dropped",
+        ),
         Parameter("max_blocks", 200, "most peels per connected part (each sets its buyers aside)"),
         Parameter("eps", 0.1, "bahmani only: remove nodes below (1+eps) x average degree"),
     )
@@ -138,7 +174,10 @@ class DenseBuyerMerchantBlock(Check):
             "popular merchants little), repeatedly peels the densest block (FRAUDAR, Hooi et al. "
             "2016), then cuts the peeled part into rings: buyers who repeat-order from the same "
             "shops (hub shops used for camouflage ignored). Each ring of several buyers and at "
-            "least two shops is reported with its shops, order count, density and time span."
+            "least two shops is reported with its shops, order count, density and time span. A "
+            "block whose orders are mostly shared sittings recurring week after week over many "
+            "weeks looks like a buying group (拼单, colleagues ordering lunch together): it is "
+            "reported at a lowered severity with that evidence, never dropped."
         ),
         why=(
             "Organised fake orders (刷单) fabricate sales volume to deceive consumers: a false "
@@ -174,7 +213,8 @@ class DenseBuyerMerchantBlock(Check):
             raise ValueError(
                 f"BRUSH001 algorithm must be fraudar or bahmani, not {params['algorithm']!r}"
             )
-        blocks = _drop_buying_groups(tables, blocks, params, ctx)
+        groups = _buying_groups(tables, blocks, params, ctx)
+        lowered = str(params.get("buying_group_severity", "low"))
         platforms = _merchant_platforms(tables)
         rows = []
         for b in blocks:
@@ -197,7 +237,11 @@ class DenseBuyerMerchantBlock(Check):
                     "min_orders_per_edge": params["min_orders_per_edge"],
                 }
             )
-        return _table(rows, self)
+        table = _table(rows, self)
+        reasons = [groups.get(i) for i in range(len(blocks))]
+        return table.append_column(
+            "severity", pa.array([lowered if r else None for r in reasons], pa.string())
+        ).append_column("severity_reason", pa.array(reasons, pa.string()))
 
     def evidence(self, tables, found, params, ctx):
         return {"orders": _group_orders_evidence(tables, found)}

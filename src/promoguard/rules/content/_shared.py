@@ -163,6 +163,9 @@ _FOUND_SCHEMA = pa.schema(
         # the evidence proves the finding without copying the data once more
         ("masked_content", pa.string()),
         ("content_sha256", pa.string()),
+        # a graded finding's own severity and why (NULL: the pack's; docs/exemptions.md)
+        ("severity", pa.string()),
+        ("severity_reason", pa.string()),
     ]
 )
 _EVIDENCE_MASKER = Masker(hashed=False)
@@ -170,6 +173,8 @@ _EVIDENCE_MASKER = Masker(hashed=False)
 
 class ContentCheck(Check):
     """Shared shape of the content checks; subclasses set the code, docs and parameters."""
+
+    depends_on = "merchant"  # one text (or review) and its listing, merchant
 
     family = "content"
     entity_type = "text"
@@ -187,6 +192,11 @@ class ContentCheck(Check):
         ``kind`` is the text's kind (``review`` for a review), ``category`` its listing's (None
         when it has no listing). The default: any lexicon hit of the rule's code."""
         return lexicon_hits(prep, self.code)
+
+    def grade(self, hits: list[Hit]) -> tuple[str | None, str | None]:
+        """A finding's own severity and its reason when its hits call for one other than the
+        pack's (None, None: the pack's)."""
+        return None, None
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         kinds = set(params.get("text_kinds") or TEXT_KINDS_ALL)
@@ -215,6 +225,7 @@ class ContentCheck(Check):
     ) -> None:
         if not hits:
             return
+        severity, reason = self.grade(hits)
         pii = self.personal_data
         out.append(
             {
@@ -233,6 +244,8 @@ class ContentCheck(Check):
                 "rule": self.rule,
                 "masked_content": _EVIDENCE_MASKER.mask(nt.original) if pii else None,
                 "content_sha256": hashlib.sha256(nt.original.encode()).hexdigest() if pii else None,
+                "severity": severity,
+                "severity_reason": reason,
             }
         )
 

@@ -8,6 +8,7 @@ from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
 from promoguard.text.matcher import Hit
+from promoguard.text.patterns import efficacy_hits
 from promoguard.text.rules import Prepared, lexicon_hits
 
 
@@ -57,4 +58,8 @@ class MedicalClaims(ContentCheck):
                 allowed |= medical
             if category is None or category not in allowed:
                 claims.append(h)
-        return claims
+        # a guarantee written as a number and a result (一盒见效, 三天即愈, 100%有效): never allowed
+        claims += [
+            h for h in efficacy_hits(prep.nt) if not any(o.start <= h.start < o.end for o in claims)
+        ]
+        return sorted(claims, key=lambda h: (h.start, h.end))

@@ -91,6 +91,7 @@ def unlicensed_sales(tables: Tables, cmap: dict[str, tuple[str, ...]]) -> ir.Tab
 @register
 class UnlicensedSales(Check):
     code = "LIC001"
+    depends_on = "merchant"
     name = "unlicensed-category-sales"
     title = "Sells in a licensed category without a valid licence on the sale date"
     family = "licensing"

@@ -51,6 +51,7 @@ def _direct_hops(tables: Tables) -> ir.Table:
 @register
 class EmptyParcel(_OrderCheck):
     code = "PARCEL001"
+    requires = ("orders", "shipments")
     name = "empty-parcel"
     title = "Empty parcel: missing or token weight, or a long trajectory with no transit scan"
     severity = "high"

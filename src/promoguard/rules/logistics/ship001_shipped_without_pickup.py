@@ -23,6 +23,7 @@ from promoguard.rules.logistics._shared import (
 @register
 class DeclaredShippedWithoutPickup(_OrderCheck):
     code = "SHIP001"
+    requires = ("orders.declared_shipped_at",)
     name = "shipped-without-pickup"
     title = "Marked shipped, but no carrier pickup within the allowed time"
     severity = "high"

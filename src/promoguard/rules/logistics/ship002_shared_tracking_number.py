@@ -37,6 +37,7 @@ def _shared_parcels(tables: Tables) -> ir.Table:
 @register
 class SharedTrackingNumber(_OrderCheck):
     code = "SHIP002"
+    requires = ("shipments",)
     name = "shared-tracking-number"
     title = "One tracking number used for several orders"
     severity = "high"

@@ -67,6 +67,8 @@ def _top_speed_by_order(tables: Tables, fast: ir.Table, orders: ir.Table) -> ir.
 @register
 class ImpossibleLogistics(_OrderCheck):
     code = "SHIP004"
+    requires = ("orders", "tracking_events")
+    depends_on = "merchant"
     name = "impossible-logistics"
     title = "Impossible logistics: scans before payment or shipment, wrong city, or too fast"
     severity = "high"
@@ -75,6 +77,14 @@ class ImpossibleLogistics(_OrderCheck):
             "payment_tolerance_minutes",
             5,
             "a scan this much before payment is still accepted (clock differences)",
+            basis="policy",
+            unit="min",
+        ),
+        Parameter(
+            "clock_tolerance_minutes",
+            5,
+            "a scan this much before the order was placed is still accepted: carrier scanners "
+            "round to the minute and their clocks are not the platform's",
             basis="policy",
             unit="min",
         ),
@@ -104,12 +114,16 @@ class ImpossibleLogistics(_OrderCheck):
     doc = CheckDoc(
         what=(
             "Flags orders whose parcels' carrier scans cannot be true: a scan earlier than the "
-            "payment (beyond `payment_tolerance_minutes`), a scan more than "
+            "order was placed (`placed_at`, beyond `clock_tolerance_minutes`; without a "
+            "placement time, earlier than the payment beyond `payment_tolerance_minutes`), a "
+            "scan more than "
             "`declared_tolerance_hours` before the merchant's declared shipment, a `delivered` "
             "scan in a city other than the order's `ship_to_city`, or two consecutive scans in "
             "cities further apart than `max_speed_kmh` allows in the time between them (cities "
             "from the project's coordinate table; unknown cities are not judged). `reasons` "
-            "lists which signals fired."
+            "lists which signals fired. A handover after the order was placed but before its "
+            "payment was approved (Olist approves bank-slip payments hours or days later) is "
+            "reported at low severity as 'shipped before payment approval', not as fabricated."
         ),
         why=(
             "A trajectory that starts before the goods were bought, ends in another city or "
@@ -130,8 +144,13 @@ class ImpossibleLogistics(_OrderCheck):
         "delivered_city",
         "ship_to_city",
         "max_speed_kmh",
+        "placed_at",
     )
-    expected_columns = ("max_speed_kmh_allowed",)
+    expected_columns = (
+        "max_speed_kmh_allowed",
+        "clock_tolerance_minutes",
+        "payment_tolerance_minutes",
+    )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         pay_tol = int(params["payment_tolerance_minutes"])
@@ -169,8 +188,21 @@ class ImpossibleLogistics(_OrderCheck):
             )
         )
 
+        clock_tol = int(params.get("clock_tolerance_minutes", 5))
+
         def before_pay(t: ir.Table) -> ir.BooleanValue:
             return t.first_scan_at < t.paid_at - ibis.interval(minutes=pay_tol)
+
+        def before_placement(t: ir.Table) -> ir.BooleanValue:
+            return t.placed_at.notnull() & (
+                t.first_scan_at < t.placed_at - ibis.interval(minutes=clock_tol)
+            )
+
+        # a payment approved hours after the order was placed (a bank slip, a manual review):
+        # a handover in between is a process issue, not fabricated logistics. Without a
+        # placement time the payment is the only purchase time there is.
+        def before_approval_only(t: ir.Table) -> ir.BooleanValue:
+            return before_pay(t) & t.placed_at.notnull() & ~before_placement(t)
 
         def before_decl(t: ir.Table) -> ir.BooleanValue:
             return t.declared_shipped_at.notnull() & (
@@ -179,7 +211,11 @@ class ImpossibleLogistics(_OrderCheck):
 
         # flagged orders first (booleans), the reasons text only for them
         j = j.filter(
-            before_pay(j) | before_decl(j) | j.wrong_city.notnull() | j.t_order_id.notnull()
+            before_pay(j)
+            | before_placement(j)
+            | before_decl(j)
+            | j.wrong_city.notnull()
+            | j.t_order_id.notnull()
         )
         top = _top_speed_by_order(tables, fast, j.select("order_id"))
         j = j.left_join(top, j.order_id == top.f_order_id)
@@ -190,13 +226,16 @@ class ImpossibleLogistics(_OrderCheck):
             return ibis.cases((cond, label + ";"), else_="")
 
         reasons = (
-            flag(before_pay(j), "scan_before_payment")
+            flag(before_placement(j), "scan_before_placement")
+            + flag(before_pay(j) & j.placed_at.isnull(), "scan_before_payment")
+            + flag(before_approval_only(j), "shipped_before_payment_approval")
             + flag(before_decl(j), "scan_before_declared_shipment")
             + flag(wrong_city, "delivered_to_other_city")
             + flag(too_fast, "faster_than_possible")
         )
         j = j.mutate(_reasons=reasons)
         j = j.filter(j._reasons != "")
+        only_approval = j._reasons == "shipped_before_payment_approval;"
         return j.select(
             entity_id=j.order_id,
             merchant_id=j.merchant_id,
@@ -208,5 +247,18 @@ class ImpossibleLogistics(_OrderCheck):
             delivered_city=j.wrong_city,
             ship_to_city=j.ship_to_city,
             max_speed_kmh=j.max_speed_kmh,
+            placed_at=j.placed_at,
             max_speed_kmh_allowed=ibis.literal(vmax),
+            clock_tolerance_minutes=ibis.literal(clock_tol),
+            payment_tolerance_minutes=ibis.literal(pay_tol),
+            severity=ibis.cases((only_approval, "low"), else_=ibis.null("string")),
+            severity_reason=ibis.cases(
+                (
+                    only_approval,
+                    "shipped before payment approval: the carrier took the parcel after the "
+                    "order was placed but before its payment was approved, a process issue "
+                    "rather than fabricated logistics",
+                ),
+                else_=ibis.null("string"),
+            ),
         )

@@ -149,16 +149,130 @@ def _detail_prices(tables: Tables) -> ir.Table:
     )
 
 
-def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any]) -> ir.Table:
-    """cn: lowest transacted price in the look-back; else the last sale before; else offered."""
-    days = int(params["lookback_days"])
+# -- the window: calendar days in the pack's time zone ----------------------------------------------
+
+
+def calendar_window_starts(
+    starts: list[tuple[str, Any]], days: int, tz: str
+) -> list[tuple[str, Any]]:
+    """(key, UTC instant of local midnight ``days`` calendar days before the local date of
+    ``start``) for each (key, start). Calendar days, not 24-hour blocks: a window that crosses a
+    change of clocks keeps its first day (a 720-hour window loses an hour of it, and with it a
+    day's price at midnight), and the same calendar data ingested under any ``--tz`` whose midnight
+    falls on the same local day gives the same window."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    out = []
+    for key, start in starts:
+        try:
+            local = start.astimezone(zone)
+            first = dt.datetime.combine(local.date() - dt.timedelta(days=days), dt.time(0), zone)
+            out.append((key, first.astimezone(dt.UTC)))
+        except OverflowError:  # a promotion in year 1: the window opens at the first instant
+            out.append((key, dt.datetime.min.replace(tzinfo=dt.UTC)))
+    return out
+
+
+def _calendar_days(starts: list[tuple[str, Any]], days: int, tz: str) -> list[tuple[str, Any, Any]]:
+    """(key, day_start, day_end) for each of the ``days`` local calendar days before each start,
+    and the start's own day up to the start (in UTC instants; DST-safe)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    out = []
+    for key, start in starts:
+        for k in range(days, -1, -1):
+            try:  # days before year 1 or after 9999 do not exist: they are left out
+                local = start.astimezone(zone)
+                d = local.date() - dt.timedelta(days=k)
+                lo = dt.datetime.combine(d, dt.time(0), zone).astimezone(dt.UTC)
+                nxt = d + dt.timedelta(days=1)
+                hi = dt.datetime.combine(nxt, dt.time(0), zone).astimezone(dt.UTC)
+            except OverflowError:
+                continue
+            hi = min(hi, start.astimezone(dt.UTC))
+            if lo < hi:
+                out.append((key, lo, hi))
+    return out
+
+
+def _ts_memtable(columns: dict[str, list[Any]]) -> ir.Table:
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    for c, v in columns.items():
+        if v and not isinstance(v[0], str):
+            frame[c] = pd.to_datetime(frame[c], utc=True)
+    schema = {
+        c: ("string" if c in ("promotion_id", "listing_id") else "timestamp('UTC')")
+        for c in columns
+    }
+    return ibis.memtable(frame, schema=schema)
+
+
+def _with_window(tables: Tables, pairs: ir.Table, days: int, tz: str) -> ir.Table:
+    """``pairs`` with ``window_start``: local midnight ``days`` calendar days before the promotion."""
+    pr = tables.promotions
+    rows = tables.to_arrow(pr.select("promotion_id", "starts_at")).to_pylist()
+    starts = calendar_window_starts([(r["promotion_id"], r["starts_at"]) for r in rows], days, tz)
+    ws = _ts_memtable(
+        {"promotion_id": [k for k, _ in starts], "window_start": [w for _, w in starts]}
+    )
+    return pairs.join(ws, "promotion_id")
+
+
+def _segments(tables: Tables, listings: ir.Table) -> ir.Table:
+    """The detail price of each listing as segments: ``price`` applied from ``seg_start`` until the
+    next observation (``seg_end``, NULL for the last). The price applied on a day is every segment
+    that overlaps it, so a price set before a window and still in force when it opens counts (a
+    change-log export has no row inside the window)."""
+    d = _detail_prices(tables)
+    d = d.semi_join(listings, "listing_id")
+    w = ibis.window(group_by=d.listing_id, order_by=[d.observed_at, d.price])
+    return d.select(
+        "listing_id", "price", seg_start=d.observed_at, seg_end=d.observed_at.lead().over(w)
+    )
+
+
+def _overlapping(seg: ir.Table, keys: ir.Table, lo: str, hi: str) -> ir.Table:
+    """Segments of ``keys``' listings that overlap [keys.lo, keys.hi)."""
+    return keys.join(
+        seg,
+        [
+            keys.listing_id == seg.listing_id,
+            seg.seg_start < keys[hi],
+            seg.seg_end.isnull() | (seg.seg_end > keys[lo]),
+        ],
+    )
+
+
+def _applied_low(tables: Tables, keys: ir.Table, lo: str = "window_start", hi: str = "starts_at"):
+    """Per (listing, promotion) of ``keys``: the lowest detail price applied in [lo, hi)."""
+    seg = _segments(tables, keys.select("listing_id").distinct())
+    j = _overlapping(seg, keys, lo, hi)
+    return j.group_by("listing_id", "promotion_id").aggregate(applied_low=lambda t: t.price.min())
+
+
+def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
+    """cn: lowest transacted price in the look-back (calendar days); else the last sale before;
+    else, for a listing that never sold, the lowest price applied (offered) in the look-back."""
     o = tables.orders
     sales = o.filter(~o.status.isin(list(params["exclude_statuses"]))).select(
         "listing_id", "paid_at", "unit_price"
     )
-    keys = pairs.select("listing_id", "promotion_id", "starts_at")
+    keys = pairs.select("listing_id", "promotion_id", "starts_at", "window_start")
     in_window = (
-        _window_rows(sales, "paid_at", keys, days)
+        keys.join(
+            sales,
+            [
+                keys.listing_id == sales.listing_id,
+                sales.paid_at >= keys.window_start,
+                sales.paid_at < keys.starts_at,
+            ],
+        )
         .group_by("listing_id", "promotion_id")
         .aggregate(tx_low=lambda t: t.unit_price.min())
     )
@@ -175,15 +289,10 @@ def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any]) 
     last = at_last.group_by("listing_id", "promotion_id").aggregate(
         last_tx=lambda t: t.unit_price.min()
     )
-    # offered prices only matter for a listing that never sold: scan the observations for those
-    # pairs alone, not for every pair
+    # offered prices only matter for a listing that never sold: only for those pairs
     any_sale = sales.select("listing_id").distinct()
     unsold = keys.anti_join(any_sale, "listing_id")
-    offered = (
-        _window_rows(_detail_prices(tables), "observed_at", unsold, days)
-        .group_by("listing_id", "promotion_id")
-        .aggregate(offered_low=lambda t: t.price.min())
-    )
+    offered = _applied_low(tables, unsold).rename(offered_low="applied_low")
     any_sale = any_sale.mutate(has_sales=ibis.literal(True))
     j = _left(pairs, in_window, PAIR)
     j = _left(j, last, PAIR)
@@ -206,52 +315,126 @@ def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any]) 
     ).drop("tx_low", "last_tx", "has_sales", "offered_low")
 
 
-def _lowest_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any]) -> ir.Table:
-    """eu: lowest price applied in the look-back (its time on sale when shorter); progressive
-    reductions measured from before the first reduction."""
-    days = int(params["lookback_days"])
-    keys = pairs.select("listing_id", "promotion_id", "starts_at")
-    win = _window_rows(_detail_prices(tables), "observed_at", keys, days)
-    low = win.group_by("listing_id", "promotion_id").aggregate(window_low=lambda t: t.price.min())
+def _lowest_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
+    """eu: the lowest price applied on the calendar days of the look-back, the price in force when
+    it opens included (Art. 6a(2)); with ``progressive``, the prior price of a campaign of
+    successive announced reductions that the promotion price continues is the one before its
+    first reduction (Art. 6a(5))."""
+    keys = pairs.select("listing_id", "promotion_id", "starts_at", "window_start")
+    low = _applied_low(tables, keys)
     j = _left(pairs, low, PAIR)
+    plain = j.mutate(
+        legal_prior_price=j.applied_low.cast(MONEY),
+        prior_price_source=ibis.ifelse(j.applied_low.notnull(), "offered", ibis.null("string")),
+    ).drop("applied_low")
     if not params["progressive"]:
-        return j.mutate(
-            legal_prior_price=j.window_low.cast(MONEY),
-            prior_price_source=ibis.ifelse(j.window_low.notnull(), "offered", ibis.null("string")),
-        ).drop("window_low")
-    w = ibis.window(group_by=[win.listing_id, win.promotion_id], order_by=[win.observed_at])
-    steps = win.mutate(prev=win.price.lag().over(w))
-    moves = steps.group_by("listing_id", "promotion_id").aggregate(
-        rises=lambda t: (t.price > t.prev).fill_null(False).cast("int64").sum(),
-        first_cut_at=lambda t: t.observed_at.min(where=t.price < t.prev),
-    )
-    prog = moves.filter(moves.rises == 0, moves.first_cut_at.notnull())
-    cut_keys = prog.select("listing_id", "promotion_id", starts_at=prog.first_cut_at)
-    before_cut = (
-        _window_rows(_detail_prices(tables), "observed_at", cut_keys, days)
-        .group_by("listing_id", "promotion_id")
-        .aggregate(pre_cut_low=lambda t: t.price.min())
-    )
-    j = _left(j, before_cut, PAIR)
+        return plain
+    campaign = _progressive_campaigns(tables, pairs, params, tz)
+    j = _left(j, campaign, PAIR)
     return j.mutate(
-        legal_prior_price=j.pre_cut_low.fill_null(j.window_low).cast(MONEY),
+        legal_prior_price=j.pre_campaign_low.fill_null(j.applied_low).cast(MONEY),
         prior_price_source=ibis.cases(
-            (j.pre_cut_low.notnull(), "offered_before_first_reduction"),
-            (j.window_low.notnull(), "offered"),
+            (j.pre_campaign_low.notnull(), "offered_before_first_reduction"),
+            (j.applied_low.notnull(), "offered"),
             else_=ibis.null("string"),
         ),
-    ).drop("window_low", "pre_cut_low")
+    ).drop("applied_low", "pre_campaign_low", "first_reduction_at")
 
 
-def _established_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any]) -> ir.Table:
-    """us/uk: the highest price openly offered on at least ``min_days_offered`` days of the
-    look-back; when no price was offered that long, the lowest price offered (nothing higher was
+def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
+    """(listing, promotion, first_reduction_at, pre_campaign_low) for the pairs whose look-back is
+    one campaign of successive announced reductions (Directive 98/6/EC Art. 6a(5)): from its first
+    announced reduction (a detail price shown below a struck-through reference that is not a
+    manufacturer's price) every detail observation is announced, the price never rises, and the
+    promotion price is at or below the last price before the promotion. An unannounced ordinary
+    cut is not a reduction of the campaign: it counts as a price applied (Art. 6a(2))."""
+    days = int(params["lookback_days"])
+    po = tables.price_observations
+    detail = po.filter(po.channel.fill_null(DETAIL) == DETAIL)
+    keys = pairs.select("listing_id", "promotion_id", "starts_at", "window_start", "min_price")
+    obs = keys.join(
+        detail,
+        [
+            keys.listing_id == detail.listing_id,
+            detail.observed_at >= keys.window_start,
+            detail.observed_at < keys.starts_at,
+        ],
+    )
+    announced = (
+        obs.reference_price.notnull()
+        & (obs.reference_price > obs.price)
+        & ~_is_msrp_label(obs.reference_label, params["msrp_labels"])
+    )
+    obs = obs.mutate(_announced=announced)
+    first = (
+        obs.filter(obs._announced)
+        .group_by("listing_id", "promotion_id")
+        .aggregate(first_reduction_at=lambda t: t.observed_at.min())
+    )
+    tail = obs.join(first, PAIR).filter(lambda t: t.observed_at >= t.first_reduction_at)
+    w = ibis.window(group_by=[tail.listing_id, tail.promotion_id], order_by=[tail.observed_at])
+    tail = tail.mutate(_prev=tail.price.lag().over(w), _next_at=tail.observed_at.lead().over(w))
+    moves = tail.group_by(
+        "listing_id", "promotion_id", "first_reduction_at", "min_price"
+    ).aggregate(
+        unannounced=lambda t: (~t._announced).cast("int64").sum(),
+        rises=lambda t: (t.price > t._prev).fill_null(False).cast("int64").sum(),
+        last_price=lambda t: t.price.min(where=t._next_at.isnull()),
+    )
+    ok = moves.filter(moves.unannounced == 0, moves.rises == 0, moves.min_price <= moves.last_price)
+    # the prior price of the campaign: the lowest applied in the calendar days before its first
+    # reduction (computed in Python for these few pairs: DST-safe local midnights)
+    found = tables.to_arrow(ok.select("listing_id", "promotion_id", "first_reduction_at"))
+    rows = found.to_pylist()
+    if not rows:
+        return ok.select(
+            "listing_id",
+            "promotion_id",
+            "first_reduction_at",
+            pre_campaign_low=ibis.null(MONEY),
+        ).limit(0)
+    starts = calendar_window_starts(
+        [((r["listing_id"], r["promotion_id"]), r["first_reduction_at"]) for r in rows], days, tz
+    )
+    ck = _ts_memtable(
+        {
+            "listing_id": [k[0] for k, _ in starts],
+            "promotion_id": [k[1] for k, _ in starts],
+            "campaign_window_start": [w for _, w in starts],
+            "first_reduction_at": [r["first_reduction_at"] for r in rows],
+        }
+    )
+    low = _applied_low(tables, ck, "campaign_window_start", "first_reduction_at")
+    out = ck.join(low, PAIR)
+    return out.select(
+        "listing_id",
+        "promotion_id",
+        "first_reduction_at",
+        pre_campaign_low=out.applied_low,
+    )
+
+
+def _established_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
+    """us/uk: the highest price applied on at least ``min_days_offered`` calendar days of the
+    look-back (a price in force across a day counts for that day, whether or not it was observed
+    then); when no price was offered that long, the lowest price applied (nothing higher was
     ever established)."""
     days = int(params["lookback_days"])
-    keys = pairs.select("listing_id", "promotion_id", "starts_at")
-    win = _window_rows(_detail_prices(tables), "observed_at", keys, days)
-    per_price = win.group_by("listing_id", "promotion_id", "price").aggregate(
-        days_offered=lambda t: t.observed_at.date().nunique()
+    pr = tables.promotions
+    prs = tables.to_arrow(pr.select("promotion_id", "starts_at")).to_pylist()
+    cal = _calendar_days([(r["promotion_id"], r["starts_at"]) for r in prs], days, tz)
+    day_table = _ts_memtable(
+        {
+            "promotion_id": [k for k, _, _ in cal],
+            "day_start": [lo for _, lo, _ in cal],
+            "day_end": [hi for _, _, hi in cal],
+        }
+    )
+    keys = pairs.select("listing_id", "promotion_id").join(day_table, "promotion_id")
+    seg = _segments(tables, pairs.select("listing_id").distinct())
+    j = _overlapping(seg, keys, "day_start", "day_end")
+    per_price = j.group_by("listing_id", "promotion_id", "price").aggregate(
+        days_offered=lambda t: t.day_start.nunique()
     )
     est = (
         per_price.filter(per_price.days_offered >= int(params["min_days_offered"]))
@@ -272,16 +455,19 @@ def _established_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any]
     ).drop("established", "window_low")
 
 
-def legal_prior_prices(tables: Tables, params: dict[str, Any]) -> ir.Table:
-    """(listing, promotion) pairs with a reference price and their legal prior price."""
+def legal_prior_prices(tables: Tables, params: dict[str, Any], tz: str = "UTC") -> ir.Table:
+    """(listing, promotion) pairs with a reference price and their legal prior price; the
+    look-back is counted in calendar days in ``tz`` (the pack's time zone)."""
     rule = params["prior_rule"]
-    pairs = promotion_references(tables, params)
+    pairs = _with_window(
+        tables, promotion_references(tables, params), int(params["lookback_days"]), tz
+    )
     if rule == "lowest_transacted":
-        out = _lowest_transacted(tables, pairs, params)
+        out = _lowest_transacted(tables, pairs, params, tz)
     elif rule == "lowest_offered":
-        out = _lowest_offered(tables, pairs, params)
+        out = _lowest_offered(tables, pairs, params, tz)
     elif rule == "established_offered":
-        out = _established_offered(tables, pairs, params)
+        out = _established_offered(tables, pairs, params, tz)
     else:
         from promoguard.errors import CheckError
 
@@ -360,14 +546,25 @@ def _last_order(tables: Tables, found: ir.Table) -> ir.Table:
     return last.select("entity_id", "order_id", "paid_at", "unit_price", "quantity", "status")
 
 
+def _in_force(tables: Tables, found: ir.Table) -> ir.Table:
+    """The last detail price set before the window opened: it was applied on the window's first
+    day (a change-log export has no row inside the window)."""
+    d = _detail_prices(tables)
+    f = found.select("entity_id", "window_start")
+    j = f.join(d, [f.entity_id == d.listing_id, d.observed_at < f.window_start])
+    last = first_rows(j, [j.entity_id], [ibis.desc(j.observed_at), j.price])
+    return last.select("entity_id", "observed_at", "price")
+
+
 def _prior_evidence(tables: Tables, found: ir.Table, params: dict[str, Any]) -> dict[str, ir.Table]:
     days = int(params["lookback_days"])
     ev = {
         "promotion": _promotion_row(tables, found),
         "price_series": _promotion_series(tables, found, days),
         "legal_prior_price": found.select(
-            "entity_id", "promotion_id", "legal_prior_price", "prior_price_source"
+            "entity_id", "promotion_id", "window_start", "legal_prior_price", "prior_price_source"
         ),
+        "price_in_force_at_window_start": _in_force(tables, found),
     }
     if params["prior_rule"] == "lowest_transacted":
         ev["orders_used"] = _orders_used(tables, found, days)

@@ -21,6 +21,7 @@ from promoguard.rules.pricing._shared import (
 @register
 class ReferenceAbovePriorPrice(Check):
     code = "PRICE001"
+    depends_on = "merchant"
     name = "reference-above-prior-price"
     title = "Reference ('was') price above the legal prior price"
     family = "pricing"
@@ -58,6 +59,7 @@ class ReferenceAbovePriorPrice(Check):
     observed_columns = ("reference_price", "promotion_id")
     expected_columns = ("legal_prior_price", "prior_price_source")
     reads = ("price_observations", "listings", "promotions", "orders")
+    requires = ("price_observations", "promotions")
 
     # -- report ---------------------------------------------------------------------------------
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
@@ -71,7 +73,7 @@ class ReferenceAbovePriorPrice(Check):
         )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        t = legal_prior_prices(tables, params)
+        t = legal_prior_prices(tables, params, ctx.timezone)
         t = t.filter(t.reference_price > t.legal_prior_price + _money(params["tolerance"]))
         t = t.select(
             entity_id=t.listing_id,
@@ -81,6 +83,7 @@ class ReferenceAbovePriorPrice(Check):
             reference_price=t.reference_price,
             legal_prior_price=t.legal_prior_price,
             prior_price_source=t.prior_price_source,
+            window_start=t.window_start,
         )
         return _one_per_listing(t, t.reference_price - t.legal_prior_price)
 

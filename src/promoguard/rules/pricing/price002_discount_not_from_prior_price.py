@@ -23,6 +23,7 @@ from promoguard.rules.pricing._shared import (
 @register
 class DiscountNotFromPriorPrice(Check):
     code = "PRICE002"
+    depends_on = "merchant"
     name = "discount-not-from-prior-price"
     title = "Claimed discount % not computed from the legal prior price"
     family = "pricing"
@@ -66,6 +67,7 @@ class DiscountNotFromPriorPrice(Check):
     observed_columns = ("claimed_discount_pct", "price", "promotion_id")
     expected_columns = ("actual_discount_pct", "legal_prior_price", "prior_price_source")
     reads = ("price_observations", "listings", "promotions", "orders")
+    requires = ("price_observations", "promotions")
 
     # -- report ---------------------------------------------------------------------------------
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
@@ -84,12 +86,13 @@ class DiscountNotFromPriorPrice(Check):
         )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        prior = legal_prior_prices(tables, params).select(
+        prior = legal_prior_prices(tables, params, ctx.timezone).select(
             "listing_id",
             "merchant_id",
             "platform_id",
             "promotion_id",
             "starts_at",
+            "window_start",
             "legal_prior_price",
             "prior_price_source",
         )
@@ -122,6 +125,7 @@ class DiscountNotFromPriorPrice(Check):
             actual_discount_pct=t.actual_discount_pct,
             legal_prior_price=t.legal_prior_price,
             prior_price_source=t.prior_price_source,
+            window_start=t.window_start,
             gap=t.gap,
         )
         return _one_per_listing(t, t.gap.abs()).drop("gap")

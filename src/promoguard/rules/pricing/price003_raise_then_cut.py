@@ -42,6 +42,7 @@ def _median_twice_cents(rows: ir.Table, name: str) -> ir.Table:
 @register
 class RaiseThenCut(Check):
     code = "PRICE003"
+    depends_on = "merchant"
     name = "raise-then-cut"
     title = "Price raised before a promotion, then 'discounted' from the raised level"
     family = "pricing"
@@ -106,6 +107,7 @@ class RaiseThenCut(Check):
     observed_columns = ("raised_level", "promotion_price", "promotion_id")
     expected_columns = ("ordinary_level", "rise")
     reads = ("price_observations", "listings", "promotions")
+    requires = ("price_observations", "promotions")
 
     # -- report ---------------------------------------------------------------------------------
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:

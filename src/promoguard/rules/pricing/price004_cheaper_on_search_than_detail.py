@@ -16,6 +16,7 @@ from promoguard.rules.pricing._shared import _detail_prices, _money, levels
 @register
 class CheaperOutsideDetailPage(Check):
     code = "PRICE004"
+    depends_on = "merchant"
     name = "cheaper-on-search-than-detail"
     title = "Search or home page shows a lower price than the detail page at the same time"
     family = "pricing"

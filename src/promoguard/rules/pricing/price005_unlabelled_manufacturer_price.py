@@ -15,6 +15,7 @@ from promoguard.rules.pricing._shared import MSRP_LABELS, _is_msrp_label, _money
 @register
 class UnlabelledManufacturerPrice(Check):
     code = "PRICE005"
+    depends_on = "merchant"
     name = "unlabelled-manufacturer-price"
     title = "Comparison with the manufacturer's suggested price not labelled as one"
     family = "pricing"
@@ -51,6 +52,7 @@ class UnlabelledManufacturerPrice(Check):
     observed_columns = ("reference_price", "reference_label", "observed_at")
     expected_columns = ("msrp",)
     reads = ("price_observations", "listings")
+    requires = ("price_observations", "listings.msrp")
 
     # -- report ---------------------------------------------------------------------------------
     def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:

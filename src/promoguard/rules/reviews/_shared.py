@@ -117,7 +117,10 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
         joined, history.buyer_orders
     )
     df = tables.to_arrow(joined).to_pandas()
-    return df.sort_values("review_id", kind="stable").reset_index(drop=True)
+    df = df.sort_values("review_id", kind="stable").reset_index(drop=True)
+    # whether the store has orders at all: without them a reviewer's history is unknown, not thin
+    df.attrs["orders"] = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
+    return df
 
 
 def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -131,41 +134,51 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     """
     out = df.copy()
     if out.empty:
-        for part in (*SCORE_PARTS, "score"):
+        for part in (*SCORE_PARTS, "score", "signals"):
             out[part] = pd.Series(dtype="float64")
+        out.attrs["not_scored"] = 0
         return out
+    nan = float("nan")
+    # An input the data does not have makes its signal "not available" (NaN): never maximally
+    # suspicious, never neutral-but-counted. One date for every review is a placeholder, not a
+    # date; one rating for every review is not a rating.
+    dated = out["created_s"].nunique(dropna=True) > 1
+    rated = out["rating"].nunique(dropna=True) > 1
+    has_orders = int(df.attrs.get("orders", 1)) > 0
     rating = out["rating"].astype("float64")
     by_listing = rating.groupby(out["listing_id"])
     # deviation from the listing's other reviews (leave-one-out: a burst cannot set its own norm)
     others = (by_listing.transform("size") - 1).astype("float64")
     loo_mean = (by_listing.transform("sum") - rating) / others.where(others > 0)
-    out["rating_deviation"] = ((rating - loo_mean).abs() / 4.0).clip(0, 1).fillna(0.0)
-    out["extremity"] = rating.isin([1.0, 5.0]).astype("float64")
+    out["rating_deviation"] = ((rating - loo_mean).abs() / 4.0).clip(0, 1) if rated else nan
+    out["extremity"] = rating.isin([1.0, 5.0]).astype("float64") if rated else nan
     received = out["delivered_s"].fillna(out["confirmed_s"])
     lag_h = (out["created_s"] - received) / 3600.0
     early_h = float(params["early_hours"])
     early = (1.0 - lag_h.clip(lower=0) / early_h).clip(0, 1)
-    # no delivery to compare with: neither suspicious nor reassuring
-    out["early"] = early.where(received.notna(), 0.5)
+    # no delivery to compare with (or no real review date): not available
+    out["early"] = early.where(received.notna() & dated, nan)
     day = out["created_s"] // 86400
     per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
     burst_n = float(params["burst_reviews"])
     max_day = per_buyer_day.groupby(out["buyer_id"]).transform("max")
-    out["reviewer_burst"] = ((max_day - 1) / (burst_n - 1)).clip(0, 1)
-    # a fresh account with one purchase has no history to vouch for it
+    out["reviewer_burst"] = ((max_day - 1) / (burst_n - 1)).clip(0, 1) if dated else nan
+    # a fresh account with one purchase has no history to vouch for it; a store without any
+    # orders says nothing about anyone's history
     orders = out["buyer_orders"].astype("float64").fillna(1.0).clip(lower=1.0)
-    out["thin_history"] = 1.0 / orders
+    out["thin_history"] = 1.0 / orders if has_orders else nan
     # a listing's burst: many reviewed orders placed on one day, against its typical day
     # (purchase day, since the reviews of one burst arrive as their parcels are delivered)
-    bday = out["paid_s"].fillna(out["created_s"]) // 86400
+    bday = out["paid_s"].fillna(out["created_s"] if dated else nan) // 86400
     per_day = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
     active_days = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
     typical = out.groupby("listing_id")["review_id"].transform("size") / active_days
     factor = float(params["listing_burst_factor"])
     ratio = per_day / typical.clip(lower=1.0)
-    out["listing_burst"] = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
+    burst = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
         per_day >= int(params["listing_burst_min"])
     ).astype("float64")
+    out["listing_burst"] = burst.where(bday.notna(), nan)
     weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
     if params.get("text_model"):
         from promoguard import reviews_model
@@ -173,9 +186,25 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
         model = reviews_model.load(Path(params["text_model"]))
         out["text_model"] = model.score(out["text"].fillna("").tolist())
         weights["text_model"] = float(params["weights"].get("text_model", 1.0))
-    wsum = sum(weights.values())
-    total = sum(w * (1.0 - out[p]) ** 2 for p, w in weights.items())
-    out["score"] = (1.0 - np.sqrt(total / wsum)).round(4)
+    # combined over the available signals only; too few available: not scored (NaN)
+    avail = {p: out[p].notna() for p in weights}
+    wsum = sum(w * avail[p].astype("float64") for p, w in weights.items())
+    total = sum(w * ((1.0 - out[p]) ** 2).fillna(0.0) for p, w in weights.items())
+    out["signals"] = sum(avail[p].astype("int64") for p in weights)
+    enough = out["signals"] >= int(params.get("min_signals", 3))
+    out["score"] = (1.0 - np.sqrt(total / wsum.where(wsum > 0))).round(4).where(enough, nan)
     for p in weights:
         out[p] = out[p].astype("float64").round(4)
+    missing = []
+    if not has_orders:
+        missing.append("no orders (reviewer history, delivery timing)")
+    if not dated:
+        missing.append("one date for every review, a placeholder (timing, bursts)")
+    if not rated:
+        missing.append("one rating for every review (rating signals)")
+    out.attrs["not_scored"] = int((~enough).sum())
+    out.attrs["why"] = (
+        f"fewer than {int(params.get('min_signals', 3))} of its signals available"
+        + (": " + "; ".join(missing) if missing else "")
+    )
     return out

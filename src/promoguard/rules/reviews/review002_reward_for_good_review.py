@@ -23,6 +23,7 @@ class ReviewReward(ContentCheck):
     rule = "no reward conditioned on a positive review"
     scans_reviews = True
     reads = ("texts", "reviews", "listings", "merchants")
+    requires = ("texts|reviews",)
     parameters = (
         Parameter(
             "reward_window",

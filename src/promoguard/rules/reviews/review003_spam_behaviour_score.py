@@ -10,7 +10,14 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import (
+    COVERAGE_METADATA,
+    Check,
+    CheckDoc,
+    Parameter,
+    ScanContext,
+    Tables,
+)
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.reviews._shared import (
@@ -51,6 +58,13 @@ class SpamBehaviourScore(Check):
             "weight of each part in the combination",
         ),
         Parameter("text_model", None, "path of a model from `promoguard train-reviews` (or null)"),
+        Parameter(
+            "min_signals",
+            3,
+            "fewest available signals a review needs to be scored; a signal whose inputs the data "
+            "lacks (no orders, one placeholder date) is not available, and a review with fewer is "
+            "not scored: the scan counts it and says why",
+        ),
     )
     doc = CheckDoc(
         what=(
@@ -99,7 +113,7 @@ class SpamBehaviourScore(Check):
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         scored = score_frame(_review_frame(tables), params)
-        hit = scored[scored["score"] >= float(params["threshold"])]
+        hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
         places = tables.to_arrow(_listing_places(tables)).to_pandas()
         hit = hit.merge(places, on="listing_id", how="left")
         cols: dict[str, pa.Array] = {
@@ -113,7 +127,13 @@ class SpamBehaviourScore(Check):
         text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
         cols["text_model"] = pa.array(text, pa.float64())
         cols["threshold"] = pa.array([float(params["threshold"])] * len(hit), pa.float64())
-        return pa.table(cols)
+        found = pa.table(cols)
+        skipped = int(scored.attrs.get("not_scored", 0))
+        if skipped:
+            # the scan says how many reviews it could not judge, and why (coverage)
+            note = {"not_scored": skipped, "reason": scored.attrs.get("why", "")}
+            found = found.replace_schema_metadata({COVERAGE_METADATA: json.dumps(note)})
+        return found
 
     def evidence(self, tables, found, params, ctx):
         r = tables.reviews
@@ -147,7 +167,7 @@ def review_scores(
     chosen.update(params or {})
     tables = Tables(ibis.duckdb.from_connection(con))
     scored = score_frame(_review_frame(tables), chosen)
-    keep = ["review_id", "listing_id", "buyer_id", "rating", "score", *SCORE_PARTS]
+    keep = ["review_id", "listing_id", "buyer_id", "rating", "score", "signals", *SCORE_PARTS]
     if "text_model" in scored:
         keep.append("text_model")
     return scored[keep]

@@ -1,0 +1,92 @@
+"""`scan --since` / `scan --watchlist`: the daily monitoring loop's scan and what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from promoguard import engine, incremental, lake, monitor
+from promoguard import store as store_mod
+from promoguard.commands._common import console, emit_json, fail
+from promoguard.safety import make_private, terminal_safe, write_csv
+
+ALERTS_SHOWN = 20
+
+
+def monitor_scan(
+    store: Path,
+    pack: str,
+    engine_name: str,
+    spark_master: str,
+    checks: str | None,
+    out: Path | None,
+    as_json: bool,
+    since: str | None,
+    watchlist: Path | None,
+) -> None:
+    watch = monitor.read_watchlist(watchlist) if watchlist is not None else None
+    info = None
+    if since is not None:
+        if not lake.is_lake(store):
+            fail("--since needs a lake store (a folder): a DuckDB file keeps no batches")
+        if engine_name != "duckdb":
+            fail("--since runs on DuckDB; use a full scan for --engine spark")
+        result, info = incremental.scan_since(store, pack, since, checks=checks)
+    else:
+        result = (lake.scan if lake.is_lake(store) else engine.scan)(
+            store, pack, engine=engine_name, checks=checks, spark_master=spark_master
+        )
+    written = None
+    if out is not None:  # as `scan` writes them: formula-safe CSV cells, owner-only files
+        if out.suffix.lower() == ".csv":
+            written = str(write_csv(result.findings, out))
+        else:
+            written = str(make_private(engine.write_findings(result.findings, out)))
+    con = store_mod.connect(store, read_only=True)
+    try:
+        delta = monitor.delta(con, result.scan_id, watch=watch)
+    finally:
+        con.close()
+    summary = result.summary()
+    summary.update(
+        store=str(store),
+        out=written,
+        seal=result.seal,
+        incremental=info,
+        changes=monitor.summary(delta),
+    )
+    alerts = delta[(delta.change == "new") & (delta.watched if watch else True)]
+    if as_json:
+        summary["alerts"] = alerts.head(ALERTS_SHOWN)[
+            ["check_code", "severity", "entity_type", "entity_id", "merchant_id", "watched"]
+        ].to_dict(orient="records")
+        emit_json(summary)
+        return
+    c = summary["changes"]
+    console.print(
+        f"{escape(result.scan_id)}: {len(result.findings)} findings; "
+        f"{c['new']} new, {c['still']} still present, {c['resolved']} resolved"
+        + (f"; {c['new_watched']} new on the watchlist" if watch else "")
+    )
+    if info:
+        console.print(
+            f"since {escape(info['since'])}: {info['batches']} batch(es), "
+            f"{info['affected_merchants'] if info['affected_merchants'] is not None else 'all'} "
+            f"merchant(s) re-checked; {len(info['rerun_season'])} season-wide check(s) re-run"
+        )
+    grid = RichTable(title="new findings" + (" (watched first)" if watch else ""))
+    for col in ("check", "severity", "entity", "merchant", "watched"):
+        grid.add_column(col)
+    for r in alerts.head(ALERTS_SHOWN).itertuples():
+        grid.add_row(
+            r.check_code,
+            r.severity,
+            escape(terminal_safe(f"{r.entity_type} {r.entity_id}")),
+            escape(terminal_safe(r.merchant_id or "")),
+            "yes" if r.watched else "",
+        )
+    console.print(grid)
+    if written:
+        console.print(f"findings written to {escape(written)}")

@@ -1,0 +1,451 @@
+"""The Parquet lake: the store as a folder of Parquet files that DuckDB and Spark workers read.
+
+A lake is a folder with one sub-folder per table. The large tables are partitioned by the UTC day
+of their main instant (``orders/day=2026-11-11/part-<batch>-0.parquet``); the others hold one file
+per batch. Which files belong to the store is said by one file, ``_manifest.json``: readers take the
+files it lists and nothing else, and a writer publishes a batch by writing its files first and
+then replacing the manifest with ``os.replace`` (atomic on a POSIX file system). So a batch (an
+ingest, a scan's findings) becomes visible whole or not at all, and a failed or interrupted batch
+leaves at most unlisted files behind, never a half-visible batch.
+
+Ingest into a lake runs the same validation and quarantine as the DuckDB store (the same
+``ingest_dir``), in a scratch DuckDB database inside the lake's staging folder, against the
+lake's rows as they are; the new rows, quarantine and ingest log are then written as Parquet.
+Scans of a lake read it in place (DuckDB views over ``read_parquet``; Spark reads the same files
+on its executors) and their scans, findings and evidence go to the lake too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from promoguard import lakeview
+from promoguard import store as store_mod
+from promoguard.errors import IngestError
+from promoguard.lakeview import (  # noqa: F401  (the lake's names, one import away)
+    ALL_TABLES,
+    BOOK_TABLES,
+    DAY_COLUMN,
+    FORMAT,
+    LOCK,
+    MANIFEST,
+    STAGING,
+    LakeError,
+    Manifest,
+    _q,
+    _sql_str,
+    files_of,
+    is_lake,
+    read_manifest,
+)
+from promoguard.model import TABLE_NAMES
+
+# -- the schema ----------------------------------------------------------------------------------
+
+
+# -- the manifest --------------------------------------------------------------------------------
+
+
+def _publish(root: Path, manifest: Manifest) -> None:
+    """Replace the manifest atomically: readers see the old one or the new one, never half."""
+    tmp = root / f".{MANIFEST}.{uuid.uuid4().hex}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(manifest.to_json())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / MANIFEST)
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """One writer at a time per lake (readers never wait: they read a published manifest)."""
+    # the lake holds personal data (buyers, addresses, texts): everything it writes is owner-only
+    old = os.umask(0o077)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with open(root / LOCK, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    finally:
+        os.umask(old)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def schema() -> lakeview.Schema:
+    return store_mod.table_schema()
+
+
+def relation_sql(root: str | Path, table: str, manifest: Manifest | None = None) -> str:
+    return lakeview.relation_sql(root, table, schema(), manifest)
+
+
+def attach_views(
+    con: duckdb.DuckDBPyConnection,
+    root: str | Path,
+    manifest: Manifest | None = None,
+    tables: Sequence[str] = ALL_TABLES,
+    prefix: str = "",
+) -> None:
+    lakeview.attach_views(con, root, schema(), manifest, tables, prefix)
+
+
+def connect(root: str | Path, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with every lake table as a view over its Parquet files.
+
+    The views cannot be written to: writes to a lake go through :func:`ingest` and
+    :func:`save_scan`, which publish whole batches.
+    """
+    con = lakeview.open_views(root, schema())
+    store_mod.set_memory_limit(con, memory_limit)
+    return con
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection, select_sql: str, table: str, staging: Path, batch: str
+) -> list[Path]:
+    """Write a relation as Parquet under ``staging/<table>``; return the files (maybe none)."""
+    out = staging / table
+    probe = f"SELECT count(*) FROM (SELECT 1 FROM ({select_sql}) LIMIT 1)"  # noqa: S608
+    if con.execute(probe).fetchone()[0] == 0:
+        return []
+    day = DAY_COLUMN.get(table)
+    if day:
+        # the day folder is the UTC date, so a partition never depends on the reader's zone
+        con.execute(
+            f"""COPY (SELECT *, strftime(timezone('UTC', {_q(day)}), '%Y-%m-%d') AS day
+                FROM ({select_sql})) TO {_sql_str(str(out))}
+                (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN {_sql_str("part-" + batch + "-{i}")},
+                 COMPRESSION zstd)"""  # noqa: S608
+        )
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / f"part-{batch}-0.parquet"
+        con.execute(
+            f"COPY ({select_sql}) TO {_sql_str(str(target))} (FORMAT parquet, COMPRESSION zstd)"  # noqa: S608
+        )
+    return sorted(p for p in out.rglob("*.parquet"))
+
+
+def _move_into_place(root: Path, staging: Path, files: list[Path]) -> list[str]:
+    """Rename staged files to their place in the lake (same file system: no copy)."""
+    moved: list[str] = []
+    for f in files:
+        rel = f.relative_to(staging)
+        dest = root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(f, dest)
+        moved.append(rel.as_posix())
+    return moved
+
+
+def publish_batch(
+    root: Path,
+    con: duckdb.DuckDBPyConnection,
+    relations: dict[str, str],
+    batch: str,
+    kind: str,
+    staging: Path,
+    info: dict[str, Any] | None = None,
+) -> Manifest:
+    """Write ``relations`` (table -> SELECT) as this batch's files and publish them at once.
+
+    The caller holds :func:`writer_lock`. Until the manifest is replaced nothing is visible; if
+    anything fails before, the files written so far are removed and the manifest is untouched.
+    """
+    manifest = read_manifest(root)
+    staged: dict[str, list[Path]] = {}
+    moved: list[str] = []
+    try:
+        for table, select_sql in relations.items():
+            staged[table] = _write_table(con, select_sql, table, staging, batch)
+        for table, files in staged.items():
+            rels = _move_into_place(root, staging, files)
+            moved.extend(rels)
+            manifest.tables[table] = [*manifest.tables[table], *rels]
+        manifest.version += 1
+        manifest.batches.append(
+            {
+                "batch": batch,
+                "kind": kind,
+                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "files": len(moved),
+                **(info or {}),
+            }
+        )
+        _publish(root, manifest)
+    except BaseException:
+        for rel in moved:
+            with contextlib.suppress(OSError):
+                (root / rel).unlink()
+        raise
+    return manifest
+
+
+@contextmanager
+def staging_area(root: Path, batch: str) -> Iterator[Path]:
+    path = root / STAGING / batch
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (root / STAGING).rmdir()
+
+
+def _scratch(staging: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    # A database file (not :memory:) so that a big batch spills to disk instead of growing.
+    con = duckdb.connect(str(staging / "scratch.duckdb"))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET temp_directory = {_sql_str(str(staging / 'tmp'))}")
+    store_mod.set_memory_limit(con, memory_limit)
+    return con
+
+
+def ingest(
+    src: str | Path,
+    root: str | Path,
+    *,
+    tz: str = "UTC",
+    encoding: str | None = None,
+    adapter: str | None = None,
+    progress: bool = False,
+    memory_limit: str | None = None,
+):
+    """``ingest_dir`` into a lake: the same validation and quarantine, published as one batch."""
+    from promoguard.ingest.load import ingest_dir
+
+    root = Path(root)
+    with writer_lock(root):
+        manifest = read_manifest(root)
+        batch = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        with staging_area(root, batch) as staging:
+            con = _scratch(staging, memory_limit)
+            try:
+                store_mod.initialise(con)  # empty tables: this batch's new rows land there
+                # what is stored = the lake's rows plus this batch's, for keys and references
+                attach_views(con, root, manifest, TABLE_NAMES, prefix="_lake_")
+                stored = {}
+                for t in TABLE_NAMES:
+                    name = f"_pg_stored_{t}"
+                    con.execute(
+                        f"CREATE VIEW {name} AS SELECT * FROM {_q('_lake_' + t)} "  # noqa: S608
+                        f"UNION ALL SELECT * FROM {_q(t)}"
+                    )
+                    stored[t] = name
+                report = ingest_dir(
+                    src,
+                    con,
+                    tz=tz,
+                    encoding=encoding,
+                    adapter=adapter,
+                    progress=progress,
+                    stored=stored,
+                )
+                relations = {t: f"SELECT * FROM {_q(t)}" for t in TABLE_NAMES}  # noqa: S608
+                relations["quarantine"] = "SELECT * FROM quarantine"
+                relations["ingest_log"] = "SELECT * FROM ingest_log"
+                try:
+                    publish_batch(
+                        root,
+                        con,
+                        relations,
+                        batch,
+                        "ingest",
+                        staging,
+                        {"ingest_id": report.ingest_id, "source": str(src)},
+                    )
+                except duckdb.Error as exc:
+                    raise IngestError(f"ingest failed, the lake is unchanged: {exc}") from None
+            finally:
+                con.close()
+    report.source = str(src)
+    return report
+
+
+def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) -> str:
+    """Publish a scan's record, findings, seals and new evidence documents as one batch.
+
+    Returns the scan seal (``promoguard.integrity``), computed before publishing, with every
+    evidence document of the scan at hand.
+    """
+    from promoguard.engine.run import save_result
+
+    root = Path(root)
+    with writer_lock(root):
+        batch = f"{result.scan_id}"
+        with staging_area(root, batch) as staging:
+            con = _scratch(staging, None)
+            try:
+                store_mod.initialise(con)
+                save_result(con, result, pack, started)  # seals the scan too (result.seal)
+                attach_views(con, root, None, ("evidence",), prefix="_lake_")
+                # a document already in the lake (same hash, same text) is not written twice
+                con.execute(
+                    "DELETE FROM evidence WHERE evidence_sha256 IN "
+                    "(SELECT evidence_sha256 FROM _lake_evidence)"
+                )
+                relations = {
+                    t: f"SELECT * FROM {t}"  # noqa: S608
+                    for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals")
+                }
+                publish_batch(
+                    root, con, relations, batch, "scan", staging, {"scan_id": result.scan_id}
+                )
+            finally:
+                con.close()
+    return result.seal
+
+
+# -- scanning ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
+    """The lake's canonical tables as Spark views over its own files (no copy, no driver temp).
+
+    Each executor opens the files it is given; on a cluster the lake must sit where every
+    worker sees the same absolute path (a shared mount).
+    """
+    try:
+        import ibis
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise LakeError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
+    from promoguard.engine.base import Tables
+
+    spark = spark_session(master)
+    manifest = read_manifest(root)
+    for table in TABLE_NAMES:
+        files = files_of(root, table, manifest)
+        if files:
+            df = spark.read.parquet(*files)
+        else:
+            df = spark.createDataFrame([], _spark_schema(table))
+        df.createOrReplaceTempView(table)
+    yield Tables(ibis.pyspark.connect(spark))
+
+
+def spark_session(master: str):
+    """A session on ``master``; one already running on another master is stopped first.
+
+    Memory comes from the environment so a bureau sizes it to its machines:
+    PROMOGUARD_SPARK_DRIVER_MEMORY (default 4g) and PROMOGUARD_SPARK_EXECUTOR_MEMORY (default
+    1g; a standalone worker must offer at least that much, or no executor starts).
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None and active.sparkContext.master != master:
+        active.stop()
+    session = (
+        SparkSession.builder.master(master)
+        .appName("promoguard")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
+        .config("spark.executor.memory", os.environ.get("PROMOGUARD_SPARK_EXECUTOR_MEMORY", "1g"))
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _spark_schema(table: str):
+    from pyspark.sql import types as T
+
+    def one(dtype: str):
+        d = dtype.upper()
+        if d.startswith("DECIMAL"):
+            p, s = d[d.index("(") + 1 : d.index(")")].split(",")
+            return T.DecimalType(int(p), int(s))
+        return {
+            "VARCHAR": T.StringType(),
+            "BIGINT": T.LongType(),
+            "SMALLINT": T.ShortType(),
+            "INTEGER": T.IntegerType(),
+            "TIMESTAMP WITH TIME ZONE": T.TimestampType(),
+            "DOUBLE": T.DoubleType(),
+            "BOOLEAN": T.BooleanType(),
+        }[d]
+
+    return T.StructType([T.StructField(c, one(t), True) for c, t in schema()[table]])
+
+
+def scan(
+    root: str | Path,
+    pack: str | Path = "cn",
+    *,
+    engine: str = "duckdb",
+    checks: str | Sequence[str] | None = None,
+    spark_master: str = "local[*]",
+    save: bool = True,
+    progress: Any = None,  # progress(step, done, total), as engine.run.run_checks
+    memory_limit: str | None = None,
+):
+    """``engine.scan`` on a lake: the checks read the Parquet files in place; findings go back."""
+    from promoguard.engine import backends
+    from promoguard.engine import run as eng
+    from promoguard.engine.packs import load_pack
+    from promoguard.errors import CheckError
+
+    if engine not in eng.ENGINES:
+        raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(eng.ENGINES)}")
+    root = Path(root)
+    if not (root / MANIFEST).exists():
+        raise CheckError(f"no lake at {root}; run `promoguard ingest` first")
+    the_pack = load_pack(pack)
+    chosen = eng.choose_checks(the_pack, checks)
+    detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    if engine == "duckdb":
+        con = connect(root, memory_limit=memory_limit)
+        cm = backends.duckdb_tables(con)
+    else:
+        con = None
+        cm = spark_tables(root, spark_master)
+    try:
+        with cm as tables:
+            result = eng.run_checks(
+                tables,
+                chosen,
+                the_pack,
+                engine=engine,
+                scan_id=scan_id,
+                detected_at=detected_at,
+                progress=progress,
+            )
+    finally:
+        if con is not None:
+            con.close()
+    if save:
+        save_scan(root, result, the_pack, detected_at)
+    return result

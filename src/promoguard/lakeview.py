@@ -1,0 +1,163 @@
+"""Reading a Parquet lake: its manifest and DuckDB views over the files it lists.
+
+The store (``store.connect``) opens a lake through this module; writing a lake (ingest, scans)
+is ``promoguard.lake``. This module imports nothing of the store's: the tables' columns and types
+are handed in (``store.table_schema()``), so the store can depend on it without a cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from promoguard.errors import StoreError
+from promoguard.model import TABLE_NAMES
+
+#: table -> [(column, DuckDB type)], as the store creates them
+Schema = dict[str, list[tuple[str, str]]]
+
+MANIFEST = "_manifest.json"
+FORMAT = "promoguard-lake/1"
+STAGING = "_staging"
+LOCK = "_lock"
+
+#: Tables partitioned by the UTC day of this instant (the big, daily-growing ones).
+DAY_COLUMN: dict[str, str] = {
+    "price_observations": "observed_at",
+    "orders": "paid_at",
+    "tracking_events": "event_at",
+    "reviews": "created_at",
+    "texts": "created_at",
+    "findings": "detected_at",
+}
+#: The store's bookkeeping tables, kept in the lake beside the canonical tables.
+BOOK_TABLES: tuple[str, ...] = (
+    "quarantine",
+    "ingest_log",
+    "scans",
+    "findings",
+    "evidence",
+    "finding_seals",
+    "scan_seals",
+)
+ALL_TABLES: tuple[str, ...] = (*TABLE_NAMES, *BOOK_TABLES)
+
+
+class LakeError(StoreError):
+    """A lake cannot be read or written as asked; it was left as it was."""
+
+
+def is_lake(path: str | Path) -> bool:
+    """A store path names a lake when it is a folder, or does not exist yet and ends in '/'."""
+    text = str(path)
+    p = Path(text)
+    if p.is_dir():
+        return True
+    return not p.exists() and text.endswith(("/", os.sep))
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class Manifest:
+    version: int
+    tables: dict[str, list[str]]  # table -> files, relative to the lake root
+    batches: list[dict[str, Any]]
+
+    @classmethod
+    def empty(cls) -> Manifest:
+        return cls(0, {t: [] for t in ALL_TABLES}, [])
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "version": self.version,
+                "tables": self.tables,
+                "batches": self.batches,
+            },
+            indent=1,
+            sort_keys=True,
+        )
+
+
+def read_manifest(root: str | Path) -> Manifest:
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        if Path(root).is_dir() and any(p.name not in (LOCK, STAGING) for p in Path(root).iterdir()):
+            raise LakeError(f"{root} is a folder but not a PromoGuard lake (no {MANIFEST})")
+        return Manifest.empty()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LakeError(f"{path}: cannot be read as a lake manifest: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise LakeError(f"{path}: not a {FORMAT} manifest")
+    tables = {t: [] for t in ALL_TABLES}
+    for table, files in (doc.get("tables") or {}).items():
+        if table not in tables or not isinstance(files, list):
+            raise LakeError(f"{path}: unknown table {table!r}")
+        for f in files:
+            # the manifest is data: a path that leaves the lake is refused, never followed
+            if not isinstance(f, str) or f.startswith("/") or ".." in Path(f).parts:
+                raise LakeError(f"{path}: file {f!r} is outside the lake")
+        tables[table] = list(files)
+    return Manifest(int(doc.get("version", 0)), tables, list(doc.get("batches") or []))
+
+
+def files_of(root: str | Path, table: str, manifest: Manifest | None = None) -> list[str]:
+    """Absolute paths of a table's files (what DuckDB or a Spark executor opens)."""
+    m = manifest or read_manifest(root)
+    base = Path(root).resolve()
+    return [str(base / f) for f in m.tables.get(table, [])]
+
+
+def relation_sql(
+    root: str | Path, table: str, schema: Schema, manifest: Manifest | None = None
+) -> str:
+    """A SELECT of a table's rows in the lake, with the store's column types."""
+    cols = schema[table]
+    files = files_of(root, table, manifest)
+    if not files:
+        typed = ", ".join(f"CAST(NULL AS {t}) AS {_q(c)}" for c, t in cols)
+        return f"SELECT {typed} WHERE false"
+    listed = ", ".join(_sql_str(f) for f in files)
+    typed = ", ".join(f"CAST({_q(c)} AS {t}) AS {_q(c)}" for c, t in cols)
+    return f"SELECT {typed} FROM read_parquet([{listed}], hive_partitioning = false)"  # noqa: S608
+
+
+def attach_views(
+    con: duckdb.DuckDBPyConnection,
+    root: str | Path,
+    schema: Schema,
+    manifest: Manifest | None = None,
+    tables: Sequence[str] = ALL_TABLES,
+    prefix: str = "",
+) -> None:
+    m = manifest or read_manifest(root)
+    for table in tables:
+        sql = relation_sql(root, table, schema, m)
+        con.execute(f"CREATE OR REPLACE VIEW {_q(prefix + table)} AS {sql}")
+
+
+def open_views(root: str | Path, schema: Schema) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with every lake table as a read-only view of its files."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no lake at {root}")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    attach_views(con, root, schema)
+    return con

@@ -1,0 +1,196 @@
+"""The Parquet lake: same rows, quarantine and findings as the DuckDB store; batches all or nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import promoguard
+from promoguard import engine, lake
+from promoguard import store as store_mod
+from promoguard.errors import IngestError
+from promoguard.ingest import ingest_dir
+from promoguard.model import TABLE_NAMES
+
+EXAMPLE = Path(promoguard.__file__).parent / "examples" / "messy"
+FINDING_COLS = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
+
+
+def _rows(con, table: str, drop: tuple[str, ...] = ()) -> list[tuple]:
+    cols = [c for c, _ in lake.schema()[table] if c not in drop]
+    sel = ", ".join(f'"{c}"' for c in cols)
+    return con.execute(f"SELECT {sel} FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_lake_holds_the_same_rows_and_types_as_the_duckdb_store(season_lake, season_store):
+    duck = store_mod.connect(season_store, read_only=True)
+    lk = store_mod.connect(season_lake)  # a folder opens as the lake's views
+    try:
+        for table in TABLE_NAMES:
+            assert _rows(duck, table) == _rows(lk, table), table
+            d_types = [r[:2] for r in duck.execute(f"DESCRIBE {table}").fetchall()]
+            assert d_types == [r[:2] for r in lk.execute(f"DESCRIBE {table}").fetchall()]
+    finally:
+        duck.close()
+        lk.close()
+
+
+def test_large_tables_are_partitioned_by_utc_day(season_lake):
+    files = lake.read_manifest(season_lake).tables["orders"]
+    assert len(files) > 30
+    assert all(f.startswith("orders/day=20") for f in files)
+    con = lake.connect(season_lake)
+    day = files[0].split("/")[1].removeprefix("day=")
+    got = con.execute(
+        "SELECT DISTINCT strftime(timezone('UTC', paid_at), '%Y-%m-%d') FROM "
+        f"read_parquet('{season_lake / files[0]}')"
+    ).fetchall()
+    assert got == [(day,)]
+
+
+def test_messy_example_quarantines_the_same_rows_in_both_stores(tmp_path):
+    duck = store_mod.connect(tmp_path / "s.duckdb")
+    d_report = ingest_dir(EXAMPLE, duck, tz="Asia/Shanghai")
+    l_report = lake.ingest(EXAMPLE, tmp_path / "lake", tz="Asia/Shanghai")
+    assert {t: vars(c) for t, c in d_report.tables.items()} == {
+        t: vars(c) for t, c in l_report.tables.items()
+    }
+    lk = lake.connect(tmp_path / "lake")
+    for table in TABLE_NAMES:
+        assert _rows(duck, table) == _rows(lk, table), table
+    assert _rows(duck, "quarantine", ("ingest_id",)) == _rows(lk, "quarantine", ("ingest_id",))
+    assert len(_rows(lk, "quarantine")) == l_report.totals.quarantined > 0
+    # personal data: every file the lake wrote is owner-only, like a new DuckDB store
+    written = [p for p in (tmp_path / "lake").rglob("*") if p.is_file()]
+    assert written and all(p.stat().st_mode & 0o077 == 0 for p in written)
+    assert lk.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == len(l_report.files)
+
+
+def test_a_second_batch_appends_and_repeated_rows_are_unchanged(season_dir, tmp_path):
+    root = tmp_path / "lake"
+    first = lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    files_before = lake.read_manifest(root).tables
+    again = lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    # every good row is already stored, identical: nothing new, nothing lost
+    assert again.totals.stored == first.totals.stored == again.totals.unchanged
+    lk = lake.connect(root)
+    assert lk.execute("SELECT count(*) FROM orders").fetchone()[0] == first.tables["orders"].stored
+    # the canonical tables got no new files; the quarantine and log did
+    m = lake.read_manifest(root)
+    assert {t: m.tables[t] for t in TABLE_NAMES} == {t: files_before[t] for t in TABLE_NAMES}
+    assert len(m.batches) == 2 and m.version == 2
+
+
+def test_a_batch_that_fails_while_publishing_leaves_the_lake_as_it_was(
+    season_dir, tmp_path, monkeypatch
+):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    before = (root / lake.MANIFEST).read_bytes()
+    files_before = sorted(p for p in root.rglob("*.parquet"))
+    real_move = lake._move_into_place
+    calls = []
+
+    def failing_move(r, staging, files):
+        calls.append(files)
+        if len(calls) == 3:  # some tables' files are already in place: they must go again
+            raise OSError("disk full")
+        return real_move(r, staging, files)
+
+    monkeypatch.setattr(lake, "_move_into_place", failing_move)
+    with pytest.raises(OSError, match="disk full"):
+        lake.ingest(season_dir, root)
+    assert (root / lake.MANIFEST).read_bytes() == before
+    assert sorted(p for p in root.rglob("*.parquet")) == files_before
+    assert not (root / lake.STAGING).exists()
+
+
+def test_a_bad_file_leaves_the_lake_unchanged(tmp_path):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    before = (root / lake.MANIFEST).read_bytes()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "orders.csv").write_text("order_id,listing_id\nO9,L1\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="missing required column"):
+        lake.ingest(bad, root)
+    assert (root / lake.MANIFEST).read_bytes() == before
+
+
+def test_a_manifest_pointing_outside_the_lake_is_refused(tmp_path):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    doc = json.loads((root / lake.MANIFEST).read_text())
+    doc["tables"]["orders"].append("../../etc/passwd")
+    (root / lake.MANIFEST).write_text(json.dumps(doc))
+    with pytest.raises(lake.LakeError, match="outside the lake"):
+        lake.connect(root)
+
+
+def test_a_folder_that_is_not_a_lake_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(lake.LakeError, match="not a PromoGuard lake"):
+        lake.ingest(EXAMPLE, tmp_path)
+
+
+def test_scan_of_a_lake_gives_the_duckdb_stores_findings_and_keeps_them_in_the_lake(
+    season_lake, season_store_copy, tmp_path
+):
+    root = tmp_path / "lake"
+    shutil.copytree(season_lake, root)
+    duck = engine.scan(season_store_copy, "cn")
+    got = lake.scan(root, "cn")
+    a = duck.findings.sort_values("finding_id")[FINDING_COLS].reset_index(drop=True)
+    b = got.findings.sort_values("finding_id")[FINDING_COLS].reset_index(drop=True)
+    assert len(a) > 1000 and a.equals(b)
+    lk = lake.connect(root)
+    assert lk.execute("SELECT count(*) FROM findings").fetchone()[0] == len(b)
+    assert lk.execute("SELECT scan_id FROM scans").fetchall() == [(got.scan_id,)]
+    shas = {r[0] for r in lk.execute("SELECT evidence_sha256 FROM evidence").fetchall()}
+    assert shas == set(b["evidence_sha256"])
+    # a second scan adds its findings but no evidence document twice
+    lake.scan(root, "cn", checks="PRICE001")
+    lk2 = lake.connect(root)
+    assert (
+        lk2.execute("SELECT count(*) - count(DISTINCT evidence_sha256) FROM evidence").fetchone()[0]
+        == 0
+    )
+    assert lk2.execute("SELECT count(*) FROM scans").fetchone()[0] == 2
+
+
+def test_cli_ingests_into_a_new_lake_and_scans_it(tmp_path):
+    from promoguard.cli import app
+
+    runner = CliRunner()
+    root = str(tmp_path / "lake") + "/"
+    res = runner.invoke(
+        app, ["ingest", str(EXAMPLE), "--store", root, "--tz", "Asia/Shanghai", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "lake" / lake.MANIFEST).exists()
+    res = runner.invoke(app, ["scan", "--store", root, "--pack", "cn", "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    lk = lake.connect(tmp_path / "lake")
+    assert lk.execute("SELECT count(*) FROM findings").fetchone()[0] == summary["findings"]
+
+
+def test_a_lake_scan_is_sealed_and_verifies(season_lake, tmp_path):
+    from promoguard.cli import app
+
+    root = tmp_path / "lake"
+    shutil.copytree(season_lake, root)
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["scan", "--store", str(root), "--pack", "cn", "--checks", "PRICE", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    seal = json.loads(res.stdout)["seal"]
+    res = runner.invoke(app, ["verify", "--store", str(root), "--expect", seal])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["verify", "--store", str(root), "--expect", "0" * 64])
+    assert res.exit_code == 1

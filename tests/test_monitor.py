@@ -1,0 +1,107 @@
+"""Scan-to-scan changes (new, still, resolved) and the watchlist's alerts first, on findings
+written by hand (independent of any check)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from promoguard import monitor, store
+from promoguard.errors import PromoGuardError
+
+T0 = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def con():
+    c = store.connect(":memory:")
+    c.execute("INSERT INTO listings VALUES ('L1','M1','P1','t','food','CNY',NULL)")
+    c.execute("INSERT INTO listings VALUES ('L2','M2','P1','t','food','CNY',NULL)")
+    c.execute(
+        "INSERT INTO orders (order_id, listing_id, merchant_id, buyer_id, quantity, unit_price, "
+        "paid_at, status) VALUES ('O1','L2','M2','B1',1,1.00,?, 'shipped')",
+        [T0],
+    )
+    for i, (scan, hours) in enumerate((("s1", 0), ("s2", 24), ("other", 30))):
+        pack = "eu" if scan == "other" else "cn"
+        c.execute(
+            "INSERT INTO scans VALUES (?, ?, 'duckdb', '', '{}', ?, ?, 0)",
+            [scan, pack, T0 + dt.timedelta(hours=hours), T0 + dt.timedelta(hours=hours, minutes=i)],
+        )
+    return c
+
+
+def _finding(
+    c, scan, fid, code="PRICE001", etype="listing", entity="L1", merchant="M1", sev="high"
+):
+    c.execute(
+        "INSERT INTO findings VALUES (?, ?, ?, 'cn', ?, ?, ?, 'P1', ?, '{}', '{}', '', 'x', ?)",
+        [fid, scan, code, etype, entity, merchant, sev, T0],
+    )
+
+
+def test_changes_between_two_scans_of_a_pack(con):
+    _finding(con, "s1", "a")
+    _finding(con, "s1", "b", entity="L2", merchant="M2")
+    _finding(con, "s2", "b", entity="L2", merchant="M2")
+    _finding(con, "s2", "c", code="SHIP001", etype="order", entity="O1", merchant="M2")
+    _finding(con, "other", "z")
+    assert monitor.previous_scan(con, "s2") == "s1"  # not the later scan of another pack
+    assert monitor.previous_scan(con, "s1") is None
+    d = monitor.delta(con, "s2")
+    assert dict(zip(d.finding_id, d.change, strict=True)) == {
+        "a": "resolved",
+        "b": "still",
+        "c": "new",
+    }
+    assert monitor.summary(d) == {
+        "new": 1,
+        "still": 1,
+        "resolved": 1,
+        "new_watched": 0,
+        "new_watched_high": 0,
+    }
+    # the first scan of a pack: everything is new
+    assert set(monitor.delta(con, "s1").change) == {"new"}
+
+
+def test_watched_merchants_and_listings_come_first(con, tmp_path):
+    _finding(con, "s2", "m-medium", entity="L1", sev="medium")
+    _finding(con, "s2", "m-high", code="PRICE002", entity="L1", sev="high")
+    _finding(
+        con,
+        "s2",
+        "order-on-watched-listing",
+        code="SHIP001",
+        etype="order",
+        entity="O1",
+        merchant="M2",
+        sev="medium",
+    )
+    _finding(
+        con, "s2", "unwatched-critical", code="PRICE003", entity="L9", merchant="M9", sev="critical"
+    )
+    path = tmp_path / "watch.csv"
+    path.write_text("entity_type,entity_id,note\nmerchant,M1,key shop\nlisting,L2,\n")
+    watch = monitor.read_watchlist(path)
+    d = monitor.delta(con, "s2", watch=watch)
+    assert list(d.finding_id) == [
+        "m-high",
+        "m-medium",
+        "order-on-watched-listing",
+        "unwatched-critical",
+    ]
+    assert list(d.watched) == [True, True, True, False]
+    assert monitor.summary(d)["new_watched_high"] == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["id\nM1\n", "entity_type,entity_id\nbuyer,B1\n", "entity_type,entity_id\nmerchant,\n"],
+)
+def test_a_malformed_watchlist_is_one_clear_error(tmp_path, text):
+    path = tmp_path / "w.csv"
+    path.write_text(text)
+    with pytest.raises(PromoGuardError, match="watchlist|entity_type"):
+        monitor.read_watchlist(path)
