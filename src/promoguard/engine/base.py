@@ -79,6 +79,12 @@ COVERAGE_METADATA = b"promoguard.coverage"
 FOUND_COLUMNS: tuple[str, ...] = ("entity_id", "merchant_id", "platform_id")
 
 
+def _ibis_type(duckdb_type: str) -> Any:
+    from ibis.backends.sql.datatypes import DuckDBType
+
+    return DuckDBType.from_string(duckdb_type)
+
+
 class Tables:
     """The canonical tables of one engine, as Ibis tables: ``tables.orders``, ``tables["orders"]``."""
 
@@ -91,8 +97,40 @@ class Tables:
 
     def __getitem__(self, name: str) -> ir.Table:
         if name not in self._cache:
-            self._cache[name] = self.backend.table(self._names.get(name, name))
+            self._cache[name] = self._canonical(name)
         return self._cache[name]
+
+    def _canonical(self, name: str) -> ir.Table:
+        """The table as the current model has it, also in a store made before the model grew.
+
+        A store written by an older release lacks the newer tables (coupons, …) and nullable
+        columns (``orders.placed_at``, …), and a scan opens it read-only, so it cannot be migrated
+        there. A missing table reads as empty and a missing nullable column as NULL: the rules see
+        one schema, and coverage reports such a check "not checked (no coupons)" instead of the
+        scan failing.
+        """
+        import ibis
+        from ibis.common.exceptions import TableNotFound
+
+        from promoguard.model import TABLES_BY_NAME
+
+        canonical = TABLES_BY_NAME.get(name)
+        try:
+            t = self.backend.table(self._names.get(name, name))
+        except TableNotFound:
+            if canonical is None:
+                raise
+            schema = ibis.schema({c.name: _ibis_type(c.duckdb_type) for c in canonical.columns})
+            return ibis.memtable(schema.to_pyarrow().empty_table())
+        if canonical is not None:
+            missing = {
+                c.name: ibis.null().cast(_ibis_type(c.duckdb_type))
+                for c in canonical.columns
+                if c.nullable and c.name not in t.columns
+            }
+            if missing:
+                t = t.mutate(**missing)
+        return t
 
     def __getattr__(self, name: str) -> ir.Table:
         if name.startswith("_"):
