@@ -26,7 +26,8 @@ def con():
     for i, (scan, hours) in enumerate((("s1", 0), ("s2", 24), ("other", 30))):
         pack = "eu" if scan == "other" else "cn"
         c.execute(
-            "INSERT INTO scans VALUES (?, ?, 'duckdb', '', '{}', ?, ?, 0)",
+            "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at, finished_at, "
+            "findings) VALUES (?, ?, 'duckdb', '', '{}', ?, ?, 0)",
             [scan, pack, T0 + dt.timedelta(hours=hours), T0 + dt.timedelta(hours=hours, minutes=i)],
         )
     return c
