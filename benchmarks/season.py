@@ -97,6 +97,7 @@ def scan(store: str, memory_limit: str | None, threads: int | None, spill: str) 
     return {
         "findings": len(f),
         "per_check_s": {r.code: round(r.seconds, 2) for r in result.runs},
+        "parts_s": {r.code: {k: round(v, 2) for k, v in r.parts.items()} for r in result.runs},
         "found": {c: int(n) for c, n in f.groupby("check_code").size().items()},
         "entities": {c: sorted(f.entity_id[f.check_code == c]) for c in heavy},
     }
@@ -331,6 +332,13 @@ def main() -> None:
         print(json.dumps({"findings": s["findings"], "per_check_s": s["per_check_s"]}))
         slowest = sorted(s["per_check_s"].items(), key=lambda kv: -kv[1])[:8]
         print("slowest checks: " + ", ".join(f"{c} {t:.1f} s" for c, t in slowest))
+        # where each check's seconds went: its finder, its evidence queries, freezing
+        print("check       find  evidence  freeze   (seconds)")
+        for code, parts in sorted(s["parts_s"].items(), key=lambda kv: -sum(kv[1].values())):
+            print(
+                f"{code:<10}{parts.get('find', 0):>6.1f}{parts.get('evidence', 0):>10.1f}"
+                f"{parts.get('freeze', 0):>8.1f}"
+            )
         if "lake" in results:
             print(f"lake scan finds the same: {results['lake']['found'] == s['found']}")
         for key, codes in (("ship", ("SHIP001", "SHIP004")), ("parcel", ("PARCEL001",))):

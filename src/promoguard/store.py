@@ -258,16 +258,8 @@ def save_scan(
             con.register("_new_findings", findings)
             con.execute("INSERT INTO findings SELECT * FROM _new_findings")
             con.unregister("_new_findings")
-        if evidence:
-            ev = pd.DataFrame(
-                {"evidence_sha256": list(evidence), "document": list(evidence.values())}
-            )
-            con.register("_new_evidence", ev)
-            con.execute(
-                "INSERT INTO evidence SELECT n.* FROM _new_evidence n "
-                "ANTI JOIN evidence e USING (evidence_sha256)"
-            )
-            con.unregister("_new_evidence")
+        if len(evidence):
+            _insert_evidence(con, evidence)
         # sealed in the same transaction: a scan is never visible unsealed
         seal = integrity.seal_scan(con, scan_id)
         con.execute("COMMIT")
@@ -275,6 +267,33 @@ def save_scan(
         con.execute("ROLLBACK")
         raise
     return seal
+
+
+def _insert_evidence(con: duckdb.DuckDBPyConnection, evidence: Mapping[str, str]) -> None:
+    """Insert the documents the store does not hold yet. A scan's own documents (a
+    FrozenEvidence) are read from its Parquet spill files and Arrow, never as Python strings."""
+    parts = getattr(evidence, "parts", None)
+    if parts is None:
+        memory: Any = pd.DataFrame(
+            {"evidence_sha256": list(evidence), "document": list(evidence.values())}
+        )
+        files: list[str] = []
+    else:
+        files, memory = parts()
+    con.register("_new_evidence", memory)
+    try:
+        sources = ["SELECT evidence_sha256, document FROM _new_evidence"]
+        if files:
+            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            # our own temporary files' paths, quoted
+            sources.append(f"SELECT evidence_sha256, document FROM read_parquet([{listed}])")  # noqa: S608
+        union = " UNION ALL ".join(sources)
+        con.execute(
+            f"INSERT INTO evidence SELECT n.* FROM ({union}) n "  # noqa: S608
+            "ANTI JOIN evidence e USING (evidence_sha256)"
+        )
+    finally:
+        con.unregister("_new_evidence")
 
 
 def latest_scan_id(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -280,3 +280,117 @@ def test_a_shared_relation_is_built_once_per_scan_and_dropped_after(con):
         ("TOY003", "o1"),
         ("TOY003", "o3"),
     ]
+
+
+# -- evidence written as canonical JSON column by column -------------------------------------------
+
+
+def _strings_table():
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "entity_id": ["x", "x", "y", "y", "z"],
+            # quotes, backslashes, control characters json escapes, CJK, U+2028, DEL, empty
+            "s": ['a"b\\c', "tab\there\nand\x01", None, "上海\u2028é", ""],
+            "k": pa.array([2, 1, None, 3, 0], pa.int16()),
+            "b": [True, None, False, True, False],
+            "nothing": pa.array([None] * 5, pa.null()),
+            'odd "key"': ["\x7f", "\\", "\b\f\r", "}", "{"],
+        }
+    )
+
+
+@pytest.mark.parametrize("make", [_edge_table, _strings_table])
+def test_canonical_json_groups_are_the_bytes_json_dumps_gives(make):
+    import pyarrow as pa
+
+    table = make()
+    dumps = ev._dumps
+    groups = ev.canonical_groups(table)
+    texts = ev.canonical_json_groups(table)
+    assert texts == {g: dumps(rows) for g, rows in groups.items()}
+    # whatever order and chunks the engine returned the rows in
+    backwards = table.take(pa.array(range(table.num_rows - 1, -1, -1)))
+    assert ev.canonical_json_groups(pa.Table.from_batches(backwards.to_batches(2))) == texts
+    # one object per row, over all columns or a subset, keys sorted
+    rows = table.to_pylist()
+    assert ev.json_objects(table).to_pylist() == [dumps(ev.canonical_value(r)) for r in rows]
+    some = sorted(table.column_names)[::-1][:2]
+    assert ev.json_objects(table, some).to_pylist() == [
+        dumps({c: ev.canonical_value(r[c]) for c in some}) for r in rows
+    ]
+    assert ev.json_objects(table, []).to_pylist() == ["{}"] * table.num_rows
+
+
+@pytest.mark.parametrize("spill_bytes", [0, 2**30])
+def test_frozen_evidence_is_a_mapping_held_or_spilled_to_disk(tmp_path, spill_bytes):
+    import pathlib
+
+    import pyarrow as pa
+
+    docs = ev.FrozenEvidence(spill_bytes=spill_bytes)
+    docs.add(pa.table({"evidence_sha256": ["a", "b"], "document": ['{"x":1}', '{"上":2}']}))
+    docs.add(pa.table({"evidence_sha256": ["c"], "document": ["{}"]}))
+    files, memory = docs.parts()
+    # spill_bytes 0: every check's documents went to a Parquet file in a private folder
+    assert (len(files), memory.num_rows) == ((2, 0) if spill_bytes == 0 else (0, 3))
+    for f in files:
+        assert pathlib.Path(f).parent.stat().st_mode & 0o077 == 0
+    assert dict(docs) == {"a": '{"x":1}', "b": '{"上":2}', "c": "{}"} and len(docs) == 3
+    assert docs["c"] == "{}" and "d" not in docs
+    assert docs.to_arrow().to_pydict()["evidence_sha256"] == ["a", "b", "c"]
+    # the store writes them from the files and Arrow, each document it lacks once
+    con = store.connect(tmp_path / "s.duckdb")
+    con.execute("INSERT INTO evidence VALUES ('a', '{\"x\":1}')")
+    store._insert_evidence(con, docs)
+    assert con.execute("SELECT * FROM evidence ORDER BY 1").fetchall() == [
+        ("a", '{"x":1}'),
+        ("b", '{"上":2}'),
+        ("c", "{}"),
+    ]
+    con.close()
+
+
+def test_frozen_evidence_keeps_one_row_per_document():
+    import pyarrow as pa
+
+    docs = ev.FrozenEvidence()
+    docs.add(pa.table({"evidence_sha256": ["a", "b"], "document": ["{1}", "{2}"]}))
+    docs.add(pa.table({"evidence_sha256": ["b"], "document": ["{2}"]}))
+    assert docs.to_arrow().to_pydict() == {
+        "evidence_sha256": ["a", "b"],
+        "document": ["{1}", "{2}"],
+    }
+    assert ev.FrozenEvidence().to_arrow().num_rows == 0
+
+
+def test_scan_documents_are_canonical_json_of_the_document_the_checks_describe(con):
+    """Written part by part, each document is still exactly ``freeze`` of its content, and
+    its rows and found row are canonical_groups' rows."""
+    import json
+
+    with duckdb_tables(con) as tables:
+        result = _run(tables, "duckdb")
+    assert len(result.evidence) == 2
+    for row in result.findings.itertuples():
+        text = result.evidence[row.evidence_sha256]
+        doc = json.loads(text)
+        assert ev.freeze(doc) == (row.evidence_sha256, text)
+        assert set(doc) == {
+            "check_code",
+            "pack",
+            "entity_type",
+            "entity_id",
+            "parameters",
+            "observed",
+            "expected",
+            "found",
+            "rows",
+        }
+        assert doc["found"]["entity_id"] == row.entity_id == doc["rows"]["order"][0]["order_id"]
+        assert (
+            doc["observed"]
+            == json.loads(row.observed)
+            == {"unit_price": doc["found"]["unit_price"]}
+        )

@@ -25,6 +25,8 @@ import datetime as dt
 import hashlib
 import json
 import math
+import tempfile
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -158,6 +160,86 @@ def canonical_groups(table: pa.Table, by: str = "entity_id") -> dict[str, list[d
     return out
 
 
+def _dumps(value: Any) -> str:
+    """The JSON text of a canonical value, as ``freeze`` writes it inside a document."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_strings(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Each string as ``json.dumps(s, ensure_ascii=False)`` writes it: quoted, with backslash and
+    quote escaped; the rare cell holding a control character is escaped by ``json`` itself."""
+    esc = pc.replace_substring(values, "\\", "\\\\")
+    esc = pc.replace_substring(esc, '"', '\\"')
+    text = pc.binary_join_element_wise('"', esc, '"', "")
+    control = pc.match_substring_regex(values, r"[\x00-\x1f]")
+    if pc.any(control).as_py():
+        exact = pa.array(
+            [
+                json.dumps(v, ensure_ascii=False) if c else None
+                for v, c in zip(values.to_pylist(), control.to_pylist(), strict=True)
+            ],
+            pa.string(),
+        )
+        text = pc.if_else(pc.fill_null(control, False), exact, text)
+    return text
+
+
+def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """The JSON text of each cell's canonical value (``null`` for a null), computed column-wise:
+    the same text ``json.dumps`` gives the value :func:`canonical_value` gives the cell."""
+    values, _ = _canonical_column(col)
+    if isinstance(values, list):  # floats, lists, structs, ...: canonical values from Python
+        return pa.array([_dumps(v) for v in values], pa.string())
+    t = values.type
+    if pa.types.is_string(t):
+        text = _json_strings(values)
+    elif pa.types.is_integer(t):
+        text = pc.cast(values, pa.string())
+    elif pa.types.is_boolean(t):
+        text = pc.if_else(values, "true", "false")
+    elif pa.types.is_null(t):
+        return pa.array(["null"] * len(values), pa.string())
+    else:  # pragma: no cover - _canonical_column keeps only the types above in Arrow
+        return pa.array([_dumps(v) for v in values.to_pylist()], pa.string())
+    return pc.fill_null(text, "null")
+
+
+def json_objects(table: pa.Table, columns: list[str] | None = None) -> pa.ChunkedArray:
+    """Per row, the canonical JSON object of ``columns`` (default: all), keys sorted: the text
+    ``json.dumps(canonical_value(row), sort_keys=True, ...)`` gives, built column by column."""
+    names = sorted(table.column_names if columns is None else columns)
+    if not names:
+        return pa.chunked_array([pa.array(["{}"] * table.num_rows, pa.string())])
+    parts: list[Any] = []
+    for i, name in enumerate(names):
+        parts.append(("{" if i == 0 else ",") + _dumps(str(name)) + ":")
+        parts.append(_json_column(table.column(name)))
+    parts.append("}")
+    out = pc.binary_join_element_wise(*parts, "")
+    return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
+
+
+def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, str]:
+    """``{group: json text of canonical_groups(table, by)[group]}``: the same bytes as dumping
+    :func:`canonical_groups`' row lists, without building a Python dict per row."""
+    if table.num_rows == 0:
+        return {}
+    table = table.combine_chunks()
+    keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
+    group = pc.cast(table.column(by), pa.string())
+    order = [n for n in sorted(table.column_names) if n != by]
+    key_table = pa.table({"\x00group": group, **{f"k{i}": keys[n] for i, n in enumerate(order)}})
+    idx = pc.sort_indices(
+        key_table,
+        sort_keys=[(c, "ascending", "at_start") for c in key_table.column_names],
+    )
+    rows = pa.table({"g": pc.take(group, idx), "j": pc.take(json_objects(table), idx)})
+    # one list per group, in first-appearance order; single-threaded keeps each list in row order
+    lists = rows.group_by("g", use_threads=False).aggregate([("j", "list")])
+    texts = pc.binary_join_element_wise("[", pc.binary_join(lists.column("j_list"), ","), "]", "")
+    return dict(zip(lists.column("g").to_pylist(), texts.to_pylist(), strict=True))
+
+
 def freeze_canonical(document: dict[str, Any]) -> tuple[str, str]:
     """:func:`freeze` for a document whose values are canonical already (from
     :func:`canonical_value` or :func:`canonical_groups`): the same bytes, without a second pass."""
@@ -169,6 +251,97 @@ def freeze(document: dict[str, Any]) -> tuple[str, str]:
     """Return ``(sha256_hex, canonical_json_text)`` of an evidence document."""
     text = canonical_json(document)
     return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
+
+
+EVIDENCE_SCHEMA = pa.schema([("evidence_sha256", pa.string()), ("document", pa.string())])
+
+
+class FrozenEvidence(Mapping[str, str]):
+    """A scan's frozen evidence documents, ``sha256 -> canonical JSON``, held off the heap.
+
+    A city-scale scan freezes about 2 GB of documents. Held as Python strings they took twice
+    that (UCS-2 for any CJK text, an object per string) until the scan was saved. Here each
+    check's documents are an Arrow table, and once more than ``spill_bytes`` are held they go
+    to a Parquet file in a private temporary folder, which the store reads back with SQL when
+    the scan is saved (:meth:`parts`). Reading it as a mapping (tests, small scans) builds the
+    dict on demand.
+
+    A scan's documents are unique by construction (each names its check and entity), so a
+    document is added once; :meth:`to_arrow` still keeps one row per hash.
+    """
+
+    SPILL_BYTES = 256 * 2**20
+
+    def __init__(self, spill_bytes: int | None = None) -> None:
+        self._tables: list[pa.Table] = []
+        self._held = 0
+        self._spill_bytes = self.SPILL_BYTES if spill_bytes is None else spill_bytes
+        self._files: list[str] = []
+        self._spilled_rows = 0
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._dict: dict[str, str] | None = None
+
+    def add(self, table: pa.Table) -> None:
+        """Add documents (columns ``evidence_sha256``, ``document``)."""
+        if not table.num_rows:
+            return
+        self._tables.append(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA))
+        self._held += table.nbytes
+        self._dict = None
+        if self._held > self._spill_bytes:
+            self._spill()
+
+    def _spill(self) -> None:
+        import pyarrow.parquet as pq
+
+        if self._folder is None:  # mkdtemp: owner-only; removed with this object
+            self._folder = tempfile.TemporaryDirectory(prefix="promoguard-evidence-")
+        path = f"{self._folder.name}/part-{len(self._files):04d}.parquet"
+        held = pa.concat_tables(self._tables)
+        pq.write_table(held, path, compression="zstd", compression_level=1)
+        self._files.append(path)
+        self._spilled_rows += held.num_rows
+        self._tables, self._held = [], 0
+
+    def parts(self) -> tuple[list[str], pa.Table]:
+        """(Parquet files, the documents still in memory): every document, each once."""
+        memory = pa.concat_tables(self._tables) if self._tables else EVIDENCE_SCHEMA.empty_table()
+        return list(self._files), memory
+
+    def to_arrow(self) -> pa.Table:
+        """Every document once: ``evidence_sha256``, ``document``."""
+        import pyarrow.parquet as pq
+
+        files, memory = self.parts()
+        table = pa.concat_tables([*(pq.read_table(f) for f in files), memory])
+        if pc.count_distinct(table.column("evidence_sha256")).as_py() < table.num_rows:
+            # the same document twice (one hash, one text): keep its first row
+            first = pc.index_in(
+                table.column("evidence_sha256"), value_set=table.column("evidence_sha256")
+            )
+            table = table.filter(pc.equal(first, pa.array(range(table.num_rows), pa.int32())))
+        return table
+
+    def _as_dict(self) -> dict[str, str]:
+        if self._dict is None:
+            table = self.to_arrow()
+            self._dict = dict(
+                zip(
+                    table.column("evidence_sha256").to_pylist(),
+                    table.column("document").to_pylist(),
+                    strict=True,
+                )
+            )
+        return self._dict
+
+    def __getitem__(self, sha256: str) -> str:
+        return self._as_dict()[sha256]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._as_dict())
+
+    def __len__(self) -> int:
+        return self._spilled_rows + sum(t.num_rows for t in self._tables)
 
 
 def read_evidence(con: duckdb.DuckDBPyConnection, sha256: str) -> dict[str, Any]:

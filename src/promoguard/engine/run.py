@@ -12,8 +12,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +21,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard import store as store_mod
 from promoguard.engine import backends, registry
 from promoguard.engine.base import (
     COVERAGE_METADATA,
     FOUND_COLUMNS,
-    ROW_SEVERITY_COLUMNS,
     SEVERITIES,
     Check,
     ScanContext,
@@ -36,10 +35,12 @@ from promoguard.engine.base import (
 )
 from promoguard.engine.cache import scan_cache
 from promoguard.engine.evidence import (
-    canonical_groups,
+    EVIDENCE_SCHEMA,
+    FrozenEvidence,
     canonical_json,
+    canonical_json_groups,
     canonical_value,
-    freeze_canonical,
+    json_objects,
 )
 from promoguard.engine.packs import Pack, load_pack
 from promoguard.errors import CheckError
@@ -57,6 +58,8 @@ class CheckRun:
     findings: int
     seconds: float
     error: str | None = None
+    #: where ``seconds`` went: the finder, the evidence queries, freezing (JSON and SHA-256)
+    parts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,7 +69,8 @@ class ScanResult:
     engine: str
     findings: pd.DataFrame
     runs: list[CheckRun] = field(default_factory=list)
-    evidence: dict[str, str] = field(default_factory=dict)  # sha256 -> canonical JSON
+    #: sha256 -> canonical JSON (a FrozenEvidence from a scan: the documents in Arrow)
+    evidence: Mapping[str, str] = field(default_factory=dict)
     #: check code -> {"status": "ran", "rows": N, ...} or {"status": "skipped", "reason": ...}
     coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
     seal: str = ""  # the scan seal (integrity.py), once saved
@@ -204,18 +208,17 @@ def _found_rows(check: Check, tables: Tables, params: dict[str, Any], ctx: ScanC
 
 def _evidence_rows(
     check: Check, tables: Tables, found: pa.Table, params: dict[str, Any], ctx: ScanContext
-) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """entity_id -> {evidence name -> rows}."""
-    out: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+) -> dict[str, dict[str, str]]:
+    """evidence name -> {entity_id -> the canonical JSON list of its rows}."""
+    out: dict[str, dict[str, str]] = {}
     if not found.num_rows:
         return out
     view = f"_found_{check.code.lower()}_{uuid.uuid4().hex[:8]}"
     found_expr = backends.register_arrow(tables.backend, view, found)
     try:
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
-            # canonicalised and ordered column by column in Arrow, not value by value in Python
-            for entity, erows in canonical_groups(tables.to_arrow(expr)).items():
-                out[entity][name] = erows
+            # canonical JSON built column by column in Arrow, not value by value in Python
+            out[name] = canonical_json_groups(tables.to_arrow(expr))
     finally:
         backends.unregister(tables.backend, view)
     return out
@@ -234,8 +237,8 @@ def run_checks(
     """Run ``checks`` on ``tables`` with ``pack``'s settings; ``progress(step, done, total)`` is
     told what runs (two steps per check: its finder, then its evidence)."""
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
-    records: list[dict[str, Any]] = []
-    evidence: dict[str, str] = {}
+    frozen: list[pa.Table] = []  # each check's findings, in Arrow until the scan ends
+    evidence = FrozenEvidence()
     runs: list[CheckRun] = []
     coverage: dict[str, dict[str, Any]] = {}
     total = 2 * len(checks)
@@ -277,19 +280,25 @@ def run_checks(
                 started = time.perf_counter()
                 params, found = params_of[check.code], cache.found[check.code][1]
                 ev = _evidence_rows(check, tables, found, params, ctx)
-                seconds = find_seconds[check.code] + time.perf_counter() - started
+                evidence_s = time.perf_counter() - started
                 job = freezer.submit(
                     _freeze_findings, check, pack, params, found, ev, scan_id, detected_at
                 )
-                pending.append((check, found, seconds, job))
-            for check, found, seconds, job in pending:
-                check_records, check_evidence, freeze_s = job.result()
-                records.extend(check_records)
-                evidence.update(check_evidence)
-                runs.append(CheckRun(check.code, found.num_rows, seconds + freeze_s))
+                pending.append((check, found, evidence_s, job))
+            for check, found, evidence_s, job in pending:
+                check_findings, check_evidence, freeze_s = job.result()
+                frozen.append(check_findings)
+                evidence.add(check_evidence)
+                find_s = find_seconds[check.code]
+                parts = {"find": find_s, "evidence": evidence_s, "freeze": freeze_s}
+                runs.append(
+                    CheckRun(
+                        check.code, found.num_rows, find_s + evidence_s + freeze_s, None, parts
+                    )
+                )
                 done += 1
         tell("done")
-    findings = pd.DataFrame.from_records(records, columns=FINDING_NAMES)
+    findings = _findings_frame(frozen)
     return ScanResult(scan_id, pack.name, engine, findings, runs, evidence, coverage)
 
 
@@ -298,84 +307,142 @@ def _freeze_findings(
     pack: Pack,
     params: dict[str, Any],
     found: pa.Table,
-    ev: dict[str, dict[str, list[dict[str, Any]]]],
+    ev: dict[str, dict[str, str]],
     scan_id: str,
     detected_at: dt.datetime,
-) -> tuple[list[dict[str, Any]], dict[str, str], float]:
-    """One check's finding records and frozen evidence documents, and the seconds it took."""
+) -> tuple[pa.Table, pa.Table, float]:
+    """One check's findings and frozen evidence documents (``evidence_sha256``,
+    ``document``), and the seconds it took.
+
+    The document of a finding is the canonical JSON (:func:`~promoguard.engine.evidence.freeze`)
+    of ``{check_code, pack, entity_type, entity_id, parameters, observed, expected, found,
+    rows}``. Its parts are written column by column in Arrow (the found row, observed, expected,
+    each evidence table's rows per entity); Python only joins the parts and hashes them.
+    """
     started = time.perf_counter()
-    records: list[dict[str, Any]] = []
-    evidence: dict[str, str] = {}
+    n = found.num_rows
+    if not n:
+        return _findings_table({}), EVIDENCE_SCHEMA.empty_table(), time.perf_counter() - started
+    found = found.combine_chunks()
     severity = pack.severity_for(check)
-    legal = pack.legal_basis_for(check)
-    canonical_params = canonical_value(params)
     params_digest = _params_digest(params)
-    # found rows canonical in Arrow too; one row per entity, so one per group
-    canonical_found = canonical_groups(found)
-    for row in found.select(
-        [
-            c
-            for c in (
-                "entity_id",
-                "merchant_id",
-                "platform_id",
-                "entity_type",
-                *ROW_SEVERITY_COLUMNS,
+    entities = found.column("entity_id").to_pylist()
+    etypes = _filled(found, "entity_type", check.entity_type)
+    unknown = set(etypes) - set(ENTITY_TYPES)
+    if unknown:
+        raise CheckError(f"{check.code} returned entity_type {sorted(unknown, key=str)[0]!r}")
+    severities = _filled(found, "severity", severity)
+    unknown = set(severities) - set(SEVERITIES)
+    if unknown:
+        raise CheckError(f"{check.code} returned severity {sorted(unknown, key=str)[0]!r}")
+    observed_cols = list(dict.fromkeys(check.observed_columns))
+    expected_cols = list(dict.fromkeys(check.expected_columns))
+    observed = json_objects(found, observed_cols).to_pylist()
+    if "severity_reason" in found.column_names:
+        # why this finding's severity is not the pack's: in the JSON, the hash and the report
+        reasons = found.column("severity_reason")
+        if pa.types.is_string(reasons.type) or pa.types.is_large_string(reasons.type):
+            given = pc.fill_null(pc.greater(pc.utf8_length(reasons), 0), False).to_pylist()
+        else:
+            given = [bool(v) for v in reasons.to_pylist()]
+        if any(given):
+            plain = found.drop_columns(["severity_reason"])
+            with_reason = plain.append_column(
+                "severity_reason",
+                pa.array([str(v) if v else None for v in reasons.to_pylist()], pa.string()),
             )
-            if c in found.column_names
-        ]
-    ).to_pylist():
-        entity = row["entity_id"]
-        crow = canonical_found[entity][0]
-        # a check may find several kinds of entity (REVIEW002: texts and reviews)
-        etype = row.get("entity_type") or check.entity_type
-        if etype not in ENTITY_TYPES:
-            raise CheckError(f"{check.code} returned entity_type {etype!r}")
-        observed = {c: crow[c] for c in check.observed_columns}
-        expected = {c: crow[c] for c in check.expected_columns}
-        row_severity = row.get("severity") or severity
-        if row_severity not in SEVERITIES:
-            raise CheckError(f"{check.code} returned severity {row_severity!r}")
-        if row.get("severity_reason"):
-            # why this finding's severity is not the pack's: in the JSON, the hash and the report
-            observed["severity_reason"] = str(row["severity_reason"])
-        document = {
-            "check_code": check.code,
-            "pack": pack.name,
-            "entity_type": etype,
-            "entity_id": entity,
-            "parameters": canonical_params,
+            texts = json_objects(with_reason, [*observed_cols, "severity_reason"]).to_pylist()
+            observed = [t if g else o for t, g, o in zip(texts, given, observed, strict=True)]
+    expected = json_objects(found, expected_cols).to_pylist()
+    found_json = json_objects(found).to_pylist()
+    head = '{"check_code":' + _dumps(check.code) + ',"entity_id":'
+    pack_params = ',"pack":' + _dumps(pack.name) + ',"parameters":'
+    pack_params += _dumps(canonical_value(params)) + ',"rows":{'
+    names = [(_dumps(name), ev[name]) for name in sorted(ev)]
+    shas: list[str] = []
+    documents: list[str] = []
+    ids: list[str] = []
+    sha256 = hashlib.sha256
+    for i, entity in enumerate(entities):
+        rows = ",".join(
+            f"{jname}:{text}" for jname, texts in names if (text := texts.get(entity)) is not None
+        )
+        # the keys in sorted order, as json.dumps(sort_keys=True) writes them
+        document = "".join(
+            (
+                head,
+                _dumps(entity),
+                ',"entity_type":',
+                _dumps(etypes[i]),
+                ',"expected":',
+                expected[i],
+                ',"found":',
+                found_json[i],
+                ',"observed":',
+                observed[i],
+                pack_params,
+                rows,
+                "}}",
+            )
+        )
+        shas.append(sha256(document.encode("utf-8")).hexdigest())
+        documents.append(document)
+        ids.append(_finding_id(pack.name, check.code, etypes[i], entity, params_digest))
+    findings = _findings_table(
+        {
+            "finding_id": ids,
+            "scan_id": [scan_id] * n,
+            "check_code": [check.code] * n,
+            "pack": [pack.name] * n,
+            "entity_type": etypes,
+            "entity_id": entities,
+            "merchant_id": found.column("merchant_id").to_pylist(),
+            "platform_id": found.column("platform_id").to_pylist(),
+            "severity": severities,
             "observed": observed,
             "expected": expected,
-            "found": crow,
-            "rows": ev.get(entity, {}),
+            "legal_basis": [pack.legal_basis_for(check)] * n,
+            "evidence_sha256": shas,
+            "detected_at": [detected_at] * n,
         }
-        sha, text = freeze_canonical(document)
-        evidence[sha] = text
-        records.append(
-            {
-                "finding_id": _finding_id(pack.name, check.code, etype, entity, params_digest),
-                "scan_id": scan_id,
-                "check_code": check.code,
-                "pack": pack.name,
-                "entity_type": etype,
-                "entity_id": entity,
-                "merchant_id": row["merchant_id"],
-                "platform_id": row["platform_id"],
-                "severity": row_severity,
-                "observed": _dumps(observed),
-                "expected": _dumps(expected),
-                "legal_basis": legal,
-                "evidence_sha256": sha,
-                "detected_at": detected_at,
-            }
-        )
-    return records, evidence, time.perf_counter() - started
+    )
+    frozen = pa.table(
+        [pa.array(shas, pa.string()), pa.array(documents, pa.string())], schema=EVIDENCE_SCHEMA
+    )
+    return findings, frozen, time.perf_counter() - started
 
 
-def _dumps(canonical: dict[str, Any]) -> str:
+#: the findings of a scan as Arrow: the store's string columns and an instant
+FINDINGS_SCHEMA = pa.schema(
+    [
+        pa.field(c.name, pa.timestamp("us", tz="UTC") if c.name == "detected_at" else pa.string())
+        for c in FINDING_COLUMNS
+    ]
+)
+
+
+def _findings_table(columns: dict[str, list[Any]]) -> pa.Table:
+    return pa.table(
+        [pa.array(columns.get(f.name, []), f.type) for f in FINDINGS_SCHEMA], schema=FINDINGS_SCHEMA
+    )
+
+
+def _findings_frame(tables: list[pa.Table]) -> pd.DataFrame:
+    """The findings as a DataFrame of FINDING_NAMES, typed as the store's findings read back."""
+    table = pa.concat_tables(tables) if tables else FINDINGS_SCHEMA.empty_table()
+    return table.to_pandas()
+
+
+def _filled(found: pa.Table, column: str, default: str) -> list[str]:
+    """A found column's values with blanks (null, "") read as ``default``."""
+    if column not in found.column_names:
+        return [default] * found.num_rows
+    return [v or default for v in found.column(column).to_pylist()]
+
+
+def _dumps(value: Any) -> str:
     """canonical_json of values that are canonical already."""
-    return json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def choose_checks(pack: Pack, codes: str | Sequence[str] | None) -> list[Check]:
