@@ -5,10 +5,12 @@ API through the same functions."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import stat
 import subprocess
 import sys
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -67,13 +69,24 @@ def test_memory_limit_comes_from_the_environment(monkeypatch, tmp_path):
     assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "488.2 MiB"
 
 
-def test_no_limit_leaves_duckdbs_default(monkeypatch, tmp_path):
+def test_without_a_limit_duckdb_gets_the_default_cap_and_none_lifts_it(monkeypatch, tmp_path):
     monkeypatch.delenv("PROMOGUARD_MEMORY_LIMIT", raising=False)
-    con = store.connect(":memory:")
-    capped = store.connect(":memory:")
-    store.set_memory_limit(capped, "1GB")
-    default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    assert default != capped.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con = store.connect(tmp_path / "s.duckdb")
+
+    def mib(c):
+        return c.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    expected = min(store.DEFAULT_MEMORY_LIMIT_BYTES, int(machine * 0.4)) // 2**20
+    assert store.default_memory_limit() == f"{expected}MiB"
+    assert mib(con) == mib(store.connect(":memory:")) != mib(duckdb.connect())
+    # beside the store file; an in-memory database spills to a private folder, not to ./.tmp
+    assert con.execute("SELECT current_setting('temp_directory')").fetchone()[0].endswith(".tmp")
+    spill = store.connect(":memory:").execute("SELECT current_setting('temp_directory')")
+    folder = spill.fetchone()[0]
+    assert folder != ".tmp" and stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    monkeypatch.setenv("PROMOGUARD_MEMORY_LIMIT", "none")
+    assert mib(store.connect(":memory:")) == mib(duckdb.connect())
 
 
 @pytest.mark.parametrize("bad", ["lots", "4GB'; DROP TABLE orders; --", "-1GB"])

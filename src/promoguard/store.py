@@ -179,18 +179,58 @@ def _ready(con: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyCo
 _LIMIT = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
 
 
-def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> None:
-    """Cap DuckDB's memory (``limit`` or PROMOGUARD_MEMORY_LIMIT, e.g. ``4GB``); it spills the rest.
+#: DuckDB's own default memory limit is 80% of the machine's memory: a season twice as big then
+#: took twice the memory (12 GB for a city-scale scan) instead of spilling. PromoGuard caps it at
+#: this many bytes, or at 40% of the machine's memory when that is less, unless
+#: PROMOGUARD_MEMORY_LIMIT says otherwise ("none": DuckDB's default). At city scale the cap costs
+#: little CPU (docs/benchmarks/season.md) and keeps ingest under 4 GB and a scan under 6 GB.
+DEFAULT_MEMORY_LIMIT_BYTES = 3 * 2**30
 
-    Without a cap DuckDB may take 80% of the machine's memory: a season twice as big then needs
-    twice the memory instead of spilling to its temp directory.
+
+def default_memory_limit() -> str:
+    """The cap PromoGuard gives DuckDB when PROMOGUARD_MEMORY_LIMIT is unset, e.g. ``3072MiB``."""
+    try:
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system that says
+        machine = 0
+    limit = DEFAULT_MEMORY_LIMIT_BYTES
+    if machine > 0:
+        limit = min(limit, int(machine * 0.4))
+    return f"{max(limit // 2**20, 256)}MiB"
+
+
+_SPILL: list[str] = []
+
+
+def _spill_folder() -> str:
+    """A private folder (0700) for what DuckDB spills from an in-memory database, removed when
+    the process ends; DuckDB's default there is ``.tmp`` in whatever the working folder is."""
+    if not _SPILL:
+        import atexit
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="promoguard-spill-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _SPILL.append(folder)
+    return _SPILL[0]
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> None:
+    """Cap DuckDB's memory: ``limit``, else PROMOGUARD_MEMORY_LIMIT (e.g. ``4GB``; ``none``
+    leaves DuckDB's own default), else :func:`default_memory_limit`. DuckDB spills the rest to
+    its temp directory (beside a store file; a private temporary folder for an in-memory one).
     """
-    limit = limit or os.environ.get("PROMOGUARD_MEMORY_LIMIT")
-    if not limit:
+    limit = limit or os.environ.get("PROMOGUARD_MEMORY_LIMIT") or default_memory_limit()
+    if limit.strip().lower() == "none":
         return
     if not _LIMIT.fullmatch(limit):
         raise PromoGuardError(f"memory limit {limit!r} is not a size such as 4GB or 512MB")
     con.execute(f"SET memory_limit = '{limit.strip()}'")
+    temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    if temp == ".tmp":  # an in-memory database: not into the caller's working folder
+        folder = _spill_folder().replace("'", "''")
+        con.execute(f"SET temp_directory = '{folder}'")
 
 
 @contextmanager
