@@ -394,3 +394,25 @@ def test_scan_documents_are_canonical_json_of_the_document_the_checks_describe(c
             == json.loads(row.observed)
             == {"unit_price": doc["found"]["unit_price"]}
         )
+
+
+def test_instants_are_written_as_canonical_value_writes_them_without_strftime():
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(7)
+    # 1906-2027, whole seconds, milliseconds, microseconds, before 1970, nulls, two chunks
+    us = rng.integers(-2 * 10**15, 1_800_000_000 * 10**6, 20_000)
+    us[::3] = us[::3] // 10**6 * 10**6
+    us[::7] = us[::7] // 1000 * 1000
+    us[:2] = [-1, 999_999]
+    mask = np.arange(len(us)) % 17 == 5
+    col = pa.chunked_array(
+        [
+            pa.array(us[:100], pa.timestamp("us", tz="UTC")),
+            pa.array(us[100:], pa.timestamp("us", tz="UTC"), mask=mask[100:]),
+        ]
+    )
+    got = ev._canonical_instants(col).to_pylist()
+    assert got == [ev.canonical_value(v) for v in col.to_pylist()]
+    assert got[:2] == ["1969-12-31T23:59:59.999999Z", "1970-01-01T00:00:00.999999Z"]
