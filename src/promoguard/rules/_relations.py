@@ -35,7 +35,8 @@ def norm_city(value: ir.StringValue) -> ir.StringValue:
 def parcel_scan_summary(tables: Tables) -> ir.Table:
     """One row per scanned parcel ``(carrier, tracking_no)``, from one pass over the scans:
 
-    - ``first_scan_at``, ``first_pickup_at``: its earliest scan, earliest ``pickup`` scan;
+    - ``first_scan_at``, ``first_pickup_at``, ``first_delivered_at``: its earliest scan, earliest
+      ``pickup`` scan, earliest ``delivered`` scan;
     - ``lo_delivered_city``, ``hi_delivered_city``: lowest and highest normalised city of its
       ``delivered`` scans (all equal a city exactly when both do);
     - ``n_transit``: how many ``transit`` scans.
@@ -53,6 +54,7 @@ def parcel_scan_summary(tables: Tables) -> ir.Table:
         return e.group_by(["carrier", "tracking_no"]).aggregate(
             first_scan_at=e.event_at.min(),
             first_pickup_at=e.event_at.min(where=pickup),
+            first_delivered_at=e.event_at.min(where=delivered),
             lo_delivered_city=city.min(where=delivered),
             hi_delivered_city=city.max(where=delivered),
             n_transit=(e.event_type == "transit").sum(),
@@ -63,8 +65,8 @@ def parcel_scan_summary(tables: Tables) -> ir.Table:
 
 def order_scan_summary(tables: Tables) -> ir.Table:
     """One row per order with at least one scanned parcel: ``s_order_id``, ``first_scan_at``,
-    ``first_pickup_at`` (null when no parcel was picked up), ``lo_delivered_city``,
-    ``hi_delivered_city`` over all its parcels."""
+    ``first_pickup_at`` (null when no parcel was picked up), ``first_delivered_at`` (null when
+    none was delivered), ``lo_delivered_city``, ``hi_delivered_city`` over all its parcels."""
 
     def build() -> ir.Table:
         p, s = parcel_scan_summary(tables), tables.shipments
@@ -72,6 +74,7 @@ def order_scan_summary(tables: Tables) -> ir.Table:
         return j.group_by(s_order_id=j.order_id).aggregate(
             first_scan_at=j.first_scan_at.min(),
             first_pickup_at=j.first_pickup_at.min(),
+            first_delivered_at=j.first_delivered_at.min(),
             lo_delivered_city=j.lo_delivered_city.min(),
             hi_delivered_city=j.hi_delivered_city.max(),
         )
@@ -81,15 +84,13 @@ def order_scan_summary(tables: Tables) -> ir.Table:
 
 def first_delivery_by_order(tables: Tables) -> ir.Table:
     """``order_id, delivered_s``: the earliest carrier ``delivered`` scan of any of the order's
-    parcels, in whole epoch seconds (whole seconds round the same way on every engine)."""
-    s = tables.shipments
-    ev = tables.tracking_events
-    delivered = ev.filter(ev.event_type == "delivered")
-    per_parcel = delivered.group_by(["carrier", "tracking_no"]).aggregate(
-        parcel_s=epoch_seconds(delivered.event_at).min()
-    )
-    return (
-        s.join(per_parcel, ["carrier", "tracking_no"])
-        .group_by("order_id")
-        .aggregate(delivered_s=per_parcel.parcel_s.min())
-    )
+    parcels, in whole epoch seconds (whole seconds round the same way on every engine).
+
+    Read from :func:`order_scan_summary` (within a scan: the one pass over the carrier scans that
+    SHIP001/003/004 and PARCEL001 share), not from a pass of its own: BRUSH003, REVIEW003 and
+    SHIP005 each re-read the 29M city-scale scans for it. Flooring is monotonic, so the floor of
+    the earliest instant is the earliest floor.
+    """
+    per = order_scan_summary(tables)
+    per = per.filter(per.first_delivered_at.notnull())
+    return per.select(order_id=per.s_order_id, delivered_s=epoch_seconds(per.first_delivered_at))

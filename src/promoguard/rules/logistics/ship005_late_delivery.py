@@ -9,6 +9,7 @@ import ibis.expr.types as ir
 
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
+from promoguard.rules._relations import order_scan_summary
 from promoguard.rules.logistics._shared import (
     _hours,
     _OrderCheck,
@@ -60,15 +61,10 @@ class LateDelivery(_OrderCheck):
         grace = int(params["grace_minutes"])
         o = _orders_with_platform(tables)
         o = o.filter(o.promised_delivery_by.notnull())
-        s, ev = tables.shipments, tables.tracking_events
-        delivered = ev.filter(ev.event_type == "delivered")
-        first = (
-            s.join(
-                delivered, [s.carrier == delivered.carrier, s.tracking_no == delivered.tracking_no]
-            )
-            .group_by(d_order_id=s.order_id)
-            .aggregate(delivered_at=delivered.event_at.min())
-        )
+        # the first delivered scan of any of the order's parcels, from the scan's shared pass
+        per = order_scan_summary(tables)
+        per = per.filter(per.first_delivered_at.notnull())
+        first = per.select(d_order_id=per.s_order_id, delivered_at=per.first_delivered_at)
         j = o.join(first, o.order_id == first.d_order_id)
         j = j.mutate(_late_s=_seconds_between(j.delivered_at, j.promised_delivery_by))
         j = j.filter(j._late_s > grace * 60)
