@@ -9,7 +9,7 @@ from rich.table import Table as RichTable
 
 from promoguard import engine, incremental, lake, monitor
 from promoguard import store as store_mod
-from promoguard.commands._common import console, emit_json, fail
+from promoguard.commands._common import console, emit_json
 from promoguard.safety import make_private, terminal_safe, write_csv
 
 ALERTS_SHOWN = 20
@@ -29,11 +29,9 @@ def monitor_scan(
     watch = monitor.read_watchlist(watchlist) if watchlist is not None else None
     info = None
     if since is not None:
-        if not lake.is_lake(store):
-            fail("--since needs a lake store (a folder): a DuckDB file keeps no batches")
-        if engine_name != "duckdb":
-            fail("--since runs on DuckDB; use a full scan for --engine spark")
-        result, info = incremental.scan_since(store, pack, since, checks=checks)
+        result, info = incremental.scan_since(
+            store, pack, since, checks=checks, engine=engine_name, spark_master=spark_master
+        )
     else:
         result = (lake.scan if lake.is_lake(store) else engine.scan)(
             store, pack, engine=engine_name, checks=checks, spark_master=spark_master
@@ -46,7 +44,9 @@ def monitor_scan(
             written = str(make_private(engine.write_findings(result.findings, out)))
     con = store_mod.connect(store, read_only=True)
     try:
-        delta = monitor.delta(con, result.scan_id, watch=watch)
+        delta = monitor.delta(
+            con, result.scan_id, previous=info["since"] if info else None, watch=watch
+        )
     finally:
         con.close()
     summary = result.summary()
