@@ -152,6 +152,22 @@ def test_a_scan_without_row_marks_falls_back_to_a_full_scan(two_day_file, tmp_pa
     assert "no row marks" in info["full_because"]
 
 
+def test_when_most_merchants_are_touched_the_store_is_scanned_whole(
+    two_day_file, tmp_path, monkeypatch
+):
+    from promoguard import engine
+
+    path, _ = two_day_file
+    inc_path = tmp_path / "inc.duckdb"
+    shutil.copy(path, inc_path)
+    monkeypatch.setattr(incremental, "SCOPE_SHARE", 0.1)
+    inc, info = incremental.scan_since(inc_path, "cn", "last", checks="PRICE001", save=False)
+    assert info["rechecked_local"] == [] and info["rerun_season"] == ["PRICE001"]
+    assert info["affected_merchants"] > 0 and "merchants" in info["full_because"]
+    full = engine.scan(inc_path, "cn", checks="PRICE001", save=False)
+    assert not differences(full, inc)
+
+
 def test_incremental_scan_equals_a_full_rescan(two_day_lake, tmp_path):
     root, first, _ = two_day_lake
     full_root, inc_root = tmp_path / "full", tmp_path / "inc"

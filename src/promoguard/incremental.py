@@ -62,6 +62,8 @@ _MERCHANT_OF = {
 }
 #: new rows here can change any finding: the scan falls back to a full one
 _SEASON_WIDE = ("platforms", "promotions")
+#: above this share of the merchants touched, the merchant checks run on the whole store
+SCOPE_SHARE = 0.5
 #: the database name a DuckDB file store is attached under in the scoped connection
 _SRC = "_pg_src"
 
@@ -349,11 +351,21 @@ def scan_since(
         ]
         local_reads = {t for c in candidates for t in c.reads}
         merchants = None
+        affected_count = None
         if new is not None and candidates:
             scoped = season.all_views()
             merchants = affected_merchants(scoped, new, local_reads)
             if merchants is None:
                 fallback = "the new rows reach platform-wide tables"
+            else:
+                total = scoped.execute("SELECT count(*) FROM _all_merchants").fetchall()[0][0]
+                if len(merchants) > SCOPE_SHARE * total:
+                    # copying most of the season to re-check it costs more than checking it
+                    fallback = (
+                        f"the new rows touch {len(merchants):,} of {total:,} merchants: "
+                        "the merchant checks run on the whole store"
+                    )
+                    affected_count, merchants = len(merchants), None
         local = candidates if merchants is not None else []
         season_checks = [c for c in chosen if c not in local]
         detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -412,7 +424,7 @@ def scan_since(
         "since": since,
         "store": season.engine_label,
         "batches": batches,
-        "affected_merchants": None if merchants is None else len(merchants),
+        "affected_merchants": affected_count if merchants is None else len(merchants),
         "full_because": None if local else (fallback or _why_full(candidates, new)),
         "rechecked_local": [c.code for c in local],
         "rerun_season": [c.code for c in season_checks],

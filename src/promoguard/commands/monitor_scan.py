@@ -9,7 +9,7 @@ from rich.table import Table as RichTable
 
 from promoguard import engine, incremental, lake, monitor
 from promoguard import store as store_mod
-from promoguard.commands._common import console, emit_json
+from promoguard.commands._common import console, emit_json, stdout
 from promoguard.safety import make_private, terminal_safe, write_csv
 
 ALERTS_SHOWN = 20
@@ -57,7 +57,8 @@ def monitor_scan(
         incremental=info,
         changes=monitor.summary(delta),
     )
-    alerts = delta[(delta.change == "new") & (delta.watched if watch else True)]
+    # every new finding, the watched ones first (delta's order: watched, then by severity)
+    alerts = delta[delta.change == "new"]
     if as_json:
         summary["alerts"] = alerts.head(ALERTS_SHOWN)[
             ["check_code", "severity", "entity_type", "entity_id", "merchant_id", "watched"]
@@ -65,16 +66,26 @@ def monitor_scan(
         emit_json(summary)
         return
     c = summary["changes"]
-    console.print(
+    # the summary is the command's answer: stdout; the seal and file notes are diagnostics
+    stdout.print(
         f"{escape(result.scan_id)}: {len(result.findings)} findings; "
         f"{c['new']} new, {c['still']} still present, {c['resolved']} resolved"
-        + (f"; {c['new_watched']} new on the watchlist" if watch else "")
+        + (
+            f"; {c['new_watched']} new on the watchlist ({c['new_watched_high']} high)"
+            if watch
+            else ""
+        )
     )
     if info:
-        console.print(
-            f"since {escape(info['since'])}: {info['batches']} batch(es), "
-            f"{info['affected_merchants'] if info['affected_merchants'] is not None else 'all'} "
-            f"merchant(s) re-checked; {len(info['rerun_season'])} season-wide check(s) re-run"
+        shown = info["affected_merchants"]
+        stdout.print(
+            f"since {escape(info['since'])}: {info['batches']} batch(es); "
+            + (
+                f"{shown:,} merchant(s) re-checked, {info['carried']:,} finding(s) carried; "
+                if info["rechecked_local"]
+                else f"merchant checks on the whole store ({escape(info['full_because'] or '')}); "
+            )
+            + f"{len(info['rerun_season'])} season-wide check(s) re-run"
         )
     grid = RichTable(title="new findings" + (" (watched first)" if watch else ""))
     for col in ("check", "severity", "entity", "merchant", "watched"):
@@ -87,6 +98,6 @@ def monitor_scan(
             escape(terminal_safe(r.merchant_id or "")),
             "yes" if r.watched else "",
         )
-    console.print(grid)
+    stdout.print(grid)
     if written:
         console.print(f"findings written to {escape(written)}")
