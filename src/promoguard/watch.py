@@ -407,7 +407,8 @@ class Watcher:
             scan_id, previous = result.scan_id, None
         con = store_mod.connect(self.store, read_only=True)
         try:
-            d = monitor.delta(con, scan_id, previous=previous or "", watch=self.watch)
+            watch = self.watch if self.watch is not None else monitor.store_watchlist(con)
+            d = monitor.delta(con, scan_id, previous=previous or "", watch=watch)
         finally:
             con.close()
         new = d[d.change == "new"]

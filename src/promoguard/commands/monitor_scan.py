@@ -44,6 +44,8 @@ def monitor_scan(
             written = str(make_private(engine.write_findings(result.findings, out)))
     con = store_mod.connect(store, read_only=True)
     try:
+        if watch is None:  # no file given: the store's own watchlist table, if it keeps one
+            watch = monitor.store_watchlist(con)
         delta = monitor.delta(
             con, result.scan_id, previous=info["since"] if info else None, watch=watch
         )
