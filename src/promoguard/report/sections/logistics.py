@@ -21,7 +21,7 @@ ORDER = 30
 SECTION = "logistics"
 TOP = 25
 #: example orders per rule shown open, and listed at all (the rest folded, then counted)
-EXAMPLES_OPEN = 5
+EXAMPLES_OPEN = 3
 EXAMPLES_LISTED = 60
 
 
