@@ -558,6 +558,16 @@ def rule_title(code: str, title: str) -> str:
     return title
 
 
+#: The built-in packs' titles in Chinese (a plugin pack keeps its own).
+PACK_TITLES_ZH = {"cn": "中国（大陆）", "eu": "欧盟", "uk": "英国", "us": "美国（联邦及加利福尼亚州）"}
+
+
+def pack_title(name: str, title: str) -> str:
+    if current() == "zh":
+        return PACK_TITLES_ZH.get(name, title)
+    return title
+
+
 def word(key: str, english: str) -> str:
     """A finding key or coded value in the current language; ``english`` otherwise."""
     if current() == "zh":
