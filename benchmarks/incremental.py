@@ -68,8 +68,10 @@ def make_base(source: str, store: str, batch: str) -> dict:
         day = con.execute("SELECT date_trunc('day', max(paid_at)) FROM orders").fetchone()[0]
         lit = f"TIMESTAMPTZ '{day.isoformat()}'"
         # scans and findings of the source are not the base's
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals", "scan_marks"):
-            con.execute(f"DELETE FROM {t}")
+            if t in have:  # a store made before some of them existed
+                con.execute(f"DELETE FROM {t}")
         counts = {}
         # children first: their conditions read the parent (orders) before it is cut
         for table in sorted(INCREMENT, key=lambda t: t == "orders"):
