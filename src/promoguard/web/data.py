@@ -33,14 +33,12 @@ from promoguard.cases.models import (
     AuditEvent,
     Case,
     CaseFinding,
-    Comment,
     EvidenceDocument,
     Notice,
     Rectification,
     User,
-    Verification,
 )
-from promoguard.cases.service import CaseService
+from promoguard.cases.service import CaseService, case_records
 from promoguard.web import rules
 from promoguard.web.charts import columns, ring
 
@@ -532,70 +530,8 @@ class WebData:
                 )
             ]
             out["findings_total"] = c.findings_count
-            out["notices"] = [
-                {
-                    "notice_id": str(n.id),
-                    "issued_at": _iso(n.issued_at),
-                    "issued_by": n.issued_by,
-                    "deadline": _iso(n.deadline),
-                    "sha256": n.sha256,
-                }
-                for n in s.execute(
-                    select(Notice).where(Notice.case_pk == c.id).order_by(Notice.id)
-                ).scalars()
-            ]
-            rects = s.execute(
-                select(Rectification)
-                .where(Rectification.case_pk == c.id)
-                .order_by(Rectification.id)
-            ).scalars()
-            out["rectifications"] = []
-            for r in rects:
-                atts = s.execute(
-                    select(Attachment.id, Attachment.filename, Attachment.size, Attachment.sha256)
-                    .where(Attachment.rectification_id == r.id)
-                    .order_by(Attachment.id)
-                ).all()
-                out["rectifications"].append(
-                    {
-                        "rectification_id": str(r.id),
-                        "reported_at": _iso(r.reported_at),
-                        "reported_by": r.reported_by,
-                        "note": r.note,
-                        "actions": _loads(r.actions),
-                        "attachments": [
-                            {
-                                "attachment_id": str(a.id),
-                                "filename": a.filename,
-                                "size": a.size,
-                                "sha256": a.sha256,
-                            }
-                            for a in atts
-                        ],
-                    }
-                )
-            out["verifications"] = [
-                {
-                    "scan_id": v.scan_id,
-                    "verified_at": _iso(v.verified_at),
-                    "verified_by": v.verified_by,
-                    "outcome": v.outcome,
-                    "still_present": v.still_present,
-                    "no_longer_present": v.no_longer_present,
-                    "not_checked": v.not_checked,
-                }
-                for v in s.execute(
-                    select(Verification)
-                    .where(Verification.case_pk == c.id)
-                    .order_by(Verification.id)
-                ).scalars()
-            ]
-            out["comments"] = [
-                {"at": _iso(m.at), "author": m.author, "text": m.text}
-                for m in s.execute(
-                    select(Comment).where(Comment.case_pk == c.id).order_by(Comment.id)
-                ).scalars()
-            ]
+            # the same records, read the same way, as `cases show` and the evidence bundle
+            out.update(case_records(s, c.id))
             if with_audit:
                 out["audit"] = [
                     self._event(e)
