@@ -37,14 +37,15 @@ from promoguard.cases.models import (
     Notice,
     Rectification,
     User,
+    UserSession,
 )
 from promoguard.cases.service import CaseService, case_records
 from promoguard.web import rules
 from promoguard.web.charts import columns, ring
+from promoguard.web.security import session_key
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 CACHE_SECONDS = 30.0
-USER_CACHE_SECONDS = 10.0
 #: Findings listed on a case page (and in its JSON); the rest are one click away, paged.
 CASE_FINDINGS_SHOWN = 100
 
@@ -91,8 +92,6 @@ class WebData:
         self.db = db if isinstance(db, CaseDB) else open_db(db)
         self.store = Path(store) if store else None
         self._cache = _TTLCache(CACHE_SECONDS)
-        #: a deactivated user's session stops working within this many seconds
-        self._users = _TTLCache(USER_CACHE_SECONDS)
 
     def service(self, actor: str) -> CaseService:
         return CaseService(self.db, actor=actor)
@@ -110,22 +109,52 @@ class WebData:
             "display_name": u.display_name,
             "password_hash": u.password_hash,
             "active": u.active,
+            "language": u.language,
         }
 
     def user_by_name(self, name: str) -> dict[str, Any] | None:
         with self.db.session() as s:
             return self._user(s.execute(select(User).where(User.name == name)).scalar_one_or_none())
 
-    def user_by_id(self, user_id: str) -> dict[str, Any] | None:
-        """The user of a session or token (every request asks: kept for a few seconds)."""
-        if not str(user_id).isdigit():
+    # -- sessions: every request reads its row, so a revoked one stops at once ------------------
+    def session_user(self, claims: Any) -> dict[str, Any] | None:
+        """The user of a signed session cookie or bearer token whose session is still live.
+
+        Live: recorded when issued, for this user and kind, not revoked (logout, password change,
+        user disabled), and the user active. Not cached: a revocation takes effect on the next
+        request, in every server process.
+        """
+        if not str(claims.user_id).isdigit():
             return None
+        q = (
+            select(User, UserSession.revoked_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.id == session_key(claims.nonce),
+                UserSession.user_id == int(claims.user_id),
+                UserSession.kind == claims.kind,
+            )
+        )
+        with self.db.session() as s:
+            row = s.execute(q).first()
+            if row is None or row.revoked_at is not None or not row.User.active:
+                return None
+            return self._user(row.User)
 
-        def make() -> dict[str, Any] | None:
-            with self.db.session() as s:
-                return self._user(s.get(User, int(user_id)))
+    def start_session(self, user: dict[str, Any], claims: Any, lifetime: float) -> None:
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lifetime)
+        self.service(user["name"]).start_session(
+            int(user["user_id"]), session_key(claims.nonce), claims.kind, expires
+        )
 
-        return self._users.get(user_id, make)
+    def end_session(self, nonce: str) -> bool:
+        return self.service("web").end_session(session_key(nonce))
+
+    def set_language(self, viewer: Any, language: str | None) -> Any:
+        return self._do(self.service(viewer.name).set_language, viewer.name, language)
+
+    def set_password(self, viewer: Any, password_hash: str) -> Any:
+        return self._do(self.service(viewer.name).set_password, viewer.name, password_hash)
 
     def users(self) -> list[dict[str, Any]]:
         """Users without their password hashes."""
