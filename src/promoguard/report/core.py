@@ -16,7 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from promoguard import present
-from promoguard.report.i18n import rule_title
+from promoguard.report.i18n import pack_title, rule_title
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 #: findings of one rule shown open; the rest are folded in a <details>
@@ -276,7 +276,7 @@ def methodology(
     return {
         "pack": {
             "name": scan.pack,
-            "title": getattr(pack, "title", ""),
+            "title": pack_title(scan.pack, getattr(pack, "title", "")),
             "jurisdiction": getattr(pack, "jurisdiction", ""),
             "timezone": getattr(pack, "timezone", "UTC"),
             "currency": getattr(pack, "currency", ""),
