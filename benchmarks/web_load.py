@@ -9,8 +9,9 @@
    worker, as a newcomer would start it. Its CPU seconds and peak RSS are read from /proc.
 3. **Users.** ``--users`` virtual users log in (analysts and platform officers, untimed), then each
    loops until ``--seconds`` have passed: the findings list (a random filter: check, severity,
-   platform or none), its next page (keyset cursor), a finding, the cases queue, a case. Between
-   two clicks a user thinks for a random 0.5-2 s (``--think``), like a person reading a page.
+   platform or none), its next page (keyset cursor), a finding, the cases queue, a case. Before the
+   first click and between two clicks a user thinks for a random 0.5-2 s (``--think``), like a
+   person reading a page.
    The run stops by itself; nothing leaves the machine.
 4. **Baseline, same run.** One user with no think time first: the page time of an idle server, to
    read the loaded figures against.
@@ -120,6 +121,10 @@ class Browser:
 
     async def session(self, until: float, think: tuple[float, float], timings: dict) -> None:
         rng = self.rng
+        # a person reads the page they logged in to before the first click; without this, all
+        # users sent their first findings page in the same instant, and that one burst (50 pages
+        # queued behind each other) was the findings page's whole p95 tail
+        await asyncio.sleep(rng.uniform(*think))
         while time.monotonic() < until:
             choice = rng.choice(["none", "check", "severity", "platform"])
             query = ""
