@@ -78,8 +78,15 @@ def _first_lines(plan: str) -> list[str]:
 
 
 @pytest.mark.parametrize("scope", [None, "P1"])
-@pytest.mark.parametrize("state", ["open", "guidance_issued"])
-def test_a_state_filter_starts_from_few_cases_or_walks_many_findings(data, scope, state):
+def test_a_state_filter_starts_from_few_cases_or_walks_many_findings(data, scope):
+    # the states the scope's cases are in now (other tests move cases along)
+    states = sorted({c["status"] for c in data.cases(scope, {}, None, 500)[0]})
+    assert states
+    for state in states:
+        _state_plans(data, scope, state)
+
+
+def _state_plans(data, scope, state):
     few = _plan(data, lambda: data.findings(scope, {"state": state}, None, 50))
     # few findings in such cases: from the cases of that state, their findings, one small sort
     assert _first_lines(few)[0].startswith("SEARCH cases USING INDEX ix_cases_status_priority"), few
