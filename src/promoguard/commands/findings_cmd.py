@@ -352,7 +352,7 @@ def quarantine_list(
             line,
             escape(str(r.column_name or "")),
             escape(r.reason),
-            escape(raw[:60] + ("…" if len(raw) > 60 else "")),
+            escape(present.excerpt(raw, 61)),
         )
     stdout.print(grid)
     if total > len(df):
