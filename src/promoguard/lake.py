@@ -360,6 +360,9 @@ def spark_session(master: str):
     """
     from pyspark.sql import SparkSession
 
+    from promoguard.engine.backends import python_for_executors
+
+    python_for_executors()
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master:
         active.stop()

@@ -13,9 +13,10 @@ No other module touches a backend's private attributes.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +39,17 @@ def duckdb_tables(con: duckdb.DuckDBPyConnection) -> Iterator[Tables]:
     yield Tables(backend)
 
 
+def python_for_executors() -> None:
+    """Executors run Python (the checks' Arrow maps) with this interpreter, the one that has
+    promoguard installed, unless PYSPARK_PYTHON says otherwise (a cluster's own path); pyspark
+    reads only the variable, not a setting."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
 def _spark_session(master: str):
     from pyspark.sql import SparkSession
+
+    python_for_executors()
 
     session = (
         SparkSession.builder.master(master)
@@ -160,6 +170,46 @@ class Scratch:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def is_spark(backend: Any) -> bool:
+    """Whether ``backend`` is Spark (whose checks must not pull their input to the driver)."""
+    return backend.name == "pyspark"
+
+
+def spark_frame(backend: Any, expr: ir.Table) -> Any:
+    """The Spark DataFrame of an Ibis expression (to use Spark's own API on it)."""
+    backend._run_pre_execute_hooks(expr)  # memtables the SQL names must exist in the session
+    return backend._session.sql(backend.compile(expr))
+
+
+def spark_arrow(frame: Any) -> pa.Table:
+    """A Spark DataFrame's rows on the driver as Arrow: for results (findings), never inputs."""
+    return frame.toArrow()
+
+
+def map_partitions(
+    backend: Any,
+    expr: ir.Table,
+    fn: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+    schema: pa.Schema,
+) -> pa.Table:
+    """``fn`` over the rows of ``expr``, batch by batch, where the rows are; its output here.
+
+    On Spark each executor runs ``fn`` on its own partitions through Arrow (``mapInArrow``), so
+    only what ``fn`` yields (findings) reaches the driver. ``fn`` must be picklable (a closure over
+    module-level code and plain values) and build what it needs (a matcher) on the executor.
+    On DuckDB the rows stream through ``fn`` here, a batch at a time.
+    """
+    if is_spark(backend):
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        frame = spark_frame(backend, expr).mapInArrow(fn, from_arrow_schema(schema))
+        out = spark_arrow(frame)
+        return out.select(schema.names).cast(schema) if out.num_rows else schema.empty_table()
+    reader = backend.to_pyarrow_batches(expr)
+    batches = list(fn(iter(reader)))
+    return pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
 
 
 def epoch_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
