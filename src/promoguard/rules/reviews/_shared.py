@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pyarrow.compute as pc
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
 from promoguard.graph import minhash
+from promoguard.graph.components import component_labels
 from promoguard.rules._relations import first_delivery_by_order
 
 
@@ -56,13 +58,20 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
     if not shared.any():
         return empty
     picked = pa.array(rows[shared])
-    df = pd.DataFrame(
-        {
-            "review_id": reviews.column("review_id").take(picked).to_pylist(),
-            "buyer_id": reviews.column("buyer_id").take(picked).to_pylist(),
-            "label": labels[shared],
-        }
+    return _clusters(
+        reviews.column("review_id").take(picked).to_pylist(),
+        reviews.column("buyer_id").take(picked).to_pylist(),
+        labels[shared],
+        params,
     )
+
+
+def _clusters(
+    review_ids: list[Any], buyer_ids: list[Any], labels: np.ndarray, params: dict[str, Any]
+) -> pd.DataFrame:
+    """The clusters (reviews sharing a label) that span enough buyers, one row per review."""
+    empty = pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
+    df = pd.DataFrame({"review_id": review_ids, "buyer_id": buyer_ids, "label": labels})
     stats = df.groupby("label").agg(
         cluster_size=("review_id", "size"),
         cluster_buyers=("buyer_id", "nunique"),
@@ -74,6 +83,102 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
         return empty
     df = df.join(stats, on="label")
     return df[["review_id", "cluster_id", "cluster_size", "cluster_buyers"]].reset_index(drop=True)
+
+
+_SIGNED = pa.schema(
+    [
+        ("review_id", pa.string()),
+        ("sig", pa.list_(pa.int64())),
+        ("keys", pa.list_(pa.int64())),
+    ]
+)
+
+
+def _signer(
+    params: dict[str, Any],
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """What an executor runs over its batches of reviews: each comparable text's MinHash
+    signature and LSH band keys (as ``duplicate_clusters`` computes them, text by text)."""
+    n, num_perm = int(params["shingle_n"]), int(params["num_perm"])
+    bands, min_length = int(params["bands"]), float(params["min_length"])
+
+    def sign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            norm = [minhash.normalise(t) for t in batch.column("text").to_pylist()]
+            lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+            keep = (minhash.weighted_lengths(norm) >= min_length) & (lengths >= n)
+            rows = np.flatnonzero(keep)
+            if not len(rows):
+                continue
+            present, sig = minhash.text_signatures([norm[i] for i in rows], n, num_perm)
+            rows = rows[present]
+            keys = minhash.band_keys(sig, bands).view(np.int64)  # equality is all that matters
+            yield pa.RecordBatch.from_arrays(
+                [
+                    batch.column("review_id").take(pa.array(rows)).cast(pa.string()),
+                    _lists(sig.astype(np.int64)),
+                    _lists(keys),
+                ],
+                schema=_SIGNED,
+            )
+
+    return sign
+
+
+def _lists(matrix: np.ndarray) -> pa.ListArray:
+    m, k = matrix.shape
+    offsets = pa.array(np.arange(0, m * k + 1, k, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(np.ascontiguousarray(matrix).ravel()))
+
+
+def duplicate_clusters_distributed(tables: Tables, params: dict[str, Any]) -> pd.DataFrame:
+    """``duplicate_clusters`` with the reviews left on the executors (Spark).
+
+    Signatures and band keys are computed per partition through Arrow; the bands are exploded and
+    shuffled by (band, key); within a bucket each review is paired with the next one in review_id
+    order (the pairs the one-machine form looks at); a pair is kept when its signatures agree on
+    enough permutations. Only the kept pairs and their reviews' buyers reach the driver, which
+    closes them into clusters: the same clusters, and only findings-sized data moved.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from promoguard.engine import backends
+
+    r = tables.reviews
+    texts = r.filter(r.text.notnull()).select("review_id", "buyer_id", "text")
+    frame = backends.spark_frame(tables.backend, texts)
+    sigs = frame.select("review_id", "text").mapInArrow(_signer(params), from_arrow_schema(_SIGNED))
+    sigs = sigs.localCheckpoint()  # on the executors: read twice, signed once
+    bands = sigs.select("review_id", F.posexplode("keys").alias("band", "key"))
+    bucket = Window.partitionBy("band", "key").orderBy("review_id")
+    pairs = (
+        bands.select(F.col("review_id").alias("a"), F.lead("review_id").over(bucket).alias("b"))
+        .filter(F.col("b").isNotNull())
+        .distinct()
+    )
+    sa = sigs.select(F.col("review_id").alias("a"), F.col("sig").alias("sa"))
+    sb = sigs.select(F.col("review_id").alias("b"), F.col("sig").alias("sb"))
+    agree = F.aggregate(
+        F.zip_with("sa", "sb", lambda x, y: (x == y).cast("int")), F.lit(0), lambda n, v: n + v
+    )
+    need = minhash.agreement_needed(float(params["similarity"]), int(params["num_perm"]))
+    kept = pairs.join(sa, "a").join(sb, "b").filter(agree >= need).select("a", "b")
+    kept = kept.localCheckpoint()
+    ids = kept.select(F.col("a").alias("review_id")).union(kept.select("b")).distinct()
+    members = backends.spark_arrow(
+        ids.join(frame.select("review_id", "buyer_id"), "review_id").orderBy("review_id")
+    )
+    edges = backends.spark_arrow(kept)
+    if not members.num_rows:
+        return pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
+    review_ids = members.column("review_id").to_pylist()
+    index = {rid: i for i, rid in enumerate(review_ids)}
+    src = np.fromiter((index[a] for a in edges.column("a").to_pylist()), np.int64, edges.num_rows)
+    dst = np.fromiter((index[b] for b in edges.column("b").to_pylist()), np.int64, edges.num_rows)
+    labels = component_labels(len(review_ids), src, dst)
+    return _clusters(review_ids, members.column("buyer_id").to_pylist(), labels, params)
 
 
 # -- REVIEW003 -----------------------------------------------------------------------------------
