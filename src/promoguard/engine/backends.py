@@ -67,21 +67,96 @@ def _spark_session(master: str):
     return session
 
 
+#: the Parquet hand-off of a DuckDB file scanned on Spark: ``.<store>.spark-<pid>-<random>``
+_EXPORT_INFIX = ".spark-"
+
+
+def _export_folder(beside: Path | None) -> Path:
+    """A fresh folder for the hand-off: beside the store when it is given and writable (where
+    a cluster's workers see the store, they see this too), else the system's temporary folder.
+
+    Hand-offs left by a scan that was killed (kill -9 skips every clean-up) are removed here: a
+    folder whose process is gone is reaped on the next scan of the same store.
+    """
+    pid = os.getpid()
+    tag = f"{pid}-{uuid.uuid4().hex[:8]}"
+    if beside is not None:
+        parent = beside.resolve().parent
+        prefix = f".{beside.name}{_EXPORT_INFIX}"
+        _reap(parent, prefix)
+        if os.access(parent, os.W_OK):
+            folder = parent / f"{prefix}{tag}"
+            folder.mkdir(mode=0o700)
+            return folder
+    return Path(tempfile.mkdtemp(prefix=f"promoguard{_EXPORT_INFIX}{tag}-"))
+
+
+def _reap(parent: Path, prefix: str) -> None:
+    """Remove hand-off folders under ``parent`` whose scanning process no longer runs."""
+    import shutil
+
+    for folder in parent.glob(f"{prefix}*"):
+        pid_text = folder.name[len(prefix) :].split("-", 1)[0]
+        if not pid_text.isdigit() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
+
+
 @contextmanager
-def spark_tables(con: duckdb.DuckDBPyConnection, master: str = "local[*]") -> Iterator[Tables]:
+def spark_tables(
+    con: duckdb.DuckDBPyConnection, master: str = "local[*]", beside: str | Path | None = None
+) -> Iterator[Tables]:
+    """A DuckDB store's canonical tables on Spark.
+
+    Spark cannot read a DuckDB file, so the tables the store has are written once to Parquet
+    (UTC instants, exact decimals) in a hand-off folder beside the store (``beside``: the store's
+    path), read from there, and the folder is removed when the scan ends, fails or is
+    interrupted. A table an older store lacks is not exported: it reads as empty, as on DuckDB
+    (``Tables._canonical``). A lake (``--store DIR/``) is read in place, with no copy.
+    """
+    import shutil
+    import sys
+
     try:
         import pyspark  # noqa: F401
     except ImportError:
         raise CheckError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
-    spark = _spark_session(master)
-    with tempfile.TemporaryDirectory(prefix="promoguard-spark-") as tmp:
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+            "UNION SELECT view_name FROM duckdb_views() WHERE schema_name = 'main'"
+        ).fetchall()
+    }
+    folder = _export_folder(Path(beside) if beside is not None else None)
+    try:
+        if beside is not None:
+            print(
+                f"spark: copying the DuckDB store's tables to Parquet in {folder} for this scan "
+                "(removed afterwards); Spark reads a lake in place: "
+                "`promoguard ingest SEASON --store DIR/`",
+                file=sys.stderr,
+            )
+        spark = _spark_session(master)
         for name in TABLE_NAMES:
-            path = Path(tmp) / f"{name}.parquet"
+            if name not in present:
+                continue  # an older store: Tables reads it as an empty table
+            path = folder / f"{name}.parquet"
             # Parquet carries UTC-adjusted instants and exact decimals into Spark unchanged.
             con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")  # noqa: S608
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        for name in TABLE_NAMES:
+            if name not in present:
+                spark.catalog.dropTempView(name)  # a view left by an earlier scan in the session
         backend = ibis.pyspark.connect(spark)
         yield Tables(backend)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def register_arrow(backend: Any, name: str, rows: pa.Table) -> ir.Table:
