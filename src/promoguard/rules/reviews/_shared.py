@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -194,7 +196,7 @@ SCORE_PARTS = (
 )
 
 
-def _review_frame(tables: Tables) -> pd.DataFrame:
+def _review_expr(tables: Tables) -> ir.Table:
     """Each review with its listing, buyer, rating, time and (when known) delivery time."""
     r = tables.reviews
     o = tables.orders
@@ -218,14 +220,33 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
     joined = rr.left_join(oc, rr.order_id == oc.order_id).select(
         rr, oc.confirmed_s, oc.paid_s, oc.delivered_s
     )
-    joined = joined.left_join(history, joined.buyer_id == history.buyer_id).select(
+    return joined.left_join(history, joined.buyer_id == history.buyer_id).select(
         joined, history.buyer_orders
     )
-    df = tables.to_arrow(joined).to_pandas()
+
+
+def _review_frame(tables: Tables) -> pd.DataFrame:
+    """Each review with its listing, buyer, rating, time and (when known) delivery time."""
+    df = tables.to_arrow(_review_expr(tables)).to_pandas()
     df = df.sort_values("review_id", kind="stable").reset_index(drop=True)
     # whether the store has orders at all: without them a reviewer's history is unknown, not thin
+    o = tables.orders
     df.attrs["orders"] = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
     return df
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the data as a whole says about the signals (not about one review)."""
+
+    dated: bool  # more than one review date: dates are real, not a placeholder
+    rated: bool  # more than one rating
+    has_orders: bool  # the store has orders: a reviewer's history is known
+
+
+#: what a review's score needs from the other reviews (of its listing, its buyer): counts and
+#: sums, exact integers on every engine (see ``group_features`` and ``group_features_expr``)
+GROUP_FEATURES = ("listing_n", "listing_rating_sum", "max_day", "per_day", "active_days")
 
 
 def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -236,8 +257,79 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     several agreeing ones push the score up. Here each f is a bounded transform of a feature
     rather than an empirical CDF, so a review's score does not depend on the rest of the data set
     beyond its own listing and reviewer.
+
+    Two steps: the counts over a review's listing and reviewer (``group_features``), then the
+    score of each review from its own row alone (``score_rows``), which is what lets an engine
+    count in SQL and score each partition where it lies (``score_partitions``).
     """
+    if df.empty:
+        return score_rows(df.copy(), Inputs(False, False, True), params)
+    inputs = Inputs(
+        dated=bool(df["created_s"].nunique(dropna=True) > 1),
+        rated=bool(df["rating"].nunique(dropna=True) > 1),
+        has_orders=int(df.attrs.get("orders", 1)) > 0,
+    )
+    return score_rows(group_features(df, inputs), inputs, params)
+
+
+def _burst_day(out: pd.DataFrame, dated: bool) -> pd.Series:
+    """The day a review counts in for its listing's bursts: its purchase day (the reviews of one
+    burst arrive as their parcels are delivered), else its own day when dates are real."""
+    return out["paid_s"].fillna(out["created_s"] if dated else float("nan")) // 86400
+
+
+def group_features(df: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+    """``df`` with GROUP_FEATURES, counted over the whole frame (pandas; the one-machine form)."""
     out = df.copy()
+    rating = out["rating"].astype("float64")
+    by_listing = rating.groupby(out["listing_id"])
+    out["listing_n"] = by_listing.transform("size")
+    out["listing_rating_sum"] = by_listing.transform("sum")
+    day = out["created_s"] // 86400
+    per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
+    out["max_day"] = per_buyer_day.groupby(out["buyer_id"]).transform("max")
+    bday = _burst_day(out, inputs.dated)
+    out["per_day"] = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
+    out["active_days"] = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
+    return out
+
+
+def group_features_expr(joined: ir.Table, inputs: Inputs) -> ir.Table:
+    """``joined`` (``_review_expr``) with GROUP_FEATURES, counted by the engine: the same numbers
+    as ``group_features`` (a review without a listing or buyer gets none, as pandas' groupby
+    leaves rows with a missing key out)."""
+    j = joined.mutate(
+        _day=(joined.created_s.cast("float64") / 86400).floor().cast("int64"),
+        _bday=(ibis.coalesce(joined.paid_s, joined.created_s) if inputs.dated else joined.paid_s)
+        .cast("float64")
+        .__truediv__(86400)
+        .floor()
+        .cast("int64"),
+    )
+    keyed = j.filter(j.listing_id.notnull())
+    listing = keyed.group_by("listing_id").aggregate(
+        listing_n=keyed.count(),
+        listing_rating_sum=ibis.coalesce(keyed.rating.sum(), 0).cast("float64"),
+        active_days=keyed._bday.nunique(),
+    )
+    bd = j.filter(j.buyer_id.notnull() & j._day.notnull())
+    per_buyer_day = bd.group_by("buyer_id", "_day").aggregate(n=bd.count())
+    buyer = per_buyer_day.group_by("buyer_id").aggregate(max_day=per_buyer_day.n.max())
+    ld = keyed.filter(keyed._bday.notnull())
+    per_day = ld.group_by("listing_id", "_bday").aggregate(per_day=ld.count())
+    out = j.left_join(listing, j.listing_id == listing.listing_id).select(
+        j, listing.listing_n, listing.listing_rating_sum, listing.active_days
+    )
+    out = out.left_join(buyer, out.buyer_id == buyer.buyer_id).select(out, buyer.max_day)
+    out = out.left_join(
+        per_day, (out.listing_id == per_day.listing_id) & (out._bday == per_day._bday)
+    ).select(out, per_day.per_day)
+    return out.drop("_day", "_bday")
+
+
+def score_rows(out: pd.DataFrame, inputs: Inputs, params: dict[str, Any]) -> pd.DataFrame:
+    """Each review's parts and score from its own row (its GROUP_FEATURES included): the same
+    arithmetic wherever the row is, so a partition scores as the whole frame does."""
     if out.empty:
         for part in (*SCORE_PARTS, "score", "signals"):
             out[part] = pd.Series(dtype="float64")
@@ -247,14 +339,11 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     # An input the data does not have makes its signal "not available" (NaN): never maximally
     # suspicious, never neutral-but-counted. One date for every review is a placeholder, not a
     # date; one rating for every review is not a rating.
-    dated = out["created_s"].nunique(dropna=True) > 1
-    rated = out["rating"].nunique(dropna=True) > 1
-    has_orders = int(df.attrs.get("orders", 1)) > 0
+    dated, rated, has_orders = inputs.dated, inputs.rated, inputs.has_orders
     rating = out["rating"].astype("float64")
-    by_listing = rating.groupby(out["listing_id"])
     # deviation from the listing's other reviews (leave-one-out: a burst cannot set its own norm)
-    others = (by_listing.transform("size") - 1).astype("float64")
-    loo_mean = (by_listing.transform("sum") - rating) / others.where(others > 0)
+    others = (out["listing_n"] - 1).astype("float64")
+    loo_mean = (out["listing_rating_sum"] - rating) / others.where(others > 0)
     out["rating_deviation"] = ((rating - loo_mean).abs() / 4.0).clip(0, 1) if rated else nan
     out["extremity"] = rating.isin([1.0, 5.0]).astype("float64") if rated else nan
     received = out["delivered_s"].fillna(out["confirmed_s"])
@@ -263,21 +352,17 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     early = (1.0 - lag_h.clip(lower=0) / early_h).clip(0, 1)
     # no delivery to compare with (or no real review date): not available
     out["early"] = early.where(received.notna() & dated, nan)
-    day = out["created_s"] // 86400
-    per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
     burst_n = float(params["burst_reviews"])
-    max_day = per_buyer_day.groupby(out["buyer_id"]).transform("max")
-    out["reviewer_burst"] = ((max_day - 1) / (burst_n - 1)).clip(0, 1) if dated else nan
+    out["reviewer_burst"] = ((out["max_day"] - 1) / (burst_n - 1)).clip(0, 1) if dated else nan
     # a fresh account with one purchase has no history to vouch for it; a store without any
     # orders says nothing about anyone's history
     orders = out["buyer_orders"].astype("float64").fillna(1.0).clip(lower=1.0)
     out["thin_history"] = 1.0 / orders if has_orders else nan
     # a listing's burst: many reviewed orders placed on one day, against its typical day
     # (purchase day, since the reviews of one burst arrive as their parcels are delivered)
-    bday = out["paid_s"].fillna(out["created_s"] if dated else nan) // 86400
-    per_day = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
-    active_days = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
-    typical = out.groupby("listing_id")["review_id"].transform("size") / active_days
+    bday = _burst_day(out, dated)
+    per_day = out["per_day"]
+    typical = out["listing_n"] / out["active_days"]
     factor = float(params["listing_burst_factor"])
     ratio = per_day / typical.clip(lower=1.0)
     burst = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
@@ -300,16 +385,78 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     out["score"] = (1.0 - np.sqrt(total / wsum.where(wsum > 0))).round(4).where(enough, nan)
     for p in weights:
         out[p] = out[p].astype("float64").round(4)
-    missing = []
-    if not has_orders:
-        missing.append("no orders (reviewer history, delivery timing)")
-    if not dated:
-        missing.append("one date for every review, a placeholder (timing, bursts)")
-    if not rated:
-        missing.append("one rating for every review (rating signals)")
     out.attrs["not_scored"] = int((~enough).sum())
-    out.attrs["why"] = (
-        f"fewer than {int(params.get('min_signals', 3))} of its signals available"
-        + (": " + "; ".join(missing) if missing else "")
-    )
+    out.attrs["why"] = why_not_scored(inputs, params)
     return out
+
+
+def why_not_scored(inputs: Inputs, params: dict[str, Any]) -> str:
+    missing = []
+    if not inputs.has_orders:
+        missing.append("no orders (reviewer history, delivery timing)")
+    if not inputs.dated:
+        missing.append("one date for every review, a placeholder (timing, bursts)")
+    if not inputs.rated:
+        missing.append("one rating for every review (rating signals)")
+    return f"fewer than {int(params.get('min_signals', 3))} of its signals available" + (
+        ": " + "; ".join(missing) if missing else ""
+    )
+
+
+_SCORED = pa.schema(
+    [
+        ("review_id", pa.string()),
+        ("listing_id", pa.string()),
+        ("score", pa.float64()),
+        *[(p, pa.float64()) for p in SCORE_PARTS],
+        ("text_model", pa.float64()),
+        ("not_scored", pa.int64()),
+    ]
+)
+
+
+def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFrame, int, str]:
+    """REVIEW003's reviews at or above the threshold, with the reviews left where they are.
+
+    The engine counts GROUP_FEATURES (exact integers) and the three facts about the data; each
+    partition then scores its rows with ``score_rows`` through Arrow, and only the reviews at or
+    above the threshold (and a count of those not scored) come back: the same scores as the
+    one-machine form, since a row's score depends on nothing else. Returns (found rows, how
+    many were not scored, why).
+    """
+    from promoguard.engine import backends
+
+    joined = _review_expr(tables)
+    facts = tables.to_arrow(
+        joined.aggregate(dates=joined.created_s.nunique(), ratings=joined.rating.nunique())
+    ).to_pylist()[0]
+    o = tables.orders
+    n_orders = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
+    inputs = Inputs(int(facts["dates"]) > 1, int(facts["ratings"]) > 1, n_orders > 0)
+    featured = group_features_expr(joined, inputs)
+    threshold = float(params["threshold"])
+
+    def score(batches):
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            scored = score_rows(batch.to_pandas(), inputs, params)
+            hit = scored[scored["score"].notna() & (scored["score"] >= threshold)]
+            cols = {
+                "review_id": hit["review_id"].astype(str).tolist() + [None],
+                "listing_id": [None if pd.isna(v) else str(v) for v in hit["listing_id"]] + [None],
+            }
+            for part in ("score", *SCORE_PARTS):
+                cols[part] = hit[part].tolist() + [None]
+            text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
+            cols["text_model"] = text + [None]
+            # the last row carries the partition's count of reviews it could not score
+            cols["not_scored"] = [None] * len(hit) + [int(scored.attrs["not_scored"])]
+            yield pa.RecordBatch.from_pydict(cols, schema=_SCORED)
+
+    rows = backends.map_partitions(tables.backend, featured, score, _SCORED)
+    counts = rows.column("not_scored").to_numpy(zero_copy_only=False)
+    not_scored = int(np.nansum(counts.astype("float64")))
+    found = rows.filter(pc.is_valid(rows.column("review_id"))).drop_columns(["not_scored"])
+    found = found.to_pandas()
+    return found, not_scored, why_not_scored(inputs, params)
