@@ -57,7 +57,10 @@ def _spark_session(master: str):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")  # stderr stays for our own progress bar
-        .config("spark.sql.shuffle.partitions", "4")
+        .config(
+            "spark.sql.shuffle.partitions",
+            os.environ.get("PROMOGUARD_SPARK_SHUFFLE_PARTITIONS", "4"),
+        )
         .config("spark.sql.ansi.enabled", "false")
         # 2g ran out building broadcast tables at 10M observations; the env var overrides
         .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
@@ -274,7 +277,7 @@ def map_partitions(
     On Spark each executor runs ``fn`` on its own partitions through Arrow (``mapInArrow``), so
     only what ``fn`` yields (findings) reaches the driver. ``fn`` must be picklable (a closure over
     module-level code and plain values) and build what it needs (a matcher) on the executor.
-    On DuckDB the rows stream through ``fn`` here, a batch at a time.
+    On DuckDB the rows pass through ``fn`` here, a batch at a time.
     """
     if is_spark(backend):
         from pyspark.sql.pandas.types import from_arrow_schema
@@ -282,8 +285,9 @@ def map_partitions(
         frame = spark_frame(backend, expr).mapInArrow(fn, from_arrow_schema(schema))
         out = spark_arrow(frame)
         return out.select(schema.names).cast(schema) if out.num_rows else schema.empty_table()
-    reader = backend.to_pyarrow_batches(expr)
-    batches = list(fn(iter(reader)))
+    # (Ibis's batch reader calls a cursor method DuckDB 2 no longer has)
+    rows = backend.to_pyarrow(expr)
+    batches = list(fn(iter(rows.to_batches(max_chunksize=65_536))))
     return pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
 
 
