@@ -166,7 +166,9 @@ def duplicate_clusters_distributed(tables: Tables, params: dict[str, Any]) -> pd
         F.zip_with("sa", "sb", lambda x, y: (x == y).cast("int")), F.lit(0), lambda n, v: n + v
     )
     need = minhash.agreement_needed(float(params["similarity"]), int(params["num_perm"]))
-    kept = pairs.join(sa, "a").join(sb, "b").filter(agree >= need).select("a", "b")
+    # never broadcast the signatures (Spark would collect them on the driver to do so): sort-merge
+    kept = pairs.join(sa.hint("merge"), "a").join(sb.hint("merge"), "b")
+    kept = kept.filter(agree >= need).select("a", "b")
     kept = kept.localCheckpoint()
     ids = kept.select(F.col("a").alias("review_id")).union(kept.select("b")).distinct()
     members = backends.spark_arrow(
