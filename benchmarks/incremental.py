@@ -12,7 +12,8 @@ a freshly spawned process (benchmarks/_common.py) so its peak RSS is its own:
 1. ``base``: a copy of the store (default /work/city2/city.duckdb, else /work/city/city.duckdb)
    with the increment's rows taken out (tables rebuilt, so row positions stay 0..n-1), and the
    increment written as Parquet files, a batch the way a platform would send it;
-2. ``scan base``: the full ``cn`` scan of the base, saved: the scan the increment is taken against;
+2. ``scan base``: the base scanned with the ``cn`` pack's merchant-local checks, saved: the scan
+   the increment is taken against (the season-wide checks are re-run in full whatever it holds);
 3. ``ingest day``: the increment ingested into the base, with the usual validation;
 4. ``incremental``: ``scan --since`` that scan (not saved);
 5. ``full re-scan``: the full ``cn`` scan of the same store (not saved);
@@ -50,8 +51,31 @@ INCREMENT = {
 }
 
 
-def make_base(source: str, store: str, batch: str) -> dict:
-    """Copy ``source`` to ``store`` without the last day's rows; write those rows to ``batch``."""
+#: per table: the rows of the merchants in _pg_m (alias t), for a one-platform increment
+OF_MERCHANTS = {
+    "orders": "t.merchant_id IN (SELECT merchant_id FROM _pg_m)",
+    "texts": "t.merchant_id IN (SELECT merchant_id FROM _pg_m)",
+    "shipments": "t.order_id IN (SELECT order_id FROM orders o SEMI JOIN _pg_m USING (merchant_id))",
+    "coupon_redemptions": (
+        "t.order_id IN (SELECT order_id FROM orders o SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "tracking_events": (
+        "(t.carrier, t.tracking_no) IN (SELECT s.carrier, s.tracking_no FROM shipments s "
+        "JOIN orders o USING (order_id) SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "price_observations": (
+        "t.listing_id IN (SELECT listing_id FROM listings l SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "reviews": (
+        "t.listing_id IN (SELECT listing_id FROM listings l SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "prize_awards": "false",
+}
+
+
+def make_base(source: str, store: str, batch: str, platform: str | None = None) -> dict:
+    """Copy ``source`` to ``store`` without the last day's rows (of one platform's merchants
+    when ``platform`` is given); write those rows to ``batch``."""
     import duckdb
 
     for p in (Path(store), Path(f"{store}.wal")):
@@ -72,17 +96,27 @@ def make_base(source: str, store: str, batch: str) -> dict:
         for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals", "scan_marks"):
             if t in have:  # a store made before some of them existed
                 con.execute(f"DELETE FROM {t}")
+        if platform:
+            con.execute(
+                "CREATE TEMP TABLE _pg_m AS SELECT merchant_id FROM merchants WHERE platform_id = ?",
+                [platform],
+            )
         counts = {}
+
         # children first: their conditions read the parent (orders) before it is cut
-        for table in sorted(INCREMENT, key=lambda t: t == "orders"):
+        def condition(table: str) -> str:
             cond = INCREMENT[table].format(day=lit)
+            return f"({cond}) AND {OF_MERCHANTS[table]}" if platform else cond
+
+        for table in sorted(INCREMENT, key=lambda t: t == "orders"):
+            cond = condition(table)
             out = Path(batch) / f"{table}.parquet"
             con.execute(f"COPY (SELECT * FROM {table} t WHERE {cond}) TO '{out}' (FORMAT parquet)")
             counts[table] = con.execute(f"SELECT count(*) FROM {table} t WHERE {cond}").fetchone()[
                 0
             ]
         for table in sorted(INCREMENT, key=lambda t: t == "orders"):
-            cond = INCREMENT[table].format(day=lit)
+            cond = condition(table)
             # rebuilt, not deleted from: row positions stay 0..n-1 (what scan --since relies on)
             con.execute(f"CREATE TABLE _keep AS SELECT * FROM {table} t WHERE NOT ({cond})")
             con.execute(f"DROP TABLE {table}")
@@ -90,13 +124,13 @@ def make_base(source: str, store: str, batch: str) -> dict:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return {"day": str(day), "rows": counts}
+    return {"day": str(day), "platform": platform, "rows": counts}
 
 
-def scan_full(store: str, save: bool) -> dict:
+def scan_full(store: str, save: bool, checks: str | None = None) -> dict:
     from promoguard import engine
 
-    result = engine.scan(store, "cn", save=save)
+    result = engine.scan(store, "cn", checks=checks, save=save)
     return _summary(result, store if not save else None)
 
 
@@ -139,7 +173,13 @@ def main() -> None:
     ap.add_argument("--work", default=str(WORK), help="where the base store and batch go")
     ap.add_argument("--reuse", action="store_true", help="keep an existing base and its scan")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument(
+        "--platform", help="the increment is one platform's export of the day (its merchants only)"
+    )
     args = ap.parse_args()
+    from promoguard import incremental
+    from promoguard.engine import registry
+
     source = args.store or next((str(p) for p in STORES if p.exists()), None)
     if source is None:
         sys.exit("no store: give --store (e.g. a city season ingested by benchmarks/season.py)")
@@ -166,8 +206,13 @@ def main() -> None:
         base = json.loads(state.read_text())
         print(f"reusing {store} (previous scan {base['scan']['scan_id']})", flush=True)
     else:
-        base = {"split": step("base", make_base, source, store, batch)}
-        base["scan"] = step("scan base (saved)", scan_full, store, True)
+        base = {"split": step("base", make_base, source, store, batch, args.platform)}
+        # what --since carries from the previous scan are its merchant-local checks' findings;
+        # the season-wide ones are re-run whatever it holds, so the base scan needs only those
+        local = ",".join(
+            c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
+        )
+        base["scan"] = step("scan base (merchant checks, saved)", scan_full, store, True, local)
         step("ingest day", ingest_day, batch, store)
         state.write_text(json.dumps(base, default=str))
     inc = step("incremental scan", scan_increment, store, base["scan"]["scan_id"])
