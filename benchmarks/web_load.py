@@ -7,8 +7,8 @@
    by the case service (what ``promoguard cases open`` does), timed, with its peak memory.
 2. **Server.** ``promoguard serve`` in its own process on 127.0.0.1 (a free port): one uvicorn
    worker, as a newcomer would start it. Its CPU seconds and peak RSS are read from /proc.
-3. **Users.** ``--users`` virtual users log in (analysts and platform officers, untimed), then each
-   loops until ``--seconds`` have passed: the findings list (a random filter: check, severity,
+3. **Users.** ``--users`` virtual users log in (analysts and platform officers, untimed), see the
+   dashboard (where a login lands), then each loops until ``--seconds`` have passed: the findings list (a random filter: check, severity,
    platform or none), its next page (keyset cursor), a finding, the cases queue, a case. Before the
    first click and between two clicks a user thinks for a random 0.5-2 s (``--think``), like a
    person reading a page.
@@ -121,9 +121,10 @@ class Browser:
 
     async def session(self, until: float, think: tuple[float, float], timings: dict) -> None:
         rng = self.rng
-        # a person reads the page they logged in to before the first click; without this, all
-        # users sent their first findings page in the same instant, and that one burst (50 pages
-        # queued behind each other) was the findings page's whole p95 tail
+        # a person lands on the dashboard after logging in and reads it before the first click;
+        # without the reading time, all users sent their first findings page in the same instant,
+        # and that one burst (50 pages queued behind each other) was that page's whole p95 tail
+        await self.visit("dashboard", "/", timings)
         await asyncio.sleep(rng.uniform(*think))
         while time.monotonic() < until:
             choice = rng.choice(["none", "check", "severity", "platform"])

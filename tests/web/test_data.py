@@ -152,3 +152,39 @@ def test_a_family_is_one_index_walk_per_check_merged(data, scope):
     all_rows, _ = data.findings(scope, {"family": family}, None, 1000)
     assert {r["finding_id"] for r in all_rows} == {r["finding_id"] for r in everything}
     assert rows and all_rows[:3] == rows  # newest first across the checks, the same cut
+
+
+def test_the_cache_computes_a_value_once_for_many_waiting_requests():
+    import threading
+    import time
+
+    from promoguard.web.data import _TTLCache
+
+    cache = _TTLCache(30)
+    calls: list[int] = []
+
+    def slow() -> str:
+        calls.append(1)
+        time.sleep(0.2)  # a dashboard's aggregates: long enough for every thread to ask meanwhile
+        return "value"
+
+    got: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get("dashboard", slow))) for _ in range(20)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["value"] * 20 and len(calls) == 1
+    cache.clear()  # a write: the next request computes again
+    assert cache.get("dashboard", slow) == "value" and len(calls) == 2
+
+
+def test_dashboard_counts_match_the_findings_of_the_scope(data, cases_fx):
+    for scope, platforms in ((None, ("P1", "P2")), ("P1", ("P1",))):
+        d = data._dashboard(scope)
+        expected = sum(len(cases_fx.ids[p]["finding_id"]) for p in platforms)
+        assert d["totals"]["findings"] == expected
+        assert sum(n for _, n in d["by_check"]) == expected
+        assert sum(n for _, n in d["by_severity"]) == expected
