@@ -6,7 +6,9 @@ both) and **resolved** (in the previous scan only). A watchlist (key monitoring,
 merchants and listings; new high-severity findings on them come first in the alerts.
 
 The watchlist is a CSV file with the columns ``entity_type`` (``merchant`` or ``listing``) and
-``entity_id``, and optionally ``note``; it is data, read as text, never executed.
+``entity_id``, and optionally ``note``, or a table ``watchlist`` with those columns in the store
+(made with any DuckDB client; used when no file is given); it is data, read as text, never
+executed.
 """
 
 from __future__ import annotations
@@ -64,6 +66,34 @@ def read_watchlist(path: str | Path) -> Watchlist:
     return watch
 
 
+def store_watchlist(con: duckdb.DuckDBPyConnection) -> Watchlist | None:
+    """The store's own ``watchlist`` table, or None when it has none (or it is not one)."""
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'watchlist' "
+            "AND schema_name = 'main'"
+        ).fetchall()
+    }
+    if not {"entity_type", "entity_id"} <= cols:
+        return None
+    watch = Watchlist()
+    for kind, ident in con.execute(
+        "SELECT lower(trim(CAST(entity_type AS VARCHAR))), trim(CAST(entity_id AS VARCHAR)) "
+        "FROM watchlist"
+    ).fetchall():
+        if kind == "merchant" and ident:
+            watch.merchants.add(ident)
+        elif kind == "listing" and ident:
+            watch.listings.add(ident)
+        else:
+            raise PromoGuardError(
+                "the store's watchlist table: entity_type must be merchant or listing, "
+                f"with an entity_id (got {kind!r}, {ident!r})"
+            )
+    return watch
+
+
 def latest_scans(con: duckdb.DuckDBPyConnection, pack: str | None = None) -> list[str]:
     """Scan ids, newest first (of one pack when given)."""
     where, args = ("WHERE pack = ?", [pack]) if pack else ("", [])
@@ -101,9 +131,15 @@ def delta(
         "finding_id, check_code, entity_type, entity_id, merchant_id, platform_id, severity, "
         "observed, evidence_sha256"
     )
+    # a check the scan did not run resolved nothing: a partial scan (--checks) compares only the
+    # checks it ran (a scan record without its checks: all of them)
     df = con.execute(
-        f"""WITH cur AS (SELECT {cols} FROM findings WHERE scan_id = ?),
-                prev AS (SELECT {cols} FROM findings WHERE scan_id = ?)
+        f"""WITH ran AS (SELECT trim(unnest(string_split(checks, ','))) AS code FROM scans
+                         WHERE scan_id = $1 AND checks <> ''),
+                cur AS (SELECT {cols} FROM findings WHERE scan_id = $1),
+                prev AS (SELECT {cols} FROM findings WHERE scan_id = $2
+                         AND (check_code IN (SELECT code FROM ran)
+                              OR NOT EXISTS (SELECT 1 FROM ran)))
             SELECT *, 'new' AS change FROM cur ANTI JOIN prev USING (finding_id)
             UNION ALL
             SELECT *, 'still' AS change FROM cur SEMI JOIN prev USING (finding_id)

@@ -59,6 +59,31 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )
+    #: The web UI's language chosen in the user's settings (``en``, ``zh``); None follows the
+    #: browser (the language switch's cookie, else Accept-Language).
+    language: Mapped[str | None] = mapped_column(String(10))
+
+
+class UserSession(Base):
+    """A signed-in browser or a script's bearer token, so the server can end it before it expires.
+
+    The cookie or token is a signed statement carrying a random nonce; this row is keyed by the
+    nonce's SHA-256 (the table never holds what a client sends). Every request looks its row up:
+    logging out revokes the one session, a password change or a disabled user revokes them all,
+    and a stolen cookie stops working at once.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    #: ``session`` (browser cookie) or ``bearer`` (script token).
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``logout``, ``password_changed``, ``user_disabled``.
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class Case(Base):
@@ -106,6 +131,11 @@ class Case(Base):
     )
 
 
+# The case queue's order (priority, risk score high to low, id), read in index order with no sort
+# (migration 0002). Declared on the columns, outside the class, for the descending key.
+Index("ix_web_cases_queue_v2", Case.priority, Case.risk_score.desc(), Case.case_id)
+
+
 class CaseFinding(Base):
     """A finding of a case, matched across scans by (check_code, entity_type, entity_id)."""
 
@@ -139,6 +169,17 @@ class CaseFinding(Base):
     __table_args__ = (
         UniqueConstraint("case_pk", "check_code", "entity_type", "entity_id"),
         Index("ix_case_findings_match", "check_code", "entity_type", "entity_id"),
+        # The web tier's reads (migration 0002): a finding by its id, and newest-first keyset
+        # paging (``... ORDER BY id DESC LIMIT n``) under one filter, or under a platform
+        # officer's own platform and one filter, so a page walks an index in order and never
+        # sorts or skips another tenant's findings.
+        Index("ix_web_cf_finding_id", "finding_id"),
+        Index("ix_web_cf_check_id", "check_code", "id"),
+        Index("ix_web_cf_severity_id", "severity", "id"),
+        Index("ix_web_cf_merchant_id", "merchant_id", "id"),
+        Index("ix_web_cf_platform_id", "platform_id", "id"),
+        Index("ix_web_cf_platform_severity_id", "platform_id", "severity", "id"),
+        Index("ix_web_cf_platform_check_id", "platform_id", "check_code", "id"),
     )
 
 

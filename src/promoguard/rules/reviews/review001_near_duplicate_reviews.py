@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
+from promoguard.engine import backends
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.reviews._shared import _listing_places, _strings, duplicate_clusters
+from promoguard.rules.reviews._shared import (
+    _listing_places,
+    _strings,
+    duplicate_clusters,
+    duplicate_clusters_distributed,
+)
 
 MAX_CLUSTER_EVIDENCE = 20
 
@@ -66,6 +73,8 @@ class NearDuplicateReviews(Check):
     # -- report ---------------------------------------------------------------------------------
     def report_html(self, con: Any, findings: pd.DataFrame) -> str:
         """The largest clusters of near-duplicate reviews, with the first review's text."""
+        from promoguard import present
+        from promoguard.report.i18n import tr
         from promoguard.report.sections._html import table
 
         d = findings
@@ -86,23 +95,41 @@ class NearDuplicateReviews(Check):
             ).fetchall()
         )
         rows = [
-            [c, s, b, (texts.get(c) or "")[:80]]
+            [c, s, b, present.excerpt(texts.get(c) or "", 80)]
             for c, s, b in frame.sort_values(["size", "cluster"], ascending=[False, True])
             .head(20)
             .itertuples(index=False)
         ]
-        return f"<h3>Near-duplicate reviews ({len(d)} reviews, {len(frame)} clusters)</h3>" + table(
-            ["cluster", "reviews", "buyers", "first review's text"], rows, numeric=(1, 2)
+        head = tr(
+            "Near-duplicate reviews ({n} reviews, {clusters} clusters)",
+            n=len(d),
+            clusters=len(frame),
+        )
+        return f"<h3>{head}</h3>" + table(
+            ["cluster", "reviews", "buyers", "first review's text"],
+            rows,
+            numeric=(1, 2),
+            data=(0, 3),
         )
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         r = tables.reviews
-        pulled = tables.to_arrow(r.filter(r.text.notnull()).select("review_id", "buyer_id", "text"))
-        clusters = duplicate_clusters(pulled, params)
-        places = tables.to_arrow(
-            r.join(_listing_places(tables), "listing_id").select(
-                "review_id", "merchant_id", "platform_id"
+        if backends.is_spark(tables.backend):
+            # the texts stay on the executors: MinHash bands as a shuffle, only pairs come back
+            clusters = duplicate_clusters_distributed(tables, params)
+        else:
+            pulled = tables.to_arrow(
+                r.filter(r.text.notnull()).select("review_id", "buyer_id", "text")
             )
+            clusters = duplicate_clusters(pulled, params)
+        # where the found reviews were posted (only theirs leave the engine)
+        found = ibis.memtable(
+            {"review_id": pa.array(clusters["review_id"].astype(str), pa.string())}
+        )
+        places = tables.to_arrow(
+            r.semi_join(found, "review_id")
+            .join(_listing_places(tables), "listing_id")
+            .select("review_id", "merchant_id", "platform_id")
         ).to_pandas()
         out = clusters.merge(places, on="review_id", how="left")
         return pa.table(
