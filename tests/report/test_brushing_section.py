@@ -1,14 +1,22 @@
 """The brushing section of the HTML report: rings drawn as inline SVG, every value escaped."""
 
 import pandas as pd
+import pytest
+from tests.rules.brushing.synth import brushing_world
+from tests.support import make_store, run_check
 
 from promoguard.report.sections import brushing as section
 
-from .conftest import run
+
+@pytest.fixture(scope="module")
+def brushing_con(tmp_path_factory):
+    con = make_store(tmp_path_factory.mktemp("brush") / "s.duckdb", brushing_world().tables())
+    yield con
+    con.close()
 
 
 def test_section_draws_each_ring_and_lists_velocity_shops(brushing_con):
-    findings = run(brushing_con, "BRUSH001,BRUSH002,BRUSH003").findings
+    findings = run_check(brushing_con, "BRUSH001,BRUSH002,BRUSH003").findings
     html = section.render(brushing_con, findings)
     assert html.count('<figure class="ring"><svg') == 2  # BRUSH001 ring + BRUSH002 group
     assert "Order velocity (1 shops)" in html
