@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from promoguard import present
+from promoguard.sqlbuild import sql
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 #: findings of one rule shown open; the rest are folded in a <details>
@@ -161,7 +162,7 @@ def _table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out = {}
     for name in present_tables:
         try:
-            out[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
+            out[name] = con.execute(sql("SELECT count(*) FROM {t}", t=name)).fetchone()[0]
         except duckdb.Error:
             continue
     return out
