@@ -16,7 +16,6 @@ of the stack (COUPON003). Each engine runs in a freshly spawned process (benchma
 peak RSS is its own.
 """
 
-# ruff: noqa: S608  -- the generator SQL interpolates only our own integers
 from __future__ import annotations
 
 import os

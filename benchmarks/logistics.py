@@ -16,7 +16,6 @@ in 50 has no licence (LIC001). Each engine runs in a freshly spawned process (be
 so its peak RSS is its own: interpreter, imports, data and work.
 """
 
-# ruff: noqa: S608  -- the generator SQL interpolates only our own integers and city literals
 from __future__ import annotations
 
 import os
