@@ -57,6 +57,26 @@ def write_rows(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows]) -> No
             con.unregister("_tiny_rows")
 
 
+def listing(
+    listing_id: str,
+    merchant_id: str,
+    platform_id: str,
+    category: str = "food",
+    title: str = "t",
+    **more: Any,
+) -> dict[str, Any]:
+    """A listings row (currency CNY unless ``more`` says otherwise)."""
+    return {
+        "listing_id": listing_id,
+        "merchant_id": merchant_id,
+        "platform_id": platform_id,
+        "title": title,
+        "category": category,
+        "currency": "CNY",
+        **more,
+    }
+
+
 def make_store(path: Path | str, tables: Mapping[str, Rows] = ()) -> duckdb.DuckDBPyConnection:
     """A new store at ``path`` (``":memory:"`` for one that lives with the connection) holding
     ``tables`` ({table: rows}); the open connection."""

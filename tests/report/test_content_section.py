@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.support import make_store
+from tests.support import listing, make_store
 
 from promoguard import engine
 from promoguard.report import build_report
@@ -26,16 +26,7 @@ def _store(path):
         {
             "platforms": [{"platform_id": "P1", "name": "Shop"}],
             "merchants": [{"merchant_id": "M1", "platform_id": "P1", "name": "m"}],
-            "listings": [
-                {
-                    "listing_id": "L1",
-                    "merchant_id": "M1",
-                    "platform_id": "P1",
-                    "title": "tea",
-                    "category": "food",
-                    "currency": "CNY",
-                }
-            ],
+            "listings": [listing("L1", "M1", "P1", "food", "tea")],
             "texts": [
                 {
                     "text_id": text_id,

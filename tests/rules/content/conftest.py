@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.support import listing
 
 from promoguard.text.identifiers import id_check_char, luhn_ok
 
@@ -154,17 +155,7 @@ def content_con(tiny_store):
                 {"merchant_id": m, "platform_id": p, "name": f"shop {m}"} for _, m, p, _ in LISTINGS
             ]
             + [{"merchant_id": "M9", "platform_id": "P2", "name": "no listing"}],
-            "listings": [
-                {
-                    "listing_id": lid,
-                    "merchant_id": m,
-                    "platform_id": p,
-                    "title": f"title {lid}",
-                    "category": cat,
-                    "currency": "CNY",
-                }
-                for lid, m, p, cat in LISTINGS
-            ],
+            "listings": [listing(lid, m, p, cat, f"title {lid}") for lid, m, p, cat in LISTINGS],
             "texts": [
                 {
                     "text_id": t,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-from tests.support import make_store, write_rows
+from tests.support import listing, make_store, write_rows
 
 UTC = dt.UTC
 #: 11-11 00:00 Beijing
@@ -46,15 +46,7 @@ class Book:
 
     def listing(self, lid: str, merchant: str, category: str = "electronics") -> str:
         self.shop(merchant)
-        self._add(
-            "listings",
-            listing_id=lid,
-            merchant_id=merchant,
-            platform_id="P1",
-            title="t",
-            category=category,
-            currency="CNY",
-        )
+        write_rows(self.con, {"listings": [listing(lid, merchant, "P1", category)]})
         self._listing_merchant[lid] = merchant
         return lid
 

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from tests.support import listing
+
 from promoguard.engine.run import ScanResult
 
 T0 = dt.datetime(2026, 11, 11, 0, 0, tzinfo=dt.UTC)
@@ -73,15 +75,7 @@ def tables(
         ],
         "merchants": [{"merchant_id": m, "platform_id": p, "name": n} for m, p, n in MERCHANTS],
         "listings": [
-            {
-                "listing_id": lid,
-                "merchant_id": m,
-                "platform_id": p,
-                "title": title,
-                "category": category,
-                "currency": "CNY",
-            }
-            for lid, m, p, title, category in LISTINGS
+            listing(lid, m, p, category, title) for lid, m, p, title, category in LISTINGS
         ],
         "orders": list(orders),
         "shipments": [

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-from tests.support import make_store, write_rows
+from tests.support import listing, make_store, write_rows
 
 UTC = dt.UTC
 #: Double 11 in Beijing time: 2026-11-11 00:00+08 .. 2026-11-12 00:00+08
@@ -52,13 +52,7 @@ class Season:
     def listing(self, lid: str, *, msrp: str | None = None, title: str = "item") -> None:
         self._add(
             "listings",
-            listing_id=lid,
-            merchant_id="m1",
-            platform_id="tm",
-            title=title,
-            category="electronics",
-            currency="CNY",
-            msrp=Decimal(msrp) if msrp else None,
+            **listing(lid, "m1", "tm", "electronics", title, msrp=Decimal(msrp) if msrp else None),
         )
 
     def prices(self, lid: str, first: int, last: int, price: str, channel: str = "detail") -> None:

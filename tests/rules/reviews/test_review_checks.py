@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from tests.support import make_store, run_check
+from tests.support import listing, make_store, run_check
 
 from promoguard.rules.reviews._shared import SCORE_PARTS
 from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores
@@ -90,16 +90,7 @@ def test_a_signal_without_its_inputs_is_not_available(tmp_path):
         {
             "platforms": [{"platform_id": "p", "name": "P"}],
             "merchants": [{"merchant_id": "m", "platform_id": "p", "name": "M"}],
-            "listings": [
-                {
-                    "listing_id": "L",
-                    "merchant_id": "m",
-                    "platform_id": "p",
-                    "title": "t",
-                    "category": "c",
-                    "currency": "CNY",
-                }
-            ],
+            "listings": [listing("L", "m", "p", "c")],
             "reviews": [
                 {
                     "review_id": f"r{i}",
