@@ -33,3 +33,27 @@ def test_sentences_read_as_words():
 def test_flatten_for_spreadsheets():
     flat = present.flatten("observed", {"a": 1, "b": {"c": "x"}, "d": [1, 2]})
     assert flat == {"observed.a": 1, "observed.b.c": "x", "observed.d": "1, 2"}
+
+
+def test_excerpt_ends_with_an_ellipsis_at_a_word_or_character_boundary():
+    from promoguard.present import excerpt
+
+    assert excerpt("short text", 80) == "short text"
+    words = "Great product arrived quickly and works exactly as described by the seller"
+    cut = excerpt(words, 40)
+    assert cut.endswith("…") and len(cut) <= 40
+    assert words.startswith(cut[:-1]) and words[len(cut) - 1] == " "  # a whole word kept
+    assert cut == "Great product arrived quickly and works…"
+    # Chinese has no spaces: any character is a boundary, never half of one
+    zh = "这款羽绒服非常保暖，做工精细，物流也很快，五星好评推荐购买！" * 3
+    assert excerpt(zh, 20) == zh[:19] + "…"
+    # an accent or an emoji sequence stays with its base character
+    accented = "cafe\u0301" * 10
+    out = excerpt(accented, 10)
+    assert out.endswith("…") and (out[-2] == "\u0301" or out[-2] != "e")
+    family = "ab" + "\U0001f468\u200d\U0001f469\u200d\U0001f467" * 5
+    out = excerpt(family, 6)
+    assert out.endswith("…") and not out[:-1].endswith("\u200d")
+    assert "\u200d" not in out[:-1] or out[:-1].endswith("\U0001f467")
+    # a trailing comma or space before the ellipsis is dropped
+    assert excerpt("one, two, three, four, five, six", 12) == "one, two…"

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import json
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,7 +71,23 @@ def loads(text: Any) -> dict[str, Any]:
 
 
 def key_words(key: str) -> str:
-    return WORDS.get(key, key.replace("_", " "))
+    from promoguard.report.i18n import word
+
+    return word(key, WORDS.get(key, key.replace("_", " ")))
+
+
+def _coded(value: str) -> str | None:
+    """A coded value (``fine_print``, ``velocity instant_confirm``) in the report's language when
+    every part of it has a translation; None otherwise (then it reads as written)."""
+    from promoguard.report.i18n import current, word
+
+    if current() == "en" or not re.fullmatch(r"[a-z_]+([ ,]+[a-z_]+)*", value):
+        return None
+    parts = re.split(r"([ ,]+)", value)
+    words = [p if i % 2 else word(p, "") for i, p in enumerate(parts)]
+    if not all(words[::2]):
+        return None
+    return "".join("、" if i % 2 else w for i, w in enumerate(words))
 
 
 def local_time(value: Any, tz: str) -> str:
@@ -114,7 +131,9 @@ def value_words(key: str, value: Any, *, tz: str = "UTC", currency: str = "") ->
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        from promoguard.report.i18n import word
+
+        return word("yes", "yes") if value else word("no", "no")
     if isinstance(value, list):
         return ", ".join(value_words(key, v, tz=tz, currency=currency) for v in value)
     if isinstance(value, dict):
@@ -133,11 +152,20 @@ def value_words(key: str, value: Any, *, tz: str = "UTC", currency: str = "") ->
             return str(value)
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+    if isinstance(value, str) and (coded := _coded(value)) is not None:
+        return coded
     if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+(,[a-z_]+)*", value):
         return value.replace("_", " ").replace(",", ", ")  # reason codes read as words
     if isinstance(value, str) and "|" in value and " " not in value:
         parts = value.split("|")
-        return ", ".join(parts[:5]) + (f" and {len(parts) - 5} more" if len(parts) > 5 else "")
+        from promoguard.report.i18n import word
+
+        more = word("and {n} more", "and {n} more").format(n=len(parts) - 5)
+        return ", ".join(parts[:5]) + (f" {more}" if len(parts) > 5 else "")
+    if isinstance(value, str) and " " in value:
+        from promoguard.report.i18n import word
+
+        return word(value, value)  # a rule's own sentence ("contact and payment stay on ...")
     return str(value)
 
 
@@ -146,6 +174,64 @@ def sentence(obj: dict[str, Any], *, tz: str = "UTC", currency: str = "") -> str
     return "; ".join(
         f"{key_words(k)} {value_words(k, v, tz=tz, currency=currency)}" for k, v in obj.items()
     )
+
+
+#: marks that belong to the character before them: cutting before one would split what a reader
+#: sees as one character (an accent, an emoji's skin tone or presentation, a joined emoji)
+_JOINED = {"\u200d", "\ufe0e", "\ufe0f"}
+
+
+def _joins_previous(text: str, i: int) -> bool:
+    ch = text[i]
+    return (
+        bool(unicodedata.combining(ch))
+        or ch in _JOINED
+        or text[i - 1] == "\u200d"
+        or 0x1F3FB <= ord(ch) <= 0x1F3FF  # skin-tone modifiers
+    )
+
+
+def excerpt(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: cut texts end with "…", never inside a character
+    as read (a base letter and its accents, an emoji sequence) and, in spaced scripts, at the end
+    of a word when one ends in the last 40% of the room (Chinese has no spaces: any character)."""
+    text = " ".join(str(text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = max(limit - 1, 1)  # room for the ellipsis
+    while cut > 1 and _joins_previous(text, cut):
+        cut -= 1
+    head = text[:cut]
+    if not text[cut].isspace():
+        space = head.rfind(" ")
+        if space >= 0.6 * cut:
+            head = head[:space]
+    return head.rstrip(" ,;:.-–—，。；：、") + "…"
+
+
+#: keys whose values quote the store (a matched term, a published list, a carrier, a label, a
+#: rule's recorded explanation): shown as they are, marked not to be translated
+QUOTED = frozenset(
+    {
+        "matched", "disclosed_items", "missing_items", "conditions", "changes", "shown_text",
+        "carrier", "tracking_no", "reference_label", "severity_reason", "cluster_id", "merchants",
+        "coupon_id", "promotion_id", "winner", "ship_to_city", "delivered_city", "basket",
+    }
+)  # fmt: skip
+
+
+def sentence_html(obj: dict[str, Any], *, tz: str = "UTC", currency: str = "") -> str:
+    """:func:`sentence` as escaped HTML, the values of :data:`QUOTED` keys marked
+    ``translate="no"`` (they are the store's words, not the report's)."""
+    from html import escape
+
+    parts = []
+    for k, v in obj.items():
+        text = escape(value_words(k, v, tz=tz, currency=currency))
+        if k in QUOTED:
+            text = f'<span translate="no">{text}</span>'
+        parts.append(f"{escape(key_words(k))} {text}")
+    return "; ".join(parts)
 
 
 def flatten(prefix: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,31 @@ class ScanInfo:
         return d
 
 
+def not_checked(scan: ScanInfo, wanted: list[str] | tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """The checks (codes or prefixes in ``wanted``; every check when empty) this scan did not
+    check, each with why: skipped for want of data ("not checked (no coupons)"), left out of a
+    partial scan, or not a check of the scan's pack. No finding of such a check means nothing was
+    looked at, not that nothing was wrong."""
+    wanted = [w.upper() for w in wanted]
+
+    def asked(code: str) -> bool:
+        return not wanted or any(code.startswith(w) for w in wanted)
+
+    out: dict[str, str] = {}
+    for code, entry in sorted((scan.coverage or {}).items()):
+        if isinstance(entry, dict) and entry.get("status") == "skipped" and asked(code):
+            reason = entry.get("reason") or ""
+            out[code] = f"not checked ({reason})" if reason else "not checked"
+    for code in scan.missing:
+        if asked(code):
+            out.setdefault(code, f"not run in this scan ({scan.label})")
+    known = set(scan.checks) | set(scan.missing)
+    for w in wanted:
+        if not any(code.startswith(w) for code in known):
+            out.setdefault(w, f"not a check of pack {scan.pack}")
+    return [{"check_code": c, "reason": r} for c, r in sorted(out.items())]
+
+
 @functools.lru_cache(maxsize=32)
 def _enabled(pack: str) -> frozenset[str] | None:
     from promoguard.engine import registry

@@ -113,3 +113,45 @@ def test_quarantine_list_shows_file_line_reason(tmp_path):
     assert row["table_name"] == "platforms" and row["reason"]
     text = runner.invoke(app, ["quarantine", "list", "--store", str(store)]).stdout
     assert "1 quarantined row(s)" in text and "platforms.csv" in text
+
+
+def test_list_says_when_a_check_was_not_checked_rather_than_imply_zero(season_store, tmp_path):
+    """A scan of a store without coupons skips COUPON001 ("not checked (no coupons)"): listing
+    its findings says so on stderr and in --json, instead of a bare "no finding matches"."""
+    import shutil
+
+    from promoguard import engine
+
+    store = tmp_path / "store.duckdb"
+    shutil.copy(season_store, store)
+    con = duckdb.connect(str(store))
+    con.execute("DELETE FROM coupon_redemptions")
+    con.execute("DELETE FROM coupon_terms")
+    con.execute("DELETE FROM coupons")
+    con.close()
+    scan_id = engine.scan(store, "cn", checks="COUPON001,PRICE001").scan_id
+    result = runner.invoke(
+        app, ["findings", "list", "--store", str(store), "--scan", scan_id, "--check", "COUPON001"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no finding matches" in result.stdout
+    assert "COUPON001: not checked (no coupons)" in " ".join(result.stderr.split())
+    data = _json("findings", "list", "--store", str(store), "--scan", scan_id, "--check", "COUPON")
+    assert data["total"] == 0
+    reasons = {x["check_code"]: x["reason"] for x in data["not_checked"]}
+    assert reasons["COUPON001"] == "not checked (no coupons)"
+    assert reasons["COUPON002"].startswith("not run in this scan")  # the scan left it out
+    # a check that ran and found something carries no note
+    ran = _json("findings", "list", "--store", str(store), "--scan", scan_id, "--check", "PRICE001")
+    assert ran["total"] > 0 and ran["not_checked"] == []
+
+
+def test_list_notes_a_check_left_out_of_a_partial_scan(two_scans):
+    store, _full, partial = two_scans
+    result = runner.invoke(
+        app, ["findings", "list", "--store", str(store), "--scan", partial, "--check", "SHIP001"]
+    )
+    assert result.exit_code == 0
+    assert "SHIP001: not run in this scan (partial" in " ".join(result.stderr.split())
+    data = _json("findings", "list", "--store", str(store), "--scan", partial, "--check", "TEXT004")
+    assert data["not_checked"] == [{"check_code": "TEXT004", "reason": "not a check of pack eu"}]

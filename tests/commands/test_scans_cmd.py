@@ -121,3 +121,35 @@ def test_unknown_scan_is_one_line(two_scans):
 def test_subcommands_have_help(sub):
     result = runner.invoke(app, ["scans", sub, "--help"])
     assert result.exit_code == 0 and "--store" in result.stdout
+
+
+def test_scans_and_reports_read_a_lake_and_delete_refuses_it_in_one_line(season_lake, tmp_path):
+    """A Parquet lake: list, show, findings list, report work on it; delete says it cannot."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from promoguard import lake as lake_mod
+    from promoguard.cli import app
+
+    lake = tmp_path / "lake"
+    shutil.copytree(season_lake, lake)
+    scan_id = lake_mod.scan(lake, "cn", checks="PRICE001,SHIP003").scan_id
+    runner = CliRunner()
+    listed = runner.invoke(app, ["scans", "list", "--store", str(lake), "--json"])
+    assert listed.exit_code == 0 and scan_id in listed.stdout
+    shown = runner.invoke(app, ["scans", "show", scan_id, "--store", str(lake)])
+    assert shown.exit_code == 0 and "PRICE001" in shown.stdout
+    found = runner.invoke(
+        app, ["findings", "list", "--store", str(lake), "--scan", scan_id, "--json"]
+    )
+    assert json.loads(found.stdout)["total"] > 0
+    out = tmp_path / "r.html"
+    done = runner.invoke(
+        app, ["report", "--store", str(lake), "--scan", scan_id, "--out", str(out)]
+    )
+    assert done.exit_code == 0 and "SHIP003" in out.read_text()
+    gone = runner.invoke(app, ["scans", "delete", scan_id, "--store", str(lake), "--yes"])
+    assert gone.exit_code == 1
+    assert "Parquet lake" in gone.stderr and "Traceback" not in gone.stderr + gone.stdout

@@ -53,3 +53,30 @@ def test_rates_are_per_merchant_order_volume_and_values_are_escaped(tiny_store):
 def test_nothing_to_show_without_logistics_findings(tiny_store):
     con = tiny_store(tables(orders=[order("o1")]))
     assert section.render(con, pd.DataFrame([_finding("PRICE001", "l1", "m1")])) is None
+
+
+def test_example_orders_show_promised_against_actual_in_local_time_with_the_hash(tmp_path):
+    con = build(tmp_path / "s.duckdb", orders=[order(f"o{i}") for i in range(12)])
+    rows = []
+    for i in range(12):
+        f = _finding(
+            "SHIP003",
+            f"o{i}",
+            "m1",
+            {"first_pickup_at": "2026-11-12T01:30:00Z", "hours_late": i},
+            {"dispatch_deadline": "2026-11-11T16:00:00Z"},
+        )
+        f.update(severity="high" if i == 3 else "medium", evidence_sha256=f"{i:064x}", pack="cn")
+        rows.append(f)
+    html = section.render(con, pd.DataFrame(rows))
+    block = html[html.index("SHIP003: ") :]
+    # the most severe first, then the largest overrun; Beijing time, not UTC
+    first = block.index("<tbody>")
+    assert block.index(">o3<", first) < block.index(">o11<", first) < block.index(">o10<", first)
+    assert "2026-11-12 00:00 CST" in block and "2026-11-12 09:30 CST" in block
+    assert f"{3:064x}" in block
+    # five open, the other seven folded without a script
+    opened, folded = block.split("<details>", 1)
+    assert opened.count('<tr><td translate="no">o') == section.EXAMPLES_OPEN
+    assert folded.count('<tr><td translate="no">o') == 12 - section.EXAMPLES_OPEN
+    assert "<script" not in html

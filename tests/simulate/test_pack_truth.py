@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 from promoguard.cli import app
 from promoguard.simulate import calendar as cal
 from promoguard.simulate.inject_pricing import NA
-from promoguard.simulate.pack_truth import PACKS, offered_prior, pack_rules
+from promoguard.simulate.pack_truth import (
+    PACKS,
+    offered_prior,
+    pack_rules,
+    prize_disclosure_labels,
+)
 
 
 def _truth(season_dir, pack: str) -> pd.DataFrame:
@@ -67,15 +72,59 @@ def test_lowest_offered_in_30_days_and_progressive_reductions():
     params = {"prior_rule": "lowest_offered", "lookback_days": 30, "progressive": False}
     obs = _obs([(0, _day(40), 5000), (0, _day(20), 9000), (0, _day(5), 8000), (1, _day(3), 700)])
     prior = offered_prior(3, obs, params)
-    assert list(prior) == [8000, 700, NA]  # the 40-day-old 50.00 is outside the window
-    # progressive: the price only fell in the window; the prior is taken before the first cut
+    # the 40-day-old 50.00 was still in force when the window opened 30 days before (Art. 6a(2):
+    # the price *applied* in the period, not only the prices observed in it)
+    assert list(prior) == [5000, 700, NA]
     rows = [(0, _day(k), 10000) for k in range(60, 25, -1)] + [
         (0, _day(20), 9000),
         (0, _day(10), 8000),
     ]
-    prog = offered_prior(1, _obs(rows), {**params, "progressive": True})
-    assert prog[0] == 10000
+    # ordinary (unannounced) cuts are prices applied, progressive or not
+    assert offered_prior(1, _obs(rows), {**params, "progressive": True})[0] == 8000
     assert offered_prior(1, _obs(rows), params)[0] == 8000
+
+
+def _announced(rows, refs):
+    obs = _obs(rows)
+    obs["reference_price"] = np.array(refs, dtype=np.int64)
+    obs["reference_label"] = np.array(["was"] * len(rows), dtype=object)
+    return obs
+
+
+def test_progressive_only_for_successive_announced_reductions_the_promotion_continues():
+    params = {"prior_rule": "lowest_offered", "lookback_days": 30, "progressive": True}
+    before = [(0, _day(k), 10000) for k in range(60, 20, -1)]
+    campaign = [(0, _day(20), 9000), (0, _day(10), 8000)]
+    promo = [(0, cal.D11_START + cal.HOUR, 7000)]
+    rows = before + campaign + promo
+    refs = [NA] * len(before) + [10000, 10000, 10000]
+    assert offered_prior(1, _announced(rows, refs), params)[0] == 10000  # Art. 6a(5)
+    assert offered_prior(1, _announced(rows, refs), {**params, "progressive": False})[0] == 8000
+    # the promotion price does not continue the decline: no progressive campaign
+    up = before + campaign + [(0, cal.D11_START + cal.HOUR, 8500)]
+    assert offered_prior(1, _announced(up, refs), params)[0] == 8000
+    # a manufacturer's price shown as the reference is no announced reduction
+    rrp = _announced(rows, refs)
+    rrp["reference_label"] = np.array(["RRP"] * len(rows), dtype=object)
+    assert offered_prior(1, rrp, {**params, "msrp_labels": ["RRP"]})[0] == 8000
+
+
+def test_the_period_counts_calendar_days_in_the_packs_zone():
+    """30 calendar days before a reduction on 11-10 (Brussels) open at 2026-10-11 00:00 CEST,
+    i.e. 10-10 22:00 UTC: a price set at 21:00 UTC is still in force when the window opens and
+    counts; a price set before it and replaced by then does not."""
+    params = {"prior_rule": "lowest_offered", "lookback_days": 30, "progressive": False}
+    opens = cal.utc("2026-10-10T22:00:00")
+    rows = [
+        (0, opens - 5 * cal.DAY, 3000),
+        (0, opens - cal.HOUR, 9000),
+        (0, opens + cal.HOUR, 9500),
+    ]
+    assert offered_prior(1, _obs(rows), params, "Europe/Brussels")[0] == 9000
+    # counted in UTC the window opens two hours later, when 95.00 has replaced it
+    assert offered_prior(1, _obs(rows), params, "UTC")[0] == 9500
+    early = [(0, opens - 5 * cal.DAY, 3000), (0, opens + cal.HOUR, 9500)]
+    assert offered_prior(1, _obs(early), params, "Europe/Brussels")[0] == 3000  # in force at 22:00
 
 
 def test_established_offered_needs_28_days():
@@ -84,6 +133,51 @@ def test_established_offered_needs_28_days():
     short = [(0, _day(k), 15000) for k in range(10, 0, -1)]  # 10 days at 150.00
     assert offered_prior(1, _obs(long + short), params)[0] == 12000
     assert offered_prior(1, _obs(short), params)[0] == 15000  # none established: the lowest
+
+
+def test_established_counts_every_local_day_a_price_was_in_force():
+    """A price set at 02:00 UTC on 10-15 is in force on 10-14 in New York (22:00 EDT) and on the
+    promotion's own day until it starts: 28 calendar days, established (simulated L000000375)."""
+    params = {"prior_rule": "established_offered", "lookback_days": 90, "min_days_offered": 28}
+    rows = [(0, cal.utc("2026-09-05T02:00:00"), 3900), (0, cal.utc("2026-10-15T02:00:00"), 4370)]
+    assert offered_prior(1, _obs(rows), params, "America/New_York")[0] == 4370
+    assert offered_prior(1, _obs(rows), params, "Asia/Shanghai")[0] == 4370
+    later = [rows[0], (0, cal.utc("2026-10-16T02:00:00"), 4370)]  # 27 days in New York
+    assert offered_prior(1, _obs(later), params, "America/New_York")[0] == 3900
+
+
+def test_prize_disclosures_are_judged_by_the_packs_own_list():
+    games = {
+        "prize_promotion_id": np.array(["G1", "G2", "G3"], dtype=object),
+        "disclosed_items": np.array(
+            ["conditions; METHOD；prize_kinds;draw_time;draw_method;organiser;contact", None,
+             "conditions;method"], dtype=object,
+        ),
+    }  # fmt: skip
+    seven = pack_rules("eu")[1]["PRIZE002"]["required_items"]
+    assert prize_disclosure_labels(games, seven) == ["G2", "G3"]
+    assert prize_disclosure_labels(games, [*seven, "odds"]) == ["G1", "G2", "G3"]
+
+
+def test_pricing_and_prizes_score_exactly_against_their_own_pack_truth(
+    season_store_copy, season_dir
+):
+    """The truth is labelled from each pack's parameters and the law's definitions (independent
+    of the rules' code); the rules find exactly it for every price and prize code."""
+    runner = CliRunner()
+    truth = str(season_dir / "ground_truth.csv")
+    for pack in PACKS:
+        done = runner.invoke(app, ["scan", "--store", str(season_store_copy), "--pack", pack])
+        assert done.exit_code == 0, done.output
+        scored = runner.invoke(
+            app, ["evaluate", "--store", str(season_store_copy), "--truth", truth, "--json"]
+        )
+        data = json.loads(scored.stdout)
+        assert data["pack"] == pack
+        rows = {r["check_code"]: r for r in data["checks"]}
+        for code in ("PRICE001", "PRICE002", "PRICE003", "PRICE005", "PRIZE002", "LIC001"):
+            if code in rows and rows[code]["truth"]:
+                assert (rows[code]["fp"], rows[code]["fn"]) == (0, 0), (pack, rows[code])
 
 
 def test_eu_scan_is_scored_against_eu_truth(season_store_copy, season_dir, tmp_path):

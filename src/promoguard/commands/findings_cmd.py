@@ -14,9 +14,9 @@ from rich.table import Table as RichTable
 
 from promoguard import present
 from promoguard import store as store_mod
-from promoguard.commands._common import emit_json, fail, stdout, user_errors
+from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
 from promoguard.errors import PromoGuardError
-from promoguard.scans import choose_scan
+from promoguard.scans import choose_scan, not_checked
 
 app = typer.Typer(
     help="Findings of a scan: list them by check, merchant, severity, platform; show one.",
@@ -105,6 +105,12 @@ def list_(
         total = len(query_findings(con, choice.scan.scan_id, **filters))
         df = query_findings(con, choice.scan.scan_id, **filters, limit=limit or None)
     tz, currency = present.pack_locale(choice.scan.pack)
+    # a check the scan did not look at has no findings: say so rather than imply "none found"
+    unchecked = not_checked(choice.scan, filters["checks"])
+    for item in unchecked:
+        console.print(
+            escape(f"note: {item['check_code']}: {item['reason']} in {choice.scan.scan_id}")
+        )
     if as_json:
         items = []
         for r in df.to_dict("records"):
@@ -120,6 +126,7 @@ def list_(
                 "chosen_because": choice.reason,
                 "total": total,
                 "items": items,
+                "not_checked": unchecked,
             }
         )
         return

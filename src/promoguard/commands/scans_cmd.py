@@ -154,6 +154,11 @@ def delete(
     """Delete a scan, its findings, and evidence documents no other finding points at."""
     if not store.exists():
         fail(f"no store at {store}")
+    if store.is_dir():  # a lake's batches are append-only Parquet: its views cannot DELETE
+        fail(
+            f"{store} is a Parquet lake: `scans delete` works on a DuckDB store only "
+            "(a lake keeps every scan; `scans list` and `report --scan` choose among them)"
+        )
     if not yes:
         with store_mod.open_store(store, read_only=True) as con:
             info = scans_mod.get_scan(con, scan_id)

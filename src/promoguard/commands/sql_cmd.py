@@ -19,7 +19,7 @@ def _open(store: Path) -> duckdb.DuckDBPyConnection:
     if not store.exists():
         fail(f"no store at {store}; run `promoguard ingest` first")
     if store.is_dir():
-        fail(f"--store {store} is a folder, not a DuckDB store file")
+        return _open_lake(store)
     try:
         con = duckdb.connect(str(store), read_only=True)
     except duckdb.Error as exc:
@@ -32,10 +32,39 @@ def _open(store: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _open_lake(root: Path) -> duckdb.DuckDBPyConnection:
+    """A Parquet lake: its views (an in-memory database over the lake's files), allowed to read
+    the lake's folder and nothing else. The views' database is not read-only, so the query itself
+    is held to one SELECT (a COPY ... TO inside the lake would write to it)."""
+    from promoguard import lake
+    from promoguard import store as store_mod
+
+    if not lake.is_lake(root):
+        fail(f"--store {root} is a folder, not a DuckDB store file (nor a lake: no manifest)")
+    try:
+        con = store_mod.connect(root, read_only=True)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the lake's fault
+        fail(f"cannot open the lake {root}: {str(exc).splitlines()[0]}")
+    con.execute("SET allowed_directories = [?]", [str(root.resolve()) + "/"])
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def _only_select(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    try:
+        kinds = [st.type for st in con.extract_statements(query)]
+    except duckdb.Error as exc:
+        fail(f"query failed: {' '.join(str(exc).split())}")
+    if len(kinds) != 1 or kinds[0] != duckdb.StatementType.SELECT:
+        fail("on a lake, `promoguard sql` runs one SELECT (SHOW and DESCRIBE too), nothing else")
+
+
 @user_errors
 def sql(
     query: str = typer.Argument(..., help='The query, e.g. "SELECT * FROM findings LIMIT 5".'),
-    store: Path = typer.Option(..., "--store", help="The DuckDB store."),
+    store: Path = typer.Option(..., "--store", help="The DuckDB store or Parquet lake."),
     limit: int = typer.Option(
         100, "--limit", help="Rows printed in the table (0: all); --csv and --json print all."
     ),
@@ -49,6 +78,8 @@ def sql(
     """
     con = _open(store)
     try:
+        if store.is_dir():
+            _only_select(con, query)
         try:
             cur = con.execute(query)
         except duckdb.Error as exc:

@@ -114,8 +114,22 @@ def _render(
     lang: str = "en",
     store_name: str = "",
 ) -> str:
+    from promoguard.report.i18n import language
+
+    with language(lang):
+        return _render_in(con, scan, merchant=merchant, lang=lang, store_name=store_name)
+
+
+def _render_in(
+    con: duckdb.DuckDBPyConnection,
+    scan: dict,
+    *,
+    merchant: str | None,
+    lang: str,
+    store_name: str,
+) -> str:
     from promoguard.report import core
-    from promoguard.report.i18n import translator
+    from promoguard.report.i18n import tr, translator
 
     t = translator(lang)
     all_findings = load_findings(con, scan["scan_id"])
@@ -131,17 +145,17 @@ def _render(
     rendered = []
     warning = _integrity_fragment(con, scan["scan_id"])
     if warning:
-        rendered.append({"id": "integrity", "title": "Integrity", "html": Markup(warning)})
+        rendered.append({"id": "integrity", "title": tr("Integrity"), "html": Markup(warning)})
     for section in discover_sections():
         try:
             fragment = section.module.render(con, findings)
         except Exception as exc:  # one broken section must not lose the whole report
-            fragment = (
-                f"<p class='error'>This section failed: {html.escape(type(exc).__name__)}: "
-                f"{html.escape(str(exc))}</p>"
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            fragment = f"<p class='error'>{html.escape(tr('This section failed: {error}', error=error))}</p>"
         if fragment:
-            rendered.append({"id": section.name, "title": section.title, "html": Markup(fragment)})
+            rendered.append(
+                {"id": section.name, "title": tr(section.title), "html": Markup(fragment)}
+            )
     info = scan["info"]
     tz, currency = present.pack_locale(info.pack)
     merchant_name = None

@@ -13,8 +13,10 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from markupsafe import Markup
 
 from promoguard import present
+from promoguard.report.i18n import rule_title
 from promoguard.sqlbuild import sql
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -46,6 +48,7 @@ class Row:
     merchant_id: str
     platform_id: str
     entity: str
+    entity_kind: str
     observed: str
     expected: str
     detected: str
@@ -80,11 +83,32 @@ def _citations(pack, code: str) -> list[dict[str, str]]:
     ]
 
 
-def _entity(etype: str, eid: str) -> str:
+def _entity(eid: str) -> str:
     if "|" in eid and len(eid) > 40:
         parts = eid.split("|")
-        return f"{etype} {parts[0]} … ({len(parts)} ids)"
-    return f"{etype} {eid}"
+        return f"{parts[0]} … (+{len(parts) - 1})"
+    return eid
+
+
+#: entity types in words (the report's language)
+ENTITY_WORDS = {
+    "listing": ("listing", "商品"),
+    "order": ("order", "订单"),
+    "merchant": ("merchant", "商家"),
+    "review": ("review", "评价"),
+    "text": ("text", "文本"),
+    "buyer_group": ("buyer group", "买家团伙"),
+    "coupon": ("coupon", "优惠券"),
+    "prize_promotion": ("prize promotion", "有奖销售"),
+    "shipment": ("shipment", "包裹"),
+}
+
+
+def entity_kind(etype: str) -> str:
+    from promoguard.report.i18n import current
+
+    en, zh = ENTITY_WORDS.get(etype, (etype.replace("_", " "), etype))
+    return zh if current() == "zh" else en
 
 
 def register(findings: pd.DataFrame, pack_name: str) -> list[RuleGroup]:
@@ -107,9 +131,14 @@ def register(findings: pd.DataFrame, pack_name: str) -> list[RuleGroup]:
                 severity=r.severity,
                 merchant_id=r.merchant_id if isinstance(r.merchant_id, str) else "",
                 platform_id=r.platform_id if isinstance(r.platform_id, str) else "",
-                entity=_entity(r.entity_type, str(r.entity_id)),
-                observed=present.sentence(present.loads(r.observed), tz=tz, currency=currency),
-                expected=present.sentence(present.loads(r.expected), tz=tz, currency=currency),
+                entity=_entity(str(r.entity_id)),
+                entity_kind=entity_kind(r.entity_type),
+                observed=Markup(
+                    present.sentence_html(present.loads(r.observed), tz=tz, currency=currency)
+                ),
+                expected=Markup(
+                    present.sentence_html(present.loads(r.expected), tz=tz, currency=currency)
+                ),
                 detected=present.local_time(r.detected_at, tz),
                 sha256=r.evidence_sha256,
             )
@@ -119,7 +148,7 @@ def register(findings: pd.DataFrame, pack_name: str) -> list[RuleGroup]:
         groups.append(
             RuleGroup(
                 code=str(code),
-                title=titles.get(str(code), ""),
+                title=rule_title(str(code), titles.get(str(code), "")),
                 severity=worst,
                 total=len(g),
                 citations=_citations(pack, str(code)),
@@ -173,10 +202,14 @@ def coverage_words(entry: Any, t) -> str:
     if isinstance(entry, dict):
         status = entry.get("status", "")
         if status == "skipped":
-            return f"not checked ({entry.get('reason', '')})".replace(" ()", "")
+            reason = str(entry.get("reason", ""))
+            if reason.startswith("no "):
+                reason = t("no_table", table=reason[3:])
+            return t("not_checked", reason=reason).replace(" ()", "").replace("（）", "")
         if status == "ran":
             rows = entry.get("rows")
-            return f"{t('ran')}" + (f" ({rows:,} rows)" if isinstance(rows, int) else "")
+            n = f" ({t('rows_n', n=f'{rows:,}')})" if isinstance(rows, int) else ""
+            return f"{t('ran')}{n}"
         return ", ".join(f"{k} {v}" for k, v in entry.items())
     return str(entry)
 
@@ -226,7 +259,7 @@ def methodology(
         rules.append(
             {
                 "code": code,
-                "title": check.title if check is not None else "",
+                "title": rule_title(code, check.title) if check is not None else "",
                 "ran": ran,
                 "coverage": coverage_words(cover, t) if cover is not None else "",
                 "tables": [(name, counts.get(name)) for name in tables],

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from promoguard.report.i18n import word
+
 # Channel colours, far from each other and from the levels the sections draw (red reference,
 # green legal prior price, grey MSRP): "live" was a teal next to the green prior-price line.
 PALETTE = {
@@ -129,7 +131,7 @@ def price_series(
             # the label sits under the plot, ending at the band, so it is never clipped by the
             # right edge nor drawn over a price or reference line
             f'<text x="{wx1:.1f}" y="{top + ph + 28}" font-size="10" fill="#9a6400" '
-            f'text-anchor="end">{escape(window_label)}</text>'
+            f'text-anchor="end" translate="no">{escape(window_label)}</text>'
         )
     for v in ticks:  # y grid and ticks
         out.append(
@@ -161,7 +163,7 @@ def price_series(
             )
         for t, v in pts:
             out.append(f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="2.2" fill="{color}"/>')
-        legend.append((escape(ch or "unknown"), color, ""))
+        legend.append((escape(word(ch, ch) if ch else "?"), color, ""))
     for lv in levels:
         dash = f' stroke-dasharray="{lv.dash}"' if lv.dash else ""
         out.append(

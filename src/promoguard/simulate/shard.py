@@ -410,6 +410,7 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
         logistics=_logistics,
         licences=_licences,
         category_names=CATEGORY_NAMES,
+        prize_promotions=cp.tables.get("prize_promotions"),
     )
     return ShardOutput(tables, truth, packs)
 

@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from promoguard.engine import registry
+from promoguard.report.i18n import tr
 
 TITLE = "Brushing rings and review fraud"
 ORDER = 40
@@ -84,7 +85,7 @@ def _rings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
     rings = findings
     if rings.empty:
         return ""
-    out = [f"<h3>Buyer rings ({len(rings)})</h3>"]
+    out = [f"<h3>{escape(tr('Buyer rings ({n})', n=len(rings)))}</h3>"]
     shown = rings.sort_values(["check_code", "entity_id"]).head(MAX_RINGS)
     for f in shown.itertuples():
         obs = json.loads(f.observed)
@@ -94,11 +95,21 @@ def _rings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
         out.append(
             '<figure class="ring">'
             + ring_svg(buyers, merchants, orders)
-            + f"<figcaption>{escape(f.check_code)}: {len(buyers)} buyers, "
-            f"{len(merchants)} shop(s), {len(orders)} orders</figcaption></figure>"
+            + "<figcaption>"
+            + escape(
+                tr(
+                    "{code}: {buyers} buyers, {shops} shop(s), {orders} orders",
+                    code=f.check_code,
+                    buyers=len(buyers),
+                    shops=len(merchants),
+                    orders=len(orders),
+                )
+            )
+            + "</figcaption></figure>"
         )
     if len(rings) > MAX_RINGS:
-        out.append(f"<p>{len(rings) - MAX_RINGS} more rings are in the findings.</p>")
+        more = tr("{n} more rings are in the findings.", n=len(rings) - MAX_RINGS)
+        out.append(f"<p>{escape(more)}</p>")
     return "".join(out)
 
 

@@ -9,8 +9,10 @@ from html import escape
 import duckdb
 import pandas as pd
 
+from promoguard import present
 from promoguard.engine import registry
 from promoguard.engine.base import Check
+from promoguard.report.i18n import tr
 from promoguard.report.sections._html import table
 from promoguard.report.svg import bars
 
@@ -46,20 +48,22 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
     mine = findings[findings.check_code.isin(codes)]
     if mine.empty:
         return None
-    out = ["<h3>Findings by check</h3>"]
+    out = [f"<h3>{escape(tr('Findings by check'))}</h3>"]
     by_code = mine.groupby("check_code").size()
     out.append(bars([(c, int(by_code.get(c, 0))) for c in codes]))
-    out.append(f"<h3>Most frequent matches per check (top {TOP_TERMS})</h3>")
+    head = tr("Most frequent matches per check (top {n})", n=TOP_TERMS)
+    out.append(f"<h3>{escape(head)}</h3>")
     if private:
-        out.append(
-            f"<p>Personal data ({escape(', '.join(private))}) is shown by kind only: "
-            "the report never repeats it.</p>"
+        note = tr(
+            "Personal data ({codes}) is shown by kind only: the report never repeats it.",
+            codes=", ".join(private),
         )
+        out.append(f"<p>{escape(note)}</p>")
     rows = []
     for code in codes:
         for term, n in _terms(mine[mine.check_code == code].observed).most_common(TOP_TERMS):
             rows.append([code, term, n])
-    out.append(table(["check", "matched", "texts"], rows, numeric=[2]))
+    out.append(table(["check", "matched", "texts"], rows, numeric=[2], data=[1]))
 
     # A few examples with the merchant's own words; rules that find personal data are left out
     # so none reaches the report.
@@ -76,9 +80,11 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
     example_rows = []
     for r in sample.itertuples():
         text = contents.get(r.entity_id, "")
-        snippet = text if len(text) <= 140 else text[:140] + "…"
+        snippet = present.excerpt(text, 140)
         matched = json.loads(r.observed).get("matched", "") if r.observed else ""
         example_rows.append([r.check_code, r.entity_id, r.merchant_id, matched, snippet])
-    out.append("<h3>Examples</h3>")
-    out.append(table(["check", "text", "merchant", "matched", "excerpt"], example_rows))
+    out.append(f"<h3>{escape(tr('Examples'))}</h3>")
+    out.append(
+        table(["check", "text", "merchant", "matched", "excerpt"], example_rows, data=[1, 3, 4])
+    )
     return "".join(out)

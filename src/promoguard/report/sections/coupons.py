@@ -8,8 +8,11 @@ from html import escape
 
 import duckdb
 import pandas as pd
+from markupsafe import Markup
 
+from promoguard import present
 from promoguard.engine import registry
+from promoguard.report.i18n import rule_title, tr
 from promoguard.report.sections._html import table
 
 TITLE = "Coupons and prize promotions"
@@ -22,10 +25,11 @@ def _generic(rule, mine: pd.DataFrame) -> str:
     """The first findings of a rule with no block of its own: entity, merchant and what was seen."""
     rows = []
     for r in mine.sort_values("entity_id").head(TOP).itertuples(index=False):
-        observed = json.loads(r.observed)
-        seen = "; ".join(f"{k}: {v}" for k, v in observed.items() if v not in (None, ""))
-        rows.append([r.entity_id, r.merchant_id or "(platform)", r.severity, seen])
-    return f"<h3>{escape(rule.code)}: {escape(rule.title)}</h3>" + table(
+        observed = {k: v for k, v in json.loads(r.observed).items() if v not in (None, "")}
+        seen = Markup(present.sentence_html(observed))
+        rows.append([r.entity_id, r.merchant_id or tr("(platform)"), r.severity, seen])
+    title = rule_title(rule.code, rule.title)
+    return f"<h3>{escape(rule.code)}: {escape(title)}</h3>" + table(
         ["entity", "merchant", "severity", "observed"], rows
     )
 
@@ -39,7 +43,7 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
     out = [
         table(
             ["check", "what it flags", "findings"],
-            [[r.code, r.title, int(counts.get(r.code, 0))] for r in rules],
+            [[r.code, rule_title(r.code, r.title), int(counts.get(r.code, 0))] for r in rules],
             numeric=[2],
         )
     ]

@@ -11,9 +11,11 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from markupsafe import Markup
 
 from promoguard import present
 from promoguard.engine import registry
+from promoguard.report.i18n import tr
 from promoguard.report.sections._html import SEVERITY_RANK, table
 from promoguard.report.svg import Level, price_series
 
@@ -49,7 +51,7 @@ def _levels(code: str, obs: dict[str, Any], exp: dict[str, Any]) -> list[Level]:
     out = []
     for level in rule.chart_levels(obs, exp):
         color, dash = LOOK.get(level.kind, LOOK["context"])
-        out.append(Level(level.label, float(level.value), color, dash))
+        out.append(Level(tr(level.label), float(level.value), color, dash))
     return out
 
 
@@ -94,7 +96,7 @@ def _chart(con: duckdb.DuckDBPyConnection, f: Any, obs: dict, exp: dict) -> str:
         rows,
         levels=_levels(f.check_code, obs, exp),
         window=window,
-        window_label=str(name or "promotion"),
+        window_label=str(name or tr("promotion")),
         title=f"{f.check_code} {f.entity_id}",
     )
 
@@ -120,11 +122,10 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
     pack = str(f.pack.iloc[0]) if "pack" in f.columns and len(f) else "cn"
     tz, currency = present.pack_locale(pack)
     shown = f.head(MAX_ROWS)
-    out = [
-        f"<p>{len(f)} price findings, the most severe first"
-        + (f" (the first {MAX_ROWS} here; all are in the register)" if len(f) > MAX_ROWS else "")
-        + ".</p>"
-    ]
+    lead = tr("{n} price findings, the most severe first", n=len(f))
+    if len(f) > MAX_ROWS:
+        lead += tr(" (the first {n} here; all are in the register)", n=MAX_ROWS)
+    out = [f"<p>{escape(lead)}{escape(tr('.'))}</p>"]
 
     def rows(part: pd.DataFrame) -> list[tuple[Any, ...]]:
         # observed / expected in words, with the currency sign and local time (not key=value)
@@ -135,34 +136,41 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
                 titles.get(r.entity_id, ""),
                 r.merchant_id,
                 r.severity,
-                present.sentence(r.obs, tz=tz, currency=currency),
-                present.sentence(r.exp, tz=tz, currency=currency),
+                Markup(present.sentence_html(r.obs, tz=tz, currency=currency)),
+                Markup(present.sentence_html(r.exp, tz=tz, currency=currency)),
             )
             for r in part.itertuples()
         ]
 
     headers = ["check", "listing", "title", "merchant", "severity", "observed", "expected"]
-    out.append(table(headers, rows(shown.head(TOP_ROWS))))
+    out.append(table(headers, rows(shown.head(TOP_ROWS)), data=[1, 2]))
     if len(shown) > TOP_ROWS:
+        other = tr("the other {n} price findings", n=len(shown) - TOP_ROWS)
         out.append(
-            f"<details><summary>the other {len(shown) - TOP_ROWS} price findings</summary>"
-            + table(headers, rows(shown.iloc[TOP_ROWS:]))
+            f"<details><summary>{escape(other)}</summary>"
+            + table(headers, rows(shown.iloc[TOP_ROWS:]), data=[1, 2])
             + "</details>"
         )
     charted = f.head(MAX_CHARTS)
     note = (
-        f"Charts for the {MAX_CHARTS} most severe of {len(f)} findings."
+        tr("Charts for the {n} most severe of {total} findings.", n=MAX_CHARTS, total=len(f))
         if len(f) > MAX_CHARTS
-        else f"Charts for all {len(f)} findings."
+        else tr("Charts for all {n} findings.", n=len(f))
+    )
+    legend = tr(
+        "Shaded: the promotion window. Dots: observed prices by channel; the line steps "
+        "through the detail-page price."
     )
     out.append(
-        f"<h3>Price series</h3><p class='note'>{escape(note)} Shaded: the promotion window. "
-        "Dots: observed prices by channel; the line steps through the detail-page price.</p>"
+        f"<h3>{escape(tr('Price series'))}</h3><p class='note'>{escape(note)} {escape(legend)}</p>"
     )
     out.append('<div class="grid">')
     for r in charted.itertuples():
         svg = _chart(con, r, r.obs, r.exp)
         caption = f"{r.check_code} · {r.entity_id} · {titles.get(r.entity_id, '')}"
-        out.append(f'<div class="chart"><div><strong>{escape(caption)}</strong></div>{svg}</div>')
+        out.append(
+            f'<div class="chart"><div translate="no"><strong>{escape(caption)}</strong></div>'
+            f"{svg}</div>"
+        )
     out.append("</div>")
     return "".join(out)

@@ -99,6 +99,7 @@ class OrderVelocity(Check):
     # -- report ---------------------------------------------------------------------------------
     def report_html(self, con: Any, findings: pd.DataFrame) -> str:
         """A table of the shops and their velocity signals."""
+        from promoguard.report.i18n import tr
         from promoguard.report.sections._html import table
 
         v = findings
@@ -118,7 +119,7 @@ class OrderVelocity(Check):
                 ]
             )
         headers = ["shop", "orders", "rapid share", "instant share", "odd-hour ratio", "signals"]
-        return f"<h3>Order velocity ({len(v)} shops)</h3>" + table(
+        return f"<h3>{tr('Order velocity ({n} shops)', n=len(v))}</h3>" + table(
             headers, rows, numeric=(1, 2, 3, 4)
         )
 

@@ -48,6 +48,8 @@ class CouponTimeline(Check):
     def report_html(self, con: Any, findings: pd.DataFrame) -> str:
         """Each flagged coupon's terms as a timeline: at each moment a version starts, what was
         shown and what checkout applied, side by side."""
+        from promoguard import present
+        from promoguard.report.i18n import tr, word
         from promoguard.report.sections._html import cell, table
 
         if findings.empty:
@@ -61,10 +63,13 @@ class CouponTimeline(Check):
             [ids],
         ).fetchall()
         first = {str(r.entity_id): json.loads(r.observed) for r in findings.itertuples(index=False)}
-        out = [
-            f"<h3>{cell(self.code)}: terms over time ({len(findings)} coupons; "
-            f"the first {len(ids)} shown)</h3>"
-        ]
+        head = tr(
+            "{code}: terms over time ({n} coupons; the first {shown} shown)",
+            code=self.code,
+            n=len(findings),
+            shown=len(ids),
+        )
+        out = [f"<h3>{cell(head)}</h3>"]
         for cid in ids:
             mine = [r for r in rows if r[0] == cid]
             by_moment: dict[Any, dict[str, tuple]] = {}
@@ -77,14 +82,15 @@ class CouponTimeline(Check):
                 body.append(
                     [
                         moment,
-                        _terms(d) if d else "(unchanged)",
-                        (d[11] or "") if d else "",
-                        _terms(a) if a else "(unchanged)",
+                        _terms(d) if d else tr("(unchanged)"),
+                        word(d[11], d[11]) if d and d[11] else "",
+                        _terms(a) if a else tr("(unchanged)"),
                     ]
                 )
             note = first.get(cid, {})
             what = note.get("conditions") or note.get("changes") or ""
-            out.append(f"<h4>{cell(cid)} — {cell(what)}</h4>")
+            what = cell(present.value_words("conditions", what))
+            out.append(f'<h4>{cell(cid)} — <span translate="no">{what}</span></h4>')
             out.append(table(["from", "shown to buyers", "how shown", "applied at checkout"], body))
         return "\n".join(out)
 
@@ -92,18 +98,21 @@ class CouponTimeline(Check):
 def _terms(r: tuple) -> str:
     """One version's terms in words: 满300减50, 10% off (max 30), scope, stacking, cap, end."""
     _, _, _, thr, face, pct, cap_amount, scope, stack, per_buyer, valid_to, _, text = r
+    from promoguard.report.i18n import tr, word
+
     parts = []
     if face is not None:
-        parts.append(f"{face} off")
+        parts.append(tr("{amount} off", amount=face))
     if pct is not None:
-        parts.append(f"{pct}% off" + (f" (max {cap_amount})" if cap_amount is not None else ""))
-    parts.append(f"threshold {thr}" if thr is not None else "no threshold")
+        cap = tr(" (max {cap})", cap=cap_amount) if cap_amount is not None else ""
+        parts.append(tr("{pct}% off", pct=pct) + cap)
+    parts.append(tr("threshold {amount}", amount=thr) if thr is not None else tr("no threshold"))
     if scope not in (None, "all"):
-        parts.append(f"only {scope}")
+        parts.append(tr("only {scope}", scope=word(str(scope), str(scope))))
     if stack is False:
-        parts.append("does not stack")
+        parts.append(tr("does not stack"))
     if per_buyer is not None:
-        parts.append(f"{per_buyer} per buyer")
+        parts.append(tr("{n} per buyer", n=per_buyer))
     if valid_to is not None:
-        parts.append(f"until {valid_to}")
+        parts.append(tr("until {at}", at=valid_to))
     return ", ".join(str(p) for p in parts) + (f" «{text}»" if text else "")

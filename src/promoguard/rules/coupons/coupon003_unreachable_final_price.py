@@ -181,6 +181,7 @@ class UnreachableFinalPrice(Check):
 
     def report_html(self, con: Any, findings: pd.DataFrame) -> str:
         """Each 到手价 claim beside the cheapest basket the valid coupons allow."""
+        from promoguard.report.i18n import tr
         from promoguard.report.sections._html import cell, table
 
         if findings.empty:
@@ -203,7 +204,7 @@ class UnreachableFinalPrice(Check):
             )
         rows.sort(key=lambda x: (-(float(x[7] or 0) - float(x[4] or 0) * int(x[5] or 1)), x[0]))
         return (
-            f"<h3>{cell(self.code)}: 到手价 claimed vs the cheapest reachable basket</h3>"
+            f"<h3>{cell(tr('{code}: 到手价 claimed vs the cheapest reachable basket', code=self.code))}</h3>"
             + table(
                 [
                     "listing",

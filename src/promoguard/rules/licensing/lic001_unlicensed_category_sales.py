@@ -148,6 +148,7 @@ class UnlicensedSales(Check):
     # -- report ---------------------------------------------------------------------------------
     def report_html(self, con: Any, findings: pd.DataFrame) -> str:
         """A table of the merchants, what they sold and which licence it needed."""
+        from promoguard.report.i18n import tr
         from promoguard.report.sections._html import table
         from promoguard.report.sections.logistics import order_volumes, pct
 
@@ -178,9 +179,8 @@ class UnlicensedSales(Check):
             "of its orders",
             "first such sale",
         ]
-        return "<h3>Merchants selling licensed categories without a valid licence</h3>" + table(
-            headers, rows, numeric=[3, 4]
-        )
+        head = tr("Merchants selling licensed categories without a valid licence")
+        return f"<h3>{head}</h3>" + table(headers, rows, numeric=[3, 4])
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         cmap = _params_map(params)

@@ -66,6 +66,8 @@ class NearDuplicateReviews(Check):
     # -- report ---------------------------------------------------------------------------------
     def report_html(self, con: Any, findings: pd.DataFrame) -> str:
         """The largest clusters of near-duplicate reviews, with the first review's text."""
+        from promoguard import present
+        from promoguard.report.i18n import tr
         from promoguard.report.sections._html import table
 
         d = findings
@@ -86,13 +88,21 @@ class NearDuplicateReviews(Check):
             ).fetchall()
         )
         rows = [
-            [c, s, b, (texts.get(c) or "")[:80]]
+            [c, s, b, present.excerpt(texts.get(c) or "", 80)]
             for c, s, b in frame.sort_values(["size", "cluster"], ascending=[False, True])
             .head(20)
             .itertuples(index=False)
         ]
-        return f"<h3>Near-duplicate reviews ({len(d)} reviews, {len(frame)} clusters)</h3>" + table(
-            ["cluster", "reviews", "buyers", "first review's text"], rows, numeric=(1, 2)
+        head = tr(
+            "Near-duplicate reviews ({n} reviews, {clusters} clusters)",
+            n=len(d),
+            clusters=len(frame),
+        )
+        return f"<h3>{head}</h3>" + table(
+            ["cluster", "reviews", "buyers", "first review's text"],
+            rows,
+            numeric=(1, 2),
+            data=(0, 3),
         )
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:

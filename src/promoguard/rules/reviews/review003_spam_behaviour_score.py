@@ -93,6 +93,7 @@ class SpamBehaviourScore(Check):
     # -- report ---------------------------------------------------------------------------------
     def report_html(self, con: Any, findings: pd.DataFrame) -> str:
         """The highest spam scores and their parts."""
+        from promoguard.report.i18n import tr
         from promoguard.report.sections._html import table
 
         s = findings
@@ -107,7 +108,7 @@ class SpamBehaviourScore(Check):
         )
         parts = ["early", "listing_burst", "thin_history", "rating_deviation"]
         rows = [[r.review, r.score, *[r.o.get(p) for p in parts]] for r in top.itertuples()]
-        return f"<h3>Review spam scores ({len(s)} above threshold)</h3>" + table(
+        return f"<h3>{tr('Review spam scores ({n} above threshold)', n=len(s))}</h3>" + table(
             ["review", "score", *parts], rows, numeric=(1, 2, 3, 4, 5)
         )
 
