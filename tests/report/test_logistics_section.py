@@ -55,8 +55,8 @@ def test_nothing_to_show_without_logistics_findings(tiny_store):
     assert section.render(con, pd.DataFrame([_finding("PRICE001", "l1", "m1")])) is None
 
 
-def test_example_orders_show_promised_against_actual_in_local_time_with_the_hash(tmp_path):
-    con = build(tmp_path / "s.duckdb", orders=[order(f"o{i}") for i in range(12)])
+def test_example_orders_show_promised_against_actual_in_local_time_with_the_hash(tiny_store):
+    con = tiny_store(tables(orders=[order(f"o{i}") for i in range(12)]))
     rows = []
     for i in range(12):
         f = _finding(
