@@ -130,6 +130,10 @@ def value_words(key: str, value: Any, *, tz: str = "UTC", currency: str = "") ->
     """One value as a person reads it."""
     if value is None:
         return "—"
+    if key == "severity_reason" and isinstance(value, str):
+        from promoguard.report.i18n import reason
+
+        return reason(value)
     if isinstance(value, bool):
         from promoguard.report.i18n import word
 
@@ -214,7 +218,7 @@ def excerpt(text: str, limit: int) -> str:
 QUOTED = frozenset(
     {
         "matched", "disclosed_items", "missing_items", "conditions", "changes", "shown_text",
-        "carrier", "tracking_no", "reference_label", "severity_reason", "cluster_id", "merchants",
+        "carrier", "tracking_no", "reference_label", "cluster_id", "merchants",
         "coupon_id", "promotion_id", "winner", "ship_to_city", "delivered_city", "basket",
     }
 )  # fmt: skip

@@ -155,3 +155,11 @@ def test_list_notes_a_check_left_out_of_a_partial_scan(two_scans):
     assert "SHIP001: not run in this scan (partial" in " ".join(result.stderr.split())
     data = _json("findings", "list", "--store", str(store), "--scan", partial, "--check", "TEXT004")
     assert data["not_checked"] == [{"check_code": "TEXT004", "reason": "not a check of pack eu"}]
+
+
+def test_list_without_a_check_filter_sums_up_the_unchecked_in_one_line(two_scans):
+    store, _full, partial = two_scans
+    result = runner.invoke(app, ["findings", "list", "--store", str(store), "--scan", partial])
+    assert result.exit_code == 0
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "checks were not checked" in notes[0]

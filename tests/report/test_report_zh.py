@@ -51,3 +51,20 @@ def test_the_scan_finds_english_where_it_is(scanned_season, tmp_path):
     assert {"Logistics", "licences", "Overview", "Example", "orders"} <= words
     # every sentence the zh catalogue knows reads in English in the English report
     assert "Share of all" in visible_text(page) and PHRASES_ZH["Logistics and licences"] not in page
+
+
+def test_recorded_severity_reasons_read_in_chinese():
+    from promoguard.report.i18n import language, reason
+    from promoguard.text.patterns import OWN_ATTRIBUTE_REASON
+
+    group = (
+        "looks like a recurring buying group (拼单): 27 of its 28 orders at these shops were "
+        "placed within 30 min of another member's, in sittings on 12 days across 10 weeks "
+        "(2026-09-05 to 2026-11-10); lowered, not dropped: a ring's burst lasts days"
+    )
+    with language("zh"):
+        assert reason(group).startswith("看似长期拼单：在这些店铺的 28 笔订单中有 27 笔")
+        assert "2026-09-05 至 2026-11-10" in reason(group)
+        assert reason(OWN_ATTRIBUTE_REASON).endswith("仍予报告")
+        assert reason("an unknown reason") == "an unknown reason"  # then the page test fails
+    assert reason(group) == group  # English outside a zh rendering

@@ -67,8 +67,9 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(resolved, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates every table on an empty database)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision``, the newest by default (creates every table on an
+    empty database)."""
     from alembic import command
     from alembic.config import Config
 
@@ -76,7 +77,7 @@ def migrate(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
 
 
 def head_revision() -> str:

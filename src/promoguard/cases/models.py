@@ -106,6 +106,11 @@ class Case(Base):
     )
 
 
+# The case queue's order (priority, risk score high to low, id), read in index order with no sort
+# (migration 0002). Declared on the columns, outside the class, for the descending key.
+Index("ix_web_cases_queue_v2", Case.priority, Case.risk_score.desc(), Case.case_id)
+
+
 class CaseFinding(Base):
     """A finding of a case, matched across scans by (check_code, entity_type, entity_id)."""
 
@@ -139,6 +144,17 @@ class CaseFinding(Base):
     __table_args__ = (
         UniqueConstraint("case_pk", "check_code", "entity_type", "entity_id"),
         Index("ix_case_findings_match", "check_code", "entity_type", "entity_id"),
+        # The web tier's reads (migration 0002): a finding by its id, and newest-first keyset
+        # paging (``... ORDER BY id DESC LIMIT n``) under one filter, or under a platform
+        # officer's own platform and one filter, so a page walks an index in order and never
+        # sorts or skips another tenant's findings.
+        Index("ix_web_cf_finding_id", "finding_id"),
+        Index("ix_web_cf_check_id", "check_code", "id"),
+        Index("ix_web_cf_severity_id", "severity", "id"),
+        Index("ix_web_cf_merchant_id", "merchant_id", "id"),
+        Index("ix_web_cf_platform_id", "platform_id", "id"),
+        Index("ix_web_cf_platform_severity_id", "platform_id", "severity", "id"),
+        Index("ix_web_cf_platform_check_id", "platform_id", "check_code", "id"),
     )
 
 

@@ -121,6 +121,79 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def case_records(s: Session, case_pk: int) -> dict[str, list[dict[str, Any]]]:
+    """A case's notices, rectifications (with their attachments), verifications and comments.
+
+    One reading for every consumer (``get_case``, the bundle, the web pages), oldest first, times
+    as ISO 8601 UTC; each record carries its id (the web links an attachment by it).
+    """
+    notices = [
+        {
+            "notice_id": str(n.id),
+            "issued_at": iso(n.issued_at),
+            "issued_by": n.issued_by,
+            "deadline": n.deadline.isoformat(),
+            "sha256": n.sha256,
+        }
+        for n in s.execute(
+            select(Notice).where(Notice.case_pk == case_pk).order_by(Notice.id)
+        ).scalars()
+    ]
+    rectifications = []
+    for r in s.execute(
+        select(Rectification).where(Rectification.case_pk == case_pk).order_by(Rectification.id)
+    ).scalars():
+        atts = s.execute(
+            select(Attachment.id, Attachment.filename, Attachment.size, Attachment.sha256)
+            .where(Attachment.rectification_id == r.id)
+            .order_by(Attachment.id)
+        ).all()
+        rectifications.append(
+            {
+                "rectification_id": str(r.id),
+                "reported_at": iso(r.reported_at),
+                "reported_by": r.reported_by,
+                "note": r.note,
+                "actions": json.loads(r.actions or "{}"),
+                "attachments": [
+                    {
+                        "attachment_id": str(a.id),
+                        "filename": a.filename,
+                        "size": a.size,
+                        "sha256": a.sha256,
+                    }
+                    for a in atts
+                ],
+            }
+        )
+    verifications = [
+        {
+            "scan_id": v.scan_id,
+            "verified_at": iso(v.verified_at),
+            "verified_by": v.verified_by,
+            "outcome": v.outcome,
+            "still_present": v.still_present,
+            "no_longer_present": v.no_longer_present,
+            "not_checked": v.not_checked,
+        }
+        for v in s.execute(
+            select(Verification).where(Verification.case_pk == case_pk).order_by(Verification.id)
+        ).scalars()
+    ]
+    comments = [
+        {"at": iso(m.at), "author": m.author, "text": m.text}
+        for m in s.execute(
+            select(Comment).where(Comment.case_pk == case_pk).order_by(Comment.id)
+        ).scalars()
+    ]
+    return {
+        "notices": notices,
+        "rectifications": rectifications,
+        "verifications": verifications,
+        "comments": comments,
+    }
+
+
 def is_overdue(c: Case, today: dt.date | None = None) -> bool:
     """Guidance issued and its deadline passed with no rectification reported."""
     today = today or dt.datetime.now(dt.UTC).date()
@@ -263,61 +336,7 @@ class CaseService:
             out = case_summary(c)
             out["closing_reason"] = c.closing_reason
             out["findings_detail"] = [finding_dict(f) for f in c.findings]
-            out["notices"] = [
-                {
-                    "issued_at": iso(n.issued_at),
-                    "issued_by": n.issued_by,
-                    "deadline": n.deadline.isoformat(),
-                    "sha256": n.sha256,
-                }
-                for n in s.execute(
-                    select(Notice).where(Notice.case_pk == c.id).order_by(Notice.id)
-                ).scalars()
-            ]
-            rects = s.execute(
-                select(Rectification)
-                .where(Rectification.case_pk == c.id)
-                .order_by(Rectification.id)
-            ).scalars()
-            out["rectifications"] = []
-            for r in rects:
-                atts = s.execute(
-                    select(Attachment).where(Attachment.rectification_id == r.id)
-                ).scalars()
-                out["rectifications"].append(
-                    {
-                        "reported_at": iso(r.reported_at),
-                        "reported_by": r.reported_by,
-                        "note": r.note,
-                        "actions": json.loads(r.actions or "{}"),
-                        "attachments": [
-                            {"filename": a.filename, "size": a.size, "sha256": a.sha256}
-                            for a in atts
-                        ],
-                    }
-                )
-            out["verifications"] = [
-                {
-                    "scan_id": v.scan_id,
-                    "verified_at": iso(v.verified_at),
-                    "verified_by": v.verified_by,
-                    "outcome": v.outcome,
-                    "still_present": v.still_present,
-                    "no_longer_present": v.no_longer_present,
-                    "not_checked": v.not_checked,
-                }
-                for v in s.execute(
-                    select(Verification)
-                    .where(Verification.case_pk == c.id)
-                    .order_by(Verification.id)
-                ).scalars()
-            ]
-            out["comments"] = [
-                {"at": iso(m.at), "author": m.author, "text": m.text}
-                for m in s.execute(
-                    select(Comment).where(Comment.case_pk == c.id).order_by(Comment.id)
-                ).scalars()
-            ]
+            out.update(case_records(s, c.id))
             out["events"] = self.events(case_id, session=s)
             return out
 

@@ -107,10 +107,19 @@ def list_(
     tz, currency = present.pack_locale(choice.scan.pack)
     # a check the scan did not look at has no findings: say so rather than imply "none found"
     unchecked = not_checked(choice.scan, filters["checks"])
-    for item in unchecked:
+    if len(unchecked) > 3 and not filters["checks"]:  # one line, not a page of notes
+        codes = ", ".join(x["check_code"] for x in unchecked)
         console.print(
-            escape(f"note: {item['check_code']}: {item['reason']} in {choice.scan.scan_id}")
+            escape(
+                f"note: {len(unchecked)} checks were not checked in {choice.scan.scan_id}: "
+                f"{codes} (--check CODE says why; --json lists them)"
+            )
         )
+    else:
+        for item in unchecked:
+            console.print(
+                escape(f"note: {item['check_code']}: {item['reason']} in {choice.scan.scan_id}")
+            )
     if as_json:
         items = []
         for r in df.to_dict("records"):
@@ -343,7 +352,7 @@ def quarantine_list(
             line,
             escape(str(r.column_name or "")),
             escape(r.reason),
-            escape(raw[:60] + ("…" if len(raw) > 60 else "")),
+            escape(present.excerpt(raw, 61)),
         )
     stdout.print(grid)
     if total > len(df):

@@ -405,6 +405,20 @@ def scan(
         raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if not Path(store_path).exists():
         raise CheckError(f"no store at {store_path}; run `promoguard ingest` first")
+    from promoguard import lakeview
+
+    if lakeview.is_lake(store_path):  # a lake's findings go in as a Parquet batch (lake.scan)
+        from promoguard import lake
+
+        return lake.scan(
+            store_path,
+            pack,
+            engine=engine,
+            checks=checks,
+            spark_master=spark_master,
+            save=save,
+            progress=progress,
+        )
     the_pack = load_pack(pack)
     chosen = choose_checks(the_pack, checks)
     detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)

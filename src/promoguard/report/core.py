@@ -16,7 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from promoguard import present
-from promoguard.report.i18n import rule_title
+from promoguard.report.i18n import pack_title, rule_title
 from promoguard.sqlbuild import sql
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -277,7 +277,7 @@ def methodology(
     return {
         "pack": {
             "name": scan.pack,
-            "title": getattr(pack, "title", ""),
+            "title": pack_title(scan.pack, getattr(pack, "title", "")),
             "jurisdiction": getattr(pack, "jurisdiction", ""),
             "timezone": getattr(pack, "timezone", "UTC"),
             "currency": getattr(pack, "currency", ""),

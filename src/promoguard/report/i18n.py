@@ -558,6 +558,56 @@ def rule_title(code: str, title: str) -> str:
     return title
 
 
+#: A rule's recorded reason for a severity other than the pack's (``severity_reason``): its
+#: English sentence as a pattern, and the Chinese with the same numbers and dates.
+REASONS_ZH: list[tuple[str, str]] = [
+    (
+        r"looks like a recurring buying group \(拼单\): (\d+) of its (\d+) orders at these shops "
+        r"were placed within (\d+) min of another member's, in sittings on (\d+) days across "
+        r"(\d+) weeks \((\S+) to (\S+)\); lowered, not dropped: a ring's burst lasts days",
+        r"看似长期拼单：在这些店铺的 \2 笔订单中有 \1 笔与其他成员的订单相隔不到 \3 分钟，"
+        r"分布在 \5 周中的 \4 天（\6 至 \7）；降低严重程度而非剔除：刷单团伙的突发只持续数天",
+    ),
+    (
+        r"a comparative claim over other goods or an endorsement by the state "
+        r"\(Advertising Law Art\. (\S+)\)",
+        r"与其他商品的比较性宣称，或以国家机关名义推荐（《广告法》第 \1 条）",
+    ),
+    (
+        r"states the product's own attribute or its place in time, not a claim over other goods "
+        r"\(SAMR 2023 enforcement guide on absolute terms\): low severity, still reported",
+        r"描述商品自身属性或时间上的位置，并非与其他商品比较（市场监管总局 2023 年绝对化用语执法指南）"
+        r"：低严重程度，仍予报告",
+    ),
+]
+
+
+def reason(text: str) -> str:
+    """A recorded severity reason in the current language (as recorded when no pattern fits)."""
+    if current() == "zh":
+        import re
+
+        for pattern, zh in REASONS_ZH:
+            if re.fullmatch(pattern, text):
+                return re.sub(pattern, zh, text)
+    return text
+
+
+#: The built-in packs' titles in Chinese (a plugin pack keeps its own).
+PACK_TITLES_ZH = {
+    "cn": "中国（大陆）",
+    "eu": "欧盟",
+    "uk": "英国",
+    "us": "美国（联邦及加利福尼亚州）",
+}
+
+
+def pack_title(name: str, title: str) -> str:
+    if current() == "zh":
+        return PACK_TITLES_ZH.get(name, title)
+    return title
+
+
 def word(key: str, english: str) -> str:
     """A finding key or coded value in the current language; ``english`` otherwise."""
     if current() == "zh":

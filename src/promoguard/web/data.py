@@ -1,8 +1,8 @@
 """The web tier's one door to the case database: reads by SQL, writes by the case service.
 
 Reads are plain SQLAlchemy Core queries on the ``promoguard.cases`` models, shaped for pages: keyset
-paging (``WHERE id < :after ORDER BY id DESC LIMIT n``) so that page 1000 of the findings costs what
-page 1 does, and every read takes the viewer's ``scope`` (a platform id or None) and filters on the
+paging (``WHERE id < :after ORDER BY id DESC LIMIT n``, on the indexes of cases migration 0002) so
+that page 1000 of the findings costs what page 1 does, and every read takes the viewer's ``scope`` (a platform id or None) and filters on the
 *case's* platform, so another tenant's object is never read at all. Writes go through
 ``CaseService`` acting as the logged-in user, which checks the state machine and appends the audit
 event in the same transaction; a refused change comes back as a 409/422 with the service's reason.
@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy import and_, func, or_, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import and_, func, or_, select
 
 from promoguard.cases import states
 from promoguard.cases.db import CaseDB, open_db
@@ -34,14 +33,12 @@ from promoguard.cases.models import (
     AuditEvent,
     Case,
     CaseFinding,
-    Comment,
     EvidenceDocument,
     Notice,
     Rectification,
     User,
-    Verification,
 )
-from promoguard.cases.service import CaseService
+from promoguard.cases.service import CaseService, case_records
 from promoguard.web import rules
 from promoguard.web.charts import columns, ring
 
@@ -50,20 +47,6 @@ CACHE_SECONDS = 30.0
 USER_CACHE_SECONDS = 10.0
 #: Findings listed on a case page (and in its JSON); the rest are one click away, paged.
 CASE_FINDINGS_SHOWN = 100
-
-#: Indexes the pages need at city scale that the case database's migrations do not (yet) create:
-#: the finding page looks a finding up by its id, and the findings browser pages newest-first
-#: through one check, severity, merchant or platform. Created if missing when the server starts
-#: (``IF NOT EXISTS``, additive, named ``ix_web_*``); they belong in a cases migration.
-WEB_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_web_cf_finding_id ON case_findings (finding_id)",
-    "CREATE INDEX IF NOT EXISTS ix_web_cf_check_id ON case_findings (check_code, id)",
-    "CREATE INDEX IF NOT EXISTS ix_web_cf_severity_id ON case_findings (severity, id)",
-    "CREATE INDEX IF NOT EXISTS ix_web_cf_merchant_id ON case_findings (merchant_id, id)",
-    "CREATE INDEX IF NOT EXISTS ix_web_cf_platform_id ON case_findings (platform_id, id)",
-    # the queue's order (priority, risk score high to low, id): read in index order, no sort
-    "CREATE INDEX IF NOT EXISTS ix_web_cases_queue_v2 ON cases (priority, risk_score DESC, case_id)",
-)
 
 
 def _iso(value: Any) -> Any:
@@ -110,15 +93,6 @@ class WebData:
         self._cache = _TTLCache(CACHE_SECONDS)
         #: a deactivated user's session stops working within this many seconds
         self._users = _TTLCache(USER_CACHE_SECONDS)
-        self._ensure_indexes()
-
-    def _ensure_indexes(self) -> None:
-        try:
-            with self.db.engine.begin() as conn:
-                for ddl in WEB_INDEXES:
-                    conn.execute(text(ddl))
-        except OperationalError:  # a read-only database: the pages work, only slower
-            pass
 
     def service(self, actor: str) -> CaseService:
         return CaseService(self.db, actor=actor)
@@ -556,70 +530,8 @@ class WebData:
                 )
             ]
             out["findings_total"] = c.findings_count
-            out["notices"] = [
-                {
-                    "notice_id": str(n.id),
-                    "issued_at": _iso(n.issued_at),
-                    "issued_by": n.issued_by,
-                    "deadline": _iso(n.deadline),
-                    "sha256": n.sha256,
-                }
-                for n in s.execute(
-                    select(Notice).where(Notice.case_pk == c.id).order_by(Notice.id)
-                ).scalars()
-            ]
-            rects = s.execute(
-                select(Rectification)
-                .where(Rectification.case_pk == c.id)
-                .order_by(Rectification.id)
-            ).scalars()
-            out["rectifications"] = []
-            for r in rects:
-                atts = s.execute(
-                    select(Attachment.id, Attachment.filename, Attachment.size, Attachment.sha256)
-                    .where(Attachment.rectification_id == r.id)
-                    .order_by(Attachment.id)
-                ).all()
-                out["rectifications"].append(
-                    {
-                        "rectification_id": str(r.id),
-                        "reported_at": _iso(r.reported_at),
-                        "reported_by": r.reported_by,
-                        "note": r.note,
-                        "actions": _loads(r.actions),
-                        "attachments": [
-                            {
-                                "attachment_id": str(a.id),
-                                "filename": a.filename,
-                                "size": a.size,
-                                "sha256": a.sha256,
-                            }
-                            for a in atts
-                        ],
-                    }
-                )
-            out["verifications"] = [
-                {
-                    "scan_id": v.scan_id,
-                    "verified_at": _iso(v.verified_at),
-                    "verified_by": v.verified_by,
-                    "outcome": v.outcome,
-                    "still_present": v.still_present,
-                    "no_longer_present": v.no_longer_present,
-                    "not_checked": v.not_checked,
-                }
-                for v in s.execute(
-                    select(Verification)
-                    .where(Verification.case_pk == c.id)
-                    .order_by(Verification.id)
-                ).scalars()
-            ]
-            out["comments"] = [
-                {"at": _iso(m.at), "author": m.author, "text": m.text}
-                for m in s.execute(
-                    select(Comment).where(Comment.case_pk == c.id).order_by(Comment.id)
-                ).scalars()
-            ]
+            # the same records, read the same way, as `cases show` and the evidence bundle
+            out.update(case_records(s, c.id))
             if with_audit:
                 out["audit"] = [
                     self._event(e)

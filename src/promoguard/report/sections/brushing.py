@@ -9,6 +9,7 @@ from html import escape
 import duckdb
 import pandas as pd
 
+from promoguard import present
 from promoguard.engine import registry
 from promoguard.report.i18n import tr
 
@@ -29,9 +30,9 @@ def _ring_orders(
     ).df()
 
 
-def ring_svg(buyers: list[str], merchants: list[str], orders: pd.DataFrame) -> str:
+def ring_svg(buyers: list[str], merchants: list[str], orders: pd.DataFrame, tz: str = "UTC") -> str:
     """Buyers (circles, left) joined to shops (squares, right), line width = orders on the pair;
-    under it a strip with one tick per order over the ring's time span."""
+    under it a strip with one tick per order over the ring's time span (local time in ``tz``)."""
     row = 16
     n = max(len(buyers), len(merchants), 1)
     graph_h = n * row + 10
@@ -70,12 +71,12 @@ def ring_svg(buyers: list[str], merchants: list[str], orders: pd.DataFrame) -> s
             parts.append(
                 f'<line x1="{x:.1f}" y1="{base - 8}" x2="{x:.1f}" y2="{base}" stroke="#c0392b"/>'
             )
-        first = pd.to_datetime(t0, unit="s", utc=True).strftime("%Y-%m-%d %H:%M")
-        last = pd.to_datetime(t1, unit="s", utc=True).strftime("%Y-%m-%d %H:%M")
+        first = present.local_time(pd.to_datetime(t0, unit="s", utc=True).to_pydatetime(), tz)
+        last = present.local_time(pd.to_datetime(t1, unit="s", utc=True).to_pydatetime(), tz)
         parts.append(
-            f'<text x="10" y="{base + 14}" font-size="10">{escape(first)} UTC</text>'
+            f'<text x="10" y="{base + 14}" font-size="10">{escape(first)}</text>'
             f'<text x="{width - 10}" y="{base + 14}" font-size="10" text-anchor="end">'
-            f"{escape(last)} UTC</text>"
+            f"{escape(last)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -87,6 +88,8 @@ def _rings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
         return ""
     out = [f"<h3>{escape(tr('Buyer rings ({n})', n=len(rings)))}</h3>"]
     shown = rings.sort_values(["check_code", "entity_id"]).head(MAX_RINGS)
+    pack = str(rings.pack.iloc[0]) if "pack" in rings.columns else "cn"
+    tz = present.pack_locale(pack)[0]
     for f in shown.itertuples():
         obs = json.loads(f.observed)
         buyers = f.entity_id.split("|")
@@ -94,7 +97,7 @@ def _rings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str:
         orders = _ring_orders(con, buyers, merchants)
         out.append(
             '<figure class="ring">'
-            + ring_svg(buyers, merchants, orders)
+            + ring_svg(buyers, merchants, orders, tz)
             + "<figcaption>"
             + escape(
                 tr(
