@@ -3,6 +3,7 @@
 - ``make_store(path, tables)`` makes a real DuckDB store from rows given per canonical table
   (the ``tiny_store`` fixture in tests/conftest.py does it in the test's tmp_path and closes the
   store after the test); ``write_rows`` adds rows to a store already open.
+- ``listing(...)`` is a listings row, the one row nearly every tiny store needs.
 - ``run_check(con, codes, pack, overrides)`` runs rules on a store connection the way a scan
   does (the pack must enable them), on DuckDB or on Spark.
 
@@ -106,8 +107,8 @@ def run_check(
     detected_at: dt.datetime = DETECTED_AT,
 ) -> ScanResult:
     """Run the rules named by ``codes`` (``"SHIP001"``, ``"BRUSH"``, ``"SHIP001,LIC001"``, a list,
-    or None for every rule the pack enables) of a pack on a store (an open connection, or a path opened read-only for the run);
-    ``overrides`` sets parameters:
+    or None for every rule the pack enables) of a pack on a store: an open connection, or a path
+    opened read-only for the run. ``overrides`` sets parameters:
     ``{"SHIP001": {"pickup_within_hours": 2}}``. A rule the pack does not enable is refused, as
     ``scan --checks`` refuses it."""
     the_pack = load_pack(pack) if not isinstance(pack, Pack) else pack
@@ -118,13 +119,12 @@ def run_check(
     checks = choose_checks(
         the_pack, codes if codes is None or isinstance(codes, str) else list(codes)
     )
-    con = source if isinstance(source, duckdb.DuckDBPyConnection) else None
-    with (
-        (
-            nullcontext(con) if con is not None else closing(store.connect(source, read_only=True))
-        ) as con,
-        _tables(con, engine, spark_master) as tables,
-    ):
+    opened = (
+        nullcontext(source)
+        if isinstance(source, duckdb.DuckDBPyConnection)
+        else closing(store.connect(source, read_only=True))
+    )
+    with opened as con, _tables(con, engine, spark_master) as tables:
         return run_checks(
             tables,
             checks,
