@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.pg import postgres_server  # noqa: F401 - the PostgreSQL fixture, for every test area
 from typer.testing import CliRunner
 
 #: ../shared beside the repository; PROMOGUARD_SHARED points elsewhere (a worktree kept one level

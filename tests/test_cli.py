@@ -22,6 +22,7 @@ COMMANDS = [
     "tables",
     "mask",
     "train-reviews",
+    "watch",
 ]
 
 

@@ -7,7 +7,8 @@ network. A traceback, an exit code other than 0/1/2, or a multi-line error fails
 
 Excluded, with the reason: ``serve`` starts a web server (it blocks); valid ``--scale`` names
 (a whole season takes minutes) and ``--engine spark`` (a JVM start) are not in the pool, so
-``simulate`` and ``demo`` exercise their argument handling, not a full run.
+``simulate`` and ``demo`` exercise their argument handling, not a full run; ``watch`` always gets
+``--once`` (its loop runs until stopped).
 """
 
 from __future__ import annotations
@@ -187,6 +188,8 @@ def test_random_arguments_give_a_clean_exit_or_one_line(name, pool, tmp_path, mo
     def run(args):
         if name in ("simulate", "demo") and "--scale" not in args:
             args = [*args, "--scale", "huge"]  # never a full season (see the module docstring)
+        if name == "watch" and "--once" not in args:
+            args = [*args, "--once"]  # one pass: the loop itself never ends
         if "--engine" in args and args[args.index("--engine") + 1 :][:1] == ["spark"]:
             return
         _check(name, args)

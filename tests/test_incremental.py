@@ -1,4 +1,5 @@
-"""An incremental scan of a lake (``scan --since``) gives exactly the findings of a full re-scan.
+"""An incremental scan (``scan --since``) gives exactly the findings of a full re-scan, on a lake
+and on a DuckDB file.
 
 The small season is cut in two batches: the second holds the rows after 8 November of about a
 third of the merchants (what a daily export adds), the first everything else. Scan after the
@@ -73,6 +74,100 @@ def two_day_lake(season_dir, tmp_path_factory):
     return root, first.scan_id, work / "day2"
 
 
+@pytest.fixture(scope="module")
+def two_day_file(season_dir, tmp_path_factory):
+    """A DuckDB file scanned after day 1, then given day 2: (store, first scan id)."""
+    from promoguard import engine
+    from promoguard.ingest import ingest_dir
+
+    work = tmp_path_factory.mktemp("incremental-file")
+    _split(season_dir, work)
+    path = work / "season.duckdb"
+    ingest_dir(work / "day1", path)
+    first = engine.scan(path, "cn")
+    ingest_dir(work / "day2", path)
+    return path, first.scan_id
+
+
+def differences(full, inc):
+    """Per check, where the two scans' findings differ (ids, observed, expected, evidence)."""
+    out = []
+    for code in sorted(set(full.findings.check_code) | set(inc.findings.check_code)):
+        a = full.findings[full.findings.check_code == code].sort_values("finding_id")[COLUMNS]
+        b = inc.findings[inc.findings.check_code == code].sort_values("finding_id")[COLUMNS]
+        if not a.reset_index(drop=True).equals(b.reset_index(drop=True)):
+            out.append(f"{code}: full {len(a)}, incremental {len(b)}")
+    return out
+
+
+def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(two_day_file, tmp_path):
+    from promoguard import engine, store
+
+    path, first = two_day_file
+    full_path, inc_path = tmp_path / "full.duckdb", tmp_path / "inc.duckdb"
+    shutil.copy(path, full_path)
+    shutil.copy(path, inc_path)
+    full = engine.scan(full_path, "cn")
+    inc, info = incremental.scan_since(inc_path, "cn", "last")
+    assert info["since"] == first and info["store"] == "file" and info["batches"] == 1
+    assert 0 < info["affected_merchants"] < 120
+    assert info["carried"] > 0 and info["full_because"] is None
+    assert set(info["rechecked_local"]) == {
+        c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
+    }
+    assert not differences(full, inc), differences(full, inc)
+    assert len(full.findings) > 1000
+    # what ran on what: the whole store's coverage, not the re-checked merchants'
+    assert inc.coverage == full.coverage
+    # saved like any scan, with its own row marks: the next --since starts from it
+    con = store.connect(inc_path, read_only=True)
+    try:
+        d = monitor.delta(con, inc.scan_id, previous=first)
+        marks = dict(
+            con.execute(
+                "SELECT table_name, row_count FROM scan_marks WHERE scan_id = ?", [inc.scan_id]
+            ).fetchall()
+        )
+        assert marks == store.row_marks(con)
+    finally:
+        con.close()
+    s = monitor.summary(d)
+    assert s["new"] + s["still"] == len(inc.findings) and s["still"] > 0
+    # nothing ingested since: nothing to re-check, every merchant finding carried
+    again, info2 = incremental.scan_since(inc_path, "cn", "last", save=False)
+    assert info2["affected_merchants"] == 0 and info2["batches"] == 0
+    assert not differences(full, again)
+
+
+def test_a_scan_without_row_marks_falls_back_to_a_full_scan(two_day_file, tmp_path):
+    """A scan made before marks were kept cannot say which rows are new: all is re-checked."""
+    path, first = two_day_file
+    inc_path = tmp_path / "inc.duckdb"
+    shutil.copy(path, inc_path)
+    con = duckdb.connect(str(inc_path))
+    con.execute("DELETE FROM scan_marks WHERE scan_id = ?", [first])
+    con.close()
+    _, info = incremental.scan_since(inc_path, "cn", first, checks="PRICE001", save=False)
+    assert info["affected_merchants"] is None and info["rechecked_local"] == []
+    assert "no row marks" in info["full_because"]
+
+
+def test_when_most_merchants_are_touched_the_store_is_scanned_whole(
+    two_day_file, tmp_path, monkeypatch
+):
+    from promoguard import engine
+
+    path, _ = two_day_file
+    inc_path = tmp_path / "inc.duckdb"
+    shutil.copy(path, inc_path)
+    monkeypatch.setattr(incremental, "SCOPE_SHARE", 0.1)
+    inc, info = incremental.scan_since(inc_path, "cn", "last", checks="PRICE001", save=False)
+    assert info["rechecked_local"] == [] and info["rerun_season"] == ["PRICE001"]
+    assert info["affected_merchants"] > 0 and "merchants" in info["full_because"]
+    full = engine.scan(inc_path, "cn", checks="PRICE001", save=False)
+    assert not differences(full, inc)
+
+
 def test_incremental_scan_equals_a_full_rescan(two_day_lake, tmp_path):
     root, first, _ = two_day_lake
     full_root, inc_root = tmp_path / "full", tmp_path / "inc"
@@ -87,14 +182,9 @@ def test_incremental_scan_equals_a_full_rescan(two_day_lake, tmp_path):
     assert set(info["rechecked_local"]) == {
         c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
     }
-    differences = []
-    for code in sorted(set(full.findings.check_code) | set(inc.findings.check_code)):
-        a = full.findings[full.findings.check_code == code].sort_values("finding_id")[COLUMNS]
-        b = inc.findings[inc.findings.check_code == code].sort_values("finding_id")[COLUMNS]
-        if not a.reset_index(drop=True).equals(b.reset_index(drop=True)):
-            differences.append(f"{code}: full {len(a)}, incremental {len(b)}")
-    assert not differences, differences
+    assert not differences(full, inc), differences(full, inc)
     assert len(full.findings) > 1000
+    assert inc.coverage == full.coverage
     # saved like any scan: the delta against day 1 reads from the lake
     con = lake.connect(inc_root)
     d = monitor.delta(con, inc.scan_id)
@@ -191,7 +281,7 @@ def test_cli_scan_since_reports_changes_and_watched_alerts_first(two_day_lake, t
     assert watched == sorted(watched, reverse=True)  # watched alerts before the others
 
 
-def test_cli_since_on_a_duckdb_store_is_refused(season_store_copy):
+def test_cli_since_without_a_previous_scan_is_one_clear_error(season_store_copy):
     from typer.testing import CliRunner
 
     from promoguard.cli import app
@@ -200,4 +290,4 @@ def test_cli_since_on_a_duckdb_store_is_refused(season_store_copy):
         app, ["scan", "--store", str(season_store_copy), "--pack", "cn", "--since", "last"]
     )
     assert res.exit_code == 1
-    assert "needs a lake" in res.output
+    assert "no scan of pack 'cn'" in res.output

@@ -106,3 +106,19 @@ def test_a_malformed_watchlist_is_one_clear_error(tmp_path, text):
     path.write_text(text)
     with pytest.raises(PromoGuardError, match="watchlist|entity_type"):
         monitor.read_watchlist(path)
+
+
+def test_the_stores_own_watchlist_table_is_read_and_checked(con):
+    assert monitor.store_watchlist(con) is None  # no table: no watchlist
+    con.execute("CREATE TABLE watchlist (entity_type VARCHAR, entity_id VARCHAR, note VARCHAR)")
+    con.execute(
+        "INSERT INTO watchlist VALUES ('Merchant', ' M1 ', 'key shop'), ('listing', 'L2', NULL)"
+    )
+    watch = monitor.store_watchlist(con)
+    assert watch.merchants == {"M1"} and watch.listings == {"L2"}
+    _finding(con, "s2", "unwatched", code="PRICE003", entity="L9", merchant="M9", sev="critical")
+    _finding(con, "s2", "watched", entity="L1", sev="low")
+    assert list(monitor.delta(con, "s2", watch=watch).finding_id) == ["watched", "unwatched"]
+    con.execute("INSERT INTO watchlist VALUES ('buyer', 'B1', NULL)")
+    with pytest.raises(PromoGuardError, match="watchlist table"):
+        monitor.store_watchlist(con)

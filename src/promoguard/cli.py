@@ -35,6 +35,7 @@ from promoguard.commands import (
     train_reviews_cmd,
     users_cmd,
     verify_cmd,
+    watch_cmd,
 )
 
 app = typer.Typer(
@@ -82,6 +83,7 @@ app.command("verify")(verify_cmd.verify)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(users_cmd.app, name="users")
 app.command("sql")(sql_cmd.sql)
+app.command("watch")(watch_cmd.watch)
 app.add_typer(scans_cmd.app, name="scans")
 app.add_typer(findings_cmd.app, name="findings")
 app.add_typer(findings_cmd.quarantine_app, name="quarantine")

@@ -371,10 +371,15 @@ def spark_session(master: str):
 
     Memory comes from the environment so a bureau sizes it to its machines:
     PROMOGUARD_SPARK_DRIVER_MEMORY (default 4g) and PROMOGUARD_SPARK_EXECUTOR_MEMORY (default
-    1g; a standalone worker must offer at least that much, or no executor starts).
+    1g; a standalone worker must offer at least that much, or no executor starts);
+    PROMOGUARD_SPARK_SHUFFLE_PARTITIONS (default 4; about the cluster's cores). Any other Spark
+    setting goes in PYSPARK_SUBMIT_ARGS ("--conf spark.driver.maxResultSize=1g pyspark-shell").
     """
     from pyspark.sql import SparkSession
 
+    from promoguard.engine.backends import python_for_executors
+
+    python_for_executors()
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master:
         active.stop()
@@ -384,7 +389,10 @@ def spark_session(master: str):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config(
+            "spark.sql.shuffle.partitions",
+            os.environ.get("PROMOGUARD_SPARK_SHUFFLE_PARTITIONS", "4"),
+        )
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.executor.memory", os.environ.get("PROMOGUARD_SPARK_EXECUTOR_MEMORY", "1g"))

@@ -6,7 +6,9 @@ both) and **resolved** (in the previous scan only). A watchlist (key monitoring,
 merchants and listings; new high-severity findings on them come first in the alerts.
 
 The watchlist is a CSV file with the columns ``entity_type`` (``merchant`` or ``listing``) and
-``entity_id``, and optionally ``note``; it is data, read as text, never executed.
+``entity_id``, and optionally ``note``, or a table ``watchlist`` with those columns in the store
+(made with any DuckDB client; used when no file is given); it is data, read as text, never
+executed.
 """
 
 from __future__ import annotations
@@ -61,6 +63,34 @@ def read_watchlist(path: str | Path) -> Watchlist:
                 f"{p}: line {line}: entity_type must be merchant or listing, with an entity_id"
             )
         (watch.merchants if kind == "merchant" else watch.listings).add(ident)
+    return watch
+
+
+def store_watchlist(con: duckdb.DuckDBPyConnection) -> Watchlist | None:
+    """The store's own ``watchlist`` table, or None when it has none (or it is not one)."""
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'watchlist' "
+            "AND schema_name = 'main'"
+        ).fetchall()
+    }
+    if not {"entity_type", "entity_id"} <= cols:
+        return None
+    watch = Watchlist()
+    for kind, ident in con.execute(
+        "SELECT lower(trim(CAST(entity_type AS VARCHAR))), trim(CAST(entity_id AS VARCHAR)) "
+        "FROM watchlist"
+    ).fetchall():
+        if kind == "merchant" and ident:
+            watch.merchants.add(ident)
+        elif kind == "listing" and ident:
+            watch.listings.add(ident)
+        else:
+            raise PromoGuardError(
+                "the store's watchlist table: entity_type must be merchant or listing, "
+                f"with an entity_id (got {kind!r}, {ident!r})"
+            )
     return watch
 
 

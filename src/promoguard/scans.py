@@ -252,7 +252,7 @@ def delete(con: duckdb.DuckDBPyConnection, scan_id: str) -> dict[str, Any]:
         con.execute("DELETE FROM scans WHERE scan_id = ?", [s.scan_id])
         # its seals go with it, so `promoguard verify` of the scans that remain stays clean
         tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-        for seals in ("finding_seals", "scan_seals"):
+        for seals in ("finding_seals", "scan_seals", "scan_marks"):
             if seals in tables:
                 con.execute(sql("DELETE FROM {t} WHERE scan_id = ?", t=seals), [s.scan_id])
         con.execute("COMMIT")

@@ -60,6 +60,17 @@ CREATE TABLE IF NOT EXISTS scans (
   coverage VARCHAR
 )"""
 
+#: Per scan, how many rows each canonical table held when the scan read it. The canonical tables
+#: only ever grow (ingest appends; nothing updates or deletes their rows), so the rows an ingest
+#: added after the scan are those at row positions (DuckDB ``rowid``) from the mark on: what
+#: ``scan --since`` on a DuckDB file re-checks (``promoguard.incremental``).
+SCAN_MARKS_SQL = """
+CREATE TABLE IF NOT EXISTS scan_marks (
+  scan_id VARCHAR NOT NULL,
+  table_name VARCHAR NOT NULL,
+  row_count BIGINT NOT NULL
+)"""
+
 EVIDENCE_SQL = """
 CREATE TABLE IF NOT EXISTS evidence (
   evidence_sha256 VARCHAR NOT NULL,
@@ -78,7 +89,14 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table the store keeps, if missing. Safe to call on an existing store."""
     for t in TABLES:
         con.execute(t.create_sql())
-    for sql in (QUARANTINE_SQL, INGEST_LOG_SQL, SCANS_SQL, EVIDENCE_SQL, findings_create_sql()):
+    for sql in (
+        QUARANTINE_SQL,
+        INGEST_LOG_SQL,
+        SCANS_SQL,
+        EVIDENCE_SQL,
+        SCAN_MARKS_SQL,
+        findings_create_sql(),
+    ):
         con.execute(sql)
     # stores made before scans recorded per-check coverage (what ran, what was not checked)
     con.execute("ALTER TABLE scans ADD COLUMN IF NOT EXISTS coverage VARCHAR")
@@ -228,13 +246,15 @@ def save_scan(
     findings: pd.DataFrame,
     evidence: Mapping[str, str],
     coverage: str | None = None,
+    marks: Mapping[str, int] | None = None,
 ) -> str:
     """Record a scan, its findings and their evidence documents, and seal them (integrity.py),
     in one transaction; return the scan seal.
 
     ``parameters`` is the canonical JSON of what each check ran with; ``evidence`` maps a SHA-256
     to its canonical document (a document already stored is kept, not duplicated); ``coverage``
-    the canonical JSON of what each check ran on, or why it was not checked.
+    the canonical JSON of what each check ran on, or why it was not checked; ``marks`` the rows
+    per canonical table the scan read (:func:`row_marks`), for a later ``scan --since``.
     """
     from promoguard import integrity
 
@@ -269,6 +289,8 @@ def save_scan(
                 "ANTI JOIN evidence e USING (evidence_sha256)"
             )
             con.unregister("_new_evidence")
+        for table, rows in (marks or {}).items():
+            con.execute("INSERT INTO scan_marks VALUES (?, ?, ?)", [scan_id, table, int(rows)])
         # sealed in the same transaction: a scan is never visible unsealed
         seal = integrity.seal_scan(con, scan_id)
         con.execute("COMMIT")
@@ -276,6 +298,22 @@ def save_scan(
         con.execute("ROLLBACK")
         raise
     return seal
+
+
+def row_marks(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many rows each canonical table of the store holds now (a table it lacks: none)."""
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'"
+        ).fetchall()
+    }
+    return {
+        t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]  # noqa: S608
+        for t in TABLES
+        if t.name in have
+    }
 
 
 def latest_scan_id(con: duckdb.DuckDBPyConnection) -> str | None:

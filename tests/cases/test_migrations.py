@@ -85,3 +85,29 @@ def test_0002_keeps_indexes_an_older_web_server_already_made(sqlite_url):
             assert names <= _indexes(engine, table)
     finally:
         engine.dispose()
+
+
+def test_0003_adds_the_language_setting_and_sessions_keeping_users(db_url):
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0002")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (name, role, active, created_at)"
+                    " VALUES ('old-analyst', 'analyst', true, '2026-11-11')"
+                )
+            )
+        assert "user_sessions" not in inspect(engine).get_table_names()
+        migrate(engine)
+        columns = {c["name"] for c in inspect(engine).get_columns("users")}
+        assert "language" in columns
+        assert "user_sessions" in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT name, language FROM users")).one()
+        assert tuple(row) == ("old-analyst", None)  # follows the browser until they choose
+        _downgrade(engine, "0002")
+        assert "user_sessions" not in inspect(engine).get_table_names()
+        assert "language" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    finally:
+        engine.dispose()

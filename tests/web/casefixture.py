@@ -79,8 +79,11 @@ def _finding(scan: str, code: str, etype: str, eid: str, merchant: str, platform
     return row, (sha, doc)
 
 
-def build(tmp: Path) -> CaseFixture:
-    """Write the store, open the cases, add the users; returns the URLs and the ids per platform."""
+def build(tmp: Path, db_url: str | None = None) -> CaseFixture:
+    """Write the store, open the cases, add the users; returns the URLs and the ids per platform.
+
+    The case database is ``db_url`` (an empty one, e.g. on PostgreSQL), else a SQLite file in ``tmp``.
+    """
     from promoguard.cases.service import CaseService
     from promoguard.web.security import hash_password
 
@@ -145,7 +148,7 @@ def build(tmp: Path) -> CaseFixture:
     finally:
         con.close()
 
-    db_url = f"sqlite:///{tmp / 'cases.db'}"
+    db_url = db_url or f"sqlite:///{tmp / 'cases.db'}"
     svc = CaseService(db_url, actor="setup")
     svc.open_from_scan(store_path)
     for name, (role, platform) in ROLES.items():

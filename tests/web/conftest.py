@@ -31,8 +31,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def cases_fx(tmp_path_factory):
+def cases_sqlite(tmp_path_factory):
     return build(tmp_path_factory.mktemp("webcases"))
+
+
+@pytest.fixture(scope="session")
+def cases_fx(cases_sqlite):
+    return cases_sqlite
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +46,32 @@ def web_app(cases_fx):
     from promoguard.web.data import WebData
 
     return create_app(WebData(cases_fx.db_url, store=cases_fx.store), secret="test-secret")
+
+
+# The same case database, app and logged-in clients on each engine: SQLite and a real PostgreSQL
+# (tests/pg.py). A test module runs on both by overriding its fixtures with these (see
+# test_security.py): tenancy, CSRF and sessions must hold whatever database the bureau runs.
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def cases_any(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return request.getfixturevalue("cases_sqlite")
+    from tests.pg import new_database
+
+    url = new_database(request.getfixturevalue("postgres_server"))
+    return build(tmp_path_factory.mktemp("webcases-pg"), db_url=url)
+
+
+@pytest.fixture(scope="session")
+def web_app_any(cases_any):
+    from promoguard.web.app import create_app
+    from promoguard.web.data import WebData
+
+    return create_app(WebData(cases_any.db_url, store=cases_any.store), secret="test-secret")
+
+
+@pytest.fixture(scope="session")
+def as_user_any(web_app_any):
+    return _logged_in_clients(web_app_any)
 
 
 def csrf_of(html: str) -> str:
@@ -65,11 +96,15 @@ def login_client(app, user: str, password: str | None = None):
 
 @pytest.fixture(scope="session")
 def as_user(web_app):
+    return _logged_in_clients(web_app)
+
+
+def _logged_in_clients(app):
     clients: dict[str, object] = {}
 
     def get(user: str):
         if user not in clients:
-            clients[user] = login_client(web_app, user)
+            clients[user] = login_client(app, user)
         return clients[user]
 
     return get

@@ -9,6 +9,22 @@ from fastapi.testclient import TestClient
 from tests.web.casefixture import PASSWORDS
 
 
+# Every test here runs on SQLite and on PostgreSQL (the fixtures of tests/web/conftest.py).
+@pytest.fixture(scope="module")
+def cases_fx(cases_any):
+    return cases_any
+
+
+@pytest.fixture(scope="module")
+def web_app(web_app_any):
+    return web_app_any
+
+
+@pytest.fixture(scope="module")
+def as_user(as_user_any):
+    return as_user_any
+
+
 @pytest.fixture(scope="module")
 def api(web_app):
     def client_for(user: str) -> TestClient:

@@ -124,9 +124,13 @@ def test_platform_officer_sees_only_own_cases_and_reports_rectification(page, sh
 
 
 def test_language_switch_on_every_page(page, shots):
+    page.goto("/login")
+    page.get_by_role("link", name="中文").click()  # before logging in: a cookie
+    assert page.get_by_role("heading", level=1).inner_text() == "登录"
+    page.get_by_role("link", name="English").click()
     browser_login(page, "auditor")
     page.wait_for_url("**/")
-    page.get_by_role("link", name="中文").click()
+    page.get_by_role("button", name="中文").click()  # logged in: saves the user's setting
     page.wait_for_url("**/")
     assert page.get_by_role("link", name="发现", exact=True).is_visible()
     assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -137,8 +141,49 @@ def test_language_switch_on_every_page(page, shots):
     page.screenshot(path=shots / "scorecards-zh.png", full_page=True)
     page.get_by_role("link", name="消费提示").click()
     page.screenshot(path=shots / "alerts-zh.png", full_page=True)
-    page.get_by_role("link", name="English").click()
+    page.get_by_role("button", name="English").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Consumer alert drafts")
+    _clean(page)
+
+
+def test_the_language_setting_follows_the_user_to_another_browser(
+    browser, live_server, page, shots, cases_fx
+):
+    """User's setting > the switch's cookie > Accept-Language, in two real browsers."""
+    from promoguard.cases.service import CaseService
+    from promoguard.web.security import hash_password
+
+    svc = CaseService(cases_fx.db_url, actor="setup")
+    svc.add_user("zhou", "analyst", password_hash=hash_password("zhou-password-1"))
+    svc.db.dispose()
+    browser_login(page, "zhou", "zhou-password-1")  # an English browser (en-US)
+    page.wait_for_url("**/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Dashboard")
+    page.get_by_role("link", name="zhou").click()
+    page.select_option("#s-language", "zh")
+    page.get_by_role("button", name="Save language").click()
+    page.wait_for_url("**/settings?note=language")
+    assert page.get_by_role("status").inner_text() == "语言设置已保存。"
+    assert page.locator("#s-language").input_value() == "zh"
+    page.screenshot(path=shots / "settings-zh.png", full_page=True)
+    # another computer whose browser asks for English, with its own English cookie
+    other = browser.new_context(base_url=live_server, locale="en-US")
+    other.add_cookies([{"name": "pg_lang", "value": "en", "url": live_server}])
+    pg = other.new_page()
+    try:
+        browser_login(pg, "zhou", "zhou-password-1")
+        pg.wait_for_url("**/")
+        assert pg.get_by_role("heading", level=1).inner_text().startswith("总览")
+        assert pg.locator("html").get_attribute("lang") == "zh-CN"
+        # back to the browser's choice: this English browser is English again
+        pg.goto("/settings")
+        pg.select_option("#s-language", "")
+        pg.get_by_role("button", name="保存语言").click()
+        pg.wait_for_url("**/settings?note=language")
+        assert pg.get_by_role("status").inner_text() == "Your language is saved."
+        pg.screenshot(path=shots / "settings.png", full_page=True)
+    finally:
+        other.close()
     _clean(page)
 
 

@@ -9,6 +9,23 @@ from fastapi.testclient import TestClient
 from tests.web.casefixture import HOSTILE, HOSTILE_ATTR, PASSWORDS
 from tests.web.conftest import csrf_of, login_client
 
+
+# Every test here runs on SQLite and on PostgreSQL (the fixtures of tests/web/conftest.py).
+@pytest.fixture(scope="module")
+def cases_fx(cases_any):
+    return cases_any
+
+
+@pytest.fixture(scope="module")
+def web_app(web_app_any):
+    return web_app_any
+
+
+@pytest.fixture(scope="module")
+def as_user(as_user_any):
+    return as_user_any
+
+
 #: Routes that answer without a login: the login page and form, the token endpoint, health, the
 #: OpenAPI description (no data), the static stylesheet and the language switch (a cookie only).
 PUBLIC = {"/login", "/api/v1/token", "/healthz", "/openapi.json", "/lang/{code}", "/static"}

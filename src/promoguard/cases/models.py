@@ -59,6 +59,31 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow
     )
+    #: The web UI's language chosen in the user's settings (``en``, ``zh``); None follows the
+    #: browser (the language switch's cookie, else Accept-Language).
+    language: Mapped[str | None] = mapped_column(String(10))
+
+
+class UserSession(Base):
+    """A signed-in browser or a script's bearer token, so the server can end it before it expires.
+
+    The cookie or token is a signed statement carrying a random nonce; this row is keyed by the
+    nonce's SHA-256 (the table never holds what a client sends). Every request looks its row up:
+    logging out revokes the one session, a password change or a disabled user revokes them all,
+    and a stolen cookie stops working at once.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    #: ``session`` (browser cookie) or ``bearer`` (script token).
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``logout``, ``password_changed``, ``user_disabled``.
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class Case(Base):

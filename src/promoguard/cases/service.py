@@ -38,6 +38,7 @@ from promoguard.cases.models import (
     Notice,
     Rectification,
     User,
+    UserSession,
     Verification,
     utcnow,
 )
@@ -46,6 +47,8 @@ from promoguard.cases.source import FINDING_FIELDS
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 CHUNK = 5_000
+#: The languages a user may choose in the web UI's settings (None: follow the browser).
+USER_LANGUAGES = ("en", "zh")
 
 
 def default_actor() -> str:
@@ -975,6 +978,88 @@ class CaseService:
             )
             return user_dict(u)
 
+    def _user(self, s: Session, name: str) -> User:
+        u = s.execute(select(User).where(User.name == name)).scalar_one_or_none()
+        if u is None:
+            raise CaseError(f"no user {name!r}")
+        return u
+
+    @staticmethod
+    def _revoke_all(s: Session, user_id: int, reason: str) -> int:
+        """End every live session and token of a user; how many there were."""
+        result = s.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason)
+        )
+        return result.rowcount or 0
+
+    def set_password(self, name: str, password_hash: str) -> dict[str, Any]:
+        """Store a new password hash and end every session and token the user had."""
+        if not password_hash:
+            raise CaseError("a password hash is needed")
+        with self.db.session() as s:
+            u = self._user(s, name)
+            u.password_hash = password_hash
+            ended = self._revoke_all(s, u.id, "password_changed")
+            audit.append(s, self.actor, "user_password_changed", {"name": name, "ended": ended})
+            return {**user_dict(u), "sessions_ended": ended}
+
+    def set_active(self, name: str, active: bool) -> dict[str, Any]:
+        """Enable or disable a user; disabling ends every session and token at once."""
+        with self.db.session() as s:
+            u = self._user(s, name)
+            u.active = active
+            ended = 0 if active else self._revoke_all(s, u.id, "user_disabled")
+            action = "user_enabled" if active else "user_disabled"
+            audit.append(s, self.actor, action, {"name": name, "ended": ended})
+            return {**user_dict(u), "sessions_ended": ended}
+
+    def set_language(self, name: str, language: str | None) -> dict[str, Any]:
+        """The user's UI language (``en``, ``zh``), or None to follow the browser."""
+        if language is not None and language not in USER_LANGUAGES:
+            raise CaseError(f"language is one of {', '.join(USER_LANGUAGES)}, not {language!r}")
+        with self.db.session() as s:
+            u = self._user(s, name)
+            if u.language != language:
+                u.language = language
+                audit.append(
+                    s, self.actor, "user_language_set", {"name": name, "language": language}
+                )
+            return user_dict(u)
+
+    def start_session(
+        self, user_id: int, session_id: str, kind: str, expires_at: dt.datetime
+    ) -> None:
+        """Record a session or token the web tier issued (``session_id``: its nonce's SHA-256).
+
+        Not an audit event (a login is access, not a change to a case); the user's rows that expired
+        more than a day ago are deleted on the way.
+        """
+        now = utcnow()
+        with self.db.session() as s:
+            s.execute(
+                UserSession.__table__.delete().where(
+                    UserSession.user_id == user_id,
+                    UserSession.expires_at < now - dt.timedelta(days=1),
+                )
+            )
+            s.add(
+                UserSession(
+                    id=session_id, user_id=user_id, kind=kind, created_at=now, expires_at=expires_at
+                )
+            )
+
+    def end_session(self, session_id: str, reason: str = "logout") -> bool:
+        """Revoke one session or token; False when it was not live."""
+        with self.db.session() as s:
+            result = s.execute(
+                update(UserSession)
+                .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+                .values(revoked_at=utcnow(), revoked_reason=reason)
+            )
+            return bool(result.rowcount)
+
     def get_user(self, name: str) -> User | None:
         """The user called ``name`` (detached; read ``password_hash`` to check a login)."""
         with self.db.session() as s:
@@ -1006,6 +1091,7 @@ def user_dict(u: User) -> dict[str, Any]:
         "platform_id": u.platform_id,
         "display_name": u.display_name,
         "active": u.active,
+        "language": u.language,
     }
 
 

@@ -9,7 +9,7 @@ from rich.table import Table as RichTable
 
 from promoguard import engine, incremental, lake, monitor
 from promoguard import store as store_mod
-from promoguard.commands._common import console, emit_json, fail
+from promoguard.commands._common import console, emit_json, stdout
 from promoguard.safety import make_private, terminal_safe, write_csv
 
 ALERTS_SHOWN = 20
@@ -29,11 +29,9 @@ def monitor_scan(
     watch = monitor.read_watchlist(watchlist) if watchlist is not None else None
     info = None
     if since is not None:
-        if not lake.is_lake(store):
-            fail("--since needs a lake store (a folder): a DuckDB file keeps no batches")
-        if engine_name != "duckdb":
-            fail("--since runs on DuckDB; use a full scan for --engine spark")
-        result, info = incremental.scan_since(store, pack, since, checks=checks)
+        result, info = incremental.scan_since(
+            store, pack, since, checks=checks, engine=engine_name, spark_master=spark_master
+        )
     else:
         result = (lake.scan if lake.is_lake(store) else engine.scan)(
             store, pack, engine=engine_name, checks=checks, spark_master=spark_master
@@ -46,7 +44,11 @@ def monitor_scan(
             written = str(make_private(engine.write_findings(result.findings, out)))
     con = store_mod.connect(store, read_only=True)
     try:
-        delta = monitor.delta(con, result.scan_id, watch=watch)
+        if watch is None:  # no file given: the store's own watchlist table, if it keeps one
+            watch = monitor.store_watchlist(con)
+        delta = monitor.delta(
+            con, result.scan_id, previous=info["since"] if info else None, watch=watch
+        )
     finally:
         con.close()
     summary = result.summary()
@@ -57,7 +59,8 @@ def monitor_scan(
         incremental=info,
         changes=monitor.summary(delta),
     )
-    alerts = delta[(delta.change == "new") & (delta.watched if watch else True)]
+    # every new finding, the watched ones first (delta's order: watched, then by severity)
+    alerts = delta[delta.change == "new"]
     if as_json:
         summary["alerts"] = alerts.head(ALERTS_SHOWN)[
             ["check_code", "severity", "entity_type", "entity_id", "merchant_id", "watched"]
@@ -65,16 +68,26 @@ def monitor_scan(
         emit_json(summary)
         return
     c = summary["changes"]
-    console.print(
+    # the summary is the command's answer: stdout; the seal and file notes are diagnostics
+    stdout.print(
         f"{escape(result.scan_id)}: {len(result.findings)} findings; "
         f"{c['new']} new, {c['still']} still present, {c['resolved']} resolved"
-        + (f"; {c['new_watched']} new on the watchlist" if watch else "")
+        + (
+            f"; {c['new_watched']} new on the watchlist ({c['new_watched_high']} high)"
+            if watch
+            else ""
+        )
     )
     if info:
-        console.print(
-            f"since {escape(info['since'])}: {info['batches']} batch(es), "
-            f"{info['affected_merchants'] if info['affected_merchants'] is not None else 'all'} "
-            f"merchant(s) re-checked; {len(info['rerun_season'])} season-wide check(s) re-run"
+        shown = info["affected_merchants"]
+        stdout.print(
+            f"since {escape(info['since'])}: {info['batches']} batch(es); "
+            + (
+                f"{shown:,} merchant(s) re-checked, {info['carried']:,} finding(s) carried; "
+                if info["rechecked_local"]
+                else f"merchant checks on the whole store ({escape(info['full_because'] or '')}); "
+            )
+            + f"{len(info['rerun_season'])} season-wide check(s) re-run"
         )
     grid = RichTable(title="new findings" + (" (watched first)" if watch else ""))
     for col in ("check", "severity", "entity", "merchant", "watched"):
@@ -87,6 +100,6 @@ def monitor_scan(
             escape(terminal_safe(r.merchant_id or "")),
             "yes" if r.watched else "",
         )
-    console.print(grid)
+    stdout.print(grid)
     if written:
         console.print(f"findings written to {escape(written)}")

@@ -42,8 +42,8 @@ def scan(
     since: str | None = typer.Option(
         None,
         "--since",
-        help="On a lake: re-check only what the batches since this scan (a scan id, or 'last') "
-        "can change; report new, still-present and resolved findings.",
+        help="Re-check only what the rows ingested since this scan (a scan id, or 'last') can "
+        "change; report new, still-present and resolved findings (a lake or a DuckDB file).",
     ),
     watchlist: Path | None = typer.Option(
         None, "--watchlist", help="CSV of watched merchants/listings: their new findings first."

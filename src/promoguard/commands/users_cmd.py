@@ -77,3 +77,54 @@ def list_users(
     for u in users:
         where = f" {u['platform_id']}" if u.get("platform_id") else ""
         sys.stdout.write(f"{u['name']}\t{u['role']}{where}\n")
+
+
+_DB_HELP = "Case database URL (else $PROMOGUARD_DB, else sqlite:///promoguard.db)."
+
+
+@app.command("passwd")
+@user_errors
+def passwd(
+    name: str = typer.Argument(..., help="The user whose password to set."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input (first line)."
+    ),
+    db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+) -> None:
+    """Set a user's password; every session and token the user had ends at once."""
+    from promoguard.cases.service import CaseService
+    from promoguard.web.security import hash_password
+
+    if not password_stdin:
+        fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD:
+        fail(f"the password is shorter than {MIN_PASSWORD} characters")
+    user = CaseService(db).set_password(name, hash_password(password))
+    console.print(f"password of {name} set; {user['sessions_ended']} session(s) ended")
+
+
+@app.command("disable")
+@user_errors
+def disable(
+    name: str = typer.Argument(..., help="The user to disable."),
+    db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+) -> None:
+    """Disable a user: no more logins, and every session and token ends at once."""
+    from promoguard.cases.service import CaseService
+
+    user = CaseService(db).set_active(name, False)
+    console.print(f"disabled {name}; {user['sessions_ended']} session(s) ended")
+
+
+@app.command("enable")
+@user_errors
+def enable(
+    name: str = typer.Argument(..., help="The user to enable again."),
+    db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+) -> None:
+    """Enable a disabled user (they log in again; their old sessions stay ended)."""
+    from promoguard.cases.service import CaseService
+
+    CaseService(db).set_active(name, True)
+    console.print(f"enabled {name}")

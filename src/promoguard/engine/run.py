@@ -70,6 +70,8 @@ class ScanResult:
     #: check code -> {"status": "ran", "rows": N, ...} or {"status": "skipped", "reason": ...}
     coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
     seal: str = ""  # the scan seal (integrity.py), once saved
+    #: rows per canonical table the scan read (a DuckDB file; ``store.row_marks``), kept with it
+    marks: dict[str, int] | None = None
 
     def summary(self) -> dict[str, Any]:
         by_code = self.findings.groupby("check_code").size().to_dict() if len(self.findings) else {}
@@ -230,9 +232,12 @@ def run_checks(
     scan_id: str,
     detected_at: dt.datetime,
     progress: Progress | None = None,
+    coverage_of: dict[str, dict[str, Any]] | None = None,
 ) -> ScanResult:
     """Run ``checks`` on ``tables`` with ``pack``'s settings; ``progress(step, done, total)`` is
-    told what runs (two steps per check: its finder, then its evidence)."""
+    told what runs (two steps per check: its finder, then its evidence). ``coverage_of`` gives a
+    check's coverage when ``tables`` are a part of the store (an incremental scan's merchants):
+    whether it runs is decided on the whole store, not on the part."""
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
     records: list[dict[str, Any]] = []
     evidence: dict[str, str] = {}
@@ -255,7 +260,10 @@ def run_checks(
         for check in checks:
             tell(f"{check.code} {check.name}")
             started = time.perf_counter()
-            cover = check_coverage(tables, check, counts)
+            if coverage_of is not None and check.code in coverage_of:
+                cover = dict(coverage_of[check.code])
+            else:
+                cover = check_coverage(tables, check, counts)
             if cover["status"] == "ran":
                 found = _found_rows(check, tables, params_of[check.code], ctx)
                 meta = (found.schema.metadata or {}).get(COVERAGE_METADATA)
@@ -427,10 +435,11 @@ def scan(
     # locked out for the whole scan. The results go in with one short write at the end.
     con = store_mod.connect(store_path, read_only=True)
     try:
+        marks = store_mod.row_marks(con)  # what this scan reads, for a later `scan --since`
         tables_cm = (
             backends.duckdb_tables(con)
             if engine == "duckdb"
-            else backends.spark_tables(con, spark_master)
+            else backends.spark_tables(con, spark_master, beside=store_path)
         )
         with tables_cm as tables:
             result = run_checks(
@@ -442,6 +451,7 @@ def scan(
                 detected_at=detected_at,
                 progress=progress,
             )
+        result.marks = marks
     finally:
         con.close()
     if save:
@@ -489,6 +499,7 @@ def save_result(
         findings=result.findings,
         evidence=result.evidence,
         coverage=json.dumps(canonical_value(result.coverage), ensure_ascii=False, sort_keys=True),
+        marks=result.marks,
     )
 
 

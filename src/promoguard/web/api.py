@@ -16,7 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from promoguard.web.context import Viewer, need, require
 from promoguard.web.filters import case_filters, finding_filters
-from promoguard.web.pages import PAGE_SIZE, authenticate, read_uploads
+from promoguard.web.pages import PAGE_SIZE, authenticate, issue, read_uploads
 from promoguard.web.render import to_json
 from promoguard.web.security import TOKEN_SECONDS
 
@@ -82,10 +82,21 @@ async def token(request: Request) -> dict[str, Any]:
             headers={"WWW-Authenticate": "Bearer"},
         )
     return {
-        "access_token": request.app.state.signer.issue(str(user["user_id"]), "bearer"),
+        "access_token": issue(request, user, "bearer"),
         "token_type": "bearer",
         "expires_in": TOKEN_SECONDS,
     }
+
+
+@router.post("/logout", summary="End the token (or session) this request carries, on the server")
+def logout(request: Request) -> dict[str, Any]:
+    viewer = need(request)
+    if viewer.via == "session":
+        token = request.headers.get("x-csrf-token")
+        if not token or not request.app.state.signer.csrf_ok(viewer.nonce, token):
+            raise HTTPException(status_code=403, detail="missing or invalid X-CSRF-Token")
+    _data(request).end_session(viewer.nonce)
+    return {"ended": True}
 
 
 @router.get("/me", summary="The logged-in user")

@@ -43,6 +43,8 @@ class Viewer:
     platform_id: str | None
     via: str  # "session" or "bearer"
     nonce: str = ""
+    #: the language saved in the user's settings (None: follow the switch, else the browser)
+    language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -87,8 +89,10 @@ def current_viewer(request: Request) -> Viewer | None:
         claims = signer.check(request.cookies.get(SESSION_COOKIE), "session")
         via = "session"
     if claims is not None:
-        user = data.user_by_id(claims.user_id)
-        if user is not None and user.get("active", True):
+        # the signature says who; the session row says whether it still holds (not logged out,
+        # password unchanged, user not disabled)
+        user = data.session_user(claims)
+        if user is not None:
             viewer = Viewer(
                 user_id=str(user["user_id"]),
                 name=user["name"],
@@ -96,6 +100,7 @@ def current_viewer(request: Request) -> Viewer | None:
                 platform_id=user.get("platform_id"),
                 via=via,
                 nonce=claims.nonce,
+                language=user.get("language"),
             )
     request.state.viewer = viewer
     return viewer
@@ -118,10 +123,16 @@ def require(viewer: Viewer, action: str) -> None:
 
 
 def language(request: Request) -> str:
+    """The page's language: the user's setting, else the switch's cookie, else Accept-Language."""
     cached = getattr(request.state, "lang", None)
     if cached:
         return cached
-    lang = i18n.negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    viewer = current_viewer(request)
+    lang = i18n.negotiate(
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        saved=viewer.language if viewer else None,
+    )
     request.state.lang = lang
     return lang
 

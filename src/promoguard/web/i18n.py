@@ -3,8 +3,9 @@
 The source strings are English; ``locale/zh/LC_MESSAGES/messages.po`` translates them. The .po file
 is compiled in memory at start-up (no build step, nothing written next to the package), and a
 string missing from the catalogue falls back to English rather than failing. The language of a
-request is the user's own choice (the switch on every page, kept in a cookie) or else the browser's
-``Accept-Language``.
+request is, in this order: the language saved in the logged-in user's settings; the switch on
+every page (kept in a cookie; for a logged-in user the switch also saves the setting); the
+browser's ``Accept-Language``.
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buf)
 
 
-def negotiate(cookie: str | None, accept_language: str | None) -> str:
-    """The language for a request: the saved choice, else the best match in Accept-Language."""
+def negotiate(cookie: str | None, accept_language: str | None, *, saved: str | None = None) -> str:
+    """The language for a request: the user's saved setting, else the switch's cookie, else the
+    best match in Accept-Language, else English."""
+    if saved in LANGUAGES:
+        return saved
     if cookie in LANGUAGES:
         return cookie
     for tag in _accept_languages(accept_language or ""):

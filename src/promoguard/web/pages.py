@@ -15,23 +15,32 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from promoguard.web import rules
 from promoguard.web.context import (
+    LANG_COOKIE,
     SESSION_COOKIE,
     check_csrf,
     client_address,
+    current_viewer,
     language,
     need,
     require,
 )
 from promoguard.web.data import price_chart, ring_chart
 from promoguard.web.filters import case_filters, finding_filters
-from promoguard.web.i18n import gettext_for
+from promoguard.web.i18n import LANGUAGES, gettext_for
 from promoguard.web.render import render, safe_next
-from promoguard.web.security import SESSION_SECONDS, verify_password
+from promoguard.web.security import (
+    SESSION_SECONDS,
+    TOKEN_SECONDS,
+    hash_password,
+    verify_password,
+)
 
 router = APIRouter(include_in_schema=False)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 PAGE_SIZE = 50
+#: As ``promoguard users add`` asks.
+MIN_PASSWORD = 8
 
 
 def _data(request: Request) -> Any:
@@ -77,16 +86,29 @@ async def login(request: Request) -> Response:
             status=429 if wait else 401,
         )
     response = RedirectResponse(target, status_code=303)
+    start_session(request, response, user)
+    return response
+
+
+def issue(request: Request, user: dict, kind: str) -> str:
+    """A signed session cookie or bearer token for ``user``, recorded as a live session."""
+    signer = request.app.state.signer
+    token = signer.issue(str(user["user_id"]), kind)
+    lifetime = SESSION_SECONDS if kind == "session" else TOKEN_SECONDS
+    _data(request).start_session(user, signer.check(token, kind), lifetime)
+    return token
+
+
+def start_session(request: Request, response: Response, user: dict) -> None:
     response.set_cookie(
         SESSION_COOKIE,
-        request.app.state.signer.issue(str(user["user_id"]), "session"),
+        issue(request, user, "session"),
         httponly=True,
         samesite="strict",
         secure=request.app.state.secure_cookies,
         max_age=SESSION_SECONDS,
         path="/",
     )
-    return response
 
 
 def authenticate(request: Request, username: str, password: str) -> tuple[dict | None, float]:
@@ -108,6 +130,10 @@ def authenticate(request: Request, username: str, password: str) -> tuple[dict |
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await check_csrf(request)
+    viewer = current_viewer(request)
+    if viewer is not None and viewer.via == "session":
+        # ended on the server: the cookie, if someone kept a copy, no longer opens anything
+        _data(request).end_session(viewer.nonce)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -393,3 +419,72 @@ def audit_page(request: Request, after: str | None = None) -> Response:
 def me_page(request: Request) -> Response:
     viewer = need(request)
     return render(request, "me.html", {"data": viewer.public()})
+
+
+# -- the user's own settings: language and password -----------------------------------------------
+
+
+@router.get("/settings")
+def settings_page(request: Request, note: str | None = None) -> Response:
+    viewer = need(request)
+    data = {**viewer.public(), "language": viewer.language}
+    return render(
+        request,
+        "settings.html",
+        {"note": note, "error": None, "saved": viewer.language, "data": data},
+    )
+
+
+@router.post("/settings/language")
+async def settings_language(request: Request) -> Response:
+    """Save the user's language (also what the switch on every page does for a logged-in user)."""
+    viewer = need(request)
+    form = await check_csrf(request)
+    chosen = str(form.get("language", "")).strip() or None
+    if chosen is not None and chosen not in LANGUAGES:
+        raise HTTPException(status_code=422, detail="language is en, zh, or empty (the browser's)")
+    _data(request).set_language(viewer, chosen)
+    target = safe_next(str(form.get("next") or "/settings?note=language"))
+    response = RedirectResponse(target, status_code=303)
+    if chosen:  # the login page, before anyone is logged in, speaks it too
+        response.set_cookie(
+            LANG_COOKIE, chosen, samesite="lax", path="/", max_age=365 * 86400, httponly=True
+        )
+    else:
+        response.delete_cookie(LANG_COOKIE, path="/")
+    return response
+
+
+@router.post("/settings/password")
+async def settings_password(request: Request) -> Response:
+    """Change one's password: every session and token of the user ends; this browser gets a new one."""
+    viewer = need(request)
+    form = await check_csrf(request)
+    _ = gettext_for(language(request))
+    current = str(form.get("current", ""))
+    new = str(form.get("new", ""))
+    error = None
+    user, wait = authenticate(request, viewer.name, current)
+    if user is None:
+        error = (
+            _("Too many failed attempts. Try again in %(minutes)d minutes.")
+            % {"minutes": max(1, round(wait / 60))}
+            if wait
+            else _("The current password is wrong.")
+        )
+    elif len(new) < MIN_PASSWORD:
+        error = _("The new password needs at least %(n)d characters.") % {"n": MIN_PASSWORD}
+    elif new != str(form.get("repeat", "")):
+        error = _("The two new passwords differ.")
+    if error:
+        data = {**viewer.public(), "language": viewer.language, "error": error}
+        return render(
+            request,
+            "settings.html",
+            {"note": None, "error": error, "saved": viewer.language, "data": data},
+            status=429 if wait else 422,
+        )
+    _data(request).set_password(viewer, hash_password(new))
+    response = RedirectResponse("/settings?note=password", status_code=303)
+    start_session(request, response, user)
+    return response

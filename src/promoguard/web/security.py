@@ -1,9 +1,11 @@
 """Passwords, signed session and bearer tokens, CSRF tokens and the login limiter.
 
-Nothing here touches the database: the server keeps no session table. A session cookie and a bearer
-token are the same signed statement ("user U, issued at T, nonce N, kind K"), HMAC-SHA256 under the
-server's secret, so a restart with the same secret (``$PROMOGUARD_SECRET``) keeps people logged in
-and a new secret logs everyone out. The CSRF token of a form is an HMAC of the session's nonce, so it
+Nothing here touches the database. A session cookie and a bearer token are the same signed
+statement ("user U, issued at T, nonce N, kind K"), HMAC-SHA256 under the server's secret, so a
+restart with the same secret (``$PROMOGUARD_SECRET``) keeps people logged in and a new secret logs
+everyone out. A valid signature is necessary, not sufficient: the case database's
+``user_sessions`` keeps a row per issued nonce (under :func:`session_key`), which logging out, a
+password change or disabling the user revokes, and every request checks it. The CSRF token of a form is an HMAC of the session's nonce, so it
 cannot be forged without the secret and is worthless in another session.
 """
 
@@ -43,6 +45,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def session_key(nonce: str) -> str:
+    """The key of a session's row: the SHA-256 of its nonce (the database never holds the nonce)."""
+    return hashlib.sha256(nonce.encode()).hexdigest()
 
 
 def _b64(data: bytes) -> str:

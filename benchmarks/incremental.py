@@ -1,0 +1,253 @@
+"""Benchmark the daily loop at city scale: a one-day increment scanned with ``scan --since`` beside
+a full re-scan of the same store, in the same minutes, with CPU seconds and peak memory.
+
+    PROMOGUARD_MEMORY_LIMIT=4GB flock /tmp/promoguard-heavy.lock .venv/bin/python benchmarks/incremental.py
+    .venv/bin/python benchmarks/incremental.py --store /tmp/s/promo.duckdb --work /tmp/inc  # small
+
+The season is split by day: the increment is every row stamped on or after the last day of orders
+(that day's orders with their parcels, scans, coupons and reviews, that day's price observations
+and texts, and the later scans and reviews of older orders); the base is the rest. Steps, each in
+a freshly spawned process (benchmarks/_common.py) so its peak RSS is its own:
+
+1. ``base``: a copy of the store (default /work/city2/city.duckdb, else /work/city/city.duckdb)
+   with the increment's rows taken out (tables rebuilt, so row positions stay 0..n-1), and the
+   increment written as Parquet files, a batch the way a platform would send it;
+2. ``scan base``: the base scanned with the ``cn`` pack's merchant-local checks, saved: the scan
+   the increment is taken against (the season-wide checks are re-run in full whatever it holds);
+3. ``ingest day``: the increment ingested into the base, with the usual validation;
+4. ``incremental``: ``scan --since`` that scan (not saved);
+5. ``full re-scan``: the full ``cn`` scan of the same store (not saved);
+
+then the two results compared: finding ids, observed, expected and evidence hashes must be equal.
+Per check seconds of both scans are printed: the checks that depend on the whole season (the
+buyer graph, the data horizon, cross-merchant duplicates) are re-run on everything.
+"""
+
+# ruff: noqa: S608  -- SQL here interpolates only our own table names, paths and timestamps
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import measure_full, print_table  # noqa: E402
+
+STORES = (Path("/work/city2/city.duckdb"), Path("/work/city/city.duckdb"))
+WORK = Path("/tmp/promoguard-bench/incremental")
+
+#: per table: the rows of the increment (alias t), given the day it starts (SQL timestamp)
+INCREMENT = {
+    "orders": "t.paid_at >= {day}",
+    "shipments": "t.order_id IN (SELECT order_id FROM orders WHERE paid_at >= {day})",
+    "coupon_redemptions": "t.order_id IN (SELECT order_id FROM orders WHERE paid_at >= {day})",
+    "tracking_events": "t.event_at >= {day}",
+    "price_observations": "t.observed_at >= {day}",
+    "reviews": "t.created_at >= {day}",
+    "texts": "t.created_at >= {day}",
+    "prize_awards": "t.awarded_at >= {day}",
+}
+
+
+#: per table: the rows of the merchants in _pg_m (alias t), for a one-platform increment
+OF_MERCHANTS = {
+    "orders": "t.merchant_id IN (SELECT merchant_id FROM _pg_m)",
+    "texts": "t.merchant_id IN (SELECT merchant_id FROM _pg_m)",
+    "shipments": "t.order_id IN (SELECT order_id FROM orders o SEMI JOIN _pg_m USING (merchant_id))",
+    "coupon_redemptions": (
+        "t.order_id IN (SELECT order_id FROM orders o SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "tracking_events": (
+        "(t.carrier, t.tracking_no) IN (SELECT s.carrier, s.tracking_no FROM shipments s "
+        "JOIN orders o USING (order_id) SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "price_observations": (
+        "t.listing_id IN (SELECT listing_id FROM listings l SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "reviews": (
+        "t.listing_id IN (SELECT listing_id FROM listings l SEMI JOIN _pg_m USING (merchant_id))"
+    ),
+    "prize_awards": "false",
+}
+
+
+def make_base(source: str, store: str, batch: str, platform: str | None = None) -> dict:
+    """Copy ``source`` to ``store`` without the last day's rows (of one platform's merchants
+    when ``platform`` is given); write those rows to ``batch``."""
+    import duckdb
+
+    for p in (Path(store), Path(f"{store}.wal")):
+        p.unlink(missing_ok=True)
+    shutil.rmtree(batch, ignore_errors=True)
+    Path(batch).mkdir(parents=True)
+    shutil.copy(source, store)
+    from promoguard import store as store_mod
+
+    con = duckdb.connect(store)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        store_mod.set_memory_limit(con)  # PROMOGUARD_MEMORY_LIMIT, as every other step
+        day = con.execute("SELECT date_trunc('day', max(paid_at)) FROM orders").fetchone()[0]
+        lit = f"TIMESTAMPTZ '{day.isoformat()}'"
+        # scans and findings of the source are not the base's
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals", "scan_marks"):
+            if t in have:  # a store made before some of them existed
+                con.execute(f"DELETE FROM {t}")
+        if platform:
+            con.execute(
+                "CREATE TEMP TABLE _pg_m AS SELECT merchant_id FROM merchants WHERE platform_id = ?",
+                [platform],
+            )
+        counts = {}
+
+        # children first: their conditions read the parent (orders) before it is cut
+        def condition(table: str) -> str:
+            cond = INCREMENT[table].format(day=lit)
+            return f"({cond}) AND {OF_MERCHANTS[table]}" if platform else cond
+
+        for table in sorted(INCREMENT, key=lambda t: t == "orders"):
+            cond = condition(table)
+            out = Path(batch) / f"{table}.parquet"
+            con.execute(f"COPY (SELECT * FROM {table} t WHERE {cond}) TO '{out}' (FORMAT parquet)")
+            counts[table] = con.execute(f"SELECT count(*) FROM {table} t WHERE {cond}").fetchone()[
+                0
+            ]
+        for table in sorted(INCREMENT, key=lambda t: t == "orders"):
+            cond = condition(table)
+            # rebuilt, not deleted from: row positions stay 0..n-1 (what scan --since relies on)
+            con.execute(f"CREATE TABLE _keep AS SELECT * FROM {table} t WHERE NOT ({cond})")
+            con.execute(f"DROP TABLE {table}")
+            con.execute(f"ALTER TABLE _keep RENAME TO {table}")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return {"day": str(day), "platform": platform, "rows": counts}
+
+
+def scan_full(store: str, save: bool, checks: str | None = None) -> dict:
+    from promoguard import engine
+
+    result = engine.scan(store, "cn", checks=checks, save=save)
+    return _summary(result, store if not save else None)
+
+
+def ingest_day(batch: str, store: str) -> dict:
+    from promoguard.ingest import ingest_dir
+
+    r = ingest_dir(batch, store)
+    return {"stored": r.totals.stored, "quarantined": r.totals.quarantined}
+
+
+def scan_increment(store: str, since: str) -> dict:
+    from promoguard import incremental
+
+    result, info = incremental.scan_since(store, "cn", since, save=False)
+    out = _summary(result, store)
+    out["info"] = info
+    return out
+
+
+def _summary(result, store: str | None) -> dict:
+    """Counts, per-check seconds and a digest of the findings (to compare two scans)."""
+    import hashlib
+
+    f = result.findings.sort_values("finding_id")
+    text = "\n".join(
+        f"{a}|{b}|{c}|{d}"
+        for a, b, c, d in zip(f.finding_id, f.observed, f.expected, f.evidence_sha256, strict=True)
+    )
+    return {
+        "scan_id": result.scan_id,
+        "findings": len(f),
+        "digest": hashlib.sha256(text.encode()).hexdigest(),
+        "seconds": {r.code: round(r.seconds, 2) for r in result.runs},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--store", help="the season's DuckDB store (read only; copied)")
+    ap.add_argument("--work", default=str(WORK), help="where the base store and batch go")
+    ap.add_argument("--reuse", action="store_true", help="keep an existing base and its scan")
+    ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument(
+        "--platform", help="the increment is one platform's export of the day (its merchants only)"
+    )
+    args = ap.parse_args()
+    from promoguard import incremental
+    from promoguard.engine import registry
+
+    source = args.store or next((str(p) for p in STORES if p.exists()), None)
+    if source is None:
+        sys.exit("no store: give --store (e.g. a city season ingested by benchmarks/season.py)")
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    store, batch, state = str(work / "base.duckdb"), str(work / "day"), work / "base.json"
+    rows, figures = [], {}
+
+    def step(name: str, fn, *a):
+        m = measure_full(fn, *a)
+        rows.append(
+            {
+                "step": name,
+                "seconds": round(m.seconds, 1),
+                "cpu_s": round(m.cpu_seconds, 1),
+                "peak_rss_mb": round(m.peak_rss_bytes / 2**20),
+            }
+        )
+        figures[name] = {**rows[-1], "result": m.result}
+        print(json.dumps(rows[-1]), flush=True)
+        return m.result
+
+    if args.reuse and state.exists():
+        base = json.loads(state.read_text())
+        print(f"reusing {store} (previous scan {base['scan']['scan_id']})", flush=True)
+    else:
+        base = {"split": step("base", make_base, source, store, batch, args.platform)}
+        # what --since carries from the previous scan are its merchant-local checks' findings;
+        # the season-wide ones are re-run whatever it holds, so the base scan needs only those
+        local = ",".join(
+            c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
+        )
+        base["scan"] = step("scan base (merchant checks, saved)", scan_full, store, True, local)
+        step("ingest day", ingest_day, batch, store)
+        state.write_text(json.dumps(base, default=str))
+    inc = step("incremental scan", scan_increment, store, base["scan"]["scan_id"])
+    full = step("full re-scan", scan_full, store, False)
+    same = inc["digest"] == full["digest"] and inc["findings"] == full["findings"]
+    print_table(rows)
+    print(f"day {base['split']['day']}; increment rows {base['split']['rows']}")
+    info = inc["info"]
+    print(
+        f"affected merchants {info['affected_merchants']}; re-checked locally "
+        f"{len(info['rechecked_local'])} checks, re-run on everything {len(info['rerun_season'])}; "
+        f"carried {info['carried']} findings; full because: {info['full_because']}"
+    )
+    print(f"incremental / full wall: {inc_ratio(figures):.2f}; identical findings: {same}")
+    per = sorted(full["seconds"], key=lambda c: -full["seconds"][c])
+    print_table(
+        [
+            {
+                "check": c,
+                "full_s": full["seconds"][c],
+                "incremental_s": inc["seconds"].get(c, 0.0),
+                "scope": "merchant" if c in info["rechecked_local"] else "season",
+            }
+            for c in per
+        ]
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
+    if not same:
+        sys.exit("the incremental scan differs from the full re-scan")
+
+
+def inc_ratio(figures: dict) -> float:
+    return figures["incremental scan"]["seconds"] / figures["full re-scan"]["seconds"]
+
+
+if __name__ == "__main__":
+    main()

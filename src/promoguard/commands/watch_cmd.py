@@ -1,0 +1,92 @@
+"""`promoguard watch INBOX --store S`: ingest and scan each complete batch that lands in INBOX."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
+from promoguard.safety import terminal_safe
+
+
+@user_errors
+def watch(
+    inbox: Path = typer.Argument(..., help="Inbox folder: one sub-folder per batch, with _READY."),
+    store: str = typer.Option(
+        ..., "--store", help="The store batches go into: a DuckDB file or a lake folder."
+    ),
+    pack: str = typer.Option("cn", "--pack", help="Rule pack: cn, eu, uk, us or a pack folder."),
+    tz: str = typer.Option("UTC", "--tz", help="Time zone for timestamps without an offset."),
+    watchlist: Path | None = typer.Option(
+        None, "--watchlist", help="CSV of watched merchants/listings: their new findings first."
+    ),
+    cases: str | None = typer.Option(
+        None,
+        "--cases",
+        help="Case database (a SQLite file or a URL): new findings open or join cases, "
+        "resolved ones are noted on theirs.",
+    ),
+    checks: str | None = typer.Option(
+        None, "--checks", help="Codes or prefixes, comma-separated (PRICE001,SHIP). Default: all."
+    ),
+    engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
+    spark_master: str = typer.Option(
+        "local[*]", "--spark-master", help="Spark master URL (with --engine spark)."
+    ),
+    interval: float = typer.Option(60.0, "--interval", help="Seconds between looks at INBOX."),
+    once: bool = typer.Option(False, "--once", help="Handle what is waiting, then stop (cron)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per pass on stdout."),
+) -> None:
+    """Ingest each complete batch in INBOX (a folder with a _READY file), scan what it changed
+    against the previous scan, and move it to INBOX/done or INBOX/failed (with a one-line
+    .error). A stopped run resumes where it stopped; no batch is ingested twice."""
+    from promoguard.watch import Watcher
+
+    if interval <= 0:
+        fail("--interval must be a positive number of seconds")
+
+    def log(msg: str) -> None:
+        console.print(escape(terminal_safe(msg)))
+
+    w = Watcher(
+        inbox,
+        store,
+        pack=pack,
+        tz=tz,
+        watchlist=watchlist,
+        cases_db=cases,
+        engine=engine_name,
+        spark_master=spark_master,
+        checks=checks,
+        log=log,
+    )
+    pending = False
+    try:
+        while True:
+            outcomes = w.run_once()
+            pending = any(o.status == "pending" for o in outcomes)
+            if as_json:
+                emit_json({"inbox": str(inbox), "batches": [o.to_dict() for o in outcomes]})
+            else:
+                for o in outcomes:
+                    stdout.print(escape(terminal_safe(o.line())))
+                    for a in o.alerts[:5] if o.status == "done" else []:
+                        mark = "watched " if a.get("watched") else ""
+                        stdout.print(
+                            escape(
+                                terminal_safe(
+                                    f"  {mark}{a['severity']} {a['check_code']} "
+                                    f"{a['entity_type']} {a['entity_id']}"
+                                )
+                            )
+                        )
+            if once:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    if pending:
+        raise typer.Exit(1)

@@ -1,0 +1,267 @@
+"""``promoguard watch``: complete batches only, ingested once, scanned incrementally, moved to
+done/ or failed/; a run stopped between ingest and scan resumes without ingesting again; cases
+opened and updated from the delta without duplicates (SQLite).
+
+The batches are the small season cut in two days (as in test_incremental): day 1 most of the
+season, day 2 the later rows of a third of the merchants.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+from tests.test_incremental import _split
+from typer.testing import CliRunner
+
+from promoguard import lake, watch
+from promoguard.cli import app
+from promoguard.watch import Watcher, WatchError
+
+CHECKS = "PRICE,SHIP,LIC001"
+
+
+@pytest.fixture(scope="module")
+def days(season_dir, tmp_path_factory):
+    work = tmp_path_factory.mktemp("watch-days")
+    _split(season_dir, work)
+    return work
+
+
+def _send(inbox, days, day, name=None, ready=True):
+    """Deliver a day's folder into the inbox the way a sender does: files first, _READY last."""
+    dest = inbox / (name or day)
+    shutil.copytree(days / day, dest)
+    if ready:
+        (dest / watch.READY).write_text("")
+    return dest
+
+
+def _ingests(store):
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute("SELECT count(DISTINCT ingest_id) FROM ingest_log").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_watch_once_takes_complete_batches_in_order_and_refuses_bad_ones(days, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "season.duckdb"
+    _send(inbox, days, "day1", "2026-11-10")
+    _send(inbox, days, "day2", "2026-11-11")
+    _send(inbox, days, "day2", "2026-11-12", ready=False)  # still being written
+    bad = inbox / "2026-11-13"
+    bad.mkdir()
+    (bad / "orders.csv").write_text("order_id,listing_id\nO1,L1\n")  # required columns missing
+    (bad / watch.READY).write_text("")
+    res = CliRunner().invoke(
+        app,
+        ["watch", str(inbox), "--store", str(store), "--checks", CHECKS, "--once", "--json"],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    got = {b["batch"]: b for b in out["batches"]}
+    assert [b["batch"] for b in out["batches"]] == ["2026-11-10", "2026-11-11", "2026-11-13"]
+    first, second, failed = got["2026-11-10"], got["2026-11-11"], got["2026-11-13"]
+    assert first["status"] == second["status"] == "done"
+    assert first["since"] is None and second["since"] == first["scan_id"]
+    assert first["rows"]["stored"] > 10_000 and second["rows"]["stored"] > 100
+    assert second["changes"]["still"] > 0
+    assert failed["status"] == "failed" and "\n" not in failed["error"]
+    # moved, with the reason beside the failed one, one line
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["2026-11-10", "2026-11-11"]
+    assert (inbox / "failed" / "2026-11-13" / "orders.csv").exists()
+    error = (inbox / "failed" / "2026-11-13.error").read_text()
+    assert error.count("\n") == 1 and error.strip() == failed["error"]
+    assert (inbox / "2026-11-12").is_dir()  # not ready: not touched
+    assert _ingests(store) == 2
+    # a second pass finds nothing to do and ingests nothing again
+    res = CliRunner().invoke(app, ["watch", str(inbox), "--store", str(store), "--once"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == ""
+    assert _ingests(store) == 2
+    # the same name sent again is a new batch, not a replay of the old one
+    _send(inbox, days, "day2", "2026-11-11")
+    again = Watcher(inbox, store, checks=CHECKS).run_once()
+    assert [o.status for o in again] == ["done"] and again[0].batch.startswith("2026-11-11~")
+    assert again[0].rows["stored"] == second["rows"]["stored"]  # all unchanged, none inserted
+
+
+class Crash(BaseException):
+    """A kill: not an error the loop handles."""
+
+
+@pytest.mark.parametrize("where", ["before_scan", "before_journal"])
+def test_a_run_stopped_after_ingest_resumes_without_ingesting_again(
+    days, tmp_path, monkeypatch, where
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "season.duckdb"
+    _send(inbox, days, "day1")
+    Watcher(inbox, store, checks=CHECKS).run_once()
+    _send(inbox, days, "day2")
+    if where == "before_scan":  # the ingest committed and was journalled; the scan never ran
+
+        def crash(self, journal):
+            raise Crash
+
+        monkeypatch.setattr(Watcher, "_scan", crash)
+    else:  # the ingest committed, the process died before its journal said so
+        real = Watcher._save
+
+        def crash(self, journal):
+            if journal["state"] == "ingested":
+                raise Crash
+            real(self, journal)
+
+        monkeypatch.setattr(Watcher, "_save", crash)
+    with pytest.raises(Crash):
+        Watcher(inbox, store, checks=CHECKS).run_once()
+    monkeypatch.undo()
+    assert (inbox / "processing" / "day2").is_dir()
+    assert _ingests(store) == 2
+    out = Watcher(inbox, store, checks=CHECKS).run_once()
+    assert [(o.batch, o.status) for o in out] == [("day2", "done")]
+    assert _ingests(store) == 2  # resumed: the batch was not ingested twice
+    assert out[0].since is not None and out[0].changes["still"] > 0
+    assert (inbox / "done" / "day2").is_dir() and not (inbox / "processing" / "day2").exists()
+
+
+def test_a_stopped_lake_ingest_is_found_by_its_batch_folder(days, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    root = tmp_path / "lake"
+    _send(inbox, days, "day2")
+    real = Watcher._save
+
+    def crash(self, journal):
+        if journal["state"] == "ingested":
+            raise Crash
+        real(self, journal)
+
+    monkeypatch.setattr(Watcher, "_save", crash)
+    with pytest.raises(Crash):
+        Watcher(inbox, f"{root}/", checks="PRICE001").run_once()
+    monkeypatch.undo()
+    out = Watcher(inbox, root, checks="PRICE001").run_once()
+    assert [o.status for o in out] == ["done"]
+    ingests = [b for b in lake.read_manifest(root).batches if b["kind"] == "ingest"]
+    assert len(ingests) == 1
+
+
+def test_one_watch_per_inbox(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    w = Watcher(inbox, tmp_path / "s.duckdb")
+    with w._locked(), pytest.raises(WatchError, match="another watch"):
+        Watcher(inbox, tmp_path / "s.duckdb").run_once()
+
+
+def test_cases_are_opened_and_updated_from_the_delta_without_duplicates(days, tmp_path):
+    from sqlalchemy import func, select
+
+    from promoguard.cases.models import AuditEvent, Case, CaseFinding
+    from promoguard.cases.service import CaseService
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "season.duckdb"
+    db = tmp_path / "cases.db"
+    _send(inbox, days, "day1")
+    first = Watcher(inbox, store, checks=CHECKS, cases_db=str(db)).run_once()
+    assert first[0].cases["opened"] > 10 and first[0].cases["resolved_noted"] == 0
+    _send(inbox, days, "day2")
+    second = Watcher(inbox, store, checks=CHECKS, cases_db=str(db)).run_once()[0]
+    assert second.status == "done"
+    svc = CaseService(watch.case_db_url(str(db)))
+
+    def counts():
+        with svc.db.session() as s:
+            return (
+                s.execute(select(func.count()).select_from(Case)).scalar_one(),
+                s.execute(select(func.count()).select_from(CaseFinding)).scalar_one(),
+                s.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
+            )
+
+    before = counts()
+    # every finding of the second scan sits on a case
+    con = duckdb.connect(str(store), read_only=True)
+    keys = con.execute(
+        "SELECT check_code, entity_type, entity_id FROM findings WHERE scan_id = ?",
+        [second.scan_id],
+    ).fetchall()
+    con.close()
+    with svc.db.session() as s:
+        held = s.execute(
+            select(CaseFinding.check_code, CaseFinding.entity_type, CaseFinding.entity_id)
+        ).all()
+    assert set(keys) <= set(held)
+    # the cases step again for the same scan (a run stopped before journalling it): nothing new
+    journal = json.loads((inbox / ".promoguard-watch" / "day2.json").read_text())
+    w = Watcher(inbox, store, checks=CHECKS, cases_db=str(db))
+    again = w._cases(journal)
+    assert again["opened"] == 0 and again["findings_added"] == 0
+    assert again["resolved_noted"] == 0
+    after = counts()
+    assert after[:2] == before[:2]
+    assert svc.audit_verify().ok
+
+
+def test_resolved_findings_are_noted_once_on_their_cases(tmp_path):
+    """On findings written by hand: a finding gone from the next scan is noted on its case, in
+    the audit trail, once; the case stays open (gone from the data is not verified)."""
+    import datetime as dt
+
+    import pandas as pd
+    from sqlalchemy import select
+
+    from promoguard import monitor, store
+    from promoguard.cases.models import AuditEvent, Case
+    from promoguard.cases.service import CaseService
+
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    t0 = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
+    for i, scan in enumerate(("s1", "s2")):
+        con.execute(
+            "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at, "
+            "finished_at, findings) VALUES (?, 'cn', 'duckdb', 'PRICE001', '{}', ?, ?, 1)",
+            [scan, t0 + dt.timedelta(days=i), t0 + dt.timedelta(days=i)],
+        )
+    for fid, scan, entity in (("a", "s1", "L1"), ("b", "s1", "L2"), ("b", "s2", "L2")):
+        con.execute(
+            "INSERT INTO findings (finding_id, scan_id, check_code, pack, entity_type, entity_id, "
+            "merchant_id, platform_id, severity, observed, expected, legal_basis, "
+            "evidence_sha256, detected_at) VALUES (?, ?, 'PRICE001', 'cn', 'listing', ?, 'M1', "
+            "'P1', 'high', '{}', '{}', 'law', ?, ?)",
+            [fid, scan, entity, fid * 64, t0],
+        )
+    con.execute("INSERT INTO evidence VALUES (?, '{}'), (?, '{}')", ["a" * 64, "b" * 64])
+    con.close()
+    svc = CaseService(watch.case_db_url(str(tmp_path / "c.db")), actor="t")
+    svc.open_from_scan(path, scan_id="s1")
+    con = store.connect(path, read_only=True)
+    d = monitor.delta(con, "s2", previous="s1")
+    con.close()
+    resolved = d[d.change == "resolved"]
+    assert list(resolved.entity_id) == ["L1"]
+    assert watch.note_resolved(svc, "s2", resolved) == 1
+    assert watch.note_resolved(svc, "s2", resolved) == 0  # once per case and scan
+    assert watch.note_resolved(svc, "s2", pd.DataFrame()) == 0
+    with svc.db.session() as s:
+        events = s.execute(
+            select(AuditEvent.case_id, AuditEvent.payload).where(
+                AuditEvent.action == "findings_resolved"
+            )
+        ).all()
+        status = s.execute(select(Case.status)).scalars().all()
+    assert len(events) == 1
+    payload = json.loads(events[0][1])
+    assert payload["scan_id"] == "s2" and payload["findings"][0]["entity_id"] == "L1"
+    assert status == ["open"]
+    assert svc.audit_verify().ok
