@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import duckdb
+import pytest
 
 from promoguard.engine import scan
 
@@ -40,3 +41,42 @@ def test_an_older_store_scans_and_says_what_it_could_not_check(season_store_copy
     # SHIP004 reads placed_at when it is there; without it the rule still runs on paid_at
     assert cover["SHIP004"]["status"] == "ran"
     assert (result.findings["check_code"] == "SHIP004").sum() > 0
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_an_older_store_scans_on_spark_and_leaves_no_hand_off(season_store_copy, capfd):
+    import subprocess
+
+    con = duckdb.connect(str(season_store_copy))
+    for name in OLD_RELEASE_LACKS:
+        con.execute(f"DROP TABLE {name}")
+    con.execute("ALTER TABLE orders DROP COLUMN placed_at")
+    con.close()
+    os.chmod(season_store_copy, 0o400)
+    # what a scan killed with -9 leaves: a hand-off folder of a process that is gone
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = season_store_copy.parent / f".{season_store_copy.name}.spark-{dead.pid}-deadbeef"
+    (stale / "orders.parquet").mkdir(parents=True)
+    # a live scan's folder (this process) is left alone
+    live = season_store_copy.parent / f".{season_store_copy.name}.spark-{os.getpid()}-0live000"
+    live.mkdir()
+
+    result = scan(
+        season_store_copy,
+        pack="cn",
+        engine="spark",
+        spark_master="local[1]",
+        checks="COUPON001,SHIP004",
+        save=False,
+    )
+
+    assert result.coverage["COUPON001"] == {"status": "skipped", "reason": "no coupons"}
+    assert result.coverage["SHIP004"]["status"] == "ran"
+    duck = scan(season_store_copy, pack="cn", checks="SHIP004", save=False)
+    assert sorted(result.findings.evidence_sha256) == sorted(duck.findings.evidence_sha256)
+    assert len(duck.findings) > 0
+    left = sorted(p.name for p in season_store_copy.parent.glob(".*.spark-*"))
+    assert left == [live.name]  # the stale one reaped, this scan's own removed
+    assert "copying the DuckDB store's tables to Parquet" in capfd.readouterr().err

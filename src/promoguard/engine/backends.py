@@ -13,9 +13,10 @@ No other module touches a backend's private attributes.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ import pyarrow as pa
 from promoguard.engine.base import Tables
 from promoguard.errors import CheckError
 from promoguard.model import TABLE_NAMES
+from promoguard.sqlbuild import literal, sql
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -38,8 +40,17 @@ def duckdb_tables(con: duckdb.DuckDBPyConnection) -> Iterator[Tables]:
     yield Tables(backend)
 
 
+def python_for_executors() -> None:
+    """Executors run Python (the checks' Arrow maps) with this interpreter, the one that has
+    promoguard installed, unless PYSPARK_PYTHON says otherwise (a cluster's own path); pyspark
+    reads only the variable, not a setting."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
 def _spark_session(master: str):
     from pyspark.sql import SparkSession
+
+    python_for_executors()
 
     session = (
         SparkSession.builder.master(master)
@@ -47,7 +58,10 @@ def _spark_session(master: str):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")  # stderr stays for our own progress bar
-        .config("spark.sql.shuffle.partitions", "4")
+        .config(
+            "spark.sql.shuffle.partitions",
+            os.environ.get("PROMOGUARD_SPARK_SHUFFLE_PARTITIONS", "4"),
+        )
         .config("spark.sql.ansi.enabled", "false")
         # 2g ran out building broadcast tables at 10M observations; the env var overrides
         .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
@@ -57,21 +71,96 @@ def _spark_session(master: str):
     return session
 
 
+#: the Parquet hand-off of a DuckDB file scanned on Spark: ``.<store>.spark-<pid>-<random>``
+_EXPORT_INFIX = ".spark-"
+
+
+def _export_folder(beside: Path | None) -> Path:
+    """A fresh folder for the hand-off: beside the store when it is given and writable (where
+    a cluster's workers see the store, they see this too), else the system's temporary folder.
+
+    Hand-offs left by a scan that was killed (kill -9 skips every clean-up) are removed here: a
+    folder whose process is gone is reaped on the next scan of the same store.
+    """
+    pid = os.getpid()
+    tag = f"{pid}-{uuid.uuid4().hex[:8]}"
+    if beside is not None:
+        parent = beside.resolve().parent
+        prefix = f".{beside.name}{_EXPORT_INFIX}"
+        _reap(parent, prefix)
+        if os.access(parent, os.W_OK):
+            folder = parent / f"{prefix}{tag}"
+            folder.mkdir(mode=0o700)
+            return folder
+    return Path(tempfile.mkdtemp(prefix=f"promoguard{_EXPORT_INFIX}{tag}-"))
+
+
+def _reap(parent: Path, prefix: str) -> None:
+    """Remove hand-off folders under ``parent`` whose scanning process no longer runs."""
+    import shutil
+
+    for folder in parent.glob(f"{prefix}*"):
+        pid_text = folder.name[len(prefix) :].split("-", 1)[0]
+        if not pid_text.isdigit() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
+
+
 @contextmanager
-def spark_tables(con: duckdb.DuckDBPyConnection, master: str = "local[*]") -> Iterator[Tables]:
+def spark_tables(
+    con: duckdb.DuckDBPyConnection, master: str = "local[*]", beside: str | Path | None = None
+) -> Iterator[Tables]:
+    """A DuckDB store's canonical tables on Spark.
+
+    Spark cannot read a DuckDB file, so the tables the store has are written once to Parquet
+    (UTC instants, exact decimals) in a hand-off folder beside the store (``beside``: the store's
+    path), read from there, and the folder is removed when the scan ends, fails or is
+    interrupted. A table an older store lacks is not exported: it reads as empty, as on DuckDB
+    (``Tables._canonical``). A lake (``--store DIR/``) is read in place, with no copy.
+    """
+    import shutil
+    import sys
+
     try:
         import pyspark  # noqa: F401
     except ImportError:
         raise CheckError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
-    spark = _spark_session(master)
-    with tempfile.TemporaryDirectory(prefix="promoguard-spark-") as tmp:
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+            "UNION SELECT view_name FROM duckdb_views() WHERE schema_name = 'main'"
+        ).fetchall()
+    }
+    folder = _export_folder(Path(beside) if beside is not None else None)
+    try:
+        if beside is not None:
+            print(
+                f"spark: copying the DuckDB store's tables to Parquet in {folder} for this scan "
+                "(removed afterwards); Spark reads a lake in place: "
+                "`promoguard ingest SEASON --store DIR/`",
+                file=sys.stderr,
+            )
+        spark = _spark_session(master)
         for name in TABLE_NAMES:
-            path = Path(tmp) / f"{name}.parquet"
+            if name not in present:
+                continue  # an older store: Tables reads it as an empty table
+            path = folder / f"{name}.parquet"
             # Parquet carries UTC-adjusted instants and exact decimals into Spark unchanged.
-            con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")  # noqa: S608
+            con.execute(sql("COPY {t} TO {path} (FORMAT parquet)", t=name, path=literal(str(path))))
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        for name in TABLE_NAMES:
+            if name not in present:
+                spark.catalog.dropTempView(name)  # a view left by an earlier scan in the session
         backend = ibis.pyspark.connect(spark)
         yield Tables(backend)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def register_arrow(backend: Any, name: str, rows: pa.Table) -> ir.Table:
@@ -160,6 +249,47 @@ class Scratch:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def is_spark(backend: Any) -> bool:
+    """Whether ``backend`` is Spark (whose checks must not pull their input to the driver)."""
+    return backend.name == "pyspark"
+
+
+def spark_frame(backend: Any, expr: ir.Table) -> Any:
+    """The Spark DataFrame of an Ibis expression (to use Spark's own API on it)."""
+    backend._run_pre_execute_hooks(expr)  # memtables the SQL names must exist in the session
+    return backend._session.sql(backend.compile(expr))
+
+
+def spark_arrow(frame: Any) -> pa.Table:
+    """A Spark DataFrame's rows on the driver as Arrow: for results (findings), never inputs."""
+    return frame.toArrow()
+
+
+def map_partitions(
+    backend: Any,
+    expr: ir.Table,
+    fn: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+    schema: pa.Schema,
+) -> pa.Table:
+    """``fn`` over the rows of ``expr``, batch by batch, where the rows are; its output here.
+
+    On Spark each executor runs ``fn`` on its own partitions through Arrow (``mapInArrow``), so
+    only what ``fn`` yields (findings) reaches the driver. ``fn`` must be picklable (a closure over
+    module-level code and plain values) and build what it needs (a matcher) on the executor.
+    On DuckDB the rows pass through ``fn`` here, a batch at a time.
+    """
+    if is_spark(backend):
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        frame = spark_frame(backend, expr).mapInArrow(fn, from_arrow_schema(schema))
+        out = spark_arrow(frame)
+        return out.select(schema.names).cast(schema) if out.num_rows else schema.empty_table()
+    # (Ibis's batch reader calls a cursor method DuckDB 2 no longer has)
+    rows = backend.to_pyarrow(expr)
+    batches = list(fn(iter(rows.to_batches(max_chunksize=65_536))))
+    return pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
 
 
 def epoch_seconds(at: ir.TimestampValue) -> ir.IntegerValue:

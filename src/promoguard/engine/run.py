@@ -432,7 +432,7 @@ def scan(
         tables_cm = (
             backends.duckdb_tables(con)
             if engine == "duckdb"
-            else backends.spark_tables(con, spark_master)
+            else backends.spark_tables(con, spark_master, beside=store_path)
         )
         with tables_cm as tables:
             result = run_checks(

@@ -123,20 +123,37 @@ def signatures(
     return present, sig
 
 
-def near_duplicate_clusters(sig: np.ndarray, bands: int, similarity: float) -> np.ndarray:
-    """Cluster label per row (smallest row index of its cluster) from LSH candidates."""
+def band_keys(sig: np.ndarray, bands: int) -> np.ndarray:
+    """One key per text and LSH band (uint64, shape (texts, bands)): texts whose signatures agree
+    on every row of a band share that band's key."""
     m, num_perm = sig.shape
-    if m == 0:
-        return np.zeros(0, dtype=np.int64)
     rows = num_perm // bands
     mix = np.random.default_rng(_SEED + 1).integers(1, 2**63, size=rows, dtype=np.uint64) | 1
-    src_parts, dst_parts = [], []
-    need = int(np.ceil(similarity * num_perm - 1e-9))
+    keys = np.zeros((m, bands), dtype=np.uint64)
     for band in range(bands):
         block = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
         key = np.zeros(m, dtype=np.uint64)
         for r in range(rows):
             key = (key ^ block[:, r]) * mix[r]
+        keys[:, band] = key
+    return keys
+
+
+def agreement_needed(similarity: float, num_perm: int) -> int:
+    """How many of the permutations two signatures must agree on to count as near duplicates."""
+    return int(np.ceil(similarity * num_perm - 1e-9))
+
+
+def near_duplicate_clusters(sig: np.ndarray, bands: int, similarity: float) -> np.ndarray:
+    """Cluster label per row (smallest row index of its cluster) from LSH candidates."""
+    m, num_perm = sig.shape
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    keys = band_keys(sig, bands)
+    src_parts, dst_parts = [], []
+    need = agreement_needed(similarity, num_perm)
+    for band in range(bands):
+        key = keys[:, band]
         order = np.lexsort((np.arange(m), key))
         same = key[order[1:]] == key[order[:-1]]
         i, j = order[:-1][same], order[1:][same]

@@ -6,8 +6,10 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
+from promoguard.engine import backends
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
@@ -15,9 +17,7 @@ from promoguard.graph import rings
 from promoguard.rules.brushing._shared import (
     BUYER_SEP,
     _group_orders_evidence,
-    _hubs_from,
     _iso,
-    _merchant_platforms,
     _order_edges,
     _table,
     _utc_offset_hours,
@@ -35,6 +35,85 @@ def _repeat_edges(tables: Tables) -> tuple[ir.Table, ir.Table]:
     deg = e.group_by("merchant").aggregate(deg=e.count())
     rep = e.filter(e.orders >= 2).join(deg, "merchant")
     return rep, deg
+
+
+#: most prune rounds run in the engine; what is left after them is pruned exactly on arrays
+PRUNE_ROUNDS = 12
+#: the engine prunes just below min_density, so that a last-bit difference between its sums (in
+#: any order, with SQL's ln) and numpy's can only keep a node more, never drop one too many
+PRUNE_MARGIN = 1e-6
+
+
+def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float]:
+    """The repeat-order edges that can lie in a block of density >= min_density, and the median
+    shop degree (distinct buyers over every shop), computed where the orders are.
+
+    FRAUDAR starts by removing, round after round, every node whose weighted degree is below
+    min_density (``fraudar.prune_below``): a node of such a block keeps at least that degree in
+    it. The rounds are relational (two group-bys, two semi-joins) and run in the engine for at
+    most PRUNE_ROUNDS, at a threshold a hair below min_density; what they leave is a superset of
+    the exact prune's result, which the arrays then prune exactly. The pruned subgraph is the
+    unique largest one whose nodes all reach the threshold, so the peel sees the same graph and
+    gives the same blocks as from every edge, while only the dense core (of the findings' order
+    of size, not the season's) leaves the engine: on Spark nothing larger reaches the driver.
+    """
+    rep, deg = _repeat_edges(tables)
+    median = _median_degree(tables, deg)
+    floor = float(params["min_density"]) * (1.0 - PRUNE_MARGIN)
+    c = float(params["weight_c"])
+    with backends.Scratch(tables.backend, "_brush001") as scratch:
+        current = rep
+        if floor > 0 and c > 0:  # ln(deg + c) > 0: every weight is positive and finite
+            weight = rep.orders.cast("float64").ln() / (rep.deg.cast("float64") + c).ln()
+            current = scratch.keep(rep.mutate(w=weight))
+            size = _rows(scratch, current)
+            for _ in range(PRUNE_ROUNDS):
+                b = current.group_by("buyer").aggregate(d=current.w.sum())
+                m = current.group_by("merchant").aggregate(d=current.w.sum())
+                kept = current.semi_join(b.filter(b.d >= floor).select("buyer"), "buyer")
+                kept = kept.semi_join(m.filter(m.d >= floor).select("merchant"), "merchant")
+                kept = scratch.keep(kept.select(*current.columns))
+                left = _rows(scratch, kept)
+                current = kept
+                if left == size or not left:
+                    break
+                size = left
+            current = current.drop("w")
+        return scratch.to_arrow(current), median
+
+
+def _rows(scratch: backends.Scratch, expr: ir.Table) -> int:
+    return int(scratch.to_arrow(expr.count().as_table()).column(0)[0].as_py())
+
+
+def _median_degree(tables: Tables, deg: ir.Table) -> float:
+    """``np.median`` of every shop's degree (the hub test's yardstick), from the middle one or
+    two degrees the engine picks out."""
+    n = int(tables.to_arrow(deg.count().as_table()).column(0)[0].as_py())
+    if not n:
+        return float("nan")
+    ranked = deg.select(deg.deg, at=ibis.row_number().over(order_by=deg.deg))
+    middle = ranked.filter(ranked.at.isin(sorted({(n - 1) // 2, n // 2}))).select("deg")
+    values = tables.to_arrow(middle).column("deg").to_numpy().astype(np.int64)
+    return float(np.median(values))
+
+
+def _hubs_by_median(e: rings.Edges, t: pa.Table, median: float, hub_factor: float) -> np.ndarray:
+    """Hub flags for ``e``'s merchants (``rings.hub_merchants`` against every shop's median),
+    from the degrees that came with the edges ``t``."""
+    degree = dict(zip(t.column("merchant").to_pylist(), t.column("deg").to_pylist(), strict=True))
+    degs = np.asarray([degree[m] for m in e.merchant_ids], dtype=np.int64)
+    return degs > hub_factor * np.float64(median)
+
+
+def _platforms_of(tables: Tables, merchants: set[str]) -> dict[str, str | None]:
+    """The platform of each named merchant (only the blocks' shops leave the engine)."""
+    if not merchants:
+        return {}
+    m = tables.merchants
+    wanted = ibis.memtable({"merchant_id": sorted(merchants)})
+    rows = tables.to_arrow(m.semi_join(wanted, "merchant_id").select("merchant_id", "platform_id"))
+    return dict(zip(*rows.to_pydict().values(), strict=True))
 
 
 def _buying_groups(
@@ -206,16 +285,17 @@ class DenseBuyerMerchantBlock(Check):
         if params["algorithm"] == "bahmani":
             blocks = bahmani_blocks(tables, params)
         elif params["algorithm"] == "fraudar":
-            rep, deg = _repeat_edges(tables)
-            edges = rings.edges_from_arrow(tables.to_arrow(rep), params["weight_c"])
-            blocks = rings.fraudar_blocks(edges, params, _hubs_from(tables, deg, edges, params))
+            core, median = _core_edges(tables, params)
+            edges = rings.edges_from_arrow(core, params["weight_c"])
+            hubs = _hubs_by_median(edges, core, median, float(params["hub_factor"]))
+            blocks = rings.fraudar_blocks(edges, params, hubs)
         else:
             raise ValueError(
                 f"BRUSH001 algorithm must be fraudar or bahmani, not {params['algorithm']!r}"
             )
         groups = _buying_groups(tables, blocks, params, ctx)
         lowered = str(params.get("buying_group_severity", "low"))
-        platforms = _merchant_platforms(tables)
+        platforms = _platforms_of(tables, {m for b in blocks for m in b.orders_by_merchant})
         rows = []
         for b in blocks:
             top = sorted(b.orders_by_merchant.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]

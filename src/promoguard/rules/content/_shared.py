@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 
+from promoguard.engine import backends
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
 from promoguard.text.lexicon import Term, load_terms
 from promoguard.text.mask import Masker
@@ -43,6 +45,11 @@ def _kinds_param(default: Sequence[str], doc: str, basis: str = "policy") -> Par
 
 def _text_rows(tables: Tables) -> pa.Table:
     """Every merchant text with its platform and listing category, sorted by text_id."""
+    return tables.to_arrow(_text_expr(tables).order_by("text_id"))
+
+
+def _text_expr(tables: Tables) -> ir.Table:
+    """Every merchant text with its platform and listing category."""
     t = tables.texts
     listings = tables.listings
     merchants = tables.merchants
@@ -56,27 +63,27 @@ def _text_rows(tables: Tables) -> pa.Table:
         platform_id=ibis.coalesce(listings.platform_id, merchants.platform_id),
         category=listings.category,
         content=t.content,
-    ).order_by("text_id")
-    return tables.to_arrow(expr)
+    )
+    return expr
 
 
 def _review_rows(tables: Tables) -> pa.Table:
     """Every review with a text, with its listing's merchant and platform, sorted by review_id."""
+    return tables.to_arrow(_review_expr(tables).order_by("review_id"))
+
+
+def _review_expr(tables: Tables) -> ir.Table:
+    """Every review with a text, with its listing's merchant and platform."""
     r = tables.reviews
     listings = tables.listings
     j = r.left_join(listings, r.listing_id == listings.listing_id)
-    expr = (
-        j.filter(r.text.notnull())
-        .select(
-            review_id=r.review_id,
-            merchant_id=listings.merchant_id,
-            platform_id=listings.platform_id,
-            category=listings.category,
-            content=r.text,
-        )
-        .order_by("review_id")
+    return j.filter(r.text.notnull()).select(
+        review_id=r.review_id,
+        merchant_id=listings.merchant_id,
+        platform_id=listings.platform_id,
+        category=listings.category,
+        content=r.text,
     )
-    return tables.to_arrow(expr)
 
 
 class _Scan:
@@ -200,6 +207,8 @@ class ContentCheck(Check):
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         kinds = set(params.get("text_kinds") or TEXT_KINDS_ALL)
+        if backends.is_spark(tables.backend):
+            return self._find_distributed(tables, params, kinds)
         out: list[dict[str, Any]] = []
         scan = _shared_scan(tables, "texts", params)
         for row, prep in zip(scan.rows, scan.prepared, strict=True):
@@ -213,6 +222,36 @@ class ContentCheck(Check):
                 hits = self.decide(prep, "review", row["category"], params)
                 self._emit(out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review")
         return pa.Table.from_pylist(out, schema=_FOUND_SCHEMA)
+
+    def _find_distributed(
+        self, tables: Tables, params: dict[str, Any], kinds: set[str]
+    ) -> pa.Table:
+        """The same findings with the texts left where they are: each executor builds the
+        matcher from the lexicons once and reads its own partitions through Arrow; only the found
+        rows come back. Ordered as the one-machine form orders them (texts, then reviews, by id)."""
+        extra = _lexicon_paths(params.get("extra_lexicons"))
+        texts = _text_expr(tables)
+        texts = texts.filter(texts.kind.isin(sorted(kinds)))
+        parts = [
+            backends.map_partitions(
+                tables.backend,
+                texts,
+                _partition_finder(self, params, extra, "texts"),
+                _FOUND_SCHEMA,
+            )
+        ]
+        if self.scans_reviews:
+            parts.append(
+                backends.map_partitions(
+                    tables.backend,
+                    _review_expr(tables),
+                    _partition_finder(self, params, extra, "reviews"),
+                    _FOUND_SCHEMA,
+                )
+            )
+        return pa.concat_tables(
+            [p.sort_by([("entity_id", "ascending")]) for p in parts]
+        ).combine_chunks()
 
     def _emit(
         self,
@@ -281,6 +320,48 @@ class ContentCheck(Check):
                 revs.spans,
             )
         return out
+
+
+#: matchers built on this process (an executor builds each once, however many partitions it reads)
+_PROCESS_RULES: dict[tuple[str, ...], ContentRules] = {}
+
+
+def _process_rules(extra: tuple[str, ...]) -> ContentRules:
+    if extra not in _PROCESS_RULES:
+        _PROCESS_RULES[extra] = ContentRules(load_terms(extra))
+    return _PROCESS_RULES[extra]
+
+
+def _partition_finder(
+    check: ContentCheck, params: dict[str, Any], extra: tuple[str, ...], what: str
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """What an executor runs over its batches of texts (or reviews): the found rows of ``check``."""
+
+    def find(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rules = _process_rules(extra)
+        for batch in batches:
+            content = [c or "" for c in batch.column("content").to_pylist()]
+            prepared = rules.prepare_many(content)
+            del content
+            keep = [i for i, p in enumerate(prepared) if p is not None]
+            out: list[dict[str, Any]] = []
+            if keep:
+                others = [n for n in batch.schema.names if n != "content"]
+                rows = batch.select(others).take(pa.array(keep, pa.int64())).to_pylist()
+                for row, i in zip(rows, keep, strict=True):
+                    prep = prepared[i]
+                    assert prep is not None
+                    if what == "texts":
+                        hits = check.decide(prep, row["kind"], row["category"], params)
+                        check._emit(out, row, prep.nt, hits, row["text_id"], "text")
+                    else:
+                        hits = check.decide(prep, "review", row["category"], params)
+                        check._emit(
+                            out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review"
+                        )
+            yield pa.RecordBatch.from_pylist(out, schema=_FOUND_SCHEMA)
+
+    return find
 
 
 def _pii_spans(hits: Sequence[Hit]) -> list[dict[str, Any]]:

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -15,6 +18,7 @@ import pyarrow.compute as pc
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
 from promoguard.graph import minhash
+from promoguard.graph.components import component_labels
 from promoguard.rules._relations import first_delivery_by_order
 
 
@@ -56,13 +60,20 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
     if not shared.any():
         return empty
     picked = pa.array(rows[shared])
-    df = pd.DataFrame(
-        {
-            "review_id": reviews.column("review_id").take(picked).to_pylist(),
-            "buyer_id": reviews.column("buyer_id").take(picked).to_pylist(),
-            "label": labels[shared],
-        }
+    return _clusters(
+        reviews.column("review_id").take(picked).to_pylist(),
+        reviews.column("buyer_id").take(picked).to_pylist(),
+        labels[shared],
+        params,
     )
+
+
+def _clusters(
+    review_ids: list[Any], buyer_ids: list[Any], labels: np.ndarray, params: dict[str, Any]
+) -> pd.DataFrame:
+    """The clusters (reviews sharing a label) that span enough buyers, one row per review."""
+    empty = pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
+    df = pd.DataFrame({"review_id": review_ids, "buyer_id": buyer_ids, "label": labels})
     stats = df.groupby("label").agg(
         cluster_size=("review_id", "size"),
         cluster_buyers=("buyer_id", "nunique"),
@@ -74,6 +85,104 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
         return empty
     df = df.join(stats, on="label")
     return df[["review_id", "cluster_id", "cluster_size", "cluster_buyers"]].reset_index(drop=True)
+
+
+_SIGNED = pa.schema(
+    [
+        ("review_id", pa.string()),
+        ("sig", pa.list_(pa.int64())),
+        ("keys", pa.list_(pa.int64())),
+    ]
+)
+
+
+def _signer(
+    params: dict[str, Any],
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """What an executor runs over its batches of reviews: each comparable text's MinHash
+    signature and LSH band keys (as ``duplicate_clusters`` computes them, text by text)."""
+    n, num_perm = int(params["shingle_n"]), int(params["num_perm"])
+    bands, min_length = int(params["bands"]), float(params["min_length"])
+
+    def sign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            norm = [minhash.normalise(t) for t in batch.column("text").to_pylist()]
+            lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+            keep = (minhash.weighted_lengths(norm) >= min_length) & (lengths >= n)
+            rows = np.flatnonzero(keep)
+            if not len(rows):
+                continue
+            present, sig = minhash.text_signatures([norm[i] for i in rows], n, num_perm)
+            rows = rows[present]
+            keys = minhash.band_keys(sig, bands).view(np.int64)  # equality is all that matters
+            yield pa.RecordBatch.from_arrays(
+                [
+                    batch.column("review_id").take(pa.array(rows)).cast(pa.string()),
+                    _lists(sig.astype(np.int64)),
+                    _lists(keys),
+                ],
+                schema=_SIGNED,
+            )
+
+    return sign
+
+
+def _lists(matrix: np.ndarray) -> pa.ListArray:
+    m, k = matrix.shape
+    offsets = pa.array(np.arange(0, m * k + 1, k, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(np.ascontiguousarray(matrix).ravel()))
+
+
+def duplicate_clusters_distributed(tables: Tables, params: dict[str, Any]) -> pd.DataFrame:
+    """``duplicate_clusters`` with the reviews left on the executors (Spark).
+
+    Signatures and band keys are computed per partition through Arrow; the bands are exploded and
+    shuffled by (band, key); within a bucket each review is paired with the next one in review_id
+    order (the pairs the one-machine form looks at); a pair is kept when its signatures agree on
+    enough permutations. Only the kept pairs and their reviews' buyers reach the driver, which
+    closes them into clusters: the same clusters, and only findings-sized data moved.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from promoguard.engine import backends
+
+    r = tables.reviews
+    texts = r.filter(r.text.notnull()).select("review_id", "buyer_id", "text")
+    frame = backends.spark_frame(tables.backend, texts)
+    sigs = frame.select("review_id", "text").mapInArrow(_signer(params), from_arrow_schema(_SIGNED))
+    sigs = sigs.localCheckpoint()  # on the executors: read twice, signed once
+    bands = sigs.select("review_id", F.posexplode("keys").alias("band", "key"))
+    bucket = Window.partitionBy("band", "key").orderBy("review_id")
+    pairs = (
+        bands.select(F.col("review_id").alias("a"), F.lead("review_id").over(bucket).alias("b"))
+        .filter(F.col("b").isNotNull())
+        .distinct()
+    )
+    sa = sigs.select(F.col("review_id").alias("a"), F.col("sig").alias("sa"))
+    sb = sigs.select(F.col("review_id").alias("b"), F.col("sig").alias("sb"))
+    agree = F.aggregate(
+        F.zip_with("sa", "sb", lambda x, y: (x == y).cast("int")), F.lit(0), lambda n, v: n + v
+    )
+    need = minhash.agreement_needed(float(params["similarity"]), int(params["num_perm"]))
+    # never broadcast the signatures (Spark would collect them on the driver to do so): sort-merge
+    kept = pairs.join(sa.hint("merge"), "a").join(sb.hint("merge"), "b")
+    kept = kept.filter(agree >= need).select("a", "b")
+    kept = kept.localCheckpoint()
+    ids = kept.select(F.col("a").alias("review_id")).union(kept.select("b")).distinct()
+    members = backends.spark_arrow(
+        ids.join(frame.select("review_id", "buyer_id"), "review_id").orderBy("review_id")
+    )
+    edges = backends.spark_arrow(kept)
+    if not members.num_rows:
+        return pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
+    review_ids = members.column("review_id").to_pylist()
+    index = {rid: i for i, rid in enumerate(review_ids)}
+    src = np.fromiter((index[a] for a in edges.column("a").to_pylist()), np.int64, edges.num_rows)
+    dst = np.fromiter((index[b] for b in edges.column("b").to_pylist()), np.int64, edges.num_rows)
+    labels = component_labels(len(review_ids), src, dst)
+    return _clusters(review_ids, members.column("buyer_id").to_pylist(), labels, params)
 
 
 # -- REVIEW003 -----------------------------------------------------------------------------------
@@ -89,7 +198,7 @@ SCORE_PARTS = (
 )
 
 
-def _review_frame(tables: Tables) -> pd.DataFrame:
+def _review_expr(tables: Tables) -> ir.Table:
     """Each review with its listing, buyer, rating, time and (when known) delivery time."""
     r = tables.reviews
     o = tables.orders
@@ -113,14 +222,33 @@ def _review_frame(tables: Tables) -> pd.DataFrame:
     joined = rr.left_join(oc, rr.order_id == oc.order_id).select(
         rr, oc.confirmed_s, oc.paid_s, oc.delivered_s
     )
-    joined = joined.left_join(history, joined.buyer_id == history.buyer_id).select(
+    return joined.left_join(history, joined.buyer_id == history.buyer_id).select(
         joined, history.buyer_orders
     )
-    df = tables.to_arrow(joined).to_pandas()
+
+
+def _review_frame(tables: Tables) -> pd.DataFrame:
+    """Each review with its listing, buyer, rating, time and (when known) delivery time."""
+    df = tables.to_arrow(_review_expr(tables)).to_pandas()
     df = df.sort_values("review_id", kind="stable").reset_index(drop=True)
     # whether the store has orders at all: without them a reviewer's history is unknown, not thin
+    o = tables.orders
     df.attrs["orders"] = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
     return df
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the data as a whole says about the signals (not about one review)."""
+
+    dated: bool  # more than one review date: dates are real, not a placeholder
+    rated: bool  # more than one rating
+    has_orders: bool  # the store has orders: a reviewer's history is known
+
+
+#: what a review's score needs from the other reviews (of its listing, its buyer): counts and
+#: sums, exact integers on every engine (see ``group_features`` and ``group_features_expr``)
+GROUP_FEATURES = ("listing_n", "listing_rating_sum", "max_day", "per_day", "active_days")
 
 
 def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -131,8 +259,79 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     several agreeing ones push the score up. Here each f is a bounded transform of a feature
     rather than an empirical CDF, so a review's score does not depend on the rest of the data set
     beyond its own listing and reviewer.
+
+    Two steps: the counts over a review's listing and reviewer (``group_features``), then the
+    score of each review from its own row alone (``score_rows``), which is what lets an engine
+    count in SQL and score each partition where it lies (``score_partitions``).
     """
+    if df.empty:
+        return score_rows(df.copy(), Inputs(False, False, True), params)
+    inputs = Inputs(
+        dated=bool(df["created_s"].nunique(dropna=True) > 1),
+        rated=bool(df["rating"].nunique(dropna=True) > 1),
+        has_orders=int(df.attrs.get("orders", 1)) > 0,
+    )
+    return score_rows(group_features(df, inputs), inputs, params)
+
+
+def _burst_day(out: pd.DataFrame, dated: bool) -> pd.Series:
+    """The day a review counts in for its listing's bursts: its purchase day (the reviews of one
+    burst arrive as their parcels are delivered), else its own day when dates are real."""
+    return out["paid_s"].fillna(out["created_s"] if dated else float("nan")) // 86400
+
+
+def group_features(df: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+    """``df`` with GROUP_FEATURES, counted over the whole frame (pandas; the one-machine form)."""
     out = df.copy()
+    rating = out["rating"].astype("float64")
+    by_listing = rating.groupby(out["listing_id"])
+    out["listing_n"] = by_listing.transform("size")
+    out["listing_rating_sum"] = by_listing.transform("sum")
+    day = out["created_s"] // 86400
+    per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
+    out["max_day"] = per_buyer_day.groupby(out["buyer_id"]).transform("max")
+    bday = _burst_day(out, inputs.dated)
+    out["per_day"] = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
+    out["active_days"] = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
+    return out
+
+
+def group_features_expr(joined: ir.Table, inputs: Inputs) -> ir.Table:
+    """``joined`` (``_review_expr``) with GROUP_FEATURES, counted by the engine: the same numbers
+    as ``group_features`` (a review without a listing or buyer gets none, as pandas' groupby
+    leaves rows with a missing key out)."""
+    j = joined.mutate(
+        _day=(joined.created_s.cast("float64") / 86400).floor().cast("int64"),
+        _bday=(ibis.coalesce(joined.paid_s, joined.created_s) if inputs.dated else joined.paid_s)
+        .cast("float64")
+        .__truediv__(86400)
+        .floor()
+        .cast("int64"),
+    )
+    keyed = j.filter(j.listing_id.notnull())
+    listing = keyed.group_by("listing_id").aggregate(
+        listing_n=keyed.count(),
+        listing_rating_sum=ibis.coalesce(keyed.rating.sum(), 0).cast("float64"),
+        active_days=keyed._bday.nunique(),
+    )
+    bd = j.filter(j.buyer_id.notnull() & j._day.notnull())
+    per_buyer_day = bd.group_by("buyer_id", "_day").aggregate(n=bd.count())
+    buyer = per_buyer_day.group_by("buyer_id").aggregate(max_day=per_buyer_day.n.max())
+    ld = keyed.filter(keyed._bday.notnull())
+    per_day = ld.group_by("listing_id", "_bday").aggregate(per_day=ld.count())
+    out = j.left_join(listing, j.listing_id == listing.listing_id).select(
+        j, listing.listing_n, listing.listing_rating_sum, listing.active_days
+    )
+    out = out.left_join(buyer, out.buyer_id == buyer.buyer_id).select(out, buyer.max_day)
+    out = out.left_join(
+        per_day, (out.listing_id == per_day.listing_id) & (out._bday == per_day._bday)
+    ).select(out, per_day.per_day)
+    return out.drop("_day", "_bday")
+
+
+def score_rows(out: pd.DataFrame, inputs: Inputs, params: dict[str, Any]) -> pd.DataFrame:
+    """Each review's parts and score from its own row (its GROUP_FEATURES included): the same
+    arithmetic wherever the row is, so a partition scores as the whole frame does."""
     if out.empty:
         for part in (*SCORE_PARTS, "score", "signals"):
             out[part] = pd.Series(dtype="float64")
@@ -142,14 +341,11 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     # An input the data does not have makes its signal "not available" (NaN): never maximally
     # suspicious, never neutral-but-counted. One date for every review is a placeholder, not a
     # date; one rating for every review is not a rating.
-    dated = out["created_s"].nunique(dropna=True) > 1
-    rated = out["rating"].nunique(dropna=True) > 1
-    has_orders = int(df.attrs.get("orders", 1)) > 0
+    dated, rated, has_orders = inputs.dated, inputs.rated, inputs.has_orders
     rating = out["rating"].astype("float64")
-    by_listing = rating.groupby(out["listing_id"])
     # deviation from the listing's other reviews (leave-one-out: a burst cannot set its own norm)
-    others = (by_listing.transform("size") - 1).astype("float64")
-    loo_mean = (by_listing.transform("sum") - rating) / others.where(others > 0)
+    others = (out["listing_n"] - 1).astype("float64")
+    loo_mean = (out["listing_rating_sum"] - rating) / others.where(others > 0)
     out["rating_deviation"] = ((rating - loo_mean).abs() / 4.0).clip(0, 1) if rated else nan
     out["extremity"] = rating.isin([1.0, 5.0]).astype("float64") if rated else nan
     received = out["delivered_s"].fillna(out["confirmed_s"])
@@ -158,21 +354,17 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     early = (1.0 - lag_h.clip(lower=0) / early_h).clip(0, 1)
     # no delivery to compare with (or no real review date): not available
     out["early"] = early.where(received.notna() & dated, nan)
-    day = out["created_s"] // 86400
-    per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
     burst_n = float(params["burst_reviews"])
-    max_day = per_buyer_day.groupby(out["buyer_id"]).transform("max")
-    out["reviewer_burst"] = ((max_day - 1) / (burst_n - 1)).clip(0, 1) if dated else nan
+    out["reviewer_burst"] = ((out["max_day"] - 1) / (burst_n - 1)).clip(0, 1) if dated else nan
     # a fresh account with one purchase has no history to vouch for it; a store without any
     # orders says nothing about anyone's history
     orders = out["buyer_orders"].astype("float64").fillna(1.0).clip(lower=1.0)
     out["thin_history"] = 1.0 / orders if has_orders else nan
     # a listing's burst: many reviewed orders placed on one day, against its typical day
     # (purchase day, since the reviews of one burst arrive as their parcels are delivered)
-    bday = out["paid_s"].fillna(out["created_s"] if dated else nan) // 86400
-    per_day = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
-    active_days = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
-    typical = out.groupby("listing_id")["review_id"].transform("size") / active_days
+    bday = _burst_day(out, dated)
+    per_day = out["per_day"]
+    typical = out["listing_n"] / out["active_days"]
     factor = float(params["listing_burst_factor"])
     ratio = per_day / typical.clip(lower=1.0)
     burst = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
@@ -195,16 +387,78 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     out["score"] = (1.0 - np.sqrt(total / wsum.where(wsum > 0))).round(4).where(enough, nan)
     for p in weights:
         out[p] = out[p].astype("float64").round(4)
-    missing = []
-    if not has_orders:
-        missing.append("no orders (reviewer history, delivery timing)")
-    if not dated:
-        missing.append("one date for every review, a placeholder (timing, bursts)")
-    if not rated:
-        missing.append("one rating for every review (rating signals)")
     out.attrs["not_scored"] = int((~enough).sum())
-    out.attrs["why"] = (
-        f"fewer than {int(params.get('min_signals', 3))} of its signals available"
-        + (": " + "; ".join(missing) if missing else "")
-    )
+    out.attrs["why"] = why_not_scored(inputs, params)
     return out
+
+
+def why_not_scored(inputs: Inputs, params: dict[str, Any]) -> str:
+    missing = []
+    if not inputs.has_orders:
+        missing.append("no orders (reviewer history, delivery timing)")
+    if not inputs.dated:
+        missing.append("one date for every review, a placeholder (timing, bursts)")
+    if not inputs.rated:
+        missing.append("one rating for every review (rating signals)")
+    return f"fewer than {int(params.get('min_signals', 3))} of its signals available" + (
+        ": " + "; ".join(missing) if missing else ""
+    )
+
+
+_SCORED = pa.schema(
+    [
+        ("review_id", pa.string()),
+        ("listing_id", pa.string()),
+        ("score", pa.float64()),
+        *[(p, pa.float64()) for p in SCORE_PARTS],
+        ("text_model", pa.float64()),
+        ("not_scored", pa.int64()),
+    ]
+)
+
+
+def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFrame, int, str]:
+    """REVIEW003's reviews at or above the threshold, with the reviews left where they are.
+
+    The engine counts GROUP_FEATURES (exact integers) and the three facts about the data; each
+    partition then scores its rows with ``score_rows`` through Arrow, and only the reviews at or
+    above the threshold (and a count of those not scored) come back: the same scores as the
+    one-machine form, since a row's score depends on nothing else. Returns (found rows, how
+    many were not scored, why).
+    """
+    from promoguard.engine import backends
+
+    joined = _review_expr(tables)
+    facts = tables.to_arrow(
+        joined.aggregate(dates=joined.created_s.nunique(), ratings=joined.rating.nunique())
+    ).to_pylist()[0]
+    o = tables.orders
+    n_orders = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
+    inputs = Inputs(int(facts["dates"]) > 1, int(facts["ratings"]) > 1, n_orders > 0)
+    featured = group_features_expr(joined, inputs)
+    threshold = float(params["threshold"])
+
+    def score(batches):
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            scored = score_rows(batch.to_pandas(), inputs, params)
+            hit = scored[scored["score"].notna() & (scored["score"] >= threshold)]
+            cols = {
+                "review_id": hit["review_id"].astype(str).tolist() + [None],
+                "listing_id": [None if pd.isna(v) else str(v) for v in hit["listing_id"]] + [None],
+            }
+            for part in ("score", *SCORE_PARTS):
+                cols[part] = hit[part].tolist() + [None]
+            text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
+            cols["text_model"] = text + [None]
+            # the last row carries the partition's count of reviews it could not score
+            cols["not_scored"] = [None] * len(hit) + [int(scored.attrs["not_scored"])]
+            yield pa.RecordBatch.from_pydict(cols, schema=_SCORED)
+
+    rows = backends.map_partitions(tables.backend, featured, score, _SCORED)
+    counts = rows.column("not_scored").to_numpy(zero_copy_only=False)
+    not_scored = int(np.nansum(counts.astype("float64")))
+    found = rows.filter(pc.is_valid(rows.column("review_id"))).drop_columns(["not_scored"])
+    found = found.to_pandas()
+    return found, not_scored, why_not_scored(inputs, params)

@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
+from promoguard.engine import backends
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.reviews._shared import _listing_places, _strings, duplicate_clusters
+from promoguard.rules.reviews._shared import (
+    _listing_places,
+    _strings,
+    duplicate_clusters,
+    duplicate_clusters_distributed,
+)
 
 MAX_CLUSTER_EVIDENCE = 20
 
@@ -107,12 +114,22 @@ class NearDuplicateReviews(Check):
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         r = tables.reviews
-        pulled = tables.to_arrow(r.filter(r.text.notnull()).select("review_id", "buyer_id", "text"))
-        clusters = duplicate_clusters(pulled, params)
-        places = tables.to_arrow(
-            r.join(_listing_places(tables), "listing_id").select(
-                "review_id", "merchant_id", "platform_id"
+        if backends.is_spark(tables.backend):
+            # the texts stay on the executors: MinHash bands as a shuffle, only pairs come back
+            clusters = duplicate_clusters_distributed(tables, params)
+        else:
+            pulled = tables.to_arrow(
+                r.filter(r.text.notnull()).select("review_id", "buyer_id", "text")
             )
+            clusters = duplicate_clusters(pulled, params)
+        # where the found reviews were posted (only theirs leave the engine)
+        found = ibis.memtable(
+            {"review_id": pa.array(clusters["review_id"].astype(str), pa.string())}
+        )
+        places = tables.to_arrow(
+            r.semi_join(found, "review_id")
+            .join(_listing_places(tables), "listing_id")
+            .select("review_id", "merchant_id", "platform_id")
         ).to_pandas()
         out = clusters.merge(places, on="review_id", how="left")
         return pa.table(

@@ -10,6 +10,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from promoguard.engine import backends
 from promoguard.engine.base import (
     COVERAGE_METADATA,
     Check,
@@ -26,6 +27,7 @@ from promoguard.rules.reviews._shared import (
     _review_frame,
     _strings,
     score_frame,
+    score_partitions,
 )
 
 
@@ -113,9 +115,23 @@ class SpamBehaviourScore(Check):
         )
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
-        scored = score_frame(_review_frame(tables), params)
-        hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
-        places = tables.to_arrow(_listing_places(tables)).to_pandas()
+        if backends.is_spark(tables.backend):
+            # counted in SQL, scored per partition: only the reviews found reach the driver
+            hit, skipped, why = score_partitions(tables, params)
+        else:
+            scored = score_frame(_review_frame(tables), params)
+            hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
+            skipped, why = int(scored.attrs.get("not_scored", 0)), scored.attrs.get("why", "")
+        # the found reviews' listings' places only
+        li = _listing_places(tables)
+        wanted = ibis.memtable(
+            {
+                "listing_id": pa.array(
+                    sorted({str(v) for v in hit["listing_id"].dropna()}), pa.string()
+                )
+            }
+        )
+        places = tables.to_arrow(li.semi_join(wanted, "listing_id")).to_pandas()
         hit = hit.merge(places, on="listing_id", how="left")
         cols: dict[str, pa.Array] = {
             "entity_id": pa.array(hit["review_id"].astype(str).tolist(), pa.string()),
@@ -129,10 +145,9 @@ class SpamBehaviourScore(Check):
         cols["text_model"] = pa.array(text, pa.float64())
         cols["threshold"] = pa.array([float(params["threshold"])] * len(hit), pa.float64())
         found = pa.table(cols)
-        skipped = int(scored.attrs.get("not_scored", 0))
         if skipped:
             # the scan says how many reviews it could not judge, and why (coverage)
-            note = {"not_scored": skipped, "reason": scored.attrs.get("why", "")}
+            note = {"not_scored": skipped, "reason": why}
             found = found.replace_schema_metadata({COVERAGE_METADATA: json.dumps(note)})
         return found
 
