@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -107,3 +108,59 @@ def print_table(rows: Sequence[dict[str, Any]], file: Any = None) -> None:
             ),
             file=out,
         )
+
+
+def engines_main(
+    description: str,
+    *,
+    generate: Callable[[Path, int], Any],
+    runners: dict[str, Callable[[str], dict[str, Any]]],
+    codes: Sequence[str],
+    compared: Sequence[str],
+    default_store: Path,
+    noun: str = "entities",
+) -> None:
+    """The command line of a benchmark that makes a store of ``--orders`` orders, runs the rules
+    on DuckDB (all of ``codes``) and a naive pandas baseline (``compared`` only), each in a fresh
+    process, prints the table, and exits 1 when the two do not find the same ``noun``."""
+    import argparse
+    import json
+    import os
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--orders", type=int, default=5_000_000)
+    ap.add_argument("--store", type=Path, default=default_store)
+    ap.add_argument("--reuse", action="store_true", help="use an existing store as it is")
+    ap.add_argument("--engines", default="duckdb,pandas")
+    args = ap.parse_args()
+
+    if not (args.reuse and args.store.exists()):
+        t = time.perf_counter()
+        counts = generate(args.store, args.orders)
+        print(f"generated {counts} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    rows, results = [], {}
+    for engine in args.engines.split(","):
+        load_before = os.getloadavg()[0]  # the machine is shared: wall time swings with its load
+        m = measure_full(runners[engine], str(args.store))
+        load_after = os.getloadavg()[0]
+        results[engine] = m.result
+        rows.append(
+            {
+                "engine": engine,
+                "checks": ",".join(codes if engine == "duckdb" else compared),
+                "seconds": round(m.seconds, 1),
+                "cpu_seconds": round(m.cpu_seconds, 1),
+                "peak_rss_mb": round(m.peak_rss_bytes / 2**20),
+                "load_1min": f"{load_before:.2f}-{load_after:.2f}",
+            }
+        )
+    print_table(rows)
+    if "duckdb" in results:
+        print(json.dumps({k: results["duckdb"][k] for k in ("per_check_s", "found")}))
+    if "duckdb" in results and "pandas" in results:
+        for code in compared:
+            same = results["duckdb"][code] == results["pandas"][code]
+            n = len(results["pandas"][code])
+            print(f"{code}: pandas baseline finds the same {n} {noun}: {same}")
+            if not same:
+                sys.exit(1)

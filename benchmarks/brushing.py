@@ -15,7 +15,6 @@ swaps). Each run happens in a freshly spawned process (benchmarks/_common), so i
 own: interpreter, imports, data and work.
 """
 
-# ruff: noqa: S608  -- the generator SQL interpolates only our own integers and phrase literals
 from __future__ import annotations
 
 import argparse

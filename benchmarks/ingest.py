@@ -18,7 +18,6 @@ reader refuses it, and ingest reads the file again line by line (``ingest/recove
 measures the recovery path; a clean file never takes it.
 """
 
-# ruff: noqa: S608  -- the generator SQL interpolates only our own numbers and paths
 from __future__ import annotations
 
 import argparse

@@ -16,18 +16,14 @@ in 50 has no licence (LIC001). Each engine runs in a freshly spawned process (be
 so its peak RSS is its own: interpreter, imports, data and work.
 """
 
-# ruff: noqa: S608  -- the generator SQL interpolates only our own integers and city literals
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import measure_full, print_table  # noqa: E402
+from _common import engines_main  # noqa: E402
 
 DEFAULT_STORE = Path(os.environ.get("TMPDIR", "/tmp")) / "promoguard-bench" / "logistics.duckdb"
 CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001", "LIC001")
@@ -233,45 +229,15 @@ def run_pandas(path: str) -> dict[str, object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--orders", type=int, default=5_000_000)
-    ap.add_argument("--store", type=Path, default=DEFAULT_STORE)
-    ap.add_argument("--reuse", action="store_true", help="use an existing store as it is")
-    ap.add_argument("--engines", default="duckdb,pandas")
-    args = ap.parse_args()
-
-    if not (args.reuse and args.store.exists()):
-        t = time.perf_counter()
-        counts = generate(args.store, args.orders)
-        print(f"generated {counts} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    rows, results = [], {}
-    for engine in args.engines.split(","):
-        fn = {"duckdb": run_duckdb, "pandas": run_pandas}[engine]
-        load_before = os.getloadavg()[0]  # the machine is shared: wall time swings with its load
-        m = measure_full(fn, str(args.store))
-        load_after = os.getloadavg()[0]
-        results[engine] = m.result
-        rows.append(
-            {
-                "engine": engine,
-                "checks": ",".join(CODES) if engine == "duckdb" else "SHIP001,SHIP004",
-                "seconds": round(m.seconds, 1),
-                "cpu_seconds": round(m.cpu_seconds, 1),
-                "peak_rss_mb": round(m.peak_rss_bytes / 2**20),
-                "load_1min": f"{load_before:.2f}-{load_after:.2f}",
-            }
-        )
-    print_table(rows)
-    if "duckdb" in results:
-        print(json.dumps({k: results["duckdb"][k] for k in ("per_check_s", "found")}))
-    if "duckdb" in results and "pandas" in results:
-        for code in ("SHIP001", "SHIP004"):
-            same = results["duckdb"][code] == results["pandas"][code]
-            print(
-                f"{code}: pandas baseline finds the same {len(results['pandas'][code])} orders: {same}"
-            )
-            if not same:
-                sys.exit(1)
+    engines_main(
+        __doc__.splitlines()[0],
+        generate=generate,
+        runners={"duckdb": run_duckdb, "pandas": run_pandas},
+        codes=CODES,
+        compared=("SHIP001", "SHIP004"),
+        default_store=DEFAULT_STORE,
+        noun="orders",
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ against every buyer of a labelled group) in the `buyers` columns.
 The rules live in ``NAIVE_RULES`` so tests/simulate/test_hardness.py can run them on its fixture.
 """
 
-# ruff: noqa: S608  -- the SQL interpolates only our own constants (timestamps, category lists)
 from __future__ import annotations
 
 import argparse

@@ -13,7 +13,6 @@ some days, orders on some of the 20 days before Double 11, and on 11-11 a refere
 is honest (the 7-day lowest sale) for most listings and inflated by 30% for every 10th.
 """
 
-# ruff: noqa: S608  -- the generator SQL interpolates only our own integers (sizes, day numbers)
 from __future__ import annotations
 
 import argparse

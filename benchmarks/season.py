@@ -21,7 +21,6 @@ a freshly spawned process (benchmarks/_common.py) so that its peak RSS is its ow
 Heavy: the city scan needs several GB and minutes of CPU; run it under the heavy lock.
 """
 
-# ruff: noqa: S608  -- SQL here interpolates only our own paths and integers
 from __future__ import annotations
 
 import argparse

@@ -70,6 +70,25 @@ def season_store_copy(season_store, tmp_path) -> Path:
     return path
 
 
+@pytest.fixture
+def tiny_store(tmp_path):
+    """Make tiny hand-built stores in this test's tmp_path: ``tiny_store({table: rows})`` gives
+    the open connection (closed after the test); rows as in ``tests.support.make_store``."""
+    from tests.support import make_store
+
+    made = []
+
+    def make(tables=(), name: str = "s.duckdb"):
+        con = make_store(tmp_path / name, tables)
+        made.append(con)
+        return con
+
+    yield make
+    for con in made:
+        with contextlib.suppress(Exception):  # a test may have closed it already
+            con.close()
+
+
 def java_available() -> bool:
     return shutil.which("java") is not None
 

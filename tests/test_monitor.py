@@ -122,3 +122,12 @@ def test_the_stores_own_watchlist_table_is_read_and_checked(con):
     con.execute("INSERT INTO watchlist VALUES ('buyer', 'B1', NULL)")
     with pytest.raises(PromoGuardError, match="watchlist table"):
         monitor.store_watchlist(con)
+
+
+def test_a_partial_scan_resolves_only_what_it_checked(con):
+    """A scan that ran PRICE001 only says nothing about the SHIP001 findings before it."""
+    con.execute("UPDATE scans SET checks = 'PRICE001' WHERE scan_id = 's2'")
+    _finding(con, "s1", "price-gone")
+    _finding(con, "s1", "ship-not-run", code="SHIP001", etype="order", entity="O1", merchant="M2")
+    d = monitor.delta(con, "s2", previous="s1")
+    assert dict(zip(d.finding_id, d.change, strict=True)) == {"price-gone": "resolved"}

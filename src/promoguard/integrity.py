@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from promoguard.model import FINDING_COLUMNS
+from promoguard.sqlbuild import Sql, column, join, sql
 
 FINDING_SEALS_SQL = """
 CREATE TABLE IF NOT EXISTS finding_seals (
@@ -45,44 +46,54 @@ CREATE TABLE IF NOT EXISTS scan_seals (
 SCAN_FIELDS = ("scan_id", "pack", "engine", "checks", "parameters", "started_at", "findings")
 
 
-def _field(expr: str) -> str:
+def _field(expr: Sql) -> Sql:
     """A value as text that cannot run into its neighbour: ``<length>:<text>``, or ``-`` for NULL."""
-    text = f"CAST({expr} AS VARCHAR)"
-    return f"coalesce(CAST(length({text}) AS VARCHAR) || ':' || {text}, '-')"
+    text = sql("CAST({e} AS VARCHAR)", e=expr)
+    return sql("coalesce(CAST(length({t}) AS VARCHAR) || ':' || {t}, '-')", t=text)
 
 
-def _instant(expr: str) -> str:
+def _instant(expr: Sql) -> Sql:
     # Independent of the session time zone and of how a client prints a TIMESTAMPTZ.
-    return f"strftime(timezone('UTC', {expr}), '%Y-%m-%dT%H:%M:%S.%fZ')"
+    return sql("strftime(timezone('UTC', {e}), '%Y-%m-%dT%H:%M:%S.%fZ')", e=expr)
 
 
-def _finding_text(alias: str) -> str:
+def _finding_text(alias: str) -> Sql:
     parts = []
     for c in FINDING_COLUMNS:
-        expr = f'{alias}."{c.name}"'
+        expr = column(alias, c.name)
         parts.append(_field(_instant(expr) if c.duckdb_type == "TIMESTAMPTZ" else expr))
-    return " || '|' || ".join(parts)
+    return join(" || '|' || ", parts)
 
 
-def finding_seal_sql(f: str = "f", e: str = "e") -> str:
+def finding_seal_sql(f: str = "f", e: str = "e") -> Sql:
     """SQL for a finding's seal, over finding row ``f`` and its evidence row ``e`` (may be NULL)."""
-    return f"sha256({_finding_text(f)} || '#' || {_field(f'{e}.document')})"
-
-
-def _scan_text(s: str) -> str:
-    parts = [_field(_instant(f"{s}.{n}") if n == "started_at" else f"{s}.{n}") for n in SCAN_FIELDS]
-    return " || '|' || ".join(parts)
-
-
-def scan_seal_sql(scan: str = "s", seals: str = "finding_seals") -> str:
-    """SQL for the scan seal of scans row ``scan`` over the finding seals table ``seals``."""
-    # aliases and table names we choose, never user text
-    pairs = (
-        "(SELECT coalesce(string_agg(x.finding_id || ':' || x.seal_sha256, ',' "  # noqa: S608
-        f"ORDER BY x.finding_id, x.seal_sha256), '') FROM {seals} x "
-        f"WHERE x.scan_id = {scan}.scan_id)"
+    return sql(
+        "sha256({text} || '#' || {document})",
+        text=_finding_text(f),
+        document=_field(column(e, "document")),
     )
-    return f"sha256({_scan_text(scan)} || '#' || {pairs})"
+
+
+def _scan_text(s: str) -> Sql:
+    return join(
+        " || '|' || ",
+        (
+            _field(_instant(column(s, n)) if n == "started_at" else column(s, n))
+            for n in SCAN_FIELDS
+        ),
+    )
+
+
+def scan_seal_sql(scan: str = "s", seals: str = "finding_seals") -> Sql:
+    """SQL for the scan seal of scans row ``scan`` over the finding seals table ``seals``."""
+    pairs = sql(
+        "(SELECT coalesce(string_agg(x.finding_id || ':' || x.seal_sha256, ',' "
+        "ORDER BY x.finding_id, x.seal_sha256), '') FROM {seals} x "
+        "WHERE x.scan_id = {scan_id})",
+        seals=seals,
+        scan_id=column(scan, "scan_id"),
+    )
+    return sql("sha256({text} || '#' || {pairs})", text=_scan_text(scan), pairs=pairs)
 
 
 def initialise(con: duckdb.DuckDBPyConnection) -> None:
@@ -99,17 +110,23 @@ def seal_scan(con: duckdb.DuckDBPyConnection, scan_id: str) -> str:
     con.execute("DELETE FROM finding_seals WHERE scan_id = ?", [scan_id])
     con.execute("DELETE FROM scan_seals WHERE scan_id = ?", [scan_id])
     con.execute(
-        f"""INSERT INTO finding_seals
-        SELECT f.scan_id, f.finding_id, {finding_seal_sql()}
+        sql(
+            """INSERT INTO finding_seals
+        SELECT f.scan_id, f.finding_id, {seal}
         FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
         WHERE f.scan_id = ?
-        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1""",  # noqa: S608
+        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1""",
+            seal=finding_seal_sql(),
+        ),
         [scan_id],
     )
     con.execute(
-        f"""INSERT INTO scan_seals
-        SELECT s.scan_id, s.findings, {scan_seal_sql()}, ?
-        FROM scans s WHERE s.scan_id = ?""",  # noqa: S608
+        sql(
+            """INSERT INTO scan_seals
+        SELECT s.scan_id, s.findings, {seal}, ?
+        FROM scans s WHERE s.scan_id = ?""",
+            seal=scan_seal_sql(),
+        ),
         [dt.datetime.now(dt.UTC), scan_id],
     )
     row = con.execute("SELECT seal_sha256 FROM scan_seals WHERE scan_id = ?", [scan_id]).fetchone()
@@ -171,42 +188,53 @@ def verify(
     """
     result = Verification()
     sealed = _has(con, "finding_seals") and _has(con, "scan_seals")
-    where = "WHERE scan_id = ?" if scan_id else ""
+    where = Sql("WHERE scan_id = ?" if scan_id else "")
     args = [scan_id] if scan_id else []
-    scans = [r[0] for r in con.execute(f"SELECT scan_id FROM scans {where}", args).fetchall()]  # noqa: S608
+    scans = [
+        r[0] for r in con.execute(sql("SELECT scan_id FROM scans {w}", w=where), args).fetchall()
+    ]
     result.scans = len(scans)
-    result.findings = con.execute(f"SELECT count(*) FROM findings {where}", args).fetchone()[0]  # noqa: S608
+    result.findings = con.execute(
+        sql("SELECT count(*) FROM findings {w}", w=where), args
+    ).fetchone()[0]
 
     def add(kind: str, what: str, rows: list[tuple]) -> None:
         for r in rows[:limit]:
             result.problems.append(Problem(kind, what, str(r[0]), str(r[1])))
 
     # Evidence documents that no longer hash to their name (edited in place).
-    scope = (
+    scope = Sql(
         "evidence_sha256 IN (SELECT evidence_sha256 FROM findings WHERE scan_id = ?)"
         if scan_id
         else "true"
     )
-    count_sql = f"SELECT count(*) FROM evidence WHERE {scope}"  # noqa: S608
-    result.evidence = con.execute(count_sql, args).fetchone()[0]
+    result.evidence = con.execute(
+        sql("SELECT count(*) FROM evidence WHERE {scope}", scope=scope), args
+    ).fetchone()[0]
     add(
         "changed",
         "evidence",
         con.execute(
-            f"""SELECT evidence_sha256, 'the document hashes to ' || sha256(document)
-            FROM evidence WHERE {scope} AND sha256(document) <> evidence_sha256 ORDER BY 1""",  # noqa: S608
+            sql(
+                """SELECT evidence_sha256, 'the document hashes to ' || sha256(document)
+            FROM evidence WHERE {scope} AND sha256(document) <> evidence_sha256 ORDER BY 1""",
+                scope=scope,
+            ),
             args,
         ).fetchall(),
     )
-    f_where = "WHERE f.scan_id = ?" if scan_id else ""
+    f_where = Sql("WHERE f.scan_id = ?" if scan_id else "")
     # Findings whose document is gone (deleted, or renamed together with a rewritten hash).
     add(
         "missing",
         "evidence",
         con.execute(
-            f"""SELECT f.evidence_sha256, 'named by finding ' || f.finding_id
+            sql(
+                """SELECT f.evidence_sha256, 'named by finding ' || f.finding_id
             FROM findings f ANTI JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
-            {f_where} ORDER BY 1, 2""",  # noqa: S608
+            {f_where} ORDER BY 1, 2""",
+                f_where=f_where,
+            ),
             args,
         ).fetchall(),
     )
@@ -217,13 +245,22 @@ def verify(
             )
         return result
     # Findings against their seals.
-    recomputed = f"""SELECT f.scan_id, f.finding_id, {finding_seal_sql()} AS seal
-        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256 {f_where}
-        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1"""  # noqa: S608
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _pg_now AS {recomputed}", args)
-    s_where = "WHERE x.scan_id = ?" if scan_id else ""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _pg_sealed AS SELECT * FROM finding_seals x {s_where}",  # noqa: S608
+        sql(
+            """CREATE OR REPLACE TEMP TABLE _pg_now AS
+        SELECT f.scan_id, f.finding_id, {seal} AS seal
+        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256 {f_where}
+        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1""",
+            seal=finding_seal_sql(),
+            f_where=f_where,
+        ),
+        args,
+    )
+    con.execute(
+        sql(
+            "CREATE OR REPLACE TEMP TABLE _pg_sealed AS SELECT * FROM finding_seals x {s_where}",
+            s_where=Sql("WHERE x.scan_id = ?" if scan_id else ""),
+        ),
         args,
     )
     try:
@@ -255,10 +292,14 @@ def verify(
         # Scans: the scan seal over the seals as they are now (catches seals deleted or added
         # along with their findings, and edits to the scans row).
         rows = con.execute(
-            f"""SELECT s.scan_id, {scan_seal_sql("s", "_pg_sealed")} AS now, z.seal_sha256,
+            sql(
+                """SELECT s.scan_id, {seal} AS now, z.seal_sha256,
                 z.findings, (SELECT count(*) FROM _pg_sealed x WHERE x.scan_id = s.scan_id)
             FROM scans s LEFT JOIN scan_seals z USING (scan_id)
-            {"WHERE s.scan_id = ?" if scan_id else ""} ORDER BY 1""",  # noqa: S608
+            {s_where} ORDER BY 1""",
+                seal=scan_seal_sql("s", "_pg_sealed"),
+                s_where=Sql("WHERE s.scan_id = ?" if scan_id else ""),
+            ),
             args,
         ).fetchall()
     finally:
@@ -274,8 +315,11 @@ def verify(
                 detail = f"sealed with {count} findings, {sealed_count} seals remain"
             result.problems.append(Problem("changed", "scan", sid, detail))
     orphan_seals = con.execute(
-        "SELECT scan_id, 'a scan seal for a scan no longer in scans' FROM scan_seals "  # noqa: S608
-        f"ANTI JOIN scans USING (scan_id) {'WHERE scan_id = ?' if scan_id else ''} ORDER BY 1",
+        sql(
+            "SELECT scan_id, 'a scan seal for a scan no longer in scans' FROM scan_seals "
+            "ANTI JOIN scans USING (scan_id) {w} ORDER BY 1",
+            w=where,
+        ),
         args,
     ).fetchall()
     add("missing", "scan", orphan_seals)

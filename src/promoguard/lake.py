@@ -30,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from promoguard import lakeview
+from promoguard import lakeview, sqlbuild
 from promoguard import store as store_mod
 from promoguard.errors import IngestError
 from promoguard.lakeview import (  # noqa: F401  (the lake's names, one import away)
@@ -130,23 +130,34 @@ def _write_table(
 ) -> list[Path]:
     """Write a relation as Parquet under ``staging/<table>``; return the files (maybe none)."""
     out = staging / table
-    probe = f"SELECT count(*) FROM (SELECT 1 FROM ({select_sql}) LIMIT 1)"  # noqa: S608
+    relation = sqlbuild.Sql(select_sql)  # a SELECT this module or lakeview composed
+    probe = sqlbuild.sql("SELECT count(*) FROM (SELECT 1 FROM ({r}) LIMIT 1)", r=relation)
     if con.execute(probe).fetchone()[0] == 0:
         return []
     day = DAY_COLUMN.get(table)
     if day:
         # the day folder is the UTC date, so a partition never depends on the reader's zone
         con.execute(
-            f"""COPY (SELECT *, strftime(timezone('UTC', {_q(day)}), '%Y-%m-%d') AS day
-                FROM ({select_sql})) TO {_sql_str(str(out))}
-                (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN {_sql_str("part-" + batch + "-{i}")},
-                 COMPRESSION zstd)"""  # noqa: S608
+            sqlbuild.sql(
+                """COPY (SELECT *, strftime(timezone('UTC', {day}), '%Y-%m-%d') AS day
+                FROM ({r})) TO {out}
+                (FORMAT parquet, PARTITION_BY (day), FILENAME_PATTERN {pattern},
+                 COMPRESSION zstd)""",
+                day=day,
+                r=relation,
+                out=sqlbuild.literal(str(out)),
+                pattern=sqlbuild.literal("part-" + batch + "-{i}"),
+            )
         )
     else:
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"part-{batch}-0.parquet"
         con.execute(
-            f"COPY ({select_sql}) TO {_sql_str(str(target))} (FORMAT parquet, COMPRESSION zstd)"  # noqa: S608
+            sqlbuild.sql(
+                "COPY ({r}) TO {target} (FORMAT parquet, COMPRESSION zstd)",
+                r=relation,
+                target=sqlbuild.literal(str(target)),
+            )
         )
     return sorted(p for p in out.rglob("*.parquet"))
 
@@ -254,8 +265,12 @@ def ingest(
                 for t in TABLE_NAMES:
                     name = f"_pg_stored_{t}"
                     con.execute(
-                        f"CREATE VIEW {name} AS SELECT * FROM {_q('_lake_' + t)} "  # noqa: S608
-                        f"UNION ALL SELECT * FROM {_q(t)}"
+                        sqlbuild.sql(
+                            "CREATE VIEW {name} AS SELECT * FROM {lake} UNION ALL SELECT * FROM {t}",
+                            name=name,
+                            lake="_lake_" + t,
+                            t=t,
+                        )
                     )
                     stored[t] = name
                 report = ingest_dir(
@@ -267,7 +282,7 @@ def ingest(
                     progress=progress,
                     stored=stored,
                 )
-                relations = {t: f"SELECT * FROM {_q(t)}" for t in TABLE_NAMES}  # noqa: S608
+                relations = {t: sqlbuild.sql("SELECT * FROM {t}", t=t) for t in TABLE_NAMES}
                 relations["quarantine"] = "SELECT * FROM quarantine"
                 relations["ingest_log"] = "SELECT * FROM ingest_log"
                 try:
@@ -311,7 +326,7 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
                     "(SELECT evidence_sha256 FROM _lake_evidence)"
                 )
                 relations = {
-                    t: f"SELECT * FROM {t}"  # noqa: S608
+                    t: sqlbuild.sql("SELECT * FROM {t}", t=t)
                     for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals")
                 }
                 publish_batch(

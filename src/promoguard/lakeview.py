@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from promoguard import sqlbuild
 from promoguard.errors import StoreError
 from promoguard.model import TABLE_NAMES
 
@@ -62,12 +63,12 @@ def is_lake(path: str | Path) -> bool:
     return not p.exists() and text.endswith(("/", os.sep))
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _q(name: str) -> sqlbuild.Sql:
+    return sqlbuild.ident(name)
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _sql_str(text: str) -> sqlbuild.Sql:
+    return sqlbuild.literal(text)
 
 
 @dataclass
@@ -131,11 +132,19 @@ def relation_sql(
     cols = schema[table]
     files = files_of(root, table, manifest)
     if not files:
-        typed = ", ".join(f"CAST(NULL AS {t}) AS {_q(c)}" for c, t in cols)
-        return f"SELECT {typed} WHERE false"
-    listed = ", ".join(_sql_str(f) for f in files)
-    typed = ", ".join(f"CAST({_q(c)} AS {t}) AS {_q(c)}" for c, t in cols)
-    return f"SELECT {typed} FROM read_parquet([{listed}], hive_partitioning = false)"  # noqa: S608
+        typed = sqlbuild.join(
+            ", ",
+            (sqlbuild.sql("CAST(NULL AS {t}) AS {c}", t=sqlbuild.Sql(t), c=c) for c, t in cols),
+        )
+        return sqlbuild.sql("SELECT {typed} WHERE false", typed=typed)
+    typed = sqlbuild.join(
+        ", ", (sqlbuild.sql("CAST({c} AS {t}) AS {c}", c=c, t=sqlbuild.Sql(t)) for c, t in cols)
+    )
+    return sqlbuild.sql(
+        "SELECT {typed} FROM read_parquet([{listed}], hive_partitioning = false)",
+        typed=typed,
+        listed=sqlbuild.join(", ", (sqlbuild.literal(f) for f in files)),
+    )
 
 
 def attach_views(
@@ -148,8 +157,8 @@ def attach_views(
 ) -> None:
     m = manifest or read_manifest(root)
     for table in tables:
-        sql = relation_sql(root, table, schema, m)
-        con.execute(f"CREATE OR REPLACE VIEW {_q(prefix + table)} AS {sql}")
+        relation = sqlbuild.Sql(relation_sql(root, table, schema, m))
+        con.execute(sqlbuild.sql("CREATE OR REPLACE VIEW {v} AS {r}", v=prefix + table, r=relation))
 
 
 def open_views(root: str | Path, schema: Schema) -> duckdb.DuckDBPyConnection:

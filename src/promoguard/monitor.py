@@ -131,9 +131,15 @@ def delta(
         "finding_id, check_code, entity_type, entity_id, merchant_id, platform_id, severity, "
         "observed, evidence_sha256"
     )
+    # a check the scan did not run resolved nothing: a partial scan (--checks) compares only the
+    # checks it ran (a scan record without its checks: all of them)
     df = con.execute(
-        f"""WITH cur AS (SELECT {cols} FROM findings WHERE scan_id = ?),
-                prev AS (SELECT {cols} FROM findings WHERE scan_id = ?)
+        f"""WITH ran AS (SELECT trim(unnest(string_split(checks, ','))) AS code FROM scans
+                         WHERE scan_id = $1 AND checks <> ''),
+                cur AS (SELECT {cols} FROM findings WHERE scan_id = $1),
+                prev AS (SELECT {cols} FROM findings WHERE scan_id = $2
+                         AND (check_code IN (SELECT code FROM ran)
+                              OR NOT EXISTS (SELECT 1 FROM ran)))
             SELECT *, 'new' AS change FROM cur ANTI JOIN prev USING (finding_id)
             UNION ALL
             SELECT *, 'still' AS change FROM cur SEMI JOIN prev USING (finding_id)

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from promoguard.errors import PromoGuardError
+from promoguard.sqlbuild import idents, sql
 
 KEY = ("check_code", "entity_type", "entity_id")
 
@@ -133,7 +134,7 @@ def list_scans(con: duckdb.DuckDBPyConnection) -> list[ScanInfo]:
     """Every scan of the store, newest first."""
     cols = _columns(con)
     rows = con.execute(
-        f"SELECT {', '.join(cols)} FROM scans ORDER BY started_at DESC, scan_id DESC"  # noqa: S608
+        sql("SELECT {cols} FROM scans ORDER BY started_at DESC, scan_id DESC", cols=idents(cols))
     ).fetchall()
     return [_info(dict(zip(cols, r, strict=True))) for r in rows]
 
@@ -253,7 +254,7 @@ def delete(con: duckdb.DuckDBPyConnection, scan_id: str) -> dict[str, Any]:
         tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
         for seals in ("finding_seals", "scan_seals", "scan_marks"):
             if seals in tables:
-                con.execute(f"DELETE FROM {seals} WHERE scan_id = ?", [s.scan_id])  # noqa: S608
+                con.execute(sql("DELETE FROM {t} WHERE scan_id = ?", t=seals), [s.scan_id])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

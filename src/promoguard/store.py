@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from promoguard import sqlbuild
 from promoguard.errors import PromoGuardError, StoreError
 from promoguard.model import FINDING_COLUMNS, TABLES
 
@@ -222,7 +223,7 @@ def open_store(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {
-        t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]  # noqa: S608
+        t.name: con.execute(sqlbuild.sql("SELECT count(*) FROM {t}", t=t.name)).fetchone()[0]
         for t in TABLES
     }
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tests.support import make_store
 
 from promoguard import store
 
@@ -20,17 +21,7 @@ def write_store(
     path: Path, tables: Mapping[str, Iterable[Mapping[str, Any]] | pd.DataFrame]
 ) -> Path:
     """A DuckDB store at ``path`` holding ``tables`` ({name: rows}); its path."""
-    con = store.connect(path)
-    try:
-        for name, rows in tables.items():
-            frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-            if frame.empty:
-                continue
-            con.register("_rows", frame)
-            con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM _rows')  # noqa: S608
-            con.unregister("_rows")
-    finally:
-        con.close()
+    make_store(path, tables).close()
     return path
 
 

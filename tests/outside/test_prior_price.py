@@ -340,12 +340,8 @@ def test_us_price_in_force_ten_days_of_ninety_is_not_established(tmp_path):
 def test_the_calendar_window_is_the_same_on_spark(tmp_path):
     """Integer-exact and engine-independent: the A/B/C/us cases give the same findings, ids,
     JSON and evidence hashes on DuckDB and Spark."""
-    import shutil
+    from tests.support import run_check
 
-    from promoguard import engine
-
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java")
     changelog = [{"observed_at": dt.datetime(2026, 9, 1, 8, tzinfo=UTC), "price": "50"}]
     campaign = (
         _daily(-40, -11, "100") + _announced(-10, -6, "90", "100") + _announced(-5, -1, "85", "100")
@@ -361,15 +357,8 @@ def test_the_calendar_window_is_the_same_on_spark(tmp_path):
     )
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     for pack in ("eu", "us"):
-        duck = engine.scan(path, pack, engine="duckdb", checks="PRICE001,PRICE002", save=False)
-        spark = engine.scan(
-            path,
-            pack,
-            engine="spark",
-            checks="PRICE001,PRICE002",
-            spark_master="local[2]",
-            save=False,
-        )
+        duck = run_check(path, "PRICE001,PRICE002", pack)
+        spark = run_check(path, "PRICE001,PRICE002", pack, engine="spark")
         a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
         b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
         assert a.equals(b), (pack, a, b)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from promoguard import engine, store
+import datetime as dt
+
+from tests.support import listing, make_store
+
+from promoguard import engine
 from promoguard.report import build_report
 from promoguard.text.identifiers import id_check_char, valid_resident_id
 
@@ -12,22 +16,31 @@ RESIDENT_ID = FIRST17 + id_check_char(FIRST17)
 
 
 def _store(path):
-    con = store.connect(path)
-    con.execute("INSERT INTO platforms VALUES ('P1', 'Shop')")
-    con.execute("INSERT INTO merchants VALUES ('M1', 'P1', 'm', NULL)")
-    con.execute("INSERT INTO listings VALUES ('L1', 'M1', 'P1', 'tea', 'food', 'CNY', NULL)")
     rows = [
         ("T1", f"全网最低价，国家级品质 {EVIL}"),
         ("T2", f"收货人身份证 {RESIDENT_ID} 请核对"),
         ("T3", "最近上新的绿茶，欢迎选购"),
     ]
-    for text_id, content in rows:
-        con.execute(
-            "INSERT INTO texts VALUES (?, 'listing_description', 'M1', 'L1', "
-            "'2026-11-01 00:00:00+00', 'zh', ?)",
-            [text_id, content],
-        )
-    con.close()
+    make_store(
+        path,
+        {
+            "platforms": [{"platform_id": "P1", "name": "Shop"}],
+            "merchants": [{"merchant_id": "M1", "platform_id": "P1", "name": "m"}],
+            "listings": [listing("L1", "M1", "P1", "food", "tea")],
+            "texts": [
+                {
+                    "text_id": text_id,
+                    "kind": "listing_description",
+                    "merchant_id": "M1",
+                    "listing_id": "L1",
+                    "created_at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                    "lang": "zh",
+                    "content": content,
+                }
+                for text_id, content in rows
+            ],
+        },
+    ).close()
 
 
 def test_content_section_lists_matches_escapes_text_and_hides_personal_data(tmp_path):

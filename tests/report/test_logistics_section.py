@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from tests.rules.logistics.helpers import build, order
+from tests.rules.logistics.helpers import order, tables
 
 from promoguard.report.sections import logistics as section
 
@@ -20,11 +20,12 @@ def _finding(code, entity, merchant, observed=None, expected=None):
     }
 
 
-def test_rates_are_per_merchant_order_volume_and_values_are_escaped(tmp_path):
+def test_rates_are_per_merchant_order_volume_and_values_are_escaped(tiny_store):
     evil = "<script>alert(1)</script>"
-    con = build(
-        tmp_path / "s.duckdb",
-        orders=[order("o1"), order("o2"), order("o3"), order("o4", merchant=evil)],
+    con = tiny_store(
+        tables(
+            orders=[order("o1"), order("o2"), order("o3"), order("o4", merchant=evil)],
+        )
     )
     findings = pd.DataFrame(
         [
@@ -49,13 +50,13 @@ def test_rates_are_per_merchant_order_volume_and_values_are_escaped(tmp_path):
     assert "alcohol_retail" in html
 
 
-def test_nothing_to_show_without_logistics_findings(tmp_path):
-    con = build(tmp_path / "s.duckdb", orders=[order("o1")])
+def test_nothing_to_show_without_logistics_findings(tiny_store):
+    con = tiny_store(tables(orders=[order("o1")]))
     assert section.render(con, pd.DataFrame([_finding("PRICE001", "l1", "m1")])) is None
 
 
-def test_example_orders_show_promised_against_actual_in_local_time_with_the_hash(tmp_path):
-    con = build(tmp_path / "s.duckdb", orders=[order(f"o{i}") for i in range(12)])
+def test_example_orders_show_promised_against_actual_in_local_time_with_the_hash(tiny_store):
+    con = tiny_store(tables(orders=[order(f"o{i}") for i in range(12)]))
     rows = []
     for i in range(12):
         f = _finding(

@@ -5,23 +5,19 @@ in every pack (or the pack's reason for leaving it off)."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
+from tests.support import run_check
 from typer.testing import CliRunner
-
-from promoguard import engine
 
 CODES = ["COUPON001", "COUPON002", "COUPON003", "COUPON004", "PRIZE001", "PRIZE002", "PRIZE003"]
 TARGET = 0.95
 
 
 @pytest.fixture(scope="module")
-def scored(season_store, season_dir, tmp_path_factory):
-    path = tmp_path_factory.mktemp("coupon_quality") / "season.duckdb"
-    shutil.copy(season_store, path)
-    findings = engine.scan(path, "cn", checks=",".join(CODES), save=False).findings
+def scored(season_store, season_dir):
+    findings = run_check(season_store, CODES).findings
     truth = pd.read_csv(season_dir / "ground_truth.csv", dtype=str)
     return findings, truth
 

@@ -7,86 +7,75 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.rules.logistics.helpers import T0, build, found, order
+from tests.rules.logistics.helpers import found, order, tables
+from tests.support import run_check
 
 from promoguard.engine import registry
 from promoguard.engine.backends import duckdb_tables
 from promoguard.engine.packs import load_pack
-from promoguard.engine.run import run_checks
 
 ORDER_CHECKS = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001")
 
 
 @pytest.fixture
-def con(tmp_path):
-    c = build(
-        tmp_path / "s.duckdb",
-        orders=[
-            order("late_pickup", declared=5, promised=10),  # SHIP001 and SHIP003
-            order("never_picked", declared=5),  # SHIP001; its parcel has a transit scan only
-            order("before_pay", paid=10, city="上海"),  # SHIP004: scanned before payment
-            order("too_fast", city="乌鲁木齐"),  # SHIP004: 上海→乌鲁木齐 in one hour
-            order("shared_a", city="上海"),  # SHIP002 with shared_b
-            order("shared_b", city="上海", listing="l_cos"),
-            order("token", listing="l_cos", city="上海"),  # PARCEL001: 20 g cosmetics
-            order("direct_hop", city="哈尔滨"),  # PARCEL001: 义乌→哈尔滨, no transit, no weight
-            order("honest", city="上海"),
-        ],
-        shipments=[
-            ("late_pickup", "SF", "1", 500),
-            ("never_picked", "SF", "2", 500),
-            ("before_pay", "SF", "3", 500),
-            ("too_fast", "SF", "4", 500),
-            ("shared_a", "YTO", "5", 500),
-            ("shared_b", "YTO", "5", 500),
-            ("token", "ZTO", "6", 20),
-            ("direct_hop", "ZTO", "7", None),
-            ("honest", "ZTO", "8", 500),
-            ("honest", "ZTO", "9", 700),  # two parcels: its summary is over both
-        ],
-        events=[
-            ("SF", "1", 40, "pickup", "杭州"),
-            ("SF", "1", 50, "delivered", "上海"),
-            ("SF", "2", 20, "transit", "杭州"),
-            ("SF", "3", 2, "pickup", "杭州"),
-            ("SF", "3", 6, "transit", "杭州"),
-            ("SF", "3", 20, "delivered", "上海"),
-            ("SF", "4", 5, "pickup", "上海"),
-            ("SF", "4", 6, "transit", "乌鲁木齐"),
-            ("SF", "4", 20, "delivered", "乌鲁木齐"),
-            ("YTO", "5", 2, "pickup", "杭州"),
-            ("YTO", "5", 10, "transit", "杭州"),
-            ("YTO", "5", 20, "delivered", "上海"),
-            ("ZTO", "6", 2, "pickup", "杭州"),
-            ("ZTO", "6", 10, "transit", "杭州"),
-            ("ZTO", "6", 20, "delivered", "上海"),
-            ("ZTO", "7", 2, "pickup", "义乌"),
-            ("ZTO", "7", 30, "delivered", "哈尔滨"),
-            ("ZTO", "8", 2, "pickup", "杭州"),
-            ("ZTO", "8", 10, "transit", "杭州"),
-            ("ZTO", "8", 20, "delivered", "上海"),
-            ("ZTO", "9", 3, "pickup", "杭州"),
-            ("ZTO", "9", 11, "transit", "杭州"),
-            ("ZTO", "9", 21, "delivered", "上海"),
-        ],
-    )
-    yield c
-    c.close()
-
-
-def _scan(con, codes):
-    pack = load_pack("cn")
-    with duckdb_tables(con) as tables:
-        result = run_checks(
-            tables,
-            registry.select(",".join(codes)),
-            pack,
-            engine="duckdb",
-            scan_id="s",
-            detected_at=T0,
+def con(tiny_store):
+    return tiny_store(
+        tables(
+            orders=[
+                order("late_pickup", declared=5, promised=10),  # SHIP001 and SHIP003
+                order("never_picked", declared=5),  # SHIP001; its parcel has a transit scan only
+                order("before_pay", paid=10, city="上海"),  # SHIP004: scanned before payment
+                order("too_fast", city="乌鲁木齐"),  # SHIP004: 上海→乌鲁木齐 in one hour
+                order("shared_a", city="上海"),  # SHIP002 with shared_b
+                order("shared_b", city="上海", listing="l_cos"),
+                order("token", listing="l_cos", city="上海"),  # PARCEL001: 20 g cosmetics
+                order("direct_hop", city="哈尔滨"),  # PARCEL001: 义乌→哈尔滨, no transit, no weight
+                order("honest", city="上海"),
+            ],
+            shipments=[
+                ("late_pickup", "SF", "1", 500),
+                ("never_picked", "SF", "2", 500),
+                ("before_pay", "SF", "3", 500),
+                ("too_fast", "SF", "4", 500),
+                ("shared_a", "YTO", "5", 500),
+                ("shared_b", "YTO", "5", 500),
+                ("token", "ZTO", "6", 20),
+                ("direct_hop", "ZTO", "7", None),
+                ("honest", "ZTO", "8", 500),
+                ("honest", "ZTO", "9", 700),  # two parcels: its summary is over both
+            ],
+            events=[
+                ("SF", "1", 40, "pickup", "杭州"),
+                ("SF", "1", 50, "delivered", "上海"),
+                ("SF", "2", 20, "transit", "杭州"),
+                ("SF", "3", 2, "pickup", "杭州"),
+                ("SF", "3", 6, "transit", "杭州"),
+                ("SF", "3", 20, "delivered", "上海"),
+                ("SF", "4", 5, "pickup", "上海"),
+                ("SF", "4", 6, "transit", "乌鲁木齐"),
+                ("SF", "4", 20, "delivered", "乌鲁木齐"),
+                ("YTO", "5", 2, "pickup", "杭州"),
+                ("YTO", "5", 10, "transit", "杭州"),
+                ("YTO", "5", 20, "delivered", "上海"),
+                ("ZTO", "6", 2, "pickup", "杭州"),
+                ("ZTO", "6", 10, "transit", "杭州"),
+                ("ZTO", "6", 20, "delivered", "上海"),
+                ("ZTO", "7", 2, "pickup", "义乌"),
+                ("ZTO", "7", 30, "delivered", "哈尔滨"),
+                ("ZTO", "8", 2, "pickup", "杭州"),
+                ("ZTO", "8", 10, "transit", "杭州"),
+                ("ZTO", "8", 20, "delivered", "上海"),
+                ("ZTO", "9", 3, "pickup", "杭州"),
+                ("ZTO", "9", 11, "transit", "杭州"),
+                ("ZTO", "9", 21, "delivered", "上海"),
+            ],
         )
+    )
+
+
+def _by_entity(result):
     f = result.findings
-    return result, {
+    return {
         (c, e): (i, o, h)
         for c, e, i, o, h in zip(
             f.check_code, f.entity_id, f.finding_id, f.observed, f.evidence_sha256, strict=True
@@ -95,10 +84,11 @@ def _scan(con, codes):
 
 
 def test_checks_together_give_what_each_gives_alone(con):
-    together, rows = _scan(con, (*ORDER_CHECKS, "LIC001"))
+    together = run_check(con, (*ORDER_CHECKS, "LIC001"))
+    rows = _by_entity(together)
     alone = {}
     for code in (*ORDER_CHECKS, "LIC001"):
-        alone.update(_scan(con, [code])[1])
+        alone.update(_by_entity(run_check(con, code)))
     assert rows == alone
     flagged = {code: {e for c, e in rows if c == code} for code in ORDER_CHECKS}
     assert flagged["SHIP001"] == {"late_pickup", "never_picked"}
@@ -114,7 +104,7 @@ def test_checks_together_give_what_each_gives_alone(con):
 
 
 def test_shared_relations_are_dropped_when_the_scan_ends(con):
-    _scan(con, ORDER_CHECKS)
+    run_check(con, ORDER_CHECKS)
     left = con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     assert left == []
 
@@ -122,7 +112,7 @@ def test_shared_relations_are_dropped_when_the_scan_ends(con):
 def test_ship004_top_speed_of_an_order_flagged_for_another_reason(con):
     # before_pay's parcel has a real 杭州→上海 leg (165 km in 14 h): its top speed is observed
     # even though only the too-fast orders are looked for among all parcels' legs
-    got = found(con, "SHIP004")
+    got = found(run_check(con, "SHIP004"))
     assert got["before_pay"]["reasons"] == "scan_before_payment"
     assert got["before_pay"]["max_speed_kmh"] == pytest.approx(11.8, abs=0.05)
     assert got["too_fast"]["reasons"] == "faster_than_possible"
@@ -131,7 +121,7 @@ def test_ship004_top_speed_of_an_order_flagged_for_another_reason(con):
 
 def test_parcel001_threshold_zero_flags_every_order_with_a_parcel(con):
     # with a threshold of 0 an order with no signal is flagged too: no pre-filter may drop it
-    got = found(con, "PARCEL001", threshold=0)
+    got = found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"threshold": 0}}))
     assert set(got) == {
         "late_pickup",
         "never_picked",

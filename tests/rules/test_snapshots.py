@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.support import run_check
 
-from promoguard import engine
 from promoguard.engine import registry
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -30,8 +30,7 @@ def findings(tmp_path_factory):
     folder = tmp_path_factory.mktemp("snapshot-season")
     generate("small", 7, folder / "season", shrink=0.2)
     ingest_dir(folder / "season", folder / "s.duckdb")
-    result = engine.scan(folder / "s.duckdb", PACK, save=False)
-    return result.findings
+    return run_check(folder / "s.duckdb", None, PACK).findings
 
 
 def _snapshot(findings, code: str) -> str:

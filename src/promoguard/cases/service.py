@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from promoguard import sqlbuild
 from promoguard.cases import audit, states
 from promoguard.cases.db import CaseDB, open_db
 from promoguard.cases.errors import CaseConflict, CaseError, TransitionError
@@ -241,13 +242,14 @@ def _executemany(
     if not rows:
         return
     mark = "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names from the models)
-        f"VALUES ({', '.join([mark] * len(columns))})"
+    statement = sqlbuild.sql(
+        "INSERT INTO {table} ({columns}) VALUES ({marks}){conflicts}",
+        table=table,
+        columns=sqlbuild.idents(columns),
+        marks=sqlbuild.Sql(", ".join([mark] * len(columns))),
+        conflicts=sqlbuild.Sql(" ON CONFLICT DO NOTHING" if ignore_conflicts else ""),
     )
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    session.connection().exec_driver_sql(sql, rows)
+    session.connection().exec_driver_sql(statement, rows)
 
 
 FINDING_INSERT_COLUMNS = (

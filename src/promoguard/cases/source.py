@@ -19,6 +19,7 @@ import pandas as pd
 
 from promoguard import store as store_mod
 from promoguard.cases.errors import CaseError
+from promoguard.sqlbuild import idents, sql
 
 FINDING_FIELDS = (
     "finding_id",
@@ -88,11 +89,13 @@ def scan_info(store: str | Path, scan_id: str | None = None) -> ScanInfo:
 
 def findings(store: str | Path, scan_id: str) -> pd.DataFrame:
     """The scan's findings (the spec's columns, detected_at left out) as strings."""
-    cols = ", ".join(f'"{c}"' for c in FINDING_FIELDS)
     with _open(store) as con:
         df = con.execute(
-            f"SELECT {cols} FROM findings WHERE scan_id = ? "  # noqa: S608 (fixed column list)
-            "ORDER BY platform_id, merchant_id, check_code, entity_type, entity_id",
+            sql(
+                "SELECT {cols} FROM findings WHERE scan_id = ? "
+                "ORDER BY platform_id, merchant_id, check_code, entity_type, entity_id",
+                cols=idents(FINDING_FIELDS),
+            ),
             [scan_id],
         ).df()
     return df
@@ -100,10 +103,9 @@ def findings(store: str | Path, scan_id: str) -> pd.DataFrame:
 
 def finding_rows(store: str | Path, scan_id: str) -> list[tuple]:
     """The scan's findings as tuples in :data:`FINDING_FIELDS` order (NULL → None)."""
-    cols = ", ".join(f'"{c}"' for c in FINDING_FIELDS)
     with _open(store) as con:
         return con.execute(
-            f"SELECT {cols} FROM findings WHERE scan_id = ?",  # noqa: S608 (fixed column list)
+            sql("SELECT {cols} FROM findings WHERE scan_id = ?", cols=idents(FINDING_FIELDS)),
             [scan_id],
         ).fetchall()
 
@@ -200,8 +202,12 @@ def present_entities(store: str | Path, keys: list[tuple[str, str]]) -> set[tupl
             name, col = table
             try:
                 rows = con.execute(
-                    f'SELECT DISTINCT "{col}" FROM "{name}" '  # noqa: S608 (names from ENTITY_TABLES)
-                    f'WHERE "{col}" IN (SELECT unnest(?::VARCHAR[]))',
+                    sql(
+                        "SELECT DISTINCT {col} FROM {name} "
+                        "WHERE {col} IN (SELECT unnest(?::VARCHAR[]))",
+                        col=col,
+                        name=name,
+                    ),
                     [ids],
                 ).fetchall()
             except Exception:  # a store without that table (older model): nothing is present

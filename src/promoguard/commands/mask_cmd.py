@@ -19,6 +19,7 @@ from promoguard.commands._common import (
     writable_dir,
 )
 from promoguard.safety import refuse_overwrite, terminal_safe, write_csv
+from promoguard.sqlbuild import sql
 from promoguard.text.identifiers import KINDS
 from promoguard.text.mask import Masker
 
@@ -29,7 +30,7 @@ KEY_ENV = "PROMOGUARD_MASK_KEY"
 
 def _frame(con, table: str) -> pd.DataFrame:
     # table names come from our own MASKED map, never from the user
-    df = con.execute(f'SELECT * FROM "{table}" ORDER BY 1').df()  # noqa: S608
+    df = con.execute(sql("SELECT * FROM {t} ORDER BY 1", t=table)).df()
     for col in df.columns:
         if isinstance(df[col].dtype, pd.DatetimeTZDtype):
             df[col] = (

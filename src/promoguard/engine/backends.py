@@ -28,6 +28,7 @@ import pyarrow as pa
 from promoguard.engine.base import Tables
 from promoguard.errors import CheckError
 from promoguard.model import TABLE_NAMES
+from promoguard.sqlbuild import literal, sql
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -151,7 +152,7 @@ def spark_tables(
                 continue  # an older store: Tables reads it as an empty table
             path = folder / f"{name}.parquet"
             # Parquet carries UTC-adjusted instants and exact decimals into Spark unchanged.
-            con.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")  # noqa: S608
+            con.execute(sql("COPY {t} TO {path} (FORMAT parquet)", t=name, path=literal(str(path))))
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
         for name in TABLE_NAMES:
             if name not in present:

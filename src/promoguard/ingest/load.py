@@ -37,13 +37,9 @@ from promoguard import store as store_mod
 from promoguard.errors import IngestError, first_line
 from promoguard.ingest import readers, recover
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
-from promoguard.ingest.validate import (
-    RAW_LIMIT,
-    StageQuery,
-    ident,
-    stage_query,
-)
+from promoguard.ingest.validate import RAW_LIMIT, StageQuery, stage_query
 from promoguard.model import TABLES, TABLES_BY_NAME, Table
+from promoguard.sqlbuild import Sql, column, ident, idents, join, literal, sql
 
 DUPS = "_pg_dups"
 DUP_KEYS = "_pg_dup_keys"
@@ -124,22 +120,26 @@ def session_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> Iterator[None]:
             con.execute(f"SET TimeZone = '{before.replace(chr(39), '')}'")
 
 
-def _key_match(table: Table, left: str, right: str) -> str:
+def _same(names: list[str], left: str, right: str) -> Sql:
+    """Equality of the named columns of two aliases, NULL comparing equal to NULL."""
+    return join(
+        " AND ",
+        (sql("{a} IS NOT DISTINCT FROM {b}", a=column(left, n), b=column(right, n)) for n in names),
+    )
+
+
+def _key_match(table: Table, left: str, right: str) -> Sql:
     """Key equality where NULL key parts compare equal."""
-    return " AND ".join(
-        f"{left}.{ident(k)} IS NOT DISTINCT FROM {right}.{ident(k)}" for k in table.key
-    )
+    return _same(table.key, left, right)
 
 
-def _all_match(table: Table, left: str, right: str) -> str:
-    return " AND ".join(
-        f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in table.column_names
-    )
+def _all_match(table: Table, left: str, right: str) -> Sql:
+    return _same(table.column_names, left, right)
 
 
-def _raw_of_typed(table: Table, alias: str) -> str:
-    fields = ", ".join(f"{ident(c)} := {alias}.{ident(c)}" for c in table.column_names)
-    return f"left(to_json(struct_pack({fields})), {RAW_LIMIT})"
+def _raw_of_typed(table: Table, alias: str) -> Sql:
+    fields = join(", ", (sql("{c} := {v}", c=c, v=column(alias, c)) for c in table.column_names))
+    return sql("left(to_json(struct_pack({fields})), {limit})", fields=fields, limit=RAW_LIMIT)
 
 
 class _Lines:
@@ -147,23 +147,34 @@ class _Lines:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, staged: Staged):
         self.staged = staged
-        self.base = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {staged.stage}").fetchone()[0]  # noqa: S608
+        self.base = con.execute(
+            sql("SELECT coalesce(min(rowid), 0) FROM {stage}", stage=staged.stage)
+        ).fetchone()[0]
 
-    def sql(self, rowid: str) -> str:
+    def sql(self, rowid: Sql) -> Sql:
+        """The line number of the stage row whose rowid is ``rowid``."""
         if self.staged.explicit_lines:  # a recovered CSV carries each row's physical line
-            return f"(SELECT _l._line FROM {self.staged.stage} _l WHERE _l.rowid = {rowid})"  # noqa: S608
-        k = f"({rowid} - {self.base})"
+            return sql(
+                "(SELECT _l._line FROM {stage} _l WHERE _l.rowid = {rowid})",
+                stage=self.staged.stage,
+                rowid=rowid,
+            )
+        k = sql("({rowid} - {base})", rowid=rowid, base=self.base)
         first = self.staged.first_line
         if not self.staged.rejected:
-            return f"({k} + {first})"
+            return sql("({k} + {first})", k=k, first=first)
         # g = good rows before reject j; good row k sits after every reject with g <= k.
-        lines = self.staged.reject_lines
-        return f"({k} + {first} + (SELECT count(*) FROM {lines} WHERE g <= {k}))"  # noqa: S608
+        return sql(
+            "({k} + {first} + (SELECT count(*) FROM {lines} WHERE g <= {k}))",
+            k=k,
+            first=first,
+            lines=self.staged.reject_lines,
+        )
 
 
 def _drop(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     for name in names:
-        con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+        con.execute(sql("DROP TABLE IF EXISTS {name}", name=name))
 
 
 def stage_file(
@@ -203,7 +214,7 @@ def stage_file(
             recover.recover_csv(con, source.readable, source.source_columns, staged.recovered)
             query = stage_query(table, source, staged.stage, staged.rejects, staged.recovered)
             con.execute(query.sql, query.params)
-            con.execute(f"DROP TABLE {staged.recovered}")
+            con.execute(sql("DROP TABLE {name}", name=staged.recovered))
             staged.explicit_lines = True
     staged.first_line = query.first_line
     if query.rejects:
@@ -222,7 +233,7 @@ def _whole_reject_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     """
     wanted = {
         r[0]
-        for r in con.execute(f"SELECT line FROM {staged.reject_lines}").fetchall()  # noqa: S608
+        for r in con.execute(sql("SELECT line FROM {lines}", lines=staged.reject_lines)).fetchall()
     }
     found: list[tuple[str, int]] = []
     for number, (line, oversize) in enumerate(recover._lines(staged.source.readable), start=1):
@@ -233,38 +244,45 @@ def _whole_reject_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
                 break
     if found:
         con.executemany(
-            f"UPDATE {staged.reject_lines} SET raw = ? WHERE line = ?",  # noqa: S608
+            sql("UPDATE {lines} SET raw = ? WHERE line = ?", lines=staged.reject_lines),
             [list(f) for f in found],
         )
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+    return con.execute(sql("SELECT count(*) FROM {table}", table=table)).fetchone()[0]
 
 
 def _stage_rejects(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     """Lines the reader refused, one row per line (whatever its error count), with ``g``."""
     # The CSV reader names columns c0, c1, ...; map them back to the file's header names.
-    con.execute(f"CREATE TEMP TABLE {staged.column_names} (pos VARCHAR, name VARCHAR)")
+    con.execute(sql("CREATE TEMP TABLE {t} (pos VARCHAR, name VARCHAR)", t=staged.column_names))
     source = staged.source
     if source.fmt == "csv" and source.source_columns:
         con.executemany(
-            f"INSERT INTO {staged.column_names} VALUES (?, ?)",  # noqa: S608
+            sql("INSERT INTO {t} VALUES (?, ?)", t=staged.column_names),
             [[f"c{i}", n] for i, n in enumerate(source.source_columns)],
         )
     con.execute(
-        f"""CREATE TEMP TABLE {staged.reject_lines} AS
-        SELECT line, line - {staged.first_line} - (row_number() OVER (ORDER BY line) - 1) AS g,
+        sql(
+            """CREATE TEMP TABLE {lines} AS
+        SELECT line, line - {first} - (row_number() OVER (ORDER BY line) - 1) AS g,
           reason, column_name, raw
         FROM (SELECT line,
                 'unreadable line: ' ||
                   string_agg(lower(error_type) || ' (' || error_message || ')', '; ') AS reason,
                 first(n.name) AS column_name,
-                left(ltrim(first(csv_line), chr(10) || chr(13)), {RAW_LIMIT}) AS raw
-              FROM {staged.rejects[0]} r LEFT JOIN {staged.column_names} n ON n.pos = r.column_name
-              GROUP BY line)"""  # noqa: S608
+                left(ltrim(first(csv_line), chr(10) || chr(13)), {limit}) AS raw
+              FROM {rejects} r LEFT JOIN {names} n ON n.pos = r.column_name
+              GROUP BY line)""",
+            lines=staged.reject_lines,
+            first=staged.first_line,
+            limit=RAW_LIMIT,
+            rejects=staged.rejects[0],
+            names=staged.column_names,
+        )
     )
-    staged.rejected = con.execute(f"SELECT count(*) FROM {staged.reject_lines}").fetchone()[0]  # noqa: S608
+    staged.rejected = _count(con, staged.reject_lines)
 
 
 def load_staged(
@@ -281,7 +299,7 @@ def load_staged(
     table, stage = staged.table, staged.stage
     name = staged.source.path.name
     target = ident(table.name)
-    existing = (stored or {}).get(table.name, target)
+    existing = (stored or {}).get(table.name, table.name)  # a name: quoted where used
     lines = _Lines(con, staged)
 
     # Repeated keys within the file: the first good row wins. Most files have none, and a hash
@@ -290,75 +308,131 @@ def load_staged(
     # the keys behind it grouped, and the first row of each repeated key looked up by a join to
     # those few keys (NULL key parts compare equal).
     _drop(con, [DUPS, DUP_KEYS])
-    keys = ", ".join(ident(k) for k in table.key)
+    keys = idents(table.key)
     repeated_hashes = con.execute(
-        f"""SELECT count(*) FROM (
+        sql(
+            """SELECT count(*) FROM (
               SELECT h, lag(h) OVER (ORDER BY h) AS before
               FROM (SELECT hash({keys}) AS h FROM {stage} WHERE _reason IS NULL))
-            WHERE h = before"""  # noqa: S608
+            WHERE h = before""",
+            keys=keys,
+            stage=stage,
+        )
     ).fetchone()[0]
     con.execute(
-        f"CREATE TEMP TABLE {DUP_KEYS} AS SELECT {keys} FROM {stage} "  # noqa: S608
-        f"WHERE {'_reason IS NULL' if repeated_hashes else 'false'} GROUP BY ALL HAVING count(*) > 1"
-    )
-    if con.execute(f"SELECT count(*) FROM {DUP_KEYS}").fetchone()[0]:  # noqa: S608
-        d_keys = ", ".join(f"d.{ident(k)}" for k in table.key)
-        con.execute(
-            f"""CREATE TEMP TABLE {DUPS} AS SELECT {d_keys}, min(s.rowid) AS _first
-            FROM {DUP_KEYS} d JOIN {stage} s ON {_key_match(table, "s", "d")}
-            WHERE s._reason IS NULL GROUP BY ALL"""  # noqa: S608
+        sql(
+            "CREATE TEMP TABLE {dup_keys} AS SELECT {keys} FROM {stage} "
+            "WHERE {good} GROUP BY ALL HAVING count(*) > 1",
+            dup_keys=DUP_KEYS,
+            keys=keys,
+            stage=stage,
+            good=Sql("_reason IS NULL" if repeated_hashes else "false"),
         )
-        key_text = ", ".join(table.key)
+    )
+    if _count(con, DUP_KEYS):
         con.execute(
-            f"""UPDATE {stage} SET _reason = 'duplicate key ({key_text}): first seen at line ' ||
-                  {lines.sql("d._first")},
-                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, stage)}
-            FROM {DUPS} d
-            WHERE {_key_match(table, stage, "d")} AND {stage}.rowid > d._first
-              AND {stage}._reason IS NULL"""  # noqa: S608
+            sql(
+                """CREATE TEMP TABLE {dups} AS SELECT {d_keys}, min(s.rowid) AS _first
+            FROM {dup_keys} d JOIN {stage} s ON {match}
+            WHERE s._reason IS NULL GROUP BY ALL""",
+                dups=DUPS,
+                d_keys=join(", ", (column("d", k) for k in table.key)),
+                dup_keys=DUP_KEYS,
+                stage=stage,
+                match=_key_match(table, "s", "d"),
+            )
+        )
+        con.execute(
+            sql(
+                """UPDATE {stage} SET _reason = {reason} || {first_line},
+                _column = {key}, _raw = {raw}
+            FROM {dups} d
+            WHERE {match} AND {stage}.rowid > d._first
+              AND {stage}._reason IS NULL""",
+                stage=stage,
+                reason=literal(f"duplicate key ({', '.join(table.key)}): first seen at line "),
+                first_line=lines.sql(column("d", "_first")),
+                key=literal(table.key[0]),
+                raw=_raw_of_typed(table, stage),
+                dups=DUPS,
+                match=_key_match(table, stage, "d"),
+            )
         )
     _drop(con, [DUPS, DUP_KEYS])
 
     # Keys already in the store: identical rows are unchanged, different ones are refused.
     unchanged = 0
     store_has_rows = con.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {existing} LIMIT 1)"  # noqa: S608
+        sql("SELECT count(*) FROM (SELECT 1 FROM {existing} LIMIT 1)", existing=existing)
     ).fetchone()[0]
     if store_has_rows:
         con.execute(
-            f"""UPDATE {stage} SET _reason = 'key already stored with different values',
-                _column = '{table.key[0]}', _raw = {_raw_of_typed(table, stage)}
+            sql(
+                """UPDATE {stage} SET _reason = 'key already stored with different values',
+                _column = {key}, _raw = {raw}
             FROM {existing} s
-            WHERE {_key_match(table, stage, "s")} AND {stage}._reason IS NULL
-              AND NOT ({_all_match(table, stage, "s")})"""  # noqa: S608
+            WHERE {match} AND {stage}._reason IS NULL
+              AND NOT ({same})""",
+                stage=stage,
+                key=literal(table.key[0]),
+                raw=_raw_of_typed(table, stage),
+                existing=existing,
+                match=_key_match(table, stage, "s"),
+                same=_all_match(table, stage, "s"),
+            )
         )
         unchanged = con.execute(
-            f"""SELECT count(*) FROM {stage} v WHERE _reason IS NULL
-                AND EXISTS (SELECT 1 FROM {existing} s WHERE {_key_match(table, "v", "s")})"""  # noqa: S608
+            sql(
+                """SELECT count(*) FROM {stage} v WHERE _reason IS NULL
+                AND EXISTS (SELECT 1 FROM {existing} s WHERE {match})""",
+                stage=stage,
+                existing=existing,
+                match=_key_match(table, "v", "s"),
+            )
         ).fetchone()[0]
-    columns = ", ".join(ident(c) for c in table.column_names)
-    new_rows = f"SELECT {columns} FROM {stage} v WHERE _reason IS NULL"  # noqa: S608
-    if store_has_rows:
-        new_rows += (
-            f" AND NOT EXISTS (SELECT 1 FROM {existing} s WHERE {_key_match(table, 'v', 's')})"  # noqa: S608
+    new_rows = sql(
+        "SELECT {columns} FROM {stage} v WHERE _reason IS NULL{not_stored}",
+        columns=idents(table.column_names),
+        stage=stage,
+        not_stored=sql(
+            " AND NOT EXISTS (SELECT 1 FROM {existing} s WHERE {match})",
+            existing=existing,
+            match=_key_match(table, "v", "s"),
         )
-    inserted = con.execute(f"INSERT INTO {target} ({columns}) {new_rows}").fetchone()[0]  # noqa: S608
+        if store_has_rows
+        else Sql(""),
+    )
+    inserted = con.execute(
+        sql(
+            "INSERT INTO {target} ({columns}) {new_rows}",
+            target=target,
+            columns=idents(table.column_names),
+            new_rows=new_rows,
+        )
+    ).fetchone()[0]
 
     # Quarantine: rows refused by a rule, then lines the reader refused.
     con.execute(
-        f"""INSERT INTO quarantine
-        SELECT ?, ?, ?, {lines.sql("v.rowid")}, _column, _reason, _raw
-        FROM {stage} v WHERE _reason IS NOT NULL""",  # noqa: S608
+        sql(
+            """INSERT INTO quarantine
+        SELECT ?, ?, ?, {line}, _column, _reason, _raw
+        FROM {stage} v WHERE _reason IS NOT NULL""",
+            line=lines.sql(column("v", "rowid")),
+            stage=stage,
+        ),
         [ingest_id, table.name, name],
     )
     if staged.rejected:
         con.execute(
-            f"INSERT INTO quarantine SELECT ?, ?, ?, line, column_name, reason, raw "  # noqa: S608
-            f"FROM {staged.reject_lines}",
+            sql(
+                "INSERT INTO quarantine SELECT ?, ?, ?, line, column_name, reason, raw "
+                "FROM {lines}",
+                lines=staged.reject_lines,
+            ),
             [ingest_id, table.name, name],
         )
     count, refused = con.execute(
-        f"SELECT count(*), count(_reason) FROM {stage}"  # noqa: S608
+        sql("SELECT count(*), count(_reason) FROM {stage}", stage=stage)
     ).fetchone()
     counts = TableCounts(
         read=count + staged.rejected,
@@ -402,25 +476,37 @@ def _count_orphans(
     """Stored rows of this file whose reference (with every part present) does not resolve."""
     tests = []
     for ref in table.references:
-        referenced = (stored or {}).get(ref.table, ident(ref.table))
-        present = " AND ".join(f"v.{ident(c)} IS NOT NULL" for c in ref.columns)
+        referenced = (stored or {}).get(ref.table, ref.table)
+        present = join(" AND ", (sql("{c} IS NOT NULL", c=column("v", c)) for c in ref.columns))
         target_empty = not con.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {referenced} LIMIT 1)"  # noqa: S608
+            sql("SELECT count(*) FROM (SELECT 1 FROM {referenced} LIMIT 1)", referenced=referenced)
         ).fetchone()[0]
         if target_empty:  # e.g. prices exported without their listings: no join needed
-            tests.append(f"({present})")
+            tests.append(sql("({present})", present=present))
             continue
-        match = " AND ".join(
-            f"t.{ident(tc)} = v.{ident(c)}"
-            for c, tc in zip(ref.columns, ref.target_columns, strict=True)
+        match = join(
+            " AND ",
+            (
+                sql("{t} = {v}", t=column("t", tc), v=column("v", c))
+                for c, tc in zip(ref.columns, ref.target_columns, strict=True)
+            ),
         )
         tests.append(
-            f"({present} AND NOT EXISTS (SELECT 1 FROM {referenced} t WHERE {match}))"  # noqa: S608
+            sql(
+                "({present} AND NOT EXISTS (SELECT 1 FROM {referenced} t WHERE {match}))",
+                present=present,
+                referenced=referenced,
+                match=match,
+            )
         )
     if not tests:
         return 0
     return con.execute(
-        f"SELECT count(*) FROM {stage} v WHERE _reason IS NULL AND ({' OR '.join(tests)})"  # noqa: S608
+        sql(
+            "SELECT count(*) FROM {stage} v WHERE _reason IS NULL AND ({tests})",
+            stage=stage,
+            tests=join(" OR ", tests),
+        )
     ).fetchone()[0]
 
 

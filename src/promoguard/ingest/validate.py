@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from promoguard.ingest import normalise
 from promoguard.ingest.readers import MAX_LINE_BYTES, SourceFile
 from promoguard.model import Table
+from promoguard.sqlbuild import Sql, ident, idents, join, literal, sql
 
 #: Longest ``raw`` text kept in quarantine for one row. A readable line is at most
 #: MAX_LINE_BYTES, and its fields as JSON at most a few times that, so this never cuts a readable
@@ -34,33 +35,39 @@ class StageQuery:
     explicit_lines: bool = False  # the stage has a ``_line`` column (recovered CSV)
 
 
-def ident(name: str) -> str:
-    """A quoted SQL identifier (safe for any text: embedded quotes are doubled)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _csv_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> str:
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(source.source_columns))) + "}"
+def _csv_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> Sql:
+    columns = join(
+        ", ", (sql("{c}: 'VARCHAR'", c=literal(f"c{i}")) for i in range(len(source.source_columns)))
+    )
     params.append(str(source.readable))
-    return (
-        f"read_csv(?, columns={columns}, header=true, auto_detect=false, delim=',', "
-        f"quote='\"', escape='\"', strict_mode=true, max_line_size={MAX_LINE_BYTES}, "
-        f"buffer_size={4 * MAX_LINE_BYTES}, store_rejects=true, "
-        f"rejects_table='{rejects[0]}', rejects_scan='{rejects[1]}')"
+    return sql(
+        "read_csv(?, columns={{{columns}}}, header=true, auto_detect=false, delim=',', "
+        "quote='\"', escape='\"', strict_mode=true, max_line_size={max_line}, "
+        "buffer_size={buffer}, store_rejects=true, "
+        "rejects_table={table}, rejects_scan={scan})",
+        columns=columns,
+        max_line=MAX_LINE_BYTES,
+        buffer=4 * MAX_LINE_BYTES,
+        table=literal(rejects[0]),
+        scan=literal(rejects[1]),
     )
 
 
-def _lines_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> str:
+def _lines_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> Sql:
     """JSON Lines read as one text column per line (so a bad line is kept, with its number).
 
     Not strict: a stray carriage return must not stop the read (every line is kept anyway).
     """
     params.append(str(source.readable))
-    return (
-        f"read_csv(?, columns={{'j': 'VARCHAR'}}, header=false, auto_detect=false, "
-        f"delim='\\x01', quote='', escape='', strict_mode=false, max_line_size={MAX_LINE_BYTES}, "
-        f"buffer_size={4 * MAX_LINE_BYTES}, store_rejects=true, "
-        f"rejects_table='{rejects[0]}', rejects_scan='{rejects[1]}')"
+    return sql(
+        "read_csv(?, columns={{'j': 'VARCHAR'}}, header=false, auto_detect=false, "
+        "delim='\\x01', quote='', escape='', strict_mode=false, max_line_size={max_line}, "
+        "buffer_size={buffer}, store_rejects=true, "
+        "rejects_table={table}, rejects_scan={scan})",
+        max_line=MAX_LINE_BYTES,
+        buffer=4 * MAX_LINE_BYTES,
+        table=literal(rejects[0]),
+        scan=literal(rejects[1]),
     )
 
 
@@ -73,51 +80,65 @@ def _layer0(
     (it also gives ``_line``, the physical line of each row).
     """
     params: list[object] = []
-    cols: list[str] = []
+    cols: list[Sql] = []
+    no_text = Sql("NULL::VARCHAR")
     if source.fmt == "csv":
         position = {name: i for i, name in reversed(list(enumerate(source.source_columns)))}
         for col in table.columns:
             src = source.columns.get(col.name)
-            expr = f"c{position[src]}" if src is not None else "NULL::VARCHAR"
-            cols.append(f"{expr} AS {ident('r__' + col.name)}")
+            expr = ident(f"c{position[src]}") if src is not None else no_text
+            cols.append(sql("{expr} AS {name}", expr=expr, name="r__" + col.name))
         if recovered is not None:
-            sql = f"SELECT {', '.join(cols)}, _pre, _rawsrc, _line, _precol FROM {ident(recovered)} ORDER BY _line"  # noqa: S608
-            return StageQuery(sql, params, first_line=2, explicit_lines=True)
+            query = sql(
+                "SELECT {cols}, _pre, _rawsrc, _line, _precol FROM {recovered} ORDER BY _line",
+                cols=join(", ", cols),
+                recovered=recovered,
+            )
+            return StageQuery(query, params, first_line=2, explicit_lines=True)
         reader = _csv_reader(source, params, rejects)
-        sql = f"SELECT {', '.join(cols)}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc FROM {reader}"  # noqa: S608
-        return StageQuery(sql, params, first_line=2, rejects=True)
+        query = sql(
+            "SELECT {cols}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc FROM {reader}",
+            cols=join(", ", cols),
+            reader=reader,
+        )
+        return StageQuery(query, params, first_line=2, rejects=True)
     if source.fmt == "jsonl":
         reader = _lines_reader(source, params, rejects)
         for col in table.columns:
             src = source.columns.get(col.name)
             if src is None:
-                cols.append(f"NULL::VARCHAR AS {ident('r__' + col.name)}")
+                cols.append(sql("NULL::VARCHAR AS {name}", name="r__" + col.name))
             else:
                 cols.append(
-                    f"json_extract_string(CASE WHEN _ok THEN j END, ?) AS {ident('r__' + col.name)}"
+                    sql(
+                        "json_extract_string(CASE WHEN _ok THEN j END, ?) AS {name}",
+                        name="r__" + col.name,
+                    )
                 )
                 params.append('$."' + src.replace("\\", "\\\\").replace('"', '\\"') + '"')
         # The path params must follow the reader's path param in text order: the reader is in the
         # FROM clause, after the select list, so put the column params first.
         params = params[1:] + params[:1]
-        sql = (
-            f"SELECT {', '.join(cols)}, "  # noqa: S608
+        query = sql(
+            "SELECT {cols}, "
             "CASE WHEN j IS NULL THEN 'empty line' WHEN NOT _ok THEN 'not a JSON object' END AS _pre, "
             "j AS _rawsrc FROM (SELECT j, coalesce(CASE WHEN json_valid(j) THEN json_type(j) END "
-            f"= 'OBJECT', false) AS _ok FROM {reader})"
+            "= 'OBJECT', false) AS _ok FROM {reader})",
+            cols=join(", ", cols),
+            reader=reader,
         )
-        return StageQuery(sql, params, first_line=1, rejects=True)
+        return StageQuery(query, params, first_line=1, rejects=True)
     # Parquet: typed columns become text, then go through the same rules as any other file.
     for col in table.columns:
         src = source.columns.get(col.name)
-        expr = f"CAST({ident(src)} AS VARCHAR)" if src is not None else "NULL::VARCHAR"
-        cols.append(f"{expr} AS {ident('r__' + col.name)}")
+        expr = sql("CAST({src} AS VARCHAR)", src=src) if src is not None else no_text
+        cols.append(sql("{expr} AS {name}", expr=expr, name="r__" + col.name))
     params.append(str(source.readable))
-    sql = (
-        f"SELECT {', '.join(cols)}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc "  # noqa: S608
-        "FROM read_parquet(?)"
+    query = sql(
+        "SELECT {cols}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc FROM read_parquet(?)",
+        cols=join(", ", cols),
     )
-    return StageQuery(sql, params, first_line=1, rejects=False)
+    return StageQuery(query, params, first_line=1, rejects=False)
 
 
 def stage_query(
@@ -129,72 +150,121 @@ def stage_query(
 ) -> StageQuery:
     """The ``CREATE TEMP TABLE stage AS ...`` statement for one source file of ``table``."""
     base = _layer0(table, source, rejects, recovered)
-    line = ", _line, _precol" if base.explicit_lines else ""
-    pre_column = "_precol" if base.explicit_lines else "NULL"
+    line = Sql(", _line, _precol" if base.explicit_lines else "")
+    pre_column = Sql("_precol" if base.explicit_lines else "NULL")
     names = table.column_names
     # The already-canonical text of a column with a fast path (most values of a real export)
     # is typed straight from the raw text; the rest goes on, as ``s__``, to cleaning and the full
     # rules. For a fast value ``s__`` is NULL, so the cleaning costs next to nothing.
-    slow, cleaned, values, checks = [], [], [], []
+    # (normalise writes expressions over the identifiers it is given; they are SQL, marked so.)
+    slow: list[Sql] = []
+    cleaned: list[Sql] = []
+    values: list[Sql] = []
+    checks: list[Sql] = []
     for c in table.columns:
         raw, rest, text, typed = (ident(p + c.name) for p in ("r__", "s__", "c__", ""))
         fast = normalise.fast_path(raw, c)
         slow.append(
-            f"CASE WHEN {fast[0]} THEN NULL ELSE {raw} END AS {rest}"
+            sql(
+                "CASE WHEN {test} THEN NULL ELSE {raw} END AS {rest}",
+                test=Sql(fast[0]),
+                raw=raw,
+                rest=rest,
+            )
             if fast
-            else f"{raw} AS {rest}"
+            else sql("{raw} AS {rest}", raw=raw, rest=rest)
         )
-        cleaned.append(f"{normalise.clean(rest, c.kind)} AS {text}")
-        value = normalise.value_sql(text, c)
+        cleaned.append(sql("{e} AS {text}", e=Sql(normalise.clean(rest, c.kind)), text=text))
+        value = Sql(normalise.value_sql(text, c))
         if fast:
-            value = f"CASE WHEN {rest} IS NULL THEN {fast[1]} ELSE {value} END"
+            value = sql(
+                "CASE WHEN {rest} IS NULL THEN {fast} ELSE {value} END",
+                rest=rest,
+                fast=Sql(fast[1]),
+                value=value,
+            )
             # A canonical-looking text can still be refused (2026-02-30): diagnose the raw text.
-            diagnosed = f"(CASE WHEN {rest} IS NULL THEN {raw} ELSE {text} END)"
-            reason = (
-                f"CASE WHEN {normalise.accepts(typed, c, table.name)} THEN NULL "
-                f"ELSE {normalise.reason_sql(diagnosed, typed, c, table.name)} END"
+            diagnosed = sql(
+                "(CASE WHEN {rest} IS NULL THEN {raw} ELSE {text} END)",
+                rest=rest,
+                raw=raw,
+                text=text,
+            )
+            reason = sql(
+                "CASE WHEN {ok} THEN NULL ELSE {why} END",
+                ok=Sql(normalise.accepts(typed, c, table.name)),
+                why=Sql(normalise.reason_sql(diagnosed, typed, c, table.name)),
             )
         else:
-            reason = normalise.reason_sql(text, typed, c, table.name)
-        values.append(f"CAST({value} AS {c.duckdb_type}) AS {typed}")
-        checks.append(f"{reason} AS {ident('q__' + c.name)}")
-    passthrough = ", ".join(ident("r__" + n) for n in names)
-    cleaned_names = ", ".join(ident("c__" + n) for n in names)
-    slow_names = ", ".join(ident("s__" + n) for n in names)
+            reason = Sql(normalise.reason_sql(text, typed, c, table.name))
+        values.append(
+            sql(
+                "CAST({value} AS {type}) AS {typed}",
+                value=value,
+                type=Sql(c.duckdb_type),
+                typed=typed,
+            )
+        )
+        checks.append(sql("{reason} AS {name}", reason=reason, name="q__" + c.name))
+    passthrough = idents("r__" + n for n in names)
+    cleaned_names = idents("c__" + n for n in names)
+    slow_names = idents("s__" + n for n in names)
     # A good row (the common case) has no reason to join: one test of every check, no strings.
-    all_good = " AND ".join(f"{ident('q__' + n)} IS NULL" for n in names)
-    reasons = ", ".join(
-        f"'{n}: ' || {ident('q__' + n)}" for n in names
-    )  # column names come from the model
-    first_bad = ", ".join(f"CASE WHEN {ident('q__' + n)} IS NOT NULL THEN '{n}' END" for n in names)
+    all_good = join(" AND ", (sql("{q} IS NULL", q="q__" + n) for n in names))
+    reasons = join(
+        ", ", (sql("{label} || {q}", label=literal(f"{n}: "), q="q__" + n) for n in names)
+    )
+    first_bad = join(
+        ", ",
+        (sql("CASE WHEN {q} IS NOT NULL THEN {n} END", q="q__" + n, n=literal(n)) for n in names),
+    )
     if source.fmt != "jsonl":
-        raw_source = (
-            "to_json(struct_pack("
-            + ", ".join(f"{ident(n)} := {ident('r__' + n)}" for n in names)
-            + "))"
+        raw_source = sql(
+            "to_json(struct_pack({fields}))",
+            fields=join(", ", (sql("{n} := {r}", n=n, r="r__" + n) for n in names)),
         )
         if base.explicit_lines:  # a line refused whole keeps its own text
-            raw_source = f"coalesce(_rawsrc, CAST({raw_source} AS VARCHAR))"
+            raw_source = sql("coalesce(_rawsrc, CAST({raw} AS VARCHAR))", raw=raw_source)
     else:
-        raw_source = "_rawsrc"
-    sql = f"""
-CREATE TEMP TABLE {ident(stage)} AS
-SELECT {", ".join(ident(n) for n in names)}, _reason{line.replace(", _precol", "")},
+        raw_source = Sql("_rawsrc")
+    query = sql(
+        """
+CREATE TEMP TABLE {stage} AS
+SELECT {names}, _reason{line_only},
   CASE WHEN _reason IS NULL THEN NULL WHEN _pre IS NOT NULL THEN {pre_column}
     ELSE coalesce({first_bad}) END AS _column,
-  CASE WHEN _reason IS NOT NULL THEN left(coalesce({raw_source}, ''), {RAW_LIMIT}) END AS _raw
+  CASE WHEN _reason IS NOT NULL THEN left(coalesce({raw_source}, ''), {limit}) END AS _raw
 FROM (
   SELECT *, CASE WHEN _pre IS NOT NULL THEN _pre WHEN {all_good} THEN NULL
     ELSE concat_ws('; ', {reasons}) END AS _reason
   FROM (
-    SELECT *, {", ".join(checks)}
+    SELECT *, {checks}
     FROM (
-      SELECT {", ".join(values)}, {cleaned_names}, {slow_names}, {passthrough}, _pre, _rawsrc{line}
+      SELECT {values}, {cleaned_names}, {slow_names}, {passthrough}, _pre, _rawsrc{line}
       FROM (
-        SELECT {", ".join(cleaned)}, {slow_names}, {passthrough}, _pre, _rawsrc{line}
-        FROM (SELECT {", ".join(slow)}, {passthrough}, _pre, _rawsrc{line} FROM ({base.sql}))
+        SELECT {cleaned}, {slow_names}, {passthrough}, _pre, _rawsrc{line}
+        FROM (SELECT {slow}, {passthrough}, _pre, _rawsrc{line} FROM ({base}))
       )
     )
   )
-)"""  # noqa: S608
-    return StageQuery(sql, base.params, base.first_line, base.rejects, base.explicit_lines)
+)""",
+        stage=stage,
+        names=idents(names),
+        line_only=Sql(line.replace(", _precol", "")),
+        pre_column=pre_column,
+        first_bad=first_bad,
+        raw_source=raw_source,
+        limit=RAW_LIMIT,
+        all_good=all_good,
+        reasons=reasons,
+        checks=join(", ", checks),
+        values=join(", ", values),
+        cleaned_names=cleaned_names,
+        slow_names=slow_names,
+        passthrough=passthrough,
+        line=line,
+        cleaned=join(", ", cleaned),
+        slow=join(", ", slow),
+        base=Sql(base.sql),
+    )
+    return StageQuery(query, base.params, base.first_line, base.rejects, base.explicit_lines)

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from promoguard import present
 from promoguard.report.i18n import pack_title, rule_title
+from promoguard.sqlbuild import sql
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 #: findings of one rule shown open; the rest are folded in a <details>
@@ -190,7 +191,7 @@ def _table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out = {}
     for name in present_tables:
         try:
-            out[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]  # noqa: S608
+            out[name] = con.execute(sql("SELECT count(*) FROM {t}", t=name)).fetchone()[0]
         except duckdb.Error:
             continue
     return out

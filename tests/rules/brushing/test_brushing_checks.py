@@ -4,11 +4,10 @@ import datetime as dt
 import json
 
 import pytest
+from tests.support import run_check
 
-from promoguard import store
 from promoguard.engine import evidence as ev
 
-from .conftest import run
 from .synth import (
     FAST_MERCHANT,
     HOUSEHOLD,
@@ -31,7 +30,7 @@ def by_code(result, code):
 
 @pytest.mark.parametrize("pack", PACKS)
 def test_brush001_finds_the_ring_and_nothing_else(brushing_con, pack):
-    f = by_code(run(brushing_con, "BRUSH001", pack), "BRUSH001")
+    f = by_code(run_check(brushing_con, "BRUSH001", pack), "BRUSH001")
     assert list(f.entity_id) == ["|".join(sorted(RING))]
     obs = json.loads(f.observed.iloc[0])
     assert obs["merchants"] == "|".join(RING_MERCHANTS)  # the popular shop was camouflage
@@ -45,7 +44,7 @@ def test_brush001_finds_the_ring_and_nothing_else(brushing_con, pack):
 
 
 def test_brush001_evidence_holds_the_ring_orders(brushing_con):
-    result = run(brushing_con, "BRUSH001")
+    result = run_check(brushing_con, "BRUSH001")
     sha = result.findings.evidence_sha256.iloc[0]
     doc = json.loads(result.evidence[sha])
     orders = doc["rows"]["orders"]
@@ -56,34 +55,33 @@ def test_brush001_evidence_holds_the_ring_orders(brushing_con):
 
 
 def test_brush001_bahmani_form_finds_the_same_ring(brushing_con):
-    fr = by_code(run(brushing_con, "BRUSH001"), "BRUSH001")
+    fr = by_code(run_check(brushing_con, "BRUSH001"), "BRUSH001")
     bh = by_code(
-        run(brushing_con, "BRUSH001", overrides={"BRUSH001": {"algorithm": "bahmani"}}), "BRUSH001"
+        run_check(brushing_con, "BRUSH001", overrides={"BRUSH001": {"algorithm": "bahmani"}}),
+        "BRUSH001",
     )
     assert list(bh.entity_id) == list(fr.entity_id)
     assert list(bh.observed) == list(fr.observed)
 
 
-def test_brush001_without_a_ring_finds_nothing(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
-    brushing_world(ring=False).write(con)
-    assert by_code(run(con, "BRUSH001"), "BRUSH001").empty
+def test_brush001_without_a_ring_finds_nothing(tiny_store):
+    con = tiny_store(brushing_world(ring=False).tables())
+    assert by_code(run_check(con, "BRUSH001"), "BRUSH001").empty
 
 
-def test_brush001_one_order_per_pair_is_not_a_block(tmp_path):
+def test_brush001_one_order_per_pair_is_not_a_block(tiny_store):
     """Six buyers who each bought once from the same two shops: shared taste, not a ring."""
     w = World(merchants=["M001", "M002", "M003"])
     for i in range(6):
         for m in ("M001", "M002"):
             w.order(f"C{i}", m, T0 + dt.timedelta(hours=i))
-    con = store.connect(tmp_path / "s.duckdb")
-    w.write(con)
-    assert by_code(run(con, "BRUSH001"), "BRUSH001").empty
+    con = tiny_store(w.tables())
+    assert by_code(run_check(con, "BRUSH001"), "BRUSH001").empty
 
 
 @pytest.mark.parametrize("pack", PACKS)
 def test_brush002_finds_linked_buyers_not_the_household(brushing_con, pack):
-    f = by_code(run(brushing_con, "BRUSH002", pack), "BRUSH002")
+    f = by_code(run_check(brushing_con, "BRUSH002", pack), "BRUSH002")
     assert list(f.entity_id) == ["|".join(sorted(LINKED))]
     assert f.merchant_id.iloc[0] == LINKED_MERCHANT
     members = {b for e in f.entity_id for b in e.split("|")}
@@ -91,32 +89,30 @@ def test_brush002_finds_linked_buyers_not_the_household(brushing_con, pack):
 
 
 @pytest.mark.parametrize(("last_hours", "found"), [(47.9, True), (48.1, False)])
-def test_brush002_window_boundary(tmp_path, last_hours, found):
+def test_brush002_window_boundary(tiny_store, last_hours, found):
     """Three accounts on one phone order from one shop: within 48 hours a ring, beyond it not."""
     w = World(merchants=["M001"])
     for b, hours in zip(LINKED[:3], (0.0, 24.0, last_hours), strict=True):
         w.order(b, "M001", T0 + dt.timedelta(hours=hours), device="DV-X")
-    con = store.connect(tmp_path / "s.duckdb")
-    w.write(con)
-    got = by_code(run(con, "BRUSH002"), "BRUSH002").entity_id.tolist()
+    con = tiny_store(w.tables())
+    got = by_code(run_check(con, "BRUSH002"), "BRUSH002").entity_id.tolist()
     assert got == (["|".join(sorted(LINKED[:3]))] if found else [])
 
 
-def test_brush002_household_buying_everywhere_is_not_a_ring(tmp_path):
+def test_brush002_household_buying_everywhere_is_not_a_ring(tiny_store):
     """Three people at one address who happen to buy from the same shop among many others."""
     w = World(merchants=[f"M{i:03d}" for i in range(12)])
     for i, b in enumerate(HOUSEHOLD):
         w.order(b, "M000", T0 + dt.timedelta(hours=i), address="AD-HOME")
         for k in range(1, 5):
             w.order(b, f"M{k + 4 * i:03d}", T0 + dt.timedelta(days=k), address="AD-HOME")
-    con = store.connect(tmp_path / "s.duckdb")
-    w.write(con)
-    assert by_code(run(con, "BRUSH002"), "BRUSH002").empty
+    con = tiny_store(w.tables())
+    assert by_code(run_check(con, "BRUSH002"), "BRUSH002").empty
 
 
 @pytest.mark.parametrize("pack", PACKS)
 def test_brush003_flags_velocity_not_volume(brushing_con, pack):
-    f = by_code(run(brushing_con, "BRUSH003", pack), "BRUSH003")
+    f = by_code(run_check(brushing_con, "BRUSH003", pack), "BRUSH003")
     assert list(f.entity_id) == [FAST_MERCHANT]
     obs = json.loads(f.observed.iloc[0])
     assert obs["rapid_buyer_hours"] == 24 and obs["instant_confirms"] == 72
@@ -125,14 +121,14 @@ def test_brush003_flags_velocity_not_volume(brushing_con, pack):
 
 
 def test_brush003_evidence_shows_the_fast_hours_and_instant_confirmations(brushing_con):
-    result = run(brushing_con, "BRUSH003")
+    result = run_check(brushing_con, "BRUSH003")
     doc = json.loads(result.evidence[result.findings.evidence_sha256.iloc[0]])
     assert len(doc["rows"]["rapid_buyer_hours"]) == 24
     assert all(r["orders"] == 3 for r in doc["rows"]["rapid_buyer_hours"])
     assert len(doc["rows"]["instant_confirms"]) == 72
 
 
-def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tmp_path):
+def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tiny_store):
     w = World(merchants=["M001"])
     for day in range(10):
         for i in range(4):
@@ -146,9 +142,8 @@ def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tmp_path):
                     delivered_at=delivered,
                     confirmed_at=delivered + dt.timedelta(hours=20),
                 )
-    con = store.connect(tmp_path / "s.duckdb")
-    w.write(con)
-    assert by_code(run(con, "BRUSH003"), "BRUSH003").empty
+    con = tiny_store(w.tables())
+    assert by_code(run_check(con, "BRUSH003"), "BRUSH003").empty
 
 
 def _split_and_night_world(instant: bool, days: int) -> World:
@@ -173,31 +168,28 @@ def _split_and_night_world(instant: bool, days: int) -> World:
     return w
 
 
-def test_brush003_split_orders_on_one_sale_day_and_night_owls_are_honest(tmp_path):
+def test_brush003_split_orders_on_one_sale_day_and_night_owls_are_honest(tiny_store):
     """One day of 凑单 (velocity on a single day) plus odd hours: two signals would fire on a naive
     reading, but repeated buyer-hours count only on several days."""
-    con = store.connect(tmp_path / "s.duckdb")
-    _split_and_night_world(instant=False, days=1).write(con)
-    assert by_code(run(con, "BRUSH003"), "BRUSH003").empty
+    con = tiny_store(_split_and_night_world(instant=False, days=1).tables())
+    assert by_code(run_check(con, "BRUSH003"), "BRUSH003").empty
 
 
-def test_brush003_odd_hours_alone_is_not_enough_but_with_instant_confirms_it_is(tmp_path):
+def test_brush003_odd_hours_alone_is_not_enough_but_with_instant_confirms_it_is(tiny_store):
     """Repeated on several days the bursts count; with instant confirmations as well the shop is
     reported, and the odd-hours signal alone (night owls) never is."""
-    con = store.connect(tmp_path / "a.duckdb")
-    _split_and_night_world(instant=True, days=4).write(con)
-    f = by_code(run(con, "BRUSH003"), "BRUSH003")
+    con = tiny_store(_split_and_night_world(instant=True, days=4).tables(), name="a.duckdb")
+    f = by_code(run_check(con, "BRUSH003"), "BRUSH003")
     assert list(f.entity_id) == ["M001"]
     assert json.loads(f.observed.iloc[0])["rapid_days"] == 4
-    con2 = store.connect(tmp_path / "b.duckdb")
     w = World(merchants=["M001", "M002"])
     for day in range(20):
         for i in range(3):
             w.order(f"N{i}", "M001", T0 + dt.timedelta(days=day, hours=18, minutes=30 * i))
         for i in range(6):
             w.order(f"D{i}", "M002", T0 + dt.timedelta(days=day, hours=4, minutes=10 * i))
-    w.write(con2)
-    assert by_code(run(con2, "BRUSH003"), "BRUSH003").empty
+    con2 = tiny_store(w.tables(), name="b.duckdb")
+    assert by_code(run_check(con2, "BRUSH003"), "BRUSH003").empty
 
 
 def _buying_group(w: World, days: int) -> list[str]:
@@ -210,23 +202,22 @@ def _buying_group(w: World, days: int) -> list[str]:
     return members
 
 
-def test_brush001_a_buying_group_ordering_together_is_reported_low_with_why(tmp_path):
+def test_brush001_a_buying_group_ordering_together_is_reported_low_with_why(tiny_store):
     """Sittings every third day for three weeks and more: a habit (拼单). Lowered, never dropped
     (docs/exemptions.md): the finding says what makes it look like a buying group."""
     w = World(merchants=[f"M{i:03d}" for i in range(20)])
     members = _buying_group(w, days=8)
     for i in range(40):  # background traffic so the shops are not hubs
         w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
-    con = store.connect(tmp_path / "s.duckdb")
-    w.write(con)
-    found = by_code(run(con, "BRUSH001"), "BRUSH001")
+    con = tiny_store(w.tables())
+    found = by_code(run_check(con, "BRUSH001"), "BRUSH001")
     assert list(found.entity_id) == ["|".join(members)]
     assert list(found.severity) == ["low"]
     reason = json.loads(found.iloc[0].observed)["severity_reason"]
     assert "buying group" in reason and "8 days across 4 weeks" in reason
 
 
-def test_brush001_shared_sittings_on_one_day_are_a_burst_and_stay_reported(tmp_path):
+def test_brush001_shared_sittings_on_one_day_are_a_burst_and_stay_reported(tiny_store):
     """The same pattern squeezed into two sittings is not a recurring habit: still a block."""
     w = World(merchants=[f"M{i:03d}" for i in range(20)])
     members = [f"G{i}" for i in range(5)]
@@ -236,14 +227,13 @@ def test_brush001_shared_sittings_on_one_day_are_a_burst_and_stay_reported(tmp_p
                 w.order(b, shop, T0 + dt.timedelta(days=d, hours=3, minutes=4 * i))
     for i in range(40):
         w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
-    con = store.connect(tmp_path / "s.duckdb")
-    w.write(con)
-    found = by_code(run(con, "BRUSH001"), "BRUSH001")
+    con = tiny_store(w.tables())
+    found = by_code(run_check(con, "BRUSH001"), "BRUSH001")
     assert list(found.entity_id) == ["|".join(members)]
     assert list(found.severity) == ["high"]
 
 
-def test_brush001_ring_keeps_a_reused_account_with_its_own_repeat_shops(tmp_path):
+def test_brush001_ring_keeps_a_reused_account_with_its_own_repeat_shops(tiny_store):
     """A real account reused by a ring keeps repeat-ordering from its own shops; it is still the
     ring's (its repeat shops contain the ring's)."""
     w = World(merchants=[f"M{i:03d}" for i in range(30)])
@@ -257,7 +247,6 @@ def test_brush001_ring_keeps_a_reused_account_with_its_own_repeat_shops(tmp_path
             w.order("OLD", m, T0 + dt.timedelta(days=10 + k, hours=j))
     for i in range(60):
         w.order(f"X{i}", f"M{i % 30:03d}", T0 + dt.timedelta(hours=5 * i))
-    con = store.connect(tmp_path / "s.duckdb")
-    w.write(con)
-    got = list(by_code(run(con, "BRUSH001"), "BRUSH001").entity_id)
+    con = tiny_store(w.tables())
+    got = list(by_code(run_check(con, "BRUSH001"), "BRUSH001").entity_id)
     assert got == ["|".join(sorted(ring))]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.support import listing
 
-from promoguard import store
 from promoguard.text.identifiers import id_check_char, luhn_ok
 
 
@@ -143,28 +143,64 @@ def expected(code: str) -> set[tuple[str, str]]:
 
 
 @pytest.fixture
-def content_con(tmp_path):
-    con = store.connect(tmp_path / "content.duckdb")
-    con.executemany("INSERT INTO platforms VALUES (?, ?)", [("P1", "山海商城"), ("P2", "鲸选")])
-    con.executemany(
-        "INSERT INTO merchants (merchant_id, platform_id, name) VALUES (?, ?, ?)",
-        [(m, p, f"shop {m}") for _, m, p, _ in LISTINGS] + [("M9", "P2", "no listing")],
-    )
-    con.executemany(
-        "INSERT INTO listings (listing_id, merchant_id, platform_id, title, category, currency) "
-        "VALUES (?, ?, ?, ?, ?, 'CNY')",
-        [(lid, m, p, f"title {lid}", cat) for lid, m, p, cat in LISTINGS],
-    )
+def content_con(tiny_store):
     when = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
-    con.executemany(
-        "INSERT INTO texts VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(t, k, m, lid, when, lang, c) for t, k, m, lid, lang, c, _ in TEXTS]
-        + [("T099", "ad", "M9", None, when, "zh", "顶级好货 全网最低价")],
+    return tiny_store(
+        {
+            "platforms": [
+                {"platform_id": "P1", "name": "山海商城"},
+                {"platform_id": "P2", "name": "鲸选"},
+            ],
+            "merchants": [
+                {"merchant_id": m, "platform_id": p, "name": f"shop {m}"} for _, m, p, _ in LISTINGS
+            ]
+            + [{"merchant_id": "M9", "platform_id": "P2", "name": "no listing"}],
+            "listings": [listing(lid, m, p, cat, f"title {lid}") for lid, m, p, cat in LISTINGS],
+            "texts": [
+                {
+                    "text_id": t,
+                    "kind": k,
+                    "merchant_id": m,
+                    "listing_id": lid,
+                    "created_at": when,
+                    "lang": lang,
+                    "content": c,
+                }
+                for t, k, m, lid, lang, c, _ in TEXTS
+            ]
+            + [
+                {
+                    "text_id": "T099",
+                    "kind": "ad",
+                    "merchant_id": "M9",
+                    "listing_id": None,
+                    "created_at": when,
+                    "lang": "zh",
+                    "content": "顶级好货 全网最低价",
+                }
+            ],
+            "reviews": [
+                {
+                    "review_id": r,
+                    "listing_id": lid,
+                    "buyer_id": "B1",
+                    "order_id": None,
+                    "rating": 5,
+                    "created_at": when,
+                    "text": text,
+                }
+                for r, lid, text, _ in REVIEWS
+            ]
+            + [
+                {
+                    "review_id": "R9",
+                    "listing_id": "L1",
+                    "buyer_id": "B2",
+                    "order_id": None,
+                    "rating": 4,
+                    "created_at": when,
+                    "text": None,
+                }
+            ],
+        }
     )
-    con.executemany(
-        "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(r, lid, "B1", None, 5, when, text) for r, lid, text, _ in REVIEWS]
-        + [("R9", "L1", "B2", None, 4, when, None)],
-    )
-    yield con
-    con.close()

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 
 import pytest
+from tests.support import run_check
 
 from promoguard.engine import evidence as ev
-from promoguard.engine import registry
-from promoguard.engine.backends import duckdb_tables, spark_tables
 from promoguard.engine.packs import load_pack
-from promoguard.engine.run import run_checks
 
 from .conftest import CODES, card, expected
-
-WHEN = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
-
-
-def _run(tables, engine: str, pack: str = "cn", codes=CODES):
-    the_pack = load_pack(pack)
-    checks = [registry.get(c) for c in codes if c in the_pack.enabled_codes()]
-    return run_checks(tables, checks, the_pack, engine=engine, scan_id="s", detected_at=WHEN)
 
 
 def _found(result, code: str) -> set[tuple[str, str]]:
@@ -33,8 +22,7 @@ def _found(result, code: str) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("code", CODES)
 def test_each_code_finds_exactly_its_texts(content_con, code):
-    with duckdb_tables(content_con) as tables:
-        result = _run(tables, "duckdb", codes=(code,))
+    result = run_check(content_con, code)
     want = expected(code)
     if code == "TEXT001":
         want |= {("text", "T099")}  # an ad with no listing: platform from the merchant
@@ -42,8 +30,7 @@ def test_each_code_finds_exactly_its_texts(content_con, code):
 
 
 def test_findings_carry_platform_observed_and_verifiable_evidence(content_con):
-    with duckdb_tables(content_con) as tables:
-        result = _run(tables, "duckdb", codes=("TEXT001", "TEXT005", "REVIEW002"))
+    result = run_check(content_con, "TEXT001,TEXT005,REVIEW002")
     f = result.findings.set_index(["check_code", "entity_id"])
     row = f.loc[("TEXT001", "T002")]
     assert row.platform_id == "P1" and row.merchant_id == "M1" and row.entity_type == "text"
@@ -73,9 +60,10 @@ def test_findings_carry_platform_observed_and_verifiable_evidence(content_con):
 
 
 def test_packs_outside_china_keep_their_own_rules(content_con):
-    with duckdb_tables(content_con) as tables:
-        eu = _run(tables, "duckdb", pack="eu")
-    assert "TEXT004" not in set(eu.findings.check_code)  # no legal basis in the EU: disabled
+    enabled = load_pack("eu").enabled_codes()
+    assert "TEXT004" not in enabled  # no legal basis in the EU: disabled
+    eu = run_check(content_con, [c for c in CODES if c in enabled], "eu")
+    assert "TEXT004" not in set(eu.findings.check_code)
     assert _found(eu, "TEXT005") == expected("TEXT005")
     assert _found(eu, "REVIEW002") == expected("REVIEW002")
     assert set(eu.findings[eu.findings.check_code == "REVIEW002"].legal_basis) == {
@@ -93,8 +81,7 @@ def test_a_users_lexicon_extends_a_check(content_con, tmp_path):
         "checks:\n  TEXT001:\n    parameters:\n      extra_lexicons: {value: ./mine.csv}\n",
         encoding="utf-8",
     )
-    with duckdb_tables(content_con) as tables:
-        result = _run(tables, "duckdb", pack=str(pack_dir), codes=("TEXT001",))
+    result = run_check(content_con, "TEXT001", pack_dir)
     row = result.findings.set_index("entity_id").loc["T002"]
     assert json.loads(row.observed)["matched"] == "最*好; 年货"
 
@@ -103,11 +90,8 @@ def test_a_users_lexicon_extends_a_check(content_con, tmp_path):
 def test_spark_gives_the_same_findings_and_evidence(content_con):
     # REVIEW002 reads texts and reviews (both entity types, both evidence queries); each Spark
     # query costs seconds, and the other codes share the same pull and the same Python matching
-    codes = ("REVIEW002",)
-    with duckdb_tables(content_con) as tables:
-        duck = _run(tables, "duckdb", codes=codes)
-    with spark_tables(content_con, "local[1]") as tables:
-        spark = _run(tables, "spark", codes=codes)
+    duck = run_check(content_con, "REVIEW002")
+    spark = run_check(content_con, "REVIEW002", engine="spark", spark_master="local[1]")
     cols = ["finding_id", "entity_type", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)

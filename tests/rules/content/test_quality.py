@@ -3,12 +3,10 @@ least 0.95 per code against the simulator's ground truth (evasions and hard nega
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
+from tests.support import run_check
 
-from promoguard import engine
 from promoguard.evaluate import evaluate
 
 CODES = ["TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002"]
@@ -16,10 +14,8 @@ TARGET = 0.95
 
 
 @pytest.fixture(scope="module")
-def scored(season_store, season_dir, tmp_path_factory):
-    store = tmp_path_factory.mktemp("content-quality") / "season.duckdb"
-    shutil.copy(season_store, store)
-    result = engine.scan(store, "cn", checks=",".join(CODES))
+def scored(season_store, season_dir):
+    result = run_check(season_store, CODES)
     truth = pd.read_csv(season_dir / "ground_truth.csv")
     truth = truth[truth.check_code.isin(CODES)]
     return result.findings, truth, evaluate(result.findings, truth, codes=CODES)

@@ -1,5 +1,5 @@
-"""A hand-made store for the coupon and prize rules: one platform, one merchant, written as plain
-INSERTs from the law's own examples (never from the simulator)."""
+"""A hand-made store for the coupon and prize rules: one platform, a merchant per case, rows taken
+from the law's own examples (never from the simulator)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-
-from promoguard import engine, store
+from tests.support import listing, make_store, write_rows
 
 UTC = dt.UTC
 #: 11-11 00:00 Beijing
@@ -26,30 +25,28 @@ def money(x: str | int | float | None) -> Decimal | None:
 
 
 class Book:
-    """One store; each call adds rows. ``scan(code)`` runs one rule and returns its findings."""
+    """One store; each call adds rows (through ``tests.support.write_rows``)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.con = store.connect(path)
-        self.con.execute("INSERT INTO platforms VALUES ('P1', 'Shop platform')")
+        self.con = make_store(path, {"platforms": [{"platform_id": "P1", "name": "Shop platform"}]})
         self._n = 0
         self._merchants: set[str] = set()
         self._listing_merchant: dict[str, str] = {}
 
+    def _add(self, table: str, **row) -> None:
+        write_rows(self.con, {table: [row]})
+
     def shop(self, mid: str) -> str:
         """A merchant of its own per case: a merchant's coupons apply to all its listings."""
         if mid not in self._merchants:
-            self.con.execute("INSERT INTO merchants VALUES (?, 'P1', 'Shop', NULL)", [mid])
+            self._add("merchants", merchant_id=mid, platform_id="P1", name="Shop")
             self._merchants.add(mid)
         return mid
 
     def listing(self, lid: str, merchant: str, category: str = "electronics") -> str:
         self.shop(merchant)
-        self.con.execute(
-            "INSERT INTO listings (listing_id, merchant_id, platform_id, title, category, currency) "
-            "VALUES (?, ?, 'P1', 't', ?, 'CNY')",
-            [lid, merchant, category],
-        )
+        write_rows(self.con, {"listings": [listing(lid, merchant, "P1", category)]})
         self._listing_merchant[lid] = merchant
         return lid
 
@@ -64,16 +61,15 @@ class Book:
         valid_to: dt.datetime | None = None,
     ) -> str:
         self.shop(merchant)
-        self.con.execute(
-            "INSERT INTO coupons VALUES (?, 'P1', ?, ?, ?, ?, ?)",
-            [
-                cid,
-                merchant,
-                kind,
-                announced or at(-10),
-                valid_from or at(-3),
-                valid_to or at(2),
-            ],
+        self._add(
+            "coupons",
+            coupon_id=cid,
+            platform_id="P1",
+            merchant_id=merchant,
+            kind=kind,
+            announced_at=announced or at(-10),
+            valid_from=valid_from or at(-3),
+            valid_to=valid_to or at(2),
         )
         return cid
 
@@ -96,23 +92,21 @@ class Book:
     ) -> None:
         if source == "displayed" and disclosure is None:
             disclosure = "prominent"
-        self.con.execute(
-            "INSERT INTO coupon_terms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                cid,
-                effective,
-                source,
-                money(face),
-                money(pct),
-                money(threshold),
-                money(max_discount),
-                scope,
-                stackable,
-                cap,
-                valid_to,
-                disclosure,
-                text,
-            ],
+        self._add(
+            "coupon_terms",
+            coupon_id=cid,
+            effective_at=effective,
+            source=source,
+            face_value=money(face),
+            percent_off=money(pct),
+            threshold_amount=money(threshold),
+            max_discount=money(max_discount),
+            scope=scope,
+            stackable=stackable,
+            per_buyer_cap=cap,
+            valid_to=valid_to,
+            disclosure=disclosure,
+            shown_text=text,
         )
 
     def both(self, cid: str, effective: dt.datetime, **terms) -> None:
@@ -123,26 +117,35 @@ class Book:
         self.terms(cid, "applied", effective, **terms)
 
     def observe(self, lid: str, when: dt.datetime, price, claim=None, qty: int | None = None):
-        self.con.execute(
-            "INSERT INTO price_observations (listing_id, observed_at, price, channel, "
-            "final_price_claim, final_price_qty) VALUES (?, ?, ?, 'detail', ?, ?)",
-            [lid, when, money(price), money(claim), qty],
+        self._add(
+            "price_observations",
+            listing_id=lid,
+            observed_at=when,
+            price=money(price),
+            channel="detail",
+            final_price_claim=money(claim),
+            final_price_qty=qty,
         )
 
     def order(self, lid: str, unit, qty: int, paid: dt.datetime, placed=None) -> str:
         self._n += 1
         oid = f"O{self._n}"
-        self.con.execute(
-            "INSERT INTO orders (order_id, listing_id, merchant_id, buyer_id, quantity, "
-            "unit_price, paid_at, placed_at, status) VALUES (?, ?, ?, 'B1', ?, ?, ?, ?, 'paid')",
-            [oid, lid, self._listing_merchant[lid], qty, money(unit), paid, placed],
+        self._add(
+            "orders",
+            order_id=oid,
+            listing_id=lid,
+            merchant_id=self._listing_merchant[lid],
+            buyer_id="B1",
+            quantity=qty,
+            unit_price=money(unit),
+            paid_at=paid,
+            placed_at=placed,
+            status="paid",
         )
         return oid
 
     def redeem(self, oid: str, cid: str, amount) -> None:
-        self.con.execute(
-            "INSERT INTO coupon_redemptions VALUES (?, ?, ?)", [oid, cid, money(amount)]
-        )
+        self._add("coupon_redemptions", order_id=oid, coupon_id=cid, discount_amount=money(amount))
 
     def game(
         self,
@@ -158,34 +161,34 @@ class Book:
     ) -> str:
         from promoguard.model import PRIZE_DISCLOSURE_ITEMS
 
-        self.con.execute(
-            "INSERT INTO prize_promotions VALUES (?, 'P1', NULL, 'game', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                gid,
-                kind,
-                announced if announced is not None else at(-10),
-                at(-5),
-                at(1),
-                currency,
-                money(top),
-                ";".join(PRIZE_DISCLOSURE_ITEMS) if items is None else items,
-                changed,
-                favours,
-            ],
+        self._add(
+            "prize_promotions",
+            prize_promotion_id=gid,
+            platform_id="P1",
+            merchant_id=None,
+            name="game",
+            kind=kind,
+            announced_at=announced if announced is not None else at(-10),
+            starts_at=at(-5),
+            ends_at=at(1),
+            currency=currency,
+            top_prize_value=money(top),
+            disclosed_items=";".join(PRIZE_DISCLOSURE_ITEMS) if items is None else items,
+            rules_changed_at=changed,
+            change_favours_buyer=favours,
         )
         return gid
 
     def award(self, gid: str, buyer: str, value) -> None:
         self._n += 1
-        self.con.execute(
-            "INSERT INTO prize_awards VALUES (?, ?, ?, ?, ?)",
-            [f"A{self._n}", gid, buyer, money(value), at(-1)],
+        self._add(
+            "prize_awards",
+            award_id=f"A{self._n}",
+            prize_promotion_id=gid,
+            buyer_id=buyer,
+            prize_value=money(value),
+            awarded_at=at(-1),
         )
-
-    def scan(self, codes: str, pack: str = "cn", engine_name: str = "duckdb") -> pd.DataFrame:
-        """Run the rules (one scan: a scan costs seconds) and close the store."""
-        self.con.close()
-        return engine.scan(self.path, pack, checks=codes, save=False, engine=engine_name).findings
 
 
 class Found:

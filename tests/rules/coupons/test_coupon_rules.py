@@ -6,6 +6,7 @@ what it is; the store is built once and scanned once (a scan costs seconds)."""
 from __future__ import annotations
 
 import pytest
+from tests.support import run_check
 
 from .builder import Book, Found, at
 
@@ -143,7 +144,7 @@ def found(tmp_path_factory) -> tuple[Found, dict[str, str]]:
     _coupon002(b)
     _coupon003(b)
     orders = _coupon004(b)
-    return Found(b.scan(CODES)), orders
+    return Found(run_check(b.con, CODES).findings), orders
 
 
 def test_coupon001_conditions_not_shown_or_shown_weakly(found):

@@ -1,16 +1,14 @@
-"""Hand-made stores for the logistics and licensing checks: a few rows each, real DuckDB."""
+"""Hand-made rows for the logistics and licensing checks: a few each, for ``tiny_store``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
-import duckdb
-from tests.support import run_check
+from tests.support import listing
 
-from promoguard import store
+from promoguard.engine.run import ScanResult
 
 T0 = dt.datetime(2026, 11, 11, 0, 0, tzinfo=dt.UTC)
 
@@ -58,58 +56,51 @@ def order(
     }
 
 
-def build(
-    path: Path,
+def tables(
     orders: list[dict[str, Any]] = (),
     shipments: list[tuple] = (),
     events: list[tuple] = (),
     licences: list[tuple] = (),
-) -> duckdb.DuckDBPyConnection:
-    """A store with the two merchants, five listings and the given rows.
+) -> dict[str, list[dict[str, Any]]]:
+    """The two merchants, five listings and the given rows, per table (for ``tiny_store``).
 
     shipments: (order_id, carrier, tracking_no, weight_grams);
     events: (carrier, tracking_no, hours after T0, event_type, city);
     licences: (licence_id, merchant_id, type, valid_from hours, valid_to hours or None, scope).
     """
-    con = store.connect(path)
-    con.executemany("INSERT INTO platforms VALUES (?, ?)", [("P1", "Mall"), ("P2", "Market")])
-    con.executemany("INSERT INTO merchants VALUES (?, ?, ?, NULL)", MERCHANTS)
-    con.executemany(
-        "INSERT INTO listings (listing_id, merchant_id, platform_id, title, category, currency) "
-        "VALUES (?, ?, ?, ?, ?, 'CNY')",
-        LISTINGS,
-    )
-    for o in orders:
-        cols = ", ".join(o)
-        con.execute(
-            f"INSERT INTO orders ({cols}) VALUES ({', '.join('?' * len(o))})",  # noqa: S608
-            list(o.values()),
-        )
-    if shipments:
-        con.executemany("INSERT INTO shipments VALUES (?, ?, ?, ?)", list(shipments))
-    if events:
-        con.executemany(
-            "INSERT INTO tracking_events VALUES (?, ?, ?, ?, ?)",
-            [(c, t, at(h), kind, city) for c, t, h, kind, city in events],
-        )
-    if licences:
-        con.executemany(
-            "INSERT INTO licences VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (i, m, kind, at(a), None if b is None else at(b), scope)
-                for i, m, kind, a, b, scope in licences
-            ],
-        )
-    return con
+    return {
+        "platforms": [
+            {"platform_id": "P1", "name": "Mall"},
+            {"platform_id": "P2", "name": "Market"},
+        ],
+        "merchants": [{"merchant_id": m, "platform_id": p, "name": n} for m, p, n in MERCHANTS],
+        "listings": [
+            listing(lid, m, p, category, title) for lid, m, p, title, category in LISTINGS
+        ],
+        "orders": list(orders),
+        "shipments": [
+            {"order_id": o, "carrier": c, "tracking_no": t, "weight_grams": w}
+            for o, c, t, w in shipments
+        ],
+        "tracking_events": [
+            {"carrier": c, "tracking_no": t, "event_at": at(h), "event_type": kind, "city": city}
+            for c, t, h, kind, city in events
+        ],
+        "licences": [
+            {
+                "licence_id": i,
+                "merchant_id": m,
+                "licence_type": kind,
+                "valid_from": at(a),
+                "valid_to": None if b is None else at(b),
+                "scope": scope,
+            }
+            for i, m, kind, a, b, scope in licences
+        ],
+    }
 
 
-def run(con: duckdb.DuckDBPyConnection, code: str, pack: str = "cn", **overrides: Any):
-    """Run one check of a pack (parameters overridden if given) on DuckDB: the ScanResult."""
-    return run_check(con, code, pack, {code: overrides} if overrides else None, detected_at=T0)
-
-
-def found(con: duckdb.DuckDBPyConnection, code: str, pack: str = "cn", **overrides: Any):
-    """entity_id -> observed JSON (as a dict) of one check's findings."""
-    result = run(con, code, pack, **overrides)
+def found(result: ScanResult) -> dict[str, dict[str, Any]]:
+    """entity_id -> observed JSON (as a dict) of a run's findings."""
     f = result.findings
     return {e: json.loads(o) for e, o in zip(f.entity_id, f.observed, strict=True)}

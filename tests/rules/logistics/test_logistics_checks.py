@@ -4,93 +4,93 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from tests.support import run_check
 
 from promoguard.engine import evidence as ev
 
-from .helpers import build, found, order, run
-
-
-@pytest.fixture
-def store_path(tmp_path):
-    return tmp_path / "s.duckdb"
-
+from .helpers import found, order, tables
 
 # -- SHIP001 --------------------------------------------------------------------------------------
 
 
-def test_ship001_flags_no_pickup_and_late_pickup_only(store_path):
-    con = build(
-        store_path,
-        orders=[
-            order("never", declared=5),  # declared, never picked up, horizon is far later
-            order("late", declared=5),  # pickup 30 h after the declaration
-            order("ok_23h", declared=5),  # pickup 23 h after: inside the 24 h
-            order("ok_before", declared=5),  # picked up before the click: fine for SHIP001
-            order("not_declared", declared=None, status="paid"),
-            order("too_recent", declared=95),  # declared 5 h before the data ends
-        ],
-        shipments=[
-            ("never", "ZTO", "N1", 500),
-            ("late", "ZTO", "L1", 500),
-            ("ok_23h", "ZTO", "K1", 500),
-            ("ok_before", "ZTO", "B1", 500),
-        ],
-        events=[
-            ("ZTO", "L1", 35, "pickup", "杭州"),
-            ("ZTO", "K1", 28, "pickup", "杭州"),
-            ("ZTO", "B1", 2, "pickup", "杭州"),
-            ("ZTO", "X9", 100, "transit", "杭州"),  # the data's horizon: T0 + 100 h
-        ],
+def test_ship001_flags_no_pickup_and_late_pickup_only(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[
+                order("never", declared=5),  # declared, never picked up, horizon is far later
+                order("late", declared=5),  # pickup 30 h after the declaration
+                order("ok_23h", declared=5),  # pickup 23 h after: inside the 24 h
+                order("ok_before", declared=5),  # picked up before the click: fine for SHIP001
+                order("not_declared", declared=None, status="paid"),
+                order("too_recent", declared=95),  # declared 5 h before the data ends
+            ],
+            shipments=[
+                ("never", "ZTO", "N1", 500),
+                ("late", "ZTO", "L1", 500),
+                ("ok_23h", "ZTO", "K1", 500),
+                ("ok_before", "ZTO", "B1", 500),
+            ],
+            events=[
+                ("ZTO", "L1", 35, "pickup", "杭州"),
+                ("ZTO", "K1", 28, "pickup", "杭州"),
+                ("ZTO", "B1", 2, "pickup", "杭州"),
+                ("ZTO", "X9", 100, "transit", "杭州"),  # the data's horizon: T0 + 100 h
+            ],
+        )
     )
-    got = found(con, "SHIP001")
+    got = found(run_check(con, "SHIP001"))
     assert set(got) == {"never", "late"}
     assert got["late"]["hours_to_pickup"] == 30
     assert got["never"]["first_pickup_at"] is None
 
 
-def test_ship001_hours_are_whole_seconds_rounded_half_up(store_path):
-    con = build(
-        store_path,
-        orders=[order("o", declared=0)],
-        shipments=[("o", "ZTO", "T", 500)],
-        # 181,746.7 s: DuckDB's epoch keeps the 0.7 s, Spark's drops it; both count 181,746 s
-        events=[("ZTO", "T", 50.485 + 0.7 / 3600, "pickup", "杭州")],
+def test_ship001_hours_are_whole_seconds_rounded_half_up(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[order("o", declared=0)],
+            shipments=[("o", "ZTO", "T", 500)],
+            # 181,746.7 s: DuckDB's epoch keeps the 0.7 s, Spark's drops it; both count 181,746 s
+            events=[("ZTO", "T", 50.485 + 0.7 / 3600, "pickup", "杭州")],
+        )
     )
-    assert found(con, "SHIP001")["o"]["hours_to_pickup"] == 50.49
+    assert found(run_check(con, "SHIP001"))["o"]["hours_to_pickup"] == 50.49
 
 
-def test_ship001_window_is_the_pack_parameter(store_path):
-    con = build(
-        store_path,
-        orders=[order("o", declared=0)],
-        shipments=[("o", "ZTO", "T", 500)],
-        events=[("ZTO", "T", 30, "pickup", "杭州")],
+def test_ship001_window_is_the_pack_parameter(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[order("o", declared=0)],
+            shipments=[("o", "ZTO", "T", 500)],
+            events=[("ZTO", "T", 30, "pickup", "杭州")],
+        )
     )
-    assert set(found(con, "SHIP001")) == {"o"}
-    assert found(con, "SHIP001", pickup_within_hours=36) == {}
+    assert set(found(run_check(con, "SHIP001"))) == {"o"}
+    assert (
+        found(run_check(con, "SHIP001", overrides={"SHIP001": {"pickup_within_hours": 36}})) == {}
+    )
 
 
 # -- SHIP002 --------------------------------------------------------------------------------------
 
 
-def test_ship002_same_number_across_merchants_but_not_across_carriers(store_path):
-    con = build(
-        store_path,
-        orders=[
-            order("a", listing="l_food"),
-            order("b", listing="l_app"),  # other merchant, same ZTO number
-            order("c", listing="l_app"),  # same number at another carrier: a different parcel
-            order("d", listing="l_app"),  # its own parcel
-        ],
-        shipments=[
-            ("a", "ZTO", "777", 500),
-            ("b", "ZTO", "777", 500),
-            ("c", "YTO", "777", 500),
-            ("d", "ZTO", "778", 500),
-        ],
+def test_ship002_same_number_across_merchants_but_not_across_carriers(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[
+                order("a", listing="l_food"),
+                order("b", listing="l_app"),  # other merchant, same ZTO number
+                order("c", listing="l_app"),  # same number at another carrier: a different parcel
+                order("d", listing="l_app"),  # its own parcel
+            ],
+            shipments=[
+                ("a", "ZTO", "777", 500),
+                ("b", "ZTO", "777", 500),
+                ("c", "YTO", "777", 500),
+                ("d", "ZTO", "778", 500),
+            ],
+        )
     )
-    result = run(con, "SHIP002")
+    result = run_check(con, "SHIP002")
     f = result.findings
     got = {e: json.loads(o) for e, o in zip(f.entity_id, f.observed, strict=True)}
     assert set(got) == {"a", "b"}
@@ -105,90 +105,92 @@ def test_ship002_same_number_across_merchants_but_not_across_carriers(store_path
 # -- SHIP003 --------------------------------------------------------------------------------------
 
 
-def test_ship003_promise_default_and_undispatched(store_path):
-    con = build(
-        store_path,
-        orders=[
-            order("late_promise", promised=24),  # picked up at 30 h
-            order("inside_promise", promised=72),  # late-ish at 60 h but inside its promise
-            order("late_default", promised=None),  # no promise: 48 h default, picked up at 50 h
-            order("ok_default", promised=None),  # picked up at 47 h
-            order("never", promised=24, declared=None, status="paid"),  # nothing by the horizon
-            order("never_cancelled", promised=24, declared=None, status="cancelled"),
-            order("declared_only", promised=24, declared=10),  # SHIP001's case, not SHIP003's
-        ],
-        shipments=[
-            ("late_promise", "ZTO", "A", 500),
-            ("inside_promise", "ZTO", "B", 500),
-            ("late_default", "ZTO", "C", 500),
-            ("ok_default", "ZTO", "D", 500),
-        ],
-        events=[
-            ("ZTO", "A", 30, "pickup", "杭州"),
-            ("ZTO", "B", 60, "pickup", "杭州"),
-            ("ZTO", "C", 50, "pickup", "杭州"),
-            ("ZTO", "D", 47, "pickup", "杭州"),
-            ("ZTO", "Z", 200, "transit", "杭州"),
-        ],
+def test_ship003_promise_default_and_undispatched(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[
+                order("late_promise", promised=24),  # picked up at 30 h
+                order("inside_promise", promised=72),  # late-ish at 60 h but inside its promise
+                order("late_default", promised=None),  # no promise: 48 h default, picked up at 50 h
+                order("ok_default", promised=None),  # picked up at 47 h
+                order("never", promised=24, declared=None, status="paid"),  # nothing by the horizon
+                order("never_cancelled", promised=24, declared=None, status="cancelled"),
+                order("declared_only", promised=24, declared=10),  # SHIP001's case, not SHIP003's
+            ],
+            shipments=[
+                ("late_promise", "ZTO", "A", 500),
+                ("inside_promise", "ZTO", "B", 500),
+                ("late_default", "ZTO", "C", 500),
+                ("ok_default", "ZTO", "D", 500),
+            ],
+            events=[
+                ("ZTO", "A", 30, "pickup", "杭州"),
+                ("ZTO", "B", 60, "pickup", "杭州"),
+                ("ZTO", "C", 50, "pickup", "杭州"),
+                ("ZTO", "D", 47, "pickup", "杭州"),
+                ("ZTO", "Z", 200, "transit", "杭州"),
+            ],
+        )
     )
-    got = found(con, "SHIP003")
+    got = found(run_check(con, "SHIP003"))
     assert set(got) == {"late_promise", "late_default", "never"}
     assert got["late_promise"]["hours_late"] == 6
     assert got["late_default"]["hours_late"] == 2
-    result = run(con, "SHIP003")
+    result = run_check(con, "SHIP003")
     expected = dict(zip(result.findings.entity_id, result.findings.expected, strict=True))
     assert json.loads(expected["late_default"])["deadline_source"] == "paid_at + 48h"
     # the US pack's default when nothing is stated is the FTC rule's 30 days
-    assert set(found(con, "SHIP003", pack="us")) == {"late_promise", "never"}
+    assert set(found(run_check(con, "SHIP003", "us"))) == {"late_promise", "never"}
 
 
 # -- SHIP004 --------------------------------------------------------------------------------------
 
 
-def test_ship004_each_signal_and_the_honest_cases(store_path):
-    con = build(
-        store_path,
-        orders=[
-            order("before_pay", paid=10, city="上海"),
-            order("before_decl", paid=0, declared=40, city="上海"),
-            order("wrong_city", city="上海"),
-            order("too_fast", city="乌鲁木齐"),
-            order("fast_but_real", city="北京"),  # 上海→北京 1,068 km in 4 h: an air parcel
-            order("batch_click", paid=0, declared=20, city="上海"),  # pickup 18 h before click
-            order("same_minute_local", city="上海"),  # 上海→苏州 84 km: under min_leg_km
-            order("no_city", city=None),
-        ],
-        shipments=[
-            ("before_pay", "SF", "1", 500),
-            ("before_decl", "SF", "2", 500),
-            ("wrong_city", "SF", "3", 500),
-            ("too_fast", "SF", "4", 500),
-            ("fast_but_real", "SF", "5", 500),
-            ("batch_click", "SF", "6", 500),
-            ("same_minute_local", "SF", "7", 500),
-            ("no_city", "SF", "8", 500),
-        ],
-        events=[
-            ("SF", "1", 2, "pickup", "杭州"),
-            ("SF", "1", 20, "delivered", "上海"),
-            ("SF", "2", 5, "pickup", "杭州"),
-            ("SF", "2", 20, "delivered", "上海"),
-            ("SF", "3", 5, "pickup", "杭州"),
-            ("SF", "3", 30, "delivered", " 广州 "),
-            ("SF", "4", 5, "pickup", "上海"),
-            ("SF", "4", 6, "transit", "乌鲁木齐"),  # 3,268 km in one hour
-            ("SF", "4", 20, "delivered", "乌鲁木齐"),
-            ("SF", "5", 5, "pickup", "上海"),
-            ("SF", "5", 9, "delivered", "北京"),
-            ("SF", "6", 2, "pickup", "杭州"),
-            ("SF", "6", 30, "delivered", "上海"),
-            ("SF", "7", 5, "pickup", "苏州"),
-            ("SF", "7", 5, "delivered", "上海"),
-            ("SF", "8", 5, "pickup", "杭州"),
-            ("SF", "8", 30, "delivered", "广州"),
-        ],
+def test_ship004_each_signal_and_the_honest_cases(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[
+                order("before_pay", paid=10, city="上海"),
+                order("before_decl", paid=0, declared=40, city="上海"),
+                order("wrong_city", city="上海"),
+                order("too_fast", city="乌鲁木齐"),
+                order("fast_but_real", city="北京"),  # 上海→北京 1,068 km in 4 h: an air parcel
+                order("batch_click", paid=0, declared=20, city="上海"),  # pickup 18 h before click
+                order("same_minute_local", city="上海"),  # 上海→苏州 84 km: under min_leg_km
+                order("no_city", city=None),
+            ],
+            shipments=[
+                ("before_pay", "SF", "1", 500),
+                ("before_decl", "SF", "2", 500),
+                ("wrong_city", "SF", "3", 500),
+                ("too_fast", "SF", "4", 500),
+                ("fast_but_real", "SF", "5", 500),
+                ("batch_click", "SF", "6", 500),
+                ("same_minute_local", "SF", "7", 500),
+                ("no_city", "SF", "8", 500),
+            ],
+            events=[
+                ("SF", "1", 2, "pickup", "杭州"),
+                ("SF", "1", 20, "delivered", "上海"),
+                ("SF", "2", 5, "pickup", "杭州"),
+                ("SF", "2", 20, "delivered", "上海"),
+                ("SF", "3", 5, "pickup", "杭州"),
+                ("SF", "3", 30, "delivered", " 广州 "),
+                ("SF", "4", 5, "pickup", "上海"),
+                ("SF", "4", 6, "transit", "乌鲁木齐"),  # 3,268 km in one hour
+                ("SF", "4", 20, "delivered", "乌鲁木齐"),
+                ("SF", "5", 5, "pickup", "上海"),
+                ("SF", "5", 9, "delivered", "北京"),
+                ("SF", "6", 2, "pickup", "杭州"),
+                ("SF", "6", 30, "delivered", "上海"),
+                ("SF", "7", 5, "pickup", "苏州"),
+                ("SF", "7", 5, "delivered", "上海"),
+                ("SF", "8", 5, "pickup", "杭州"),
+                ("SF", "8", 30, "delivered", "广州"),
+            ],
+        )
     )
-    got = found(con, "SHIP004")
+    got = found(run_check(con, "SHIP004"))
     assert set(got) == {"before_pay", "before_decl", "wrong_city", "too_fast"}
     assert got["before_pay"]["reasons"] == "scan_before_payment"
     assert got["before_decl"]["reasons"] == "scan_before_declared_shipment"
@@ -198,63 +200,65 @@ def test_ship004_each_signal_and_the_honest_cases(store_path):
     assert got["too_fast"]["max_speed_kmh"] > 3000
 
 
-def test_ship004_speed_threshold_is_the_pack_parameter(store_path):
-    con = build(
-        store_path,
-        orders=[order("o", city="北京")],
-        shipments=[("o", "SF", "1", 500)],
-        events=[("SF", "1", 5, "pickup", "上海"), ("SF", "1", 6, "delivered", "北京")],
+def test_ship004_speed_threshold_is_the_pack_parameter(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[order("o", city="北京")],
+            shipments=[("o", "SF", "1", 500)],
+            events=[("SF", "1", 5, "pickup", "上海"), ("SF", "1", 6, "delivered", "北京")],
+        )
     )
-    assert set(found(con, "SHIP004")) == {"o"}  # 1,068 km in 1 h
-    assert found(con, "SHIP004", max_speed_kmh=1200) == {}
+    assert set(found(run_check(con, "SHIP004"))) == {"o"}  # 1,068 km in 1 h
+    assert found(run_check(con, "SHIP004", overrides={"SHIP004": {"max_speed_kmh": 1200}})) == {}
 
 
 # -- PARCEL001 ------------------------------------------------------------------------------------
 
 
-def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(store_path):
-    con = build(
-        store_path,
-        orders=[
-            order("token", listing="l_cos"),  # 20 g cosmetics parcel: under 50 g
-            order("light_ok", listing="l_cos"),  # 60 g lipstick: fine
-            order("heavy_alcohol_token", listing="l_alc"),  # 300 g 'bottle of spirits'
-            order("missing_only", listing="l_app"),  # no weight, real trajectory: 0.5
-            order("missing_direct", listing="l_app"),  # no weight + direct 1,900 km hop: 1.5
-            order("direct_only", listing="l_app"),  # weighed, but no transit over 1,900 km: 1.0
-            order("direct_short", listing="l_app"),  # 杭州→上海 165 km, no transit: fine
-        ],
-        shipments=[
-            ("token", "ZTO", "1", 20),
-            ("light_ok", "ZTO", "2", 60),
-            ("heavy_alcohol_token", "ZTO", "3", 300),
-            ("missing_only", "ZTO", "4", None),
-            ("missing_direct", "ZTO", "5", None),
-            ("direct_only", "ZTO", "6", 600),
-            ("direct_short", "ZTO", "7", 600),
-        ],
-        events=[
-            ("ZTO", "4", 5, "pickup", "义乌"),
-            ("ZTO", "4", 15, "transit", "上海"),
-            ("ZTO", "4", 40, "delivered", "哈尔滨"),
-            ("ZTO", "5", 5, "pickup", "义乌"),
-            ("ZTO", "5", 38, "out_for_delivery", "哈尔滨"),  # not a hub on the way
-            ("ZTO", "5", 40, "delivered", "哈尔滨"),
-            ("ZTO", "6", 5, "pickup", "义乌"),
-            ("ZTO", "6", 40, "delivered", "哈尔滨"),
-            ("ZTO", "7", 5, "pickup", "杭州"),
-            ("ZTO", "7", 12, "delivered", "上海"),
-        ],
+def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[
+                order("token", listing="l_cos"),  # 20 g cosmetics parcel: under 50 g
+                order("light_ok", listing="l_cos"),  # 60 g lipstick: fine
+                order("heavy_alcohol_token", listing="l_alc"),  # 300 g 'bottle of spirits'
+                order("missing_only", listing="l_app"),  # no weight, real trajectory: 0.5
+                order("missing_direct", listing="l_app"),  # no weight + direct 1,900 km hop: 1.5
+                order("direct_only", listing="l_app"),  # weighed, but no transit over 1,900 km: 1.0
+                order("direct_short", listing="l_app"),  # 杭州→上海 165 km, no transit: fine
+            ],
+            shipments=[
+                ("token", "ZTO", "1", 20),
+                ("light_ok", "ZTO", "2", 60),
+                ("heavy_alcohol_token", "ZTO", "3", 300),
+                ("missing_only", "ZTO", "4", None),
+                ("missing_direct", "ZTO", "5", None),
+                ("direct_only", "ZTO", "6", 600),
+                ("direct_short", "ZTO", "7", 600),
+            ],
+            events=[
+                ("ZTO", "4", 5, "pickup", "义乌"),
+                ("ZTO", "4", 15, "transit", "上海"),
+                ("ZTO", "4", 40, "delivered", "哈尔滨"),
+                ("ZTO", "5", 5, "pickup", "义乌"),
+                ("ZTO", "5", 38, "out_for_delivery", "哈尔滨"),  # not a hub on the way
+                ("ZTO", "5", 40, "delivered", "哈尔滨"),
+                ("ZTO", "6", 5, "pickup", "义乌"),
+                ("ZTO", "6", 40, "delivered", "哈尔滨"),
+                ("ZTO", "7", 5, "pickup", "杭州"),
+                ("ZTO", "7", 12, "delivered", "上海"),
+            ],
+        )
     )
     # cn: carriers weigh every parcel, so a missing weight alone is enough
-    assert set(found(con, "PARCEL001")) == {
+    assert set(found(run_check(con, "PARCEL001"))) == {
         "token",
         "heavy_alcohol_token",
         "missing_only",
         "missing_direct",
         "direct_only",
     }
-    got = found(con, "PARCEL001", weight_missing=0.5)
+    got = found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 0.5}}))
     assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
     assert got["token"] | {"direct_km": None} == {
         "score": 1,
@@ -267,18 +271,27 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(store_path
     assert got["missing_direct"]["score"] == 1.5
     assert got["direct_only"]["direct_km"] > 1500
     # a stricter threshold keeps only the two-signal parcel
-    assert set(found(con, "PARCEL001", weight_missing=0.5, threshold=1.5)) == {"missing_direct"}
-    assert set(found(con, "PARCEL001", pack="us", threshold=1.5)) == {"missing_direct"}
+    assert set(
+        found(
+            run_check(
+                con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 0.5, "threshold": 1.5}}
+            )
+        )
+    ) == {"missing_direct"}
+    assert set(found(run_check(con, "PARCEL001", "us", {"PARCEL001": {"threshold": 1.5}}))) == {
+        "missing_direct"
+    }
 
 
-def test_order_evidence_holds_the_order_its_parcel_and_its_scans(store_path):
-    con = build(
-        store_path,
-        orders=[order("o", declared=0)],
-        shipments=[("o", "ZTO", "T", 500)],
-        events=[("ZTO", "T", 40, "pickup", "杭州"), ("ZTO", "T", 50, "delivered", "上海")],
+def test_order_evidence_holds_the_order_its_parcel_and_its_scans(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[order("o", declared=0)],
+            shipments=[("o", "ZTO", "T", 500)],
+            events=[("ZTO", "T", 40, "pickup", "杭州"), ("ZTO", "T", 50, "delivered", "上海")],
+        )
     )
-    result = run(con, "SHIP001")
+    result = run_check(con, "SHIP001")
     doc = json.loads(result.evidence[result.findings.evidence_sha256.iloc[0]])
     rows = doc["rows"]
     assert [r["order_id"] for r in rows["order"]] == ["o"]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pandas as pd
+from tests.support import run_check
 
-from promoguard import engine
 from promoguard.evaluate import evaluate
 
 CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001", "LIC001")
 TARGET = 0.95
 
 
-def test_logistics_and_licensing_quality_on_the_small_season(season_store_copy, season_dir):
-    result = engine.scan(season_store_copy, "cn", checks=",".join(CODES))
+def test_logistics_and_licensing_quality_on_the_small_season(season_store, season_dir):
+    result = run_check(season_store, CODES)
     truth = pd.read_csv(season_dir / "ground_truth.csv", dtype=str)
     truth = truth[truth.check_code.isin(CODES)]
     report = evaluate(result.findings, truth, pack="cn", codes=CODES)

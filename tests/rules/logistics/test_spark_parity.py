@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from tests.support import run_check
 
-from promoguard.engine import registry
-from promoguard.engine.backends import duckdb_tables, spark_tables
-from promoguard.engine.packs import load_pack
-from promoguard.engine.run import run_checks
-
-from .helpers import T0, build, order
+from .helpers import order, tables
 
 CODES = "SHIP001,SHIP002,SHIP003,SHIP004,PARCEL001,LIC001"
 
 
-def _store(path):
-    return build(
-        path,
+def _tables():
+    return tables(
         orders=[
             order("never", declared=5),
             order("shared_a", listing="l_food", declared=1, promised=20),
@@ -61,14 +56,10 @@ def _store(path):
 
 @pytest.mark.spark
 @pytest.mark.slow  # one Spark session, about 30 Spark queries (finders and evidence)
-def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tmp_path):
-    con = _store(tmp_path / "s.duckdb")
-    pack = load_pack("cn")
-    checks = registry.select(CODES)
-    with duckdb_tables(con) as tables:
-        duck = run_checks(tables, checks, pack, engine="duckdb", scan_id="s", detected_at=T0)
-    with spark_tables(con, "local[2]") as tables:
-        spark = run_checks(tables, checks, pack, engine="spark", scan_id="s", detected_at=T0)
+def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store):
+    con = tiny_store(_tables())
+    duck = run_check(con, CODES)
+    spark = run_check(con, CODES, engine="spark")
     by_code = duck.findings.groupby("check_code").size().to_dict()
     # the store holds a case of every code, so parity is not vacuous
     assert set(by_code) == set(CODES.split(",")), by_code

@@ -1,5 +1,6 @@
 """A tiny hand-made store for the pricing checks: one platform, a Double-11 promotion, listings
-with daily detail prices, promotion-day references and orders, written as plain INSERTs."""
+with daily detail prices, promotion-day references and orders (rows written by
+``tests.support``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-
-from promoguard import store
+from tests.support import listing, make_store, write_rows
 
 UTC = dt.UTC
 #: Double 11 in Beijing time: 2026-11-11 00:00+08 .. 2026-11-12 00:00+08
@@ -26,20 +26,33 @@ class Season:
     """Builds one store; each ``listing`` call adds a listing with its own history."""
 
     def __init__(self, path: Path | str) -> None:
-        self.con: duckdb.DuckDBPyConnection = store.connect(path)
         self.path = path
-        self.con.execute("INSERT INTO platforms VALUES ('tm', 'Tmall')")
-        self.con.execute("INSERT INTO merchants VALUES ('m1', 'tm', 'Shop', NULL)")
-        self.con.execute(
-            "INSERT INTO promotions VALUES ('d11', 'tm', 'Double 11', ?, ?, ?)",
-            [PROMO_START, PROMO_END, PROMO_START - dt.timedelta(days=20)],
+        self.con: duckdb.DuckDBPyConnection = make_store(
+            path,
+            {
+                "platforms": [{"platform_id": "tm", "name": "Tmall"}],
+                "merchants": [{"merchant_id": "m1", "platform_id": "tm", "name": "Shop"}],
+                "promotions": [
+                    {
+                        "promotion_id": "d11",
+                        "platform_id": "tm",
+                        "name": "Double 11",
+                        "starts_at": PROMO_START,
+                        "ends_at": PROMO_END,
+                        "announced_at": PROMO_START - dt.timedelta(days=20),
+                    }
+                ],
+            },
         )
         self._order = 0
 
+    def _add(self, table: str, **row) -> None:
+        write_rows(self.con, {table: [row]})
+
     def listing(self, lid: str, *, msrp: str | None = None, title: str = "item") -> None:
-        self.con.execute(
-            "INSERT INTO listings VALUES (?, 'm1', 'tm', ?, 'electronics', 'CNY', ?)",
-            [lid, title, Decimal(msrp) if msrp else None],
+        self._add(
+            "listings",
+            **listing(lid, "m1", "tm", "electronics", title, msrp=Decimal(msrp) if msrp else None),
         )
 
     def prices(self, lid: str, first: int, last: int, price: str, channel: str = "detail") -> None:
@@ -58,26 +71,29 @@ class Season:
         pct: str | None = None,
         channel: str = "detail",
     ) -> None:
-        self.con.execute(
-            "INSERT INTO price_observations (listing_id, observed_at, price, reference_price, "
-            "reference_label, claimed_discount_pct, channel) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                lid,
-                at,
-                Decimal(price),
-                Decimal(ref) if ref else None,
-                label,
-                Decimal(pct) if pct else None,
-                channel,
-            ],
+        self._add(
+            "price_observations",
+            listing_id=lid,
+            observed_at=at,
+            price=Decimal(price),
+            reference_price=Decimal(ref) if ref else None,
+            reference_label=label,
+            claimed_discount_pct=Decimal(pct) if pct else None,
+            channel=channel,
         )
 
     def order(self, lid: str, at: dt.datetime, price: str, status: str = "confirmed") -> None:
         self._order += 1
-        self.con.execute(
-            "INSERT INTO orders (order_id, listing_id, merchant_id, buyer_id, quantity, "
-            "unit_price, paid_at, status) VALUES (?, ?, 'm1', 'b1', 1, ?, ?, ?)",
-            [f"o{self._order}", lid, Decimal(price), at, status],
+        self._add(
+            "orders",
+            order_id=f"o{self._order}",
+            listing_id=lid,
+            merchant_id="m1",
+            buyer_id="b1",
+            quantity=1,
+            unit_price=Decimal(price),
+            paid_at=at,
+            status=status,
         )
 
     def close(self) -> None:

@@ -6,47 +6,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
+from tests.support import run_check
 
-from promoguard.engine import registry
-from promoguard.engine.backends import duckdb_tables
-from promoguard.engine.packs import load_pack
-from promoguard.engine.run import run_checks
+from promoguard.engine.run import ScanResult
 
 from .pricing_fixtures import PROMO_START, Season, day
 
-WHEN = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
-
 
 @pytest.fixture
-def season(tmp_path: Path):
+def season():
     s = Season(":memory:")  # in memory: these stores are tiny and live for one test
     yield s
     s.close()
 
 
-def scan(season: Season, code: str, pack: str = "cn", **overrides):
-    """Findings of one check as {entity_id: (observed, expected)}."""
-    the_pack = load_pack(pack)
-    check = registry.get(code)
-    for name, value in overrides.items():
-        from promoguard.engine.packs import ParameterSetting
-
-        the_pack.rules[code].parameters[name] = ParameterSetting(value)
-    with duckdb_tables(season.con) as tables:
-        result = run_checks(
-            tables, [check], the_pack, engine="duckdb", scan_id="t", detected_at=WHEN
-        )
-    f = result.findings
+def by_entity(result: ScanResult) -> dict[str, tuple[dict, dict, str]]:
+    """A run's findings as {entity_id: (observed, expected, evidence document)}."""
     return {
         r.entity_id: (
             json.loads(r.observed),
             json.loads(r.expected),
             result.evidence[r.evidence_sha256],
         )
-        for r in f.itertuples()
+        for r in result.findings.itertuples()
     }
 
 
@@ -63,7 +47,7 @@ def test_price001_cn_reference_above_7_day_lowest_sale(season):
     season.order("L1", day(-6), "100.00")
     season.order("L1", day(-2), "79.00")  # a coupon sale: the lowest transacted in 7 days
     promo_obs(season, "L1", "69.00", "100.00")
-    found = scan(season, "PRICE001")
+    found = by_entity(run_check(season.con, "PRICE001"))
     observed, expected, evidence = found["L1"]
     assert observed == {"promotion_id": "d11", "reference_price": "100.00"}
     assert expected == {"legal_prior_price": "79.00", "prior_price_source": "transactions"}
@@ -84,7 +68,7 @@ def test_price001_cn_sale_8_days_before_is_outside_the_window(season):
     season.order("L1", day(-8), "79.00")  # 8 days before: does not count
     season.order("L1", day(-3), "100.00")
     promo_obs(season, "L1", "69.00", "100.00")
-    assert scan(season, "PRICE001") == {}
+    assert by_entity(run_check(season.con, "PRICE001")) == {}
 
 
 def test_price001_cn_cancelled_order_is_not_a_transaction(season):
@@ -92,7 +76,7 @@ def test_price001_cn_cancelled_order_is_not_a_transaction(season):
     season.order("L1", day(-3), "100.00")
     season.order("L1", day(-2), "79.00", status="cancelled")
     promo_obs(season, "L1", "69.00", "100.00")
-    assert scan(season, "PRICE001") == {}
+    assert by_entity(run_check(season.con, "PRICE001")) == {}
 
 
 def test_price001_cn_no_sale_in_7_days_uses_the_last_transaction(season):
@@ -101,20 +85,20 @@ def test_price001_cn_no_sale_in_7_days_uses_the_last_transaction(season):
     season.order("L1", day(-30), "95.00")
     season.order("L1", day(-20), "90.00")  # the last sale before the promotion
     promo_obs(season, "L1", "80.00", "120.00")
-    observed, expected, _ = scan(season, "PRICE001")["L1"]
+    observed, expected, _ = by_entity(run_check(season.con, "PRICE001"))["L1"]
     assert expected == {"legal_prior_price": "90.00", "prior_price_source": "last_transaction"}
     # honest: the reference equals that last transaction price
     season.con.execute(
         "UPDATE price_observations SET reference_price = 90.00 WHERE reference_price IS NOT NULL"
     )
-    assert scan(season, "PRICE001") == {}
+    assert by_entity(run_check(season.con, "PRICE001")) == {}
 
 
 def test_price001_cn_listing_without_orders_falls_back_to_offered_prices(season):
     season.listing("L1")
     season.prices("L1", -10, -1, "88.00")
     promo_obs(season, "L1", "70.00", "99.00")
-    _, expected, _ = scan(season, "PRICE001")["L1"]
+    _, expected, _ = by_entity(run_check(season.con, "PRICE001"))["L1"]
     assert expected == {"legal_prior_price": "88.00", "prior_price_source": "offered"}
 
 
@@ -125,14 +109,14 @@ def test_price001_rounding_tolerance_and_msrp_label(season):
     season.listing("L2", msrp="150.00")
     season.order("L2", day(-1), "100.00")
     promo_obs(season, "L2", "80.00", "150.00", label="厂商建议零售价")  # a labelled MSRP comparison
-    assert scan(season, "PRICE001") == {}
+    assert by_entity(run_check(season.con, "PRICE001")) == {}
 
 
 def test_price001_cn_outside_the_promotion_is_not_judged(season):
     season.listing("L1")
     season.order("L1", day(-3), "79.00")
     season.obs("L1", day(-1), "79.00", ref="129.00", label="原价")  # the day before the promotion
-    assert scan(season, "PRICE001") == {}
+    assert by_entity(run_check(season.con, "PRICE001")) == {}
 
 
 # -- PRICE001 eu: lowest price applied in 30 days; progressive reductions ---------------------------
@@ -143,7 +127,7 @@ def test_price001_eu_30_day_lowest_offered_price(season):
     season.prices("L1", -40, -1, "100.00")
     season.obs("L1", day(-25, 6), "85.00")  # a short reduction 25 days before: within 30 days
     promo_obs(season, "L1", "70.00", "100.00", label="was")
-    _, expected, _ = scan(season, "PRICE001", "eu")["L1"]
+    _, expected, _ = by_entity(run_check(season.con, "PRICE001", "eu"))["L1"]
     assert expected == {"legal_prior_price": "85.00", "prior_price_source": "offered"}
 
 
@@ -155,7 +139,7 @@ def test_price001_eu_reduction_over_before_the_window_opens_does_not_count(seaso
     season.obs("L1", day(-32, 6), "85.00")
     season.obs("L1", day(-32, 8), "100.00")
     promo_obs(season, "L1", "70.00", "100.00", label="was")
-    assert scan(season, "PRICE001", "eu") == {}
+    assert by_entity(run_check(season.con, "PRICE001", "eu")) == {}
 
 
 def test_price001_eu_reduction_still_in_force_when_the_window_opens_counts(season):
@@ -165,7 +149,9 @@ def test_price001_eu_reduction_still_in_force_when_the_window_opens_counts(seaso
     season.prices("L1", -40, -1, "100.00")
     season.obs("L1", day(-31, 6), "85.00")
     promo_obs(season, "L1", "70.00", "100.00", label="was")
-    _, expected, _ = scan(season, "PRICE001", "eu").get("L1", (None, None, None))
+    _, expected, _ = by_entity(run_check(season.con, "PRICE001", "eu")).get(
+        "L1", (None, None, None)
+    )
     assert expected == {"legal_prior_price": "85.00", "prior_price_source": "offered"}
 
 
@@ -179,8 +165,10 @@ def test_price001_eu_progressive_reduction_measured_before_the_first_cut(season)
     for d in range(-10, 0):
         season.obs("L1", day(d), "90.00", ref="100.00", label="was")
     promo_obs(season, "L1", "80.00", "100.00", label="was")
-    assert scan(season, "PRICE001", "eu") == {}  # prior price 100, before the first cut
-    found = scan(season, "PRICE001", "eu", progressive=False)
+    assert (
+        by_entity(run_check(season.con, "PRICE001", "eu")) == {}
+    )  # prior price 100, before the first cut
+    found = by_entity(run_check(season.con, "PRICE001", "eu", {"PRICE001": {"progressive": False}}))
     assert found["L1"][1] == {"legal_prior_price": "90.00", "prior_price_source": "offered"}
 
 
@@ -191,7 +179,9 @@ def test_price001_eu_unannounced_cuts_are_not_a_progressive_reduction(season):
     season.prices("L1", -20, -11, "95.00")
     season.prices("L1", -10, -1, "90.00")
     promo_obs(season, "L1", "80.00", "100.00", label="was")
-    assert scan(season, "PRICE001", "eu")["L1"][1]["legal_prior_price"] == "90.00"
+    assert (
+        by_entity(run_check(season.con, "PRICE001", "eu"))["L1"][1]["legal_prior_price"] == "90.00"
+    )
 
 
 def test_price001_eu_a_rise_breaks_the_progressive_series(season):
@@ -200,7 +190,9 @@ def test_price001_eu_a_rise_breaks_the_progressive_series(season):
     season.prices("L1", -20, -11, "90.00")
     season.prices("L1", -10, -1, "95.00")  # back up: not a progressive reduction
     promo_obs(season, "L1", "80.00", "100.00", label="was")
-    assert scan(season, "PRICE001", "eu")["L1"][1]["legal_prior_price"] == "90.00"
+    assert (
+        by_entity(run_check(season.con, "PRICE001", "eu"))["L1"][1]["legal_prior_price"] == "90.00"
+    )
 
 
 # -- PRICE001 us/uk: a price openly offered for a substantial period -------------------------------
@@ -215,7 +207,7 @@ def test_price001_us_uk_former_price_must_have_been_established(pack, season):
     season.prices("L2", -60, -11, "80.00")
     season.prices("L2", -10, -1, "120.00")
     promo_obs(season, "L2", "90.00", "120.00", label="was")
-    found = scan(season, "PRICE001", pack)
+    found = by_entity(run_check(season.con, "PRICE001", pack))
     assert set(found) == {"L2"}
     assert found["L2"][1] == {
         "legal_prior_price": "80.00",
@@ -230,7 +222,7 @@ def test_price002_cn_claimed_percent_larger_than_the_real_discount(season):
     season.listing("L1")
     season.order("L1", day(-2), "100.00")
     promo_obs(season, "L1", "80.00", "100.00", pct="35")  # real: 20%
-    observed, expected, _ = scan(season, "PRICE002")["L1"]
+    observed, expected, _ = by_entity(run_check(season.con, "PRICE002"))["L1"]
     assert observed["claimed_discount_pct"] == "35.00"
     assert expected["actual_discount_pct"] == 20
     assert expected["legal_prior_price"] == "100.00"
@@ -243,7 +235,7 @@ def test_price002_cn_rounded_or_understated_claims_pass(season):
     season.listing("L2")
     season.order("L2", day(-2), "100.00")
     promo_obs(season, "L2", "60.00", "100.00", pct="30")  # understates a 40% cut
-    assert scan(season, "PRICE002") == {}
+    assert by_entity(run_check(season.con, "PRICE002")) == {}
 
 
 def test_price002_eu_percent_must_come_from_the_30_day_low(season):
@@ -252,13 +244,13 @@ def test_price002_eu_percent_must_come_from_the_30_day_low(season):
     season.prices("L1", -40, -1, "100.00")
     season.obs("L1", day(-12, 6), "90.00")
     promo_obs(season, "L1", "80.00", "90.00", label="was", pct="20")
-    observed, expected, _ = scan(season, "PRICE002", "eu")["L1"]
+    observed, expected, _ = by_entity(run_check(season.con, "PRICE002", "eu"))["L1"]
     assert expected["actual_discount_pct"] == pytest.approx(11.11)
     # with the prior price of 90 the claim '11%' is right
     season.con.execute(
         "UPDATE price_observations SET claimed_discount_pct = 11 WHERE claimed_discount_pct IS NOT NULL"
     )
-    assert scan(season, "PRICE002", "eu") == {}
+    assert by_entity(run_check(season.con, "PRICE002", "eu")) == {}
 
 
 # -- PRICE003 --------------------------------------------------------------------------------------
@@ -274,7 +266,7 @@ def _history(s: Season, lid: str, ordinary: str, raised: str | None, raise_from:
 def test_price003_raise_in_the_presale_season_then_discount_back(season):
     _history(season, "L1", "100.00", "130.00", raise_from=-25)  # raised 10-17, pre-sale season
     promo_obs(season, "L1", "99.00", "130.00", pct="24")
-    observed, expected, _ = scan(season, "PRICE003")["L1"]
+    observed, expected, _ = by_entity(run_check(season.con, "PRICE003"))["L1"]
     assert observed == {"promotion_id": "d11", "promotion_price": "99.00", "raised_level": 130}
     assert expected == {"ordinary_level": 100, "rise": 0.3}
 
@@ -289,7 +281,7 @@ def test_price003_negatives_early_rise_modest_rise_deep_cut_new_listing(season):
     season.listing("NEW")  # on sale for 12 days only
     season.prices("NEW", -12, -1, "130.00")
     promo_obs(season, "NEW", "99.00", "130.00")
-    assert scan(season, "PRICE003") == {}
+    assert by_entity(run_check(season.con, "PRICE003")) == {}
 
 
 # -- PRICE004 --------------------------------------------------------------------------------------
@@ -299,7 +291,7 @@ def test_price004_search_lower_than_detail_at_the_same_time(season):
     season.listing("L1")
     season.obs("L1", day(-3, 2), "239.00")
     season.obs("L1", day(-3, 2), "199.00", channel="search")
-    observed, expected, evidence = scan(season, "PRICE004")["L1"]
+    observed, expected, evidence = by_entity(run_check(season.con, "PRICE004"))["L1"]
     assert observed["prominent_price"] == "199.00" and observed["channel"] == "search"
     assert expected == {"detail_price": "239.00"}
     assert len(json.loads(evidence)["rows"]["observations"]) == 2
@@ -319,7 +311,7 @@ def test_price004_negatives_price_change_between_sightings_and_equal_prices(seas
     season.listing("L4")  # the live room is not a prominent position for Art. 20(1)
     season.obs("L4", day(-3, 2), "239.00")
     season.obs("L4", day(-3, 2), "199.00", channel="live")
-    assert scan(season, "PRICE004") == {}
+    assert by_entity(run_check(season.con, "PRICE004")) == {}
 
 
 # -- PRICE005 --------------------------------------------------------------------------------------
@@ -335,7 +327,7 @@ def test_price005_msrp_shown_as_the_sellers_former_price(pack, season):
     promo_obs(season, "L3", "299.00", "399.00", label="msrp ")  # labelled (case, spaces)
     season.listing("L4", msrp="399.00")
     promo_obs(season, "L4", "299.00", "349.00", label="原价")  # not the MSRP
-    found = scan(season, "PRICE005", pack)
+    found = by_entity(run_check(season.con, "PRICE005", pack))
     assert set(found) == {"L1", "L2"}
     assert found["L1"][1] == {"msrp": "399.00"}
 
@@ -344,8 +336,10 @@ def test_price002_understated_claims_flagged_only_when_asked(season):
     season.listing("L2")
     season.order("L2", day(-2), "100.00")
     promo_obs(season, "L2", "60.00", "100.00", pct="30")  # a 40% cut announced as 30%
-    assert scan(season, "PRICE002") == {}
-    observed, expected, _ = scan(season, "PRICE002", flag_understated=True)["L2"]
+    assert by_entity(run_check(season.con, "PRICE002")) == {}
+    observed, expected, _ = by_entity(
+        run_check(season.con, "PRICE002", overrides={"PRICE002": {"flag_understated": True}})
+    )["L2"]
     assert (observed["claimed_discount_pct"], expected["actual_discount_pct"]) == ("30.00", 40)
 
 
@@ -356,6 +350,6 @@ def test_price001_eu_product_on_sale_less_than_30_days_uses_its_time_on_sale(sea
     season.listing("NEW2")
     season.prices("NEW2", -10, -1, "95.00")
     promo_obs(season, "NEW2", "80.00", "120.00", label="was")
-    found = scan(season, "PRICE001", "eu")
+    found = by_entity(run_check(season.con, "PRICE001", "eu"))
     assert set(found) == {"NEW2"}
     assert found["NEW2"][1]["legal_prior_price"] == "95.00"

@@ -12,12 +12,10 @@ a handful of them, so the adjustment cannot hide a regression.
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
+from tests.support import run_check
 
-from promoguard import engine
 from promoguard import store as store_mod
 
 CODES = ["PRICE001", "PRICE002", "PRICE003", "PRICE004", "PRICE005"]
@@ -26,12 +24,10 @@ MAX_EXEMPT_SHARE = 0.10
 
 
 @pytest.fixture(scope="module")
-def scored(season_store, season_dir, tmp_path_factory):
-    path = tmp_path_factory.mktemp("quality") / "season.duckdb"
-    shutil.copy(season_store, path)
-    result = engine.scan(path, "cn", checks="PRICE")
+def scored(season_store, season_dir):
+    result = run_check(season_store, "PRICE")
     truth = pd.read_csv(season_dir / "ground_truth.csv")
-    with store_mod.open_store(path, read_only=True) as con:
+    with store_mod.open_store(season_store, read_only=True) as con:
         honest_on_detail = _claims_honest_on_the_detail_page(con)
     return result.findings, truth, honest_on_detail
 

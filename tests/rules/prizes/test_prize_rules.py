@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.support import run_check
 
 from promoguard.engine.packs import load_pack
 from promoguard.model import PRIZE_DISCLOSURE_ITEMS
@@ -39,7 +40,7 @@ def found(tmp_path_factory) -> Found:
     b.game("G3-UNKNOWN", top=100, announced=at(-10), changed=at(-2), favours=None)
     b.game("G3-OK-BETTER", top=100, announced=at(-10), changed=at(-2), favours=True)
     b.game("G3-OK-DRAFT", top=100, announced=at(-10), changed=at(-11), favours=False)
-    return Found(b.scan("PRIZE001,PRIZE002,PRIZE003"))
+    return Found(run_check(b.con, "PRIZE001,PRIZE002,PRIZE003").findings)
 
 
 def test_prize001_top_prize_or_one_winners_total_over_the_cap(found):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from tests.conftest import SHARED
+from tests.support import run_check
 from typer.testing import CliRunner
 
 from promoguard.cli import app
@@ -67,14 +68,12 @@ def test_mapping_keeps_every_order_and_maps_handover_and_delivery():
 
 
 def test_ship004_finds_exactly_the_handovers_before_payment_approval(olist_store):
-    from promoguard import engine
-
     raw = _raw_orders().dropna(subset=["order_approved_at", "order_delivered_carrier_date"])
     tolerance = pd.Timedelta(minutes=5)  # the cn pack's payment_tolerance_minutes
     early = raw.order_delivered_carrier_date < raw.order_approved_at - tolerance
     expected = set(raw.order_id[early])
     assert len(expected) == 56  # the subset's own figure (58 without the 5-minute tolerance)
-    result = engine.scan(olist_store, "cn", checks="SHIP004", save=False)
+    result = run_check(olist_store, "SHIP004")
     f = result.findings
     assert set(f.entity_id) == expected
     # with the purchase time known, the reasons say which: before the order (high) or between it
@@ -85,8 +84,6 @@ def test_ship004_finds_exactly_the_handovers_before_payment_approval(olist_store
 
 
 def test_ship003_against_the_recorded_shipping_limit(olist_store):
-    from promoguard import engine
-
     items = pd.read_csv(
         SUBSET / "olist_order_items_dataset.csv", parse_dates=["shipping_limit_date"]
     )
@@ -98,7 +95,7 @@ def test_ship003_against_the_recorded_shipping_limit(olist_store):
         ["canceled", "unavailable"]
     )
     expected = set(raw.order_id[late | never])
-    result = engine.scan(olist_store, "cn", checks="SHIP003", save=False)
+    result = run_check(olist_store, "SHIP003")
     f = result.findings
     promised = f[f.expected.str.contains('"deadline_source":"promised_dispatch_by"')]
     assert set(promised.entity_id) == expected
@@ -106,9 +103,7 @@ def test_ship003_against_the_recorded_shipping_limit(olist_store):
 
 
 def test_parcel001_does_not_flag_a_source_without_weights(olist_store):
-    from promoguard import engine
-
-    result = engine.scan(olist_store, "cn", checks="PARCEL001,SHIP001,SHIP002", save=False)
+    result = run_check(olist_store, "PARCEL001,SHIP001,SHIP002")
     # no weights, no declared shipments, no real tracking numbers: nothing to judge, nothing found
     assert result.findings.empty
 

@@ -11,7 +11,6 @@ import ibis
 import pandas as pd
 import pytest
 
-from promoguard import store
 from promoguard.engine.base import Tables
 from promoguard.rules.reviews import _shared as reviews
 from promoguard.rules.reviews.review003_spam_behaviour_score import SpamBehaviourScore
@@ -22,11 +21,8 @@ COLUMNS = ["review_id", "listing_id", "score", *reviews.SCORE_PARTS]
 
 
 @pytest.fixture
-def review_store(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
-    review_world().write(con)
-    yield con
-    con.close()
+def review_store(tiny_store):
+    return tiny_store(review_world().tables())
 
 
 def _both(con, params):

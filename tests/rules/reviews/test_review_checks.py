@@ -3,11 +3,11 @@
 import json
 
 import pytest
+from tests.support import listing, make_store, run_check
 
 from promoguard.rules.reviews._shared import SCORE_PARTS
 from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores
 
-from .conftest import run
 from .synth import BURST_BUYERS, DUP_BUYERS
 
 PACKS = ["cn", "eu", "uk", "us"]
@@ -27,7 +27,7 @@ def reviews_of(con, buyers):
 
 @pytest.mark.parametrize("pack", PACKS)
 def test_review001_finds_the_copied_reviews_only(review_con, pack):
-    f = by_code(run(review_con, "REVIEW001", pack), "REVIEW001")
+    f = by_code(run_check(review_con, "REVIEW001", pack), "REVIEW001")
     dups = reviews_of(review_con, DUP_BUYERS)
     assert sorted(f.entity_id) == dups
     obs = {json.loads(o)["cluster_id"] for o in f.observed}
@@ -36,7 +36,7 @@ def test_review001_finds_the_copied_reviews_only(review_con, pack):
 
 
 def test_review001_evidence_lists_the_cluster(review_con):
-    result = run(review_con, "REVIEW001")
+    result = run_check(review_con, "REVIEW001")
     doc = json.loads(result.evidence[result.findings.evidence_sha256.iloc[0]])
     members = doc["rows"]["cluster"]
     assert sorted(m["review_id"] for m in members) == reviews_of(review_con, DUP_BUYERS)
@@ -45,18 +45,18 @@ def test_review001_evidence_lists_the_cluster(review_con):
 def test_review001_short_generic_and_self_repeats_do_not_cluster(review_con):
     """'好评' by thirty buyers, or one buyer repeating her own long review, is not a finding."""
     f = by_code(
-        run(review_con, "REVIEW001", overrides={"REVIEW001": {"min_length": 2}}), "REVIEW001"
+        run_check(review_con, "REVIEW001", overrides={"REVIEW001": {"min_length": 2}}), "REVIEW001"
     )
     # with no length floor the short generic reviews would cluster: the floor is what stops them
     assert len(f) > 5
-    f = by_code(run(review_con, "REVIEW001"), "REVIEW001")
+    f = by_code(run_check(review_con, "REVIEW001"), "REVIEW001")
     assert not set(f.entity_id) & set(reviews_of(review_con, ["SELF0"]))
     assert not set(f.entity_id) & set(reviews_of(review_con, [f"G{i:03d}" for i in range(30)]))
 
 
 @pytest.mark.parametrize("pack", PACKS)
 def test_review003_flags_the_burst_not_honest_reviews(review_con, pack):
-    f = by_code(run(review_con, "REVIEW003", pack), "REVIEW003")
+    f = by_code(run_check(review_con, "REVIEW003", pack), "REVIEW003")
     assert sorted(f.entity_id) == reviews_of(review_con, BURST_BUYERS)
     obs = json.loads(f.observed.iloc[0])
     assert obs["score"] >= 0.4 and set(SCORE_PARTS) <= set(obs)
@@ -82,27 +82,30 @@ def test_a_signal_without_its_inputs_is_not_available(tmp_path):
     import datetime as dt
 
     import promoguard.api as pg
-    from promoguard import store
 
     path = tmp_path / "meta.duckdb"
-    con = store.connect(path)
-    con.execute("INSERT INTO platforms VALUES ('p', 'P')")
-    con.execute("INSERT INTO merchants (merchant_id, platform_id, name) VALUES ('m', 'p', 'M')")
-    con.execute(
-        "INSERT INTO listings (listing_id, merchant_id, platform_id, title, category, currency) "
-        "VALUES ('L', 'm', 'p', 't', 'c', 'CNY')"
-    )
     when = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
-    for i in range(6):
-        con.execute(
-            "INSERT INTO reviews (review_id, listing_id, buyer_id, rating, created_at) "
-            "VALUES (?, 'L', ?, ?, ?)",
-            [f"r{i}", f"u{i}", 5 if i % 2 else 1, when],
-        )
-    con.close()
+    make_store(
+        path,
+        {
+            "platforms": [{"platform_id": "p", "name": "P"}],
+            "merchants": [{"merchant_id": "m", "platform_id": "p", "name": "M"}],
+            "listings": [listing("L", "m", "p", "c")],
+            "reviews": [
+                {
+                    "review_id": f"r{i}",
+                    "listing_id": "L",
+                    "buyer_id": f"u{i}",
+                    "rating": 5 if i % 2 else 1,
+                    "created_at": when,
+                }
+                for i in range(6)
+            ],
+        },
+    ).close()
     s = pg.review_scores(path)
     for part in ("thin_history", "early", "reviewer_burst", "listing_burst"):
         assert s[part].isna().all(), part
     assert s.score.isna().all() and (s.signals == 2).all()
-    result = pg.scan(path, pack="cn", checks="REVIEW003")
-    assert result.empty
+    result = run_check(path, "REVIEW003")
+    assert result.findings.empty

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import SHARED
+from tests.support import run_check
 from typer.testing import CliRunner
 
 from promoguard import reviews_model as rm
 from promoguard.cli import app
 from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores
-
-from .conftest import run
 
 OPSPAM = SHARED / "data" / "opspam" / "op_spam_v1.4"
 
@@ -80,7 +79,9 @@ def test_text_model_joins_review003_when_the_pack_names_it(review_con, labels, t
     )
     scores = review_scores(review_con, {"text_model": str(out)})
     assert "text_model" in scores and scores.text_model.between(0, 1).all()
-    f = run(review_con, "REVIEW003", overrides={"REVIEW003": {"text_model": str(out)}}).findings
+    f = run_check(
+        review_con, "REVIEW003", overrides={"REVIEW003": {"text_model": str(out)}}
+    ).findings
     assert f.observed.map(lambda o: json.loads(o)["text_model"] is not None).all()
 
 
@@ -109,7 +110,9 @@ def test_a_pickle_named_by_a_pack_is_never_unpickled(review_con, tmp_path, name)
     with pytest.raises(Exception, match="pickle|not a promoguard"):
         rm.load(tmp_path / name)
     with pytest.raises(Exception, match="pickle|not a promoguard"):
-        run(review_con, "REVIEW003", overrides={"REVIEW003": {"text_model": str(tmp_path / name)}})
+        run_check(
+            review_con, "REVIEW003", overrides={"REVIEW003": {"text_model": str(tmp_path / name)}}
+        )
     assert not marker.exists()
 
 

@@ -1,17 +1,12 @@
-"""Parity of DuckDB and Spark, and quality on the simulated season against its ground truth."""
-
-import datetime as dt
+"""The brushing and review rules (the graph and text rules): parity of DuckDB and Spark on the
+hand-made worlds together, and quality on the simulated season against its ground truth."""
 
 import pytest
+from tests.rules.brushing.synth import brushing_world
+from tests.rules.reviews.synth import review_world
+from tests.support import run_check
 
-from promoguard import engine, store
-from promoguard.engine import registry
-from promoguard.engine.backends import duckdb_tables, spark_tables
-from promoguard.engine.packs import ParameterSetting, load_pack
-from promoguard.engine.run import run_checks
 from promoguard.evaluate import evaluate, read_table
-
-from .synth import brushing_world, review_world
 
 CODES = "BRUSH001,BRUSH002,BRUSH003,REVIEW001,REVIEW003"
 TARGET = 0.90
@@ -40,21 +35,13 @@ def _combined_world():
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_duckdb_and_spark_give_identical_findings(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb")
-    _combined_world().write(con)
-    pack = load_pack("cn")
-    checks = registry.select(CODES)
-    when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
-    relational = load_pack("cn")  # BRUSH001's Bahmani passes run in the engine itself
-    relational.rules["BRUSH001"].parameters["algorithm"] = ParameterSetting("bahmani")
-    brush001 = [registry.get("BRUSH001")]
-    with duckdb_tables(con) as t:
-        duck = run_checks(t, checks, pack, engine="duckdb", scan_id="s", detected_at=when)
-        duck_b = run_checks(t, brush001, relational, engine="duckdb", scan_id="s", detected_at=when)
-    with spark_tables(con, "local[2]") as t:
-        spark = run_checks(t, checks, pack, engine="spark", scan_id="s", detected_at=when)
-        spark_b = run_checks(t, brush001, relational, engine="spark", scan_id="s", detected_at=when)
+def test_duckdb_and_spark_give_identical_findings(tiny_store):
+    con = tiny_store(_combined_world().tables())
+    relational = {"BRUSH001": {"algorithm": "bahmani"}}  # Bahmani passes run in the engine itself
+    duck = run_check(con, CODES)
+    duck_b = run_check(con, "BRUSH001", overrides=relational)
+    spark = run_check(con, CODES, engine="spark")
+    spark_b = run_check(con, "BRUSH001", overrides=relational, engine="spark")
     cols = ["finding_id", "check_code", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
@@ -68,9 +55,9 @@ def test_duckdb_and_spark_give_identical_findings(tmp_path):
     assert list(a_b.entity_id) == list(a[a.check_code == "BRUSH001"].entity_id)
 
 
-def test_quality_on_the_small_season(season_store_copy, season_dir):
+def test_quality_on_the_small_season(season_store, season_dir):
     """Precision and recall of each code >= 0.90 under cn on the small season (seed 7)."""
-    result = engine.scan(season_store_copy, "cn", checks=CODES, save=False)
+    result = run_check(season_store, CODES)
     truth = read_table(season_dir / "ground_truth.csv")
     scores = evaluate(result.findings, truth, pack="cn", codes=CODES.split(",")).set_index(
         "check_code"

@@ -3,10 +3,10 @@ beside the cheapest basket; untrusted wording is escaped."""
 
 from __future__ import annotations
 
+from tests.rules.coupons.builder import Book, at
+
 from promoguard import engine
 from promoguard.report.build import build_report
-
-from .builder import Book, at
 
 
 def test_timeline_and_claim_blocks(tmp_path):
