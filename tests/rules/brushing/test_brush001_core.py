@@ -7,11 +7,10 @@ from __future__ import annotations
 import ibis
 import numpy as np
 import pytest
+from tests.support import run_check
 
 from promoguard.engine.base import Tables
 from promoguard.rules.brushing import brush001_dense_buyer_merchant_block as b1
-
-from .conftest import run
 
 
 def test_prune_rounds_change_what_is_pulled_not_what_is_found(brushing_con, monkeypatch):
@@ -23,7 +22,7 @@ def test_prune_rounds_change_what_is_pulled_not_what_is_found(brushing_con, monk
     for rounds in (0, 1, 3, 12):
         monkeypatch.setattr(b1, "PRUNE_ROUNDS", rounds)
         pulled.append(b1._core_edges(tables, params)[0].num_rows)
-        result = run(brushing_con, "BRUSH001")
+        result = run_check(brushing_con, "BRUSH001")
         found.append(
             list(zip(result.findings.finding_id, result.findings.evidence_sha256, strict=True))
         )
