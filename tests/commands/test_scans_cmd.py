@@ -128,17 +128,20 @@ def test_scans_and_reports_read_a_lake_and_delete_refuses_it_in_one_line(season_
     import json
     import shutil
 
+    import pytest
     from typer.testing import CliRunner
 
     from promoguard import engine
     from promoguard import lake as lake_mod
     from promoguard.cli import app
+    from promoguard.errors import CheckError
 
     lake = tmp_path / "lake"
     shutil.copytree(season_lake, lake)
     scan_id = lake_mod.scan(lake, "cn", checks="PRICE001,SHIP003").scan_id
-    # the engine's own scan of a lake folder is the lake's scan (not a catalog error)
-    assert engine.scan(lake, "cn", checks="PRICE005").pack == "cn"
+    # the engine's own scan of a lake folder says what to use (not a catalog error)
+    with pytest.raises(CheckError, match="Parquet lake: scan it with promoguard.lake.scan"):
+        engine.scan(lake, "cn", checks="PRICE005")
     runner = CliRunner()
     listed = runner.invoke(app, ["scans", "list", "--store", str(lake), "--json"])
     assert listed.exit_code == 0 and scan_id in listed.stdout

@@ -415,17 +415,10 @@ def scan(
         raise CheckError(f"no store at {store_path}; run `promoguard ingest` first")
     from promoguard import lakeview
 
-    if lakeview.is_lake(store_path):  # a lake's findings go in as a Parquet batch (lake.scan)
-        from promoguard import lake
-
-        return lake.scan(
-            store_path,
-            pack,
-            engine=engine,
-            checks=checks,
-            spark_master=spark_master,
-            save=save,
-            progress=progress,
+    if lakeview.is_lake(store_path):  # (lake.scan imports this module: no call back to it)
+        raise CheckError(
+            f"{store_path} is a Parquet lake: scan it with promoguard.lake.scan "
+            "(the `promoguard scan` command does), which writes its findings as a batch"
         )
     the_pack = load_pack(pack)
     chosen = choose_checks(the_pack, checks)
