@@ -54,3 +54,18 @@ def test_ident_takes_a_name_not_sql_and_join_takes_sql_not_names():
     with pytest.raises(TypeError):
         join(", ", [Sql("a"), "b"])
     assert idents(["a", 'b"c']) == '"a", "b""c"'
+
+
+def test_where_marks_and_limit_compose_clauses_and_bind_values():
+    from promoguard.sqlbuild import limit, marks, where
+
+    assert where([]) == "" and limit(None) == "" and limit(3) == " LIMIT 3"
+    clause = where([sql("{c} IN ({m})", c="kind", m=marks(2)), Sql("n > ?")])
+    assert clause == ' WHERE "kind" IN (?, ?) AND n > ?'
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (kind VARCHAR, n INTEGER)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [("a", 1), ("b", 5), ("c", 9)])
+    query = sql("SELECT kind FROM t{w} ORDER BY kind{l}", w=clause, l=limit(1))
+    assert con.execute(query, ["b", "c; DROP TABLE t", 2]).fetchall() == [("b",)]
+    with pytest.raises(TypeError):
+        where(["n > 1"])  # a plain string is not a condition

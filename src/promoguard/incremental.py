@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from promoguard import lake
+from promoguard import lake, sqlbuild
 
 DEPENDS_ON = ("merchant", "season")
 
@@ -118,8 +118,10 @@ def affected_merchants(
             return None
     if not parts:
         return pd.DataFrame({"merchant_id": pd.Series([], dtype=object)})
-    sql = " UNION ".join(f"({p})" for p in parts)
-    query = f"SELECT DISTINCT merchant_id FROM ({sql}) WHERE merchant_id IS NOT NULL"  # noqa: S608
+    union = sqlbuild.join(" UNION ", (sqlbuild.sql("({p})", p=sqlbuild.Sql(p)) for p in parts))
+    query = sqlbuild.sql(
+        "SELECT DISTINCT merchant_id FROM ({u}) WHERE merchant_id IS NOT NULL", u=union
+    )
     return con.execute(query).df()
 
 
@@ -135,7 +137,14 @@ def scope_to(
         source = _MERCHANT_ROWS.get(table, f'"_all_{table}" t')
         where = "" if table in local_reads or table in _MERCHANT_ROWS else " WHERE false"
         # materialised: the checks read each table many times
-        con.execute(f'CREATE TEMP TABLE "{table}" AS SELECT t.* FROM {source}{where}')  # noqa: S608
+        con.execute(
+            sqlbuild.sql(
+                "CREATE TEMP TABLE {table} AS SELECT t.* FROM {source}{where}",
+                table=table,
+                source=sqlbuild.Sql(source),
+                where=sqlbuild.Sql(where),
+            )
+        )
     return con
 
 
@@ -224,7 +233,14 @@ class _FileSeason:
         schema = store_mod.table_schema()
         for table in lake.TABLE_NAMES:
             if table in have:
-                con.execute(f'CREATE VIEW "_all_{table}" AS SELECT * FROM {_SRC}.main."{table}"')  # noqa: S608
+                con.execute(
+                    sqlbuild.sql(
+                        "CREATE VIEW {view} AS SELECT * FROM {src}.main.{table}",
+                        view="_all_" + table,
+                        src=_SRC,
+                        table=table,
+                    )
+                )
             else:  # a store made before the table existed: it reads as empty
                 cols = ", ".join(f'"{c}" {t}' for c, t in schema[table])
                 con.execute(f'CREATE TABLE "_all_{table}" ({cols})')
@@ -269,11 +285,18 @@ class _FileSeason:
             before = marks.get(table, 0)
             # rowids are positions: 0..n-1 as long as no row was ever removed, which is what
             # makes "rowid >= mark" the rows added since; anything else and we cannot tell
-            top = con.execute(f'SELECT coalesce(max(rowid), -1) FROM "{table}"').fetchone()[0]  # noqa: S608
+            top = con.execute(
+                sqlbuild.sql("SELECT coalesce(max(rowid), -1) FROM {t}", t=table)
+            ).fetchone()[0]
             if top != rows - 1 or rows < before:
                 return None, batches, f"rows of {table} were removed since scan {since}"
             if rows > before:
-                new[table] = f'(SELECT * FROM {_SRC}.main."{table}" WHERE rowid >= {int(before)})'  # noqa: S608
+                new[table] = sqlbuild.sql(
+                    "(SELECT * FROM {src}.main.{table} WHERE rowid >= {before})",
+                    src=_SRC,
+                    table=table,
+                    before=int(before),
+                )
         return new, batches, None
 
     def marks(self, con: Any) -> dict[str, int] | None:

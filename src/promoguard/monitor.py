@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from promoguard import sqlbuild
 from promoguard.errors import PromoGuardError
 
 CHANGES = ("new", "still", "resolved")
@@ -100,7 +101,10 @@ def latest_scans(con: duckdb.DuckDBPyConnection, pack: str | None = None) -> lis
     return [
         r[0]
         for r in con.execute(
-            f"SELECT scan_id FROM scans {where} ORDER BY started_at DESC, scan_id DESC",  # noqa: S608
+            sqlbuild.sql(
+                "SELECT scan_id FROM scans {where} ORDER BY started_at DESC, scan_id DESC",
+                where=sqlbuild.Sql(where),
+            ),
             args,
         ).fetchall()
     ]
@@ -134,7 +138,8 @@ def delta(
     # a check the scan did not run resolved nothing: a partial scan (--checks) compares only the
     # checks it ran (a scan record without its checks: all of them)
     df = con.execute(
-        f"""WITH ran AS (SELECT trim(unnest(string_split(checks, ','))) AS code FROM scans
+        sqlbuild.sql(
+            """WITH ran AS (SELECT trim(unnest(string_split(checks, ','))) AS code FROM scans
                          WHERE scan_id = $1 AND checks <> ''),
                 cur AS (SELECT {cols} FROM findings WHERE scan_id = $1),
                 prev AS (SELECT {cols} FROM findings WHERE scan_id = $2
@@ -144,7 +149,9 @@ def delta(
             UNION ALL
             SELECT *, 'still' AS change FROM cur SEMI JOIN prev USING (finding_id)
             UNION ALL
-            SELECT *, 'resolved' AS change FROM prev ANTI JOIN cur USING (finding_id)""",  # noqa: S608
+            SELECT *, 'resolved' AS change FROM prev ANTI JOIN cur USING (finding_id)""",
+            cols=sqlbuild.Sql(cols),
+        ),
         [scan_id, previous or ""],
     ).df()
     df["watched"] = _watched(con, df, watch) if watch else False
@@ -170,7 +177,12 @@ def _watched(con: duckdb.DuckDBPyConnection, df: pd.DataFrame, watch: Watchlist)
         con.register("_pg_watch_ids", pd.DataFrame({"id": ids.unique()}))
         try:
             rows = con.execute(
-                f"SELECT {key}, listing_id FROM {table} t JOIN _pg_watch_ids w ON t.{key} = w.id"  # noqa: S608
+                sqlbuild.sql(
+                    "SELECT {key}, listing_id FROM {table} t JOIN _pg_watch_ids w ON {t_key} = w.id",
+                    key=key,
+                    table=table,
+                    t_key=sqlbuild.column("t", key),
+                )
             ).fetchall()
         finally:
             con.unregister("_pg_watch_ids")

@@ -79,3 +79,19 @@ def join(separator: LiteralString, parts: Iterable[Sql]) -> Sql:
 def idents(names: Iterable[str]) -> Sql:
     """Quoted names, comma-separated (a column list)."""
     return join(", ", (ident(n) for n in names))
+
+
+def marks(n: int) -> Sql:
+    """``n`` bound-parameter marks, comma-separated (``?, ?, ?``)."""
+    return Sql(", ".join("?" * int(n)))
+
+
+def where(conditions: Iterable[Sql]) -> Sql:
+    """`` WHERE a AND b`` over the conditions, or nothing when there are none."""
+    joined = join(" AND ", conditions)
+    return Sql(" WHERE " + joined) if joined else Sql("")
+
+
+def limit(n: int | None) -> Sql:
+    """`` LIMIT n``, or nothing for None."""
+    return Sql("" if n is None else f" LIMIT {int(n)}")

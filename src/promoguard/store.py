@@ -369,7 +369,7 @@ def row_marks(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         ).fetchall()
     }
     return {
-        t.name: con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]  # noqa: S608
+        t.name: con.execute(sqlbuild.sql("SELECT count(*) FROM {t}", t=t.name)).fetchone()[0]
         for t in TABLES
         if t.name in have
     }

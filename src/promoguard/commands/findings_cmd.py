@@ -12,11 +12,12 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from promoguard import present
+from promoguard import present, sqlbuild
 from promoguard import store as store_mod
 from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
 from promoguard.errors import PromoGuardError
 from promoguard.scans import choose_scan, not_checked
+from promoguard.sqlbuild import Sql
 
 app = typer.Typer(
     help="Findings of a scan: list them by check, merchant, severity, platform; show one.",
@@ -51,9 +52,10 @@ def query_findings(
     limit: int | None = None,
 ):
     """The findings of one scan, filtered; a check filter takes codes or prefixes (PRICE)."""
-    where, args = ["scan_id = ?"], [scan_id]
+    conditions, args = [Sql("scan_id = ?")], [scan_id]
     if checks:
-        where.append("(" + " OR ".join("starts_with(check_code, ?)" for _ in checks) + ")")
+        starts = sqlbuild.join(" OR ", (Sql("starts_with(check_code, ?)") for _ in checks))
+        conditions.append(sqlbuild.sql("({starts})", starts=starts))
         args += [c.upper() for c in checks]
     for col, values in (
         ("merchant_id", merchants),
@@ -61,17 +63,17 @@ def query_findings(
         ("platform_id", platforms),
     ):
         if values:
-            where.append(f"{col} IN ({', '.join('?' for _ in values)})")
+            conditions.append(
+                sqlbuild.sql("{col} IN ({marks})", col=col, marks=sqlbuild.marks(len(values)))
+            )
             args += list(values)
-    sql = (
-        "SELECT * FROM findings WHERE "  # noqa: S608 - column names are ours, values bound
-        + " AND ".join(where)
-        + " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 "
-        "WHEN 'medium' THEN 2 ELSE 3 END, check_code, entity_id"
+    query = sqlbuild.sql(
+        "SELECT * FROM findings{where} ORDER BY CASE severity WHEN 'critical' THEN 0 "
+        "WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, check_code, entity_id{limit}",
+        where=sqlbuild.where(conditions),
+        limit=sqlbuild.limit(limit),
     )
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return con.execute(sql, args).df()
+    return con.execute(query, args).df()
 
 
 @app.command("list")
@@ -169,11 +171,14 @@ def list_(
 def _resolve(con, finding_id: str, scan_id: str | None) -> dict[str, Any]:
     """A finding by id or unique prefix; in the named scan, else the newest scan that has it."""
     args: list[Any] = [finding_id + "%"]
-    in_scan = "AND f.scan_id = ? " if scan_id else ""
-    sql = f"SELECT f.* FROM findings f JOIN scans s USING (scan_id) WHERE f.finding_id LIKE ? {in_scan}ORDER BY s.started_at DESC"  # noqa: S608, E501
+    query = sqlbuild.sql(
+        "SELECT f.* FROM findings f JOIN scans s USING (scan_id) "
+        "WHERE f.finding_id LIKE ? {in_scan}ORDER BY s.started_at DESC",
+        in_scan=Sql("AND f.scan_id = ? " if scan_id else ""),
+    )
     if scan_id:
         args.append(scan_id)
-    df = con.execute(sql, args).df()
+    df = con.execute(query, args).df()
     if df.empty:
         raise PromoGuardError(f"no finding {finding_id!r} in the store")
     ids = set(df.finding_id)
@@ -301,17 +306,25 @@ def quarantine_list(
     if ingest_id:
         where.append("ingest_id = ?")
         args.append(ingest_id)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    clause = sqlbuild.where(Sql(w) for w in where)  # fixed conditions, values bound
     with store_mod.open_store(store, read_only=True) as con:
-        total = con.execute(f"SELECT count(*) FROM quarantine{clause}", args).fetchone()[0]  # noqa: S608
+        total = con.execute(
+            sqlbuild.sql("SELECT count(*) FROM quarantine{w}", w=clause), args
+        ).fetchone()[0]
         by_reason = con.execute(
-            f"SELECT table_name, reason, count(*) n FROM quarantine{clause} "  # noqa: S608
-            "GROUP BY ALL ORDER BY n DESC, table_name, reason",
+            sqlbuild.sql(
+                "SELECT table_name, reason, count(*) n FROM quarantine{w} "
+                "GROUP BY ALL ORDER BY n DESC, table_name, reason",
+                w=clause,
+            ),
             args,
         ).fetchall()
         df = con.execute(
-            f"SELECT * FROM quarantine{clause} ORDER BY source_file, line_number"  # noqa: S608
-            + (f" LIMIT {int(limit)}" if limit else ""),
+            sqlbuild.sql(
+                "SELECT * FROM quarantine{w} ORDER BY source_file, line_number{limit}",
+                w=clause,
+                limit=sqlbuild.limit(limit or None),
+            ),
             args,
         ).df()
     if as_json:

@@ -87,15 +87,18 @@ def _rows(scratch: backends.Scratch, expr: ir.Table) -> int:
 
 
 def _median_degree(tables: Tables, deg: ir.Table) -> float:
-    """``np.median`` of every shop's degree (the hub test's yardstick), from the middle one or
-    two degrees the engine picks out."""
-    n = int(tables.to_arrow(deg.count().as_table()).column(0)[0].as_py())
-    if not n:
+    """``np.median`` of every shop's degree (the hub test's yardstick), from the engine's
+    histogram of degrees (one row per distinct degree: small whatever the number of shops)."""
+    hist = tables.to_arrow(deg.group_by("deg").aggregate(n=deg.count()))
+    if not hist.num_rows:
         return float("nan")
-    ranked = deg.select(deg.deg, at=ibis.row_number().over(order_by=deg.deg))
-    middle = ranked.filter(ranked.at.isin(sorted({(n - 1) // 2, n // 2}))).select("deg")
-    values = tables.to_arrow(middle).column("deg").to_numpy().astype(np.int64)
-    return float(np.median(values))
+    order = np.argsort(hist.column("deg").to_numpy())
+    values = hist.column("deg").to_numpy().astype(np.int64)[order]
+    ends = np.cumsum(hist.column("n").to_numpy().astype(np.int64)[order])
+    total = int(ends[-1])
+    # the middle one or two degrees in sorted order, as np.median takes them
+    middle = values[np.searchsorted(ends, [(total - 1) // 2, total // 2], side="right")]
+    return float(np.median(middle))
 
 
 def _hubs_by_median(e: rings.Edges, t: pa.Table, median: float, hub_factor: float) -> np.ndarray:
