@@ -84,7 +84,11 @@ def test_analyst_filters_findings_opens_the_case_and_issues_guidance(page, shots
     assert "guide" in history and "analyst" in history  # the audit history names the user
     page.screenshot(path=shots / "case-guided.png", full_page=True)
     page.get_by_role("link", name="Read the notice").click()
-    assert case_id in page.content()
+    # the URL changes before the new document has loaded: on a busy CI machine content() read an
+    # empty page here, so wait for the notice to arrive before reading it
+    page.wait_for_url(f"**/cases/{case_id}/notice")
+    page.wait_for_load_state("load")
+    assert case_id in page.locator("body").inner_text()
     _clean(page)
 
 
