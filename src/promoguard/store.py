@@ -345,15 +345,21 @@ def _insert_evidence(con: duckdb.DuckDBPyConnection, evidence: Mapping[str, str]
         files, memory = parts()
     con.register("_new_evidence", memory)
     try:
-        sources = ["SELECT evidence_sha256, document FROM _new_evidence"]
+        sources = [sqlbuild.sql("SELECT evidence_sha256, document FROM _new_evidence")]
         if files:
-            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            # our own temporary files' paths, quoted
-            sources.append(f"SELECT evidence_sha256, document FROM read_parquet([{listed}])")  # noqa: S608
-        union = " UNION ALL ".join(sources)
+            # our own temporary files' paths, quoted as string literals
+            listed = sqlbuild.join(", ", (sqlbuild.literal(f) for f in files))
+            sources.append(
+                sqlbuild.sql(
+                    "SELECT evidence_sha256, document FROM read_parquet([{listed}])", listed=listed
+                )
+            )
         con.execute(
-            f"INSERT INTO evidence SELECT n.* FROM ({union}) n "  # noqa: S608
-            "ANTI JOIN evidence e USING (evidence_sha256)"
+            sqlbuild.sql(
+                "INSERT INTO evidence SELECT n.* FROM ({union}) n "
+                "ANTI JOIN evidence e USING (evidence_sha256)",
+                union=sqlbuild.join(" UNION ALL ", sources),
+            )
         )
     finally:
         con.unregister("_new_evidence")
