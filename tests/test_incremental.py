@@ -291,3 +291,23 @@ def test_cli_since_without_a_previous_scan_is_one_clear_error(season_store_copy)
     )
     assert res.exit_code == 1
     assert "no scan of pack 'cn'" in res.output
+
+
+def test_batches_since_a_scan_started_in_the_same_second_as_the_ingest_before_it(
+    two_day_file, tmp_path
+):
+    """A scan's started_at is cut to the second; the day-1 ingest that ran just before it, in the
+    same second, is not a batch since the scan (a quiet CI machine counted it)."""
+
+    path, first = two_day_file
+    copy = tmp_path / "same-second.duckdb"
+    shutil.copy(path, copy)
+    con = duckdb.connect(str(copy))
+    day1_started = con.execute("SELECT min(started_at) FROM ingest_log").fetchone()[0]
+    con.execute(
+        "UPDATE scans SET started_at = date_trunc('second', ?::TIMESTAMPTZ) WHERE scan_id = ?",
+        [day1_started, first],
+    )
+    con.close()
+    _, info = incremental.scan_since(copy, "cn", "last")
+    assert info["since"] == first and info["batches"] == 1
