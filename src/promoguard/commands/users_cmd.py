@@ -22,6 +22,20 @@ app = typer.Typer(
 MIN_PASSWORD = 8
 
 
+_DB_HELP = "Case database URL (else $PROMOGUARD_DB, else sqlite:///promoguard.db)."
+
+
+def _read_password(password_stdin: bool) -> str:
+    """The password from the first line of standard input (never from the command line, where
+    it would stand in the shell history and the process list)."""
+    if not password_stdin:
+        fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD:
+        fail(f"the password is shorter than {MIN_PASSWORD} characters")
+    return password
+
+
 @app.command("add")
 @user_errors
 def add(
@@ -33,20 +47,14 @@ def add(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input (first line)."
     ),
-    db: str | None = typer.Option(
-        None, "--db", help="Case database URL (else $PROMOGUARD_DB, else sqlite:///promoguard.db)."
-    ),
+    db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Add a user with a role (and a platform, for a platform compliance officer)."""
     from promoguard.cases.service import CaseService
     from promoguard.web.security import hash_password
 
-    if not password_stdin:
-        fail("give the password on standard input with --password-stdin")
-    password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < MIN_PASSWORD:
-        fail(f"the password is shorter than {MIN_PASSWORD} characters")
+    password = _read_password(password_stdin)
     if role != "platform" and platform:
         fail("--platform is for a platform user only")
     user = CaseService(db).add_user(
@@ -62,9 +70,7 @@ def add(
 @app.command("list")
 @user_errors
 def list_users(
-    db: str | None = typer.Option(
-        None, "--db", help="Case database URL (else $PROMOGUARD_DB, else sqlite:///promoguard.db)."
-    ),
+    db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """List the users (never their password hashes)."""
@@ -77,9 +83,6 @@ def list_users(
     for u in users:
         where = f" {u['platform_id']}" if u.get("platform_id") else ""
         sys.stdout.write(f"{u['name']}\t{u['role']}{where}\n")
-
-
-_DB_HELP = "Case database URL (else $PROMOGUARD_DB, else sqlite:///promoguard.db)."
 
 
 @app.command("passwd")
@@ -95,11 +98,7 @@ def passwd(
     from promoguard.cases.service import CaseService
     from promoguard.web.security import hash_password
 
-    if not password_stdin:
-        fail("give the password on standard input with --password-stdin")
-    password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < MIN_PASSWORD:
-        fail(f"the password is shorter than {MIN_PASSWORD} characters")
+    password = _read_password(password_stdin)
     user = CaseService(db).set_password(name, hash_password(password))
     console.print(f"password of {name} set; {user['sessions_ended']} session(s) ended")
 
