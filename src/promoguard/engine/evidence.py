@@ -233,6 +233,10 @@ def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     return pc.fill_null(text, "null")
 
 
+#: the JSON text of each cell's canonical value (``null`` for a null), column-wise
+json_column = _json_column
+
+
 def json_objects(table: pa.Table, columns: list[str] | None = None) -> pa.ChunkedArray:
     """Per row, the canonical JSON object of ``columns`` (default: all), keys sorted: the text
     ``json.dumps(canonical_value(row), sort_keys=True, ...)`` gives, built column by column."""
@@ -248,11 +252,15 @@ def json_objects(table: pa.Table, columns: list[str] | None = None) -> pa.Chunke
     return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
 
 
-def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, str]:
-    """``{group: json text of canonical_groups(table, by)[group]}``: the same bytes as dumping
-    :func:`canonical_groups`' row lists, without building a Python dict per row."""
+#: the canonical JSON of each group's rows: ``g`` (the group), ``j`` (its JSON list)
+GROUPS_SCHEMA = pa.schema([("g", pa.string()), ("j", pa.string())])
+
+
+def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Table:
+    """:func:`canonical_json_groups` as Arrow (:data:`GROUPS_SCHEMA`), one row per group: the
+    engine joins it to the found rows in Arrow, and the texts never become Python strings."""
     if table.num_rows == 0:
-        return {}
+        return GROUPS_SCHEMA.empty_table()
     table = table.combine_chunks()
     keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
     group = pc.cast(table.column(by), pa.string())
@@ -266,7 +274,14 @@ def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, s
     # one list per group, in first-appearance order; single-threaded keeps each list in row order
     lists = rows.group_by("g", use_threads=False).aggregate([("j", "list")])
     texts = pc.binary_join_element_wise("[", pc.binary_join(lists.column("j_list"), ","), "]", "")
-    return dict(zip(lists.column("g").to_pylist(), texts.to_pylist(), strict=True))
+    return pa.table([lists.column("g"), texts], schema=GROUPS_SCHEMA)
+
+
+def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, str]:
+    """``{group: json text of canonical_groups(table, by)[group]}``: the same bytes as dumping
+    :func:`canonical_groups`' row lists, without building a Python dict per row."""
+    groups = canonical_json_group_table(table, by)
+    return dict(zip(groups.column("g").to_pylist(), groups.column("j").to_pylist(), strict=True))
 
 
 def freeze_canonical(document: dict[str, Any]) -> tuple[str, str]:
