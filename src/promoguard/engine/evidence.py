@@ -26,6 +26,7 @@ import hashlib
 import json
 import math
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -324,9 +325,17 @@ class FrozenEvidence(Mapping[str, str]):
         self._spilled_rows = 0
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._dict: dict[str, str] | None = None
+        self._lock = threading.Lock()
+        self._made = 0  # files named so far
 
-    def add(self, table: pa.Table) -> None:
-        """Add documents (columns ``evidence_sha256``, ``document``)."""
+    def add(self, table: pa.Table | str) -> None:
+        """Add documents (columns ``evidence_sha256``, ``document``), or a file :meth:`stage`
+        wrote."""
+        if isinstance(table, str):
+            self._files.append(table)
+            self._spilled_rows += _parquet_rows(table)
+            self._dict = None
+            return
         if not table.num_rows:
             return
         self._tables.append(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA))
@@ -335,14 +344,28 @@ class FrozenEvidence(Mapping[str, str]):
         if self._held > self._spill_bytes:
             self._spill()
 
-    def _spill(self) -> None:
-        import pyarrow.parquet as pq
+    def stage(self, table: pa.Table) -> pa.Table | str:
+        """What a worker thread hands :meth:`add` later: large documents written to a Parquet
+        file now (a scan's threads finish out of order, and the engine adds each check's
+        documents in the checks' order: held until then they piled up in memory), small ones
+        as they are. Safe to call from several threads."""
+        if table.nbytes <= self._spill_bytes // 8:
+            return table
+        path = self._new_file()
+        _write_parquet(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path)
+        return path
 
-        if self._folder is None:  # mkdtemp: owner-only; removed with this object
-            self._folder = tempfile.TemporaryDirectory(prefix="promoguard-evidence-")
-        path = f"{self._folder.name}/part-{len(self._files):04d}.parquet"
+    def _new_file(self) -> str:
+        with self._lock:
+            if self._folder is None:  # mkdtemp: owner-only; removed with this object
+                self._folder = tempfile.TemporaryDirectory(prefix="promoguard-evidence-")
+            self._made += 1
+            return f"{self._folder.name}/part-{self._made:04d}.parquet"
+
+    def _spill(self) -> None:
+        path = self._new_file()
         held = pa.concat_tables(self._tables)
-        pq.write_table(held, path, compression="zstd", compression_level=1)
+        _write_parquet(held, path)
         self._files.append(path)
         self._spilled_rows += held.num_rows
         self._tables, self._held = [], 0
@@ -386,6 +409,18 @@ class FrozenEvidence(Mapping[str, str]):
 
     def __len__(self) -> int:
         return self._spilled_rows + sum(t.num_rows for t in self._tables)
+
+
+def _write_parquet(table: pa.Table, path: str) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd", compression_level=1)
+
+
+def _parquet_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def read_evidence(con: duckdb.DuckDBPyConnection, sha256: str) -> dict[str, Any]:

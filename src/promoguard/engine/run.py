@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import queue
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -227,6 +229,46 @@ def _evidence_rows(
     return out
 
 
+#: Rough seconds of a check's finder, and of its evidence and freezing, on the city season
+#: (on two threads; docs/benchmarks/season.md). They only order the work of a scan on several
+#: threads, the longest first so that the last to finish is a short one; unknown checks count
+#: 1 s. Results never depend on them.
+_FIND_COST = {
+    "BRUSH001": 31, "SHIP004": 27, "REVIEW002": 12, "BRUSH002": 10, "TEXT001": 9,
+    "REVIEW003": 8, "REVIEW001": 7, "PARCEL001": 4.6, "BRUSH003": 4.3, "PRICE003": 3.5,
+    "SHIP002": 3, "COUPON004": 2.5, "PRICE001": 1.9, "PRICE002": 1.8, "TEXT006": 1.8,
+    "PRIZE001": 1.7, "SHIP003": 1.5, "SHIP005": 1.5, "COUPON003": 1.5, "TEXT002": 1.4,
+    "LIC001": 1.4, "PRICE004": 1.3, "SHIP001": 1.2,
+}  # fmt: skip
+_EVIDENCE_COST = {
+    "REVIEW001": 9, "SHIP004": 8, "BRUSH003": 5, "BRUSH001": 4.8, "SHIP003": 4.4,
+    "REVIEW003": 3.9, "SHIP002": 3.5, "PARCEL001": 3.3, "SHIP001": 2.7, "COUPON004": 2.3,
+    "PRICE001": 1.9, "LIC001": 1.9, "SHIP005": 1.6, "PRICE003": 1.4, "PRICE002": 1.3,
+    "BRUSH002": 1.1,
+}  # fmt: skip
+
+#: threads a DuckDB scan runs its checks on (PROMOGUARD_SCAN_THREADS overrides; 1: one by one)
+DEFAULT_SCAN_THREADS = 2
+
+
+def scan_threads(tables: Tables, n_checks: int) -> int:
+    """How many threads run this scan's checks: several only on DuckDB, when every cursor of
+    the database sees the tables the checks read (``backends.can_share_cursors``)."""
+    wanted = os.environ.get("PROMOGUARD_SCAN_THREADS", "").strip()
+    if wanted and not wanted.isdigit():
+        raise CheckError(f"PROMOGUARD_SCAN_THREADS={wanted!r} is not a whole number")
+    n = int(wanted) if wanted else min(DEFAULT_SCAN_THREADS, os.cpu_count() or 1)
+    n = max(1, min(n, n_checks))
+    if n > 1 and not backends.can_share_cursors(tables.backend):
+        return 1
+    return n
+
+
+def _by_cost(checks: Sequence[Check], cost: Mapping[str, float]) -> list[int]:
+    """Positions of ``checks``, the costliest first (ties: in the checks' order)."""
+    return sorted(range(len(checks)), key=lambda i: (-cost.get(checks[i].code, 1.0), i))
+
+
 def run_checks(
     tables: Tables,
     checks: Sequence[Check],
@@ -241,9 +283,15 @@ def run_checks(
     """Run ``checks`` on ``tables`` with ``pack``'s settings; ``progress(step, done, total)`` is
     told what runs (two steps per check: its finder, then its evidence). ``coverage_of`` gives a
     check's coverage when ``tables`` are a part of the store (an incremental scan's merchants):
-    whether it runs is decided on the whole store, not on the part."""
+    whether it runs is decided on the whole store, not on the part.
+
+    On DuckDB the checks run on :func:`scan_threads` threads, each with its own cursor of the
+    same database: a Python-bound finder (a graph peel, MinHash, text matching) runs beside one
+    the engine computes, and evidence queries beside freezing. Every result is collected in the
+    checks' order, so the findings, the runs and the progress calls are the same whatever order
+    the threads finish in.
+    """
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
-    frozen: list[pa.Table] = []  # each check's findings, in Arrow until the scan ends
     evidence = FrozenEvidence()
     runs: list[CheckRun] = []
     coverage: dict[str, dict[str, Any]] = {}
@@ -258,54 +306,93 @@ def run_checks(
     # big tables for the entities all checks found (e.g. the scans of every found order's
     # parcels); relations shared between checks live in the engine until the scan ends.
     with scan_cache(tables) as cache:
+        n_threads = scan_threads(tables, len(checks)) if cache.database else 1
         params_of = {check.code: pack.parameters_for(check) for check in checks}
-        find_seconds: dict[str, float] = {}
         counts: dict[str, int | None] = {}
-        for check in checks:
-            tell(f"{check.code} {check.name}")
+        cover_s: dict[str, float] = {}
+        for check in checks:  # coverage first, on this connection: cheap counts, in order
             started = time.perf_counter()
             if coverage_of is not None and check.code in coverage_of:
-                cover = dict(coverage_of[check.code])
+                coverage[check.code] = dict(coverage_of[check.code])
             else:
-                cover = check_coverage(tables, check, counts)
-            if cover["status"] == "ran":
-                found = _found_rows(check, tables, params_of[check.code], ctx)
-                meta = (found.schema.metadata or {}).get(COVERAGE_METADATA)
-                if meta:
-                    cover.update(json.loads(meta))
-                    found = found.replace_schema_metadata(None)
-            else:
-                found = _empty_found(check)
-            coverage[check.code] = cover
-            cache.found[check.code] = (check.entity_type, found)
-            find_seconds[check.code] = time.perf_counter() - started
-            done += 1
-        # Freezing (Python: JSON, SHA-256) of one check's findings runs in a worker thread while
-        # the engine (which releases the GIL) answers the next check's evidence queries.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="promoguard-freeze") as freezer:
-            pending = []
-            for check in checks:
-                tell(f"{check.code} {check.name} (evidence)")
+                coverage[check.code] = check_coverage(tables, check, counts)
+            cover_s[check.code] = time.perf_counter() - started
+        with (
+            backends.worker_tables(tables, n_threads) as views,
+            ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="promoguard-scan") as pool,
+        ):
+            free: queue.SimpleQueue[Tables] = queue.SimpleQueue()
+            for view in views:
+                free.put(view)
+
+            def on_a_cursor(fn: Callable[..., Any], *args: Any) -> Any:
+                # one cursor per running task: never two tasks on one connection at once
+                view = free.get()
+                try:
+                    return fn(view, *args)
+                finally:
+                    free.put(view)
+
+            def find(view: Tables, check: Check) -> tuple[pa.Table, dict[str, Any], float]:
                 started = time.perf_counter()
-                params, found = params_of[check.code], cache.found[check.code][1]
-                ev = _evidence_rows(check, tables, found, params, ctx)
+                cover = dict(coverage[check.code])
+                if cover["status"] == "ran":
+                    found = _found_rows(check, view, params_of[check.code], ctx)
+                    meta = (found.schema.metadata or {}).get(COVERAGE_METADATA)
+                    if meta:
+                        cover.update(json.loads(meta))
+                        found = found.replace_schema_metadata(None)
+                else:
+                    found = _empty_found(check)
+                return found, cover, time.perf_counter() - started
+
+            def prove(
+                view: Tables, check: Check, found: pa.Table
+            ) -> tuple[pa.Table, pa.Table | str, float, float]:
+                started = time.perf_counter()
+                params = params_of[check.code]
+                ev = _evidence_rows(check, view, found, params, ctx)
                 evidence_s = time.perf_counter() - started
-                job = freezer.submit(
-                    _freeze_findings, check, pack, params, found, ev, scan_id, detected_at
+                findings, documents, freeze_s = _freeze_findings(
+                    check, pack, params, found, ev, scan_id, detected_at
                 )
-                pending.append((check, found, evidence_s, job))
-            for check, found, evidence_s, job in pending:
-                check_findings, check_evidence, freeze_s = job.result()
-                frozen.append(check_findings)
-                evidence.add(check_evidence)
-                find_s = find_seconds[check.code]
-                parts = {"find": find_s, "evidence": evidence_s, "freeze": freeze_s}
-                runs.append(
-                    CheckRun(
-                        check.code, found.num_rows, find_s + evidence_s + freeze_s, None, parts
+                # large documents to a file now: the checks finish out of order, and each
+                # check's documents wait for the ones before it to be added in order
+                return findings, evidence.stage(documents), evidence_s, freeze_s
+
+            try:
+                finding = {
+                    i: pool.submit(on_a_cursor, find, checks[i])
+                    for i in _by_cost(checks, _FIND_COST)
+                }
+                find_seconds: dict[str, float] = {}
+                for i, check in enumerate(checks):
+                    tell(f"{check.code} {check.name}")
+                    found, cover, find_s = finding[i].result()
+                    coverage[check.code] = cover
+                    cache.found[check.code] = (check.entity_type, found)
+                    find_seconds[check.code] = cover_s[check.code] + find_s
+                    done += 1
+                proving = {
+                    i: pool.submit(on_a_cursor, prove, checks[i], cache.found[checks[i].code][1])
+                    for i in _by_cost(checks, _EVIDENCE_COST)
+                }
+                frozen: list[pa.Table] = []
+                for i, check in enumerate(checks):
+                    tell(f"{check.code} {check.name} (evidence)")
+                    check_findings, documents, evidence_s, freeze_s = proving.pop(i).result()
+                    frozen.append(check_findings)
+                    evidence.add(documents)
+                    find_s = find_seconds[check.code]
+                    parts = {"find": find_s, "evidence": evidence_s, "freeze": freeze_s}
+                    n_found = cache.found[check.code][1].num_rows
+                    runs.append(
+                        CheckRun(check.code, n_found, find_s + evidence_s + freeze_s, None, parts)
                     )
-                )
-                done += 1
+                    done += 1
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         tell("done")
     findings = _findings_frame(frozen)
     return ScanResult(scan_id, pack.name, engine, findings, runs, evidence, coverage)
