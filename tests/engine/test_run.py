@@ -323,6 +323,27 @@ def test_canonical_json_groups_are_the_bytes_json_dumps_gives(make):
     assert ev.json_objects(table, []).to_pylist() == ["{}"] * table.num_rows
 
 
+def test_evidence_groups_are_runs_of_the_sorted_rows_whatever_the_chunks_and_nulls():
+    """Groups are cut where the sorted group changes: a null group is one group, chunk
+    boundaries cut nothing, and one row or none still gives the same bytes."""
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "entity_id": [None, "b", None, "a", "b", "a", "c"],
+            "x": [3, 1, 2, None, 0, 5, 1],
+            "s": ["q", None, "z", "y", "上", "a", "b"],
+        }
+    )
+    for chunked in (table, pa.Table.from_batches(table.to_batches(max_chunksize=3))):
+        want = {g: ev._dumps(rows) for g, rows in ev.canonical_groups(chunked).items()}
+        assert ev.canonical_json_groups(chunked) == want and None in want
+    assert ev.canonical_json_groups(table.slice(3, 1)) == {
+        "a": '[{"entity_id":"a","s":"y","x":null}]'
+    }
+    assert ev.canonical_json_group_table(table.slice(0, 0)).num_rows == 0
+
+
 @pytest.mark.parametrize("spill_bytes", [0, 2**30])
 def test_frozen_evidence_is_a_mapping_held_or_spilled_to_disk(tmp_path, spill_bytes):
     import pathlib

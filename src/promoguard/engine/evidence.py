@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -262,7 +263,6 @@ def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Tab
     engine joins it to the found rows in Arrow, and the texts never become Python strings."""
     if table.num_rows == 0:
         return GROUPS_SCHEMA.empty_table()
-    table = table.combine_chunks()
     keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
     group = pc.cast(table.column(by), pa.string())
     order = [n for n in sorted(table.column_names) if n != by]
@@ -271,11 +271,27 @@ def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Tab
         key_table,
         sort_keys=[(c, "ascending", "at_start") for c in key_table.column_names],
     )
-    rows = pa.table({"g": pc.take(group, idx), "j": pc.take(json_objects(table), idx)})
-    # one list per group, in first-appearance order; single-threaded keeps each list in row order
-    lists = rows.group_by("g", use_threads=False).aggregate([("j", "list")])
-    texts = pc.binary_join_element_wise("[", pc.binary_join(lists.column("j_list"), ","), "]", "")
-    return pa.table([lists.column("g"), texts], schema=GROUPS_SCHEMA)
+    groups = _one_array(pc.take(group, idx))
+    texts = _one_array(pc.take(json_objects(table), idx))
+    # sorted by group first, so each group's rows are one run, in canonical order: a list per run
+    # (offsets where the group changes), no hash aggregation
+    n = len(groups)
+    starts = np.zeros(1, np.int64)
+    if n > 1:
+        after, before = groups.slice(1), groups.slice(0, n - 1)
+        nulls_differ = pc.not_equal(pc.is_null(after), pc.is_null(before))
+        differs = pc.coalesce(pc.not_equal(after, before), nulls_differ)
+        starts = np.concatenate(
+            [starts, np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1]
+        )
+    offsets = pa.array(np.append(starts, n), pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, texts)
+    joined = pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
+    return pa.table([groups.take(pa.array(starts)), joined], schema=GROUPS_SCHEMA)
+
+
+def _one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, str]:

@@ -332,6 +332,9 @@ def run_checks(
                     return fn(view, *args)
                 finally:
                     free.put(view)
+                    # what a check's Arrow tables held goes back to the system now, not when
+                    # the allocator gets to it: two checks' peaks at once must fit the cap
+                    pa.default_memory_pool().release_unused()
 
             def find(view: Tables, check: Check) -> tuple[pa.Table, dict[str, Any], float]:
                 started = time.perf_counter()
