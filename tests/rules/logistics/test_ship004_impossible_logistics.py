@@ -100,3 +100,18 @@ def test_the_pass_by_hash_marks_tied_and_shared_parcels_for_recomputation(tiny_s
     assert tied == {of["T"]}
     # SF A and ZTO A share a hash: their scans are one partition, told apart only by recomputing
     assert of["A"] in {r["g_h"] for r in by_hash}
+
+
+@pytest.mark.spark
+@pytest.mark.slow  # one Spark session
+def test_fastest_legs_on_spark_equal_the_definition(tiny_store):
+    """On Spark the hash is 32 bits and the recomputation a union of two plans: same rows."""
+    from promoguard.engine.backends import spark_tables
+
+    con = _store(tiny_store)
+    with duckdb_tables(con) as t:
+        expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
+    with spark_tables(con, "local[2]") as t:
+        got = _rows(t, ship004._fastest_legs(t, 100.0))
+    assert got == expected
+    assert ("SF", "T") in {(c, n) for c, n, _ in got}
