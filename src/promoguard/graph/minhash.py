@@ -90,9 +90,10 @@ def normalise_many(texts: Sequence[str | None], chunk: int = 65_536) -> list[str
         if joined.count(_RECORD) != len(part) - 1:  # a text holds the record mark itself
             out.extend(normalise(t) for t in part)
             continue
-        codes = np.frombuffer(joined.lower().encode("utf-32-le"), dtype=np.uint32)
-        done = codes[keep[codes]].tobytes().decode("utf-32-le").split(_RECORD)
-        raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        # (a lone surrogate passes through to ``slow``: such a text is normalised alone)
+        codes = np.frombuffer(joined.lower().encode("utf-32-le", "surrogatepass"), np.uint32)
+        done = codes[keep[codes]].tobytes().decode("utf-32-le", "surrogatepass").split(_RECORD)
+        raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         odd = np.flatnonzero(slow[raw])
         if len(odd):
             starts = np.flatnonzero(raw == ord(_RECORD)) + 1
