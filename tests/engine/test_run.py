@@ -416,3 +416,27 @@ def test_instants_are_written_as_canonical_value_writes_them_without_strftime():
     got = ev._canonical_instants(col).to_pylist()
     assert got == [ev.canonical_value(v) for v in col.to_pylist()]
     assert got[:2] == ["1969-12-31T23:59:59.999999Z", "1970-01-01T00:00:00.999999Z"]
+
+
+@pytest.mark.parametrize("spill_bytes", [0, 2**30])
+def test_frozen_evidence_absorbs_parts_without_losing_their_spill_files(spill_bytes):
+    """An incremental scan joins the evidence of its parts: the spilled files of a part must
+    outlive the part (their folder goes with it), and a plain mapping joins as a table."""
+    import gc
+    import pathlib
+
+    import pyarrow as pa
+
+    part = ev.FrozenEvidence(spill_bytes=spill_bytes)
+    part.add(pa.table({"evidence_sha256": ["a", "b"], "document": ['{"x":1}', '{"上":2}']}))
+    spilled, _ = part.parts()
+    whole = ev.FrozenEvidence(spill_bytes=2**30)
+    whole.absorb(part)
+    whole.absorb({"c": "{}"})
+    whole.absorb(whole)  # absorbing itself adds nothing
+    del part
+    gc.collect()
+    files, memory = whole.parts()
+    assert files == spilled and all(pathlib.Path(f).exists() for f in files)
+    assert (len(files), memory.num_rows) == ((1, 1) if spill_bytes == 0 else (0, 3))
+    assert dict(whole) == {"a": '{"x":1}', "b": '{"上":2}', "c": "{}"} and len(whole) == 3

@@ -309,6 +309,8 @@ class FrozenEvidence(Mapping[str, str]):
         self._spilled_rows = 0
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._dict: dict[str, str] | None = None
+        #: parts absorbed whole: kept alive because their spill files live in their folders
+        self._adopted: list[FrozenEvidence] = []
 
     def add(self, table: pa.Table) -> None:
         """Add documents (columns ``evidence_sha256``, ``document``)."""
@@ -319,6 +321,33 @@ class FrozenEvidence(Mapping[str, str]):
         self._dict = None
         if self._held > self._spill_bytes:
             self._spill()
+
+    def absorb(self, other: Mapping[str, str]) -> None:
+        """Take in another scan part's documents without reading them into Python strings:
+        a FrozenEvidence's spill files and Arrow tables are adopted as they are (and the other
+        kept alive, since its temporary folder goes with it); a plain mapping becomes a table."""
+        if isinstance(other, FrozenEvidence):
+            if other is self:
+                return
+            self._files.extend(other._files)
+            self._spilled_rows += other._spilled_rows
+            self._adopted.append(other)
+            for table in other._tables:
+                self._tables.append(table)
+                self._held += table.nbytes
+            self._dict = None
+            if self._held > self._spill_bytes:
+                self._spill()
+            return
+        if len(other):
+            self.add(
+                pa.table(
+                    {
+                        "evidence_sha256": pa.array(list(other), pa.string()),
+                        "document": pa.array(list(other.values()), pa.string()),
+                    }
+                )
+            )
 
     def _spill(self) -> None:
         import pyarrow.parquet as pq
