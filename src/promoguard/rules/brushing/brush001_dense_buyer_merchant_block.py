@@ -22,6 +22,7 @@ from promoguard.rules.brushing._shared import (
     _table,
     _utc_offset_hours,
     bahmani_blocks,
+    merchant_degree,
 )
 
 
@@ -29,16 +30,21 @@ def _repeat_edges(tables: Tables) -> tuple[ir.Table, ir.Table]:
     """(edges with two or more orders, each with its merchant's degree; every merchant's degree).
 
     A single purchase weighs log(1) = 0, so only repeat edges are pulled out of the engine: a
-    tenth of the pairs on order data. The merchant's degree (distinct buyers) counts every pair.
+    tenth of the pairs on order data. The merchant's degree (distinct buyers) counts every pair;
+    it is the scan's shared ``merchant_degree`` (BRUSH003 reads it too).
     """
     e = _order_edges(tables)
-    deg = e.group_by("merchant").aggregate(deg=e.count())
+    deg = merchant_degree(tables)
     rep = e.filter(e.orders >= 2).join(deg, "merchant")
     return rep, deg
 
 
 #: most prune rounds run in the engine; what is left after them is pruned exactly on arrays
 PRUNE_ROUNDS = 12
+#: ... and the rounds stop once one removes less than this share of the edges left: the first
+#: round removes most of what the prune will (at city scale 66,000 of 405,000 edges, the next
+#: seven some 500 together), and the arrays finish the prune exactly whenever the rounds stop
+PRUNE_STOP_SHARE = 0.01
 #: the engine prunes just below min_density, so that a last-bit difference between its sums (in
 #: any order, with SQL's ln) and numpy's can only keep a node more, never drop one too many
 PRUNE_MARGIN = 1e-6
@@ -51,17 +57,23 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
     FRAUDAR starts by removing, round after round, every node whose weighted degree is below
     min_density (``fraudar.prune_below``): a node of such a block keeps at least that degree in
     it. The rounds are relational (two group-bys, two semi-joins) and run in the engine for at
-    most PRUNE_ROUNDS, at a threshold a hair below min_density; what they leave is a superset of
-    the exact prune's result, which the arrays then prune exactly. The pruned subgraph is the
-    unique largest one whose nodes all reach the threshold, so the peel sees the same graph and
-    gives the same blocks as from every edge, while only the dense core (of the findings' order
-    of size, not the season's) leaves the engine: on Spark nothing larger reaches the driver.
+    most PRUNE_ROUNDS (fewer once a round removes little), at a threshold a hair below
+    min_density; what they leave is a superset of the exact prune's result, which the arrays
+    then prune exactly. The pruned subgraph is the unique largest one whose nodes all reach the
+    threshold, so the peel sees the same graph and gives the same blocks as from every edge,
+    while only the dense core (of the findings' order of size, not the season's) leaves the
+    engine: on Spark nothing larger reaches the driver.
+
+    Every buyer-shop pair is aggregated from the orders once and kept for the step: the shops'
+    degrees (shared with BRUSH003 in a scan), their median and the repeat edges all read it.
     """
-    rep, deg = _repeat_edges(tables)
-    median = _median_degree(tables, deg)
     floor = float(params["min_density"]) * (1.0 - PRUNE_MARGIN)
     c = float(params["weight_c"])
     with backends.Scratch(tables.backend, "_brush001") as scratch:
+        pairs = scratch.keep(_order_edges(tables))
+        deg = scratch.keep(merchant_degree(tables, pairs))
+        median = _median_degree(tables, deg)
+        rep = pairs.filter(pairs.orders >= 2).join(deg, "merchant")
         current = rep
         if floor > 0 and c > 0:  # ln(deg + c) > 0: every weight is positive and finite
             weight = rep.orders.cast("float64").ln() / (rep.deg.cast("float64") + c).ln()
@@ -75,7 +87,7 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
                 kept = scratch.keep(kept.select(*current.columns))
                 left = _rows(scratch, kept)
                 current = kept
-                if left == size or not left:
+                if size - left <= PRUNE_STOP_SHARE * size or not left:
                     break
                 size = left
             current = current.drop("w")

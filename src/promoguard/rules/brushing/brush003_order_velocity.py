@@ -14,7 +14,7 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
 from promoguard.rules._relations import first_delivery_by_order
-from promoguard.rules.brushing._shared import _utc_offset_hours
+from promoguard.rules.brushing._shared import _utc_offset_hours, merchant_degree
 
 
 def _ratio(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.NumericValue:
@@ -131,8 +131,11 @@ class OrderVelocity(Check):
             _hour=secs // 3600, _local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24
         )
         o = o.mutate(_local_day=(secs + _utc_offset_hours(ctx.timezone) * 3600) // 86400)
-        totals = o.group_by("merchant_id").aggregate(
-            n_orders=o.count(), n_buyers=o.buyer_id.nunique()
+        totals = o.group_by("merchant_id").aggregate(n_orders=o.count())
+        # n_buyers: the scan's shared distinct-buyer count per shop (BRUSH001 weighs edges by it)
+        deg = merchant_degree(tables)
+        totals = totals.join(deg, totals.merchant_id == deg.merchant).select(
+            totals.merchant_id, totals.n_orders, n_buyers=deg.deg
         )
         bh = o.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
             n=o.count(), _day=o._local_day.min()
