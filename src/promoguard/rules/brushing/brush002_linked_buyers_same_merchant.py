@@ -70,7 +70,6 @@ class LinkedBuyersSameMerchant(Check):
         o = o.filter(o.status != "cancelled")
         pulled = tables.to_arrow(
             o.select(
-                "order_id",
                 "buyer_id",
                 "merchant_id",
                 paid_s=epoch_seconds(o.paid_at),
