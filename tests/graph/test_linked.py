@@ -87,12 +87,16 @@ def _orders(seed: int) -> pa.Table:
     rng = np.random.default_rng(seed)
     n = 3000
     buyers = rng.integers(0, 400, n)
-    # phones and addresses shared within small clusters of buyers (and some missing)
+    # phones and addresses shared within clusters of two to four buyers (and some missing);
+    # buyers 300-399 share with nobody
+    cluster = np.where(buyers < 300, buyers // (2 + seed % 3), -1 - buyers)
     device = [
-        None if rng.random() < 0.1 else f"D{(b // 4) if rng.random() < 0.7 else b}" for b in buyers
+        None if rng.random() < 0.1 else (f"DC{c}" if rng.random() < 0.7 else f"DO{b}")
+        for b, c in zip(buyers, cluster, strict=True)
     ]
     address = [
-        None if rng.random() < 0.2 else f"A{(b // 4) if rng.random() < 0.5 else b}" for b in buyers
+        None if rng.random() < 0.2 else (f"AC{c}" if rng.random() < 0.5 else f"AO{b}")
+        for b, c in zip(buyers, cluster, strict=True)
     ]
     return pa.table(
         {
@@ -117,10 +121,30 @@ def test_linked_groups_on_arrays_equal_segment_by_segment(seed):
     orders = _orders(seed)
     want = _segment_by_segment(orders, params)
     assert linked.linked_groups(orders, params) == want
-    if seed == 0:
+    if seed in (1, 2):
         assert want
     # rows in another order, in several chunks: the same groups
     perm = pa.array(np.random.default_rng(seed).permutation(orders.num_rows))
     shuffled = orders.take(perm)
     chunked = pa.Table.from_batches(shuffled.to_batches(max_chunksize=700))
     assert linked.linked_groups(chunked, params) == want
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_components_from_distinct_links_and_only_the_large_components_orders(seed):
+    """BRUSH002's engine path: components from the distinct (buyer, device, address) rows, then
+    only the orders of buyers in components of min_buyers or more: the same groups."""
+    import pyarrow.compute as pc
+
+    params = {"min_buyers": 2 + seed % 3, "window_hours": 48.0, "min_merchant_share": 0.1}
+    orders = _orders(seed)
+    links = orders.group_by(["buyer_id", "device", "address"]).aggregate([])
+    comps, _ = linked.buyer_components(links)
+    wanted = comps.in_components_of(params["min_buyers"])
+    assert 0 < len(wanted) < len(comps.buyer_ids)
+    some = orders.filter(pc.is_in(orders.column("buyer_id"), value_set=wanted))
+    got = linked.linked_groups(some.select(["buyer_id", "merchant_id", "paid_s"]), params, comps)
+    assert got == linked.linked_groups(orders, params) == _segment_by_segment(orders, params)
+    with pytest.raises(ValueError, match="did not name"):
+        other = pa.table({"buyer_id": ["nobody"], "merchant_id": ["M00"], "paid_s": [0]})
+        linked.linked_groups(other, params, comps)

@@ -25,20 +25,35 @@ class LinkedGroup:
     merchant_share: float
 
 
-def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]:
-    """Components of buyers linked by devices or addresses that crowd one merchant in a window.
+@dataclass(frozen=True)
+class Components:
+    """Buyers linked through shared devices or addresses, numbered in id order."""
 
-    ``orders`` has buyer_id, merchant_id, paid_s (epoch seconds), device, address.
-    """
-    if not orders.num_rows:
-        return []
-    # numbering in Arrow (no Python strings per row); everything below is set-based, so the
-    # result does not depend on the order the engine returned the rows in
-    buyer_ids, b_idx = _sorted_dictionary(orders.column("buyer_id"))
+    buyer_ids: pa.Array  # sorted distinct buyer ids
+    labels: np.ndarray  # per buyer: its component's smallest buyer number
+    size: np.ndarray  # per buyer number: how many buyers the component it labels has
+
+    def codes(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """Each row's buyer number (every row's buyer must be among ``buyer_ids``)."""
+        found = pc.index_in(pc.fill_null(column, ""), value_set=self.buyer_ids)
+        if found.null_count:
+            raise ValueError("orders of buyers the links did not name")
+        return found.to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def in_components_of(self, min_buyers: int) -> pa.Array:
+        """The ids of the buyers in components of at least ``min_buyers``."""
+        big = self.size[self.labels] >= min_buyers
+        return self.buyer_ids.filter(pa.array(big))
+
+
+def buyer_components(links: pa.Table) -> tuple[Components, np.ndarray]:
+    """Components over ``links`` (buyer_id, device, address; one row per order, or only their
+    distinct rows: the same components), and each row's buyer number."""
+    buyer_ids, b_idx = _sorted_dictionary(links.column("buyer_id"))
     nb = len(buyer_ids)
     src_parts, dst_parts, offset = [], [], nb
     for col in ("device", "address"):
-        column = orders.column(col)
+        column = links.column(col)
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         has = pc.is_valid(column).to_numpy(zero_copy_only=False)
@@ -53,7 +68,29 @@ def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]
     src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
     dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
     labels = components.component_labels(offset, src, dst)[:nb]
-    size = np.bincount(labels, minlength=nb)
+    return Components(buyer_ids, labels, np.bincount(labels, minlength=nb)), b_idx
+
+
+def linked_groups(
+    orders: pa.Table, params: dict[str, Any], comps: Components | None = None
+) -> list[LinkedGroup]:
+    """Components of buyers linked by devices or addresses that crowd one merchant in a window.
+
+    ``orders`` has buyer_id, merchant_id, paid_s (epoch seconds) and, unless ``comps`` (from
+    :func:`buyer_components`) is given, device and address. With ``comps``, ``orders`` need only
+    hold every order of the buyers in components of at least min_buyers (the engine can leave
+    the rest out: the other 90% at city scale).
+    """
+    if not orders.num_rows:
+        return []
+    # numbering in Arrow (no Python strings per row); everything below is set-based, so the
+    # result does not depend on the order the engine returned the rows in
+    if comps is None:
+        comps, b_idx = buyer_components(orders)
+    else:
+        b_idx = comps.codes(orders.column("buyer_id"))
+    buyer_ids, labels, size = comps.buyer_ids, comps.labels, comps.size
+    nb = len(buyer_ids)
     big = size[labels] >= params["min_buyers"]
     o_big = big[b_idx]
     if not o_big.any():
