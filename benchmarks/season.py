@@ -258,6 +258,11 @@ def main() -> None:
     ap.add_argument("--lake", action="store_true", help="also ingest into and scan a lake")
     ap.add_argument("--memory-limit", help="DuckDB memory_limit for the scan, e.g. 4GB")
     ap.add_argument("--threads", type=int, help="DuckDB threads for the scan")
+    ap.add_argument(
+        "--scan-threads",
+        type=int,
+        help="threads the engine runs checks on (PROMOGUARD_SCAN_THREADS; 1: one after another)",
+    )
     ap.add_argument("--review-sample", type=int, default=100_000)
     args = ap.parse_args()
     steps = set(args.steps.split(","))
@@ -288,6 +293,9 @@ def main() -> None:
     results = {}
     if "scan" in steps:
         label = f"scan cn duckdb{' limit ' + args.memory_limit if args.memory_limit else ''}"
+        if args.scan_threads:  # the spawned process reads it from its environment
+            os.environ["PROMOGUARD_SCAN_THREADS"] = str(args.scan_threads)
+            label += f" on {args.scan_threads} thread(s)"
         spill = str(args.work / "spill")
         results["scan"] = timed(label, scan, str(store), args.memory_limit, args.threads, spill)
         if args.lake and root.exists():

@@ -503,6 +503,7 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
 def _combine(
     parts: list, carried: pd.DataFrame, chosen: list, pack: str, scan_id: str, engine: str
 ):
+    from promoguard.engine.evidence import FrozenEvidence
     from promoguard.engine.run import CheckRun, ScanResult
 
     frames = [p.findings for p in parts]
@@ -523,10 +524,12 @@ def _combine(
         )
         for c in chosen
     ]
-    evidence: dict[str, str] = {}
+    # the parts' documents stay in Arrow and their spill files (a dict of Python strings would
+    # hold a city scan's ~2 GB of documents twice over)
+    evidence = FrozenEvidence()
     coverage: dict[str, dict[str, Any]] = {}
     for p in parts:
-        evidence.update(p.evidence)
+        evidence.absorb(p.evidence)
         coverage.update(p.coverage)
     # the checks in the order a full scan runs them
     findings_order = {c.code: i for i, c in enumerate(chosen)}

@@ -323,6 +323,27 @@ def test_canonical_json_groups_are_the_bytes_json_dumps_gives(make):
     assert ev.json_objects(table, []).to_pylist() == ["{}"] * table.num_rows
 
 
+def test_evidence_groups_are_runs_of_the_sorted_rows_whatever_the_chunks_and_nulls():
+    """Groups are cut where the sorted group changes: a null group is one group, chunk
+    boundaries cut nothing, and one row or none still gives the same bytes."""
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "entity_id": [None, "b", None, "a", "b", "a", "c"],
+            "x": [3, 1, 2, None, 0, 5, 1],
+            "s": ["q", None, "z", "y", "上", "a", "b"],
+        }
+    )
+    for chunked in (table, pa.Table.from_batches(table.to_batches(max_chunksize=3))):
+        want = {g: ev._dumps(rows) for g, rows in ev.canonical_groups(chunked).items()}
+        assert ev.canonical_json_groups(chunked) == want and None in want
+    assert ev.canonical_json_groups(table.slice(3, 1)) == {
+        "a": '[{"entity_id":"a","s":"y","x":null}]'
+    }
+    assert ev.canonical_json_group_table(table.slice(0, 0)).num_rows == 0
+
+
 @pytest.mark.parametrize("spill_bytes", [0, 2**30])
 def test_frozen_evidence_is_a_mapping_held_or_spilled_to_disk(tmp_path, spill_bytes):
     import pathlib
@@ -416,3 +437,171 @@ def test_instants_are_written_as_canonical_value_writes_them_without_strftime():
     got = ev._canonical_instants(col).to_pylist()
     assert got == [ev.canonical_value(v) for v in col.to_pylist()]
     assert got[:2] == ["1969-12-31T23:59:59.999999Z", "1970-01-01T00:00:00.999999Z"]
+
+
+# -- checks run on several threads, each on its own cursor ------------------------------------------
+
+
+class _Timed(ExpensiveOrders):
+    """A toy check that sleeps in its finder and its evidence (``find_s``, ``evidence_s``) and
+    records which connection it ran on, and when."""
+
+    find_s = 0.0
+    evidence_s = 0.0
+    log: list[tuple[str, int, float, float]] = []
+
+    def _hold(self, tables, seconds, what):
+        import time
+
+        start = time.perf_counter()
+        # a query on this check's connection while it holds it: a shared cursor would interleave
+        tables.backend.con.execute("SELECT count(*) FROM orders").fetchall()
+        time.sleep(seconds)
+        type(self).log.append(
+            (f"{self.code}:{what}", id(tables.backend.con), start, time.perf_counter())
+        )
+
+    def find(self, tables, params, ctx):
+        self._hold(tables, self.find_s, "find")
+        return super().find(tables, params, ctx)
+
+    def evidence(self, tables, found, params, ctx):
+        self._hold(tables, self.evidence_s, "evidence")
+        return super().evidence(tables, found, params, ctx)
+
+
+def _timed(code, find_s, evidence_s, above):
+    attrs = {"code": code, "find_s": find_s, "evidence_s": evidence_s}
+    attrs["parameters"] = (Parameter("above", above, "price threshold"),)
+    return type(f"Timed{code}", (_Timed,), attrs)()
+
+
+def _timed_checks():
+    # the first checks take longest: threads started in order finish in the reverse order
+    return [
+        _timed("TOY011", 0.4, 0.3, 100),
+        _timed("TOY012", 0.2, 0.0, 1000),
+        _timed("TOY013", 0.0, 0.2, 100),
+        _timed("TOY014", 0.1, 0.1, 50),
+    ]
+
+
+def _scan_on(tables, checks, threads, monkeypatch):
+    monkeypatch.setenv("PROMOGUARD_SCAN_THREADS", str(threads))
+    calls = []
+    when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    result = run_checks(
+        tables,
+        checks,
+        load_pack("cn"),
+        engine="duckdb",
+        scan_id="s",
+        detected_at=when,
+        progress=lambda *a: calls.append(a),
+    )
+    return result, calls
+
+
+def test_results_do_not_depend_on_the_order_threads_finish_in(con, monkeypatch):
+    with duckdb_tables(con) as tables:
+        _Timed.log = []
+        one, one_calls = _scan_on(tables, _timed_checks(), 1, monkeypatch)
+        assert len({c for _, c, _, _ in _Timed.log}) == 1  # one thread: the scan's connection
+        _Timed.log = []
+        many, many_calls = _scan_on(tables, _timed_checks(), 3, monkeypatch)
+    ends = {what: end for what, _, _, end in _Timed.log}
+    # the threads did finish out of the checks' order (else this test proves nothing)
+    assert ends["TOY012:find"] < ends["TOY011:find"]
+    assert ends["TOY013:evidence"] < ends["TOY011:evidence"]
+    # the same findings in the same row order, the same runs in order, the same progress calls
+    assert many.findings.equals(one.findings)
+    assert (
+        [r.code for r in many.runs]
+        == [r.code for r in one.runs]
+        == [
+            "TOY011",
+            "TOY012",
+            "TOY013",
+            "TOY014",
+        ]
+    )
+    assert [r.findings for r in many.runs] == [r.findings for r in one.runs] == [2, 1, 2, 3]
+    assert many_calls == one_calls and len(one_calls) == 2 * 4 + 1
+    assert dict(many.evidence) == dict(one.evidence) and many.coverage == one.coverage
+    # each check's own time is its own: TOY011's finder slept 0.4 s, not the others' time too
+    parts = {r.code: r.parts for r in many.runs}
+    assert 0.4 <= parts["TOY011"]["find"] < 0.4 + 0.35
+    assert parts["TOY012"]["find"] < 0.4
+
+
+def test_two_checks_running_at_once_never_share_a_cursor(con, monkeypatch):
+    with duckdb_tables(con) as tables:
+        _Timed.log = []
+        _scan_on(tables, _timed_checks(), 3, monkeypatch)
+        main = id(tables.backend.con)
+    log = _Timed.log
+    assert len({c for _, c, _, _ in log}) > 1  # several cursors were used
+    assert main not in {c for _, c, _, _ in log}  # and never the scan's own connection
+    overlapped = 0
+    for i, (a, ca, sa, ea) in enumerate(log):
+        for b, cb, sb, eb in log[i + 1 :]:
+            if sa < eb and sb < ea:  # ran at the same time
+                overlapped += 1
+                assert ca != cb, f"{a} and {b} ran at once on one cursor"
+    assert overlapped  # the checks did run at the same time
+
+
+def test_a_shared_relation_is_built_once_by_threads_that_ask_at_once(con, monkeypatch):
+    import threading
+
+    barrier = threading.Barrier(2, timeout=5)
+
+    class Racing(_SharingCheck):
+        def find(self, tables, params, ctx):
+            barrier.wait()  # both finders ask for the relation at the same moment
+            return super().find(tables, params, ctx)
+
+    _SharingCheck.builds, _SharingCheck.seen_found = [], []
+    a = type("RacingA", (Racing,), {"code": "TOY002"})()
+    b = type("RacingB", (Racing,), {"code": "TOY003"})()
+    with duckdb_tables(con) as tables:
+        result, _ = _scan_on(tables, [a, b], 2, monkeypatch)
+        left = con.sql("SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall()
+    assert len(_SharingCheck.builds) == 1  # one thread built it, the other waited and read it
+    assert _SharingCheck.seen_found == [{"TOY002", "TOY003"}] * 2
+    assert sorted(result.findings.check_code) == ["TOY002", "TOY002", "TOY003", "TOY003"]
+    assert all(not name.startswith("_promoguard_scan") for (name,) in left)  # detached after
+
+
+def test_a_connection_with_private_tables_runs_its_checks_on_itself(con, monkeypatch):
+    """Temporary tables (an incremental scan's scoped tables) are not seen by other cursors."""
+    con.execute("CREATE TEMP TABLE scoped AS SELECT 1 AS x")
+    with duckdb_tables(con) as tables:
+        _Timed.log = []
+        result, _ = _scan_on(tables, _timed_checks(), 3, monkeypatch)
+        assert {c for _, c, _, _ in _Timed.log} == {id(tables.backend.con)}
+    assert [r.code for r in result.runs] == ["TOY011", "TOY012", "TOY013", "TOY014"]
+
+
+@pytest.mark.parametrize("spill_bytes", [0, 2**30])
+def test_frozen_evidence_absorbs_parts_without_losing_their_spill_files(spill_bytes):
+    """An incremental scan joins the evidence of its parts: the spilled files of a part must
+    outlive the part (their folder goes with it), and a plain mapping joins as a table."""
+    import gc
+    import pathlib
+
+    import pyarrow as pa
+
+    part = ev.FrozenEvidence(spill_bytes=spill_bytes)
+    part.add(pa.table({"evidence_sha256": ["a", "b"], "document": ['{"x":1}', '{"上":2}']}))
+    spilled, _ = part.parts()
+    whole = ev.FrozenEvidence(spill_bytes=2**30)
+    whole.absorb(part)
+    whole.absorb({"c": "{}"})
+    whole.absorb(whole)  # absorbing itself adds nothing
+    del part
+    gc.collect()
+    files, memory = whole.parts()
+    assert files == spilled and all(pathlib.Path(f).exists() for f in files)
+    assert (len(files), memory.num_rows) == ((1, 1) if spill_bytes == 0 else (0, 3))
+    assert dict(whole) == {"a": '{"x":1}', "b": '{"上":2}', "c": "{}"} and len(whole) == 3

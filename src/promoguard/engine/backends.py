@@ -183,9 +183,24 @@ def unregister(backend: Any, name: str) -> None:
         backend._session.catalog.dropTempView(name)
 
 
-def materialise(backend: Any, expr: ir.Table) -> tuple[str, ir.Table] | None:
-    """On DuckDB, the rows of ``expr`` in a temporary table: ``(name, table)``; elsewhere None
-    (use ``expr`` itself).
+def attach_scratch(backend: Any, name: str) -> str | None:
+    """Attach an in-memory database ``name`` for a scan's shared relations (DuckDB): every cursor
+    of the store's database sees its tables, where a temporary table is its connection's alone.
+    It spills under the same ``memory_limit``. None when it cannot be attached (the relations
+    then go to temporary tables, and the scan runs on one connection)."""
+    if backend.name != "duckdb":
+        return None
+    try:
+        # (fetched: DuckDB 2 refuses other work on a connection with an unfinished result)
+        backend.con.execute(f"ATTACH ':memory:' AS \"{name}\" (READ_WRITE)").fetchall()
+    except duckdb.Error:  # pragma: no cover - an engine that cannot attach
+        return None
+    return name
+
+
+def materialise(backend: Any, expr: ir.Table, database: str | None = None) -> str | None:
+    """On DuckDB, the rows of ``expr`` in a table (in ``database``, the scan's attached one, else
+    a temporary table): its name; elsewhere None (use ``expr`` itself).
 
     Spark recomputes the expression where it is used (same rows, same findings); Ibis's own
     ``Table.cache()`` cannot be released with this sqlglot (its DROP statement comes out empty),
@@ -198,14 +213,65 @@ def materialise(backend: Any, expr: ir.Table) -> tuple[str, ir.Table] | None:
     name = f"_promoguard_shared_{uuid.uuid4().hex[:12]}"
     backend._run_pre_execute_hooks(expr)  # registers the memtables the SQL names
     sql = backend.compile(expr)
-    backend.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
-    return name, backend.table(name)
+    if database is None:
+        backend.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+    else:
+        backend.con.execute(f'CREATE TABLE "{database}".main."{name}" AS {sql}')
+    return name
 
 
-def drop_temporaries(backend: Any, names: list[str]) -> None:
-    """Drop the temporary tables :func:`materialise` made."""
+def kept_table(backend: Any, name: str, database: str | None = None) -> ir.Table:
+    """A table :func:`materialise` made, read through ``backend`` (a thread's own cursor)."""
+    if database is None:
+        return backend.table(name)
+    return backend.table(name, database=(database, "main"))
+
+
+def drop_temporaries(backend: Any, names: list[str], database: str | None = None) -> None:
+    """Drop the tables :func:`materialise` made, and the scan's attached database."""
     for name in names:
-        backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
+        where = "temp.main" if database is None else f'"{database}".main'
+        backend.con.execute(f'DROP TABLE IF EXISTS {where}."{name}"')
+    if database is not None:
+        backend.con.execute(f'DETACH DATABASE IF EXISTS "{database}"').fetchall()
+
+
+def can_share_cursors(backend: Any) -> bool:
+    """Whether other cursors of ``backend``'s DuckDB database see every table it sees: not when
+    its connection holds temporary tables or registered views (an incremental scan's scoped
+    tables), which only that connection sees."""
+    if backend.name != "duckdb":
+        return False
+    [(private,)] = backend.con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary)"
+        " + (SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal)"
+    ).fetchall()
+    return private == 0
+
+
+@contextmanager
+def worker_tables(tables: Tables, n: int) -> Iterator[list[Tables]]:
+    """``n`` views of ``tables`` for ``n`` threads, each on its own cursor of the same DuckDB
+    database (same data, same ``memory_limit``, same time zone; a cursor is not safe to share
+    between threads), all with the scan's cache. ``[tables]`` itself when ``n`` is 1."""
+    if n <= 1:
+        yield [tables]
+        return
+    con = tables.backend.con
+    [(zone,)] = con.execute("SELECT current_setting('TimeZone')").fetchall()
+    cursors, out = [], []
+    try:
+        for _ in range(n):
+            cur = con.cursor()
+            cursors.append(cur)
+            view = Tables(ibis.duckdb.from_connection(cur), tables._names)
+            cur.execute(sql("SET TimeZone = {z}", z=literal(zone)))  # (Ibis sets UTC)
+            view.scan = tables.scan
+            out.append(view)
+        yield out
+    finally:
+        for cur in cursors:
+            cur.close()
 
 
 class Scratch:

@@ -26,11 +26,13 @@ import hashlib
 import json
 import math
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -233,6 +235,10 @@ def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     return pc.fill_null(text, "null")
 
 
+#: the JSON text of each cell's canonical value (``null`` for a null), column-wise
+json_column = _json_column
+
+
 def json_objects(table: pa.Table, columns: list[str] | None = None) -> pa.ChunkedArray:
     """Per row, the canonical JSON object of ``columns`` (default: all), keys sorted: the text
     ``json.dumps(canonical_value(row), sort_keys=True, ...)`` gives, built column by column."""
@@ -248,12 +254,15 @@ def json_objects(table: pa.Table, columns: list[str] | None = None) -> pa.Chunke
     return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
 
 
-def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, str]:
-    """``{group: json text of canonical_groups(table, by)[group]}``: the same bytes as dumping
-    :func:`canonical_groups`' row lists, without building a Python dict per row."""
+#: the canonical JSON of each group's rows: ``g`` (the group), ``j`` (its JSON list)
+GROUPS_SCHEMA = pa.schema([("g", pa.string()), ("j", pa.string())])
+
+
+def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Table:
+    """:func:`canonical_json_groups` as Arrow (:data:`GROUPS_SCHEMA`), one row per group: the
+    engine joins it to the found rows in Arrow, and the texts never become Python strings."""
     if table.num_rows == 0:
-        return {}
-    table = table.combine_chunks()
+        return GROUPS_SCHEMA.empty_table()
     keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
     group = pc.cast(table.column(by), pa.string())
     order = [n for n in sorted(table.column_names) if n != by]
@@ -262,11 +271,34 @@ def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, s
         key_table,
         sort_keys=[(c, "ascending", "at_start") for c in key_table.column_names],
     )
-    rows = pa.table({"g": pc.take(group, idx), "j": pc.take(json_objects(table), idx)})
-    # one list per group, in first-appearance order; single-threaded keeps each list in row order
-    lists = rows.group_by("g", use_threads=False).aggregate([("j", "list")])
-    texts = pc.binary_join_element_wise("[", pc.binary_join(lists.column("j_list"), ","), "]", "")
-    return dict(zip(lists.column("g").to_pylist(), texts.to_pylist(), strict=True))
+    groups = _one_array(pc.take(group, idx))
+    texts = _one_array(pc.take(json_objects(table), idx))
+    # sorted by group first, so each group's rows are one run, in canonical order: a list per run
+    # (offsets where the group changes), no hash aggregation
+    n = len(groups)
+    starts = np.zeros(1, np.int64)
+    if n > 1:
+        after, before = groups.slice(1), groups.slice(0, n - 1)
+        nulls_differ = pc.not_equal(pc.is_null(after), pc.is_null(before))
+        differs = pc.coalesce(pc.not_equal(after, before), nulls_differ)
+        starts = np.concatenate(
+            [starts, np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1]
+        )
+    offsets = pa.array(np.append(starts, n), pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, texts)
+    joined = pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
+    return pa.table([groups.take(pa.array(starts)), joined], schema=GROUPS_SCHEMA)
+
+
+def _one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def canonical_json_groups(table: pa.Table, by: str = "entity_id") -> dict[str, str]:
+    """``{group: json text of canonical_groups(table, by)[group]}``: the same bytes as dumping
+    :func:`canonical_groups`' row lists, without building a Python dict per row."""
+    groups = canonical_json_group_table(table, by)
+    return dict(zip(groups.column("g").to_pylist(), groups.column("j").to_pylist(), strict=True))
 
 
 def freeze_canonical(document: dict[str, Any]) -> tuple[str, str]:
@@ -309,9 +341,19 @@ class FrozenEvidence(Mapping[str, str]):
         self._spilled_rows = 0
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._dict: dict[str, str] | None = None
+        self._lock = threading.Lock()
+        self._made = 0  # files named so far
+        #: parts absorbed whole: kept alive because their spill files live in their folders
+        self._adopted: list[FrozenEvidence] = []
 
-    def add(self, table: pa.Table) -> None:
-        """Add documents (columns ``evidence_sha256``, ``document``)."""
+    def add(self, table: pa.Table | str) -> None:
+        """Add documents (columns ``evidence_sha256``, ``document``), or a file :meth:`stage`
+        wrote."""
+        if isinstance(table, str):
+            self._files.append(table)
+            self._spilled_rows += _parquet_rows(table)
+            self._dict = None
+            return
         if not table.num_rows:
             return
         self._tables.append(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA))
@@ -320,14 +362,55 @@ class FrozenEvidence(Mapping[str, str]):
         if self._held > self._spill_bytes:
             self._spill()
 
-    def _spill(self) -> None:
-        import pyarrow.parquet as pq
+    def stage(self, table: pa.Table) -> pa.Table | str:
+        """What a worker thread hands :meth:`add` later: large documents written to a Parquet
+        file now (a scan's threads finish out of order, and the engine adds each check's
+        documents in the checks' order: held until then they piled up in memory), small ones
+        as they are. Safe to call from several threads."""
+        if table.nbytes <= self._spill_bytes // 8:
+            return table
+        path = self._new_file()
+        _write_parquet(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path)
+        return path
 
-        if self._folder is None:  # mkdtemp: owner-only; removed with this object
-            self._folder = tempfile.TemporaryDirectory(prefix="promoguard-evidence-")
-        path = f"{self._folder.name}/part-{len(self._files):04d}.parquet"
+    def absorb(self, other: Mapping[str, str]) -> None:
+        """Take in another scan part's documents without reading them into Python strings:
+        a FrozenEvidence's spill files and Arrow tables are adopted as they are (and the other
+        kept alive, since its temporary folder goes with it); a plain mapping becomes a table."""
+        if isinstance(other, FrozenEvidence):
+            if other is self:
+                return
+            self._files.extend(other._files)
+            self._spilled_rows += other._spilled_rows
+            self._adopted.append(other)
+            for table in other._tables:
+                self._tables.append(table)
+                self._held += table.nbytes
+            self._dict = None
+            if self._held > self._spill_bytes:
+                self._spill()
+            return
+        if len(other):
+            self.add(
+                pa.table(
+                    {
+                        "evidence_sha256": pa.array(list(other), pa.string()),
+                        "document": pa.array(list(other.values()), pa.string()),
+                    }
+                )
+            )
+
+    def _new_file(self) -> str:
+        with self._lock:
+            if self._folder is None:  # mkdtemp: owner-only; removed with this object
+                self._folder = tempfile.TemporaryDirectory(prefix="promoguard-evidence-")
+            self._made += 1
+            return f"{self._folder.name}/part-{self._made:04d}.parquet"
+
+    def _spill(self) -> None:
+        path = self._new_file()
         held = pa.concat_tables(self._tables)
-        pq.write_table(held, path, compression="zstd", compression_level=1)
+        _write_parquet(held, path)
         self._files.append(path)
         self._spilled_rows += held.num_rows
         self._tables, self._held = [], 0
@@ -371,6 +454,18 @@ class FrozenEvidence(Mapping[str, str]):
 
     def __len__(self) -> int:
         return self._spilled_rows + sum(t.num_rows for t in self._tables)
+
+
+def _write_parquet(table: pa.Table, path: str) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd", compression_level=1)
+
+
+def _parquet_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def read_evidence(con: duckdb.DuckDBPyConnection, sha256: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import queue
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -38,8 +40,9 @@ from promoguard.engine.evidence import (
     EVIDENCE_SCHEMA,
     FrozenEvidence,
     canonical_json,
-    canonical_json_groups,
+    canonical_json_group_table,
     canonical_value,
+    json_column,
     json_objects,
 )
 from promoguard.engine.packs import Pack, load_pack
@@ -210,9 +213,9 @@ def _found_rows(check: Check, tables: Tables, params: dict[str, Any], ctx: ScanC
 
 def _evidence_rows(
     check: Check, tables: Tables, found: pa.Table, params: dict[str, Any], ctx: ScanContext
-) -> dict[str, dict[str, str]]:
-    """evidence name -> {entity_id -> the canonical JSON list of its rows}."""
-    out: dict[str, dict[str, str]] = {}
+) -> dict[str, pa.Table]:
+    """evidence name -> the canonical JSON list of each entity's rows (``g``: entity_id, ``j``)."""
+    out: dict[str, pa.Table] = {}
     if not found.num_rows:
         return out
     view = f"_found_{check.code.lower()}_{uuid.uuid4().hex[:8]}"
@@ -220,10 +223,50 @@ def _evidence_rows(
     try:
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
             # canonical JSON built column by column in Arrow, not value by value in Python
-            out[name] = canonical_json_groups(tables.to_arrow(expr))
+            out[name] = canonical_json_group_table(tables.to_arrow(expr))
     finally:
         backends.unregister(tables.backend, view)
     return out
+
+
+#: Rough seconds of a check's finder, and of its evidence and freezing, on the city season
+#: (on two threads; docs/benchmarks/season.md). They only order the work of a scan on several
+#: threads, the longest first so that the last to finish is a short one; unknown checks count
+#: 1 s. Results never depend on them.
+_FIND_COST = {
+    "BRUSH001": 31, "SHIP004": 27, "REVIEW002": 12, "BRUSH002": 10, "TEXT001": 9,
+    "REVIEW003": 8, "REVIEW001": 7, "PARCEL001": 4.6, "BRUSH003": 4.3, "PRICE003": 3.5,
+    "SHIP002": 3, "COUPON004": 2.5, "PRICE001": 1.9, "PRICE002": 1.8, "TEXT006": 1.8,
+    "PRIZE001": 1.7, "SHIP003": 1.5, "SHIP005": 1.5, "COUPON003": 1.5, "TEXT002": 1.4,
+    "LIC001": 1.4, "PRICE004": 1.3, "SHIP001": 1.2,
+}  # fmt: skip
+_EVIDENCE_COST = {
+    "REVIEW001": 9, "SHIP004": 8, "BRUSH003": 5, "BRUSH001": 4.8, "SHIP003": 4.4,
+    "REVIEW003": 3.9, "SHIP002": 3.5, "PARCEL001": 3.3, "SHIP001": 2.7, "COUPON004": 2.3,
+    "PRICE001": 1.9, "LIC001": 1.9, "SHIP005": 1.6, "PRICE003": 1.4, "PRICE002": 1.3,
+    "BRUSH002": 1.1,
+}  # fmt: skip
+
+#: threads a DuckDB scan runs its checks on (PROMOGUARD_SCAN_THREADS overrides; 1: one by one)
+DEFAULT_SCAN_THREADS = 2
+
+
+def scan_threads(tables: Tables, n_checks: int) -> int:
+    """How many threads run this scan's checks: several only on DuckDB, when every cursor of
+    the database sees the tables the checks read (``backends.can_share_cursors``)."""
+    wanted = os.environ.get("PROMOGUARD_SCAN_THREADS", "").strip()
+    if wanted and not wanted.isdigit():
+        raise CheckError(f"PROMOGUARD_SCAN_THREADS={wanted!r} is not a whole number")
+    n = int(wanted) if wanted else min(DEFAULT_SCAN_THREADS, os.cpu_count() or 1)
+    n = max(1, min(n, n_checks))
+    if n > 1 and not backends.can_share_cursors(tables.backend):
+        return 1
+    return n
+
+
+def _by_cost(checks: Sequence[Check], cost: Mapping[str, float]) -> list[int]:
+    """Positions of ``checks``, the costliest first (ties: in the checks' order)."""
+    return sorted(range(len(checks)), key=lambda i: (-cost.get(checks[i].code, 1.0), i))
 
 
 def run_checks(
@@ -240,9 +283,15 @@ def run_checks(
     """Run ``checks`` on ``tables`` with ``pack``'s settings; ``progress(step, done, total)`` is
     told what runs (two steps per check: its finder, then its evidence). ``coverage_of`` gives a
     check's coverage when ``tables`` are a part of the store (an incremental scan's merchants):
-    whether it runs is decided on the whole store, not on the part."""
+    whether it runs is decided on the whole store, not on the part.
+
+    On DuckDB the checks run on :func:`scan_threads` threads, each with its own cursor of the
+    same database: a Python-bound finder (a graph peel, MinHash, text matching) runs beside one
+    the engine computes, and evidence queries beside freezing. Every result is collected in the
+    checks' order, so the findings, the runs and the progress calls are the same whatever order
+    the threads finish in.
+    """
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
-    frozen: list[pa.Table] = []  # each check's findings, in Arrow until the scan ends
     evidence = FrozenEvidence()
     runs: list[CheckRun] = []
     coverage: dict[str, dict[str, Any]] = {}
@@ -257,57 +306,103 @@ def run_checks(
     # big tables for the entities all checks found (e.g. the scans of every found order's
     # parcels); relations shared between checks live in the engine until the scan ends.
     with scan_cache(tables) as cache:
+        n_threads = scan_threads(tables, len(checks)) if cache.database else 1
         params_of = {check.code: pack.parameters_for(check) for check in checks}
-        find_seconds: dict[str, float] = {}
         counts: dict[str, int | None] = {}
-        for check in checks:
-            tell(f"{check.code} {check.name}")
+        cover_s: dict[str, float] = {}
+        for check in checks:  # coverage first, on this connection: cheap counts, in order
             started = time.perf_counter()
             if coverage_of is not None and check.code in coverage_of:
-                cover = dict(coverage_of[check.code])
+                coverage[check.code] = dict(coverage_of[check.code])
             else:
-                cover = check_coverage(tables, check, counts)
-            if cover["status"] == "ran":
-                found = _found_rows(check, tables, params_of[check.code], ctx)
-                meta = (found.schema.metadata or {}).get(COVERAGE_METADATA)
-                if meta:
-                    cover.update(json.loads(meta))
-                    found = found.replace_schema_metadata(None)
-            else:
-                found = _empty_found(check)
-            coverage[check.code] = cover
-            cache.found[check.code] = (check.entity_type, found)
-            find_seconds[check.code] = time.perf_counter() - started
-            done += 1
-        # Freezing (Python: JSON, SHA-256) of one check's findings runs in a worker thread while
-        # the engine (which releases the GIL) answers the next check's evidence queries.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="promoguard-freeze") as freezer:
-            pending = []
-            for check in checks:
-                tell(f"{check.code} {check.name} (evidence)")
+                coverage[check.code] = check_coverage(tables, check, counts)
+            cover_s[check.code] = time.perf_counter() - started
+        with (
+            backends.worker_tables(tables, n_threads) as views,
+            ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="promoguard-scan") as pool,
+        ):
+            free: queue.SimpleQueue[Tables] = queue.SimpleQueue()
+            for view in views:
+                free.put(view)
+
+            def on_a_cursor(fn: Callable[..., Any], *args: Any) -> Any:
+                # one cursor per running task: never two tasks on one connection at once
+                view = free.get()
+                try:
+                    return fn(view, *args)
+                finally:
+                    free.put(view)
+                    # what a check's Arrow tables held goes back to the system now, not when
+                    # the allocator gets to it: two checks' peaks at once must fit the cap
+                    pa.default_memory_pool().release_unused()
+
+            def find(view: Tables, check: Check) -> tuple[pa.Table, dict[str, Any], float]:
                 started = time.perf_counter()
-                params, found = params_of[check.code], cache.found[check.code][1]
-                ev = _evidence_rows(check, tables, found, params, ctx)
+                cover = dict(coverage[check.code])
+                if cover["status"] == "ran":
+                    found = _found_rows(check, view, params_of[check.code], ctx)
+                    meta = (found.schema.metadata or {}).get(COVERAGE_METADATA)
+                    if meta:
+                        cover.update(json.loads(meta))
+                        found = found.replace_schema_metadata(None)
+                else:
+                    found = _empty_found(check)
+                return found, cover, time.perf_counter() - started
+
+            def prove(
+                view: Tables, check: Check, found: pa.Table
+            ) -> tuple[pa.Table, pa.Table | str, float, float]:
+                started = time.perf_counter()
+                params = params_of[check.code]
+                ev = _evidence_rows(check, view, found, params, ctx)
                 evidence_s = time.perf_counter() - started
-                job = freezer.submit(
-                    _freeze_findings, check, pack, params, found, ev, scan_id, detected_at
+                findings, documents, freeze_s = _freeze_findings(
+                    check, pack, params, found, ev, scan_id, detected_at
                 )
-                pending.append((check, found, evidence_s, job))
-            for check, found, evidence_s, job in pending:
-                check_findings, check_evidence, freeze_s = job.result()
-                frozen.append(check_findings)
-                evidence.add(check_evidence)
-                find_s = find_seconds[check.code]
-                parts = {"find": find_s, "evidence": evidence_s, "freeze": freeze_s}
-                runs.append(
-                    CheckRun(
-                        check.code, found.num_rows, find_s + evidence_s + freeze_s, None, parts
+                # large documents to a file now: the checks finish out of order, and each
+                # check's documents wait for the ones before it to be added in order
+                return findings, evidence.stage(documents), evidence_s, freeze_s
+
+            try:
+                finding = {
+                    i: pool.submit(on_a_cursor, find, checks[i])
+                    for i in _by_cost(checks, _FIND_COST)
+                }
+                find_seconds: dict[str, float] = {}
+                for i, check in enumerate(checks):
+                    tell(f"{check.code} {check.name}")
+                    found, cover, find_s = finding[i].result()
+                    coverage[check.code] = cover
+                    cache.found[check.code] = (check.entity_type, found)
+                    find_seconds[check.code] = cover_s[check.code] + find_s
+                    done += 1
+                proving = {
+                    i: pool.submit(on_a_cursor, prove, checks[i], cache.found[checks[i].code][1])
+                    for i in _by_cost(checks, _EVIDENCE_COST)
+                }
+                frozen: list[pa.Table] = []
+                for i, check in enumerate(checks):
+                    tell(f"{check.code} {check.name} (evidence)")
+                    check_findings, documents, evidence_s, freeze_s = proving.pop(i).result()
+                    frozen.append(check_findings)
+                    evidence.add(documents)
+                    find_s = find_seconds[check.code]
+                    parts = {"find": find_s, "evidence": evidence_s, "freeze": freeze_s}
+                    n_found = cache.found[check.code][1].num_rows
+                    runs.append(
+                        CheckRun(check.code, n_found, find_s + evidence_s + freeze_s, None, parts)
                     )
-                )
-                done += 1
+                    done += 1
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         tell("done")
     findings = _findings_frame(frozen)
     return ScanResult(scan_id, pack.name, engine, findings, runs, evidence, coverage)
+
+
+#: at most this many bytes of documents are joined in one Arrow string array (offsets are int32)
+_FREEZE_CHUNK_BYTES = 256 * 2**20
 
 
 def _freeze_findings(
@@ -315,7 +410,7 @@ def _freeze_findings(
     pack: Pack,
     params: dict[str, Any],
     found: pa.Table,
-    ev: dict[str, dict[str, str]],
+    ev: dict[str, pa.Table],
     scan_id: str,
     detected_at: dt.datetime,
 ) -> tuple[pa.Table, pa.Table, float]:
@@ -324,8 +419,10 @@ def _freeze_findings(
 
     The document of a finding is the canonical JSON (:func:`~promoguard.engine.evidence.freeze`)
     of ``{check_code, pack, entity_type, entity_id, parameters, observed, expected, found,
-    rows}``. Its parts are written column by column in Arrow (the found row, observed, expected,
-    each evidence table's rows per entity); Python only joins the parts and hashes them.
+    rows}``. Every part is written column by column in Arrow (the found row, observed, expected,
+    each evidence table's rows per entity, joined to the found rows by entity) and the parts are
+    joined in Arrow too: Python only hashes each document's UTF-8 bytes, read from the Arrow
+    buffer (no Python string per document: at city scale they were ~2 GB of UCS-2/UCS-4 text).
     """
     started = time.perf_counter()
     n = found.num_rows
@@ -334,7 +431,8 @@ def _freeze_findings(
     found = found.combine_chunks()
     severity = pack.severity_for(check)
     params_digest = _params_digest(params)
-    entities = found.column("entity_id").to_pylist()
+    entity_col = found.column("entity_id")
+    entities = entity_col.to_pylist()
     etypes = _filled(found, "entity_type", check.entity_type)
     unknown = set(etypes) - set(ENTITY_TYPES)
     if unknown:
@@ -345,7 +443,7 @@ def _freeze_findings(
         raise CheckError(f"{check.code} returned severity {sorted(unknown, key=str)[0]!r}")
     observed_cols = list(dict.fromkeys(check.observed_columns))
     expected_cols = list(dict.fromkeys(check.expected_columns))
-    observed = json_objects(found, observed_cols).to_pylist()
+    observed = _one_chunk(json_objects(found, observed_cols))
     if "severity_reason" in found.column_names:
         # why this finding's severity is not the pack's: in the JSON, the hash and the report
         reasons = found.column("severity_reason")
@@ -359,65 +457,119 @@ def _freeze_findings(
                 "severity_reason",
                 pa.array([str(v) if v else None for v in reasons.to_pylist()], pa.string()),
             )
-            texts = json_objects(with_reason, [*observed_cols, "severity_reason"]).to_pylist()
-            observed = [t if g else o for t, g, o in zip(texts, given, observed, strict=True)]
-    expected = json_objects(found, expected_cols).to_pylist()
-    found_json = json_objects(found).to_pylist()
+            texts = _one_chunk(json_objects(with_reason, [*observed_cols, "severity_reason"]))
+            observed = _one_chunk(pc.if_else(pa.array(given, pa.bool_()), texts, observed))
+    expected = _one_chunk(json_objects(found, expected_cols))
+    found_json = _one_chunk(json_objects(found))
+    etype_arr = pa.array(etypes, pa.string())
+    parts: list[pa.Array] = [
+        _one_chunk(json_column(entity_col)),
+        _one_chunk(json_column(etype_arr)),
+        expected,
+        found_json,
+        observed,
+        _rows_json(entity_col, ev),
+    ]
     head = '{"check_code":' + _dumps(check.code) + ',"entity_id":'
     pack_params = ',"pack":' + _dumps(pack.name) + ',"parameters":'
     pack_params += _dumps(canonical_value(params)) + ',"rows":{'
-    names = [(_dumps(name), ev[name]) for name in sorted(ev)]
+    # rows per Arrow string array: each array's documents stay under 2 GiB (int32 offsets)
+    sizes = sum(pc.binary_length(p).to_numpy(zero_copy_only=False).astype("int64") for p in parts)
+    bounds = _chunk_bounds(sizes, _FREEZE_CHUNK_BYTES)
     shas: list[str] = []
-    documents: list[str] = []
-    ids: list[str] = []
+    documents: list[pa.Array] = []
     sha256 = hashlib.sha256
-    for i, entity in enumerate(entities):
-        rows = ",".join(
-            f"{jname}:{text}" for jname, texts in names if (text := texts.get(entity)) is not None
-        )
+    for lo, hi in bounds:
+        e, t, x, f, o, r = (p.slice(lo, hi - lo) for p in parts)
         # the keys in sorted order, as json.dumps(sort_keys=True) writes them
-        document = "".join(
-            (
-                head,
-                _dumps(entity),
-                ',"entity_type":',
-                _dumps(etypes[i]),
-                ',"expected":',
-                expected[i],
-                ',"found":',
-                found_json[i],
-                ',"observed":',
-                observed[i],
-                pack_params,
-                rows,
-                "}}",
-            )
+        doc = pc.binary_join_element_wise(
+            head,
+            e,
+            ',"entity_type":',
+            t,
+            ',"expected":',
+            x,
+            ',"found":',
+            f,
+            ',"observed":',
+            o,
+            pack_params,
+            r,
+            "}}",
+            "",
         )
-        shas.append(sha256(document.encode("utf-8")).hexdigest())
-        documents.append(document)
-        ids.append(_finding_id(pack.name, check.code, etypes[i], entity, params_digest))
+        documents.append(doc)
+        offsets = doc.buffers()[1]
+        ends = memoryview(offsets).cast("i")[doc.offset : doc.offset + len(doc) + 1].tolist()
+        data = memoryview(doc.buffers()[2])
+        shas.extend(sha256(data[ends[i] : ends[i + 1]]).hexdigest() for i in range(len(doc)))
+    ids = [
+        _finding_id(pack.name, check.code, etype, entity, params_digest)
+        for etype, entity in zip(etypes, entities, strict=True)
+    ]
+    sha_arr = pa.array(shas, pa.string())
     findings = _findings_table(
         {
-            "finding_id": ids,
-            "scan_id": [scan_id] * n,
-            "check_code": [check.code] * n,
-            "pack": [pack.name] * n,
-            "entity_type": etypes,
-            "entity_id": entities,
-            "merchant_id": found.column("merchant_id").to_pylist(),
-            "platform_id": found.column("platform_id").to_pylist(),
-            "severity": severities,
+            "finding_id": pa.array(ids, pa.string()),
+            "scan_id": _repeat(scan_id, n),
+            "check_code": _repeat(check.code, n),
+            "pack": _repeat(pack.name, n),
+            "entity_type": etype_arr,
+            "entity_id": entity_col,
+            "merchant_id": found.column("merchant_id"),
+            "platform_id": found.column("platform_id"),
+            "severity": pa.array(severities, pa.string()),
             "observed": observed,
             "expected": expected,
-            "legal_basis": [pack.legal_basis_for(check)] * n,
-            "evidence_sha256": shas,
-            "detected_at": [detected_at] * n,
+            "legal_basis": _repeat(pack.legal_basis_for(check), n),
+            "evidence_sha256": sha_arr,
+            "detected_at": pa.repeat(pa.scalar(detected_at, pa.timestamp("us", tz="UTC")), n),
         }
     )
     frozen = pa.table(
-        [pa.array(shas, pa.string()), pa.array(documents, pa.string())], schema=EVIDENCE_SCHEMA
+        [pa.chunked_array([sha_arr]), pa.chunked_array(documents, pa.string())],
+        schema=EVIDENCE_SCHEMA,
     )
     return findings, frozen, time.perf_counter() - started
+
+
+def _rows_json(entities: pa.Array, ev: dict[str, pa.Table]) -> pa.Array:
+    """Per found entity, the members of its document's ``rows`` object: ``"name":[...]`` for each
+    evidence table (names sorted) that has rows for it, joined by commas."""
+    if not ev:
+        return pa.array([""] * len(entities), pa.string())
+    pieces = []
+    for name in sorted(ev):
+        groups = ev[name]
+        at = pc.index_in(entities, value_set=groups.column("g"))
+        text = pc.take(groups.column("j"), at)  # null: no rows of this table for the entity
+        # each present member with a comma before it; the first comma is cut below (Arrow's
+        # null_handling="skip" drops rows whose every input is null, so it is not used)
+        pieces.append(
+            pc.fill_null(pc.binary_join_element_wise(",", _dumps(name), ":", text, ""), "")
+        )
+    joined = _one_chunk(pc.binary_join_element_wise(*pieces, ""))
+    return _one_chunk(pc.utf8_slice_codeunits(joined, 1))
+
+
+def _chunk_bounds(sizes: Any, limit: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` row ranges whose ``sizes`` add up to at most ``limit`` (a bigger row alone)."""
+    bounds, lo, held = [], 0, 0
+    for i, size in enumerate(sizes.tolist()):
+        if held and held + size > limit:
+            bounds.append((lo, i))
+            lo, held = i, 0
+        held += size
+    bounds.append((lo, len(sizes)))
+    return bounds
+
+
+def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
 #: the findings of a scan as Arrow: the store's string columns and an instant
@@ -429,9 +581,17 @@ FINDINGS_SCHEMA = pa.schema(
 )
 
 
-def _findings_table(columns: dict[str, list[Any]]) -> pa.Table:
+def _findings_table(columns: dict[str, Any]) -> pa.Table:
+    """The findings table of columns given as lists or Arrow arrays (a missing one: empty)."""
     return pa.table(
-        [pa.array(columns.get(f.name, []), f.type) for f in FINDINGS_SCHEMA], schema=FINDINGS_SCHEMA
+        [
+            col.cast(f.type)
+            if isinstance(col, (pa.Array, pa.ChunkedArray))
+            else pa.array(col, f.type)
+            for f in FINDINGS_SCHEMA
+            for col in [columns.get(f.name, [])]
+        ],
+        schema=FINDINGS_SCHEMA,
     )
 
 
