@@ -131,11 +131,16 @@ class OrderVelocity(Check):
             _hour=secs // 3600, _local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24
         )
         o = o.mutate(_local_day=(secs + _utc_offset_hours(ctx.timezone) * 3600) // 86400)
-        totals = o.group_by("merchant_id").aggregate(n_orders=o.count())
+        lo, hi = params["odd_hours"]
+        is_odd = (o._local_h >= lo) & (o._local_h < hi)
+        # one pass over the orders per shop: its orders and its odd-hour orders
+        totals = o.group_by("merchant_id").aggregate(
+            n_orders=o.count(), odd_orders=is_odd.cast("int64").sum()
+        )
         # n_buyers: the scan's shared distinct-buyer count per shop (BRUSH001 weighs edges by it)
         deg = merchant_degree(tables)
         totals = totals.join(deg, totals.merchant_id == deg.merchant).select(
-            totals.merchant_id, totals.n_orders, n_buyers=deg.deg
+            totals.merchant_id, totals.n_orders, totals.odd_orders, n_buyers=deg.deg
         )
         bh = o.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
             n=o.count(), _day=o._local_day.min()
@@ -144,10 +149,8 @@ class OrderVelocity(Check):
         rapid = bh.group_by("merchant_id").aggregate(
             rapid_buyer_hours=bh.count(), rapid_orders=bh.n.sum(), rapid_days=bh._day.nunique()
         )
-        lo, hi = params["odd_hours"]
-        is_odd = (o._local_h >= lo) & (o._local_h < hi)
-        odd = o.group_by("merchant_id").aggregate(odd_orders=is_odd.cast("int64").sum())
-        everyone = o.aggregate(all_odd=is_odd.cast("int64").sum(), all_n=o.count())
+        # every shop's together (whole numbers: the sum of the shops' counts is the count)
+        everyone = totals.aggregate(all_odd=totals.odd_orders.sum(), all_n=totals.n_orders.sum())
         # delivered scan vs confirmation
         sd = first_delivery_by_order(tables)
         oc = o.filter(o.confirmed_at.notnull()).join(sd, "order_id")
@@ -158,10 +161,8 @@ class OrderVelocity(Check):
             .cast("int64")
             .sum(),
         )
-        m = (
-            totals.left_join(rapid, "merchant_id")
-            .select(totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days)
-            .left_join(odd, "merchant_id")
+        m = totals.left_join(rapid, "merchant_id").select(
+            totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days
         )
         m = m.select(
             "merchant_id",
