@@ -605,3 +605,26 @@ def test_frozen_evidence_absorbs_parts_without_losing_their_spill_files(spill_by
     assert files == spilled and all(pathlib.Path(f).exists() for f in files)
     assert (len(files), memory.num_rows) == ((1, 1) if spill_bytes == 0 else (0, 3))
     assert dict(whole) == {"a": '{"x":1}', "b": '{"上":2}', "c": "{}"} and len(whole) == 3
+
+
+def test_float_json_text_is_json_dumps_of_the_canonical_value():
+    import math
+    import random
+
+    import pyarrow as pa
+
+    rng = random.Random(7)
+    special = [0.0, -0.0, 1.0, -2.5, 0.1 + 0.2, 1 / 3, 1e20, 2.0**53, 2.0**53 + 2, -(2.0**60)]
+    special += [float("nan"), float("inf"), -float("inf"), 5e-324, 1e-7, 123456789.123, None]
+    values = special + [rng.uniform(-1e6, 1e6) for _ in range(500)]
+    values += [round(rng.uniform(0, 1), rng.randint(0, 12)) for _ in range(500)]
+    values += values[:50]  # repeated values come from the memo
+    want = ["null" if v is None else ev._dumps(ev.canonical_value(v)) for v in values]
+    assert ev._float_texts(values) == want
+    for t in (pa.float64(), pa.float32()):
+        col = pa.chunked_array([pa.array(values, t)])
+        got = ev.json_column(col).to_pylist()
+        assert got == [
+            "null" if v is None else ev._dumps(ev.canonical_value(v)) for v in col.to_pylist()
+        ]
+    assert math.isnan(values[10])

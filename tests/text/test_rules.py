@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -343,3 +344,30 @@ def test_real_hotel_reviews_offer_no_rewards():
         if prep is not None and decide_all(prep, kind="review", codes=("REVIEW002",))
     ]
     assert flagged == []
+
+
+def test_the_first_pass_lookup_table_marks_what_special_finds():
+    """The numpy table the first pass looks special characters up in agrees with ``special``'s
+    pattern on every code point but the surrogates (never in a decoded text)."""
+    from promoguard.text.normalise import special, special_table
+
+    table = special_table()
+    chars = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
+    found = np.zeros(0x110000, dtype=bool)
+    codes = np.array([ord(c) for c in chars], dtype=np.int64)
+    found[codes[list(special(chars))]] = True
+    assert np.array_equal(found[codes], table[codes])
+    assert table[ord("Ａ")] and table[0x1F600] and not table[ord("好")] and not table[ord("a")]
+
+
+def test_texts_with_special_characters_are_candidates_wherever_they_sit_in_a_batch():
+    rules = ContentRules(load_terms())
+    plain = ["物流很快"] * 7
+    for at in range(7):
+        texts = list(plain)
+        texts[at] = "ＮＯ．１好货"  # full width: read closely, and a finding (TEXT001)
+        many = rules.prepare_many(texts, batch=3)
+        assert [p is not None for p in many] == [i == at for i in range(7)]
+        assert decide_all(many[at], kind="chat") == decide_all(
+            rules.prepare(texts[at]), kind="chat"
+        )

@@ -218,8 +218,10 @@ def _json_strings(values: pa.ChunkedArray) -> pa.ChunkedArray:
 def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     """The JSON text of each cell's canonical value (``null`` for a null), computed column-wise:
     the same text ``json.dumps`` gives the value :func:`canonical_value` gives the cell."""
+    if pa.types.is_floating(col.type):
+        return pa.array(_float_texts(col.to_pylist()), pa.string())
     values, _ = _canonical_column(col)
-    if isinstance(values, list):  # floats, lists, structs, ...: canonical values from Python
+    if isinstance(values, list):  # lists, structs, ...: canonical values from Python
         return pa.array([_dumps(v) for v in values], pa.string())
     t = values.type
     if pa.types.is_string(t):
@@ -235,20 +237,48 @@ def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     return pc.fill_null(text, "null")
 
 
+def _float_texts(values: list[float | None]) -> list[str]:
+    """``json.dumps(canonical_value(v))`` of each float: ``null``, an integer, or the repr of
+    the value rounded to 9 significant digits (``json`` writes a float as ``float.__repr__``).
+    A value seen before is not written again: scores and ratios repeat a lot."""
+    memo: dict[float, str] = {}
+    out: list[str] = []
+    for v in values:
+        if v is None:
+            out.append("null")
+            continue
+        text = memo.get(v)
+        if text is None:
+            c = canonical_value(v)
+            text = "null" if c is None else repr(c)
+            if v == v:  # (a NaN equals nothing, not even itself)
+                memo[v] = text
+        out.append(text)
+    return out
+
+
 #: the JSON text of each cell's canonical value (``null`` for a null), column-wise
 json_column = _json_column
 
 
-def json_objects(table: pa.Table, columns: list[str] | None = None) -> pa.ChunkedArray:
+def json_objects(
+    table: pa.Table,
+    columns: list[str] | None = None,
+    texts: dict[str, Any] | None = None,
+) -> pa.ChunkedArray:
     """Per row, the canonical JSON object of ``columns`` (default: all), keys sorted: the text
-    ``json.dumps(canonical_value(row), sort_keys=True, ...)`` gives, built column by column."""
+    ``json.dumps(canonical_value(row), sort_keys=True, ...)`` gives, built column by column.
+    ``texts`` keeps each column's JSON text for the next call on the same table."""
     names = sorted(table.column_names if columns is None else columns)
     if not names:
         return pa.chunked_array([pa.array(["{}"] * table.num_rows, pa.string())])
+    texts = {} if texts is None else texts
     parts: list[Any] = []
     for i, name in enumerate(names):
         parts.append(("{" if i == 0 else ",") + _dumps(str(name)) + ":")
-        parts.append(_json_column(table.column(name)))
+        if name not in texts:
+            texts[name] = _json_column(table.column(name))
+        parts.append(texts[name])
     parts.append("}")
     out = pc.binary_join_element_wise(*parts, "")
     return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])

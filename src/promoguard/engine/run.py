@@ -443,7 +443,8 @@ def _freeze_findings(
         raise CheckError(f"{check.code} returned severity {sorted(unknown, key=str)[0]!r}")
     observed_cols = list(dict.fromkeys(check.observed_columns))
     expected_cols = list(dict.fromkeys(check.expected_columns))
-    observed = _one_chunk(json_objects(found, observed_cols))
+    texts: dict[str, Any] = {}  # each column's JSON, written once for observed/expected/found
+    observed = _one_chunk(json_objects(found, observed_cols, texts))
     if "severity_reason" in found.column_names:
         # why this finding's severity is not the pack's: in the JSON, the hash and the report
         reasons = found.column("severity_reason")
@@ -457,10 +458,15 @@ def _freeze_findings(
                 "severity_reason",
                 pa.array([str(v) if v else None for v in reasons.to_pylist()], pa.string()),
             )
-            texts = _one_chunk(json_objects(with_reason, [*observed_cols, "severity_reason"]))
-            observed = _one_chunk(pc.if_else(pa.array(given, pa.bool_()), texts, observed))
-    expected = _one_chunk(json_objects(found, expected_cols))
-    found_json = _one_chunk(json_objects(found))
+            # the reason as text: not the found column's own JSON (kept for "found")
+            own = {k: v for k, v in texts.items() if k != "severity_reason"}
+            reasoned = json_objects(with_reason, [*observed_cols, "severity_reason"], own)
+            observed = _one_chunk(
+                pc.if_else(pa.array(given, pa.bool_()), _one_chunk(reasoned), observed)
+            )
+    expected = _one_chunk(json_objects(found, expected_cols, texts))
+    found_json = _one_chunk(json_objects(found, None, texts))
+    del texts
     etype_arr = pa.array(etypes, pa.string())
     parts: list[pa.Array] = [
         _one_chunk(json_column(entity_col)),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,6 +29,79 @@ def normalise(text: str | None) -> str:
     if not text:
         return ""
     return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+#: joins texts for ``normalise_many``: a character ``normalise`` keeps out of every text
+_RECORD = "\x1e"
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """(keep, slow): per code point, whether ``normalise_many``'s fast path keeps it after
+    lower-casing, and whether a text holding it must go through ``normalise`` itself.
+
+    The fast path is ``str.lower`` over a whole batch, then dropping what ``_STRIP`` drops, a
+    code point at a time. It equals ``normalise`` (NFKC, lower, strip) on every text made only of
+    characters for which, alone, NFKC changes nothing, or turns them into nothing ``_STRIP``
+    keeps (full-width punctuation: '！' -> '!'), and which NFKC cannot combine with a neighbour:
+    no combining mark, no second half of a composition (Hangul vowels and finals, a few Indic
+    signs), in the character or in its decomposition. NFKC of such a text is the concatenation of
+    its characters' NFKC, ``str.lower`` maps character by character but for a final sigma (a
+    sigma is slow), and the strip drops single characters. Everything else (full-width letters,
+    ligatures, combining marks, sigma, anything outside the BMP) is slow: those texts, a handful
+    in a million, are normalised one by one. ``tests/graph`` checks every BMP character.
+    """
+    seconds = {0x1161 + i for i in range(21)} | {0x11A8 + i for i in range(27)}  # Hangul V, T
+    for cp in range(0x110000):
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<"):
+            parts = d.split()
+            if len(parts) == 2:
+                seconds.add(int(parts[1], 16))
+    keep = np.zeros(0x110000, dtype=bool)
+    slow = np.ones(0x110000, dtype=bool)
+    for cp in range(0x10000):
+        ch = chr(cp)
+        keep[cp] = ch.isalnum()  # what ``_STRIP`` (``[\W_]``) leaves
+        if 0xD800 <= cp <= 0xDFFF or cp == 0x3A3:  # surrogates; sigma (final form in context)
+            continue
+        d = unicodedata.normalize("NFKD", ch)
+        if any(unicodedata.combining(x) or ord(x) in seconds for x in ch + d):
+            continue
+        nfkc = unicodedata.normalize("NFKC", ch)
+        if nfkc == ch or (not _STRIP.sub("", nfkc.lower()) and ch.lower() == ch):
+            slow[cp] = False
+            if nfkc != ch:
+                keep[cp] = False  # NFKC makes it something the strip drops
+    keep[ord(_RECORD)] = True
+    slow[ord(_RECORD)] = False
+    return keep, slow
+
+
+def normalise_many(texts: Sequence[str | None], chunk: int = 65_536) -> list[str]:
+    """``[normalise(t) for t in texts]``, a batch at a time: one ``str.lower`` and one numpy
+    pass over the code points of many texts joined (see ``_tables``), ``normalise`` itself only
+    for the rare text the fast path cannot read."""
+    keep, slow = _tables()
+    out: list[str] = []
+    for start in range(0, len(texts), chunk):
+        part = [t or "" for t in texts[start : start + chunk]]
+        joined = _RECORD.join(part)
+        if joined.count(_RECORD) != len(part) - 1:  # a text holds the record mark itself
+            out.extend(normalise(t) for t in part)
+            continue
+        # (a lone surrogate passes through to ``slow``: such a text is normalised alone)
+        codes = np.frombuffer(joined.lower().encode("utf-32-le", "surrogatepass"), np.uint32)
+        done = codes[keep[codes]].tobytes().decode("utf-32-le", "surrogatepass").split(_RECORD)
+        raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        odd = np.flatnonzero(slow[raw])
+        if len(odd):
+            starts = np.flatnonzero(raw == ord(_RECORD)) + 1
+            owners = np.searchsorted(starts, odd, side="right")
+            for k in np.unique(owners).tolist():
+                done[k] = normalise(part[k])
+        out.extend(done)
+    return out
 
 
 _WIDE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")

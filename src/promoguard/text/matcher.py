@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
@@ -66,7 +67,22 @@ class Matcher:
         self.terms = by_key
         self._automaton = ahocorasick.Automaton()
         for key, ts in by_key.items():
-            self._automaton.add_word(key, (key, tuple(ts)))
+            # what ``scan`` asks of every occurrence, answered once per key: its length, whether
+            # it begins/ends with a Latin letter or digit, whether it is an allow-list word, and
+            # the hits it makes once placed (none for words that only steer matching)
+            reported = tuple(t for t in ts if t.code not in SILENT)
+            self._automaton.add_word(
+                key,
+                (
+                    key,
+                    tuple(ts),
+                    len(key),
+                    _ascii_alnum(key[0]),
+                    _ascii_alnum(key[-1]),
+                    any(t.code == ALLOW for t in ts),
+                    reported,
+                ),
+            )
         if by_key:
             self._automaton.make_automaton()
         self._empty = not by_key
@@ -75,46 +91,48 @@ class Matcher:
         """(end index, terms) of every occurrence, no context applied (for a first pass)."""
         if self._empty:
             return
-        for last, (_key, ts) in self._automaton.iter(norm):
-            yield last, ts
+        for last, value in self._automaton.iter(norm):
+            yield last, value[1]
 
     def raw_hits(self, norm: str) -> list[tuple[int, int, tuple[Term, ...]]]:
         """(start, end, terms) of every occurrence of a term in normalised text, boundaries kept."""
         if self._empty:
             return []
-        out: list[tuple[int, int, tuple[Term, ...]]] = []
+        return [(s, e, value[1]) for s, e, value in self._placed(norm)]
+
+    def _placed(self, norm: str) -> list[tuple[int, int, tuple[Any, ...]]]:
+        """(start, end, automaton value) of every occurrence whose boundaries hold."""
+        out: list[tuple[int, int, tuple[Any, ...]]] = []
         n = len(norm)
-        for last, (key, ts) in self._automaton.iter(norm):
+        for last, value in self._automaton.iter(norm):
             end = last + 1
-            start = end - len(key)
-            if _ascii_alnum(key[0]) and start > 0 and _ascii_alnum(norm[start - 1]):
+            start = end - value[2]
+            if value[3] and start > 0 and _ascii_alnum(norm[start - 1]):
                 continue
-            if (
-                _ascii_alnum(key[-1])
-                and end < n
-                and _ascii_alnum(norm[end])
-                and not _plural(norm, end)
-            ):
+            if value[4] and end < n and _ascii_alnum(norm[end]) and not _plural(norm, end):
                 continue
-            out.append((start, end, ts))
+            out.append((start, end, value))
         return out
 
     def scan(self, text: str | Normalised) -> tuple[Normalised, list[Hit]]:
         """Normalise (unless given normalised text) and return the surviving hits, in order."""
         nt = text if isinstance(text, Normalised) else normalise(text)
-        raw = self.raw_hits(nt.text)
+        if self._empty:
+            return nt, []
+        raw = self._placed(nt.text)
         if not raw:
             return nt, []
-        allow = [(s, e) for s, e, ts in raw if any(t.code == ALLOW for t in ts)]
+        allow = [(s, e) for s, e, value in raw if value[5]]
         # hits of codes that are not checks (allow-list words, pattern triggers) are not reported
         hits: list[Hit] = []
-        for s, e, ts in raw:
+        for s, e, value in raw:
+            reported = value[6]
+            if not reported:
+                continue
             if allow and any(a <= s and e <= b for a, b in allow):
                 continue
             os_, oe = nt.span(s, e)
-            for t in ts:
-                if t.code in SILENT:
-                    continue
+            for t in reported:
                 hits.append(
                     Hit(t.code, t.category, t.term, s, e, os_, oe, t.allowed_categories, t.source)
                 )

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 #: A stand-in for characters to drop; removed with the separators so offsets are tracked once.
 _DROP = "\x00"
 
@@ -192,6 +194,17 @@ def fold_plain(text: str) -> str:
 @lru_cache(maxsize=1)
 def _special() -> re.Pattern[str]:
     return re.compile(f"{_relevant().pattern}|[\U00010000-\U0010ffff]")
+
+
+@lru_cache(maxsize=1)
+def special_table() -> np.ndarray:
+    """Per code point, whether ``special`` finds it (a lookup table for many texts at once)."""
+    table = np.zeros(0x110000, dtype=bool)
+    for cp, out in _table().items():
+        if out != chr(cp).lower():
+            table[cp] = True
+    table[0x10000:] = True
+    return table
 
 
 def special(text: str) -> Iterator[int]:

@@ -25,11 +25,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
+import numpy as np
 
 from promoguard.text.identifiers import Identifier, find_identifiers
 from promoguard.text.lexicon import ALLOW, Term
 from promoguard.text.matcher import Hit, Matcher
-from promoguard.text.normalise import Normalised, fold_plain, normalise, special
+from promoguard.text.normalise import Normalised, fold_plain, normalise, special_table
 
 #: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
 _HANDLE = re.compile(
@@ -122,8 +123,13 @@ class _FirstPass:
         """Indexes of the texts (joined by RECORD) in which some term occurs."""
         if self._empty:
             return iter(())
-        raw = norm.encode("utf-8").decode("latin-1")
-        return _owners(raw, [end for end, _key in self._automaton.iter(raw)])
+        data = norm.encode("utf-8")
+        ends = [end for end, _key in self._automaton.iter(data.decode("latin-1"))]
+        if not ends:
+            return iter(())
+        # a match's text: how many record marks come before it (numpy, not a count per match)
+        records = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord(RECORD))
+        return iter(np.searchsorted(records, ends, side="left").tolist())
 
 
 def _owners(joined: str, positions: list[int]) -> Iterator[int]:
@@ -176,7 +182,14 @@ class ContentRules:
         if joined.count(RECORD) != len(chunk) - 1:  # a text holds the record mark itself
             return set(range(len(chunk)))
         # texts with characters that need the full mapping are read closely whatever they say
-        cands = set(_owners(joined, list(special(joined))))
+        # (looked up code point by code point in numpy: the same characters ``special`` finds)
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        odd = np.flatnonzero(special_table()[codes])
+        cands: set[int] = set()
+        if len(odd):
+            records = np.flatnonzero(codes == ord(RECORD))
+            cands.update(np.searchsorted(records, odd, side="left").tolist())
+        del codes
         norm = fold_plain(joined)
         cands.update(self.first.owners(norm))
         positions: list[int] = []

@@ -7,11 +7,15 @@ tests run it on Spark."""
 
 from __future__ import annotations
 
+import json
+
 import ibis
 import pandas as pd
 import pytest
+from tests.support import run_check
 
 from promoguard.engine.base import Tables
+from promoguard.engine.packs import load_pack
 from promoguard.rules.reviews import _shared as reviews
 from promoguard.rules.reviews.review003_spam_behaviour_score import SpamBehaviourScore
 
@@ -42,7 +46,7 @@ def _params(**over):
 def test_partitions_score_as_the_whole_frame(review_store):
     a, b, whole, parts = _both(review_store, _params())
     assert len(a) >= 5  # the planted burst
-    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=True)
     assert whole == parts
 
 
@@ -54,7 +58,7 @@ def test_partitions_agree_where_reviews_cannot_be_scored(review_store):
     a, b, whole, parts = _both(review_store, _params(threshold=0.2, min_signals=4))
     assert whole[0] > 0 and "placeholder" in whole[1]
     assert whole == parts
-    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=True)
     assert len(a) > 0
 
 
@@ -65,4 +69,25 @@ def test_partitions_agree_without_orders(review_store):
     # no orders: history and delivery timing not available; four signals still make a score
     a, b, whole, parts = _both(review_store, _params(threshold=0.3, min_signals=5))
     assert whole == parts and whole[0] > 0 and "no orders" in whole[1]
-    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=True)
+
+
+def test_the_check_reports_what_the_whole_frame_scores(review_store):
+    """REVIEW003 counts in SQL and scores batch by batch on DuckDB too: its findings are the
+    reviews the one-machine form (``score_frame``) puts at or above the threshold, to the bit."""
+    params = load_pack("cn").parameters_for(SpamBehaviourScore())
+    tables = Tables(ibis.duckdb.from_connection(review_store))
+    scored = reviews.score_frame(reviews._review_frame(tables), params)
+    hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
+    want = {
+        r.review_id: [getattr(r, c) for c in ("score", *reviews.SCORE_PARTS)]
+        for r in hit.itertuples()
+    }
+    found = run_check(review_store, "REVIEW003").findings
+    got = {
+        e: [json.loads(o)[c] for c in ("score", *reviews.SCORE_PARTS)]
+        for e, o in zip(found["entity_id"], found["observed"], strict=True)
+    }
+    assert len(want) >= 5
+    # NaN (a part not available) is null in a finding
+    assert got == {k: [None if v != v else v for v in vs] for k, vs in want.items()}

@@ -86,6 +86,10 @@ def _review_expr(tables: Tables) -> ir.Table:
     )
 
 
+#: texts turned into Python strings at a time by a shared scan
+_PREPARE_SLICE = 65_536
+
+
 class _Scan:
     """One pass of the text engine over a store's texts (or reviews), shared by the checks.
 
@@ -94,9 +98,13 @@ class _Scan:
 
     def __init__(self, rules: ContentRules, rows: pa.Table) -> None:
         self.rules = rules
-        content = [c or "" for c in rows.column("content").to_pylist()]
-        prepared = rules.prepare_many(content)
-        del content
+        # the texts as Python strings a slice at a time, not all at once (a million texts are a
+        # few hundred MB as str objects); the first pass reads them in batches anyway
+        column = rows.column("content")
+        prepared: list[Prepared | None] = []
+        for start in range(0, len(column), _PREPARE_SLICE):
+            content = [c or "" for c in column.slice(start, _PREPARE_SLICE).to_pylist()]
+            prepared.extend(rules.prepare_many(content))
         # keep only the selected rows, as dicts (a store may hold millions of texts)
         keep = [i for i, p in enumerate(prepared) if p is not None]
         picked = rows.drop_columns(["content"]).take(keep).to_pylist() if keep else []

@@ -44,15 +44,23 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
     empty = pd.DataFrame(columns=["review_id", "cluster_id", "cluster_size", "cluster_buyers"])
     # review_id order, whatever order the engine returned: LSH pairs neighbours in that order
     reviews = reviews.take(pc.sort_indices(reviews, sort_keys=[("review_id", "ascending")]))
-    norm = [minhash.normalise(t) for t in reviews.column("text").to_pylist()]
-    n = int(params["shingle_n"])
-    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
-    keep = (minhash.weighted_lengths(norm) >= float(params["min_length"])) & (lengths >= n)
-    rows = np.flatnonzero(keep)
+    n, num_perm = int(params["shingle_n"]), int(params["num_perm"])
+    min_length = float(params["min_length"])
+    # a chunk of texts at a time: only the signatures of the comparable ones stay (a text's
+    # signature depends on nothing but the text, so chunking changes no signature)
+    text = reviews.column("text")
+    found_rows, found_sigs = [], []
+    for start in range(0, reviews.num_rows, _SIGN_CHUNK):
+        chunk_rows, chunk_sig = _signatures(
+            text.slice(start, _SIGN_CHUNK).to_pylist(), n, num_perm, min_length
+        )
+        found_rows.append(chunk_rows + start)
+        found_sigs.append(chunk_sig)
+    rows = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
     if len(rows) < 2:
         return empty
-    present, sig = minhash.text_signatures([norm[i] for i in rows], n, int(params["num_perm"]))
-    rows = rows[present]
+    sig = np.concatenate(found_sigs)
+    del found_sigs
     labels = minhash.near_duplicate_clusters(sig, int(params["bands"]), float(params["similarity"]))
     # only rows whose label is shared can form a cluster: look at those alone
     counts = np.bincount(labels, minlength=len(labels))
@@ -66,6 +74,26 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
         labels[shared],
         params,
     )
+
+
+#: texts normalised and signed at a time (bounds the Python strings held at once)
+_SIGN_CHUNK = 131_072
+
+
+def _signatures(
+    texts: list[str | None], n: int, num_perm: int, min_length: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(indices into ``texts`` of the comparable ones that have shingles, their MinHash
+    signatures): long enough (``min_length`` weighted characters, at least ``n``) once
+    normalised. One-machine and executor forms both sign through here."""
+    norm = minhash.normalise_many(texts)
+    lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+    keep = (minhash.weighted_lengths(norm) >= min_length) & (lengths >= n)
+    rows = np.flatnonzero(keep)
+    if not len(rows):
+        return rows, np.zeros((0, num_perm), np.uint32)
+    present, sig = minhash.text_signatures([norm[i] for i in rows], n, num_perm)
+    return rows[present], sig
 
 
 def _clusters(
@@ -106,14 +134,9 @@ def _signer(
 
     def sign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            norm = [minhash.normalise(t) for t in batch.column("text").to_pylist()]
-            lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
-            keep = (minhash.weighted_lengths(norm) >= min_length) & (lengths >= n)
-            rows = np.flatnonzero(keep)
+            rows, sig = _signatures(batch.column("text").to_pylist(), n, num_perm, min_length)
             if not len(rows):
                 continue
-            present, sig = minhash.text_signatures([norm[i] for i in rows], n, num_perm)
-            rows = rows[present]
             keys = minhash.band_keys(sig, bands).view(np.int64)  # equality is all that matters
             yield pa.RecordBatch.from_arrays(
                 [
@@ -405,6 +428,19 @@ def why_not_scored(inputs: Inputs, params: dict[str, Any]) -> str:
     )
 
 
+#: the columns of ``_review_expr`` that ``score_rows`` reads, besides GROUP_FEATURES (and the text
+#: when a text model is used)
+_SCORE_INPUTS = (
+    "review_id",
+    "listing_id",
+    "rating",
+    "created_s",
+    "paid_s",
+    "confirmed_s",
+    "delivered_s",
+    "buyer_orders",
+)
+
 _SCORED = pa.schema(
     [
         ("review_id", pa.string()),
@@ -429,13 +465,22 @@ def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFra
     from promoguard.engine import backends
 
     joined = _review_expr(tables)
+    # the distinct dates and ratings of the reviews themselves: the left joins of ``joined`` can
+    # only repeat a review, never add a value, and counting here spares the engine the joins
+    r = tables.reviews
     facts = tables.to_arrow(
-        joined.aggregate(dates=joined.created_s.nunique(), ratings=joined.rating.nunique())
+        r.aggregate(
+            dates=epoch_seconds(r.created_at).nunique(), ratings=r.rating.cast("int64").nunique()
+        )
     ).to_pylist()[0]
     o = tables.orders
     n_orders = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
     inputs = Inputs(int(facts["dates"]) > 1, int(facts["ratings"]) > 1, n_orders > 0)
     featured = group_features_expr(joined, inputs)
+    # only what ``score_rows`` reads and the found rows carry: no buyer or order ids, and no
+    # texts unless a text model reads them (the texts are most of the bytes)
+    wanted = [*_SCORE_INPUTS, *GROUP_FEATURES] + (["text"] if params.get("text_model") else [])
+    featured = featured.select(*wanted)
     threshold = float(params["threshold"])
 
     def score(batches):

@@ -10,7 +10,6 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from promoguard.engine import backends
 from promoguard.engine.base import (
     COVERAGE_METADATA,
     Check,
@@ -115,13 +114,10 @@ class SpamBehaviourScore(Check):
         )
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
-        if backends.is_spark(tables.backend):
-            # counted in SQL, scored per partition: only the reviews found reach the driver
-            hit, skipped, why = score_partitions(tables, params)
-        else:
-            scored = score_frame(_review_frame(tables), params)
-            hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
-            skipped, why = int(scored.attrs.get("not_scored", 0)), scored.attrs.get("why", "")
+        # counted in SQL, scored a batch (a partition on Spark) at a time: only the reviews found
+        # reach pandas whole, not every review with its ids and text (the one-machine form,
+        # ``score_frame``, gives the same scores; tests/rules/reviews/test_review_partitions.py)
+        hit, skipped, why = score_partitions(tables, params)
         # the found reviews' listings' places only
         li = _listing_places(tables)
         wanted = ibis.memtable(
