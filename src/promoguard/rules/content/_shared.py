@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -122,15 +123,34 @@ def _lexicon_paths(value: Any) -> tuple[str, ...]:
     return tuple(str(p) for p in value)
 
 
+class _Kept:
+    """One shared scan, built once: the first thread to ask builds it, the others wait."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.scan: _Scan | None = None
+
+
+_KEPT_LOCK = threading.Lock()
+
+
 def _shared_scan(tables: Tables, what: str, params: dict[str, Any]) -> _Scan:
-    cache: dict[Any, _Scan] = tables.__dict__.setdefault("_promoguard_content_scans", {})
+    """The one pass over the store's texts (or reviews) for every content check of a scan.
+
+    A scan may run its checks on several threads, each with its own view of the tables (its own
+    cursor) but one scan cache (``tables.scan``): the pass is kept there, so it is made once per
+    scan, not once per thread. Outside a scan it is kept on ``tables``."""
+    holder: Any = tables.scan if tables.scan is not None else tables
     extra = _lexicon_paths(params.get("extra_lexicons"))
     key = (what, extra)
-    if key not in cache:
-        rules = ContentRules(load_terms(extra))
-        rows = _text_rows(tables) if what == "texts" else _review_rows(tables)
-        cache[key] = _Scan(rules, rows)
-    return cache[key]
+    with _KEPT_LOCK:
+        kept = holder.__dict__.setdefault("_promoguard_content_scans", {}).setdefault(key, _Kept())
+    with kept.lock:
+        if kept.scan is None:
+            rules = ContentRules(load_terms(extra))
+            rows = _text_rows(tables) if what == "texts" else _review_rows(tables)
+            kept.scan = _Scan(rules, rows)
+        return kept.scan
 
 
 def _spans(nt: Normalised, hits: Sequence[Hit]) -> list[dict[str, Any]]:
