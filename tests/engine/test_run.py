@@ -643,3 +643,19 @@ def test_two_heavy_finders_never_run_at_once_but_run_beside_light_ones(con, monk
     c0, c1 = spans["TOY013:find"]
     assert c0 < a1 and a0 < c1  # a light one beside the first heavy one
     assert [r.code for r in result.runs] == ["TOY011", "TOY012", "TOY013", "TOY014"]
+
+
+def test_a_failing_finder_fails_the_scan_and_leaves_nothing_attached(con, monkeypatch):
+    from promoguard.errors import CheckError
+
+    class Broken(ExpensiveOrders):
+        code = "TOY019"
+
+        def find(self, tables, params, ctx):
+            raise CheckError("TOY019 cannot read its table")
+
+    with duckdb_tables(con) as tables:
+        with pytest.raises(CheckError, match="TOY019 cannot read"):
+            _scan_on(tables, [*_timed_checks(), Broken()], 2, monkeypatch)
+        attached = con.sql("SELECT database_name FROM duckdb_databases()").fetchall()
+    assert not [n for (n,) in attached if n.startswith("_promoguard_scan")]
