@@ -15,7 +15,10 @@ one-off buyers before the heap ever sees them.
 
 from __future__ import annotations
 
+import functools
 import heapq
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,28 +144,53 @@ def greedy_peel(g: BipartiteGraph) -> Peel:
     live = np.flatnonzero(present)
     if len(live) == 0:
         return Peel(np.zeros(0, dtype=np.int64), 0.0)
-    # CSR adjacency over both endpoints
+    start, other, wt = adjacency(g)
+    removal, best = _peel_order()(start, other, wt, node_degrees(g), live, float(w.sum()))
+    gone = np.zeros(g.n_nodes, dtype=bool)
+    gone[removal] = True
+    nodes = live[~gone[live]]
+    return Peel(nodes, best)
+
+
+def adjacency(g: BipartiteGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR adjacency over both endpoints: node v's neighbours are ``other[start[v]:start[v+1]]``
+    with edge weights ``wt[...]``, in edge order."""
+    src, dst, w = g.src(), g.dst(), g.weight
     ends = np.concatenate([src, dst])
     other = np.concatenate([dst, src])
     wt = np.concatenate([w, w])
     order = np.argsort(ends, kind="stable")
     ends, other, wt = ends[order], other[order], wt[order]
     start = np.searchsorted(ends, np.arange(g.n_nodes + 1))
-    deg = node_degrees(g)
-    total = float(w.sum())
+    return start, other, wt
+
+
+def peel_order_py(
+    start: np.ndarray,
+    other: np.ndarray,
+    wt: np.ndarray,
+    deg: np.ndarray,
+    live: np.ndarray,
+    total: float,
+) -> tuple[np.ndarray, float]:
+    """The peel itself over a CSR adjacency (``start``, ``other``, ``wt``): (the nodes removed
+    before the densest prefix, in removal order; its density). Compiled in ``_peel_jit``; this
+    Python form is what that must equal, and what runs where numba is not installed."""
     n_left = len(live)
-    removed = np.zeros(g.n_nodes, dtype=bool)
-    heap = [(float(deg[v]), int(v)) for v in live]
+    removed = bytearray(len(deg))  # a Python sequence: indexing it is far cheaper than numpy's
+    deg_l = deg.tolist()
+    heap = list(zip(deg[live].tolist(), live.tolist(), strict=True))
     heapq.heapify(heap)
     best, best_step = total / n_left, 0
+    # ">= with a tolerance": on equal density prefer the smaller block (later in the peel)
+    bar = best * (1 - 1e-12)
     removal: list[int] = []
-    deg_l = deg.tolist()
     other_l, wt_l, start_l = other.tolist(), wt.tolist(), start.tolist()
     while heap and n_left > 1:
         d, v = heapq.heappop(heap)
         if removed[v] or d != deg_l[v]:
             continue  # stale entry
-        removed[v] = True
+        removed[v] = 1
         removal.append(v)
         n_left -= 1
         total -= d
@@ -172,13 +200,23 @@ def greedy_peel(g: BipartiteGraph) -> Peel:
                 deg_l[u] -= wt_l[i]
                 heapq.heappush(heap, (deg_l[u], u))
         score = max(total, 0.0) / n_left
-        # ">= with a tolerance": on equal density prefer the smaller block (later in the peel)
-        if score >= best * (1 - 1e-12):
+        if score >= bar:
             best, best_step = score, len(removal)
-    gone = np.zeros(g.n_nodes, dtype=bool)
-    gone[np.asarray(removal[:best_step], dtype=np.int64)] = True
-    nodes = live[~gone[live]]
-    return Peel(nodes, best)
+            bar = best * (1 - 1e-12)
+    return np.asarray(removal[:best_step], dtype=np.int64), best
+
+
+@functools.cache
+def _peel_order() -> Callable[..., tuple[np.ndarray, float]]:
+    """The compiled peel when numba is there (imported on first use: a scan without BRUSH001
+    pays nothing), else the Python one; PROMOGUARD_NO_JIT=1 forces the Python one."""
+    if os.environ.get("PROMOGUARD_NO_JIT") == "1":
+        return peel_order_py
+    try:
+        from promoguard.graph._peel_jit import peel_order
+    except ImportError:  # pragma: no cover - numba is a dependency; an old venv may lack it
+        return peel_order_py
+    return peel_order
 
 
 def compact(g: BipartiteGraph) -> tuple[BipartiteGraph, np.ndarray, np.ndarray]:

@@ -25,59 +25,106 @@ class LinkedGroup:
     merchant_share: float
 
 
-def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]:
+@dataclass(frozen=True)
+class Components:
+    """Buyers linked through shared devices or addresses, numbered in id order."""
+
+    buyer_ids: pa.Array  # sorted distinct buyer ids
+    labels: np.ndarray  # per buyer: its component's smallest buyer number
+    size: np.ndarray  # per buyer number: how many buyers the component it labels has
+
+    def codes(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """Each row's buyer number (every row's buyer must be among ``buyer_ids``)."""
+        found = pc.index_in(pc.fill_null(column, ""), value_set=self.buyer_ids)
+        if found.null_count:
+            raise ValueError("orders of buyers the links did not name")
+        return found.to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def in_components_of(self, min_buyers: int) -> pa.Array:
+        """The ids of the buyers in components of at least ``min_buyers``."""
+        big = self.size[self.labels] >= min_buyers
+        return self.buyer_ids.filter(pa.array(big))
+
+
+def buyer_components(links: pa.Table) -> tuple[Components, np.ndarray]:
+    """Components over ``links`` (buyer_id, device, address; one row per order, or only their
+    distinct rows: the same components), and each row's buyer number."""
+    buyer_ids, b_idx = _sorted_dictionary(links.column("buyer_id"))
+    nb = len(buyer_ids)
+    src_parts, dst_parts, offset = [], [], nb
+    for col in ("device", "address"):
+        column = links.column(col)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        has = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        if not has.any():
+            continue
+        # a device's or address's number only names its node: any numbering links the same
+        # buyers, and a component's label is its smallest buyer (buyers are numbered first)
+        k_idx = pc.dictionary_encode(column).indices.to_numpy(zero_copy_only=False)
+        src_parts.append(b_idx[has])
+        dst_parts.append(offset + k_idx[has].astype(np.int64))
+        offset += int(k_idx[has].max()) + 1
+    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
+    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
+    labels = components.component_labels(offset, src, dst)[:nb]
+    return Components(buyer_ids, labels, np.bincount(labels, minlength=nb)), b_idx
+
+
+def linked_groups(
+    orders: pa.Table, params: dict[str, Any], comps: Components | None = None
+) -> list[LinkedGroup]:
     """Components of buyers linked by devices or addresses that crowd one merchant in a window.
 
-    ``orders`` has buyer_id, merchant_id, paid_s (epoch seconds), order_id, device, address.
+    ``orders`` has buyer_id, merchant_id, paid_s (epoch seconds) and, unless ``comps`` (from
+    :func:`buyer_components`) is given, device and address. With ``comps``, ``orders`` need only
+    hold every order of the buyers in components of at least min_buyers (the engine can leave
+    the rest out: the other 90% at city scale).
     """
     if not orders.num_rows:
         return []
     # numbering in Arrow (no Python strings per row); everything below is set-based, so the
     # result does not depend on the order the engine returned the rows in
-    buyer_ids, b_idx = sorted_codes(orders.column("buyer_id"))
+    if comps is None:
+        comps, b_idx = buyer_components(orders)
+    else:
+        b_idx = comps.codes(orders.column("buyer_id"))
+    buyer_ids, labels, size = comps.buyer_ids, comps.labels, comps.size
     nb = len(buyer_ids)
-    src_parts, dst_parts, offset = [], [], nb
-    for col in ("device", "address"):
-        column = orders.column(col)
-        has = pc.is_valid(column).to_numpy(zero_copy_only=False)
-        if not has.any():
-            continue
-        _, k_idx = sorted_codes(column, with_values=False)
-        src_parts.append(b_idx[has])
-        dst_parts.append(offset + k_idx[has])
-        offset += int(k_idx.max()) + 1
-    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
-    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
-    labels = components.component_labels(offset, src, dst)[:nb]
-    size = np.bincount(labels, minlength=nb)
     big = size[labels] >= params["min_buyers"]
     o_big = big[b_idx]
     if not o_big.any():
         return []
-    merchant_ids, m_idx = sorted_codes(orders.column("merchant_id"))
-    comp = labels[b_idx][o_big]
-    merchant = m_idx[o_big]
+    merchant_ids, m_idx = sorted_codes(orders.column("merchant_id").filter(pa.array(o_big)))
+    comp = labels[b_idx[o_big]]
+    merchant = m_idx
     paid = orders.column("paid_s").to_numpy().astype(np.int64)[o_big]
     bix = b_idx[o_big]
     comp_total = np.bincount(comp, minlength=nb)
     order = np.lexsort((bix, paid, merchant, comp))
     comp, merchant, paid, bix = comp[order], merchant[order], paid[order], bix[order]
     window = int(params["window_hours"] * 3600)
+    # segments of one (component, shop); judged on arrays first: enough distinct buyers and a
+    # large enough share of the component's orders (a household spreads its shopping)
+    n = len(comp)
+    new_seg = np.concatenate([[True], (comp[1:] != comp[:-1]) | (merchant[1:] != merchant[:-1])])
+    seg_start = np.flatnonzero(new_seg)
+    seg_end = np.append(seg_start[1:], n)
+    seg_of = np.cumsum(new_seg) - 1
+    pair = np.unique(seg_of * np.int64(nb) + bix)
+    n_distinct = np.bincount(pair // nb, minlength=len(seg_start))
+    share = (seg_end - seg_start) / comp_total[comp[seg_start]]
+    live = (n_distinct >= params["min_buyers"]) & (share >= params["min_merchant_share"])
     out: list[LinkedGroup] = []
-    cuts = np.flatnonzero((np.diff(comp) != 0) | (merchant[1:] != merchant[:-1])) + 1
-    for seg in np.split(np.arange(len(comp)), cuts):
-        if len(np.unique(bix[seg])) < params["min_buyers"]:
-            continue
-        c = int(comp[seg[0]])
-        share = len(seg) / comp_total[c]
-        if share < params["min_merchant_share"]:
-            continue  # a household spreading its shopping over many shops
-        t, b = paid[seg], bix[seg]
+    for k in np.flatnonzero(live).tolist():
+        lo, hi = int(seg_start[k]), int(seg_end[k])
+        c = int(comp[lo])
+        t, b = paid[lo:hi], bix[lo:hi]
         chosen: set[int] = set()
         start_t, end_t = None, None
         j = 0
-        for i in range(len(seg)):
-            while j < len(seg) and t[j] - t[i] <= window:
+        for i in range(hi - lo):
+            while j < hi - lo and t[j] - t[i] <= window:
                 j += 1
             in_window = set(b[i:j].tolist())
             if len(in_window) >= params["min_buyers"]:
@@ -90,13 +137,26 @@ def linked_groups(orders: pa.Table, params: dict[str, Any]) -> list[LinkedGroup]
         out.append(
             LinkedGroup(
                 component=c,
-                merchant=str(merchant_ids[merchant[seg[0]]]),
-                buyers=sorted(str(x) for x in buyer_ids[sorted(chosen)]),
+                merchant=str(merchant_ids[merchant[lo]]),
+                buyers=sorted(buyer_ids.take(pa.array(sorted(chosen), pa.int64())).to_pylist()),
                 n_orders=int(in_span.sum()),
                 window_start=int(start_t),
                 window_end=int(end_t),
                 component_size=int(size[c]),
-                merchant_share=round(float(share), 4),
+                merchant_share=round(float(share[k]), 4),
             )
         )
     return out
+
+
+def _sorted_dictionary(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(sorted distinct values as Arrow, index of each row's value among them): ``sorted_codes``
+    without turning a million ids into Python strings (only a finding's buyers are)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(column, ""))
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+    return encoded.dictionary.take(pa.array(order)), codes

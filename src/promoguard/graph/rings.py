@@ -139,32 +139,87 @@ def cut_blocks(
     contained = (shared.data >= 2) & (shared.data >= smaller)
     link |= (shared.row < shared.col) & contained & params.get("link_containment", True)
     labels = components.component_labels(len(b_local), shared.row[link], shared.col[link])
+    return _accepted_blocks(e, g, idx, b_local, b_of, m_local, m_of, labels, params)
+
+
+def _accepted_blocks(
+    e: Edges,
+    g: fraudar.BipartiteGraph,
+    idx: np.ndarray,
+    b_local: np.ndarray,
+    b_of: np.ndarray,
+    m_local: np.ndarray,
+    m_of: np.ndarray,
+    labels: np.ndarray,
+    params: dict[str, Any],
+) -> list[Block]:
+    """Each buyer group's block, judged for all groups at once on the edge arrays.
+
+    Per group (buyers of one label, in order of the label, the group's smallest buyer): its core
+    shops are those at least ``min_fill`` of its buyers repeat-order from; its block, the buyers
+    who repeat-order from at least ``min_fill`` of the core. Counts are whole numbers and each
+    share is the same float division as one group at a time would make; a block's weight is summed
+    over its edges in edge order, as ``g.weight[sel].sum()`` of that group alone.
+    """
+    n_b, n_m = len(b_local), len(m_local)
+    size = np.bincount(labels, minlength=n_b)
+    group = labels[b_of]  # each inside edge's buyer group
+    live = size[group] >= params["min_buyers"]
+    # how many of the group's buyers repeat-order from each shop (edges are one per pair)
+    pair = group * np.int64(n_m) + m_of
+    pairs, pair_of, pair_n = np.unique(pair[live], return_inverse=True, return_counts=True)
+    coverage = pair_n / size[pairs // n_m]
+    core_pair = coverage >= params["min_fill"]
+    n_core = np.bincount((pairs // n_m)[core_pair], minlength=n_b)
+    in_core = np.zeros(len(idx), dtype=bool)
+    in_core[np.flatnonzero(live)] = core_pair[pair_of]
+    in_core &= n_core[group] >= params["min_merchants"]
+    # each buyer's share of its group's core that it repeat-orders from
+    hits = np.bincount(b_of[in_core], minlength=n_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = hits / n_core[labels]
+    chosen = (n_core[labels] >= params["min_merchants"]) & (cover >= params["min_fill"])
+    n_chosen = np.bincount(labels[chosen], minlength=n_b)
+    chosen &= n_chosen[labels] >= params["min_buyers"]
+    keep = chosen[b_of] & in_core
+    accepted = np.flatnonzero(
+        (size >= params["min_buyers"])
+        & (n_core >= params["min_merchants"])
+        & (n_chosen >= params["min_buyers"])
+    )
+    if not len(accepted):
+        return []
+    # per group, in ascending order: its kept edges (in edge order), chosen buyers, core shops
+    at = np.flatnonzero(keep)
+    at = at[np.argsort(group[at], kind="stable")]
+    who = np.flatnonzero(chosen)
+    who = who[np.argsort(labels[who], kind="stable")]
+    core_pairs = pairs[core_pair]  # sorted: group-major, then shop
+    spans = [
+        (np.searchsorted(keys, accepted), np.searchsorted(keys, accepted, side="right"))
+        for keys in (group[at], labels[who], core_pairs // n_m)
+    ]
     out: list[Block] = []
-    for members in components.groups(labels):
-        if len(members) < params["min_buyers"]:
-            continue
-        sub = incidence[members]
-        coverage = np.asarray(sub.sum(axis=0)).ravel() / len(members)
-        core = np.flatnonzero(coverage >= params["min_fill"])
-        if len(core) < params["min_merchants"]:
-            continue
-        cover = np.asarray(sub[:, core].sum(axis=1)).ravel() / len(core)
-        buyers = members[cover >= params["min_fill"]]
-        if len(buyers) < params["min_buyers"]:
-            continue
-        sel = idx[np.isin(b_of, buyers) & np.isin(m_of, core)]
-        n_orders = int(g.orders[sel].sum())
-        density = float(g.weight[sel].sum()) / (len(buyers) + len(core))
+    for k in range(len(accepted)):
+        part = at[spans[0][0][k] : spans[0][1][k]]
+        buyers = who[spans[1][0][k] : spans[1][1][k]]
+        shops = core_pairs[spans[2][0][k] : spans[2][1][k]] % n_m
+        sel = idx[part]
+        density = float(g.weight[sel].sum()) / (len(buyers) + len(shops))
         if density < params["min_density"]:
             continue
-        per_m = np.bincount(g.merchant[sel], weights=g.orders[sel], minlength=g.n_merchants)
-        mset = m_local[core]
+        per_m = np.bincount(
+            np.searchsorted(shops, m_of[part]), weights=g.orders[sel], minlength=len(shops)
+        )
         out.append(
             Block(
                 buyers=sorted(str(b) for b in e.buyer_ids[b_local[buyers]]),
-                merchants=sorted(str(m) for m in e.merchant_ids[mset]),
-                orders_by_merchant={str(e.merchant_ids[m]): int(per_m[m]) for m in mset},
-                n_orders=n_orders,
+                merchants=sorted(str(m) for m in e.merchant_ids[m_local[shops]]),
+                orders_by_merchant={
+                    str(e.merchant_ids[m]): int(n)
+                    for m, n in zip(m_local[shops], per_m, strict=True)
+                },
+                n_orders=int(g.orders[sel].sum()),
                 n_edges=len(sel),
                 density=density,
                 first_at=int(e.first_at[g.eid[sel]].min()),

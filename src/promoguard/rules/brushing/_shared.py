@@ -18,6 +18,7 @@ import pyarrow as pa
 from promoguard.engine import backends
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, Tables
+from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows
 from promoguard.graph import bahmani, rings
 
@@ -79,6 +80,28 @@ def _order_edges(tables: Tables) -> ir.Table:
         first_at=epoch_seconds(o.paid_at).min(),
         last_at=epoch_seconds(o.paid_at).max(),
     )
+
+
+def merchant_degree(tables: Tables, pairs: ir.Table | None = None) -> ir.Table:
+    """``merchant, deg``: how many distinct buyers placed a non-cancelled order at each shop.
+
+    BRUSH001 weighs its edges by it (and judges hubs against its median) and BRUSH003 reports it
+    as ``n_buyers``: within a scan it is computed once and kept (one row per shop; the distinct
+    buyer-shop pairs behind it cost a pass over every order, one or two CPU s at city scale).
+    ``pairs``: BRUSH001's buyer-shop pairs (one row per pair), already kept in the engine, to
+    count them instead. Only DuckDB takes them: it writes the shared rows out at once, whereas
+    Spark keeps the expression, which must not name a table BRUSH001 drops when it is done.
+    """
+
+    def build() -> ir.Table:
+        e = pairs
+        if e is None or backends.is_spark(tables.backend):
+            o = tables.orders
+            o = o.filter(o.status != "cancelled")
+            e = o.select(buyer=o.buyer_id, merchant=o.merchant_id).distinct()
+        return e.group_by("merchant").aggregate(deg=e.count())
+
+    return shared(tables, ("brushing_merchant_degree",), build)
 
 
 def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[rings.Block]:

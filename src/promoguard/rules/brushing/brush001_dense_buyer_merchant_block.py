@@ -8,6 +8,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard.engine import backends
 from promoguard.engine.backends import epoch_seconds
@@ -22,6 +23,7 @@ from promoguard.rules.brushing._shared import (
     _table,
     _utc_offset_hours,
     bahmani_blocks,
+    merchant_degree,
 )
 
 
@@ -29,16 +31,21 @@ def _repeat_edges(tables: Tables) -> tuple[ir.Table, ir.Table]:
     """(edges with two or more orders, each with its merchant's degree; every merchant's degree).
 
     A single purchase weighs log(1) = 0, so only repeat edges are pulled out of the engine: a
-    tenth of the pairs on order data. The merchant's degree (distinct buyers) counts every pair.
+    tenth of the pairs on order data. The merchant's degree (distinct buyers) counts every pair;
+    it is the scan's shared ``merchant_degree`` (BRUSH003 reads it too).
     """
     e = _order_edges(tables)
-    deg = e.group_by("merchant").aggregate(deg=e.count())
+    deg = merchant_degree(tables)
     rep = e.filter(e.orders >= 2).join(deg, "merchant")
     return rep, deg
 
 
 #: most prune rounds run in the engine; what is left after them is pruned exactly on arrays
 PRUNE_ROUNDS = 12
+#: ... and the rounds stop once one removes less than this share of the edges left: the first
+#: round removes most of what the prune will (at city scale 66,000 of 405,000 edges, the next
+#: seven some 500 together), and the arrays finish the prune exactly whenever the rounds stop
+PRUNE_STOP_SHARE = 0.01
 #: the engine prunes just below min_density, so that a last-bit difference between its sums (in
 #: any order, with SQL's ln) and numpy's can only keep a node more, never drop one too many
 PRUNE_MARGIN = 1e-6
@@ -51,17 +58,23 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
     FRAUDAR starts by removing, round after round, every node whose weighted degree is below
     min_density (``fraudar.prune_below``): a node of such a block keeps at least that degree in
     it. The rounds are relational (two group-bys, two semi-joins) and run in the engine for at
-    most PRUNE_ROUNDS, at a threshold a hair below min_density; what they leave is a superset of
-    the exact prune's result, which the arrays then prune exactly. The pruned subgraph is the
-    unique largest one whose nodes all reach the threshold, so the peel sees the same graph and
-    gives the same blocks as from every edge, while only the dense core (of the findings' order
-    of size, not the season's) leaves the engine: on Spark nothing larger reaches the driver.
+    most PRUNE_ROUNDS (fewer once a round removes little), at a threshold a hair below
+    min_density; what they leave is a superset of the exact prune's result, which the arrays
+    then prune exactly. The pruned subgraph is the unique largest one whose nodes all reach the
+    threshold, so the peel sees the same graph and gives the same blocks as from every edge,
+    while only the dense core (of the findings' order of size, not the season's) leaves the
+    engine: on Spark nothing larger reaches the driver.
+
+    Every buyer-shop pair is aggregated from the orders once and kept for the step: the shops'
+    degrees (shared with BRUSH003 in a scan), their median and the repeat edges all read it.
     """
-    rep, deg = _repeat_edges(tables)
-    median = _median_degree(tables, deg)
     floor = float(params["min_density"]) * (1.0 - PRUNE_MARGIN)
     c = float(params["weight_c"])
     with backends.Scratch(tables.backend, "_brush001") as scratch:
+        pairs = scratch.keep(_order_edges(tables))
+        deg = scratch.keep(merchant_degree(tables, pairs))
+        median = _median_degree(tables, deg)
+        rep = pairs.filter(pairs.orders >= 2).join(deg, "merchant")
         current = rep
         if floor > 0 and c > 0:  # ln(deg + c) > 0: every weight is positive and finite
             weight = rep.orders.cast("float64").ln() / (rep.deg.cast("float64") + c).ln()
@@ -75,7 +88,7 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
                 kept = scratch.keep(kept.select(*current.columns))
                 left = _rows(scratch, kept)
                 current = kept
-                if left == size or not left:
+                if size - left <= PRUNE_STOP_SHARE * size or not left:
                     break
                 size = left
             current = current.drop("w")
@@ -144,52 +157,98 @@ def _buying_groups(
     wanted = sorted({b for blk in blocks for b in blk.buyers})
     o = o.semi_join(ibis.memtable({"buyer_id": wanted}), "buyer_id")
     offset = _utc_offset_hours(ctx.timezone) * 3600
-    pulled = tables.to_arrow(
-        o.select("buyer_id", "merchant_id", t=epoch_seconds(o.paid_at))
-    ).to_pydict()
-    by_buyer: dict[str, list[tuple[str, int]]] = {}
-    for b, m, t in zip(pulled["buyer_id"], pulled["merchant_id"], pulled["t"], strict=True):
-        by_buyer.setdefault(b, []).append((m, int(t)))
+    pulled = tables.to_arrow(o.select("buyer_id", "merchant_id", t=epoch_seconds(o.paid_at)))
+    visits = _block_visits(pulled, blocks, window)
+    if visits is None:
+        return {}
+    block, t, near = visits
+    n_visits = np.bincount(block, minlength=len(blocks))
+    n_shared = np.bincount(block[near], minlength=len(blocks))
+    # the shared sittings' local days and weeks, one row per (block, day) / (block, week); local
+    # days since 1970-01-01 (a Thursday): +3 makes Monday the first day of a week
+    days = np.unique(np.stack([block[near], (t[near] + offset) // 86400], axis=1), axis=0)
+    weeks = np.unique(np.stack([days[:, 0], (days[:, 1] + 3) // 7], axis=1), axis=0)
+    n_days = np.bincount(days[:, 0], minlength=len(blocks))
+    n_weeks = np.bincount(weeks[:, 0], minlength=len(blocks))
     groups: dict[int, str] = {}
-    for index, blk in enumerate(blocks):
-        shops = set(blk.merchants)
-        # (shop, time, buyer), sorted: engine row order never matters
-        visits = sorted((m, t, b) for b in blk.buyers for m, t in by_buyer.get(b, []) if m in shops)
-        shared_days: set[int] = set()
-        n_shared = 0
-        for i, (m, t, b) in enumerate(visits):
-            near = False
-            for j in (i - 1, i + 1):
-                k = j
-                step = -1 if j < i else 1
-                while (
-                    0 <= k < len(visits) and visits[k][0] == m and abs(visits[k][1] - t) <= window
-                ):
-                    if visits[k][2] != b:
-                        near = True
-                        break
-                    k += step
-                if near:
-                    break
-            if near:
-                n_shared += 1
-                shared_days.add((t + offset) // 86400)
-        # local days since 1970-01-01 (a Thursday): +3 makes Monday the first day of a week
-        weeks = {(d + 3) // 7 for d in shared_days}
-        if (
-            visits
-            and n_shared / len(visits) > limit
-            and len(shared_days) >= min_days
-            and len(weeks) >= min_weeks
+    for index in range(len(blocks)):
+        n, shared_n = int(n_visits[index]), int(n_shared[index])
+        if not (
+            n and shared_n / n > limit and n_days[index] >= min_days and n_weeks[index] >= min_weeks
         ):
-            first, last = min(shared_days), max(shared_days)
-            groups[index] = (
-                f"looks like a recurring buying group (拼单): {n_shared} of its {len(visits)} "
-                f"orders at these shops were placed within {window // 60} min of another "
-                f"member's, in sittings on {len(shared_days)} days across {len(weeks)} weeks "
-                f"({_day(first)} to {_day(last)}); lowered, not dropped: a ring's burst lasts days"
-            )
+            continue
+        mine = days[days[:, 0] == index, 1]
+        first, last = int(mine.min()), int(mine.max())
+        groups[index] = (
+            f"looks like a recurring buying group (拼单): {shared_n} of its {n} "
+            f"orders at these shops were placed within {window // 60} min of another "
+            f"member's, in sittings on {int(n_days[index])} days across "
+            f"{int(n_weeks[index])} weeks ({_day(first)} to {_day(last)}); lowered, not "
+            "dropped: a ring's burst lasts days"
+        )
     return groups
+
+
+def _block_visits(
+    pulled: pa.Table, blocks: list[rings.Block], window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each block's orders at its own shops, as (block index, epoch second, shared) arrays.
+
+    An order is *shared* when another member ordered at the same shop within ``window`` seconds
+    of it, before or after. Sorted by (block, shop, time, buyer), the nearest other member's order
+    before one is the last order before its run of the same buyer's orders, and after it the
+    first after that run: the latest earlier and earliest later order of any other buyer, so
+    checking those two decides it, for all blocks at once.
+    """
+    buyer_list = sorted({b for blk in blocks for b in blk.buyers})
+    shop_list = sorted({m for blk in blocks for m in blk.merchants})
+    buyer = pc.index_in(pulled.column("buyer_id"), value_set=pa.array(buyer_list, pa.string()))
+    buyer = pc.fill_null(buyer, -1).to_numpy().astype(np.int64)
+    shop = pc.index_in(pulled.column("merchant_id"), value_set=pa.array(shop_list, pa.string()))
+    shop = pc.fill_null(shop, -1).to_numpy().astype(np.int64)
+    t = pulled.column("t").to_numpy().astype(np.int64)
+    # (block, buyer) memberships by buyer; an order goes to each block of its buyer
+    code = {b: i for i, b in enumerate(buyer_list)}
+    member = np.array(
+        sorted((code[b], k) for k, blk in enumerate(blocks) for b in blk.buyers), dtype=np.int64
+    ).reshape(-1, 2)
+    lo = np.searchsorted(member[:, 0], buyer)
+    n_of = np.searchsorted(member[:, 0], buyer, side="right") - lo
+    row = np.repeat(np.arange(len(buyer)), n_of)
+    block = member[
+        np.repeat(lo, n_of) + (np.arange(len(row)) - np.repeat(np.cumsum(n_of) - n_of, n_of)), 1
+    ]
+    buyer, shop, t = buyer[row], shop[row], t[row]
+    # ... at one of that block's shops
+    n_shops = max(len(shop_list), 1)
+    shop_code = {m: i for i, m in enumerate(shop_list)}
+    own = np.unique(
+        np.array(
+            [k * n_shops + shop_code[m] for k, blk in enumerate(blocks) for m in blk.merchants],
+            dtype=np.int64,
+        )
+    )
+    key = block * n_shops + shop
+    at = np.searchsorted(own, key)
+    keep = (shop >= 0) & (at < len(own)) & (own[np.minimum(at, len(own) - 1)] == key)
+    block, shop, t, buyer = block[keep], shop[keep], t[keep], buyer[keep]
+    if not len(block):
+        return None
+    order = np.lexsort((buyer, t, shop, block))
+    block, shop, t, buyer = block[order], shop[order], t[order], buyer[order]
+    n = len(block)
+    place = (np.diff(block) != 0) | (np.diff(shop) != 0)  # a new (block, shop) at i + 1
+    run = place | (np.diff(buyer) != 0)  # a new (block, shop, buyer) run at i + 1
+    idx = np.arange(n)
+    starts = np.maximum.accumulate(np.where(np.concatenate([[True], run]), idx, 0))
+    ends = np.minimum.accumulate(np.where(np.concatenate([run, [True]]), idx, n)[::-1])[::-1]
+    same_place = np.concatenate([[False], ~place])  # i and i - 1 at the same (block, shop)
+    before = starts - 1  # another buyer's latest earlier order, if at the same place
+    after = ends + 1  # another buyer's earliest later order, if at the same place
+    near = (before >= 0) & same_place[starts] & (t - t[np.maximum(before, 0)] <= window)
+    later = np.minimum(after, n - 1)
+    near |= (after < n) & same_place[later] & (t[later] - t <= window)
+    return block, t, near
 
 
 def _day(local_day: int) -> str:

@@ -13,8 +13,8 @@ from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
-from promoguard.rules._relations import first_delivery_by_order
-from promoguard.rules.brushing._shared import _utc_offset_hours
+from promoguard.rules._relations import first_delivery_by_order, order_scan_summary
+from promoguard.rules.brushing._shared import _utc_offset_hours, merchant_degree
 
 
 def _ratio(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.NumericValue:
@@ -131,8 +131,16 @@ class OrderVelocity(Check):
             _hour=secs // 3600, _local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24
         )
         o = o.mutate(_local_day=(secs + _utc_offset_hours(ctx.timezone) * 3600) // 86400)
+        lo, hi = params["odd_hours"]
+        is_odd = (o._local_h >= lo) & (o._local_h < hi)
+        # one pass over the orders per shop: its orders and its odd-hour orders
         totals = o.group_by("merchant_id").aggregate(
-            n_orders=o.count(), n_buyers=o.buyer_id.nunique()
+            n_orders=o.count(), odd_orders=is_odd.cast("int64").sum()
+        )
+        # n_buyers: the scan's shared distinct-buyer count per shop (BRUSH001 weighs edges by it)
+        deg = merchant_degree(tables)
+        totals = totals.join(deg, totals.merchant_id == deg.merchant).select(
+            totals.merchant_id, totals.n_orders, totals.odd_orders, n_buyers=deg.deg
         )
         bh = o.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
             n=o.count(), _day=o._local_day.min()
@@ -141,10 +149,8 @@ class OrderVelocity(Check):
         rapid = bh.group_by("merchant_id").aggregate(
             rapid_buyer_hours=bh.count(), rapid_orders=bh.n.sum(), rapid_days=bh._day.nunique()
         )
-        lo, hi = params["odd_hours"]
-        is_odd = (o._local_h >= lo) & (o._local_h < hi)
-        odd = o.group_by("merchant_id").aggregate(odd_orders=is_odd.cast("int64").sum())
-        everyone = o.aggregate(all_odd=is_odd.cast("int64").sum(), all_n=o.count())
+        # every shop's together (whole numbers: the sum of the shops' counts is the count)
+        everyone = totals.aggregate(all_odd=totals.odd_orders.sum(), all_n=totals.n_orders.sum())
         # delivered scan vs confirmation
         sd = first_delivery_by_order(tables)
         oc = o.filter(o.confirmed_at.notnull()).join(sd, "order_id")
@@ -155,10 +161,8 @@ class OrderVelocity(Check):
             .cast("int64")
             .sum(),
         )
-        m = (
-            totals.left_join(rapid, "merchant_id")
-            .select(totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days)
-            .left_join(odd, "merchant_id")
+        m = totals.left_join(rapid, "merchant_id").select(
+            totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days
         )
         m = m.select(
             "merchant_id",
@@ -242,16 +246,12 @@ class OrderVelocity(Check):
         )
         bh = bh.filter(bh.orders >= params["orders_per_buyer_hour"])
         rapid = first_rows(bh, bh.entity_id, [bh.first_paid_at, bh.buyer_id], 200).drop("_hour")
-        # orders whose receipt was confirmed within minutes of the carrier's delivery scan
-        ev = tables.tracking_events
-        delivered = ev.filter(ev.event_type == "delivered")
-        delivered = delivered.group_by(["carrier", "tracking_no"]).aggregate(
-            delivered_at=delivered.event_at.min()
-        )
-        sd = (
-            tables.shipments.join(delivered, ["carrier", "tracking_no"])
-            .group_by("order_id")
-            .aggregate(delivered_at=delivered.delivered_at.min())
+        # orders whose receipt was confirmed within minutes of the carrier's delivery scan: the
+        # earliest delivered scan of any of the order's parcels, read from the scan's shared
+        # per-order summary (the find step built it) rather than from the 29M scans again
+        per = order_scan_summary(tables)
+        sd = per.filter(per.first_delivered_at.notnull()).select(
+            order_id=per.s_order_id, delivered_at=per.first_delivered_at
         )
         oc = mo.filter(mo.confirmed_at.notnull()).join(sd, "order_id")
         lag = epoch_seconds(oc.confirmed_at) - epoch_seconds(oc.delivered_at)
