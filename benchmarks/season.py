@@ -4,6 +4,7 @@ CPU seconds and peak memory, and pandas baselines of the heaviest checks in the 
     flock /tmp/promoguard-heavy.lock .venv/bin/python benchmarks/season.py
     .venv/bin/python benchmarks/season.py --reuse --steps scan --memory-limit 4GB
     .venv/bin/python benchmarks/season.py --season /tmp/s --scale small   # a quick run
+    .venv/bin/python benchmarks/season.py --store S.duckdb --steps scan --scan-threads 1
 
 The season is simulated once (``simulate --scale city --seed 7``) unless one exists: ``--season``,
 else /work/city/season when /work/city/DONE marks it finished, else ``WORK/season``. Then, each in
@@ -12,7 +13,8 @@ a freshly spawned process (benchmarks/_common.py) so that its peak RSS is its ow
 - ``ingest``: the season into a DuckDB store (and into a Parquet lake with ``--lake``);
 - ``scan``: every check of the `cn` pack through the engine, evidence and frozen documents
   included (not saved, so the store stays as it is for the next run), optionally under a DuckDB
-  ``memory_limit`` (DuckDB spills what does not fit); ``--lake`` scans the lake too;
+  ``memory_limit`` (DuckDB spills what does not fit) and on ``--scan-threads`` threads (the
+  engine's default: two); ``--lake`` scans the lake too;
 - ``baselines``: straightforward pandas versions of SHIP004 and SHIP001 (benchmarks/logistics.py)
   and PARCEL001 on the whole store, and datasketch MinHash LSH beside REVIEW001's own clustering
   on a subsample of reviews (pure-Python hashing of 1.8M reviews would take an hour); each

