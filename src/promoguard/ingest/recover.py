@@ -101,6 +101,17 @@ def _parse(lines: list[str]) -> list[str] | None:
     return parsed[0] if len(parsed) == 1 else None
 
 
+def _fit(fields: list[str] | None, width: int) -> list[str] | None:
+    """``fields`` without empty fields past the header's width.
+
+    DuckDB's strict reader (the fast path) reads ``P1,Name,`` and ``P1,Name,,`` as two fields:
+    trailing delimiters that add only empty fields hold nothing. This path does the same, so a
+    line's fate never depends on whether another line of its file sent the file down here."""
+    if fields is None or len(fields) <= width or any(fields[width:]):
+        return fields
+    return fields[:width]
+
+
 def _reason(fields: list[str] | None, width: int, unclosed: bool) -> str | None:
     if fields is None:
         why = (
@@ -156,6 +167,8 @@ def records(path: Path, width: int) -> Iterator[tuple[int, list[str] | None, str
         group, unclosed = [line], False
         try:
             fields = _parse(group)
+            if not header:
+                fields = _fit(fields, width)
         except _Unclosed:
             # Read ahead for the closing quote. The record is kept only when it closes within
             # MAX_RECORD_LINES lines and has the header's width; otherwise only this first line
@@ -176,6 +189,8 @@ def records(path: Path, width: int) -> Iterator[tuple[int, list[str] | None, str
                     fields = _parse(group)
                 except _Unclosed:
                     continue
+                if not header:
+                    fields = _fit(fields, width)
                 break
             if fields is not None and (header or len(fields) == width):
                 unclosed = False

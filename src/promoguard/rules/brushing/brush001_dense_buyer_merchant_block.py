@@ -71,10 +71,27 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
     floor = float(params["min_density"]) * (1.0 - PRUNE_MARGIN)
     c = float(params["weight_c"])
     with backends.Scratch(tables.backend, "_brush001") as scratch:
-        pairs = scratch.keep(_order_edges(tables))
+        o = tables.orders
+        o = o.filter(o.status != "cancelled")
+        # the pairs keep their first and last payment as timestamps: whole epoch seconds (a
+        # floor, monotonic: the floor of the earliest is the earliest floor) only for the repeat
+        # pairs, not for each of 5.5M orders
+        pairs = scratch.keep(
+            o.group_by(buyer=o.buyer_id, merchant=o.merchant_id).aggregate(
+                orders=o.count(), first_paid=o.paid_at.min(), last_paid=o.paid_at.max()
+            )
+        )
         deg = scratch.keep(merchant_degree(tables, pairs))
         median = _median_degree(tables, deg)
         rep = pairs.filter(pairs.orders >= 2).join(deg, "merchant")
+        rep = rep.select(
+            "buyer",
+            "merchant",
+            "orders",
+            first_at=epoch_seconds(rep.first_paid),
+            last_at=epoch_seconds(rep.last_paid),
+            deg=rep.deg,
+        )
         current = rep
         if floor > 0 and c > 0:  # ln(deg + c) > 0: every weight is positive and finite
             weight = rep.orders.cast("float64").ln() / (rep.deg.cast("float64") + c).ln()

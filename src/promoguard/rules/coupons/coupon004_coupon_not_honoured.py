@@ -19,10 +19,17 @@ from promoguard.rules.coupons._shared import (
 )
 
 
-def redemptions_due(tables: Tables) -> ir.Table:
+def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     """Each redemption with what the coupon's displayed terms in force when the order was placed
-    (placed_at, else paid_at) say it should have taken off (0 where its conditions were not met)."""
+    (placed_at, else paid_at) say it should have taken off (0 where its conditions were not met).
+
+    ``orders`` (a table with ``f_order``): only the redemptions of these orders. Each row depends
+    on its own order's redemptions alone, so they are the same rows; evidence cuts the million
+    redemptions down to the found orders' before the terms are looked up, not after.
+    """
     r = tables.coupon_redemptions
+    if orders is not None:
+        r = r.semi_join(orders, r.order_id == orders.f_order)
     o = tables.orders
     ls = tables.listings
     cp = tables.coupons
@@ -113,9 +120,8 @@ class CouponNotHonoured(Check):
         )
 
     def evidence(self, tables, found, params, ctx):
-        t = redemptions_due(tables)
         ids = found.select(f_order=found.entity_id)
-        t = t.join(ids, t.order_id == ids.f_order)
+        t = redemptions_due(tables, ids)
         return {
             "redemptions": t.select(
                 entity_id=t.order_id,

@@ -89,7 +89,7 @@ def _pair_distances() -> ir.Table:
     return ibis.memtable(geo.pair_distances())
 
 
-def _found_orders_rows(tables: Tables, code: str | None) -> tuple[ir.Table, ir.Table, ir.Table]:
+def found_orders_rows(tables: Tables, code: str | None) -> tuple[ir.Table, ir.Table, ir.Table]:
     """(orders, shipments, scans) to read a found order's evidence from.
 
     Within a scan whose finders have all run, these are only the rows of the orders *any* check
@@ -130,7 +130,7 @@ def order_evidence(tables: Tables, found: ir.Table, code: str | None = None) -> 
     ``code``: the check whose found rows ``found`` holds; within a scan its evidence reads the
     rows shared by all checks' found orders instead of the whole tables.
     """
-    o, s, e = _found_orders_rows(tables, code)
+    o, s, e = found_orders_rows(tables, code)
     f = found.select(f_id=found.entity_id)
     order = f.join(o, f.f_id == o.order_id).select(
         entity_id=f.f_id,

@@ -14,6 +14,7 @@ from promoguard.rules.logistics._shared import (
     _OrderCheck,
     _orders_with_platform,
     _pair_distances,
+    found_orders_rows,
     order_evidence,
 )
 
@@ -194,7 +195,8 @@ class EmptyParcel(_OrderCheck):
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
     ) -> dict[str, ir.Table]:
         ev = order_evidence(tables, found, self.code)
-        o, ls = tables.orders, tables.listings
+        o, _, _ = found_orders_rows(tables, self.code)  # within a scan: the found orders' rows
+        ls = tables.listings
         f = found.select(f_id=found.entity_id)
         ev["listing"] = (
             f.join(o, f.f_id == o.order_id)

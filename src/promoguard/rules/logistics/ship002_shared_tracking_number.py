@@ -14,6 +14,7 @@ from promoguard.rules.logistics._shared import (
     MAX_EVIDENCE_ROWS,
     _OrderCheck,
     _orders_with_platform,
+    found_orders_rows,
     order_evidence,
 )
 
@@ -89,7 +90,9 @@ class SharedTrackingNumber(_OrderCheck):
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
     ) -> dict[str, ir.Table]:
         ev = order_evidence(tables, found, self.code)
-        s, o = tables.shipments, tables.orders
+        # every order on a shared parcel is itself a SHIP002 finding, so within a scan its rows
+        # are among the found orders' rows (a few hundred thousand, not the 5M of each table)
+        o, s, _ = found_orders_rows(tables, self.code)
         f = found.select(f_id=found.entity_id, f_carrier=found.carrier, f_no=found.tracking_no)
         others = f.join(s, [f.f_carrier == s.carrier, f.f_no == s.tracking_no])
         others = others.left_join(o, others.order_id == o.order_id).select(

@@ -1,0 +1,98 @@
+"""Every logistics check's evidence within a scan (read from the rows of the orders all checks
+found) equals its evidence read from the whole tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from promoguard.engine import backends
+from promoguard.engine.backends import duckdb_tables
+from promoguard.engine.base import ScanContext
+from promoguard.engine.cache import scan_cache
+from promoguard.engine.packs import load_pack
+from promoguard.engine.registry import get
+from promoguard.engine.run import _found_rows
+
+from .helpers import order, tables
+
+CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "SHIP005", "PARCEL001")
+
+
+def _store(tiny_store):
+    rows = tables(
+        orders=[
+            order("a", listing="l_food", declared=0),
+            order("b", listing="l_app", buyer="b2", declared=1),
+            order("two", listing="l_app", promised=1),
+            order("c", listing="l_cos", paid=10, city="北京"),
+            order("own", listing="l_app"),
+        ],
+        shipments=[
+            ("a", "ZTO", "777", 500),
+            ("b", "ZTO", "777", 500),
+            ("two", "ZTO", "777", 500),
+            ("two", "SF", "9", 500),
+            ("c", "SF", "9", 10),
+            ("ghost", "SF", "9", 500),  # a shipment of an order the store does not hold
+            ("own", "ZTO", "778", 500),
+        ],
+        events=[
+            ("ZTO", "777", 30, "pickup", "杭州"),
+            ("ZTO", "777", 31, "transit", "乌鲁木齐"),
+            ("ZTO", "777", 60, "delivered", "上海"),
+            ("SF", "9", 2, "pickup", "上海"),
+            ("SF", "9", 90, "delivered", "广州"),
+            ("ZTO", "778", 1, "pickup", "杭州"),
+            ("ZTO", "778", 20, "delivered", "上海"),
+        ],
+    )
+    for o in rows["orders"]:
+        if o["order_id"] == "c":
+            o["promised_delivery_by"] = o["paid_at"]
+    return tiny_store(rows)
+
+
+def _evidence(t, check, found, params, ctx) -> dict[str, list[tuple]]:
+    view = backends.register_arrow(t.backend, "_f_logistics_test", found)
+    try:
+        return {
+            name: sorted(tuple(str(v) for v in r.values()) for r in t.to_arrow(expr).to_pylist())
+            for name, expr in check.evidence(t, view, params, ctx).items()
+        }
+    finally:
+        backends.unregister(t.backend, "_f_logistics_test")
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_evidence_in_a_scan_equals_the_whole_tables(tiny_store, code):
+    con = _store(tiny_store)
+    pack = load_pack("cn")
+    ctx = ScanContext(pack="cn", engine="duckdb", timezone=pack.timezone)
+    with duckdb_tables(con) as t:
+        found = {c: _found_rows(get(c), t, pack.parameters_for(get(c)), ctx) for c in CODES}
+        check, params = get(code), pack.parameters_for(get(code))
+        assert found[code].num_rows, f"{code} finds nothing here: the test would be vacuous"
+        plain = _evidence(t, check, found[code], params, ctx)
+        with scan_cache(t) as cache:
+            for c, rows in found.items():
+                cache.found[c] = ("order", rows)
+            scanned = _evidence(t, check, found[code], params, ctx)
+    assert scanned == plain
+    assert all(plain.values()), plain  # every evidence table has rows for some finding
+
+
+def test_ship002_evidence_lists_every_order_on_the_parcel(tiny_store):
+    con = _store(tiny_store)
+    pack = load_pack("cn")
+    ctx = ScanContext(pack="cn", engine="duckdb", timezone=pack.timezone)
+    check = get("SHIP002")
+    with duckdb_tables(con) as t:
+        found = _found_rows(check, t, pack.parameters_for(check), ctx)
+        assert sorted(found.column("entity_id").to_pylist()) == ["a", "b", "c", "ghost", "two"]
+        with scan_cache(t) as cache:
+            cache.found["SHIP002"] = ("order", found)
+            ev = _evidence(t, check, found, pack.parameters_for(check), ctx)
+    # entity, carrier, tracking_no, order_id, merchant_id, ...
+    sharing = [r for r in ev["orders_sharing_parcel"] if r[0] == "c"]
+    assert sorted(r[3] for r in sharing) == ["c", "ghost", "two"]
+    assert [r[4] for r in sharing if r[3] == "ghost"] == ["None"]
