@@ -139,6 +139,29 @@ def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(two_day_file, tm
     assert not differences(full, again)
 
 
+def test_the_rechecked_merchants_are_scanned_on_every_thread(two_day_file, tmp_path, monkeypatch):
+    # The scoped tables live in a private in-memory database as ordinary tables: other cursors
+    # see them, so the merchant checks run on the scan's threads like a full scan (temporary
+    # tables, which only their own connection sees, held an increment to one thread).
+    from promoguard.engine import backends
+    from promoguard.engine import run as eng
+
+    seen = []
+    real = eng.scan_threads
+
+    def spy(tables, n):
+        seen.append((n, backends.can_share_cursors(tables.backend)))
+        return real(tables, n)
+
+    monkeypatch.setattr(eng, "scan_threads", spy)
+    path, _ = two_day_file
+    shutil.copy(path, tmp_path / "inc.duckdb")
+    _, info = incremental.scan_since(tmp_path / "inc.duckdb", "cn", "last", save=False)
+    local = len(info["rechecked_local"])
+    assert local > 0 and (local, True) in seen
+    assert all(shared for _, shared in seen)
+
+
 def test_a_scan_without_row_marks_falls_back_to_a_full_scan(two_day_file, tmp_path):
     """A scan made before marks were kept cannot say which rows are new: all is re-checked."""
     path, first = two_day_file

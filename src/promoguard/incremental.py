@@ -128,10 +128,14 @@ def affected_merchants(
 def scope_to(
     con: duckdb.DuckDBPyConnection, merchants: pd.DataFrame, local_reads: set[str]
 ) -> duckdb.DuckDBPyConnection:
-    """Make ``con``'s canonical tables hold only the rows reached from ``merchants`` (temp tables
-    over its ``_all_<table>`` views); a table no local check reads is left empty."""
+    """Make ``con``'s canonical tables hold only the rows reached from ``merchants`` (tables
+    over its ``_all_<table>`` views); a table no local check reads is left empty.
+
+    ``con`` is a private in-memory database, so these are ordinary tables of it, not temporary
+    ones: every cursor of the database sees them, and the scan runs its checks on two threads
+    (``engine.run.scan_threads``) as a full scan does; temporary tables held it to one."""
     con.register("_pg_affected_df", merchants)
-    con.execute("CREATE TEMP TABLE _pg_affected AS SELECT merchant_id FROM _pg_affected_df")
+    con.execute("CREATE TABLE _pg_affected AS SELECT merchant_id FROM _pg_affected_df")
     con.unregister("_pg_affected_df")
     for table in lake.TABLE_NAMES:  # in reference order: a table after those it is reached by
         source = _MERCHANT_ROWS.get(table, f'"_all_{table}" t')
@@ -139,7 +143,7 @@ def scope_to(
         # materialised: the checks read each table many times
         con.execute(
             sqlbuild.sql(
-                "CREATE TEMP TABLE {table} AS SELECT t.* FROM {source}{where}",
+                "CREATE TABLE {table} AS SELECT t.* FROM {source}{where}",
                 table=table,
                 source=sqlbuild.Sql(source),
                 where=sqlbuild.Sql(where),
