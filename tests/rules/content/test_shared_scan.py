@@ -24,7 +24,9 @@ def test_threads_of_one_scan_share_one_pass(content_con, monkeypatch):
 
     monkeypatch.setattr(_shared._Scan, "__init__", counting)
     tables = Tables(ibis.duckdb.from_connection(content_con))
-    with scan_cache(tables), backends.worker_tables(tables, 2) as views:
+    # one view (one cursor) per thread, as the engine gives each running check: a cursor is
+    # not to be shared by two threads at once (DuckDB refuses a busy connection)
+    with scan_cache(tables), backends.worker_tables(tables, 4) as views:
         got: list[object] = []
         start = threading.Barrier(4)
 
@@ -33,12 +35,14 @@ def test_threads_of_one_scan_share_one_pass(content_con, monkeypatch):
             got.append((what, _shared._shared_scan(view, what, {})))
 
         threads = [
-            threading.Thread(target=ask, args=(v, w)) for v in views for w in ("texts", "reviews")
+            threading.Thread(target=ask, args=(v, w))
+            for v, w in zip(views, ("texts", "reviews", "texts", "reviews"), strict=True)
         ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+    assert len(got) == 4  # every thread answered (a thread that raised would be missing)
     assert len(made) == 2  # one pass over the texts, one over the reviews
     for what in ("texts", "reviews"):
         scans = {id(s) for w, s in got if w == what}
