@@ -156,6 +156,21 @@ def _canonical_column(
     return values, pa.chunked_array([key])
 
 
+def _group_order(
+    table: pa.Table, by: str, keys: dict[str, pa.Array | pa.ChunkedArray]
+) -> tuple[pa.ChunkedArray, pa.Array]:
+    """(each row's group as text, the row order that puts each group's rows together, in
+    canonical order: by group, then by every other column's sort key, names sorted)."""
+    group = pc.cast(table.column(by), pa.string())
+    order = [n for n in sorted(table.column_names) if n != by]
+    key_table = pa.table({"\x00group": group, **{f"k{i}": keys[n] for i, n in enumerate(order)}})
+    idx = pc.sort_indices(
+        key_table,
+        sort_keys=[(c, "ascending", "at_start") for c in key_table.column_names],
+    )
+    return group, idx
+
+
 def canonical_groups(table: pa.Table, by: str = "entity_id") -> dict[str, list[dict[str, Any]]]:
     """Rows of ``table`` as canonical dicts, grouped by ``str(by)`` and put in canonical order
     (see the module docstring); the values equal :func:`canonical_value` of each cell."""
@@ -171,13 +186,7 @@ def canonical_groups(table: pa.Table, by: str = "entity_id") -> dict[str, list[d
         else:
             arrow_cols[name] = values
         keys[name] = key
-    group = pc.cast(table.column(by), pa.string())
-    order = [n for n in sorted(table.column_names) if n != by]
-    key_table = pa.table({"\x00group": group, **{f"k{i}": keys[n] for i, n in enumerate(order)}})
-    idx = pc.sort_indices(
-        key_table,
-        sort_keys=[(c, "ascending", "at_start") for c in key_table.column_names],
-    )
+    group, idx = _group_order(table, by, keys)
     rows = pa.table(arrow_cols).take(idx).to_pylist() if arrow_cols else [{} for _ in idx]
     if py_cols:
         positions = idx.to_pylist()
@@ -297,13 +306,7 @@ def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Tab
     # engine's batches (1.1M rows of REVIEW001's cluster texts: 5.0 -> 3.4 s)
     table = table.combine_chunks()
     keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
-    group = pc.cast(table.column(by), pa.string())
-    order = [n for n in sorted(table.column_names) if n != by]
-    key_table = pa.table({"\x00group": group, **{f"k{i}": keys[n] for i, n in enumerate(order)}})
-    idx = pc.sort_indices(
-        key_table,
-        sort_keys=[(c, "ascending", "at_start") for c in key_table.column_names],
-    )
+    group, idx = _group_order(table, by, keys)
     groups = _one_array(pc.take(group, idx))
     texts = _one_array(pc.take(json_objects(table), idx))
     # sorted by group first, so each group's rows are one run, in canonical order: a list per run

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from promoguard.graph import components
-from promoguard.graph.rings import sorted_codes
+from promoguard.graph.rings import sorted_codes, sorted_dictionary
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Components:
 def buyer_components(links: pa.Table) -> tuple[Components, np.ndarray]:
     """Components over ``links`` (buyer_id, device, address; one row per order, or only their
     distinct rows: the same components), and each row's buyer number."""
-    buyer_ids, b_idx = _sorted_dictionary(links.column("buyer_id"))
+    buyer_ids, b_idx = sorted_dictionary(links.column("buyer_id"))
     nb = len(buyer_ids)
     src_parts, dst_parts, offset = [], [], nb
     for col in ("device", "address"):
@@ -147,16 +147,3 @@ def linked_groups(
             )
         )
     return out
-
-
-def _sorted_dictionary(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """(sorted distinct values as Arrow, index of each row's value among them): ``sorted_codes``
-    without turning a million ids into Python strings (only a finding's buyers are)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    encoded = pc.dictionary_encode(pc.fill_null(column, ""))
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    return encoded.dictionary.take(pa.array(order)), codes

@@ -36,6 +36,15 @@ def sorted_codes(
     Nulls get the code of the empty string's place (callers mask them); ``with_values=False``
     skips building the Python list of values when only the codes are needed.
     """
+    values, codes = sorted_dictionary(column)
+    if not with_values:
+        return np.zeros(0, dtype=object), codes
+    return np.asarray(values.to_pylist(), dtype=object), codes
+
+
+def sorted_dictionary(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``sorted_codes`` with the sorted distinct values left in Arrow (no Python string per
+    value: a million ids stay in one buffer until a caller takes the few it needs)."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     encoded = pc.dictionary_encode(pc.fill_null(column, ""))
@@ -43,10 +52,7 @@ def sorted_codes(
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    if not with_values:
-        return np.zeros(0, dtype=object), codes
-    values = np.asarray(encoded.dictionary.take(pa.array(order)).to_pylist(), dtype=object)
-    return values, codes
+    return encoded.dictionary.take(pa.array(order)), codes
 
 
 def edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) -> Edges:
