@@ -12,8 +12,8 @@ a freshly spawned process (benchmarks/_common.py) so its peak RSS is its own:
 1. ``base``: a copy of the store (default /work/city2/city.duckdb, else /work/city/city.duckdb)
    with the increment's rows taken out (tables rebuilt, so row positions stay 0..n-1), and the
    increment written as Parquet files, a batch the way a platform would send it;
-2. ``scan base``: the base scanned with the ``cn`` pack's merchant-local checks, saved: the scan
-   the increment is taken against (the season-wide checks are re-run in full whatever it holds);
+2. ``scan base``: the base scanned with the whole ``cn`` pack, saved: the scan the increment is
+   taken against (a scoped check carries that scan's findings outside what the new rows reach);
 3. ``ingest day``: the increment ingested into the base, with the usual validation;
 4. ``incremental``: ``scan --since`` that scan (not saved);
 5. ``full re-scan``: the full ``cn`` scan of the same store (not saved);
@@ -176,9 +176,10 @@ def main() -> None:
     ap.add_argument(
         "--platform", help="the increment is one platform's export of the day (its merchants only)"
     )
+    ap.add_argument(
+        "--prepare", action="store_true", help="make the base, its scan and the batch, then stop"
+    )
     args = ap.parse_args()
-    from promoguard import incremental
-    from promoguard.engine import registry
 
     source = args.store or next((str(p) for p in STORES if p.exists()), None)
     if source is None:
@@ -207,14 +208,13 @@ def main() -> None:
         print(f"reusing {store} (previous scan {base['scan']['scan_id']})", flush=True)
     else:
         base = {"split": step("base", make_base, source, store, batch, args.platform)}
-        # what --since carries from the previous scan are its merchant-local checks' findings;
-        # the season-wide ones are re-run whatever it holds, so the base scan needs only those
-        local = ",".join(
-            c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
-        )
-        base["scan"] = step("scan base (merchant checks, saved)", scan_full, store, True, local)
+        # what --since carries from the previous scan are its scoped checks' findings; the
+        # whole pack, so that a base made once serves however the checks are scoped
+        base["scan"] = step("scan base (saved)", scan_full, store, True)
         step("ingest day", ingest_day, batch, store)
         state.write_text(json.dumps(base, default=str))
+    if args.prepare:
+        return
     inc = step("incremental scan", scan_increment, store, base["scan"]["scan_id"])
     full = step("full re-scan", scan_full, store, False)
     same = inc["digest"] == full["digest"] and inc["findings"] == full["findings"]
