@@ -112,9 +112,11 @@ def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(two_day_file, tm
     assert info["since"] == first and info["store"] == "file" and info["batches"] == 1
     assert 0 < info["affected_merchants"] < 120
     assert info["carried"] > 0 and info["full_because"] is None
+    # day 2 brings no coupons, terms or prize promotions: the checks reading only those carried
+    assert {"COUPON001", "COUPON002", "PRIZE002", "PRIZE003"} <= set(info["unchanged"])
     assert set(info["rechecked_local"]) == {
         c.code for c in registry.all_checks() if incremental.depends_on(c) != "season"
-    }
+    } - set(info["unchanged"])
     assert not differences(full, inc), differences(full, inc)
     assert len(full.findings) > 1000
     # what ran on what: the whole store's coverage, not the re-checked merchants'
@@ -133,9 +135,11 @@ def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(two_day_file, tm
         con.close()
     s = monitor.summary(d)
     assert s["new"] + s["still"] == len(inc.findings) and s["still"] > 0
-    # nothing ingested since: nothing to re-check, every merchant finding carried
+    # nothing ingested since: nothing to re-check, every finding carried
     again, info2 = incremental.scan_since(inc_path, "cn", "last", save=False)
-    assert info2["affected_merchants"] == 0 and info2["batches"] == 0
+    assert info2["batches"] == 0 and info2["rechecked_local"] == info2["rerun_season"] == []
+    assert set(info2["unchanged"]) == set(inc.coverage) and info2["carried"] == len(inc.findings)
+    assert again.coverage == full.coverage
     assert not differences(full, again)
 
 
@@ -204,7 +208,7 @@ def test_incremental_scan_equals_a_full_rescan(two_day_lake, tmp_path):
     assert info["carried"] > 0
     assert set(info["rechecked_local"]) == {
         c.code for c in registry.all_checks() if incremental.depends_on(c) != "season"
-    }
+    } - set(info["unchanged"])
     assert not differences(full, inc), differences(full, inc)
     assert len(full.findings) > 1000
     assert inc.coverage == full.coverage

@@ -190,3 +190,38 @@ def test_tracing_texts_only_from_new_texts_would_miss_it(tmp_path, monkeypatch):
     full, inc, info = _increment(tmp_path, day1, day2, "TEXT002")
     assert info["rechecked_local"] == ["TEXT002"] and info["scopes"]["text"]["keys"] == 0
     assert _rows(inc) != _rows(full)
+
+
+# -- unchanged: a check none of whose tables got a row is carried whole ------------------------
+
+
+def test_every_check_reads_only_the_tables_it_declares(season_store, tmp_path):
+    """What lets an increment carry a check whose tables got no row (and scope the others by the
+    tables they read): ``Check.reads`` is complete. Each check on the small season, with every
+    table it does not declare emptied, finds exactly what it finds on the whole season."""
+    from promoguard import lake
+
+    full = engine.scan(season_store, "cn", save=False)
+    by_reads: dict[tuple[str, ...], list[str]] = {}
+    for code in full.coverage:
+        by_reads.setdefault(tuple(sorted(registry.get(code).reads)), []).append(code)
+    assert all(reads for reads in by_reads), "a check declares no tables"
+    wrong = []
+    for i, (reads, codes) in enumerate(sorted(by_reads.items())):
+        path = tmp_path / f"r{i}.duckdb"
+        shutil.copy(season_store, path)
+        con = store.connect(path)
+        for table in lake.TABLE_NAMES:
+            if table not in reads:
+                con.execute(f'DELETE FROM "{table}"')
+        con.close()
+        alone = engine.scan(path, "cn", checks=",".join(codes), save=False)
+        for code in codes:
+            a = full.findings[full.findings.check_code == code]
+            b = alone.findings[alone.findings.check_code == code]
+            if sorted(zip(a.finding_id, a.evidence_sha256, strict=True)) != sorted(
+                zip(b.finding_id, b.evidence_sha256, strict=True)
+            ):
+                wrong.append(f"{code} reads more than {reads}")
+    assert not wrong, wrong
+    assert len(full.findings) > 1000

@@ -394,12 +394,13 @@ def scan_since(
         new, batches, fallback = season.new_rows(con, since)
         marks = season.marks(con)  # what this scan reads (a DuckDB file)
         prev_params = _previous_parameters(prev, the_pack.name)
-        candidates = [
-            c
-            for c in chosen
-            if depends_on(c) != "season"
-            and prev_params.get(c.code) == _canonical(the_pack.parameters_for(c))
+        same = [
+            c for c in chosen if prev_params.get(c.code) == _canonical(the_pack.parameters_for(c))
         ]
+        # a check none of whose tables got a row (a day with no new coupons: COUPON001/002)
+        # finds what it found: its findings are carried whole, whatever its scope
+        unchanged = [c for c in same if new is not None and c.reads and not set(c.reads) & set(new)]
+        candidates = [c for c in same if depends_on(c) != "season" and c not in unchanged]
         groups: dict[str, list] = {}
         for c in candidates:
             groups.setdefault(_GROUP[depends_on(c)], []).append(c)
@@ -425,7 +426,7 @@ def scan_since(
                 else:
                     plans.append(plan)
         local = [c for p in plans for c in p.checks]
-        season_checks = [c for c in chosen if c not in local]
+        season_checks = [c for c in chosen if c not in local and c not in unchanged]
         detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         kw = {"engine": engine, "scan_id": scan_id, "detected_at": detected_at}
@@ -436,6 +437,11 @@ def scan_since(
             counts: dict[str, int | None] = {}
             for c in local:
                 coverage[c.code] = eng.check_coverage(tables, c, counts)
+            # an unchanged check's coverage is the previous scan's (the same rows; it may hold
+            # what the finder noted, such as REVIEW003's reviews not scored)
+            before = _previous_coverage(con, since)
+            for c in unchanged:
+                coverage[c.code] = before.get(c.code) or eng.check_coverage(tables, c, counts)
             if season_checks and engine == "duckdb":
                 parts.append(
                     eng.run_checks(tables, season_checks, the_pack, progress=progress, **kw)
@@ -460,6 +466,8 @@ def scan_since(
             part.findings = plan.keep(part.findings)
             parts.append(part)
             carried_parts.append(plan.carried(con, since))
+        if unchanged:
+            carried_parts.append(_carried_whole(con, since, unchanged))
         carried = (
             pd.concat(carried_parts, ignore_index=True)
             if carried_parts
@@ -471,7 +479,7 @@ def scan_since(
         con.close()
         for c in scoped_cons:
             c.close()
-    result = _combine(parts, carried, chosen, the_pack.name, scan_id, engine)
+    result = _combine(parts, carried, chosen, the_pack.name, scan_id, engine, coverage)
     result.marks = marks
     if save:
         season.save(result, the_pack, detected_at)
@@ -486,6 +494,7 @@ def scan_since(
         else (fallback or merchant_fallback or _why_full(candidates, new)),
         "rechecked_local": [c.code for c in local],
         "rerun_season": [c.code for c in season_checks],
+        "unchanged": [c.code for c in unchanged],
         "carried": len(carried),
         "scopes": scopes,
     }
@@ -821,6 +830,29 @@ def _horizon_moved(con: duckdb.DuckDBPyConnection, plan: _Plan, horizon_at: Any)
     return top is not None and top >= horizon_at
 
 
+def _previous_coverage(con: duckdb.DuckDBPyConnection, since: str) -> dict[str, Any]:
+    import json
+
+    rows = con.execute("SELECT coverage FROM scans WHERE scan_id = ?", [since]).fetchall()
+    try:
+        return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    except ValueError:
+        return {}
+
+
+def _carried_whole(con: duckdb.DuckDBPyConnection, since: str, checks: list) -> pd.DataFrame:
+    """Every finding of ``checks`` in the scan ``since``."""
+    con.register("_pg_whole", pd.DataFrame({"code": [c.code for c in checks]}))
+    try:
+        return con.execute(
+            "SELECT f.* FROM findings f WHERE f.scan_id = ? "
+            "AND f.check_code IN (SELECT code FROM _pg_whole)",
+            [since],
+        ).df()
+    finally:
+        con.unregister("_pg_whole")
+
+
 def _why_full(candidates: list, new: Any) -> str | None:
     if new is not None and not candidates:
         return "no merchant-local check ran as it runs now in the previous scan"
@@ -861,7 +893,13 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
 
 
 def _combine(
-    parts: list, carried: pd.DataFrame, chosen: list, pack: str, scan_id: str, engine: str
+    parts: list,
+    carried: pd.DataFrame,
+    chosen: list,
+    pack: str,
+    scan_id: str,
+    engine: str,
+    known_coverage: dict[str, dict[str, Any]] | None = None,
 ):
     from promoguard.engine.evidence import FrozenEvidence
     from promoguard.engine.run import CheckRun, ScanResult
@@ -887,7 +925,7 @@ def _combine(
     # the parts' documents stay in Arrow and their spill files (a dict of Python strings would
     # hold a city scan's ~2 GB of documents twice over)
     evidence = FrozenEvidence()
-    coverage: dict[str, dict[str, Any]] = {}
+    coverage: dict[str, dict[str, Any]] = dict(known_coverage or {})
     for p in parts:
         evidence.absorb(p.evidence)
         coverage.update(p.coverage)
