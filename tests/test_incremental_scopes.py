@@ -225,3 +225,49 @@ def test_every_check_reads_only_the_tables_it_declares(season_store, tmp_path):
                 wrong.append(f"{code} reads more than {reads}")
     assert not wrong, wrong
     assert len(full.findings) > 1000
+
+
+# -- order_statistic: PARCEL001 reads which carriers weigh (a share over all their parcels) -----
+
+
+def _parcel_share_days(new_weights):
+    day1 = tables(
+        orders=[order("mixed", listing="l_cos"), order("c1", listing="l_app")],
+        # SF weighs 2 of its 3 parcels: a missing weight there is a signal (0.5 on top of the
+        # token weight's score)
+        shipments=[("mixed", "SF", "A", 10), ("mixed", "SF", "B", None), ("c1", "SF", "C", 500)],
+    )
+    day2 = {
+        "orders": [order(f"n{i}", listing="l_app") for i in range(len(new_weights))],
+        "shipments": [
+            {"order_id": f"n{i}", "carrier": "SF", "tracking_no": f"N{i}", "weight_grams": w}
+            for i, w in enumerate(new_weights)
+        ],
+    }
+    return day1, day2
+
+
+def test_a_changed_carrier_share_rechecks_every_order(tmp_path):
+    # three unweighed parcels more: SF weighs 2 of 6, a missing weight stops counting, and the
+    # untouched order "mixed" scores 1.0 instead of 1.5
+    day1, day2 = _parcel_share_days([None, None, None])
+    full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert "PARCEL001 changed" in info["scopes"]["order_statistic"]["full_because"]
+    assert info["rerun_season"] == ["PARCEL001"]
+    assert '"missing_weight":false' in full.findings.observed.iloc[0]
+    assert _rows(inc) == _rows(full)
+
+
+def test_an_unchanged_carrier_share_rechecks_the_new_orders_only(tmp_path):
+    day1, day2 = _parcel_share_days([400])  # SF weighs 3 of 4: the same carriers weigh
+    full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert info["rechecked_local"] == ["PARCEL001"] and info["carried"] == 1
+    assert info["scopes"]["order_statistic"]["keys"] == 1
+    assert _rows(inc) == _rows(full)
+
+
+def test_scoping_the_carrier_share_check_by_order_alone_would_miss_it(tmp_path, declared):
+    day1, day2 = _parcel_share_days([None, None, None])
+    declared("PARCEL001", "order")
+    full, inc, _ = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert _rows(inc) != _rows(full)

@@ -46,7 +46,15 @@ import pandas as pd
 
 from promoguard import lake, sqlbuild
 
-DEPENDS_ON = ("merchant", "order", "order_horizon", "order_parcels", "text", "season")
+DEPENDS_ON = (
+    "merchant",
+    "order",
+    "order_horizon",
+    "order_parcels",
+    "order_statistic",
+    "text",
+    "season",
+)
 
 #: the rows reached from the affected merchants: table -> FROM clause over the full lake (alias t)
 _MERCHANT_ROWS = {
@@ -182,6 +190,7 @@ class _LakeSeason:
         self.root = lake.Path(root)
         self.memory_limit = memory_limit
         self.manifest = lake.read_manifest(self.root)
+        self._old: dict[str, str] = {}
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return lake.connect(self.root, memory_limit=self.memory_limit)
@@ -202,13 +211,28 @@ class _LakeSeason:
         if batches is None:
             raise CheckError(f"--since {since}: the scan is not in the lake's manifest")
         base = str(self.root.resolve())
+        added = new_files(self.manifest, batches)
         new = {
             table: "read_parquet([{}], hive_partitioning = false)".format(
                 ", ".join(lake._sql_str(f"{base}/{r}") for r in rels)
             )
-            for table, rels in new_files(self.manifest, batches).items()
+            for table, rels in added.items()
         }
+        self._old = {}
+        for table, rels in added.items():
+            kept = [f for f in self.manifest.tables.get(table, []) if f not in set(rels)]
+            self._old[table] = (
+                "read_parquet([{}], hive_partitioning = false)".format(
+                    ", ".join(lake._sql_str(f"{base}/{r}") for r in kept)
+                )
+                if kept
+                else sqlbuild.sql("(SELECT * FROM {a} WHERE false)", a="_all_" + table)
+            )
         return new, len(batches), None
+
+    def old_rows(self, table: str) -> str:
+        """The rows of ``table`` the scan since saw (a relation over the ``_all_`` views)."""
+        return self._old.get(table, sqlbuild.ident("_all_" + table))
 
     def marks(self, con: Any) -> dict[str, int] | None:
         return None
@@ -228,6 +252,7 @@ class _FileSeason:
     def __init__(self, path: Any, memory_limit: str | None) -> None:
         self.path = lake.Path(path)
         self.memory_limit = memory_limit
+        self._before: dict[str, int] = {}
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         from promoguard import store as store_mod
@@ -303,6 +328,7 @@ class _FileSeason:
             return None, batches, f"scan {since} kept no row marks (made before they were kept)"
         now = store_mod.row_marks(con)
         new: dict[str, str] = {}
+        self._before: dict[str, int] = {}
         for table, rows in now.items():
             before = marks.get(table, 0)
             # rowids are positions: 0..n-1 as long as no row was ever removed, which is what
@@ -312,6 +338,7 @@ class _FileSeason:
             ).fetchone()[0]
             if top != rows - 1 or rows < before:
                 return None, batches, f"rows of {table} were removed since scan {since}"
+            self._before[table] = int(before)
             if rows > before:
                 new[table] = sqlbuild.sql(
                     "(SELECT * FROM {src}.main.{table} WHERE rowid >= {before})",
@@ -320,6 +347,17 @@ class _FileSeason:
                     before=int(before),
                 )
         return new, batches, None
+
+    def old_rows(self, table: str) -> str:
+        """The rows of ``table`` the scan since saw (a relation for the scoped connection)."""
+        if table not in self._before:
+            return sqlbuild.ident("_all_" + table)
+        return sqlbuild.sql(
+            "(SELECT * FROM {src}.main.{table} WHERE rowid < {before})",
+            src=_SRC,
+            table=table,
+            before=self._before[table],
+        )
 
     def marks(self, con: Any) -> dict[str, int] | None:
         from promoguard import store as store_mod
@@ -412,7 +450,7 @@ def scan_since(
             for group, members in groups.items():
                 scoped = season.all_views()
                 scoped_cons.append(scoped)
-                plan = _plan(scoped, group, members, new)
+                plan = _plan(scoped, group, members, new, season, the_pack)
                 scopes[group] = {
                     "checks": [c.code for c in members],
                     "keys": plan.count,
@@ -506,6 +544,8 @@ _GROUP = {
     "order": "order",
     "order_horizon": "order",
     "order_parcels": "order",
+    # its own group: the tables its statistic reads stay whole in its scoped database
+    "order_statistic": "order_statistic",
     "text": "text",
 }
 
@@ -612,7 +652,14 @@ def _union(queries: list[str]) -> sqlbuild.Sql:
     return sqlbuild.join(" UNION ", (sqlbuild.sql("({p})", p=sqlbuild.Sql(q)) for q in queries))
 
 
-def _plan(con: duckdb.DuckDBPyConnection, group: str, checks: list, new: dict[str, str]) -> _Plan:
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    group: str,
+    checks: list,
+    new: dict[str, str],
+    season: Any = None,
+    pack: Any = None,
+) -> _Plan:
     """What the new rows reach for ``group``'s checks, on ``con`` (the whole season as
     ``_all_<table>`` views); the plan's keys stay None when the group must run in full."""
     plan = _Plan(con, group, checks)
@@ -637,7 +684,7 @@ def _plan(con: duckdb.DuckDBPyConnection, group: str, checks: list, new: dict[st
         plan.keys = merchants
         plan._scope = lambda: scope_to(con, merchants, plan.reads)
         return plan
-    mapping = _ORDERS_OF if group == "order" else _TEXTS_OF
+    mapping = _TEXTS_OF if group == "text" else _ORDERS_OF
     parts = []
     for table, rel in new.items():
         if table not in plan.reads:
@@ -646,9 +693,38 @@ def _plan(con: duckdb.DuckDBPyConnection, group: str, checks: list, new: dict[st
             plan.why_not = f"new rows of {table} cannot be traced to {group}s"
             return plan
         parts.append(mapping[table].format(new=rel))
-    if group == "order":
-        return _plan_orders(plan, parts)
-    return _plan_texts(plan, parts)
+    if group == "order_statistic":
+        changed = [c.code for c in checks if _statistic_changed(con, c, season, pack)]
+        if changed:
+            plan.why_not = f"the season statistic of {', '.join(changed)} changed"
+            return plan
+    if group == "text":
+        return _plan_texts(plan, parts)
+    return _plan_orders(plan, parts)
+
+
+def _statistic_changed(con: duckdb.DuckDBPyConnection, check: Any, season: Any, pack: Any) -> bool:
+    """Whether the check's season statistic (``season_statistic``) differs between the rows
+    the previous scan saw and the whole season now."""
+    import ibis
+
+    from promoguard.engine.base import Tables
+
+    for table in check.reads:
+        con.execute(
+            sqlbuild.sql(
+                "CREATE OR REPLACE VIEW {v} AS SELECT * FROM {old}",
+                v="_pg_old_" + table,
+                old=sqlbuild.Sql(season.old_rows(table)),
+            )
+        )
+    params = pack.parameters_for(check)
+    seen = []
+    for prefix in ("_pg_old_", "_all_"):
+        tables = Tables(ibis.duckdb.from_connection(con), {t: prefix + t for t in check.reads})
+        got = tables.to_arrow(check.season_statistic(tables, params))
+        seen.append(sorted(got.to_pylist(), key=repr))
+    return seen[0] != seen[1]
 
 
 def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
@@ -659,6 +735,9 @@ def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
     ``order_parcels`` check their parcels' other orders whole too (what U's findings read)."""
     con = plan.con
     kinds = {depends_on(c) for c in plan.checks}
+    # what an order_statistic check's statistic reads stays whole: the scoped run computes the
+    # season's statistic (_statistic_changed made sure it is the one the previous scan used)
+    whole = {t for c in plan.checks for t in getattr(c, "statistic_reads", ())}
     empty = "SELECT NULL::VARCHAR AS order_id WHERE false"
     touched = _union(parts) if parts else sqlbuild.Sql(empty)
     con.execute(
@@ -711,23 +790,19 @@ def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
         )
         scans = (
             "SELECT t.* FROM _all_tracking_events t WHERE (carrier, tracking_no) IN "
-            "(SELECT carrier, tracking_no FROM shipments)"
+            "(SELECT carrier, tracking_no FROM _all_shipments s SEMI JOIN _pg_rows r "
+            "USING (order_id))"
         )
         if horizon_at is not None:
             # the scans that make the horizon, whoever's parcel they are: the scoped tables'
             # horizon is then the season's
             scans += " OR t.event_at = (SELECT max(event_at) FROM _all_tracking_events)"
-        _make_tables(
-            con,
-            plan.reads,
-            {
-                "orders": "SELECT t.* FROM _all_orders t SEMI JOIN _pg_rows r USING (order_id)",
-                "shipments": (
-                    "SELECT t.* FROM _all_shipments t SEMI JOIN _pg_rows r USING (order_id)"
-                ),
-                "tracking_events": scans,
-            },
-        )
+        scoped = {
+            "orders": "SELECT t.* FROM _all_orders t SEMI JOIN _pg_rows r USING (order_id)",
+            "shipments": "SELECT t.* FROM _all_shipments t SEMI JOIN _pg_rows r USING (order_id)",
+            "tracking_events": scans,
+        }
+        _make_tables(con, plan.reads, {t: q for t, q in scoped.items() if t not in whole})
 
     plan._scope = scope
     return plan
