@@ -12,16 +12,28 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   When new rows reach the horizon, every order without a pickup scan is re-checked.
 - ``"order_parcels"``: as ``order``, and on every order sharing one of its parcels (and those
   orders' rows). SHIP002: the orders sharing a parcel with a touched order are re-checked.
+- ``"order_statistic"``: as ``order``, and on a season statistic the rule computes with
+  ``season_statistic(tables, params)`` from the tables in its ``statistic_reads`` (kept whole in
+  the scoped database). The statistic is computed over the rows the previous scan saw and over
+  the whole season: the check is re-checked by order while they are equal, in full when not.
+  PARCEL001 (the carriers that weigh at least ``weighed_share_min`` of their parcels).
 - ``"text"``: a finding on a text or a review depends only on that row, its listing and its
   merchant. TEXT001-006, REVIEW002.
 - ``"season"``: on anything in the season; re-run on everything. What stays here and why:
-  BRUSH001-003 (the buyer-merchant graph: a new order can join two blocks), REVIEW001
-  (near-duplicates across all reviews), REVIEW003 (a buyer's behaviour everywhere), PARCEL001
-  (each carrier's share of weighed parcels decides whether a missing weight counts), coupons
-  (a coupon's terms against every redemption), prizes; none is scoped yet.
+  BRUSH001-003 (the buyer-merchant graph: a new order can merge two blocks, and the peel's
+  result is not known to be local to a neighbourhood), REVIEW001 (near-duplicates across all
+  reviews: the bands of the new reviews would scope it), REVIEW003 (a review's score reads its
+  buyer's history and its listing's burst and mean rating: a day's reviews reach most
+  listings), COUPON003/004 and PRIZE001 (a coupon's or prize's terms against every redemption
+  or award).
+
+Whatever its scope, a check none of whose tables (``reads``, which a test holds complete) got a
+row since SCAN finds what it found: its findings are carried whole (COUPON001/002, PRIZE002/003
+on a day of orders).
 
 ``scan --since SCAN`` finds, per group of scopes (merchant; order, order_horizon and
-order_parcels together; text), the keys the rows added after SCAN reach; runs the group's checks
+order_parcels together; order_statistic; text), the keys the rows added after SCAN reach; runs
+the group's checks
 on those keys' rows only, in a private in-memory database; keeps their findings on those keys and
 carries SCAN's findings of those checks on every other key; and runs every other check on the
 whole store in one part. The result is the full set of findings a full re-scan gives
