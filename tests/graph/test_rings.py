@@ -171,3 +171,34 @@ def test_a_core_shop_no_chosen_buyer_uses_stays_in_the_block():
     assert block.merchants == ["m1", "m2", "m3", "m4"]
     assert block.orders_by_merchant == {"m1": 9, "m2": 9, "m3": 9, "m4": 0}
     assert [block] == _one_group_at_a_time(e, g, nodes, params, hub)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sorted_dictionary_of_rows_already_in_order_is_the_dictionary_one(seed):
+    """Rows the engine sorted (BRUSH002's links) are numbered by a pass over their changes; the
+    values and codes are the dictionary path's, and rows out of order or with nulls take it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(seed)
+    # ids of different lengths, prefixes of each other, non-ASCII, many repeats
+    pool = ["B1", "B10", "B2", "b1", "B1\u00e9", "B\u00e9", "", "B100", "C"]
+    values = pa.array([pool[i] for i in rng.integers(0, len(pool), 500)], pa.string())
+
+    def by_dictionary(column):
+        encoded = pc.dictionary_encode(pc.fill_null(column, ""))
+        order = pc.sort_indices(encoded.dictionary).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
+        return encoded.dictionary.take(pa.array(order)), codes
+
+    ordered = pc.take(values, pc.sort_indices(values))
+    chunked = pa.chunked_array([ordered.slice(0, 123), ordered.slice(123)])
+    for column in (ordered, chunked, values, pa.array([None, "B2", "B1"], pa.string())):
+        got_values, got_codes = rings.sorted_dictionary(column)
+        want_values, want_codes = by_dictionary(
+            column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        )
+        assert got_values.equals(want_values)
+        assert np.array_equal(got_codes, want_codes)

@@ -72,8 +72,12 @@ class LinkedBuyersSameMerchant(Check):
         # who is linked to whom, from each buyer's distinct (device, address) combinations
         # (1.2M rows at city scale, not 5.5M orders); then the orders of the buyers in large
         # enough components only
+        # (in buyer order: the engine sorts them beside the other thread, and the buyers'
+        # numbering is then a pass over the rows instead of an Arrow dictionary and its sort)
         links = tables.to_arrow(
-            o.select("buyer_id", device=o.buyer_device_id, address=o.buyer_address_id).distinct()
+            o.select("buyer_id", device=o.buyer_device_id, address=o.buyer_address_id)
+            .distinct()
+            .order_by("buyer_id")
         )
         comps, _ = linked.buyer_components(links)
         wanted = comps.in_components_of(int(params["min_buyers"]))
