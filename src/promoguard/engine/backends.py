@@ -322,6 +322,22 @@ class Scratch:
         self.close()
 
 
+@contextmanager
+def record_batches(backend: Any, expr: ir.Table, rows: int) -> Iterator[Iterator[pa.RecordBatch]]:
+    """The rows of ``expr`` on DuckDB as record batches of at most ``rows``, streamed: a compiled
+    pass reads them without holding them all (in the order the engine produces them; a plain
+    scan keeps the storage order). The cursor is free again when the block ends, read or not."""
+    if backend.name != "duckdb":
+        raise CheckError("record batches are streamed from DuckDB only")
+    backend._run_pre_execute_hooks(expr)  # registers the memtables the SQL names
+    # (Ibis's batch reader calls a cursor method DuckDB 2 no longer has)
+    reader = backend.con.sql(backend.compile(expr)).to_arrow_reader(rows)
+    try:
+        yield iter(reader)
+    finally:
+        reader.close()
+
+
 def is_spark(backend: Any) -> bool:
     """Whether ``backend`` is Spark (whose checks must not pull their input to the driver)."""
     return backend.name == "pyspark"
