@@ -423,17 +423,23 @@ def _evidence_in_parts(
             kept[ev_name] = backends.materialise(backend, expr, database)  # type: ignore[assignment]
         backends.unregister(backend, name)
         name = ""
-        # evidence rows per found row: where to cut the parts
-        per_row = np.zeros(found.num_rows, np.int64)
-        entities = found.column("entity_id")
+        max_ev, max_found = _part_rows()
+        total = 0
         for table in kept.values():
             t = backends.kept_table(backend, table, database)
-            counts = view.to_arrow(t.group_by("entity_id").aggregate(n=t.count()))
-            at = pc.index_in(entities, value_set=counts.column("entity_id").cast(entities.type))
-            n = pc.take(counts.column("n"), at)
-            per_row += pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        max_ev, max_found = _part_rows()
-        bounds = _part_bounds(per_row, max_ev, max_found)
+            total += view.to_arrow(t.aggregate(n=t.count())).column("n")[0].as_py()
+        if total <= max_ev and found.num_rows <= max_found:
+            bounds = [(0, found.num_rows)]
+        else:  # evidence rows per found row: where to cut the parts
+            per_row = np.zeros(found.num_rows, np.int64)
+            entities = found.column("entity_id")
+            for table in kept.values():
+                t = backends.kept_table(backend, table, database)
+                counts = view.to_arrow(t.group_by("entity_id").aggregate(n=t.count()))
+                at = pc.index_in(entities, value_set=counts.column("entity_id").cast(entities.type))
+                n = pc.take(counts.column("n"), at)
+                per_row += pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+            bounds = _part_bounds(per_row, max_ev, max_found)
         elapsed = time.perf_counter() - started
         for lo, hi in bounds:
             started = time.perf_counter()
