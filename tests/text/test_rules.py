@@ -371,3 +371,33 @@ def test_texts_with_special_characters_are_candidates_wherever_they_sit_in_a_bat
         assert decide_all(many[at], kind="chat") == decide_all(
             rules.prepare(texts[at]), kind="chat"
         )
+
+
+# -- the compiled first pass marks the texts pyahocorasick finds -------------------------------
+
+KEY_ALPHABET = ["a", "b", "ab", "好", "好评", "评", "返", "é", "\x1f"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(KEY_ALPHABET), min_size=1, max_size=4).map("".join),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(
+        st.lists(st.sampled_from(KEY_ALPHABET), max_size=8).map("".join), min_size=1, max_size=10
+    ),
+)
+def test_the_compiled_first_pass_marks_the_texts_the_automaton_finds(keys, texts):
+    """Overlapping keys, keys inside keys, multi-byte characters that share lead bytes, texts
+    where a key ends right at a record mark: the byte DFA marks the same texts."""
+    from promoguard.text import rules as text_rules
+
+    first = text_rules._FirstPass(keys)
+    assert first._dfa is not None
+    joined = text_rules.RECORD.join(texts)
+    compiled = sorted(set(first.owners(joined)))
+    first._dfa = None  # pyahocorasick over the bytes as Latin-1
+    assert compiled == sorted(set(first.owners(joined)))
+    assert compiled == [i for i, t in enumerate(texts) if any(k in t for k in keys)]

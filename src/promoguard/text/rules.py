@@ -20,9 +20,12 @@ It works on plain strings and knows no rule: the checks, the masker and the benc
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 import numpy as np
@@ -102,34 +105,62 @@ class Prepared:
 
 
 class _FirstPass:
-    """The first pass's automaton, run over UTF-8 bytes (as a Latin-1 string).
+    """The first pass's automaton, run over UTF-8 bytes.
 
     pyahocorasick finds a character among a node's children one by one, so the root's width
     (the distinct first characters of the terms, ~125 here) sets the cost of every character of
     text. In UTF-8 every Chinese character starts with one of a few lead bytes, so the root holds
     ~30 entries; the text gets longer, the pass still gets faster. UTF-8 is self-synchronising,
     so an encoded term matches the encoded text exactly where the term matches the text.
+
+    Compiled (``_first_jit``: a byte DFA in a loop that releases the GIL) when numba is there;
+    pyahocorasick over the bytes as a Latin-1 string otherwise, or with PROMOGUARD_NO_JIT=1.
     """
 
     def __init__(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
         self._automaton = ahocorasick.Automaton()
         for key in keys:
             self._automaton.add_word(key.encode("utf-8").decode("latin-1"), key)
         self._empty = len(self._automaton) == 0
         if not self._empty:
             self._automaton.make_automaton()
+        self._dfa = None
+        encoded = [k.encode("utf-8") for k in keys]
+        if not self._empty and not any(RECORD.encode() in k for k in encoded):
+            self._dfa = _compiled_automaton(tuple(encoded))
 
     def owners(self, norm: str) -> Iterator[int]:
         """Indexes of the texts (joined by RECORD) in which some term occurs."""
         if self._empty:
             return iter(())
         data = norm.encode("utf-8")
+        if self._dfa is not None:
+            delta, accepting, marked_records = self._dfa
+            codes = np.frombuffer(data, dtype=np.uint8)
+            n_records = norm.count(RECORD) + 1
+            marked = marked_records(codes, delta, accepting, ord(RECORD), n_records)
+            return iter(np.flatnonzero(marked).tolist())
         ends = [end for end, _key in self._automaton.iter(data.decode("latin-1"))]
         if not ends:
             return iter(())
         # a match's text: how many record marks come before it (numpy, not a count per match)
         records = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord(RECORD))
         return iter(np.searchsorted(records, ends, side="left").tolist())
+
+
+@functools.cache
+def _compiled_automaton(keys: tuple[bytes, ...]) -> tuple[Any, Any, Any] | None:
+    """(transitions, accepting, the compiled loop) for ``keys``, built once per key set; None
+    without numba or with PROMOGUARD_NO_JIT=1."""
+    if os.environ.get("PROMOGUARD_NO_JIT") == "1":
+        return None
+    try:
+        from promoguard.text._first_jit import byte_automaton, marked_records
+    except ImportError:  # pragma: no cover - numba is a dependency; an old venv may lack it
+        return None
+    delta, accepting = byte_automaton(keys)
+    return delta, accepting, marked_records
 
 
 def _owners(joined: str, positions: list[int]) -> Iterator[int]:
