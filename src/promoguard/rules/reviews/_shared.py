@@ -19,7 +19,7 @@ from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
 from promoguard.graph import minhash
 from promoguard.graph.components import component_labels
-from promoguard.rules._relations import first_delivery_by_order
+from promoguard.rules._relations import order_scan_summary
 
 
 def _strings(values: pd.Series) -> pa.Array:
@@ -230,7 +230,9 @@ def _review_expr(tables: Tables, text: bool = True) -> ir.Table:
     that is not among the orders has no delivery either way)."""
     r = tables.reviews
     o = tables.orders
-    sd = first_delivery_by_order(tables)
+    # each order's first delivery (``first_delivery_by_order``), converted once joined
+    per = order_scan_summary(tables)
+    sd = per.filter(per.first_delivered_at.notnull())
     history = o.group_by("buyer_id").aggregate(buyer_orders=o.count())
     rr = r.select(
         "review_id",
@@ -243,11 +245,11 @@ def _review_expr(tables: Tables, text: bool = True) -> ir.Table:
     )
     oo = o.select(o_order_id=o.order_id, o_confirmed_at=o.confirmed_at, o_paid_at=o.paid_at)
     ro = rr.left_join(oo, rr.order_id == oo.o_order_id)
-    rd = ro.left_join(sd, ro.o_order_id == sd.order_id).select(
+    rd = ro.left_join(sd, ro.o_order_id == sd.s_order_id).select(
         rr,
         confirmed_s=epoch_seconds(ro.o_confirmed_at),
         paid_s=epoch_seconds(ro.o_paid_at),
-        delivered_s=sd.delivered_s,
+        delivered_s=epoch_seconds(sd.first_delivered_at),
     )
     return rd.left_join(history, rd.buyer_id == history.buyer_id).select(rd, history.buyer_orders)
 
