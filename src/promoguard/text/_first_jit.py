@@ -71,3 +71,87 @@ def marked_records(
         if accepting[state]:
             marked[rec] = True
     return marked
+
+
+@njit(cache=True, nogil=True)
+def maybe_candidates(
+    data: np.ndarray,
+    offsets: np.ndarray,
+    delta: np.ndarray,
+    accepting: np.ndarray,
+    literal: np.ndarray,
+    literal_accepting: np.ndarray,
+    skip: np.ndarray,
+    mark: np.ndarray,
+) -> np.ndarray:
+    """Per text of an Arrow string column (UTF-8 ``data``, ``offsets``), whether the first pass
+    could select it: a character ``mark`` names; a run of ten or more of ``[0-9 +xX-]`` that
+    starts with a digit; an ``@``; a key of ``delta`` in the text with ASCII lower-cased and
+    the ``skip`` characters left out (the keys likewise); or a key of ``literal`` in the text
+    with ASCII lower-cased. Never less than the first pass."""
+    n = offsets.shape[0] - 1
+    out = np.zeros(n, np.bool_)
+    for t in range(n):
+        i = offsets[t]
+        end = offsets[t + 1]
+        state = 0
+        lit = 0
+        run = 0
+        while i < end:
+            b = data[i]
+            if b < 0x80:
+                cp = np.int64(b)
+                width = 1
+            elif b < 0xE0:
+                cp = (np.int64(b & 0x1F) << 6) | np.int64(data[i + 1] & 0x3F)
+                width = 2
+            elif b < 0xF0:
+                cp = (
+                    (np.int64(b & 0x0F) << 12)
+                    | (np.int64(data[i + 1] & 0x3F) << 6)
+                    | np.int64(data[i + 2] & 0x3F)
+                )
+                width = 3
+            else:
+                cp = (
+                    (np.int64(b & 0x07) << 18)
+                    | (np.int64(data[i + 1] & 0x3F) << 12)
+                    | (np.int64(data[i + 2] & 0x3F) << 6)
+                    | np.int64(data[i + 3] & 0x3F)
+                )
+                width = 4
+            if mark[cp] or cp == 64:  # "@"
+                out[t] = True
+                break
+            # a digit starts or extends a run; a space, +, - or x only extends one
+            digit = 48 <= cp <= 57
+            joins = cp == 32 or cp == 43 or cp == 45 or cp == 120 or cp == 88
+            run = run + 1 if digit or (run > 0 and joins) else 0
+            if run >= 10:
+                out[t] = True
+                break
+            if width == 1:
+                c = b + 32 if 65 <= b <= 90 else b
+                lit = literal[lit, c]
+                if literal_accepting[lit]:
+                    out[t] = True
+                    break
+                if not skip[cp]:
+                    state = delta[state, c]
+                    if accepting[state]:
+                        out[t] = True
+                        break
+            else:
+                keep = not skip[cp]
+                for k in range(width):
+                    lit = literal[lit, data[i + k]]
+                    if literal_accepting[lit]:
+                        out[t] = True
+                    if keep:
+                        state = delta[state, data[i + k]]
+                        if accepting[state]:
+                            out[t] = True
+                if out[t]:
+                    break
+            i += width
+    return out
