@@ -12,15 +12,16 @@ a freshly spawned process (benchmarks/_common.py) so its peak RSS is its own:
 1. ``base``: a copy of the store (default /work/city2/city.duckdb, else /work/city/city.duckdb)
    with the increment's rows taken out (tables rebuilt, so row positions stay 0..n-1), and the
    increment written as Parquet files, a batch the way a platform would send it;
-2. ``scan base``: the base scanned with the ``cn`` pack's merchant-local checks, saved: the scan
-   the increment is taken against (the season-wide checks are re-run in full whatever it holds);
+2. ``scan base``: the base scanned with the whole ``cn`` pack, saved: the scan the increment is
+   taken against (a scoped check carries that scan's findings outside what the new rows reach);
 3. ``ingest day``: the increment ingested into the base, with the usual validation;
 4. ``incremental``: ``scan --since`` that scan (not saved);
 5. ``full re-scan``: the full ``cn`` scan of the same store (not saved);
 
 then the two results compared: finding ids, observed, expected and evidence hashes must be equal.
-Per check seconds of both scans are printed: the checks that depend on the whole season (the
-buyer graph, the data horizon, cross-merchant duplicates) are re-run on everything.
+Per check seconds of both scans are printed, with how the increment ran each check: on the keys
+of its scope group (merchant, order, order_statistic, text), carried whole (none of its tables got
+a row), or on the whole store (season-wide, or a group that fell back, and why).
 """
 
 # ruff: noqa: S608  -- SQL here interpolates only our own table names, paths and timestamps
@@ -176,9 +177,10 @@ def main() -> None:
     ap.add_argument(
         "--platform", help="the increment is one platform's export of the day (its merchants only)"
     )
+    ap.add_argument(
+        "--prepare", action="store_true", help="make the base, its scan and the batch, then stop"
+    )
     args = ap.parse_args()
-    from promoguard import incremental
-    from promoguard.engine import registry
 
     source = args.store or next((str(p) for p in STORES if p.exists()), None)
     if source is None:
@@ -207,14 +209,13 @@ def main() -> None:
         print(f"reusing {store} (previous scan {base['scan']['scan_id']})", flush=True)
     else:
         base = {"split": step("base", make_base, source, store, batch, args.platform)}
-        # what --since carries from the previous scan are its merchant-local checks' findings;
-        # the season-wide ones are re-run whatever it holds, so the base scan needs only those
-        local = ",".join(
-            c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
-        )
-        base["scan"] = step("scan base (merchant checks, saved)", scan_full, store, True, local)
+        # what --since carries from the previous scan are its scoped checks' findings; the
+        # whole pack, so that a base made once serves however the checks are scoped
+        base["scan"] = step("scan base (saved)", scan_full, store, True)
         step("ingest day", ingest_day, batch, store)
         state.write_text(json.dumps(base, default=str))
+    if args.prepare:
+        return
     inc = step("incremental scan", scan_increment, store, base["scan"]["scan_id"])
     full = step("full re-scan", scan_full, store, False)
     same = inc["digest"] == full["digest"] and inc["findings"] == full["findings"]
@@ -222,10 +223,14 @@ def main() -> None:
     print(f"day {base['split']['day']}; increment rows {base['split']['rows']}")
     info = inc["info"]
     print(
-        f"affected merchants {info['affected_merchants']}; re-checked locally "
-        f"{len(info['rechecked_local'])} checks, re-run on everything {len(info['rerun_season'])}; "
-        f"carried {info['carried']} findings; full because: {info['full_because']}"
+        f"re-checked on their keys {len(info['rechecked_local'])} checks, carried whole "
+        f"{len(info['unchanged'])}, run on the whole store {len(info['rerun_season'])}; "
+        f"carried {info['carried']} findings"
     )
+    for group, scope in info["scopes"].items():
+        how = scope["full_because"] or "scoped"
+        print(f"  {group}: {scope['keys']} keys ({', '.join(scope['checks'])}): {how}")
+    scope_of = {c: g for g, s in info["scopes"].items() for c in s["checks"]}
     print(f"incremental / full wall: {inc_ratio(figures):.2f}; identical findings: {same}")
     per = sorted(full["seconds"], key=lambda c: -full["seconds"][c])
     print_table(
@@ -234,7 +239,9 @@ def main() -> None:
                 "check": c,
                 "full_s": full["seconds"][c],
                 "incremental_s": inc["seconds"].get(c, 0.0),
-                "scope": "merchant" if c in info["rechecked_local"] else "season",
+                "scope": scope_of[c]
+                if c in info["rechecked_local"]
+                else ("unchanged" if c in info["unchanged"] else "whole store"),
             }
             for c in per
         ]

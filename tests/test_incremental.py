@@ -112,9 +112,11 @@ def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(two_day_file, tm
     assert info["since"] == first and info["store"] == "file" and info["batches"] == 1
     assert 0 < info["affected_merchants"] < 120
     assert info["carried"] > 0 and info["full_because"] is None
+    # day 2 brings no coupons, terms or prize promotions: the checks reading only those carried
+    assert {"COUPON001", "COUPON002", "PRIZE002", "PRIZE003"} <= set(info["unchanged"])
     assert set(info["rechecked_local"]) == {
-        c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
-    }
+        c.code for c in registry.all_checks() if incremental.depends_on(c) != "season"
+    } - set(info["unchanged"])
     assert not differences(full, inc), differences(full, inc)
     assert len(full.findings) > 1000
     # what ran on what: the whole store's coverage, not the re-checked merchants'
@@ -133,9 +135,11 @@ def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(two_day_file, tm
         con.close()
     s = monitor.summary(d)
     assert s["new"] + s["still"] == len(inc.findings) and s["still"] > 0
-    # nothing ingested since: nothing to re-check, every merchant finding carried
+    # nothing ingested since: nothing to re-check, every finding carried
     again, info2 = incremental.scan_since(inc_path, "cn", "last", save=False)
-    assert info2["affected_merchants"] == 0 and info2["batches"] == 0
+    assert info2["batches"] == 0 and info2["rechecked_local"] == info2["rerun_season"] == []
+    assert set(info2["unchanged"]) == set(inc.coverage) and info2["carried"] == len(inc.findings)
+    assert again.coverage == full.coverage
     assert not differences(full, again)
 
 
@@ -157,8 +161,8 @@ def test_the_rechecked_merchants_are_scanned_on_every_thread(two_day_file, tmp_p
     path, _ = two_day_file
     shutil.copy(path, tmp_path / "inc.duckdb")
     _, info = incremental.scan_since(tmp_path / "inc.duckdb", "cn", "last", save=False)
-    local = len(info["rechecked_local"])
-    assert local > 0 and (local, True) in seen
+    parts = [len(s["checks"]) for s in info["scopes"].values() if s["full_because"] is None]
+    assert len(parts) == 4 and all((n, True) in seen for n in parts)
     assert all(shared for _, shared in seen)
 
 
@@ -203,8 +207,8 @@ def test_incremental_scan_equals_a_full_rescan(two_day_lake, tmp_path):
     assert 0 < info["affected_merchants"] < 120
     assert info["carried"] > 0
     assert set(info["rechecked_local"]) == {
-        c.code for c in registry.all_checks() if incremental.depends_on(c) == "merchant"
-    }
+        c.code for c in registry.all_checks() if incremental.depends_on(c) != "season"
+    } - set(info["unchanged"])
     assert not differences(full, inc), differences(full, inc)
     assert len(full.findings) > 1000
     assert inc.coverage == full.coverage
@@ -217,7 +221,9 @@ def test_incremental_scan_equals_a_full_rescan(two_day_lake, tmp_path):
     assert s["still"] > 0
 
 
-def test_a_check_declared_merchant_local_that_is_not_would_be_caught(two_day_lake, tmp_path):
+def test_a_check_declared_merchant_local_that_is_not_would_be_caught(
+    two_day_lake, tmp_path, monkeypatch
+):
     """The equivalence above is not vacuous: scoping a season-wide check changes its findings."""
     root, _, _ = two_day_lake
     full_root, inc_root = tmp_path / "full", tmp_path / "inc"
@@ -225,12 +231,9 @@ def test_a_check_declared_merchant_local_that_is_not_would_be_caught(two_day_lak
     shutil.copytree(root, inc_root)
     code = "SHIP002"  # a tracking number shared across merchants: not merchant-local
     full = lake.scan(full_root, "cn", checks=code, save=False)
-    check = registry.get(code)
-    type(check).depends_on = "merchant"
-    try:
-        inc, info = incremental.scan_since(inc_root, "cn", "last", checks=code, save=False)
-    finally:
-        del type(check).depends_on
+    # (monkeypatch puts the rule's own declaration back; a del would leave the base's default)
+    monkeypatch.setattr(type(registry.get(code)), "depends_on", "merchant")
+    inc, info = incremental.scan_since(inc_root, "cn", "last", checks=code, save=False)
     assert info["rechecked_local"] == [code]
     a = set(full.findings.finding_id)
     b = set(inc.findings.finding_id)

@@ -1,19 +1,46 @@
 """Incremental scans: re-check only what the data added since the last scan can change.
 
-Each check declares what its findings depend on (``depends_on``):
+Each check declares what its findings depend on (``depends_on``), the narrowest it can prove:
 
-- ``"merchant"``: a finding on an entity depends only on rows of that entity's merchant (its
-  listings and their prices, reviews and texts, its orders with their parcels and scans, its
-  licences) and on the platform-wide tables (platforms, promotions);
-- ``"season"``: on anything in the season (a data horizon, a per-carrier share, a buyer graph,
-  near-duplicate reviews across merchants): it is re-run on everything.
+- ``"merchant"``: a finding depends only on rows of its entity's merchant (its listings and their
+  prices, reviews and texts, its orders with their parcels and scans, its licences) and on the
+  platform-wide tables (platforms, promotions). PRICE001-005, LIC001.
+- ``"order"``: a finding on an order depends only on that order's row, its shipments, its
+  parcels' scans (and the merchants, listings tables as a whole). SHIP004, SHIP005.
+- ``"order_horizon"``: as ``order``, and on the data horizon (the season's latest scan, payment
+  or declared shipment) only while none of the order's parcels has a pickup scan. SHIP001, SHIP003.
+  When new rows reach the horizon, every order without a pickup scan is re-checked.
+- ``"order_parcels"``: as ``order``, and on every order sharing one of its parcels (and those
+  orders' rows). SHIP002: the orders sharing a parcel with a touched order are re-checked.
+- ``"order_statistic"``: as ``order``, and on a season statistic the rule computes with
+  ``season_statistic(tables, params)`` from the tables in its ``statistic_reads`` (kept whole in
+  the scoped database). The statistic is computed over the rows the previous scan saw and over
+  the whole season: the check is re-checked by order while they are equal, in full when not.
+  PARCEL001 (the carriers that weigh at least ``weighed_share_min`` of their parcels).
+- ``"text"``: a finding on a text or a review depends only on that row, its listing and its
+  merchant. TEXT001-006, REVIEW002.
+- ``"season"``: on anything in the season; re-run on everything. What stays here and why:
+  BRUSH001-003 (the buyer-merchant graph: a new order can merge two blocks, and the peel's
+  result is not known to be local to a neighbourhood), REVIEW001 (near-duplicates across all
+  reviews: the bands of the new reviews would scope it), REVIEW003 (a review's score reads its
+  buyer's history and its listing's burst and mean rating: a day's reviews reach most
+  listings), COUPON003/004 and PRIZE001 (a coupon's or prize's terms against every redemption
+  or award).
 
-``scan --since SCAN`` finds the merchants the rows added after SCAN touch, runs the merchant
-checks on those merchants' rows only, keeps SCAN's findings of those checks on every other
-merchant, and runs the season checks on everything. The result is the full set of findings a
-full re-scan gives (tests/test_incremental.py checks that they are identical, on a lake and a
-DuckDB file, on DuckDB and Spark), saved as a scan like any other, so ``monitor.delta`` reads
-new, still and resolved findings from it.
+Whatever its scope, a check none of whose tables (``reads``, which a test holds complete) got a
+row since SCAN finds what it found: its findings are carried whole (COUPON001/002, PRIZE002/003
+on a day of orders).
+
+``scan --since SCAN`` finds, per group of scopes (merchant; order, order_horizon and
+order_parcels together; order_statistic; text), the keys the rows added after SCAN reach; runs
+the group's checks
+on those keys' rows only, in a private in-memory database; keeps their findings on those keys and
+carries SCAN's findings of those checks on every other key; and runs every other check on the
+whole store in one part. The result is the full set of findings a full re-scan gives
+(tests/test_incremental.py on a season, tests/test_incremental_scopes.py on hand-built cases that
+a narrower scope gets wrong), saved as a scan like any other, so ``monitor.delta`` reads new,
+still and resolved findings from it. A group whose new rows cannot be traced to its keys, or that
+reaches more than SCOPE_SHARE of them, runs on the whole store.
 
 Which rows are new: on a lake, the files of the ingest batches its manifest lists after SCAN; on
 a DuckDB file, the rows past the row counts SCAN recorded per table (``scan_marks``: the canonical
@@ -31,7 +58,15 @@ import pandas as pd
 
 from promoguard import lake, sqlbuild
 
-DEPENDS_ON = ("merchant", "season")
+DEPENDS_ON = (
+    "merchant",
+    "order",
+    "order_horizon",
+    "order_parcels",
+    "order_statistic",
+    "text",
+    "season",
+)
 
 #: the rows reached from the affected merchants: table -> FROM clause over the full lake (alias t)
 _MERCHANT_ROWS = {
@@ -69,11 +104,8 @@ _SRC = "_pg_src"
 
 
 def depends_on(check: Any) -> str:
-    """What the rule declares (``Check.depends_on``). Season-wide, and why: SHIP001/SHIP003 judge
-    against the data horizon (the latest instant in the whole season); PARCEL001 uses each
-    carrier's share of weighed parcels; SHIP002 finds a tracking number shared across merchants;
-    REVIEW001 near-duplicates across merchants; REVIEW003 a buyer's orders everywhere;
-    BRUSH001-003 the buyer-merchant graph."""
+    """What the rule declares (``Check.depends_on``; the module's docstring says what each kind
+    promises and which checks stay season-wide, and why)."""
     scope = getattr(check, "depends_on", "season")
     if scope not in DEPENDS_ON:
         raise ValueError(f"{check.code}: depends_on {scope!r} is not one of {DEPENDS_ON}")
@@ -170,6 +202,7 @@ class _LakeSeason:
         self.root = lake.Path(root)
         self.memory_limit = memory_limit
         self.manifest = lake.read_manifest(self.root)
+        self._old: dict[str, str] = {}
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         return lake.connect(self.root, memory_limit=self.memory_limit)
@@ -190,13 +223,28 @@ class _LakeSeason:
         if batches is None:
             raise CheckError(f"--since {since}: the scan is not in the lake's manifest")
         base = str(self.root.resolve())
+        added = new_files(self.manifest, batches)
         new = {
             table: "read_parquet([{}], hive_partitioning = false)".format(
                 ", ".join(lake._sql_str(f"{base}/{r}") for r in rels)
             )
-            for table, rels in new_files(self.manifest, batches).items()
+            for table, rels in added.items()
         }
+        self._old = {}
+        for table, rels in added.items():
+            kept = [f for f in self.manifest.tables.get(table, []) if f not in set(rels)]
+            self._old[table] = (
+                "read_parquet([{}], hive_partitioning = false)".format(
+                    ", ".join(lake._sql_str(f"{base}/{r}") for r in kept)
+                )
+                if kept
+                else sqlbuild.sql("(SELECT * FROM {a} WHERE false)", a="_all_" + table)
+            )
         return new, len(batches), None
+
+    def old_rows(self, table: str) -> str:
+        """The rows of ``table`` the scan since saw (a relation over the ``_all_`` views)."""
+        return self._old.get(table, sqlbuild.ident("_all_" + table))
 
     def marks(self, con: Any) -> dict[str, int] | None:
         return None
@@ -216,6 +264,7 @@ class _FileSeason:
     def __init__(self, path: Any, memory_limit: str | None) -> None:
         self.path = lake.Path(path)
         self.memory_limit = memory_limit
+        self._before: dict[str, int] = {}
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         from promoguard import store as store_mod
@@ -291,6 +340,7 @@ class _FileSeason:
             return None, batches, f"scan {since} kept no row marks (made before they were kept)"
         now = store_mod.row_marks(con)
         new: dict[str, str] = {}
+        self._before: dict[str, int] = {}
         for table, rows in now.items():
             before = marks.get(table, 0)
             # rowids are positions: 0..n-1 as long as no row was ever removed, which is what
@@ -300,6 +350,7 @@ class _FileSeason:
             ).fetchone()[0]
             if top != rows - 1 or rows < before:
                 return None, batches, f"rows of {table} were removed since scan {since}"
+            self._before[table] = int(before)
             if rows > before:
                 new[table] = sqlbuild.sql(
                     "(SELECT * FROM {src}.main.{table} WHERE rowid >= {before})",
@@ -308,6 +359,17 @@ class _FileSeason:
                     before=int(before),
                 )
         return new, batches, None
+
+    def old_rows(self, table: str) -> str:
+        """The rows of ``table`` the scan since saw (a relation for the scoped connection)."""
+        if table not in self._before:
+            return sqlbuild.ident("_all_" + table)
+        return sqlbuild.sql(
+            "(SELECT * FROM {src}.main.{table} WHERE rowid < {before})",
+            src=_SRC,
+            table=table,
+            before=self._before[table],
+        )
 
     def marks(self, con: Any) -> dict[str, int] | None:
         from promoguard import store as store_mod
@@ -343,7 +405,13 @@ def scan_since(
 ):
     """A scan of the store (a lake or a DuckDB file) equal to a full re-scan, computed from the
     scan ``since`` and the rows added after it (``since`` may be ``last``: the latest scan of the
-    pack). Returns the result and what was re-checked (``info``)."""
+    pack). Returns the result and what was re-checked (``info``).
+
+    The chosen checks fall in parts: each scoped group (merchant, order, text) is re-run on the
+    rows its keys reach, in a private in-memory database of its own, and the previous scan's
+    findings of the group's checks on every other key are carried; what cannot be scoped (a
+    season-wide check, a group whose keys cannot be told or cover most of the store) runs on
+    the whole store in one part, whose shared relations its checks share."""
     import datetime as dt
     import uuid
 
@@ -365,7 +433,7 @@ def scan_since(
     the_pack = load_pack(pack)
     chosen = eng.choose_checks(the_pack, checks)
     con = season.connect()
-    scoped = None
+    scoped_cons: list[duckdb.DuckDBPyConnection] = []
     try:
         since = _resolve(con, since, the_pack.name)
         prev = con.execute(
@@ -376,41 +444,54 @@ def scan_since(
         new, batches, fallback = season.new_rows(con, since)
         marks = season.marks(con)  # what this scan reads (a DuckDB file)
         prev_params = _previous_parameters(prev, the_pack.name)
-        candidates = [
-            c
-            for c in chosen
-            if depends_on(c) == "merchant"
-            and prev_params.get(c.code) == _canonical(the_pack.parameters_for(c))
+        same = [
+            c for c in chosen if prev_params.get(c.code) == _canonical(the_pack.parameters_for(c))
         ]
-        local_reads = {t for c in candidates for t in c.reads}
-        merchants = None
+        # a check none of whose tables got a row (a day with no new coupons: COUPON001/002)
+        # finds what it found: its findings are carried whole, whatever its scope
+        unchanged = [c for c in same if new is not None and c.reads and not set(c.reads) & set(new)]
+        candidates = [c for c in same if depends_on(c) != "season" and c not in unchanged]
+        groups: dict[str, list] = {}
+        for c in candidates:
+            groups.setdefault(_GROUP[depends_on(c)], []).append(c)
+        plans: list[_Plan] = []
+        scopes: dict[str, dict[str, Any]] = {}
         affected_count = None
-        if new is not None and candidates:
-            scoped = season.all_views()
-            merchants = affected_merchants(scoped, new, local_reads)
-            if merchants is None:
-                fallback = "the new rows reach platform-wide tables"
-            else:
-                total = scoped.execute("SELECT count(*) FROM _all_merchants").fetchall()[0][0]
-                if len(merchants) > SCOPE_SHARE * total:
-                    # copying most of the season to re-check it costs more than checking it
-                    fallback = (
-                        f"the new rows touch {len(merchants):,} of {total:,} merchants: "
-                        "the merchant checks run on the whole store"
-                    )
-                    affected_count, merchants = len(merchants), None
-        local = candidates if merchants is not None else []
-        season_checks = [c for c in chosen if c not in local]
+        merchant_fallback = None
+        if new is not None:
+            for group, members in groups.items():
+                scoped = season.all_views()
+                scoped_cons.append(scoped)
+                plan = _plan(scoped, group, members, new, season, the_pack)
+                scopes[group] = {
+                    "checks": [c.code for c in members],
+                    "keys": plan.count,
+                    "full_because": plan.why_not,
+                }
+                if group == "merchant":
+                    affected_count, merchant_fallback = plan.count, plan.why_not
+                if plan.keys is None:
+                    scoped.close()
+                    scoped_cons.remove(scoped)
+                else:
+                    plans.append(plan)
+        local = [c for p in plans for c in p.checks]
+        season_checks = [c for c in chosen if c not in local and c not in unchanged]
         detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         kw = {"engine": engine, "scan_id": scan_id, "detected_at": detected_at}
         parts = []
         coverage: dict[str, dict[str, Any]] = {}
         with backends.duckdb_tables(con) as tables:
-            # whether a local check runs is decided on the whole store, as a full scan does
+            # whether a scoped check runs is decided on the whole store, as a full scan does
             counts: dict[str, int | None] = {}
             for c in local:
                 coverage[c.code] = eng.check_coverage(tables, c, counts)
+            # an unchanged check's coverage is the previous scan's (the same rows; it may hold
+            # what the finder noted, such as REVIEW003's reviews not scored)
+            before = _previous_coverage(con, since)
+            for c in unchanged:
+                coverage[c.code] = before.get(c.code) or eng.check_coverage(tables, c, counts)
             if season_checks and engine == "duckdb":
                 parts.append(
                     eng.run_checks(tables, season_checks, the_pack, progress=progress, **kw)
@@ -420,49 +501,443 @@ def scan_since(
                 parts.append(
                     eng.run_checks(tables, season_checks, the_pack, progress=progress, **kw)
                 )
-        carried = con.execute("SELECT * FROM findings LIMIT 0").df()
-        if local:
-            scope_to(scoped, merchants, local_reads)
+        carried_parts = []
+        for plan in plans:
+            plan.scope()
             cm = (
-                backends.duckdb_tables(scoped)
+                backends.duckdb_tables(plan.con)
                 if engine == "duckdb"
-                else backends.spark_tables(scoped, spark_master)
+                else backends.spark_tables(plan.con, spark_master)
             )
             with cm as tables:
-                parts.append(
-                    eng.run_checks(
-                        tables, local, the_pack, progress=progress, coverage_of=coverage, **kw
-                    )
+                part = eng.run_checks(
+                    tables, plan.checks, the_pack, progress=progress, coverage_of=coverage, **kw
                 )
-            con.register("_pg_affected", merchants)
-            con.register("_pg_local", pd.DataFrame({"code": [c.code for c in local]}))
-            carried = con.execute(
-                """SELECT f.* FROM findings f
-                   WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
-                     AND (f.merchant_id IS NULL
-                          OR f.merchant_id NOT IN (SELECT merchant_id FROM _pg_affected))""",
-                [since],
-            ).df()
-            carried["scan_id"] = scan_id
-            carried["detected_at"] = detected_at
+            part.findings = plan.keep(part.findings)
+            parts.append(part)
+            carried_parts.append(plan.carried(con, since))
+        if unchanged:
+            carried_parts.append(_carried_whole(con, since, unchanged))
+        carried = (
+            pd.concat(carried_parts, ignore_index=True)
+            if carried_parts
+            else con.execute("SELECT * FROM findings LIMIT 0").df()
+        )
+        carried["scan_id"] = scan_id
+        carried["detected_at"] = detected_at
     finally:
         con.close()
-        if scoped is not None:
-            scoped.close()
-    result = _combine(parts, carried, chosen, the_pack.name, scan_id, engine)
+        for c in scoped_cons:
+            c.close()
+    result = _combine(parts, carried, chosen, the_pack.name, scan_id, engine, coverage)
     result.marks = marks
     if save:
         season.save(result, the_pack, detected_at)
+    merchant_plan = next((p for p in plans if p.group == "merchant"), None)
     return result, {
         "since": since,
         "store": season.engine_label,
         "batches": batches,
-        "affected_merchants": affected_count if merchants is None else len(merchants),
-        "full_because": None if local else (fallback or _why_full(candidates, new)),
+        "affected_merchants": merchant_plan.count if merchant_plan else affected_count,
+        "full_because": None
+        if merchant_plan
+        else (fallback or merchant_fallback or _why_full(candidates, new)),
         "rechecked_local": [c.code for c in local],
         "rerun_season": [c.code for c in season_checks],
+        "unchanged": [c.code for c in unchanged],
         "carried": len(carried),
+        "scopes": scopes,
     }
+
+
+#: the group whose scoped tables a scope's checks share (one in-memory database per group)
+_GROUP = {
+    "merchant": "merchant",
+    "order": "order",
+    "order_horizon": "order",
+    "order_parcels": "order",
+    # its own group: the tables its statistic reads stay whole in its scoped database
+    "order_statistic": "order_statistic",
+    "text": "text",
+}
+
+#: how new rows of each table name the orders whose rows they add to (alias n: the new rows);
+#: a table an order check reads that is not here cannot be traced: that group runs in full
+_ORDERS_OF = {
+    "orders": "SELECT order_id FROM {new} n",
+    "shipments": "SELECT order_id FROM {new} n",
+    "tracking_events": (
+        "SELECT s.order_id FROM _all_shipments s SEMI JOIN {new} n USING (carrier, tracking_no)"
+    ),
+    "merchants": "SELECT o.order_id FROM _all_orders o SEMI JOIN {new} n USING (merchant_id)",
+    "listings": "SELECT o.order_id FROM _all_orders o SEMI JOIN {new} n USING (listing_id)",
+}
+#: how new rows of each table name the texts and reviews they add to: (entity_type, entity_id)
+_TEXTS_OF = {
+    "texts": "SELECT 'text' AS entity_type, text_id AS entity_id FROM {new} n",
+    "reviews": "SELECT 'review' AS entity_type, review_id AS entity_id FROM {new} n",
+    "listings": (
+        "SELECT 'text' AS entity_type, t.text_id AS entity_id FROM _all_texts t "
+        "SEMI JOIN {new} n USING (listing_id) UNION ALL "
+        "SELECT 'review', r.review_id FROM _all_reviews r SEMI JOIN {new} n USING (listing_id)"
+    ),
+    "merchants": (
+        "SELECT 'text' AS entity_type, t.text_id AS entity_id FROM _all_texts t "
+        "SEMI JOIN {new} n USING (merchant_id)"
+    ),
+}
+#: the orders one parcel (carrier, tracking_no) links to the orders in {keys}: an order's
+#: SHIP002 finding reads every order sharing one of its parcels
+_PARCEL_NEIGHBOURS = (
+    "SELECT s2.order_id FROM (SELECT carrier, tracking_no FROM _all_shipments s1 "
+    "SEMI JOIN {keys} k USING (order_id)) p JOIN _all_shipments s2 USING (carrier, tracking_no)"
+)
+#: orders none of whose parcels has a pickup scan: the only ones whose SHIP001/SHIP003 verdict
+#: reads the data horizon (an order with a pickup is judged by its pickup time alone)
+_UNPICKED = (
+    "SELECT o.order_id FROM _all_orders o ANTI JOIN (SELECT DISTINCT s.order_id "
+    "FROM _all_shipments s SEMI JOIN (SELECT carrier, tracking_no FROM _all_tracking_events "
+    "WHERE event_type = 'pickup') e USING (carrier, tracking_no)) p USING (order_id)"
+)
+
+
+class _Plan:
+    """One scoped group of checks: its keys, its in-memory database, what it keeps and carries."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, group: str, checks: list) -> None:
+        self.con, self.group, self.checks = con, group, checks
+        self.reads = {t for c in checks for t in c.reads}
+        self.keys: pd.DataFrame | None = None  # None: the group runs on the whole store
+        self.count: int | None = None
+        self.why_not: str | None = None
+        self._scope: Any = None
+        self.new: dict[str, str] = {}
+
+    def scope(self) -> None:
+        self._scope()
+
+    def keep(self, findings: pd.DataFrame) -> pd.DataFrame:
+        """The scoped run's findings on the group's keys (rows reached for context only, such as
+        the neighbours of a shared parcel, are not judged on all their rows: dropped)."""
+        if self.group == "merchant" or not len(findings):
+            return findings
+        self.con.register("_pg_found", findings[["entity_type", "entity_id"]])
+        try:
+            hit = self.con.execute(
+                "SELECT f.rowid_ FROM (SELECT *, row_number() OVER () - 1 AS rowid_ "
+                "FROM _pg_found) f SEMI JOIN _pg_keys k USING (entity_type, entity_id)"
+            ).fetchall()
+        finally:
+            self.con.unregister("_pg_found")
+        rows = sorted(r[0] for r in hit)
+        return findings.iloc[rows].reset_index(drop=True)
+
+    def carried(self, con: duckdb.DuckDBPyConnection, since: str) -> pd.DataFrame:
+        """The previous scan's findings of the group's checks that its keys do not reach."""
+        codes = pd.DataFrame({"code": [c.code for c in self.checks]})
+        con.register("_pg_local", codes)
+        con.register("_pg_keys_df", self.keys)
+        try:
+            if self.group == "merchant":
+                return con.execute(
+                    """SELECT f.* FROM findings f
+                       WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
+                         AND (f.merchant_id IS NULL
+                              OR f.merchant_id NOT IN (SELECT merchant_id FROM _pg_keys_df))""",
+                    [since],
+                ).df()
+            return con.execute(
+                """SELECT f.* FROM findings f
+                   WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
+                     AND NOT EXISTS (SELECT 1 FROM _pg_keys_df k
+                                     WHERE k.entity_type = f.entity_type
+                                       AND k.entity_id = f.entity_id)""",
+                [since],
+            ).df()
+        finally:
+            con.unregister("_pg_local")
+            con.unregister("_pg_keys_df")
+
+
+def _union(queries: list[str]) -> sqlbuild.Sql:
+    """The queries (our own SQL, filled in already) as one ``UNION``."""
+    return sqlbuild.join(" UNION ", (sqlbuild.sql("({p})", p=sqlbuild.Sql(q)) for q in queries))
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    group: str,
+    checks: list,
+    new: dict[str, str],
+    season: Any = None,
+    pack: Any = None,
+) -> _Plan:
+    """What the new rows reach for ``group``'s checks, on ``con`` (the whole season as
+    ``_all_<table>`` views); the plan's keys stay None when the group must run in full."""
+    plan = _Plan(con, group, checks)
+    plan.new = new
+    if any(t in _SEASON_WIDE for t in new):
+        plan.why_not = "the new rows reach platform-wide tables"
+        return plan
+    if group == "merchant":
+        merchants = affected_merchants(con, new, plan.reads)
+        if merchants is None:
+            plan.why_not = "the new rows reach platform-wide tables"
+            return plan
+        total = con.execute("SELECT count(*) FROM _all_merchants").fetchall()[0][0]
+        plan.count = len(merchants)
+        if len(merchants) > SCOPE_SHARE * total:
+            # copying most of the season to re-check it costs more than checking it
+            plan.why_not = (
+                f"the new rows touch {len(merchants):,} of {total:,} merchants: "
+                "the merchant checks run on the whole store"
+            )
+            return plan
+        plan.keys = merchants
+        plan._scope = lambda: scope_to(con, merchants, plan.reads)
+        return plan
+    mapping = _TEXTS_OF if group == "text" else _ORDERS_OF
+    parts = []
+    for table, rel in new.items():
+        if table not in plan.reads:
+            continue  # rows no check of the group reads change none of its findings
+        if table not in mapping:
+            plan.why_not = f"new rows of {table} cannot be traced to {group}s"
+            return plan
+        parts.append(mapping[table].format(new=rel))
+    if group == "order_statistic":
+        changed = [c.code for c in checks if _statistic_changed(con, c, season, pack)]
+        if changed:
+            plan.why_not = f"the season statistic of {', '.join(changed)} changed"
+            return plan
+    if group == "text":
+        return _plan_texts(plan, parts)
+    return _plan_orders(plan, parts)
+
+
+def _statistic_changed(con: duckdb.DuckDBPyConnection, check: Any, season: Any, pack: Any) -> bool:
+    """Whether the check's season statistic (``season_statistic``) differs between the rows
+    the previous scan saw and the whole season now."""
+    import ibis
+
+    from promoguard.engine.base import Tables
+
+    for table in check.reads:
+        con.execute(
+            sqlbuild.sql(
+                "CREATE OR REPLACE VIEW {v} AS SELECT * FROM {old}",
+                v="_pg_old_" + table,
+                old=sqlbuild.Sql(season.old_rows(table)),
+            )
+        )
+    params = pack.parameters_for(check)
+    seen = []
+    for prefix in ("_pg_old_", "_all_"):
+        tables = Tables(ibis.duckdb.from_connection(con), {t: prefix + t for t in check.reads})
+        got = tables.to_arrow(check.season_statistic(tables, params))
+        seen.append(sorted(got.to_pylist(), key=repr))
+    return seen[0] != seen[1]
+
+
+def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
+    """Orders: those the new rows touch (T); with an ``order_parcels`` check the orders sharing a
+    parcel with them; with an ``order_horizon`` check, when the data horizon moved, every order
+    without a pickup scan, and always the orders holding the horizon (so the scoped tables have
+    the season's horizon). The scoped tables hold these orders (U) whole, and with an
+    ``order_parcels`` check their parcels' other orders whole too (what U's findings read)."""
+    con = plan.con
+    kinds = {depends_on(c) for c in plan.checks}
+    # what an order_statistic check's statistic reads stays whole: the scoped run computes the
+    # season's statistic (_statistic_changed made sure it is the one the previous scan used)
+    whole = {t for c in plan.checks for t in getattr(c, "statistic_reads", ())}
+    empty = "SELECT NULL::VARCHAR AS order_id WHERE false"
+    touched = _union(parts) if parts else sqlbuild.Sql(empty)
+    con.execute(
+        sqlbuild.sql("CREATE TABLE _pg_t AS SELECT DISTINCT order_id FROM ({u})", u=touched)
+    )
+    key_parts = ["SELECT order_id FROM _pg_t"]
+    if "order_parcels" in kinds:
+        key_parts.append(_PARCEL_NEIGHBOURS.format(keys="_pg_t"))
+    horizon_at = None
+    if "order_horizon" in kinds:
+        horizon_at = _horizon(con)
+        if horizon_at is not None:
+            if _horizon_moved(con, plan, horizon_at):
+                key_parts.append(_UNPICKED)
+            key_parts.append(
+                "SELECT order_id FROM _all_orders WHERE paid_at = $h OR declared_shipped_at = $h"
+            )
+            key_parts.append(
+                "SELECT s.order_id FROM _all_shipments s SEMI JOIN (SELECT carrier, tracking_no "
+                "FROM _all_tracking_events WHERE event_at = $h) e USING (carrier, tracking_no)"
+            )
+    union = _union(key_parts)
+    con.execute(
+        sqlbuild.sql(
+            "CREATE TABLE _pg_keys AS SELECT DISTINCT 'order' AS entity_type, order_id AS "
+            "entity_id FROM ({u}) WHERE order_id IS NOT NULL",
+            u=union,
+        ),
+        {"h": horizon_at} if horizon_at is not None and "$h" in union else None,
+    )
+    total = con.execute("SELECT count(*) FROM _all_orders").fetchall()[0][0]
+    plan.count = con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
+    if plan.count > SCOPE_SHARE * total:
+        plan.why_not = f"the new rows reach {plan.count:,} of {total:,} orders"
+        return plan
+    plan.keys = con.execute("SELECT * FROM _pg_keys").df()
+    rows = ["SELECT entity_id AS order_id FROM _pg_keys"]
+    if "order_parcels" in kinds:
+        rows.append(
+            _PARCEL_NEIGHBOURS.replace(
+                "{keys} k USING (order_id)", "_pg_keys k ON s1.order_id = k.entity_id"
+            )
+        )
+
+    def scope() -> None:
+        con.execute(
+            sqlbuild.sql(
+                "CREATE TABLE _pg_rows AS SELECT DISTINCT order_id FROM ({u})", u=_union(rows)
+            )
+        )
+        scans = (
+            "SELECT t.* FROM _all_tracking_events t WHERE (carrier, tracking_no) IN "
+            "(SELECT carrier, tracking_no FROM _all_shipments s SEMI JOIN _pg_rows r "
+            "USING (order_id))"
+        )
+        if horizon_at is not None:
+            # the scans that make the horizon, whoever's parcel they are: the scoped tables'
+            # horizon is then the season's
+            scans += " OR t.event_at = (SELECT max(event_at) FROM _all_tracking_events)"
+        scoped = {
+            "orders": "SELECT t.* FROM _all_orders t SEMI JOIN _pg_rows r USING (order_id)",
+            "shipments": "SELECT t.* FROM _all_shipments t SEMI JOIN _pg_rows r USING (order_id)",
+            "tracking_events": scans,
+        }
+        _make_tables(con, plan.reads, {t: q for t, q in scoped.items() if t not in whole})
+
+    plan._scope = scope
+    return plan
+
+
+def _plan_texts(plan: _Plan, parts: list[str]) -> _Plan:
+    """Texts and reviews: the ones added, and those of added listings or merchants rows."""
+    con = plan.con
+    empty = "SELECT NULL::VARCHAR AS entity_type, NULL::VARCHAR AS entity_id WHERE false"
+    touched = _union(parts) if parts else sqlbuild.Sql(empty)
+    con.execute(
+        sqlbuild.sql(
+            "CREATE TABLE _pg_keys AS SELECT DISTINCT entity_type, entity_id FROM ({u}) "
+            "WHERE entity_id IS NOT NULL",
+            u=touched,
+        )
+    )
+    total = con.execute(
+        "SELECT (SELECT count(*) FROM _all_texts) + (SELECT count(*) FROM _all_reviews)"
+    ).fetchall()[0][0]
+    plan.count = con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
+    if plan.count > SCOPE_SHARE * total:
+        plan.why_not = f"the new rows reach {plan.count:,} of {total:,} texts and reviews"
+        return plan
+    plan.keys = con.execute("SELECT * FROM _pg_keys").df()
+
+    def scope() -> None:
+        _make_tables(
+            con,
+            plan.reads,
+            {
+                "texts": (
+                    "SELECT t.* FROM _all_texts t SEMI JOIN (SELECT entity_id AS text_id FROM "
+                    "_pg_keys WHERE entity_type = 'text') k USING (text_id)"
+                ),
+                "reviews": (
+                    "SELECT t.* FROM _all_reviews t SEMI JOIN (SELECT entity_id AS review_id "
+                    "FROM _pg_keys WHERE entity_type = 'review') k USING (review_id)"
+                ),
+            },
+        )
+
+    plan._scope = scope
+    return plan
+
+
+def _make_tables(con: duckdb.DuckDBPyConnection, reads: set[str], scoped: dict[str, str]) -> None:
+    """The canonical tables of a scoped group: ``scoped`` ones materialised from their query,
+    the others the checks read as views of the whole season, the rest empty."""
+    for table in lake.TABLE_NAMES:
+        if table in scoped:
+            # materialised: the checks read each table many times
+            con.execute(
+                sqlbuild.sql("CREATE TABLE {t} AS {q}", t=table, q=sqlbuild.Sql(scoped[table]))
+            )
+        elif table in reads:
+            con.execute(
+                sqlbuild.sql("CREATE VIEW {t} AS SELECT * FROM {a}", t=table, a="_all_" + table)
+            )
+        else:
+            con.execute(
+                sqlbuild.sql(
+                    "CREATE TABLE {t} AS SELECT * FROM {a} WHERE false", t=table, a="_all_" + table
+                )
+            )
+
+
+def _horizon(con: duckdb.DuckDBPyConnection) -> Any:
+    """The season's data horizon (``logistics._shared.data_horizon``): the latest scan, payment
+    or declared shipment."""
+    return con.execute(
+        "SELECT greatest((SELECT max(event_at) FROM _all_tracking_events), "
+        "(SELECT max(paid_at) FROM _all_orders), (SELECT max(declared_shipped_at) FROM _all_orders))"
+    ).fetchone()[0]
+
+
+def _horizon_moved(con: duckdb.DuckDBPyConnection, plan: _Plan, horizon_at: Any) -> bool:
+    """Whether the horizon may have moved: some new row reaches it (rows only ever grow the
+    season, so the horizon moved only if the rows that make it now are new)."""
+    new = plan.new
+    parts = []
+    if "tracking_events" in new:
+        parts.append(
+            sqlbuild.sql(
+                "SELECT max(event_at) AS t FROM {n}", n=sqlbuild.Sql(new["tracking_events"])
+            )
+        )
+    if "orders" in new:
+        parts.append(
+            sqlbuild.sql(
+                "SELECT greatest(max(paid_at), max(declared_shipped_at)) AS t FROM {n}",
+                n=sqlbuild.Sql(new["orders"]),
+            )
+        )
+    if not parts:
+        return False
+    top = con.execute(
+        sqlbuild.sql("SELECT max(t) FROM ({u})", u=sqlbuild.join(" UNION ALL ", parts))
+    ).fetchone()[0]
+    return top is not None and top >= horizon_at
+
+
+def _previous_coverage(con: duckdb.DuckDBPyConnection, since: str) -> dict[str, Any]:
+    import json
+
+    rows = con.execute("SELECT coverage FROM scans WHERE scan_id = ?", [since]).fetchall()
+    try:
+        return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+    except ValueError:
+        return {}
+
+
+def _carried_whole(con: duckdb.DuckDBPyConnection, since: str, checks: list) -> pd.DataFrame:
+    """Every finding of ``checks`` in the scan ``since``."""
+    con.register("_pg_whole", pd.DataFrame({"code": [c.code for c in checks]}))
+    try:
+        return con.execute(
+            "SELECT f.* FROM findings f WHERE f.scan_id = ? "
+            "AND f.check_code IN (SELECT code FROM _pg_whole)",
+            [since],
+        ).df()
+    finally:
+        con.unregister("_pg_whole")
 
 
 def _why_full(candidates: list, new: Any) -> str | None:
@@ -505,7 +980,13 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
 
 
 def _combine(
-    parts: list, carried: pd.DataFrame, chosen: list, pack: str, scan_id: str, engine: str
+    parts: list,
+    carried: pd.DataFrame,
+    chosen: list,
+    pack: str,
+    scan_id: str,
+    engine: str,
+    known_coverage: dict[str, dict[str, Any]] | None = None,
 ):
     from promoguard.engine.evidence import FrozenEvidence
     from promoguard.engine.run import CheckRun, ScanResult
@@ -531,7 +1012,7 @@ def _combine(
     # the parts' documents stay in Arrow and their spill files (a dict of Python strings would
     # hold a city scan's ~2 GB of documents twice over)
     evidence = FrozenEvidence()
-    coverage: dict[str, dict[str, Any]] = {}
+    coverage: dict[str, dict[str, Any]] = dict(known_coverage or {})
     for p in parts:
         evidence.absorb(p.evidence)
         coverage.update(p.coverage)

@@ -79,15 +79,19 @@ def monitor_scan(
         )
     )
     if info:
-        shown = info["affected_merchants"]
+        scoped = [
+            f"{s['keys']:,} {group}(s) re-checked"
+            for group, s in info.get("scopes", {}).items()
+            if s["full_because"] is None and s["keys"] is not None
+        ]
         stdout.print(
             f"since {escape(info['since'])}: {info['batches']} batch(es); "
             + (
-                f"{shown:,} merchant(s) re-checked, {info['carried']:,} finding(s) carried; "
+                f"{', '.join(scoped)}, {info['carried']:,} finding(s) carried; "
                 if info["rechecked_local"]
-                else f"merchant checks on the whole store ({escape(info['full_because'] or '')}); "
+                else f"scoped checks on the whole store ({escape(info['full_because'] or '')}); "
             )
-            + f"{len(info['rerun_season'])} season-wide check(s) re-run"
+            + f"{len(info['rerun_season'])} check(s) re-run on the whole store"
         )
     grid = RichTable(title="new findings" + (" (watched first)" if watch else ""))
     for col in ("check", "severity", "entity", "merchant", "watched"):

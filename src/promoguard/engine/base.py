@@ -176,9 +176,9 @@ class Check:
     #: the check and says so ("not checked (no price_observations)"), instead of reporting 0
     #: findings as if it had looked. Empty: the first table of ``reads``.
     requires: ClassVar[tuple[str, ...]] = ()
-    #: what a finding depends on, for incremental scans (``promoguard.incremental``):
-    #: "merchant" when only the rows of the entity's own merchant (and the platform-wide tables)
-    #: can change it; "season" (the safe default) when anything in the season can
+    #: what a finding depends on, for incremental scans (``promoguard.incremental.DEPENDS_ON``
+    #: says what each kind promises): "merchant", "order", "order_horizon", "order_parcels",
+    #: "text", or "season" (the safe default) when anything in the season can change it
     depends_on: ClassVar[str] = "season"
 
     # -- how the report shows the rule's findings (the report asks the rule, never its code) -------

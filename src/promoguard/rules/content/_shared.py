@@ -215,7 +215,7 @@ _EVIDENCE_MASKER = Masker(hashed=False)
 class ContentCheck(Check):
     """Shared shape of the content checks; subclasses set the code, docs and parameters."""
 
-    depends_on = "merchant"  # one text (or review) and its listing, merchant
+    depends_on = "text"  # one text (or review) and its listing, merchant
 
     family = "content"
     entity_type = "text"

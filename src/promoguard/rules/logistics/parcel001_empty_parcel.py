@@ -57,6 +57,10 @@ class EmptyParcel(_OrderCheck):
     title = "Empty parcel: missing or token weight, or a long trajectory with no transit scan"
     severity = "high"
     reads = ("orders", "merchants", "listings", "shipments", "tracking_events")
+    # incremental: its order's rows, and the carriers that weigh (season_statistic, over all
+    # shipments): re-checked by order while that set stays the same, in full when it changes
+    depends_on = "order_statistic"
+    statistic_reads = ("shipments",)
     parameters = (
         Parameter(
             "min_weight_grams",
@@ -124,20 +128,26 @@ class EmptyParcel(_OrderCheck):
     )
     expected_columns = ("min_weight_grams", "threshold")
 
+    def season_statistic(self, tables: Tables, params: dict[str, Any]) -> ir.Table:
+        """``k_carrier``: the carriers that weigh at least ``weighed_share_min`` of their parcels.
+        A missing weight counts only at such a carrier: a source that records none (Olist) says
+        nothing about any one parcel. (An increment re-checks its orders alone while this stays
+        the same: ``depends_on = "order_statistic"``.)"""
+        s = tables.shipments
+        per_carrier = s.group_by(k_carrier=s.carrier).aggregate(
+            n_parcels=s.count(), n_weighed=s.weight_grams.notnull().sum()
+        )
+        return per_carrier.filter(
+            per_carrier.n_weighed >= per_carrier.n_parcels * float(params["weighed_share_min"])
+        ).select("k_carrier")
+
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         s, ls = tables.shipments, tables.listings
         o = _orders_with_platform(tables)
         cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
             on="c_listing_id", keep="first"
         )
-        # a missing weight counts only at a carrier that records weights: a source that records
-        # none (Olist) says nothing about any one parcel
-        per_carrier = s.group_by(k_carrier=s.carrier).aggregate(
-            n_parcels=s.count(), n_weighed=s.weight_grams.notnull().sum()
-        )
-        weighs = per_carrier.filter(
-            per_carrier.n_weighed >= per_carrier.n_parcels * float(params["weighed_share_min"])
-        ).select("k_carrier")
+        weighs = self.season_statistic(tables, params)
         s = s.left_join(weighs, s.carrier == weighs.k_carrier)
         w = s.group_by(w_order_id=s.order_id).aggregate(
             weight_grams=s.weight_grams.min(),

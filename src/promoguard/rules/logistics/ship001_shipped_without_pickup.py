@@ -23,6 +23,8 @@ from promoguard.rules.logistics._shared import (
 @register
 class DeclaredShippedWithoutPickup(_OrderCheck):
     code = "SHIP001"
+    # incremental: its order's rows; the data horizon only while no parcel of it was picked up
+    depends_on = "order_horizon"
     requires = ("orders.declared_shipped_at",)
     name = "shipped-without-pickup"
     title = "Marked shipped, but no carrier pickup within the allowed time"

@@ -38,6 +38,7 @@ def _shared_parcels(tables: Tables) -> ir.Table:
 @register
 class SharedTrackingNumber(_OrderCheck):
     code = "SHIP002"
+    depends_on = "order_parcels"  # incremental: every order sharing one of its parcels
     requires = ("shipments",)
     name = "shared-tracking-number"
     title = "One tracking number used for several orders"

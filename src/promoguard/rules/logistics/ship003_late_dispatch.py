@@ -25,6 +25,8 @@ UNDISPATCHED_EXEMPT = ("cancelled", "refunded")
 @register
 class LateDispatch(_OrderCheck):
     code = "SHIP003"
+    # incremental: its order's rows; the data horizon only while no parcel of it was picked up
+    depends_on = "order_horizon"
     name = "late-dispatch"
     title = "Dispatched after the promised dispatch time"
     severity = "medium"

@@ -138,7 +138,7 @@ def _top_speed_by_order(tables: Tables, fast: ir.Table, orders: ir.Table) -> ir.
 class ImpossibleLogistics(_OrderCheck):
     code = "SHIP004"
     requires = ("orders", "tracking_events")
-    depends_on = "merchant"
+    depends_on = "order"
     name = "impossible-logistics"
     title = "Impossible logistics: scans before payment or shipment, wrong city, or too fast"
     severity = "high"

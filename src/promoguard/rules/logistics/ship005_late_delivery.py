@@ -21,6 +21,7 @@ from promoguard.rules.logistics._shared import (
 @register
 class LateDelivery(_OrderCheck):
     code = "SHIP005"
+    depends_on = "order"  # incremental: its order, its parcels and their scans
     requires = ("orders.promised_delivery_by", "tracking_events")
     name = "late-delivery"
     title = "Delivered after the promised delivery time"
