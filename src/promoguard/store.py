@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -21,6 +21,9 @@ import pandas as pd
 from promoguard import sqlbuild
 from promoguard.errors import PromoGuardError, StoreError
 from promoguard.model import FINDING_COLUMNS, TABLES
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 QUARANTINE_SQL = """
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -283,10 +286,11 @@ def save_scan(
     checks: list[str],
     parameters: str,
     started_at: dt.datetime,
-    findings: pd.DataFrame,
+    findings: pd.DataFrame | pa.Table,
     evidence: Mapping[str, str],
     coverage: str | None = None,
     marks: Mapping[str, int] | None = None,
+    findings_files: Sequence[str] = (),
 ) -> str:
     """Record a scan, its findings and their evidence documents, and seal them (integrity.py),
     in one transaction; return the scan seal.
@@ -294,7 +298,9 @@ def save_scan(
     ``parameters`` is the canonical JSON of what each check ran with; ``evidence`` maps a SHA-256
     to its canonical document (a document already stored is kept, not duplicated); ``coverage``
     the canonical JSON of what each check ran on, or why it was not checked; ``marks`` the rows
-    per canonical table the scan read (:func:`row_marks`), for a later ``scan --since``.
+    per canonical table the scan read (:func:`row_marks`), for a later ``scan --since``;
+    ``findings_files`` Parquet files of the scan's own findings (its temporary spill files, in
+    FINDING_COLUMNS order), stored before ``findings``.
     """
     from promoguard import integrity
 
@@ -311,10 +317,18 @@ def save_scan(
                 parameters,
                 started_at,
                 dt.datetime.now(dt.UTC),
-                len(findings),
+                len(findings) + sum(_parquet_rows(f) for f in findings_files),
                 coverage,
             ],
         )
+        if findings_files:
+            # our own temporary files' paths, quoted as string literals
+            listed = sqlbuild.join(", ", (sqlbuild.literal(f) for f in findings_files))
+            con.execute(
+                sqlbuild.sql(
+                    "INSERT INTO findings SELECT * FROM read_parquet([{listed}])", listed=listed
+                )
+            )
         if len(findings):
             con.register("_new_findings", findings)
             con.execute("INSERT INTO findings SELECT * FROM _new_findings")
@@ -330,6 +344,12 @@ def save_scan(
         con.execute("ROLLBACK")
         raise
     return seal
+
+
+def _parquet_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def _insert_evidence(con: duckdb.DuckDBPyConnection, evidence: Mapping[str, str]) -> None:

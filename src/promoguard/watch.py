@@ -392,7 +392,8 @@ class Watcher:
             )
             scan_id, previous = result.scan_id, info["since"]
             journal["incremental"] = {
-                k: info[k] for k in ("affected_merchants", "full_because", "carried")
+                k: info[k]
+                for k in ("affected_merchants", "full_because", "carried", "unchanged", "scopes")
             }
         else:
             self.log(f"{journal['batch']}: first scan of the store (full)")

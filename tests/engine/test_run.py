@@ -659,3 +659,88 @@ def test_a_failing_finder_fails_the_scan_and_leaves_nothing_attached(con, monkey
             _scan_on(tables, [*_timed_checks(), Broken()], 2, monkeypatch)
         attached = con.sql("SELECT database_name FROM duckdb_databases()").fetchall()
     assert not [n for (n,) in attached if n.startswith("_promoguard_scan")]
+
+
+class FirstOfMerchant(ExpensiveOrders):
+    """Evidence that depends on the other findings (as REVIEW001 quotes a cluster's first
+    members): each found order's document lists the first found order of its merchant."""
+
+    code = "TOY021"
+    parameters = (Parameter("above", 50, "price threshold"),)
+
+    def evidence(self, tables, found, params, ctx):
+        o = tables.orders
+        first = found.group_by("merchant_id").aggregate(first_id=found.entity_id.min())
+        pairs = found.join(first, "merchant_id").select(found.entity_id, first.first_id)
+        rows = pairs.join(o, pairs.first_id == o.order_id).select(
+            pairs.entity_id, o.order_id, o.unit_price
+        )
+        return {"first": rows, "order": super().evidence(tables, found, params, ctx)["order"]}
+
+
+@pytest.mark.parametrize("part_rows", ["1", "2"])
+def test_evidence_proved_in_parts_gives_the_same_documents(con, monkeypatch, part_rows):
+    checks = [ExpensiveOrders(), FirstOfMerchant()]
+
+    def scan():
+        with duckdb_tables(con) as tables:
+            return run_checks(
+                tables,
+                checks,
+                load_pack("cn"),
+                engine="duckdb",
+                scan_id="s",
+                detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+            )
+
+    monkeypatch.delenv("PROMOGUARD_EVIDENCE_PART_ROWS", raising=False)
+    whole = scan()
+    monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    parts = scan()
+    assert len(whole.findings) == 5  # o1, o3 and o1, o2, o3: several parts when cut by 1 or 2
+    assert parts.findings.equals(whole.findings)
+    assert dict(parts.evidence) == dict(whole.evidence)
+    # a part's document still quotes a row another part found: o2's merchant's first is o1
+    o2 = whole.findings[
+        (whole.findings.check_code == "TOY021") & (whole.findings.entity_id == "o2")
+    ]
+    assert (
+        '"first":[{"entity_id":"o2","order_id":"o1"' in whole.evidence[o2.evidence_sha256.iloc[0]]
+    )
+    left = "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
+    assert not [t for (t,) in con.execute(left).fetchall() if t.startswith("_")]
+
+
+def test_findings_spilled_to_parquet_read_and_save_as_held_in_memory(con, tmp_path, monkeypatch):
+    from promoguard.engine import run
+
+    with duckdb_tables(con) as tables:
+        held = _run(tables, "duckdb")
+    monkeypatch.setattr(run.HeldFindings, "SPILL_BYTES", 1)
+    with duckdb_tables(con) as tables:
+        spilled = _run(tables, "duckdb")
+    assert spilled._held is not None and spilled._held._files  # on disk until read
+    assert spilled.finding_count == 2 and spilled.summary()["by_check"] == {"TOY001": 2}
+    assert spilled.findings.equals(held.findings)
+    saved = {}
+    for name, result in (("held", held), ("spilled", spilled)):
+        c = store.connect(tmp_path / f"{name}.duckdb")
+        files, rest = result.findings_parts()  # as run.save_result hands them to the store
+        store.save_scan(
+            c,
+            scan_id="s",
+            pack="cn",
+            engine="duckdb",
+            checks=["TOY001"],
+            parameters="{}",
+            started_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+            findings=rest,
+            findings_files=files,
+            evidence=result.evidence,
+        )
+        saved[name] = (
+            c.execute("SELECT * EXCLUDE (scan_id) FROM findings ORDER BY finding_id").fetchall(),
+            c.execute("SELECT findings FROM scans").fetchall(),
+        )
+        c.close()
+    assert saved["spilled"] == saved["held"] and saved["held"][1] == [(2,)]

@@ -148,3 +148,28 @@ def test_components_from_distinct_links_and_only_the_large_components_orders(see
     with pytest.raises(ValueError, match="did not name"):
         other = pa.table({"buyer_id": ["nobody"], "merchant_id": ["M00"], "paid_s": [0]})
         linked.linked_groups(other, params, comps)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_walks_are_the_python_walks(seed, monkeypatch):
+    """The segments' distinct buyers and window walks compiled (``graph._linked_jit``) give the
+    groups the Python loops give, on orders full of ties (whole hours, exactly a window apart)."""
+    pytest.importorskip("promoguard.graph._linked_jit", reason="numba is not installed")
+    params = {
+        "min_buyers": 2 + seed % 3,
+        "window_hours": [24.0, 48.0, 0.0][seed % 3],
+        "min_merchant_share": 0.0,
+    }
+    orders = _orders(seed)
+    assert linked._walks(int(params["window_hours"] * 3600), params["min_buyers"]) is not (
+        linked._PyWalks
+    )
+    got = linked.linked_groups(orders, params)
+    monkeypatch.setattr(linked, "_walks", lambda window, min_buyers: linked._PyWalks)
+    assert linked.linked_groups(orders, params) == got
+    if params["window_hours"]:
+        assert got
+    # parameters outside what the compiled walk assumes take the Python loops
+    monkeypatch.undo()
+    assert linked._walks(-3600, 3) is linked._PyWalks
+    assert linked._walks(3600, 0.5) is linked._PyWalks

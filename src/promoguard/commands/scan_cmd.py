@@ -95,7 +95,7 @@ def scan(
             f"{run.seconds:.2f}",
             engine.coverage_text(cover),
         )
-    grid.add_row("total", str(len(result.findings)), "", "")
+    grid.add_row("total", str(result.finding_count), "", "")
     stdout.print(grid)
     skipped = result.summary()["not_checked"]
     if skipped:

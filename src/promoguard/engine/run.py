@@ -15,13 +15,14 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -67,28 +68,172 @@ class CheckRun:
     parts: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
+class HeldFindings:
+    """A scan's findings as Arrow, in the checks' order, held off the Python heap: each check's
+    findings table, and once more than ``spill_bytes`` are held, Parquet files in a private
+    temporary folder (at twice the city a scan's 1.4M findings were ~1 GB of Arrow, and ~1.5 GB
+    more as a pandas frame, until it ended). The store reads the files back with SQL when the
+    scan is saved (:meth:`parts`); :meth:`to_arrow` reads them whole."""
+
+    SPILL_BYTES = 64 * 2**20
+
+    def __init__(self, spill_bytes: int | None = None) -> None:
+        self._spill_bytes = self.SPILL_BYTES if spill_bytes is None else spill_bytes
+        self._tables: list[pa.Table] = []
+        self._held = 0
+        self._files: list[str] = []
+        self._rows = 0
+        self._folder: Any = None
+        self._lock = threading.Lock()
+        self._made = 0
+
+    def stage(self, table: pa.Table) -> pa.Table | str:
+        """What a worker thread hands :meth:`add` later: a large table written to a Parquet
+        file now, a small one as it is. Safe to call from several threads."""
+        if table.nbytes <= self._spill_bytes // 4:
+            return table
+        path = self._new_file()
+        _write_findings(table, path)
+        return path
+
+    def add(self, table: pa.Table | str) -> None:
+        """Add a check's findings (in the checks' order), or a file :meth:`stage` wrote."""
+        if isinstance(table, str):
+            self._flush()  # files and tables stay in the order they were added
+            self._files.append(table)
+            self._rows += _parquet_rows(table)
+            return
+        if not table.num_rows:
+            return
+        self._tables.append(table)
+        self._held += table.nbytes
+        self._rows += table.num_rows
+        if self._held > self._spill_bytes:
+            self._flush()
+
+    def _new_file(self) -> str:
+        import tempfile
+
+        with self._lock:
+            if self._folder is None:  # mkdtemp: owner-only; removed with this object
+                self._folder = tempfile.TemporaryDirectory(prefix="promoguard-findings-")
+            self._made += 1
+            return f"{self._folder.name}/part-{self._made:04d}.parquet"
+
+    def _flush(self) -> None:
+        if not self._tables:
+            return
+        path = self._new_file()
+        _write_findings(pa.concat_tables(self._tables), path)
+        self._files.append(path)
+        self._tables, self._held = [], 0
+
+    def parts(self) -> tuple[list[str], pa.Table]:
+        """(Parquet files, then the findings still in memory), in the checks' order."""
+        memory = pa.concat_tables(self._tables) if self._tables else FINDINGS_SCHEMA.empty_table()
+        return list(self._files), memory
+
+    def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        files, memory = self.parts()
+        tables = [*(pq.read_table(f, columns=columns) for f in files), memory]
+        if columns is not None:
+            tables[-1] = memory.select(columns)
+        return pa.concat_tables(tables)
+
+    def __len__(self) -> int:
+        return self._rows
+
+
+def _write_findings(table: pa.Table, path: str) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd", compression_level=1)
+
+
+def _parquet_rows(path: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 class ScanResult:
-    scan_id: str
-    pack: str
-    engine: str
-    findings: pd.DataFrame
-    runs: list[CheckRun] = field(default_factory=list)
-    #: sha256 -> canonical JSON (a FrozenEvidence from a scan: the documents in Arrow)
-    evidence: Mapping[str, str] = field(default_factory=dict)
-    #: check code -> {"status": "ran", "rows": N, ...} or {"status": "skipped", "reason": ...}
-    coverage: dict[str, dict[str, Any]] = field(default_factory=dict)
-    seal: str = ""  # the scan seal (integrity.py), once saved
-    #: rows per canonical table the scan read (a DuckDB file; ``store.row_marks``), kept with it
-    marks: dict[str, int] | None = None
+    """What a scan found: its findings (a pandas frame, built when first read: a scan keeps them
+    in Arrow and Parquet, :class:`HeldFindings`), what each check did, the frozen evidence."""
+
+    def __init__(
+        self,
+        scan_id: str,
+        pack: str,
+        engine: str,
+        findings: pd.DataFrame | HeldFindings,
+        runs: list[CheckRun] | None = None,
+        evidence: Mapping[str, str] | None = None,
+        coverage: dict[str, dict[str, Any]] | None = None,
+        seal: str = "",
+        marks: dict[str, int] | None = None,
+    ) -> None:
+        self.scan_id = scan_id
+        self.pack = pack
+        self.engine = engine
+        self._held: HeldFindings | None = None
+        self._frame: pd.DataFrame | None = None
+        if isinstance(findings, HeldFindings):
+            self._held = findings
+        else:
+            self._frame = findings
+        self.runs: list[CheckRun] = runs if runs is not None else []
+        #: sha256 -> canonical JSON (a FrozenEvidence from a scan: the documents in Arrow)
+        self.evidence: Mapping[str, str] = evidence if evidence is not None else {}
+        #: check code -> {"status": "ran", "rows": N, ...} or {"status": "skipped", ...}
+        self.coverage: dict[str, dict[str, Any]] = coverage if coverage is not None else {}
+        self.seal = seal  # the scan seal (integrity.py), once saved
+        #: rows per canonical table the scan read (a DuckDB file; ``store.row_marks``)
+        self.marks = marks
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """The findings as a DataFrame of FINDING_NAMES, typed as the store's read back."""
+        if self._frame is None:
+            assert self._held is not None
+            self._frame = self._held.to_arrow().to_pandas()
+        return self._frame
+
+    @findings.setter
+    def findings(self, frame: pd.DataFrame) -> None:
+        self._frame, self._held = frame, None
+
+    @property
+    def finding_count(self) -> int:
+        if self._frame is None and self._held is not None:
+            return len(self._held)
+        return len(self.findings)
+
+    def findings_arrow(self, columns: list[str] | None = None) -> pa.Table:
+        """The findings (or some of their columns) as Arrow, without a pandas frame."""
+        if self._frame is None and self._held is not None:
+            return self._held.to_arrow(columns)
+        table = pa.Table.from_pandas(self.findings, preserve_index=False)
+        return table.select(columns) if columns is not None else table
+
+    def findings_parts(self) -> tuple[list[str], pa.Table | pd.DataFrame]:
+        """(Parquet files, then the rest) of the findings, for the store to read with SQL."""
+        if self._frame is None and self._held is not None:
+            return self._held.parts()
+        return [], self.findings
 
     def summary(self) -> dict[str, Any]:
-        by_code = self.findings.groupby("check_code").size().to_dict() if len(self.findings) else {}
+        by_code: dict[str, int] = {}
+        if self.finding_count:
+            codes = self.findings_arrow(["check_code"]).column("check_code")
+            counts = pc.value_counts(codes)
+            by_code = {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}
         return {
             "scan_id": self.scan_id,
             "pack": self.pack,
             "engine": self.engine,
-            "findings": int(len(self.findings)),
+            "findings": int(self.finding_count),
             "by_check": {r.code: int(by_code.get(r.code, 0)) for r in self.runs},
             "seconds": {r.code: round(r.seconds, 3) for r in self.runs},
             "coverage": self.coverage,
@@ -236,6 +381,116 @@ def _evidence_rows(
     return out
 
 
+#: Evidence rows (all of a check's evidence tables) frozen at once: a check with more is proved
+#: in parts of its found rows, so what its evidence and documents hold outside the engine does
+#: not grow with the season (REVIEW001's cluster texts and BRUSH001's rings were 4 GB at twice
+#: the city, beside each other). PROMOGUARD_EVIDENCE_PART_ROWS overrides (tests use a few).
+EVIDENCE_PART_ROWS = 300_000
+#: ... and at most this many found rows in one part (their observed/expected JSON)
+FOUND_PART_ROWS = 200_000
+
+
+def _part_rows() -> tuple[int, int]:
+    wanted = os.environ.get("PROMOGUARD_EVIDENCE_PART_ROWS", "").strip()
+    if wanted and not wanted.isdigit():
+        raise CheckError(f"PROMOGUARD_EVIDENCE_PART_ROWS={wanted!r} is not a whole number")
+    if wanted:
+        return max(1, int(wanted)), max(1, int(wanted))
+    return EVIDENCE_PART_ROWS, FOUND_PART_ROWS
+
+
+def _evidence_in_parts(
+    check: Check,
+    view: Tables,
+    found: pa.Table,
+    params: dict[str, Any],
+    ctx: ScanContext,
+    database: str,
+) -> Iterator[tuple[pa.Table, dict[str, pa.Table], float]]:
+    """``(found rows, evidence of those rows, seconds)`` in parts of ``found`` (DuckDB).
+
+    Each evidence query runs once, on all the found rows (a finding's evidence may depend on the
+    other findings: REVIEW001 quotes the first members of a cluster), into a table of the
+    scan's database, in the engine's capped memory. Then each part's rows are read out and turned
+    into JSON: a finding's document reads only its own entity's rows, so freezing in parts gives
+    the same bytes as freezing all at once, with the rows of one part in Python at a time.
+    """
+    started = time.perf_counter()
+    if not found.num_rows:
+        yield found, {}, time.perf_counter() - started
+        return
+    backend = view.backend
+    tag = uuid.uuid4().hex[:8]
+    name = f"_found_{check.code.lower()}_{tag}"
+    found_expr = backends.register_arrow(backend, name, found)
+    kept: dict[str, str] = {}
+    try:
+        for ev_name, expr in check.evidence(view, found_expr, params, ctx).items():
+            kept[ev_name] = backends.materialise(backend, expr, database)  # type: ignore[assignment]
+        backends.unregister(backend, name)
+        name = ""
+        max_ev, max_found = _part_rows()
+        total = 0
+        for table in kept.values():
+            t = backends.kept_table(backend, table, database)
+            total += view.to_arrow(t.aggregate(n=t.count())).column("n")[0].as_py()
+        if total <= max_ev and found.num_rows <= max_found:
+            bounds = [(0, found.num_rows)]
+        else:  # evidence rows per found row: where to cut the parts
+            per_row = np.zeros(found.num_rows, np.int64)
+            entities = found.column("entity_id")
+            for table in kept.values():
+                t = backends.kept_table(backend, table, database)
+                counts = view.to_arrow(t.group_by("entity_id").aggregate(n=t.count()))
+                at = pc.index_in(entities, value_set=counts.column("entity_id").cast(entities.type))
+                n = pc.take(counts.column("n"), at)
+                per_row += pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+            bounds = _part_bounds(per_row, max_ev, max_found)
+        elapsed = time.perf_counter() - started
+        for lo, hi in bounds:
+            started = time.perf_counter()
+            part = found.slice(lo, hi - lo)
+            ev: dict[str, pa.Table] = {}
+            if len(bounds) == 1:
+                for ev_name, table in kept.items():
+                    rows = view.to_arrow(backends.kept_table(backend, table, database))
+                    ev[ev_name] = canonical_json_group_table(rows)
+                    del rows
+            else:
+                ids = backends.register_arrow(
+                    backend, f"_part_{tag}", pa.table({"entity_id": part.column("entity_id")})
+                )
+                try:
+                    for ev_name, table in kept.items():
+                        t = backends.kept_table(backend, table, database)
+                        rows = view.to_arrow(t.filter(t.entity_id.isin(ids.entity_id)))
+                        ev[ev_name] = canonical_json_group_table(rows)
+                        del rows
+                finally:
+                    backends.unregister(backend, f"_part_{tag}")
+            yield part, ev, elapsed + time.perf_counter() - started
+            elapsed = 0.0
+            del ev
+    finally:
+        if name:
+            backends.unregister(backend, name)
+        for table in kept.values():
+            backend.con.execute(f'DROP TABLE IF EXISTS "{database}".main."{table}"')
+
+
+def _part_bounds(per_row: Any, max_ev: int, max_found: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` ranges of found rows, each with at most ``max_ev`` evidence rows and
+    ``max_found`` found rows (a bigger single row alone)."""
+    bounds, lo, held = [], 0, 0
+    for i, size in enumerate(per_row.tolist()):
+        if i > lo and (held + size > max_ev or i - lo >= max_found):
+            bounds.append((lo, i))
+            lo, held = i, 0
+        held += size
+    bounds.append((lo, len(per_row)))
+    return bounds
+
+
 #: Rough seconds of a check's finder, and of its evidence and freezing, on the city season
 #: (on two threads; docs/benchmarks/season.md). They only order the work of a scan on several
 #: threads, the longest first so that the last to finish is a short one; unknown checks count
@@ -335,6 +590,7 @@ def run_checks(
     """
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
     evidence = FrozenEvidence()
+    frozen = HeldFindings()  # each check's findings, in the checks' order
     runs: list[CheckRun] = []
     coverage: dict[str, dict[str, Any]] = {}
     total = 2 * len(checks)
@@ -391,17 +647,39 @@ def run_checks(
                     found = _empty_found(check)
                 return found, cover, time.perf_counter() - started
 
-            def prove(view: Tables, check: Check) -> tuple[pa.Table, pa.Table | str, float, float]:
-                started = time.perf_counter()
+            def prove(
+                view: Tables, check: Check
+            ) -> tuple[pa.Table, list[pa.Table | str], float, float]:
                 params, found = params_of[check.code], cache.found[check.code][1]
-                ev = _evidence_rows(check, view, found, params, ctx)
-                evidence_s = time.perf_counter() - started
-                findings, documents, freeze_s = _freeze_findings(
-                    check, pack, params, found, ev, scan_id, detected_at
+                if cache.database is None:  # Spark, or no scan database: the check whole
+                    started = time.perf_counter()
+                    ev = _evidence_rows(check, view, found, params, ctx)
+                    evidence_s = time.perf_counter() - started
+                    findings, documents, freeze_s = _freeze_findings(
+                        check, pack, params, found, ev, scan_id, detected_at
+                    )
+                    # large documents to a file now: the checks finish out of order, and each
+                    # check's documents wait for the ones before it to be added in order
+                    staged = [evidence.stage(documents)]
+                    return frozen.stage(findings), staged, evidence_s, freeze_s
+                evidence_s = freeze_s = 0.0
+                findings_parts: list[pa.Table] = []
+                staged: list[pa.Table | str] = []
+                for found_part, ev, ev_s in _evidence_in_parts(
+                    check, view, found, params, ctx, cache.database
+                ):
+                    evidence_s += ev_s
+                    part, documents, part_s = _freeze_findings(
+                        check, pack, params, found_part, ev, scan_id, detected_at
+                    )
+                    freeze_s += part_s
+                    findings_parts.append(part)
+                    staged.append(evidence.stage(documents))
+                    del ev, documents
+                findings = (
+                    pa.concat_tables(findings_parts) if findings_parts else _findings_table({})
                 )
-                # large documents to a file now: the checks finish out of order, and each
-                # check's documents wait for the ones before it to be added in order
-                return findings, evidence.stage(documents), evidence_s, freeze_s
+                return frozen.stage(findings), staged, evidence_s, freeze_s
 
             def run_all(
                 fn: Callable[..., Any], order: list[int], heavy: frozenset[str]
@@ -435,12 +713,12 @@ def run_checks(
                     find_seconds[check.code] = cover_s[check.code] + find_s
                     done += 1
                 proving = run_all(prove, _by_cost(checks, _EVIDENCE_COST), _HEAVY_EVIDENCE)
-                frozen: list[pa.Table] = []
                 for i, check in enumerate(checks):
                     tell(f"{check.code} {check.name} (evidence)")
-                    check_findings, documents, evidence_s, freeze_s = proving[i].result()
-                    frozen.append(check_findings)
-                    evidence.add(documents)
+                    check_findings, staged, evidence_s, freeze_s = proving[i].result()
+                    frozen.add(check_findings)
+                    for documents in staged:
+                        evidence.add(documents)
                     find_s = find_seconds[check.code]
                     parts = {"find": find_s, "evidence": evidence_s, "freeze": freeze_s}
                     n_found = cache.found[check.code][1].num_rows
@@ -452,8 +730,7 @@ def run_checks(
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         tell("done")
-    findings = _findings_frame(frozen)
-    return ScanResult(scan_id, pack.name, engine, findings, runs, evidence, coverage)
+    return ScanResult(scan_id, pack.name, engine, frozen, runs, evidence, coverage)
 
 
 #: at most this many bytes of documents are joined in one Arrow string array (offsets are int32)
@@ -656,12 +933,6 @@ def _findings_table(columns: dict[str, Any]) -> pa.Table:
     )
 
 
-def _findings_frame(tables: list[pa.Table]) -> pd.DataFrame:
-    """The findings as a DataFrame of FINDING_NAMES, typed as the store's findings read back."""
-    table = pa.concat_tables(tables) if tables else FINDINGS_SCHEMA.empty_table()
-    return table.to_pandas()
-
-
 def _filled(found: pa.Table, column: str, default: str) -> list[str]:
     """A found column's values with blanks (null, "") read as ``default``."""
     if column not in found.column_names:
@@ -768,6 +1039,8 @@ def save_result(
     params = {
         c.code: pack.parameters_for(registry.get(c.code)) for c in result.runs
     }  # what the scan ran with, for the record
+    # the findings as the scan holds them (Parquet files, then Arrow): no pandas frame
+    files, findings = result.findings_parts()
     # findings, evidence and seals in one transaction: a scan is never visible unsealed
     result.seal = store_mod.save_scan(
         con,
@@ -777,7 +1050,8 @@ def save_result(
         checks=[r.code for r in result.runs],
         parameters=json.dumps(canonical_value(params), ensure_ascii=False, sort_keys=True),
         started_at=started,
-        findings=result.findings,
+        findings=findings,
+        findings_files=files,
         evidence=result.evidence,
         coverage=json.dumps(canonical_value(result.coverage), ensure_ascii=False, sort_keys=True),
         marks=result.marks,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,47 +104,105 @@ def linked_groups(
     comp_total = np.bincount(comp, minlength=nb)
     order = np.lexsort((bix, paid, merchant, comp))
     comp, merchant, paid, bix = comp[order], merchant[order], paid[order], bix[order]
-    window = int(params["window_hours"] * 3600)
     # segments of one (component, shop); judged on arrays first: enough distinct buyers and a
     # large enough share of the component's orders (a household spreads its shopping)
     n = len(comp)
     new_seg = np.concatenate([[True], (comp[1:] != comp[:-1]) | (merchant[1:] != merchant[:-1])])
     seg_start = np.flatnonzero(new_seg)
     seg_end = np.append(seg_start[1:], n)
-    seg_of = np.cumsum(new_seg) - 1
-    pair = np.unique(seg_of * np.int64(nb) + bix)
-    n_distinct = np.bincount(pair // nb, minlength=len(seg_start))
+    window = int(params["window_hours"] * 3600)
+    walks = _walks(window, float(params["min_buyers"]))
+    n_distinct = walks.segment_distinct(seg_start, seg_end, bix, nb)
     share = (seg_end - seg_start) / comp_total[comp[seg_start]]
-    live = (n_distinct >= params["min_buyers"]) & (share >= params["min_merchant_share"])
+    live = np.flatnonzero(
+        (n_distinct >= params["min_buyers"]) & (share >= params["min_merchant_share"])
+    )
+    # then each live segment walked in time order: the buyers met in windows of window_hours
+    # that hold min_buyers of them
+    found, start_t, end_t, n_orders, ptr, chosen = walks.segment_windows(
+        live, seg_start, seg_end, paid, bix, nb, window, float(params["min_buyers"])
+    )
+    # every group's buyer ids in one take (not one per group)
+    ids = buyer_ids.take(pa.array(chosen, pa.int64())).to_pylist()
     out: list[LinkedGroup] = []
-    for k in np.flatnonzero(live).tolist():
-        lo, hi = int(seg_start[k]), int(seg_end[k])
+    for q in np.flatnonzero(found).tolist():
+        k, lo = int(live[q]), int(seg_start[live[q]])
         c = int(comp[lo])
-        t, b = paid[lo:hi], bix[lo:hi]
-        chosen: set[int] = set()
-        start_t, end_t = None, None
-        j = 0
-        for i in range(hi - lo):
-            while j < hi - lo and t[j] - t[i] <= window:
-                j += 1
-            in_window = set(b[i:j].tolist())
-            if len(in_window) >= params["min_buyers"]:
-                chosen |= in_window
-                start_t = t[i] if start_t is None else start_t
-                end_t = t[j - 1] if end_t is None else max(end_t, t[j - 1])
-        if not chosen:
-            continue
-        in_span = (t >= start_t) & (t <= end_t) & np.isin(b, list(chosen))
         out.append(
             LinkedGroup(
                 component=c,
                 merchant=str(merchant_ids[merchant[lo]]),
-                buyers=sorted(buyer_ids.take(pa.array(sorted(chosen), pa.int64())).to_pylist()),
-                n_orders=int(in_span.sum()),
-                window_start=int(start_t),
-                window_end=int(end_t),
+                buyers=sorted(ids[ptr[q] : ptr[q + 1]]),
+                n_orders=int(n_orders[q]),
+                window_start=int(start_t[q]),
+                window_end=int(end_t[q]),
                 component_size=int(size[c]),
                 merchant_share=round(float(share[k]), 4),
             )
         )
     return out
+
+
+class _PyWalks:
+    """The segment walks as Python loops: what ``_linked_jit`` must equal, and what runs where
+    numba is not installed (or PROMOGUARD_NO_JIT=1), or the parameters are outside what the
+    compiled walk assumes (a negative window or fewer than one buyer)."""
+
+    @staticmethod
+    def segment_distinct(
+        seg_start: np.ndarray, seg_end: np.ndarray, bix: np.ndarray, nb: int
+    ) -> np.ndarray:
+        seg_of = np.repeat(np.arange(len(seg_start), dtype=np.int64), seg_end - seg_start)
+        pair = np.unique(seg_of * np.int64(nb) + bix)
+        return np.bincount(pair // nb, minlength=len(seg_start))
+
+    @staticmethod
+    def segment_windows(
+        live: np.ndarray,
+        seg_start: np.ndarray,
+        seg_end: np.ndarray,
+        paid: np.ndarray,
+        bix: np.ndarray,
+        nb: int,
+        window: int,
+        min_buyers: float,
+    ) -> tuple[np.ndarray, ...]:
+        found = np.zeros(len(live), dtype=bool)
+        start_t = np.zeros(len(live), dtype=np.int64)
+        end_t = np.zeros(len(live), dtype=np.int64)
+        n_orders = np.zeros(len(live), dtype=np.int64)
+        ptr = np.zeros(len(live) + 1, dtype=np.int64)
+        buyers: list[int] = []
+        for q, k in enumerate(live.tolist()):
+            lo, hi = int(seg_start[k]), int(seg_end[k])
+            t, b = paid[lo:hi], bix[lo:hi]
+            chosen: set[int] = set()
+            first, last = None, None
+            j = 0
+            for i in range(hi - lo):
+                while j < hi - lo and t[j] - t[i] <= window:
+                    j += 1
+                in_window = set(b[i:j].tolist())
+                if len(in_window) >= min_buyers:
+                    chosen |= in_window
+                    first = t[i] if first is None else first
+                    last = t[j - 1] if last is None else max(last, t[j - 1])
+            if chosen:
+                in_span = (t >= first) & (t <= last) & np.isin(b, list(chosen))
+                found[q] = True
+                start_t[q], end_t[q], n_orders[q] = first, last, int(in_span.sum())
+                buyers.extend(sorted(chosen))
+            ptr[q + 1] = len(buyers)
+        return found, start_t, end_t, n_orders, ptr, np.asarray(buyers, dtype=np.int64)
+
+
+def _walks(window: int, min_buyers: float) -> Any:
+    """The compiled walks when numba is there, else the Python ones (imported on first use: a
+    scan without BRUSH002 pays nothing)."""
+    if os.environ.get("PROMOGUARD_NO_JIT") == "1" or window < 0 or not min_buyers >= 1:
+        return _PyWalks
+    try:
+        from promoguard.graph import _linked_jit
+    except ImportError:  # pragma: no cover - numba is a dependency; an old venv may lack it
+        return _PyWalks
+    return _linked_jit

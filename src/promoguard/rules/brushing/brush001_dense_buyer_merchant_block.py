@@ -23,7 +23,9 @@ from promoguard.rules.brushing._shared import (
     _table,
     _utc_offset_hours,
     bahmani_blocks,
+    buyer_shop_pairs,
     merchant_degree,
+    repeat_pairs,
 )
 
 
@@ -71,19 +73,15 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
     floor = float(params["min_density"]) * (1.0 - PRUNE_MARGIN)
     c = float(params["weight_c"])
     with backends.Scratch(tables.backend, "_brush001") as scratch:
-        o = tables.orders
-        o = o.filter(o.status != "cancelled")
         # the pairs keep their first and last payment as timestamps: whole epoch seconds (a
         # floor, monotonic: the floor of the earliest is the earliest floor) only for the repeat
         # pairs, not for each of 5.5M orders
-        pairs = scratch.keep(
-            o.group_by(buyer=o.buyer_id, merchant=o.merchant_id).aggregate(
-                orders=o.count(), first_paid=o.paid_at.min(), last_paid=o.paid_at.max()
-            )
-        )
+        pairs = scratch.keep(buyer_shop_pairs(tables))
         deg = scratch.keep(merchant_degree(tables, pairs))
         median = _median_degree(tables, deg)
-        rep = pairs.filter(pairs.orders >= 2).join(deg, "merchant")
+        # the repeat pairs are the scan's (BRUSH003 reads them too)
+        rep = repeat_pairs(tables, pairs)
+        rep = rep.join(deg, "merchant")
         rep = rep.select(
             "buyer",
             "merchant",
