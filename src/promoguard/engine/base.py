@@ -203,14 +203,12 @@ class Check:
     # -- evidence ----------------------------------------------------------------------------------
     def evidence(
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
-    ) -> dict[str, Any]:
+    ) -> dict[str, ir.Table]:
         """The rows that prove each finding, by name; each expression has an ``entity_id`` column.
 
         ``found`` is an in-engine table of the found rows (FOUND_COLUMNS + metrics). The engine
         groups the rows by ``entity_id`` into each finding's evidence document. The default keeps
-        only the found row itself. A value may instead be an Arrow table of each entity's rows
-        already as canonical JSON (``evidence.GROUPS_SCHEMA``, as ``canonical_json_group_table``
-        writes it), for rows that many findings share.
+        only the found row itself.
         """
         return {}
 

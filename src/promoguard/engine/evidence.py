@@ -297,13 +297,9 @@ def json_objects(
 GROUPS_SCHEMA = pa.schema([("g", pa.string()), ("j", pa.string())])
 
 
-def canonical_json_group_table(
-    table: pa.Table, by: str = "entity_id", texts: dict[str, Any] | None = None
-) -> pa.Table:
+def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Table:
     """:func:`canonical_json_groups` as Arrow (:data:`GROUPS_SCHEMA`), one row per group: the
-    engine joins it to the found rows in Arrow, and the texts never become Python strings.
-    ``texts`` gives some columns' JSON text instead of their values' (:func:`json_objects`): a
-    check writes rows shared by many groups once, with a blank to fill in per group."""
+    engine joins it to the found rows in Arrow, and the texts never become Python strings."""
     if table.num_rows == 0:
         return GROUPS_SCHEMA.empty_table()
     # one chunk: sorting and taking from contiguous arrays is a third faster than from the
@@ -312,7 +308,7 @@ def canonical_json_group_table(
     keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
     group, idx = _group_order(table, by, keys)
     groups = _one_array(pc.take(group, idx))
-    texts_ = _one_array(pc.take(json_objects(table, None, dict(texts or {})), idx))
+    texts = _one_array(pc.take(json_objects(table), idx))
     # sorted by group first, so each group's rows are one run, in canonical order: a list per run
     # (offsets where the group changes), no hash aggregation
     n = len(groups)
@@ -325,7 +321,7 @@ def canonical_json_group_table(
             [starts, np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1]
         )
     offsets = pa.array(np.append(starts, n), pa.int32())
-    lists = pa.ListArray.from_arrays(offsets, texts_)
+    lists = pa.ListArray.from_arrays(offsets, texts)
     joined = pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
     return pa.table([groups.take(pa.array(starts)), joined], schema=GROUPS_SCHEMA)
 

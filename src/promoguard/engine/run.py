@@ -40,7 +40,6 @@ from promoguard.engine.base import (
 from promoguard.engine.cache import scan_cache
 from promoguard.engine.evidence import (
     EVIDENCE_SCHEMA,
-    GROUPS_SCHEMA,
     FrozenEvidence,
     canonical_json,
     canonical_json_group_table,
@@ -369,11 +368,6 @@ def _evidence_rows(
     found_expr = backends.register_arrow(tables.backend, view, found)
     try:
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
-            if isinstance(expr, pa.Table) and expr.schema.equals(GROUPS_SCHEMA):
-                # the check wrote its groups' canonical JSON itself (REVIEW001: a cluster's
-                # members once, not once per finding)
-                out[name] = expr
-                continue
             # canonical JSON built column by column in Arrow, not value by value in Python
             out[name] = canonical_json_group_table(tables.to_arrow(expr))
     finally:

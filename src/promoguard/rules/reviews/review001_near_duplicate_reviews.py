@@ -8,11 +8,9 @@ from typing import Any
 import ibis
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from promoguard.engine import backends
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
-from promoguard.engine.evidence import GROUPS_SCHEMA, canonical_json_group_table, json_column
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.reviews._shared import (
@@ -150,53 +148,19 @@ class NearDuplicateReviews(Check):
         )
 
     def evidence(self, tables, found, params, ctx):
-        # the cluster's first members (by review id) with their texts, beside every finding. Every
-        # finding of a cluster shows the same members, in the same order, with its own entity_id:
-        # their JSON is written once per cluster with a blank where the entity id goes, and each
-        # finding's list fills its own in (at city scale ~55k member rows instead of 1.1M
-        # finding x member rows, with the same bytes)
+        # the cluster's first members (by review id) with their texts, beside every finding
         first = first_rows(found, found.cluster_id, [found.entity_id], MAX_CLUSTER_EVIDENCE)
+        members = first.select(member_id=first.entity_id, mcid=first.cluster_id)
+        a = found.select(entity_id=found.entity_id, cid=found.cluster_id)
+        pairs = a.join(members, a.cid == members.mcid)
         r = tables.reviews
-        members = first.join(r, first.entity_id == r.review_id).select(
-            entity_id=first.cluster_id,
-            review_id=r.review_id,
-            buyer_id=r.buyer_id,
-            listing_id=r.listing_id,
-            rating=r.rating,
-            created_at=r.created_at,
-            text=r.text,
+        rows = pairs.join(r, pairs.member_id == r.review_id).select(
+            pairs.entity_id,
+            r.review_id,
+            r.buyer_id,
+            r.listing_id,
+            r.rating,
+            r.created_at,
+            r.text,
         )
-        return {
-            "cluster": cluster_evidence(
-                tables.to_arrow(members),
-                tables.to_arrow(found.select("entity_id", "cluster_id")),
-            )
-        }
-
-
-#: stands where each finding's entity id goes in its cluster's JSON: a control character, which
-#: the canonical JSON of any value writes escaped (``\u0001``), so it occurs nowhere else
-_BLANK = "\x01"
-
-
-def cluster_evidence(members: pa.Table, found: pa.Table) -> pa.Table:
-    """Each finding's ``cluster`` evidence as canonical JSON groups (``GROUPS_SCHEMA``).
-
-    ``members`` holds each cluster's shown members with the cluster id as ``entity_id``;
-    ``found`` each finding's ``entity_id`` and ``cluster_id``. The same text as grouping the
-    finding x member rows by finding: a group's rows are ordered by their other columns, which
-    are the cluster's alone, so every finding's list is its cluster's in one order.
-    """
-    if not members.num_rows or not found.num_rows:
-        return GROUPS_SCHEMA.empty_table()
-    blank = pa.array([_BLANK] * members.num_rows, pa.string())
-    clusters = canonical_json_group_table(members, "entity_id", {"entity_id": blank})
-    entity = pc.cast(found.column("entity_id"), pa.string())
-    at = pc.index_in(
-        pc.cast(found.column("cluster_id"), pa.string()),
-        value_set=clusters.column("g").combine_chunks(),
-    )
-    template = pc.take(clusters.column("j"), at)
-    text = pc.binary_join(pc.split_pattern(template, _BLANK), json_column(entity))
-    out = pa.table([entity, text], schema=GROUPS_SCHEMA)
-    return out.filter(pc.is_valid(out.column("j")))
+        return {"cluster": rows}
