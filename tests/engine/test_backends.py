@@ -41,6 +41,23 @@ def test_epoch_seconds_floor_sub_second_timestamps_on_duckdb():
     assert out["naive"]["b"] - out["naive"]["a"] == 61
 
 
+def test_epoch_seconds_on_duckdb_are_the_instant_in_any_session_time_zone():
+    # DuckDB reads the instant itself (no conversion to the session's local time, which Ibis's
+    # epoch_seconds() does and which only UTC leaves unchanged), floored also before 1970
+    con = duckdb.connect()
+    backend = ibis.duckdb.from_connection(con)
+    before_1970 = dt.datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC)
+    rows = pa.table({"id": ["a", "old"], "at": pa.array([A, before_1970])})
+    t = backends.register_arrow(backend, "_zoned", rows)
+    try:
+        for zone in ("UTC", "Asia/Shanghai", "America/Sao_Paulo"):
+            con.execute(f"SET TimeZone = '{zone}'")
+            got = backend.to_pyarrow(t.select("id", s=backends.epoch_seconds(t.at))).to_pylist()
+            assert {r["id"]: r["s"] for r in got} == {"a": int(A.timestamp() // 1), "old": -1}
+    finally:
+        backends.unregister(backend, "_zoned")
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 def test_epoch_seconds_are_the_same_on_spark_at_a_threshold():

@@ -24,6 +24,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import ibis
 import pyarrow as pa
+import sqlglot.expressions as sge
+from ibis.backends.sql.compilers.base import SQLGlotCompiler
+from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
+from ibis.expr import datatypes as dt
+from ibis.expr import operations as ops
 
 from promoguard.engine.base import Tables
 from promoguard.errors import CheckError
@@ -317,6 +322,22 @@ class Scratch:
         self.close()
 
 
+@contextmanager
+def record_batches(backend: Any, expr: ir.Table, rows: int) -> Iterator[Iterator[pa.RecordBatch]]:
+    """The rows of ``expr`` on DuckDB as record batches of at most ``rows``, streamed: a compiled
+    pass reads them without holding them all (in the order the engine produces them; a plain
+    scan keeps the storage order). The cursor is free again when the block ends, read or not."""
+    if backend.name != "duckdb":
+        raise CheckError("record batches are streamed from DuckDB only")
+    backend._run_pre_execute_hooks(expr)  # registers the memtables the SQL names
+    # (Ibis's batch reader calls a cursor method DuckDB 2 no longer has)
+    reader = backend.con.sql(backend.compile(expr)).to_arrow_reader(rows)
+    try:
+        yield iter(reader)
+    finally:
+        reader.close()
+
+
 def is_spark(backend: Any) -> bool:
     """Whether ``backend`` is Spark (whose checks must not pull their input to the driver)."""
     return backend.name == "pyspark"
@@ -358,6 +379,38 @@ def map_partitions(
     return pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
 
 
+class FlooredEpochSeconds(ops.Unary):
+    """Whole epoch seconds of a timestamp, floored, as int64 (see :func:`epoch_seconds`)."""
+
+    arg: ops.Value[dt.Timestamp | dt.Date]
+    dtype = dt.int64
+
+
+def _floored_epoch_portable(compiler: Any, op: FlooredEpochSeconds, *, arg: Any) -> Any:
+    # what ``at.epoch_seconds().cast("float64").floor().cast("int64")`` compiles to (Spark:
+    # ``unix_timestamp``, whole seconds of the instant)
+    epoch = compiler.visit_ExtractEpochSeconds(op, arg=arg)
+    return compiler.cast(compiler.f.floor(compiler.cast(epoch, dt.float64)), dt.int64)
+
+
+def _floored_epoch_duckdb(compiler: Any, op: FlooredEpochSeconds, *, arg: Any) -> Any:
+    # Ibis's ``epoch(CAST(x AS TIMESTAMP))`` converts each TIMESTAMPTZ to local time through ICU
+    # (~2.3 CPU s per 29M scans, against 0.1 s for ``epoch_us``); that local time is the instant
+    # only because Ibis sets the session to UTC. ``epoch_us`` reads the instant itself, and its
+    # quotient by 10^6 is the same double ``epoch`` computes, so the floors are equal.
+    if op.arg.dtype.is_date():
+        arg = compiler.cast(arg, dt.timestamp)
+    micros = compiler.f.epoch_us(arg)
+    return compiler.cast(
+        compiler.f.floor(sge.Div(this=micros, expression=sge.convert(10**6))), dt.int64
+    )
+
+
+# a compile rule per engine for one operation of our own, so no Ibis rule changes meaning
+SQLGlotCompiler.visit_FlooredEpochSeconds = _floored_epoch_portable
+DuckDBCompiler.visit_FlooredEpochSeconds = _floored_epoch_duckdb
+
+
 def epoch_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
     """Whole epoch seconds of a timestamp, floored, identically on every engine.
 
@@ -365,6 +418,8 @@ def epoch_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
     (…:59.6 becomes the next second), Spark's ``unix_timestamp`` truncates; a sub-second
     timestamp then lands on different sides of a threshold. Flooring the fractional seconds
     agrees with Spark's whole seconds (an exact double: epochs need 31 bits, microseconds 20).
-    The result is int64: Ibis types ``epoch_seconds()`` as int32, which ends in 2038.
+    The result is int64: Ibis types ``epoch_seconds()`` as int32, which ends in 2038. Spark
+    compiles it as ``at.epoch_seconds().cast("float64").floor().cast("int64")``; DuckDB as the
+    floor of ``epoch_us(at) / 10^6``, the same value without a time-zone conversion.
     """
-    return at.epoch_seconds().cast("float64").floor().cast("int64")
+    return FlooredEpochSeconds(at).to_expr()

@@ -7,13 +7,18 @@ built to go wrong if either recomputation were missing.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from promoguard import geo
 from promoguard.engine.backends import duckdb_tables
 from promoguard.engine.cache import scan_cache
 from promoguard.rules.logistics import ship004_impossible_logistics as ship004
 
 from .helpers import order, tables
+
+order_row = order
 
 EVENTS = [
     # an honest parcel: 上海 → 南京 → 北京 over a day
@@ -68,9 +73,11 @@ def _rows(t, expr) -> list[tuple]:
     ids=["hash", "all-shared", "tie-alone"],
 )
 @pytest.mark.parametrize("in_scan", [False, True], ids=["plain", "in-scan"])
-def test_fastest_legs_equal_the_definition(tiny_store, monkeypatch, parcel_hash, in_scan):
+@pytest.mark.parametrize("by", ["stream", "window", "stream-in-batches-of-2"])
+def test_fastest_legs_equal_the_definition(tiny_store, monkeypatch, parcel_hash, in_scan, by):
     con = _store(tiny_store)
     monkeypatch.setattr(ship004, "_parcel_hash", parcel_hash)
+    streamed = _count_streamed(monkeypatch, by)
     with duckdb_tables(con) as t:
         expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
         if in_scan:
@@ -79,6 +86,7 @@ def test_fastest_legs_equal_the_definition(tiny_store, monkeypatch, parcel_hash,
         else:
             got = _rows(t, ship004._fastest_legs_expr(t, 100.0))
     assert got == expected
+    assert streamed == ([] if by == "window" else [True])
     speeds = {(c, n): v for c, n, v in expected}
     assert speeds[("SF", "T")] == 1067.4
     assert ("ZTO", "A") not in speeds  # one city only
@@ -86,18 +94,125 @@ def test_fastest_legs_equal_the_definition(tiny_store, monkeypatch, parcel_hash,
     assert set(speeds) == {("SF", "A"), ("SF", "T"), ("YTO", "B")}
 
 
-def test_the_pass_by_hash_marks_tied_and_shared_parcels_for_recomputation(tiny_store):
+def _count_streamed(monkeypatch, by: str) -> list[bool]:
+    """Make SHIP004 take the streamed pass or the window (``by``); the list says, per call of
+    the streamed pass, whether it gave rows (it is filled as the check runs)."""
+    calls: list[bool] = []
+    real = ship004._fastest_by_hash_streamed
+    if by == "window":
+        monkeypatch.setattr(ship004, "_fastest_by_hash_streamed", lambda *a: None)
+        return calls
+    if by.startswith("stream-in-batches-of-"):
+        monkeypatch.setattr(ship004, "STREAM_BATCH_ROWS", int(by.rsplit("-", 1)[1]))
+
+    def spy(*args):
+        out = real(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(ship004, "_fastest_by_hash_streamed", spy)
+    return calls
+
+
+def _many_parcels(seed: int, n: int = 60) -> list[tuple]:
+    """Scans of ``n`` parcels in known (and one unknown) cities, each parcel's in time order."""
+    rnd = random.Random(seed)
+    cities = sorted(set(geo.pair_distances()["from_city"]))[:12] + ["某个小镇"]
+    kinds = ["pickup", "transit", "out_for_delivery", "delivered"]
+    events = []
+    for p in range(n):
+        hours = 0.0
+        for _ in range(rnd.randint(1, 7)):
+            # a few minutes to a day apart: some hops too fast, some not
+            hours += rnd.choice([0.01, 0.05, 0.5, 2.0, 11.0, 30.0])
+            events.append(("SF", f"P{p}", hours, rnd.choice(kinds), rnd.choice(cities)))
+    return events
+
+
+@pytest.mark.parametrize(
+    "order",
+    ["together", "shuffled", "reversed", "interleaved"],
+)
+@pytest.mark.parametrize("batch_rows", [1 << 20, 1, 7])
+def test_the_streamed_pass_equals_the_definition_in_any_storage_order(
+    tiny_store, monkeypatch, order, batch_rows
+):
+    """The pass reads the scans as stored: a parcel whose scans are not together and in time
+    order is recomputed, never read as consecutive hops."""
+    events = _many_parcels(7)
+    if order == "shuffled":
+        random.Random(1).shuffle(events)
+    elif order == "reversed":
+        events = events[::-1]
+    elif order == "interleaved":  # every parcel split in two runs, each in time order
+        events = events[::2] + events[1::2]
+    parcels = sorted({n for _, n, *_ in events})
+    con = tiny_store(
+        tables(
+            orders=[order_row(p) for p in parcels],
+            shipments=[(p, "SF", p, 500) for p in parcels],
+            events=events,
+        )
+    )
+    monkeypatch.setattr(ship004, "STREAM_BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(ship004, "STREAM_DIRTY_FLOOR", 10_000)
+    with duckdb_tables(con) as t:
+        expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
+        streamed = ship004._fastest_by_hash_streamed(t, 100.0)
+        assert streamed is not None
+        by_hash = t.to_arrow(streamed).to_pylist()
+        got = _rows(t, ship004._fastest_legs_expr(t, 100.0))
+    assert got == expected
+    assert len(expected) > 20  # enough parcels with a counted hop to mean something
+    tied = sum(r["tie"] for r in by_hash)
+    if order == "together":
+        assert tied == 0  # all read from the stream, none recomputed
+    else:
+        assert tied >= len(parcels) // 2  # split or out of time order: recomputed
+
+
+def test_the_streamed_pass_gives_way_to_the_window_when_most_parcels_are_split(
+    tiny_store, monkeypatch
+):
+    events = _many_parcels(3)
+    events = events[::2] + events[1::2]
+    parcels = sorted({n for _, n, *_ in events})
+    con = tiny_store(
+        tables(
+            orders=[order_row(p) for p in parcels],
+            shipments=[(p, "SF", p, 500) for p in parcels],
+            events=events,
+        )
+    )
+    monkeypatch.setattr(ship004, "STREAM_DIRTY_FLOOR", 0)
+    with duckdb_tables(con) as t:
+        expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
+        assert ship004._fastest_by_hash_streamed(t, 100.0) is None
+        monkeypatch.setattr(ship004, "STREAM_EARLY_ROWS", 5)  # judged after the first batch
+        monkeypatch.setattr(ship004, "STREAM_BATCH_ROWS", 5)
+        assert ship004._fastest_by_hash_streamed(t, 100.0) is None
+        got = _rows(t, ship004._fastest_legs_expr(t, 100.0))
+    assert got == expected
+
+
+@pytest.mark.parametrize("by", ["window", "stream"])
+def test_the_pass_by_hash_marks_tied_and_shared_parcels_for_recomputation(tiny_store, by):
     """Which parcels the hash pass cannot order by time alone: those are recomputed."""
     con = _store(tiny_store)
+    by_hash_of = {
+        "window": ship004._fastest_by_hash_window,
+        "stream": ship004._fastest_by_hash_streamed,
+    }[by]
     with duckdb_tables(con) as t:
         h = ship004._parcel_hash
         hashes = t.to_arrow(
             t.tracking_events.select("tracking_no", h=h(t.tracking_events.tracking_no)).distinct()
         ).to_pylist()
-        by_hash = t.to_arrow(ship004._fastest_by_hash(t, 100.0)).to_pylist()
+        by_hash = t.to_arrow(by_hash_of(t, 100.0)).to_pylist()
     of = {r["tracking_no"]: r["h"] for r in hashes}
     tied = {r["g_h"] for r in by_hash if r["tie"]}
-    assert tied == {of["T"]}
+    # the stream also sees A's scans in two runs (SF A, then SF T, then ZTO A, as stored)
+    assert tied == ({of["T"]} if by == "window" else {of["T"], of["A"]})
     # SF A and ZTO A share a hash: their scans are one partition, told apart only by recomputing
     assert of["A"] in {r["g_h"] for r in by_hash}
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import numpy as np
+import pyarrow as pa
 
+from promoguard import geo
+from promoguard.engine import backends
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import half_up_ratio
@@ -74,7 +79,19 @@ def _fastest_legs_exact(e: ir.Table, min_leg_km: float) -> ir.Table:
 def _fastest_by_hash(tables: Tables, min_leg_km: float) -> ir.Table:
     """``g_h, max_speed_kmh, tie`` per :func:`_parcel_hash` of the scans in known cities: the
     fastest counted hop between scans consecutive in time within the hash, and whether two of
-    its scans share an instant (then time alone does not order them)."""
+    its scans share an instant (then time alone does not order them).
+
+    On DuckDB, one compiled pass over the scans in storage order when that is where they lie
+    together (:func:`_fastest_by_hash_streamed`); else, and on Spark, a window."""
+    if not backends.is_spark(tables.backend):
+        streamed = _fastest_by_hash_streamed(tables, min_leg_km)
+        if streamed is not None:
+            return streamed
+    return _fastest_by_hash_window(tables, min_leg_km)
+
+
+def _fastest_by_hash_window(tables: Tables, min_leg_km: float) -> ir.Table:
+    """:func:`_fastest_by_hash` by a window over the scans of each hash, ordered by time."""
     e = _scans_in_known_cities(tables.tracking_events)
     e = e.select(h=_parcel_hash(e.tracking_no), event_at=e.event_at, city_n=e.city_n)
     w = ibis.window(group_by=e.h, order_by=e.event_at)
@@ -88,6 +105,136 @@ def _fastest_by_hash(tables: Tables, min_leg_km: float) -> ir.Table:
         max_speed_kmh=_leg_speed(legs).max(where=counted),
         tie=(legs.prev_at == legs.event_at).fill_null(False).any(),
     )
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _epoch_us(at) -> dt.int64:  # noqa: ANN001 - any timestamp; DuckDB's own function
+    """Microseconds since the epoch of an instant (DuckDB)."""
+
+
+#: rows per record batch of the streamed pass (what it holds of the scans at a time)
+STREAM_BATCH_ROWS = 1 << 20
+#: the streamed pass gives up for the window when more of its hashes than this share (and more
+#: than STREAM_DIRTY_FLOOR) need the exact recomputation (scans not stored together, e.g. a lake
+#: partitioned by day): the window is then cheaper than recomputing most parcels one by one
+STREAM_MAX_DIRTY_SHARE = 0.02
+STREAM_DIRTY_FLOOR = 10_000
+#: ... judged first after this many scans, so a hopeless pass stops early
+STREAM_EARLY_ROWS = 4 << 20
+
+
+def _fastest_by_hash_streamed(tables: Tables, min_leg_km: float) -> ir.Table | None:
+    """:func:`_fastest_by_hash` from one compiled pass over the scans in the order the engine
+    stores them (:mod:`._hops_jit`), reading them a record batch at a time: no sort of the
+    scans. A hash whose scans are not one run in strictly increasing time comes out tied (so
+    it is recomputed exactly); only hashes with a counted hop or a tie are listed, as by the
+    window. None when too many hashes would be recomputed (then the window is cheaper)."""
+    from promoguard.rules.logistics._hops_jit import runs_pass
+
+    dist = geo.pair_distances()
+    cities = sorted(set(dist["from_city"]) | set(dist["to_city"]))
+    code = {city: i for i, city in enumerate(cities)}
+    other = len(cities)  # any other city: in the sequence, never in a counted hop
+    dkm = np.zeros((other + 1, other + 1), np.int64)
+    counted = np.zeros((other + 1, other + 1), np.bool_)
+    for a, b, km, tenths in zip(
+        dist["from_city"], dist["to_city"], dist["distance_km"], dist["distance_dkm"], strict=True
+    ):
+        dkm[code[a], code[b]] = tenths
+        counted[code[a], code[b]] = a != b and km >= min_leg_km
+    e = _scans_in_known_cities(tables.tracking_events)
+    # (a scan without an instant, were there one, sorts last in the window: its hop has no
+    # speed and no hop follows it, so leaving it out changes nothing)
+    e = e.filter(e.event_at.notnull())
+    # a city's code by its place in a list (a projection: a join may reorder the rows)
+    place = ibis.literal(cities).index(e.city_n)
+    rows = e.select(
+        h=_parcel_hash(e.tracking_no).cast("int64"),
+        t=_epoch_us(e.event_at),
+        c=ibis.cases((place >= 0, place), else_=other).cast("int16"),
+    )
+    state = np.zeros(5, np.int64)
+    speed_state = np.full(1, np.nan)
+    run_h: list[np.ndarray] = []  # every run's hash (a hash in two runs is not together)
+    fast_h: list[np.ndarray] = []  # runs that are not bad and have a counted hop
+    fast_v: list[np.ndarray] = []
+    bad_h: list[np.ndarray] = []
+    seen, judged = 0, False
+    with backends.record_batches(tables.backend, rows, STREAM_BATCH_ROWS) as batches:
+        for batch in batches:
+            n = batch.num_rows
+            out_h, out_v = np.empty(n + 1, np.int64), np.empty(n + 1)
+            out_bad = np.empty(n + 1, np.int8)
+            k = runs_pass(
+                batch.column(0).to_numpy(),
+                batch.column(1).to_numpy(),
+                batch.column(2).to_numpy(),
+                dkm,
+                counted,
+                state,
+                speed_state,
+                out_h,
+                out_v,
+                out_bad,
+            )
+            _keep_runs(out_h[:k], out_v[:k], out_bad[:k], run_h, fast_h, fast_v, bad_h)
+            seen += n
+            if not judged and seen >= STREAM_EARLY_ROWS:
+                judged = True
+                if _too_dirty(run_h, bad_h):
+                    return None
+    if state[0] == 1:  # the last run
+        last = np.array([state[1]], np.int64)
+        _keep_runs(
+            last, speed_state.copy(), state[4:5].astype(np.int8), run_h, fast_h, fast_v, bad_h
+        )
+    all_h = np.sort(np.concatenate(run_h)) if run_h else np.empty(0, np.int64)
+    split = np.unique(all_h[1:][all_h[1:] == all_h[:-1]])
+    dirty = np.union1d(split, np.concatenate(bad_h)) if bad_h else split
+    if len(dirty) > max(STREAM_DIRTY_FLOOR, STREAM_MAX_DIRTY_SHARE * len(all_h)):
+        return None
+    del all_h, run_h
+    g_h = np.concatenate(fast_h) if fast_h else np.empty(0, np.int64)
+    speed = np.concatenate(fast_v) if fast_v else np.empty(0)
+    clean = ~np.isin(g_h, dirty)
+    out = pa.table(
+        {
+            "g_h": pa.array(np.concatenate([g_h[clean], dirty]), pa.int64()),
+            "max_speed_kmh": pa.array(
+                np.concatenate([speed[clean], np.full(len(dirty), np.nan)]),
+                pa.float64(),
+                from_pandas=True,  # NaN: no speed (the dirty hashes)
+            ),
+            "tie": pa.array(
+                np.concatenate([np.zeros(clean.sum(), np.bool_), np.ones(len(dirty), np.bool_)])
+            ),
+        }
+    )
+    return ibis.memtable(out)
+
+
+def _keep_runs(
+    h: np.ndarray,
+    speed: np.ndarray,
+    bad: np.ndarray,
+    run_h: list[np.ndarray],
+    fast_h: list[np.ndarray],
+    fast_v: list[np.ndarray],
+    bad_h: list[np.ndarray],
+) -> None:
+    run_h.append(h.copy())
+    fast = (bad == 0) & ~np.isnan(speed)
+    fast_h.append(h[fast])
+    fast_v.append(speed[fast])
+    if bad.any():
+        bad_h.append(h[bad != 0])
+
+
+def _too_dirty(run_h: list[np.ndarray], bad_h: list[np.ndarray]) -> bool:
+    """Whether, of the runs so far, too many have a hash in another run too, or are bad."""
+    all_h = np.sort(np.concatenate(run_h)) if run_h else np.empty(0, np.int64)
+    n_dirty = int((all_h[1:] == all_h[:-1]).sum()) + sum(len(b) for b in bad_h)
+    return n_dirty > max(STREAM_DIRTY_FLOOR, STREAM_MAX_DIRTY_SHARE * len(all_h))
 
 
 def _fastest_legs_expr(tables: Tables, min_leg_km: float) -> ir.Table:
