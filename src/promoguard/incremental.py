@@ -516,6 +516,10 @@ def scan_since(
             part.findings = plan.keep(part.findings)
             parts.append(part)
             carried_parts.append(plan.carried(con, since))
+            # the group's scoped tables go now, not at the end: each group's database has its
+            # own memory cap, and held together they added up (7.1 GB on one platform's day)
+            plan.con.close()
+            scoped_cons.remove(plan.con)
         if unchanged:
             carried_parts.append(_carried_whole(con, since, unchanged))
         carried = (

@@ -371,3 +371,63 @@ def test_texts_with_special_characters_are_candidates_wherever_they_sit_in_a_bat
         assert decide_all(many[at], kind="chat") == decide_all(
             rules.prepare(texts[at]), kind="chat"
         )
+
+
+# -- the compiled first pass marks the texts pyahocorasick finds -------------------------------
+
+KEY_ALPHABET = ["a", "b", "ab", "好", "好评", "评", "返", "é", "\x1f"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(KEY_ALPHABET), min_size=1, max_size=4).map("".join),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(
+        st.lists(st.sampled_from(KEY_ALPHABET), max_size=8).map("".join), min_size=1, max_size=10
+    ),
+)
+def test_the_compiled_first_pass_marks_the_texts_the_automaton_finds(keys, texts):
+    """Overlapping keys, keys inside keys, multi-byte characters that share lead bytes, texts
+    where a key ends right at a record mark: the byte DFA marks the same texts."""
+    from promoguard.text import rules as text_rules
+
+    first = text_rules._FirstPass(keys)
+    assert first._dfa is not None
+    joined = text_rules.RECORD.join(texts)
+    compiled = sorted(set(first.owners(joined)))
+    first._dfa = None  # pyahocorasick over the bytes as Latin-1
+    assert compiled == sorted(set(first.owners(joined)))
+    assert compiled == [i for i, t in enumerate(texts) if any(k in t for k in keys)]
+
+
+MAYBE_FRAGMENTS = [
+    *FRAGMENTS, "#1", "# 1", "#*1", "第一", "第 一", "NO.1", "No. 1", "最*好", "汉", "a", "1", "x",
+    "-", " ", "、", "…", "ＡＢＣ", "İ", "Ж", "\x1e", "\x00", "@", "12345 67890", "1x2x3x4x5x",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(MAYBE_FRAGMENTS), max_size=8).map("".join), max_size=20))
+def test_the_compiled_prefilter_keeps_every_text_the_first_pass_selects(texts):
+    """``maybe`` over the Arrow column never drops a text ``_candidates`` selects (keys written
+    with separators, separators slipped into keys, upper case, digit runs, odd characters)."""
+    import pyarrow as pa
+
+    rules = ContentRules(load_terms())
+    column = pa.array([t if i % 7 else None for i, t in enumerate(texts)], pa.string())
+    maybe = rules.maybe(column.slice(0)) if len(texts) else rules.maybe(column)
+    assert maybe is not None and len(maybe) == len(texts)
+    plain = [t if i % 7 else "" for i, t in enumerate(texts)]
+    for i, text in enumerate(plain):
+        if rules._candidates([text]):  # the text alone (a batch holding a record mark: all)
+            assert maybe[i], text
+    if plain and not any("\x1e" in t for t in plain):
+        for k in rules._candidates(plain):
+            assert maybe[k], plain[k]
+    # the same through a sliced, large_string column
+    if len(texts) > 2:
+        sliced = rules.maybe(column.cast(pa.large_string()).slice(1))
+        assert list(sliced) == list(maybe[1:])

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
 from promoguard.engine import backends
@@ -99,6 +100,11 @@ class _Scan:
 
     def __init__(self, rules: ContentRules, rows: pa.Table) -> None:
         self.rules = rules
+        # only the texts the first pass could select go on (compiled, over the Arrow buffer:
+        # the rest never become Python strings); the same texts are then prepared
+        maybe = rules.maybe(rows.column("content"))
+        if maybe is not None:
+            rows = rows.take(pa.array(np.flatnonzero(maybe), pa.int64()))
         # the texts as Python strings a slice at a time, not all at once (a million texts are a
         # few hundred MB as str objects); the first pass reads them in batches anyway
         column = rows.column("content")

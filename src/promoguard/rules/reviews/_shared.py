@@ -19,7 +19,7 @@ from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
 from promoguard.graph import minhash
 from promoguard.graph.components import component_labels
-from promoguard.rules._relations import first_delivery_by_order
+from promoguard.rules._relations import order_scan_summary
 
 
 def _strings(values: pd.Series) -> pa.Array:
@@ -221,17 +221,18 @@ SCORE_PARTS = (
 )
 
 
-def _review_expr(tables: Tables) -> ir.Table:
-    """Each review with its listing, buyer, rating, time and (when known) delivery time."""
+def _review_expr(tables: Tables, text: bool = True) -> ir.Table:
+    """Each review with its listing, buyer, rating, time and (when known) delivery time.
+
+    The orders are joined to the reviews before their times are read and their first delivery
+    looked up: only reviewed orders are converted and joined (at city scale 1.84M reviews, 5.65M
+    orders), with the same rows as joining every order to its delivery first (a review's order
+    that is not among the orders has no delivery either way)."""
     r = tables.reviews
     o = tables.orders
-    sd = first_delivery_by_order(tables)
-    oc = o.select(
-        "order_id",
-        confirmed_s=epoch_seconds(o.confirmed_at),
-        paid_s=epoch_seconds(o.paid_at),
-    ).left_join(sd, "order_id")
-    oc = oc.select("order_id", "confirmed_s", "paid_s", "delivered_s")
+    # each order's first delivery (``first_delivery_by_order``), converted once joined
+    per = order_scan_summary(tables)
+    sd = per.filter(per.first_delivered_at.notnull())
     history = o.group_by("buyer_id").aggregate(buyer_orders=o.count())
     rr = r.select(
         "review_id",
@@ -240,14 +241,17 @@ def _review_expr(tables: Tables) -> ir.Table:
         "order_id",
         rating=r.rating.cast("int64"),
         created_s=epoch_seconds(r.created_at),
-        text=r.text,
+        **({"text": r.text} if text else {}),
     )
-    joined = rr.left_join(oc, rr.order_id == oc.order_id).select(
-        rr, oc.confirmed_s, oc.paid_s, oc.delivered_s
+    oo = o.select(o_order_id=o.order_id, o_confirmed_at=o.confirmed_at, o_paid_at=o.paid_at)
+    ro = rr.left_join(oo, rr.order_id == oo.o_order_id)
+    rd = ro.left_join(sd, ro.o_order_id == sd.s_order_id).select(
+        rr,
+        confirmed_s=epoch_seconds(ro.o_confirmed_at),
+        paid_s=epoch_seconds(ro.o_paid_at),
+        delivered_s=epoch_seconds(sd.first_delivered_at),
     )
-    return joined.left_join(history, joined.buyer_id == history.buyer_id).select(
-        joined, history.buyer_orders
-    )
+    return rd.left_join(history, rd.buyer_id == history.buyer_id).select(rd, history.buyer_orders)
 
 
 def _review_frame(tables: Tables) -> pd.DataFrame:
@@ -464,7 +468,9 @@ def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFra
     """
     from promoguard.engine import backends
 
-    joined = _review_expr(tables)
+    # no texts unless a text model reads them (the texts are most of the bytes)
+    text = bool(params.get("text_model"))
+    joined = _review_expr(tables, text)
     # the distinct dates and ratings of the reviews themselves: the left joins of ``joined`` can
     # only repeat a review, never add a value, and counting here spares the engine the joins
     r = tables.reviews
@@ -477,9 +483,8 @@ def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFra
     n_orders = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
     inputs = Inputs(int(facts["dates"]) > 1, int(facts["ratings"]) > 1, n_orders > 0)
     featured = group_features_expr(joined, inputs)
-    # only what ``score_rows`` reads and the found rows carry: no buyer or order ids, and no
-    # texts unless a text model reads them (the texts are most of the bytes)
-    wanted = [*_SCORE_INPUTS, *GROUP_FEATURES] + (["text"] if params.get("text_model") else [])
+    # only what ``score_rows`` reads and the found rows carry: no buyer or order ids
+    wanted = [*_SCORE_INPUTS, *GROUP_FEATURES] + (["text"] if text else [])
     featured = featured.select(*wanted)
     threshold = float(params["threshold"])
 
