@@ -347,9 +347,9 @@ def save_scan(
 
 
 def _parquet_rows(path: str) -> int:
-    import pyarrow.parquet as pq
+    from promoguard.engine.evidence import parquet_rows  # the engine imports this module
 
-    return pq.ParquetFile(path).metadata.num_rows
+    return parquet_rows(path)
 
 
 def _insert_evidence(con: duckdb.DuckDBPyConnection, evidence: Mapping[str, str]) -> None:

@@ -375,10 +375,8 @@ class FrozenEvidence(Mapping[str, str]):
         self._spill_bytes = self.SPILL_BYTES if spill_bytes is None else spill_bytes
         self._files: list[str] = []
         self._spilled_rows = 0
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._spill_files = SpillFiles("promoguard-evidence-")
         self._dict: dict[str, str] | None = None
-        self._lock = threading.Lock()
-        self._made = 0  # files named so far
         #: parts absorbed whole: kept alive because their spill files live in their folders
         self._adopted: list[FrozenEvidence] = []
 
@@ -387,7 +385,7 @@ class FrozenEvidence(Mapping[str, str]):
         wrote."""
         if isinstance(table, str):
             self._files.append(table)
-            self._spilled_rows += _parquet_rows(table)
+            self._spilled_rows += parquet_rows(table)
             self._dict = None
             return
         if not table.num_rows:
@@ -405,8 +403,8 @@ class FrozenEvidence(Mapping[str, str]):
         as they are. Safe to call from several threads."""
         if table.nbytes <= self._spill_bytes // 8:
             return table
-        path = self._new_file()
-        _write_parquet(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path)
+        path = self._spill_files.new_file()
+        write_parquet(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path)
         return path
 
     def absorb(self, other: Mapping[str, str]) -> None:
@@ -436,17 +434,10 @@ class FrozenEvidence(Mapping[str, str]):
                 )
             )
 
-    def _new_file(self) -> str:
-        with self._lock:
-            if self._folder is None:  # mkdtemp: owner-only; removed with this object
-                self._folder = tempfile.TemporaryDirectory(prefix="promoguard-evidence-")
-            self._made += 1
-            return f"{self._folder.name}/part-{self._made:04d}.parquet"
-
     def _spill(self) -> None:
-        path = self._new_file()
+        path = self._spill_files.new_file()
         held = pa.concat_tables(self._tables)
-        _write_parquet(held, path)
+        write_parquet(held, path)
         self._files.append(path)
         self._spilled_rows += held.num_rows
         self._tables, self._held = [], 0
@@ -492,13 +483,32 @@ class FrozenEvidence(Mapping[str, str]):
         return self._spilled_rows + sum(t.num_rows for t in self._tables)
 
 
-def _write_parquet(table: pa.Table, path: str) -> None:
+class SpillFiles:
+    """Names for Parquet part files in a private temporary folder, made on first use (mkdtemp:
+    owner-only) and removed with this object; safe to call from several threads. What
+    :class:`FrozenEvidence` and the scan's held findings spill to."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._lock = threading.Lock()
+        self._made = 0  # files named so far
+
+    def new_file(self) -> str:
+        with self._lock:
+            if self._folder is None:
+                self._folder = tempfile.TemporaryDirectory(prefix=self._prefix)
+            self._made += 1
+            return f"{self._folder.name}/part-{self._made:04d}.parquet"
+
+
+def write_parquet(table: pa.Table, path: str) -> None:
     import pyarrow.parquet as pq
 
     pq.write_table(table, path, compression="zstd", compression_level=1)
 
 
-def _parquet_rows(path: str) -> int:
+def parquet_rows(path: str) -> int:
     import pyarrow.parquet as pq
 
     return pq.ParquetFile(path).metadata.num_rows

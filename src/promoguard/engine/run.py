@@ -41,11 +41,14 @@ from promoguard.engine.cache import scan_cache
 from promoguard.engine.evidence import (
     EVIDENCE_SCHEMA,
     FrozenEvidence,
+    SpillFiles,
     canonical_json,
     canonical_json_group_table,
     canonical_value,
     json_column,
     json_objects,
+    parquet_rows,
+    write_parquet,
 )
 from promoguard.engine.packs import Pack, load_pack
 from promoguard.errors import CheckError
@@ -82,17 +85,15 @@ class HeldFindings:
         self._held = 0
         self._files: list[str] = []
         self._rows = 0
-        self._folder: Any = None
-        self._lock = threading.Lock()
-        self._made = 0
+        self._spill_files = SpillFiles("promoguard-findings-")
 
     def stage(self, table: pa.Table) -> pa.Table | str:
         """What a worker thread hands :meth:`add` later: a large table written to a Parquet
         file now, a small one as it is. Safe to call from several threads."""
         if table.nbytes <= self._spill_bytes // 4:
             return table
-        path = self._new_file()
-        _write_findings(table, path)
+        path = self._spill_files.new_file()
+        write_parquet(table, path)
         return path
 
     def add(self, table: pa.Table | str) -> None:
@@ -100,7 +101,7 @@ class HeldFindings:
         if isinstance(table, str):
             self._flush()  # files and tables stay in the order they were added
             self._files.append(table)
-            self._rows += _parquet_rows(table)
+            self._rows += parquet_rows(table)
             return
         if not table.num_rows:
             return
@@ -110,20 +111,11 @@ class HeldFindings:
         if self._held > self._spill_bytes:
             self._flush()
 
-    def _new_file(self) -> str:
-        import tempfile
-
-        with self._lock:
-            if self._folder is None:  # mkdtemp: owner-only; removed with this object
-                self._folder = tempfile.TemporaryDirectory(prefix="promoguard-findings-")
-            self._made += 1
-            return f"{self._folder.name}/part-{self._made:04d}.parquet"
-
     def _flush(self) -> None:
         if not self._tables:
             return
-        path = self._new_file()
-        _write_findings(pa.concat_tables(self._tables), path)
+        path = self._spill_files.new_file()
+        write_parquet(pa.concat_tables(self._tables), path)
         self._files.append(path)
         self._tables, self._held = [], 0
 
@@ -143,18 +135,6 @@ class HeldFindings:
 
     def __len__(self) -> int:
         return self._rows
-
-
-def _write_findings(table: pa.Table, path: str) -> None:
-    import pyarrow.parquet as pq
-
-    pq.write_table(table, path, compression="zstd", compression_level=1)
-
-
-def _parquet_rows(path: str) -> int:
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path).metadata.num_rows
 
 
 class ScanResult:
