@@ -129,6 +129,18 @@ def _many_parcels(seed: int, n: int = 60) -> list[tuple]:
     return events
 
 
+def _store_of(tiny_store, events: list[tuple]):
+    """A store of ``events`` in the order given, each parcel one order shipped with SF."""
+    parcels = sorted({n for _, n, *_ in events})
+    return tiny_store(
+        tables(
+            orders=[order_row(p) for p in parcels],
+            shipments=[(p, "SF", p, 500) for p in parcels],
+            events=events,
+        )
+    )
+
+
 @pytest.mark.parametrize(
     "order",
     ["together", "shuffled", "reversed", "interleaved"],
@@ -147,13 +159,7 @@ def test_the_streamed_pass_equals_the_definition_in_any_storage_order(
     elif order == "interleaved":  # every parcel split in two runs, each in time order
         events = events[::2] + events[1::2]
     parcels = sorted({n for _, n, *_ in events})
-    con = tiny_store(
-        tables(
-            orders=[order_row(p) for p in parcels],
-            shipments=[(p, "SF", p, 500) for p in parcels],
-            events=events,
-        )
-    )
+    con = _store_of(tiny_store, events)
     monkeypatch.setattr(ship004, "STREAM_BATCH_ROWS", batch_rows)
     monkeypatch.setattr(ship004, "STREAM_DIRTY_FLOOR", 10_000)
     with duckdb_tables(con) as t:
@@ -176,14 +182,7 @@ def test_the_streamed_pass_gives_way_to_the_window_when_most_parcels_are_split(
 ):
     events = _many_parcels(3)
     events = events[::2] + events[1::2]
-    parcels = sorted({n for _, n, *_ in events})
-    con = tiny_store(
-        tables(
-            orders=[order_row(p) for p in parcels],
-            shipments=[(p, "SF", p, 500) for p in parcels],
-            events=events,
-        )
-    )
+    con = _store_of(tiny_store, events)
     monkeypatch.setattr(ship004, "STREAM_DIRTY_FLOOR", 0)
     with duckdb_tables(con) as t:
         expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
