@@ -150,9 +150,8 @@ def affected_merchants(
             return None
     if not parts:
         return pd.DataFrame({"merchant_id": pd.Series([], dtype=object)})
-    union = sqlbuild.join(" UNION ", (sqlbuild.sql("({p})", p=sqlbuild.Sql(p)) for p in parts))
     query = sqlbuild.sql(
-        "SELECT DISTINCT merchant_id FROM ({u}) WHERE merchant_id IS NOT NULL", u=union
+        "SELECT DISTINCT merchant_id FROM ({u}) WHERE merchant_id IS NOT NULL", u=_union(parts)
     )
     return con.execute(query).df()
 
