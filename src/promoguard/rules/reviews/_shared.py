@@ -531,6 +531,13 @@ _SCORED = pa.schema(
 
 
 def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFrame, int, str]:
+    """REVIEW003's reviews at or above the threshold, with the reviews left where they are
+    (``scored_rows`` as a DataFrame)."""
+    found, not_scored, why = scored_rows(tables, params)
+    return found.to_pandas(), not_scored, why
+
+
+def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, str]:
     """REVIEW003's reviews at or above the threshold, with the reviews left where they are.
 
     The engine counts GROUP_FEATURES (exact integers) and the three facts about the data; each
@@ -574,7 +581,6 @@ def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFra
     counts = rows.column("not_scored").to_numpy(zero_copy_only=False)
     not_scored = int(np.nansum(counts.astype("float64")))
     found = rows.filter(pc.is_valid(rows.column("review_id"))).drop_columns(["not_scored"])
-    found = found.to_pandas()
     return found, not_scored, why_not_scored(inputs, params)
 
 
