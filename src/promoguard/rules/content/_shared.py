@@ -219,21 +219,6 @@ _FOUND_SCHEMA = pa.schema(
 _EVIDENCE_MASKER = Masker(hashed=False)
 
 
-def _found_row(
-    columns: dict[str, Any], row: dict[str, Any], entity_id: str, entity_type: str, kind: str
-) -> dict[str, Any]:
-    """A found row: the text's columns (``ContentCheck._text_columns``) with the row's own."""
-    return {
-        "entity_id": entity_id,
-        "entity_type": entity_type,
-        "merchant_id": row["merchant_id"],
-        "platform_id": row["platform_id"],
-        "text_kind": kind,
-        "listing_category": row["category"],
-        **columns,
-    }
-
-
 class ContentCheck(Check):
     """Shared shape of the content checks; subclasses set the code, docs and parameters."""
 
@@ -266,42 +251,18 @@ class ContentCheck(Check):
         if backends.is_spark(tables.backend):
             return self._find_distributed(tables, params, kinds)
         out: list[dict[str, Any]] = []
-        # what a text makes of this rule depends on its Prepared, kind and category alone, and
-        # rows repeating a text share its Prepared (``_Scan``): decided once per such triple (at
-        # city scale 69k of 92k merchant texts, 5.7k of 11k reviews)
-        made: dict[tuple[int, str | None, str | None], dict[str, Any] | None] = {}
         scan = _shared_scan(tables, "texts", params)
         for row, prep in zip(scan.rows, scan.prepared, strict=True):
-            kind = row["kind"]
-            if kind not in kinds:
+            if row["kind"] not in kinds:
                 continue
-            key = (id(prep), kind, row["category"])
-            if key in made:
-                found = made[key]
-            else:
-                found = made[key] = self._found(prep, kind, row["category"], params)
-            if found is not None:
-                out.append(_found_row(found, row, row["text_id"], "text", kind))
+            hits = self.decide(prep, row["kind"], row["category"], params)
+            self._emit(out, row, prep.nt, hits, row["text_id"], "text")
         if self.scans_reviews:
-            made.clear()
             rscan = _shared_scan(tables, "reviews", params)
             for row, prep in zip(rscan.rows, rscan.prepared, strict=True):
-                key = (id(prep), "review", row["category"])
-                if key in made:
-                    found = made[key]
-                else:
-                    found = made[key] = self._found(prep, "review", row["category"], params)
-                if found is not None:
-                    out.append(_found_row(found, row, row["review_id"], "review", "review"))
+                hits = self.decide(prep, "review", row["category"], params)
+                self._emit(out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review")
         return pa.Table.from_pylist(out, schema=_FOUND_SCHEMA)
-
-    def _found(
-        self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """What one prepared text of ``kind`` (listing ``category``) makes of this rule: a found
-        row's text-dependent columns, or None (no finding)."""
-        hits = self.decide(prep, kind, category, params)
-        return self._text_columns(prep.nt, hits) if hits else None
 
     def _find_distributed(
         self, tables: Tables, params: dict[str, Any], kinds: set[str]
@@ -344,27 +305,29 @@ class ContentCheck(Check):
     ) -> None:
         if not hits:
             return
-        out.append(
-            _found_row(self._text_columns(nt, hits), row, entity_id, entity_type, row["kind"])
-        )
-
-    def _text_columns(self, nt: Normalised, hits: list[Hit]) -> dict[str, Any]:
-        """The columns of a found row that depend on the text and its hits alone."""
         severity, reason = self.grade(hits)
         pii = self.personal_data
-        return {
-            "matched": _matched_terms(nt, hits, pii),
-            "match_count": len(hits),
-            "spans": json.dumps(
-                _pii_spans(hits) if pii else _spans(nt, hits),
-                ensure_ascii=False,
-            ),
-            "rule": self.rule,
-            "masked_content": _EVIDENCE_MASKER.mask(nt.original) if pii else None,
-            "content_sha256": hashlib.sha256(nt.original.encode()).hexdigest() if pii else None,
-            "severity": severity,
-            "severity_reason": reason,
-        }
+        out.append(
+            {
+                "entity_id": entity_id,
+                "entity_type": entity_type,
+                "merchant_id": row["merchant_id"],
+                "platform_id": row["platform_id"],
+                "text_kind": row["kind"],
+                "listing_category": row["category"],
+                "matched": _matched_terms(nt, hits, pii),
+                "match_count": len(hits),
+                "spans": json.dumps(
+                    _pii_spans(hits) if pii else _spans(nt, hits),
+                    ensure_ascii=False,
+                ),
+                "rule": self.rule,
+                "masked_content": _EVIDENCE_MASKER.mask(nt.original) if pii else None,
+                "content_sha256": hashlib.sha256(nt.original.encode()).hexdigest() if pii else None,
+                "severity": severity,
+                "severity_reason": reason,
+            }
+        )
 
     def evidence(self, tables: Tables, found, params: dict[str, Any], ctx: ScanContext):
         t = tables.texts
