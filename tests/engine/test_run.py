@@ -744,3 +744,154 @@ def test_findings_spilled_to_parquet_read_and_save_as_held_in_memory(con, tmp_pa
         )
         c.close()
     assert saved["spilled"] == saved["held"] and saved["held"][1] == [(2,)]
+
+
+# -- evidence that a group of findings shows alike, given once per group ----------------------------
+
+
+class MerchantOrders(ExpensiveOrders):
+    """Each found order's document lists its merchant's orders of two or more items (rows many
+    findings share), written out per finding: one row per finding and merchant order."""
+
+    code = "TOY041"
+    parameters = (Parameter("above", 10, "price threshold"),)
+
+    def _members(self, tables):
+        o = tables.orders
+        return o.filter(o.quantity >= 2).select(
+            group_id=o.merchant_id,
+            order_id=o.order_id,
+            buyer_id=o.buyer_id,
+            unit_price=o.unit_price,
+            paid_at=o.paid_at,
+            placed_at=o.placed_at,
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        m = self._members(tables)
+        pairs = found.select(entity_id=found.entity_id, gid=found.merchant_id)
+        rows = pairs.join(m, pairs.gid == m.group_id).select(
+            pairs.entity_id, m.order_id, m.buyer_id, m.unit_price, m.paid_at, m.placed_at
+        )
+        return {"merchant": rows, "order": super().evidence(tables, found, params, ctx)["order"]}
+
+
+class MerchantOrdersOnce(MerchantOrders):
+    """The same evidence, given once per merchant (GroupRows)."""
+
+    def evidence(self, tables, found, params, ctx):
+        from promoguard.engine.base import GroupRows
+
+        groups = found.select(entity_id=found.entity_id, group_id=found.merchant_id)
+        once = GroupRows(rows=self._members(tables), groups=groups)
+        return {
+            "merchant": once,
+            "order": ExpensiveOrders.evidence(self, tables, found, params, ctx)["order"],
+        }
+
+
+@pytest.fixture
+def group_con(con):
+    """Merchants with several orders of two or more items (one placed at an unknown time), the
+    blank, a quote and a backslash in a buyer id, and merchant m1 with none of them (its
+    findings list no merchant rows)."""
+    con.execute(
+        """INSERT INTO orders (order_id, listing_id, merchant_id, buyer_id, quantity, unit_price,
+        paid_at, placed_at, status) VALUES
+        ('o4','l2','m2','b\x01"q\\',2,15.00,'2026-11-11 02:00:00+08',NULL,'paid'),
+        ('o5','l2','m2','b5',3,15.00,'2026-11-11 02:00:00+08','2026-11-11 01:00:00+08','paid'),
+        ('o6','l3','m3','b3',2,11.50,'2026-11-12 00:00:00.25+08',NULL,'paid'),
+        ('o7','l3','m3','b3',1,11.50,'2026-11-12 00:00:00+08',NULL,'paid')"""
+    )
+    return con
+
+
+@pytest.mark.parametrize("part_rows", ["", "1", "3"])
+def test_group_evidence_gives_the_documents_its_rows_written_out_give(
+    group_con, monkeypatch, part_rows
+):
+    def scan(check, threads="2"):
+        monkeypatch.setenv("PROMOGUARD_SCAN_THREADS", threads)
+        with duckdb_tables(group_con) as tables:
+            return run_checks(
+                tables,
+                [check],
+                load_pack("cn"),
+                engine="duckdb",
+                scan_id="s",
+                detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+            )
+
+    monkeypatch.delenv("PROMOGUARD_EVIDENCE_PART_ROWS", raising=False)
+    written = scan(MerchantOrders())
+    if part_rows:
+        monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    once = scan(MerchantOrdersOnce())
+    assert len(written.findings) == 7
+    assert once.findings.equals(written.findings)
+    assert dict(once.evidence) == dict(written.evidence)
+    docs = {
+        e: once.evidence[s]
+        for e, s in zip(once.findings.entity_id, once.findings.evidence_sha256, strict=True)
+    }
+    # each finding's own entity id in its group's rows; m1's orders list no merchant rows
+    assert '{"buyer_id":"b5","entity_id":"o5"' in docs["o5"]
+    assert '{"buyer_id":"b\\u0001\\"q\\\\","entity_id":"o5"' in docs["o5"]
+    # the document's, its found row's, m2's three orders of two or more items, its own order's
+    assert docs["o4"].count('"entity_id":"o4"') == 6
+    assert '"merchant"' not in docs["o1"] and "\x01" not in "".join(docs.values())
+
+
+def test_group_evidence_without_the_scan_database_is_the_same(group_con):
+    """The path Spark takes (no scan database: the check's evidence whole)."""
+    import pyarrow as pa
+
+    from promoguard.engine import run
+    from promoguard.engine.base import ScanContext
+
+    ctx = ScanContext(pack="cn", engine="duckdb")
+    found = pa.table(
+        {"entity_id": ["o1", "o4", "o6", "o7"], "merchant_id": ["m1", "m2", "m3", "m3"]}
+    )
+    found = found.append_column("platform_id", pa.array(["p1"] * 4))
+    params = {"above": 10}
+    with duckdb_tables(group_con) as tables:
+        once = run._evidence_rows(MerchantOrdersOnce(), tables, found, params, ctx)
+        written = run._evidence_rows(MerchantOrders(), tables, found, params, ctx)
+
+    def as_dict(t):
+        return dict(zip(t.column("g").to_pylist(), t.column("j").to_pylist(), strict=True))
+
+    assert as_dict(once["merchant"]) == as_dict(written["merchant"])
+    assert sorted(as_dict(once["merchant"])) == ["o4", "o6", "o7"]
+
+
+def test_group_evidence_refuses_an_entity_in_two_groups(group_con, monkeypatch):
+    from promoguard.engine.base import GroupRows
+    from promoguard.errors import CheckError
+
+    class TwoGroups(MerchantOrdersOnce):
+        def evidence(self, tables, found, params, ctx):
+            g = found.select(entity_id=found.entity_id, group_id=found.merchant_id)
+            both = g.union(g.mutate(group_id=ibis.literal("m2")), distinct=True)
+            return {"merchant": GroupRows(rows=self._members(tables), groups=both)}
+
+    monkeypatch.setenv("PROMOGUARD_SCAN_THREADS", "1")
+    with duckdb_tables(group_con) as tables, pytest.raises(CheckError, match="two groups"):
+        run_checks(
+            tables,
+            [TwoGroups()],
+            load_pack("cn"),
+            engine="duckdb",
+            scan_id="s",
+            detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+        )
+
+
+def test_group_templates_need_a_group_and_no_entity_column():
+    import pyarrow as pa
+
+    with pytest.raises(ValueError, match="group_id"):
+        ev.group_templates(pa.table({"entity_id": ["a"], "group_id": ["g"], "x": [1]}))
+    with pytest.raises(ValueError, match="group_id"):
+        ev.group_templates(pa.table({"x": [1]}))

@@ -64,6 +64,23 @@ class ChartLevel:
     kind: Literal["claimed", "lawful", "context"] = "context"
 
 
+@dataclass(frozen=True)
+class GroupRows:
+    """Evidence rows that a whole group of findings shows alike, given once per group (REVIEW001:
+    a cluster's first members, beside each of the cluster's reviews).
+
+    ``rows`` has a ``group_id`` column and the rows' own columns (no ``entity_id``); ``groups``
+    has each found ``entity_id`` (at most once) and its ``group_id``. A finding's rows are its
+    group's rows, each with the finding's ``entity_id``: the same document as the expression
+    ``groups.join(rows, "group_id").drop("group_id")`` gives, but the engine writes each group's
+    canonical JSON once and copies it into each of the group's findings, instead of building,
+    sorting and writing one row per finding and member.
+    """
+
+    rows: ir.Table
+    groups: ir.Table
+
+
 #: Optional columns of a found row: ``severity`` overrides the pack's severity for that finding
 #: (an exemption lowers it, a graver form raises it; NULL keeps the pack's), and
 #: ``severity_reason`` says why, in one sentence the finding's ``observed`` JSON carries
@@ -203,12 +220,13 @@ class Check:
     # -- evidence ----------------------------------------------------------------------------------
     def evidence(
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
-    ) -> dict[str, ir.Table]:
+    ) -> dict[str, ir.Table | GroupRows]:
         """The rows that prove each finding, by name; each expression has an ``entity_id`` column.
 
         ``found`` is an in-engine table of the found rows (FOUND_COLUMNS + metrics). The engine
         groups the rows by ``entity_id`` into each finding's evidence document. The default keeps
-        only the found row itself.
+        only the found row itself. Rows that whole groups of findings show alike may be given
+        once per group instead (:class:`GroupRows`).
         """
         return {}
 

@@ -297,9 +297,13 @@ def json_objects(
 GROUPS_SCHEMA = pa.schema([("g", pa.string()), ("j", pa.string())])
 
 
-def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Table:
+def canonical_json_group_table(
+    table: pa.Table, by: str = "entity_id", texts: dict[str, Any] | None = None
+) -> pa.Table:
     """:func:`canonical_json_groups` as Arrow (:data:`GROUPS_SCHEMA`), one row per group: the
-    engine joins it to the found rows in Arrow, and the texts never become Python strings."""
+    engine joins it to the found rows in Arrow, and the texts never become Python strings.
+    ``texts`` gives some columns' JSON text in place of their values' (:func:`json_objects`):
+    :func:`group_templates` writes a blank where each finding's entity id goes."""
     if table.num_rows == 0:
         return GROUPS_SCHEMA.empty_table()
     # one chunk: sorting and taking from contiguous arrays is a third faster than from the
@@ -308,7 +312,7 @@ def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Tab
     keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
     group, idx = _group_order(table, by, keys)
     groups = _one_array(pc.take(group, idx))
-    texts = _one_array(pc.take(json_objects(table), idx))
+    texts = _one_array(pc.take(json_objects(table, None, dict(texts or {})), idx))
     # sorted by group first, so each group's rows are one run, in canonical order: a list per run
     # (offsets where the group changes), no hash aggregation
     n = len(groups)
@@ -324,6 +328,53 @@ def canonical_json_group_table(table: pa.Table, by: str = "entity_id") -> pa.Tab
     lists = pa.ListArray.from_arrays(offsets, texts)
     joined = pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
     return pa.table([groups.take(pa.array(starts)), joined], schema=GROUPS_SCHEMA)
+
+
+#: stands where each finding's entity id goes in its group's JSON (:func:`group_templates`): a
+#: control character, which the canonical JSON of every value and name writes escaped
+#: (``\u0001``), so it occurs nowhere else in the text
+_BLANK = "\x01"
+
+
+def group_templates(rows: pa.Table) -> pa.Table:
+    """Each group's evidence rows (``rows``: ``group_id`` and the rows' own columns, as
+    :class:`~promoguard.engine.base.GroupRows` gives them) as one canonical JSON list per group
+    (:data:`GROUPS_SCHEMA`, ``g``: the group), with a blank where each row's ``entity_id`` goes
+    for :func:`fill_groups` to fill in.
+
+    The text is the one :func:`canonical_json_group_table` writes for any finding of the group
+    from its expanded rows (the group's rows, each with the finding's ``entity_id``): a group's
+    rows are ordered by their columns other than ``entity_id``, which are the group's alone, so
+    every finding of a group lists its rows in the same order.
+    """
+    if "entity_id" in rows.column_names or "group_id" not in rows.column_names:
+        raise ValueError(
+            f"group evidence rows need a group_id column and no entity_id: {rows.column_names}"
+        )
+    if rows.num_rows == 0:
+        return GROUPS_SCHEMA.empty_table()
+    # the group as the table's entity_id (grouped and left out of each group's row order), its
+    # JSON text the blank
+    named = rows.rename_columns(["entity_id" if n == "group_id" else n for n in rows.column_names])
+    blank = pa.array([_BLANK] * rows.num_rows, pa.string())
+    return canonical_json_group_table(named, "entity_id", {"entity_id": blank})
+
+
+def fill_groups(templates: pa.Table, groups: pa.Table) -> pa.Table:
+    """Each finding's evidence rows (:data:`GROUPS_SCHEMA`, ``g``: its entity id) from its group's
+    template (:func:`group_templates`): ``groups`` holds each finding's ``entity_id`` and
+    ``group_id``; a finding whose group has no rows gets none."""
+    if not templates.num_rows or not groups.num_rows:
+        return GROUPS_SCHEMA.empty_table()
+    entity = _one_array(pc.cast(groups.column("entity_id"), pa.string()))
+    at = pc.index_in(
+        pc.cast(groups.column("group_id"), pa.string()),
+        value_set=_one_array(templates.column("g")),
+    )
+    template = pc.take(_one_array(templates.column("j")), at)
+    text = pc.binary_join(pc.split_pattern(template, _BLANK), _one_array(_json_column(entity)))
+    out = pa.table([entity, _one_array(text)], schema=GROUPS_SCHEMA)
+    return out.filter(pc.is_valid(out.column("j")))
 
 
 def _one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:

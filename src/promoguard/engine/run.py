@@ -34,6 +34,7 @@ from promoguard.engine.base import (
     FOUND_COLUMNS,
     SEVERITIES,
     Check,
+    GroupRows,
     ScanContext,
     Tables,
 )
@@ -45,6 +46,8 @@ from promoguard.engine.evidence import (
     canonical_json,
     canonical_json_group_table,
     canonical_value,
+    fill_groups,
+    group_templates,
     json_column,
     json_objects,
     parquet_rows,
@@ -348,11 +351,60 @@ def _evidence_rows(
     found_expr = backends.register_arrow(tables.backend, view, found)
     try:
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
+            if isinstance(expr, GroupRows):  # each group's JSON once, copied to its findings
+                grouped = _Grouped.pull(check, tables, expr)
+                out[name] = fill_groups(grouped.templates, grouped.groups)
+                continue
             # canonical JSON built column by column in Arrow, not value by value in Python
             out[name] = canonical_json_group_table(tables.to_arrow(expr))
     finally:
         backends.unregister(tables.backend, view)
     return out
+
+
+@dataclass
+class _Grouped:
+    """A check's :class:`~promoguard.engine.base.GroupRows` evidence, pulled: each group's JSON
+    (``templates``, :func:`~promoguard.engine.evidence.group_templates`), each finding's group
+    (``groups``: ``entity_id``, ``group_id`` as text) and how many rows its group has (``rows``,
+    beside ``groups``: what the finding's document lists)."""
+
+    templates: pa.Table
+    groups: pa.Table
+    rows: pa.Array
+
+    @classmethod
+    def pull(cls, check: Check, tables: Tables, value: GroupRows) -> _Grouped:
+        rows = tables.to_arrow(value.rows)
+        if "group_id" not in rows.column_names or "entity_id" in rows.column_names:
+            raise CheckError(
+                f"{check.code}'s group evidence rows need a group_id column and no entity_id"
+            )
+        pulled = tables.to_arrow(value.groups.select("entity_id", "group_id"))
+        groups = pa.table(
+            {
+                "entity_id": pc.cast(pulled.column("entity_id"), pa.string()).combine_chunks(),
+                "group_id": pc.cast(pulled.column("group_id"), pa.string()).combine_chunks(),
+            }
+        )
+        if pc.count_distinct(groups.column("entity_id")).as_py() < groups.num_rows:
+            raise CheckError(f"{check.code}'s group evidence puts an entity in two groups")
+        templates = group_templates(rows)
+        sizes = pc.value_counts(pc.cast(rows.column("group_id"), pa.string()).combine_chunks())
+        at = pc.index_in(groups.column("group_id"), value_set=sizes.field("values"))
+        per_entity = pc.fill_null(pc.take(sizes.field("counts"), at), 0)
+        return cls(templates, groups, per_entity)
+
+    def of(self, entities: pa.Array | pa.ChunkedArray) -> pa.Table:
+        """The evidence rows (``GROUPS_SCHEMA``) of the findings of ``entities``."""
+        wanted = pc.is_in(self.groups.column("entity_id"), value_set=_one_chunk(entities))
+        return fill_groups(self.templates, self.groups.filter(wanted))
+
+    def rows_of(self, entities: pa.Array | pa.ChunkedArray) -> Any:
+        """Rows each of ``entities``' documents lists (0: none), as int64 numpy."""
+        at = pc.index_in(entities, value_set=self.groups.column("entity_id"))
+        n = pc.fill_null(pc.take(self.rows, at), 0)
+        return n.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 #: Evidence rows (all of a check's evidence tables) frozen at once: a check with more is proved
@@ -398,13 +450,19 @@ def _evidence_in_parts(
     name = f"_found_{check.code.lower()}_{tag}"
     found_expr = backends.register_arrow(backend, name, found)
     kept: dict[str, str] = {}
+    grouped: dict[str, _Grouped] = {}
     try:
         for ev_name, expr in check.evidence(view, found_expr, params, ctx).items():
+            if isinstance(expr, GroupRows):
+                # the groups' rows and each finding's group, pulled now (the found view goes
+                # below): each group's JSON is written once, and copied per part
+                grouped[ev_name] = _Grouped.pull(check, view, expr)
+                continue
             kept[ev_name] = backends.materialise(backend, expr, database)  # type: ignore[assignment]
         backends.unregister(backend, name)
         name = ""
         max_ev, max_found = _part_rows()
-        total = 0
+        total = sum(int(pc.sum(g.rows).as_py() or 0) for g in grouped.values())
         for table in kept.values():
             t = backends.kept_table(backend, table, database)
             total += view.to_arrow(t.aggregate(n=t.count())).column("n")[0].as_py()
@@ -419,12 +477,20 @@ def _evidence_in_parts(
                 at = pc.index_in(entities, value_set=counts.column("entity_id").cast(entities.type))
                 n = pc.take(counts.column("n"), at)
                 per_row += pc.fill_null(n, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+            for g in grouped.values():  # as many rows as if each finding's were written out
+                per_row += g.rows_of(entities)
             bounds = _part_bounds(per_row, max_ev, max_found)
         elapsed = time.perf_counter() - started
         for lo, hi in bounds:
             started = time.perf_counter()
             part = found.slice(lo, hi - lo)
             ev: dict[str, pa.Table] = {}
+            for ev_name, g in grouped.items():
+                ev[ev_name] = (
+                    fill_groups(g.templates, g.groups)
+                    if len(bounds) == 1
+                    else g.of(part.column("entity_id"))
+                )
             if len(bounds) == 1:
                 for ev_name, table in kept.items():
                     rows = view.to_arrow(backends.kept_table(backend, table, database))

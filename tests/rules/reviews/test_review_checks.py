@@ -42,6 +42,48 @@ def test_review001_evidence_lists_the_cluster(review_con):
     assert sorted(m["review_id"] for m in members) == reviews_of(review_con, DUP_BUYERS)
 
 
+def _review001_rows_written_out(self, tables, found, params, ctx):
+    """REVIEW001's evidence as one row per finding and shown member of its cluster (its form
+    before the members were given once per cluster)."""
+    from promoguard.engine.exact import first_rows
+    from promoguard.rules.reviews import review001_near_duplicate_reviews as review001
+
+    first = first_rows(found, found.cluster_id, [found.entity_id], review001.MAX_CLUSTER_EVIDENCE)
+    members = first.select(member_id=first.entity_id, mcid=first.cluster_id)
+    a = found.select(entity_id=found.entity_id, cid=found.cluster_id)
+    pairs = a.join(members, a.cid == members.mcid)
+    r = tables.reviews
+    rows = pairs.join(r, pairs.member_id == r.review_id).select(
+        pairs.entity_id, r.review_id, r.buyer_id, r.listing_id, r.rating, r.created_at, r.text
+    )
+    return {"cluster": rows}
+
+
+@pytest.mark.parametrize("part_rows", ["", "7"])
+def test_review001_evidence_once_per_cluster_is_each_findings_rows_written_out(
+    review_con, monkeypatch, part_rows
+):
+    """With no length floor the world has clusters of two to ten reviews; with four members
+    shown, the larger are cut. The documents are byte for byte those of the rows written out per
+    finding, whole and in parts."""
+    from promoguard.rules.reviews import review001_near_duplicate_reviews as review001
+
+    NearDuplicateReviews = review001.NearDuplicateReviews
+    monkeypatch.setattr(review001, "MAX_CLUSTER_EVIDENCE", 4)
+    loose = {"REVIEW001": {"min_length": 2}}
+    if part_rows:
+        monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    once = run_check(review_con, "REVIEW001", overrides=loose)
+    monkeypatch.setattr(NearDuplicateReviews, "evidence", _review001_rows_written_out)
+    written = run_check(review_con, "REVIEW001", overrides=loose)
+    assert len(written.findings) > 30
+    assert {json.loads(o)["cluster_size"] for o in written.findings.observed} >= {2, 4, 10}
+    shown = json.loads(written.evidence[written.findings.evidence_sha256.iloc[0]])["rows"]
+    assert 2 <= len(shown["cluster"]) <= 4
+    assert once.findings.equals(written.findings)
+    assert dict(once.evidence) == dict(written.evidence)
+
+
 def test_review001_short_generic_and_self_repeats_do_not_cluster(review_con):
     """'好评' by thirty buyers, or one buyer repeating her own long review, is not a finding."""
     f = by_code(

@@ -19,7 +19,7 @@ from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
 from promoguard.graph import minhash
 from promoguard.graph.components import component_labels
-from promoguard.rules._relations import order_scan_summary
+from promoguard.rules._relations import order_first_delivery
 
 
 def _strings(values: pd.Series) -> pa.Array:
@@ -231,8 +231,7 @@ def _review_expr(tables: Tables, text: bool = True) -> ir.Table:
     r = tables.reviews
     o = tables.orders
     # each order's first delivery (``first_delivery_by_order``), converted once joined
-    per = order_scan_summary(tables)
-    sd = per.filter(per.first_delivered_at.notnull())
+    sd = order_first_delivery(tables)
     history = o.group_by("buyer_id").aggregate(buyer_orders=o.count())
     rr = r.select(
         "review_id",

@@ -10,7 +10,14 @@ import pandas as pd
 import pyarrow as pa
 
 from promoguard.engine import backends
-from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import (
+    Check,
+    CheckDoc,
+    GroupRows,
+    Parameter,
+    ScanContext,
+    Tables,
+)
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.reviews._shared import (
@@ -148,19 +155,20 @@ class NearDuplicateReviews(Check):
         )
 
     def evidence(self, tables, found, params, ctx):
-        # the cluster's first members (by review id) with their texts, beside every finding
+        # the cluster's first members (by review id) with their texts, beside every finding. Every
+        # finding of a cluster shows the same members: given once per cluster (GroupRows), the
+        # engine writes each cluster's JSON once and copies it into each of the cluster's findings
+        # (at city scale ~55k member rows instead of 1.1M finding x member rows; same documents)
         first = first_rows(found, found.cluster_id, [found.entity_id], MAX_CLUSTER_EVIDENCE)
-        members = first.select(member_id=first.entity_id, mcid=first.cluster_id)
-        a = found.select(entity_id=found.entity_id, cid=found.cluster_id)
-        pairs = a.join(members, a.cid == members.mcid)
         r = tables.reviews
-        rows = pairs.join(r, pairs.member_id == r.review_id).select(
-            pairs.entity_id,
-            r.review_id,
-            r.buyer_id,
-            r.listing_id,
-            r.rating,
-            r.created_at,
-            r.text,
+        members = first.join(r, first.entity_id == r.review_id).select(
+            group_id=first.cluster_id,
+            review_id=r.review_id,
+            buyer_id=r.buyer_id,
+            listing_id=r.listing_id,
+            rating=r.rating,
+            created_at=r.created_at,
+            text=r.text,
         )
-        return {"cluster": rows}
+        clusters = found.select(entity_id=found.entity_id, group_id=found.cluster_id)
+        return {"cluster": GroupRows(rows=members, groups=clusters)}
