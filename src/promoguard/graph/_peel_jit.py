@@ -93,3 +93,63 @@ def peel_order(
             best_step = n_removed
             bar = best * (1 - 1e-12)
     return removal[:best_step].copy(), best
+
+
+@njit(cache=True, nogil=True)
+def peel_graph(
+    n_nodes: int, src: np.ndarray, dst: np.ndarray, w: np.ndarray, total: float
+) -> tuple[np.ndarray, float]:
+    """``fraudar.greedy_peel`` whole on the edge arrays: (the densest prefix's nodes, ascending;
+    its density). BRUSH001 peels some eleven thousand small parts, most of them several times:
+    per peel, numpy's calls around the loop (the weighted degrees, the adjacency's stable sort,
+    the live nodes, the kept nodes) cost more than the loop. Every value is the one those calls
+    give: each node's degree is its edges' weights added in edge order from 0.0 (``bincount``),
+    and a node's neighbours come in edge order (a stable sort of the endpoints; a node is a
+    buyer, only in ``src``, or a merchant, only in ``dst``). ``total`` is the weights' sum as
+    numpy takes it (pairwise), from the caller."""
+    n_edges = src.shape[0]
+    deg = np.zeros(n_nodes, np.float64)
+    count = np.zeros(n_nodes + 1, np.int64)
+    for i in range(n_edges):
+        deg[src[i]] += w[i]
+        count[src[i] + 1] += 1
+    for i in range(n_edges):
+        deg[dst[i]] += w[i]
+        count[dst[i] + 1] += 1
+    start = np.cumsum(count)
+    fill = start[:-1].copy()
+    other = np.empty(2 * n_edges, np.int64)
+    wt = np.empty(2 * n_edges, np.float64)
+    for i in range(n_edges):
+        at = fill[src[i]]
+        other[at], wt[at] = dst[i], w[i]
+        fill[src[i]] = at + 1
+    for i in range(n_edges):
+        at = fill[dst[i]]
+        other[at], wt[at] = src[i], w[i]
+        fill[dst[i]] = at + 1
+    n_live = 0
+    for v in range(n_nodes):
+        if count[v + 1] > 0:
+            n_live += 1
+    live = np.empty(n_live, np.int64)
+    k = 0
+    for v in range(n_nodes):
+        if count[v + 1] > 0:
+            live[k] = v
+            k += 1
+    removal, best = peel_order(start, other, wt, deg, live, total)
+    gone = np.zeros(n_nodes, np.bool_)
+    for v in removal:
+        gone[v] = True
+    n_kept = 0
+    for v in live:
+        if not gone[v]:
+            n_kept += 1
+    nodes = np.empty(n_kept, np.int64)
+    k = 0
+    for v in live:
+        if not gone[v]:
+            nodes[k] = v
+            k += 1
+    return nodes, best

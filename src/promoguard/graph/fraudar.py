@@ -138,6 +138,10 @@ def greedy_peel(g: BipartiteGraph) -> Peel:
     on how the edges were ordered.
     """
     src, dst, w = g.src(), g.dst(), g.weight
+    whole = _peel_graph()
+    if whole is not None and len(w):
+        nodes, best = whole(g.n_nodes, src, dst, w, float(w.sum()))
+        return Peel(nodes, best)
     present = np.zeros(g.n_nodes, dtype=bool)
     present[src] = True
     present[dst] = True
@@ -217,6 +221,17 @@ def _peel_order() -> Callable[..., tuple[np.ndarray, float]]:
     except ImportError:  # pragma: no cover - numba is a dependency; an old venv may lack it
         return peel_order_py
     return peel_order
+
+
+@functools.cache
+def _peel_graph() -> Callable[..., tuple[np.ndarray, float]] | None:
+    """The compiled peel with its adjacency and degrees (``_peel_jit.peel_graph``), or None where
+    the Python steps run (no numba, or PROMOGUARD_NO_JIT=1)."""
+    if _peel_order() is peel_order_py:
+        return None
+    from promoguard.graph._peel_jit import peel_graph
+
+    return peel_graph
 
 
 def compact(g: BipartiteGraph) -> tuple[BipartiteGraph, np.ndarray, np.ndarray]:
