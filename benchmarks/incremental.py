@@ -229,7 +229,9 @@ def main() -> None:
         f"{len(info['rerun_season'])}; carried {info['carried']} findings"
     )
     for group, scope in info["scopes"].items():
-        how = scope["full_because"] or "scoped"
+        how = scope["full_because"] or "scoped" + (
+            f" (on the whole store: {scope['whole_because']})" if scope.get("whole_because") else ""
+        )
         print(f"  {group}: {scope['keys']} keys ({', '.join(scope['checks'])}): {how}")
     scope_of = {c: g for g, s in info["scopes"].items() for c in s["checks"]}
     print(f"incremental / full wall: {inc_ratio(figures):.2f}; identical findings: {same}")

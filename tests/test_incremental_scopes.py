@@ -532,6 +532,7 @@ def test_a_check_naming_most_merchants_runs_whole_the_others_stay_scoped(tmp_pat
     full, inc, info = _increment(tmp_path, _price_season(), day2, "LIC001,PRICE003")
     assert info["rechecked_local"] == ["LIC001"] and info["rerun_season"] == ["PRICE003"]
     assert info["scopes"]["merchant_delta"]["keys"] == 1
-    assert "PRICE003" in info["scopes"]["merchant_delta"]["full_because"]
+    assert info["scopes"]["merchant_delta"]["full_because"] is None
+    assert "PRICE003" in info["scopes"]["merchant_delta"]["whole_because"]
     assert _entities(full, "LIC001") == {"m1", "m2"}
     assert _rows(inc) == _rows(full)

@@ -491,6 +491,9 @@ def scan_since(
                 if group == "merchant_delta":
                     scopes[group]["untouched"] = [c.code for c in plan.untouched]
                     scopes[group]["whole"] = [c.code for c in plan.whole]
+                    if plan.keys is not None:  # scoped: why some of its checks run whole
+                        scopes[group]["full_because"] = None
+                        scopes[group]["whole_because"] = plan.why_not
                     untouched += plan.untouched
                 if group in _BY_MERCHANT and (group == "merchant" or affected_count is None):
                     affected_count, merchant_fallback = plan.count, plan.why_not
