@@ -895,3 +895,42 @@ def test_group_templates_need_a_group_and_no_entity_column():
         ev.group_templates(pa.table({"entity_id": ["a"], "group_id": ["g"], "x": [1]}))
     with pytest.raises(ValueError, match="group_id"):
         ev.group_templates(pa.table({"x": [1]}))
+
+
+class _SeesSwitch(ExpensiveOrders):
+    """Records the GIL switch interval its finder runs under."""
+
+    seen: list[float] = []
+
+    def find(self, tables, params, ctx):
+        import sys
+
+        type(self).seen.append(sys.getswitchinterval())
+        return super().find(tables, params, ctx)
+
+
+def test_a_scan_on_several_threads_shortens_the_gil_turn_and_gives_it_back(con, monkeypatch):
+    import sys
+
+    from promoguard.engine import run
+    from promoguard.errors import CheckError
+
+    checks = [type(f"Sees{i}", (_SeesSwitch,), {"code": f"TOY05{i}"})() for i in range(3)]
+    before = sys.getswitchinterval()
+    with duckdb_tables(con) as tables:
+        _SeesSwitch.seen = []
+        many, _ = _scan_on(tables, checks, 2, monkeypatch)
+        assert _SeesSwitch.seen == [run.SCAN_SWITCH_INTERVAL] * 3 != [before] * 3
+        assert sys.getswitchinterval() == before  # the process's own once the scan ends
+        _SeesSwitch.seen = []
+        one, _ = _scan_on(tables, checks, 1, monkeypatch)
+        assert _SeesSwitch.seen == [before] * 3  # one thread: nothing to hand over
+        monkeypatch.setenv("PROMOGUARD_SCAN_SWITCH_INTERVAL", "0")
+        _SeesSwitch.seen = []
+        _scan_on(tables, checks, 2, monkeypatch)
+        assert _SeesSwitch.seen == [before] * 3
+        monkeypatch.setenv("PROMOGUARD_SCAN_SWITCH_INTERVAL", "fast")
+        with pytest.raises(CheckError, match="PROMOGUARD_SCAN_SWITCH_INTERVAL='fast'"):
+            _scan_on(tables, checks, 2, monkeypatch)
+    assert sys.getswitchinterval() == before
+    assert many.findings.equals(one.findings)
