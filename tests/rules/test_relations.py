@@ -154,3 +154,50 @@ def test_evidence_from_the_shared_rows_equals_evidence_from_the_whole_tables(con
                 shared = run._evidence_rows(check, tables, found_rows, params, ctx)
                 assert cache.temp_tables  # the shared rows were read
         assert direct and shared == direct, code
+
+
+def _first_deliveries(tables, expr):
+    rows = tables.to_arrow(expr).to_pylist()
+    return sorted((r["s_order_id"], r["first_delivered_at"]) for r in rows)
+
+
+def test_order_first_delivery_equals_the_order_summarys_in_and_out_of_a_full_scan(con):
+    # BRUSH003 and REVIEW003 read each order's earliest delivered scan. Beside the SHIP checks
+    # it comes from the scan's order summary; alone (an incremental scan's season-wide part),
+    # from one pass over the delivered scans, which must give the same rows: "honest" has two
+    # parcels (the earliest of the two), shared_a/shared_b one parcel between them (a row
+    # each), never_picked a parcel with a transit scan only (no row)
+    from promoguard.engine.cache import scan_cache
+    from promoguard.rules._relations import order_first_delivery, order_scan_summary
+
+    con.execute(
+        "INSERT INTO tracking_events VALUES ('ZTO', '9', TIMESTAMPTZ '2026-11-11 21:30:00+00',"
+        " 'delivered', '上海'), ('SF', 'unknown', TIMESTAMPTZ '2026-11-11 01:00:00+00',"
+        " 'delivered', '上海')"
+    )  # a parcel delivered twice (the earliest counts); a scan of a parcel no order shipped
+    with duckdb_tables(con) as tables:
+        summary = order_scan_summary(tables)
+        want = _first_deliveries(
+            tables,
+            summary.filter(summary.first_delivered_at.notnull()).select(
+                "s_order_id", "first_delivered_at"
+            ),
+        )
+        assert dict(want)["honest"].hour == 20  # parcel 8, before parcel 9's 21:00 and 21:30
+        assert "never_picked" not in dict(want) and {"shared_a", "shared_b"} <= set(dict(want))
+        # outside a scan, and inside one without the SHIP checks: its own pass
+        assert _first_deliveries(tables, order_first_delivery(tables)) == want
+        with scan_cache(tables) as cache:
+            assert _first_deliveries(tables, order_first_delivery(tables)) == want
+            assert set(cache.relations) == {("order_first_delivery",)}
+        # inside a scan that builds the order summary: read from it, no pass of its own
+        with scan_cache(tables) as cache:
+            order_scan_summary(tables)
+            assert _first_deliveries(tables, order_first_delivery(tables)) == want
+            assert ("order_first_delivery",) not in cache.relations
+
+
+def test_brush003_and_review003_alone_give_what_they_give_beside_the_ship_checks(con):
+    together = _by_entity(run_check(con, ("SHIP001", "SHIP004", "BRUSH003", "REVIEW003")))
+    alone = _by_entity(run_check(con, ("BRUSH003", "REVIEW003")))
+    assert alone == {k: v for k, v in together.items() if k[0] in ("BRUSH003", "REVIEW003")}

@@ -82,15 +82,51 @@ def order_scan_summary(tables: Tables) -> ir.Table:
     return shared(tables, ("order_scan_summary",), build)
 
 
+def order_first_delivery(tables: Tables) -> ir.Table:
+    """``s_order_id, first_delivered_at``: one row per order with a ``delivered`` scan of any of
+    its parcels, and the earliest such scan (the rows of :func:`order_scan_summary` whose
+    ``first_delivered_at`` is not null, and those two columns).
+
+    Within a scan that builds the order summary (the SHIP checks and PARCEL001 share it), read
+    from it. Without them (BRUSH003 and REVIEW003 on their own, or in the season-wide part of an
+    incremental scan), the summary would be built for these two columns alone: a pass over every
+    carrier scan with its string aggregates, then a join and aggregate per order, written out
+    twice (some 10 s at city scale); here instead the ``delivered`` scans alone are joined to
+    the shipments and their earliest kept per order (shared too: some 2.5 s). The rows are the
+    same either way: the earliest over an order's parcels of each parcel's earliest delivered
+    scan is the earliest delivered scan over all of them, and an order without one has no row.
+    """
+    if _in_scan(tables, ("order_scan_summary",)):
+        per = order_scan_summary(tables)
+        per = per.filter(per.first_delivered_at.notnull())
+        return per.select("s_order_id", "first_delivered_at")
+
+    def build() -> ir.Table:
+        e, s = tables.tracking_events, tables.shipments
+        e = e.filter(e.event_type == "delivered")
+        j = s.join(e, [s.carrier == e.carrier, s.tracking_no == e.tracking_no])
+        return j.group_by(s_order_id=j.order_id).aggregate(first_delivered_at=j.event_at.min())
+
+    return shared(tables, ("order_first_delivery",), build)
+
+
+def _in_scan(tables: Tables, key: tuple[str, ...]) -> bool:
+    """Whether the scan has built, or is building, the shared relation ``key``."""
+    cache = tables.scan
+    if cache is None:
+        return False
+    with cache.lock:
+        return key in cache.relations
+
+
 def first_delivery_by_order(tables: Tables) -> ir.Table:
     """``order_id, delivered_s``: the earliest carrier ``delivered`` scan of any of the order's
     parcels, in whole epoch seconds (whole seconds round the same way on every engine).
 
-    Read from :func:`order_scan_summary` (within a scan: the one pass over the carrier scans that
-    SHIP001/003/004 and PARCEL001 share), not from a pass of its own: BRUSH003, REVIEW003 and
-    SHIP005 each re-read the 29M city-scale scans for it. Flooring is monotonic, so the floor of
-    the earliest instant is the earliest floor.
+    Read from :func:`order_first_delivery` (within a full scan: the one pass over the carrier
+    scans that SHIP001/003/004 and PARCEL001 share), not from a pass of its own: BRUSH003,
+    REVIEW003 and SHIP005 each re-read the 29M city-scale scans for it. Flooring is monotonic,
+    so the floor of the earliest instant is the earliest floor.
     """
-    per = order_scan_summary(tables)
-    per = per.filter(per.first_delivered_at.notnull())
+    per = order_first_delivery(tables)
     return per.select(order_id=per.s_order_id, delivered_s=epoch_seconds(per.first_delivered_at))

@@ -13,7 +13,7 @@ from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
-from promoguard.rules._relations import first_delivery_by_order, order_scan_summary
+from promoguard.rules._relations import first_delivery_by_order, order_first_delivery
 from promoguard.rules.brushing._shared import _utc_offset_hours, merchant_degree, repeat_pairs
 
 
@@ -266,11 +266,9 @@ class OrderVelocity(Check):
         rapid = first_rows(bh, bh.entity_id, [bh.first_paid_at, bh.buyer_id], 200).drop("_hour")
         # orders whose receipt was confirmed within minutes of the carrier's delivery scan: the
         # earliest delivered scan of any of the order's parcels, read from the scan's shared
-        # per-order summary (the find step built it) rather than from the 29M scans again
-        per = order_scan_summary(tables)
-        sd = per.filter(per.first_delivered_at.notnull()).select(
-            order_id=per.s_order_id, delivered_at=per.first_delivered_at
-        )
+        # per-order first delivery (the find step built it) rather than from the 29M scans again
+        per = order_first_delivery(tables)
+        sd = per.select(order_id=per.s_order_id, delivered_at=per.first_delivered_at)
         oc = mo.filter(mo.confirmed_at.notnull()).join(sd, "order_id")
         lag = epoch_seconds(oc.confirmed_at) - epoch_seconds(oc.delivered_at)
         fast = oc.filter((lag >= 0) & (lag <= params["confirm_minutes"] * 60)).select(
