@@ -12,13 +12,11 @@ import hashlib
 import json
 import os
 import queue
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -603,44 +601,6 @@ def scan_threads(tables: Tables, n_checks: int) -> int:
     return n
 
 
-#: Seconds a thread holding the GIL runs before it is asked to hand it over, while a scan runs
-#: checks on several threads (Python's default: 0.005). A thread coming back from DuckDB, Arrow
-#: or a compiled kernel waits for the GIL while the other runs Python (the text pass, freezing):
-#: a shorter turn lets it go on sooner (docs/benchmarks/season.md, session 5). Results never
-#: depend on it. PROMOGUARD_SCAN_SWITCH_INTERVAL overrides (0: leave Python's as it is).
-SCAN_SWITCH_INTERVAL = 0.001
-_switch_lock = threading.Lock()
-_switch_users = [0, 0.0]  # scans running with the short turn, and the interval before the first
-
-
-@contextmanager
-def _gil_switch(n_threads: int) -> Iterator[None]:
-    """The scan's GIL turn while its checks run on several threads; the process's own again once
-    the last such scan in the process ends."""
-    wanted = os.environ.get("PROMOGUARD_SCAN_SWITCH_INTERVAL", "").strip()
-    try:
-        interval = float(wanted) if wanted else SCAN_SWITCH_INTERVAL
-    except ValueError:
-        raise CheckError(
-            f"PROMOGUARD_SCAN_SWITCH_INTERVAL={wanted!r} is not a number of seconds"
-        ) from None
-    if n_threads < 2 or interval <= 0:
-        yield
-        return
-    with _switch_lock:
-        if not _switch_users[0]:
-            _switch_users[1] = sys.getswitchinterval()
-            sys.setswitchinterval(interval)
-        _switch_users[0] += 1
-    try:
-        yield
-    finally:
-        with _switch_lock:
-            _switch_users[0] -= 1
-            if not _switch_users[0]:
-                sys.setswitchinterval(_switch_users[1])
-
-
 def _by_cost(checks: Sequence[Check], cost: Mapping[str, float]) -> list[int]:
     """Positions of ``checks``, the costliest first (ties: in the checks' order)."""
     return sorted(range(len(checks)), key=lambda i: (-cost.get(checks[i].code, 1.0), i))
@@ -698,7 +658,6 @@ def run_checks(
         with (
             backends.worker_tables(tables, n_threads) as views,
             ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="promoguard-scan") as pool,
-            _gil_switch(n_threads),
         ):
             free: queue.SimpleQueue[Tables] = queue.SimpleQueue()
             for view in views:
