@@ -62,3 +62,48 @@ def test_grading_takes_the_gravest_claim_and_gives_the_reason():
     assert grade_absolute(mixed) == (None, None)  # the pack's severity
     # 最低 inside 最低价: the longer hit decides
     assert grade_absolute([_hit("own_attribute", 0, 2), _hit("superlative", 0, 3)]) == (None, None)
+
+
+def test_every_efficacy_match_holds_a_word_the_quick_check_looks_for():
+    """``efficacy_hits`` skips the pattern when the text holds none of ``_EFFICACY_NEEDS``: on
+    random texts made of the pattern's own pieces (and look-alikes), whatever the pattern
+    matches holds one of them, and the hits are the pattern's."""
+    import random
+
+    from promoguard.text import patterns
+
+    rng = random.Random(7)
+    groups = [
+        ["7", "12", "一", "两", "三", "十", "百", "几", "半", "100"],
+        [*patterns._UNIT.split("|"), "个", "疗程", "小时"],
+        [
+            "内",
+            "之内",
+            "左右",
+            "就",
+            "即",
+            "便",
+            "可",
+            "即可",
+            "就能",
+            "能",
+            "就可以",
+            "保证",
+            "必",
+        ],
+        [*patterns._RESULT.split("|"), "有效", "安全", "效", "愈"],
+        ["100%", "百分之百", "百分百", "%", "百分"],
+        ["works in ", "results in ", "work in ", "works on ", "result in "],
+        ["3 days", "12 hours", "2 weeks", "1 day", "a week", " days"],
+        [" ", "的", "好", "，", "a", "s"],
+    ]
+    matched = 0
+    for _ in range(30_000):
+        text = "".join(rng.choice(rng.choice(groups)) for _ in range(rng.randint(1, 8)))
+        nt = normalise(text)
+        want = [(m.start(), m.end()) for m in patterns.EFFICACY.finditer(nt.text)]
+        if want:
+            matched += 1
+            assert any(w in nt.text for w in patterns._EFFICACY_NEEDS), nt.text
+        assert [(h.start, h.end) for h in efficacy_hits(nt)] == want
+    assert matched > 500

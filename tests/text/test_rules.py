@@ -431,3 +431,25 @@ def test_the_compiled_prefilter_keeps_every_text_the_first_pass_selects(texts):
     if len(texts) > 2:
         sliced = rules.maybe(column.cast(pa.large_string()).slice(1))
         assert list(sliced) == list(maybe[1:])
+
+
+def test_every_urgency_or_comparison_match_holds_a_trigger_word():
+    """``unbased_claims`` runs URGENCY and COMPARISON only on texts holding a TRIGGERS word: on
+    random texts made of the patterns' own pieces, whatever either matches holds one."""
+    import random
+
+    from promoguard.text import rules as text_rules
+
+    rng = random.Random(11)
+    pieces = ["最后", "剩", "仅", "只", "only ", "a few", " left", "last ", " units", " items"]
+    pieces += [" in stock", "直降", "立减", "降价", "省", "便宜", " off", "off", "yuan", "元"]
+    pieces += ["块", "rmb", "%", "折", "一", "八", "两", "几", "8", "3", ".5", "save ", "原价"]
+    pieces += ["399", "，", " ", "单", "件", "份", "pairs", "sets", "a", "最", "后"]
+    matched = 0
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        norm = normalise(text).text
+        if text_rules.URGENCY.search(norm) or text_rules.COMPARISON.search(norm):
+            matched += 1
+            assert any(t in norm for t in text_rules.TRIGGERS), norm
+    assert matched > 500

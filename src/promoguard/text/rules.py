@@ -399,10 +399,12 @@ def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
     """Urgency (lexicon or pattern), and price comparisons with no base price in their clause or
     the clause before; where a lexicon word lies inside a longer pattern match, the longer."""
     nt, by_cat = prep.nt, by_category(prep)
-    urgent = by_cat.get((code, "urgency"), []) + _regex_hits(code, "urgency", URGENCY, nt)
-    comparisons = by_cat.get((code, "comparison"), []) + _regex_hits(
-        code, "comparison", COMPARISON, nt
-    )
+    urgent = by_cat.get((code, "urgency"), [])
+    comparisons = by_cat.get((code, "comparison"), [])
+    # every URGENCY and COMPARISON match holds a trigger word: without one, neither can match
+    if any(t in nt.text for t in TRIGGERS):
+        urgent = urgent + _regex_hits(code, "urgency", URGENCY, nt)
+        comparisons = comparisons + _regex_hits(code, "comparison", COMPARISON, nt)
     unbased: list[Hit] = []
     if comparisons:
         starts = _clauses(nt.text)

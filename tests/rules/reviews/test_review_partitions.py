@@ -91,3 +91,99 @@ def test_the_check_reports_what_the_whole_frame_scores(review_store):
     assert len(want) >= 5
     # NaN (a part not available) is null in a finding
     assert got == {k: [None if v != v else v for v in vs] for k, vs in want.items()}
+
+
+def _bits(batch) -> dict[str, list]:
+    """Each column's values to the bit (float.hex tells -0.0 from 0.0; NaN and null apart)."""
+    return {
+        name: [v.hex() if isinstance(v, float) else v for v in batch.column(name).to_pylist()]
+        for name in batch.schema.names
+    }
+
+
+def _random_rows(rng, n: int):
+    import pyarrow as pa
+
+    def ints(lo, hi, missing=0.2):
+        values = rng.integers(lo, hi, n)
+        return pa.array(values, pa.int64(), mask=rng.random(n) < missing)
+
+    created = rng.integers(1_700_000_000, 1_700_400_000, n)
+    lag = rng.choice([-7200, -1, 0, 1, 1800, 3600, 7199, 7200, 9000, 86_400], n)
+    delivered = created - lag  # reviews before, at and after their delivery
+    listing_n = rng.integers(1, 6, n)  # 1: no other review on the listing
+    return pa.RecordBatch.from_pydict(
+        {
+            "review_id": [f"R{i:05d}" for i in range(n)],
+            "listing_id": pa.array(
+                [f"L{i % 7}" for i in range(n)], pa.string(), mask=rng.random(n) < 0.1
+            ),
+            "rating": ints(1, 6),
+            "created_s": pa.array(created, pa.int64(), mask=rng.random(n) < 0.1),
+            "paid_s": pa.array(created - 86_400 * 3, pa.int64(), mask=rng.random(n) < 0.3),
+            "confirmed_s": ints(1_700_000_000, 1_700_400_000, 0.5),
+            "delivered_s": pa.array(delivered, pa.int64(), mask=rng.random(n) < 0.3),
+            "buyer_orders": ints(0, 4),
+            "listing_n": pa.array(listing_n, pa.int64(), mask=rng.random(n) < 0.1),
+            "listing_rating_sum": pa.array(
+                (listing_n * rng.integers(1, 6, n)).astype("float64"), mask=rng.random(n) < 0.1
+            ),
+            "max_day": ints(1, 7),
+            "per_day": ints(1, 12),
+            "active_days": ints(0, 4),  # 0: every purchase day of the listing missing
+        }
+    )
+
+
+@pytest.mark.parametrize("dated", [True, False])
+@pytest.mark.parametrize("rated", [True, False])
+@pytest.mark.parametrize("has_orders", [True, False])
+def test_array_scoring_gives_the_frame_scoring_bits(dated, rated, has_orders):
+    """A batch scored on arrays (how a partition is scored) equals ``score_rows`` on the batch as a
+    DataFrame to the bit: every part, the score, the rows kept and the count not scored, with
+    missing values in every input, a listing with one review, a listing with no purchase day and
+    reviews written before, at and after delivery."""
+    import numpy as np
+
+    rng = np.random.default_rng(11 + 4 * dated + 2 * rated + has_orders)
+    batch = _random_rows(rng, 4000)
+    inputs = reviews.Inputs(dated, rated, has_orders)
+    kept = 0
+    for threshold, min_signals in ((0.0, 3), (0.4, 3), (0.3, 5)):
+        params = _params(threshold=threshold, min_signals=min_signals)
+        fast = reviews._scored_batch(batch, inputs, params, threshold)
+        frame = reviews._scored_batch_frame(batch, inputs, params, threshold)
+        assert _bits(fast) == _bits(frame)
+        kept += fast.num_rows - 1  # the last row is the count not scored
+    assert kept > 0 or not (dated and rated)  # not a comparison of empty batches
+    # and part by part over every row, not only the ones kept
+    params = _params()
+    scored = reviews.score_rows(batch.to_pandas(), inputs, params)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        parts, score, signals = reviews.score_arrays(
+            lambda name: reviews._float_column(batch, name), batch.num_rows, inputs, params
+        )
+    for p in reviews.SCORE_PARTS:
+        assert [v.hex() for v in parts[p].tolist()] == [v.hex() for v in scored[p].tolist()], p
+    assert [v.hex() for v in score.tolist()] == [v.hex() for v in scored["score"].tolist()]
+    assert signals.tolist() == scored["signals"].tolist()
+
+
+def test_the_engine_counts_the_group_features_as_pandas_does(review_store):
+    """GROUP_FEATURES counted in SQL equal pandas' counts review by review, a listing none of
+    whose reviews has a purchase day included (no order, dates a placeholder: 0 active days)."""
+    review_store.execute("UPDATE reviews SET order_id = NULL WHERE listing_id = 'L-M003'")
+    tables = Tables(ibis.duckdb.from_connection(review_store))
+    inputs = reviews.Inputs(dated=False, rated=True, has_orders=True)
+    sql = tables.to_arrow(
+        reviews.group_features_expr(reviews._review_expr(tables, False), inputs)
+    ).to_pandas()
+    frame = reviews.group_features(reviews._review_frame(tables), inputs)
+    cols = ["review_id", *reviews.GROUP_FEATURES]
+    a = sql[cols].sort_values("review_id").reset_index(drop=True)
+    b = frame[cols].sort_values("review_id").reset_index(drop=True)
+    for c in reviews.GROUP_FEATURES:
+        a[c], b[c] = a[c].astype("float64"), b[c].astype("float64")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    none = a[frame.sort_values("review_id")["listing_id"].eq("L-M003").to_numpy()]
+    assert len(none) > 0 and (none["active_days"] == 0).all()

@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard.engine import backends
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
@@ -105,18 +106,24 @@ class _Scan:
         maybe = rules.maybe(rows.column("content"))
         if maybe is not None:
             rows = rows.take(pa.array(np.flatnonzero(maybe), pa.int64()))
+        # each distinct text once: a text's preparation depends on nothing but the text, and
+        # stores repeat texts (templates, copied reviews: at city scale 120k candidate merchant
+        # texts are 89k distinct, 11k candidate reviews 3.7k); the rows share its Prepared
+        column = rows.column("content").fill_null("")
+        encoded = pc.dictionary_encode(column).combine_chunks()
+        distinct = encoded.dictionary
+        which = encoded.indices.to_numpy(zero_copy_only=False)
         # the texts as Python strings a slice at a time, not all at once (a million texts are a
         # few hundred MB as str objects); the first pass reads them in batches anyway
-        column = rows.column("content")
         prepared: list[Prepared | None] = []
-        for start in range(0, len(column), _PREPARE_SLICE):
-            content = [c or "" for c in column.slice(start, _PREPARE_SLICE).to_pylist()]
-            prepared.extend(rules.prepare_many(content))
+        for start in range(0, len(distinct), _PREPARE_SLICE):
+            prepared.extend(rules.prepare_many(distinct.slice(start, _PREPARE_SLICE).to_pylist()))
         # keep only the selected rows, as dicts (a store may hold millions of texts)
-        keep = [i for i, p in enumerate(prepared) if p is not None]
-        picked = rows.drop_columns(["content"]).take(keep).to_pylist() if keep else []
+        selected = np.array([p is not None for p in prepared], dtype=bool)
+        keep = np.flatnonzero(selected[which]) if len(which) else np.zeros(0, np.int64)
+        picked = rows.drop_columns(["content"]).take(keep).to_pylist() if len(keep) else []
         self.rows: list[dict[str, Any]] = picked
-        self.prepared: list[Prepared] = [prepared[i] for i in keep]  # type: ignore[misc]
+        self.prepared: list[Prepared] = [prepared[i] for i in which[keep].tolist()]  # type: ignore[misc]
 
 
 def _lexicon_paths(value: Any) -> tuple[str, ...]:

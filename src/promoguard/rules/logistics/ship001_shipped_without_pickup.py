@@ -17,6 +17,7 @@ from promoguard.rules.logistics._shared import (
     _OrderCheck,
     _orders_with_platform,
     _seconds_between,
+    instant_before,
 )
 
 
@@ -67,10 +68,11 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
         o = o.filter(o.declared_shipped_at.notnull())
         pk = _first_pickup(tables)
         j = o.left_join(pk, o.order_id == pk.p_order_id)
-        deadline = j.declared_shipped_at + ibis.interval(hours=hours)
+        # deadline = declared_shipped_at + hours, compared without ICU's interval arithmetic
         late = ibis.or_(
-            j.first_pickup_at.isnull() & (deadline < horizon),
-            j.first_pickup_at > deadline,
+            j.first_pickup_at.isnull()
+            & instant_before(tables, j.declared_shipped_at, horizon, hours=-hours),
+            instant_before(tables, j.declared_shipped_at, j.first_pickup_at, hours=-hours),
         )
         j = j.filter(late)
         return j.select(

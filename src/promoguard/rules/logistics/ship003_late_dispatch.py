@@ -17,6 +17,7 @@ from promoguard.rules.logistics._shared import (
     _OrderCheck,
     _orders_with_platform,
     _seconds_between,
+    instant_before,
 )
 
 UNDISPATCHED_EXEMPT = ("cancelled", "refunded")
@@ -75,6 +76,26 @@ class LateDispatch(_OrderCheck):
         o = _orders_with_platform(tables)
         pk = _first_pickup(tables)
         j = o.left_join(pk, o.order_id == pk.p_order_id)
+
+        def past_limit(at: ir.TimestampValue) -> ir.BooleanValue:
+            # the deadline plus grace before ``at``: promised_dispatch_by + grace, else paid_at +
+            # default_h + grace, compared without ICU's interval arithmetic (instant_before)
+            return ibis.cases(
+                (
+                    j.promised_dispatch_by.notnull(),
+                    instant_before(tables, j.promised_dispatch_by, at, minutes=-grace),
+                ),
+                else_=instant_before(tables, j.paid_at, at, hours=-default_h, minutes=-grace),
+            )
+
+        undispatched = (
+            j.first_pickup_at.isnull()
+            & j.declared_shipped_at.isnull()
+            & ~j.status.isin(UNDISPATCHED_EXEMPT)
+            & past_limit(horizon)
+        )
+        # (the flagged orders only get their deadline as a timestamp)
+        j = j.filter(past_limit(j.first_pickup_at) | undispatched)
         deadline = j.promised_dispatch_by.coalesce(j.paid_at + ibis.interval(hours=default_h))
         j = j.mutate(
             dispatch_deadline=deadline,
@@ -83,14 +104,6 @@ class LateDispatch(_OrderCheck):
                 else_=f"paid_at + {default_h}h",
             ),
         )
-        limit = j.dispatch_deadline + ibis.interval(minutes=grace)
-        undispatched = (
-            j.first_pickup_at.isnull()
-            & j.declared_shipped_at.isnull()
-            & ~j.status.isin(UNDISPATCHED_EXEMPT)
-            & (limit < horizon)
-        )
-        j = j.filter((j.first_pickup_at > limit) | undispatched)
         return j.select(
             entity_id=j.order_id,
             merchant_id=j.merchant_id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
@@ -18,10 +17,12 @@ from promoguard.engine.exact import half_up_ratio
 from promoguard.engine.registry import register
 from promoguard.rules._relations import norm_city, order_scan_summary, parcel_scan_summary
 from promoguard.rules.logistics._shared import (
+    _epoch_us,
     _OrderCheck,
     _orders_with_platform,
     _pair_distances,
     _seconds_between,
+    instant_before,
 )
 
 
@@ -105,11 +106,6 @@ def _fastest_by_hash_window(tables: Tables, min_leg_km: float) -> ir.Table:
         max_speed_kmh=_leg_speed(legs).max(where=counted),
         tie=(legs.prev_at == legs.event_at).fill_null(False).any(),
     )
-
-
-@ibis.udf.scalar.builtin(name="epoch_us")
-def _epoch_us(at) -> dt.int64:  # noqa: ANN001 - any timestamp; DuckDB's own function
-    """Microseconds since the epoch of an instant (DuckDB)."""
 
 
 #: rows per record batch of the streamed pass (what it holds of the scans at a time)
@@ -408,11 +404,11 @@ class ImpossibleLogistics(_OrderCheck):
         clock_tol = int(params.get("clock_tolerance_minutes", 5))
 
         def before_pay(t: ir.Table) -> ir.BooleanValue:
-            return t.first_scan_at < t.paid_at - ibis.interval(minutes=pay_tol)
+            return instant_before(tables, t.first_scan_at, t.paid_at, minutes=-pay_tol)
 
         def before_placement(t: ir.Table) -> ir.BooleanValue:
-            return t.placed_at.notnull() & (
-                t.first_scan_at < t.placed_at - ibis.interval(minutes=clock_tol)
+            return t.placed_at.notnull() & instant_before(
+                tables, t.first_scan_at, t.placed_at, minutes=-clock_tol
             )
 
         # a payment approved hours after the order was placed (a bank slip, a manual review):
@@ -422,8 +418,8 @@ class ImpossibleLogistics(_OrderCheck):
             return before_pay(t) & t.placed_at.notnull() & ~before_placement(t)
 
         def before_decl(t: ir.Table) -> ir.BooleanValue:
-            return t.declared_shipped_at.notnull() & (
-                t.first_scan_at < t.declared_shipped_at - ibis.interval(hours=decl_tol)
+            return t.declared_shipped_at.notnull() & instant_before(
+                tables, t.first_scan_at, t.declared_shipped_at, hours=-decl_tol
             )
 
         # flagged orders first (booleans), the reasons text only for them

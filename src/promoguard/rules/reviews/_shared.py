@@ -335,16 +335,21 @@ def group_features_expr(joined: ir.Table, inputs: Inputs) -> ir.Table:
         .cast("int64"),
     )
     keyed = j.filter(j.listing_id.notnull())
-    listing = keyed.group_by("listing_id").aggregate(
+    ld = keyed.filter(keyed._bday.notnull())
+    per_day = ld.group_by("listing_id", "_bday").aggregate(per_day=ld.count())
+    # a listing's distinct purchase days are its per-day groups: counted from those, not by a
+    # distinct count over every review (0 for a listing none of whose reviews has a day)
+    days = per_day.group_by("listing_id").aggregate(active_days=per_day.count())
+    sums = keyed.group_by("listing_id").aggregate(
         listing_n=keyed.count(),
         listing_rating_sum=ibis.coalesce(keyed.rating.sum(), 0).cast("float64"),
-        active_days=keyed._bday.nunique(),
+    )
+    listing = sums.left_join(days, sums.listing_id == days.listing_id).select(
+        sums, active_days=ibis.coalesce(days.active_days, 0)
     )
     bd = j.filter(j.buyer_id.notnull() & j._day.notnull())
     per_buyer_day = bd.group_by("buyer_id", "_day").aggregate(n=bd.count())
     buyer = per_buyer_day.group_by("buyer_id").aggregate(max_day=per_buyer_day.n.max())
-    ld = keyed.filter(keyed._bday.notnull())
-    per_day = ld.group_by("listing_id", "_bday").aggregate(per_day=ld.count())
     out = j.left_join(listing, j.listing_id == listing.listing_id).select(
         j, listing.listing_n, listing.listing_rating_sum, listing.active_days
     )
@@ -418,6 +423,79 @@ def score_rows(out: pd.DataFrame, inputs: Inputs, params: dict[str, Any]) -> pd.
     return out
 
 
+def _clip(x: np.ndarray, lower: float | None = None, upper: float | None = None) -> np.ndarray:
+    """``pd.Series.clip`` on an array, to the bit: NaN stays, and a value at a bound (a -0.0 at
+    0) is kept as it is rather than replaced by the bound."""
+    nan = np.isnan(x)
+    if lower is not None:
+        x = np.where(nan | (x >= lower), x, lower)
+    if upper is not None:
+        x = np.where(nan | (x <= upper), x, upper)
+    return x
+
+
+def score_arrays(
+    column: Callable[[str], np.ndarray], n: int, inputs: Inputs, params: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """``score_rows`` on plain float arrays (``column(name)``: the column as float64, NaN for a
+    missing value): (each part, rounded; the score, NaN when not scored; how many signals were
+    available). The same operations in the same order as ``score_rows``, so the same bits
+    (tests/rules/reviews/test_review_partitions.py compares the two on every kind of row); what
+    a batch of a partition is scored with, without a DataFrame per batch.
+
+    No text model here: ``score_rows`` reads one (it needs the texts)."""
+    nan = np.nan
+    dated, rated, has_orders = inputs.dated, inputs.rated, inputs.has_orders
+    blank = np.full(n, nan)
+    rating = column("rating")
+    parts: dict[str, np.ndarray] = {}
+    others = column("listing_n") - 1
+    loo_mean = (column("listing_rating_sum") - rating) / np.where(others > 0, others, nan)
+    parts["rating_deviation"] = _clip(np.abs(rating - loo_mean) / 4.0, 0, 1) if rated else blank
+    parts["extremity"] = ((rating == 1.0) | (rating == 5.0)).astype("float64") if rated else blank
+    delivered, confirmed = column("delivered_s"), column("confirmed_s")
+    received = np.where(np.isnan(delivered), confirmed, delivered)
+    created = column("created_s")
+    lag_h = (created - received) / 3600.0
+    early = _clip(1.0 - _clip(lag_h, lower=0) / float(params["early_hours"]), 0, 1)
+    parts["early"] = np.where(~np.isnan(received) & dated, early, nan)
+    burst_n = float(params["burst_reviews"])
+    parts["reviewer_burst"] = (
+        _clip((column("max_day") - 1) / (burst_n - 1), 0, 1) if dated else blank
+    )
+    orders = column("buyer_orders")
+    orders = _clip(np.where(np.isnan(orders), 1.0, orders), lower=1.0)
+    parts["thin_history"] = 1.0 / orders if has_orders else blank
+    # the purchase day, else the review's own day when dates are real (``_burst_day``)
+    paid = column("paid_s")
+    has_day = ~np.isnan(paid) | (dated & ~np.isnan(created))
+    per_day = column("per_day")
+    typical = column("listing_n") / column("active_days")
+    factor = float(params["listing_burst_factor"])
+    ratio = per_day / _clip(typical, lower=1.0)
+    burst = _clip((ratio - 1.0) / (factor - 1.0), 0, 1) * (
+        per_day >= int(params["listing_burst_min"])
+    ).astype("float64")
+    parts["listing_burst"] = np.where(has_day, burst, nan)
+    weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
+    avail = {p: ~np.isnan(parts[p]) for p in weights}
+    wsum = sum(w * avail[p].astype("float64") for p, w in weights.items())
+    total = sum(w * np.where(avail[p], (1.0 - parts[p]) ** 2, 0.0) for p, w in weights.items())
+    signals = sum(avail[p].astype("int64") for p in weights)
+    enough = signals >= int(params.get("min_signals", 3))
+    mean = total / np.where(wsum > 0, wsum, nan)  # type: ignore[operator]
+    score = np.where(enough, np.round(1.0 - np.sqrt(mean), 4), nan)
+    return {p: np.round(parts[p], 4) for p in weights}, score, signals  # type: ignore[return-value]
+
+
+def _float_column(batch: pa.RecordBatch, name: str) -> np.ndarray:
+    """A column of ``batch`` as float64, NaN where missing."""
+    values = batch.column(name)
+    if not pa.types.is_floating(values.type):
+        values = values.cast(pa.float64())
+    return values.to_numpy(zero_copy_only=False).astype("float64", copy=False)
+
+
 def why_not_scored(inputs: Inputs, params: dict[str, Any]) -> str:
     missing = []
     if not inputs.has_orders:
@@ -457,6 +535,13 @@ _SCORED = pa.schema(
 
 
 def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFrame, int, str]:
+    """REVIEW003's reviews at or above the threshold, with the reviews left where they are
+    (``scored_rows`` as a DataFrame)."""
+    found, not_scored, why = scored_rows(tables, params)
+    return found.to_pandas(), not_scored, why
+
+
+def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, str]:
     """REVIEW003's reviews at or above the threshold, with the reviews left where they are.
 
     The engine counts GROUP_FEATURES (exact integers) and the three facts about the data; each
@@ -491,23 +576,62 @@ def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFra
         for batch in batches:
             if not batch.num_rows:
                 continue
-            scored = score_rows(batch.to_pandas(), inputs, params)
-            hit = scored[scored["score"].notna() & (scored["score"] >= threshold)]
-            cols = {
-                "review_id": hit["review_id"].astype(str).tolist() + [None],
-                "listing_id": [None if pd.isna(v) else str(v) for v in hit["listing_id"]] + [None],
-            }
-            for part in ("score", *SCORE_PARTS):
-                cols[part] = hit[part].tolist() + [None]
-            text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
-            cols["text_model"] = text + [None]
-            # the last row carries the partition's count of reviews it could not score
-            cols["not_scored"] = [None] * len(hit) + [int(scored.attrs["not_scored"])]
-            yield pa.RecordBatch.from_pydict(cols, schema=_SCORED)
+            if text:  # a text model reads the texts: the DataFrame form
+                yield _scored_batch_frame(batch, inputs, params, threshold)
+            else:
+                yield _scored_batch(batch, inputs, params, threshold)
 
     rows = backends.map_partitions(tables.backend, featured, score, _SCORED)
     counts = rows.column("not_scored").to_numpy(zero_copy_only=False)
     not_scored = int(np.nansum(counts.astype("float64")))
     found = rows.filter(pc.is_valid(rows.column("review_id"))).drop_columns(["not_scored"])
-    found = found.to_pandas()
     return found, not_scored, why_not_scored(inputs, params)
+
+
+def _scored_batch(
+    batch: pa.RecordBatch, inputs: Inputs, params: dict[str, Any], threshold: float
+) -> pa.RecordBatch:
+    """One batch's reviews at or above ``threshold`` (``_SCORED``), scored on arrays; the last
+    row carries the batch's count of reviews it could not score."""
+    # as pandas does: 0/0 and x/0 give NaN and inf without a warning
+    with np.errstate(divide="ignore", invalid="ignore"):
+        parts, score, signals = score_arrays(
+            lambda name: _float_column(batch, name), batch.num_rows, inputs, params
+        )
+    hit = ~np.isnan(score) & (score >= threshold)
+    picked = pa.array(hit)
+    n = int(hit.sum())
+    not_scored = int((signals < int(params.get("min_signals", 3))).sum())
+
+    def strings(name: str) -> pa.Array:
+        values = batch.column(name).filter(picked).cast(pa.string())
+        return pa.concat_arrays([values, pa.nulls(1, pa.string())])
+
+    def floats(values: np.ndarray) -> pa.Array:
+        # NaN (a part not available) stays NaN, as the DataFrame form's floats do
+        return pa.concat_arrays([pa.array(values[hit], pa.float64()), pa.nulls(1, pa.float64())])
+
+    arrays = [strings("review_id"), strings("listing_id"), floats(score)]
+    arrays += [floats(parts[p]) for p in SCORE_PARTS]
+    arrays.append(pa.nulls(n + 1, pa.float64()))  # no text model
+    arrays.append(pa.array([None] * n + [not_scored], pa.int64()))
+    return pa.RecordBatch.from_arrays(arrays, schema=_SCORED)
+
+
+def _scored_batch_frame(
+    batch: pa.RecordBatch, inputs: Inputs, params: dict[str, Any], threshold: float
+) -> pa.RecordBatch:
+    """``_scored_batch`` through ``score_rows`` (a DataFrame): the form a text model needs."""
+    scored = score_rows(batch.to_pandas(), inputs, params)
+    hit = scored[scored["score"].notna() & (scored["score"] >= threshold)]
+    cols = {
+        "review_id": hit["review_id"].astype(str).tolist() + [None],
+        "listing_id": [None if pd.isna(v) else str(v) for v in hit["listing_id"]] + [None],
+    }
+    for part in ("score", *SCORE_PARTS):
+        cols[part] = hit[part].tolist() + [None]
+    text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
+    cols["text_model"] = text + [None]
+    # the last row carries the partition's count of reviews it could not score
+    cols["not_scored"] = [None] * len(hit) + [int(scored.attrs["not_scored"])]
+    return pa.RecordBatch.from_pydict(cols, schema=_SCORED)

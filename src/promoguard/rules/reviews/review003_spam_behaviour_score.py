@@ -9,6 +9,7 @@ import duckdb
 import ibis
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard.engine.base import (
     COVERAGE_METADATA,
@@ -24,9 +25,8 @@ from promoguard.rules.reviews._shared import (
     SCORE_PARTS,
     _listing_places,
     _review_frame,
-    _strings,
     score_frame,
-    score_partitions,
+    scored_rows,
 )
 
 
@@ -117,29 +117,33 @@ class SpamBehaviourScore(Check):
         # counted in SQL, scored a batch (a partition on Spark) at a time: only the reviews found
         # reach pandas whole, not every review with its ids and text (the one-machine form,
         # ``score_frame``, gives the same scores; tests/rules/reviews/test_review_partitions.py)
-        hit, skipped, why = score_partitions(tables, params)
-        # the found reviews' listings' places only
+        hit, skipped, why = scored_rows(tables, params)
         li = _listing_places(tables)
+        listing = hit.column("listing_id")
         wanted = ibis.memtable(
-            {
-                "listing_id": pa.array(
-                    sorted({str(v) for v in hit["listing_id"].dropna()}), pa.string()
-                )
-            }
+            {"listing_id": pc.unique(listing.drop_null()).sort().cast(pa.string())}
         )
-        places = tables.to_arrow(li.semi_join(wanted, "listing_id")).to_pandas()
-        hit = hit.merge(places, on="listing_id", how="left")
+        places = tables.to_arrow(li.semi_join(wanted, "listing_id"))
+        # each found review's listing's place (none for a review without a listed listing)
+        at = pc.index_in(listing, value_set=places.column("listing_id"))
+
+        def place(name: str) -> pa.Array:
+            return places.column(name).take(at).combine_chunks().cast(pa.string())
+
+        def floats(name: str) -> pa.Array:
+            # a missing value is NaN, as in the scores (a part not available)
+            return pc.fill_null(hit.column(name), float("nan")).combine_chunks()
+
         cols: dict[str, pa.Array] = {
-            "entity_id": pa.array(hit["review_id"].astype(str).tolist(), pa.string()),
-            "merchant_id": _strings(hit["merchant_id"]),
-            "platform_id": _strings(hit["platform_id"]),
-            "score": pa.array(hit["score"].tolist(), pa.float64()),
+            "entity_id": hit.column("review_id").combine_chunks().cast(pa.string()),
+            "merchant_id": place("merchant_id"),
+            "platform_id": place("platform_id"),
+            "score": floats("score"),
         }
         for part in SCORE_PARTS:
-            cols[part] = pa.array(hit[part].tolist(), pa.float64())
-        text = hit["text_model"].tolist() if "text_model" in hit else [None] * len(hit)
-        cols["text_model"] = pa.array(text, pa.float64())
-        cols["threshold"] = pa.array([float(params["threshold"])] * len(hit), pa.float64())
+            cols[part] = floats(part)
+        cols["text_model"] = floats("text_model")
+        cols["threshold"] = pa.array([float(params["threshold"])] * hit.num_rows, pa.float64())
         found = pa.table(cols)
         if skipped:
             # the scan says how many reviews it could not judge, and why (coverage)
