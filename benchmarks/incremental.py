@@ -20,8 +20,9 @@ a freshly spawned process (benchmarks/_common.py) so its peak RSS is its own:
 
 then the two results compared: finding ids, observed, expected and evidence hashes must be equal.
 Per check seconds of both scans are printed, with how the increment ran each check: on the keys
-of its scope group (merchant, order, order_statistic, text), carried whole (none of its tables got
-a row), or on the whole store (season-wide, or a group that fell back, and why).
+of its scope group (merchant, merchant_delta, order, order_statistic, text), carried whole (none
+of its tables got a row: "unchanged"; its rule names no merchant the new rows change:
+"untouched"), or on the whole store (season-wide, or a group that fell back, and why).
 """
 
 # ruff: noqa: S608  -- SQL here interpolates only our own table names, paths and timestamps
@@ -224,11 +225,13 @@ def main() -> None:
     info = inc["info"]
     print(
         f"re-checked on their keys {len(info['rechecked_local'])} checks, carried whole "
-        f"{len(info['unchanged'])}, run on the whole store {len(info['rerun_season'])}; "
-        f"carried {info['carried']} findings"
+        f"{len(info['unchanged']) + len(info.get('untouched', []))}, run on the whole store "
+        f"{len(info['rerun_season'])}; carried {info['carried']} findings"
     )
     for group, scope in info["scopes"].items():
-        how = scope["full_because"] or "scoped"
+        how = scope["full_because"] or "scoped" + (
+            f" (on the whole store: {scope['whole_because']})" if scope.get("whole_because") else ""
+        )
         print(f"  {group}: {scope['keys']} keys ({', '.join(scope['checks'])}): {how}")
     scope_of = {c: g for g, s in info["scopes"].items() for c in s["checks"]}
     print(f"incremental / full wall: {inc_ratio(figures):.2f}; identical findings: {same}")
@@ -241,7 +244,11 @@ def main() -> None:
                 "incremental_s": inc["seconds"].get(c, 0.0),
                 "scope": scope_of[c]
                 if c in info["rechecked_local"]
-                else ("unchanged" if c in info["unchanged"] else "whole store"),
+                else "unchanged"
+                if c in info["unchanged"]
+                else "untouched"
+                if c in info.get("untouched", ())
+                else "whole store",
             }
             for c in per
         ]

@@ -5,10 +5,12 @@ equals a full re-scan with the rule's declaration, and differs from it with the 
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+from decimal import Decimal
 
 import pytest
-from tests.rules.logistics.helpers import order, tables
+from tests.rules.logistics.helpers import at, order, tables
 from tests.support import listing, make_store, write_rows
 
 from promoguard import engine, incremental, store
@@ -271,3 +273,266 @@ def test_scoping_the_carrier_share_check_by_order_alone_would_miss_it(tmp_path, 
     declared("PARCEL001", "order")
     full, inc, _ = _increment(tmp_path, day1, day2, "PARCEL001")
     assert _rows(inc) != _rows(full)
+
+
+# -- merchant_delta: the rules name the merchants the new rows can change -------------------------
+#
+# Two merchants on two platforms, one listing each, a Double-11 promotion on both. Before it, a
+# detail price of 100 each day; on 11-11, 80 shown against a reference of 150. l1 never sold
+# (cn's prior price falls back to the lowest price offered, 100), l2 sold at 100 three days
+# before: both are PRICE001 findings.
+
+D11 = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
+
+
+def _at(days: float, minutes: int = 0) -> dt.datetime:
+    return D11 + dt.timedelta(days=days, hours=4, minutes=minutes)
+
+
+def _obs(lid, days, price, *, ref=None, channel="detail", minutes=0):
+    return {
+        "listing_id": lid,
+        "observed_at": _at(days, minutes),
+        "price": Decimal(price),
+        "reference_price": None if ref is None else Decimal(ref),
+        "channel": channel,
+    }
+
+
+def _sale(oid, lid, days, price="100"):
+    return {
+        "order_id": oid,
+        "listing_id": lid,
+        "merchant_id": {"l1": "m1", "l2": "m2"}[lid],
+        "buyer_id": "b1",
+        "quantity": 1,
+        "unit_price": Decimal(price),
+        "paid_at": _at(days),
+        "status": "confirmed",
+    }
+
+
+def _price_season():
+    return {
+        "platforms": [{"platform_id": p, "name": p} for p in ("P1", "P2")],
+        "merchants": [
+            {"merchant_id": "m1", "platform_id": "P1", "name": "One"},
+            {"merchant_id": "m2", "platform_id": "P2", "name": "Two"},
+        ],
+        "listings": [listing("l1", "m1", "P1"), listing("l2", "m2", "P2")],
+        "promotions": [
+            {
+                "promotion_id": f"d11-{p}",
+                "platform_id": p,
+                "name": "Double 11",
+                "starts_at": D11,
+                "ends_at": D11 + dt.timedelta(days=1),
+            }
+            for p in ("P1", "P2")
+        ],
+        "price_observations": [
+            *[_obs(lid, d, "100") for lid in ("l1", "l2") for d in range(-10, 0)],
+            _obs("l1", 0, "80", ref="150"),
+            _obs("l2", 0, "80", ref="150"),
+        ],
+        "orders": [_sale("s1", "l2", -3)],
+    }
+
+
+def _entities(result, code):
+    f = result.findings
+    return set(f[f.check_code == code].entity_id)
+
+
+def test_a_first_sale_after_every_promotion_still_rechecks_its_listing(tmp_path):
+    # l1's first sale comes after the promotions ended: outside every window, but cn's "a listing
+    # with no sales at all" reads it, and l1's offered-price fallback (and finding) goes
+    day2 = {"orders": [_sale("late", "l1", 5)]}
+    full, inc, info = _increment(tmp_path, _price_season(), day2, "PRICE001,PRICE002,PRICE003")
+    # (PRICE003 reads no orders: carried whole)
+    assert info["rechecked_local"] == ["PRICE001", "PRICE002"] and info["unchanged"] == ["PRICE003"]
+    assert info["scopes"]["merchant_delta"]["keys"] == 1  # m1 only
+    assert _entities(full, "PRICE001") == {"l2"}
+    assert _rows(inc) == _rows(full)
+
+
+def test_leaving_out_the_first_sale_would_miss_it(tmp_path, monkeypatch):
+    from promoguard.rules.pricing import _shared
+
+    def windows_only(self, season, new, params):
+        return _shared.touched_by_windows(season, new, params, sales=False)
+
+    monkeypatch.setattr(type(registry.get("PRICE001")), "touched_merchants", windows_only)
+    day2 = {"orders": [_sale("late", "l1", 5)]}
+    full, inc, info = _increment(tmp_path, _price_season(), day2, "PRICE001")
+    assert info["scopes"]["merchant_delta"]["keys"] == 0
+    assert _entities(inc, "PRICE001") == {"l1", "l2"}
+    assert _rows(inc) != _rows(full)
+
+
+def test_rows_after_every_promotion_change_no_price_finding(tmp_path):
+    # observations, a reference and a sale of l2 (which sold before) after the promotions ended
+    day2 = {
+        "price_observations": [_obs("l1", 5, "70", ref="200"), _obs("l2", 6, "60", ref="300")],
+        "orders": [_sale("late", "l2", 5, "50")],
+    }
+    full, inc, info = _increment(tmp_path, _price_season(), day2, "PRICE001,PRICE002,PRICE003")
+    # no merchant named: the three are carried whole, none is run
+    assert info["untouched"] == ["PRICE001", "PRICE002", "PRICE003"]
+    assert info["rechecked_local"] == info["rerun_season"] == []
+    assert info["carried"] == len(full.findings) == 2
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_late_row_inside_a_window_rechecks_its_merchant(tmp_path, monkeypatch):
+    # a sale of l2 in the look-back, sent late: its prior price drops from 100 to 60
+    day2 = {"orders": [_sale("late", "l2", -2, "60")]}
+    full, inc, info = _increment(tmp_path, _price_season(), day2, "PRICE001")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    got = full.findings.set_index("entity_id")
+    assert '"legal_prior_price":"60.00"' in got.loc["l2", "expected"].replace(" ", "")
+    assert _rows(inc) == _rows(full)
+    # a scope that took only new listings rows as reaching a merchant would carry the old one
+    monkeypatch.setattr(
+        type(registry.get("PRICE001")),
+        "touched_merchants",
+        lambda self, season, new, params: [new.listings.select("merchant_id")],
+    )
+    _, narrow, _ = _increment(tmp_path, _price_season(), day2, "PRICE001", name="narrow")
+    assert _rows(narrow) != _rows(full)
+
+
+def _lure_season():
+    s = _price_season()
+    # l1 on search at 90 while its detail page says 100 ten minutes later: PRICE004
+    s["price_observations"] += [
+        _obs("l1", 3, "90", channel="search"),
+        _obs("l1", 3, "100", minutes=10),
+    ]
+    return s
+
+
+def test_a_late_detail_price_near_a_search_sighting_rechecks_its_listing(tmp_path, monkeypatch):
+    # day 2: l1's detail price at 85 five minutes after the sighting (the lure is gone), and a
+    # price of l2 far from any sighting of it (changes nothing)
+    day2 = {"price_observations": [_obs("l1", 3, "85", minutes=5), _obs("l2", 4, "10")]}
+    full, inc, info = _increment(tmp_path, _lure_season(), day2, "PRICE004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert _entities(full, "PRICE004") == set()
+    assert _rows(inc) == _rows(full)
+
+    # tracing only new search/home sightings would keep the lure
+    def sightings_only(self, season, new, params):
+        n = new.price_observations
+        hit = n.filter(n.channel.isin(list(params["channels"]))).select("listing_id")
+        return [season.listings.semi_join(hit, "listing_id").select("merchant_id")]
+
+    monkeypatch.setattr(type(registry.get("PRICE004")), "touched_merchants", sightings_only)
+    _, narrow, _ = _increment(tmp_path, _lure_season(), day2, "PRICE004", name="narrow")
+    assert _entities(narrow, "PRICE004") == {"l1"}
+
+
+def test_a_new_unlicensed_sale_rechecks_its_merchant_only(tmp_path, monkeypatch):
+    day1 = tables(orders=[order("o1", listing="l_food", paid=50)])  # food without a licence
+    # day 2: another such sale of m1, and a sale of m2 in apparel, which needs no licence
+    day2 = {"orders": [order("o2", listing="l_food", paid=60), order("o3", paid=60)]}
+    full, inc, info = _increment(tmp_path, day1, day2, "LIC001")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert '"unlicensed_orders":2' in full.findings.observed.iloc[0].replace(" ", "")
+    assert _rows(inc) == _rows(full)
+    monkeypatch.setattr(
+        type(registry.get("LIC001")),
+        "touched_merchants",
+        lambda self, season, new, params: [new.licences.select("merchant_id")],
+    )
+    _, narrow, _ = _increment(tmp_path, day1, day2, "LIC001", name="narrow")
+    assert _rows(narrow) != _rows(full)
+
+
+def _coupon_season():
+    """m1 sells l1 (food) with its coupon C1, 50 off from 300; two orders of 2 x 160, O1
+    redeemed C1 with nothing taken off (COUPON004), O2 redeemed nothing (yet)."""
+    s = tables()
+
+    def sale(oid):
+        return {**order(oid, listing="l_food", paid=1), "quantity": 2, "unit_price": "160.00"}
+
+    s["orders"] = [sale("O1"), sale("O2")]
+    s["coupons"] = [
+        {
+            "coupon_id": "C1",
+            "platform_id": "P1",
+            "merchant_id": "m1",
+            "kind": "threshold",
+            "announced_at": at(-240),
+            "valid_from": at(-72),
+            "valid_to": at(48),
+        }
+    ]
+    s["coupon_terms"] = [
+        {
+            "coupon_id": "C1",
+            "effective_at": at(-240),
+            "source": source,
+            "face_value": Decimal(50),
+            "threshold_amount": Decimal(300),
+            "scope": "all",
+            "stackable": True,
+            "disclosure": "prominent" if source == "displayed" else None,
+        }
+        for source in ("displayed", "applied")
+    ]
+    s["coupon_redemptions"] = [{"order_id": "O1", "coupon_id": "C1", "discount_amount": Decimal(0)}]
+    return s
+
+
+def test_a_late_redemption_of_an_old_order_rechecks_its_merchant(tmp_path, monkeypatch):
+    # day 2: O2's redemption arrives (nothing taken off either), and m2 sells without a coupon
+    day2 = {
+        "orders": [order("O3", paid=30)],
+        "coupon_redemptions": [{"order_id": "O2", "coupon_id": "C1", "discount_amount": 0}],
+    }
+    full, inc, info = _increment(tmp_path, _coupon_season(), day2, "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert _entities(full, "COUPON004") == {"O1", "O2"}
+    assert _rows(inc) == _rows(full)
+    # tracing redemptions only through the new orders would miss O2
+    monkeypatch.setattr(
+        type(registry.get("COUPON004")),
+        "touched_merchants",
+        lambda self, season, new, params: [
+            new.orders.semi_join(season.coupon_redemptions, "order_id").select("merchant_id")
+        ],
+    )
+    _, narrow, _ = _increment(tmp_path, _coupon_season(), day2, "COUPON004", name="narrow")
+    assert _entities(narrow, "COUPON004") == {"O1"}
+
+
+def test_new_coupon_terms_recheck_every_coupon_finding(tmp_path):
+    # day 2: C1's displayed terms change (30 off from 300): O1's due discount changes
+    terms = {**_coupon_season()["coupon_terms"][0], "effective_at": at(-200)}
+    day2 = {"coupon_terms": [{**terms, "face_value": Decimal(30)}]}
+    full, inc, info = _increment(tmp_path, _coupon_season(), day2, "COUPON003,COUPON004")
+    assert "COUPON003" in info["scopes"]["merchant_delta"]["full_because"]
+    assert info["rerun_season"] == ["COUPON003", "COUPON004"]
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_check_naming_most_merchants_runs_whole_the_others_stay_scoped(tmp_path, monkeypatch):
+    # late detail prices of both listings inside the look-back (PRICE003 names m1 and m2: over
+    # the share), and a sale of l1 (food, no licence: LIC001 names m1 only)
+    monkeypatch.setattr(incremental, "SCOPE_SHARE", 0.5)
+    day2 = {
+        "price_observations": [
+            _obs("l1", -1, "130", minutes=30),
+            _obs("l2", -1, "130", minutes=30),
+        ],
+        "orders": [_sale("late", "l1", 5)],
+    }
+    full, inc, info = _increment(tmp_path, _price_season(), day2, "LIC001,PRICE003")
+    assert info["rechecked_local"] == ["LIC001"] and info["rerun_season"] == ["PRICE003"]
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert info["scopes"]["merchant_delta"]["full_because"] is None
+    assert "PRICE003" in info["scopes"]["merchant_delta"]["whole_because"]
+    assert _entities(full, "LIC001") == {"m1", "m2"}
+    assert _rows(inc) == _rows(full)

@@ -204,7 +204,9 @@ def test_cases_are_opened_and_updated_from_the_delta_without_duplicates(days, tm
     # the cases step again for the same scan (a run stopped before journalling it): nothing new
     journal = json.loads((inbox / ".promoguard-watch" / "day2.json").read_text())
     # the journal says how the day was scanned: each scope group's keys and fallback
-    assert set(journal["incremental"]["scopes"]) <= {"merchant", "order", "order_statistic", "text"}
+    groups = {"merchant", "merchant_delta", "order", "order_statistic", "text"}
+    assert set(journal["incremental"]["scopes"]) <= groups
+    assert "untouched" in journal["incremental"]
     assert journal["incremental"]["scopes"]
     w = Watcher(inbox, store, checks=CHECKS, cases_db=str(db))
     again = w._cases(journal)

@@ -4,7 +4,24 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
 
 - ``"merchant"``: a finding depends only on rows of its entity's merchant (its listings and their
   prices, reviews and texts, its orders with their parcels and scans, its licences) and on the
-  platform-wide tables (platforms, promotions). PRICE001-005, LIC001.
+  platform-wide tables (platforms, promotions). (No rule of the packs is scoped this wide now:
+  the ones that were declare ``merchant_delta``.)
+- ``"merchant_delta"``: as ``merchant`` (the tables it reads that are not a merchant's, such as
+  coupons, kept whole), and of the new rows only those the rule's ``touched_merchants(season,
+  new, params)`` names can change its findings: it returns Ibis tables of ``merchant_id`` from the
+  whole season and the added rows (or None: any finding may change). The scoped run is on
+  those merchants, and is empty when they are none. What each rule reads, and so names:
+  PRICE001-003 read only rows inside a promotion's windows, all of which close by the latest
+  promotion end (the look-back, the baseline, the price in force when the look-back opens, the
+  last sale before the promotion, the claims and the evidence's price series): an observation or
+  order stamped at or after it changes nothing, except that cn's prior price reads whether a
+  listing has any sale at all, so a listing with no sale before that end is named on any new
+  order (``rules/pricing/_shared.touched_by_windows``). PRICE004: a listing's observations within
+  ``max_gap_minutes`` of one of its search/home sightings. PRICE005: a listing with an MSRP and
+  a new observation with a reference. LIC001: a merchant's unlicensed sales (a new order that is
+  none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
+  COUPON004: an order's redemptions; both: any finding on new coupons or terms (None). All:
+  new listing rows (and, where a finding is an order's, that listing's orders' merchants).
 - ``"order"``: a finding on an order depends only on that order's row, its shipments, its
   parcels' scans (and the merchants, listings tables as a whole). SHIP004, SHIP005.
 - ``"order_horizon"``: as ``order``, and on the data horizon (the season's latest scan, payment
@@ -24,15 +41,14 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   result is not known to be local to a neighbourhood), REVIEW001 (near-duplicates across all
   reviews: the bands of the new reviews would scope it), REVIEW003 (a review's score reads its
   buyer's history and its listing's burst and mean rating: a day's reviews reach most
-  listings), COUPON003/004 and PRIZE001 (a coupon's or prize's terms against every redemption
-  or award).
+  listings), PRIZE001 (a prize's terms against every award).
 
 Whatever its scope, a check none of whose tables (``reads``, which a test holds complete) got a
 row since SCAN finds what it found: its findings are carried whole (COUPON001/002, PRIZE002/003
 on a day of orders).
 
-``scan --since SCAN`` finds, per group of scopes (merchant; order, order_horizon and
-order_parcels together; order_statistic; text), the keys the rows added after SCAN reach; runs
+``scan --since SCAN`` finds, per group of scopes (merchant; merchant_delta; order, order_horizon
+and order_parcels together; order_statistic; text), the keys the rows added after SCAN reach; runs
 the group's checks
 on those keys' rows only, in a private in-memory database; keeps their findings on those keys and
 carries SCAN's findings of those checks on every other key; and runs every other check on the
@@ -64,10 +80,13 @@ DEPENDS_ON = (
     "order_horizon",
     "order_parcels",
     "order_statistic",
+    "merchant_delta",
     "text",
     "season",
 )
 
+#: the scope groups whose keys are merchants (the scoped tables: those merchants' rows whole)
+_BY_MERCHANT = ("merchant", "merchant_delta")
 #: the rows reached from the affected merchants: table -> FROM clause over the full lake (alias t)
 _MERCHANT_ROWS = {
     "merchants": "_all_merchants t SEMI JOIN _pg_affected a USING (merchant_id)",
@@ -457,6 +476,8 @@ def scan_since(
         scopes: dict[str, dict[str, Any]] = {}
         affected_count = None
         merchant_fallback = None
+        # merchant_delta checks whose rules name no merchant the new rows change: carried whole
+        untouched: list = []
         if new is not None:
             for group, members in groups.items():
                 scoped = season.all_views()
@@ -467,7 +488,14 @@ def scan_since(
                     "keys": plan.count,
                     "full_because": plan.why_not,
                 }
-                if group == "merchant":
+                if group == "merchant_delta":
+                    scopes[group]["untouched"] = [c.code for c in plan.untouched]
+                    scopes[group]["whole"] = [c.code for c in plan.whole]
+                    if plan.keys is not None:  # scoped: why some of its checks run whole
+                        scopes[group]["full_because"] = None
+                        scopes[group]["whole_because"] = plan.why_not
+                    untouched += plan.untouched
+                if group in _BY_MERCHANT and (group == "merchant" or affected_count is None):
                     affected_count, merchant_fallback = plan.count, plan.why_not
                 if plan.keys is None:
                     scoped.close()
@@ -475,7 +503,9 @@ def scan_since(
                 else:
                     plans.append(plan)
         local = [c for p in plans for c in p.checks]
-        season_checks = [c for c in chosen if c not in local and c not in unchanged]
+        season_checks = [
+            c for c in chosen if c not in local and c not in unchanged and c not in untouched
+        ]
         detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
         scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         kw = {"engine": engine, "scan_id": scan_id, "detected_at": detected_at}
@@ -484,7 +514,7 @@ def scan_since(
         with backends.duckdb_tables(con) as tables:
             # whether a scoped check runs is decided on the whole store, as a full scan does
             counts: dict[str, int | None] = {}
-            for c in local:
+            for c in local + untouched:
                 coverage[c.code] = eng.check_coverage(tables, c, counts)
             # an unchanged check's coverage is the previous scan's (the same rows; it may hold
             # what the finder noted, such as REVIEW003's reviews not scored)
@@ -519,8 +549,8 @@ def scan_since(
             # own memory cap, and held together they added up (7.1 GB on one platform's day)
             plan.con.close()
             scoped_cons.remove(plan.con)
-        if unchanged:
-            carried_parts.append(_carried_whole(con, since, unchanged))
+        if unchanged or untouched:
+            carried_parts.append(_carried_whole(con, since, unchanged + untouched))
         carried = (
             pd.concat(carried_parts, ignore_index=True)
             if carried_parts
@@ -536,7 +566,7 @@ def scan_since(
     result.marks = marks
     if save:
         season.save(result, the_pack, detected_at)
-    merchant_plan = next((p for p in plans if p.group == "merchant"), None)
+    merchant_plan = next((p for p in plans if p.group in _BY_MERCHANT), None)
     return result, {
         "since": since,
         "store": season.engine_label,
@@ -548,6 +578,7 @@ def scan_since(
         "rechecked_local": [c.code for c in local],
         "rerun_season": [c.code for c in season_checks],
         "unchanged": [c.code for c in unchanged],
+        "untouched": [c.code for c in untouched],
         "carried": len(carried),
         "scopes": scopes,
     }
@@ -561,6 +592,8 @@ _GROUP = {
     "order_parcels": "order",
     # its own group: the tables its statistic reads stay whole in its scoped database
     "order_statistic": "order_statistic",
+    # its own group: its merchants are those the rules name from the new rows, not all they reach
+    "merchant_delta": "merchant_delta",
     "text": "text",
 }
 
@@ -615,6 +648,10 @@ class _Plan:
         self.why_not: str | None = None
         self._scope: Any = None
         self.new: dict[str, str] = {}
+        #: merchant_delta: the checks the new rows change no finding of (carried whole), and
+        #: those that run on the whole store
+        self.untouched: list = []
+        self.whole: list = []
 
     def scope(self) -> None:
         self._scope()
@@ -622,7 +659,7 @@ class _Plan:
     def keep(self, findings: pd.DataFrame) -> pd.DataFrame:
         """The scoped run's findings on the group's keys (rows reached for context only, such as
         the neighbours of a shared parcel, are not judged on all their rows: dropped)."""
-        if self.group == "merchant" or not len(findings):
+        if self.group in _BY_MERCHANT or not len(findings):
             return findings
         self.con.register("_pg_found", findings[["entity_type", "entity_id"]])
         try:
@@ -641,7 +678,7 @@ class _Plan:
         con.register("_pg_local", codes)
         con.register("_pg_keys_df", self.keys)
         try:
-            if self.group == "merchant":
+            if self.group in _BY_MERCHANT:
                 return con.execute(
                     """SELECT f.* FROM findings f
                        WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
@@ -699,6 +736,8 @@ def _plan(
         plan.keys = merchants
         plan._scope = lambda: scope_to(con, merchants, plan.reads)
         return plan
+    if group == "merchant_delta":
+        return _plan_delta(plan, pack)
     mapping = _TEXTS_OF if group == "text" else _ORDERS_OF
     parts = []
     for table, rel in new.items():
@@ -716,6 +755,93 @@ def _plan(
     if group == "text":
         return _plan_texts(plan, parts)
     return _plan_orders(plan, parts)
+
+
+def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
+    """Merchants whose ``merchant_delta`` findings the new rows may change, per check: what its
+    rule's ``touched_merchants(season, new, params)`` names (Ibis tables with a ``merchant_id``
+    column, from the whole season, ``_all_<table>``, and the rows added, ``_pg_new_<table>``).
+
+    A check whose rule names no merchant finds what it found: carried whole (``untouched``). One
+    whose rule answers None (new coupon terms: any finding may change), names a merchant it
+    cannot tell (NULL: no key would carry its findings) or more than SCOPE_SHARE of them runs
+    on the whole store (``whole``). The others are re-checked together on the union of
+    the merchants they name, taken fewest first while the union stays under SCOPE_SHARE (a
+    check that would take it over runs on the whole store instead)."""
+    import ibis
+
+    from promoguard.engine.base import Tables
+
+    con = plan.con
+    for table in lake.TABLE_NAMES:
+        rel = plan.new.get(table) or sqlbuild.sql(
+            "(SELECT * FROM {a} WHERE false)", a="_all_" + table
+        )
+        con.execute(
+            sqlbuild.sql(
+                "CREATE VIEW {v} AS SELECT * FROM {r}", v="_pg_new_" + table, r=sqlbuild.Sql(rel)
+            )
+        )
+    backend = ibis.duckdb.from_connection(con)
+    season = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
+    new = Tables(backend, {t: "_pg_new_" + t for t in lake.TABLE_NAMES})
+    total = con.execute("SELECT count(*) FROM _all_merchants").fetchall()[0][0]
+    named: dict[str, pd.DataFrame] = {}
+    why: dict[str, str] = {}
+    for check in plan.checks:
+        touched = check.touched_merchants(season, new, pack.parameters_for(check))
+        if touched is None:
+            why[check.code] = "the new rows may change any of its findings"
+            continue
+        frames = [
+            season.to_arrow(part.select("merchant_id").distinct())
+            .to_pandas()
+            .astype({"merchant_id": object})
+            for part in touched
+        ]
+        got = (
+            pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
+            if frames
+            else pd.DataFrame({"merchant_id": pd.Series([], dtype=object)})
+        )
+        if got.merchant_id.isna().any():
+            why[check.code] = "new rows reach rows of no merchant"
+        elif len(got) > SCOPE_SHARE * total:
+            why[check.code] = (
+                f"the new rows may change the findings of {len(got):,} of {total:,} merchants"
+            )
+        named[check.code] = got
+    plan.untouched = [c for c in plan.checks if c.code not in why and not len(named[c.code])]
+    # the fewest merchants first, while together they stay under SCOPE_SHARE: one check naming
+    # many merchants does not take the others to the whole store with it
+    scoped = []
+    merchants = pd.DataFrame({"merchant_id": pd.Series([], dtype=object)})
+    candidates = [c for c in plan.checks if c.code not in why and c not in plan.untouched]
+    for c in sorted(candidates, key=lambda c: len(named[c.code])):
+        union = pd.concat([merchants, named[c.code]], ignore_index=True).drop_duplicates(
+            ignore_index=True
+        )
+        if len(union) > SCOPE_SHARE * total:
+            why[c.code] = (
+                f"with the others the new rows may change the findings of {len(union):,} of "
+                f"{total:,} merchants"
+            )
+            continue
+        scoped.append(c)
+        merchants = union
+    scoped = [c for c in plan.checks if c in scoped]  # in the pack's order
+    plan.count = len(merchants)
+    plan.whole = [c for c in plan.checks if c.code in why]
+    plan.why_not = "; ".join(f"{code}: {w}" for code, w in why.items()) or None
+    plan.checks = scoped
+    plan.reads = {t for c in scoped for t in c.reads}
+    if not scoped:  # how many merchants the new rows reach, all the group's checks together
+        every = [f for f in named.values() if not f.merchant_id.isna().any()]
+        plan.count = len(pd.concat(every).drop_duplicates()) if every else 0
+        return plan
+    plan.keys = merchants
+    plan._scope = lambda: scope_to(con, merchants, plan.reads)
+    return plan
 
 
 def _statistic_changed(con: duckdb.DuckDBPyConnection, check: Any, season: Any, pack: Any) -> bool:

@@ -393,7 +393,14 @@ class Watcher:
             scan_id, previous = result.scan_id, info["since"]
             journal["incremental"] = {
                 k: info[k]
-                for k in ("affected_merchants", "full_because", "carried", "unchanged", "scopes")
+                for k in (
+                    "affected_merchants",
+                    "full_because",
+                    "carried",
+                    "unchanged",
+                    "untouched",
+                    "scopes",
+                )
             }
         else:
             self.log(f"{journal['batch']}: first scan of the store (full)")

@@ -167,3 +167,23 @@ def test_array_scoring_gives_the_frame_scoring_bits(dated, rated, has_orders):
         assert [v.hex() for v in parts[p].tolist()] == [v.hex() for v in scored[p].tolist()], p
     assert [v.hex() for v in score.tolist()] == [v.hex() for v in scored["score"].tolist()]
     assert signals.tolist() == scored["signals"].tolist()
+
+
+def test_the_engine_counts_the_group_features_as_pandas_does(review_store):
+    """GROUP_FEATURES counted in SQL equal pandas' counts review by review, a listing none of
+    whose reviews has a purchase day included (no order, dates a placeholder: 0 active days)."""
+    review_store.execute("UPDATE reviews SET order_id = NULL WHERE listing_id = 'L-M003'")
+    tables = Tables(ibis.duckdb.from_connection(review_store))
+    inputs = reviews.Inputs(dated=False, rated=True, has_orders=True)
+    sql = tables.to_arrow(
+        reviews.group_features_expr(reviews._review_expr(tables, False), inputs)
+    ).to_pandas()
+    frame = reviews.group_features(reviews._review_frame(tables), inputs)
+    cols = ["review_id", *reviews.GROUP_FEATURES]
+    a = sql[cols].sort_values("review_id").reset_index(drop=True)
+    b = frame[cols].sort_values("review_id").reset_index(drop=True)
+    for c in reviews.GROUP_FEATURES:
+        a[c], b[c] = a[c].astype("float64"), b[c].astype("float64")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    none = a[frame.sort_values("review_id")["listing_id"].eq("L-M003").to_numpy()]
+    assert len(none) > 0 and (none["active_days"] == 0).all()

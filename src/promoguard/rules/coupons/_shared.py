@@ -30,6 +30,12 @@ def tolerance_cents(params: dict[str, Any]) -> int:
     return round(float(params["tolerance"]) * 100)
 
 
+def coupons_added(new: Tables) -> bool:
+    """Incremental: whether new coupon or coupon-terms rows came in (a coupon reaches every
+    listing of its merchant or platform: any finding may then change)."""
+    return any(new.to_arrow(new[t].limit(1)).num_rows for t in ("coupons", "coupon_terms"))
+
+
 def terms_cents(tables: Tables) -> ir.Table:
     """coupon_terms with integer money (cents) and percentages (hundredths of a percent)."""
     t = tables.coupon_terms

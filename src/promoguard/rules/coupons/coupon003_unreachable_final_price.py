@@ -14,6 +14,7 @@ from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.coupons._shared import (
     TOLERANCE,
+    coupons_added,
     covers,
     discount_cents,
     in_force,
@@ -105,6 +106,22 @@ class UnreachableFinalPrice(Check):
     observed_columns = ("observed_at", "price", "final_price_claim", "basket_qty", "claim_total")
     expected_columns = ("cheapest_total", "cheapest_per_unit", "coupons_valid")
     reads = ("price_observations", "listings", "coupons", "coupon_terms")
+    depends_on = "merchant_delta"
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: a finding reads its listing's row, its 到手价 observations and the coupons
+        (kept whole): new coupons or terms may change any; else only new listing rows and new
+        observations showing a 到手价 do, their listings'."""
+        if coupons_added(new):
+            return None
+        n, ls = new.price_observations, season.listings
+        shown = n.filter(n.final_price_claim.notnull()).select("listing_id")
+        return [
+            new.listings.select("merchant_id"),
+            ls.semi_join(shown, "listing_id").select("merchant_id"),
+        ]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         cl = claims(tables)

@@ -12,6 +12,7 @@ from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.coupons._shared import (
     TOLERANCE,
+    coupons_added,
     covers,
     discount_cents,
     in_force,
@@ -101,6 +102,23 @@ class CouponNotHonoured(Check):
     observed_columns = ("coupon_id", "discount_applied", "placed_at")
     expected_columns = ("discount_due", "basket", "threshold_amount")
     reads = ("coupon_redemptions", "orders", "listings", "coupons", "coupon_terms")
+    depends_on = "merchant_delta"
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: a finding on an order reads its redemptions, its row, its listing and the
+        coupons (kept whole): new coupons or terms may change any; else the merchants of orders
+        with a new redemption, of new orders with a redemption, and of new listing rows' orders."""
+        if coupons_added(new):
+            return None
+        o, r, nl = season.orders, season.coupon_redemptions, new.listings
+        return [
+            o.semi_join(new.coupon_redemptions, "order_id").select("merchant_id"),
+            new.orders.semi_join(r, "order_id").select("merchant_id"),
+            nl.select("merchant_id"),
+            o.semi_join(nl, "listing_id").select("merchant_id"),
+        ]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         t = redemptions_due(tables)

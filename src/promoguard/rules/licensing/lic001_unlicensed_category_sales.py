@@ -47,9 +47,11 @@ def _required_types(category: ir.StringValue, cmap: dict[str, tuple[str, ...]]) 
     return ibis.cases(*[(category == c, "|".join(t)) for c, t in cmap.items()])
 
 
-def _licensed_sales(tables: Tables, cmap: dict[str, tuple[str, ...]]) -> ir.Table:
-    """Orders of listings in a category the map names, with the category."""
-    o, ls = tables.orders, tables.listings
+def _licensed_sales(
+    tables: Tables, cmap: dict[str, tuple[str, ...]], orders: ir.Table | None = None
+) -> ir.Table:
+    """Orders (``orders``, else all) of listings in a category the map names, with the category."""
+    o, ls = (tables.orders if orders is None else orders), tables.listings
     cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
         on="c_listing_id", keep="first"
     )
@@ -71,9 +73,13 @@ def _in_scope(scope: ir.StringValue, category: ir.StringValue) -> ir.BooleanValu
     return scope.isnull() | (cleaned == "") | padded.contains(ibis.literal(";") + category + ";")
 
 
-def unlicensed_sales(tables: Tables, cmap: dict[str, tuple[str, ...]]) -> ir.Table:
-    """Licensed-category orders with no licence of a right type, valid at payment, in scope."""
-    sales = _licensed_sales(tables, cmap)
+def unlicensed_sales(
+    tables: Tables, cmap: dict[str, tuple[str, ...]], orders: ir.Table | None = None
+) -> ir.Table:
+    """Licensed-category orders (of ``orders``, else all) with no licence of a right type, valid
+    at payment, in scope. Whether an order is one reads only its row, its listing's category and
+    its merchant's licences."""
+    sales = _licensed_sales(tables, cmap, orders)
     lic = tables.licences
     right_type = ibis.or_(
         *[(sales.category == c) & lic.licence_type.isin(list(t)) for c, t in cmap.items()]
@@ -91,7 +97,7 @@ def unlicensed_sales(tables: Tables, cmap: dict[str, tuple[str, ...]]) -> ir.Tab
 @register
 class UnlicensedSales(Check):
     code = "LIC001"
-    depends_on = "merchant"
+    depends_on = "merchant_delta"
     name = "unlicensed-category-sales"
     title = "Sells in a licensed category without a valid licence on the sale date"
     family = "licensing"
@@ -181,6 +187,26 @@ class UnlicensedSales(Check):
         ]
         head = tr("Merchants selling licensed categories without a valid licence")
         return f"<h3>{head}</h3>" + table(headers, rows, numeric=[3, 4])
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: a finding aggregates its merchant's unlicensed sales, and whether a sale is
+        one reads its row, its listing and its merchant's licences. A new order that is not one
+        changes nothing; new licence and merchant rows change their merchant's, and a new listing
+        row the findings of whoever sold it."""
+        cmap = _params_map(params)
+        if not cmap:  # nothing needs a licence: no findings, whatever is added
+            return []
+        bad = unlicensed_sales(season, cmap, new.orders).select("merchant_id")
+        o, nl = season.orders, new.listings
+        return [
+            bad,
+            new.licences.select("merchant_id"),
+            new.merchants.select("merchant_id"),
+            nl.select("merchant_id"),
+            o.semi_join(nl, "listing_id").select("merchant_id"),
+        ]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         cmap = _params_map(params)

@@ -591,6 +591,72 @@ _half_up_ratio = half_up_ratio
 # -- PRICE005 --------------------------------------------------------------------------------------
 
 
+# -- incremental scans: which merchants' findings a day's new rows can change ------------------
+#
+# Every window PRICE001-003 read (the promotion itself, the look-back and baseline before it, the
+# price in force when the look-back opens, the last sale before the promotion, the evidence's price
+# series up to its end) closes by the promotion's end: a row stamped at or after the last end of
+# any promotion (``promotions_end``) lies outside all of them. ``_segments``'s ``seg_end`` (the
+# next observation) is the one place such a row shows: it turns the last segment's open end into
+# a later one, still after every window it overlapped. What does read past the end is cn's "a
+# listing with no sales at all" (``_lowest_transacted``): a first sale, whenever it is, takes the
+# offered-price fallback away. (``incremental.py``, ``depends_on = "merchant_delta"``.)
+
+
+def promotions_end(season: Tables) -> Any:
+    """The latest instant any promotion's window reaches (its start when it ends before it), or
+    None when no promotion has one (then no row is known to be past every window)."""
+    pr = season.promotions
+    got = season.to_arrow(pr.aggregate(h=ibis.greatest(pr.starts_at, pr.ends_at).max()))
+    return got.to_pylist()[0]["h"] if got.num_rows else None
+
+
+def may_be_in_window(at: ir.TimestampValue, end: Any) -> ir.BooleanValue:
+    """Whether a row stamped ``at`` may fall in a promotion's windows (an unknown time may)."""
+    if end is None:
+        return ibis.literal(True)
+    return ~(at >= ibis.literal(end, type=at.type())).fill_null(False)
+
+
+def merchants_of_listings(season: Tables, listings: ir.Table) -> ir.Table:
+    """The merchants (``merchant_id``) of the listings in ``listings`` (a ``listing_id`` column)."""
+    ls = season.listings
+    return ls.semi_join(listings, "listing_id").select("merchant_id")
+
+
+def touched_by_windows(
+    season: Tables, new: Tables, params: dict[str, Any], *, sales: bool
+) -> list[ir.Table]:
+    """PRICE001-003: the merchants of new listing rows and of new observations (with ``sales``:
+    new orders) that may fall in a promotion's windows; with ``sales`` under cn's prior rule,
+    also the listings whose first sale is new (no sale before every promotion ended)."""
+    end = promotions_end(season)
+    po = new.price_observations
+    parts = [
+        new.listings.select("merchant_id"),
+        merchants_of_listings(
+            season, po.filter(may_be_in_window(po.observed_at, end)).select("listing_id")
+        ),
+    ]
+    if sales:
+        o = new.orders
+        early = o.filter(may_be_in_window(o.paid_at, end))
+        parts.append(merchants_of_listings(season, early.select("listing_id")))
+        if params["prior_rule"] == "lowest_transacted":
+            # "a listing with no sales at all" reads every sale, however late: a listing whose
+            # only sales (of the same statuses) are after every promotion ended may have had none
+            so = season.orders
+            excluded = list(params["exclude_statuses"])
+            sold = so.filter(so.status.notnull())
+            if excluded:
+                sold = sold.filter(~so.status.isin(excluded))
+            if end is not None:
+                sold = sold.filter(so.paid_at < ibis.literal(end, type=so.paid_at.type()))
+            first = o.select("listing_id").anti_join(sold.select("listing_id"), "listing_id")
+            parts.append(merchants_of_listings(season, first))
+    return parts
+
+
 # -- report hooks ---------------------------------------------------------------------------------
 
 

@@ -15,13 +15,14 @@ from promoguard.rules.pricing._shared import (
     _prior_evidence,
     legal_prior_prices,
     levels,
+    touched_by_windows,
 )
 
 
 @register
 class ReferenceAbovePriorPrice(Check):
     code = "PRICE001"
-    depends_on = "merchant"
+    depends_on = "merchant_delta"
     name = "reference-above-prior-price"
     title = "Reference ('was') price above the legal prior price"
     family = "pricing"
@@ -71,6 +72,13 @@ class ReferenceAbovePriorPrice(Check):
             ("reference", observed.get("reference_price"), "claimed"),
             ("legal prior price", expected.get("legal_prior_price"), "lawful"),
         )
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: the merchants whose findings new rows may change (the promotion windows,
+        and cn's first sale: ``_shared.touched_by_windows``)."""
+        return touched_by_windows(season, new, params, sales=True)
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         t = legal_prior_prices(tables, params, ctx.timezone)

@@ -17,13 +17,14 @@ from promoguard.rules.pricing._shared import (
     legal_prior_prices,
     levels,
     number,
+    touched_by_windows,
 )
 
 
 @register
 class DiscountNotFromPriorPrice(Check):
     code = "PRICE002"
-    depends_on = "merchant"
+    depends_on = "merchant_delta"
     name = "discount-not-from-prior-price"
     title = "Claimed discount % not computed from the legal prior price"
     family = "pricing"
@@ -84,6 +85,13 @@ class DiscountNotFromPriorPrice(Check):
             ("base implied by the claim", implied, "claimed"),
             ("legal prior price", expected.get("legal_prior_price"), "lawful"),
         )
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: the merchants whose findings new rows may change (the promotion windows,
+        where the claims are read too, and cn's first sale: ``_shared.touched_by_windows``)."""
+        return touched_by_windows(season, new, params, sales=True)
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         prior = legal_prior_prices(tables, params, ctx.timezone).select(

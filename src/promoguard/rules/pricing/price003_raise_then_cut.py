@@ -19,6 +19,7 @@ from promoguard.rules.pricing._shared import (
     _promotion_series,
     _window_rows,
     levels,
+    touched_by_windows,
 )
 
 
@@ -42,7 +43,7 @@ def _median_twice_cents(rows: ir.Table, name: str) -> ir.Table:
 @register
 class RaiseThenCut(Check):
     code = "PRICE003"
-    depends_on = "merchant"
+    depends_on = "merchant_delta"
     name = "raise-then-cut"
     title = "Price raised before a promotion, then 'discounted' from the raised level"
     family = "pricing"
@@ -119,6 +120,13 @@ class RaiseThenCut(Check):
             ("raised level", observed.get("raised_level"), "claimed"),
             ("ordinary level", expected.get("ordinary_level"), "lawful"),
         )
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: the merchants whose findings new rows may change: observations that may
+        fall in a promotion, its raised days or its baseline (``_shared.touched_by_windows``)."""
+        return touched_by_windows(season, new, params, sales=False)
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations

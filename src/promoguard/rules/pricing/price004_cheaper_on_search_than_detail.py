@@ -10,13 +10,18 @@ import ibis.expr.types as ir
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.pricing._shared import _detail_prices, _money, levels
+from promoguard.rules.pricing._shared import (
+    _detail_prices,
+    _money,
+    levels,
+    merchants_of_listings,
+)
 
 
 @register
 class CheaperOutsideDetailPage(Check):
     code = "PRICE004"
-    depends_on = "merchant"
+    depends_on = "merchant_delta"
     name = "cheaper-on-search-than-detail"
     title = "Search or home page shows a lower price than the detail page at the same time"
     family = "pricing"
@@ -71,6 +76,31 @@ class CheaperOutsideDetailPage(Check):
             ("prominent price", observed.get("prominent_price"), "claimed"),
             ("detail price", expected.get("detail_price"), "lawful"),
         )
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: a finding reads its listing's observations within max_gap_minutes of a
+        search/home sighting (the finding's and its evidence's), so a new observation changes
+        only a listing with such a sighting (old or new) that close to it; and new listing rows."""
+        gap = int(params["max_gap_minutes"])
+        po, n = season.price_observations, new.price_observations
+        prom = po.filter(po.channel.isin(list(params["channels"])))
+        start = season.to_arrow(n.aggregate(t=n.observed_at.min())).to_pylist()
+        if start and start[0]["t"] is not None:  # sightings long before every new row: none
+            since = ibis.literal(start[0]["t"], type=po.observed_at.type())
+            prom = prom.filter(prom.observed_at >= since - ibis.interval(minutes=gap))
+        prom = prom.select(p_listing=prom.listing_id, p_at=prom.observed_at)
+        near = n.join(
+            prom,
+            [
+                n.listing_id == prom.p_listing,
+                prom.p_at >= n.observed_at - ibis.interval(minutes=gap),
+                prom.p_at <= n.observed_at + ibis.interval(minutes=gap),
+            ],
+        )
+        hit = merchants_of_listings(season, near.select("listing_id").distinct())
+        return [new.listings.select("merchant_id"), hit]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations

@@ -15,7 +15,7 @@ from promoguard.rules.pricing._shared import MSRP_LABELS, _is_msrp_label, _money
 @register
 class UnlabelledManufacturerPrice(Check):
     code = "PRICE005"
-    depends_on = "merchant"
+    depends_on = "merchant_delta"
     name = "unlabelled-manufacturer-price"
     title = "Comparison with the manufacturer's suggested price not labelled as one"
     family = "pricing"
@@ -60,6 +60,18 @@ class UnlabelledManufacturerPrice(Check):
             ("MSRP", expected.get("msrp"), "context"),
             ("reference", observed.get("reference_price"), "claimed"),
         )
+
+    def touched_merchants(
+        self, season: Tables, new: Tables, params: dict[str, Any]
+    ) -> list[ir.Table] | None:
+        """Incremental: a finding (and its evidence) reads its listing's row and its observations
+        with a reference price, and a listing without an MSRP has none: new listing rows, and
+        new observations with a reference price of a listing with an MSRP."""
+        n = new.price_observations
+        ls = season.listings
+        ref = n.filter(n.reference_price.notnull()).select("listing_id")
+        hit = ls.filter(ls.msrp.notnull()).semi_join(ref, "listing_id").select("merchant_id")
+        return [new.listings.select("merchant_id"), hit]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations

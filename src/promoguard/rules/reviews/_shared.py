@@ -335,16 +335,21 @@ def group_features_expr(joined: ir.Table, inputs: Inputs) -> ir.Table:
         .cast("int64"),
     )
     keyed = j.filter(j.listing_id.notnull())
-    listing = keyed.group_by("listing_id").aggregate(
+    ld = keyed.filter(keyed._bday.notnull())
+    per_day = ld.group_by("listing_id", "_bday").aggregate(per_day=ld.count())
+    # a listing's distinct purchase days are its per-day groups: counted from those, not by a
+    # distinct count over every review (0 for a listing none of whose reviews has a day)
+    days = per_day.group_by("listing_id").aggregate(active_days=per_day.count())
+    sums = keyed.group_by("listing_id").aggregate(
         listing_n=keyed.count(),
         listing_rating_sum=ibis.coalesce(keyed.rating.sum(), 0).cast("float64"),
-        active_days=keyed._bday.nunique(),
+    )
+    listing = sums.left_join(days, sums.listing_id == days.listing_id).select(
+        sums, active_days=ibis.coalesce(days.active_days, 0)
     )
     bd = j.filter(j.buyer_id.notnull() & j._day.notnull())
     per_buyer_day = bd.group_by("buyer_id", "_day").aggregate(n=bd.count())
     buyer = per_buyer_day.group_by("buyer_id").aggregate(max_day=per_buyer_day.n.max())
-    ld = keyed.filter(keyed._bday.notnull())
-    per_day = ld.group_by("listing_id", "_bday").aggregate(per_day=ld.count())
     out = j.left_join(listing, j.listing_id == listing.listing_id).select(
         j, listing.listing_n, listing.listing_rating_sum, listing.active_days
     )
