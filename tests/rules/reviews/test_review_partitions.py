@@ -33,7 +33,8 @@ def _both(con, params):
     tables = Tables(ibis.duckdb.from_connection(con))
     scored = reviews.score_frame(reviews._review_frame(tables), params)
     hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
-    found, not_scored, why = reviews.score_partitions(tables, params)
+    found, not_scored, why = reviews.scored_rows(tables, params)
+    found = found.to_pandas()
     a = hit[COLUMNS].sort_values("review_id").reset_index(drop=True)
     b = found[COLUMNS].sort_values("review_id").reset_index(drop=True)
     return a, b, (int(scored.attrs["not_scored"]), scored.attrs["why"]), (not_scored, why)

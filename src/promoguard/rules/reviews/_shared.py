@@ -288,7 +288,7 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
 
     Two steps: the counts over a review's listing and reviewer (``group_features``), then the
     score of each review from its own row alone (``score_rows``), which is what lets an engine
-    count in SQL and score each partition where it lies (``score_partitions``).
+    count in SQL and score each partition where it lies (``scored_rows``).
     """
     if df.empty:
         return score_rows(df.copy(), Inputs(False, False, True), params)
@@ -368,56 +368,26 @@ def score_rows(out: pd.DataFrame, inputs: Inputs, params: dict[str, Any]) -> pd.
             out[part] = pd.Series(dtype="float64")
         out.attrs["not_scored"] = 0
         return out
-    nan = float("nan")
-    # An input the data does not have makes its signal "not available" (NaN): never maximally
-    # suspicious, never neutral-but-counted. One date for every review is a placeholder, not a
-    # date; one rating for every review is not a rating.
-    dated, rated, has_orders = inputs.dated, inputs.rated, inputs.has_orders
-    rating = out["rating"].astype("float64")
-    # deviation from the listing's other reviews (leave-one-out: a burst cannot set its own norm)
-    others = (out["listing_n"] - 1).astype("float64")
-    loo_mean = (out["listing_rating_sum"] - rating) / others.where(others > 0)
-    out["rating_deviation"] = ((rating - loo_mean).abs() / 4.0).clip(0, 1) if rated else nan
-    out["extremity"] = rating.isin([1.0, 5.0]).astype("float64") if rated else nan
-    received = out["delivered_s"].fillna(out["confirmed_s"])
-    lag_h = (out["created_s"] - received) / 3600.0
-    early_h = float(params["early_hours"])
-    early = (1.0 - lag_h.clip(lower=0) / early_h).clip(0, 1)
-    # no delivery to compare with (or no real review date): not available
-    out["early"] = early.where(received.notna() & dated, nan)
-    burst_n = float(params["burst_reviews"])
-    out["reviewer_burst"] = ((out["max_day"] - 1) / (burst_n - 1)).clip(0, 1) if dated else nan
-    # a fresh account with one purchase has no history to vouch for it; a store without any
-    # orders says nothing about anyone's history
-    orders = out["buyer_orders"].astype("float64").fillna(1.0).clip(lower=1.0)
-    out["thin_history"] = 1.0 / orders if has_orders else nan
-    # a listing's burst: many reviewed orders placed on one day, against its typical day
-    # (purchase day, since the reviews of one burst arrive as their parcels are delivered)
-    bday = _burst_day(out, dated)
-    per_day = out["per_day"]
-    typical = out["listing_n"] / out["active_days"]
-    factor = float(params["listing_burst_factor"])
-    ratio = per_day / typical.clip(lower=1.0)
-    burst = ((ratio - 1.0) / (factor - 1.0)).clip(0, 1) * (
-        per_day >= int(params["listing_burst_min"])
-    ).astype("float64")
-    out["listing_burst"] = burst.where(bday.notna(), nan)
-    weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
+    extra: dict[str, np.ndarray] = {}
     if params.get("text_model"):
         from promoguard import reviews_model
 
         model = reviews_model.load(Path(params["text_model"]))
-        out["text_model"] = model.score(out["text"].fillna("").tolist())
-        weights["text_model"] = float(params["weights"].get("text_model", 1.0))
-    # combined over the available signals only; too few available: not scored (NaN)
-    avail = {p: out[p].notna() for p in weights}
-    wsum = sum(w * avail[p].astype("float64") for p, w in weights.items())
-    total = sum(w * ((1.0 - out[p]) ** 2).fillna(0.0) for p, w in weights.items())
-    out["signals"] = sum(avail[p].astype("int64") for p in weights)
-    enough = out["signals"] >= int(params.get("min_signals", 3))
-    out["score"] = (1.0 - np.sqrt(total / wsum.where(wsum > 0))).round(4).where(enough, nan)
-    for p in weights:
-        out[p] = out[p].astype("float64").round(4)
+        extra["text_model"] = np.asarray(model.score(out["text"].fillna("").tolist()), "float64")
+    # one formula: the arrays' (``score_arrays``), on this frame's columns
+    with np.errstate(divide="ignore", invalid="ignore"):
+        parts, score, signals = score_arrays(
+            lambda name: out[name].to_numpy("float64", na_value=np.nan),
+            len(out),
+            inputs,
+            params,
+            extra,
+        )
+    for p, values in parts.items():
+        out[p] = values
+    out["signals"] = signals
+    out["score"] = score
+    enough = signals >= int(params.get("min_signals", 3))
     out.attrs["not_scored"] = int((~enough).sum())
     out.attrs["why"] = why_not_scored(inputs, params)
     return out
@@ -435,15 +405,17 @@ def _clip(x: np.ndarray, lower: float | None = None, upper: float | None = None)
 
 
 def score_arrays(
-    column: Callable[[str], np.ndarray], n: int, inputs: Inputs, params: dict[str, Any]
+    column: Callable[[str], np.ndarray],
+    n: int,
+    inputs: Inputs,
+    params: dict[str, Any],
+    extra: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """``score_rows`` on plain float arrays (``column(name)``: the column as float64, NaN for a
     missing value): (each part, rounded; the score, NaN when not scored; how many signals were
-    available). The same operations in the same order as ``score_rows``, so the same bits
-    (tests/rules/reviews/test_review_partitions.py compares the two on every kind of row); what
-    a batch of a partition is scored with, without a DataFrame per batch.
-
-    No text model here: ``score_rows`` reads one (it needs the texts)."""
+    available). What a batch of a partition is scored with, without a DataFrame per batch, and
+    what ``score_rows`` scores a frame with. ``extra``: parts computed elsewhere (a text model's
+    scores, which need the texts), weighed after SCORE_PARTS from ``params["weights"]``."""
     nan = np.nan
     dated, rated, has_orders = inputs.dated, inputs.rated, inputs.has_orders
     blank = np.full(n, nan)
@@ -478,6 +450,9 @@ def score_arrays(
     ).astype("float64")
     parts["listing_burst"] = np.where(has_day, burst, nan)
     weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
+    for p, values in (extra or {}).items():
+        parts[p] = values
+        weights[p] = float(params["weights"].get(p, 1.0))
     avail = {p: ~np.isnan(parts[p]) for p in weights}
     wsum = sum(w * avail[p].astype("float64") for p, w in weights.items())
     total = sum(w * np.where(avail[p], (1.0 - parts[p]) ** 2, 0.0) for p, w in weights.items())
@@ -532,13 +507,6 @@ _SCORED = pa.schema(
         ("not_scored", pa.int64()),
     ]
 )
-
-
-def score_partitions(tables: Tables, params: dict[str, Any]) -> tuple[pd.DataFrame, int, str]:
-    """REVIEW003's reviews at or above the threshold, with the reviews left where they are
-    (``scored_rows`` as a DataFrame)."""
-    found, not_scored, why = scored_rows(tables, params)
-    return found.to_pandas(), not_scored, why
 
 
 def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, str]:
