@@ -788,17 +788,24 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
     total = con.execute("SELECT count(*) FROM _all_merchants").fetchall()[0][0]
     named: dict[str, pd.DataFrame] = {}
     why: dict[str, str] = {}
+    # rules name the same parts (new listing rows' merchants, the orders of new listings, PRICE001
+    # and PRICE002's windows): each distinct one (Ibis compares expressions by structure) is
+    # pulled once
+    pulled: dict[Any, pd.DataFrame] = {}
+
+    def merchants_of(part: Any) -> pd.DataFrame:
+        key = part.op()
+        if key not in pulled:
+            got = season.to_arrow(part.select("merchant_id").distinct()).to_pandas()
+            pulled[key] = got.astype({"merchant_id": object})
+        return pulled[key]
+
     for check in plan.checks:
         touched = check.touched_merchants(season, new, pack.parameters_for(check))
         if touched is None:
             why[check.code] = "the new rows may change any of its findings"
             continue
-        frames = [
-            season.to_arrow(part.select("merchant_id").distinct())
-            .to_pandas()
-            .astype({"merchant_id": object})
-            for part in touched
-        ]
+        frames = [merchants_of(part) for part in touched]
         got = (
             pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
             if frames
