@@ -373,12 +373,11 @@ def map_partitions(
         frame = spark_frame(backend, expr).mapInArrow(fn, from_arrow_schema(schema))
         out = spark_arrow(frame)
         return out.select(schema.names).cast(schema) if out.num_rows else schema.empty_table()
-    # streamed a batch at a time from DuckDB's own reader (Ibis's batch reader calls a cursor
-    # method DuckDB 2 no longer has): only ``fn``'s output is held whole, never every input row
-    # (REVIEW003's 1.84M scored reviews at city scale, twice that at 2x)
-    # (closed whatever ``fn`` does: an open result keeps the connection from its next query)
-    with backend._to_duckdb_relation(expr).to_arrow_reader(65_536) as reader:
-        batches = list(fn(iter(reader)))
+    # streamed a batch at a time (``record_batches``): only ``fn``'s output is held whole, never
+    # every input row (REVIEW003's 1.84M scored reviews at city scale, twice that at 2x); the
+    # reader is closed whatever ``fn`` does: an open result keeps the connection from its next query
+    with record_batches(backend, expr, 65_536) as reader:
+        batches = list(fn(reader))
     return pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
 
 
