@@ -360,20 +360,29 @@ def group_templates(rows: pa.Table) -> pa.Table:
     return canonical_json_group_table(named, "entity_id", {"entity_id": blank})
 
 
-def fill_groups(templates: pa.Table, groups: pa.Table) -> pa.Table:
+def cut_templates(templates: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """Each group's template (:func:`group_templates`) cut at its blanks: (the groups, each one's
+    pieces), for :func:`fill_groups` to join around each finding's id; cut once per check when
+    its findings are filled a part at a time."""
+    return _one_array(templates.column("g")), pc.split_pattern(
+        _one_array(templates.column("j")), _BLANK
+    )
+
+
+def fill_groups(
+    templates: pa.Table, groups: pa.Table, cut: tuple[pa.Array, pa.Array] | None = None
+) -> pa.Table:
     """Each finding's evidence rows (:data:`GROUPS_SCHEMA`, ``g``: its entity id) from its group's
-    template (:func:`group_templates`): ``groups`` holds each finding's ``entity_id`` and
-    ``group_id``; a finding whose group has no rows gets none."""
+    template (:func:`group_templates`; ``cut``: :func:`cut_templates` of it, when already made):
+    ``groups`` holds each finding's ``entity_id`` and ``group_id``; a finding whose group has no
+    rows gets none."""
     if not templates.num_rows or not groups.num_rows:
         return GROUPS_SCHEMA.empty_table()
     entity = _one_array(pc.cast(groups.column("entity_id"), pa.string()))
-    at = pc.index_in(
-        pc.cast(groups.column("group_id"), pa.string()),
-        value_set=_one_array(templates.column("g")),
-    )
     # each group's text cut at its blanks once, then joined per finding with its own id's JSON
     # (cutting each finding's copy instead: several times the CPU at city scale)
-    pieces = pc.split_pattern(_one_array(templates.column("j")), _BLANK)
+    g, pieces = cut or cut_templates(templates)
+    at = pc.index_in(pc.cast(groups.column("group_id"), pa.string()), value_set=g)
     text = pc.binary_join(pc.take(pieces, at), _one_array(_json_column(entity)))
     out = pa.table([entity, _one_array(text)], schema=GROUPS_SCHEMA)
     return out.filter(pc.is_valid(out.column("j")))

@@ -46,6 +46,7 @@ from promoguard.engine.evidence import (
     canonical_json,
     canonical_json_group_table,
     canonical_value,
+    cut_templates,
     fill_groups,
     group_templates,
     json_column,
@@ -353,7 +354,7 @@ def _evidence_rows(
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
             if isinstance(expr, GroupRows):  # each group's JSON once, copied to its findings
                 grouped = _Grouped.pull(check, tables, expr)
-                out[name] = fill_groups(grouped.templates, grouped.groups)
+                out[name] = fill_groups(grouped.templates, grouped.groups, grouped.cut)
                 continue
             # canonical JSON built column by column in Arrow, not value by value in Python
             out[name] = canonical_json_group_table(tables.to_arrow(expr))
@@ -372,6 +373,8 @@ class _Grouped:
     templates: pa.Table
     groups: pa.Table
     rows: pa.Array
+    #: the templates cut at their blanks (:func:`cut_templates`), once for all of the check's parts
+    cut: tuple[pa.Array, pa.Array]
 
     @classmethod
     def pull(cls, check: Check, tables: Tables, value: GroupRows) -> _Grouped:
@@ -393,12 +396,12 @@ class _Grouped:
         sizes = pc.value_counts(pc.cast(rows.column("group_id"), pa.string()).combine_chunks())
         at = pc.index_in(groups.column("group_id"), value_set=sizes.field("values"))
         per_entity = pc.fill_null(pc.take(sizes.field("counts"), at), 0)
-        return cls(templates, groups, per_entity)
+        return cls(templates, groups, per_entity, cut_templates(templates))
 
     def of(self, entities: pa.Array | pa.ChunkedArray) -> pa.Table:
         """The evidence rows (``GROUPS_SCHEMA``) of the findings of ``entities``."""
         wanted = pc.is_in(self.groups.column("entity_id"), value_set=_one_chunk(entities))
-        return fill_groups(self.templates, self.groups.filter(wanted))
+        return fill_groups(self.templates, self.groups.filter(wanted), self.cut)
 
     def rows_of(self, entities: pa.Array | pa.ChunkedArray) -> Any:
         """Rows each of ``entities``' documents lists (0: none), as int64 numpy."""
@@ -487,7 +490,7 @@ def _evidence_in_parts(
             ev: dict[str, pa.Table] = {}
             for ev_name, g in grouped.items():
                 ev[ev_name] = (
-                    fill_groups(g.templates, g.groups)
+                    fill_groups(g.templates, g.groups, g.cut)
                     if len(bounds) == 1
                     else g.of(part.column("entity_id"))
                 )
