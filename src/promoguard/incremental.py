@@ -270,8 +270,8 @@ class _LakeSeason:
     def spark(self, con: Any, master: str):
         return lake.spark_tables(self.root, master)
 
-    def save(self, result: Any, pack: Any, detected_at: Any) -> None:
-        lake.save_scan(self.root, result, pack, detected_at)
+    def save(self, result: Any, pack: Any, started: Any) -> None:
+        lake.save_scan(self.root, result, pack, started)
 
 
 class _FileSeason:
@@ -399,12 +399,12 @@ class _FileSeason:
 
         return backends.spark_tables(con, master)
 
-    def save(self, result: Any, pack: Any, detected_at: Any) -> None:
+    def save(self, result: Any, pack: Any, started: Any) -> None:
         from promoguard.engine import run as eng
 
         con = eng._writer(self.path)
         try:
-            eng.save_result(con, result, pack, detected_at)
+            eng.save_result(con, result, pack, started)
         finally:
             con.close()
 
@@ -430,8 +430,6 @@ def scan_since(
     findings of the group's checks on every other key are carried; what cannot be scoped (a
     season-wide check, a group whose keys cannot be told or cover most of the store) runs on
     the whole store in one part, whose shared relations its checks share."""
-    import datetime as dt
-    import uuid
 
     from promoguard.engine import backends
     from promoguard.engine import run as eng
@@ -506,8 +504,7 @@ def scan_since(
         season_checks = [
             c for c in chosen if c not in local and c not in unchanged and c not in untouched
         ]
-        detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        started, detected_at, scan_id = eng.scan_clock()
         kw = {"engine": engine, "scan_id": scan_id, "detected_at": detected_at}
         parts = []
         coverage: dict[str, dict[str, Any]] = {}
@@ -565,7 +562,7 @@ def scan_since(
     result = _combine(parts, carried, chosen, the_pack.name, scan_id, engine, coverage)
     result.marks = marks
     if save:
-        season.save(result, the_pack, detected_at)
+        season.save(result, the_pack, started)
     merchant_plan = next((p for p in plans if p.group in _BY_MERCHANT), None)
     return result, {
         "since": since,

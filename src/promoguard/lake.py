@@ -447,8 +447,7 @@ def scan(
         raise CheckError(f"no lake at {root}; run `promoguard ingest` first")
     the_pack = load_pack(pack)
     chosen = eng.choose_checks(the_pack, checks)
-    detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    started, detected_at, scan_id = eng.scan_clock()
     if engine == "duckdb":
         con = connect(root, memory_limit=memory_limit)
         cm = backends.duckdb_tables(con)
@@ -470,5 +469,5 @@ def scan(
         if con is not None:
             con.close()
     if save:
-        save_scan(root, result, the_pack, detected_at)
+        save_scan(root, result, the_pack, started)
     return result

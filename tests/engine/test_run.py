@@ -895,3 +895,43 @@ def test_group_templates_need_a_group_and_no_entity_column():
         ev.group_templates(pa.table({"entity_id": ["a"], "group_id": ["g"], "x": [1]}))
     with pytest.raises(ValueError, match="group_id"):
         ev.group_templates(pa.table({"x": [1]}))
+
+
+def test_of_two_scans_begun_in_one_second_the_later_is_the_latest(season_store_copy, monkeypatch):
+    """A scan, a fix, a re-scan within one second: the re-scan is the latest (the verdict of a
+    case is read from it), whatever the random part of the two ids. CI once took the first."""
+    import types
+    import uuid
+
+    from promoguard import api
+    from promoguard.cases import source
+    from promoguard.engine import run
+
+    instants = iter(
+        [dt.datetime(2026, 11, 30, 6, 0, 0, 100, tzinfo=dt.UTC),
+         dt.datetime(2026, 11, 30, 6, 0, 0, 900_000, tzinfo=dt.UTC)]
+    )  # fmt: skip
+
+    hexes = iter(["ffffff", "000000"])  # the later scan's id sorts first
+    scripted: list[str] = []  # the id part of the scan whose clock was just read
+
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # only scan_clock reads the time in run.py
+            scripted.append(next(hexes))
+            return next(instants)
+
+    real_uuid4 = uuid.uuid4
+
+    def uuid4():  # the scan id's random part as scripted; any other (view names) random
+        return uuid.UUID(scripted.pop() + real_uuid4().hex[6:]) if scripted else real_uuid4()
+
+    monkeypatch.setattr(run, "dt", types.SimpleNamespace(**{**vars(dt), "datetime": Clock}))
+    monkeypatch.setattr(run, "uuid", types.SimpleNamespace(uuid4=uuid4))
+    first = run.scan(season_store_copy, "cn", checks="TEXT001").scan_id
+    second = run.scan(season_store_copy, "cn", checks="TEXT001").scan_id
+    monkeypatch.undo()
+    assert first[:-6] == second[:-6] and first > second  # one second; ids the wrong way round
+    assert api.findings(season_store_copy).attrs["scan"]["scan_id"] == second
+    assert source.scan_info(season_store_copy).scan_id == second
+    assert api.scans(season_store_copy)["scan_id"].tolist()[:2] == [second, first]

@@ -1024,8 +1024,7 @@ def scan(
         )
     the_pack = load_pack(pack)
     chosen = choose_checks(the_pack, checks)
-    detected_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    scan_id = f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    started, detected_at, scan_id = scan_clock()
     # Compute with a read-only connection: readers (report, verify, a duckdb shell) are not
     # locked out for the whole scan. The results go in with one short write at the end.
     con = store_mod.connect(store_path, read_only=True)
@@ -1052,10 +1051,23 @@ def scan(
     if save:
         con = _writer(store_path)
         try:
-            save_result(con, result, the_pack, detected_at)
+            save_result(con, result, the_pack, started)
         finally:
             con.close()
     return result
+
+
+def scan_clock() -> tuple[dt.datetime, dt.datetime, str]:
+    """A new scan's exact start, the second its findings are detected at, and its id.
+
+    The scan is recorded as started at the exact instant: stores order their scans by it to
+    find the latest, and two scans begun in the same second (a scan, a fix, a re-scan) would
+    otherwise be ordered by the random part of their ids, so that "the latest" was the older
+    one half the time. Findings keep the whole second (they are sealed with it).
+    """
+    started = dt.datetime.now(dt.UTC)
+    detected_at = started.replace(microsecond=0)
+    return started, detected_at, f"scan-{detected_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 #: How long the final write waits for readers (a report, a duckdb shell) to let go of the store.
