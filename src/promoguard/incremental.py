@@ -75,6 +75,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard import lake, sqlbuild
 
@@ -563,7 +565,8 @@ def scan_since(
         if late and engine != "duckdb":
             with season.spark(con, spark_master) as tables:
                 parts.append(eng.run_checks(tables, late, the_pack, progress=progress, **kw))
-        carried_parts = []
+        carried_parts: list[pa.Table] = []
+        kept: dict[int, pa.Table] = {}  # a scoped part's findings on its keys
         for plan in plans:
             with clock("copy " + plan.group):
                 plan.scope()
@@ -577,23 +580,18 @@ def scan_since(
                     tables, plan.checks, the_pack, progress=progress, coverage_of=coverage, **kw
                 )
             with clock("carry"):
-                part.findings = plan.keep(part.findings)
+                kept[id(part)] = plan.keep(part.findings_arrow())
                 parts.append(part)
-                carried_parts.append(plan.carried(con, since))
+                carried_parts.append(plan.carried(con, since, (scan_id, detected_at)))
             # the group's scoped tables go now, not at the end: each group's database has its
             # own memory cap, and held together they added up (7.1 GB on one platform's day)
             plan.con.close()
             scoped_cons.remove(plan.con)
         with clock("carry"):
             if unchanged or untouched:
-                carried_parts.append(_carried_whole(con, since, unchanged + untouched))
-            carried = (
-                pd.concat(carried_parts, ignore_index=True)
-                if carried_parts
-                else con.execute("SELECT * FROM findings LIMIT 0").df()
-            )
-            carried["scan_id"] = scan_id
-            carried["detected_at"] = detected_at
+                carried_parts.append(
+                    _carried_whole(con, since, unchanged + untouched, (scan_id, detected_at))
+                )
         if early_part is not None:
             with clock("waiting for the season checks"):
                 parts.insert(0, early_part.result())
@@ -604,7 +602,10 @@ def scan_since(
         for c in scoped_cons:
             c.close()
     with clock("combine"):
-        result = _combine(parts, carried, chosen, the_pack.name, scan_id, engine, coverage)
+        found = [kept[id(p)] if id(p) in kept else p.findings_arrow() for p in parts]
+        result = _combine(
+            parts, found + carried_parts, chosen, the_pack.name, scan_id, engine, coverage
+        )
     result.marks = marks
     if save:
         with clock("save"):
@@ -622,7 +623,7 @@ def scan_since(
         "rerun_season": [c.code for c in season_checks],
         "unchanged": [c.code for c in unchanged],
         "untouched": [c.code for c in untouched],
-        "carried": len(carried),
+        "carried": sum(t.num_rows for t in carried_parts),
         "scopes": scopes,
         # wall seconds of the steps outside the season-wide checks' own part (which runs beside
         # them: "waiting for the season checks" is what is left of it when they are done)
@@ -776,47 +777,79 @@ class _Plan:
     def scope(self) -> None:
         self._scope()
 
-    def keep(self, findings: pd.DataFrame) -> pd.DataFrame:
+    def keep(self, findings: pa.Table) -> pa.Table:
         """The scoped run's findings on the group's keys (rows reached for context only, such as
-        the neighbours of a shared parcel, are not judged on all their rows: dropped)."""
-        if self.group in _BY_MERCHANT or not len(findings):
+        the neighbours of a shared parcel, are not judged on all their rows: dropped), in the
+        order the run found them."""
+        if self.group in _BY_MERCHANT or not findings.num_rows:
             return findings
-        self.con.register("_pg_found", findings[["entity_type", "entity_id"]])
-        try:
-            hit = self.con.execute(
-                "SELECT f.rowid_ FROM (SELECT *, row_number() OVER () - 1 AS rowid_ "
-                "FROM _pg_found) f SEMI JOIN _pg_keys k USING (entity_type, entity_id)"
-            ).fetchall()
-        finally:
-            self.con.unregister("_pg_found")
-        rows = sorted(r[0] for r in hit)
-        return findings.iloc[rows].reset_index(drop=True)
+        keys = self.con.sql("SELECT entity_type, entity_id FROM _pg_keys").to_arrow_table()
+        hit = pc.is_in(_entity_key(findings), value_set=_entity_key(keys))
+        return findings.filter(hit)
 
-    def carried(self, con: duckdb.DuckDBPyConnection, since: str) -> pd.DataFrame:
-        """The previous scan's findings of the group's checks that its keys do not reach."""
+    def carried(self, con: duckdb.DuckDBPyConnection, since: str, scan: Any) -> pa.Table:
+        """The previous scan's findings of the group's checks that its keys do not reach (as
+        this scan's: ``scan`` gives the scan id and detected_at), as Arrow."""
         codes = pd.DataFrame({"code": [c.code for c in self.checks]})
         con.register("_pg_local", codes)
         con.register("_pg_keys_df", self.keys)
         try:
             if self.group in _BY_MERCHANT:
-                return con.execute(
-                    """SELECT f.* FROM findings f
-                       WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
-                         AND (f.merchant_id IS NULL
-                              OR f.merchant_id NOT IN (SELECT merchant_id FROM _pg_keys_df))""",
-                    [since],
-                ).df()
-            return con.execute(
-                """SELECT f.* FROM findings f
-                   WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
-                     AND NOT EXISTS (SELECT 1 FROM _pg_keys_df k
-                                     WHERE k.entity_type = f.entity_type
-                                       AND k.entity_id = f.entity_id)""",
-                [since],
-            ).df()
+                where = sqlbuild.Sql(
+                    "f.merchant_id IS NULL "
+                    "OR f.merchant_id NOT IN (SELECT merchant_id FROM _pg_keys_df)"
+                )
+            else:
+                where = sqlbuild.Sql(
+                    "NOT EXISTS (SELECT 1 FROM _pg_keys_df k WHERE k.entity_type = f.entity_type "
+                    "AND k.entity_id = f.entity_id)"
+                )
+            return _previous_findings(con, since, scan, "_pg_local", where)
         finally:
             con.unregister("_pg_local")
             con.unregister("_pg_keys_df")
+
+
+def _entity_key(table: pa.Table) -> pa.ChunkedArray:
+    """``entity_type`` and ``entity_id`` as one string per row (a unit separator between)."""
+    return pc.binary_join_element_wise(
+        table.column("entity_type"), table.column("entity_id"), "\x1f"
+    )
+
+
+def _previous_findings(
+    con: duckdb.DuckDBPyConnection, since: str, scan: Any, codes: str, where: Any
+) -> pa.Table:
+    """The findings of scan ``since`` of the checks in the relation ``codes`` (column ``code``)
+    satisfying ``where`` (alias f), carried into scan ``scan`` (its id and detected_at set in
+    the query: no pandas frame of half a million findings to set them in)."""
+    from promoguard.engine.run import FINDING_NAMES, FINDINGS_SCHEMA
+
+    scan_id, detected_at = scan
+    carry = {
+        "scan_id": sqlbuild.literal(scan_id),
+        "detected_at": sqlbuild.sql(
+            "CAST({t} AS TIMESTAMPTZ)", t=sqlbuild.literal(detected_at.isoformat())
+        ),
+    }
+    columns = sqlbuild.join(
+        ", ",
+        (
+            sqlbuild.sql("{v} AS {c}", v=carry[c], c=c)
+            if c in carry
+            else sqlbuild.sql("f.{c}", c=c)
+            for c in FINDING_NAMES
+        ),
+    )
+    query = sqlbuild.sql(
+        "SELECT {columns} FROM findings f WHERE f.scan_id = {since} "
+        "AND f.check_code IN (SELECT code FROM {codes}) AND ({where})",
+        columns=columns,
+        since=sqlbuild.literal(since),
+        codes=sqlbuild.ident(codes),
+        where=where,
+    )
+    return con.sql(str(query)).to_arrow_table().cast(FINDINGS_SCHEMA)
 
 
 def _union(queries: list[str]) -> sqlbuild.Sql:
@@ -1183,15 +1216,11 @@ def _previous_coverage(con: duckdb.DuckDBPyConnection, since: str) -> dict[str, 
         return {}
 
 
-def _carried_whole(con: duckdb.DuckDBPyConnection, since: str, checks: list) -> pd.DataFrame:
-    """Every finding of ``checks`` in the scan ``since``."""
+def _carried_whole(con: duckdb.DuckDBPyConnection, since: str, checks: list, scan: Any) -> pa.Table:
+    """Every finding of ``checks`` in the scan ``since``, carried into ``scan``."""
     con.register("_pg_whole", pd.DataFrame({"code": [c.code for c in checks]}))
     try:
-        return con.execute(
-            "SELECT f.* FROM findings f WHERE f.scan_id = ? "
-            "AND f.check_code IN (SELECT code FROM _pg_whole)",
-            [since],
-        ).df()
+        return _previous_findings(con, since, scan, "_pg_whole", sqlbuild.Sql("true"))
     finally:
         con.unregister("_pg_whole")
 
@@ -1237,26 +1266,31 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
 
 def _combine(
     parts: list,
-    carried: pd.DataFrame,
+    found: list[pa.Table],
     chosen: list,
     pack: str,
     scan_id: str,
     engine: str,
     known_coverage: dict[str, dict[str, Any]] | None = None,
 ):
+    """One scan of the parts' runs and evidence, and the findings (the parts' own, then the
+    carried ones) in Arrow, ordered by check as a full scan orders them (and within a check as
+    they came): never a pandas frame."""
     from promoguard.engine.evidence import FrozenEvidence
-    from promoguard.engine.run import CheckRun, ScanResult
+    from promoguard.engine.run import FINDINGS_SCHEMA, CheckRun, HeldFindings, ScanResult
 
-    frames = [p.findings for p in parts]
-    if len(carried):
-        frames.append(carried[parts[0].findings.columns] if parts else carried)
-    findings = (
-        pd.concat([f for f in frames if len(f)], ignore_index=True)
-        if any(len(f) for f in frames)
-        else (parts[0].findings if parts else carried)
-    )
+    tables = [t.cast(FINDINGS_SCHEMA) for t in found if t.num_rows]
+    findings = pa.concat_tables(tables) if tables else FINDINGS_SCHEMA.empty_table()
+    codes = [c.code for c in chosen]
+    position = pc.index_in(findings.column("check_code"), value_set=pa.array(codes, pa.string()))
+    findings = findings.take(pc.sort_indices(position))  # a stable sort: ties keep their order
+    counts = {}
+    if findings.num_rows:
+        counts = {
+            str(v["values"]): int(v["counts"])
+            for v in pc.value_counts(findings.column("check_code")).to_pylist()
+        }
     runs_by_code = {r.code: r for p in parts for r in p.runs}
-    counts = findings.groupby("check_code").size().to_dict() if len(findings) else {}
     runs = [
         CheckRun(
             c.code,
@@ -1272,14 +1306,7 @@ def _combine(
     for p in parts:
         evidence.absorb(p.evidence)
         coverage.update(p.coverage)
-    # the checks in the order a full scan runs them
-    findings_order = {c.code: i for i, c in enumerate(chosen)}
-    if len(findings):
-        findings = (
-            findings.assign(_o=findings.check_code.map(findings_order))
-            .sort_values(["_o"], kind="stable")
-            .drop(columns="_o")
-            .reset_index(drop=True)
-        )
+    held = HeldFindings(spill_bytes=max(HeldFindings.SPILL_BYTES, findings.nbytes + 1))
+    held.add(findings)  # held as it is: it is in memory already
     coverage = {c.code: coverage[c.code] for c in chosen if c.code in coverage}
-    return ScanResult(scan_id, pack, engine, findings, runs, evidence, coverage)
+    return ScanResult(scan_id, pack, engine, held, runs, evidence, coverage)
