@@ -22,6 +22,12 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
   COUPON004: an order's redemptions; both: any finding on new coupons or terms (None). All:
   new listing rows (and, where a finding is an order's, that listing's orders' merchants).
+- ``"listing_delta"``: a finding on a listing depends only on that listing's row and its rows of
+  price_observations and reviews (and on whole tables it reads otherwise), and of the new rows
+  only those the rule's ``touched_listings(season, new, params)`` names (Ibis tables of
+  ``listing_id``, or None: any finding may change) can change its findings. The scoped run is on
+  those listings' rows. PRICE004: a listing's observations within ``max_gap_minutes`` of one
+  of its search/home sightings, and new listing rows.
 - ``"order"``: a finding on an order depends only on that order's row, its shipments, its
   parcels' scans (and the merchants, listings tables as a whole). SHIP004, SHIP005.
 - ``"order_horizon"``: as ``order``, and on the data horizon (the season's latest scan, payment
@@ -87,6 +93,7 @@ DEPENDS_ON = (
     "order_parcels",
     "order_statistic",
     "merchant_delta",
+    "listing_delta",
     "text",
     "season",
 )
@@ -715,6 +722,8 @@ _GROUP = {
     "order_statistic": "order_statistic",
     # its own group: its merchants are those the rules name from the new rows, not all they reach
     "merchant_delta": "merchant_delta",
+    # its own group: its keys are the listings the rules name, its tables those listings' rows
+    "listing_delta": "listing_delta",
     "text": "text",
 }
 
@@ -891,6 +900,8 @@ def _plan(
         return plan
     if group == "merchant_delta":
         return _plan_delta(plan, pack)
+    if group == "listing_delta":
+        return _plan_listings(plan, pack)
     mapping = _TEXTS_OF if group == "text" else _ORDERS_OF
     parts = []
     for table, rel in new.items():
@@ -921,23 +932,9 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
     on the whole store (``whole``). The others are re-checked together on the union of
     the merchants they name, taken fewest first while the union stays under SCOPE_SHARE (a
     check that would take it over runs on the whole store instead)."""
-    import ibis
-
-    from promoguard.engine.base import Tables
 
     con = plan.con
-    for table in lake.TABLE_NAMES:
-        rel = plan.new.get(table) or sqlbuild.sql(
-            "(SELECT * FROM {a} WHERE false)", a="_all_" + table
-        )
-        con.execute(
-            sqlbuild.sql(
-                "CREATE VIEW {v} AS SELECT * FROM {r}", v="_pg_new_" + table, r=sqlbuild.Sql(rel)
-            )
-        )
-    backend = ibis.duckdb.from_connection(con)
-    season = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
-    new = Tables(backend, {t: "_pg_new_" + t for t in lake.TABLE_NAMES})
+    season, new = _season_and_new(plan)
     total = con.execute("SELECT count(*) FROM _all_merchants").fetchall()[0][0]
     named: dict[str, pd.DataFrame] = {}
     why: dict[str, str] = {}
@@ -1001,6 +998,79 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
         return plan
     plan.keys = merchants
     plan._scope = lambda: scope_to(con, merchants, plan.reads)
+    return plan
+
+
+def _season_and_new(plan: _Plan) -> tuple[Any, Any]:
+    """Ibis tables of the whole season (``_all_<table>``) and of the rows added since the scan
+    (``_pg_new_<table>``, views made here), on the plan's connection: what a rule's
+    ``touched_merchants``/``touched_listings`` reads."""
+    import ibis
+
+    from promoguard.engine.base import Tables
+
+    con = plan.con
+    for table in lake.TABLE_NAMES:
+        rel = plan.new.get(table) or sqlbuild.sql(
+            "(SELECT * FROM {a} WHERE false)", a="_all_" + table
+        )
+        con.execute(
+            sqlbuild.sql(
+                "CREATE VIEW {v} AS SELECT * FROM {r}", v="_pg_new_" + table, r=sqlbuild.Sql(rel)
+            )
+        )
+    backend = ibis.duckdb.from_connection(con)
+    season = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
+    return season, Tables(backend, {t: "_pg_new_" + t for t in lake.TABLE_NAMES})
+
+
+#: a listing's own rows: the tables a ``listing_delta`` scope holds for its listings only (whole:
+#: old rows and new), from the full season (``_all_<table>``)
+_LISTING_ROWS_SQL = {
+    "listings": "SELECT t.* FROM _all_listings t SEMI JOIN _pg_listing_keys k USING (listing_id)",
+    "price_observations": (
+        "SELECT t.* FROM _all_price_observations t SEMI JOIN _pg_listing_keys k USING (listing_id)"
+    ),
+    "reviews": "SELECT t.* FROM _all_reviews t SEMI JOIN _pg_listing_keys k USING (listing_id)",
+}
+
+
+def _plan_listings(plan: _Plan, pack: Any) -> _Plan:
+    """Listings whose ``listing_delta`` findings the new rows may change: the union of what
+    each check's rule names (``touched_listings``). The scoped tables hold those listings' own
+    rows (``_LISTING_ROWS_SQL``); the rest a check reads stays whole. The group runs on the whole
+    store when a rule answers None or the listings named are more than SCOPE_SHARE of them."""
+    con = plan.con
+    season, new = _season_and_new(plan)
+    parts = []
+    for check in plan.checks:
+        touched = check.touched_listings(season, new, pack.parameters_for(check))
+        if touched is None:
+            plan.why_not = f"{check.code}: the new rows may change any of its findings"
+            return plan
+        parts += [str(season.backend.compile(t.select("listing_id"))) for t in touched]
+    empty = "SELECT NULL::VARCHAR AS listing_id WHERE false"
+    con.execute(
+        sqlbuild.sql(
+            "CREATE TABLE _pg_keys AS SELECT DISTINCT 'listing' AS entity_type, listing_id AS "
+            "entity_id FROM ({u}) WHERE listing_id IS NOT NULL",
+            u=_union(parts) if parts else sqlbuild.Sql(empty),
+        )
+    )
+    total = con.execute("SELECT count(*) FROM _all_listings").fetchall()[0][0]
+    plan.count = con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
+    if plan.count > SCOPE_SHARE * total:
+        plan.why_not = f"the new rows reach {plan.count:,} of {total:,} listings"
+        return plan
+    plan.keys = con.execute("SELECT * FROM _pg_keys").df()
+    con.execute("CREATE VIEW _pg_listing_keys AS SELECT entity_id AS listing_id FROM _pg_keys")
+
+    def scope() -> None:
+        _make_tables(
+            con, plan.reads, {t: q for t, q in _LISTING_ROWS_SQL.items() if t in plan.reads}
+        )
+
+    plan._scope = scope
     return plan
 
 
@@ -1129,6 +1199,7 @@ def _plan_texts(plan: _Plan, parts: list[str]) -> _Plan:
         plan.why_not = f"the new rows reach {plan.count:,} of {total:,} texts and reviews"
         return plan
     plan.keys = con.execute("SELECT * FROM _pg_keys").df()
+    con.execute("CREATE VIEW _pg_listing_keys AS SELECT entity_id AS listing_id FROM _pg_keys")
 
     def scope() -> None:
         _make_tables(
