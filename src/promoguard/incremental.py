@@ -760,8 +760,9 @@ _PARCEL_NEIGHBOURS = (
 )
 #: orders none of whose parcels has a pickup scan: the only ones whose SHIP001/SHIP003 verdict
 #: reads the data horizon (an order with a pickup is judged by its pickup time alone)
+#: (no DISTINCT inside the anti join: it needs none, and it cost 40% of the query at city scale)
 _UNPICKED = (
-    "SELECT o.order_id FROM _all_orders o ANTI JOIN (SELECT DISTINCT s.order_id "
+    "SELECT o.order_id FROM _all_orders o ANTI JOIN (SELECT s.order_id "
     "FROM _all_shipments s SEMI JOIN (SELECT carrier, tracking_no FROM _all_tracking_events "
     "WHERE event_type = 'pickup') e USING (carrier, tracking_no)) p USING (order_id)"
 )
