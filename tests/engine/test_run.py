@@ -961,6 +961,7 @@ def test_json_strings_are_json_dumps_of_each_string(escape_rate):
     import json
     import random
 
+    import numpy as np
     import pyarrow as pa
 
     rng = random.Random(int(escape_rate * 100) + 7)
@@ -978,6 +979,23 @@ def test_json_strings_are_json_dumps_of_each_string(escape_rate):
         else:
             assert ev._json_strings(col).to_pylist() == want
     assert ev._json_strings(pa.array([], pa.string())).to_pylist() == []
+    # a slice (offset into the buffers), large strings, and no chunks at all
+    part = pa.array(values, pa.string()).slice(7, 1500)
+    assert ev._json_strings(part).to_pylist() == want[7:1507]
+    assert ev._json_strings(pa.array(values, pa.large_string())).to_pylist() == want
+    assert ev._json_strings(pa.chunked_array([], pa.string())).to_pylist() == []
+    # a null whose slot spans bytes json would escape stays null; the strings around it do not
+    # borrow its bytes
+    spans = pa.Array.from_buffers(
+        pa.string(),
+        3,
+        [
+            pa.py_buffer(bytes([0b101])),
+            pa.py_buffer(np.array([0, 1, 3, 4], np.int32).tobytes()),
+            pa.py_buffer(b'a"\\b'),
+        ],
+    )
+    assert ev._json_strings(spans).to_pylist() == ['"a"', None, '"b"']
     assert ev._json_strings(pa.array([None, None], pa.string())).to_pylist() == [None, None]
 
 
@@ -1120,3 +1138,16 @@ def test_frozen_documents_are_freeze_of_their_content_with_rows_of_several_table
         assert ev.freeze(doc) == (sha, texts[sha])
         assert json.loads(texts[sha])["rows"] == json.loads(ev.canonical_json(rows))
     assert with_rows  # some documents list rows of two or three tables
+
+
+def test_sort_keys_are_the_canonical_columns_keys():
+    import random
+
+    import pyarrow as pa
+
+    table = _random_evidence_table(random.Random(3), 300, 20)
+    table = table.append_column("big", pa.array(["x", None, "上"] * 100, pa.large_string()))
+    table = table.append_column("day", pa.array([19000, None, 20000] * 100, pa.date32()))
+    for name in table.column_names:
+        col = table.column(name)
+        assert ev._sort_key(col).equals(ev._canonical_column(col)[1]), name

@@ -165,6 +165,24 @@ def _canonical_column(
     return values, pa.chunked_array([key])
 
 
+def _sort_key(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """:func:`_canonical_column`'s sort key alone: for the types Arrow orders canonically, without
+    writing the values' text (an instant's text was written for its key and thrown away)."""
+    t = col.type
+    if pa.types.is_timestamp(t):
+        return pc.cast(pc.cast(col, pa.timestamp("us"), safe=False), pa.int64())
+    if (
+        pa.types.is_decimal(t)
+        or pa.types.is_date(t)
+        or pa.types.is_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+    ):
+        return col
+    return _canonical_column(col)[1]
+
+
 def _group_order(
     table: pa.Table, by: str, keys: dict[str, pa.Array | pa.ChunkedArray]
 ) -> tuple[pa.ChunkedArray, pa.Array]:
@@ -214,29 +232,54 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-#: a character ``json.dumps(s, ensure_ascii=False)`` writes escaped: quote, backslash, or a
-#: control character (U+0000-U+001F); it leaves every other character as it is
-_ESCAPED = r'["\\\x00-\x1f]'
+#: the bytes of a character ``json.dumps(s, ensure_ascii=False)`` writes escaped: quote,
+#: backslash, a control character (U+0000-U+001F); every other character it writes as it is. In
+#: UTF-8 these are single bytes that occur in no other character's encoding (a multi-byte
+#: sequence has only bytes >= 0x80), so a string needs escaping iff its bytes hold one of them.
+_ESCAPED_BYTES = np.zeros(256, np.bool_)
+_ESCAPED_BYTES[:0x20] = True
+_ESCAPED_BYTES[[ord('"'), ord("\\")]] = True
 
 
-def _json_strings(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+def _escaped_rows(values: pa.Array) -> Any:
+    """Where ``values`` (a string array) holds a string ``json`` would escape: a numpy bool mask,
+    or None when it holds none. One look at the array's UTF-8 bytes, not a search per string."""
+    data_buffer = values.buffers()[2]
+    if data_buffer is None or not len(values):
+        return None
+    large = pa.types.is_large_string(values.type)
+    offsets = np.frombuffer(values.buffers()[1], np.int64 if large else np.int32)
+    offsets = offsets[values.offset : values.offset + len(values) + 1]
+    data = np.frombuffer(data_buffer, np.uint8)[offsets[0] : offsets[-1]]
+    hits = np.flatnonzero(_ESCAPED_BYTES[data])
+    if not len(hits):
+        return None
+    # the string each byte is in: the last whose start is at or before it (empty ones skipped)
+    rows = np.searchsorted(offsets, hits + offsets[0], side="right") - 1
+    escaped = np.zeros(len(values), np.bool_)
+    escaped[rows] = True
+    if values.null_count:  # a null's slot may span bytes: it stays null
+        escaped &= values.is_valid().to_numpy(zero_copy_only=False)
+    return escaped if escaped.any() else None
+
+
+def _json_strings(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Each string as ``json.dumps(s, ensure_ascii=False)`` writes it (null stays null).
 
-    Almost no evidence string holds a character ``json`` escapes (:data:`_ESCAPED`), and the
-    text of one that holds none is the string between quotes: one pass finds the few that do,
-    which ``json`` itself writes (escaping every string with Arrow instead took four passes over
-    all of the text, ~6 thread-seconds of a city scan)."""
-    text = pc.binary_join_element_wise('"', values, '"', "")
-    escaped = pc.fill_null(pc.match_substring_regex(values, _ESCAPED), False)
-    if not pc.any(escaped).as_py():
+    Almost no evidence string holds a character ``json`` escapes (:data:`_ESCAPED_BYTES`), and
+    the text of one that holds none is the string between quotes: one look at the bytes finds
+    the few that do, which ``json`` itself writes (escaping every string with Arrow instead took
+    four passes over all of the text, ~6 thread-seconds of a city scan)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    quote, nothing = pa.scalar('"', values.type), pa.scalar("", values.type)
+    text = pc.binary_join_element_wise(quote, values, quote, nothing)
+    escaped = _escaped_rows(values)
+    if escaped is None:
         return text
-    exact = pa.array(
-        [json.dumps(v, ensure_ascii=False) for v in pc.filter(values, escaped).to_pylist()],
-        pa.string(),
-    )
-    if isinstance(text, pa.ChunkedArray):
-        text, escaped = text.combine_chunks(), escaped.combine_chunks()
-    return pc.replace_with_mask(text, escaped, exact)
+    mask = pa.array(escaped, pa.bool_())
+    exact = [json.dumps(v, ensure_ascii=False) for v in pc.filter(values, mask).to_pylist()]
+    return pc.replace_with_mask(text, mask, pa.array(exact, values.type))
 
 
 def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
@@ -332,7 +375,7 @@ def canonical_json_group_table(
     # one chunk: sorting and taking from contiguous arrays is a third faster than from the
     # engine's batches (1.1M rows of REVIEW001's cluster texts: 5.0 -> 3.4 s)
     table = table.combine_chunks()
-    keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
+    keys = {name: _sort_key(table.column(name)) for name in table.column_names}
     group, idx = _group_order(table, by, keys)
     groups = _one_array(pc.take(group, idx))
     # sorted by group first, so each group's rows are one run, in canonical order: a list per run
@@ -503,7 +546,9 @@ class FrozenEvidence(Mapping[str, str]):
         if table.nbytes <= self._spill_bytes // 8:
             return table
         path = self._spill_files.new_file()
-        write_parquet(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path)
+        write_parquet(
+            table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path, unique=True
+        )
         return path
 
     def absorb(self, other: Mapping[str, str]) -> None:
@@ -536,7 +581,7 @@ class FrozenEvidence(Mapping[str, str]):
     def _spill(self) -> None:
         path = self._spill_files.new_file()
         held = pa.concat_tables(self._tables)
-        write_parquet(held, path)
+        write_parquet(held, path, unique=True)
         self._files.append(path)
         self._spilled_rows += held.num_rows
         self._tables, self._held = [], 0
@@ -601,10 +646,19 @@ class SpillFiles:
             return f"{self._folder.name}/part-{self._made:04d}.parquet"
 
 
-def write_parquet(table: pa.Table, path: str) -> None:
+def write_parquet(table: pa.Table, path: str, unique: bool = False) -> None:
+    """``unique``: the strings are all different (documents and their hashes), so neither a
+    dictionary nor min/max statistics of each page are worth their CPU."""
     import pyarrow.parquet as pq
 
-    pq.write_table(table, path, compression="zstd", compression_level=1)
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        compression_level=1,
+        use_dictionary=not unique,
+        write_statistics=not unique,
+    )
 
 
 def parquet_rows(path: str) -> int:
