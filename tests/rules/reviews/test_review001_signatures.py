@@ -100,3 +100,88 @@ def test_duplicate_clusters_equal_signing_every_row():
         .reset_index(drop=True)
         .equals(want.sort_values("review_id").reset_index(drop=True))
     )
+
+
+def _store_with(tmp_path, extra_reviews=()):
+    from tests.support import listing, make_store
+
+    rows = [
+        {
+            "review_id": f"R{i:03d}",
+            "listing_id": "L1" if i % 2 else "L2",
+            "buyer_id": f"B{i}",
+            "order_id": None,
+            "rating": 5,
+            "created_at": "2026-11-11T10:00:00Z",
+            "text": TEMPLATE if i < 6 else TEMPLATE.replace("超级", "非常"),
+        }
+        for i in range(10)
+    ]
+    rows.append({**rows[0], "review_id": "R900", "listing_id": "L9"})  # a listing not listed
+    rows += list(extra_reviews)
+    tables = {
+        "listings": [listing("L1", "M1", "P1"), listing("L2", "M2", "P2")],
+        "reviews": rows,
+    }
+    return make_store(tmp_path / "s.duckdb", tables)
+
+
+def _merged(check, tables, params):
+    """The found rows as the pandas left merge of the clusters and their places gives them."""
+    import ibis
+
+    clusters = _shared.duplicate_clusters(
+        tables.to_arrow(
+            tables.reviews.filter(tables.reviews.text.notnull()).select(
+                "review_id", "buyer_id", "text"
+            )
+        ),
+        params,
+    )
+    r = tables.reviews
+    found = ibis.memtable({"review_id": pa.array(clusters["review_id"].astype(str), pa.string())})
+    places = tables.to_arrow(
+        r.semi_join(found, "review_id")
+        .join(_shared._listing_places(tables), "listing_id")
+        .select("review_id", "merchant_id", "platform_id")
+    ).to_pandas()
+    out = clusters.merge(places, on="review_id", how="left")
+    return (
+        out["review_id"].astype(str).tolist(),
+        [None if v != v or v is None else str(v) for v in out["merchant_id"]],
+        [None if v != v or v is None else str(v) for v in out["platform_id"]],
+        out["cluster_id"].astype(str).tolist(),
+    )
+
+
+def test_found_reviews_places_are_the_left_merges(tmp_path):
+    from promoguard.engine import backends, registry
+
+    con = _store_with(tmp_path)
+    check = registry.get("REVIEW001")
+    params = check.parameter_defaults()
+    with backends.duckdb_tables(con) as tables:
+        got = check.find_local(tables, params, None)
+        want = _merged(check, tables, params)
+    assert got.num_rows == 11
+    assert got.column("entity_id").to_pylist() == want[0]
+    assert got.column("merchant_id").to_pylist() == want[1]
+    assert got.column("platform_id").to_pylist() == want[2]
+    assert got.column("cluster_id").to_pylist() == want[3]
+    assert None in want[1]  # R900's listing is not listed: no place
+
+
+def test_a_review_id_listed_twice_keeps_the_merges_rows(tmp_path):
+    from promoguard.engine import backends, registry
+
+    con = _store_with(tmp_path)
+    # the same review id twice (a store the ingest did not validate): both rows, as pandas gives
+    con.execute("INSERT INTO reviews SELECT * FROM reviews WHERE review_id = 'R001'")
+    check = registry.get("REVIEW001")
+    params = check.parameter_defaults()
+    with backends.duckdb_tables(con) as tables:
+        got = check.find_local(tables, params, None)
+        want = _merged(check, tables, params)
+    assert got.column("entity_id").to_pylist() == want[0]
+    assert got.column("merchant_id").to_pylist() == want[1]
+    assert got.column("entity_id").to_pylist().count("R001") >= 2
