@@ -16,11 +16,10 @@ from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import half_up_ratio
 from promoguard.engine.registry import register
-from promoguard.rules._relations import norm_city, order_scan_summary, parcel_scan_summary
+from promoguard.rules._relations import norm_city, orders_with_scans, parcel_scan_summary
 from promoguard.rules.logistics._shared import (
     _epoch_us,
     _OrderCheck,
-    _orders_with_platform,
     _pair_distances,
     _seconds_between,
     instant_before,
@@ -458,10 +457,10 @@ class ImpossibleLogistics(_OrderCheck):
         pay_tol = int(params["payment_tolerance_minutes"])
         decl_tol = int(params["declared_tolerance_hours"])
         vmax = float(params["max_speed_kmh"])
-        o = _orders_with_platform(tables)
-        # the scans summarised per order once per scan (shared with SHIP001/003, PARCEL001)
-        per = order_scan_summary(tables)
-        j = o.join(per, o.order_id == per.s_order_id)
+        # every order with its scans summarised, once per scan (shared with SHIP001/003/005):
+        # the orders with a scanned parcel
+        j = orders_with_scans(tables)
+        j = j.filter(j.scanned)
         # the speed test: which orders have a parcel with a leg over vmax (a few), not every
         # order's top speed; the top speed is looked up for the flagged orders only
         speeds = _speeds(tables, float(params["min_leg_km"]))  # once: read twice below
