@@ -64,3 +64,18 @@ def test_whole_compiled_peel_is_the_python_steps_to_the_bit(seed, monkeypatch):
     assert got.nodes.dtype == want.nodes.dtype
     assert got.nodes.tolist() == want.nodes.tolist()
     assert got.density == want.density
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_compiled_pairwise_sum_is_numpys_sum_to_the_bit(seed):
+    # the whole-part peel starts each peel from the weights' total as numpy adds them (pairwise,
+    # blocks of 128, halves at multiples of 8): lengths around every cut, values of mixed size
+    rng = np.random.default_rng(seed)
+    sizes = [*range(0, 300), 1000, 1031, 4096, 8191, 8192, 8193, 20011, 65537]
+    for n in sizes:
+        a = rng.random(n + 7) * 10.0 ** rng.integers(-6, 9, n + 7)
+        a = a[rng.random(n + 7) < 0.9][:n]  # a fancy-indexed copy, as a subgraph's weights
+        assert jit.pairwise_sum(a, 0, len(a)) == float(a.sum()), n
+    # and on a sum where the order of additions shows: 1e16 swallows a 1 added to it alone
+    a = np.array([1e16] + [1.0] * 200, dtype=np.float64)
+    assert jit.pairwise_sum(a, 0, len(a)) == float(a.sum()) != sum(a.tolist())

@@ -202,3 +202,36 @@ def test_sorted_dictionary_of_rows_already_in_order_is_the_dictionary_one(seed):
         )
         assert got_values.equals(want_values)
         assert np.array_equal(got_codes, want_codes)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_every_part_peeled_in_one_compiled_call_is_the_python_loop(seed, monkeypatch):
+    # fraudar_blocks peels each connected part up to max_blocks times in one numba call: the
+    # same peeled nodes and blocks as the part-by-part loop with numpy's steps and the Python
+    # peel, on ring-shaped graphs and on graphs of equal weights where only ties decide
+    e = _ringy_edges(seed)
+    g = e.graph
+    rng = np.random.default_rng(2000 + seed)
+    if seed % 3 == 0:  # ties everywhere
+        g = fraudar.BipartiteGraph.build(
+            g.n_buyers, g.n_merchants, g.buyer, g.merchant, np.full(len(g.weight), 0.25), g.orders
+        )
+        e = rings.Edges(e.buyer_ids, e.merchant_ids, g, e.first_at, e.last_at)
+    params = {**_params(rng), "max_blocks": int(rng.choice([1, 2, 5, 200]))}
+    hub = rng.random(g.n_merchants) < 0.05
+    assert fraudar._peel_parts() is not None  # the scan does use it
+    g0 = fraudar.prune_below(g.subgraph(g.weight > 0), params["min_density"])
+    order, cuts = fraudar.component_order(g0)
+    got = fraudar._peel_parts()(
+        g0.n_buyers, g0.n_merchants, g0.buyer, g0.merchant, g0.weight, order, cuts,
+        float(params["min_density"]), params["max_blocks"],
+    )  # fmt: skip
+    fast = rings.fraudar_blocks(e, params, hub)
+    monkeypatch.setattr(fraudar, "_peel_parts", lambda: None)
+    monkeypatch.setattr(fraudar, "_peel_graph", lambda: None)
+    monkeypatch.setattr(fraudar, "_peel_order", lambda: fraudar.peel_order_py)
+    want = rings._peel_parts_py(g0, order, cuts, params)
+    assert got.tolist() == want.tolist()
+    assert rings.fraudar_blocks(e, params, hub) == fast
+    if seed == 1:
+        assert want.any() and fast  # the graphs do peel and hold blocks

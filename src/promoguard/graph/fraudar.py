@@ -246,13 +246,32 @@ def compact(g: BipartiteGraph) -> tuple[BipartiteGraph, np.ndarray, np.ndarray]:
     return small, buyers, merchants
 
 
-def split_components(g: BipartiteGraph) -> list[BipartiteGraph]:
-    """The connected parts of a graph (edges grouped by component, in order of smallest node)."""
+def component_order(g: BipartiteGraph) -> tuple[np.ndarray, np.ndarray]:
+    """(the edges grouped by connected part, in order of the part's smallest node and in edge
+    order within a part; where each part starts, and the end): part k is
+    ``order[cuts[k]:cuts[k + 1]]``."""
     from promoguard.graph.components import component_labels
 
     if not len(g.weight):
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
     labels = component_labels(g.n_nodes, g.src(), g.dst())[g.src()]
     order = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.diff(labels[order])) + 1
-    return [g.subgraph(part) for part in np.split(order, cuts)]
+    inner = np.flatnonzero(np.diff(labels[order])) + 1
+    return order, np.concatenate([[0], inner, [len(order)]]).astype(np.int64)
+
+
+def split_components(g: BipartiteGraph) -> list[BipartiteGraph]:
+    """The connected parts of a graph (edges grouped by component, in order of smallest node)."""
+    order, cuts = component_order(g)
+    return [g.subgraph(order[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+
+
+@functools.cache
+def _peel_parts() -> Callable[..., np.ndarray] | None:
+    """``_peel_jit.peel_parts`` (every part's peels in one compiled call), or None where the
+    Python steps run (no numba, or PROMOGUARD_NO_JIT=1)."""
+    if _peel_order() is peel_order_py:
+        return None
+    from promoguard.graph._peel_jit import peel_parts
+
+    return peel_parts

@@ -257,8 +257,39 @@ def fraudar_blocks(e: Edges, params: dict[str, Any], hub: np.ndarray | None = No
     """
     g = e.graph
     g0 = fraudar.prune_below(g.subgraph(g.weight > 0), params["min_density"])
+    order, cuts = fraudar.component_order(g0)
+    whole = fraudar._peel_parts()
+    if whole is not None:  # the loop below in one compiled call, to the bit
+        peeled = whole(
+            g0.n_buyers,
+            g0.n_merchants,
+            g0.buyer,
+            g0.merchant,
+            g0.weight,
+            order,
+            cuts,
+            float(params["min_density"]),
+            int(params["max_blocks"]),
+        )
+    else:
+        peeled = _peel_parts_py(g0, order, cuts, params)
+    # a ring's last buyers can drop out of the graph once the rest was set aside (their shops
+    # fall below min_density); bring back every buyer of the pruned graph tied to a peeled shop
+    tied = peeled[g0.dst()]
+    peeled[g0.src()[tied]] = True
+    if hub is None:
+        hub = hub_merchants(np.bincount(g.merchant, minlength=g.n_merchants), params["hub_factor"])
+    return cut_blocks(e, g0, np.flatnonzero(peeled), params, hub)
+
+
+def _peel_parts_py(
+    g0: fraudar.BipartiteGraph, order: np.ndarray, cuts: np.ndarray, params: dict[str, Any]
+) -> np.ndarray:
+    """The peeled flags of ``g0``'s nodes, part by part (what ``_peel_jit.peel_parts`` must
+    equal, and what runs without numba)."""
     peeled = np.zeros(g0.n_nodes, dtype=bool)
-    for part in fraudar.split_components(g0):
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        part = g0.subgraph(order[a:b])
         small, buyers, merchants = fraudar.compact(part)
         to_global = np.concatenate([buyers, g0.n_buyers + merchants])
         for _ in range(int(params["max_blocks"])):
@@ -274,10 +305,4 @@ def fraudar_blocks(e: Edges, params: dict[str, Any], hub: np.ndarray | None = No
             gone = np.zeros(small.n_nodes, dtype=bool)
             gone[peel.nodes] = True
             small = fraudar.prune_below(small.subgraph(~gone[small.src()]), params["min_density"])
-    # a ring's last buyers can drop out of the graph once the rest was set aside (their shops
-    # fall below min_density); bring back every buyer of the pruned graph tied to a peeled shop
-    tied = peeled[g0.dst()]
-    peeled[g0.src()[tied]] = True
-    if hub is None:
-        hub = hub_merchants(np.bincount(g.merchant, minlength=g.n_merchants), params["hub_factor"])
-    return cut_blocks(e, g0, np.flatnonzero(peeled), params, hub)
+    return peeled
