@@ -404,32 +404,62 @@ def test_a_late_row_inside_a_window_rechecks_its_merchant(tmp_path, monkeypatch)
 
 def _lure_season():
     s = _price_season()
-    # l1 on search at 90 while its detail page says 100 ten minutes later: PRICE004
+    # l1 and l2 on search at 90 while their detail pages say 100 ten minutes later: PRICE004
     s["price_observations"] += [
-        _obs("l1", 3, "90", channel="search"),
-        _obs("l1", 3, "100", minutes=10),
+        _obs(lid, 3, price, channel=channel, minutes=m)
+        for lid in ("l1", "l2")
+        for price, channel, m in (("90", "search", 0), ("100", "detail", 10))
     ]
     return s
 
 
 def test_a_late_detail_price_near_a_search_sighting_rechecks_its_listing(tmp_path, monkeypatch):
     # day 2: l1's detail price at 85 five minutes after the sighting (the lure is gone), and a
-    # price of l2 far from any sighting of it (changes nothing)
+    # price of l2 far from any sighting of it (changes nothing: l2's finding is carried)
     day2 = {"price_observations": [_obs("l1", 3, "85", minutes=5), _obs("l2", 4, "10")]}
     full, inc, info = _increment(tmp_path, _lure_season(), day2, "PRICE004")
-    assert info["scopes"]["merchant_delta"]["keys"] == 1
-    assert _entities(full, "PRICE004") == set()
+    assert info["scopes"]["listing_delta"]["keys"] == 1
+    assert info["rechecked_local"] == ["PRICE004"]
+    assert _entities(full, "PRICE004") == {"l2"}
     assert _rows(inc) == _rows(full)
 
     # tracing only new search/home sightings would keep the lure
     def sightings_only(self, season, new, params):
         n = new.price_observations
-        hit = n.filter(n.channel.isin(list(params["channels"]))).select("listing_id")
-        return [season.listings.semi_join(hit, "listing_id").select("merchant_id")]
+        return [n.filter(n.channel.isin(list(params["channels"]))).select("listing_id")]
 
-    monkeypatch.setattr(type(registry.get("PRICE004")), "touched_merchants", sightings_only)
+    monkeypatch.setattr(type(registry.get("PRICE004")), "touched_listings", sightings_only)
     _, narrow, _ = _increment(tmp_path, _lure_season(), day2, "PRICE004", name="narrow")
-    assert _entities(narrow, "PRICE004") == {"l1"}
+    assert _entities(narrow, "PRICE004") == {"l1", "l2"}
+
+
+def test_a_listing_scope_holds_each_listing_whole_not_only_its_new_rows(tmp_path, monkeypatch):
+    # day 2: a search sighting of l1 at 70 beside its old detail price of 100 (a new lure,
+    # deeper than the old one): the finding reads the listing's old rows as well as the new
+    day2 = {"price_observations": [_obs("l1", 3, "70", channel="search", minutes=2)]}
+    full, inc, info = _increment(tmp_path, _lure_season(), day2, "PRICE004")
+    assert info["scopes"]["listing_delta"]["keys"] == 1
+    assert _entities(full, "PRICE004") == {"l1", "l2"}
+    assert _rows(inc) == _rows(full)
+
+    # a scope of the new rows alone (no detail price to compare with) would lose l1's finding
+    narrow_rows = dict(incremental._LISTING_ROWS_SQL)
+    narrow_rows["price_observations"] = (
+        "SELECT t.* FROM _pg_new_price_observations t SEMI JOIN _pg_listing_keys k USING (listing_id)"
+    )
+    monkeypatch.setattr(incremental, "_LISTING_ROWS_SQL", narrow_rows)
+    _, narrow, _ = _increment(tmp_path, _lure_season(), day2, "PRICE004", name="narrow")
+    assert _entities(narrow, "PRICE004") == {"l2"}
+
+
+def test_new_rows_no_listing_rule_names_carry_its_findings_as_they_were(tmp_path):
+    # day 2: a detail price of l2 a day after its sighting: no listing is named, and the
+    # group's scoped run is on no listing at all
+    day2 = {"price_observations": [_obs("l2", 4, "10")]}
+    full, inc, info = _increment(tmp_path, _lure_season(), day2, "PRICE004")
+    assert info["scopes"]["listing_delta"]["keys"] == 0
+    assert _entities(full, "PRICE004") == {"l1", "l2"}
+    assert _rows(inc) == _rows(full)
 
 
 def test_a_new_unlicensed_sale_rechecks_its_merchant_only(tmp_path, monkeypatch):

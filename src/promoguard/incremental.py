@@ -22,6 +22,12 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
   COUPON004: an order's redemptions; both: any finding on new coupons or terms (None). All:
   new listing rows (and, where a finding is an order's, that listing's orders' merchants).
+- ``"listing_delta"``: a finding on a listing depends only on that listing's row and its rows of
+  price_observations and reviews (and on whole tables it reads otherwise), and of the new rows
+  only those the rule's ``touched_listings(season, new, params)`` names (Ibis tables of
+  ``listing_id``, or None: any finding may change) can change its findings. The scoped run is on
+  those listings' rows. PRICE004: a listing's observations within ``max_gap_minutes`` of one
+  of its search/home sightings, and new listing rows.
 - ``"order"``: a finding on an order depends only on that order's row, its shipments, its
   parcels' scans (and the merchants, listings tables as a whole). SHIP004, SHIP005.
 - ``"order_horizon"``: as ``order``, and on the data horizon (the season's latest scan, payment
@@ -67,10 +73,16 @@ tables only grow, so rows ``rowid >= mark`` are the ones added since). When that
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard import lake, sqlbuild
 
@@ -81,6 +93,7 @@ DEPENDS_ON = (
     "order_parcels",
     "order_statistic",
     "merchant_delta",
+    "listing_delta",
     "text",
     "season",
 )
@@ -113,6 +126,13 @@ _MERCHANT_OF = {
         "SELECT o.merchant_id FROM {new} n JOIN _all_shipments s USING (carrier, tracking_no) "
         "JOIN _all_orders o USING (order_id)"
     ),
+}
+#: the table a merchant's rows of another are reached through (its alias in _MERCHANT_ROWS)
+_THROUGH = {
+    "price_observations": "listings",
+    "reviews": "listings",
+    "shipments": "orders",
+    "tracking_events": "shipments",
 }
 #: new rows here can change any finding: the scan falls back to a full one
 _SEASON_WIDE = ("platforms", "promotions")
@@ -187,9 +207,12 @@ def scope_to(
     con.register("_pg_affected_df", merchants)
     con.execute("CREATE TABLE _pg_affected AS SELECT merchant_id FROM _pg_affected_df")
     con.unregister("_pg_affected_df")
+    need = _reached_through(local_reads)
     for table in lake.TABLE_NAMES:  # in reference order: a table after those it is reached by
         source = _MERCHANT_ROWS.get(table, f'"_all_{table}" t')
-        where = "" if table in local_reads or table in _MERCHANT_ROWS else " WHERE false"
+        # a table no local check reads, nor reaches another through, stays empty: the merchants'
+        # scans and shipments were copied for checks that read neither (4.7 s of a city day)
+        where = "" if table in need else " WHERE false"
         # materialised: the checks read each table many times
         con.execute(
             sqlbuild.sql(
@@ -200,6 +223,16 @@ def scope_to(
             )
         )
     return con
+
+
+def _reached_through(reads: set[str]) -> set[str]:
+    """``reads`` and the tables their scoped rows are reached through (scans through shipments,
+    shipments through orders): what a merchant scope must copy."""
+    need = set(reads)
+    for table in reversed(lake.TABLE_NAMES):  # a table before those it is reached by
+        if table in need and table in _THROUGH:
+            need.add(_THROUGH[table])
+    return need
 
 
 def scoped_connection(
@@ -450,6 +483,8 @@ def scan_since(
     chosen = eng.choose_checks(the_pack, checks)
     con = season.connect()
     scoped_cons: list[duckdb.DuckDBPyConnection] = []
+    early_part: _Background | None = None
+    clock = _Clock()
     try:
         since = _resolve(con, since, the_pack.name)
         prev = con.execute(
@@ -470,6 +505,18 @@ def scan_since(
         groups: dict[str, list] = {}
         for c in candidates:
             groups.setdefault(_GROUP[depends_on(c)], []).append(c)
+        started, detected_at, scan_id = eng.scan_clock()
+        kw = {"engine": engine, "scan_id": scan_id, "detected_at": detected_at}
+        progress = _serialised(progress)
+        # What runs on the whole store whatever the new rows reach (season-wide checks, changed
+        # parameters) starts now, on a cursor of its own in a thread of its own: the planning,
+        # scoped copies and scoped checks below run beside it instead of after it (they left the
+        # second core idle for ~20 s of a city day). On Spark, or when every check runs whole
+        # (the new rows cannot be told), one whole part runs as before.
+        early = [c for c in chosen if c not in candidates and c not in unchanged]
+        if new is None or engine != "duckdb":
+            early = []
+        early_part = _Background(con, early, the_pack, progress, kw) if early else None
         plans: list[_Plan] = []
         scopes: dict[str, dict[str, Any]] = {}
         affected_count = None
@@ -480,7 +527,8 @@ def scan_since(
             for group, members in groups.items():
                 scoped = season.all_views()
                 scoped_cons.append(scoped)
-                plan = _plan(scoped, group, members, new, season, the_pack)
+                with clock("plan " + group):
+                    plan = _plan(scoped, group, members, new, season, the_pack)
                 scopes[group] = {
                     "checks": [c.code for c in members],
                     "keys": plan.count,
@@ -504,65 +552,71 @@ def scan_since(
         season_checks = [
             c for c in chosen if c not in local and c not in unchanged and c not in untouched
         ]
-        started, detected_at, scan_id = eng.scan_clock()
-        kw = {"engine": engine, "scan_id": scan_id, "detected_at": detected_at}
+        late = [c for c in season_checks if c not in early]  # groups that fell back to whole
         parts = []
         coverage: dict[str, dict[str, Any]] = {}
         with backends.duckdb_tables(con) as tables:
             # whether a scoped check runs is decided on the whole store, as a full scan does
             counts: dict[str, int | None] = {}
-            for c in local + untouched:
-                coverage[c.code] = eng.check_coverage(tables, c, counts)
-            # an unchanged check's coverage is the previous scan's (the same rows; it may hold
-            # what the finder noted, such as REVIEW003's reviews not scored)
-            before = _previous_coverage(con, since)
-            for c in unchanged:
-                coverage[c.code] = before.get(c.code) or eng.check_coverage(tables, c, counts)
-            if season_checks and engine == "duckdb":
-                parts.append(
-                    eng.run_checks(tables, season_checks, the_pack, progress=progress, **kw)
-                )
-        if season_checks and engine != "duckdb":
+            with clock("coverage"):
+                for c in local + untouched:
+                    coverage[c.code] = eng.check_coverage(tables, c, counts)
+                # an unchanged check's coverage is the previous scan's (the same rows; it may
+                # hold what the finder noted, such as REVIEW003's reviews not scored)
+                before = _previous_coverage(con, since)
+                for c in unchanged:
+                    coverage[c.code] = before.get(c.code) or eng.check_coverage(tables, c, counts)
+            if late and engine == "duckdb":
+                with clock("whole-store checks"):
+                    parts.append(eng.run_checks(tables, late, the_pack, progress=progress, **kw))
+        if late and engine != "duckdb":
             with season.spark(con, spark_master) as tables:
-                parts.append(
-                    eng.run_checks(tables, season_checks, the_pack, progress=progress, **kw)
-                )
-        carried_parts = []
+                parts.append(eng.run_checks(tables, late, the_pack, progress=progress, **kw))
+        carried_parts: list[pa.Table] = []
+        kept: dict[int, pa.Table] = {}  # a scoped part's findings on its keys
         for plan in plans:
-            plan.scope()
+            with clock("copy " + plan.group):
+                plan.scope()
             cm = (
                 backends.duckdb_tables(plan.con)
                 if engine == "duckdb"
                 else backends.spark_tables(plan.con, spark_master)
             )
-            with cm as tables:
+            with clock("checks " + plan.group), cm as tables:
                 part = eng.run_checks(
                     tables, plan.checks, the_pack, progress=progress, coverage_of=coverage, **kw
                 )
-            part.findings = plan.keep(part.findings)
-            parts.append(part)
-            carried_parts.append(plan.carried(con, since))
+            with clock("carry"):
+                kept[id(part)] = plan.keep(part.findings_arrow())
+                parts.append(part)
+                carried_parts.append(plan.carried(con, since, (scan_id, detected_at)))
             # the group's scoped tables go now, not at the end: each group's database has its
             # own memory cap, and held together they added up (7.1 GB on one platform's day)
             plan.con.close()
             scoped_cons.remove(plan.con)
-        if unchanged or untouched:
-            carried_parts.append(_carried_whole(con, since, unchanged + untouched))
-        carried = (
-            pd.concat(carried_parts, ignore_index=True)
-            if carried_parts
-            else con.execute("SELECT * FROM findings LIMIT 0").df()
-        )
-        carried["scan_id"] = scan_id
-        carried["detected_at"] = detected_at
+        with clock("carry"):
+            if unchanged or untouched:
+                carried_parts.append(
+                    _carried_whole(con, since, unchanged + untouched, (scan_id, detected_at))
+                )
+        if early_part is not None:
+            with clock("waiting for the season checks"):
+                parts.insert(0, early_part.result())
     finally:
+        if early_part is not None:
+            early_part.join()  # never close the connection under it
         con.close()
         for c in scoped_cons:
             c.close()
-    result = _combine(parts, carried, chosen, the_pack.name, scan_id, engine, coverage)
+    with clock("combine"):
+        found = [kept[id(p)] if id(p) in kept else p.findings_arrow() for p in parts]
+        result = _combine(
+            parts, found + carried_parts, chosen, the_pack.name, scan_id, engine, coverage
+        )
     result.marks = marks
     if save:
-        season.save(result, the_pack, started)
+        with clock("save"):
+            season.save(result, the_pack, started)
     merchant_plan = next((p for p in plans if p.group in _BY_MERCHANT), None)
     return result, {
         "since": since,
@@ -576,9 +630,86 @@ def scan_since(
         "rerun_season": [c.code for c in season_checks],
         "unchanged": [c.code for c in unchanged],
         "untouched": [c.code for c in untouched],
-        "carried": len(carried),
+        "carried": sum(t.num_rows for t in carried_parts),
         "scopes": scopes,
+        # wall seconds of the steps outside the season-wide checks' own part (which runs beside
+        # them: "waiting for the season checks" is what is left of it when they are done)
+        "phases": {k: round(v, 2) for k, v in clock.seconds.items()},
     }
+
+
+class _Clock:
+    """Wall seconds per named step of a scan (summed over the step's repeats)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def _serialised(progress: Any) -> Any:
+    """``progress`` called by one thread at a time (two parts of the scan run at once)."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def told(step: str, done: int, total: int) -> None:
+        with lock:
+            progress(step, done, total)
+
+    return told
+
+
+class _Background:
+    """Checks run on the whole store in a thread of their own, on a cursor of ``con``'s database
+    (its own connection: the caller goes on using ``con``), while the caller does the rest."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        checks: list,
+        pack: Any,
+        progress: Any,
+        kw: dict[str, Any],
+    ) -> None:
+        from promoguard.engine import run as eng
+
+        [(zone,)] = con.execute("SELECT current_setting('TimeZone')").fetchall()
+        self._cur: duckdb.DuckDBPyConnection | None = con.cursor()
+        self._cur.execute(sqlbuild.sql("SET TimeZone = {z}", z=sqlbuild.literal(zone)))
+        self._part: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            from promoguard.engine import backends
+
+            try:
+                assert self._cur is not None
+                with backends.duckdb_tables(self._cur) as tables:
+                    self._part = eng.run_checks(tables, checks, pack, progress=progress, **kw)
+            except BaseException as exc:  # handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="promoguard-season", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._part
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._cur is not None:
+            self._cur.close()
+            self._cur = None
 
 
 #: the group whose scoped tables a scope's checks share (one in-memory database per group)
@@ -591,6 +722,8 @@ _GROUP = {
     "order_statistic": "order_statistic",
     # its own group: its merchants are those the rules name from the new rows, not all they reach
     "merchant_delta": "merchant_delta",
+    # its own group: its keys are the listings the rules name, its tables those listings' rows
+    "listing_delta": "listing_delta",
     "text": "text",
 }
 
@@ -627,8 +760,9 @@ _PARCEL_NEIGHBOURS = (
 )
 #: orders none of whose parcels has a pickup scan: the only ones whose SHIP001/SHIP003 verdict
 #: reads the data horizon (an order with a pickup is judged by its pickup time alone)
+#: (no DISTINCT inside the anti join: it needs none, and it cost 40% of the query at city scale)
 _UNPICKED = (
-    "SELECT o.order_id FROM _all_orders o ANTI JOIN (SELECT DISTINCT s.order_id "
+    "SELECT o.order_id FROM _all_orders o ANTI JOIN (SELECT s.order_id "
     "FROM _all_shipments s SEMI JOIN (SELECT carrier, tracking_no FROM _all_tracking_events "
     "WHERE event_type = 'pickup') e USING (carrier, tracking_no)) p USING (order_id)"
 )
@@ -653,47 +787,79 @@ class _Plan:
     def scope(self) -> None:
         self._scope()
 
-    def keep(self, findings: pd.DataFrame) -> pd.DataFrame:
+    def keep(self, findings: pa.Table) -> pa.Table:
         """The scoped run's findings on the group's keys (rows reached for context only, such as
-        the neighbours of a shared parcel, are not judged on all their rows: dropped)."""
-        if self.group in _BY_MERCHANT or not len(findings):
+        the neighbours of a shared parcel, are not judged on all their rows: dropped), in the
+        order the run found them."""
+        if self.group in _BY_MERCHANT or not findings.num_rows:
             return findings
-        self.con.register("_pg_found", findings[["entity_type", "entity_id"]])
-        try:
-            hit = self.con.execute(
-                "SELECT f.rowid_ FROM (SELECT *, row_number() OVER () - 1 AS rowid_ "
-                "FROM _pg_found) f SEMI JOIN _pg_keys k USING (entity_type, entity_id)"
-            ).fetchall()
-        finally:
-            self.con.unregister("_pg_found")
-        rows = sorted(r[0] for r in hit)
-        return findings.iloc[rows].reset_index(drop=True)
+        keys = self.con.sql("SELECT entity_type, entity_id FROM _pg_keys").to_arrow_table()
+        hit = pc.is_in(_entity_key(findings), value_set=_entity_key(keys))
+        return findings.filter(hit)
 
-    def carried(self, con: duckdb.DuckDBPyConnection, since: str) -> pd.DataFrame:
-        """The previous scan's findings of the group's checks that its keys do not reach."""
+    def carried(self, con: duckdb.DuckDBPyConnection, since: str, scan: Any) -> pa.Table:
+        """The previous scan's findings of the group's checks that its keys do not reach (as
+        this scan's: ``scan`` gives the scan id and detected_at), as Arrow."""
         codes = pd.DataFrame({"code": [c.code for c in self.checks]})
         con.register("_pg_local", codes)
         con.register("_pg_keys_df", self.keys)
         try:
             if self.group in _BY_MERCHANT:
-                return con.execute(
-                    """SELECT f.* FROM findings f
-                       WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
-                         AND (f.merchant_id IS NULL
-                              OR f.merchant_id NOT IN (SELECT merchant_id FROM _pg_keys_df))""",
-                    [since],
-                ).df()
-            return con.execute(
-                """SELECT f.* FROM findings f
-                   WHERE f.scan_id = ? AND f.check_code IN (SELECT code FROM _pg_local)
-                     AND NOT EXISTS (SELECT 1 FROM _pg_keys_df k
-                                     WHERE k.entity_type = f.entity_type
-                                       AND k.entity_id = f.entity_id)""",
-                [since],
-            ).df()
+                where = sqlbuild.Sql(
+                    "f.merchant_id IS NULL "
+                    "OR f.merchant_id NOT IN (SELECT merchant_id FROM _pg_keys_df)"
+                )
+            else:
+                where = sqlbuild.Sql(
+                    "NOT EXISTS (SELECT 1 FROM _pg_keys_df k WHERE k.entity_type = f.entity_type "
+                    "AND k.entity_id = f.entity_id)"
+                )
+            return _previous_findings(con, since, scan, "_pg_local", where)
         finally:
             con.unregister("_pg_local")
             con.unregister("_pg_keys_df")
+
+
+def _entity_key(table: pa.Table) -> pa.ChunkedArray:
+    """``entity_type`` and ``entity_id`` as one string per row (a unit separator between)."""
+    return pc.binary_join_element_wise(
+        table.column("entity_type"), table.column("entity_id"), "\x1f"
+    )
+
+
+def _previous_findings(
+    con: duckdb.DuckDBPyConnection, since: str, scan: Any, codes: str, where: Any
+) -> pa.Table:
+    """The findings of scan ``since`` of the checks in the relation ``codes`` (column ``code``)
+    satisfying ``where`` (alias f), carried into scan ``scan`` (its id and detected_at set in
+    the query: no pandas frame of half a million findings to set them in)."""
+    from promoguard.engine.run import FINDING_NAMES, FINDINGS_SCHEMA
+
+    scan_id, detected_at = scan
+    carry = {
+        "scan_id": sqlbuild.literal(scan_id),
+        "detected_at": sqlbuild.sql(
+            "CAST({t} AS TIMESTAMPTZ)", t=sqlbuild.literal(detected_at.isoformat())
+        ),
+    }
+    columns = sqlbuild.join(
+        ", ",
+        (
+            sqlbuild.sql("{v} AS {c}", v=carry[c], c=c)
+            if c in carry
+            else sqlbuild.sql("f.{c}", c=c)
+            for c in FINDING_NAMES
+        ),
+    )
+    query = sqlbuild.sql(
+        "SELECT {columns} FROM findings f WHERE f.scan_id = {since} "
+        "AND f.check_code IN (SELECT code FROM {codes}) AND ({where})",
+        columns=columns,
+        since=sqlbuild.literal(since),
+        codes=sqlbuild.ident(codes),
+        where=where,
+    )
+    return con.sql(str(query)).to_arrow_table().cast(FINDINGS_SCHEMA)
 
 
 def _union(queries: list[str]) -> sqlbuild.Sql:
@@ -735,6 +901,8 @@ def _plan(
         return plan
     if group == "merchant_delta":
         return _plan_delta(plan, pack)
+    if group == "listing_delta":
+        return _plan_listings(plan, pack)
     mapping = _TEXTS_OF if group == "text" else _ORDERS_OF
     parts = []
     for table, rel in new.items():
@@ -765,23 +933,9 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
     on the whole store (``whole``). The others are re-checked together on the union of
     the merchants they name, taken fewest first while the union stays under SCOPE_SHARE (a
     check that would take it over runs on the whole store instead)."""
-    import ibis
-
-    from promoguard.engine.base import Tables
 
     con = plan.con
-    for table in lake.TABLE_NAMES:
-        rel = plan.new.get(table) or sqlbuild.sql(
-            "(SELECT * FROM {a} WHERE false)", a="_all_" + table
-        )
-        con.execute(
-            sqlbuild.sql(
-                "CREATE VIEW {v} AS SELECT * FROM {r}", v="_pg_new_" + table, r=sqlbuild.Sql(rel)
-            )
-        )
-    backend = ibis.duckdb.from_connection(con)
-    season = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
-    new = Tables(backend, {t: "_pg_new_" + t for t in lake.TABLE_NAMES})
+    season, new = _season_and_new(plan)
     total = con.execute("SELECT count(*) FROM _all_merchants").fetchall()[0][0]
     named: dict[str, pd.DataFrame] = {}
     why: dict[str, str] = {}
@@ -845,6 +999,79 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
         return plan
     plan.keys = merchants
     plan._scope = lambda: scope_to(con, merchants, plan.reads)
+    return plan
+
+
+def _season_and_new(plan: _Plan) -> tuple[Any, Any]:
+    """Ibis tables of the whole season (``_all_<table>``) and of the rows added since the scan
+    (``_pg_new_<table>``, views made here), on the plan's connection: what a rule's
+    ``touched_merchants``/``touched_listings`` reads."""
+    import ibis
+
+    from promoguard.engine.base import Tables
+
+    con = plan.con
+    for table in lake.TABLE_NAMES:
+        rel = plan.new.get(table) or sqlbuild.sql(
+            "(SELECT * FROM {a} WHERE false)", a="_all_" + table
+        )
+        con.execute(
+            sqlbuild.sql(
+                "CREATE VIEW {v} AS SELECT * FROM {r}", v="_pg_new_" + table, r=sqlbuild.Sql(rel)
+            )
+        )
+    backend = ibis.duckdb.from_connection(con)
+    season = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
+    return season, Tables(backend, {t: "_pg_new_" + t for t in lake.TABLE_NAMES})
+
+
+#: a listing's own rows: the tables a ``listing_delta`` scope holds for its listings only (whole:
+#: old rows and new), from the full season (``_all_<table>``)
+_LISTING_ROWS_SQL = {
+    "listings": "SELECT t.* FROM _all_listings t SEMI JOIN _pg_listing_keys k USING (listing_id)",
+    "price_observations": (
+        "SELECT t.* FROM _all_price_observations t SEMI JOIN _pg_listing_keys k USING (listing_id)"
+    ),
+    "reviews": "SELECT t.* FROM _all_reviews t SEMI JOIN _pg_listing_keys k USING (listing_id)",
+}
+
+
+def _plan_listings(plan: _Plan, pack: Any) -> _Plan:
+    """Listings whose ``listing_delta`` findings the new rows may change: the union of what
+    each check's rule names (``touched_listings``). The scoped tables hold those listings' own
+    rows (``_LISTING_ROWS_SQL``); the rest a check reads stays whole. The group runs on the whole
+    store when a rule answers None or the listings named are more than SCOPE_SHARE of them."""
+    con = plan.con
+    season, new = _season_and_new(plan)
+    parts = []
+    for check in plan.checks:
+        touched = check.touched_listings(season, new, pack.parameters_for(check))
+        if touched is None:
+            plan.why_not = f"{check.code}: the new rows may change any of its findings"
+            return plan
+        parts += [str(season.backend.compile(t.select("listing_id"))) for t in touched]
+    empty = "SELECT NULL::VARCHAR AS listing_id WHERE false"
+    con.execute(
+        sqlbuild.sql(
+            "CREATE TABLE _pg_keys AS SELECT DISTINCT 'listing' AS entity_type, listing_id AS "
+            "entity_id FROM ({u}) WHERE listing_id IS NOT NULL",
+            u=_union(parts) if parts else sqlbuild.Sql(empty),
+        )
+    )
+    total = con.execute("SELECT count(*) FROM _all_listings").fetchall()[0][0]
+    plan.count = con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
+    if plan.count > SCOPE_SHARE * total:
+        plan.why_not = f"the new rows reach {plan.count:,} of {total:,} listings"
+        return plan
+    plan.keys = con.execute("SELECT * FROM _pg_keys").df()
+    con.execute("CREATE VIEW _pg_listing_keys AS SELECT entity_id AS listing_id FROM _pg_keys")
+
+    def scope() -> None:
+        _make_tables(
+            con, plan.reads, {t: q for t, q in _LISTING_ROWS_SQL.items() if t in plan.reads}
+        )
+
+    plan._scope = scope
     return plan
 
 
@@ -973,6 +1200,7 @@ def _plan_texts(plan: _Plan, parts: list[str]) -> _Plan:
         plan.why_not = f"the new rows reach {plan.count:,} of {total:,} texts and reviews"
         return plan
     plan.keys = con.execute("SELECT * FROM _pg_keys").df()
+    con.execute("CREATE VIEW _pg_listing_keys AS SELECT entity_id AS listing_id FROM _pg_keys")
 
     def scope() -> None:
         _make_tables(
@@ -1060,15 +1288,11 @@ def _previous_coverage(con: duckdb.DuckDBPyConnection, since: str) -> dict[str, 
         return {}
 
 
-def _carried_whole(con: duckdb.DuckDBPyConnection, since: str, checks: list) -> pd.DataFrame:
-    """Every finding of ``checks`` in the scan ``since``."""
+def _carried_whole(con: duckdb.DuckDBPyConnection, since: str, checks: list, scan: Any) -> pa.Table:
+    """Every finding of ``checks`` in the scan ``since``, carried into ``scan``."""
     con.register("_pg_whole", pd.DataFrame({"code": [c.code for c in checks]}))
     try:
-        return con.execute(
-            "SELECT f.* FROM findings f WHERE f.scan_id = ? "
-            "AND f.check_code IN (SELECT code FROM _pg_whole)",
-            [since],
-        ).df()
+        return _previous_findings(con, since, scan, "_pg_whole", sqlbuild.Sql("true"))
     finally:
         con.unregister("_pg_whole")
 
@@ -1114,26 +1338,31 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
 
 def _combine(
     parts: list,
-    carried: pd.DataFrame,
+    found: list[pa.Table],
     chosen: list,
     pack: str,
     scan_id: str,
     engine: str,
     known_coverage: dict[str, dict[str, Any]] | None = None,
 ):
+    """One scan of the parts' runs and evidence, and the findings (the parts' own, then the
+    carried ones) in Arrow, ordered by check as a full scan orders them (and within a check as
+    they came): never a pandas frame."""
     from promoguard.engine.evidence import FrozenEvidence
-    from promoguard.engine.run import CheckRun, ScanResult
+    from promoguard.engine.run import FINDINGS_SCHEMA, CheckRun, HeldFindings, ScanResult
 
-    frames = [p.findings for p in parts]
-    if len(carried):
-        frames.append(carried[parts[0].findings.columns] if parts else carried)
-    findings = (
-        pd.concat([f for f in frames if len(f)], ignore_index=True)
-        if any(len(f) for f in frames)
-        else (parts[0].findings if parts else carried)
-    )
+    tables = [t.cast(FINDINGS_SCHEMA) for t in found if t.num_rows]
+    findings = pa.concat_tables(tables) if tables else FINDINGS_SCHEMA.empty_table()
+    codes = [c.code for c in chosen]
+    position = pc.index_in(findings.column("check_code"), value_set=pa.array(codes, pa.string()))
+    findings = findings.take(pc.sort_indices(position))  # a stable sort: ties keep their order
+    counts = {}
+    if findings.num_rows:
+        counts = {
+            str(v["values"]): int(v["counts"])
+            for v in pc.value_counts(findings.column("check_code")).to_pylist()
+        }
     runs_by_code = {r.code: r for p in parts for r in p.runs}
-    counts = findings.groupby("check_code").size().to_dict() if len(findings) else {}
     runs = [
         CheckRun(
             c.code,
@@ -1149,14 +1378,7 @@ def _combine(
     for p in parts:
         evidence.absorb(p.evidence)
         coverage.update(p.coverage)
-    # the checks in the order a full scan runs them
-    findings_order = {c.code: i for i, c in enumerate(chosen)}
-    if len(findings):
-        findings = (
-            findings.assign(_o=findings.check_code.map(findings_order))
-            .sort_values(["_o"], kind="stable")
-            .drop(columns="_o")
-            .reset_index(drop=True)
-        )
+    held = HeldFindings(spill_bytes=max(HeldFindings.SPILL_BYTES, findings.nbytes + 1))
+    held.add(findings)  # held as it is: it is in memory already
     coverage = {c.code: coverage[c.code] for c in chosen if c.code in coverage}
-    return ScanResult(scan_id, pack, engine, findings, runs, evidence, coverage)
+    return ScanResult(scan_id, pack, engine, held, runs, evidence, coverage)

@@ -192,6 +192,41 @@ def test_brush003_odd_hours_alone_is_not_enough_but_with_instant_confirms_it_is(
     assert by_code(run_check(con2, "BRUSH003"), "BRUSH003").empty
 
 
+def test_brush003_evidence_quotes_each_rapid_hour_of_the_found_shop_only(tiny_store):
+    """The evidence's buyer-hours are the finder's (kept in the scan): every rapid hour of the
+    found shop with its exact order count, first and last payment; a rapid hour the same buyer
+    had at a shop that is not reported stays out."""
+    w = _split_and_night_world(instant=True, days=4)
+    for k in range(3):  # S0's own rapid hour at M002 (daytime traffic there: not reported)
+        w.order("S0", "M002", T0 + dt.timedelta(days=6, hours=9, minutes=5 * k))
+    con = tiny_store(w.tables())
+    result = run_check(con, "BRUSH003")
+    f = by_code(result, "BRUSH003")
+    assert list(f.entity_id) == ["M001"]
+    rows = json.loads(result.evidence[f.evidence_sha256.iloc[0]])["rows"]["rapid_buyer_hours"]
+    got = {
+        (
+            r["buyer_id"],
+            r["orders"],
+            dt.datetime.fromisoformat(r["first_paid_at"]),
+            dt.datetime.fromisoformat(r["last_paid_at"]),
+        )
+        for r in rows
+    }
+    want = {
+        (
+            f"S{i}",
+            3 + i % 2,
+            T0 + dt.timedelta(days=day, hours=16, minutes=i),
+            T0 + dt.timedelta(days=day, hours=16, minutes=3 * (2 + i % 2) + i),
+        )
+        for day in range(4)
+        for i in range(5)
+    }
+    assert len(rows) == 20 and got == want
+    assert {r.get("entity_id", "M001") for r in rows} == {"M001"}
+
+
 def _buying_group(w: World, days: int) -> list[str]:
     """Five colleagues ordering lunch together from two shops, ``days`` sittings in all."""
     members = [f"G{i}" for i in range(5)]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
 from promoguard.rules._relations import first_delivery_by_order, order_first_delivery
@@ -37,6 +38,35 @@ def _repeat_orders(tables: Tables, o: ir.Table, per_hour: int) -> ir.Table:
     rp = repeat_pairs(tables)
     rp = rp.filter(rp.orders >= per_hour)
     return o.semi_join(rp, [o.buyer_id == rp.buyer, o.merchant_id == rp.merchant])
+
+
+def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+    """``merchant_id, buyer_id, _hour, n, _day, first_paid_at, last_paid_at``: the rapid
+    buyer-hours (``n`` >= orders_per_buyer_hour non-cancelled orders by one buyer at one shop in
+    one UTC hour; ``_day`` the local day of their first order, the earliest and latest payment).
+
+    Kept within a scan (some 100,000 rows at city scale): the finder counts each shop's, and the
+    evidence quotes the found shops' first ones from the same rows instead of grouping the
+    repeat pairs' orders a second time.
+    """
+    per_hour = int(params["orders_per_buyer_hour"])
+    offset = _utc_offset_hours(ctx.timezone)
+
+    def build() -> ir.Table:
+        o = tables.orders
+        o = o.filter(o.status != "cancelled")
+        secs = epoch_seconds(o.paid_at)
+        o = o.mutate(_hour=secs // 3600, _local_day=(secs + offset * 3600) // 86400)
+        bh = _repeat_orders(tables, o, per_hour)
+        bh = bh.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
+            n=bh.count(),
+            _day=bh._local_day.min(),
+            first_paid_at=bh.paid_at.min(),
+            last_paid_at=bh.paid_at.max(),
+        )
+        return bh.filter(bh.n >= per_hour)
+
+    return shared(tables, ("brush003_rapid_hours", per_hour, offset), build)
 
 
 @register
@@ -139,10 +169,7 @@ class OrderVelocity(Check):
         o = tables.orders
         o = o.filter(o.status != "cancelled")
         secs = epoch_seconds(o.paid_at)
-        o = o.mutate(
-            _hour=secs // 3600, _local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24
-        )
-        o = o.mutate(_local_day=(secs + _utc_offset_hours(ctx.timezone) * 3600) // 86400)
+        o = o.mutate(_local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24)
         lo, hi = params["odd_hours"]
         is_odd = (o._local_h >= lo) & (o._local_h < hi)
         # one pass over the orders per shop: its orders and its odd-hour orders
@@ -154,11 +181,7 @@ class OrderVelocity(Check):
         totals = totals.join(deg, totals.merchant_id == deg.merchant).select(
             totals.merchant_id, totals.n_orders, totals.odd_orders, n_buyers=deg.deg
         )
-        bh = _repeat_orders(tables, o, int(params["orders_per_buyer_hour"]))
-        bh = bh.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
-            n=bh.count(), _day=bh._local_day.min()
-        )
-        bh = bh.filter(bh.n >= params["orders_per_buyer_hour"])
+        bh = _rapid_hours(tables, params, ctx)
         rapid = bh.group_by("merchant_id").aggregate(
             rapid_buyer_hours=bh.count(), rapid_orders=bh.n.sum(), rapid_days=bh._day.nunique()
         )
@@ -255,14 +278,16 @@ class OrderVelocity(Check):
         o = o.filter(o.status != "cancelled")
         f = found.select("entity_id")
         mo = f.join(o, f.entity_id == o.merchant_id)
-        # (the buyer-hours from the orders of pairs with enough orders only, as in find)
-        ro = _repeat_orders(tables, o, int(params["orders_per_buyer_hour"]))
-        ro = f.join(ro, f.entity_id == ro.merchant_id)
-        ro = ro.mutate(_hour=epoch_seconds(ro.paid_at) // 3600)
-        bh = ro.group_by(["entity_id", "buyer_id", "_hour"]).aggregate(
-            orders=ro.count(), first_paid_at=ro.paid_at.min(), last_paid_at=ro.paid_at.max()
+        # (the find step's rapid buyer-hours, kept in the scan: the found shops' ones)
+        rh = _rapid_hours(tables, params, ctx)
+        bh = f.join(rh, f.entity_id == rh.merchant_id).select(
+            "entity_id",
+            "buyer_id",
+            "_hour",
+            orders=rh.n,
+            first_paid_at=rh.first_paid_at,
+            last_paid_at=rh.last_paid_at,
         )
-        bh = bh.filter(bh.orders >= params["orders_per_buyer_hour"])
         rapid = first_rows(bh, bh.entity_id, [bh.first_paid_at, bh.buyer_id], 200).drop("_hour")
         # orders whose receipt was confirmed within minutes of the carrier's delivery scan: the
         # earliest delivered scan of any of the order's parcels, read from the scan's shared

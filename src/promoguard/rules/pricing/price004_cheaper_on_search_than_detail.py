@@ -10,18 +10,13 @@ import ibis.expr.types as ir
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.pricing._shared import (
-    _detail_prices,
-    _money,
-    levels,
-    merchants_of_listings,
-)
+from promoguard.rules.pricing._shared import _detail_prices, _money, levels
 
 
 @register
 class CheaperOutsideDetailPage(Check):
     code = "PRICE004"
-    depends_on = "merchant_delta"
+    depends_on = "listing_delta"
     name = "cheaper-on-search-than-detail"
     title = "Search or home page shows a lower price than the detail page at the same time"
     family = "pricing"
@@ -77,12 +72,13 @@ class CheaperOutsideDetailPage(Check):
             ("detail price", expected.get("detail_price"), "lawful"),
         )
 
-    def touched_merchants(
+    def touched_listings(
         self, season: Tables, new: Tables, params: dict[str, Any]
     ) -> list[ir.Table] | None:
         """Incremental: a finding reads its listing's observations within max_gap_minutes of a
         search/home sighting (the finding's and its evidence's), so a new observation changes
-        only a listing with such a sighting (old or new) that close to it; and new listing rows."""
+        only a listing with such a sighting (old or new) that close to it; and new listing rows
+        (a listing's finding reads its own rows only: ``depends_on = "listing_delta"``)."""
         gap = int(params["max_gap_minutes"])
         po, n = season.price_observations, new.price_observations
         prom = po.filter(po.channel.isin(list(params["channels"])))
@@ -99,8 +95,7 @@ class CheaperOutsideDetailPage(Check):
                 prom.p_at <= n.observed_at + ibis.interval(minutes=gap),
             ],
         )
-        hit = merchants_of_listings(season, near.select("listing_id").distinct())
-        return [new.listings.select("merchant_id"), hit]
+        return [new.listings.select("listing_id"), near.select("listing_id")]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations
