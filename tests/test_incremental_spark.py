@@ -1,7 +1,8 @@
 """``scan --since --engine spark`` gives exactly the findings of a full re-scan, on a DuckDB file
 and on a lake (Spark in local mode; the small season cut in two days as in test_incremental).
 
-A few checks, two kinds of scope: merchant-local ones re-checked on the day's merchants on Spark,
+A few checks, three kinds of scope: merchant-local ones re-checked on the day's merchants on Spark,
+PRICE004 on the listings the day's prices reach,
 order-scoped ones (SHIP004, SHIP002 with its shared parcels) on the day's orders on Spark; the full re-scan runs on DuckDB (the parity tests
 hold DuckDB and Spark identical), so any difference is the increment's.
 """
@@ -18,8 +19,8 @@ from promoguard.ingest import ingest_dir
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-CHECKS = "PRICE001,SHIP004,LIC001,SHIP002"
-LOCAL = {"PRICE001", "SHIP004", "LIC001", "SHIP002"}
+CHECKS = "PRICE001,SHIP004,LIC001,SHIP002,PRICE004"
+LOCAL = {"PRICE001", "SHIP004", "LIC001", "SHIP002", "PRICE004"}
 
 
 @pytest.fixture(scope="module")

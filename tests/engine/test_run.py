@@ -935,3 +935,219 @@ def test_of_two_scans_begun_in_one_second_the_later_is_the_latest(season_store_c
     assert api.findings(season_store_copy).attrs["scan"]["scan_id"] == second
     assert source.scan_info(season_store_copy).scan_id == second
     assert api.scans(season_store_copy)["scan_id"].tolist()[:2] == [second, first]
+
+
+# -- the column-wise JSON writer against json.dumps, value by value -----------------------------
+
+#: characters json.dumps escapes (quote, backslash, every control character) beside ones it
+#: writes as they are (DEL, U+2028, CJK, astral, the slash, braces)
+_ALPHABET = [chr(c) for c in range(0x20)] + list('"\\/{}[]:,. aZ09\x7f\x80\u2028\u2029上海店')
+_ALPHABET += ["\U0001f600", "é"]
+
+
+def _random_strings(rng, n, alphabet, escape_rate):
+    plain = [c for c in alphabet if c >= " " and c not in '"\\']
+    out = []
+    for _ in range(n):
+        pool = alphabet if rng.random() < escape_rate else plain
+        out.append(
+            None if rng.random() < 0.05 else "".join(rng.choices(pool, k=rng.randint(0, 12)))
+        )
+    return out
+
+
+@pytest.mark.parametrize("escape_rate", [0.0, 0.01, 0.5, 1.0])
+def test_json_strings_are_json_dumps_of_each_string(escape_rate):
+    import json
+    import random
+
+    import numpy as np
+    import pyarrow as pa
+
+    rng = random.Random(int(escape_rate * 100) + 7)
+    values = _random_strings(rng, 3000, _ALPHABET, escape_rate)
+    values += ['say "hi"', "back\\slash", '"', "\\", "\u2028", "\x7f", "", "上\n海"]
+    want = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+    for col in (
+        pa.array(values, pa.string()),
+        pa.chunked_array([pa.array(values[:1000]), pa.array(values[1000:])]),
+        pa.chunked_array([pa.array(values, pa.large_string())]),
+    ):
+        if pa.types.is_large_string(col.type):
+            got = ev.json_column(col).to_pylist()
+            assert got == ["null" if w is None else w for w in want]
+        else:
+            assert ev._json_strings(col).to_pylist() == want
+    assert ev._json_strings(pa.array([], pa.string())).to_pylist() == []
+    # a slice (offset into the buffers), large strings, and no chunks at all
+    part = pa.array(values, pa.string()).slice(7, 1500)
+    assert ev._json_strings(part).to_pylist() == want[7:1507]
+    assert ev._json_strings(pa.array(values, pa.large_string())).to_pylist() == want
+    assert ev._json_strings(pa.chunked_array([], pa.string())).to_pylist() == []
+    # a null whose slot spans bytes json would escape stays null; the strings around it do not
+    # borrow its bytes
+    spans = pa.Array.from_buffers(
+        pa.string(),
+        3,
+        [
+            pa.py_buffer(bytes([0b101])),
+            pa.py_buffer(np.array([0, 1, 3, 4], np.int32).tobytes()),
+            pa.py_buffer(b'a"\\b'),
+        ],
+    )
+    assert ev._json_strings(spans).to_pylist() == ['"a"', None, '"b"']
+    assert ev._json_strings(pa.array([None, None], pa.string())).to_pylist() == [None, None]
+
+
+@pytest.mark.parametrize("fractions", [False, True])
+def test_instants_json_text_is_json_dumps_of_the_canonical_value(fractions):
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(11)
+    us = rng.integers(-2 * 10**15, 1_800_000_000 * 10**6, 5_000)
+    if not fractions:  # whole seconds only: written without a fraction's pieces
+        us = us // 10**6 * 10**6
+    mask = np.arange(len(us)) % 13 == 4
+    for unit, tz in (("us", "UTC"), ("s", None), ("ms", "Asia/Shanghai")):
+        scale = {"us": 1, "ms": 1000, "s": 10**6}[unit]
+        col = pa.chunked_array(
+            [
+                pa.array(us[:50] // scale, pa.timestamp(unit, tz=tz)),
+                pa.array(us[50:] // scale, pa.timestamp(unit, tz=tz), mask=mask[50:]),
+            ]
+        )
+        want = ["null" if v is None else ev._dumps(ev.canonical_value(v)) for v in col.to_pylist()]
+        assert ev.json_column(col).to_pylist() == want
+    # years outside 1000-9999 go through strftime (whose year 702 is "0702" where Python's
+    # strftime writes "702": a difference the engine had before), quoted as any string
+    far = pa.chunked_array([pa.array([-40_000_000_000 * 10**6, 0, None], pa.timestamp("us"))])
+    plain = ev._canonical_instants(far).to_pylist()
+    assert ev.json_column(far).to_pylist() == ["null" if t is None else f'"{t}"' for t in plain]
+
+
+def _random_evidence_table(rng, n_rows, n_groups):
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    def maybe(v):
+        return None if rng.random() < 0.1 else v
+
+    groups = [f"e{rng.randrange(n_groups)}" for _ in range(n_rows)]
+    return pa.table(
+        {
+            "entity_id": groups,
+            "s": pa.array(_random_strings(rng, n_rows, _ALPHABET, 0.2), pa.string()),
+            "i": pa.array([maybe(rng.randint(-(2**62), 2**62)) for _ in range(n_rows)], pa.int64()),
+            "f": pa.array(
+                [maybe(rng.choice([rng.uniform(-1e17, 1e17), 0.5, 1e16, 3.0])) for _ in groups],
+                pa.float64(),
+            ),
+            "d": pa.array(
+                [maybe(Decimal(rng.randint(-99999, 99999)) / 100) for _ in groups],
+                pa.decimal128(9, 2),
+            ),
+            "t": pa.array(
+                [
+                    maybe(
+                        dt.datetime(2026, 11, 11, tzinfo=dt.UTC)
+                        + dt.timedelta(
+                            seconds=rng.randint(0, 10**6), microseconds=rng.choice([0, 0, 250])
+                        )
+                    )
+                    for _ in groups
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "b": pa.array([maybe(rng.random() < 0.5) for _ in groups], pa.bool_()),
+            "l": pa.array(
+                [maybe([rng.randint(0, 3), 1.5]) if rng.random() < 0.5 else None for _ in groups],
+                pa.list_(pa.float64()),
+            ),
+            'q"k': pa.array([maybe(rng.choice(["x", "上", "\n"])) for _ in groups], pa.string()),
+        }
+    )
+
+
+def test_evidence_group_texts_are_json_dumps_of_the_canonical_rows_on_random_tables():
+    import random
+
+    import pyarrow as pa
+
+    rng = random.Random(16)
+    for n_rows, n_groups in [(1, 1), (2, 1), (7, 3), (200, 5), (500, 400), (1500, 60)]:
+        table = _random_evidence_table(rng, n_rows, n_groups)
+        want = {g: ev._dumps(rows) for g, rows in ev.canonical_groups(table).items()}
+        assert ev.canonical_json_groups(table) == want
+        chunked = pa.Table.from_batches(table.to_batches(max_chunksize=max(1, n_rows // 3)))
+        assert ev.canonical_json_groups(chunked) == want
+
+
+def test_frozen_documents_are_freeze_of_their_content_with_rows_of_several_tables():
+    """Each found entity's document, with evidence tables that hold rows for some entities and
+    not others (the rows' members written in place, absent ones as nothing), is exactly
+    ``freeze`` of the document built in Python."""
+    import json
+    import random
+
+    import pyarrow as pa
+
+    from promoguard.engine import run
+
+    rng = random.Random(5)
+    entities = [f"e{i}" for i in range(60)]  # the random tables hold rows of e0-e89
+    found = pa.table(
+        {
+            "entity_id": entities,
+            "merchant_id": ["m1"] * 60,
+            "platform_id": ["p1"] * 60,
+            "unit_price": [rng.choice([1.25, 120.0, None]) for _ in entities],
+            "above": [100] * 60,
+        }
+    )
+    tables = {
+        name: _random_evidence_table(rng, n, 90)
+        for name, n in (("a", 40), ("b", 3), ('c"d', 120), ("z", 0))
+    }
+    ev_rows = {name: ev.canonical_json_group_table(t) for name, t in tables.items() if t.num_rows}
+    pack = load_pack("cn")
+    check = ExpensiveOrders()
+    params = {"above": 100}
+    when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    findings, docs, _ = run._freeze_findings(check, pack, params, found, ev_rows, "s", when)
+    texts = dict(zip(docs.column(0).to_pylist(), docs.column(1).to_pylist(), strict=True))
+    groups = {name: ev.canonical_groups(t) for name, t in tables.items() if t.num_rows}
+    with_rows = 0
+    shas = findings.column("evidence_sha256").to_pylist()
+    for row, sha in zip(found.to_pylist(), shas, strict=True):
+        rows = {n: g[row["entity_id"]] for n, g in groups.items() if row["entity_id"] in g}
+        with_rows += len(rows) > 1
+        doc = {
+            "check_code": check.code,
+            "pack": pack.name,
+            "entity_type": "order",
+            "entity_id": row["entity_id"],
+            "parameters": params,
+            "observed": {"unit_price": row["unit_price"]},
+            "expected": {"above": 100},
+            "found": row,
+            "rows": rows,
+        }
+        assert ev.freeze(doc) == (sha, texts[sha])
+        assert json.loads(texts[sha])["rows"] == json.loads(ev.canonical_json(rows))
+    assert with_rows  # some documents list rows of two or three tables
+
+
+def test_sort_keys_are_the_canonical_columns_keys():
+    import random
+
+    import pyarrow as pa
+
+    table = _random_evidence_table(random.Random(3), 300, 20)
+    table = table.append_column("big", pa.array(["x", None, "上"] * 100, pa.large_string()))
+    table = table.append_column("day", pa.array([19000, None, 20000] * 100, pa.date32()))
+    for name in table.column_names:
+        col = table.column(name)
+        assert ev._sort_key(col).equals(ev._canonical_column(col)[1]), name

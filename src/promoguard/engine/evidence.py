@@ -84,8 +84,9 @@ def canonical_json(obj: Any) -> str:
 _FOUR_DIGIT_YEARS = (-30610224000 * 10**6, 253402300800 * 10**6)
 
 
-def _canonical_instants(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Instants as ``YYYY-MM-DDTHH:MM:SS[.frac]Z`` in UTC, trailing zeros of the fraction cut.
+def _canonical_instants(col: pa.ChunkedArray, quote: bool = False) -> pa.ChunkedArray:
+    """Instants as ``YYYY-MM-DDTHH:MM:SS[.frac]Z`` in UTC, trailing zeros of the fraction cut
+    (``quote``: between double quotes, as their JSON text).
 
     Arrow's ``strftime`` takes ~5 s per million values (a third of a city scan's evidence time),
     so the text is put together from whole seconds cast to text and the fraction's digits;
@@ -97,14 +98,15 @@ def _canonical_instants(col: pa.ChunkedArray) -> pa.ChunkedArray:
     if span["min"] is None or (
         _FOUR_DIGIT_YEARS[0] <= span["min"] and span["max"] < _FOUR_DIGIT_YEARS[1]
     ):
-        return _instants_text(micros)
+        return _instants_text(micros, quote)
     text = pc.strftime(naive, format="%Y-%m-%dT%H:%M:%S")  # %S carries ".ffffff" at us
     text = pc.replace_substring_regex(text, pattern=r"(\.\d*[1-9])0+$", replacement=r"\1")
     text = pc.replace_substring_regex(text, pattern=r"\.0+$", replacement="")
-    return pc.binary_join_element_wise(text, "Z", "")
+    text = pc.binary_join_element_wise(text, "Z", "")
+    return _json_strings(text) if quote else text
 
 
-def _instants_text(micros: pa.ChunkedArray) -> pa.ChunkedArray:
+def _instants_text(micros: pa.ChunkedArray, quote: bool = False) -> pa.ChunkedArray:
     """:func:`_canonical_instants` of epoch microseconds, years 1000-9999."""
 
     micros = micros.combine_chunks() if isinstance(micros, pa.ChunkedArray) else micros
@@ -112,10 +114,17 @@ def _instants_text(micros: pa.ChunkedArray) -> pa.ChunkedArray:
     m = pc.fill_null(micros, 0).to_numpy()
     frac = m % 1_000_000  # floored: 1969-12-31T23:59:59.999999 is second -1 and 999999 us
     seconds = pa.array((m - frac) // 1_000_000, pa.timestamp("s"), mask=missing)
-    whole = pc.replace_substring(pc.cast(seconds, pa.string()), " ", "T", max_replacements=1)
+    # "YYYY-MM-DD HH:MM:SS": with four-digit years the space is byte 10 (replacing it by
+    # position, not by search: a tenth of the CPU)
+    whole = pc.binary_replace_slice(
+        pc.cast(seconds, pa.string()), start=10, stop=11, replacement="T"
+    )
+    q = '"' if quote else ""
+    if not frac.any():  # whole seconds (most evidence): no fraction to write
+        return pa.chunked_array([pc.binary_join_element_wise(q, whole, "Z" + q, "")])
     digits = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(frac), pa.string()), 6, "0"), "0")
     dot = pc.if_else(pa.array(frac != 0), ".", "")
-    return pa.chunked_array([pc.binary_join_element_wise(whole, dot, digits, "Z", "")])
+    return pa.chunked_array([pc.binary_join_element_wise(q, whole, dot, digits, "Z" + q, "")])
 
 
 def _canonical_column(
@@ -154,6 +163,24 @@ def _canonical_column(
             pa.string(),
         )
     return values, pa.chunked_array([key])
+
+
+def _sort_key(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """:func:`_canonical_column`'s sort key alone: for the types Arrow orders canonically, without
+    writing the values' text (an instant's text was written for its key and thrown away)."""
+    t = col.type
+    if pa.types.is_timestamp(t):
+        return pc.cast(pc.cast(col, pa.timestamp("us"), safe=False), pa.int64())
+    if (
+        pa.types.is_decimal(t)
+        or pa.types.is_date(t)
+        or pa.types.is_string(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_boolean(t)
+        or pa.types.is_null(t)
+    ):
+        return col
+    return _canonical_column(col)[1]
 
 
 def _group_order(
@@ -205,23 +232,54 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _json_strings(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Each string as ``json.dumps(s, ensure_ascii=False)`` writes it: quoted, with backslash and
-    quote escaped; the rare cell holding a control character is escaped by ``json`` itself."""
-    esc = pc.replace_substring(values, "\\", "\\\\")
-    esc = pc.replace_substring(esc, '"', '\\"')
-    text = pc.binary_join_element_wise('"', esc, '"', "")
-    control = pc.match_substring_regex(values, r"[\x00-\x1f]")
-    if pc.any(control).as_py():
-        exact = pa.array(
-            [
-                json.dumps(v, ensure_ascii=False) if c else None
-                for v, c in zip(values.to_pylist(), control.to_pylist(), strict=True)
-            ],
-            pa.string(),
-        )
-        text = pc.if_else(pc.fill_null(control, False), exact, text)
-    return text
+#: the bytes of a character ``json.dumps(s, ensure_ascii=False)`` writes escaped: quote,
+#: backslash, a control character (U+0000-U+001F); every other character it writes as it is. In
+#: UTF-8 these are single bytes that occur in no other character's encoding (a multi-byte
+#: sequence has only bytes >= 0x80), so a string needs escaping iff its bytes hold one of them.
+_ESCAPED_BYTES = np.zeros(256, np.bool_)
+_ESCAPED_BYTES[:0x20] = True
+_ESCAPED_BYTES[[ord('"'), ord("\\")]] = True
+
+
+def _escaped_rows(values: pa.Array) -> Any:
+    """Where ``values`` (a string array) holds a string ``json`` would escape: a numpy bool mask,
+    or None when it holds none. One look at the array's UTF-8 bytes, not a search per string."""
+    data_buffer = values.buffers()[2]
+    if data_buffer is None or not len(values):
+        return None
+    large = pa.types.is_large_string(values.type)
+    offsets = np.frombuffer(values.buffers()[1], np.int64 if large else np.int32)
+    offsets = offsets[values.offset : values.offset + len(values) + 1]
+    data = np.frombuffer(data_buffer, np.uint8)[offsets[0] : offsets[-1]]
+    hits = np.flatnonzero(_ESCAPED_BYTES[data])
+    if not len(hits):
+        return None
+    # the string each byte is in: the last whose start is at or before it (empty ones skipped)
+    rows = np.searchsorted(offsets, hits + offsets[0], side="right") - 1
+    escaped = np.zeros(len(values), np.bool_)
+    escaped[rows] = True
+    if values.null_count:  # a null's slot may span bytes: it stays null
+        escaped &= values.is_valid().to_numpy(zero_copy_only=False)
+    return escaped if escaped.any() else None
+
+
+def _json_strings(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Each string as ``json.dumps(s, ensure_ascii=False)`` writes it (null stays null).
+
+    Almost no evidence string holds a character ``json`` escapes (:data:`_ESCAPED_BYTES`), and
+    the text of one that holds none is the string between quotes: one look at the bytes finds
+    the few that do, which ``json`` itself writes (escaping every string with Arrow instead took
+    four passes over all of the text, ~6 thread-seconds of a city scan)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    quote, nothing = pa.scalar('"', values.type), pa.scalar("", values.type)
+    text = pc.binary_join_element_wise(quote, values, quote, nothing)
+    escaped = _escaped_rows(values)
+    if escaped is None:
+        return text
+    mask = pa.array(escaped, pa.bool_())
+    exact = [json.dumps(v, ensure_ascii=False) for v in pc.filter(values, mask).to_pylist()]
+    return pc.replace_with_mask(text, mask, pa.array(exact, values.type))
 
 
 def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
@@ -229,6 +287,8 @@ def _json_column(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     the same text ``json.dumps`` gives the value :func:`canonical_value` gives the cell."""
     if pa.types.is_floating(col.type):
         return pa.array(_float_texts(col.to_pylist()), pa.string())
+    if pa.types.is_timestamp(col.type):  # quoted as they are written: no character to escape
+        return pc.fill_null(_canonical_instants(col, quote=True), "null")
     values, _ = _canonical_column(col)
     if isinstance(values, list):  # lists, structs, ...: canonical values from Python
         return pa.array([_dumps(v) for v in values], pa.string())
@@ -274,22 +334,28 @@ def json_objects(
     table: pa.Table,
     columns: list[str] | None = None,
     texts: dict[str, Any] | None = None,
+    before: Any = None,
+    after: Any = None,
 ) -> pa.ChunkedArray:
     """Per row, the canonical JSON object of ``columns`` (default: all), keys sorted: the text
     ``json.dumps(canonical_value(row), sort_keys=True, ...)`` gives, built column by column.
-    ``texts`` keeps each column's JSON text for the next call on the same table."""
+    ``texts`` keeps each column's JSON text for the next call on the same table. ``before`` and
+    ``after`` (text per row, when given) are written around each object in the same pass."""
     names = sorted(table.column_names if columns is None else columns)
-    if not names:
-        return pa.chunked_array([pa.array(["{}"] * table.num_rows, pa.string())])
     texts = {} if texts is None else texts
-    parts: list[Any] = []
+    parts: list[Any] = [] if before is None else [before]
+    if not names:
+        parts.append(pa.array(["{}"] * table.num_rows, pa.string()))
     for i, name in enumerate(names):
         parts.append(("{" if i == 0 else ",") + _dumps(str(name)) + ":")
         if name not in texts:
             texts[name] = _json_column(table.column(name))
         parts.append(texts[name])
-    parts.append("}")
-    out = pc.binary_join_element_wise(*parts, "")
+    if names:
+        parts.append("}")
+    if after is not None:
+        parts.append(after)
+    out = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
     return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out])
 
 
@@ -309,10 +375,9 @@ def canonical_json_group_table(
     # one chunk: sorting and taking from contiguous arrays is a third faster than from the
     # engine's batches (1.1M rows of REVIEW001's cluster texts: 5.0 -> 3.4 s)
     table = table.combine_chunks()
-    keys = {name: _canonical_column(table.column(name))[1] for name in table.column_names}
+    keys = {name: _sort_key(table.column(name)) for name in table.column_names}
     group, idx = _group_order(table, by, keys)
     groups = _one_array(pc.take(group, idx))
-    texts = _one_array(pc.take(json_objects(table, None, dict(texts or {})), idx))
     # sorted by group first, so each group's rows are one run, in canonical order: a list per run
     # (offsets where the group changes), no hash aggregation
     n = len(groups)
@@ -324,9 +389,24 @@ def canonical_json_group_table(
         starts = np.concatenate(
             [starts, np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1]
         )
+    # each row's JSON written in canonical order (the rows taken first, not their longer text),
+    # with the list's "[" or "," before it and "]" after a group's last row: a group's list is
+    # then its rows' texts one after another (one copy of the text, where joining the rows
+    # with commas and then bracketing each list took two more)
+    first, last = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
+    first[starts] = True
+    last[np.append(starts[1:], n) - 1] = True
+    texts = {name: pc.take(text, idx) for name, text in (texts or {}).items()}
+    rows = json_objects(
+        table.take(idx),
+        None,
+        texts,
+        before=pc.if_else(pa.array(first), "[", ","),
+        after=pc.if_else(pa.array(last), "]", ""),
+    )
     offsets = pa.array(np.append(starts, n), pa.int32())
-    lists = pa.ListArray.from_arrays(offsets, texts)
-    joined = pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
+    lists = pa.ListArray.from_arrays(offsets, _one_array(rows))
+    joined = pc.binary_join(lists, "")
     return pa.table([groups.take(pa.array(starts)), joined], schema=GROUPS_SCHEMA)
 
 
@@ -466,7 +546,9 @@ class FrozenEvidence(Mapping[str, str]):
         if table.nbytes <= self._spill_bytes // 8:
             return table
         path = self._spill_files.new_file()
-        write_parquet(table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path)
+        write_parquet(
+            table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path, unique=True
+        )
         return path
 
     def absorb(self, other: Mapping[str, str]) -> None:
@@ -499,7 +581,7 @@ class FrozenEvidence(Mapping[str, str]):
     def _spill(self) -> None:
         path = self._spill_files.new_file()
         held = pa.concat_tables(self._tables)
-        write_parquet(held, path)
+        write_parquet(held, path, unique=True)
         self._files.append(path)
         self._spilled_rows += held.num_rows
         self._tables, self._held = [], 0
@@ -564,10 +646,19 @@ class SpillFiles:
             return f"{self._folder.name}/part-{self._made:04d}.parquet"
 
 
-def write_parquet(table: pa.Table, path: str) -> None:
+def write_parquet(table: pa.Table, path: str, unique: bool = False) -> None:
+    """``unique``: the strings are all different (documents and their hashes), so neither a
+    dictionary nor min/max statistics of each page are worth their CPU; and they are a scan's
+    ~2 GB of evidence, read back once when it is saved, so compressed with snappy (a third less
+    CPU than zstd's level 1 each way, for files about twice as large)."""
     import pyarrow.parquet as pq
 
-    pq.write_table(table, path, compression="zstd", compression_level=1)
+    if unique:
+        pq.write_table(
+            table, path, compression="snappy", use_dictionary=False, write_statistics=False
+        )
+    else:
+        pq.write_table(table, path, compression="zstd", compression_level=1)
 
 
 def parquet_rows(path: str) -> int:

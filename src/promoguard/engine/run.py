@@ -843,25 +843,30 @@ def _freeze_findings(
     found_json = _one_chunk(json_objects(found, None, texts))
     del texts
     etype_arr = pa.array(etypes, pa.string())
+    # never null, unlike the rows' pieces (written as nothing where null)
     parts: list[pa.Array] = [
         _one_chunk(json_column(entity_col)),
         _one_chunk(json_column(etype_arr)),
         expected,
         found_json,
         observed,
-        _rows_json(entity_col, ev),
     ]
+    rows = _rows_json(entity_col, ev)
     head = '{"check_code":' + _dumps(check.code) + ',"entity_id":'
     pack_params = ',"pack":' + _dumps(pack.name) + ',"parameters":'
     pack_params += _dumps(canonical_value(params)) + ',"rows":{'
     # rows per Arrow string array: each array's documents stay under 2 GiB (int32 offsets)
-    sizes = sum(pc.binary_length(p).to_numpy(zero_copy_only=False).astype("int64") for p in parts)
+    sizes = sum(
+        pc.fill_null(pc.binary_length(p), 0).to_numpy(zero_copy_only=False).astype("int64")
+        for p in [*parts, *rows]
+    )
     bounds = _chunk_bounds(sizes, _FREEZE_CHUNK_BYTES)
     shas: list[str] = []
     documents: list[pa.Array] = []
     sha256 = hashlib.sha256
     for lo, hi in bounds:
-        e, t, x, f, o, r = (p.slice(lo, hi - lo) for p in parts)
+        e, t, x, f, o = (p.slice(lo, hi - lo) for p in parts)
+        r = [p.slice(lo, hi - lo) for p in rows]
         # the keys in sorted order, as json.dumps(sort_keys=True) writes them
         doc = pc.binary_join_element_wise(
             head,
@@ -875,9 +880,11 @@ def _freeze_findings(
             ',"observed":',
             o,
             pack_params,
-            r,
+            *r,
             "}}",
             "",
+            null_handling="replace",
+            null_replacement="",
         )
         documents.append(doc)
         offsets = doc.buffers()[1]
@@ -914,23 +921,29 @@ def _freeze_findings(
     return findings, frozen, time.perf_counter() - started
 
 
-def _rows_json(entities: pa.Array, ev: dict[str, pa.Table]) -> pa.Array:
+def _rows_json(entities: pa.Array, ev: dict[str, pa.Table]) -> list[pa.Array]:
     """Per found entity, the members of its document's ``rows`` object: ``"name":[...]`` for each
-    evidence table (names sorted) that has rows for it, joined by commas."""
-    if not ev:
-        return pa.array([""] * len(entities), pa.string())
-    pieces = []
+    evidence table (names sorted) that has rows for it, joined by commas; as pieces (two per
+    table: the member's ``,"name":`` and its list, null where the entity has no rows of that
+    table) that the document's join writes in place, nulls as nothing (joining them here first,
+    and cutting the first comma, copied every document's rows twice more)."""
+    pieces: list[pa.Array] = []
+    earlier = None  # per entity: a member written before this table's
     for name in sorted(ev):
         groups = ev[name]
         at = pc.index_in(entities, value_set=groups.column("g"))
-        text = pc.take(groups.column("j"), at)  # null: no rows of this table for the entity
-        # each present member with a comma before it; the first comma is cut below (Arrow's
-        # null_handling="skip" drops rows whose every input is null, so it is not used)
-        pieces.append(
-            pc.fill_null(pc.binary_join_element_wise(",", _dumps(name), ":", text, ""), "")
-        )
-    joined = _one_chunk(pc.binary_join_element_wise(*pieces, ""))
-    return _one_chunk(pc.utf8_slice_codeunits(joined, 1))
+        present = pc.is_valid(at)
+        key = _dumps(name) + ":"
+        if earlier is None:
+            head = pc.if_else(present, key, pa.scalar(None, pa.string()))
+            earlier = present
+        else:
+            head = pc.if_else(
+                present, pc.if_else(earlier, "," + key, key), pa.scalar(None, pa.string())
+            )
+            earlier = pc.or_(earlier, present)
+        pieces += [_one_chunk(head), _one_chunk(pc.take(groups.column("j"), at))]
+    return pieces
 
 
 def _chunk_bounds(sizes: Any, limit: int) -> list[tuple[int, int]]:
