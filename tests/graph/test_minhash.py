@@ -51,3 +51,48 @@ def test_random_texts_normalise_as_alone_across_chunks():
     h, owner = minhash.shingle_hashes(got, 3)
     h2, owner2 = minhash.shingle_hashes([minhash.normalise(t) for t in texts], 3)
     assert np.array_equal(h, h2) and np.array_equal(owner, owner2)
+
+
+def test_pairs_of_one_text_kept_without_comparing_are_the_compared_pairs():
+    # rows of a few texts repeated and interleaved (the same signature many times, as the rows
+    # of one review text have), near copies, and unrelated texts: labels with ``same`` (an id
+    # per text) equal the labels from comparing every candidate pair
+    rng = random.Random(11)
+    base = "宝贝收到了质量超级好跟描述的一模一样物流超快五星好评推荐给大家"
+    texts = [
+        base,
+        base.replace("超级", "非常"),
+        base[::-1],
+        "包装破损了客服也不回复消息等了三天才发货",
+    ]
+    texts += ["".join(rng.choice(base) for _ in range(30)) for _ in range(40)]
+    which = np.array([rng.randrange(len(texts)) for _ in range(2000)])
+    h, owner = minhash.shingle_hashes(texts, 3)
+    _present, sig_t = minhash.signatures(h, owner, len(texts), 64)
+    sig = sig_t[which]
+    # ids that differ for two texts of equal signatures are allowed too (only equal ids matter)
+    plain = minhash.near_duplicate_clusters(sig, 16, 0.6)
+    assert np.array_equal(minhash.near_duplicate_clusters(sig, 16, 0.6, same=which), plain)
+    assert len(np.unique(plain)) < len(texts)  # some texts did link
+
+
+def test_rows_of_equal_signatures_between_a_different_row_are_not_linked_by_the_shortcut():
+    # a bucket pairs neighbours in row order: A, B, A' (A' a copy of A, B sharing every band
+    # key with A but one row) pairs A-B and B-A', never A-A' directly. The shortcut keeps only
+    # pairs the comparison keeps, so whether A and A' link is decided as before.
+    a = np.arange(64, dtype=np.uint32)[None, :]
+    b = a.copy()
+    b[0, 0] = 999  # agrees on 63 of 64, shares 15 of 16 bands with A
+    c = (a + 1000).astype(np.uint32)  # unrelated
+    sig = np.concatenate([a, b, a, c, b])
+    same = np.array([0, 1, 0, 2, 1])
+    plain = minhash.near_duplicate_clusters(sig, 16, 0.99)
+    assert np.array_equal(minhash.near_duplicate_clusters(sig, 16, 0.99, same=same), plain)
+
+
+def test_a_similarity_above_one_links_no_copies_with_the_shortcut_either():
+    sig = np.zeros((3, 64), np.uint32)
+    same = np.zeros(3, np.int64)
+    plain = minhash.near_duplicate_clusters(sig, 16, 1.5)
+    assert np.array_equal(plain, [0, 1, 2])
+    assert np.array_equal(minhash.near_duplicate_clusters(sig, 16, 1.5, same=same), plain)

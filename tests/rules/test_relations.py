@@ -168,7 +168,11 @@ def test_order_first_delivery_equals_the_order_summarys_in_and_out_of_a_full_sca
     # parcels (the earliest of the two), shared_a/shared_b one parcel between them (a row
     # each), never_picked a parcel with a transit scan only (no row)
     from promoguard.engine.cache import scan_cache
-    from promoguard.rules._relations import order_first_delivery, order_scan_summary
+    from promoguard.rules._relations import (
+        order_first_delivery,
+        order_scan_summary,
+        orders_with_scans,
+    )
 
     con.execute(
         "INSERT INTO tracking_events VALUES ('ZTO', '9', TIMESTAMPTZ '2026-11-11 21:30:00+00',"
@@ -195,6 +199,25 @@ def test_order_first_delivery_equals_the_order_summarys_in_and_out_of_a_full_sca
             order_scan_summary(tables)
             assert _first_deliveries(tables, order_first_delivery(tables)) == want
             assert ("order_first_delivery",) not in cache.relations
+        # inside a scan whose SHIP checks build every order with its summary: read from that
+        # (the same rows for the orders; a shipment of no order has no row there), no pass
+        con.execute("INSERT INTO shipments VALUES ('no_such_order', 'ZTO', '9', 100)")
+        orders = {r["order_id"] for r in tables.to_arrow(tables.orders).to_pylist()}
+        want = _first_deliveries(
+            tables,
+            summary.filter(summary.first_delivered_at.notnull()).select(
+                "s_order_id", "first_delivered_at"
+            ),
+        )
+        assert "no_such_order" in dict(want) and "no_such_order" not in orders
+        with scan_cache(tables) as cache:
+            rows = orders_with_scans(tables)
+            assert tables.to_arrow(rows).num_rows == len(orders)  # every order once
+            assert _first_deliveries(tables, order_first_delivery(tables)) == [
+                w for w in want if w[0] in orders
+            ]
+            assert ("order_first_delivery",) not in cache.relations
+            assert ("order_scan_summary",) not in cache.relations  # grouped into it, not kept
 
 
 def test_brush003_and_review003_alone_give_what_they_give_beside_the_ship_checks(con):

@@ -218,25 +218,45 @@ def agreement_needed(similarity: float, num_perm: int) -> int:
     return int(np.ceil(similarity * num_perm - 1e-9))
 
 
-def near_duplicate_clusters(sig: np.ndarray, bands: int, similarity: float) -> np.ndarray:
-    """Cluster label per row (smallest row index of its cluster) from LSH candidates."""
+def near_duplicate_clusters(
+    sig: np.ndarray, bands: int, similarity: float, same: np.ndarray | None = None
+) -> np.ndarray:
+    """Cluster label per row (smallest row index of its cluster) from LSH candidates.
+
+    The candidates of every band are gathered first and each distinct pair compared once (a
+    pair of near copies is a candidate in most bands): the same pairs kept, so the same
+    components. ``same``: an id per row (at least 0), equal between two rows only when their
+    signatures are equal (rows of the same text); then candidates of the same two ids, which
+    agree on the same permutations, are compared once too (the rows of a few texts, repeated
+    and interleaved, make most of the candidates).
+    """
     m, num_perm = sig.shape
     if m == 0:
         return np.zeros(0, dtype=np.int64)
     keys = band_keys(sig, bands)
     src_parts, dst_parts = [], []
-    need = agreement_needed(similarity, num_perm)
     for band in range(bands):
         key = keys[:, band]
-        order = np.lexsort((np.arange(m), key))
-        same = key[order[1:]] == key[order[:-1]]
-        i, j = order[:-1][same], order[1:][same]
-        if not len(i):
-            continue
-        agree = (sig[i] == sig[j]).sum(axis=1)
-        ok = agree >= need
-        src_parts.append(i[ok])
-        dst_parts.append(j[ok])
-    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int64)
-    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int64)
-    return component_labels(m, src, dst)
+        # by key, ties in row order (what ``np.lexsort((np.arange(m), key))`` gives)
+        order = np.argsort(key, kind="stable")
+        same_key = key[order[1:]] == key[order[:-1]]
+        src_parts.append(order[:-1][same_key])
+        dst_parts.append(order[1:][same_key])
+    i = np.concatenate(src_parts).astype(np.int64, copy=False)
+    j = np.concatenate(dst_parts).astype(np.int64, copy=False)
+    if not len(i):
+        return component_labels(m, i, j)
+    # what decides a pair: its two signatures (agreement is symmetric), named by row or by id
+    a, b = (
+        (i, j) if same is None else (np.asarray(same, np.int64)[i], np.asarray(same, np.int64)[j])
+    )
+    span = int(max(a.max(), b.max())) + 1
+    if span <= 2**31:
+        _codes, first, back = np.unique(
+            np.minimum(a, b) * span + np.maximum(a, b), return_index=True, return_inverse=True
+        )
+    else:  # (ids too large to pair in an int64: every candidate compared)
+        first, back = np.arange(len(i)), np.arange(len(i))
+    agree = (sig[i[first]] == sig[j[first]]).sum(axis=1)
+    ok = (agree >= agreement_needed(similarity, num_perm))[back.reshape(-1)]
+    return component_labels(m, i[ok], j[ok])

@@ -63,23 +63,77 @@ def parcel_scan_summary(tables: Tables) -> ir.Table:
     return shared(tables, ("parcel_scan_summary",), build)
 
 
+def _order_scan_rows(tables: Tables) -> ir.Table:
+    """The rows of :func:`order_scan_summary`, as an expression of its own (not kept)."""
+    p, s = parcel_scan_summary(tables), tables.shipments
+    j = s.join(p, [s.carrier == p.carrier, s.tracking_no == p.tracking_no])
+    return j.group_by(s_order_id=j.order_id).aggregate(
+        first_scan_at=j.first_scan_at.min(),
+        first_pickup_at=j.first_pickup_at.min(),
+        first_delivered_at=j.first_delivered_at.min(),
+        lo_delivered_city=j.lo_delivered_city.min(),
+        hi_delivered_city=j.hi_delivered_city.max(),
+    )
+
+
 def order_scan_summary(tables: Tables) -> ir.Table:
     """One row per order with at least one scanned parcel: ``s_order_id``, ``first_scan_at``,
     ``first_pickup_at`` (null when no parcel was picked up), ``first_delivered_at`` (null when
-    none was delivered), ``lo_delivered_city``, ``hi_delivered_city`` over all its parcels."""
+    none was delivered), ``lo_delivered_city``, ``hi_delivered_city`` over all its parcels.
+
+    (The logistics checks read these beside each order's own columns from
+    :func:`orders_with_scans`.)"""
+    return shared(tables, ("order_scan_summary",), lambda: _order_scan_rows(tables))
+
+
+#: the columns of an order :func:`orders_with_scans` carries (what the SHIP checks read)
+ORDER_COLUMNS = (
+    "order_id",
+    "merchant_id",
+    "status",
+    "paid_at",
+    "placed_at",
+    "promised_dispatch_by",
+    "declared_shipped_at",
+    "promised_delivery_by",
+    "ship_to_city",
+)
+#: the columns of :func:`order_scan_summary` it adds (null for an order with no scanned parcel)
+SCAN_COLUMNS = (
+    "first_scan_at",
+    "first_pickup_at",
+    "first_delivered_at",
+    "lo_delivered_city",
+    "hi_delivered_city",
+)
+
+
+def orders_with_scans(tables: Tables) -> ir.Table:
+    """Every order once (``order_id`` is the orders' key), with its merchant's ``platform_id``,
+    its :data:`ORDER_COLUMNS`, its :func:`order_scan_summary` columns (:data:`SCAN_COLUMNS`,
+    null when none of its parcels was scanned) and ``scanned``: whether one was (whether the
+    summary has a row for it).
+
+    Shared within a scan: SHIP001, SHIP003, SHIP004 and SHIP005 each joined the 5.7M city orders
+    to the 5.5M-row summary (and to the merchants) on their own, 1-1.5 CPU s a join; this is
+    the one join, and the summary's grouping goes straight into it instead of into a table of
+    its own. An order's row is the same as such a join gives it: the summary has at most one
+    row per order, and the merchants are taken once each.
+    """
 
     def build() -> ir.Table:
-        p, s = parcel_scan_summary(tables), tables.shipments
-        j = s.join(p, [s.carrier == p.carrier, s.tracking_no == p.tracking_no])
-        return j.group_by(s_order_id=j.order_id).aggregate(
-            first_scan_at=j.first_scan_at.min(),
-            first_pickup_at=j.first_pickup_at.min(),
-            first_delivered_at=j.first_delivered_at.min(),
-            lo_delivered_city=j.lo_delivered_city.min(),
-            hi_delivered_city=j.hi_delivered_city.max(),
+        o, m = tables.orders, tables.merchants
+        plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(
+            on="m_id", keep="first"
+        )
+        o = o.left_join(plat, o.merchant_id == plat.m_id).select(*ORDER_COLUMNS, "platform_id")
+        per = _order_scan_rows(tables)
+        j = o.left_join(per, o.order_id == per.s_order_id)
+        return j.select(
+            *ORDER_COLUMNS, "platform_id", *SCAN_COLUMNS, scanned=j.s_order_id.notnull()
         )
 
-    return shared(tables, ("order_scan_summary",), build)
+    return shared(tables, ("orders_with_scans",), build)
 
 
 def order_first_delivery(tables: Tables) -> ir.Table:
@@ -87,8 +141,9 @@ def order_first_delivery(tables: Tables) -> ir.Table:
     its parcels, and the earliest such scan (the rows of :func:`order_scan_summary` whose
     ``first_delivered_at`` is not null, and those two columns).
 
-    Within a scan that builds the order summary (the SHIP checks and PARCEL001 share it), read
-    from it. Without them (BRUSH003 and REVIEW003 on their own, or in the season-wide part of an
+    Within a scan that builds :func:`orders_with_scans` (the SHIP checks share it), read from
+    it: the same rows for every order among the orders (a shipment of an order that is not
+    among them has no row there; each caller joins the orders, so none reads one). Without them (BRUSH003 and REVIEW003 on their own, or in the season-wide part of an
     incremental scan), the summary would be built for these two columns alone: a pass over every
     carrier scan with its string aggregates, then a join and aggregate per order, written out
     twice (some 10 s at city scale); here instead the ``delivered`` scans alone are joined to
@@ -96,6 +151,13 @@ def order_first_delivery(tables: Tables) -> ir.Table:
     same either way: the earliest over an order's parcels of each parcel's earliest delivered
     scan is the earliest delivered scan over all of them, and an order without one has no row.
     """
+    if _in_scan(tables, ("orders_with_scans",)):
+        # every order once (its key), with the summary's columns: an order whose first
+        # delivery is known has a summary row, and a summary row whose order is not among the
+        # orders (a shipment of no order) is read by nobody (each reader joins the orders)
+        per = orders_with_scans(tables)
+        per = per.filter(per.first_delivered_at.notnull())
+        return per.select(s_order_id=per.order_id, first_delivered_at=per.first_delivered_at)
     if _in_scan(tables, ("order_scan_summary",)):
         per = order_scan_summary(tables)
         per = per.filter(per.first_delivered_at.notnull())

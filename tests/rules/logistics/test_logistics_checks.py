@@ -298,3 +298,43 @@ def test_order_evidence_holds_the_order_its_parcel_and_its_scans(tiny_store):
     assert [r["tracking_no"] for r in rows["shipments"]] == ["T"]
     assert sorted(r["event_type"] for r in rows["tracking_events"]) == ["delivered", "pickup"]
     assert doc["rows"]["order"][0]["declared_shipped_at"] == "2026-11-11T00:00:00Z"
+
+
+def test_parcel001_reads_every_parcel_of_an_order_any_one_parcel_of_which_may_score(tiny_store):
+    """The orders that may score are picked by single parcels (one light or unweighed, one with
+    a long direct trajectory); their weights are then read over all their parcels."""
+    con = tiny_store(
+        tables(
+            orders=[
+                order("light_and_direct", listing="l_app"),  # 20 g + a heavy direct parcel
+                order("heavy_pair", listing="l_app"),  # 600 g direct + 700 g honest
+                order("missing_and_heavy", listing="l_app"),  # no weight + 600 g honest
+                order("heavy_honest", listing="l_app"),  # 600 g + 700 g, transit: fine
+            ],
+            shipments=[
+                ("light_and_direct", "ZTO", "1", 20),
+                ("light_and_direct", "ZTO", "2", 600),
+                ("heavy_pair", "ZTO", "3", 600),
+                ("heavy_pair", "ZTO", "4", 700),
+                ("missing_and_heavy", "ZTO", "5", None),
+                ("missing_and_heavy", "ZTO", "6", 600),
+                ("heavy_honest", "ZTO", "7", 600),
+                ("heavy_honest", "ZTO", "8", 700),
+            ],
+            events=[
+                *[(("ZTO", n, 5, "pickup", "义乌")) for n in "12345678"],
+                ("ZTO", "2", 40, "delivered", "哈尔滨"),  # no transit, 1,900 km
+                ("ZTO", "3", 40, "delivered", "哈尔滨"),
+                *[(("ZTO", n, 15, "transit", "上海")) for n in "145678"],
+                *[(("ZTO", n, 40, "delivered", "哈尔滨")) for n in "145678"],
+            ],
+        )
+    )
+    got = found(run_check(con, "PARCEL001"))
+    assert set(got) == {"light_and_direct", "heavy_pair", "missing_and_heavy"}
+    assert got["light_and_direct"]["weight_grams"] == 20
+    assert got["light_and_direct"]["score"] == 2  # token weight and the direct parcel
+    assert got["heavy_pair"]["weight_grams"] == 600  # the lighter of its two, neither light
+    assert got["heavy_pair"]["no_transit"] and got["heavy_pair"]["score"] == 1
+    assert got["missing_and_heavy"]["weight_grams"] == 600  # the weighed one's
+    assert got["missing_and_heavy"]["missing_weight"] and not got["missing_and_heavy"]["no_transit"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+import ibis
 import pytest
 
 from promoguard import geo
@@ -92,6 +93,62 @@ def test_fastest_legs_equal_the_definition(tiny_store, monkeypatch, parcel_hash,
     assert ("ZTO", "A") not in speeds  # one city only
     assert speeds[("YTO", "B")] > 60_000  # 上海 → 北京 within a minute counts as one minute
     assert set(speeds) == {("SF", "A"), ("SF", "T"), ("YTO", "B")}
+
+
+@pytest.mark.parametrize(
+    "parcel_hash",
+    [
+        ship004._parcel_hash,
+        lambda tracking_no: tracking_no.length(),  # every parcel's hash shared
+        lambda tracking_no: (tracking_no == "B").cast("int64"),  # B alone, the rest shared
+    ],
+    ids=["hash", "all-shared", "b-alone"],
+)
+@pytest.mark.parametrize("in_scan", [False, True], ids=["plain", "in-scan"])
+@pytest.mark.parametrize("by", ["stream", "window"])
+def test_the_parts_ship004_reads_equal_the_definition(
+    tiny_store, monkeypatch, parcel_hash, in_scan, by
+):
+    """Which parcels are too fast, and the top speed of some orders, read from the speeds by
+    hash for those parcels alone: the rows of the definition. YUNDA B is never scanned and
+    shares its number (so its hash) with YTO B, the fastest parcel: its order has no speed."""
+    orders = [order(o) for o in ("a", "t", "za", "b", "c", "yb")]
+    shipments = [
+        ("a", "SF", "A", 500),
+        ("t", "SF", "T", 500),
+        ("za", "ZTO", "A", 500),
+        ("b", "YTO", "B", 500),
+        ("c", "JD", "C", 500),
+        ("yb", "YUNDA", "B", 500),
+        ("yb", "SF", "A", 500),  # and the honest SF A
+    ]
+    con = tiny_store(tables(orders=orders, shipments=shipments, events=EVENTS))
+    monkeypatch.setattr(ship004, "_parcel_hash", parcel_hash)
+    streamed = _count_streamed(monkeypatch, by)
+    with duckdb_tables(con) as t:
+        exact = t.to_arrow(ship004._fastest_legs_exact(t.tracking_events, 100.0)).to_pylist()
+        speed = {(r["v_carrier"], r["v_tracking_no"]): r["max_speed_kmh"] for r in exact}
+
+        def check() -> tuple[dict, dict]:
+            speeds = ship004._speeds(t, 100.0)
+            fast = {}
+            for vmax in (0.0, 1000.0, 1067.4, 60_000.0):
+                rows = t.to_arrow(ship004._too_fast_parcels(t, speeds, vmax)).to_pylist()
+                fast[vmax] = sorted((r["v_carrier"], r["v_tracking_no"]) for r in rows)
+            some = ibis.memtable({"order_id": ["t", "b", "c", "yb"]})
+            rows = t.to_arrow(ship004._top_speed_by_order(t, speeds, some)).to_pylist()
+            return fast, {r["f_order_id"]: r["max_speed_kmh"] for r in rows}
+
+        if in_scan:
+            with scan_cache(t):
+                fast, top = check()
+        else:
+            fast, top = check()
+    for vmax, got in fast.items():
+        assert got == sorted(k for k, v in speed.items() if v > vmax)
+    assert fast[1000.0] == [("SF", "T"), ("YTO", "B")]
+    assert top == {"t": speed[("SF", "T")], "b": speed[("YTO", "B")], "yb": speed[("SF", "A")]}
+    assert streamed == ([] if by == "window" else [True])
 
 
 def _count_streamed(monkeypatch, by: str) -> list[bool]:

@@ -188,3 +188,114 @@ def test_the_engine_counts_the_group_features_as_pandas_does(review_store):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     none = a[frame.sort_values("review_id")["listing_id"].eq("L-M003").to_numpy()]
     assert len(none) > 0 and (none["active_days"] == 0).all()
+
+
+def _features_three_ways(con, inputs, names=None):
+    tables = Tables(ibis.duckdb.from_connection(con), names or {})
+    joined = reviews._review_expr(tables, False)
+    sql = tables.to_arrow(reviews.group_features_expr(joined, inputs)).to_pandas()
+    rows = tables.to_arrow(joined)
+    here = reviews.group_features_arrays(rows, inputs)
+    arrays = pd.DataFrame({"review_id": rows.column("review_id").to_pylist(), **here})
+    frame = reviews.group_features(reviews._review_frame(tables), inputs)
+    cols = ["review_id", *reviews.GROUP_FEATURES]
+    out = []
+    for f in (sql, arrays, frame):
+        f = f[cols].sort_values("review_id").reset_index(drop=True)
+        for c in reviews.GROUP_FEATURES:
+            f[c] = f[c].astype("float64")
+        out.append(f)
+    return out
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_group_features_counted_here_are_the_engines(review_store, dated):
+    """GROUP_FEATURES counted in numpy on the pulled rows (the one-machine form of
+    ``scored_rows``) equal the engine's and pandas' review by review: reviews without an order
+    (no purchase day), a listing none of whose reviews has one, a review the listings do not
+    know, a review of a second buyer on the same day."""
+    review_store.execute("UPDATE reviews SET order_id = NULL WHERE listing_id = 'L-M003'")
+    review_store.execute("UPDATE reviews SET order_id = NULL WHERE review_id[-1:] = '7'")
+    review_store.execute("UPDATE reviews SET listing_id = 'L-NONE' WHERE review_id[-1:] = '5'")
+    inputs = reviews.Inputs(dated=dated, rated=True, has_orders=True)
+    sql, arrays, frame = _features_three_ways(review_store, inputs)
+    assert len(sql) > 20
+    pd.testing.assert_frame_equal(arrays, sql, check_exact=True)
+    pd.testing.assert_frame_equal(arrays, frame, check_exact=True)
+    assert arrays["per_day"].isna().any() == (not dated)  # no purchase day, no own day
+
+
+def test_group_features_with_missing_keys_ratings_and_times(tiny_store):
+    """Null listing, buyer, rating and time (tables without the store's NOT NULL constraints,
+    as an engine may hold them): the counts leave such a review out of the groups its missing
+    key names, as the engine's joins and group-bys do."""
+    rows = [
+        (
+            f"R{i:03d}",
+            None if i % 11 == 0 else f"L{i % 4}",
+            None if i % 13 == 0 else f"B{i % 6}",
+            f"O{i:03d}" if i % 3 else None,
+            None if i % 7 == 0 else 1 + i % 5,
+            None if i % 17 == 5 else f"2026-11-{1 + i % 9:02d} {i % 24:02d}:00:00+00",
+        )
+        for i in range(60)
+    ]
+    con = tiny_store({})
+    names = {t: f"loose_{t}" for t in ("reviews", "orders", "shipments", "tracking_events")}
+    for t, loose in names.items():
+        con.execute(f"CREATE TABLE {loose} AS SELECT * FROM {t} WHERE false")
+    con.executemany(
+        "INSERT INTO loose_reviews (review_id, listing_id, buyer_id, order_id, rating, created_at) "
+        "VALUES (?, ?, ?, ?, ?, CAST(? AS TIMESTAMPTZ))",
+        rows,
+    )
+    con.executemany(
+        "INSERT INTO loose_orders (order_id, buyer_id, paid_at) VALUES (?, ?, CAST(? AS TIMESTAMPTZ))",
+        [
+            (
+                f"O{i:03d}",
+                f"B{i % 6}",
+                None if i % 5 == 0 else f"2026-11-{1 + i % 5:02d} 08:00:00+00",
+            )
+            for i in range(60)
+            if i % 3
+        ],
+    )
+    for dated in (True, False):
+        sql, arrays, _frame = _features_three_ways(con, reviews.Inputs(dated, True, True), names)
+        assert sql["listing_n"].isna().sum() == 6  # the reviews without a listing
+        assert sql["max_day"].notna().sum() > 0
+        pd.testing.assert_frame_equal(arrays, sql, check_exact=True)
+
+
+def test_scored_here_equals_scored_where_the_rows_are(review_store):
+    """The one-machine scoring (``_scored_here``: counted in numpy, scored a slice at a time)
+    finds the reviews, scores and parts the engine-counted, batch-scored form finds."""
+    tables = Tables(ibis.duckdb.from_connection(review_store))
+    for params in (_params(), _params(threshold=0.2, min_signals=4)):
+        joined = reviews._review_expr(tables, False)
+        inputs = reviews.Inputs(True, True, True)
+        here, n_here = reviews._scored_here(tables, joined, inputs, params)
+        there, n_there = reviews._scored_where_they_are(tables, joined, inputs, params)
+        assert n_here == n_there
+        assert here.schema == there.schema
+        a = here.sort_by("review_id").to_pandas()
+        b = there.sort_by("review_id").to_pandas()
+        assert len(a) > 0
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_scored_here_in_slices(review_store, monkeypatch):
+    monkeypatch.setattr(reviews, "_SCORE_SLICE", 3)
+    tables = Tables(ibis.duckdb.from_connection(review_store))
+    joined = reviews._review_expr(tables, False)
+    inputs = reviews.Inputs(True, True, True)
+    params = _params(threshold=0.2)
+    here, n_here = reviews._scored_here(tables, joined, inputs, params)
+    there, n_there = reviews._scored_where_they_are(tables, joined, inputs, params)
+    assert n_here == n_there and here.num_rows > 3
+    pd.testing.assert_frame_equal(
+        here.sort_by("review_id").to_pandas(),
+        there.sort_by("review_id").to_pandas(),
+        check_exact=True,
+    )

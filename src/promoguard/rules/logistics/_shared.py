@@ -23,7 +23,6 @@ from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
 from promoguard.engine.cache import found_entities, shared
 from promoguard.engine.exact import first_rows, half_up_ratio
-from promoguard.rules._relations import order_scan_summary
 
 #: the evidence of one finding stays bounded (a tracking number shared by thousands of orders)
 MAX_EVIDENCE_ROWS = 200
@@ -82,13 +81,6 @@ def _orders_with_platform(tables: Tables) -> ir.Table:
     plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
     j = o.left_join(plat, o.merchant_id == plat.m_id)
     return j.drop("m_id")
-
-
-def _first_pickup(tables: Tables) -> ir.Table:
-    """order_id -> the first carrier pickup of any of its parcels (the real dispatch); null when
-    its parcels were scanned but never picked up, no row when they were never scanned."""
-    per = order_scan_summary(tables)  # shared with SHIP003/SHIP004 within a scan
-    return per.select(p_order_id=per.s_order_id, first_pickup_at=per.first_pickup_at)
 
 
 def data_horizon(tables: Tables) -> dt.datetime | None:

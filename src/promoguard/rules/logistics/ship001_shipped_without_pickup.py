@@ -9,13 +9,12 @@ import ibis.expr.types as ir
 
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
+from promoguard.rules._relations import orders_with_scans
 from promoguard.rules.logistics._shared import (
     AS_OF,
-    _first_pickup,
     _horizon_literal,
     _hours,
     _OrderCheck,
-    _orders_with_platform,
     _seconds_between,
     instant_before,
 )
@@ -64,10 +63,9 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         hours = int(params["pickup_within_hours"])
         horizon = _horizon_literal(tables, params)
-        o = _orders_with_platform(tables)
-        o = o.filter(o.declared_shipped_at.notnull())
-        pk = _first_pickup(tables)
-        j = o.left_join(pk, o.order_id == pk.p_order_id)
+        # every order with its first pickup (shared with SHIP003/004/005 within a scan)
+        j = orders_with_scans(tables)
+        j = j.filter(j.declared_shipped_at.notnull())
         # deadline = declared_shipped_at + hours, compared without ICU's interval arithmetic
         late = ibis.or_(
             j.first_pickup_at.isnull()

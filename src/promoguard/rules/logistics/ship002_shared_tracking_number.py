@@ -22,8 +22,15 @@ from promoguard.rules.logistics._shared import (
 def _shared_parcels(tables: Tables) -> ir.Table:
     """(carrier, tracking_no) used by more than one order, with how many orders and merchants."""
     s, o = tables.shipments, tables.orders
-    # cheap first pass: only numbers with several shipment rows can be shared
-    n = s.group_by(n_carrier=s.carrier, n_tracking_no=s.tracking_no).aggregate(rows=s.count())
+    # cheap first pass: only numbers with several shipment rows can be shared. Those rows share
+    # their number's hash: the 5.6M city rows are counted per hash (an integer) first, and only
+    # the rows of hashes seen twice (the parcels with several rows, and any other parcel whose
+    # number shares a hash with one) are counted per parcel, not all of them by two strings
+    hs = s.select(k=s.tracking_no.hash())
+    twice = hs.group_by("k").aggregate(rows=hs.count())
+    twice = twice.filter(twice.rows > 1)
+    c = s.semi_join(twice, s.tracking_no.hash() == twice.k)
+    n = c.group_by(n_carrier=c.carrier, n_tracking_no=c.tracking_no).aggregate(rows=c.count())
     n = n.filter(n.rows > 1)
     s = s.join(n, [s.carrier == n.n_carrier, s.tracking_no == n.n_tracking_no])
     so = s.left_join(o, s.order_id == o.order_id).select(

@@ -9,13 +9,12 @@ import ibis.expr.types as ir
 
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
+from promoguard.rules._relations import orders_with_scans
 from promoguard.rules.logistics._shared import (
     AS_OF,
-    _first_pickup,
     _horizon_literal,
     _hours,
     _OrderCheck,
-    _orders_with_platform,
     _seconds_between,
     instant_before,
 )
@@ -73,9 +72,7 @@ class LateDispatch(_OrderCheck):
         default_h = int(params["default_dispatch_hours"])
         grace = int(params["grace_minutes"])
         horizon = _horizon_literal(tables, params)
-        o = _orders_with_platform(tables)
-        pk = _first_pickup(tables)
-        j = o.left_join(pk, o.order_id == pk.p_order_id)
+        j = orders_with_scans(tables)  # with the first pickup (shared within a scan)
 
         def past_limit(at: ir.TimestampValue) -> ir.BooleanValue:
             # the deadline plus grace before ``at``: promised_dispatch_by + grace, else paid_at +

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -15,11 +16,10 @@ from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import half_up_ratio
 from promoguard.engine.registry import register
-from promoguard.rules._relations import norm_city, order_scan_summary, parcel_scan_summary
+from promoguard.rules._relations import norm_city, orders_with_scans, parcel_scan_summary
 from promoguard.rules.logistics._shared import (
     _epoch_us,
     _OrderCheck,
-    _orders_with_platform,
     _pair_distances,
     _seconds_between,
     instant_before,
@@ -28,12 +28,14 @@ from promoguard.rules.logistics._shared import (
 
 def _fastest_legs(tables: Tables, min_leg_km: float) -> ir.Table:
     """Per parcel with a counted leg (``v_carrier``, ``v_tracking_no``): ``max_speed_kmh``, the
-    fastest hop between consecutive scans in known cities at least ``min_leg_km`` apart."""
+    fastest hop between consecutive scans in known cities at least ``min_leg_km`` apart.
+
+    SHIP004 reads only parts of it (:func:`_too_fast_parcels`, :func:`_top_speed_by_order`);
+    the tests check those against this whole."""
 
     def build() -> ir.Table:
         return _fastest_legs_expr(tables, min_leg_km)
 
-    # read twice by SHIP004 (which orders are too fast; the top speed of each flagged order)
     return shared(tables, ("fastest_legs", float(min_leg_km)), build)
 
 
@@ -233,6 +235,100 @@ def _too_dirty(run_h: list[np.ndarray], bad_h: list[np.ndarray]) -> bool:
     return n_dirty > max(STREAM_DIRTY_FLOOR, STREAM_MAX_DIRTY_SHARE * len(all_h))
 
 
+def _by_hash(tables: Tables, min_leg_km: float) -> ir.Table:
+    """:func:`_fastest_by_hash`, one pass over the scans per scan (shared)."""
+    return shared(
+        tables,
+        ("fastest_legs_by_hash", float(min_leg_km)),
+        lambda: _fastest_by_hash(tables, min_leg_km),
+    )
+
+
+def _hashes_of_several_parcels(tables: Tables) -> ir.Table:
+    """``c_h``: the :func:`_parcel_hash` values two or more scanned parcels share (usually a few:
+    the same number at two carriers, a collision). Shared within a scan."""
+
+    def build() -> ir.Table:
+        p = parcel_scan_summary(tables)  # every scanned parcel once (shared within a scan)
+        ph = p.select(p_h=_parcel_hash(p.tracking_no))
+        n = ph.group_by(c_h=ph.p_h).aggregate(n=ph.count())
+        return n.filter(n.n > 1).select("c_h")
+
+    return shared(tables, ("parcel_hashes_of_several",), build)
+
+
+_LEGS_SCHEMA = pa.schema(
+    [("v_carrier", pa.string()), ("v_tracking_no", pa.string()), ("max_speed_kmh", pa.float64())]
+)
+
+
+@dataclass(frozen=True)
+class _Speeds:
+    """:func:`_fastest_legs` in two parts, to read for the parcels that matter only (all of it
+    is 5M parcel keys at city scale: 3.6 CPU s to join and keep, for a few hundred thousand read).
+
+    ``clean``: ``g_h, max_speed_kmh``, hashes of one scanned parcel each whose scans the pass by
+    hash ordered by time alone (no two at one instant), with a counted hop: that hop is the
+    parcel's fastest. ``dirty``: ``v_carrier, v_tracking_no, max_speed_kmh``, the rows of the
+    parcels the pass cannot order so (a hash shared with another scanned parcel, two scans at
+    one instant), recomputed by the definition from their own scans: usually none or a few.
+    """
+
+    clean: ir.Table
+    dirty: ir.Table
+
+
+def _speeds(tables: Tables, min_leg_km: float) -> _Speeds:
+    """The parts of :func:`_fastest_legs`, each built once (kept within a scan; outside one,
+    build them once and hand them on: the pass over the scans is not cheap)."""
+    by_hash, several = _by_hash(tables, min_leg_km), _hashes_of_several_parcels(tables)
+    clean = by_hash.filter(~by_hash.tie & by_hash.max_speed_kmh.notnull())
+    clean = clean.anti_join(several, clean.g_h == several.c_h).select("g_h", "max_speed_kmh")
+
+    def dirty() -> ir.Table:
+        ph = _scanned_parcels(tables)
+        ph = ph.mutate(p_h=_parcel_hash(ph.p_tracking_no))
+        tied = by_hash.filter(by_hash.tie).select(d_h=by_hash.g_h.cast("int64"))
+        dirty_h = tied.union(several.select(d_h=several.c_h.cast("int64")), distinct=True)
+        dirty = ph.semi_join(dirty_h, ph.p_h == dirty_h.d_h).select("p_carrier", "p_tracking_no")
+        # usually none on DuckDB (a 64-bit hash, scans at distinct instants): no second pass then
+        dirty_rows = tables.to_arrow(dirty)
+        if not dirty_rows.num_rows:
+            return ibis.memtable(_LEGS_SCHEMA.empty_table())
+        todo = ibis.memtable(dirty_rows)
+        e = tables.tracking_events
+        e = e.semi_join(todo, [e.carrier == todo.p_carrier, e.tracking_no == todo.p_tracking_no])
+        return _fastest_legs_exact(e, min_leg_km)
+
+    return _Speeds(clean, shared(tables, ("fastest_legs_dirty", float(min_leg_km)), dirty))
+
+
+def _scanned_parcels(tables: Tables) -> ir.Table:
+    """``p_carrier, p_tracking_no``: every scanned parcel once."""
+    p = parcel_scan_summary(tables)  # shared within a scan
+    return p.select(p_carrier=p.carrier, p_tracking_no=p.tracking_no)
+
+
+def _legs_of(speeds: _Speeds, parcels: ir.Table) -> ir.Table:
+    """:func:`_fastest_legs` rows of ``parcels`` (``p_carrier, p_tracking_no``: scanned parcels,
+    each once), without joining every scanned parcel to its hash's speed.
+
+    A clean hash is one scanned parcel's, so the parcel of ``parcels`` with that hash is that
+    parcel (a parcel never scanned may share its number, and so its hash, with one that was:
+    hence scanned parcels only); the others' rows are among the dirty ones.
+    """
+    clean, dirty = speeds.clean, speeds.dirty
+    ph = parcels.mutate(p_h=_parcel_hash(parcels.p_tracking_no))
+    fast = clean.join(ph, clean.g_h == ph.p_h).select(
+        v_carrier=ph.p_carrier, v_tracking_no=ph.p_tracking_no, max_speed_kmh=clean.max_speed_kmh
+    )
+    dirty = dirty.semi_join(
+        parcels,
+        [dirty.v_carrier == parcels.p_carrier, dirty.v_tracking_no == parcels.p_tracking_no],
+    )
+    return fast.union(dirty)
+
+
 def _fastest_legs_expr(tables: Tables, min_leg_km: float) -> ir.Table:
     """:func:`_fastest_legs_exact` of all scans, the same rows for less CPU.
 
@@ -241,39 +337,31 @@ def _fastest_legs_expr(tables: Tables, min_leg_km: float) -> ir.Table:
     exactly. The few other parcels (a hash shared with another parcel, two scans at one
     instant) are recomputed by definition from their own scans.
     """
-    by_hash = shared(
-        tables,
-        ("fastest_legs_by_hash", float(min_leg_km)),
-        lambda: _fastest_by_hash(tables, min_leg_km),
-    )
-    p = parcel_scan_summary(tables)  # every scanned parcel once (shared within a scan)
-    ph = p.select(p_carrier=p.carrier, p_tracking_no=p.tracking_no, p_h=_parcel_hash(p.tracking_no))
-    n = ph.group_by(c_h=ph.p_h).aggregate(n=ph.count())
-    several = n.filter(n.n > 1).select("c_h")
-    clean = by_hash.filter(~by_hash.tie & by_hash.max_speed_kmh.notnull())
-    clean = clean.anti_join(several, clean.g_h == several.c_h)
-    fast = clean.join(ph, clean.g_h == ph.p_h).select(
+    return _legs_of(_speeds(tables, min_leg_km), _scanned_parcels(tables))
+
+
+def _too_fast_parcels(tables: Tables, speeds: _Speeds, vmax: float) -> ir.Table:
+    """The rows of :func:`_fastest_legs` faster than ``vmax`` (a few): the clean hashes over
+    ``vmax`` first, then their parcels."""
+    clean = speeds.clean.filter(speeds.clean.max_speed_kmh > vmax)
+    ph = _scanned_parcels(tables)
+    ph = ph.mutate(p_h=_parcel_hash(ph.p_tracking_no))
+    fast = ph.join(clean, ph.p_h == clean.g_h).select(
         v_carrier=ph.p_carrier, v_tracking_no=ph.p_tracking_no, max_speed_kmh=clean.max_speed_kmh
     )
-    tied = by_hash.filter(by_hash.tie).select(d_h=by_hash.g_h.cast("int64"))
-    dirty_h = tied.union(several.select(d_h=several.c_h.cast("int64")), distinct=True)
-    dirty = ph.semi_join(dirty_h, ph.p_h == dirty_h.d_h).select("p_carrier", "p_tracking_no")
-    # usually none on DuckDB (a 64-bit hash, scans at distinct instants): no second pass then
-    dirty_rows = tables.to_arrow(dirty)
-    if not dirty_rows.num_rows:
-        return fast
-    todo = ibis.memtable(dirty_rows)
-    e = tables.tracking_events
-    e = e.semi_join(todo, [e.carrier == todo.p_carrier, e.tracking_no == todo.p_tracking_no])
-    return fast.union(_fastest_legs_exact(e, min_leg_km))
+    return fast.union(speeds.dirty.filter(speeds.dirty.max_speed_kmh > vmax))
 
 
-def _top_speed_by_order(tables: Tables, fast: ir.Table, orders: ir.Table) -> ir.Table:
+def _top_speed_by_order(tables: Tables, speeds: _Speeds, orders: ir.Table) -> ir.Table:
     """``f_order_id, max_speed_kmh``: the fastest counted leg of any parcel of ``orders``
-    (a table with ``order_id``), for the orders that have one."""
+    (a table with ``order_id``), for the orders that have one: :func:`_fastest_legs` of their
+    scanned parcels only."""
     s = tables.shipments
     s = s.semi_join(orders, s.order_id == orders.order_id)
-    j = s.join(fast, [s.carrier == fast.v_carrier, s.tracking_no == fast.v_tracking_no])
+    p = _scanned_parcels(tables)
+    p = p.semi_join(s, [p.p_carrier == s.carrier, p.p_tracking_no == s.tracking_no])
+    legs = _legs_of(speeds, p)
+    j = s.join(legs, [s.carrier == legs.v_carrier, s.tracking_no == legs.v_tracking_no])
     return j.group_by(f_order_id=j.order_id).aggregate(max_speed_kmh=j.max_speed_kmh.max())
 
 
@@ -369,15 +457,15 @@ class ImpossibleLogistics(_OrderCheck):
         pay_tol = int(params["payment_tolerance_minutes"])
         decl_tol = int(params["declared_tolerance_hours"])
         vmax = float(params["max_speed_kmh"])
-        o = _orders_with_platform(tables)
-        # the scans summarised per order once per scan (shared with SHIP001/003, PARCEL001)
-        per = order_scan_summary(tables)
-        j = o.join(per, o.order_id == per.s_order_id)
+        # every order with its scans summarised, once per scan (shared with SHIP001/003/005):
+        # the orders with a scanned parcel
+        j = orders_with_scans(tables)
+        j = j.filter(j.scanned)
         # the speed test: which orders have a parcel with a leg over vmax (a few), not every
         # order's top speed; the top speed is looked up for the flagged orders only
-        fast = _fastest_legs(tables, float(params["min_leg_km"]))
+        speeds = _speeds(tables, float(params["min_leg_km"]))  # once: read twice below
         s = tables.shipments
-        too_fast_parcels = fast.filter(fast.max_speed_kmh > vmax)
+        too_fast_parcels = _too_fast_parcels(tables, speeds, vmax)
         too_fast_orders = (
             s.semi_join(
                 too_fast_parcels,
@@ -430,7 +518,7 @@ class ImpossibleLogistics(_OrderCheck):
             | j.wrong_city.notnull()
             | j.t_order_id.notnull()
         )
-        top = _top_speed_by_order(tables, fast, j.select("order_id"))
+        top = _top_speed_by_order(tables, speeds, j.select("order_id"))
         j = j.left_join(top, j.order_id == top.f_order_id)
         wrong_city = j.wrong_city.notnull()
         too_fast = j.max_speed_kmh.notnull() & (j.max_speed_kmh > vmax)

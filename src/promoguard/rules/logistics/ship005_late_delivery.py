@@ -9,11 +9,10 @@ import ibis.expr.types as ir
 
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
-from promoguard.rules._relations import order_scan_summary
+from promoguard.rules._relations import orders_with_scans
 from promoguard.rules.logistics._shared import (
     _hours,
     _OrderCheck,
-    _orders_with_platform,
     _seconds_between,
 )
 
@@ -60,13 +59,10 @@ class LateDelivery(_OrderCheck):
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         grace = int(params["grace_minutes"])
-        o = _orders_with_platform(tables)
-        o = o.filter(o.promised_delivery_by.notnull())
         # the first delivered scan of any of the order's parcels, from the scan's shared pass
-        per = order_scan_summary(tables)
-        per = per.filter(per.first_delivered_at.notnull())
-        first = per.select(d_order_id=per.s_order_id, delivered_at=per.first_delivered_at)
-        j = o.join(first, o.order_id == first.d_order_id)
+        j = orders_with_scans(tables)
+        j = j.filter(j.promised_delivery_by.notnull() & j.first_delivered_at.notnull())
+        j = j.mutate(delivered_at=j.first_delivered_at)
         j = j.mutate(_late_s=_seconds_between(j.delivered_at, j.promised_delivery_by))
         j = j.filter(j._late_s > grace * 60)
         return j.select(

@@ -46,22 +46,13 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
     reviews = reviews.take(pc.sort_indices(reviews, sort_keys=[("review_id", "ascending")]))
     n, num_perm = int(params["shingle_n"]), int(params["num_perm"])
     min_length = float(params["min_length"])
-    # a chunk of texts at a time: only the signatures of the comparable ones stay (a text's
-    # signature depends on nothing but the text, so chunking changes no signature)
-    text = reviews.column("text")
-    found_rows, found_sigs = [], []
-    for start in range(0, reviews.num_rows, _SIGN_CHUNK):
-        chunk_rows, chunk_sig = _signatures(
-            text.slice(start, _SIGN_CHUNK).to_pylist(), n, num_perm, min_length
-        )
-        found_rows.append(chunk_rows + start)
-        found_sigs.append(chunk_sig)
-    rows = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
+    rows, sig, same = _row_signatures(reviews.column("text"), n, num_perm, min_length)
     if len(rows) < 2:
         return empty
-    sig = np.concatenate(found_sigs)
-    del found_sigs
-    labels = minhash.near_duplicate_clusters(sig, int(params["bands"]), float(params["similarity"]))
+    labels = minhash.near_duplicate_clusters(
+        sig, int(params["bands"]), float(params["similarity"]), same=same
+    )
+    del sig
     # only rows whose label is shared can form a cluster: look at those alone
     counts = np.bincount(labels, minlength=len(labels))
     shared = counts[labels] >= 2
@@ -78,6 +69,40 @@ def duplicate_clusters(reviews: pa.Table, params: dict[str, Any]) -> pd.DataFram
 
 #: texts normalised and signed at a time (bounds the Python strings held at once)
 _SIGN_CHUNK = 131_072
+
+
+def _row_signatures(
+    text: pa.ChunkedArray | pa.Array, n: int, num_perm: int, min_length: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices of the rows whose text is comparable, their MinHash signatures, an id per
+    such row that is equal only between rows of the same text).
+
+    Each distinct text is normalised and signed once and its signature copied to every row
+    that has it: a signature depends on nothing but the text, so the rows get the signatures
+    signing each row would give (at city scale 1.22M review texts hold 22k distinct ones: the
+    short generic ones, '好评', most of all). A chunk of distinct texts at a time: only the
+    signatures of the comparable ones stay."""
+    distinct = pc.unique(text)
+    # the distinct text of each row (a null text, if any, is its own distinct value)
+    of_row = pc.index_in(text, value_set=distinct)
+    of_row = np.asarray(pc.fill_null(of_row, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    found_rows, found_sigs = [], []
+    for start in range(0, len(distinct), _SIGN_CHUNK):
+        chunk_rows, chunk_sig = _signatures(
+            distinct.slice(start, _SIGN_CHUNK).to_pylist(), n, num_perm, min_length
+        )
+        found_rows.append(chunk_rows + start)
+        found_sigs.append(chunk_sig)
+    signed = np.concatenate(found_rows) if found_rows else np.zeros(0, np.int64)
+    # per distinct text: its row in the signatures, or -1 when it is not comparable
+    at = np.full(len(distinct) + 1, -1, dtype=np.int64)  # (the last: a row with no text)
+    at[signed] = np.arange(len(signed))
+    pos = at[of_row]
+    rows = np.flatnonzero(pos >= 0)
+    sig = (
+        np.concatenate(found_sigs)[pos[rows]] if len(signed) else np.zeros((0, num_perm), np.uint32)
+    )
+    return rows, sig, pos[rows]
 
 
 def _signatures(
@@ -128,13 +153,14 @@ def _signer(
     params: dict[str, Any],
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """What an executor runs over its batches of reviews: each comparable text's MinHash
-    signature and LSH band keys (as ``duplicate_clusters`` computes them, text by text)."""
+    signature and LSH band keys (as ``duplicate_clusters`` computes them: each distinct text of
+    a batch signed once)."""
     n, num_perm = int(params["shingle_n"]), int(params["num_perm"])
     bands, min_length = int(params["bands"]), float(params["min_length"])
 
     def sign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            rows, sig = _signatures(batch.column("text").to_pylist(), n, num_perm, min_length)
+            rows, sig, _ = _row_signatures(batch.column("text"), n, num_perm, min_length)
             if not len(rows):
                 continue
             keys = minhash.band_keys(sig, bands).view(np.int64)  # equality is all that matters
@@ -360,6 +386,72 @@ def group_features_expr(joined: ir.Table, inputs: Inputs) -> ir.Table:
     return out.drop("_day", "_bday")
 
 
+def _codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, int]:
+    """(a code per row, -1 for a null; how many distinct values): equal codes exactly for
+    equal strings (Arrow's dictionary encoding compares the bytes, as the engine's join does)."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    return np.asarray(codes, dtype=np.int64), len(encoded.dictionary)
+
+
+def _group_sizes(
+    a: np.ndarray, b: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Over the ``valid`` rows grouped by (a, b): each row's group size (NaN for the others),
+    and each group's ``a`` and size."""
+    idx = np.flatnonzero(valid)
+    order = idx[np.lexsort((b[idx], a[idx]))]
+    ka, kb = a[order], b[order]
+    start = np.ones(len(order), dtype=bool)
+    start[1:] = (ka[1:] != ka[:-1]) | (kb[1:] != kb[:-1])
+    group = np.cumsum(start) - 1
+    sizes = np.bincount(group) if len(group) else np.zeros(0, np.int64)
+    out = np.full(len(a), np.nan)
+    out[order] = sizes[group]
+    return out, ka[start], sizes
+
+
+def group_features_arrays(rows: pa.Table, inputs: Inputs) -> dict[str, np.ndarray]:
+    """GROUP_FEATURES of each row of ``rows`` (``_review_expr``'s columns), counted in numpy on
+    integer codes of the listing and buyer ids: the numbers ``group_features_expr`` gives (as
+    float64, NaN where it gives null), without the engine grouping 1.84M rows by (listing,
+    day) and (buyer, day) on strings, keys nearly unique, and joining each count back.
+
+    The days are the engine's: ``floor(seconds / 86400)`` in float64, then whole."""
+    listing, n_listings = _codes(rows.column("listing_id"))
+    buyer, n_buyers = _codes(rows.column("buyer_id"))
+    has_listing = listing >= 0
+    at_listing = np.maximum(listing, 0)
+    rating = rows.column("rating")
+    whole = np.asarray(pc.fill_null(rating, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+    n = np.bincount(listing[has_listing], minlength=n_listings)
+    out["listing_n"] = np.where(has_listing, n[at_listing], np.nan)
+    total = np.zeros(n_listings, dtype=np.int64)  # an integer sum, then float64 (the SQL's cast)
+    np.add.at(total, listing[has_listing], whole[has_listing])
+    out["listing_rating_sum"] = np.where(has_listing, total[at_listing].astype(np.float64), np.nan)
+    created = _float_column(rows, "created_s")
+    paid = _float_column(rows, "paid_s")
+    bday = np.floor((np.where(np.isnan(paid), created, paid) if inputs.dated else paid) / 86400)
+    dated = has_listing & ~np.isnan(bday)
+    per_day, day_listing, _ = _group_sizes(listing, np.nan_to_num(bday).astype(np.int64), dated)
+    out["per_day"] = per_day
+    days = np.bincount(day_listing, minlength=n_listings)  # a listing's distinct purchase days
+    out["active_days"] = np.where(has_listing, days[at_listing], np.nan)
+    day = np.floor(created / 86400)
+    counted = (buyer >= 0) & ~np.isnan(day)
+    _, day_buyer, sizes = _group_sizes(buyer, np.nan_to_num(day).astype(np.int64), counted)
+    most = np.zeros(n_buyers, dtype=np.int64)
+    np.maximum.at(most, day_buyer, sizes)
+    seen = np.zeros(n_buyers, dtype=bool)
+    seen[day_buyer] = True
+    at_buyer = np.maximum(buyer, 0)
+    out["max_day"] = np.where((buyer >= 0) & seen[at_buyer], most[at_buyer], np.nan)
+    return out
+
+
 def score_rows(out: pd.DataFrame, inputs: Inputs, params: dict[str, Any]) -> pd.DataFrame:
     """Each review's parts and score from its own row (its GROUP_FEATURES included): the same
     arithmetic wherever the row is, so a partition scores as the whole frame does."""
@@ -515,7 +607,9 @@ def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, 
     The engine counts GROUP_FEATURES (exact integers) and the three facts about the data; each
     partition then scores its rows with ``score_rows`` through Arrow, and only the reviews at or
     above the threshold (and a count of those not scored) come back: the same scores as the
-    one-machine form, since a row's score depends on nothing else. Returns (found rows, how
+    one-machine form, since a row's score depends on nothing else. On DuckDB (no text model)
+    the rows are pulled and counted in numpy instead (``_scored_here``): the same counts,
+    cheaper than the engine's group-bys on nearly unique string keys. Returns (found rows, how
     many were not scored, why).
     """
     from promoguard.engine import backends
@@ -534,11 +628,39 @@ def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, 
     o = tables.orders
     n_orders = int(tables.to_arrow(o.aggregate(n=o.count())).column("n")[0].as_py())
     inputs = Inputs(int(facts["dates"]) > 1, int(facts["ratings"]) > 1, n_orders > 0)
+    if not text and not backends.is_spark(tables.backend):
+        # one machine: the rows come here anyway to be scored, so they are counted here too
+        # (``group_features_arrays``: the engine's numbers), a slice at a time scored
+        found, not_scored = _scored_here(tables, joined, inputs, params)
+    else:
+        found, not_scored = _scored_where_they_are(tables, joined, inputs, params)
+    return found, not_scored, why_not_scored(inputs, params)
+
+
+def _scored_here(
+    tables: Tables, joined: ir.Table, inputs: Inputs, params: dict[str, Any]
+) -> tuple[pa.Table, int]:
+    """``scored_rows`` on one machine: ``joined``'s rows pulled, counted with
+    ``group_features_arrays`` and scored a slice at a time."""
+    rows = tables.to_arrow(joined.select(*_SCORE_INPUTS, "buyer_id"))
+    features = group_features_arrays(rows, inputs)
+    rows = rows.drop_columns(["buyer_id"])
+    return _scored_table(rows, features, inputs, params, float(params["threshold"]))
+
+
+def _scored_where_they_are(
+    tables: Tables, joined: ir.Table, inputs: Inputs, params: dict[str, Any]
+) -> tuple[pa.Table, int]:
+    """``scored_rows`` with the rows left on the engine: counted in SQL
+    (``group_features_expr``), scored per partition (Spark; a text model's DataFrame form)."""
+    from promoguard.engine import backends
+
+    text = bool(params.get("text_model"))
+    threshold = float(params["threshold"])
     featured = group_features_expr(joined, inputs)
     # only what ``score_rows`` reads and the found rows carry: no buyer or order ids
     wanted = [*_SCORE_INPUTS, *GROUP_FEATURES] + (["text"] if text else [])
     featured = featured.select(*wanted)
-    threshold = float(params["threshold"])
 
     def score(batches):
         for batch in batches:
@@ -553,7 +675,61 @@ def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, 
     counts = rows.column("not_scored").to_numpy(zero_copy_only=False)
     not_scored = int(np.nansum(counts.astype("float64")))
     found = rows.filter(pc.is_valid(rows.column("review_id"))).drop_columns(["not_scored"])
-    return found, not_scored, why_not_scored(inputs, params)
+    return found, not_scored
+
+
+#: rows scored at a time by ``_scored_table`` (bounds the arrays the score's arithmetic makes)
+_SCORE_SLICE = 65_536
+
+
+def _scored_table(
+    rows: pa.Table,
+    features: dict[str, np.ndarray],
+    inputs: Inputs,
+    params: dict[str, Any],
+    threshold: float,
+) -> tuple[pa.Table, int]:
+    """The reviews of ``rows`` at or above ``threshold`` (``_SCORED`` but its count column),
+    scored a slice at a time as ``_scored_batch`` scores a batch; and how many of them could not
+    be scored. ``features``: the GROUP_FEATURES of every row, as float64 arrays."""
+    hits: list[np.ndarray] = []
+    values: dict[str, list[np.ndarray]] = {p: [] for p in ("score", *SCORE_PARTS)}
+    not_scored = 0
+    min_signals = int(params.get("min_signals", 3))
+    for start in range(0, rows.num_rows, _SCORE_SLICE):
+        part = rows.slice(start, _SCORE_SLICE)
+        stop = start + part.num_rows
+
+        def column(name: str, part: pa.Table = part, start: int = start, stop: int = stop):
+            if name in features:
+                return features[name][start:stop]
+            return _float_column(part, name)
+
+        # as pandas does: 0/0 and x/0 give NaN and inf without a warning
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts, score, signals = score_arrays(column, part.num_rows, inputs, params)
+        hit = ~np.isnan(score) & (score >= threshold)
+        not_scored += int((signals < min_signals).sum())
+        hits.append(np.flatnonzero(hit) + start)
+        values["score"].append(score[hit])
+        for p in SCORE_PARTS:
+            values[p].append(parts[p][hit])
+    at = pa.array(np.concatenate(hits) if hits else np.zeros(0, np.int64))
+    n = len(at)
+
+    def floats(name: str) -> pa.Array:
+        got = values[name]
+        return pa.array(np.concatenate(got) if got else np.zeros(0), pa.float64())
+
+    schema = _SCORED.remove(_SCORED.get_field_index("not_scored"))
+    columns = [
+        rows.column("review_id").take(at).cast(pa.string()),
+        rows.column("listing_id").take(at).cast(pa.string()),
+        floats("score"),
+        *[floats(p) for p in SCORE_PARTS],
+        pa.nulls(n, pa.float64()),  # no text model
+    ]
+    return pa.table(columns, schema=schema), not_scored
 
 
 def _scored_batch(

@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard.engine import backends
 from promoguard.engine.base import (
@@ -137,20 +138,36 @@ class NearDuplicateReviews(Check):
             r.semi_join(found, "review_id")
             .join(_listing_places(tables), "listing_id")
             .select("review_id", "merchant_id", "platform_id")
-        ).to_pandas()
-        out = clusters.merge(places, on="review_id", how="left")
+        )
+        n = len(clusters)
+        review_ids = pa.array(clusters["review_id"].astype(str).tolist(), pa.string())
+        ids = places.column("review_id")
+        if pc.count_distinct(ids).as_py() == places.num_rows:
+            # each review's place looked up in Arrow (a left merge on a unique key, as below)
+            at = pc.index_in(review_ids, value_set=ids)
+            merchant = places.column("merchant_id").take(at).combine_chunks().cast(pa.string())
+            platform = places.column("platform_id").take(at).combine_chunks().cast(pa.string())
+            entity = review_ids
+        else:  # a review id listed twice: pandas' left merge repeats its rows
+            out = clusters.merge(places.to_pandas(), on="review_id", how="left")
+            clusters = out
+            n = len(out)
+            merchant, platform = _strings(out["merchant_id"]), _strings(out["platform_id"])
+            entity = pa.array(out["review_id"].astype(str).tolist(), pa.string())
         return pa.table(
             {
-                "entity_id": pa.array(out["review_id"].astype(str).tolist(), pa.string()),
-                "merchant_id": _strings(out["merchant_id"]),
-                "platform_id": _strings(out["platform_id"]),
-                "cluster_id": pa.array(out["cluster_id"].astype(str).tolist(), pa.string()),
-                "cluster_size": pa.array(out["cluster_size"].astype("int64").tolist(), pa.int64()),
-                "cluster_buyers": pa.array(
-                    out["cluster_buyers"].astype("int64").tolist(), pa.int64()
+                "entity_id": entity,
+                "merchant_id": merchant,
+                "platform_id": platform,
+                "cluster_id": pa.array(clusters["cluster_id"].astype(str).tolist(), pa.string()),
+                "cluster_size": pa.array(
+                    clusters["cluster_size"].astype("int64").to_numpy(), pa.int64()
                 ),
-                "similarity": pa.array([float(params["similarity"])] * len(out), pa.float64()),
-                "min_buyers": pa.array([int(params["min_buyers"])] * len(out), pa.int64()),
+                "cluster_buyers": pa.array(
+                    clusters["cluster_buyers"].astype("int64").to_numpy(), pa.int64()
+                ),
+                "similarity": pa.array([float(params["similarity"])] * n, pa.float64()),
+                "min_buyers": pa.array([int(params["min_buyers"])] * n, pa.int64()),
             }
         )
 
