@@ -266,6 +266,13 @@ def test_group_features_with_missing_keys_ratings_and_times(tiny_store):
         assert sql["listing_n"].isna().sum() == 6  # the reviews without a listing
         assert sql["max_day"].notna().sum() > 0
         pd.testing.assert_frame_equal(arrays, sql, check_exact=True)
+    # no listing at all, then no buyer at all: no code to count on (numpy once indexed an empty
+    # count array there)
+    for key in ("listing_id", "buyer_id"):
+        con.execute(f"UPDATE loose_reviews SET {key} = NULL")
+        sql, arrays, _frame = _features_three_ways(con, reviews.Inputs(True, True, True), names)
+        assert len(sql) == 60
+        pd.testing.assert_frame_equal(arrays, sql, check_exact=True)
 
 
 def test_scored_here_equals_scored_where_the_rows_are(review_store):

@@ -422,6 +422,9 @@ def group_features_arrays(rows: pa.Table, inputs: Inputs) -> dict[str, np.ndarra
     The days are the engine's: ``floor(seconds / 86400)`` in float64, then whole."""
     listing, n_listings = _codes(rows.column("listing_id"))
     buyer, n_buyers = _codes(rows.column("buyer_id"))
+    # at least one slot: np.where reads both branches, so a column of nulls only (no code at all)
+    # would index an empty array where it then takes NaN
+    n_listings, n_buyers = max(n_listings, 1), max(n_buyers, 1)
     has_listing = listing >= 0
     at_listing = np.maximum(listing, 0)
     rating = rows.column("rating")
