@@ -452,6 +452,30 @@ def test_a_listing_scope_holds_each_listing_whole_not_only_its_new_rows(tmp_path
     assert _entities(narrow, "PRICE004") == {"l2"}
 
 
+def test_a_listing_row_arriving_later_rechecks_its_listing(tmp_path, monkeypatch):
+    # day 1: l3's lure (search 90, detail 100 ten minutes later) is observed before the platform
+    # sends l3's listings row; day 2 brings the row, and no new price of it
+    day1 = _lure_season()
+    day1["price_observations"] += [
+        _obs("l3", 3, price, channel=channel, minutes=m)
+        for price, channel, m in (("90", "search", 0), ("100", "detail", 10))
+    ]
+    day2 = {"listings": [listing("l3", "m1", "P1")]}
+    full, inc, info = _increment(tmp_path, day1, day2, "PRICE004")
+    assert info["scopes"]["listing_delta"]["keys"] == 1
+    assert _entities(full, "PRICE004") == {"l1", "l2", "l3"}
+    assert _rows(inc) == _rows(full)
+
+    # a scope traced from new prices only would never find l3
+    def prices_only(self, season, new, params):
+        return traced(self, season, new, params)[1:]  # without new.listings
+
+    traced = type(registry.get("PRICE004")).touched_listings
+    monkeypatch.setattr(type(registry.get("PRICE004")), "touched_listings", prices_only)
+    _, narrow, _ = _increment(tmp_path, day1, day2, "PRICE004", name="narrow")
+    assert _entities(narrow, "PRICE004") == {"l1", "l2"}
+
+
 def test_new_rows_no_listing_rule_names_carry_its_findings_as_they_were(tmp_path):
     # day 2: a detail price of l2 a day after its sighting: no listing is named, and the
     # group's scoped run is on no listing at all
