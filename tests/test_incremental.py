@@ -322,8 +322,9 @@ def test_cli_since_without_a_previous_scan_is_one_clear_error(season_store_copy)
 def test_batches_since_a_scan_started_in_the_same_second_as_the_ingest_before_it(
     two_day_file, tmp_path
 ):
-    """A scan's started_at is cut to the second; the day-1 ingest that ran just before it, in the
-    same second, is not a batch since the scan (a quiet CI machine counted it)."""
+    """A scan's started_at cut to the second (as scans recorded it before they kept their exact
+    start, and older stores hold): the day-1 ingest that ran just before it, in the same second,
+    is not a batch since the scan (a quiet CI machine counted it)."""
 
     path, first = two_day_file
     copy = tmp_path / "same-second.duckdb"

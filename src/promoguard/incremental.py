@@ -377,10 +377,11 @@ class _FileSeason:
                 "SELECT table_name, row_count FROM scan_marks WHERE scan_id = ?", [since]
             ).fetchall()
         )
-        # The batches ingested after that scan: a scan's started_at is cut to the second (it names
-        # the scan), so an ingest just before it, in the same second, looked like one after it (a
-        # clean-clone CI on a quiet machine counted 2 batches for 1). Its finished_at is exact, and
-        # a DuckDB file has one writer at a time, so an ingest it did not see started after it.
+        # The batches ingested after that scan: a scan's started_at was cut to the second before
+        # scans recorded their exact start (stores still hold such scans), so an ingest just
+        # before it, in the same second, looked like one after it (a clean-clone CI on a quiet
+        # machine counted 2 batches for 1). Its finished_at is exact, and a DuckDB file has one
+        # writer at a time, so an ingest it did not see started after it.
         ended = con.execute(
             "SELECT coalesce(finished_at, started_at) FROM scans WHERE scan_id = ?", [since]
         ).fetchone()

@@ -260,12 +260,6 @@ def component_order(g: BipartiteGraph) -> tuple[np.ndarray, np.ndarray]:
     return order, np.concatenate([[0], inner, [len(order)]]).astype(np.int64)
 
 
-def split_components(g: BipartiteGraph) -> list[BipartiteGraph]:
-    """The connected parts of a graph (edges grouped by component, in order of smallest node)."""
-    order, cuts = component_order(g)
-    return [g.subgraph(order[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-
-
 @functools.cache
 def _peel_parts() -> Callable[..., np.ndarray] | None:
     """``_peel_jit.peel_parts`` (every part's peels in one compiled call), or None where the

@@ -185,9 +185,9 @@ def first_delivery_by_order(tables: Tables) -> ir.Table:
     """``order_id, delivered_s``: the earliest carrier ``delivered`` scan of any of the order's
     parcels, in whole epoch seconds (whole seconds round the same way on every engine).
 
-    Read from :func:`order_first_delivery` (within a full scan: the one pass over the carrier
-    scans that SHIP001/003/004 and PARCEL001 share), not from a pass of its own: BRUSH003,
-    REVIEW003 and SHIP005 each re-read the 29M city-scale scans for it. Flooring is monotonic,
+    Read from :func:`order_first_delivery` (within a full scan: :func:`orders_with_scans`, the
+    one pass over the carrier scans that SHIP001/003/004/005 share), not from a pass of its own:
+    BRUSH003 and REVIEW003 each re-read the 29M city-scale scans for it. Flooring is monotonic,
     so the floor of the earliest instant is the earliest floor.
     """
     per = order_first_delivery(tables)
