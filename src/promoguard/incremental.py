@@ -681,9 +681,8 @@ class _Background:
     ) -> None:
         from promoguard.engine import run as eng
 
-        [(zone,)] = con.execute("SELECT current_setting('TimeZone')").fetchall()
+        # (no time zone set here: duckdb_tables sets the cursor's, UTC, as a full scan runs)
         self._cur: duckdb.DuckDBPyConnection | None = con.cursor()
-        self._cur.execute(sqlbuild.sql("SET TimeZone = {z}", z=sqlbuild.literal(zone)))
         self._part: Any = None
         self._error: BaseException | None = None
 
