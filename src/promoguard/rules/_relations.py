@@ -108,6 +108,15 @@ SCAN_COLUMNS = (
 )
 
 
+def orders_with_platform(tables: Tables) -> ir.Table:
+    """Orders with the platform of their merchant (orders carry no platform of their own; a
+    merchant listed twice is taken once, so an order stays one row)."""
+    o, m = tables.orders, tables.merchants
+    plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
+    j = o.left_join(plat, o.merchant_id == plat.m_id)
+    return j.drop("m_id")
+
+
 def orders_with_scans(tables: Tables) -> ir.Table:
     """Every order once (``order_id`` is the orders' key), with its merchant's ``platform_id``,
     its :data:`ORDER_COLUMNS`, its :func:`order_scan_summary` columns (:data:`SCAN_COLUMNS`,
@@ -122,11 +131,7 @@ def orders_with_scans(tables: Tables) -> ir.Table:
     """
 
     def build() -> ir.Table:
-        o, m = tables.orders, tables.merchants
-        plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(
-            on="m_id", keep="first"
-        )
-        o = o.left_join(plat, o.merchant_id == plat.m_id).select(*ORDER_COLUMNS, "platform_id")
+        o = orders_with_platform(tables).select(*ORDER_COLUMNS, "platform_id")
         per = _order_scan_rows(tables)
         j = o.left_join(per, o.order_id == per.s_order_id)
         return j.select(

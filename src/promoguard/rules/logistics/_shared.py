@@ -75,14 +75,6 @@ def _hours(seconds: ir.IntegerValue) -> ir.NumericValue:
     return half_up_ratio(seconds, 3600, 100) / 100
 
 
-def _orders_with_platform(tables: Tables) -> ir.Table:
-    """Orders with the platform of their merchant (orders carry no platform of their own)."""
-    o, m = tables.orders, tables.merchants
-    plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
-    j = o.left_join(plat, o.merchant_id == plat.m_id)
-    return j.drop("m_id")
-
-
 def data_horizon(tables: Tables) -> dt.datetime | None:
     """The latest instant the data knows of (last scan or last declared shipment).
 

@@ -9,10 +9,9 @@ import ibis.expr.types as ir
 
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
-from promoguard.rules._relations import norm_city, parcel_scan_summary
+from promoguard.rules._relations import norm_city, orders_with_platform, parcel_scan_summary
 from promoguard.rules.logistics._shared import (
     _OrderCheck,
-    _orders_with_platform,
     _pair_distances,
     found_orders_rows,
     order_evidence,
@@ -143,7 +142,7 @@ class EmptyParcel(_OrderCheck):
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         s, ls = tables.shipments, tables.listings
-        o = _orders_with_platform(tables)
+        o = orders_with_platform(tables)
         cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
             on="c_listing_id", keep="first"
         )

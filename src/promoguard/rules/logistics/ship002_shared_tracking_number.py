@@ -10,10 +10,10 @@ import ibis.expr.types as ir
 from promoguard.engine.base import CheckDoc, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
+from promoguard.rules._relations import orders_with_platform
 from promoguard.rules.logistics._shared import (
     MAX_EVIDENCE_ROWS,
     _OrderCheck,
-    _orders_with_platform,
     found_orders_rows,
     order_evidence,
 )
@@ -81,7 +81,7 @@ class SharedTrackingNumber(_OrderCheck):
         )
         # an order with two shared parcels is one finding: keep its first parcel by key
         hit = first_rows(hit, hit.order_id, [hit.carrier, hit.tracking_no])
-        o = _orders_with_platform(tables)
+        o = orders_with_platform(tables)
         j = hit.left_join(o, hit.order_id == o.order_id)
         return j.select(
             entity_id=hit.order_id,
