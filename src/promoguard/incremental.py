@@ -1200,7 +1200,6 @@ def _plan_texts(plan: _Plan, parts: list[str]) -> _Plan:
         plan.why_not = f"the new rows reach {plan.count:,} of {total:,} texts and reviews"
         return plan
     plan.keys = con.execute("SELECT * FROM _pg_keys").df()
-    con.execute("CREATE VIEW _pg_listing_keys AS SELECT entity_id AS listing_id FROM _pg_keys")
 
     def scope() -> None:
         _make_tables(
