@@ -787,6 +787,16 @@ class _Plan:
     def scope(self) -> None:
         self._scope()
 
+    def take_keys(self, total: int, of: str) -> bool:
+        """Count the keys in ``_pg_keys`` and hold them, unless they reach over SCOPE_SHARE of the
+        ``total`` rows named ``of`` (then say so and keep none: the group runs whole)."""
+        self.count = self.con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
+        if self.count > SCOPE_SHARE * total:
+            self.why_not = f"the new rows reach {self.count:,} of {total:,} {of}"
+            return False
+        self.keys = self.con.execute("SELECT * FROM _pg_keys").df()
+        return True
+
     def keep(self, findings: pa.Table) -> pa.Table:
         """The scoped run's findings on the group's keys (rows reached for context only, such as
         the neighbours of a shared parcel, are not judged on all their rows: dropped), in the
@@ -1059,11 +1069,8 @@ def _plan_listings(plan: _Plan, pack: Any) -> _Plan:
         )
     )
     total = con.execute("SELECT count(*) FROM _all_listings").fetchall()[0][0]
-    plan.count = con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
-    if plan.count > SCOPE_SHARE * total:
-        plan.why_not = f"the new rows reach {plan.count:,} of {total:,} listings"
+    if not plan.take_keys(total, "listings"):
         return plan
-    plan.keys = con.execute("SELECT * FROM _pg_keys").df()
     con.execute("CREATE VIEW _pg_listing_keys AS SELECT entity_id AS listing_id FROM _pg_keys")
 
     def scope() -> None:
@@ -1141,11 +1148,8 @@ def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
         {"h": horizon_at} if horizon_at is not None and "$h" in union else None,
     )
     total = con.execute("SELECT count(*) FROM _all_orders").fetchall()[0][0]
-    plan.count = con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
-    if plan.count > SCOPE_SHARE * total:
-        plan.why_not = f"the new rows reach {plan.count:,} of {total:,} orders"
+    if not plan.take_keys(total, "orders"):
         return plan
-    plan.keys = con.execute("SELECT * FROM _pg_keys").df()
     rows = ["SELECT entity_id AS order_id FROM _pg_keys"]
     if "order_parcels" in kinds:
         rows.append(
@@ -1195,11 +1199,8 @@ def _plan_texts(plan: _Plan, parts: list[str]) -> _Plan:
     total = con.execute(
         "SELECT (SELECT count(*) FROM _all_texts) + (SELECT count(*) FROM _all_reviews)"
     ).fetchall()[0][0]
-    plan.count = con.execute("SELECT count(*) FROM _pg_keys").fetchall()[0][0]
-    if plan.count > SCOPE_SHARE * total:
-        plan.why_not = f"the new rows reach {plan.count:,} of {total:,} texts and reviews"
+    if not plan.take_keys(total, "texts and reviews"):
         return plan
-    plan.keys = con.execute("SELECT * FROM _pg_keys").df()
 
     def scope() -> None:
         _make_tables(
