@@ -47,16 +47,19 @@ EVENTS = [
 ]
 
 
+#: (order, carrier, tracking number, weight) of the parcels EVENTS scans
+SHIPMENTS = [
+    ("a", "SF", "A", 500),
+    ("t", "SF", "T", 500),
+    ("za", "ZTO", "A", 500),
+    ("b", "YTO", "B", 500),
+    ("c", "JD", "C", 500),
+]
+
+
 def _store(tiny_store):
     orders = [order(o) for o in ("a", "t", "za", "b", "c")]
-    shipments = [
-        ("a", "SF", "A", 500),
-        ("t", "SF", "T", 500),
-        ("za", "ZTO", "A", 500),
-        ("b", "YTO", "B", 500),
-        ("c", "JD", "C", 500),
-    ]
-    return tiny_store(tables(orders=orders, shipments=shipments, events=EVENTS))
+    return tiny_store(tables(orders=orders, shipments=SHIPMENTS, events=EVENTS))
 
 
 def _rows(t, expr) -> list[tuple]:
@@ -114,11 +117,7 @@ def test_the_parts_ship004_reads_equal_the_definition(
     shares its number (so its hash) with YTO B, the fastest parcel: its order has no speed."""
     orders = [order(o) for o in ("a", "t", "za", "b", "c", "yb")]
     shipments = [
-        ("a", "SF", "A", 500),
-        ("t", "SF", "T", 500),
-        ("za", "ZTO", "A", 500),
-        ("b", "YTO", "B", 500),
-        ("c", "JD", "C", 500),
+        *SHIPMENTS,
         ("yb", "YUNDA", "B", 500),
         ("yb", "SF", "A", 500),  # and the honest SF A
     ]
