@@ -547,7 +547,9 @@ class FrozenEvidence(Mapping[str, str]):
             return table
         path = self._spill_files.new_file()
         write_parquet(
-            table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA), path, unique=True
+            table.select(["evidence_sha256", "document"]).cast(EVIDENCE_SCHEMA),
+            path,
+            documents=True,
         )
         return path
 
@@ -581,7 +583,7 @@ class FrozenEvidence(Mapping[str, str]):
     def _spill(self) -> None:
         path = self._spill_files.new_file()
         held = pa.concat_tables(self._tables)
-        write_parquet(held, path, unique=True)
+        write_parquet(held, path, documents=True)
         self._files.append(path)
         self._spilled_rows += held.num_rows
         self._tables, self._held = [], 0
@@ -646,14 +648,14 @@ class SpillFiles:
             return f"{self._folder.name}/part-{self._made:04d}.parquet"
 
 
-def write_parquet(table: pa.Table, path: str, unique: bool = False) -> None:
-    """``unique``: the strings are all different (documents and their hashes), so neither a
-    dictionary nor min/max statistics of each page are worth their CPU; and they are a scan's
-    ~2 GB of evidence, read back once when it is saved, so compressed with snappy (a third less
-    CPU than zstd's level 1 each way, for files about twice as large)."""
+def write_parquet(table: pa.Table, path: str, documents: bool = False) -> None:
+    """``documents``: staged evidence documents and their hashes. Their strings are all different,
+    so neither a dictionary nor min/max statistics of each page are worth their CPU; and they are
+    a scan's ~2 GB of evidence, read back once when it is saved, so compressed with snappy (a
+    third less CPU than zstd's level 1 each way, for temporary files about twice as large)."""
     import pyarrow.parquet as pq
 
-    if unique:
+    if documents:
         pq.write_table(
             table, path, compression="snappy", use_dictionary=False, write_statistics=False
         )
