@@ -14,7 +14,6 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
 
 from promoguard.engine.base import ChartLevel, Parameter, Tables
 from promoguard.engine.exact import cents, first_rows, half_up_ratio
@@ -662,17 +661,15 @@ def touched_by_windows(
             # sales of listings that never claimed a reduction named 14 merchants at city scale).
             # The few first sales are pulled first: the observations are read only for them (in
             # one query, DuckDB read all 10M observations for the day's 31,743 sold listings).
-            ids = season.to_arrow(first).column("listing_id")
-            if not len(ids):
-                return parts
-            first = ibis.memtable(pa.table({"listing_id": ids}))
-            sp = season.price_observations
-            shown = sp.filter(sp.listing_id.isin(ids.to_pylist()))
-            shown = shown.filter(
-                shown.reference_price > shown.price, may_be_in_window(shown.observed_at, end)
-            ).select("listing_id")
-            first = first.semi_join(shown, "listing_id")
-            parts.append(merchants_of_listings(season, first))
+            ids = season.to_arrow(first).column("listing_id").to_pylist()
+            if ids:
+                sp = season.price_observations
+                shown = sp.filter(
+                    sp.listing_id.isin(ids),
+                    sp.reference_price > sp.price,
+                    may_be_in_window(sp.observed_at, end),
+                )
+                parts.append(merchants_of_listings(season, shown.select("listing_id")))
     return parts
 
 
