@@ -68,6 +68,12 @@ a narrower scope gets wrong), saved as a scan like any other, so ``monitor.delta
 still and resolved findings from it. A group whose new rows cannot be traced to its keys, or that
 reaches more than SCOPE_SHARE of them, runs on the whole store.
 
+A season-wide check's relations may be *kept* (``engine.cache.shared`` with a ``fold``;
+docs/kept.md): the whole-store part of ``scan --since`` on a DuckDB file folds the new rows
+(``rowid`` past the marks below) into the copies the scan since saved, instead of computing them
+on the whole season, and a saved scan keeps its own for the next day. Scoped groups (private
+databases that hold only their keys' rows), lakes and Spark build them.
+
 Which rows are new: on a lake, the files of the ingest batches its manifest lists after SCAN; on
 a DuckDB file, the rows past the row counts SCAN recorded per table (``scan_marks``: the canonical
 tables only grow, so rows ``rowid >= mark`` are the ones added since). When that cannot be told
@@ -346,6 +352,13 @@ class _LakeSeason:
     def spark(self, con: Any, master: str):
         return lake.spark_tables(self.root, master)
 
+    def kept_from(self, con: Any, since: str, new: Any) -> Any:
+        """A lake keeps no relations (yet): kept relations are built on the whole season."""
+        return None
+
+    def kept_state(self, kept_from: Any, save: bool) -> Any:
+        return None
+
     def save(self, result: Any, pack: Any, started: Any) -> None:
         lake.save_scan(self.root, result, pack, started)
 
@@ -476,6 +489,21 @@ class _FileSeason:
 
         return backends.spark_tables(con, master)
 
+    def kept_from(self, con: Any, since: str, new: Any) -> Any:
+        """The copies of kept relations scan ``since`` saved, and the row marks past which rows
+        are new (none: nothing to fold, when the new rows cannot be told)."""
+        from promoguard import store as store_mod
+
+        if new is None:
+            return None
+        return store_mod.kept_copies(con, since), dict(self._before)
+
+    def kept_state(self, kept_from: Any, save: bool) -> Any:
+        from promoguard.engine.cache import KeptState
+
+        previous, marks = kept_from if kept_from is not None else ({}, None)
+        return KeptState(previous=previous, new=marks, save=save)
+
     def save(self, result: Any, pack: Any, started: Any) -> None:
         from promoguard.engine import run as eng
 
@@ -560,7 +588,20 @@ def scan_since(
         early = [c for c in chosen if c not in candidates and c not in unchanged]
         if new is None or engine != "duckdb":
             early = []
-        early_part = _Background(con, early, the_pack, progress, kw) if early else None
+        # the whole-store parts fold kept relations from the copies the scan since saved (a
+        # DuckDB file) and, when saved, keep theirs for the next: _kept() gives each its state
+        kept_from = season.kept_from(con, since, new) if engine == "duckdb" else None
+        kept_parts: list[Any] = []
+
+        def kept_state() -> Any:
+            state = season.kept_state(kept_from, save) if engine == "duckdb" else None
+            if state is not None:
+                kept_parts.append(state)
+            return state
+
+        early_part = (
+            _Background(con, early, the_pack, progress, kw, kept_state()) if early else None
+        )
         plans: list[_Plan] = []
         scopes: dict[str, dict[str, Any]] = {}
         affected_count = None
@@ -612,7 +653,11 @@ def scan_since(
                     coverage[c.code] = before.get(c.code) or eng.check_coverage(tables, c, counts)
             if late and engine == "duckdb":
                 with clock("whole-store checks"):
-                    parts.append(eng.run_checks(tables, late, the_pack, progress=progress, **kw))
+                    parts.append(
+                        eng.run_checks(
+                            tables, late, the_pack, progress=progress, kept=kept_state(), **kw
+                        )
+                    )
         if late and engine != "duckdb":
             with season.spark(con, spark_master) as tables:
                 parts.append(eng.run_checks(tables, late, the_pack, progress=progress, **kw))
@@ -658,6 +703,7 @@ def scan_since(
             parts, found + carried_parts, chosen, the_pack.name, scan_id, engine, coverage
         )
     result.marks = marks
+    result.kept = [k for p in parts for k in p.kept]
     if save:
         with clock("save"):
             season.save(result, the_pack, started)
@@ -676,6 +722,12 @@ def scan_since(
         "untouched": [c.code for c in untouched],
         "carried": sum(t.num_rows for t in carried_parts),
         "scopes": scopes,
+        # kept relations (engine.cache.shared with a fold): folded from the scan since's copies,
+        # or built (no copy under the key, nothing to fold from, or not a DuckDB file)
+        "kept": {
+            "folded": sorted({k for s in kept_parts for k in s.folded}),
+            "built": sorted({k for s in kept_parts for k in s.built}),
+        },
         # wall seconds of the steps outside the season-wide checks' own part (which runs beside
         # them: "waiting for the season checks" is what is left of it when they are done)
         "phases": {k: round(v, 2) for k, v in clock.seconds.items()},
@@ -721,6 +773,7 @@ class _Background:
         pack: Any,
         progress: Any,
         kw: dict[str, Any],
+        kept: Any = None,
     ) -> None:
         from promoguard.engine import run as eng
 
@@ -735,7 +788,9 @@ class _Background:
             try:
                 assert self._cur is not None
                 with backends.duckdb_tables(self._cur) as tables:
-                    self._part = eng.run_checks(tables, checks, pack, progress=progress, **kw)
+                    self._part = eng.run_checks(
+                        tables, checks, pack, progress=progress, kept=kept, **kw
+                    )
             except BaseException as exc:  # handed to the caller by result()
                 self._error = exc
 
@@ -972,7 +1027,7 @@ def _plan(
             return plan
     if group == "text":
         return _plan_texts(plan, parts, season)
-    return _plan_orders(plan, parts)
+    return _plan_orders(plan, parts, season, pack)
 
 
 def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
@@ -1171,12 +1226,14 @@ def _statistic_changed(con: duckdb.DuckDBPyConnection, check: Any, season: Any, 
     return seen[0] != seen[1]
 
 
-def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
+def _plan_orders(plan: _Plan, parts: list[str], season: Any = None, pack: Any = None) -> _Plan:
     """Orders: those the new rows touch (T); with an ``order_parcels`` check the orders sharing a
-    parcel with them; with an ``order_horizon`` check, when the data horizon moved, every order
-    without a pickup scan, and always the orders holding the horizon (so the scoped tables have
-    the season's horizon). The scoped tables hold these orders (U) whole, and with an
-    ``order_parcels`` check their parcels' other orders whole too (what U's findings read)."""
+    parcel with them; with an ``order_horizon`` check, when the data horizon moved, the orders
+    each such rule's ``horizon_orders`` names for the move (every order without a pickup scan
+    when one names none: :func:`_horizon_orders`), and always the orders holding the horizon (so
+    the scoped tables have the season's horizon). The scoped tables hold these orders (U) whole,
+    and with an ``order_parcels`` check their parcels' other orders whole too (what U's findings
+    read)."""
     con = plan.con
     kinds = {depends_on(c) for c in plan.checks}
     # what an order_statistic check's statistic reads stays whole: the scoped run computes the
@@ -1195,7 +1252,7 @@ def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
         horizon_at = _horizon(con)
         if horizon_at is not None:
             if _horizon_moved(con, plan, horizon_at):
-                key_parts.append(_UNPICKED)
+                key_parts += _horizon_orders(plan, season, pack, horizon_at)
             key_parts.append(
                 "SELECT order_id FROM _all_orders WHERE paid_at = $h OR declared_shipped_at = $h"
             )
@@ -1338,13 +1395,50 @@ def _make_tables(con: duckdb.DuckDBPyConnection, reads: set[str], scoped: dict[s
             )
 
 
-def _horizon(con: duckdb.DuckDBPyConnection) -> Any:
+def _horizon(con: duckdb.DuckDBPyConnection, season: Any = None) -> Any:
     """The season's data horizon (``logistics._shared.data_horizon``): the latest scan, payment
-    or declared shipment."""
+    or declared shipment; with ``season``, the one of the rows the previous scan saw
+    (``season.old_rows``)."""
+
+    def rows(table: str) -> sqlbuild.Sql:
+        if season is None:
+            return sqlbuild.ident("_all_" + table)
+        return sqlbuild.Sql(season.old_rows(table))
+
     return con.execute(
-        "SELECT greatest((SELECT max(event_at) FROM _all_tracking_events), "
-        "(SELECT max(paid_at) FROM _all_orders), (SELECT max(declared_shipped_at) FROM _all_orders))"
+        sqlbuild.sql(
+            "SELECT greatest((SELECT max(event_at) FROM {e}), "
+            "(SELECT greatest(max(paid_at), max(declared_shipped_at)) FROM {o}))",
+            e=rows("tracking_events"),
+            o=rows("orders"),
+        )
     ).fetchone()[0]
+
+
+def _horizon_orders(plan: _Plan, season: Any, pack: Any, horizon_at: Any) -> list[str]:
+    """When the data horizon moved (to ``horizon_at``): the orders (queries of ``order_id``)
+    whose ``order_horizon`` findings the move may change although none of their rows did.
+
+    Each rule names them for a move from the previous scan's horizon (the one of the rows it
+    saw: ``season.old_rows``) to this one (``horizon_orders(season tables, params, before,
+    now)``: SHIP001 the orders whose pickup deadline falls between the two, SHIP003 the
+    undispatched ones past their deadline, whose lateness quotes the horizon). A rule that names
+    none (no ``horizon_orders``), or a previous horizon that cannot be told, and every order
+    without a pickup scan is re-checked (``_UNPICKED``: an anti join over every scan)."""
+    import ibis
+
+    from promoguard.engine.base import Tables
+
+    checks = [c for c in plan.checks if depends_on(c) == "order_horizon"]
+    before = _horizon(plan.con, season) if season is not None else None
+    if before is None or pack is None or not all(hasattr(c, "horizon_orders") for c in checks):
+        return [_UNPICKED]
+    backend = ibis.duckdb.from_connection(plan.con)
+    tables = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
+    return [
+        str(backend.compile(c.horizon_orders(tables, pack.parameters_for(c), before, horizon_at)))
+        for c in checks
+    ]
 
 
 def _horizon_moved(con: duckdb.DuckDBPyConnection, plan: _Plan, horizon_at: Any) -> bool:
@@ -1458,11 +1552,14 @@ def _combine(
             for v in pc.value_counts(findings.column("check_code")).to_pylist()
         }
     runs_by_code = {r.code: r for p in parts for r in p.runs}
+    none = CheckRun("", 0, 0.0)  # a check carried whole: it ran nowhere
     runs = [
         CheckRun(
             c.code,
             int(counts.get(c.code, 0)),
-            runs_by_code.get(c.code, CheckRun(c.code, 0, 0.0)).seconds,
+            runs_by_code.get(c.code, none).seconds,
+            None,
+            dict(runs_by_code.get(c.code, none).parts),
         )
         for c in chosen
     ]
