@@ -558,6 +558,7 @@ def scan_since(
     scoped_cons: list[duckdb.DuckDBPyConnection] = []
     early_part: _Background | None = None
     clock = _Clock()
+    entered = time.perf_counter()
     try:
         since = _resolve(con, since, the_pack.name)
         prev = con.execute(
@@ -643,7 +644,8 @@ def scan_since(
         coverage: dict[str, dict[str, Any]] = {}
         with backends.duckdb_tables(con) as tables:
             # whether a scoped check runs is decided on the whole store, as a full scan does
-            counts: dict[str, int | None] = {}
+            # (the row counts of a DuckDB file's tables are its marks, counted above already)
+            counts: dict[str, int | None] = dict(marks or {})
             with clock("coverage"):
                 for c in local + untouched:
                     coverage[c.code] = eng.check_coverage(tables, c, counts)
@@ -692,6 +694,9 @@ def scan_since(
         if early_part is not None:
             with clock("waiting for the season checks"):
                 parts.insert(0, early_part.result())
+            # (not steps of this thread: when the season thread began, and how long it ran)
+            clock.seconds["season thread began at"] = early_part.began - entered
+            clock.seconds["season thread"] = early_part.ended - early_part.began
     finally:
         if early_part is not None:
             early_part.join()  # never close the connection under it
@@ -782,10 +787,13 @@ class _Background:
         self._cur: duckdb.DuckDBPyConnection | None = con.cursor()
         self._part: Any = None
         self._error: BaseException | None = None
+        #: when the thread began and ended its checks (perf_counter), for the scan's phases
+        self.began = self.ended = time.perf_counter()
 
         def run() -> None:
             from promoguard.engine import backends
 
+            self.began = time.perf_counter()
             try:
                 assert self._cur is not None
                 with backends.duckdb_tables(self._cur) as tables:
@@ -794,6 +802,8 @@ class _Background:
                     )
             except BaseException as exc:  # handed to the caller by result()
                 self._error = exc
+            finally:
+                self.ended = time.perf_counter()
 
         self._thread = threading.Thread(target=run, name="promoguard-season", daemon=True)
         self._thread.start()
@@ -884,7 +894,9 @@ class _Plan:
     def __init__(self, con: duckdb.DuckDBPyConnection, group: str, checks: list) -> None:
         self.con, self.group, self.checks = con, group, checks
         self.reads = {t for c in checks for t in c.reads}
-        self.keys: pd.DataFrame | None = None  # None: the group runs on the whole store
+        #: the group's keys (a frame of merchants, or Arrow entity_type/entity_id); None: the
+        #: group runs on the whole store
+        self.keys: pd.DataFrame | pa.Table | None = None
         self.count: int | None = None
         self.why_not: str | None = None
         self._scope: Any = None
@@ -904,7 +916,9 @@ class _Plan:
         if self.count > SCOPE_SHARE * total:
             self.why_not = f"the new rows reach {self.count:,} of {total:,} {of}"
             return False
-        self.keys = self.con.execute("SELECT * FROM _pg_keys").df()
+        # as Arrow: a pandas frame of a city day's 300k order keys cost ~0.9 s to make (Python
+        # strings) and made the carry's anti join over them twice as slow to read
+        self.keys = self.con.sql("SELECT * FROM _pg_keys").to_arrow_table()
         return True
 
     def keep(self, findings: pa.Table) -> pa.Table:
@@ -913,7 +927,8 @@ class _Plan:
         order the run found them."""
         if self.group in _BY_MERCHANT or not findings.num_rows:
             return findings
-        keys = self.con.sql("SELECT entity_type, entity_id FROM _pg_keys").to_arrow_table()
+        keys = self.keys  # (Arrow: take_keys' entity_type, entity_id)
+        assert isinstance(keys, pa.Table)
         hit = pc.is_in(_entity_key(findings), value_set=_entity_key(keys))
         return findings.filter(hit)
 
@@ -1663,6 +1678,46 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
         return {}
 
 
+#: above this many runs of one check's rows, the findings are sorted row by row instead
+_MAX_RUNS = 10_000
+
+
+def _in_check_order(tables: list[pa.Table], codes: list[str]) -> pa.Table:
+    """The rows of ``tables`` ordered by their check's place in ``codes`` and, within a check,
+    as they came (tables in order, rows in order): a stable sort by check.
+
+    Each table holds a check's rows in a few runs (a part's findings come in its checks' order,
+    carried ones in the previous scan's), so the result is those runs, as zero-copy slices, put
+    in order: no copy of half a million findings (a row-by-row ``take`` of them cost 0.2 s of a
+    quiet city day's increment, and over a second on a loaded machine)."""
+    from promoguard.engine.run import FINDINGS_SCHEMA
+
+    if not tables:
+        return FINDINGS_SCHEMA.empty_table()
+    value_set = pa.array(codes, pa.string())
+    runs: list[tuple[int, int, int, int]] = []  # (check position, table, start, length)
+    for i, table in enumerate(tables):
+        position = pc.index_in(table.column("check_code"), value_set=value_set)
+        position = position.combine_chunks() if position.num_chunks != 1 else position.chunk(0)
+        n = len(position)
+        if n == 0:
+            continue
+        changes = pc.indices_nonzero(
+            pc.not_equal(position.slice(1), position.slice(0, n - 1)).fill_null(True)
+        ).to_numpy()
+        starts = [0, *(int(c) + 1 for c in changes)]
+        if len(runs) + len(starts) > _MAX_RUNS:  # interleaved: sort row by row
+            findings = pa.concat_tables(tables)
+            pos = pc.index_in(findings.column("check_code"), value_set=value_set)
+            return findings.take(pc.sort_indices(pos))  # stable: ties keep their order
+        ends = [*starts[1:], n]
+        for start, end in zip(starts, ends, strict=True):
+            at = position[start].as_py()
+            runs.append((len(codes) if at is None else at, i, start, end - start))
+    runs.sort()  # by check, then table, then start: stable within a check
+    return pa.concat_tables([tables[i].slice(start, length) for _, i, start, length in runs])
+
+
 def _combine(
     parts: list,
     found: list[pa.Table],
@@ -1679,10 +1734,8 @@ def _combine(
     from promoguard.engine.run import FINDINGS_SCHEMA, CheckRun, HeldFindings, ScanResult
 
     tables = [t.cast(FINDINGS_SCHEMA) for t in found if t.num_rows]
-    findings = pa.concat_tables(tables) if tables else FINDINGS_SCHEMA.empty_table()
     codes = [c.code for c in chosen]
-    position = pc.index_in(findings.column("check_code"), value_set=pa.array(codes, pa.string()))
-    findings = findings.take(pc.sort_indices(position))  # a stable sort: ties keep their order
+    findings = _in_check_order(tables, codes)
     counts = {}
     if findings.num_rows:
         counts = {
