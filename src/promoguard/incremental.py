@@ -64,6 +64,12 @@ a narrower scope gets wrong), saved as a scan like any other, so ``monitor.delta
 still and resolved findings from it. A group whose new rows cannot be traced to its keys, or that
 reaches more than SCOPE_SHARE of them, runs on the whole store.
 
+A season-wide check's relations may be *kept* (``engine.cache.shared`` with a ``fold``;
+docs/kept.md): the whole-store part of ``scan --since`` on a DuckDB file folds the new rows
+(``rowid`` past the marks below) into the copies the scan since saved, instead of computing them
+on the whole season, and a saved scan keeps its own for the next day. Scoped groups (private
+databases that hold only their keys' rows), lakes and Spark build them.
+
 Which rows are new: on a lake, the files of the ingest batches its manifest lists after SCAN; on
 a DuckDB file, the rows past the row counts SCAN recorded per table (``scan_marks``: the canonical
 tables only grow, so rows ``rowid >= mark`` are the ones added since). When that cannot be told
@@ -303,6 +309,13 @@ class _LakeSeason:
     def spark(self, con: Any, master: str):
         return lake.spark_tables(self.root, master)
 
+    def kept_from(self, con: Any, since: str, new: Any) -> Any:
+        """A lake keeps no relations (yet): kept relations are built on the whole season."""
+        return None
+
+    def kept_state(self, kept_from: Any, save: bool) -> Any:
+        return None
+
     def save(self, result: Any, pack: Any, started: Any) -> None:
         lake.save_scan(self.root, result, pack, started)
 
@@ -433,6 +446,21 @@ class _FileSeason:
 
         return backends.spark_tables(con, master)
 
+    def kept_from(self, con: Any, since: str, new: Any) -> Any:
+        """The copies of kept relations scan ``since`` saved, and the row marks past which rows
+        are new (none: nothing to fold, when the new rows cannot be told)."""
+        from promoguard import store as store_mod
+
+        if new is None:
+            return None
+        return store_mod.kept_copies(con, since), dict(self._before)
+
+    def kept_state(self, kept_from: Any, save: bool) -> Any:
+        from promoguard.engine.cache import KeptState
+
+        previous, marks = kept_from if kept_from is not None else ({}, None)
+        return KeptState(previous=previous, new=marks, save=save)
+
     def save(self, result: Any, pack: Any, started: Any) -> None:
         from promoguard.engine import run as eng
 
@@ -517,7 +545,20 @@ def scan_since(
         early = [c for c in chosen if c not in candidates and c not in unchanged]
         if new is None or engine != "duckdb":
             early = []
-        early_part = _Background(con, early, the_pack, progress, kw) if early else None
+        # the whole-store parts fold kept relations from the copies the scan since saved (a
+        # DuckDB file) and, when saved, keep theirs for the next: _kept() gives each its state
+        kept_from = season.kept_from(con, since, new) if engine == "duckdb" else None
+        kept_parts: list[Any] = []
+
+        def kept_state() -> Any:
+            state = season.kept_state(kept_from, save) if engine == "duckdb" else None
+            if state is not None:
+                kept_parts.append(state)
+            return state
+
+        early_part = (
+            _Background(con, early, the_pack, progress, kw, kept_state()) if early else None
+        )
         plans: list[_Plan] = []
         scopes: dict[str, dict[str, Any]] = {}
         affected_count = None
@@ -569,7 +610,11 @@ def scan_since(
                     coverage[c.code] = before.get(c.code) or eng.check_coverage(tables, c, counts)
             if late and engine == "duckdb":
                 with clock("whole-store checks"):
-                    parts.append(eng.run_checks(tables, late, the_pack, progress=progress, **kw))
+                    parts.append(
+                        eng.run_checks(
+                            tables, late, the_pack, progress=progress, kept=kept_state(), **kw
+                        )
+                    )
         if late and engine != "duckdb":
             with season.spark(con, spark_master) as tables:
                 parts.append(eng.run_checks(tables, late, the_pack, progress=progress, **kw))
@@ -615,6 +660,7 @@ def scan_since(
             parts, found + carried_parts, chosen, the_pack.name, scan_id, engine, coverage
         )
     result.marks = marks
+    result.kept = [k for p in parts for k in p.kept]
     if save:
         with clock("save"):
             season.save(result, the_pack, started)
@@ -633,6 +679,12 @@ def scan_since(
         "untouched": [c.code for c in untouched],
         "carried": sum(t.num_rows for t in carried_parts),
         "scopes": scopes,
+        # kept relations (engine.cache.shared with a fold): folded from the scan since's copies,
+        # or built (no copy under the key, nothing to fold from, or not a DuckDB file)
+        "kept": {
+            "folded": sorted({k for s in kept_parts for k in s.folded}),
+            "built": sorted({k for s in kept_parts for k in s.built}),
+        },
         # wall seconds of the steps outside the season-wide checks' own part (which runs beside
         # them: "waiting for the season checks" is what is left of it when they are done)
         "phases": {k: round(v, 2) for k, v in clock.seconds.items()},
@@ -678,6 +730,7 @@ class _Background:
         pack: Any,
         progress: Any,
         kw: dict[str, Any],
+        kept: Any = None,
     ) -> None:
         from promoguard.engine import run as eng
 
@@ -692,7 +745,9 @@ class _Background:
             try:
                 assert self._cur is not None
                 with backends.duckdb_tables(self._cur) as tables:
-                    self._part = eng.run_checks(tables, checks, pack, progress=progress, **kw)
+                    self._part = eng.run_checks(
+                        tables, checks, pack, progress=progress, kept=kept, **kw
+                    )
             except BaseException as exc:  # handed to the caller by result()
                 self._error = exc
 
@@ -1363,11 +1418,14 @@ def _combine(
             for v in pc.value_counts(findings.column("check_code")).to_pylist()
         }
     runs_by_code = {r.code: r for p in parts for r in p.runs}
+    none = CheckRun("", 0, 0.0)  # a check carried whole: it ran nowhere
     runs = [
         CheckRun(
             c.code,
             int(counts.get(c.code, 0)),
-            runs_by_code.get(c.code, CheckRun(c.code, 0, 0.0)).seconds,
+            runs_by_code.get(c.code, none).seconds,
+            None,
+            dict(runs_by_code.get(c.code, none).parts),
         )
         for c in chosen
     ]
