@@ -107,6 +107,103 @@ def test_when_the_horizon_stays_only_touched_orders_are_rechecked(tmp_path):
     assert _rows(inc) == _rows(full)
 
 
+def _moving_horizon_days():
+    """Day 1's horizon is 20 h (F1's transit scan); day 2's new order moves it to 30.5 h."""
+    day1 = tables(
+        orders=[
+            order("open", declared=5),  # due 29 h: in time at 20 h, late at 30.5 h (SHIP001)
+            order("overdue", declared=-10),  # due 14 h: a SHIP001 finding at both horizons
+            order("future", declared=10),  # due 34 h: in time at both
+            order("stuck", promised=5, declared=None, status="paid"),  # SHIP003 at both, later
+            order("lapsing", promised=25, declared=None, status="paid"),  # due 25 h: SHIP003 now
+            order("dropped", promised=5, declared=None, status="cancelled"),  # exempt
+            order("fine", paid=-6, declared=-5),  # picked up in time (due 19 h)
+        ],
+        shipments=[("fine", "ZTO", "F1", 500), ("overdue", "ZTO", "V1", 500)],
+        events=[("ZTO", "F1", 3, "pickup", "杭州"), ("ZTO", "F1", 20, "transit", "上海")],
+    )
+    day2 = {
+        "orders": [order("new", paid=30, declared=30.5)],
+        "shipments": [{"order_id": "new", "carrier": "ZTO", "tracking_no": "N1"}],
+    }
+    return day1, day2
+
+
+@pytest.fixture
+def rechecked(monkeypatch):
+    """The order keys of each scoped order plan, as the plan took them."""
+    seen: list[set] = []
+    take = incremental._Plan.take_keys
+
+    def spy(self, total, of):
+        if of == "orders":
+            seen.append(
+                {r[0] for r in self.con.execute("SELECT entity_id FROM _pg_keys").fetchall()}
+            )
+        return take(self, total, of)
+
+    monkeypatch.setattr(incremental._Plan, "take_keys", spy)
+    return seen
+
+
+def test_a_moving_horizon_rechecks_only_the_orders_whose_finding_it_can_change(tmp_path, rechecked):
+    day1, day2 = _moving_horizon_days()
+    full, inc, info = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    got = {(c, e) for c, e in zip(full.findings.check_code, full.findings.entity_id, strict=True)}
+    assert {("SHIP001", "open"), ("SHIP001", "overdue")} <= got
+    assert {("SHIP003", "stuck"), ("SHIP003", "lapsing")} <= got
+    # the new order (it holds the horizon), "open" (its deadline passed between the horizons),
+    # "stuck" and "lapsing" (late at the new horizon: SHIP003 quotes it); not "overdue" (late
+    # before and after, quoting no horizon), "future", the exempt or the picked-up orders
+    assert rechecked == [{"new", "open", "stuck", "lapsing"}]
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_rule_naming_no_horizon_orders_rechecks_every_order_without_a_pickup(
+    tmp_path, rechecked, monkeypatch
+):
+    day1, day2 = _moving_horizon_days()
+    monkeypatch.delattr(type(registry.get("SHIP003")), "horizon_orders")
+    full, inc, _ = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    no_pickup = {"new", "open", "overdue", "future", "stuck", "lapsing", "dropped"}
+    assert rechecked == [no_pickup]
+    assert _rows(inc) == _rows(full)
+
+
+def test_naming_only_the_orders_whose_deadline_passed_would_miss_the_later_lateness(
+    tmp_path, monkeypatch
+):
+    # SHIP003 with SHIP001's kind of window (the deadline passed between the two horizons):
+    # "stuck" was late already and keeps its old hours_late; the full re-scan's is later
+    day1, day2 = _moving_horizon_days()
+    check = type(registry.get("SHIP003"))
+    narrow = check.horizon_orders
+
+    def newly_late(self, tables, params, before, now):
+        was = narrow(self, tables, params, before, before)
+        got = narrow(self, tables, params, before, now)
+        return got.anti_join(was, "order_id")
+
+    monkeypatch.setattr(check, "horizon_orders", newly_late)
+    full, inc, _ = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    stale = set(_rows(inc)) - set(_rows(full))
+    assert {r[0] for r in stale} == {"SHIP003"}
+
+
+def test_naming_no_order_for_the_pickup_deadline_would_miss_it(tmp_path, monkeypatch):
+    day1, day2 = _moving_horizon_days()
+    check = type(registry.get("SHIP001"))
+    monkeypatch.setattr(
+        check,
+        "horizon_orders",
+        lambda self, tables, params, before, now: tables.orders.filter(False).select("order_id"),
+    )
+    full, inc, _ = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    missed = {e for c, e, *_ in set(_rows(full)) - set(_rows(inc))}
+    assert missed  # "open" is late at the new horizon: only a re-check finds it
+    assert _rows(inc) != _rows(full)
+
+
 # -- order_parcels: SHIP002 reads every order sharing a parcel -----------------------------------
 
 

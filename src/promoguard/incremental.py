@@ -984,7 +984,7 @@ def _plan(
             return plan
     if group == "text":
         return _plan_texts(plan, parts)
-    return _plan_orders(plan, parts)
+    return _plan_orders(plan, parts, season, pack)
 
 
 def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
@@ -1161,12 +1161,14 @@ def _statistic_changed(con: duckdb.DuckDBPyConnection, check: Any, season: Any, 
     return seen[0] != seen[1]
 
 
-def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
+def _plan_orders(plan: _Plan, parts: list[str], season: Any = None, pack: Any = None) -> _Plan:
     """Orders: those the new rows touch (T); with an ``order_parcels`` check the orders sharing a
-    parcel with them; with an ``order_horizon`` check, when the data horizon moved, every order
-    without a pickup scan, and always the orders holding the horizon (so the scoped tables have
-    the season's horizon). The scoped tables hold these orders (U) whole, and with an
-    ``order_parcels`` check their parcels' other orders whole too (what U's findings read)."""
+    parcel with them; with an ``order_horizon`` check, when the data horizon moved, the orders
+    each such rule's ``horizon_orders`` names for the move (every order without a pickup scan
+    when one names none: :func:`_horizon_orders`), and always the orders holding the horizon (so
+    the scoped tables have the season's horizon). The scoped tables hold these orders (U) whole,
+    and with an ``order_parcels`` check their parcels' other orders whole too (what U's findings
+    read)."""
     con = plan.con
     kinds = {depends_on(c) for c in plan.checks}
     # what an order_statistic check's statistic reads stays whole: the scoped run computes the
@@ -1185,7 +1187,7 @@ def _plan_orders(plan: _Plan, parts: list[str]) -> _Plan:
         horizon_at = _horizon(con)
         if horizon_at is not None:
             if _horizon_moved(con, plan, horizon_at):
-                key_parts.append(_UNPICKED)
+                key_parts += _horizon_orders(plan, season, pack, horizon_at)
             key_parts.append(
                 "SELECT order_id FROM _all_orders WHERE paid_at = $h OR declared_shipped_at = $h"
             )
@@ -1298,13 +1300,50 @@ def _make_tables(con: duckdb.DuckDBPyConnection, reads: set[str], scoped: dict[s
             )
 
 
-def _horizon(con: duckdb.DuckDBPyConnection) -> Any:
+def _horizon(con: duckdb.DuckDBPyConnection, season: Any = None) -> Any:
     """The season's data horizon (``logistics._shared.data_horizon``): the latest scan, payment
-    or declared shipment."""
+    or declared shipment; with ``season``, the one of the rows the previous scan saw
+    (``season.old_rows``)."""
+
+    def rows(table: str) -> sqlbuild.Sql:
+        if season is None:
+            return sqlbuild.ident("_all_" + table)
+        return sqlbuild.Sql(season.old_rows(table))
+
     return con.execute(
-        "SELECT greatest((SELECT max(event_at) FROM _all_tracking_events), "
-        "(SELECT max(paid_at) FROM _all_orders), (SELECT max(declared_shipped_at) FROM _all_orders))"
+        sqlbuild.sql(
+            "SELECT greatest((SELECT max(event_at) FROM {e}), "
+            "(SELECT greatest(max(paid_at), max(declared_shipped_at)) FROM {o}))",
+            e=rows("tracking_events"),
+            o=rows("orders"),
+        )
     ).fetchone()[0]
+
+
+def _horizon_orders(plan: _Plan, season: Any, pack: Any, horizon_at: Any) -> list[str]:
+    """When the data horizon moved (to ``horizon_at``): the orders (queries of ``order_id``)
+    whose ``order_horizon`` findings the move may change although none of their rows did.
+
+    Each rule names them for a move from the previous scan's horizon (the one of the rows it
+    saw: ``season.old_rows``) to this one (``horizon_orders(season tables, params, before,
+    now)``: SHIP001 the orders whose pickup deadline falls between the two, SHIP003 the
+    undispatched ones past their deadline, whose lateness quotes the horizon). A rule that names
+    none (no ``horizon_orders``), or a previous horizon that cannot be told, and every order
+    without a pickup scan is re-checked (``_UNPICKED``: an anti join over every scan)."""
+    import ibis
+
+    from promoguard.engine.base import Tables
+
+    checks = [c for c in plan.checks if depends_on(c) == "order_horizon"]
+    before = _horizon(plan.con, season) if season is not None else None
+    if before is None or pack is None or not all(hasattr(c, "horizon_orders") for c in checks):
+        return [_UNPICKED]
+    backend = ibis.duckdb.from_connection(plan.con)
+    tables = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
+    return [
+        str(backend.compile(c.horizon_orders(tables, pack.parameters_for(c), before, horizon_at)))
+        for c in checks
+    ]
 
 
 def _horizon_moved(con: duckdb.DuckDBPyConnection, plan: _Plan, horizon_at: Any) -> bool:
