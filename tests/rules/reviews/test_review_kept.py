@@ -284,3 +284,103 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
     six = dict(zip(names, before["R6"], strict=True))["delivered_s"]
     assert by_id["R6"][0]["delivered_s"] == six - 86400
     assert by_id["R7"][0]["buyer_orders"] is None
+
+
+# -- through the scans ----------------------------------------------------------------------------
+
+
+def _findings(result):
+    f = result.findings.sort_values("finding_id")
+    cols = ["finding_id", "check_code", "entity_id", "severity", "observed", "evidence_sha256"]
+    return f[cols].reset_index(drop=True)
+
+
+def test_a_day_scanned_since_folds_both_relations_and_finds_what_a_full_scan_finds(tmp_path):
+    """A saved scan keeps REVIEW001's signatures and REVIEW003's review rows; the next day's
+    ``scan --since`` folds the day's rows into both (builds neither) and its findings are a full
+    re-scan's, and so are the next day's, folded from the increment's own copies."""
+    import datetime as dt
+    import shutil
+
+    import ibis
+    from tests.rules.brushing.synth import T0
+    from tests.support import make_store, write_rows
+
+    from promoguard import incremental, store
+    from promoguard.engine import run as eng
+    from promoguard.engine.base import Tables
+
+    codes = ["REVIEW001", "REVIEW003"]
+    params = _params()
+    keys = {repr(_shared.signature_key(params)), repr(("review003_review_rows", "v1"))}
+    days = [T0 + dt.timedelta(days=12, hours=20, minutes=28), T0 + dt.timedelta(days=16)]
+    first, later = _world_split(days[0])
+    second = {k: v[_time_of(k, v) < days[1]] for k, v in later.items()}
+    third = {k: v[_time_of(k, v) >= days[1]] for k, v in later.items()}
+    # an old review's order shipped before the cut, its parcel delivered after it (only a
+    # delivered scan reaches that review's row), and a new near copy of the planted cluster's
+    # text (every member's cluster size changes)
+    reviews = first["reviews"]
+    old = reviews[reviews.buyer_id == "G000"].iloc[0]
+    first["shipments"] = pd.concat(
+        [
+            first["shipments"],
+            pd.DataFrame([{"order_id": old.order_id, "carrier": "SF", "tracking_no": "TG000"}]),
+        ]
+    )
+    second["tracking_events"] = pd.concat(
+        [
+            second["tracking_events"],
+            pd.DataFrame(
+                [
+                    {
+                        "carrier": "SF",
+                        "tracking_no": "TG000",
+                        "event_at": old.created_at - dt.timedelta(minutes=10),
+                        "event_type": "delivered",
+                    }
+                ]
+            ),
+        ]
+    )
+    near = {**reviews[reviews.buyer_id == "DUP0"].iloc[0].to_dict(), "review_id": "RV99999"}
+    near.update(buyer_id="DUPX", order_id=None, created_at=days[0] + dt.timedelta(hours=1))
+    third["reviews"] = pd.concat([third["reviews"], pd.DataFrame([near])])
+    path = tmp_path / "s.duckdb"
+    make_store(path, first).close()
+    eng.scan(path, "cn", checks=codes)
+    for n, rows_added in enumerate((second, third)):
+        con = store.connect(path)
+        write_rows(con, rows_added)
+        con.close()
+        copy = tmp_path / f"full{n}.duckdb"
+        shutil.copy(path, copy)
+        full = eng.scan(copy, "cn", checks=codes, save=False)
+        inc, info = incremental.scan_since(path, "cn", "last", checks=codes)
+        assert set(info["kept"]["folded"]) == keys and not info["kept"]["built"]
+        assert _findings(inc).equals(_findings(full))
+        assert set(_findings(inc).check_code) == set(codes)
+        # the copies the increment keeps for the next day are the relations built on all rows
+        con = store.connect(path, read_only=True)
+        try:
+            kept = dict(
+                con.execute("SELECT relation_key, table_name FROM kept_relations").fetchall()
+            )
+            now = Tables(ibis.duckdb.from_connection(con))
+            copies = {k: con.sql(f'SELECT * FROM "{t}"').to_arrow_table() for k, t in kept.items()}
+            signed = rows(copies[repr(_shared.signature_key(params))])
+            assert signed == rows(now.to_arrow(_shared.signed_build(now, params)))
+            assert rows(copies[repr(("review003_review_rows", "v1"))]) == rows(
+                now.to_arrow(_shared._review_expr(now, False))
+            )
+        finally:
+            con.close()
+
+
+def _time_of(table, frame):
+    """When a row of the review world happened (orders by payment; shipments with their order,
+    which is paid three days before its review)."""
+    column = {"orders": "paid_at", "tracking_events": "event_at", "reviews": "created_at"}
+    if table == "shipments":
+        return frame.order_id.map(lambda o: pd.Timestamp.min.tz_localize("UTC"))
+    return frame[column[table]]

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
+from promoguard.engine.cache import shared
 from promoguard.graph import minhash
 from promoguard.graph.components import component_labels
 from promoguard.rules._relations import order_first_delivery
@@ -136,7 +137,7 @@ def signed_reviews(tables: Tables, params: dict[str, Any]) -> ir.Table:
     between two old near copies takes their pair's place), and only a recomputation from the
     whole set of signatures is the full scan's answer in every case."""
 
-    return kept(
+    return shared(
         tables,
         signature_key(params),
         lambda: signed_build(tables, params),
@@ -153,24 +154,8 @@ def signed_fold(previous: ir.Table, now: Tables, new: Tables, params: dict[str, 
     """``signed_reviews``' rows from the previous scan's (``previous``) and the reviews added
     since (``new``): only the new texts are signed."""
     added = ibis.memtable(sign_reviews(_texts(new), params))
-    return previous.select(*_SIGNED_REVIEWS.names).union(added, distinct=False)
-
-
-def kept(
-    tables: Tables,
-    key: tuple[Any, ...],
-    build: Callable[[], ir.Table],
-    fold: Callable[[ir.Table, Tables, Tables], ir.Table],
-) -> ir.Table:
-    """``shared(tables, key, build, fold=fold)``: a relation kept from scan to scan where the
-    engine keeps them (``engine.cache.shared``), else shared within the scan."""
-    import inspect
-
-    from promoguard.engine import cache
-
-    if "fold" in inspect.signature(cache.shared).parameters:
-        return cache.shared(tables, key, build, fold=fold)
-    return cache.shared(tables, key, build)
+    previous = previous.select(*_SIGNED_REVIEWS.names)
+    return previous.union(added.cast(previous.schema()), distinct=False)
 
 
 def _sig_blobs(sig: np.ndarray) -> pa.Array:
@@ -438,7 +423,7 @@ def review_rows(tables: Tables) -> ir.Table:
     what REVIEW003 scores on one machine, every review with its order's times, first delivery
     and its buyer's order count (at city scale the joins of 1.84M reviews with 5.65M orders,
     their first deliveries and the buyers' order counts)."""
-    return kept(
+    return shared(
         tables,
         ("review003_review_rows", REVIEW_ROWS_VERSION),
         lambda: _review_expr(tables, False),
@@ -470,15 +455,23 @@ def review_rows_fold(previous: ir.Table, now: Tables, new: Tables) -> ir.Table:
 
     changed = ids(no).union(ids(ns), distinct=False).union(ids(via_scans), distinct=False)
     changed = changed.filter(changed.order_id.notnull()).distinct()
-    buyers = no.filter(no.buyer_id.notnull()).select("buyer_id").distinct()
+    buyers = no.filter(no.buyer_id.notnull()).select(buyer_id=no.buyer_id.cast("string"))
+    # the keys reached, computed once (the engine would compute them again for each use below):
+    # at city scale a day's ~160k orders (most by scans of old orders' parcels) and ~40k buyers
+    changed = ibis.memtable(now.to_arrow(changed))
+    buyers = ibis.memtable(now.to_arrow(buyers.distinct()))
 
     def touched(t: ir.Table) -> ir.BooleanValue:
         return t.order_id.isin(changed.order_id).fill_null(False) | t.buyer_id.isin(
             buyers.buyer_id
         ).fill_null(False)
 
-    r, rn = now.reviews, new.reviews
+    # (only the columns a row reads: not the texts)
+    wanted = ("review_id", "listing_id", "buyer_id", "order_id", "rating", "created_at")
+    r, rn = now.reviews.select(*wanted), new.reviews.select(*wanted)
     again = r.filter(touched(r)).union(rn.filter(~touched(rn)), distinct=False)
+    # (pulled once: the rows below read them four times)
+    again = ibis.memtable(now.to_arrow(again))
     redone = _review_rows(now, again, text=False, some=True)
     names = previous.columns
     kept_rows = previous.filter(~touched(previous)).select(*names)
