@@ -28,6 +28,7 @@ from promoguard.engine.base import Tables
 from promoguard.engine.cache import scan_cache
 from promoguard.rules import _relations
 from promoguard.rules.brushing import _shared
+from promoguard.rules.brushing import brush002_linked_buyers_same_merchant as brush002
 from promoguard.rules.brushing import brush003_order_velocity as brush003
 
 from .synth import T0, World, brushing_world
@@ -35,7 +36,7 @@ from .synth import T0, World, brushing_world
 #: the tables that get new rows, with the column whose order the split follows
 GROWING = ("orders", "shipments", "tracking_events")
 #: modules whose shared relations the tests below watch
-MODULES = (_relations, _shared, brush003)
+MODULES = (_relations, _shared, brush002, brush003)
 
 
 def _split(world: World, day: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -122,10 +123,11 @@ def _relations_of(tables: Tables, params: dict[str, Any], ctx: Any, ship: bool =
             _relations.orders_with_scans(tables)
         _shared.merchant_degree(tables)
         _shared.repeat_pairs(tables)
-        brush003._rapid_hours(tables, params, ctx)
-        brush003._shop_orders(tables, params, ctx)
-        brush003._instant(tables, params)
+        brush003._rapid_hours(tables, params["BRUSH003"], ctx)
+        brush003._shop_orders(tables, params["BRUSH003"], ctx)
+        brush003._instant(tables, params["BRUSH003"])
         _relations.order_first_delivery(tables)
+        brush002.buyer_groups(tables, params["BRUSH002"])
 
 
 def _rows(t: pa.Table, orders: set[str] | None = None) -> list[tuple]:
@@ -139,7 +141,11 @@ def _params() -> tuple[dict[str, Any], Any]:
     from promoguard.engine.base import ScanContext
     from promoguard.engine.packs import load_pack
 
-    params = load_pack("cn").parameters_for(brush003.OrderVelocity())
+    pack = load_pack("cn")
+    params = {
+        "BRUSH002": pack.parameters_for(brush002.LinkedBuyersSameMerchant()),
+        "BRUSH003": pack.parameters_for(brush003.OrderVelocity()),
+    }
     return params, ScanContext(pack="cn", engine="duckdb", timezone="Asia/Shanghai")
 
 
@@ -156,7 +162,7 @@ def _check_folds(tmp_path, monkeypatch, base: dict, new: dict, ship: bool = Fals
         _relations_of(season, params, ctx)
         built = kept.made
         orders = set(season.to_arrow(season.orders.select("order_id")).column(0).to_pylist())
-    assert set(folded) == set(built) == kept.folded and len(built) == 6
+    assert set(folded) == set(built) == kept.folded and len(built) == 8
     for key in built:
         assert folded[key].schema == built[key].schema, key
         assert _rows(folded[key], orders) == _rows(built[key], orders), key
@@ -208,7 +214,36 @@ def _hand_built() -> tuple[dict, dict]:
         | {"event_type": "delivered"}
     )
 
+    # linked buyers: L1 and L2 share a phone and order at M2 within hours, so does L3 on a
+    # phone of its own (no group: two buyers); G1-G3 share an address and order at M0 (a group
+    # no new row touches); X1-X3 share a phone and crowd M3, Y1-Y2 share an address there
+    for b, device, address, m, h in (
+        ("L1", "DV-L", None, "M2", 1),
+        ("L2", "DV-L", None, "M2", 2),
+        ("L3", None, None, "M2", 3),
+        ("G1", None, "AD-G", "M0", 1),
+        ("G2", None, "AD-G", "M0", 2),
+        ("G3", None, "AD-G", "M0", 3),
+        ("X1", "DV-X", None, "M3", 1),
+        ("X2", "DV-X", None, "M3", 2),
+        ("X3", "DV-X", None, "M3", 3),
+        ("Y1", None, "AD-Y", "M3", 4),
+        ("Y2", None, "AD-Y", "M3", 5),
+        ("Z2", "DV-Z", "AD-Z", "M5", 1),  # Z2-Z3-Z4: a chain of a phone and an address
+        ("Z3", "DV-Z3", "AD-Z", "M5", 2),
+        ("Z4", "DV-Z3", None, "M5", 3),
+        ("U1", "-", "-", "M5", 4),  # no phone, no address (nulls below)
+    ):
+        old.order(b, m, T0 + dt.timedelta(days=3, hours=h), device=device, address=address)
+    old.orders[-1].update(buyer_device_id=None, buyer_address_id=None)
+
     # -- the new rows
+    # L3 on L's phone: a group of three at M2; X1 ships to Y's address: one component of five
+    later.order("L3", "M2", T0 + dt.timedelta(days=3, hours=4), device="DV-L")
+    later.order("X1", "M4", day, device="DV-X", address="AD-Y")
+    later.order("Z1", "M5", T0 + dt.timedelta(days=3, hours=6), device="DV-Z")  # two hops to Z4
+    later.order("U1", "M6", day)  # U1 again without a phone or an address
+    later.orders[-1].update(buyer_device_id=None, buyer_address_id=None)
     later.order("P1", "M1", day + dt.timedelta(hours=1))  # the pair's second order
     later.order("P9", "M1", day + dt.timedelta(hours=1))  # a new buyer at M1
     later.order("H20", "M6", day)  # M6 21 buyers: over the hub line
@@ -247,7 +282,7 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
         dict(r)["merchant"]: dict(r)["deg"]
         for r in _rows(built[("brushing_merchant_degree", "v1")])
     }
-    assert deg["M1"] == 4 and deg["M6"] == 21 and deg["M2"] == 3 and deg["M7"] == 1
+    assert deg["M1"] == 4 and deg["M6"] == 22 and deg["M2"] == 6 and deg["M7"] == 1
     pairs = {
         (dict(r)["buyer"], dict(r)["merchant"])
         for r in _rows(built[("brushing_repeat_pairs", "v1")])
@@ -258,3 +293,9 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
     # LATE delivered hours before their confirmation (a new shipment, a new order)
     assert (inst["M4"]["confirmed_after_delivery"], inst["M4"]["instant_confirms"]) == (2, 1)
     assert (inst["M5"]["confirmed_after_delivery"], inst["M5"]["instant_confirms"]) == (2, 0)
+    groups = {dict(r)["buyers"]: dict(r) for r in _rows(built[_GROUPS])}
+    assert set(groups) == {"G1|G2|G3", "L1|L2|L3", "X1|X2|X3|Y1|Y2", "Z1|Z2|Z3|Z4"}
+    assert groups["X1|X2|X3|Y1|Y2"]["component_size"] == 5
+
+
+_GROUPS = ("brush002_groups", "v1", 3, 48.0, 0.3)
