@@ -19,6 +19,11 @@ a freshly spawned process (benchmarks/_common.py) so its peak RSS is its own:
 5. ``full re-scan``: the full ``cn`` scan of the same store (not saved);
 
 then the two results compared: finding ids, observed, expected and evidence hashes must be equal.
+``--prepare`` makes steps 1-3 and stops; ``--reuse`` then runs 4-5 on them as often as needed.
+Kept relations (``engine.cache.shared`` with a fold, docs/kept.md) are saved by the base scan of
+step 2 and folded by step 4: **a base prepared before kept relations existed, or before a rule's
+fold landed, holds no copy of it** (the increment then builds it on the whole season, as before):
+run ``--prepare`` again after such a change. The increment prints which keys it folded and built.
 Per check seconds of both scans are printed, with how the increment ran each check: on the keys
 of its scope group (merchant, merchant_delta, order, order_statistic, text), carried whole (none
 of its tables got a row: "unchanged"; its rule names no merchant the new rows change:
@@ -98,6 +103,10 @@ def make_base(source: str, store: str, batch: str, platform: str | None = None) 
         for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals", "scan_marks"):
             if t in have:  # a store made before some of them existed
                 con.execute(f"DELETE FROM {t}")
+        if "kept_relations" in have:  # the source's kept relations are not the base's either
+            for (t,) in con.execute("SELECT table_name FROM kept_relations").fetchall():
+                con.execute(f'DROP TABLE IF EXISTS "{t}"')
+            con.execute("DELETE FROM kept_relations")
         if platform:
             con.execute(
                 "CREATE TEMP TABLE _pg_m AS SELECT merchant_id FROM merchants WHERE platform_id = ?",
@@ -166,6 +175,12 @@ def _summary(result, store: str | None) -> dict:
         "findings": len(f),
         "digest": hashlib.sha256(text.encode()).hexdigest(),
         "seconds": {r.code: round(r.seconds, 2) for r in result.runs},
+        # find / evidence / freeze seconds (a check the increment carried has none)
+        "parts": {
+            r.code: "/".join(f"{r.parts.get(k, 0.0):.1f}" for k in ("find", "evidence", "freeze"))
+            for r in result.runs
+            if r.parts
+        },
     }
 
 
@@ -233,6 +248,14 @@ def main() -> None:
             f" (on the whole store: {scope['whole_because']})" if scope.get("whole_because") else ""
         )
         print(f"  {group}: {scope['keys']} keys ({', '.join(scope['checks'])}): {how}")
+    # wall seconds of the increment's steps outside the season-wide checks' thread (which runs
+    # beside them: "waiting for the season checks" is what is left of it at the end)
+    print("phases (wall s): " + ", ".join(f"{k} {v}" for k, v in info.get("phases", {}).items()))
+    kept = info.get("kept", {})
+    print(
+        f"kept relations: folded {len(kept.get('folded', []))} {kept.get('folded', [])}, "
+        f"built {len(kept.get('built', []))} {kept.get('built', [])}"
+    )
     scope_of = {c: g for g, s in info["scopes"].items() for c in s["checks"]}
     print(f"incremental / full wall: {inc_ratio(figures):.2f}; identical findings: {same}")
     per = sorted(full["seconds"], key=lambda c: -full["seconds"][c])
@@ -242,6 +265,7 @@ def main() -> None:
                 "check": c,
                 "full_s": full["seconds"][c],
                 "incremental_s": inc["seconds"].get(c, 0.0),
+                "inc_find/ev/freeze": inc.get("parts", {}).get(c, "-"),
                 "scope": scope_of[c]
                 if c in info["rechecked_local"]
                 else "unchanged"

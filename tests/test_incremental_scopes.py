@@ -107,6 +107,103 @@ def test_when_the_horizon_stays_only_touched_orders_are_rechecked(tmp_path):
     assert _rows(inc) == _rows(full)
 
 
+def _moving_horizon_days():
+    """Day 1's horizon is 20 h (F1's transit scan); day 2's new order moves it to 30.5 h."""
+    day1 = tables(
+        orders=[
+            order("open", declared=5),  # due 29 h: in time at 20 h, late at 30.5 h (SHIP001)
+            order("overdue", declared=-10),  # due 14 h: a SHIP001 finding at both horizons
+            order("future", declared=10),  # due 34 h: in time at both
+            order("stuck", promised=5, declared=None, status="paid"),  # SHIP003 at both, later
+            order("lapsing", promised=25, declared=None, status="paid"),  # due 25 h: SHIP003 now
+            order("dropped", promised=5, declared=None, status="cancelled"),  # exempt
+            order("fine", paid=-6, declared=-5),  # picked up in time (due 19 h)
+        ],
+        shipments=[("fine", "ZTO", "F1", 500), ("overdue", "ZTO", "V1", 500)],
+        events=[("ZTO", "F1", 3, "pickup", "杭州"), ("ZTO", "F1", 20, "transit", "上海")],
+    )
+    day2 = {
+        "orders": [order("new", paid=30, declared=30.5)],
+        "shipments": [{"order_id": "new", "carrier": "ZTO", "tracking_no": "N1"}],
+    }
+    return day1, day2
+
+
+@pytest.fixture
+def rechecked(monkeypatch):
+    """The order keys of each scoped order plan, as the plan took them."""
+    seen: list[set] = []
+    take = incremental._Plan.take_keys
+
+    def spy(self, total, of):
+        if of == "orders":
+            seen.append(
+                {r[0] for r in self.con.execute("SELECT entity_id FROM _pg_keys").fetchall()}
+            )
+        return take(self, total, of)
+
+    monkeypatch.setattr(incremental._Plan, "take_keys", spy)
+    return seen
+
+
+def test_a_moving_horizon_rechecks_only_the_orders_whose_finding_it_can_change(tmp_path, rechecked):
+    day1, day2 = _moving_horizon_days()
+    full, inc, info = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    got = {(c, e) for c, e in zip(full.findings.check_code, full.findings.entity_id, strict=True)}
+    assert {("SHIP001", "open"), ("SHIP001", "overdue")} <= got
+    assert {("SHIP003", "stuck"), ("SHIP003", "lapsing")} <= got
+    # the new order (it holds the horizon), "open" (its deadline passed between the horizons),
+    # "stuck" and "lapsing" (late at the new horizon: SHIP003 quotes it); not "overdue" (late
+    # before and after, quoting no horizon), "future", the exempt or the picked-up orders
+    assert rechecked == [{"new", "open", "stuck", "lapsing"}]
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_rule_naming_no_horizon_orders_rechecks_every_order_without_a_pickup(
+    tmp_path, rechecked, monkeypatch
+):
+    day1, day2 = _moving_horizon_days()
+    monkeypatch.delattr(type(registry.get("SHIP003")), "horizon_orders")
+    full, inc, _ = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    no_pickup = {"new", "open", "overdue", "future", "stuck", "lapsing", "dropped"}
+    assert rechecked == [no_pickup]
+    assert _rows(inc) == _rows(full)
+
+
+def test_naming_only_the_orders_whose_deadline_passed_would_miss_the_later_lateness(
+    tmp_path, monkeypatch
+):
+    # SHIP003 with SHIP001's kind of window (the deadline passed between the two horizons):
+    # "stuck" was late already and keeps its old hours_late; the full re-scan's is later
+    day1, day2 = _moving_horizon_days()
+    check = type(registry.get("SHIP003"))
+    narrow = check.horizon_orders
+
+    def newly_late(self, tables, params, before, now):
+        was = narrow(self, tables, params, before, before)
+        got = narrow(self, tables, params, before, now)
+        return got.anti_join(was, "order_id")
+
+    monkeypatch.setattr(check, "horizon_orders", newly_late)
+    full, inc, _ = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    stale = set(_rows(inc)) - set(_rows(full))
+    assert {r[0] for r in stale} == {"SHIP003"}
+
+
+def test_naming_no_order_for_the_pickup_deadline_would_miss_it(tmp_path, monkeypatch):
+    day1, day2 = _moving_horizon_days()
+    check = type(registry.get("SHIP001"))
+    monkeypatch.setattr(
+        check,
+        "horizon_orders",
+        lambda self, tables, params, before, now: tables.orders.filter(False).select("order_id"),
+    )
+    full, inc, _ = _increment(tmp_path, day1, day2, "SHIP001,SHIP003")
+    missed = {e for c, e, *_ in set(_rows(full)) - set(_rows(inc))}
+    assert missed  # "open" is late at the new horizon: only a re-check finds it
+    assert _rows(inc) != _rows(full)
+
+
 # -- order_parcels: SHIP002 reads every order sharing a parcel -----------------------------------
 
 
@@ -445,7 +542,7 @@ def test_a_listing_scope_holds_each_listing_whole_not_only_its_new_rows(tmp_path
     # a scope of the new rows alone (no detail price to compare with) would lose l1's finding
     narrow_rows = dict(incremental._LISTING_ROWS_SQL)
     narrow_rows["price_observations"] = (
-        "SELECT t.* FROM _pg_new_price_observations t SEMI JOIN _pg_listing_keys k USING (listing_id)"
+        "_pg_new_price_observations t SEMI JOIN _pg_listing_keys k USING (listing_id)"
     )
     monkeypatch.setattr(incremental, "_LISTING_ROWS_SQL", narrow_rows)
     _, narrow, _ = _increment(tmp_path, _lure_season(), day2, "PRICE004", name="narrow")
@@ -590,3 +687,115 @@ def test_a_check_naming_most_merchants_runs_whole_the_others_stay_scoped(tmp_pat
     assert "PRICE003" in info["scopes"]["merchant_delta"]["whole_because"]
     assert _entities(full, "LIC001") == {"m1", "m2"}
     assert _rows(inc) == _rows(full)
+
+
+def test_a_first_sale_of_a_listing_that_never_claimed_a_reduction_names_no_merchant(tmp_path):
+    # l3 (m1) never showed a reference price above its price: it has no (listing, promotion)
+    # pair, so no PRICE001/002 finding, whether it ever sold or not; its first sale, after the
+    # promotions, names no merchant (l1's first sale does: see the test above)
+    day1 = _price_season()
+    day1["listings"].append(listing("l3", "m1", "P1"))
+    day1["price_observations"] += [_obs("l3", d, "100") for d in range(-10, 2)]
+    day2 = {"orders": [{**_sale("late", "l1", 5), "order_id": "l3-first", "listing_id": "l3"}]}
+    full, inc, info = _increment(tmp_path, day1, day2, "PRICE001,PRICE002")
+    assert info["untouched"] == ["PRICE001", "PRICE002"]
+    assert info["scopes"]["merchant_delta"]["keys"] == 0
+    assert _entities(full, "PRICE001") == {"l1", "l2"}
+    assert _rows(inc) == _rows(full)
+
+
+def test_new_prices_near_a_sighting_with_no_dearer_detail_price_name_no_listing(tmp_path):
+    # day 2: l1 on search at 100 with its detail page at 100 five minutes later: a sighting near
+    # a new row, but no detail price above it, so no lure before or after: nothing is re-checked
+    day2 = {
+        "price_observations": [
+            _obs("l1", 5, "100", channel="search"),
+            _obs("l1", 5, "100", minutes=5),
+        ]
+    }
+    full, inc, info = _increment(tmp_path, _lure_season(), day2, "PRICE004")
+    assert info["scopes"]["listing_delta"]["keys"] == 0
+    assert _entities(full, "PRICE004") == {"l1", "l2"}
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_new_row_beside_a_lure_changes_its_evidence_and_rechecks_it(tmp_path, monkeypatch):
+    # day 2: a search sighting of l1 at 120, three minutes after its lure (search 90, detail 100
+    # ten minutes later): no lure itself, but inside the lure's window, so in its evidence
+    day2 = {"price_observations": [_obs("l1", 3, "120", channel="search", minutes=3)]}
+    full, inc, info = _increment(tmp_path, _lure_season(), day2, "PRICE004")
+    assert info["scopes"]["listing_delta"]["keys"] == 1
+    assert _rows(inc) == _rows(full)
+
+    # tracing only the new sightings that are lures themselves would carry the old evidence
+    def new_lures_only(self, season, new, params):
+        n, po = new.price_observations, season.price_observations
+        det = po.filter(po.channel == "detail")
+        hit = n.filter(n.channel.isin(list(params["channels"]))).join(
+            det,
+            [n.listing_id == det.listing_id, n.price < det.price],
+        )
+        return [new.listings.select("listing_id"), hit.select("listing_id")]
+
+    monkeypatch.setattr(type(registry.get("PRICE004")), "touched_listings", new_lures_only)
+    _, narrow, info = _increment(tmp_path, _lure_season(), day2, "PRICE004", name="narrow")
+    assert info["scopes"]["listing_delta"]["keys"] == 0
+    assert _entities(narrow, "PRICE004") == _entities(full, "PRICE004") == {"l1", "l2"}
+    assert _rows(narrow) != _rows(full)
+
+
+def test_every_check_reads_only_the_columns_it_declares(season_store, tmp_path):
+    """What lets a scoped copy hold only some columns: a check's ``reads_columns`` is complete.
+    Each check declaring them, on the small season with every other column of the tables it
+    reads set to NULL (but the keys a scoped copy keeps), finds exactly what it finds on the
+    whole season."""
+    from promoguard import lake
+
+    declaring = sorted(
+        c.code for c in registry.all_checks() if getattr(c, "reads_columns", None) is not None
+    )
+    assert {"LIC001", "PRICE004"} <= set(declaring)
+    full = engine.scan(season_store, "cn", checks=",".join(declaring), save=False)
+    wrong = []
+    for code in declaring:
+        check = registry.get(code)
+        path = tmp_path / f"{code}.duckdb"
+        shutil.copy(season_store, path)
+        con = store.connect(path)
+        for table in lake.TABLE_NAMES:
+            if table not in check.reads:
+                continue
+            keep = set(check.reads_columns[table]) | set(incremental._KEY_COLUMNS)
+            cols = con.execute(f'DESCRIBE "{table}"').fetchall()
+            select = ", ".join(
+                f'"{c}"' if c in keep else f'NULL::{t} AS "{c}"' for c, t, *_ in cols
+            )
+            # rebuilt (its NOT NULL columns would refuse an UPDATE to NULL)
+            con.execute(f'CREATE TABLE "_blank" AS SELECT {select} FROM "{table}"')
+            con.execute(f'DROP TABLE "{table}"')
+            con.execute(f'ALTER TABLE "_blank" RENAME TO "{table}"')
+        con.close()
+        alone = engine.scan(path, "cn", checks=code, save=False)
+        a = full.findings[full.findings.check_code == code]
+        b = alone.findings[alone.findings.check_code == code]
+        assert len(a) > 10, code  # the small season exercises it
+        if sorted(zip(a.finding_id, a.observed, a.expected, a.evidence_sha256, strict=True)) != (
+            sorted(zip(b.finding_id, b.observed, b.expected, b.evidence_sha256, strict=True))
+        ):
+            wrong.append(f"{code} reads more than {check.reads_columns}")
+    assert not wrong, wrong
+
+
+def test_a_scoped_copy_holds_the_declared_columns_and_null_for_the_rest():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE _all_orders (order_id VARCHAR, paid_at TIMESTAMPTZ, buyer_id TEXT)")
+    lic, price = registry.get("LIC001"), registry.get("PRICE001")
+    got = incremental._copied_columns(con, "orders", [lic])
+    assert got == '"t"."order_id", "t"."paid_at", CAST(NULL AS VARCHAR) AS "buyer_id"'
+    # one check reading the table without saying which columns: the copy holds them all
+    assert getattr(price, "reads_columns", None) is None
+    assert incremental._copied_columns(con, "orders", [lic, price]) == "t.*"
+    # a check that does not read the table does not widen it
+    assert incremental._copied_columns(con, "orders", [lic, registry.get("PRICE004")]) == got

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from promoguard import store
 from promoguard.errors import PromoGuardError
 from promoguard.sqlbuild import idents, sql
 
@@ -255,6 +256,7 @@ def delete(con: duckdb.DuckDBPyConnection, scan_id: str) -> dict[str, Any]:
         for seals in ("finding_seals", "scan_seals", "scan_marks"):
             if seals in tables:
                 con.execute(sql("DELETE FROM {t} WHERE scan_id = ?", t=seals), [s.scan_id])
+        store.drop_kept(con, [s.scan_id])  # and the relations it kept for `scan --since`
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -74,6 +74,19 @@ CREATE TABLE IF NOT EXISTS scan_marks (
   row_count BIGINT NOT NULL
 )"""
 
+#: Relations a scan keeps for the next ``scan --since`` to fold the new rows into instead of
+#: computing them over the whole season again (``engine.cache.shared`` with a ``fold``): per
+#: scan, each relation's key (its ``repr``) and the table holding its rows (``kept_<hash>``).
+#: Only the latest scan of a pack keeps them (:func:`save_kept`); they are not findings or
+#: evidence, so no seal covers them, and ``verify`` does not read them.
+KEPT_RELATIONS_SQL = """
+CREATE TABLE IF NOT EXISTS kept_relations (
+  scan_id VARCHAR NOT NULL,
+  relation_key VARCHAR NOT NULL,
+  table_name VARCHAR NOT NULL,
+  row_count BIGINT NOT NULL
+)"""
+
 EVIDENCE_SQL = """
 CREATE TABLE IF NOT EXISTS evidence (
   evidence_sha256 VARCHAR NOT NULL,
@@ -98,6 +111,7 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
         SCANS_SQL,
         EVIDENCE_SQL,
         SCAN_MARKS_SQL,
+        KEPT_RELATIONS_SQL,
         findings_create_sql(),
     ):
         con.execute(sql)
@@ -291,6 +305,7 @@ def save_scan(
     coverage: str | None = None,
     marks: Mapping[str, int] | None = None,
     findings_files: Sequence[str] = (),
+    kept: Sequence[Any] = (),
 ) -> str:
     """Record a scan, its findings and their evidence documents, and seal them (integrity.py),
     in one transaction; return the scan seal.
@@ -300,10 +315,51 @@ def save_scan(
     the canonical JSON of what each check ran on, or why it was not checked; ``marks`` the rows
     per canonical table the scan read (:func:`row_marks`), for a later ``scan --since``;
     ``findings_files`` Parquet files of the scan's own findings (its temporary spill files, in
-    FINDING_COLUMNS order), stored before ``findings``.
+    FINDING_COLUMNS order), stored before ``findings``; ``kept`` the kept relations the scan
+    wrote (``engine.cache.KeptCopies``), stored in place of the older scans' (:func:`save_kept`).
     """
     from promoguard import integrity
 
+    attached = _attach_kept(con, kept)
+    try:
+        return _save_scan(
+            con,
+            scan_id=scan_id,
+            pack=pack,
+            engine=engine,
+            checks=checks,
+            parameters=parameters,
+            started_at=started_at,
+            findings=findings,
+            evidence=evidence,
+            coverage=coverage,
+            marks=marks,
+            findings_files=findings_files,
+            kept=attached,
+            seal_scan=integrity.seal_scan,
+        )
+    finally:
+        for name, _ in attached:
+            con.execute(sqlbuild.sql("DETACH DATABASE IF EXISTS {n}", n=name))
+
+
+def _save_scan(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    scan_id: str,
+    pack: str,
+    engine: str,
+    checks: list[str],
+    parameters: str,
+    started_at: dt.datetime,
+    findings: pd.DataFrame | pa.Table,
+    evidence: Mapping[str, str],
+    coverage: str | None,
+    marks: Mapping[str, int] | None,
+    findings_files: Sequence[str],
+    kept: list[tuple[str, Mapping[str, str]]],
+    seal_scan: Any,
+) -> str:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -337,13 +393,109 @@ def save_scan(
             _insert_evidence(con, evidence)
         for table, rows in (marks or {}).items():
             con.execute("INSERT INTO scan_marks VALUES (?, ?, ?)", [scan_id, table, int(rows)])
+        save_kept(con, scan_id, pack, started_at, kept)
         # sealed in the same transaction: a scan is never visible unsealed
-        seal = integrity.seal_scan(con, scan_id)
+        seal = seal_scan(con, scan_id)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     return seal
+
+
+def _attach_kept(con: duckdb.DuckDBPyConnection, kept: Sequence[Any]) -> list[tuple[str, Any]]:
+    """Attach each scan's file of kept relations read-only (before the transaction): (database
+    name, key text -> table there)."""
+    import uuid
+
+    out = []
+    for copies in kept:
+        name = f"_promoguard_kept_in_{uuid.uuid4().hex[:12]}"
+        # our own temporary file's path, quoted as a string literal
+        con.execute(
+            sqlbuild.sql(
+                "ATTACH {path} AS {name} (READ_ONLY)", path=sqlbuild.literal(copies.file), name=name
+            )
+        )
+        out.append((name, copies.tables))
+    return out
+
+
+def save_kept(
+    con: duckdb.DuckDBPyConnection,
+    scan_id: str,
+    pack: str,
+    started_at: dt.datetime,
+    kept: Sequence[tuple[str, Mapping[str, str]]],
+) -> None:
+    """Store the kept relations of scan ``scan_id`` ((attached database, key text -> table
+    there); the first of a key wins: two parts of one scan may both have built it, equal), and
+    drop every copy of an older scan of ``pack``: only the latest keeps them, so the store does
+    not grow by a copy a day. Call inside the scan's saving transaction."""
+    from promoguard.engine.cache import kept_table_name
+
+    older = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT k.scan_id FROM kept_relations k JOIN scans s USING (scan_id) "
+            "WHERE s.pack = ? AND s.started_at < ? AND k.scan_id <> ?",
+            [pack, started_at, scan_id],
+        ).fetchall()
+    ]
+    drop_kept(con, older)
+    done: set[str] = set()
+    for database, tables in kept:
+        for text, table in tables.items():
+            if text in done:
+                continue
+            done.add(text)
+            name = kept_table_name(scan_id, text)
+            con.execute(
+                sqlbuild.sql(
+                    "CREATE TABLE {name} AS SELECT * FROM {db}.main.{t}",
+                    name=name,
+                    db=database,
+                    t=table,
+                )
+            )
+            rows = con.execute(sqlbuild.sql("SELECT count(*) FROM {t}", t=name)).fetchone()[0]
+            con.execute(
+                "INSERT INTO kept_relations VALUES (?, ?, ?, ?)", [scan_id, text, name, int(rows)]
+            )
+
+
+def drop_kept(con: duckdb.DuckDBPyConnection, scan_ids: Sequence[str]) -> None:
+    """Drop the kept relations of these scans (their tables and their registry rows)."""
+    if not scan_ids or not _has_table(con, "kept_relations"):
+        return
+    for scan_id in scan_ids:
+        tables = con.execute(
+            "SELECT table_name FROM kept_relations WHERE scan_id = ?", [scan_id]
+        ).fetchall()
+        for (name,) in tables:
+            con.execute(sqlbuild.sql("DROP TABLE IF EXISTS {t}", t=name))
+        con.execute("DELETE FROM kept_relations WHERE scan_id = ?", [scan_id])
+
+
+def kept_copies(con: duckdb.DuckDBPyConnection, scan_id: str) -> dict[str, str]:
+    """The kept relations scan ``scan_id`` saved: key text -> table (none in a store made
+    before they were kept)."""
+    if not _has_table(con, "kept_relations"):
+        return {}
+    rows = con.execute(
+        "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?", [scan_id]
+    ).fetchall()
+    return {str(k): str(t) for k, t in rows}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [table],
+        ).fetchone()[0]
+    )
 
 
 def _parquet_rows(path: str) -> int:

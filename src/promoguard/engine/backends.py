@@ -203,7 +203,34 @@ def attach_scratch(backend: Any, name: str) -> str | None:
     return name
 
 
-def materialise(backend: Any, expr: ir.Table, database: str | None = None) -> str | None:
+def attach_file(backend: Any, name: str, path: str) -> str | None:
+    """Attach a new DuckDB database file ``path`` as ``name``, writable even beside a read-only
+    store (a scan's kept relations, which the store copies in when the scan is saved); None when
+    it cannot be attached (they then stay in the scan's database and are not kept)."""
+    from promoguard.sqlbuild import ident
+
+    try:
+        backend.con.execute(
+            sql("ATTACH {path} AS {name} (READ_WRITE)", path=literal(path), name=ident(name))
+        ).fetchall()
+    except duckdb.Error:  # pragma: no cover - an engine that cannot attach
+        return None
+    return name
+
+
+def detach(backend: Any, name: str) -> None:
+    """Detach what :func:`attach_file` attached (its file is complete and closed after)."""
+    from promoguard.sqlbuild import ident
+
+    backend.con.execute(sql("DETACH DATABASE IF EXISTS {name}", name=ident(name))).fetchall()
+
+
+def materialise(
+    backend: Any,
+    expr: ir.Table,
+    database: str | None = None,
+    types: list[tuple[str, str]] | None = None,
+) -> str | None:
     """On DuckDB, the rows of ``expr`` in a table (in ``database``, the scan's attached one, else
     a temporary table): its name; elsewhere None (use ``expr`` itself).
 
@@ -218,6 +245,23 @@ def materialise(backend: Any, expr: ir.Table, database: str | None = None) -> st
     name = f"_promoguard_shared_{uuid.uuid4().hex[:12]}"
     backend._run_pre_execute_hooks(expr)  # registers the memtables the SQL names
     sql = backend.compile(expr)
+    if types is not None:
+        # ``types``: the (column, DuckDB type) the rows must have, in order (a kept relation's
+        # fold gives what its build gave: Ibis takes a sum of BIGINT for a BIGINT, DuckDB makes
+        # it a HUGEINT, and evidence would then quote it as a string)
+        if [c for c, _ in types] != list(expr.columns):
+            raise CheckError(
+                f"a kept relation's fold gives columns {list(expr.columns)}, "
+                f"its build {[c for c, _ in types]}"
+            )
+        from promoguard import sqlbuild
+
+        # (the types as DuckDB's catalog names them)
+        casts = sqlbuild.join(
+            ", ",
+            (sqlbuild.sql("CAST({c} AS {t}) AS {c}", c=c, t=sqlbuild.Sql(t)) for c, t in types),
+        )
+        sql = sqlbuild.sql("SELECT {casts} FROM ({q})", casts=casts, q=sqlbuild.Sql(sql))
     if database is None:
         backend.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
     else:

@@ -9,10 +9,18 @@ database (``engine.run``). The cache is shared by them: a shared relation is bui
 lock of its own, into an in-memory database attached for the scan (every cursor of the database
 sees it, unlike a temporary table, which only its own connection sees), and each thread reads it
 through its own cursor.
+
+A shared relation given a ``fold`` is *kept* from one scan to the next (``KeptState``): a saved
+scan on a DuckDB file writes it into the store (``store.save_kept``), and ``scan --since S``
+(``promoguard.incremental``) hands ``fold`` S's copy and the rows added since, instead of
+calling ``build`` on the whole season again. docs/kept.md says how to declare and test a fold.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Mapping
@@ -37,6 +45,79 @@ class _Kept:
     lock: threading.Lock = field(default_factory=threading.Lock)
     name: str | None = None  # a table in the scan's database (DuckDB)
     expr: ir.Table | None = None  # the expression itself (Spark recomputes it where used)
+    database: str | None = None  # the attached database holding ``name``
+
+
+#: what a kept relation's ``fold`` is: (previous, tables, new) -> the relation on the season now
+Fold = Callable[["ir.Table", "Tables", "Tables"], "ir.Table"]
+
+
+@dataclass
+class KeptState:
+    """What one scan does with kept relations (shared relations given a ``fold``).
+
+    ``previous``: the copies the scan ``--since`` saved, relation key text (:func:`key_text`) ->
+    table, readable through the scan's connection (the store's ``kept_*`` tables); ``new``: per
+    canonical table, the row position from which its rows were added since that scan (DuckDB
+    ``rowid``; a table not named here has no new rows), or None when there is nothing to fold
+    from; ``save``: whether the scan writes the kept relations it builds or folds, for the store
+    to keep when the scan is saved (``store.save_kept``).
+    """
+
+    previous: Mapping[str, str] = field(default_factory=dict)
+    new: Mapping[str, int] | None = None
+    save: bool = False
+    #: filled by the scan: key text -> table in :attr:`file`'s database, and how each was made
+    written: dict[str, str] = field(default_factory=dict)
+    folded: list[str] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    #: the DuckDB file this scan's kept relations are written to (in a private temporary folder)
+    file: str | None = None
+    _folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def copies(self) -> KeptCopies | None:
+        """What the scan wrote, for the store to keep (None: nothing)."""
+        if not self.written or self.file is None:
+            return None
+        return KeptCopies(self.file, dict(self.written), self._folder)
+
+
+@dataclass
+class KeptCopies:
+    """Kept relations a scan wrote: a DuckDB file (removed with this object) and key text ->
+    its table there."""
+
+    file: str
+    tables: dict[str, str]
+    folder: tempfile.TemporaryDirectory[str] | None = None
+
+    def close(self) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None
+
+
+def key_text(key: Hashable) -> str:
+    """A kept relation's key as the store records it: its ``repr``, once checked to hold only
+    str, int, float, bool, None and tuples of them (whose repr is the same in every process)."""
+
+    def check(value: object) -> None:
+        if isinstance(value, tuple):
+            for v in value:
+                check(v)
+        elif value is not None and type(value) not in (str, int, float, bool):
+            raise TypeError(
+                f"a kept relation's key holds only str/int/float/bool/None/tuples, not {value!r}"
+            )
+
+    check(key)
+    return repr(key)
+
+
+def kept_table_name(scan_id: str, text: str) -> str:
+    """The store's table for scan ``scan_id``'s copy of the relation keyed ``text``."""
+    digest = hashlib.sha256(f"{scan_id}\x1f{text}".encode()).hexdigest()[:24]
+    return f"kept_{digest}"
 
 
 @dataclass
@@ -51,20 +132,36 @@ class ScanCache:
     #: the in-memory database attached for the scan's shared relations (DuckDB), else None
     database: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: kept relations: what to fold from and whether to write them (None: build, write nothing)
+    kept: KeptState | None = None
+    #: the database file attached for the kept relations this scan writes (DuckDB), else None
+    kept_database: str | None = None
+    #: canonical table -> view (in ``database``) of its rows added since the kept copies' scan
+    new_views: dict[str, str] = field(default_factory=dict)
 
 
 @contextmanager
-def scan_cache(tables: Tables) -> Iterator[ScanCache]:
-    """Keep shared relations for the duration of one scan, then drop them from the engine."""
+def scan_cache(tables: Tables, kept: KeptState | None = None) -> Iterator[ScanCache]:
+    """Keep shared relations for the duration of one scan, then drop them from the engine.
+
+    With ``kept`` (and DuckDB), kept relations fold from ``kept.previous`` where it has their
+    key, and with ``kept.save`` are written to a database file of their own that outlives the
+    scan (``kept.copies()``), for the store to keep when the scan is saved."""
     cache = ScanCache()
     if tables.backend.name == "duckdb":
         cache.database = backends.attach_scratch(tables.backend, f"_promoguard_scan_{_tag()}")
+    if cache.database is not None and kept is not None:
+        cache.kept = kept
+        if kept.new is not None and kept.previous:
+            cache.new_views = _new_views(tables.backend, cache.database, kept.new)
     tables.scan = cache
     try:
         yield cache
     finally:
         tables.scan = None
         backends.drop_temporaries(tables.backend, cache.temp_tables, cache.database)
+        if cache.kept_database is not None:  # written and closed: the store reads the file
+            backends.detach(tables.backend, cache.kept_database)
         cache.relations.clear()
         cache.found.clear()
 
@@ -73,11 +170,23 @@ def _tag() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def shared(tables: Tables, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
+def shared(
+    tables: Tables,
+    key: Hashable,
+    build: Callable[[], ir.Table],
+    fold: Fold | None = None,
+) -> ir.Table:
     """``build()``, computed once per scan and kept in the engine; outside a scan, ``build()``.
 
     ``key`` names the relation and every parameter it depends on. Threads of one scan asking
     for the same key wait for the first to build it; each gets it bound to its own cursor.
+
+    With ``fold`` the relation is kept from scan to scan: ``fold(previous, tables, new)`` must
+    return exactly what ``build()`` returns, from ``previous`` (this relation, under the identical
+    key, as the scan ``--since`` computed it), ``tables`` (the season now) and ``new`` (Tables
+    of only the rows added since that scan). It is called instead of ``build()`` when the scan
+    has such a copy (``scan --since`` on a DuckDB file); and a scan that will be saved writes
+    the relation for the next one. The key then holds only str/int/float/bool/None/tuples.
     """
     cache = tables.scan
     if cache is None:
@@ -86,17 +195,129 @@ def shared(tables: Tables, key: Hashable, build: Callable[[], ir.Table]) -> ir.T
         kept = cache.relations.setdefault(key, _Kept())
     with kept.lock:
         if kept.name is None and kept.expr is None:
-            expr = build()
-            made = backends.materialise(tables.backend, expr, cache.database)
+            state = cache.kept if fold is not None else None
+            text = key_text(key) if state is not None else None
+            database = cache.database
+            if state is not None and text in state.previous and state.new is not None:
+                previous = tables.backend.table(state.previous[text])
+                expr = fold(previous, tables, _new_rows(tables, cache))  # type: ignore[misc]
+                types = _column_types(tables.backend, state.previous[text])
+                made_by = state.folded
+            else:
+                expr = build()
+                types = None
+                made_by = state.built if state is not None else None
+            if state is not None and state.save:
+                # written once, where the store will read it
+                database = _kept_database(tables, cache) or database
+            made = backends.materialise(tables.backend, expr, database, types)
             if made is None:
                 kept.expr = expr
             else:
-                kept.name = made
+                kept.name, kept.database = made, database
                 with cache.lock:
-                    cache.temp_tables.append(made)
+                    if database == cache.database:
+                        cache.temp_tables.append(made)
+                    else:
+                        assert state is not None and text is not None
+                        state.written[text] = made
+            if made_by is not None:
+                with cache.lock:
+                    made_by.append(text)  # type: ignore[arg-type]
     if kept.name is not None:
-        return backends.kept_table(tables.backend, kept.name, cache.database)
+        return backends.kept_table(tables.backend, kept.name, kept.database)
     return kept.expr  # type: ignore[return-value]
+
+
+def _new_rows(tables: Tables, cache: ScanCache) -> Tables:
+    """``tables`` holding only the rows added since the scan the kept copies are from (the
+    scan's ``_promoguard_new_*`` views); a table with none added is empty."""
+    from promoguard.engine.base import Tables as _Tables
+
+    database, views = cache.database, cache.new_views
+
+    class _NewRows(_Tables):
+        def _canonical(self, name: str) -> ir.Table:
+            import ibis
+
+            whole = super()._canonical(name)  # the model's columns, also in an older store
+            if name not in views:
+                return whole.filter(ibis.literal(False))
+            rows = self.backend.table(views[name], database=(database, "main"))
+            missing = {
+                c: ibis.null().cast(whole.schema()[c])
+                for c in whole.columns
+                if c not in rows.columns
+            }
+            if missing:
+                rows = rows.mutate(**missing)
+            return rows.select(*whole.columns)
+
+    return _NewRows(tables.backend)
+
+
+def _kept_database(tables: Tables, cache: ScanCache) -> str | None:
+    """The database file the scan writes its kept relations to, attached on first use (a scan
+    that keeps none makes no file)."""
+    state = cache.kept
+    assert state is not None
+    with cache.lock:
+        if cache.kept_database is None and state.file is None:
+            state._folder = tempfile.TemporaryDirectory(prefix="promoguard-kept-")
+            state.file = os.path.join(state._folder.name, "kept.duckdb")
+            cache.kept_database = backends.attach_file(
+                tables.backend, f"_promoguard_kept_{_tag()}", state.file
+            )
+        return cache.kept_database
+
+
+def _column_types(backend: object, table: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a table of the store, in order."""
+    con = backend.con  # type: ignore[attr-defined]
+    return [
+        (str(c), str(t))
+        for c, t in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
+            "current_database() AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+            [table],
+        ).fetchall()
+    ]
+
+
+def _new_views(backend: object, database: str, marks: Mapping[str, int]) -> dict[str, str]:
+    """Views (in the scan's ``database``) of each canonical table's rows at or past its mark in
+    ``marks`` (row positions: DuckDB ``rowid``, the rows added since the marks were taken)."""
+    from promoguard import sqlbuild
+    from promoguard.model import TABLE_NAMES
+
+    con = backend.con  # type: ignore[attr-defined]
+    store = con.execute("SELECT current_database()").fetchone()[0]
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+            "AND schema_name = 'main'",
+            [store],
+        ).fetchall()
+    }
+    views = {}
+    for table in TABLE_NAMES:
+        if table not in have or table not in marks:
+            continue
+        view = f"_promoguard_new_{table}"
+        con.execute(
+            sqlbuild.sql(
+                "CREATE VIEW {db}.main.{view} AS SELECT * FROM {store}.main.{table} "
+                "WHERE rowid >= {mark}",
+                db=database,
+                view=view,
+                store=store,
+                table=table,
+                mark=int(marks[table]),
+            )
+        )
+        views[table] = view
+    return views
 
 
 def found_entities(tables: Tables, entity_type: str) -> Mapping[str, pa.Table] | None:

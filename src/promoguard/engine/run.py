@@ -38,7 +38,7 @@ from promoguard.engine.base import (
     ScanContext,
     Tables,
 )
-from promoguard.engine.cache import scan_cache
+from promoguard.engine.cache import KeptCopies, KeptState, scan_cache
 from promoguard.engine.evidence import (
     EVIDENCE_SCHEMA,
     FrozenEvidence,
@@ -174,6 +174,8 @@ class ScanResult:
         self.seal = seal  # the scan seal (integrity.py), once saved
         #: rows per canonical table the scan read (a DuckDB file; ``store.row_marks``)
         self.marks = marks
+        #: the kept relations the scan wrote (``engine.cache``), for the store when it is saved
+        self.kept: list[KeptCopies] = []
 
     @property
     def findings(self) -> pd.DataFrame:
@@ -619,6 +621,7 @@ def run_checks(
     detected_at: dt.datetime,
     progress: Progress | None = None,
     coverage_of: dict[str, dict[str, Any]] | None = None,
+    kept: KeptState | None = None,
 ) -> ScanResult:
     """Run ``checks`` on ``tables`` with ``pack``'s settings; ``progress(step, done, total)`` is
     told what runs (two steps per check: its finder, then its evidence). ``coverage_of`` gives a
@@ -630,6 +633,9 @@ def run_checks(
     the engine computes, and evidence queries beside freezing. Every result is collected in the
     checks' order, so the findings, the runs and the progress calls are the same whatever order
     the threads finish in.
+
+    ``kept`` (only where ``tables`` are the whole store): kept relations fold from the copies it
+    names, and with ``kept.save`` are written for the store (``ScanResult.kept``).
     """
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
     evidence = FrozenEvidence()
@@ -646,7 +652,7 @@ def run_checks(
     # Every finder runs before any evidence query, so that evidence can share one pass over the
     # big tables for the entities all checks found (e.g. the scans of every found order's
     # parcels); relations shared between checks live in the engine until the scan ends.
-    with scan_cache(tables) as cache:
+    with scan_cache(tables, kept) as cache:
         n_threads = scan_threads(tables, len(checks)) if cache.database else 1
         params_of = {check.code: pack.parameters_for(check) for check in checks}
         counts: dict[str, int | None] = {}
@@ -773,7 +779,11 @@ def run_checks(
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
         tell("done")
-    return ScanResult(scan_id, pack.name, engine, frozen, runs, evidence, coverage)
+    result = ScanResult(scan_id, pack.name, engine, frozen, runs, evidence, coverage)
+    copies = kept.copies() if kept is not None else None
+    if copies is not None:
+        result.kept.append(copies)
+    return result
 
 
 #: at most this many bytes of documents are joined in one Arrow string array (offsets are int32)
@@ -1057,6 +1067,8 @@ def scan(
                 scan_id=scan_id,
                 detected_at=detected_at,
                 progress=progress,
+                # a saved scan keeps its kept relations for the next `scan --since`
+                kept=KeptState(save=save) if engine == "duckdb" else None,
             )
         result.marks = marks
     finally:
@@ -1123,7 +1135,10 @@ def save_result(
         evidence=result.evidence,
         coverage=json.dumps(canonical_value(result.coverage), ensure_ascii=False, sort_keys=True),
         marks=result.marks,
+        kept=result.kept,
     )
+    for copies in result.kept:  # in the store now: the scan's files go
+        copies.close()
 
 
 def write_findings(findings: pd.DataFrame, out: str | Path) -> Path:

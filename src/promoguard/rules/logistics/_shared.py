@@ -102,7 +102,18 @@ def _horizon_literal(tables: Tables, params: dict[str, Any]) -> ir.TimestampScal
         when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     else:
         when = data_horizon(tables) or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return instant_literal(when)
+
+
+def instant_literal(when: dt.datetime) -> ir.TimestampScalar:
+    """An instant as the literal the checks compare with (UTC), as :func:`_horizon_literal`'s."""
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
     return ibis.literal(when.astimezone(dt.UTC), type="timestamp('UTC')")
+
+
+def judged_at_fixed_instant(params: dict[str, Any]) -> bool:
+    """Whether the check judges at ``as_of`` (then the data horizon is not read at all)."""
+    return bool(params.get("as_of"))
 
 
 def _pair_distances() -> ir.Table:

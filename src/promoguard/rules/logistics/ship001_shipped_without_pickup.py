@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import ibis
@@ -17,13 +18,16 @@ from promoguard.rules.logistics._shared import (
     _OrderCheck,
     _seconds_between,
     instant_before,
+    instant_literal,
+    judged_at_fixed_instant,
 )
 
 
 @register
 class DeclaredShippedWithoutPickup(_OrderCheck):
     code = "SHIP001"
-    # incremental: its order's rows; the data horizon only while no parcel of it was picked up
+    # incremental: its order's rows; the data horizon only while no parcel of it was picked up,
+    # and then only across its deadline (horizon_orders)
     depends_on = "order_horizon"
     requires = ("orders.declared_shipped_at",)
     name = "shipped-without-pickup"
@@ -82,3 +86,29 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             hours_to_pickup=_hours(_seconds_between(j.first_pickup_at, j.declared_shipped_at)),
             pickup_within_hours=ibis.literal(hours),
         )
+
+    def horizon_orders(
+        self, tables: Tables, params: dict[str, Any], before: dt.datetime, now: dt.datetime
+    ) -> ir.Table:
+        """The orders (``order_id``) whose finding may change when the data horizon moves from
+        ``before`` to ``now`` (``before <= now``: rows only ever grow the season) and none of
+        their own rows changes (an incremental scan re-checks those anyway).
+
+        Such an order keeps its first pickup. With one, the verdict and every column compare
+        against the pickup, never the horizon. Without one, it is flagged exactly when
+        ``declared_shipped_at + pickup_within_hours`` is before the horizon, and the finding
+        quotes no horizon (``first_pickup_at`` and ``hours_to_pickup`` are null): the finding
+        changes only where that deadline is at or after ``before`` and before ``now`` — this
+        same predicate of :meth:`find` at the two instants. Those orders, picked up or not (a
+        superset: the pickup is not looked up), from the orders alone. At ``as_of`` the horizon
+        is not read: none."""
+        o = tables.orders
+        if judged_at_fixed_instant(params):
+            return o.filter(ibis.literal(False)).select("order_id")
+        hours = int(params["pickup_within_hours"])
+
+        def due_before(at: dt.datetime) -> ir.BooleanValue:
+            return instant_before(tables, o.declared_shipped_at, instant_literal(at), hours=-hours)
+
+        flips = o.declared_shipped_at.notnull() & due_before(now) & ~due_before(before)
+        return o.filter(flips).select("order_id")

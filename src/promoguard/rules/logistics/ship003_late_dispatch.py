@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import ibis
@@ -17,15 +18,39 @@ from promoguard.rules.logistics._shared import (
     _OrderCheck,
     _seconds_between,
     instant_before,
+    instant_literal,
+    judged_at_fixed_instant,
 )
 
 UNDISPATCHED_EXEMPT = ("cancelled", "refunded")
 
 
+def _past_limit(
+    tables: Tables, j: ir.Table, at: ir.TimestampValue, default_h: int, grace: int
+) -> ir.BooleanValue:
+    """Whether the order's dispatch deadline plus grace is before ``at``: promised_dispatch_by +
+    grace, else paid_at + default_h + grace, compared without ICU's interval arithmetic
+    (instant_before)."""
+    return ibis.cases(
+        (
+            j.promised_dispatch_by.notnull(),
+            instant_before(tables, j.promised_dispatch_by, at, minutes=-grace),
+        ),
+        else_=instant_before(tables, j.paid_at, at, hours=-default_h, minutes=-grace),
+    )
+
+
+def _undispatched_candidate(j: ir.Table) -> ir.BooleanValue:
+    """Never declared shipped and neither cancelled nor refunded (without the pickup: an
+    undispatched order is also never picked up)."""
+    return j.declared_shipped_at.isnull() & ~j.status.isin(UNDISPATCHED_EXEMPT)
+
+
 @register
 class LateDispatch(_OrderCheck):
     code = "SHIP003"
-    # incremental: its order's rows; the data horizon only while no parcel of it was picked up
+    # incremental: its order's rows; the data horizon only while no parcel of it was picked up,
+    # and then only once its deadline has passed (horizon_orders)
     depends_on = "order_horizon"
     name = "late-dispatch"
     title = "Dispatched after the promised dispatch time"
@@ -75,22 +100,9 @@ class LateDispatch(_OrderCheck):
         j = orders_with_scans(tables)  # with the first pickup (shared within a scan)
 
         def past_limit(at: ir.TimestampValue) -> ir.BooleanValue:
-            # the deadline plus grace before ``at``: promised_dispatch_by + grace, else paid_at +
-            # default_h + grace, compared without ICU's interval arithmetic (instant_before)
-            return ibis.cases(
-                (
-                    j.promised_dispatch_by.notnull(),
-                    instant_before(tables, j.promised_dispatch_by, at, minutes=-grace),
-                ),
-                else_=instant_before(tables, j.paid_at, at, hours=-default_h, minutes=-grace),
-            )
+            return _past_limit(tables, j, at, default_h, grace)
 
-        undispatched = (
-            j.first_pickup_at.isnull()
-            & j.declared_shipped_at.isnull()
-            & ~j.status.isin(UNDISPATCHED_EXEMPT)
-            & past_limit(horizon)
-        )
+        undispatched = j.first_pickup_at.isnull() & _undispatched_candidate(j) & past_limit(horizon)
         # (the flagged orders only get their deadline as a timestamp)
         j = j.filter(past_limit(j.first_pickup_at) | undispatched)
         deadline = j.promised_dispatch_by.coalesce(j.paid_at + ibis.interval(hours=default_h))
@@ -112,3 +124,28 @@ class LateDispatch(_OrderCheck):
             dispatch_deadline=j.dispatch_deadline,
             deadline_source=j.deadline_source,
         )
+
+    def horizon_orders(
+        self, tables: Tables, params: dict[str, Any], before: dt.datetime, now: dt.datetime
+    ) -> ir.Table:
+        """The orders (``order_id``) whose finding may change when the data horizon moves from
+        ``before`` to ``now`` (``before <= now``) and none of their own rows changes.
+
+        Such an order keeps its first pickup. With one, the verdict (``past_limit`` of the
+        pickup) and every column read the pickup, never the horizon. Without one, it is flagged
+        exactly when it is an undispatched candidate (never declared shipped, not cancelled or
+        refunded) whose deadline plus grace is before the horizon, and then its ``hours_late``
+        is measured to the horizon: the finding of every such order flagged at ``now`` changes
+        (an order flagged at ``before`` is flagged at ``now``, later). So: the candidates past
+        their limit at ``now``, picked up or not (a superset: the pickup is not looked up; in a
+        season where every undispatched order is cancelled there are none). At ``as_of`` the
+        horizon is not read: none."""
+        o = tables.orders
+        if judged_at_fixed_instant(params):
+            return o.filter(ibis.literal(False)).select("order_id")
+        default_h = int(params["default_dispatch_hours"])
+        grace = int(params["grace_minutes"])
+        late = _undispatched_candidate(o) & _past_limit(
+            tables, o, instant_literal(now), default_h, grace
+        )
+        return o.filter(late).select("order_id")

@@ -1,0 +1,291 @@
+"""Kept relations (``engine.cache.shared`` with a ``fold``): a saved scan keeps them in the store,
+and ``scan --since`` folds the rows added since into the previous scan's copy instead of building
+them on the whole season again, with the findings of a full re-scan.
+
+The relation here is made up for the test (each merchant's number of paid orders, and a toy
+check reading it), so that the plumbing is tested apart from any rule's fold: a rule's fold gets
+its own equivalence test beside its rule.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import ibis
+import pytest
+
+from promoguard import incremental, scans, store
+from promoguard.engine import registry
+from promoguard.engine import run as eng
+from promoguard.engine.base import Check, CheckDoc, Parameter
+from promoguard.engine.cache import key_text, shared
+
+#: the relation's definition version, in its key: a test changes it to change the key
+VERSION = {"now": "v1"}
+CALLS: dict[str, int] = {"build": 0, "fold": 0}
+
+
+def merchant_orders(tables):
+    """Each merchant's number of orders: built on the season, or folded from the last scan's."""
+
+    def build():
+        CALLS["build"] += 1
+        o = tables.orders
+        return o.group_by("merchant_id").aggregate(n=o.count())
+
+    def fold(previous, season, new):
+        CALLS["fold"] += 1
+        o = new.orders
+        added = o.group_by("merchant_id").aggregate(n=o.count())
+        # (a stored table's columns are nullable: the new rows' relation is cast to match)
+        both = ibis.union(previous, added.cast(previous.schema()))
+        # (a HUGEINT here, as DuckDB sums BIGINT: stored as the build's BIGINT, by shared())
+        return both.group_by("merchant_id").aggregate(n=both.n.sum())
+
+    return shared(tables, ("test_merchant_orders", VERSION["now"]), build, fold)
+
+
+class BusyMerchants(Check):
+    """A toy season-wide check: merchants with at least ``least`` orders."""
+
+    code = "TOY901"
+    name = "busy-merchant"
+    title = "A merchant with many orders"
+    family = "toy"
+    entity_type = "merchant"
+    parameters = (Parameter("least", 3, "orders"),)
+    doc = CheckDoc("flags merchants", "none", "a merchant with 3 orders")
+    observed_columns = ("n",)
+    expected_columns = ("least",)
+    reads = ("orders",)
+
+    def find(self, tables, params, ctx):
+        m = merchant_orders(tables)
+        return m.filter(m.n >= params["least"]).select(
+            entity_id=m.merchant_id,
+            merchant_id=m.merchant_id,
+            platform_id=ibis.literal("p1"),
+            n=m.n,
+            least=ibis.literal(params["least"]),
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        m = merchant_orders(tables)  # a second reader of the same relation, in the same scan
+        return {
+            "count": found.join(m, found.entity_id == m.merchant_id).select(found.entity_id, m.n)
+        }
+
+
+class QuietMerchants(BusyMerchants):
+    """A second reader of the relation (the scan builds or folds it once for both)."""
+
+    code = "TOY902"
+    name = "quiet-merchant"
+
+    def find(self, tables, params, ctx):
+        m = merchant_orders(tables)
+        return m.filter(m.n < params["least"]).select(
+            entity_id=m.merchant_id,
+            merchant_id=m.merchant_id,
+            platform_id=ibis.literal("p1"),
+            n=m.n,
+            least=ibis.literal(params["least"]),
+        )
+
+
+TOYS = [BusyMerchants(), QuietMerchants()]
+
+
+def _orders(con, rows):
+    con.executemany(
+        "INSERT INTO orders (order_id, listing_id, merchant_id, buyer_id, quantity, unit_price, "
+        "paid_at, status) VALUES (?, 'l1', ?, ?, 1, 10.00, TIMESTAMPTZ '2026-11-11 00:00:00+08', "
+        "'paid')",
+        rows,
+    )
+
+
+@pytest.fixture
+def toys(monkeypatch):
+    """The toy checks, as the registry and the scan's check choice see them."""
+    for check in TOYS:
+        monkeypatch.setitem(registry._CHECKS, check.code, check)
+    monkeypatch.setattr(eng, "choose_checks", lambda pack, codes: list(TOYS))
+    monkeypatch.setitem(VERSION, "now", "v1")
+    for k in CALLS:
+        monkeypatch.setitem(CALLS, k, 0)
+
+
+@pytest.fixture
+def day_two(tmp_path, toys):
+    """A store scanned after day 1 (m1: 2 orders, m2: 3), then given day 2 (m1's third order
+    lifts it over the threshold, a new merchant m3): (store, first scan id)."""
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    _orders(
+        con, [("o1", "m1", "b1"), ("o2", "m1", "b2"), *[(f"o{i}", "m2", "b1") for i in (3, 4, 5)]]
+    )
+    con.close()
+    first = eng.scan(path, "cn")
+    con = store.connect(path)
+    _orders(con, [("o6", "m1", "b3"), ("o7", "m3", "b1")])
+    con.close()
+    return path, first.scan_id
+
+
+def _findings(result):
+    f = result.findings.sort_values("finding_id")
+    return f[["finding_id", "check_code", "entity_id", "observed", "evidence_sha256"]].reset_index(
+        drop=True
+    )
+
+
+def _full(path, tmp_path):
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(path, copy)
+    return eng.scan(copy, "cn", save=False)
+
+
+def _kept(path):
+    con = store.connect(path, read_only=True)
+    try:
+        return con.execute(
+            "SELECT scan_id, relation_key, table_name, row_count FROM kept_relations"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_saved_scan_keeps_the_relation_once_under_its_key(day_two):
+    path, first = day_two
+    assert CALLS == {"build": 1, "fold": 0}  # two checks read it: built once
+    [(scan_id, key, table, rows)] = _kept(path)
+    assert (scan_id, key, rows) == (first, repr(("test_merchant_orders", "v1")), 2)
+    con = store.connect(path, read_only=True)
+    try:
+        got = sorted(con.execute(f'SELECT merchant_id, n FROM "{table}"').fetchall())
+    finally:
+        con.close()
+    assert got == [("m1", 2), ("m2", 3)]
+
+
+def test_scan_since_folds_the_new_rows_into_the_kept_copy(day_two, tmp_path):
+    path, first = day_two
+    full = _full(path, tmp_path)
+    CALLS.update(build=0, fold=0)
+    inc, info = incremental.scan_since(path, "cn", "last")
+    assert CALLS == {"build": 0, "fold": 1}
+    assert info["kept"] == {"folded": [repr(("test_merchant_orders", "v1"))], "built": []}
+    assert _findings(inc).equals(_findings(full))
+    assert set(_findings(inc).entity_id) == {"m1", "m2", "m3"}
+    # the increment keeps its own (folded) copy, and the first scan's is dropped
+    [(scan_id, _, table, rows)] = _kept(path)
+    assert scan_id == inc.scan_id and rows == 3
+    con = store.connect(path, read_only=True)
+    try:
+        assert sorted(con.execute(f'SELECT merchant_id, n FROM "{table}"').fetchall()) == [
+            ("m1", 3),
+            ("m2", 3),
+            ("m3", 1),
+        ]
+        left = {r[0] for r in con.execute("SHOW TABLES").fetchall() if r[0].startswith("kept_")}
+        assert left == {"kept_relations", table}
+    finally:
+        con.close()
+    # and the next day folds from the increment's copy
+    con = store.connect(path)
+    _orders(con, [("o8", "m3", "b2"), ("o9", "m3", "b3")])
+    con.close()
+    (tmp_path / "2").mkdir()
+    full2 = _full(path, tmp_path / "2")
+    CALLS.update(build=0, fold=0)
+    inc2, _ = incremental.scan_since(path, "cn", "last")
+    assert CALLS == {"build": 0, "fold": 1}
+    assert _findings(inc2).equals(_findings(full2))
+
+
+def test_a_wrong_fold_would_be_seen(day_two, tmp_path, monkeypatch):
+    """The equality above is not vacuous: a fold that forgets the new rows changes findings."""
+    path, _ = day_two
+    full = _full(path, tmp_path)
+
+    def stale(tables):
+        return shared(tables, ("test_merchant_orders", "v1"), lambda: None, lambda p, t, n: p)
+
+    monkeypatch.setitem(globals(), "merchant_orders", stale)
+    inc, info = incremental.scan_since(path, "cn", "last", save=False)
+    assert info["kept"]["folded"]
+    assert not _findings(inc).equals(_findings(full))
+
+
+def test_no_copy_or_another_key_builds(day_two, tmp_path):
+    path, first = day_two
+    full = _full(path, tmp_path)
+    # another key (a parameter or the definition changed): the copy is not used
+    VERSION["now"] = "v2"
+    CALLS.update(build=0, fold=0)
+    inc, info = incremental.scan_since(path, "cn", first, save=False)
+    assert CALLS == {"build": 1, "fold": 0}
+    assert info["kept"] == {"folded": [], "built": [repr(("test_merchant_orders", "v2"))]}
+    assert _findings(inc).equals(_findings(full))
+    # no copy (a store made before relations were kept, or a scan that kept none)
+    VERSION["now"] = "v1"
+    con = store.connect(path)
+    store.drop_kept(con, [first])
+    con.close()
+    CALLS.update(build=0, fold=0)
+    inc, info = incremental.scan_since(path, "cn", first, save=False)
+    assert CALLS == {"build": 1, "fold": 0}
+    assert _findings(inc).equals(_findings(full))
+
+
+def test_outside_a_scan_and_unsaved_scans_keep_nothing(tmp_path, toys):
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    _orders(con, [("o1", "m1", "b1")])
+    con.close()
+    eng.scan(path, "cn", save=False)
+    assert _kept(path) == []
+    con = store.connect(path, read_only=True)
+    try:
+        from promoguard.engine.backends import duckdb_tables
+
+        with duckdb_tables(con) as tables:  # no scan: build() itself
+            assert tables.to_arrow(merchant_orders(tables)).num_rows == 1
+    finally:
+        con.close()
+
+
+def test_deleting_a_scan_drops_its_copies_and_verify_is_clean(day_two):
+    from promoguard import integrity
+
+    path, first = day_two
+    con = store.connect(path)
+    try:
+        assert integrity.verify(con).ok
+        [(_, _, table, _)] = con.execute("SELECT * FROM kept_relations").fetchall()
+        scans.delete(con, first)
+        assert con.execute("SELECT count(*) FROM kept_relations").fetchone()[0] == 0
+        assert table not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    finally:
+        con.close()
+
+
+def test_a_key_holds_only_plain_values():
+    assert key_text(("a", 1, 2.5, True, None, ("b",))) == "('a', 1, 2.5, True, None, ('b',))"
+    with pytest.raises(TypeError, match="kept relation's key"):
+        key_text(("a", [1]))
+
+
+@pytest.mark.spark
+def test_on_spark_the_relation_is_built(day_two, tmp_path):
+    pytest.importorskip("pyspark")
+    path, _ = day_two
+    full = _full(path, tmp_path)
+    CALLS.update(build=0, fold=0)
+    inc, info = incremental.scan_since(
+        path, "cn", "last", engine="spark", spark_master="local[1]", save=False
+    )
+    assert CALLS["fold"] == 0 and CALLS["build"] >= 1
+    assert info["kept"] == {"folded": [], "built": []}  # Spark keeps no relations
+    assert _findings(inc).equals(_findings(full))
