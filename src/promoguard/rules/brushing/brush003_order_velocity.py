@@ -205,6 +205,55 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
     return shared(tables, ("brush003_instant", "v1", minutes), build, fold=fold)
 
 
+_INSTANT_COLUMNS = (
+    "merchant_id",
+    "order_id",
+    "buyer_id",
+    "paid_at",
+    "delivered_at",
+    "confirmed_at",
+)
+
+
+def _instant_rows(o: ir.Table, delivered: ir.Table, minutes: float) -> ir.Table:
+    """The non-cancelled orders among ``o`` confirmed within ``minutes`` of their first
+    delivery (``delivered``: ``order_id, delivered_at``), with it (:data:`_INSTANT_COLUMNS`)."""
+    o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
+    oc = o.join(delivered, "order_id")
+    _, soon = _lag_is(epoch_seconds(oc.confirmed_at) - epoch_seconds(oc.delivered_at), minutes)
+    return oc.filter(soon).select(*_INSTANT_COLUMNS)
+
+
+def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
+    """Every instantly confirmed order (:data:`_INSTANT_COLUMNS`): what the evidence quotes
+    for the found shops, kept from scan to scan so an increment reads these few instead of
+    joining every order to every first delivery again. The fold drops the orders whose first
+    delivery moved and adds them and the new orders back as they are now."""
+    minutes = params["confirm_minutes"]
+
+    def delivered(tables: Tables) -> ir.Table:
+        per = order_first_delivery(tables)
+        return per.select(order_id=per.s_order_id, delivered_at=per.first_delivered_at)
+
+    def build() -> ir.Table:
+        return _instant_rows(tables.orders, delivered(tables), minutes)
+
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        now = delivered(tables)  # folds the first delivery, if it can
+        moved = first_delivery_changes(tables)
+        if moved is None:
+            return build()
+        added = _instant_rows(new.orders, now, minutes)
+        old = tables.orders
+        old = old.semi_join(moved, old.order_id == moved.order_id)
+        old = old.anti_join(new.orders, "order_id")  # (the new ones are added above)
+        again = _instant_rows(old, moved.select("order_id", delivered_at=moved.new_first), minutes)
+        kept = previous.anti_join(moved, previous.order_id == moved.order_id)
+        return union_all(kept.select(*_INSTANT_COLUMNS), added, again)
+
+    return shared(tables, ("brush003_instant_orders", "v1", minutes), build, fold=fold)
+
+
 @register
 class OrderVelocity(Check):
     code = "BRUSH003"
@@ -394,10 +443,7 @@ class OrderVelocity(Check):
 
     def evidence(self, tables, found, params, ctx):
         # the shop's buyer-hours with repeated orders, and its instantly confirmed orders
-        o = tables.orders
-        o = o.filter(o.status != "cancelled")
         f = found.select("entity_id")
-        mo = f.join(o, f.entity_id == o.merchant_id)
         # (the find step's rapid buyer-hours, kept in the scan: the found shops' ones)
         rh = _rapid_hours(tables, params, ctx)
         bh = f.join(rh, f.entity_id == rh.merchant_id).select(
@@ -409,14 +455,12 @@ class OrderVelocity(Check):
             last_paid_at=rh.last_paid_at,
         )
         rapid = first_rows(bh, bh.entity_id, [bh.first_paid_at, bh.buyer_id], 200).drop("_hour")
-        # orders whose receipt was confirmed within minutes of the carrier's delivery scan: the
-        # earliest delivered scan of any of the order's parcels, read from the scan's shared
-        # per-order first delivery (the find step built it) rather than from the 29M scans again
-        per = order_first_delivery(tables)
-        sd = per.select(order_id=per.s_order_id, delivered_at=per.first_delivered_at)
-        oc = mo.filter(mo.confirmed_at.notnull()).join(sd, "order_id")
-        lag = epoch_seconds(oc.confirmed_at) - epoch_seconds(oc.delivered_at)
-        fast = oc.filter((lag >= 0) & (lag <= params["confirm_minutes"] * 60)).select(
+        # orders whose receipt was confirmed within minutes of the carrier's delivery scan (the
+        # earliest delivered scan of any of the order's parcels): the found shops' among every
+        # such order, kept by the scan (and from scan to scan) rather than every order of the
+        # found shops joined to every first delivery again
+        io = _instant_orders(tables, params)
+        fast = f.join(io, f.entity_id == io.merchant_id).select(
             "entity_id", "order_id", "buyer_id", "paid_at", "delivered_at", "confirmed_at"
         )
         return {
