@@ -338,3 +338,29 @@ def test_batches_since_a_scan_started_in_the_same_second_as_the_ingest_before_it
     con.close()
     _, info = incremental.scan_since(copy, "cn", "last")
     assert info["since"] == first and info["batches"] == 1
+
+
+@pytest.mark.parametrize("max_runs", [10_000, 2])
+def test_findings_are_put_in_check_order_stably(monkeypatch, max_runs):
+    """The combined findings: by the checks' order, and within a check as they came (parts in
+    order, rows in order), whether put in order by runs or, when the runs are many, row by row."""
+    import pyarrow as pa
+
+    from promoguard.engine.run import FINDINGS_SCHEMA
+
+    monkeypatch.setattr(incremental, "_MAX_RUNS", max_runs)
+
+    def table(rows):
+        cols = {c: [None] * len(rows) for c in FINDINGS_SCHEMA.names}
+        cols["check_code"] = [c for c, _ in rows]
+        cols["finding_id"] = [f for _, f in rows]
+        return pa.table(cols, schema=FINDINGS_SCHEMA)
+
+    parts = [
+        table([("B", "b1"), ("B", "b2"), ("A", "a1")]),
+        table([]),
+        table([("C", "c1"), ("A", "a2"), ("A", "a3"), ("B", "b3")]),
+    ]
+    got = incremental._in_check_order(parts, ["A", "B", "C"])
+    assert got.column("finding_id").to_pylist() == ["a1", "a2", "a3", "b1", "b2", "b3", "c1"]
+    assert incremental._in_check_order([], ["A"]).num_rows == 0

@@ -85,6 +85,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -557,6 +558,7 @@ def scan_since(
     scoped_cons: list[duckdb.DuckDBPyConnection] = []
     early_part: _Background | None = None
     clock = _Clock()
+    entered = time.perf_counter()
     try:
         since = _resolve(con, since, the_pack.name)
         prev = con.execute(
@@ -642,7 +644,8 @@ def scan_since(
         coverage: dict[str, dict[str, Any]] = {}
         with backends.duckdb_tables(con) as tables:
             # whether a scoped check runs is decided on the whole store, as a full scan does
-            counts: dict[str, int | None] = {}
+            # (the row counts of a DuckDB file's tables are its marks, counted above already)
+            counts: dict[str, int | None] = dict(marks or {})
             with clock("coverage"):
                 for c in local + untouched:
                     coverage[c.code] = eng.check_coverage(tables, c, counts)
@@ -691,6 +694,9 @@ def scan_since(
         if early_part is not None:
             with clock("waiting for the season checks"):
                 parts.insert(0, early_part.result())
+            # (not steps of this thread: when the season thread began, and how long it ran)
+            clock.seconds["season thread began at"] = early_part.began - entered
+            clock.seconds["season thread"] = early_part.ended - early_part.began
     finally:
         if early_part is not None:
             early_part.join()  # never close the connection under it
@@ -781,10 +787,13 @@ class _Background:
         self._cur: duckdb.DuckDBPyConnection | None = con.cursor()
         self._part: Any = None
         self._error: BaseException | None = None
+        #: when the thread began and ended its checks (perf_counter), for the scan's phases
+        self.began = self.ended = time.perf_counter()
 
         def run() -> None:
             from promoguard.engine import backends
 
+            self.began = time.perf_counter()
             try:
                 assert self._cur is not None
                 with backends.duckdb_tables(self._cur) as tables:
@@ -793,6 +802,8 @@ class _Background:
                     )
             except BaseException as exc:  # handed to the caller by result()
                 self._error = exc
+            finally:
+                self.ended = time.perf_counter()
 
         self._thread = threading.Thread(target=run, name="promoguard-season", daemon=True)
         self._thread.start()
@@ -872,7 +883,9 @@ class _Plan:
     def __init__(self, con: duckdb.DuckDBPyConnection, group: str, checks: list) -> None:
         self.con, self.group, self.checks = con, group, checks
         self.reads = {t for c in checks for t in c.reads}
-        self.keys: pd.DataFrame | None = None  # None: the group runs on the whole store
+        #: the group's keys (a frame of merchants, or Arrow entity_type/entity_id); None: the
+        #: group runs on the whole store
+        self.keys: pd.DataFrame | pa.Table | None = None
         self.count: int | None = None
         self.why_not: str | None = None
         self._scope: Any = None
@@ -892,7 +905,9 @@ class _Plan:
         if self.count > SCOPE_SHARE * total:
             self.why_not = f"the new rows reach {self.count:,} of {total:,} {of}"
             return False
-        self.keys = self.con.execute("SELECT * FROM _pg_keys").df()
+        # as Arrow: a pandas frame of a city day's 300k order keys cost ~0.9 s to make (Python
+        # strings) and made the carry's anti join over them twice as slow to read
+        self.keys = self.con.sql("SELECT * FROM _pg_keys").to_arrow_table()
         return True
 
     def keep(self, findings: pa.Table) -> pa.Table:
@@ -901,7 +916,8 @@ class _Plan:
         order the run found them."""
         if self.group in _BY_MERCHANT or not findings.num_rows:
             return findings
-        keys = self.con.sql("SELECT entity_type, entity_id FROM _pg_keys").to_arrow_table()
+        keys = self.keys  # (Arrow: take_keys' entity_type, entity_id)
+        assert isinstance(keys, pa.Table)
         hit = pc.is_in(_entity_key(findings), value_set=_entity_key(keys))
         return findings.filter(hit)
 
@@ -1280,30 +1296,143 @@ def _plan_orders(plan: _Plan, parts: list[str], season: Any = None, pack: Any = 
             )
         )
 
+    # the rows this group's scoped tables hold: made now (they are read when any order group's
+    # copy runs, and the copies of all order groups are read from the season in one pass)
+    con.execute(
+        sqlbuild.sql("CREATE TABLE _pg_rows AS SELECT DISTINCT order_id FROM ({u})", u=_union(rows))
+    )
+    copies = _order_copies(season)
+    copies.plans.append(plan)
+
     def scope() -> None:
-        con.execute(
-            sqlbuild.sql(
-                "CREATE TABLE _pg_rows AS SELECT DISTINCT order_id FROM ({u})", u=_union(rows)
+        copies.read()
+        for table, rel in copies.got.items():
+            con.register("_pg_got_" + table, rel)
+        try:
+            # the season's column types, whatever Arrow made of them
+            for table in ("orders", "shipments"):
+                con.execute(
+                    sqlbuild.sql(
+                        "CREATE TEMP TABLE {t} AS SELECT * FROM {a} WHERE false",
+                        t="_pg_" + table,
+                        a="_all_" + table,
+                    )
+                )
+                con.execute(
+                    sqlbuild.sql(
+                        "INSERT INTO {t} SELECT g.* FROM {g} g SEMI JOIN _pg_rows r USING (order_id)",
+                        t="_pg_" + table,
+                        g="_pg_got_" + table,
+                    )
+                )
+            con.execute(
+                "CREATE TEMP TABLE _pg_parcels AS SELECT DISTINCT carrier, tracking_no "
+                "FROM _pg_shipments"
             )
-        )
-        scans = (
-            "SELECT t.* FROM _all_tracking_events t WHERE (carrier, tracking_no) IN "
-            "(SELECT carrier, tracking_no FROM _all_shipments s SEMI JOIN _pg_rows r "
-            "USING (order_id))"
-        )
+            con.execute(
+                "CREATE TEMP TABLE _pg_tracking_events AS "
+                "SELECT * FROM _all_tracking_events WHERE false"
+            )
+            con.execute(
+                "INSERT INTO _pg_tracking_events SELECT g.* FROM _pg_got_tracking_events g "
+                "SEMI JOIN _pg_parcels p USING (carrier, tracking_no)"
+            )
+        finally:
+            for table in copies.got:
+                con.unregister("_pg_got_" + table)
+        scans = "SELECT * FROM _pg_tracking_events"
         if horizon_at is not None:
             # the scans that make the horizon, whoever's parcel they are: the scoped tables'
-            # horizon is then the season's
-            scans += " OR t.event_at = (SELECT max(event_at) FROM _all_tracking_events)"
+            # horizon is then the season's (those of the parcels above are there already)
+            scans += (
+                " UNION ALL SELECT t.* FROM _all_tracking_events t ANTI JOIN _pg_parcels p "
+                "USING (carrier, tracking_no) "
+                "WHERE t.event_at = (SELECT max(event_at) FROM _all_tracking_events)"
+            )
         scoped = {
-            "orders": "SELECT t.* FROM _all_orders t SEMI JOIN _pg_rows r USING (order_id)",
-            "shipments": "SELECT t.* FROM _all_shipments t SEMI JOIN _pg_rows r USING (order_id)",
-            "tracking_events": scans,
+            "orders": "SELECT * FROM _pg_orders",
+            "shipments": "SELECT * FROM _pg_shipments",
+            # each parcel's scans together and in time: what SHIP004's streamed pass over the
+            # scans in storage order reads cheaply (scans copied in the order a join gives
+            # them, a parcel's old ones and a day's new ones apart, sent most parcels to its
+            # exact recomputation one by one: 3.7 CPU s of SHIP004's find on a city day, 1.4 so)
+            "tracking_events": sqlbuild.sql(
+                "SELECT * FROM ({s}) ORDER BY carrier, tracking_no, event_at",
+                s=sqlbuild.Sql(scans),
+            ),
         }
         _make_tables(con, plan.reads, {t: q for t, q in scoped.items() if t not in whole})
+        for table in ("orders", "shipments", "tracking_events", "parcels"):
+            con.execute(sqlbuild.sql("DROP TABLE {t}", t="_pg_" + table))
+        copies.done(plan)
 
     plan._scope = scope
     return plan
+
+
+class _OrderCopies:
+    """The season's rows of every order group's orders (``_pg_rows`` of each plan: the order
+    and order_statistic groups' scoped tables), read in one pass over orders, shipments and
+    scans for all of them (Arrow), not in one pass per group: each group's copy then takes its
+    own orders' rows from these. (A pass over the 29M scans of a city season is ~1 CPU s.)"""
+
+    def __init__(self) -> None:
+        self.plans: list[_Plan] = []
+        self.got: dict[str, pa.Table] = {}
+        self._done = False
+
+    def read(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        rows = pa.concat_tables(
+            [p.con.sql("SELECT order_id FROM _pg_rows").to_arrow_table() for p in self.plans]
+        )
+        con = self.plans[0].con  # any of them: each has the season as _all_<table>
+        con.register("_pg_all_rows", rows)
+        try:
+            con.execute(
+                "CREATE TEMP TABLE _pg_read_rows AS SELECT DISTINCT order_id FROM _pg_all_rows"
+            )
+        finally:
+            con.unregister("_pg_all_rows")
+        for table in ("orders", "shipments"):
+            self.got[table] = con.sql(
+                str(
+                    sqlbuild.sql(
+                        "SELECT t.* FROM {a} t SEMI JOIN _pg_read_rows r USING (order_id)",
+                        a="_all_" + table,
+                    )
+                )
+            ).to_arrow_table()
+        con.register("_pg_read_ship", self.got["shipments"])
+        try:
+            self.got["tracking_events"] = con.sql(
+                "SELECT t.* FROM _all_tracking_events t SEMI JOIN (SELECT DISTINCT carrier, "
+                "tracking_no FROM _pg_read_ship) p USING (carrier, tracking_no)"
+            ).to_arrow_table()
+        finally:
+            con.unregister("_pg_read_ship")
+        con.execute("DROP TABLE _pg_read_rows")
+
+    def done(self, plan: _Plan) -> None:
+        """``plan`` has its copy: once every group has, the rows read for them go."""
+        self.plans = [p for p in self.plans if p is not plan]
+        if not self.plans:
+            self.got = {}
+
+
+#: per season being scanned (its object), the order groups' shared copies
+_COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _order_copies(season: Any) -> _OrderCopies:
+    """The order groups' shared copies of this scan (one per ``season`` object: a scan's)."""
+    if season is None:
+        return _OrderCopies()
+    if season not in _COPIES:
+        _COPIES[season] = _OrderCopies()
+    return _COPIES[season]
 
 
 def _plan_texts(plan: _Plan, parts: list[str], season: Any = None) -> _Plan:
@@ -1525,6 +1654,46 @@ def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
         return {}
 
 
+#: above this many runs of one check's rows, the findings are sorted row by row instead
+_MAX_RUNS = 10_000
+
+
+def _in_check_order(tables: list[pa.Table], codes: list[str]) -> pa.Table:
+    """The rows of ``tables`` ordered by their check's place in ``codes`` and, within a check,
+    as they came (tables in order, rows in order): a stable sort by check.
+
+    Each table holds a check's rows in a few runs (a part's findings come in its checks' order,
+    carried ones in the previous scan's), so the result is those runs, as zero-copy slices, put
+    in order: no copy of half a million findings (a row-by-row ``take`` of them cost 0.2 s of a
+    quiet city day's increment, and over a second on a loaded machine)."""
+    from promoguard.engine.run import FINDINGS_SCHEMA
+
+    if not tables:
+        return FINDINGS_SCHEMA.empty_table()
+    value_set = pa.array(codes, pa.string())
+    runs: list[tuple[int, int, int, int]] = []  # (check position, table, start, length)
+    for i, table in enumerate(tables):
+        position = pc.index_in(table.column("check_code"), value_set=value_set)
+        position = position.combine_chunks() if position.num_chunks != 1 else position.chunk(0)
+        n = len(position)
+        if n == 0:
+            continue
+        changes = pc.indices_nonzero(
+            pc.not_equal(position.slice(1), position.slice(0, n - 1)).fill_null(True)
+        ).to_numpy()
+        starts = [0, *(int(c) + 1 for c in changes)]
+        if len(runs) + len(starts) > _MAX_RUNS:  # interleaved: sort row by row
+            findings = pa.concat_tables(tables)
+            pos = pc.index_in(findings.column("check_code"), value_set=value_set)
+            return findings.take(pc.sort_indices(pos))  # stable: ties keep their order
+        ends = [*starts[1:], n]
+        for start, end in zip(starts, ends, strict=True):
+            at = position[start].as_py()
+            runs.append((len(codes) if at is None else at, i, start, end - start))
+    runs.sort()  # by check, then table, then start: stable within a check
+    return pa.concat_tables([tables[i].slice(start, length) for _, i, start, length in runs])
+
+
 def _combine(
     parts: list,
     found: list[pa.Table],
@@ -1541,10 +1710,8 @@ def _combine(
     from promoguard.engine.run import FINDINGS_SCHEMA, CheckRun, HeldFindings, ScanResult
 
     tables = [t.cast(FINDINGS_SCHEMA) for t in found if t.num_rows]
-    findings = pa.concat_tables(tables) if tables else FINDINGS_SCHEMA.empty_table()
     codes = [c.code for c in chosen]
-    position = pc.index_in(findings.column("check_code"), value_set=pa.array(codes, pa.string()))
-    findings = findings.take(pc.sort_indices(position))  # a stable sort: ties keep their order
+    findings = _in_check_order(tables, codes)
     counts = {}
     if findings.num_rows:
         counts = {

@@ -320,46 +320,6 @@ def save_scan(
     """
     from promoguard import integrity
 
-    attached = _attach_kept(con, kept)
-    try:
-        return _save_scan(
-            con,
-            scan_id=scan_id,
-            pack=pack,
-            engine=engine,
-            checks=checks,
-            parameters=parameters,
-            started_at=started_at,
-            findings=findings,
-            evidence=evidence,
-            coverage=coverage,
-            marks=marks,
-            findings_files=findings_files,
-            kept=attached,
-            seal_scan=integrity.seal_scan,
-        )
-    finally:
-        for name, _ in attached:
-            con.execute(sqlbuild.sql("DETACH DATABASE IF EXISTS {n}", n=name))
-
-
-def _save_scan(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    scan_id: str,
-    pack: str,
-    engine: str,
-    checks: list[str],
-    parameters: str,
-    started_at: dt.datetime,
-    findings: pd.DataFrame | pa.Table,
-    evidence: Mapping[str, str],
-    coverage: str | None,
-    marks: Mapping[str, int] | None,
-    findings_files: Sequence[str],
-    kept: list[tuple[str, Mapping[str, str]]],
-    seal_scan: Any,
-) -> str:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -393,9 +353,9 @@ def _save_scan(
             _insert_evidence(con, evidence)
         for table, rows in (marks or {}).items():
             con.execute("INSERT INTO scan_marks VALUES (?, ?, ?)", [scan_id, table, int(rows)])
-        save_kept(con, scan_id, pack, started_at, kept)
+        save_kept(con, scan_id, pack, started_at, [c.tables for c in kept])
         # sealed in the same transaction: a scan is never visible unsealed
-        seal = seal_scan(con, scan_id)
+        seal = integrity.seal_scan(con, scan_id)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -403,35 +363,18 @@ def _save_scan(
     return seal
 
 
-def _attach_kept(con: duckdb.DuckDBPyConnection, kept: Sequence[Any]) -> list[tuple[str, Any]]:
-    """Attach each scan's file of kept relations read-only (before the transaction): (database
-    name, key text -> table there)."""
-    import uuid
-
-    out = []
-    for copies in kept:
-        name = f"_promoguard_kept_in_{uuid.uuid4().hex[:12]}"
-        # our own temporary file's path, quoted as a string literal
-        con.execute(
-            sqlbuild.sql(
-                "ATTACH {path} AS {name} (READ_ONLY)", path=sqlbuild.literal(copies.file), name=name
-            )
-        )
-        out.append((name, copies.tables))
-    return out
-
-
 def save_kept(
     con: duckdb.DuckDBPyConnection,
     scan_id: str,
     pack: str,
     started_at: dt.datetime,
-    kept: Sequence[tuple[str, Mapping[str, str]]],
+    kept: Sequence[Mapping[str, Any]],
 ) -> None:
-    """Store the kept relations of scan ``scan_id`` ((attached database, key text -> table
-    there); the first of a key wins: two parts of one scan may both have built it, equal), and
-    drop every copy of an older scan of ``pack``: only the latest keeps them, so the store does
-    not grow by a copy a day. Call inside the scan's saving transaction."""
+    """Store the kept relations of scan ``scan_id`` (per part of the scan, key text -> its file,
+    ``engine.cache.KeptFile``; the first of a key wins: two parts of one scan may both have
+    built it, equal), and drop every copy of an older scan of ``pack``: only the latest keeps
+    them, so the store does not grow by a copy a day. Call inside the scan's saving
+    transaction."""
     from promoguard.engine.cache import kept_table_name
 
     older = [
@@ -444,18 +387,28 @@ def save_kept(
     ]
     drop_kept(con, older)
     done: set[str] = set()
-    for database, tables in kept:
-        for text, table in tables.items():
+    for tables in kept:
+        for text, file in tables.items():
             if text in done:
                 continue
             done.add(text)
             name = kept_table_name(scan_id, text)
+            # the types the scan had (a column Parquet does not carry exactly comes as text)
+            columns = sqlbuild.join(
+                ", ", (sqlbuild.sql("{c} {t}", c=c, t=sqlbuild.Sql(t)) for c, t in file.types)
+            )
+            casts = sqlbuild.join(
+                ", ",
+                (sqlbuild.sql("CAST({c} AS {t})", c=c, t=sqlbuild.Sql(t)) for c, t in file.types),
+            )
+            con.execute(sqlbuild.sql("CREATE TABLE {name} ({columns})", name=name, columns=columns))
+            # our own temporary file's path, quoted as a string literal
             con.execute(
                 sqlbuild.sql(
-                    "CREATE TABLE {name} AS SELECT * FROM {db}.main.{t}",
+                    "INSERT INTO {name} SELECT {casts} FROM read_parquet({path})",
                     name=name,
-                    db=database,
-                    t=table,
+                    casts=casts,
+                    path=sqlbuild.literal(file.path),
                 )
             )
             rows = con.execute(sqlbuild.sql("SELECT count(*) FROM {t}", t=name)).fetchone()[0]

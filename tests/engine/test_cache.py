@@ -289,3 +289,38 @@ def test_on_spark_the_relation_is_built(day_two, tmp_path):
     assert CALLS["fold"] == 0 and CALLS["build"] >= 1
     assert info["kept"] == {"folded": [], "built": []}  # Spark keeps no relations
     assert _findings(inc).equals(_findings(full))
+
+
+def test_a_kept_relation_comes_back_with_its_types_and_values(tmp_path):
+    """Written to Parquet and stored, a relation keeps its DuckDB types and values exactly, also
+    where Parquet has no such type (a HUGEINT would come back a DOUBLE, a list as text)."""
+    from promoguard.engine.cache import KeptState, _write_out
+
+    con = ibis.duckdb.connect()
+    con.con.execute("ATTACH ':memory:' AS scan (READ_WRITE)")
+    con.con.execute(
+        "CREATE TABLE scan.main.r AS SELECT 'm1' AS merchant_id, "
+        "(2::HUGEINT ** 70)::HUGEINT + 1 AS big, [1, 2]::INTEGER[] AS xs, "
+        "TIMESTAMPTZ '2026-11-11 00:00:00+08' AS at, 12.34::DECIMAL(18, 2) AS price"
+    )
+    state = KeptState(save=True)
+    file = _write_out(con, "scan", "r", state, "('r',)")
+    path = tmp_path / "s.duckdb"
+    s = store.connect(path)
+    try:
+        s.execute(
+            "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at) "
+            "VALUES ('x', 'cn', 'duckdb', '', '{}', now())"
+        )
+        store.save_kept(s, "x", "cn", __import__("datetime").datetime.now(), [{"('r',)": file}])
+        [(table,)] = s.execute("SELECT table_name FROM kept_relations").fetchall()
+        got = s.execute(f'SELECT * FROM "{table}"').fetchall()
+        types = s.execute(
+            "SELECT data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
+            [table],
+        ).fetchall()
+        want = con.con.execute("SELECT * FROM scan.main.r").fetchall()
+    finally:
+        s.close()
+    assert [t for (t,) in types] == [t for _, t in file.types]
+    assert "HUGEINT" in [t for (t,) in types] and got == want and got[0][1] == 2**70 + 1

@@ -203,28 +203,6 @@ def attach_scratch(backend: Any, name: str) -> str | None:
     return name
 
 
-def attach_file(backend: Any, name: str, path: str) -> str | None:
-    """Attach a new DuckDB database file ``path`` as ``name``, writable even beside a read-only
-    store (a scan's kept relations, which the store copies in when the scan is saved); None when
-    it cannot be attached (they then stay in the scan's database and are not kept)."""
-    from promoguard.sqlbuild import ident
-
-    try:
-        backend.con.execute(
-            sql("ATTACH {path} AS {name} (READ_WRITE)", path=literal(path), name=ident(name))
-        ).fetchall()
-    except duckdb.Error:  # pragma: no cover - an engine that cannot attach
-        return None
-    return name
-
-
-def detach(backend: Any, name: str) -> None:
-    """Detach what :func:`attach_file` attached (its file is complete and closed after)."""
-    from promoguard.sqlbuild import ident
-
-    backend.con.execute(sql("DETACH DATABASE IF EXISTS {name}", name=ident(name))).fetchall()
-
-
 def materialise(
     backend: Any,
     expr: ir.Table,

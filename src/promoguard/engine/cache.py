@@ -67,28 +67,44 @@ class KeptState:
     previous: Mapping[str, str] = field(default_factory=dict)
     new: Mapping[str, int] | None = None
     save: bool = False
-    #: filled by the scan: key text -> table in :attr:`file`'s database, and how each was made
-    written: dict[str, str] = field(default_factory=dict)
+    #: filled by the scan: key text -> its rows written out (:class:`KeptFile`), and how each
+    #: was made
+    written: dict[str, KeptFile] = field(default_factory=dict)
     folded: list[str] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
-    #: the DuckDB file this scan's kept relations are written to (in a private temporary folder)
-    file: str | None = None
+    #: the private temporary folder the written relations are in (made on first use)
     _folder: tempfile.TemporaryDirectory[str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def new_file(self, text: str) -> str:
+        with self._lock:
+            if self._folder is None:
+                self._folder = tempfile.TemporaryDirectory(prefix="promoguard-kept-")
+            return os.path.join(self._folder.name, f"kept-{len(self.written)}-{_tag()}.parquet")
 
     def copies(self) -> KeptCopies | None:
         """What the scan wrote, for the store to keep (None: nothing)."""
-        if not self.written or self.file is None:
+        if not self.written:
             return None
-        return KeptCopies(self.file, dict(self.written), self._folder)
+        return KeptCopies(dict(self.written), self._folder)
+
+
+@dataclass
+class KeptFile:
+    """A kept relation's rows in a Parquet file, and the DuckDB types of its columns (in order)
+    that the store gives them back (a type Parquet does not carry exactly, such as a HUGEINT,
+    is written as text and cast back)."""
+
+    path: str
+    types: list[tuple[str, str]]
 
 
 @dataclass
 class KeptCopies:
-    """Kept relations a scan wrote: a DuckDB file (removed with this object) and key text ->
-    its table there."""
+    """Kept relations a scan wrote: key text -> its file (the folder is removed with this
+    object, or by :meth:`close` once the store holds them)."""
 
-    file: str
-    tables: dict[str, str]
+    tables: dict[str, KeptFile]
     folder: tempfile.TemporaryDirectory[str] | None = None
 
     def close(self) -> None:
@@ -134,8 +150,6 @@ class ScanCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: kept relations: what to fold from and whether to write them (None: build, write nothing)
     kept: KeptState | None = None
-    #: the database file attached for the kept relations this scan writes (DuckDB), else None
-    kept_database: str | None = None
     #: canonical table -> view (in ``database``) of its rows added since the kept copies' scan
     new_views: dict[str, str] = field(default_factory=dict)
 
@@ -145,8 +159,8 @@ def scan_cache(tables: Tables, kept: KeptState | None = None) -> Iterator[ScanCa
     """Keep shared relations for the duration of one scan, then drop them from the engine.
 
     With ``kept`` (and DuckDB), kept relations fold from ``kept.previous`` where it has their
-    key, and with ``kept.save`` are written to a database file of their own that outlives the
-    scan (``kept.copies()``), for the store to keep when the scan is saved."""
+    key, and with ``kept.save`` are written to Parquet files that outlive the scan
+    (``kept.copies()``), for the store to keep when the scan is saved."""
     cache = ScanCache()
     if tables.backend.name == "duckdb":
         cache.database = backends.attach_scratch(tables.backend, f"_promoguard_scan_{_tag()}")
@@ -160,8 +174,6 @@ def scan_cache(tables: Tables, kept: KeptState | None = None) -> Iterator[ScanCa
     finally:
         tables.scan = None
         backends.drop_temporaries(tables.backend, cache.temp_tables, cache.database)
-        if cache.kept_database is not None:  # written and closed: the store reads the file
-            backends.detach(tables.backend, cache.kept_database)
         cache.relations.clear()
         cache.found.clear()
 
@@ -207,20 +219,18 @@ def shared(
                 expr = build()
                 types = None
                 made_by = state.built if state is not None else None
-            if state is not None and state.save:
-                # written once, where the store will read it
-                database = _kept_database(tables, cache) or database
             made = backends.materialise(tables.backend, expr, database, types)
             if made is None:
                 kept.expr = expr
             else:
                 kept.name, kept.database = made, database
                 with cache.lock:
-                    if database == cache.database:
-                        cache.temp_tables.append(made)
-                    else:
-                        assert state is not None and text is not None
-                        state.written[text] = made
+                    cache.temp_tables.append(made)
+                if state is not None and state.save and database is not None:
+                    # written out once, for the store to keep when the scan is saved (Parquet:
+                    # at a city day's 5M rows a DuckDB file's compression cost 3-4x as much)
+                    assert text is not None
+                    state.written[text] = _write_out(tables.backend, database, made, state, text)
             if made_by is not None:
                 with cache.lock:
                     made_by.append(text)  # type: ignore[arg-type]
@@ -256,32 +266,69 @@ def _new_rows(tables: Tables, cache: ScanCache) -> Tables:
     return _NewRows(tables.backend)
 
 
-def _kept_database(tables: Tables, cache: ScanCache) -> str | None:
-    """The database file the scan writes its kept relations to, attached on first use (a scan
-    that keeps none makes no file)."""
-    state = cache.kept
-    assert state is not None
-    with cache.lock:
-        if cache.kept_database is None and state.file is None:
-            state._folder = tempfile.TemporaryDirectory(prefix="promoguard-kept-")
-            state.file = os.path.join(state._folder.name, "kept.duckdb")
-            cache.kept_database = backends.attach_file(
-                tables.backend, f"_promoguard_kept_{_tag()}", state.file
-            )
-        return cache.kept_database
+#: DuckDB types a Parquet file gives back exactly (others are written as text: HUGEINT would
+#: come back a DOUBLE)
+_PARQUET_EXACT = {
+    "BOOLEAN",
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "VARCHAR",
+    "BLOB",
+    "DATE",
+    "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE",
+}
 
 
-def _column_types(backend: object, table: str) -> list[tuple[str, str]]:
-    """(column, DuckDB type) of a table of the store, in order."""
+def _write_out(backend: object, database: str, name: str, state: KeptState, text: str) -> KeptFile:
+    """Write the scan's table ``name`` (in ``database``) to a Parquet file of ``state``'s."""
+    from promoguard import sqlbuild
+
+    types = _column_types(backend, name, database)
+    path = state.new_file(text)
+    columns = sqlbuild.join(
+        ", ",
+        (
+            sqlbuild.sql("{c}", c=c)
+            if t in _PARQUET_EXACT or t.startswith("DECIMAL")
+            else sqlbuild.sql("CAST({c} AS VARCHAR) AS {c}", c=c)
+            for c, t in types
+        ),
+    )
+    backend.con.execute(  # type: ignore[attr-defined]
+        sqlbuild.sql(
+            "COPY (SELECT {columns} FROM {db}.main.{t}) TO {path} (FORMAT parquet, "
+            "COMPRESSION snappy)",
+            columns=columns,
+            db=database,
+            t=name,
+            path=sqlbuild.literal(path),
+        )
+    ).fetchall()
+    return KeptFile(path, types)
+
+
+def _column_types(
+    backend: object, table: str, database: str | None = None
+) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a table of the store (or of ``database``), in order."""
     con = backend.con  # type: ignore[attr-defined]
-    return [
-        (str(c), str(t))
-        for c, t in con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
-            "current_database() AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
-            [table],
-        ).fetchall()
-    ]
+    if database is None:
+        database = con.execute("SELECT current_database()").fetchone()[0]
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
+        "AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+        [database, table],
+    ).fetchall()
+    return [(str(c), str(t)) for c, t in rows]
 
 
 def _new_views(backend: object, database: str, marks: Mapping[str, int]) -> dict[str, str]:

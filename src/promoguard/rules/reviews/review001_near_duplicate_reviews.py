@@ -24,8 +24,9 @@ from promoguard.engine.registry import register
 from promoguard.rules.reviews._shared import (
     _listing_places,
     _strings,
-    duplicate_clusters,
     duplicate_clusters_distributed,
+    signed_clusters,
+    signed_reviews,
 )
 
 MAX_CLUSTER_EVIDENCE = 20
@@ -126,10 +127,9 @@ class NearDuplicateReviews(Check):
             # the texts stay on the executors: MinHash bands as a shuffle, only pairs come back
             clusters = duplicate_clusters_distributed(tables, params)
         else:
-            pulled = tables.to_arrow(
-                r.filter(r.text.notnull()).select("review_id", "buyer_id", "text")
-            )
-            clusters = duplicate_clusters(pulled, params)
+            # every comparable review's signature, kept from scan to scan: an incremental scan
+            # signs only the reviews added since (the clusters are recomputed from all of them)
+            clusters = signed_clusters(tables.to_arrow(signed_reviews(tables, params)), params)
         # where the found reviews were posted (only theirs leave the engine)
         found = ibis.memtable(
             {"review_id": pa.array(clusters["review_id"].astype(str), pa.string())}
