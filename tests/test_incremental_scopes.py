@@ -235,6 +235,44 @@ def test_scoping_shared_parcels_by_order_alone_would_miss_it(tmp_path, declared)
     assert _rows(inc) != _rows(full)
 
 
+def test_a_shared_parcel_links_orders_through_every_parcel_of_theirs(tmp_path, rechecked):
+    # day 1: e has its own parcel 779 and one it shares with f (780); g has 777 at another
+    # carrier (the same number, another parcel: no link, though the number's hash is a's).
+    # Day 2's c lands on a's parcel: a and c are re-checked, and their rows' neighbours read
+    day1 = tables(
+        orders=[order(o, listing="l_app") for o in ("a", "e", "f", "g")],
+        shipments=[
+            ("a", "ZTO", "777", 500),
+            ("e", "ZTO", "779", 500),
+            ("e", "ZTO", "780", 500),
+            ("f", "ZTO", "780", 500),
+            ("g", "SF", "777", 500),
+        ],
+    )
+    day2 = {
+        "orders": [order("c", listing="l_app"), order("h", listing="l_app")],
+        "shipments": [
+            {"order_id": "c", "carrier": "ZTO", "tracking_no": "777"},
+            # h joins e on 779: e (and so f, its other parcel's order, read whole) re-checked
+            {"order_id": "h", "carrier": "ZTO", "tracking_no": "779"},
+        ],
+    }
+    full, inc, _ = _increment(tmp_path, day1, day2, "SHIP002")
+    assert rechecked == [{"a", "c", "e", "h"}]
+    assert set(full.findings.entity_id) == {"a", "c", "e", "f", "h"}
+    assert _rows(inc) == _rows(full)
+
+
+def test_the_order_groups_scoped_together_equal_a_full_rescan(tmp_path):
+    # the order and order_statistic groups trace the same new rows once, and read their copies
+    # from the season in one pass: each still holds its own keys' rows
+    day1, day2 = _parcel_days()
+    full, inc, info = _increment(tmp_path, day1, day2, "SHIP002,SHIP004,PARCEL001")
+    assert set(info["rechecked_local"]) == {"SHIP002", "SHIP004", "PARCEL001"}
+    assert info["scopes"]["order"]["keys"] == 2 and info["scopes"]["order_statistic"]["keys"] == 1
+    assert _rows(inc) == _rows(full)
+
+
 # -- text: a text's finding reads its listing (the category) ------------------------------------
 
 MEDICAL = (

@@ -861,11 +861,22 @@ _TEXTS_OF = {
         "SEMI JOIN {new} n USING (merchant_id)"
     ),
 }
+#: the shipments that can link two orders: those of a parcel (carrier, tracking_no) with more
+#: than one shipment row, found as the rows whose number's hash two rows share (the parcel's rows,
+#: and any other whose number shares a hash with one: a superset, joined on the parcel below).
+#: The neighbour queries read these few instead of joining all 5.6M city shipments twice each
+#: (a hash grouped as an integer, not two strings: 1.5 s of a city day's order plan, 0.5 so)
+_MULTI_PARCEL_ROWS = (
+    "CREATE TABLE _pg_multi AS SELECT order_id, carrier, tracking_no FROM _all_shipments "
+    "WHERE hash(tracking_no) IN (SELECT hash(tracking_no) AS h FROM _all_shipments "
+    "GROUP BY h HAVING count(*) > 1)"
+)
 #: the orders one parcel (carrier, tracking_no) links to the orders in {keys}: an order's
-#: SHIP002 finding reads every order sharing one of its parcels
+#: SHIP002 finding reads every order sharing one of its parcels (from _pg_multi: a parcel two
+#: orders share has two shipment rows)
 _PARCEL_NEIGHBOURS = (
-    "SELECT s2.order_id FROM (SELECT carrier, tracking_no FROM _all_shipments s1 "
-    "SEMI JOIN {keys} k USING (order_id)) p JOIN _all_shipments s2 USING (carrier, tracking_no)"
+    "SELECT s2.order_id FROM (SELECT carrier, tracking_no FROM _pg_multi s1 "
+    "SEMI JOIN {keys} k USING (order_id)) p JOIN _pg_multi s2 USING (carrier, tracking_no)"
 )
 #: orders none of whose parcels has a pickup scan: the only ones whose SHIP001/SHIP003 verdict
 #: reads the data horizon (an order with a pickup is judged by its pickup time alone)
@@ -1257,11 +1268,23 @@ def _plan_orders(plan: _Plan, parts: list[str], season: Any = None, pack: Any = 
     whole = {t for c in plan.checks for t in getattr(c, "statistic_reads", ())}
     empty = "SELECT NULL::VARCHAR AS order_id WHERE false"
     touched = _union(parts) if parts else sqlbuild.Sql(empty)
-    con.execute(
-        sqlbuild.sql("CREATE TABLE _pg_t AS SELECT DISTINCT order_id FROM ({u})", u=touched)
-    )
+    copies = _order_copies(season)
+    # the order groups trace the same new rows to the same orders (unless their checks read
+    # different tables): traced once per scan (a pass over the shipments for the day's scans)
+    if touched in copies.touched:
+        con.register("_pg_t_got", copies.touched[touched])
+        try:
+            con.execute("CREATE TABLE _pg_t AS SELECT order_id FROM _pg_t_got")
+        finally:
+            con.unregister("_pg_t_got")
+    else:
+        con.execute(
+            sqlbuild.sql("CREATE TABLE _pg_t AS SELECT DISTINCT order_id FROM ({u})", u=touched)
+        )
+        copies.touched[str(touched)] = con.sql("SELECT order_id FROM _pg_t").to_arrow_table()
     key_parts = ["SELECT order_id FROM _pg_t"]
     if "order_parcels" in kinds:
+        con.execute(_MULTI_PARCEL_ROWS)
         key_parts.append(_PARCEL_NEIGHBOURS.format(keys="_pg_t"))
     horizon_at = None
     if "order_horizon" in kinds:
@@ -1301,7 +1324,6 @@ def _plan_orders(plan: _Plan, parts: list[str], season: Any = None, pack: Any = 
     con.execute(
         sqlbuild.sql("CREATE TABLE _pg_rows AS SELECT DISTINCT order_id FROM ({u})", u=_union(rows))
     )
-    copies = _order_copies(season)
     copies.plans.append(plan)
 
     def scope() -> None:
@@ -1379,6 +1401,8 @@ class _OrderCopies:
     def __init__(self) -> None:
         self.plans: list[_Plan] = []
         self.got: dict[str, pa.Table] = {}
+        #: the orders the new rows touch, per query tracing them (``_pg_t``)
+        self.touched: dict[str, pa.Table] = {}
         self._done = False
 
     def read(self) -> None:
@@ -1419,7 +1443,7 @@ class _OrderCopies:
         """``plan`` has its copy: once every group has, the rows read for them go."""
         self.plans = [p for p in self.plans if p is not plan]
         if not self.plans:
-            self.got = {}
+            self.got, self.touched = {}, {}
 
 
 #: per season being scanned (its object), the order groups' shared copies

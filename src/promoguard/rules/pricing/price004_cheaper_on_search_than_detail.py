@@ -95,21 +95,25 @@ class CheaperOutsideDetailPage(Check):
         po, n = season.price_observations, new.price_observations
         prom = po.filter(po.channel.isin(list(params["channels"])))
         det = _detail_prices(season)
-        start = season.to_arrow(n.aggregate(t=n.observed_at.min())).to_pylist()
-        if start and start[0]["t"] is not None:  # sightings long before every new row: none
-            since = ibis.literal(start[0]["t"], type=po.observed_at.type())
-            prom = prom.filter(prom.observed_at >= since - ibis.interval(minutes=gap))
-            det = det.filter(det.observed_at >= since - ibis.interval(minutes=2 * gap))
-        prom = prom.select(p_listing=prom.listing_id, p_at=prom.observed_at, p_price=prom.price)
-        near = n.join(
-            prom,
-            [
-                n.listing_id == prom.p_listing,
-                prom.p_at >= n.observed_at - ibis.interval(minutes=gap),
-                prom.p_at <= n.observed_at + ibis.interval(minutes=gap),
-            ],
+        span = season.to_arrow(n.aggregate(lo=n.observed_at.min(), hi=n.observed_at.max()))
+        span = span.to_pylist()
+        if not span or span[0]["lo"] is None:  # no new row has a time: none is near anything
+            return [new.listings.select("listing_id")]
+        lo = ibis.literal(span[0]["lo"], type=po.observed_at.type())
+        hi = ibis.literal(span[0]["hi"], type=po.observed_at.type())
+        # the sightings that may be near a new row: those of a listing with a new row, from
+        # max_gap_minutes before the first new row to as long after the last; the few with a
+        # dearer detail price are then paired with the new rows themselves (pairing every
+        # sighting with every new row of its listing first cost 3x the whole plan)
+        near = prom.filter(
+            prom.observed_at >= lo - ibis.interval(minutes=gap),
+            prom.observed_at <= hi + ibis.interval(minutes=gap),
+        ).semi_join(n, "listing_id")
+        near = near.select(p_listing=near.listing_id, p_at=near.observed_at, p_price=near.price)
+        det = det.filter(
+            det.observed_at >= lo - ibis.interval(minutes=2 * gap),
+            det.observed_at <= hi + ibis.interval(minutes=2 * gap),
         )
-        near = near.select("p_listing", "p_at", "p_price").distinct()
         det = det.rename(d_listing="listing_id", d_at="observed_at", d_price="price")
         # as the finder compares a sighting with the lowest detail price near it
         above = near.join(
@@ -121,7 +125,16 @@ class CheaperOutsideDetailPage(Check):
                 near.p_price < det.d_price - _money(params["tolerance"]),
             ],
         )
-        return [new.listings.select("listing_id"), above.select(listing_id=above.p_listing)]
+        lures = above.select("p_listing", "p_at").distinct()
+        close = lures.join(
+            n,
+            [
+                lures.p_listing == n.listing_id,
+                n.observed_at >= lures.p_at - ibis.interval(minutes=gap),
+                n.observed_at <= lures.p_at + ibis.interval(minutes=gap),
+            ],
+        )
+        return [new.listings.select("listing_id"), close.select(listing_id=close.p_listing)]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         po = tables.price_observations
