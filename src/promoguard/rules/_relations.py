@@ -143,38 +143,117 @@ def orders_with_scans(tables: Tables) -> ir.Table:
 
 def order_first_delivery(tables: Tables) -> ir.Table:
     """``s_order_id, first_delivered_at``: one row per order with a ``delivered`` scan of any of
-    its parcels, and the earliest such scan (the rows of :func:`order_scan_summary` whose
-    ``first_delivered_at`` is not null, and those two columns).
+    its parcels, and the earliest such scan. Exact for every order among the orders; an id of
+    a shipment whose order is not among them may or may not have a row (every reader joins the
+    orders, so none reads one).
 
     Within a scan that builds :func:`orders_with_scans` (the SHIP checks share it), read from
-    it: the same rows for every order among the orders (a shipment of an order that is not
-    among them has no row there; each caller joins the orders, so none reads one). Without them (BRUSH003 and REVIEW003 on their own, or in the season-wide part of an
-    incremental scan), the summary would be built for these two columns alone: a pass over every
-    carrier scan with its string aggregates, then a join and aggregate per order, written out
-    twice (some 10 s at city scale); here instead the ``delivered`` scans alone are joined to
-    the shipments and their earliest kept per order (shared too: some 2.5 s). The rows are the
+    it: the rows of :func:`order_scan_summary` whose ``first_delivered_at`` is not null, for
+    every order among the orders. Without them (BRUSH003 and REVIEW003 on their own, or in the
+    season-wide part of an incremental scan), the summary would be built for these two columns
+    alone: a pass over every carrier scan with its string aggregates, then a join and aggregate
+    per order, written out twice (some 10 s at city scale); here instead the ``delivered``
+    scans alone are joined to the shipments and their earliest kept per order. The rows are the
     same either way: the earliest over an order's parcels of each parcel's earliest delivered
     scan is the earliest delivered scan over all of them, and an order without one has no row.
+
+    Kept from scan to scan (:func:`fold_order_first_delivery`): an increment lowers the few
+    orders its rows reach instead of joining the 29M city scans again (some 2.5 s).
     """
-    if _in_scan(tables, ("orders_with_scans",)):
-        # every order once (its key), with the summary's columns: an order whose first
-        # delivery is known has a summary row, and a summary row whose order is not among the
-        # orders (a shipment of no order) is read by nobody (each reader joins the orders)
-        per = orders_with_scans(tables)
-        per = per.filter(per.first_delivered_at.notnull())
-        return per.select(s_order_id=per.order_id, first_delivered_at=per.first_delivered_at)
-    if _in_scan(tables, ("order_scan_summary",)):
-        per = order_scan_summary(tables)
-        per = per.filter(per.first_delivered_at.notnull())
-        return per.select("s_order_id", "first_delivered_at")
 
     def build() -> ir.Table:
+        if _in_scan(tables, ("orders_with_scans",)):
+            # every order once (its key), with the summary's columns: an order whose first
+            # delivery is known has a summary row
+            per = orders_with_scans(tables)
+            per = per.filter(per.first_delivered_at.notnull())
+            return per.select(s_order_id=per.order_id, first_delivered_at=per.first_delivered_at)
+        if _in_scan(tables, ("order_scan_summary",)):
+            per = order_scan_summary(tables)
+            per = per.filter(per.first_delivered_at.notnull())
+            return per.select("s_order_id", "first_delivered_at")
         e, s = tables.tracking_events, tables.shipments
-        e = e.filter(e.event_type == "delivered")
-        j = s.join(e, [s.carrier == e.carrier, s.tracking_no == e.tracking_no])
-        return j.group_by(s_order_id=j.order_id).aggregate(first_delivered_at=j.event_at.min())
+        return _first_delivered(s, e.filter(e.event_type == "delivered"))
 
-    return shared(tables, ("order_first_delivery",), build)
+    return shared(tables, ("order_first_delivery", "v1"), build, fold=fold_order_first_delivery)
+
+
+def _first_delivered(s: ir.Table, delivered: ir.Table) -> ir.Table:
+    """``s_order_id, first_delivered_at`` of shipments ``s`` and ``delivered`` scans: the
+    earliest of them per order of a shipment with one."""
+    j = s.join(delivered, [s.carrier == delivered.carrier, s.tracking_no == delivered.tracking_no])
+    return j.group_by(s_order_id=j.order_id).aggregate(first_delivered_at=j.event_at.min())
+
+
+def first_delivery_changes(tables: Tables) -> ir.Table | None:
+    """``order_id, old_first, new_first``: within an incremental scan that folded
+    :func:`order_first_delivery`, every order whose first delivery the rows added since the
+    previous scan moved (``old_first`` the previous scan's, null when it had none;
+    ``new_first`` the one now); else None (it was built whole: what changed is not known).
+    An order among them may be a new order (an old orphan shipment's)."""
+    if not _in_scan(tables, _CHANGES):
+        return None
+    return shared(tables, _CHANGES, _no_changes)
+
+
+_CHANGES = ("order_first_delivery_changes",)
+
+
+def _no_changes() -> ir.Table:  # pragma: no cover - only asked for once the fold made it
+    raise RuntimeError("first delivery changes are made by fold_order_first_delivery only")
+
+
+def fold_order_first_delivery(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+    """:func:`order_first_delivery` now, from the previous scan's rows and the rows added since.
+
+    An order's first delivery is the earliest over (shipment of it, delivered scan of that
+    shipment's parcel) pairs; the pairs added since are those with a new shipment or a new
+    scan (rows are only ever added), so only their orders can change, and only downwards:
+    ``least(previous, earliest new pair)``. A new order may also have old shipments and scans
+    (it was an orphan's order before): it is recomputed from every shipment and scan of its own.
+    The new scans are joined to every shipment (probing with the day's few delivered scans);
+    the new shipments' and new orders' parcels probe every delivered scan once. Every other row
+    is the previous one: one pass over it.
+
+    The changed orders (old and new first delivery) are kept in the scan for
+    :func:`first_delivery_changes` (BRUSH003 folds its instant confirmations from them).
+    """
+    s, e = tables.shipments, tables.tracking_events
+    delivered = e.filter(e.event_type == "delivered")
+    # a new delivered scan, with every shipment of its parcel
+    ne = new.tracking_events
+    by_scan = _first_delivered(s, ne.filter(ne.event_type == "delivered"))
+    # every delivered scan of a parcel of a new shipment or of a new order's shipment
+    no = new.orders.select("order_id")
+    ship = union_all(
+        new.shipments.select("order_id", "carrier", "tracking_no"),
+        s.semi_join(no, "order_id").select("order_id", "carrier", "tracking_no"),
+    )
+    by_ship = _first_delivered(ship, delivered)
+    cand = union_all(by_scan, by_ship)
+    cand = cand.group_by("s_order_id").aggregate(m=cand.first_delivered_at.min())
+    prev = previous.select(p_order_id=previous.s_order_id, old_first=previous.first_delivered_at)
+    j = cand.left_join(prev, cand.s_order_id == prev.p_order_id)
+    # only the orders whose first delivery moved (a later scan, or an equal one, changes none)
+    j = j.filter(j.old_first.isnull() | (j.m < j.old_first))
+    changed = j.select(order_id=j.s_order_id, old_first=j.old_first, new_first=j.m)
+    changed = shared(tables, _CHANGES, lambda: changed)
+    kept = previous.anti_join(changed, previous.s_order_id == changed.order_id)
+    return union_all(
+        kept.select("s_order_id", "first_delivered_at"),
+        changed.select(s_order_id=changed.order_id, first_delivered_at=changed.new_first),
+    )
+
+
+def union_all(first: ir.Table, *more: ir.Table) -> ir.Table:
+    """The rows of tables of the same columns, all of them (UNION ALL), whichever of them says a
+    column holds no nulls (a canonical table, a previous scan's copy or a view of either may say
+    it or not: Ibis refuses a union of such schemas)."""
+    out = None
+    for t in (first, *more):
+        t = t.cast({name: dtype.copy(nullable=True) for name, dtype in t.schema().items()})
+        out = t if out is None else out.union(t)
+    return out
 
 
 def _in_scan(tables: Tables, key: tuple[str, ...]) -> bool:

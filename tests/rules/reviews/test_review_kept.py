@@ -313,6 +313,7 @@ def test_a_day_scanned_since_folds_both_relations_and_finds_what_a_full_scan_fin
     codes = ["REVIEW001", "REVIEW003"]
     params = _params()
     keys = {repr(_shared.signature_key(params)), repr(("review003_review_rows", "v1"))}
+    keys.add(repr(("order_first_delivery", "v1")))  # REVIEW003 reads it: kept by brush
     days = [T0 + dt.timedelta(days=12, hours=20, minutes=28), T0 + dt.timedelta(days=16)]
     first, later = _world_split(days[0])
     second = {k: v[_time_of(k, v) < days[1]] for k, v in later.items()}

@@ -8,6 +8,7 @@ BRUSH003 order-velocity patterns at a merchant measured against its own traffic.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -21,6 +22,7 @@ from promoguard.engine.base import Check, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows
 from promoguard.graph import bahmani, rings
+from promoguard.rules._relations import union_all
 
 BUYER_SEP = "|"
 MAX_EVIDENCE_ORDERS = 400
@@ -82,7 +84,16 @@ def _order_edges(tables: Tables) -> ir.Table:
     )
 
 
-def merchant_degree(tables: Tables, pairs: ir.Table | None = None) -> ir.Table:
+#: ``pairs`` for :func:`merchant_degree` and :func:`repeat_pairs`: the buyer-shop pairs, or a
+#: callable giving them (made only if the relation is built, not when it is folded)
+Pairs = ir.Table | Callable[[], ir.Table] | None
+
+
+def _the_pairs(pairs: Pairs) -> ir.Table | None:
+    return pairs() if callable(pairs) else pairs
+
+
+def merchant_degree(tables: Tables, pairs: Pairs = None) -> ir.Table:
     """``merchant, deg``: how many distinct buyers placed a non-cancelled order at each shop.
 
     BRUSH001 weighs its edges by it (and judges hubs against its median) and BRUSH003 reports it
@@ -91,54 +102,120 @@ def merchant_degree(tables: Tables, pairs: ir.Table | None = None) -> ir.Table:
     ``pairs``: BRUSH001's buyer-shop pairs (one row per pair), already kept in the engine, to
     count them instead. Only DuckDB takes them: it writes the shared rows out at once, whereas
     Spark keeps the expression, which must not name a table BRUSH001 drops when it is done.
+    Kept from scan to scan (:func:`fold_merchant_degree`).
     """
 
     def build() -> ir.Table:
-        e = pairs
-        if e is None or backends.is_spark(tables.backend):
+        e = None if backends.is_spark(tables.backend) else _the_pairs(pairs)
+        if e is None:
             o = tables.orders
             o = o.filter(o.status != "cancelled")
             e = o.select(buyer=o.buyer_id, merchant=o.merchant_id).distinct()
         return e.group_by("merchant").aggregate(deg=e.count())
 
-    return shared(tables, ("brushing_merchant_degree",), build)
+    return shared(tables, ("brushing_merchant_degree", "v1"), build, fold=fold_merchant_degree)
+
+
+def fold_merchant_degree(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+    """:func:`merchant_degree` now: the previous degrees, each shop's raised by its buyer-shop
+    pairs whose every non-cancelled order is new (a pair new since then; a pair seen before
+    counted already, and orders are never removed, so no degree falls)."""
+    tp = touched_pairs(tables, new)
+    fresh = tp.filter(tp.orders == tp.new_orders)
+    add = fresh.group_by(a_merchant=fresh.merchant).aggregate(d=fresh.count())
+    j = previous.outer_join(add, previous.merchant == add.a_merchant)
+    return j.select(
+        merchant=ibis.coalesce(j.merchant, j.a_merchant),
+        deg=(j.deg.fill_null(0) + j.d.fill_null(0)).cast("int64"),
+    )
 
 
 def buyer_shop_pairs(tables: Tables) -> ir.Table:
     """``buyer, merchant, orders, first_paid, last_paid``: one row per buyer-shop pair with a
     non-cancelled order (its orders and its first and last payment)."""
     o = tables.orders
-    o = o.filter(o.status != "cancelled")
+    return _pairs_of(o.filter(o.status != "cancelled"))
+
+
+def _pairs_of(o: ir.Table) -> ir.Table:
     return o.group_by(buyer=o.buyer_id, merchant=o.merchant_id).aggregate(
         orders=o.count(), first_paid=o.paid_at.min(), last_paid=o.paid_at.max()
     )
 
 
-def repeat_pairs(tables: Tables, pairs: ir.Table | None = None) -> ir.Table:
+def touched_orders(tables: Tables, new: Tables) -> ir.Table:
+    """``order_id, buyer_id, merchant_id, paid_at``: every non-cancelled order, old or new, of
+    a buyer-shop pair that one of the ``new`` rows' non-cancelled orders is of (what the folds
+    of the buyer-shop relations recount). The new orders' pairs probe every order once (a
+    semi-join with the day's pairs as its small side), shared by the folds of one scan."""
+
+    def build() -> ir.Table:
+        n = new.orders
+        n = n.filter(n.status != "cancelled")
+        keys = n.select("buyer_id", "merchant_id").distinct()
+        o = tables.orders
+        o = o.filter(o.status != "cancelled")
+        o = o.semi_join(keys, [o.buyer_id == keys.buyer_id, o.merchant_id == keys.merchant_id])
+        return o.select("order_id", "buyer_id", "merchant_id", "paid_at")
+
+    return shared(tables, ("brushing_touched_orders",), build)
+
+
+def touched_pairs(tables: Tables, new: Tables) -> ir.Table:
+    """:func:`buyer_shop_pairs` of the pairs a new non-cancelled order is of (over all their
+    orders now), with ``new_orders``: how many of them are new."""
+
+    def build() -> ir.Table:
+        pairs = _pairs_of(touched_orders(tables, new))
+        n = new.orders
+        n = n.filter(n.status != "cancelled")
+        fresh = n.group_by(n_buyer=n.buyer_id, n_merchant=n.merchant_id).aggregate(
+            new_orders=n.count()
+        )
+        j = pairs.join(fresh, [pairs.buyer == fresh.n_buyer, pairs.merchant == fresh.n_merchant])
+        return j.select(*_PAIR_COLUMNS, "new_orders")
+
+    return shared(tables, ("brushing_touched_pairs",), build)
+
+
+_PAIR_COLUMNS = ("buyer", "merchant", "orders", "first_paid", "last_paid")
+
+
+def repeat_pairs(tables: Tables, pairs: Pairs = None) -> ir.Table:
     """The buyer-shop pairs with two or more non-cancelled orders (``buyer_shop_pairs`` columns).
 
     BRUSH001 weighs them (a single purchase weighs nothing); BRUSH003 reads them to leave out,
     before it groups orders by buyer, shop and hour, every order of a pair with fewer orders
     than a rapid buyer-hour needs: at city scale a tenth of the pairs, instead of a group per
     order (5.4M groups). Within a scan they are kept (one row per repeat pair: some 400,000 at
-    city scale). ``pairs``: BRUSH001's pairs, already kept in the engine, to filter instead of
-    grouping the orders again (DuckDB only, as in :func:`merchant_degree`).
+    city scale), and from scan to scan (:func:`fold_repeat_pairs`). ``pairs``: BRUSH001's pairs,
+    already kept in the engine, to filter instead of grouping the orders again (DuckDB only, as
+    in :func:`merchant_degree`).
     """
-
-    def repeated(e: ir.Table) -> ir.Table:
-        return e.filter(e.orders >= 2).select(
-            "buyer", "merchant", "orders", "first_paid", "last_paid"
-        )
-
     if pairs is not None and backends.is_spark(tables.backend):
         # Spark keeps a shared expression, which must not name BRUSH001's checkpointed pairs
         # (dropped when its step ends): the step filters its own
-        return repeated(pairs)
+        return _repeated(_the_pairs(pairs))
 
     def build() -> ir.Table:
-        return repeated(pairs if pairs is not None else buyer_shop_pairs(tables))
+        e = _the_pairs(pairs)
+        return _repeated(e if e is not None else buyer_shop_pairs(tables))
 
-    return shared(tables, ("brushing_repeat_pairs",), build)
+    return shared(tables, ("brushing_repeat_pairs", "v1"), build, fold=fold_repeat_pairs)
+
+
+def _repeated(e: ir.Table) -> ir.Table:
+    return e.filter(e.orders >= 2).select(*_PAIR_COLUMNS)
+
+
+def fold_repeat_pairs(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+    """:func:`repeat_pairs` now: the previous ones no new order is of, and the pairs a new order
+    is of recounted over all their orders (a pair's second order makes it one)."""
+    tp = touched_pairs(tables, new)
+    kept = previous.anti_join(
+        tp, [previous.buyer == tp.buyer, previous.merchant == tp.merchant]
+    ).select(*_PAIR_COLUMNS)
+    return union_all(kept, _repeated(tp))
 
 
 def bahmani_blocks(tables: Tables, params: dict[str, Any]) -> list[rings.Block]:

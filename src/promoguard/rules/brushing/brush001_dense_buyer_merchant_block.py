@@ -69,6 +69,9 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
 
     Every buyer-shop pair is aggregated from the orders once and kept for the step: the shops'
     degrees (shared with BRUSH003 in a scan), their median and the repeat edges all read it.
+    An incremental scan folds the degrees and the repeat pairs the previous scan kept with the
+    new orders instead (``_shared.fold_merchant_degree``, ``fold_repeat_pairs``): no pass over
+    every pair then.
     """
     floor = float(params["min_density"]) * (1.0 - PRUNE_MARGIN)
     c = float(params["weight_c"])
@@ -76,7 +79,15 @@ def _core_edges(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, float
         # the pairs keep their first and last payment as timestamps: whole epoch seconds (a
         # floor, monotonic: the floor of the earliest is the earliest floor) only for the repeat
         # pairs, not for each of 5.5M orders
-        pairs = scratch.keep(buyer_shop_pairs(tables))
+        made: list[ir.Table] = []
+
+        def pairs() -> ir.Table:
+            # every pair, grouped once and only if a relation is built from them: an
+            # incremental scan folds the degrees and repeat pairs kept from the previous one
+            if not made:
+                made.append(scratch.keep(buyer_shop_pairs(tables)))
+            return made[0]
+
         deg = scratch.keep(merchant_degree(tables, pairs))
         median = _median_degree(tables, deg)
         # the repeat pairs are the scan's (BRUSH003 reads them too)

@@ -14,8 +14,18 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
-from promoguard.rules._relations import first_delivery_by_order, order_first_delivery
-from promoguard.rules.brushing._shared import _utc_offset_hours, merchant_degree, repeat_pairs
+from promoguard.rules._relations import (
+    first_delivery_by_order,
+    first_delivery_changes,
+    order_first_delivery,
+    union_all,
+)
+from promoguard.rules.brushing._shared import (
+    _utc_offset_hours,
+    merchant_degree,
+    repeat_pairs,
+    touched_orders,
+)
 
 
 def _ratio(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.NumericValue:
@@ -40,6 +50,26 @@ def _repeat_orders(tables: Tables, o: ir.Table, per_hour: int) -> ir.Table:
     return o.semi_join(rp, [o.buyer_id == rp.buyer, o.merchant_id == rp.merchant])
 
 
+def _hours(o: ir.Table, offset: int) -> ir.Table:
+    """``o`` with each order's UTC hour and local day (whole epoch hours and days)."""
+    secs = epoch_seconds(o.paid_at)
+    return o.mutate(_hour=secs // 3600, _local_day=(secs + offset * 3600) // 86400)
+
+
+def _rapid_of(o: ir.Table, per_hour: int) -> ir.Table:
+    """The rapid buyer-hours among the orders ``o`` (with ``_hour`` and ``_local_day``)."""
+    bh = o.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
+        n=o.count(),
+        _day=o._local_day.min(),
+        first_paid_at=o.paid_at.min(),
+        last_paid_at=o.paid_at.max(),
+    )
+    return bh.filter(bh.n >= per_hour)
+
+
+_RAPID_COLUMNS = ("merchant_id", "buyer_id", "_hour", "n", "_day", "first_paid_at", "last_paid_at")
+
+
 def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
     """``merchant_id, buyer_id, _hour, n, _day, first_paid_at, last_paid_at``: the rapid
     buyer-hours (``n`` >= orders_per_buyer_hour non-cancelled orders by one buyer at one shop in
@@ -47,7 +77,9 @@ def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
 
     Kept within a scan (some 100,000 rows at city scale): the finder counts each shop's, and the
     evidence quotes the found shops' first ones from the same rows instead of grouping the
-    repeat pairs' orders a second time.
+    repeat pairs' orders a second time. Kept from scan to scan too: a buyer-hour no new order
+    falls in is what it was, and those a new order falls in are recounted from the orders of
+    their buyer-shop pairs (``touched_orders``, which the pairs' folds read too).
     """
     per_hour = int(params["orders_per_buyer_hour"])
     offset = _utc_offset_hours(ctx.timezone)
@@ -55,18 +87,171 @@ def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
     def build() -> ir.Table:
         o = tables.orders
         o = o.filter(o.status != "cancelled")
-        secs = epoch_seconds(o.paid_at)
-        o = o.mutate(_hour=secs // 3600, _local_day=(secs + offset * 3600) // 86400)
-        bh = _repeat_orders(tables, o, per_hour)
-        bh = bh.group_by(["merchant_id", "buyer_id", "_hour"]).aggregate(
-            n=bh.count(),
-            _day=bh._local_day.min(),
-            first_paid_at=bh.paid_at.min(),
-            last_paid_at=bh.paid_at.max(),
-        )
-        return bh.filter(bh.n >= per_hour)
+        return _rapid_of(_hours(_repeat_orders(tables, o, per_hour), offset), per_hour)
 
-    return shared(tables, ("brush003_rapid_hours", per_hour, offset), build)
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        n = new.orders
+        n = _hours(n.filter(n.status != "cancelled"), offset)
+        keys = n.select(k_merchant=n.merchant_id, k_buyer=n.buyer_id, k_hour=n._hour).distinct()
+        t = _hours(touched_orders(tables, new), offset)
+        t = t.semi_join(
+            keys,
+            [t.merchant_id == keys.k_merchant, t.buyer_id == keys.k_buyer, t._hour == keys.k_hour],
+        )
+        kept = previous.anti_join(
+            keys,
+            [
+                previous.merchant_id == keys.k_merchant,
+                previous.buyer_id == keys.k_buyer,
+                previous._hour == keys.k_hour,
+            ],
+        )
+        return union_all(
+            kept.select(*_RAPID_COLUMNS), _rapid_of(t, per_hour).select(*_RAPID_COLUMNS)
+        )
+
+    return shared(tables, ("brush003_rapid_hours", "v1", per_hour, offset), build, fold=fold)
+
+
+def _count_shop_orders(o: ir.Table, offset: int, lo: int, hi: int) -> ir.Table:
+    """``merchant_id, n_orders, odd_orders``: each shop's non-cancelled orders among ``o``, and
+    how many of them were paid in the local hours [lo, hi)."""
+    o = o.filter(o.status != "cancelled")
+    local_h = ((epoch_seconds(o.paid_at) // 3600) + offset) % 24
+    is_odd = (local_h >= lo) & (local_h < hi)
+    # (counts, not sums of 0/1: a sum of BIGINT is a HUGEINT in DuckDB, and these are kept)
+    return o.group_by("merchant_id").aggregate(n_orders=o.count(), odd_orders=o.count(where=is_odd))
+
+
+def _shop_orders(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
+    """:func:`_count_shop_orders` of every order: one pass over the orders per shop, kept from
+    scan to scan (counts of appended rows add up)."""
+    offset = _utc_offset_hours(ctx.timezone)
+    lo, hi = params["odd_hours"]
+
+    def build() -> ir.Table:
+        return _count_shop_orders(tables.orders, offset, lo, hi)
+
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        return _add_up(previous, _count_shop_orders(new.orders, offset, lo, hi))
+
+    return shared(tables, ("brush003_shop_orders", "v1", offset, lo, hi), build, fold=fold)
+
+
+def _add_up(previous: ir.Table, more: ir.Table) -> ir.Table:
+    """Per-shop counts: ``previous``'s and ``more``'s (the same columns, ``merchant_id`` first,
+    at most one row per shop each) summed per shop, a shop in either kept."""
+    counts = [c for c in previous.columns if c != "merchant_id"]
+    more = more.select(m_merchant_id=more.merchant_id, **{f"m_{c}": more[c] for c in counts})
+    j = previous.outer_join(more, previous.merchant_id == more.m_merchant_id)
+    return j.select(
+        merchant_id=ibis.coalesce(j.merchant_id, j.m_merchant_id),
+        **{c: (j[c].fill_null(0) + j[f"m_{c}"].fill_null(0)).cast("int64") for c in counts},
+    )
+
+
+def _instant_of(o: ir.Table, delivered: ir.Table, minutes: float) -> ir.Table:
+    """Per shop, of the non-cancelled confirmed orders among ``o`` with a delivery in
+    ``delivered`` (``order_id, delivered_s``): how many were confirmed at or after it, and how
+    many within ``minutes`` of it."""
+    o = o.filter(o.status != "cancelled")
+    oc = o.filter(o.confirmed_at.notnull()).join(delivered, "order_id")
+    after, soon = _lag_is(epoch_seconds(oc.confirmed_at) - oc.delivered_s, minutes)
+    return oc.group_by("merchant_id").aggregate(
+        confirmed_after_delivery=oc.count(where=after), instant_confirms=oc.count(where=soon)
+    )
+
+
+def _lag_is(lag: ir.IntegerValue, minutes: float) -> tuple[ir.BooleanValue, ir.BooleanValue]:
+    """(confirmed at or after the delivery, ... and within ``minutes`` of it), from the lag."""
+    return lag >= 0, (lag >= 0) & (lag <= minutes * 60)
+
+
+def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
+    """``merchant_id, confirmed_after_delivery, instant_confirms``: per shop, its non-cancelled
+    orders confirmed at or after their first delivery scan, and within confirm_minutes of it.
+
+    Kept from scan to scan: an order counts by its own row and its first delivery, so the new
+    orders are counted and the old orders whose first delivery the new rows moved
+    (``first_delivery_changes``, made by the first delivery's own fold) are counted again
+    against their old first delivery, which is taken back off.
+    """
+    minutes = params["confirm_minutes"]
+
+    def build() -> ir.Table:
+        return _instant_of(tables.orders, first_delivery_by_order(tables), minutes)
+
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        now = first_delivery_by_order(tables)  # folds the first delivery, if it can
+        moved = first_delivery_changes(tables)
+        if moved is None:  # the first delivery was built whole: what moved is not known
+            return build()
+        plus = _instant_of(new.orders, now, minutes)
+        # old orders (not among the new ones: those are counted above) whose delivery moved
+        o = tables.orders
+        o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
+        o = o.anti_join(new.orders, "order_id")
+        j = o.join(moved, o.order_id == moved.order_id)
+        confirmed = epoch_seconds(j.confirmed_at)
+        after, soon = _lag_is(confirmed - epoch_seconds(j.new_first), minutes)
+        # (a null old first delivery counts nothing: the order was not counted before)
+        was_after, was_soon = _lag_is(confirmed - epoch_seconds(j.old_first), minutes)
+        change = j.group_by("merchant_id").aggregate(
+            confirmed_after_delivery=j.count(where=after) - j.count(where=was_after),
+            instant_confirms=j.count(where=soon) - j.count(where=was_soon),
+        )
+        return _add_up(_add_up(previous, plus).view(), change)
+
+    return shared(tables, ("brush003_instant", "v1", minutes), build, fold=fold)
+
+
+_INSTANT_COLUMNS = (
+    "merchant_id",
+    "order_id",
+    "buyer_id",
+    "paid_at",
+    "delivered_at",
+    "confirmed_at",
+)
+
+
+def _instant_rows(o: ir.Table, delivered: ir.Table, minutes: float) -> ir.Table:
+    """The non-cancelled orders among ``o`` confirmed within ``minutes`` of their first
+    delivery (``delivered``: ``order_id, delivered_at``), with it (:data:`_INSTANT_COLUMNS`)."""
+    o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
+    oc = o.join(delivered, "order_id")
+    _, soon = _lag_is(epoch_seconds(oc.confirmed_at) - epoch_seconds(oc.delivered_at), minutes)
+    return oc.filter(soon).select(*_INSTANT_COLUMNS)
+
+
+def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
+    """Every instantly confirmed order (:data:`_INSTANT_COLUMNS`): what the evidence quotes
+    for the found shops, kept from scan to scan so an increment reads these few instead of
+    joining every order to every first delivery again. The fold drops the orders whose first
+    delivery moved and adds them and the new orders back as they are now."""
+    minutes = params["confirm_minutes"]
+
+    def delivered(tables: Tables) -> ir.Table:
+        per = order_first_delivery(tables)
+        return per.select(order_id=per.s_order_id, delivered_at=per.first_delivered_at)
+
+    def build() -> ir.Table:
+        return _instant_rows(tables.orders, delivered(tables), minutes)
+
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        now = delivered(tables)  # folds the first delivery, if it can
+        moved = first_delivery_changes(tables)
+        if moved is None:
+            return build()
+        added = _instant_rows(new.orders, now, minutes)
+        old = tables.orders
+        old = old.semi_join(moved, old.order_id == moved.order_id)
+        old = old.anti_join(new.orders, "order_id")  # (the new ones are added above)
+        again = _instant_rows(old, moved.select("order_id", delivered_at=moved.new_first), minutes)
+        kept = previous.anti_join(moved, previous.order_id == moved.order_id)
+        return union_all(kept.select(*_INSTANT_COLUMNS), added, again)
+
+    return shared(tables, ("brush003_instant_orders", "v1", minutes), build, fold=fold)
 
 
 @register
@@ -166,16 +351,8 @@ class OrderVelocity(Check):
         )
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        o = tables.orders
-        o = o.filter(o.status != "cancelled")
-        secs = epoch_seconds(o.paid_at)
-        o = o.mutate(_local_h=((secs // 3600) + _utc_offset_hours(ctx.timezone)) % 24)
-        lo, hi = params["odd_hours"]
-        is_odd = (o._local_h >= lo) & (o._local_h < hi)
         # one pass over the orders per shop: its orders and its odd-hour orders
-        totals = o.group_by("merchant_id").aggregate(
-            n_orders=o.count(), odd_orders=is_odd.cast("int64").sum()
-        )
+        totals = _shop_orders(tables, params, ctx)
         # n_buyers: the scan's shared distinct-buyer count per shop (BRUSH001 weighs edges by it)
         deg = merchant_degree(tables)
         totals = totals.join(deg, totals.merchant_id == deg.merchant).select(
@@ -186,15 +363,7 @@ class OrderVelocity(Check):
             rapid_buyer_hours=bh.count(), rapid_orders=bh.n.sum(), rapid_days=bh._day.nunique()
         )
         # delivered scan vs confirmation
-        sd = first_delivery_by_order(tables)
-        oc = o.filter(o.confirmed_at.notnull()).join(sd, "order_id")
-        lag = epoch_seconds(oc.confirmed_at) - oc.delivered_s
-        inst = oc.group_by("merchant_id").aggregate(
-            confirmed_after_delivery=(lag >= 0).cast("int64").sum(),
-            instant_confirms=((lag >= 0) & (lag <= params["confirm_minutes"] * 60))
-            .cast("int64")
-            .sum(),
-        )
+        inst = _instant(tables, params)
         m = totals.left_join(rapid, "merchant_id").select(
             totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days
         )
@@ -274,10 +443,7 @@ class OrderVelocity(Check):
 
     def evidence(self, tables, found, params, ctx):
         # the shop's buyer-hours with repeated orders, and its instantly confirmed orders
-        o = tables.orders
-        o = o.filter(o.status != "cancelled")
         f = found.select("entity_id")
-        mo = f.join(o, f.entity_id == o.merchant_id)
         # (the find step's rapid buyer-hours, kept in the scan: the found shops' ones)
         rh = _rapid_hours(tables, params, ctx)
         bh = f.join(rh, f.entity_id == rh.merchant_id).select(
@@ -289,14 +455,12 @@ class OrderVelocity(Check):
             last_paid_at=rh.last_paid_at,
         )
         rapid = first_rows(bh, bh.entity_id, [bh.first_paid_at, bh.buyer_id], 200).drop("_hour")
-        # orders whose receipt was confirmed within minutes of the carrier's delivery scan: the
-        # earliest delivered scan of any of the order's parcels, read from the scan's shared
-        # per-order first delivery (the find step built it) rather than from the 29M scans again
-        per = order_first_delivery(tables)
-        sd = per.select(order_id=per.s_order_id, delivered_at=per.first_delivered_at)
-        oc = mo.filter(mo.confirmed_at.notnull()).join(sd, "order_id")
-        lag = epoch_seconds(oc.confirmed_at) - epoch_seconds(oc.delivered_at)
-        fast = oc.filter((lag >= 0) & (lag <= params["confirm_minutes"] * 60)).select(
+        # orders whose receipt was confirmed within minutes of the carrier's delivery scan (the
+        # earliest delivered scan of any of the order's parcels): the found shops' among every
+        # such order, kept by the scan (and from scan to scan) rather than every order of the
+        # found shops joined to every first delivery again
+        io = _instant_orders(tables, params)
+        fast = f.join(io, f.entity_id == io.merchant_id).select(
             "entity_id", "order_id", "buyer_id", "paid_at", "delivered_at", "confirmed_at"
         )
         return {
