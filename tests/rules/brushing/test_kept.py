@@ -372,3 +372,34 @@ def _findings(result):
     f = result.findings.sort_values("finding_id")
     cols = ["finding_id", "check_code", "severity", "observed", "evidence_sha256"]
     return f[cols].reset_index(drop=True)
+
+
+def test_a_ring_crowding_two_shops_keeps_its_groups_in_shop_order_folded_or_built(
+    tmp_path, monkeypatch
+):
+    # one ring crowding two shops is two groups of the same buyers, and the engine keeps the
+    # first of two findings on one entity: the groups' order must not hang on how they were
+    # made (a fold's anti join and union, a copy read back from the store in another order)
+    old, later = World(), World()
+    old.merchants = later.merchants = ["M0", "M1", "M7"]
+    for d, m in enumerate(("M0", "M1")):
+        for h, b in enumerate(("W1", "W2", "W3")):
+            old.order(b, m, T0 + dt.timedelta(days=1 + d, hours=h), device="DV-W")
+    later.order("N1", "M7", T0 + dt.timedelta(days=5))  # a new order no ring is reached by
+    for o in later.orders:
+        o["order_id"] = o["order_id"].replace("O", "N", 1)
+    new = later.tables()
+    params, ctx = _params()
+    kept = Kept(monkeypatch)
+    with _season(tmp_path, old.tables(), {t: new[t] for t in GROWING}) as (before, season, added):
+        _relations_of(before, params, ctx)
+        kept.record()
+        copy = kept.copies[_GROUPS]
+        assert copy.column("merchant").to_pylist() == ["M0", "M1"]
+        kept.copies[_GROUPS] = copy.take([1, 0])  # read back the other way round
+        kept.new = added
+        with scan_cache(season):
+            folded = brush002.buyer_groups(season, params["BRUSH002"])
+    assert _GROUPS in kept.folded
+    assert folded.column("buyers").to_pylist() == ["W1|W2|W3", "W1|W2|W3"]
+    assert folded.column("merchant").to_pylist() == ["M0", "M1"]

@@ -189,6 +189,11 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
     links (buyer -> its devices and addresses -> their buyers, until no buyer is added; the
     city's components hold at most a few buyers), and only theirs are grouped again: the
     previous groups whose component's smallest buyer the walk reached are dropped.
+
+    The groups come in component, then shop order (``_groups_of``'s), whether built or folded:
+    one ring crowding two shops is two groups of the same buyers, and the engine keeps the first
+    of two findings on one entity, so the order decides which shop's finding a scan keeps. A
+    fold's anti join and union, or a copy read back from the store, promise no order.
     """
     if backends.is_spark(tables.backend):  # nothing kept there: the groups as they are
         return _groups_of(tables, buyer_links(tables), params)
@@ -214,7 +219,8 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
         kept = previous.anti_join(reached, previous.comp_min == reached.buyer_id)
         return union_all(kept.select(*GROUP_SCHEMA.names), again)
 
-    return tables.to_arrow(shared(tables, key, build, fold=fold))
+    groups = tables.to_arrow(shared(tables, key, build, fold=fold))
+    return groups.sort_by([("comp_min", "ascending"), ("merchant", "ascending")])
 
 
 def _reached(tables: Tables, links: ir.Table, seeds: ir.Table) -> pa.Table:
