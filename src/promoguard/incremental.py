@@ -29,14 +29,14 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   those listings' rows. PRICE004: a listing's observations within ``max_gap_minutes`` of one
   of its search/home sightings with a detail price above it that close, and new listing rows.
 
-A scoped copy (merchant_delta, listing_delta) holds only the columns its checks read when each
-of them that reads a table says which (``Check.reads_columns``, table -> columns; a test holds it
-complete), and NULL in the others: the unread columns were most of a copy's cost.
 - ``"order"``: a finding on an order depends only on that order's row, its shipments, its
   parcels' scans (and the merchants, listings tables as a whole). SHIP004, SHIP005.
 - ``"order_horizon"``: as ``order``, and on the data horizon (the season's latest scan, payment
   or declared shipment) only while none of the order's parcels has a pickup scan. SHIP001, SHIP003.
-  When new rows reach the horizon, every order without a pickup scan is re-checked.
+  When new rows move the horizon, the orders each rule's ``horizon_orders(tables, params,
+  before, now)`` names are re-checked (those whose finding the move can change: SHIP001's
+  deadlines between the two horizons, SHIP003's late undispatched orders, whose hours_late
+  quotes it); a rule that declares none has every order without a pickup scan re-checked.
 - ``"order_parcels"``: as ``order``, and on every order sharing one of its parcels (and those
   orders' rows). SHIP002: the orders sharing a parcel with a touched order are re-checked.
 - ``"order_statistic"``: as ``order``, and on a season statistic the rule computes with
@@ -52,6 +52,10 @@ complete), and NULL in the others: the unread columns were most of a copy's cost
   reviews: the bands of the new reviews would scope it), REVIEW003 (a review's score reads its
   buyer's history and its listing's burst and mean rating: a day's reviews reach most
   listings), PRIZE001 (a prize's terms against every award).
+
+A scoped copy (merchant_delta, listing_delta) holds only the columns its checks read when each
+of them that reads a table says which (``Check.reads_columns``, table -> columns; a test holds it
+complete), and NULL in the others: the unread columns were most of a copy's cost.
 
 Whatever its scope, a check none of whose tables (``reads``, which a test holds complete) got a
 row since SCAN finds what it found: its findings are carried whole (COUPON001/002, PRIZE002/003

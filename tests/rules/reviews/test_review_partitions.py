@@ -275,14 +275,21 @@ def test_group_features_with_missing_keys_ratings_and_times(tiny_store):
         pd.testing.assert_frame_equal(arrays, sql, check_exact=True)
 
 
+def _scored_here(tables: Tables, inputs, params) -> tuple:
+    """The one-machine scoring as REVIEW003 runs it on DuckDB: the rows of ``review_rows`` (the
+    relation kept from scan to scan) pulled, counted in numpy, scored a slice at a time."""
+    rows = tables.to_arrow(reviews.review_rows(tables).select(*reviews._SCORE_INPUTS, "buyer_id"))
+    return reviews._scored_pulled(rows, inputs, params)
+
+
 def test_scored_here_equals_scored_where_the_rows_are(review_store):
-    """The one-machine scoring (``_scored_here``: counted in numpy, scored a slice at a time)
-    finds the reviews, scores and parts the engine-counted, batch-scored form finds."""
+    """The one-machine scoring (counted in numpy over ``review_rows``, scored a slice at a
+    time) finds the reviews, scores and parts the engine-counted, batch-scored form finds."""
     tables = Tables(ibis.duckdb.from_connection(review_store))
     for params in (_params(), _params(threshold=0.2, min_signals=4)):
         joined = reviews._review_expr(tables, False)
         inputs = reviews.Inputs(True, True, True)
-        here, n_here = reviews._scored_here(tables, joined, inputs, params)
+        here, n_here = _scored_here(tables, inputs, params)
         there, n_there = reviews._scored_where_they_are(tables, joined, inputs, params)
         assert n_here == n_there
         assert here.schema == there.schema
@@ -298,7 +305,7 @@ def test_scored_here_in_slices(review_store, monkeypatch):
     joined = reviews._review_expr(tables, False)
     inputs = reviews.Inputs(True, True, True)
     params = _params(threshold=0.2)
-    here, n_here = reviews._scored_here(tables, joined, inputs, params)
+    here, n_here = _scored_here(tables, inputs, params)
     there, n_there = reviews._scored_where_they_are(tables, joined, inputs, params)
     assert n_here == n_there and here.num_rows > 3
     pd.testing.assert_frame_equal(

@@ -864,18 +864,9 @@ def _varies(rows: pa.Table, name: str) -> bool:
     return low is not None and low != high
 
 
-def _scored_here(
-    tables: Tables, joined: ir.Table, inputs: Inputs, params: dict[str, Any]
-) -> tuple[pa.Table, int]:
-    """``scored_rows`` on one machine: ``joined``'s rows pulled, counted with
-    ``group_features_arrays`` and scored a slice at a time."""
-    return _scored_pulled(
-        tables.to_arrow(joined.select(*_SCORE_INPUTS, "buyer_id")), inputs, params
-    )
-
-
 def _scored_pulled(rows: pa.Table, inputs: Inputs, params: dict[str, Any]) -> tuple[pa.Table, int]:
-    """``_scored_here`` of rows already pulled (``_SCORE_INPUTS`` and ``buyer_id``)."""
+    """``scored_rows`` on one machine, of rows already pulled (``_SCORE_INPUTS`` and
+    ``buyer_id``): counted with ``group_features_arrays`` and scored a slice at a time."""
     features = group_features_arrays(rows, inputs)
     rows = rows.drop_columns(["buyer_id"])
     return _scored_table(rows, features, inputs, params, float(params["threshold"]))
