@@ -122,11 +122,18 @@ def fold_merchant_degree(previous: ir.Table, tables: Tables, new: Tables) -> ir.
     counted already, and orders are never removed, so no degree falls)."""
     tp = touched_pairs(tables, new)
     fresh = tp.filter(tp.orders == tp.new_orders)
-    add = fresh.group_by(a_merchant=fresh.merchant).aggregate(d=fresh.count())
-    j = previous.outer_join(add, previous.merchant == add.a_merchant)
+    return add_up(previous, fresh.group_by("merchant").aggregate(deg=fresh.count()), "merchant")
+
+
+def add_up(previous: ir.Table, more: ir.Table, key: str = "merchant_id") -> ir.Table:
+    """Per-shop counts: ``previous``'s and ``more``'s (the same columns, ``key`` first, at most
+    one row per shop each) summed per shop, a shop in either kept."""
+    counts = [c for c in previous.columns if c != key]
+    more = more.select(**{f"m_{key}": more[key]}, **{f"m_{c}": more[c] for c in counts})
+    j = previous.outer_join(more, previous[key] == more[f"m_{key}"])
     return j.select(
-        merchant=ibis.coalesce(j.merchant, j.a_merchant),
-        deg=(j.deg.fill_null(0) + j.d.fill_null(0)).cast("int64"),
+        **{key: ibis.coalesce(j[key], j[f"m_{key}"])},
+        **{c: (j[c].fill_null(0) + j[f"m_{c}"].fill_null(0)).cast("int64") for c in counts},
     )
 
 

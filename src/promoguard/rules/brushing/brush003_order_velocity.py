@@ -22,6 +22,7 @@ from promoguard.rules._relations import (
 )
 from promoguard.rules.brushing._shared import (
     _utc_offset_hours,
+    add_up,
     merchant_degree,
     repeat_pairs,
     touched_orders,
@@ -133,21 +134,9 @@ def _shop_orders(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
         return _count_shop_orders(tables.orders, offset, lo, hi)
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
-        return _add_up(previous, _count_shop_orders(new.orders, offset, lo, hi))
+        return add_up(previous, _count_shop_orders(new.orders, offset, lo, hi))
 
     return shared(tables, ("brush003_shop_orders", "v1", offset, lo, hi), build, fold=fold)
-
-
-def _add_up(previous: ir.Table, more: ir.Table) -> ir.Table:
-    """Per-shop counts: ``previous``'s and ``more``'s (the same columns, ``merchant_id`` first,
-    at most one row per shop each) summed per shop, a shop in either kept."""
-    counts = [c for c in previous.columns if c != "merchant_id"]
-    more = more.select(m_merchant_id=more.merchant_id, **{f"m_{c}": more[c] for c in counts})
-    j = previous.outer_join(more, previous.merchant_id == more.m_merchant_id)
-    return j.select(
-        merchant_id=ibis.coalesce(j.merchant_id, j.m_merchant_id),
-        **{c: (j[c].fill_null(0) + j[f"m_{c}"].fill_null(0)).cast("int64") for c in counts},
-    )
 
 
 def _instant_of(o: ir.Table, delivered: ir.Table, minutes: float) -> ir.Table:
@@ -200,7 +189,7 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
             confirmed_after_delivery=j.count(where=after) - j.count(where=was_after),
             instant_confirms=j.count(where=soon) - j.count(where=was_soon),
         )
-        return _add_up(_add_up(previous, plus).view(), change)
+        return add_up(add_up(previous, plus).view(), change)
 
     return shared(tables, ("brush003_instant", "v1", minutes), build, fold=fold)
 
