@@ -410,6 +410,50 @@ def test_scoping_the_carrier_share_check_by_order_alone_would_miss_it(tmp_path, 
     assert _rows(inc) != _rows(full)
 
 
+def test_a_scoped_run_reads_the_seasons_carrier_share_not_its_orders(tmp_path):
+    # n0's three SF parcels: one token weight, two unweighed. SF weighs 3 of 6 over the season
+    # (the same carriers weigh: scoped), but 1 of n0's own 3: the scoped run, whose shipments
+    # are n0's alone, must be handed the season's counts for n0's missing weights to count
+    day1, _ = _parcel_share_days([])
+    day2 = {
+        "orders": [order("n0", listing="l_app")],
+        "shipments": [
+            {"order_id": "n0", "carrier": "SF", "tracking_no": t, "weight_grams": w}
+            for t, w in (("N0", 10), ("N1", None), ("N2", None))
+        ],
+    }
+    full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert info["rechecked_local"] == ["PARCEL001"]
+    assert info["scopes"]["order_statistic"]["keys"] == 1
+    n0 = full.findings[full.findings.entity_id == "n0"].observed.iloc[0]
+    assert '"missing_weight":true' in n0
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_scoped_run_counting_its_own_shipments_would_miss_it(tmp_path, monkeypatch):
+    # the same, with the scoped run handed nothing: it counts SF's share over n0's parcels alone
+    # (1 of 3) and n0's missing weights stop counting
+    day1, _ = _parcel_share_days([])
+    day2 = {
+        "orders": [order("n0", listing="l_app")],
+        "shipments": [
+            {"order_id": "n0", "carrier": "SF", "tracking_no": t, "weight_grams": w}
+            for t, w in (("N0", 10), ("N1", None), ("N2", None))
+        ],
+    }
+    monkeypatch.setattr(incremental, "_given", lambda con, checks: None)
+    full, inc, _ = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert _rows(inc) != _rows(full)
+
+
+def test_the_carrier_counts_fold_with_the_new_shipments(tmp_path):
+    # whole-store PARCEL001 (its statistic changed) folds the counts the scan since kept
+    day1, day2 = _parcel_share_days([None, None, None])
+    full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert any("parcel001_carrier_weighing" in k for k in info["kept"]["folded"])
+    assert _rows(inc) == _rows(full)
+
+
 # -- merchant_delta: the rules name the merchants the new rows can change -------------------------
 #
 # Two merchants on two platforms, one listing each, a Double-11 promotion on both. Before it, a

@@ -619,7 +619,7 @@ def scan_since(
                 scoped = season.all_views()
                 scoped_cons.append(scoped)
                 with clock("plan " + group):
-                    plan = _plan(scoped, group, members, new, season, the_pack)
+                    plan = _plan(scoped, group, members, new, season, the_pack, engine)
                 scopes[group] = {
                     "checks": [c.code for c in members],
                     "keys": plan.count,
@@ -680,7 +680,13 @@ def scan_since(
             )
             with clock("checks " + plan.group), cm as tables:
                 part = eng.run_checks(
-                    tables, plan.checks, the_pack, progress=progress, coverage_of=coverage, **kw
+                    tables,
+                    plan.checks,
+                    the_pack,
+                    progress=progress,
+                    coverage_of=coverage,
+                    kept=plan.given,
+                    **kw,
                 )
             with clock("carry"):
                 kept[id(part)] = plan.keep(part.findings_arrow())
@@ -904,6 +910,9 @@ class _Plan:
         self.count: int | None = None
         self.why_not: str | None = None
         self._scope: Any = None
+        #: season relations the scoped run is handed (a KeptState whose copies are they, with
+        #: no rows added since: ``shared`` folds nothing into them), or None
+        self.given: Any = None
         self.new: dict[str, str] = {}
         #: merchant_delta: the checks the new rows change no finding of (carried whole), and
         #: those that run on the whole store
@@ -1013,9 +1022,11 @@ def _plan(
     new: dict[str, str],
     season: Any = None,
     pack: Any = None,
+    engine: str = "duckdb",
 ) -> _Plan:
     """What the new rows reach for ``group``'s checks, on ``con`` (the whole season as
-    ``_all_<table>`` views); the plan's keys stay None when the group must run in full."""
+    ``_all_<table>`` views), run on ``engine``; the plan's keys stay None when the group must
+    run in full."""
     plan = _Plan(con, group, checks)
     plan.new = new
     if any(t in _SEASON_WIDE for t in new):
@@ -1058,7 +1069,7 @@ def _plan(
             return plan
     if group == "text":
         return _plan_texts(plan, parts, season)
-    return _plan_orders(plan, parts, season, pack)
+    return _plan_orders(plan, parts, season, pack, engine)
 
 
 def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
@@ -1257,19 +1268,26 @@ def _statistic_changed(con: duckdb.DuckDBPyConnection, check: Any, season: Any, 
     return seen[0] != seen[1]
 
 
-def _plan_orders(plan: _Plan, parts: list[str], season: Any = None, pack: Any = None) -> _Plan:
+def _plan_orders(
+    plan: _Plan, parts: list[str], season: Any = None, pack: Any = None, engine: str = "duckdb"
+) -> _Plan:
     """Orders: those the new rows touch (T); with an ``order_parcels`` check the orders sharing a
     parcel with them; with an ``order_horizon`` check, when the data horizon moved, the orders
     each such rule's ``horizon_orders`` names for the move (every order without a pickup scan
     when one names none: :func:`_horizon_orders`), and always the orders holding the horizon (so
     the scoped tables have the season's horizon). The scoped tables hold these orders (U) whole,
     and with an ``order_parcels`` check their parcels' other orders whole too (what U's findings
-    read)."""
+    read).
+
+    An ``order_statistic`` check's season statistic (``_statistic_changed`` made sure it is the
+    one the previous scan used): on DuckDB, when the rule names the kept relations it is computed
+    from (``statistic_relations``), those are built on the season and handed to the scoped run
+    (``_given``), whose tables hold only the orders' rows; else (Spark, or a rule naming none)
+    the tables it reads (``statistic_reads``) stay whole in the scoped run."""
     con = plan.con
     kinds = {depends_on(c) for c in plan.checks}
-    # what an order_statistic check's statistic reads stays whole: the scoped run computes the
-    # season's statistic (_statistic_changed made sure it is the one the previous scan used)
-    whole = {t for c in plan.checks for t in getattr(c, "statistic_reads", ())}
+    handed = [c for c in plan.checks if engine == "duckdb" and hasattr(c, "statistic_relations")]
+    whole = {t for c in plan.checks if c not in handed for t in getattr(c, "statistic_reads", ())}
     empty = "SELECT NULL::VARCHAR AS order_id WHERE false"
     touched = _union(parts) if parts else sqlbuild.Sql(empty)
     copies = _order_copies(season)
@@ -1391,9 +1409,41 @@ def _plan_orders(plan: _Plan, parts: list[str], season: Any = None, pack: Any = 
         for table in ("orders", "shipments", "tracking_events", "parcels"):
             con.execute(sqlbuild.sql("DROP TABLE {t}", t="_pg_" + table))
         copies.done(plan)
+        if handed:
+            plan.given = _given(con, handed)
 
     plan._scope = scope
     return plan
+
+
+def _given(con: duckdb.DuckDBPyConnection, checks: list) -> Any:
+    """The kept relations the ``checks``' season statistics read (``statistic_relations``),
+    built on the season (``_all_<table>``) into tables of ``con``, as the KeptState the scoped
+    run is given: ``shared`` finds each under its key and folds into it the rows added since,
+    which are none (``new`` marks no table), so the scoped run reads the season's relation while
+    its own tables hold only its orders' rows. (Tables, not temporary ones: every cursor of the
+    scoped run's threads reads them.)"""
+    import ibis
+
+    from promoguard.engine.base import Tables
+    from promoguard.engine.cache import KeptState, key_text
+
+    backend = ibis.duckdb.from_connection(con)
+    tables = Tables(backend, {t: "_all_" + t for t in lake.TABLE_NAMES})
+    previous: dict[str, str] = {}
+    for check in checks:
+        for key, rel in check.statistic_relations(tables).items():
+            text = key_text(key)
+            if text in previous:
+                continue
+            name = f"_pg_given_{len(previous)}"
+            con.execute(
+                sqlbuild.sql(
+                    "CREATE TABLE {t} AS {q}", t=name, q=sqlbuild.Sql(str(backend.compile(rel)))
+                )
+            )
+            previous[text] = name
+    return KeptState(previous=previous, new={}, save=False)
 
 
 class _OrderCopies:
