@@ -263,13 +263,23 @@ def test_a_shared_parcel_links_orders_through_every_parcel_of_theirs(tmp_path, r
     assert _rows(inc) == _rows(full)
 
 
-def test_the_order_groups_scoped_together_equal_a_full_rescan(tmp_path):
-    # the order and order_statistic groups trace the same new rows once, and read their copies
-    # from the season in one pass: each still holds its own keys' rows
+def test_the_order_statistic_check_scoped_with_the_order_checks_equals_a_full_rescan(tmp_path):
+    # PARCEL001 runs in the order group's scoped run: on its keys, the touched order and the one
+    # sharing its parcel (SHIP002's neighbour), each held whole, with the season's carrier counts
     day1, day2 = _parcel_days()
     full, inc, info = _increment(tmp_path, day1, day2, "SHIP002,SHIP004,PARCEL001")
     assert set(info["rechecked_local"]) == {"SHIP002", "SHIP004", "PARCEL001"}
-    assert info["scopes"]["order"]["keys"] == 2 and info["scopes"]["order_statistic"]["keys"] == 1
+    assert info["scopes"]["order"]["keys"] == 2 and "order_statistic" not in info["scopes"]
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_moved_statistic_runs_its_check_whole_and_the_order_checks_scoped(tmp_path):
+    day1, day2 = _parcel_share_days([None, None, None])  # SF stops weighing
+    full, inc, info = _increment(tmp_path, day1, day2, "SHIP004,PARCEL001")
+    assert "PARCEL001 changed" in info["scopes"]["order"]["whole_because"]
+    assert info["rerun_season"] == ["PARCEL001"] and info["rechecked_local"] == ["SHIP004"]
+    assert info["scopes"]["order"]["checks"] == ["SHIP004"]
+    assert '"missing_weight":false' in full.findings.observed.iloc[0]
     assert _rows(inc) == _rows(full)
 
 
@@ -389,7 +399,7 @@ def test_a_changed_carrier_share_rechecks_every_order(tmp_path):
     # untouched order "mixed" scores 1.0 instead of 1.5
     day1, day2 = _parcel_share_days([None, None, None])
     full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
-    assert "PARCEL001 changed" in info["scopes"]["order_statistic"]["full_because"]
+    assert "PARCEL001 changed" in info["scopes"]["order"]["full_because"]
     assert info["rerun_season"] == ["PARCEL001"]
     assert '"missing_weight":false' in full.findings.observed.iloc[0]
     assert _rows(inc) == _rows(full)
@@ -399,7 +409,7 @@ def test_an_unchanged_carrier_share_rechecks_the_new_orders_only(tmp_path):
     day1, day2 = _parcel_share_days([400])  # SF weighs 3 of 4: the same carriers weigh
     full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
     assert info["rechecked_local"] == ["PARCEL001"] and info["carried"] == 1
-    assert info["scopes"]["order_statistic"]["keys"] == 1
+    assert info["scopes"]["order"]["keys"] == 1
     assert _rows(inc) == _rows(full)
 
 
@@ -424,7 +434,7 @@ def test_a_scoped_run_reads_the_seasons_carrier_share_not_its_orders(tmp_path):
     }
     full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
     assert info["rechecked_local"] == ["PARCEL001"]
-    assert info["scopes"]["order_statistic"]["keys"] == 1
+    assert info["scopes"]["order"]["keys"] == 1
     n0 = full.findings[full.findings.entity_id == "n0"].observed.iloc[0]
     assert '"missing_weight":true' in n0
     assert _rows(inc) == _rows(full)

@@ -40,10 +40,12 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
 - ``"order_parcels"``: as ``order``, and on every order sharing one of its parcels (and those
   orders' rows). SHIP002: the orders sharing a parcel with a touched order are re-checked.
 - ``"order_statistic"``: as ``order``, and on a season statistic the rule computes with
-  ``season_statistic(tables, params)`` from the tables in its ``statistic_reads`` (kept whole in
-  the scoped database). The statistic is computed over the rows the previous scan saw and over
-  the whole season: the check is re-checked by order while they are equal, in full when not.
-  PARCEL001 (the carriers that weigh at least ``weighed_share_min`` of their parcels).
+  ``season_statistic(tables, params)`` from the tables in its ``statistic_reads``. The statistic
+  is computed over the rows the previous scan saw and over the whole season: the check is
+  re-checked by order with the order checks while they are equal (the scoped run is handed the
+  kept relations the statistic is computed from, ``statistic_relations``, or keeps the tables it
+  reads whole), on the whole store when not. PARCEL001 (the carriers that weigh at least
+  ``weighed_share_min`` of their parcels).
 - ``"text"``: a finding on a text or a review depends only on that row, its listing and its
   merchant. TEXT001-006, REVIEW002.
 - ``"season"``: on anything in the season; re-run on everything. What stays here and why:
@@ -61,8 +63,8 @@ Whatever its scope, a check none of whose tables (``reads``, which a test holds 
 row since SCAN finds what it found: its findings are carried whole (COUPON001/002, PRIZE002/003
 on a day of orders).
 
-``scan --since SCAN`` finds, per group of scopes (merchant; merchant_delta; order, order_horizon
-and order_parcels together; order_statistic; text), the keys the rows added after SCAN reach; runs
+``scan --since SCAN`` finds, per group of scopes (merchant; merchant_delta; order, order_horizon,
+order_parcels and order_statistic together; text), the keys the rows added after SCAN reach; runs
 the group's checks
 on those keys' rows only, in a private in-memory database; keeps their findings on those keys and
 carries SCAN's findings of those checks on every other key; and runs every other check on the
@@ -625,6 +627,8 @@ def scan_since(
                     "keys": plan.count,
                     "full_because": plan.why_not,
                 }
+                if plan.whole_because is not None and plan.keys is not None:
+                    scopes[group]["whole_because"] = plan.whole_because
                 if group == "merchant_delta":
                     scopes[group]["untouched"] = [c.code for c in plan.untouched]
                     scopes[group]["whole"] = [c.code for c in plan.whole]
@@ -837,8 +841,9 @@ _GROUP = {
     "order": "order",
     "order_horizon": "order",
     "order_parcels": "order",
-    # its own group: the tables its statistic reads stay whole in its scoped database
-    "order_statistic": "order_statistic",
+    # with the order checks (its finding on an order reads that order's rows and the season
+    # statistic, which the scoped run is handed), unless the statistic moved: then it runs whole
+    "order_statistic": "order",
     # its own group: its merchants are those the rules name from the new rows, not all they reach
     "merchant_delta": "merchant_delta",
     # its own group: its keys are the listings the rules name, its tables those listings' rows
@@ -910,6 +915,9 @@ class _Plan:
         self.count: int | None = None
         self.why_not: str | None = None
         self._scope: Any = None
+        #: why some checks of the group run on the whole store (an order_statistic check whose
+        #: statistic moved), or None
+        self.whole_because: str | None = None
         #: season relations the scoped run is handed (a KeptState whose copies are they, with
         #: no rows added since: ``shared`` folds nothing into them), or None
         self.given: Any = None
@@ -1026,8 +1034,23 @@ def _plan(
 ) -> _Plan:
     """What the new rows reach for ``group``'s checks, on ``con`` (the whole season as
     ``_all_<table>`` views), run on ``engine``; the plan's keys stay None when the group must
-    run in full."""
+    run in full. An order group's ``order_statistic`` checks whose statistic moved leave it
+    (``checks`` loses them: they run on the whole store) and ``whole_because`` says why."""
+    whole_because = None
+    if group == "order" and not any(t in _SEASON_WIDE for t in new):
+        moved = [
+            c
+            for c in checks
+            if depends_on(c) == "order_statistic" and _statistic_changed(con, c, season, pack)
+        ]
+        if moved:
+            whole_because = f"the season statistic of {', '.join(c.code for c in moved)} changed"
+            checks[:] = [c for c in checks if c not in moved]
     plan = _Plan(con, group, checks)
+    plan.whole_because = whole_because
+    if not checks:
+        plan.why_not = whole_because
+        return plan
     plan.new = new
     if any(t in _SEASON_WIDE for t in new):
         plan.why_not = "the new rows reach platform-wide tables"
@@ -1062,11 +1085,6 @@ def _plan(
             plan.why_not = f"new rows of {table} cannot be traced to {group}s"
             return plan
         parts.append(mapping[table].format(new=rel))
-    if group == "order_statistic":
-        changed = [c.code for c in checks if _statistic_changed(con, c, season, pack)]
-        if changed:
-            plan.why_not = f"the season statistic of {', '.join(changed)} changed"
-            return plan
     if group == "text":
         return _plan_texts(plan, parts, season)
     return _plan_orders(plan, parts, season, pack, engine)
