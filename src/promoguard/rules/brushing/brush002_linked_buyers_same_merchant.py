@@ -14,7 +14,7 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.cache import shared
 from promoguard.engine.registry import register
 from promoguard.graph import linked
-from promoguard.rules._relations import union_all
+from promoguard.rules._relations import added_rows, union_all
 from promoguard.rules.brushing._shared import (
     BUYER_SEP,
     _group_orders_evidence,
@@ -98,7 +98,10 @@ class LinkedBuyersSameMerchant(Check):
 
 
 def _orders(tables: Tables) -> ir.Table:
-    o = tables.orders
+    return _orders_of(tables.orders)
+
+
+def _orders_of(o: ir.Table) -> ir.Table:
     return o.filter(o.status != "cancelled")
 
 
@@ -114,7 +117,7 @@ def buyer_links(tables: Tables) -> ir.Table:
     are added (one probe of the previous copy)."""
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
-        n = _links_of(_orders(new))
+        n = _links_of(_orders_of(added_rows(tables, new, "orders")))
         fresh = n.anti_join(
             previous,
             [
@@ -210,7 +213,7 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
         links = buyer_links(tables)
-        seeds = _orders(new).select("buyer_id").distinct()
+        seeds = _orders_of(added_rows(tables, new, "orders")).select("buyer_id").distinct()
         reached = _reached(tables, links, seeds)
         if not reached.num_rows:  # no new order: no component changed
             return previous.select(*GROUP_SCHEMA.names)

@@ -15,6 +15,7 @@ from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
 from promoguard.rules._relations import (
+    added_rows,
     first_delivery_by_order,
     first_delivery_changes,
     order_first_delivery,
@@ -91,7 +92,7 @@ def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
         return _rapid_of(_hours(_repeat_orders(tables, o, per_hour), offset), per_hour)
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
-        n = new.orders
+        n = added_rows(tables, new, "orders")
         n = _hours(n.filter(n.status != "cancelled"), offset)
         keys = n.select(k_merchant=n.merchant_id, k_buyer=n.buyer_id, k_hour=n._hour).distinct()
         t = _hours(touched_orders(tables, new), offset)
@@ -134,7 +135,9 @@ def _shop_orders(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
         return _count_shop_orders(tables.orders, offset, lo, hi)
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
-        return add_up(previous, _count_shop_orders(new.orders, offset, lo, hi))
+        return add_up(
+            previous, _count_shop_orders(added_rows(tables, new, "orders"), offset, lo, hi)
+        )
 
     return shared(tables, ("brush003_shop_orders", "v1", offset, lo, hi), build, fold=fold)
 
@@ -175,11 +178,12 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:  # the first delivery was built whole: what moved is not known
             return build()
-        plus = _instant_of(new.orders, now, minutes)
+        no = added_rows(tables, new, "orders")
+        plus = _instant_of(no, now, minutes)
         # old orders (not among the new ones: those are counted above) whose delivery moved
         o = tables.orders
         o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
-        o = o.anti_join(new.orders, "order_id")
+        o = o.anti_join(no, "order_id")
         j = o.join(moved, o.order_id == moved.order_id)
         confirmed = epoch_seconds(j.confirmed_at)
         after, soon = _lag_is(confirmed - epoch_seconds(j.new_first), minutes)
@@ -232,10 +236,11 @@ def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:
             return build()
-        added = _instant_rows(new.orders, now, minutes)
+        no = added_rows(tables, new, "orders")
+        added = _instant_rows(no, now, minutes)
         old = tables.orders
         old = old.semi_join(moved, old.order_id == moved.order_id)
-        old = old.anti_join(new.orders, "order_id")  # (the new ones are added above)
+        old = old.anti_join(no, "order_id")  # (the new ones are added above)
         again = _instant_rows(old, moved.select("order_id", delivered_at=moved.new_first), minutes)
         kept = previous.anti_join(moved, previous.order_id == moved.order_id)
         return union_all(kept.select(*_INSTANT_COLUMNS), added, again)
