@@ -96,6 +96,24 @@ class LinkedBuyersSameMerchant(Check):
     def evidence(self, tables, found, params, ctx):
         return {"orders": _group_orders_evidence(tables, found)}
 
+    def evidence_touched(
+        self, tables: Tables, new: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> ir.Table:
+        """Kept evidence: the found groups whose evidence rows the new rows can change.
+
+        A group's evidence (``_group_orders_evidence``) is the orders, of any status, of its
+        buyers (its ``entity_id``) at its shop (``merchants``, a column of the found row, which
+        the engine compares apart), the first ones by payment time and order id: orders are only
+        ever added, so only a group one of whose buyers placed a new order (cancelled too) can
+        quote other rows."""
+        n = added_rows(tables, new, "orders")
+        buyers = n.select("buyer_id").distinct()
+        members = found.select(
+            entity_id=found.entity_id,
+            buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
+        )
+        return members.semi_join(buyers, "buyer_id").select("entity_id").distinct()
+
 
 def _orders(tables: Tables) -> ir.Table:
     return _orders_of(tables.orders)

@@ -15,6 +15,8 @@ from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
 from promoguard.rules._relations import (
+    _in_scan,
+    _no_changes,
     added_rows,
     first_delivery_by_order,
     first_delivery_changes,
@@ -242,10 +244,30 @@ def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
         old = old.semi_join(moved, old.order_id == moved.order_id)
         old = old.anti_join(no, "order_id")  # (the new ones are added above)
         again = _instant_rows(old, moved.select("order_id", delivered_at=moved.new_first), minutes)
+        # the shops whose old orders left or joined the rows (what the evidence hook reads)
+        left = previous.semi_join(moved, previous.order_id == moved.order_id)
+        shops = union_all(left.select("merchant_id"), again.select("merchant_id"))
+        shared(tables, _instant_moved_key(minutes), lambda: shops)
         kept = previous.anti_join(moved, previous.order_id == moved.order_id)
         return union_all(kept.select(*_INSTANT_COLUMNS), added, again)
 
     return shared(tables, ("brush003_instant_orders", "v1", minutes), build, fold=fold)
+
+
+def _instant_moved_key(minutes: float) -> tuple[Any, ...]:
+    return ("brush003_instant_orders_moved", "v1", minutes)
+
+
+def _instant_moved_shops(tables: Tables, params: dict[str, Any]) -> ir.Table | None:
+    """``merchant_id``: within a scan whose :func:`_instant_orders` was folded, the shops of
+    the old orders (none of the new ones) that the fold took out of the instant orders or put
+    back in (their first delivery moved); else None (it was built: what moved is not known)."""
+    minutes = params["confirm_minutes"]
+    _instant_orders(tables, params)  # folds it, if it can (once per scan)
+    key = _instant_moved_key(minutes)
+    if not _in_scan(tables, key):
+        return None
+    return shared(tables, key, _no_changes)
 
 
 @register
@@ -434,6 +456,30 @@ class OrderVelocity(Check):
             min_instant_share=ibis.literal(float(params["min_instant_share"])),
             min_odd_ratio=ibis.literal(float(params["min_odd_ratio"])),
         )
+
+    def evidence_touched(
+        self, tables: Tables, new: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> ir.Table:
+        """Kept evidence: the found shops whose evidence rows the new rows can change.
+
+        A shop's evidence (:meth:`evidence`) is its rows of two relations, picked by
+        ``entity_id`` alone: its rapid buyer-hours (:func:`_rapid_hours`: a buyer-hour is
+        grouped from its own orders at the shop, so only a buyer-hour a new order falls in
+        changes, at that order's shop) and its instantly confirmed orders
+        (:func:`_instant_orders`: a row is an order's own columns and its first delivery, so
+        only the new orders' rows, at their shops, and the rows of old orders whose first
+        delivery moved change: those the instant orders' fold took out or put back, at their
+        shops). So: the shops of the new orders, and of those moved orders; every found shop
+        when the instant orders were built whole (what moved is not known)."""
+        moved = _instant_moved_shops(tables, params)
+        f = found.select("entity_id")
+        if moved is None:
+            return f
+        n = added_rows(tables, new, "orders")
+        shops = union_all(
+            n.select(entity_id=n.merchant_id), moved.select(entity_id=moved.merchant_id)
+        )
+        return f.semi_join(shops, "entity_id")
 
     def evidence(self, tables, found, params, ctx):
         # the shop's buyer-hours with repeated orders, and its instantly confirmed orders
