@@ -20,6 +20,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 import pytest
+from tests.support import make_store, write_rows
 
 from promoguard.engine.cache import scan_cache
 from promoguard.rules.brushing import brush002_linked_buyers_same_merchant as brush002
@@ -111,8 +112,11 @@ def _rows(world: World, prefix: str) -> dict[str, pd.DataFrame]:
     return {name: t[name] for name in GROWING}
 
 
-def test_too_narrow_hooks_miss_planted_changes(tmp_path, monkeypatch):
-    # a found group and a found shop, and one planted row for each (nothing else is new)
+def _planted(tmp_path) -> tuple[dict, dict, str, str]:
+    """(base, new rows, a found group, a found shop): the brushing world before day 12 and one
+    planted row for each (nothing else is new): a cancelled order of the group's buyer at its
+    shop, and an earlier delivered scan of one of the shop's old instant orders (still instant:
+    confirmed 3+ minutes after its first scan, now a minute more)."""
     base, new = _split(brushing_world(), T0 + dt.timedelta(days=12))
     params, ctx = _params()
     none = {t: new[t].iloc[:0] for t in GROWING}
@@ -123,7 +127,6 @@ def test_too_narrow_hooks_miss_planted_changes(tmp_path, monkeypatch):
     group = groups[0]
     buyers = set(group["entity_id"].split("|"))
     found_shops = set(shops.column("entity_id").to_pylist())
-    # an instant order of a found shop, delivered (its first scan) and confirmed 3+ min after
     order = next(
         r
         for r in inst
@@ -132,7 +135,6 @@ def test_too_narrow_hooks_miss_planted_changes(tmp_path, monkeypatch):
         and r["buyer_id"] not in buyers
         and (r["confirmed_at"] - r["delivered_at"]) >= dt.timedelta(minutes=2)
     )
-    shop = order["merchant_id"]
     day = T0 + dt.timedelta(days=12, hours=1)
     planted = World()
     planted.order(sorted(buyers)[0], group["merchant_id"], day)
@@ -143,9 +145,10 @@ def test_too_narrow_hooks_miss_planted_changes(tmp_path, monkeypatch):
     scan = {
         "carrier": parcel.carrier,
         "tracking_no": parcel.tracking_no,
-        "event_at": order["delivered_at"] - dt.timedelta(minutes=1),  # still instant
+        "event_at": order["delivered_at"] - dt.timedelta(minutes=1),
         "event_type": "delivered",
     }
+    base = _twin(base, shop=order["merchant_id"], buyers=buyers)
     # only these rows: BRUSH003's found rows hold shares of every shop's orders together (the
     # odd-hour ratio), which another shop's new order moves, and a moved found row is proved
     # again whatever the hook says
@@ -154,6 +157,85 @@ def test_too_narrow_hooks_miss_planted_changes(tmp_path, monkeypatch):
         "shipments": new["shipments"].iloc[:0],
         "tracking_events": pd.DataFrame([scan]),
     }
+    return base, new, group["entity_id"], order["merchant_id"]
+
+
+def _twin(base: dict, shop: str, buyers: set[str]) -> dict:
+    """``base`` with a twin of ``shop`` (its orders, parcels and scans again, at shop ``MX``, by
+    buyers and on parcels of their own) and of the ``buyers`` (their orders again, by buyers,
+    phones and addresses of their own): findings no planted row reaches, to carry."""
+    out = dict(base)
+    o, s, e = base["orders"], base["shipments"], base["tracking_events"]
+    a = o[o.merchant_id == shop].copy()
+    a["merchant_id"] = "MX"
+    b = o[o.buyer_id.isin(buyers)].copy()
+    for t, tag in ((a, "-x"), (b, "-y")):
+        for c in ("order_id", "buyer_id", "buyer_device_id", "buyer_address_id"):
+            t[c] = t[c] + tag
+    sa = s[s.order_id.isin(o[o.merchant_id == shop].order_id)].copy()
+    ea = e[e.tracking_no.isin(sa.tracking_no)].copy()
+    sa["order_id"] = sa["order_id"] + "-x"
+    sa["tracking_no"] = sa["tracking_no"] + "-x"
+    ea["tracking_no"] = ea["tracking_no"] + "-x"
+    m = base["merchants"]
+    twin = m[m.merchant_id == shop].assign(merchant_id="MX")
+    out["merchants"] = pd.concat([m, twin], ignore_index=True)
+    out["orders"] = pd.concat([o, a, b], ignore_index=True)
+    out["shipments"] = pd.concat([s, sa], ignore_index=True)
+    out["tracking_events"] = pd.concat([e, ea], ignore_index=True)
+    return out
+
+
+def test_too_narrow_hooks_miss_planted_changes(tmp_path, monkeypatch):
+    base, new, group, shop = _planted(tmp_path)
     out = _changed(tmp_path, monkeypatch, base, new)
-    assert group["entity_id"] in out["BRUSH002"][0]  # its evidence quotes the cancelled order
+    assert group in out["BRUSH002"][0]  # its evidence quotes the cancelled order
     assert shop in out["BRUSH003"][0]  # the order's delivered_at moved, its counts did not
+
+
+def _hashes(result, code: str) -> dict[str, str]:
+    f = result.findings
+    f = f[f.check_code == code]
+    return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
+
+
+@pytest.mark.parametrize("narrow", [None, "BRUSH002", "BRUSH003"])
+def test_scan_since_carries_the_evidence_a_full_scan_proves(tmp_path, monkeypatch, narrow):
+    # through the engine: the increment's evidence hashes are a full re-scan's, most of them
+    # carried; a hook that names nothing (``narrow``) gives the planted entity another hash
+    import shutil
+
+    from promoguard import incremental
+    from promoguard.engine import run as eng
+
+    from .test_kept import store_connect
+
+    base, new, group, shop = _planted(tmp_path)
+    path = tmp_path / "s.duckdb"
+    make_store(path, base).close()
+    codes = ",".join(CHECKS)
+    eng.scan(path, "cn", checks=codes)
+    con = store_connect(path)
+    write_rows(con, new)
+    con.close()
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(path, copy)
+    full = eng.scan(copy, "cn", checks=codes, save=False)
+    if narrow is not None:
+        cls = type(CHECKS[narrow])
+        monkeypatch.setattr(
+            cls,
+            "evidence_touched",
+            lambda self, t, n, found, p, c: found.select("entity_id").limit(0),
+        )
+    inc, _ = incremental.scan_since(path, "cn", "last", checks=codes, save=False)
+    carried = {r.code: r.carried for r in inc.runs}
+    for code, entity in (("BRUSH002", group), ("BRUSH003", shop)):
+        a, b = _hashes(inc, code), _hashes(full, code)
+        assert set(a) == set(b) and entity in b
+        assert carried[code], (code, carried)  # not vacuous: most documents carried
+        if narrow == code:
+            assert a[entity] != b[entity]  # the planted row's evidence, carried wrongly
+            assert {e for e in a if a[e] != b[e]} == {entity}
+        else:
+            assert a == b
