@@ -20,7 +20,7 @@ from promoguard.engine.base import Tables
 from promoguard.engine.cache import shared
 from promoguard.graph import minhash
 from promoguard.graph.components import component_labels
-from promoguard.rules._relations import order_first_delivery
+from promoguard.rules._relations import first_delivery_changes, order_first_delivery
 
 
 def _strings(values: pd.Series) -> pa.Array:
@@ -427,55 +427,96 @@ def review_rows(tables: Tables) -> ir.Table:
         tables,
         ("review003_review_rows", REVIEW_ROWS_VERSION),
         lambda: _review_expr(tables, False),
-        review_rows_fold,
+        lambda previous, now, new: review_rows_fold(previous, now, new, _first_delivery_moves(now)),
     )
 
 
-def review_rows_fold(previous: ir.Table, now: Tables, new: Tables) -> ir.Table:
+def _first_delivery_moves(tables: Tables) -> ir.Table | None:
+    """The orders whose first delivery the day moved, from the first delivery's own fold
+    (``first_delivery_changes``: ``order_id, new_first``), or None when it was built whole."""
+    order_first_delivery(tables)  # folded (or built) first: what it changed is known then
+    return first_delivery_changes(tables)
+
+
+def review_rows_fold(
+    previous: ir.Table, now: Tables, new: Tables, moved: ir.Table | None = None
+) -> ir.Table:
     """``review_rows`` from the previous scan's rows and the rows added since.
 
-    A review's row reads the review itself, its order's rows (``order_id``), its order's first
-    delivered scan (the order's shipments and their parcels' ``delivered`` scans) and the count
-    of its buyer's orders (``buyer_id`` of the orders). The rows added since can change only:
-    the rows of reviews whose order got an order row, a shipment, or a delivered scan of one of
-    its parcels (through any of its shipments, old or new), and of reviews whose buyer got an
-    order; and they add the new reviews' rows. Those reviews' rows are computed again from the
-    whole season (narrowed to their orders and buyers); every other previous row is kept as it
-    is. The reviews computed again are every review, old or new, of such an order or buyer,
-    and the new reviews of none, so each review is taken once."""
-    no, ns, ne = new.orders, new.shipments, new.tracking_events
-    s = now.shipments
-    delivered = ne.filter(ne.event_type == "delivered").select("carrier", "tracking_no").distinct()
-    via_scans = s.semi_join(
-        delivered, [s.carrier == delivered.carrier, s.tracking_no == delivered.tracking_no]
-    )
+    A review's row reads the review itself, its order's rows (joined on ``order_id``: an order
+    listed twice repeats the row), its order's first delivered scan (only when the order is
+    among the orders) and the count of its buyer's orders. Rows are only ever added, so the
+    rows added since change a previous row in three ways only, each patched on it by key:
+
+    - an order row with its ``order_id`` arrived (its times, a repeat, a first delivery that
+      now shows): every review of that order is computed again from the whole season, as is
+      every new review (narrowed to their orders and buyers); their previous rows go;
+    - its order's first delivery moved (a delivered scan of one of its parcels, through an old
+      or a new shipment): ``delivered_s`` becomes the first delivery now, when the order is
+      among the orders (an order that is not stays without one, as the left joins give).
+      ``moved``: the orders whose first delivery moved (``order_id, new_first``: the first
+      delivery's fold says which); without it, every order with a new shipment or a parcel
+      with a new delivered scan is looked up in the first deliveries now (the same values);
+    - its buyer got orders: ``buyer_orders`` grows by their count (a count over rows that
+      only grow; null before, for a buyer without orders, counts as none).
+
+    Every other column of a previous row reads nothing the day can add to. One pass over the
+    previous rows, with lookups keyed by order and buyer; the whole season is read only for the
+    day's reviews and orders."""
+    no = new.orders
 
     def ids(t: ir.Table) -> ir.Table:  # (one type: a key is NOT NULL in some tables)
         return t.select(order_id=t.order_id.cast("string"))
 
-    changed = ids(no).union(ids(ns), distinct=False).union(ids(via_scans), distinct=False)
-    changed = changed.filter(changed.order_id.notnull()).distinct()
-    buyers = no.filter(no.buyer_id.notnull()).select(buyer_id=no.buyer_id.cast("string"))
-    # the keys reached, computed once (the engine would compute them again for each use below):
-    # at city scale a day's ~160k orders (most by scans of old orders' parcels) and ~40k buyers
-    changed = ibis.memtable(now.to_arrow(changed))
-    buyers = ibis.memtable(now.to_arrow(buyers.distinct()))
+    # the orders with a new order row, and the day's order count of each buyer: computed once
+    # (the engine would compute them again for each use below)
+    arrived = ids(no)
+    arrived = ibis.memtable(now.to_arrow(arrived.filter(arrived.order_id.notnull()).distinct()))
+    nb = no.filter(no.buyer_id.notnull()).select(b_buyer_id=no.buyer_id.cast("string"))
+    more = ibis.memtable(now.to_arrow(nb.group_by("b_buyer_id").aggregate(more=nb.count())))
 
-    def touched(t: ir.Table) -> ir.BooleanValue:
-        return t.order_id.isin(changed.order_id).fill_null(False) | t.buyer_id.isin(
-            buyers.buyer_id
-        ).fill_null(False)
+    def of_arrived(t: ir.Table) -> ir.BooleanValue:
+        return t.order_id.isin(arrived.order_id).fill_null(False)
 
-    # (only the columns a row reads: not the texts)
+    # the reviews computed again: every review of an order that got an order row, and the new
+    # reviews (each once); only the columns a row reads, not the texts
     wanted = ("review_id", "listing_id", "buyer_id", "order_id", "rating", "created_at")
     r, rn = now.reviews.select(*wanted), new.reviews.select(*wanted)
-    again = r.filter(touched(r)).union(rn.filter(~touched(rn)), distinct=False)
-    # (pulled once: the rows below read them four times)
-    again = ibis.memtable(now.to_arrow(again))
+    again = r.filter(of_arrived(r)).union(rn.filter(~of_arrived(rn)), distinct=False)
+    again = ibis.memtable(now.to_arrow(again))  # (pulled once: the rows below read it four times)
     redone = _review_rows(now, again, text=False, some=True)
+
+    # the new first delivery of every order among the orders whose first delivery moved
+    sd = order_first_delivery(now)
+    if moved is None:
+        s, ne = now.shipments, new.tracking_events
+        delivered = ne.filter(ne.event_type == "delivered").select("carrier", "tracking_no")
+        via_scans = s.semi_join(
+            delivered.distinct(),
+            [s.carrier == delivered.carrier, s.tracking_no == delivered.tracking_no],
+        )
+        reached = ids(via_scans).union(ids(new.shipments), distinct=False).distinct()
+        moved = sd.join(reached, sd.s_order_id == reached.order_id).select(
+            order_id=sd.s_order_id, new_first=sd.first_delivered_at
+        )
+    o = now.orders
+    moved = moved.semi_join(o, moved.order_id == o.order_id)
+    moved = ibis.memtable(
+        now.to_arrow(moved.select(d_order_id=moved.order_id, d_s=epoch_seconds(moved.new_first)))
+    )
+
     names = previous.columns
-    kept_rows = previous.filter(~touched(previous)).select(*names)
-    return kept_rows.union(redone.select(*names).cast(previous.schema()), distinct=False)
+    p = previous.filter(~of_arrived(previous))
+    p = p.left_join(moved, p.order_id == moved.d_order_id)
+    p = p.left_join(more, p.buyer_id == more.b_buyer_id)
+    patched = p.select(
+        *[c for c in names if c not in ("delivered_s", "buyer_orders")],
+        delivered_s=ibis.ifelse(p.d_order_id.isnull(), p.delivered_s, p.d_s),
+        buyer_orders=ibis.ifelse(
+            p.b_buyer_id.isnull(), p.buyer_orders, ibis.coalesce(p.buyer_orders, 0) + p.more
+        ),
+    ).select(*names)
+    return patched.union(redone.select(*names).cast(previous.schema()), distinct=False)
 
 
 def _review_frame(tables: Tables) -> pd.DataFrame:
