@@ -671,22 +671,50 @@ def _group_sizes(
     a: np.ndarray, b: np.ndarray, valid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Over the ``valid`` rows grouped by (a, b): each row's group size (NaN for the others),
-    and each group's ``a`` and size."""
+    and each group's ``a`` and size (the groups in no particular order)."""
     idx = np.flatnonzero(valid)
     out = np.full(len(a), np.nan)
     if not len(idx):
         return out, np.zeros(0, np.int64), np.zeros(0, np.int64)
     av, bv = a[idx], b[idx]
+    if int(av.min()) < 0:
+        return _group_sizes_sorted(out, idx, av, bv, a, b)
+    # a value of ``a`` on one valid row only is a group of one by itself (at city scale most
+    # buyers wrote one review): only the others are grouped
+    per_a = np.bincount(av)
+    alone = per_a[av] == 1
+    out[idx[alone]] = 1.0
+    lone = (av[alone], np.ones(int(alone.sum()), np.int64))
+    rest = ~alone
+    idx, av, bv = idx[rest], av[rest], bv[rest]
+    if not len(idx):
+        return out, lone[0], lone[1]
     low = int(bv.min())
     span = int(bv.max()) - low + 1
-    if int(av.min()) >= 0 and int(av.max()) < 2**62 // span:
-        # one int64 key per (a, b) and one sort of it, rather than a lexsort of two keys (at
-        # city scale 1.84M reviews by listing and day, by buyer and day): the same groups
+    top = int(av.max()) + 1
+    if top * span <= max(8 * len(idx), 1 << 22):
+        # few enough (a, b) cells to count in place (a listing's days): one pass, no sort
+        key = av * span + (bv - low)
+        counts = np.bincount(key, minlength=top * span)
+        out[idx] = counts[key]
+        cells = np.flatnonzero(counts)
+        groups, sizes = cells // span, counts[cells]
+    elif top < 2**62 // span:
+        # one int64 key per (a, b) and one sort of it, rather than a lexsort of two keys
         uniq, inverse, sizes = np.unique(
             av * span + (bv - low), return_inverse=True, return_counts=True
         )
         out[idx] = sizes[inverse.reshape(-1)]
-        return out, uniq // span, sizes
+        groups = uniq // span
+    else:
+        out, groups, sizes = _group_sizes_sorted(out, idx, av, bv, a, b)
+    return out, np.concatenate([groups, lone[0]]), np.concatenate([sizes, lone[1]])
+
+
+def _group_sizes_sorted(
+    out: np.ndarray, idx: np.ndarray, av: np.ndarray, bv: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_group_sizes`` of the rows ``idx`` by a lexsort of the two keys (any int64 values)."""
     order = idx[np.lexsort((bv, av))]
     ka, kb = a[order], b[order]
     start = np.ones(len(order), dtype=bool)
