@@ -81,3 +81,70 @@ def test_review003_hook_names_every_finding_whose_rows_the_day_changes(tmp_path)
     assert changed <= touched
     assert touched == changed  # (and nothing more here: the untouched keep S's documents)
     con.close()
+
+
+def test_review003_an_increment_carries_what_a_full_rescan_proves(tmp_path, monkeypatch):
+    """Through the scans: a day's ``scan --since`` gives a full re-scan's evidence hashes while
+    carrying documents; a reviewer of the planted burst writes again on another listing another
+    day (her finding's score, its head, does not move; its rows do); a hook that leaves her
+    finding out carries its stale document, and the hashes differ."""
+    import datetime as dt
+    import shutil
+
+    from tests.rules.brushing.synth import T0
+    from tests.support import make_store, write_rows
+
+    from promoguard import incremental, store
+    from promoguard.engine import run as eng
+    from promoguard.rules.reviews.review003_spam_behaviour_score import SpamBehaviourScore
+
+    from .synth import BURST_BUYERS, review_world
+
+    path, copy = tmp_path / "s.duckdb", tmp_path / "full.duckdb"
+    make_store(path, review_world().tables()).close()
+    first = eng.scan(path, "cn", checks="REVIEW003")
+    before = first.findings.set_index("entity_id")
+    buyer = BURST_BUYERS[0]
+    con = store.connect(path)
+    mine = con.execute("SELECT review_id FROM reviews WHERE buyer_id = ?", [buyer]).fetchall()
+    con.close()
+    (hers,) = [r for (r,) in mine if r in before.index]
+    later = T0 + dt.timedelta(days=25)
+    added = [
+        # her review on another listing, another day: her history grows, her score stays
+        {**_review("RVX0001", buyer, 1, listing="L-M001"), "created_at": later},
+        # a newcomer on another listing: moves that listing's scores (their heads)
+        {**_review("RVX0002", "ZZ01", 1, listing="L-M002"), "created_at": later},
+    ]
+    con = store.connect(path)
+    write_rows(con, {"reviews": added})
+    con.close()
+    shutil.copy(path, copy)
+    full = eng.scan(copy, "cn", checks="REVIEW003", save=False)
+
+    def hashes(result):
+        f = result.findings
+        return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
+
+    inc, _ = incremental.scan_since(path, "cn", first.scan_id, checks="REVIEW003", save=False)
+    assert hashes(inc) == hashes(full)
+    (run,) = inc.runs
+    assert run.carried and run.carried > 0
+    # the case is a real one: her head did not move, her document did
+    now = full.findings.set_index("entity_id")
+    assert now.loc[hers, "observed"] == before.loc[hers, "observed"]
+    assert now.loc[hers, "evidence_sha256"] != before.loc[hers, "evidence_sha256"]
+
+    hook = SpamBehaviourScore.evidence_touched
+    monkeypatch.setattr(
+        SpamBehaviourScore,
+        "evidence_touched",
+        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
+            lambda r: r.entity_id != hers
+        ),
+    )
+    wrong, _ = incremental.scan_since(path, "cn", first.scan_id, checks="REVIEW003", save=False)
+    assert hashes(wrong)[hers] != hashes(full)[hers]
+    assert {e: h for e, h in hashes(wrong).items() if e != hers} == {
+        e: h for e, h in hashes(full).items() if e != hers
+    }
