@@ -1470,7 +1470,8 @@ class _OrderCopies:
     scans for all of them (Arrow), not in one pass per group: each group's copy then takes its
     own orders' rows from these. (A pass over the 29M scans of a city season is ~1 CPU s.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, season: Any = None) -> None:
+        self.season = season
         self.plans: list[_Plan] = []
         self.got: dict[str, pa.Table] = {}
         #: the orders the new rows touch, per query tracing them (``_pg_t``)
@@ -1494,22 +1495,37 @@ class _OrderCopies:
             con.unregister("_pg_all_rows")
         for table in ("orders", "shipments"):
             self.got[table] = con.sql(
-                str(
-                    sqlbuild.sql(
-                        "SELECT t.* FROM {a} t SEMI JOIN _pg_read_rows r USING (order_id)",
-                        a="_all_" + table,
-                    )
-                )
+                self._rows(con, table, "SEMI JOIN _pg_read_rows r USING (order_id)")
             ).to_arrow_table()
         con.register("_pg_read_ship", self.got["shipments"])
         try:
             self.got["tracking_events"] = con.sql(
-                "SELECT t.* FROM _all_tracking_events t SEMI JOIN (SELECT DISTINCT carrier, "
-                "tracking_no FROM _pg_read_ship) p USING (carrier, tracking_no)"
+                self._rows(
+                    con,
+                    "tracking_events",
+                    "SEMI JOIN (SELECT DISTINCT carrier, tracking_no FROM _pg_read_ship) p "
+                    "USING (carrier, tracking_no)",
+                )
             ).to_arrow_table()
         finally:
             con.unregister("_pg_read_ship")
         con.execute("DROP TABLE _pg_read_rows")
+
+    def _rows(self, con: duckdb.DuckDBPyConnection, table: str, join: str) -> str:
+        """The season's rows of ``table`` (alias t) that ``join`` keeps. In a DuckDB file the
+        join reads only its key columns, for the row ids of the rows it keeps, and the rows are
+        fetched by id: a semi join reading every column read all 17 of the 5.5M city orders
+        for the ~160k of a day (0.9 s; by id 0.3 s)."""
+        if not isinstance(self.season, _FileSeason) or table not in _FileSeason._tables(con):
+            return str(sqlbuild.sql("SELECT t.* FROM {a} t ", a="_all_" + table)) + join
+        whole = sqlbuild.sql("{src}.main.{t}", src=_SRC, t=table)
+        return str(
+            sqlbuild.sql(
+                "SELECT t.* FROM {w} t WHERE t.rowid IN (SELECT t.rowid FROM {w} t {j})",
+                w=whole,
+                j=sqlbuild.Sql(join),
+            )
+        )
 
     def done(self, plan: _Plan) -> None:
         """``plan`` has its copy: once every group has, the rows read for them go."""
@@ -1527,7 +1543,7 @@ def _order_copies(season: Any) -> _OrderCopies:
     if season is None:
         return _OrderCopies()
     if season not in _COPIES:
-        _COPIES[season] = _OrderCopies()
+        _COPIES[season] = _OrderCopies(season)
     return _COPIES[season]
 
 
