@@ -734,6 +734,9 @@ def run_checks(
                         scan_id,
                         detected_at,
                         carried=carry.carried.filter(keep),
+                        heads=_taken(carry.heads, pc.indices_nonzero(keep))
+                        if carry.heads is not None
+                        else None,
                     )
                     findings_parts.append(part)
                     freeze_s += part_s
@@ -859,6 +862,8 @@ class _Carry:
     digests: pa.Array
     carried: pa.Array | None
     state: KeptState
+    #: the found rows' heads (None: no found rows), for freezing the carried ones
+    heads: _Heads | None = None
 
     def keep(self, findings: pa.Table) -> None:
         if not self.state.save:
@@ -905,8 +910,9 @@ def _evidence_carry(
     table = state.previous.get(text) if state.new is not None else None
     if not state.save and table is None:
         return None
-    digests = head_digests(check, pack, params, found)
-    carry = _Carry(check, text, digests, None, state)
+    heads = _heads(check, pack, params, found.combine_chunks()) if found.num_rows else None
+    digests = _head_digests(heads) if heads is not None else pa.array([], pa.string())
+    carry = _Carry(check, text, digests, None, state, heads)
     if table is None or not found.num_rows:
         return carry
     from promoguard import sqlbuild
@@ -925,12 +931,12 @@ def _evidence_carry(
         backends.unregister(view.backend, name)
     entities = _one_chunk(found.column("entity_id"))
     touched = _one_chunk(pc.cast(touched, pa.string()))
+    digest = _params_digest(params)
+    assert heads is not None
     ids = pa.array(
         [
-            _finding_id(pack.name, check.code, etype, entity, _params_digest(params))
-            for etype, entity in zip(
-                _filled(found, "entity_type", check.entity_type), entities.to_pylist(), strict=True
-            )
+            _finding_id(pack.name, check.code, etype, entity, digest)
+            for etype, entity in zip(heads.etypes, heads.entities, strict=True)
         ],
         pa.string(),
     )
@@ -1072,9 +1078,10 @@ def head_digests(check: Check, pack: Pack, params: dict[str, Any], found: pa.Tab
     """Per found row (``found`` as the engine holds it: :func:`_found_rows`), the SHA-256 of its
     document's head: everything the document holds before its evidence rows. Two documents with
     the same head digest and the same evidence rows are the same bytes (kept evidence)."""
-    if not found.num_rows:
-        return pa.array([], pa.string())
-    h = _heads(check, pack, params, found.combine_chunks())
+    return _head_digests(_heads(check, pack, params, found.combine_chunks()))
+
+
+def _head_digests(h: _Heads) -> pa.Array:
     shas: list[str] = []
     for lo, hi in _size_bounds(h.parts):
         shas += _digests(_joined(h, lo, hi, None))
@@ -1090,6 +1097,7 @@ def _freeze_findings(
     scan_id: str,
     detected_at: dt.datetime,
     carried: pa.Array | None = None,
+    heads: _Heads | None = None,
 ) -> tuple[pa.Table, pa.Table, float]:
     """One check's findings and frozen evidence documents (``evidence_sha256``,
     ``document``), and the seconds it took.
@@ -1104,6 +1112,7 @@ def _freeze_findings(
     ``carried`` (per found row, or None): the ``evidence_sha256`` of a document the store holds
     already that this one would equal (kept evidence, :func:`_evidence_carry`): the row's
     finding takes it, and no document is written for it (``ev`` need not hold its rows).
+    ``heads``: :func:`_heads` of ``found``, when the caller has them already.
     """
     started = time.perf_counter()
     n = found.num_rows
@@ -1111,7 +1120,7 @@ def _freeze_findings(
         return _findings_table({}), EVIDENCE_SCHEMA.empty_table(), time.perf_counter() - started
     found = found.combine_chunks()
     params_digest = _params_digest(params)
-    h = _heads(check, pack, params, found)
+    h = heads if heads is not None else _heads(check, pack, params, found)
     shas: list[str | None]
     documents: list[pa.Array] = []
     if carried is None:
