@@ -741,6 +741,8 @@ def run_checks(
                     findings_parts.append(part)
                     freeze_s += part_s
                     carried_of[check.code] = part.num_rows
+                    if carry.documents is not None:
+                        staged.append(evidence.stage(carry.documents))
                 evidence_s += time.perf_counter() - started
                 for found_part, ev, ev_s in _evidence_in_parts(
                     check, view, to_prove, params, ctx, cache.database
@@ -864,6 +866,8 @@ class _Carry:
     state: KeptState
     #: the found rows' heads (None: no found rows), for freezing the carried ones
     heads: _Heads | None = None
+    #: documents made for rows whose head moved and whose rows were carried (re-headed)
+    documents: pa.Table | None = None
 
     def keep(self, findings: pa.Table) -> None:
         if not self.state.save:
@@ -941,16 +945,92 @@ def _evidence_carry(
         pa.string(),
     )
     at = pc.index_in(ids, value_set=_one_chunk(before.column("finding_id")))
-    same = pc.equal(pc.take(_one_chunk(before.column("head_sha256")), at), digests)
-    keep = pc.and_(pc.fill_null(same, False), pc.invert(pc.is_in(entities, value_set=touched)))
-    carry.carried = _one_chunk(
-        pc.if_else(
-            keep,
-            pc.take(_one_chunk(before.column("evidence_sha256")), at),
-            pa.scalar(None, pa.string()),
+    old_heads = _one_chunk(pc.take(_one_chunk(before.column("head_sha256")), at))
+    old_shas = _one_chunk(pc.take(_one_chunk(before.column("evidence_sha256")), at))
+    same = pc.fill_null(pc.equal(old_heads, digests), False)
+    untouched = pc.and_(pc.is_valid(at), pc.invert(pc.is_in(entities, value_set=touched)))
+    keep = pc.and_(same, untouched)
+    shas: list[str | None] = pc.if_else(keep, old_shas, pa.scalar(None, pa.string())).to_pylist()
+    # the rows are S's but the head moved (a count, a score): S's rows under the new head
+    moved = pc.indices_nonzero(pc.and_(untouched, pc.invert(same)))
+    if len(moved):
+        where, made, documents = _reheaded(
+            view.backend.con,
+            _taken(heads, moved),
+            pc.take(old_shas, moved),
+            pc.take(old_heads, moved),
         )
-    )
+        positions = moved.to_pylist()
+        for j, sha in zip(where, made, strict=True):
+            shas[positions[j]] = sha
+        carry.documents = documents
+    carry.carried = pa.array(shas, pa.string())
     return carry
+
+
+def _reheaded(
+    con: Any, h: _Heads, old_shas: pa.Array, old_heads: pa.Array
+) -> tuple[list[int], list[str], pa.Table]:
+    """Documents of the scan since (``old_shas``) given the new heads ``h``: each is read from
+    the store, cut after its head (found at the first ``pack_params`` text, and taken only when
+    the bytes before the cut hash to ``old_heads``: else that row is proved again), and the new
+    head put before its rows. Returns the rows re-headed (positions in ``h``), their new hashes
+    and ``(evidence_sha256, document)`` of the new documents."""
+    from promoguard import sqlbuild
+
+    name = f"_rehead_{uuid.uuid4().hex[:8]}"
+    con.register(name, pa.table({"evidence_sha256": old_shas}))
+    try:
+        docs = con.sql(
+            str(
+                sqlbuild.sql(
+                    "SELECT evidence_sha256, document FROM evidence "
+                    "WHERE evidence_sha256 IN (SELECT evidence_sha256 FROM {w})",
+                    w=name,
+                )
+            )
+        ).to_arrow_table()
+    finally:
+        con.unregister(name)
+    heads_now = _joined(h, 0, len(old_shas), None)
+    head_ends = memoryview(heads_now.buffers()[1]).cast("i")
+    head_data = heads_now.buffers()[2].to_pybytes()
+    head_off = heads_now.offset
+    wanted = old_shas.to_pylist()
+    expected = old_heads.to_pylist()
+    # (each document names its entity: one row per hash)
+    rows_of = {sha: i for i, sha in enumerate(wanted)}
+    cut = h.pack_params.encode()
+    sha256 = hashlib.sha256
+    where: list[int] = []
+    made: list[bytes] = []
+    for chunk_shas, chunk_docs in zip(
+        docs.column("evidence_sha256").chunks, docs.column("document").chunks, strict=True
+    ):
+        ends = memoryview(chunk_docs.buffers()[1]).cast("i")
+        data = chunk_docs.buffers()[2].to_pybytes() if len(chunk_docs) else b""
+        off = chunk_docs.offset
+        for k, sha in enumerate(chunk_shas.to_pylist()):
+            lo, hi = ends[off + k], ends[off + k + 1]
+            at = data.find(cut, lo, hi)
+            if at < 0:
+                continue
+            split = at + len(cut)
+            i = rows_of.get(sha)
+            if i is None or sha256(data[lo:split]).hexdigest() != expected[i]:
+                continue  # not the head it was: proved again
+            head = head_data[head_ends[head_off + i] : head_ends[head_off + i + 1]]
+            where.append(i)
+            made.append(head + data[split:hi])
+    digests = [sha256(d).hexdigest() for d in made]
+    documents = pa.table(
+        [
+            pa.chunked_array([pa.array(digests, pa.string())]),
+            pa.chunked_array([pa.array(made, pa.binary()).cast(pa.string())]),
+        ],
+        schema=EVIDENCE_SCHEMA,
+    )
+    return where, digests, documents
 
 
 #: at most this many bytes of documents are joined in one Arrow string array (offsets are int32)
