@@ -741,8 +741,8 @@ def run_checks(
                     findings_parts.append(part)
                     freeze_s += part_s
                     carried_of[check.code] = part.num_rows
-                    if carry.documents is not None:
-                        staged.append(evidence.stage(carry.documents))
+                    for documents in carry.documents or ():
+                        staged.append(evidence.stage(documents))
                 evidence_s += time.perf_counter() - started
                 for found_part, ev, ev_s in _evidence_in_parts(
                     check, view, to_prove, params, ctx, cache.database
@@ -867,7 +867,7 @@ class _Carry:
     #: the found rows' heads (None: no found rows), for freezing the carried ones
     heads: _Heads | None = None
     #: documents made for rows whose head moved and whose rows were carried (re-headed)
-    documents: pa.Table | None = None
+    documents: list[pa.Table] | None = None
 
     def keep(self, findings: pa.Table) -> None:
         if not self.state.save:
@@ -970,7 +970,7 @@ def _evidence_carry(
 
 def _reheaded(
     con: Any, h: _Heads, old_shas: pa.Array, old_heads: pa.Array
-) -> tuple[list[int], list[str], pa.Table]:
+) -> tuple[list[int], list[str], list[pa.Table]]:
     """Documents of the scan since (``old_shas``) given the new heads ``h``: each is read from
     the store, cut after its head (found at the first ``pack_params`` text, and taken only when
     the bytes before the cut hash to ``old_heads``: else that row is proved again), and the new
@@ -993,9 +993,8 @@ def _reheaded(
     finally:
         con.unregister(name)
     heads_now = _joined(h, 0, len(old_shas), None)
-    head_ends = memoryview(heads_now.buffers()[1]).cast("i")
-    head_data = heads_now.buffers()[2].to_pybytes()
-    head_off = heads_now.offset
+    head_ends = _offsets(heads_now)
+    head_data = memoryview(heads_now.buffers()[2])
     wanted = old_shas.to_pylist()
     expected = old_heads.to_pylist()
     # (each document names its entity: one row per hash)
@@ -1003,34 +1002,48 @@ def _reheaded(
     cut = h.pack_params.encode()
     sha256 = hashlib.sha256
     where: list[int] = []
-    made: list[bytes] = []
+    digests: list[str] = []
+    documents: list[pa.Table] = []
     for chunk_shas, chunk_docs in zip(
         docs.column("evidence_sha256").chunks, docs.column("document").chunks, strict=True
     ):
-        ends = memoryview(chunk_docs.buffers()[1]).cast("i")
-        data = chunk_docs.buffers()[2].to_pybytes() if len(chunk_docs) else b""
-        off = chunk_docs.offset
+        if not len(chunk_docs):
+            continue
+        ends = _offsets(chunk_docs)
+        data = memoryview(chunk_docs.buffers()[2])
+        made: list[bytes] = []
         for k, sha in enumerate(chunk_shas.to_pylist()):
-            lo, hi = ends[off + k], ends[off + k + 1]
-            at = data.find(cut, lo, hi)
-            if at < 0:
+            doc = bytes(data[ends[k] : ends[k + 1]])
+            at = doc.find(cut)
+            i = rows_of.get(sha)
+            if at < 0 or i is None:
                 continue
             split = at + len(cut)
-            i = rows_of.get(sha)
-            if i is None or sha256(data[lo:split]).hexdigest() != expected[i]:
+            if sha256(doc[:split]).hexdigest() != expected[i]:
                 continue  # not the head it was: proved again
-            head = head_data[head_ends[head_off + i] : head_ends[head_off + i + 1]]
+            new = bytes(head_data[head_ends[i] : head_ends[i + 1]]) + doc[split:]
             where.append(i)
-            made.append(head + data[split:hi])
-    digests = [sha256(d).hexdigest() for d in made]
-    documents = pa.table(
-        [
-            pa.chunked_array([pa.array(digests, pa.string())]),
-            pa.chunked_array([pa.array(made, pa.binary()).cast(pa.string())]),
-        ],
-        schema=EVIDENCE_SCHEMA,
-    )
+            made.append(new)
+            digests.append(sha256(new).hexdigest())
+        if made:  # one table per chunk read: each under 2 GiB of text, as the chunk was
+            documents.append(
+                pa.table(
+                    [
+                        pa.chunked_array([pa.array(digests[-len(made) :], pa.string())]),
+                        pa.chunked_array([pa.array(made, pa.binary()).cast(pa.string())]),
+                    ],
+                    schema=EVIDENCE_SCHEMA,
+                )
+            )
+        del made
     return where, digests, documents
+
+
+def _offsets(values: pa.Array) -> list[int]:
+    """The value boundaries of a string array (``len + 1`` of them, from its first value)."""
+    wide = pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type)
+    raw = memoryview(values.buffers()[1]).cast("q" if wide else "i")
+    return raw[values.offset : values.offset + len(values) + 1].tolist()
 
 
 #: at most this many bytes of documents are joined in one Arrow string array (offsets are int32)
