@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from promoguard.engine import backends
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.cache import shared
 from promoguard.engine.registry import register
 from promoguard.graph import rings
 from promoguard.rules.brushing._shared import (
@@ -215,6 +216,93 @@ def _buying_groups(
     return groups
 
 
+def _buying_groups_kept(
+    tables: Tables, blocks: list[rings.Block], params: dict[str, Any], ctx: ScanContext
+) -> dict[int, str]:
+    """:func:`_buying_groups`, kept from scan to scan (DuckDB): a block's verdict is a function
+    of its buyers, its shops and their non-cancelled orders at its shops only, so a block the
+    previous scan judged (the same buyers and shops) with no new non-cancelled order of one of
+    its buyers at one of its shops keeps its verdict; only the others are judged again (at city
+    scale a day reaches a few of some 6,600 blocks, and judging pulls every order of every
+    block's buyers). The relation is one row per block: ``entity_id``, ``merchants`` and
+    ``reason`` (null: not a buying group)."""
+    limit = float(params.get("max_shared_occasion_share", 1.0))
+    if not blocks or limit >= 1.0 or backends.is_spark(tables.backend):
+        return _buying_groups(tables, blocks, params, ctx)
+    ids = [BUYER_SEP.join(b.buyers) for b in blocks]
+    shops = [BUYER_SEP.join(b.merchants) for b in blocks]
+
+    def verdicts(groups: dict[int, str], of: list[int]) -> ir.Table:
+        return ibis.memtable(
+            pa.table(
+                {
+                    "entity_id": pa.array([ids[i] for i in of], pa.string()),
+                    "merchants": pa.array([shops[i] for i in of], pa.string()),
+                    "reason": pa.array([groups.get(i) for i in of], pa.string()),
+                }
+            )
+        )
+
+    def build() -> ir.Table:
+        return verdicts(_buying_groups(tables, blocks, params, ctx), list(range(len(blocks))))
+
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        before = tables.to_arrow(previous).to_pydict()
+        judged = dict(
+            zip(
+                zip(before["entity_id"], before["merchants"], strict=True),
+                before["reason"],
+                strict=True,
+            )
+        )
+        touched = _touched_blocks(tables, new, blocks)
+        again = [i for i in range(len(blocks)) if i in touched or (ids[i], shops[i]) not in judged]
+        fresh = _buying_groups(tables, [blocks[i] for i in again], params, ctx)
+        groups = {i: judged[(ids[i], shops[i])] for i in range(len(blocks))}
+        groups = {i: r for i, r in groups.items() if r is not None}
+        for k, i in enumerate(again):
+            groups.pop(i, None)
+            if k in fresh:
+                groups[i] = fresh[k]
+        return verdicts(groups, list(range(len(blocks))))
+
+    key = buying_groups_key(params, _utc_offset_hours(ctx.timezone))
+    rows = tables.to_arrow(shared(tables, key, build, fold)).to_pydict()
+    reason = dict(
+        zip(zip(rows["entity_id"], rows["merchants"], strict=True), rows["reason"], strict=True)
+    )
+    return {i: r for i in range(len(blocks)) if (r := reason.get((ids[i], shops[i]))) is not None}
+
+
+def buying_groups_key(params: dict[str, Any], utc_offset_hours: int) -> tuple:
+    """The kept verdicts' key: every parameter (the blocks depend on all of them) and the
+    offset of local days."""
+    return (
+        "brush001_buying_groups",
+        "v1",
+        tuple(sorted((k, v) for k, v in params.items() if isinstance(v, str | int | float | bool))),
+        utc_offset_hours,
+    )
+
+
+def _touched_blocks(tables: Tables, new: Tables, blocks: list[rings.Block]) -> set[int]:
+    """Indices of the blocks one of whose buyers placed a new non-cancelled order at one of the
+    block's shops."""
+    n = new.orders
+    n = n.filter(n.status != "cancelled")
+    wanted = sorted({b for blk in blocks for b in blk.buyers})
+    n = n.semi_join(ibis.memtable({"buyer_id": wanted}), "buyer_id")
+    pulled = tables.to_arrow(n.select("buyer_id", "merchant_id").distinct()).to_pydict()
+    shops_of: dict[str, set[str]] = {}
+    for b, m in zip(pulled["buyer_id"], pulled["merchant_id"], strict=True):
+        shops_of.setdefault(b, set()).add(m)
+    return {
+        i
+        for i, blk in enumerate(blocks)
+        if any(not shops_of.get(b, set()).isdisjoint(blk.merchants) for b in blk.buyers)
+    }
+
+
 def _block_visits(
     pulled: pa.Table, blocks: list[rings.Block], window: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -275,6 +363,22 @@ def _block_visits(
     later = np.minimum(after, n - 1)
     near |= (after < n) & same_place[later] & (t[later] - t <= window)
     return block, t, near
+
+
+def _group_orders_touched(found: ir.Table, orders: ir.Table) -> ir.Table:
+    """``entity_id`` of the found rows with an order among ``orders`` (any status) of one of
+    their buyers at one of their merchants: the rows whose ``_group_orders_evidence`` those
+    orders can reach (it splits ``entity_id`` and matches ``merchants`` the same way)."""
+    members = found.select(
+        entity_id=found.entity_id,
+        merchants=found.merchants,
+        buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
+    )
+    rows = members.join(orders, members.buyer_id == orders.buyer_id)
+    rows = rows.filter(
+        (BUYER_SEP + rows.merchants + BUYER_SEP).contains(BUYER_SEP + rows.merchant_id + BUYER_SEP)
+    )
+    return rows.select("entity_id").distinct()
 
 
 def _day(local_day: int) -> str:
@@ -381,7 +485,7 @@ class DenseBuyerMerchantBlock(Check):
             raise ValueError(
                 f"BRUSH001 algorithm must be fraudar or bahmani, not {params['algorithm']!r}"
             )
-        groups = _buying_groups(tables, blocks, params, ctx)
+        groups = _buying_groups_kept(tables, blocks, params, ctx)
         lowered = str(params.get("buying_group_severity", "low"))
         platforms = _platforms_of(tables, {m for b in blocks for m in b.orders_by_merchant})
         rows = []
@@ -413,3 +517,11 @@ class DenseBuyerMerchantBlock(Check):
 
     def evidence(self, tables, found, params, ctx):
         return {"orders": _group_orders_evidence(tables, found)}
+
+    def evidence_touched(self, tables, new, found, params, ctx):
+        """The found blocks whose evidence a new order can change: the evidence is every order
+        (any status) of the block's buyers at the block's shops, the first MAX_EVIDENCE_ORDERS
+        by payment (``_group_orders_evidence``: it reads ``orders`` only, keyed by the found
+        row's ``entity_id`` buyers and ``merchants``); orders are never changed or removed, so
+        only a new order of one of its buyers at one of its shops, cancelled or not, can."""
+        return _group_orders_touched(found, new.orders)
