@@ -1755,6 +1755,7 @@ def _combine(
             runs_by_code.get(c.code, none).seconds,
             None,
             dict(runs_by_code.get(c.code, none).parts),
+            runs_by_code.get(c.code, none).carried,
         )
         for c in chosen
     ]

@@ -230,6 +230,17 @@ class Check:
         """
         return {}
 
+    #: Kept evidence (docs/kept.md): a check may define
+    #: ``evidence_touched(self, tables, new, found, params, ctx)``, returning the ``entity_id``s
+    #: among ``found`` (the found rows, as ``evidence`` gets them) whose evidence rows the rows
+    #: added since the previous scan (``new``: Tables of only those rows) can change (an Ibis
+    #: table with an ``entity_id`` column, or an Arrow array). In a ``scan --since`` every other
+    #: finding that the previous scan had with the same head (found row, observed, expected)
+    #: keeps its frozen document; without the method every document is proved again.
+    #: ``evidence_version``: bump it with any change to the check's evidence queries (documents
+    #: are carried only from a scan that wrote them under the same version).
+    evidence_version: ClassVar[str] = "1"
+
     # -- report hooks ----------------------------------------------------------------------------
     @property
     def section(self) -> str:

@@ -38,7 +38,7 @@ from promoguard.engine.base import (
     ScanContext,
     Tables,
 )
-from promoguard.engine.cache import KeptCopies, KeptState, scan_cache
+from promoguard.engine.cache import KeptCopies, KeptFile, KeptState, key_text, scan_cache
 from promoguard.engine.evidence import (
     EVIDENCE_SCHEMA,
     FrozenEvidence,
@@ -72,6 +72,9 @@ class CheckRun:
     error: str | None = None
     #: where ``seconds`` went: the finder, the evidence queries, freezing (JSON and SHA-256)
     parts: dict[str, float] = field(default_factory=dict)
+    #: kept evidence (``Check.evidence_touched``): how many findings took the document of the
+    #: scan since's same finding instead of proving it again (None: none could)
+    carried: int | None = None
 
 
 class HeldFindings:
@@ -644,6 +647,8 @@ def run_checks(
     coverage: dict[str, dict[str, Any]] = {}
     total = 2 * len(checks)
     done = 0
+    #: check code -> findings whose evidence document was carried from the kept scan's
+    carried_of: dict[str, int] = {}
 
     def tell(step: str) -> None:
         if progress is not None:
@@ -714,8 +719,28 @@ def run_checks(
                 evidence_s = freeze_s = 0.0
                 findings_parts: list[pa.Table] = []
                 staged: list[pa.Table | str] = []
+                started = time.perf_counter()
+                carry = _evidence_carry(check, pack, view, found, params, ctx, cache)
+                to_prove = found
+                if carry is not None and carry.carried is not None:
+                    keep = pc.is_valid(carry.carried)
+                    to_prove = found.filter(pc.invert(keep))
+                    part, _, part_s = _freeze_findings(
+                        check,
+                        pack,
+                        params,
+                        found.filter(keep),
+                        {},
+                        scan_id,
+                        detected_at,
+                        carried=carry.carried.filter(keep),
+                    )
+                    findings_parts.append(part)
+                    freeze_s += part_s
+                    carried_of[check.code] = part.num_rows
+                evidence_s += time.perf_counter() - started
                 for found_part, ev, ev_s in _evidence_in_parts(
-                    check, view, found, params, ctx, cache.database
+                    check, view, to_prove, params, ctx, cache.database
                 ):
                     evidence_s += ev_s
                     part, documents, part_s = _freeze_findings(
@@ -728,6 +753,11 @@ def run_checks(
                 findings = (
                     pa.concat_tables(findings_parts) if findings_parts else _findings_table({})
                 )
+                if len(findings_parts) > 1 and carry is not None and carry.carried is not None:
+                    # in the found rows' order (by entity), as a full scan lists them
+                    findings = findings.sort_by([("entity_id", "ascending")])
+                if carry is not None:
+                    carry.keep(findings)
                 return frozen.stage(findings), staged, evidence_s, freeze_s
 
             def run_all(
@@ -772,7 +802,14 @@ def run_checks(
                     parts = {"find": find_s, "evidence": evidence_s, "freeze": freeze_s}
                     n_found = cache.found[check.code][1].num_rows
                     runs.append(
-                        CheckRun(check.code, n_found, find_s + evidence_s + freeze_s, None, parts)
+                        CheckRun(
+                            check.code,
+                            n_found,
+                            find_s + evidence_s + freeze_s,
+                            None,
+                            parts,
+                            carried_of.get(check.code),
+                        )
                     )
                     done += 1
             except BaseException:
@@ -786,37 +823,156 @@ def run_checks(
     return result
 
 
+#: The version of the frozen documents' format: a document is carried from a scan only under the
+#: same one (bump it with any change to what :func:`_freeze_findings` or the canonical JSON
+#: writes: the carried documents were written by the scan since's code).
+DOCUMENT_FORMAT = "1"
+#: the kept relation holding each finding's head digest and evidence hash (kept evidence)
+HEADS_COLUMNS = [
+    ("finding_id", "VARCHAR"),
+    ("head_sha256", "VARCHAR"),
+    ("evidence_sha256", "VARCHAR"),
+]
+
+
+def heads_key(check: Check, params: dict[str, Any]) -> str:
+    """The key text of ``check``'s evidence heads among a scan's kept relations."""
+    return key_text(
+        (
+            "evidence_heads",
+            check.code,
+            _params_digest(params),
+            DOCUMENT_FORMAT,
+            str(getattr(check, "evidence_version", "1")),
+        )
+    )
+
+
+@dataclass
+class _Carry:
+    """A check's kept evidence in one scan: per found row, its head digest, and the evidence
+    hash it carries from the scan since (``carried``: null where it is proved again; None:
+    nothing is carried); ``keep`` writes the heads for the next scan when this one is saved."""
+
+    check: Check
+    text: str
+    digests: pa.Array
+    carried: pa.Array | None
+    state: KeptState
+
+    def keep(self, findings: pa.Table) -> None:
+        if not self.state.save:
+            return
+        heads = pa.table(
+            {
+                "finding_id": _one_chunk(findings.column("finding_id")),
+                "head_sha256": self.digests,
+                "evidence_sha256": _one_chunk(findings.column("evidence_sha256")),
+            }
+        )
+        path = self.state.new_file(self.text)
+        import pyarrow.parquet as pq
+
+        pq.write_table(heads, path, compression="snappy")
+        with self.state._lock:
+            self.state.written[self.text] = KeptFile(path, list(HEADS_COLUMNS))
+
+
+def _evidence_carry(
+    check: Check,
+    pack: Pack,
+    view: Tables,
+    found: pa.Table,
+    params: dict[str, Any],
+    ctx: ScanContext,
+    cache: Any,
+) -> _Carry | None:
+    """Kept evidence (docs/kept.md): for a check with ``evidence_touched``, in a scan that keeps
+    relations (DuckDB), each found row's head digest; and in a scan ``--since`` S whose copies
+    hold the check's heads, which rows carry S's document.
+
+    A row carries S's ``evidence_sha256`` when S has the same finding (``finding_id``: pack,
+    check, entity, parameters), with the same head (the document up to its evidence rows: the
+    found row, observed, expected; compared by digest), and the check's ``evidence_touched``
+    does not name its entity: the document a full re-scan writes for it is then S's, byte for
+    byte (the head is the same text, the rows are the same rows by the hook's promise), and the
+    store holds it already. Every other row is proved again."""
+    hook = getattr(check, "evidence_touched", None)
+    state = cache.kept
+    if hook is None or state is None or cache.database is None:
+        return None
+    text = heads_key(check, params)
+    table = state.previous.get(text) if state.new is not None else None
+    if not state.save and table is None:
+        return None
+    digests = head_digests(check, pack, params, found)
+    carry = _Carry(check, text, digests, None, state)
+    if table is None or not found.num_rows:
+        return carry
+    from promoguard import sqlbuild
+    from promoguard.engine.cache import _new_rows
+
+    before = view.backend.con.sql(
+        str(sqlbuild.sql("SELECT finding_id, head_sha256, evidence_sha256 FROM {t}", t=table))
+    ).to_arrow_table()
+    name = f"_touched_{check.code.lower()}_{uuid.uuid4().hex[:8]}"
+    found_expr = backends.register_arrow(view.backend, name, found)
+    try:
+        touched = hook(view, _new_rows(view, cache), found_expr, params, ctx)
+        if not isinstance(touched, (pa.Array, pa.ChunkedArray)):
+            touched = view.to_arrow(touched.select("entity_id")).column("entity_id")
+    finally:
+        backends.unregister(view.backend, name)
+    entities = _one_chunk(found.column("entity_id"))
+    touched = _one_chunk(pc.cast(touched, pa.string()))
+    ids = pa.array(
+        [
+            _finding_id(pack.name, check.code, etype, entity, _params_digest(params))
+            for etype, entity in zip(
+                _filled(found, "entity_type", check.entity_type), entities.to_pylist(), strict=True
+            )
+        ],
+        pa.string(),
+    )
+    at = pc.index_in(ids, value_set=_one_chunk(before.column("finding_id")))
+    same = pc.equal(pc.take(_one_chunk(before.column("head_sha256")), at), digests)
+    keep = pc.and_(pc.fill_null(same, False), pc.invert(pc.is_in(entities, value_set=touched)))
+    carry.carried = _one_chunk(
+        pc.if_else(
+            keep,
+            pc.take(_one_chunk(before.column("evidence_sha256")), at),
+            pa.scalar(None, pa.string()),
+        )
+    )
+    return carry
+
+
 #: at most this many bytes of documents are joined in one Arrow string array (offsets are int32)
 _FREEZE_CHUNK_BYTES = 256 * 2**20
 
 
-def _freeze_findings(
-    check: Check,
-    pack: Pack,
-    params: dict[str, Any],
-    found: pa.Table,
-    ev: dict[str, pa.Table],
-    scan_id: str,
-    detected_at: dt.datetime,
-) -> tuple[pa.Table, pa.Table, float]:
-    """One check's findings and frozen evidence documents (``evidence_sha256``,
-    ``document``), and the seconds it took.
+@dataclass
+class _Heads:
+    """What a check's found rows put in their documents before the evidence rows (``rows``):
+    the pieces :func:`_freeze_findings` joins, written once per found row."""
 
-    The document of a finding is the canonical JSON (:func:`~promoguard.engine.evidence.freeze`)
-    of ``{check_code, pack, entity_type, entity_id, parameters, observed, expected, found,
-    rows}``. Every part is written column by column in Arrow (the found row, observed, expected,
-    each evidence table's rows per entity, joined to the found rows by entity) and the parts are
-    joined in Arrow too: Python only hashes each document's UTF-8 bytes, read from the Arrow
-    buffer (no Python string per document: at city scale they were ~2 GB of UCS-2/UCS-4 text).
-    """
-    started = time.perf_counter()
-    n = found.num_rows
-    if not n:
-        return _findings_table({}), EVIDENCE_SCHEMA.empty_table(), time.perf_counter() - started
-    found = found.combine_chunks()
+    entity_col: pa.Array
+    entities: list[str]
+    etypes: list[str]
+    severities: list[str]
+    observed: pa.Array
+    expected: pa.Array
+    #: the document's JSON of entity_id, entity_type, expected, found and observed
+    parts: list[pa.Array]
+    #: the text before the entity id, and between the observed JSON and the rows object
+    head: str
+    pack_params: str
+
+
+def _heads(check: Check, pack: Pack, params: dict[str, Any], found: pa.Table) -> _Heads:
+    """The found rows' own parts of their documents (the found row, observed, expected)."""
     severity = pack.severity_for(check)
-    params_digest = _params_digest(params)
-    entity_col = found.column("entity_id")
+    entity_col = _one_chunk(found.column("entity_id"))
     entities = entity_col.to_pylist()
     etypes = _filled(found, "entity_type", check.entity_type)
     unknown = set(etypes) - set(ENTITY_TYPES)
@@ -861,49 +1017,127 @@ def _freeze_findings(
         found_json,
         observed,
     ]
-    rows = _rows_json(entity_col, ev)
     head = '{"check_code":' + _dumps(check.code) + ',"entity_id":'
     pack_params = ',"pack":' + _dumps(pack.name) + ',"parameters":'
     pack_params += _dumps(canonical_value(params)) + ',"rows":{'
+    return _Heads(
+        entity_col, entities, etypes, severities, observed, expected, parts, head, pack_params
+    )
+
+
+def _joined(h: _Heads, lo: int, hi: int, rows: list[pa.Array] | None) -> pa.Array:
+    """Rows ``lo:hi``'s documents (with ``rows``' pieces), or their heads (``rows`` None: the
+    document up to its rows object's first member)."""
+    e, t, x, f, o = (p.slice(lo, hi - lo) for p in h.parts)
+    tail = [*(p.slice(lo, hi - lo) for p in rows), "}}"] if rows is not None else []
+    # the keys in sorted order, as json.dumps(sort_keys=True) writes them
+    return pc.binary_join_element_wise(
+        h.head,
+        e,
+        ',"entity_type":',
+        t,
+        ',"expected":',
+        x,
+        ',"found":',
+        f,
+        ',"observed":',
+        o,
+        h.pack_params,
+        *tail,
+        "",
+        null_handling="replace",
+        null_replacement="",
+    )
+
+
+def _digests(doc: pa.Array) -> list[str]:
+    """The SHA-256 of each string's UTF-8 bytes, read from the Arrow buffer (no Python str)."""
+    offsets = doc.buffers()[1]
+    ends = memoryview(offsets).cast("i")[doc.offset : doc.offset + len(doc) + 1].tolist()
+    data = memoryview(doc.buffers()[2])
+    sha256 = hashlib.sha256
+    return [sha256(data[ends[i] : ends[i + 1]]).hexdigest() for i in range(len(doc))]
+
+
+def _size_bounds(pieces: list[pa.Array]) -> list[tuple[int, int]]:
     # rows per Arrow string array: each array's documents stay under 2 GiB (int32 offsets)
     sizes = sum(
         pc.fill_null(pc.binary_length(p), 0).to_numpy(zero_copy_only=False).astype("int64")
-        for p in [*parts, *rows]
+        for p in pieces
     )
-    bounds = _chunk_bounds(sizes, _FREEZE_CHUNK_BYTES)
+    return _chunk_bounds(sizes, _FREEZE_CHUNK_BYTES)
+
+
+def head_digests(check: Check, pack: Pack, params: dict[str, Any], found: pa.Table) -> pa.Array:
+    """Per found row (``found`` as the engine holds it: :func:`_found_rows`), the SHA-256 of its
+    document's head: everything the document holds before its evidence rows. Two documents with
+    the same head digest and the same evidence rows are the same bytes (kept evidence)."""
+    if not found.num_rows:
+        return pa.array([], pa.string())
+    h = _heads(check, pack, params, found.combine_chunks())
     shas: list[str] = []
+    for lo, hi in _size_bounds(h.parts):
+        shas += _digests(_joined(h, lo, hi, None))
+    return pa.array(shas, pa.string())
+
+
+def _freeze_findings(
+    check: Check,
+    pack: Pack,
+    params: dict[str, Any],
+    found: pa.Table,
+    ev: dict[str, pa.Table],
+    scan_id: str,
+    detected_at: dt.datetime,
+    carried: pa.Array | None = None,
+) -> tuple[pa.Table, pa.Table, float]:
+    """One check's findings and frozen evidence documents (``evidence_sha256``,
+    ``document``), and the seconds it took.
+
+    The document of a finding is the canonical JSON (:func:`~promoguard.engine.evidence.freeze`)
+    of ``{check_code, pack, entity_type, entity_id, parameters, observed, expected, found,
+    rows}``. Every part is written column by column in Arrow (the found row, observed, expected,
+    each evidence table's rows per entity, joined to the found rows by entity) and the parts are
+    joined in Arrow too: Python only hashes each document's UTF-8 bytes, read from the Arrow
+    buffer (no Python string per document: at city scale they were ~2 GB of UCS-2/UCS-4 text).
+
+    ``carried`` (per found row, or None): the ``evidence_sha256`` of a document the store holds
+    already that this one would equal (kept evidence, :func:`_evidence_carry`): the row's
+    finding takes it, and no document is written for it (``ev`` need not hold its rows).
+    """
+    started = time.perf_counter()
+    n = found.num_rows
+    if not n:
+        return _findings_table({}), EVIDENCE_SCHEMA.empty_table(), time.perf_counter() - started
+    found = found.combine_chunks()
+    params_digest = _params_digest(params)
+    h = _heads(check, pack, params, found)
+    shas: list[str | None]
     documents: list[pa.Array] = []
-    sha256 = hashlib.sha256
-    for lo, hi in bounds:
-        e, t, x, f, o = (p.slice(lo, hi - lo) for p in parts)
-        r = [p.slice(lo, hi - lo) for p in rows]
-        # the keys in sorted order, as json.dumps(sort_keys=True) writes them
-        doc = pc.binary_join_element_wise(
-            head,
-            e,
-            ',"entity_type":',
-            t,
-            ',"expected":',
-            x,
-            ',"found":',
-            f,
-            ',"observed":',
-            o,
-            pack_params,
-            *r,
-            "}}",
-            "",
-            null_handling="replace",
-            null_replacement="",
-        )
-        documents.append(doc)
-        offsets = doc.buffers()[1]
-        ends = memoryview(offsets).cast("i")[doc.offset : doc.offset + len(doc) + 1].tolist()
-        data = memoryview(doc.buffers()[2])
-        shas.extend(sha256(data[ends[i] : ends[i + 1]]).hexdigest() for i in range(len(doc)))
+    if carried is None:
+        rebuilt = None
+        shas = []
+    else:
+        carried = _one_chunk(carried)
+        shas = carried.to_pylist()
+        rebuilt = pc.indices_nonzero(pc.is_null(carried))
+    if rebuilt is None or len(rebuilt):
+        own = h if rebuilt is None else _taken(h, rebuilt)
+        entity_col = own.entity_col
+        rows = _rows_json(entity_col, ev)
+        made: list[str] = []
+        for lo, hi in _size_bounds([*own.parts, *rows]):
+            doc = _joined(own, lo, hi, [p.slice(lo, hi - lo) for p in rows])
+            documents.append(doc)
+            made.extend(_digests(doc))
+        if rebuilt is None:
+            shas = made
+        else:
+            for at, sha in zip(rebuilt.to_pylist(), made, strict=True):
+                shas[at] = sha
     ids = [
         _finding_id(pack.name, check.code, etype, entity, params_digest)
-        for etype, entity in zip(etypes, entities, strict=True)
+        for etype, entity in zip(h.etypes, h.entities, strict=True)
     ]
     sha_arr = pa.array(shas, pa.string())
     findings = _findings_table(
@@ -912,23 +1146,41 @@ def _freeze_findings(
             "scan_id": _repeat(scan_id, n),
             "check_code": _repeat(check.code, n),
             "pack": _repeat(pack.name, n),
-            "entity_type": etype_arr,
-            "entity_id": entity_col,
+            "entity_type": pa.array(h.etypes, pa.string()),
+            "entity_id": h.entity_col,
             "merchant_id": found.column("merchant_id"),
             "platform_id": found.column("platform_id"),
-            "severity": pa.array(severities, pa.string()),
-            "observed": observed,
-            "expected": expected,
+            "severity": pa.array(h.severities, pa.string()),
+            "observed": h.observed,
+            "expected": h.expected,
             "legal_basis": _repeat(pack.legal_basis_for(check), n),
             "evidence_sha256": sha_arr,
             "detected_at": pa.repeat(pa.scalar(detected_at, pa.timestamp("us", tz="UTC")), n),
         }
     )
+    if not documents:
+        return findings, EVIDENCE_SCHEMA.empty_table(), time.perf_counter() - started
     frozen = pa.table(
-        [pa.chunked_array([sha_arr]), pa.chunked_array(documents, pa.string())],
+        [pa.chunked_array([pa.array(made, pa.string())]), pa.chunked_array(documents, pa.string())],
         schema=EVIDENCE_SCHEMA,
     )
     return findings, frozen, time.perf_counter() - started
+
+
+def _taken(h: _Heads, at: pa.Array) -> _Heads:
+    """The heads of the rows at positions ``at``."""
+    pick = at.to_pylist()
+    return _Heads(
+        _one_chunk(pc.take(h.entity_col, at)),
+        [h.entities[i] for i in pick],
+        [h.etypes[i] for i in pick],
+        [h.severities[i] for i in pick],
+        _one_chunk(pc.take(h.observed, at)),
+        _one_chunk(pc.take(h.expected, at)),
+        [_one_chunk(pc.take(p, at)) for p in h.parts],
+        h.head,
+        h.pack_params,
+    )
 
 
 def _rows_json(entities: pa.Array, ev: dict[str, pa.Table]) -> list[pa.Array]:

@@ -97,3 +97,110 @@ def test_lic001_follows_each_packs_map(tiny_store):
         )
         == {}
     )
+
+
+def test_lic001_kept_evidence_equals_a_full_rescan(tmp_path, monkeypatch):
+    """LIC001's ``evidence_touched`` (kept evidence): run on the whole store in ``scan --since``
+    (as a season-wide check: in the increment it is scoped, docs/kept.md), the evidence hashes
+    equal a full re-scan's, an untouched merchant's document is carried, and a hook that forgets
+    new licence rows carries a stale one (the test that catches it)."""
+    import shutil
+
+    from tests.support import make_store, write_rows
+
+    from promoguard import incremental, store
+    from promoguard.engine import registry
+    from promoguard.engine import run as eng
+
+    lic001 = type(registry.get("LIC001"))
+    monkeypatch.setattr(lic001, "depends_on", "season")
+    path = tmp_path / "s.duckdb"
+    day1 = tables(
+        orders=[
+            order("o1", listing="l_food", paid=50),
+            order("o2", listing="l_med", paid=60),
+            order("o3", listing="l_med", paid=70),
+            order("o4", listing="l_app", paid=70),
+        ],
+        licences=[("L1", "m1", "food_business", 0, 40, None)],  # expired before the sale
+    )
+    make_store(path, day1).close()
+    first = eng.scan(path, "cn", checks="LIC001").scan_id
+    con = store.connect(path)
+    # m1: a new unlicensed sale; m2: a licence of another type (its evidence lists it, its
+    # findings' head does not move); a licensed-category-free sale of m2 changes nothing
+    write_rows(
+        con,
+        {
+            "orders": [order("o5", listing="l_food", paid=80), order("o6", listing="l_app")],
+            "licences": [
+                {
+                    "licence_id": "L2",
+                    "merchant_id": "m2",
+                    "licence_type": "alcohol",
+                    "valid_from": day1["licences"][0]["valid_from"],
+                    "valid_to": None,
+                    "scope": None,
+                }
+            ],
+        },
+    )
+    con.close()
+
+    def hashes(result):
+        f = result.findings
+        return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
+
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(path, copy)
+    full = eng.scan(copy, "cn", checks="LIC001", save=False)
+    assert set(hashes(full)) == {"m1", "m2"}
+    inc, info = incremental.scan_since(path, "cn", first, checks="LIC001", save=False)
+    assert info["rerun_season"] == ["LIC001"]
+    assert hashes(inc) == hashes(full)
+    assert [r.carried for r in inc.runs] == [0]  # both touched: m1 a sale, m2 a licence
+
+    # a day that touches m1 only: m2's document is carried
+    eng.scan(path, "cn", checks="LIC001")
+    con = store.connect(path)
+    write_rows(con, {"orders": [order("o7", listing="l_food", paid=90)]})
+    con.close()
+    shutil.copy(path, copy)
+    full = eng.scan(copy, "cn", checks="LIC001", save=False)
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="LIC001", save=False)
+    assert hashes(inc) == hashes(full)
+    assert [r.carried for r in inc.runs] == [1]
+
+    # a hook that forgets new licence rows: m2's stale document is carried, the hashes differ
+    con = store.connect(path)
+    write_rows(
+        con,
+        {
+            "licences": [
+                {
+                    "licence_id": "L3",
+                    "merchant_id": "m2",
+                    "licence_type": "cosmetics",
+                    "valid_from": day1["licences"][0]["valid_from"],
+                    "valid_to": None,
+                    "scope": None,
+                }
+            ]
+        },
+    )
+    con.close()
+    shutil.copy(path, copy)
+    full = eng.scan(copy, "cn", checks="LIC001", save=False)
+    right, _ = incremental.scan_since(path, "cn", "last", checks="LIC001", save=False)
+    assert hashes(right) == hashes(full)
+    hook = lic001.evidence_touched
+    monkeypatch.setattr(
+        lic001,
+        "evidence_touched",
+        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
+            lambda r: r.entity_id != "m2"
+        ),
+    )
+    wrong, _ = incremental.scan_since(path, "cn", "last", checks="LIC001", save=False)
+    assert hashes(wrong)["m1"] == hashes(full)["m1"]
+    assert hashes(wrong)["m2"] != hashes(full)["m2"]

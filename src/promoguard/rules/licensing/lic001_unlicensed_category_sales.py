@@ -235,6 +235,29 @@ class UnlicensedSales(Check):
             o.semi_join(nl, "listing_id").select("merchant_id"),
         ]
 
+    def evidence_touched(
+        self,
+        tables: Tables,
+        new: Tables,
+        found: ir.Table,
+        params: dict[str, Any],
+        ctx: ScanContext,
+    ) -> ir.Table:
+        """Kept evidence: a finding's evidence is its merchant's licence rows and its earliest
+        unlicensed sales (``evidence``), and whether a sale is one reads the order's row, its
+        listing's category and the merchant's licences. So only these merchants' can change: one
+        with a new licence row, one with a new unlicensed sale, and the seller and the buyers'
+        merchants of a listing with a new row (its category). A new order that is no unlicensed
+        sale adds no row; new merchant rows reach only the head (platform_id), compared apart.
+        """
+        cmap = _params_map(params)
+        if not cmap:  # no findings
+            return found.select("entity_id")
+        bad = unlicensed_sales(tables, cmap, new.orders)
+        o, nl = tables.orders, new.listings
+        reached = [bad, new.licences, nl, o.semi_join(nl, "listing_id")]
+        return ibis.union(*[r.select(entity_id=r.merchant_id.cast("string")) for r in reached])
+
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         cmap = _params_map(params)
         if not cmap:  # nothing needs a licence in this pack
