@@ -150,3 +150,51 @@ def test_evidence_touched_names_the_blocks_a_new_order_of_a_member_at_a_shop_rea
     found, new = _found_and_new(rows)
     got = Tables(ibis.duckdb.connect()).to_arrow(b1._group_orders_touched(found, new))
     assert set(got.column("entity_id").to_pylist()) == touched
+
+
+def _two_rings() -> World:
+    """Two rings (R0..R4 at M010, M011 and S0..S4 at M012, M013, four orders a pair over three
+    days) beside background traffic."""
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    for ring, shops in (("R", ("M010", "M011")), ("S", ("M012", "M013"))):
+        for b in range(5):
+            for m in shops:
+                for k in range(4):
+                    w.order(f"{ring}{b}", m, T0 + dt.timedelta(hours=18 * k + b))
+    for i in range(40):
+        w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=i))
+    return w
+
+
+def test_the_evidence_of_blocks_no_new_order_reaches_is_carried(tmp_path, monkeypatch):
+    # the day: a cancelled order of R1 at M010 (not an edge: the block and its found row stay
+    # the same, but its evidence lists it) and another buyer's order elsewhere
+    w = _two_rings()
+    w.order("R1", "M010", T0 + dt.timedelta(days=9))
+    w.orders[-1]["status"] = "cancelled"
+    w.order("X1", "M003", T0 + dt.timedelta(days=9))
+    path, before, full = _base_and_day(tmp_path, w, 9)
+    ring_r, ring_s = "R0|R1|R2|R3|R4", "S0|S1|S2|S3|S4"
+    assert list(before.entity_id) == list(full.entity_id)
+    assert set(full.entity_id) == {ring_r, ring_s}
+    assert list(before.observed) == list(full.observed)  # the found rows did not move
+
+    def hashes(f: pd.DataFrame) -> dict[str, str]:
+        return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
+
+    assert hashes(before)[ring_r] != hashes(full)[ring_r]  # ... its evidence did
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert hashes(_brush001(inc)) == hashes(full)
+    assert [r.carried for r in inc.runs] == [1]  # S's document, R's proved again
+    # a hook that forgot cancelled orders would carry R's stale document
+    hook = b1.DenseBuyerMerchantBlock.evidence_touched
+    monkeypatch.setattr(
+        b1.DenseBuyerMerchantBlock,
+        "evidence_touched",
+        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
+            lambda r: r.entity_id != ring_r
+        ),
+    )
+    wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert hashes(_brush001(wrong))[ring_s] == hashes(full)[ring_s]
+    assert hashes(_brush001(wrong))[ring_r] == hashes(before)[ring_r] != hashes(full)[ring_r]
