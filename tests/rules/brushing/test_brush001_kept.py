@@ -125,6 +125,32 @@ def test_a_block_no_new_order_reaches_keeps_its_verdict_unjudged(tmp_path, monke
     )
 
 
+def test_a_new_block_is_judged_beside_a_carried_one(tmp_path, monkeypatch):
+    # a ring appears on the day (every order of it new) beside the lunch group of the base
+    w = _lunch_group(6)
+    for b in range(5):
+        for m in ("M012", "M013"):
+            for k in range(4):
+                w.order(f"S{b}", m, T0 + dt.timedelta(days=30, hours=3 * k + b))
+    path, before, full = _base_and_day(tmp_path, w, 30)
+    assert list(before.entity_id) == ["G0|G1|G2|G3|G4"]
+    assert set(full.entity_id) == {"G0|G1|G2|G3|G4", "S0|S1|S2|S3|S4"}
+    judged: list[list[str]] = []
+    real = b1._buying_groups
+
+    def counting(tables, blocks, params, ctx):
+        judged.append(["|".join(b.buyers) for b in blocks])
+        return real(tables, blocks, params, ctx)
+
+    monkeypatch.setattr(b1, "_buying_groups", counting)
+    inc, info = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert KEY in info["kept"]["folded"]
+    assert judged == [["S0|S1|S2|S3|S4"]]
+    cols = ["finding_id", "severity", "observed"]
+    assert _brush001(inc)[cols].equals(full[cols])
+    assert sorted(full.severity) == ["high", "low"]
+
+
 def _found_and_new(rows: list[tuple[str, str, str]]) -> tuple[ibis.Table, ibis.Table]:
     found = ibis.memtable({"entity_id": ["A|B|C", "D|E|F"], "merchants": ["M1|M2", "M10|M3"]})
     cols = ["buyer_id", "merchant_id", "status"]

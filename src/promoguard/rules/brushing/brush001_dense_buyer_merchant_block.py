@@ -264,13 +264,12 @@ def _buying_groups_kept(
         touched = _touched_blocks(tables, new, blocks)
         again = [i for i in range(len(blocks)) if i in touched or (ids[i], shops[i]) not in judged]
         fresh = _buying_groups(tables, [blocks[i] for i in again], params, ctx)
-        groups = {i: judged[(ids[i], shops[i])] for i in range(len(blocks))}
-        groups = {i: r for i, r in groups.items() if r is not None}
-        for k, i in enumerate(again):
-            groups.pop(i, None)
-            if k in fresh:
-                groups[i] = fresh[k]
-        return verdicts(groups, list(range(len(blocks))))
+        # a block judged before keeps its verdict; the new and the touched ones take the fresh
+        groups = {i: judged.get((ids[i], shops[i])) for i in range(len(blocks))}
+        groups.update({i: fresh.get(k) for k, i in enumerate(again)})
+        return verdicts(
+            {i: r for i, r in groups.items() if r is not None}, list(range(len(blocks)))
+        )
 
     key = buying_groups_key(params, _utc_offset_hours(ctx.timezone))
     rows = tables.to_arrow(shared(tables, key, build, fold)).to_pydict()
