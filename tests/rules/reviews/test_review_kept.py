@@ -5,10 +5,13 @@ wrong, and the findings computed from the folded relation are the full scan's.""
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from promoguard.engine import registry
+from promoguard.rules._relations import order_first_delivery
 from promoguard.rules.reviews import _shared
 
 from .kept_split import build_and_fold, rows, split_store
@@ -138,7 +141,10 @@ def test_signatures_read_back_are_the_signed_ones():
 
 
 def _review_rows_both(con, base, now, new):
-    return build_and_fold(
+    """(built on all rows, folded), the fold both ways: told which orders' first delivery
+    moved (as the first delivery's own fold tells it in a scan: here the difference of the
+    first deliveries built on the base rows and on all rows), and finding them itself."""
+    built, folded = build_and_fold(
         con,
         base,
         now,
@@ -146,6 +152,33 @@ def _review_rows_both(con, base, now, new):
         lambda t: _shared._review_expr(t, False),
         _shared.review_rows_fold,
     )
+    first = {
+        t: {
+            r["s_order_id"]: r["first_delivered_at"]
+            for r in x.to_arrow(order_first_delivery(x)).to_pylist()
+        }
+        for t, x in (("base", base), ("now", now))
+    }
+    moved = [
+        {"order_id": o, "new_first": at}
+        for o, at in first["now"].items()
+        if first["base"].get(o) != at
+    ]
+    moved_table = ibis.memtable(
+        pa.Table.from_pylist(
+            moved, pa.schema([("order_id", pa.string()), ("new_first", pa.timestamp("us", "UTC"))])
+        )
+    )
+    _, told = build_and_fold(
+        con,
+        base,
+        now,
+        new,
+        lambda t: _shared._review_expr(t, False),
+        lambda p, t, n: _shared.review_rows_fold(p, t, n, moved_table),
+    )
+    assert rows(told) == rows(folded)
+    return built, folded
 
 
 def _scored(rows_table, params):
@@ -248,16 +281,19 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
             {"order_id": "O1", "carrier": "SF", "tracking_no": "T1"},
             {"order_id": "O2", "carrier": "SF", "tracking_no": "T2"},
             {"order_id": "O6", "carrier": "SF", "tracking_no": "T6"},
+            {"order_id": "O10", "carrier": "SF", "tracking_no": "T10"},  # O10: no order row
         ],
         "tracking_events": [scan("T1", 3), scan("T2", 3, "pickup"), scan("T6", 5)],
         "reviews": [rev("R1", "O1", "U1", 4), rev("R2", "O2", "U2", 4, 1)]
         + [rev("R3", "O3", "U3", 4), rev("R4", "O4", "U4", 5), rev("R6", "O6", "U6", 6)]
-        + [rev("R9", "O7", "U7", 6)],
+        + [rev("R9", "O7", "U7", 6), rev("R10", "O10", "U10", 6)]
+        + [rev("R11", None, "U11", 6)],
     }
     added = {
-        "orders": [order("O4", "U40", 3), order("O5", "U3", 6, "cancelled"), order("O1", "U1", 1)],
+        "orders": [order("O4", "U40", 3), order("O5", "U3", 6, "cancelled"), order("O1", "U1", 1)]
+        + [order("O11", "U11", 7)],
         "shipments": [{"order_id": "O7", "carrier": "SF", "tracking_no": "T1"}],
-        "tracking_events": [scan("T2", 7), scan("T9", 7), scan("T6", 4)],
+        "tracking_events": [scan("T2", 7), scan("T9", 7), scan("T6", 4), scan("T10", 7)],
         "reviews": [rev("R5", "O5", "U3", 7, 3), rev("R7", None, "U9", 7, 2)]
         + [rev("R8", "O2", "U2", 8, 4)],
     }
@@ -284,6 +320,12 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
     six = dict(zip(names, before["R6"], strict=True))["delivered_s"]
     assert by_id["R6"][0]["delivered_s"] == six - 86400
     assert by_id["R7"][0]["buyer_orders"] is None
+    # a delivered scan of a parcel whose order is not among the orders: no first delivery
+    # shows (the left joins go through the order row), though the order's first delivery moved
+    assert by_id["R10"][0]["delivered_s"] is None
+    # a buyer without orders before gets one (counted from none, not from null)
+    assert dict(zip(names, before["R11"], strict=True))["buyer_orders"] is None
+    assert by_id["R11"][0]["buyer_orders"] == 1
 
 
 # -- through the scans ----------------------------------------------------------------------------

@@ -313,3 +313,33 @@ def test_scored_here_in_slices(review_store, monkeypatch):
         there.sort_by("review_id").to_pandas(),
         check_exact=True,
     )
+
+
+@pytest.mark.parametrize(
+    "a_values, b_values",
+    [
+        ((0, 50), (0, 30)),  # few (a, b) cells: counted in place
+        ((0, 50), (0, 10**9)),  # a wide b: one sort of a combined key
+        ((-3, 50), (0, 30)),  # a negative a: the lexsort of both keys
+        ((0, 10**6), (0, 3)),  # most values of a on one row: groups of one
+    ],
+)
+def test_group_sizes_are_the_groups_counted_one_by_one(a_values, b_values):
+    """``_group_sizes``' ways of counting (in place, by a sort of one key, by a lexsort, groups
+    of one taken aside) give each valid row its (a, b) group's size and each group once."""
+    from collections import Counter
+
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    a = rng.integers(*a_values, size=n)
+    b = rng.integers(*b_values, size=n)
+    valid = rng.random(n) < 0.8
+    sizes, group_a, group_n = reviews._group_sizes(a, b, valid)
+    cells = Counter(zip(a[valid].tolist(), b[valid].tolist(), strict=True))
+    want = [cells[(x, y)] if v else None for x, y, v in zip(a, b, valid, strict=True)]
+    assert [None if np.isnan(s) else int(s) for s in sizes] == want
+    assert sorted(zip(group_a.tolist(), group_n.tolist(), strict=True)) == sorted(
+        (x, k) for (x, _), k in cells.items()
+    )
