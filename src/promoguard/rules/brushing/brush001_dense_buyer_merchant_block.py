@@ -228,9 +228,9 @@ def _buying_groups_kept(
     """:func:`_buying_groups`, kept from scan to scan (DuckDB): a block's verdict is a function
     of its buyers, its shops and their non-cancelled orders at its shops only, so a block the
     previous scan judged (the same buyers and shops) with no new non-cancelled order of one of
-    its buyers at one of its shops keeps its verdict; only the others are judged again (at city
-    scale a day reaches a few of some 6,600 blocks, and judging pulls every order of every
-    block's buyers). The relation is one row per block: ``entity_id``, ``merchants`` and
+    its buyers at one of its shops keeps its verdict; only the others are judged again (judging
+    pulls every order of the judged blocks' buyers: on the city day 2026-11-22, 3,079 of 6,656
+    blocks were new or reached, the rest carried). The relation is one row per block: ``entity_id``, ``merchants`` and
     ``reason`` (null: not a buying group)."""
     limit = float(params.get("max_shared_occasion_share", 1.0))
     if not blocks or limit >= 1.0 or backends.is_spark(tables.backend):
