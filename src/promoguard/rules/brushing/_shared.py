@@ -22,7 +22,7 @@ from promoguard.engine.base import Check, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows
 from promoguard.graph import bahmani, rings
-from promoguard.rules._relations import union_all
+from promoguard.rules._relations import added_rows, union_all
 
 BUYER_SEP = "|"
 MAX_EVIDENCE_ORDERS = 400
@@ -157,7 +157,7 @@ def touched_orders(tables: Tables, new: Tables) -> ir.Table:
     semi-join with the day's pairs as its small side), shared by the folds of one scan."""
 
     def build() -> ir.Table:
-        n = new.orders
+        n = added_rows(tables, new, "orders")
         n = n.filter(n.status != "cancelled")
         keys = n.select("buyer_id", "merchant_id").distinct()
         o = tables.orders
@@ -174,7 +174,7 @@ def touched_pairs(tables: Tables, new: Tables) -> ir.Table:
 
     def build() -> ir.Table:
         pairs = _pairs_of(touched_orders(tables, new))
-        n = new.orders
+        n = added_rows(tables, new, "orders")
         n = n.filter(n.status != "cancelled")
         fresh = n.group_by(n_buyer=n.buyer_id, n_merchant=n.merchant_id).aggregate(
             new_orders=n.count()

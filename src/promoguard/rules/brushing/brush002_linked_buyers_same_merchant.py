@@ -14,7 +14,7 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.cache import shared
 from promoguard.engine.registry import register
 from promoguard.graph import linked
-from promoguard.rules._relations import union_all
+from promoguard.rules._relations import added_rows, union_all
 from promoguard.rules.brushing._shared import (
     BUYER_SEP,
     _group_orders_evidence,
@@ -96,9 +96,30 @@ class LinkedBuyersSameMerchant(Check):
     def evidence(self, tables, found, params, ctx):
         return {"orders": _group_orders_evidence(tables, found)}
 
+    def evidence_touched(
+        self, tables: Tables, new: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> ir.Table:
+        """Kept evidence: the found groups whose evidence rows the new rows can change.
+
+        A group's evidence (``_group_orders_evidence``) is the orders, of any status, of its
+        buyers (its ``entity_id``) at its shop (``merchants``, a column of the found row, which
+        the engine compares apart), the first ones by payment time and order id: orders are only
+        ever added, so only a group one of whose buyers placed a new order (cancelled too) can
+        quote other rows."""
+        n = added_rows(tables, new, "orders")
+        buyers = n.select("buyer_id").distinct()
+        members = found.select(
+            entity_id=found.entity_id,
+            buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
+        )
+        return members.semi_join(buyers, "buyer_id").select("entity_id").distinct()
+
 
 def _orders(tables: Tables) -> ir.Table:
-    o = tables.orders
+    return _orders_of(tables.orders)
+
+
+def _orders_of(o: ir.Table) -> ir.Table:
     return o.filter(o.status != "cancelled")
 
 
@@ -114,7 +135,7 @@ def buyer_links(tables: Tables) -> ir.Table:
     are added (one probe of the previous copy)."""
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
-        n = _links_of(_orders(new))
+        n = _links_of(_orders_of(added_rows(tables, new, "orders")))
         fresh = n.anti_join(
             previous,
             [
@@ -210,7 +231,7 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
         links = buyer_links(tables)
-        seeds = _orders(new).select("buyer_id").distinct()
+        seeds = _orders_of(added_rows(tables, new, "orders")).select("buyer_id").distinct()
         reached = _reached(tables, links, seeds)
         if not reached.num_rows:  # no new order: no component changed
             return previous.select(*GROUP_SCHEMA.names)

@@ -15,6 +15,9 @@ from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows, half_up_ratio
 from promoguard.engine.registry import register
 from promoguard.rules._relations import (
+    _in_scan,
+    _no_changes,
+    added_rows,
     first_delivery_by_order,
     first_delivery_changes,
     order_first_delivery,
@@ -91,7 +94,7 @@ def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
         return _rapid_of(_hours(_repeat_orders(tables, o, per_hour), offset), per_hour)
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
-        n = new.orders
+        n = added_rows(tables, new, "orders")
         n = _hours(n.filter(n.status != "cancelled"), offset)
         keys = n.select(k_merchant=n.merchant_id, k_buyer=n.buyer_id, k_hour=n._hour).distinct()
         t = _hours(touched_orders(tables, new), offset)
@@ -134,7 +137,9 @@ def _shop_orders(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
         return _count_shop_orders(tables.orders, offset, lo, hi)
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
-        return add_up(previous, _count_shop_orders(new.orders, offset, lo, hi))
+        return add_up(
+            previous, _count_shop_orders(added_rows(tables, new, "orders"), offset, lo, hi)
+        )
 
     return shared(tables, ("brush003_shop_orders", "v1", offset, lo, hi), build, fold=fold)
 
@@ -175,12 +180,9 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:  # the first delivery was built whole: what moved is not known
             return build()
-        plus = _instant_of(new.orders, now, minutes)
+        plus = _instant_of(added_rows(tables, new, "orders"), now, minutes)
         # old orders (not among the new ones: those are counted above) whose delivery moved
-        o = tables.orders
-        o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
-        o = o.anti_join(new.orders, "order_id")
-        j = o.join(moved, o.order_id == moved.order_id)
+        j = _moved_old_orders(tables, new, moved)
         confirmed = epoch_seconds(j.confirmed_at)
         after, soon = _lag_is(confirmed - epoch_seconds(j.new_first), minutes)
         # (a null old first delivery counts nothing: the order was not counted before)
@@ -192,6 +194,30 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
         return add_up(add_up(previous, plus).view(), change)
 
     return shared(tables, ("brush003_instant", "v1", minutes), build, fold=fold)
+
+
+def _moved_old_orders(tables: Tables, new: Tables, moved: ir.Table) -> ir.Table:
+    """``order_id, merchant_id, buyer_id, paid_at, confirmed_at, old_first, new_first``: the
+    old (not new) non-cancelled confirmed orders whose first delivery moved (``moved``: the
+    first delivery's changes), kept in the scan: both instant folds read them (one probe of
+    the season's orders with the day's moved ones instead of two)."""
+
+    def build() -> ir.Table:
+        o = tables.orders
+        o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
+        o = o.anti_join(added_rows(tables, new, "orders"), "order_id")
+        j = o.join(moved, o.order_id == moved.order_id)
+        return j.select(
+            order_id=o.order_id,
+            merchant_id=o.merchant_id,
+            buyer_id=o.buyer_id,
+            paid_at=o.paid_at,
+            confirmed_at=o.confirmed_at,
+            old_first=moved.old_first,
+            new_first=moved.new_first,
+        )
+
+    return shared(tables, ("brush003_moved_old_orders", "v1"), build)
 
 
 _INSTANT_COLUMNS = (
@@ -232,15 +258,43 @@ def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:
             return build()
-        added = _instant_rows(new.orders, now, minutes)
-        old = tables.orders
-        old = old.semi_join(moved, old.order_id == moved.order_id)
-        old = old.anti_join(new.orders, "order_id")  # (the new ones are added above)
-        again = _instant_rows(old, moved.select("order_id", delivered_at=moved.new_first), minutes)
+        added = _instant_rows(added_rows(tables, new, "orders"), now, minutes)
+        # the old orders whose first delivery moved, instant now (the new ones are added above)
+        old = _moved_old_orders(tables, new, moved)
+        _, soon = _lag_is(epoch_seconds(old.confirmed_at) - epoch_seconds(old.new_first), minutes)
+        old = old.filter(soon)
+        again = old.select(
+            merchant_id=old.merchant_id,
+            order_id=old.order_id,
+            buyer_id=old.buyer_id,
+            paid_at=old.paid_at,
+            delivered_at=old.new_first,
+            confirmed_at=old.confirmed_at,
+        )
+        # the shops whose old orders left or joined the rows (what the evidence hook reads)
+        left = previous.semi_join(moved, previous.order_id == moved.order_id)
+        shops = union_all(left.select("merchant_id"), again.select("merchant_id"))
+        shared(tables, _instant_moved_key(minutes), lambda: shops)
         kept = previous.anti_join(moved, previous.order_id == moved.order_id)
         return union_all(kept.select(*_INSTANT_COLUMNS), added, again)
 
     return shared(tables, ("brush003_instant_orders", "v1", minutes), build, fold=fold)
+
+
+def _instant_moved_key(minutes: float) -> tuple[Any, ...]:
+    return ("brush003_instant_orders_moved", "v1", minutes)
+
+
+def _instant_moved_shops(tables: Tables, params: dict[str, Any]) -> ir.Table | None:
+    """``merchant_id``: within a scan whose :func:`_instant_orders` was folded, the shops of
+    the old orders (none of the new ones) that the fold took out of the instant orders or put
+    back in (their first delivery moved); else None (it was built: what moved is not known)."""
+    minutes = params["confirm_minutes"]
+    _instant_orders(tables, params)  # folds it, if it can (once per scan)
+    key = _instant_moved_key(minutes)
+    if not _in_scan(tables, key):
+        return None
+    return shared(tables, key, _no_changes)
 
 
 @register
@@ -429,6 +483,30 @@ class OrderVelocity(Check):
             min_instant_share=ibis.literal(float(params["min_instant_share"])),
             min_odd_ratio=ibis.literal(float(params["min_odd_ratio"])),
         )
+
+    def evidence_touched(
+        self, tables: Tables, new: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+    ) -> ir.Table:
+        """Kept evidence: the found shops whose evidence rows the new rows can change.
+
+        A shop's evidence (:meth:`evidence`) is its rows of two relations, picked by
+        ``entity_id`` alone: its rapid buyer-hours (:func:`_rapid_hours`: a buyer-hour is
+        grouped from its own orders at the shop, so only a buyer-hour a new order falls in
+        changes, at that order's shop) and its instantly confirmed orders
+        (:func:`_instant_orders`: a row is an order's own columns and its first delivery, so
+        only the new orders' rows, at their shops, and the rows of old orders whose first
+        delivery moved change: those the instant orders' fold took out or put back, at their
+        shops). So: the shops of the new orders, and of those moved orders; every found shop
+        when the instant orders were built whole (what moved is not known)."""
+        moved = _instant_moved_shops(tables, params)
+        f = found.select("entity_id")
+        if moved is None:
+            return f
+        n = added_rows(tables, new, "orders")
+        shops = union_all(
+            n.select(entity_id=n.merchant_id), moved.select(entity_id=moved.merchant_id)
+        )
+        return f.semi_join(shops, "entity_id")
 
     def evidence(self, tables, found, params, ctx):
         # the shop's buyer-hours with repeated orders, and its instantly confirmed orders
