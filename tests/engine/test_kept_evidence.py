@@ -170,9 +170,10 @@ def test_carried_documents_equal_a_full_rescan(day_two, tmp_path):
         assert _hashes(inc, code) == _hashes(full, code), code
     assert set(_hashes(inc, "TOY911")) == {"m1", "m2", "m3", "m4"}
     # TOY911: m4 (no new order) carried; m1, m2 (new orders) and m3 (new) proved again.
-    # TOY912: m4 carried; m1's and m2's counts moved (their heads differ) and m3 is new.
+    # TOY912: m4 carried; m1's and m2's counts moved (their heads differ), their merchant rows
+    # did not: S's rows under the new heads (re-headed); m3 is new.
     # TOY913 has no hook: nothing carried, as before.
-    assert _carried(inc) == {"TOY911": 1, "TOY912": 1, "TOY913": None}
+    assert _carried(inc) == {"TOY911": 1, "TOY912": 3, "TOY913": None}
     # every finding's document is in the store, and the carried one is the full scan's
     for sha in _hashes(inc, "TOY911").values():
         assert _document(path, sha)
@@ -188,8 +189,9 @@ def test_the_increment_keeps_heads_for_the_next_day(day_two, tmp_path):
     inc, _ = incremental.scan_since(path, "cn", "last")
     for code in ("TOY911", "TOY912", "TOY913"):
         assert _hashes(inc, code) == _hashes(full, code), code
-    # m1, m2 and m4 carried from the increment (m3 got an order): 3; TOY912: m3's count moved
-    assert _carried(inc) == {"TOY911": 3, "TOY912": 3, "TOY913": None}
+    # m1, m2 and m4 carried from the increment (m3 got an order): 3; TOY912: all four (m3's
+    # count moved: re-headed)
+    assert _carried(inc) == {"TOY911": 3, "TOY912": 4, "TOY913": None}
 
 
 def test_a_too_narrow_hook_gives_other_hashes(day_two, tmp_path):
@@ -206,17 +208,43 @@ def test_a_too_narrow_hook_gives_other_hashes(day_two, tmp_path):
     assert _hashes(inc, "TOY912") == _hashes(full, "TOY912")
 
 
-def test_a_moved_head_is_proved_again_whatever_the_hook_says(day_two, tmp_path, monkeypatch):
-    """TOY912's observed count moves with a new order: its document differs (the head), though
-    no evidence row does; a hook naming nothing still gets the full re-scan's hashes."""
+def test_a_moved_head_over_carried_rows_equals_a_full_rescan(day_two, tmp_path, monkeypatch):
+    """TOY912's observed count moves with a new order: its head differs, no evidence row does
+    (its hook names none): the documents are S's rows under the new heads, byte for byte a full
+    re-scan's. Were its evidence the orders (rows moving too), the same empty hook would give
+    other hashes: the equality catches a hook that misses rows, whether or not the head moved."""
+    import pyarrow as pa
+
     path, first = day_two
     full = _full(path, tmp_path)
-    monkeypatch.setattr(
-        CountOnly, "evidence_touched", lambda self, t, new, f, p, c: __import__("pyarrow").array([])
-    )
+    monkeypatch.setattr(CountOnly, "evidence_touched", lambda self, t, new, f, p, c: pa.array([]))
     inc, _ = incremental.scan_since(path, "cn", first, save=False)
     assert _hashes(inc, "TOY912") == _hashes(full, "TOY912")
-    assert _carried(inc)["TOY912"] == 1  # m4
+    assert _carried(inc)["TOY912"] == 3  # m4 as it was, m1 and m2 re-headed
+    # S's documents were read for m1 and m2: they are the full re-scan's only if the rows are
+    for e in ("m1", "m2"):
+        assert _hashes(inc, "TOY912")[e] != _hashes_of(path, first, "TOY912")[e]
+
+    # (S's documents of TOY912 list merchant rows: with the orders as evidence now every carried
+    # one is stale, m4's too; m1's and m2's are the ones whose new orders the hook missed)
+    monkeypatch.setattr(CountOnly, "evidence", OrdersShown.evidence)
+    (tmp_path / "2").mkdir()
+    full = _full(path, tmp_path / "2")
+    wrong, _ = incremental.scan_since(path, "cn", first, save=False)
+    got, want = _hashes(wrong, "TOY912"), _hashes(full, "TOY912")
+    assert got["m1"] != want["m1"] and got["m2"] != want["m2"]
+
+
+def _hashes_of(path, scan_id, code):
+    con = store.connect(path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT entity_id, evidence_sha256 FROM findings WHERE scan_id = ? AND check_code = ?",
+            [scan_id, code],
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows)
 
 
 def test_a_changed_evidence_version_or_parameter_proves_all(day_two, tmp_path, monkeypatch):

@@ -201,3 +201,20 @@ def test_extends_names_a_built_in_pack_not_a_folder_in_the_current_directory(tmp
     monkeypatch.chdir(tmp_path)
     assert load_pack("cn").timezone == "Asia/Shanghai"
     assert load_pack("cn").rules["PARCEL001"].parameters["min_weight_grams"].value["alcohol"] == 400
+
+
+def test_the_fast_yaml_reader_reads_every_built_in_pack_file_as_the_python_one():
+    """Pack files are read with libyaml's parser where PyYAML has it: the same data, and the
+    anchors and aliases the Python loader refuses are still refused (its message)."""
+    import yaml
+
+    from promoguard.engine import packs
+
+    files = sorted(packs.BUILTIN_DIR.rglob("*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert packs._load_text(text) == yaml.load(text, Loader=packs._PackLoader), path  # noqa: S506
+    for bad in ("a: &x 1\nb: 2\n", "a: 1\nb: *x\n"):
+        with pytest.raises(yaml.YAMLError, match="not allowed in a pack"):
+            packs._load_text(bad)

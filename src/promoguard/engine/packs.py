@@ -226,6 +226,27 @@ class _PackLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: libyaml's parser where PyYAML has it: the same events, ~8x faster than the Python one (a cn
+#: pack's 15 files took 0.15 s to read, on every scan and every increment)
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _load_text(text: str) -> Any:
+    """The YAML document in ``text``, as ``_PackLoader`` reads it (anchors and aliases refused)."""
+    if _FAST_LOADER is None:
+        return yaml.load(text, Loader=_PackLoader)  # noqa: S506
+    try:
+        for event in yaml.parse(text, Loader=_FAST_LOADER):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                break
+        else:
+            return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506
+    except yaml.YAMLError:
+        pass
+    # an anchor, an alias or an error: the Python loader says which, where, as it always has
+    return yaml.load(text, Loader=_PackLoader)  # noqa: S506
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         size = path.stat().st_size
@@ -234,7 +255,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if size > MAX_YAML_BYTES:
         raise CheckError(f"{path}: {size} bytes; a pack file holds at most {MAX_YAML_BYTES}")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_PackLoader) or {}  # noqa: S506
+        data = _load_text(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError:
         raise CheckError(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:

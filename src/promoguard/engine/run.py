@@ -734,10 +734,15 @@ def run_checks(
                         scan_id,
                         detected_at,
                         carried=carry.carried.filter(keep),
+                        heads=_taken(carry.heads, pc.indices_nonzero(keep))
+                        if carry.heads is not None
+                        else None,
                     )
                     findings_parts.append(part)
                     freeze_s += part_s
                     carried_of[check.code] = part.num_rows
+                    for documents in carry.documents or ():
+                        staged.append(evidence.stage(documents))
                 evidence_s += time.perf_counter() - started
                 for found_part, ev, ev_s in _evidence_in_parts(
                     check, view, to_prove, params, ctx, cache.database
@@ -859,6 +864,10 @@ class _Carry:
     digests: pa.Array
     carried: pa.Array | None
     state: KeptState
+    #: the found rows' heads (None: no found rows), for freezing the carried ones
+    heads: _Heads | None = None
+    #: documents made for rows whose head moved and whose rows were carried (re-headed)
+    documents: list[pa.Table] | None = None
 
     def keep(self, findings: pa.Table) -> None:
         if not self.state.save:
@@ -896,7 +905,9 @@ def _evidence_carry(
     found row, observed, expected; compared by digest), and the check's ``evidence_touched``
     does not name its entity: the document a full re-scan writes for it is then S's, byte for
     byte (the head is the same text, the rows are the same rows by the hook's promise), and the
-    store holds it already. Every other row is proved again."""
+    store holds it already. With another head (a count or a score moved) and the same conditions
+    otherwise, S's rows are put under the new head (:func:`_reheaded`). Every other row is proved
+    again."""
     hook = getattr(check, "evidence_touched", None)
     state = cache.kept
     if hook is None or state is None or cache.database is None:
@@ -905,8 +916,9 @@ def _evidence_carry(
     table = state.previous.get(text) if state.new is not None else None
     if not state.save and table is None:
         return None
-    digests = head_digests(check, pack, params, found)
-    carry = _Carry(check, text, digests, None, state)
+    heads = _heads(check, pack, params, found.combine_chunks()) if found.num_rows else None
+    digests = _head_digests(heads) if heads is not None else pa.array([], pa.string())
+    carry = _Carry(check, text, digests, None, state, heads)
     if table is None or not found.num_rows:
         return carry
     from promoguard import sqlbuild
@@ -925,26 +937,115 @@ def _evidence_carry(
         backends.unregister(view.backend, name)
     entities = _one_chunk(found.column("entity_id"))
     touched = _one_chunk(pc.cast(touched, pa.string()))
+    digest = _params_digest(params)
+    assert heads is not None
     ids = pa.array(
         [
-            _finding_id(pack.name, check.code, etype, entity, _params_digest(params))
-            for etype, entity in zip(
-                _filled(found, "entity_type", check.entity_type), entities.to_pylist(), strict=True
-            )
+            _finding_id(pack.name, check.code, etype, entity, digest)
+            for etype, entity in zip(heads.etypes, heads.entities, strict=True)
         ],
         pa.string(),
     )
     at = pc.index_in(ids, value_set=_one_chunk(before.column("finding_id")))
-    same = pc.equal(pc.take(_one_chunk(before.column("head_sha256")), at), digests)
-    keep = pc.and_(pc.fill_null(same, False), pc.invert(pc.is_in(entities, value_set=touched)))
-    carry.carried = _one_chunk(
-        pc.if_else(
-            keep,
-            pc.take(_one_chunk(before.column("evidence_sha256")), at),
-            pa.scalar(None, pa.string()),
+    old_heads = _one_chunk(pc.take(_one_chunk(before.column("head_sha256")), at))
+    old_shas = _one_chunk(pc.take(_one_chunk(before.column("evidence_sha256")), at))
+    same = pc.fill_null(pc.equal(old_heads, digests), False)
+    untouched = pc.and_(pc.is_valid(at), pc.invert(pc.is_in(entities, value_set=touched)))
+    keep = pc.and_(same, untouched)
+    shas: list[str | None] = pc.if_else(keep, old_shas, pa.scalar(None, pa.string())).to_pylist()
+    # the rows are S's but the head moved (a count, a score): S's rows under the new head
+    moved = pc.indices_nonzero(pc.and_(untouched, pc.invert(same)))
+    if len(moved):
+        where, made, documents = _reheaded(
+            view.backend.con,
+            _taken(heads, moved),
+            pc.take(old_shas, moved),
+            pc.take(old_heads, moved),
         )
-    )
+        positions = moved.to_pylist()
+        for j, sha in zip(where, made, strict=True):
+            shas[positions[j]] = sha
+        carry.documents = documents
+    carry.carried = pa.array(shas, pa.string())
     return carry
+
+
+def _reheaded(
+    con: Any, h: _Heads, old_shas: pa.Array, old_heads: pa.Array
+) -> tuple[list[int], list[str], list[pa.Table]]:
+    """Documents of the scan since (``old_shas``) given the new heads ``h``: each is read from
+    the store, cut after its head (found at the first ``pack_params`` text, and taken only when
+    the bytes before the cut hash to ``old_heads``: else that row is proved again), and the new
+    head put before its rows. Returns the rows re-headed (positions in ``h``), their new hashes
+    and ``(evidence_sha256, document)`` of the new documents."""
+    from promoguard import sqlbuild
+
+    name = f"_rehead_{uuid.uuid4().hex[:8]}"
+    con.register(name, pa.table({"evidence_sha256": old_shas}))
+    try:
+        docs = con.sql(
+            str(
+                sqlbuild.sql(
+                    "SELECT evidence_sha256, document FROM evidence "
+                    "WHERE evidence_sha256 IN (SELECT evidence_sha256 FROM {w})",
+                    w=name,
+                )
+            )
+        ).to_arrow_table()
+    finally:
+        con.unregister(name)
+    heads_now = _joined(h, 0, len(old_shas), None)
+    head_ends = _offsets(heads_now)
+    head_data = memoryview(heads_now.buffers()[2])
+    wanted = old_shas.to_pylist()
+    expected = old_heads.to_pylist()
+    # (each document names its entity: one row per hash)
+    rows_of = {sha: i for i, sha in enumerate(wanted)}
+    cut = h.pack_params.encode()
+    sha256 = hashlib.sha256
+    where: list[int] = []
+    digests: list[str] = []
+    documents: list[pa.Table] = []
+    for chunk_shas, chunk_docs in zip(
+        docs.column("evidence_sha256").chunks, docs.column("document").chunks, strict=True
+    ):
+        if not len(chunk_docs):
+            continue
+        ends = _offsets(chunk_docs)
+        data = memoryview(chunk_docs.buffers()[2])
+        made: list[bytes] = []
+        for k, sha in enumerate(chunk_shas.to_pylist()):
+            doc = bytes(data[ends[k] : ends[k + 1]])
+            at = doc.find(cut)
+            i = rows_of.get(sha)
+            if at < 0 or i is None:
+                continue
+            split = at + len(cut)
+            if sha256(doc[:split]).hexdigest() != expected[i]:
+                continue  # not the head it was: proved again
+            new = bytes(head_data[head_ends[i] : head_ends[i + 1]]) + doc[split:]
+            where.append(i)
+            made.append(new)
+            digests.append(sha256(new).hexdigest())
+        if made:  # one table per chunk read: each under 2 GiB of text, as the chunk was
+            documents.append(
+                pa.table(
+                    [
+                        pa.chunked_array([pa.array(digests[-len(made) :], pa.string())]),
+                        pa.chunked_array([pa.array(made, pa.binary()).cast(pa.string())]),
+                    ],
+                    schema=EVIDENCE_SCHEMA,
+                )
+            )
+        del made
+    return where, digests, documents
+
+
+def _offsets(values: pa.Array) -> list[int]:
+    """The value boundaries of a string array (``len + 1`` of them, from its first value)."""
+    wide = pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type)
+    raw = memoryview(values.buffers()[1]).cast("q" if wide else "i")
+    return raw[values.offset : values.offset + len(values) + 1].tolist()
 
 
 #: at most this many bytes of documents are joined in one Arrow string array (offsets are int32)
@@ -1072,9 +1173,10 @@ def head_digests(check: Check, pack: Pack, params: dict[str, Any], found: pa.Tab
     """Per found row (``found`` as the engine holds it: :func:`_found_rows`), the SHA-256 of its
     document's head: everything the document holds before its evidence rows. Two documents with
     the same head digest and the same evidence rows are the same bytes (kept evidence)."""
-    if not found.num_rows:
-        return pa.array([], pa.string())
-    h = _heads(check, pack, params, found.combine_chunks())
+    return _head_digests(_heads(check, pack, params, found.combine_chunks()))
+
+
+def _head_digests(h: _Heads) -> pa.Array:
     shas: list[str] = []
     for lo, hi in _size_bounds(h.parts):
         shas += _digests(_joined(h, lo, hi, None))
@@ -1090,6 +1192,7 @@ def _freeze_findings(
     scan_id: str,
     detected_at: dt.datetime,
     carried: pa.Array | None = None,
+    heads: _Heads | None = None,
 ) -> tuple[pa.Table, pa.Table, float]:
     """One check's findings and frozen evidence documents (``evidence_sha256``,
     ``document``), and the seconds it took.
@@ -1104,6 +1207,7 @@ def _freeze_findings(
     ``carried`` (per found row, or None): the ``evidence_sha256`` of a document the store holds
     already that this one would equal (kept evidence, :func:`_evidence_carry`): the row's
     finding takes it, and no document is written for it (``ev`` need not hold its rows).
+    ``heads``: :func:`_heads` of ``found``, when the caller has them already.
     """
     started = time.perf_counter()
     n = found.num_rows
@@ -1111,7 +1215,7 @@ def _freeze_findings(
         return _findings_table({}), EVIDENCE_SCHEMA.empty_table(), time.perf_counter() - started
     found = found.combine_chunks()
     params_digest = _params_digest(params)
-    h = _heads(check, pack, params, found)
+    h = heads if heads is not None else _heads(check, pack, params, found)
     shas: list[str | None]
     documents: list[pa.Array] = []
     if carried is None:

@@ -26,6 +26,7 @@ class Edges:
     graph: fraudar.BipartiteGraph
     first_at: np.ndarray  # epoch seconds per edge
     last_at: np.ndarray
+    merchant_degree: np.ndarray | None = None  # int64 per merchant, when the engine gave it
 
 
 def sorted_codes(
@@ -74,10 +75,15 @@ def edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) -
     order = np.lexsort((m_idx, b_idx))
     b_idx, m_idx = b_idx[order], m_idx[order]
     orders = t.column("orders").to_numpy().astype(np.int64)[order]
+    degree = None
+    if "deg" in t.column_names:  # the merchant's degree came from the engine
+        deg = t.column("deg").to_numpy().astype(np.int64)[order]
+        degree = np.zeros(len(merchant_ids), dtype=np.int64)
+        degree[m_idx] = deg  # one degree per merchant, on each of its edges
     if weights is not None:
         weights = np.asarray(weights, dtype=np.float64)[order]
-    elif "deg" in t.column_names:  # the merchant's degree came from the engine
-        weights = fraudar.column_weights(orders, t.column("deg").to_numpy()[order], c)
+    elif degree is not None:
+        weights = fraudar.column_weights(orders, deg, c)
     else:
         weights = fraudar.camouflage_weights(m_idx, orders, len(merchant_ids), c)
     g = fraudar.BipartiteGraph.build(
@@ -89,6 +95,7 @@ def edges_from_arrow(t: pa.Table, c: float, weights: np.ndarray | None = None) -
         g,
         t.column("first_at").to_numpy().astype(np.int64)[order],
         t.column("last_at").to_numpy().astype(np.int64)[order],
+        degree,
     )
 
 

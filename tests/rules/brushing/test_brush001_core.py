@@ -26,14 +26,17 @@ def test_prune_rounds_change_what_is_pulled_not_what_is_found(brushing_con, monk
     rep, _ = b1._repeat_edges(tables)
     every = tables.to_arrow(rep).num_rows
     found, pulled = [], []
-    for rounds in (0, 1, 3, 12):
+    # Spark's rounds, on DuckDB (which by default hands every repeat edge to the arrays)
+    for rounds, in_duckdb in ((0, True), (1, True), (3, True), (12, False), (12, True)):
         monkeypatch.setattr(b1, "PRUNE_ROUNDS", rounds)
+        monkeypatch.setattr(b1, "PRUNE_IN_DUCKDB", in_duckdb)
         pulled.append(b1._core_edges(tables, params)[0].num_rows)
         result = run_check(brushing_con, "BRUSH001")
         found.append(
             list(zip(result.findings.finding_id, result.findings.evidence_sha256, strict=True))
         )
-    assert pulled[0] == every and pulled[-1] < every  # the rounds do shrink the pull
+    # the rounds do shrink the pull; without them DuckDB pulls every repeat edge
+    assert pulled[0] == pulled[3] == every and pulled[-1] < every
     assert all(f == found[0] for f in found) and found[0]
 
 
@@ -74,6 +77,7 @@ def test_rounds_stopped_early_on_a_slow_cascade_find_what_the_full_prune_finds(
     tables = Tables(ibis.duckdb.from_connection(con))
     params = b1.DenseBuyerMerchantBlock().parameter_defaults()
     runs = {}
+    monkeypatch.setattr(b1, "PRUNE_IN_DUCKDB", True)
     for name, rounds, share in (("early", 12, b1.PRUNE_STOP_SHARE), ("full", 1000, 0.0)):
         monkeypatch.setattr(b1, "PRUNE_ROUNDS", rounds)
         monkeypatch.setattr(b1, "PRUNE_STOP_SHARE", share)

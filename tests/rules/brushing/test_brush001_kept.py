@@ -1,0 +1,226 @@
+"""BRUSH001's state kept from scan to scan: the buying-group verdicts of the blocks no new order
+reaches are carried, every other block is judged again (``_buying_groups_kept``); and which
+found blocks' evidence the new orders can change (``evidence_touched``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pytest
+from tests.support import make_store, write_rows
+
+from promoguard import incremental
+from promoguard.engine import run as eng
+from promoguard.engine.base import Tables
+from promoguard.rules.brushing import brush001_dense_buyer_merchant_block as b1
+
+from .synth import T0, World
+from .test_kept import store_connect
+
+KEY = repr(b1.buying_groups_key(b1.DenseBuyerMerchantBlock().parameter_defaults(), 8))
+
+
+def _lunch_group(sittings: int, extra: list[tuple[str, str, int, str]] = ()) -> World:
+    """Five colleagues ordering lunch together every third day from two shops (one block,
+    G0..G4 x M010, M011), ``sittings`` of them, beside background traffic; ``extra``: more
+    orders (buyer, shop, day, status)."""
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    for d in range(sittings):
+        shop = ("M010", "M011")[d % 2]
+        for i in range(5):
+            w.order(f"G{i}", shop, T0 + dt.timedelta(days=3 * d, hours=3, minutes=4 * i))
+    for i in range(40):
+        w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
+    for buyer, shop, day, status in extra:
+        w.order(buyer, shop, T0 + dt.timedelta(days=day, hours=12))
+        w.orders[-1]["status"] = status
+    return w
+
+
+def _brush001(result) -> pd.DataFrame:
+    f = result.findings
+    f = f[f.check_code == "BRUSH001"].sort_values("finding_id")
+    return f[["finding_id", "entity_id", "severity", "observed", "evidence_sha256"]].reset_index(
+        drop=True
+    )
+
+
+def _base_and_day(tmp_path, world: World, day: int):
+    """A store of ``world``'s rows before ``day`` scanned (saved), then the rest added; and a
+    full scan of a copy of it."""
+    tables = world.tables()
+    orders = tables["orders"]
+    late = orders[orders.paid_at >= T0 + dt.timedelta(days=day)]
+    base = {**tables, "orders": orders.drop(late.index)}
+    new = {"orders": late}
+    path = tmp_path / "s.duckdb"
+    make_store(path, base).close()
+    before = eng.scan(path, "cn", checks="BRUSH001")
+    con = store_connect(path)
+    write_rows(con, new)
+    con.close()
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(path, copy)
+    return path, _brush001(before), _brush001(eng.scan(copy, "cn", checks="BRUSH001", save=False))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "sixth sitting makes a group",  # the same block, judged high before, low now
+        "seventh sitting changes the why",  # low both times, another sentence
+    ],
+)
+def test_a_block_a_new_order_reaches_is_judged_again(tmp_path, monkeypatch, case):
+    sittings = 6 if case.startswith("sixth") else 7
+    path, before, full = _base_and_day(tmp_path, _lunch_group(sittings), 3 * sittings - 3)
+    # the same block (buyers and shops) before and after, with another verdict
+    assert list(before.entity_id) == list(full.entity_id) == ["G0|G1|G2|G3|G4"]
+    assert list(before.observed) != list(full.observed)
+    inc, info = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert KEY in info["kept"]["folded"]
+    assert _brush001(inc).equals(full)
+    # a fold that carried every verdict the previous scan judged would keep the old one
+    monkeypatch.setattr(b1, "_touched_blocks", lambda *a: set())
+    stale, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    stale = _brush001(stale)
+    assert not stale.equals(full)
+    assert list(stale.severity) == list(before.severity)
+    assert [_why(o) for o in stale.observed] == [_why(o) for o in before.observed]
+
+
+def _why(observed: str) -> str | None:
+    return json.loads(observed).get("severity_reason")
+
+
+def test_a_block_no_new_order_reaches_keeps_its_verdict_unjudged(tmp_path, monkeypatch):
+    # new orders of the block's buyers elsewhere, a cancelled one at its shop, and another
+    # buyer's at its shop: none reaches its verdict, which is carried without judging it
+    extra = [
+        ("G0", "M003", 40, "paid"),
+        ("G1", "M010", 40, "cancelled"),
+        ("X1", "M010", 40, "paid"),
+    ]
+    path, before, full = _base_and_day(tmp_path, _lunch_group(6, extra), 30)
+    assert list(before.entity_id) == list(full.entity_id) == ["G0|G1|G2|G3|G4"]
+    assert list(full.severity) == ["low"]
+    judged: list[int] = []
+    real = b1._buying_groups
+
+    def counting(tables, blocks, params, ctx):
+        judged.append(len(blocks))
+        return real(tables, blocks, params, ctx)
+
+    monkeypatch.setattr(b1, "_buying_groups", counting)
+    inc, info = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert KEY in info["kept"]["folded"]
+    assert judged == [0]
+    assert _brush001(inc)[["finding_id", "severity", "observed"]].equals(
+        full[["finding_id", "severity", "observed"]]
+    )
+
+
+def test_a_new_block_is_judged_beside_a_carried_one(tmp_path, monkeypatch):
+    # a ring appears on the day (every order of it new) beside the lunch group of the base
+    w = _lunch_group(6)
+    for b in range(5):
+        for m in ("M012", "M013"):
+            for k in range(4):
+                w.order(f"S{b}", m, T0 + dt.timedelta(days=30, hours=3 * k + b))
+    path, before, full = _base_and_day(tmp_path, w, 30)
+    assert list(before.entity_id) == ["G0|G1|G2|G3|G4"]
+    assert set(full.entity_id) == {"G0|G1|G2|G3|G4", "S0|S1|S2|S3|S4"}
+    judged: list[list[str]] = []
+    real = b1._buying_groups
+
+    def counting(tables, blocks, params, ctx):
+        judged.append(["|".join(b.buyers) for b in blocks])
+        return real(tables, blocks, params, ctx)
+
+    monkeypatch.setattr(b1, "_buying_groups", counting)
+    inc, info = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert KEY in info["kept"]["folded"]
+    assert judged == [["S0|S1|S2|S3|S4"]]
+    cols = ["finding_id", "severity", "observed"]
+    assert _brush001(inc)[cols].equals(full[cols])
+    assert sorted(full.severity) == ["high", "low"]
+
+
+def _found_and_new(rows: list[tuple[str, str, str]]) -> tuple[ibis.Table, ibis.Table]:
+    found = ibis.memtable({"entity_id": ["A|B|C", "D|E|F"], "merchants": ["M1|M2", "M10|M3"]})
+    cols = ["buyer_id", "merchant_id", "status"]
+    new = ibis.memtable(
+        pa.table({c: pa.array([r[k] for r in rows], pa.string()) for k, c in enumerate(cols)})
+    )
+    return found, new
+
+
+@pytest.mark.parametrize(
+    ("rows", "touched"),
+    [
+        ([("B", "M2", "paid")], {"A|B|C"}),
+        ([("B", "M2", "cancelled")], {"A|B|C"}),  # the evidence shows cancelled orders too
+        ([("B", "M3", "paid")], set()),  # a member elsewhere
+        ([("D", "M1", "paid")], set()),  # another block's member at the shop
+        ([("D", "M1", "paid"), ("F", "M10", "paid")], {"D|E|F"}),
+        ([("E", "M1", "paid"), ("C", "M10", "paid")], set()),  # no prefix matches: M1 / M10
+        ([], set()),
+    ],
+)
+def test_evidence_touched_names_the_blocks_a_new_order_of_a_member_at_a_shop_reaches(rows, touched):
+    found, new = _found_and_new(rows)
+    got = Tables(ibis.duckdb.connect()).to_arrow(b1._group_orders_touched(found, new))
+    assert set(got.column("entity_id").to_pylist()) == touched
+
+
+def _two_rings() -> World:
+    """Two rings (R0..R4 at M010, M011 and S0..S4 at M012, M013, four orders a pair over three
+    days) beside background traffic."""
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    for ring, shops in (("R", ("M010", "M011")), ("S", ("M012", "M013"))):
+        for b in range(5):
+            for m in shops:
+                for k in range(4):
+                    w.order(f"{ring}{b}", m, T0 + dt.timedelta(hours=18 * k + b))
+    for i in range(40):
+        w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=i))
+    return w
+
+
+def test_the_evidence_of_blocks_no_new_order_reaches_is_carried(tmp_path, monkeypatch):
+    # the day: a cancelled order of R1 at M010 (not an edge: the block and its found row stay
+    # the same, but its evidence lists it) and another buyer's order elsewhere
+    w = _two_rings()
+    w.order("R1", "M010", T0 + dt.timedelta(days=9))
+    w.orders[-1]["status"] = "cancelled"
+    w.order("X1", "M003", T0 + dt.timedelta(days=9))
+    path, before, full = _base_and_day(tmp_path, w, 9)
+    ring_r, ring_s = "R0|R1|R2|R3|R4", "S0|S1|S2|S3|S4"
+    assert list(before.entity_id) == list(full.entity_id)
+    assert set(full.entity_id) == {ring_r, ring_s}
+    assert list(before.observed) == list(full.observed)  # the found rows did not move
+
+    def hashes(f: pd.DataFrame) -> dict[str, str]:
+        return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
+
+    assert hashes(before)[ring_r] != hashes(full)[ring_r]  # ... its evidence did
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert hashes(_brush001(inc)) == hashes(full)
+    assert [r.carried for r in inc.runs] == [1]  # S's document, R's proved again
+    # a hook that forgot cancelled orders would carry R's stale document
+    hook = b1.DenseBuyerMerchantBlock.evidence_touched
+    monkeypatch.setattr(
+        b1.DenseBuyerMerchantBlock,
+        "evidence_touched",
+        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
+            lambda r: r.entity_id != ring_r
+        ),
+    )
+    wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert hashes(_brush001(wrong))[ring_s] == hashes(full)[ring_s]
+    assert hashes(_brush001(wrong))[ring_r] == hashes(before)[ring_r] != hashes(full)[ring_r]
