@@ -905,7 +905,9 @@ def _evidence_carry(
     found row, observed, expected; compared by digest), and the check's ``evidence_touched``
     does not name its entity: the document a full re-scan writes for it is then S's, byte for
     byte (the head is the same text, the rows are the same rows by the hook's promise), and the
-    store holds it already. Every other row is proved again."""
+    store holds it already. With another head (a count or a score moved) and the same conditions
+    otherwise, S's rows are put under the new head (:func:`_reheaded`). Every other row is proved
+    again."""
     hook = getattr(check, "evidence_touched", None)
     state = cache.kept
     if hook is None or state is None or cache.database is None:

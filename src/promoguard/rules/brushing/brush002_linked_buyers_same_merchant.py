@@ -246,25 +246,41 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
 
 def _reached(tables: Tables, links: ir.Table, seeds: ir.Table) -> pa.Table:
     """``buyer_id``: every buyer linked to one of ``seeds`` through any chain of shared devices
-    or addresses (the seeds' whole components)."""
+    or addresses (the seeds' whole components).
+
+    A walk from the seeds, a step per hop: the devices and addresses of the buyers the last hop
+    added (the seeds first) that no earlier hop followed, then every buyer holding one of them.
+    A value's holders are all added when it is first followed, so once the newest buyers hold no
+    value not followed yet no buyer can be added: the walk stops there, without probing the
+    links for holders again (at city scale the day's components close after one hop, and the
+    last hop is then one probe of the links instead of three)."""
     with backends.Scratch(tables.backend, "_brush002") as scratch:
-        buyers = scratch.keep(seeds)
-        size = _count(scratch, buyers)
+        buyers = frontier = scratch.keep(seeds)
+        followed: tuple[ir.Table, ir.Table] | None = None
         while True:
-            mine = links.semi_join(buyers, "buyer_id")
+            mine = links.semi_join(frontier, "buyer_id")
             devices = mine.filter(mine.device.notnull()).select("device").distinct()
             addresses = mine.filter(mine.address.notnull()).select("address").distinct()
-            more = union_all(
-                buyers,
+            if followed is not None:
+                devices = devices.anti_join(followed[0], "device")
+                addresses = addresses.anti_join(followed[1], "address")
+            devices, addresses = scratch.keep(devices), scratch.keep(addresses)
+            if not _count(scratch, devices) and not _count(scratch, addresses):
+                return scratch.to_arrow(buyers)
+            holders = union_all(
                 links.semi_join(devices, "device").select("buyer_id"),
                 links.semi_join(addresses, "address").select("buyer_id"),
             ).distinct()
-            more = scratch.keep(more)
-            grown = _count(scratch, more)
-            buyers = more
-            if grown == size:
-                return scratch.to_arrow(buyers)
-            size = grown
+            frontier = scratch.keep(holders.anti_join(buyers, "buyer_id"))
+            buyers = scratch.keep(union_all(buyers, frontier))
+            followed = (
+                (devices, addresses)
+                if followed is None
+                else (
+                    scratch.keep(union_all(followed[0], devices)),
+                    scratch.keep(union_all(followed[1], addresses)),
+                )
+            )
 
 
 def _count(scratch: backends.Scratch, t: ir.Table) -> int:
