@@ -223,31 +223,49 @@ def _accepted_blocks(
         (np.searchsorted(keys, accepted), np.searchsorted(keys, accepted, side="right"))
         for keys in (group[at], labels[who], core_pairs // n_m)
     ]
+    # the per-block sums and extremes, for all blocks at once on their kept edges (which lie in
+    # one run per block): a block's weight stays numpy's sum of its edges' weights in edge order
+    sel_at = idx[at]
+    w_at, o_at, eid_at = g.weight[sel_at], g.orders[sel_at], g.eid[sel_at]
+    lo, hi = spans[0]
+    filled = hi > lo
+    n_orders = np.zeros(len(accepted), dtype=np.int64)
+    first = np.zeros(len(accepted), dtype=np.int64)
+    last = np.zeros(len(accepted), dtype=np.int64)
+    if filled.any():
+        runs = lo[filled]
+        n_orders[filled] = np.add.reduceat(o_at, runs)[: len(runs)]
+        first[filled] = np.minimum.reduceat(e.first_at[eid_at], runs)
+        last[filled] = np.maximum.reduceat(e.last_at[eid_at], runs)
+    # orders per (block, core shop): each kept edge's shop is one of its block's core shops
+    at_pair = np.searchsorted(core_pairs, group[at] * np.int64(n_m) + m_of[at])
+    per_pair = np.bincount(at_pair, weights=o_at, minlength=len(core_pairs))
+    buyer_names = e.buyer_ids[b_local[who]].tolist()
+    shop_names = e.merchant_ids[m_local[core_pairs % n_m]].tolist()
+    pair_orders = per_pair.tolist()
     out: list[Block] = []
     for k in range(len(accepted)):
-        part = at[spans[0][0][k] : spans[0][1][k]]
-        buyers = who[spans[1][0][k] : spans[1][1][k]]
-        shops = core_pairs[spans[2][0][k] : spans[2][1][k]] % n_m
-        sel = idx[part]
-        density = float(g.weight[sel].sum()) / (len(buyers) + len(shops))
+        a, b = int(lo[k]), int(hi[k])
+        b0, b1 = int(spans[1][0][k]), int(spans[1][1][k])
+        m0, m1 = int(spans[2][0][k]), int(spans[2][1][k])
+        density = float(w_at[a:b].sum()) / ((b1 - b0) + (m1 - m0))
         if density < params["min_density"]:
             continue
-        per_m = np.bincount(
-            np.searchsorted(shops, m_of[part]), weights=g.orders[sel], minlength=len(shops)
-        )
+        if a == b:  # no kept edge (min_fill 0 and min_density <= 0): no first or last order
+            raise ValueError("BRUSH001: a block without edges (min_fill and min_density 0?)")
         out.append(
             Block(
-                buyers=sorted(str(b) for b in e.buyer_ids[b_local[buyers]]),
-                merchants=sorted(str(m) for m in e.merchant_ids[m_local[shops]]),
+                buyers=sorted(str(x) for x in buyer_names[b0:b1]),
+                merchants=sorted(str(x) for x in shop_names[m0:m1]),
                 orders_by_merchant={
-                    str(e.merchant_ids[m]): int(n)
-                    for m, n in zip(m_local[shops], per_m, strict=True)
+                    str(m): int(n)
+                    for m, n in zip(shop_names[m0:m1], pair_orders[m0:m1], strict=True)
                 },
-                n_orders=int(g.orders[sel].sum()),
-                n_edges=len(sel),
+                n_orders=int(n_orders[k]),
+                n_edges=b - a,
                 density=density,
-                first_at=int(e.first_at[g.eid[sel]].min()),
-                last_at=int(e.last_at[g.eid[sel]].max()),
+                first_at=int(first[k]),
+                last_at=int(last[k]),
             )
         )
     return out

@@ -187,8 +187,18 @@ def _buying_groups(
     min_weeks = int(params.get("min_group_weeks", 4))
     o = tables.orders
     o = o.filter(o.status != "cancelled")
-    wanted = sorted({b for blk in blocks for b in blk.buyers})
-    o = o.semi_join(ibis.memtable({"buyer_id": wanted}), "buyer_id")
+    # only a block's buyers' orders at the block's own shops count (_block_visits keeps no
+    # other): the pairs leave the engine, not every order of the buyers
+    wanted = sorted({(b, m) for blk in blocks for b in blk.buyers for m in blk.merchants})
+    keys = ibis.memtable(
+        pa.table(
+            {
+                "buyer_id": pa.array([b for b, _ in wanted], pa.string()),
+                "merchant_id": pa.array([m for _, m in wanted], pa.string()),
+            }
+        )
+    )
+    o = o.semi_join(keys, [o.buyer_id == keys.buyer_id, o.merchant_id == keys.merchant_id])
     offset = _utc_offset_hours(ctx.timezone) * 3600
     pulled = tables.to_arrow(o.select("buyer_id", "merchant_id", t=epoch_seconds(o.paid_at)))
     visits = _block_visits(pulled, blocks, window)
