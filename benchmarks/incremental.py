@@ -28,7 +28,7 @@ step 2 and folded by step 4: **a base prepared before kept relations existed, or
 fold landed, holds no copy of it** (the increment then builds it on the whole season, as before):
 run ``--prepare`` again after such a change. The increment prints which keys it folded and built.
 Per check seconds of both scans are printed, with how the increment ran each check: on the keys
-of its scope group (merchant, merchant_delta, order, order_statistic, text), carried whole (none
+of its scope group (merchant, merchant_delta, order, text), carried whole (none
 of its tables got a row: "unchanged"; its rule names no merchant the new rows change:
 "untouched"), or on the whole store (season-wide, or a group that fell back, and why).
 """

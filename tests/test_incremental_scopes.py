@@ -263,13 +263,23 @@ def test_a_shared_parcel_links_orders_through_every_parcel_of_theirs(tmp_path, r
     assert _rows(inc) == _rows(full)
 
 
-def test_the_order_groups_scoped_together_equal_a_full_rescan(tmp_path):
-    # the order and order_statistic groups trace the same new rows once, and read their copies
-    # from the season in one pass: each still holds its own keys' rows
+def test_the_order_statistic_check_scoped_with_the_order_checks_equals_a_full_rescan(tmp_path):
+    # PARCEL001 runs in the order group's scoped run: on its keys, the touched order and the one
+    # sharing its parcel (SHIP002's neighbour), each held whole, with the season's carrier counts
     day1, day2 = _parcel_days()
     full, inc, info = _increment(tmp_path, day1, day2, "SHIP002,SHIP004,PARCEL001")
     assert set(info["rechecked_local"]) == {"SHIP002", "SHIP004", "PARCEL001"}
-    assert info["scopes"]["order"]["keys"] == 2 and info["scopes"]["order_statistic"]["keys"] == 1
+    assert info["scopes"]["order"]["keys"] == 2 and "order_statistic" not in info["scopes"]
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_moved_statistic_runs_its_check_whole_and_the_order_checks_scoped(tmp_path):
+    day1, day2 = _parcel_share_days([None, None, None])  # SF stops weighing
+    full, inc, info = _increment(tmp_path, day1, day2, "SHIP004,PARCEL001")
+    assert "PARCEL001 changed" in info["scopes"]["order"]["whole_because"]
+    assert info["rerun_season"] == ["PARCEL001"] and info["rechecked_local"] == ["SHIP004"]
+    assert info["scopes"]["order"]["checks"] == ["SHIP004"]
+    assert '"missing_weight":false' in full.findings.observed.iloc[0]
     assert _rows(inc) == _rows(full)
 
 
@@ -389,7 +399,7 @@ def test_a_changed_carrier_share_rechecks_every_order(tmp_path):
     # untouched order "mixed" scores 1.0 instead of 1.5
     day1, day2 = _parcel_share_days([None, None, None])
     full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
-    assert "PARCEL001 changed" in info["scopes"]["order_statistic"]["full_because"]
+    assert "PARCEL001 changed" in info["scopes"]["order"]["full_because"]
     assert info["rerun_season"] == ["PARCEL001"]
     assert '"missing_weight":false' in full.findings.observed.iloc[0]
     assert _rows(inc) == _rows(full)
@@ -399,7 +409,7 @@ def test_an_unchanged_carrier_share_rechecks_the_new_orders_only(tmp_path):
     day1, day2 = _parcel_share_days([400])  # SF weighs 3 of 4: the same carriers weigh
     full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
     assert info["rechecked_local"] == ["PARCEL001"] and info["carried"] == 1
-    assert info["scopes"]["order_statistic"]["keys"] == 1
+    assert info["scopes"]["order"]["keys"] == 1
     assert _rows(inc) == _rows(full)
 
 
@@ -408,6 +418,50 @@ def test_scoping_the_carrier_share_check_by_order_alone_would_miss_it(tmp_path, 
     declared("PARCEL001", "order")
     full, inc, _ = _increment(tmp_path, day1, day2, "PARCEL001")
     assert _rows(inc) != _rows(full)
+
+
+def test_a_scoped_run_reads_the_seasons_carrier_share_not_its_orders(tmp_path):
+    # n0's three SF parcels: one token weight, two unweighed. SF weighs 3 of 6 over the season
+    # (the same carriers weigh: scoped), but 1 of n0's own 3: the scoped run, whose shipments
+    # are n0's alone, must be handed the season's counts for n0's missing weights to count
+    day1, _ = _parcel_share_days([])
+    day2 = {
+        "orders": [order("n0", listing="l_app")],
+        "shipments": [
+            {"order_id": "n0", "carrier": "SF", "tracking_no": t, "weight_grams": w}
+            for t, w in (("N0", 10), ("N1", None), ("N2", None))
+        ],
+    }
+    full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert info["rechecked_local"] == ["PARCEL001"]
+    assert info["scopes"]["order"]["keys"] == 1
+    n0 = full.findings[full.findings.entity_id == "n0"].observed.iloc[0]
+    assert '"missing_weight":true' in n0
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_scoped_run_counting_its_own_shipments_would_miss_it(tmp_path, monkeypatch):
+    # the same, with the scoped run handed nothing: it counts SF's share over n0's parcels alone
+    # (1 of 3) and n0's missing weights stop counting
+    day1, _ = _parcel_share_days([])
+    day2 = {
+        "orders": [order("n0", listing="l_app")],
+        "shipments": [
+            {"order_id": "n0", "carrier": "SF", "tracking_no": t, "weight_grams": w}
+            for t, w in (("N0", 10), ("N1", None), ("N2", None))
+        ],
+    }
+    monkeypatch.setattr(incremental, "_given", lambda con, checks: None)
+    full, inc, _ = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert _rows(inc) != _rows(full)
+
+
+def test_the_carrier_counts_fold_with_the_new_shipments(tmp_path):
+    # whole-store PARCEL001 (its statistic changed) folds the counts the scan since kept
+    day1, day2 = _parcel_share_days([None, None, None])
+    full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
+    assert any("parcel001_carrier_weighing" in k for k in info["kept"]["folded"])
+    assert _rows(inc) == _rows(full)
 
 
 # -- merchant_delta: the rules name the merchants the new rows can change -------------------------

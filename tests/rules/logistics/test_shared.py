@@ -96,3 +96,41 @@ def test_ship002_evidence_lists_every_order_on_the_parcel(tiny_store):
     sharing = [r for r in ev["orders_sharing_parcel"] if r[0] == "c"]
     assert sorted(r[3] for r in sharing) == ["c", "ghost", "two"]
     assert [r[4] for r in sharing if r[3] == "ghost"] == ["None"]
+
+
+def test_the_carrier_weighing_fold_equals_a_build_on_all_rows():
+    """PARCEL001's kept per-carrier counts: folded from a copy on the base rows and the rows
+    added (a carrier's first parcel, an unweighed parcel at a carrier that weighed, a carrier
+    with no new parcel) they equal a build on all rows, types included."""
+    import duckdb
+    import ibis
+
+    from promoguard.engine.base import Tables
+    from promoguard.rules.logistics.parcel001_empty_parcel import (
+        _weighing_of,
+        fold_carrier_weighing,
+    )
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE s (order_id VARCHAR, carrier VARCHAR NOT NULL, tracking_no VARCHAR, "
+        "weight_grams INTEGER, new BOOLEAN)"
+    )
+    con.execute(
+        "INSERT INTO s VALUES ('o1','SF','A',10,false), ('o1','SF','B',NULL,false), "
+        "('o2','YTO','C',NULL,false), ('o3','ZTO','D',400,false), "
+        "('n1','SF','E',NULL,true), ('n2','JD','F',200,true), ('n3','YTO','G',NULL,true)"
+    )
+    for name, where in (("base", "NOT new"), ("added", "new"), ("every", "true")):
+        con.execute(f"CREATE VIEW {name}_shipments AS SELECT * EXCLUDE (new) FROM s WHERE {where}")
+    backend = ibis.duckdb.from_connection(con)
+    base, added, every = (
+        Tables(backend, {"shipments": f"{n}_shipments"}) for n in ("base", "added", "every")
+    )
+    con.execute(f"CREATE TABLE prev AS {backend.compile(_weighing_of(base.shipments))}")
+    folded = fold_carrier_weighing(backend.table("prev"), every, added)
+    got = con.sql(f"SELECT * FROM ({backend.compile(folded)}) ORDER BY k_carrier").fetchall()
+    want = con.sql(
+        f"SELECT * FROM ({backend.compile(_weighing_of(every.shipments))}) ORDER BY k_carrier"
+    ).fetchall()
+    assert got == want == [("JD", 1, 1), ("SF", 3, 1), ("YTO", 2, 0), ("ZTO", 1, 1)]

@@ -8,6 +8,7 @@ import ibis
 import ibis.expr.types as ir
 
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.cache import shared
 from promoguard.engine.registry import register
 from promoguard.rules._relations import norm_city, orders_with_platform, parcel_scan_summary
 from promoguard.rules.logistics._shared import (
@@ -48,6 +49,49 @@ def _direct_hops(tables: Tables) -> ir.Table:
     return j.group_by(h_order_id=s.order_id).aggregate(direct_km=j.distance_km.max())
 
 
+#: the key of the per-carrier weighing counts (:func:`carrier_weighing`), kept from scan to scan
+CARRIER_WEIGHING = ("parcel001_carrier_weighing", "v1")
+
+
+def _weighing_of(s: ir.Table) -> ir.Table:
+    """``k_carrier, n_parcels, n_weighed`` of the shipments ``s`` (int64 counts)."""
+    return s.group_by(k_carrier=s.carrier).aggregate(
+        n_parcels=s.count().cast("int64"), n_weighed=s.weight_grams.notnull().sum().cast("int64")
+    )
+
+
+def fold_carrier_weighing(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+    """The season's per-carrier counts from a previous scan's and the shipments added since:
+    counts of disjoint rows add up, per carrier (a carrier's first parcel makes a new row; a
+    null carrier is one group on both sides, as ``GROUP BY`` makes it)."""
+    previous = previous.select(
+        k_carrier=previous.k_carrier.cast("string"),
+        n_parcels=previous.n_parcels.cast("int64"),
+        n_weighed=previous.n_weighed.cast("int64"),
+    )
+    fresh = _weighing_of(new.shipments)
+    # the same column types on both sides (a copy read back may differ in nullability)
+    both = previous.union(
+        fresh.select(
+            k_carrier=fresh.k_carrier.cast("string"),
+            **{c: fresh[c].cast("int64") for c in ("n_parcels", "n_weighed")},
+        )
+    )
+    return both.group_by("k_carrier").aggregate(
+        n_parcels=both.n_parcels.sum().cast("int64"), n_weighed=both.n_weighed.sum().cast("int64")
+    )
+
+
+def carrier_weighing(tables: Tables) -> ir.Table:
+    """Per carrier, its parcels (shipment rows) and how many of them carry a weight, over the
+    whole season. Kept from scan to scan (:func:`fold_carrier_weighing`), and what an
+    increment's scoped run of PARCEL001 is handed (``statistic_relations``): its shipments are
+    then only its orders' while the share is the season's."""
+    return shared(
+        tables, CARRIER_WEIGHING, lambda: _weighing_of(tables.shipments), fold_carrier_weighing
+    )
+
+
 @register
 class EmptyParcel(_OrderCheck):
     code = "PARCEL001"
@@ -57,7 +101,9 @@ class EmptyParcel(_OrderCheck):
     severity = "high"
     reads = ("orders", "merchants", "listings", "shipments", "tracking_events")
     # incremental: its order's rows, and the carriers that weigh (season_statistic, over all
-    # shipments): re-checked by order while that set stays the same, in full when it changes
+    # shipments): re-checked by order while that set stays the same, in full when it changes;
+    # the scoped run is handed the season's per-carrier counts (statistic_relations), so its
+    # shipments are only its orders'
     depends_on = "order_statistic"
     statistic_reads = ("shipments",)
     parameters = (
@@ -132,13 +178,16 @@ class EmptyParcel(_OrderCheck):
         A missing weight counts only at such a carrier: a source that records none (Olist) says
         nothing about any one parcel. (An increment re-checks its orders alone while this stays
         the same: ``depends_on = "order_statistic"``.)"""
-        s = tables.shipments
-        per_carrier = s.group_by(k_carrier=s.carrier).aggregate(
-            n_parcels=s.count(), n_weighed=s.weight_grams.notnull().sum()
-        )
+        per_carrier = carrier_weighing(tables)
         return per_carrier.filter(
             per_carrier.n_weighed >= per_carrier.n_parcels * float(params["weighed_share_min"])
         ).select("k_carrier")
+
+    def statistic_relations(self, tables: Tables) -> dict[Any, ir.Table]:
+        """The kept relations ``season_statistic`` reads (keys as given to ``shared``), built on
+        ``tables``: an increment builds them on the whole season and hands them to the scoped
+        run, whose ``shipments`` hold only its orders' (``incremental._plan_orders``)."""
+        return {CARRIER_WEIGHING: _weighing_of(tables.shipments)}
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         s, ls = tables.shipments, tables.listings
