@@ -70,6 +70,7 @@ class CountOnly(OrdersShown):
     code = "TOY912"
     name = "count-only"
     observed_columns = ("n",)
+    evidence_rows_by_entity = True  # the merchant's row, picked by entity_id alone
 
     def evidence(self, tables, found, params, ctx):
         m = tables.merchants
@@ -160,6 +161,18 @@ def _document(path, sha):
         ).fetchone()[0]
     finally:
         con.close()
+
+
+def test_a_moved_head_is_proved_again_unless_rows_go_by_entity(day_two, tmp_path, monkeypatch):
+    """Re-heading is the check's to allow: with ``evidence_rows_by_entity`` False (its evidence
+    may read another found column that moved), m1's and m2's moved heads are proved again, not
+    re-headed; only m4 (the same head) is carried, and the hashes are still a full re-scan's."""
+    path, first = day_two
+    monkeypatch.setattr(CountOnly, "evidence_rows_by_entity", False)
+    full = _full(path, tmp_path)
+    inc, _ = incremental.scan_since(path, "cn", first, save=False)
+    assert _hashes(inc, "TOY912") == _hashes(full, "TOY912")
+    assert _carried(inc)["TOY912"] == 1
 
 
 def test_carried_documents_equal_a_full_rescan(day_two, tmp_path):

@@ -240,6 +240,13 @@ class Check:
     #: ``evidence_version``: bump it with any change to the check's evidence queries (documents
     #: are carried only from a scan that wrote them under the same version).
     evidence_version: ClassVar[str] = "1"
+    #: Kept evidence, re-heading: True only when the check's evidence queries pick a finding's
+    #: rows by ``entity_id`` alone (never by another column of the found row). Then a finding
+    #: whose head moved (a count, a score) but whose rows the hook leaves takes S's rows under
+    #: its new head. False (the default): such a finding is proved again, because its rows may
+    #: follow a found column that moved (BRUSH001/002 pick the ring's orders at the found row's
+    #: ``merchants``; a ring that moved shops keeps its id and its buyers' orders).
+    evidence_rows_by_entity: ClassVar[bool] = False
 
     # -- report hooks ----------------------------------------------------------------------------
     @property

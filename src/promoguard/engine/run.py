@@ -906,7 +906,8 @@ def _evidence_carry(
     does not name its entity: the document a full re-scan writes for it is then S's, byte for
     byte (the head is the same text, the rows are the same rows by the hook's promise), and the
     store holds it already. With another head (a count or a score moved) and the same conditions
-    otherwise, S's rows are put under the new head (:func:`_reheaded`). Every other row is proved
+    otherwise, S's rows are put under the new head (:func:`_reheaded`), for a check whose
+    evidence picks rows by entity alone (``evidence_rows_by_entity``). Every other row is proved
     again."""
     hook = getattr(check, "evidence_touched", None)
     state = cache.kept
@@ -953,9 +954,10 @@ def _evidence_carry(
     untouched = pc.and_(pc.is_valid(at), pc.invert(pc.is_in(entities, value_set=touched)))
     keep = pc.and_(same, untouched)
     shas: list[str | None] = pc.if_else(keep, old_shas, pa.scalar(None, pa.string())).to_pylist()
-    # the rows are S's but the head moved (a count, a score): S's rows under the new head
+    # the rows are S's but the head moved (a count, a score): S's rows under the new head, when
+    # the check picks them by entity alone (else a moved found column may pick other rows)
     moved = pc.indices_nonzero(pc.and_(untouched, pc.invert(same)))
-    if len(moved):
+    if len(moved) and getattr(check, "evidence_rows_by_entity", False):
         where, made, documents = _reheaded(
             view.backend.con,
             _taken(heads, moved),

@@ -484,6 +484,10 @@ class OrderVelocity(Check):
             min_odd_ratio=ibis.literal(float(params["min_odd_ratio"])),
         )
 
+    #: its evidence picks a finding's rows by entity_id alone (``evidence``): S's rows may go
+    #: under a moved head
+    evidence_rows_by_entity = True
+
     def evidence_touched(
         self, tables: Tables, new: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
     ) -> ir.Table:

@@ -235,6 +235,10 @@ class UnlicensedSales(Check):
             o.semi_join(nl, "listing_id").select("merchant_id"),
         ]
 
+    #: its evidence picks a finding's rows by entity_id alone (``evidence``): S's rows may go
+    #: under a moved head
+    evidence_rows_by_entity = True
+
     def evidence_touched(
         self,
         tables: Tables,
