@@ -891,3 +891,18 @@ def test_a_scoped_copy_holds_the_declared_columns_and_null_for_the_rest():
     assert incremental._copied_columns(con, "orders", [lic, price]) == "t.*"
     # a check that does not read the table does not widen it
     assert incremental._copied_columns(con, "orders", [lic, registry.get("PRICE004")]) == got
+
+
+def test_the_order_copies_let_their_season_go():
+    # _COPIES holds each scan's order copies under its season as a weak key: the copies must
+    # not refer to the season, or every scan_since in a watch loop would keep its own for ever
+    import gc
+
+    from promoguard import incremental as inc
+
+    season = inc._FileSeason.__new__(inc._FileSeason)
+    copies = inc._order_copies(season)
+    assert copies.is_file and season in inc._COPIES
+    del season
+    gc.collect()
+    assert copies not in list(inc._COPIES.values())

@@ -1471,7 +1471,9 @@ class _OrderCopies:
     own orders' rows from these. (A pass over the 29M scans of a city season is ~1 CPU s.)"""
 
     def __init__(self, season: Any = None) -> None:
-        self.season = season
+        # whether the season is a DuckDB file, not the season itself: _COPIES holds this object
+        # under the season as a weak key, and a value that refers to its key keeps it for ever
+        self.is_file = isinstance(season, _FileSeason)
         self.plans: list[_Plan] = []
         self.got: dict[str, pa.Table] = {}
         #: the orders the new rows touch, per query tracing them (``_pg_t``)
@@ -1516,7 +1518,7 @@ class _OrderCopies:
         join reads only its key columns, for the row ids of the rows it keeps, and the rows are
         fetched by id: a semi join reading every column read all 17 of the 5.5M city orders
         for the ~160k of a day (0.9 s; by id 0.3 s)."""
-        if not isinstance(self.season, _FileSeason) or table not in _FileSeason._tables(con):
+        if not self.is_file or table not in _FileSeason._tables(con):
             return str(sqlbuild.sql("SELECT t.* FROM {a} t ", a="_all_" + table)) + join
         whole = sqlbuild.sql("{src}.main.{t}", src=_SRC, t=table)
         return str(
