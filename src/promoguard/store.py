@@ -8,6 +8,7 @@ frozen evidence documents that findings point at by hash.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -117,6 +118,8 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
     # stores made before scans recorded per-check coverage (what ran, what was not checked)
     con.execute("ALTER TABLE scans ADD COLUMN IF NOT EXISTS coverage VARCHAR")
+    # stores made before kept relations recorded the code that wrote them (kept_fingerprint)
+    con.execute("ALTER TABLE kept_relations ADD COLUMN IF NOT EXISTS made_by VARCHAR")
     from promoguard import integrity  # the seals beside the findings (integrity.py)
 
     integrity.initialise(con)
@@ -413,7 +416,9 @@ def save_kept(
             )
             rows = con.execute(sqlbuild.sql("SELECT count(*) FROM {t}", t=name)).fetchone()[0]
             con.execute(
-                "INSERT INTO kept_relations VALUES (?, ?, ?, ?)", [scan_id, text, name, int(rows)]
+                "INSERT INTO kept_relations (scan_id, relation_key, table_name, row_count, "
+                "made_by) VALUES (?, ?, ?, ?, ?)",
+                [scan_id, text, name, int(rows), kept_fingerprint()],
             )
 
 
@@ -430,13 +435,40 @@ def drop_kept(con: duckdb.DuckDBPyConnection, scan_ids: Sequence[str]) -> None:
         con.execute("DELETE FROM kept_relations WHERE scan_id = ?", [scan_id])
 
 
+@functools.cache
+def kept_fingerprint() -> str:
+    """The releases that wrote a kept relation (and the evidence heads, which are kept the same
+    way): PromoGuard's and those of the libraries that render its rows and documents. A kept
+    copy is folded or carried only by the same releases: after an upgrade the next scan builds
+    and proves everything once (a key's version string covers a change of one rule between
+    releases; this covers what no rule's key names: a shared helper, DuckDB's or Arrow's way
+    of writing a value)."""
+    from importlib import metadata
+
+    parts = []
+    for dist in ("promoguard", "duckdb", "pyarrow", "ibis-framework", "numpy"):
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}=?")
+    return ";".join(parts)
+
+
 def kept_copies(con: duckdb.DuckDBPyConnection, scan_id: str) -> dict[str, str]:
-    """The kept relations scan ``scan_id`` saved: key text -> table (none in a store made
-    before they were kept)."""
+    """The kept relations scan ``scan_id`` saved under this code's releases
+    (:func:`kept_fingerprint`): key text -> table. None in a store made before they were kept,
+    or by other releases: the scan then builds them."""
     if not _has_table(con, "kept_relations"):
         return {}
+    has_made_by = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'kept_relations' AND column_name = 'made_by'"
+    ).fetchone()[0]
+    if not has_made_by:  # written before the releases were recorded: not trusted
+        return {}
     rows = con.execute(
-        "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?", [scan_id]
+        "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ? AND made_by = ?",
+        [scan_id, kept_fingerprint()],
     ).fetchall()
     return {str(k): str(t) for k, t in rows}
 

@@ -239,6 +239,25 @@ def test_no_copy_or_another_key_builds(day_two, tmp_path):
     assert _findings(inc).equals(_findings(full))
 
 
+def test_a_copy_written_by_other_releases_builds(day_two, tmp_path, monkeypatch):
+    # the copy records the releases that wrote it (store.kept_fingerprint): after an upgrade
+    # (another duckdb, pyarrow, PromoGuard) the relation is built, not folded from the old copy
+    path, first = day_two
+    full = _full(path, tmp_path)
+    con = store.connect(path, read_only=True)
+    try:
+        [(made_by,)] = con.execute("SELECT made_by FROM kept_relations").fetchall()
+    finally:
+        con.close()
+    assert made_by == store.kept_fingerprint() and "duckdb=" in made_by
+    CALLS.update(build=0, fold=0)
+    monkeypatch.setattr(store, "kept_fingerprint", lambda: made_by + ";upgraded")
+    inc, info = incremental.scan_since(path, "cn", first, save=False)
+    assert CALLS == {"build": 1, "fold": 0}
+    assert info["kept"]["folded"] == []
+    assert _findings(inc).equals(_findings(full))
+
+
 def test_outside_a_scan_and_unsaved_scans_keep_nothing(tmp_path, toys):
     path = tmp_path / "s.duckdb"
     con = store.connect(path)
@@ -263,7 +282,7 @@ def test_deleting_a_scan_drops_its_copies_and_verify_is_clean(day_two):
     con = store.connect(path)
     try:
         assert integrity.verify(con).ok
-        [(_, _, table, _)] = con.execute("SELECT * FROM kept_relations").fetchall()
+        [(table,)] = con.execute("SELECT table_name FROM kept_relations").fetchall()
         scans.delete(con, first)
         assert con.execute("SELECT count(*) FROM kept_relations").fetchone()[0] == 0
         assert table not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
