@@ -938,15 +938,8 @@ def _evidence_carry(
         backends.unregister(view.backend, name)
     entities = _one_chunk(found.column("entity_id"))
     touched = _one_chunk(pc.cast(touched, pa.string()))
-    digest = _params_digest(params)
     assert heads is not None
-    ids = pa.array(
-        [
-            _finding_id(pack.name, check.code, etype, entity, digest)
-            for etype, entity in zip(heads.etypes, heads.entities, strict=True)
-        ],
-        pa.string(),
-    )
+    ids = pa.array(heads.ids, pa.string())
     at = pc.index_in(ids, value_set=_one_chunk(before.column("finding_id")))
     old_heads = _one_chunk(pc.take(_one_chunk(before.column("head_sha256")), at))
     old_shas = _one_chunk(pc.take(_one_chunk(before.column("evidence_sha256")), at))
@@ -1062,6 +1055,8 @@ class _Heads:
     entity_col: pa.Array
     entities: list[str]
     etypes: list[str]
+    #: the findings' ids (:func:`_finding_id`)
+    ids: list[str]
     severities: list[str]
     observed: pa.Array
     expected: pa.Array
@@ -1123,8 +1118,13 @@ def _heads(check: Check, pack: Pack, params: dict[str, Any], found: pa.Table) ->
     head = '{"check_code":' + _dumps(check.code) + ',"entity_id":'
     pack_params = ',"pack":' + _dumps(pack.name) + ',"parameters":'
     pack_params += _dumps(canonical_value(params)) + ',"rows":{'
+    digest = _params_digest(params)
+    ids = [
+        _finding_id(pack.name, check.code, etype, entity, digest)
+        for etype, entity in zip(etypes, entities, strict=True)
+    ]
     return _Heads(
-        entity_col, entities, etypes, severities, observed, expected, parts, head, pack_params
+        entity_col, entities, etypes, ids, severities, observed, expected, parts, head, pack_params
     )
 
 
@@ -1155,8 +1155,7 @@ def _joined(h: _Heads, lo: int, hi: int, rows: list[pa.Array] | None) -> pa.Arra
 
 def _digests(doc: pa.Array) -> list[str]:
     """The SHA-256 of each string's UTF-8 bytes, read from the Arrow buffer (no Python str)."""
-    offsets = doc.buffers()[1]
-    ends = memoryview(offsets).cast("i")[doc.offset : doc.offset + len(doc) + 1].tolist()
+    ends = _offsets(doc)
     data = memoryview(doc.buffers()[2])
     sha256 = hashlib.sha256
     return [sha256(data[ends[i] : ends[i + 1]]).hexdigest() for i in range(len(doc))]
@@ -1169,13 +1168,6 @@ def _size_bounds(pieces: list[pa.Array]) -> list[tuple[int, int]]:
         for p in pieces
     )
     return _chunk_bounds(sizes, _FREEZE_CHUNK_BYTES)
-
-
-def head_digests(check: Check, pack: Pack, params: dict[str, Any], found: pa.Table) -> pa.Array:
-    """Per found row (``found`` as the engine holds it: :func:`_found_rows`), the SHA-256 of its
-    document's head: everything the document holds before its evidence rows. Two documents with
-    the same head digest and the same evidence rows are the same bytes (kept evidence)."""
-    return _head_digests(_heads(check, pack, params, found.combine_chunks()))
 
 
 def _head_digests(h: _Heads) -> pa.Array:
@@ -1216,7 +1208,6 @@ def _freeze_findings(
     if not n:
         return _findings_table({}), EVIDENCE_SCHEMA.empty_table(), time.perf_counter() - started
     found = found.combine_chunks()
-    params_digest = _params_digest(params)
     h = heads if heads is not None else _heads(check, pack, params, found)
     shas: list[str | None]
     documents: list[pa.Array] = []
@@ -1241,14 +1232,10 @@ def _freeze_findings(
         else:
             for at, sha in zip(rebuilt.to_pylist(), made, strict=True):
                 shas[at] = sha
-    ids = [
-        _finding_id(pack.name, check.code, etype, entity, params_digest)
-        for etype, entity in zip(h.etypes, h.entities, strict=True)
-    ]
     sha_arr = pa.array(shas, pa.string())
     findings = _findings_table(
         {
-            "finding_id": pa.array(ids, pa.string()),
+            "finding_id": pa.array(h.ids, pa.string()),
             "scan_id": _repeat(scan_id, n),
             "check_code": _repeat(check.code, n),
             "pack": _repeat(pack.name, n),
@@ -1280,6 +1267,7 @@ def _taken(h: _Heads, at: pa.Array) -> _Heads:
         _one_chunk(pc.take(h.entity_col, at)),
         [h.entities[i] for i in pick],
         [h.etypes[i] for i in pick],
+        [h.ids[i] for i in pick],
         [h.severities[i] for i in pick],
         _one_chunk(pc.take(h.observed, at)),
         _one_chunk(pc.take(h.expected, at)),

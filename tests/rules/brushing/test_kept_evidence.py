@@ -104,7 +104,8 @@ def test_the_hooks_name_every_finding_whose_evidence_a_day_changes(tmp_path, mon
 
 def test_the_hooks_on_hand_built_cases(tmp_path, monkeypatch):
     base, new = _hand_built()
-    _changed(tmp_path, monkeypatch, base, new)
+    out = _changed(tmp_path, monkeypatch, base, new)  # asserts each hook names what moved
+    assert set(out) == set(CHECKS)
 
 
 def _rows(world: World, prefix: str) -> dict[str, pd.DataFrame]:

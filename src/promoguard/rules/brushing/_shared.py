@@ -40,15 +40,22 @@ def _merchant_platforms(tables: Tables) -> dict[str, str | None]:
     return dict(zip(rows["merchant_id"], rows["platform_id"], strict=True))
 
 
-def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
-    """The orders of a buyer group's buyers at the finding's merchants (bounded)."""
-    members = found.select(
+def group_members(found: ir.Table) -> ir.Table:
+    """Each found buyer group's buyers, a row each: (entity_id, merchants, buyer_id), the group's
+    ``entity_id`` being its buyers joined by BUYER_SEP (the evidence and the kept-evidence hooks
+    split it alike)."""
+    return found.select(
         entity_id=found.entity_id,
         merchants=found.merchants,
         # Spark's split takes a regular expression ('|' is special), DuckDB's a plain string:
         # swap the separator for a comma, which means the same to both
         buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
     )
+
+
+def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
+    """The orders of a buyer group's buyers at the finding's merchants (bounded)."""
+    members = group_members(found)
     o = tables.orders
     rows = members.join(o, members.buyer_id == o.buyer_id).select(
         members.entity_id,

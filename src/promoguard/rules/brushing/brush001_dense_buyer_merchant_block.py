@@ -25,6 +25,7 @@ from promoguard.rules.brushing._shared import (
     _utc_offset_hours,
     bahmani_blocks,
     buyer_shop_pairs,
+    group_members,
     merchant_degree,
     repeat_pairs,
 )
@@ -384,11 +385,7 @@ def _group_orders_touched(found: ir.Table, orders: ir.Table) -> ir.Table:
     """``entity_id`` of the found rows with an order among ``orders`` (any status) of one of
     their buyers at one of their merchants: the rows whose ``_group_orders_evidence`` those
     orders can reach (it splits ``entity_id`` and matches ``merchants`` the same way)."""
-    members = found.select(
-        entity_id=found.entity_id,
-        merchants=found.merchants,
-        buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
-    )
+    members = group_members(found)
     rows = members.join(orders, members.buyer_id == orders.buyer_id)
     rows = rows.filter(
         (BUYER_SEP + rows.merchants + BUYER_SEP).contains(BUYER_SEP + rows.merchant_id + BUYER_SEP)

@@ -21,6 +21,7 @@ from promoguard.rules.brushing._shared import (
     _iso,
     _merchant_platforms,
     _table,
+    group_members,
 )
 
 
@@ -108,10 +109,7 @@ class LinkedBuyersSameMerchant(Check):
         quote other rows."""
         n = added_rows(tables, new, "orders")
         buyers = n.select("buyer_id").distinct()
-        members = found.select(
-            entity_id=found.entity_id,
-            buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
-        )
+        members = group_members(found)
         return members.semi_join(buyers, "buyer_id").select("entity_id").distinct()
 
 
