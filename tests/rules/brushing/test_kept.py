@@ -128,6 +128,7 @@ def _relations_of(tables: Tables, params: dict[str, Any], ctx: Any, ship: bool =
         brush003._shop_orders(tables, params["BRUSH003"], ctx)
         brush003._instant(tables, params["BRUSH003"])
         brush003._instant_orders(tables, params["BRUSH003"])
+        brush003._undelivered_orders(tables)
         _relations.order_first_delivery(tables)
         brush002.buyer_groups(tables, params["BRUSH002"])
 
@@ -165,7 +166,7 @@ def _check_folds(tmp_path, monkeypatch, base: dict, new: dict, ship: bool = Fals
         _relations_of(season, params, ctx)
         built = kept.made
         orders = set(season.to_arrow(season.orders.select("order_id")).column(0).to_pylist())
-    assert set(folded) == set(built) == kept.folded and len(built) == 10
+    assert set(folded) == set(built) == kept.folded and len(built) == 11
     for key in built:
         assert folded[key].schema == built[key].schema, key
         assert _rows(folded[key], orders) == _rows(built[key], orders), key
@@ -332,6 +333,7 @@ KEYS = {
     ("brush003_rapid_hours", "v1", 3, 8),
     ("brush003_shop_orders", "v1", 8, 1, 5),
     ("brush003_instant", "v1", 10),
+    ("brush003_undelivered_orders", "v1"),
     _INSTANT := ("brush003_instant_orders", "v1", 10),
     ("order_first_delivery", "v1"),
     ("brush002_links", "v1"),
