@@ -20,6 +20,7 @@ from promoguard.rules._relations import (
     added_rows,
     first_delivery_by_order,
     first_delivery_changes,
+    new_orders_first_delivery,
     order_first_delivery,
     union_all,
 )
@@ -180,6 +181,9 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:  # the first delivery was built whole: what moved is not known
             return build()
+        fresh = new_orders_first_delivery(tables)  # (the day's orders': not all 5.35M)
+        if fresh is not None:
+            now = fresh.select("order_id", delivered_s=epoch_seconds(fresh.first_delivered_at))
         plus = _instant_of(added_rows(tables, new, "orders"), now, minutes)
         # old orders (not among the new ones: those are counted above) whose delivery moved
         j = _moved_old_orders(tables, new, moved)
@@ -276,6 +280,9 @@ def _undelivered_orders(tables: Tables) -> ir.Table:
         )
         shared(tables, _UNDELIVERED_MOVED, lambda: came)
         n = n.filter(n.status != "cancelled", n.confirmed_at.notnull())
+        fresh = new_orders_first_delivery(tables)  # (the day's orders': not all 5.35M)
+        if fresh is not None:
+            now = fresh.select(s_order_id=fresh.order_id)
         n = n.anti_join(now, n.order_id == now.s_order_id)
         kept = previous.anti_join(moved, previous.order_id == moved.order_id)
         return union_all(kept.select(*_UNDELIVERED_COLUMNS), n.select(*_UNDELIVERED_COLUMNS))
@@ -328,6 +335,9 @@ def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:
             return build()
+        fresh = new_orders_first_delivery(tables)  # (the day's orders': not all 5.35M)
+        if fresh is not None:
+            now = fresh.select("order_id", delivered_at=fresh.first_delivered_at)
         added = _instant_rows(added_rows(tables, new, "orders"), now, minutes)
         # the old orders whose first delivery moved, instant now (the new ones are added above)
         old = _moved_old_orders(tables, new, moved)
