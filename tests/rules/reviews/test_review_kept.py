@@ -276,7 +276,8 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
         "merchants": [{"merchant_id": "M1", "platform_id": "P1", "name": "m"}],
         "listings": [listing("L1", "M1", "P1")],
         "orders": [order("O1", "U1", 1), order("O2", "U2", 1), order("O3", "U3", 2)]
-        + [order("O6", "U6", 2), order("O7", "U7", 2)],
+        + [order("O6", "U6", 2), order("O7", "U7", 2)]
+        + [order("O20", "U20", 1), order("O21", "U20", 2)],
         "shipments": [
             {"order_id": "O1", "carrier": "SF", "tracking_no": "T1"},
             {"order_id": "O2", "carrier": "SF", "tracking_no": "T2"},
@@ -295,7 +296,7 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
         "shipments": [{"order_id": "O7", "carrier": "SF", "tracking_no": "T1"}],
         "tracking_events": [scan("T2", 7), scan("T9", 7), scan("T6", 4), scan("T10", 7)],
         "reviews": [rev("R5", "O5", "U3", 7, 3), rev("R7", None, "U9", 7, 2)]
-        + [rev("R8", "O2", "U2", 8, 4)],
+        + [rev("R8", "O2", "U2", 8, 4), rev("R20", "O20", "U20", 7)],
     }
     con, base, now, new = split_store(tmp_path / "s.duckdb", base_rows, added)
     built, folded = _review_rows_both(con, base, now, new)
@@ -326,6 +327,9 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
     # a buyer without orders before gets one (counted from none, not from null)
     assert dict(zip(names, before["R11"], strict=True))["buyer_orders"] is None
     assert by_id["R11"][0]["buyer_orders"] == 1
+    # a first review by a buyer with two old orders: counted over every order of the buyer,
+    # not only the reviewed one
+    assert by_id["R20"][0]["buyer_orders"] == 2
 
 
 # -- through the scans ----------------------------------------------------------------------------
