@@ -285,3 +285,37 @@ def test_fastest_legs_on_spark_equal_the_definition(tiny_store):
         got = _rows(t, ship004._fastest_legs(t, 100.0))
     assert got == expected
     assert ("SF", "T") in {(c, n) for c, n, _ in got}
+
+
+@pytest.mark.parametrize("batch_rows", [1 << 20, 2])
+def test_the_streamed_pass_reads_each_spelling_of_a_city_as_normalised(
+    tiny_store, monkeypatch, batch_rows
+):
+    """The pass codes a city per stored spelling: padded or capitalised spellings are the city
+    (norm_city), a blank one is no scan at all (its neighbours make the hop), an unknown one
+    is a city that counts no hop; as the definition reads them."""
+    events = [
+        # "Sao Paulo " then " RIO DE JANEIRO" 30 minutes later: ~360 km, too fast
+        ("SF", "S", 0, "pickup", "Sao Paulo "),
+        ("SF", "S", 0.5, "transit", " RIO DE JANEIRO"),
+        # a blank city between 上海 and 北京: the hop is 上海 → 北京 (1,067 km in 2 h)
+        ("SF", "B", 0, "pickup", "上海"),
+        ("SF", "B", 1, "transit", "  "),
+        ("SF", "B", 2, "delivered", " 北京"),
+        # an unknown town between them: two hops, neither counted
+        ("SF", "U", 0, "pickup", "上海"),
+        ("SF", "U", 1, "transit", "Nowhere"),
+        ("SF", "U", 2, "delivered", "北京"),
+    ]
+    con = _store_of(tiny_store, events)
+    monkeypatch.setattr(ship004, "STREAM_BATCH_ROWS", batch_rows)
+    with duckdb_tables(con) as t:
+        expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
+        streamed = ship004._fastest_by_hash_streamed(t, 100.0)
+        assert streamed is not None
+        assert not any(r["tie"] for r in t.to_arrow(streamed).to_pylist())  # all from the pass
+        got = _rows(t, ship004._fastest_legs_expr(t, 100.0))
+    assert got == expected
+    speeds = {n: v for _, n, v in expected}
+    assert set(speeds) == {"S", "B"}
+    assert speeds["S"] > 600 and 500 < speeds["B"] < 600

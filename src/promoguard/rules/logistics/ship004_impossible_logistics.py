@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard import geo
 from promoguard.engine import backends
@@ -140,17 +141,15 @@ def _fastest_by_hash_streamed(tables: Tables, min_leg_km: float) -> ir.Table | N
     ):
         dkm[code[a], code[b]] = tenths
         counted[code[a], code[b]] = a != b and km >= min_leg_km
-    e = _scans_in_known_cities(tables.tracking_events)
+    e = tables.tracking_events
     # (a scan without an instant, were there one, sorts last in the window: its hop has no
     # speed and no hop follows it, so leaving it out changes nothing)
-    e = e.filter(e.event_at.notnull())
-    # a city's code by its place in a list (a projection: a join may reorder the rows)
-    place = ibis.literal(cities).index(e.city_n)
-    rows = e.select(
-        h=_parcel_hash(e.tracking_no).cast("int64"),
-        t=_epoch_us(e.event_at),
-        c=ibis.cases((place >= 0, place), else_=other).cast("int16"),
-    )
+    e = e.filter(e.city.notnull() & e.event_at.notnull())
+    # the city as stored: its code is looked up per distinct spelling (_CityCodes), not
+    # normalised and looked up in SQL per scan (norm_city's TRIM/LOWER, which DuckDB worked out
+    # three times a row, and a list lookup: ~0.7 CPU us a scan, most of the pass's cost)
+    rows = e.select(h=_parcel_hash(e.tracking_no).cast("int64"), t=_epoch_us(e.event_at), c=e.city)
+    codes = _CityCodes(code, other)
     state = np.zeros(5, np.int64)
     speed_state = np.full(1, np.nan)
     run_h: list[np.ndarray] = []  # every run's hash (a hash in two runs is not together)
@@ -161,12 +160,20 @@ def _fastest_by_hash_streamed(tables: Tables, min_leg_km: float) -> ir.Table | N
     with backends.record_batches(tables.backend, rows, STREAM_BATCH_ROWS) as batches:
         for batch in batches:
             n = batch.num_rows
+            h, t, c = (
+                batch.column(0).to_numpy(),
+                batch.column(1).to_numpy(),
+                codes.of(batch.column(2)),
+            )
+            known = c >= 0  # (a blank city: no scan in a known city, as the SQL form drops it)
+            if not known.all():
+                h, t, c = h[known], t[known], c[known]
             out_h, out_v = np.empty(n + 1, np.int64), np.empty(n + 1)
             out_bad = np.empty(n + 1, np.int8)
             k = runs_pass(
-                batch.column(0).to_numpy(),
-                batch.column(1).to_numpy(),
-                batch.column(2).to_numpy(),
+                h,
+                t,
+                c,
                 dkm,
                 counted,
                 state,
@@ -209,6 +216,46 @@ def _fastest_by_hash_streamed(tables: Tables, min_leg_km: float) -> ir.Table | N
         }
     )
     return ibis.memtable(out)
+
+
+class _CityCodes:
+    """The streamed pass's city code of each stored spelling of a city: the place in the
+    pass's list of ``norm_city`` of it (:func:`_scans_in_known_cities`), ``other`` for a city
+    not in the list, -1 for one ``norm_city`` makes null (blank: the scan is left out).
+
+    A season spells its cities in a few hundred ways, so each batch's column is dictionary
+    encoded and only spellings not seen before are normalised: by the same compiled
+    ``norm_city`` SQL, in a DuckDB of their own (the store's connection is streaming the scans),
+    so a code is the one the SQL form gives, byte for byte."""
+
+    def __init__(self, code: dict[str, int], other: int) -> None:
+        self._code, self._other = code, other
+        self._seen: dict[str, int] = {}
+        raw = ibis.table({"city": "string"}, name="_pg_cities")
+        self._sql = str(ibis.to_sql(raw.select(raw.city, n=norm_city(raw.city)), dialect="duckdb"))
+
+    def of(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """The codes (int16) of a column of stored cities (no nulls: the pass filtered them)."""
+        encoded = pc.dictionary_encode(column)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        spellings = encoded.dictionary.to_pylist()
+        new = [v for v in spellings if v not in self._seen]
+        if new:
+            self._learn(new)
+        lookup = np.array([self._seen[v] for v in spellings], np.int16)
+        return lookup[encoded.indices.to_numpy(zero_copy_only=False)]
+
+    def _learn(self, spellings: list[str]) -> None:
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            con.register("_pg_cities", pa.table({"city": pa.array(spellings, pa.string())}))
+            for raw, city in con.sql(self._sql).fetchall():
+                self._seen[raw] = -1 if city is None else self._code.get(city, self._other)
+        finally:
+            con.close()
 
 
 def _keep_runs(
