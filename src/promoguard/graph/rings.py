@@ -154,15 +154,19 @@ def cut_blocks(
     )
     sizes = np.asarray(incidence.sum(axis=1)).ravel()
     shared = (incidence @ incidence.T).tocoo()
-    union = sizes[shared.row] + sizes[shared.col] - shared.data
-    link = (shared.row < shared.col) & (shared.data / union > params["link_jaccard"])
-    # containment (the Szymkiewicz-Simpson overlap, |A & B| / min(|A|, |B|) = 1 with at least two
-    # shops): a real account a ring reuses keeps its own repeat-order shops besides the ring's,
-    # which dilutes the Jaccard overlap, but the ring's shops are all among its shops
-    smaller = np.minimum(sizes[shared.row], sizes[shared.col])
-    contained = (shared.data >= 2) & (shared.data >= smaller)
-    link |= (shared.row < shared.col) & contained & params.get("link_containment", True)
-    labels = components.component_labels(len(b_local), shared.row[link], shared.col[link])
+    # each pair of buyers once (the product is symmetric; its diagonal is each buyer itself):
+    # the tests below on half of the pairs, in the product's order (at city scale 3.6M entries)
+    upper = shared.row < shared.col
+    row, col, both = shared.row[upper], shared.col[upper], shared.data[upper]
+    union = sizes[row] + sizes[col] - both
+    link = both / union > params["link_jaccard"]
+    if params.get("link_containment", True):
+        # containment (the Szymkiewicz-Simpson overlap, |A & B| / min(|A|, |B|) = 1 with at least
+        # two shops): a real account a ring reuses keeps its own repeat-order shops besides the
+        # ring's, which dilutes the Jaccard overlap, but the ring's shops are all among its shops
+        smaller = np.minimum(sizes[row], sizes[col])
+        link |= (both >= 2) & (both >= smaller)
+    labels = components.component_labels(len(b_local), row[link], col[link])
     return _accepted_blocks(e, g, idx, b_local, b_of, m_local, m_of, labels, params)
 
 

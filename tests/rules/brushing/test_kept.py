@@ -128,6 +128,7 @@ def _relations_of(tables: Tables, params: dict[str, Any], ctx: Any, ship: bool =
         brush003._shop_orders(tables, params["BRUSH003"], ctx)
         brush003._instant(tables, params["BRUSH003"])
         brush003._instant_orders(tables, params["BRUSH003"])
+        brush003._undelivered_orders(tables)
         _relations.order_first_delivery(tables)
         brush002.buyer_groups(tables, params["BRUSH002"])
 
@@ -136,7 +137,8 @@ def _rows(t: pa.Table, orders: set[str] | None = None) -> list[tuple]:
     rows = t.to_pylist()
     if orders is not None and "s_order_id" in t.column_names:  # exact on the orders only
         rows = [r for r in rows if r["s_order_id"] in orders]
-    return sorted(tuple(r.items()) for r in rows)
+    # (by repr: a link holds a null beside a value)
+    return sorted((tuple(r.items()) for r in rows), key=repr)
 
 
 def _params() -> tuple[dict[str, Any], Any]:
@@ -164,7 +166,7 @@ def _check_folds(tmp_path, monkeypatch, base: dict, new: dict, ship: bool = Fals
         _relations_of(season, params, ctx)
         built = kept.made
         orders = set(season.to_arrow(season.orders.select("order_id")).column(0).to_pylist())
-    assert set(folded) == set(built) == kept.folded and len(built) == 9
+    assert set(folded) == set(built) == kept.folded and len(built) == 11
     for key in built:
         assert folded[key].schema == built[key].schema, key
         assert _rows(folded[key], orders) == _rows(built[key], orders), key
@@ -234,6 +236,7 @@ def _hand_built() -> tuple[dict, dict]:
         ("Z2", "DV-Z", "AD-Z", "M5", 1),  # Z2-Z3-Z4: a chain of a phone and an address
         ("Z3", "DV-Z3", "AD-Z", "M5", 2),
         ("Z4", "DV-Z3", None, "M5", 3),
+        ("Q1", "DV-Q", "AD-Q1", "M5", 5),  # a phone of Q1's own (its second order below)
         ("U1", "-", "-", "M5", 4),  # no phone, no address (nulls below)
     ):
         old.order(b, m, T0 + dt.timedelta(days=3, hours=h), device=device, address=address)
@@ -244,6 +247,8 @@ def _hand_built() -> tuple[dict, dict]:
     later.order("L3", "M2", T0 + dt.timedelta(days=3, hours=4), device="DV-L")
     later.order("X1", "M4", day, device="DV-X", address="AD-Y")
     later.order("Z1", "M5", T0 + dt.timedelta(days=3, hours=6), device="DV-Z")  # two hops to Z4
+    # Q1 again on its own phone, to another address: two links, still one buyer on the phone
+    later.order("Q1", "M5", T0 + dt.timedelta(days=3, hours=7), device="DV-Q", address="AD-Q2")
     later.order("U1", "M6", day)  # U1 again without a phone or an address
     later.orders[-1].update(buyer_device_id=None, buyer_address_id=None)
     later.order("P1", "M1", day + dt.timedelta(hours=1))  # the pair's second order
@@ -300,6 +305,20 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
     groups = {dict(r)["buyers"]: dict(r) for r in _rows(built[_GROUPS])}
     assert set(groups) == {"G1|G2|G3", "L1|L2|L3", "X1|X2|X3|Y1|Y2", "Z1|Z2|Z3|Z4"}
     assert groups["X1|X2|X3|Y1|Y2"]["component_size"] == 5
+    # the values two buyers hold: DV-Z became one (Z1 joined Z2 on it), AD-Y took X1 in; Q1's
+    # phone is its own still (two links of one buyer), U1 holds none
+    values = {
+        (dict(r)["buyer_id"], dict(r)["device"] or dict(r)["address"])
+        for r in _rows(built[("brush002_shared_values", "v1")])
+    }
+    assert {
+        ("Z1", "DV-Z"),
+        ("Z2", "DV-Z"),
+        ("X1", "AD-Y"),
+        ("Y1", "AD-Y"),
+        ("L3", "DV-L"),
+    } <= values
+    assert not {b for b, _ in values} & {"Q1", "U1", "P1"}
 
 
 _GROUPS = ("brush002_groups", "v1", 3, 48.0, 0.3)
@@ -314,9 +333,11 @@ KEYS = {
     ("brush003_rapid_hours", "v1", 3, 8),
     ("brush003_shop_orders", "v1", 8, 1, 5),
     ("brush003_instant", "v1", 10),
+    ("brush003_undelivered_orders", "v1"),
     _INSTANT := ("brush003_instant_orders", "v1", 10),
     ("order_first_delivery", "v1"),
     ("brush002_links", "v1"),
+    ("brush002_shared_values", "v1"),
     _GROUPS,
 }
 
@@ -408,3 +429,24 @@ def test_a_ring_crowding_two_shops_keeps_its_groups_in_shop_order_folded_or_buil
     assert _GROUPS in kept.folded
     assert folded.column("buyers").to_pylist() == ["W1|W2|W3", "W1|W2|W3"]
     assert folded.column("merchant").to_pylist() == ["M0", "M1"]
+
+
+@pytest.mark.parametrize("min_buyers", [1, 2, 3])
+def test_groups_from_the_shared_values_equal_the_groups_from_every_link(tmp_path, min_buyers):
+    # the components are taken from the values two buyers hold (shared_values) when a group
+    # needs two or more buyers: the same groups as from every link; with one buyer, a buyer
+    # alone in its component makes groups too, and every link is read
+    base, new = _hand_built()
+    params, _ = _params()
+    p = params["BRUSH002"] | {"min_buyers": min_buyers}
+    with _season(tmp_path, base, new) as (_, season, _added):
+        links = brush002.buyer_links(season)
+        every = brush002._groups_of(season, links, p)
+        shared = brush002._groups_of(season, brush002.shared_values(season), p)
+        groups = brush002.buyer_groups(season, p)
+    assert groups.sort_by("buyers").equals(every.sort_by("buyers"))
+    assert len(every) >= 4
+    if min_buyers == 1:  # what reading only the shared values would lose
+        assert len(shared) < len(every)
+    else:
+        assert shared.equals(every)

@@ -189,13 +189,17 @@ def _buying_groups(
     o = tables.orders
     o = o.filter(o.status != "cancelled")
     # only a block's buyers' orders at the block's own shops count (_block_visits keeps no
-    # other): the pairs leave the engine, not every order of the buyers
-    wanted = sorted({(b, m) for blk in blocks for b in blk.buyers for m in blk.merchants})
+    # other): the pairs leave the engine, not every order of the buyers (a semi-join: the
+    # pairs' order and repeats do not matter)
     keys = ibis.memtable(
         pa.table(
             {
-                "buyer_id": pa.array([b for b, _ in wanted], pa.string()),
-                "merchant_id": pa.array([m for _, m in wanted], pa.string()),
+                "buyer_id": pa.array(
+                    [b for blk in blocks for b in blk.buyers for _ in blk.merchants], pa.string()
+                ),
+                "merchant_id": pa.array(
+                    [m for blk in blocks for _ in blk.buyers for m in blk.merchants], pa.string()
+                ),
             }
         )
     )
@@ -319,6 +323,17 @@ def _touched_blocks(tables: Tables, new: Tables, blocks: list[rings.Block]) -> s
     }
 
 
+def _codes_by_block(blocks: list[rings.Block], field: str, values: pa.Array) -> np.ndarray:
+    """(code of each block's buyer or shop among ``values``, block index) rows, block by block
+    (``values`` hold every one of them)."""
+    names = [x for blk in blocks for x in getattr(blk, field)]
+    block = np.repeat(
+        np.arange(len(blocks), dtype=np.int64), [len(getattr(blk, field)) for blk in blocks]
+    )
+    code = pc.index_in(pa.array(names, pa.string()), value_set=values)
+    return np.stack([code.to_numpy(zero_copy_only=False).astype(np.int64), block], axis=1)
+
+
 def _block_visits(
     pulled: pa.Table, blocks: list[rings.Block], window: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -330,18 +345,17 @@ def _block_visits(
     first after that run: the latest earlier and earliest later order of any other buyer, so
     checking those two decides it, for all blocks at once.
     """
-    buyer_list = sorted({b for blk in blocks for b in blk.buyers})
-    shop_list = sorted({m for blk in blocks for m in blk.merchants})
-    buyer = pc.index_in(pulled.column("buyer_id"), value_set=pa.array(buyer_list, pa.string()))
+    buyer_list = pa.array(sorted({b for blk in blocks for b in blk.buyers}), pa.string())
+    shop_list = pa.array(sorted({m for blk in blocks for m in blk.merchants}), pa.string())
+    buyer = pc.index_in(pulled.column("buyer_id"), value_set=buyer_list)
     buyer = pc.fill_null(buyer, -1).to_numpy().astype(np.int64)
-    shop = pc.index_in(pulled.column("merchant_id"), value_set=pa.array(shop_list, pa.string()))
+    shop = pc.index_in(pulled.column("merchant_id"), value_set=shop_list)
     shop = pc.fill_null(shop, -1).to_numpy().astype(np.int64)
     t = pulled.column("t").to_numpy().astype(np.int64)
-    # (block, buyer) memberships by buyer; an order goes to each block of its buyer
-    code = {b: i for i, b in enumerate(buyer_list)}
-    member = np.array(
-        sorted((code[b], k) for k, blk in enumerate(blocks) for b in blk.buyers), dtype=np.int64
-    ).reshape(-1, 2)
+    # (block, buyer) memberships by buyer, sorted by (buyer's code, block); an order goes to
+    # each block of its buyer
+    member = _codes_by_block(blocks, "buyers", buyer_list)
+    member = member[np.lexsort((member[:, 1], member[:, 0]))]
     lo = np.searchsorted(member[:, 0], buyer)
     n_of = np.searchsorted(member[:, 0], buyer, side="right") - lo
     row = np.repeat(np.arange(len(buyer)), n_of)
@@ -351,13 +365,8 @@ def _block_visits(
     buyer, shop, t = buyer[row], shop[row], t[row]
     # ... at one of that block's shops
     n_shops = max(len(shop_list), 1)
-    shop_code = {m: i for i, m in enumerate(shop_list)}
-    own = np.unique(
-        np.array(
-            [k * n_shops + shop_code[m] for k, blk in enumerate(blocks) for m in blk.merchants],
-            dtype=np.int64,
-        )
-    )
+    shops_of = _codes_by_block(blocks, "merchants", shop_list)
+    own = np.unique(shops_of[:, 1] * n_shops + shops_of[:, 0])
     key = block * n_shops + shop
     at = np.searchsorted(own, key)
     keep = (shop >= 0) & (at < len(own)) & (own[np.minimum(at, len(own) - 1)] == key)

@@ -20,6 +20,7 @@ from promoguard.rules._relations import (
     added_rows,
     first_delivery_by_order,
     first_delivery_changes,
+    new_orders_first_delivery,
     order_first_delivery,
     union_all,
 )
@@ -180,6 +181,9 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:  # the first delivery was built whole: what moved is not known
             return build()
+        fresh = new_orders_first_delivery(tables)  # (the day's orders': not all 5.35M)
+        if fresh is not None:
+            now = fresh.select("order_id", delivered_s=epoch_seconds(fresh.first_delivered_at))
         plus = _instant_of(added_rows(tables, new, "orders"), now, minutes)
         # old orders (not among the new ones: those are counted above) whose delivery moved
         j = _moved_old_orders(tables, new, moved)
@@ -200,24 +204,97 @@ def _moved_old_orders(tables: Tables, new: Tables, moved: ir.Table) -> ir.Table:
     """``order_id, merchant_id, buyer_id, paid_at, confirmed_at, old_first, new_first``: the
     old (not new) non-cancelled confirmed orders whose first delivery moved (``moved``: the
     first delivery's changes), kept in the scan: both instant folds read them (one probe of
-    the season's orders with the day's moved ones instead of two)."""
+    the season's orders with the day's moved ones instead of two).
 
-    def build() -> ir.Table:
+    An old order whose first delivery moved from none (nearly all of them: a delivered scan
+    came) was undelivered at the previous scan: its row is among :func:`_undelivered_orders`'
+    previous rows, which that relation's fold picks out (some 84,000 rows, instead of a probe of
+    every order). Only the orders whose first delivery moved earlier (a scan stamped before the
+    first one) are looked up among the season's orders, and only when there are any."""
+
+    def probe(m: ir.Table) -> ir.Table:
         o = tables.orders
         o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
         o = o.anti_join(added_rows(tables, new, "orders"), "order_id")
-        j = o.join(moved, o.order_id == moved.order_id)
+        j = o.join(m, o.order_id == m.order_id)
         return j.select(
             order_id=o.order_id,
             merchant_id=o.merchant_id,
             buyer_id=o.buyer_id,
             paid_at=o.paid_at,
             confirmed_at=o.confirmed_at,
+            old_first=m.old_first,
+            new_first=m.new_first,
+        )
+
+    def build() -> ir.Table:
+        _undelivered_orders(tables)  # folds it (once per scan), picking out its moved rows
+        if not _in_scan(tables, _UNDELIVERED_MOVED):  # built whole: probe the season's orders
+            return probe(moved)
+        first = shared(tables, _UNDELIVERED_MOVED, _no_changes)
+        earlier = moved.filter(moved.old_first.notnull())
+        if not tables.to_arrow(earlier.count().as_table()).column(0)[0].as_py():
+            return first
+        return union_all(first, probe(earlier))
+
+    return shared(tables, ("brush003_moved_old_orders", "v1"), build)
+
+
+_UNDELIVERED_COLUMNS = ("order_id", "merchant_id", "buyer_id", "paid_at", "confirmed_at")
+_UNDELIVERED_MOVED = ("brush003_undelivered_orders_moved", "v1")
+
+
+def _undelivered_orders(tables: Tables) -> ir.Table:
+    """The non-cancelled confirmed orders with no first delivery (:data:`_UNDELIVERED_COLUMNS`):
+    an order's instant confirmation waits on its first delivered scan. Asked for only by a scan
+    that keeps relations (:func:`_keeps_relations`), for the next one.
+
+    Kept from scan to scan: an order's first delivery never goes back to none, so the previous
+    rows stay but those whose first delivery the new rows brought (``first_delivery_changes``),
+    and the new such orders with none are added. The fold also keeps in the scan the previous
+    rows whose first delivery came, not of a new order, with their old (none) and new first
+    delivery: :func:`_moved_old_orders`' rows for them."""
+
+    def build() -> ir.Table:
+        o = tables.orders
+        o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
+        d = order_first_delivery(tables)
+        return o.anti_join(d, o.order_id == d.s_order_id).select(*_UNDELIVERED_COLUMNS)
+
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        now = order_first_delivery(tables)  # folds the first delivery, if it can
+        moved = first_delivery_changes(tables)
+        if moved is None:  # built whole: what moved is not known
+            return build()
+        n = added_rows(tables, new, "orders")
+        old = previous.anti_join(n, "order_id")
+        j = old.join(moved, old.order_id == moved.order_id)
+        came = j.select(
+            order_id=old.order_id,
+            merchant_id=old.merchant_id,
+            buyer_id=old.buyer_id,
+            paid_at=old.paid_at,
+            confirmed_at=old.confirmed_at,
             old_first=moved.old_first,
             new_first=moved.new_first,
         )
+        shared(tables, _UNDELIVERED_MOVED, lambda: came)
+        n = n.filter(n.status != "cancelled", n.confirmed_at.notnull())
+        fresh = new_orders_first_delivery(tables)  # (the day's orders': not all 5.35M)
+        if fresh is not None:
+            now = fresh.select(s_order_id=fresh.order_id)
+        n = n.anti_join(now, n.order_id == now.s_order_id)
+        kept = previous.anti_join(moved, previous.order_id == moved.order_id)
+        return union_all(kept.select(*_UNDELIVERED_COLUMNS), n.select(*_UNDELIVERED_COLUMNS))
 
-    return shared(tables, ("brush003_moved_old_orders", "v1"), build)
+    return shared(tables, ("brush003_undelivered_orders", "v1"), build, fold=fold)
+
+
+def _keeps_relations(tables: Tables) -> bool:
+    """Whether the scan folds kept relations or writes them for the next one (a saved scan
+    or a scan ``--since`` on DuckDB), where a relation only a fold reads is worth making."""
+    kept = tables.scan.kept if tables.scan is not None else None
+    return kept is not None and (kept.save or kept.new is not None)
 
 
 _INSTANT_COLUMNS = (
@@ -258,6 +335,9 @@ def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
         moved = first_delivery_changes(tables)
         if moved is None:
             return build()
+        fresh = new_orders_first_delivery(tables)  # (the day's orders': not all 5.35M)
+        if fresh is not None:
+            now = fresh.select("order_id", delivered_at=fresh.first_delivered_at)
         added = _instant_rows(added_rows(tables, new, "orders"), now, minutes)
         # the old orders whose first delivery moved, instant now (the new ones are added above)
         old = _moved_old_orders(tables, new, moved)
@@ -407,6 +487,8 @@ class OrderVelocity(Check):
         )
         # delivered scan vs confirmation
         inst = _instant(tables, params)
+        if _keeps_relations(tables):  # (for the next scan's instant folds)
+            _undelivered_orders(tables)
         m = totals.left_join(rapid, "merchant_id").select(
             totals, rapid.rapid_buyer_hours, rapid.rapid_orders, rapid.rapid_days
         )

@@ -520,6 +520,7 @@ def review_rows_fold(
         moved = sd.join(reached, sd.s_order_id == reached.order_id).select(
             order_id=sd.s_order_id, new_first=sd.first_delivered_at
         )
+        moved = ibis.memtable(now.to_arrow(moved))  # (read twice below: looked up once)
 
     # One pass over the season's orders for all three lookups (each was a pass of its own, ~0.2
     # CPU s at city scale): the order rows of the reviews computed again and of the orders
