@@ -1307,12 +1307,6 @@ def _plan_orders(
     (``_given``), whose tables hold only the orders' rows; else (Spark, or a rule naming none)
     the tables it reads (``statistic_reads``) stay whole in the scoped run."""
     con = plan.con
-    # one DuckDB thread in the group's own database (its plan, copy and scoped checks): the
-    # season-wide checks run beside it on the other core, and a second thread here only
-    # contended with them (the scoped run still has its two check threads, each on its own
-    # cursor). The order group alone on a city day, load ~5.5: 7.8-8.1 -> 7.2-7.3 CPU s, and
-    # its wall fell too (8.8-8.9 s against 9.7-11.9)
-    con.execute("SET threads = 1")
     kinds = {depends_on(c) for c in plan.checks}
     handed = [c for c in plan.checks if engine == "duckdb" and hasattr(c, "statistic_relations")]
     whole = {t for c in plan.checks if c not in handed for t in getattr(c, "statistic_reads", ())}
