@@ -1363,8 +1363,8 @@ def _plan_orders(
             )
         )
 
-    # the rows this group's scoped tables hold: made now (they are read when any order group's
-    # copy runs, and the copies of all order groups are read from the season in one pass)
+    # the orders whose rows this group's scoped tables hold: made now, while the plan's tables
+    # are at hand (the group's copy, in scope(), fetches these orders' rows from the season)
     con.execute(
         sqlbuild.sql("CREATE TABLE _pg_rows AS SELECT DISTINCT order_id FROM ({u})", u=_union(rows))
     )

@@ -342,6 +342,27 @@ KEYS = {
 }
 
 
+def test_a_new_cancelled_order_with_a_confirmation_is_not_kept_undelivered(tmp_path, monkeypatch):
+    # The undelivered-orders fold keeps the day's confirmed orders with no first delivery, but
+    # not cancelled ones: the next day's fold hands the kept rows whose delivery came to
+    # BRUSH003's instant folds with no status filter of its own. P2 (the hand-built cancelled
+    # order) has no confirmation, so only an order like this one reaches the status filter
+    # (review 9: dropping it passed every other test here).
+    import pandas as pd
+
+    base, new = _hand_built()
+    day = T0 + dt.timedelta(days=10)
+    orders = new["orders"]
+    row = orders.iloc[0].to_dict()
+    row.update(
+        order_id="XC1", buyer_id="XC", status="cancelled", confirmed_at=day + dt.timedelta(hours=2)
+    )
+    new["orders"] = pd.concat([orders, pd.DataFrame([row])], ignore_index=True)
+    kept = _check_folds(tmp_path, monkeypatch, base, new)
+    undelivered = kept.built[("brush003_undelivered_orders", "v1")].to_pylist()  # type: ignore[attr-defined]
+    assert "XC1" not in {r["order_id"] for r in undelivered}
+
+
 @pytest.mark.parametrize("case", ["hand_built", "world_day_9"])
 def test_scan_since_folds_the_kept_relations_and_finds_what_a_full_scan_finds(tmp_path, case):
     # through the scan: a saved scan keeps every relation, the next scan --since folds each of
