@@ -229,3 +229,58 @@ def test_a_reader_holding_the_store_does_not_stop_a_scan(copy):
     assert result.exit_code == 0, result.output
     assert _first(copy, "SELECT count(*) FROM scans")[0] == 2
     assert _verify(copy)[0] == 0
+
+
+def test_a_document_hash_stored_twice_seals_each_finding_once_with_its_first_document(copy):
+    # A scan never stores a document hash twice, but a store edited by hand may: the seal then
+    # takes each finding's first document (as it always has), one seal per finding. Without
+    # duplicates the seal skips sorting the documents; this is the case that still needs it.
+    sha, scan = _first(copy, "SELECT evidence_sha256, scan_id FROM findings LIMIT 1")
+    _tamper(copy, f"INSERT INTO evidence VALUES ('{sha}', '!an earlier document')")
+    con = duckdb.connect(str(copy))
+    try:
+        integrity.seal_scan(con, scan)
+        per_finding = con.execute(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM finding_seals "
+            "WHERE scan_id = ? GROUP BY finding_id)",
+            [scan],
+        ).fetchone()[0]
+        chosen = con.execute(
+            integrity.sql(
+                "SELECT s.seal_sha256 = {seal} FROM finding_seals s "
+                "JOIN findings f USING (scan_id, finding_id) "
+                "JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256 "
+                "WHERE f.evidence_sha256 = ? AND e.document = '!an earlier document'",
+                seal=integrity.finding_seal_sql(),
+            ),
+            [sha],
+        ).fetchall()
+    finally:
+        con.close()
+    assert per_finding == 1
+    assert chosen and all(ok for (ok,) in chosen)
+
+
+def test_seals_are_the_same_with_or_without_sorting_the_documents(copy):
+    # The seal of a store with no repeated document hash or finding id (every scan's) skips the
+    # sort: it must give the seals the sorting query gives.
+    con = duckdb.connect(str(copy))
+    try:
+        (scan,) = con.execute("SELECT scan_id FROM scans LIMIT 1").fetchone()
+        assert integrity._first_document(con, integrity.Sql("WHERE f.scan_id = ?"), [scan]) == ""
+        sorted_ = con.execute(
+            integrity.sql(
+                "SELECT f.finding_id, {seal} FROM findings f LEFT JOIN evidence e "
+                "ON e.evidence_sha256 = f.evidence_sha256 WHERE f.scan_id = ? {first} ORDER BY 1",
+                seal=integrity.finding_seal_sql(),
+                first=integrity._FIRST_DOCUMENT,
+            ),
+            [scan],
+        ).fetchall()
+        integrity.seal_scan(con, scan)
+        sealed = con.execute(
+            "SELECT finding_id, seal_sha256 FROM finding_seals WHERE scan_id = ? ORDER BY 1", [scan]
+        ).fetchall()
+    finally:
+        con.close()
+    assert sealed == sorted_ and len(sealed) > 0

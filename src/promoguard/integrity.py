@@ -96,6 +96,31 @@ def scan_seal_sql(scan: str = "s", seals: str = "finding_seals") -> Sql:
     return sql("sha256({text} || '#' || {pairs})", text=_scan_text(scan), pairs=pairs)
 
 
+_FIRST_DOCUMENT = Sql(
+    "QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1"
+)
+
+
+def _first_document(con: duckdb.DuckDBPyConnection, f_where: Sql, args: list) -> Sql:
+    """The clause that keeps one row per finding of the findings-evidence join: its first
+    document. It is needed only when the join can repeat a finding (a document hash stored twice,
+    or a finding id twice in a scan: neither is written by a scan, but a store edited by hand
+    may hold them); then it sorts every joined document (at city scale 1.7 GB of text for 720k
+    findings: 33 of the seal query's 43 CPU s). When neither repeats, every finding has at most one
+    row and the seals are the same without it."""
+    repeated = con.execute(
+        sql(
+            """SELECT (SELECT count(*) FROM (SELECT evidence_sha256 FROM evidence
+                   GROUP BY evidence_sha256 HAVING count(*) > 1))
+               + (SELECT count(*) FROM (SELECT f.scan_id, f.finding_id FROM findings f {f_where}
+                   GROUP BY f.scan_id, f.finding_id HAVING count(*) > 1))""",
+            f_where=f_where,
+        ),
+        args,
+    ).fetchone()[0]
+    return _FIRST_DOCUMENT if repeated else Sql("")
+
+
 def initialise(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(FINDING_SEALS_SQL)
     con.execute(SCAN_SEALS_SQL)
@@ -114,9 +139,9 @@ def seal_scan(con: duckdb.DuckDBPyConnection, scan_id: str) -> str:
             """INSERT INTO finding_seals
         SELECT f.scan_id, f.finding_id, {seal}
         FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
-        WHERE f.scan_id = ?
-        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1""",
+        WHERE f.scan_id = ? {first}""",
             seal=finding_seal_sql(),
+            first=_first_document(con, Sql("WHERE f.scan_id = ?"), [scan_id]),
         ),
         [scan_id],
     )
@@ -250,9 +275,10 @@ def verify(
             """CREATE OR REPLACE TEMP TABLE _pg_now AS
         SELECT f.scan_id, f.finding_id, {seal} AS seal
         FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256 {f_where}
-        QUALIFY row_number() OVER (PARTITION BY f.scan_id, f.finding_id ORDER BY e.document) = 1""",
+        {first}""",
             seal=finding_seal_sql(),
             f_where=f_where,
+            first=_first_document(con, f_where, args),
         ),
         args,
     )
