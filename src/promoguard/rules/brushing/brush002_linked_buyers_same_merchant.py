@@ -161,9 +161,14 @@ def _holders(links: ir.Table, column: str) -> ir.Table:
 def _shared_values_of(links: ir.Table) -> ir.Table:
     """:func:`shared_values`'s rows from ``links`` (every link whose values are to be counted:
     all of them, or all rows holding the values to count)."""
-    d, a = _holders(links, "device"), _holders(links, "address")
+    return union_all(*_value_rows(_holders(links, "device"), _holders(links, "address")))
+
+
+def _value_rows(d: ir.Table, a: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """:func:`shared_values`' rows of the device holders ``d`` and the address holders ``a``
+    (:func:`_holders`' ``buyer_id, v``): one value per row, the other null."""
     none = ibis.null("string")
-    return union_all(
+    return (
         d.select("buyer_id", device=d.v, address=none),
         a.select("buyer_id", device=none, address=a.v),
     )
@@ -195,12 +200,7 @@ def shared_values(tables: Tables) -> ir.Table:
         kept = kept.anti_join(na, kept.address == na.v)
         d = _holders(links.semi_join(nd, links.device == nd.v), "device")
         a = _holders(links.semi_join(na, links.address == na.v), "address")
-        none = ibis.null("string")
-        return union_all(
-            kept.select(*_LINK_COLUMNS),
-            d.select("buyer_id", device=d.v, address=none),
-            a.select("buyer_id", device=none, address=a.v),
-        )
+        return union_all(kept.select(*_LINK_COLUMNS), *_value_rows(d, a))
 
     return shared(
         tables,

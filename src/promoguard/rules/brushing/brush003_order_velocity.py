@@ -216,16 +216,7 @@ def _moved_old_orders(tables: Tables, new: Tables, moved: ir.Table) -> ir.Table:
         o = tables.orders
         o = o.filter(o.status != "cancelled", o.confirmed_at.notnull())
         o = o.anti_join(added_rows(tables, new, "orders"), "order_id")
-        j = o.join(m, o.order_id == m.order_id)
-        return j.select(
-            order_id=o.order_id,
-            merchant_id=o.merchant_id,
-            buyer_id=o.buyer_id,
-            paid_at=o.paid_at,
-            confirmed_at=o.confirmed_at,
-            old_first=m.old_first,
-            new_first=m.new_first,
-        )
+        return _with_moves(o, m)
 
     def build() -> ir.Table:
         _undelivered_orders(tables)  # folds it (once per scan), picking out its moved rows
@@ -242,6 +233,17 @@ def _moved_old_orders(tables: Tables, new: Tables, moved: ir.Table) -> ir.Table:
 
 _UNDELIVERED_COLUMNS = ("order_id", "merchant_id", "buyer_id", "paid_at", "confirmed_at")
 _UNDELIVERED_MOVED = ("brush003_undelivered_orders_moved", "v1")
+
+
+def _with_moves(o: ir.Table, moved: ir.Table) -> ir.Table:
+    """Orders ``o`` (:data:`_UNDELIVERED_COLUMNS` at least) whose first delivery moved, with
+    its old and new first delivery: :func:`_moved_old_orders`' rows."""
+    j = o.join(moved, o.order_id == moved.order_id)
+    return j.select(
+        *(o[c] for c in _UNDELIVERED_COLUMNS),
+        old_first=moved.old_first,
+        new_first=moved.new_first,
+    )
 
 
 def _undelivered_orders(tables: Tables) -> ir.Table:
@@ -268,16 +270,7 @@ def _undelivered_orders(tables: Tables) -> ir.Table:
             return build()
         n = added_rows(tables, new, "orders")
         old = previous.anti_join(n, "order_id")
-        j = old.join(moved, old.order_id == moved.order_id)
-        came = j.select(
-            order_id=old.order_id,
-            merchant_id=old.merchant_id,
-            buyer_id=old.buyer_id,
-            paid_at=old.paid_at,
-            confirmed_at=old.confirmed_at,
-            old_first=moved.old_first,
-            new_first=moved.new_first,
-        )
+        came = _with_moves(old, moved)
         shared(tables, _UNDELIVERED_MOVED, lambda: came)
         n = n.filter(n.status != "cancelled", n.confirmed_at.notnull())
         fresh = new_orders_first_delivery(tables)  # (the day's orders': not all 5.35M)
