@@ -4,14 +4,20 @@ a full re-scan of the same store, in the same minutes, with CPU seconds and peak
     PROMOGUARD_MEMORY_LIMIT=4GB flock /tmp/promoguard-heavy.lock .venv/bin/python benchmarks/incremental.py
     .venv/bin/python benchmarks/incremental.py --store /tmp/s/promo.duckdb --work /tmp/inc  # small
 
-The season is split by day: the increment is every row stamped on or after the last day of orders
-(that day's orders with their parcels, scans, coupons and reviews, that day's price observations
-and texts, and the later scans and reviews of older orders); the base is the rest. Steps, each in
-a freshly spawned process (benchmarks/_common.py) so its peak RSS is its own:
+The season is split by day. The increment is **one day**: every row stamped on that day (its
+orders with their parcels and coupons, and the day's scans, reviews, price observations, texts and
+prize awards, of older orders too), by default the last day of orders (the UTC day of the last
+payment; ``--day 2026-11-11 --tz Asia/Shanghai`` takes another, such as 11-11 itself). The base is
+every row stamped before it; the rows stamped after it have not happened yet on the morning after
+that day, so they are in neither (they are written to ``WORK/later`` as a batch of their own, so
+nothing of the season is lost). ``--tail`` takes the increment sessions 3-9 measured instead: every
+row stamped on or after the day, which at city scale is the last day's orders with some eight
+days of later scans and reviews (663k scans), not one day. Steps, each in a freshly spawned
+process (benchmarks/_common.py) so its peak RSS is its own:
 
 1. ``base``: a copy of the store (default /work/city2/city.duckdb, else /work/city/city.duckdb)
-   with the increment's rows taken out (tables rebuilt, so row positions stay 0..n-1), and the
-   increment written as Parquet files, a batch the way a platform would send it;
+   with the increment's rows (and the later ones) taken out (tables rebuilt, so row positions stay
+   0..n-1), and the increment written as Parquet files, a batch the way a platform would send it;
 2. ``scan base``: the base scanned with the whole ``cn`` pack, saved: the scan the increment is
    taken against (a scoped check carries that scan's findings outside what the new rows reach);
 3. ``ingest day``: the increment ingested into the base, with the usual validation;
@@ -48,7 +54,9 @@ from _common import cpu_seconds, measure_full, print_table  # noqa: E402
 STORES = (Path("/work/city2/city.duckdb"), Path("/work/city/city.duckdb"))
 WORK = Path("/tmp/promoguard-bench/incremental")
 
-#: per table: the rows of the increment (alias t), given the day it starts (SQL timestamp)
+#: per table: the rows stamped at or after a moment (alias t; ``{day}`` is a SQL timestamp). The
+#: increment is the rows after its start and not after its end; parcels and coupon redemptions
+#: go with their order's payment
 INCREMENT = {
     "orders": "t.paid_at >= {day}",
     "shipments": "t.order_id IN (SELECT order_id FROM orders WHERE paid_at >= {day})",
@@ -83,24 +91,47 @@ OF_MERCHANTS = {
 }
 
 
-def make_base(source: str, store: str, batch: str, platform: str | None = None) -> dict:
-    """Copy ``source`` to ``store`` without the last day's rows (of one platform's merchants
-    when ``platform`` is given); write those rows to ``batch``."""
+def make_base(
+    source: str,
+    store: str,
+    batch: str,
+    platform: str | None = None,
+    day: str | None = None,
+    tz: str = "UTC",
+    tail: bool = False,
+) -> dict:
+    """Copy ``source`` to ``store`` without one day's rows (of one platform's merchants when
+    ``platform`` is given) and without the rows stamped after that day; write the day's rows to
+    ``batch`` and the later ones to ``batch``'s sibling ``later``. ``day`` is an ISO date in
+    ``tz`` (default: the day of the last payment); ``tail`` makes the increment every row from
+    the day on (the later rows are then part of it)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
     import duckdb
 
+    later_dir = Path(batch).parent / "later"
     for p in (Path(store), Path(f"{store}.wal")):
         p.unlink(missing_ok=True)
-    shutil.rmtree(batch, ignore_errors=True)
-    Path(batch).mkdir(parents=True)
+    for d in (Path(batch), later_dir):
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
     shutil.copy(source, store)
     from promoguard import store as store_mod
 
     con = duckdb.connect(store)
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET TimeZone = '{tz}'")
         store_mod.set_memory_limit(con)  # PROMOGUARD_MEMORY_LIMIT, as every other step
-        day = con.execute("SELECT date_trunc('day', max(paid_at)) FROM orders").fetchone()[0]
-        lit = f"TIMESTAMPTZ '{day.isoformat()}'"
+        if day is None:
+            start = con.execute("SELECT date_trunc('day', max(paid_at)) FROM orders").fetchone()[0]
+        else:
+            start = dt.datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(tz))
+        end = start + dt.timedelta(days=1)
+
+        def lit(moment: dt.datetime) -> str:
+            return f"TIMESTAMPTZ '{moment.isoformat()}'"
+
         # scans and findings of the source are not the base's
         have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals", "scan_marks"):
@@ -115,30 +146,51 @@ def make_base(source: str, store: str, batch: str, platform: str | None = None) 
                 "CREATE TEMP TABLE _pg_m AS SELECT merchant_id FROM merchants WHERE platform_id = ?",
                 [platform],
             )
-        counts = {}
 
-        # children first: their conditions read the parent (orders) before it is cut
+        def after(table: str, moment: dt.datetime) -> str:
+            # a row with no stamp is never after anything: it stays in the base
+            return f"coalesce(({INCREMENT[table].format(day=lit(moment))}), false)"
+
         def condition(table: str) -> str:
-            cond = INCREMENT[table].format(day=lit)
+            cond = after(table, start)
+            if not tail:
+                cond = f"{cond} AND NOT {after(table, end)}"
             return f"({cond}) AND {OF_MERCHANTS[table]}" if platform else cond
 
-        for table in sorted(INCREMENT, key=lambda t: t == "orders"):
-            cond = condition(table)
-            out = Path(batch) / f"{table}.parquet"
-            con.execute(f"COPY (SELECT * FROM {table} t WHERE {cond}) TO '{out}' (FORMAT parquet)")
-            counts[table] = con.execute(f"SELECT count(*) FROM {table} t WHERE {cond}").fetchone()[
-                0
-            ]
-        for table in sorted(INCREMENT, key=lambda t: t == "orders"):
-            cond = condition(table)
+        def later(table: str) -> str:
+            return "false" if tail else after(table, end)
+
+        counts, later_counts = {}, {}
+        # children first: their conditions read the parent (orders) before it is cut
+        tables = sorted(INCREMENT, key=lambda t: t == "orders")
+        for table in tables:
+            for cond, folder, n in (
+                (condition(table), Path(batch), counts),
+                (later(table), later_dir, later_counts),
+            ):
+                rows = con.execute(f"SELECT count(*) FROM {table} t WHERE {cond}").fetchone()[0]
+                n[table] = rows
+                if rows:
+                    out = folder / f"{table}.parquet"
+                    con.execute(
+                        f"COPY (SELECT * FROM {table} t WHERE {cond}) TO '{out}' (FORMAT parquet)"
+                    )
+        for table in tables:
+            gone = f"({condition(table)}) OR {later(table)}"
             # rebuilt, not deleted from: row positions stay 0..n-1 (what scan --since relies on)
-            con.execute(f"CREATE TABLE _keep AS SELECT * FROM {table} t WHERE NOT ({cond})")
+            con.execute(f"CREATE TABLE _keep AS SELECT * FROM {table} t WHERE NOT ({gone})")
             con.execute(f"DROP TABLE {table}")
             con.execute(f"ALTER TABLE _keep RENAME TO {table}")
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return {"day": str(day), "platform": platform, "rows": counts}
+    return {
+        "day": str(start),
+        "end": None if tail else str(end),
+        "platform": platform,
+        "rows": counts,
+        "later": later_counts,
+    }
 
 
 def _timed(fn, *args):
@@ -220,6 +272,15 @@ def main() -> None:
     ap.add_argument(
         "--prepare", action="store_true", help="make the base, its scan and the batch, then stop"
     )
+    ap.add_argument(
+        "--day", help="the increment's day, an ISO date in --tz (default: the last payment's)"
+    )
+    ap.add_argument("--tz", default="UTC", help="the time zone of the day's bounds (default UTC)")
+    ap.add_argument(
+        "--tail",
+        action="store_true",
+        help="the increment is every row from the day on (sessions 3-9's), not the day alone",
+    )
     args = ap.parse_args()
 
     source = args.store or next((str(p) for p in STORES if p.exists()), None)
@@ -251,7 +312,8 @@ def main() -> None:
         base = json.loads(state.read_text())
         print(f"reusing {store} (previous scan {base['scan']['scan_id']})", flush=True)
     else:
-        base = {"split": step("base", make_base, source, store, batch, args.platform)}
+        split = (source, store, batch, args.platform, args.day, args.tz, args.tail)
+        base = {"split": step("base", make_base, *split)}
         # what --since carries from the previous scan are its scoped checks' findings; the
         # whole pack, so that a base made once serves however the checks are scoped
         base["scan"] = step("scan base (saved)", scan_full, store, True)
@@ -263,7 +325,11 @@ def main() -> None:
     full = step("full re-scan", scan_full, store, False)
     same = inc["digest"] == full["digest"] and inc["findings"] == full["findings"]
     print_table(rows)
-    print(f"day {base['split']['day']}; increment rows {base['split']['rows']}")
+    split = base["split"]
+    print(
+        f"day {split['day']} to {split.get('end') or 'the end (--tail)'}; increment rows "
+        f"{split['rows']}; later rows (in neither scan) {split.get('later', {})}"
+    )
     info = inc["info"]
     print(
         f"re-checked on their keys {len(info['rechecked_local'])} checks, carried whole "

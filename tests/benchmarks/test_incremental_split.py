@@ -1,0 +1,100 @@
+"""benchmarks/incremental.py's split of a season into a base, one day, and the days after it.
+
+The increment the benchmark times must be one day: every row stamped on that day and none from
+another, and nothing of the season lost (base + day + later = the season, table by table).
+``--tail`` keeps the older increment (every row from the day on) for comparison.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "incremental.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("incremental_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("incremental_bench", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load()
+
+#: the stamp that puts a row on a day (parcels and redemptions go with their order's payment)
+STAMP = {
+    "orders": "paid_at",
+    "tracking_events": "event_at",
+    "price_observations": "observed_at",
+    "reviews": "created_at",
+    "texts": "created_at",
+    "prize_awards": "awarded_at",
+}
+
+
+def _count(path: Path, table: str) -> int:
+    if not path.exists():
+        return 0
+    return duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+
+
+def _bounds(path: Path, column: str) -> tuple:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con.execute(
+        f"SELECT min({column}), max({column}) FROM read_parquet('{path}')"
+    ).fetchone()
+
+
+@pytest.mark.parametrize("tail", [False, True], ids=["one-day", "tail"])
+def test_split_is_one_day_and_loses_nothing(season_store, tmp_path, tail):
+    store, batch = tmp_path / "base.duckdb", tmp_path / "day"
+    split = bench.make_base(str(season_store), str(store), str(batch), tail=tail)
+    start = dt.datetime.fromisoformat(split["day"])
+    src = duckdb.connect(str(season_store), read_only=True)
+    base = duckdb.connect(str(store), read_only=True)
+    later_rows = 0
+    for table in bench.INCREMENT:
+        day_n = _count(batch / f"{table}.parquet", table)
+        later_n = _count(tmp_path / "later" / f"{table}.parquet", table)
+        assert day_n == split["rows"][table] and later_n == split["later"].get(table, 0)
+        whole = src.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        kept = base.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert kept + day_n + later_n == whole, table
+        later_rows += later_n
+        if table in STAMP and day_n:
+            low, high = _bounds(batch / f"{table}.parquet", STAMP[table])
+            assert low >= start, table
+            if not tail:
+                assert high < start + dt.timedelta(days=1), table
+        if table in STAMP and kept:
+            latest = base.execute(f"SELECT max({STAMP[table]}) FROM {table}").fetchone()[0]
+            assert latest < start, table
+    assert split["rows"]["orders"] > 0 and split["rows"]["tracking_events"] > 0
+    if tail:
+        assert later_rows == 0 and split["end"] is None
+    else:
+        # the small season's scans and reviews go on for days after its last payment
+        assert later_rows > 0
+
+
+def test_split_on_a_named_day_in_beijing(season_store, tmp_path):
+    store, batch = tmp_path / "base.duckdb", tmp_path / "day"
+    split = bench.make_base(
+        str(season_store), str(store), str(batch), day="2026-11-11", tz="Asia/Shanghai"
+    )
+    assert split["day"].startswith("2026-11-11 00:00:00+08") or split["day"].startswith(
+        "2026-11-11T00:00:00+08"
+    )
+    low, high = _bounds(batch / "orders.parquet", "paid_at")
+    assert low >= dt.datetime(2026, 11, 10, 16, tzinfo=dt.UTC)
+    assert high < dt.datetime(2026, 11, 11, 16, tzinfo=dt.UTC)
+    # the orders paid after 11-11 are later rows, with their parcels
+    assert split["later"]["orders"] > 0 and split["later"]["shipments"] > 0
