@@ -39,11 +39,25 @@ def sealed_store(tmp_path_factory) -> tuple[Path, str]:
     return path, seal
 
 
-@pytest.fixture
-def copy(sealed_store, tmp_path) -> Path:
+@pytest.fixture(params=[2, 1], ids=["row-seals", "document-seals"])
+def copy(sealed_store, tmp_path, request) -> Path:
+    """A copy of the sealed store; every tamper case runs on the seals scans write now (v2: the
+    row, bound to its document by the document's hash) and on those of a store sealed before
+    session 10 (v1: the document's text inside each seal), which must verify as they did."""
     path = tmp_path / "s.duckdb"
     shutil.copy(sealed_store[0], path)
+    if request.param == 1:
+        _reseal(path, 1)
     return path
+
+
+def _reseal(path: Path, version: int) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        for (scan,) in con.execute("SELECT scan_id FROM scans").fetchall():
+            integrity.seal_scan(con, scan, version=version)
+    finally:
+        con.close()
 
 
 def _verify(path: Path, *extra: str) -> tuple[int, dict]:
@@ -239,7 +253,7 @@ def test_a_document_hash_stored_twice_seals_each_finding_once_with_its_first_doc
     _tamper(copy, f"INSERT INTO evidence VALUES ('{sha}', '!an earlier document')")
     con = duckdb.connect(str(copy))
     try:
-        integrity.seal_scan(con, scan)
+        integrity.seal_scan(con, scan, version=1)
         per_finding = con.execute(
             "SELECT max(n) FROM (SELECT count(*) AS n FROM finding_seals "
             "WHERE scan_id = ? GROUP BY finding_id)",
@@ -277,10 +291,60 @@ def test_seals_are_the_same_with_or_without_sorting_the_documents(copy):
             ),
             [scan],
         ).fetchall()
-        integrity.seal_scan(con, scan)
+        integrity.seal_scan(con, scan, version=1)
         sealed = con.execute(
             "SELECT finding_id, seal_sha256 FROM finding_seals WHERE scan_id = ? ORDER BY 1", [scan]
         ).fetchall()
     finally:
         con.close()
     assert sealed == sorted_ and len(sealed) > 0
+
+
+def test_scans_seal_the_row_not_the_document_text(sealed_store):
+    # The seal a scan writes is v2: SHA-256 of the finding row (its evidence hash included), so
+    # a daily save does not hash every carried document again; the document is bound by its hash.
+    con = duckdb.connect(str(sealed_store[0]), read_only=True)
+    try:
+        rows = con.execute(
+            integrity.sql(
+                "SELECT s.seal_sha256, {row} FROM finding_seals s "
+                "JOIN findings f USING (scan_id, finding_id)",
+                row=integrity.row_seal_sql(),
+            )
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows and all(seal == row and seal.startswith("v2:") for seal, row in rows)
+
+
+def test_a_store_with_scans_sealed_both_ways_verifies_each_its_own_way(copy, request):
+    # An older store scanned again: one scan sealed v1 (or v2), the next v2. Both verify; a
+    # tampered document is named in each scan that points at it, whatever its seal's form.
+    result = runner.invoke(
+        app, ["scan", "--store", str(copy), "--pack", "cn", "--checks", "TEXT001"]
+    )
+    assert result.exit_code == 0, result.output
+    assert _verify(copy)[0] == 0
+    forms = _first(
+        copy,
+        "SELECT count(DISTINCT starts_with(seal_sha256, 'v2:')) FROM finding_seals",
+    )[0]
+    sha = _first(copy, "SELECT evidence_sha256 FROM findings ORDER BY finding_id LIMIT 1")[0]
+    _tamper(copy, f"UPDATE evidence SET document = document || ' ' WHERE evidence_sha256 = '{sha}'")
+    code, report = _verify(copy)
+    named = {
+        p["detail"].split(":")[0]
+        for p in report["problems"]
+        if p["kind"] == "changed" and p["what"] == "finding"
+    }
+    scans = {
+        r[0]
+        for r in duckdb.connect(str(copy), read_only=True)
+        .execute(
+            f"SELECT DISTINCT 'scan ' || scan_id FROM findings WHERE evidence_sha256 = '{sha}'"
+        )
+        .fetchall()
+    }
+    assert code == 1 and named == scans and len(scans) == 2
+    # the older store's first scan kept its v1 seals beside the new scan's v2 ones
+    assert forms == (2 if request.node.callspec.params["copy"] == 1 else 1)

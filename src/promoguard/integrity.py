@@ -2,9 +2,14 @@
 
 A scan seals what it wrote, in the same transaction that writes it:
 
-* each finding gets a **finding seal**: SHA-256 over every column of the finding row and the text
-  of the evidence document it points at (``finding_seals``). Editing a severity, an observed value
-  or the document, or pointing the finding at another document, changes it;
+* each finding gets a **finding seal**: SHA-256 over every column of the finding row
+  (``finding_seals``), among them ``evidence_sha256``, the hash of the evidence document it points
+  at; ``verify`` re-hashes every such document, so editing a severity, an observed value or the
+  document, or pointing the finding at another document, is caught and names the finding. The seal
+  is written ``v2:<hex>``. Scans sealed before session 10 (a bare ``<hex>``) sealed the document's
+  text inside each finding seal (``finding_seal_sql``), which hashed every document again for
+  every scan that carried it (at city scale 1.7 GB, most of a daily save); ``verify`` checks each
+  finding by the form its seal was written in, so older stores verify as they always did;
 * the scan gets a **scan seal**: SHA-256 over the scan's row (pack, engine, checks, parameters,
   times, count) and the sorted (finding id, finding seal) pairs (``scan_seals``). Deleting or
   adding a finding, together with its seal or not, changes it.
@@ -26,7 +31,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from promoguard.model import FINDING_COLUMNS
-from promoguard.sqlbuild import Sql, column, join, sql
+from promoguard.sqlbuild import Sql, column, join, literal, sql
 
 FINDING_SEALS_SQL = """
 CREATE TABLE IF NOT EXISTS finding_seals (
@@ -66,12 +71,27 @@ def _finding_text(alias: str) -> Sql:
 
 
 def finding_seal_sql(f: str = "f", e: str = "e") -> Sql:
-    """SQL for a finding's seal, over finding row ``f`` and its evidence row ``e`` (may be NULL)."""
+    """SQL for a finding's seal as scans sealed it before session 10 (version 1), over finding row
+    ``f`` and its evidence row ``e`` (may be NULL): kept to verify those scans."""
     return sql(
         "sha256({text} || '#' || {document})",
         text=_finding_text(f),
         document=_field(column(e, "document")),
     )
+
+
+#: how a finding seal of version 2 begins (a version 1 seal is 64 hex digits)
+ROW_SEAL = "v2:"
+
+
+def row_seal_sql(f: str = "f") -> Sql:
+    """SQL for a finding's seal (version 2): ``v2:`` and SHA-256 over finding row ``f`` alone.
+
+    The row holds ``evidence_sha256``; the document is bound to it by its own hash, which
+    ``verify`` recomputes for every document a finding names (and names the finding when its
+    document no longer hashes to it, or is gone). Hashing the document's text into every finding
+    seal again, as version 1 did, adds nothing to that and cost most of a daily save."""
+    return sql("{prefix} || sha256({text})", prefix=literal(ROW_SEAL), text=_finding_text(f))
 
 
 def _scan_text(s: str) -> Sql:
@@ -126,25 +146,39 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCAN_SEALS_SQL)
 
 
-def seal_scan(con: duckdb.DuckDBPyConnection, scan_id: str) -> str:
+def seal_scan(con: duckdb.DuckDBPyConnection, scan_id: str, version: int = 2) -> str:
     """Seal the findings and the row of scan ``scan_id`` (run inside the scan's own transaction).
 
     Returns the scan seal (print it, keep it elsewhere: ``verify --expect`` checks against it).
+    ``version=1`` seals as scans did before session 10 (each document's text inside each finding
+    seal): only to make such a store in tests.
     """
     initialise(con)
     con.execute("DELETE FROM finding_seals WHERE scan_id = ?", [scan_id])
     con.execute("DELETE FROM scan_seals WHERE scan_id = ?", [scan_id])
-    con.execute(
-        sql(
-            """INSERT INTO finding_seals
-        SELECT f.scan_id, f.finding_id, {seal}
-        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
-        WHERE f.scan_id = ? {first}""",
-            seal=finding_seal_sql(),
-            first=_first_document(con, Sql("WHERE f.scan_id = ?"), [scan_id]),
-        ),
-        [scan_id],
-    )
+    if version == 2:
+        con.execute(
+            sql(
+                """INSERT INTO finding_seals
+            SELECT f.scan_id, f.finding_id, {seal} FROM findings f WHERE f.scan_id = ?""",
+                seal=row_seal_sql(),
+            ),
+            [scan_id],
+        )
+    elif version == 1:
+        con.execute(
+            sql(
+                """INSERT INTO finding_seals
+            SELECT f.scan_id, f.finding_id, {seal}
+            FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
+            WHERE f.scan_id = ? {first}""",
+                seal=finding_seal_sql(),
+                first=_first_document(con, Sql("WHERE f.scan_id = ?"), [scan_id]),
+            ),
+            [scan_id],
+        )
+    else:
+        raise ValueError(f"no finding seal of version {version}")
     con.execute(
         sql(
             """INSERT INTO scan_seals
@@ -236,56 +270,77 @@ def verify(
     result.evidence = con.execute(
         sql("SELECT count(*) FROM evidence WHERE {scope}", scope=scope), args
     ).fetchone()[0]
-    add(
-        "changed",
-        "evidence",
-        con.execute(
-            sql(
-                """SELECT evidence_sha256, 'the document hashes to ' || sha256(document)
-            FROM evidence WHERE {scope} AND sha256(document) <> evidence_sha256 ORDER BY 1""",
-                scope=scope,
-            ),
-            args,
-        ).fetchall(),
-    )
+    changed_documents = con.execute(
+        sql(
+            """SELECT evidence_sha256, 'the document hashes to ' || sha256(document)
+        FROM evidence WHERE {scope} AND sha256(document) <> evidence_sha256 ORDER BY 1""",
+            scope=scope,
+        ),
+        args,
+    ).fetchall()
+    add("changed", "evidence", changed_documents)
     f_where = Sql("WHERE f.scan_id = ?" if scan_id else "")
     # Findings whose document is gone (deleted, or renamed together with a rewritten hash).
-    add(
-        "missing",
-        "evidence",
-        con.execute(
-            sql(
-                """SELECT f.evidence_sha256, 'named by finding ' || f.finding_id
-            FROM findings f ANTI JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
-            {f_where} ORDER BY 1, 2""",
-                f_where=f_where,
-            ),
-            args,
-        ).fetchall(),
-    )
+    missing_documents = con.execute(
+        sql(
+            """SELECT f.evidence_sha256, 'named by finding ' || f.finding_id
+        FROM findings f ANTI JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
+        {f_where} ORDER BY 1, 2""",
+            f_where=f_where,
+        ),
+        args,
+    ).fetchall()
+    add("missing", "evidence", missing_documents)
     if not sealed:
         for s in scans:
             result.problems.append(
                 Problem("unsealed", "scan", s, "the store has no seals: made before sealing")
             )
         return result
-    # Findings against their seals.
+    # Findings against their seals, each recomputed in the form it was sealed in: a row seal
+    # (v2) over the row alone, and no longer equal when its document changed or is gone (found
+    # above, by re-hashing every document); an older seal (v1) over the row and the document.
+    con.execute(
+        sql(
+            "CREATE OR REPLACE TEMP TABLE _pg_sealed AS SELECT * FROM finding_seals x {s_where}",
+            s_where=Sql("WHERE x.scan_id = ?" if scan_id else ""),
+        ),
+        args,
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _pg_bad (evidence_sha256 VARCHAR)")
+    bad = sorted({r[0] for r in changed_documents} | {r[0] for r in missing_documents})
+    if bad:
+        con.executemany("INSERT INTO _pg_bad VALUES (?)", [[b] for b in bad])
+    rows_sealed = sql(
+        "(SELECT scan_id, finding_id FROM _pg_sealed WHERE starts_with(seal_sha256, {p}))",
+        p=literal(ROW_SEAL),
+    )
     con.execute(
         sql(
             """CREATE OR REPLACE TEMP TABLE _pg_now AS
-        SELECT f.scan_id, f.finding_id, {seal} AS seal
-        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256 {f_where}
-        {first}""",
-            seal=finding_seal_sql(),
+        SELECT f.scan_id, f.finding_id,
+               CASE WHEN f.evidence_sha256 IN (SELECT evidence_sha256 FROM _pg_bad)
+                    THEN {prefix} || 'its evidence document is changed or missing'
+                    ELSE {row_seal} END AS seal
+        FROM findings f SEMI JOIN {rows_sealed} v USING (scan_id, finding_id) {f_where}""",
+            prefix=literal(ROW_SEAL),
+            row_seal=row_seal_sql(),
+            rows_sealed=rows_sealed,
             f_where=f_where,
-            first=_first_document(con, f_where, args),
         ),
         args,
     )
     con.execute(
         sql(
-            "CREATE OR REPLACE TEMP TABLE _pg_sealed AS SELECT * FROM finding_seals x {s_where}",
-            s_where=Sql("WHERE x.scan_id = ?" if scan_id else ""),
+            """INSERT INTO _pg_now
+        SELECT f.scan_id, f.finding_id, {seal} AS seal
+        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
+        ANTI JOIN {rows_sealed} v ON v.scan_id = f.scan_id AND v.finding_id = f.finding_id
+        {f_where} {first}""",
+            seal=finding_seal_sql(),
+            rows_sealed=rows_sealed,
+            f_where=f_where,
+            first=_first_document(con, f_where, args),
         ),
         args,
     )
@@ -329,8 +384,8 @@ def verify(
             args,
         ).fetchall()
     finally:
-        con.execute("DROP TABLE IF EXISTS _pg_now")
-        con.execute("DROP TABLE IF EXISTS _pg_sealed")
+        for t in ("_pg_now", "_pg_sealed", "_pg_bad"):
+            con.execute(sql("DROP TABLE IF EXISTS {t}", t=Sql(t)))
     for sid, now, kept, count, sealed_count in rows:
         result.seals[sid] = kept or now
         if kept is None:
