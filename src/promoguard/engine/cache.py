@@ -239,6 +239,19 @@ def shared(
     return kept.expr  # type: ignore[return-value]
 
 
+def previous_copy(tables: Tables, key: Hashable) -> ir.Table | None:
+    """The scan since's copy of the kept relation ``key`` (as :func:`shared`'s ``fold`` gets it
+    as ``previous``), read through ``tables``; None when this scan folds from no such copy (a
+    full scan, another key, a copy its releases did not write). For a check's kept-evidence hook
+    that must know what the scan since found (BRUSH001: each block's shops)."""
+    cache = tables.scan
+    state = cache.kept if cache is not None else None
+    if state is None or state.new is None:
+        return None
+    name = state.previous.get(key_text(key))
+    return None if name is None else tables.backend.table(name)
+
+
 def _new_rows(tables: Tables, cache: ScanCache) -> Tables:
     """``tables`` holding only the rows added since the scan the kept copies are from (the
     scan's ``_promoguard_new_*`` views); a table with none added is empty."""

@@ -978,11 +978,27 @@ def _reheaded(
     name = f"_rehead_{uuid.uuid4().hex[:8]}"
     con.register(name, pa.table({"evidence_sha256": old_shas}))
     try:
+        # the rows by their hashes first, then their documents by row id: a semi-join on the
+        # hashes reads every document of the store (1.8 GB of text at city scale, 0.45-1.7 s for
+        # BRUSH001's 2,700), the row ids only the row groups that hold the wanted ones
+        at = con.sql(
+            str(
+                sqlbuild.sql(
+                    "SELECT rowid AS r FROM evidence "
+                    "WHERE evidence_sha256 IN (SELECT evidence_sha256 FROM {w})",
+                    w=name,
+                )
+            )
+        ).to_arrow_table()
+    finally:
+        con.unregister(name)
+    con.register(name, at)
+    try:
         docs = con.sql(
             str(
                 sqlbuild.sql(
                     "SELECT evidence_sha256, document FROM evidence "
-                    "WHERE evidence_sha256 IN (SELECT evidence_sha256 FROM {w})",
+                    "WHERE rowid IN (SELECT r FROM {w})",
                     w=name,
                 )
             )

@@ -224,3 +224,51 @@ def test_the_evidence_of_blocks_no_new_order_reaches_is_carried(tmp_path, monkey
     wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
     assert hashes(_brush001(wrong))[ring_s] == hashes(full)[ring_s]
     assert hashes(_brush001(wrong))[ring_r] == hashes(before)[ring_r] != hashes(full)[ring_r]
+
+
+def test_a_block_whose_density_moved_takes_its_rows_from_the_scan_since(tmp_path, monkeypatch):
+    # the day: two new buyers' single orders at M012 (one of ring S's shops: its degree, so its
+    # weights and S's density move, while S's orders do not) and a cancelled order of R1 at M010
+    w = _two_rings()
+    w.order("R1", "M010", T0 + dt.timedelta(days=9))
+    w.orders[-1]["status"] = "cancelled"
+    for buyer in ("Y1", "Y2"):
+        w.order(buyer, "M012", T0 + dt.timedelta(days=9, hours=2))
+    path, before, full = _base_and_day(tmp_path, w, 9)
+    ring_r, ring_s = "R0|R1|R2|R3|R4", "S0|S1|S2|S3|S4"
+    assert set(full.entity_id) == set(before.entity_id) == {ring_r, ring_s}
+    moved = dict(zip(before.entity_id, before.observed, strict=True))
+    now = dict(zip(full.entity_id, full.observed, strict=True))
+    assert moved[ring_s] != now[ring_s]  # S's head moved (its density) ...
+    assert json.loads(moved[ring_s])["merchants"] == json.loads(now[ring_s])["merchants"]
+
+    def hashes(f: pd.DataFrame) -> dict[str, str]:
+        return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
+
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert hashes(_brush001(inc)) == hashes(full)
+    assert [r.carried for r in inc.runs] == [1]  # S's rows under its new head, R proved again
+    # re-heading S's document is what the carry did: with R's rows carried too, R goes stale
+    hook = b1.DenseBuyerMerchantBlock.evidence_touched
+    monkeypatch.setattr(
+        b1.DenseBuyerMerchantBlock,
+        "evidence_touched",
+        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
+            lambda r: r.entity_id != ring_r
+        ),
+    )
+    wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert hashes(_brush001(wrong))[ring_s] == hashes(full)[ring_s]
+    assert hashes(_brush001(wrong))[ring_r] != hashes(full)[ring_r]
+
+
+def test_without_the_scan_since_blocks_every_block_is_proved_again(tmp_path, monkeypatch):
+    # S's kept buying-group verdicts (each block's shops) missing: the hook cannot tell a block
+    # that moved shops, so it names every block and nothing is carried
+    w = _two_rings()
+    w.order("X1", "M003", T0 + dt.timedelta(days=9))
+    path, _, full = _base_and_day(tmp_path, w, 9)
+    monkeypatch.setattr(b1, "previous_copy", lambda tables, key: None)
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert _brush001(inc).evidence_sha256.tolist() == full.evidence_sha256.tolist()
+    assert [r.carried for r in inc.runs] == [0]

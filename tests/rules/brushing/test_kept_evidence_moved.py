@@ -3,9 +3,10 @@
 BRUSH001 and BRUSH002 pick a finding's evidence rows by its buyers (``entity_id``) and by the
 found row's ``merchants``. A ring can keep its buyers, so its finding id, and move shops with no
 new order of its own: its head moves, and S's rows (orders at the old shops) must not go under
-the new head. Both checks leave ``evidence_rows_by_entity`` False, so such a finding is proved
-again: the increment's hash equals a full re-scan's. Each case checks the ring really moved (same
-entity in S and now, other shops), so the test is not vacuous.
+the new head. BRUSH002 leaves ``evidence_rows_by_entity`` False, so such a finding is proved
+again; BRUSH001 re-heads, and its hook names every block whose shops S did not find for the same
+buyers. Either way the increment's hash equals a full re-scan's. Each case checks the ring really
+moved (same entity in S and now, other shops), so the test is not vacuous.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def test_brush002_ring_moves_to_its_other_shop(tmp_path):
     assert not brush002.LinkedBuyersSameMerchant.evidence_rows_by_entity
 
 
-def test_brush001_block_loses_a_shop_turned_hub(tmp_path):
+def test_brush001_block_loses_a_shop_turned_hub(tmp_path, monkeypatch):
     # five buyers repeat-order at three shops; 60 other buyers then make M012 a hub: the block
     # keeps its buyers (its id) and two shops, and no member placed a new order
     base = World(merchants=[f"M{i:03d}" for i in range(20)])
@@ -89,4 +90,15 @@ def test_brush001_block_loses_a_shop_turned_hub(tmp_path):
     (ring,) = full
     assert ring in before and before[ring][1] != full[ring][1]  # same id, other shops
     assert inc == full
-    assert not brush001.DenseBuyerMerchantBlock.evidence_rows_by_entity
+    # BRUSH001 re-heads: a hook naming only the blocks a new order reaches would put S's rows
+    # (orders at M010, M011, M012) under the new head (M010, M011)
+    assert brush001.DenseBuyerMerchantBlock.evidence_rows_by_entity
+    monkeypatch.setattr(
+        brush001.DenseBuyerMerchantBlock,
+        "evidence_touched",
+        lambda self, t, new, f, p, c: brush001._group_orders_touched(f, new.orders),
+    )
+    wrong, _ = incremental.scan_since(
+        tmp_path / "s.duckdb", "cn", "last", checks="BRUSH001", save=False
+    )
+    assert _by_entity(wrong, "BRUSH001")[ring][0] != full[ring][0]

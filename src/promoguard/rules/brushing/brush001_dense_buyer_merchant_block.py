@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from promoguard.engine import backends
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
-from promoguard.engine.cache import shared
+from promoguard.engine.cache import previous_copy, shared
 from promoguard.engine.registry import register
 from promoguard.graph import rings
 from promoguard.rules.brushing._shared import (
@@ -539,10 +539,35 @@ class DenseBuyerMerchantBlock(Check):
     def evidence(self, tables, found, params, ctx):
         return {"orders": _group_orders_evidence(tables, found)}
 
+    #: re-heading (docs/kept.md): the evidence picks a block's orders by its ``entity_id`` (the
+    #: buyers) and its ``merchants``; the hook names every block whose shops the scan since did
+    #: not find for the same buyers, so a block it leaves has the rows S froze for it
+    evidence_rows_by_entity = True
+
     def evidence_touched(self, tables, new, found, params, ctx):
-        """The found blocks whose evidence a new order can change: the evidence is every order
-        (any status) of the block's buyers at the block's shops, the first MAX_EVIDENCE_ORDERS
-        by payment (``_group_orders_evidence``: it reads ``orders`` only, keyed by the found
-        row's ``entity_id`` buyers and ``merchants``); orders are never changed or removed, so
-        only a new order of one of its buyers at one of its shops, cancelled or not, can."""
-        return _group_orders_touched(found, new.orders)
+        """The found blocks whose evidence rows may differ from the scan since's document.
+
+        The evidence is every order (any status) of the block's buyers at the block's shops, the
+        first MAX_EVIDENCE_ORDERS by payment (``_group_orders_evidence``: it reads ``orders``
+        only, keyed by the found row's ``entity_id`` buyers and ``merchants``); orders are never
+        changed or removed, so for a block S found with the same buyers and shops only a new
+        order of one of its buyers at one of its shops, cancelled or not, can. A block can keep
+        its buyers and move shops with no order of its own (another shop's buyers make one a
+        hub, or lift its weights): S's shops for each block are read from S's kept buying-group
+        verdicts (one row per block S found: ``entity_id``, ``merchants``), and a block S did
+        not find with exactly these shops is named too. Without that copy every block is."""
+        touched = _group_orders_touched(found, new.orders)
+        before = previous_copy(tables, buying_groups_key(params, _utc_offset_hours(ctx.timezone)))
+        if before is None:
+            return found.select("entity_id")
+        b = before.select(b_entity=before.entity_id, b_merchants=before.merchants)
+        # S's block for these buyers had other shops (or S had two blocks of these buyers)
+        other = found.join(
+            b, [found.entity_id == b.b_entity, found.merchants != b.b_merchants]
+        ).select("entity_id")
+        # ... or S had no block of these buyers at these shops
+        same = found.semi_join(
+            b, [found.entity_id == b.b_entity, found.merchants == b.b_merchants]
+        ).select("entity_id")
+        unknown = found.select("entity_id").anti_join(same, "entity_id")
+        return ibis.union(touched, other, unknown, distinct=False)
