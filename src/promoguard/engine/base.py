@@ -244,8 +244,9 @@ class Check:
     #: rows by ``entity_id`` alone (never by another column of the found row). Then a finding
     #: whose head moved (a count, a score) but whose rows the hook leaves takes S's rows under
     #: its new head. False (the default): such a finding is proved again, because its rows may
-    #: follow a found column that moved (BRUSH001/002 pick the ring's orders at the found row's
-    #: ``merchants``; a ring that moved shops keeps its id and its buyers' orders).
+    #: follow a found column that moved (BRUSH002 picks the ring's orders at the found row's
+    #: ``merchants``; a ring that moved shops keeps its id and its buyers' orders). BRUSH001
+    #: picks them so too and declares True: its hook names every block whose shops moved.
     evidence_rows_by_entity: ClassVar[bool] = False
 
     # -- report hooks ----------------------------------------------------------------------------
