@@ -906,3 +906,40 @@ def test_the_order_copies_let_their_season_go():
     del season
     gc.collect()
     assert copies not in list(inc._COPIES.values())
+
+
+@pytest.mark.parametrize("with_rows", [True, False])
+def test_the_multi_parcel_rows_are_the_definitions(with_rows):
+    # the order plan's rows of numbers two shipment rows share, found by sorting their hashes:
+    # the same rows as the SQL definition (_MULTI_PARCEL_ROWS), a parcel's rows far apart in
+    # storage, a parcel of three rows, the same number at two carriers (one hash: both kept,
+    # the neighbour join tells the parcels apart), two rows without a number; none when no
+    # number repeats (and with no shipments at all)
+    import duckdb
+
+    rows = [
+        ("a", "ZTO", "777"),
+        ("b", "ZTO", "100"),
+        ("c", "YTO", "900"),
+        ("d", "SF", "555"),
+        ("e", "YTO", "900"),
+        ("f", "ZTO", "101"),
+        ("g", "ZTO", None),
+        ("h", "ZTO", "777"),
+        ("i", "ZTO", "555"),
+        ("j", "YTO", "900"),
+        ("k", "STO", None),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE _all_shipments (order_id VARCHAR, carrier VARCHAR, tracking_no VARCHAR)"
+    )
+    if with_rows:
+        con.executemany("INSERT INTO _all_shipments VALUES (?, ?, ?)", rows)
+    incremental._multi_parcel_rows(con)
+    got = sorted(con.execute("SELECT * FROM _pg_multi").fetchall(), key=repr)
+    con.execute("ALTER TABLE _pg_multi RENAME TO _pg_multi_got")
+    con.execute(incremental._MULTI_PARCEL_ROWS)
+    assert got == sorted(con.execute("SELECT * FROM _pg_multi").fetchall(), key=repr)
+    want = {"a", "h", "c", "e", "j", "d", "i", "g", "k"} if with_rows else set()
+    assert {r[0] for r in got} == want
