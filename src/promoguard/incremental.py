@@ -1412,7 +1412,10 @@ def _plan_orders(
                 "WHERE t.event_at = (SELECT max(event_at) FROM _all_tracking_events)"
             )
         scoped = {
-            "orders": copies.rows(con, "orders", of_rows),
+            # only the orders' columns the checks read (the others NULL): most of the copy
+            "orders": copies.rows(
+                con, "orders", of_rows, _copied_columns(con, "orders", plan.checks)
+            ),
             "shipments": "SELECT * FROM _pg_shipments",
             # each parcel's scans together and in time: what SHIP004's streamed pass over the
             # scans in storage order reads cheaply (scans copied in the order a join gives
@@ -1501,17 +1504,28 @@ class _OrderCopies:
         #: the orders the new rows touch, per query tracing them (``_pg_t``)
         self.touched: dict[str, pa.Table] = {}
 
-    def rows(self, con: duckdb.DuckDBPyConnection, table: str, join: str) -> str:
-        """The season's rows of ``table`` (alias t) that ``join`` keeps. In a DuckDB file the
-        join reads only its key columns, for the row ids of the rows it keeps, and the rows are
-        fetched by id: a semi join reading every column read all 17 of the 5.5M city orders
-        for the ~160k of a day (0.9 s; by id 0.3 s)."""
+    def rows(
+        self, con: duckdb.DuckDBPyConnection, table: str, join: str, columns: str = "t.*"
+    ) -> str:
+        """The season's rows of ``table`` (alias t) that ``join`` keeps, as the select list
+        ``columns`` (alias t: ``_copied_columns``). In a DuckDB file the join reads only its
+        key columns, for the row ids of the rows it keeps, and the rows are fetched by id: a
+        semi join reading every column read all 17 of the 5.5M city orders for the ~160k of a
+        day (0.9 s; by id 0.3 s)."""
         if not self.is_file or table not in _FileSeason._tables(con):
-            return str(sqlbuild.sql("SELECT t.* FROM {a} t ", a="_all_" + table)) + join
+            return (
+                str(
+                    sqlbuild.sql(
+                        "SELECT {c} FROM {a} t ", c=sqlbuild.Sql(columns), a="_all_" + table
+                    )
+                )
+                + join
+            )
         whole = sqlbuild.sql("{src}.main.{t}", src=_SRC, t=table)
         return str(
             sqlbuild.sql(
-                "SELECT t.* FROM {w} t WHERE t.rowid IN (SELECT t.rowid FROM {w} t {j})",
+                "SELECT {c} FROM {w} t WHERE t.rowid IN (SELECT t.rowid FROM {w} t {j})",
+                c=sqlbuild.Sql(columns),
                 w=whole,
                 j=sqlbuild.Sql(join),
             )

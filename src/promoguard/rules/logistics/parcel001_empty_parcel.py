@@ -12,6 +12,7 @@ from promoguard.engine.cache import shared
 from promoguard.engine.registry import register
 from promoguard.rules._relations import norm_city, orders_with_platform, parcel_scan_summary
 from promoguard.rules.logistics._shared import (
+    _ALL_COLUMNS,
     _OrderCheck,
     _pair_distances,
     found_orders_rows,
@@ -100,6 +101,7 @@ class EmptyParcel(_OrderCheck):
     title = "Empty parcel: missing or token weight, or a long trajectory with no transit scan"
     severity = "high"
     reads = ("orders", "merchants", "listings", "shipments", "tracking_events")
+    reads_columns = {**_OrderCheck.reads_columns, "listings": _ALL_COLUMNS["listings"]}
     # incremental: its order's rows, and the carriers that weigh (season_statistic, over all
     # shipments): re-checked by order while that set stays the same, in full when it changes;
     # the scoped run is handed the season's per-carrier counts (statistic_relations), so its
