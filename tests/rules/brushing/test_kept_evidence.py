@@ -8,7 +8,9 @@ then on the whole season with every relation folded, and compares the evidence p
 planted cases fail a hook that is too narrow: a new *cancelled* order of a found group's buyer at
 its shop (BRUSH002's evidence quotes cancelled orders; its groups do not count them), and an
 earlier delivered scan of an old instantly confirmed order of a found shop with no new order
-(still instant, so the shop's counts stay: only the quoted ``delivered_at`` moves).
+(still instant, so the shop's counts stay: only the quoted ``delivered_at`` moves). A third
+(``_brush003_day``) fails a BRUSH003 hook without the shops of its new rapid buyer-hours or of
+its new instant orders, and one naming every shop with a new order.
 """
 
 from __future__ import annotations
@@ -165,25 +167,26 @@ def _planted(tmp_path) -> tuple[dict, dict, str, str]:
     return base, new, group["entity_id"], order["merchant_id"]
 
 
-def _twin(base: dict, shop: str, buyers: set[str]) -> dict:
-    """``base`` with a twin of ``shop`` (its orders, parcels and scans again, at shop ``MX``, by
-    buyers and on parcels of their own) and of the ``buyers`` (their orders again, by buyers,
+def _twin(base: dict, shop: str, buyers: set[str], name: str = "MX") -> dict:
+    """``base`` with a twin of ``shop`` (its orders, parcels and scans again, at shop ``name``,
+    by buyers and on parcels of their own) and of the ``buyers`` (their orders again, by buyers,
     phones and addresses of their own): findings no planted row reaches, to carry."""
     out = dict(base)
     o, s, e = base["orders"], base["shipments"], base["tracking_events"]
     a = o[o.merchant_id == shop].copy()
-    a["merchant_id"] = "MX"
+    a["merchant_id"] = name
     b = o[o.buyer_id.isin(buyers)].copy()
-    for t, tag in ((a, "-x"), (b, "-y")):
+    x = "-" + name.lower()
+    for t, tag in ((a, x), (b, "-y")):
         for c in ("order_id", "buyer_id", "buyer_device_id", "buyer_address_id"):
             t[c] = t[c] + tag
     sa = s[s.order_id.isin(o[o.merchant_id == shop].order_id)].copy()
     ea = e[e.tracking_no.isin(sa.tracking_no)].copy()
-    sa["order_id"] = sa["order_id"] + "-x"
-    sa["tracking_no"] = sa["tracking_no"] + "-x"
-    ea["tracking_no"] = ea["tracking_no"] + "-x"
+    sa["order_id"] = sa["order_id"] + x
+    sa["tracking_no"] = sa["tracking_no"] + x
+    ea["tracking_no"] = ea["tracking_no"] + x
     m = base["merchants"]
-    twin = m[m.merchant_id == shop].assign(merchant_id="MX")
+    twin = m[m.merchant_id == shop].assign(merchant_id=name)
     out["merchants"] = pd.concat([m, twin], ignore_index=True)
     out["orders"] = pd.concat([o, a, b], ignore_index=True)
     out["shipments"] = pd.concat([s, sa], ignore_index=True)
@@ -244,3 +247,77 @@ def test_scan_since_carries_the_evidence_a_full_scan_proves(tmp_path, monkeypatc
             assert {e for e in a if a[e] != b[e]} == {entity}
         else:
             assert a == b
+
+
+def _brush003_day(tmp_path) -> tuple[dict, dict, str, str, str]:
+    """(base, new rows, three found shops): the brushing world before day 12 with three twins
+    of a shop BRUSH003 finds and, as the only new rows, new buyers' orders at the twins: three in one hour at the first (a
+    new rapid buyer-hour), one delivered and confirmed two minutes later at the second (a new
+    instant order), and one paid, not yet delivered, at the third (neither)."""
+    base, new = _split(brushing_world(), T0 + dt.timedelta(days=12))
+    params, ctx = _params()
+    none = {t: new[t].iloc[:0] for t in GROWING}
+    with _season(tmp_path / "probe", base, none) as (b, _, _n), scan_cache(b):
+        shops = _found(CHECKS["BRUSH003"], b, params["BRUSH003"], ctx)
+    shop = sorted(shops.column("entity_id").to_pylist())[0]
+    # (the world has one such shop: its twins are three more, one for each planted case)
+    for name in ("MA", "MB", "MC"):
+        base = _twin(base, shop, set(), name)
+    rapid, instant, plain = "MA", "MB", "MC"
+    day = T0 + dt.timedelta(days=12, hours=1)
+    planted = World()
+    for minutes in (0, 10, 20):
+        planted.order("BZ-rapid", rapid, day + dt.timedelta(minutes=minutes))
+    delivered = day + dt.timedelta(hours=4)
+    planted.order(
+        "BZ-instant",
+        instant,
+        day,
+        confirmed_at=delivered + dt.timedelta(minutes=2),
+        delivered_at=delivered,
+    )
+    planted.order("BZ-plain", plain, day)
+    rows = _rows(planted, "F")
+    for name in ("shipments", "tracking_events"):  # (parcels of their own, not the world's)
+        rows[name]["tracking_no"] = rows[name]["tracking_no"].str.replace("TO", "TF", n=1)
+    return base, rows, rapid, instant, plain
+
+
+def test_brush003_names_the_shops_whose_rows_the_day_changes_not_every_shop_with_an_order(
+    tmp_path, monkeypatch
+):
+    # the hook names a shop for its new rapid buyer-hour and for its new instant order (a hook
+    # without either misses one), and not for an order in neither (the shops it may leave to
+    # be carried or re-headed: every shop with a new order was named before)
+    base, new, rapid, instant, plain = _brush003_day(tmp_path)
+    moved, touched, found = _changed(tmp_path, monkeypatch, base, new)["BRUSH003"]
+    assert {rapid, instant, plain} <= found
+    assert {rapid, instant} <= moved  # (asserted within the hook's names by _changed)
+    assert plain not in moved and plain not in touched
+
+
+def test_brush003_day_through_scan_since_equals_a_full_rescan(tmp_path):
+    # the day above through the engine: the evidence hashes of the shops with new orders are a
+    # full re-scan's, the plain one's taken from S (re-headed: its found row moved)
+    import shutil
+
+    from promoguard import incremental
+    from promoguard.engine import run as eng
+
+    from .test_kept import store_connect
+
+    base, new, rapid, instant, plain = _brush003_day(tmp_path)
+    path = tmp_path / "s.duckdb"
+    make_store(path, base).close()
+    eng.scan(path, "cn", checks="BRUSH003")
+    con = store_connect(path)
+    write_rows(con, new)
+    con.close()
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(path, copy)
+    full = eng.scan(copy, "cn", checks="BRUSH003", save=False)
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH003", save=False)
+    a, b = _hashes(inc, "BRUSH003"), _hashes(full, "BRUSH003")
+    assert a == b and {rapid, instant, plain} <= set(b)
+    [run] = inc.runs
+    assert run.carried and run.carried >= len(b) - 2  # all but the rapid and instant shops
