@@ -225,19 +225,20 @@ def fold_order_first_delivery(previous: ir.Table, tables: Tables, new: Tables) -
     scan (rows are only ever added), so only their orders can change, and only downwards:
     ``least(previous, earliest new pair)``. A new order may also have old shipments and scans
     (it was an orphan's order before): it is recomputed from every shipment and scan of its own.
-    The new scans are joined to every shipment (probing with the day's few delivered scans);
-    the new shipments' and new orders' parcels probe every delivered scan once. Every other row
+    The new scans are joined to the shipments of their tracking numbers, and the new orders'
+    shipments taken, from one pass over the shipments (:func:`_reached_shipments`); the new
+    shipments' and new orders' parcels probe every delivered scan once. Every other row
     is the previous one: one pass over it.
 
     The changed orders (old and new first delivery) are kept in the scan for
     :func:`first_delivery_changes` (BRUSH003 folds its instant confirmations from them), and
     the new orders' first deliveries for :func:`new_orders_first_delivery`.
     """
-    s, e = tables.shipments, tables.tracking_events
+    e = tables.tracking_events
     delivered = e.filter(e.event_type == "delivered")
     # a new delivered scan, with every shipment of its parcel (the day's scans kept as a table
-    # first: see added_rows)
-    by_scan = _first_delivered(s, _new_delivered_scans(tables, new))
+    # first: see added_rows; the shipments read are the few that one pass picked out)
+    by_scan = _first_delivered(_reached_shipments(tables, new), _new_delivered_scans(tables, new))
     # every delivered scan of a parcel of a new shipment or of a new order's shipment
     by_ship = _first_delivered(_new_parcels(tables, new), delivered)
     cand = union_all(by_scan, by_ship)
@@ -279,7 +280,7 @@ def _new_parcels(tables: Tables, new: Tables) -> ir.Table:
     (an old orphan shipment's order may arrive later), kept in the scan as a table."""
 
     def build() -> ir.Table:
-        s = tables.shipments
+        s = _reached_shipments(tables, new)
         no = added_rows(tables, new, "orders").select("order_id")
         return union_all(
             new.shipments.select("order_id", "carrier", "tracking_no"),
@@ -287,6 +288,24 @@ def _new_parcels(tables: Tables, new: Tables) -> ir.Table:
         )
 
     return shared(tables, ("added_parcels",), build)
+
+
+def _reached_shipments(tables: Tables, new: Tables) -> ir.Table:
+    """``order_id, carrier, tracking_no``: the shipments, old or new, of a new order, and those
+    whose tracking number a new delivered scan has (of any carrier: the joins that read them
+    match the carrier too), kept in the scan as a table: every shipment the first delivery's
+    fold joins, picked out in one pass over the shipments instead of one pass for each (at city
+    scale 92k of 5.6M rows; 0.55 CPU s against 0.8). Rows are picked by an ``IN`` on each key,
+    which keeps what a semi join on it keeps (a null key matches nothing either way)."""
+
+    def build() -> ir.Table:
+        s = tables.shipments
+        no = added_rows(tables, new, "orders")
+        nd = _new_delivered_scans(tables, new)
+        picked = s.order_id.isin(no.order_id) | s.tracking_no.isin(nd.tracking_no)
+        return s.filter(picked).select("order_id", "carrier", "tracking_no")
+
+    return shared(tables, ("added_reached_shipments",), build)
 
 
 def added_rows(tables: Tables, new: Tables, name: str) -> ir.Table:
