@@ -272,8 +272,10 @@ def verify(
     ).fetchone()[0]
     changed_documents = con.execute(
         sql(
-            """SELECT evidence_sha256, 'the document hashes to ' || sha256(document)
-        FROM evidence WHERE {scope} AND sha256(document) <> evidence_sha256 ORDER BY 1""",
+            """SELECT evidence_sha256,
+               coalesce('the document hashes to ' || sha256(document), 'the document is NULL')
+        FROM evidence WHERE {scope} AND sha256(document) IS DISTINCT FROM evidence_sha256
+        ORDER BY 1""",
             scope=scope,
         ),
         args,

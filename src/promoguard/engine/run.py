@@ -1032,8 +1032,13 @@ def _reheaded(
             if at < 0 or i is None:
                 continue
             split = at + len(cut)
-            if sha256(doc[:split]).hexdigest() != expected[i]:
+            head = sha256(doc[:split])
+            if head.hexdigest() != expected[i]:
                 continue  # not the head it was: proved again
+            whole = head.copy()
+            whole.update(doc[split:])
+            if whole.hexdigest() != sha:
+                continue  # S's document no longer hashes to its name (edited): proved again
             new = bytes(head_data[head_ends[i] : head_ends[i + 1]]) + doc[split:]
             where.append(i)
             made.append(new)
