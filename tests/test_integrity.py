@@ -348,3 +348,62 @@ def test_a_store_with_scans_sealed_both_ways_verifies_each_its_own_way(copy, req
     assert code == 1 and named == scans and len(scans) == 2
     # the older store's first scan kept its v1 seals beside the new scan's v2 ones
     assert forms == (2 if request.node.callspec.params["copy"] == 1 else 1)
+
+
+def test_a_document_set_to_null_is_named(copy):
+    # v1 sealed the document's text ('-' for NULL differs from any text); v2 binds the document
+    # by its hash, and sha256(NULL) <> hash is NULL, not true: verify compares IS DISTINCT FROM
+    sha, fid = _first(copy, "SELECT evidence_sha256, finding_id FROM findings ORDER BY 2 LIMIT 1")
+    _tamper(
+        copy,
+        "ALTER TABLE evidence ALTER COLUMN document DROP NOT NULL",
+        f"UPDATE evidence SET document = NULL WHERE evidence_sha256 = '{sha}'",
+    )
+    code, report = _verify(copy)
+    assert code == 1, report
+    assert ("changed", "finding", fid) in _problems(report)
+
+
+def test_a_second_document_under_a_hash_is_named(copy):
+    # sound on both forms: a conflicting document stored under a finding's hash
+    sha, fid = _first(copy, "SELECT evidence_sha256, finding_id FROM findings ORDER BY 2 LIMIT 1")
+    _tamper(copy, f"INSERT INTO evidence VALUES ('{sha}', '!an earlier document')")
+    code, report = _verify(copy)
+    assert code == 1 and ("changed", "finding", fid) in _problems(report)
+
+
+def test_a_finding_row_duplicated_is_named(copy):
+    # an identical second row of a sealed finding shows twice in every report: verify names it
+    # (the seals are compared by scan and finding id, so it compares the rows' count too)
+    fid = _first(copy, "SELECT finding_id FROM findings ORDER BY 1 LIMIT 1")[0]
+    _tamper(copy, f"INSERT INTO findings SELECT * FROM findings WHERE finding_id = '{fid}'")
+    code, report = _verify(copy)
+    assert code == 1 and ("added", "finding", fid) in _problems(report), report
+
+
+def test_a_null_document_in_a_lake_is_named(season_lake, tmp_path):
+    # in a lake no NOT NULL guards the evidence files: a document rewritten as NULL in its Parquet
+    # file must not pass `verify --expect SEAL`
+    from promoguard import lake
+
+    root = tmp_path / "lake"
+    shutil.copytree(season_lake, root)
+    res = runner.invoke(
+        app, ["scan", "--store", str(root), "--pack", "cn", "--checks", "PRICE", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    seal = json.loads(res.stdout)["seal"]
+    manifest = json.loads((root / lake.MANIFEST).read_text())
+    files = manifest["tables"]["evidence"]
+    assert files
+    target = root / files[0]
+    con = duckdb.connect()
+    tmp = tmp_path / "forged.parquet"
+    con.execute(
+        f"COPY (SELECT evidence_sha256, CASE WHEN row_number() OVER () = 1 THEN NULL "
+        f"ELSE document END AS document FROM read_parquet('{target}')) TO '{tmp}' (FORMAT parquet)"
+    )
+    con.close()
+    shutil.copy(tmp, target)
+    res = runner.invoke(app, ["verify", "--store", str(root), "--expect", seal, "--json"])
+    assert res.exit_code == 1, res.output

@@ -372,6 +372,22 @@ def verify(
                 FROM _pg_now n ANTI JOIN _pg_sealed s USING (scan_id, finding_id) ORDER BY 1"""
             ).fetchall(),
         )
+        # A finding row stored twice (it shows twice in every report): the seals are compared by
+        # scan and finding id, so a copy of a sealed row would otherwise pass.
+        add(
+            "added",
+            "finding",
+            con.execute(
+                sql(
+                    """SELECT f.finding_id,
+                    'scan ' || f.scan_id || ': stored ' || count(*) || ' times'
+                FROM findings f {f_where} GROUP BY f.scan_id, f.finding_id
+                HAVING count(*) > 1 ORDER BY 1""",
+                    f_where=f_where,
+                ),
+                args,
+            ).fetchall(),
+        )
         # Scans: the scan seal over the seals as they are now (catches seals deleted or added
         # along with their findings, and edits to the scans row).
         rows = con.execute(

@@ -8,13 +8,14 @@ import datetime as dt
 import json
 import shutil
 
+import duckdb
 import ibis
 import pandas as pd
 import pyarrow as pa
 import pytest
 from tests.support import make_store, write_rows
 
-from promoguard import incremental
+from promoguard import incremental, integrity, store
 from promoguard.engine import run as eng
 from promoguard.engine.base import Tables
 from promoguard.rules.brushing import brush001_dense_buyer_merchant_block as b1
@@ -272,3 +273,39 @@ def test_without_the_scan_since_blocks_every_block_is_proved_again(tmp_path, mon
     inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
     assert _brush001(inc).evidence_sha256.tolist() == full.evidence_sha256.tolist()
     assert [r.carried for r in inc.runs] == [0]
+
+
+def test_a_tampered_document_is_not_laundered_by_a_rehead(tmp_path):
+    w = _two_rings()
+    w.order("R1", "M010", T0 + dt.timedelta(days=9))
+    w.orders[-1]["status"] = "cancelled"
+    for buyer in ("Y1", "Y2"):
+        w.order(buyer, "M012", T0 + dt.timedelta(days=9, hours=2))
+    path, before, full = _base_and_day(tmp_path, w, 9)
+    ring_s = "S0|S1|S2|S3|S4"
+    old_sha = dict(zip(before.entity_id, before.evidence_sha256, strict=True))[ring_s]
+    # someone edits S's evidence for ring S in its rows (its head untouched)
+    con = duckdb.connect(str(path))
+    n = con.execute(
+        'UPDATE evidence SET document = replace(document, \'"buyer_id":"S0"\', '
+        '\'"buyer_id":"Z9"\') WHERE evidence_sha256 = ?',
+        [old_sha],
+    ).fetchone()[0]
+    changed = con.execute(
+        "SELECT sha256(document) <> evidence_sha256 FROM evidence WHERE evidence_sha256 = ?",
+        [old_sha],
+    ).fetchone()[0]
+    con.close()
+    assert n == 1 and changed  # the tamper took, and verify sees it in S
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=True)
+    # S's document no longer hashes to its name: the re-head refuses it and proves it again
+    got = dict(zip(_brush001(inc).entity_id, _brush001(inc).evidence_sha256, strict=True))
+    want = dict(zip(full.entity_id, full.evidence_sha256, strict=True))
+    con = store.connect(path)
+    try:
+        check = integrity.verify(con, inc.scan_id)
+    finally:
+        con.close()
+    # a re-head took S's edited rows under a fresh, valid hash: a clean, forged document that
+    # differs from a full re-scan's; refused, ring S is proved again and is the full re-scan's
+    assert got[ring_s] == want[ring_s] and check.ok, (got[ring_s], want[ring_s], check)
