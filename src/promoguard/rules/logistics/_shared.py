@@ -23,6 +23,7 @@ from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
 from promoguard.engine.cache import found_entities, shared
 from promoguard.engine.exact import first_rows, half_up_ratio
+from promoguard.model import TABLES_BY_NAME
 from promoguard.rules._relations import ORDER_COLUMNS
 
 #: the evidence of one finding stays bounded (a tracking number shared by thousands of orders)
@@ -212,20 +213,11 @@ def order_evidence(tables: Tables, found: ir.Table, code: str | None = None) -> 
 #: prices, buyer's device and address: an incremental scan's scoped copy of the ~150k orders a
 #: city day touches holds NULL there (fetching all 17 columns cost ~0.65 CPU s, these ~0.5)
 ORDER_CHECK_ORDER_COLUMNS = (*ORDER_COLUMNS, "listing_id", "confirmed_at", "buyer_id")
-#: every column of the other tables an order check reads (they are copied whole)
+#: every column of the other tables an order check reads (they are copied whole), from the model:
+#: a column added there is copied too, never silently NULL in the scoped copy
 _ALL_COLUMNS = {
-    "merchants": ("merchant_id", "platform_id", "name", "registered_at"),
-    "listings": (
-        "listing_id",
-        "merchant_id",
-        "platform_id",
-        "title",
-        "category",
-        "currency",
-        "msrp",
-    ),
-    "shipments": ("order_id", "carrier", "tracking_no", "weight_grams"),
-    "tracking_events": ("carrier", "tracking_no", "event_at", "event_type", "city"),
+    t: tuple(c.name for c in TABLES_BY_NAME[t].columns)
+    for t in ("merchants", "listings", "shipments", "tracking_events")
 }
 
 
