@@ -7,6 +7,8 @@
 - ``run_check(con, codes, pack, overrides)`` runs rules on a store connection the way a scan
   does (the pack must enable them), on DuckDB or on Spark.
 
+``load_benchmark(script, name)`` imports a script of benchmarks/ (not a package) for a test.
+
 Import them as ``from tests.support import make_store, run_check``. Helpers that read findings
 take a ScanResult; none of them runs rules.
 """
@@ -14,6 +16,8 @@ take a ScanResult; none of them runs rules.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, nullcontext
 from pathlib import Path
@@ -33,6 +37,19 @@ from promoguard.engine.run import ScanResult, choose_checks, run_checks
 DETECTED_AT = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 
 Rows = Iterable[Mapping[str, Any]] | pd.DataFrame
+
+#: the project's benchmarks/ folder: scripts, not a package
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load_benchmark(script: str, name: str) -> Any:
+    """``benchmarks/<script>`` imported as a module, registered in ``sys.modules`` as ``name``
+    (once: a second load gets the first's entry, so classes and dataclasses resolve)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_rows(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows]) -> None:

@@ -332,17 +332,29 @@ def verify(
         ),
         args,
     )
+    older = con.execute(
+        sql(
+            "SELECT count(*) FROM _pg_sealed WHERE NOT starts_with(seal_sha256, {p})",
+            p=literal(ROW_SEAL),
+        )
+    ).fetchone()[0]
+    # the rest: v1 seals recomputed over row and document; with none (a store sealed since
+    # session 10), only findings with no seal are left, named "added" whatever they hash to, so
+    # they need no join with the documents (nor its check for repeats over the whole store)
     con.execute(
         sql(
             """INSERT INTO _pg_now
         SELECT f.scan_id, f.finding_id, {seal} AS seal
-        FROM findings f LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256
+        FROM findings f {evidence}
         ANTI JOIN {rows_sealed} v ON v.scan_id = f.scan_id AND v.finding_id = f.finding_id
         {f_where} {first}""",
-            seal=finding_seal_sql(),
+            seal=finding_seal_sql() if older else Sql("NULL"),
+            evidence=Sql(
+                "LEFT JOIN evidence e ON e.evidence_sha256 = f.evidence_sha256" if older else ""
+            ),
             rows_sealed=rows_sealed,
             f_where=f_where,
-            first=_first_document(con, f_where, args),
+            first=_first_document(con, f_where, args) if older else Sql(""),
         ),
         args,
     )

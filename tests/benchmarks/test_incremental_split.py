@@ -8,25 +8,13 @@ another, and nothing of the season lost (base + day + later = the season, table 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from tests.support import load_benchmark
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "incremental.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("incremental_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("incremental_bench", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
+bench = load_benchmark("incremental.py", "incremental_bench")
 
 #: the stamp that puts a row on a day (parcels and redemptions go with their order's payment)
 STAMP = {

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pandas as pd
+from tests.support import load_benchmark
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "naive_baselines.py"
-
-
-def _load_baselines():
-    spec = importlib.util.spec_from_file_location("naive_baselines", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("naive_baselines", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-nb = _load_baselines()
+nb = load_benchmark("naive_baselines.py", "naive_baselines")
 
 
 def false_positives(naive: pd.DataFrame, truth: pd.DataFrame, code: str, variant: str) -> set:

@@ -193,6 +193,34 @@ def _two_rings() -> World:
     return w
 
 
+def _hashes(f: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
+
+
+def _hook_forgets(monkeypatch: pytest.MonkeyPatch, entity: str) -> None:
+    """BRUSH001's kept-evidence hook, wrong: it never names block ``entity``."""
+    hook = b1.DenseBuyerMerchantBlock.evidence_touched
+    monkeypatch.setattr(
+        b1.DenseBuyerMerchantBlock,
+        "evidence_touched",
+        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
+            lambda r: r.entity_id != entity
+        ),
+    )
+
+
+def _density_moved_day() -> World:
+    """The two rings and a day on which two new buyers' single orders at M012 (one of ring S's
+    shops: its degree, so its weights and S's density move, while S's orders do not) and a
+    cancelled order of R1 at M010 arrive."""
+    w = _two_rings()
+    w.order("R1", "M010", T0 + dt.timedelta(days=9))
+    w.orders[-1]["status"] = "cancelled"
+    for buyer in ("Y1", "Y2"):
+        w.order(buyer, "M012", T0 + dt.timedelta(days=9, hours=2))
+    return w
+
+
 def test_the_evidence_of_blocks_no_new_order_reaches_is_carried(tmp_path, monkeypatch):
     # the day: a cancelled order of R1 at M010 (not an edge: the block and its found row stay
     # the same, but its evidence lists it) and another buyer's order elsewhere
@@ -206,36 +234,21 @@ def test_the_evidence_of_blocks_no_new_order_reaches_is_carried(tmp_path, monkey
     assert set(full.entity_id) == {ring_r, ring_s}
     assert list(before.observed) == list(full.observed)  # the found rows did not move
 
-    def hashes(f: pd.DataFrame) -> dict[str, str]:
-        return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
-
-    assert hashes(before)[ring_r] != hashes(full)[ring_r]  # ... its evidence did
+    assert _hashes(before)[ring_r] != _hashes(full)[ring_r]  # ... its evidence did
     inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
-    assert hashes(_brush001(inc)) == hashes(full)
+    assert _hashes(_brush001(inc)) == _hashes(full)
     assert [r.carried for r in inc.runs] == [1]  # S's document, R's proved again
     # a hook that forgot cancelled orders would carry R's stale document
-    hook = b1.DenseBuyerMerchantBlock.evidence_touched
-    monkeypatch.setattr(
-        b1.DenseBuyerMerchantBlock,
-        "evidence_touched",
-        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
-            lambda r: r.entity_id != ring_r
-        ),
-    )
+    _hook_forgets(monkeypatch, ring_r)
     wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
-    assert hashes(_brush001(wrong))[ring_s] == hashes(full)[ring_s]
-    assert hashes(_brush001(wrong))[ring_r] == hashes(before)[ring_r] != hashes(full)[ring_r]
+    assert _hashes(_brush001(wrong))[ring_s] == _hashes(full)[ring_s]
+    assert _hashes(_brush001(wrong))[ring_r] == _hashes(before)[ring_r] != _hashes(full)[ring_r]
 
 
 def test_a_block_whose_density_moved_takes_its_rows_from_the_scan_since(tmp_path, monkeypatch):
     # the day: two new buyers' single orders at M012 (one of ring S's shops: its degree, so its
     # weights and S's density move, while S's orders do not) and a cancelled order of R1 at M010
-    w = _two_rings()
-    w.order("R1", "M010", T0 + dt.timedelta(days=9))
-    w.orders[-1]["status"] = "cancelled"
-    for buyer in ("Y1", "Y2"):
-        w.order(buyer, "M012", T0 + dt.timedelta(days=9, hours=2))
-    path, before, full = _base_and_day(tmp_path, w, 9)
+    path, before, full = _base_and_day(tmp_path, _density_moved_day(), 9)
     ring_r, ring_s = "R0|R1|R2|R3|R4", "S0|S1|S2|S3|S4"
     assert set(full.entity_id) == set(before.entity_id) == {ring_r, ring_s}
     moved = dict(zip(before.entity_id, before.observed, strict=True))
@@ -243,24 +256,14 @@ def test_a_block_whose_density_moved_takes_its_rows_from_the_scan_since(tmp_path
     assert moved[ring_s] != now[ring_s]  # S's head moved (its density) ...
     assert json.loads(moved[ring_s])["merchants"] == json.loads(now[ring_s])["merchants"]
 
-    def hashes(f: pd.DataFrame) -> dict[str, str]:
-        return dict(zip(f.entity_id, f.evidence_sha256, strict=True))
-
     inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
-    assert hashes(_brush001(inc)) == hashes(full)
+    assert _hashes(_brush001(inc)) == _hashes(full)
     assert [r.carried for r in inc.runs] == [1]  # S's rows under its new head, R proved again
     # re-heading S's document is what the carry did: with R's rows carried too, R goes stale
-    hook = b1.DenseBuyerMerchantBlock.evidence_touched
-    monkeypatch.setattr(
-        b1.DenseBuyerMerchantBlock,
-        "evidence_touched",
-        lambda self, t, new, f, p, c: hook(self, t, new, f, p, c).filter(
-            lambda r: r.entity_id != ring_r
-        ),
-    )
+    _hook_forgets(monkeypatch, ring_r)
     wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
-    assert hashes(_brush001(wrong))[ring_s] == hashes(full)[ring_s]
-    assert hashes(_brush001(wrong))[ring_r] != hashes(full)[ring_r]
+    assert _hashes(_brush001(wrong))[ring_s] == _hashes(full)[ring_s]
+    assert _hashes(_brush001(wrong))[ring_r] != _hashes(full)[ring_r]
 
 
 def test_without_the_scan_since_blocks_every_block_is_proved_again(tmp_path, monkeypatch):
@@ -276,14 +279,9 @@ def test_without_the_scan_since_blocks_every_block_is_proved_again(tmp_path, mon
 
 
 def test_a_tampered_document_is_not_laundered_by_a_rehead(tmp_path):
-    w = _two_rings()
-    w.order("R1", "M010", T0 + dt.timedelta(days=9))
-    w.orders[-1]["status"] = "cancelled"
-    for buyer in ("Y1", "Y2"):
-        w.order(buyer, "M012", T0 + dt.timedelta(days=9, hours=2))
-    path, before, full = _base_and_day(tmp_path, w, 9)
+    path, before, full = _base_and_day(tmp_path, _density_moved_day(), 9)
     ring_s = "S0|S1|S2|S3|S4"
-    old_sha = dict(zip(before.entity_id, before.evidence_sha256, strict=True))[ring_s]
+    old_sha = _hashes(before)[ring_s]
     # someone edits S's evidence for ring S in its rows (its head untouched)
     con = duckdb.connect(str(path))
     n = con.execute(
@@ -299,8 +297,7 @@ def test_a_tampered_document_is_not_laundered_by_a_rehead(tmp_path):
     assert n == 1 and changed  # the tamper took, and verify sees it in S
     inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=True)
     # S's document no longer hashes to its name: the re-head refuses it and proves it again
-    got = dict(zip(_brush001(inc).entity_id, _brush001(inc).evidence_sha256, strict=True))
-    want = dict(zip(full.entity_id, full.evidence_sha256, strict=True))
+    got, want = _hashes(_brush001(inc)), _hashes(full)
     con = store.connect(path)
     try:
         check = integrity.verify(con, inc.scan_id)
