@@ -98,3 +98,20 @@ def test_mask_to_an_unwritable_folder_says_what_is_wrong(season_store):
     assert result.exit_code == 1
     assert "cannot write --out /proc/forbidden" in result.stderr
     assert "not found" not in result.stderr
+
+
+def test_the_width_is_read_when_a_command_runs_not_when_the_cli_is_imported():
+    """A process that imported the CLI under COLUMNS=80 (a test worker, an embedding
+    application) still gets the wide table when a later command runs at 220 columns."""
+    script = (
+        "import os\n"
+        "from promoguard.cli import app\n"
+        "del os.environ['COLUMNS']\n"
+        "from typer.testing import CliRunner\n"
+        "r = CliRunner().invoke(app, ['explain', 'PRICE001'], env={'COLUMNS': '220'})\n"
+        "print('narrow' if 'lookback_days (default 7)' in r.stdout else 'wide')\n"
+    )
+    env = {**os.environ, "COLUMNS": "80"}
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "wide"

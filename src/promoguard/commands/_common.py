@@ -29,6 +29,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True, highlight=False)
 #: Results: the tables and text a command prints (80 columns when not a terminal).
 stdout = Console(highlight=False)
+# Rich fixes a console's width from COLUMNS when the console is made, i.e. when this module is
+# first imported: a process that imports it under one width and runs commands under another (a
+# test runner, an application embedding the CLI) kept the first. Unfixed, the width is read from
+# the terminal or COLUMNS each time it is asked.
+for _c in (console, stdout):
+    _c._width = _c._height = None  # noqa: SLF001 - Rich has no public way to unfix it
 
 #: Set by :func:`user_errors` while a command runs with ``--json``, so :func:`fail` answers in JSON.
 _json_mode = False
