@@ -219,7 +219,14 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``spark`` need Java: the one place that skips them when it is absent."""
+    """Tests marked ``spark`` need Java: the one place that skips them when it is absent.
+
+    Under pytest-xdist (``-n 2 --dist loadgroup``, as scripts/test.sh runs the suite) every Spark
+    test goes to one worker: one JVM at a time (each takes gigabytes and every core it is given),
+    and the session's Spark fixtures (the local session, the standalone cluster) start once."""
+    for item in items:
+        if "spark" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("spark"))
     if java_available():
         return
     skip = pytest.mark.skip(reason="Spark needs Java (scripts/setup.sh installs it)")
