@@ -842,6 +842,90 @@ def test_group_evidence_gives_the_documents_its_rows_written_out_give(
     assert '"merchant"' not in docs["o1"] and "\x01" not in "".join(docs.values())
 
 
+class MerchantAndBuyerOrders(MerchantOrders):
+    """Two tables of rows many findings share, written out per finding: the merchant's orders of
+    two or more items (as MerchantOrders) and the found order's buyer's. Found in order id order,
+    the buyers' groups are not runs (b1 has o1 and o3, m2's o3 sits between them) and a finding
+    may have rows of one table only (o1: its buyer's, none of m1's) or of neither (o2)."""
+
+    def _buyer_members(self, tables):
+        o = tables.orders
+        return o.filter(o.quantity >= 2).select(
+            group_id=o.buyer_id, order_id=o.order_id, unit_price=o.unit_price, paid_at=o.paid_at
+        )
+
+    def _buyers(self, tables, found):
+        o = tables.orders
+        return found.join(o, found.entity_id == o.order_id).select(
+            entity_id=found.entity_id, group_id=o.buyer_id
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        b, m = self._buyers(tables, found), self._buyer_members(tables)
+        rows = b.join(m, b.group_id == m.group_id).select(
+            b.entity_id, m.order_id, m.unit_price, m.paid_at
+        )
+        merchant = MerchantOrders.evidence(self, tables, found, params, ctx)["merchant"]
+        return {"merchant": merchant, "buyer": rows}
+
+
+class MerchantAndBuyerOrdersOnce(MerchantAndBuyerOrders):
+    """The same evidence, both tables given once per group (GroupRows)."""
+
+    def evidence(self, tables, found, params, ctx):
+        from promoguard.engine.base import GroupRows
+
+        merchants = found.select(entity_id=found.entity_id, group_id=found.merchant_id)
+        return {
+            "merchant": GroupRows(rows=self._members(tables), groups=merchants),
+            "buyer": GroupRows(
+                rows=self._buyer_members(tables), groups=self._buyers(tables, found)
+            ),
+        }
+
+
+@pytest.mark.parametrize("part_rows, scalar_pieces", [("", 256), ("2", 256), ("", 0)])
+def test_two_group_tables_whose_groups_interleave_give_the_written_out_documents(
+    group_con, monkeypatch, part_rows, scalar_pieces
+):
+    """Each finding's group rows are written into its document a run of findings alike at a
+    time (the findings put together by their groups, then their hashes put back): every
+    finding's document and hash are the ones its rows written out give, whether a template's
+    pieces are given to the join as scalars or (``scalar_pieces`` 0) joined per finding."""
+    from promoguard.engine import run
+
+    monkeypatch.setattr(run, "_SCALAR_PIECES", scalar_pieces)
+
+    def scan(check):
+        monkeypatch.setenv("PROMOGUARD_SCAN_THREADS", "1")
+        with duckdb_tables(group_con) as tables:
+            return run_checks(
+                tables,
+                [check],
+                load_pack("cn"),
+                engine="duckdb",
+                scan_id="s",
+                detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+            )
+
+    monkeypatch.delenv("PROMOGUARD_EVIDENCE_PART_ROWS", raising=False)
+    written = scan(MerchantAndBuyerOrders())
+    if part_rows:
+        monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    once = scan(MerchantAndBuyerOrdersOnce())
+    assert len(written.findings) == 7
+    assert once.findings.equals(written.findings)
+    assert dict(once.evidence) == dict(written.evidence)
+    docs = {
+        e: once.evidence[s]
+        for e, s in zip(once.findings.entity_id, once.findings.evidence_sha256, strict=True)
+    }
+    assert '"rows":{"buyer":[{"entity_id":"o1","order_id":"o3"' in docs["o1"]
+    assert '"merchant"' not in docs["o1"] and '"rows":{}' in docs["o2"]
+    assert '"buyer":[{"entity_id":"o3","order_id":"o3"' in docs["o3"]
+    assert '}],"merchant":[{"buyer_id":' in docs["o3"]
+
+
 def test_group_evidence_without_the_scan_database_is_the_same(group_con):
     """The path Spark takes (no scan database: the check's evidence whole)."""
     import pyarrow as pa

@@ -403,16 +403,40 @@ class _Grouped:
         per_entity = pc.fill_null(pc.take(sizes.field("counts"), at), 0)
         return cls(templates, groups, per_entity, cut_templates(templates))
 
-    def of(self, entities: pa.Array | pa.ChunkedArray) -> pa.Table:
-        """The evidence rows (``GROUPS_SCHEMA``) of the findings of ``entities``."""
-        wanted = pc.is_in(self.groups.column("entity_id"), value_set=_one_chunk(entities))
-        return fill_groups(self.templates, self.groups.filter(wanted), self.cut)
+    def of(self, entities: pa.Array | pa.ChunkedArray) -> _Fill:
+        """The evidence rows of the findings of ``entities``, in their order, not yet written
+        out (:class:`_Fill`): :func:`_freeze_findings` writes each into its document."""
+        at = pc.index_in(_one_chunk(entities), value_set=self.groups.column("entity_id"))
+        group = pc.take(self.groups.column("group_id"), at)
+        g, pieces = self.cut
+        return _Fill(pieces, _one_chunk(pc.index_in(group, value_set=g)))
 
     def rows_of(self, entities: pa.Array | pa.ChunkedArray) -> Any:
         """Rows each of ``entities``' documents lists (0: none), as int64 numpy."""
         at = pc.index_in(entities, value_set=self.groups.column("entity_id"))
         n = pc.fill_null(pc.take(self.rows, at), 0)
         return n.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+@dataclass
+class _Fill:
+    """A group evidence table's rows of some found rows, not written out: per found row (in
+    their order) the position of its group's template among ``pieces`` (null: its group has no
+    rows), and each template cut at its blanks (:func:`cut_templates`). A finding's rows are
+    its template's pieces with its entity id's JSON between them (:func:`fill_groups`' text);
+    :func:`_freeze_findings` writes them straight into the documents, the pieces of each group
+    given once to the join rather than copied out per finding and joined twice more (REVIEW001's
+    ~250 MB of cluster rows: taken, joined with the ids, taken again into the found rows' order
+    and joined into the documents, ~0.7 CPU s of the one-day increment)."""
+
+    pieces: pa.Array
+    at: pa.Array
+
+    def take(self, indices: pa.Array) -> _Fill:
+        return _Fill(self.pieces, _one_chunk(pc.take(self.at, indices)))
+
+    def slice(self, lo: int, n: int) -> _Fill:
+        return _Fill(self.pieces, self.at.slice(lo, n))
 
 
 #: Evidence rows (all of a check's evidence tables) frozen at once: a check with more is proved
@@ -440,7 +464,7 @@ def _evidence_in_parts(
     params: dict[str, Any],
     ctx: ScanContext,
     database: str,
-) -> Iterator[tuple[pa.Table, dict[str, pa.Table], float]]:
+) -> Iterator[tuple[pa.Table, dict[str, pa.Table | _Fill], float]]:
     """``(found rows, evidence of those rows, seconds)`` in parts of ``found`` (DuckDB).
 
     Each evidence query runs once, on all the found rows (a finding's evidence may depend on the
@@ -492,13 +516,9 @@ def _evidence_in_parts(
         for lo, hi in bounds:
             started = time.perf_counter()
             part = found.slice(lo, hi - lo)
-            ev: dict[str, pa.Table] = {}
+            ev: dict[str, pa.Table | _Fill] = {}
             for ev_name, g in grouped.items():
-                ev[ev_name] = (
-                    fill_groups(g.templates, g.groups, g.cut)
-                    if len(bounds) == 1
-                    else g.of(part.column("entity_id"))
-                )
+                ev[ev_name] = g.of(part.column("entity_id"))
             if len(bounds) == 1:
                 for ev_name, table in kept.items():
                     rows = view.to_arrow(backends.kept_table(backend, table, database))
@@ -1149,11 +1169,33 @@ def _heads(check: Check, pack: Pack, params: dict[str, Any], found: pa.Table) ->
     )
 
 
-def _joined(h: _Heads, lo: int, hi: int, rows: list[pa.Array] | None) -> pa.Array:
-    """Rows ``lo:hi``'s documents (with ``rows``' pieces), or their heads (``rows`` None: the
-    document up to its rows object's first member)."""
+#: a group's template with more pieces than this is joined per finding, not given as scalars
+_SCALAR_PIECES = 256
+
+
+def _joined(h: _Heads, lo: int, hi: int, rows: list[pa.Array | _Fill] | None) -> pa.Array:
+    """Rows ``lo:hi``'s documents (with ``rows``' pieces, sliced to ``lo:hi`` already; a
+    :class:`_Fill` names one template, or none, for all of them: :func:`_fill_runs`), or their
+    heads (``rows`` None: the document up to its rows object's first member)."""
     e, t, x, f, o = (p.slice(lo, hi - lo) for p in h.parts)
-    tail = [*(p.slice(lo, hi - lo) for p in rows), "}}"] if rows is not None else []
+    tail: list[Any] = []
+    for p in rows if rows is not None else ():
+        if not isinstance(p, _Fill):
+            tail.append(p)
+            continue
+        k = p.at[0].as_py() if len(p.at) else None
+        if k is None:  # no rows of this table (its key piece is null too): nothing written
+            continue
+        pieces = p.pieces[k].as_py()
+        if len(pieces) > _SCALAR_PIECES:  # many rows: one list join, as fill_groups does
+            tail.append(pc.binary_join(pc.take(p.pieces, p.at), e))
+            continue
+        # the template's pieces as scalars, the finding's id between them: its rows written
+        # once, into the document (fill_groups' text, without copying the pieces per finding)
+        for i, piece in enumerate(pieces):
+            tail += [piece, e] if i < len(pieces) - 1 else [piece]
+    if rows is not None:
+        tail.append("}}")
     # the keys in sorted order, as json.dumps(sort_keys=True) writes them
     return pc.binary_join_element_wise(
         h.head,
@@ -1182,13 +1224,65 @@ def _digests(doc: pa.Array) -> list[str]:
     return [sha256(data[ends[i] : ends[i + 1]]).hexdigest() for i in range(len(doc))]
 
 
-def _size_bounds(pieces: list[pa.Array]) -> list[tuple[int, int]]:
-    # rows per Arrow string array: each array's documents stay under 2 GiB (int32 offsets)
-    sizes = sum(
-        pc.fill_null(pc.binary_length(p), 0).to_numpy(zero_copy_only=False).astype("int64")
-        for p in pieces
-    )
-    return _chunk_bounds(sizes, _FREEZE_CHUNK_BYTES)
+def _size_bounds(
+    pieces: list[pa.Array | _Fill],
+    runs: list[tuple[int, int]] | None = None,
+    entity: pa.Array | None = None,
+) -> list[tuple[int, int]]:
+    """Rows per Arrow string array: each array's documents stay under 2 GiB (int32 offsets);
+    within ``runs`` (ranges of rows, each a part of its own: :func:`_fill_runs`). ``entity``:
+    each row's entity id as JSON, written between the pieces of a :class:`_Fill`'s template."""
+    sizes: Any = 0
+    for p in pieces:
+        if isinstance(p, _Fill):
+            assert entity is not None
+            sizes = sizes + _fill_sizes(p, entity)
+        else:
+            lengths = pc.fill_null(pc.binary_length(p), 0).to_numpy(zero_copy_only=False)
+            sizes = sizes + lengths.astype("int64")
+    bounds: list[tuple[int, int]] = []
+    for a, b in runs if runs is not None else [(0, len(sizes))]:
+        bounds += [(a + lo, a + hi) for lo, hi in _chunk_bounds(sizes[a:b], _FREEZE_CHUNK_BYTES)]
+    return bounds
+
+
+def _fill_sizes(fill: _Fill, entity: pa.Array) -> Any:
+    """Bytes of each row's rows text of ``fill``: its template's pieces and its id between."""
+    pieces = fill.pieces
+    lengths = pc.binary_length(pieces.flatten()).to_numpy(zero_copy_only=False).astype("int64")
+    offsets = pieces.offsets.to_numpy().astype("int64") - int(pieces.offsets[0].as_py())
+    # each template's bytes and blanks (one fewer than its pieces); a template has one piece
+    # at least (cut_templates of a text gives the text)
+    total = np.add.reduceat(lengths, offsets[:-1]) if len(lengths) else np.zeros(0, "int64")
+    blanks = np.diff(offsets) - 1
+    at = fill.at
+    k = pc.fill_null(at, 0).to_numpy(zero_copy_only=False).astype("int64")
+    has = pc.is_valid(at).to_numpy(zero_copy_only=False)
+    if not len(total):
+        return np.zeros(len(at), "int64")
+    ids = pc.binary_length(entity).to_numpy(zero_copy_only=False).astype("int64")
+    return np.where(has, total[k] + blanks[k] * ids, 0)
+
+
+def _fill_runs(
+    rows: list[pa.Array | _Fill],
+) -> tuple[Any, list[tuple[int, int]] | None]:
+    """(A permutation of the rows putting together those whose every :class:`_Fill` names the
+    same template, and the ranges of rows alike after it), or (None, None) without a fill."""
+    fills = [p for p in rows if isinstance(p, _Fill)]
+    if not fills:
+        return None, None
+    keys = [pc.fill_null(f.at, -1).to_numpy(zero_copy_only=False).astype("int64") for f in fills]
+    order = np.lexsort(keys[::-1]) if len(keys) > 1 else np.argsort(keys[0], kind="stable")
+    n = len(order)
+    change = np.zeros(n, bool)
+    if n:
+        change[0] = True
+        for key in keys:
+            ordered = key[order]
+            change[1:] |= ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(change).tolist()
+    return order, list(zip(starts, [*starts[1:], n], strict=True))
 
 
 def _head_digests(h: _Heads) -> pa.Array:
@@ -1203,7 +1297,7 @@ def _freeze_findings(
     pack: Pack,
     params: dict[str, Any],
     found: pa.Table,
-    ev: dict[str, pa.Table],
+    ev: dict[str, pa.Table | _Fill],
     scan_id: str,
     detected_at: dt.datetime,
     carried: pa.Array | None = None,
@@ -1239,19 +1333,30 @@ def _freeze_findings(
         carried = _one_chunk(carried)
         shas = carried.to_pylist()
         rebuilt = pc.indices_nonzero(pc.is_null(carried))
+    made: list[str] = []  # each document's hash, in the documents' order
     if rebuilt is None or len(rebuilt):
         own = h if rebuilt is None else _taken(h, rebuilt)
-        entity_col = own.entity_col
-        rows = _rows_json(entity_col, ev)
-        made: list[str] = []
-        for lo, hi in _size_bounds([*own.parts, *rows]):
+        if rebuilt is not None:  # a group's rows not written out are the found rows', in order
+            ev = {k: v.take(rebuilt) if isinstance(v, _Fill) else v for k, v in ev.items()}
+        rows = _rows_json(own.entity_col, ev)
+        # the found row of each document: the rows proved, in the order their documents are
+        # written (grouped by their groups' templates when a group's rows are not written out)
+        where = np.arange(n) if rebuilt is None else rebuilt.to_numpy()
+        order, runs = _fill_runs(rows)
+        if order is not None:
+            own = _taken(own, pa.array(order))
+            rows = [p.take(pa.array(order)) for p in rows]
+            where = where[order]
+        for lo, hi in _size_bounds([*own.parts, *rows], runs, own.parts[0]):
             doc = _joined(own, lo, hi, [p.slice(lo, hi - lo) for p in rows])
             documents.append(doc)
             made.extend(_digests(doc))
-        if rebuilt is None:
+        if rebuilt is None and order is None:
             shas = made
         else:
-            for at, sha in zip(rebuilt.to_pylist(), made, strict=True):
+            if rebuilt is None:
+                shas = [None] * n
+            for at, sha in zip(where.tolist(), made, strict=True):
                 shas[at] = sha
     sha_arr = pa.array(shas, pa.string())
     findings = _findings_table(
@@ -1298,19 +1403,27 @@ def _taken(h: _Heads, at: pa.Array) -> _Heads:
     )
 
 
-def _rows_json(entities: pa.Array, ev: dict[str, pa.Table]) -> list[pa.Array]:
+def _rows_json(entities: pa.Array, ev: dict[str, pa.Table | _Fill]) -> list[pa.Array | _Fill]:
     """Per found entity, the members of its document's ``rows`` object: ``"name":[...]`` for each
     evidence table (names sorted) that has rows for it, joined by commas; as pieces (two per
     table: the member's ``,"name":`` and its list, null where the entity has no rows of that
     table) that the document's join writes in place, nulls as nothing (joining them here first,
-    and cutting the first comma, copied every document's rows twice more)."""
-    pieces: list[pa.Array] = []
+    and cutting the first comma, copied every document's rows twice more). A group table's rows
+    not written out (:class:`_Fill`, in ``entities``' order) stay so: :func:`_joined` writes them."""
+    pieces: list[pa.Array | _Fill] = []
     earlier = None  # per entity: a member written before this table's
     for name in sorted(ev):
         groups = ev[name]
-        at = pc.index_in(entities, value_set=groups.column("g"))
-        present = pc.is_valid(at)
         key = _dumps(name) + ":"
+        if isinstance(groups, _Fill):
+            if len(groups.at) != len(entities):
+                raise CheckError(f"evidence {name!r}: {len(groups.at)} rows for {len(entities)}")
+            present = pc.is_valid(groups.at)
+            text: pa.Array | _Fill = groups
+        else:
+            at = pc.index_in(entities, value_set=groups.column("g"))
+            present = pc.is_valid(at)
+            text = _one_chunk(pc.take(groups.column("j"), at))
         if earlier is None:
             head = pc.if_else(present, key, pa.scalar(None, pa.string()))
             earlier = present
@@ -1319,7 +1432,7 @@ def _rows_json(entities: pa.Array, ev: dict[str, pa.Table]) -> list[pa.Array]:
                 present, pc.if_else(earlier, "," + key, key), pa.scalar(None, pa.string())
             )
             earlier = pc.or_(earlier, present)
-        pieces += [_one_chunk(head), _one_chunk(pc.take(groups.column("j"), at))]
+        pieces += [_one_chunk(head), text]
     return pieces
 
 
