@@ -378,7 +378,7 @@ def save_kept(
     built it, equal), and drop every copy of an older scan of ``pack``: only the latest keeps
     them, so the store does not grow by a copy a day. Call inside the scan's saving
     transaction."""
-    from promoguard.engine.cache import kept_table_name
+    from promoguard.engine.cache import KeptDelta, kept_table_name
 
     older = [
         r[0]
@@ -388,8 +388,16 @@ def save_kept(
             [pack, started_at, scan_id],
         ).fetchall()
     ]
-    drop_kept(con, older)
     done: set[str] = set()
+    # an appending fold's change first: its previous copy is one of the older scans' tables,
+    # taken over before those are dropped
+    for tables in kept:
+        for text, file in tables.items():
+            if text in done or not isinstance(file, KeptDelta):
+                continue
+            done.add(text)
+            _save_delta(con, scan_id, text, kept_table_name(scan_id, text), file, older)
+    drop_kept(con, older)
     for tables in kept:
         for text, file in tables.items():
             if text in done:
@@ -420,6 +428,97 @@ def save_kept(
                 "made_by) VALUES (?, ?, ?, ?, ?)",
                 [scan_id, text, name, int(rows), kept_fingerprint()],
             )
+
+
+def _save_delta(
+    con: duckdb.DuckDBPyConnection,
+    scan_id: str,
+    text: str,
+    name: str,
+    delta: Any,
+    older: Sequence[str],
+) -> None:
+    """Keep the relation an appending fold made (``engine.cache.KeptDelta``) as scan
+    ``scan_id``'s copy keyed ``text``.
+
+    Its previous copy belongs to a scan whose copies this save drops (the scan it folded from,
+    an older scan of the pack): that table is taken over, its removed keys' rows deleted and
+    the added rows inserted, and registered as this scan's (the day's rows are written, not
+    the relation's millions). Otherwise (that scan keeps its copies) the copy is written whole
+    from it as a new table; and when it is gone (another save took it over), nothing is kept
+    for the key: the next scan builds it."""
+    owner = con.execute(
+        "SELECT scan_id FROM kept_relations WHERE table_name = ? AND relation_key = ?",
+        [delta.previous, text],
+    ).fetchone()
+    if owner is None:
+        return
+    # the key columns' and added rows' types (a column Parquet does not carry exactly comes
+    # back as text: cast to the relation's own)
+    types = dict(delta.types)
+
+    def read(file: Any) -> sqlbuild.Sql:
+        casts = sqlbuild.join(
+            ", ",
+            (
+                sqlbuild.sql("CAST({c} AS {t}) AS {c}", c=c, t=sqlbuild.Sql(types[c]))
+                for c, _ in file.types
+            ),
+        )
+        # our own temporary file's path, quoted as a string literal
+        return sqlbuild.sql(
+            "SELECT {casts} FROM read_parquet({path})",
+            casts=casts,
+            path=sqlbuild.literal(file.path),
+        )
+
+    columns = sqlbuild.join(", ", (sqlbuild.sql("{c}", c=c) for c, _ in delta.types))
+    same = sqlbuild.join(
+        " AND ", (sqlbuild.sql("p.{k} IS NOT DISTINCT FROM r.{k}", k=k) for k in delta.key)
+    )
+    if str(owner[0]) in older:
+        table = delta.previous
+        if delta.removed is not None:
+            con.execute(
+                sqlbuild.sql(
+                    "DELETE FROM {p} AS p WHERE EXISTS (SELECT 1 FROM ({r}) AS r WHERE {same})",
+                    p=table,
+                    r=read(delta.removed),
+                    same=same,
+                )
+            )
+        con.execute(
+            sqlbuild.sql(
+                "INSERT INTO {p} ({columns}) {a}", p=table, columns=columns, a=read(delta.added)
+            )
+        )
+        # no longer the older scan's: drop_kept leaves it
+        con.execute("DELETE FROM kept_relations WHERE table_name = ?", [table])
+    else:
+        table = name
+        kept_rows = sqlbuild.sql("SELECT {columns} FROM {p}", columns=columns, p=delta.previous)
+        if delta.removed is not None:
+            kept_rows = sqlbuild.sql(
+                "SELECT {columns} FROM {p} AS p ANTI JOIN ({r}) AS r ON ({same})",
+                columns=columns,
+                p=delta.previous,
+                r=read(delta.removed),
+                same=same,
+            )
+        con.execute(
+            sqlbuild.sql(
+                "CREATE TABLE {t} AS {kept_rows} UNION ALL {a}",
+                t=table,
+                kept_rows=kept_rows,
+                a=read(delta.added),
+            )
+        )
+    rows = con.execute(sqlbuild.sql("SELECT count(*) FROM {t}", t=table)).fetchone()[0]
+    con.execute(
+        "INSERT INTO kept_relations (scan_id, relation_key, table_name, row_count, "
+        "made_by) VALUES (?, ?, ?, ?, ?)",
+        [scan_id, text, table, int(rows), kept_fingerprint()],
+    )
 
 
 def drop_kept(con: duckdb.DuckDBPyConnection, scan_ids: Sequence[str]) -> None:

@@ -18,7 +18,7 @@ from promoguard import incremental, scans, store
 from promoguard.engine import registry
 from promoguard.engine import run as eng
 from promoguard.engine.base import Check, CheckDoc, Parameter
-from promoguard.engine.cache import key_text, shared
+from promoguard.engine.cache import Appended, kept_table_name, key_text, shared
 
 #: the relation's definition version, in its key: a test changes it to change the key
 VERSION = {"now": "v1"}
@@ -343,3 +343,248 @@ def test_a_kept_relation_comes_back_with_its_types_and_values(tmp_path):
         s.close()
     assert [t for (t,) in types] == [t for _, t in file.types]
     assert "HUGEINT" in [t for (t,) in types] and got == want and got[0][1] == 2**70 + 1
+
+
+# -- an appending fold (``Appended``): the scan reads a view over the store's previous copy, a
+# saved scan deletes and inserts the day's rows in that table instead of writing it whole ------
+
+#: the rows of each appending relation the toy check read in the last scan (through the scan's
+#: view, as every reader reads it)
+SEEN: dict[str, list[tuple]] = {}
+
+
+def device_orders(tables):
+    """Each buyer device's number of orders (a missing device is one key, NULL): folded by
+    taking out the day's devices' rows and adding them recounted."""
+
+    def build():
+        o = tables.orders
+        return o.group_by(device=o.buyer_device_id).aggregate(n=o.count())
+
+    def fold(previous, season, new):
+        CALLS["fold"] += 1
+        o = new.orders
+        day = o.group_by(device=o.buyer_device_id).aggregate(n=o.count())
+        # (nulls equal: the day's orders without a device recount the NULL row too)
+        old = previous.semi_join(day, previous.device.identical_to(day.device))
+        both = ibis.union(old, day.cast(previous.schema()))
+        again = both.group_by("device").aggregate(n=both.n.sum())
+        return Appended(added=again, removed=day.select("device"), key=("device",))
+
+    return shared(tables, ("test_device_orders", "v1"), build, fold)
+
+
+def buyer_devices(tables):
+    """Each buyer's distinct devices: append only (no row ever goes)."""
+
+    def build():
+        o = tables.orders
+        return o.select("buyer_id", device=o.buyer_device_id).distinct()
+
+    def fold(previous, season, new):
+        CALLS["fold"] += 1
+        o = new.orders
+        day = o.select("buyer_id", device=o.buyer_device_id).distinct()
+        fresh = day.anti_join(
+            previous,
+            [day.buyer_id == previous.buyer_id, day.device.identical_to(previous.device)],
+        )
+        return Appended(added=fresh)
+
+    return shared(tables, ("test_buyer_devices", "v1"), build, fold)
+
+
+APPENDING = {"test_device_orders": device_orders, "test_buyer_devices": buyer_devices}
+
+
+class DeviceOrders(BusyMerchants):
+    """A toy check reading both appending relations (and recording what it read)."""
+
+    code = "TOY903"
+    name = "device-orders"
+
+    def find(self, tables, params, ctx):
+        for name, relation in APPENDING.items():
+            rows = tables.to_arrow(relation(tables)).to_pylist()
+            SEEN[name] = sorted((tuple(r.values()) for r in rows), key=repr)
+        m = device_orders(tables)
+        m = m.filter(m.device.notnull() & (m.n >= params["least"]))
+        return m.select(
+            entity_id=m.device,
+            merchant_id=ibis.literal("m1"),
+            platform_id=ibis.literal("p1"),
+            n=m.n,
+            least=ibis.literal(params["least"]),
+        )
+
+    def evidence(self, tables, found, params, ctx):
+        b = buyer_devices(tables)
+        return {
+            "buyers": found.join(b, found.entity_id == b.device).select(found.entity_id, b.buyer_id)
+        }
+
+
+def _device_orders(con, rows):
+    con.executemany(
+        "INSERT INTO orders (order_id, listing_id, merchant_id, buyer_id, quantity, unit_price, "
+        "paid_at, status, buyer_device_id) VALUES (?, 'l1', 'm1', ?, 1, 10.00, "
+        "TIMESTAMPTZ '2026-11-11 00:00:00+08', 'paid', ?)",
+        rows,
+    )
+
+
+@pytest.fixture
+def appending(monkeypatch, tmp_path):
+    """A store scanned and saved after day 1 (devices d1: 2 orders, d2: 1, none: 1): its path."""
+    check = DeviceOrders()
+    monkeypatch.setitem(registry._CHECKS, check.code, check)
+    monkeypatch.setattr(eng, "choose_checks", lambda pack, codes: [check])
+    for k in CALLS:
+        monkeypatch.setitem(CALLS, k, 0)
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    _device_orders(
+        con, [("o1", "b1", "d1"), ("o2", "b2", "d1"), ("o3", "b1", "d2"), ("o4", "b3", None)]
+    )
+    con.close()
+    eng.scan(path, "cn")
+    return path
+
+
+def _built(path):
+    """Both relations built on every row of the store now (what the view and the kept table
+    must hold), as sorted rows."""
+    con = store.connect(path, read_only=True)
+    try:
+        return {
+            "test_device_orders": sorted(
+                con.execute(
+                    "SELECT buyer_device_id AS device, count(*) AS n FROM orders GROUP BY 1"
+                ).fetchall(),
+                key=repr,
+            ),
+            "test_buyer_devices": sorted(
+                con.execute("SELECT DISTINCT buyer_id, buyer_device_id FROM orders").fetchall(),
+                key=repr,
+            ),
+        }
+    finally:
+        con.close()
+
+
+def _tables_of(path):
+    """relation name -> (its kept table, its rows, the registry's row count)."""
+    con = store.connect(path, read_only=True)
+    try:
+        out = {}
+        for key, table, count in con.execute(
+            "SELECT relation_key, table_name, row_count FROM kept_relations"
+        ).fetchall():
+            rows = sorted(con.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+            out[eval(key)[0]] = (table, rows, count)  # noqa: S307 - our own repr of a tuple
+        return out
+    finally:
+        con.close()
+
+
+def test_an_appending_fold_is_read_as_a_view_and_saved_into_the_previous_copy(appending, tmp_path):
+    path = appending
+    before = _tables_of(path)
+    assert {k: v[1] for k, v in before.items()} == _built(path)
+    # day 2: an old device's order (its row must go: an append would repeat it), a new device,
+    # an order without a device (the NULL row must go too: an anti join on ``=`` keeps it, a
+    # ``NOT IN`` of a key list holding NULL would keep no row at all), a device twice, and a
+    # buyer's old (buyer, device) pair again (append only: nothing to add)
+    con = store.connect(path)
+    _device_orders(
+        con,
+        [
+            ("o5", "b4", "d1"),
+            ("o6", "b4", "d9"),
+            ("o7", "b5", "d9"),
+            ("o8", "b6", None),
+            ("o9", "b1", "d2"),
+        ],
+    )
+    con.close()
+    for day in (2, 3):
+        (tmp_path / str(day)).mkdir()
+        full = _full(path, tmp_path / str(day))
+        CALLS.update(fold=0)
+        inc, info = incremental.scan_since(path, "cn", "last")
+        assert CALLS["fold"] == 2 and len(info["kept"]["folded"]) == 2, info["kept"]
+        built = _built(path)
+        assert built == SEEN  # what the scan read: the view over the previous copy
+        assert _findings(inc).equals(_findings(full))
+        after = _tables_of(path)
+        for name, (table, rows, count) in after.items():
+            # the previous copy's table, taken over: the day's rows deleted and inserted
+            assert table == before[name][0] and rows == built[name] and count == len(rows)
+        con = store.connect(path, read_only=True)
+        try:
+            assert {r[0] for r in con.execute("SELECT scan_id FROM kept_relations").fetchall()} == {
+                inc.scan_id
+            }
+            left = {r[0] for r in con.execute("SHOW TABLES").fetchall() if r[0].startswith("kept_")}
+            assert left == {"kept_relations", *(t for t, _, _ in after.values())}
+        finally:
+            con.close()
+        # day 3 folds from the copy day 2 changed
+        con = store.connect(path)
+        _device_orders(con, [("o10", "b7", None), ("o11", "b7", "d2"), ("o12", "b8", "d7")])
+        con.close()
+
+
+def test_an_appending_fold_s_save_writes_a_new_copy_when_the_old_one_is_kept(tmp_path):
+    """The previous copy is taken over only when its scan's copies are dropped by this save;
+    else the relation is written whole from it (and when it is gone, nothing is kept: the next
+    scan builds)."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from promoguard.engine.cache import KeptDelta, KeptFile
+
+    path = tmp_path / "s.duckdb"
+    s = store.connect(path)
+    text = repr(("r",))
+    types = [("k", "VARCHAR"), ("n", "BIGINT")]
+    pq.write_table(pa.table({"k": ["a", None]}), tmp_path / "removed.parquet")
+    pq.write_table(pa.table({"k": ["a", None, "c"], "n": [10, 20, 30]}), tmp_path / "added.parquet")
+    delta = KeptDelta(
+        "prev",
+        ("k",),
+        KeptFile(str(tmp_path / "removed.parquet"), [("k", "VARCHAR")]),
+        KeptFile(str(tmp_path / "added.parquet"), types),
+        types,
+    )
+    try:
+        s.execute("CREATE TABLE prev (k VARCHAR, n BIGINT)")
+        s.execute("INSERT INTO prev VALUES ('a', 1), ('a', 2), (NULL, 3), ('b', 4)")
+        now = dt.datetime.now(dt.UTC)
+        for scan_id, pack, at in (("old", "other", now), ("new", "cn", now)):
+            s.execute(
+                "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at) "
+                "VALUES (?, ?, 'duckdb', '', '{}', ?)",
+                [scan_id, pack, at],
+            )
+        # the copy is another pack's scan's: not dropped by this save, so not taken over
+        s.execute(
+            "INSERT INTO kept_relations VALUES ('old', ?, 'prev', 4, ?)",
+            [text, store.kept_fingerprint()],
+        )
+        store.save_kept(s, "new", "cn", now, [{text: delta}])
+        rows = s.execute(
+            "SELECT scan_id, table_name, row_count FROM kept_relations ORDER BY 1"
+        ).fetchall()
+        assert rows[0] == ("new", kept_table_name("new", text), 4) and rows[1] == ("old", "prev", 4)
+        got = sorted(s.execute(f'SELECT * FROM "{rows[0][1]}"').fetchall(), key=repr)
+        assert got == sorted([("b", 4), ("a", 10), (None, 20), ("c", 30)], key=repr)
+        assert s.execute("SELECT count(*) FROM prev").fetchone()[0] == 4  # left as it was
+        # a copy gone (another save took it over): nothing kept for the key
+        s.execute("DELETE FROM kept_relations")
+        store.save_kept(s, "new2", "cn", now, [{text: delta}])
+        assert s.execute("SELECT count(*) FROM kept_relations").fetchone()[0] == 0
+    finally:
+        s.close()

@@ -48,8 +48,51 @@ class _Kept:
     database: str | None = None  # the attached database holding ``name``
 
 
+@dataclass(frozen=True)
+class Appended:
+    """A fold's result as a change to the previous copy: its rows but those whose ``key``
+    columns equal a row of ``removed`` (nulls equal to nulls), and the rows of ``added``.
+
+    A fold whose day changes a few rows of a big relation returns this instead of the whole
+    relation (docs/kept.md, "An appending fold"): the scan then reads a view over the store's
+    previous copy (an anti join with the few removed keys, UNION ALL the few added rows) instead
+    of copying every row into its own database, and a saved scan deletes and inserts those
+    rows in the previous copy's table, which it takes over, instead of writing the relation
+    whole. ``removed``: the key columns alone (named as in the relation), or None (append
+    only); ``added`` has the relation's columns."""
+
+    added: ir.Table
+    removed: ir.Table | None = None
+    key: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.removed is not None and (
+            not self.key or list(self.removed.columns) != list(self.key)
+        ):
+            raise ValueError(
+                f"removed keys' columns {list(self.removed.columns)} are not the key {self.key}"
+            )
+
+    def whole(self, previous: ir.Table) -> ir.Table:
+        """The relation these rows make with ``previous`` (what the scan reads), as Ibis."""
+        from promoguard.rules._relations import union_all
+
+        kept = previous
+        if self.removed is not None:
+            r = self.removed
+            kept = previous.anti_join(r, [previous[k].identical_to(r[k]) for k in self.key])
+        return union_all(kept.select(*previous.columns), self.added.select(*previous.columns))
+
+
+def whole(out: ir.Table | Appended, previous: ir.Table) -> ir.Table:
+    """A fold's result as the whole relation (an :class:`Appended` made whole with the
+    ``previous`` copy it was folded from), for a test comparing it with ``build``'s."""
+    return out.whole(previous) if isinstance(out, Appended) else out
+
+
 #: what a kept relation's ``fold`` is: (previous, tables, new) -> the relation on the season now
-Fold = Callable[["ir.Table", "Tables", "Tables"], "ir.Table"]
+#: (whole, or as :class:`Appended` to the previous copy)
+Fold = Callable[["ir.Table", "Tables", "Tables"], "ir.Table | Appended"]
 
 
 @dataclass
@@ -67,9 +110,9 @@ class KeptState:
     previous: Mapping[str, str] = field(default_factory=dict)
     new: Mapping[str, int] | None = None
     save: bool = False
-    #: filled by the scan: key text -> its rows written out (:class:`KeptFile`), and how each
-    #: was made
-    written: dict[str, KeptFile] = field(default_factory=dict)
+    #: filled by the scan: key text -> its rows written out (:class:`KeptFile`, or what an
+    #: appending fold changed: :class:`KeptDelta`), and how each was made
+    written: dict[str, KeptFile | KeptDelta] = field(default_factory=dict)
     folded: list[str] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
     #: the private temporary folder the written relations are in (made on first use)
@@ -100,11 +143,25 @@ class KeptFile:
 
 
 @dataclass
-class KeptCopies:
-    """Kept relations a scan wrote: key text -> its file (the folder is removed with this
-    object, or by :meth:`close` once the store holds them)."""
+class KeptDelta:
+    """A kept relation an appending fold made (:class:`Appended`), for the store: the rows of
+    the store's table ``previous`` (the copy the fold read) whose ``key`` columns equal a row
+    of ``removed`` go (None: none), and the rows of ``added`` come (both Parquet files; ``types``:
+    the relation's columns and DuckDB types, in order)."""
 
-    tables: dict[str, KeptFile]
+    previous: str
+    key: tuple[str, ...]
+    removed: KeptFile | None
+    added: KeptFile
+    types: list[tuple[str, str]]
+
+
+@dataclass
+class KeptCopies:
+    """Kept relations a scan wrote: key text -> its file or its change to the previous copy
+    (the folder is removed with this object, or by :meth:`close` once the store holds them)."""
+
+    tables: dict[str, KeptFile | KeptDelta]
     folder: tempfile.TemporaryDirectory[str] | None = None
 
     def close(self) -> None:
@@ -210,33 +267,119 @@ def shared(
             state = cache.kept if fold is not None else None
             text = key_text(key) if state is not None else None
             database = cache.database
+            delta: Appended | None = None
             if state is not None and text in state.previous and state.new is not None:
                 previous = tables.backend.table(state.previous[text])
-                expr = fold(previous, tables, _new_rows(tables, cache))  # type: ignore[misc]
+                out = fold(previous, tables, _new_rows(tables, cache))  # type: ignore[misc]
                 types = _column_types(tables.backend, state.previous[text])
                 made_by = state.folded
+                if isinstance(out, Appended):
+                    delta, expr = out, None
+                else:
+                    expr = out
             else:
                 expr = build()
                 types = None
                 made_by = state.built if state is not None else None
-            made = backends.materialise(tables.backend, expr, database, types)
-            if made is None:
-                kept.expr = expr
+            if delta is not None:
+                assert state is not None and text is not None and types is not None
+                _keep_appended(tables, cache, kept, state, text, delta, types)
             else:
-                kept.name, kept.database = made, database
-                with cache.lock:
-                    cache.temp_tables.append(made)
-                if state is not None and state.save and database is not None:
-                    # written out once, for the store to keep when the scan is saved (Parquet:
-                    # at a city day's 5M rows a DuckDB file's compression cost 3-4x as much)
-                    assert text is not None
-                    state.written[text] = _write_out(tables.backend, database, made, state, text)
+                made = backends.materialise(tables.backend, expr, database, types)
+                if made is None:
+                    kept.expr = expr
+                else:
+                    kept.name, kept.database = made, database
+                    with cache.lock:
+                        cache.temp_tables.append(made)
+                    if state is not None and state.save and database is not None:
+                        # written out once, for the store to keep when the scan is saved
+                        # (Parquet: at a city day's 5M rows a DuckDB file's compression cost
+                        # 3-4x as much)
+                        assert text is not None
+                        state.written[text] = _write_out(
+                            tables.backend, database, made, state, text
+                        )
             if made_by is not None:
                 with cache.lock:
                     made_by.append(text)  # type: ignore[arg-type]
     if kept.name is not None:
         return backends.kept_table(tables.backend, kept.name, kept.database)
     return kept.expr  # type: ignore[return-value]
+
+
+def _keep_appended(
+    tables: Tables,
+    cache: ScanCache,
+    kept: _Kept,
+    state: KeptState,
+    text: str,
+    delta: Appended,
+    types: list[tuple[str, str]],
+) -> None:
+    """An appending fold's relation in the scan: its added rows (cast to the previous copy's
+    types) and removed keys as tables of the scan's database, and a view over the store's
+    previous copy but the removed keys, UNION ALL the added rows (every reader reads that view:
+    no copy of the kept rows is made); with ``state.save``, both written out for the store
+    (:class:`KeptDelta`)."""
+    from promoguard import sqlbuild
+
+    backend, database = tables.backend, cache.database
+    assert database is not None  # folds run only in a scan with its own database
+    previous = state.previous[text]
+    added = backends.materialise(
+        backend, delta.added.select(*[c for c, _ in types]), database, types
+    )
+    assert added is not None
+    made = [added]
+    kept_rows = sqlbuild.sql("SELECT * FROM {store}.main.{p}", store=_store(backend), p=previous)
+    removed = None
+    if delta.removed is not None:
+        removed = backends.materialise(backend, delta.removed, database)
+        assert removed is not None
+        made.append(removed)
+        # (an anti join: ``NOT IN`` would keep no row at all once a removed key is null)
+        same = sqlbuild.join(
+            " AND ",
+            (sqlbuild.sql("p.{k} IS NOT DISTINCT FROM r.{k}", k=k) for k in delta.key),
+        )
+        kept_rows = sqlbuild.sql(
+            "SELECT p.* FROM {store}.main.{p} AS p ANTI JOIN {db}.main.{r} AS r ON ({same})",
+            store=_store(backend),
+            p=previous,
+            db=database,
+            r=removed,
+            same=same,
+        )
+    view = f"_promoguard_appended_{_tag()}"
+    columns = sqlbuild.join(", ", (sqlbuild.sql("{c}", c=c) for c, _ in types))
+    backend.con.execute(  # type: ignore[attr-defined]
+        sqlbuild.sql(
+            "CREATE VIEW {db}.main.{view} AS SELECT {columns} FROM ({kept_rows}) "
+            "UNION ALL SELECT {columns} FROM {db}.main.{a}",
+            db=database,
+            view=view,
+            columns=columns,
+            kept_rows=kept_rows,
+            a=added,
+        )
+    )
+    with cache.lock:
+        cache.temp_tables.extend(made)  # (the view goes with the scan's database)
+    kept.name, kept.database = view, database
+    if state.save:
+        state.written[text] = KeptDelta(
+            previous,
+            delta.key,
+            None if removed is None else _write_out(backend, database, removed, state, text),
+            _write_out(backend, database, added, state, text),
+            types,
+        )
+
+
+def _store(backend: object) -> str:
+    """The name of the store's database on the scan's connection."""
+    return backend.con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[attr-defined]
 
 
 def previous_copy(tables: Tables, key: Hashable) -> ir.Table | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import ibis
 
 from promoguard.engine.backends import epoch_seconds
-from promoguard.engine.cache import shared
+from promoguard.engine.cache import Appended, shared
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -217,7 +217,7 @@ def _no_changes() -> ir.Table:  # pragma: no cover - only asked for once the fol
     raise RuntimeError("first delivery changes are made by fold_order_first_delivery only")
 
 
-def fold_order_first_delivery(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+def fold_order_first_delivery(previous: ir.Table, tables: Tables, new: Tables) -> Appended:
     """:func:`order_first_delivery` now, from the previous scan's rows and the rows added since.
 
     An order's first delivery is the earliest over (shipment of it, delivered scan of that
@@ -228,7 +228,10 @@ def fold_order_first_delivery(previous: ir.Table, tables: Tables, new: Tables) -
     The new scans are joined to the shipments of their tracking numbers, and the new orders'
     shipments taken, from one pass over the shipments (:func:`_reached_shipments`); the new
     shipments' and new orders' parcels probe every delivered scan once. Every other row
-    is the previous one: one pass over it.
+    is the previous one: the changed orders' rows are taken out of the previous copy and
+    their new ones added (:class:`~promoguard.engine.cache.Appended`: the scan reads a view
+    over the store's copy, a saved scan changes a few rows of it, instead of copying 5.35M
+    rows at city scale); what changed is found by one probe of the previous rows.
 
     The changed orders (old and new first delivery) are kept in the scan for
     :func:`first_delivery_changes` (BRUSH003 folds its instant confirmations from them), and
@@ -257,10 +260,13 @@ def fold_order_first_delivery(previous: ir.Table, tables: Tables, new: Tables) -
     j = j.filter(j.old_first.isnull() | (j.m < j.old_first))
     changed = j.select(order_id=j.s_order_id, old_first=j.old_first, new_first=j.m)
     changed = shared(tables, _CHANGES, lambda: changed)
-    kept = previous.anti_join(changed, previous.s_order_id == changed.order_id)
-    return union_all(
-        kept.select("s_order_id", "first_delivered_at"),
-        changed.select(s_order_id=changed.order_id, first_delivered_at=changed.new_first),
+    # appended to the previous copy (5.35M rows at city scale), not copied: its changed orders'
+    # rows go (a null key matches no row, as an anti join on ``=`` gives), the new ones come
+    gone = changed.filter(changed.order_id.notnull())
+    return Appended(
+        added=changed.select(s_order_id=changed.order_id, first_delivered_at=changed.new_first),
+        removed=gone.select(s_order_id=gone.order_id),
+        key=("s_order_id",),
     )
 
 

@@ -97,7 +97,8 @@ class Kept:
                 self.folded.add(key)
 
                 def make() -> Any:
-                    return fold(previous, tables, self.new)
+                    # (an appending fold's change, made whole as the scan's view reads it)
+                    return cache_mod.whole(fold(previous, tables, self.new), previous)
 
             out = real(tables, key, make)
             if fold is not None and key not in self.made:

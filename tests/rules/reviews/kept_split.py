@@ -13,6 +13,7 @@ import pyarrow as pa
 from tests.support import make_store, write_rows
 
 from promoguard.engine.base import Tables
+from promoguard.engine.cache import whole
 from promoguard.model import TABLES_BY_NAME
 
 
@@ -59,5 +60,7 @@ def build_and_fold(
     con.register("_kept_previous_rows", previous)
     con.execute("CREATE OR REPLACE TABLE _kept_previous AS SELECT * FROM _kept_previous_rows")
     con.unregister("_kept_previous_rows")
-    folded = now.to_arrow(fold(now.backend.table("_kept_previous"), now, new))
+    previous = now.backend.table("_kept_previous")
+    # (an appending fold's change, made whole as the scan's view reads it)
+    folded = now.to_arrow(whole(fold(previous, now, new), previous))
     return now.to_arrow(build(now)), folded

@@ -11,7 +11,7 @@ import pyarrow as pa
 from promoguard.engine import backends
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
-from promoguard.engine.cache import shared
+from promoguard.engine.cache import Appended, shared
 from promoguard.engine.registry import register
 from promoguard.graph import linked
 from promoguard.rules._relations import added_rows, union_all
@@ -130,9 +130,10 @@ def buyer_links(tables: Tables) -> ir.Table:
     """``buyer_id, device, address``: who is linked to whom, from each buyer's distinct (device,
     address) combinations over the non-cancelled orders (1.2M rows at city scale, not 5.5M
     orders). Kept from scan to scan: the new orders' combinations not among the previous ones
-    are added (one probe of the previous copy)."""
+    are added (one probe of the previous copy), appended to it (``Appended``: the scan reads a
+    view over the store's copy, a saved scan inserts the few rows, instead of copying 1.25M)."""
 
-    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> Appended:
         n = _links_of(_orders_of(added_rows(tables, new, "orders")))
         fresh = n.anti_join(
             previous,
@@ -142,7 +143,7 @@ def buyer_links(tables: Tables) -> ir.Table:
                 n.address.identical_to(previous.address),
             ],
         )
-        return union_all(previous.select(*_LINK_COLUMNS), fresh.select(*_LINK_COLUMNS))
+        return Appended(added=fresh.select(*_LINK_COLUMNS))
 
     return shared(tables, ("brush002_links", "v1"), lambda: _links_of(_orders(tables)), fold=fold)
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from promoguard.engine.backends import epoch_seconds
 from promoguard.engine.base import Tables
-from promoguard.engine.cache import shared
+from promoguard.engine.cache import Appended, shared
 from promoguard.graph import minhash
 from promoguard.graph.components import component_labels
 from promoguard.rules._relations import first_delivery_changes, order_first_delivery, union_all
@@ -452,7 +452,7 @@ def _first_delivery_moves(tables: Tables) -> ir.Table | None:
 
 def review_rows_fold(
     previous: ir.Table, now: Tables, new: Tables, moved: ir.Table | None = None
-) -> ir.Table:
+) -> Appended:
     """``review_rows`` from the previous scan's rows and the rows added since.
 
     A review's row reads the review itself, its order's rows (joined on ``order_id``: an order
@@ -556,8 +556,21 @@ def review_rows_fold(
         now.to_arrow(moved.select(d_order_id=moved.order_id, d_s=epoch_seconds(moved.new_first)))
     )
 
+    # The previous rows the day touches (of an order that got an order row, of an order whose
+    # first delivery moved, of a buyer with new orders) go, and come back patched or redone;
+    # every other row stays in the previous copy (``Appended``: the scan reads a view over the
+    # store's copy, a saved scan changes these rows of it, instead of copying 1.84M rows at city
+    # scale). Whether a row is touched depends on its order and buyer alone, so the rows with
+    # a touched row's (review, order, buyer), nulls equal, are all touched: they are what the
+    # engine takes out by that key.
     names = previous.columns
-    p = previous.filter(~of_arrived(previous))
+    touched = previous.filter(
+        of_arrived(previous)
+        | previous.order_id.isin(moved.d_order_id).fill_null(False)
+        | previous.buyer_id.isin(more.b_buyer_id).fill_null(False)
+    )
+    touched = ibis.memtable(now.to_arrow(touched))  # (pulled once: read twice below)
+    p = touched.filter(~of_arrived(touched))
     p = p.left_join(moved, p.order_id == moved.d_order_id)
     p = p.left_join(more, p.buyer_id == more.b_buyer_id)
     patched = p.select(
@@ -567,7 +580,15 @@ def review_rows_fold(
             p.b_buyer_id.isnull(), p.buyer_orders, ibis.coalesce(p.buyer_orders, 0) + p.more
         ),
     ).select(*names)
-    return patched.union(redone.select(*names).cast(previous.schema()), distinct=False)
+    return Appended(
+        added=union_all(patched, redone.select(*names)),
+        removed=touched.select(*_REVIEW_ROW_KEY),
+        key=_REVIEW_ROW_KEY,
+    )
+
+
+#: what the engine takes a touched previous review row out by (``review_rows_fold``)
+_REVIEW_ROW_KEY = ("review_id", "order_id", "buyer_id")
 
 
 def _review_frame(tables: Tables) -> pd.DataFrame:
