@@ -943,3 +943,62 @@ def test_the_multi_parcel_rows_are_the_definitions(with_rows):
     assert got == sorted(con.execute("SELECT * FROM _pg_multi").fetchall(), key=repr)
     want = {"a", "h", "c", "e", "j", "d", "i", "g", "k"} if with_rows else set()
     assert {r[0] for r in got} == want
+
+
+@pytest.mark.parametrize("with_rows", [True, False])
+def test_one_pass_finds_the_multi_parcel_rows_and_the_shipments_of_the_new_scans(with_rows):
+    # with new scans the order plan reads the multi-parcel rows and the shipments the scans'
+    # numbers' hashes reach in one second pass over the shipments: the same multi-parcel rows as
+    # the definition (_MULTI_PARCEL_ROWS), and the same orders traced as _ORDERS_OF's own trace:
+    # a number at two carriers (one hash: only the scanned carrier's order), rows and a scan
+    # without a number (a scan without one names no parcel), a parcel's rows far apart in
+    # storage, a parcel scanned twice, a scan of a number no shipment has, an old scan (not new)
+    import duckdb
+
+    shipments = [
+        ("a", "ZTO", "777"),
+        ("b", "ZTO", "100"),
+        ("c", "YTO", "900"),
+        ("d", "SF", "555"),
+        ("e", "YTO", "900"),
+        ("f", "ZTO", "101"),
+        ("g", "ZTO", None),
+        ("h", "ZTO", "777"),
+        ("i", "ZTO", "555"),
+        ("j", "YTO", "900"),
+        ("k", "STO", None),
+    ]
+    scans = [  # (carrier, tracking_no, new)
+        ("ZTO", "101", False),
+        ("YTO", "900", False),
+        ("ZTO", "555", True),
+        ("ZTO", "100", True),
+        ("ZTO", None, True),
+        ("EMS", "999", True),
+        ("ZTO", "100", True),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE _all_shipments (order_id VARCHAR, carrier VARCHAR, tracking_no VARCHAR)"
+    )
+    con.execute("CREATE TABLE scans (carrier VARCHAR, tracking_no VARCHAR, new BOOLEAN)")
+    if with_rows:
+        con.executemany("INSERT INTO _all_shipments VALUES (?, ?, ?)", shipments)
+        con.executemany("INSERT INTO scans VALUES (?, ?, ?)", scans)
+    new = "(SELECT carrier, tracking_no FROM scans WHERE new)"
+
+    def rows(table: str) -> list:
+        return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+
+    incremental._multi_parcel_rows(con, new)
+    got = rows("_pg_multi")
+    traced = {r[0] for r in con.execute(incremental._TRACED.format(new=new)).fetchall()}
+    con.execute("DROP TABLE _pg_multi")
+    con.execute(incremental._MULTI_PARCEL_ROWS)
+    assert got == rows("_pg_multi")
+    assert {r[0] for r in got} == (
+        {"a", "h", "c", "e", "j", "d", "i", "g", "k"} if with_rows else set()
+    )
+    defined = incremental._ORDERS_OF["tracking_events"].format(new=new)
+    assert traced == {r[0] for r in con.execute(defined).fetchall()}
+    assert traced == ({"i", "b"} if with_rows else set())
