@@ -451,7 +451,7 @@ def test_a_scoped_run_counting_its_own_shipments_would_miss_it(tmp_path, monkeyp
             for t, w in (("N0", 10), ("N1", None), ("N2", None))
         ],
     }
-    monkeypatch.setattr(incremental, "_given", lambda con, checks: None)
+    monkeypatch.setattr(incremental, "_given", lambda *args: None)
     full, inc, _ = _increment(tmp_path, day1, day2, "PARCEL001")
     assert _rows(inc) != _rows(full)
 
@@ -462,6 +462,90 @@ def test_the_carrier_counts_fold_with_the_new_shipments(tmp_path):
     full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
     assert any("parcel001_carrier_weighing" in k for k in info["kept"]["folded"])
     assert _rows(inc) == _rows(full)
+
+
+def _no_old_rows(monkeypatch):
+    """The carrier share may not be grouped on the rows the scan since saw: it is read from the
+    copy that scan kept."""
+
+    def refuse(self, table):
+        raise AssertionError(f"the old rows of {table} were read")
+
+    monkeypatch.setattr(incremental._FileSeason, "old_rows", refuse)
+
+
+@pytest.mark.parametrize("weights", [[None, None, None], [400]])
+def test_the_carrier_share_is_compared_on_the_kept_copy_and_its_fold(
+    tmp_path, monkeypatch, weights
+):
+    # the scan since kept the per-carrier counts: the share before is read from that copy, the
+    # share now from it folded with the day's shipments (no shipment of the season grouped), and
+    # the increment still equals a full re-scan whether the share moved (SF weighs 2 of 6) or not
+    _no_old_rows(monkeypatch)
+    day1, day2 = _parcel_share_days(weights)
+    full, inc, info = _increment(tmp_path, day1, day2, "PARCEL001")
+    moved = info["scopes"]["order"]["full_because"] or ""
+    assert ("PARCEL001 changed" in moved) == (weights != [400])
+    assert _rows(inc) == _rows(full)
+
+
+def test_the_carrier_share_before_is_the_kept_copys(tmp_path):
+    # a copy saying SF weighed 2 of 5 parcels (under half) where the rows say 2 of 3: folded
+    # with the day's weighed parcel, 3 of 6 (half: weighs), so the share "moved" although on
+    # the rows it did not (2 of 3, 3 of 4) and PARCEL001 runs whole: the copy is what is read
+    day1, day2 = _parcel_share_days([400])
+    path = tmp_path / "s.duckdb"
+    make_store(path, day1).close()
+    engine.scan(path, "cn", checks="PARCEL001")
+    con = store.connect(path)
+    write_rows(con, day2)
+    (table,) = con.execute(
+        "SELECT table_name FROM kept_relations WHERE relation_key LIKE '%parcel001_carrier%'"
+    ).fetchone()
+    con.execute(f"UPDATE {table} SET n_parcels = 5")
+    con.close()
+    _, info = incremental.scan_since(path, "cn", "last", checks="PARCEL001", save=False)
+    assert "PARCEL001 changed" in info["scopes"]["order"]["full_because"]
+
+
+def test_a_saved_increment_keeps_the_seasons_carrier_counts_and_nothing_scoped(tmp_path):
+    # PARCEL001 scoped (its share did not move) and the increment saved: it keeps the season's
+    # per-carrier counts for the next day (what a full scan keeps), and no relation built on the
+    # scoped tables; the next day folds that copy and equals a full re-scan
+    from promoguard.rules.logistics.parcel001_empty_parcel import CARRIER_WEIGHING
+
+    day1, day2 = _parcel_share_days([400])
+    path = tmp_path / "s.duckdb"
+    make_store(path, day1).close()
+    engine.scan(path, "cn", checks="PARCEL001")
+    con = store.connect(path)
+    write_rows(con, day2)
+    con.close()
+    inc, info = incremental.scan_since(path, "cn", "last", checks="PARCEL001")
+    assert info["rechecked_local"] == ["PARCEL001"]
+    con = store.connect(path)
+    kept = con.execute(
+        "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?", [inc.scan_id]
+    ).fetchall()
+    assert [k for k, _ in kept] == [repr(CARRIER_WEIGHING)]
+    assert con.execute(f"SELECT * FROM {kept[0][1]}").fetchall() == [("SF", 4, 3)]
+    # day 3: three unweighed SF parcels more (3 of 7): the share moves, read from that copy
+    write_rows(
+        con,
+        {
+            "orders": [order(f"d{i}", listing="l_app") for i in range(3)],
+            "shipments": [
+                {"order_id": f"d{i}", "carrier": "SF", "tracking_no": f"D{i}"} for i in range(3)
+            ],
+        },
+    )
+    con.close()
+    full_path = tmp_path / "full.duckdb"
+    shutil.copy(path, full_path)
+    full = engine.scan(full_path, "cn", checks="PARCEL001", save=False)
+    again, info = incremental.scan_since(path, "cn", "last", checks="PARCEL001", save=False)
+    assert "PARCEL001 changed" in info["scopes"]["order"]["full_because"]
+    assert _rows(again) == _rows(full)
 
 
 # -- merchant_delta: the rules name the merchants the new rows can change -------------------------

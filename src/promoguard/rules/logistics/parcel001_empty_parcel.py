@@ -180,7 +180,12 @@ class EmptyParcel(_OrderCheck):
         A missing weight counts only at such a carrier: a source that records none (Olist) says
         nothing about any one parcel. (An increment re-checks its orders alone while this stays
         the same: ``depends_on = "order_statistic"``.)"""
-        per_carrier = carrier_weighing(tables)
+        return self.statistic_from({CARRIER_WEIGHING: carrier_weighing(tables)}, params)
+
+    def statistic_from(self, relations: dict[Any, ir.Table], params: dict[str, Any]) -> ir.Table:
+        """:meth:`season_statistic` from the relations it reads (:meth:`statistic_relations`'
+        keys): an increment compares it on the copies the scan since kept and on their fold."""
+        per_carrier = relations[CARRIER_WEIGHING]
         return per_carrier.filter(
             per_carrier.n_weighed >= per_carrier.n_parcels * float(params["weighed_share_min"])
         ).select("k_carrier")
@@ -190,6 +195,11 @@ class EmptyParcel(_OrderCheck):
         ``tables``: an increment builds them on the whole season and hands them to the scoped
         run, whose ``shipments`` hold only its orders' (``incremental._plan_orders``)."""
         return {CARRIER_WEIGHING: _weighing_of(tables.shipments)}
+
+    def statistic_folds(self) -> dict[Any, Any]:
+        """How each of :meth:`statistic_relations` folds (``engine.cache.shared``'s ``fold``):
+        an increment folds the scan since's copies with the rows added instead of building."""
+        return {CARRIER_WEIGHING: fold_carrier_weighing}
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         s, ls = tables.shipments, tables.listings
