@@ -78,7 +78,9 @@ A season-wide check's relations may be *kept* (``engine.cache.shared`` with a ``
 docs/kept.md): the whole-store part of ``scan --since`` on a DuckDB file folds the new rows
 (``rowid`` past the marks below) into the copies the scan since saved, instead of computing them
 on the whole season, and a saved scan keeps its own for the next day. Scoped groups (private
-databases that hold only their keys' rows), lakes and Spark build them.
+databases that hold only their keys' rows), lakes and Spark build them; except an
+``order_statistic`` check's relations (``statistic_folds``), which the order plan folds on the
+whole season, compares the statistic on, and hands to the scoped run, which keeps them when saved.
 
 Which rows are new: on a lake, the files of the ingest batches its manifest lists after SCAN; on
 a DuckDB file, the rows past the row counts SCAN recorded per table (``scan_marks``: the canonical
