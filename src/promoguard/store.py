@@ -445,13 +445,16 @@ def _save_delta(
     an older scan of the pack): that table is taken over, its removed keys' rows deleted and
     the added rows inserted, and registered as this scan's (the day's rows are written, not
     the relation's millions). Otherwise (that scan keeps its copies) the copy is written whole
-    from it as a new table; and when it is gone (another save took it over), nothing is kept
-    for the key: the next scan builds it."""
+    from it as a new table; and when it is gone or no longer the scan's the fold read it as
+    (another save took it over), nothing is kept for the key: the next scan builds it."""
     owner = con.execute(
         "SELECT scan_id FROM kept_relations WHERE table_name = ? AND relation_key = ?",
         [delta.previous, text],
     ).fetchone()
-    if owner is None:
+    if owner is None or str(owner[0]) != delta.owner:
+        # gone, or taken over by another saved scan since the fold read it (two saved scans
+        # --since one scan, overlapping): its rows are no longer what the change was made
+        # against, so nothing is kept for the key and the next scan builds it
         return
     # the key columns' and added rows' types (a column Parquet does not carry exactly comes
     # back as text: cast to the relation's own)

@@ -154,6 +154,10 @@ class KeptDelta:
     removed: KeptFile | None
     added: KeptFile
     types: list[tuple[str, str]]
+    #: the scan the store listed ``previous`` under when the fold read it: the change applies
+    #: to that table only while it is still that scan's (another saved scan may have taken it
+    #: over since, with a change of its own: review 11)
+    owner: str | None = None
 
 
 @dataclass
@@ -368,12 +372,17 @@ def _keep_appended(
         cache.temp_tables.extend(made)  # (the view goes with the scan's database)
     kept.name, kept.database = view, database
     if state.save:
+        owner = backend.con.execute(  # type: ignore[attr-defined]
+            "SELECT scan_id FROM kept_relations WHERE table_name = ? AND relation_key = ?",
+            [previous, text],
+        ).fetchone()
         state.written[text] = KeptDelta(
             previous,
             delta.key,
             None if removed is None else _write_out(backend, database, removed, state, text),
             _write_out(backend, database, added, state, text),
             types,
+            None if owner is None else str(owner[0]),
         )
 
 
