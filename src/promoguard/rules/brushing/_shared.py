@@ -8,6 +8,7 @@ BRUSH003 order-velocity patterns at a merchant measured against its own traffic.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -47,9 +48,10 @@ def group_members(found: ir.Table) -> ir.Table:
     return found.select(
         entity_id=found.entity_id,
         merchants=found.merchants,
-        # Spark's split takes a regular expression ('|' is special), DuckDB's a plain string:
-        # swap the separator for a comma, which means the same to both
-        buyer_id=found.entity_id.replace(BUYER_SEP, ",").split(",").unnest(),
+        # a regular expression, the same to DuckDB and Spark, matching the separator alone: an
+        # id is opaque and may hold a comma (splitting at ',' too made buyer "R,1" the buyers
+        # "R" and "1": their orders quoted, its own left out; review 11)
+        buyer_id=found.entity_id.re_split(re.escape(BUYER_SEP)).unnest(),
     )
 
 

@@ -419,6 +419,8 @@ class DenseBuyerMerchantBlock(Check):
     family = "brushing"
     entity_type = "buyer_group"
     severity = "high"
+    #: 2: a buyer id holding a comma is one buyer (group_members split at "," too)
+    evidence_version = "2"
     parameters = (
         Parameter("algorithm", "fraudar", "fraudar (arrays, one machine) or bahmani (relational)"),
         Parameter("weight_c", 5.0, "c in the merchant edge weight 1/log(deg(merchant)+c)"),

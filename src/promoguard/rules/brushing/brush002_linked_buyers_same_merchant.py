@@ -33,6 +33,8 @@ class LinkedBuyersSameMerchant(Check):
     family = "brushing"
     entity_type = "buyer_group"
     severity = "high"
+    #: 2: a buyer id holding a comma is one buyer (group_members split at "," too)
+    evidence_version = "2"
     parameters = (
         Parameter("min_buyers", 3, "fewest linked buyers ordering in the window", unit="buyers"),
         Parameter("window_hours", 48.0, "the short window", unit="hours"),
