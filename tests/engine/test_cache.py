@@ -558,6 +558,7 @@ def test_an_appending_fold_s_save_writes_a_new_copy_when_the_old_one_is_kept(tmp
         KeptFile(str(tmp_path / "removed.parquet"), [("k", "VARCHAR")]),
         KeptFile(str(tmp_path / "added.parquet"), types),
         types,
+        "old",  # the scan the fold read "prev" as
     )
     try:
         s.execute("CREATE TABLE prev (k VARCHAR, n BIGINT)")
