@@ -447,3 +447,14 @@ def epoch_seconds(at: ir.TimestampValue) -> ir.IntegerValue:
     floor of ``epoch_us(at) / 10^6``, the same value without a time-zone conversion.
     """
     return FlooredEpochSeconds(at).to_expr()
+
+
+def union_all(first: ir.Table, *more: ir.Table) -> ir.Table:
+    """The rows of tables of the same columns, all of them (UNION ALL), whichever of them says a
+    column holds no nulls (a canonical table, a previous scan's copy or a view of either may say
+    it or not: Ibis refuses a union of such schemas)."""
+    out = None
+    for t in (first, *more):
+        t = t.cast({name: dtype.copy(nullable=True) for name, dtype in t.schema().items()})
+        out = t if out is None else out.union(t)
+    return out

@@ -75,13 +75,13 @@ class Appended:
 
     def whole(self, previous: ir.Table) -> ir.Table:
         """The relation these rows make with ``previous`` (what the scan reads), as Ibis."""
-        from promoguard.rules._relations import union_all
-
         kept = previous
         if self.removed is not None:
             r = self.removed
             kept = previous.anti_join(r, [previous[k].identical_to(r[k]) for k in self.key])
-        return union_all(kept.select(*previous.columns), self.added.select(*previous.columns))
+        return backends.union_all(
+            kept.select(*previous.columns), self.added.select(*previous.columns)
+        )
 
 
 def whole(out: ir.Table | Appended, previous: ir.Table) -> ir.Table:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from promoguard.engine.backends import epoch_seconds
+from promoguard.engine.backends import epoch_seconds, union_all
 from promoguard.engine.cache import Appended, shared
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -323,17 +323,6 @@ def added_rows(tables: Tables, new: Tables, name: str) -> ir.Table:
     156k delivered scans: 2 s instead of 0.25 at city scale). Kept as a table, its row count is
     known. (Outside a scan, on Spark: ``new[name]`` itself; folds run on DuckDB only.)"""
     return shared(tables, ("added_rows", name), lambda: new[name])
-
-
-def union_all(first: ir.Table, *more: ir.Table) -> ir.Table:
-    """The rows of tables of the same columns, all of them (UNION ALL), whichever of them says a
-    column holds no nulls (a canonical table, a previous scan's copy or a view of either may say
-    it or not: Ibis refuses a union of such schemas)."""
-    out = None
-    for t in (first, *more):
-        t = t.cast({name: dtype.copy(nullable=True) for name, dtype in t.schema().items()})
-        out = t if out is None else out.union(t)
-    return out
 
 
 def _in_scan(tables: Tables, key: tuple[str, ...]) -> bool:
