@@ -10,8 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests import spark_env
 from tests.pg import postgres_server  # noqa: F401 - the PostgreSQL fixture, for every test area
 from typer.testing import CliRunner
+
+# Every Spark JVM the suite starts, here or in a command line a test runs, takes the test JVM
+# options (tests/spark_env.py); a PYSPARK_SUBMIT_ARGS set by the caller is kept.
+os.environ.setdefault("PYSPARK_SUBMIT_ARGS", spark_env.submit_args())
 
 #: ../shared beside the repository; PROMOGUARD_SHARED points elsewhere (a worktree kept one level
 #: deeper than the clone, where ../shared is not the shared folder)
@@ -154,6 +159,7 @@ def spark_cluster(tmp_path_factory):
         "SPARK_WORKER_DIR": str(work / "work"),
         "PYSPARK_PYTHON": sys.executable,  # executors run our venv's Python, like the driver
         "SPARK_DAEMON_MEMORY": "256m",
+        "SPARK_DAEMON_JAVA_OPTS": spark_env.JAVA_OPTIONS,  # the master's and workers' JVMs
     }
     port, ui = _free_port(), _free_port()
     procs: list[subprocess.Popen] = []

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests import spark_env
 
 from promoguard import lake
 
@@ -76,9 +77,9 @@ def _env(max_result: str | None = None) -> dict[str, str]:
     if max_result:
         # what reaches the driver: results, and relations Spark broadcasts for a join (at most
         # autoBroadcastJoinThreshold each, whatever the data's size; 1 MiB keeps them in the limit)
-        env["PYSPARK_SUBMIT_ARGS"] = (
-            f"--conf spark.driver.maxResultSize={max_result} "
-            "--conf spark.sql.autoBroadcastJoinThreshold=1m pyspark-shell"
+        # (with the test JVM options of the driver and the executors, as every test's Spark)
+        env["PYSPARK_SUBMIT_ARGS"] = spark_env.submit_args(
+            f"spark.driver.maxResultSize={max_result}", "spark.sql.autoBroadcastJoinThreshold=1m"
         )
     return env
 

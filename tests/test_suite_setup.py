@@ -3,9 +3,13 @@ test in one group (tests/conftest.py); without the plugin it must still collect.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from tests import spark_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,3 +28,20 @@ def test_spark_tests_collect_without_the_xdist_plugin():
     )
     assert run.returncode == 0, run.stdout[-600:] + run.stderr[-600:]
     assert "test_backends.py::" in run.stdout
+
+
+@pytest.mark.spark
+def test_the_spark_jvm_runs_with_the_test_options():
+    """The driver JVM the Spark tests share started with tests/spark_env.py's options: a
+    PYSPARK_SUBMIT_ARGS that Spark stopped honouring would otherwise go unnoticed, and the Spark
+    tests would take their third more CPU again beside the other worker."""
+    if os.environ.get("PYSPARK_SUBMIT_ARGS") != spark_env.submit_args():
+        pytest.skip("PYSPARK_SUBMIT_ARGS was set by the caller")
+    from promoguard.engine.backends import _spark_session
+
+    jvm = _spark_session("local[1]").sparkContext._jvm
+    arguments = list(
+        jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+    )
+    for option in spark_env.JAVA_OPTIONS.split():
+        assert option in arguments, arguments
