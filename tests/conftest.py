@@ -224,6 +224,42 @@ def pytest_addoption(parser):
     )
 
 
+def _name_the_group(item) -> None:
+    """Give ``item`` the id ``<nodeid>@<group>`` that xdist's scheduler groups by.
+
+    pytest-xdist 3.8 does it by setting ``item._nodeid``, which pytest 9 no longer reads (an
+    item's id is ``item._id``): its groups were silently ignored and every test was scheduled
+    alone, the Spark tests on both workers at once (a JVM each, and a cluster each). A later
+    xdist that names the group itself finds it named already and adds it once more, which the
+    scheduler reads the same (the group is what follows the last ``@``)."""
+    marks = list(item.iter_markers("xdist_group"))
+    if not marks or "@" in item.nodeid.rsplit("]", 1)[-1]:
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
+    item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: a run without it must still load
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` with the Spark group sent first: it is the longest unit of work, and
+    a worker takes a group whole. (xdist orders groups by their number of tests: another group
+    with more tests than the Spark group would go first.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SparkFirst(LoadGroupScheduling):
+        def _assign_work_unit(self, node):
+            if "spark" in self.workqueue:
+                self.workqueue.move_to_end("spark", last=False)
+            super()._assign_work_unit(node)
+
+    return SparkFirst(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups (see below)
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``spark`` need Java: the one place that skips them when it is absent.
 
@@ -233,6 +269,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "spark" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("spark"))
+    if getattr(config.option, "loadgroup", False):  # (xdist's workers under --dist loadgroup)
+        for item in items:
+            _name_the_group(item)
     if java_available():
         return
     skip = pytest.mark.skip(reason="Spark needs Java (scripts/setup.sh installs it)")
