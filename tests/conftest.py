@@ -224,6 +224,18 @@ def pytest_addoption(parser):
     )
 
 
+def _shares_a_module_fixture(item) -> bool:
+    """Whether ``item`` uses a fixture built once per module or class (not per session)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        fixturedef.scope in ("module", "class")
+        for name in info.names_closure
+        for fixturedef in info.name2fixturedefs.get(name, ())
+    )
+
+
 def _name_the_group(item) -> None:
     """Give ``item`` the id ``<nodeid>@<group>`` that xdist's scheduler groups by.
 
@@ -265,10 +277,16 @@ def pytest_collection_modifyitems(config, items):
 
     Under pytest-xdist (``-n 2 --dist loadgroup``, as scripts/test.sh runs the suite) every Spark
     test goes to one worker: one JVM at a time (each takes gigabytes and every core it is given),
-    and the session's Spark fixtures (the local session, the standalone cluster) start once."""
+    and the session's Spark fixtures (the local session, the standalone cluster) start once.
+
+    The tests of a module that share a module- or class-scoped fixture (test_incremental's
+    two-day season, a report's scan) go to one worker too, as one group: each worker that runs
+    one of them builds the fixture again (about a minute of the two workers' time in all)."""
     for item in items:
         if "spark" in item.keywords:
             item.add_marker(pytest.mark.xdist_group("spark"))
+        elif item.get_closest_marker("xdist_group") is None and _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     if getattr(config.option, "loadgroup", False):  # (xdist's workers under --dist loadgroup)
         for item in items:
             _name_the_group(item)
