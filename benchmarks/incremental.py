@@ -193,6 +193,74 @@ def make_base(
     }
 
 
+def reach(store: str, since: str) -> dict:
+    """How much of the season the day's rows reach, on ``store`` after the day's ingest (the
+    rows past the marks of scan ``since``): what a season-wide check must look at again to stay
+    identical to a full re-scan, whatever it keeps. An increment costs in proportion to this,
+    not to the day's own rows.
+
+    - ``orders``: the day's share of the non-cancelled orders; the shops with one of them and
+      their share of the shops, of the orders and of the repeat buyer-shop pairs (a shop's
+      buyer count weighs every edge of it in BRUSH001; its order shares are BRUSH003's);
+    - ``reviews``: the day's share of the reviews; the listings with one of them and the
+      share of the reviews on those listings (REVIEW003 scores a review against its listing's
+      mean rating and typical day)."""
+    import duckdb
+
+    con = duckdb.connect(store, read_only=True)
+    try:
+        con.execute("SET enable_progress_bar = false")
+        marks = dict(
+            con.execute(
+                "SELECT table_name, row_count FROM scan_marks WHERE scan_id = ?", [since]
+            ).fetchall()
+        )
+        con.execute(
+            "CREATE TEMP TABLE _o AS SELECT rowid >= ? AS new, buyer_id, merchant_id "
+            "FROM orders WHERE status <> 'cancelled'",
+            [marks.get("orders", 0)],
+        )
+        con.execute(
+            "CREATE TEMP TABLE _r AS SELECT rowid >= ? AS new, listing_id FROM reviews",
+            [marks.get("reviews", 0)],
+        )
+        o = con.execute(
+            """
+            WITH shops AS (SELECT DISTINCT merchant_id FROM _o WHERE new),
+            pairs AS (
+              SELECT merchant_id, count(*) AS n FROM _o GROUP BY buyer_id, merchant_id
+            )
+            SELECT
+              (SELECT count(*) FILTER (WHERE new) / count(*) FROM _o),
+              (SELECT count(*) FROM shops) / (SELECT count(DISTINCT merchant_id) FROM _o),
+              (SELECT count(*) FROM _o SEMI JOIN shops USING (merchant_id)) / (SELECT count(*) FROM _o),
+              (SELECT count(*) FROM pairs SEMI JOIN shops USING (merchant_id) WHERE n >= 2)
+                / (SELECT count(*) FROM pairs WHERE n >= 2)
+            """
+        ).fetchone()
+        r = con.execute(
+            """
+            WITH lists AS (SELECT DISTINCT listing_id FROM _r WHERE new)
+            SELECT
+              (SELECT count(*) FILTER (WHERE new) / count(*) FROM _r),
+              (SELECT count(*) FROM lists) / (SELECT count(DISTINCT listing_id) FROM _r),
+              (SELECT count(*) FROM _r SEMI JOIN lists USING (listing_id)) / (SELECT count(*) FROM _r)
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    share = [round(float(x or 0.0), 4) for x in (*o, *r)]
+    return {
+        "orders": {
+            "day": share[0],
+            "shops": share[1],
+            "orders_at_shops": share[2],
+            "repeat_pairs_at_shops": share[3],
+        },
+        "reviews": {"day": share[4], "listings": share[5], "reviews_on_listings": share[6]},
+    }
+
+
 def _timed(fn, *args):
     """``(result, wall s, CPU s)`` of the scan call alone.
 
@@ -372,6 +440,14 @@ def main() -> None:
             }
             for c in per
         ]
+    )
+    figures["reach"] = reach(store, base["scan"]["scan_id"])
+    o, r = figures["reach"]["orders"], figures["reach"]["reviews"]
+    print(
+        f"the day's reach: {o['day']:.2%} of the orders, at {o['shops']:.0%} of the shops, which "
+        f"hold {o['orders_at_shops']:.0%} of the orders and {o['repeat_pairs_at_shops']:.0%} of "
+        f"the repeat buyer-shop pairs; {r['day']:.2%} of the reviews, on {r['listings']:.0%} of "
+        f"the listings, which hold {r['reviews_on_listings']:.0%} of the reviews"
     )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))

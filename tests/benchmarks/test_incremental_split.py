@@ -86,3 +86,47 @@ def test_split_on_a_named_day_in_beijing(season_store, tmp_path):
     assert high < dt.datetime(2026, 11, 11, 16, tzinfo=dt.UTC)
     # the orders paid after 11-11 are later rows, with their parcels
     assert split["later"]["orders"] > 0 and split["later"]["shipments"] > 0
+
+
+def test_reach_counts_what_the_day_reaches_past_the_marks(tmp_path):
+    """The day's reach, on a store built by hand: the rows past the scan's marks are the day's,
+    and each share is counted over the season (cancelled orders aside)."""
+    path = tmp_path / "s.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE orders (buyer_id VARCHAR, merchant_id VARCHAR, status VARCHAR)")
+    con.execute("CREATE TABLE reviews (listing_id VARCHAR)")
+    con.execute("CREATE TABLE scan_marks (scan_id VARCHAR, table_name VARCHAR, row_count BIGINT)")
+    # before the marks: shop A has b1 twice (a repeat pair) and b2 once; shop B has b3 twice
+    # (a repeat pair) and b1 once; shop C has b4 once, and a cancelled order of b5
+    before = [
+        ("b1", "A", "paid"), ("b1", "A", "paid"), ("b2", "A", "paid"),
+        ("b3", "B", "paid"), ("b3", "B", "paid"), ("b1", "B", "paid"),
+        ("b4", "C", "paid"), ("b5", "C", "cancelled"),
+    ]  # fmt: skip
+    con.executemany("INSERT INTO orders VALUES (?, ?, ?)", before)
+    con.executemany("INSERT INTO reviews VALUES (?)", [("L1",), ("L1",), ("L2",), ("L3",)])
+    con.execute("INSERT INTO scan_marks VALUES ('S', 'orders', 8), ('S', 'reviews', 4)")
+    # the day: b2 orders again at A (A's pair b2 becomes a repeat), a cancelled order at C
+    # (reaches nothing), and one review on L1
+    con.executemany(
+        "INSERT INTO orders VALUES (?, ?, ?)", [("b2", "A", "paid"), ("b6", "C", "cancelled")]
+    )
+    con.execute("INSERT INTO reviews VALUES ('L1')")
+    # another scan's marks are not read
+    con.execute("INSERT INTO scan_marks VALUES ('T', 'orders', 10), ('T', 'reviews', 5)")
+    con.close()
+    got = bench.reach(str(path), "S")
+    # 8 non-cancelled orders; the day's 1 is at A (1 of 3 shops), which holds 4 of them; A's
+    # repeat pairs (b1, b2) are 2 of the 3 (with B's b3)
+    assert got["orders"] == {
+        "day": round(1 / 8, 4),
+        "shops": round(1 / 3, 4),
+        "orders_at_shops": round(4 / 8, 4),
+        "repeat_pairs_at_shops": round(2 / 3, 4),
+    }
+    # 5 reviews; the day's 1 is on L1 (1 of 3 listings), which holds 3 of them
+    assert got["reviews"] == {
+        "day": round(1 / 5, 4),
+        "listings": round(1 / 3, 4),
+        "reviews_on_listings": round(3 / 5, 4),
+    }
