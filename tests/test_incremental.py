@@ -365,3 +365,36 @@ def test_findings_are_put_in_check_order_stably(monkeypatch, max_runs):
     got = incremental._in_check_order(parts, ["A", "B", "C"])
     assert got.column("finding_id").to_pylist() == ["a1", "a2", "a3", "b1", "b2", "b3", "c1"]
     assert incremental._in_check_order([], ["A"]).num_rows == 0
+
+
+def test_the_season_checks_are_warmed_on_the_planning_thread(two_day_file, tmp_path, monkeypatch):
+    # scan --since warms the checks its season thread runs (Check.warm: BRUSH001's compiled
+    # peel) on the thread that plans the scoped checks, before that thread's own work; a
+    # warm-up that fails changes nothing (the finder loads what it needs and reports errors)
+    import threading
+
+    warmed: list[tuple[str, str]] = []
+
+    def spy(real):
+        def warm(self, params):
+            warmed.append((self.code, threading.current_thread().name))
+            if self.code == "BRUSH001":
+                raise RuntimeError("a warm-up that fails")
+            return real(self, params)
+
+        return warm
+
+    for check in registry.all_checks():  # (BRUSH001 and BRUSH002 have their own)
+        monkeypatch.setattr(type(check), "warm", spy(type(check).warm))
+    path, _ = two_day_file
+    shutil.copy(path, tmp_path / "inc.duckdb")
+    shutil.copy(path, tmp_path / "full.duckdb")
+    inc, info = incremental.scan_since(tmp_path / "inc.duckdb", "cn", "last", save=False)
+    season = set(info["rerun_season"])
+    assert "BRUSH001" in season and "BRUSH002" in season
+    assert {code for code, _ in warmed} == season, (warmed, season)
+    assert {name for _, name in warmed} == {threading.current_thread().name}
+    from promoguard import engine
+
+    full = engine.scan(tmp_path / "full.duckdb", "cn", save=False)
+    assert not differences(full, inc), differences(full, inc)

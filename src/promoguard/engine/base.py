@@ -217,6 +217,13 @@ class Check:
     def is_relational(self) -> bool:
         return type(self).find is not Check.find
 
+    def warm(self, params: dict[str, Any]) -> None:
+        """Load now what the finder would load on first use (compiled kernels from numba's
+        cache, their modules), so that a caller with a thread to spare pays for it before the
+        check starts: ``scan --since`` warms its season-wide checks on the thread that plans the
+        scoped ones while they run in another. Nothing by default; results never depend on it,
+        and a failure here is the finder's to report when it runs."""
+
     # -- evidence ----------------------------------------------------------------------------------
     def evidence(
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext

@@ -196,6 +196,25 @@ class _PyWalks:
         return found, start_t, end_t, n_orders, ptr, np.asarray(buyers, dtype=np.int64)
 
 
+def warm(params: dict[str, Any]) -> None:
+    """:func:`linked_groups` on three buyers of one device at one shop in one hour: loads the
+    compiled walks (numba's cache, once per process) with the argument types a scan's orders
+    give them (numbered and cast alike for any orders)."""
+    n = max(int(params["min_buyers"]), 1)
+    linked_groups(
+        pa.table(
+            {
+                "buyer_id": [f"b{i}" for i in range(n)],
+                "merchant_id": ["m"] * n,
+                "paid_s": pa.array(range(n), pa.int64()),
+                "device": ["d"] * n,
+                "address": pa.array([None] * n, pa.string()),
+            }
+        ),
+        params,
+    )
+
+
 def _walks(window: int, min_buyers: float) -> Any:
     """The compiled walks when numba is there, else the Python ones (imported on first use: a
     scan without BRUSH002 pays nothing)."""

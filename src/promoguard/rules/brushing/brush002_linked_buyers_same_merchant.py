@@ -73,6 +73,9 @@ class LinkedBuyersSameMerchant(Check):
     expected_columns = ("min_buyers", "window_hours", "min_merchant_share")
     reads = ("orders", "merchants")
 
+    def warm(self, params: dict[str, Any]) -> None:
+        linked.warm(params)
+
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         groups = buyer_groups(tables, params).to_pylist()
         platforms = _merchant_platforms(tables)
