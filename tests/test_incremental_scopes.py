@@ -992,6 +992,23 @@ def test_the_order_copies_let_their_season_go():
     assert copies not in list(inc._COPIES.values())
 
 
+#: (order, carrier, number) shipment rows for the order plan's multi-parcel tests: a parcel's rows
+#: far apart in storage, a parcel of three rows, one number at two carriers, rows without a number
+_PARCEL_ROWS = [
+    ("a", "ZTO", "777"),
+    ("b", "ZTO", "100"),
+    ("c", "YTO", "900"),
+    ("d", "SF", "555"),
+    ("e", "YTO", "900"),
+    ("f", "ZTO", "101"),
+    ("g", "ZTO", None),
+    ("h", "ZTO", "777"),
+    ("i", "ZTO", "555"),
+    ("j", "YTO", "900"),
+    ("k", "STO", None),
+]
+
+
 @pytest.mark.parametrize("with_rows", [True, False])
 def test_the_multi_parcel_rows_are_the_definitions(with_rows):
     # the order plan's rows of numbers two shipment rows share, found by sorting their hashes:
@@ -1001,19 +1018,7 @@ def test_the_multi_parcel_rows_are_the_definitions(with_rows):
     # number repeats (and with no shipments at all)
     import duckdb
 
-    rows = [
-        ("a", "ZTO", "777"),
-        ("b", "ZTO", "100"),
-        ("c", "YTO", "900"),
-        ("d", "SF", "555"),
-        ("e", "YTO", "900"),
-        ("f", "ZTO", "101"),
-        ("g", "ZTO", None),
-        ("h", "ZTO", "777"),
-        ("i", "ZTO", "555"),
-        ("j", "YTO", "900"),
-        ("k", "STO", None),
-    ]
+    rows = _PARCEL_ROWS
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE _all_shipments (order_id VARCHAR, carrier VARCHAR, tracking_no VARCHAR)"
@@ -1039,19 +1044,7 @@ def test_one_pass_finds_the_multi_parcel_rows_and_the_shipments_of_the_new_scans
     # storage, a parcel scanned twice, a scan of a number no shipment has, an old scan (not new)
     import duckdb
 
-    shipments = [
-        ("a", "ZTO", "777"),
-        ("b", "ZTO", "100"),
-        ("c", "YTO", "900"),
-        ("d", "SF", "555"),
-        ("e", "YTO", "900"),
-        ("f", "ZTO", "101"),
-        ("g", "ZTO", None),
-        ("h", "ZTO", "777"),
-        ("i", "ZTO", "555"),
-        ("j", "YTO", "900"),
-        ("k", "STO", None),
-    ]
+    shipments = _PARCEL_ROWS
     scans = [  # (carrier, tracking_no, new)
         ("ZTO", "101", False),
         ("YTO", "900", False),

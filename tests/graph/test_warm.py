@@ -20,7 +20,10 @@ import json, sys
 import numpy as np
 import pyarrow as pa
 from promoguard.graph import _linked_jit, _peel_jit, linked, rings
-from promoguard.registry_defaults import defaults
+from promoguard.engine import registry
+
+def defaults(code):  # the check's defaults, as a pack gives them
+    return next(c for c in registry.all_checks() if c.code == code).parameter_defaults()
 
 def sigs():
     return {
@@ -60,17 +63,10 @@ print(json.dumps(out))
 """
 
 
-def test_warming_loads_the_kernels_the_finders_call(tmp_path):
+def test_warming_loads_the_kernels_the_finders_call():
     env = {k: v for k, v in os.environ.items() if k != "PROMOGUARD_NO_JIT"}
-    # the checks' defaults, as a pack gives them
-    code = CHILD.replace(
-        "from promoguard.registry_defaults import defaults",
-        "from promoguard.engine import registry\n"
-        "def defaults(code):\n"
-        "    return next(c for c in registry.all_checks() if c.code == code).parameter_defaults()",
-    )
     run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=300
     )
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
