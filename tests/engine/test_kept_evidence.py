@@ -273,3 +273,54 @@ def test_full_and_unsaved_scans_carry_nothing(day_two, tmp_path):
     path, _ = day_two
     full = eng.scan(path, "cn", save=False)
     assert {r.carried for r in full.runs} == {None}
+
+
+@pytest.fixture
+def day_two_wide(tmp_path, toys):
+    """As ``day_two``, with ids and names outside ASCII (several bytes per character, in the
+    head before the cut and in the rows after it): (store, first scan id)."""
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    con.executemany(
+        "INSERT INTO merchants (merchant_id, platform_id, name) VALUES (?, 'p1', ?)",
+        [("mé1", "Ünö ✓"), ("m二2", "二号店"), ("m4", "Four")],
+    )
+    _orders(
+        con,
+        [
+            ("o1", "mé1", "b1"),
+            ("o2", "mé1", "b2"),
+            *[(f"o{i}", "m二2", "b1") for i in (3, 4, 5)],
+            ("o10", "m4", "b1"),
+            ("o11", "m4", "b2"),
+        ],
+    )
+    con.close()
+    first = eng.scan(path, "cn")
+    con = store.connect(path)
+    _orders(con, [("o6", "mé1", "b3"), ("o9", "m二2", "b4")])
+    con.close()
+    return path, first.scan_id
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+def test_re_headed_documents_are_a_full_rescans_bytes(
+    day_two_wide, tmp_path, monkeypatch, chunk_bytes
+):
+    """Re-heading cuts S's documents at the byte where their rows begin and joins the new heads
+    to the rows in Arrow: with characters of several bytes before and after the cut, and with
+    the new documents joined one array each (``chunk_bytes`` 1), every re-headed document is
+    the full re-scan's text, under its hash."""
+    path, first = day_two_wide
+    if chunk_bytes is not None:
+        monkeypatch.setattr(eng, "_FREEZE_CHUNK_BYTES", chunk_bytes)
+    full = _full(path, tmp_path)
+    inc, _ = incremental.scan_since(path, "cn", first, save=False)
+    # mé1's and m二2's counts moved (heads differ), their rows did not: re-headed; m4 as it was
+    assert _carried(inc)["TOY912"] == 3
+    got, want = _hashes(inc, "TOY912"), _hashes(full, "TOY912")
+    assert got == want
+    before = _hashes_of(path, first, "TOY912")
+    for e in ("mé1", "m二2"):
+        assert got[e] != before[e]  # a new document, made in this scan
+        assert inc.evidence[got[e]] == full.evidence[want[e]]

@@ -711,6 +711,40 @@ def test_evidence_proved_in_parts_gives_the_same_documents(con, monkeypatch, par
     assert not [t for (t,) in con.execute(left).fetchall() if t.startswith("_")]
 
 
+def test_evidence_rows_alone_cut_the_parts(con, monkeypatch):
+    """Parts are cut on the evidence rows the engine counts in its evidence tables, not only on
+    the found rows: two found orders of one evidence row each, at most one evidence row a part
+    (and a hundred found rows), are proved in two parts, with the documents of one part."""
+    from promoguard.engine import run
+
+    def scan():
+        with duckdb_tables(con) as tables:
+            return run_checks(
+                tables,
+                [ExpensiveOrders()],
+                load_pack("cn"),
+                engine="duckdb",
+                scan_id="s",
+                detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+            )
+
+    whole = scan()
+    frozen: list[int] = []
+    freeze = run._freeze_findings
+    monkeypatch.setattr(
+        run,
+        "_freeze_findings",
+        lambda check, pack, params, found, *a, **k: (
+            frozen.append(found.num_rows) or freeze(check, pack, params, found, *a, **k)
+        ),
+    )
+    monkeypatch.setattr(run, "_part_rows", lambda: (1, 100))
+    parts = scan()
+    assert frozen == [1, 1]  # o1, then o3
+    assert parts.findings.equals(whole.findings)
+    assert dict(parts.evidence) == dict(whole.evidence)
+
+
 def test_findings_spilled_to_parquet_read_and_save_as_held_in_memory(con, tmp_path, monkeypatch):
     from promoguard.engine import run
 
