@@ -167,6 +167,35 @@ def test_the_rechecked_merchants_are_scanned_on_every_thread(two_day_file, tmp_p
     assert all(shared for _, shared in seen)
 
 
+def test_the_parts_hold_their_findings_for_the_combine(two_day_file, tmp_path, monkeypatch):
+    """Each part of an increment hands its findings to the combine, which reads them into
+    memory at once: they are held, not written to Parquet and read back, even where a full
+    scan spills every table of them (``SPILL_BYTES`` 1); the findings are the full scan's."""
+    from promoguard import engine
+    from promoguard.engine import run as eng
+
+    path, _ = two_day_file
+    for name in ("full", "inc"):
+        shutil.copy(path, tmp_path / f"{name}.duckdb")
+    written: list[int] = []
+    real = eng.write_parquet
+
+    def spy(table, out, documents=False):
+        if not documents:  # (findings; documents are staged as before)
+            written.append(table.num_rows)
+        real(table, out, documents)
+
+    monkeypatch.setattr(eng, "write_parquet", spy)
+    monkeypatch.setattr(eng.HeldFindings, "SPILL_BYTES", 1)
+    full = engine.scan(tmp_path / "full.duckdb", "cn", save=False)
+    assert sum(written) == len(full.findings)  # a full scan spills every check's findings
+    written.clear()
+    inc, info = incremental.scan_since(tmp_path / "inc.duckdb", "cn", "last", save=False)
+    assert info["rechecked_local"] and info["rerun_season"]  # scoped and whole-store parts ran
+    assert written == []
+    assert not differences(full, inc)
+
+
 def test_a_scan_without_row_marks_falls_back_to_a_full_scan(two_day_file, tmp_path):
     """A scan made before marks were kept cannot say which rows are new: all is re-checked."""
     path, first = two_day_file

@@ -655,6 +655,7 @@ def run_checks(
     progress: Progress | None = None,
     coverage_of: dict[str, dict[str, Any]] | None = None,
     kept: KeptState | None = None,
+    findings_spill_bytes: int | None = None,
 ) -> ScanResult:
     """Run ``checks`` on ``tables`` with ``pack``'s settings; ``progress(step, done, total)`` is
     told what runs (two steps per check: its finder, then its evidence). ``coverage_of`` gives a
@@ -669,10 +670,13 @@ def run_checks(
 
     ``kept`` (only where ``tables`` are the whole store): kept relations fold from the copies it
     names, and with ``kept.save`` are written for the store (``ScanResult.kept``).
+
+    ``findings_spill_bytes``: the findings held in memory before they go to Parquet files
+    (:class:`HeldFindings`; None: its default), for a caller that reads them back at once.
     """
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
     evidence = FrozenEvidence()
-    frozen = HeldFindings()  # each check's findings, in the checks' order
+    frozen = HeldFindings(findings_spill_bytes)  # each check's findings, in the checks' order
     runs: list[CheckRun] = []
     coverage: dict[str, dict[str, Any]] = {}
     total = 2 * len(checks)
