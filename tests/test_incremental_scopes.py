@@ -88,6 +88,53 @@ def test_an_open_order_flips_when_the_horizon_moves(tmp_path):
     assert _rows(inc) == _rows(full)
 
 
+class _OldRows:
+    """A season whose previous scan saw the rows marked ``old`` (``season.old_rows``)."""
+
+    def old_rows(self, table):
+        return f"(SELECT * FROM _all_{table} WHERE old)"
+
+
+@pytest.mark.parametrize(
+    ("scans", "paid", "declared", "before"),
+    [
+        # the previous horizon a day before this one: a scan's (found within the window) ...
+        ([(50, True), (70, False)], [(10, True), (72, False)], [(None, True)], 50),
+        # ... an order's declared shipment, the other columns of old rows all earlier
+        ([(5, True), (70, False)], [(10, True)], [(49, True), (71, False)], 49),
+        # ... or a payment, an old scan in the window too, and no old declared shipment
+        ([(45, True), (70, False)], [(49, True), (60, False)], [(None, True), (None, False)], 49),
+        # no scan at all
+        ([], [(49, True), (60, False)], [(None, False)], 49),
+        # a fortnight before: no old row in the window, every row read
+        ([(20, True), (400, False)], [(10, True)], [(None, True)], 20),
+    ],
+)
+def test_the_previous_horizon_is_the_old_rows_latest(scans, paid, declared, before):
+    """``_horizon`` of the rows the previous scan saw, looked for near this scan's horizon first
+    (hours after day 1's midnight): the latest scan, payment or declared shipment of the old
+    rows, the same as reading them all, in or out of the window."""
+    import duckdb
+
+    def hours(h):
+        return None if h is None else at(h)
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE TABLE _all_tracking_events (event_at TIMESTAMPTZ, old BOOLEAN)")
+    con.execute(
+        "CREATE TABLE _all_orders (paid_at TIMESTAMPTZ, declared_shipped_at TIMESTAMPTZ, "
+        "old BOOLEAN)"
+    )
+    for h, o in scans:
+        con.execute("INSERT INTO _all_tracking_events VALUES (?, ?)", [at(h), o])
+    rows = [(hours(p), None, o) for p, o in paid] + [(None, hours(d), o) for d, o in declared]
+    con.executemany("INSERT INTO _all_orders VALUES (?, ?, ?)", rows)
+    now = incremental._horizon(con)
+    assert incremental._horizon(con, _OldRows(), now) == at(before)
+    assert incremental._horizon(con, _OldRows()) == at(before)
+
+
 def test_scoping_the_horizon_checks_by_order_alone_would_miss_it(tmp_path, declared):
     day1, day2 = _horizon_days()
     declared("SHIP001", "order")

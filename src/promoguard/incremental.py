@@ -90,6 +90,7 @@ tables only grow, so rows ``rowid >= mark`` are the ones added since). When that
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
@@ -1835,16 +1836,39 @@ def _make_tables(con: duckdb.DuckDBPyConnection, reads: set[str], scoped: dict[s
             )
 
 
-def _horizon(con: duckdb.DuckDBPyConnection, season: Any = None) -> Any:
+def _horizon(con: duckdb.DuckDBPyConnection, season: Any = None, near: Any = None) -> Any:
     """The season's data horizon (``logistics._shared.data_horizon``): the latest scan, payment
     or declared shipment; with ``season``, the one of the rows the previous scan saw
-    (``season.old_rows``)."""
+    (``season.old_rows``).
+
+    ``near`` (with ``season``; this scan's horizon, which the previous one is not after): the
+    previous horizon is looked for first among the rows within :data:`_HORIZON_WINDOW` of it.
+    The engine answers the maximum of a whole table from its row groups' statistics, not that
+    of the rows before a mark, which it reads whole (the 29M scans of the city: ~0.25 CPU s); a
+    bound on a column lets it skip the row groups wholly before it. When the previous horizon
+    is at or after the bound, the column it is a value of has its maximum there, and the
+    others theirs at or before it: the greatest of the columns' maxima at or after the bound is
+    that horizon. With no value there, every row is read, as without ``near``."""
 
     def rows(table: str) -> sqlbuild.Sql:
         if season is None:
             return sqlbuild.ident("_all_" + table)
         return sqlbuild.Sql(season.old_rows(table))
 
+    if near is not None and season is not None:
+        since = near - _HORIZON_WINDOW
+        found = con.execute(
+            sqlbuild.sql(
+                "SELECT greatest((SELECT max(event_at) FROM {e} WHERE event_at >= $b), "
+                "(SELECT max(paid_at) FROM {o} WHERE paid_at >= $b), "
+                "(SELECT max(declared_shipped_at) FROM {o} WHERE declared_shipped_at >= $b))",
+                e=rows("tracking_events"),
+                o=rows("orders"),
+            ),
+            {"b": since},
+        ).fetchall()[0][0]
+        if found is not None:
+            return found
     return con.execute(
         sqlbuild.sql(
             "SELECT greatest((SELECT max(event_at) FROM {e}), "
@@ -1853,6 +1877,11 @@ def _horizon(con: duckdb.DuckDBPyConnection, season: Any = None) -> Any:
             o=rows("orders"),
         )
     ).fetchone()[0]
+
+
+#: how far before this scan's horizon :func:`_horizon` first looks for the previous one (a
+#: week: a daily scan's is hours before; an older one is found by reading every row)
+_HORIZON_WINDOW = dt.timedelta(days=7)
 
 
 def _horizon_orders(plan: _Plan, season: Any, pack: Any, horizon_at: Any) -> list[str]:
@@ -1870,7 +1899,7 @@ def _horizon_orders(plan: _Plan, season: Any, pack: Any, horizon_at: Any) -> lis
     from promoguard.engine.base import Tables
 
     checks = [c for c in plan.checks if depends_on(c) == "order_horizon"]
-    before = _horizon(plan.con, season) if season is not None else None
+    before = _horizon(plan.con, season, horizon_at) if season is not None else None
     if before is None or pack is None or not all(hasattr(c, "horizon_orders") for c in checks):
         return [_UNPICKED]
     backend = ibis.duckdb.from_connection(plan.con)
