@@ -108,6 +108,24 @@ class _OldRows:
         ([], [(49, True), (60, False)], [(None, False)], 49),
         # a fortnight before: no old row in the window, every row read
         ([(20, True), (400, False)], [(10, True)], [(None, True)], 20),
+        # this horizon late (400 h: the window from 232 h): several old scans in the window
+        # and one before it, an old payment in it and one before (the latest is taken, not
+        # the window's first, whichever column holds it)
+        (
+            [(100, True), (250, True), (300, True), (400, False)],
+            [(10, True), (270, True)],
+            [(None, True)],
+            300,
+        ),
+        # ... two old declared shipments in the window, the old scans and payments before it
+        (
+            [(100, True), (400, False)],
+            [(50, True), (60, True)],
+            [(300, True), (380, True), (20, True)],
+            380,
+        ),
+        # ... two old payments in the window, the old scan before it
+        ([(100, True), (400, False)], [(260, True), (390, True)], [(None, True)], 390),
     ],
 )
 def test_the_previous_horizon_is_the_old_rows_latest(scans, paid, declared, before):
