@@ -1855,28 +1855,25 @@ def _horizon(con: duckdb.DuckDBPyConnection, season: Any = None, near: Any = Non
             return sqlbuild.ident("_all_" + table)
         return sqlbuild.Sql(season.old_rows(table))
 
+    def latest(since: Any = None) -> Any:
+        # the greatest of the three columns' maxima, over the rows at or after ``since``
+        def top(column: str, table: str) -> sqlbuild.Sql:
+            w = sqlbuild.sql(" WHERE {c} >= $b", c=column) if since is not None else sqlbuild.Sql()
+            return sqlbuild.sql("(SELECT max({c}) FROM {t}{w})", c=column, t=rows(table), w=w)
+
+        query = sqlbuild.sql(
+            "SELECT greatest({e}, {p}, {d})",
+            e=top("event_at", "tracking_events"),
+            p=top("paid_at", "orders"),
+            d=top("declared_shipped_at", "orders"),
+        )
+        return con.execute(query, {"b": since} if since is not None else None).fetchone()[0]
+
     if near is not None and season is not None:
-        since = near - _HORIZON_WINDOW
-        found = con.execute(
-            sqlbuild.sql(
-                "SELECT greatest((SELECT max(event_at) FROM {e} WHERE event_at >= $b), "
-                "(SELECT max(paid_at) FROM {o} WHERE paid_at >= $b), "
-                "(SELECT max(declared_shipped_at) FROM {o} WHERE declared_shipped_at >= $b))",
-                e=rows("tracking_events"),
-                o=rows("orders"),
-            ),
-            {"b": since},
-        ).fetchall()[0][0]
+        found = latest(near - _HORIZON_WINDOW)
         if found is not None:
             return found
-    return con.execute(
-        sqlbuild.sql(
-            "SELECT greatest((SELECT max(event_at) FROM {e}), "
-            "(SELECT greatest(max(paid_at), max(declared_shipped_at)) FROM {o}))",
-            e=rows("tracking_events"),
-            o=rows("orders"),
-        )
-    ).fetchone()[0]
+    return latest()
 
 
 #: how far before this scan's horizon :func:`_horizon` first looks for the previous one (a

@@ -109,18 +109,30 @@ def toys(monkeypatch):
     monkeypatch.setitem(HOOK, "now", "right")
 
 
+def _two_days(tmp_path, merchants, day1, day2):
+    """A store with ``merchants`` (id, name) and the orders ``day1`` (order, merchant, buyer),
+    scanned and saved, then given ``day2``: (store, first scan id)."""
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    con.executemany(
+        "INSERT INTO merchants (merchant_id, platform_id, name) VALUES (?, 'p1', ?)", merchants
+    )
+    _orders(con, day1)
+    con.close()
+    first = eng.scan(path, "cn")
+    con = store.connect(path)
+    _orders(con, day2)
+    con.close()
+    return path, first.scan_id
+
+
 @pytest.fixture
 def day_two(tmp_path, toys):
     """Day 1 (m1: 2 orders, m2: 3, m4: 2) scanned and saved; day 2 adds m1's third order, m2's
     fourth and two orders of a new merchant m3 (m4 gets none): (store, first scan id)."""
-    path = tmp_path / "s.duckdb"
-    con = store.connect(path)
-    con.executemany(
-        "INSERT INTO merchants (merchant_id, platform_id, name) VALUES (?, 'p1', ?)",
+    return _two_days(
+        tmp_path,
         [("m1", "One"), ("m2", "Two"), ("m4", "Four")],
-    )
-    _orders(
-        con,
         [
             ("o1", "m1", "b1"),
             ("o2", "m1", "b2"),
@@ -128,13 +140,8 @@ def day_two(tmp_path, toys):
             ("o10", "m4", "b1"),
             ("o11", "m4", "b2"),
         ],
+        [("o6", "m1", "b3"), ("o7", "m3", "b1"), ("o8", "m3", "b2"), ("o9", "m2", "b4")],
     )
-    con.close()
-    first = eng.scan(path, "cn")
-    con = store.connect(path)
-    _orders(con, [("o6", "m1", "b3"), ("o7", "m3", "b1"), ("o8", "m3", "b2"), ("o9", "m2", "b4")])
-    con.close()
-    return path, first.scan_id
 
 
 def _full(path, tmp_path):
@@ -279,14 +286,9 @@ def test_full_and_unsaved_scans_carry_nothing(day_two, tmp_path):
 def day_two_wide(tmp_path, toys):
     """As ``day_two``, with ids and names outside ASCII (several bytes per character, in the
     head before the cut and in the rows after it): (store, first scan id)."""
-    path = tmp_path / "s.duckdb"
-    con = store.connect(path)
-    con.executemany(
-        "INSERT INTO merchants (merchant_id, platform_id, name) VALUES (?, 'p1', ?)",
+    return _two_days(
+        tmp_path,
         [("mé1", "Ünö ✓"), ("m二2", "二号店"), ("m4", "Four")],
-    )
-    _orders(
-        con,
         [
             ("o1", "mé1", "b1"),
             ("o2", "mé1", "b2"),
@@ -294,13 +296,8 @@ def day_two_wide(tmp_path, toys):
             ("o10", "m4", "b1"),
             ("o11", "m4", "b2"),
         ],
+        [("o6", "mé1", "b3"), ("o9", "m二2", "b4")],
     )
-    con.close()
-    first = eng.scan(path, "cn")
-    con = store.connect(path)
-    _orders(con, [("o6", "mé1", "b3"), ("o9", "m二2", "b4")])
-    con.close()
-    return path, first.scan_id
 
 
 @pytest.mark.parametrize("chunk_bytes", [None, 1])

@@ -720,14 +720,7 @@ def test_evidence_rows_alone_cut_the_parts(con, monkeypatch):
 
     def scan():
         with duckdb_tables(con) as tables:
-            return run_checks(
-                tables,
-                [ExpensiveOrders()],
-                load_pack("cn"),
-                engine="duckdb",
-                scan_id="s",
-                detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
-            )
+            return _run(tables, "duckdb")
 
     whole = scan()
     frozen: list[int] = []
