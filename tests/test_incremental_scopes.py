@@ -1144,3 +1144,196 @@ def test_one_pass_finds_the_multi_parcel_rows_and_the_shipments_of_the_new_scans
     defined = incremental._ORDERS_OF["tracking_events"].format(new=new)
     assert traced == {r[0] for r in con.execute(defined).fetchall()}
     assert traced == ({"i", "b"} if with_rows else set())
+
+
+#: (order, carrier, number, added since the scan) shipment rows for the fold of the hashes two
+#: rows share: a number two old rows share and an added row too (a, h, n7), a number one old row
+#: has and an added row too (b, n1: shared across the scan's boundary), a number at another
+#: carrier across it (c, n2: one hash), an old and an added row without a number (g, n3), two
+#: added rows sharing a number between them (n4, n5), an added row of its own (n6), old rows
+#: of their own (d, e)
+_FOLDED_ROWS = [
+    ("a", "ZTO", "777", False),
+    ("b", "ZTO", "100", False),
+    ("c", "YTO", "300", False),
+    ("g", "ZTO", None, False),
+    ("d", "ZTO", "555", False),
+    ("h", "ZTO", "777", False),
+    ("e", "ZTO", "556", False),
+    ("n1", "ZTO", "100", True),
+    ("n2", "SF", "300", True),
+    ("n3", "STO", None, True),
+    ("n4", "YTO", "888", True),
+    ("n5", "YTO", "888", True),
+    ("n6", "ZTO", "999", True),
+    ("n7", "ZTO", "777", True),
+]
+
+
+@pytest.mark.parametrize("added", [True, False])
+@pytest.mark.parametrize("scanned", [True, False])
+def test_the_shared_number_hashes_fold_with_the_added_shipments(added, scanned):
+    # the order plan folds the hashes two shipment rows share from the scan since's copy (the
+    # definition on its rows) and the rows added since: the same hashes as the definition on
+    # every row now, the same multi-parcel rows (_MULTI_PARCEL_ROWS) and the same orders traced
+    # from the new scans; with no added row, the copy itself
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE ships (order_id VARCHAR, carrier VARCHAR, tracking_no VARCHAR, new BOOLEAN)"
+    )
+    rows = [r for r in _FOLDED_ROWS if added or not r[3]]
+    con.executemany("INSERT INTO ships VALUES (?, ?, ?, ?)", rows)
+    con.execute("CREATE VIEW _all_shipments AS SELECT order_id, carrier, tracking_no FROM ships")
+    shared = "SELECT hash(tracking_no) AS h FROM {t} GROUP BY h HAVING count(*) > 1"
+    con.execute("CREATE TABLE before AS " + shared.format(t="ships WHERE NOT new"))
+    con.execute(
+        "CREATE TABLE scans AS SELECT * FROM (VALUES ('ZTO', '100'), ('ZTO', '555'), "
+        "('YTO', '888'), ('EMS', '404')) v(carrier, tracking_no)"
+    )
+    new = "(SELECT order_id, carrier, tracking_no FROM ships WHERE new)" if added else None
+    scans = "(SELECT * FROM scans)" if scanned else None
+
+    def got(query: str) -> list:
+        return sorted(con.execute(query).fetchall(), key=repr)
+
+    incremental._multi_parcel_rows(con, scans, "before", new)
+    twice = got("SELECT h FROM _pg_twice")
+    multi = got("SELECT * FROM _pg_multi")
+    assert twice == got(shared.format(t="_all_shipments"))
+    con.execute("DROP TABLE _pg_multi")
+    con.execute(incremental._MULTI_PARCEL_ROWS)
+    assert multi == got("SELECT * FROM _pg_multi")
+    want = {"a", "h", "b", "n1", "c", "n2", "g", "n3", "n4", "n5", "n7"} if added else {"a", "h"}
+    assert {r[0] for r in multi} == want
+    if not added:
+        assert twice == got("SELECT h FROM before")
+    if scanned:
+        traced = {r[0] for r in got(incremental._TRACED.format(new=scans))}
+        defined = incremental._ORDERS_OF["tracking_events"].format(new=scans)
+        assert traced == {r[0] for r in got(defined)}
+        assert traced == ({"b", "n1", "d", "n4", "n5"} if added else {"b", "d"})
+
+
+def _shared_number_days():
+    """Day 1: a and b share ZTO 777, e has 500 alone; day 2: c, on a number of its own; day 3:
+    d on e's number (one old row: shared across the scan's boundary), a scan of that parcel,
+    and a second parcel of a's (a re-checked, b read as its neighbour through 777, whose hash
+    only the kept copy holds: no row of the day has that number)."""
+    day1 = tables(
+        orders=[order(o, listing="l_app") for o in ("a", "b", "e")],
+        shipments=[("a", "ZTO", "777", 500), ("b", "ZTO", "777", 500), ("e", "ZTO", "500", 500)],
+    )
+    day2 = {
+        "orders": [order("c", listing="l_app")],
+        "shipments": [{"order_id": "c", "carrier": "ZTO", "tracking_no": "600"}],
+    }
+    day3 = {
+        "orders": [order("d", listing="l_app")],
+        "shipments": [
+            {"order_id": "d", "carrier": "ZTO", "tracking_no": "500"},
+            {"order_id": "a", "carrier": "ZTO", "tracking_no": "901"},
+        ],
+        "tracking_events": [
+            {
+                "carrier": "ZTO",
+                "tracking_no": "500",
+                "event_at": at(30),
+                "event_type": "pickup",
+                "city": "上海",
+            }
+        ],
+    }
+    return day1, day2, day3
+
+
+def _saved_then_appended(tmp_path, checks):
+    """Day 1 scanned in full (saved), day 2 by a saved ``scan --since``, day 3 appended: the
+    store, and that increment's kept relations (key text -> table)."""
+    day1, day2, day3 = _shared_number_days()
+    path = tmp_path / "s.duckdb"
+    make_store(path, day1).close()
+    engine.scan(path, "cn", checks=checks)
+    con = store.connect(path)
+    write_rows(con, day2)
+    con.close()
+    inc, _ = incremental.scan_since(path, "cn", "last", checks=checks)
+    con = store.connect(path)
+    kept = dict(
+        con.execute(
+            "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?",
+            [inc.scan_id],
+        ).fetchall()
+    )
+    write_rows(con, day3)
+    con.close()
+    return path, kept
+
+
+@pytest.mark.parametrize("checks", ["SHIP002,SHIP004", "SHIP002,SHIP004,PARCEL001"])
+def test_a_saved_increment_keeps_the_shared_number_hashes_and_the_next_folds_them(
+    tmp_path, monkeypatch, checks
+):
+    # the first increment after a full scan finds the hashes two shipment rows share by sorting
+    # them all, and (saved) keeps them, beside PARCEL001's counts when it is in the group; the
+    # next day folds that copy with its shipments and equals a full re-scan: d on e's number,
+    # and a second parcel of a's (a and its neighbour b re-checked)
+    path, kept = _saved_then_appended(tmp_path, checks)
+    text = repr(incremental.SHARED_NUMBER_HASHES)
+    assert text in kept
+    assert len(kept) == (2 if "PARCEL001" in checks else 1)
+    con = store.connect(path)
+    assert con.execute(f"SELECT h FROM {kept[text]}").fetchall() == [
+        con.execute("SELECT hash('777')").fetchone()
+    ]
+    con.close()
+    folded_from = []
+    multi = incremental._multi_parcel_rows
+
+    def spy(con, scans=None, before=None, added=None):
+        folded_from.append(before)
+        multi(con, scans, before, added)
+
+    monkeypatch.setattr(incremental, "_multi_parcel_rows", spy)
+    full_path = tmp_path / "full.duckdb"
+    shutil.copy(path, full_path)
+    full = engine.scan(full_path, "cn", checks=checks, save=False)
+    inc, info = incremental.scan_since(path, "cn", "last", checks=checks, save=False)
+    assert len(folded_from) == 1 and kept[text] in folded_from[0]  # the store's copy
+    assert {"SHIP002", "SHIP004"} <= set(info["rechecked_local"])
+    assert set(full.findings[full.findings.check_code == "SHIP002"].entity_id) == {
+        "a",
+        "b",
+        "d",
+        "e",
+    }
+    assert _rows(inc) == _rows(full)
+
+
+def test_the_shared_number_hashes_are_read_from_the_kept_copy(tmp_path):
+    # the fold reads the copy the scan since kept, not the season: the copy without a and b's
+    # hash (777), and a's parcel of day 3 no longer reaches b (a is then judged without its
+    # neighbour: not the full re-scan's finding)
+    path, kept = _saved_then_appended(tmp_path, "SHIP002,SHIP004")
+    con = store.connect(path)
+    con.execute(f"DELETE FROM {kept[repr(incremental.SHARED_NUMBER_HASHES)]}")
+    con.close()
+    full_path = tmp_path / "full.duckdb"
+    shutil.copy(path, full_path)
+    full = engine.scan(full_path, "cn", checks="SHIP002,SHIP004", save=False)
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="SHIP002,SHIP004", save=False)
+    assert _rows(inc) != _rows(full)
+
+
+def test_an_unsaved_increment_keeps_no_shared_number_hashes(tmp_path):
+    # save=False writes nothing for the store (the scoped run is handed no kept state for it)
+    day1, day2, _ = _shared_number_days()
+    path = tmp_path / "s.duckdb"
+    make_store(path, day1).close()
+    engine.scan(path, "cn", checks="SHIP002")
+    con = store.connect(path)
+    write_rows(con, day2)
+    con.close()
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="SHIP002", save=False)
+    assert inc.kept == []

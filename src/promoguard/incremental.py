@@ -1151,7 +1151,7 @@ def _plan(
         parts[table] = mapping[table].format(new=rel)
     if group == "text":
         return _plan_texts(plan, list(parts.values()), season)
-    return _plan_orders(plan, parts, season, pack, engine, folded=folded, save=save)
+    return _plan_orders(plan, parts, season, pack, engine, folded=folded, save=save, kept=kept)
 
 
 def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
@@ -1441,6 +1441,7 @@ def _plan_orders(
     *,
     folded: dict[str, tuple[str, str]] | None = None,
     save: bool = False,
+    kept: dict[str, str] | None = None,
 ) -> _Plan:
     """Orders: those the new rows touch (T); with an ``order_parcels`` check the orders sharing a
     parcel with them; with an ``order_horizon`` check, when the data horizon moved, the orders
@@ -1454,7 +1455,14 @@ def _plan_orders(
     one the previous scan used): on DuckDB, when the rule names the kept relations it is computed
     from (``statistic_relations``), those are built on the season and handed to the scoped run
     (``_given``), whose tables hold only the orders' rows; else (Spark, or a rule naming none)
-    the tables it reads (``statistic_reads``) stay whole in the scoped run."""
+    the tables it reads (``statistic_reads``) stay whole in the scoped run.
+
+    ``kept`` (a DuckDB file: the kept relations the scan since saved, key text -> its table in
+    the store; None elsewhere): with an ``order_parcels`` check, the hashes two shipment rows
+    share are folded from that scan's copy when it has one (:data:`SHARED_NUMBER_HASHES`), and
+    with ``save`` the scan keeps them for the next."""
+    from promoguard.engine.cache import key_text
+
     con = plan.con
     kinds = {depends_on(c) for c in plan.checks}
     handed = [c for c in plan.checks if engine == "duckdb" and hasattr(c, "statistic_relations")]
@@ -1464,7 +1472,11 @@ def _plan_orders(
         # the multi-parcel rows and, with new scans, the shipments their numbers' hashes reach,
         # in one pass over the shipments (the trace below then reads those few)
         scans = plan.new.get("tracking_events") if "tracking_events" in parts else None
-        _multi_parcel_rows(con, scans)
+        text = key_text(SHARED_NUMBER_HASHES)
+        before = None
+        if engine == "duckdb" and kept and text in kept:
+            before = str(sqlbuild.sql("{src}.main.{t}", src=_SRC, t=kept[text]))
+        _multi_parcel_rows(con, scans, before, plan.new.get("shipments"))
         if scans is not None:
             parts = {**parts, "tracking_events": _TRACED.format(new=scans)}
     empty = "SELECT NULL::VARCHAR AS order_id WHERE false"
@@ -1589,60 +1601,149 @@ def _plan_orders(
         copies.done(plan)
         if handed:
             plan.given = _given(con, handed, folded, save)
+        if save and engine == "duckdb" and kept is not None and "order_parcels" in kinds:
+            plan.given = _keep_shared_numbers(con, plan.given)
 
     plan._scope = scope
     return plan
 
 
-def _multi_parcel_rows(con: duckdb.DuckDBPyConnection, scans: str | None = None) -> None:
-    """``_pg_multi``: the rows :data:`_MULTI_PARCEL_ROWS` makes, with the hashes two rows share
-    found by sorting them rather than grouping them. DuckDB's hash aggregate of the 5.6M city
-    shipments' hashes (nearly all distinct: a table of 5.6M groups for ~19k kept) cost 1.0-1.1
-    CPU s of the order plan; pulling the hashes and sorting them with numpy costs ~0.35 (the
-    scan and the transfer) + 0.09 (the sort), and the rows are then read in a second pass.
+def _multi_parcel_rows(
+    con: duckdb.DuckDBPyConnection,
+    scans: str | None = None,
+    before: str | None = None,
+    added: str | None = None,
+) -> None:
+    """``_pg_multi``: the rows :data:`_MULTI_PARCEL_ROWS` makes, and ``_pg_twice``: the hashes
+    two or more shipment rows share (``h``; what :data:`SHARED_NUMBER_HASHES` keeps).
+
+    Without ``before``, the hashes two rows share are found by sorting them rather than grouping
+    them. DuckDB's hash aggregate of the 5.6M city shipments' hashes (nearly all distinct: a
+    table of 5.6M groups for ~19k kept) cost 1.0-1.1 CPU s of the order plan; pulling the hashes
+    and sorting them with numpy costs ~0.35 (the scan and the transfer) + 0.09 (the sort), and
+    the rows are then read in a second pass.
+
+    With ``before`` (a relation of ``h``: those hashes among the rows the scan since saw, its
+    kept copy) and ``added`` (a relation: the shipments added since, or None), they are folded
+    instead, in that second pass, and no hash of the season is pulled (~0.3 CPU s of a city day).
+    Rows are only ever added, so a hash two old rows share is still shared; a hash not among
+    them (one old row at most) is shared now only if an added row has it and another row, old or
+    added, too. The second pass keeps every row whose hash is one of ``before``'s or an added
+    row's, so it holds every row of each such hash, and counts them.
 
     With ``scans`` (a relation: the new scans), that second pass also keeps the shipments whose
     number's hash one of theirs has, as ``_pg_traced`` (what :data:`_TRACED` joins on the parcel
     exactly): the trace of the day's scans to their orders hashed every number in a pass of its
-    own (~0.3-0.5 CPU s of a city day)."""
+    own (~0.3-0.5 CPU s of a city day).
+
+    (A null number is a value here as in the definition: its rows share ``hash(NULL)``; the
+    neighbour join on the parcel then links none of them.)"""
     import numpy as np
 
-    hashes = con.execute("SELECT hash(tracking_no) AS h FROM _all_shipments").fetchnumpy()["h"]
-    hashes = np.sort(np.asarray(hashes, dtype=np.uint64))
-    # a hash two or more rows share sits beside itself once sorted (each once: unique)
-    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
-    con.register("_pg_twice", pa.table({"h": pa.array(twice, pa.uint64())}))
-    try:
-        if scans is None:
-            con.execute(
-                "CREATE TABLE _pg_multi AS SELECT order_id, carrier, tracking_no "
-                "FROM _all_shipments WHERE hash(tracking_no) IN (SELECT h FROM _pg_twice)"
+    wanted = ["SELECT h FROM _pg_twice"]
+    if before is None:
+        hashes = con.execute("SELECT hash(tracking_no) AS h FROM _all_shipments").fetchnumpy()["h"]
+        hashes = np.sort(np.asarray(hashes, dtype=np.uint64))
+        # a hash two or more rows share sits beside itself once sorted (each once: unique)
+        twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        con.register("_pg_twice_got", pa.table({"h": pa.array(twice, pa.uint64())}))
+        try:
+            con.execute("CREATE TABLE _pg_twice AS SELECT h FROM _pg_twice_got")
+        finally:
+            con.unregister("_pg_twice_got")
+    else:
+        rows = (
+            sqlbuild.Sql(added)
+            if added is not None
+            else sqlbuild.Sql("(SELECT NULL::VARCHAR AS tracking_no WHERE false)")
+        )
+        con.execute(
+            sqlbuild.sql(
+                "CREATE TEMP TABLE _pg_added AS SELECT DISTINCT hash(tracking_no) AS h FROM {n}",
+                n=rows,
             )
-            return
+        )
+        wanted = [
+            str(sqlbuild.sql("SELECT h FROM {b}", b=sqlbuild.Sql(before))),
+            "SELECT h FROM _pg_added",
+        ]
+    if scans is not None:
         con.execute(
             sqlbuild.sql(
                 "CREATE TEMP TABLE _pg_scanned AS SELECT DISTINCT hash(tracking_no) AS h FROM {n}",
                 n=sqlbuild.Sql(scans),
             )
         )
+        wanted.append("SELECT h FROM _pg_scanned")
+    if before is None and scans is None:
         con.execute(
-            "CREATE TEMP TABLE _pg_hashed AS SELECT hash(tracking_no) AS h, order_id, carrier, "
-            "tracking_no FROM _all_shipments WHERE hash(tracking_no) IN "
-            "(SELECT h FROM _pg_twice UNION SELECT h FROM _pg_scanned)"
+            "CREATE TABLE _pg_multi AS SELECT order_id, carrier, tracking_no "
+            "FROM _all_shipments WHERE hash(tracking_no) IN (SELECT h FROM _pg_twice)"
         )
-        for table, of in (("_pg_multi", "_pg_twice"), ("_pg_traced", "_pg_scanned")):
-            con.execute(
-                sqlbuild.sql(
-                    "CREATE TABLE {t} AS SELECT order_id, carrier, tracking_no FROM _pg_hashed "
-                    "SEMI JOIN {of} USING (h)",
-                    t=table,
-                    of=of,
-                )
+        return
+    con.execute(
+        sqlbuild.sql(
+            "CREATE TEMP TABLE _pg_hashed AS SELECT hash(tracking_no) AS h, order_id, carrier, "
+            "tracking_no FROM _all_shipments WHERE hash(tracking_no) IN ({w})",
+            w=sqlbuild.Sql(" UNION ".join(wanted)),
+        )
+    )
+    if before is not None:
+        # the copy's hashes, and those of the added rows that two rows (old or added) have now
+        con.execute(
+            sqlbuild.sql(
+                "CREATE TABLE _pg_twice AS SELECT h FROM {b} UNION SELECT h FROM _pg_hashed "
+                "SEMI JOIN _pg_added USING (h) GROUP BY h HAVING count(*) > 1",
+                b=sqlbuild.Sql(before),
             )
-        con.execute("DROP TABLE _pg_hashed")
+        )
+        con.execute("DROP TABLE _pg_added")
+    made = [("_pg_multi", "_pg_twice")]
+    if scans is not None:
+        made.append(("_pg_traced", "_pg_scanned"))
+    for table, of in made:
+        con.execute(
+            sqlbuild.sql(
+                "CREATE TABLE {t} AS SELECT order_id, carrier, tracking_no FROM _pg_hashed "
+                "SEMI JOIN {of} USING (h)",
+                t=table,
+                of=of,
+            )
+        )
+    con.execute("DROP TABLE _pg_hashed")
+    if scans is not None:
         con.execute("DROP TABLE _pg_scanned")
-    finally:
-        con.unregister("_pg_twice")
+
+
+#: the kept relation of the hashes two or more of the season's shipment rows share (``h``: the
+#: hash of their ``tracking_no``), as the order plan's multi-parcel rows find them
+#: (:func:`_multi_parcel_rows`). A saved ``scan --since`` with an ``order_parcels`` check keeps
+#: it (in its scoped run's KeptState: :func:`_keep_shared_numbers`), and the next folds it with
+#: the shipments added since. (A full scan does not make it: the first ``--since`` after one
+#: finds the hashes by sorting them all.) Bump the version when the fold or the hash changes.
+SHARED_NUMBER_HASHES = ("order_plan_shared_number_hashes", "v1")
+
+
+def _keep_shared_numbers(con: duckdb.DuckDBPyConnection, given: Any) -> Any:
+    """``given`` (the scoped run's KeptState, or None: one is made) with the hashes two shipment
+    rows share now (``_pg_twice``) written for the store, under :data:`SHARED_NUMBER_HASHES`:
+    a saved scan keeps them for the next, as a whole-store part keeps what it folded. (Named
+    among its ``previous`` too: the scan keeps only what its scoped run was handed.)"""
+    from promoguard.engine.cache import KeptFile, KeptState, key_text
+
+    if given is None:
+        given = KeptState(previous={}, new={}, save=True)
+    text = key_text(SHARED_NUMBER_HASHES)
+    path = given.new_file(text)
+    con.execute(
+        sqlbuild.sql(
+            "COPY (SELECT h FROM _pg_twice) TO {path} (FORMAT parquet, COMPRESSION snappy)",
+            path=sqlbuild.literal(path),
+        )
+    ).fetchall()
+    given.written[text] = KeptFile(path, [("h", "UBIGINT")])
+    given.previous = {**given.previous, text: "_pg_twice"}
+    return given
 
 
 #: how the day's scans name their orders once :func:`_multi_parcel_rows` kept the shipments
