@@ -1218,9 +1218,9 @@ def test_the_shared_number_hashes_fold_with_the_added_shipments(added, scanned):
 
 def _shared_number_days():
     """Day 1: a and b share ZTO 777, e has 500 alone; day 2: c, on a number of its own; day 3:
-    d on e's number (one old row: shared across the scan's boundary), a scan of that parcel,
-    and a second parcel of a's (a re-checked, b read as its neighbour through 777, whose hash
-    only the kept copy holds: no row of the day has that number)."""
+    d on e's number (one old row: shared across the scan's boundary: e is d's neighbour only
+    through that hash), a scan of c's parcel, and a second parcel of a's (a re-checked, b read as
+    its neighbour through 777, whose hash only the kept copy holds: no row of the day has it)."""
     day1 = tables(
         orders=[order(o, listing="l_app") for o in ("a", "b", "e")],
         shipments=[("a", "ZTO", "777", 500), ("b", "ZTO", "777", 500), ("e", "ZTO", "500", 500)],
@@ -1238,7 +1238,7 @@ def _shared_number_days():
         "tracking_events": [
             {
                 "carrier": "ZTO",
-                "tracking_no": "500",
+                "tracking_no": "600",
                 "event_at": at(30),
                 "event_type": "pickup",
                 "city": "上海",
