@@ -80,7 +80,10 @@ docs/kept.md): the whole-store part of ``scan --since`` on a DuckDB file folds t
 on the whole season, and a saved scan keeps its own for the next day. Scoped groups (private
 databases that hold only their keys' rows), lakes and Spark build them; except an
 ``order_statistic`` check's relations (``statistic_folds``), which the order plan folds on the
-whole season, compares the statistic on, and hands to the scoped run, which keeps them when saved.
+whole season, compares the statistic on, and hands to the scoped run, which keeps them when saved;
+and the order plan's own (``SHARED_NUMBER_HASHES``: the hashes two shipment rows share, for the
+parcel neighbours), which it folds with the day's shipments and a saved scan keeps (a full scan
+does not make it: the first ``--since`` after one computes it on the whole season).
 
 Which rows are new: on a lake, the files of the ingest batches its manifest lists after SCAN; on
 a DuckDB file, the rows past the row counts SCAN recorded per table (``scan_marks``: the canonical
