@@ -1643,7 +1643,7 @@ def _multi_parcel_rows(
     neighbour join on the parcel then links none of them.)"""
     import numpy as np
 
-    wanted = ["SELECT h FROM _pg_twice"]
+    # the hashes whose rows the second pass keeps
     if before is None:
         hashes = con.execute("SELECT hash(tracking_no) AS h FROM _all_shipments").fetchnumpy()["h"]
         hashes = np.sort(np.asarray(hashes, dtype=np.uint64))
@@ -1654,6 +1654,7 @@ def _multi_parcel_rows(
             con.execute("CREATE TABLE _pg_twice AS SELECT h FROM _pg_twice_got")
         finally:
             con.unregister("_pg_twice_got")
+        wanted = ["SELECT h FROM _pg_twice"]
     else:
         rows = (
             sqlbuild.Sql(added)
