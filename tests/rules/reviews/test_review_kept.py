@@ -359,6 +359,19 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
     # a first review by a buyer with two old orders: counted over every order of the buyer,
     # not only the reviewed one
     assert by_id["R20"][0]["buyer_orders"] == 2
+    # the codes of the folded rows: a buyer's new review takes her old code, the day's first
+    # reviews of buyers (U9, U20) and a review computed again (R4, its order arrived after it)
+    # keep one code per id, new ids numbered after the previous rows' highest
+    coded = {}
+    for r in rows(folded):
+        coded.setdefault(r[0], []).append(dict(zip(names, r, strict=True)))
+    old = {r[0]: dict(zip(names, r, strict=True)) for r in before.values()}
+    assert coded["R5"][0]["buyer_code"] == coded["R3"][0]["buyer_code"]  # U3's second review
+    assert coded["R4"][0]["listing_code"] == coded["R1"][0]["listing_code"]
+    top = max(r["buyer_code"] for r in old.values())
+    fresh = {coded[k][0]["buyer_code"] for k in ("R7", "R20")}
+    assert fresh == {top + 1, top + 2}
+    assert len({r["row_code"] for v in coded.values() for r in v}) == len(rows(folded))
 
 
 # -- through the scans ----------------------------------------------------------------------------
