@@ -216,9 +216,8 @@ def _scored(tables, rows_table, params):
     inputs = _shared.Inputs(
         _shared._varies(o_rows, "created_s"), _shared._varies(o_rows, "rating"), True
     )
-    assert (rows(found), not_scored) == (lambda got: (rows(got[0]), got[1]))(
-        _shared._scored_pulled(o_rows, inputs, params)
-    )
+    pulled, pulled_not_scored = _shared._scored_pulled(o_rows, inputs, params)
+    assert (rows(found), not_scored) == (rows(pulled), pulled_not_scored)
     return rows(found), not_scored
 
 
