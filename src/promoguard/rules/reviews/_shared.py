@@ -453,15 +453,18 @@ def review_rows(tables: Tables) -> ir.Table:
 
 def review_rows_build(tables: Tables) -> ir.Table:
     """``review_rows``' rows from the whole store: ``_review_expr(tables, False)`` coded."""
-    return _coded(_review_expr(tables, False))
+    return _coded(_review_expr(tables, False), tables.reviews)
 
 
-def _coded(rows: ir.Table) -> ir.Table:
-    """``rows`` with ``_CODES``: each distinct listing and buyer numbered from 0 (in no particular
-    order: only equality matters), and each row."""
+def _coded(rows: ir.Table, reviews: ir.Table) -> ir.Table:
+    """``rows`` (``_review_expr``'s, of the ``reviews``) with ``_CODES``: each distinct listing
+    and buyer numbered from 0 (in no particular order: only equality matters), and each row.
+    The ids are numbered from the reviews themselves, whose listing and buyer each row carries
+    (the same ids): numbered from ``rows``, the engine computed ``rows``' joins three times."""
 
     def numbered(column: str) -> ir.Table:
-        ids = rows.filter(rows[column].notnull()).select(c_id=rows[column]).distinct()
+        ids = reviews.filter(reviews[column].notnull())
+        ids = ids.select(c_id=ids[column]).distinct()
         return ids.mutate(code=ibis.row_number())
 
     listings, buyers = numbered("listing_id"), numbered("buyer_id")
