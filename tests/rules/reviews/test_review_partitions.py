@@ -344,6 +344,8 @@ def test_group_sizes_are_the_groups_counted_one_by_one(a_values, b_values):
     cells = Counter(zip(a[valid].tolist(), b[valid].tolist(), strict=True))
     want = [cells[(x, y)] if v else None for x, y, v in zip(a, b, valid, strict=True)]
     assert [None if np.isnan(s) else int(s) for s in sizes] == want
-    assert sorted(zip(group_a.tolist(), group_n.tolist(), strict=True)) == sorted(
-        (x, k) for (x, _), k in cells.items()
-    )
+    groups = sorted((x, k) for (x, _), k in cells.items())
+    assert sorted(zip(group_a.tolist(), group_n.tolist(), strict=True)) == groups
+    # the groups alone (the buyers' days): the same groups
+    _, group_a, group_n = reviews._group_sizes(a, b, valid, per_row=False)
+    assert sorted(zip(group_a.tolist(), group_n.tolist(), strict=True)) == groups

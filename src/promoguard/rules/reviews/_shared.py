@@ -811,10 +811,12 @@ def _codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, int]:
 
 
 def _group_sizes(
-    a: np.ndarray, b: np.ndarray, valid: np.ndarray
+    a: np.ndarray, b: np.ndarray, valid: np.ndarray, per_row: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Over the ``valid`` rows grouped by (a, b): each row's group size (NaN for the others),
-    and each group's ``a`` and size (the groups in no particular order)."""
+    and each group's ``a`` and size (the groups in no particular order). Without ``per_row``
+    the rows' sizes are not put back (all NaN, for a caller that reads the groups alone: the
+    sort then needs no inverse, ~0.08 s less on the city's buyer days)."""
     idx = np.flatnonzero(valid)
     out = np.full(len(a), np.nan)
     if not len(idx):
@@ -842,6 +844,9 @@ def _group_sizes(
         out[idx] = counts[key]
         cells = np.flatnonzero(counts)
         groups, sizes = cells // span, counts[cells]
+    elif top < 2**62 // span and not per_row:
+        uniq, sizes = np.unique(av * span + (bv - low), return_counts=True)
+        groups = uniq // span
     elif top < 2**62 // span:
         # one int64 key per (a, b) and one sort of it, rather than a lexsort of two keys
         uniq, inverse, sizes = np.unique(
@@ -921,7 +926,9 @@ def group_features_coded(
     out["active_days"] = np.where(has_listing, days[at_listing], np.nan)
     day = np.floor(created / 86400)
     counted = (buyer >= 0) & ~np.isnan(day)
-    _, day_buyer, sizes = _group_sizes(buyer, np.nan_to_num(day).astype(np.int64), counted)
+    _, day_buyer, sizes = _group_sizes(
+        buyer, np.nan_to_num(day).astype(np.int64), counted, per_row=False
+    )
     most = np.zeros(n_buyers, dtype=np.int64)
     np.maximum.at(most, day_buyer, sizes)
     seen = np.zeros(n_buyers, dtype=bool)
