@@ -490,17 +490,23 @@ def _given_codes(
 
     listing_code = code(rows.column("listing_id"), listings)
     buyer_code = code(rows.column("buyer_id"), buyers)
-    numbered = _numbered(pa.nulls(rows.num_rows, pa.int8()), after_row, "_", "row_code")
+    start = _first_code(after_row)
+    row_code = pa.array(np.arange(start, start + rows.num_rows, dtype=np.int64))
     return (
         rows.append_column("listing_code", listing_code)
         .append_column("buyer_code", buyer_code)
-        .append_column("row_code", numbered.column("row_code"))
+        .append_column("row_code", row_code)
     )
+
+
+def _first_code(after: int | None) -> int:
+    """The first code after ``after``, the highest in use (0 when none is)."""
+    return 0 if after is None else int(after) + 1
 
 
 def _numbered(ids: pa.Array, after: int | None, name: str, code: str) -> pa.Table:
     """``ids`` (distinct) with codes from ``after + 1`` on (from 0 when ``after`` is None)."""
-    start = 0 if after is None else int(after) + 1
+    start = _first_code(after)
     return pa.table({name: ids, code: pa.array(np.arange(start, start + len(ids), dtype=np.int64))})
 
 
