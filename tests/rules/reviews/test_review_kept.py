@@ -140,16 +140,39 @@ def test_signatures_read_back_are_the_signed_ones():
 # -- REVIEW003's review rows -----------------------------------------------------------------------
 
 
+def _uncoded(table: pa.Table) -> list[tuple]:
+    """``review_rows``' rows without their codes (a fold numbers the day's ids after the
+    previous rows' codes, a build in its own order: only what the codes say must agree)."""
+    return rows(table.drop_columns(list(_shared._CODES)))
+
+
+def _check_codes(table: pa.Table) -> None:
+    """``review_rows``' codes say what ``group_features_arrays`` reads from the ids: one code per
+    listing and per buyer and one of those per code (null for a null id), dense from 0; and
+    each row's own code."""
+    for id_name, code_name in (("listing_id", "listing_code"), ("buyer_id", "buyer_code")):
+        pairs = set(
+            zip(table.column(id_name).to_pylist(), table.column(code_name).to_pylist(), strict=True)
+        )
+        assert all((i is None) == (c is None) for i, c in pairs), code_name
+        named = [(i, c) for i, c in pairs if i is not None]
+        assert len({i for i, _ in named}) == len(named), f"an id with two {code_name}s"
+        assert {c for _, c in named} == set(range(len(named))), f"{code_name}s not one per id"
+    row_codes = table.column("row_code").to_pylist()
+    assert None not in row_codes and len(set(row_codes)) == len(row_codes)
+
+
 def _review_rows_both(con, base, now, new):
     """(built on all rows, folded), the fold both ways: told which orders' first delivery
     moved (as the first delivery's own fold tells it in a scan: here the difference of the
-    first deliveries built on the base rows and on all rows), and finding them itself."""
+    first deliveries built on the base rows and on all rows), and finding them itself. The
+    folded rows are the built ones but for their codes, which say the same."""
     built, folded = build_and_fold(
         con,
         base,
         now,
         new,
-        lambda t: _shared._review_expr(t, False),
+        _shared.review_rows_build,
         _shared.review_rows_fold,
     )
     first = {
@@ -174,20 +197,27 @@ def _review_rows_both(con, base, now, new):
         base,
         now,
         new,
-        lambda t: _shared._review_expr(t, False),
+        _shared.review_rows_build,
         lambda p, t, n: _shared.review_rows_fold(p, t, n, moved_table),
     )
-    assert rows(told) == rows(folded)
+    for table in (built, folded, told):
+        _check_codes(table)
+    assert _uncoded(told) == _uncoded(folded) == _uncoded(built)
     return built, folded
 
 
-def _scored(rows_table, params):
-    """REVIEW003's found rows and not-scored count from pulled review rows (as ``scored_rows``)."""
+def _scored(tables, rows_table, params):
+    """REVIEW003's found rows and not-scored count from review rows, as ``scored_rows`` scores
+    them (their codes counted on, their ids read back by row code); held equal to scoring the
+    same rows on their ids (``_codes``)."""
+    kept = ibis.memtable(rows_table)
+    found, not_scored, _ = _shared._scored_kept(tables, kept, True, params)
     o_rows = rows_table.select([*_shared._SCORE_INPUTS, "buyer_id"])
     inputs = _shared.Inputs(
         _shared._varies(o_rows, "created_s"), _shared._varies(o_rows, "rating"), True
     )
-    found, not_scored = _shared._scored_pulled(o_rows, inputs, params)
+    pulled, pulled_not_scored = _shared._scored_pulled(o_rows, inputs, params)
+    assert (rows(found), not_scored) == (rows(pulled), pulled_not_scored)
     return rows(found), not_scored
 
 
@@ -224,9 +254,8 @@ def test_review_rows_fold_a_day_cut_through_a_listings_burst(tmp_path):
     assert len(added["reviews"]) > 50 and len(added["tracking_events"]) > 10
     con, base, now, new = split_store(tmp_path / "s.duckdb", base_rows, added)
     built, folded = _review_rows_both(con, base, now, new)
-    assert rows(folded) == rows(built)
     params = registry.get("REVIEW003").parameter_defaults()
-    found, not_scored = _scored(folded, params)
+    found, not_scored = _scored(now, folded, params)
     want, want_skipped, _ = _shared.scored_rows(now, params)
     assert (found, not_scored) == (rows(want), want_skipped)
     # the findings moved across the cut (the burst's second half), so the case is a real one
@@ -300,9 +329,8 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
     }
     con, base, now, new = split_store(tmp_path / "s.duckdb", base_rows, added)
     built, folded = _review_rows_both(con, base, now, new)
-    assert rows(folded) == rows(built)
     names = built.column_names
-    before = {r[0]: r for r in rows(base.to_arrow(_shared._review_expr(base, False)))}
+    before = {r[0]: r for r in rows(base.to_arrow(_shared.review_rows_build(base)))}
     after = rows(built)
     by_id = {}
     for r in after:
@@ -330,6 +358,19 @@ def test_review_rows_fold_what_changes_an_old_reviews_row(tmp_path):
     # a first review by a buyer with two old orders: counted over every order of the buyer,
     # not only the reviewed one
     assert by_id["R20"][0]["buyer_orders"] == 2
+    # the codes of the folded rows: a buyer's new review takes her old code, the day's first
+    # reviews of buyers (U9, U20) and a review computed again (R4, its order arrived after it)
+    # keep one code per id, new ids numbered after the previous rows' highest
+    coded = {}
+    for r in rows(folded):
+        coded.setdefault(r[0], []).append(dict(zip(names, r, strict=True)))
+    old = {r[0]: dict(zip(names, r, strict=True)) for r in before.values()}
+    assert coded["R5"][0]["buyer_code"] == coded["R3"][0]["buyer_code"]  # U3's second review
+    assert coded["R4"][0]["listing_code"] == coded["R1"][0]["listing_code"]
+    top = max(r["buyer_code"] for r in old.values())
+    fresh = {coded[k][0]["buyer_code"] for k in ("R7", "R20")}
+    assert fresh == {top + 1, top + 2}
+    assert len({r["row_code"] for v in coded.values() for r in v}) == len(rows(folded))
 
 
 # -- through the scans ----------------------------------------------------------------------------
@@ -358,7 +399,7 @@ def test_a_day_scanned_since_folds_both_relations_and_finds_what_a_full_scan_fin
 
     codes = ["REVIEW001", "REVIEW003"]
     params = _params()
-    keys = {repr(_shared.signature_key(params)), repr(("review003_review_rows", "v1"))}
+    keys = {repr(_shared.signature_key(params)), repr(("review003_review_rows", "v2"))}
     keys.add(repr(("order_first_delivery", "v1")))  # REVIEW003 reads it: kept by brush
     days = [T0 + dt.timedelta(days=12, hours=20, minutes=28), T0 + dt.timedelta(days=16)]
     first, later = _world_split(days[0])
@@ -417,9 +458,9 @@ def test_a_day_scanned_since_folds_both_relations_and_finds_what_a_full_scan_fin
             copies = {k: con.sql(f'SELECT * FROM "{t}"').to_arrow_table() for k, t in kept.items()}
             signed = rows(copies[repr(_shared.signature_key(params))])
             assert signed == rows(now.to_arrow(_shared.signed_build(now, params)))
-            assert rows(copies[repr(("review003_review_rows", "v1"))]) == rows(
-                now.to_arrow(_shared._review_expr(now, False))
-            )
+            copy = copies[repr(("review003_review_rows", "v2"))]
+            _check_codes(copy)
+            assert _uncoded(copy) == _uncoded(now.to_arrow(_shared.review_rows_build(now)))
         finally:
             con.close()
 

@@ -276,10 +276,14 @@ def test_group_features_with_missing_keys_ratings_and_times(tiny_store):
 
 
 def _scored_here(tables: Tables, inputs, params) -> tuple:
-    """The one-machine scoring as REVIEW003 runs it on DuckDB: the rows of ``review_rows`` (the
-    relation kept from scan to scan) pulled, counted in numpy, scored a slice at a time."""
-    rows = tables.to_arrow(reviews.review_rows(tables).select(*reviews._SCORE_INPUTS, "buyer_id"))
-    return reviews._scored_pulled(rows, inputs, params)
+    """The one-machine scoring as REVIEW003 runs it on DuckDB: the numbers and codes of
+    ``review_rows`` (the relation kept from scan to scan) pulled, counted in numpy, scored a
+    slice at a time, the found rows' ids read back by row code."""
+    found, not_scored, found_inputs = reviews._scored_kept(
+        tables, reviews.review_rows(tables), True, params
+    )
+    assert found_inputs == inputs
+    return found, not_scored
 
 
 def test_scored_here_equals_scored_where_the_rows_are(review_store):
@@ -340,6 +344,8 @@ def test_group_sizes_are_the_groups_counted_one_by_one(a_values, b_values):
     cells = Counter(zip(a[valid].tolist(), b[valid].tolist(), strict=True))
     want = [cells[(x, y)] if v else None for x, y, v in zip(a, b, valid, strict=True)]
     assert [None if np.isnan(s) else int(s) for s in sizes] == want
-    assert sorted(zip(group_a.tolist(), group_n.tolist(), strict=True)) == sorted(
-        (x, k) for (x, _), k in cells.items()
-    )
+    groups = sorted((x, k) for (x, _), k in cells.items())
+    assert sorted(zip(group_a.tolist(), group_n.tolist(), strict=True)) == groups
+    # the groups alone (the buyers' days): the same groups
+    _, group_a, group_n = reviews._group_sizes(a, b, valid, per_row=False)
+    assert sorted(zip(group_a.tolist(), group_n.tolist(), strict=True)) == groups

@@ -426,21 +426,88 @@ def _review_rows(
     return rd.left_join(history, rd.buyer_id == history.buyer_id).select(rd, history.buyer_orders)
 
 
-#: bumped whenever ``review_rows``' build or fold changes (part of its key)
-REVIEW_ROWS_VERSION = "v1"
+#: bumped whenever ``review_rows``' build or fold changes (part of its key). v2: the rows carry
+#: integer codes (``_CODES``) and the fold takes rows out by ``row_code``
+REVIEW_ROWS_VERSION = "v2"
+
+#: what ``review_rows`` adds to ``_review_expr``'s columns: an integer code of the row's listing
+#: and of its buyer (equal exactly for equal ids, null for a null id, dense from 0: what
+#: ``group_features_arrays`` counts on, without hashing 1.73M strings twice at city scale) and
+#: of the row itself (unique: the found rows' ids are read back by it, and a fold takes a row
+#: out by it)
+_CODES = ("listing_code", "buyer_code", "row_code")
 
 
 def review_rows(tables: Tables) -> ir.Table:
-    """``_review_expr(tables, text=False)``, kept from scan to scan (``shared`` with a fold):
-    what REVIEW003 scores on one machine, every review with its order's times, first delivery
-    and its buyer's order count (at city scale the joins of 1.84M reviews with 5.65M orders,
-    their first deliveries and the buyers' order counts)."""
+    """``_review_expr(tables, False)`` with ``_CODES``, kept from scan to scan (``shared`` with a
+    fold): what REVIEW003 scores on one machine, every review with its order's times, first
+    delivery and its buyer's order count (at city scale the joins of 1.84M reviews with 5.65M
+    orders, their first deliveries and the buyers' order counts)."""
     return shared(
         tables,
         ("review003_review_rows", REVIEW_ROWS_VERSION),
-        lambda: _review_expr(tables, False),
+        lambda: review_rows_build(tables),
         lambda previous, now, new: review_rows_fold(previous, now, new, _first_delivery_moves(now)),
     )
+
+
+def review_rows_build(tables: Tables) -> ir.Table:
+    """``review_rows``' rows from the whole store: ``_review_expr(tables, False)`` coded."""
+    return _coded(_review_expr(tables, False), tables.reviews)
+
+
+def _coded(rows: ir.Table, reviews: ir.Table) -> ir.Table:
+    """``rows`` (``_review_expr``'s, of the ``reviews``) with ``_CODES``: each distinct listing
+    and buyer numbered from 0 (in no particular order: only equality matters), and each row.
+    The ids are numbered from the reviews themselves, whose listing and buyer each row carries
+    (the same ids): numbered from ``rows``, the engine computed ``rows``' joins three times."""
+
+    def numbered(column: str) -> ir.Table:
+        ids = reviews.filter(reviews[column].notnull())
+        ids = ids.select(c_id=ids[column]).distinct()
+        return ids.mutate(code=ibis.row_number())
+
+    listings, buyers = numbered("listing_id"), numbered("buyer_id")
+    j = rows.left_join(listings, rows.listing_id == listings.c_id)
+    j = j.select(rows, listing_code=listings.code)
+    k = j.left_join(buyers, j.buyer_id == buyers.c_id).select(j, buyer_code=buyers.code)
+    return k.mutate(row_code=ibis.row_number())
+
+
+def _given_codes(
+    rows: pa.Table,
+    listings: tuple[pa.ChunkedArray, pa.ChunkedArray],
+    buyers: tuple[pa.ChunkedArray, pa.ChunkedArray],
+    after_row: int | None,
+) -> pa.Table:
+    """``rows`` (``_review_expr``'s columns) with ``_CODES``: the code each row's listing and
+    buyer has in ``listings`` and ``buyers`` (ids, codes: every id of ``rows`` is there; a null
+    id gets a null code), and row codes from ``after_row + 1`` on."""
+
+    def code(ids: pa.ChunkedArray, known: tuple[pa.ChunkedArray, pa.ChunkedArray]) -> pa.Array:
+        at = pc.index_in(ids, value_set=known[0].combine_chunks())
+        return pc.take(known[1].combine_chunks(), at)
+
+    listing_code = code(rows.column("listing_id"), listings)
+    buyer_code = code(rows.column("buyer_id"), buyers)
+    start = _first_code(after_row)
+    row_code = pa.array(np.arange(start, start + rows.num_rows, dtype=np.int64))
+    return (
+        rows.append_column("listing_code", listing_code)
+        .append_column("buyer_code", buyer_code)
+        .append_column("row_code", row_code)
+    )
+
+
+def _first_code(after: int | None) -> int:
+    """The first code after ``after``, the highest in use (0 when none is)."""
+    return 0 if after is None else int(after) + 1
+
+
+def _numbered(ids: pa.Array, after: int | None, name: str, code: str) -> pa.Table:
+    """``ids`` (distinct) with codes from ``after + 1`` on (from 0 when ``after`` is None)."""
+    start = _first_code(after)
+    return pa.table({name: ids, code: pa.array(np.arange(start, start + len(ids), dtype=np.int64))})
 
 
 def _first_delivery_moves(tables: Tables) -> ir.Table | None:
@@ -474,7 +541,13 @@ def review_rows_fold(
 
     Every other column of a previous row reads nothing the day can add to. One pass over the
     previous rows, with lookups keyed by order and buyer; the whole season is read only for the
-    day's reviews and orders."""
+    day's reviews and orders.
+
+    The codes (``_CODES``): a patched row keeps its own; a row computed again takes the code its
+    listing and its buyer have in the previous rows (every previous row of one id holds the same
+    code), or, for an id the previous rows do not hold, a new code after the previous rows'
+    highest; and a new row code after theirs. So equal ids keep equal codes, and the codes stay
+    dense (ids only come, never go: rows only grow)."""
     no = new.orders
 
     def ids(t: ir.Table) -> ir.Table:  # (one type: a key is NOT NULL in some tables)
@@ -502,9 +575,40 @@ def review_rows_fold(
     # 102k reviewers, instead of grouping the 978k orders of all of them)
     wanted_buyers = again.filter(again.buyer_id.notnull()).select(w=again.buyer_id).distinct()
     seen = previous.semi_join(wanted_buyers, previous.buyer_id == wanted_buyers.w)
-    seen = seen.select(k_buyer_id=seen.buyer_id, k_orders=seen.buyer_orders).distinct()
-    seen = ibis.memtable(now.to_arrow(seen))
+    seen = seen.select(
+        k_buyer_id=seen.buyer_id, k_orders=seen.buyer_orders, k_code=seen.buyer_code
+    ).distinct()
+    seen_rows = now.to_arrow(seen)
+    seen = ibis.memtable(seen_rows)
+    # the previous rows' highest codes: the day's new listings, buyers and rows are numbered after
+    top = now.to_arrow(
+        previous.aggregate(
+            listing=previous.listing_code.max(),
+            buyer=previous.buyer_code.max(),
+            row=previous.row_code.max(),
+        )
+    ).to_pylist()[0]
     unseen = wanted_buyers.anti_join(seen, wanted_buyers.w == seen.k_buyer_id)
+    unseen_rows = _numbered(now.to_arrow(unseen).column("w"), top["buyer"], "w", "u_code")
+    unseen = ibis.memtable(unseen_rows)  # (read twice below, and numbered: pulled once)
+    # the listings' codes of the reviews computed again, the previous rows' or new ones
+    wanted_listings = again.filter(again.listing_id.notnull()).select(w=again.listing_id)
+    wanted_listings = wanted_listings.distinct()
+    listed = previous.semi_join(wanted_listings, previous.listing_id == wanted_listings.w)
+    listed = listed.select(l_id=listed.listing_id, l_code=listed.listing_code).distinct()
+    listed_rows = now.to_arrow(listed)
+    listed = ibis.memtable(listed_rows)
+    fresh = wanted_listings.anti_join(listed, wanted_listings.w == listed.l_id)
+    fresh_rows = _numbered(now.to_arrow(fresh).column("w"), top["listing"], "l_id", "l_code")
+    # (id, code) of every listing and buyer of the reviews computed again
+    listing_codes = (
+        pa.chunked_array([listed_rows.column("l_id"), fresh_rows.column("l_id")], pa.string()),
+        pa.chunked_array([listed_rows.column("l_code"), fresh_rows.column("l_code")], pa.int64()),
+    )
+    buyer_codes = (
+        pa.chunked_array([seen_rows.column("k_buyer_id"), unseen_rows.column("w")], pa.string()),
+        pa.chunked_array([seen_rows.column("k_code"), unseen_rows.column("u_code")], pa.int64()),
+    )
 
     # the orders whose first delivery moved (``order_id, new_first``; below: only those among
     # the orders patch a previous row)
@@ -549,6 +653,11 @@ def review_rows_fold(
     )
     history = union_all(known, counted.select("buyer_id", buyer_orders=counted.buyer_orders))
     redone = _review_rows(now, again, text=False, some=True, history=history, orders=some_orders)
+    # pulled (the day's reviews and the reviews of arrived orders: ~22k rows at city scale) and
+    # coded here: numbering them in the engine (a window over the rows) cost ~0.2 s more
+    redone = ibis.memtable(
+        _given_codes(now.to_arrow(redone), listing_codes, buyer_codes, top["row"])
+    )
 
     # the new first delivery of every order among the orders whose first delivery moved
     moved = moved.semi_join(some_orders, moved.order_id == some_orders.order_id)
@@ -560,9 +669,8 @@ def review_rows_fold(
     # first delivery moved, of a buyer with new orders) go, and come back patched or redone;
     # every other row stays in the previous copy (``Appended``: the scan reads a view over the
     # store's copy, a saved scan changes these rows of it, instead of copying 1.84M rows at city
-    # scale). Whether a row is touched depends on its order and buyer alone, so the rows with
-    # a touched row's (review, order, buyer), nulls equal, are all touched: they are what the
-    # engine takes out by that key.
+    # scale). The engine takes them out by their own row codes (unique: exactly the touched
+    # rows; one integer to anti-join on each time the view is read, not three strings).
     names = previous.columns
     touched = previous.filter(
         of_arrived(previous)
@@ -588,7 +696,7 @@ def review_rows_fold(
 
 
 #: what the engine takes a touched previous review row out by (``review_rows_fold``)
-_REVIEW_ROW_KEY = ("review_id", "order_id", "buyer_id")
+_REVIEW_ROW_KEY = ("row_code",)
 
 
 def _review_frame(tables: Tables) -> pd.DataFrame:
@@ -709,10 +817,12 @@ def _codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, int]:
 
 
 def _group_sizes(
-    a: np.ndarray, b: np.ndarray, valid: np.ndarray
+    a: np.ndarray, b: np.ndarray, valid: np.ndarray, per_row: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Over the ``valid`` rows grouped by (a, b): each row's group size (NaN for the others),
-    and each group's ``a`` and size (the groups in no particular order)."""
+    and each group's ``a`` and size (the groups in no particular order). Without ``per_row``
+    the rows' sizes are not put back (all NaN, for a caller that reads the groups alone: the
+    sort then needs no inverse, ~0.08 s less on the city's buyer days)."""
     idx = np.flatnonzero(valid)
     out = np.full(len(a), np.nan)
     if not len(idx):
@@ -740,6 +850,9 @@ def _group_sizes(
         out[idx] = counts[key]
         cells = np.flatnonzero(counts)
         groups, sizes = cells // span, counts[cells]
+    elif top < 2**62 // span and not per_row:
+        uniq, sizes = np.unique(av * span + (bv - low), return_counts=True)
+        groups = uniq // span
     elif top < 2**62 // span:
         # one int64 key per (a, b) and one sort of it, rather than a lexsort of two keys
         uniq, inverse, sizes = np.unique(
@@ -775,6 +888,27 @@ def group_features_arrays(rows: pa.Table, inputs: Inputs) -> dict[str, np.ndarra
     The days are the engine's: ``floor(seconds / 86400)`` in float64, then whole."""
     listing, n_listings = _codes(rows.column("listing_id"))
     buyer, n_buyers = _codes(rows.column("buyer_id"))
+    return group_features_coded(rows, listing, n_listings, buyer, n_buyers, inputs)
+
+
+def _kept_codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, int]:
+    """``_codes`` of a column of ``review_rows``' codes (``_CODES``): the codes themselves, -1
+    for a null, and one more than the highest (they are dense from 0)."""
+    codes = np.asarray(pc.fill_null(values, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, (int(codes.max()) + 1 if len(codes) else 0)
+
+
+def group_features_coded(
+    rows: pa.Table,
+    listing: np.ndarray,
+    n_listings: int,
+    buyer: np.ndarray,
+    n_buyers: int,
+    inputs: Inputs,
+) -> dict[str, np.ndarray]:
+    """``group_features_arrays`` given each row's listing and buyer code (``_codes``: equal
+    exactly for equal ids, -1 for none, below ``n_listings`` and ``n_buyers``); ``rows`` holds
+    the other columns it reads (rating, created_s, paid_s)."""
     # at least one slot: np.where reads both branches, so a column of nulls only (no code at all)
     # would index an empty array where it then takes NaN
     n_listings, n_buyers = max(n_listings, 1), max(n_buyers, 1)
@@ -798,7 +932,9 @@ def group_features_arrays(rows: pa.Table, inputs: Inputs) -> dict[str, np.ndarra
     out["active_days"] = np.where(has_listing, days[at_listing], np.nan)
     day = np.floor(created / 86400)
     counted = (buyer >= 0) & ~np.isnan(day)
-    _, day_buyer, sizes = _group_sizes(buyer, np.nan_to_num(day).astype(np.int64), counted)
+    _, day_buyer, sizes = _group_sizes(
+        buyer, np.nan_to_num(day).astype(np.int64), counted, per_row=False
+    )
     most = np.zeros(n_buyers, dtype=np.int64)
     np.maximum.at(most, day_buyer, sizes)
     seen = np.zeros(n_buyers, dtype=bool)
@@ -978,11 +1114,7 @@ def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, 
         # one machine: the rows come here anyway to be scored, so they are counted here too
         # (``group_features_arrays``: the engine's numbers), a slice at a time scored. The rows
         # are kept from scan to scan (``review_rows``): a day's scan folds its rows in
-        rows = tables.to_arrow(review_rows(tables).select(*_SCORE_INPUTS, "buyer_id"))
-        # every review is among the rows (left joins), and they add no value: whether dates and
-        # ratings vary is read from them (more than one distinct value: min differs from max)
-        inputs = Inputs(_varies(rows, "created_s"), _varies(rows, "rating"), n_orders > 0)
-        found, not_scored = _scored_pulled(rows, inputs, params)
+        found, not_scored, inputs = _scored_kept(tables, review_rows(tables), n_orders > 0, params)
         return found, not_scored, why_not_scored(inputs, params)
     joined = _review_expr(tables, text)
     # the distinct dates and ratings of the reviews themselves: the left joins of ``joined`` can
@@ -1003,6 +1135,42 @@ def _varies(rows: pa.Table, name: str) -> bool:
     bounds = pc.min_max(rows.column(name))
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
     return low is not None and low != high
+
+
+#: the columns of ``review_rows`` that ``score_arrays`` reads besides GROUP_FEATURES: numbers
+_SCORE_NUMBERS = tuple(c for c in _SCORE_INPUTS if c not in ("review_id", "listing_id"))
+
+
+def _scored_kept(
+    tables: Tables, kept: ir.Table, has_orders: bool, params: dict[str, Any]
+) -> tuple[pa.Table, int, Inputs]:
+    """``scored_rows`` on one machine from ``review_rows`` (``kept``): only its numbers and codes
+    are pulled (its ids are strings: at city scale pulling them cost more than the rest, and
+    coding the listing and buyer ids again ~0.25 s), counted with ``group_features_coded``
+    and scored a slice at a time; the found rows' review and listing ids are then read back
+    by their row codes. Returns (found rows, how many were not scored, the Inputs)."""
+    rows = tables.to_arrow(kept.select(*_SCORE_NUMBERS, *_CODES))
+    # every review is among the rows (left joins), and they add no value: whether dates and
+    # ratings vary is read from them (more than one distinct value: min differs from max)
+    inputs = Inputs(_varies(rows, "created_s"), _varies(rows, "rating"), has_orders)
+    listing, n_listings = _kept_codes(rows.column("listing_code"))
+    buyer, n_buyers = _kept_codes(rows.column("buyer_code"))
+    features = group_features_coded(rows, listing, n_listings, buyer, n_buyers, inputs)
+    row_codes = rows.column("row_code")
+
+    def ids(at: pa.Array) -> tuple[pa.Array, pa.Array]:
+        wanted = row_codes.take(at).combine_chunks()
+        w = ibis.memtable(pa.table({"w": wanted}))
+        got = tables.to_arrow(
+            kept.semi_join(w, kept.row_code == w.w).select("row_code", "review_id", "listing_id")
+        )
+        # (a row code is one row's: each wanted code is found once)
+        where = pc.index_in(wanted, value_set=got.column("row_code").combine_chunks())
+        return got.column("review_id").take(where), got.column("listing_id").take(where)
+
+    threshold = float(params["threshold"])
+    found, not_scored = _scored_table(rows, features, inputs, params, threshold, ids)
+    return found, not_scored, inputs
 
 
 def _scored_pulled(rows: pa.Table, inputs: Inputs, params: dict[str, Any]) -> tuple[pa.Table, int]:
@@ -1053,10 +1221,12 @@ def _scored_table(
     inputs: Inputs,
     params: dict[str, Any],
     threshold: float,
+    ids: Callable[[pa.Array], tuple[pa.Array, pa.Array]] | None = None,
 ) -> tuple[pa.Table, int]:
     """The reviews of ``rows`` at or above ``threshold`` (``_SCORED`` but its count column),
     scored a slice at a time as ``_scored_batch`` scores a batch; and how many of them could not
-    be scored. ``features``: the GROUP_FEATURES of every row, as float64 arrays."""
+    be scored. ``features``: the GROUP_FEATURES of every row, as float64 arrays. ``ids``: the
+    review and listing ids of the rows at the given positions (default: ``rows``' own)."""
     hits: list[np.ndarray] = []
     values: dict[str, list[np.ndarray]] = {p: [] for p in ("score", *SCORE_PARTS)}
     not_scored = 0
@@ -1087,9 +1257,16 @@ def _scored_table(
         return pa.array(np.concatenate(got) if got else np.zeros(0), pa.float64())
 
     schema = _SCORED.remove(_SCORED.get_field_index("not_scored"))
+    if ids is None:
+        review_id, listing_id = (
+            rows.column("review_id").take(at),
+            rows.column("listing_id").take(at),
+        )
+    else:
+        review_id, listing_id = ids(at)
     columns = [
-        rows.column("review_id").take(at).cast(pa.string()),
-        rows.column("listing_id").take(at).cast(pa.string()),
+        review_id.cast(pa.string()),
+        listing_id.cast(pa.string()),
         floats("score"),
         *[floats(p) for p in SCORE_PARTS],
         pa.nulls(n, pa.float64()),  # no text model
