@@ -1259,21 +1259,23 @@ def _appended(
     first = ("{" + _dumps(sorted(columns)[0])[:2]).encode()
     if first[-1:] in (b",", b"}", b"]", b'"', b":"):
         return [], [], []
-    bodies = b"".join(kept_body for _, kept_body in kept)
-    body_at = np.zeros(len(kept) + 1, np.int64)
-    np.cumsum([len(kept_body) for _, kept_body in kept], out=body_at[1:])
-    buf = np.frombuffer(bodies, np.uint8)
-    hits = np.flatnonzero(buf[: max(len(buf) - len(first) + 1, 0)] == first[0])
-    for j in range(1, len(first)):
-        hits = hits[buf[hits + j] == first[j]]
-    doc_of = np.searchsorted(body_at, hits, side="right") - 1
-    # each row but a list's first follows "}," (the one before it closed)
-    glued = (hits - body_at[doc_of] == 0) | (
-        (buf[np.maximum(hits - 1, 0)] == ord(",")) & (buf[np.maximum(hits - 2, 0)] == ord("}"))
-    )
-    broken = np.bincount(doc_of[~glued], minlength=len(kept)) > 0
-    count = np.bincount(doc_of, minlength=len(kept))
-    row_starts = np.split(hits - body_at[doc_of], np.cumsum(count)[:-1])
+    row_starts: list[Any] = []
+    broken = np.zeros(len(kept), np.bool_)
+    for d, (_, kept_body) in enumerate(kept):
+        # each list searched in place (joining them first to search once cost a copy of ~60 MB
+        # at city scale, ~0.06 s more)
+        buf = np.frombuffer(kept_body, np.uint8)
+        hits = np.flatnonzero(buf[: max(len(buf) - len(first) + 1, 0)] == first[0])
+        for j in range(1, len(first)):
+            hits = hits[buf[hits + j] == first[j]]
+        # each row but a list's first follows "}," (the one before it closed)
+        later = hits[hits > 0]
+        broken[d] = bool(
+            (later < 2).any()
+            or (buf[later - 1] != ord(",")).any()
+            or (buf[later - 2] != ord("}")).any()
+        )
+        row_starts.append(hits)
     key = _row_key([c for c in sorted(columns) if c != "entity_id"], added.schema)
     heads_now = _joined(h, 0, len(old_shas), None)
     head_ends = _offsets(heads_now)

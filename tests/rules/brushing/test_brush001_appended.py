@@ -179,3 +179,24 @@ def test_an_edited_previous_document_is_proved_again(tmp_path):
     _same_shape(before, full)
     assert inc == full
     assert appended == []
+
+
+def test_values_holding_json_text_are_appended_exactly(tmp_path):
+    # S's rows are found in its document's text by where each row starts ('{"' and the first
+    # key): values holding braces, quotes, a backslash, a control character or the very text of
+    # a row's start must not be taken for one
+    base = _base()
+    for o in base.orders:
+        if o["buyer_id"] == "R3":
+            o["buyer_address_id"] = "AD-R3{"
+            o["buyer_device_id"] = 'DV},{"buyer_address_id":"x'
+        if o["buyer_id"] == "R1":
+            o["buyer_address_id"] = 'AD-R1\\{"b\u0001ä'
+    day = World(merchants=[])
+    day.order("R3", "M011", T0 + dt.timedelta(days=9), address='AD-R3{"', device="{")
+    day.order("R1", "M012", T0 + dt.timedelta(days=9, hours=1), address='AD-R1\\{"b\u0001ä')
+    before, full, inc, appended, docs = _scans(tmp_path, base, day)
+    _same_shape(before, full)
+    assert 'DV},{\\"buyer_address_id\\":\\"x' in docs[full[RING][0]]
+    assert inc == full
+    assert appended == [RING]
