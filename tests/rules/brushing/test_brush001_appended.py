@@ -200,3 +200,19 @@ def test_values_holding_json_text_are_appended_exactly(tmp_path):
     assert 'DV},{\\"buyer_address_id\\":\\"x' in docs[full[RING][0]]
     assert inc == full
     assert appended == [RING]
+
+
+@pytest.mark.parametrize("cap", [60, 58])
+def test_a_day_order_paid_before_kept_rows_at_the_cap(tmp_path, monkeypatch, cap):
+    # S listed the cap (all 60 of the block's orders, or the first 58 by payment): a day order
+    # paid before them takes the first place by payment and pushes S's last one out, so the
+    # rows are not S's and the new one: proved again
+    monkeypatch.setattr(_shared, "MAX_EVIDENCE_ORDERS", cap)
+    day = World(merchants=[])
+    day.order("R3", "M011", T0 - dt.timedelta(days=30), address="AA-early")
+    before, full, inc, appended, docs = _scans(tmp_path, _base(), day)
+    _same_shape(before, full)
+    text = docs[full[RING][0]]
+    assert text.count('"order_id"') == cap and '"AA-early"' in text
+    assert inc == full
+    assert appended == []
