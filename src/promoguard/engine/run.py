@@ -941,8 +941,10 @@ def _evidence_carry(
     byte (the head is the same text, the rows are the same rows by the hook's promise), and the
     store holds it already. With another head (a count or a score moved) and the same conditions
     otherwise, S's rows are put under the new head (:func:`_reheaded`), for a check whose
-    evidence picks rows by entity alone (``evidence_rows_by_entity``). Every other row is proved
-    again."""
+    evidence picks rows by entity alone (``evidence_rows_by_entity``). A row the hook names, which
+    S found and whose rows the check's ``evidence_appended`` says are S's plus some new ones,
+    takes S's rows with the new ones put in their places, under the new head (:func:`_appended`).
+    Every other row is proved again."""
     hook = getattr(check, "evidence_touched", None)
     state = cache.kept
     if hook is None or state is None or cache.database is None:
@@ -962,21 +964,33 @@ def _evidence_carry(
     before = view.backend.con.sql(
         str(sqlbuild.sql("SELECT finding_id, head_sha256, evidence_sha256 FROM {t}", t=table))
     ).to_arrow_table()
-    name = f"_touched_{check.code.lower()}_{uuid.uuid4().hex[:8]}"
-    found_expr = backends.register_arrow(view.backend, name, found)
-    try:
-        touched = hook(view, _new_rows(view, cache), found_expr, params, ctx)
-        if not isinstance(touched, (pa.Array, pa.ChunkedArray)):
-            touched = view.to_arrow(touched.select("entity_id")).column("entity_id")
-    finally:
-        backends.unregister(view.backend, name)
     entities = _one_chunk(found.column("entity_id"))
-    touched = _one_chunk(pc.cast(touched, pa.string()))
     assert heads is not None
     ids = pa.array(heads.ids, pa.string())
     at = pc.index_in(ids, value_set=_one_chunk(before.column("finding_id")))
     old_heads = _one_chunk(pc.take(_one_chunk(before.column("head_sha256")), at))
     old_shas = _one_chunk(pc.take(_one_chunk(before.column("evidence_sha256")), at))
+    name = f"_touched_{check.code.lower()}_{uuid.uuid4().hex[:8]}"
+    found_expr = backends.register_arrow(view.backend, name, found)
+    grown: pa.Array = pa.array([], pa.int64())
+    growth: tuple[str, pa.Table, int] | None = None
+    try:
+        new = _new_rows(view, cache)
+        touched = hook(view, new, found_expr, params, ctx)
+        if not isinstance(touched, (pa.Array, pa.ChunkedArray)):
+            touched = view.to_arrow(touched.select("entity_id")).column("entity_id")
+        touched = _one_chunk(pc.cast(touched, pa.string()))
+        # the named rows S found too: their documents may be S's rows and the new ones
+        # (:func:`_appended`), for a check that says which rows were added
+        append = getattr(check, "evidence_appended", None)
+        grown = pc.indices_nonzero(pc.and_(pc.is_valid(at), pc.is_in(entities, value_set=touched)))
+        if append is not None and len(grown):
+            given = append(view, new, found_expr, params, ctx)
+            if given is not None:
+                table_name, rows, cap = given
+                growth = (table_name, view.to_arrow(rows), int(cap))
+    finally:
+        backends.unregister(view.backend, name)
     same = pc.fill_null(pc.equal(old_heads, digests), False)
     untouched = pc.and_(pc.is_valid(at), pc.invert(pc.is_in(entities, value_set=touched)))
     keep = pc.and_(same, untouched)
@@ -984,33 +998,61 @@ def _evidence_carry(
     # the rows are S's but the head moved (a count, a score): S's rows under the new head, when
     # the check picks them by entity alone (else a moved found column may pick other rows)
     moved = pc.indices_nonzero(pc.and_(untouched, pc.invert(same)))
-    if len(moved) and getattr(check, "evidence_rows_by_entity", False):
-        where, made, documents = _reheaded(
-            view.backend.con,
-            _taken(heads, moved),
-            pc.take(old_shas, moved),
-            pc.take(old_heads, moved),
-        )
-        positions = moved.to_pylist()
+    if not (len(moved) and getattr(check, "evidence_rows_by_entity", False)):
+        moved = pa.array([], pa.uint64())
+    if growth is not None:  # only the named rows with added rows of their own
+        with_rows = pc.unique(_one_chunk(pc.cast(growth[1].column("entity_id"), pa.string())))
+        grown = pc.filter(grown, pc.is_in(pc.take(entities, grown), value_set=with_rows))
+    if not len(moved) and (growth is None or not len(grown)):
+        carry.carried = pa.array(shas, pa.string())
+        return carry
+    docs = _previous_documents(
+        view.backend.con,
+        pa.concat_arrays(
+            [
+                pc.take(old_shas, moved),
+                pc.take(old_shas, grown) if growth else pa.array([], pa.string()),
+            ]
+        ),
+    )
+    carry.documents = []
+    for positions, (where, made, documents) in (
+        (
+            moved,
+            _reheaded(
+                docs, _taken(heads, moved), pc.take(old_shas, moved), pc.take(old_heads, moved)
+            )
+            if len(moved)
+            else ([], [], []),
+        ),
+        (
+            grown,
+            _appended(
+                docs,
+                _taken(heads, grown),
+                pc.take(old_shas, grown),
+                pc.take(old_heads, grown),
+                *growth,
+            )
+            if growth is not None and len(grown)
+            else ([], [], []),
+        ),
+    ):
+        picked = positions.to_pylist()
         for j, sha in zip(where, made, strict=True):
-            shas[positions[j]] = sha
-        carry.documents = documents
+            shas[picked[j]] = sha
+        carry.documents += documents
     carry.carried = pa.array(shas, pa.string())
     return carry
 
 
-def _reheaded(
-    con: Any, h: _Heads, old_shas: pa.Array, old_heads: pa.Array
-) -> tuple[list[int], list[str], list[pa.Table]]:
-    """Documents of the scan since (``old_shas``) given the new heads ``h``: each is read from
-    the store, cut after its head (found at the first ``pack_params`` text, and taken only when
-    the bytes before the cut hash to ``old_heads``: else that row is proved again), and the new
-    head put before its rows. Returns the rows re-headed (positions in ``h``), their new hashes
-    and ``(evidence_sha256, document)`` of the new documents."""
+def _previous_documents(con: Any, shas: pa.Array) -> pa.Table:
+    """``evidence_sha256, document`` of the store's documents named by ``shas`` (the scan
+    since's, for :func:`_reheaded` and :func:`_appended`)."""
     from promoguard import sqlbuild
 
     name = f"_rehead_{uuid.uuid4().hex[:8]}"
-    con.register(name, pa.table({"evidence_sha256": old_shas}))
+    con.register(name, pa.table({"evidence_sha256": shas}))
     try:
         # the rows by their hashes first, then their documents by row id: a semi-join on the
         # hashes reads every document of the store (1.8 GB of text at city scale, 0.45-1.7 s for
@@ -1028,7 +1070,7 @@ def _reheaded(
         con.unregister(name)
     con.register(name, at)
     try:
-        docs = con.sql(
+        return con.sql(
             str(
                 sqlbuild.sql(
                     "SELECT evidence_sha256, document FROM evidence "
@@ -1039,6 +1081,16 @@ def _reheaded(
         ).to_arrow_table()
     finally:
         con.unregister(name)
+
+
+def _reheaded(
+    docs: pa.Table, h: _Heads, old_shas: pa.Array, old_heads: pa.Array
+) -> tuple[list[int], list[str], list[pa.Table]]:
+    """Documents of the scan since (``old_shas``, among ``docs``: :func:`_previous_documents`)
+    given the new heads ``h``: each is cut after its head (found at the first ``pack_params``
+    text, and taken only when the bytes before the cut hash to ``old_heads``: else that row is
+    proved again), and the new head put before its rows. Returns the rows re-headed (positions
+    in ``h``), their new hashes and ``(evidence_sha256, document)`` of the new documents."""
     heads_now = _joined(h, 0, len(old_shas), None)
     head_ends = _offsets(heads_now)
     head_data = memoryview(heads_now.buffers()[2])
@@ -1113,6 +1165,243 @@ def _reheaded(
             digests.append(new.hexdigest())
     flush()
     return where, digests, documents
+
+
+#: column types whose JSON text :func:`_appended` reads back exactly (a string, an integer, an
+#: instant, a boolean, or null): no nested value, so a row object's ``{`` is the only one
+_APPENDABLE_TYPES = (
+    pa.types.is_string,
+    pa.types.is_large_string,
+    pa.types.is_integer,
+    pa.types.is_timestamp,
+    pa.types.is_boolean,
+)
+
+
+def _appended(
+    docs: pa.Table,
+    h: _Heads,
+    old_shas: pa.Array,
+    old_heads: pa.Array,
+    name: str,
+    added: pa.Table,
+    cap: int,
+) -> tuple[list[int], list[str], list[pa.Table]]:
+    """Documents of the scan since (``old_shas``, among ``docs``) with rows added: the new head
+    ``h``, then S's rows of the evidence table ``name`` with ``added``'s rows of the same entity
+    put in their canonical places (module docstring of :mod:`~promoguard.engine.evidence`).
+
+    The check's promise (``evidence_appended``): for each entity with rows in ``added``, when S's
+    document lists ``n`` rows and ``added`` holds ``k`` of it, with ``n + k <= cap``, its evidence
+    now is exactly those ``n + k`` rows, in the one table ``name``. Only the added rows are
+    written as JSON; S's rows are copied as their text, and each added row finds its place by
+    a binary search among them (a few of S's rows read back per added row, not all of them). A
+    row is proved again (left out of the result) when its document does not hash to its name,
+    its head is not the one S kept, its rows object is not one non-empty list of ``name``,
+    ``n + k > cap``, or a row read back is not what the search expects. Returns the rows made
+    (positions in ``h``), their new hashes and ``(evidence_sha256, document)`` of the new
+    documents."""
+    columns = added.column_names
+    if (
+        "entity_id" not in columns
+        or not added.num_rows
+        or not all(any(ok(f.type) for ok in _APPENDABLE_TYPES) for f in added.schema)
+    ):
+        return [], [], []
+    sha256 = hashlib.sha256
+    cut = h.pack_params.encode()
+    opening = (_dumps(name) + ":[").encode()
+    closing = b"]}}"
+    wanted = {sha: i for i, sha in enumerate(old_shas.to_pylist())}
+    expected = old_heads.to_pylist()
+    # the added rows of each entity, as their JSON text (what a full scan writes for each row)
+    entity_ids = _one_chunk(pc.cast(added.column("entity_id"), pa.string())).to_pylist()
+    texts = _one_chunk(json_objects(added)).to_pylist()
+    new_of: dict[str, list[str]] = {}
+    for entity, text in zip(entity_ids, texts, strict=True):
+        new_of.setdefault(entity, []).append(text)
+    # S's documents that are what S kept: (position in h, the rows' list between its brackets,
+    # read in place)
+    kept: list[tuple[int, memoryview]] = []
+    for chunk_shas, chunk_docs in zip(
+        docs.column("evidence_sha256").chunks, docs.column("document").chunks, strict=True
+    ):
+        if not len(chunk_docs):
+            continue
+        ends = _offsets(chunk_docs)
+        data = memoryview(chunk_docs.buffers()[2])
+        cuts = pc.find_substring(chunk_docs, pattern=h.pack_params).to_pylist()
+        for k, sha in enumerate(chunk_shas.to_pylist()):
+            at, i = cuts[k], wanted.get(sha)
+            if at is None or at < 0 or i is None or h.entities[i] not in new_of:
+                continue
+            split, end = ends[k] + at + len(cut), ends[k + 1]
+            head = sha256(data[ends[k] : split])
+            if head.hexdigest() != expected[i]:
+                continue
+            head.update(data[split:end])
+            if head.hexdigest() != sha:
+                continue  # edited since: proved again
+            if (
+                end - split <= len(opening) + len(closing)
+                or data[split : split + len(opening)] != opening
+                or data[end - len(closing) : end] != closing
+            ):
+                continue  # no rows, or not a list of ``name``
+            kept.append((i, data[split + len(opening) : end - len(closing)]))
+    if not kept:
+        return [], [], []
+    # where each of S's rows starts in its list: at each '{"' followed by the first key's first
+    # character. Values are scalars, so a '{' outside a string opens a row; inside a string a
+    # '{' is followed by the string's next character (a '"' inside a string is escaped) or by
+    # its closing quote, and that by ',' or '}' (or ']' after a list's last row), never by a
+    # character of a key's name (checked: not one of those)
+    first = ("{" + _dumps(sorted(columns)[0])[:2]).encode()
+    if first[-1:] in (b",", b"}", b"]", b'"', b":"):
+        return [], [], []
+    row_starts: list[Any] = []
+    broken = np.zeros(len(kept), np.bool_)
+    for d, (_, kept_body) in enumerate(kept):
+        # each list searched in place (joining them first to search once cost a copy of ~60 MB
+        # at city scale, ~0.06 s more)
+        buf = np.frombuffer(kept_body, np.uint8)
+        hits = np.flatnonzero(buf[: max(len(buf) - len(first) + 1, 0)] == first[0])
+        for j in range(1, len(first)):
+            hits = hits[buf[hits + j] == first[j]]
+        # each row but a list's first follows "}," (the one before it closed)
+        later = hits[hits > 0]
+        broken[d] = bool(
+            (later < 2).any()
+            or (buf[later - 1] != ord(",")).any()
+            or (buf[later - 2] != ord("}")).any()
+        )
+        row_starts.append(hits)
+    key = _row_key([c for c in sorted(columns) if c != "entity_id"], added.schema)
+    heads_now = _joined(h, 0, len(old_shas), None)
+    head_ends = _offsets(heads_now)
+    head_data = memoryview(heads_now.buffers()[2])
+    where: list[int] = []
+    digests: list[str] = []
+    documents: list[pa.Table] = []
+    made: list[Any] = []  # the documents' pieces, joined once per Arrow array
+    held = 0
+    comma = b","
+    for d, (i, body) in enumerate(kept):
+        starts = row_starts[d]
+        n = len(starts)
+        entity = h.entities[i]
+        fresh = new_of[entity]
+        if broken[d] or not n or starts[0] != 0 or n + len(fresh) > cap:
+            continue
+        bounds = [*starts.tolist(), len(body) + 1]  # row r is body[bounds[r] : bounds[r+1] - 1]
+        try:
+            places = _places(body, bounds, entity, [(key(json.loads(t)), t) for t in fresh], key)
+        except (ValueError, TypeError, KeyError):
+            continue  # a row not read back as a row of these columns: proved again
+        pieces: list[Any] = [head_data[head_ends[i] : head_ends[i + 1]], opening]
+        done = 0  # S's rows written so far
+        for p, text in places:
+            if p > done:
+                pieces += [body[bounds[done] : bounds[p] - 1], comma]
+                done = p
+            pieces += [text.encode(), comma]
+        if done < n:
+            pieces.append(body[bounds[done] : bounds[n] - 1])
+        else:
+            pieces.pop()  # (the last comma)
+        pieces.append(closing)
+        digest = sha256()
+        size = 0
+        for piece in pieces:
+            digest.update(piece)
+            size += len(piece)
+        if held and held + size > _FREEZE_CHUNK_BYTES:
+            documents.append(_documents(digests[len(digests) - len(made) :], made))
+            made, held = [], 0
+        made.append(pieces)
+        held += size
+        where.append(i)
+        digests.append(digest.hexdigest())
+    if made:
+        documents.append(_documents(digests[len(digests) - len(made) :], made))
+    return where, digests, documents
+
+
+def _row_key(names: list[str], schema: pa.Schema) -> Callable[[dict[str, Any]], tuple]:
+    """The canonical order of an evidence row (module docstring of
+    :mod:`~promoguard.engine.evidence`) as a Python key of its JSON values: the columns but
+    ``entity_id`` by name, nulls first, strings by code point, integers and booleans by value,
+    instants (``_APPENDABLE_TYPES``' only text of another type) by their UTC time."""
+    instants = {f.name for f in schema if pa.types.is_timestamp(f.type)}
+
+    def key(row: dict[str, Any]) -> tuple:
+        out: list[Any] = []
+        for name in names:
+            v = row[name]
+            if v is None:
+                out.append((False, 0))
+            elif name in instants:  # (ValueError: not a canonical instant)
+                out.append((True, dt.datetime.fromisoformat(v)))
+            else:
+                out.append((True, v))
+        return tuple(out)
+
+    return key
+
+
+def _places(
+    body: memoryview,
+    bounds: list[int],
+    entity: str,
+    fresh: list[tuple[tuple, str]],
+    key: Callable[[dict[str, Any]], tuple],
+) -> list[tuple[int, str]]:
+    """Each added row's place among S's sorted rows (``body``, row ``r`` at ``bounds[r] :
+    bounds[r + 1] - 1``): (how many of S's rows go before it, its text), in order. S's rows are
+    read back only where the binary searches look, each once; one of another entity is an
+    error."""
+    seen: dict[int, tuple] = {}
+
+    def old(r: int) -> tuple:
+        if r not in seen:
+            row = json.loads(bytes(body[bounds[r] : bounds[r + 1] - 1]))
+            if row["entity_id"] != entity:
+                raise ValueError(f"row {r} is another entity's")
+            seen[r] = key(row)
+        return seen[r]
+
+    # S's last row is read back whatever the searches look at: a rows object holding more than
+    # the one list (another table after it, which the row starts do not show when its rows
+    # begin with another key) leaves that table inside the last row's bounds, which then is no
+    # row (an error: proved again), and a new row put before it would copy that table unchanged
+    old(len(bounds) - 2)
+    out: list[tuple[int, str]] = []
+    for k, text in sorted(fresh, key=lambda kt: kt[0]):
+        lo, hi = 0, len(bounds) - 1
+        while lo < hi:  # the first of S's rows not before it
+            mid = (lo + hi) // 2
+            if old(mid) < k:
+                lo = mid + 1
+            else:
+                hi = mid
+        out.append((lo, text))
+    return out
+
+
+def _documents(digests: list[str], pieces: list[list[Any]]) -> pa.Table:
+    """``(evidence_sha256, document)`` of documents given as their UTF-8 pieces, joined once
+    (taken as text without checking them again: Arrow text cut and joined at ASCII characters)."""
+    offsets = np.zeros(len(pieces) + 1, np.int32)
+    np.cumsum([sum(len(p) for p in doc) for doc in pieces], out=offsets[1:])
+    text = pa.StringArray.from_buffers(
+        len(pieces),
+        pa.py_buffer(offsets),
+        pa.py_buffer(b"".join([p for doc in pieces for p in doc])),
+    )
+    return pa.table(
+        [pa.chunked_array([pa.array(digests, pa.string())]), pa.chunked_array([text])],
+        schema=EVIDENCE_SCHEMA,
+    )
 
 
 def _offsets(values: pa.Array) -> list[int]:

@@ -237,7 +237,8 @@ def test_the_evidence_of_blocks_no_new_order_reaches_is_carried(tmp_path, monkey
     assert _hashes(before)[ring_r] != _hashes(full)[ring_r]  # ... its evidence did
     inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
     assert _hashes(_brush001(inc)) == _hashes(full)
-    assert [r.carried for r in inc.runs] == [1]  # S's document, R's proved again
+    # S's document carried; R's appended (S's rows and the cancelled order: run._appended)
+    assert [r.carried for r in inc.runs] == [2]
     # a hook that forgot cancelled orders would carry R's stale document
     _hook_forgets(monkeypatch, ring_r)
     wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
@@ -258,7 +259,8 @@ def test_a_block_whose_density_moved_takes_its_rows_from_the_scan_since(tmp_path
 
     inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
     assert _hashes(_brush001(inc)) == _hashes(full)
-    assert [r.carried for r in inc.runs] == [1]  # S's rows under its new head, R proved again
+    # S's rows under its new head; R's appended (S's rows and the cancelled order)
+    assert [r.carried for r in inc.runs] == [2]
     # re-heading S's document is what the carry did: with R's rows carried too, R goes stale
     _hook_forgets(monkeypatch, ring_r)
     wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)

@@ -16,6 +16,7 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.cache import previous_copy, shared
 from promoguard.engine.registry import register
 from promoguard.graph import rings
+from promoguard.rules.brushing import _shared
 from promoguard.rules.brushing._shared import (
     BUYER_SEP,
     _group_orders_evidence,
@@ -402,6 +403,21 @@ def _group_orders_touched(found: ir.Table, orders: ir.Table) -> ir.Table:
     return rows.select("entity_id").distinct()
 
 
+def _shapes(
+    tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
+) -> tuple[ir.Table, ir.Table] | None:
+    """(``entity_id`` of the found blocks S found with the same buyers and shops, ``entity_id``
+    of those for whose buyers S found other shops, or two blocks), from S's kept buying-group
+    verdicts (one row per block S found); None without that copy."""
+    before = previous_copy(tables, buying_groups_key(params, _utc_offset_hours(ctx.timezone)))
+    if before is None:
+        return None
+    b = before.select(b_entity=before.entity_id, b_merchants=before.merchants)
+    other = found.join(b, [found.entity_id == b.b_entity, found.merchants != b.b_merchants])
+    same = found.semi_join(b, [found.entity_id == b.b_entity, found.merchants == b.b_merchants])
+    return same.select("entity_id"), other.select("entity_id")
+
+
 def _day(local_day: int) -> str:
     import datetime as dt
 
@@ -563,17 +579,30 @@ class DenseBuyerMerchantBlock(Check):
         verdicts (one row per block S found: ``entity_id``, ``merchants``), and a block S did
         not find with exactly these shops is named too. Without that copy every block is."""
         touched = _group_orders_touched(found, new.orders)
-        before = previous_copy(tables, buying_groups_key(params, _utc_offset_hours(ctx.timezone)))
-        if before is None:
+        shapes = _shapes(tables, found, params, ctx)
+        if shapes is None:
             return found.select("entity_id")
-        b = before.select(b_entity=before.entity_id, b_merchants=before.merchants)
-        # S's block for these buyers had other shops (or S had two blocks of these buyers)
-        other = found.join(
-            b, [found.entity_id == b.b_entity, found.merchants != b.b_merchants]
-        ).select("entity_id")
+        same, other = shapes
         # ... or S had no block of these buyers at these shops
-        same = found.semi_join(
-            b, [found.entity_id == b.b_entity, found.merchants == b.b_merchants]
-        ).select("entity_id")
         unknown = found.select("entity_id").anti_join(same, "entity_id")
         return ibis.union(touched, other, unknown, distinct=False)
+
+    def evidence_appended(self, tables, new, found, params, ctx):
+        """The new evidence rows of the found blocks whose rows are S's and these (docs/kept.md,
+        "Appended evidence"): ``("orders", rows, cap)``, or None without S's blocks.
+
+        A block S found with the same buyers and shops (and no other block of these buyers)
+        listed every order of its buyers at its shops then, when it listed fewer than the cap
+        (``_group_orders_evidence``: the first MAX_EVIDENCE_ORDERS by payment). Orders are only
+        added, so its orders now are those and the new ones at its shops, and while they are at
+        most the cap together they are its rows now: these are the new ones, found by the same
+        query on the new orders alone."""
+        shapes = _shapes(tables, found, params, ctx)
+        if shapes is None:
+            return None
+        same, other = shapes
+        # (the ids pulled: a relation of ``found`` joined back to ``found`` confuses Ibis, and a
+        # semi-join's result cannot be joined again as the evidence query does)
+        ids = ibis.memtable(tables.to_arrow(same.anti_join(other, "entity_id")))
+        kept = found.filter(found.entity_id.isin(ids.entity_id))
+        return "orders", _group_orders_evidence(new, kept), _shared.MAX_EVIDENCE_ORDERS
