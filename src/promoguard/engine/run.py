@@ -1016,16 +1016,24 @@ def _evidence_carry(
         ),
     )
     carry.documents = []
-    for positions, (where, made, documents) in (
-        (
+
+    def take(positions: pa.Array, made: _Made) -> None:
+        # the documents made for the rows at ``positions`` (of ``found``) are carried
+        picked = positions.to_pylist()
+        where, digests, documents = made
+        for j, sha in zip(where, digests, strict=True):
+            shas[picked[j]] = sha
+        carry.documents += documents  # type: ignore[operator]
+
+    if len(moved):
+        take(
             moved,
             _reheaded(
                 docs, _taken(heads, moved), pc.take(old_shas, moved), pc.take(old_heads, moved)
-            )
-            if len(moved)
-            else ([], [], []),
-        ),
-        (
+            ),
+        )
+    if growth is not None and len(grown):
+        take(
             grown,
             _appended(
                 docs,
@@ -1033,15 +1041,8 @@ def _evidence_carry(
                 pc.take(old_shas, grown),
                 pc.take(old_heads, grown),
                 *growth,
-            )
-            if growth is not None and len(grown)
-            else ([], [], []),
-        ),
-    ):
-        picked = positions.to_pylist()
-        for j, sha in zip(where, made, strict=True):
-            shas[picked[j]] = sha
-        carry.documents += documents
+            ),
+        )
     carry.carried = pa.array(shas, pa.string())
     return carry
 
@@ -1083,54 +1084,38 @@ def _previous_documents(con: Any, shas: pa.Array) -> pa.Table:
         con.unregister(name)
 
 
-def _reheaded(
-    docs: pa.Table, h: _Heads, old_shas: pa.Array, old_heads: pa.Array
-) -> tuple[list[int], list[str], list[pa.Table]]:
+def _reheaded(docs: pa.Table, h: _Heads, old_shas: pa.Array, old_heads: pa.Array) -> _Made:
     """Documents of the scan since (``old_shas``, among ``docs``: :func:`_previous_documents`)
-    given the new heads ``h``: each is cut after its head (found at the first ``pack_params``
-    text, and taken only when the bytes before the cut hash to ``old_heads``: else that row is
-    proved again), and the new head put before its rows. Returns the rows re-headed (positions
-    in ``h``), their new hashes and ``(evidence_sha256, document)`` of the new documents."""
+    given the new heads ``h``: each is cut after its head (:func:`_kept_documents`: taken only
+    when its head and the whole still hash as S kept them, else that row is proved again), and
+    the new head put before its rows. Returns the rows re-headed (positions in ``h``), their new
+    hashes and ``(evidence_sha256, document)`` of the new documents."""
     heads_now = _joined(h, 0, len(old_shas), None)
     head_ends = _offsets(heads_now)
     head_data = memoryview(heads_now.buffers()[2])
-    wanted = old_shas.to_pylist()
+    made = _Made()
+    for i, rest in _kept_documents(docs, h, old_shas, old_heads):
+        made.add(i, [head_data[head_ends[i] : head_ends[i + 1]], rest])
+    return made.done()
+
+
+def _kept_documents(
+    docs: pa.Table,
+    h: _Heads,
+    old_shas: pa.Array,
+    old_heads: pa.Array,
+    wanted: Callable[[int], bool] | None = None,
+) -> Iterator[tuple[int, memoryview]]:
+    """S's documents among ``docs`` that are what S kept, for the rows of ``h`` (``old_shas``:
+    each row's document, ``old_heads``: the digest of its head then): (position in ``h``, the
+    bytes after its head, read in place from the Arrow buffer). A document is cut after its
+    head (at the first ``pack_params`` text) and given only when the head hashes to the row's
+    old head digest and the whole to its name (else edited since: proved again); with
+    ``wanted``, only for the positions it accepts (the others are not hashed)."""
+    rows_of = {sha: i for i, sha in enumerate(old_shas.to_pylist())}  # (one row per document)
     expected = old_heads.to_pylist()
-    # (each document names its entity: one row per hash)
-    rows_of = {sha: i for i, sha in enumerate(wanted)}
-    cut = h.pack_params.encode()
+    cut = len(h.pack_params.encode())
     sha256 = hashlib.sha256
-    where: list[int] = []
-    digests: list[str] = []
-    documents: list[pa.Table] = []
-    made: list[Any] = []  # the new documents' pieces (a head, a tail), not yet joined
-    held = 0  # their bytes
-
-    def flush() -> None:
-        # the new documents as one Arrow string array from their pieces joined once (made into
-        # a Python bytes per document and then an array, each was copied twice more: ~0.3 s of
-        # a city day's 3.5k BRUSH001 documents); the bytes taken as text without checking them
-        # again: each is a head written from Arrow text and the rest of a document read as
-        # text, cut after an ASCII "{", which no multi-byte UTF-8 sequence holds
-        nonlocal made, held
-        if not made:
-            return
-        n = len(made) // 2
-        sizes = np.fromiter((len(p) for p in made), np.int64, 2 * n).reshape(n, 2).sum(axis=1)
-        offsets = np.zeros(n + 1, np.int32)
-        np.cumsum(sizes, out=offsets[1:])
-        text = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b"".join(made)))
-        documents.append(
-            pa.table(
-                [
-                    pa.chunked_array([pa.array(digests[-n:], pa.string())]),
-                    pa.chunked_array([text]),
-                ],
-                schema=EVIDENCE_SCHEMA,
-            )
-        )
-        made, held = [], 0
-
     for chunk_shas, chunk_docs in zip(
         docs.column("evidence_sha256").chunks, docs.column("document").chunks, strict=True
     ):
@@ -1141,30 +1126,58 @@ def _reheaded(
         # where each document's head ends: in bytes, as the offsets count
         cuts = pc.find_substring(chunk_docs, pattern=h.pack_params).to_pylist()
         for k, sha in enumerate(chunk_shas.to_pylist()):
-            at = cuts[k]
-            i = rows_of.get(sha)
-            if at is None or at < 0 or i is None:
+            at, i = cuts[k], rows_of.get(sha)
+            if at is None or at < 0 or i is None or (wanted is not None and not wanted(i)):
                 continue
-            split = ends[k] + at + len(cut)
+            split = ends[k] + at + cut
             head = sha256(data[ends[k] : split])
             if head.hexdigest() != expected[i]:
                 continue  # not the head it was: proved again
-            tail = data[split : ends[k + 1]]  # (read in place from the Arrow buffer)
-            whole = head.copy()
-            whole.update(tail)
-            if whole.hexdigest() != sha:
+            rest = data[split : ends[k + 1]]
+            head.update(rest)
+            if head.hexdigest() != sha:
                 continue  # S's document no longer hashes to its name (edited): proved again
-            new_head = head_data[head_ends[i] : head_ends[i + 1]]
-            if held and held + len(new_head) + len(tail) > _FREEZE_CHUNK_BYTES:
-                flush()  # (each array's text under 2 GiB: int32 offsets)
-            made += [new_head, tail]
-            held += len(new_head) + len(tail)
-            where.append(i)
-            new = sha256(new_head)
-            new.update(tail)
-            digests.append(new.hexdigest())
-    flush()
-    return where, digests, documents
+            yield i, rest
+
+
+class _Made:
+    """Documents made from pieces (a new head, S's bytes, new rows' text): per document its
+    position, its SHA-256 and its text, joined into Arrow string arrays of at most
+    ``_FREEZE_CHUNK_BYTES`` each (int32 offsets) once they are all made."""
+
+    def __init__(self) -> None:
+        self.where: list[int] = []
+        self.digests: list[str] = []
+        self.documents: list[pa.Table] = []
+        self._pieces: list[list[Any]] = []  # the documents not yet joined
+        self._held = 0  # their bytes
+
+    def add(self, i: int, pieces: list[Any]) -> None:
+        digest = hashlib.sha256()
+        size = 0
+        for piece in pieces:
+            digest.update(piece)
+            size += len(piece)
+        if self._held and self._held + size > _FREEZE_CHUNK_BYTES:
+            self._flush()
+        self._pieces.append(pieces)
+        self._held += size
+        self.where.append(i)
+        self.digests.append(digest.hexdigest())
+
+    def _flush(self) -> None:
+        if self._pieces:
+            n = len(self._pieces)
+            self.documents.append(_documents(self.digests[len(self.digests) - n :], self._pieces))
+            self._pieces, self._held = [], 0
+
+    def done(self) -> _Made:
+        self._flush()
+        return self
+
+    def __iter__(self) -> Iterator[Any]:
+        # (where, digests, documents): as a caller unpacks what was made
+        return iter((self.where, self.digests, self.documents))
 
 
 #: column types whose JSON text :func:`_appended` reads back exactly (a string, an integer, an
@@ -1186,7 +1199,7 @@ def _appended(
     name: str,
     added: pa.Table,
     cap: int,
-) -> tuple[list[int], list[str], list[pa.Table]]:
+) -> _Made:
     """Documents of the scan since (``old_shas``, among ``docs``) with rows added: the new head
     ``h``, then S's rows of the evidence table ``name`` with ``added``'s rows of the same entity
     put in their canonical places (module docstring of :mod:`~promoguard.engine.evidence`).
@@ -1207,50 +1220,32 @@ def _appended(
         or not added.num_rows
         or not all(any(ok(f.type) for ok in _APPENDABLE_TYPES) for f in added.schema)
     ):
-        return [], [], []
-    sha256 = hashlib.sha256
-    cut = h.pack_params.encode()
+        return _Made()
     opening = (_dumps(name) + ":[").encode()
     closing = b"]}}"
-    wanted = {sha: i for i, sha in enumerate(old_shas.to_pylist())}
-    expected = old_heads.to_pylist()
     # the added rows of each entity, as their JSON text (what a full scan writes for each row)
     entity_ids = _one_chunk(pc.cast(added.column("entity_id"), pa.string())).to_pylist()
     texts = _one_chunk(json_objects(added)).to_pylist()
     new_of: dict[str, list[str]] = {}
     for entity, text in zip(entity_ids, texts, strict=True):
         new_of.setdefault(entity, []).append(text)
-    # S's documents that are what S kept: (position in h, the rows' list between its brackets,
-    # read in place)
+    # S's documents that are what S kept, of entities with added rows: (position in h, the
+    # rows' list between its brackets, read in place)
     kept: list[tuple[int, memoryview]] = []
-    for chunk_shas, chunk_docs in zip(
-        docs.column("evidence_sha256").chunks, docs.column("document").chunks, strict=True
-    ):
-        if not len(chunk_docs):
-            continue
-        ends = _offsets(chunk_docs)
-        data = memoryview(chunk_docs.buffers()[2])
-        cuts = pc.find_substring(chunk_docs, pattern=h.pack_params).to_pylist()
-        for k, sha in enumerate(chunk_shas.to_pylist()):
-            at, i = cuts[k], wanted.get(sha)
-            if at is None or at < 0 or i is None or h.entities[i] not in new_of:
-                continue
-            split, end = ends[k] + at + len(cut), ends[k + 1]
-            head = sha256(data[ends[k] : split])
-            if head.hexdigest() != expected[i]:
-                continue
-            head.update(data[split:end])
-            if head.hexdigest() != sha:
-                continue  # edited since: proved again
-            if (
-                end - split <= len(opening) + len(closing)
-                or data[split : split + len(opening)] != opening
-                or data[end - len(closing) : end] != closing
-            ):
-                continue  # no rows, or not a list of ``name``
-            kept.append((i, data[split + len(opening) : end - len(closing)]))
+
+    def has_new(i: int) -> bool:
+        return h.entities[i] in new_of
+
+    for i, rest in _kept_documents(docs, h, old_shas, old_heads, has_new):
+        if (
+            len(rest) <= len(opening) + len(closing)
+            or rest[: len(opening)] != opening
+            or rest[len(rest) - len(closing) :] != closing
+        ):
+            continue  # no rows, or not a list of ``name``
+        kept.append((i, rest[len(opening) : len(rest) - len(closing)]))
     if not kept:
-        return [], [], []
+        return _Made()
     # where each of S's rows starts in its list: at each '{"' followed by the first key's first
     # character. Values are scalars, so a '{' outside a string opens a row; inside a string a
     # '{' is followed by the string's next character (a '"' inside a string is escaped) or by
@@ -1258,7 +1253,7 @@ def _appended(
     # character of a key's name (checked: not one of those)
     first = ("{" + _dumps(sorted(columns)[0])[:2]).encode()
     if first[-1:] in (b",", b"}", b"]", b'"', b":"):
-        return [], [], []
+        return _Made()
     row_starts: list[Any] = []
     broken = np.zeros(len(kept), np.bool_)
     for d, (_, kept_body) in enumerate(kept):
@@ -1280,11 +1275,7 @@ def _appended(
     heads_now = _joined(h, 0, len(old_shas), None)
     head_ends = _offsets(heads_now)
     head_data = memoryview(heads_now.buffers()[2])
-    where: list[int] = []
-    digests: list[str] = []
-    documents: list[pa.Table] = []
-    made: list[Any] = []  # the documents' pieces, joined once per Arrow array
-    held = 0
+    made = _Made()
     comma = b","
     for d, (i, body) in enumerate(kept):
         starts = row_starts[d]
@@ -1310,21 +1301,8 @@ def _appended(
         else:
             pieces.pop()  # (the last comma)
         pieces.append(closing)
-        digest = sha256()
-        size = 0
-        for piece in pieces:
-            digest.update(piece)
-            size += len(piece)
-        if held and held + size > _FREEZE_CHUNK_BYTES:
-            documents.append(_documents(digests[len(digests) - len(made) :], made))
-            made, held = [], 0
-        made.append(pieces)
-        held += size
-        where.append(i)
-        digests.append(digest.hexdigest())
-    if made:
-        documents.append(_documents(digests[len(digests) - len(made) :], made))
-    return where, digests, documents
+        made.add(i, pieces)
+    return made.done()
 
 
 def _row_key(names: list[str], schema: pa.Schema) -> Callable[[dict[str, Any]], tuple]:
