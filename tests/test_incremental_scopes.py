@@ -1057,6 +1057,30 @@ def test_the_order_copies_let_their_season_go():
     assert copies not in list(inc._COPIES.values())
 
 
+def test_a_store_made_before_a_table_existed_reads_it_as_empty(tmp_path):
+    # all_views reads the schema only for a table the file lacks: that table must still come
+    # out empty with the store's own columns, and the file's other tables as they are
+    from promoguard import incremental as inc
+    from promoguard import lake, store
+
+    path = tmp_path / "old.duckdb"
+    con = store.connect(path)
+    con.execute("INSERT INTO platforms (platform_id, name) VALUES ('p1', 'Tmall')")
+    con.execute("DROP TABLE reviews")
+    con.close()
+    views = inc._FileSeason(path, None).all_views()
+    try:
+        want = [(c, t) for c, t in store.table_schema()["reviews"]]
+        got = views.execute('DESCRIBE "_all_reviews"').fetchall()
+        assert [(r[0], r[1]) for r in got] == want
+        assert views.execute('SELECT count(*) FROM "_all_reviews"').fetchone() == (0,)
+        assert views.execute('SELECT platform_id FROM "_all_platforms"').fetchall() == [("p1",)]
+        for table in lake.TABLE_NAMES:  # every table is there under its _all_ name
+            views.execute(f'SELECT count(*) FROM "_all_{table}"').fetchone()
+    finally:
+        views.close()
+
+
 #: (order, carrier, number) shipment rows for the order plan's multi-parcel tests: a parcel's rows
 #: far apart in storage, a parcel of three rows, one number at two carriers, rows without a number
 _PARCEL_ROWS = [

@@ -403,7 +403,6 @@ class _FileSeason:
         store_mod.set_memory_limit(con, self.memory_limit)
         con.execute(f"ATTACH {lake._sql_str(str(self.path))} AS {_SRC} (READ_ONLY)")
         have = self._tables(con)
-        schema = store_mod.table_schema()
         for table in lake.TABLE_NAMES:
             if table in have:
                 con.execute(
@@ -415,6 +414,8 @@ class _FileSeason:
                     )
                 )
             else:  # a store made before the table existed: it reads as empty
+                # the schema only here: reading it builds a store in memory (~1 s on first use)
+                schema = store_mod.table_schema()
                 cols = ", ".join(f'"{c}" {t}' for c, t in schema[table])
                 con.execute(f'CREATE TABLE "_all_{table}" ({cols})')
         return con
