@@ -286,11 +286,15 @@ def main() -> None:
     season = args.season
     if season is None:
         season = CITY / "season" if (CITY / "DONE").exists() else args.work / "season"
-    if not (season / "orders.parquet").exists() and not (season / "orders.csv").exists():
-        timed("simulate", simulate, str(season), args.scale, args.seed)
-    print(f"season: {season}", file=sys.stderr)
+    ingesting = "ingest" in steps and not (args.reuse and store.exists())
+    # only ingest and the increment read the season's files: a scan of an existing store
+    # (--store S --steps scan) does not simulate one first (a city season: ~2 min, 4 GB)
+    if ingesting or "increment" in steps:
+        if not (season / "orders.parquet").exists() and not (season / "orders.csv").exists():
+            timed("simulate", simulate, str(season), args.scale, args.seed)
+        print(f"season: {season}", file=sys.stderr)
 
-    if "ingest" in steps and not (args.reuse and store.exists()):
+    if ingesting:
         timed("ingest duckdb", ingest_duckdb, str(season), str(store))
         if args.lake:
             timed("ingest lake", ingest_lake, str(season), str(root))
