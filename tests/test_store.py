@@ -171,3 +171,87 @@ def test_a_scan_that_fails_to_save_leaves_nothing_behind(tmp_path):
             evidence={},
         )
     assert store.latest_scan_id(con) is None
+
+
+def test_evidence_documents_are_stored_zstd_compressed_and_read_back_whole(tmp_path):
+    # a saved scan writes every document it made anew: zstd keeps a day's at a third of the
+    # default string compression's size (store.EVIDENCE_SQL), and they must read back as written
+    path = tmp_path / "s.duckdb"
+    con = store.connect(path)
+    docs = {
+        f"{i:064x}": '{"rows":['
+        + ",".join(f'{{"order":"O{i}-{k}","gmv":{k}}}' for k in range(300))
+        + '],"note":"多买多送 \\u0000 \\"q\\""}'
+        for i in range(2_000)
+    }
+    frame = pd.DataFrame(
+        [{**_finding("scan-1", f"l{i}"), "evidence_sha256": h} for i, h in enumerate(docs)],
+        columns=[c.name for c in FINDING_COLUMNS],
+    )
+    store.save_scan(
+        con,
+        scan_id="scan-1",
+        pack="cn",
+        engine="duckdb",
+        checks=["PRICE001"],
+        parameters="{}",
+        started_at=T0,
+        findings=frame,
+        evidence=docs,
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+    con = duckdb.connect(str(path), read_only=True)
+    used = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT compression FROM pragma_storage_info('evidence') "
+            "WHERE column_name = 'document' AND segment_type = 'VARCHAR'"
+        ).fetchall()
+    }
+    assert used == {"ZSTD"}
+    got = dict(con.execute("SELECT evidence_sha256, document FROM evidence").fetchall())
+    assert got == docs
+
+
+def _old_evidence_table(path, docs: dict[str, str]) -> None:
+    """A store as releases before the zstd documents made it: evidence with the default
+    compression, holding ``docs``."""
+    con = store.connect(path)
+    con.execute("DROP TABLE evidence")
+    con.execute(
+        "CREATE TABLE evidence (evidence_sha256 VARCHAR NOT NULL, document VARCHAR NOT NULL)"
+    )
+    for h, d in docs.items():
+        con.execute("INSERT INTO evidence VALUES (?, ?)", [h, d])
+    con.close()
+
+
+def _evidence_ddl(path) -> str:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT sql FROM duckdb_tables() WHERE table_name = 'evidence'"
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_an_older_store_without_documents_takes_the_compressed_table(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _old_evidence_table(path, {})
+    assert "ZSTD" not in _evidence_ddl(path).upper()
+    store.connect(path, read_only=True).close()  # a reader changes nothing
+    assert "ZSTD" not in _evidence_ddl(path).upper()
+    store.connect(path).close()
+    assert "USING COMPRESSION ZSTD" in _evidence_ddl(path).upper()
+
+
+def test_an_older_store_with_documents_keeps_its_table_and_them(tmp_path):
+    path = tmp_path / "old.duckdb"
+    docs = {"b" * 64: '{"doc":2}', "c" * 64: '{"doc":3}'}
+    _old_evidence_table(path, docs)
+    con = store.connect(path)
+    assert dict(con.execute("SELECT evidence_sha256, document FROM evidence").fetchall()) == docs
+    con.close()
+    assert "ZSTD" not in _evidence_ddl(path).upper()
