@@ -130,3 +130,27 @@ def test_reach_counts_what_the_day_reaches_past_the_marks(tmp_path):
         "listings": round(1 / 3, 4),
         "reviews_on_listings": round(3 / 5, 4),
     }
+
+
+def test_the_saved_increment_finds_what_the_unsaved_one_does_and_leaves_the_base(
+    season_store, tmp_path
+):
+    # --saved times the daily loop's saved scan --since on a copy of the base: the same
+    # findings as the unsaved increment, written into the copy, the base left with its one scan
+    import shutil
+
+    store, batch = tmp_path / "base.duckdb", tmp_path / "day"
+    bench.make_base(str(season_store), str(store), str(batch))
+    scan = bench.scan_full(str(store), True)
+    bench.ingest_day(str(batch), str(store))
+    unsaved = bench.scan_increment(str(store), scan["scan_id"])
+    copy = tmp_path / "saved.duckdb"
+    shutil.copyfile(store, copy)
+    saved = bench.scan_increment_saved(str(copy), scan["scan_id"])
+    assert saved["digest"] == unsaved["digest"] and saved["findings"] == unsaved["findings"] > 0
+    assert saved["save_s"] is not None and saved["save_s"] >= 0
+    with duckdb.connect(str(copy), read_only=True) as con:
+        ids = {r[0] for r in con.execute("SELECT scan_id FROM scans").fetchall()}
+        assert ids == {scan["scan_id"], saved["scan_id"]}
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT scan_id FROM scans").fetchall() == [(scan["scan_id"],)]
