@@ -5,6 +5,7 @@ API through the same functions."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import stat
 import subprocess
@@ -120,9 +121,22 @@ def _finding(scan_id: str, entity: str) -> dict:
     return row
 
 
-def _save(con, scan_id: str, entities: list[str], started: dt.datetime) -> None:
+def _save(
+    con,
+    scan_id: str,
+    entities: list[str],
+    started: dt.datetime,
+    evidence: dict[str, str] | None = None,
+) -> None:
+    """Save a PRICE001 scan of ``entities``, the findings pointing at the ``evidence`` documents
+    in turn (default: one document ``a…a`` for all)."""
+    evidence = evidence or {"a" * 64: '{"doc":1}'}
     frame = pd.DataFrame(
-        [_finding(scan_id, e) for e in entities], columns=[c.name for c in FINDING_COLUMNS]
+        [
+            {**_finding(scan_id, e), "evidence_sha256": h}
+            for e, h in zip(entities, itertools.cycle(evidence))
+        ],
+        columns=[c.name for c in FINDING_COLUMNS],
     )
     store.save_scan(
         con,
@@ -133,7 +147,7 @@ def _save(con, scan_id: str, entities: list[str], started: dt.datetime) -> None:
         parameters="{}",
         started_at=started,
         findings=frame,
-        evidence={"a" * 64: '{"doc":1}'},
+        evidence=evidence,
     )
 
 
@@ -174,8 +188,8 @@ def test_a_scan_that_fails_to_save_leaves_nothing_behind(tmp_path):
 
 
 def test_evidence_documents_are_stored_zstd_compressed_and_read_back_whole(tmp_path):
-    # a saved scan writes every document it made anew: zstd keeps a day's at a third of the
-    # default string compression's size (store.EVIDENCE_SQL), and they must read back as written
+    # a saved scan writes every document it made anew: zstd keeps a city scan's in a ninth of
+    # the default string compression's file (store.EVIDENCE_SQL); they must read back as written
     path = tmp_path / "s.duckdb"
     con = store.connect(path)
     docs = {
@@ -184,21 +198,7 @@ def test_evidence_documents_are_stored_zstd_compressed_and_read_back_whole(tmp_p
         + '],"note":"多买多送 \\u0000 \\"q\\""}'
         for i in range(2_000)
     }
-    frame = pd.DataFrame(
-        [{**_finding("scan-1", f"l{i}"), "evidence_sha256": h} for i, h in enumerate(docs)],
-        columns=[c.name for c in FINDING_COLUMNS],
-    )
-    store.save_scan(
-        con,
-        scan_id="scan-1",
-        pack="cn",
-        engine="duckdb",
-        checks=["PRICE001"],
-        parameters="{}",
-        started_at=T0,
-        findings=frame,
-        evidence=docs,
-    )
+    _save(con, "scan-1", [f"l{i}" for i in range(len(docs))], T0, evidence=docs)
     con.execute("CHECKPOINT")
     con.close()
     con = duckdb.connect(str(path), read_only=True)
