@@ -1070,7 +1070,7 @@ def test_a_store_made_before_a_table_existed_reads_it_as_empty(tmp_path):
     con.close()
     views = inc._FileSeason(path, None).all_views()
     try:
-        want = [(c, t) for c, t in store.table_schema()["reviews"]]
+        want = list(store.table_schema()["reviews"])
         got = views.execute('DESCRIBE "_all_reviews"').fetchall()
         assert [(r[0], r[1]) for r in got] == want
         assert views.execute('SELECT count(*) FROM "_all_reviews"').fetchone() == (0,)
