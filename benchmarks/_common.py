@@ -82,6 +82,53 @@ def measure(fn: Callable[..., Any], *args: Any) -> tuple[float, int]:
     return m.seconds, m.peak_rss_bytes
 
 
+#: the fixed work of :func:`host_speed`: a pure-Python loop, and a DuckDB aggregate on one thread
+_PY_LOOP = 3_000_000
+_DUCKDB_ROWS = 30_000_000
+
+
+def _python_work(n: int = _PY_LOOP) -> int:
+    """The Python yardstick: a loop of integer steps the interpreter cannot skip (each step
+    reads the last); returns its result so that a test can hold the work to what it is."""
+    s = 0
+    for i in range(n):
+        s += i ^ (s & 1023)
+    return s
+
+
+def _duckdb_work(rows: int = _DUCKDB_ROWS) -> int:
+    """The DuckDB yardstick: hash and sum ``rows`` generated integers on one thread."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads = 1")
+        return int(con.execute(f"SELECT sum(hash(i) % 1000) FROM range({rows}) t(i)").fetchone()[0])
+    finally:
+        con.close()
+
+
+def host_speed(repeat: int = 3) -> dict[str, float]:
+    """Seconds this machine takes for two fixed single-threaded pieces of work (lower is faster):
+    ``python_s``, a pure-Python loop (the engine's Python: planning, Arrow glue, evidence JSON),
+    and ``duckdb_s``, a DuckDB aggregate on one thread (the engine's SQL); the best of
+    ``repeat`` runs each, the least disturbed on a shared machine.
+
+    Printed beside a benchmark's figures so that figures taken on different hosts can be read
+    together: the workplace's hosts differ about twofold per core (the same code's full city
+    scan took 58 s in session 16 and 106 s on session 17's host, both quiet). A pair taken in
+    the same minutes needs no such yardstick; a figure against a target in seconds does."""
+    best: dict[str, float] = {}
+    for name, work in (("python_s", _python_work), ("duckdb_s", _duckdb_work)):
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        best[name] = round(min(times), 3)
+    return best
+
+
 def print_table(rows: Sequence[dict[str, Any]], file: Any = None) -> None:
     """Print dicts as an aligned plain-text table (columns in first-row order)."""
     if not rows:

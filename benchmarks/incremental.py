@@ -51,7 +51,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cpu_seconds, measure_full, print_table  # noqa: E402
+from _common import cpu_seconds, host_speed, measure_full, print_table  # noqa: E402
 
 STORES = (Path("/work/city2/city.duckdb"), Path("/work/city/city.duckdb"))
 WORK = Path("/tmp/promoguard-bench/incremental")
@@ -378,6 +378,9 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     store, batch, state = str(work / "base.duckdb"), str(work / "day"), work / "base.json"
     rows, figures = [], {}
+    # the host's speed beside the figures (see _common.host_speed), measured before any step
+    figures["host speed"] = host_speed()
+    print(json.dumps({"host_speed": figures["host speed"]}), flush=True)
 
     def step(name: str, fn, *a):
         m = measure_full(fn, *a)

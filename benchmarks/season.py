@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import measure_full, print_table  # noqa: E402
+from _common import host_speed, measure_full, print_table  # noqa: E402
 
 CITY = Path("/work/city")
 WORK = Path(os.environ.get("TMPDIR", "/tmp")) / "promoguard-bench" / "season"
@@ -275,6 +275,9 @@ def main() -> None:
     if args.store:
         args.reuse = True
     rows: list[dict] = []
+    # the host's speed beside the figures (a target in seconds reads differently on a host twice
+    # as slow per core); measured first, while nothing of the benchmark runs yet
+    print(json.dumps({"host_speed": host_speed()}), flush=True)
 
     def timed(step: str, fn, *fn_args, **extra):
         load = os.getloadavg()[0]  # the machine is shared: wall time swings with its load

@@ -7,6 +7,7 @@ and the increment still do when no season is there. The steps' work is recorded,
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -27,6 +28,7 @@ def ran(monkeypatch, tmp_path):
         return common.Measurement(0.0, 0.0, 0, result)
 
     monkeypatch.setattr(bench, "measure_full", record)
+    monkeypatch.setattr(bench, "host_speed", lambda: {"python_s": 1.0, "duckdb_s": 2.0})
     monkeypatch.setattr(bench, "CITY", tmp_path / "no-city")  # not this machine's /work/city
     return calls
 
@@ -55,3 +57,11 @@ def test_the_increment_simulates_the_season_it_splits(ran, monkeypatch, tmp_path
     work = tmp_path / "w"
     _main(monkeypatch, "--store", str(store), "--steps", "increment", "--work", str(work))
     assert ran[0] == "simulate" and "split_last_day" in ran
+
+
+def test_the_host_speed_is_printed_before_any_step(ran, monkeypatch, tmp_path, capsys):
+    store = tmp_path / "city.duckdb"
+    store.write_bytes(b"")
+    _main(monkeypatch, "--store", str(store), "--steps", "scan", "--work", str(tmp_path / "w"))
+    first = capsys.readouterr().out.splitlines()[0]
+    assert json.loads(first) == {"host_speed": {"python_s": 1.0, "duckdb_s": 2.0}}
