@@ -255,3 +255,63 @@ def test_an_older_store_with_documents_keeps_its_table_and_them(tmp_path):
     assert dict(con.execute("SELECT evidence_sha256, document FROM evidence").fetchall()) == docs
     con.close()
     assert "ZSTD" not in _evidence_ddl(path).upper()
+
+
+def _old_format_store(path, docs: dict[str, str]) -> None:
+    """A store file in DuckDB's storage format before 1.2 (as a DuckDB 1.1 client wrote it,
+    or one attached with that ``STORAGE_VERSION``): its evidence table without compression,
+    holding ``docs``. Such a file refuses a compression named in a table's DDL."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{path}' AS old (STORAGE_VERSION 'v1.1.0')")
+    con.execute("USE old")
+    con.execute(store.PLAIN_EVIDENCE_SQL)
+    for h, d in docs.items():
+        con.execute("INSERT INTO evidence VALUES (?, ?)", [h, d])
+    con.close()
+
+
+@pytest.mark.parametrize("docs", [{}, {"d" * 64: '{"doc":4}'}], ids=["empty", "documents"])
+def test_a_store_of_an_older_file_format_opens_for_writing_and_keeps_its_table(tmp_path, docs):
+    # (the compressed DDL failed there even for a table that exists, and an empty table was
+    # dropped before the failing CREATE: the store was left without one)
+    path = tmp_path / "v11.duckdb"
+    _old_format_store(path, docs)
+    for _ in range(2):  # and again: the first open left it as it can be opened
+        con = store.connect(path)
+        con.execute("INSERT INTO evidence VALUES (?, ?)", ["e" * 64, '{"new":1}'])
+        got = dict(con.execute("SELECT evidence_sha256, document FROM evidence").fetchall())
+        assert got == {**docs, "e" * 64: '{"new":1}'}
+        con.execute("DELETE FROM evidence WHERE evidence_sha256 = ?", ["e" * 64])
+        con.close()
+    assert "ZSTD" not in _evidence_ddl(path).upper()
+
+
+def test_the_empty_table_is_replaced_in_one_transaction(tmp_path, monkeypatch):
+    # the new table failing to be made (a crash between the two statements) leaves the old one
+    path = tmp_path / "old.duckdb"
+    _old_evidence_table(path, {})
+    monkeypatch.setattr(store, "EVIDENCE_SQL", "CREATE TABLE evidence (x NO_SUCH_TYPE)")
+    con = duckdb.connect(str(path))
+    with pytest.raises(duckdb.Error):
+        store.initialise(con)
+    con.close()
+    assert "CREATE TABLE evidence(evidence_sha256 VARCHAR" in _evidence_ddl(path)
+
+
+def test_inside_a_callers_transaction_the_replacement_is_the_callers(tmp_path):
+    # no BEGIN of its own there (it would abort the caller's transaction): the caller's
+    # rollback takes the replacement back with the rest
+    path = tmp_path / "old.duckdb"
+    _old_evidence_table(path, {})
+    con = duckdb.connect(str(path))
+    con.execute("BEGIN TRANSACTION")
+    store.initialise(con)
+    assert (
+        "ZSTD"
+        in con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'evidence'")
+        .fetchone()[0]
+        .upper()
+    )
+    con.execute("ROLLBACK")
+    con.close()
+    assert "ZSTD" not in _evidence_ddl(path).upper()

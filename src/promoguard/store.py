@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS kept_relations (
 #: JSON) took 1,391 MB of file against 157 MB with zstd, and a saved full scan of the city wrote
 #: 1.2 GB against 0.5 GB and took 12-18 s longer (docs/benchmarks/season.md, session 16). Reading
 #: them back costs the same. (A store made before keeps its table once it holds a document:
-#: :func:`_compress_empty_evidence`.)
+#: :func:`_evidence_table`.)
 EVIDENCE_SQL = """
 CREATE TABLE IF NOT EXISTS evidence (
   evidence_sha256 VARCHAR NOT NULL,
@@ -101,21 +101,73 @@ CREATE TABLE IF NOT EXISTS evidence (
 )"""
 
 
-def _compress_empty_evidence(con: duckdb.DuckDBPyConnection) -> None:
-    """A store made before its documents were zstd-compressed (:data:`EVIDENCE_SQL`) takes the
-    new table while it holds no document yet (ingested, never scanned and saved): dropping an
-    empty table loses nothing, and its first saved scan then writes the small form. A store
-    holding documents keeps its table: rewriting gigabytes on open would surprise."""
+#: the evidence table as before the documents were compressed: what a file of an older storage
+#: format gets (:func:`_evidence_table`)
+PLAIN_EVIDENCE_SQL = EVIDENCE_SQL.replace(" USING COMPRESSION zstd", "")
+
+#: the oldest storage format of a DuckDB file that takes a compression named in a table's DDL
+#: (older ones refuse ``USING COMPRESSION zstd`` for VARCHAR, even in ``CREATE TABLE IF NOT
+#: EXISTS`` of a table that is there: "that type is not available yet")
+_ZSTD_STORAGE = (1, 2, 0)
+
+
+def _takes_zstd(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store's file format takes :data:`EVIDENCE_SQL`: a file written by DuckDB
+    before 1.2, or attached with an older ``STORAGE_VERSION``, does not (DuckDB 2 still opens
+    and writes it in its own format). An in-memory database, or a version not in the form
+    ``vX.Y.Z``, does."""
+    row = con.execute(
+        "SELECT tags FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    version = (row[0] or {}).get("storage_version", "") if row else ""
+    m = re.match(r"v(\d+)\.(\d+)\.(\d+)", version or "")
+    return m is None or tuple(int(g) for g in m.groups()) >= _ZSTD_STORAGE
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` is inside a transaction its caller began: two statements in a row see one
+    transaction id then (in autocommit each runs in its own). A ``BEGIN`` to find out would
+    abort the caller's transaction when it fails."""
+    q = "SELECT txid_current()"
+    return con.execute(q).fetchone()[0] == con.execute(q).fetchone()[0]
+
+
+def _evidence_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the evidence table if missing (:data:`EVIDENCE_SQL`, documents zstd-compressed).
+
+    A store made before its documents were compressed takes the new table while it holds no
+    document yet (ingested, never scanned and saved): dropping an empty table loses nothing, and
+    its first saved scan then writes the small form. The drop and the new table are one
+    transaction (the caller's, when it is in one): a crash between them cannot leave the store
+    without the table. A store holding documents keeps its table: rewriting gigabytes on open
+    would surprise. A file of an older storage format (:func:`_takes_zstd`) keeps, or gets,
+    the table as it was (:data:`PLAIN_EVIDENCE_SQL`)."""
+    if not _takes_zstd(con):
+        con.execute(PLAIN_EVIDENCE_SQL)
+        return
     rows = con.execute(
         "SELECT sql FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND table_name = 'evidence'"
     ).fetchall()
-    if not rows or "USING COMPRESSION ZSTD" in rows[0][0].upper():
+    if (
+        not rows
+        or "USING COMPRESSION ZSTD" in rows[0][0].upper()
+        or con.execute("SELECT count(*) FROM (SELECT 1 FROM evidence LIMIT 1)").fetchone()[0]
+    ):
+        con.execute(EVIDENCE_SQL)
         return
-    if con.execute("SELECT count(*) FROM (SELECT 1 FROM evidence LIMIT 1)").fetchone()[0]:
-        return
-    # (EVIDENCE_SQL, run next, creates it again)
-    con.execute("DROP TABLE evidence")
+    own = not _in_transaction(con)
+    if own:
+        con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DROP TABLE evidence")
+        con.execute(EVIDENCE_SQL)
+    except BaseException:
+        if own:
+            con.execute("ROLLBACK")
+        raise
+    if own:
+        con.execute("COMMIT")
 
 
 def findings_create_sql() -> str:
@@ -129,12 +181,11 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table the store keeps, if missing. Safe to call on an existing store."""
     for t in TABLES:
         con.execute(t.create_sql())
-    _compress_empty_evidence(con)
+    _evidence_table(con)
     for sql in (
         QUARANTINE_SQL,
         INGEST_LOG_SQL,
         SCANS_SQL,
-        EVIDENCE_SQL,
         SCAN_MARKS_SQL,
         KEPT_RELATIONS_SQL,
         findings_create_sql(),
