@@ -115,7 +115,7 @@ def host_speed(repeat: int = 3) -> dict[str, float]:
     ``repeat`` runs each, the least disturbed on a shared machine.
 
     Printed beside a benchmark's figures so that figures taken on different hosts can be read
-    together: the workplace's hosts differ about twofold per core (the same code's full city
+    together: the workplace's hosts differ up to ~1.8-fold per core (the same code's full city
     scan took 58 s in session 16 and 106 s on session 17's host, both quiet). A pair taken in
     the same minutes needs no such yardstick; a figure against a target in seconds does."""
     best: dict[str, float] = {}

@@ -275,8 +275,8 @@ def main() -> None:
     if args.store:
         args.reuse = True
     rows: list[dict] = []
-    # the host's speed beside the figures (a target in seconds reads differently on a host twice
-    # as slow per core); measured first, while nothing of the benchmark runs yet
+    # the host's speed beside the figures (a target in seconds reads differently on a host 1.8 times
+    # slower per core); measured first, while nothing of the benchmark runs yet
     print(json.dumps({"host_speed": host_speed()}), flush=True)
 
     def timed(step: str, fn, *fn_args, **extra):

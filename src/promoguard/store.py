@@ -119,8 +119,8 @@ def _takes_zstd(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(
         "SELECT tags FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchone()
-    version = (row[0] or {}).get("storage_version", "") if row else ""
-    m = re.match(r"v(\d+)\.(\d+)\.(\d+)", version or "")
+    version = ((row[0] or {}).get("storage_version") if row else None) or ""
+    m = re.match(r"v(\d+)\.(\d+)\.(\d+)", version)
     return m is None or tuple(int(g) for g in m.groups()) >= _ZSTD_STORAGE
 
 
