@@ -8,6 +8,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests import spark_env
@@ -65,6 +66,35 @@ def season_lake(season_dir, tmp_path_factory) -> Path:
     root.mkdir()
     lake.ingest(season_dir, root)
     return root
+
+
+@dataclass(frozen=True)
+class ScannedSeason:
+    path: Path  # a copy of the season store holding the scan
+    result: Any  # the ScanResult (findings, runs, coverage), its findings read into memory
+
+
+@pytest.fixture(scope="session")
+def season_scan(season_store, tmp_path_factory) -> ScannedSeason:
+    """The small season scanned once with the full cn pack, saved and sealed in a copy of the
+    store (a scan's findings and evidence are the same saved or not).
+
+    One scan per test process serves every test that reads a scanned season or compares with
+    the full pack's findings (cases, the report, the commands, the lake, parity): read it; copy
+    the store before writing to it."""
+    from promoguard import engine
+
+    path = tmp_path_factory.mktemp("scanned") / "season.duckdb"
+    shutil.copy(season_store, path)
+    result = engine.scan(path, "cn")
+    assert len(result.findings) > 1000  # read now, while the scan's temporary files exist
+    return ScannedSeason(path, result)
+
+
+@pytest.fixture(scope="session")
+def season_scanned(season_scan) -> tuple[Path, str]:
+    """(store, scan id) of :func:`season_scan`: read it, copy before writing."""
+    return season_scan.path, season_scan.result.scan_id
 
 
 @pytest.fixture

@@ -89,6 +89,20 @@ def two_day_file(season_dir, tmp_path_factory):
     return path, first.scan_id
 
 
+@pytest.fixture(scope="module")
+def two_day_full(two_day_file, tmp_path_factory):
+    """A full re-scan (cn, not saved) of :func:`two_day_file`'s store after day 2: what each
+    increment since the day-1 scan must equal (the scans that watch how a full scan runs make
+    their own)."""
+    from promoguard import engine
+
+    path = tmp_path_factory.mktemp("incremental-full") / "full.duckdb"
+    shutil.copy(two_day_file[0], path)
+    full = engine.scan(path, "cn", save=False)
+    assert len(full.findings) > 1000  # read now, while the scan's temporary files exist
+    return full
+
+
 def differences(full, inc):
     """Per check, where the two scans' findings differ (ids, observed, expected, evidence)."""
     out = []
@@ -100,14 +114,15 @@ def differences(full, inc):
     return out
 
 
-def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(two_day_file, tmp_path):
-    from promoguard import engine, store
+def test_incremental_scan_of_a_duckdb_file_equals_a_full_rescan(
+    two_day_file, two_day_full, tmp_path
+):
+    from promoguard import store
 
     path, first = two_day_file
-    full_path, inc_path = tmp_path / "full.duckdb", tmp_path / "inc.duckdb"
-    shutil.copy(path, full_path)
+    inc_path = tmp_path / "inc.duckdb"
     shutil.copy(path, inc_path)
-    full = engine.scan(full_path, "cn")
+    full = two_day_full
     inc, info = incremental.scan_since(inc_path, "cn", "last")
     assert info["since"] == first and info["store"] == "file" and info["batches"] == 1
     assert 0 < info["affected_merchants"] < 120
@@ -396,7 +411,9 @@ def test_findings_are_put_in_check_order_stably(monkeypatch, max_runs):
     assert incremental._in_check_order([], ["A"]).num_rows == 0
 
 
-def test_the_season_checks_are_warmed_on_the_planning_thread(two_day_file, tmp_path, monkeypatch):
+def test_the_season_checks_are_warmed_on_the_planning_thread(
+    two_day_file, two_day_full, tmp_path, monkeypatch
+):
     # scan --since warms the checks its season thread runs (Check.warm: BRUSH001's compiled
     # peel) on the thread that plans the scoped checks, before that thread's own work; a
     # warm-up that fails changes nothing (the finder loads what it needs and reports errors)
@@ -417,13 +434,9 @@ def test_the_season_checks_are_warmed_on_the_planning_thread(two_day_file, tmp_p
         monkeypatch.setattr(type(check), "warm", spy(type(check).warm))
     path, _ = two_day_file
     shutil.copy(path, tmp_path / "inc.duckdb")
-    shutil.copy(path, tmp_path / "full.duckdb")
     inc, info = incremental.scan_since(tmp_path / "inc.duckdb", "cn", "last", save=False)
     season = set(info["rerun_season"])
     assert "BRUSH001" in season and "BRUSH002" in season
     assert {code for code, _ in warmed} == season, (warmed, season)
     assert {name for _, name in warmed} == {threading.current_thread().name}
-    from promoguard import engine
-
-    full = engine.scan(tmp_path / "full.duckdb", "cn", save=False)
-    assert not differences(full, inc), differences(full, inc)
+    assert not differences(two_day_full, inc), differences(two_day_full, inc)

@@ -407,13 +407,13 @@ def test_tracing_texts_only_from_new_texts_would_miss_it(tmp_path, monkeypatch):
 # -- unchanged: a check none of whose tables got a row is carried whole ------------------------
 
 
-def test_every_check_reads_only_the_tables_it_declares(season_store, tmp_path):
+def test_every_check_reads_only_the_tables_it_declares(season_store, season_scan, tmp_path):
     """What lets an increment carry a check whose tables got no row (and scope the others by the
     tables they read): ``Check.reads`` is complete. Each check on the small season, with every
     table it does not declare emptied, finds exactly what it finds on the whole season."""
     from promoguard import lake
 
-    full = engine.scan(season_store, "cn", save=False)
+    full = season_scan.result  # the whole season's cn scan
     by_reads: dict[tuple[str, ...], list[str]] = {}
     for code in full.coverage:
         by_reads.setdefault(tuple(sorted(registry.get(code).reads)), []).append(code)
@@ -985,7 +985,7 @@ def test_a_new_row_beside_a_lure_changes_its_evidence_and_rechecks_it(tmp_path, 
     assert _rows(narrow) != _rows(full)
 
 
-def test_every_check_reads_only_the_columns_it_declares(season_store, tmp_path):
+def test_every_check_reads_only_the_columns_it_declares(season_store, season_scan, tmp_path):
     """What lets a scoped copy hold only some columns: a check's ``reads_columns`` is complete.
     Each check declaring them, on the small season with every other column of the tables it
     reads set to NULL (but the keys a scoped copy keeps), finds exactly what it finds on the
@@ -996,7 +996,7 @@ def test_every_check_reads_only_the_columns_it_declares(season_store, tmp_path):
         c.code for c in registry.all_checks() if getattr(c, "reads_columns", None) is not None
     )
     assert {"LIC001", "PRICE004"} <= set(declaring)
-    full = engine.scan(season_store, "cn", checks=",".join(declaring), save=False)
+    full = season_scan.result  # the whole season's cn scan (each check below compared alone)
     wrong = []
     for code in declaring:
         check = registry.get(code)

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import promoguard
-from promoguard import engine, lake
+from promoguard import lake
 from promoguard import store as store_mod
 from promoguard.errors import IngestError
 from promoguard.ingest import ingest_dir
@@ -138,11 +138,11 @@ def test_a_folder_that_is_not_a_lake_is_refused(tmp_path):
 
 
 def test_scan_of_a_lake_gives_the_duckdb_stores_findings_and_keeps_them_in_the_lake(
-    season_lake, season_store_copy, tmp_path
+    season_lake, season_scan, tmp_path
 ):
     root = tmp_path / "lake"
     shutil.copytree(season_lake, root)
-    duck = engine.scan(season_store_copy, "cn")
+    duck = season_scan.result  # the same season's DuckDB file, scanned with cn
     got = lake.scan(root, "cn")
     a = duck.findings.sort_values("finding_id")[FINDING_COLS].reset_index(drop=True)
     b = got.findings.sort_values("finding_id")[FINDING_COLS].reset_index(drop=True)

@@ -5,7 +5,6 @@ Each test gets a fresh database.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,11 +25,6 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture(scope="session")
-def scanned_store(season_store, tmp_path_factory) -> Path:
+def scanned_store(season_scanned) -> Path:
     """The small season scanned once with the full cn pack (read it; copy before writing)."""
-    from promoguard.api import scan
-
-    path = tmp_path_factory.mktemp("scanned") / "season.duckdb"
-    shutil.copy(season_store, path)
-    scan(path, pack="cn")
-    return path
+    return season_scanned[0]

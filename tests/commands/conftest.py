@@ -9,15 +9,18 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def two_scans(season_store, tmp_path_factory) -> tuple[Path, str, str]:
-    """(store, complete cn scan id, newer partial eu scan id); read it, copy before writing."""
+def two_scans(season_scanned, tmp_path_factory) -> tuple[Path, str, str]:
+    """(store, complete cn scan id, newer partial eu scan id); read it, copy before writing.
+
+    A copy of the root conftest's scanned season (its cn scan made once per test process) with
+    the eu scan added."""
     from promoguard import engine
 
+    scanned, full = season_scanned
     path = tmp_path_factory.mktemp("two-scans") / "store.duckdb"
-    shutil.copy(season_store, path)
-    full = engine.scan(path, "cn")
+    shutil.copy(scanned, path)
     partial = engine.scan(path, "eu", checks="PRICE")
-    return path, full.scan_id, partial.scan_id
+    return path, full, partial.scan_id
 
 
 @pytest.fixture

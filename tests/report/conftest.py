@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(scope="session")
-def scanned_season(season_store, tmp_path_factory) -> tuple[Path, str]:
-    from promoguard import engine
-
-    path = tmp_path_factory.mktemp("report-store") / "store.duckdb"
-    shutil.copy(season_store, path)
-    return path, engine.scan(path, "cn").scan_id  # sealed by the scan itself
+def scanned_season(season_scanned) -> tuple[Path, str]:
+    return season_scanned  # the root conftest's one scan of the season, sealed by the scan

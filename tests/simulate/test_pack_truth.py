@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -159,20 +160,32 @@ def test_prize_disclosures_are_judged_by_the_packs_own_list():
     assert prize_disclosure_labels(games, [*seven, "odds"]) == ["G1", "G2", "G3"]
 
 
-def test_pricing_and_prizes_score_exactly_against_their_own_pack_truth(
-    season_store_copy, season_dir
-):
+@pytest.fixture(scope="module")
+def scored(season_store, season_dir, tmp_path_factory) -> tuple[dict[str, dict], Path]:
+    """Each pack's full scan of the season, scored against the season's truth as the command line
+    does it: ({pack: evaluate's JSON}, a store whose latest scan is the eu one). One scan per pack
+    serves both tests below."""
+    runner = CliRunner()
+    work = tmp_path_factory.mktemp("pack-truth")
+    store = work / "season.duckdb"
+    shutil.copy(season_store, store)
+    truth = str(season_dir / "ground_truth.csv")
+    data, eu_store = {}, work / "eu.duckdb"
+    for pack in PACKS:
+        done = runner.invoke(app, ["scan", "--store", str(store), "--pack", pack, "--json"])
+        assert done.exit_code == 0, done.output
+        graded = runner.invoke(app, ["evaluate", "--store", str(store), "--truth", truth, "--json"])
+        data[pack] = json.loads(graded.stdout)
+        if pack == "eu":
+            shutil.copy(store, eu_store)
+    return data, eu_store
+
+
+def test_pricing_and_prizes_score_exactly_against_their_own_pack_truth(scored):
     """The truth is labelled from each pack's parameters and the law's definitions (independent
     of the rules' code); the rules find exactly it for every price and prize code."""
-    runner = CliRunner()
-    truth = str(season_dir / "ground_truth.csv")
     for pack in PACKS:
-        done = runner.invoke(app, ["scan", "--store", str(season_store_copy), "--pack", pack])
-        assert done.exit_code == 0, done.output
-        scored = runner.invoke(
-            app, ["evaluate", "--store", str(season_store_copy), "--truth", truth, "--json"]
-        )
-        data = json.loads(scored.stdout)
+        data = scored[0][pack]
         assert data["pack"] == pack
         rows = {r["check_code"]: r for r in data["checks"]}
         for code in ("PRICE001", "PRICE002", "PRICE003", "PRICE005", "PRIZE002", "LIC001"):
@@ -180,16 +193,9 @@ def test_pricing_and_prizes_score_exactly_against_their_own_pack_truth(
                 assert (rows[code]["fp"], rows[code]["fn"]) == (0, 0), (pack, rows[code])
 
 
-def test_eu_scan_is_scored_against_eu_truth(season_store_copy, season_dir, tmp_path):
+def test_eu_scan_is_scored_against_eu_truth(scored, season_dir, tmp_path):
     runner = CliRunner()
-    done = runner.invoke(app, ["scan", "--store", str(season_store_copy), "--pack", "eu", "--json"])
-    assert done.exit_code == 0, done.output
-    scored = runner.invoke(
-        app,
-        ["evaluate", "--store", str(season_store_copy), "--truth",
-         str(season_dir / "ground_truth.csv"), "--json"],
-    )  # fmt: skip
-    data = json.loads(scored.stdout)
+    data, eu_store = scored[0]["eu"], scored[1]
     assert data["pack"] == "eu" and data["truth"].endswith("ground_truth_eu.csv")
     assert data["micro"]["precision"] > 0.95 and data["micro"]["recall"] > 0.95
     # without the eu file beside it, cn truth is refused with the reason
@@ -198,7 +204,7 @@ def test_eu_scan_is_scored_against_eu_truth(season_store_copy, season_dir, tmp_p
     shutil.copy(season_dir / "ground_truth.csv", alone / "ground_truth.csv")
     refused = runner.invoke(
         app,
-        ["evaluate", "--store", str(season_store_copy), "--truth",
+        ["evaluate", "--store", str(eu_store), "--truth",
          str(alone / "ground_truth.csv"), "--json"],
     )  # fmt: skip
     assert refused.exit_code == 1
