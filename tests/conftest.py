@@ -81,13 +81,14 @@ def season_scan(season_store, tmp_path_factory) -> ScannedSeason:
 
     One scan per test process serves every test that reads a scanned season or compares with
     the full pack's findings (cases, the report, the commands, the lake, parity): read it; copy
-    the store before writing to it."""
+    the store before writing to it, and the findings frame before changing it (every test of the
+    process shares both)."""
     from promoguard import engine
 
     path = tmp_path_factory.mktemp("scanned") / "season.duckdb"
     shutil.copy(season_store, path)
     result = engine.scan(path, "cn")
-    assert len(result.findings) > 1000  # read now, while the scan's temporary files exist
+    assert len(result.findings) > 1000  # the frame built once, here
     return ScannedSeason(path, result)
 
 

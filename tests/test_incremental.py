@@ -99,7 +99,7 @@ def two_day_full(two_day_file, tmp_path_factory):
     path = tmp_path_factory.mktemp("incremental-full") / "full.duckdb"
     shutil.copy(two_day_file[0], path)
     full = engine.scan(path, "cn", save=False)
-    assert len(full.findings) > 1000  # read now, while the scan's temporary files exist
+    assert len(full.findings) > 1000  # the frame built once, here
     return full
 
 

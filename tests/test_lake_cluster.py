@@ -32,8 +32,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.cluster, pytest.mark.slow]
 
 
 def _padding(listings: list[str], n: int) -> str:
-    """``n`` reviews of 40 random CJK characters each (no two alike, no lexicon word likely):
-    CSV lines in the season's reviews.csv shape."""
+    """``n`` reviews of 40 random CJK characters each (no two alike, no lexicon word likely), three
+    by each buyer (the review checks group by buyer): CSV lines in the season's reviews.csv shape."""
     rng = np.random.default_rng(16)
     codes = rng.integers(0x4E00, 0x9FA5, size=(n, 40), dtype=np.uint32)
     texts = np.frombuffer(codes.astype("<u4").tobytes(), dtype="<U40")
@@ -42,7 +42,7 @@ def _padding(listings: list[str], n: int) -> str:
         listing = listings[i % len(listings)]
         day = 1 + i % 28
         lines.append(
-            f'"RZ{i:09d}","{listing}","BZ{i % 40_000:07d}",,4,'
+            f'"RZ{i:09d}","{listing}","BZ{i % (n // 3):07d}",,4,'
             f'"2026-10-{day:02d}T{i % 24:02d}:00:00Z","{text}"'
         )
     return "\n".join(lines) + "\n"

@@ -172,7 +172,8 @@ def scored(season_store, season_dir, tmp_path_factory) -> tuple[dict[str, dict],
     truth = str(season_dir / "ground_truth.csv")
     data, eu_store = {}, work / "eu.duckdb"
     for pack in PACKS:
-        done = runner.invoke(app, ["scan", "--store", str(store), "--pack", pack, "--json"])
+        # (the human table, as a bureau reads it: --json is not asked for)
+        done = runner.invoke(app, ["scan", "--store", str(store), "--pack", pack])
         assert done.exit_code == 0, done.output
         graded = runner.invoke(app, ["evaluate", "--store", str(store), "--truth", truth, "--json"])
         data[pack] = json.loads(graded.stdout)
