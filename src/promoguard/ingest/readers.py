@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,13 @@ CHUNK_BYTES = 1024 * 1024
 DETECTABLE = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "hz": "gb18030"}
 #: A line DuckDB will read; a longer one is quarantined with a reason.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+#: The csv module's field size limit while we parse: its default (131,072 characters) would refuse
+#: a long but valid cell (a review text, a description) that DuckDB's reader stores. 2**31 - 1 is
+#: the largest value every platform's C ``long`` holds; no readable record comes near it.
+CSV_FIELD_LIMIT = 2**31 - 1
+_field_limit_lock = threading.Lock()
+_field_limit_users = 0  # readers now parsing with the raised limit
+_field_limit_before = csv.field_size_limit()  # the limit they found
 
 
 @dataclass
@@ -227,6 +235,30 @@ def transcode(path: Path, encoding: str, out: Path, fd: int | None = None) -> No
         dst.write(decoder.decode(b"", final=True).encode("utf-8", "surrogateescape"))
 
 
+@contextmanager
+def csv_field_limit() -> Iterator[None]:
+    """Parse with the csv module's field size limit raised to ``CSV_FIELD_LIMIT``; then restore it.
+
+    The limit is process-global. Users are counted under a lock: the first one in raises it, the
+    last one out puts back the value it found, so two ingests in threads (or two readers alive
+    in one thread) never lower it under each other's feet. The lock is held only to count, not
+    while parsing.
+    """
+    global _field_limit_users, _field_limit_before
+    with _field_limit_lock:
+        if _field_limit_users == 0:
+            _field_limit_before = csv.field_size_limit()
+            csv.field_size_limit(max(_field_limit_before, CSV_FIELD_LIMIT))
+        _field_limit_users += 1
+    try:
+        yield
+    finally:
+        with _field_limit_lock:
+            _field_limit_users -= 1
+            if _field_limit_users == 0:
+                csv.field_size_limit(_field_limit_before)
+
+
 def _first_line(path: Path) -> str:
     with _open_bytes(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
@@ -237,7 +269,8 @@ def _csv_header(path: Path) -> list[str]:
     with _open_bytes(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
         try:
-            return next(csv.reader(text))
+            with csv_field_limit():
+                return next(csv.reader(text))
         except StopIteration:
             return []
         except csv.Error as exc:

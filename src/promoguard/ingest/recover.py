@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from promoguard.ingest.readers import MAX_LINE_BYTES, _open_bytes
+from promoguard.ingest.readers import MAX_LINE_BYTES, _open_bytes, csv_field_limit
 
 #: A quoted field may hold line breaks, but a quote still open after this many lines is taken as
 #: never closed (the line that opened it is quarantined; reading resumes on the next line). This
@@ -133,8 +133,14 @@ def records(path: Path, width: int) -> Iterator[tuple[int, list[str] | None, str
 
     ``reason`` is set when the line is quarantined whole (``raw`` then holds the line); ``fields``
     is None when the line could not be split into fields at all.
-    The header (the first non-blank line or record) is skipped.
+    The header (the first non-blank line or record) is skipped. A valid cell may be longer than
+    the csv module's default limit (131,072 characters): the limit is raised while this reads.
     """
+    with csv_field_limit():
+        yield from _records(path, width)
+
+
+def _records(path: Path, width: int) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
     source = _lines(path)
     pending: list[tuple[str, bool]] = []  # lines read ahead for a closing quote, given back
     number = 0  # physical line number of the last line taken
