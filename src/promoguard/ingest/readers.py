@@ -11,7 +11,6 @@ import codecs
 import csv
 import gzip
 import io
-import json
 import os
 import threading
 import zlib
@@ -26,6 +25,7 @@ from charset_normalizer import from_bytes
 
 from promoguard.errors import IngestError, first_line
 from promoguard.model import TABLE_NAMES
+from promoguard.sqlbuild import Sql, literal, sql
 
 #: File name endings we read, and the format each one means.
 SUFFIXES: dict[str, str] = {
@@ -259,12 +259,6 @@ def csv_field_limit() -> Iterator[None]:
                 csv.field_size_limit(_field_limit_before)
 
 
-def _first_line(path: Path) -> str:
-    with _open_bytes(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-        return text.readline()
-
-
 def _csv_header(path: Path) -> list[str]:
     with _open_bytes(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
@@ -277,16 +271,75 @@ def _csv_header(path: Path) -> list[str]:
             raise IngestError(f"{path.name}: cannot read the header line: {exc}") from None
 
 
-def _jsonl_keys(path: Path) -> list[str]:
-    """Column names of a JSON Lines file: the keys of its first line."""
-    line = _first_line(path).strip()
+def lines_reader(path: Path, params: list[object], rejects: tuple[str, str] | None = None) -> Sql:
+    """DuckDB's reader of a JSON Lines file as one text column ``j``, one row per line.
+
+    Not strict: a stray carriage return must not stop the read (every line is kept anyway).
+    With ``rejects`` the lines it refuses (bad bytes, over-long) go to those tables; without,
+    they are skipped.
+    """
+    params.append(str(path))
+    keep = (
+        sql(
+            "store_rejects=true, rejects_table={table}, rejects_scan={scan}",
+            table=literal(rejects[0]),
+            scan=literal(rejects[1]),
+        )
+        if rejects
+        else Sql("ignore_errors=true")
+    )
+    return sql(
+        "read_csv(?, columns={{'j': 'VARCHAR'}}, header=false, auto_detect=false, "
+        "delim='\\x01', quote='', escape='', strict_mode=false, max_line_size={max_line}, "
+        "buffer_size={buffer}, {keep})",
+        max_line=MAX_LINE_BYTES,
+        buffer=4 * MAX_LINE_BYTES,
+        keep=keep,
+    )
+
+
+def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[str], set[str]]:
+    """Column names of a JSON Lines file: every key of every line that is an object.
+
+    Returns the keys (those of the first object line in its order, then the others by name)
+    and the keys some line holds twice. One pass over the file by DuckDB: each line's key list,
+    then only the distinct lists are unnested (a file has few). Lines that are not objects, or
+    that the reader refuses, have no keys (they are quarantined when staged).
+    """
+    params: list[object] = []
+    relation = lines_reader(source.readable, params, None)
+    keys = Sql("try(json_keys(j))")
     try:
-        first = json.loads(line) if line else {}
-    except json.JSONDecodeError:
-        raise IngestError(f"{path.name}: the first line is not a JSON object") from None
-    if not isinstance(first, dict):
-        raise IngestError(f"{path.name}: the first line is not a JSON object")
-    return [str(k) for k in first]
+        rows = con.execute(
+            sql(
+                """SELECT k, max(n) > 1 FROM (
+                  SELECT id, k, count(*) AS n FROM (
+                    SELECT id, unnest(ks) AS k FROM (
+                      SELECT row_number() OVER () AS id, ks
+                      FROM (SELECT DISTINCT {keys} AS ks FROM {relation})))
+                  GROUP BY id, k)
+                GROUP BY k ORDER BY k""",
+                keys=keys,
+                relation=relation,
+            ),
+            params,
+        ).fetchall()
+        first = con.execute(
+            sql(
+                "SELECT {keys} FROM {relation} WHERE len({keys}) > 0 LIMIT 1",
+                keys=keys,
+                relation=relation,
+            ),
+            params,
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise IngestError(
+            f"{source.path.name}: cannot be read: {first_line(exc)}; nothing was ingested"
+        ) from None
+    ordered = list(dict.fromkeys(first[0])) if first else []
+    seen = set(ordered)
+    ordered += [k for k, _ in rows if k not in seen]
+    return ordered, {k for k, twice in rows if twice}
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -307,20 +360,21 @@ def prepare(
     """Settle the encoding (transcoding when needed) and map the file's columns to ``wanted``.
 
     Column names are matched after trimming and lower-casing; a name the model does not know is
-    an extra column (ignored, reported).
+    an extra column (ignored, reported). Two names for one column (``name`` and ``NAME``) refuse
+    the file, as does a JSON Lines key of a column given twice in one line.
     """
+    doubled: set[str] = set()
     if source.fmt in ("csv", "jsonl"):
         source.encoding = check_encoding(encoding) if encoding else detect_encoding(source.path)
         if not _is_utf8(source.encoding):
             source.temp_fd, source.read_path = private_temp(tmp, f"{source.path.name}.utf8")
             with file_errors(source.path):
                 transcode(source.path, source.encoding, source.read_path, source.temp_fd)
-        with file_errors(source.path):
-            header = (
-                _csv_header(source.readable)
-                if source.fmt == "csv"
-                else _jsonl_keys(source.readable)
-            )
+        if source.fmt == "csv":
+            with file_errors(source.path):
+                header = _csv_header(source.readable)
+        else:
+            header, doubled = _jsonl_keys(con, source)
     else:
         source.encoding = "parquet"
         header = _parquet_columns(con, source.path)
@@ -329,7 +383,15 @@ def prepare(
         canonical = name.strip().lower()
         if canonical in wanted:
             if canonical in source.columns:
-                raise IngestError(f"{source.path.name}: column {canonical!r} appears twice")
+                raise IngestError(
+                    f"{source.path.name}: column {canonical!r} appears twice "
+                    f"(as {source.columns[canonical]!r} and {name!r})"
+                )
+            if name in doubled:
+                raise IngestError(
+                    f"{source.path.name}: column {canonical!r} appears twice "
+                    f"(a line has the key {name!r} twice)"
+                )
             source.columns[canonical] = name
         else:
             source.extra_columns.append(name)
