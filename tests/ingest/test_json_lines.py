@@ -102,3 +102,60 @@ def test_a_key_spelled_two_ways_that_the_model_does_not_know_is_only_extra(inges
     report = ingest({"platforms.jsonl": _lines({"platform_id": "P1", "name": "a", "x": 1, "X": 2})})
     assert report.tables["platforms"].stored == 1
     assert report.files[0].extra_columns == ["x", "X"]
+
+
+# -- a file with no key on any line --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "reasons", "note"),
+    [
+        (b"", [], "empty file: no lines, nothing read"),
+        (b"\n\n", ["empty line", "empty line"], "no line holds a JSON object with keys"),
+        (
+            b'{broken\n[1, 2]\n\nnull\n{"platform_id": \n{}\n',
+            [
+                "not a JSON object",
+                "not a JSON object",
+                "empty line",
+                "not a JSON object",
+                "not a JSON object",
+                "platform_id: required value is empty; name: required value is empty",
+            ],
+            "no line holds a JSON object with keys",
+        ),
+    ],
+    ids=["0 bytes", "blank lines", "broken lines"],
+)
+def test_a_file_without_a_key_quarantines_each_line(ingest, con, data, reasons, note):
+    # There is no header to refuse: each line is quarantined with its reason, the other files of
+    # the folder are read as ever, and the report says what happened.
+    report = ingest({"platforms.jsonl": data, "merchants.csv": "merchant_id,platform_id,name\n"})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (len(reasons), 0, len(reasons))
+    assert [q[1:] for q in quarantine(con)] == [
+        (i, "platform_id" if r.startswith("platform_id") else None, r)
+        for i, r in enumerate(reasons, start=1)
+    ]
+    (file,) = [f for f in report.files if f.file == "platforms.jsonl"]
+    assert len(file.notes) == 1 and file.notes[0].startswith(note)
+    files = {f["file"]: f for f in report.to_dict()["files"]}  # what --json prints
+    assert files["platforms.jsonl"]["notes"] == file.notes
+    assert files["merchants.csv"]["notes"] == []
+    assert one(con, "SELECT rows_read FROM ingest_log WHERE source_file = 'platforms.jsonl'") == (
+        len(reasons)
+    )
+
+
+def test_the_command_line_prints_the_note_of_an_empty_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from .test_cli import app
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "platforms.jsonl").write_bytes(b"")
+    result = CliRunner().invoke(
+        app, ["ingest", str(tmp_path / "in"), "--store", str(tmp_path / "s.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "platforms.jsonl: empty file: no lines, nothing read" in result.stdout

@@ -186,7 +186,10 @@ def stage_file(
     can still be staged another way (every line quarantined) instead of failing the ingest.
     """
     missing = [c for c in table.required if c not in source.columns]
-    if missing:
+    # A JSON Lines file with no key on any line (empty, blank or broken lines only) has no
+    # header to refuse: each of its lines is quarantined with its reason instead.
+    keyless = source.fmt == "jsonl" and not source.source_columns
+    if missing and not keyless:
         raise IngestError(
             f"{source.path.name}: missing required column {', '.join(missing)}; "
             "nothing was ingested"
@@ -628,6 +631,7 @@ def _ingest_sources(
                             encoding=item.source.encoding,
                             counts=counts,
                             extra_columns=item.source.extra_columns,
+                            notes=_notes(item.source, counts),
                         )
                     )
                     report.tables.setdefault(item.table.name, TableCounts()).add(counts)
@@ -643,3 +647,12 @@ def _ingest_sources(
         for item in staged:
             _drop(con, item.temp_tables())
     return report
+
+
+def _notes(source: readers.SourceFile, counts: TableCounts) -> list[str]:
+    """What a user should know about a file beyond its counts."""
+    if source.fmt != "jsonl" or source.source_columns:
+        return []
+    if not counts.read:
+        return ["empty file: no lines, nothing read"]
+    return ["no line holds a JSON object with keys: every line is quarantined"]
