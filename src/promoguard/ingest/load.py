@@ -219,6 +219,11 @@ def stage_file(
             con.execute(query.sql, query.params)
             con.execute(sql("DROP TABLE {name}", name=staged.recovered))
             staged.explicit_lines = True
+    if query.explicit_lines:
+        staged.explicit_lines = True
+    if source.lines is not None:  # the lines recover_jsonl read: staged now, not needed
+        _drop(con, [source.lines])
+        source.lines = None
     staged.first_line = query.first_line
     if query.rejects:
         _stage_rejects(con, staged)
@@ -610,7 +615,9 @@ def _ingest_sources(
                 table = TABLES_BY_NAME[source.table]
                 if progress:
                     bar.update(task, description=f"read {_shown(source.path.name)}")
-                readers.prepare(con, source, table.column_names, tmp, encoding)
+                readers.prepare(
+                    con, source, table.column_names, tmp, encoding, f"_pg_{index}_lines"
+                )
                 staged.append(stage_file(con, index, table, source, tz))
                 if progress:
                     bar.advance(task)
@@ -646,6 +653,7 @@ def _ingest_sources(
         con.execute(f"SET TimeZone = '{zone}'")
         for item in staged:
             _drop(con, item.temp_tables())
+        _drop(con, [s.lines for s in sources if s.lines is not None])
     return report
 
 

@@ -66,6 +66,8 @@ class SourceFile:
     columns: dict[str, str] = field(default_factory=dict)  # canonical column -> source column
     source_columns: list[str] = field(default_factory=list)  # every column name the file has
     extra_columns: list[str] = field(default_factory=list)
+    #: JSON Lines with a lone CR or mixed line ends: the temp table of its lines (see ``prepare``)
+    lines: str | None = None
 
     @property
     def readable(self) -> Path:
@@ -276,7 +278,8 @@ def lines_reader(path: Path, params: list[object], rejects: tuple[str, str] | No
 
     Not strict: a stray carriage return must not stop the read (every line is kept anyway).
     With ``rejects`` the lines it refuses (bad bytes, over-long) go to those tables; without,
-    they are skipped.
+    they are skipped. It ends a line at a lone CR too: a file holding one (or mixing CRLF and
+    LF line ends) is read by ``recover.recover_jsonl`` instead (see ``needs_lf_reader``).
     """
     params.append(str(path))
     keep = (
@@ -298,6 +301,31 @@ def lines_reader(path: Path, params: list[object], rejects: tuple[str, str] | No
     )
 
 
+def needs_lf_reader(path: Path) -> bool:
+    """Whether DuckDB's line reader would split a JSON Lines file at other places than its LFs.
+
+    It ends a line at a lone CR too (a CR is whitespace between JSON tokens, so one object
+    became two refused "lines"), and in a file whose first line ends in LF, each later CRLF ends
+    a line and then an empty one. So: a CR that is not the first half of a CRLF, or CRLF and
+    bare LF line ends in one file. Read in 1 MiB chunks at C speed (three counts per chunk): a
+    clean file costs one read.
+    """
+    carry = b""
+    crlf = lf = 0
+    with _open_bytes(path) as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            data = carry + chunk
+            carry = b"\r" if data.endswith(b"\r") else b""  # its LF may start the next chunk
+            if carry:
+                data = data[:-1]
+            pairs = data.count(b"\r\n")
+            if data.count(b"\r") != pairs:
+                return True
+            crlf += pairs
+            lf += data.count(b"\n")
+    return 0 < crlf < lf  # a CR that ends the file splits nothing
+
+
 def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[str], set[str]]:
     """Column names of a JSON Lines file: every key of every line that is an object.
 
@@ -307,7 +335,12 @@ def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[lis
     that the reader refuses, have no keys (they are quarantined when staged).
     """
     params: list[object] = []
-    relation = lines_reader(source.readable, params, None)
+    if source.lines is not None:
+        relation = sql("(SELECT _line, j FROM {lines})", lines=source.lines)
+        first_order = Sql("ORDER BY _line ")
+    else:
+        relation = lines_reader(source.readable, params, None)
+        first_order = Sql("")
     keys = Sql("try(json_keys(j))")
     try:
         rows = con.execute(
@@ -326,9 +359,10 @@ def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[lis
         ).fetchall()
         first = con.execute(
             sql(
-                "SELECT {keys} FROM {relation} WHERE len({keys}) > 0 LIMIT 1",
+                "SELECT {keys} FROM {relation} WHERE len({keys}) > 0 {order}LIMIT 1",
                 keys=keys,
                 relation=relation,
+                order=first_order,
             ),
             params,
         ).fetchone()
@@ -356,12 +390,17 @@ def prepare(
     wanted: list[str],
     tmp: Path,
     encoding: str | None,
+    lines_table: str = "_pg_lines",
 ) -> None:
     """Settle the encoding (transcoding when needed) and map the file's columns to ``wanted``.
 
     Column names are matched after trimming and lower-casing; a name the model does not know is
     an extra column (ignored, reported). Two names for one column (``name`` and ``NAME``) refuse
     the file, as does a JSON Lines key of a column given twice in one line.
+
+    JSON Lines are LF-separated. DuckDB's line reader also ends a line at a lone CR (and at the
+    CR of a CRLF in a file whose first line ends in LF), so such a file has its lines read by
+    Python into the temp table ``lines_table`` instead (``source.lines``; the caller drops it).
     """
     doubled: set[str] = set()
     if source.fmt in ("csv", "jsonl"):
@@ -374,6 +413,12 @@ def prepare(
             with file_errors(source.path):
                 header = _csv_header(source.readable)
         else:
+            with file_errors(source.path):
+                if needs_lf_reader(source.readable):
+                    from promoguard.ingest import recover  # it imports this module
+
+                    source.lines = lines_table  # set first: a failed read is cleaned up too
+                    recover.recover_jsonl(con, source.readable, lines_table)
             header, doubled = _jsonl_keys(con, source)
     else:
         source.encoding = "parquet"

@@ -101,6 +101,20 @@ def _layer0(
             "coalesce(CASE WHEN json_valid(j) THEN json_type(j) END = 'OBJECT', false) AS _ok"
         )
         why = Sql("CASE WHEN j IS NULL THEN 'empty line' WHEN NOT _ok THEN 'not a JSON object' END")
+        if source.lines is not None:
+            # A file with a lone CR or mixed line ends: its LF-separated lines, read by
+            # recover.recover_jsonl with their physical line numbers; a line refused there
+            # keeps that reason and text.
+            query = sql(
+                "SELECT {cols}, coalesce(_pre, {why}) AS _pre, coalesce(_rawsrc, j) AS _rawsrc, "
+                "_line, NULL::VARCHAR AS _precol "
+                "FROM (SELECT *, {is_object} FROM {lines}) ORDER BY _line",
+                cols=join(", ", cols),
+                why=why,
+                is_object=is_object,
+                lines=source.lines,
+            )
+            return StageQuery(query, params, first_line=1, explicit_lines=True)
         # The reader's path param follows the column params: it is in the FROM clause, after
         # the select list, in the text.
         reader = lines_reader(source.readable, params, rejects)
