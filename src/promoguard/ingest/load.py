@@ -518,6 +518,26 @@ def _count_orphans(
     ).fetchone()[0]
 
 
+def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = False) -> None:
+    """Refuse, before anything is created, a store that would sit among the files it is fed from.
+
+    A store file (or a lake folder) inside the source folder, or the source folder itself, mixes
+    outputs with inputs: the next ingest of that folder lists them, a store named like a table
+    file would be read as one, and a lake's files would land beside the exports. For a lake, the
+    source folder inside the lake is refused as well. Paths are compared after resolving links.
+    """
+    if str(store) == ":memory:":
+        return
+    source, target = Path(src).resolve(), Path(store).resolve()
+    why = "a store must not mix with the files it is read from; put the store outside it"
+    if target == source:
+        raise IngestError(f"the store {store} is the source folder {src}: {why}")
+    if target.is_relative_to(source):
+        raise IngestError(f"the store {store} is inside the source folder {src}: {why}")
+    if lake and source.is_relative_to(target):
+        raise IngestError(f"the source folder {src} is inside the lake {store}: {why}")
+
+
 def ingest_dir(
     src: Path | str,
     store: Path | str | duckdb.DuckDBPyConnection,
@@ -532,9 +552,12 @@ def ingest_dir(
 
     Good rows are stored, bad rows quarantined with file, line, column and reason. A file missing
     a required column, an unknown time zone or encoding, or any other failure raises
-    ``IngestError`` and leaves the store exactly as it was.
+    ``IngestError`` and leaves the store exactly as it was. A store inside ``src`` is refused
+    before anything is created (``check_store_outside``).
     """
     src = Path(src)
+    if not isinstance(store, duckdb.DuckDBPyConnection):
+        check_store_outside(src, store)
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="promoguard-ingest-") as tmp_name:
         tmp = Path(tmp_name)
