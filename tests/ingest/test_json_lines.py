@@ -298,3 +298,25 @@ def test_every_lf_line_is_one_row(tmp_path_factory, lines, read_bytes):
         assert dict(c.execute("SELECT line_number, raw FROM quarantine").fetchall()) == refused
     finally:
         c.close()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1024 * 1024])
+@pytest.mark.parametrize(
+    ("data", "needed"),
+    [
+        (b"a\nb\n", False),  # LF only: DuckDB reads it right
+        (b"a\r\nb\r\n", False),  # CRLF only: so it does
+        (b"a\nb\r", False),  # a CR that ends the file splits nothing
+        (b"", False),
+        (b"a\rb\n", True),  # a lone CR
+        (b"a\nb\r\n", True),  # LF, then CRLF
+        (b"a\r\nb\n", True),  # CRLF, then LF
+        (b"a\r\r\nb\r\n", True),  # a CR before a CRLF
+    ],
+)
+def test_which_files_the_lf_reader_takes(tmp_path, monkeypatch, chunk, data, needed):
+    from promoguard.ingest import readers
+
+    monkeypatch.setattr(readers, "CHUNK_BYTES", chunk)  # a CRLF cut between two chunks, too
+    (tmp_path / "f.jsonl").write_bytes(data)
+    assert readers.needs_lf_reader(tmp_path / "f.jsonl") is needed
