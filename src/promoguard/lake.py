@@ -249,9 +249,10 @@ def ingest(
     memory_limit: str | None = None,
 ):
     """``ingest_dir`` into a lake: the same validation and quarantine, published as one batch."""
-    from promoguard.ingest.load import ingest_dir
+    from promoguard.ingest.load import check_store_outside, ingest_dir
 
     root = Path(root)
+    check_store_outside(src, root, lake=True)  # before the lock creates the lake folder
     with writer_lock(root):
         manifest = read_manifest(root)
         batch = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"

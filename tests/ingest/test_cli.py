@@ -8,10 +8,14 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 import typer
 from typer.testing import CliRunner
 
+from promoguard import lake
 from promoguard.commands.ingest_cmd import ingest
+from promoguard.errors import IngestError
+from promoguard.ingest import ingest_dir
 
 from ._helpers import write
 
@@ -100,3 +104,50 @@ def test_store_that_cannot_be_opened_is_a_one_line_error(tmp_path):
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "is not a PromoGuard store (not a DuckDB database file)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("store", "where"),
+    [
+        ("in/x.duckdb", "is inside the source folder"),
+        ("in/orders.parquet", "is inside the source folder"),  # would be read as a table file
+        ("in/deeper/x.duckdb", "is inside the source folder"),
+        ("in/lake/", "is inside the source folder"),
+        ("in/", "is the source folder"),
+        ("in/../in/x.duckdb", "is inside the source folder"),
+        ("link/x.duckdb", "is inside the source folder"),  # the source folder by another name
+    ],
+)
+def test_a_store_inside_the_source_folder_is_refused_before_anything_is_made(
+    tmp_path, monkeypatch, store, where
+):
+    write(tmp_path / "in", "platforms.csv", "platform_id,name\nP1,a\n")
+    (tmp_path / "link").symlink_to(tmp_path / "in")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in (tmp_path / "in").iterdir())
+    result = runner.invoke(app, ["ingest", "in", "--store", store, "--json"])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and where in lines[0], lines
+    assert where in json.loads(result.stdout)["error"]
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == before  # nothing created
+
+
+def test_a_lake_holding_the_source_folder_is_refused(tmp_path, monkeypatch):
+    write(tmp_path / "lake" / "in", "platforms.csv", "platform_id,name\nP1,a\n")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["ingest", "lake/in", "--store", "lake/"])
+    assert result.exit_code == 1
+    assert "the source folder lake/in is inside the lake lake" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "lake").iterdir()) == ["in"]  # no lock, no manifest
+
+
+def test_the_api_refuses_a_store_inside_the_source_folder_too(tmp_path):
+    folder = write(tmp_path / "in", "platforms.csv", "platform_id,name\nP1,a\n").parent
+    with pytest.raises(IngestError, match="is inside the source folder"):
+        ingest_dir(folder, folder / "s.duckdb")
+    with pytest.raises(IngestError, match="is inside the source folder"):
+        lake.ingest(folder, folder / "lake")
+    assert sorted(p.name for p in folder.iterdir()) == ["platforms.csv"]
+    # a store beside the folder is fine
+    assert ingest_dir(folder, tmp_path / "s.duckdb").tables["platforms"].stored == 1

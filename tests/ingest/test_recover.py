@@ -6,6 +6,8 @@ line is either part of a stored row or the start of a quarantine row holding its
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -93,6 +95,45 @@ def test_a_long_refused_line_is_kept_whole(ingest, con):
     long = "x" * 200_000
     ingest({"platforms.csv": _platforms(3, {1: f'P1,"{long}'})})
     assert one(con, "SELECT length(raw) FROM quarantine") == len(long) + 4
+
+
+def test_a_valid_cell_longer_than_the_csv_module_limit_is_stored_in_a_damaged_file(ingest, con):
+    # Python's csv module refuses a field over 131,072 characters by default; DuckDB's fast path
+    # stores it. A damaged line elsewhere (line 5) sends the file down the recovery path, where
+    # the long cells, quoted, unquoted and spanning lines, must still be stored, not quarantined.
+    long = "x" * (csv.field_size_limit() + 1000)
+    limit = csv.field_size_limit()
+    text = _platforms(
+        5, {0: f'P0,"{long}"', 1: f"P1,{long}", 2: f'P2,"{long}\n{long}"', 3: "P3,b,extra"}
+    )
+    report = ingest({"platforms.csv": text})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (5, 4, 1)
+    assert con.execute("SELECT platform_id, length(name) FROM platforms ORDER BY 1").fetchall() == [
+        ("P0", len(long)),
+        ("P1", len(long)),
+        ("P2", 2 * len(long) + 1),
+        ("P4", len("Name 4")),
+    ]
+    assert [q[1:] for q in quarantine(con)] == [
+        (6, None, "unreadable line: too many columns (expected 2 fields, found 3)")
+    ]
+    assert csv.field_size_limit() == limit  # the process-wide limit is given back
+
+
+def test_the_raised_csv_limit_is_put_back_only_when_the_last_reader_is_done(tmp_path):
+    # Two recovery reads alive at once (two ingests in threads, say): the first one to finish
+    # must not lower the process-wide limit under the other.
+    long = "y" * 200_000
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text(f'platform_id,name\nP1,x,extra\nP2,"{long}"\n')
+    limit = csv.field_size_limit()
+    first = recover.records(tmp_path / "a.csv", 2)
+    second = recover.records(tmp_path / "b.csv", 2)
+    assert next(first)[2] is not None and next(second)[2] is not None  # both reading
+    assert list(first)[0][1] == ["P2", long]
+    assert list(second)[0][1] == ["P2", long]  # still raised after the first one finished
+    assert csv.field_size_limit() == limit
 
 
 line_parts = st.sampled_from(

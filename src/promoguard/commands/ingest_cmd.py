@@ -76,6 +76,8 @@ def ingest(
         if f.extra_columns:
             extra = _shown(", ".join(f.extra_columns))
             stdout.print(f"{_shown(f.file)}: extra columns ignored: {extra}")
+        for note in f.notes:
+            stdout.print(f"{_shown(f.file)}: {_shown(note)}")
         if f.encoding not in ("utf-8", "parquet"):
             stdout.print(f"{_shown(f.file)}: read as {_shown(f.encoding)}")
     if report.ignored:

@@ -186,7 +186,10 @@ def stage_file(
     can still be staged another way (every line quarantined) instead of failing the ingest.
     """
     missing = [c for c in table.required if c not in source.columns]
-    if missing:
+    # A JSON Lines file with no key on any line (empty, blank or broken lines only) has no
+    # header to refuse: each of its lines is quarantined with its reason instead.
+    keyless = source.fmt == "jsonl" and not source.source_columns
+    if missing and not keyless:
         raise IngestError(
             f"{source.path.name}: missing required column {', '.join(missing)}; "
             "nothing was ingested"
@@ -216,6 +219,11 @@ def stage_file(
             con.execute(query.sql, query.params)
             con.execute(sql("DROP TABLE {name}", name=staged.recovered))
             staged.explicit_lines = True
+    if query.explicit_lines:
+        staged.explicit_lines = True
+    if source.lines is not None:  # the lines recover_jsonl read: staged now, not needed
+        _drop(con, [source.lines])
+        source.lines = None
     staged.first_line = query.first_line
     if query.rejects:
         _stage_rejects(con, staged)
@@ -510,6 +518,26 @@ def _count_orphans(
     ).fetchone()[0]
 
 
+def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = False) -> None:
+    """Refuse, before anything is created, a store that would sit among the files it is fed from.
+
+    A store file (or a lake folder) inside the source folder, or the source folder itself, mixes
+    outputs with inputs: the next ingest of that folder lists them, a store named like a table
+    file would be read as one, and a lake's files would land beside the exports. For a lake, the
+    source folder inside the lake is refused as well. Paths are compared after resolving links.
+    """
+    if str(store) == ":memory:":
+        return
+    source, target = Path(src).resolve(), Path(store).resolve()
+    why = "a store must not mix with the files it is read from; put the store outside it"
+    if target == source:
+        raise IngestError(f"the store {store} is the source folder {src}: {why}")
+    if target.is_relative_to(source):
+        raise IngestError(f"the store {store} is inside the source folder {src}: {why}")
+    if lake and source.is_relative_to(target):
+        raise IngestError(f"the source folder {src} is inside the lake {store}: {why}")
+
+
 def ingest_dir(
     src: Path | str,
     store: Path | str | duckdb.DuckDBPyConnection,
@@ -524,9 +552,12 @@ def ingest_dir(
 
     Good rows are stored, bad rows quarantined with file, line, column and reason. A file missing
     a required column, an unknown time zone or encoding, or any other failure raises
-    ``IngestError`` and leaves the store exactly as it was.
+    ``IngestError`` and leaves the store exactly as it was. A store inside ``src`` is refused
+    before anything is created (``check_store_outside``).
     """
     src = Path(src)
+    if not isinstance(store, duckdb.DuckDBPyConnection):
+        check_store_outside(src, store)
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="promoguard-ingest-") as tmp_name:
         tmp = Path(tmp_name)
@@ -607,7 +638,9 @@ def _ingest_sources(
                 table = TABLES_BY_NAME[source.table]
                 if progress:
                     bar.update(task, description=f"read {_shown(source.path.name)}")
-                readers.prepare(con, source, table.column_names, tmp, encoding)
+                readers.prepare(
+                    con, source, table.column_names, tmp, encoding, f"_pg_{index}_lines"
+                )
                 staged.append(stage_file(con, index, table, source, tz))
                 if progress:
                     bar.advance(task)
@@ -628,6 +661,7 @@ def _ingest_sources(
                             encoding=item.source.encoding,
                             counts=counts,
                             extra_columns=item.source.extra_columns,
+                            notes=_notes(item.source, counts),
                         )
                     )
                     report.tables.setdefault(item.table.name, TableCounts()).add(counts)
@@ -642,4 +676,14 @@ def _ingest_sources(
         con.execute(f"SET TimeZone = '{zone}'")
         for item in staged:
             _drop(con, item.temp_tables())
+        _drop(con, [s.lines for s in sources if s.lines is not None])
     return report
+
+
+def _notes(source: readers.SourceFile, counts: TableCounts) -> list[str]:
+    """What a user should know about a file beyond its counts."""
+    if source.fmt != "jsonl" or source.source_columns:
+        return []
+    if not counts.read:
+        return ["empty file: no lines, nothing read"]
+    return ["no line holds a JSON object with keys: every line is quarantined"]

@@ -11,8 +11,8 @@ import codecs
 import csv
 import gzip
 import io
-import json
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +25,7 @@ from charset_normalizer import from_bytes
 
 from promoguard.errors import IngestError, first_line
 from promoguard.model import TABLE_NAMES
+from promoguard.sqlbuild import Sql, literal, sql
 
 #: File name endings we read, and the format each one means.
 SUFFIXES: dict[str, str] = {
@@ -43,6 +44,13 @@ CHUNK_BYTES = 1024 * 1024
 DETECTABLE = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030", "hz": "gb18030"}
 #: A line DuckDB will read; a longer one is quarantined with a reason.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+#: The csv module's field size limit while we parse: its default (131,072 characters) would refuse
+#: a long but valid cell (a review text, a description) that DuckDB's reader stores. 2**31 - 1 is
+#: the largest value every platform's C ``long`` holds; no readable record comes near it.
+CSV_FIELD_LIMIT = 2**31 - 1
+_field_limit_lock = threading.Lock()
+_field_limit_users = 0  # readers now parsing with the raised limit
+_field_limit_before = csv.field_size_limit()  # the limit they found
 
 
 @dataclass
@@ -58,6 +66,8 @@ class SourceFile:
     columns: dict[str, str] = field(default_factory=dict)  # canonical column -> source column
     source_columns: list[str] = field(default_factory=list)  # every column name the file has
     extra_columns: list[str] = field(default_factory=list)
+    #: JSON Lines with a lone CR or mixed line ends: the temp table of its lines (see ``prepare``)
+    lines: str | None = None
 
     @property
     def readable(self) -> Path:
@@ -227,33 +237,149 @@ def transcode(path: Path, encoding: str, out: Path, fd: int | None = None) -> No
         dst.write(decoder.decode(b"", final=True).encode("utf-8", "surrogateescape"))
 
 
-def _first_line(path: Path) -> str:
-    with _open_bytes(path) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-        return text.readline()
+@contextmanager
+def csv_field_limit() -> Iterator[None]:
+    """Parse with the csv module's field size limit raised to ``CSV_FIELD_LIMIT``; then restore it.
+
+    The limit is process-global. Users are counted under a lock: the first one in raises it, the
+    last one out puts back the value it found, so two ingests in threads (or two readers alive
+    in one thread) never lower it under each other's feet. The lock is held only to count, not
+    while parsing.
+    """
+    global _field_limit_users, _field_limit_before
+    with _field_limit_lock:
+        if _field_limit_users == 0:
+            _field_limit_before = csv.field_size_limit()
+            csv.field_size_limit(max(_field_limit_before, CSV_FIELD_LIMIT))
+        _field_limit_users += 1
+    try:
+        yield
+    finally:
+        with _field_limit_lock:
+            _field_limit_users -= 1
+            if _field_limit_users == 0:
+                csv.field_size_limit(_field_limit_before)
 
 
 def _csv_header(path: Path) -> list[str]:
     with _open_bytes(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
         try:
-            return next(csv.reader(text))
+            with csv_field_limit():
+                return next(csv.reader(text))
         except StopIteration:
             return []
         except csv.Error as exc:
             raise IngestError(f"{path.name}: cannot read the header line: {exc}") from None
 
 
-def _jsonl_keys(path: Path) -> list[str]:
-    """Column names of a JSON Lines file: the keys of its first line."""
-    line = _first_line(path).strip()
+def lines_reader(path: Path, params: list[object], rejects: tuple[str, str] | None = None) -> Sql:
+    """DuckDB's reader of a JSON Lines file as one text column ``j``, one row per line.
+
+    Not strict: a stray carriage return must not stop the read (every line is kept anyway).
+    With ``rejects`` the lines it refuses (bad bytes, over-long) go to those tables; without,
+    they are skipped. It ends a line at a lone CR too: a file holding one (or mixing CRLF and
+    LF line ends) is read by ``recover.recover_jsonl`` instead (see ``needs_lf_reader``).
+    """
+    params.append(str(path))
+    keep = (
+        sql(
+            "store_rejects=true, rejects_table={table}, rejects_scan={scan}",
+            table=literal(rejects[0]),
+            scan=literal(rejects[1]),
+        )
+        if rejects
+        else Sql("ignore_errors=true")
+    )
+    return sql(
+        "read_csv(?, columns={{'j': 'VARCHAR'}}, header=false, auto_detect=false, "
+        "delim='\\x01', quote='', escape='', strict_mode=false, max_line_size={max_line}, "
+        "buffer_size={buffer}, {keep})",
+        max_line=MAX_LINE_BYTES,
+        buffer=4 * MAX_LINE_BYTES,
+        keep=keep,
+    )
+
+
+def needs_lf_reader(path: Path) -> bool:
+    """Whether DuckDB's line reader would split a JSON Lines file at other places than its LFs.
+
+    It ends a line at a lone CR too (a CR is whitespace between JSON tokens, so one object
+    became two refused "lines"), and in a file whose first line ends in LF, each later CRLF ends
+    a line and then an empty one. So: a CR that is not the first half of a CRLF, or CRLF and
+    bare LF line ends in one file. Read in 1 MiB chunks at C speed (one count per chunk of a file
+    without CR): a clean file costs one read.
+    """
+    carry = b""
+    crlf = bare_lf = False
+    with _open_bytes(path) as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            data = carry + chunk
+            carry = b"\r" if data.endswith(b"\r") else b""  # its LF may start the next chunk
+            if carry:
+                data = data[:-1]
+            crs = data.count(b"\r")
+            if not crs:  # the common case: one count, and a look for the first LF
+                bare_lf = bare_lf or b"\n" in data
+            else:
+                pairs = data.count(b"\r\n")
+                if crs != pairs:
+                    return True
+                crlf = True
+                bare_lf = bare_lf or data.count(b"\n") > pairs
+            if crlf and bare_lf:
+                return True
+    return False  # a CR that ends the file splits nothing
+
+
+def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[str], set[str]]:
+    """Column names of a JSON Lines file: every key of every line that is an object.
+
+    Returns the keys (those of the first object line in its order, then the others by name)
+    and the keys some line holds twice. One pass over the file by DuckDB: each line's key list,
+    then only the distinct lists are unnested (a file has few). Lines that are not objects, or
+    that the reader refuses, have no keys (they are quarantined when staged).
+    """
+    params: list[object] = []
+    if source.lines is not None:
+        relation = sql("(SELECT _line, j FROM {lines})", lines=source.lines)
+        first_order = Sql("ORDER BY _line ")
+    else:
+        relation = lines_reader(source.readable, params, None)
+        first_order = Sql("")
+    keys = Sql("try(json_keys(j))")
     try:
-        first = json.loads(line) if line else {}
-    except json.JSONDecodeError:
-        raise IngestError(f"{path.name}: the first line is not a JSON object") from None
-    if not isinstance(first, dict):
-        raise IngestError(f"{path.name}: the first line is not a JSON object")
-    return [str(k) for k in first]
+        rows = con.execute(
+            sql(
+                """SELECT k, max(n) > 1 FROM (
+                  SELECT id, k, count(*) AS n FROM (
+                    SELECT id, unnest(ks) AS k FROM (
+                      SELECT row_number() OVER () AS id, ks
+                      FROM (SELECT DISTINCT {keys} AS ks FROM {relation})))
+                  GROUP BY id, k)
+                GROUP BY k ORDER BY k""",
+                keys=keys,
+                relation=relation,
+            ),
+            params,
+        ).fetchall()
+        first = con.execute(
+            sql(
+                "SELECT {keys} FROM {relation} WHERE len({keys}) > 0 {order}LIMIT 1",
+                keys=keys,
+                relation=relation,
+                order=first_order,
+            ),
+            params,
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise IngestError(
+            f"{source.path.name}: cannot be read: {first_line(exc)}; nothing was ingested"
+        ) from None
+    ordered = list(dict.fromkeys(first[0])) if first else []
+    seen = set(ordered)
+    ordered += [k for k, _ in rows if k not in seen]
+    return ordered, {k for k, twice in rows if twice}
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
@@ -270,24 +396,36 @@ def prepare(
     wanted: list[str],
     tmp: Path,
     encoding: str | None,
+    lines_table: str = "_pg_lines",
 ) -> None:
     """Settle the encoding (transcoding when needed) and map the file's columns to ``wanted``.
 
     Column names are matched after trimming and lower-casing; a name the model does not know is
-    an extra column (ignored, reported).
+    an extra column (ignored, reported). Two names for one column (``name`` and ``NAME``) refuse
+    the file, as does a JSON Lines key of a column given twice in one line.
+
+    JSON Lines are LF-separated. DuckDB's line reader also ends a line at a lone CR (and at the
+    CR of a CRLF in a file whose first line ends in LF), so such a file has its lines read by
+    Python into the temp table ``lines_table`` instead (``source.lines``; the caller drops it).
     """
+    doubled: set[str] = set()
     if source.fmt in ("csv", "jsonl"):
         source.encoding = check_encoding(encoding) if encoding else detect_encoding(source.path)
         if not _is_utf8(source.encoding):
             source.temp_fd, source.read_path = private_temp(tmp, f"{source.path.name}.utf8")
             with file_errors(source.path):
                 transcode(source.path, source.encoding, source.read_path, source.temp_fd)
-        with file_errors(source.path):
-            header = (
-                _csv_header(source.readable)
-                if source.fmt == "csv"
-                else _jsonl_keys(source.readable)
-            )
+        if source.fmt == "csv":
+            with file_errors(source.path):
+                header = _csv_header(source.readable)
+        else:
+            with file_errors(source.path):
+                if needs_lf_reader(source.readable):
+                    from promoguard.ingest import recover  # it imports this module
+
+                    source.lines = lines_table  # set first: a failed read is cleaned up too
+                    recover.recover_jsonl(con, source.readable, lines_table)
+            header, doubled = _jsonl_keys(con, source)
     else:
         source.encoding = "parquet"
         header = _parquet_columns(con, source.path)
@@ -296,7 +434,15 @@ def prepare(
         canonical = name.strip().lower()
         if canonical in wanted:
             if canonical in source.columns:
-                raise IngestError(f"{source.path.name}: column {canonical!r} appears twice")
+                raise IngestError(
+                    f"{source.path.name}: column {canonical!r} appears twice "
+                    f"(as {source.columns[canonical]!r} and {name!r})"
+                )
+            if name in doubled:
+                raise IngestError(
+                    f"{source.path.name}: column {canonical!r} appears twice "
+                    f"(a line has the key {name!r} twice)"
+                )
             source.columns[canonical] = name
         else:
             source.extra_columns.append(name)

@@ -15,6 +15,10 @@ exactly one place:
 
 Physical lines end at LF, CRLF or a lone CR (as DuckDB's line reader splits them); blank lines
 are not rows. Nothing is written to disk: the recovered rows go to a temp table in batches.
+
+``recover_jsonl`` reads a JSON Lines file holding a lone carriage return (or mixing CRLF and LF
+line ends) the same way, but ends lines at LF only, as JSON Lines does: DuckDB's reader would end
+them at the CR too.
 """
 
 from __future__ import annotations
@@ -22,12 +26,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
-from promoguard.ingest.readers import MAX_LINE_BYTES, _open_bytes
+from promoguard.ingest.readers import MAX_LINE_BYTES, _open_bytes, csv_field_limit
+from promoguard.sqlbuild import sql
 
 #: A quoted field may hold line breaks, but a quote still open after this many lines is taken as
 #: never closed (the line that opened it is quarantined; reading resumes on the next line). This
@@ -36,6 +43,9 @@ MAX_RECORD_LINES = 1000
 BATCH_ROWS = 50_000
 #: The text kept of a line over the line-size limit (its line number points at the rest).
 OVERSIZE_RAW = 65536
+#: How much of a JSON Lines file ``recover_jsonl`` splits into lines at a time.
+LF_READ_BYTES = 8 * 1024 * 1024
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -133,8 +143,14 @@ def records(path: Path, width: int) -> Iterator[tuple[int, list[str] | None, str
 
     ``reason`` is set when the line is quarantined whole (``raw`` then holds the line); ``fields``
     is None when the line could not be split into fields at all.
-    The header (the first non-blank line or record) is skipped.
+    The header (the first non-blank line or record) is skipped. A valid cell may be longer than
+    the csv module's default limit (131,072 characters): the limit is raised while this reads.
     """
+    with csv_field_limit():
+        yield from _records(path, width)
+
+
+def _records(path: Path, width: int) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
     source = _lines(path)
     pending: list[tuple[str, bool]] = []  # lines read ahead for a closing quote, given back
     number = 0  # physical line number of the last line taken
@@ -250,3 +266,119 @@ def recover_csv(
             flush()
     flush()
     return Recovered(rows=rows, first_line=first or 2)
+
+
+def _lf_batches(path: Path) -> Iterator[tuple[bytes, np.ndarray, np.ndarray]]:
+    """The LF-separated lines of a file in batches: (data, starts, stops), line i being
+    ``data[starts[i]:stops[i]]`` without its LF (or CRLF); a lone CR stays inside its line.
+
+    The file is read in ``LF_READ_BYTES`` pieces and split by numpy, so no line costs a Python
+    object. A line longer than MAX_LINE_BYTES is kept only in part (at least MAX_LINE_BYTES + 1
+    bytes, so it is still seen to be over the limit) and the rest of it is skipped. The last line
+    may have no LF after it (a CR that ends it stays). A byte-order mark at the start is dropped.
+    """
+    carry = b""  # the start of a line whose LF is still to come
+    skipping = False  # inside the rest of a line over the limit
+    first = True
+    with _open_bytes(path) as fh:
+        while True:
+            chunk = fh.read(LF_READ_BYTES)
+            end = not chunk
+            if skipping and not end:
+                at = chunk.find(b"\n")
+                if at < 0:
+                    continue
+                chunk, skipping = chunk[at + 1 :], False
+            data = carry + chunk if carry else chunk
+            if first and not end and len(data) < len(BOM):
+                carry = data  # too short to tell a byte-order mark yet
+                continue
+            if first:
+                data, first = data.removeprefix(BOM), False
+            arr = np.frombuffer(data, np.uint8)
+            ends = np.flatnonzero(arr == 10)
+            if end and len(data) and (not len(ends) or ends[-1] != len(data) - 1):
+                ends = np.append(ends, len(data))  # the end of the file ends the last line
+            if len(ends):
+                starts = np.concatenate(([0], ends[:-1] + 1))
+                stops = ends.copy()
+                crlf = (stops > starts) & (stops < len(data))  # a CR before a real LF
+                crlf[crlf] = arr[stops[crlf] - 1] == 13
+                stops[crlf] -= 1
+                yield data, starts, stops
+            if end:
+                return
+            carry = data[ends[-1] + 1 :] if len(ends) else data
+            if len(carry) > MAX_LINE_BYTES + 1:  # a line over the limit, its LF still to come
+                yield carry, np.array([0]), np.array([len(carry)])
+                carry, skipping = b"", True
+
+
+def _line_fields(body: bytes) -> tuple[str | None, str | None, str | None]:
+    """(text, reason, shown text) of one line: text None when the line is empty or refused."""
+    if len(body) > MAX_LINE_BYTES:
+        reason = f"unreadable line: line size over maximum ({MAX_LINE_BYTES} bytes)"
+        return None, reason, _shown(body[:OVERSIZE_RAW].decode("utf-8", "surrogateescape"))
+    try:
+        return body.decode("utf-8") or None, None, None
+    except UnicodeDecodeError:
+        reason = "unreadable line: invalid encoding (bytes that are not UTF-8)"
+        return None, reason, _shown(body.decode("utf-8", "surrogateescape"))
+
+
+def recover_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
+    """Write every LF-separated line of the JSON Lines file at ``path`` into temp table ``table``.
+
+    DuckDB's line reader also ends a line at a lone carriage return, which would cut one object
+    (a CR is whitespace between JSON tokens) into two refused "lines" and miscount the file (and
+    at the CR of a CRLF, after a first line ended by LF); this reader ends lines at LF only, as
+    JSON Lines says, and takes the CR of a CRLF as part of the line end.
+
+    Columns: ``_line`` (the physical line), ``j`` (its text; NULL when empty or refused),
+    ``_pre`` (why the line is refused whole: bytes that are not UTF-8, a line over the size
+    limit) and ``_rawsrc`` (its text, for those). Returns the number of lines. A batch of lines
+    is handed to Arrow as one buffer and checked as UTF-8 in one call; only a batch holding a
+    bad line is looked at line by line.
+    """
+    import pyarrow as pa  # only such a file needs it: a clean ingest does not pay its import
+    import pyarrow.compute as pc
+
+    con.execute(sql("DROP TABLE IF EXISTS {table}", table=table))
+    con.execute(
+        sql(
+            "CREATE TEMP TABLE {table} (_line BIGINT, j VARCHAR, _pre VARCHAR, _rawsrc VARCHAR)",
+            table=table,
+        )
+    )
+    number = 0  # lines written so far
+    for data, starts, stops in _lf_batches(path):
+        count = len(starts)
+        lengths = stops - starts
+        text = None
+        if not (lengths > MAX_LINE_BYTES).any():
+            # The lines' bytes side by side (their line ends left out) behind Arrow offsets.
+            # Between two lines lies the first one's LF, or CR LF: leave those bytes out.
+            keep = np.ones(stops[-1], bool)
+            keep[stops[:-1]] = False
+            keep[stops[:-1][starts[1:] - stops[:-1] == 2] + 1] = False
+            values = np.frombuffer(data, np.uint8)[: stops[-1]][keep]
+            offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+            lines = pa.LargeBinaryArray.from_buffers(
+                pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(values)]
+            )
+            with suppress(pa.ArrowInvalid):  # bytes that are not UTF-8 somewhere in the batch
+                valid = lines.cast(pa.large_string())
+                text = pc.if_else(pc.equal(lengths, 0), pa.scalar(None, pa.large_string()), valid)
+        if text is not None:
+            refused = [pa.nulls(count, pa.string()), pa.nulls(count, pa.string())]
+        else:  # a bad line in the batch: each line on its own
+            fields = [_line_fields(data[a:b]) for a, b in zip(starts, stops, strict=True)]
+            text = pa.array([f[0] for f in fields], pa.string())
+            refused = [pa.array([f[i] for f in fields], pa.string()) for i in (1, 2)]
+        numbers = pa.array(np.arange(number + 1, number + count + 1, dtype=np.int64))
+        batch = pa.Table.from_arrays(
+            [numbers, text, *refused], names=["_line", "j", "_pre", "_rawsrc"]
+        )
+        con.from_arrow(batch).insert_into(table)
+        number += count
+    return number

@@ -37,6 +37,7 @@ class FileReport:
     encoding: str
     counts: TableCounts
     extra_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. an empty JSON Lines file
 
 
 @dataclass

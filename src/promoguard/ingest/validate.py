@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from promoguard.ingest import normalise
-from promoguard.ingest.readers import MAX_LINE_BYTES, SourceFile
+from promoguard.ingest.readers import MAX_LINE_BYTES, SourceFile, lines_reader
 from promoguard.model import Table
 from promoguard.sqlbuild import Sql, ident, idents, join, literal, sql
 
@@ -46,24 +46,6 @@ def _csv_reader(source: SourceFile, params: list[object], rejects: tuple[str, st
         "buffer_size={buffer}, store_rejects=true, "
         "rejects_table={table}, rejects_scan={scan})",
         columns=columns,
-        max_line=MAX_LINE_BYTES,
-        buffer=4 * MAX_LINE_BYTES,
-        table=literal(rejects[0]),
-        scan=literal(rejects[1]),
-    )
-
-
-def _lines_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> Sql:
-    """JSON Lines read as one text column per line (so a bad line is kept, with its number).
-
-    Not strict: a stray carriage return must not stop the read (every line is kept anyway).
-    """
-    params.append(str(source.readable))
-    return sql(
-        "read_csv(?, columns={{'j': 'VARCHAR'}}, header=false, auto_detect=false, "
-        "delim='\\x01', quote='', escape='', strict_mode=false, max_line_size={max_line}, "
-        "buffer_size={buffer}, store_rejects=true, "
-        "rejects_table={table}, rejects_scan={scan})",
         max_line=MAX_LINE_BYTES,
         buffer=4 * MAX_LINE_BYTES,
         table=literal(rejects[0]),
@@ -103,7 +85,6 @@ def _layer0(
         )
         return StageQuery(query, params, first_line=2, rejects=True)
     if source.fmt == "jsonl":
-        reader = _lines_reader(source, params, rejects)
         for col in table.columns:
             src = source.columns.get(col.name)
             if src is None:
@@ -116,15 +97,32 @@ def _layer0(
                     )
                 )
                 params.append('$."' + src.replace("\\", "\\\\").replace('"', '\\"') + '"')
-        # The path params must follow the reader's path param in text order: the reader is in the
-        # FROM clause, after the select list, so put the column params first.
-        params = params[1:] + params[:1]
+        is_object = Sql(
+            "coalesce(CASE WHEN json_valid(j) THEN json_type(j) END = 'OBJECT', false) AS _ok"
+        )
+        why = Sql("CASE WHEN j IS NULL THEN 'empty line' WHEN NOT _ok THEN 'not a JSON object' END")
+        if source.lines is not None:
+            # A file with a lone CR or mixed line ends: its LF-separated lines, read by
+            # recover.recover_jsonl with their physical line numbers; a line refused there
+            # keeps that reason and text.
+            query = sql(
+                "SELECT {cols}, coalesce(_pre, {why}) AS _pre, coalesce(_rawsrc, j) AS _rawsrc, "
+                "_line, NULL::VARCHAR AS _precol "
+                "FROM (SELECT *, {is_object} FROM {lines}) ORDER BY _line",
+                cols=join(", ", cols),
+                why=why,
+                is_object=is_object,
+                lines=source.lines,
+            )
+            return StageQuery(query, params, first_line=1, explicit_lines=True)
+        # The reader's path param follows the column params: it is in the FROM clause, after
+        # the select list, in the text.
+        reader = lines_reader(source.readable, params, rejects)
         query = sql(
-            "SELECT {cols}, "
-            "CASE WHEN j IS NULL THEN 'empty line' WHEN NOT _ok THEN 'not a JSON object' END AS _pre, "
-            "j AS _rawsrc FROM (SELECT j, coalesce(CASE WHEN json_valid(j) THEN json_type(j) END "
-            "= 'OBJECT', false) AS _ok FROM {reader})",
+            "SELECT {cols}, {why} AS _pre, j AS _rawsrc FROM (SELECT j, {is_object} FROM {reader})",
             cols=join(", ", cols),
+            why=why,
+            is_object=is_object,
             reader=reader,
         )
         return StageQuery(query, params, first_line=1, rejects=True)
