@@ -109,6 +109,84 @@ def test_a_batch_that_fails_while_publishing_leaves_the_lake_as_it_was(
     assert not (root / lake.STAGING).exists()
 
 
+def _an_empty_lake_that_takes_the_next_batch(root: Path) -> None:
+    """``root`` reads as an empty lake, and the next batch goes in and is read whole."""
+    assert lake.read_manifest(root).batches == []
+    report = lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    m = lake.read_manifest(root)
+    assert [b["ingest_id"] for b in m.batches] == [report.ingest_id]
+    lk = lake.connect(root)
+    assert lk.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == len(report.files)
+    assert lk.execute("SELECT count(*) FROM listings").fetchone()[0] == (
+        report.tables["listings"].stored
+    )
+    assert not (root / lake.STAGING).exists()
+
+
+def test_a_first_batch_that_fails_while_publishing_leaves_an_empty_lake(tmp_path, monkeypatch):
+    root = tmp_path / "lake"
+    real_move = lake._move_into_place
+    calls = []
+
+    def failing_move(r, staging, files):
+        calls.append(files)
+        if len(calls) == 3:  # two tables' files were in place: the lake's folders exist
+            raise OSError("disk full")
+        return real_move(r, staging, files)
+
+    monkeypatch.setattr(lake, "_move_into_place", failing_move)
+    with pytest.raises(OSError, match="disk full"):
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    assert not list(root.rglob("*.parquet"))
+    _an_empty_lake_that_takes_the_next_batch(root)
+
+
+def test_a_first_batch_killed_while_publishing_leaves_an_empty_lake(tmp_path):
+    """A kill runs no clean-up: the batch's files stay, unlisted, beside its staging folder."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "lake"
+    script = (
+        "import os, sys\n"
+        "from promoguard import lake\n"
+        "real = lake._move_into_place\n"
+        "def killed(r, staging, files):\n"
+        "    real(r, staging, files)\n"
+        "    os._exit(9)\n"
+        "lake._move_into_place = killed\n"
+        "lake.ingest(sys.argv[1], sys.argv[2], tz='Asia/Shanghai')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(EXAMPLE), str(root)], capture_output=True, text=True
+    )
+    assert done.returncode == 9, done.stderr
+    assert list(root.rglob("*.parquet")) and (root / lake.STAGING).is_dir()
+    _an_empty_lake_that_takes_the_next_batch(root)
+
+
+def test_what_an_unpublished_first_batch_left_reads_as_an_empty_lake(tmp_path):
+    """A lake whose first batch was killed before it had a manifest (as before the empty
+    manifest came first): its table folders of batch files, its staging folder. A folder with
+    anything else is still not a lake."""
+    root = tmp_path / "lake"
+    part = "part-20261111T080000Z-1a2b3c4d-0.parquet"
+    for rel in (f"platforms/{part}", f"orders/day=2026-11-11/{part}", "_staging/b/scratch.duckdb"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"left by a kill")
+    (root / "merchants").mkdir()
+    (root / lake.LOCK).write_text("")
+    other = tmp_path / "other"
+    shutil.copytree(root, other)
+    (other / "orders" / "notes.txt").write_text("mine")
+    _an_empty_lake_that_takes_the_next_batch(root)
+    assert (root / "platforms" / part).read_bytes() == b"left by a kill"  # unlisted, kept
+    with pytest.raises(lake.LakeError, match="not a PromoGuard lake"):
+        lake.ingest(EXAMPLE, other)
+    assert (other / "orders" / "notes.txt").read_text() == "mine"
+
+
 def test_a_bad_file_leaves_the_lake_unchanged(tmp_path):
     root = tmp_path / "lake"
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")

@@ -187,11 +187,15 @@ def publish_batch(
 
     The caller holds :func:`writer_lock`. Until the manifest is replaced nothing is visible; if
     anything fails before, the files written so far are removed and the manifest is untouched.
+    A new lake's first batch publishes the empty manifest before any of its files lands: a first
+    batch that fails or is killed leaves an empty lake, which the next batch writes to.
     """
     manifest = read_manifest(root)
     staged: dict[str, list[Path]] = {}
     moved: list[str] = []
     try:
+        if not (root / MANIFEST).exists():
+            _publish(root, Manifest.empty())
         for table, select_sql in relations.items():
             staged[table] = _write_table(con, select_sql, table, staging, batch)
         for table, files in staged.items():
@@ -219,6 +223,12 @@ def publish_batch(
 
 @contextmanager
 def staging_area(root: Path, batch: str) -> Iterator[Path]:
+    """The batch's own folder under ``_staging/``, removed when the batch ends. The caller holds
+    :func:`writer_lock`, so no other batch is running: a folder already there is what a killed
+    batch left (its scratch database may be as big as the batch), and goes too."""
+    for left in (root / STAGING).glob("*"):
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left, ignore_errors=True)
     path = root / STAGING / batch
     path.mkdir(parents=True, exist_ok=True)
     try:
