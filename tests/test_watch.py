@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 from tests.test_incremental import _split
 from typer.testing import CliRunner
 
+import promoguard
 from promoguard import incremental, lake, watch
 from promoguard.cli import app
 from promoguard.watch import Watcher, WatchError
 
 CHECKS = "PRICE,SHIP,LIC001"
+EXAMPLE = Path(promoguard.__file__).parent / "examples" / "messy"
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +155,74 @@ def test_a_stopped_lake_ingest_is_found_by_its_batch_folder(days, tmp_path, monk
     assert [o.status for o in out] == ["done"]
     ingests = [b for b in lake.read_manifest(root).batches if b["kind"] == "ingest"]
     assert len(ingests) == 1
+
+
+def _send_example(inbox, name):
+    """The small messy example as a batch (a few rows: quick to ingest and scan)."""
+    shutil.copytree(EXAMPLE, inbox / name)
+    (inbox / name / watch.READY).write_text("")
+
+
+def _crash_after_ingest(monkeypatch):
+    real = Watcher._save
+
+    def crash(self, journal):
+        if journal["state"] == "ingested":
+            raise Crash
+        real(self, journal)
+
+    monkeypatch.setattr(Watcher, "_save", crash)
+
+
+def _lake_ingests(root):
+    return [b for b in lake.read_manifest(root).batches if b["kind"] == "ingest"]
+
+
+def test_a_lake_batch_is_known_by_its_folder_through_a_symlink(tmp_path, monkeypatch):
+    """Stopped after the ingest, run once through a symlink to the inbox and resumed through
+    its real path: found, not ingested again."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    link = tmp_path / "inbox-link"
+    link.symlink_to(inbox)
+    root = tmp_path / "lake"
+    _send_example(inbox, "b1")
+    _crash_after_ingest(monkeypatch)
+    with pytest.raises(Crash):
+        Watcher(link, f"{root}/", checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    (recorded,) = _lake_ingests(root)
+    out = Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status, o.ingest_id) for o in out] == [
+        ("b1", "done", recorded["ingest_id"])
+    ]
+    assert len(_lake_ingests(root)) == 1
+    # the lake records the folder as it is, whatever path it was given by
+    assert recorded["source"] == str((inbox / "processing" / "b1").resolve())
+
+
+def test_a_lake_batch_is_not_taken_for_another_inboxs_of_the_same_relative_path(
+    tmp_path, monkeypatch
+):
+    """Two inboxes named ``inbox`` from two working folders feed one lake: a batch of the
+    first, stopped after its ingest, is not taken for the second's batch of the same name
+    (which would then be moved to done/ without being ingested)."""
+    root = tmp_path / "lake"
+    for side in ("a", "b"):
+        (tmp_path / side / "inbox").mkdir(parents=True)
+        _send_example(tmp_path / side / "inbox", "b1")
+    monkeypatch.chdir(tmp_path / "a")
+    _crash_after_ingest(monkeypatch)
+    with pytest.raises(Crash):
+        Watcher("inbox", f"{root}/", checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    (first,) = _lake_ingests(root)
+    monkeypatch.chdir(tmp_path / "b")
+    out = Watcher("inbox", root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+    second = _lake_ingests(root)[1:]
+    assert [b["ingest_id"] for b in second] == [out[0].ingest_id] != [first["ingest_id"]]
+    assert second[0]["source"] == str(tmp_path.resolve() / "b" / "inbox" / "processing" / "b1")
 
 
 def test_one_watch_per_inbox(tmp_path):

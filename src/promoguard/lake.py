@@ -303,7 +303,9 @@ def ingest(
                         batch,
                         "ingest",
                         staging,
-                        {"ingest_id": report.ingest_id, "source": str(src)},
+                        # the folder's own path (absolute, no symlink): a batch is known by
+                        # its folder however it was named (watch: _ingested_already)
+                        {"ingest_id": report.ingest_id, "source": str(Path(src).resolve())},
                     )
                 except duckdb.Error as exc:
                     raise IngestError(f"ingest failed, the lake is unchanged: {exc}") from None

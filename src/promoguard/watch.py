@@ -21,7 +21,8 @@ quarantine; the ingest id), **scanned** (``scan --since last``, or a full scan t
 **cased** (with a case database: new findings open or join cases, resolved ones are noted on
 theirs), **done**. A run that stops anywhere resumes at the step it stopped at, and never ingests
 a batch twice: a batch claimed but not journalled as ingested is looked for in the store first
-(a lake's manifest names the batch folder; a DuckDB file's ingest log its files, after the claim).
+(a lake's manifest names the batch folder, resolved; a DuckDB file's ingest log its files, after
+the claim).
 A batch whose data ingest refuses (a missing column, a bad encoding) goes to ``failed/``; a scan
 that fails leaves the batch ingested in ``processing/`` and the run exits non-zero, so the next
 run retries the scan, not the ingest.
@@ -123,6 +124,16 @@ def _write_json(path: Path, obj: dict[str, Any]) -> None:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _same_folder(recorded: Any, here: Path) -> bool:
+    """Whether a lake batch's recorded source is the folder ``here`` (resolved). The lake records
+    the resolved path; a path recorded relative (before it did) names a folder relative to a
+    working folder no one knows, and is never taken for this one: ingesting a batch again keeps
+    its rows as they are, taking another's for it would lose the batch."""
+    if not isinstance(recorded, str) or not Path(recorded).is_absolute():
+        return False
+    return Path(recorded).resolve() == here
 
 
 def _one_line(exc: BaseException) -> str:
@@ -309,8 +320,9 @@ class Watcher:
             return None
         if lake.is_lake(self.store):
             m = lake.read_manifest(self.store)
+            here = folder.resolve()
             for b in m.batches:
-                if b.get("kind") == "ingest" and b.get("source") == str(folder):
+                if b.get("kind") == "ingest" and _same_folder(b.get("source"), here):
                     return self._rows_of(b["ingest_id"])
             return None
         from promoguard.ingest import readers
