@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 from pathlib import Path
@@ -102,7 +103,7 @@ def test_a_batch_that_fails_while_publishing_leaves_the_lake_as_it_was(
         return real_move(r, staging, files)
 
     monkeypatch.setattr(lake, "_move_into_place", failing_move)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(lake.LakeError, match="disk full; the lake is unchanged"):
         lake.ingest(season_dir, root)
     assert (root / lake.MANIFEST).read_bytes() == before
     assert sorted(p for p in root.rglob("*.parquet")) == files_before
@@ -135,7 +136,7 @@ def test_a_first_batch_that_fails_while_publishing_leaves_an_empty_lake(tmp_path
         return real_move(r, staging, files)
 
     monkeypatch.setattr(lake, "_move_into_place", failing_move)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(lake.LakeError, match="disk full"):
         lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
     monkeypatch.undo()
     assert not list(root.rglob("*.parquet"))
@@ -185,6 +186,60 @@ def test_what_an_unpublished_first_batch_left_reads_as_an_empty_lake(tmp_path):
     with pytest.raises(lake.LakeError, match="not a PromoGuard lake"):
         lake.ingest(EXAMPLE, other)
     assert (other / "orders" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("where", ["moving a file in", "replacing the manifest", "writing parquet"])
+def test_a_disk_error_while_publishing_is_one_line_and_the_lake_is_unchanged(
+    tmp_path, monkeypatch, where
+):
+    import duckdb
+
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    before = (root / lake.MANIFEST).read_bytes()
+    listed = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    real_replace, real_write = lake.os.replace, lake._write_table
+
+    def replace(src, dst, *args, **kwargs):
+        src = str(src)
+        if where == "moving a file in" and lake.STAGING in src and src.endswith(".parquet"):
+            raise OSError(errno.ENOSPC, "No space left on device", src)
+        if where == "replacing the manifest" and Path(dst).name == lake.MANIFEST:
+            raise OSError(errno.EIO, "Input/output error", src)
+        return real_replace(src, dst, *args, **kwargs)
+
+    def write_table(con, select_sql, table, staging, batch):
+        if where == "writing parquet" and table == "orders":
+            raise duckdb.IOException("IO Error: Could not write file: No space left on device")
+        return real_write(con, select_sql, table, staging, batch)
+
+    monkeypatch.setattr(lake.os, "replace", replace)
+    monkeypatch.setattr(lake, "_write_table", write_table)
+    # the same rows again: the batch still writes its ingest log (and quarantine)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"cannot write the lake {root}: ")
+    assert message.endswith("; the lake is unchanged")
+    expect = {
+        "moving a file in": "No space left on device (",
+        "replacing the manifest": "Input/output error (",
+        "writing parquet": "IO Error: Could not write file: No space left on device",
+    }[where]
+    assert expect in message
+    assert (root / lake.MANIFEST).read_bytes() == before
+    assert sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file()) == listed
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")  # then it goes in
+    assert len(lake.read_manifest(root).batches) == 2
+
+
+def test_a_lake_folder_that_cannot_be_made_is_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("mine")
+    root = tmp_path / "a-file" / "lake"
+    with pytest.raises(lake.LakeError, match=r"^cannot write the lake .*: Not a directory \("):
+        lake.ingest(EXAMPLE, root)
+    assert (tmp_path / "a-file").read_text() == "mine"
 
 
 def test_a_bad_file_leaves_the_lake_unchanged(tmp_path):
