@@ -25,7 +25,11 @@ a batch twice: a batch claimed but not journalled as ingested is looked for in t
 the claim).
 A batch whose data ingest refuses (a missing column, a bad encoding) goes to ``failed/``; a scan
 that fails leaves the batch ingested in ``processing/`` and the run exits non-zero, so the next
-run retries the scan, not the ingest.
+run retries the scan, not the ingest. A problem with the store rather than the batch (it cannot be
+read or written: locked by another process, not a store, a corrupt manifest, a full disk) stops
+the run (:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and
+the next run takes it up there. The store may not be inside the inbox, nor the inbox inside a
+store folder.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promoguard.errors import PromoGuardError
+from promoguard.errors import PromoGuardError, StoreError, first_line
 
 READY = "_READY"
 STATE = ".promoguard-watch"
@@ -55,6 +59,15 @@ Log = Callable[[str], None]
 
 class WatchError(PromoGuardError):
     """The loop cannot go on (another loop holds the inbox, a scan failed); said in one line."""
+
+
+class StoreProblem(WatchError):
+    """The store, not the batch, failed (a :class:`StoreError`): the batch stays claimed in
+    ``processing/`` and the run stops. ``outcomes`` are the batches the run finished before."""
+
+    def __init__(self, message: str, outcomes: list[Outcome] | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or []
 
 
 @dataclass
@@ -136,6 +149,37 @@ def _same_folder(recorded: Any, here: Path) -> bool:
     return Path(recorded).resolve() == here
 
 
+def _apart(inbox: Path, store: str | Path) -> None:
+    """Refuse a store inside the inbox (it would sit among the batches, and a lake folder there
+    could be taken for one), or an inbox inside the store's folder (the batches would sit in
+    the lake)."""
+    try:
+        box, where = inbox.resolve(), Path(store).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL: opening it says so
+        return
+    if where == box or where.is_relative_to(box):
+        raise WatchError(
+            f"the store {store} is inside the inbox {inbox}: keep it elsewhere (the inbox holds "
+            "only batches)"
+        )
+    if box.is_relative_to(where):
+        raise WatchError(
+            f"the inbox {inbox} is inside the store {store}: keep the inbox outside the store"
+        )
+
+
+@contextmanager
+def _reading(store: str | Path) -> Iterator[None]:
+    """A DuckDB error reading the store (a damaged file, a lake's missing Parquet file) is the
+    store's problem, said in one line as a :class:`StoreError`."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot read the store {store}: {first_line(exc)}") from None
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -163,6 +207,7 @@ class Watcher:
         self.inbox = Path(inbox)
         if not self.inbox.is_dir():
             raise WatchError(f"no inbox folder at {self.inbox}")
+        _apart(self.inbox, store)
         self.store = store
         self.pack = pack
         self.tz = tz
@@ -194,17 +239,23 @@ class Watcher:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def run_once(self) -> list[Outcome]:
-        """Resume what a stopped run left in ``processing/``, then take every ready batch."""
+        """Resume what a stopped run left in ``processing/``, then take every ready batch.
+
+        Raises :class:`StoreProblem` (with the outcomes so far) when the store fails."""
         out: list[Outcome] = []
         with self._locked():
-            for journal in self._unfinished():
-                out.append(self._advance(journal))
-                if out[-1].status == "pending":
-                    return out  # a scan failed: later batches wait, in order
-            for name in ready_batches(self.inbox):
-                out.append(self._advance(self._claim(name)))
-                if out[-1].status == "pending":
-                    return out
+            try:
+                for journal in self._unfinished():
+                    out.append(self._advance(journal))
+                    if out[-1].status == "pending":
+                        return out  # a scan failed: later batches wait, in order
+                for name in ready_batches(self.inbox):
+                    out.append(self._advance(self._claim(name)))
+                    if out[-1].status == "pending":
+                        return out
+            except StoreProblem as exc:
+                exc.outcomes = out
+                raise
         return out
 
     def _unfinished(self) -> list[dict[str, Any]]:
@@ -239,12 +290,23 @@ class Watcher:
         return p
 
     # -- the steps -----------------------------------------------------------------------------
+    def _store_problem(self, journal: dict[str, Any], exc: StoreError) -> StoreProblem:
+        """The batch is fine: it stays in ``processing/`` (its journal at the step it reached)."""
+        batch = journal["batch"]
+        where = self.inbox / PROCESSING / batch
+        return StoreProblem(
+            f"{_one_line(exc)} (the store failed, not the batch: {batch} stays in {where} for "
+            "the next run)"
+        )
+
     def _advance(self, journal: dict[str, Any]) -> Outcome:
         out = Outcome(journal["batch"], "pending")
         folder = self._folder(journal)
         if journal["state"] == "claimed":
             try:
                 self._ingest(journal, folder)
+            except StoreError as exc:  # (a LakeError too) the store's fault, not the batch's
+                raise self._store_problem(journal, exc) from None
             except PromoGuardError as exc:
                 return self._fail(journal, folder, _one_line(exc))
         out.ingest_id = journal.get("ingest_id")
@@ -252,6 +314,8 @@ class Watcher:
         if journal["state"] == "ingested":
             try:
                 self._scan(journal)
+            except StoreError as exc:
+                raise self._store_problem(journal, exc) from None
             except PromoGuardError as exc:
                 out.error = f"ingested as {out.ingest_id}; scan failed: {_one_line(exc)}"
                 self.log(f"{journal['batch']}: {out.error}")
@@ -262,6 +326,8 @@ class Watcher:
             if self.cases_db is not None:
                 try:
                     journal["cases"] = self._cases(journal)
+                except StoreError as exc:
+                    raise self._store_problem(journal, exc) from None
                 except PromoGuardError as exc:
                     out.error = f"scanned as {out.scan_id}; cases failed: {_one_line(exc)}"
                     self.log(f"{journal['batch']}: {out.error}")
@@ -335,11 +401,12 @@ class Watcher:
                 s.close()
         con = store_mod.connect(self.store, read_only=True)
         try:
-            rows = con.execute(
-                "SELECT ingest_id, list(DISTINCT source_file) FROM ingest_log "
-                "GROUP BY ingest_id HAVING min(started_at) >= ?",
-                [dt.datetime.fromisoformat(str(journal["claimed_at"]))],
-            ).fetchall()
+            with _reading(self.store):
+                rows = con.execute(
+                    "SELECT ingest_id, list(DISTINCT source_file) FROM ingest_log "
+                    "GROUP BY ingest_id HAVING min(started_at) >= ?",
+                    [dt.datetime.fromisoformat(str(journal["claimed_at"]))],
+                ).fetchall()
         finally:
             con.close()
         for ingest_id, files in rows:
@@ -352,11 +419,12 @@ class Watcher:
 
         con = store_mod.connect(self.store, read_only=True)
         try:
-            r = con.execute(
-                "SELECT sum(rows_read), sum(rows_stored), sum(rows_quarantined) FROM ingest_log "
-                "WHERE ingest_id = ?",
-                [ingest_id],
-            ).fetchone()
+            with _reading(self.store):
+                r = con.execute(
+                    "SELECT sum(rows_read), sum(rows_stored), sum(rows_quarantined) "
+                    "FROM ingest_log WHERE ingest_id = ?",
+                    [ingest_id],
+                ).fetchone()
         finally:
             con.close()
         return {
@@ -380,11 +448,12 @@ class Watcher:
         ingested_at = dt.datetime.fromisoformat(str(journal["ingested_at"]))
         con = store_mod.connect(self.store, read_only=True)
         try:
-            rows = con.execute(
-                "SELECT scan_id, started_at FROM scans WHERE pack = ? "
-                "ORDER BY started_at DESC, scan_id DESC",
-                [self._pack_name()],
-            ).fetchall()
+            with _reading(self.store):
+                rows = con.execute(
+                    "SELECT scan_id, started_at FROM scans WHERE pack = ? "
+                    "ORDER BY started_at DESC, scan_id DESC",
+                    [self._pack_name()],
+                ).fetchall()
         finally:
             con.close()
         after = [r[0] for r in rows if r[1] >= ingested_at]
