@@ -346,6 +346,26 @@ def test_a_store_and_an_inbox_inside_each_other_are_refused(tmp_path, where):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]
 
 
+@pytest.mark.parametrize("resumed", [False, True])
+def test_a_duckdb_file_with_no_tables_is_an_empty_store(tmp_path, resumed):
+    """A store file created and never written (or made by another DuckDB client): the batch
+    goes in, whether taken now or claimed by a run that stopped."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    duckdb.connect(str(store)).close()
+    _send_example(inbox, "b1")
+    if resumed:
+        w = Watcher(inbox, store)
+        with w._locked():
+            w._claim("b1")
+    args = ["--store", str(store), "--checks", "PRICE001", "--tz", "Asia/Shanghai", "--once"]
+    res = CliRunner().invoke(app, ["watch", str(inbox), *args])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in (inbox / "done").iterdir()] == ["b1"]
+    assert _ingests(store) == 1
+
+
 def test_one_watch_per_inbox(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

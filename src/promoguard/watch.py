@@ -180,6 +180,18 @@ def _reading(store: str | Path) -> Iterator[None]:
         raise StoreError(f"cannot read the store {store}: {first_line(exc)}") from None
 
 
+def _has_table(con: Any, name: str) -> bool:
+    """Whether the store holds the table ``name``: a DuckDB file made by something else, or
+    created and never written, has none of the store's tables (ingest creates them)."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -402,6 +414,8 @@ class Watcher:
         con = store_mod.connect(self.store, read_only=True)
         try:
             with _reading(self.store):
+                if not _has_table(con, "ingest_log"):
+                    return None  # a DuckDB file with no tables yet: an empty store
                 rows = con.execute(
                     "SELECT ingest_id, list(DISTINCT source_file) FROM ingest_log "
                     "GROUP BY ingest_id HAVING min(started_at) >= ?",
