@@ -242,6 +242,18 @@ def test_a_lake_folder_that_cannot_be_made_is_one_line(tmp_path):
     assert (tmp_path / "a-file").read_text() == "mine"
 
 
+def test_spark_without_pyspark_is_the_scans_setup_not_a_lake_problem(tmp_path, monkeypatch):
+    """As on a DuckDB file: a CheckError, which watch does not take for a store problem."""
+    import sys
+
+    from promoguard.errors import CheckError, StoreError
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(CheckError, match="needs pyspark") as caught, lake.spark_tables(tmp_path):
+        pass
+    assert not isinstance(caught.value, StoreError)
+
+
 def test_a_bad_file_leaves_the_lake_unchanged(tmp_path):
     root = tmp_path / "lake"
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")

@@ -386,11 +386,13 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
     Each executor opens the files it is given; on a cluster the lake must sit where every
     worker sees the same absolute path (a shared mount).
     """
+    from promoguard.errors import CheckError
+
     try:
         import ibis
         import pyspark  # noqa: F401
-    except ImportError:
-        raise LakeError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
+    except ImportError:  # the scan's setup, not the lake (watch keeps store problems apart)
+        raise CheckError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
     from promoguard.engine.base import Tables
 
     spark = spark_session(master)
