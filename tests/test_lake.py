@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 from pathlib import Path
@@ -102,11 +103,155 @@ def test_a_batch_that_fails_while_publishing_leaves_the_lake_as_it_was(
         return real_move(r, staging, files)
 
     monkeypatch.setattr(lake, "_move_into_place", failing_move)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(lake.LakeError, match="disk full; the lake is unchanged"):
         lake.ingest(season_dir, root)
     assert (root / lake.MANIFEST).read_bytes() == before
     assert sorted(p for p in root.rglob("*.parquet")) == files_before
     assert not (root / lake.STAGING).exists()
+
+
+def _an_empty_lake_that_takes_the_next_batch(root: Path) -> None:
+    """``root`` reads as an empty lake, and the next batch goes in and is read whole."""
+    assert lake.read_manifest(root).batches == []
+    report = lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    m = lake.read_manifest(root)
+    assert [b["ingest_id"] for b in m.batches] == [report.ingest_id]
+    lk = lake.connect(root)
+    assert lk.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == len(report.files)
+    assert lk.execute("SELECT count(*) FROM listings").fetchone()[0] == (
+        report.tables["listings"].stored
+    )
+    assert not (root / lake.STAGING).exists()
+
+
+def test_a_first_batch_that_fails_while_publishing_leaves_an_empty_lake(tmp_path, monkeypatch):
+    root = tmp_path / "lake"
+    real_move = lake._move_into_place
+    calls = []
+
+    def failing_move(r, staging, files):
+        calls.append(files)
+        if len(calls) == 3:  # two tables' files were in place: the lake's folders exist
+            raise OSError("disk full")
+        return real_move(r, staging, files)
+
+    monkeypatch.setattr(lake, "_move_into_place", failing_move)
+    with pytest.raises(lake.LakeError, match="disk full"):
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    assert not list(root.rglob("*.parquet"))
+    _an_empty_lake_that_takes_the_next_batch(root)
+
+
+def test_a_first_batch_killed_while_publishing_leaves_an_empty_lake(tmp_path):
+    """A kill runs no clean-up: the batch's files stay, unlisted, beside its staging folder."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "lake"
+    script = (
+        "import os, sys\n"
+        "from promoguard import lake\n"
+        "real = lake._move_into_place\n"
+        "def killed(r, staging, files):\n"
+        "    real(r, staging, files)\n"
+        "    os._exit(9)\n"
+        "lake._move_into_place = killed\n"
+        "lake.ingest(sys.argv[1], sys.argv[2], tz='Asia/Shanghai')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(EXAMPLE), str(root)], capture_output=True, text=True
+    )
+    assert done.returncode == 9, done.stderr
+    assert list(root.rglob("*.parquet")) and (root / lake.STAGING).is_dir()
+    _an_empty_lake_that_takes_the_next_batch(root)
+
+
+def test_what_an_unpublished_first_batch_left_reads_as_an_empty_lake(tmp_path):
+    """A lake whose first batch was killed before it had a manifest (as before the empty
+    manifest came first): its table folders of batch files, its staging folder. A folder with
+    anything else is still not a lake."""
+    root = tmp_path / "lake"
+    part = "part-20261111T080000Z-1a2b3c4d-0.parquet"
+    for rel in (f"platforms/{part}", f"orders/day=2026-11-11/{part}", "_staging/b/scratch.duckdb"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"left by a kill")
+    (root / "merchants").mkdir()
+    (root / lake.LOCK).write_text("")
+    other = tmp_path / "other"
+    shutil.copytree(root, other)
+    (other / "orders" / "notes.txt").write_text("mine")
+    _an_empty_lake_that_takes_the_next_batch(root)
+    assert (root / "platforms" / part).read_bytes() == b"left by a kill"  # unlisted, kept
+    with pytest.raises(lake.LakeError, match="not a PromoGuard lake"):
+        lake.ingest(EXAMPLE, other)
+    assert (other / "orders" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("where", ["moving a file in", "replacing the manifest", "writing parquet"])
+def test_a_disk_error_while_publishing_is_one_line_and_the_lake_is_unchanged(
+    tmp_path, monkeypatch, where
+):
+    import duckdb
+
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    before = (root / lake.MANIFEST).read_bytes()
+    listed = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    real_replace, real_write = lake.os.replace, lake._write_table
+
+    def replace(src, dst, *args, **kwargs):
+        src = str(src)
+        if where == "moving a file in" and lake.STAGING in src and src.endswith(".parquet"):
+            raise OSError(errno.ENOSPC, "No space left on device", src)
+        if where == "replacing the manifest" and Path(dst).name == lake.MANIFEST:
+            raise OSError(errno.EIO, "Input/output error", src)
+        return real_replace(src, dst, *args, **kwargs)
+
+    def write_table(con, select_sql, table, staging, batch):
+        if where == "writing parquet" and table == "orders":
+            raise duckdb.IOException("IO Error: Could not write file: No space left on device")
+        return real_write(con, select_sql, table, staging, batch)
+
+    monkeypatch.setattr(lake.os, "replace", replace)
+    monkeypatch.setattr(lake, "_write_table", write_table)
+    # the same rows again: the batch still writes its ingest log (and quarantine)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"cannot write the lake {root}: ")
+    assert message.endswith("; the lake is unchanged")
+    expect = {
+        "moving a file in": "No space left on device (",
+        "replacing the manifest": "Input/output error (",
+        "writing parquet": "IO Error: Could not write file: No space left on device",
+    }[where]
+    assert expect in message
+    assert (root / lake.MANIFEST).read_bytes() == before
+    assert sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file()) == listed
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")  # then it goes in
+    assert len(lake.read_manifest(root).batches) == 2
+
+
+def test_a_lake_folder_that_cannot_be_made_is_one_line(tmp_path):
+    (tmp_path / "a-file").write_text("mine")
+    root = tmp_path / "a-file" / "lake"
+    with pytest.raises(lake.LakeError, match=r"^cannot write the lake .*: Not a directory \("):
+        lake.ingest(EXAMPLE, root)
+    assert (tmp_path / "a-file").read_text() == "mine"
+
+
+def test_spark_without_pyspark_is_the_scans_setup_not_a_lake_problem(tmp_path, monkeypatch):
+    """As on a DuckDB file: a CheckError, which watch does not take for a store problem."""
+    import sys
+
+    from promoguard.errors import CheckError, StoreError
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(CheckError, match="needs pyspark") as caught, lake.spark_tables(tmp_path):
+        pass
+    assert not isinstance(caught.value, StoreError)
 
 
 def test_a_bad_file_leaves_the_lake_unchanged(tmp_path):

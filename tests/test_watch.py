@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
 from tests.test_incremental import _split
 from typer.testing import CliRunner
 
+import promoguard
 from promoguard import incremental, lake, watch
+from promoguard import store as store_mod
 from promoguard.cli import app
 from promoguard.watch import Watcher, WatchError
 
 CHECKS = "PRICE,SHIP,LIC001"
+EXAMPLE = Path(promoguard.__file__).parent / "examples" / "messy"
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +156,214 @@ def test_a_stopped_lake_ingest_is_found_by_its_batch_folder(days, tmp_path, monk
     assert [o.status for o in out] == ["done"]
     ingests = [b for b in lake.read_manifest(root).batches if b["kind"] == "ingest"]
     assert len(ingests) == 1
+
+
+def _send_example(inbox, name):
+    """The small messy example as a batch (a few rows: quick to ingest and scan)."""
+    shutil.copytree(EXAMPLE, inbox / name)
+    (inbox / name / watch.READY).write_text("")
+
+
+def _crash_after_ingest(monkeypatch):
+    real = Watcher._save
+
+    def crash(self, journal):
+        if journal["state"] == "ingested":
+            raise Crash
+        real(self, journal)
+
+    monkeypatch.setattr(Watcher, "_save", crash)
+
+
+def _lake_ingests(root):
+    return [b for b in lake.read_manifest(root).batches if b["kind"] == "ingest"]
+
+
+def test_a_lake_batch_is_known_by_its_folder_through_a_symlink(tmp_path, monkeypatch):
+    """Stopped after the ingest, run once through a symlink to the inbox and resumed through
+    its real path: found, not ingested again."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    link = tmp_path / "inbox-link"
+    link.symlink_to(inbox)
+    root = tmp_path / "lake"
+    _send_example(inbox, "b1")
+    _crash_after_ingest(monkeypatch)
+    with pytest.raises(Crash):
+        Watcher(link, f"{root}/", checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    (recorded,) = _lake_ingests(root)
+    out = Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status, o.ingest_id) for o in out] == [
+        ("b1", "done", recorded["ingest_id"])
+    ]
+    assert len(_lake_ingests(root)) == 1
+    # the lake records the folder as it is, whatever path it was given by
+    assert recorded["source"] == str((inbox / "processing" / "b1").resolve())
+
+
+def test_a_lake_batch_is_not_taken_for_another_inboxs_of_the_same_relative_path(
+    tmp_path, monkeypatch
+):
+    """Two inboxes named ``inbox`` from two working folders feed one lake: a batch of the
+    first, stopped after its ingest, is not taken for the second's batch of the same name
+    (which would then be moved to done/ without being ingested)."""
+    root = tmp_path / "lake"
+    for side in ("a", "b"):
+        (tmp_path / side / "inbox").mkdir(parents=True)
+        _send_example(tmp_path / side / "inbox", "b1")
+    monkeypatch.chdir(tmp_path / "a")
+    _crash_after_ingest(monkeypatch)
+    with pytest.raises(Crash):
+        Watcher("inbox", f"{root}/", checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    (first,) = _lake_ingests(root)
+    monkeypatch.chdir(tmp_path / "b")
+    out = Watcher("inbox", root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+    second = _lake_ingests(root)[1:]
+    assert [b["ingest_id"] for b in second] == [out[0].ingest_id] != [first["ingest_id"]]
+    assert second[0]["source"] == str(tmp_path.resolve() / "b" / "inbox" / "processing" / "b1")
+
+
+def _errors(res):
+    return [ln for ln in res.stderr.splitlines() if ln.startswith("promoguard: error:")]
+
+
+def _journal(inbox, batch):
+    return json.loads((inbox / ".promoguard-watch" / f"{batch}.json").read_text())
+
+
+def test_an_unreadable_store_leaves_the_batch_in_processing_and_stops(tmp_path):
+    """A lake whose manifest is damaged: the batch is fine, so it is not moved to failed/; the
+    run stops with one line, and once the store is mended the next run takes the batch."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    root = tmp_path / "lake"
+    root.mkdir()
+    (root / lake.MANIFEST).write_text("{not json")
+    _send_example(inbox, "b1")
+    _send_example(inbox, "b2")
+    args = ["watch", str(inbox), "--store", str(root), "--checks", "PRICE001"]
+    res = CliRunner().invoke(app, [*args, "--tz", "Asia/Shanghai", "--once", "--json"])
+    assert res.exit_code == 1
+    (line,) = _errors(res)
+    assert "b1 stays in" in line and "cannot be read as a lake manifest" in line
+    assert json.loads(res.stdout) == {"inbox": str(inbox), "batches": [], "error": line[19:]}
+    assert (inbox / "processing" / "b1" / "listings.csv").exists()
+    assert not list((inbox / "failed").iterdir())
+    assert _journal(inbox, "b1")["state"] == "claimed"
+    assert (inbox / "b2" / watch.READY).exists()  # not taken: the store cannot take it either
+    (root / lake.MANIFEST).unlink()  # mended: an empty lake
+    res = CliRunner().invoke(app, [*args, "--tz", "Asia/Shanghai", "--once"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["b1", "b2"]
+    assert len(_lake_ingests(root)) == 2
+
+
+def test_a_store_in_use_leaves_the_batch_in_processing(tmp_path):
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    store_mod.connect(store).close()
+    _send_example(inbox, "b1")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,sys; c=duckdb.connect({str(store)!r}); "
+            "print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(WatchError, match="in use by another process") as caught:
+            Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert "\n" not in str(caught.value) and caught.value.outcomes == []
+    assert (inbox / "processing" / "b1").is_dir() and not list((inbox / "failed").iterdir())
+    out = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+    assert _ingests(store) == 1
+
+
+@pytest.mark.parametrize("step", ["ingest", "scan"])
+def test_a_full_disk_is_the_stores_problem_not_the_batchs(tmp_path, monkeypatch, step):
+    """ENOSPC while the lake publishes the batch's files (ingest) or the scan's findings: the
+    batch stays in processing/ at the step it reached; the next run goes on from there."""
+    import errno
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    root = tmp_path / "lake"
+    _send_example(inbox, "b1")
+    _send_example(inbox, "b2")
+    real = lake.os.replace
+    batch_file = f"/{lake.STAGING}/" if step == "ingest" else f"/{lake.STAGING}/scan-"
+
+    def replace(src, dst, *args, **kwargs):
+        if batch_file in str(src) and str(src).endswith(".parquet"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(src))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(lake.os, "replace", replace)
+    with pytest.raises(WatchError, match="No space left on device") as caught:
+        Watcher(inbox, f"{root}/", checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    assert caught.value.outcomes == []
+    assert (inbox / "processing" / "b1").is_dir() and not list((inbox / "failed").iterdir())
+    assert _journal(inbox, "b1")["state"] == ("claimed" if step == "ingest" else "ingested")
+    assert len(_lake_ingests(root)) == (0 if step == "ingest" else 1)
+    out = Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done"), ("b2", "done")]
+    assert len(_lake_ingests(root)) == 2
+
+
+@pytest.mark.parametrize("where", ["store in inbox", "lake in inbox", "inbox in lake", "same"])
+def test_a_store_and_an_inbox_inside_each_other_are_refused(tmp_path, where):
+    inbox = tmp_path / "inbox"
+    store = {
+        "store in inbox": inbox / "s.duckdb",
+        "lake in inbox": f"{inbox}/sub/lake/",
+        "inbox in lake": tmp_path,
+        "same": inbox,
+    }[where]
+    inbox.mkdir()
+    _send_example(inbox, "b1")
+    res = CliRunner().invoke(app, ["watch", str(inbox), "--store", str(store), "--once"])
+    assert res.exit_code == 1
+    (line,) = _errors(res)
+    assert "inside" in line and res.stdout == ""
+    assert sorted(p.name for p in inbox.iterdir()) == ["b1"]  # nothing taken, nothing made
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]
+
+
+@pytest.mark.parametrize("resumed", [False, True])
+def test_a_duckdb_file_with_no_tables_is_an_empty_store(tmp_path, resumed):
+    """A store file created and never written (or made by another DuckDB client): the batch
+    goes in, whether taken now or claimed by a run that stopped."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    duckdb.connect(str(store)).close()
+    _send_example(inbox, "b1")
+    if resumed:
+        w = Watcher(inbox, store)
+        with w._locked():
+            w._claim("b1")
+    args = ["--store", str(store), "--checks", "PRICE001", "--tz", "Asia/Shanghai", "--once"]
+    res = CliRunner().invoke(app, ["watch", str(inbox), *args])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in (inbox / "done").iterdir()] == ["b1"]
+    assert _ingests(store) == 1
 
 
 def test_one_watch_per_inbox(tmp_path):

@@ -32,7 +32,7 @@ import duckdb
 
 from promoguard import lakeview, sqlbuild
 from promoguard import store as store_mod
-from promoguard.errors import IngestError
+from promoguard.errors import first_line
 from promoguard.lakeview import (  # noqa: F401  (the lake's names, one import away)
     ALL_TABLES,
     BOOK_TABLES,
@@ -57,14 +57,26 @@ from promoguard.model import TABLE_NAMES
 # -- the manifest --------------------------------------------------------------------------------
 
 
+def _failure(exc: BaseException) -> str:
+    """A disk or DuckDB error in one line: what the system said, and about which file."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})" if exc.filename else exc.strerror
+    return first_line(exc)
+
+
 def _publish(root: Path, manifest: Manifest) -> None:
     """Replace the manifest atomically: readers see the old one or the new one, never half."""
     tmp = root / f".{MANIFEST}.{uuid.uuid4().hex}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(manifest.to_json())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / MANIFEST)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(manifest.to_json())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, root / MANIFEST)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     with contextlib.suppress(OSError):  # make the rename itself durable
         fd = os.open(root, os.O_RDONLY)
         try:
@@ -79,8 +91,12 @@ def writer_lock(root: Path) -> Iterator[None]:
     # the lake holds personal data (buyers, addresses, texts): everything it writes is owner-only
     old = os.umask(0o077)
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        with open(root / LOCK, "a+") as fh:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            fh = open(root / LOCK, "a+")  # noqa: SIM115 (the with below closes it)
+        except OSError as exc:
+            raise LakeError(f"cannot write the lake {root}: {_failure(exc)}") from None
+        with fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -187,11 +203,17 @@ def publish_batch(
 
     The caller holds :func:`writer_lock`. Until the manifest is replaced nothing is visible; if
     anything fails before, the files written so far are removed and the manifest is untouched.
+    A disk error (a full disk, an I/O error; from DuckDB writing the Parquet files or from the
+    file system moving them or the manifest) is a one-line :class:`LakeError`.
+    A new lake's first batch publishes the empty manifest before any of its files lands: a first
+    batch that fails or is killed leaves an empty lake, which the next batch writes to.
     """
     manifest = read_manifest(root)
     staged: dict[str, list[Path]] = {}
     moved: list[str] = []
     try:
+        if not (root / MANIFEST).exists():
+            _publish(root, Manifest.empty())
         for table, select_sql in relations.items():
             staged[table] = _write_table(con, select_sql, table, staging, batch)
         for table, files in staged.items():
@@ -209,18 +231,31 @@ def publish_batch(
             }
         )
         _publish(root, manifest)
-    except BaseException:
+    except BaseException as exc:
         for rel in moved:
             with contextlib.suppress(OSError):
                 (root / rel).unlink()
+        if isinstance(exc, OSError | duckdb.Error):
+            raise LakeError(
+                f"cannot write the lake {root}: {_failure(exc)}; the lake is unchanged"
+            ) from None
         raise
     return manifest
 
 
 @contextmanager
 def staging_area(root: Path, batch: str) -> Iterator[Path]:
+    """The batch's own folder under ``_staging/``, removed when the batch ends. The caller holds
+    :func:`writer_lock`, so no other batch is running: a folder already there is what a killed
+    batch left (its scratch database may be as big as the batch), and goes too."""
+    for left in (root / STAGING).glob("*"):
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left, ignore_errors=True)
     path = root / STAGING / batch
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LakeError(f"cannot write the lake {root}: {_failure(exc)}") from None
     try:
         yield path
     finally:
@@ -231,7 +266,12 @@ def staging_area(root: Path, batch: str) -> Iterator[Path]:
 
 def _scratch(staging: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
     # A database file (not :memory:) so that a big batch spills to disk instead of growing.
-    con = duckdb.connect(str(staging / "scratch.duckdb"))
+    try:
+        con = duckdb.connect(str(staging / "scratch.duckdb"))
+    except duckdb.Error as exc:
+        raise LakeError(
+            f"cannot write the lake's staging folder {staging}: {first_line(exc)}"
+        ) from None
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET temp_directory = {_sql_str(str(staging / 'tmp'))}")
     store_mod.set_memory_limit(con, memory_limit)
@@ -286,18 +326,17 @@ def ingest(
                 relations = {t: sqlbuild.sql("SELECT * FROM {t}", t=t) for t in TABLE_NAMES}
                 relations["quarantine"] = "SELECT * FROM quarantine"
                 relations["ingest_log"] = "SELECT * FROM ingest_log"
-                try:
-                    publish_batch(
-                        root,
-                        con,
-                        relations,
-                        batch,
-                        "ingest",
-                        staging,
-                        {"ingest_id": report.ingest_id, "source": str(src)},
-                    )
-                except duckdb.Error as exc:
-                    raise IngestError(f"ingest failed, the lake is unchanged: {exc}") from None
+                publish_batch(
+                    root,
+                    con,
+                    relations,
+                    batch,
+                    "ingest",
+                    staging,
+                    # the folder's own path (absolute, no symlink): a batch is known by its
+                    # folder however it was named (watch: _ingested_already)
+                    {"ingest_id": report.ingest_id, "source": str(Path(src).resolve())},
+                )
             finally:
                 con.close()
     report.source = str(src)
@@ -348,11 +387,13 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
     Each executor opens the files it is given; on a cluster the lake must sit where every
     worker sees the same absolute path (a shared mount).
     """
+    from promoguard.errors import CheckError
+
     try:
         import ibis
         import pyspark  # noqa: F401
-    except ImportError:
-        raise LakeError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
+    except ImportError:  # the scan's setup, not the lake (watch keeps store problems apart)
+        raise CheckError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
     from promoguard.engine.base import Tables
 
     spark = spark_session(master)

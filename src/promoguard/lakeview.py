@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,10 +95,43 @@ class Manifest:
         )
 
 
+#: a file of an ingest batch, as ``lake.ingest`` names it (a lake's first batch is an ingest:
+#: a scan needs a manifest): ``part-20261111T080000Z-1a2b3c4d-0.parquet``
+_PART = re.compile(r"part-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}-[0-9]+\.parquet")
+_DAY = re.compile(r"day=[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _left_by_a_first_batch(entry: Path) -> bool:
+    """Whether ``entry``, in a folder without a manifest, is what a lake's first batch leaves
+    when it stops before publishing (a kill, or a lake written before its empty manifest came
+    first): the lock, the staging folder, a manifest's temporary file, or a table's folder of
+    batch files (in day folders for a partitioned table) and nothing else."""
+    name = entry.name
+    if name in (LOCK, STAGING) or name.startswith(f".{MANIFEST}."):
+        return True
+    if name not in ALL_TABLES or entry.is_symlink() or not entry.is_dir():
+        return False
+    for child in entry.iterdir():
+        if child.is_symlink():
+            return False
+        if child.is_file() and _PART.fullmatch(child.name):
+            continue
+        if not (name in DAY_COLUMN and child.is_dir() and _DAY.fullmatch(child.name)):
+            return False
+        if not all(
+            f.is_file() and not f.is_symlink() and _PART.fullmatch(f.name) for f in child.iterdir()
+        ):
+            return False
+    return True
+
+
 def read_manifest(root: str | Path) -> Manifest:
+    """The lake's manifest. A folder without one is an empty lake when it holds nothing, or
+    only what a first batch stopped before publishing left (files no manifest lists are never
+    read); any other folder is refused."""
     path = Path(root) / MANIFEST
     if not path.exists():
-        if Path(root).is_dir() and any(p.name not in (LOCK, STAGING) for p in Path(root).iterdir()):
+        if Path(root).is_dir() and not all(_left_by_a_first_batch(p) for p in Path(root).iterdir()):
             raise LakeError(f"{root} is a folder but not a PromoGuard lake (no {MANIFEST})")
         return Manifest.empty()
     try:

@@ -21,10 +21,15 @@ quarantine; the ingest id), **scanned** (``scan --since last``, or a full scan t
 **cased** (with a case database: new findings open or join cases, resolved ones are noted on
 theirs), **done**. A run that stops anywhere resumes at the step it stopped at, and never ingests
 a batch twice: a batch claimed but not journalled as ingested is looked for in the store first
-(a lake's manifest names the batch folder; a DuckDB file's ingest log its files, after the claim).
+(a lake's manifest names the batch folder, resolved; a DuckDB file's ingest log its files, after
+the claim).
 A batch whose data ingest refuses (a missing column, a bad encoding) goes to ``failed/``; a scan
 that fails leaves the batch ingested in ``processing/`` and the run exits non-zero, so the next
-run retries the scan, not the ingest.
+run retries the scan, not the ingest. A problem with the store rather than the batch (it cannot be
+read or written: locked by another process, not a store, a corrupt manifest, a full disk) stops
+the run (:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and
+the next run takes it up there. The store may not be inside the inbox, nor the inbox inside a
+store folder.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promoguard.errors import PromoGuardError
+from promoguard.errors import PromoGuardError, StoreError, first_line
 
 READY = "_READY"
 STATE = ".promoguard-watch"
@@ -54,6 +59,15 @@ Log = Callable[[str], None]
 
 class WatchError(PromoGuardError):
     """The loop cannot go on (another loop holds the inbox, a scan failed); said in one line."""
+
+
+class StoreProblem(WatchError):
+    """The store, not the batch, failed (a :class:`StoreError`): the batch stays claimed in
+    ``processing/`` and the run stops. ``outcomes`` are the batches the run finished before."""
+
+    def __init__(self, message: str, outcomes: list[Outcome] | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or []
 
 
 @dataclass
@@ -125,6 +139,59 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _same_folder(recorded: Any, here: Path) -> bool:
+    """Whether a lake batch's recorded source is the folder ``here`` (resolved). The lake records
+    the resolved path; a path recorded relative (before it did) names a folder relative to a
+    working folder no one knows, and is never taken for this one: ingesting a batch again keeps
+    its rows as they are, taking another's for it would lose the batch."""
+    if not isinstance(recorded, str) or not Path(recorded).is_absolute():
+        return False
+    return Path(recorded).resolve() == here
+
+
+def _apart(inbox: Path, store: str | Path) -> None:
+    """Refuse a store inside the inbox (it would sit among the batches, and a lake folder there
+    could be taken for one), or an inbox inside the store's folder (the batches would sit in
+    the lake)."""
+    try:
+        box, where = inbox.resolve(), Path(store).resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL: opening it says so
+        return
+    if where == box or where.is_relative_to(box):
+        raise WatchError(
+            f"the store {store} is inside the inbox {inbox}: keep it elsewhere (the inbox holds "
+            "only batches)"
+        )
+    if box.is_relative_to(where):
+        raise WatchError(
+            f"the inbox {inbox} is inside the store {store}: keep the inbox outside the store"
+        )
+
+
+@contextmanager
+def _reading(store: str | Path) -> Iterator[None]:
+    """A DuckDB error reading the store (a damaged file, a lake's missing Parquet file) is the
+    store's problem, said in one line as a :class:`StoreError`."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot read the store {store}: {first_line(exc)}") from None
+
+
+def _has_table(con: Any, name: str) -> bool:
+    """Whether the store holds the table ``name``: a DuckDB file made by something else, or
+    created and never written, has none of the store's tables (ingest creates them)."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -152,6 +219,7 @@ class Watcher:
         self.inbox = Path(inbox)
         if not self.inbox.is_dir():
             raise WatchError(f"no inbox folder at {self.inbox}")
+        _apart(self.inbox, store)
         self.store = store
         self.pack = pack
         self.tz = tz
@@ -183,17 +251,23 @@ class Watcher:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def run_once(self) -> list[Outcome]:
-        """Resume what a stopped run left in ``processing/``, then take every ready batch."""
+        """Resume what a stopped run left in ``processing/``, then take every ready batch.
+
+        Raises :class:`StoreProblem` (with the outcomes so far) when the store fails."""
         out: list[Outcome] = []
         with self._locked():
-            for journal in self._unfinished():
-                out.append(self._advance(journal))
-                if out[-1].status == "pending":
-                    return out  # a scan failed: later batches wait, in order
-            for name in ready_batches(self.inbox):
-                out.append(self._advance(self._claim(name)))
-                if out[-1].status == "pending":
-                    return out
+            try:
+                for journal in self._unfinished():
+                    out.append(self._advance(journal))
+                    if out[-1].status == "pending":
+                        return out  # a scan failed: later batches wait, in order
+                for name in ready_batches(self.inbox):
+                    out.append(self._advance(self._claim(name)))
+                    if out[-1].status == "pending":
+                        return out
+            except StoreProblem as exc:
+                exc.outcomes = out
+                raise
         return out
 
     def _unfinished(self) -> list[dict[str, Any]]:
@@ -228,12 +302,23 @@ class Watcher:
         return p
 
     # -- the steps -----------------------------------------------------------------------------
+    def _store_problem(self, journal: dict[str, Any], exc: StoreError) -> StoreProblem:
+        """The batch is fine: it stays in ``processing/`` (its journal at the step it reached)."""
+        batch = journal["batch"]
+        where = self.inbox / PROCESSING / batch
+        return StoreProblem(
+            f"{_one_line(exc)} (the store failed, not the batch: {batch} stays in {where} for "
+            "the next run)"
+        )
+
     def _advance(self, journal: dict[str, Any]) -> Outcome:
         out = Outcome(journal["batch"], "pending")
         folder = self._folder(journal)
         if journal["state"] == "claimed":
             try:
                 self._ingest(journal, folder)
+            except StoreError as exc:  # (a LakeError too) the store's fault, not the batch's
+                raise self._store_problem(journal, exc) from None
             except PromoGuardError as exc:
                 return self._fail(journal, folder, _one_line(exc))
         out.ingest_id = journal.get("ingest_id")
@@ -241,6 +326,8 @@ class Watcher:
         if journal["state"] == "ingested":
             try:
                 self._scan(journal)
+            except StoreError as exc:
+                raise self._store_problem(journal, exc) from None
             except PromoGuardError as exc:
                 out.error = f"ingested as {out.ingest_id}; scan failed: {_one_line(exc)}"
                 self.log(f"{journal['batch']}: {out.error}")
@@ -251,6 +338,8 @@ class Watcher:
             if self.cases_db is not None:
                 try:
                     journal["cases"] = self._cases(journal)
+                except StoreError as exc:
+                    raise self._store_problem(journal, exc) from None
                 except PromoGuardError as exc:
                     out.error = f"scanned as {out.scan_id}; cases failed: {_one_line(exc)}"
                     self.log(f"{journal['batch']}: {out.error}")
@@ -309,8 +398,9 @@ class Watcher:
             return None
         if lake.is_lake(self.store):
             m = lake.read_manifest(self.store)
+            here = folder.resolve()
             for b in m.batches:
-                if b.get("kind") == "ingest" and b.get("source") == str(folder):
+                if b.get("kind") == "ingest" and _same_folder(b.get("source"), here):
                     return self._rows_of(b["ingest_id"])
             return None
         from promoguard.ingest import readers
@@ -323,11 +413,14 @@ class Watcher:
                 s.close()
         con = store_mod.connect(self.store, read_only=True)
         try:
-            rows = con.execute(
-                "SELECT ingest_id, list(DISTINCT source_file) FROM ingest_log "
-                "GROUP BY ingest_id HAVING min(started_at) >= ?",
-                [dt.datetime.fromisoformat(str(journal["claimed_at"]))],
-            ).fetchall()
+            with _reading(self.store):
+                if not _has_table(con, "ingest_log"):
+                    return None  # a DuckDB file with no tables yet: an empty store
+                rows = con.execute(
+                    "SELECT ingest_id, list(DISTINCT source_file) FROM ingest_log "
+                    "GROUP BY ingest_id HAVING min(started_at) >= ?",
+                    [dt.datetime.fromisoformat(str(journal["claimed_at"]))],
+                ).fetchall()
         finally:
             con.close()
         for ingest_id, files in rows:
@@ -340,11 +433,12 @@ class Watcher:
 
         con = store_mod.connect(self.store, read_only=True)
         try:
-            r = con.execute(
-                "SELECT sum(rows_read), sum(rows_stored), sum(rows_quarantined) FROM ingest_log "
-                "WHERE ingest_id = ?",
-                [ingest_id],
-            ).fetchone()
+            with _reading(self.store):
+                r = con.execute(
+                    "SELECT sum(rows_read), sum(rows_stored), sum(rows_quarantined) "
+                    "FROM ingest_log WHERE ingest_id = ?",
+                    [ingest_id],
+                ).fetchone()
         finally:
             con.close()
         return {
@@ -368,11 +462,12 @@ class Watcher:
         ingested_at = dt.datetime.fromisoformat(str(journal["ingested_at"]))
         con = store_mod.connect(self.store, read_only=True)
         try:
-            rows = con.execute(
-                "SELECT scan_id, started_at FROM scans WHERE pack = ? "
-                "ORDER BY started_at DESC, scan_id DESC",
-                [self._pack_name()],
-            ).fetchall()
+            with _reading(self.store):
+                rows = con.execute(
+                    "SELECT scan_id, started_at FROM scans WHERE pack = ? "
+                    "ORDER BY started_at DESC, scan_id DESC",
+                    [self._pack_name()],
+                ).fetchall()
         finally:
             con.close()
         after = [r[0] for r in rows if r[1] >= ingested_at]

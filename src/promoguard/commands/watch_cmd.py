@@ -42,8 +42,10 @@ def watch(
 ) -> None:
     """Ingest each complete batch in INBOX (a folder with a _READY file), scan what it changed
     against the previous scan, and move it to INBOX/done or INBOX/failed (with a one-line
-    .error). A stopped run resumes where it stopped; no batch is ingested twice."""
-    from promoguard.watch import Watcher
+    .error). A stopped run resumes where it stopped; no batch is ingested twice. When the store
+    fails (locked, unreadable, a full disk) the batch stays in INBOX/processing and the command
+    stops with exit code 1."""
+    from promoguard.watch import StoreProblem, Watcher
 
     if interval <= 0:
         fail("--interval must be a positive number of seconds")
@@ -63,26 +65,36 @@ def watch(
         checks=checks,
         log=log,
     )
+
+    def show(outcomes: list, error: str | None = None) -> None:
+        if as_json:
+            obj = {"inbox": str(inbox), "batches": [o.to_dict() for o in outcomes]}
+            emit_json({**obj, "error": error} if error else obj)
+            return
+        for o in outcomes:
+            stdout.print(escape(terminal_safe(o.line())))
+            for a in o.alerts[:5] if o.status == "done" else []:
+                mark = "watched " if a.get("watched") else ""
+                stdout.print(
+                    escape(
+                        terminal_safe(
+                            f"  {mark}{a['severity']} {a['check_code']} "
+                            f"{a['entity_type']} {a['entity_id']}"
+                        )
+                    )
+                )
+
     pending = False
     try:
         while True:
-            outcomes = w.run_once()
+            try:
+                outcomes = w.run_once()
+            except StoreProblem as exc:
+                # what the pass finished, then the one line saying why it stopped
+                show(exc.outcomes, " ".join(str(exc).split()))
+                raise
             pending = any(o.status == "pending" for o in outcomes)
-            if as_json:
-                emit_json({"inbox": str(inbox), "batches": [o.to_dict() for o in outcomes]})
-            else:
-                for o in outcomes:
-                    stdout.print(escape(terminal_safe(o.line())))
-                    for a in o.alerts[:5] if o.status == "done" else []:
-                        mark = "watched " if a.get("watched") else ""
-                        stdout.print(
-                            escape(
-                                terminal_safe(
-                                    f"  {mark}{a['severity']} {a['check_code']} "
-                                    f"{a['entity_type']} {a['entity_id']}"
-                                )
-                            )
-                        )
+            show(outcomes)
             if once:
                 break
             time.sleep(interval)
