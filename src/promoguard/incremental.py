@@ -85,6 +85,12 @@ and the order plan's own (``SHARED_NUMBER_HASHES``: the hashes two shipment rows
 parcel neighbours), which it folds with the day's shipments and a saved scan keeps (a full scan
 does not make it: the first ``--since`` after one computes it on the whole season).
 
+A check's findings are carried (whole or on the keys the new rows do not reach) only from a
+scan that ran it as this one does (``engine.run.ran_with``: the pack, severity, legal basis, time
+zone, parameters and pack settings, which a saved scan records in each check's coverage entry):
+one the scan since ran otherwise, did not run, or ran without the record (saved before it was
+kept) runs on the whole store, and ``info["changed"]`` names it with what differs.
+
 Which rows are new: on a lake, the files of the ingest batches its manifest lists after SCAN; on
 a DuckDB file, the rows past the row counts SCAN recorded per table (``scan_marks``: the canonical
 tables only grow, so rows ``rowid >= mark`` are the ones added since). When that cannot be told
@@ -574,17 +580,18 @@ def scan_since(
     entered = time.perf_counter()
     try:
         since = _resolve(con, since, the_pack.name)
-        prev = con.execute(
-            "SELECT pack, checks, parameters FROM scans WHERE scan_id = ?", [since]
-        ).fetchone()
+        prev = con.execute("SELECT checks FROM scans WHERE scan_id = ?", [since]).fetchone()
         if prev is None:
             raise CheckError(f"--since {since}: no such scan in the store")
         new, batches, fallback = season.new_rows(con, since)
         marks = season.marks(con)  # what this scan reads (a DuckDB file)
-        prev_params = _previous_parameters(prev, the_pack.name)
-        same = [
-            c for c in chosen if prev_params.get(c.code) == _canonical(the_pack.parameters_for(c))
-        ]
+        before = _previous_coverage(con, since)
+        # a check's findings are carried only from a scan that ran it as this one does: another
+        # pack, severity, legal basis, time zone or parameters make other findings of the same
+        # rows. Any other check runs on the whole store, once (the scan saved records it anew)
+        ran = {c for c in str(prev[0] or "").split(",") if c}
+        changed = _ran_otherwise(before, ran, chosen, the_pack, since)
+        same = [c for c in chosen if c.code not in changed]
         # a check none of whose tables got a row (a day with no new coupons: COUPON001/002)
         # finds what it found: its findings are carried whole, whatever its scope
         unchanged = [c for c in same if new is not None and c.reads and not set(c.reads) & set(new)]
@@ -682,10 +689,12 @@ def scan_since(
                 for c in local + untouched:
                     coverage[c.code] = eng.check_coverage(tables, c, counts)
                 # an unchanged check's coverage is the previous scan's (the same rows; it may
-                # hold what the finder noted, such as REVIEW003's reviews not scored)
-                before = _previous_coverage(con, since)
+                # hold what the finder noted, such as REVIEW003's reviews not scored), without
+                # what it ran with: that is written when a scan is saved, as a full scan's is
                 for c in unchanged:
-                    coverage[c.code] = before.get(c.code) or eng.check_coverage(tables, c, counts)
+                    coverage[c.code] = _without_ran_with(before.get(c.code)) or eng.check_coverage(
+                        tables, c, counts
+                    )
             if late and engine == "duckdb":
                 with clock("whole-store checks"):
                     parts.append(
@@ -770,6 +779,9 @@ def scan_since(
         "rechecked_local": [c.code for c in local],
         "rerun_season": [c.code for c in season_checks],
         "unchanged": [c.code for c in unchanged],
+        # the checks the scan since ran otherwise (or not at all, or kept no record of how),
+        # each with what differs: none of their findings is carried, they run on the whole store
+        "changed": changed,
         "untouched": [c.code for c in untouched],
         "carried": sum(t.num_rows for t in carried_parts),
         "scopes": scopes,
@@ -2044,9 +2056,49 @@ def _previous_coverage(con: duckdb.DuckDBPyConnection, since: str) -> dict[str, 
 
     rows = con.execute("SELECT coverage FROM scans WHERE scan_id = ?", [since]).fetchall()
     try:
-        return json.loads(rows[0][0]) if rows and rows[0][0] else {}
+        got = json.loads(rows[0][0]) if rows and rows[0][0] else {}
     except ValueError:
         return {}
+    return got if isinstance(got, dict) else {}
+
+
+def _without_ran_with(entry: Any) -> dict[str, Any] | None:
+    """A saved coverage entry as a scan's result holds it (without ``ran_with``), or None."""
+    if not isinstance(entry, dict):
+        return None
+    return {k: v for k, v in entry.items() if k != "ran_with"}
+
+
+#: what :func:`_ran_otherwise` says of a check the scan since ran without recording how (a scan
+#: saved before scans recorded it)
+NO_RECORD = "no record of what it ran with"
+
+
+def _ran_otherwise(
+    before: dict[str, Any], ran: set[str], chosen: list, pack: Any, since: str
+) -> dict[str, list[str]]:
+    """The checks of ``chosen`` whose findings in the scan since (which ran the checks ``ran``;
+    ``before``: its saved coverage) were not made as ``pack`` makes them now, each with what
+    differs: the parts of ``engine.run.ran_with`` ("parameters", "severity", ...), that it was
+    not run there, or :data:`NO_RECORD` (its findings may have been made with anything: none
+    can be carried)."""
+    from promoguard.engine import run as eng
+
+    out: dict[str, list[str]] = {}
+    for check in chosen:
+        if check.code not in ran:
+            out[check.code] = [f"not run in scan {since}"]
+            continue
+        entry = before.get(check.code)
+        was = entry.get("ran_with") if isinstance(entry, dict) else None
+        if not isinstance(was, dict):
+            out[check.code] = [NO_RECORD]
+            continue
+        now = eng.ran_with(pack, check)
+        differs = sorted(k for k in set(now) | set(was) if now.get(k) != was.get(k))
+        if differs:
+            out[check.code] = differs
+    return out
 
 
 def _carried_whole(con: duckdb.DuckDBPyConnection, since: str, checks: list, scan: Any) -> pa.Table:
@@ -2076,25 +2128,6 @@ def _resolve(con: duckdb.DuckDBPyConnection, since: str, pack: str) -> str:
     if row is None:
         raise CheckError(f"--since last: the store has no scan of pack {pack!r}")
     return row[0]
-
-
-def _canonical(params: Any) -> Any:
-    import json
-
-    from promoguard.engine.evidence import canonical_value
-
-    return json.loads(json.dumps(canonical_value(params), sort_keys=True))
-
-
-def _previous_parameters(prev: tuple, pack: str) -> dict[str, Any]:
-    import json
-
-    if prev[0] != pack:
-        return {}
-    try:
-        return json.loads(prev[2])
-    except ValueError:
-        return {}
 
 
 #: above this many runs of one check's rows, the findings are sorted row by row instead
