@@ -644,8 +644,9 @@ def scan_since(
         marks = season.marks(con)  # what this scan reads (a DuckDB file)
         before = _previous_coverage(con, since)
         # a check's findings are carried only from a scan that ran it as this one does: another
-        # pack, severity, legal basis, time zone or parameters make other findings of the same
-        # rows. Any other check runs on the whole store, once (the scan saved records it anew)
+        # pack, severity, legal basis, time zone, parameters or pack settings make other
+        # findings of the same rows. Any other check runs on the whole store, once (the scan
+        # saved records how it ran it)
         ran = {c for c in str(prev[0] or "").split(",") if c}
         changed = _ran_otherwise(before, ran, chosen, the_pack, since)
         same = [c for c in chosen if c.code not in changed]
