@@ -439,11 +439,15 @@ def main() -> None:
         f"{len(info['unchanged']) + len(info.get('untouched', []))}, run on the whole store "
         f"{len(info['rerun_season'])}; carried {info['carried']} findings"
     )
+    if info.get("changed"):  # a base scanned otherwise, or before scans recorded how: whole
+        whys = sorted({", ".join(w) for w in info["changed"].values()})
+        print(f"  run whole, not carried from the base: {len(info['changed'])} checks ({whys})")
     for group, scope in info["scopes"].items():
         how = scope["full_because"] or "scoped" + (
             f" (on the whole store: {scope['whole_because']})" if scope.get("whole_because") else ""
         )
-        print(f"  {group}: {scope['keys']} keys ({', '.join(scope['checks'])}): {how}")
+        context = f" and {scope['context']} linked" if scope.get("context") else ""
+        print(f"  {group}: {scope['keys']} keys{context} ({', '.join(scope['checks'])}): {how}")
     # wall seconds of the increment's steps outside the season-wide checks' thread (which runs
     # beside them: "waiting for the season checks" is what is left of it at the end)
     print("phases (wall s): " + ", ".join(f"{k} {v}" for k, v in info.get("phases", {}).items()))

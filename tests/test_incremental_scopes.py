@@ -985,6 +985,159 @@ def test_a_new_row_beside_a_lure_changes_its_evidence_and_rechecks_it(tmp_path, 
     assert _rows(narrow) != _rows(full)
 
 
+# -- merchant scopes closed under order-listing links ----------------------------------------
+#
+# An order names its merchant and its listing, and the listing may be another shop's. A merchant
+# scope holds its merchants' own rows, and the merchants their orders and listings link to as
+# context (``linked_merchants``): without them, an order of m2 on m1's listing had no category
+# (LIC001) nor platform (COUPON004) in m2's scope, and a listing's sales by another shop were
+# missing from its prior price (PRICE001/002).
+
+
+@pytest.fixture
+def unlinked(monkeypatch):
+    """A merchant scope of the keys' own rows only (as before the scope was closed)."""
+    monkeypatch.setattr(incremental, "linked_merchants", lambda con, merchants, reads: merchants)
+
+
+def _cross_sale_days():
+    """Day 1: m1 sells l_food (food, which needs a licence m1 lacks). Day 2: m2 sells on m1's
+    l_food (an order of m2's on another shop's listing), unlicensed too."""
+    day1 = tables(orders=[order("o1", listing="l_food", paid=50)])
+    day2 = {"orders": [order("o2", listing="l_food", merchant="m2", paid=60)]}
+    return day1, day2
+
+
+def test_an_order_on_another_shops_listing_is_judged_with_that_listing(tmp_path):
+    day1, day2 = _cross_sale_days()
+    full, inc, info = _increment(tmp_path, day1, day2, "LIC001")
+    # m2 re-checked, with m1 (whose listing its order is) copied as context only
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert info["scopes"]["merchant_delta"]["context"] == 1
+    assert _entities(full, "LIC001") == _entities(inc, "LIC001") == {"m1", "m2"}
+    # m1's finding (its one order) is carried, not m1's partial re-run's
+    assert info["carried"] == 1
+    assert _rows(inc) == _rows(full)
+
+
+def test_without_the_other_shops_listing_the_order_is_missed(tmp_path, unlinked):
+    day1, day2 = _cross_sale_days()
+    full, inc, info = _increment(tmp_path, day1, day2, "LIC001")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert _entities(inc, "LIC001") == {"m1"}  # o2 has no category in m2's own rows
+    assert _rows(inc) != _rows(full)
+
+
+def _cross_redemption_day():
+    """Day 2 of the coupon season: m2 sells 2 x 160 on m1's l_food (O3) and redeems m1's C1
+    on it, nothing taken off (COUPON004, O3 m2's order)."""
+    o3 = {**order("O3", listing="l_food", merchant="m2", paid=2), "quantity": 2}
+    return {
+        "orders": [{**o3, "unit_price": "160.00"}],
+        "coupon_redemptions": [{"order_id": "O3", "coupon_id": "C1", "discount_amount": 0}],
+    }
+
+
+def test_a_redemption_on_another_shops_listing_is_judged(tmp_path):
+    full, inc, info = _increment(tmp_path, _coupon_season(), _cross_redemption_day(), "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert info["scopes"]["merchant_delta"]["context"] == 1
+    assert _entities(full, "COUPON004") == _entities(inc, "COUPON004") == {"O1", "O3"}
+    assert _rows(inc) == _rows(full)
+
+
+def test_without_the_other_shops_listing_the_redemption_is_missed(tmp_path, unlinked):
+    full, inc, _ = _increment(tmp_path, _coupon_season(), _cross_redemption_day(), "COUPON004")
+    assert _entities(inc, "COUPON004") == {"O1"}
+    assert _rows(inc) != _rows(full)
+
+
+def _two_shops_season():
+    """The price season with l2's day-0 price claimed as 30% off (PRICE002: from its prior
+    price of 100 it is 20%)."""
+    s = _price_season()
+    s["price_observations"][-1]["claimed_discount_pct"] = Decimal("30")
+    return s
+
+
+#: day 2: m1 sells on m2's l2 at 60 inside l2's look-back, sent late: l2 has orders of two shops,
+#: and its prior price drops from 100 (m2's sale) to 60 (m1's)
+TWO_SHOPS_DAY = {"orders": [{**_sale("late", "l2", -2, "60"), "merchant_id": "m1"}]}
+
+
+def test_a_listing_sold_by_two_shops_reads_both_shops_sales(tmp_path):
+    full, inc, info = _increment(tmp_path, _two_shops_season(), TWO_SHOPS_DAY, "PRICE001,PRICE002")
+    # l2's merchant m2 re-checked (the rules name a listing's merchants), m1 as context
+    assert info["rechecked_local"] == ["PRICE001", "PRICE002"]
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert info["scopes"]["merchant_delta"]["context"] == 1
+    assert _entities(full, "PRICE001") == {"l1", "l2"} and _entities(full, "PRICE002") == {"l2"}
+    got = full.findings.set_index(["check_code", "entity_id"]).expected
+    for code in ("PRICE001", "PRICE002"):
+        assert '"legal_prior_price":"60.00"' in got[(code, "l2")].replace(" ", "")
+    assert _rows(inc) == _rows(full)
+
+
+def test_without_the_other_shops_sales_the_prior_price_is_stale(tmp_path, unlinked):
+    full, inc, _ = _increment(tmp_path, _two_shops_season(), TWO_SHOPS_DAY, "PRICE001,PRICE002")
+    got = inc.findings.set_index(["check_code", "entity_id"]).expected
+    for code in ("PRICE001", "PRICE002"):  # m1's sale of l2 is not in m2's own rows
+        assert '"legal_prior_price":"100.00"' in got[(code, "l2")].replace(" ", "")
+    assert _rows(inc) != _rows(full)
+
+
+def test_the_linked_merchants_are_those_the_orders_and_listings_name():
+    """``linked_merchants`` by hand: the keys, the merchants of their orders' listings and of
+    other rows of their listings, and of the orders on their listings; nothing further (not the
+    other orders on another shop's listing they ordered on), and nothing through a table the
+    checks do not read."""
+    import duckdb
+    import pandas as pd
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE _all_listings (listing_id VARCHAR, merchant_id VARCHAR)")
+    con.execute(
+        "INSERT INTO _all_listings VALUES ('la', 'A'), ('lb', 'B'), ('lc', 'C'), ('lc', 'E'), "
+        "('ld', 'D'), ('lz', 'Z')"
+    )
+    con.execute("CREATE TABLE _all_orders (listing_id VARCHAR, merchant_id VARCHAR)")
+    # A and F order on B's lb; D orders on A's la; C's lc has a row under E too; Z is apart;
+    # an order of no merchant on la links none
+    con.execute(
+        "INSERT INTO _all_orders VALUES ('lb', 'A'), ('lb', 'F'), ('la', 'D'), ('lz', 'Z'), "
+        "('la', NULL), ('ld', 'D')"
+    )
+
+    def linked(keys, reads):
+        frame = pd.DataFrame({"merchant_id": pd.Series(keys, dtype=object)})
+        got = incremental.linked_merchants(con, frame, reads)
+        return set(got.merchant_id)
+
+    every = {"orders", "listings"}
+    assert linked(["A"], every) == {"A", "B", "D"}
+    assert linked(["B"], every) == {"A", "B", "F"}  # the orders on B's listing
+    assert linked(["C"], every) == {"C", "E"}
+    assert linked(["F", "Z"], every) == {"B", "F", "Z"}
+    assert linked(["A"], {"listings"}) == {"A"}  # no orders read: only rows of one listing
+    assert linked(["C"], {"listings"}) == {"C", "E"}
+    assert linked(["A"], {"orders", "licences"}) == {"A"}  # no listings read: nothing links
+    assert linked([], every) == set()
+
+
+def test_context_merchants_findings_are_dropped_from_the_scoped_run():
+    """``_Plan.keep`` of a merchant scope keeps the keys' findings only: a context merchant's,
+    and one of no merchant, are carried from the scan since instead."""
+    import pandas as pd
+    import pyarrow as pa
+
+    plan = incremental._Plan(None, "merchant_delta", [])
+    plan.keys = pd.DataFrame({"merchant_id": ["m2"]})
+    found = pa.table(
+        {"finding_id": ["a", "b", "c"], "merchant_id": pa.array(["m1", "m2", None], pa.string())}
+    )
+    assert plan.keep(found).column("finding_id").to_pylist() == ["b"]
+
+
 def test_every_check_reads_only_the_columns_it_declares(season_store, season_scan, tmp_path):
     """What lets a scoped copy hold only some columns: a check's ``reads_columns`` is complete.
     Each check declaring them, on the small season with every other column of the tables it

@@ -15,6 +15,19 @@ from promoguard.safety import make_private, terminal_safe, write_csv
 ALERTS_SHOWN = 20
 
 
+def ran_otherwise_text(since: str, changed: dict[str, list[str]]) -> str:
+    """One line naming the checks the scan since ran otherwise (``info["changed"]``), grouped by
+    what differs: those ran on the whole store, none of their findings carried."""
+    by_why: dict[str, list[str]] = {}
+    for code, why in changed.items():
+        by_why.setdefault(", ".join(why), []).append(code)
+    parts = [
+        f"{', '.join(codes) if len(codes) <= 5 else f'{len(codes)} checks'} ({why})"
+        for why, codes in by_why.items()
+    ]
+    return f"run on the whole store, not carried from {since}: " + "; ".join(parts)
+
+
 def monitor_scan(
     store: Path,
     pack: str,
@@ -93,6 +106,8 @@ def monitor_scan(
             )
             + f"{len(info['rerun_season'])} check(s) re-run on the whole store"
         )
+        if info.get("changed"):
+            stdout.print(escape(ran_otherwise_text(info["since"], info["changed"])))
     grid = RichTable(title="new findings" + (" (watched first)" if watch else ""))
     for col in ("check", "severity", "entity", "merchant", "watched"):
         grid.add_column(col)

@@ -1898,6 +1898,43 @@ def _writer(store_path: str | Path) -> duckdb.DuckDBPyConnection:
             time.sleep(0.5)
 
 
+def ran_with(pack: Pack, check: Check) -> dict[str, str]:
+    """What ``check``'s findings are made with besides the rows: the pack's name (in each
+    finding and its id), the severity and legal basis it writes into each finding, the time
+    zone its calendar days are cut in, its resolved parameters and the pack's settings (what a
+    finder reads beside them). A saved scan records it per check (its coverage entry's
+    ``ran_with``): ``scan --since`` carries a check's findings only from a scan that ran it so.
+
+    The long parts as digests (the record is per check of every scan); the short ones as they
+    are, so that a person reading a scan's coverage sees which part differs. The currency and
+    the engine are left out: no finding reads the one, and the engines give the same findings."""
+    return {
+        "pack": pack.name,
+        "severity": pack.severity_for(check),
+        "legal_basis": _digest(pack.legal_basis_for(check)),
+        "timezone": pack.timezone,
+        "parameters": _digest(pack.parameters_for(check)),
+        "settings": _digest(dict(pack.settings)),
+    }
+
+
+def _digest(value: Any) -> str:
+    """The first 16 hex digits of the SHA-256 of ``value``'s canonical JSON (as finding ids
+    digest the parameters)."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:16]
+
+
+def saved_coverage(result: ScanResult, pack: Pack) -> dict[str, dict[str, Any]]:
+    """The coverage a saved scan records: each check's entry (what data it had) with what it
+    ran with (:func:`ran_with`), for every check the scan ran or carried."""
+    out: dict[str, dict[str, Any]] = {}
+    for run in result.runs:
+        entry = dict(result.coverage.get(run.code) or {})
+        entry["ran_with"] = ran_with(pack, registry.get(run.code))
+        out[run.code] = entry
+    return out
+
+
 def save_result(
     con: duckdb.DuckDBPyConnection, result: ScanResult, pack: Pack, started: dt.datetime
 ) -> None:
@@ -1918,7 +1955,9 @@ def save_result(
         findings=findings,
         findings_files=files,
         evidence=result.evidence,
-        coverage=json.dumps(canonical_value(result.coverage), ensure_ascii=False, sort_keys=True),
+        coverage=json.dumps(
+            canonical_value(saved_coverage(result, pack)), ensure_ascii=False, sort_keys=True
+        ),
         marks=result.marks,
         kept=result.kept,
     )
