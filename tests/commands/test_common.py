@@ -86,8 +86,17 @@ def test_without_json_a_failure_prints_nothing_on_stdout(tmp_path):
 
 
 def test_unknown_adapter_lists_the_valid_ones(tmp_path):
+    (tmp_path / "src").mkdir()  # the store outside its source: a store inside it is refused first
     result = runner.invoke(
-        app, ["ingest", str(tmp_path), "--store", str(tmp_path / "s.duckdb"), "--adapter", "nope"]
+        app,
+        [
+            "ingest",
+            str(tmp_path / "src"),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--adapter",
+            "nope",
+        ],
     )
     assert result.exit_code == 1
     assert "unknown adapter 'nope'; choose one of: olist" in result.stderr
