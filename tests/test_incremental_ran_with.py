@@ -10,13 +10,15 @@ check run whole, once. Hand-built stores (the pricing season of test_incremental
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from tests.support import make_store, write_rows
+from tests.support import listing, make_store, write_rows
 from tests.test_incremental_scopes import COLUMNS, _obs, _price_season, _sale
 
 from promoguard import engine, incremental, store
@@ -225,3 +227,99 @@ def test_the_scan_command_says_which_checks_ran_whole_and_why(tmp_path):
     res = CliRunner().invoke(app, [*args, "last", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["incremental"]["changed"] == {}  # since the scan just saved
+
+
+# -- files and code: what a parameter's path and a rule's version do not show ----------------------
+
+LEXICON_HEADER = "term,code,category,lang,severity,allowed_categories,legal_basis,source\n"
+TEXT_DAY1 = {
+    "platforms": [{"platform_id": "P1", "name": "P1"}],
+    "merchants": [
+        {"merchant_id": "m1", "platform_id": "P1", "name": "m1"},
+        {"merchant_id": "m2", "platform_id": "P1", "name": "m2"},
+    ],
+    "listings": [listing("l1", "m1", "P1", "apparel"), listing("l2", "m2", "P1", "apparel")],
+    "texts": [
+        {
+            "text_id": "t1",
+            "kind": "listing_title",
+            "merchant_id": "m1",
+            "listing_id": "l1",
+            "created_at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+            "lang": "zh",
+            "content": "这件卫衣天下超赞",
+        }
+    ],
+}
+TEXT_DAY2 = {
+    "texts": [
+        {
+            "text_id": "t2",
+            "kind": "listing_title",
+            "merchant_id": "m2",
+            "listing_id": "l2",
+            "created_at": dt.datetime(2026, 11, 2, tzinfo=dt.UTC),
+            "lang": "zh",
+            "content": "普通卫衣",
+        }
+    ]
+}
+
+
+def _lexicon(path: Path, *terms: str) -> None:
+    path.write_text(
+        LEXICON_HEADER + "".join(f"{t},TEXT001,superlative,zh,medium,,ours,ours\n" for t in terms),
+        encoding="utf-8",
+    )
+
+
+def test_a_lexicon_edited_in_place_is_not_carried(tmp_path):
+    # A bureau adds a term to its own lexicon (same file, same path) between two days: the
+    # parameter reads as before, the findings do not. Day 1's text has the new term.
+    pack = _own_cn(
+        tmp_path, "ours", rules="  TEXT001:\n    parameters:\n      extra_lexicons: ./ours.csv\n"
+    )
+    _lexicon(pack / "ours.csv", "宇宙无敌")
+    path = tmp_path / "s.duckdb"
+    make_store(path, TEXT_DAY1).close()
+    first = engine.scan(path, pack, checks="TEXT001")
+    assert first.findings.empty  # precondition: not a finding under the old lexicon
+    _lexicon(pack / "ours.csv", "宇宙无敌", "天下超赞")
+    con = store.connect(path)
+    write_rows(con, TEXT_DAY2)
+    con.close()
+    full_path = tmp_path / "full.duckdb"
+    shutil.copy(path, full_path)
+    full = engine.scan(full_path, pack, checks="TEXT001", save=False)
+    inc, info = incremental.scan_since(path, pack, "last", checks="TEXT001", save=False)
+    assert sorted(full.findings.entity_id) == ["t1"]
+    assert sorted(inc.findings.finding_id) == sorted(full.findings.finding_id)
+    assert info["changed"] == {"TEXT001": ["inputs"]}
+
+
+def test_ran_with_follows_the_contents_of_files_and_the_rules_code(tmp_path, monkeypatch):
+    pack_dir = _own_cn(
+        tmp_path, "ours", rules="  TEXT001:\n    parameters:\n      extra_lexicons: ./ours.csv\n"
+    )
+    _lexicon(pack_dir / "ours.csv", "宇宙无敌")
+    check = registry.get("TEXT001")
+    before = eng.ran_with(load_pack(pack_dir), check)
+    assert eng.ran_with(load_pack(pack_dir), check) == before  # stable
+    _lexicon(pack_dir / "ours.csv", "宇宙无敌", "天下超赞")
+    after = eng.ran_with(load_pack(pack_dir), check)
+    assert {k for k in before if before[k] != after[k]} == {"inputs"}
+    # another version of promoguard (or of the rule's files) made the findings: not carried
+    monkeypatch.setattr(eng, "__version__", "0.0.0-other")
+    assert {k for k in after if after[k] != eng.ran_with(load_pack(pack_dir), check)[k]} == {"code"}
+
+
+def test_a_lexicon_edited_in_place_is_read_again_by_the_same_process(tmp_path):
+    # watch scans again in one process: the cached terms follow the file, not only its path
+    from promoguard.text.lexicon import load_terms
+
+    lex = tmp_path / "ours.csv"
+    _lexicon(lex, "宇宙无敌")
+    assert "天下超赞" not in {t.term for t in load_terms([lex])}
+    _lexicon(lex, "宇宙无敌", "天下超赞")
+    os.utime(lex, ns=(1, 1))  # a different modification time even on a coarse clock
+    assert "天下超赞" in {t.term for t in load_terms([lex])}

@@ -360,15 +360,6 @@ def _reached_through(reads: set[str]) -> set[str]:
     return need
 
 
-def scoped_connection(
-    root: Any, manifest: lake.Manifest, merchants: pd.DataFrame, memory_limit: str | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A connection whose canonical tables hold only the rows reached from ``merchants``."""
-    season = _LakeSeason(lake.Path(root), memory_limit)
-    season.manifest = manifest
-    return scope_to(season.all_views(), merchants, set(lake.TABLE_NAMES))
-
-
 class _LakeSeason:
     """A Parquet lake: new rows are the files of the ingest batches published after a scan."""
 

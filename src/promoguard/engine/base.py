@@ -224,6 +224,13 @@ class Check:
         scoped ones while they run in another. Nothing by default; results never depend on it,
         and a failure here is the finder's to report when it runs."""
 
+    def input_files(self, params: dict[str, Any]) -> list[str]:
+        """The files besides the store's rows that the findings are made from (a lexicon, the
+        built-in ones and any a parameter names). A saved scan records a digest of their
+        contents (``engine.run.ran_with``), so that ``scan --since`` does not carry findings
+        made with a file that has been edited in place since. None by default."""
+        return []
+
     # -- evidence ----------------------------------------------------------------------------------
     def evidence(
         self, tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext

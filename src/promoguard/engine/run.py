@@ -7,7 +7,9 @@ so both engines give the same findings, ids and evidence hashes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -27,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from promoguard import __version__
 from promoguard import store as store_mod
 from promoguard.engine import backends, registry
 from promoguard.engine.base import (
@@ -1908,14 +1911,52 @@ def ran_with(pack: Pack, check: Check) -> dict[str, str]:
     The long parts as digests (the record is per check of every scan); the short ones as they
     are, so that a person reading a scan's coverage sees which part differs. The currency and
     the engine are left out: no finding reads the one, and the engines give the same findings."""
+    params = pack.parameters_for(check)
     return {
         "pack": pack.name,
         "severity": pack.severity_for(check),
         "legal_basis": _digest(pack.legal_basis_for(check)),
         "timezone": pack.timezone,
-        "parameters": _digest(pack.parameters_for(check)),
+        "parameters": _digest(params),
         "settings": _digest(dict(pack.settings)),
+        # a parameter names a file by its path: an edit in place leaves the path as it was
+        "inputs": _digest([_file_digest(f) for f in check.input_files(params)]),
+        # the code that made the findings: an upgrade or an edited rule is not carried over
+        "code": _digest([__version__] + [_file_digest(f) for f in _code_files(type(check))]),
     }
+
+
+def _code_files(cls: type) -> list[str]:
+    """The source files of ``cls`` and of the classes it inherits from in promoguard (a content
+    rule's file and the shared content check's)."""
+    import inspect
+
+    out: list[str] = []
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] == "promoguard":
+            with contextlib.suppress(TypeError, OSError):
+                path = inspect.getsourcefile(klass)
+                if path and path not in out:
+                    out.append(path)
+    return out
+
+
+def _file_digest(path: str) -> list[str]:
+    """A file's name and the SHA-256 of its bytes ("missing" if it cannot be read: the scan
+    says why when it reads it). Kept per (path, size, modification time)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return [Path(path).name, "missing"]
+    return [Path(path).name, _bytes_digest(path, st.st_size, st.st_mtime_ns)]
+
+
+@functools.lru_cache(maxsize=512)
+def _bytes_digest(path: str, size: int, mtime_ns: int) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
 
 
 def _digest(value: Any) -> str:

@@ -28,6 +28,7 @@ Users add their own lexicons by pointing the pack at a file (``extra_lexicons: [
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -106,15 +107,25 @@ def builtin_files() -> list[Path]:
 
 
 @lru_cache(maxsize=8)
-def _load(paths: tuple[str, ...]) -> tuple[Term, ...]:
+def _load(files: tuple[tuple[str, int, int], ...]) -> tuple[Term, ...]:
     out: list[Term] = []
-    for p in paths:
+    for p, _size, _mtime in files:
         out.extend(read_lexicon(p))
     return tuple(out)
 
 
+def _stamp(path: str) -> tuple[str, int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, -1, -1)  # read_lexicon says what is wrong with it
+    return (path, st.st_size, st.st_mtime_ns)
+
+
 def load_terms(extra: Iterable[str | Path] | None = None) -> Sequence[Term]:
-    """The built-in lexicons plus any extra files (cached per set of paths)."""
+    """The built-in lexicons plus any extra files (cached per set of files, each by its path,
+    size and modification time: a process that scans again, such as ``watch``, reads a lexicon
+    edited in place since)."""
     paths = [str(p) for p in builtin_files()]
     paths += [str(Path(p).resolve()) for p in (extra or [])]
-    return _load(tuple(paths))
+    return _load(tuple(_stamp(p) for p in paths))

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from promoguard.engine import backends
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
-from promoguard.text.lexicon import Term, load_terms
+from promoguard.text.lexicon import Term, builtin_files, load_terms
 from promoguard.text.mask import Masker
 from promoguard.text.matcher import Hit, context
 from promoguard.text.normalise import Normalised
@@ -231,6 +231,12 @@ class ContentCheck(Check):
     expected_columns = ("rule",)
     rule: ClassVar[str] = ""
     scans_reviews: ClassVar[bool] = False
+
+    def input_files(self, params: dict[str, Any]) -> list[str]:
+        # the matcher is built from these (load_terms): an edited lexicon changes the findings
+        return [str(p) for p in builtin_files()] + list(
+            _lexicon_paths(params.get("extra_lexicons"))
+        )
 
     def decide(
         self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
