@@ -287,8 +287,12 @@ def ingest(
     adapter: str | None = None,
     progress: bool = False,
     memory_limit: str | None = None,
+    ingest_id: str | None = None,
 ):
-    """``ingest_dir`` into a lake: the same validation and quarantine, published as one batch."""
+    """``ingest_dir`` into a lake: the same validation and quarantine, published as one batch.
+
+    The manifest's entry for the batch holds its ``ingest_id`` (``watch`` chooses it when it
+    claims a batch, and finds the batch by it after a stop) and its folder's resolved path."""
     from promoguard.ingest.load import check_store_outside, ingest_dir
 
     root = Path(root)
@@ -322,6 +326,7 @@ def ingest(
                     adapter=adapter,
                     progress=progress,
                     stored=stored,
+                    ingest_id=ingest_id,
                 )
                 relations = {t: sqlbuild.sql("SELECT * FROM {t}", t=t) for t in TABLE_NAMES}
                 relations["quarantine"] = "SELECT * FROM quarantine"
@@ -333,8 +338,8 @@ def ingest(
                     batch,
                     "ingest",
                     staging,
-                    # the folder's own path (absolute, no symlink): a batch is known by its
-                    # folder however it was named (watch: _ingested_already)
+                    # the folder's own path (absolute, no symlink), for the record; watch finds
+                    # its batch by the ingest id it chose (_ingested_already)
                     {"ingest_id": report.ingest_id, "source": str(Path(src).resolve())},
                 )
             finally:

@@ -547,13 +547,16 @@ def ingest_dir(
     adapter: str | None = None,
     progress: bool = False,
     stored: Mapping[str, str] | None = None,
+    ingest_id: str | None = None,
 ) -> IngestReport:
     """Validate every canonical table file in ``src`` and load it into ``store`` in one transaction.
 
     Good rows are stored, bad rows quarantined with file, line, column and reason. A file missing
     a required column, an unknown time zone or encoding, or any other failure raises
     ``IngestError`` and leaves the store exactly as it was. A store inside ``src`` is refused
-    before anything is created (``check_store_outside``).
+    before anything is created (``check_store_outside``). ``ingest_id`` names the ingest (a new
+    uuid by default): ``watch`` chooses it when it claims a batch, to find the batch's ingest in
+    the store after a stop however the batch folder was named.
     """
     src = Path(src)
     if not isinstance(store, duckdb.DuckDBPyConnection):
@@ -577,7 +580,14 @@ def ingest_dir(
             raise IngestError(f"cannot open the store {store}: {first_line(exc)}") from None
         try:
             report = _ingest(
-                con, folder, tmp, tz=tz, encoding=encoding, progress=progress, stored=stored
+                con,
+                folder,
+                tmp,
+                tz=tz,
+                encoding=encoding,
+                progress=progress,
+                stored=stored,
+                ingest_id=ingest_id,
             )
         except duckdb.Error as exc:  # e.g. disk full: the transaction was rolled back
             raise IngestError(f"ingest failed, the store is unchanged: {first_line(exc)}") from None
@@ -599,10 +609,13 @@ def _ingest(
     encoding: str | None,
     progress: bool,
     stored: Mapping[str, str] | None = None,
+    ingest_id: str | None = None,
 ) -> IngestReport:
     sources, ignored = readers.discover(folder)
     try:
-        return _ingest_sources(con, folder, tmp, sources, ignored, tz, encoding, progress, stored)
+        return _ingest_sources(
+            con, folder, tmp, sources, ignored, tz, encoding, progress, stored, ingest_id
+        )
     finally:
         for source in sources:
             source.close()
@@ -618,11 +631,14 @@ def _ingest_sources(
     encoding: str | None,
     progress: bool,
     stored: Mapping[str, str] | None = None,
+    ingest_id: str | None = None,
 ) -> IngestReport:
     tz = check_timezone(con, tz)
     order = {name: i for i, name in enumerate(load_order())}
     sources.sort(key=lambda s: (order[s.table], s.path.name))
-    report = IngestReport(ingest_id=str(uuid.uuid4()), source=str(folder), tz=tz, ignored=ignored)
+    report = IngestReport(
+        ingest_id=ingest_id or str(uuid.uuid4()), source=str(folder), tz=tz, ignored=ignored
+    )
     insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[
         0
     ]
