@@ -167,25 +167,87 @@ def test_a_first_batch_killed_while_publishing_leaves_an_empty_lake(tmp_path):
     _an_empty_lake_that_takes_the_next_batch(root)
 
 
-def test_what_an_unpublished_first_batch_left_reads_as_an_empty_lake(tmp_path):
-    """A lake whose first batch was killed before it had a manifest (as before the empty
-    manifest came first): its table folders of batch files, its staging folder. A folder with
-    anything else is still not a lake."""
+BATCH = "20261111T080000Z-1a2b3c4d"
+PART = f"part-{BATCH}-0.parquet"
+
+
+def _files(root: Path) -> list[tuple[str, bytes]]:
+    return sorted(
+        (p.relative_to(root).as_posix(), p.read_bytes()) for p in root.rglob("*") if p.is_file()
+    )
+
+
+def test_what_a_first_batch_stopped_before_its_manifest_left_reads_as_an_empty_lake(tmp_path):
+    """A first batch killed while it ingested (before it published the empty manifest): the
+    lock, its staging folder, maybe a manifest's temporary file. The next batch goes in, and
+    removes the staging folder the killed one left."""
     root = tmp_path / "lake"
-    part = "part-20261111T080000Z-1a2b3c4d-0.parquet"
-    for rel in (f"platforms/{part}", f"orders/day=2026-11-11/{part}", "_staging/b/scratch.duckdb"):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(b"left by a kill")
-    (root / "merchants").mkdir()
+    (root / lake.STAGING / BATCH).mkdir(parents=True)
+    (root / lake.STAGING / BATCH / "scratch.duckdb").write_bytes(b"left by a kill")
     (root / lake.LOCK).write_text("")
-    other = tmp_path / "other"
-    shutil.copytree(root, other)
-    (other / "orders" / "notes.txt").write_text("mine")
+    (root / f".{lake.MANIFEST}.{'0' * 32}").write_text("{")
     _an_empty_lake_that_takes_the_next_batch(root)
-    assert (root / "platforms" / part).read_bytes() == b"left by a kill"  # unlisted, kept
-    with pytest.raises(lake.LakeError, match="not a PromoGuard lake"):
-        lake.ingest(EXAMPLE, other)
-    assert (other / "orders" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "left",
+    [
+        "the table folders of one batch",  # a lake of one batch that lost its manifest
+        "an empty table folder",
+        "a folder of its own in _staging",
+        "a file in _staging",
+        "a linked _staging",
+        "a linked lock",
+    ],
+)
+def test_a_folder_without_a_manifest_holding_anything_else_is_refused(tmp_path, left):
+    """Only what a lake itself leaves before its first manifest (named as it names them) makes
+    an empty lake; anything else is refused and left as it was."""
+    root = tmp_path / "lake"
+    root.mkdir()
+    (root / lake.LOCK).write_text("")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / BATCH).mkdir(parents=True)
+    (elsewhere / BATCH / "work.bin").write_text("theirs")
+    if left == "the table folders of one batch":
+        for rel in (f"platforms/{PART}", f"orders/day=2026-11-11/{PART}"):
+            (root / rel).parent.mkdir(parents=True)
+            (root / rel).write_bytes(b"a batch")
+    elif left == "an empty table folder":
+        (root / "merchants").mkdir()
+    elif left == "a folder of its own in _staging":
+        (root / lake.STAGING / "drafts").mkdir(parents=True)
+        (root / lake.STAGING / "drafts" / "thesis.txt").write_text("mine")
+    elif left == "a file in _staging":
+        (root / lake.STAGING).mkdir()
+        (root / lake.STAGING / BATCH).write_text("mine")
+    elif left == "a linked _staging":
+        (root / lake.STAGING).symlink_to(elsewhere)
+    else:
+        (root / lake.LOCK).unlink()
+        (root / lake.LOCK).symlink_to(elsewhere / BATCH / "work.bin")
+    before, theirs = _files(root), _files(elsewhere)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    message = str(caught.value)
+    assert "\n" not in message and f"no {lake.MANIFEST}" in message
+    if "table" in left:
+        assert "restore the manifest" in message
+    assert _files(root) == before and _files(elsewhere) == theirs
+    assert not (root / lake.MANIFEST).exists()
+
+
+def test_a_lake_that_lost_its_manifest_is_refused_not_taken_for_an_empty_one(tmp_path):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    (root / lake.MANIFEST).unlink()  # a bad restore, an rsync --exclude, an operator's rm
+    before = _files(root)
+    with pytest.raises(lake.LakeError, match="but no _manifest.json: a lake that lost its"):
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    with pytest.raises(lake.LakeError, match="restore the manifest"):
+        lake.connect(root)
+    assert _files(root) == before
 
 
 @pytest.mark.parametrize("where", ["moving a file in", "replacing the manifest", "writing parquet"])
