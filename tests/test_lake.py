@@ -250,6 +250,35 @@ def test_a_lake_that_lost_its_manifest_is_refused_not_taken_for_an_empty_one(tmp
     assert _files(root) == before
 
 
+def test_a_linked_staging_folder_is_refused_and_not_emptied(tmp_path):
+    """``_staging`` a link to a shared scratch folder: the lake refuses it (nothing in the
+    folder it points to is removed, not even a folder named like a batch)."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    shared = tmp_path / "scratch"
+    for name in ("someone-elses-job", BATCH):
+        (shared / name).mkdir(parents=True)
+        (shared / name / "work.bin").write_text("theirs")
+    (root / lake.STAGING).symlink_to(shared)
+    before = (root / lake.MANIFEST).read_bytes()
+    with pytest.raises(lake.LakeError, match=r"_staging is a link or a file, not a staging"):
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert sorted(p.name for p in shared.iterdir()) == sorted([BATCH, "someone-elses-job"])
+    assert (shared / BATCH / "work.bin").read_text() == "theirs"
+    assert (root / lake.MANIFEST).read_bytes() == before
+
+
+def test_only_batch_folders_left_in_staging_are_removed(tmp_path):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    staging = root / lake.STAGING
+    for name in (BATCH, "scan-20261111T080000Z-1a2b3c", "drafts"):
+        (staging / name).mkdir(parents=True)
+        (staging / name / "work.bin").write_text("x")
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert [p.name for p in staging.iterdir()] == ["drafts"]  # not the lake's: kept
+
+
 @pytest.mark.parametrize("where", ["moving a file in", "replacing the manifest", "writing parquet"])
 def test_a_disk_error_while_publishing_is_one_line_and_the_lake_is_unchanged(
     tmp_path, monkeypatch, where

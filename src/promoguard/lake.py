@@ -246,12 +246,21 @@ def publish_batch(
 @contextmanager
 def staging_area(root: Path, batch: str) -> Iterator[Path]:
     """The batch's own folder under ``_staging/``, removed when the batch ends. The caller holds
-    :func:`writer_lock`, so no other batch is running: a folder already there is what a killed
-    batch left (its scratch database may be as big as the batch), and goes too."""
-    for left in (root / STAGING).glob("*"):
-        if left.is_dir() and not left.is_symlink():
-            shutil.rmtree(left, ignore_errors=True)
-    path = root / STAGING / batch
+    :func:`writer_lock`, so no other batch is running: a batch folder already there is what a
+    killed batch left (its scratch database may be as big as the batch), and goes too. Only
+    real folders named by a batch id are removed; a ``_staging`` that is a link (or not a
+    folder) is refused, never followed."""
+    area = root / STAGING
+    if area.is_symlink() or (area.exists() and not area.is_dir()):
+        raise LakeError(
+            f"cannot write the lake {root}: {area} is a link or a file, not a staging folder "
+            "the lake made (it is not followed); remove it"
+        )
+    with contextlib.suppress(FileNotFoundError):
+        for left in area.iterdir():
+            if lakeview.is_batch_folder(left):
+                shutil.rmtree(left, ignore_errors=True)
+    path = area / batch
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -261,7 +270,7 @@ def staging_area(root: Path, batch: str) -> Iterator[Path]:
     finally:
         shutil.rmtree(path, ignore_errors=True)
         with contextlib.suppress(OSError):
-            (root / STAGING).rmdir()
+            area.rmdir()
 
 
 def _scratch(staging: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
