@@ -7,13 +7,14 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
 import promoguard
 from promoguard import lake
 from promoguard import store as store_mod
-from promoguard.errors import IngestError
+from promoguard.errors import IngestError, StoreError
 from promoguard.ingest import ingest_dir
 from promoguard.model import TABLE_NAMES
 
@@ -323,6 +324,92 @@ def test_a_disk_error_while_publishing_is_one_line_and_the_lake_is_unchanged(
     assert sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file()) == listed
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")  # then it goes in
     assert len(lake.read_manifest(root).batches) == 2
+
+
+WAL_FULL = (
+    'Failed to commit: Could not write file "{where}/scratch.duckdb.wal": No space left on device'
+)
+
+
+def _disk_full_while_loading(monkeypatch):
+    """A full disk under the store while ingest loads a file: DuckDB ends the transaction
+    itself (a ROLLBACK after it finds none) and says why."""
+    from promoguard.ingest import load
+
+    real = load.load_staged
+
+    def load_staged(con, *args, **kwargs):
+        real(con, *args, **kwargs)
+        con.execute("ROLLBACK")
+        raise duckdb.TransactionException(WAL_FULL.format(where="/the/store"))
+
+    monkeypatch.setattr(load, "load_staged", load_staged)
+
+
+@pytest.mark.parametrize("kind", ["lake", "duckdb"])
+def test_a_full_disk_while_ingest_loads_is_a_store_error_with_its_cause(
+    tmp_path, monkeypatch, kind
+):
+    """Not an IngestError (the batch is fine) and not "cannot rollback": the write that failed."""
+    store = tmp_path / ("lake" if kind == "lake" else "s.duckdb")
+    ingest = lake.ingest if kind == "lake" else ingest_dir
+    ingest(EXAMPLE, store, tz="Asia/Shanghai")
+    _disk_full_while_loading(monkeypatch)
+    with pytest.raises(StoreError) as caught:
+        ingest(EXAMPLE, store, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert not isinstance(caught.value, IngestError) and "\n" not in message
+    assert message.startswith("ingest failed writing to disk, the store is unchanged: ")
+    assert "No space left on device" in message and "rollback" not in message
+    con = store_mod.connect(store, read_only=True)
+    assert con.execute("SELECT count(DISTINCT ingest_id) FROM ingest_log").fetchone()[0] == 1
+    con.close()
+
+
+def test_a_full_disk_while_the_scratch_database_is_made_is_one_line(tmp_path, monkeypatch):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    before = _files(root)
+
+    def initialise(con):
+        raise duckdb.TransactionException(WAL_FULL.format(where=root / lake.STAGING))
+
+    monkeypatch.setattr(store_mod, "initialise", initialise)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("cannot write the lake's staging folder")
+    assert message.endswith("No space left on device; the lake is unchanged")
+    assert _files(root) == before
+
+
+@pytest.mark.parametrize("which", ["first gone", "last gone", "last damaged"])
+def test_a_listed_file_gone_or_damaged_is_a_lake_error_before_the_batch_is_read(tmp_path, which):
+    """A damaged lake (a listed Parquet file gone, or not Parquet any more): one line saying
+    which file, a LakeError (the store's problem), before the batch is read."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    more = tmp_path / "more"
+    more.mkdir()
+    header = (EXAMPLE / "platforms.csv").read_text(encoding="utf-8").splitlines()[0]
+    (more / "platforms.csv").write_text(f"{header}\nP-NEW-999,NewMall\n", encoding="utf-8")
+    lake.ingest(more, root, tz="Asia/Shanghai")
+    platforms = lake.read_manifest(root).tables["platforms"]
+    assert len(platforms) == 2
+    gone = root / platforms[0 if which.startswith("first") else -1]
+    if which.endswith("gone"):
+        gone.unlink()
+    else:
+        gone.write_bytes(b"not parquet")
+    before = _files(root)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"cannot read the lake {root}: ")
+    assert gone.name in message
+    assert _files(root) == before
 
 
 def test_a_lake_folder_that_cannot_be_made_is_one_line(tmp_path):

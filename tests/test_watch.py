@@ -426,6 +426,41 @@ def test_a_full_disk_is_the_stores_problem_not_the_batchs(tmp_path, monkeypatch,
     assert len(_lake_ingests(root)) == 2
 
 
+@pytest.mark.parametrize("what", ["scratch database full", "listed file gone"])
+def test_a_store_problem_while_ingest_reads_or_loads_keeps_the_batch_claimed(
+    tmp_path, monkeypatch, what
+):
+    """A full disk under the lake's scratch database while ingest loads the batch, or a lake
+    whose listed Parquet file is gone: the store's problem, not the batch's (not failed/)."""
+    from tests.test_lake import _disk_full_while_loading
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    _send_example(inbox, "b1")
+    if what == "scratch database full":
+        _disk_full_while_loading(monkeypatch)
+        expect = "No space left on device"
+    else:
+        gone = root / lake.read_manifest(root).tables["listings"][0]
+        kept = gone.read_bytes()
+        gone.unlink()
+        expect = f"cannot read the lake {root}: "
+    with pytest.raises(watch.StoreProblem) as caught:
+        Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "\n" not in message and expect in message and "b1 stays in" in message
+    assert (inbox / "processing" / "b1").is_dir() and not list((inbox / "failed").iterdir())
+    assert _journal(inbox, "b1")["state"] == "claimed"
+    if what == "listed file gone":
+        gone.write_bytes(kept)  # mended
+    out = Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+    assert len(_lake_ingests(root)) == 2
+
+
 @pytest.mark.parametrize("where", ["store in inbox", "lake in inbox", "inbox in lake", "same"])
 def test_a_store_and_an_inbox_inside_each_other_are_refused(tmp_path, where):
     inbox = tmp_path / "inbox"

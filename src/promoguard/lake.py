@@ -287,6 +287,43 @@ def _scratch(staging: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnecti
     return con
 
 
+def _initialise(con: duckdb.DuckDBPyConnection, staging: Path) -> None:
+    """The store's tables in the batch's scratch database; a failed write (a full disk) is a
+    one-line :class:`LakeError`."""
+    try:
+        store_mod.initialise(con)
+    except duckdb.Error as exc:
+        raise LakeError(
+            f"cannot write the lake's staging folder {staging}: {first_line(exc)}; "
+            "the lake is unchanged"
+        ) from None
+
+
+def _stored_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest) -> dict[str, str]:
+    """Views of what is stored, for ingest's keys and references: the lake's rows (each listed
+    file opened now, so a missing or damaged one is the lake's problem, said in one line as a
+    :class:`LakeError`, not the batch's) plus this batch's."""
+    stored = {}
+    try:
+        attach_views(con, root, manifest, TABLE_NAMES, prefix="_lake_")
+        for t in TABLE_NAMES:
+            # count(*) reads each file's footer: every listed file is there and is Parquet
+            con.execute(sqlbuild.sql("SELECT count(*) FROM {lake}", lake="_lake_" + t)).fetchone()
+            name = f"_pg_stored_{t}"
+            con.execute(
+                sqlbuild.sql(
+                    "CREATE VIEW {name} AS SELECT * FROM {lake} UNION ALL SELECT * FROM {t}",
+                    name=name,
+                    lake="_lake_" + t,
+                    t=t,
+                )
+            )
+            stored[t] = name
+    except duckdb.Error as exc:
+        raise LakeError(f"cannot read the lake {root}: {first_line(exc)}") from None
+    return stored
+
+
 def ingest(
     src: str | Path,
     root: str | Path,
@@ -312,21 +349,9 @@ def ingest(
         with staging_area(root, batch) as staging:
             con = _scratch(staging, memory_limit)
             try:
-                store_mod.initialise(con)  # empty tables: this batch's new rows land there
+                _initialise(con, staging)  # empty tables: this batch's new rows land there
                 # what is stored = the lake's rows plus this batch's, for keys and references
-                attach_views(con, root, manifest, TABLE_NAMES, prefix="_lake_")
-                stored = {}
-                for t in TABLE_NAMES:
-                    name = f"_pg_stored_{t}"
-                    con.execute(
-                        sqlbuild.sql(
-                            "CREATE VIEW {name} AS SELECT * FROM {lake} UNION ALL SELECT * FROM {t}",
-                            name=name,
-                            lake="_lake_" + t,
-                            t=t,
-                        )
-                    )
-                    stored[t] = name
+                stored = _stored_views(con, root, manifest)
                 report = ingest_dir(
                     src,
                     con,
@@ -371,14 +396,20 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
         with staging_area(root, batch) as staging:
             con = _scratch(staging, None)
             try:
-                store_mod.initialise(con)
-                save_result(con, result, pack, started)  # seals the scan too (result.seal)
-                attach_views(con, root, None, ("evidence",), prefix="_lake_")
-                # a document already in the lake (same hash, same text) is not written twice
-                con.execute(
-                    "DELETE FROM evidence WHERE evidence_sha256 IN "
-                    "(SELECT evidence_sha256 FROM _lake_evidence)"
-                )
+                _initialise(con, staging)
+                try:
+                    save_result(con, result, pack, started)  # seals the scan too (result.seal)
+                    attach_views(con, root, None, ("evidence",), prefix="_lake_")
+                    # a document already in the lake (same hash, same text) is not written twice
+                    con.execute(
+                        "DELETE FROM evidence WHERE evidence_sha256 IN "
+                        "(SELECT evidence_sha256 FROM _lake_evidence)"
+                    )
+                except duckdb.Error as exc:  # a full disk, a listed evidence file gone
+                    raise LakeError(
+                        f"cannot save the scan in the lake {root}: {first_line(exc)}; "
+                        "the lake is unchanged"
+                    ) from None
                 relations = {
                     t: sqlbuild.sql("SELECT * FROM {t}", t=t)
                     for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals")

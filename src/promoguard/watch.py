@@ -25,10 +25,11 @@ journalled as ingested is looked for in the store by that id first (a folder's p
 names say nothing: a sender may link the same refreshed folder in every day, or reuse a name).
 A batch whose data ingest refuses (a missing column, a bad encoding) goes to ``failed/``; a scan
 that fails leaves the batch ingested in ``processing/`` and the run exits non-zero, so the next
-run retries the scan, not the ingest. A problem with the store rather than the batch (it cannot be
-read or written: locked by another process, not a store, a corrupt manifest, a full disk) stops
-the run (:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and
-the next run takes it up there. The store may not be inside the inbox, nor the inbox inside a
+run retries the scan, not the ingest. A problem with the store rather than the batch (a
+:class:`StoreError`: it cannot be read or written: locked by another process, not a store, a
+corrupt or lost manifest, a listed file gone, a write that failed for want of disk) stops the run
+(:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and the next
+run takes it up there. Any other ingest error is the batch's (``failed/``). The store may not be inside the inbox, nor the inbox inside a
 store folder.
 """
 

@@ -19,6 +19,7 @@ Any failure rolls the whole ingest back: the store is exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import graphlib
 import tempfile
 import time
@@ -34,7 +35,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from promoguard import store as store_mod
-from promoguard.errors import IngestError, first_line
+from promoguard.errors import IngestError, StoreError, first_line
 from promoguard.ingest import readers, recover
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
 from promoguard.ingest.validate import RAW_LIMIT, StageQuery, stage_query
@@ -518,6 +519,26 @@ def _count_orphans(
     ).fetchone()[0]
 
 
+#: what DuckDB says when a write fails for want of disk (or a disk that went read-only, or a
+#: database a failed write invalidated): the store's problem, never the source's
+_DISK_FAILURES = (
+    "Could not write file",
+    "No space left on device",
+    "Disk quota exceeded",
+    "Read-only file system",
+    "database has been invalidated",
+)
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def disk_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` (a DuckDB error) is a failed write of the store or its working files (a
+    full disk): the batch is fine and would go in on a mended disk. A source that cannot be read
+    is not this (DuckDB says "Could not read" or names what it could not parse)."""
+    text = str(exc)
+    return isinstance(exc, duckdb.FatalException) or any(s in text for s in _DISK_FAILURES)
+
+
 def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = False) -> None:
     """Refuse, before anything is created, a store that would sit among the files it is fed from.
 
@@ -577,7 +598,8 @@ def ingest_dir(
             if not owns:
                 store_mod.initialise(con)
         except duckdb.Error as exc:
-            raise IngestError(f"cannot open the store {store}: {first_line(exc)}") from None
+            kind = StoreError if disk_failed(exc) else IngestError
+            raise kind(f"cannot open the store {store}: {first_line(exc)}") from None
         try:
             report = _ingest(
                 con,
@@ -589,8 +611,19 @@ def ingest_dir(
                 stored=stored,
                 ingest_id=ingest_id,
             )
-        except duckdb.Error as exc:  # e.g. disk full: the transaction was rolled back
+        except duckdb.Error as exc:  # the transaction was rolled back
+            if disk_failed(exc):  # the store's disk, not the batch: StoreError
+                raise StoreError(
+                    f"ingest failed writing to disk, the store is unchanged: {first_line(exc)}"
+                ) from None
             raise IngestError(f"ingest failed, the store is unchanged: {first_line(exc)}") from None
+        except OSError as exc:
+            if exc.errno not in _DISK_ERRNOS:
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise StoreError(
+                f"ingest failed writing to disk, the store is unchanged: {exc.strerror}{where}"
+            ) from None
         finally:
             if owns:
                 con.close()
@@ -646,6 +679,7 @@ def _ingest_sources(
     con.execute("SET preserve_insertion_order = true")  # line numbers depend on it
     staged: list[Staged] = []
     bar = Progress(console=console, transient=True) if progress else nullcontext()
+    failed = False
     try:
         with bar:
             task = bar.add_task("ingest", total=2 * len(sources)) if progress else None
@@ -685,14 +719,24 @@ def _ingest_sources(
                         bar.advance(task)
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                # a failed write (a full disk) may have ended the transaction already; the error
+                # to report is the write's, not this rollback's
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
                 raise
+    except BaseException:
+        failed = True
+        raise
     finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if insertion_order else 'false'}")
-        con.execute(f"SET TimeZone = '{zone}'")
-        for item in staged:
-            _drop(con, item.temp_tables())
-        _drop(con, [s.lines for s in sources if s.lines is not None])
+        try:
+            con.execute(f"SET preserve_insertion_order = {'true' if insertion_order else 'false'}")
+            con.execute(f"SET TimeZone = '{zone}'")
+            for item in staged:
+                _drop(con, item.temp_tables())
+            _drop(con, [s.lines for s in sources if s.lines is not None])
+        except duckdb.Error:
+            if not failed:  # else the error that stopped the ingest is the one to report
+                raise
     return report
 
 
