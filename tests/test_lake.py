@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -410,6 +411,11 @@ def test_a_listed_file_gone_or_damaged_is_a_lake_error_before_the_batch_is_read(
     assert "\n" not in message and message.startswith(f"cannot read the lake {root}: ")
     assert gone.name in message
     assert _files(root) == before
+    if which.endswith("gone"):  # any reader of the lake says so in one line too
+        with pytest.raises(
+            lake.LakeError, match=f"^cannot read the lake {re.escape(str(root))}: .*{gone.name}"
+        ):
+            store_mod.connect(root, read_only=True)
 
 
 def test_a_lake_folder_that_cannot_be_made_is_one_line(tmp_path):

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from promoguard import sqlbuild
-from promoguard.errors import StoreError
+from promoguard.errors import StoreError, first_line
 from promoguard.model import TABLE_NAMES
 
 #: table -> [(column, DuckDB type)], as the store creates them
@@ -216,5 +216,12 @@ def open_views(root: str | Path, schema: Schema) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(f"no lake at {root}")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    attach_views(con, root, schema)
+    try:
+        attach_views(con, root, schema)
+    except duckdb.Error as exc:  # a listed file gone: the lake's problem, in one line
+        con.close()
+        raise LakeError(f"cannot read the lake {root}: {first_line(exc)}") from None
+    except BaseException:
+        con.close()
+        raise
     return con

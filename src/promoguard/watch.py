@@ -29,7 +29,8 @@ run retries the scan, not the ingest. A problem with the store rather than the b
 :class:`StoreError`: it cannot be read or written: locked by another process, not a store, a
 corrupt or lost manifest, a listed file gone, a write that failed for want of disk) stops the run
 (:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and the next
-run takes it up there. Any other ingest error is the batch's (``failed/``). The store may not be inside the inbox, nor the inbox inside a
+run takes it up there. An ingest error blamed on the batch (an :class:`IngestError`) sends it to
+``failed/``. The store may not be inside the inbox, nor the inbox inside a
 store folder.
 """
 
