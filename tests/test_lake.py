@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
 import promoguard
 from promoguard import lake
 from promoguard import store as store_mod
-from promoguard.errors import IngestError
+from promoguard.errors import IngestError, StoreError
 from promoguard.ingest import ingest_dir
 from promoguard.model import TABLE_NAMES
 
@@ -167,25 +169,116 @@ def test_a_first_batch_killed_while_publishing_leaves_an_empty_lake(tmp_path):
     _an_empty_lake_that_takes_the_next_batch(root)
 
 
-def test_what_an_unpublished_first_batch_left_reads_as_an_empty_lake(tmp_path):
-    """A lake whose first batch was killed before it had a manifest (as before the empty
-    manifest came first): its table folders of batch files, its staging folder. A folder with
-    anything else is still not a lake."""
+BATCH = "20261111T080000Z-1a2b3c4d"
+PART = f"part-{BATCH}-0.parquet"
+
+
+def _files(root: Path) -> list[tuple[str, bytes]]:
+    return sorted(
+        (p.relative_to(root).as_posix(), p.read_bytes()) for p in root.rglob("*") if p.is_file()
+    )
+
+
+def test_what_a_first_batch_stopped_before_its_manifest_left_reads_as_an_empty_lake(tmp_path):
+    """A first batch killed while it ingested (before it published the empty manifest): the
+    lock, its staging folder, maybe a manifest's temporary file. The next batch goes in, and
+    removes the staging folder the killed one left."""
     root = tmp_path / "lake"
-    part = "part-20261111T080000Z-1a2b3c4d-0.parquet"
-    for rel in (f"platforms/{part}", f"orders/day=2026-11-11/{part}", "_staging/b/scratch.duckdb"):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(b"left by a kill")
-    (root / "merchants").mkdir()
+    (root / lake.STAGING / BATCH).mkdir(parents=True)
+    (root / lake.STAGING / BATCH / "scratch.duckdb").write_bytes(b"left by a kill")
     (root / lake.LOCK).write_text("")
-    other = tmp_path / "other"
-    shutil.copytree(root, other)
-    (other / "orders" / "notes.txt").write_text("mine")
+    (root / f".{lake.MANIFEST}.{'0' * 32}").write_text("{")
     _an_empty_lake_that_takes_the_next_batch(root)
-    assert (root / "platforms" / part).read_bytes() == b"left by a kill"  # unlisted, kept
-    with pytest.raises(lake.LakeError, match="not a PromoGuard lake"):
-        lake.ingest(EXAMPLE, other)
-    assert (other / "orders" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "left",
+    [
+        "the table folders of one batch",  # a lake of one batch that lost its manifest
+        "an empty table folder",
+        "a folder of its own in _staging",
+        "a file in _staging",
+        "a linked _staging",
+        "a linked lock",
+    ],
+)
+def test_a_folder_without_a_manifest_holding_anything_else_is_refused(tmp_path, left):
+    """Only what a lake itself leaves before its first manifest (named as it names them) makes
+    an empty lake; anything else is refused and left as it was."""
+    root = tmp_path / "lake"
+    root.mkdir()
+    (root / lake.LOCK).write_text("")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / BATCH).mkdir(parents=True)
+    (elsewhere / BATCH / "work.bin").write_text("theirs")
+    if left == "the table folders of one batch":
+        for rel in (f"platforms/{PART}", f"orders/day=2026-11-11/{PART}"):
+            (root / rel).parent.mkdir(parents=True)
+            (root / rel).write_bytes(b"a batch")
+    elif left == "an empty table folder":
+        (root / "merchants").mkdir()
+    elif left == "a folder of its own in _staging":
+        (root / lake.STAGING / "drafts").mkdir(parents=True)
+        (root / lake.STAGING / "drafts" / "thesis.txt").write_text("mine")
+    elif left == "a file in _staging":
+        (root / lake.STAGING).mkdir()
+        (root / lake.STAGING / BATCH).write_text("mine")
+    elif left == "a linked _staging":
+        (root / lake.STAGING).symlink_to(elsewhere)
+    else:
+        (root / lake.LOCK).unlink()
+        (root / lake.LOCK).symlink_to(elsewhere / BATCH / "work.bin")
+    before, theirs = _files(root), _files(elsewhere)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    message = str(caught.value)
+    assert "\n" not in message and f"no {lake.MANIFEST}" in message
+    if "table" in left:
+        assert "restore the manifest" in message
+    assert _files(root) == before and _files(elsewhere) == theirs
+    assert not (root / lake.MANIFEST).exists()
+
+
+def test_a_lake_that_lost_its_manifest_is_refused_not_taken_for_an_empty_one(tmp_path):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    (root / lake.MANIFEST).unlink()  # a bad restore, an rsync --exclude, an operator's rm
+    before = _files(root)
+    with pytest.raises(lake.LakeError, match="but no _manifest.json: a lake that lost its"):
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    with pytest.raises(lake.LakeError, match="restore the manifest"):
+        lake.connect(root)
+    assert _files(root) == before
+
+
+def test_a_linked_staging_folder_is_refused_and_not_emptied(tmp_path):
+    """``_staging`` a link to a shared scratch folder: the lake refuses it (nothing in the
+    folder it points to is removed, not even a folder named like a batch)."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    shared = tmp_path / "scratch"
+    for name in ("someone-elses-job", BATCH):
+        (shared / name).mkdir(parents=True)
+        (shared / name / "work.bin").write_text("theirs")
+    (root / lake.STAGING).symlink_to(shared)
+    before = (root / lake.MANIFEST).read_bytes()
+    with pytest.raises(lake.LakeError, match=r"_staging is a link or a file, not a staging"):
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert sorted(p.name for p in shared.iterdir()) == sorted([BATCH, "someone-elses-job"])
+    assert (shared / BATCH / "work.bin").read_text() == "theirs"
+    assert (root / lake.MANIFEST).read_bytes() == before
+
+
+def test_only_batch_folders_left_in_staging_are_removed(tmp_path):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    staging = root / lake.STAGING
+    for name in (BATCH, "scan-20261111T080000Z-1a2b3c", "drafts"):
+        (staging / name).mkdir(parents=True)
+        (staging / name / "work.bin").write_text("x")
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert [p.name for p in staging.iterdir()] == ["drafts"]  # not the lake's: kept
 
 
 @pytest.mark.parametrize("where", ["moving a file in", "replacing the manifest", "writing parquet"])
@@ -232,6 +325,97 @@ def test_a_disk_error_while_publishing_is_one_line_and_the_lake_is_unchanged(
     assert sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file()) == listed
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")  # then it goes in
     assert len(lake.read_manifest(root).batches) == 2
+
+
+WAL_FULL = (
+    'Failed to commit: Could not write file "{where}/scratch.duckdb.wal": No space left on device'
+)
+
+
+def _disk_full_while_loading(monkeypatch):
+    """A full disk under the store while ingest loads a file: DuckDB ends the transaction
+    itself (a ROLLBACK after it finds none) and says why."""
+    from promoguard.ingest import load
+
+    real = load.load_staged
+
+    def load_staged(con, *args, **kwargs):
+        real(con, *args, **kwargs)
+        con.execute("ROLLBACK")
+        raise duckdb.TransactionException(WAL_FULL.format(where="/the/store"))
+
+    monkeypatch.setattr(load, "load_staged", load_staged)
+
+
+@pytest.mark.parametrize("kind", ["lake", "duckdb"])
+def test_a_full_disk_while_ingest_loads_is_a_store_error_with_its_cause(
+    tmp_path, monkeypatch, kind
+):
+    """Not an IngestError (the batch is fine) and not "cannot rollback": the write that failed."""
+    store = tmp_path / ("lake" if kind == "lake" else "s.duckdb")
+    ingest = lake.ingest if kind == "lake" else ingest_dir
+    ingest(EXAMPLE, store, tz="Asia/Shanghai")
+    _disk_full_while_loading(monkeypatch)
+    with pytest.raises(StoreError) as caught:
+        ingest(EXAMPLE, store, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert not isinstance(caught.value, IngestError) and "\n" not in message
+    assert message.startswith("ingest failed writing to disk, the store is unchanged: ")
+    assert "No space left on device" in message and "rollback" not in message
+    con = store_mod.connect(store, read_only=True)
+    assert con.execute("SELECT count(DISTINCT ingest_id) FROM ingest_log").fetchone()[0] == 1
+    con.close()
+
+
+def test_a_full_disk_while_the_scratch_database_is_made_is_one_line(tmp_path, monkeypatch):
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    before = _files(root)
+
+    def initialise(con):
+        raise duckdb.TransactionException(WAL_FULL.format(where=root / lake.STAGING))
+
+    monkeypatch.setattr(store_mod, "initialise", initialise)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("cannot write the lake's staging folder")
+    assert message.endswith("No space left on device; the lake is unchanged")
+    assert _files(root) == before
+
+
+@pytest.mark.parametrize("which", ["first gone", "last gone", "last damaged"])
+def test_a_listed_file_gone_or_damaged_is_a_lake_error_before_the_batch_is_read(tmp_path, which):
+    """A damaged lake (a listed Parquet file gone, or not Parquet any more): one line saying
+    which file, a LakeError (the store's problem), before the batch is read."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    more = tmp_path / "more"
+    more.mkdir()
+    header = (EXAMPLE / "platforms.csv").read_text(encoding="utf-8").splitlines()[0]
+    (more / "platforms.csv").write_text(f"{header}\nP-NEW-999,NewMall\n", encoding="utf-8")
+    lake.ingest(more, root, tz="Asia/Shanghai")
+    platforms = lake.read_manifest(root).tables["platforms"]
+    assert len(platforms) == 2
+    gone = root / platforms[0 if which.startswith("first") else -1]
+    if which.endswith("gone"):
+        gone.unlink()
+    else:
+        gone.write_bytes(b"not parquet")
+    before = _files(root)
+    with pytest.raises(lake.LakeError) as caught:
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"cannot read the lake {root}: ")
+    assert gone.name in message
+    assert _files(root) == before
+    if which.endswith("gone"):  # any reader of the lake says so in one line too
+        with pytest.raises(
+            lake.LakeError, match=f"^cannot read the lake {re.escape(str(root))}: .*{gone.name}"
+        ):
+            store_mod.connect(root, read_only=True)
 
 
 def test_a_lake_folder_that_cannot_be_made_is_one_line(tmp_path):

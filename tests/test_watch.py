@@ -8,6 +8,7 @@ season, day 2 the later rows of a third of the merchants.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -226,6 +227,104 @@ def test_a_lake_batch_is_not_taken_for_another_inboxs_of_the_same_relative_path(
     assert second[0]["source"] == str(tmp_path.resolve() / "b" / "inbox" / "processing" / "b1")
 
 
+def _platform_count(store, platform_id):
+    con = store_mod.connect(store, read_only=True)
+    try:
+        return con.execute(
+            "SELECT count(*) FROM platforms WHERE platform_id = ?", [platform_id]
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _add_platform(folder, platform_id):
+    with open(folder / "platforms.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"{platform_id},NewMall\n")
+
+
+@pytest.mark.parametrize("kind", ["lake", "duckdb"])
+def test_each_day_linked_from_one_refreshed_export_folder_is_ingested(tmp_path, kind):
+    """A sender refreshes /export/today each day and links it into the inbox under the day's
+    name: every day resolves to the same folder, and each is still ingested (a batch is found
+    in the store by the ingest id its claim chose, never by its folder)."""
+    inbox, export = tmp_path / "inbox", tmp_path / "export" / "today"
+    inbox.mkdir()
+    store = f"{tmp_path / 'lake'}/" if kind == "lake" else tmp_path / "s.duckdb"
+    ids = []
+    for day, extra in (("day1", None), ("day2", "P-NEW-999")):
+        if export.exists():
+            shutil.rmtree(export)
+        shutil.copytree(EXAMPLE, export)
+        if extra:
+            _add_platform(export, extra)
+        (export / watch.READY).write_text("")
+        (inbox / day).symlink_to(export)
+        out = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+        assert [(o.batch, o.status) for o in out] == [(day, "done")]
+        ids.append(out[0].ingest_id)
+    assert ids[0] != ids[1]
+    assert _platform_count(store, "P-NEW-999") == 1
+    if kind == "lake":
+        assert [b["ingest_id"] for b in _lake_ingests(tmp_path / "lake")] == ids
+
+
+@pytest.mark.parametrize("kind", ["lake", "duckdb"])
+def test_a_batch_name_used_again_after_housekeeping_is_ingested(tmp_path, kind):
+    """done/daily and its journal cleaned away, then a new batch named daily: a new batch."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = f"{tmp_path / 'lake'}/" if kind == "lake" else tmp_path / "s.duckdb"
+    _send_example(inbox, "daily")
+    first = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    shutil.rmtree(inbox / "done" / "daily")
+    (inbox / ".promoguard-watch" / "daily.json").unlink()
+    _send_example(inbox, "daily")
+    _add_platform(inbox / "daily", "P-NEW-999")
+    second = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in second] == [("daily", "done")]
+    assert second[0].ingest_id != first[0].ingest_id
+    assert _platform_count(store, "P-NEW-999") == 1
+
+
+@pytest.mark.parametrize("stopped", ["after the ingest", "before the ingest"])
+def test_a_journal_claimed_before_ingest_ids_were_chosen_resumes_by_folder_after_the_claim(
+    tmp_path, monkeypatch, stopped
+):
+    """A batch a run of an older version claimed (its journal has no ``ingest_as``): found by
+    its folder among the lake batches published after its claim, and only those."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    root = tmp_path / "lake"
+    _send_example(inbox, "b1")
+    Watcher(inbox, f"{root}/", checks="PRICE001", tz="Asia/Shanghai").run_once()
+    (first,) = _lake_ingests(root)
+    shutil.rmtree(inbox / "done" / "b1")
+    (inbox / ".promoguard-watch" / "b1.json").unlink()
+    _send_example(inbox, "b1")  # the same folder path again, later: another batch
+    if stopped == "after the ingest":
+        _crash_after_ingest(monkeypatch)
+    else:
+
+        def crash(*args, **kwargs):
+            raise Crash
+
+        monkeypatch.setattr(lake, "ingest", crash)
+    with pytest.raises(Crash):
+        Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    journal = _journal(inbox, "b1")
+    del journal["ingest_as"]  # as an older run wrote it
+    if stopped == "before the ingest":  # claimed (at least) a second after the first was published
+        at = dt.datetime.fromisoformat(first["at"]) + dt.timedelta(seconds=1)
+        journal["claimed_at"] = max(at, dt.datetime.fromisoformat(journal["claimed_at"]))
+    watch._write_json(inbox / ".promoguard-watch" / "b1.json", journal)
+    out = Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+    ingests = _lake_ingests(root)
+    assert len(ingests) == 2  # the second ingest was made once, and the first not taken for it
+    assert out[0].ingest_id == ingests[1]["ingest_id"] != first["ingest_id"]
+
+
 def _errors(res):
     return [ln for ln in res.stderr.splitlines() if ln.startswith("promoguard: error:")]
 
@@ -324,6 +423,41 @@ def test_a_full_disk_is_the_stores_problem_not_the_batchs(tmp_path, monkeypatch,
     assert len(_lake_ingests(root)) == (0 if step == "ingest" else 1)
     out = Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
     assert [(o.batch, o.status) for o in out] == [("b1", "done"), ("b2", "done")]
+    assert len(_lake_ingests(root)) == 2
+
+
+@pytest.mark.parametrize("what", ["scratch database full", "listed file gone"])
+def test_a_store_problem_while_ingest_reads_or_loads_keeps_the_batch_claimed(
+    tmp_path, monkeypatch, what
+):
+    """A full disk under the lake's scratch database while ingest loads the batch, or a lake
+    whose listed Parquet file is gone: the store's problem, not the batch's (not failed/)."""
+    from tests.test_lake import _disk_full_while_loading
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    _send_example(inbox, "b1")
+    if what == "scratch database full":
+        _disk_full_while_loading(monkeypatch)
+        expect = "No space left on device"
+    else:
+        gone = root / lake.read_manifest(root).tables["listings"][0]
+        kept = gone.read_bytes()
+        gone.unlink()
+        expect = f"cannot read the lake {root}: "
+    with pytest.raises(watch.StoreProblem) as caught:
+        Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "\n" not in message and expect in message and "b1 stays in" in message
+    assert (inbox / "processing" / "b1").is_dir() and not list((inbox / "failed").iterdir())
+    assert _journal(inbox, "b1")["state"] == "claimed"
+    if what == "listed file gone":
+        gone.write_bytes(kept)  # mended
+    out = Watcher(inbox, root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
     assert len(_lake_ingests(root)) == 2
 
 

@@ -246,12 +246,21 @@ def publish_batch(
 @contextmanager
 def staging_area(root: Path, batch: str) -> Iterator[Path]:
     """The batch's own folder under ``_staging/``, removed when the batch ends. The caller holds
-    :func:`writer_lock`, so no other batch is running: a folder already there is what a killed
-    batch left (its scratch database may be as big as the batch), and goes too."""
-    for left in (root / STAGING).glob("*"):
-        if left.is_dir() and not left.is_symlink():
-            shutil.rmtree(left, ignore_errors=True)
-    path = root / STAGING / batch
+    :func:`writer_lock`, so no other batch is running: a batch folder already there is what a
+    killed batch left (its scratch database may be as big as the batch), and goes too. Only
+    real folders named by a batch id are removed; a ``_staging`` that is a link (or not a
+    folder) is refused, never followed."""
+    area = root / STAGING
+    if area.is_symlink() or (area.exists() and not area.is_dir()):
+        raise LakeError(
+            f"cannot write the lake {root}: {area} is a link or a file, not a staging folder "
+            "the lake made (it is not followed); remove it"
+        )
+    with contextlib.suppress(FileNotFoundError):
+        for left in area.iterdir():
+            if lakeview.is_batch_folder(left):
+                shutil.rmtree(left, ignore_errors=True)
+    path = area / batch
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -261,7 +270,7 @@ def staging_area(root: Path, batch: str) -> Iterator[Path]:
     finally:
         shutil.rmtree(path, ignore_errors=True)
         with contextlib.suppress(OSError):
-            (root / STAGING).rmdir()
+            area.rmdir()
 
 
 def _scratch(staging: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
@@ -278,6 +287,43 @@ def _scratch(staging: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnecti
     return con
 
 
+def _initialise(con: duckdb.DuckDBPyConnection, staging: Path) -> None:
+    """The store's tables in the batch's scratch database; a failed write (a full disk) is a
+    one-line :class:`LakeError`."""
+    try:
+        store_mod.initialise(con)
+    except duckdb.Error as exc:
+        raise LakeError(
+            f"cannot write the lake's staging folder {staging}: {first_line(exc)}; "
+            "the lake is unchanged"
+        ) from None
+
+
+def _stored_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: Manifest) -> dict[str, str]:
+    """Views of what is stored, for ingest's keys and references: the lake's rows (each listed
+    file opened now, so a missing or damaged one is the lake's problem, said in one line as a
+    :class:`LakeError`, not the batch's) plus this batch's."""
+    stored = {}
+    try:
+        attach_views(con, root, manifest, TABLE_NAMES, prefix="_lake_")
+        for t in TABLE_NAMES:
+            # count(*) reads each file's footer: every listed file is there and is Parquet
+            con.execute(sqlbuild.sql("SELECT count(*) FROM {lake}", lake="_lake_" + t)).fetchone()
+            name = f"_pg_stored_{t}"
+            con.execute(
+                sqlbuild.sql(
+                    "CREATE VIEW {name} AS SELECT * FROM {lake} UNION ALL SELECT * FROM {t}",
+                    name=name,
+                    lake="_lake_" + t,
+                    t=t,
+                )
+            )
+            stored[t] = name
+    except duckdb.Error as exc:
+        raise LakeError(f"cannot read the lake {root}: {first_line(exc)}") from None
+    return stored
+
+
 def ingest(
     src: str | Path,
     root: str | Path,
@@ -287,8 +333,12 @@ def ingest(
     adapter: str | None = None,
     progress: bool = False,
     memory_limit: str | None = None,
+    ingest_id: str | None = None,
 ):
-    """``ingest_dir`` into a lake: the same validation and quarantine, published as one batch."""
+    """``ingest_dir`` into a lake: the same validation and quarantine, published as one batch.
+
+    The manifest's entry for the batch holds its ``ingest_id`` (``watch`` chooses it when it
+    claims a batch, and finds the batch by it after a stop) and its folder's resolved path."""
     from promoguard.ingest.load import check_store_outside, ingest_dir
 
     root = Path(root)
@@ -299,21 +349,9 @@ def ingest(
         with staging_area(root, batch) as staging:
             con = _scratch(staging, memory_limit)
             try:
-                store_mod.initialise(con)  # empty tables: this batch's new rows land there
+                _initialise(con, staging)  # empty tables: this batch's new rows land there
                 # what is stored = the lake's rows plus this batch's, for keys and references
-                attach_views(con, root, manifest, TABLE_NAMES, prefix="_lake_")
-                stored = {}
-                for t in TABLE_NAMES:
-                    name = f"_pg_stored_{t}"
-                    con.execute(
-                        sqlbuild.sql(
-                            "CREATE VIEW {name} AS SELECT * FROM {lake} UNION ALL SELECT * FROM {t}",
-                            name=name,
-                            lake="_lake_" + t,
-                            t=t,
-                        )
-                    )
-                    stored[t] = name
+                stored = _stored_views(con, root, manifest)
                 report = ingest_dir(
                     src,
                     con,
@@ -322,6 +360,7 @@ def ingest(
                     adapter=adapter,
                     progress=progress,
                     stored=stored,
+                    ingest_id=ingest_id,
                 )
                 relations = {t: sqlbuild.sql("SELECT * FROM {t}", t=t) for t in TABLE_NAMES}
                 relations["quarantine"] = "SELECT * FROM quarantine"
@@ -333,8 +372,8 @@ def ingest(
                     batch,
                     "ingest",
                     staging,
-                    # the folder's own path (absolute, no symlink): a batch is known by its
-                    # folder however it was named (watch: _ingested_already)
+                    # the folder's own path (absolute, no symlink), for the record; watch finds
+                    # its batch by the ingest id it chose (_ingested_already)
                     {"ingest_id": report.ingest_id, "source": str(Path(src).resolve())},
                 )
             finally:
@@ -357,14 +396,20 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
         with staging_area(root, batch) as staging:
             con = _scratch(staging, None)
             try:
-                store_mod.initialise(con)
-                save_result(con, result, pack, started)  # seals the scan too (result.seal)
-                attach_views(con, root, None, ("evidence",), prefix="_lake_")
-                # a document already in the lake (same hash, same text) is not written twice
-                con.execute(
-                    "DELETE FROM evidence WHERE evidence_sha256 IN "
-                    "(SELECT evidence_sha256 FROM _lake_evidence)"
-                )
+                _initialise(con, staging)
+                try:
+                    save_result(con, result, pack, started)  # seals the scan too (result.seal)
+                    attach_views(con, root, None, ("evidence",), prefix="_lake_")
+                    # a document already in the lake (same hash, same text) is not written twice
+                    con.execute(
+                        "DELETE FROM evidence WHERE evidence_sha256 IN "
+                        "(SELECT evidence_sha256 FROM _lake_evidence)"
+                    )
+                except duckdb.Error as exc:  # a full disk, a listed evidence file gone
+                    raise LakeError(
+                        f"cannot save the scan in the lake {root}: {first_line(exc)}; "
+                        "the lake is unchanged"
+                    ) from None
                 relations = {
                     t: sqlbuild.sql("SELECT * FROM {t}", t=t)
                     for t in ("scans", "findings", "evidence", "finding_seals", "scan_seals")

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from promoguard import sqlbuild
-from promoguard.errors import StoreError
+from promoguard.errors import StoreError, first_line
 from promoguard.model import TABLE_NAMES
 
 #: table -> [(column, DuckDB type)], as the store creates them
@@ -95,44 +95,58 @@ class Manifest:
         )
 
 
-#: a file of an ingest batch, as ``lake.ingest`` names it (a lake's first batch is an ingest:
-#: a scan needs a manifest): ``part-20261111T080000Z-1a2b3c4d-0.parquet``
-_PART = re.compile(r"part-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}-[0-9]+\.parquet")
-_DAY = re.compile(r"day=[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: a batch id as ``lake.ingest`` makes it (``20261111T080000Z-1a2b3c4d``) and as a scan's id is
+#: (``scan-20261111T080000Z-1a2b3c``): the names of the folders a batch stages in ``_staging/``
+INGEST_BATCH = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
+SCAN_BATCH = re.compile(r"scan-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}")
+_MANIFEST_TMP = re.compile(re.escape(f".{MANIFEST}.") + r"[0-9a-f]{32}")
+
+
+def is_batch_folder(entry: Path) -> bool:
+    """Whether ``entry`` (in ``_staging/``) is a folder a batch staged in: a real folder (not a
+    link) named by a batch id. Only these are removed when a killed batch left them."""
+    return (
+        (INGEST_BATCH.fullmatch(entry.name) or SCAN_BATCH.fullmatch(entry.name)) is not None
+        and entry.is_dir()
+        and not entry.is_symlink()
+    )
 
 
 def _left_by_a_first_batch(entry: Path) -> bool:
     """Whether ``entry``, in a folder without a manifest, is what a lake's first batch leaves
-    when it stops before publishing (a kill, or a lake written before its empty manifest came
-    first): the lock, the staging folder, a manifest's temporary file, or a table's folder of
-    batch files (in day folders for a partitioned table) and nothing else."""
+    when it stops before it publishes the empty manifest (the ingest itself was running): the
+    lock file, a manifest's temporary file, or the staging folder (a real folder) holding only
+    batch folders. The batch's files land in the table folders only after the empty manifest
+    is published, so a table folder without a manifest is a lake that lost its manifest."""
     name = entry.name
-    if name in (LOCK, STAGING) or name.startswith(f".{MANIFEST}."):
-        return True
-    if name not in ALL_TABLES or entry.is_symlink() or not entry.is_dir():
+    if entry.is_symlink():
         return False
-    for child in entry.iterdir():
-        if child.is_symlink():
-            return False
-        if child.is_file() and _PART.fullmatch(child.name):
-            continue
-        if not (name in DAY_COLUMN and child.is_dir() and _DAY.fullmatch(child.name)):
-            return False
-        if not all(
-            f.is_file() and not f.is_symlink() and _PART.fullmatch(f.name) for f in child.iterdir()
-        ):
-            return False
-    return True
+    if name == LOCK or _MANIFEST_TMP.fullmatch(name):
+        return entry.is_file()
+    if name == STAGING and entry.is_dir():
+        return all(INGEST_BATCH.fullmatch(c.name) and is_batch_folder(c) for c in entry.iterdir())
+    return False
 
 
 def read_manifest(root: str | Path) -> Manifest:
     """The lake's manifest. A folder without one is an empty lake when it holds nothing, or
-    only what a first batch stopped before publishing left (files no manifest lists are never
-    read); any other folder is refused."""
+    only what a first batch that stopped before publishing anything left (its lock, its staging
+    folder); any other folder is refused: one holding table folders has lost its manifest
+    (reading it as empty would hide every file in it)."""
     path = Path(root) / MANIFEST
     if not path.exists():
-        if Path(root).is_dir() and not all(_left_by_a_first_batch(p) for p in Path(root).iterdir()):
-            raise LakeError(f"{root} is a folder but not a PromoGuard lake (no {MANIFEST})")
+        here = Path(root)
+        if here.is_dir():
+            entries = list(here.iterdir())
+            tables = sorted(p.name for p in entries if p.name in ALL_TABLES)
+            if tables:
+                raise LakeError(
+                    f"{root} holds table folders ({', '.join(tables)}) but no {MANIFEST}: a lake "
+                    "that lost its manifest is not read as empty (a new batch would hide every "
+                    "file in it); restore the manifest, or choose another folder"
+                )
+            if not all(_left_by_a_first_batch(p) for p in entries):
+                raise LakeError(f"{root} is a folder but not a PromoGuard lake (no {MANIFEST})")
         return Manifest.empty()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -202,5 +216,12 @@ def open_views(root: str | Path, schema: Schema) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(f"no lake at {root}")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    attach_views(con, root, schema)
+    try:
+        attach_views(con, root, schema)
+    except duckdb.Error as exc:  # a listed file gone: the lake's problem, in one line
+        con.close()
+        raise LakeError(f"cannot read the lake {root}: {first_line(exc)}") from None
+    except BaseException:
+        con.close()
+        raise
     return con

@@ -20,15 +20,17 @@ atomically): **claimed** (moved to ``processing/``), **ingested** (the usual val
 quarantine; the ingest id), **scanned** (``scan --since last``, or a full scan the first time),
 **cased** (with a case database: new findings open or join cases, resolved ones are noted on
 theirs), **done**. A run that stops anywhere resumes at the step it stopped at, and never ingests
-a batch twice: a batch claimed but not journalled as ingested is looked for in the store first
-(a lake's manifest names the batch folder, resolved; a DuckDB file's ingest log its files, after
-the claim).
+a batch twice: the claim chooses the id the batch's ingest will take, and a batch claimed but not
+journalled as ingested is looked for in the store by that id first (a folder's path or its file
+names say nothing: a sender may link the same refreshed folder in every day, or reuse a name).
 A batch whose data ingest refuses (a missing column, a bad encoding) goes to ``failed/``; a scan
 that fails leaves the batch ingested in ``processing/`` and the run exits non-zero, so the next
-run retries the scan, not the ingest. A problem with the store rather than the batch (it cannot be
-read or written: locked by another process, not a store, a corrupt manifest, a full disk) stops
-the run (:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and
-the next run takes it up there. The store may not be inside the inbox, nor the inbox inside a
+run retries the scan, not the ingest. A problem with the store rather than the batch (a
+:class:`StoreError`: it cannot be read or written: locked by another process, not a store, a
+corrupt or lost manifest, a listed file gone, a write that failed for want of disk) stops the run
+(:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and the next
+run takes it up there. An ingest error blamed on the batch (an :class:`IngestError`) sends it to
+``failed/``. The store may not be inside the inbox, nor the inbox inside a
 store folder.
 """
 
@@ -147,6 +149,16 @@ def _same_folder(recorded: Any, here: Path) -> bool:
     if not isinstance(recorded, str) or not Path(recorded).is_absolute():
         return False
     return Path(recorded).resolve() == here
+
+
+def _at_or_after(recorded: Any, claimed_at: dt.datetime) -> bool:
+    """Whether a lake batch recorded at ``recorded`` (ISO, whole seconds) was published after a
+    batch was claimed at ``claimed_at``: a batch published before its claim is another one."""
+    try:
+        at = dt.datetime.fromisoformat(str(recorded))
+    except ValueError:
+        return False
+    return at >= claimed_at.replace(microsecond=0)
 
 
 def _apart(inbox: Path, store: str | Path) -> None:
@@ -288,7 +300,15 @@ class Watcher:
         batch = name
         if (self.state / f"{batch}.json").exists():  # the same name sent again: a new batch
             batch = f"{name}~{_now():%Y%m%dT%H%M%S%fZ}"
-        journal = {"batch": batch, "source": name, "state": "claimed", "claimed_at": _now()}
+        journal = {
+            "batch": batch,
+            "source": name,
+            "state": "claimed",
+            "claimed_at": _now(),
+            # the id its ingest will take: after a stop the store is asked for this id, never for
+            # a folder or file names (a folder may hold another day's data under the same path)
+            "ingest_as": str(uuid.uuid4()),
+        }
         self._save(journal)  # first the journal: a crash before the move finds it and moves on
         os.replace(self.inbox / name, self.inbox / PROCESSING / batch)
         self.log(f"{batch}: taken")
@@ -371,6 +391,7 @@ class Watcher:
         from promoguard import lake
         from promoguard.ingest import ingest_dir
 
+        planned = journal.get("ingest_as")
         found = self._ingested_already(journal, folder)
         if found is not None:
             self.log(f"{journal['batch']}: already ingested as {found['ingest_id']} (resumed)")
@@ -378,9 +399,9 @@ class Watcher:
         else:
             self.log(f"{journal['batch']}: ingest into {self.store}")
             if lake.is_lake(self.store):
-                report = lake.ingest(folder, self.store, tz=self.tz)
+                report = lake.ingest(folder, self.store, tz=self.tz, ingest_id=planned)
             else:
-                report = ingest_dir(folder, Path(self.store), tz=self.tz)
+                report = ingest_dir(folder, Path(self.store), tz=self.tz, ingest_id=planned)
             t = report.totals
             journal.update(
                 ingest_id=report.ingest_id,
@@ -390,19 +411,50 @@ class Watcher:
         self._save(journal)
 
     def _ingested_already(self, journal: dict[str, Any], folder: Path) -> dict[str, Any] | None:
-        """The ingest of this batch a stopped run made but did not journal, or None."""
+        """The ingest of this batch a stopped run made but did not journal, or None.
+
+        The claim chose the ingest's id (``ingest_as``): the store holds the batch when it holds
+        an ingest of that id. A journal claimed before ids were chosen falls back to what it
+        has: an ingest of the same folder (lake) or files (DuckDB) made after the claim."""
         from promoguard import lake
         from promoguard import store as store_mod
 
         if not Path(self.store).exists():
             return None
+        planned = journal.get("ingest_as")
+        claimed_at = dt.datetime.fromisoformat(str(journal["claimed_at"]))
         if lake.is_lake(self.store):
             m = lake.read_manifest(self.store)
             here = folder.resolve()
-            for b in m.batches:
-                if b.get("kind") == "ingest" and _same_folder(b.get("source"), here):
+            for b in reversed(m.batches):  # the latest first: nearest the claim
+                if b.get("kind") != "ingest":
+                    continue
+                if planned is not None:
+                    if b.get("ingest_id") == planned:
+                        return self._rows_of(planned)
+                elif _same_folder(b.get("source"), here) and _at_or_after(b.get("at"), claimed_at):
                     return self._rows_of(b["ingest_id"])
             return None
+        con = store_mod.connect(self.store, read_only=True)
+        try:
+            with _reading(self.store):
+                if not _has_table(con, "ingest_log"):
+                    return None  # a DuckDB file with no tables yet: an empty store
+                if planned is not None:
+                    held = con.execute(
+                        "SELECT count(*) FROM ingest_log WHERE ingest_id = ?", [planned]
+                    ).fetchone()[0]
+                    rows = [(planned, None)] if held else []
+                else:
+                    rows = con.execute(
+                        "SELECT ingest_id, list(DISTINCT source_file) FROM ingest_log "
+                        "GROUP BY ingest_id HAVING min(started_at) >= ?",
+                        [claimed_at],
+                    ).fetchall()
+        finally:
+            con.close()
+        if planned is not None:
+            return self._rows_of(planned) if rows else None
         from promoguard.ingest import readers
 
         sources, _ = readers.discover(folder)
@@ -411,18 +463,6 @@ class Watcher:
         finally:
             for s in sources:
                 s.close()
-        con = store_mod.connect(self.store, read_only=True)
-        try:
-            with _reading(self.store):
-                if not _has_table(con, "ingest_log"):
-                    return None  # a DuckDB file with no tables yet: an empty store
-                rows = con.execute(
-                    "SELECT ingest_id, list(DISTINCT source_file) FROM ingest_log "
-                    "GROUP BY ingest_id HAVING min(started_at) >= ?",
-                    [dt.datetime.fromisoformat(str(journal["claimed_at"]))],
-                ).fetchall()
-        finally:
-            con.close()
         for ingest_id, files in rows:
             if set(files) == names:
                 return self._rows_of(ingest_id)

@@ -19,6 +19,7 @@ Any failure rolls the whole ingest back: the store is exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import graphlib
 import tempfile
 import time
@@ -34,7 +35,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from promoguard import store as store_mod
-from promoguard.errors import IngestError, first_line
+from promoguard.errors import IngestError, StoreError, first_line
 from promoguard.ingest import readers, recover
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
 from promoguard.ingest.validate import RAW_LIMIT, StageQuery, stage_query
@@ -518,6 +519,26 @@ def _count_orphans(
     ).fetchone()[0]
 
 
+#: what DuckDB says when a write fails for want of disk (or a disk that went read-only, or a
+#: database a failed write invalidated): the store's problem, never the source's
+_DISK_FAILURES = (
+    "Could not write file",
+    "No space left on device",
+    "Disk quota exceeded",
+    "Read-only file system",
+    "database has been invalidated",
+)
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def disk_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` (a DuckDB error) is a failed write of the store or its working files (a
+    full disk): the batch is fine and would go in on a mended disk. A source that cannot be read
+    is not this (DuckDB says "Could not read" or names what it could not parse)."""
+    text = str(exc)
+    return isinstance(exc, duckdb.FatalException) or any(s in text for s in _DISK_FAILURES)
+
+
 def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = False) -> None:
     """Refuse, before anything is created, a store that would sit among the files it is fed from.
 
@@ -547,13 +568,16 @@ def ingest_dir(
     adapter: str | None = None,
     progress: bool = False,
     stored: Mapping[str, str] | None = None,
+    ingest_id: str | None = None,
 ) -> IngestReport:
     """Validate every canonical table file in ``src`` and load it into ``store`` in one transaction.
 
     Good rows are stored, bad rows quarantined with file, line, column and reason. A file missing
     a required column, an unknown time zone or encoding, or any other failure raises
     ``IngestError`` and leaves the store exactly as it was. A store inside ``src`` is refused
-    before anything is created (``check_store_outside``).
+    before anything is created (``check_store_outside``). ``ingest_id`` names the ingest (a new
+    uuid by default): ``watch`` chooses it when it claims a batch, to find the batch's ingest in
+    the store after a stop however the batch folder was named.
     """
     src = Path(src)
     if not isinstance(store, duckdb.DuckDBPyConnection):
@@ -574,13 +598,32 @@ def ingest_dir(
             if not owns:
                 store_mod.initialise(con)
         except duckdb.Error as exc:
-            raise IngestError(f"cannot open the store {store}: {first_line(exc)}") from None
+            kind = StoreError if disk_failed(exc) else IngestError
+            raise kind(f"cannot open the store {store}: {first_line(exc)}") from None
         try:
             report = _ingest(
-                con, folder, tmp, tz=tz, encoding=encoding, progress=progress, stored=stored
+                con,
+                folder,
+                tmp,
+                tz=tz,
+                encoding=encoding,
+                progress=progress,
+                stored=stored,
+                ingest_id=ingest_id,
             )
-        except duckdb.Error as exc:  # e.g. disk full: the transaction was rolled back
+        except duckdb.Error as exc:  # the transaction was rolled back
+            if disk_failed(exc):  # the store's disk, not the batch: StoreError
+                raise StoreError(
+                    f"ingest failed writing to disk, the store is unchanged: {first_line(exc)}"
+                ) from None
             raise IngestError(f"ingest failed, the store is unchanged: {first_line(exc)}") from None
+        except OSError as exc:
+            if exc.errno not in _DISK_ERRNOS:
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise StoreError(
+                f"ingest failed writing to disk, the store is unchanged: {exc.strerror}{where}"
+            ) from None
         finally:
             if owns:
                 con.close()
@@ -599,10 +642,13 @@ def _ingest(
     encoding: str | None,
     progress: bool,
     stored: Mapping[str, str] | None = None,
+    ingest_id: str | None = None,
 ) -> IngestReport:
     sources, ignored = readers.discover(folder)
     try:
-        return _ingest_sources(con, folder, tmp, sources, ignored, tz, encoding, progress, stored)
+        return _ingest_sources(
+            con, folder, tmp, sources, ignored, tz, encoding, progress, stored, ingest_id
+        )
     finally:
         for source in sources:
             source.close()
@@ -618,11 +664,14 @@ def _ingest_sources(
     encoding: str | None,
     progress: bool,
     stored: Mapping[str, str] | None = None,
+    ingest_id: str | None = None,
 ) -> IngestReport:
     tz = check_timezone(con, tz)
     order = {name: i for i, name in enumerate(load_order())}
     sources.sort(key=lambda s: (order[s.table], s.path.name))
-    report = IngestReport(ingest_id=str(uuid.uuid4()), source=str(folder), tz=tz, ignored=ignored)
+    report = IngestReport(
+        ingest_id=ingest_id or str(uuid.uuid4()), source=str(folder), tz=tz, ignored=ignored
+    )
     insertion_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[
         0
     ]
@@ -630,6 +679,7 @@ def _ingest_sources(
     con.execute("SET preserve_insertion_order = true")  # line numbers depend on it
     staged: list[Staged] = []
     bar = Progress(console=console, transient=True) if progress else nullcontext()
+    failed = False
     try:
         with bar:
             task = bar.add_task("ingest", total=2 * len(sources)) if progress else None
@@ -669,14 +719,24 @@ def _ingest_sources(
                         bar.advance(task)
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                # a failed write (a full disk) may have ended the transaction already; the error
+                # to report is the write's, not this rollback's
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
                 raise
+    except BaseException:
+        failed = True
+        raise
     finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if insertion_order else 'false'}")
-        con.execute(f"SET TimeZone = '{zone}'")
-        for item in staged:
-            _drop(con, item.temp_tables())
-        _drop(con, [s.lines for s in sources if s.lines is not None])
+        try:
+            con.execute(f"SET preserve_insertion_order = {'true' if insertion_order else 'false'}")
+            con.execute(f"SET TimeZone = '{zone}'")
+            for item in staged:
+                _drop(con, item.temp_tables())
+            _drop(con, [s.lines for s in sources if s.lines is not None])
+        except duckdb.Error:
+            if not failed:  # else the error that stopped the ingest is the one to report
+                raise
     return report
 
 
