@@ -360,3 +360,30 @@ def test_which_files_the_lf_reader_takes(tmp_path, monkeypatch, chunk, data, nee
     monkeypatch.setattr(readers, "CHUNK_BYTES", chunk)  # a CRLF cut between two chunks, too
     (tmp_path / "f.jsonl").write_bytes(data)
     assert readers.needs_lf_reader(tmp_path / "f.jsonl") is needed
+
+
+# -- extra columns -------------------------------------------------------------------------------
+
+
+def test_a_file_with_many_unknown_keys_lists_the_first_50_and_counts_the_rest(tmp_path):
+    # One unknown key per line (a map written as an object, say): the report listed all of
+    # them, so --json and the command line printed one name per line of the file.
+    from typer.testing import CliRunner
+
+    from .test_cli import app
+
+    lines = [{"platform_id": f"P{i}", "name": "n", f"attr_{i:04d}": 1} for i in range(1200)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "platforms.jsonl").write_text(_lines(*lines))
+    report = ingest_dir(tmp_path / "in", tmp_path / "s.duckdb", progress=False)
+    (file,) = report.files
+    assert file.extra_columns == [f"attr_{i:04d}" for i in range(50)]
+    assert file.extra_columns_more == 1150
+    assert report.to_dict()["files"][0]["extra_columns_more"] == 1150
+    result = CliRunner().invoke(
+        app, ["ingest", str(tmp_path / "in"), "--store", str(tmp_path / "t.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.stdout.split())  # the terminal wraps the line
+    assert "extra columns ignored: attr_0000, attr_0001," in shown
+    assert "attr_0048, attr_0049, and 1150 more" in shown and "attr_0050" not in shown

@@ -660,8 +660,8 @@ def _ingest_sources(
                             format=item.source.fmt,
                             encoding=item.source.encoding,
                             counts=counts,
-                            extra_columns=item.source.extra_columns,
                             notes=_notes(item.source, counts),
+                            **FileReport.extras(item.source.extra_columns),
                         )
                     )
                     report.tables.setdefault(item.table.name, TableCounts()).add(counts)
