@@ -20,6 +20,7 @@ Any failure rolls the whole ingest back: the store is exactly as it was.
 from __future__ import annotations
 
 import graphlib
+import os
 import tempfile
 import time
 import uuid
@@ -518,6 +519,15 @@ def _count_orphans(
     ).fetchone()[0]
 
 
+def _real_path(path: Path | str) -> Path:
+    """``path`` with its links resolved; made absolute only, when they loop (``resolve`` raises:
+    the code that opens the path then says what is wrong, in one line)."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = False) -> None:
     """Refuse, before anything is created, a store that would sit among the files it is fed from.
 
@@ -528,7 +538,7 @@ def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = Fals
     """
     if str(store) == ":memory:":
         return
-    source, target = Path(src).resolve(), Path(store).resolve()
+    source, target = _real_path(src), _real_path(store)
     why = "a store must not mix with the files it is read from; put the store outside it"
     if target == source:
         raise IngestError(f"the store {store} is the source folder {src}: {why}")
