@@ -151,3 +151,20 @@ def test_the_api_refuses_a_store_inside_the_source_folder_too(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["platforms.csv"]
     # a store beside the folder is fine
     assert ingest_dir(folder, tmp_path / "s.duckdb").tables["platforms"].stored == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "store"),
+    [("in", "loop/x.duckdb"), ("in", "loop/"), ("loop", "x.duckdb"), ("loop", "lake/")],
+)
+def test_a_symlink_loop_on_either_side_is_a_one_line_error(tmp_path, monkeypatch, source, store):
+    # Path.resolve raises on a symlink loop: the check that the store is outside the source
+    # ended the command in a traceback before the folder or store was even looked at.
+    write(tmp_path / "in", "platforms.csv", "platform_id,name\nP1,a\n")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["ingest", source, "--store", store])
+    assert result.exit_code == 1
+    assert not isinstance(result.exception, RuntimeError), result.exception
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

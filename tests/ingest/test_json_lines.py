@@ -88,8 +88,6 @@ def test_a_required_key_on_no_line_still_refuses_the_file(ingest, con):
         (_lines({"platform_id": "P1", "name": "a"}, {"platform_id": "P2", "Name": "b"}), "Name"),
         # one line, two spellings (as a CSV header "name,NAME" is refused)
         (_lines({"platform_id": "P1", "name": "a", " NAME": "b"}), " NAME"),
-        # one line, the same key twice: JSON readers disagree on which value wins
-        ('{"platform_id": "P1", "name": "a", "name": "b"}\n', "name"),
     ],
 )
 def test_a_column_given_twice_refuses_the_file_in_one_line(ingest, con, text, spelled):
@@ -100,6 +98,48 @@ def test_a_column_given_twice_refuses_the_file_in_one_line(ingest, con, text, sp
     assert repr(spelled) in message and "\n" not in message
     assert one(con, "SELECT count(*) FROM platforms") == 0
     assert one(con, "SELECT count(*) FROM quarantine") == 0
+
+
+@pytest.mark.parametrize("lf_reader", [False, True], ids=["duckdb lines", "lf lines"])
+def test_a_key_given_twice_on_one_line_quarantines_that_line_only(ingest, con, lf_reader):
+    # JSON Lines records are independent: a line holding one column's key twice (JSON readers
+    # disagree on which value wins) is quarantined with its reason; the other lines are read.
+    # It refused the whole file. The lone CR on line 1 sends the file through the LF reader.
+    text = (
+        '{"platform_id": "P1",%s "name": "a"}\n'
+        '{"platform_id": "P2", "name": "b", "name": "c"}\n'
+        '{"platform_id": "P3", "name": "d", "note": 1, "note": 2}\n'
+        '{"platform_id": "P4", "platform_id": "P4", "name": "e", "name": "e"}\n'
+        '{"platform_id": "P5", "name": "f"}'
+    ) % ("\r" if lf_reader else "")
+    report = ingest({"platforms.jsonl": text})
+    counts = report.tables["platforms"]
+    assert (counts.read, counts.stored, counts.quarantined) == (5, 3, 2)
+    rows = con.execute(
+        "SELECT line_number, column_name, reason, raw FROM quarantine ORDER BY 1"
+    ).fetchall()
+    lines = text.split("\n")
+    assert rows == [
+        (2, "name", 'key "name" appears twice', lines[1]),
+        (4, "platform_id", 'key "platform_id" appears twice', lines[3]),
+    ]
+    # a key the model does not know, given twice (line 3), is only an extra column
+    assert con.execute("SELECT platform_id FROM platforms ORDER BY 1").fetchall() == [
+        ("P1",),
+        ("P3",),
+        ("P5",),
+    ]
+    assert report.files[0].extra_columns == ["note"]
+
+
+def test_the_reason_for_a_key_given_twice_is_one_line_whatever_the_key_holds(ingest, con):
+    # "name\n" is the name column (names are trimmed); the reason shows the key as JSON does.
+    text = _lines(
+        '{"platform_id": "P1", "name\\n": "a"}', '{"platform_id": "P2", "name\\n": 1, "name\\n": 2}'
+    )
+    report = ingest({"platforms.jsonl": text})
+    assert report.tables["platforms"].quarantined == 1
+    assert [q[1:] for q in quarantine(con)] == [(2, "name", 'key "name\\n" appears twice')]
 
 
 def test_a_key_spelled_two_ways_that_the_model_does_not_know_is_only_extra(ingest):
@@ -320,3 +360,30 @@ def test_which_files_the_lf_reader_takes(tmp_path, monkeypatch, chunk, data, nee
     monkeypatch.setattr(readers, "CHUNK_BYTES", chunk)  # a CRLF cut between two chunks, too
     (tmp_path / "f.jsonl").write_bytes(data)
     assert readers.needs_lf_reader(tmp_path / "f.jsonl") is needed
+
+
+# -- extra columns -------------------------------------------------------------------------------
+
+
+def test_a_file_with_many_unknown_keys_lists_the_first_50_and_counts_the_rest(tmp_path):
+    # One unknown key per line (a map written as an object, say): the report listed all of
+    # them, so --json and the command line printed one name per line of the file.
+    from typer.testing import CliRunner
+
+    from .test_cli import app
+
+    lines = [{"platform_id": f"P{i}", "name": "n", f"attr_{i:04d}": 1} for i in range(1200)]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "platforms.jsonl").write_text(_lines(*lines))
+    report = ingest_dir(tmp_path / "in", tmp_path / "s.duckdb", progress=False)
+    (file,) = report.files
+    assert file.extra_columns == [f"attr_{i:04d}" for i in range(50)]
+    assert file.extra_columns_more == 1150
+    assert report.to_dict()["files"][0]["extra_columns_more"] == 1150
+    result = CliRunner().invoke(
+        app, ["ingest", str(tmp_path / "in"), "--store", str(tmp_path / "t.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.stdout.split())  # the terminal wraps the line
+    assert "extra columns ignored: attr_0000, attr_0001," in shown
+    assert "attr_0048, attr_0049, and 1150 more" in shown and "attr_0050" not in shown

@@ -74,7 +74,8 @@ def ingest(
     stdout.print(_summary(report))
     for f in report.files:
         if f.extra_columns:
-            extra = _shown(", ".join(f.extra_columns))
+            more = [f"and {f.extra_columns_more} more"] if f.extra_columns_more else []
+            extra = _shown(", ".join([*f.extra_columns, *more]))
             stdout.print(f"{_shown(f.file)}: extra columns ignored: {extra}")
         for note in f.notes:
             stdout.print(f"{_shown(f.file)}: {_shown(note)}")

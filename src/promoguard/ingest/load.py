@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import graphlib
+import os
 import tempfile
 import time
 import uuid
@@ -539,6 +540,15 @@ def disk_failed(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.FatalException) or any(s in text for s in _DISK_FAILURES)
 
 
+def _real_path(path: Path | str) -> Path:
+    """``path`` with its links resolved; made absolute only, when they loop (``resolve`` raises:
+    the code that opens the path then says what is wrong, in one line)."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = False) -> None:
     """Refuse, before anything is created, a store that would sit among the files it is fed from.
 
@@ -549,7 +559,7 @@ def check_store_outside(src: Path | str, store: Path | str, *, lake: bool = Fals
     """
     if str(store) == ":memory:":
         return
-    source, target = Path(src).resolve(), Path(store).resolve()
+    source, target = _real_path(src), _real_path(store)
     why = "a store must not mix with the files it is read from; put the store outside it"
     if target == source:
         raise IngestError(f"the store {store} is the source folder {src}: {why}")
@@ -710,8 +720,8 @@ def _ingest_sources(
                             format=item.source.fmt,
                             encoding=item.source.encoding,
                             counts=counts,
-                            extra_columns=item.source.extra_columns,
                             notes=_notes(item.source, counts),
+                            **FileReport.extras(item.source.extra_columns),
                         )
                     )
                     report.tables.setdefault(item.table.name, TableCounts()).add(counts)

@@ -68,6 +68,8 @@ class SourceFile:
     extra_columns: list[str] = field(default_factory=list)
     #: JSON Lines with a lone CR or mixed line ends: the temp table of its lines (see ``prepare``)
     lines: str | None = None
+    #: JSON Lines keys of model columns that some line holds twice (that line is quarantined)
+    doubled_keys: list[str] = field(default_factory=list)
 
     @property
     def readable(self) -> Path:
@@ -402,7 +404,8 @@ def prepare(
 
     Column names are matched after trimming and lower-casing; a name the model does not know is
     an extra column (ignored, reported). Two names for one column (``name`` and ``NAME``) refuse
-    the file, as does a JSON Lines key of a column given twice in one line.
+    the file. A JSON Lines key of a column given twice in one line costs that line only: it is
+    listed in ``source.doubled_keys`` and the staging query quarantines each line holding it twice.
 
     JSON Lines are LF-separated. DuckDB's line reader also ends a line at a lone CR (and at the
     CR of a CRLF in a file whose first line ends in LF), so such a file has its lines read by
@@ -439,10 +442,7 @@ def prepare(
                     f"(as {source.columns[canonical]!r} and {name!r})"
                 )
             if name in doubled:
-                raise IngestError(
-                    f"{source.path.name}: column {canonical!r} appears twice "
-                    f"(a line has the key {name!r} twice)"
-                )
+                source.doubled_keys.append(name)
             source.columns[canonical] = name
         else:
             source.extra_columns.append(name)

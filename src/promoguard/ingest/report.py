@@ -29,6 +29,10 @@ class TableCounts:
         self.unchanged += other.unchanged
 
 
+#: How many extra (ignored) column names a file's report lists; the rest are counted.
+EXTRA_LISTED = 50
+
+
 @dataclass
 class FileReport:
     table: str
@@ -36,8 +40,21 @@ class FileReport:
     format: str
     encoding: str
     counts: TableCounts
-    extra_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)  # the first EXTRA_LISTED of them
     notes: list[str] = field(default_factory=list)  # e.g. an empty JSON Lines file
+    extra_columns_more: int = 0  # extra columns not listed in extra_columns
+
+    @classmethod
+    def extras(cls, names: list[str]) -> dict[str, Any]:
+        """``extra_columns`` and ``extra_columns_more`` for a file with these extra columns.
+
+        A JSON Lines file can hold a key per line (a map written as an object): the report lists
+        the first EXTRA_LISTED names and counts the rest, so it stays readable at any size.
+        """
+        return {
+            "extra_columns": names[:EXTRA_LISTED],
+            "extra_columns_more": max(0, len(names) - EXTRA_LISTED),
+        }
 
 
 @dataclass

@@ -12,6 +12,7 @@ get positional names we make up (``c0``, ``c1``, ...), Parquet column names are 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from promoguard.ingest import normalise
@@ -33,6 +34,7 @@ class StageQuery:
     first_line: int = 2  # the line number of the first data row
     rejects: bool = False  # whether DuckDB writes rejected lines to the rejects tables
     explicit_lines: bool = False  # the stage has a ``_line`` column (recovered CSV)
+    pre_column: bool = False  # the base query gives ``_precol``: the column a refused line names
 
 
 def _csv_reader(source: SourceFile, params: list[object], rejects: tuple[str, str]) -> Sql:
@@ -51,6 +53,34 @@ def _csv_reader(source: SourceFile, params: list[object], rejects: tuple[str, st
         table=literal(rejects[0]),
         scan=literal(rejects[1]),
     )
+
+
+def _jsonl_line_reasons(
+    table: Table, source: SourceFile, params: list[object]
+) -> tuple[Sql, Sql | None]:
+    """Why a JSON Lines line is refused whole (``_pre``), and the column it names (``_precol``).
+
+    An empty line, a line that is not a JSON object, and a line holding a model column's key
+    twice (``source.doubled_keys``: JSON readers disagree on which value wins). The keys of a
+    line are looked at only in a file where some line holds a key twice, so a clean file pays
+    nothing. Appends the bound parameters (each key, its reason, its column) to ``params``.
+    The column expression is None when no line names one.
+    """
+    why = [Sql("WHEN j IS NULL THEN 'empty line' WHEN NOT _ok THEN 'not a JSON object'")]
+    named: list[Sql] = []
+    canonical = {src: col for col, src in source.columns.items()}
+    doubled = [k for k in table.column_names if source.columns.get(k) in source.doubled_keys]
+    twice = Sql("WHEN _ok AND len(list_filter(json_keys(j), lambda k: k = ?)) > 1 THEN ?")
+    for col in doubled:
+        key = source.columns[col]
+        why.append(twice)
+        params.extend([key, f"key {json.dumps(key, ensure_ascii=False)} appears twice"])
+    for col in doubled:
+        named.append(twice)
+        params.extend([source.columns[col], canonical[source.columns[col]]])
+    reason = sql("CASE {whens} END", whens=join(" ", why))
+    column = sql("CASE {whens} END", whens=join(" ", named)) if named else None
+    return reason, column
 
 
 def _layer0(
@@ -76,7 +106,7 @@ def _layer0(
                 cols=join(", ", cols),
                 recovered=recovered,
             )
-            return StageQuery(query, params, first_line=2, explicit_lines=True)
+            return StageQuery(query, params, first_line=2, explicit_lines=True, pre_column=True)
         reader = _csv_reader(source, params, rejects)
         query = sql(
             "SELECT {cols}, NULL::VARCHAR AS _pre, NULL::VARCHAR AS _rawsrc FROM {reader}",
@@ -100,32 +130,36 @@ def _layer0(
         is_object = Sql(
             "coalesce(CASE WHEN json_valid(j) THEN json_type(j) END = 'OBJECT', false) AS _ok"
         )
-        why = Sql("CASE WHEN j IS NULL THEN 'empty line' WHEN NOT _ok THEN 'not a JSON object' END")
+        why, pre_column = _jsonl_line_reasons(table, source, params)
         if source.lines is not None:
             # A file with a lone CR or mixed line ends: its LF-separated lines, read by
             # recover.recover_jsonl with their physical line numbers; a line refused there
             # keeps that reason and text.
             query = sql(
                 "SELECT {cols}, coalesce(_pre, {why}) AS _pre, coalesce(_rawsrc, j) AS _rawsrc, "
-                "_line, NULL::VARCHAR AS _precol "
+                "_line, {pre_column} AS _precol "
                 "FROM (SELECT *, {is_object} FROM {lines}) ORDER BY _line",
                 cols=join(", ", cols),
                 why=why,
+                pre_column=pre_column or Sql("NULL::VARCHAR"),
                 is_object=is_object,
                 lines=source.lines,
             )
-            return StageQuery(query, params, first_line=1, explicit_lines=True)
+            return StageQuery(query, params, first_line=1, explicit_lines=True, pre_column=True)
         # The reader's path param follows the column params: it is in the FROM clause, after
         # the select list, in the text.
+        precol = sql(", {p} AS _precol", p=pre_column) if pre_column else Sql("")
         reader = lines_reader(source.readable, params, rejects)
         query = sql(
-            "SELECT {cols}, {why} AS _pre, j AS _rawsrc FROM (SELECT j, {is_object} FROM {reader})",
+            "SELECT {cols}, {why} AS _pre{precol}, j AS _rawsrc "
+            "FROM (SELECT j, {is_object} FROM {reader})",
             cols=join(", ", cols),
             why=why,
+            precol=precol,
             is_object=is_object,
             reader=reader,
         )
-        return StageQuery(query, params, first_line=1, rejects=True)
+        return StageQuery(query, params, first_line=1, rejects=True, pre_column=bool(pre_column))
     # Parquet: typed columns become text, then go through the same rules as any other file.
     for col in table.columns:
         src = source.columns.get(col.name)
@@ -148,8 +182,9 @@ def stage_query(
 ) -> StageQuery:
     """The ``CREATE TEMP TABLE stage AS ...`` statement for one source file of ``table``."""
     base = _layer0(table, source, rejects, recovered)
-    line = Sql(", _line, _precol" if base.explicit_lines else "")
-    pre_column = Sql("_precol" if base.explicit_lines else "NULL")
+    line_only = Sql(", _line" if base.explicit_lines else "")
+    line = Sql(line_only + (", _precol" if base.pre_column else ""))
+    pre_column = Sql("_precol" if base.pre_column else "NULL")
     names = table.column_names
     # The already-canonical text of a column with a fast path (most values of a real export)
     # is typed straight from the raw text; the rest goes on, as ``s__``, to cleaning and the full
@@ -248,7 +283,7 @@ FROM (
 )""",
         stage=stage,
         names=idents(names),
-        line_only=Sql(line.replace(", _precol", "")),
+        line_only=line_only,
         pre_column=pre_column,
         first_bad=first_bad,
         raw_source=raw_source,
@@ -265,4 +300,6 @@ FROM (
         slow=join(", ", slow),
         base=Sql(base.sql),
     )
-    return StageQuery(query, base.params, base.first_line, base.rejects, base.explicit_lines)
+    return StageQuery(
+        query, base.params, base.first_line, base.rejects, base.explicit_lines, base.pre_column
+    )
