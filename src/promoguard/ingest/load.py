@@ -699,7 +699,13 @@ def _ingest_sources(
                 if progress:
                     bar.update(task, description=f"read {_shown(source.path.name)}")
                 readers.prepare(
-                    con, source, table.column_names, tmp, encoding, f"_pg_{index}_lines"
+                    con,
+                    source,
+                    table.column_names,
+                    tmp,
+                    encoding,
+                    f"_pg_{index}_lines",
+                    read_lines=recover.recover_jsonl,
                 )
                 staged.append(stage_file(con, index, table, source, tz))
                 if progress:

@@ -14,7 +14,7 @@ import io
 import os
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,7 +281,7 @@ def lines_reader(path: Path, params: list[object], rejects: tuple[str, str] | No
     Not strict: a stray carriage return must not stop the read (every line is kept anyway).
     With ``rejects`` the lines it refuses (bad bytes, over-long) go to those tables; without,
     they are skipped. It ends a line at a lone CR too: a file holding one (or mixing CRLF and
-    LF line ends) is read by ``recover.recover_jsonl`` instead (see ``needs_lf_reader``).
+    LF line ends) is read by ``recover.recover_jsonl`` instead (see ``needs_lf_reader``; ``prepare`` is handed it).
     """
     params.append(str(path))
     keep = (
@@ -399,6 +399,8 @@ def prepare(
     tmp: Path,
     encoding: str | None,
     lines_table: str = "_pg_lines",
+    *,
+    read_lines: Callable[[duckdb.DuckDBPyConnection, Path, str], int],
 ) -> None:
     """Settle the encoding (transcoding when needed) and map the file's columns to ``wanted``.
 
@@ -409,7 +411,9 @@ def prepare(
 
     JSON Lines are LF-separated. DuckDB's line reader also ends a line at a lone CR (and at the
     CR of a CRLF in a file whose first line ends in LF), so such a file has its lines read by
-    Python into the temp table ``lines_table`` instead (``source.lines``; the caller drops it).
+    Python into the temp table ``lines_table`` instead (``source.lines``; the caller drops it)
+    by ``read_lines`` (``recover.recover_jsonl``, handed in: that module reads files through
+    this one, so this one does not import it).
     """
     doubled: set[str] = set()
     if source.fmt in ("csv", "jsonl"):
@@ -424,10 +428,8 @@ def prepare(
         else:
             with file_errors(source.path):
                 if needs_lf_reader(source.readable):
-                    from promoguard.ingest import recover  # it imports this module
-
                     source.lines = lines_table  # set first: a failed read is cleaned up too
-                    recover.recover_jsonl(con, source.readable, lines_table)
+                    read_lines(con, source.readable, lines_table)
             header, doubled = _jsonl_keys(con, source)
     else:
         source.encoding = "parquet"
