@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -387,3 +388,29 @@ def test_a_file_with_many_unknown_keys_lists_the_first_50_and_counts_the_rest(tm
     shown = " ".join(result.stdout.split())  # the terminal wraps the line
     assert "extra columns ignored: attr_0000, attr_0001," in shown
     assert "attr_0048, attr_0049, and 1150 more" in shown and "attr_0050" not in shown
+
+
+def test_a_full_disk_in_the_key_pass_is_the_stores_problem():
+    # The key pass may spill to DuckDB's temp folder: a write that fails there is the store's
+    # disk, not the file's fault, and goes up as DuckDB said it (ingest_dir makes it a
+    # StoreError: test_lake's full-disk tests; watch keeps such a batch claimed). Any other
+    # error of the pass is the file's.
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from promoguard.ingest import readers
+
+    class Failing:  # a connection whose queries fail as DuckDB's would
+        def __init__(self, exc):
+            self.exc = exc
+
+        def execute(self, *args, **kwargs):
+            raise self.exc
+
+    source = SimpleNamespace(lines="_pg_lines", path=Path("reviews.jsonl"), readable=None)
+    full = duckdb.IOException('Could not write file "/tmp/t/duckdb_temp_1.tmp": No space left')
+    with pytest.raises(duckdb.IOException, match="Could not write file"):
+        readers._jsonl_keys(Failing(full), source)
+    bad = duckdb.InvalidInputException("Malformed JSON at byte 3 of line 1")
+    with pytest.raises(IngestError, match="reviews.jsonl: cannot be read: Malformed JSON"):
+        readers._jsonl_keys(Failing(bad), source)

@@ -19,7 +19,6 @@ Any failure rolls the whole ingest back: the store is exactly as it was.
 
 from __future__ import annotations
 
-import errno
 import graphlib
 import os
 import tempfile
@@ -520,26 +519,6 @@ def _count_orphans(
     ).fetchone()[0]
 
 
-#: what DuckDB says when a write fails for want of disk (or a disk that went read-only, or a
-#: database a failed write invalidated): the store's problem, never the source's
-_DISK_FAILURES = (
-    "Could not write file",
-    "No space left on device",
-    "Disk quota exceeded",
-    "Read-only file system",
-    "database has been invalidated",
-)
-_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-
-
-def disk_failed(exc: BaseException) -> bool:
-    """Whether ``exc`` (a DuckDB error) is a failed write of the store or its working files (a
-    full disk): the batch is fine and would go in on a mended disk. A source that cannot be read
-    is not this (DuckDB says "Could not read" or names what it could not parse)."""
-    text = str(exc)
-    return isinstance(exc, duckdb.FatalException) or any(s in text for s in _DISK_FAILURES)
-
-
 def _real_path(path: Path | str) -> Path:
     """``path`` with its links resolved; made absolute only, when they loop (``resolve`` raises:
     the code that opens the path then says what is wrong, in one line)."""
@@ -608,8 +587,9 @@ def ingest_dir(
             if not owns:
                 store_mod.initialise(con)
         except duckdb.Error as exc:
-            kind = StoreError if disk_failed(exc) else IngestError
-            raise kind(f"cannot open the store {store}: {first_line(exc)}") from None
+            # the store's problem, whatever it is (a full disk, tables of another shape): the
+            # batch is not at fault (watch keeps it claimed)
+            raise StoreError(f"cannot open the store {store}: {first_line(exc)}") from None
         try:
             report = _ingest(
                 con,
@@ -622,13 +602,13 @@ def ingest_dir(
                 ingest_id=ingest_id,
             )
         except duckdb.Error as exc:  # the transaction was rolled back
-            if disk_failed(exc):  # the store's disk, not the batch: StoreError
+            if readers.disk_failed(exc):  # the store's disk, not the batch: StoreError
                 raise StoreError(
                     f"ingest failed writing to disk, the store is unchanged: {first_line(exc)}"
                 ) from None
             raise IngestError(f"ingest failed, the store is unchanged: {first_line(exc)}") from None
         except OSError as exc:
-            if exc.errno not in _DISK_ERRNOS:
+            if exc.errno not in readers.DISK_ERRNOS:
                 raise
             where = f" ({exc.filename})" if exc.filename else ""
             raise StoreError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import gzip
 import io
 import os
@@ -334,6 +335,26 @@ def needs_lf_reader(path: Path) -> bool:
     return False  # a CR that ends the file splits nothing
 
 
+#: what DuckDB says when a write fails for want of disk (or a disk that went read-only, or a
+#: database a failed write invalidated): the store's problem, never the source's
+_DISK_FAILURES = (
+    "Could not write file",
+    "No space left on device",
+    "Disk quota exceeded",
+    "Read-only file system",
+    "database has been invalidated",
+)
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def disk_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` (a DuckDB error) is a failed write of the store or its working files (a
+    full disk): the batch is fine and would go in on a mended disk. A source that cannot be read
+    is not this (DuckDB says "Could not read" or names what it could not parse)."""
+    text = str(exc)
+    return isinstance(exc, duckdb.FatalException) or any(s in text for s in _DISK_FAILURES)
+
+
 def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[str], set[str]]:
     """Column names of a JSON Lines file: every key of every line that is an object.
 
@@ -375,6 +396,8 @@ def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[lis
             params,
         ).fetchone()
     except duckdb.Error as exc:
+        if disk_failed(exc):  # the pass spilled to a full disk: the store's problem (load.py)
+            raise
         raise IngestError(
             f"{source.path.name}: cannot be read: {first_line(exc)}; nothing was ingested"
         ) from None
