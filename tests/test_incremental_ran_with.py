@@ -323,3 +323,35 @@ def test_a_lexicon_edited_in_place_is_read_again_by_the_same_process(tmp_path):
     _lexicon(lex, "宇宙无敌", "天下超赞")
     os.utime(lex, ns=(1, 1))  # a different modification time even on a coarse clock
     assert "天下超赞" in {t.term for t in load_terms([lex])}
+
+
+def test_a_review_model_retrained_in_place_changes_what_review003_ran_with(tmp_path):
+    # REVIEW003 loads its text model from the path a parameter names: the same path, new scores
+    model = tmp_path / "model.json"
+    pack_dir = _own_cn(
+        tmp_path, "ours", rules=f"  REVIEW003:\n    parameters:\n      text_model: {model}\n"
+    )
+    model.write_text('{"version": 1}', encoding="utf-8")
+    check = registry.get("REVIEW003")
+    before = eng.ran_with(load_pack(pack_dir), check)
+    model.write_text('{"version": 2}', encoding="utf-8")
+    after = eng.ran_with(load_pack(pack_dir), check)
+    assert {k for k in before if before[k] != after[k]} == {"inputs"}
+
+
+def test_the_code_digest_reaches_the_helpers_a_rule_calls(tmp_path, monkeypatch):
+    # a content rule's findings come from the matcher and the text rules, which its class does
+    # not name: an edit there (a deploy from git under the same version) is not carried over
+    files = eng._code_files(type(registry.get("TEXT001")))
+    names = {Path(f).relative_to(Path(eng.__file__).parent.parent).as_posix() for f in files}
+    assert {"text/matcher.py", "text/rules.py", "rules/reviews/_shared.py"} <= names
+    check = registry.get("TEXT001")
+    before = eng._code_digest(type(check))
+    edited = tmp_path / "matcher.py"
+    edited.write_text("# edited\n", encoding="utf-8")
+    monkeypatch.setattr(
+        eng,
+        "_package_files",
+        lambda: tuple(str(edited) if f.endswith("text/matcher.py") else f for f in files),
+    )
+    assert eng._code_digest(type(check)) != before

@@ -1922,23 +1922,33 @@ def ran_with(pack: Pack, check: Check) -> dict[str, str]:
         # a parameter names a file by its path: an edit in place leaves the path as it was
         "inputs": _digest([_file_digest(f) for f in check.input_files(params)]),
         # the code that made the findings: an upgrade or an edited rule is not carried over
-        "code": _digest([__version__] + [_file_digest(f) for f in _code_files(type(check))]),
+        "code": _code_digest(type(check)),
     }
 
 
 def _code_files(cls: type) -> list[str]:
-    """The source files of ``cls`` and of the classes it inherits from in promoguard (a content
-    rule's file and the shared content check's)."""
+    """The source files the findings of ``cls`` may come from: every module of PromoGuard (a
+    rule's own file, and the shared helpers, matchers and graph code it calls, which its class
+    does not name), and the rule's own file when it is a plugin's. Any change to the code runs
+    every check whole once (``scan --since``), which an upgrade should."""
     import inspect
 
-    out: list[str] = []
-    for klass in cls.__mro__:
-        if klass.__module__.split(".")[0] == "promoguard":
-            with contextlib.suppress(TypeError, OSError):
-                path = inspect.getsourcefile(klass)
-                if path and path not in out:
-                    out.append(path)
+    out = list(_package_files())
+    with contextlib.suppress(TypeError, OSError):
+        own = inspect.getsourcefile(cls)
+        if own and own not in out:
+            out.append(own)
     return out
+
+
+def _code_digest(cls: type) -> str:
+    return _digest([__version__] + [_file_digest(f) for f in _code_files(cls)])
+
+
+@functools.lru_cache(maxsize=1)
+def _package_files() -> tuple[str, ...]:
+    root = Path(__file__).resolve().parent.parent  # the promoguard package
+    return tuple(str(p) for p in sorted(root.rglob("*.py")))
 
 
 def _file_digest(path: str) -> list[str]:

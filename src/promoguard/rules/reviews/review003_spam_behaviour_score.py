@@ -88,6 +88,11 @@ class SpamBehaviourScore(Check):
         ),
     )
     observed_columns = ("score", *SCORE_PARTS, "text_model")
+
+    def input_files(self, params: dict[str, Any]) -> list[str]:
+        # a model retrained in place keeps its path; its scores do not stay (scan --since)
+        return [str(params["text_model"])] if params.get("text_model") else []
+
     expected_columns = ("threshold",)
     reads = ("reviews", "orders", "shipments", "tracking_events", "listings")
 
