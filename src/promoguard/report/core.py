@@ -200,6 +200,10 @@ def _table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def coverage_words(entry: Any, t) -> str:
     """A scan's coverage entry for one rule in words ("not checked (no price_observations)")."""
     if isinstance(entry, dict):
+        # what it ran with (digests, for scan --since) is no reader's business here
+        entry = {k: v for k, v in entry.items() if k != "ran_with"}
+        if not entry:
+            return ""
         status = entry.get("status", "")
         if status == "skipped":
             reason = str(entry.get("reason", ""))
