@@ -464,6 +464,8 @@ def test_a_folder_that_is_not_a_lake_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(lake.LakeError, match="not a PromoGuard lake"):
         lake.ingest(EXAMPLE, tmp_path)
+    # and left as it was: no lock file among the user's files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_scan_of_a_lake_gives_the_duckdb_stores_findings_and_keeps_them_in_the_lake(

@@ -343,6 +343,10 @@ def ingest(
 
     root = Path(root)
     check_store_outside(src, root, lake=True)  # before the lock creates the lake folder
+    if root.is_dir():
+        # a folder that is no lake is refused before the lock file lands among its files (read
+        # again under the lock: this one only spares the folder)
+        read_manifest(root)
     with writer_lock(root):
         manifest = read_manifest(root)
         batch = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
