@@ -414,3 +414,15 @@ def test_a_full_disk_in_the_key_pass_is_the_stores_problem():
     bad = duckdb.InvalidInputException("Malformed JSON at byte 3 of line 1")
     with pytest.raises(IngestError, match="reviews.jsonl: cannot be read: Malformed JSON"):
         readers._jsonl_keys(Failing(bad), source)
+
+
+def test_only_an_input_output_error_is_taken_for_a_full_disk():
+    # a sender's text quoted in an error (a value it could not convert) is the batch's fault
+    from promoguard.ingest.readers import disk_failed
+
+    assert disk_failed(duckdb.IOException('Could not write file "/t/x.tmp": No space left'))
+    assert disk_failed(duckdb.TransactionException("Failed to commit: No space left on device"))
+    assert not disk_failed(
+        duckdb.ConversionException("Could not convert string 'No space left on device' to INT32")
+    )
+    assert not disk_failed(duckdb.InvalidInputException("Malformed JSON: Could not write file"))

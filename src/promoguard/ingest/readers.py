@@ -342,7 +342,6 @@ _DISK_FAILURES = (
     "No space left on device",
     "Disk quota exceeded",
     "Read-only file system",
-    "database has been invalidated",
 )
 DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
@@ -351,8 +350,15 @@ def disk_failed(exc: BaseException) -> bool:
     """Whether ``exc`` (a DuckDB error) is a failed write of the store or its working files (a
     full disk): the batch is fine and would go in on a mended disk. A source that cannot be read
     is not this (DuckDB says "Could not read" or names what it could not parse)."""
+    if isinstance(exc, duckdb.FatalException):
+        return True
     text = str(exc)
-    return isinstance(exc, duckdb.FatalException) or any(s in text for s in _DISK_FAILURES)
+    if "database has been invalidated" in text:
+        return True
+    # only errors of the input-output kind (IOException, TransactionException): an error that
+    # quotes a sender's text (a value, a name) holding these words must stay the batch's, or
+    # that batch would stay claimed and stop watch every time it is tried
+    return isinstance(exc, duckdb.OperationalError) and any(s in text for s in _DISK_FAILURES)
 
 
 def _jsonl_keys(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[list[str], set[str]]:
