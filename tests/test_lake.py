@@ -189,6 +189,7 @@ def test_what_a_first_batch_stopped_before_its_manifest_left_reads_as_an_empty_l
     (root / lake.LOCK).write_text("")
     (root / f".{lake.MANIFEST}.{'0' * 32}").write_text("{")
     _an_empty_lake_that_takes_the_next_batch(root)
+    assert not (root / lake.STAGING / BATCH / "scratch.duckdb").exists()  # the kill's leftovers
 
 
 @pytest.mark.parametrize(

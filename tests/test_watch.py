@@ -117,14 +117,7 @@ def test_a_run_stopped_after_ingest_resumes_without_ingesting_again(
 
         monkeypatch.setattr(Watcher, "_scan", crash)
     else:  # the ingest committed, the process died before its journal said so
-        real = Watcher._save
-
-        def crash(self, journal):
-            if journal["state"] == "ingested":
-                raise Crash
-            real(self, journal)
-
-        monkeypatch.setattr(Watcher, "_save", crash)
+        _crash_after_ingest(monkeypatch)
     with pytest.raises(Crash):
         Watcher(inbox, store, checks=CHECKS).run_once()
     monkeypatch.undo()
@@ -142,14 +135,7 @@ def test_a_stopped_lake_ingest_is_found_by_its_batch_folder(days, tmp_path, monk
     inbox.mkdir()
     root = tmp_path / "lake"
     _send(inbox, days, "day2")
-    real = Watcher._save
-
-    def crash(self, journal):
-        if journal["state"] == "ingested":
-            raise Crash
-        real(self, journal)
-
-    monkeypatch.setattr(Watcher, "_save", crash)
+    _crash_after_ingest(monkeypatch)
     with pytest.raises(Crash):
         Watcher(inbox, f"{root}/", checks="PRICE001").run_once()
     monkeypatch.undo()

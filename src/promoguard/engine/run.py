@@ -1942,7 +1942,14 @@ def _code_files(cls: type) -> list[str]:
 
 
 def _code_digest(cls: type) -> str:
-    return _digest([__version__] + [_file_digest(f) for f in _code_files(cls)])
+    return _digest([__version__, _files_digest(tuple(_code_files(cls)))])
+
+
+@functools.lru_cache(maxsize=64)
+def _files_digest(files: tuple[str, ...]) -> str:
+    # once per process and set of files (the code a process runs is the code it imported),
+    # not ~200 stat calls for every check of every scan
+    return _digest([_file_digest(f) for f in files])
 
 
 @functools.lru_cache(maxsize=1)
