@@ -8,6 +8,7 @@
   does (the pack must enable them), on DuckDB or on Spark.
 
 ``load_benchmark(script, name)`` imports a script of benchmarks/ (not a package) for a test.
+``StoreHolder(path)`` is another process holding a DuckDB store open (its lock is real).
 
 Import them as ``from tests.support import make_store, run_check``. Helpers that read findings
 take a ScanResult; none of them runs rules.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, nullcontext
@@ -50,6 +52,43 @@ def load_benchmark(script: str, name: str) -> Any:
     sys.modules.setdefault(name, module)
     spec.loader.exec_module(module)
     return module
+
+
+class StoreHolder:
+    """Another process that holds the DuckDB file ``path`` open read-write, as an analyst's
+    ``duckdb`` shell does, until :meth:`release` (or the end of a ``with``). ``pid`` is its
+    process id, which DuckDB's lock error names."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb,sys; c=duckdb.connect({str(path)!r}); "
+                "print('ok', flush=True); sys.stdin.read()",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.pid = self._proc.pid
+        if self._proc.stdout.readline().strip() != "ok":  # type: ignore[union-attr]
+            self.release()
+            raise RuntimeError(f"the holder could not open {path}")
+
+    def release(self) -> None:
+        """Let go of the store: the process ends (and with it its lock)."""
+        if self._proc.poll() is None:
+            self._proc.stdin.close()  # type: ignore[union-attr]
+            self._proc.wait(timeout=30)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+    def __enter__(self) -> StoreHolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def write_rows(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows]) -> None:

@@ -8,15 +8,14 @@ import datetime as dt
 import itertools
 import os
 import stat
-import subprocess
-import sys
 
 import duckdb
 import pandas as pd
 import pytest
+from tests.support import StoreHolder
 
 from promoguard import store
-from promoguard.errors import PromoGuardError, StoreError
+from promoguard.errors import PromoGuardError, StoreBusy, StoreError
 from promoguard.model import FINDING_COLUMNS
 
 
@@ -35,27 +34,12 @@ def test_a_text_file_is_not_a_store(tmp_path):
 def test_a_store_held_by_another_process_is_named_as_such(tmp_path):
     path = tmp_path / "s.duckdb"
     store.connect(path).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,sys; c=duckdb.connect({str(path)!r}); "
-            "print('ok', flush=True); sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with StoreHolder(path) as holder:
         for read_only in (False, True):
             with pytest.raises(
-                StoreError, match=f"in use by another process \\(process {holder.pid}\\)"
+                StoreBusy, match=f"in use by another process \\(process {holder.pid}\\)"
             ):
                 store.connect(path, read_only=read_only)
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
 
 
 def test_a_new_store_is_owner_only(tmp_path):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import types
 from pathlib import Path
 
 import duckdb
 import pytest
+from tests.support import StoreHolder
 from tests.test_incremental import _split
 from typer.testing import CliRunner
 
@@ -347,37 +349,87 @@ def test_an_unreadable_store_leaves_the_batch_in_processing_and_stops(tmp_path):
 
 
 def test_a_store_in_use_leaves_the_batch_in_processing(tmp_path):
-    import subprocess
-    import sys
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    store_mod.connect(store).close()
+    _send_example(inbox, "b1")
+    with (
+        StoreHolder(store),
+        pytest.raises(WatchError, match="in use by another process") as caught,
+    ):
+        Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert "\n" not in str(caught.value) and caught.value.outcomes == []
+    assert caught.value.busy
+    assert (inbox / "processing" / "b1").is_dir() and not list((inbox / "failed").iterdir())
+    out = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+    assert _ingests(store) == 1
+
+
+@pytest.mark.parametrize("step", ["ingest", "scan"])
+def test_the_loop_waits_for_a_store_another_process_holds(tmp_path, monkeypatch, step):
+    """Without --once, a DuckDB store held open by another process (an analyst's duckdb shell)
+    is waited for: said once on stderr, the batch kept where it is, taken up when the holder
+    lets go; the loop does not end. Held while the batch is ingested, or after it is ingested
+    (the scan's turn: a stopped run's batch journalled as ingested)."""
+    from promoguard.commands import watch_cmd
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     store = tmp_path / "s.duckdb"
     store_mod.connect(store).close()
     _send_example(inbox, "b1")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,sys; c=duckdb.connect({str(store)!r}); "
-            "print('ok', flush=True); sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    if step == "scan":  # ingested by a run that stopped before its scan
+        w = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai")
+        with w._locked():
+            journal = w._claim("b1")
+            w._ingest(journal, w._folder(journal))
+    holder = StoreHolder(store)
+    sleeps: list[float] = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 3:  # two passes found the store held: now its holder lets go
+            holder.release()
+        if len(sleeps) == 4:  # the pass after took the batch: stop the loop as Ctrl-C does
+            raise KeyboardInterrupt
+
+    # the loop's own sleep only (other code's waits, such as DuckDB's, keep theirs)
+    monkeypatch.setattr(watch_cmd, "time", types.SimpleNamespace(sleep=sleep))
+    args = ["watch", str(inbox), "--store", str(store), "--checks", "PRICE001"]
     try:
-        assert holder.stdout.readline().strip() == "ok"
-        with pytest.raises(WatchError, match="in use by another process") as caught:
-            Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+        res = CliRunner().invoke(app, [*args, "--tz", "Asia/Shanghai", "--interval", "7"])
     finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
-    assert "\n" not in str(caught.value) and caught.value.outcomes == []
-    assert (inbox / "processing" / "b1").is_dir() and not list((inbox / "failed").iterdir())
-    out = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
-    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+        holder.release()
+    assert res.exit_code == 0, res.output
+    assert sleeps == [7, 7, 7, 7]
+    assert not _errors(res)
+    waits = [ln for ln in res.stderr.splitlines() if ln.startswith("waiting for the store")]
+    assert len(waits) == 1, res.stderr  # said once, not at every look
+    assert f"in use by another process (process {holder.pid})" in waits[0]
+    assert "trying again every 7 s" in waits[0]
+    assert "the store is free again" in res.stderr
+    assert [p.name for p in (inbox / "done").iterdir()] == ["b1"]
+    assert _journal(inbox, "b1")["state"] == "done"
     assert _ingests(store) == 1
+
+
+def test_once_stops_at_a_store_another_process_holds(tmp_path):
+    """--once (cron) does not wait: the run ends with exit 1 and one line; the batch stays."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    store_mod.connect(store).close()
+    _send_example(inbox, "b1")
+    args = ["watch", str(inbox), "--store", str(store), "--checks", "PRICE001", "--once"]
+    with StoreHolder(store):
+        res = CliRunner().invoke(app, [*args, "--tz", "Asia/Shanghai", "--json"])
+    assert res.exit_code == 1
+    (line,) = _errors(res)
+    assert "in use by another process" in line and "b1 stays in" in line
+    assert json.loads(res.stdout)["error"] == line[len("promoguard: error: ") :]
+    assert _journal(inbox, "b1")["state"] == "claimed"
 
 
 @pytest.mark.parametrize("step", ["ingest", "scan"])

@@ -21,3 +21,9 @@ class CheckError(PromoGuardError):
 
 class StoreError(PromoGuardError):
     """The store cannot be opened: a folder, not a DuckDB file, or in use by another process."""
+
+
+class StoreBusy(StoreError):
+    """The store is a DuckDB file another process holds open (one writer, or readers only): the
+    store is fine and waiting may be enough. A scan's final save waits a while for it; the
+    ``watch`` loop waits for it at each look at its inbox."""

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from promoguard import sqlbuild
-from promoguard.errors import PromoGuardError, StoreError
+from promoguard.errors import PromoGuardError, StoreBusy, StoreError
 from promoguard.model import FINDING_COLUMNS, TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -229,7 +229,7 @@ def _open_error(p: str, exc: duckdb.Error) -> StoreError:
     if "Conflicting lock" in text or "Could not set lock" in text:
         pid = re.search(r"PID (\d+)", text)
         who = f" (process {pid.group(1)})" if pid else ""
-        return StoreError(
+        return StoreBusy(
             f"the store {p} is in use by another process{who}: close it (a `duckdb` shell, "
             "another scan) and try again"
         )

@@ -29,7 +29,9 @@ run retries the scan, not the ingest. A problem with the store rather than the b
 :class:`StoreError`: it cannot be read or written: locked by another process, not a store, a
 corrupt or lost manifest, a listed file gone, a write that failed for want of disk) stops the run
 (:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and the next
-run takes it up there. An ingest error blamed on the batch (an :class:`IngestError`) sends it to
+run takes it up there. The loop (``watch`` without ``--once``) waits out a store that another
+process merely holds open (:class:`StoreBusy`: an analyst's scan, a ``duckdb`` shell): it says so
+once and tries again at each look; every other store problem stops it. An ingest error blamed on the batch (an :class:`IngestError`) sends it to
 ``failed/``. The store may not be inside the inbox, nor the inbox inside a
 store folder.
 """
@@ -48,7 +50,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promoguard.errors import PromoGuardError, StoreError, first_line
+from promoguard.errors import PromoGuardError, StoreBusy, StoreError, first_line
 
 READY = "_READY"
 STATE = ".promoguard-watch"
@@ -65,11 +67,22 @@ class WatchError(PromoGuardError):
 
 class StoreProblem(WatchError):
     """The store, not the batch, failed (a :class:`StoreError`): the batch stays claimed in
-    ``processing/`` and the run stops. ``outcomes`` are the batches the run finished before."""
+    ``processing/`` and the run stops. ``outcomes`` are the batches the run finished before;
+    ``reason`` is the store's one line; ``busy``: the store is only held by another process
+    (:class:`StoreBusy`), which the ``watch`` loop waits out instead of stopping."""
 
-    def __init__(self, message: str, outcomes: list[Outcome] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        outcomes: list[Outcome] | None = None,
+        *,
+        reason: str = "",
+        busy: bool = False,
+    ) -> None:
         super().__init__(message)
         self.outcomes = outcomes or []
+        self.reason = reason or message
+        self.busy = busy
 
 
 @dataclass
@@ -328,7 +341,9 @@ class Watcher:
         where = self.inbox / PROCESSING / batch
         return StoreProblem(
             f"{_one_line(exc)} (the store failed, not the batch: {batch} stays in {where} for "
-            "the next run)"
+            "the next run)",
+            reason=_one_line(exc),
+            busy=isinstance(exc, StoreBusy),
         )
 
     def _advance(self, journal: dict[str, Any]) -> Outcome:

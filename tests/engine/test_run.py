@@ -1270,3 +1270,31 @@ def test_sort_keys_are_the_canonical_columns_keys():
     for name in table.column_names:
         col = table.column(name)
         assert ev._sort_key(col).equals(ev._canonical_column(col)[1]), name
+
+
+def test_the_final_save_waits_for_a_process_holding_the_store_then_gives_up(tmp_path, monkeypatch):
+    """A scan's save waits (WRITE_WAIT_SECONDS) for another process to let go of the DuckDB
+    file, opens it once free, and says the store is busy if it never is; a store that is no
+    store is said at once, without waiting."""
+    import threading
+
+    from tests.support import StoreHolder
+
+    from promoguard.engine import run as run_mod
+    from promoguard.errors import StoreBusy, StoreError
+
+    path = tmp_path / "s.duckdb"
+    store.connect(path).close()
+    with StoreHolder(path) as holder:
+        threading.Timer(1.0, holder.release).start()
+        con = run_mod._writer(path)  # waited for the holder's exit
+        con.close()
+    monkeypatch.setattr(run_mod, "WRITE_WAIT_SECONDS", 0.5)
+    with StoreHolder(path), pytest.raises(StoreBusy, match="in use by another process"):
+        run_mod._writer(path)
+    naps: list[float] = []
+    monkeypatch.setattr(run_mod.time, "sleep", naps.append)
+    (tmp_path / "folder.duckdb").mkdir()
+    with pytest.raises(StoreError, match="is a folder") as caught:
+        run_mod._writer(tmp_path / "folder.duckdb")
+    assert not isinstance(caught.value, StoreBusy) and naps == []

@@ -43,15 +43,17 @@ def watch(
     """Ingest each complete batch in INBOX (a folder with a _READY file), scan what it changed
     against the previous scan, and move it to INBOX/done or INBOX/failed (with a one-line
     .error). A stopped run resumes where it stopped; no batch is ingested twice. When the store
-    fails (locked, unreadable, a full disk) the batch stays in INBOX/processing and the command
-    stops with exit code 1."""
+    fails (unreadable, a full disk) the batch stays in INBOX/processing and the command stops
+    with exit code 1. A DuckDB store another process holds open is waited for (said once on
+    stderr, tried again every --interval); with --once it stops the run like any other."""
     from promoguard.watch import StoreProblem, Watcher
 
     if interval <= 0:
         fail("--interval must be a positive number of seconds")
 
     def log(msg: str) -> None:
-        console.print(escape(terminal_safe(msg)))
+        # one line each, however long (a log file is grepped by line), never wrapped at a width
+        console.print(escape(terminal_safe(msg)), soft_wrap=True)
 
     w = Watcher(
         inbox,
@@ -66,10 +68,11 @@ def watch(
         log=log,
     )
 
-    def show(outcomes: list, error: str | None = None) -> None:
+    def show(outcomes: list, error: str | None = None, waiting: str | None = None) -> None:
         if as_json:
             obj = {"inbox": str(inbox), "batches": [o.to_dict() for o in outcomes]}
-            emit_json({**obj, "error": error} if error else obj)
+            obj.update({k: v for k, v in (("error", error), ("waiting", waiting)) if v})
+            emit_json(obj)
             return
         for o in outcomes:
             stdout.print(escape(terminal_safe(o.line())))
@@ -85,14 +88,28 @@ def watch(
                 )
 
     pending = False
+    waiting = False  # the store is held by another process: said once per wait
     try:
         while True:
             try:
                 outcomes = w.run_once()
             except StoreProblem as exc:
-                # what the pass finished, then the one line saying why it stopped
-                show(exc.outcomes, " ".join(str(exc).split()))
-                raise
+                if not exc.busy or once:
+                    # what the pass finished, then the one line saying why it stopped
+                    show(exc.outcomes, " ".join(str(exc).split()))
+                    raise
+                # another process holds the DuckDB file (an analyst's scan, a duckdb shell):
+                # the store is fine, so the loop waits for it rather than leaving the inbox
+                # unwatched until someone restarts it; the batch stays where it is
+                show(exc.outcomes, waiting=exc.reason)
+                if not waiting:
+                    log(f"waiting for the store, trying again every {interval:g} s: {exc.reason}")
+                waiting = True
+                time.sleep(interval)
+                continue
+            if waiting:
+                log("the store is free again")
+            waiting = False
             pending = any(o.status == "pending" for o in outcomes)
             show(outcomes)
             if once:

@@ -1889,14 +1889,14 @@ WRITE_WAIT_SECONDS = 60.0
 
 def _writer(store_path: str | Path) -> duckdb.DuckDBPyConnection:
     """A read-write connection for the final save, waiting a while for readers to finish."""
-    from promoguard.errors import StoreError
+    from promoguard.errors import StoreBusy
 
     deadline = time.monotonic() + WRITE_WAIT_SECONDS
     while True:
         try:
             return store_mod.connect(store_path)
-        except StoreError as exc:
-            if "in use by another process" not in str(exc) or time.monotonic() > deadline:
+        except StoreBusy:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
 
