@@ -168,3 +168,23 @@ def test_a_symlink_loop_on_either_side_is_a_one_line_error(tmp_path, monkeypatch
     assert result.exit_code == 1
     assert not isinstance(result.exception, RuntimeError), result.exception
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_very_long_extra_column_name_is_cut_on_the_terminal_and_whole_in_json(tmp_path):
+    # a header cell may be any length (a misread file's first line is one name): the terminal
+    # line names it cut, with its length; --json keeps it whole
+    long_name = "x" * 100_000
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "platforms.csv").write_text(f"platform_id,name,{long_name},note\nP1,n,1,2\n")
+    result = CliRunner().invoke(
+        app, ["ingest", str(tmp_path / "in"), "--store", str(tmp_path / "s.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.stdout.split())
+    assert f"extra columns ignored: {'x' * 60}… (100,000 characters), note" in shown
+    assert len(result.stdout) < 2_000
+    result = CliRunner().invoke(
+        app, ["ingest", str(tmp_path / "in"), "--store", str(tmp_path / "t.duckdb"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"][0]["extra_columns"] == [long_name, "note"]

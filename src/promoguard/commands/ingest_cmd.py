@@ -19,6 +19,18 @@ def _shown(text: str) -> str:
     return escape(terminal_safe(text))
 
 
+#: the longest extra column name shown whole on the terminal (a header may be any length: a
+#: misread file's first line is one name; ``--json`` gives the names whole)
+NAME_SHOWN = 80
+
+
+def _short(name: str) -> str:
+    """``name`` as shown among the extra columns: cut, and said how long, past NAME_SHOWN."""
+    if len(name) <= NAME_SHOWN:
+        return name
+    return f"{name[: NAME_SHOWN - 20]}… ({len(name):,} characters)"
+
+
 def _summary(report: IngestReport) -> RichTable:
     grid = RichTable(title=f"ingest {report.ingest_id}", title_justify="left")
     for name in ("table", "read", "stored", "unchanged", "quarantined", "orphans"):
@@ -75,7 +87,7 @@ def ingest(
     for f in report.files:
         if f.extra_columns:
             more = [f"and {f.extra_columns_more} more"] if f.extra_columns_more else []
-            extra = _shown(", ".join([*f.extra_columns, *more]))
+            extra = _shown(", ".join([*map(_short, f.extra_columns), *more]))
             stdout.print(f"{_shown(f.file)}: extra columns ignored: {extra}")
         for note in f.notes:
             stdout.print(f"{_shown(f.file)}: {_shown(note)}")
