@@ -98,11 +98,11 @@ def test_a_batch_that_fails_while_publishing_leaves_the_lake_as_it_was(
     real_move = lake._move_into_place
     calls = []
 
-    def failing_move(r, staging, files):
+    def failing_move(r, staging, files, moved):
         calls.append(files)
         if len(calls) == 3:  # some tables' files are already in place: they must go again
             raise OSError("disk full")
-        return real_move(r, staging, files)
+        return real_move(r, staging, files, moved)
 
     monkeypatch.setattr(lake, "_move_into_place", failing_move)
     with pytest.raises(lake.LakeError, match="disk full; the lake is unchanged"):
@@ -131,11 +131,11 @@ def test_a_first_batch_that_fails_while_publishing_leaves_an_empty_lake(tmp_path
     real_move = lake._move_into_place
     calls = []
 
-    def failing_move(r, staging, files):
+    def failing_move(r, staging, files, moved):
         calls.append(files)
         if len(calls) == 3:  # two tables' files were in place: the lake's folders exist
             raise OSError("disk full")
-        return real_move(r, staging, files)
+        return real_move(r, staging, files, moved)
 
     monkeypatch.setattr(lake, "_move_into_place", failing_move)
     with pytest.raises(lake.LakeError, match="disk full"):
@@ -155,8 +155,8 @@ def test_a_first_batch_killed_while_publishing_leaves_an_empty_lake(tmp_path):
         "import os, sys\n"
         "from promoguard import lake\n"
         "real = lake._move_into_place\n"
-        "def killed(r, staging, files):\n"
-        "    real(r, staging, files)\n"
+        "def killed(r, staging, files, moved):\n"
+        "    real(r, staging, files, moved)\n"
         "    os._exit(9)\n"
         "lake._move_into_place = killed\n"
         "lake.ingest(sys.argv[1], sys.argv[2], tz='Asia/Shanghai')\n"
@@ -167,6 +167,70 @@ def test_a_first_batch_killed_while_publishing_leaves_an_empty_lake(tmp_path):
     assert done.returncode == 9, done.stderr
     assert list(root.rglob("*.parquet")) and (root / lake.STAGING).is_dir()
     _an_empty_lake_that_takes_the_next_batch(root)
+    _only_listed_files(root)  # the killed batch's files went with the next batch
+
+
+def _only_listed_files(root: Path) -> None:
+    """Every data file in the lake's table folders is one its manifest lists."""
+    m = lake.read_manifest(root)
+    listed = sorted(f for files in m.tables.values() for f in files)
+    kept = sorted(p.relative_to(root).as_posix() for p in root.rglob("part-*.parquet"))
+    assert kept == listed
+
+
+def test_a_move_that_fails_partway_through_a_table_takes_out_the_files_before_it(
+    season_dir, tmp_path, monkeypatch
+):
+    """A partitioned table's files move one by one: a failure at its second file takes out its
+    first (it was in place, unlisted), not only the tables moved whole before."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    before = (root / lake.MANIFEST).read_bytes()
+    real = lake.os.replace
+    orders: list[str] = []
+
+    def replace(src, dst, *args, **kwargs):
+        if "/orders/" in str(dst) and str(src).endswith(".parquet"):
+            orders.append(str(dst))
+            if len(orders) == 2:
+                raise OSError(28, "No space left on device", str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(lake.os, "replace", replace)
+    with pytest.raises(
+        lake.LakeError, match=r"No space left on device \(.*\); the lake is unchanged"
+    ):
+        lake.ingest(season_dir, root)
+    monkeypatch.undo()
+    assert len(orders) == 2 and not Path(orders[0]).exists()
+    assert (root / lake.MANIFEST).read_bytes() == before
+    _only_listed_files(root)
+
+
+def test_a_killed_batchs_files_are_swept_and_nothing_else(tmp_path):
+    """Under the writer lock the next batch removes the data files of a batch none of whose
+    files is listed (what a kill between the moves and the manifest leaves), and leaves
+    alone every other file: a listed one, one a person put there, a link."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    listed = lake.read_manifest(root).tables["orders"][0]
+    dead = "20261111T080000Z-deadbeef"
+    day = root / "orders" / "day=1999-01-01"
+    day.mkdir()
+    shutil.copy(root / listed, day / f"part-{dead}-0.parquet")
+    shutil.copy(root / listed, root / "listings" / "part-scan-20261111T080000Z-abcdef-0.parquet")
+    keep = [root / "orders" / "notes.parquet", root / "orders" / "part-mine-0.parquet"]
+    for f in keep:
+        shutil.copy(root / listed, f)
+    (root / "orders" / f"part-{dead}-1.parquet").symlink_to(root / listed)
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert not day.exists()  # its one file was the dead batch's: the folder went with it
+    assert not (root / "listings" / "part-scan-20261111T080000Z-abcdef-0.parquet").exists()
+    assert all(f.exists() for f in keep)
+    assert (root / "orders" / f"part-{dead}-1.parquet").is_symlink()
+    assert (root / listed).exists()
+    lk = lake.connect(root)
+    assert lk.execute("SELECT count(*) FROM ingest_log").fetchone()[0] > 0
 
 
 BATCH = "20261111T080000Z-1a2b3c4d"

@@ -6,7 +6,8 @@ per batch. Which files belong to the store is said by one file, ``_manifest.json
 files it lists and nothing else, and a writer publishes a batch by writing its files first and
 then replacing the manifest with ``os.replace`` (atomic on a POSIX file system). So a batch (an
 ingest, a scan's findings) becomes visible whole or not at all, and a failed or interrupted batch
-leaves at most unlisted files behind, never a half-visible batch.
+leaves at most unlisted files behind (which the next batch removes), never a half-visible
+batch.
 
 Ingest into a lake runs the same validation and quarantine as the DuckDB store (the same
 ``ingest_dir``), in a scratch DuckDB database inside the lake's staging folder, against the
@@ -21,6 +22,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
@@ -178,16 +180,62 @@ def _write_table(
     return sorted(p for p in out.rglob("*.parquet"))
 
 
-def _move_into_place(root: Path, staging: Path, files: list[Path]) -> list[str]:
-    """Rename staged files to their place in the lake (same file system: no copy)."""
-    moved: list[str] = []
+def _move_into_place(root: Path, staging: Path, files: list[Path], moved: list[str]) -> None:
+    """Rename staged files to their place in the lake (same file system: no copy), each added
+    to ``moved`` as soon as it is in place: a move that fails partway through a table leaves
+    the caller the ones before it to take out again."""
     for f in files:
         rel = f.relative_to(staging)
         dest = root / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(f, dest)
         moved.append(rel.as_posix())
-    return moved
+
+
+def _part_batch(name: str) -> str | None:
+    """The batch id in a data file's name (``part-<batch>-<i>.parquet``), or None when the name is
+    not one this module gives."""
+    m = _PART.fullmatch(name)
+    return m.group(1) if m else None
+
+
+_PART = re.compile(
+    rf"part-({lakeview.INGEST_BATCH.pattern}|{lakeview.SCAN_BATCH.pattern})-[0-9]+\.parquet"
+)
+
+
+def _sweep_unlisted(root: Path, manifest: Manifest) -> int:
+    """Remove the data files a killed batch moved into place but never listed; return how many.
+
+    A batch that is killed (no clean-up runs) between its first move and its manifest leaves its
+    files in the table folders, unlisted: never read (readers take the listed files only), but
+    as big as the batch. The caller holds :func:`writer_lock`, so no batch is running; the
+    manifest only ever adds files, so an unlisted file of a batch none of whose files is listed
+    is a dead batch's. Only files named as this module names them are touched (anything else
+    in the folder is not the lake's), and the partition folders they leave empty."""
+    listed = {f for files in manifest.tables.values() for f in files}
+    live = {_part_batch(Path(f).name) for f in listed}
+    swept = 0
+    for table in ALL_TABLES:
+        folder = root / table
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for here, _dirs, names in os.walk(folder):  # links to folders are not followed
+            before = swept
+            for name in names:
+                f = Path(here) / name
+                batch = _part_batch(name)
+                if batch is None or batch in live or f.is_symlink():
+                    continue
+                if f.relative_to(root).as_posix() in listed:
+                    continue
+                with contextlib.suppress(OSError):
+                    f.unlink()
+                    swept += 1
+            if Path(here) != folder and swept > before:  # a day=... folder, now maybe empty
+                with contextlib.suppress(OSError):
+                    Path(here).rmdir()
+    return swept
 
 
 def publish_batch(
@@ -214,12 +262,13 @@ def publish_batch(
     try:
         if not (root / MANIFEST).exists():
             _publish(root, Manifest.empty())
+        _sweep_unlisted(root, manifest)
         for table, select_sql in relations.items():
             staged[table] = _write_table(con, select_sql, table, staging, batch)
         for table, files in staged.items():
-            rels = _move_into_place(root, staging, files)
-            moved.extend(rels)
-            manifest.tables[table] = [*manifest.tables[table], *rels]
+            first = len(moved)
+            _move_into_place(root, staging, files, moved)
+            manifest.tables[table] = [*manifest.tables[table], *moved[first:]]
         manifest.version += 1
         manifest.batches.append(
             {
