@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 import os
 import stat
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -299,3 +300,25 @@ def test_inside_a_callers_transaction_the_replacement_is_the_callers(tmp_path):
     con.execute("ROLLBACK")
     con.close()
     assert "ZSTD" not in _evidence_ddl(path).upper()
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet", "json"])
+def test_a_data_file_given_as_the_store_is_refused_and_left_as_it_was(tmp_path, suffix):
+    # DuckDB opens an existing data file as an in-memory database with a view of it: an
+    # ingest "stored" its rows there and lost them at close, saying it had stored them
+    data = tmp_path / f"orders.{suffix}"
+    con = duckdb.connect()
+    fmt = {"csv": "csv", "parquet": "parquet", "json": "json"}[suffix]
+    con.execute(f"COPY (SELECT 1 AS a, 'x' AS b) TO '{data}' (FORMAT {fmt})")
+    con.close()
+    before = data.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="is not a PromoGuard store"):
+            store.connect(data, read_only=read_only)
+    assert data.read_bytes() == before
+    from promoguard.ingest import ingest_dir
+
+    example = Path(__file__).resolve().parents[1] / "src" / "promoguard" / "examples" / "messy"
+    with pytest.raises(StoreError, match="is not a PromoGuard store"):
+        ingest_dir(example, data)
+    assert data.read_bytes() == before

@@ -233,7 +233,12 @@ def _open_error(p: str, exc: duckdb.Error) -> StoreError:
             f"the store {p} is in use by another process{who}: close it (a `duckdb` shell, "
             "another scan) and try again"
         )
-    if "not a valid DuckDB database" in text or "database file" in text.lower():
+    if (
+        "not a valid DuckDB database" in text
+        or "database file" in text.lower()
+        # a data file (a .csv, .parquet) opened read-only: DuckDB would make it a view in memory
+        or "in-memory database in read-only mode" in text
+    ):
         return StoreError(f"{p} is not a PromoGuard store (not a DuckDB database file)")
     return StoreError(f"cannot open the store {p}: {text.splitlines()[0]}")
 
@@ -272,6 +277,11 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             raise _open_error(p, exc) from None
         finally:
             os.umask(old)
+        if not _file_backed(con):
+            # DuckDB opens an existing data file (a .csv, .parquet, .json) as an in-memory
+            # database holding a view of it: rows written there would vanish at close
+            con.close()
+            raise StoreError(f"{p} is not a PromoGuard store (not a DuckDB database file)")
         if created:
             os.chmod(p, 0o600)
         return _ready(con, read_only)
@@ -280,6 +290,14 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     except duckdb.Error as exc:
         raise _open_error(p, exc) from None
     return _ready(con, read_only)
+
+
+def _file_backed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's database is a file (and not a view DuckDB made of a data file)."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return row is not None and row[0] is not None
 
 
 def _ready(con: duckdb.DuckDBPyConnection, read_only: bool) -> duckdb.DuckDBPyConnection:
