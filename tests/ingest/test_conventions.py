@@ -37,6 +37,10 @@ def stored_price(con, listing: str = "L1") -> str:
         ("  42.10  ", "42.10"),
         ('"1,234,567.89"', "1234567.89"),
         ("0.5", "0.50"),
+        # trailing zeros past the cents lose nothing (a DECIMAL(18,4) column's 1.10)
+        ("1.100", "1.10"),
+        ("12.5000", "12.50"),
+        ('"¥1,299.0000"', "1299.00"),
     ],
 )
 def test_money_is_parsed_exactly(ingest, con, text, expected):
@@ -49,6 +53,8 @@ def test_money_is_parsed_exactly(ingest, con, text, expected):
     ("text", "reason"),
     [
         ("12.345", "more than 2 decimal places"),
+        ("12.3450", "more than 2 decimal places"),  # a zero after a lost digit saves nothing
+        ("12.0001", "more than 2 decimal places"),
         ('"1 299,00"', "not an amount of money"),
         ('"1.299,00"', "not an amount of money"),
         ('"12,5"', "not an amount of money"),
@@ -204,6 +210,9 @@ def test_nullable_empty_is_null_required_empty_is_quarantined(ingest, con):
         ("quantity", "0", "must be at least 1"),
         ("quantity", "-1", "must be at least 1"),
         ("quantity", "1.5", "not a whole number"),
+        ("quantity", "2.01", "not a whole number"),
+        ("quantity", "0.0", "must be at least 1"),
+        ("quantity", "2.", "not a whole number"),
         ("quantity", "many", "not a whole number"),
         ("unit_price", "-0.01", "negative amount"),
         ("status", "lost", "not one of"),
@@ -375,3 +384,13 @@ def test_utf16_with_bom_is_read(ingest, con):
     report = ingest({"platforms.csv": "platform_id,name\nP1,天猫\n".encode("utf-16")})
     assert report.files[0].encoding == "utf-16"
     assert one(con, "SELECT name FROM platforms") == "天猫"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("2.0", 2), ("3.000", 3), ('"1,000.0"', 1000)])
+def test_a_whole_number_written_with_zero_decimals_is_that_number(ingest, con, text, expected):
+    # a float or decimal column exports a whole value as 2.0; only a lost fraction refuses
+    row = "O1,L1,M1,B1,{q},10.00,2026-11-11T00:00:00Z,paid"
+    header = "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status"
+    report = ingest({"orders.csv": header + "\n" + row.format(q=text) + "\n"})
+    assert report.tables["orders"].stored == 1, quarantine(con)
+    assert one(con, "SELECT quantity FROM orders") == expected

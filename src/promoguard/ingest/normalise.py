@@ -34,7 +34,9 @@ _CURRENCY_PREFIX = r"^([+-]?)\s*(?:US\$|[¥￥$€£]|RMB|CNY|USD|EUR|GBP)\s*([+
 _PLAIN_AMOUNT = r"\d{1,16}(\.\d{1,2})?"  # the fast path: already canonical
 _PLAIN_WHOLE = r"\d{1,18}"  # the fast path for whole numbers (fits BIGINT)
 _GROUPED_NUMBER = r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
-_WHOLE_NUMBER = r"[+-]?(\d{1,3}(,\d{3})+|\d+)"
+# a whole number may end in ``.0``/``.00``..: the text of a whole value in a float or decimal column
+# (a Parquet DOUBLE 2.0, a JSON 2.0); any other fraction is not a whole number (not rounded)
+_WHOLE_NUMBER = r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.0+)?"
 # A year 0001..9999 (ISO 8601 has no year 0 without an agreed extension: DuckDB would store
 # 0000 as 1 BC); at most 6 significant fraction digits (a 7th..9th digit must be 0: microseconds
 # are what TIMESTAMPTZ keeps, and a cut is never silent); an offset within -14:00..+14:00 with
@@ -147,7 +149,9 @@ def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[s
     digits = f"replace({stripped}, ',', '')"
     fast = f"regexp_full_match({c}, {_lit(_PLAIN_AMOUNT)})"
     grouped = f"regexp_full_match({stripped}, {_lit(_GROUPED_NUMBER)})"
-    fraction_len = f"length(split_part({digits}, '.', 2))"
+    # the fraction's digits up to its last non-zero one: trailing zeros round nothing away (a
+    # DECIMAL(18,4) column exports 1.10 as 1.1000), so only a digit that would be lost refuses
+    fraction_len = f"length(rtrim(split_part({digits}, '.', 2), '0'))"
     value = (
         f"CASE WHEN {fast} THEN TRY_CAST({c} AS DECIMAL({precision},{scale})) "
         f"WHEN {grouped} AND {fraction_len} <= {scale} "
@@ -168,7 +172,7 @@ def value_sql(c: str, col: Column) -> str:
     if kind in (Kind.COUNT, Kind.WEIGHT, Kind.RATING):
         value = (
             f"CASE WHEN regexp_full_match({c}, {_lit(_WHOLE_NUMBER)}) "
-            f"THEN TRY_CAST(replace({c}, ',', '') AS BIGINT) END"
+            f"THEN TRY_CAST(regexp_replace(replace({c}, ',', ''), '\\.0+$', '') AS BIGINT) END"
         )
         if kind is Kind.RATING:
             return f"CASE WHEN {value} BETWEEN 1 AND 5 THEN {value} END"
