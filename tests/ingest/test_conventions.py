@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -394,3 +395,26 @@ def test_a_whole_number_written_with_zero_decimals_is_that_number(ingest, con, t
     report = ingest({"orders.csv": header + "\n" + row.format(q=text) + "\n"})
     assert report.tables["orders"].stored == 1, quarantine(con)
     assert one(con, "SELECT quantity FROM orders") == expected
+
+
+def test_typed_parquet_decimals_and_floats_with_whole_values_are_stored(ingest, con, tmp_path):
+    # a platform's export: money as DECIMAL(18,4), the quantity as a DOUBLE; every row was
+    # quarantined ("more than 2 decimal places", "not a whole number") though none loses a digit
+    out = tmp_path / "orders.parquet"
+    duckdb.connect().execute(
+        f"""COPY (SELECT * FROM (VALUES
+            ('O1', 'L1', 'M1', 'B1', 2.0::DOUBLE, 1.10::DECIMAL(18,4), '2026-11-11T00:00:00Z', 'paid'),
+            ('O2', 'L1', 'M1', 'B1', 1.5::DOUBLE, 3.00::DECIMAL(18,4), '2026-11-11T00:00:00Z', 'paid'),
+            ('O3', 'L1', 'M1', 'B1', 1.0::DOUBLE, 2.3456::DECIMAL(18,4), '2026-11-11T00:00:00Z', 'paid')
+        ) t(order_id, listing_id, merchant_id, buyer_id, quantity, unit_price, paid_at, status))
+        TO '{out}' (FORMAT parquet)"""
+    )
+    report = ingest({"orders.parquet": out.read_bytes()})
+    assert (report.tables["orders"].stored, report.tables["orders"].quarantined) == (1, 2)
+    rows = con.execute("SELECT order_id, quantity, unit_price::VARCHAR FROM orders").fetchall()
+    assert rows == [("O1", 2, "1.10")]
+    reasons = {(col, why) for _, _, col, why in quarantine(con)}
+    assert reasons == {
+        ("quantity", "quantity: not a whole number"),
+        ("unit_price", "unit_price: more than 2 decimal places (not rounded)"),
+    }
