@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import duckdb
 import pytest
 
@@ -185,6 +187,17 @@ def test_unknown_files_are_listed_as_ignored(ingest):
     report = ingest({"platforms.csv": PLATFORMS, "notes.txt": "hi", "orders_old.csv": "x\n"})
     assert report.ignored == ["notes.txt", "orders_old.csv"]
     assert list(report.tables) == ["platforms"]
+
+
+def test_table_file_names_are_read_in_any_case(ingest, con):
+    # a Windows export names its files ORDERS.CSV: they were listed as ignored, their rows
+    # never read, and the listings that name them reported as orphans
+    files = {"PLATFORMS.CSV": PLATFORMS, "Merchants.Csv.GZ": gzip.compress(MERCHANTS.encode())}
+    report = ingest({**files, "notes.TXT": "hi"})
+    assert report.ignored == ["notes.TXT"]
+    assert sorted(report.tables) == ["merchants", "platforms"]
+    assert one(con, "SELECT count(*) FROM platforms") == report.tables["platforms"].stored == 2
+    assert one(con, "SELECT count(*) FROM merchants") == 2
 
 
 def test_folder_without_a_table_is_an_error(tmp_path, con):

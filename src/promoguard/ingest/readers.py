@@ -103,11 +103,12 @@ def private_temp(tmp: Path, name: str) -> tuple[int | None, Path]:
 
 
 def table_file_name(name: str) -> tuple[str, str] | None:
-    """``orders.csv.gz`` -> (``orders``, ``csv``); None when the name is not a table file."""
+    """``orders.csv.gz`` -> (``orders``, ``csv``); None when the name is not a table file. The
+    name is read in any case, as its column names are (``ORDERS.CSV``: a Windows export)."""
     lower = name.lower()
     for suffix in sorted(SUFFIXES, key=len, reverse=True):
         if lower.endswith(suffix):
-            stem = name[: -len(suffix)]
+            stem = lower[: -len(suffix)]
             if stem in TABLE_NAMES:
                 return stem, SUFFIXES[suffix]
             return None
