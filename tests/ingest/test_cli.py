@@ -188,3 +188,14 @@ def test_a_very_long_extra_column_name_is_cut_on_the_terminal_and_whole_in_json(
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["files"][0]["extra_columns"] == [long_name, "note"]
+
+
+def test_a_refused_file_is_one_line_on_stderr_and_nothing_else(tmp_path):
+    # the progress bar (a terminal's) left a blank line on stderr before the error's one line
+    write(tmp_path / "in", "merchants.csv", "platform_id\nP1\n")
+    result = CliRunner().invoke(
+        app, ["ingest", str(tmp_path / "in"), "--store", str(tmp_path / "s.duckdb")]
+    )
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("promoguard: error: merchants.csv: missing required column")

@@ -145,7 +145,8 @@ def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
         console=console,
-        disable=not enabled,
+        # off a terminal a transient bar shows nothing but leaves a blank line on stderr
+        disable=not enabled or not console.is_terminal,
         transient=True,
     )
     with bar:

@@ -79,7 +79,7 @@ def mask(
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
             console=console,
-            disable=as_json,
+            disable=as_json or not console.is_terminal,  # off a terminal: a blank line
             transient=True,
         )
         with progress:

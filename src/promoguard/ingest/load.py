@@ -668,6 +668,9 @@ def _ingest_sources(
     zone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0].replace("'", "")
     con.execute("SET preserve_insertion_order = true")  # line numbers depend on it
     staged: list[Staged] = []
+    # a transient bar is for a terminal: elsewhere it shows nothing but leaves a blank line on
+    # stderr, before the one line an error gets
+    progress = progress and console.is_terminal
     bar = Progress(console=console, transient=True) if progress else nullcontext()
     failed = False
     try:
