@@ -132,6 +132,57 @@ def test_a_run_stopped_after_ingest_resumes_without_ingesting_again(
     assert (inbox / "done" / "day2").is_dir() and not (inbox / "processing" / "day2").exists()
 
 
+def _scan_ids(store) -> list[str]:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return [
+            r[0] for r in con.execute("SELECT scan_id FROM scans ORDER BY started_at").fetchall()
+        ]
+    finally:
+        con.close()
+
+
+def test_a_stopped_runs_saved_scan_is_adopted_and_an_analysts_scan_of_other_checks_is_not(
+    days, tmp_path, monkeypatch
+):
+    """After a stop, the batch's scan is one the store holds only if it ran what the loop runs:
+    an analyst's scan of PRICE001 in between is neither taken for it (its findings would be the
+    batch's: 0 of the others) nor what its delta is taken against (all would be "new")."""
+    from promoguard import engine, monitor
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "season.duckdb"
+    _send(inbox, days, "day1")
+    (first,) = Watcher(inbox, store, checks=CHECKS).run_once()
+    _send(inbox, days, "day2")
+
+    def crash(self, journal):
+        raise Crash
+
+    monkeypatch.setattr(Watcher, "_scan", crash)
+    with pytest.raises(Crash):
+        Watcher(inbox, store, checks=CHECKS).run_once()
+    monkeypatch.undo()
+    analyst = engine.scan(store, "cn", checks="PRICE001").scan_id
+    # the run that takes it up stops again after its scan is saved, before it is journalled
+    real_delta = monitor.delta
+    monkeypatch.setattr(monitor, "delta", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        Watcher(inbox, store, checks=CHECKS).run_once()
+    monkeypatch.setattr(monitor, "delta", real_delta)
+    saved = _scan_ids(store)
+    assert saved[:2] == [first.scan_id, analyst] and len(saved) == 3
+    lines: list[str] = []
+    (out,) = Watcher(inbox, store, checks=CHECKS, log=lines.append).run_once()
+    assert out.status == "done" and _scan_ids(store) == saved  # adopted: not scanned again
+    assert out.scan_id == saved[2] and f"day2: already scanned as {saved[2]} (resumed)" in lines
+    assert out.since == first.scan_id
+    full = engine.scan(store, "cn", checks=CHECKS, save=False)
+    assert out.changes["new"] + out.changes["still"] == len(full.findings)
+    assert out.changes["still"] > out.changes["new"]
+
+
 def test_a_stopped_lake_ingest_is_found_by_its_batch_folder(days, tmp_path, monkeypatch):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

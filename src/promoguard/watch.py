@@ -217,6 +217,22 @@ def _has_table(con: Any, name: str) -> bool:
     )
 
 
+def _ran_as(row: tuple, chosen: list, pack: Any) -> bool:
+    """Whether the saved scan ``row`` (scan_id, started_at, checks, coverage) ran each of
+    ``chosen`` as ``pack`` runs it now (``engine.run.ran_with``, recorded in its coverage): only
+    then are its findings the ones this loop's scan would make."""
+    from promoguard import incremental
+
+    try:
+        before = json.loads(row[3] or "{}")
+    except ValueError:
+        return False
+    ran = {c.code for c in chosen}
+    return isinstance(before, dict) and not incremental._ran_otherwise(
+        before, ran, chosen, pack, row[0]
+    )
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -505,42 +521,50 @@ class Watcher:
             },
         }
 
-    def _pack_name(self) -> str:
-        from promoguard.engine.packs import load_pack
-
-        return load_pack(self.pack).name
-
     def _scan(self, journal: dict[str, Any]) -> None:
         from promoguard import engine, incremental, lake, monitor
         from promoguard import store as store_mod
+        from promoguard.engine.packs import load_pack
+        from promoguard.engine.run import choose_checks
 
         ingested_at = dt.datetime.fromisoformat(str(journal["ingested_at"]))
+        pack = load_pack(self.pack)
+        chosen = choose_checks(pack, self.checks)
+        codes = sorted(c.code for c in chosen)
         con = store_mod.connect(self.store, read_only=True)
         try:
             with _reading(self.store):
                 rows = con.execute(
-                    "SELECT scan_id, started_at FROM scans WHERE pack = ? "
+                    "SELECT scan_id, started_at, checks, coverage FROM scans WHERE pack = ? "
                     "ORDER BY started_at DESC, scan_id DESC",
-                    [self._pack_name()],
+                    [pack.name],
                 ).fetchall()
         finally:
             con.close()
-        after = [r[0] for r in rows if r[1] >= ingested_at]
+        # the store's scans that ran the checks this loop runs: an analyst's scan of a few checks
+        # in between is neither this batch's scan nor what its delta is taken against (else every
+        # finding of the other checks would come out "new", or a batch's scan be one of PRICE001)
+        like = [r for r in rows if sorted(filter(None, str(r[2]).split(","))) == codes]
+        after = [r for r in like if r[1] >= ingested_at and _ran_as(r, chosen, pack)]
         if after:  # stopped after the scan was saved, before it was journalled: adopt it
-            scan_id = after[-1]
-            previous = rows[len(after)][0] if len(rows) > len(after) else None
+            scan_id = after[-1][0]
+            older = [r for r in like if (r[1], r[0]) < (after[-1][1], after[-1][0])]
+            previous = older[0][0] if older else None
             self.log(f"{journal['batch']}: already scanned as {scan_id} (resumed)")
         elif rows:
-            self.log(f"{journal['batch']}: incremental scan since {rows[0][0]}")
+            # since the latest scan like this loop's (any other also gives the full findings,
+            # with more of the checks run whole)
+            since = (like or rows)[0][0]
+            self.log(f"{journal['batch']}: incremental scan since {since}")
             result, info = incremental.scan_since(
                 self.store,
                 self.pack,
-                rows[0][0],
+                since,
                 checks=self.checks,
                 engine=self.engine,
                 spark_master=self.spark_master,
             )
-            scan_id, previous = result.scan_id, info["since"]
+            scan_id, previous = result.scan_id, (like[0][0] if like else None)
             journal["incremental"] = {
                 k: info[k]
                 for k in (
