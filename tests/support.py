@@ -55,16 +55,17 @@ def load_benchmark(script: str, name: str) -> Any:
 
 
 class StoreHolder:
-    """Another process that holds the DuckDB file ``path`` open read-write, as an analyst's
-    ``duckdb`` shell does, until :meth:`release` (or the end of a ``with``). ``pid`` is its
-    process id, which DuckDB's lock error names."""
+    """Another process that holds the DuckDB file ``path`` open (read-write, or ``read_only``:
+    then others may read it too, but none write), as an analyst's ``duckdb`` shell does, until
+    :meth:`release` (or the end of a ``with``). ``pid`` is its process id, which DuckDB's lock
+    error names."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self._proc = subprocess.Popen(
             [
                 sys.executable,
                 "-c",
-                f"import duckdb,sys; c=duckdb.connect({str(path)!r}); "
+                f"import duckdb,sys; c=duckdb.connect({str(path)!r}, read_only={read_only}); "
                 "print('ok', flush=True); sys.stdin.read()",
             ],
             stdin=subprocess.PIPE,

@@ -418,12 +418,14 @@ def test_a_store_in_use_leaves_the_batch_in_processing(tmp_path):
     assert _ingests(store) == 1
 
 
+@pytest.mark.parametrize("read_only", [False, True], ids=["writer", "reader"])
 @pytest.mark.parametrize("step", ["ingest", "scan"])
-def test_the_loop_waits_for_a_store_another_process_holds(tmp_path, monkeypatch, step):
+def test_the_loop_waits_for_a_store_another_process_holds(tmp_path, monkeypatch, step, read_only):
     """Without --once, a DuckDB store held open by another process (an analyst's duckdb shell)
     is waited for: said once on stderr, the batch kept where it is, taken up when the holder
     lets go; the loop does not end. Held while the batch is ingested, or after it is ingested
-    (the scan's turn: a stopped run's batch journalled as ingested)."""
+    (the scan's turn: a stopped run's batch journalled as ingested). A holder that only reads
+    lets the loop read too: the batch's step is not begun, and said, at every look."""
     from promoguard.commands import watch_cmd
 
     inbox = tmp_path / "inbox"
@@ -436,7 +438,7 @@ def test_the_loop_waits_for_a_store_another_process_holds(tmp_path, monkeypatch,
         with w._locked():
             journal = w._claim("b1")
             w._ingest(journal, w._folder(journal))
-    holder = StoreHolder(store)
+    holder = StoreHolder(store, read_only=read_only)
     sleeps: list[float] = []
 
     def sleep(seconds):
@@ -460,7 +462,11 @@ def test_the_loop_waits_for_a_store_another_process_holds(tmp_path, monkeypatch,
     assert len(waits) == 1, res.stderr  # said once, not at every look
     assert f"in use by another process (process {holder.pid})" in waits[0]
     assert "trying again every 7 s" in waits[0]
-    assert "the store is free again" in res.stderr
+    err = res.stderr.splitlines()
+    # said when the store is free, before the batch goes on; the step said once, not per look
+    assert err.index("the store is free again") < err.index("b1: done")
+    assert sum(ln.startswith("b1: ingest into") for ln in err) == (step == "ingest"), err
+    assert sum(ln.startswith("b1: first scan") for ln in err) == 1, err
     assert [p.name for p in (inbox / "done").iterdir()] == ["b1"]
     assert _journal(inbox, "b1")["state"] == "done"
     assert _ingests(store) == 1
@@ -705,3 +711,46 @@ def test_resolved_findings_are_noted_once_on_their_cases(tmp_path):
     assert payload["scan_id"] == "s2" and payload["findings"][0]["entity_id"] == "L1"
     assert status == ["open"]
     assert svc.audit_verify().ok
+
+
+def test_ctrl_c_during_a_pass_says_where_the_batch_is_and_exits_130(tmp_path, monkeypatch):
+    """An interrupt mid-pass (here in the ingest) is not a clean end: one line naming where the
+    batch waits, exit 130; the next run takes it up. Between passes it ends the loop, exit 0."""
+    from promoguard.commands import watch_cmd
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    _send_example(inbox, "b1")
+
+    def interrupted(self, journal, folder):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Watcher, "_ingest", interrupted)
+    args = ["watch", str(inbox), "--store", str(store), "--checks", "PRICE001"]
+    res = CliRunner().invoke(app, [*args, "--tz", "Asia/Shanghai"])
+    assert res.exit_code == 130, res.output
+    assert f"stopped during a pass: what it took stays in {inbox / 'processing'}" in res.stderr
+    assert "Traceback" not in res.output
+    monkeypatch.undo()
+    assert (inbox / "processing" / "b1").is_dir()
+
+    def stop(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch_cmd, "time", types.SimpleNamespace(sleep=stop))
+    res = CliRunner().invoke(app, [*args, "--tz", "Asia/Shanghai"])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.splitlines()[-1] == "stopped"
+    assert [p.name for p in (inbox / "done").iterdir()] == ["b1"]
+    assert _ingests(store) == 1
+
+
+def test_a_batch_refused_names_its_files_where_they_now_are(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "b1").mkdir(parents=True)
+    (inbox / "b1" / watch.READY).write_text("")  # a batch of no table file
+    (out,) = Watcher(inbox, tmp_path / "s.duckdb").run_once()
+    error = (inbox / "failed" / "b1.error").read_text()
+    assert out.status == "failed" and f"{inbox / 'failed' / 'b1'}" in error
+    assert "processing" not in error

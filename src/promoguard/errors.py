@@ -7,6 +7,14 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` is the user's Ctrl-C: a KeyboardInterrupt, or the RuntimeError DuckDB
+    raises for a query the interrupt stopped ("Query interrupted")."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Query interrupted")
+
+
 class PromoGuardError(Exception):
     """A failure the user can act on; its message is one line that says what and why."""
 

@@ -43,6 +43,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -362,9 +363,24 @@ class Watcher:
             busy=isinstance(exc, StoreBusy),
         )
 
+    def probe_store(self) -> None:
+        """Raise :class:`StoreBusy` now when another process holds the DuckDB store (a lake, or
+        a store not made yet, never is): the next step would fail at its write, after reading
+        (an ingest's look for the batch) or after a whole scan (its save waits a minute)."""
+        from promoguard import lake
+        from promoguard import store as store_mod
+
+        if Path(self.store).is_file() and not lake.is_lake(self.store):
+            store_mod.connect(self.store).close()
+
     def _advance(self, journal: dict[str, Any]) -> Outcome:
         out = Outcome(journal["batch"], "pending")
         folder = self._folder(journal)
+        if journal["state"] in ("claimed", "ingested"):
+            try:
+                self.probe_store()
+            except StoreError as exc:
+                raise self._store_problem(journal, exc) from None
         if journal["state"] == "claimed":
             try:
                 self._ingest(journal, folder)
@@ -410,6 +426,8 @@ class Watcher:
 
     def _fail(self, journal: dict[str, Any], folder: Path, error: str) -> Outcome:
         failed = self.inbox / FAILED / journal["batch"]
+        # the reason names the batch's files where they were read: in failed/ from now on
+        error = re.sub(re.escape(str(folder)) + r"(?![\w.~-])", lambda _: str(failed), error)
         (self.inbox / FAILED / f"{journal['batch']}.error").write_text(error + "\n")
         if folder.exists():
             os.replace(folder, failed)

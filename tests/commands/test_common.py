@@ -124,3 +124,29 @@ def test_the_width_is_read_when_a_command_runs_not_when_the_cli_is_imported():
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip().splitlines()[-1] == "wide"
+
+
+def test_ctrl_c_is_one_line_and_exit_130_not_a_traceback(tmp_path):
+    """Ctrl-C during a DuckDB query: DuckDB stops it with a RuntimeError ("Query interrupted"),
+    which reached the user as a traceback. A real SIGINT, in a process of its own (a SIGINT
+    DuckDB does not see is Python's KeyboardInterrupt: one line and 130 too)."""
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import os, signal, threading, duckdb, typer\n"
+        "from promoguard.commands._common import user_errors\n"
+        "one = typer.Typer(add_completion=False, pretty_exceptions_enable=False)\n"
+        "@one.command()\n"
+        "@user_errors\n"
+        "def slow() -> None:\n"
+        "    con = duckdb.connect()\n"
+        "    threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+        # some seconds of work: a SIGINT DuckDB does not see (it may land before the query
+        # runs) is Python's KeyboardInterrupt when the query returns; one it sees stops it
+        "    con.execute('SELECT count(*) FROM range(3000000000) t(i) WHERE i % 7 = 3')\n"
+        "one()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "promoguard: stopped\n"

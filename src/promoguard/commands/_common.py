@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from promoguard.errors import PromoGuardError
+from promoguard.errors import PromoGuardError, interrupted
 from promoguard.safety import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,6 +127,14 @@ def user_errors(func: F) -> F:
             fail(f"a file given as text is not {exc.encoding} text ({exc.reason})")
         except OSError as exc:  # a folder where a file goes, a file where a folder goes, ...
             fail(os_error_message(exc))
+        except (KeyboardInterrupt, RuntimeError) as exc:
+            # Ctrl-C: Python's own, or DuckDB's for a query it stopped (a RuntimeError, which
+            # printed a traceback); a store is written in one transaction (a lake's batch in one
+            # rename), so a stop leaves it as it was
+            if not interrupted(exc):
+                raise
+            typer.echo("promoguard: stopped", err=True)
+            raise typer.Exit(130) from None
         finally:
             _json_mode = previous
 

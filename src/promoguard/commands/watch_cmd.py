@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from promoguard.commands._common import console, emit_json, fail, stdout, user_errors
+from promoguard.errors import StoreBusy, interrupted
 from promoguard.safety import terminal_safe
 
 
@@ -75,7 +76,7 @@ def watch(
             emit_json(obj)
             return
         for o in outcomes:
-            stdout.print(escape(terminal_safe(o.line())))
+            stdout.print(escape(terminal_safe(o.line())), soft_wrap=True)  # a line per batch
             for a in o.alerts[:5] if o.status == "done" else []:
                 mark = "watched " if a.get("watched") else ""
                 stdout.print(
@@ -84,14 +85,26 @@ def watch(
                             f"  {mark}{a['severity']} {a['check_code']} "
                             f"{a['entity_type']} {a['entity_id']}"
                         )
-                    )
+                    ),
+                    soft_wrap=True,
                 )
 
     pending = False
     waiting = False  # the store is held by another process: said once per wait
+    working = False  # a pass is under way (an interrupt then leaves a batch in processing/)
     try:
         while True:
+            if waiting:
+                try:  # not a pass that would read, or scan, only to fail at its write
+                    w.probe_store()
+                except StoreBusy as exc:
+                    show([], waiting=_reason(exc))
+                    time.sleep(interval)
+                    continue
+                log("the store is free again")
+                waiting = False
             try:
+                working = True
                 outcomes = w.run_once()
             except StoreProblem as exc:
                 if not exc.busy or once:
@@ -101,21 +114,32 @@ def watch(
                 # another process holds the DuckDB file (an analyst's scan, a duckdb shell):
                 # the store is fine, so the loop waits for it rather than leaving the inbox
                 # unwatched until someone restarts it; the batch stays where it is
+                working = False
                 show(exc.outcomes, waiting=exc.reason)
-                if not waiting:
-                    log(f"waiting for the store, trying again every {interval:g} s: {exc.reason}")
+                log(f"waiting for the store, trying again every {interval:g} s: {exc.reason}")
                 waiting = True
                 time.sleep(interval)
                 continue
-            if waiting:
-                log("the store is free again")
-            waiting = False
+            working = False
             pending = any(o.status == "pending" for o in outcomes)
             show(outcomes)
             if once:
                 break
             time.sleep(interval)
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not interrupted(exc):
+            raise
+        if working:  # Ctrl-C mid-pass: not a clean end, though nothing is lost
+            console.print(
+                f"stopped during a pass: what it took stays in {inbox / 'processing'} and the "
+                "next run takes it up where it stopped",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
         console.print("stopped")
     if pending:
         raise typer.Exit(1)
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
