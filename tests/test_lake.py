@@ -223,7 +223,9 @@ def test_a_killed_batchs_files_are_swept_and_nothing_else(tmp_path):
     for f in keep:
         shutil.copy(root / listed, f)
     (root / "orders" / f"part-{dead}-1.parquet").symlink_to(root / listed)
+    (root / f".{lake.MANIFEST}.{'0' * 32}").write_text("{")  # its manifest, never renamed
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert not (root / f".{lake.MANIFEST}.{'0' * 32}").exists()
     assert not day.exists()  # its one file was the dead batch's: the folder went with it
     assert not (root / "listings" / "part-scan-20261111T080000Z-abcdef-0.parquet").exists()
     assert all(f.exists() for f in keep)

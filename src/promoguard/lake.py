@@ -205,7 +205,8 @@ _PART = re.compile(
 
 
 def _sweep_unlisted(root: Path, manifest: Manifest) -> int:
-    """Remove the data files a killed batch moved into place but never listed; return how many.
+    """Remove the data files a killed batch moved into place but never listed (and a manifest's
+    temporary file it left); return how many.
 
     A batch that is killed (no clean-up runs) between its first move and its manifest leaves its
     files in the table folders, unlisted: never read (readers take the listed files only), but
@@ -216,6 +217,12 @@ def _sweep_unlisted(root: Path, manifest: Manifest) -> int:
     listed = {f for files in manifest.tables.values() for f in files}
     live = {_part_batch(Path(f).name) for f in listed}
     swept = 0
+    # a manifest's temporary file, written by a batch killed before its rename
+    for left in root.glob(f".{MANIFEST}.*"):
+        if lakeview._MANIFEST_TMP.fullmatch(left.name) and left.is_file() and not left.is_symlink():
+            with contextlib.suppress(OSError):
+                left.unlink()
+                swept += 1
     for table in ALL_TABLES:
         folder = root / table
         if folder.is_symlink() or not folder.is_dir():
