@@ -208,13 +208,19 @@ def test_a_move_that_fails_partway_through_a_table_takes_out_the_files_before_it
 
 
 def test_a_killed_batchs_files_are_swept_and_nothing_else(tmp_path):
-    """Under the writer lock the next batch removes the data files of a batch none of whose
-    files is listed (what a kill between the moves and the manifest leaves), and leaves
-    alone every other file: a listed one, one a person put there, a link."""
+    """Under the writer lock the next batch removes the unlisted data files of a batch whose
+    staging folder a kill left (what a kill between the moves and the manifest leaves), and
+    leaves alone every other file: a listed one, one a person put there, a link, and an
+    unlisted file of a batch that left no staging folder (it ended: the manifest may have been
+    restored from an older copy)."""
     root = tmp_path / "lake"
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
     listed = lake.read_manifest(root).tables["orders"][0]
     dead = "20261111T080000Z-deadbeef"
+    for batch in (dead, "scan-20261111T080000Z-abcdef"):
+        (root / lake.STAGING / batch).mkdir(parents=True)
+    ended = root / "orders" / "part-20261111T090000Z-cafebabe-0.parquet"
+    shutil.copy(root / listed, ended)
     day = root / "orders" / "day=1999-01-01"
     day.mkdir()
     shutil.copy(root / listed, day / f"part-{dead}-0.parquet")
@@ -223,12 +229,12 @@ def test_a_killed_batchs_files_are_swept_and_nothing_else(tmp_path):
     for f in keep:
         shutil.copy(root / listed, f)
     (root / "orders" / f"part-{dead}-1.parquet").symlink_to(root / listed)
-    (root / f".{lake.MANIFEST}.{'0' * 32}").write_text("{")  # its manifest, never renamed
+    (root / f".{lake.MANIFEST}.{'0' * 32}").write_text("{")  # a manifest never renamed
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
     assert not (root / f".{lake.MANIFEST}.{'0' * 32}").exists()
     assert not day.exists()  # its one file was the dead batch's: the folder went with it
     assert not (root / "listings" / "part-scan-20261111T080000Z-abcdef-0.parquet").exists()
-    assert all(f.exists() for f in keep)
+    assert all(f.exists() for f in keep) and ended.exists()
     assert (root / "orders" / f"part-{dead}-1.parquet").is_symlink()
     assert (root / listed).exists()
     lk = lake.connect(root)
@@ -592,3 +598,42 @@ def test_a_lake_scan_is_sealed_and_verifies(season_lake, tmp_path):
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["verify", "--store", str(root), "--expect", "0" * 64])
     assert res.exit_code == 1
+
+
+def test_a_manifest_restored_from_an_older_copy_costs_no_file(season_dir, tmp_path):
+    """docs/scale.md tells an operator to restore a lost manifest: restored from a copy taken
+    before the latest batches, their files are unlisted but theirs; the next batches keep them
+    (an operator can list them again), however many batches follow."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    backup = (root / lake.MANIFEST).read_bytes()
+    lake.ingest(season_dir, root)
+    later = sorted(p for p in root.rglob("part-*.parquet"))
+    (root / lake.MANIFEST).write_bytes(backup)
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert all(p.exists() for p in later)
+
+
+def test_a_stop_after_the_manifest_is_replaced_keeps_the_batchs_files(tmp_path, monkeypatch):
+    """Ctrl-C (or a failed fsync) after the rename that published the batch: its files are the
+    lake's now; the clean-up of a failed batch took them out of a lake whose manifest lists
+    them."""
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    real_open = lake.os.open
+
+    def interrupted(path, *args, **kwargs):  # the fsync of the folder, after the rename
+        if Path(path) == root:
+            raise KeyboardInterrupt
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(lake.os, "open", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    monkeypatch.undo()
+    m = lake.read_manifest(root)
+    assert len(m.batches) == 2
+    _only_listed_files(root)
+    lk = lake.connect(root)
+    assert lk.execute("SELECT count(DISTINCT ingest_id) FROM ingest_log").fetchone()[0] == 2

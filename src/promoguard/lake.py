@@ -204,19 +204,24 @@ _PART = re.compile(
 )
 
 
-def _sweep_unlisted(root: Path, manifest: Manifest) -> int:
-    """Remove the data files a killed batch moved into place but never listed (and a manifest's
-    temporary file it left); return how many.
+def _sweep_unlisted(root: Path, manifest: Manifest, dead: set[str]) -> int:
+    """Remove the data files the killed batches ``dead`` moved into place but never listed (and
+    a manifest's temporary file one left); return how many.
 
     A batch that is killed (no clean-up runs) between its first move and its manifest leaves its
     files in the table folders, unlisted: never read (readers take the listed files only), but
-    as big as the batch. The caller holds :func:`writer_lock`, so no batch is running; the
-    manifest only ever adds files, so an unlisted file of a batch none of whose files is listed
-    is a dead batch's. Only files named as this module names them are touched (anything else
-    in the folder is not the lake's), and the partition folders they leave empty."""
+    as big as the batch. ``dead`` are the batches whose staging folder a kill left (a batch that
+    ended in any other way removed its own): only their files go, and only those the manifest
+    does not list, so a manifest restored from an older copy (whose later batches' files are
+    unlisted too, but whose batches ended) costs no file. The caller holds
+    :func:`writer_lock`, so no batch is running. Only files named as this module names them are
+    touched (anything else in the folder is not the lake's), never a link, and the partition
+    folders they leave empty."""
     listed = {f for files in manifest.tables.values() for f in files}
     live = {_part_batch(Path(f).name) for f in listed}
     swept = 0
+    if not dead:
+        return 0
     # a manifest's temporary file, written by a batch killed before its rename
     for left in root.glob(f".{MANIFEST}.*"):
         if lakeview._MANIFEST_TMP.fullmatch(left.name) and left.is_file() and not left.is_symlink():
@@ -232,7 +237,7 @@ def _sweep_unlisted(root: Path, manifest: Manifest) -> int:
             for name in names:
                 f = Path(here) / name
                 batch = _part_batch(name)
-                if batch is None or batch in live or f.is_symlink():
+                if batch is None or batch not in dead or batch in live or f.is_symlink():
                     continue
                 if f.relative_to(root).as_posix() in listed:
                     continue
@@ -264,12 +269,12 @@ def publish_batch(
     batch that fails or is killed leaves an empty lake, which the next batch writes to.
     """
     manifest = read_manifest(root)
+    publishing = manifest.version + 1  # the manifest's version once this batch is in it
     staged: dict[str, list[Path]] = {}
     moved: list[str] = []
     try:
         if not (root / MANIFEST).exists():
             _publish(root, Manifest.empty())
-        _sweep_unlisted(root, manifest)
         for table, select_sql in relations.items():
             staged[table] = _write_table(con, select_sql, table, staging, batch)
         for table, files in staged.items():
@@ -288,9 +293,12 @@ def publish_batch(
         )
         _publish(root, manifest)
     except BaseException as exc:
-        for rel in moved:
-            with contextlib.suppress(OSError):
-                (root / rel).unlink()
+        # published already (a Ctrl-C or a failed fsync after the rename): the files are the
+        # lake's now and stay; else they go (or stay unlisted when that cannot be told)
+        if not _published(root, publishing):
+            for rel in moved:
+                with contextlib.suppress(OSError):
+                    (root / rel).unlink()
         if isinstance(exc, OSError | duckdb.Error):
             raise LakeError(
                 f"cannot write the lake {root}: {_failure(exc)}; the lake is unchanged"
@@ -299,23 +307,43 @@ def publish_batch(
     return manifest
 
 
+def _published(root: Path, version: int) -> bool:
+    """Whether the lake's manifest is at ``version`` (or past it), or cannot be told: then the
+    files a failed batch moved stay (unlisted at worst, never listed and gone)."""
+    try:
+        return read_manifest(root).version >= version
+    except (OSError, LakeError):
+        return True
+
+
 @contextmanager
 def staging_area(root: Path, batch: str) -> Iterator[Path]:
     """The batch's own folder under ``_staging/``, removed when the batch ends. The caller holds
     :func:`writer_lock`, so no other batch is running: a batch folder already there is what a
-    killed batch left (its scratch database may be as big as the batch), and goes too. Only
-    real folders named by a batch id are removed; a ``_staging`` that is a link (or not a
-    folder) is refused, never followed."""
+    killed batch left (its scratch database may be as big as the batch), and goes too, after
+    the data files that batch moved into place unlisted (:func:`_sweep_unlisted`). Only real
+    folders named by a batch id are removed; a ``_staging`` that is a link (or not a folder) is
+    refused, never followed."""
     area = root / STAGING
     if area.is_symlink() or (area.exists() and not area.is_dir()):
         raise LakeError(
             f"cannot write the lake {root}: {area} is a link or a file, not a staging folder "
             "the lake made (it is not followed); remove it"
         )
+    left: list[Path] = []
     with contextlib.suppress(FileNotFoundError):
-        for left in area.iterdir():
-            if lakeview.is_batch_folder(left):
-                shutil.rmtree(left, ignore_errors=True)
+        left = [f for f in area.iterdir() if lakeview.is_batch_folder(f)]
+    if left:
+        # killed batches: first the files they moved into place and never listed (their staging
+        # folders are what says they were killed), then the folders themselves
+        try:
+            manifest = read_manifest(root)
+        except LakeError:
+            manifest = None  # the batch itself will say why; nothing is removed from the tables
+        if manifest is not None:
+            _sweep_unlisted(root, manifest, {f.name for f in left})
+        for f in left:
+            shutil.rmtree(f, ignore_errors=True)
     path = area / batch
     try:
         path.mkdir(parents=True, exist_ok=True)
