@@ -754,3 +754,18 @@ def test_a_batch_refused_names_its_files_where_they_now_are(tmp_path):
     error = (inbox / "failed" / "b1.error").read_text()
     assert out.status == "failed" and f"{inbox / 'failed' / 'b1'}" in error
     assert "processing" not in error
+
+
+def test_when_the_loops_checks_change_the_delta_is_taken_against_the_nearest_scan(days, tmp_path):
+    """A check added to the loop (a pack edit, --checks, an upgrade): no scan ran exactly its
+    checks, so the delta is taken against the one that ran most of them, not against nothing
+    (every finding "new", no resolved ones noted on cases)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "season.duckdb"
+    _send(inbox, days, "day1")
+    (first,) = Watcher(inbox, store, checks="PRICE,SHIP").run_once()
+    _send(inbox, days, "day2")
+    (second,) = Watcher(inbox, store, checks=CHECKS).run_once()
+    assert second.status == "done" and second.since == first.scan_id
+    assert second.changes["still"] > second.changes["new"] > 0

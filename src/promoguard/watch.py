@@ -560,19 +560,25 @@ class Watcher:
         finally:
             con.close()
         # the store's scans that ran the checks this loop runs: an analyst's scan of a few checks
-        # in between is neither this batch's scan nor what its delta is taken against (else every
-        # finding of the other checks would come out "new", or a batch's scan be one of PRICE001)
+        # in between is not this batch's scan (its findings would be the batch's: none of the
+        # others); nor is it what the delta is taken against while a scan ran more of them (the
+        # delta compares the checks both ran: the others' findings would all come out "new")
         like = [r for r in rows if sorted(filter(None, str(r[2]).split(","))) == codes]
         after = [r for r in like if r[1] >= ingested_at and _ran_as(r, chosen, pack)]
+
+        def base(scans: list) -> str | None:
+            """The scan to compare with: the one that ran most of the loop's checks, latest."""
+            ran = [(len(set(str(r[2]).split(",")) & set(codes)), r[1], r[0]) for r in scans]
+            return max(ran)[2] if ran else None
+
         if after:  # stopped after the scan was saved, before it was journalled: adopt it
             scan_id = after[-1][0]
-            older = [r for r in like if (r[1], r[0]) < (after[-1][1], after[-1][0])]
-            previous = older[0][0] if older else None
+            previous = base([r for r in rows if (r[1], r[0]) < (after[-1][1], after[-1][0])])
             self.log(f"{journal['batch']}: already scanned as {scan_id} (resumed)")
         elif rows:
-            # since the latest scan like this loop's (any other also gives the full findings,
-            # with more of the checks run whole)
-            since = (like or rows)[0][0]
+            # since that scan (any other also gives the full findings, with more of the checks
+            # run on the whole store)
+            since = base(rows)
             self.log(f"{journal['batch']}: incremental scan since {since}")
             result, info = incremental.scan_since(
                 self.store,
@@ -582,7 +588,7 @@ class Watcher:
                 engine=self.engine,
                 spark_master=self.spark_master,
             )
-            scan_id, previous = result.scan_id, (like[0][0] if like else None)
+            scan_id, previous = result.scan_id, since
             journal["incremental"] = {
                 k: info[k]
                 for k in (

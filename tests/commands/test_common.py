@@ -150,3 +150,21 @@ def test_ctrl_c_is_one_line_and_exit_130_not_a_traceback(tmp_path):
     )
     assert done.returncode == 130, done.stderr
     assert done.stderr == "promoguard: stopped\n"
+
+
+def test_ctrl_c_with_json_still_gives_stdout_its_one_object():
+    import typer
+
+    from promoguard.commands._common import user_errors
+
+    one = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @one.command()
+    @user_errors
+    def slow(as_json: bool = typer.Option(False, "--json")) -> None:
+        raise KeyboardInterrupt
+
+    res = CliRunner().invoke(one, ["--json"])
+    assert res.exit_code == 130
+    assert json.loads(res.stdout) == {"error": "stopped"}
+    assert res.stderr == "promoguard: stopped\n"

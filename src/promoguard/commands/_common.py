@@ -133,6 +133,8 @@ def user_errors(func: F) -> F:
             # rename), so a stop leaves it as it was
             if not interrupted(exc):
                 raise
+            if _json_mode and not _emitted:  # a script reading stdout still gets its object
+                emit_json({"error": "stopped"})
             typer.echo("promoguard: stopped", err=True)
             raise typer.Exit(130) from None
         finally:

@@ -58,7 +58,7 @@ from promoguard.engine.evidence import (
     write_parquet,
 )
 from promoguard.engine.packs import Pack, load_pack
-from promoguard.errors import CheckError
+from promoguard.errors import CheckError, interrupted
 from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS
 
 ENGINES = ("duckdb", "spark")
@@ -287,7 +287,9 @@ def _count(tables: Tables, need: str) -> int | None:
         return int(tables.to_arrow(t.aggregate(n=t.count())).column("n")[0].as_py())
     except CheckError:
         raise
-    except Exception:  # the table is not in this store (an older store, another engine's view)
+    except Exception as exc:  # the table is not in this store (an older store, another view)
+        if interrupted(exc):  # Ctrl-C stopped the count: not a table that is absent
+            raise
         return None
 
 
