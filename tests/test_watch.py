@@ -204,6 +204,17 @@ def _send_example(inbox, name):
     (inbox / name / watch.READY).write_text("")
 
 
+def _example_and_a_store(tmp_path):
+    """An inbox holding the example as batch b1, and an empty DuckDB store made beside it (for
+    another process to hold open)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    store_mod.connect(store).close()
+    _send_example(inbox, "b1")
+    return inbox, store
+
+
 def _crash_after_ingest(monkeypatch):
     real = Watcher._save
 
@@ -400,11 +411,7 @@ def test_an_unreadable_store_leaves_the_batch_in_processing_and_stops(tmp_path):
 
 
 def test_a_store_in_use_leaves_the_batch_in_processing(tmp_path):
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    store = tmp_path / "s.duckdb"
-    store_mod.connect(store).close()
-    _send_example(inbox, "b1")
+    inbox, store = _example_and_a_store(tmp_path)
     with (
         StoreHolder(store),
         pytest.raises(WatchError, match="in use by another process") as caught,
@@ -428,11 +435,7 @@ def test_the_loop_waits_for_a_store_another_process_holds(tmp_path, monkeypatch,
     lets the loop read too: the batch's step is not begun, and said, at every look."""
     from promoguard.commands import watch_cmd
 
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    store = tmp_path / "s.duckdb"
-    store_mod.connect(store).close()
-    _send_example(inbox, "b1")
+    inbox, store = _example_and_a_store(tmp_path)
     if step == "scan":  # ingested by a run that stopped before its scan
         w = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai")
         with w._locked():
@@ -474,11 +477,7 @@ def test_the_loop_waits_for_a_store_another_process_holds(tmp_path, monkeypatch,
 
 def test_once_stops_at_a_store_another_process_holds(tmp_path):
     """--once (cron) does not wait: the run ends with exit 1 and one line; the batch stays."""
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    store = tmp_path / "s.duckdb"
-    store_mod.connect(store).close()
-    _send_example(inbox, "b1")
+    inbox, store = _example_and_a_store(tmp_path)
     args = ["watch", str(inbox), "--store", str(store), "--checks", "PRICE001", "--once"]
     with StoreHolder(store):
         res = CliRunner().invoke(app, [*args, "--tz", "Asia/Shanghai", "--json"])

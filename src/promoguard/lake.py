@@ -217,11 +217,11 @@ def _sweep_unlisted(root: Path, manifest: Manifest, dead: set[str]) -> int:
     :func:`writer_lock`, so no batch is running. Only files named as this module names them are
     touched (anything else in the folder is not the lake's), never a link, and the partition
     folders they leave empty."""
-    listed = {f for files in manifest.tables.values() for f in files}
-    live = {_part_batch(Path(f).name) for f in listed}
-    swept = 0
     if not dead:
         return 0
+    # a file of a batch the manifest lists any file of is the lake's: its batch ended
+    live = {_part_batch(Path(f).name) for files in manifest.tables.values() for f in files}
+    swept = 0
     # a manifest's temporary file, written by a batch killed before its rename
     for left in root.glob(f".{MANIFEST}.*"):
         if lakeview._MANIFEST_TMP.fullmatch(left.name) and left.is_file() and not left.is_symlink():
@@ -238,8 +238,6 @@ def _sweep_unlisted(root: Path, manifest: Manifest, dead: set[str]) -> int:
                 f = Path(here) / name
                 batch = _part_batch(name)
                 if batch is None or batch not in dead or batch in live or f.is_symlink():
-                    continue
-                if f.relative_to(root).as_posix() in listed:
                     continue
                 with contextlib.suppress(OSError):
                     f.unlink()

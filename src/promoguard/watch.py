@@ -31,9 +31,9 @@ corrupt or lost manifest, a listed file gone, a write that failed for want of di
 (:class:`StoreProblem`): the batch stays in ``processing/`` at the step it reached, and the next
 run takes it up there. The loop (``watch`` without ``--once``) waits out a store that another
 process merely holds open (:class:`StoreBusy`: an analyst's scan, a ``duckdb`` shell): it says so
-once and tries again at each look; every other store problem stops it. An ingest error blamed on the batch (an :class:`IngestError`) sends it to
-``failed/``. The store may not be inside the inbox, nor the inbox inside a
-store folder.
+once and tries again at each look; every other store problem stops it. An ingest error blamed on
+the batch (an :class:`IngestError`) sends it to ``failed/``. The store may not be inside the inbox,
+nor the inbox inside a store folder.
 """
 
 from __future__ import annotations
@@ -548,7 +548,7 @@ class Watcher:
         ingested_at = dt.datetime.fromisoformat(str(journal["ingested_at"]))
         pack = load_pack(self.pack)
         chosen = choose_checks(pack, self.checks)
-        codes = sorted(c.code for c in chosen)
+        want = {c.code for c in chosen}
         con = store_mod.connect(self.store, read_only=True)
         try:
             with _reading(self.store):
@@ -563,13 +563,14 @@ class Watcher:
         # in between is not this batch's scan (its findings would be the batch's: none of the
         # others); nor is it what the delta is taken against while a scan ran more of them (the
         # delta compares the checks both ran: the others' findings would all come out "new")
-        like = [r for r in rows if sorted(filter(None, str(r[2]).split(","))) == codes]
-        after = [r for r in like if r[1] >= ingested_at and _ran_as(r, chosen, pack)]
+        ran = {r[0]: set(filter(None, str(r[2]).split(","))) for r in rows}
+        after = [r for r in rows if ran[r[0]] == want and r[1] >= ingested_at]
+        after = [r for r in after if _ran_as(r, chosen, pack)]
 
         def base(scans: list) -> str | None:
             """The scan to compare with: the one that ran most of the loop's checks, latest."""
-            ran = [(len(set(str(r[2]).split(",")) & set(codes)), r[1], r[0]) for r in scans]
-            return max(ran)[2] if ran else None
+            best = max(scans, key=lambda r: (len(ran[r[0]] & want), r[1], r[0]), default=None)
+            return best[0] if best else None
 
         if after:  # stopped after the scan was saved, before it was journalled: adopt it
             scan_id = after[-1][0]

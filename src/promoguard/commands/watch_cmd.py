@@ -109,7 +109,7 @@ def watch(
             except StoreProblem as exc:
                 if not exc.busy or once:
                     # what the pass finished, then the one line saying why it stopped
-                    show(exc.outcomes, " ".join(str(exc).split()))
+                    show(exc.outcomes, _reason(exc))
                     raise
                 # another process holds the DuckDB file (an analyst's scan, a duckdb shell):
                 # the store is fine, so the loop waits for it rather than leaving the inbox
@@ -142,4 +142,5 @@ def watch(
 
 
 def _reason(exc: BaseException) -> str:
+    """An error's message on one line, as --json and the log carry it."""
     return " ".join(str(exc).split())
