@@ -103,3 +103,40 @@ def test_a_scan_that_checked_nothing_of_the_case_decides_nothing(
     with pytest.raises(CaseError, match="checked none of"):
         svc.verify(c["case_id"], other)
     assert svc.summary(c["case_id"])["status"] == "guidance_issued"
+
+
+def test_ctrl_c_while_verifying_records_no_verdict(sqlite_url, text_scanned, tmp_path, monkeypatch):
+    """Whether a finding's data is still in the store was asked by reading its table and taking
+    any error for "the table is absent": Ctrl-C there (DuckDB's "Query interrupted") made every
+    finding of the case "not checked" instead of stopping the verification."""
+    import contextlib
+
+    from promoguard.cases import source
+
+    svc = CaseService(sqlite_url, actor="analyst1")
+    svc.open_from_scan(text_scanned)
+    c = svc.list_cases()[0]
+    svc.assign(c["case_id"], "a")
+    svc.guide(c["case_id"], "2099-12-31")
+    opened = source._open
+
+    class Stopping:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, query, *args):
+            if 'FROM "texts" WHERE' in query:
+                raise RuntimeError("Query interrupted")
+            return self.con.execute(query, *args)
+
+    @contextlib.contextmanager
+    def stopping(path):
+        with opened(path) as con:
+            yield Stopping(con)
+
+    monkeypatch.setattr(source, "_open", stopping)
+    with pytest.raises(RuntimeError, match="Query interrupted"):
+        svc.verify(c["case_id"], text_scanned)
+    assert svc.summary(c["case_id"])["status"] == "guidance_issued"
+    monkeypatch.setattr(source, "_open", opened)
+    assert svc.verify(c["case_id"], text_scanned)["still_present"] >= 1

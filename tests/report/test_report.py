@@ -79,3 +79,32 @@ def test_report_of_a_named_scan(scanned, tmp_path):
     engine.scan(scanned, "cn", checks="PRICE005")
     html = build_report(scanned, tmp_path / "r.html", scan_id=first.scan_id).read_text("utf-8")
     assert first.scan_id in html and "PRICE001" in html
+
+
+def test_ctrl_c_in_a_section_stops_the_report_instead_of_writing_it_short(
+    scanned, tmp_path, monkeypatch
+):
+    """A broken section is shown as failed and the report goes on; Ctrl-C during a section's
+    query (DuckDB's RuntimeError "Query interrupted") had been taken for a broken section too,
+    and a report missing that section was written as if nothing had happened."""
+    from promoguard.report import build as build_mod
+
+    engine.scan(scanned, "cn", checks="PRICE001")
+    pricing = next(s for s in discover_sections() if s.name == "pricing")
+
+    def stopped(con, findings):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(pricing.module, "render", stopped)
+    monkeypatch.setattr(build_mod, "discover_sections", lambda: [pricing])
+    out = tmp_path / "r.html"
+    with pytest.raises(RuntimeError, match="Query interrupted"):
+        build_report(scanned, out)
+    assert not out.exists()
+
+    def broken(con, findings):
+        raise ValueError("a plugin's bug")
+
+    monkeypatch.setattr(pricing.module, "render", broken)
+    html = build_report(scanned, out).read_text(encoding="utf-8")
+    assert "This section failed: ValueError: a plugin&#x27;s bug" in html

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from promoguard import __version__, present
 from promoguard import store as store_mod
-from promoguard.errors import PromoGuardError
+from promoguard.errors import PromoGuardError, interrupted
 from promoguard.safety import bidi_safe, private_file
 
 
@@ -150,6 +150,8 @@ def _render_in(
         try:
             fragment = section.module.render(con, findings)
         except Exception as exc:  # one broken section must not lose the whole report
+            if interrupted(exc):  # but Ctrl-C stops it, not a report written short of a section
+                raise
             error = f"{type(exc).__name__}: {exc}"
             fragment = f"<p class='error'>{html.escape(tr('This section failed: {error}', error=error))}</p>"
         if fragment:
