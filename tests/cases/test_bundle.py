@@ -132,3 +132,47 @@ def test_not_a_bundle(tmp_path):
     p.write_bytes(b"not a zip")
     with pytest.raises(BundleError, match="not a zip"):
         verify(p)
+
+
+def test_a_second_copy_of_a_file_or_an_archive_before_the_bundle_is_named(exported, tmp_path):
+    """A forged case.json written beside the genuine one (a zip may hold a name twice), or a
+    forged zip put in front of the bundle, verified as intact: the check read one copy and an
+    unzip tool may show the other."""
+    _svc, out, _key, pub = exported
+    forged = b'{"case_id": "C-1", "status": "closed"}'
+    twice = tmp_path / "twice.zip"
+    with (
+        pytest.warns(UserWarning, match="Duplicate name"),
+        zipfile.ZipFile(twice, "w") as zout,
+        zipfile.ZipFile(out) as zin,
+    ):
+        zout.writestr("case.json", forged)
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item.filename))
+    report = verify(twice, pub)
+    assert not report.ok
+    assert any(p.startswith("case.json is in the bundle 2 times") for p in report.problems)
+
+    front = tmp_path / "front.zip"
+    with zipfile.ZipFile(tmp_path / "forged.zip", "w") as zf:
+        zf.writestr("case.json", forged)
+    front.write_bytes((tmp_path / "forged.zip").read_bytes() + out.read_bytes())
+    report = verify(front, pub)
+    assert not report.ok
+    assert any("bytes come before the bundle's first file" in p for p in report.problems)
+    assert verify(out, pub).ok  # the bundle as exported has neither
+
+
+def test_a_damaged_file_is_named_not_a_traceback(exported, tmp_path):
+    _svc, out, _key, pub = exported
+    data = bytearray(out.read_bytes())
+    with zipfile.ZipFile(out) as zf:
+        info = next(i for i in zf.infolist() if i.filename.startswith("attachments/"))
+    # the entry's stored bytes, past its local header (30 bytes, its name and extra field)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start] ^= 0xFF
+    bad = tmp_path / "crc.zip"
+    bad.write_bytes(bytes(data))
+    report = verify(bad, pub)
+    assert not report.ok
+    assert any(p.startswith(f"{info.filename} is damaged") for p in report.problems)

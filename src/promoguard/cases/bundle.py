@@ -25,6 +25,8 @@ import hashlib
 import json
 import os
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from promoguard.cases.errors import BundleError
+from promoguard.errors import first_line
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -190,7 +193,35 @@ def verify(path: str | Path, pubkey: str | Path | None = None) -> BundleReport:
         names = set(zf.namelist())
         if MANIFEST not in names:
             raise BundleError(f"{p} has no {MANIFEST}: not an evidence bundle")
-        manifest_bytes = zf.read(MANIFEST)
+        # a zip can hold a name twice, or carry another archive before its first file: one
+        # reader takes one copy, another the other, so a forged case.json could ride beside the
+        # genuine one that verifies (a bundle PromoGuard writes has neither)
+        seen = Counter(zf.namelist())
+        for name in sorted(n for n, k in seen.items() if k > 1):
+            problems.append(
+                f"{name} is in the bundle {seen[name]} times: unzip tools may take another copy than the one checked"
+            )
+        first = min(info.header_offset for info in zf.infolist())
+        if first:
+            problems.append(
+                f"{first} bytes come before the bundle's first file (another archive may hide there)"
+            )
+
+        damaged: set[str] = set()
+
+        def read(name: str) -> bytes | None:
+            if name in damaged:
+                return None
+            try:
+                return zf.read(name)
+            except (zipfile.BadZipFile, zlib.error, OSError) as exc:  # a bad CRC, a cut entry
+                damaged.add(name)
+                problems.append(f"{name} is damaged ({first_line(exc)})")
+                return None
+
+        manifest_bytes = read(MANIFEST)
+        if manifest_bytes is None:
+            raise BundleError(f"{p}: {MANIFEST} is damaged: {problems[-1]}")
         try:
             manifest = json.loads(manifest_bytes)
             listed: dict[str, str] = dict(manifest["files"])
@@ -208,7 +239,7 @@ def verify(path: str | Path, pubkey: str | Path | None = None) -> BundleReport:
             problems.append(f"{SIGNATURE} was removed: the bundle is not signed")
         else:
             try:
-                key.verify(base64.b64decode(zf.read(SIGNATURE), validate=True), manifest_bytes)
+                key.verify(base64.b64decode(read(SIGNATURE) or b"", validate=True), manifest_bytes)
                 signature = "valid"
             except (InvalidSignature, ValueError):
                 signature = "invalid"
@@ -220,7 +251,9 @@ def verify(path: str | Path, pubkey: str | Path | None = None) -> BundleReport:
             if name not in names:
                 problems.append(f"{name} was removed")
                 continue
-            data = zf.read(name)
+            data = read(name)
+            if data is None:
+                continue
             if _sha(data) != digest:
                 problems.append(f"{name} was altered (its SHA-256 is not the manifest's)")
             elif name.startswith("evidence/") and _sha(data) != Path(name).stem:
@@ -230,7 +263,7 @@ def verify(path: str | Path, pubkey: str | Path | None = None) -> BundleReport:
         # the findings must point at the evidence the bundle carries
         if "case.json" in names and "case.json" in listed:
             try:
-                case = json.loads(zf.read("case.json"))
+                case = json.loads(read("case.json") or b"{}")
                 for f in case.get("findings_detail", []):
                     ev = f"evidence/{f.get('evidence_sha256')}.json"
                     if ev not in listed:
