@@ -51,6 +51,10 @@ CHUNK = 5_000
 USER_LANGUAGES = ("en", "zh")
 
 
+#: who may be given a case: the bureau's people (the web form offers only these)
+ASSIGNABLE_ROLES = ("analyst", "admin")
+
+
 def default_actor() -> str:
     """Who acts at the command line: ``$PROMOGUARD_ACTOR``, else the login name."""
     env = os.environ.get("PROMOGUARD_ACTOR")
@@ -421,8 +425,21 @@ class CaseService:
 
         def apply(s: Session, c: Case) -> None:
             has_users = s.execute(select(func.count()).select_from(User)).scalar_one()
-            if has_users and s.execute(select(User).where(User.name == to)).first() is None:
+            if not has_users:  # the command line before any user is added: names are free text
+                c.assigned_to = to
+                return
+            user = s.execute(select(User).where(User.name == to)).scalar_one_or_none()
+            if user is None:
                 raise CaseError(f"no user {to!r} (add one with `promoguard users add`)")
+            # a case is the bureau's work: assigned to a platform's officer it showed that
+            # platform's case to nobody there (tenancy) and its login name to the case's platform
+            if user.role not in ASSIGNABLE_ROLES:
+                raise CaseError(
+                    f"{to!r} is a {user.role} user; a case is assigned to an "
+                    + " or ".join(ASSIGNABLE_ROLES)
+                )
+            if not user.active:
+                raise CaseError(f"user {to!r} is disabled")
             c.assigned_to = to
 
         return self._change(case_id, "assign", expected_version, {"assigned_to": to}, apply)

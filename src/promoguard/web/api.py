@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from promoguard.web.context import Viewer, need, require
+from promoguard.web.data import expected_version
 from promoguard.web.filters import case_filters, finding_filters
 from promoguard.web.pages import PAGE_SIZE, authenticate, issue, read_uploads
 from promoguard.web.render import to_json
@@ -186,7 +187,9 @@ async def rectify(case_id: str, request: Request) -> dict[str, Any]:
     if not note:
         raise HTTPException(status_code=422, detail="note: say what was rectified")
     files = await read_uploads(list(body.get("attachments") or []))
-    result = _data(request).rectify(viewer, case_id, note[:10000], files)
+    result = _data(request).rectify(
+        viewer, case_id, note[:10000], files, expected_version(body.get("expected_version"))
+    )
     return to_json(result or {"case_id": case_id})
 
 
@@ -207,7 +210,12 @@ async def assign(case_id: str, request: Request) -> dict[str, Any]:
     viewer, body = await _write(request)
     _case_in_scope(request, viewer, case_id)
     require(viewer, "assign")
-    _data(request).assign(viewer, case_id, str(body.get("assignee") or ""))
+    _data(request).assign(
+        viewer,
+        case_id,
+        str(body.get("assignee") or ""),
+        expected_version(body.get("expected_version")),
+    )
     return to_json(_case_in_scope(request, viewer, case_id))
 
 
@@ -217,7 +225,11 @@ async def transition(case_id: str, request: Request) -> dict[str, Any]:
     _case_in_scope(request, viewer, case_id)
     require(viewer, "transition")
     _data(request).transition(
-        viewer, case_id, str(body.get("to") or ""), str(body.get("reason") or "")
+        viewer,
+        case_id,
+        str(body.get("to") or ""),
+        str(body.get("reason") or ""),
+        expected_version(body.get("expected_version")),
     )
     return to_json(_case_in_scope(request, viewer, case_id))
 
@@ -231,7 +243,13 @@ async def guidance(case_id: str, request: Request) -> dict[str, Any]:
         deadline = date.fromisoformat(str(body.get("deadline") or ""))
     except ValueError:
         raise HTTPException(status_code=422, detail="deadline is a date, YYYY-MM-DD") from None
-    _data(request).guide(viewer, case_id, deadline, str(body.get("text") or ""))
+    _data(request).guide(
+        viewer,
+        case_id,
+        deadline,
+        str(body.get("text") or ""),
+        expected_version(body.get("expected_version")),
+    )
     return to_json(_case_in_scope(request, viewer, case_id))
 
 

@@ -551,6 +551,12 @@ class WebData:
             q = q.where(Case.merchant_id == filters["merchant"])
         if "assignee" in filters:
             q = q.where(Case.assigned_to == filters["assignee"])
+        if "severity" in filters:  # the cases holding a finding of that severity
+            q = q.where(
+                Case.id.in_(
+                    select(CaseFinding.case_pk).where(CaseFinding.severity == filters["severity"])
+                )
+            )
         if "overdue" in filters:
             q = q.where(
                 Case.status == states.GUIDANCE_ISSUED,
@@ -695,45 +701,65 @@ class WebData:
         self._cache.clear()
         return result
 
-    def assign(self, viewer: Any, case_id: str, assignee: str) -> Any:
-        return self._do(self.service(viewer.name).assign, case_id, assignee)
+    # ``version``: the case's version the user's page or script showed; a change made by someone
+    # else since then is refused (409) instead of decided on a stale view (docs/cases.md)
+    def assign(self, viewer: Any, case_id: str, assignee: str, version: int | None = None) -> Any:
+        return self._do(
+            self.service(viewer.name).assign, case_id, assignee, expected_version=version
+        )
 
     def comment(self, viewer: Any, case_id: str, text_value: str) -> Any:
         return self._do(self.service(viewer.name).comment, case_id, text_value)
 
-    def transition(self, viewer: Any, case_id: str, to: str, reason: str) -> Any:
+    def transition(
+        self, viewer: Any, case_id: str, to: str, reason: str, version: int | None = None
+    ) -> Any:
         svc = self.service(viewer.name)
         if to == "close":
-            return self._do(svc.close, case_id, reason=reason or None)
+            return self._do(svc.close, case_id, reason=reason or None, expected_version=version)
         if to == "escalate":
-            return self._do(svc.close, case_id, escalate=True, reason=reason)
+            return self._do(
+                svc.close, case_id, escalate=True, reason=reason, expected_version=version
+            )
         if to == "dismiss":
-            return self._do(svc.dismiss, case_id, reason)
+            return self._do(svc.dismiss, case_id, reason, expected_version=version)
         raise HTTPException(status_code=422, detail=f"no such move: {to!r}")
 
-    def guide(self, viewer: Any, case_id: str, deadline: dt.date, note: str) -> Any:
-        result = self._do(self.service(viewer.name).guide, case_id, deadline)
+    def guide(
+        self, viewer: Any, case_id: str, deadline: dt.date, note: str, version: int | None = None
+    ) -> Any:
+        result = self._do(
+            self.service(viewer.name).guide, case_id, deadline, expected_version=version
+        )
         if note:
             self._do(self.service(viewer.name).comment, case_id, note)
         return result
 
     def rectify(
-        self, viewer: Any, case_id: str, note: str, files: list[tuple[str, str, bytes]]
+        self,
+        viewer: Any,
+        case_id: str,
+        note: str,
+        files: list[tuple[str, str, bytes]],
+        version: int | None = None,
     ) -> Any:
         return self._do(
             self.service(viewer.name).rectify,
             case_id,
             note,
             attachments=[(name, content) for name, _, content in files],
+            expected_version=version,
         )
 
-    def verify(self, viewer: Any, case_id: str) -> Any:
+    def verify(self, viewer: Any, case_id: str, version: int | None = None) -> Any:
         if self.store is None:
             raise HTTPException(
                 status_code=422,
                 detail="the server was started without --store: nothing to verify against",
             )
-        return self._do(self.service(viewer.name).verify, case_id, self.store)
+        return self._do(
+            self.service(viewer.name).verify, case_id, self.store, expected_version=version
+        )
 
     # -- merchants, platforms, alerts ---------------------------------------------------------
     def merchant(self, scope: str | None, merchant_id: str) -> dict[str, Any] | None:
@@ -994,3 +1020,18 @@ def price_chart(evidence: dict[str, Any]) -> Any:
         return None
     points = sorted(set(points))[-120:]
     return columns(points, "price over time")
+
+
+def expected_version(value: Any) -> int | None:
+    """The ``expected_version`` a form or a request body sent: absent or empty is no check."""
+    if value is None or value == "":
+        return None
+    try:
+        version = int(str(value))
+    except ValueError:
+        version = 0
+    if version < 1:
+        raise HTTPException(
+            status_code=422, detail=f"expected_version is a case's version (1, 2, …), not {value!r}"
+        )
+    return version

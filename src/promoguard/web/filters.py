@@ -20,6 +20,7 @@ FINDING_FILTERS = (
     "date_to",
     "state",
     "family",
+    "case",
 )
 CASE_FILTERS = ("status", "platform", "merchant", "assignee", "severity", "overdue")
 
@@ -43,6 +44,13 @@ def _read(params: Mapping[str, str], names: tuple[str, ...]) -> tuple[dict[str, 
             value = _date(name, value)
         if name == "check":
             value = value.upper()
+        if name == "overdue":  # a checkbox sends 1; a script may send true or false
+            flag = value.lower()
+            if flag in ("0", "false", "no", "off"):
+                continue  # not "only overdue": every case, as with the box unticked
+            if flag not in ("1", "true", "yes", "on"):
+                raise HTTPException(status_code=422, detail="overdue is true or false")
+            value = "1"
         filters[name] = value
     after = (params.get("after") or "").strip() or None
     if after is not None and len(after) > 400:

@@ -24,7 +24,7 @@ from promoguard.web.context import (
     need,
     require,
 )
-from promoguard.web.data import price_chart, ring_chart
+from promoguard.web.data import expected_version, price_chart, ring_chart
 from promoguard.web.filters import case_filters, finding_filters
 from promoguard.web.i18n import LANGUAGES, gettext_for
 from promoguard.web.render import render, safe_next
@@ -248,7 +248,12 @@ async def case_assign(case_id: str, request: Request) -> Response:
     form = await check_csrf(request)
     _case_or_404(request, viewer, case_id)
     require(viewer, "assign")
-    _data(request).assign(viewer, case_id, str(form.get("assignee", "")))
+    _data(request).assign(
+        viewer,
+        case_id,
+        str(form.get("assignee", "")),
+        expected_version(form.get("expected_version")),
+    )
     return _back(f"/cases/{case_id}", "assigned")
 
 
@@ -272,7 +277,11 @@ async def case_transition(case_id: str, request: Request) -> Response:
     _case_or_404(request, viewer, case_id)
     require(viewer, "transition")
     _data(request).transition(
-        viewer, case_id, str(form.get("to", "")), str(form.get("reason", "")).strip()
+        viewer,
+        case_id,
+        str(form.get("to", "")),
+        str(form.get("reason", "")).strip(),
+        expected_version(form.get("expected_version")),
     )
     return _back(f"/cases/{case_id}", "updated")
 
@@ -287,7 +296,13 @@ async def case_guide(case_id: str, request: Request) -> Response:
         deadline = date.fromisoformat(str(form.get("deadline", "")))
     except ValueError:
         raise HTTPException(status_code=422, detail="the deadline is a date, YYYY-MM-DD") from None
-    _data(request).guide(viewer, case_id, deadline, str(form.get("text", "")).strip())
+    _data(request).guide(
+        viewer,
+        case_id,
+        deadline,
+        str(form.get("text", "")).strip(),
+        expected_version(form.get("expected_version")),
+    )
     return _back(f"/cases/{case_id}", "guided")
 
 
@@ -301,7 +316,9 @@ async def case_rectify(case_id: str, request: Request) -> Response:
     if not note:
         raise HTTPException(status_code=422, detail="say what was rectified")
     files = await read_uploads(form.getlist("attachments"))  # type: ignore[attr-defined]
-    _data(request).rectify(viewer, case_id, note[:10000], files)
+    _data(request).rectify(
+        viewer, case_id, note[:10000], files, expected_version(form.get("expected_version"))
+    )
     return _back(f"/cases/{case_id}", "rectified")
 
 
@@ -365,10 +382,10 @@ def case_notice(case_id: str, request: Request) -> Response:
 @router.post("/cases/{case_id}/verify")
 async def case_verify(case_id: str, request: Request) -> Response:
     viewer = need(request)
-    await check_csrf(request)
+    form = await check_csrf(request)
     _case_or_404(request, viewer, case_id)
     require(viewer, "verify")
-    _data(request).verify(viewer, case_id)
+    _data(request).verify(viewer, case_id, expected_version(form.get("expected_version")))
     return _back(f"/cases/{case_id}", "verified")
 
 
