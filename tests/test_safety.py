@@ -205,3 +205,49 @@ def test_ingest_echoes_hostile_file_and_header_names_escaped(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "\x1b[2J" not in out.stdout + out.stderr
     assert "\\x1b[2J" in out.stdout  # the summary is the command's output: stdout
+
+
+def test_an_output_inside_a_lake_or_over_any_database_is_refused(tmp_path):
+    """`report --store lake --out lake/_manifest.json` wrote HTML over the manifest (the lake was
+    lost), `scan --out lake/platforms/part-….parquet` findings over a table, and
+    `report --out cases.db` HTML over the case database and its audit trail."""
+    import sqlite3
+
+    import duckdb
+
+    lake = tmp_path / "lake"
+    (lake / "platforms").mkdir(parents=True)
+    (lake / "_manifest.json").write_text("{}")
+    for out in (lake / "_manifest.json", lake / "platforms" / "part-1.parquet", lake / "new.csv"):
+        with pytest.raises(safety.PromoGuardError, match="is inside the store"):
+            safety.refuse_overwrite(out, ("store", lake))
+    store = tmp_path / "s.duckdb"
+    duckdb.connect(str(store)).close()
+    with pytest.raises(safety.PromoGuardError, match="is the store itself"):
+        safety.refuse_overwrite(tmp_path / "s.duckdb.wal", ("store", store))
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()
+    cases = tmp_path / "cases.db"
+    sqlite3.connect(cases).execute("CREATE TABLE t (x)").connection.close()
+    for db in (other, cases):
+        with pytest.raises(safety.PromoGuardError, match="is a database"):
+            safety.refuse_overwrite(db, ("store", store))
+    # what an output may be: a new file beside them, or an existing report written again
+    (tmp_path / "r.html").write_text("<p>old</p>")
+    safety.refuse_overwrite(tmp_path / "r.html", ("store", lake))
+    safety.refuse_overwrite(tmp_path / "findings.parquet", ("store", store))
+
+
+def test_report_writes_only_html_and_never_over_the_case_database(hostile_store, tmp_path):
+    import sqlite3
+
+    cases = tmp_path / "cases.db"
+    sqlite3.connect(cases).execute("CREATE TABLE t (x)").connection.close()
+    before = cases.read_bytes()
+    for out, why in ((cases, "is a database"), (tmp_path / "r.pdf", "it ends in .html, not .pdf")):
+        result = runner.invoke(app, ["report", "--store", str(hostile_store), "--out", str(out)])
+        assert result.exit_code == 1 and why in result.output, result.output
+    assert cases.read_bytes() == before
+    head = runner.invoke(app, ["audit", "head", "--out", str(cases), "--db", f"sqlite:///{cases}"])
+    assert head.exit_code == 1 and "is a database" in head.output
+    assert cases.read_bytes() == before

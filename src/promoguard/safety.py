@@ -119,17 +119,54 @@ def _same(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def refuse_overwrite(out: Path, *inputs: tuple[str, Path | None]) -> None:
-    """Refuse an output path that is one of the inputs (same file, by any path or link).
+#: the first bytes of a SQLite database, and DuckDB's magic at offset 8 of its file
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_DUCKDB_MAGIC = b"DUCK"
 
-    ``report --store v.duckdb --out v.duckdb`` would replace the evidence with HTML.
+
+def is_database_file(path: Path) -> bool:
+    """Whether ``path`` is an existing SQLite or DuckDB database file (read from its header)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:  # absent, a folder, unreadable: nothing to lose here
+        return False
+    return head.startswith(_SQLITE_MAGIC) or head[8:12] == _DUCKDB_MAGIC
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return folder.is_dir() and path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
+
+
+def refuse_overwrite(out: Path, *inputs: tuple[str, Path | None]) -> None:
+    """Refuse an output path that is one of the inputs (same file, by any path or link), a file
+    inside an input folder (a lake's manifest or part files, a pack's YAML), a DuckDB store's
+    write-ahead log, or any existing database file (a case database, another store).
+
+    ``report --store v.duckdb --out v.duckdb`` would replace the evidence with HTML;
+    ``report --store lake --out lake/_manifest.json`` the whole lake; ``--out cases.db`` the case
+    database and its audit trail.
     """
     out = Path(out)
     for name, src in inputs:
         if src is None or str(src) == ":memory:":
             continue
-        if _same(out, Path(src)):
+        src = Path(src)
+        if _same(out, src) or (src.is_file() and _same(out, Path(f"{src}.wal"))):
             raise PromoGuardError(
                 f"--out {out} is the {name} itself; refusing to overwrite an input "
                 "(choose another path)"
             )
+        if _inside(out, src):
+            raise PromoGuardError(
+                f"--out {out} is inside the {name} {src}; refusing to write among an input's "
+                "files (choose a path outside it)"
+            )
+    if is_database_file(out):
+        raise PromoGuardError(
+            f"--out {out} is a database (a store or a case database); refusing to overwrite it "
+            "(choose another path)"
+        )

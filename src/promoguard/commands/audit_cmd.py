@@ -64,6 +64,10 @@ def export_head(
     """Export the chain head (last event's number and hash) to keep outside the database."""
     from promoguard.cases import CaseService
 
+    if out is not None:
+        from promoguard.safety import refuse_overwrite
+
+        refuse_overwrite(out)  # never over a database (`--out cases.db` was the trail itself)
     head = CaseService(db).audit_head()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,8 @@ def report(
     if lang not in LANGS:
         fail(f"--lang takes {', '.join(LANGS)}, not {lang!r}")
     refuse_overwrite(out, ("store", store))
+    if out.suffix.lower() not in (".html", ".htm"):  # as scan's --out names its format
+        fail(f"--out is the report's HTML file: it ends in .html, not {out.suffix or '(nothing)'}")
     with console.status("writing the report"):
         written = write_report(store, out, scan_id, merchant=merchant, lang=lang)
     path, choice = written.path, written.choice
