@@ -115,3 +115,26 @@ def test_scan_out_xlsx_from_the_command_line(season_store_copy, tmp_path):
          "--out", str(season_store_copy)],
     )  # fmt: skip
     assert refused.exit_code == 1
+
+
+def test_evaluate_scores_the_same_findings_the_same_from_every_format(tmp_path):
+    """A finding an exemption lowered (low, with its reason) is left out of the scores; it was
+    found by searching the observed JSON text, which JSON Lines reads back as an object and .xlsx
+    does not carry: BRUSH001 precision 1.0 from Parquet and CSV, 0.84 from JSON Lines and .xlsx."""
+    from promoguard.evaluate import evaluate
+
+    lowered = {
+        **FINDINGS.iloc[0].to_dict(),
+        "finding_id": "f3",
+        "entity_id": "L9",
+        "severity": "low",
+        "observed": '{"reference_price":"129.00","severity_reason":"a buying group (团购)"}',
+    }
+    findings = pd.concat([FINDINGS, pd.DataFrame([lowered])], ignore_index=True)
+    truth = pd.DataFrame([{"check_code": "PRICE001", "entity_type": "listing", "entity_id": "L1"}])
+    scores = {}
+    for suffix in (".parquet", ".csv", ".jsonl", ".xlsx"):
+        path = write_findings(findings, tmp_path / f"f{suffix}")
+        got = evaluate(read_table(path), truth)
+        scores[suffix] = got.set_index("check_code").loc["PRICE001", ["tp", "fp", "fn"]].tolist()
+    assert scores == {s: [1, 0, 0] for s in (".parquet", ".csv", ".jsonl", ".xlsx")}, scores

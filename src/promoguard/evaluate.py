@@ -54,13 +54,26 @@ def _keys(df: pd.DataFrame, what: str, pack: str | None) -> set[tuple[str, str, 
     return set(map(tuple, sub.itertuples(index=False, name=None)))
 
 
+def _has_reason(value: object) -> bool:
+    if isinstance(value, dict):  # JSON Lines: observed read back as an object
+        return bool(value.get("severity_reason"))
+    return isinstance(value, str) and '"severity_reason"' in value  # Parquet, CSV: JSON text
+
+
 def _not_lowered(findings: pd.DataFrame) -> pd.DataFrame:
-    """The findings without those an exemption lowered to low severity (with its reason)."""
-    if not {"severity", "observed"} <= set(findings.columns) or findings.empty:
+    """The findings without those an exemption lowered to low severity (with its reason), read
+    the same from every format ``scan --out`` writes: the reason is a key of ``observed`` (JSON
+    text, or an object in JSON Lines) or its flattened column ``observed.severity_reason``
+    (CSV, .xlsx, which has no JSON column)."""
+    if "severity" not in findings.columns or findings.empty:
         return findings
-    lowered = (findings["severity"].astype(str) == "low") & findings["observed"].astype(
-        str
-    ).str.contains('"severity_reason"', regex=False)
+    reason = pd.Series(False, index=findings.index)
+    if "observed" in findings.columns:
+        reason |= findings["observed"].map(_has_reason)
+    if "observed.severity_reason" in findings.columns:
+        flat = findings["observed.severity_reason"]
+        reason |= flat.notna() & (flat.astype(str).str.strip() != "")
+    lowered = (findings["severity"].astype(str) == "low") & reason
     return findings[~lowered]
 
 

@@ -5,11 +5,13 @@
   text right; observed/expected flattened into one column per field (``observed.reference_price``)
   beside the original JSON columns.
 - ``.jsonl``: one finding per line, observed/expected as JSON objects, not strings.
-- ``.xlsx``: a sheet of findings with the flattened columns, a frozen header row and filters,
-  and a sheet naming the scan.
+- ``.xlsx``: a sheet of findings with the flattened columns (not the JSON ones: a person reads
+  these, and a cell holds 32,767 characters at most), a frozen header row and filters, and a
+  sheet naming the scan.
 
 The spec's columns (``finding_id``, ``check_code``, ``entity_type``, ``entity_id`` ...) keep
-their names in every format, so ``evaluate`` and outside scripts read any of them.
+their names in every format (``observed``/``expected`` as their ``observed.*`` fields in .xlsx),
+so ``evaluate`` and outside scripts read any of them, to the same scores.
 """
 
 from __future__ import annotations
