@@ -29,7 +29,9 @@ def _step(ctx: typer.Context, label: str, args: list[str]) -> dict[str, Any]:
     command = ctx.find_root().command
     buffer = io.StringIO()
     started = time.perf_counter()
-    stdout.print(f"[bold]→ {label}[/bold]  promoguard {' '.join(args)}")
+    # with --json stdout carries the one object only: the steps are diagnostics then (stderr)
+    say = console if ctx.params.get("as_json") else stdout
+    say.print(f"[bold]→ {label}[/bold]  promoguard {' '.join(args)}")
     try:
         with contextlib.redirect_stdout(buffer):
             command.main([*args, "--json"], prog_name="promoguard", standalone_mode=False)
@@ -41,7 +43,7 @@ def _step(ctx: typer.Context, label: str, args: list[str]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     text = buffer.getvalue().strip()
     result = json.loads(text.splitlines()[-1]) if text else {}
-    stdout.print(f"  done in {seconds:.1f} s")
+    say.print(f"  done in {seconds:.1f} s")
     return result
 
 
