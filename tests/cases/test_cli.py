@@ -144,3 +144,19 @@ def test_every_subcommand_has_help_and_db_where_it_reads_the_case_database(group
     assert "Usage" in out
     if (group, command) not in (("evidence", "keygen"), ("evidence", "verify")):
         assert "--db" in out
+
+
+def test_cases_open_prints_on_stdout_the_cases_it_opened_or_updated(env, scanned_store):
+    """It printed on stderr, and the top ten of the whole queue instead of its own cases: a
+    second `cases open` of the same scan (nothing opened) listed ten cases as if it had."""
+    first = run("cases", "open", "--store", str(scanned_store))
+    assert "cases opened" in first.stdout and first.stderr == ""
+    opened = js("cases", "list")["items"]
+    lines = [ln for ln in first.stdout.splitlines() if ln.startswith("C-")]
+    assert len(lines) == min(len(opened), 20)
+    assert {ln.split()[0] for ln in lines} <= {c["case_id"] for c in opened}
+    again = run("cases", "open", "--store", str(scanned_store))
+    assert "0 cases opened, 0 updated" in again.stdout
+    assert not [ln for ln in again.stdout.splitlines() if ln.startswith("C-")]
+    listed = run("cases", "list")
+    assert opened[0]["case_id"] in listed.stdout  # the table is the answer: stdout too

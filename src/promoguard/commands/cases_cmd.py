@@ -13,7 +13,7 @@ import typer
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from promoguard.commands._common import console, emit_json, user_errors
+from promoguard.commands._common import emit_json, stdout, user_errors
 from promoguard.safety import terminal_safe
 
 app = typer.Typer(
@@ -23,6 +23,8 @@ app = typer.Typer(
 
 DB_HELP = "Case database URL (default: $PROMOGUARD_DB, else sqlite:///promoguard.db)."
 ACTOR_HELP = "Who is acting, for the audit trail (default: $PROMOGUARD_ACTOR, else your login)."
+#: how many of the cases `cases open` opened or updated it lists
+OPEN_SHOWN = 20
 VERSION_HELP = "Refuse if the case is no longer at this version (someone else changed it)."
 
 
@@ -33,8 +35,9 @@ def _svc(db: str | None, actor: str | None):
 
 
 def _say(text: str) -> None:
-    """Print a line that may quote data (names, notes): no markup, no terminal escapes."""
-    console.print(terminal_safe(text), markup=False, highlight=False)
+    """Print a line that may quote data (names, notes): no markup, no terminal escapes. On stdout:
+    these lines are what the user asked for (diagnostics and errors go to stderr)."""
+    stdout.print(terminal_safe(text), markup=False, highlight=False)
 
 
 def _cell(value: object) -> Text:
@@ -85,8 +88,13 @@ def open_cases(
         f"scan {result['scan_id']}: {result['opened']} cases opened, {result['updated']} updated, "
         f"{result['findings_added']} findings added, {result['findings_seen_again']} seen again"
     )
-    for c in svc.list_cases(limit=10):
+    # the cases this scan opened or added findings to, most urgent first (not the queue's top)
+    touched = set(result["opened_ids"]) | set(result["updated_ids"])
+    shown = [c for c in svc.list_cases() if c["case_id"] in touched]
+    for c in shown[:OPEN_SHOWN]:
         _print_case_line(c)
+    if len(shown) > OPEN_SHOWN:
+        _say(f"… and {len(shown) - OPEN_SHOWN} more (promoguard cases list)")
 
 
 @app.command("list")
@@ -108,7 +116,13 @@ def list_cases(
         return
     grid = RichTable(title=f"{len(items)} cases")
     for col in ("case", "prio", "score", "status", "platform", "merchant", "findings", "deadline"):
-        grid.add_column(col, justify="right" if col in ("prio", "score", "findings") else "left")
+        grid.add_column(
+            col,
+            justify="right" if col in ("prio", "score", "findings") else "left",
+            # the id is what the next command takes: never cut to "C-4C5D7…" on a narrow terminal
+            no_wrap=col == "case",
+            min_width=12 if col == "case" else None,
+        )
     for c in items:
         deadline = c["deadline"] or ""
         if c["overdue"]:
@@ -128,7 +142,7 @@ def list_cases(
                 ),
             )
         )
-    console.print(grid)
+    stdout.print(grid)
 
 
 @app.command("show")
@@ -165,7 +179,7 @@ def show(
                 ),
             )
         )
-    console.print(grid)
+    stdout.print(grid)
     for e in case["events"]:
         _say(f"  #{e['seq']} {e['at']} {e['actor']} {e['action']}")
 
