@@ -160,3 +160,28 @@ def test_cases_open_prints_on_stdout_the_cases_it_opened_or_updated(env, scanned
     assert not [ln for ln in again.stdout.splitlines() if ln.startswith("C-")]
     listed = run("cases", "list")
     assert opened[0]["case_id"] in listed.stdout  # the table is the answer: stdout too
+
+
+def test_a_mistyped_db_is_an_error_not_a_new_empty_database(env):
+    """`audit verify --db sqlite:///…/typo.db` made the folders and an empty database and
+    reported the chain intact (0 events, exit 0); `cases list` on it listed no cases."""
+    typo = env / "no" / "such" / "typo.db"
+    url = f"sqlite:///{typo}"
+    for args in (
+        ("audit", "verify", "--db", url),
+        ("audit", "head", "--db", url),
+        ("cases", "list", "--db", url),
+        ("cases", "show", "C-1", "--db", url),
+        ("cases", "assign", "C-1", "--to", "a", "--db", url),
+        ("users", "list", "--db", url),
+    ):
+        res = run(*args, code=1)
+        assert f"no case database at {typo}" in res.stderr, (args, res.stderr)
+    assert not (env / "no").exists()
+    made = CliRunner().invoke(  # adding a user (the first step of a new bureau) makes one
+        app,
+        ["users", "add", "ana", "--role", "analyst", "--db", url, "--password-stdin"],
+        input="a-long-password-1\n",
+    )
+    assert made.exit_code == 0, made.output
+    assert typo.exists() and js("users", "list", "--db", url)["items"][0]["name"] == "ana"

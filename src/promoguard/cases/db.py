@@ -113,8 +113,20 @@ class CaseDB:
         self.engine.dispose()
 
 
-def open_db(url: str | None = None, *, upgrade: bool = True) -> CaseDB:
-    """Open the case database at ``url`` (see :func:`resolve_url`), migrating it when behind."""
+def open_db(url: str | None = None, *, upgrade: bool = True, create: bool = True) -> CaseDB:
+    """Open the case database at ``url`` (see :func:`resolve_url`), migrating it when behind.
+
+    ``create=False``: a SQLite file that is not there is an error, not a new empty database (a
+    mistyped ``--db`` had made one, in folders of its own, and ``audit verify`` passed on it).
+    """
+    if not create:
+        resolved = resolve_url(url)
+        path = make_url(resolved).database if resolved.startswith("sqlite") else None
+        if path and path != ":memory:" and not Path(path).exists():
+            raise CaseError(
+                f"no case database at {path} (`promoguard cases open` makes it; check --db or "
+                "$PROMOGUARD_DB)"
+            )
     engine = make_engine(url)
     if upgrade:
         try:

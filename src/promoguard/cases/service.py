@@ -288,8 +288,11 @@ class CaseService:
     >>> svc.assign("C-…", "analyst1")                                    # doctest: +SKIP
     """
 
-    def __init__(self, db: CaseDB | str | None = None, *, actor: str | None = None):
-        self.db = db if isinstance(db, CaseDB) else open_db(db)
+    def __init__(
+        self, db: CaseDB | str | None = None, *, actor: str | None = None, create: bool = True
+    ):
+        # create=False: only a database that exists (every verb but opening cases, adding users)
+        self.db = db if isinstance(db, CaseDB) else open_db(db, create=create)
         self.actor = actor or default_actor()
 
     # ------------------------------------------------------------------ reading

@@ -41,7 +41,7 @@ def verify(
             expected = json.loads(head.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             fail(f"cannot read the chain head {head}: {exc}")
-    report = CaseService(db).audit_verify(expected)
+    report = CaseService(db, create=False).audit_verify(expected)
     if as_json:
         emit_json(report.to_dict())
     if not report.ok:
@@ -68,7 +68,7 @@ def export_head(
         from promoguard.safety import refuse_overwrite
 
         refuse_overwrite(out)  # never over a database (`--out cases.db` was the trail itself)
-    head = CaseService(db).audit_head()
+    head = CaseService(db, create=False).audit_head()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(head, indent=1) + "\n", encoding="utf-8")

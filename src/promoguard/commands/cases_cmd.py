@@ -28,10 +28,11 @@ OPEN_SHOWN = 20
 VERSION_HELP = "Refuse if the case is no longer at this version (someone else changed it)."
 
 
-def _svc(db: str | None, actor: str | None):
+def _svc(db: str | None, actor: str | None, *, create: bool = False):
+    """The case service on ``--db``; only `cases open` makes a database that is not there."""
     from promoguard.cases import CaseService
 
-    return CaseService(db, actor=actor)
+    return CaseService(db, actor=actor, create=create)
 
 
 def _say(text: str) -> None:
@@ -79,7 +80,7 @@ def open_cases(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Open cases from a scan, or add its new findings to the cases already open."""
-    svc = _svc(db, actor)
+    svc = _svc(db, actor, create=True)
     result = svc.open_from_scan(store, scan_id=scan_id, group=group).to_dict()
     if as_json:
         emit_json(result)

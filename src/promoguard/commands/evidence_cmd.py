@@ -59,7 +59,7 @@ def export(
     if out.suffix.lower() != ".zip":
         fail(f"--out must end in .zip, not {out.suffix or '(none)'}")
     key_path = key or Path(os.environ.get("PROMOGUARD_KEY") or "bureau.key")
-    result = CaseService(db, actor=actor).export_bundle(case_id, out, key_path)
+    result = CaseService(db, actor=actor, create=False).export_bundle(case_id, out, key_path)
     if as_json:
         emit_json(result)
     else:

@@ -76,7 +76,7 @@ def list_users(
     """List the users (never their password hashes)."""
     from promoguard.cases.service import CaseService
 
-    users = CaseService(db).list_users()
+    users = CaseService(db, create=False).list_users()
     if as_json:
         emit_json({"items": users})
         return
@@ -99,7 +99,7 @@ def passwd(
     from promoguard.web.security import hash_password
 
     password = _read_password(password_stdin)
-    user = CaseService(db).set_password(name, hash_password(password))
+    user = CaseService(db, create=False).set_password(name, hash_password(password))
     console.print(f"password of {name} set; {user['sessions_ended']} session(s) ended")
 
 
@@ -112,7 +112,7 @@ def disable(
     """Disable a user: no more logins, and every session and token ends at once."""
     from promoguard.cases.service import CaseService
 
-    user = CaseService(db).set_active(name, False)
+    user = CaseService(db, create=False).set_active(name, False)
     console.print(f"disabled {name}; {user['sessions_ended']} session(s) ended")
 
 
@@ -125,5 +125,5 @@ def enable(
     """Enable a disabled user (they log in again; their old sessions stay ended)."""
     from promoguard.cases.service import CaseService
 
-    CaseService(db).set_active(name, True)
+    CaseService(db, create=False).set_active(name, True)
     console.print(f"enabled {name}")
