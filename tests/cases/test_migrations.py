@@ -111,3 +111,37 @@ def test_0003_adds_the_language_setting_and_sessions_keeping_users(db_url):
         assert "language" not in {c["name"] for c in inspect(engine).get_columns("users")}
     finally:
         engine.dispose()
+
+
+def test_0004_adds_when_a_finding_was_detected_and_a_case_database_before_it_still_reads(
+    db_url, scanned_store
+):
+    """Cases opened before 0004 have no detected_at: the web shows the case's opening then."""
+    from promoguard.cases import CaseService
+    from promoguard.web.data import WebData
+
+    engine = make_engine(db_url)
+    try:
+        migrate(engine, "0003")
+        assert "detected_at" not in {
+            c["name"] for c in inspect(engine).get_columns("case_findings")
+        }
+        migrate(engine)
+        assert "detected_at" in {c["name"] for c in inspect(engine).get_columns("case_findings")}
+        CaseService(db_url, actor="t").open_from_scan(scanned_store)
+        with engine.begin() as conn:
+            assert (
+                conn.execute(
+                    text("SELECT count(*) FROM case_findings WHERE detected_at IS NULL")
+                ).scalar_one()
+                == 0
+            )
+            conn.execute(text("UPDATE case_findings SET detected_at = NULL"))
+        rows, _ = WebData(db_url).findings(None, {}, None, 5)
+        assert rows and all(r["detected_at"].endswith("+00:00") for r in rows)
+        _downgrade(engine, "0003")
+        assert "detected_at" not in {
+            c["name"] for c in inspect(engine).get_columns("case_findings")
+        }
+    finally:
+        engine.dispose()

@@ -150,3 +150,16 @@ def test_users_list_never_shows_password_hashes(api):
     body = api("admin").get("/api/v1/users").json()
     assert {u["name"] for u in body["items"]} >= {"admin", "analyst", "alpha", "beta"}
     assert "argon2" not in str(body) and "password" not in str(body)
+
+
+def test_a_finding_is_dated_when_its_scan_found_it_with_the_offset(api, cases_fx):
+    """`detected_at` had been the case's opening time (when `cases open` ran), without an offset;
+    the store's findings were detected at 2026-11-12 01:00 UTC."""
+    client = api("analyst")
+    fid = cases_fx.ids["P1"]["finding_id"][0]
+    one = client.get(f"/api/v1/findings/{fid}").json()
+    listed = client.get("/api/v1/findings?limit=500").json()["items"]
+    assert one["detected_at"] == "2026-11-12T01:00:00+00:00"
+    assert {f["detected_at"] for f in listed} == {"2026-11-12T01:00:00+00:00"}
+    case = client.get(f"/api/v1/cases/{one['case_id']}").json()
+    assert case["opened_at"].endswith("+00:00")  # every moment carries its offset

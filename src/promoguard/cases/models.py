@@ -159,6 +159,9 @@ class CaseFinding(Base):
     last_scan_id: Mapped[str] = mapped_column(String(200), nullable=False)
     #: How many scans found it (repeat offence).
     times_seen: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    #: When the scan that first found it ran (the store's ``detected_at``, UTC); None on a case
+    #: database opened before this was kept (migration 0004).
+    detected_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: After a verification: still_present, no_longer_present or not_checked.
     verification: Mapped[str | None] = mapped_column(String(40))
     #: The platform's account of what it did about this finding (rectification report).

@@ -43,7 +43,7 @@ from promoguard.cases.models import (
     utcnow,
 )
 from promoguard.cases.scoring import Score, family_of
-from promoguard.cases.source import FINDING_FIELDS
+from promoguard.cases.source import ROW_FIELDS
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 CHUNK = 5_000
@@ -273,11 +273,12 @@ FINDING_INSERT_COLUMNS = (
     "first_scan_id",
     "last_scan_id",
     "times_seen",
+    "detected_at",
 )
 
 
-#: A finding as read from the store (promoguard.cases.source.FINDING_FIELDS).
-_Row = namedtuple("_Row", FINDING_FIELDS)
+#: A finding as read from the store (promoguard.cases.source.ROW_FIELDS).
+_Row = namedtuple("_Row", ROW_FIELDS)
 
 
 class CaseService:
@@ -706,6 +707,15 @@ class CaseService:
             return result
         platform_names, merchant_names = source.names(store)
         harm = source.harm(store, info.scan_id)
+        # the bulk insert hands values to the driver as the column holds them: SQLite keeps
+        # SQLAlchemy's naive UTC text, PostgreSQL a timestamptz (the text with its offset)
+        on_sqlite = self.db.engine.dialect.name == "sqlite"
+
+        def detected(text_value: str | None) -> str | None:
+            if text_value is None or on_sqlite:
+                return text_value
+            return f"{text_value}+00:00"
+
         by_key: dict[tuple, list[_Row]] = defaultdict(list)
         for r in found:
             m = r.merchant_id if group == "merchant" else None
@@ -853,6 +863,7 @@ class CaseService:
                             info.scan_id,
                             info.scan_id,
                             1,
+                            detected(row.detected_at),
                         )
                     )
                     # a scan listing one finding twice adds it once

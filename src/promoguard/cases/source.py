@@ -101,11 +101,20 @@ def findings(store: str | Path, scan_id: str) -> pd.DataFrame:
     return df
 
 
+#: :data:`FINDING_FIELDS` and when the scan found it (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff`` text:
+#: the case database's bulk insert takes values as its columns hold them)
+ROW_FIELDS = (*FINDING_FIELDS, "detected_at")
+
+
 def finding_rows(store: str | Path, scan_id: str) -> list[tuple]:
-    """The scan's findings as tuples in :data:`FINDING_FIELDS` order (NULL → None)."""
+    """The scan's findings as tuples in :data:`ROW_FIELDS` order (NULL → None)."""
     with _open(store) as con:
         return con.execute(
-            sql("SELECT {cols} FROM findings WHERE scan_id = ?", cols=idents(FINDING_FIELDS)),
+            sql(
+                "SELECT {cols}, strftime(timezone('UTC', detected_at), '%Y-%m-%d %H:%M:%S.%f') "
+                "FROM findings WHERE scan_id = ?",
+                cols=idents(FINDING_FIELDS),
+            ),
             [scan_id],
         ).fetchall()
 

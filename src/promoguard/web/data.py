@@ -51,7 +51,11 @@ CASE_FINDINGS_SHOWN = 100
 
 
 def _iso(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
+    """ISO 8601; a moment always with its offset (the case database keeps UTC, and SQLite gives
+    it back without one)."""
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    if isinstance(value, dt.date):
         return value.isoformat()
     return value
 
@@ -314,6 +318,7 @@ class WebData:
         Case.status,
         Case.merchant_name,
         Case.opened_at,
+        CaseFinding.detected_at,
     )
 
     def _finding_row(self, r: Any) -> dict[str, Any]:
@@ -334,7 +339,8 @@ class WebData:
             "verification": r.verification,
             "case_id": r.case_id,
             "case_status": r.status,
-            "detected_at": _iso(r.opened_at),
+            # when its scan found it; a case database from before that was kept: the case's opening
+            "detected_at": _iso(r.detected_at or r.opened_at),
         }
 
     def findings(
