@@ -198,6 +198,12 @@ def test_verify_human_output_names_each_problem(copy):
     assert result.exit_code == 1
     assert f"finding {fid}: changed" in result.stdout
     assert "DOES NOT VERIFY" in result.stderr
+    # with --json stdout is the object, and stderr still says it in one line (it said nothing)
+    result = runner.invoke(app, ["verify", "--store", str(copy), "--json"])
+    assert result.exit_code == 1 and json.loads(result.stdout)["ok"] is False
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("promoguard: the store does not verify: 1 ")
+    assert f"finding {fid}: changed" in lines[0]
 
 
 def test_two_scans_with_the_same_finding_ids_verify_apart(copy):

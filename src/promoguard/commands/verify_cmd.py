@@ -30,6 +30,15 @@ def verify(
         result = integrity.verify(con, scan_id, expect)
     if as_json:
         emit_json(result.to_dict())
+        if not result.ok:  # a script reads stdout; a person or a log still gets the one line
+            first = terminal_safe(str(result.problems[0])) if result.problems else ""
+            console.print(
+                f"promoguard: the store does not verify: {len(result.problems)} problem(s)"
+                + (f", the first: {first}" if first else ""),
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     else:
         for problem in result.problems:
             typer.echo(terminal_safe(str(problem)))
