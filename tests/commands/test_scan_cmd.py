@@ -76,3 +76,22 @@ def test_scan_errors_are_one_line(tmp_path):
         result = CliRunner().invoke(_app(), ["scan", *args])
         assert result.exit_code == 1, (args, result.output)
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_out_it_cannot_write_stops_the_scan_before_it_is_saved(tmp_path):
+    """`--out f.csv/sub.csv` (f.csv a file) failed after the scan was saved, with "File exists":
+    a script that retried piled up scans."""
+    path = _store(tmp_path)
+    (tmp_path / "f.csv").write_text("x")
+    out = tmp_path / "f.csv" / "sub.csv"
+    result = CliRunner().invoke(
+        _app(),
+        ["scan", "--store", str(path), "--pack", "cn", "--checks", "PRICE001", "--out", str(out)],
+    )
+    assert result.exit_code == 1
+    assert "it is a file, not a folder" in result.stderr
+    con = store.connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM scans").fetchone()[0] == 0
+    finally:
+        con.close()

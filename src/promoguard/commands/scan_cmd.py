@@ -15,6 +15,7 @@ from promoguard.commands._common import (
     progress_bar,
     stdout,
     user_errors,
+    writable_file,
 )
 from promoguard.safety import refuse_overwrite
 
@@ -54,6 +55,9 @@ def scan(
         fail(f"--out must end in {', '.join(exports.FORMATS)}, not {out.suffix or '(none)'}")
     if out is not None:
         refuse_overwrite(out, ("store", store), ("pack", Path(pack)))
+        # before the scan, not after: a scan saved and then an --out it cannot write made a
+        # script that retried pile up scans
+        writable_file(out)
     if since is not None or watchlist is not None:
         from promoguard.commands.monitor_scan import monitor_scan
 
