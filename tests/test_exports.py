@@ -138,3 +138,18 @@ def test_evaluate_scores_the_same_findings_the_same_from_every_format(tmp_path):
         got = evaluate(read_table(path), truth)
         scores[suffix] = got.set_index("check_code").loc["PRICE001", ["tp", "fp", "fn"]].tolist()
     assert scores == {s: [1, 0, 0] for s in (".parquet", ".csv", ".jsonl", ".xlsx")}, scores
+
+
+def test_whole_numbers_stay_whole_in_the_flattened_columns(tmp_path):
+    """A field some findings lack (NaN in the others) made the column float: n_buyers 4 was
+    written 4.0 in .csv and .xlsx."""
+    findings = FINDINGS.copy()
+    findings.loc[0, "observed"] = '{"n_buyers": 4, "share": 0.5}'
+    path = write_findings(findings, tmp_path / "f.csv")
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert rows.loc[0, "observed.n_buyers"] == "4" and rows.loc[1, "observed.n_buyers"] == ""
+    assert rows.loc[0, "observed.share"] == "0.5"
+    sheet = openpyxl.load_workbook(write_findings(findings, tmp_path / "f.xlsx"))["findings"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("observed.n_buyers") + 1).value == 4
+    assert isinstance(sheet.cell(2, header.index("observed.n_buyers") + 1).value, int)

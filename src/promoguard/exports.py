@@ -45,7 +45,8 @@ def flattened(findings: pd.DataFrame) -> pd.DataFrame:
         extra.append(row)
     if not extra:
         return base
-    flat = pd.DataFrame(extra, index=base.index)
+    # object columns: a field absent from some findings must not turn 4 into 4.0 in the others
+    flat = pd.DataFrame(extra, index=base.index, dtype=object)
     # observed columns first, then expected, each sorted: stable column order across scans
     cols = sorted(c for c in flat.columns if c.startswith("observed.")) + sorted(
         c for c in flat.columns if c.startswith("expected.")
@@ -83,7 +84,15 @@ def write_findings(
         findings.to_parquet(path, index=False)
         make_private(path)
     elif suffix == ".csv":
-        flat = flattened(findings).map(_cell)
+        flat = flattened(findings)
+        # cell by cell into object columns: DataFrame.map would infer [4, None] as [4.0, nan]
+        flat = pd.DataFrame(
+            {
+                c: pd.Series([_cell(v) for v in flat[c]], index=flat.index, dtype=object)
+                for c in flat
+            },
+            index=flat.index,
+        )
         with private_file(path, encoding="utf-8-sig") as fh:
             flat.to_csv(fh, index=False)
     elif suffix == ".jsonl":
