@@ -115,6 +115,28 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     assert "TEXT002" in codes("This balm treats eczema", category="cosmetics")
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("领券后24小时内生效，11月11日0点生效", "apparel"), ("会员卡购买后1天生效", "apparel"),
+     ("支持花呗分期，券后3天生效", "apparel"), ("果树病虫害防治 杀虫剂", "home"),
+     ("白蚁防治 家用", "home"), ("Epoxy glue cures in 5 minutes", "home"),
+     ("Fully cures in 24 hours; cure time 30 min", "home")],
+)  # fmt: skip
+def test_coupons_pest_control_and_glue_make_no_medical_claim(text, category):
+    assert "TEXT002" not in codes(text, category=category)
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("服用7天生效", "服用7天生效"), ("三天见效", "三天见效"), ("防治高血压", "防治"),
+     ("This balm cures arthritis", "cures"), ("This tea cures in 3 days", "cures"),
+     ("Miracle cure in 5 minutes", "miracle cure"), ("彻底治愈失眠", "彻底治愈")],
+)  # fmt: skip
+def test_a_claim_like_them_is_still_one_claim(text, term):
+    hits = analyse_text(text, category="food")["TEXT002"]
+    assert [h.term or text[h.ostart : h.oend] for h in hits] == [term]
+
+
 def test_the_pack_decides_which_categories_may_state_indications():
     rules = ContentRules(load_terms())
     prep = rules.prepare("降血压")
