@@ -50,6 +50,11 @@ def codes(text: str, **kw) -> set[str]:
         ("𝐁𝐄𝐒𝐓 price", "best price"),  # mathematical bold letters
         ("best price", "best price"),  # spaces between English words stay
         ("138 1234 5678", "138 1234 5678"),  # digits keep their grouping
+        ("國家級", "国家级"),  # traditional characters of the lexicons' terms
+        ("降血壓，治療失眠", "降血压，治疗失眠"),
+        ("最🔥好", "最好"),  # a pictograph between Chinese characters is a separator
+        ("最✨佳", "最佳"),
+        ("world’s best", "world's best"),  # a curly apostrophe
     ],
 )
 def test_normalise_undoes_filter_dodging(raw, norm):
@@ -81,7 +86,8 @@ def test_normalise_never_fails_and_spans_stay_in_bounds(raw):
 @pytest.mark.parametrize(
     "text",
     ["品质最佳", "国家级工艺", "最高级面料", "最好的羽绒服", "最*好", "最 好", "最.好", "全网最　低",
-     "ＮＯ．１ 品牌", "N0.1 brand", "best ever", "#1 in the world", "the best in the world"],
+     "ＮＯ．１ 品牌", "N0.1 brand", "best ever", "#1 in the world", "the best in the world",
+     "國家級品質 羽絨服", "最🔥好的羽绒服", "最✨佳口感", "The world’s best down jacket"],
 )  # fmt: skip
 def test_absolute_terms_are_flagged(text):
     assert "TEXT001" in codes(text)
@@ -91,7 +97,10 @@ def test_absolute_terms_are_flagged(text):
     "text",
     ["最近很多顾客回购", "最后提醒大家注意查收", "首先感谢大家", "顶部有拉链设计", "同款在唯品会也有售",
      "这是我们店第一次参加双11", "活动第一天发货较多", "最好在阴凉处保存", "Latest model, top zipper.",
-     "First time joining Double 11.", "Bestow a gift", "Recently restocked."],
+     "First time joining Double 11.", "Bestow a gift", "Recently restocked.",
+     # the same words in traditional characters, and a pictograph beside them
+     "最近很多人回購", "最後提醒大家注意查收", "這是我們店第一次參加雙11", "第一步：打開包裝",
+     "唯一的缺點是貴", "最近🔥上新"],
 )  # fmt: skip
 def test_ordinary_words_are_not_flagged(text):
     assert "TEXT001" not in codes(text)
@@ -113,6 +122,18 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     assert "TEXT002" not in codes("Dog treats, chicken flavour", category="food")
     assert "TEXT002" not in codes("Dry cured ham", category="food")
     assert "TEXT002" in codes("This balm treats eczema", category="cosmetics")
+    assert "TEXT002" in codes("蜂蜜水每天一杯，降血壓、治療失眠", category="food")  # traditional
+
+
+def test_the_traditional_table_folds_only_what_the_lexicons_need():
+    """Each traditional character read as simplified is the form of a character some built-in
+    term is written with, and none is itself in a term (it would be read away)."""
+    from promoguard.text.normalise import SIMPLIFIED, TRADITIONAL
+
+    written = "".join(t.term for t in load_terms())
+    assert len(TRADITIONAL) == len(SIMPLIFIED) == len(set(TRADITIONAL))
+    for trad, simp in zip(TRADITIONAL, SIMPLIFIED, strict=True):
+        assert simp in written and trad not in written and trad != simp, trad
 
 
 @pytest.mark.parametrize(
@@ -176,7 +197,8 @@ def test_look_alike_goods_are_not_prohibited(text):
     ["加微信 abcd123 领优惠", "V信：abcd123", "薇信 kk2233 私聊", "加QQ 12345678 更便宜", "私下转账可以再便宜",
      "点击 t.cn/AbCdEf 领券", "加vx ab_cd12", "详情见 dwz.cn/xyzabc", "微 信 号: shop_8848", "❤信 kk5678",
      "add me on WeChat abc123", "cheaper via WhatsApp, message me", "details at bit.ly/xyz",
-     "电话 13812345678", "QQ群 12345678", "WeChat ID: abc_123", "微信号是 shop_8848"],
+     "电话 13812345678", "QQ群 12345678", "WeChat ID: abc_123", "微信号是 shop_8848",
+     "QQ 1234 5678 9 加我领券", "微信 138-1234-567"],
 )  # fmt: skip
 def test_lures_off_the_platform(text):
     assert "TEXT004" in codes(text)
@@ -185,7 +207,7 @@ def test_lures_off_the_platform(text):
 @pytest.mark.parametrize(
     "text",
     ["支持微信支付和支付宝", "WeChat Pay accepted", "亲，收到货有问题随时联系我们。", "另有仿真枪出售，需要私聊。",
-     "QQ音乐会员", "visit the shop at ant.cn/about", "wechat payment accepted"],
+     "QQ音乐会员", "visit the shop at ant.cn/about", "wechat payment accepted", "微信 2024 11 11 开抢"],
 )  # fmt: skip
 def test_platform_words_that_are_not_lures(text):
     assert "TEXT004" not in codes(text)
@@ -218,6 +240,15 @@ def test_cards_pass_luhn_and_carry_an_issuer_prefix():
     assert not valid_card("4111111111111112")
     assert valid_card(card()) and not valid_card(card(valid=False))
     assert not valid_card("2026111198765432" if luhn_ok("2026111198765432") else "2026111198765439")
+
+
+def test_a_19_digit_card_written_in_groups_of_four_and_three():
+    nineteen = "6222 0212 3456 7890 128"
+    assert valid_card(nineteen)
+    assert [i.value for i in find_identifiers(f"卡号 {nineteen} 谢谢")] == [nineteen]
+    assert "TEXT005" in codes(f"退款请打到这张卡 {nineteen}")
+    # a 16-digit card followed by three more digits (a CVV) is still the 16-digit card
+    assert [i.value for i in find_identifiers("4111 1111 1111 1111 123")] == ["4111 1111 1111 1111"]
 
 
 def test_mobiles_and_emails():

@@ -44,10 +44,13 @@ from promoguard.text.normalise import (
     special_table,
 )
 
-#: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
+#: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678); a number may
+#: be written in groups (QQ 1234 5678 9, 123-4567-890): groups of three digits or more but the
+#: last, so a date after a cue (微信 2024 11 11) is not taken for one
 _HANDLE = re.compile(
     r"[\s:：=]{0,3}(?:(?:id|号码|账号|号|群|是|为)[\s:：=]{0,3}){0,2}"
-    r"(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
+    r"(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11}"
+    r"|[1-9][0-9]{2,5}(?:[ -][0-9]{3,5})+(?:[ -][0-9]{1,2})?)(?![-_a-z0-9])"
 )
 _NUM = r"(?:[0-9]+|[一二两三四五六七八九十几]+)"
 URGENCY = re.compile(
