@@ -303,7 +303,9 @@ def test_a_comparison_with_its_base_is_not_flagged(text):
     "text",
     ["好评返现", "晒图返现5元", "五星好评返5元", "五星好评送小礼品", "好评截图找客服领红包",
      "leave a 5-star review and get a refund of 5 yuan", "5-star review = cashback",
-     "post a photo review for a gift"],
+     "post a photo review for a gift",
+     # homophone spellings and kin (a reviewer's store)
+     "好评反现", "好平返现", "评价有礼", "五星好评 反现3元"],
 )  # fmt: skip
 def test_rewards_for_good_reviews(text):
     assert "REVIEW002" in codes(text)
@@ -312,7 +314,8 @@ def test_rewards_for_good_reviews(text):
 @pytest.mark.parametrize(
     "text",
     ["好评如潮，下单送运费险", "质量不错，送朋友的", "五颗星推荐给大家！", "加vx abcd123 返现", "五星级酒店同款 送拖鞋",
-     "Free returns within 7 days.", "Thanks for the review. Free returns within 7 days."],
+     "Free returns within 7 days.", "Thanks for the review. Free returns within 7 days.",
+     "店铺好评率99.8% 满199送运费险", "好评度98% 下单送小样"],
 )  # fmt: skip
 def test_rewards_without_a_review_condition(text):
     assert "REVIEW002" not in codes(text)
