@@ -305,7 +305,10 @@ def test_a_comparison_with_its_base_is_not_flagged(text):
      "leave a 5-star review and get a refund of 5 yuan", "5-star review = cashback",
      "post a photo review for a gift",
      # homophone spellings and kin (a reviewer's store)
-     "好评反现", "好平返现", "评价有礼", "五星好评 反现3元"],
+     "好评反现", "好平返现", "评价有礼", "五星好评 反现3元",
+     # the reward in a later clause, as an amount, or first with a condition
+     "五星好评+晒图，截图发客服，返5元红包", "好评截图找客服领2元", "Post a photo review, get a free gift",
+     "Get $5 back when you leave a review"],
 )  # fmt: skip
 def test_rewards_for_good_reviews(text):
     assert "REVIEW002" in codes(text)
@@ -315,10 +318,33 @@ def test_rewards_for_good_reviews(text):
     "text",
     ["好评如潮，下单送运费险", "质量不错，送朋友的", "五颗星推荐给大家！", "加vx abcd123 返现", "五星级酒店同款 送拖鞋",
      "Free returns within 7 days.", "Thanks for the review. Free returns within 7 days.",
-     "店铺好评率99.8% 满199送运费险", "好评度98% 下单送小样"],
+     "店铺好评率99.8% 满199送运费险", "好评度98% 下单送小样", "感谢好评，欢迎再次光临，回购送小礼品",
+     "欢迎评价，满199送运费险", "Free shipping for orders over $50, leave a review if you like it",
+     "Thanks for your review! Get $5 back on your next order"],
 )  # fmt: skip
 def test_rewards_without_a_review_condition(text):
     assert "REVIEW002" not in codes(text)
+
+
+def test_a_buyers_review_reports_an_offer_but_not_a_gift_that_came_with_the_order():
+    from promoguard.rules.content._shared import content_rules
+
+    ((check, params),) = content_rules(["REVIEW002"])
+    rules = ContentRules(load_terms())
+
+    def graded(text: str) -> tuple[str | None, str | None] | None:
+        hits = check.decide(rules.prepare(text), "review", "apparel", params)
+        return check.grade(hits) if hits else None
+
+    assert graded("商家说五星好评返5元，质量一般") == (None, None)  # the pack's: high
+    assert graded("Five stars. The seller offered a refund if I left a 5-star review.") == (
+        None,
+        None,
+    )
+    assert graded("好评，老板还送了暖宝宝，物流很快") is None  # two clauses of a buyer's own words
+    # the space that parts 五星好评 from 送的 is read away: reported, low, with the reason
+    severity, reason = graded("五星好评 送的小礼品也很喜欢")
+    assert severity == "low" and "received" in reason
 
 
 # -- lexicons and matcher ----------------------------------------------------------------------
