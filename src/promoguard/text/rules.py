@@ -13,7 +13,9 @@ then decides from the prepared text with the functions below:
 - :func:`unbased_claims`: urgency, or a price comparison with no base price in its clause or the
   clause before (``直降500`` alone, but not ``原价399，直降100``);
 - :func:`rewards_for_reviews`: a ``reward_offer`` (好评返现), or a ``review_cue`` followed in the
-  same clause by a ``reward_cue``.
+  same clause by a ``reward_cue`` (in a merchant's text, also by a reward opening a later clause of
+  the sentence), or a reward with a condition leading to a review word (``$5 back when you leave
+  a review``).
 
 It works on plain strings and knows no rule: the checks, the masker and the benchmark share it.
 """
