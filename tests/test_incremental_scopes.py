@@ -900,6 +900,22 @@ def test_a_late_redemption_of_an_old_order_rechecks_its_merchant(tmp_path, monke
     assert _entities(narrow, "COUPON004") == {"O1"}
 
 
+def test_a_late_earlier_use_of_a_one_per_buyer_coupon_resolves_the_later_order(tmp_path):
+    # C1 now one per buyer (b1 buys both orders): day 1, O2 (paid at 2) redeemed it with nothing
+    # off and no earlier use: flagged. Day 2: O1's redemption (paid at 1) arrives with the ¥50
+    # taken off: b1's one use came first, so nothing was due on O2 and its finding is resolved
+    day1 = _coupon_season()
+    day1["orders"][1]["paid_at"] = at(2)
+    for terms in day1["coupon_terms"]:
+        terms["per_buyer_cap"] = 1
+    day1["coupon_redemptions"] = [{"order_id": "O2", "coupon_id": "C1", "discount_amount": 0}]
+    day2 = {"coupon_redemptions": [{"order_id": "O1", "coupon_id": "C1", "discount_amount": 50}]}
+    full, inc, info = _increment(tmp_path, day1, day2, "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert _entities(full, "COUPON004") == set()
+    assert _rows(inc) == _rows(full)
+
+
 def test_new_coupon_terms_recheck_every_coupon_finding(tmp_path):
     # day 2: C1's displayed terms change (30 off from 300): O1's due discount changes
     terms = {**_coupon_season()["coupon_terms"][0], "effective_at": at(-200)}
