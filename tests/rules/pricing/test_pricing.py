@@ -172,6 +172,40 @@ def test_price001_eu_progressive_reduction_measured_before_the_first_cut(season)
     assert found["L1"][1] == {"legal_prior_price": "90.00", "prior_price_source": "offered"}
 
 
+def test_price001_eu_progressive_reduction_begun_before_the_30_days(season):
+    """Art. 6a(5): the prior price is the one before the campaign's first reduction however long
+    before the sale it came (€100; 90 'was 100' from 43 days before, then 80, then 70 on the day):
+    the look-back's first observation is the campaign's second step, not its first."""
+    season.listing("L1")
+    season.prices("L1", -60, -44, "100.00")
+    for d in range(-43, -20):
+        season.obs("L1", day(d), "90.00", ref="100.00", label="was")
+    for d in range(-20, 0):
+        season.obs("L1", day(d), "80.00", ref="100.00", label="was")
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    assert by_entity(run_check(season.con, "PRICE001", "eu")) == {}
+    found = by_entity(run_check(season.con, "PRICE001", "eu", {"PRICE001": {"progressive": False}}))
+    assert found["L1"][1] == {"legal_prior_price": "80.00", "prior_price_source": "offered"}
+
+
+def test_price001_eu_a_campaign_broken_before_the_30_days_counts_from_the_break(season):
+    """The same shape with a rise before the look-back: the campaign that continues into the sale
+    began at the rise, and its prior price (the 30 days before it: €90) is below the 'was 100'."""
+    season.listing("L1")
+    season.prices("L1", -60, -44, "100.00")
+    for d in range(-43, -36):
+        season.obs("L1", day(d), "90.00", ref="100.00", label="was")
+    season.obs("L1", day(-36), "95.00", ref="100.00", label="was")  # back up
+    for d in range(-35, 0):
+        season.obs("L1", day(d), "80.00", ref="100.00", label="was")
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    found = by_entity(run_check(season.con, "PRICE001", "eu"))
+    assert found["L1"][1] == {
+        "legal_prior_price": "90.00",
+        "prior_price_source": "offered_before_first_reduction",
+    }
+
+
 def test_price001_eu_unannounced_cuts_are_not_a_progressive_reduction(season):
     """The same cuts made silently are ordinary prices applied: the lowest of them counts."""
     season.listing("L1")

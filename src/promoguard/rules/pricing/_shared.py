@@ -42,8 +42,9 @@ PRIOR_PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "progressive",
         False,
-        "Progressive reductions: when the price only fell during the look-back, measure the prior "
-        "price from before the first reduction (Directive 98/6/EC Art. 6a(5)).",
+        "Progressive reductions: when the price only fell during the look-back, in announced "
+        "reductions of one campaign (begun in it or before it), measure the prior price from "
+        "before the campaign's first reduction (Directive 98/6/EC Art. 6a(5)).",
         basis="law",
     ),
     Parameter(
@@ -372,6 +373,7 @@ def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, An
         .group_by("listing_id", "promotion_id")
         .aggregate(first_reduction_at=lambda t: t.observed_at.min())
     )
+    first = _campaign_began(tables, keys, first, params)
     tail = obs.join(first, PAIR).filter(lambda t: t.observed_at >= t.first_reduction_at)
     w = ibis.window(group_by=[tail.listing_id, tail.promotion_id], order_by=[tail.observed_at])
     tail = tail.mutate(_prev=tail.price.lag().over(w), _next_at=tail.observed_at.lead().over(w))
@@ -412,6 +414,51 @@ def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, An
         "promotion_id",
         "first_reduction_at",
         pre_campaign_low=out.applied_low,
+    )
+
+
+def _campaign_began(
+    tables: Tables, keys: ir.Table, first: ir.Table, params: dict[str, Any]
+) -> ir.Table:
+    """``first`` (listing, promotion, first_reduction_at: the look-back's first announced
+    reduction) with first_reduction_at moved back to where its campaign began when the campaign
+    was already running as the look-back opened: the earliest of the unbroken run of announced
+    detail observations, none above the one before it, that ends at the look-back's first one.
+    Art. 6a(5) takes the prior price from before the campaign's first reduction however long ago
+    it was; reading only the look-back took the campaign's second step for its first (the
+    reviewer's case: €100, then 90, 80 and 70 all 'was 100', the first cut 43 days before).
+    A run starts at an announced observation after an unannounced one, after a rise, or at the
+    listing's first observation; the look-back's first announced observation is its own start
+    whenever an unannounced one precedes it inside the look-back, so this only moves it back."""
+    po = tables.price_observations
+    detail = po.filter(po.channel.fill_null(DETAIL) == DETAIL)
+    k = keys.semi_join(first, PAIR).select("listing_id", "promotion_id", "starts_at")
+    hist = k.join(
+        detail, [k.listing_id == detail.listing_id, detail.observed_at < k.starts_at]
+    ).select(
+        "listing_id", "promotion_id", "observed_at", "price", "reference_price", "reference_label"
+    )
+    announced = (
+        hist.reference_price.notnull()
+        & (hist.reference_price > hist.price)
+        & ~_is_msrp_label(hist.reference_label, params["msrp_labels"])
+    )
+    hist = hist.mutate(_ann=announced.fill_null(False))
+    w = ibis.window(
+        group_by=[hist.listing_id, hist.promotion_id],
+        order_by=[hist.observed_at, hist.price, hist.reference_price],
+    )
+    hist = hist.mutate(_pann=hist._ann.lag().over(w), _pprice=hist.price.lag().over(w))
+    starts = hist.filter(
+        hist._ann & (~hist._pann.fill_null(False) | (hist.price > hist._pprice).fill_null(False))
+    ).select("listing_id", "promotion_id", run_at=hist.observed_at)
+    j = first.join(starts, [*PAIR, starts.run_at <= first.first_reduction_at])
+    began = j.group_by("listing_id", "promotion_id").aggregate(began_at=lambda t: t.run_at.max())
+    out = _left(first, began, PAIR)
+    return out.select(
+        "listing_id",
+        "promotion_id",
+        first_reduction_at=out.began_at.fill_null(out.first_reduction_at),
     )
 
 
