@@ -318,6 +318,21 @@ def test_price003_negatives_early_rise_modest_rise_deep_cut_new_listing(season):
     assert by_entity(run_check(season.con, "PRICE003")) == {}
 
 
+def test_price003_a_rise_before_the_30_day_season_does_not_count(season):
+    """lookback_days is the season in which a rise counts (the pack: 30 days). Raised 45 and 35
+    days before 11-11 and held: the price had been 130 since before the season opened, although
+    the baseline's median (half 100, half 130) is lower; a rise 29 days before still counts."""
+    _history(season, "R45", "100.00", "130.00", raise_from=-45)
+    promo_obs(season, "R45", "125.00", "130.00")
+    _history(season, "R35", "100.00", "130.00", raise_from=-35)
+    promo_obs(season, "R35", "125.00", "130.00")
+    _history(season, "R29", "100.00", "130.00", raise_from=-29)
+    promo_obs(season, "R29", "125.00", "130.00")
+    found = by_entity(run_check(season.con, "PRICE003"))
+    assert set(found) == {"R29"}
+    assert found["R29"][1] == {"ordinary_level": 100, "rise": 0.3}
+
+
 # -- PRICE004 --------------------------------------------------------------------------------------
 
 
