@@ -102,6 +102,22 @@ def test_price001_cn_listing_without_orders_falls_back_to_offered_prices(season)
     assert expected == {"legal_prior_price": "88.00", "prior_price_source": "offered"}
 
 
+def test_price001_cn_a_first_sale_during_the_promotion_decides_no_prior_price(season):
+    """A sale on or after the promotion's start is no prior transaction: a listing offered at
+    ¥500 for a month and first sold at 11:00 on 11-11 is judged on its offered price, as one that
+    never sold is (the reviewer's C and C2: 原价 ¥999)."""
+    for lid in ("C", "C2", "LATE"):
+        season.listing(lid)
+        season.prices(lid, -30, -1, "500.00")
+        promo_obs(season, lid, "499.00", "999.00")
+    season.order("C", day(0, 7), "499.00")  # 11:00 Beijing on 11-11
+    season.order("LATE", day(3), "499.00")  # after the promotion
+    found = by_entity(run_check(season.con, "PRICE001"))
+    assert set(found) == {"C", "C2", "LATE"}
+    for lid in found:
+        assert found[lid][1] == {"legal_prior_price": "500.00", "prior_price_source": "offered"}
+
+
 def test_price001_rounding_tolerance_and_msrp_label(season):
     season.listing("L1")
     season.order("L1", day(-1), "100.00")

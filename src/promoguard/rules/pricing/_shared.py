@@ -9,7 +9,6 @@ are cut down to those windows FIRST, never windowed over the whole history.
 
 from __future__ import annotations
 
-import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -260,7 +259,10 @@ def _applied_low(tables: Tables, keys: ir.Table, lo: str = "window_start", hi: s
 
 def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
     """cn: lowest transacted price in the look-back (calendar days); else the last sale before;
-    else, for a listing that never sold, the lowest price applied (offered) in the look-back."""
+    else, for a listing that never sold before the promotion, the lowest price applied (offered)
+    in the look-back. A sale on or after the promotion's start is no prior transaction and
+    decides nothing: a first sale during the promotion (or after it) had let the listing escape,
+    with no prior price at all, where one never sold is judged on its offered price."""
     o = tables.orders
     sales = o.filter(~o.status.isin(list(params["exclude_statuses"]))).select(
         "listing_id", "paid_at", "unit_price"
@@ -291,16 +293,14 @@ def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], 
     last = at_last.group_by("listing_id", "promotion_id").aggregate(
         last_tx=lambda t: t.unit_price.min()
     )
-    # offered prices only matter for a listing that never sold: only for those pairs
-    any_sale = sales.select("listing_id").distinct()
-    unsold = keys.anti_join(any_sale, "listing_id")
+    # offered prices only matter for a listing that never sold before the promotion (it has no
+    # last sale before it): only for those pairs
+    unsold = keys.anti_join(last, PAIR)
     offered = _applied_low(tables, unsold).rename(offered_low="applied_low")
-    any_sale = any_sale.mutate(has_sales=ibis.literal(True))
     j = _left(pairs, in_window, PAIR)
     j = _left(j, last, PAIR)
-    j = _left(j, any_sale, ["listing_id"])
     j = _left(j, offered, PAIR)
-    no_sales = j.has_sales.isnull()
+    no_sales = j.last_tx.isnull()
     return j.mutate(
         legal_prior_price=ibis.cases(
             (j.tx_low.notnull(), j.tx_low),
@@ -314,7 +314,7 @@ def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], 
             (no_sales & j.offered_low.notnull(), "offered"),
             else_=ibis.null("string"),
         ),
-    ).drop("tx_low", "last_tx", "has_sales", "offered_low")
+    ).drop("tx_low", "last_tx", "offered_low")
 
 
 def _lowest_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
@@ -646,9 +646,9 @@ _half_up_ratio = half_up_ratio
 # series up to its end) closes by the promotion's end: a row stamped at or after the last end of
 # any promotion (``promotions_end``) lies outside all of them. ``_segments``'s ``seg_end`` (the
 # next observation) is the one place such a row shows: it turns the last segment's open end into
-# a later one, still after every window it overlapped. What does read past the end is cn's "a
-# listing with no sales at all" (``_lowest_transacted``): a first sale, whenever it is, takes the
-# offered-price fallback away. (``incremental.py``, ``depends_on = "merchant_delta"``.)
+# a later one, still after every window it overlapped. Nothing reads past the end: cn's
+# offered-price fallback asks whether a listing sold before the promotion (``_lowest_transacted``),
+# not whether it ever sold. (``incremental.py``, ``depends_on = "merchant_delta"``.)
 
 
 def promotions_end(season: Tables) -> Any:
@@ -672,25 +672,11 @@ def merchants_of_listings(season: Tables, listings: ir.Table) -> ir.Table:
     return ls.semi_join(listings, "listing_id").select("merchant_id")
 
 
-#: the listings whose first sale is new, per (season, new rows) Tables pair and what the query
-#: reads (the end, the statuses left out): PRICE001 and PRICE002 ask the same in one plan, and
-#: the query reads every order of the season (~0.25 s of a city day's plan, each)
-_FIRST_SALES: weakref.WeakKeyDictionary[Tables, Any] = weakref.WeakKeyDictionary()
-
-
-def _first_sales(season: Tables, new: Tables, first: ir.Table, key: Any) -> list[Any]:
-    held = _FIRST_SALES.setdefault(season, weakref.WeakKeyDictionary()).setdefault(new, {})
-    if key not in held:
-        held[key] = season.to_arrow(first).column("listing_id").to_pylist()
-    return held[key]
-
-
 def touched_by_windows(
     season: Tables, new: Tables, params: dict[str, Any], *, sales: bool
 ) -> list[ir.Table]:
     """PRICE001-003: the merchants of new listing rows and of new observations (with ``sales``:
-    new orders) that may fall in a promotion's windows; with ``sales`` under cn's prior rule,
-    also the listings whose first sale is new (no sale before every promotion ended)."""
+    new orders) that may fall in a promotion's windows."""
     end = promotions_end(season)
     po = new.price_observations
     parts = [
@@ -703,34 +689,6 @@ def touched_by_windows(
         o = new.orders
         early = o.filter(may_be_in_window(o.paid_at, end))
         parts.append(merchants_of_listings(season, early.select("listing_id")))
-        if params["prior_rule"] == "lowest_transacted":
-            # "a listing with no sales at all" reads every sale, however late: a listing whose
-            # only sales (of the same statuses) are after every promotion ended may have had none
-            so = season.orders
-            excluded = list(params["exclude_statuses"])
-            sold = so.filter(so.status.notnull())
-            if excluded:
-                sold = sold.filter(~so.status.isin(excluded))
-            if end is not None:
-                sold = sold.filter(so.paid_at < ibis.literal(end, type=so.paid_at.type()))
-            first = o.select("listing_id").distinct()
-            first = first.anti_join(sold.select("listing_id"), "listing_id")
-            # ... and only where the listing has a (listing, promotion) pair at all: every
-            # finding (and the prior price itself) is of a pair, and a pair is a reference above
-            # the price shown inside a promotion, so before ``end``: a listing that never showed
-            # one has no finding whether it sold or not (on a day after the promotions, the first
-            # sales of listings that never claimed a reduction named 14 merchants at city scale).
-            # The few first sales are pulled first: the observations are read only for them (in
-            # one query, DuckDB read all 10M observations for the day's 31,743 sold listings).
-            ids = _first_sales(season, new, first, (end, tuple(excluded)))
-            if ids:
-                sp = season.price_observations
-                shown = sp.filter(
-                    sp.listing_id.isin(ids),
-                    sp.reference_price > sp.price,
-                    may_be_in_window(sp.observed_at, end),
-                )
-                parts.append(merchants_of_listings(season, shown.select("listing_id")))
     return parts
 
 

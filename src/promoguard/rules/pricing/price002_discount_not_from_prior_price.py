@@ -90,7 +90,7 @@ class DiscountNotFromPriorPrice(Check):
         self, season: Tables, new: Tables, params: dict[str, Any]
     ) -> list[ir.Table] | None:
         """Incremental: the merchants whose findings new rows may change (the promotion windows,
-        where the claims are read too, and cn's first sale: ``_shared.touched_by_windows``)."""
+        where the claims are read too: ``_shared.touched_by_windows``)."""
         return touched_by_windows(season, new, params, sales=True)
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
