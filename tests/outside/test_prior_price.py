@@ -364,6 +364,9 @@ def test_the_calendar_window_is_the_same_on_spark(tmp_path):
             + _announced(-36, -36, "95", "100")
             + _announced(-35, -1, "80", "100")
             + _promo("70", "100", "30"),
+            # '-50%' with no 'was' price beside it (PRICE002 measures it all the same)
+            "N": _daily(-40, -1, "100")
+            + [{"observed_at": day(0), "price": "80", "claimed_discount_pct": "50"}],
         },
     )
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
@@ -376,3 +379,4 @@ def test_the_calendar_window_is_the_same_on_spark(tmp_path):
         assert len(a)
         if pack == "eu":
             assert "L" not in set(a.entity_id) and "K" in set(a.entity_id)
+            assert "N" in set(duck.findings[duck.findings.check_code == "PRICE002"].entity_id)

@@ -22,12 +22,18 @@ def test_cn_prior_price_is_identical_on_duckdb_and_spark(tmp_path):
     s.order("LAST", day(-20), "450.00")  # the last sale before
     s.order("C", day(0, 7), "499.00")  # first sold during the promotion: offered price
     s.order("LATE", day(3), "499.00")  # first sold after it: offered price
+    # '-50%' with no struck-through price beside it: PRICE002's alone
+    s.listing("NOREF")
+    s.prices("NOREF", -10, -1, "100.00")
+    s.order("NOREF", day(-4), "100.00")
+    s.obs("NOREF", day(0, 2), "80.00", pct="50")
     s.close()
     codes = "PRICE001,PRICE002"
     duck = run_check(tmp_path / "p.duckdb", codes)
     spark = run_check(tmp_path / "p.duckdb", codes, engine="spark")
     got = duck.findings[duck.findings.check_code == "PRICE001"]
     assert set(got.entity_id) == {"SOLD", "LAST", "C", "C2", "LATE"}
+    assert "NOREF" in set(duck.findings[duck.findings.check_code == "PRICE002"].entity_id)
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)

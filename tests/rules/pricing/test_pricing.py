@@ -278,6 +278,43 @@ def test_price002_cn_claimed_percent_larger_than_the_real_discount(season):
     assert expected["legal_prior_price"] == "100.00"
 
 
+def test_price002_a_claimed_percent_without_a_struck_through_price_is_measured(season):
+    """'-50%' shown alone, no struck-through price beside it, is a price comparison all the same
+    (规范促销行为暂行规定 Art. 21; the check measures each advertised percentage): the 7-day
+    lowest sale is 100, the price 80, a 20% cut (the reviewer's B). A right claim shown alone
+    ('-20%') is not flagged."""
+    season.listing("B")
+    season.prices("B", -10, -1, "100.00")
+    season.order("B", day(-4), "100.00")
+    season.obs("B", day(0, 2), "80.00", pct="50")
+    season.listing("RIGHT")
+    season.prices("RIGHT", -10, -1, "100.00")
+    season.order("RIGHT", day(-4), "100.00")
+    season.obs("RIGHT", day(0, 2), "80.00", pct="20")
+    found = by_entity(run_check(season.con, "PRICE002"))
+    assert set(found) == {"B"}
+    observed, expected, _ = found["B"]
+    assert observed["claimed_discount_pct"] == "50.00"
+    assert expected == {
+        "actual_discount_pct": 20,
+        "legal_prior_price": "100.00",
+        "prior_price_source": "transactions",
+    }
+    # PRICE001 judges a struck-through price: none was shown
+    assert by_entity(run_check(season.con, "PRICE001")) == {}
+
+
+def test_price002_eu_a_claimed_percent_alone_is_measured_from_the_30_day_low(season):
+    # the reviewer's P_noref: €100 all along, Black Friday €80 '-50%' with no 'was' price
+    season.listing("P")
+    season.prices("P", -40, -1, "100.00")
+    season.obs("P", day(0, 2), "80.00", pct="50")
+    observed, expected, _ = by_entity(run_check(season.con, "PRICE002", "eu"))["P"]
+    assert observed["claimed_discount_pct"] == "50.00"
+    assert expected["actual_discount_pct"] == 20
+    assert expected["legal_prior_price"] == "100.00"
+
+
 def test_price002_cn_rounded_or_understated_claims_pass(season):
     season.listing("L1")
     season.order("L1", day(-2), "100.00")

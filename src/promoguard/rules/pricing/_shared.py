@@ -79,8 +79,12 @@ def _is_msrp_label(label: ir.StringValue, labels: list[str]) -> ir.BooleanValue:
     return label.strip().lower().isin(_labels_lower(labels)).fill_null(False)
 
 
-def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
+def promotion_references(tables: Tables, params: dict[str, Any], claims: bool = False) -> ir.Table:
     """Per (listing, promotion): the highest ordinary reference price shown during the promotion.
+
+    With ``claims`` (PRICE002), a claimed discount percentage presents a reduction too, with or
+    without a struck-through price beside it ('-50%' alone is a price comparison just the same:
+    规范促销行为暂行规定 Art. 21; its reference_price is then NULL when no row showed one).
 
     References labelled as a manufacturer's price are left out: a comparison that says it is
     with the manufacturer's price follows its own rule (明码标价 Art. 16 ¶3, PRICE005; under 98/6/EC
@@ -90,7 +94,8 @@ def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
     po = tables.price_observations
     ls = tables.listings
     pr = tables.promotions
-    obs = po.filter(po.reference_price.notnull())
+    shown = po.reference_price.notnull()
+    obs = po.filter(shown | po.claimed_discount_pct.notnull() if claims else shown)
     j = obs.join(ls, obs.listing_id == ls.listing_id).join(
         pr,
         [
@@ -99,9 +104,12 @@ def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
             obs.observed_at < pr.ends_at,
         ],
     )
+    reduction = (j.reference_price > j.price).fill_null(False)
+    if claims:
+        reduction = reduction | (j.claimed_discount_pct > 0).fill_null(False)
     j = j.filter(
         ~_is_msrp_label(j.reference_label, params["msrp_labels"]),
-        j.reference_price > j.price,  # it is presented as a reduction
+        reduction,  # it is presented as a reduction
     )
     return j.group_by(
         listing_id=j.listing_id,
@@ -503,12 +511,15 @@ def _established_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any]
     ).drop("established", "window_low")
 
 
-def legal_prior_prices(tables: Tables, params: dict[str, Any], tz: str = "UTC") -> ir.Table:
-    """(listing, promotion) pairs with a reference price and their legal prior price; the
-    look-back is counted in calendar days in ``tz`` (the pack's time zone)."""
+def legal_prior_prices(
+    tables: Tables, params: dict[str, Any], tz: str = "UTC", claims: bool = False
+) -> ir.Table:
+    """(listing, promotion) pairs with a reference price (with ``claims``: or a claimed discount
+    percentage) and their legal prior price; the look-back is counted in calendar days in ``tz``
+    (the pack's time zone)."""
     rule = params["prior_rule"]
     pairs = _with_window(
-        tables, promotion_references(tables, params), int(params["lookback_days"]), tz
+        tables, promotion_references(tables, params, claims), int(params["lookback_days"]), tz
     )
     if rule == "lowest_transacted":
         out = _lowest_transacted(tables, pairs, params, tz)
