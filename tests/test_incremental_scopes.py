@@ -682,30 +682,17 @@ def _entities(result, code):
     return set(f[f.check_code == code].entity_id)
 
 
-def test_a_first_sale_after_every_promotion_still_rechecks_its_listing(tmp_path):
-    # l1's first sale comes after the promotions ended: outside every window, but cn's "a listing
-    # with no sales at all" reads it, and l1's offered-price fallback (and finding) goes
+def test_a_first_sale_after_every_promotion_changes_no_price_finding(tmp_path):
+    # l1's first sale comes after the promotions ended: no prior transaction of any promotion
+    # (cn's offered-price fallback is for a listing with no sale before the promotion), so l1 is
+    # still judged on its offered price and no merchant is named
     day2 = {"orders": [_sale("late", "l1", 5)]}
     full, inc, info = _increment(tmp_path, _price_season(), day2, "PRICE001,PRICE002,PRICE003")
     # (PRICE003 reads no orders: carried whole)
-    assert info["rechecked_local"] == ["PRICE001", "PRICE002"] and info["unchanged"] == ["PRICE003"]
-    assert info["scopes"]["merchant_delta"]["keys"] == 1  # m1 only
-    assert _entities(full, "PRICE001") == {"l2"}
-    assert _rows(inc) == _rows(full)
-
-
-def test_leaving_out_the_first_sale_would_miss_it(tmp_path, monkeypatch):
-    from promoguard.rules.pricing import _shared
-
-    def windows_only(self, season, new, params):
-        return _shared.touched_by_windows(season, new, params, sales=False)
-
-    monkeypatch.setattr(type(registry.get("PRICE001")), "touched_merchants", windows_only)
-    day2 = {"orders": [_sale("late", "l1", 5)]}
-    full, inc, info = _increment(tmp_path, _price_season(), day2, "PRICE001")
+    assert info["untouched"] == ["PRICE001", "PRICE002"] and info["unchanged"] == ["PRICE003"]
     assert info["scopes"]["merchant_delta"]["keys"] == 0
-    assert _entities(inc, "PRICE001") == {"l1", "l2"}
-    assert _rows(inc) != _rows(full)
+    assert _entities(full, "PRICE001") == {"l1", "l2"}
+    assert _rows(inc) == _rows(full)
 
 
 def test_rows_after_every_promotion_change_no_price_finding(tmp_path):
@@ -900,6 +887,22 @@ def test_a_late_redemption_of_an_old_order_rechecks_its_merchant(tmp_path, monke
     assert _entities(narrow, "COUPON004") == {"O1"}
 
 
+def test_a_late_earlier_use_of_a_one_per_buyer_coupon_resolves_the_later_order(tmp_path):
+    # C1 now one per buyer (b1 buys both orders): day 1, O2 (paid at 2) redeemed it with nothing
+    # off and no earlier use: flagged. Day 2: O1's redemption (paid at 1) arrives with the ¥50
+    # taken off: b1's one use came first, so nothing was due on O2 and its finding is resolved
+    day1 = _coupon_season()
+    day1["orders"][1]["paid_at"] = at(2)
+    for terms in day1["coupon_terms"]:
+        terms["per_buyer_cap"] = 1
+    day1["coupon_redemptions"] = [{"order_id": "O2", "coupon_id": "C1", "discount_amount": 0}]
+    day2 = {"coupon_redemptions": [{"order_id": "O1", "coupon_id": "C1", "discount_amount": 50}]}
+    full, inc, info = _increment(tmp_path, day1, day2, "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert _entities(full, "COUPON004") == set()
+    assert _rows(inc) == _rows(full)
+
+
 def test_new_coupon_terms_recheck_every_coupon_finding(tmp_path):
     # day 2: C1's displayed terms change (30 off from 300): O1's due discount changes
     terms = {**_coupon_season()["coupon_terms"][0], "effective_at": at(-200)}
@@ -933,7 +936,7 @@ def test_a_check_naming_most_merchants_runs_whole_the_others_stay_scoped(tmp_pat
 def test_a_first_sale_of_a_listing_that_never_claimed_a_reduction_names_no_merchant(tmp_path):
     # l3 (m1) never showed a reference price above its price: it has no (listing, promotion)
     # pair, so no PRICE001/002 finding, whether it ever sold or not; its first sale, after the
-    # promotions, names no merchant (l1's first sale does: see the test above)
+    # promotions, names no merchant
     day1 = _price_season()
     day1["listings"].append(listing("l3", "m1", "P1"))
     day1["price_observations"] += [_obs("l3", d, "100") for d in range(-10, 2)]

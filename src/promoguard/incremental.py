@@ -16,11 +16,11 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   What each rule reads, and so names:
   PRICE001-003 read only rows inside a promotion's windows, all of which close by the latest
   promotion end (the look-back, the baseline, the price in force when the look-back opens, the
-  last sale before the promotion, the claims and the evidence's price series): an observation or
-  order stamped at or after it changes nothing, except that cn's prior price reads whether a
-  listing has any sale at all, so a listing with no sale before that end, and a reference above
-  its price shown before it (else it has no finding to change), is named on any new order
-  (``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and
+  announced reductions of a progressive campaign begun before the look-back, the last sale
+  before the promotion, the claims and the evidence's price series): an observation or
+  order stamped at or after it changes nothing (cn's offered-price fallback asks whether a
+  listing sold before the promotion, not whether it ever sold;
+  ``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and
   a new observation with a reference. LIC001: a merchant's unlicensed sales (a new order that is
   none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
   COUPON004: an order's redemptions; both: any finding on new coupons or terms (None). All:

@@ -353,6 +353,20 @@ def test_the_calendar_window_is_the_same_on_spark(tmp_path):
             "B": changelog + _promo("60", "100", "40"),
             "P": campaign + _promo("80", "100", "20"),
             "R": campaign + _promo("95", "100", "5"),
+            # a campaign begun 43 days before (lawful), and one a rise restarted before the
+            # look-back (its prior price 90, from the 30 days before the rise: reported)
+            "L": _daily(-60, -44, "100")
+            + _announced(-43, -21, "90", "100")
+            + _announced(-20, -1, "80", "100")
+            + _promo("70", "100", "30"),
+            "K": _daily(-60, -44, "100")
+            + _announced(-43, -37, "90", "100")
+            + _announced(-36, -36, "95", "100")
+            + _announced(-35, -1, "80", "100")
+            + _promo("70", "100", "30"),
+            # '-50%' with no 'was' price beside it (PRICE002 measures it all the same)
+            "N": _daily(-40, -1, "100")
+            + [{"observed_at": day(0), "price": "80", "claimed_discount_pct": "50"}],
         },
     )
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
@@ -363,3 +377,6 @@ def test_the_calendar_window_is_the_same_on_spark(tmp_path):
         b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
         assert a.equals(b), (pack, a, b)
         assert len(a)
+        if pack == "eu":
+            assert "L" not in set(a.entity_id) and "K" in set(a.entity_id)
+            assert "N" in set(duck.findings[duck.findings.check_code == "PRICE002"].entity_id)

@@ -127,7 +127,9 @@ class Book:
             final_price_qty=qty,
         )
 
-    def order(self, lid: str, unit, qty: int, paid: dt.datetime, placed=None) -> str:
+    def order(
+        self, lid: str, unit, qty: int, paid: dt.datetime, placed=None, buyer: str = "B1"
+    ) -> str:
         self._n += 1
         oid = f"O{self._n}"
         self._add(
@@ -135,7 +137,7 @@ class Book:
             order_id=oid,
             listing_id=lid,
             merchant_id=self._listing_merchant[lid],
-            buyer_id="B1",
+            buyer_id=buyer,
             quantity=qty,
             unit_price=money(unit),
             paid_at=paid,

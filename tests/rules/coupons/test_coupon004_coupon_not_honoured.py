@@ -21,7 +21,8 @@ def test_redemptions_of_some_orders_equal_all_redemptions_cut_afterwards(tmp_pat
     b = Book(tmp_path / "c.duckdb")
     ids = _coupon004(b)
     # 'beside': two coupons on one order, one of which does not stack: each row reads the other
-    chosen = [ids["beside"], ids["met"], ids["capped"]]
+    # 'once_again': its due reads the same buyer's earlier order, which is not chosen
+    chosen = [ids["beside"], ids["met"], ids["capped"], ids["once_again"]]
     with duckdb_tables(b.con) as t:
         some = ibis.memtable(pa.table({"f_order": pa.array(chosen, pa.string())}))
         cut_first = redemptions_due(t, some)
@@ -29,4 +30,6 @@ def test_redemptions_of_some_orders_equal_all_redemptions_cut_afterwards(tmp_pat
         cut_after = everything.filter(everything.order_id.isin(chosen))
         first, after = _rows(t, cut_first), _rows(t, cut_after)
     assert first == after
-    assert len(first) == 4  # beside's two redemptions, met's and capped's
+    assert len(first) == 5  # beside's two redemptions, met's, capped's and once_again's
+    # once_again: the buyer's earlier order used the one-per-buyer coupon
+    assert [r for r in first if r[0] == ids["once_again"]][0][-1] == "0"

@@ -134,6 +134,26 @@ def _coupon004(b: Book) -> dict[str, str]:
     ids["beside"] = b.order("L4-ALONE", 200, 1, at(0, 1))
     b.redeem(ids["beside"], "C4-OTHER", 30)
     b.redeem(ids["beside"], "C4-ALONE", 0)
+    # 红包 ¥20, one per buyer: a buyer's second order is owed nothing once the first used it
+    b.listing("L4-ONCE", "M4-ONCE")
+    b.coupon("C4-ONCE", "M4-ONCE", kind="red_envelope")
+    b.both("C4-ONCE", at(-10), face=20, cap=1)
+    ids["once_first"] = b.order("L4-ONCE", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(ids["once_first"], "C4-ONCE", 20)
+    ids["once_again"] = b.order("L4-ONCE", 100, 1, at(0, 3), buyer="BX")
+    b.redeem(ids["once_again"], "C4-ONCE", 0)
+    # another buyer's first use, shorted, is flagged; that buyer's turn is then used
+    ids["once_other"] = b.order("L4-ONCE", 100, 1, at(0, 2), buyer="BY")
+    b.redeem(ids["once_other"], "C4-ONCE", 0)
+    ids["once_other_again"] = b.order("L4-ONCE", 100, 1, at(0, 4), buyer="BY")
+    b.redeem(ids["once_other_again"], "C4-ONCE", 0)
+    # two per buyer: the second order is still within the cap and shorted
+    b.coupon("C4-TWICE", "M4-ONCE", kind="red_envelope")
+    b.both("C4-TWICE", at(-10), face=20, cap=2)
+    ids["twice_first"] = b.order("L4-ONCE", 100, 1, at(0, 1), buyer="BZ")
+    b.redeem(ids["twice_first"], "C4-TWICE", 20)
+    ids["twice_second"] = b.order("L4-ONCE", 100, 1, at(0, 2), buyer="BZ")
+    b.redeem(ids["twice_second"], "C4-TWICE", 0)
     return ids
 
 
@@ -198,7 +218,26 @@ def test_coupon003_final_price_no_purchase_reaches(found):
 
 def test_coupon004_coupon_not_honoured(found):
     f, ids = found
-    assert f.flagged("COUPON004") == {ids["met"], ids["late"], ids["short"]}
+    assert f.flagged("COUPON004") == {
+        ids["met"],
+        ids["late"],
+        ids["short"],
+        ids["once_other"],
+        ids["twice_second"],
+    }
     assert f.expected("COUPON004", ids["met"])["discount_due"] == 50
     assert f.observed("COUPON004", ids["short"])["discount_applied"] == "20.00"
     assert f.expected("COUPON004", ids["short"])["discount_due"] == 30
+    assert f.expected("COUPON004", ids["twice_second"])["discount_due"] == 20
+
+
+def test_coupon004_nothing_due_past_the_per_buyer_cap(found):
+    """规范促销行为暂行规定 Art. 22: a coupon offsets the price as its rules say; one whose rule is
+    one per buyer owes the buyer's second order nothing (the reviewer's K2 case)."""
+    f, ids = found
+    flagged = f.flagged("COUPON004")
+    assert ids["once_again"] not in flagged
+    # a shorted first use took the buyer's turn: flagged once, not again on the next order
+    assert ids["once_other"] in flagged and ids["once_other_again"] not in flagged
+    # within a cap of two, the second order is still owed its ¥20
+    assert ids["twice_second"] in flagged

@@ -102,6 +102,22 @@ def test_price001_cn_listing_without_orders_falls_back_to_offered_prices(season)
     assert expected == {"legal_prior_price": "88.00", "prior_price_source": "offered"}
 
 
+def test_price001_cn_a_first_sale_during_the_promotion_decides_no_prior_price(season):
+    """A sale on or after the promotion's start is no prior transaction: a listing offered at
+    ¥500 for a month and first sold at 11:00 on 11-11 is judged on its offered price, as one that
+    never sold is (the reviewer's C and C2: 原价 ¥999)."""
+    for lid in ("C", "C2", "LATE"):
+        season.listing(lid)
+        season.prices(lid, -30, -1, "500.00")
+        promo_obs(season, lid, "499.00", "999.00")
+    season.order("C", day(0, 7), "499.00")  # 11:00 Beijing on 11-11
+    season.order("LATE", day(3), "499.00")  # after the promotion
+    found = by_entity(run_check(season.con, "PRICE001"))
+    assert set(found) == {"C", "C2", "LATE"}
+    for lid in found:
+        assert found[lid][1] == {"legal_prior_price": "500.00", "prior_price_source": "offered"}
+
+
 def test_price001_rounding_tolerance_and_msrp_label(season):
     season.listing("L1")
     season.order("L1", day(-1), "100.00")
@@ -172,6 +188,40 @@ def test_price001_eu_progressive_reduction_measured_before_the_first_cut(season)
     assert found["L1"][1] == {"legal_prior_price": "90.00", "prior_price_source": "offered"}
 
 
+def test_price001_eu_progressive_reduction_begun_before_the_30_days(season):
+    """Art. 6a(5): the prior price is the one before the campaign's first reduction however long
+    before the sale it came (€100; 90 'was 100' from 43 days before, then 80, then 70 on the day):
+    the look-back's first observation is the campaign's second step, not its first."""
+    season.listing("L1")
+    season.prices("L1", -60, -44, "100.00")
+    for d in range(-43, -20):
+        season.obs("L1", day(d), "90.00", ref="100.00", label="was")
+    for d in range(-20, 0):
+        season.obs("L1", day(d), "80.00", ref="100.00", label="was")
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    assert by_entity(run_check(season.con, "PRICE001", "eu")) == {}
+    found = by_entity(run_check(season.con, "PRICE001", "eu", {"PRICE001": {"progressive": False}}))
+    assert found["L1"][1] == {"legal_prior_price": "80.00", "prior_price_source": "offered"}
+
+
+def test_price001_eu_a_campaign_broken_before_the_30_days_counts_from_the_break(season):
+    """The same shape with a rise before the look-back: the campaign that continues into the sale
+    began at the rise, and its prior price (the 30 days before it: €90) is below the 'was 100'."""
+    season.listing("L1")
+    season.prices("L1", -60, -44, "100.00")
+    for d in range(-43, -36):
+        season.obs("L1", day(d), "90.00", ref="100.00", label="was")
+    season.obs("L1", day(-36), "95.00", ref="100.00", label="was")  # back up
+    for d in range(-35, 0):
+        season.obs("L1", day(d), "80.00", ref="100.00", label="was")
+    promo_obs(season, "L1", "70.00", "100.00", label="was")
+    found = by_entity(run_check(season.con, "PRICE001", "eu"))
+    assert found["L1"][1] == {
+        "legal_prior_price": "90.00",
+        "prior_price_source": "offered_before_first_reduction",
+    }
+
+
 def test_price001_eu_unannounced_cuts_are_not_a_progressive_reduction(season):
     """The same cuts made silently are ordinary prices applied: the lowest of them counts."""
     season.listing("L1")
@@ -224,6 +274,43 @@ def test_price002_cn_claimed_percent_larger_than_the_real_discount(season):
     promo_obs(season, "L1", "80.00", "100.00", pct="35")  # real: 20%
     observed, expected, _ = by_entity(run_check(season.con, "PRICE002"))["L1"]
     assert observed["claimed_discount_pct"] == "35.00"
+    assert expected["actual_discount_pct"] == 20
+    assert expected["legal_prior_price"] == "100.00"
+
+
+def test_price002_a_claimed_percent_without_a_struck_through_price_is_measured(season):
+    """'-50%' shown alone, no struck-through price beside it, is a price comparison all the same
+    (规范促销行为暂行规定 Art. 21; the check measures each advertised percentage): the 7-day
+    lowest sale is 100, the price 80, a 20% cut (the reviewer's B). A right claim shown alone
+    ('-20%') is not flagged."""
+    season.listing("B")
+    season.prices("B", -10, -1, "100.00")
+    season.order("B", day(-4), "100.00")
+    season.obs("B", day(0, 2), "80.00", pct="50")
+    season.listing("RIGHT")
+    season.prices("RIGHT", -10, -1, "100.00")
+    season.order("RIGHT", day(-4), "100.00")
+    season.obs("RIGHT", day(0, 2), "80.00", pct="20")
+    found = by_entity(run_check(season.con, "PRICE002"))
+    assert set(found) == {"B"}
+    observed, expected, _ = found["B"]
+    assert observed["claimed_discount_pct"] == "50.00"
+    assert expected == {
+        "actual_discount_pct": 20,
+        "legal_prior_price": "100.00",
+        "prior_price_source": "transactions",
+    }
+    # PRICE001 judges a struck-through price: none was shown
+    assert by_entity(run_check(season.con, "PRICE001")) == {}
+
+
+def test_price002_eu_a_claimed_percent_alone_is_measured_from_the_30_day_low(season):
+    # the reviewer's P_noref: €100 all along, Black Friday €80 '-50%' with no 'was' price
+    season.listing("P")
+    season.prices("P", -40, -1, "100.00")
+    season.obs("P", day(0, 2), "80.00", pct="50")
+    observed, expected, _ = by_entity(run_check(season.con, "PRICE002", "eu"))["P"]
+    assert observed["claimed_discount_pct"] == "50.00"
     assert expected["actual_discount_pct"] == 20
     assert expected["legal_prior_price"] == "100.00"
 
@@ -282,6 +369,21 @@ def test_price003_negatives_early_rise_modest_rise_deep_cut_new_listing(season):
     season.prices("NEW", -12, -1, "130.00")
     promo_obs(season, "NEW", "99.00", "130.00")
     assert by_entity(run_check(season.con, "PRICE003")) == {}
+
+
+def test_price003_a_rise_before_the_30_day_season_does_not_count(season):
+    """lookback_days is the season in which a rise counts (the pack: 30 days). Raised 45 and 35
+    days before 11-11 and held: the price had been 130 since before the season opened, although
+    the baseline's median (half 100, half 130) is lower; a rise 29 days before still counts."""
+    _history(season, "R45", "100.00", "130.00", raise_from=-45)
+    promo_obs(season, "R45", "125.00", "130.00")
+    _history(season, "R35", "100.00", "130.00", raise_from=-35)
+    promo_obs(season, "R35", "125.00", "130.00")
+    _history(season, "R29", "100.00", "130.00", raise_from=-29)
+    promo_obs(season, "R29", "125.00", "130.00")
+    found = by_entity(run_check(season.con, "PRICE003"))
+    assert set(found) == {"R29"}
+    assert found["R29"][1] == {"ordinary_level": 100, "rise": 0.3}
 
 
 # -- PRICE004 --------------------------------------------------------------------------------------

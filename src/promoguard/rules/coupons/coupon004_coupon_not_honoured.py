@@ -24,14 +24,31 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     """Each redemption with what the coupon's displayed terms in force when the order was placed
     (placed_at, else paid_at) say it should have taken off (0 where its conditions were not met).
 
-    ``orders`` (a table with ``f_order``): only the redemptions of these orders. Each row depends
-    on its own order's redemptions alone, so they are the same rows; evidence cuts the million
-    redemptions down to the found orders' before the terms are looked up, not after.
+    A per-buyer cap (``per_buyer_cap``) is a stated condition: once the buyer has used the coupon
+    that many times, nothing more is due on a later order. A use is an earlier redemption of the
+    same coupon by the same buyer on an order of the same merchant that took something off or
+    was due to (one the seller shorted used the buyer's turn: that order is flagged itself),
+    earlier by placed time, then order id. Only the merchant's own orders are counted: COUPON004
+    is scoped by merchant (``scan --since`` re-checks a merchant on its own rows), so a platform
+    coupon's uses at another shop do not count against its cap here.
+
+    ``orders`` (a table with ``f_order``): only the redemptions of these orders. A row depends on
+    its own order's redemptions and on its buyer's earlier orders at the same merchant, so the
+    redemptions of every order of the found orders' buyers and merchants are read, and the found
+    orders' rows kept: the same rows as all redemptions cut down afterwards; evidence cuts the
+    million redemptions down before the terms are looked up, not after.
     """
     r = tables.coupon_redemptions
-    if orders is not None:
-        r = r.semi_join(orders, r.order_id == orders.f_order)
     o = tables.orders
+    if orders is not None:
+        found = o.semi_join(orders, o.order_id == orders.f_order).select(
+            k_merchant=o.merchant_id, k_buyer=o.buyer_id
+        )
+        kin = o.semi_join(
+            found, [o.merchant_id == found.k_merchant, o.buyer_id == found.k_buyer]
+        ).select(k_order=o.order_id)
+        kin = kin.union(orders.select(k_order=orders.f_order))
+        r = r.semi_join(kin, r.order_id == kin.k_order)
     ls = tables.listings
     cp = tables.coupons
     positive = (
@@ -47,6 +64,7 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         "order_id",
         "coupon_id",
         "merchant_id",
+        "buyer_id",
         "platform_id",
         "category",
         "discount_amount",
@@ -66,7 +84,22 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         # a coupon that does not stack is not due beside another coupon that was applied
         & ~((t.stackable == False) & (t.others > 0)).fill_null(False)  # noqa: E712
     )
-    return t.mutate(due_c=ibis.cases((valid, discount_cents(t, t.basket_c)), else_=0))
+    t = t.mutate(uncapped_c=ibis.cases((valid, discount_cents(t, t.basket_c)), else_=0))
+    # the buyer's uses of this coupon at this merchant before this redemption (integers, a
+    # window ordered to a key: the same on every engine)
+    use = (t.buyer_id.notnull() & ((t.applied_c > 0) | (t.uncapped_c > 0))).cast("int64")
+    t = t.mutate(_use=use)
+    w = ibis.cumulative_window(
+        group_by=[t.merchant_id, t.buyer_id, t.coupon_id],
+        order_by=[t.placed, t.order_id, t.applied_c],
+    )
+    t = t.mutate(used_before=(t._use.sum().over(w) - t._use).coalesce(0))
+    within_cap = t.buyer_id.isnull() | t.per_buyer_cap.isnull() | (t.used_before < t.per_buyer_cap)
+    t = t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
+    t = t.drop("_use", "uncapped_c")
+    if orders is not None:
+        t = t.semi_join(orders, t.order_id == orders.f_order)
+    return t
 
 
 @register
@@ -83,8 +116,10 @@ class CouponNotHonoured(Check):
             "For every coupon redeemed on an order, takes the coupon's terms as displayed when the "
             "order was placed (placed_at, else paid_at) and computes what they promise on the "
             "order's basket (unit_price × quantity): nothing when the coupon was not yet or no "
-            "longer valid, out of scope, its threshold not met, or it does not stack and another "
-            "coupon was applied; else its face value, or its percentage capped at max_discount. "
+            "longer valid, out of scope, its threshold not met, it does not stack and another "
+            "coupon was applied, or the buyer had already used it per_buyer_cap times (earlier "
+            "orders of the same merchant by placed time, then order id, that took it off or were "
+            "due to); else its face value, or its percentage capped at max_discount. "
             "Flags the order when checkout took off less than that by more than the tolerance."
         ),
         why=(

@@ -9,7 +9,6 @@ are cut down to those windows FIRST, never windowed over the whole history.
 
 from __future__ import annotations
 
-import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -42,8 +41,9 @@ PRIOR_PARAMETERS: tuple[Parameter, ...] = (
     Parameter(
         "progressive",
         False,
-        "Progressive reductions: when the price only fell during the look-back, measure the prior "
-        "price from before the first reduction (Directive 98/6/EC Art. 6a(5)).",
+        "Progressive reductions: when the price only fell during the look-back, in announced "
+        "reductions of one campaign (begun in it or before it), measure the prior price from "
+        "before the campaign's first reduction (Directive 98/6/EC Art. 6a(5)).",
         basis="law",
     ),
     Parameter(
@@ -79,8 +79,12 @@ def _is_msrp_label(label: ir.StringValue, labels: list[str]) -> ir.BooleanValue:
     return label.strip().lower().isin(_labels_lower(labels)).fill_null(False)
 
 
-def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
+def promotion_references(tables: Tables, params: dict[str, Any], claims: bool = False) -> ir.Table:
     """Per (listing, promotion): the highest ordinary reference price shown during the promotion.
+
+    With ``claims`` (PRICE002), a claimed discount percentage presents a reduction too, with or
+    without a struck-through price beside it ('-50%' alone is a price comparison just the same:
+    规范促销行为暂行规定 Art. 21; its reference_price is then NULL when no row showed one).
 
     References labelled as a manufacturer's price are left out: a comparison that says it is
     with the manufacturer's price follows its own rule (明码标价 Art. 16 ¶3, PRICE005; under 98/6/EC
@@ -90,7 +94,8 @@ def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
     po = tables.price_observations
     ls = tables.listings
     pr = tables.promotions
-    obs = po.filter(po.reference_price.notnull())
+    shown = po.reference_price.notnull()
+    obs = po.filter(shown | po.claimed_discount_pct.notnull() if claims else shown)
     j = obs.join(ls, obs.listing_id == ls.listing_id).join(
         pr,
         [
@@ -99,9 +104,12 @@ def promotion_references(tables: Tables, params: dict[str, Any]) -> ir.Table:
             obs.observed_at < pr.ends_at,
         ],
     )
+    reduction = (j.reference_price > j.price).fill_null(False)
+    if claims:
+        reduction = reduction | (j.claimed_discount_pct > 0).fill_null(False)
     j = j.filter(
         ~_is_msrp_label(j.reference_label, params["msrp_labels"]),
-        j.reference_price > j.price,  # it is presented as a reduction
+        reduction,  # it is presented as a reduction
     )
     return j.group_by(
         listing_id=j.listing_id,
@@ -259,7 +267,10 @@ def _applied_low(tables: Tables, keys: ir.Table, lo: str = "window_start", hi: s
 
 def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
     """cn: lowest transacted price in the look-back (calendar days); else the last sale before;
-    else, for a listing that never sold, the lowest price applied (offered) in the look-back."""
+    else, for a listing that never sold before the promotion, the lowest price applied (offered)
+    in the look-back. A sale on or after the promotion's start is no prior transaction and
+    decides nothing: a first sale during the promotion (or after it) had let the listing escape,
+    with no prior price at all, where one never sold is judged on its offered price."""
     o = tables.orders
     sales = o.filter(~o.status.isin(list(params["exclude_statuses"]))).select(
         "listing_id", "paid_at", "unit_price"
@@ -290,16 +301,14 @@ def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], 
     last = at_last.group_by("listing_id", "promotion_id").aggregate(
         last_tx=lambda t: t.unit_price.min()
     )
-    # offered prices only matter for a listing that never sold: only for those pairs
-    any_sale = sales.select("listing_id").distinct()
-    unsold = keys.anti_join(any_sale, "listing_id")
+    # offered prices only matter for a listing that never sold before the promotion (it has no
+    # last sale before it): only for those pairs
+    unsold = keys.anti_join(last, PAIR)
     offered = _applied_low(tables, unsold).rename(offered_low="applied_low")
-    any_sale = any_sale.mutate(has_sales=ibis.literal(True))
     j = _left(pairs, in_window, PAIR)
     j = _left(j, last, PAIR)
-    j = _left(j, any_sale, ["listing_id"])
     j = _left(j, offered, PAIR)
-    no_sales = j.has_sales.isnull()
+    no_sales = j.last_tx.isnull()
     return j.mutate(
         legal_prior_price=ibis.cases(
             (j.tx_low.notnull(), j.tx_low),
@@ -313,7 +322,7 @@ def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], 
             (no_sales & j.offered_low.notnull(), "offered"),
             else_=ibis.null("string"),
         ),
-    ).drop("tx_low", "last_tx", "has_sales", "offered_low")
+    ).drop("tx_low", "last_tx", "offered_low")
 
 
 def _lowest_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
@@ -372,6 +381,7 @@ def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, An
         .group_by("listing_id", "promotion_id")
         .aggregate(first_reduction_at=lambda t: t.observed_at.min())
     )
+    first = _campaign_began(tables, keys, first, params)
     tail = obs.join(first, PAIR).filter(lambda t: t.observed_at >= t.first_reduction_at)
     w = ibis.window(group_by=[tail.listing_id, tail.promotion_id], order_by=[tail.observed_at])
     tail = tail.mutate(_prev=tail.price.lag().over(w), _next_at=tail.observed_at.lead().over(w))
@@ -412,6 +422,51 @@ def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, An
         "promotion_id",
         "first_reduction_at",
         pre_campaign_low=out.applied_low,
+    )
+
+
+def _campaign_began(
+    tables: Tables, keys: ir.Table, first: ir.Table, params: dict[str, Any]
+) -> ir.Table:
+    """``first`` (listing, promotion, first_reduction_at: the look-back's first announced
+    reduction) with first_reduction_at moved back to where its campaign began when the campaign
+    was already running as the look-back opened: the earliest of the unbroken run of announced
+    detail observations, none above the one before it, that ends at the look-back's first one.
+    Art. 6a(5) takes the prior price from before the campaign's first reduction however long ago
+    it was; reading only the look-back took the campaign's second step for its first (the
+    reviewer's case: €100, then 90, 80 and 70 all 'was 100', the first cut 43 days before).
+    A run starts at an announced observation after an unannounced one, after a rise, or at the
+    listing's first observation; the look-back's first announced observation is its own start
+    whenever an unannounced one precedes it inside the look-back, so this only moves it back."""
+    po = tables.price_observations
+    detail = po.filter(po.channel.fill_null(DETAIL) == DETAIL)
+    k = keys.semi_join(first, PAIR).select("listing_id", "promotion_id", "starts_at")
+    hist = k.join(
+        detail, [k.listing_id == detail.listing_id, detail.observed_at < k.starts_at]
+    ).select(
+        "listing_id", "promotion_id", "observed_at", "price", "reference_price", "reference_label"
+    )
+    announced = (
+        hist.reference_price.notnull()
+        & (hist.reference_price > hist.price)
+        & ~_is_msrp_label(hist.reference_label, params["msrp_labels"])
+    )
+    hist = hist.mutate(_ann=announced.fill_null(False))
+    w = ibis.window(
+        group_by=[hist.listing_id, hist.promotion_id],
+        order_by=[hist.observed_at, hist.price, hist.reference_price],
+    )
+    hist = hist.mutate(_pann=hist._ann.lag().over(w), _pprice=hist.price.lag().over(w))
+    starts = hist.filter(
+        hist._ann & (~hist._pann.fill_null(False) | (hist.price > hist._pprice).fill_null(False))
+    ).select("listing_id", "promotion_id", run_at=hist.observed_at)
+    j = first.join(starts, [*PAIR, starts.run_at <= first.first_reduction_at])
+    began = j.group_by("listing_id", "promotion_id").aggregate(began_at=lambda t: t.run_at.max())
+    out = _left(first, began, PAIR)
+    return out.select(
+        "listing_id",
+        "promotion_id",
+        first_reduction_at=out.began_at.fill_null(out.first_reduction_at),
     )
 
 
@@ -456,12 +511,15 @@ def _established_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any]
     ).drop("established", "window_low")
 
 
-def legal_prior_prices(tables: Tables, params: dict[str, Any], tz: str = "UTC") -> ir.Table:
-    """(listing, promotion) pairs with a reference price and their legal prior price; the
-    look-back is counted in calendar days in ``tz`` (the pack's time zone)."""
+def legal_prior_prices(
+    tables: Tables, params: dict[str, Any], tz: str = "UTC", claims: bool = False
+) -> ir.Table:
+    """(listing, promotion) pairs with a reference price (with ``claims``: or a claimed discount
+    percentage) and their legal prior price; the look-back is counted in calendar days in ``tz``
+    (the pack's time zone)."""
     rule = params["prior_rule"]
     pairs = _with_window(
-        tables, promotion_references(tables, params), int(params["lookback_days"]), tz
+        tables, promotion_references(tables, params, claims), int(params["lookback_days"]), tz
     )
     if rule == "lowest_transacted":
         out = _lowest_transacted(tables, pairs, params, tz)
@@ -599,9 +657,9 @@ _half_up_ratio = half_up_ratio
 # series up to its end) closes by the promotion's end: a row stamped at or after the last end of
 # any promotion (``promotions_end``) lies outside all of them. ``_segments``'s ``seg_end`` (the
 # next observation) is the one place such a row shows: it turns the last segment's open end into
-# a later one, still after every window it overlapped. What does read past the end is cn's "a
-# listing with no sales at all" (``_lowest_transacted``): a first sale, whenever it is, takes the
-# offered-price fallback away. (``incremental.py``, ``depends_on = "merchant_delta"``.)
+# a later one, still after every window it overlapped. Nothing reads past the end: cn's
+# offered-price fallback asks whether a listing sold before the promotion (``_lowest_transacted``),
+# not whether it ever sold. (``incremental.py``, ``depends_on = "merchant_delta"``.)
 
 
 def promotions_end(season: Tables) -> Any:
@@ -625,25 +683,11 @@ def merchants_of_listings(season: Tables, listings: ir.Table) -> ir.Table:
     return ls.semi_join(listings, "listing_id").select("merchant_id")
 
 
-#: the listings whose first sale is new, per (season, new rows) Tables pair and what the query
-#: reads (the end, the statuses left out): PRICE001 and PRICE002 ask the same in one plan, and
-#: the query reads every order of the season (~0.25 s of a city day's plan, each)
-_FIRST_SALES: weakref.WeakKeyDictionary[Tables, Any] = weakref.WeakKeyDictionary()
-
-
-def _first_sales(season: Tables, new: Tables, first: ir.Table, key: Any) -> list[Any]:
-    held = _FIRST_SALES.setdefault(season, weakref.WeakKeyDictionary()).setdefault(new, {})
-    if key not in held:
-        held[key] = season.to_arrow(first).column("listing_id").to_pylist()
-    return held[key]
-
-
 def touched_by_windows(
     season: Tables, new: Tables, params: dict[str, Any], *, sales: bool
 ) -> list[ir.Table]:
     """PRICE001-003: the merchants of new listing rows and of new observations (with ``sales``:
-    new orders) that may fall in a promotion's windows; with ``sales`` under cn's prior rule,
-    also the listings whose first sale is new (no sale before every promotion ended)."""
+    new orders) that may fall in a promotion's windows."""
     end = promotions_end(season)
     po = new.price_observations
     parts = [
@@ -656,34 +700,6 @@ def touched_by_windows(
         o = new.orders
         early = o.filter(may_be_in_window(o.paid_at, end))
         parts.append(merchants_of_listings(season, early.select("listing_id")))
-        if params["prior_rule"] == "lowest_transacted":
-            # "a listing with no sales at all" reads every sale, however late: a listing whose
-            # only sales (of the same statuses) are after every promotion ended may have had none
-            so = season.orders
-            excluded = list(params["exclude_statuses"])
-            sold = so.filter(so.status.notnull())
-            if excluded:
-                sold = sold.filter(~so.status.isin(excluded))
-            if end is not None:
-                sold = sold.filter(so.paid_at < ibis.literal(end, type=so.paid_at.type()))
-            first = o.select("listing_id").distinct()
-            first = first.anti_join(sold.select("listing_id"), "listing_id")
-            # ... and only where the listing has a (listing, promotion) pair at all: every
-            # finding (and the prior price itself) is of a pair, and a pair is a reference above
-            # the price shown inside a promotion, so before ``end``: a listing that never showed
-            # one has no finding whether it sold or not (on a day after the promotions, the first
-            # sales of listings that never claimed a reduction named 14 merchants at city scale).
-            # The few first sales are pulled first: the observations are read only for them (in
-            # one query, DuckDB read all 10M observations for the day's 31,743 sold listings).
-            ids = _first_sales(season, new, first, (end, tuple(excluded)))
-            if ids:
-                sp = season.price_observations
-                shown = sp.filter(
-                    sp.listing_id.isin(ids),
-                    sp.reference_price > sp.price,
-                    may_be_in_window(sp.observed_at, end),
-                )
-                parts.append(merchants_of_listings(season, shown.select("listing_id")))
     return parts
 
 

@@ -43,7 +43,7 @@ class ReferenceAbovePriorPrice(Check):
             "For each listing showing a struck-through reference price during a promotion, finds "
             "the legal prior price for the jurisdiction (cn: the lowest transacted price in the 7 "
             "days before the promotion, else the last transaction before it, else — for a "
-            "listing with no sales at all — the lowest offered price; eu: the lowest price "
+            "listing with no sale before the promotion — the lowest offered price; eu: the lowest price "
             "applied in the 30 days before; us/uk: the price openly offered for a substantial "
             "period) and flags the listing when the reference is above it."
         ),
@@ -76,8 +76,8 @@ class ReferenceAbovePriorPrice(Check):
     def touched_merchants(
         self, season: Tables, new: Tables, params: dict[str, Any]
     ) -> list[ir.Table] | None:
-        """Incremental: the merchants whose findings new rows may change (the promotion windows,
-        and cn's first sale: ``_shared.touched_by_windows``)."""
+        """Incremental: the merchants whose findings new rows may change (the promotion windows:
+        ``_shared.touched_by_windows``)."""
         return touched_by_windows(season, new, params, sales=True)
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:

@@ -50,9 +50,10 @@ class DiscountNotFromPriorPrice(Check):
     )
     doc = CheckDoc(
         what=(
-            "During a promotion, compares each advertised discount percentage with the discount "
-            "actually given off the legal prior price, 100 × (1 − price / prior), and flags the "
-            "listing when the claim is larger by more than the tolerance."
+            "During a promotion, compares each advertised discount percentage (with a "
+            "struck-through price beside it or alone) with the discount actually given off the "
+            "legal prior price, 100 × (1 − price / prior), and flags the listing when the claim "
+            "is larger by more than the tolerance."
         ),
         why=(
             "The advertised percentage is itself a price comparison: it must be computed from the "
@@ -90,11 +91,12 @@ class DiscountNotFromPriorPrice(Check):
         self, season: Tables, new: Tables, params: dict[str, Any]
     ) -> list[ir.Table] | None:
         """Incremental: the merchants whose findings new rows may change (the promotion windows,
-        where the claims are read too, and cn's first sale: ``_shared.touched_by_windows``)."""
+        where the claims are read too: ``_shared.touched_by_windows``)."""
         return touched_by_windows(season, new, params, sales=True)
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        prior = legal_prior_prices(tables, params, ctx.timezone).select(
+        # every claimed percentage, a struck-through price beside it or not
+        prior = legal_prior_prices(tables, params, ctx.timezone, claims=True).select(
             "listing_id",
             "merchant_id",
             "platform_id",

@@ -8,6 +8,7 @@ import ibis
 import ibis.expr.types as ir
 
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.pricing._shared import (
     DETAIL,
@@ -92,7 +93,9 @@ class RaiseThenCut(Check):
             "For each listing discounted during a promotion, compares the median detail price in "
             "the days just before the promotion with its ordinary (median) level in the weeks "
             "before the look-back season. Flags the listing when the price was raised by at least "
-            "min_rise in the season and the promotion price is not really below the ordinary level."
+            "min_rise in the season (above both the ordinary level and the price in force as the "
+            "season opened: a rise made before the look-back does not count) and the promotion "
+            "price is not really below the ordinary level."
         ),
         why=(
             "Raising a price shortly before a sale so that the 'discount' brings it back to where "
@@ -180,11 +183,22 @@ class RaiseThenCut(Check):
             _window_rows(detail, "observed_at", keys, raised_days), "raised"
         )
         base_keys = keys.mutate(starts_at=keys.starts_at - ibis.interval(days=look))
-        baseline = _median_twice_cents(
-            _window_rows(detail, "observed_at", base_keys, base_days), "ordinary"
-        )
-        j = pairs.join(raised, ["listing_id", "promotion_id"]).join(
-            baseline, ["listing_id", "promotion_id"]
+        base_rows = _window_rows(detail, "observed_at", base_keys, base_days)
+        baseline = _median_twice_cents(base_rows, "ordinary")
+        # the price in force as the look-back opened: the baseline's last detail price (the
+        # baseline's observations end where the look-back begins). A rise counts only inside the
+        # look-back: the median of the baseline straddles a rise made in it (100 for 15 days,
+        # then 130 from 45 days before: median 115), which read as a rise 'in the season' though
+        # the price had been 130 since before it opened
+        opening = first_rows(
+            base_rows,
+            [base_rows.listing_id, base_rows.promotion_id],
+            [ibis.desc(base_rows.observed_at), base_rows.price],
+        ).select("listing_id", "promotion_id", opening_c=_cents(base_rows.price))
+        j = (
+            pairs.join(raised, ["listing_id", "promotion_id"])
+            .join(baseline, ["listing_id", "promotion_id"])
+            .join(opening, ["listing_id", "promotion_id"])
         )
         j = j.filter(j.ordinary_n >= int(params["min_baseline_observations"]), j.ordinary2 > 0)
         # compared in integers (basis points of twice-cents) so no engine rounds differently
@@ -192,6 +206,7 @@ class RaiseThenCut(Check):
         cut_bp = round(float(params["min_real_cut"]) * 10_000)
         j = j.filter(
             j.raised2 * 10_000 >= j.ordinary2 * (10_000 + rise_bp),
+            j.raised2 * 10_000 >= j.opening_c * 2 * (10_000 + rise_bp),
             _cents(j.promotion_price) * 2 * 10_000 >= j.ordinary2 * (10_000 - cut_bp),
         )
         t = j.select(
