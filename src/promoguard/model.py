@@ -50,6 +50,10 @@ class Column:
     nullable: bool = False
     doc: str = ""
     values: tuple[str, ...] = ()  # the closed set, for Kind.ENUM
+    #: a TIMESTAMP that is a promise or deadline: a date alone (``2026-11-15``) means the end of
+    #: that day (23:59:59 in the ingest time zone), not its midnight: "delivered by the 15th"
+    #: is kept by a delivery on the 15th (docs/ingest.md)
+    end_of_day: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -100,8 +104,16 @@ class Table:
         return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  {cols}\n)'
 
 
-def _c(name: str, kind: Kind, doc: str = "", *, null: bool = False, values=()) -> Column:
-    return Column(name, kind, null, doc, tuple(values))
+def _c(
+    name: str,
+    kind: Kind,
+    doc: str = "",
+    *,
+    null: bool = False,
+    values=(),
+    end_of_day=False,
+) -> Column:
+    return Column(name, kind, null, doc, tuple(values), end_of_day)
 
 
 ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
@@ -242,7 +254,13 @@ TABLES: tuple[Table, ...] = (
             _c("quantity", Kind.COUNT),
             _c("unit_price", Kind.MONEY, "the transacted price per unit"),
             _c("paid_at", Kind.TIMESTAMP),
-            _c("promised_dispatch_by", Kind.TIMESTAMP, null=True),
+            _c(
+                "promised_dispatch_by",
+                Kind.TIMESTAMP,
+                "latest dispatch promised; a date alone is the end of that day",
+                null=True,
+                end_of_day=True,
+            ),
             _c(
                 "declared_shipped_at",
                 Kind.TIMESTAMP,
@@ -257,8 +275,10 @@ TABLES: tuple[Table, ...] = (
             _c(
                 "promised_delivery_by",
                 Kind.TIMESTAMP,
-                "latest delivery the merchant or platform promised the buyer",
+                "latest delivery the merchant or platform promised the buyer; a date alone is "
+                "the end of that day",
                 null=True,
+                end_of_day=True,
             ),
             # Appended after the original columns (not beside paid_at) so that positional
             # INSERTs written against the first model keep meaning the same columns.
