@@ -54,6 +54,9 @@ class Column:
     #: that day (23:59:59 in the ingest time zone), not its midnight: "delivered by the 15th"
     #: is kept by a delivery on the 15th (docs/ingest.md)
     end_of_day: bool = False
+    #: an ID whose case carries no meaning (a carrier code: ``ZTO``, ``zto`` and ``Zto`` are one
+    #: carrier): stored upper-case, so rows joined on it meet however each export spelled it
+    upper_case: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -112,8 +115,9 @@ def _c(
     null: bool = False,
     values=(),
     end_of_day=False,
+    upper_case=False,
 ) -> Column:
-    return Column(name, kind, null, doc, tuple(values), end_of_day)
+    return Column(name, kind, null, doc, tuple(values), end_of_day, upper_case)
 
 
 ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
@@ -306,7 +310,7 @@ TABLES: tuple[Table, ...] = (
         "A parcel handed to a carrier for an order.",
         (
             _c("order_id", Kind.ID),
-            _c("carrier", Kind.ID),
+            _c("carrier", Kind.ID, "the carrier's code, stored upper-case", upper_case=True),
             _c("tracking_no", Kind.ID),
             _c("weight_grams", Kind.WEIGHT, null=True),
         ),
@@ -317,7 +321,7 @@ TABLES: tuple[Table, ...] = (
         "tracking_events",
         "A carrier scan of a parcel.",
         (
-            _c("carrier", Kind.ID),
+            _c("carrier", Kind.ID, "the carrier's code, stored upper-case", upper_case=True),
             _c("tracking_no", Kind.ID),
             _c("event_at", Kind.TIMESTAMP),
             _c("event_type", Kind.ENUM, values=EVENT_TYPES),

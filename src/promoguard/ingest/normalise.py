@@ -184,6 +184,8 @@ def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[s
 def value_sql(c: str, col: Column) -> str:
     """The typed value of column ``col`` from its cleaned text ``c`` (NULL when it cannot be)."""
     kind = col.kind
+    if kind is Kind.ID and col.upper_case:
+        return f"upper({c})"
     if kind in (Kind.ID, Kind.TEXT):
         return c
     if kind is Kind.MONEY:
