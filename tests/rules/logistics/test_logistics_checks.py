@@ -102,6 +102,59 @@ def test_ship002_same_number_across_merchants_but_not_across_carriers(tiny_store
     assert ev.freeze(doc)[0] == sha
 
 
+def test_ship002_a_merged_shipment_is_low_with_its_reason_a_reused_number_stays_high(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[
+                # 合并发货: one buyer's two orders at one shop, paid 4 minutes apart, one parcel
+                order("m1", buyer="b_m", paid=0),
+                order("m2", buyer="b_m", paid=4 / 60),
+                # the same shop, two buyers on one number: a reused waybill
+                order("r1", buyer="b_x", paid=0),
+                order("r2", buyer="b_y", paid=0.1),
+                # one buyer at one shop, but paid ten days apart: the first order had long been
+                # dispatched, no merge; a recycled number
+                order("late1", buyer="b_z", paid=0),
+                order("late2", buyer="b_z", paid=240),
+                # a merged parcel of one order that also shares another number with a stranger:
+                # the graver sharing is the one reported
+                order("both", buyer="b_w", paid=0),
+                order("both2", buyer="b_w", paid=1),
+                order("stranger", buyer="b_s", paid=1),
+            ],
+            shipments=[
+                ("m1", "ZTO", "1", 500),
+                ("m2", "ZTO", "1", 500),
+                ("r1", "ZTO", "2", 500),
+                ("r2", "ZTO", "2", 500),
+                ("late1", "ZTO", "3", 500),
+                ("late2", "ZTO", "3", 500),
+                ("both", "ZTO", "4", 500),
+                ("both2", "ZTO", "4", 500),
+                ("both", "ZTO", "5", 500),
+                ("stranger", "ZTO", "5", 500),
+            ],
+        )
+    )
+    f = run_check(con, "SHIP002").findings
+    severity = dict(zip(f.entity_id, f.severity, strict=True))
+    observed = {e: json.loads(o) for e, o in zip(f.entity_id, f.observed, strict=True)}
+    assert severity == {
+        "m1": "low",
+        "m2": "low",
+        "r1": "high",
+        "r2": "high",
+        "late1": "high",
+        "late2": "high",
+        "both": "high",
+        "both2": "low",
+        "stranger": "high",
+    }
+    assert "合并发货" in observed["m1"]["severity_reason"]
+    assert "severity_reason" not in observed["r1"]
+    assert observed["both"]["tracking_no"] == "5"
+
+
 # -- SHIP003 --------------------------------------------------------------------------------------
 
 

@@ -16,6 +16,9 @@ def _tables():
             order("never", declared=5),
             order("shared_a", listing="l_food", declared=1, promised=20),
             order("shared_b", listing="l_app", declared=1),
+            # a merged shipment (one buyer, one shop, one parcel): low, with its reason
+            order("merged_a", listing="l_app", declared=1),
+            order("merged_b", listing="l_app", paid=0.1, declared=1),
             order("late", promised=10, city="北京"),
             order("fast", city="Urumqi"),  # the city's other spellings: one city on both engines
             order("token", listing="l_cos"),
@@ -28,6 +31,8 @@ def _tables():
             ("never", "ZTO", "N", 500),
             ("shared_a", "ZTO", "S", 500),
             ("shared_b", "ZTO", "S", None),
+            ("merged_a", "ZTO", "M", 500),
+            ("merged_b", "ZTO", "M", 500),
             ("late", "SF", "L", 500),
             ("fast", "SF", "F", 500),
             ("token", "YTO", "T", 12),
@@ -63,7 +68,7 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store
     by_code = duck.findings.groupby("check_code").size().to_dict()
     # the store holds a case of every code, so parity is not vacuous
     assert set(by_code) == set(CODES.split(",")), by_code
-    cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
+    cols = ["finding_id", "entity_id", "severity", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(b), a.compare(b) if a.shape == b.shape else (a, b)
