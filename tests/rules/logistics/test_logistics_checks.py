@@ -44,6 +44,39 @@ def test_ship001_flags_no_pickup_and_late_pickup_only(tiny_store):
     assert got["never"]["first_pickup_at"] is None
 
 
+def test_ship001_a_parcel_scanned_in_time_without_a_pickup_event_is_low_with_its_reason(
+    tiny_store,
+):
+    con = tiny_store(
+        tables(
+            orders=[
+                order("transit_first", declared=5),  # first scan: transit 6 h after the click
+                order("transit_late", declared=5),  # first scan: transit 40 h after: late
+                order("no_scan", declared=5),  # nothing at all: the 虚假发货 shape
+            ],
+            shipments=[
+                ("transit_first", "SF", "T1", 500),
+                ("transit_late", "SF", "T2", 500),
+                ("no_scan", "SF", "T3", 500),
+            ],
+            events=[
+                ("SF", "T1", 11, "transit", "杭州"),
+                ("SF", "T1", 22, "transit", "嘉兴"),
+                ("SF", "T1", 40, "delivered", "上海"),
+                ("SF", "T2", 45, "transit", "杭州"),
+                ("SF", "T2", 60, "delivered", "上海"),
+                ("SF", "X9", 100, "transit", "杭州"),  # the data's horizon: T0 + 100 h
+            ],
+        )
+    )
+    f = run_check(con, "SHIP001").findings
+    severity = dict(zip(f.entity_id, f.severity, strict=True))
+    observed = {e: json.loads(o) for e, o in zip(f.entity_id, f.observed, strict=True)}
+    assert severity == {"transit_first": "low", "transit_late": "high", "no_scan": "high"}
+    assert "handed over" in observed["transit_first"]["severity_reason"]
+    assert "severity_reason" not in observed["no_scan"]
+
+
 def test_ship001_hours_are_whole_seconds_rounded_half_up(tiny_store):
     con = tiny_store(
         tables(

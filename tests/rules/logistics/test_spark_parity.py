@@ -19,6 +19,8 @@ def _tables():
             # a merged shipment (one buyer, one shop, one parcel): low, with its reason
             order("merged_a", listing="l_app", declared=1),
             order("merged_b", listing="l_app", paid=0.1, declared=1),
+            # no pickup event, but a transit scan in time: SHIP001 low, with its reason
+            order("handed", declared=1),
             order("late", promised=10, city="北京"),
             order("fast", city="Urumqi"),  # the city's other spellings: one city on both engines
             order("token", listing="l_cos"),
@@ -33,6 +35,7 @@ def _tables():
             ("shared_b", "ZTO", "S", None),
             ("merged_a", "ZTO", "M", 500),
             ("merged_b", "ZTO", "M", 500),
+            ("handed", "STO", "H", 500),
             ("late", "SF", "L", 500),
             ("fast", "SF", "F", 500),
             ("token", "YTO", "T", 12),
@@ -49,6 +52,8 @@ def _tables():
             ("SF", "F", 6, "transit", "乌鲁木齐"),
             ("SF", "F", 30, "delivered", "新疆维吾尔自治区乌鲁木齐市"),
             ("YTO", "T", 2, "pickup", "杭州"),
+            ("STO", "H", 6, "transit", "杭州"),
+            ("STO", "H", 20, "delivered", "上海"),
             ("YTO", "T", 12, "delivered", "上海"),
             ("YTO", "A", 32, "pickup", "杭州"),
             ("YTO", "A", 90, "delivered", "上海"),
