@@ -69,3 +69,65 @@ def test_the_stored_range_is_what_python_can_hold(con):
     ).fetchone()
     assert low == datetime.min.replace(tzinfo=UTC)
     assert high == datetime.max.replace(tzinfo=UTC)
+
+
+ORDERS = (
+    "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,"
+    "promised_dispatch_by,promised_delivery_by,status\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("tz", "dispatch", "delivery", "paid", "by_dispatch", "by_delivery", "at_paid"),
+    [
+        # a promise given as a date ends with its day, in the ingest's time zone; the payment
+        # (not a promise) on a date alone stays its midnight
+        (
+            "UTC",
+            "2026-11-13",
+            "2026/11/15",
+            "2026-11-11",
+            datetime(2026, 11, 13, 23, 59, 59, tzinfo=UTC),
+            datetime(2026, 11, 15, 23, 59, 59, tzinfo=UTC),
+            datetime(2026, 11, 11, tzinfo=UTC),
+        ),
+        (
+            "Asia/Shanghai",
+            "2026-11-13",
+            " 2026-11-15 ",  # (the slow path: cleaned first)
+            "2026-11-11",
+            datetime(2026, 11, 13, 15, 59, 59, tzinfo=UTC),
+            datetime(2026, 11, 15, 15, 59, 59, tzinfo=UTC),
+            datetime(2026, 11, 10, 16, tzinfo=UTC),
+        ),
+        # a full timestamp is the instant it names, midnight included
+        (
+            "Asia/Shanghai",
+            "2026-11-13T00:00:00+08:00",
+            "2026-11-15 00:00:00",
+            "2026-11-11T10:00:00Z",
+            datetime(2026, 11, 12, 16, tzinfo=UTC),
+            datetime(2026, 11, 14, 16, tzinfo=UTC),
+            datetime(2026, 11, 11, 10, tzinfo=UTC),
+        ),
+    ],
+    ids=["utc", "shanghai", "full-timestamps"],
+)
+def test_a_promise_given_as_a_date_ends_with_that_day(
+    ingest, con, tz, dispatch, delivery, paid, by_dispatch, by_delivery, at_paid
+):
+    row = f'O1,L1,M1,B1,1,9.90,{paid},{dispatch},"{delivery}",delivered\n'
+    report = ingest({"orders.csv": ORDERS + row}, tz=tz)
+    assert report.tables["orders"].stored == 1
+    got = con.execute(
+        "SELECT promised_dispatch_by, promised_delivery_by, paid_at FROM orders"
+    ).fetchone()
+    assert got == (by_dispatch, by_delivery, at_paid)
+
+
+def test_a_promise_on_a_day_the_clocks_change_ends_at_local_midnight(ingest, con):
+    # London goes to summer time on 2026-03-29: the day is 23 hours long and ends 22:59:59 UTC
+    row = "O1,L1,M1,B1,1,9.90,2026-03-28,2026-03-29,2026-03-29,delivered\n"
+    ingest({"orders.csv": ORDERS + row}, tz="Europe/London")
+    got = con.execute("SELECT promised_dispatch_by FROM orders").fetchone()[0]
+    assert got == datetime(2026, 3, 29, 22, 59, 59, tzinfo=UTC)
