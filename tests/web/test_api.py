@@ -48,6 +48,25 @@ def test_openapi_describes_the_contract(web_app):
     ):
         assert path in spec["paths"], path
     assert "post" in spec["paths"]["/api/v1/cases/{case_id}/rectifications"]
+    # the document says what the API does: the token takes a form and needs no token itself,
+    # the lists name their filters, and an error is {"detail": "one line"}, not a list
+    token = spec["paths"]["/api/v1/token"]["post"]
+    assert "security" not in token
+    form = token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["required"] == ["username", "password"]
+    findings = spec["paths"]["/api/v1/findings"]["get"]
+    assert {"check", "case", "limit", "after"} <= {p["name"] for p in findings["parameters"]}
+    cases = spec["paths"]["/api/v1/cases"]["get"]
+    assert {"status", "overdue", "severity"} <= {p["name"] for p in cases["parameters"]}
+    one = spec["paths"]["/api/v1/cases/{case_id}"]["get"]
+    assert {"401", "403", "404", "422"} <= set(one["responses"])
+    assert one["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Problem"
+    }
+    assert spec["components"]["schemas"]["Problem"]["properties"] == {
+        "detail": {"type": "string", "title": "Detail"}
+    }
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 
 def test_cases_list_carries_the_spec_fields(api):
@@ -107,6 +126,8 @@ def test_platform_reports_rectification_with_an_attachment_and_it_is_audited(api
     assert r.status_code == 201, r.text
     case = officer.get(f"/api/v1/cases/{case_id}").json()
     assert case["status"] == "rectification_reported"
+    # the answer is the case as GET gives it (it had assigned_to and findings as a count)
+    assert set(r.json()) == set(case) and r.json()["finding_count"] == case["finding_count"]
     att = case["rectifications"][-1]["attachments"][0]
     assert att["sha256"] == hashlib.sha256(content).hexdigest() and att["filename"] == "proof.png"
     listed = officer.get(f"/api/v1/cases/{case_id}/rectifications").json()["items"]

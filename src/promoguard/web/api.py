@@ -13,17 +13,83 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
 
 from promoguard.web.context import Viewer, need, require
 from promoguard.web.data import expected_version
-from promoguard.web.filters import case_filters, finding_filters
+from promoguard.web.filters import CASE_FILTERS, FINDING_FILTERS, case_filters, finding_filters
 from promoguard.web.pages import PAGE_SIZE, authenticate, issue, read_uploads
 from promoguard.web.render import to_json
 from promoguard.web.security import TOKEN_SECONDS
 
+
+class Problem(BaseModel):
+    """Every error of the API: one line saying what and why (never FastAPI's list of errors)."""
+
+    detail: str
+
+
+def _problem(why: str) -> dict[str, Any]:
+    return {"model": Problem, "description": why}
+
+
+#: What OpenAPI documents for every route (the app's handlers answer these as ``Problem``)
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _problem("not logged in, or the token has ended"),
+    403: _problem("the role may not do this, or a browser session's write lacks X-CSRF-Token"),
+    404: _problem("no such object in the viewer's scope (another platform's is a 404 too)"),
+    409: _problem("the case changed (expected_version) or its state does not allow this"),
+    422: _problem("a value of the wrong shape, said in one line"),
+}
+
 #: Documents the bearer scheme in OpenAPI (the "Authorize" button); checking is done by ``need``.
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
-router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(oauth2)])
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(oauth2)], responses=ERRORS)
+#: The routes that need no login (the token itself): no bearer scheme on them in OpenAPI
+public = APIRouter(prefix="/api/v1", tags=["api"], responses={422: ERRORS[422]})
+
+
+def _query(names: tuple[str, ...], *, paged: bool = True) -> dict[str, Any]:
+    """OpenAPI's query parameters of a list route (read by hand from the query string)."""
+    params = [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
+    ]
+    if paged:
+        params += [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+            },
+            {
+                "name": "after",
+                "in": "query",
+                "required": False,
+                "description": "the previous page's `next`",
+                "schema": {"type": "string"},
+            },
+        ]
+    return {"parameters": params}
+
+
+_TOKEN_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def _data(request: Request) -> Any:
@@ -64,7 +130,12 @@ async def _write(request: Request) -> tuple[Viewer, dict[str, Any]]:
     return viewer, {k: form.getlist(k) if k == "attachments" else form.get(k) for k in form}
 
 
-@router.post("/token", summary="Log in: a bearer token for the user (OAuth2 password form)")
+@public.post(
+    "/token",
+    summary="Log in: a bearer token for the user (OAuth2 password form)",
+    responses={401: ERRORS[401], 429: _problem("too many failed attempts: see Retry-After")},
+    openapi_extra=_TOKEN_FORM,
+)
 async def token(request: Request) -> dict[str, Any]:
     form = await request.form()
     user, wait = authenticate(
@@ -108,7 +179,11 @@ def me(request: Request) -> dict[str, Any]:
 # -- findings and evidence ------------------------------------------------------------------
 
 
-@router.get("/findings", summary="Findings (filters: check, severity, platform, merchant, ...)")
+@router.get(
+    "/findings",
+    summary="Findings (filters: check, severity, platform, merchant, ...)",
+    openapi_extra=_query(FINDING_FILTERS),
+)
 def findings(request: Request) -> dict[str, Any]:
     viewer = need(request)
     filters, after = finding_filters(request.query_params)
@@ -143,7 +218,11 @@ def scans(request: Request) -> dict[str, Any]:
 # -- cases --------------------------------------------------------------------------------------
 
 
-@router.get("/cases", summary="Cases, highest priority first (filters: status, platform, ...)")
+@router.get(
+    "/cases",
+    summary="Cases, highest priority first (filters: status, platform, ...)",
+    openapi_extra=_query(CASE_FILTERS),
+)
 def cases(request: Request) -> dict[str, Any]:
     viewer = need(request)
     filters, after = case_filters(request.query_params)
@@ -187,10 +266,11 @@ async def rectify(case_id: str, request: Request) -> dict[str, Any]:
     if not note:
         raise HTTPException(status_code=422, detail="note: say what was rectified")
     files = await read_uploads(list(body.get("attachments") or []))
-    result = _data(request).rectify(
+    _data(request).rectify(
         viewer, case_id, note[:10000], files, expected_version(body.get("expected_version"))
     )
-    return to_json(result or {"case_id": case_id})
+    # the case as GET /cases/{id} gives it (assignee, finding_count), as every write answers
+    return to_json(_case_in_scope(request, viewer, case_id))
 
 
 @router.post("/cases/{case_id}/comments", status_code=201, summary="Comment on a case")

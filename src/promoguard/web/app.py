@@ -157,6 +157,7 @@ def create_app(
         )
         return response
 
+    app.include_router(api.public)
     app.include_router(api.router)
     app.include_router(pages.router)
     return app
