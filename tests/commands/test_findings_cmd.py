@@ -163,3 +163,20 @@ def test_list_without_a_check_filter_sums_up_the_unchecked_in_one_line(two_scans
     assert result.exit_code == 0
     notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert len(notes) == 1 and "checks were not checked" in notes[0]
+
+
+def test_quarantine_list_leaves_a_line_with_no_column_blank_not_nan(tmp_path):
+    """A line that is unreadable as a whole names no column: the table showed "nan" there."""
+    src = tmp_path / "in"
+    src.mkdir()
+    # beside a row refused for one column: the column's text then reads a NULL as NaN
+    (src / "platforms.csv").write_text("platform_id,name\nP1,a\nP2,b,c,d\n,e\n", encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    assert runner.invoke(app, ["ingest", str(src), "--store", str(store)]).exit_code == 0
+    data = _json("quarantine", "list", "--store", str(store))
+    assert data["total"] == 2
+    assert [i["column_name"] for i in data["items"]] == [None, "platform_id"]
+    text = runner.invoke(
+        app, ["quarantine", "list", "--store", str(store)], env={"COLUMNS": "200"}
+    ).stdout
+    assert "platforms.csv" in text and "nan" not in text

@@ -289,6 +289,12 @@ def show(
                 p(f"  … {len(erows) - rows} more (--rows N, or --json for all)")
 
 
+def _blank_if_null(value: object) -> str:
+    """A cell's text: None and pandas' NaN (a NULL in a text column read by .df()) are blank,
+    not "nan"."""
+    return "" if value is None or value != value else str(value)
+
+
 @quarantine_app.command("list")
 @user_errors
 def quarantine_list(
@@ -359,11 +365,11 @@ def quarantine_list(
             if r.line_number is None or r.line_number != r.line_number
             else str(int(r.line_number))
         )
-        raw = str(r.raw or "")
+        raw = _blank_if_null(r.raw)
         grid.add_row(
             escape(r.source_file),
             line,
-            escape(str(r.column_name or "")),
+            escape(_blank_if_null(r.column_name)),  # an unreadable line names no column
             escape(r.reason),
             escape(present.excerpt(raw, 61)),
         )
