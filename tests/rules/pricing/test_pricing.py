@@ -440,6 +440,41 @@ def test_price003_a_rise_before_the_30_day_season_does_not_count(season):
     assert found["R29"][1] == {"ordinary_level": 100, "rise": 0.3}
 
 
+def test_price003_a_rise_inside_the_season_counts_whatever_the_price_as_it_opened(season):
+    """The price as the season opened does not hide a rise made inside it: 130 from 35 to 29 days
+    before, back to 100 from 28 days before and raised again to 130 ten days before 11-11 ('原价
+    130' at 125: the reviewer's case), or a one-day 150 on the baseline's last day, back to 100
+    as the season opened and 130 from 20 days before. Both are rises from 100 inside the 30 days;
+    the price held at 130 from 45 days before, with a one-day 150 at its end, is still not."""
+    season.listing("TWICE")
+    season.prices("TWICE", -70, -36, "100.00")
+    season.prices("TWICE", -35, -29, "130.00")
+    season.prices("TWICE", -28, -11, "100.00")
+    season.prices("TWICE", -10, -1, "130.00")
+    promo_obs(season, "TWICE", "125.00", "130.00")
+    season.listing("SPIKE")
+    season.prices("SPIKE", -70, -32, "100.00")
+    season.prices("SPIKE", -31, -31, "150.00")
+    season.prices("SPIKE", -30, -21, "100.00")
+    season.prices("SPIKE", -20, -1, "130.00")
+    promo_obs(season, "SPIKE", "125.00", "130.00")
+    season.listing("HELD")
+    season.prices("HELD", -70, -46, "100.00")
+    season.prices("HELD", -45, -32, "130.00")
+    season.prices("HELD", -31, -31, "150.00")
+    season.prices("HELD", -30, -1, "130.00")
+    promo_obs(season, "HELD", "125.00", "130.00")
+    found = by_entity(run_check(season.con, "PRICE003"))
+    assert set(found) == {"TWICE", "SPIKE"}
+    assert found["TWICE"][0] == {
+        "promotion_id": "d11",
+        "promotion_price": "125.00",
+        "raised_level": 130,
+    }
+    assert found["TWICE"][1] == {"ordinary_level": 100, "rise": 0.3}
+    assert found["SPIKE"][1] == {"ordinary_level": 100, "rise": 0.3}
+
+
 # -- PRICE004 --------------------------------------------------------------------------------------
 
 
