@@ -903,6 +903,28 @@ def test_a_late_earlier_use_of_a_one_per_buyer_coupon_resolves_the_later_order(t
     assert _rows(inc) == _rows(full)
 
 
+def test_a_late_cancelled_earlier_use_of_a_one_per_buyer_coupon_leaves_the_later_order(tmp_path):
+    # C1 one per buyer: day 1, b1's O2 (paid at 2) redeemed it with nothing off: flagged. Day 2:
+    # b1's O1 (paid at 1) arrives, cancelled, with its redemption of ¥50: a cancelled order was
+    # never a sale and used nothing, so O2 was still owed the ¥50 (an order's status never
+    # changes in a later batch: a stored order sent again with another status is refused)
+    day1 = _coupon_season()
+    day1["orders"] = [day1["orders"][1]]
+    day1["orders"][0]["paid_at"] = at(2)
+    for terms in day1["coupon_terms"]:
+        terms["per_buyer_cap"] = 1
+    day1["coupon_redemptions"] = [{"order_id": "O2", "coupon_id": "C1", "discount_amount": 0}]
+    o1 = {**_coupon_season()["orders"][0], "status": "cancelled"}
+    day2 = {
+        "orders": [o1],
+        "coupon_redemptions": [{"order_id": "O1", "coupon_id": "C1", "discount_amount": 50}],
+    }
+    full, inc, info = _increment(tmp_path, day1, day2, "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert _entities(full, "COUPON004") == {"O2"}
+    assert _rows(inc) == _rows(full)
+
+
 def test_new_coupon_terms_recheck_every_coupon_finding(tmp_path):
     # day 2: C1's displayed terms change (30 off from 300): O1's due discount changes
     terms = {**_coupon_season()["coupon_terms"][0], "effective_at": at(-200)}

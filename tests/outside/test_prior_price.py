@@ -96,6 +96,14 @@ def _announced(first: int, last: int, price: str, ref: str) -> list[dict]:
     ]
 
 
+def _percent(first: int, last: int, price: str, pct: str) -> list[dict]:
+    """Days announced by a claimed percentage alone, no 'was' price beside it."""
+    return [
+        {"observed_at": day(d), "price": price, "claimed_discount_pct": pct}
+        for d in range(first, last + 1)
+    ]
+
+
 def _flagged(path: Path, pack: str = "eu", checks: str = "PRICE001,PRICE002") -> dict:
     found = scan(path, pack, checks)
     return {(r.check_code, r.entity_id): json.loads(r.expected) for r in found.itertuples()}
@@ -367,6 +375,15 @@ def test_the_calendar_window_is_the_same_on_spark(tmp_path):
             # '-50%' with no 'was' price beside it (PRICE002 measures it all the same)
             "N": _daily(-40, -1, "100")
             + [{"observed_at": day(0), "price": "80", "claimed_discount_pct": "50"}],
+            # a campaign announced by percentages alone (lawful), and one a silent step breaks
+            "Q": _daily(-40, -21, "100")
+            + _percent(-20, -11, "90", "10")
+            + _percent(-10, -1, "80", "20")
+            + _percent(0, 0, "70", "30"),
+            "S": _daily(-40, -21, "100")
+            + _percent(-20, -11, "90", "10")
+            + _daily(-10, -1, "80")
+            + _percent(0, 0, "70", "30"),
         },
     )
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
@@ -379,4 +396,5 @@ def test_the_calendar_window_is_the_same_on_spark(tmp_path):
         assert len(a)
         if pack == "eu":
             assert "L" not in set(a.entity_id) and "K" in set(a.entity_id)
-            assert "N" in set(duck.findings[duck.findings.check_code == "PRICE002"].entity_id)
+            price002 = set(duck.findings[duck.findings.check_code == "PRICE002"].entity_id)
+            assert "N" in price002 and "S" in price002 and "Q" not in price002

@@ -128,7 +128,14 @@ class Book:
         )
 
     def order(
-        self, lid: str, unit, qty: int, paid: dt.datetime, placed=None, buyer: str = "B1"
+        self,
+        lid: str,
+        unit,
+        qty: int,
+        paid: dt.datetime,
+        placed=None,
+        buyer: str = "B1",
+        status: str = "paid",
     ) -> str:
         self._n += 1
         oid = f"O{self._n}"
@@ -142,7 +149,7 @@ class Book:
             unit_price=money(unit),
             paid_at=paid,
             placed_at=placed,
-            status="paid",
+            status=status,
         )
         return oid
 

@@ -1,5 +1,6 @@
 """COUPON004 gives the same findings, ids and evidence on DuckDB and Spark on the hand-built
-coupon cases, the per-buyer cap's earlier uses (a window over the buyer's orders) among them."""
+coupon cases, the per-buyer cap's earlier uses (a window over the buyer's orders; a cancelled
+order's is none) among them."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     spark = run_check(b.con, "COUPON004", engine="spark")
     flagged = set(duck.findings.entity_id)
     assert ids["twice_second"] in flagged and ids["once_again"] not in flagged
+    # a cancelled earlier order used nothing; a refunded one did
+    assert ids["after_cancelled"] in flagged and ids["after_refunded"] not in flagged
     assert len({tie_a, tie_b} & flagged) == 1
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)

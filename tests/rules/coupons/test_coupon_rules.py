@@ -154,6 +154,19 @@ def _coupon004(b: Book) -> dict[str, str]:
     b.redeem(ids["twice_first"], "C4-TWICE", 20)
     ids["twice_second"] = b.order("L4-ONCE", 100, 1, at(0, 2), buyer="BZ")
     b.redeem(ids["twice_second"], "C4-TWICE", 0)
+    # 红包 ¥20, one per buyer: a cancelled first order never used it (never a sale), so the
+    # buyer's next order is owed its ¥20; a refunded first order did use it (policy)
+    b.listing("L4-BACK", "M4-BACK")
+    b.coupon("C4-BACK", "M4-BACK", kind="red_envelope")
+    b.both("C4-BACK", at(-10), face=20, cap=1)
+    ids["cancelled_first"] = b.order("L4-BACK", 100, 1, at(0, 1), buyer="BC", status="cancelled")
+    b.redeem(ids["cancelled_first"], "C4-BACK", 20)
+    ids["after_cancelled"] = b.order("L4-BACK", 100, 1, at(0, 2), buyer="BC")
+    b.redeem(ids["after_cancelled"], "C4-BACK", 0)
+    ids["refunded_first"] = b.order("L4-BACK", 100, 1, at(0, 1), buyer="BR", status="refunded")
+    b.redeem(ids["refunded_first"], "C4-BACK", 20)
+    ids["after_refunded"] = b.order("L4-BACK", 100, 1, at(0, 2), buyer="BR")
+    b.redeem(ids["after_refunded"], "C4-BACK", 0)
     return ids
 
 
@@ -224,6 +237,7 @@ def test_coupon004_coupon_not_honoured(found):
         ids["short"],
         ids["once_other"],
         ids["twice_second"],
+        ids["after_cancelled"],
     }
     assert f.expected("COUPON004", ids["met"])["discount_due"] == 50
     assert f.observed("COUPON004", ids["short"])["discount_applied"] == "20.00"
@@ -241,3 +255,16 @@ def test_coupon004_nothing_due_past_the_per_buyer_cap(found):
     assert ids["once_other"] in flagged and ids["once_other_again"] not in flagged
     # within a cap of two, the second order is still owed its ¥20
     assert ids["twice_second"] in flagged
+
+
+def test_coupon004_a_cancelled_order_never_used_the_per_buyer_coupon(found):
+    """A ¥20 红包, one per buyer: the buyer's first order, cancelled, took ¥20 off; the second got
+    nothing. A cancelled order was never a sale (the pricing rules' exclude_statuses), so the
+    buyer's one use is still to come and the second order is owed its ¥20 (the reviewer's case).
+    A refunded first order did use it: the next order is owed nothing."""
+    f, ids = found
+    flagged = f.flagged("COUPON004")
+    assert ids["after_cancelled"] in flagged
+    assert f.expected("COUPON004", ids["after_cancelled"])["discount_due"] == 20
+    assert ids["cancelled_first"] not in flagged
+    assert ids["after_refunded"] not in flagged and ids["refunded_first"] not in flagged

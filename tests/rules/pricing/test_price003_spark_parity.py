@@ -1,5 +1,6 @@
 """PRICE003 gives the same findings, ids and evidence on DuckDB and Spark on hand-built histories:
 the rise inside the season and the rises before it (the price in force as the season opened),
+a rise undone and made again inside the season,
 the early, modest, deep-cut and new-listing negatives."""
 
 from __future__ import annotations
@@ -31,10 +32,17 @@ def test_price003_is_identical_on_duckdb_and_spark(tmp_path):
     ):
         _history(s, lid, "100.00", raised, raise_from)
         s.obs(lid, day(0, 2), promo, ref=raised, label="原价")
+    # 130 as the season opened, back to 100 and raised again inside it: a rise in the season
+    s.listing("TWICE")
+    s.prices("TWICE", -70, -36, "100.00")
+    s.prices("TWICE", -35, -29, "130.00")
+    s.prices("TWICE", -28, -11, "100.00")
+    s.prices("TWICE", -10, -1, "130.00")
+    s.obs("TWICE", day(0, 2), "125.00", ref="130.00", label="原价")
     s.close()
     duck = run_check(tmp_path / "p.duckdb", "PRICE003")
     spark = run_check(tmp_path / "p.duckdb", "PRICE003", engine="spark")
-    assert set(duck.findings.entity_id) == {"R25", "R29"}
+    assert set(duck.findings.entity_id) == {"R25", "R29", "TWICE"}
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)

@@ -315,6 +315,60 @@ def test_price002_eu_a_claimed_percent_alone_is_measured_from_the_30_day_low(sea
     assert expected["legal_prior_price"] == "100.00"
 
 
+def _steps_by_percent(s: Season, lid: str, steps: list[tuple[int, int, str, str | None]]) -> None:
+    """€100 ordinary until 21 days before, then each (first, last, price, claimed %) step; a step
+    with no percentage is a silent price change."""
+    s.listing(lid)
+    s.prices(lid, -60, -21, "100.00")
+    for first, last, price, pct in steps:
+        for d in range(first, last + 1):
+            s.obs(lid, day(d), price, pct=pct)
+
+
+def test_price002_eu_progressive_reduction_announced_by_percentages(season):
+    """Art. 6a(5): reductions announced only by percentages ('-10%' at €90, then '-20%' at €80)
+    are announced reductions of one campaign as much as 'was 100' ones: Black Friday '-30%' at
+    €70 is measured from €100, the price before the first reduction (the reviewer's case, flagged
+    before with a prior of €80). The same campaign with 'was 100' beside each step agrees."""
+    _steps_by_percent(season, "PCT", [(-20, -11, "90.00", "10"), (-10, -1, "80.00", "20")])
+    season.obs("PCT", day(0, 2), "70.00", pct="30")
+    season.listing("WAS")
+    season.prices("WAS", -60, -21, "100.00")
+    for first, last, price, pct in ((-20, -11, "90.00", "10"), (-10, -1, "80.00", "20")):
+        for d in range(first, last + 1):
+            season.obs("WAS", day(d), price, ref="100.00", label="was", pct=pct)
+    promo_obs(season, "WAS", "70.00", "100.00", label="was", pct="30")
+    assert by_entity(run_check(season.con, "PRICE002", "eu")) == {}
+    off = {"PRICE002": {"progressive": False}}
+    found = by_entity(run_check(season.con, "PRICE002", "eu", off))
+    assert set(found) == {"PCT", "WAS"}
+    assert found["PCT"][1]["legal_prior_price"] == "80.00"
+
+
+def test_price002_eu_percentages_broken_by_a_rise_or_a_silent_step_use_the_30_day_low(season):
+    """A percentage claim that is not the continuation of one announced campaign is measured from
+    the 30-day low as before: a rise in between (80 '-20%', then 85 '-15%') or a step made
+    without any announcement (a silent €80) ends the campaign (Art. 6a(2))."""
+    _steps_by_percent(
+        season,
+        "RISE",
+        [(-20, -11, "90.00", "10"), (-10, -6, "80.00", "20"), (-5, -1, "85.00", "15")],
+    )
+    season.obs("RISE", day(0, 2), "70.00", pct="30")
+    _steps_by_percent(season, "SILENT", [(-20, -11, "90.00", "10"), (-10, -1, "80.00", None)])
+    season.obs("SILENT", day(0, 2), "70.00", pct="30")
+    found = by_entity(run_check(season.con, "PRICE002", "eu"))
+    assert set(found) == {"RISE", "SILENT"}
+    for lid in ("RISE", "SILENT"):
+        observed, expected, _ = found[lid]
+        assert observed["claimed_discount_pct"] == "30.00"
+        assert expected == {
+            "actual_discount_pct": 12.5,
+            "legal_prior_price": "80.00",
+            "prior_price_source": "offered",
+        }
+
+
 def test_price002_cn_rounded_or_understated_claims_pass(season):
     season.listing("L1")
     season.order("L1", day(-2), "100.00")
@@ -384,6 +438,41 @@ def test_price003_a_rise_before_the_30_day_season_does_not_count(season):
     found = by_entity(run_check(season.con, "PRICE003"))
     assert set(found) == {"R29"}
     assert found["R29"][1] == {"ordinary_level": 100, "rise": 0.3}
+
+
+def test_price003_a_rise_inside_the_season_counts_whatever_the_price_as_it_opened(season):
+    """The price as the season opened does not hide a rise made inside it: 130 from 35 to 29 days
+    before, back to 100 from 28 days before and raised again to 130 ten days before 11-11 ('原价
+    130' at 125: the reviewer's case), or a one-day 150 on the baseline's last day, back to 100
+    as the season opened and 130 from 20 days before. Both are rises from 100 inside the 30 days;
+    the price held at 130 from 45 days before, with a one-day 150 at its end, is still not."""
+    season.listing("TWICE")
+    season.prices("TWICE", -70, -36, "100.00")
+    season.prices("TWICE", -35, -29, "130.00")
+    season.prices("TWICE", -28, -11, "100.00")
+    season.prices("TWICE", -10, -1, "130.00")
+    promo_obs(season, "TWICE", "125.00", "130.00")
+    season.listing("SPIKE")
+    season.prices("SPIKE", -70, -32, "100.00")
+    season.prices("SPIKE", -31, -31, "150.00")
+    season.prices("SPIKE", -30, -21, "100.00")
+    season.prices("SPIKE", -20, -1, "130.00")
+    promo_obs(season, "SPIKE", "125.00", "130.00")
+    season.listing("HELD")
+    season.prices("HELD", -70, -46, "100.00")
+    season.prices("HELD", -45, -32, "130.00")
+    season.prices("HELD", -31, -31, "150.00")
+    season.prices("HELD", -30, -1, "130.00")
+    promo_obs(season, "HELD", "125.00", "130.00")
+    found = by_entity(run_check(season.con, "PRICE003"))
+    assert set(found) == {"TWICE", "SPIKE"}
+    assert found["TWICE"][0] == {
+        "promotion_id": "d11",
+        "promotion_price": "125.00",
+        "raised_level": 130,
+    }
+    assert found["TWICE"][1] == {"ordinary_level": 100, "rise": 0.3}
+    assert found["SPIKE"][1] == {"ordinary_level": 100, "rise": 0.3}
 
 
 # -- PRICE004 --------------------------------------------------------------------------------------

@@ -19,6 +19,13 @@ from promoguard.rules.coupons._shared import (
     tolerance_cents,
 )
 
+#: Order statuses whose redemptions are no use of a per-buyer-capped coupon: a cancelled order was
+#: never a sale (the pricing rules' ``exclude_statuses`` say the same) and a platform hands the
+#: coupon back on cancellation, so it does not spend the buyer's turn. A refunded order's use
+#: counts (policy: a sale was made and the coupon taken off it; whether a refund returns the
+#: coupon is each platform's own term, which the data does not record).
+NOT_A_USE = ("cancelled",)
+
 
 def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     """Each redemption with what the coupon's displayed terms in force when the order was placed
@@ -28,7 +35,8 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     that many times, nothing more is due on a later order. A use is an earlier redemption of the
     same coupon by the same buyer on an order of the same merchant that took something off or
     was due to (one the seller shorted used the buyer's turn: that order is flagged itself),
-    earlier by placed time, then order id. Only the merchant's own orders are counted: COUPON004
+    earlier by placed time, then order id, and not cancelled (``NOT_A_USE``: a refunded one
+    counts). Only the merchant's own orders are counted: COUPON004
     is scoped by merchant (``scan --since`` re-checks a merchant on its own rows), so a platform
     coupon's uses at another shop do not count against its cap here.
 
@@ -68,6 +76,7 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         "platform_id",
         "category",
         "discount_amount",
+        "status",
         "valid_from",
         "valid_to",
         placed=j.placed_at.coalesce(j.paid_at),
@@ -87,7 +96,11 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     t = t.mutate(uncapped_c=ibis.cases((valid, discount_cents(t, t.basket_c)), else_=0))
     # the buyer's uses of this coupon at this merchant before this redemption (integers, a
     # window ordered to a key: the same on every engine)
-    use = (t.buyer_id.notnull() & ((t.applied_c > 0) | (t.uncapped_c > 0))).cast("int64")
+    use = (
+        t.buyer_id.notnull()
+        & ~t.status.isin(list(NOT_A_USE)).fill_null(False)
+        & ((t.applied_c > 0) | (t.uncapped_c > 0))
+    ).cast("int64")
     t = t.mutate(_use=use)
     w = ibis.cumulative_window(
         group_by=[t.merchant_id, t.buyer_id, t.coupon_id],
@@ -119,7 +132,8 @@ class CouponNotHonoured(Check):
             "longer valid, out of scope, its threshold not met, it does not stack and another "
             "coupon was applied, or the buyer had already used it per_buyer_cap times (earlier "
             "orders of the same merchant by placed time, then order id, that took it off or were "
-            "due to); else its face value, or its percentage capped at max_discount. "
+            "due to; a cancelled order was never a sale and used nothing, a refunded one counts "
+            "as a use: policy); else its face value, or its percentage capped at max_discount. "
             "Flags the order when checkout took off less than that by more than the tolerance."
         ),
         why=(

@@ -42,8 +42,9 @@ PRIOR_PARAMETERS: tuple[Parameter, ...] = (
         "progressive",
         False,
         "Progressive reductions: when the price only fell during the look-back, in announced "
-        "reductions of one campaign (begun in it or before it), measure the prior price from "
-        "before the campaign's first reduction (Directive 98/6/EC Art. 6a(5)).",
+        "reductions of one campaign (begun in it or before it; announced by a struck-through "
+        "price or by a claimed percentage), measure the prior price from before the campaign's "
+        "first reduction (Directive 98/6/EC Art. 6a(5)).",
         basis="law",
     ),
     Parameter(
@@ -77,6 +78,16 @@ def _labels_lower(labels: list[str]) -> list[str]:
 
 def _is_msrp_label(label: ir.StringValue, labels: list[str]) -> ir.BooleanValue:
     return label.strip().lower().isin(_labels_lower(labels)).fill_null(False)
+
+
+def _announced_reduction(t: ir.Table, params: dict[str, Any]) -> ir.BooleanValue:
+    """Whether an observation of ``t`` announces a reduction: a struck-through reference above the
+    price, or a claimed discount percentage ('-10%' alone announces a cut just as 'was 100' does;
+    Art. 6a(5) asks that each reduction be announced, not how), neither labelled as a
+    manufacturer's price (that is no reduction of the seller's own price)."""
+    shown = (t.reference_price.notnull() & (t.reference_price > t.price)).fill_null(False)
+    claimed = (t.claimed_discount_pct > 0).fill_null(False)
+    return (shown | claimed) & ~_is_msrp_label(t.reference_label, params["msrp_labels"])
 
 
 def promotion_references(tables: Tables, params: dict[str, Any], claims: bool = False) -> ir.Table:
@@ -354,8 +365,9 @@ def _lowest_offered(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz:
 def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, Any], tz: str):
     """(listing, promotion, first_reduction_at, pre_campaign_low) for the pairs whose look-back is
     one campaign of successive announced reductions (Directive 98/6/EC Art. 6a(5)): from its first
-    announced reduction (a detail price shown below a struck-through reference that is not a
-    manufacturer's price) every detail observation is announced, the price never rises, and the
+    announced reduction (a detail price shown below a struck-through reference, or with a claimed
+    discount percentage, not labelled a manufacturer's price: ``_announced_reduction``) every
+    detail observation is announced, the price never rises, and the
     promotion price is at or below the last price before the promotion. An unannounced ordinary
     cut is not a reduction of the campaign: it counts as a price applied (Art. 6a(2))."""
     days = int(params["lookback_days"])
@@ -370,12 +382,7 @@ def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, An
             detail.observed_at < keys.starts_at,
         ],
     )
-    announced = (
-        obs.reference_price.notnull()
-        & (obs.reference_price > obs.price)
-        & ~_is_msrp_label(obs.reference_label, params["msrp_labels"])
-    )
-    obs = obs.mutate(_announced=announced)
+    obs = obs.mutate(_announced=_announced_reduction(obs, params))
     first = (
         obs.filter(obs._announced)
         .group_by("listing_id", "promotion_id")
@@ -444,14 +451,15 @@ def _campaign_began(
     hist = k.join(
         detail, [k.listing_id == detail.listing_id, detail.observed_at < k.starts_at]
     ).select(
-        "listing_id", "promotion_id", "observed_at", "price", "reference_price", "reference_label"
+        "listing_id",
+        "promotion_id",
+        "observed_at",
+        "price",
+        "reference_price",
+        "reference_label",
+        "claimed_discount_pct",
     )
-    announced = (
-        hist.reference_price.notnull()
-        & (hist.reference_price > hist.price)
-        & ~_is_msrp_label(hist.reference_label, params["msrp_labels"])
-    )
-    hist = hist.mutate(_ann=announced.fill_null(False))
+    hist = hist.mutate(_ann=_announced_reduction(hist, params))
     w = ibis.window(
         group_by=[hist.listing_id, hist.promotion_id],
         order_by=[hist.observed_at, hist.price, hist.reference_price],

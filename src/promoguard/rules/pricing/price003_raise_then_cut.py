@@ -15,6 +15,7 @@ from promoguard.rules.pricing._shared import (
     _cents,
     _detail_prices,
     _half_up_ratio,
+    _left,
     _one_per_listing,
     _promotion_row,
     _promotion_series,
@@ -93,9 +94,10 @@ class RaiseThenCut(Check):
             "For each listing discounted during a promotion, compares the median detail price in "
             "the days just before the promotion with its ordinary (median) level in the weeks "
             "before the look-back season. Flags the listing when the price was raised by at least "
-            "min_rise in the season (above both the ordinary level and the price in force as the "
-            "season opened: a rise made before the look-back does not count) and the promotion "
-            "price is not really below the ordinary level."
+            "min_rise in the season (above both the ordinary level and the lowest price in force "
+            "in the season before those days: the price as the season opened or any lower one "
+            "after it; a rise made before the look-back and held through it does not count) and "
+            "the promotion price is not really below the ordinary level."
         ),
         why=(
             "Raising a price shortly before a sale so that the 'discount' brings it back to where "
@@ -185,16 +187,33 @@ class RaiseThenCut(Check):
         base_keys = keys.mutate(starts_at=keys.starts_at - ibis.interval(days=look))
         base_rows = _window_rows(detail, "observed_at", base_keys, base_days)
         baseline = _median_twice_cents(base_rows, "ordinary")
-        # the price in force as the look-back opened: the baseline's last detail price (the
-        # baseline's observations end where the look-back begins). A rise counts only inside the
-        # look-back: the median of the baseline straddles a rise made in it (100 for 15 days,
-        # then 130 from 45 days before: median 115), which read as a rise 'in the season' though
-        # the price had been 130 since before it opened
+        # the level a rise inside the look-back is measured from: the lowest price in force in it
+        # before the raised days, i.e. the price in force as it opened (the baseline's last
+        # detail price: the baseline's observations end where the look-back begins) or any lower
+        # one set after that. A rise counts only inside the look-back: the median of the baseline
+        # straddles a rise made in it (100 for 15 days, then 130 from 45 days before: median 115),
+        # which read as a rise 'in the season' though the price had been 130 since before it
+        # opened. The opening price alone is not enough: a rise undone inside the season (130 as
+        # it opened, back to 100 from 28 days before, 130 again from 10 days before) or a one-day
+        # high as the baseline closed hid a rise made inside the season
         opening = first_rows(
             base_rows,
             [base_rows.listing_id, base_rows.promotion_id],
             [ibis.desc(base_rows.observed_at), base_rows.price],
         ).select("listing_id", "promotion_id", opening_c=_cents(base_rows.price))
+        before_raised = keys.mutate(starts_at=keys.starts_at - ibis.interval(days=raised_days))
+        season_rows = _window_rows(detail, "observed_at", before_raised, max(look - raised_days, 0))
+        season_low = season_rows.group_by("listing_id", "promotion_id").aggregate(
+            season_low_c=lambda t: _cents(t.price).min()
+        )
+        opening = _left(opening, season_low, ["listing_id", "promotion_id"])
+        opening = opening.select(
+            "listing_id",
+            "promotion_id",
+            rise_from_c=ibis.least(
+                opening.opening_c, opening.season_low_c.fill_null(opening.opening_c)
+            ),
+        )
         j = (
             pairs.join(raised, ["listing_id", "promotion_id"])
             .join(baseline, ["listing_id", "promotion_id"])
@@ -206,7 +225,7 @@ class RaiseThenCut(Check):
         cut_bp = round(float(params["min_real_cut"]) * 10_000)
         j = j.filter(
             j.raised2 * 10_000 >= j.ordinary2 * (10_000 + rise_bp),
-            j.raised2 * 10_000 >= j.opening_c * 2 * (10_000 + rise_bp),
+            j.raised2 * 10_000 >= j.rise_from_c * 2 * (10_000 + rise_bp),
             _cents(j.promotion_price) * 2 * 10_000 >= j.ordinary2 * (10_000 - cut_bp),
         )
         t = j.select(
