@@ -20,7 +20,6 @@ def _store(path):
         ("T1", f"全网最低价，国家级品质 {EVIL}"),
         ("T2", f"收货人身份证 {RESIDENT_ID} 请核对"),
         ("T3", "最近上新的绿茶，欢迎选购"),
-        ("T4", "加微信领券，电话 13812345678"),
     ]
     make_store(
         path,
@@ -48,13 +47,11 @@ def test_content_section_lists_matches_escapes_text_and_hides_personal_data(tmp_
     assert valid_resident_id(RESIDENT_ID)
     path = tmp_path / "s.duckdb"
     _store(path)
-    result = engine.scan(path, "cn", checks="TEXT001,TEXT004,TEXT005")
-    assert set(result.findings.entity_id) == {"T1", "T2", "T4"}
+    result = engine.scan(path, "cn", checks="TEXT001,TEXT005")
+    assert set(result.findings.entity_id) == {"T1", "T2"}
     html = build_report(path, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Content: false publicity" in html
     assert "国家级" in html  # the matched term is shown
     assert EVIL not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert RESIDENT_ID not in html and FIRST17 not in html
-    # a lure's example shows its phone number masked, as its finding does
-    assert "13812345678" not in html and "[PHONE ****5678]" in html
     assert "最近上新" not in html  # an ordinary word is not a finding, so not an example

@@ -50,11 +50,6 @@ def codes(text: str, **kw) -> set[str]:
         ("𝐁𝐄𝐒𝐓 price", "best price"),  # mathematical bold letters
         ("best price", "best price"),  # spaces between English words stay
         ("138 1234 5678", "138 1234 5678"),  # digits keep their grouping
-        ("國家級", "国家级"),  # traditional characters of the lexicons' terms
-        ("降血壓，治療失眠", "降血压，治疗失眠"),
-        ("最🔥好", "最好"),  # a pictograph between Chinese characters is a separator
-        ("最✨佳", "最佳"),
-        ("world’s best", "world's best"),  # a curly apostrophe
     ],
 )
 def test_normalise_undoes_filter_dodging(raw, norm):
@@ -86,8 +81,7 @@ def test_normalise_never_fails_and_spans_stay_in_bounds(raw):
 @pytest.mark.parametrize(
     "text",
     ["品质最佳", "国家级工艺", "最高级面料", "最好的羽绒服", "最*好", "最 好", "最.好", "全网最　低",
-     "ＮＯ．１ 品牌", "N0.1 brand", "best ever", "#1 in the world", "the best in the world",
-     "國家級品質 羽絨服", "最🔥好的羽绒服", "最✨佳口感", "The world’s best down jacket"],
+     "ＮＯ．１ 品牌", "N0.1 brand", "best ever", "#1 in the world", "the best in the world"],
 )  # fmt: skip
 def test_absolute_terms_are_flagged(text):
     assert "TEXT001" in codes(text)
@@ -97,10 +91,7 @@ def test_absolute_terms_are_flagged(text):
     "text",
     ["最近很多顾客回购", "最后提醒大家注意查收", "首先感谢大家", "顶部有拉链设计", "同款在唯品会也有售",
      "这是我们店第一次参加双11", "活动第一天发货较多", "最好在阴凉处保存", "Latest model, top zipper.",
-     "First time joining Double 11.", "Bestow a gift", "Recently restocked.",
-     # the same words in traditional characters, and a pictograph beside them
-     "最近很多人回購", "最後提醒大家注意查收", "這是我們店第一次參加雙11", "第一步：打開包裝",
-     "唯一的缺點是貴", "最近🔥上新"],
+     "First time joining Double 11.", "Bestow a gift", "Recently restocked."],
 )  # fmt: skip
 def test_ordinary_words_are_not_flagged(text):
     assert "TEXT001" not in codes(text)
@@ -122,40 +113,6 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     assert "TEXT002" not in codes("Dog treats, chicken flavour", category="food")
     assert "TEXT002" not in codes("Dry cured ham", category="food")
     assert "TEXT002" in codes("This balm treats eczema", category="cosmetics")
-    assert "TEXT002" in codes("蜂蜜水每天一杯，降血壓、治療失眠", category="food")  # traditional
-
-
-def test_the_traditional_table_folds_only_what_the_lexicons_need():
-    """Each traditional character read as simplified is the form of a character some built-in
-    term is written with, and none is itself in a term (it would be read away)."""
-    from promoguard.text.normalise import SIMPLIFIED, TRADITIONAL
-
-    written = "".join(t.term for t in load_terms())
-    assert len(TRADITIONAL) == len(SIMPLIFIED) == len(set(TRADITIONAL))
-    for trad, simp in zip(TRADITIONAL, SIMPLIFIED, strict=True):
-        assert simp in written and trad not in written and trad != simp, trad
-
-
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [("领券后24小时内生效，11月11日0点生效", "apparel"), ("会员卡购买后1天生效", "apparel"),
-     ("支持花呗分期，券后3天生效", "apparel"), ("果树病虫害防治 杀虫剂", "home"),
-     ("白蚁防治 家用", "home"), ("Epoxy glue cures in 5 minutes", "home"),
-     ("Fully cures in 24 hours; cure time 30 min", "home")],
-)  # fmt: skip
-def test_coupons_pest_control_and_glue_make_no_medical_claim(text, category):
-    assert "TEXT002" not in codes(text, category=category)
-
-
-@pytest.mark.parametrize(
-    ("text", "term"),
-    [("服用7天生效", "服用7天生效"), ("三天见效", "三天见效"), ("防治高血压", "防治"),
-     ("This balm cures arthritis", "cures"), ("This tea cures in 3 days", "cures"),
-     ("Miracle cure in 5 minutes", "miracle cure"), ("彻底治愈失眠", "彻底治愈")],
-)  # fmt: skip
-def test_a_claim_like_them_is_still_one_claim(text, term):
-    hits = analyse_text(text, category="food")["TEXT002"]
-    assert [h.term or text[h.ostart : h.oend] for h in hits] == [term]
 
 
 def test_the_pack_decides_which_categories_may_state_indications():
@@ -170,21 +127,15 @@ def test_the_pack_decides_which_categories_may_state_indications():
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["另有仿真枪出售", "管制刀具现货", "窃听器", "迷药", "stun guns for sale", "仿真手枪 钢珠",
-     "窃听器 监听器 远程", "远程监听器 手机控制", "气枪铅弹", "子弹 散装", "手枪式电击器"],
-)  # fmt: skip
+    "text", ["另有仿真枪出售", "管制刀具现货", "窃听器", "迷药", "stun guns for sale"]
+)
 def test_prohibited_items(text):
     assert "TEXT003" in codes(text)
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["厨房刀具请放在儿童够不到的地方", "夏日水枪玩具", "water gun toy", "手枪钻 电动工具",
-     # ordinary goods named with a gun, bullet or monitor word (a reviewer's store)
-     "主播直播声卡 耳返监听器 套装", "子弹咖啡 生酮 防弹咖啡", "手枪式喷壶 园艺浇花",
-     "气动吹气枪 除尘气枪", "男士子弹内裤 莫代尔"],
-)  # fmt: skip
+    "text", ["厨房刀具请放在儿童够不到的地方", "夏日水枪玩具", "water gun toy", "手枪钻 电动工具"]
+)
 def test_look_alike_goods_are_not_prohibited(text):
     assert "TEXT003" not in codes(text)
 
@@ -197,8 +148,7 @@ def test_look_alike_goods_are_not_prohibited(text):
     ["加微信 abcd123 领优惠", "V信：abcd123", "薇信 kk2233 私聊", "加QQ 12345678 更便宜", "私下转账可以再便宜",
      "点击 t.cn/AbCdEf 领券", "加vx ab_cd12", "详情见 dwz.cn/xyzabc", "微 信 号: shop_8848", "❤信 kk5678",
      "add me on WeChat abc123", "cheaper via WhatsApp, message me", "details at bit.ly/xyz",
-     "电话 13812345678", "QQ群 12345678", "WeChat ID: abc_123", "微信号是 shop_8848",
-     "QQ 1234 5678 9 加我领券", "微信 138-1234-567"],
+     "电话 13812345678", "QQ群 12345678", "WeChat ID: abc_123", "微信号是 shop_8848"],
 )  # fmt: skip
 def test_lures_off_the_platform(text):
     assert "TEXT004" in codes(text)
@@ -207,7 +157,7 @@ def test_lures_off_the_platform(text):
 @pytest.mark.parametrize(
     "text",
     ["支持微信支付和支付宝", "WeChat Pay accepted", "亲，收到货有问题随时联系我们。", "另有仿真枪出售，需要私聊。",
-     "QQ音乐会员", "visit the shop at ant.cn/about", "wechat payment accepted", "微信 2024 11 11 开抢"],
+     "QQ音乐会员", "visit the shop at ant.cn/about", "wechat payment accepted"],
 )  # fmt: skip
 def test_platform_words_that_are_not_lures(text):
     assert "TEXT004" not in codes(text)
@@ -240,15 +190,6 @@ def test_cards_pass_luhn_and_carry_an_issuer_prefix():
     assert not valid_card("4111111111111112")
     assert valid_card(card()) and not valid_card(card(valid=False))
     assert not valid_card("2026111198765432" if luhn_ok("2026111198765432") else "2026111198765439")
-
-
-def test_a_19_digit_card_written_in_groups_of_four_and_three():
-    nineteen = "6222 0212 3456 7890 128"
-    assert valid_card(nineteen)
-    assert [i.value for i in find_identifiers(f"卡号 {nineteen} 谢谢")] == [nineteen]
-    assert "TEXT005" in codes(f"退款请打到这张卡 {nineteen}")
-    # a 16-digit card followed by three more digits (a CVV) is still the 16-digit card
-    assert [i.value for i in find_identifiers("4111 1111 1111 1111 123")] == ["4111 1111 1111 1111"]
 
 
 def test_mobiles_and_emails():
@@ -303,12 +244,7 @@ def test_a_comparison_with_its_base_is_not_flagged(text):
     "text",
     ["好评返现", "晒图返现5元", "五星好评返5元", "五星好评送小礼品", "好评截图找客服领红包",
      "leave a 5-star review and get a refund of 5 yuan", "5-star review = cashback",
-     "post a photo review for a gift",
-     # homophone spellings and kin (a reviewer's store)
-     "好评反现", "好平返现", "评价有礼", "五星好评 反现3元",
-     # the reward in a later clause, as an amount, or first with a condition
-     "五星好评+晒图，截图发客服，返5元红包", "好评截图找客服领2元", "Post a photo review, get a free gift",
-     "Get $5 back when you leave a review"],
+     "post a photo review for a gift"],
 )  # fmt: skip
 def test_rewards_for_good_reviews(text):
     assert "REVIEW002" in codes(text)
@@ -317,34 +253,10 @@ def test_rewards_for_good_reviews(text):
 @pytest.mark.parametrize(
     "text",
     ["好评如潮，下单送运费险", "质量不错，送朋友的", "五颗星推荐给大家！", "加vx abcd123 返现", "五星级酒店同款 送拖鞋",
-     "Free returns within 7 days.", "Thanks for the review. Free returns within 7 days.",
-     "店铺好评率99.8% 满199送运费险", "好评度98% 下单送小样", "感谢好评，欢迎再次光临，回购送小礼品",
-     "欢迎评价，满199送运费险", "Free shipping for orders over $50, leave a review if you like it",
-     "Thanks for your review! Get $5 back on your next order"],
+     "Free returns within 7 days.", "Thanks for the review. Free returns within 7 days."],
 )  # fmt: skip
 def test_rewards_without_a_review_condition(text):
     assert "REVIEW002" not in codes(text)
-
-
-def test_a_buyers_review_reports_an_offer_but_not_a_gift_that_came_with_the_order():
-    from promoguard.rules.content._shared import content_rules
-
-    ((check, params),) = content_rules(["REVIEW002"])
-    rules = ContentRules(load_terms())
-
-    def graded(text: str) -> tuple[str | None, str | None] | None:
-        hits = check.decide(rules.prepare(text), "review", "apparel", params)
-        return check.grade(hits) if hits else None
-
-    assert graded("商家说五星好评返5元，质量一般") == (None, None)  # the pack's: high
-    assert graded("Five stars. The seller offered a refund if I left a 5-star review.") == (
-        None,
-        None,
-    )
-    assert graded("好评，老板还送了暖宝宝，物流很快") is None  # two clauses of a buyer's own words
-    # the space that parts 五星好评 from 送的 is read away: reported, low, with the reason
-    severity, reason = graded("五星好评 送的小礼品也很喜欢")
-    assert severity == "low" and "received" in reason
 
 
 # -- lexicons and matcher ----------------------------------------------------------------------
@@ -401,7 +313,6 @@ FRAGMENTS = [
     "V信：", "shop_8848", "私下转账", "t.cn/AbC", "13812345678", "138 1234 5678", "li@example.com",
     "好评", "返现", "送", "review", "free gift", "直降500", "原价299元", "最后三单", "only 2 left",
     "𝐁𝐄𝐒𝐓 ever", "❤信 kk5678", "ＮＯ．１", "……", "\u200b", "，", "。", " ", "*", "abc", "2026111198765432",
-    "100%", "安全", "百分百", "服用", "7天", "生效", "见效",
 ]  # fmt: skip
 
 
@@ -415,33 +326,6 @@ def test_prepare_many_finds_what_preparing_each_text_finds(texts):
             alone = decide_all(rules.prepare(text), kind=kind, category="food")
             batched = decide_all(prep, kind=kind, category="food") if prep else {}
             assert batched == alone, text
-
-
-def test_every_word_a_phrase_pattern_needs_holds_a_gate_of_the_first_pass():
-    """The phrase patterns (patterns.py) run only on texts the first pass selects, and it selects
-    them by the gates of pattern_gates.csv: each word one of which every efficacy match holds
-    (``_EFFICACY_NEEDS``), and the 最 every superlative starts with, must hold a gate."""
-    from promoguard.text import patterns
-    from promoguard.text.rules import TRIGGERS
-
-    gates = {normalise(t.term).text.strip() for t in load_terms() if t.code == "TRIGGER"}
-    gates |= set(TRIGGERS)
-    assert patterns.SUPERLATIVE.pattern.startswith("最")
-    for word in [*patterns._EFFICACY_NEEDS, "最"]:
-        assert any(g in normalise(word).text for g in gates), word
-
-
-@pytest.mark.parametrize("text", ["纯天然野生蜂蜜，100%安全", "百分之百安全 放心吃", "服用7天生效"])
-def test_the_first_pass_selects_what_the_patterns_flag(text):
-    import pyarrow as pa
-
-    rules = ContentRules(load_terms())
-    assert "TEXT002" in decide_all(rules.prepare(text), category="food")
-    column = pa.array(["物流很快", text], pa.string())
-    maybe = rules.maybe(column)
-    assert maybe is None or list(maybe) == [False, True]
-    (prep,) = rules.prepare_many([text])
-    assert prep is not None and "TEXT002" in decide_all(prep, category="food")
 
 
 def test_real_hotel_reviews_offer_no_rewards():

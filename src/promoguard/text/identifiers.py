@@ -231,13 +231,7 @@ RESIDENT_ID = re.compile(
     + _EDGE_R
 )
 MOBILE = re.compile(_EDGE_L + r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}" + _EDGE_R)
-#: 16 to 19 digits, run together or in groups of four; a 19-digit UnionPay card is also written
-#: 4-4-4-4-3 (6222 0212 3456 7890 128): the separated tail of up to three digits
-CARD = re.compile(
-    _EDGE_L + r"[3-6][0-9]{3}(?:[ -]?[0-9]{4}){2}[ -]?[0-9]{4,7}(?:[ -][0-9]{1,3})?" + _EDGE_R
-)
-#: that tail, dropped again when the number is a card without it (a 16-digit card, then a CVV)
-_CARD_TAIL = re.compile(r"[ -][0-9]{1,3}$")
+CARD = re.compile(_EDGE_L + r"[3-6][0-9]{3}(?:[ -]?[0-9]{4}){2}[ -]?[0-9]{4,7}" + _EDGE_R)
 EMAIL = re.compile(r"(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _HAS_DIGITS = re.compile(r"[0-9]{4}")
 
@@ -263,13 +257,9 @@ def find_identifiers(text: str, kinds: tuple[str, ...] = KINDS) -> list[Identifi
                     found.append(Identifier("resident_id", m.start(), m.end(), m.group()))
         if "bank_card" in kinds:
             for m in CARD.finditer(text):
-                value = m.group()
-                if not valid_card(value) and (tail := _CARD_TAIL.search(value)):
-                    value = value[: tail.start()]
-                end = m.start() + len(value)
-                if valid_card(value) and free(m.start(), end):
-                    taken.append((m.start(), end))
-                    found.append(Identifier("bank_card", m.start(), end, value))
+                if valid_card(m.group()) and free(*m.span()):
+                    taken.append(m.span())
+                    found.append(Identifier("bank_card", m.start(), m.end(), m.group()))
         if "mobile" in kinds:
             for m in MOBILE.finditer(text):
                 if valid_mobile(m.group()) and free(*m.span()):

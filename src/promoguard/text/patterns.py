@@ -22,40 +22,14 @@ from promoguard.text.normalise import Normalised
 
 _CN_NUM = r"[0-9]+|[一二两三四五六七八九十百几半]+"
 _UNIT = r"天|日|周|星期|个月|月|年|盒|瓶|贴|次|个?疗程|剂|粒|袋|片|针|个?小时"
-_RESULT = r"见效|显效|起效|治愈|痊愈|康复|根治|除根|断根|即愈|好转|消失|止痛|止痒"
-#: how soon after taking or applying it: 生效 ("takes effect") is a claim of efficacy only then
-#: ("服用7天生效"); after a number alone it is how coupons, memberships and insurance start
-#: ("领券后24小时内生效", "会员卡购买后1天生效", "券后3天生效"). Not 服 alone (客服), nor 贴 (补贴).
-_INTAKE = r"服用|内服|吃|喝|饮用|涂抹|涂|抹|外敷|敷|用药"
-_WITHIN = r"(?:内|之内|左右)?(?:就|即|便|可|即可|就能|能|就可以|保证|必)?"
-_PERCENT = ("100%", "百分之百", "百分百")
-_GUARANTEED = ("有效", "治愈", "根治", "见效", "康复", "安全")
-#: "7天见效", "一盒见效", "三天即愈", "两周治愈", "1个疗程根治", "服用一周即可痊愈", "服用7天生效"
+_RESULT = r"见效|显效|起效|生效|治愈|痊愈|康复|根治|除根|断根|即愈|好转|消失|止痛|止痒"
+#: "7天见效", "一盒见效", "三天即愈", "两周治愈", "1个疗程根治", "服用一周即可痊愈"
 EFFICACY = re.compile(
-    rf"(?:{_CN_NUM})\s?(?:{_UNIT}){_WITHIN}(?:{_RESULT})"
-    rf"|(?:{_INTAKE})(?:了|上)?(?:{_CN_NUM})\s?(?:{_UNIT}){_WITHIN}生效"
-    rf"|(?:{'|'.join(_PERCENT)})(?:{'|'.join(_GUARANTEED)})"
+    rf"(?:{_CN_NUM})\s?(?:{_UNIT})(?:内|之内|左右)?(?:就|即|便|可|即可|就能|能|就可以|保证|必)?"
+    rf"(?:{_RESULT})"
+    r"|(?:100%|百分之百|百分百)(?:有效|治愈|根治|见效|康复|安全)"
     r"|(?:works|results) in [0-9]+ (?:days?|hours?|weeks?)"
 )
-
-#: glue, resin, sealant and concrete "cure" (harden) in minutes or hours: "Epoxy glue cures in 5
-#: minutes", "fully cures in 24 hours", "cure time 30 min". Not a disease claim, so the lexicon's
-#: cure/cures inside such a phrase are not read as one; days are left out ("cures in 3 days" may
-#: well be about an illness)
-MATERIAL_CURE = re.compile(
-    r"(?<![a-z])cur(?:e|es|ed|ing)"
-    r"(?: (?:fully |completely )?(?:in|within) (?:[0-9]+(?:\.[0-9]+)?|a few|an?|one|two|half an?)"
-    r" ?-?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h)(?![a-z])"
-    r"| times?(?![a-z]))"
-)
-
-
-def material_cure_spans(nt: Normalised) -> list[tuple[int, int]]:
-    """Normalised spans where "cure" means a material hardening (``MATERIAL_CURE``)."""
-    if "cur" not in nt.text:
-        return []
-    return [(m.start(), m.end()) for m in MATERIAL_CURE.finditer(nt.text)]
-
 
 #: 多/少/快 left out: 最多/最少 are purchase limits (每人最多2件) and 最快 a delivery estimate far
 #: more often than a claim over other goods
@@ -83,15 +57,12 @@ def _hits(code: str, category: str, term: str, nt: Normalised, pattern: re.Patte
         yield Hit(code, category, term or m.group(), m.start(), m.end(), os_, oe)
 
 
-#: words one of which every EFFICACY match holds (a result, 生效, 有效, a percentage with 安全,
-#: an English phrase): a text without any cannot match, and looking for them is cheaper than the
-#: pattern. The first pass selects texts by the gates of lexicons/pattern_gates.csv, so each of
-#: these words must hold a gate (tests/text/test_patterns.py derives it from this tuple).
+#: words one of which every EFFICACY match holds (a result, a percentage, an English phrase):
+#: a text without any cannot match, and looking for them is cheaper than the pattern
 _EFFICACY_NEEDS = (
     *_RESULT.split("|"),
-    "生效",
-    "有效",
-    *(p + "安全" for p in _PERCENT),
+    "100%",
+    "百分",
     "works in ",
     "results in ",
 )

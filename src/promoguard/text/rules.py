@@ -13,9 +13,7 @@ then decides from the prepared text with the functions below:
 - :func:`unbased_claims`: urgency, or a price comparison with no base price in its clause or the
   clause before (``直降500`` alone, but not ``原价399，直降100``);
 - :func:`rewards_for_reviews`: a ``reward_offer`` (好评返现), or a ``review_cue`` followed in the
-  same clause by a ``reward_cue`` (in a merchant's text, also by a reward opening a later clause of
-  the sentence), or a reward with a condition leading to a review word (``$5 back when you leave
-  a review``).
+  same clause by a ``reward_cue``.
 
 It works on plain strings and knows no rule: the checks, the masker and the benchmark share it.
 """
@@ -46,13 +44,10 @@ from promoguard.text.normalise import (
     special_table,
 )
 
-#: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678); a number may
-#: be written in groups (QQ 1234 5678 9, 123-4567-890): groups of three digits or more but the
-#: last, so a date after a cue (微信 2024 11 11) is not taken for one
+#: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
 _HANDLE = re.compile(
     r"[\s:：=]{0,3}(?:(?:id|号码|账号|号|群|是|为)[\s:：=]{0,3}){0,2}"
-    r"(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11}"
-    r"|[1-9][0-9]{2,5}(?:[ -][0-9]{3,5})+(?:[ -][0-9]{1,2})?)(?![-_a-z0-9])"
+    r"(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
 )
 _NUM = r"(?:[0-9]+|[一二两三四五六七八九十几]+)"
 URGENCY = re.compile(
@@ -433,100 +428,24 @@ def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
     ]
 
 
-#: a reward written as an amount: 领2元, $5 back, 5 yuan back (reward cues like the lexicon's)
-REWARD_AMOUNT = re.compile(
-    r"领(?:取)?(?:[0-9]+|[一二两三四五六七八九十]+)(?:元|块)"
-    r"|(?:[$£€¥][0-9]+|[0-9]+ ?(?:yuan|dollars?|pounds?|euros?|rmb))(?: (?:cash|refund))? back"
-)
-#: where a sentence ends: a review word and a reward in two sentences are not one offer
-SENTENCE_END = re.compile(r"[!?。！？\n]|\.(?![0-9])")
-#: what may open a clause before its reward, so the reward answers the clause before: "五星好评+
-#: 晒图，截图发客服，返5元红包", "Post a photo review, get a free gift"
-_REWARD_LEAD = re.compile(
-    r"\s*(?:(?:即可|就|可|立即|马上|再)?(?:领取|领|获得|得到)?"
-    r"|(?:and |to )?(?:get|receive|enjoy|claim)(?: an?| your| a free)? ?)$"
-)
-#: between a reward and a later review word: the reward is conditioned on it ("Get $5 back when
-#: you leave a review", "refund if I left a 5-star review")
-_CONDITION = re.compile(r"(?<![a-z])(?:when|if|after|for|once)(?![a-z])|只要|只需|条件是")
-#: a buyer's review naming a gift as received (送的小礼品, 送了暖宝宝): perhaps a gift with the
-#: order, not one for the review
-RECEIVED = re.compile(r"[的了]")
-RECEIVED_REASON = (
-    "a buyer's review naming a gift as received (送的/送了): it may have come with the order "
-    "rather than for the review: low severity, still reported"
-)
-
-
-def rewards_for_reviews(
-    prep: Prepared, code: str, window: int, kind: str | None = None
-) -> list[Hit]:
+def rewards_for_reviews(prep: Prepared, code: str, window: int) -> list[Hit]:
     """``reward_offer`` hits, and a ``review_cue`` followed within ``window`` characters of the
-    same clause by a ``reward_cue`` (one hit over both). In a merchant's text the reward may also
-    open a later clause of the same sentence; in any text a reward may come first when a
-    condition (when, if, 只要) leads to the review word. In a review, a reward named as received
-    (送的, 送了) makes a ``gift_received`` hit (graded low by the rule)."""
+    same clause by a ``reward_cue`` (one hit over both)."""
     nt, by_cat = prep.nt, by_category(prep)
-    text = nt.text
     found = list(by_cat.get((code, "reward_offer"), []))
     cues = by_cat.get((code, "review_cue"), [])
-    rewards = list(by_cat.get((code, "reward_cue"), []))
-    if cues:
-        rewards += _regex_hits(code, "reward_cue", REWARD_AMOUNT, nt)
+    rewards = by_cat.get((code, "reward_cue"), [])
     if cues and rewards:
-        starts = _clauses(text)
-        sentences = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
-        merchant = kind != "review"
+        starts = _clauses(nt.text)
         for c in cues:
-            for r in sorted(rewards, key=lambda h: h.start):
-                if not c.end <= r.start <= c.end + window:
-                    continue
-                clause = _clause_of(starts, r.start)
-                if clause == _clause_of(starts, c.start) or (
-                    merchant
-                    and _clause_of(sentences, c.start) == _clause_of(sentences, r.start)
-                    and _REWARD_LEAD.match(text, starts[clause], r.start) is not None
+            for r in rewards:
+                if c.end <= r.start <= c.end + window and _clause_of(starts, c.start) == _clause_of(
+                    starts, r.start
                 ):
                     os_, oe = nt.span(c.start, r.end)
-                    found.append(
-                        Hit(
-                            code,
-                            "review_for_reward",
-                            text[c.start : r.end],
-                            c.start,
-                            r.end,
-                            os_,
-                            oe,
-                        )
-                    )
+                    term = nt.text[c.start : r.end]
+                    found.append(Hit(code, "review_for_reward", term, c.start, r.end, os_, oe))
                     break
-        for r in rewards:
-            for c in cues:
-                if (
-                    r.end <= c.start <= r.end + window
-                    and _clause_of(starts, c.start) == _clause_of(starts, r.start)
-                    and _CONDITION.search(text, r.end, c.start) is not None
-                ):
-                    os_, oe = nt.span(r.start, c.end)
-                    found.append(
-                        Hit(
-                            code,
-                            "review_for_reward",
-                            text[r.start : c.end],
-                            r.start,
-                            c.end,
-                            os_,
-                            oe,
-                        )
-                    )
-                    break
-    if kind == "review":
-        found = [
-            Hit(code, "gift_received", h.term, h.start, h.end, h.ostart, h.oend)
-            if text.endswith("送", h.start, h.end) and RECEIVED.match(text, h.end)
-            else h
-            for h in found
-        ]
     return sorted(found, key=lambda h: (h.start, h.end))
 
 

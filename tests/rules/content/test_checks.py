@@ -97,37 +97,3 @@ def test_spark_gives_the_same_findings_and_evidence(content_con):
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert len(a) == 5
     assert a.equals(b), (a, b)
-
-
-def test_a_lures_phone_number_is_masked_in_its_finding_and_evidence(content_con):
-    """TEXT004 reports a mobile number as a lure; its finding names the cue and the masked
-    number, and its evidence holds the text masked as TEXT005's does, never the number."""
-    result = run_check(content_con, "TEXT004,TEXT005")
-    f = result.findings.set_index(["check_code", "entity_id"])
-    lure = f.loc[("TEXT004", "T044")]
-    assert json.loads(lure.observed)["matched"] == "[PHONE ****5678]"
-    doc = result.evidence[lure.evidence_sha256]
-    for raw in ("138-1234-5678", "13812345678", "138-1234"):
-        assert raw not in lure.observed and raw not in doc
-    (row,) = json.loads(doc)["rows"]["text"]
-    assert row["content"] == "收件人电话 [PHONE ****5678]"
-    assert row["content_sha256"] == hashlib.sha256("收件人电话 138-1234-5678".encode()).hexdigest()
-    (span,) = json.loads(row["spans"])
-    assert (
-        span["matched"] == "[PHONE ****5678]" and span["context"] == "收件人电话 [PHONE ****5678]"
-    )
-    pii_doc = json.loads(result.evidence[f.loc[("TEXT005", "T044")].evidence_sha256])
-    assert pii_doc["rows"]["text"][0]["content"] == row["content"]
-    # a lure without personal data is quoted as written: the cue and the account
-    assert "微信 abcd1234" in json.loads(f.loc[("TEXT004", "T030")].observed)["matched"]
-
-
-def test_a_quote_that_cuts_through_a_number_masks_all_of_it():
-    from promoguard.rules.content._shared import _identifier_tokens, _spans
-    from promoguard.text.matcher import Hit
-    from promoguard.text.normalise import normalise
-
-    nt = normalise("加微信" + "领" * 15 + "13812345678 谢谢")  # the context ends inside the number
-    (span,) = _spans(nt, [Hit("TEXT004", "lure", "加微信", 0, 3, 0, 3)], _identifier_tokens(nt))
-    assert span["context"] == "加微信" + "领" * 15 + "[PHONE ****5678]…"
-    assert "1381" not in span["context"]

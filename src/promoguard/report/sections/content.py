@@ -15,16 +15,12 @@ from promoguard.engine.base import Check
 from promoguard.report.i18n import tr
 from promoguard.report.sections._html import table
 from promoguard.report.svg import bars
-from promoguard.text.mask import Masker
 
 TITLE = "Content: false publicity, lures, personal data"
 ORDER = 20
 SECTION = "content"
 TOP_TERMS = 15
 EXAMPLES = 30
-#: an example may hold personal data beside what its rule found (a lure's phone number): shown
-#: masked as the findings' evidence shows it
-_MASKER = Masker(hashed=False)
 
 
 def _terms(observed: pd.Series) -> Counter:
@@ -83,7 +79,7 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
         )
     example_rows = []
     for r in sample.itertuples():
-        text = _MASKER.mask(contents.get(r.entity_id, "")) or ""
+        text = contents.get(r.entity_id, "")
         snippet = present.excerpt(text, 140)
         matched = json.loads(r.observed).get("matched", "") if r.observed else ""
         example_rows.append([r.check_code, r.entity_id, r.merchant_id, matched, snippet])

@@ -23,10 +23,9 @@ import pyarrow.compute as pc
 
 from promoguard.engine import backends
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
-from promoguard.text.identifiers import find_identifiers
 from promoguard.text.lexicon import Term, builtin_files, load_terms
 from promoguard.text.mask import Masker
-from promoguard.text.matcher import CONTEXT_CHARS, Hit, context
+from promoguard.text.matcher import Hit, context
 from promoguard.text.normalise import Normalised
 from promoguard.text.rules import ContentRules, Prepared, lexicon_hits
 
@@ -167,73 +166,28 @@ def _shared_scan(tables: Tables, what: str, params: dict[str, Any]) -> _Scan:
         return kept.scan
 
 
-#: an identifier's original span and the token that stands in for it (``[PHONE ****5678]``)
-_Masked = tuple[int, int, str]
-
-
-def _identifier_tokens(nt: Normalised) -> list[_Masked]:
-    """Every validated identifier of the text (the kinds TEXT005 finds) with its evidence token,
-    in original offsets: what a check that quotes the text puts in place of personal data."""
-    out = []
-    for ident in find_identifiers(nt.text):
-        start, end = nt.span(ident.start, ident.end)
-        out.append((start, end, _EVIDENCE_MASKER.token(ident.kind, ident.value)))
-    return out
-
-
-def _quote(original: str, start: int, end: int, masked: Sequence[_Masked] = ()) -> str:
-    """``original[start:end]`` with each identifier it touches replaced by its token (whole, even
-    when the slice cuts through it: half a phone number is still too much)."""
-    out: list[str] = []
-    pos = start
-    for a, b, token in masked:
-        if b <= start or a >= end:
-            continue
-        if a > pos:
-            out.append(original[pos:a])
-        out.append(token)
-        pos = max(pos, b)
-    if pos < end:
-        out.append(original[pos:end])
-    return "".join(out)
-
-
-def _context(original: str, start: int, end: int, masked: Sequence[_Masked]) -> str:
-    """``matcher.context`` with identifiers masked."""
-    if not masked:
-        return context(original, start, end)
-    left = max(0, start - CONTEXT_CHARS)
-    right = min(len(original), end + CONTEXT_CHARS)
-    body = _quote(original, left, right, masked)
-    return ("…" if left else "") + body + ("…" if right < len(original) else "")
-
-
-def _spans(
-    nt: Normalised, hits: Sequence[Hit], masked: Sequence[_Masked] = ()
-) -> list[dict[str, Any]]:
+def _spans(nt: Normalised, hits: Sequence[Hit]) -> list[dict[str, Any]]:
     out = []
     for h in list(hits)[:MAX_SPANS]:
         out.append(
             {
                 "term": h.term,
                 "category": h.category,
-                "matched": _quote(nt.original, h.ostart, h.oend, masked),
+                "matched": nt.original[h.ostart : h.oend],
                 "start": h.ostart,
                 "end": h.oend,
-                "context": _context(nt.original, h.ostart, h.oend, masked),
+                "context": context(nt.original, h.ostart, h.oend),
             }
         )
     return out
 
 
-def _matched_terms(
-    nt: Normalised, hits: Sequence[Hit], personal_data: bool, masked: Sequence[_Masked] = ()
-) -> str:
-    """Distinct matched strings, as written (identifiers in them masked); personal data is never
-    repeated in a finding (its kind stands in for it)."""
+def _matched_terms(nt: Normalised, hits: Sequence[Hit], personal_data: bool) -> str:
+    """Distinct matched strings, as written; personal data is never repeated in a finding (its
+    kind stands in for it)."""
     seen: list[str] = []
     for h in hits:
-        shown = h.category if personal_data else _quote(nt.original, h.ostart, h.oend, masked)
+        shown = h.category if personal_data else nt.original[h.ostart : h.oend]
         if shown not in seen:
             seen.append(shown)
         if len(seen) >= MAX_SPANS:
@@ -277,10 +231,6 @@ class ContentCheck(Check):
     expected_columns = ("rule",)
     rule: ClassVar[str] = ""
     scans_reviews: ClassVar[bool] = False
-    #: its findings quote texts that may hold personal data beside what it looks for (a lure's
-    #: phone number): identifiers in its matches and spans are masked as TEXT005's evidence masks
-    #: them, and its evidence holds the masked text and the original's SHA-256
-    masks_identifiers: ClassVar[bool] = False
 
     def input_files(self, params: dict[str, Any]) -> list[str]:
         # the matcher is built from these (load_terms): an edited lexicon changes the findings
@@ -363,8 +313,6 @@ class ContentCheck(Check):
             return
         severity, reason = self.grade(hits)
         pii = self.personal_data
-        hide = pii or self.masks_identifiers
-        masked = _identifier_tokens(nt) if self.masks_identifiers else []
         out.append(
             {
                 "entity_id": entity_id,
@@ -373,17 +321,15 @@ class ContentCheck(Check):
                 "platform_id": row["platform_id"],
                 "text_kind": row["kind"],
                 "listing_category": row["category"],
-                "matched": _matched_terms(nt, hits, pii, masked),
+                "matched": _matched_terms(nt, hits, pii),
                 "match_count": len(hits),
                 "spans": json.dumps(
-                    _pii_spans(hits) if pii else _spans(nt, hits, masked),
+                    _pii_spans(hits) if pii else _spans(nt, hits),
                     ensure_ascii=False,
                 ),
                 "rule": self.rule,
-                "masked_content": _EVIDENCE_MASKER.mask(nt.original) if hide else None,
-                "content_sha256": (
-                    hashlib.sha256(nt.original.encode()).hexdigest() if hide else None
-                ),
+                "masked_content": _EVIDENCE_MASKER.mask(nt.original) if pii else None,
+                "content_sha256": hashlib.sha256(nt.original.encode()).hexdigest() if pii else None,
                 "severity": severity,
                 "severity_reason": reason,
             }
@@ -393,9 +339,7 @@ class ContentCheck(Check):
         t = tables.texts
         texts = found.filter(found.entity_type == "text")
         # personal data stays out of the evidence: the masked text and the original's hash
-        content = (
-            texts.masked_content if self.personal_data or self.masks_identifiers else t.content
-        )
+        content = texts.masked_content if self.personal_data else t.content
         rows = texts.join(t, texts.entity_id == t.text_id).select(
             texts.entity_id,
             t.text_id,

@@ -8,7 +8,7 @@ from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
 from promoguard.text.matcher import Hit
-from promoguard.text.patterns import efficacy_hits, material_cure_spans
+from promoguard.text.patterns import efficacy_hits
 from promoguard.text.rules import Prepared, lexicon_hits
 
 
@@ -51,12 +51,8 @@ class MedicalClaims(ContentCheck):
         efficacy (or any claim a lexicon row bars outside its allowed categories) whatever it is.
         No listing, no exemption."""
         medical = set(params.get("medical_categories") or ())
-        # glue that "cures in 5 minutes" hardens; it claims nothing about disease
-        hardening = material_cure_spans(prep.nt)
         claims = []
         for h in lexicon_hits(prep, self.code):
-            if any(s <= h.start and h.end <= e for s, e in hardening):
-                continue
             allowed = set(h.allowed_categories)
             if h.category == "disease_claim":
                 allowed |= medical
@@ -66,19 +62,4 @@ class MedicalClaims(ContentCheck):
         claims += [
             h for h in efficacy_hits(prep.nt) if not any(o.start <= h.start < o.end for o in claims)
         ]
-        # one claim, one hit: a term inside a longer one (cure in cures, 治愈 in 彻底治愈) is the
-        # longer one's part, not a second claim
-        return sorted(
-            (
-                h
-                for h in claims
-                if not any(
-                    o is not h
-                    and o.start <= h.start
-                    and h.end <= o.end
-                    and (o.end - o.start) > (h.end - h.start)
-                    for o in claims
-                )
-            ),
-            key=lambda h: (h.start, h.end),
-        )
+        return sorted(claims, key=lambda h: (h.start, h.end))

@@ -18,9 +18,6 @@ class OffPlatformLure(ContentCheck):
     title = "Lure to contact or pay off the platform"
     severity = "high"
     rule = "contact and payment stay on the platform"
-    # a lure often is a phone number: the finding names the cue and the masked number, not the
-    # number (PIPL Art. 10), as TEXT005 does for the same text
-    masks_identifiers = True
     parameters = (
         Parameter(
             "phone_is_lure",
@@ -35,8 +32,7 @@ class OffPlatformLure(ContentCheck):
         what=(
             "Finds texts that move buyers off the platform: a WeChat/QQ/WhatsApp ID after the "
             "app's name (including evasions such as V信, 薇信, vx, ❤信), 加微信, 私下转账, "
-            "short links (t.cn, dwz.cn, bit.ly) and mobile numbers. Personal data in the "
-            "finding and its evidence is masked as TEXT005 masks it ([PHONE ****5678])."
+            "short links (t.cn, dwz.cn, bit.ly) and mobile numbers."
         ),
         why=(
             "Contact and payment outside the platform escape the platform's transaction rules "

@@ -8,7 +8,7 @@ from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
 from promoguard.text.matcher import Hit
-from promoguard.text.rules import RECEIVED_REASON, Prepared, rewards_for_reviews
+from promoguard.text.rules import Prepared, rewards_for_reviews
 
 
 @register
@@ -39,11 +39,7 @@ class ReviewReward(ContentCheck):
         what=(
             "Finds merchant texts and reviews in which a reward is offered for a good review: "
             "好评返现, 晒图返现5元, 五星好评送小礼品, 'leave a 5-star review and get a refund'. "
-            "A review word needs a reward in the same clause (in a merchant's text, also a "
-            "reward opening a later clause of the sentence: '五星好评+晒图，截图发客服，返5元红包'), "
-            "or a reward before it with a condition ('Get $5 back when you leave a review'); "
-            "'好评如潮' and '店铺好评率99.8%' alone are not flagged. A buyer's review naming a gift "
-            "as received (送的小礼品) is reported at low severity with the reason."
+            "A review word needs a reward in the same clause; '好评如潮' alone is not flagged."
         ),
         why=(
             "Paying for favourable reviews fabricates reputation: China's 网络反不正当竞争暂行"
@@ -58,10 +54,4 @@ class ReviewReward(ContentCheck):
         self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
     ) -> list[Hit]:
         """A reward offered for a review, or a review word with a reward soon after it."""
-        return rewards_for_reviews(prep, self.code, int(params.get("reward_window", 16)), kind)
-
-    def grade(self, hits: list[Hit]) -> tuple[str | None, str | None]:
-        """Low, with the reason, when a review only names a gift as received (送的小礼品)."""
-        if hits and all(h.category == "gift_received" for h in hits):
-            return "low", RECEIVED_REASON
-        return None, None
+        return rewards_for_reviews(prep, self.code, int(params.get("reward_window", 16)))
