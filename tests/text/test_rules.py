@@ -319,6 +319,7 @@ FRAGMENTS = [
     "V信：", "shop_8848", "私下转账", "t.cn/AbC", "13812345678", "138 1234 5678", "li@example.com",
     "好评", "返现", "送", "review", "free gift", "直降500", "原价299元", "最后三单", "only 2 left",
     "𝐁𝐄𝐒𝐓 ever", "❤信 kk5678", "ＮＯ．１", "……", "\u200b", "，", "。", " ", "*", "abc", "2026111198765432",
+    "100%", "安全", "百分百", "服用", "7天", "生效", "见效",
 ]  # fmt: skip
 
 
@@ -332,6 +333,33 @@ def test_prepare_many_finds_what_preparing_each_text_finds(texts):
             alone = decide_all(rules.prepare(text), kind=kind, category="food")
             batched = decide_all(prep, kind=kind, category="food") if prep else {}
             assert batched == alone, text
+
+
+def test_every_word_a_phrase_pattern_needs_holds_a_gate_of_the_first_pass():
+    """The phrase patterns (patterns.py) run only on texts the first pass selects, and it selects
+    them by the gates of pattern_gates.csv: each word one of which every efficacy match holds
+    (``_EFFICACY_NEEDS``), and the 最 every superlative starts with, must hold a gate."""
+    from promoguard.text import patterns
+    from promoguard.text.rules import TRIGGERS
+
+    gates = {normalise(t.term).text.strip() for t in load_terms() if t.code == "TRIGGER"}
+    gates |= set(TRIGGERS)
+    assert patterns.SUPERLATIVE.pattern.startswith("最")
+    for word in [*patterns._EFFICACY_NEEDS, "最"]:
+        assert any(g in normalise(word).text for g in gates), word
+
+
+@pytest.mark.parametrize("text", ["纯天然野生蜂蜜，100%安全", "百分之百安全 放心吃", "服用7天生效"])
+def test_the_first_pass_selects_what_the_patterns_flag(text):
+    import pyarrow as pa
+
+    rules = ContentRules(load_terms())
+    assert "TEXT002" in decide_all(rules.prepare(text), category="food")
+    column = pa.array(["物流很快", text], pa.string())
+    maybe = rules.maybe(column)
+    assert maybe is None or list(maybe) == [False, True]
+    (prep,) = rules.prepare_many([text])
+    assert prep is not None and "TEXT002" in decide_all(prep, category="food")
 
 
 def test_real_hotel_reviews_offer_no_rewards():
