@@ -61,8 +61,11 @@ def _hits(code: str, category: str, term: str, nt: Normalised, pattern: re.Patte
 #: a text without any cannot match, and looking for them is cheaper than the pattern
 _EFFICACY_NEEDS = (
     *_RESULT.split("|"),
-    "100%",
-    "百分",
+    # the percentage guarantees by what follows them (有效, or 安全 after the percentage; the
+    # others are results): bare "100%" held no gate of the first pass, which then dropped
+    # "100%安全" before the close read (every 100%纯棉 would be selected by it)
+    "有效",
+    *(p + "安全" for p in ("100%", "百分之百", "百分百")),
     "works in ",
     "results in ",
 )
