@@ -50,6 +50,9 @@ def codes(text: str, **kw) -> set[str]:
         ("𝐁𝐄𝐒𝐓 price", "best price"),  # mathematical bold letters
         ("best price", "best price"),  # spaces between English words stay
         ("138 1234 5678", "138 1234 5678"),  # digits keep their grouping
+        ("國家級", "国家级"),  # traditional characters of the lexicons' terms
+        ("降血壓，治療失眠", "降血压，治疗失眠"),
+        ("world’s best", "world's best"),  # a curly apostrophe
     ],
 )
 def test_normalise_undoes_filter_dodging(raw, norm):
@@ -81,7 +84,8 @@ def test_normalise_never_fails_and_spans_stay_in_bounds(raw):
 @pytest.mark.parametrize(
     "text",
     ["品质最佳", "国家级工艺", "最高级面料", "最好的羽绒服", "最*好", "最 好", "最.好", "全网最　低",
-     "ＮＯ．１ 品牌", "N0.1 brand", "best ever", "#1 in the world", "the best in the world"],
+     "ＮＯ．１ 品牌", "N0.1 brand", "best ever", "#1 in the world", "the best in the world",
+     "國家級品質 羽絨服", "The world’s best down jacket"],
 )  # fmt: skip
 def test_absolute_terms_are_flagged(text):
     assert "TEXT001" in codes(text)
@@ -91,7 +95,10 @@ def test_absolute_terms_are_flagged(text):
     "text",
     ["最近很多顾客回购", "最后提醒大家注意查收", "首先感谢大家", "顶部有拉链设计", "同款在唯品会也有售",
      "这是我们店第一次参加双11", "活动第一天发货较多", "最好在阴凉处保存", "Latest model, top zipper.",
-     "First time joining Double 11.", "Bestow a gift", "Recently restocked."],
+     "First time joining Double 11.", "Bestow a gift", "Recently restocked.",
+     # the same words in traditional characters
+     "最近很多人回購", "最後提醒大家注意查收", "這是我們店第一次參加雙11", "第一步：打開包裝",
+     "唯一的缺點是貴"],
 )  # fmt: skip
 def test_ordinary_words_are_not_flagged(text):
     assert "TEXT001" not in codes(text)
@@ -113,6 +120,18 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     assert "TEXT002" not in codes("Dog treats, chicken flavour", category="food")
     assert "TEXT002" not in codes("Dry cured ham", category="food")
     assert "TEXT002" in codes("This balm treats eczema", category="cosmetics")
+    assert "TEXT002" in codes("蜂蜜水每天一杯，降血壓、治療失眠", category="food")  # traditional
+
+
+def test_the_traditional_table_folds_only_what_the_lexicons_need():
+    """Each traditional character read as simplified is the form of a character some built-in
+    term is written with, and none is itself in a term (it would be read away)."""
+    from promoguard.text.normalise import SIMPLIFIED, TRADITIONAL
+
+    written = "".join(t.term for t in load_terms())
+    assert len(TRADITIONAL) == len(SIMPLIFIED) == len(set(TRADITIONAL))
+    for trad, simp in zip(TRADITIONAL, SIMPLIFIED, strict=True):
+        assert simp in written and trad not in written and trad != simp, trad
 
 
 def test_the_pack_decides_which_categories_may_state_indications():

@@ -4,6 +4,8 @@ What normalising undoes, in order:
 
 1. NFKC and case folding, so full-width ``ＶＸ``, ``Ｖ信`` and ``ＢＥＳＴ`` read as ``vx``, ``v信``,
    ``best`` (one C-level ``str.translate`` with a table built once for the Basic Multilingual Plane);
+   in the same table, traditional characters of the lexicons' terms read as simplified
+   (``國家級`` as ``国家级``) and curly apostrophes as ``'``;
 2. emoji hearts used for the letter V (``❤信``, ``加💗``) read as ``v``;
 3. zero-width characters and variation selectors are dropped;
 4. separators slipped between Chinese characters (``最*好``, ``微 信``, ``最.好``, ``加 V``) are dropped.
@@ -45,6 +47,26 @@ SEPARATORS = " \t\r\n*.·•‧∙⋅・-_|/\\~^#`'\"“”‘’、=\u3000…�
 #: a dodge, and leaving it alone keeps most Chinese text out of the slow mapping path.
 KEEP = "！（），：；？\u3000…⋯"
 
+#: Traditional characters read as their simplified forms (國家級 is 国家级, 降血壓 is 降血压,
+#: 治療 is 治疗): the traditional forms of the characters the built-in lexicons' terms are written
+#: with, and only forms never used in simplified text (so no 乾, 著 or 覆). A user's own
+#: lexicon may be written in either script: its terms are read through the same table.
+TRADITIONAL = (
+    "萬專業產僅儀價優會內兒關軍農減幾擊創別製務勵醫單衛衞壓廚發髮隻臺檯颱後聽噴迴國圖場壺處備復複"
+    "頭獎嬰寶對導塵巔帶庫彈強徹憶總癒搶攝敵斷無時顯曬術機殺權桿極槍櫃標檢稜歡氣測漲點燒獨獵現電"
+    "暢療癢監禮竊筆係繫紅級線終繞絕網緻薦藥褲見記設證評話賬貨購費賴贈轉達過運進選遙針鋼鑽鉛"
+    "銬銷錯間隊際險頂領顆馬馳"
+)
+SIMPLIFIED = (
+    "万专业产仅仪价优会内儿关军农减几击创别制务励医单卫卫压厨发发只台台台后听喷回国图场壶处备复复"
+    "头奖婴宝对导尘巅带库弹强彻忆总愈抢摄敌断无时显晒术机杀权杆极枪柜标检棱欢气测涨点烧独猎现电"
+    "畅疗痒监礼窃笔系系红级线终绕绝网致荐药裤见记设证评话账货购费赖赠转达过运进选遥针钢钻铅"
+    "铐销错间队际险顶领颗马驰"
+)
+
+#: Curly and modifier apostrophes read as the ASCII one (world’s best is world's best).
+APOSTROPHES = "\u2018\u2019\u02bc\u2032"
+
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A run of separators between a Han character and a Han character or ASCII letter/digit (either
 # order), or any run of dropped characters.
@@ -71,6 +93,10 @@ def _table() -> dict[int, str]:
             table[cp] = out
     for cp in range(ord("A"), ord("Z") + 1):
         table[cp] = chr(cp + 32)
+    for trad, simp in zip(TRADITIONAL, SIMPLIFIED, strict=True):
+        table[ord(trad)] = simp
+    for ch in APOSTROPHES:
+        table[ord(ch)] = "'"
     for ch in ZERO_WIDTH:
         table[ord(ch)] = _DROP
     for ch in HEARTS:
