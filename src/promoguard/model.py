@@ -50,13 +50,6 @@ class Column:
     nullable: bool = False
     doc: str = ""
     values: tuple[str, ...] = ()  # the closed set, for Kind.ENUM
-    #: a TIMESTAMP that is a promise or deadline: a date alone (``2026-11-15``) means the end of
-    #: that day (23:59:59 in the ingest time zone), not its midnight: "delivered by the 15th"
-    #: is kept by a delivery on the 15th (docs/ingest.md)
-    end_of_day: bool = False
-    #: an ID whose case carries no meaning (a carrier code: ``ZTO``, ``zto`` and ``Zto`` are one
-    #: carrier): stored upper-case, so rows joined on it meet however each export spelled it
-    upper_case: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -107,17 +100,8 @@ class Table:
         return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  {cols}\n)'
 
 
-def _c(
-    name: str,
-    kind: Kind,
-    doc: str = "",
-    *,
-    null: bool = False,
-    values=(),
-    end_of_day=False,
-    upper_case=False,
-) -> Column:
-    return Column(name, kind, null, doc, tuple(values), end_of_day, upper_case)
+def _c(name: str, kind: Kind, doc: str = "", *, null: bool = False, values=()) -> Column:
+    return Column(name, kind, null, doc, tuple(values))
 
 
 ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
@@ -258,13 +242,7 @@ TABLES: tuple[Table, ...] = (
             _c("quantity", Kind.COUNT),
             _c("unit_price", Kind.MONEY, "the transacted price per unit"),
             _c("paid_at", Kind.TIMESTAMP),
-            _c(
-                "promised_dispatch_by",
-                Kind.TIMESTAMP,
-                "latest dispatch promised; a date alone is the end of that day",
-                null=True,
-                end_of_day=True,
-            ),
+            _c("promised_dispatch_by", Kind.TIMESTAMP, null=True),
             _c(
                 "declared_shipped_at",
                 Kind.TIMESTAMP,
@@ -279,10 +257,8 @@ TABLES: tuple[Table, ...] = (
             _c(
                 "promised_delivery_by",
                 Kind.TIMESTAMP,
-                "latest delivery the merchant or platform promised the buyer; a date alone is "
-                "the end of that day",
+                "latest delivery the merchant or platform promised the buyer",
                 null=True,
-                end_of_day=True,
             ),
             # Appended after the original columns (not beside paid_at) so that positional
             # INSERTs written against the first model keep meaning the same columns.
@@ -310,7 +286,7 @@ TABLES: tuple[Table, ...] = (
         "A parcel handed to a carrier for an order.",
         (
             _c("order_id", Kind.ID),
-            _c("carrier", Kind.ID, "the carrier's code, stored upper-case", upper_case=True),
+            _c("carrier", Kind.ID),
             _c("tracking_no", Kind.ID),
             _c("weight_grams", Kind.WEIGHT, null=True),
         ),
@@ -321,7 +297,7 @@ TABLES: tuple[Table, ...] = (
         "tracking_events",
         "A carrier scan of a parcel.",
         (
-            _c("carrier", Kind.ID, "the carrier's code, stored upper-case", upper_case=True),
+            _c("carrier", Kind.ID),
             _c("tracking_no", Kind.ID),
             _c("event_at", Kind.TIMESTAMP),
             _c("event_type", Kind.ENUM, values=EVENT_TYPES),

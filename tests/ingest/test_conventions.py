@@ -418,31 +418,3 @@ def test_typed_parquet_decimals_and_floats_with_whole_values_are_stored(ingest, 
         ("quantity", "quantity: not a whole number"),
         ("unit_price", "unit_price: more than 2 decimal places (not rounded)"),
     }
-
-
-def test_a_carrier_spelled_in_two_cases_is_one_carrier_and_its_parcel_one_parcel(ingest, con):
-    # a merged export files one parcel as ZTO on one order and " zto" on another, and the scans
-    # as Zto: stored upper-case, the scans are that parcel's and the two orders share it
-    from tests.support import run_check
-
-    orders = (
-        "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,"
-        "declared_shipped_at,status,ship_to_city\n"
-        "B1,L1,M1,BX,1,9.90,2026-11-11T00:00:00Z,2026-11-11T01:00:00Z,delivered,上海\n"
-        "B2,L1,M2,BY,1,9.90,2026-11-11T00:00:00Z,2026-11-11T01:00:00Z,delivered,上海\n"
-    )
-    ingest(
-        {
-            "orders.csv": orders,
-            "shipments.csv": "order_id,carrier,tracking_no\nB1,ZTO,731\nB2, zto ,731\n",
-            "tracking_events.csv": "carrier,tracking_no,event_at,event_type,city\n"
-            "Zto,731,2026-11-11T07:00:00Z,pickup,杭州\n"
-            "Zto,731,2026-11-12T02:00:00Z,delivered,上海\n",
-        }
-    )
-    assert con.execute("SELECT DISTINCT carrier FROM shipments").fetchall() == [("ZTO",)]
-    assert con.execute("SELECT DISTINCT carrier FROM tracking_events").fetchall() == [("ZTO",)]
-    found = run_check(con, "SHIP001,SHIP002").findings
-    # both orders on the one parcel (two merchants: a reused number), neither without a pickup
-    got = sorted(zip(found.check_code, found.entity_id, strict=True))
-    assert got == [("SHIP002", "B1"), ("SHIP002", "B2")]

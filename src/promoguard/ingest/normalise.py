@@ -15,9 +15,7 @@ The conventions (docs/ingest.md) that these expressions implement:
   guessed; more decimal places than the column keeps is refused, never rounded;
 * timestamps: ISO 8601 with ``T`` or a space, optional seconds and fraction, an optional
   offset (``Z``, ``+08:00``, ``+0800``, ``+08``); ``/`` may separate the date parts; a date alone
-  means midnight, except in a promise or deadline column (``Column.end_of_day``) where it means
-  the last second of that day (year 9999's dates stay midnight: the day's end may be past the
-  stored range); a value without offset is read in the ingest time zone (the caller sets the
+  means midnight; a value without offset is read in the ingest time zone (the caller sets the
   session ``TimeZone`` while this SQL runs). Epoch numbers are refused (seconds or milliseconds
   cannot be told apart).
 """
@@ -50,8 +48,6 @@ _TIMESTAMP_SHAPE = (
     r"([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6}0{0,3})?)?)?"
     r"\s*" + _OFFSET + "?"
 )
-# A date with no time of day: what a promise column reads as the day's end.
-_DATE_ONLY = _YEAR + r"-\d{1,2}-\d{1,2}"
 # The same shape without those limits: what a value that fails only on them looks like.
 _LOOSE_TIMESTAMP = (
     r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"
@@ -142,24 +138,7 @@ def fast_path(r: str, col: Column) -> tuple[str, str] | None:
     pattern = _CANONICAL.get(col.kind)
     if pattern is None:
         return None
-    value = f"TRY_CAST({r} AS {col.duckdb_type})"
-    return f"regexp_full_match({r}, {_lit(pattern)})", _end_of_day(r, value, col)
-
-
-def _end_of_day(text: str, value: str, col: Column) -> str:
-    """``value`` (a TIMESTAMPTZ parsed from ``text``), moved to the last second of its day when
-    ``col`` is a promise (:attr:`Column.end_of_day`) and ``text`` a date alone.
-
-    The day is the calendar day in the session time zone (the ingest's ``--tz``): DuckDB adds ``INTERVAL 1 DAY`` to a TIMESTAMPTZ on that calendar, so a day
-    with a clock change still ends at 23:59:59 local time. A year-9999 date is left at
-    midnight: its day's end may lie past the stored range, and a promise that far off is never
-    broken anyway."""
-    if not col.end_of_day:
-        return value
-    date_only = f"regexp_full_match({text}, {_lit(_DATE_ONLY)}) AND NOT starts_with({text}, '9999')"
-    return (
-        f"CASE WHEN {date_only} THEN {value} + INTERVAL 1 DAY - INTERVAL 1 SECOND ELSE {value} END"
-    )
+    return f"regexp_full_match({r}, {_lit(pattern)})", f"TRY_CAST({r} AS {col.duckdb_type})"
 
 
 def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[str, str, str]:
@@ -184,8 +163,6 @@ def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[s
 def value_sql(c: str, col: Column) -> str:
     """The typed value of column ``col`` from its cleaned text ``c`` (NULL when it cannot be)."""
     kind = col.kind
-    if kind is Kind.ID and col.upper_case:
-        return f"upper({c})"
     if kind in (Kind.ID, Kind.TEXT):
         return c
     if kind is Kind.MONEY:
@@ -210,8 +187,10 @@ def value_sql(c: str, col: Column) -> str:
         return f"CASE WHEN lower({c}) IN ({yes}) THEN true WHEN lower({c}) IN ({no}) THEN false END"
     if kind is Kind.TIMESTAMP:
         iso = f"CASE WHEN contains({c}, '/') THEN replace({c}, '/', '-') ELSE {c} END"
-        value = _end_of_day(iso, f"TRY_CAST({iso} AS TIMESTAMPTZ)", col)
-        return f"CASE WHEN regexp_full_match({iso}, {_lit(_TIMESTAMP_SHAPE)}) THEN {value} END"
+        return (
+            f"CASE WHEN regexp_full_match({iso}, {_lit(_TIMESTAMP_SHAPE)}) "
+            f"THEN TRY_CAST({iso} AS TIMESTAMPTZ) END"
+        )
     raise AssertionError(f"no rule for kind {kind}")  # a new Kind must get a rule here
 
 

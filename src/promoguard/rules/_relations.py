@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from promoguard import geo
 from promoguard.engine.backends import epoch_seconds, union_all
 from promoguard.engine.cache import Appended, shared
 
@@ -28,21 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def norm_city(value: ir.StringValue) -> ir.StringValue:
-    """The engine-side twin of geo.normalise_city (trim, lower; blank is null; ``上海市``,
-    ``深圳市南山区``, ``浙江省杭州市`` are the bare city; ``Shanghai`` is ``上海``): a carrier and
-    a shop writing one city two ways is one city to SHIP004's destination test and to the
-    distance table (geo.CITIES has the bare names).
-
-    Each step is gated by a cheap test (a ``市`` in the name; a name starting with a-z, as
-    every alias does) so the regexes and the alias lookup run for the few names that need
-    them, not for each of the 20M carrier scans. Regexes without back-references: DuckDB and
-    Spark (Java) write those differently."""
+    """The engine-side twin of geo.normalise_city (trim, lower; blank is null)."""
     v = value.strip().lower()
-    cut = v.re_replace(geo.CN_PROVINCE_PREFIX, "").re_replace(geo.CN_CITY_SUFFIX, "")
-    v = ibis.cases((v.contains("市") & (cut != ""), cut), else_=v)
-    aliases = sorted(geo.CITY_ALIASES.items())
-    alias = ibis.cases(*((v == k, ibis.literal(c)) for k, c in aliases), else_=v)
-    v = ibis.cases(((v >= "a") & (v < "{"), alias), else_=v)
     return ibis.cases((v == "", ibis.null("string")), else_=v)
 
 
@@ -85,8 +71,6 @@ def _order_scan_rows(tables: Tables) -> ir.Table:
         first_scan_at=j.first_scan_at.min(),
         first_pickup_at=j.first_pickup_at.min(),
         first_delivered_at=j.first_delivered_at.min(),
-        # the order is delivered when all of it is: its last parcel's (first) delivered scan
-        last_delivered_at=j.first_delivered_at.max(),
         lo_delivered_city=j.lo_delivered_city.min(),
         hi_delivered_city=j.hi_delivered_city.max(),
     )
@@ -95,9 +79,7 @@ def _order_scan_rows(tables: Tables) -> ir.Table:
 def order_scan_summary(tables: Tables) -> ir.Table:
     """One row per order with at least one scanned parcel: ``s_order_id``, ``first_scan_at``,
     ``first_pickup_at`` (null when no parcel was picked up), ``first_delivered_at`` (null when
-    none was delivered), ``last_delivered_at`` (the latest of its delivered parcels' first
-    ``delivered`` scans: when the last of them arrived), ``lo_delivered_city``,
-    ``hi_delivered_city`` over all its parcels.
+    none was delivered), ``lo_delivered_city``, ``hi_delivered_city`` over all its parcels.
 
     (The logistics checks read these beside each order's own columns from
     :func:`orders_with_scans`.)"""
@@ -121,7 +103,6 @@ SCAN_COLUMNS = (
     "first_scan_at",
     "first_pickup_at",
     "first_delivered_at",
-    "last_delivered_at",
     "lo_delivered_city",
     "hi_delivered_city",
 )

@@ -16,7 +16,7 @@ choice means for the checks. In short:
 - an order whose items are not in the export (the public subsets were cut table by table) keeps
   ``listing_id``/``merchant_id`` = ``unknown`` (stored, counted as orphans by ingest), its
   payments' total as ``unit_price`` (``0.00`` when payments are absent too: unknown, not free).
-- a parcel per order with a carrier handover or a delivery: carrier ``OLIST``, tracking number =
+- a parcel per order with a carrier handover or a delivery: carrier ``olist``, tracking number =
   the order id (Olist publishes none), weight unknown; the handover
   (``order_delivered_carrier_date``) -> a ``pickup`` scan in the seller's city, the customer
   delivery -> a ``delivered`` scan in the customer's city (cities only where the row is present).
@@ -37,7 +37,7 @@ from promoguard.errors import IngestError
 from promoguard.ingest.adapters import register_adapter
 
 PLATFORM_ID = "olist"
-CARRIER = "OLIST"  # (ingest stores carrier codes upper-case)
+CARRIER = "olist"
 UNKNOWN = "unknown"
 CURRENCY = "BRL"
 

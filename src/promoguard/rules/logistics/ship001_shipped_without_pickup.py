@@ -48,11 +48,7 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             "Flags orders the merchant marked as shipped (`declared_shipped_at`) whose parcels got "
             "no carrier `pickup` scan within `pickup_within_hours` of that declaration, either "
             "never (judged at the data horizon, so a shipment declared just before the export is "
-            "not flagged) or only later. An order with no `pickup` scan whose parcel the "
-            "carrier did scan within the window (a `transit`, `out_for_delivery` or `delivered` "
-            "scan: carriers' handheld pickups and drop-offs at an outlet often leave no pickup "
-            "event, and the export keeps only what was scanned) was handed over: it is reported "
-            "at low severity with that reason, since only the pickup scan is missing."
+            "not flagged) or only later."
         ),
         why=(
             "To ship (发货) means handing the goods to the carrier, which starts a real trajectory. "
@@ -81,13 +77,6 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             instant_before(tables, j.declared_shipped_at, j.first_pickup_at, hours=-hours),
         )
         j = j.filter(late)
-        # no pickup scan, but another carrier scan within the window: the carrier had the
-        # parcel in time, only its pickup event is missing from the export
-        scanned_in_time = (
-            j.first_pickup_at.isnull()
-            & j.first_scan_at.notnull()
-            & ~instant_before(tables, j.declared_shipped_at, j.first_scan_at, hours=-hours)
-        ).fill_null(False)
         return j.select(
             entity_id=j.order_id,
             merchant_id=j.merchant_id,
@@ -96,16 +85,6 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             first_pickup_at=j.first_pickup_at,
             hours_to_pickup=_hours(_seconds_between(j.first_pickup_at, j.declared_shipped_at)),
             pickup_within_hours=ibis.literal(hours),
-            severity=ibis.cases((scanned_in_time, "low"), else_=ibis.null("string")),
-            severity_reason=ibis.cases(
-                (
-                    scanned_in_time,
-                    "no pickup scan, but the carrier scanned the parcel within the window "
-                    "(a transit or delivery scan): it was handed over and only the pickup "
-                    "event is missing",
-                ),
-                else_=ibis.null("string"),
-            ),
         )
 
     def horizon_orders(

@@ -7,8 +7,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.engine.backends import epoch_seconds
-from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
+from promoguard.engine.base import CheckDoc, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
 from promoguard.rules._relations import orders_with_platform
@@ -20,10 +19,8 @@ from promoguard.rules.logistics._shared import (
 )
 
 
-def _shared_parcels(tables: Tables, merge_s: int) -> ir.Table:
-    """(carrier, tracking_no) used by more than one order, with how many orders and merchants,
-    and ``merged``: whether it looks like a merged shipment (合并发货): every order sharing it
-    is known, of one buyer at one merchant, all paid within ``merge_s`` seconds."""
+def _shared_parcels(tables: Tables) -> ir.Table:
+    """(carrier, tracking_no) used by more than one order, with how many orders and merchants."""
     s, o = tables.shipments, tables.orders
     # cheap first pass: only numbers with several shipment rows can be shared. Those rows share
     # their number's hash: the 5.6M city rows are counted per hash (an integer) first, and only
@@ -37,30 +34,12 @@ def _shared_parcels(tables: Tables, merge_s: int) -> ir.Table:
     n = n.filter(n.rows > 1)
     s = s.join(n, [s.carrier == n.n_carrier, s.tracking_no == n.n_tracking_no])
     so = s.left_join(o, s.order_id == o.order_id).select(
-        carrier=s.carrier,
-        tracking_no=s.tracking_no,
-        order_id=s.order_id,
-        merchant_id=o.merchant_id,
-        # (an order not among the orders, an orphan shipment's, has none of these)
-        known_order_id=o.order_id,
-        buyer_id=o.buyer_id,
-        paid_s=epoch_seconds(o.paid_at),
+        carrier=s.carrier, tracking_no=s.tracking_no, order_id=s.order_id, merchant_id=o.merchant_id
     )
     g = so.group_by(["carrier", "tracking_no"]).aggregate(
-        orders_sharing=so.order_id.nunique(),
-        merchants_sharing=so.merchant_id.nunique(),
-        orders_known=so.known_order_id.nunique(),
-        buyers_sharing=so.buyer_id.nunique(),
-        paid_span_s=so.paid_s.max() - so.paid_s.min(),
+        orders_sharing=so.order_id.nunique(), merchants_sharing=so.merchant_id.nunique()
     )
-    g = g.filter(g.orders_sharing > 1)
-    merged = (
-        (g.orders_known == g.orders_sharing)
-        & (g.merchants_sharing == 1)
-        & (g.buyers_sharing == 1)
-        & (g.paid_span_s <= merge_s)
-    ).fill_null(False)
-    return g.select("carrier", "tracking_no", "orders_sharing", "merchants_sharing", merged=merged)
+    return g.filter(g.orders_sharing > 1)
 
 
 @register
@@ -71,28 +50,12 @@ class SharedTrackingNumber(_OrderCheck):
     name = "shared-tracking-number"
     title = "One tracking number used for several orders"
     severity = "high"
-    parameters = (
-        Parameter(
-            "merged_within_hours",
-            48,
-            "orders of one buyer at one merchant paid within this many hours of each other may "
-            "travel in one parcel (合并发货: the platform offers to merge a buyer's orders that "
-            "await dispatch together); such a parcel is reported at low severity",
-            basis="policy",
-            unit="h",
-        ),
-    )
+    parameters = ()
     doc = CheckDoc(
         what=(
             "Flags every order whose parcel (carrier + tracking number) is also the parcel of "
             "another order, at the same merchant or another. The same number at two different "
-            "carriers is two parcels and is not flagged. The evidence lists all orders sharing it. "
-            "A merged shipment (合并发货, which Taobao and Tmall offer a buyer whose orders at one "
-            "shop await dispatch together: one parcel, one waybill for several orders) is "
-            "reported at low severity with the reason: every order on the parcel is the same "
-            "buyer's at the same merchant, paid within `merged_within_hours` of each other. A "
-            "number shared by different buyers or merchants, or by orders paid further apart, "
-            "keeps the pack's severity."
+            "carriers is two parcels and is not flagged. The evidence lists all orders sharing it."
         ),
         why=(
             "One real parcel cannot carry several unrelated orders to several buyers: reusing a "
@@ -106,8 +69,7 @@ class SharedTrackingNumber(_OrderCheck):
     expected_columns = ("orders_per_parcel",)
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        merge_h = int(params["merged_within_hours"])
-        shared = _shared_parcels(tables, merge_h * 3600)
+        shared = _shared_parcels(tables)
         s = tables.shipments
         hit = s.join(shared, [s.carrier == shared.carrier, s.tracking_no == shared.tracking_no])
         hit = hit.select(
@@ -116,11 +78,9 @@ class SharedTrackingNumber(_OrderCheck):
             tracking_no=s.tracking_no,
             orders_sharing=shared.orders_sharing,
             merchants_sharing=shared.merchants_sharing,
-            merged=shared.merged,
         )
-        # an order with two shared parcels is one finding: keep its first parcel by key, one
-        # not merged first (false sorts first) so the gentler reason never hides a graver one
-        hit = first_rows(hit, hit.order_id, [hit.merged, hit.carrier, hit.tracking_no])
+        # an order with two shared parcels is one finding: keep its first parcel by key
+        hit = first_rows(hit, hit.order_id, [hit.carrier, hit.tracking_no])
         o = orders_with_platform(tables)
         j = hit.left_join(o, hit.order_id == o.order_id)
         return j.select(
@@ -132,16 +92,6 @@ class SharedTrackingNumber(_OrderCheck):
             orders_sharing=hit.orders_sharing,
             merchants_sharing=hit.merchants_sharing,
             orders_per_parcel=ibis.literal(1),
-            severity=ibis.cases((hit.merged, "low"), else_=ibis.null("string")),
-            severity_reason=ibis.cases(
-                (
-                    hit.merged,
-                    "merged shipment (合并发货): every order on the parcel is the same buyer's "
-                    f"at the same merchant, paid within {merge_h} h of each other, which the "
-                    "platform lets travel in one parcel",
-                ),
-                else_=ibis.null("string"),
-            ),
         )
 
     def evidence(
