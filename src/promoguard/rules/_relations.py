@@ -71,6 +71,8 @@ def _order_scan_rows(tables: Tables) -> ir.Table:
         first_scan_at=j.first_scan_at.min(),
         first_pickup_at=j.first_pickup_at.min(),
         first_delivered_at=j.first_delivered_at.min(),
+        # the order is delivered when all of it is: its last parcel's (first) delivered scan
+        last_delivered_at=j.first_delivered_at.max(),
         lo_delivered_city=j.lo_delivered_city.min(),
         hi_delivered_city=j.hi_delivered_city.max(),
     )
@@ -79,7 +81,9 @@ def _order_scan_rows(tables: Tables) -> ir.Table:
 def order_scan_summary(tables: Tables) -> ir.Table:
     """One row per order with at least one scanned parcel: ``s_order_id``, ``first_scan_at``,
     ``first_pickup_at`` (null when no parcel was picked up), ``first_delivered_at`` (null when
-    none was delivered), ``lo_delivered_city``, ``hi_delivered_city`` over all its parcels.
+    none was delivered), ``last_delivered_at`` (the latest of its delivered parcels' first
+    ``delivered`` scans: when the last of them arrived), ``lo_delivered_city``,
+    ``hi_delivered_city`` over all its parcels.
 
     (The logistics checks read these beside each order's own columns from
     :func:`orders_with_scans`.)"""
@@ -103,6 +107,7 @@ SCAN_COLUMNS = (
     "first_scan_at",
     "first_pickup_at",
     "first_delivered_at",
+    "last_delivered_at",
     "lo_delivered_city",
     "hi_delivered_city",
 )

@@ -8,7 +8,7 @@ from tests.support import run_check
 
 from promoguard.engine import evidence as ev
 
-from .helpers import found, order, tables
+from .helpers import at, found, order, tables
 
 # -- SHIP001 --------------------------------------------------------------------------------------
 
@@ -210,6 +210,45 @@ def test_ship004_speed_threshold_is_the_pack_parameter(tiny_store):
     )
     assert set(found(run_check(con, "SHIP004"))) == {"o"}  # 1,068 km in 1 h
     assert found(run_check(con, "SHIP004", overrides={"SHIP004": {"max_speed_kmh": 1200}})) == {}
+
+
+# -- SHIP005 --------------------------------------------------------------------------------------
+
+
+def test_ship005_a_split_order_is_delivered_when_its_last_parcel_is(tiny_store):
+    def promised(order_id: str, by: float) -> dict:
+        row = order(order_id)
+        row["promised_delivery_by"] = at(by)
+        return row
+
+    con = tiny_store(
+        tables(
+            orders=[
+                promised("split_late", 72),  # 2nd parcel delivered 2 days after the promise
+                promised("split_on_time", 72),
+                promised("one_late", 72),
+            ],
+            shipments=[
+                ("split_late", "SF", "1", 500),
+                ("split_late", "SF", "2", 500),
+                ("split_on_time", "SF", "3", 500),
+                ("split_on_time", "SF", "4", 500),
+                ("one_late", "SF", "5", 500),
+            ],
+            events=[
+                ("SF", "1", 50, "delivered", "上海"),
+                ("SF", "2", 120, "delivered", "上海"),
+                ("SF", "2", 121, "delivered", "上海"),  # scanned twice: the first one counts
+                ("SF", "3", 50, "delivered", "上海"),
+                ("SF", "4", 70, "delivered", "上海"),
+                ("SF", "5", 80, "delivered", "上海"),
+            ],
+        )
+    )
+    got = found(run_check(con, "SHIP005"))
+    assert set(got) == {"split_late", "one_late"}
+    assert got["split_late"]["hours_late"] == 48
+    assert got["split_late"]["delivered_at"].startswith(at(120).strftime("%Y-%m-%dT%H"))
 
 
 # -- PARCEL001 ------------------------------------------------------------------------------------
