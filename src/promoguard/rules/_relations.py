@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from promoguard import geo
 from promoguard.engine.backends import epoch_seconds, union_all
 from promoguard.engine.cache import Appended, shared
 
@@ -28,25 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def norm_city(value: ir.StringValue) -> ir.StringValue:
-    """The engine-side twin of geo.normalise_city (trim, lower; blank is null; ``上海市``,
-    ``深圳市南山区``, ``浙江省杭州市`` are the bare city; ``Shanghai`` is ``上海``): a carrier and
-    a shop writing one city two ways is one city to SHIP004's destination test and to the
-    distance table (geo.CITIES has the bare names).
-
-    Each step is gated by a cheap test (a ``市`` in the name; a name starting with a-z, as
-    every alias does) so the regexes and the alias lookup run for the few names that need
-    them, not for each of the 20M carrier scans. Regexes without back-references: DuckDB and
-    Spark (Java) write those differently."""
+    """The engine-side twin of geo.normalise_city (trim, lower; blank is null)."""
     v = value.strip().lower()
-    city = v.re_replace(geo.CN_PROVINCE_PREFIX, "")
-    wide = ibis.literal(False)
-    for w in geo.WIDE_MUNICIPALITIES:  # 重庆市万州区 stays: its districts are places apart
-        wide = wide | (city.startswith(f"{w}市") & (city != f"{w}市"))
-    cut = ibis.cases((wide, city), else_=city.re_replace(geo.CN_CITY_SUFFIX, ""))
-    v = ibis.cases((v.contains("市") & (cut != ""), cut), else_=v)
-    aliases = sorted(geo.CITY_ALIASES.items())
-    alias = ibis.cases(*((v == k, ibis.literal(c)) for k, c in aliases), else_=v)
-    v = ibis.cases(((v >= "a") & (v < "{"), alias), else_=v)
     return ibis.cases((v == "", ibis.null("string")), else_=v)
 
 
