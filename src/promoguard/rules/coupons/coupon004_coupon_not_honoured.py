@@ -102,11 +102,16 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         & ((t.applied_c > 0) | (t.uncapped_c > 0))
     ).cast("int64")
     t = t.mutate(_use=use)
+    # the window sorts only the redemptions of capped coupons: an uncapped one's count is never
+    # read (the same rows; sorting every redemption cost the full scan seconds)
+    capped = t.filter(t.per_buyer_cap.notnull())
     w = ibis.cumulative_window(
-        group_by=[t.merchant_id, t.buyer_id, t.coupon_id],
-        order_by=[t.placed, t.order_id, t.applied_c],
+        group_by=[capped.merchant_id, capped.buyer_id, capped.coupon_id],
+        order_by=[capped.placed, capped.order_id, capped.applied_c],
     )
-    t = t.mutate(used_before=(t._use.sum().over(w) - t._use).coalesce(0))
+    capped = capped.mutate(used_before=(capped._use.sum().over(w) - capped._use).coalesce(0))
+    free = t.filter(t.per_buyer_cap.isnull()).mutate(used_before=ibis.literal(0, "int64"))
+    t = capped.union(free.select(*capped.columns))
     within_cap = t.buyer_id.isnull() | t.per_buyer_cap.isnull() | (t.used_before < t.per_buyer_cap)
     t = t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
     t = t.drop("_use", "uncapped_c")

@@ -187,6 +187,17 @@ class RaiseThenCut(Check):
         base_keys = keys.mutate(starts_at=keys.starts_at - ibis.interval(days=look))
         base_rows = _window_rows(detail, "observed_at", base_keys, base_days)
         baseline = _median_twice_cents(base_rows, "ordinary")
+        j = pairs.join(raised, ["listing_id", "promotion_id"]).join(
+            baseline, ["listing_id", "promotion_id"]
+        )
+        j = j.filter(j.ordinary_n >= int(params["min_baseline_observations"]), j.ordinary2 > 0)
+        # compared in integers (basis points of twice-cents) so no engine rounds differently
+        rise_bp = round(float(params["min_rise"]) * 10_000)
+        cut_bp = round(float(params["min_real_cut"]) * 10_000)
+        j = j.filter(
+            j.raised2 * 10_000 >= j.ordinary2 * (10_000 + rise_bp),
+            _cents(j.promotion_price) * 2 * 10_000 >= j.ordinary2 * (10_000 - cut_bp),
+        )
         # the level a rise inside the look-back is measured from: the lowest price in force in it
         # before the raised days, i.e. the price in force as it opened (the baseline's last
         # detail price: the baseline's observations end where the look-back begins) or any lower
@@ -195,18 +206,26 @@ class RaiseThenCut(Check):
         # which read as a rise 'in the season' though the price had been 130 since before it
         # opened. The opening price alone is not enough: a rise undone inside the season (130 as
         # it opened, back to 100 from 28 days before, 130 again from 10 days before) or a one-day
-        # high as the baseline closed hid a rise made inside the season
+        # high as the baseline closed hid a rise made inside the season. Computed only for the
+        # pairs the other conditions keep (a few thousand of the season's pairs: the same
+        # findings, without a pass over every listing's baseline and season)
+        cand = j.select("listing_id", "promotion_id")
+        kin = ["listing_id", "promotion_id"]
+        cand_rows = base_rows.semi_join(cand, kin)
         opening = first_rows(
-            base_rows,
-            [base_rows.listing_id, base_rows.promotion_id],
-            [ibis.desc(base_rows.observed_at), base_rows.price],
-        ).select("listing_id", "promotion_id", opening_c=_cents(base_rows.price))
-        before_raised = keys.mutate(starts_at=keys.starts_at - ibis.interval(days=raised_days))
+            cand_rows,
+            [cand_rows.listing_id, cand_rows.promotion_id],
+            [ibis.desc(cand_rows.observed_at), cand_rows.price],
+        ).select("listing_id", "promotion_id", opening_c=_cents(cand_rows.price))
+        cand_keys = keys.semi_join(cand, kin)
+        before_raised = cand_keys.mutate(
+            starts_at=cand_keys.starts_at - ibis.interval(days=raised_days)
+        )
         season_rows = _window_rows(detail, "observed_at", before_raised, max(look - raised_days, 0))
         season_low = season_rows.group_by("listing_id", "promotion_id").aggregate(
             season_low_c=lambda t: _cents(t.price).min()
         )
-        opening = _left(opening, season_low, ["listing_id", "promotion_id"])
+        opening = _left(opening, season_low, kin)
         opening = opening.select(
             "listing_id",
             "promotion_id",
@@ -214,20 +233,8 @@ class RaiseThenCut(Check):
                 opening.opening_c, opening.season_low_c.fill_null(opening.opening_c)
             ),
         )
-        j = (
-            pairs.join(raised, ["listing_id", "promotion_id"])
-            .join(baseline, ["listing_id", "promotion_id"])
-            .join(opening, ["listing_id", "promotion_id"])
-        )
-        j = j.filter(j.ordinary_n >= int(params["min_baseline_observations"]), j.ordinary2 > 0)
-        # compared in integers (basis points of twice-cents) so no engine rounds differently
-        rise_bp = round(float(params["min_rise"]) * 10_000)
-        cut_bp = round(float(params["min_real_cut"]) * 10_000)
-        j = j.filter(
-            j.raised2 * 10_000 >= j.ordinary2 * (10_000 + rise_bp),
-            j.raised2 * 10_000 >= j.rise_from_c * 2 * (10_000 + rise_bp),
-            _cents(j.promotion_price) * 2 * 10_000 >= j.ordinary2 * (10_000 - cut_bp),
-        )
+        j = j.join(opening, kin)
+        j = j.filter(j.raised2 * 10_000 >= j.rise_from_c * 2 * (10_000 + rise_bp))
         t = j.select(
             entity_id=j.listing_id,
             merchant_id=j.merchant_id,
