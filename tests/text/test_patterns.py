@@ -17,7 +17,11 @@ from promoguard.text.patterns import (
 @pytest.mark.parametrize(
     "text",
     ["一盒见效", "三天即愈", "７天见效的祛痘膏", "两周治愈脱发", "1个疗程根治", "服用一周即可痊愈"]
-    + ["一贴见效", "100%有效", "百分之百有效", "works in 3 days"],
+    + ["一贴见效", "100%有效", "百分之百有效", "works in 3 days"]
+    # "生效" of a product is still its efficacy (a reviewer's counter-cases to an earlier fix)
+    + ["减肥茶，7天生效", "坚持1个疗程生效", "膏药贴3贴生效", "口服液 口服7天生效", "服用后7天生效"]
+    + ["祛斑霜 使用28天生效", "泡脚7天生效 改善失眠", "燃烧卡路里 7天生效", "保健品 7天生效"]
+    + ["领券后下单，减肥茶7天生效"],
 )
 def test_efficacy_guarantees_with_a_number_are_found(text):
     assert efficacy_hits(normalise(text))
@@ -26,7 +30,10 @@ def test_efficacy_guarantees_with_a_number_are_found(text):
 @pytest.mark.parametrize(
     "text",
     ["一周内发货", "三天内到货", "保质期18个月", "七天无理由退换", "一盒装24片", "三天见面会门票"]
-    + ["有效期至2027年", "100%纯棉"],
+    + ["有效期至2027年", "100%纯棉"]
+    # what takes effect is a coupon, a membership, a card or a policy: on every Double-11 page
+    + ["领券后24小时内生效", "会员卡购买后1天生效", "券后3天生效"]
+    + ["投保后30天生效", "饮用水月卡 1个月生效", "开通后2小时生效"],
 )
 def test_numbers_that_promise_no_cure_are_left_alone(text):
     assert not efficacy_hits(normalise(text))

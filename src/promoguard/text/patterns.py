@@ -71,12 +71,34 @@ _EFFICACY_NEEDS = (
 )
 
 
+#: what "生效" (takes effect) is said of on every Double-11 page when it is no product's efficacy:
+#: a coupon, a membership or a prepaid card, an insurance policy, an activated service
+#: (领券后24小时内生效, 会员卡购买后1天生效, 投保后30天生效). Named words, not single characters: 卡 is
+#: also 卡路里 and 保 also 保健, whose "7天生效" is the claim
+_TAKES_EFFECT_OF = re.compile(
+    r"券|红包|会员|月卡|季卡|年卡|次卡|储值卡|礼品卡|投保|保单|保险|保障期|激活|开通|订阅|权益|积分"
+)
+#: where the clause a "生效" belongs to begins
+_CLAUSE_START = re.compile(r"[，。！？；,.!?;\n]")
+
+
+def _of_a_coupon_or_service(text: str, hit: Hit) -> bool:
+    """Whether a "…生效" hit is said of a coupon, membership, card or policy in its clause."""
+    if not hit.term.endswith("生效"):
+        return False
+    starts = [m.end() for m in _CLAUSE_START.finditer(text, 0, hit.start)]
+    clause = text[starts[-1] if starts else 0 : hit.start]
+    return bool(_TAKES_EFFECT_OF.search(clause))
+
+
 def efficacy_hits(nt: Normalised) -> list[Hit]:
-    """Efficacy guarantees written as a number and a result (TEXT002 ``efficacy_guarantee``)."""
+    """Efficacy guarantees written as a number and a result (TEXT002 ``efficacy_guarantee``); a
+    "…生效" said of a coupon, membership, card or policy is no efficacy (it takes effect)."""
     text = nt.text
     if not any(w in text for w in _EFFICACY_NEEDS):
         return []
-    return list(_hits("TEXT002", "efficacy_guarantee", "", nt, EFFICACY))
+    hits = _hits("TEXT002", "efficacy_guarantee", "", nt, EFFICACY)
+    return [h for h in hits if not _of_a_coupon_or_service(text, h)]
 
 
 def superlative_hits(nt: Normalised) -> list[Hit]:
