@@ -78,15 +78,15 @@ _EFFICACY_NEEDS = (
 _TAKES_EFFECT_OF = re.compile(
     r"券|红包|会员|月卡|季卡|年卡|次卡|储值卡|礼品卡|投保|保单|保险|保障期|激活|开通|订阅|权益|积分"
 )
-#: where the clause a "生效" belongs to begins
-_CLAUSE_START = re.compile(r"[，。！？；,.!?;\n]")
+#: where a clause ends (a full stop inside a number does not end one); the text rules split by it
+CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
 
 
 def _of_a_coupon_or_service(text: str, hit: Hit) -> bool:
     """Whether a "…生效" hit is said of a coupon, membership, card or policy in its clause."""
     if not hit.term.endswith("生效"):
         return False
-    starts = [m.end() for m in _CLAUSE_START.finditer(text, 0, hit.start)]
+    starts = [m.end() for m in CLAUSE_END.finditer(text, 0, hit.start)]
     clause = text[starts[-1] if starts else 0 : hit.start]
     return bool(_TAKES_EFFECT_OF.search(clause))
 

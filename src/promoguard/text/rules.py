@@ -43,6 +43,7 @@ from promoguard.text.normalise import (
     normalise,
     special_table,
 )
+from promoguard.text.patterns import CLAUSE_END
 
 #: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
 _HANDLE = re.compile(
@@ -73,7 +74,6 @@ TRIGGER = "TRIGGER"
 TRIGGERS = ("最后", "剩", "left", "last", "直降", "立减", "降价", "省", "便宜", "off", "折", "save")
 #: a run of digits (with the separators numbers are written with) long enough to be an identifier
 _DIGIT_RUN = re.compile(r"[0-9][0-9 +x-]{9,}")
-CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
 
 
 def _regex_hits(code: str, category: str, pattern: re.Pattern[str], nt: Normalised) -> list[Hit]:

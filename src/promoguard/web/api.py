@@ -49,27 +49,26 @@ router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(oauth2)
 public = APIRouter(prefix="/api/v1", tags=["api"], responses={422: ERRORS[422]})
 
 
-def _query(names: tuple[str, ...], *, paged: bool = True) -> dict[str, Any]:
-    """OpenAPI's query parameters of a list route (read by hand from the query string)."""
+def _query(names: tuple[str, ...]) -> dict[str, Any]:
+    """OpenAPI's query parameters of a paged list route (read by hand from the query string)."""
     params = [
         {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
     ]
-    if paged:
-        params += [
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": 500},
-            },
-            {
-                "name": "after",
-                "in": "query",
-                "required": False,
-                "description": "the previous page's `next`",
-                "schema": {"type": "string"},
-            },
-        ]
+    params += [
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+        },
+        {
+            "name": "after",
+            "in": "query",
+            "required": False,
+            "description": "the previous page's `next`",
+            "schema": {"type": "string"},
+        },
+    ]
     return {"parameters": params}
 
 

@@ -41,9 +41,9 @@ class LateDelivery(_OrderCheck):
             "is: sent in several parcels, it is judged by the last of them to arrive (each "
             "parcel's first carrier `delivered` scan), so a second parcel delivered late makes "
             "the order late. A promise given as a date means the end of that day (the Olist "
-            "adapter maps it so), so a parcel delivered on the promised day is on time. Orders without a "
-            "promised delivery time, or none of whose parcels was delivered yet, are not judged "
-            "(SHIP003 judges dispatch against its deadline)."
+            "adapter maps it so), so a parcel delivered on the promised day is on time. Orders "
+            "without a promised delivery time, or none of whose parcels was delivered yet, are "
+            "not judged (SHIP003 judges dispatch against its deadline)."
         ),
         why=(
             "The seller must deliver within the time promised or agreed with the consumer "

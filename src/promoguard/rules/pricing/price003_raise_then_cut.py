@@ -12,6 +12,7 @@ from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.pricing._shared import (
     DETAIL,
+    PAIR,
     _cents,
     _detail_prices,
     _half_up_ratio,
@@ -209,15 +210,14 @@ class RaiseThenCut(Check):
         # high as the baseline closed hid a rise made inside the season. Computed only for the
         # pairs the other conditions keep (a few thousand of the season's pairs: the same
         # findings, without a pass over every listing's baseline and season)
-        cand = j.select("listing_id", "promotion_id")
-        kin = ["listing_id", "promotion_id"]
-        cand_rows = base_rows.semi_join(cand, kin)
+        cand = j.select(*PAIR)
+        cand_rows = base_rows.semi_join(cand, PAIR)
         opening = first_rows(
             cand_rows,
             [cand_rows.listing_id, cand_rows.promotion_id],
             [ibis.desc(cand_rows.observed_at), cand_rows.price],
         ).select("listing_id", "promotion_id", opening_c=_cents(cand_rows.price))
-        cand_keys = keys.semi_join(cand, kin)
+        cand_keys = keys.semi_join(cand, PAIR)
         before_raised = cand_keys.mutate(
             starts_at=cand_keys.starts_at - ibis.interval(days=raised_days)
         )
@@ -225,7 +225,7 @@ class RaiseThenCut(Check):
         season_low = season_rows.group_by("listing_id", "promotion_id").aggregate(
             season_low_c=lambda t: _cents(t.price).min()
         )
-        opening = _left(opening, season_low, kin)
+        opening = _left(opening, season_low, PAIR)
         opening = opening.select(
             "listing_id",
             "promotion_id",
@@ -233,7 +233,7 @@ class RaiseThenCut(Check):
                 opening.opening_c, opening.season_low_c.fill_null(opening.opening_c)
             ),
         )
-        j = j.join(opening, kin)
+        j = j.join(opening, PAIR)
         j = j.filter(j.raised2 * 10_000 >= j.rise_from_c * 2 * (10_000 + rise_bp))
         t = j.select(
             entity_id=j.listing_id,
