@@ -28,3 +28,71 @@ def test_distances_and_name_matching():
     assert "sao paulo" not in {
         t for f, t in zip(pairs["from_city"], pairs["to_city"], strict=True) if f == "上海"
     }
+
+
+#: how shops and carriers write a city: each is the table's bare name
+SPELLINGS = [
+    ("上海市", "上海"),
+    (" 深圳市南山区 ", "深圳"),
+    ("北京市朝阳区", "北京"),
+    ("浙江省杭州市", "杭州"),
+    ("广东省深圳市宝安区", "深圳"),
+    ("广西壮族自治区南宁市", "南宁"),
+    ("Shanghai", "上海"),
+    ("SHENZHEN", "深圳"),
+    ("Xi'an", "西安"),
+    ("上海", "上海"),
+    (" Sao Paulo ", "sao paulo"),
+    # a district of Chongqing is a place of its own (万州 to 渝中: 230 km); the city alone is not
+    ("重庆市万州区", "重庆市万州区"),
+    ("重庆市渝中区", "重庆市渝中区"),
+    ("重庆市", "重庆"),
+    # a name two cities share is not taken for either: Suzhou is 苏州 or 宿州, Fuzhou 福州 or 抚州
+    ("Suzhou", "suzhou"),
+    ("fuzhou", "fuzhou"),
+    # nothing to cut to, or not a city of the table: as written (trimmed, lower case)
+    ("市", "市"),
+    ("浙江省市", "浙江省市"),
+    ("Atlantis", "atlantis"),
+    ("  ", None),
+]
+
+
+@pytest.mark.parametrize(("raw", "city"), SPELLINGS)
+def test_a_city_written_with_shi_district_province_or_in_pinyin_is_the_bare_city(raw, city):
+    assert geo.normalise_city(raw) == city
+
+
+def test_distances_know_a_city_however_it_is_written():
+    assert geo.distance_km("上海市", "北京市朝阳区") == geo.distance_km("上海", "北京")
+    assert geo.distance_km("Shanghai", "深圳市南山区") == geo.distance_km("上海", "深圳")
+
+
+def test_the_engines_normalise_every_spelling_as_geo_does(tiny_store):
+    # the checks compare cities in SQL (rules._relations.with_city, through the season's
+    # spellings): a spelling the two forms disagreed on would be one city to the distance
+    # table and another to the destination test
+    from tests.rules.logistics.helpers import order, tables
+
+    from promoguard.engine.backends import duckdb_tables
+    from promoguard.rules._relations import city_spellings, with_city
+
+    raw = [r for r, _ in SPELLINGS] + ["上海市\u3000", "\u3000", "北京\n"]
+    orders = [order(f"o{i}", city=r) for i, r in enumerate(raw)]
+    con = tiny_store(tables(orders=orders))
+    with duckdb_tables(con) as t:
+        o = with_city(t.orders, "ship_to_city", "city", city_spellings(t))
+        rows = t.to_arrow(o.select("order_id", "city")).to_pylist()
+    got = {r["order_id"]: r["city"] for r in rows}
+    assert [got[f"o{i}"] for i in range(len(raw))] == [geo.normalise_city(r) for r in raw]
+
+
+def test_a_season_spelling_every_city_as_the_table_does_is_not_joined(tiny_store):
+    from tests.rules.logistics.helpers import order, tables
+
+    from promoguard.engine.backends import duckdb_tables
+    from promoguard.rules._relations import city_spellings
+
+    con = tiny_store(tables(orders=[order("a", city="上海"), order("b", city=" 北京 ")]))
+    with duckdb_tables(con) as t:
+        assert city_spellings(t) is None

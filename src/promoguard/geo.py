@@ -1,14 +1,17 @@
 """Real city coordinates (China and Brazil) and great-circle distances between them.
 
 The logistics checks need the distance between two scanned cities to tell a real trajectory from an
-impossible one. Names are matched after ``normalise_city`` (trimmed, lower-cased), so Chinese names
-match as written and Brazilian names match Olist's lower-case, unaccented spelling. The Chinese list
-covers every city of the simulator (promoguard.simulate.geo) and more.
+impossible one. Names are matched after ``normalise_city`` (trimmed, lower-cased, and a Chinese
+city brought to the bare name of this table: carriers and shops write ``上海市``, ``深圳市南山区``,
+``浙江省杭州市`` or ``Shanghai`` for the same city), so Brazilian names match Olist's lower-case,
+unaccented spelling. The Chinese list covers every city of the simulator (promoguard.simulate.geo)
+and more.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 
 #: (name, latitude, longitude, country). Coordinates of the city centre, three decimals.
@@ -95,14 +98,89 @@ CITIES: tuple[tuple[str, float, float, str], ...] = (
     ("palmas", -10.184, -48.334, "BR"),
 )
 
+#: English / pinyin names of the Chinese cities above (lower case, as normalised), to the name of
+#: the table: an order exported in English says ``Shanghai`` where the carrier scans ``上海``.
+CITY_ALIASES: dict[str, str] = {
+    "beijing": "北京",
+    "peking": "北京",
+    "tianjin": "天津",
+    "shanghai": "上海",
+    "chongqing": "重庆",
+    "shijiazhuang": "石家庄",
+    "taiyuan": "太原",
+    "hohhot": "呼和浩特",
+    "huhehaote": "呼和浩特",
+    "shenyang": "沈阳",
+    "dalian": "大连",
+    "changchun": "长春",
+    "harbin": "哈尔滨",
+    "haerbin": "哈尔滨",
+    "nanjing": "南京",
+    "wuxi": "无锡",
+    "hangzhou": "杭州",
+    "ningbo": "宁波",
+    "wenzhou": "温州",
+    "yiwu": "义乌",
+    "hefei": "合肥",
+    "xiamen": "厦门",
+    "nanchang": "南昌",
+    "jinan": "济南",
+    "qingdao": "青岛",
+    "zhengzhou": "郑州",
+    "wuhan": "武汉",
+    "changsha": "长沙",
+    "guangzhou": "广州",
+    "canton": "广州",
+    "shenzhen": "深圳",
+    "dongguan": "东莞",
+    "foshan": "佛山",
+    "nanning": "南宁",
+    "haikou": "海口",
+    "chengdu": "成都",
+    "guiyang": "贵阳",
+    "kunming": "昆明",
+    "lhasa": "拉萨",
+    "lasa": "拉萨",
+    "xi'an": "西安",
+    "xian": "西安",
+    "lanzhou": "兰州",
+    "xining": "西宁",
+    "yinchuan": "银川",
+    "urumqi": "乌鲁木齐",
+    "wulumuqi": "乌鲁木齐",
+}
+
+#: a province or autonomous region written before the city (``浙江省杭州市``, ``广西壮族自治区南宁市``)
+CN_PROVINCE_PREFIX = r"^[^省市区]+(省|自治区)"
+#: Not aliased: ``suzhou`` (苏州 or 宿州) and ``fuzhou`` (福州 or 抚州) name two cities each.
+#: A municipality the size of a province, whose districts lie hundreds of km apart (万州 to 渝中,
+#: 230 km): with a district it stays as written (a district there is a place of its own).
+WIDE_MUNICIPALITIES = ("重庆",)
+#: ``市`` and whatever follows it (a district or county: ``深圳市南山区``, ``上海市浦东新区``)
+CN_CITY_SUFFIX = r"市.*$"
+
 EARTH_RADIUS_KM = 6371.0
 
 
 def normalise_city(name: str | None) -> str | None:
-    """The form city names are compared in: trimmed and lower-cased (None stays None)."""
+    """The form city names are compared in (None stays None; blank is None): trimmed and
+    lower-cased; a Chinese city without the province before it and without ``市`` and the
+    district after it (``广东省深圳市南山区`` is ``深圳``; but ``重庆市万州区`` stays:
+    :data:`WIDE_MUNICIPALITIES`); an English or pinyin name of a
+    Chinese city of the table (:data:`CITY_ALIASES`) as the table writes it.
+
+    The engines compare by ``promoguard.rules._relations.norm_city``, written to give the
+    same string for every name (tests/test_geo.py holds them to it)."""
     if name is None:
         return None
     name = " ".join(str(name).split()).lower()
+    if "市" in name:
+        city = re.sub(CN_PROVINCE_PREFIX, "", name)
+        if not any(city.startswith(f"{w}市") and city != f"{w}市" for w in WIDE_MUNICIPALITIES):
+            city = re.sub(CN_CITY_SUFFIX, "", city)
+        # a name that is only ``市`` (or starts with it) keeps what it is: no city to cut to
+        name = city or name
+    name = CITY_ALIASES.get(name, name)
     return name or None
 
 

@@ -200,6 +200,64 @@ def test_ship004_each_signal_and_the_honest_cases(tiny_store):
     assert got["too_fast"]["max_speed_kmh"] > 3000
 
 
+def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
+    # Chinese carriers scan "上海市" or "深圳市南山区" where the shop wrote "上海" or "深圳",
+    # and an English export says "Shanghai": none is a delivery to another city
+    con = tiny_store(
+        tables(
+            orders=[
+                order("shi", city="上海"),
+                order("district", city="深圳"),
+                order("pinyin", city="Shanghai"),
+                order("province", city="浙江省杭州市"),
+                order("elsewhere", city="上海"),  # really delivered in 北京
+                order("fast_shi", city="乌鲁木齐"),  # 上海市 → 乌鲁木齐市 in one hour
+                # Chongqing's districts are places apart (万州 to 渝中: 230 km), and "Suzhou"
+                # is 苏州 or 宿州: neither is taken for the place the parcel reached
+                order("chongqing", city="重庆市万州区"),
+                order("suzhou", city="Suzhou"),
+            ],
+            shipments=[
+                ("shi", "YD", "1", 500),
+                ("district", "YD", "2", 500),
+                ("pinyin", "YD", "3", 500),
+                ("province", "YD", "4", 500),
+                ("elsewhere", "YD", "5", 500),
+                ("fast_shi", "YD", "6", 500),
+                ("chongqing", "YD", "7", 500),
+                ("suzhou", "YD", "8", 500),
+            ],
+            events=[
+                ("YD", "1", 5, "pickup", "杭州"),
+                ("YD", "1", 30, "delivered", "上海市"),
+                ("YD", "2", 5, "pickup", "杭州"),
+                ("YD", "2", 30, "delivered", "深圳市南山区"),
+                ("YD", "3", 5, "pickup", "杭州"),
+                ("YD", "3", 30, "delivered", "上海"),
+                ("YD", "4", 5, "pickup", "上海"),
+                ("YD", "4", 30, "delivered", "杭州市西湖区"),
+                ("YD", "5", 5, "pickup", "杭州"),
+                ("YD", "5", 30, "delivered", "北京市朝阳区"),
+                ("YD", "6", 5, "pickup", "上海市"),
+                ("YD", "6", 6, "transit", "乌鲁木齐市"),
+                ("YD", "6", 30, "delivered", "乌鲁木齐"),
+                ("YD", "7", 5, "pickup", "重庆市渝中区"),
+                ("YD", "7", 30, "delivered", "重庆市渝中区"),
+                ("YD", "8", 5, "pickup", "杭州"),
+                ("YD", "8", 30, "delivered", "苏州"),
+            ],
+        )
+    )
+    got = found(run_check(con, "SHIP004"))
+    assert set(got) == {"elsewhere", "fast_shi", "chongqing", "suzhou"}
+    assert got["chongqing"]["reasons"] == got["suzhou"]["reasons"] == "delivered_to_other_city"
+    assert got["elsewhere"]["reasons"] == "delivered_to_other_city"
+    assert got["elsewhere"]["delivered_city"] == "北京"
+    # the cities of the table are known however written: the speed check judges the hop
+    assert got["fast_shi"]["reasons"] == "faster_than_possible"
+    assert got["fast_shi"]["max_speed_kmh"] > 3000
+
+
 def test_ship004_speed_threshold_is_the_pack_parameter(tiny_store):
     con = tiny_store(
         tables(
@@ -321,6 +379,27 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
         "missing_direct"
     }
 
+
+
+def test_parcel001_knows_a_direct_hop_however_its_cities_are_written(tiny_store):
+    # 义乌 → 哈尔滨 (1,900 km) with no scan between, as a carrier writes the places: the hop is
+    # as long as when both are written as the city table does (it was unknown: no signal)
+    con = tiny_store(
+        tables(
+            orders=[order("bare", listing="l_app"), order("written", listing="l_app")],
+            shipments=[("bare", "ZTO", "1", 600), ("written", "ZTO", "2", 600)],
+            events=[
+                ("ZTO", "1", 5, "pickup", "义乌"),
+                ("ZTO", "1", 40, "delivered", "哈尔滨"),
+                ("ZTO", "2", 5, "pickup", "浙江省义乌市"),
+                ("ZTO", "2", 40, "delivered", "黑龙江省哈尔滨市南岗区"),
+            ],
+        )
+    )
+    got = found(run_check(con, "PARCEL001"))
+    assert set(got) == {"bare", "written"}
+    assert got["written"]["direct_km"] == got["bare"]["direct_km"] > 1500
+    assert got["written"]["no_transit"] is True
 
 def test_order_evidence_holds_the_order_its_parcel_and_its_scans(tiny_store):
     con = tiny_store(

@@ -291,8 +291,8 @@ def test_fastest_legs_on_spark_equal_the_definition(tiny_store):
 def test_the_streamed_pass_reads_each_spelling_of_a_city_as_normalised(
     tiny_store, monkeypatch, batch_rows
 ):
-    """The pass codes a city per stored spelling: padded or capitalised spellings are the city
-    (norm_city), a blank one is no scan at all (its neighbours make the hop), an unknown one
+    """The pass codes a city per stored spelling: padded, capitalised, 市/district/province or
+    pinyin spellings are the city (geo.normalise_city), a blank one is no scan at all (its neighbours make the hop), an unknown one
     is a city that counts no hop; as the definition reads them."""
     events = [
         # "Sao Paulo " then " RIO DE JANEIRO" 30 minutes later: ~360 km, too fast
@@ -306,16 +306,28 @@ def test_the_streamed_pass_reads_each_spelling_of_a_city_as_normalised(
         ("SF", "U", 0, "pickup", "上海"),
         ("SF", "U", 1, "transit", "Nowhere"),
         ("SF", "U", 2, "delivered", "北京"),
+        # the same hop as carriers write it: 上海市 → (an ideographic space) → 北京市朝阳区, and
+        # in pinyin; an unknown 市 town between them still counts no hop
+        ("SF", "X", 0, "pickup", "上海市"),
+        ("SF", "X", 1, "transit", "\u3000"),
+        ("SF", "X", 2, "delivered", "北京市朝阳区"),
+        ("SF", "P", 0, "pickup", "Shanghai"),
+        ("SF", "P", 2, "delivered", "BEIJING"),
+        ("SF", "V", 0, "pickup", "上海市"),
+        ("SF", "V", 1, "transit", "某某市"),
+        ("SF", "V", 2, "delivered", "北京市"),
     ]
     con = _store_of(tiny_store, events)
     monkeypatch.setattr(ship004, "STREAM_BATCH_ROWS", batch_rows)
     with duckdb_tables(con) as t:
-        expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
+        spellings = ship004.city_spellings(t)
+        expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0, spellings))
         streamed = ship004._fastest_by_hash_streamed(t, 100.0)
         assert streamed is not None
         assert not any(r["tie"] for r in t.to_arrow(streamed).to_pylist())  # all from the pass
         got = _rows(t, ship004._fastest_legs_expr(t, 100.0))
     assert got == expected
     speeds = {n: v for _, n, v in expected}
-    assert set(speeds) == {"S", "B"}
+    assert set(speeds) == {"S", "B", "X", "P"}
     assert speeds["S"] > 600 and 500 < speeds["B"] < 600
+    assert speeds["X"] == speeds["P"] == speeds["B"]

@@ -10,7 +10,12 @@ import ibis.expr.types as ir
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.registry import register
-from promoguard.rules._relations import norm_city, orders_with_platform, parcel_scan_summary
+from promoguard.rules._relations import (
+    city_spellings,
+    orders_with_platform,
+    parcel_scan_summary,
+    with_city,
+)
 from promoguard.rules.logistics._shared import (
     _ALL_COLUMNS,
     _OrderCheck,
@@ -41,7 +46,9 @@ def _direct_hops(tables: Tables) -> ir.Table:
             (e.event_type == "delivered", e.city), else_=ibis.null("string")
         ).min(),
     )
-    g = g.mutate(pickup_city=norm_city(g.pickup_raw), delivered_city=norm_city(g.delivered_raw))
+    spellings = city_spellings(tables)
+    g = with_city(g, "pickup_raw", "pickup_city", spellings)
+    g = with_city(g, "delivered_raw", "delivered_city", spellings)
     g = g.filter(g.pickup_city.notnull() & g.delivered_city.notnull())
     d = _pair_distances()
     g = g.join(d, [g.pickup_city == d.from_city, g.delivered_city == d.to_city])

@@ -17,7 +17,13 @@ from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import half_up_ratio
 from promoguard.engine.registry import register
-from promoguard.rules._relations import norm_city, orders_with_scans, parcel_scan_summary
+from promoguard.rules._relations import (
+    city_spellings,
+    norm_city,
+    orders_with_scans,
+    parcel_scan_summary,
+    with_city,
+)
 from promoguard.rules.logistics._shared import (
     _epoch_us,
     _OrderCheck,
@@ -47,10 +53,13 @@ def _parcel_hash(tracking_no: ir.StringValue) -> ir.IntegerValue:
     return tracking_no.hash()
 
 
-def _scans_in_known_cities(e: ir.Table) -> ir.Table:
+def _scans_in_known_cities(e: ir.Table, spellings: ir.Table | None) -> ir.Table:
+    """The scans with a city, ``city_n`` the city as the distance table names it (through the
+    season's ``spellings``: :func:`city_spellings`)."""
     e = e.filter(e.city.notnull()).select(
-        "carrier", "tracking_no", "event_at", "event_type", city_n=norm_city(e.city)
+        "carrier", "tracking_no", "event_at", "event_type", "city"
     )
+    e = with_city(e, "city", "city_n", spellings).drop("city")
     return e.filter(e.city_n.notnull())
 
 
@@ -62,10 +71,12 @@ def _leg_speed(legs: ir.Table) -> ir.NumericValue:
     return half_up_ratio(legs.distance_dkm * 3600, secs, 1) / 10
 
 
-def _fastest_legs_exact(e: ir.Table, min_leg_km: float) -> ir.Table:
+def _fastest_legs_exact(
+    e: ir.Table, min_leg_km: float, spellings: ir.Table | None = None
+) -> ir.Table:
     """:func:`_fastest_legs` of the scans ``e``, by definition: each parcel's scans in the order
     (time, event type, city), each scan's hop from the one before it."""
-    e = _scans_in_known_cities(e)
+    e = _scans_in_known_cities(e, spellings)
     w = ibis.window(
         group_by=[e.carrier, e.tracking_no], order_by=[e.event_at, e.event_type, e.city_n]
     )
@@ -96,7 +107,7 @@ def _fastest_by_hash(tables: Tables, min_leg_km: float) -> ir.Table:
 
 def _fastest_by_hash_window(tables: Tables, min_leg_km: float) -> ir.Table:
     """:func:`_fastest_by_hash` by a window over the scans of each hash, ordered by time."""
-    e = _scans_in_known_cities(tables.tracking_events)
+    e = _scans_in_known_cities(tables.tracking_events, city_spellings(tables))
     e = e.select(h=_parcel_hash(e.tracking_no), event_at=e.event_at, city_n=e.city_n)
     w = ibis.window(group_by=e.h, order_by=e.event_at)
     legs = e.mutate(prev_city=e.city_n.lag().over(w), prev_at=e.event_at.lag().over(w))
@@ -226,7 +237,8 @@ class _CityCodes:
     A season spells its cities in a few hundred ways, so each batch's column is dictionary
     encoded and only spellings not seen before are normalised: by the same compiled
     ``norm_city`` SQL, in a DuckDB of their own (the store's connection is streaming the scans),
-    so a code is the one the SQL form gives, byte for byte."""
+    then ``geo.normalise_city`` as :func:`city_spellings` does, so a code is the one the SQL
+    form gives, byte for byte."""
 
     def __init__(self, code: dict[str, int], other: int) -> None:
         self._code, self._other = code, other
@@ -252,7 +264,8 @@ class _CityCodes:
         con = duckdb.connect()
         try:
             con.register("_pg_cities", pa.table({"city": pa.array(spellings, pa.string())}))
-            for raw, city in con.sql(self._sql).fetchall():
+            for raw, form in con.sql(self._sql).fetchall():
+                city = geo.normalise_city(form) if form is not None else None
                 self._seen[raw] = -1 if city is None else self._code.get(city, self._other)
         finally:
             con.close()
@@ -345,7 +358,7 @@ def _speeds(tables: Tables, min_leg_km: float) -> _Speeds:
         todo = ibis.memtable(dirty_rows)
         e = tables.tracking_events
         e = e.semi_join(todo, [e.carrier == todo.p_carrier, e.tracking_no == todo.p_tracking_no])
-        return _fastest_legs_exact(e, min_leg_km)
+        return _fastest_legs_exact(e, min_leg_km, city_spellings(tables))
 
     return _Speeds(clean, shared(tables, ("fastest_legs_dirty", float(min_leg_km)), dirty))
 
@@ -468,7 +481,11 @@ class ImpossibleLogistics(_OrderCheck):
             "`declared_tolerance_hours` before the merchant's declared shipment, a `delivered` "
             "scan in a city other than the order's `ship_to_city`, or two consecutive scans in "
             "cities further apart than `max_speed_kmh` allows in the time between them (cities "
-            "from the project's coordinate table; unknown cities are not judged). `reasons` "
+            "from the project's coordinate table; unknown cities are not judged). A city is "
+            "compared as the table names it however shop and carrier write it: 上海市, "
+            "深圳市南山区, 浙江省杭州市 and Shanghai are 上海, 深圳, 杭州 and 上海 (a district of "
+            "重庆 stays a place of its own; Suzhou and Fuzhou, each two cities, are not taken "
+            "for either). `reasons` "
             "lists which signals fired. A handover after the order was placed but before its "
             "payment was approved (Olist approves bank-slip payments hours or days later) is "
             "reported at low severity as 'shipped before payment approval', not as fabricated."
@@ -526,7 +543,8 @@ class ImpossibleLogistics(_OrderCheck):
         )
         j = j.left_join(too_fast_orders, j.order_id == too_fast_orders.t_order_id)
         # every delivered city equals ship_to_city exactly when the lowest and highest both do
-        dest = norm_city(j.ship_to_city)
+        j = with_city(j, "ship_to_city", "_pg_dest", city_spellings(tables))
+        dest = j._pg_dest
         lo, hi = j.lo_delivered_city, j.hi_delivered_city
         j = j.mutate(
             wrong_city=ibis.cases(
