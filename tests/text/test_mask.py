@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.rules.content.conftest import card, valid_id, wrong_id
+from tests.rules.content.conftest import TEXTS, card, valid_id, wrong_id
 from typer.testing import CliRunner
 
 from promoguard.cli import app
@@ -96,7 +96,8 @@ def test_mask_command_writes_masked_texts_and_reviews(content_con, tmp_path):
     result = CliRunner().invoke(app, ["mask", "--store", path, "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["rows"] == {"texts": 43, "reviews": 6}
+    # the store's texts and its one text without a listing; its reviews, R9 and the one added here
+    assert summary["rows"] == {"texts": len(TEXTS) + 1, "reviews": 6}
     assert summary["masked"]["mobile"] == 2 and summary["masked"]["resident_id"] == 1
     texts = pd.read_csv(out / "texts.csv", dtype=str)
     reviews = pd.read_csv(out / "reviews.csv", dtype=str)

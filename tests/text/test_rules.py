@@ -123,6 +123,32 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     assert "TEXT002" in codes("蜂蜜水每天一杯，降血壓、治療失眠", category="food")  # traditional
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["果树病虫害防治 杀虫剂", "白蚁防治药", "防治蚜虫 红蜘蛛 杀螨剂", "玉米田除草剂 草害防治"]
+    + ["杀菌剂 防治白粉病 霜霉病", "防治病虫害 园艺喷雾器"],
+)
+def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
+    """防治 of pests, weeds or plant diseases is what a pesticide does: no human disease."""
+    assert "TEXT002" not in codes(text, category="home")
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("艾草贴 防治病虫害 降血压", "home"),  # the pest words beside it do not hide 降血压
+        ("防治高血压", "food"),
+        ("预防治疗失眠", "food"),
+        ("护颈枕 防治 颈椎病", "home"),
+        ("驱蚊 防治皮肤病", "home"),
+        ("驱蚊液 防治蚊虫叮咬引起的皮炎湿疹", "home"),  # mosquitoes are no allowed pest
+        ("花露水 蚊虫防治 治疗湿疹", "home"),
+    ],
+)
+def test_disease_control_of_people_stays_a_medical_claim(text, category):
+    assert "TEXT002" in codes(text, category=category)
+
+
 def test_the_traditional_table_folds_only_what_the_lexicons_need():
     """Each traditional character read as simplified is the form of a character some built-in
     term is written with, and none is itself in a term (it would be read away)."""

@@ -81,6 +81,9 @@ TEXTS = [
     ("T013", "listing_description", "M4", "L4", "zh", "治愈系毛绒设计，摆在床头很可爱。", set()),
     ("T014", "listing_description", "M3", "L3", "en", "This cream cures eczema.", {"TEXT002"}),
     ("T015", "listing_description", "M3", "L3", "en", "A secure pump bottle.", set()),
+    # pest control is no human disease; the pest words beside a disease claim do not hide it
+    ("T016", "listing_title", "M5", "L5", "zh", "果树病虫害防治 杀虫剂", set()),
+    ("T017", "listing_title", "M5", "L5", "zh", "艾草贴 防治病虫害 降血压", {"TEXT002"}),
     # TEXT003
     ("T020", "chat", "M5", "L5", "zh", "另有仿真枪出售，需要私聊。", {"TEXT003"}),
     ("T021", "chat", "M5", "L5", "zh", "管 制 刀 具 现货", {"TEXT003"}),
