@@ -143,6 +143,17 @@ def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
         ("驱蚊 防治皮肤病", "home"),
         ("驱蚊液 防治蚊虫叮咬引起的皮炎湿疹", "home"),  # mosquitoes are no allowed pest
         ("花露水 蚊虫防治 治疗湿疹", "home"),
+        # a reviewer's: 害虫/虫害 are mosquitoes, lice and mites too, 病害 people's and animals'
+        # diseases (an allow row of those words had hidden each of these)
+        ("驱蚊液 防治害虫叮咬引起的皮炎", "home"),
+        ("宝宝紫草膏，防治虫害叮咬后的皮炎湿疹", "cosmetics"),
+        ("灭虱香波 头虱等害虫防治", "cosmetics"),
+        ("防治害虫，预防登革热疟疾", "home"),
+        ("肠道寄生虫害防治", "food"),
+        ("硫磺皂 皮肤病害防治", "cosmetics"),
+        ("牙膏 口腔病害防治", "cosmetics"),
+        ("蜂胶 防治病害 增强免疫", "food"),
+        ("益生菌饲料添加剂 畜禽病害防治", "pet"),
     ],
 )
 def test_disease_control_of_people_stays_a_medical_claim(text, category):
