@@ -73,6 +73,20 @@ class Book:
         )
         return cid
 
+    def platform_coupon(self, cid: str, *, kind: str = "red_envelope") -> str:
+        """A coupon the platform issues (a 红包 usable at every shop of P1): no merchant."""
+        self._add(
+            "coupons",
+            coupon_id=cid,
+            platform_id="P1",
+            merchant_id=None,
+            kind=kind,
+            announced_at=at(-10),
+            valid_from=at(-3),
+            valid_to=at(2),
+        )
+        return cid
+
     def terms(
         self,
         cid: str,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ibis
 import pyarrow as pa
+from tests.support import run_check
 
 from promoguard.engine.backends import duckdb_tables
 from promoguard.rules.coupons.coupon004_coupon_not_honoured import redemptions_due
 
-from .builder import Book
+from .builder import Book, Found, at
 from .test_coupon_rules import _coupon004
 
 
@@ -36,3 +37,93 @@ def test_redemptions_of_some_orders_equal_all_redemptions_cut_afterwards(tmp_pat
     assert [r for r in first if r[0] == ids["once_again"]][0][-1] == "0"
     # after_cancelled: the earlier order was cancelled, so the ¥20 is still due
     assert [r for r in first if r[0] == ids["after_cancelled"]][0][-1] == "2000"
+
+
+# -- a per-buyer cap counted where the coupon's terms count it ------------------------------------
+#
+# Shops MA and MB of platform P1, a listing each (¥100). A platform 红包 (no merchant) of ¥20 is
+# one per buyer across the platform: used at MA, it is not due again at MB. A merchant's coupon is
+# counted at its merchant.
+
+
+def _two_shops(b: Book) -> None:
+    b.listing("LA", "MA")
+    b.listing("LB", "MB")
+
+
+def test_a_platform_coupon_used_at_one_shop_is_not_due_at_another(tmp_path):
+    """The reviewer's P4: a platform-wide ¥20 红包, one per buyer, took ¥20 off the buyer's order
+    at shop A; at shop B an hour later it took nothing. The buyer had had the one turn: nothing
+    was due at B."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(at_b, "PLAT", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == set()
+
+
+def test_a_platform_coupon_within_its_cap_is_still_due_at_another_shop(tmp_path):
+    """Two per buyer: one use at A leaves the buyer a turn, so B taking nothing off is flagged."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT2")
+    b.both("PLAT2", at(-10), face=20, cap=2)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT2", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(at_b, "PLAT2", 0)
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {at_b}
+    assert f.expected("COUPON004", at_b)["discount_due"] == 20
+
+
+def test_a_merchant_coupon_is_counted_at_its_merchant(tmp_path):
+    """Shop B's own ¥20 coupon, one per buyer: BX used it at B; BX's order at A (no coupon of A's)
+    is nothing to it; a second buyer at B, refused it, is flagged."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.coupon("CB", "MB", kind="red_envelope")
+    b.both("CB", at(-10), face=20, cap=1)
+    used = b.order("LB", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(used, "CB", 20)
+    b.order("LA", 100, 1, at(0, 2), buyer="BX")
+    refused = b.order("LB", 100, 1, at(0, 3), buyer="BY")
+    b.redeem(refused, "CB", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {refused}
+
+
+def test_another_buyers_use_of_a_platform_coupon_is_not_this_buyers(tmp_path):
+    """BX used the platform 红包 at A; BY, who never used it, is refused it at B: flagged."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BY")
+    b.redeem(at_b, "PLAT", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {at_b}
+
+
+def test_evidence_of_a_platform_coupon_reads_the_buyers_orders_at_other_shops(tmp_path):
+    """The evidence's cut (a found order's buyer's orders) holds the use at another shop: the
+    row at B is due nothing, as in the uncut rows."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(at_b, "PLAT", 0)
+    with duckdb_tables(b.con) as t:
+        some = ibis.memtable(pa.table({"f_order": pa.array([at_b], pa.string())}))
+        everything = redemptions_due(t, None)
+        first = _rows(t, redemptions_due(t, some))
+        after = _rows(t, everything.filter(everything.order_id == at_b))
+    assert first == after and len(first) == 1
+    assert first[0][-1] == "0"
