@@ -1,6 +1,6 @@
 """COUPON004 gives the same findings, ids and evidence on DuckDB and Spark on the hand-built
 coupon cases, the per-buyer cap's earlier uses (a window over the buyer's orders; a cancelled
-order's is none) among them."""
+order's is none; a platform coupon's uses at other shops count) among them."""
 
 from __future__ import annotations
 
@@ -25,6 +25,17 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     tie_b = b.order("L4-TIE", 100, 1, at(0, 1), buyer="BT")
     b.redeem(tie_a, "C4-TIE", 0)
     b.redeem(tie_b, "C4-TIE", 0)
+    # a platform 红包 one per buyer, counted across shops (the window's partition is the
+    # platform for it): BP used it at A, so B owes BP nothing; BQ never used it, B owes BQ ¥20
+    b.listing("L4-PA", "M4-PA")
+    b.listing("L4-PB", "M4-PB")
+    b.platform_coupon("C4-PLAT")
+    b.both("C4-PLAT", at(-10), face=20, cap=1)
+    b.redeem(b.order("L4-PA", 100, 1, at(0, 1), buyer="BP"), "C4-PLAT", 20)
+    at_b = b.order("L4-PB", 100, 1, at(0, 2), buyer="BP")
+    b.redeem(at_b, "C4-PLAT", 0)
+    other = b.order("L4-PB", 100, 1, at(0, 3), buyer="BQ")
+    b.redeem(other, "C4-PLAT", 0)
     duck = run_check(b.con, "COUPON004")
     spark = run_check(b.con, "COUPON004", engine="spark")
     flagged = set(duck.findings.entity_id)
@@ -32,6 +43,7 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     # a cancelled earlier order used nothing; a refunded one did
     assert ids["after_cancelled"] in flagged and ids["after_refunded"] not in flagged
     assert len({tie_a, tie_b} & flagged) == 1
+    assert at_b not in flagged and other in flagged
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     s = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
