@@ -23,8 +23,13 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   ``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and
   a new observation with a reference. LIC001: a merchant's unlicensed sales (a new order that is
   none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
-  COUPON004: an order's redemptions; both: any finding on new coupons or terms (None). All:
-  new listing rows (and, where a finding is an order's, that listing's orders' merchants).
+  COUPON004: an order's redemptions, and the shops of its buyer's later orders of the same
+  capped platform coupon (its per-buyer cap is counted across the platform); both: any finding
+  on new coupons or terms (None). All: new listing rows (and, where a finding is an order's,
+  that listing's orders' merchants). A rule whose findings read single orders of other shops
+  declares ``context_orders(season, merchants)`` (Ibis, ``order_id``): the scope copies those
+  orders and their listings' rows besides its merchants' (COUPON004: the buyers' uses of a
+  capped platform coupon at other shops; whole merchants would be most of a city's).
 - ``"listing_delta"``: a finding on a listing depends only on that listing's row and its rows of
   price_observations and reviews (and on whole tables it reads otherwise), and of the new rows
   only those the rule's ``touched_listings(season, new, params)`` names (Ibis tables of
@@ -1359,7 +1364,7 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
             scoped = []
         else:
             linked = got
-    extra = _context_orders(plan, season, merchants, scoped) if scoped else None
+    extra = _context_orders(season, merchants, scoped) if scoped else None
     plan.count = len(merchants)
     plan.whole = [c for c in plan.checks if c.code in why]
     plan.why_not = "; ".join(f"{code}: {w}" for code, w in why.items()) or None
@@ -1374,9 +1379,7 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
     return plan
 
 
-def _context_orders(
-    plan: _Plan, season: Any, merchants: pd.DataFrame, checks: list
-) -> pd.DataFrame | None:
+def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.DataFrame | None:
     """The orders besides the scope's merchants' that the findings of ``checks`` on them read:
     what each check's ``context_orders(season, merchants)`` names (an Ibis table of
     ``order_id``; COUPON004: a platform coupon's uses at other shops count against its per-buyer
