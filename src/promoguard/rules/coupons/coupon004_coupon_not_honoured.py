@@ -159,8 +159,9 @@ class CouponNotHonoured(Check):
             "orders by placed time, then order id, that took it off or were due to: at any shop "
             "of the platform for a platform coupon, as its terms are one per buyer on the "
             "platform, at the merchant for a merchant's; a cancelled order was never a sale and "
-            "used nothing, a refunded one counts as a use: policy); else its face value, or its percentage capped at max_discount. "
-            "Flags the order when checkout took off less than that by more than the tolerance."
+            "used nothing, a refunded one counts as a use: policy); else its face value, or its "
+            "percentage capped at max_discount. Flags the order when checkout took off less than "
+            "that by more than the tolerance."
         ),
         why=(
             "Refusing to offset the price with a coupon, voucher or points as agreed is price "
