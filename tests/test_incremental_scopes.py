@@ -1654,3 +1654,16 @@ def test_a_rechecked_shop_reads_its_buyers_platform_coupon_uses_at_other_shops(
     _, narrow, _ = _increment(tmp_path, _shops_season(), day2, "COUPON004", name="n")
     assert _entities(narrow, "COUPON004") == {"OB", "OB2"}
     assert _rows(narrow) != _rows(full)
+
+
+def test_a_late_platform_coupon_use_at_the_same_instant_resolves_anothers_finding(tmp_path):
+    """b1's cart checked out at mA (OZ) and mB (OB) at one instant; the 红包 went to OZ, whose
+    redemption comes late. OZ took it (OB's order id sorts first): OB at mB owes nothing, and
+    the increment re-checks mB (b1's order of the coupon at the same instant as the new use)."""
+    day1 = _shops_season()
+    day1["orders"][0] = {**day1["orders"][0], "order_id": "OZ", "paid_at": at(2)}
+    day2 = {"coupon_redemptions": [{"order_id": "OZ", "coupon_id": "PLAT", "discount_amount": 20}]}
+    full, inc, info = _increment(tmp_path, day1, day2, "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 2
+    assert _entities(full, "COUPON004") == set()
+    assert _rows(inc) == _rows(full)

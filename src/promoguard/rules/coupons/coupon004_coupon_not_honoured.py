@@ -34,16 +34,17 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     A per-buyer cap (``per_buyer_cap``) is a stated condition: once the buyer has used the coupon
     that many times, nothing more is due on a later order. A use is an earlier redemption of the
     same coupon by the same buyer that took something off or was due to (one the seller shorted
-    used the buyer's turn: that order is flagged itself), earlier by placed time, then order id,
-    and not cancelled (``NOT_A_USE``: a refunded one counts). Where the turns are counted is the
+    used the buyer's turn: that order is flagged itself), earlier by placed time, then (orders of
+    one instant, a cart checked out at once) the one it took more off, then order id, and not
+    cancelled (``NOT_A_USE``: a refunded one counts). Where the turns are counted is the
     coupon's own: a platform coupon (``merchant_id`` empty, a 红包 the platform issues) is one per
-    buyer across every shop of its platform, so its uses on orders of any merchant of the
-    platform count; a merchant coupon's uses are counted on that merchant's orders
-    (``cap_scope``).
+    buyer on the platform that issued it (the coupon's ``platform_id``), so every use of it by
+    the buyer counts, at any shop, whatever platform the order's listing row names; a merchant
+    coupon's uses are counted on that merchant's orders (``cap_scope``).
 
     ``orders`` (a table with ``f_order``): only the redemptions of these orders. A row depends on
     its own order's redemptions and on its buyer's earlier orders (at the same merchant, or at
-    any of the platform's for a platform coupon), so the redemptions of every order of the found
+    any shop for a platform coupon), so the redemptions of every order of the found
     orders' buyers are read, and the found orders' rows kept: the same rows as all redemptions
     cut down afterwards; evidence cuts the million redemptions down before the terms are looked
     up, not after.
@@ -64,7 +65,13 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         r.join(o, "order_id")
         .join(ls.select("listing_id", "category", "platform_id"), "listing_id")
         .join(
-            cp.select("coupon_id", "valid_from", "valid_to", coupon_merchant=cp.merchant_id),
+            cp.select(
+                "coupon_id",
+                "valid_from",
+                "valid_to",
+                coupon_merchant=cp.merchant_id,
+                coupon_platform=cp.platform_id,
+            ),
             "coupon_id",
         )
     )
@@ -84,11 +91,13 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         basket_c=cents(j.unit_price) * j.quantity,
         applied_c=cents(j.discount_amount),
         others=j.n_pos.coalesce(0) - (j.discount_amount > 0).cast("int64"),
-        # where the buyer's turns are counted: a platform coupon's on the whole platform (its
-        # orders' listings'), a merchant coupon's at the merchant
-        cap_scope=ibis.cases((j.coupon_merchant.isnull(), j.platform_id), else_=j.merchant_id).cast(
-            "string"
-        ),
+        # where the buyer's turns are counted: a platform coupon's on the platform that issued
+        # it (the coupon's platform, whose terms the cap is: every use of the coupon by the buyer
+        # counts, whatever platform the order's listing row names), a merchant coupon's at the
+        # merchant
+        cap_scope=ibis.cases(
+            (j.coupon_merchant.isnull(), j.coupon_platform), else_=j.merchant_id
+        ).cast("string"),
     )
     t = in_force(tables, j, ["order_id", "coupon_id"], "placed", ("displayed",))
     valid = (
@@ -111,9 +120,16 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     # the window sorts only the redemptions of capped coupons: an uncapped one's count is never
     # read (the same rows; sorting every redemption cost the full scan seconds)
     capped = t.filter(t.per_buyer_cap.notnull())
+    # Orders placed at the same instant (one cart checked out at several shops, or several lines
+    # of one shop) are ordered by what they got off, most first, before the order id: the
+    # coupon went to the order it was applied to, so that order used the turn and the others of
+    # the instant are due nothing (ordering by id alone flagged whichever sorted first). A
+    # partial application counts too: the coupon was taken on that order, its shortfall is that
+    # order's own finding, and the order beside it that got nothing owes nothing. Where none got
+    # anything, the order id still decides which was refused: one of them is.
     w = ibis.cumulative_window(
         group_by=[capped.cap_scope, capped.buyer_id, capped.coupon_id],
-        order_by=[capped.placed, capped.order_id, capped.applied_c],
+        order_by=[capped.placed, ibis.desc(capped.applied_c), capped.order_id],
     )
     capped = capped.mutate(used_before=(capped._use.sum().over(w) - capped._use).coalesce(0))
     free = t.filter(t.per_buyer_cap.isnull()).mutate(used_before=ibis.literal(0, "int64"))
@@ -156,12 +172,13 @@ class CouponNotHonoured(Check):
             "order's basket (unit_price × quantity): nothing when the coupon was not yet or no "
             "longer valid, out of scope, its threshold not met, it does not stack and another "
             "coupon was applied, or the buyer had already used it per_buyer_cap times (earlier "
-            "orders by placed time, then order id, that took it off or were due to: at any shop "
-            "of the platform for a platform coupon, as its terms are one per buyer on the "
-            "platform, at the merchant for a merchant's; a cancelled order was never a sale and "
-            "used nothing, a refunded one counts as a use: policy); else its face value, or its "
-            "percentage capped at max_discount. Flags the order when checkout took off less than "
-            "that by more than the tolerance."
+            "orders by placed time, then, of orders placed at the same instant, the one it took "
+            "more off, then order id, that took it off or were due to: any of the buyer's "
+            "orders for a platform coupon, as its issuing platform's terms are one per buyer at "
+            "every shop, at the merchant for a merchant's; a cancelled order was never a sale "
+            "and used nothing, a refunded one counts as a use: policy); else its face value, or "
+            "its percentage capped at max_discount. Flags the order when checkout took off less "
+            "than that by more than the tolerance."
         ),
         why=(
             "Refusing to offset the price with a coupon, voucher or points as agreed is price "
@@ -186,9 +203,10 @@ class CouponNotHonoured(Check):
         """Incremental: a finding on an order reads its redemptions, its row, its listing and the
         coupons (kept whole): new coupons or terms may change any; else the merchants of orders
         with a new redemption, of new orders with a redemption, and of new listing rows' orders.
-        Such an order's use of a capped platform coupon is counted at every shop of the platform
+        Such an order's use of a capped platform coupon is counted at every shop
         (``redemptions_due``): the merchants of its buyer's orders redeeming that coupon placed
-        at or after it are named too."""
+        at or after it are named too (at the same instant, too: of orders placed at one instant
+        the one the coupon took more off used the turn first)."""
         if coupons_added(new):
             return None
         o, r, nl = season.orders, season.coupon_redemptions, new.listings
