@@ -23,11 +23,11 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   ``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and
   a new observation with a reference. LIC001: a merchant's unlicensed sales (a new order that is
   none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
-  COUPON004: an order's redemptions, and the shops of its buyer's later orders of the same
-  capped platform coupon (its per-buyer cap is counted across the platform); both: any finding
-  on new coupons or terms (None). All: new listing rows (and, where a finding is an order's,
-  that listing's orders' merchants). A rule whose findings read single orders of other shops
-  declares ``context_orders(season, merchants)`` (Ibis, ``order_id``): the scope copies those
+  COUPON004: an order's redemptions, and the shops of its buyer's orders of the same capped
+  platform coupon placed at or after it (its per-buyer cap is counted at every shop); both: any
+  finding on new coupons or terms (None). All: new listing rows (and, where a finding is an
+  order's, that listing's orders' merchants). A rule whose findings read single orders of other
+  shops declares ``context_orders(season, merchants)`` (Ibis, ``order_id``): the scope copies those
   orders and their listings' rows besides its merchants' (COUPON004: the buyers' uses of a
   capped platform coupon at other shops; whole merchants would be most of a city's).
 - ``"listing_delta"``: a finding on a listing depends only on that listing's row and its rows of
@@ -152,7 +152,13 @@ _MERCHANT_ROWS = {
     "tracking_events": "_all_tracking_events t SEMI JOIN shipments s USING (carrier, tracking_no)",
 }
 #: a merchant scope with context orders (``_pg_context_orders``): those orders besides the
-#: merchants', and their listings' rows; the prices and reviews of the merchants' listings only
+#: merchants', and their listings' rows; the prices and reviews of the merchants' listings only.
+#: Every check of the scoped group sees these rows, not only the one that asked for them, and
+#: may find something on a context shop from them alone (LIC001 reads a context order as an
+#: unlicensed sale of a shop whose licences were not copied): ``_Plan.keep`` drops every finding
+#: whose merchant_id is not a scoped merchant, and the previous scan's findings on that shop are
+#: carried. That holds only while each finding carries its own shop's merchant_id (the entity's,
+#: never the scoped merchant whose rows led to it).
 _CONTEXT_ROWS = {
     "listings": (
         "(SELECT * FROM _all_listings WHERE merchant_id IN (SELECT merchant_id FROM _pg_affected) "
@@ -1385,6 +1391,8 @@ def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.Da
     ``order_id``; COUPON004: a platform coupon's uses at other shops count against its per-buyer
     cap), or None when none declares it. Whole merchants would be too many: a platform coupon's
     buyers shop all over the platform."""
+    # (what the scoped run finds on these orders' shops is dropped by _Plan.keep: see
+    # _CONTEXT_ROWS)
     parts = [c.context_orders for c in checks if hasattr(c, "context_orders")]
     if not parts or merchants.empty:
         return None
