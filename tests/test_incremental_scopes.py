@@ -1539,3 +1539,131 @@ def test_an_unsaved_increment_keeps_no_shared_number_hashes(tmp_path):
     con.close()
     inc, _ = incremental.scan_since(path, "cn", "last", checks="SHIP002", save=False)
     assert inc.kept == []
+
+
+# -- a platform coupon's per-buyer cap is counted across the platform's shops (COUPON004) --------
+#
+# Shops mA, mB, mD of platform P1, a ¥100 listing each, and a platform ¥20 红包 one per buyer.
+# A use at one shop changes what is due at another: the rule names those shops, and a scope
+# copies the other shops' orders its findings read (``context_orders``).
+
+
+def _shops_season():
+    """b1's order at mB (placed at 2) redeemed the 红包 with nothing off: no earlier use, flagged.
+    b1's order at mA, placed at 1, is stored without its redemption (it comes late). b2 used the
+    红包 at mD (at 1) and got nothing at mB (at 3): nothing due, b2's one use was at mD."""
+
+    def sale(oid, shop, buyer, hours):
+        return {
+            "order_id": oid,
+            "listing_id": f"l{shop}",
+            "merchant_id": f"m{shop}",
+            "buyer_id": buyer,
+            "quantity": 1,
+            "unit_price": Decimal(100),
+            "paid_at": at(hours),
+            "status": "paid",
+        }
+
+    def use(oid, amount):
+        return {"order_id": oid, "coupon_id": "PLAT", "discount_amount": Decimal(amount)}
+
+    return {
+        "platforms": [{"platform_id": "P1", "name": "Mall"}],
+        "merchants": [
+            {"merchant_id": f"m{s}", "platform_id": "P1", "name": s} for s in ("A", "B", "D")
+        ],
+        "listings": [listing(f"l{s}", f"m{s}", "P1") for s in ("A", "B", "D")],
+        "orders": [
+            sale("OA", "A", "b1", 1),
+            sale("OB", "B", "b1", 2),
+            sale("OD", "D", "b2", 1),
+            sale("OB2", "B", "b2", 3),
+        ],
+        "coupons": [
+            {
+                "coupon_id": "PLAT",
+                "platform_id": "P1",
+                "merchant_id": None,
+                "kind": "red_envelope",
+                "announced_at": at(-240),
+                "valid_from": at(-72),
+                "valid_to": at(48),
+            }
+        ],
+        "coupon_terms": [
+            {
+                "coupon_id": "PLAT",
+                "effective_at": at(-240),
+                "source": source,
+                "face_value": Decimal(20),
+                "scope": "all",
+                "stackable": True,
+                "per_buyer_cap": 1,
+                "disclosure": "prominent" if source == "displayed" else None,
+            }
+            for source in ("displayed", "applied")
+        ],
+        "coupon_redemptions": [use("OB", 0), use("OD", 20), use("OB2", 0)],
+    }
+
+
+#: day 2: OA's redemption arrives late: b1 used the 红包 at mA (at 1) before mB's order (at 2)
+LATE_USE_AT_A = {
+    "coupon_redemptions": [{"order_id": "OA", "coupon_id": "PLAT", "discount_amount": 20}]
+}
+
+
+def test_a_late_platform_coupon_use_at_one_shop_resolves_anothers_finding(tmp_path, monkeypatch):
+    full, inc, info = _increment(tmp_path, _shops_season(), LATE_USE_AT_A, "COUPON004")
+    # mA (the new redemption's order) and mB (b1's later order of the coupon) re-checked, mD's
+    # order copied as context for b2's order at mB
+    assert info["scopes"]["merchant_delta"]["keys"] == 2
+    assert _entities(full, "COUPON004") == set()
+    assert _rows(inc) == _rows(full)
+    # the merchants as named before (the new redemption's order's only) carry OB's finding
+    monkeypatch.setattr(
+        type(registry.get("COUPON004")),
+        "touched_merchants",
+        lambda self, season, new, params: [
+            season.orders.semi_join(new.coupon_redemptions, "order_id").select("merchant_id")
+        ],
+    )
+    _, narrow, _ = _increment(tmp_path, _shops_season(), LATE_USE_AT_A, "COUPON004", name="n")
+    assert _entities(narrow, "COUPON004") == {"OB"}
+    assert _rows(narrow) != _rows(full)
+
+
+def test_a_rechecked_shop_reads_its_buyers_platform_coupon_uses_at_other_shops(
+    tmp_path, monkeypatch
+):
+    # day 2: b3 buys at mB without a coupon: mB re-checked alone. b2's order there (OB2) is due
+    # nothing only with b2's use at mD, which is no key's and no linked merchant's row
+    day2 = {
+        "orders": [
+            {**_shops_season()["orders"][1], "order_id": "OB3", "buyer_id": "b3", "paid_at": at(5)}
+        ],
+        "coupon_redemptions": [{"order_id": "OB3", "coupon_id": "PLAT", "discount_amount": 20}],
+    }
+    full, inc, info = _increment(tmp_path, _shops_season(), day2, "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert _entities(full, "COUPON004") == {"OB"}
+    assert _rows(inc) == _rows(full)
+    # without the context orders, mB's copy lacks OD: OB2 is owed the ¥20 there
+    monkeypatch.delattr(type(registry.get("COUPON004")), "context_orders")
+    _, narrow, _ = _increment(tmp_path, _shops_season(), day2, "COUPON004", name="n")
+    assert _entities(narrow, "COUPON004") == {"OB", "OB2"}
+    assert _rows(narrow) != _rows(full)
+
+
+def test_a_late_platform_coupon_use_at_the_same_instant_resolves_anothers_finding(tmp_path):
+    """b1's cart checked out at mA (OZ) and mB (OB) at one instant; the 红包 went to OZ, whose
+    redemption comes late. OZ took it (OB's order id sorts first): OB at mB owes nothing, and
+    the increment re-checks mB (b1's order of the coupon at the same instant as the new use)."""
+    day1 = _shops_season()
+    day1["orders"][0] = {**day1["orders"][0], "order_id": "OZ", "paid_at": at(2)}
+    day2 = {"coupon_redemptions": [{"order_id": "OZ", "coupon_id": "PLAT", "discount_amount": 20}]}
+    full, inc, info = _increment(tmp_path, day1, day2, "COUPON004")
+    assert info["scopes"]["merchant_delta"]["keys"] == 2
+    assert _entities(full, "COUPON004") == set()
+    assert _rows(inc) == _rows(full)

@@ -23,8 +23,13 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   ``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and
   a new observation with a reference. LIC001: a merchant's unlicensed sales (a new order that is
   none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
-  COUPON004: an order's redemptions; both: any finding on new coupons or terms (None). All:
-  new listing rows (and, where a finding is an order's, that listing's orders' merchants).
+  COUPON004: an order's redemptions, and the shops of its buyer's orders of the same capped
+  platform coupon placed at or after it (its per-buyer cap is counted at every shop); both: any
+  finding on new coupons or terms (None). All: new listing rows (and, where a finding is an
+  order's, that listing's orders' merchants). A rule whose findings read single orders of other
+  shops declares ``context_orders(season, merchants)`` (Ibis, ``order_id``): the scope copies those
+  orders and their listings' rows besides its merchants' (COUPON004: the buyers' uses of a
+  capped platform coupon at other shops; whole merchants would be most of a city's).
 - ``"listing_delta"``: a finding on a listing depends only on that listing's row and its rows of
   price_observations and reviews (and on whole tables it reads otherwise), and of the new rows
   only those the rule's ``touched_listings(season, new, params)`` names (Ibis tables of
@@ -145,6 +150,35 @@ _MERCHANT_ROWS = {
     "reviews": "_all_reviews t SEMI JOIN listings l USING (listing_id)",
     "shipments": "_all_shipments t SEMI JOIN orders o USING (order_id)",
     "tracking_events": "_all_tracking_events t SEMI JOIN shipments s USING (carrier, tracking_no)",
+}
+#: a merchant scope with context orders (``_pg_context_orders``): those orders besides the
+#: merchants', and their listings' rows; the prices and reviews of the merchants' listings only.
+#: Every check of the scoped group sees these rows, not only the one that asked for them, and
+#: may find something on a context shop from them alone (LIC001 reads a context order as an
+#: unlicensed sale of a shop whose licences were not copied): ``_Plan.keep`` drops every finding
+#: whose merchant_id is not a scoped merchant, and the previous scan's findings on that shop are
+#: carried. That holds only while each finding carries its own shop's merchant_id (the entity's,
+#: never the scoped merchant whose rows led to it).
+_CONTEXT_ROWS = {
+    "listings": (
+        "(SELECT * FROM _all_listings WHERE merchant_id IN (SELECT merchant_id FROM _pg_affected) "
+        "OR listing_id IN (SELECT listing_id FROM _all_orders "
+        "SEMI JOIN _pg_context_orders USING (order_id))) t"
+    ),
+    "orders": (
+        "(SELECT * FROM _all_orders WHERE merchant_id IN (SELECT merchant_id FROM _pg_affected) "
+        "OR order_id IN (SELECT order_id FROM _pg_context_orders)) t"
+    ),
+    "price_observations": (
+        "_all_price_observations t SEMI JOIN "
+        "(SELECT listing_id FROM _all_listings SEMI JOIN _pg_affected USING (merchant_id)) l "
+        "USING (listing_id)"
+    ),
+    "reviews": (
+        "_all_reviews t SEMI JOIN "
+        "(SELECT listing_id FROM _all_listings SEMI JOIN _pg_affected USING (merchant_id)) l "
+        "USING (listing_id)"
+    ),
 }
 #: how new rows of each table name their merchant (through the full lake views, prefix _all_)
 _MERCHANT_OF = {
@@ -286,10 +320,13 @@ def scope_to(
     merchants: pd.DataFrame,
     local_reads: set[str],
     checks: list | None = None,
+    orders: pd.DataFrame | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Make ``con``'s canonical tables hold only the rows reached from ``merchants`` (tables
     over its ``_all_<table>`` views); a table no local check reads is left empty. With
-    ``checks``, only the columns they read (``_copied_columns``) hold values.
+    ``checks``, only the columns they read (``_copied_columns``) hold values. ``orders`` (a
+    frame of ``order_id``): more orders the checks' findings read (``_context_orders``), copied
+    with their listings' rows (not those listings' prices and reviews) as context.
 
     ``con`` is a private in-memory database, so these are ordinary tables of it, not temporary
     ones: every cursor of the database sees them, and the scan runs its checks on two threads
@@ -298,8 +335,14 @@ def scope_to(
     con.execute("CREATE TABLE _pg_affected AS SELECT merchant_id FROM _pg_affected_df")
     con.unregister("_pg_affected_df")
     need = _reached_through(local_reads)
+    sources = dict(_MERCHANT_ROWS)
+    if orders is not None and len(orders):
+        con.register("_pg_context_df", orders[["order_id"]])
+        con.execute("CREATE TABLE _pg_context_orders AS SELECT order_id FROM _pg_context_df")
+        con.unregister("_pg_context_df")
+        sources.update(_CONTEXT_ROWS)
     for table in lake.TABLE_NAMES:  # in reference order: a table after those it is reached by
-        source = _MERCHANT_ROWS.get(table, f'"_all_{table}" t')
+        source = sources.get(table, f'"_all_{table}" t')
         # a table no local check reads, nor reaches another through, stays empty: the merchants'
         # scans and shipments were copied for checks that read neither (4.7 s of a city day)
         where = "" if table in need else " WHERE false"
@@ -1327,6 +1370,7 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
             scoped = []
         else:
             linked = got
+    extra = _context_orders(season, merchants, scoped) if scoped else None
     plan.count = len(merchants)
     plan.whole = [c for c in plan.checks if c.code in why]
     plan.why_not = "; ".join(f"{code}: {w}" for code, w in why.items()) or None
@@ -1337,8 +1381,27 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
         plan.count = len(pd.concat(every).drop_duplicates()) if every else 0
         return plan
     plan.keys = merchants
-    plan._scope = lambda: scope_to(con, linked, plan.reads, plan.checks)
+    plan._scope = lambda: scope_to(con, linked, plan.reads, plan.checks, extra)
     return plan
+
+
+def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.DataFrame | None:
+    """The orders besides the scope's merchants' that the findings of ``checks`` on them read:
+    what each check's ``context_orders(season, merchants)`` names (an Ibis table of
+    ``order_id``; COUPON004: a platform coupon's uses at other shops count against its per-buyer
+    cap), or None when none declares it. Whole merchants would be too many: a platform coupon's
+    buyers shop all over the platform."""
+    # (what the scoped run finds on these orders' shops is dropped by _Plan.keep: see
+    # _CONTEXT_ROWS)
+    parts = [c.context_orders for c in checks if hasattr(c, "context_orders")]
+    if not parts or merchants.empty:
+        return None
+    import ibis
+
+    keys = ibis.memtable(pa.table({"merchant_id": pa.array(merchants.merchant_id, pa.string())}))
+    named = [(t := part(season, keys)).select(order_id=t.order_id.cast("string")) for part in parts]
+    every = ibis.union(*named, distinct=True) if len(named) > 1 else named[0]
+    return season.to_arrow(every).to_pandas().astype({"order_id": object})
 
 
 def _with_context(

@@ -33,6 +33,7 @@ class Book:
         self._n = 0
         self._merchants: set[str] = set()
         self._listing_merchant: dict[str, str] = {}
+        self._platforms: set[str] = set()
 
     def _add(self, table: str, **row) -> None:
         write_rows(self.con, {table: [row]})
@@ -44,9 +45,20 @@ class Book:
             self._merchants.add(mid)
         return mid
 
-    def listing(self, lid: str, merchant: str, category: str = "electronics") -> str:
+    def platform(self, pid: str) -> str:
+        """A second platform (P1 is the store's own)."""
+        if pid != "P1" and pid not in self._platforms:
+            self._add("platforms", platform_id=pid, name="Other platform")
+            self._platforms.add(pid)
+        return pid
+
+    def listing(
+        self, lid: str, merchant: str, category: str = "electronics", *, platform: str = "P1"
+    ) -> str:
+        """A listing of ``merchant``'s (a shop of P1), on ``platform`` as its row says."""
         self.shop(merchant)
-        write_rows(self.con, {"listings": [listing(lid, merchant, "P1", category)]})
+        self.platform(platform)
+        write_rows(self.con, {"listings": [listing(lid, merchant, platform, category)]})
         self._listing_merchant[lid] = merchant
         return lid
 
@@ -70,6 +82,21 @@ class Book:
             announced_at=announced or at(-10),
             valid_from=valid_from or at(-3),
             valid_to=valid_to or at(2),
+        )
+        return cid
+
+    def platform_coupon(self, cid: str, *, kind: str = "red_envelope", platform: str = "P1") -> str:
+        """A coupon the platform issues (a 红包 usable at every shop of it): no merchant."""
+        self.platform(platform)
+        self._add(
+            "coupons",
+            coupon_id=cid,
+            platform_id=platform,
+            merchant_id=None,
+            kind=kind,
+            announced_at=at(-10),
+            valid_from=at(-3),
+            valid_to=at(2),
         )
         return cid
 

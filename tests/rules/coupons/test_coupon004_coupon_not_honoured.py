@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ibis
 import pyarrow as pa
+from tests.support import run_check
 
 from promoguard.engine.backends import duckdb_tables
 from promoguard.rules.coupons.coupon004_coupon_not_honoured import redemptions_due
 
-from .builder import Book
+from .builder import Book, Found, at
 from .test_coupon_rules import _coupon004
 
 
@@ -36,3 +37,184 @@ def test_redemptions_of_some_orders_equal_all_redemptions_cut_afterwards(tmp_pat
     assert [r for r in first if r[0] == ids["once_again"]][0][-1] == "0"
     # after_cancelled: the earlier order was cancelled, so the ¥20 is still due
     assert [r for r in first if r[0] == ids["after_cancelled"]][0][-1] == "2000"
+
+
+# -- a per-buyer cap counted where the coupon's terms count it ------------------------------------
+#
+# Shops MA and MB of platform P1, a listing each (¥100). A platform 红包 (no merchant) of ¥20 is
+# one per buyer across the platform: used at MA, it is not due again at MB. A merchant's coupon is
+# counted at its merchant.
+
+
+def _two_shops(b: Book) -> None:
+    b.listing("LA", "MA")
+    b.listing("LB", "MB")
+
+
+def test_a_platform_coupon_used_at_one_shop_is_not_due_at_another(tmp_path):
+    """The reviewer's P4: a platform-wide ¥20 红包, one per buyer, took ¥20 off the buyer's order
+    at shop A; at shop B an hour later it took nothing. The buyer had had the one turn: nothing
+    was due at B."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(at_b, "PLAT", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == set()
+
+
+def test_a_platform_coupon_within_its_cap_is_still_due_at_another_shop(tmp_path):
+    """Two per buyer: one use at A leaves the buyer a turn, so B taking nothing off is flagged."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT2")
+    b.both("PLAT2", at(-10), face=20, cap=2)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT2", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(at_b, "PLAT2", 0)
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {at_b}
+    assert f.expected("COUPON004", at_b)["discount_due"] == 20
+
+
+def test_a_merchant_coupon_is_counted_at_its_merchant(tmp_path):
+    """Shop B's own ¥20 coupon, one per buyer: BX used it at B; BX's order at A (no coupon of A's)
+    is nothing to it; a second buyer at B, refused it, is flagged."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.coupon("CB", "MB", kind="red_envelope")
+    b.both("CB", at(-10), face=20, cap=1)
+    used = b.order("LB", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(used, "CB", 20)
+    b.order("LA", 100, 1, at(0, 2), buyer="BX")
+    refused = b.order("LB", 100, 1, at(0, 3), buyer="BY")
+    b.redeem(refused, "CB", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {refused}
+
+
+def test_another_buyers_use_of_a_platform_coupon_is_not_this_buyers(tmp_path):
+    """BX used the platform 红包 at A; BY, who never used it, is refused it at B: flagged."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BY")
+    b.redeem(at_b, "PLAT", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {at_b}
+
+
+def test_evidence_of_a_platform_coupon_reads_the_buyers_orders_at_other_shops(tmp_path):
+    """The evidence's cut (a found order's buyer's orders) holds the use at another shop: the
+    row at B is due nothing, as in the uncut rows."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(at_b, "PLAT", 0)
+    with duckdb_tables(b.con) as t:
+        some = ibis.memtable(pa.table({"f_order": pa.array([at_b], pa.string())}))
+        everything = redemptions_due(t, None)
+        first = _rows(t, redemptions_due(t, some))
+        after = _rows(t, everything.filter(everything.order_id == at_b))
+    assert first == after and len(first) == 1
+    assert first[0][-1] == "0"
+
+
+# -- orders placed at the same instant ----------------------------------------------------------
+#
+# A cart checked out across shops (or several lines of one shop) places its orders at one
+# instant; the platform applies its 红包 to one of them. That order used the buyer's turn,
+# whichever order id sorts first.
+
+
+def _same_instant(b: Book, shops: tuple[str, str], got: tuple[int, int]) -> tuple[str, str]:
+    """A one-per-buyer platform ¥20 红包; two orders of buyer BX at 01:00, at listings of
+    ``shops`` (the first has the smaller order id), taking ``got`` yuan off each."""
+    for shop in set(shops):
+        b.listing(f"L{shop}", shop)
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    first = b.order(f"L{shops[0]}", 100, 1, at(0, 1), buyer="BX")
+    second = b.order(f"L{shops[1]}", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(first, "PLAT", got[0])
+    b.redeem(second, "PLAT", got[1])
+    return first, second
+
+
+def test_same_instant_orders_at_two_shops_the_one_it_was_applied_to_used_the_turn(tmp_path):
+    """The reviewer's case D: one checkout at MB (the smaller order id) and MA; the 红包 took
+    ¥20 off MA's order. The buyer had the one turn, at MA: MB owes nothing."""
+    b = Book(tmp_path / "c.duckdb")
+    _same_instant(b, ("MB", "MA"), (0, 20))
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == set()
+
+
+def test_same_instant_lines_of_one_shop_the_one_it_was_applied_to_used_the_turn(tmp_path):
+    """The reviewer's case C: two lines of one checkout at MA; the 红包 went to the second."""
+    b = Book(tmp_path / "c.duckdb")
+    _same_instant(b, ("MA", "MA"), (0, 20))
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == set()
+
+
+def test_same_instant_a_partial_application_used_the_turn_and_is_flagged_short(tmp_path):
+    """The 红包 took ¥5 of its ¥20 off the second order: it was taken there (the turn is used),
+    short by ¥15: that order is flagged; the first, which got nothing, owes nothing."""
+    b = Book(tmp_path / "c.duckdb")
+    first, second = _same_instant(b, ("MB", "MA"), (0, 5))
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {second}
+    assert f.expected("COUPON004", second)["discount_due"] == 20
+
+
+def test_same_instant_orders_that_got_nothing_one_is_still_refused(tmp_path):
+    """Neither order got the 红包: the buyer's one turn was refused on one of them (the order id
+    decides which, as nothing else does): one finding, not none."""
+    b = Book(tmp_path / "c.duckdb")
+    first, second = _same_instant(b, ("MB", "MA"), (0, 0))
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {first}
+
+
+# -- a platform coupon's cap is its issuer's ------------------------------------------------------
+#
+# The cap is the issuing platform's term on its coupon: every use of the coupon by the buyer is one
+# of the buyer's turns, whatever platform the order's listing row names (the coupon's platform,
+# not the listing's, is where its turns are counted).
+
+
+def test_a_use_on_a_listing_of_another_platform_still_spends_the_turn(tmp_path):
+    """The reviewer's case A: P1's ¥20 红包, one per buyer, took ¥20 off BX's order of listing LA
+    (shop MA, the listing's row says P2); BX's later order at MB (P1) got nothing. One coupon,
+    one turn, used: nothing due at MB."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LA", "MA", platform="P2")
+    b.listing("LB", "MB")
+    b.platform_coupon("PLAT")
+    b.both("PLAT", at(-10), face=20, cap=1)
+    b.redeem(b.order("LA", 100, 1, at(0, 1), buyer="BX"), "PLAT", 20)
+    b.redeem(b.order("LB", 100, 1, at(0, 2), buyer="BX"), "PLAT", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == set()
+
+
+def test_another_platforms_coupon_has_its_own_cap(tmp_path):
+    """BX used P1's 红包 on LA; P2's own 红包 (also one per buyer) is refused on BX's order of a
+    P2 listing: a different coupon, a turn of its own: flagged."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LA", "MA")
+    b.listing("LC", "MC", platform="P2")
+    b.platform_coupon("PLAT1")
+    b.both("PLAT1", at(-10), face=20, cap=1)
+    b.platform_coupon("PLAT2", platform="P2")
+    b.both("PLAT2", at(-10), face=20, cap=1)
+    b.redeem(b.order("LA", 100, 1, at(0, 1), buyer="BX"), "PLAT1", 20)
+    refused = b.order("LC", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(refused, "PLAT2", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {refused}

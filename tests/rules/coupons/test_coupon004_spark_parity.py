@@ -1,6 +1,7 @@
 """COUPON004 gives the same findings, ids and evidence on DuckDB and Spark on the hand-built
 coupon cases, the per-buyer cap's earlier uses (a window over the buyer's orders; a cancelled
-order's is none) among them."""
+order's is none; a platform coupon's uses at other shops count; of orders placed at one instant,
+the one it was applied to used the turn) among them."""
 
 from __future__ import annotations
 
@@ -25,6 +26,34 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     tie_b = b.order("L4-TIE", 100, 1, at(0, 1), buyer="BT")
     b.redeem(tie_a, "C4-TIE", 0)
     b.redeem(tie_b, "C4-TIE", 0)
+    # a platform 红包 one per buyer, counted across shops (the window's partition is the
+    # platform for it): BP used it at A, so B owes BP nothing; BQ never used it, B owes BQ ¥20
+    b.listing("L4-PA", "M4-PA")
+    b.listing("L4-PB", "M4-PB")
+    b.platform_coupon("C4-PLAT")
+    b.both("C4-PLAT", at(-10), face=20, cap=1)
+    b.redeem(b.order("L4-PA", 100, 1, at(0, 1), buyer="BP"), "C4-PLAT", 20)
+    at_b = b.order("L4-PB", 100, 1, at(0, 2), buyer="BP")
+    b.redeem(at_b, "C4-PLAT", 0)
+    other = b.order("L4-PB", 100, 1, at(0, 3), buyer="BQ")
+    b.redeem(other, "C4-PLAT", 0)
+    # one cart checked out at two shops at one instant (cases C/D): the 红包 went to the order
+    # whose id sorts second; BR's took ¥5 of it (short); on both engines the order it was
+    # applied to used the turn. BS's use is on a listing whose row names platform P2 (case A):
+    # still the P1 coupon's one turn
+    b.listing("L4-SA", "M4-SA")
+    b.listing("L4-SB", "M4-SB")
+    b.listing("L4-P2", "M4-P2", platform="P2")
+    same: dict[str, tuple[str, str]] = {}
+    for buyer, got in (("BC", 20), ("BR", 5)):
+        first = b.order("L4-SB", 100, 1, at(0, 4), buyer=buyer)
+        second = b.order("L4-SA", 100, 1, at(0, 4), buyer=buyer)
+        b.redeem(first, "C4-PLAT", 0)
+        b.redeem(second, "C4-PLAT", got)
+        same[buyer] = (first, second)
+    b.redeem(b.order("L4-P2", 100, 1, at(0, 1), buyer="BS"), "C4-PLAT", 20)
+    after_p2 = b.order("L4-PB", 100, 1, at(0, 2), buyer="BS")
+    b.redeem(after_p2, "C4-PLAT", 0)
     duck = run_check(b.con, "COUPON004")
     spark = run_check(b.con, "COUPON004", engine="spark")
     flagged = set(duck.findings.entity_id)
@@ -32,6 +61,9 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     # a cancelled earlier order used nothing; a refunded one did
     assert ids["after_cancelled"] in flagged and ids["after_refunded"] not in flagged
     assert len({tie_a, tie_b} & flagged) == 1
+    assert at_b not in flagged and other in flagged
+    assert not set(same["BC"]) & flagged and after_p2 not in flagged
+    assert set(same["BR"]) & flagged == {same["BR"][1]}
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     s = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)

@@ -33,28 +33,27 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
 
     A per-buyer cap (``per_buyer_cap``) is a stated condition: once the buyer has used the coupon
     that many times, nothing more is due on a later order. A use is an earlier redemption of the
-    same coupon by the same buyer on an order of the same merchant that took something off or
-    was due to (one the seller shorted used the buyer's turn: that order is flagged itself),
-    earlier by placed time, then order id, and not cancelled (``NOT_A_USE``: a refunded one
-    counts). Only the merchant's own orders are counted: COUPON004
-    is scoped by merchant (``scan --since`` re-checks a merchant on its own rows), so a platform
-    coupon's uses at another shop do not count against its cap here.
+    same coupon by the same buyer that took something off or was due to (one the seller shorted
+    used the buyer's turn: that order is flagged itself), earlier by placed time, then (orders of
+    one instant, a cart checked out at once) the one it took more off, then order id, and not
+    cancelled (``NOT_A_USE``: a refunded one counts). Where the turns are counted is the
+    coupon's own: a platform coupon (``merchant_id`` empty, a 红包 the platform issues) is one per
+    buyer on the platform that issued it (the coupon's ``platform_id``), so every use of it by
+    the buyer counts, at any shop, whatever platform the order's listing row names; a merchant
+    coupon's uses are counted on that merchant's orders (``cap_scope``).
 
     ``orders`` (a table with ``f_order``): only the redemptions of these orders. A row depends on
-    its own order's redemptions and on its buyer's earlier orders at the same merchant, so the
-    redemptions of every order of the found orders' buyers and merchants are read, and the found
-    orders' rows kept: the same rows as all redemptions cut down afterwards; evidence cuts the
-    million redemptions down before the terms are looked up, not after.
+    its own order's redemptions and on its buyer's earlier orders (at the same merchant, or at
+    any shop for a platform coupon), so the redemptions of every order of the found
+    orders' buyers are read, and the found orders' rows kept: the same rows as all redemptions
+    cut down afterwards; evidence cuts the million redemptions down before the terms are looked
+    up, not after.
     """
     r = tables.coupon_redemptions
     o = tables.orders
     if orders is not None:
-        found = o.semi_join(orders, o.order_id == orders.f_order).select(
-            k_merchant=o.merchant_id, k_buyer=o.buyer_id
-        )
-        kin = o.semi_join(
-            found, [o.merchant_id == found.k_merchant, o.buyer_id == found.k_buyer]
-        ).select(k_order=o.order_id)
+        found = o.semi_join(orders, o.order_id == orders.f_order).select(k_buyer=o.buyer_id)
+        kin = o.semi_join(found, o.buyer_id == found.k_buyer).select(k_order=o.order_id)
         kin = kin.union(orders.select(k_order=orders.f_order))
         r = r.semi_join(kin, r.order_id == kin.k_order)
     ls = tables.listings
@@ -65,7 +64,16 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     j = (
         r.join(o, "order_id")
         .join(ls.select("listing_id", "category", "platform_id"), "listing_id")
-        .join(cp.select("coupon_id", "valid_from", "valid_to"), "coupon_id")
+        .join(
+            cp.select(
+                "coupon_id",
+                "valid_from",
+                "valid_to",
+                coupon_merchant=cp.merchant_id,
+                coupon_platform=cp.platform_id,
+            ),
+            "coupon_id",
+        )
     )
     j = j.left_join(positive, j.order_id == positive.p_order)
     j = j.select(
@@ -83,6 +91,13 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         basket_c=cents(j.unit_price) * j.quantity,
         applied_c=cents(j.discount_amount),
         others=j.n_pos.coalesce(0) - (j.discount_amount > 0).cast("int64"),
+        # where the buyer's turns are counted: a platform coupon's on the platform that issued
+        # it (the coupon's platform, whose terms the cap is: every use of the coupon by the buyer
+        # counts, whatever platform the order's listing row names), a merchant coupon's at the
+        # merchant
+        cap_scope=ibis.cases(
+            (j.coupon_merchant.isnull(), j.coupon_platform), else_=j.merchant_id
+        ).cast("string"),
     )
     t = in_force(tables, j, ["order_id", "coupon_id"], "placed", ("displayed",))
     valid = (
@@ -94,8 +109,8 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         & ~((t.stackable == False) & (t.others > 0)).fill_null(False)  # noqa: E712
     )
     t = t.mutate(uncapped_c=ibis.cases((valid, discount_cents(t, t.basket_c)), else_=0))
-    # the buyer's uses of this coupon at this merchant before this redemption (integers, a
-    # window ordered to a key: the same on every engine)
+    # the buyer's uses of this coupon before this redemption, at this merchant or, for a platform
+    # coupon, on this platform (integers, a window ordered to a key: the same on every engine)
     use = (
         t.buyer_id.notnull()
         & ~t.status.isin(list(NOT_A_USE)).fill_null(False)
@@ -105,19 +120,40 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     # the window sorts only the redemptions of capped coupons: an uncapped one's count is never
     # read (the same rows; sorting every redemption cost the full scan seconds)
     capped = t.filter(t.per_buyer_cap.notnull())
+    # Orders placed at the same instant (one cart checked out at several shops, or several lines
+    # of one shop) are ordered by what they got off, most first, before the order id: the
+    # coupon went to the order it was applied to, so that order used the turn and the others of
+    # the instant are due nothing (ordering by id alone flagged whichever sorted first). A
+    # partial application counts too: the coupon was taken on that order, its shortfall is that
+    # order's own finding, and the order beside it that got nothing owes nothing. Where none got
+    # anything, the order id still decides which was refused: one of them is.
     w = ibis.cumulative_window(
-        group_by=[capped.merchant_id, capped.buyer_id, capped.coupon_id],
-        order_by=[capped.placed, capped.order_id, capped.applied_c],
+        group_by=[capped.cap_scope, capped.buyer_id, capped.coupon_id],
+        order_by=[capped.placed, ibis.desc(capped.applied_c), capped.order_id],
     )
     capped = capped.mutate(used_before=(capped._use.sum().over(w) - capped._use).coalesce(0))
     free = t.filter(t.per_buyer_cap.isnull()).mutate(used_before=ibis.literal(0, "int64"))
     t = capped.union(free.select(*capped.columns))
     within_cap = t.buyer_id.isnull() | t.per_buyer_cap.isnull() | (t.used_before < t.per_buyer_cap)
     t = t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
-    t = t.drop("_use", "uncapped_c")
+    t = t.drop("_use", "uncapped_c", "cap_scope")
     if orders is not None:
         t = t.semi_join(orders, t.order_id == orders.f_order)
     return t
+
+
+def _platform_uses(tables: Tables) -> ir.Table:
+    """The redemptions of platform coupons with a per-buyer cap in some version of their terms,
+    with their order's buyer, merchant and placed time (placed_at, else paid_at): the rows whose
+    uses are counted across shops (incremental scoping only; a superset of the uses)."""
+    o, r, cp, ct = tables.orders, tables.coupon_redemptions, tables.coupons, tables.coupon_terms
+    capped = ct.filter(ct.per_buyer_cap.notnull()).select("coupon_id").distinct()
+    platform = cp.filter(cp.merchant_id.isnull()).select("coupon_id").semi_join(capped, "coupon_id")
+    r = r.semi_join(platform, "coupon_id").select("order_id", "coupon_id")
+    o = o.filter(o.buyer_id.notnull()).select(
+        "order_id", "merchant_id", "buyer_id", placed=o.placed_at.coalesce(o.paid_at)
+    )
+    return o.join(r, "order_id")
 
 
 @register
@@ -136,10 +172,13 @@ class CouponNotHonoured(Check):
             "order's basket (unit_price × quantity): nothing when the coupon was not yet or no "
             "longer valid, out of scope, its threshold not met, it does not stack and another "
             "coupon was applied, or the buyer had already used it per_buyer_cap times (earlier "
-            "orders of the same merchant by placed time, then order id, that took it off or were "
-            "due to; a cancelled order was never a sale and used nothing, a refunded one counts "
-            "as a use: policy); else its face value, or its percentage capped at max_discount. "
-            "Flags the order when checkout took off less than that by more than the tolerance."
+            "orders by placed time, then, of orders placed at the same instant, the one it took "
+            "more off, then order id, that took it off or were due to: any of the buyer's "
+            "orders for a platform coupon, as its issuing platform's terms are one per buyer at "
+            "every shop, at the merchant for a merchant's; a cancelled order was never a sale "
+            "and used nothing, a refunded one counts as a use: policy); else its face value, or "
+            "its percentage capped at max_discount. Flags the order when checkout took off less "
+            "than that by more than the tolerance."
         ),
         why=(
             "Refusing to offset the price with a coupon, voucher or points as agreed is price "
@@ -163,16 +202,55 @@ class CouponNotHonoured(Check):
     ) -> list[ir.Table] | None:
         """Incremental: a finding on an order reads its redemptions, its row, its listing and the
         coupons (kept whole): new coupons or terms may change any; else the merchants of orders
-        with a new redemption, of new orders with a redemption, and of new listing rows' orders."""
+        with a new redemption, of new orders with a redemption, and of new listing rows' orders.
+        Such an order's use of a capped platform coupon is counted at every shop
+        (``redemptions_due``): the merchants of its buyer's orders redeeming that coupon placed
+        at or after it are named too (at the same instant, too: of orders placed at one instant
+        the one the coupon took more off used the turn first)."""
         if coupons_added(new):
             return None
         o, r, nl = season.orders, season.coupon_redemptions, new.listings
+        # (cast alike: the tables' order_id columns differ in nullability)
+        changed = ibis.union(
+            *(
+                t.select(order_id=t.order_id.cast("string"))
+                for t in (new.coupon_redemptions, new.orders, o.semi_join(nl, "listing_id"))
+            ),
+            distinct=True,
+        )
+        uses = _platform_uses(season)
+        hit = uses.semi_join(changed, "order_id")
+        first = hit.group_by(p_buyer=hit.buyer_id, p_coupon=hit.coupon_id).aggregate(
+            p_placed=hit.placed.min()
+        )
+        later = uses.join(
+            first,
+            [
+                uses.buyer_id == first.p_buyer,
+                uses.coupon_id == first.p_coupon,
+                (uses.placed >= first.p_placed) | first.p_placed.isnull() | uses.placed.isnull(),
+            ],
+        )
         return [
             o.semi_join(new.coupon_redemptions, "order_id").select("merchant_id"),
             new.orders.semi_join(r, "order_id").select("merchant_id"),
             nl.select("merchant_id"),
             o.semi_join(nl, "listing_id").select("merchant_id"),
+            later.select("merchant_id"),
         ]
+
+    def context_orders(self, season: Tables, merchants: ir.Table) -> ir.Table:
+        """Incremental: the orders besides the ``merchants``' own (a table of ``merchant_id``)
+        that their findings read: the orders, at any shop, of a buyer of theirs redeeming a
+        capped platform coupon the buyer redeemed at one of them (its earlier uses count against
+        the cap there). A scope copies these rows (and their listings) as context."""
+        uses = _platform_uses(season)
+        mine = uses.semi_join(merchants, uses.merchant_id == merchants.merchant_id)
+        pairs = mine.select(p_buyer=mine.buyer_id, p_coupon=mine.coupon_id).distinct()
+        kin = uses.semi_join(
+            pairs, [uses.buyer_id == pairs.p_buyer, uses.coupon_id == pairs.p_coupon]
+        )
+        return kin.select("order_id").distinct()
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         t = redemptions_due(tables)
