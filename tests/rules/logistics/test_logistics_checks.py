@@ -44,6 +44,107 @@ def test_ship001_flags_no_pickup_and_late_pickup_only(tiny_store):
     assert got["never"]["first_pickup_at"] is None
 
 
+def _ship001_severities(con) -> tuple[dict[str, str], dict[str, dict]]:
+    f = run_check(con, "SHIP001").findings
+    observed = {e: json.loads(o) for e, o in zip(f.entity_id, f.observed, strict=True)}
+    return dict(zip(f.entity_id, f.severity, strict=True)), observed
+
+
+def test_ship001_a_transit_trajectory_in_time_without_a_pickup_event_is_low_with_its_reason(
+    tiny_store,
+):
+    # carriers' handheld collections and outlet drop-offs leave no pickup event: the parcel's
+    # first scan is the origin hub's transit scan, then the rest of its trip
+    con = tiny_store(
+        tables(
+            orders=[
+                # paid 100, marked shipped 101, transit 2 h later in 杭州, delivered in 上海
+                order("b_ctl", paid=100, declared=101),
+                # marked shipped late (130), but the carrier had it at 105, after the payment
+                order("b_between", paid=100, declared=130),
+                # two parcels: one never scanned, the other handed over as above
+                order("b_split", paid=100, declared=101),
+                # a lone transit scan in time and nothing after it: no trajectory yet, stays high
+                order("b_lone", paid=100, declared=101),
+            ],
+            shipments=[
+                ("b_ctl", "YTO", "T_CTL", 500),
+                ("b_between", "YTO", "T_BETW", 500),
+                ("b_split", "YTO", "T_SPL1", 500),
+                ("b_split", "YTO", "T_SPL2", 500),
+                ("b_lone", "YTO", "T_LONE", 500),
+            ],
+            events=[
+                ("YTO", "T_CTL", 103, "transit", "杭州"),
+                ("YTO", "T_CTL", 120, "delivered", "上海"),
+                ("YTO", "T_BETW", 105, "transit", "广州"),
+                ("YTO", "T_BETW", 110, "delivered", "上海"),
+                ("YTO", "T_SPL2", 110, "transit", "杭州"),
+                ("YTO", "T_SPL2", 118, "transit", "嘉兴"),
+                ("YTO", "T_SPL2", 130, "out_for_delivery", "上海"),
+                ("YTO", "T_LONE", 103, "transit", "杭州"),
+                ("YTO", "X9", 400, "transit", "杭州"),  # the data's horizon: T0 + 400 h
+            ],
+        )
+    )
+    severity, observed = _ship001_severities(con)
+    assert severity == {"b_ctl": "low", "b_between": "low", "b_split": "low", "b_lone": "high"}
+    for oid in ("b_ctl", "b_between", "b_split"):
+        reason = observed[oid]["severity_reason"]
+        assert "no pickup scan" in reason and "transit scan" in reason
+        assert observed[oid]["first_pickup_at"] is None
+    assert "severity_reason" not in observed["b_lone"]
+
+
+def test_ship001_a_parcel_without_a_handover_trajectory_keeps_its_high_severity(tiny_store):
+    # the same shape (no pickup event, some carrier scan near the declared shipment) where the
+    # carrier plainly did not take the parcel from the merchant then: 虚假发货 stays high
+    con = tiny_store(
+        tables(
+            orders=[
+                order("b_exc", paid=100, declared=101),  # only an exception scan
+                order("b_dlv", paid=100, declared=101),  # a lone sign-for in another city
+                order("b_dlv2", paid=100, declared=101),  # a lone sign-for, minutes later
+                order("b_old", paid=100, declared=101),  # scans 500 h before the payment
+                order("b_ofd", paid=100, declared=101),  # first seen at the last mile
+                order("b_late", paid=100, declared=101),  # first transit 29 h after
+                order("b_tie", paid=100, declared=101),  # sign-for at its first instant too
+                order("b_none", paid=100, declared=101),  # no scan at all
+            ],
+            shipments=[
+                ("b_exc", "YTO", "T_EXC", 500),
+                ("b_dlv", "YTO", "T_DLV", 500),
+                ("b_dlv2", "YTO", "T_DLV2", 500),
+                ("b_old", "YTO", "T_OLD", 500),
+                ("b_ofd", "YTO", "T_OFD", 500),
+                ("b_late", "YTO", "T_LATE", 500),
+                ("b_tie", "YTO", "T_TIE", 500),
+                ("b_none", "YTO", "T_NONE", 500),
+            ],
+            events=[
+                ("YTO", "T_EXC", 102, "exception", "杭州"),
+                ("YTO", "T_DLV", 101.2, "delivered", "乌鲁木齐"),
+                ("YTO", "T_DLV2", 101.2, "delivered", "上海"),
+                ("YTO", "T_OLD", -500, "transit", "广州"),
+                ("YTO", "T_OLD", -480, "delivered", "上海"),
+                ("YTO", "T_OFD", 101.1, "out_for_delivery", "上海"),
+                ("YTO", "T_OFD", 101.2, "delivered", "上海"),
+                ("YTO", "T_LATE", 130, "transit", "杭州"),
+                ("YTO", "T_LATE", 150, "delivered", "上海"),
+                ("YTO", "T_TIE", 101.2, "transit", "上海"),
+                ("YTO", "T_TIE", 101.2, "delivered", "上海"),
+                ("YTO", "T_TIE", 101.3, "delivered", "上海"),
+                ("YTO", "X9", 400, "transit", "杭州"),  # the data's horizon: T0 + 400 h
+            ],
+        )
+    )
+    severity, observed = _ship001_severities(con)
+    assert severity == dict.fromkeys(
+        ("b_exc", "b_dlv", "b_dlv2", "b_old", "b_ofd", "b_late", "b_tie", "b_none"), "high"
+    )
+    assert not any("severity_reason" in o for o in observed.values())
+
+
 def test_ship001_hours_are_whole_seconds_rounded_half_up(tiny_store):
     con = tiny_store(
         tables(
@@ -380,7 +481,6 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
     }
 
 
-
 def test_parcel001_knows_a_direct_hop_however_its_cities_are_written(tiny_store):
     # 义乌 → 哈尔滨 (1,900 km) with no scan between, as a carrier writes the places: the hop is
     # as long as when both are written as the city table does (it was unknown: no signal)
@@ -400,6 +500,7 @@ def test_parcel001_knows_a_direct_hop_however_its_cities_are_written(tiny_store)
     assert set(got) == {"bare", "written"}
     assert got["written"]["direct_km"] == got["bare"]["direct_km"] > 1500
     assert got["written"]["no_transit"] is True
+
 
 def test_order_evidence_holds_the_order_its_parcel_and_its_scans(tiny_store):
     con = tiny_store(

@@ -22,6 +22,66 @@ from promoguard.rules.logistics._shared import (
     judged_at_fixed_instant,
 )
 
+#: the severity_reason of an order :func:`_handed_over_without_pickup_event` names
+HANDED_OVER_REASON = (
+    "no pickup scan, but the carrier had the parcel in time: its first scan is a transit scan "
+    "after the payment and within the pickup window, followed by more of its trip; carriers' "
+    "handheld collections and outlet drop-offs often leave no pickup event in an export, so "
+    "only the pickup event is missing"
+)
+
+#: scans that continue a parcel's trajectory in the carrier's network after its first one
+_TRAJECTORY = ("transit", "out_for_delivery", "delivered")
+
+
+def _handed_over_without_pickup_event(tables: Tables, late: ir.Table, hours: int) -> ir.Table:
+    """``h_order_id``: the orders among ``late`` (SHIP001's found rows, with ``order_id``,
+    ``paid_at``, ``declared_shipped_at``, ``first_pickup_at``) that have no pickup scan but a
+    parcel the carrier plainly had in time: its first scan is a ``transit`` scan (no scan of
+    another kind at that instant), at or after the payment, not after ``declared_shipped_at +
+    hours``, and a later ``transit``, ``out_for_delivery`` or ``delivered`` scan of the parcel
+    follows it.
+
+    Why so narrow: a handheld collection or an outlet drop-off leaves no pickup event, and the
+    parcel's next scan is the origin hub's transit scan, followed by the rest of the trip. A
+    first scan of another kind is not that: an ``exception`` alone is no handover, and a first
+    ``delivered`` or ``out_for_delivery`` scan is a sign-for with no trajectory, the classic
+    fabricated record. A scan before the payment is another parcel's (a recycled number:
+    SHIP004 reports it too), and a lone transit scan is no trajectory yet. ``out_for_delivery``
+    is not accepted as a first scan: it is the last mile, and a parcel first seen there never
+    moved through the network from the merchant.
+
+    Only the order's own row, shipments and their parcels' scans are read (incremental's
+    ``order_horizon`` re-checks an order whose rows change), and only for the orders without a
+    pickup (a few): the scans are looked up for those parcels alone."""
+    # (the order's earliest scan bounds its parcels' first ones: orders scanned only after the
+    # window, or never, the usual 虚假发货 shape, need no look-up)
+    c = late.filter(
+        late.first_pickup_at.isnull()
+        & late.paid_at.notnull()
+        & late.first_scan_at.notnull()
+        & ~instant_before(tables, late.declared_shipped_at, late.first_scan_at, hours=-hours)
+    ).select(c_order_id=late.order_id, c_paid_at=late.paid_at, c_declared=late.declared_shipped_at)
+    s, e = tables.shipments, tables.tracking_events
+    ps = c.join(s, c.c_order_id == s.order_id)
+    ps = ps.select(
+        "c_order_id", "c_paid_at", "c_declared", p_carrier=ps.carrier, p_no=ps.tracking_no
+    )
+    j = ps.join(e, [ps.p_carrier == e.carrier, ps.p_no == e.tracking_no])
+    kind = e.event_type
+    per = j.group_by(["c_order_id", "c_paid_at", "c_declared", "p_carrier", "p_no"]).aggregate(
+        first_at=j.event_at.min(),
+        # the first scan of any kind but transit (an unknown kind counts as another kind)
+        first_other_at=j.event_at.min(where=(kind != "transit").fill_null(True)),
+        last_trajectory_at=j.event_at.max(where=kind.isin(_TRAJECTORY).fill_null(False)),
+    )
+    first_is_transit = per.first_other_at.isnull() | (per.first_other_at > per.first_at)
+    after_payment = per.first_at >= per.c_paid_at
+    in_window = ~instant_before(tables, per.c_declared, per.first_at, hours=-hours)
+    continues = per.last_trajectory_at > per.first_at
+    ok = (first_is_transit & after_payment & in_window & continues).fill_null(False)
+    return per.filter(ok).select(h_order_id=per.c_order_id).distinct()
+
 
 @register
 class DeclaredShippedWithoutPickup(_OrderCheck):
@@ -48,7 +108,16 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             "Flags orders the merchant marked as shipped (`declared_shipped_at`) whose parcels got "
             "no carrier `pickup` scan within `pickup_within_hours` of that declaration, either "
             "never (judged at the data horizon, so a shipment declared just before the export is "
-            "not flagged) or only later."
+            "not flagged) or only later. Carriers' handheld collections and drop-offs at an "
+            "outlet often leave no `pickup` event in an export: an order with no `pickup` scan "
+            "is reported at low severity, with that reason, when one of its parcels' first "
+            "carrier scan is a `transit` scan (nothing else at that instant) at or after the "
+            "payment and within `pickup_within_hours` of the declared shipment (or before it), "
+            "and a later `transit`, `out_for_delivery` or `delivered` scan of that parcel "
+            "follows. A parcel first seen at an `exception`, `out_for_delivery` or `delivered` "
+            "scan (a sign-for with no trajectory), scanned before the payment (a recycled "
+            "number), scanned first after the window, or with no later scan keeps the pack's "
+            "severity."
         ),
         why=(
             "To ship (发货) means handing the goods to the carrier, which starts a real trajectory. "
@@ -77,6 +146,9 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             instant_before(tables, j.declared_shipped_at, j.first_pickup_at, hours=-hours),
         )
         j = j.filter(late)
+        handed = _handed_over_without_pickup_event(tables, j, hours)
+        j = j.left_join(handed, j.order_id == handed.h_order_id)
+        lowered = j.h_order_id.notnull()
         return j.select(
             entity_id=j.order_id,
             merchant_id=j.merchant_id,
@@ -85,6 +157,8 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             first_pickup_at=j.first_pickup_at,
             hours_to_pickup=_hours(_seconds_between(j.first_pickup_at, j.declared_shipped_at)),
             pickup_within_hours=ibis.literal(hours),
+            severity=ibis.cases((lowered, "low"), else_=ibis.null("string")),
+            severity_reason=ibis.cases((lowered, HANDED_OVER_REASON), else_=ibis.null("string")),
         )
 
     def horizon_orders(
