@@ -20,6 +20,10 @@ def _tables():
             # reason; a first scan tied with a sign-for at that instant is no such trip: high
             order("handed", declared=1),
             order("tied", declared=1),
+            # the cities compared through their spellings: 浙江省杭州市 -> 上海 for a 上海市 order
+            # is a trip (low); a trip signed for in 北京 for a 上海 order is a borrowed number (high)
+            order("handed_spelt", declared=1, city="上海市"),
+            order("borrowed", declared=1),
             order("late", promised=10, city="北京"),
             order("fast", city="Urumqi"),  # the city's other spellings: one city on both engines
             order("token", listing="l_cos"),
@@ -34,6 +38,8 @@ def _tables():
             ("shared_b", "ZTO", "S", None),
             ("handed", "STO", "H", 500),
             ("tied", "STO", "D", 500),
+            ("handed_spelt", "STO", "HS", 500),
+            ("borrowed", "STO", "BR", 500),
             ("late", "SF", "L", 500),
             ("fast", "SF", "F", 500),
             ("token", "YTO", "T", 12),
@@ -54,6 +60,10 @@ def _tables():
             ("STO", "D", 3, "transit", "上海"),
             ("STO", "D", 3, "delivered", "上海"),
             ("STO", "D", 4, "delivered", "上海"),
+            ("STO", "HS", 6, "transit", "浙江省杭州市"),
+            ("STO", "HS", 20, "delivered", "上海"),
+            ("STO", "BR", 6, "transit", "杭州"),
+            ("STO", "BR", 20, "delivered", "北京市"),
             ("YTO", "T", 2, "pickup", "杭州"),
             ("YTO", "T", 12, "delivered", "上海"),
             ("YTO", "A", 32, "pickup", "杭州"),
@@ -86,3 +96,4 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store
     ship001 = duck.findings[duck.findings.check_code == "SHIP001"]
     severity = dict(zip(ship001.entity_id, ship001.severity, strict=True))
     assert (severity["handed"], severity["tied"], severity["never"]) == ("low", "high", "high")
+    assert (severity["handed_spelt"], severity["borrowed"]) == ("low", "high")
