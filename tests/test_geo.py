@@ -50,6 +50,18 @@ SPELLINGS = [
     # a name two cities share is not taken for either: Suzhou is 苏州 or 宿州, Fuzhou 福州 or 抚州
     ("Suzhou", "suzhou"),
     ("fuzhou", "fuzhou"),
+    # a district without 市, a space before 市, "City" after an English name, a curly
+    # apostrophe (a reviewer's spellings, each "delivered to another city" before)
+    ("上海浦东新区", "上海"),
+    ("吉林省长春朝阳区", "长春"),
+    ("上海 市", "上海"),
+    ("浙江省 杭州市", "杭州"),
+    ("Shanghai City", "上海"),
+    ("Xi\u2019an", "西安"),
+    # ... but not a district of Chongqing, a bare 区 or a name two cities share
+    ("重庆渝中区", "重庆渝中区"),
+    ("上海区", "上海区"),
+    ("Suzhou City", "suzhou city"),
     # nothing to cut to, or not a city of the table: as written (trimmed, lower case)
     ("市", "市"),
     ("浙江省市", "浙江省市"),

@@ -158,6 +158,14 @@ CN_PROVINCE_PREFIX = r"^[^省市区]+(省|自治区)"
 WIDE_MUNICIPALITIES = ("重庆",)
 #: ``市`` and whatever follows it (a district or county: ``深圳市南山区``, ``上海市浦东新区``)
 CN_CITY_SUFFIX = r"市.*$"
+#: a district or county written after the city without ``市`` (``上海浦东新区``, ``长沙县``)
+CN_DISTRICT_END = ("区", "县")
+#: spaces between two Chinese characters (``上海 市``, ``浙江省 杭州市``): a typing habit, no word break
+CN_INNER_SPACE = r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])"
+#: what an English name puts after the city (``Shanghai City``, ``Shanghai Shi``)
+LATIN_CITY_SUFFIXES = (" city", " shi")
+#: apostrophes written curly or as a modifier letter (``Xi’an``), read as ``'``
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -166,22 +174,45 @@ def normalise_city(name: str | None) -> str | None:
     """The form city names are compared in (None stays None; blank is None): trimmed and
     lower-cased; a Chinese city without the province before it and without ``市`` and the
     district after it (``广东省深圳市南山区`` is ``深圳``; but ``重庆市万州区`` stays:
-    :data:`WIDE_MUNICIPALITIES`); an English or pinyin name of a
-    Chinese city of the table (:data:`CITY_ALIASES`) as the table writes it.
+    :data:`WIDE_MUNICIPALITIES`), or a district written without ``市`` after a city of the table
+    (``上海浦东新区``); spaces between Chinese characters dropped (``上海 市``); an English or
+    pinyin name of a Chinese city of the table (:data:`CITY_ALIASES`, with ``City`` or ``Shi``
+    after it, a curly apostrophe read as ``'``) as the table writes it.
 
-    The engines compare by ``promoguard.rules._relations.norm_city``, written to give the
-    same string for every name (tests/test_geo.py holds them to it)."""
+    The checks compare cities through ``promoguard.rules._relations.city_spellings``, which
+    puts each distinct stored spelling through this function once (tests/test_geo.py holds
+    the engines' forms to it)."""
     if name is None:
         return None
-    name = " ".join(str(name).split()).lower()
+    name = " ".join(str(name).split()).lower().translate(APOSTROPHES)
+    name = re.sub(CN_INNER_SPACE, "", name)
     if "市" in name:
         city = re.sub(CN_PROVINCE_PREFIX, "", name)
         if not any(city.startswith(f"{w}市") and city != f"{w}市" for w in WIDE_MUNICIPALITIES):
             city = re.sub(CN_CITY_SUFFIX, "", city)
         # a name that is only ``市`` (or starts with it) keeps what it is: no city to cut to
-        name = city or name
+        name = city.strip() or name
+    elif name.endswith(CN_DISTRICT_END):
+        name = _city_of_district(re.sub(CN_PROVINCE_PREFIX, "", name)) or name
+    for suffix in LATIN_CITY_SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in CITY_ALIASES:
+            name = name[: -len(suffix)]
     name = CITY_ALIASES.get(name, name)
     return name or None
+
+
+def _city_of_district(name: str) -> str | None:
+    """The Chinese city of the table a district or county written without ``市`` lies in
+    (``上海浦东新区``, ``苏州工业园区``: the longest city name it starts with, something after it),
+    or None (no such city; or one of :data:`WIDE_MUNICIPALITIES`, whose districts are places)."""
+    cities = [c for c in _cn_cities() if name.startswith(c) and len(name) > len(c) + 1]
+    best = max(cities, key=len, default=None)
+    return None if best in WIDE_MUNICIPALITIES else best
+
+
+@cache
+def _cn_cities() -> tuple[str, ...]:
+    return tuple(n for n, _, _, country in CITIES if country == "CN")
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

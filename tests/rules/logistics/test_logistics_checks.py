@@ -216,6 +216,12 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
                 # is 苏州 or 宿州: neither is taken for the place the parcel reached
                 order("chongqing", city="重庆市万州区"),
                 order("suzhou", city="Suzhou"),
+                # a district without 市, a space before 市, English with "City", a curly
+                # apostrophe: each one city too
+                order("district_no_shi", city="上海"),
+                order("shi_space", city="上海"),
+                order("english_city", city="Shanghai City"),
+                order("curly", city="Xi\u2019an"),
             ],
             shipments=[
                 ("shi", "YD", "1", 500),
@@ -226,6 +232,10 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
                 ("fast_shi", "YD", "6", 500),
                 ("chongqing", "YD", "7", 500),
                 ("suzhou", "YD", "8", 500),
+                ("district_no_shi", "YD", "9", 500),
+                ("shi_space", "YD", "10", 500),
+                ("english_city", "YD", "11", 500),
+                ("curly", "YD", "12", 500),
             ],
             events=[
                 ("YD", "1", 5, "pickup", "杭州"),
@@ -245,6 +255,14 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
                 ("YD", "7", 30, "delivered", "重庆市渝中区"),
                 ("YD", "8", 5, "pickup", "杭州"),
                 ("YD", "8", 30, "delivered", "苏州"),
+                ("YD", "9", 5, "pickup", "杭州"),
+                ("YD", "9", 30, "delivered", "上海浦东新区"),
+                ("YD", "10", 5, "pickup", "杭州"),
+                ("YD", "10", 30, "delivered", "上海 市"),
+                ("YD", "11", 5, "pickup", "杭州"),
+                ("YD", "11", 30, "delivered", "上海"),
+                ("YD", "12", 5, "pickup", "杭州"),
+                ("YD", "12", 30, "delivered", "西安"),
             ],
         )
     )
@@ -380,7 +398,6 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
     }
 
 
-
 def test_parcel001_knows_a_direct_hop_however_its_cities_are_written(tiny_store):
     # 义乌 → 哈尔滨 (1,900 km) with no scan between, as a carrier writes the places: the hop is
     # as long as when both are written as the city table does (it was unknown: no signal)
@@ -400,6 +417,7 @@ def test_parcel001_knows_a_direct_hop_however_its_cities_are_written(tiny_store)
     assert set(got) == {"bare", "written"}
     assert got["written"]["direct_km"] == got["bare"]["direct_km"] > 1500
     assert got["written"]["no_transit"] is True
+
 
 def test_order_evidence_holds_the_order_its_parcel_and_its_scans(tiny_store):
     con = tiny_store(
