@@ -126,7 +126,11 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
 @pytest.mark.parametrize(
     "text",
     ["果树病虫害防治 杀虫剂", "白蚁防治药", "防治蚜虫 红蜘蛛 杀螨剂", "玉米田除草剂 草害防治"]
-    + ["杀菌剂 防治白粉病 霜霉病", "防治病虫害 园艺喷雾器"],
+    + ["杀菌剂 防治白粉病 霜霉病", "防治病虫害 园艺喷雾器"]
+    # a reviewer's pesticide wording, still flagged after the first rows
+    + ["防治各种病虫害 果树蔬菜通用", "防治多种病虫害", "病虫害综合防治", "病虫害的防治"]
+    + ["防治蚧壳虫 多肉专用", "多菌灵 防治腐烂病", "防治稻瘟病 纹枯病", "防治晚疫病 黑星病"]
+    + ["防治锈病"],
 )
 def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
     """防治 of pests, weeds or plant diseases is what a pesticide does: no human disease."""
@@ -154,6 +158,10 @@ def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
         ("牙膏 口腔病害防治", "cosmetics"),
         ("蜂胶 防治病害 增强免疫", "food"),
         ("益生菌饲料添加剂 畜禽病害防治", "pet"),
+        # diseases people have too are no plant words: 溃疡病 (胃溃疡), 炭疽病, 病毒病
+        ("养胃茶 防治溃疡病", "food"),
+        ("防治病毒病 增强免疫", "food"),
+        ("防治各种病虫害 降血压", "home"),
     ],
 )
 def test_disease_control_of_people_stays_a_medical_claim(text, category):
