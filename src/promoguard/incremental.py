@@ -1398,10 +1398,23 @@ def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.Da
         return None
     import ibis
 
-    keys = ibis.memtable(pa.table({"merchant_id": pa.array(merchants.merchant_id, pa.string())}))
-    named = [(t := part(season, keys)).select(order_id=t.order_id.cast("string")) for part in parts]
-    every = ibis.union(*named, distinct=True) if len(named) > 1 else named[0]
-    return season.to_arrow(every).to_pandas().astype({"order_id": object})
+    # registered for this query and unregistered after it, not an ibis.memtable: a memtable
+    # stays on the store's connection as a temporary view, and a connection holding one cannot
+    # share its cursors (backends.can_share_cursors): every later part of the scan then ran on
+    # one thread
+    con = season.backend.con
+    con.register(
+        "_pg_context_keys", pa.table({"merchant_id": pa.array(merchants.merchant_id, pa.string())})
+    )
+    try:
+        keys = season.backend.table("_pg_context_keys")
+        named = [
+            (t := part(season, keys)).select(order_id=t.order_id.cast("string")) for part in parts
+        ]
+        every = ibis.union(*named, distinct=True) if len(named) > 1 else named[0]
+        return season.to_arrow(every).to_pandas().astype({"order_id": object})
+    finally:
+        con.unregister("_pg_context_keys")
 
 
 def _with_context(
