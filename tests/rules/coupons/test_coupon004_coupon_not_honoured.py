@@ -3,11 +3,14 @@ cut down afterwards (what its evidence relies on)."""
 
 from __future__ import annotations
 
+import json
+
 import ibis
 import pyarrow as pa
 from tests.support import run_check
 
 from promoguard.engine.backends import duckdb_tables
+from promoguard.rules.coupons import coupon004_coupon_not_honoured as coupon004
 from promoguard.rules.coupons.coupon004_coupon_not_honoured import redemptions_due
 
 from .builder import Book, Found, at
@@ -218,3 +221,82 @@ def test_another_platforms_coupon_has_its_own_cap(tmp_path):
     refused = b.order("LC", 100, 1, at(0, 2), buyer="BX")
     b.redeem(refused, "PLAT2", 0)
     assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {refused}
+
+
+# -- the evidence shows what decided it ----------------------------------------------------------
+
+
+def _document(result, entity: str) -> dict:
+    f = result.findings
+    sha = f[(f.check_code == "COUPON004") & (f.entity_id == entity)].evidence_sha256.iloc[0]
+    return json.loads(result.evidence[sha])
+
+
+def test_evidence_shows_the_cap_and_the_earlier_uses_it_counted(tmp_path):
+    """A platform 红包, two per buyer: BX used it at shop A, then was refused it at shop B. A
+    regulator reading B's finding sees the cap (2), that one use was counted before, and which:
+    A's order, with what it took off. Another buyer's use and BX's cancelled order (no use) are
+    not among them."""
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.listing("LC", "MC")
+    b.platform_coupon("PLAT2")
+    b.both("PLAT2", at(-10), face=20, cap=2)
+    at_a = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(at_a, "PLAT2", 20)
+    gone = b.order("LC", 100, 1, at(0, 1.5), buyer="BX", status="cancelled")
+    b.redeem(gone, "PLAT2", 20)
+    b.redeem(b.order("LA", 100, 1, at(0, 1), buyer="BY"), "PLAT2", 20)
+    at_b = b.order("LB", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(at_b, "PLAT2", 0)
+    result = run_check(b.con, "COUPON004")
+    assert Found(result.findings).flagged("COUPON004") == {at_b}
+    rows = _document(result, at_b)["rows"]
+    [red] = rows["redemptions"]
+    assert (red["coupon_id"], red["per_buyer_cap"], red["used_before"]) == ("PLAT2", 2, 1)
+    assert rows["earlier_uses"] == [
+        {
+            "coupon_id": "PLAT2",
+            "discount_amount": "20.00",
+            "entity_id": at_b,
+            "merchant_id": "MA",
+            "order_id": at_a,
+            "placed_at": "2026-11-10T17:00:00Z",
+        }
+    ]
+
+
+def test_evidence_of_a_coupon_without_a_cap_quotes_no_earlier_uses(tmp_path):
+    """A ¥20 coupon with no per-buyer cap, used before by the buyer: nothing was counted, so no
+    earlier use is quoted and the redemption says so (no cap, none used before)."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LA", "MA")
+    b.coupon("FREE", "MA")
+    b.both("FREE", at(-10), face=20)
+    b.redeem(b.order("LA", 100, 1, at(0, 1), buyer="BX"), "FREE", 20)
+    refused = b.order("LA", 100, 1, at(0, 2), buyer="BX")
+    b.redeem(refused, "FREE", 0)
+    result = run_check(b.con, "COUPON004")
+    assert Found(result.findings).flagged("COUPON004") == {refused}
+    rows = _document(result, refused)["rows"]
+    [red] = rows["redemptions"]
+    assert (red["per_buyer_cap"], red["used_before"]) == (None, 0)
+    assert not rows.get("earlier_uses")
+
+
+def test_evidence_quotes_at_most_the_first_earlier_uses(tmp_path, monkeypatch):
+    """Five per buyer, used three times at A (hours 1-3), refused at B: used_before says 3; with
+    the quote capped at two, the first two uses by the cap's count are quoted."""
+    monkeypatch.setattr(coupon004, "MAX_EVIDENCE_USES", 2)
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("PLAT5")
+    b.both("PLAT5", at(-10), face=20, cap=5)
+    used = [b.order("LA", 100, 1, at(0, h), buyer="BX") for h in (3, 1, 2)]
+    for oid in used:
+        b.redeem(oid, "PLAT5", 20)
+    at_b = b.order("LB", 100, 1, at(0, 4), buyer="BX")
+    b.redeem(at_b, "PLAT5", 0)
+    rows = _document(run_check(b.con, "COUPON004"), at_b)["rows"]
+    assert rows["redemptions"][0]["used_before"] == 3
+    assert [r["order_id"] for r in rows["earlier_uses"]] == [used[1], used[2]]

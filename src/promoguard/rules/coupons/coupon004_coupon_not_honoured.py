@@ -27,6 +27,12 @@ from promoguard.rules.coupons._shared import (
 NOT_A_USE = ("cancelled",)
 
 
+#: At most this many of a finding's earlier uses of a capped coupon are quoted in its evidence
+#: (``earlier_uses``, the first by the cap's count): a due order has fewer than its cap of them,
+#: and caps are small; an order flagged on another coupon may carry one used hundreds of times.
+MAX_EVIDENCE_USES = 50
+
+
 def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     """Each redemption with what the coupon's displayed terms in force when the order was placed
     (placed_at, else paid_at) say it should have taken off (0 where its conditions were not met).
@@ -49,6 +55,20 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
     cut down afterwards; evidence cuts the million redemptions down before the terms are looked
     up, not after.
     """
+    t = _counted(tables, orders)
+    t = t.drop("_use", "uncapped_c", "cap_scope")
+    if orders is not None:
+        t = t.semi_join(orders, t.order_id == orders.f_order)
+    return t
+
+
+def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = False) -> ir.Table:
+    """:func:`redemptions_due`'s rows before they are cut to ``orders``, with the cap's counting
+    columns: ``_use`` (1: a use of the coupon), ``cap_scope`` (where its turns are counted),
+    ``uncapped_c`` and, with ``positions``, ``_pos``: the row's place in its buyer's count of
+    the coupon (null for a coupon without a cap), so that a row's counted uses are the rows of
+    its (``cap_scope``, buyer, coupon) with ``_use`` 1 and a smaller ``_pos``: its
+    ``used_before`` of them (the evidence quotes them)."""
     r = tables.coupon_redemptions
     o = tables.orders
     if orders is not None:
@@ -131,15 +151,59 @@ def redemptions_due(tables: Tables, orders: ir.Table | None = None) -> ir.Table:
         group_by=[capped.cap_scope, capped.buyer_id, capped.coupon_id],
         order_by=[capped.placed, ibis.desc(capped.applied_c), capped.order_id],
     )
-    capped = capped.mutate(used_before=(capped._use.sum().over(w) - capped._use).coalesce(0))
+    # (a count of the uses, not a sum of the 0/1s: a sum of BIGINT is a HUGEINT in DuckDB, which
+    # the evidence would quote as text and Spark as a number)
+    capped = capped.mutate(
+        used_before=(capped._use.nullif(0).count().over(w) - capped._use).coalesce(0)
+    )
     free = t.filter(t.per_buyer_cap.isnull()).mutate(used_before=ibis.literal(0, "int64"))
+    if positions:
+        # the running count's row order (its partition and keys, no frame: a ranking takes none):
+        # the rows a row's count counted are exactly those of its partition of smaller position
+        at = ibis.window(
+            group_by=[capped.cap_scope, capped.buyer_id, capped.coupon_id],
+            order_by=[capped.placed, ibis.desc(capped.applied_c), capped.order_id],
+        )
+        capped = capped.mutate(_pos=ibis.row_number().over(at).cast("int64"))
+        free = free.mutate(_pos=ibis.literal(None, "int64"))
     t = capped.union(free.select(*capped.columns))
     within_cap = t.buyer_id.isnull() | t.per_buyer_cap.isnull() | (t.used_before < t.per_buyer_cap)
-    t = t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
-    t = t.drop("_use", "uncapped_c", "cap_scope")
-    if orders is not None:
-        t = t.semi_join(orders, t.order_id == orders.f_order)
-    return t
+    return t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
+
+
+def earlier_uses(t: ir.Table, orders: ir.Table) -> ir.Table:
+    """For each redemption of a capped coupon on ``orders`` (``f_order``), the buyer's earlier
+    uses of the coupon that its ``used_before`` counted (``t``: :func:`_counted` with
+    ``positions``), the first ``MAX_EVIDENCE_USES`` by the count's order per order."""
+    mine = t.filter(t.per_buyer_cap.notnull()).semi_join(orders, t.order_id == orders.f_order)
+    mine = mine.select(
+        entity_id=mine.order_id,
+        m_scope=mine.cap_scope,
+        m_buyer=mine.buyer_id,
+        m_coupon=mine.coupon_id,
+        m_pos=mine._pos,
+    )
+    uses = t.filter(t.per_buyer_cap.notnull() & (t._use == 1))
+    e = mine.join(
+        uses,
+        [
+            mine.m_scope == uses.cap_scope,
+            mine.m_buyer == uses.buyer_id,
+            mine.m_coupon == uses.coupon_id,
+            uses._pos < mine.m_pos,
+        ],
+    )
+    e = e.select(
+        "entity_id",
+        coupon_id=e.m_coupon,
+        order_id=e.order_id,
+        merchant_id=e.merchant_id,
+        placed_at=e.placed,
+        discount_amount=e.discount_amount,
+        _order=e._pos,
+    )
+    e = first_rows(e, e.entity_id, [e.coupon_id, e._order], MAX_EVIDENCE_USES)
+    return e.drop("_order")
 
 
 def _platform_uses(tables: Tables) -> ir.Table:
@@ -196,6 +260,8 @@ class CouponNotHonoured(Check):
     expected_columns = ("discount_due", "basket", "threshold_amount")
     reads = ("coupon_redemptions", "orders", "listings", "coupons", "coupon_terms")
     depends_on = "merchant_delta"
+    #: 2: the redemptions show the cap and the uses counted; earlier_uses quotes them
+    evidence_version = "2"
 
     def touched_merchants(
         self, season: Tables, new: Tables, params: dict[str, Any]
@@ -270,8 +336,11 @@ class CouponNotHonoured(Check):
         )
 
     def evidence(self, tables, found, params, ctx):
+        # what decided each finding: its redemptions' terms and, for a capped coupon, the cap
+        # and the buyer's earlier uses it counted (why the order was still within it)
         ids = found.select(f_order=found.entity_id)
-        t = redemptions_due(tables, ids)
+        every = _counted(tables, ids, positions=True)
+        t = every.semi_join(ids, every.order_id == ids.f_order)
         return {
             "redemptions": t.select(
                 entity_id=t.order_id,
@@ -284,7 +353,10 @@ class CouponNotHonoured(Check):
                 percent_off=t.percent_off,
                 scope=t.scope,
                 stackable=t.stackable,
-            )
+                per_buyer_cap=t.per_buyer_cap,
+                used_before=t.used_before,
+            ),
+            "earlier_uses": earlier_uses(every, ids),
         }
 
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
