@@ -300,3 +300,28 @@ def test_evidence_quotes_at_most_the_first_earlier_uses(tmp_path, monkeypatch):
     rows = _document(run_check(b.con, "COUPON004"), at_b)["rows"]
     assert rows["redemptions"][0]["used_before"] == 3
     assert [r["order_id"] for r in rows["earlier_uses"]] == [used[1], used[2]]
+
+
+def test_evidence_quotes_each_coupons_first_uses(tmp_path, monkeypatch):
+    """A reviewer's case: the order carries two capped platform coupons, AA (honoured, used
+    three times before) and ZZ (three per buyer, used once before, refused here). With the quote
+    capped at two, AA's uses had filled it and ZZ's counted use, the one the finding is about,
+    was not quoted: the cap is per order and coupon."""
+    monkeypatch.setattr(coupon004, "MAX_EVIDENCE_USES", 2)
+    b = Book(tmp_path / "c.duckdb")
+    _two_shops(b)
+    b.platform_coupon("AA")
+    b.both("AA", at(-10), face=1, cap=100)
+    b.platform_coupon("ZZ")
+    b.both("ZZ", at(-10), face=20, cap=3)
+    for h in (0.1, 0.2, 0.3):
+        b.redeem(b.order("LB", 100, 1, at(0, h), buyer="BX"), "AA", 1)
+    z = b.order("LB", 100, 1, at(0, 0.5), buyer="BX")
+    b.redeem(z, "ZZ", 20)
+    target = b.order("LA", 100, 1, at(0, 1), buyer="BX")
+    b.redeem(target, "AA", 1)
+    b.redeem(target, "ZZ", 0)
+    rows = _document(run_check(b.con, "COUPON004"), target)["rows"]
+    quoted = [(r["coupon_id"], r["order_id"]) for r in rows["earlier_uses"]]
+    assert ("ZZ", z) in quoted
+    assert sum(c == "AA" for c, _ in quoted) == 2  # each coupon's first two

@@ -174,7 +174,7 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
 def earlier_uses(t: ir.Table, orders: ir.Table) -> ir.Table:
     """For each redemption of a capped coupon on ``orders`` (``f_order``), the buyer's earlier
     uses of the coupon that its ``used_before`` counted (``t``: :func:`_counted` with
-    ``positions``), the first ``MAX_EVIDENCE_USES`` by the count's order per order."""
+    ``positions``), the first ``MAX_EVIDENCE_USES`` by the count's order per order and coupon."""
     mine = t.filter(t.per_buyer_cap.notnull()).semi_join(orders, t.order_id == orders.f_order)
     mine = mine.select(
         entity_id=mine.order_id,
@@ -202,7 +202,9 @@ def earlier_uses(t: ir.Table, orders: ir.Table) -> ir.Table:
         discount_amount=e.discount_amount,
         _order=e._pos,
     )
-    e = first_rows(e, e.entity_id, [e.coupon_id, e._order], MAX_EVIDENCE_USES)
+    # per order and coupon: another capped coupon of the order, used more often, must not
+    # crowd out the uses of the one the finding is about
+    e = first_rows(e, [e.entity_id, e.coupon_id], [e._order], MAX_EVIDENCE_USES)
     return e.drop("_order")
 
 
