@@ -147,10 +147,9 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     # partial application counts too: the coupon was taken on that order, its shortfall is that
     # order's own finding, and the order beside it that got nothing owes nothing. Where none got
     # anything, the order id still decides which was refused: one of them is.
-    w = ibis.cumulative_window(
-        group_by=[capped.cap_scope, capped.buyer_id, capped.coupon_id],
-        order_by=[capped.placed, ibis.desc(capped.applied_c), capped.order_id],
-    )
+    count_by = [capped.cap_scope, capped.buyer_id, capped.coupon_id]
+    count_order = [capped.placed, ibis.desc(capped.applied_c), capped.order_id]
+    w = ibis.cumulative_window(group_by=count_by, order_by=count_order)
     # (a count of the uses, not a sum of the 0/1s: a sum of BIGINT is a HUGEINT in DuckDB, which
     # the evidence would quote as text and Spark as a number)
     capped = capped.mutate(
@@ -160,10 +159,7 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     if positions:
         # the running count's row order (its partition and keys, no frame: a ranking takes none):
         # the rows a row's count counted are exactly those of its partition of smaller position
-        at = ibis.window(
-            group_by=[capped.cap_scope, capped.buyer_id, capped.coupon_id],
-            order_by=[capped.placed, ibis.desc(capped.applied_c), capped.order_id],
-        )
+        at = ibis.window(group_by=count_by, order_by=count_order)
         capped = capped.mutate(_pos=ibis.row_number().over(at).cast("int64"))
         free = free.mutate(_pos=ibis.literal(None, "int64"))
     t = capped.union(free.select(*capped.columns))
