@@ -50,6 +50,9 @@ class Column:
     nullable: bool = False
     doc: str = ""
     values: tuple[str, ...] = ()  # the closed set, for Kind.ENUM
+    #: a deadline (Kind.TIMESTAMP): a bare date means the end of that day, not its first instant
+    #: (a promise "dispatch by 14 Nov" holds until the day is over)
+    deadline: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -100,8 +103,10 @@ class Table:
         return f'CREATE TABLE IF NOT EXISTS "{name or self.name}" (\n  {cols}\n)'
 
 
-def _c(name: str, kind: Kind, doc: str = "", *, null: bool = False, values=()) -> Column:
-    return Column(name, kind, null, doc, tuple(values))
+def _c(
+    name: str, kind: Kind, doc: str = "", *, null: bool = False, values=(), deadline: bool = False
+) -> Column:
+    return Column(name, kind, null, doc, tuple(values), deadline)
 
 
 ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
@@ -242,7 +247,13 @@ TABLES: tuple[Table, ...] = (
             _c("quantity", Kind.COUNT),
             _c("unit_price", Kind.MONEY, "the transacted price per unit"),
             _c("paid_at", Kind.TIMESTAMP),
-            _c("promised_dispatch_by", Kind.TIMESTAMP, null=True),
+            _c(
+                "promised_dispatch_by",
+                Kind.TIMESTAMP,
+                "latest dispatch promised (a bare date: by the end of that day)",
+                null=True,
+                deadline=True,
+            ),
             _c(
                 "declared_shipped_at",
                 Kind.TIMESTAMP,
@@ -257,8 +268,10 @@ TABLES: tuple[Table, ...] = (
             _c(
                 "promised_delivery_by",
                 Kind.TIMESTAMP,
-                "latest delivery the merchant or platform promised the buyer",
+                "latest delivery the merchant or platform promised the buyer (a bare date: by "
+                "the end of that day)",
                 null=True,
+                deadline=True,
             ),
             # Appended after the original columns (not beside paid_at) so that positional
             # INSERTs written against the first model keep meaning the same columns.

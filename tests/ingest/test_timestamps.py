@@ -69,3 +69,64 @@ def test_the_stored_range_is_what_python_can_hold(con):
     ).fetchone()
     assert low == datetime.min.replace(tzinfo=UTC)
     assert high == datetime.max.replace(tzinfo=UTC)
+
+
+ORDER_HEADER = (
+    "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,"
+    "promised_dispatch_by,promised_delivery_by,status\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        # a bare date promises the whole day, to its last microsecond, in the export's zone
+        # (here Asia/Shanghai)
+        ("2026-11-14", datetime(2026, 11, 14, 15, 59, 59, 999999, tzinfo=UTC)),
+        ("2026/11/14", datetime(2026, 11, 14, 15, 59, 59, 999999, tzinfo=UTC)),
+        ("２０２６-１１-１４", datetime(2026, 11, 14, 15, 59, 59, 999999, tzinfo=UTC)),
+        (" 2026-11-4 ", datetime(2026, 11, 4, 15, 59, 59, 999999, tzinfo=UTC)),
+        ("2026-11-14 ", datetime(2026, 11, 14, 15, 59, 59, 999999, tzinfo=UTC)),
+        # "no deadline" as exports write it stays in the stored range (midnight)
+        ("9999-12-31", datetime(9999, 12, 30, 16, tzinfo=UTC)),
+        # a time of day, midnight included, is taken as written
+        ("2026-11-14 00:00:00", datetime(2026, 11, 13, 16, tzinfo=UTC)),
+        ("2026-11-14T10:30", datetime(2026, 11, 14, 2, 30, tzinfo=UTC)),
+        ("2026-11-14T10:30:00+00:00", datetime(2026, 11, 14, 10, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_promise_given_as_a_date_lasts_to_the_end_of_that_day(ingest, con, value, stored):
+    row = f'O1,L1,M1,B1,1,10,2026-11-14,"{value}","{value}",paid\n'
+    report = ingest({"orders.csv": ORDER_HEADER + row}, tz="Asia/Shanghai")
+    assert report.tables["orders"].stored == 1, quarantine(con)
+    paid, dispatch, delivery = con.execute(
+        "SELECT paid_at, promised_dispatch_by, promised_delivery_by FROM orders"
+    ).fetchone()
+    assert dispatch == stored and delivery == stored
+    # paid_at is an instant, not a deadline: its bare date is the day's first second
+    assert paid == datetime(2026, 11, 13, 16, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-14 ", "2026-11-14\t", "2026-11-14 10:00 ", "2026-11-14T10:00Z "]
+)
+def test_a_trailing_blank_is_trimmed_in_every_timestamp(ingest, con, value):
+    """The fast path's shape had allowed a blank at the end, which DuckDB's cast refuses: the
+    row was quarantined as "not an ISO 8601 timestamp" instead of trimmed."""
+    report = ingest({"price_observations.csv": f'{HEADER}L1,"{value}",1\n'})
+    assert report.tables["price_observations"].stored == 1, quarantine(con)
+
+
+def test_a_deadline_of_year_9999_is_kept_west_of_utc(ingest, con):
+    row = "O1,L1,M1,B1,1,10,2026-11-14,9999-12-31,9999-12-31,paid\n"
+    report = ingest({"orders.csv": ORDER_HEADER + row}, tz="America/New_York")
+    assert report.tables["orders"].stored == 1, quarantine(con)
+
+
+@pytest.mark.parametrize("value", ["2026-13-14", "2026-11-31", "2026-11-14+08:00", "2026-11"])
+def test_a_deadline_that_is_no_date_is_still_refused(ingest, con, value):
+    row = f"O1,L1,M1,B1,1,10,2026-11-14,{value},,paid\n"
+    report = ingest({"orders.csv": ORDER_HEADER + row})
+    assert report.tables["orders"].quarantined == 1
+    [(_, _, column, reason)] = quarantine(con)
+    assert column == "promised_dispatch_by" and "ISO 8601" in reason, reason

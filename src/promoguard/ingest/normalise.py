@@ -48,12 +48,22 @@ _TIMESTAMP_SHAPE = (
     r"([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6}0{0,3})?)?)?"
     r"\s*" + _OFFSET + "?"
 )
+# The fast path's shape: the same, with no blank at the end (a blank before an offset is fine):
+# ``2026-11-14 `` must be trimmed on the slow path, since DuckDB's cast refuses the blank.
+_FAST_TIMESTAMP_SHAPE = (
+    _YEAR + r"-\d{1,2}-\d{1,2}"
+    r"([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6}0{0,3})?)?)?"
+    r"(\s*" + _OFFSET + ")?"
+)
 # The same shape without those limits: what a value that fails only on them looks like.
 _LOOSE_TIMESTAMP = (
     r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"
 )
 _BAD_OFFSET = r".*\d:\d{2}.*[+-]((1[5-9]|[2-9]\d)(:?\d{2})?|\d{2}:?[6-9]\d|14:?(0[1-9]|[1-5]\d))"
 _NANOS = r".*\.\d{6}\d*[1-9]\d*(\s*(Z|z|[+-].*))?"
+# A date with no time of day: a deadline's end of day goes after it. (A date with an offset and
+# no time, 2026-11-14+08:00, is refused in every timestamp column, deadlines too.)
+_BARE_DATE = r"\d{4}-\d{1,2}-\d{1,2}"
 #: The instants TIMESTAMPTZ holds that every reader (Python's datetime, Arrow, Spark) can hold too.
 TIMESTAMP_MIN = "0001-01-01 00:00:00+00"
 TIMESTAMP_MAX = "9999-12-31 23:59:59.999999+00"
@@ -109,7 +119,7 @@ _CANONICAL = {
     Kind.PERCENT: _PLAIN_AMOUNT,
     Kind.COUNT: _PLAIN_WHOLE,
     Kind.WEIGHT: _PLAIN_WHOLE,
-    Kind.TIMESTAMP: _TIMESTAMP_SHAPE,
+    Kind.TIMESTAMP: _FAST_TIMESTAMP_SHAPE,
 }
 
 
@@ -138,7 +148,25 @@ def fast_path(r: str, col: Column) -> tuple[str, str] | None:
     pattern = _CANONICAL.get(col.kind)
     if pattern is None:
         return None
-    return f"regexp_full_match({r}, {_lit(pattern)})", f"TRY_CAST({r} AS {col.duckdb_type})"
+    return (
+        f"regexp_full_match({r}, {_lit(pattern)})",
+        f"TRY_CAST({_dated(r, col)} AS {col.duckdb_type})",
+    )
+
+
+def _dated(x: str, col: Column) -> str:
+    """``x`` with a bare date read as the last second of that day when ``col`` is a deadline
+    (``2026-11-14`` -> ``2026-11-14 23:59:59.999999``, in the export's zone): a parcel promised
+    for the 14th and delivered that afternoon is on time. Other timestamps keep a bare date's
+    midnight. Year 9999 is left at midnight: ``9999-12-31`` is how exports write "no deadline",
+    and its end lies past the stored range in a zone west of UTC."""
+    if not col.deadline:
+        return x
+    # only a short text can be a bare date: the pattern is not tried on every timestamp
+    return (
+        f"CASE WHEN length({x}) <= 10 AND regexp_full_match({x}, {_lit(_BARE_DATE)}) "
+        f"AND NOT starts_with({x}, '9999') THEN {x} || ' 23:59:59.999999' ELSE {x} END"
+    )
 
 
 def _decimal(c: str, precision: int, scale: int, *, suffix: str = "") -> tuple[str, str, str]:
@@ -189,7 +217,7 @@ def value_sql(c: str, col: Column) -> str:
         iso = f"CASE WHEN contains({c}, '/') THEN replace({c}, '/', '-') ELSE {c} END"
         return (
             f"CASE WHEN regexp_full_match({iso}, {_lit(_TIMESTAMP_SHAPE)}) "
-            f"THEN TRY_CAST({iso} AS TIMESTAMPTZ) END"
+            f"THEN TRY_CAST({_dated(iso, col)} AS TIMESTAMPTZ) END"
         )
     raise AssertionError(f"no rule for kind {kind}")  # a new Kind must get a rule here
 
