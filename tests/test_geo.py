@@ -58,6 +58,19 @@ SPELLINGS = [
     ("浙江省 杭州市", "杭州"),
     ("Shanghai City", "上海"),
     ("Xi\u2019an", "西安"),
+    # a county named after its city lies in it; the bay named after Hangzhou is Ningbo's
+    ("长沙县", "长沙"),
+    ("湖南省长沙县", "长沙"),
+    ("南昌县", "南昌"),
+    ("乌鲁木齐县", "乌鲁木齐"),
+    ("杭州湾新区", "宁波"),
+    ("浙江省杭州湾新区", "宁波"),
+    ("宁波杭州湾新区", "宁波"),
+    ("宁波市杭州湾新区", "宁波"),
+    ("浙江省宁波市杭州湾新区", "宁波"),
+    # other zones named after the bay lie in cities the table does not hold (上虞: Shaoxing)
+    ("杭州湾上虞经济技术开发区", "杭州湾上虞经济技术开发区"),
+    ("上海杭州湾经济技术开发区", "上海"),
     # ... but not a district of Chongqing, a bare 区 or a name two cities share
     ("重庆渝中区", "重庆渝中区"),
     ("上海区", "上海区"),

@@ -201,11 +201,30 @@ def normalise_city(name: str | None) -> str | None:
     return name or None
 
 
+#: Places whose names start with a city of the table but lie elsewhere, longest first: the bay
+#: is no part of Hangzhou. 杭州湾新区 is Ningbo's (in Cixi); the other zones named after the bay
+#: lie in cities the table does not hold (杭州湾上虞经济技术开发区: Shaoxing), so they stay as
+#: written (None).
+NAMED_AFTER_ANOTHER_CITY: dict[str, str | None] = {"杭州湾新区": "宁波", "杭州湾": None}
+
+
 def _city_of_district(name: str) -> str | None:
     """The Chinese city of the table a district or county written without ``市`` lies in
-    (``上海浦东新区``, ``苏州工业园区``: the longest city name it starts with, something after it),
-    or None (no such city; or one of :data:`WIDE_MUNICIPALITIES`, whose districts are places)."""
-    cities = [c for c in _cn_cities() if name.startswith(c) and len(name) > len(c) + 1]
+    (``上海浦东新区``, ``苏州工业园区``: the longest city name it starts with, something after it;
+    or the county named after its city, ``长沙县``), or None (no such city; or one of
+    :data:`WIDE_MUNICIPALITIES`, whose districts are places).
+
+    A city's name and ``区`` alone is not taken for the city: a district of one city may share
+    a name with another city (北京's 朝阳区 and the city 朝阳); a county named after a city
+    (长沙县, 南昌县) lies in that city."""
+    for prefix, city in NAMED_AFTER_ANOTHER_CITY.items():
+        if name.startswith(prefix):
+            return city  # None: as written
+    cities = [
+        c
+        for c in _cn_cities()
+        if name.startswith(c) and (len(name) > len(c) + 1 or name == f"{c}县")
+    ]
     best = max(cities, key=len, default=None)
     return None if best in WIDE_MUNICIPALITIES else best
 
