@@ -77,6 +77,67 @@ def test_cases_list_carries_the_spec_fields(api):
     assert [c["priority"] for c in items] == sorted(c["priority"] for c in items)
 
 
+def test_findings_list_carries_the_spec_fields(api, cases_fx):
+    """data-model.md, Findings: every field of a finding, in the list (not only on its page)."""
+    client = api("analyst")
+    items = client.get("/api/v1/findings?limit=500").json()["items"]
+    spec = {
+        "finding_id", "scan_id", "check_code", "pack", "entity_type", "entity_id",
+        "merchant_id", "platform_id", "severity", "observed", "expected", "legal_basis",
+        "evidence_sha256", "detected_at",
+    }  # fmt: skip
+    assert items
+    for f in items:
+        assert spec <= set(f), spec - set(f)
+        assert f["scan_id"] and f["pack"] and f["legal_basis"]
+        # the scan whose finding the row holds (its first sighting), and the latest to see it
+        assert f["last_scan_id"] and f["scan_id"] == f.get("first_scan_id", f["scan_id"])
+        assert isinstance(f["observed"], dict) and isinstance(f["expected"], dict)
+        # the list says what the finding's own page says
+        one = client.get(f"/api/v1/findings/{f['finding_id']}").json()
+        assert {k: one[k] for k in spec} == {k: f[k] for k in spec}
+
+
+def test_findings_dates_filter_when_a_scan_found_them(api, cases_fx):
+    """The fixture's scans found everything on 2026-11-12 (UTC); its cases were opened when the
+    test ran. The date filters are the list's detected_at, not the case's opening."""
+    client = api("analyst")
+    every = {f["finding_id"] for f in client.get("/api/v1/findings?limit=500").json()["items"]}
+    assert all(
+        f["detected_at"].startswith("2026-11-12")
+        for f in client.get("/api/v1/findings?limit=500").json()["items"]
+    )
+
+    def ids(query: str) -> set[str]:
+        got = client.get(f"/api/v1/findings?limit=500&{query}")
+        assert got.status_code == 200, got.text
+        return {f["finding_id"] for f in got.json()["items"]}
+
+    assert ids("date_from=2026-11-12&date_to=2026-11-12") == every
+    assert ids("date_to=2026-11-11") == set()
+    assert ids("date_from=2026-11-13") == set()
+
+
+def test_findings_days_are_utc_whatever_zone_the_server_keeps(cases_fx):
+    """A PostgreSQL server initialised in New York read the naive day bounds, and wrote the
+    times, in New York's zone: findings found at 01:00 UTC on the 12th fell on the 11th."""
+    if not cases_fx.db_url.startswith("postgresql"):
+        pytest.skip("the session's zone is PostgreSQL's (SQLite keeps UTC text)")
+    from promoguard.web.app import create_app
+    from promoguard.web.data import WebData
+
+    url = cases_fx.db_url + ("&" if "?" in cases_fx.db_url else "?")
+    url += "options=-c%20TimeZone%3DAmerica/New_York"
+    client = TestClient(create_app(WebData(url, store=cases_fx.store), secret="tz-secret"))
+    r = client.post("/api/v1/token", data={"username": "analyst", "password": PASSWORDS["analyst"]})
+    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    every = client.get("/api/v1/findings?limit=500").json()["items"]
+    assert every and all(f["detected_at"].endswith("+00:00") for f in every)
+    day = client.get("/api/v1/findings?limit=500&date_from=2026-11-12&date_to=2026-11-12")
+    assert len(day.json()["items"]) == len(every)
+    assert client.get("/api/v1/findings?limit=500&date_to=2026-11-11").json()["items"] == []
+
+
 def test_findings_filters_and_keyset_paging(api, cases_fx):
     client = api("analyst")
     everything = client.get("/api/v1/findings?limit=500").json()

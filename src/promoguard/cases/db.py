@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -64,7 +65,19 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(resolved, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(resolved, pool_pre_ping=True)
+    engine = create_engine(resolved, pool_pre_ping=True)
+    event.listen(engine, "connect", _postgresql_utc)
+    return engine
+
+
+def _postgresql_utc(dbapi_con: Any, _record: Any) -> None:
+    """Every session in UTC: a naive bound time (a day filter) is read as UTC, and times come
+    back in UTC as on SQLite, whatever zone the server was initialised with. Committed, so the
+    pool's rollback on return does not undo it."""
+    cur = dbapi_con.cursor()
+    cur.execute("SET TIME ZONE 'UTC'")
+    cur.close()
+    dbapi_con.commit()
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -319,6 +319,14 @@ class WebData:
         Case.merchant_name,
         Case.opened_at,
         CaseFinding.detected_at,
+        # the rest of the spec's finding (data-model.md, Findings): a script reading the list
+        # needs no second request per finding to see what was found and under which law
+        CaseFinding.observed,
+        CaseFinding.expected,
+        CaseFinding.legal_basis,
+        CaseFinding.first_scan_id,
+        CaseFinding.last_scan_id,
+        Case.pack,
     )
 
     def _finding_row(self, r: Any) -> dict[str, Any]:
@@ -341,6 +349,14 @@ class WebData:
             "case_status": r.status,
             # when its scan found it; a case database from before that was kept: the case's opening
             "detected_at": _iso(r.detected_at or r.opened_at),
+            # the scan whose finding this row holds (detected_at, observed, evidence: the case
+            # database keeps the first sighting); last_scan_id: the latest scan that found it too
+            "scan_id": r.first_scan_id,
+            "last_scan_id": r.last_scan_id,
+            "pack": r.pack,
+            "observed": _loads(r.observed),
+            "expected": _loads(r.expected),
+            "legal_basis": r.legal_basis,
         }
 
     def findings(
@@ -414,11 +430,15 @@ class WebData:
             q = q.where(Case.status == filters["state"])
         if "case" in filters:
             q = q.where(Case.case_id == filters["case"])
+        # the days a scan found it (UTC), as the list shows it: detected_at, or the case's opening
+        # in a case database from before findings kept their own time
+        detected = func.coalesce(CaseFinding.detected_at, Case.opened_at)
         if "date_from" in filters:
-            q = q.where(Case.opened_at >= dt.datetime.fromisoformat(filters["date_from"]))
+            start = dt.datetime.fromisoformat(filters["date_from"]).replace(tzinfo=dt.UTC)
+            q = q.where(detected >= start)
         if "date_to" in filters:
-            end = dt.datetime.fromisoformat(filters["date_to"]) + dt.timedelta(days=1)
-            q = q.where(Case.opened_at < end)
+            end = dt.datetime.fromisoformat(filters["date_to"]).replace(tzinfo=dt.UTC)
+            q = q.where(detected < end + dt.timedelta(days=1))
         if after is not None:
             q = q.where(CaseFinding.id < int(after))
         q = q.order_by(order_key.desc()).limit(limit + 1)
@@ -440,16 +460,7 @@ class WebData:
 
     def finding(self, scope: str | None, finding_id: str) -> dict[str, Any] | None:
         q = self._scoped(
-            select(
-                *self._FINDING_COLS,
-                CaseFinding.observed,
-                CaseFinding.expected,
-                CaseFinding.legal_basis,
-                CaseFinding.first_scan_id,
-                CaseFinding.last_scan_id,
-                CaseFinding.action_taken,
-                Case.pack,
-            )
+            select(*self._FINDING_COLS, CaseFinding.action_taken)
             .join(Case, Case.id == CaseFinding.case_pk)
             .where(CaseFinding.finding_id == finding_id)
             .order_by(CaseFinding.id.desc())
@@ -462,20 +473,15 @@ class WebData:
                 return None
             doc = s.get(EvidenceDocument, r.evidence_sha256)
         out = self._finding_row(r)
-        observed, expected = _loads(r.observed), _loads(r.expected)
+        observed, expected = out["observed"], out["expected"]
         evidence = _loads(doc.document) if doc else {}
         out.update(
             {
-                "observed": observed,
-                "expected": expected,
                 "measure_keys": sorted(
                     set(observed if isinstance(observed, dict) else {})
                     | set(expected if isinstance(expected, dict) else {})
                 ),
-                "legal_basis": r.legal_basis,
-                "pack": r.pack,
-                "scan_id": r.last_scan_id,
-                "first_scan_id": r.first_scan_id,
+                "first_scan_id": r.first_scan_id,  # kept: the page said it before scan_id did
                 "action_taken": r.action_taken,
                 "evidence": evidence.get("rows", {}) if isinstance(evidence, dict) else {},
             }
