@@ -20,6 +20,7 @@ def _store(path):
         ("T1", f"全网最低价，国家级品质 {EVIL}"),
         ("T2", f"收货人身份证 {RESIDENT_ID} 请核对"),
         ("T3", "最近上新的绿茶，欢迎选购"),
+        ("T4", "全网最低价 有事加微信号：13812345678 私聊"),
     ]
     make_store(
         path,
@@ -48,10 +49,12 @@ def test_content_section_lists_matches_escapes_text_and_hides_personal_data(tmp_
     path = tmp_path / "s.duckdb"
     _store(path)
     result = engine.scan(path, "cn", checks="TEXT001,TEXT005")
-    assert set(result.findings.entity_id) == {"T1", "T2"}
+    assert set(result.findings.entity_id) == {"T1", "T2", "T4"}
     html = build_report(path, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Content: false publicity" in html
     assert "国家级" in html  # the matched term is shown
     assert EVIL not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert RESIDENT_ID not in html and FIRST17 not in html
     assert "最近上新" not in html  # an ordinary word is not a finding, so not an example
+    # TEXT001's example quotes T4 with its mobile number masked, as the evidence does
+    assert "13812345678" not in html and "[PHONE ****5678]" in html

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.rules.content.conftest import TEXTS, card, valid_id, wrong_id
+from tests.rules.content.conftest import REVIEWS, TEXTS, card, valid_id, wrong_id
 from typer.testing import CliRunner
 
 from promoguard.cli import app
@@ -97,8 +97,9 @@ def test_mask_command_writes_masked_texts_and_reviews(content_con, tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     # the store's texts and its one text without a listing; its reviews, R9 and the one added here
-    assert summary["rows"] == {"texts": len(TEXTS) + 1, "reviews": 6}
-    assert summary["masked"]["mobile"] == 2 and summary["masked"]["resident_id"] == 1
+    assert summary["rows"] == {"texts": len(TEXTS) + 1, "reviews": len(REVIEWS) + 2}
+    # T044, R5 and R7
+    assert summary["masked"]["mobile"] == 3 and summary["masked"]["resident_id"] == 1
     texts = pd.read_csv(out / "texts.csv", dtype=str)
     reviews = pd.read_csv(out / "reviews.csv", dtype=str)
     for content in list(texts.content) + list(reviews.text.dropna()):

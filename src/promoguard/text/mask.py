@@ -63,9 +63,11 @@ class Masker:
             return text
         pieces: list[str] = []
         last = 0
-        for ident in found:
+        # a mobile can sit inside an e-mail (13812345678@qq.com): of two identifiers starting
+        # together the longer is masked, so no part of either is left showing
+        for ident in sorted(found, key=lambda i: (i.start, -i.end)):
             start, end = nt.span(ident.start, ident.end)
-            if start < last:  # overlapping spans cannot happen; be safe rather than garble
+            if start < last:  # inside one already masked
                 continue
             pieces.append(text[last:start])
             pieces.append(self.token(ident.kind, ident.value))

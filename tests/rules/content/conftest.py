@@ -106,6 +106,8 @@ TEXTS = [
     ("T044", "chat", "M1", "L1", "zh", "收件人电话 138-1234-5678", {"TEXT005", "TEXT004"}),
     ("T045", "chat", "M1", "L1", "en", "buyer email li.ming@example.com", {"TEXT005"}),
     ("T046", "chat", "M1", "L1", "zh", "订单号 2026111198765432，物流单号 SF1234567890123", set()),
+    # a claim beside a card number: TEXT001 quotes the text, the card masked
+    ("T047", "ad", "M1", "L1", "zh", f"全网最低价 退款打到 {card()}", {"TEXT001", "TEXT005"}),
     # TEXT006: live streams only
     ("T050", "livestream", "M1", "L1", "zh", "家人们，直降500！最后三单！", {"TEXT006"}),
     ("T051", "livestream", "M1", "L1", "zh", "原价399元，今天直播间199元，点击小黄车下单", set()),
@@ -134,6 +136,7 @@ REVIEWS = [
     ("R2", "L1", "质量不错，送朋友的，朋友很喜欢。", set()),
     ("R3", "L3", "The seller said: 5-star review = cashback. Good value.", {"REVIEW002"}),
     ("R4", "L3", "五颗星推荐给大家！", set()),
+    ("R5", "L1", "五星好评返现10元，商家电话13912345678", {"REVIEW002"}),
 ]
 
 CODES = ("TEXT001", "TEXT002", "TEXT003", "TEXT004", "TEXT005", "TEXT006", "REVIEW002")

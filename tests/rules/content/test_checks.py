@@ -59,6 +59,43 @@ def test_findings_carry_platform_observed_and_verifiable_evidence(content_con):
     assert rdoc["rows"]["review"][0]["text"].startswith("商家说五星好评返5元")
 
 
+def test_other_rules_quote_a_texts_identifiers_masked(content_con):
+    """TEXT005 masks a number in its own evidence; TEXT004 (the number is the lure), TEXT001 and
+    REVIEW002 quote the same texts, and must not copy the number back in."""
+    result = run_check(content_con, "TEXT001,TEXT004,REVIEW002")
+    f = result.findings.set_index(["check_code", "entity_id"])
+    cases = {
+        ("TEXT004", "T044"): ("收件人电话 138-1234-5678", "收件人电话 [PHONE ****5678]"),
+        ("TEXT001", "T047"): (
+            f"全网最低价 退款打到 {card()}",
+            f"全网最低价 退款打到 [CARD ****{card()[-4:]}]",
+        ),
+        ("REVIEW002", "R5"): (
+            "五星好评返现10元，商家电话13912345678",
+            "五星好评返现10元，商家电话[PHONE ****5678]",
+        ),
+    }
+    for key, (original, masked) in cases.items():
+        row = f.loc[key]
+        doc = result.evidence[row.evidence_sha256]
+        for digits in ("1234-5678", "13912345678", card()[:10]):
+            assert digits not in row.observed and digits not in doc, (key, digits)
+        (quoted,) = next(iter(json.loads(doc)["rows"].values()))
+        text, sha = (
+            (quoted["text"], quoted["text_sha256"])
+            if key[0] == "REVIEW002"
+            else (quoted["content"], quoted["content_sha256"])
+        )
+        assert text == masked
+        assert sha == hashlib.sha256(original.encode()).hexdigest()
+    assert json.loads(f.loc[("TEXT004", "T044")].observed)["matched"] == "[PHONE ****5678]"
+    # a text without identifiers is quoted as it is, with no hash beside it
+    (plain,) = json.loads(result.evidence[f.loc[("TEXT004", "T030")].evidence_sha256])["rows"][
+        "text"
+    ]
+    assert plain["content"] == "加微信 abcd1234 领优惠" and plain["content_sha256"] is None
+
+
 def test_packs_outside_china_keep_their_own_rules(content_con):
     enabled = load_pack("eu").enabled_codes()
     assert "TEXT004" not in enabled  # no legal basis in the EU: disabled
@@ -95,5 +132,5 @@ def test_spark_gives_the_same_findings_and_evidence(content_con):
     cols = ["finding_id", "entity_type", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
-    assert len(a) == 5
+    assert len(a) == 6  # R5 quotes a phone number: its masked text is compared too
     assert a.equals(b), (a, b)

@@ -15,6 +15,7 @@ from promoguard.engine.base import Check
 from promoguard.report.i18n import tr
 from promoguard.report.sections._html import table
 from promoguard.report.svg import bars
+from promoguard.text.mask import Masker
 
 TITLE = "Content: false publicity, lures, personal data"
 ORDER = 20
@@ -65,8 +66,8 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
             rows.append([code, term, n])
     out.append(table(["check", "matched", "texts"], rows, numeric=[2], data=[1]))
 
-    # A few examples with the merchant's own words; rules that find personal data are left out
-    # so none reaches the report.
+    # A few examples with the merchant's own words; rules that find personal data are left out,
+    # and the others' texts are masked, so none reaches the report.
     sample = mine[~mine.check_code.isin(private)].sort_values(["check_code", "entity_id"])
     sample = sample.groupby("check_code").head(max(1, EXAMPLES // len(codes)))
     ids = sample[sample.entity_type == "text"].entity_id.tolist()
@@ -78,8 +79,11 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
             ).fetchall()
         )
     example_rows = []
+    # the excerpt quotes the text with its identifiers masked, as the findings' evidence does
+    # (a TEXT004 lure is often a mobile number)
+    masker = Masker(hashed=False)
     for r in sample.itertuples():
-        text = contents.get(r.entity_id, "")
+        text = masker.mask(contents.get(r.entity_id, "")) or ""
         snippet = present.excerpt(text, 140)
         matched = json.loads(r.observed).get("matched", "") if r.observed else ""
         example_rows.append([r.check_code, r.entity_id, r.merchant_id, matched, snippet])

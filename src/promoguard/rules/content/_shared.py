@@ -25,7 +25,7 @@ from promoguard.engine import backends
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
 from promoguard.text.lexicon import Term, builtin_files, load_terms
 from promoguard.text.mask import Masker
-from promoguard.text.matcher import Hit, context
+from promoguard.text.matcher import CONTEXT_CHARS, Hit
 from promoguard.text.normalise import Normalised
 from promoguard.text.rules import ContentRules, Prepared, lexicon_hits
 
@@ -166,28 +166,90 @@ def _shared_scan(tables: Tables, what: str, params: dict[str, Any]) -> _Scan:
         return kept.scan
 
 
-def _spans(nt: Normalised, hits: Sequence[Hit]) -> list[dict[str, Any]]:
+#: an identifier in a text as the evidence quotes it: (start, end) in the original, and its token
+_Quoted = tuple[int, int, str]
+
+
+def _identifiers(prep: Prepared) -> list[_Quoted]:
+    """Where the text's validated identifiers (resident ID, bank card, mobile, e-mail) sit in
+    the original, with the token that stands in for each wherever a finding quotes the text.
+
+    A check that is not about personal data still quotes the text it found (TEXT004's lure is
+    often a mobile number; a TEXT001 claim may share a chat with a card number): without this
+    the number TEXT005 masks in its own evidence would be copied in full into another's."""
+    found = []
+    for i in prep.ids:
+        start, end = prep.nt.span(i.start, i.end)
+        found.append((start, end, _EVIDENCE_MASKER.token(i.kind, i.value)))
+    # one token per stretch: ``13812345678@qq.com`` is a mobile inside an e-mail; the longer,
+    # which starts first, stands for both (two tokens would garble the quote)
+    out: list[_Quoted] = []
+    for q in sorted(found, key=lambda q: (q[0], -q[1])):
+        if not out or q[0] >= out[-1][1]:
+            out.append(q)
+    return out
+
+
+def _quote(original: str, ids: Sequence[_Quoted], start: int, end: int) -> str:
+    """``original[start:end]`` with every identifier it touches replaced whole by its token (a
+    window that cuts a number in two shows the token, never the digits on its side)."""
+    pieces: list[str] = []
+    at = start
+    for s, e, token in ids:
+        if e <= at or s >= end:  # outside the window, or already covered by a token
+            continue
+        if s > at:
+            pieces.append(original[at:s])
+        pieces.append(token)
+        at = e
+    if at < end:
+        pieces.append(original[at:end])
+    return "".join(pieces)
+
+
+def _touches(ids: Sequence[_Quoted], start: int, end: int) -> list[_Quoted]:
+    return [q for q in ids if q[1] > start and q[0] < end]
+
+
+def _spans(
+    nt: Normalised, hits: Sequence[Hit], ids: Sequence[_Quoted] = ()
+) -> list[dict[str, Any]]:
     out = []
+    original = nt.original
     for h in list(hits)[:MAX_SPANS]:
+        left = max(0, h.ostart - CONTEXT_CHARS)
+        right = min(len(original), h.oend + CONTEXT_CHARS)
+        # a window edge inside an identifier moves to the identifier's edge: its token is shown
+        # whole, and no "…" stands for text the token already covers
+        for s, e, _ in _touches(ids, left, right):
+            left, right = min(left, s), max(right, e)
+        matched = _quote(original, ids, h.ostart, h.oend)
         out.append(
             {
-                "term": h.term,
+                # a term built from the text itself (a handle after a contact cue, a regex
+                # match) may hold the identifier: then it is the masked match
+                "term": matched if _touches(ids, h.ostart, h.oend) else h.term,
                 "category": h.category,
-                "matched": nt.original[h.ostart : h.oend],
+                "matched": matched,
                 "start": h.ostart,
                 "end": h.oend,
-                "context": context(nt.original, h.ostart, h.oend),
+                # as matcher.context() cuts it, with the identifiers masked
+                "context": ("…" if left else "")
+                + _quote(original, ids, left, right)
+                + ("…" if right < len(original) else ""),
             }
         )
     return out
 
 
-def _matched_terms(nt: Normalised, hits: Sequence[Hit], personal_data: bool) -> str:
-    """Distinct matched strings, as written; personal data is never repeated in a finding (its
-    kind stands in for it)."""
+def _matched_terms(
+    nt: Normalised, hits: Sequence[Hit], personal_data: bool, ids: Sequence[_Quoted] = ()
+) -> str:
+    """Distinct matched strings, as written (identifiers masked); personal data is never
+    repeated in a finding (its kind stands in for it)."""
     seen: list[str] = []
     for h in hits:
-        shown = h.category if personal_data else nt.original[h.ostart : h.oend]
+        shown = h.category if personal_data else _quote(nt.original, ids, h.ostart, h.oend)
         if shown not in seen:
             seen.append(shown)
         if len(seen) >= MAX_SPANS:
@@ -207,8 +269,9 @@ _FOUND_SCHEMA = pa.schema(
         ("match_count", pa.int64()),
         ("spans", pa.string()),
         ("rule", pa.string()),
-        # rules finding personal data only: the text with its personal data masked, and the original's SHA-256, so
-        # the evidence proves the finding without copying the data once more
+        # the text with its personal data masked, and the original's SHA-256, so the evidence
+        # proves the finding without copying the data once more: always for the rules finding
+        # personal data, for the others when the text holds any (NULL: the text as it is)
         ("masked_content", pa.string()),
         ("content_sha256", pa.string()),
         # a graded finding's own severity and why (NULL: the pack's; docs/exemptions.md)
@@ -223,6 +286,8 @@ class ContentCheck(Check):
     """Shared shape of the content checks; subclasses set the code, docs and parameters."""
 
     depends_on = "text"  # one text (or review) and its listing, merchant
+    # 2: identifiers in a quoted text are masked (and the original hashed) in every content rule
+    evidence_version = "2"
 
     family = "content"
     entity_type = "text"
@@ -262,12 +327,12 @@ class ContentCheck(Check):
             if row["kind"] not in kinds:
                 continue
             hits = self.decide(prep, row["kind"], row["category"], params)
-            self._emit(out, row, prep.nt, hits, row["text_id"], "text")
+            self._emit(out, row, prep, hits, row["text_id"], "text")
         if self.scans_reviews:
             rscan = _shared_scan(tables, "reviews", params)
             for row, prep in zip(rscan.rows, rscan.prepared, strict=True):
                 hits = self.decide(prep, "review", row["category"], params)
-                self._emit(out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review")
+                self._emit(out, row | {"kind": "review"}, prep, hits, row["review_id"], "review")
         return pa.Table.from_pylist(out, schema=_FOUND_SCHEMA)
 
     def _find_distributed(
@@ -304,7 +369,7 @@ class ContentCheck(Check):
         self,
         out: list[dict[str, Any]],
         row: dict[str, Any],
-        nt: Normalised,
+        prep: Prepared,
         hits: list[Hit],
         entity_id: str,
         entity_type: str,
@@ -313,6 +378,9 @@ class ContentCheck(Check):
             return
         severity, reason = self.grade(hits)
         pii = self.personal_data
+        nt = prep.nt
+        ids = [] if pii else _identifiers(prep)
+        masked = pii or bool(ids)
         out.append(
             {
                 "entity_id": entity_id,
@@ -321,15 +389,23 @@ class ContentCheck(Check):
                 "platform_id": row["platform_id"],
                 "text_kind": row["kind"],
                 "listing_category": row["category"],
-                "matched": _matched_terms(nt, hits, pii),
+                "matched": _matched_terms(nt, hits, pii, ids),
                 "match_count": len(hits),
                 "spans": json.dumps(
-                    _pii_spans(hits) if pii else _spans(nt, hits),
+                    _pii_spans(hits) if pii else _spans(nt, hits, ids),
                     ensure_ascii=False,
                 ),
                 "rule": self.rule,
-                "masked_content": _EVIDENCE_MASKER.mask(nt.original) if pii else None,
-                "content_sha256": hashlib.sha256(nt.original.encode()).hexdigest() if pii else None,
+                "masked_content": (
+                    _EVIDENCE_MASKER.mask(nt.original)
+                    if pii
+                    else _quote(nt.original, ids, 0, len(nt.original))
+                    if ids
+                    else None
+                ),
+                "content_sha256": (
+                    hashlib.sha256(nt.original.encode()).hexdigest() if masked else None
+                ),
                 "severity": severity,
                 "severity_reason": reason,
             }
@@ -339,7 +415,11 @@ class ContentCheck(Check):
         t = tables.texts
         texts = found.filter(found.entity_type == "text")
         # personal data stays out of the evidence: the masked text and the original's hash
-        content = texts.masked_content if self.personal_data else t.content
+        content = (
+            texts.masked_content
+            if self.personal_data
+            else ibis.coalesce(texts.masked_content, t.content)
+        )
         rows = texts.join(t, texts.entity_id == t.text_id).select(
             texts.entity_id,
             t.text_id,
@@ -363,8 +443,9 @@ class ContentCheck(Check):
                 r.order_id,
                 r.rating,
                 r.created_at,
-                r.text,
+                ibis.coalesce(revs.masked_content, r.text).name("text"),
                 revs.spans,
+                revs.content_sha256.name("text_sha256"),
             )
         return out
 
@@ -400,11 +481,11 @@ def _partition_finder(
                     assert prep is not None
                     if what == "texts":
                         hits = check.decide(prep, row["kind"], row["category"], params)
-                        check._emit(out, row, prep.nt, hits, row["text_id"], "text")
+                        check._emit(out, row, prep, hits, row["text_id"], "text")
                     else:
                         hits = check.decide(prep, "review", row["category"], params)
                         check._emit(
-                            out, row | {"kind": "review"}, prep.nt, hits, row["review_id"], "review"
+                            out, row | {"kind": "review"}, prep, hits, row["review_id"], "review"
                         )
             yield pa.RecordBatch.from_pylist(out, schema=_FOUND_SCHEMA)
 
