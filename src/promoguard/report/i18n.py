@@ -345,6 +345,7 @@ WORDS_ZH: dict[str, str] = {
     "applied_valid_to": "实际有效期至",
     "basket": "购物篮",
     "basket_qty": "购物篮数量",
+    "buyers_sharing": "共用的买家",
     "cap": "上限",
     "cap_currency": "上限币种",
     "carrier": "承运商",

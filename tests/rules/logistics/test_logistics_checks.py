@@ -102,6 +102,88 @@ def test_ship002_same_number_across_merchants_but_not_across_carriers(tiny_store
     assert ev.freeze(doc)[0] == sha
 
 
+def test_ship002_one_buyers_merged_shipment_is_low_and_says_why(tiny_store):
+    """合并发货: a shop sends one buyer's orders in one parcel, each order with its number. Low,
+    with the reason; the same shape with a second buyer, address or shop stays high."""
+
+    def o(
+        oid: str,
+        buyer: str,
+        address: str | None,
+        listing: str = "l_app",
+        paid: float = 0,
+        declared: float | None = 10,
+    ) -> dict:
+        return order(oid, listing=listing, buyer=buyer, paid=paid, declared=declared) | {
+            "buyer_address_id": address
+        }
+
+    con = tiny_store(
+        tables(
+            orders=[
+                o("merged1", "b7", "A7"),
+                o("merged2", "b7", "A7"),
+                o("merged3", "b7", None),  # an order without an address beside them
+                o("two_buyers1", "b8", "A8"),
+                o("two_buyers2", "b9", "A8"),
+                o("two_addresses1", "b10", "A10"),
+                o("two_addresses2", "b10", "A11"),
+                o("two_shops1", "b11", "A12"),
+                o("two_shops2", "b11", "A12", listing="l_food"),
+                o("orphan_beside", "b12", "A13"),
+                # a month apart: the first order's parcel had left before the second was paid
+                o("month_apart1", "b13", "A14", paid=0, declared=5),
+                o("month_apart2", "b13", "A14", paid=720, declared=None),
+                # one buyer's merged parcel, and one of its orders also on a parcel shared with
+                # another buyer's order: that order is judged by the shared parcel
+                o("both1", "b14", "A15"),
+                o("both2", "b14", "A15"),
+                o("other_buyer", "b15", "A16"),
+            ],
+            shipments=[
+                ("merged1", "ZTO", "M1", 900),
+                ("merged2", "ZTO", "M1", 900),
+                ("merged3", "ZTO", "M1", 900),
+                ("two_buyers1", "ZTO", "B1", 500),
+                ("two_buyers2", "ZTO", "B1", 500),
+                ("two_addresses1", "ZTO", "D1", 500),
+                ("two_addresses2", "ZTO", "D1", 500),
+                ("two_shops1", "ZTO", "S1", 500),
+                ("two_shops2", "ZTO", "S1", 500),
+                ("orphan_beside", "ZTO", "O1", 500),
+                ("not_in_the_store", "ZTO", "O1", 500),  # an order the export does not hold
+                ("month_apart1", "ZTO", "T1", 500),
+                ("month_apart2", "ZTO", "T1", 500),
+                ("both1", "ZTO", "A100", 500),  # merged (sorts first)
+                ("both2", "ZTO", "A100", 500),
+                ("both1", "ZTO", "Z900", 500),  # shared with another buyer
+                ("other_buyer", "ZTO", "Z900", 500),
+            ],
+        )
+    )
+    result = run_check(con, "SHIP002")
+    f = result.findings.set_index("entity_id")
+    low = {"merged1", "merged2", "merged3", "both2"}
+    assert set(f.index) == low | {
+        "two_buyers1", "two_buyers2", "two_addresses1", "two_addresses2",
+        "two_shops1", "two_shops2", "orphan_beside", "not_in_the_store",
+        "month_apart1", "month_apart2", "both1", "other_buyer",
+    }  # fmt: skip
+    assert json.loads(f.loc["both1"].observed)["tracking_no"] == "Z900"
+    for e, row in f.iterrows():
+        observed = json.loads(row.observed)
+        if e in low:
+            assert row.severity == "low", e
+            assert "合并发货" in observed["severity_reason"]
+            assert observed["buyers_sharing"] == 1
+        else:
+            assert row.severity == "high", e
+            assert "severity_reason" not in observed or observed["severity_reason"] is None
+    # the pack may keep merged shipments high
+    off = run_check(con, "SHIP002", overrides={"SHIP002": {"merged_shipments_low": False}})
+    assert set(off.findings.severity) == {"high"}
+
+
 # -- SHIP003 --------------------------------------------------------------------------------------
 
 

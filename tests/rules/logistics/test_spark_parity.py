@@ -23,6 +23,9 @@ def _tables():
             order("undispatched", status="paid", promised=3),
             # 181,746.1 s late: 50.485 h sits on a rounding edge and has a fraction of a second
             order("edge", declared=0),
+            # one buyer's orders merged into one parcel (SHIP002 low, with its reason)
+            order("merged_a", buyer="b5", declared=1) | {"buyer_address_id": "A5"},
+            order("merged_b", buyer="b5", declared=1) | {"buyer_address_id": "A5"},
         ],
         shipments=[
             ("never", "ZTO", "N", 500),
@@ -33,6 +36,8 @@ def _tables():
             ("token", "YTO", "T", 12),
             ("alc", "YTO", "A", 900),
             ("edge", "JD", "E", 500),
+            ("merged_a", "ZTO", "M", 900),
+            ("merged_b", "ZTO", "M", 900),
         ],
         events=[
             ("ZTO", "S", 2, "pickup", "义乌"),
@@ -63,7 +68,10 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store
     by_code = duck.findings.groupby("check_code").size().to_dict()
     # the store holds a case of every code, so parity is not vacuous
     assert set(by_code) == set(CODES.split(",")), by_code
-    cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
+    cols = ["finding_id", "entity_id", "severity", "observed", "expected", "evidence_sha256"]
+    f = duck.findings
+    merged = f[f.entity_id.isin(["merged_a", "merged_b"]) & (f.check_code == "SHIP002")]
+    assert list(merged.severity) == ["low", "low"]  # the graded rows are compared too
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(b), a.compare(b) if a.shape == b.shape else (a, b)

@@ -7,7 +7,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from promoguard.engine.base import CheckDoc, ScanContext, Tables
+from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
 from promoguard.rules._relations import orders_with_platform
@@ -20,7 +20,8 @@ from promoguard.rules.logistics._shared import (
 
 
 def _shared_parcels(tables: Tables) -> ir.Table:
-    """(carrier, tracking_no) used by more than one order, with how many orders and merchants."""
+    """(carrier, tracking_no) used by more than one order, with how many orders, merchants and
+    buyers, and whether they are one buyer's orders at one shop to one address (``merged``)."""
     s, o = tables.shipments, tables.orders
     # cheap first pass: only numbers with several shipment rows can be shared. Those rows share
     # their number's hash: the 5.6M city rows are counted per hash (an integer) first, and only
@@ -34,12 +35,36 @@ def _shared_parcels(tables: Tables) -> ir.Table:
     n = n.filter(n.rows > 1)
     s = s.join(n, [s.carrier == n.n_carrier, s.tracking_no == n.n_tracking_no])
     so = s.left_join(o, s.order_id == o.order_id).select(
-        carrier=s.carrier, tracking_no=s.tracking_no, order_id=s.order_id, merchant_id=o.merchant_id
+        carrier=s.carrier,
+        tracking_no=s.tracking_no,
+        order_id=s.order_id,
+        merchant_id=o.merchant_id,
+        buyer_id=o.buyer_id,
+        buyer_address_id=o.buyer_address_id,
+        paid_at=o.paid_at,
+        declared_shipped_at=o.declared_shipped_at,
     )
     g = so.group_by(["carrier", "tracking_no"]).aggregate(
-        orders_sharing=so.order_id.nunique(), merchants_sharing=so.merchant_id.nunique()
+        orders_sharing=so.order_id.nunique(),
+        merchants_sharing=so.merchant_id.nunique(),
+        buyers_sharing=so.buyer_id.nunique(),
+        addresses=so.buyer_address_id.nunique(),
+        # an order the store does not hold (an orphan shipment) could be anyone's
+        unknown=so.buyer_id.isnull().any(),
+        # one parcel leaves once: every order on it was paid before any was marked shipped
+        last_paid=so.paid_at.max(),
+        first_shipped=so.declared_shipped_at.min(),
     )
-    return g.filter(g.orders_sharing > 1)
+    g = g.filter(g.orders_sharing > 1)
+    together = g.first_shipped.isnull() | (g.last_paid <= g.first_shipped)
+    merged = (
+        (g.merchants_sharing == 1)
+        & (g.buyers_sharing == 1)
+        & (g.addresses <= 1)
+        & ~g.unknown
+        & together
+    )
+    return g.mutate(merged=merged).drop("addresses", "unknown", "last_paid", "first_shipped")
 
 
 @register
@@ -50,12 +75,27 @@ class SharedTrackingNumber(_OrderCheck):
     name = "shared-tracking-number"
     title = "One tracking number used for several orders"
     severity = "high"
-    parameters = ()
+    parameters = (
+        Parameter(
+            "merged_shipments_low",
+            True,
+            "a parcel carrying only one buyer's orders from one shop, to one address, is a merged "
+            "shipment (合并发货): reported low with the reason, not high",
+            basis="policy",
+        ),
+    )
     doc = CheckDoc(
         what=(
             "Flags every order whose parcel (carrier + tracking number) is also the parcel of "
             "another order, at the same merchant or another. The same number at two different "
-            "carriers is two parcels and is not flagged. The evidence lists all orders sharing it."
+            "carriers is two parcels and is not flagged. The evidence lists all orders sharing it. "
+            "A shop may send one buyer's several orders in one parcel: the platforms' merged "
+            "shipment (淘宝/天猫 千牛 合并发货, 京东 合单发货) gives each order the same tracking "
+            "number. A parcel whose orders are all one buyer's, at one shop, to one address "
+            "(when the export gives addresses), every one paid before any was marked shipped, is "
+            "reported at low severity with that reason; another buyer, shop or address, or an "
+            "order paid after the parcel left, keeps it high, and so does an order's other "
+            "parcel shared with someone else."
         ),
         why=(
             "One real parcel cannot carry several unrelated orders to several buyers: reusing a "
@@ -65,8 +105,22 @@ class SharedTrackingNumber(_OrderCheck):
         ),
         example="Orders o1 (merchant A) and o2 (merchant B) both ship on ZTO 7300012345.",
     )
-    observed_columns = ("carrier", "tracking_no", "orders_sharing", "merchants_sharing")
+    observed_columns = (
+        "carrier",
+        "tracking_no",
+        "orders_sharing",
+        "merchants_sharing",
+        "buyers_sharing",
+    )
     expected_columns = ("orders_per_parcel",)
+    # 2: the orders sharing a parcel show their address and declared shipment (what decides a
+    # merged shipment)
+    evidence_version = "2"
+    #: buyer_address_id too: a merged shipment goes to one address
+    reads_columns = {
+        **_OrderCheck.reads_columns,
+        "orders": (*_OrderCheck.reads_columns["orders"], "buyer_address_id"),
+    }
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         shared = _shared_parcels(tables)
@@ -78,11 +132,20 @@ class SharedTrackingNumber(_OrderCheck):
             tracking_no=s.tracking_no,
             orders_sharing=shared.orders_sharing,
             merchants_sharing=shared.merchants_sharing,
+            buyers_sharing=shared.buyers_sharing,
+            merged=shared.merged,
         )
         # an order with two shared parcels is one finding: keep its first parcel by key
-        hit = first_rows(hit, hit.order_id, [hit.carrier, hit.tracking_no])
+        # (a shared parcel that is no merged shipment first: an order on a merged parcel and on
+        # one shared with another buyer is judged by the latter, high)
+        hit = first_rows(
+            hit,
+            hit.order_id,
+            [ibis.cases((hit.merged, 1), else_=0), hit.carrier, hit.tracking_no],
+        )
         o = orders_with_platform(tables)
         j = hit.left_join(o, hit.order_id == o.order_id)
+        merged = hit.merged & ibis.literal(bool(params.get("merged_shipments_low", True)))
         return j.select(
             entity_id=hit.order_id,
             merchant_id=o.merchant_id,
@@ -91,7 +154,18 @@ class SharedTrackingNumber(_OrderCheck):
             tracking_no=hit.tracking_no,
             orders_sharing=hit.orders_sharing,
             merchants_sharing=hit.merchants_sharing,
+            buyers_sharing=hit.buyers_sharing,
             orders_per_parcel=ibis.literal(1),
+            severity=ibis.cases((merged, "low"), else_=ibis.null("string")),
+            severity_reason=ibis.cases(
+                (
+                    merged,
+                    "merged shipment (合并发货): every order on this parcel is the same buyer's, "
+                    "at the same shop, to one address, paid before it was marked shipped; "
+                    "shipping them together is ordinary",
+                ),
+                else_=ibis.null("string"),
+            ),
         )
 
     def evidence(
@@ -110,7 +184,9 @@ class SharedTrackingNumber(_OrderCheck):
             order_id=others.order_id,
             merchant_id=o.merchant_id,
             buyer_id=o.buyer_id,
+            buyer_address_id=o.buyer_address_id,
             paid_at=o.paid_at,
+            declared_shipped_at=o.declared_shipped_at,
             ship_to_city=o.ship_to_city,
         )
         ev["orders_sharing_parcel"] = first_rows(
