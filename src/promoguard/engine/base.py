@@ -79,6 +79,10 @@ class GroupRows:
 
     rows: ir.Table
     groups: ir.Table
+    #: free-text columns of ``rows`` (a review's text) whose validated identifiers (ID, card,
+    #: mobile, e-mail) are masked as they are pulled, as the content rules quote texts: a review
+    #: that names a phone number must not copy it into every finding of its group
+    masked: tuple[str, ...] = ()
 
 
 #: Optional columns of a found row: ``severity`` overrides the pack's severity for that finding

@@ -60,6 +60,7 @@ from promoguard.engine.evidence import (
 from promoguard.engine.packs import Pack, load_pack
 from promoguard.errors import CheckError, interrupted
 from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS
+from promoguard.text.mask import mask_array
 
 ENGINES = ("duckdb", "spark")
 FINDING_NAMES = [c.name for c in FINDING_COLUMNS]
@@ -389,6 +390,11 @@ class _Grouped:
     @classmethod
     def pull(cls, check: Check, tables: Tables, value: GroupRows) -> _Grouped:
         rows = tables.to_arrow(value.rows)
+        for name in value.masked:
+            at = rows.schema.get_field_index(name)
+            if at < 0:
+                raise CheckError(f"{check.code}'s group evidence has no column {name!r} to mask")
+            rows = rows.set_column(at, name, mask_array(rows.column(name)))
         if "group_id" not in rows.column_names or "entity_id" in rows.column_names:
             raise CheckError(
                 f"{check.code}'s group evidence rows need a group_id column and no entity_id"

@@ -23,6 +23,9 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from promoguard.text.identifiers import KINDS, find_identifiers
 from promoguard.text.normalise import normalise
 
@@ -75,3 +78,16 @@ class Masker:
             self.counts[ident.kind] += 1
         pieces.append(text[last:])
         return "".join(pieces)
+
+
+#: tokens without a hash: the same bytes on every run, as frozen evidence needs
+_EVIDENCE_MASKER = Masker(hashed=False)
+
+
+def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A string column with each value's identifiers masked (``Masker(hashed=False)``): each
+    distinct value is masked once; nulls stay null."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    distinct = pc.unique(values)
+    masked = pa.array([_EVIDENCE_MASKER.mask(v) for v in distinct.to_pylist()], pa.string())
+    return pc.take(masked, pc.index_in(values, value_set=distinct)).cast(values.type)

@@ -151,3 +151,49 @@ def test_a_signal_without_its_inputs_is_not_available(tmp_path):
     assert s.score.isna().all() and (s.signals == 2).all()
     result = run_check(path, "REVIEW003")
     assert result.findings.empty
+
+
+def test_review001_quotes_a_clusters_texts_with_their_numbers_masked(tmp_path):
+    """A brushed review naming the shop's WeChat/phone number: REVIEW002 masks it in its own
+    evidence, and REVIEW001's cluster rows (beside every finding) and its report table must not
+    copy it back in."""
+    import datetime as dt
+
+    from promoguard.report import build_report
+
+    text = (
+        "宝贝收到了质量超级好跟描述的一模一样物流超快，商家说五星好评返现5元，"
+        "加微信13912349876领取，真不错{}"
+    )
+    path = tmp_path / "s.duckdb"
+    make_store(
+        path,
+        {
+            "platforms": [{"platform_id": "P1", "name": "Shop"}],
+            "merchants": [{"merchant_id": "M1", "platform_id": "P1", "name": "m"}],
+            "listings": [listing("L1", "M1", "P1", "food", "tea")],
+            "reviews": [
+                {
+                    "review_id": f"R{i}",
+                    "listing_id": "L1",
+                    "buyer_id": f"B{i}",
+                    "rating": 5,
+                    "created_at": dt.datetime(2026, 11, 12, i, tzinfo=dt.UTC),
+                    "text": text.format("！" * i),
+                }
+                for i in range(1, 5)
+            ],
+        },
+    ).close()
+    result = run_check(path, "REVIEW001,REVIEW002")
+    f = by_code(result, "REVIEW001")
+    assert len(f) == 4
+    for sha in f.evidence_sha256:
+        assert "13912349876" not in result.evidence[sha]
+        members = json.loads(result.evidence[sha])["rows"]["cluster"]
+        assert all("加微信[PHONE ****9876]领取" in m["text"] for m in members)
+    from promoguard import engine
+
+    engine.scan(path, "cn", checks="REVIEW001,REVIEW002")
+    html = build_report(path, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "13912349876" not in html and "REVIEW001" in html

@@ -42,6 +42,8 @@ class NearDuplicateReviews(Check):
     report_section = "brushing"
     entity_type = "review"
     severity = "medium"
+    # 2: the members' texts are quoted with their identifiers masked
+    evidence_version = "2"
     parameters = (
         Parameter("shingle_n", 3, "characters per shingle (3..5; no segmentation needed)"),
         Parameter("num_perm", 64, "MinHash permutations"),
@@ -85,6 +87,7 @@ class NearDuplicateReviews(Check):
         from promoguard import present
         from promoguard.report.i18n import tr
         from promoguard.report.sections._html import table
+        from promoguard.text.mask import Masker
 
         d = findings
         if d.empty:
@@ -103,8 +106,9 @@ class NearDuplicateReviews(Check):
                 [frame.cluster.tolist()],
             ).fetchall()
         )
+        masker = Masker(hashed=False)  # as the evidence quotes them
         rows = [
-            [c, s, b, present.excerpt(texts.get(c) or "", 80)]
+            [c, s, b, present.excerpt(masker.mask(texts.get(c)) or "", 80)]
             for c, s, b in frame.sort_values(["size", "cluster"], ascending=[False, True])
             .head(20)
             .itertuples(index=False)
@@ -188,4 +192,5 @@ class NearDuplicateReviews(Check):
             text=r.text,
         )
         clusters = found.select(entity_id=found.entity_id, group_id=found.cluster_id)
-        return {"cluster": GroupRows(rows=members, groups=clusters)}
+        # the texts with their identifiers masked (a brushed review may carry a shop's number)
+        return {"cluster": GroupRows(rows=members, groups=clusters, masked=("text",))}
