@@ -68,6 +68,17 @@ SPELLINGS = [
     ("宁波杭州湾新区", "宁波"),
     ("宁波市杭州湾新区", "宁波"),
     ("浙江省宁波市杭州湾新区", "宁波"),
+    # a county-level city is its prefecture: a carrier scans 昆山市 where the buyer wrote 苏州
+    ("慈溪市杭州湾新区", "宁波"),
+    ("浙江省慈溪市杭州湾新区", "宁波"),
+    ("昆山市", "苏州"),
+    ("江苏省昆山市", "苏州"),
+    ("五常市", "哈尔滨"),
+    ("萧山区", "杭州"),
+    ("杭州市萧山区", "杭州"),
+    # ... but 安宁区 is Lanzhou's (not 安宁市, Kunming's), and a city's own 区 is no such city
+    ("安宁区", "安宁区"),
+    ("安宁市", "昆明"),
     # other zones named after the bay lie in cities the table does not hold (上虞: Shaoxing)
     ("杭州湾上虞经济技术开发区", "杭州湾上虞经济技术开发区"),
     ("上海杭州湾经济技术开发区", "上海"),

@@ -150,6 +150,37 @@ CITY_ALIASES: dict[str, str] = {
     "wulumuqi": "乌鲁木齐",
 }
 
+#: County-level cities (县级市) that lie in a city of the table, and a few former ones that are
+#: now its districts and still written alone (萧山, 吴江): a carrier scans ``昆山市`` where the
+#: buyer wrote ``苏州``, and both are Suzhou. Written alone, with ``市`` or (a district now)
+#: ``区``; 义乌 is in the table itself. (Prefecture of each: the national division codes,
+#: GB/T 2260, 2023.)
+COUNTY_LEVEL_CITIES = {
+    **dict.fromkeys(("常熟", "张家港", "昆山", "太仓", "吴江"), "苏州"),
+    **dict.fromkeys(("江阴", "宜兴"), "无锡"),
+    **dict.fromkeys(("建德", "萧山", "余杭", "富阳", "临安"), "杭州"),
+    **dict.fromkeys(("余姚", "慈溪"), "宁波"),
+    **dict.fromkeys(("瑞安", "乐清", "龙港"), "温州"),
+    "巢湖": "合肥",
+    "福清": "福州",
+    **dict.fromkeys(("胶州", "平度", "莱西"), "青岛"),
+    **dict.fromkeys(("巩义", "荥阳", "新密", "新郑", "登封"), "郑州"),
+    **dict.fromkeys(("浏阳", "宁乡"), "长沙"),
+    "横州": "南宁",
+    **dict.fromkeys(("都江堰", "彭州", "邛崃", "崇州", "简阳"), "成都"),
+    "清镇": "贵阳",
+    "安宁": "昆明",
+    "灵武": "银川",
+    **dict.fromkeys(("晋州", "新乐"), "石家庄"),
+    "古交": "太原",
+    "新民": "沈阳",
+    **dict.fromkeys(("瓦房店", "庄河"), "大连"),
+    **dict.fromkeys(("榆树", "德惠", "公主岭"), "长春"),
+    **dict.fromkeys(("尚志", "五常"), "哈尔滨"),
+}
+#: those of them that are districts now, written with ``区`` too (``萧山区``)
+NOW_DISTRICTS = ("吴江", "萧山", "余杭", "富阳", "临安")
+
 #: a province or autonomous region written before the city (``浙江省杭州市``, ``广西壮族自治区南宁市``)
 CN_PROVINCE_PREFIX = r"^[^省市区]+(省|自治区)"
 #: Not aliased: ``suzhou`` (苏州 or 宿州) and ``fuzhou`` (福州 or 抚州) name two cities each.
@@ -198,6 +229,10 @@ def normalise_city(name: str | None) -> str | None:
         if name.endswith(suffix) and name[: -len(suffix)] in CITY_ALIASES:
             name = name[: -len(suffix)]
     name = CITY_ALIASES.get(name, name)
+    # a county-level city is its prefecture (慈溪市杭州湾新区 -> 慈溪 -> 宁波; 萧山区 -> 杭州;
+    # but 安宁区 is Lanzhou's, not 安宁市: only the former cities now districts take 区)
+    base = name.removesuffix("区") if name.removesuffix("区") in NOW_DISTRICTS else name
+    name = COUNTY_LEVEL_CITIES.get(base, name)
     return name or None
 
 

@@ -304,6 +304,12 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
                 order("shi_space", city="上海"),
                 order("english_city", city="Shanghai City"),
                 order("curly", city="Xi\u2019an"),
+                # a county-level city is its prefecture's: 昆山 and 慈溪's 杭州湾新区 are in 苏州 and
+                # 宁波; 宿迁 (not Suzhou's) and Hangzhou for Ningbo's bay area stay elsewhere
+                order("county_city", city="苏州"),
+                order("bay_area", city="宁波"),
+                order("not_suzhou", city="苏州"),
+                order("bay_not_hangzhou", city="杭州"),
             ],
             shipments=[
                 ("shi", "YD", "1", 500),
@@ -318,6 +324,10 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
                 ("shi_space", "YD", "10", 500),
                 ("english_city", "YD", "11", 500),
                 ("curly", "YD", "12", 500),
+                ("county_city", "YD", "13", 500),
+                ("bay_area", "YD", "14", 500),
+                ("not_suzhou", "YD", "15", 500),
+                ("bay_not_hangzhou", "YD", "16", 500),
             ],
             events=[
                 ("YD", "1", 5, "pickup", "杭州"),
@@ -345,11 +355,23 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
                 ("YD", "11", 30, "delivered", "上海"),
                 ("YD", "12", 5, "pickup", "杭州"),
                 ("YD", "12", 30, "delivered", "西安"),
+                ("YD", "13", 5, "pickup", "杭州"),
+                ("YD", "13", 30, "delivered", "江苏省昆山市"),
+                ("YD", "14", 5, "pickup", "杭州"),
+                ("YD", "14", 30, "delivered", "慈溪市杭州湾新区"),
+                ("YD", "15", 5, "pickup", "杭州"),
+                ("YD", "15", 30, "delivered", "宿迁市"),
+                ("YD", "16", 5, "pickup", "上海"),
+                ("YD", "16", 30, "delivered", "杭州湾新区"),
             ],
         )
     )
     got = found(run_check(con, "SHIP004"))
-    assert set(got) == {"elsewhere", "fast_shi", "chongqing", "suzhou"}
+    assert set(got) == {
+        "elsewhere", "fast_shi", "chongqing", "suzhou", "not_suzhou", "bay_not_hangzhou",
+    }  # fmt: skip
+    assert got["not_suzhou"]["delivered_city"] == "宿迁"
+    assert got["bay_not_hangzhou"]["delivered_city"] == "宁波"
     assert got["chongqing"]["reasons"] == got["suzhou"]["reasons"] == "delivered_to_other_city"
     assert got["elsewhere"]["reasons"] == "delivered_to_other_city"
     assert got["elsewhere"]["delivered_city"] == "北京"
