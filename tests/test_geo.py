@@ -76,8 +76,22 @@ SPELLINGS = [
     ("五常市", "哈尔滨"),
     ("萧山区", "杭州"),
     ("杭州市萧山区", "杭州"),
-    # ... but 安宁区 is Lanzhou's (not 安宁市, Kunming's), and a city's own 区 is no such city
+    # with the province, after its prefecture without 市, a zone named after it, an old name
+    # (a reviewer's spellings of the first version)
+    ("浙江省萧山区", "杭州"),
+    ("苏州昆山市", "苏州"),
+    ("苏州昆山", "苏州"),
+    ("昆山开发区", "苏州"),
+    ("萧山经济技术开发区", "杭州"),
+    ("慈溪杭州湾新区", "宁波"),
+    ("横县", "南宁"),
+    ("广东省佛山市顺德区", "佛山"),
+    ("顺德区", "佛山"),
+    # ... but 安宁区 is Lanzhou's (not 安宁市, Kunming's), and Huludao's 龙港区 is not 龙港市
+    # (Wenzhou's): a county-level city's name and 区 is a district elsewhere
     ("安宁区", "安宁区"),
+    ("甘肃省兰州市安宁区", "兰州"),
+    ("龙港区", "龙港区"),
     ("安宁市", "昆明"),
     # other zones named after the bay lie in cities the table does not hold (上虞: Shaoxing)
     ("杭州湾上虞经济技术开发区", "杭州湾上虞经济技术开发区"),

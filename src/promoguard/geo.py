@@ -158,28 +158,35 @@ CITY_ALIASES: dict[str, str] = {
 COUNTY_LEVEL_CITIES = {
     **dict.fromkeys(("常熟", "张家港", "昆山", "太仓", "吴江"), "苏州"),
     **dict.fromkeys(("江阴", "宜兴"), "无锡"),
-    **dict.fromkeys(("建德", "萧山", "余杭", "富阳", "临安"), "杭州"),
-    **dict.fromkeys(("余姚", "慈溪"), "宁波"),
+    **dict.fromkeys(("建德", "萧山", "余杭", "富阳", "临安", "临平"), "杭州"),
+    **dict.fromkeys(("余姚", "慈溪", "奉化"), "宁波"),
     **dict.fromkeys(("瑞安", "乐清", "龙港"), "温州"),
     "巢湖": "合肥",
-    "福清": "福州",
-    **dict.fromkeys(("胶州", "平度", "莱西"), "青岛"),
+    **dict.fromkeys(("福清", "长乐"), "福州"),
+    **dict.fromkeys(("胶州", "平度", "莱西", "即墨"), "青岛"),
+    "章丘": "济南",
     **dict.fromkeys(("巩义", "荥阳", "新密", "新郑", "登封"), "郑州"),
-    **dict.fromkeys(("浏阳", "宁乡"), "长沙"),
-    "横州": "南宁",
+    # 宁乡县 until 2017, 横县 until 2021: written so in older address books
+    **dict.fromkeys(("浏阳", "宁乡", "宁乡县"), "长沙"),
+    **dict.fromkeys(("横州", "横县"), "南宁"),
+    **dict.fromkeys(("番禺", "花都", "增城", "从化"), "广州"),
+    **dict.fromkeys(("顺德", "南海"), "佛山"),
     **dict.fromkeys(("都江堰", "彭州", "邛崃", "崇州", "简阳"), "成都"),
     "清镇": "贵阳",
     "安宁": "昆明",
     "灵武": "银川",
-    **dict.fromkeys(("晋州", "新乐"), "石家庄"),
+    **dict.fromkeys(("辛集", "晋州", "新乐"), "石家庄"),
     "古交": "太原",
     "新民": "沈阳",
-    **dict.fromkeys(("瓦房店", "庄河"), "大连"),
-    **dict.fromkeys(("榆树", "德惠", "公主岭"), "长春"),
-    **dict.fromkeys(("尚志", "五常"), "哈尔滨"),
+    **dict.fromkeys(("瓦房店", "庄河", "普兰店"), "大连"),
+    **dict.fromkeys(("榆树", "德惠", "公主岭", "九台"), "长春"),
+    **dict.fromkeys(("尚志", "五常", "双城", "阿城"), "哈尔滨"),
 }
 #: those of them that are districts now, written with ``区`` too (``萧山区``)
-NOW_DISTRICTS = ("吴江", "萧山", "余杭", "富阳", "临安")
+NOW_DISTRICTS = (
+    *("吴江", "萧山", "余杭", "富阳", "临安", "临平", "奉化", "长乐", "即墨", "章丘"),
+    *("番禺", "花都", "增城", "从化", "顺德", "南海", "普兰店", "九台", "双城", "阿城"),
+)
 
 #: a province or autonomous region written before the city (``浙江省杭州市``, ``广西壮族自治区南宁市``)
 CN_PROVINCE_PREFIX = r"^[^省市区]+(省|自治区)"
@@ -224,16 +231,34 @@ def normalise_city(name: str | None) -> str | None:
         # a name that is only ``市`` (or starts with it) keeps what it is: no city to cut to
         name = city.strip() or name
     elif name.endswith(CN_DISTRICT_END):
-        name = _city_of_district(re.sub(CN_PROVINCE_PREFIX, "", name)) or name
+        # the province dropped, as above (浙江省萧山区 is 萧山区, which is Hangzhou's)
+        bare = re.sub(CN_PROVINCE_PREFIX, "", name)
+        name = _city_of_district(bare) or bare or name
     for suffix in LATIN_CITY_SUFFIXES:
         if name.endswith(suffix) and name[: -len(suffix)] in CITY_ALIASES:
             name = name[: -len(suffix)]
     name = CITY_ALIASES.get(name, name)
-    # a county-level city is its prefecture (慈溪市杭州湾新区 -> 慈溪 -> 宁波; 萧山区 -> 杭州;
-    # but 安宁区 is Lanzhou's, not 安宁市: only the former cities now districts take 区)
+    return _prefecture(name) or None
+
+
+def _county_level(name: str) -> str | None:
+    """The prefecture of a county-level city (:data:`COUNTY_LEVEL_CITIES`), or of one now a
+    district written with ``区`` (``萧山区``); None otherwise (安宁区 is Lanzhou's, not 安宁市:
+    only the former cities now districts take ``区``)."""
     base = name.removesuffix("区") if name.removesuffix("区") in NOW_DISTRICTS else name
-    name = COUNTY_LEVEL_CITIES.get(base, name)
-    return name or None
+    return COUNTY_LEVEL_CITIES.get(base)
+
+
+def _prefecture(name: str) -> str:
+    """``name``, or the prefecture of the county-level city it names, alone (慈溪市杭州湾新区 ->
+    慈溪 -> 宁波) or after its prefecture without ``市`` (苏州昆山, 杭州萧山)."""
+    county = _county_level(name)
+    if county is not None:
+        return county
+    for city in _PREFECTURES:
+        if name.startswith(city) and _county_level(name[len(city) :]) == city:
+            return city
+    return name
 
 
 #: Places whose names start with a city of the table but lie elsewhere, longest first: the bay
@@ -255,13 +280,19 @@ def _city_of_district(name: str) -> str | None:
     for prefix, city in NAMED_AFTER_ANOTHER_CITY.items():
         if name.startswith(prefix):
             return city  # None: as written
+    # (a county-level city names its zones too: 昆山开发区, 萧山经济技术开发区)
     cities = [
         c
-        for c in _cn_cities()
+        for c in (*_cn_cities(), *COUNTY_LEVEL_CITIES)
         if name.startswith(c) and (len(name) > len(c) + 1 or name == f"{c}县")
     ]
     best = max(cities, key=len, default=None)
+    best = COUNTY_LEVEL_CITIES.get(best, best) if best is not None else None
     return None if best in WIDE_MUNICIPALITIES else best
+
+
+#: the prefectures :data:`COUNTY_LEVEL_CITIES` names, longest first
+_PREFECTURES = sorted(set(COUNTY_LEVEL_CITIES.values()), key=len, reverse=True)
 
 
 @cache
