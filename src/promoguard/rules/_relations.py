@@ -35,7 +35,7 @@ def norm_city(value: ir.StringValue) -> ir.StringValue:
 
 
 #: the key of :func:`city_spellings`: bump the version with any change to geo.normalise_city
-CITY_SPELLINGS = ("city_spellings", "v3")
+CITY_SPELLINGS = ("city_spellings", "v4")
 
 
 def city_spellings(tables: Tables) -> ir.Table | None:
