@@ -89,5 +89,17 @@ def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     distinct value is masked once; nulls stay null."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     distinct = pc.unique(values)
-    masked = pa.array([_EVIDENCE_MASKER.mask(v) for v in distinct.to_pylist()], pa.string())
+    # only a text with a number (any script: ①, ３, 𝟑 fold to digits) or an @ can hold an
+    # identifier: the others are not normalised in Python at all (most reviews)
+    maybe = pc.fill_null(pc.match_substring_regex(distinct, _MAYBE_IDENTIFIER), False)
+    texts = distinct.to_pylist()
+    flags = maybe.to_pylist()
+    masked = pa.array(
+        [_EVIDENCE_MASKER.mask(v) if f else v for v, f in zip(texts, flags, strict=True)],
+        pa.string(),
+    )
     return pc.take(masked, pc.index_in(values, value_set=distinct)).cast(values.type)
+
+
+#: what a text holding a validated identifier must contain (RE2: a number of any script, an @)
+_MAYBE_IDENTIFIER = r"[\p{N}@＠﹫]"
