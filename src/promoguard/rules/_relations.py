@@ -34,6 +34,15 @@ def norm_city(value: ir.StringValue) -> ir.StringValue:
     return ibis.cases((v == "", ibis.null("string")), else_=v)
 
 
+def graded(when: ir.BooleanValue, reason: str, severity: str = "low") -> dict[str, ir.Value]:
+    """A found row's ``severity`` and ``severity_reason`` columns (docs/exemptions.md): ``severity``
+    with ``reason`` where ``when`` holds, NULL (the pack's severity) elsewhere."""
+    return {
+        "severity": ibis.cases((when, severity), else_=ibis.null("string")),
+        "severity_reason": ibis.cases((when, reason), else_=ibis.null("string")),
+    }
+
+
 #: the key of :func:`city_spellings`: bump the version with any change to geo.normalise_city
 CITY_SPELLINGS = ("city_spellings", "v4")
 

@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules._relations import orders_with_platform
+from promoguard.rules._relations import graded, orders_with_platform
 from promoguard.rules.logistics._shared import (
     MAX_EVIDENCE_ROWS,
     _OrderCheck,
@@ -156,15 +156,11 @@ class SharedTrackingNumber(_OrderCheck):
             merchants_sharing=hit.merchants_sharing,
             buyers_sharing=hit.buyers_sharing,
             orders_per_parcel=ibis.literal(1),
-            severity=ibis.cases((merged, "low"), else_=ibis.null("string")),
-            severity_reason=ibis.cases(
-                (
-                    merged,
-                    "merged shipment (合并发货): every order on this parcel is the same buyer's, "
-                    "at the same shop, to one address, paid before it was marked shipped; "
-                    "shipping them together is ordinary",
-                ),
-                else_=ibis.null("string"),
+            **graded(
+                merged,
+                "merged shipment (合并发货): every order on this parcel is the same buyer's, "
+                "at the same shop, to one address, paid before it was marked shipped; "
+                "shipping them together is ordinary",
             ),
         )
 

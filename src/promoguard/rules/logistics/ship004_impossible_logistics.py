@@ -19,6 +19,7 @@ from promoguard.engine.exact import half_up_ratio
 from promoguard.engine.registry import register
 from promoguard.rules._relations import (
     city_spellings,
+    graded,
     norm_city,
     orders_with_scans,
     parcel_scan_summary,
@@ -617,14 +618,10 @@ class ImpossibleLogistics(_OrderCheck):
             max_speed_kmh_allowed=ibis.literal(vmax),
             clock_tolerance_minutes=ibis.literal(clock_tol),
             payment_tolerance_minutes=ibis.literal(pay_tol),
-            severity=ibis.cases((only_approval, "low"), else_=ibis.null("string")),
-            severity_reason=ibis.cases(
-                (
-                    only_approval,
-                    "shipped before payment approval: the carrier took the parcel after the "
-                    "order was placed but before its payment was approved, a process issue "
-                    "rather than fabricated logistics",
-                ),
-                else_=ibis.null("string"),
+            **graded(
+                only_approval,
+                "shipped before payment approval: the carrier took the parcel after the "
+                "order was placed but before its payment was approved, a process issue "
+                "rather than fabricated logistics",
             ),
         )
