@@ -79,10 +79,6 @@ class GroupRows:
 
     rows: ir.Table
     groups: ir.Table
-    #: free-text columns of ``rows`` (a review's text) whose validated identifiers (ID, card,
-    #: mobile, e-mail) are masked as they are pulled, as the content rules quote texts: a review
-    #: that names a phone number must not copy it into every finding of its group
-    masked: tuple[str, ...] = ()
 
 
 #: Optional columns of a found row: ``severity`` overrides the pack's severity for that finding
@@ -258,6 +254,11 @@ class Check:
     #: ``evidence_version``: bump it with any change to the check's evidence queries (documents
     #: are carried only from a scan that wrote them under the same version).
     evidence_version: ClassVar[str] = "1"
+    #: Free-text columns of the evidence, by evidence name (``{"review": ("text",)}``): their
+    #: validated identifiers (resident ID, bank card, mobile, e-mail) are masked as the rows are
+    #: pulled, as the content rules quote texts, so a review or title naming a phone number does
+    #: not copy it into a finding's document (docs/security.md).
+    masked_evidence: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     #: Kept evidence, re-heading: True only when the check's evidence queries pick a finding's
     #: rows by ``entity_id`` alone (never by another column of the found row). Then a finding
     #: whose head moved (a count, a score) but whose rows the hook leaves takes S's rows under

@@ -364,14 +364,25 @@ def _evidence_rows(
     try:
         for name, expr in check.evidence(tables, found_expr, params, ctx).items():
             if isinstance(expr, GroupRows):  # each group's JSON once, copied to its findings
-                grouped = _Grouped.pull(check, tables, expr)
+                grouped = _Grouped.pull(check, tables, expr, name)
                 out[name] = fill_groups(grouped.templates, grouped.groups, grouped.cut)
                 continue
             # canonical JSON built column by column in Arrow, not value by value in Python
-            out[name] = canonical_json_group_table(tables.to_arrow(expr))
+            out[name] = canonical_json_group_table(_masked(check, name, tables.to_arrow(expr)))
     finally:
         backends.unregister(tables.backend, view)
     return out
+
+
+def _masked(check: Check, ev_name: str, rows: pa.Table) -> pa.Table:
+    """``rows`` of a check's evidence ``ev_name`` with the identifiers of its free-text columns
+    (``Check.masked_evidence``) masked."""
+    for name in check.masked_evidence.get(ev_name, ()):
+        at = rows.schema.get_field_index(name)
+        if at < 0:
+            raise CheckError(f"{check.code}'s evidence {ev_name!r} has no column {name!r} to mask")
+        rows = rows.set_column(at, name, mask_array(rows.column(name)))
+    return rows
 
 
 @dataclass
@@ -388,13 +399,8 @@ class _Grouped:
     cut: tuple[pa.Array, pa.Array]
 
     @classmethod
-    def pull(cls, check: Check, tables: Tables, value: GroupRows) -> _Grouped:
-        rows = tables.to_arrow(value.rows)
-        for name in value.masked:
-            at = rows.schema.get_field_index(name)
-            if at < 0:
-                raise CheckError(f"{check.code}'s group evidence has no column {name!r} to mask")
-            rows = rows.set_column(at, name, mask_array(rows.column(name)))
+    def pull(cls, check: Check, tables: Tables, value: GroupRows, ev_name: str) -> _Grouped:
+        rows = _masked(check, ev_name, tables.to_arrow(value.rows))
         if "group_id" not in rows.column_names or "entity_id" in rows.column_names:
             raise CheckError(
                 f"{check.code}'s group evidence rows need a group_id column and no entity_id"
@@ -499,7 +505,7 @@ def _evidence_in_parts(
             if isinstance(expr, GroupRows):
                 # the groups' rows and each finding's group, pulled now (the found view goes
                 # below): each group's JSON is written once, and copied per part
-                grouped[ev_name] = _Grouped.pull(check, view, expr)
+                grouped[ev_name] = _Grouped.pull(check, view, expr, ev_name)
                 continue
             kept[ev_name] = backends.materialise(backend, expr, database)  # type: ignore[assignment]
         backends.unregister(backend, name)
@@ -532,7 +538,7 @@ def _evidence_in_parts(
             if len(bounds) == 1:
                 for ev_name, table in kept.items():
                     rows = view.to_arrow(backends.kept_table(backend, table, database))
-                    ev[ev_name] = canonical_json_group_table(rows)
+                    ev[ev_name] = canonical_json_group_table(_masked(check, ev_name, rows))
                     del rows
             else:
                 ids = backends.register_arrow(
@@ -542,7 +548,7 @@ def _evidence_in_parts(
                     for ev_name, table in kept.items():
                         t = backends.kept_table(backend, table, database)
                         rows = view.to_arrow(t.filter(t.entity_id.isin(ids.entity_id)))
-                        ev[ev_name] = canonical_json_group_table(rows)
+                        ev[ev_name] = canonical_json_group_table(_masked(check, ev_name, rows))
                         del rows
                 finally:
                     backends.unregister(backend, f"_part_{tag}")

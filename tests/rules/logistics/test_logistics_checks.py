@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.support import run_check
 
 from promoguard.engine import evidence as ev
@@ -578,3 +580,25 @@ def test_parcel001_reads_every_parcel_of_an_order_any_one_parcel_of_which_may_sc
     assert got["heavy_pair"]["no_transit"] and got["heavy_pair"]["score"] == 1
     assert got["missing_and_heavy"]["weight_grams"] == 600  # the weighed one's
     assert got["missing_and_heavy"]["missing_weight"] and not got["missing_and_heavy"]["no_transit"]
+
+
+@pytest.mark.parametrize("part_rows", ["", "1"])
+def test_parcel001_quotes_a_listing_title_with_its_number_masked(
+    tiny_store, monkeypatch, part_rows
+):
+    """A shop's title carrying its mobile number: the engine masks the free-text columns a check
+    names (Check.masked_evidence) as it pulls the evidence, in one part or several."""
+    monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    t = tables(
+        orders=[order("token", listing="l_cos"), order("token2", listing="l_cos")],
+        shipments=[("token", "ZTO", "1", 20), ("token2", "ZTO", "2", 20)],
+    )
+    for row in t["listings"]:
+        if row["listing_id"] == "l_cos":
+            row["title"] = "面霜 咨询13912349876"
+    result = run_check(tiny_store(t), "PARCEL001")
+    assert set(result.findings.entity_id) == {"token", "token2"}
+    for sha in result.findings.evidence_sha256:
+        doc = json.loads(result.evidence[sha])
+        assert "13912349876" not in result.evidence[sha]
+        assert doc["rows"]["listing"][0]["title"] == "面霜 咨询[PHONE ****9876]"

@@ -107,6 +107,9 @@ class EmptyParcel(_OrderCheck):
     name = "empty-parcel"
     title = "Empty parcel: missing or token weight, or a long trajectory with no transit scan"
     severity = "high"
+    # 2: the listing's title is quoted with its identifiers masked (a title may carry a number)
+    evidence_version = "2"
+    masked_evidence = {"listing": ("title",)}
     reads = ("orders", "merchants", "listings", "shipments", "tracking_events")
     reads_columns = {**_OrderCheck.reads_columns, "listings": _ALL_COLUMNS["listings"]}
     # incremental: its order's rows, and the carriers that weigh (season_statistic, over all

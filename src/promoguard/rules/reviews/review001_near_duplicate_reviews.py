@@ -42,8 +42,10 @@ class NearDuplicateReviews(Check):
     report_section = "brushing"
     entity_type = "review"
     severity = "medium"
-    # 2: the members' texts are quoted with their identifiers masked
+    # 2: the members' texts are quoted with their identifiers masked (a brushed review may carry
+    # a shop's number)
     evidence_version = "2"
+    masked_evidence = {"cluster": ("text",)}
     parameters = (
         Parameter("shingle_n", 3, "characters per shingle (3..5; no segmentation needed)"),
         Parameter("num_perm", 64, "MinHash permutations"),
@@ -192,5 +194,4 @@ class NearDuplicateReviews(Check):
             text=r.text,
         )
         clusters = found.select(entity_id=found.entity_id, group_id=found.cluster_id)
-        # the texts with their identifiers masked (a brushed review may carry a shop's number)
-        return {"cluster": GroupRows(rows=members, groups=clusters, masked=("text",))}
+        return {"cluster": GroupRows(rows=members, groups=clusters)}

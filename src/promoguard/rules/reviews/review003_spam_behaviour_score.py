@@ -40,6 +40,9 @@ class SpamBehaviourScore(Check):
     report_section = "brushing"
     entity_type = "review"
     severity = "medium"
+    # 2: the review's text is quoted with its identifiers masked
+    evidence_version = "2"
+    masked_evidence = {"review": ("text",)}
     parameters = (
         Parameter("threshold", 0.4, "score at or above which a review is reported"),
         Parameter("early_hours", 2.0, "a review this soon after delivery is suspicious", unit="h"),
