@@ -140,3 +140,13 @@ def test_mask_array_masks_each_value_as_the_masker_does(values):
     values = values + tricky
     want = [Masker(hashed=False).mask(v) for v in values]
     assert mask_array(pa.array(values, pa.string())).to_pylist() == want
+
+
+def test_mask_array_takes_dictionary_and_null_columns():
+    import pyarrow as pa
+
+    from promoguard.text.mask import mask_array
+
+    assert mask_array(pa.array([None, None])).to_pylist() == [None, None]
+    coded = pa.array(["电话13912349876", "电话13912349876", "好"]).dictionary_encode()
+    assert mask_array(coded).to_pylist() == ["电话[PHONE ****9876]"] * 2 + ["好"]

@@ -88,6 +88,10 @@ def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A string column with each value's identifiers masked (``Masker(hashed=False)``): each
     distinct value is masked once; nulls stay null."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_null(values.type):
+        return values
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())  # a dictionary or a string view: as plain strings
     distinct = pc.unique(values)
     # only a text with a number (any script: ①, ３, 𝟑 fold to digits) or an @ can hold an
     # identifier: the others are not normalised in Python at all (most reviews)

@@ -544,3 +544,24 @@ def test_price001_eu_product_on_sale_less_than_30_days_uses_its_time_on_sale(sea
     found = by_entity(run_check(season.con, "PRICE001", "eu"))
     assert set(found) == {"NEW2"}
     assert found["NEW2"][1]["legal_prior_price"] == "95.00"
+
+
+def test_price005_and_the_report_quote_a_title_with_its_number_masked(tmp_path):
+    """A title carrying a shop's mobile: PRICE005's evidence (Check.masked_evidence) and the
+    report's pricing and overview tables show it masked (a reviewer's case)."""
+    from promoguard import engine
+    from promoguard.report import build_report
+
+    path = tmp_path / "s.duckdb"
+    s = Season(str(path))
+    s.listing("L1", msrp="399.00", title="面霜 咨询13912349876")
+    promo_obs(s, "L1", "299.00", "399.00", label="原价")
+    r = run_check(s.con, "PRICE005")
+    assert list(r.findings.entity_id) == ["L1"]
+    doc = r.evidence[r.findings.evidence_sha256.iloc[0]]
+    assert "13912349876" not in doc
+    assert json.loads(doc)["rows"]["listing"][0]["title"] == "面霜 咨询[PHONE ****9876]"
+    s.con.close()
+    engine.scan(path, "cn", checks="PRICE005")
+    html = build_report(path, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "13912349876" not in html and "咨询[PHONE ****9876]" in html

@@ -18,6 +18,7 @@ from promoguard.engine import registry
 from promoguard.report.i18n import tr
 from promoguard.report.sections._html import SEVERITY_RANK, table
 from promoguard.report.svg import Level, price_series
+from promoguard.text.mask import Masker
 
 SECTION = "pricing"
 TITLE = "Pricing"
@@ -113,11 +114,13 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
     ]
     f = f.sort_values(["rank", "magnitude", "finding_id"], ascending=[False, False, True])
     con.register("_price_ids", f[["entity_id"]].drop_duplicates())
-    titles = dict(
-        con.execute(
+    masker = Masker(hashed=False)  # a title may carry a shop's number: shown as evidence shows it
+    titles = {
+        k: masker.mask(v)
+        for k, v in con.execute(
             "SELECT l.listing_id, l.title FROM listings l JOIN _price_ids p ON p.entity_id = l.listing_id"
         ).fetchall()
-    )
+    }
     con.unregister("_price_ids")
     pack = str(f.pack.iloc[0]) if "pack" in f.columns and len(f) else "cn"
     tz, currency = present.pack_locale(pack)

@@ -21,6 +21,9 @@ class UnlabelledManufacturerPrice(Check):
     family = "pricing"
     entity_type = "listing"
     severity = "medium"
+    # 2: the listing's title is quoted with its identifiers masked (a title may carry a number)
+    evidence_version = "2"
+    masked_evidence = {"listing": ("title",)}
     parameters = (
         Parameter(
             "msrp_labels",
