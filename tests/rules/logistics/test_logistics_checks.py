@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.support import run_check
 
 from promoguard.engine import evidence as ev
