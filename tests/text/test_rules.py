@@ -130,7 +130,10 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     # a reviewer's pesticide wording, still flagged after the first rows
     + ["防治各种病虫害 果树蔬菜通用", "防治多种病虫害", "病虫害综合防治", "病虫害的防治"]
     + ["防治蚧壳虫 多肉专用", "多菌灵 防治腐烂病", "防治稻瘟病 纹枯病", "防治晚疫病 黑星病"]
-    + ["防治锈病"],
+    + ["防治锈病"]
+    # a crop between 防治 and the pest (session 24)
+    + ["防治水稻病虫害 高效杀虫剂", "防治小麦锈病", "杀菌剂 防治葡萄霜霉病", "防治柑橘红蜘蛛"]
+    + ["防治番茄的晚疫病", "吡虫啉 防治果树蚜虫"],
 )
 def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
     """防治 of pests, weeds or plant diseases is what a pesticide does: no human disease."""
@@ -162,6 +165,11 @@ def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
         ("养胃茶 防治溃疡病", "food"),
         ("防治病毒病 增强免疫", "food"),
         ("防治各种病虫害 降血压", "home"),
+        # a person or an animal where a crop would stand, or a crop beside a human claim
+        ("防治老人高血压", "food"),
+        ("防治宝宝湿疹", "cosmetics"),
+        ("防治水稻病虫害 降血压", "home"),
+        ("防治小麦过敏", "food"),
     ],
 )
 def test_disease_control_of_people_stays_a_medical_claim(text, category):

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
 from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
+from promoguard.text.lexicon import LEXICON_DIR, read_lexicon
 from promoguard.text.matcher import Hit
 from promoguard.text.patterns import efficacy_hits
 from promoguard.text.rules import Prepared, lexicon_hits
+
+#: Crops a pesticide names between 防治 and its pest (防治水稻病虫害, 防治小麦锈病): the allow
+#: rows name 防治 beside the pest only, and a crop between them had left every such listing a
+#: high disease claim. A crop, not a person or an animal: 防治老人高血压 stays a claim.
+CROPS = (
+    *("水稻", "稻田", "小麦", "麦田", "玉米", "大豆", "棉花", "油菜", "花生", "甘蔗", "烟草"),
+    *("果树", "蔬菜", "花卉", "草坪", "茶树", "茶园", "林木", "苗木", "多肉", "月季", "兰花"),
+    *("葡萄", "柑橘", "苹果", "梨树", "桃树", "香蕉", "草莓", "西瓜"),
+    *("番茄", "西红柿", "黄瓜", "辣椒", "马铃薯", "土豆"),
+)
+
+
+@cache
+def _crop_pest() -> re.Pattern[str]:
+    """防治's continuation that names a crop and then a pest, weed or plant disease of the
+    built-in allow rows (``防治X`` rows of pest control: the same words, one place)."""
+    pests = sorted(
+        {
+            t.term.removeprefix("防治")
+            for t in read_lexicon(LEXICON_DIR / "allow.csv")
+            if t.term.startswith("防治") and "pests" in t.source
+        },
+        key=len,
+        reverse=True,
+    )
+    crops = "|".join(map(re.escape, CROPS))
+    return re.compile(rf"(?:{crops})(?:树|田|园)?的?(?:{'|'.join(map(re.escape, pests))})")
 
 
 @register
@@ -34,7 +64,9 @@ class MedicalClaims(ContentCheck):
             "Finds texts that claim to treat, cure or prevent disease (治愈失眠, 降血压, 抗癌, "
             "cures eczema) for goods whose listing category may not make such claims (food, "
             "health food, cosmetics, apparel), and efficacy guarantees (包治百病, 治愈率) for any "
-            "goods. The category comes from the text's listing."
+            "goods. The category comes from the text's listing. 防治 of crop pests, weeds and "
+            "plant diseases (防治蚜虫, 防治水稻病虫害, 杀菌剂 防治葡萄霜霉病) is a pesticide's "
+            "wording, not a disease claim."
         ),
         why=(
             "Advertising Law Art. 17 allows only medical, drug and medical-device advertising to "
@@ -52,7 +84,10 @@ class MedicalClaims(ContentCheck):
         No listing, no exemption."""
         medical = set(params.get("medical_categories") or ())
         claims = []
+        text = prep.nt.text
         for h in lexicon_hits(prep, self.code):
+            if h.term == "防治" and _crop_pest().match(text, h.end):
+                continue  # a pesticide's crop and pest (防治水稻病虫害): no human disease
             allowed = set(h.allowed_categories)
             if h.category == "disease_claim":
                 allowed |= medical
