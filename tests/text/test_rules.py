@@ -133,7 +133,7 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     + ["防治锈病"]
     # a crop between 防治 and the pest (session 24)
     + ["防治水稻病虫害 高效杀虫剂", "防治小麦锈病", "杀菌剂 防治葡萄霜霉病", "防治柑橘红蜘蛛"]
-    + ["防治番茄的晚疫病", "吡虫啉 防治果树蚜虫"],
+    + ["防治番茄的晚疫病", "吡虫啉 防治果树蚜虫", "防治水稻纹枯病 稻瘟病 杀菌剂"],
 )
 def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
     """防治 of pests, weeds or plant diseases is what a pesticide does: no human disease."""
@@ -170,6 +170,19 @@ def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
         ("防治宝宝湿疹", "cosmetics"),
         ("防治水稻病虫害 降血压", "home"),
         ("防治小麦过敏", "food"),
+        # a reviewer's: the crop's pest, then a disease of people or animals in the same breath
+        ("防治小麦锈病和糖尿病", "food"),
+        ("防治水稻病虫害、高血压、糖尿病", "food"),
+        ("吃富硒大米 防治水稻病虫害 高血压", "food"),
+        ("枯草芽孢杆菌 防治黄瓜根腐病、猪鸡腹泻", "home"),
+        ("EM菌原液 防治水稻病虫害及畜禽疾病 鱼虾肠炎", "home"),
+        ("木醋液 防治黄瓜病虫害和脚气 灰指甲", "home"),
+        ("苦参碱 防治蔬菜蚜虫，宠物狗猫螨虫皮肤病", "home"),
+        # ... and where an allow row had read the 防治 as pest control already
+        ("防治锈病和糖尿病", "food"),
+        ("枯草芽孢杆菌 防治根腐病、猪鸡腹泻", "home"),
+        ("木醋液 防治蔬菜病虫害和脚气 灰指甲", "home"),
+        ("病虫害防治 兼治高血压", "food"),
     ],
 )
 def test_disease_control_of_people_stays_a_medical_claim(text, category):

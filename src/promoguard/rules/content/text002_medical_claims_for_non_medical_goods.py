@@ -29,17 +29,52 @@ CROPS = (
 def _crop_pest() -> re.Pattern[str]:
     """防治's continuation that names a crop and then a pest, weed or plant disease of the
     built-in allow rows (``防治X`` rows of pest control: the same words, one place)."""
-    pests = sorted(
-        {
-            t.term.removeprefix("防治")
-            for t in read_lexicon(LEXICON_DIR / "allow.csv")
-            if t.term.startswith("防治") and "pests" in t.source
-        },
-        key=len,
-        reverse=True,
-    )
+    pests = _pests()
     crops = "|".join(map(re.escape, CROPS))
     return re.compile(rf"(?:{crops})(?:树|田|园)?的?(?:{'|'.join(map(re.escape, pests))})")
+
+
+@cache
+def _plant_words() -> re.Pattern[str]:
+    """The allow rows' pests, weeds and plant diseases, wherever they stand."""
+    return re.compile("|".join(map(re.escape, _pests())))
+
+
+@cache
+def _pests() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            {
+                t.term.removeprefix("防治")
+                for t in read_lexicon(LEXICON_DIR / "allow.csv")
+                if t.term.startswith("防治") and "pests" in t.source
+            },
+            key=len,
+            reverse=True,
+        )
+    )
+
+
+#: What a disease of people or animals is written with (糖尿病, 肠炎, 腹泻, 高血压, 脚气): after a
+#: crop's pest, one of these (once the plant words are read away) means the 防治 also reaches it
+#: (防治小麦锈病和糖尿病; EM菌 防治水稻病虫害及畜禽疾病): the claim stays.
+_BODY = re.compile("病|炎|症|泻|癌|痛|疾|瘤|疹|癣|血压|血糖|血脂|过敏|脚气|指甲|感冒|失眠|肥胖")
+
+
+@cache
+def _plant_before() -> re.Pattern[str]:
+    """A pest, weed or plant disease written just before 防治 (病虫害防治, 病虫害的防治)."""
+    return re.compile(f"(?:{_plant_words().pattern})(?:的|综合)?$")
+
+
+def _pesticide_only(text: str, start: int) -> bool:
+    """Whether 防治 at ``start`` (its end) governs a crop's pest and nothing of a body: a crop and
+    a pest follow, and what follows them names no disease of people or animals."""
+    m = _crop_pest().match(text, start)
+    if m is None:
+        return False
+    rest = _plant_words().sub("", text[m.end() :])
+    return _BODY.search(rest) is None
 
 
 @register
@@ -86,15 +121,39 @@ class MedicalClaims(ContentCheck):
         claims = []
         text = prep.nt.text
         for h in lexicon_hits(prep, self.code):
-            if h.term == "防治" and _crop_pest().match(text, h.end):
+            if h.term == "防治" and _pesticide_only(text, h.end):
                 continue  # a pesticide's crop and pest (防治水稻病虫害): no human disease
             allowed = set(h.allowed_categories)
             if h.category == "disease_claim":
                 allowed |= medical
             if category is None or category not in allowed:
                 claims.append(h)
+        if category is None or category not in medical:
+            claims += self._pest_control_reaching_a_body(prep, claims)
         # a guarantee written as a number and a result (一盒见效, 三天即愈, 100%有效): never allowed
         claims += [
             h for h in efficacy_hits(prep.nt) if not any(o.start <= h.start < o.end for o in claims)
         ]
         return sorted(claims, key=lambda h: (h.start, h.end))
+
+    def _pest_control_reaching_a_body(self, prep: Prepared, claims: list[Hit]) -> list[Hit]:
+        """防治 that an allow row reads as pest control (防治蚜虫, 病虫害防治: the lexicon drops
+        the hit) is a claim after all when a disease of people or animals follows it in the same
+        text: the pest beside it does not cover what the 防治 goes on to (防治锈病和糖尿病, 防治
+        根腐病、猪鸡腹泻, a reviewer's texts)."""
+        text = prep.nt.text
+        taken = {h.start for h in claims}
+        found = []
+        for m in re.finditer("防治", text):
+            if m.start() in taken:
+                continue
+            beside = _plant_words().match(text, m.end()) or _crop_pest().match(text, m.end())
+            before = _plant_before().search(text, 0, m.start())
+            if not (beside or before):
+                continue  # not pest control: the lexicon's own hit (or its allow row) decides
+            if _BODY.search(_plant_words().sub("", text[m.end() :])):
+                ostart, oend = prep.nt.span(m.start(), m.end())
+                found.append(
+                    Hit(self.code, "disease_claim", "防治", m.start(), m.end(), ostart, oend)
+                )
+        return found
