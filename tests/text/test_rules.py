@@ -133,7 +133,9 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     + ["防治锈病"]
     # a crop between 防治 and the pest (session 24)
     + ["防治水稻病虫害 高效杀虫剂", "防治小麦锈病", "杀菌剂 防治葡萄霜霉病", "防治柑橘红蜘蛛"]
-    + ["防治番茄的晚疫病", "吡虫啉 防治果树蚜虫", "防治水稻纹枯病 稻瘟病 杀菌剂"],
+    + ["防治番茄的晚疫病", "吡虫啉 防治果树蚜虫", "防治水稻纹枯病 稻瘟病 杀菌剂"]
+    # a plant disease the allow rows do not name, after one they do: still a pesticide's list
+    + ["防治稻瘟病 纹枯病 稻曲病", "防治蚜虫 缺素症黄叶", "防治病虫害 对人畜低毒"],
 )
 def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
     """防治 of pests, weeds or plant diseases is what a pesticide does: no human disease."""

@@ -58,7 +58,11 @@ def _pests() -> tuple[str, ...]:
 #: What a disease of people or animals is written with (糖尿病, 肠炎, 腹泻, 高血压, 脚气): after a
 #: crop's pest, one of these (once the plant words are read away) means the 防治 also reaches it
 #: (防治小麦锈病和糖尿病; EM菌 防治水稻病虫害及畜禽疾病): the claim stays.
-_BODY = re.compile("病|炎|症|泻|癌|痛|疾|瘤|疹|癣|血压|血糖|血脂|过敏|脚气|指甲|感冒|失眠|肥胖")
+#: Not a bare 病 or 症: plants have diseases the allow rows do not name (稻曲病, 缺素症).
+_BODY = re.compile(
+    "糖尿病|心脏病|皮肤病|传染病|疾病|炎|泻|癌|痛|瘤|疹|癣|血压|血糖|血脂|过敏|脚气|指甲|感冒|"
+    "失眠|肥胖|免疫|胃|肠|肝|肾|肺"
+)
 
 
 @cache
