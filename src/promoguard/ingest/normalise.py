@@ -155,7 +155,7 @@ def fast_path(r: str, col: Column) -> tuple[str, str] | None:
 
 
 def _dated(x: str, col: Column) -> str:
-    """``x`` with a bare date read as the last second of that day when ``col`` is a deadline
+    """``x`` with a bare date read as the last microsecond of that day when ``col`` is a deadline
     (``2026-11-14`` -> ``2026-11-14 23:59:59.999999``, in the export's zone): a parcel promised
     for the 14th and delivered that afternoon is on time. Other timestamps keep a bare date's
     midnight. Year 9999 is left at midnight: ``9999-12-31`` is how exports write "no deadline",

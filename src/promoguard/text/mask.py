@@ -80,8 +80,9 @@ class Masker:
         return "".join(pieces)
 
 
-#: tokens without a hash: the same bytes on every run, as frozen evidence needs
-_EVIDENCE_MASKER = Masker(hashed=False)
+#: How findings, evidence and reports quote a text: tokens without a hash, the same bytes on every
+#: run, as frozen evidence needs (one instance for all of them)
+QUOTES = Masker(hashed=False)
 
 
 def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -99,7 +100,7 @@ def mask_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     texts = distinct.to_pylist()
     flags = maybe.to_pylist()
     masked = pa.array(
-        [_EVIDENCE_MASKER.mask(v) if f else v for v, f in zip(texts, flags, strict=True)],
+        [QUOTES.mask(v) if f else v for v, f in zip(texts, flags, strict=True)],
         pa.string(),
     )
     return pc.take(masked, pc.index_in(values, value_set=distinct)).cast(values.type)

@@ -15,7 +15,7 @@ from promoguard.engine.base import Check
 from promoguard.report.i18n import tr
 from promoguard.report.sections._html import table
 from promoguard.report.svg import bars
-from promoguard.text.mask import Masker
+from promoguard.text.mask import QUOTES
 
 TITLE = "Content: false publicity, lures, personal data"
 ORDER = 20
@@ -81,9 +81,8 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
     example_rows = []
     # the excerpt quotes the text with its identifiers masked, as the findings' evidence does
     # (a TEXT004 lure is often a mobile number)
-    masker = Masker(hashed=False)
     for r in sample.itertuples():
-        text = masker.mask(contents.get(r.entity_id, "")) or ""
+        text = QUOTES.mask(contents.get(r.entity_id, "")) or ""
         snippet = present.excerpt(text, 140)
         matched = json.loads(r.observed).get("matched", "") if r.observed else ""
         example_rows.append([r.check_code, r.entity_id, r.merchant_id, matched, snippet])

@@ -10,7 +10,7 @@ import pandas as pd
 from promoguard.report.i18n import rule_title, tr, word
 from promoguard.report.sections._html import SEVERITY_RANK, table
 from promoguard.report.svg import bars
-from promoguard.text.mask import Masker
+from promoguard.text.mask import QUOTES
 
 TITLE = "Overview"
 ORDER = 0
@@ -87,9 +87,8 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
             .head(TOP)
         )
         con.register("_worst_ids", worst[["entity_id"]])
-        masker = Masker(hashed=False)  # a title may carry a shop's number
-        info = {
-            r[0]: (masker.mask(r[1]), r[2])
+        info = {  # a title may carry a shop's number: quoted as the evidence quotes it
+            r[0]: (QUOTES.mask(r[1]), r[2])
             for r in con.execute(
                 "SELECT l.listing_id, l.title, l.category FROM listings l "
                 "JOIN _worst_ids w ON w.entity_id = l.listing_id"

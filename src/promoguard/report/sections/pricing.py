@@ -18,7 +18,7 @@ from promoguard.engine import registry
 from promoguard.report.i18n import tr
 from promoguard.report.sections._html import SEVERITY_RANK, table
 from promoguard.report.svg import Level, price_series
-from promoguard.text.mask import Masker
+from promoguard.text.mask import QUOTES
 
 SECTION = "pricing"
 TITLE = "Pricing"
@@ -114,9 +114,8 @@ def render(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame) -> str | None
     ]
     f = f.sort_values(["rank", "magnitude", "finding_id"], ascending=[False, False, True])
     con.register("_price_ids", f[["entity_id"]].drop_duplicates())
-    masker = Masker(hashed=False)  # a title may carry a shop's number: shown as evidence shows it
-    titles = {
-        k: masker.mask(v)
+    titles = {  # a title may carry a shop's number: quoted as the evidence quotes it
+        k: QUOTES.mask(v)
         for k, v in con.execute(
             "SELECT l.listing_id, l.title FROM listings l JOIN _price_ids p ON p.entity_id = l.listing_id"
         ).fetchall()

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from promoguard.engine import backends
 from promoguard.engine.base import Check, Parameter, ScanContext, Tables
 from promoguard.text.lexicon import Term, builtin_files, load_terms
-from promoguard.text.mask import Masker
+from promoguard.text.mask import QUOTES
 from promoguard.text.matcher import CONTEXT_CHARS, Hit
 from promoguard.text.normalise import Normalised
 from promoguard.text.rules import ContentRules, Prepared, lexicon_hits
@@ -180,7 +180,7 @@ def _identifiers(prep: Prepared) -> list[_Quoted]:
     found = []
     for i in prep.ids:
         start, end = prep.nt.span(i.start, i.end)
-        found.append((start, end, _EVIDENCE_MASKER.token(i.kind, i.value)))
+        found.append((start, end, QUOTES.token(i.kind, i.value)))
     # one token per stretch: ``13812345678@qq.com`` is a mobile inside an e-mail; the longer,
     # which starts first, stands for both (two tokens would garble the quote)
     out: list[_Quoted] = []
@@ -279,7 +279,6 @@ _FOUND_SCHEMA = pa.schema(
         ("severity_reason", pa.string()),
     ]
 )
-_EVIDENCE_MASKER = Masker(hashed=False)
 
 
 class ContentCheck(Check):
@@ -397,7 +396,7 @@ class ContentCheck(Check):
                 ),
                 "rule": self.rule,
                 "masked_content": (
-                    _EVIDENCE_MASKER.mask(nt.original)
+                    QUOTES.mask(nt.original)
                     if pii
                     else _quote(nt.original, ids, 0, len(nt.original))
                     if ids

@@ -55,9 +55,9 @@ def _pests() -> tuple[str, ...]:
     )
 
 
-#: What a disease of people or animals is written with (糖尿病, 肠炎, 腹泻, 高血压, 脚气): after a
-#: crop's pest, one of these (once the plant words are read away) means the 防治 also reaches it
-#: (防治小麦锈病和糖尿病; EM菌 防治水稻病虫害及畜禽疾病): the claim stays.
+#: What a disease of people or animals is written with (糖尿病, 肠炎, 腹泻, 高血压, 脚气): after
+#: pest control, one of these (once the plant words are read away) means the 防治 also reaches
+#: it (防治小麦锈病和糖尿病; EM菌 防治水稻病虫害及畜禽疾病): the claim stays.
 #: Not a bare 病 or 症: plants have diseases the allow rows do not name (稻曲病, 缺素症).
 _BODY = re.compile(
     "糖尿病|心脏病|皮肤病|传染病|疾病|炎|泻|癌|痛|瘤|疹|癣|血压|血糖|血脂|过敏|脚气|指甲|感冒|"
@@ -69,16 +69,6 @@ _BODY = re.compile(
 def _plant_before() -> re.Pattern[str]:
     """A pest, weed or plant disease written just before 防治 (病虫害防治, 病虫害的防治)."""
     return re.compile(f"(?:{_plant_words().pattern})(?:的|综合)?$")
-
-
-def _pesticide_only(text: str, start: int) -> bool:
-    """Whether 防治 at ``start`` (its end) governs a crop's pest and nothing of a body: a crop and
-    a pest follow, and what follows them names no disease of people or animals."""
-    m = _crop_pest().match(text, start)
-    if m is None:
-        return False
-    rest = _plant_words().sub("", text[m.end() :])
-    return _BODY.search(rest) is None
 
 
 @register
@@ -125,8 +115,10 @@ class MedicalClaims(ContentCheck):
         claims = []
         text = prep.nt.text
         for h in lexicon_hits(prep, self.code):
-            if h.term == "防治" and _pesticide_only(text, h.end):
-                continue  # a pesticide's crop and pest (防治水稻病虫害): no human disease
+            if h.term == "防治" and _crop_pest().match(text, h.end):
+                # a pesticide's crop and pest (防治水稻病虫害), as the allow rows read 防治蚜虫;
+                # what follows it is judged with them, below
+                continue
             allowed = set(h.allowed_categories)
             if h.category == "disease_claim":
                 allowed |= medical
@@ -141,8 +133,8 @@ class MedicalClaims(ContentCheck):
         return sorted(claims, key=lambda h: (h.start, h.end))
 
     def _pest_control_reaching_a_body(self, prep: Prepared, claims: list[Hit]) -> list[Hit]:
-        """防治 that an allow row reads as pest control (防治蚜虫, 病虫害防治: the lexicon drops
-        the hit) is a claim after all when a disease of people or animals follows it in the same
+        """防治 read as pest control (an allow row: 防治蚜虫, 病虫害防治; or a crop's pest:
+        防治水稻病虫害) is a claim after all when a disease of people or animals follows it in the same
         text: the pest beside it does not cover what the 防治 goes on to (防治锈病和糖尿病, 防治
         根腐病、猪鸡腹泻, a reviewer's texts)."""
         text = prep.nt.text

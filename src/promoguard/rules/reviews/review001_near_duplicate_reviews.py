@@ -89,7 +89,7 @@ class NearDuplicateReviews(Check):
         from promoguard import present
         from promoguard.report.i18n import tr
         from promoguard.report.sections._html import table
-        from promoguard.text.mask import Masker
+        from promoguard.text.mask import QUOTES
 
         d = findings
         if d.empty:
@@ -108,9 +108,8 @@ class NearDuplicateReviews(Check):
                 [frame.cluster.tolist()],
             ).fetchall()
         )
-        masker = Masker(hashed=False)  # as the evidence quotes them
         rows = [
-            [c, s, b, present.excerpt(masker.mask(texts.get(c)) or "", 80)]
+            [c, s, b, present.excerpt(QUOTES.mask(texts.get(c)) or "", 80)]
             for c, s, b in frame.sort_values(["size", "cluster"], ascending=[False, True])
             .head(20)
             .itertuples(index=False)
