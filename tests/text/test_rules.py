@@ -135,7 +135,11 @@ def test_a_tea_may_not_promise_a_cure_but_a_medical_device_may_state_its_use():
     + ["防治水稻病虫害 高效杀虫剂", "防治小麦锈病", "杀菌剂 防治葡萄霜霉病", "防治柑橘红蜘蛛"]
     + ["防治番茄的晚疫病", "吡虫啉 防治果树蚜虫", "防治水稻纹枯病 稻瘟病 杀菌剂"]
     # a plant disease the allow rows do not name, after one they do: still a pesticide's list
-    + ["防治稻瘟病 纹枯病 稻曲病", "防治蚜虫 缺素症黄叶", "防治病虫害 对人畜低毒"],
+    + ["防治稻瘟病 纹枯病 稻曲病", "防治蚜虫 缺素症黄叶", "防治病虫害 对人畜低毒"]
+    # crop pests and plant diseases the rows did not name (session 25)
+    + ["防治水稻稻飞虱", "吡蚜酮 防治稻飞虱 叶蝉", "防治稻纵卷叶螟 二化螟", "防治菜青虫 小菜蛾"]
+    + ["防治棉铃虫", "防治地老虎 蛴螬 韭蛆", "防治根结线虫", "防治小麦赤霉病", "枯萎病防治"]
+    + ["防治番茄青枯病 软腐病", "防治立枯病 猝倒病", "防治黄瓜蔓枯病 早疫病"],
 )
 def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
     """防治 of pests, weeds or plant diseases is what a pesticide does: no human disease."""
@@ -185,6 +189,11 @@ def test_pest_weed_and_plant_disease_control_is_no_medical_claim(text):
         ("枯草芽孢杆菌 防治根腐病、猪鸡腹泻", "home"),
         ("木醋液 防治蔬菜病虫害和脚气 灰指甲", "home"),
         ("病虫害防治 兼治高血压", "food"),
+        # ... and after the crop pests of session 25
+        ("防治稻飞虱和高血压", "food"),
+        ("防治水稻稻飞虱 降血压", "home"),
+        ("防治菜青虫、糖尿病", "food"),
+        ("赤霉病防治 兼治失眠", "food"),
     ],
 )
 def test_disease_control_of_people_stays_a_medical_claim(text, category):
