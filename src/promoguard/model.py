@@ -53,6 +53,9 @@ class Column:
     #: a deadline (Kind.TIMESTAMP): a bare date means the end of that day, not its first instant
     #: (a promise "dispatch by 14 Nov" holds until the day is over)
     deadline: bool = False
+    #: a carrier's name (Kind.ID): a known spelling is stored as its carrier's code
+    #: (``promoguard.carriers``), so an export's ``顺丰速运`` meets a feed's ``SF``
+    carrier: bool = False
 
     @property
     def duckdb_type(self) -> str:
@@ -104,9 +107,16 @@ class Table:
 
 
 def _c(
-    name: str, kind: Kind, doc: str = "", *, null: bool = False, values=(), deadline: bool = False
+    name: str,
+    kind: Kind,
+    doc: str = "",
+    *,
+    null: bool = False,
+    values=(),
+    deadline: bool = False,
+    carrier: bool = False,
 ) -> Column:
-    return Column(name, kind, null, doc, tuple(values), deadline)
+    return Column(name, kind, null, doc, tuple(values), deadline, carrier)
 
 
 ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
@@ -299,7 +309,12 @@ TABLES: tuple[Table, ...] = (
         "A parcel handed to a carrier for an order.",
         (
             _c("order_id", Kind.ID),
-            _c("carrier", Kind.ID),
+            _c(
+                "carrier",
+                Kind.ID,
+                "the carrier (a known spelling, 顺丰速运 or shunfeng, is stored as its code, SF)",
+                carrier=True,
+            ),
             _c("tracking_no", Kind.ID),
             _c("weight_grams", Kind.WEIGHT, null=True),
         ),
@@ -310,7 +325,12 @@ TABLES: tuple[Table, ...] = (
         "tracking_events",
         "A carrier scan of a parcel.",
         (
-            _c("carrier", Kind.ID),
+            _c(
+                "carrier",
+                Kind.ID,
+                "the carrier (a known spelling, 顺丰速运 or shunfeng, is stored as its code, SF)",
+                carrier=True,
+            ),
             _c("tracking_no", Kind.ID),
             _c("event_at", Kind.TIMESTAMP),
             _c("event_type", Kind.ENUM, values=EVENT_TYPES),

@@ -34,6 +34,7 @@ import duckdb
 from rich.console import Console
 from rich.progress import Progress
 
+from promoguard import carriers
 from promoguard import store as store_mod
 from promoguard.errors import IngestError, StoreError, first_line
 from promoguard.ingest import readers, recover
@@ -58,6 +59,8 @@ class Staged:
     first_line: int
     rejected: int = 0  # lines the reader refused
     explicit_lines: bool = False  # the stage has ``_line`` (a CSV read again by ``recover``)
+    #: (column, spelling, code, rows): carrier names stored as their carrier's code
+    renamed: list[tuple[str, str, str, int]] = field(default_factory=list)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -226,12 +229,57 @@ def stage_file(
         _drop(con, [source.lines])
         source.lines = None
     staged.first_line = query.first_line
+    _carrier_codes(con, staged)
     if query.rejects:
         _stage_rejects(con, staged)
         if staged.rejected:
             with readers.file_errors(source.path):
                 _whole_reject_lines(con, staged)
     return staged
+
+
+RENAMES = "_pg_carrier_renames"
+
+
+def _carrier_codes(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Store each known spelling of a carrier (``顺丰速运``, ``shunfeng``) as its code (``SF``) in
+    the staged good rows, and note what was read as what (``promoguard.carriers``).
+
+    The spellings are looked up once each (a file holds a few), in Python, and only the rows of
+    a spelling that changes are updated (by a join to those spellings, passed as parameters):
+    a feed already written in codes costs one GROUP BY of the column.
+    """
+    for col in staged.table.columns:
+        if not col.carrier:
+            continue
+        counts = con.execute(
+            sql(
+                "SELECT {c}, count(*) FROM {stage} WHERE _reason IS NULL AND {c} IS NOT NULL "
+                "GROUP BY ALL",
+                c=ident(col.name),
+                stage=staged.stage,
+            )
+        ).fetchall()
+        changes = [(raw, carriers.canonical(raw), n) for raw, n in counts]
+        changes = sorted((r, code, n) for r, code, n in changes if code != r)
+        if not changes:
+            continue
+        _drop(con, [RENAMES])
+        con.execute(sql("CREATE TEMP TABLE {t} (raw VARCHAR, code VARCHAR)", t=ident(RENAMES)))
+        con.executemany(
+            sql("INSERT INTO {t} VALUES (?, ?)", t=ident(RENAMES)), [(r, c) for r, c, _ in changes]
+        )
+        con.execute(
+            sql(
+                "UPDATE {stage} SET {c} = r.code FROM {t} r "
+                "WHERE {stage}._reason IS NULL AND {stage}.{c} = r.raw",
+                stage=staged.stage,
+                c=ident(col.name),
+                t=ident(RENAMES),
+            )
+        )
+        _drop(con, [RENAMES])
+        staged.renamed += [(col.name, r, code, n) for r, code, n in changes]
 
 
 def _whole_reject_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
@@ -709,7 +757,7 @@ def _ingest_sources(
                             format=item.source.fmt,
                             encoding=item.source.encoding,
                             counts=counts,
-                            notes=_notes(item.source, counts),
+                            notes=_notes(item.source, counts) + _renamed_notes(item),
                             **FileReport.extras(item.source.extra_columns),
                         )
                     )
@@ -737,6 +785,14 @@ def _ingest_sources(
             if not failed:  # else the error that stopped the ingest is the one to report
                 raise
     return report
+
+
+def _renamed_notes(staged: Staged) -> list[str]:
+    """One note per carrier spelling stored as its code (the spelling as data: quoted by repr)."""
+    return [
+        f"{column} {raw!r} stored as {code} ({n:,} row{'s' if n != 1 else ''})"
+        for column, raw, code, n in staged.renamed
+    ]
 
 
 def _notes(source: readers.SourceFile, counts: TableCounts) -> list[str]:

@@ -1,0 +1,130 @@
+"""A shipment and its carrier's scans meet whatever each side calls the carrier.
+
+A Taobao export names the carrier ``顺丰速运``, a Cainiao feed ``SF``, kuaidi100 ``shunfeng``, an
+English feed ``SF Express``. Read as written, the scans of such a parcel never met its shipment:
+SHIP001 reported it as never picked up, SHIP003 as dispatched late. Built through the real ingest
+from CSV text, as a platform and a carrier feed send it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from tests.support import run_check
+
+from promoguard import carriers
+from promoguard.ingest import ingest_dir
+
+ORDERS = (
+    "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,"
+    "promised_dispatch_by,declared_shipped_at,status\n"
+    "O1,L1,M1,B1,1,99,2026-11-12 10:00,2026-11-13 18:00,2026-11-12 16:00,delivered\n"
+    "O2,L1,M1,B2,1,99,2026-11-12 10:00,2026-11-13 18:00,2026-11-12 16:00,delivered\n"
+    "O3,L1,M1,B3,1,99,2026-11-12 10:00,2026-11-13 18:00,2026-11-12 16:00,delivered\n"
+    "O4,L1,M1,B4,1,99,2026-11-12 10:00,2026-11-13 18:00,2026-11-12 16:00,delivered\n"
+)
+#: the platform's export: its own names for the carriers
+SHIPMENTS = (
+    "order_id,carrier,tracking_no\n"
+    "O1,顺丰速运,SF100\nO2,中通快递,7500\nO3, 京东物流 ,JDV9\nO4,極速達,X1\n"
+)
+#: the carriers' feed: codes and English names; O4's carrier is one no table knows, written
+#: differently on each side: it stays as written, and its scan does not meet its shipment
+EVENTS = (
+    "carrier,tracking_no,event_at,event_type,city\n"
+    "SF,SF100,2026-11-12 17:00,pickup,杭州\nSF Express,SF100,2026-11-14 16:00,delivered,上海\n"
+    "zhongtong,7500,2026-11-12 17:00,pickup,杭州\nZTO,7500,2026-11-14 16:00,delivered,上海\n"
+    "ＪＤ,JDV9,2026-11-12 17:00,pickup,杭州\njd,JDV9,2026-11-14 16:00,delivered,上海\n"
+    "极速达,X1,2026-11-12 17:00,pickup,杭州\n"
+)
+
+
+def _store(tmp_path: Path, shipments: str = SHIPMENTS, events: str = EVENTS) -> tuple[Path, object]:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    files = {
+        "platforms.csv": "platform_id,name\nP1,山海\n",
+        "merchants.csv": "merchant_id,platform_id,name\nM1,P1,店\n",
+        "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency\n"
+        "L1,M1,P1,卫衣,apparel,CNY\n",
+        "orders.csv": ORDERS,
+        "shipments.csv": shipments,
+        "tracking_events.csv": events,
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    report = ingest_dir(folder, store, tz="Asia/Shanghai")
+    return store, report
+
+
+def test_the_carriers_spellings_are_stored_as_one_code(tmp_path):
+    store, report = _store(tmp_path)
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        shipped = dict(con.execute("SELECT order_id, carrier FROM shipments").fetchall())
+        scanned = sorted(
+            con.execute("SELECT DISTINCT carrier, tracking_no FROM tracking_events").fetchall()
+        )
+    finally:
+        con.close()
+    assert shipped == {"O1": "SF", "O2": "ZTO", "O3": "JD", "O4": "極速達"}
+    assert scanned == [("JD", "JDV9"), ("SF", "SF100"), ("ZTO", "7500"), ("极速达", "X1")]
+    # each scan met its shipment but the unknown carrier's (written two ways)
+    assert report.tables["tracking_events"].orphans == 1
+    notes = {f.table: f.notes for f in report.files}
+    assert "carrier '顺丰速运' stored as SF (1 row)" in notes["shipments"]
+    assert "carrier 'SF Express' stored as SF (1 row)" in notes["tracking_events"]
+    assert not any(
+        "極速達" in n or "极速达" in n for n in notes["shipments"] + notes["tracking_events"]
+    )
+
+
+def test_a_parcel_scanned_under_another_spelling_was_picked_up_on_time(tmp_path):
+    store, _ = _store(tmp_path)
+    result = run_check(store, "SHIP001,SHIP003")
+    found = set(zip(result.findings.check_code, result.findings.entity_id, strict=True))
+    # only O4, whose carrier no table knows, is unmatched: never picked up as far as we can tell
+    assert found == {("SHIP001", "O4")}
+
+
+def test_another_carriers_parcel_with_the_same_number_stays_another_parcel(tmp_path):
+    """Reading names as codes must not merge carriers: ZTO's 7500 is not YTO's 7500."""
+    # (O2's parcel gives ZTO a feed, and its delivery a data horizon past O1's deadline)
+    events = "carrier,tracking_no,event_at,event_type,city\n" + (
+        "圆通速递,7500,2026-11-12 17:00,pickup,杭州\nZTO,7600,2026-11-12 17:00,pickup,杭州\n"
+        "ZTO,7600,2026-11-14 16:00,delivered,上海\n"
+    )
+    shipments = "order_id,carrier,tracking_no\nO1,中通,7500\nO2,中通快递,7600\n"
+    store, report = _store(tmp_path, shipments, events)
+    assert report.tables["tracking_events"].orphans == 1
+    result = run_check(store, "SHIP001")
+    flagged = set(result.findings.entity_id)
+    assert "O1" in flagged  # YTO's scan is not ZTO's
+    assert "O2" not in flagged  # 中通快递 and ZTO are one carrier
+
+
+def test_every_spelling_of_the_table_reads_as_its_carrier_and_no_two_carriers_share_one():
+    read = carriers.read()
+    codes = [c.code for c in read]
+    assert len(codes) == len(set(codes))
+    table = carriers.table(read)  # raises on a shared key
+    for c in read:
+        for name in carriers.spellings(c):
+            assert carriers.canonical(name) == c.code, name
+            assert carriers.canonical(f" {name.upper()} ") == c.code, name
+        assert table[carriers.key(c.code)] == c.code
+    # the simulator's carriers are codes already: its seasons are stored as they were
+    for code in ("SF", "JD", "YTO", "ZTO", "STO", "YUNDA"):
+        assert carriers.canonical(code) == code
+
+
+def test_a_table_where_two_carriers_share_a_spelling_is_refused(tmp_path):
+    path = tmp_path / "carriers.csv"
+    path.write_text(
+        "code,name_zh,name_en,aliases,source\nA,甲,Alpha,ax;Shared Co,x\nB,乙,Beta,ＳＨＡＲＥＤ　 co,y\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(carriers.PromoGuardError, match="share the spelling"):
+        carriers.table(carriers.read(path))
