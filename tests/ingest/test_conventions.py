@@ -190,6 +190,46 @@ def test_surrounding_spaces_trimmed_for_ids_and_numbers_text_kept(ingest, con):
     assert row == ("L1", "P1", "  a title ", "CNY", "10.00")
 
 
+def test_a_spreadsheets_text_guard_is_taken_off_ids_and_numbers_text_kept(ingest, con):
+    """Exports meant for Excel (Taobao's order lists among them) write a long number as the
+    formula ="…" so that Excel keeps its digits, plain or CSV-quoted; the value is inside it."""
+    report = ingest(
+        {
+            "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency,msrp\n"
+            '="0012345",="M1","=""P1""",="a title",food,="CNY",="10"\n'
+            '=" L2 ",M1,P1,t,food,CNY,"=""1,299.00"""\n'
+            '="",M1,P1,t,food,CNY,\n'
+        }
+    )
+    rows = con.execute(
+        "SELECT listing_id, merchant_id, platform_id, title, currency, msrp::VARCHAR "
+        "FROM listings ORDER BY listing_id"
+    ).fetchall()
+    assert rows == [
+        ("0012345", "M1", "P1", '="a title"', "CNY", "10.00"),  # text is kept as given
+        ("L2", "M1", "P1", "t", "CNY", "1299.00"),
+    ]
+    assert report.tables["listings"].quarantined == 1
+    [(_, line, column, why)] = quarantine(con)
+    assert (line, column) == (4, "listing_id")
+    assert "required value is empty" in why
+
+
+@pytest.mark.parametrize("text", ["7.50012E+13", "3.45679E+18", "1.2E+5"])
+def test_an_id_a_spreadsheet_wrote_in_scientific_notation_is_quarantined(ingest, con, text):
+    """Its digits are gone: stored, it would be a parcel or an order that meets nothing."""
+    report = ingest(
+        {
+            "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency\n"
+            f"{text},M1,P1,t,food,CNY\nL2,M1,P1,1.2E+5 ml,food,CNY\nE+1,M1,P1,t,food,CNY\n"
+        }
+    )
+    assert report.tables["listings"].stored == 2  # a title may say so; E+1 is no number
+    [(_, line, column, why)] = quarantine(con)
+    assert (line, column) == (2, "listing_id")
+    assert "scientific notation" in why and "export the column as text" in why
+
+
 def test_nullable_empty_is_null_required_empty_is_quarantined(ingest, con):
     report = ingest(
         {

@@ -77,6 +77,13 @@ MINIMUMS: dict[tuple[str, str], int] = {
 }
 
 EMPTY = "required value is empty"
+#: An id a spreadsheet turned into a number and wrote back in its scientific notation
+#: (7500123456789 -> 7.50012E+12): its digits are gone, and as an id it would meet nothing
+_EXCEL_E = r"\d\.\d+E\+\d{1,2}"
+EXCEL_E = (
+    "an id in a spreadsheet's scientific notation (7.50012E+12) has lost its digits: "
+    "export the column as text"
+)
 NOT_MONEY = "not an amount of money (use '.' for decimals, ',' for thousands)"
 NOT_PERCENT = "not a percentage (use '.' for decimals)"
 #: Spellings of yes and no accepted for a FLAG column (compared in lower case).
@@ -95,22 +102,38 @@ def _trim(x: str) -> str:
     return f"CASE WHEN ascii({x}) > 32 AND ascii({x}[-1]) > 32 THEN {x} ELSE trim({x}, {_lit(_BLANKS)}) END"
 
 
+def _unquoted(x: str) -> str:
+    """``x`` without a spreadsheet's text guard: ``="0012345"`` is ``0012345``.
+
+    Exports meant to be opened in Excel (Taobao's order lists, brokers', Goodreads') write a
+    long number as the formula ``="…"`` so that Excel keeps its digits; the value is what is
+    inside (trimmed). Tested on the first character before anything else: most values skip it.
+    """
+    inner = f"trim({x}[3:-2], {_lit(_BLANKS)})"
+    return (
+        f"CASE WHEN ascii({x}) = 61 AND starts_with({x}, '=\"') AND ends_with({x}, '\"') "
+        f"AND length({x}) >= 3 THEN {inner} ELSE {x} END"
+    )
+
+
 def clean(ref: str, kind: Kind) -> str:
-    """The raw text made comparable: full-width folded, trimmed, empty -> NULL.
+    """The raw text made comparable: full-width folded, trimmed, a spreadsheet's ``="…"``
+    taken off, empty -> NULL.
 
     Text columns keep their value exactly (untrusted data, kept as given) except that an empty
-    string is NULL; identifiers are trimmed only (no full-width folding: an id is opaque).
+    string is NULL; identifiers are trimmed and unquoted only (no full-width folding: an id is
+    opaque).
     """
     if kind is Kind.TEXT:
         return f"nullif({ref}, '')"
     if kind is Kind.ID:
-        return f"nullif({_trim(ref)}, '')"
+        return f"nullif({_unquoted(_trim(ref))}, '')"
     # translate() is slow; only text with a non-ASCII character (more chars than bytes) needs it.
     folded = (
         f"CASE WHEN strlen({ref}) = length({ref}) THEN {ref} "
         f"ELSE translate({ref}, {_lit(_FULL_WIDTH)}, {_lit(_ASCII)}) END"
     )
-    return f"nullif({_trim(folded)}, '')"
+    return f"nullif({_unquoted(_trim(folded))}, '')"
 
 
 #: The fast path's test per kind: the raw text is already canonical for that kind.
@@ -230,7 +253,12 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
     """
     empty = f"WHEN {c} IS NULL THEN {'NULL' if col.nullable else _lit(EMPTY)} "
     kind = col.kind
-    if kind in (Kind.ID, Kind.TEXT):
+    if kind is Kind.ID:
+        return (
+            f"CASE {empty}WHEN contains({c}, 'E+') AND regexp_full_match({c}, {_lit(_EXCEL_E)}) "
+            f"THEN {_lit(EXCEL_E)} END"
+        )
+    if kind is Kind.TEXT:
         return f"CASE {empty}END"
     if kind in (Kind.MONEY, Kind.PERCENT):
         if kind is Kind.MONEY:
