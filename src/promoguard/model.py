@@ -56,6 +56,9 @@ class Column:
     #: a carrier's name (Kind.ID): a known spelling is stored as its carrier's code
     #: (``promoguard.carriers``), so an export's ``顺丰速运`` meets a feed's ``SF``
     carrier: bool = False
+    #: other spellings of an ENUM's values that exports and feeds use, (spelling, value) pairs,
+    #: compared in lower case after trimming (a carrier feed's 已签收 is ``delivered``)
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @property
     def duckdb_type(self) -> str:
@@ -115,12 +118,85 @@ def _c(
     values=(),
     deadline: bool = False,
     carrier: bool = False,
+    aliases: dict[str, str] | None = None,
 ) -> Column:
-    return Column(name, kind, null, doc, tuple(values), deadline, carrier)
+    pairs = tuple(sorted((aliases or {}).items()))
+    return Column(name, kind, null, doc, tuple(values), deadline, carrier, pairs)
 
 
 ORDER_STATUSES = ("paid", "shipped", "delivered", "confirmed", "refunded", "cancelled")
 EVENT_TYPES = ("pickup", "transit", "out_for_delivery", "delivered", "exception")
+#: The words Chinese platform exports and carrier feeds (淘宝/天猫, 京东, 菜鸟, 快递100) and
+#: English ones (AfterShip's tags) use for an order's status and a scan's type. Left out on
+#: purpose: 交易关闭 (closed: refunded or cancelled, the export does not say which), AfterShip's
+#: ``AvailableForPickup`` (the buyer may collect it at a locker: no carrier pickup) and
+#: ``InfoReceived`` (a label was printed: no scan), 等待买家付款 (not paid: no order of the model).
+#: (Ingest folds full-width punctuation first: 买家已付款，等待卖家发货 is written with ",".)
+ORDER_STATUS_ALIASES = {
+    "已付款": "paid",
+    "已支付": "paid",
+    "买家已付款": "paid",
+    "买家已付款,等待卖家发货": "paid",
+    "等待卖家发货": "paid",
+    "待发货": "paid",
+    "等待出库": "paid",
+    "已发货": "shipped",
+    "卖家已发货": "shipped",
+    "卖家已发货,等待买家确认": "shipped",
+    "等待买家确认收货": "shipped",
+    "等待确认收货": "shipped",
+    "待收货": "shipped",
+    "已签收": "delivered",
+    "已送达": "delivered",
+    "交易成功": "confirmed",
+    "已完成": "confirmed",
+    "完成": "confirmed",
+    "已确认收货": "confirmed",
+    "退款成功": "refunded",
+    "已退款": "refunded",
+    "已取消": "cancelled",
+    "订单取消": "cancelled",
+    "canceled": "cancelled",
+}
+EVENT_TYPE_ALIASES = {
+    "揽收": "pickup",
+    "已揽收": "pickup",
+    "揽件": "pickup",
+    "已揽件": "pickup",
+    "收件": "pickup",
+    "已收件": "pickup",
+    "picked up": "pickup",
+    "picked_up": "pickup",
+    "在途": "transit",
+    "运输中": "transit",
+    "运送中": "transit",
+    "转运中": "transit",
+    "中转": "transit",
+    "in transit": "transit",
+    "in_transit": "transit",
+    "intransit": "transit",
+    "派件": "out_for_delivery",
+    "派件中": "out_for_delivery",
+    "派送中": "out_for_delivery",
+    "正在派件": "out_for_delivery",
+    "out for delivery": "out_for_delivery",
+    "outfordelivery": "out_for_delivery",
+    "签收": "delivered",
+    "已签收": "delivered",
+    "妥投": "delivered",
+    "已妥投": "delivered",
+    "疑难": "exception",
+    "疑难件": "exception",
+    "问题件": "exception",
+    "拒收": "exception",
+    "拒签": "exception",
+    "退签": "exception",
+    "退回": "exception",
+    "派送失败": "exception",
+    "投递失败": "exception",
+    "attemptfail": "exception",
+    "failed attempt": "exception",
+}
 TEXT_KINDS = ("listing_title", "listing_description", "livestream", "chat", "ad", "review")
 COUPON_KINDS = ("threshold", "red_envelope", "percent", "cash")
 TERM_SOURCES = ("displayed", "applied")
@@ -271,7 +347,13 @@ TABLES: tuple[Table, ...] = (
                 null=True,
             ),
             _c("confirmed_at", Kind.TIMESTAMP, "buyer confirmed receipt", null=True),
-            _c("status", Kind.ENUM, values=ORDER_STATUSES),
+            _c(
+                "status",
+                Kind.ENUM,
+                "an export's own words are read too (交易成功 is confirmed: docs/ingest.md)",
+                values=ORDER_STATUSES,
+                aliases=ORDER_STATUS_ALIASES,
+            ),
             _c("buyer_device_id", Kind.ID, null=True),
             _c("buyer_address_id", Kind.ID, null=True),
             _c("ship_to_city", Kind.TEXT, null=True),
@@ -333,7 +415,13 @@ TABLES: tuple[Table, ...] = (
             ),
             _c("tracking_no", Kind.ID),
             _c("event_at", Kind.TIMESTAMP),
-            _c("event_type", Kind.ENUM, values=EVENT_TYPES),
+            _c(
+                "event_type",
+                Kind.ENUM,
+                "a feed's own words are read too (已签收 is delivered: docs/ingest.md)",
+                values=EVENT_TYPES,
+                aliases=EVENT_TYPE_ALIASES,
+            ),
             _c("city", Kind.TEXT, null=True),
         ),
         key=("carrier", "tracking_no", "event_at", "event_type"),

@@ -215,16 +215,22 @@ def test_a_spreadsheets_text_guard_is_taken_off_ids_and_numbers_text_kept(ingest
     assert "required value is empty" in why
 
 
-@pytest.mark.parametrize("text", ["7.50012E+13", "3.45679E+18", "1.2E+5"])
+@pytest.mark.parametrize(
+    "text",
+    ["7.50012E+13", "3.45679E+18", "1.2E+11", "7.50012e+13", '"7,50012E+13"', "7.50012E13"]
+    + ["1E+15", "7.50012E+013"],
+)
 def test_an_id_a_spreadsheet_wrote_in_scientific_notation_is_quarantined(ingest, con, text):
     """Its digits are gone: stored, it would be a parcel or an order that meets nothing."""
     report = ingest(
         {
             "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency\n"
             f"{text},M1,P1,t,food,CNY\nL2,M1,P1,1.2E+5 ml,food,CNY\nE+1,M1,P1,t,food,CNY\n"
+            # Excel writes no number under 12 digits so; a SKU may look like one
+            "7.5E+2,M1,P1,t,food,CNY\n1.0E+1,M1,P1,t,food,CNY\n3E5,M1,P1,t,food,CNY\n"
         }
     )
-    assert report.tables["listings"].stored == 2  # a title may say so; E+1 is no number
+    assert report.tables["listings"].stored == 5  # a title may say so; E+1 is no number
     [(_, line, column, why)] = quarantine(con)
     assert (line, column) == (2, "listing_id")
     assert "scientific notation" in why and "export the column as text" in why
@@ -286,6 +292,88 @@ def test_good_order_and_enum_case(ingest, con):
         }
     )
     assert con.execute("SELECT quantity, status FROM orders").fetchone() == (1000, "shipped")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("交易成功", "confirmed"),
+        ("买家已付款，等待卖家发货", "paid"),  # a Taobao export, full-width comma and all
+        ('"卖家已发货,等待买家确认"', "shipped"),  # CSV-quoted, with an ASCII comma
+        ("等待出库", "paid"),  # JD
+        (" 已取消 ", "cancelled"),
+        ("退款成功", "refunded"),
+        ("Canceled", "cancelled"),
+    ],
+)
+def test_an_exports_own_words_for_an_order_status_are_read(ingest, con, text, expected):
+    ingest(
+        {
+            "orders.csv": "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status\n"
+            f"O1,L1,M1,B1,1,10.00,2026-11-11T00:00:00Z,{text}\n"
+        }
+    )
+    assert con.execute("SELECT status FROM orders").fetchone() == (expected,)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("揽收", "pickup"),
+        ("已揽件", "pickup"),
+        ("Picked Up", "pickup"),
+        ("运输中", "transit"),
+        ("InTransit", "transit"),
+        ("派件中", "out_for_delivery"),
+        ("OutForDelivery", "out_for_delivery"),
+        ("已签收", "delivered"),
+        ("妥投", "delivered"),
+        ("拒收", "exception"),
+        ("AttemptFail", "exception"),
+    ],
+)
+def test_a_carrier_feeds_own_words_for_a_scan_are_read(ingest, con, text, expected):
+    ingest(
+        {
+            "tracking_events.csv": "carrier,tracking_no,event_at,event_type\n"
+            f"SF,T1,2026-11-11T00:00:00Z,{text}\n"
+        }
+    )
+    assert con.execute("SELECT event_type FROM tracking_events").fetchone() == (expected,)
+
+
+@pytest.mark.parametrize(
+    ("table", "header", "text"),
+    [
+        # closed: refunded or cancelled, the export does not say which
+        (
+            "orders",
+            "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status",
+            "交易关闭",
+        ),
+        # not paid: no order of the model
+        (
+            "orders",
+            "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status",
+            "等待买家付款",
+        ),
+        # AfterShip: the buyer may collect it at a locker (no carrier pickup); a label printed
+        ("tracking_events", "carrier,tracking_no,event_at,event_type", "AvailableForPickup"),
+        ("tracking_events", "carrier,tracking_no,event_at,event_type", "InfoReceived"),
+    ],
+)
+def test_a_word_that_could_mean_two_things_is_quarantined_not_guessed(
+    ingest, con, table, header, text
+):
+    row = (
+        "O1,L1,M1,B1,1,10.00,2026-11-11T00:00:00Z"
+        if table == "orders"
+        else "SF,T1,2026-11-11T00:00:00Z"
+    )
+    report = ingest({f"{table}.csv": f"{header}\n{row},{text}\n"})
+    assert report.tables[table].quarantined == 1
+    [(_, _, column, why)] = quarantine(con)
+    assert column in ("status", "event_type") and "not one of" in why
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ from promoguard.errors import IngestError, StoreError, first_line
 from promoguard.ingest import readers, recover
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
 from promoguard.ingest.validate import RAW_LIMIT, StageQuery, stage_query
-from promoguard.model import TABLES, TABLES_BY_NAME, Table
+from promoguard.model import TABLES, TABLES_BY_NAME, Kind, Table
 from promoguard.sqlbuild import Sql, column, ident, idents, join, literal, sql
 
 DUPS = "_pg_dups"
@@ -280,6 +280,53 @@ def _carrier_codes(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
         )
         _drop(con, [RENAMES])
         staged.renamed += [(col.name, r, code, n) for r, code, n in changes]
+
+
+def _check_written_alike(
+    con: duckdb.DuckDBPyConnection, staged: list[Staged], stored: Mapping[str, str] | None
+) -> None:
+    """Refuse a batch for a store whose rows were read before ingest read carrier names as
+    codes (``顺丰速运`` stored as written) or took a spreadsheet's ``="…"`` off the ids.
+
+    This batch's rows are read the new way: in such a store the same export would be stored a
+    second time beside its old rows (a scan's key holds its carrier; ``="123"`` and ``123`` are
+    two orders), and a shipment written one way would never meet a scan written the other. A
+    store written since holds neither (ingest never stores them), so what is stored is the sign.
+    Only the tables this batch adds to, their carrier and key id columns: a column scan each.
+    """
+    tables = {item.table.name: item.table for item in staged}
+    for name, table in tables.items():
+        relation = (stored or {}).get(name, name)
+        for col in table.columns:
+            if col.carrier:
+                spelled = con.execute(
+                    sql(
+                        "SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL", c=col.name, t=relation
+                    )
+                ).fetchall()
+                old = sorted(v for (v,) in spelled if carriers.canonical(v) != v)
+                if old:
+                    raise IngestError(
+                        f"the store holds {name}.{col.name} as written before ingest read carrier "
+                        f"names as codes ({old[0]!r} is stored, not {carriers.canonical(old[0])}): "
+                        "ingest the exports into a new store (docs/ingest.md, Carrier names); "
+                        "nothing was ingested"
+                    )
+            elif col.name in table.key and col.kind is Kind.ID:
+                guarded = con.execute(
+                    sql(
+                        "SELECT {c} FROM {t} WHERE starts_with({c}, '=\"') LIMIT 1",
+                        c=col.name,
+                        t=relation,
+                    )
+                ).fetchall()
+                if guarded:
+                    raise IngestError(
+                        f"the store holds {name}.{col.name} values read before ingest took a "
+                        f'spreadsheet\'s ="…" off ({guarded[0][0]!r} is stored): ingest the '
+                        "exports into a new store (docs/ingest.md, Spreadsheet text guards); "
+                        "nothing was ingested"
+                    )
 
 
 def _whole_reject_lines(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
@@ -741,6 +788,7 @@ def _ingest_sources(
                 staged.append(stage_file(con, index, table, source, tz))
                 if progress:
                     bar.advance(task)
+            _check_written_alike(con, staged, stored)
             # Phase 2: one transaction moves everything into the store, or nothing. Stage rows
             # already carry their positions (rowid), so inserts may run in any order: faster.
             con.execute("SET preserve_insertion_order = false")
@@ -787,12 +835,23 @@ def _ingest_sources(
     return report
 
 
-def _renamed_notes(staged: Staged) -> list[str]:
-    """One note per carrier spelling stored as its code (the spelling as data: quoted by repr)."""
-    return [
-        f"{column} {raw!r} stored as {code} ({n:,} row{'s' if n != 1 else ''})"
-        for column, raw, code, n in staged.renamed
-    ]
+def _renamed_notes(staged: Staged, shown: int = 5) -> list[str]:
+    """One note per carrier code the file's spellings were read as, naming the first few
+    spellings (as data: quoted by repr) with their rows; a file of many spellings of one carrier
+    gets one line, not one per spelling."""
+    by_code: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for name, raw, code, n in staged.renamed:
+        by_code.setdefault((name, code), []).append((raw, n))
+    notes = []
+    for (name, code), spelled in by_code.items():
+        spelled.sort(key=lambda item: (-item[1], item[0]))
+        rows = sum(n for _, n in spelled)
+        named = ", ".join(f"{raw!r} ({n:,})" for raw, n in spelled[:shown])
+        more = f" and {len(spelled) - shown:,} more spellings" if len(spelled) > shown else ""
+        notes.append(
+            f"{name} read as {code} in {rows:,} row{'s' if rows != 1 else ''}: {named}{more}"
+        )
+    return notes
 
 
 def _notes(source: readers.SourceFile, counts: TableCounts) -> list[str]:

@@ -79,7 +79,9 @@ MINIMUMS: dict[tuple[str, str], int] = {
 EMPTY = "required value is empty"
 #: An id a spreadsheet turned into a number and wrote back in its scientific notation
 #: (7500123456789 -> 7.50012E+12): its digits are gone, and as an id it would meet nothing
-_EXCEL_E = r"\d\.\d+E\+\d{1,2}"
+#: (Excel turns to it past 11 digits, so the exponent is 11 or more; 7.5E+2 is no such id. A decimal
+#: comma in some locales; LibreOffice writes e and no sign, a three-digit exponent at times.)
+_EXCEL_E = r"\d[.,]\d+[Ee]\+?0?(1[1-9]|[2-9]\d)|\d[Ee]\+0?(1[1-9]|[2-9]\d)"
 EXCEL_E = (
     "an id in a spreadsheet's scientific notation (7.50012E+12) has lost its digits: "
     "export the column as text"
@@ -231,7 +233,19 @@ def value_sql(c: str, col: Column) -> str:
     if kind is Kind.CURRENCY:
         return f"upper({c})"
     if kind is Kind.ENUM:
-        return f"lower({c})"
+        # a value written as stored (most are) is kept after a few equality tests, which cost
+        # less than lower() of every value; a value in another case, or one of the column's
+        # aliases, is looked up in lower case; a spelling that is neither stays as written (in
+        # lower case), so that the reason names the values
+        same = " OR ".join(f"{c} = {_lit(v)}" for v in col.values)
+        slow = f"lower({c})"
+        if col.aliases:
+            # one lookup in a constant list (a CASE of every alias ran ~10x slower: DuckDB
+            # evaluated lower() again for each WHEN)
+            spellings = "[" + ", ".join(_lit(a) for a, _ in col.aliases) + "]"
+            meanings = "[" + ", ".join(_lit(v) for _, v in col.aliases) + "]"
+            slow = f"coalesce({meanings}[list_position({spellings}, {slow})], {slow})"
+        return f"CASE WHEN {same} THEN {c} ELSE {slow} END"
     if kind is Kind.FLAG:
         yes = ", ".join(_lit(w) for w in TRUE_WORDS)
         no = ", ".join(_lit(w) for w in FALSE_WORDS)
@@ -255,7 +269,8 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
     kind = col.kind
     if kind is Kind.ID:
         return (
-            f"CASE {empty}WHEN contains({c}, 'E+') AND regexp_full_match({c}, {_lit(_EXCEL_E)}) "
+            f"CASE {empty}WHEN ascii({c}) BETWEEN 48 AND 57 AND (contains({c}, 'E') OR "
+            f"contains({c}, 'e')) AND regexp_full_match({c}, {_lit(_EXCEL_E)}) "
             f"THEN {_lit(EXCEL_E)} END"
         )
     if kind is Kind.TEXT:

@@ -14,7 +14,10 @@ import pytest
 from tests.support import run_check
 
 from promoguard import carriers
+from promoguard.errors import IngestError
 from promoguard.ingest import ingest_dir
+
+TABLES = ("orders", "shipments", "tracking_events")
 
 ORDERS = (
     "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,"
@@ -74,8 +77,8 @@ def test_the_carriers_spellings_are_stored_as_one_code(tmp_path):
     # each scan met its shipment but the unknown carrier's (written two ways)
     assert report.tables["tracking_events"].orphans == 1
     notes = {f.table: f.notes for f in report.files}
-    assert "carrier '顺丰速运' stored as SF (1 row)" in notes["shipments"]
-    assert "carrier 'SF Express' stored as SF (1 row)" in notes["tracking_events"]
+    assert "carrier read as SF in 1 row: '顺丰速运' (1)" in notes["shipments"]
+    assert "carrier read as SF in 1 row: 'SF Express' (1)" in notes["tracking_events"]
     assert not any(
         "極速達" in n or "极速达" in n for n in notes["shipments"] + notes["tracking_events"]
     )
@@ -128,3 +131,64 @@ def test_a_table_where_two_carriers_share_a_spelling_is_refused(tmp_path):
     )
     with pytest.raises(carriers.PromoGuardError, match="share the spelling"):
         carriers.table(carriers.read(path))
+
+
+def test_many_spellings_of_one_carrier_make_one_note(tmp_path):
+    """A reviewer's 100,000 spellings gave 100,000 notes (7.8 MB of output): one line per code."""
+    cases = ["SF", "sf", "Sf", "sF", "ＳＦ", "SF  express", "sf express", "Sf Express"]
+    events = "carrier,tracking_no,event_at,event_type,city\n" + "".join(
+        f"{c},SF100,2026-11-12 {10 + i}:00,transit,杭州\n" for i, c in enumerate(cases)
+    )
+    _, report = _store(tmp_path, events=events)
+    [notes] = [f.notes for f in report.files if f.table == "tracking_events"]
+    [note] = [n for n in notes if "read as SF" in n]
+    assert note.startswith("carrier read as SF in 7 rows: ")  # "SF" itself is the code
+    assert note.endswith(" and 2 more spellings")
+
+
+def _old_store(tmp_path: Path, sql: str) -> Path:
+    """A store as an ingest before session 25 wrote it (the export's values as written)."""
+    store, _ = _store(tmp_path)
+    con = duckdb.connect(str(store))
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+    return store
+
+
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        ("UPDATE shipments SET carrier = '顺丰速运' WHERE carrier = 'SF'", "'顺丰速运' is stored"),
+        (
+            "UPDATE tracking_events SET carrier = 'zhongtong' WHERE carrier = 'ZTO'",
+            "'zhongtong' is stored",
+        ),
+        ("UPDATE orders SET order_id = '=\"O1\"' WHERE order_id = 'O1'", "'=\"O1\"' is stored"),
+    ],
+)
+def test_a_store_written_before_is_refused_whole_not_doubled(tmp_path, sql, said):
+    """Ingested again into a store written before, the same export stored each scan a second
+    time under its code and each guarded order a second time unguarded, without a word."""
+    store = _old_store(tmp_path, sql)
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        before = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES]
+    finally:
+        con.close()
+    with pytest.raises(IngestError, match="ingest the exports into a new store") as caught:
+        ingest_dir(tmp_path / "export", store, tz="Asia/Shanghai")
+    assert said in str(caught.value) and "nothing was ingested" in str(caught.value)
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        after = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES]
+    finally:
+        con.close()
+    assert after == before
+
+
+def test_a_store_written_alike_takes_the_same_export_again_unchanged(tmp_path):
+    store, _ = _store(tmp_path)
+    report = ingest_dir(tmp_path / "export", store, tz="Asia/Shanghai")
+    assert report.totals.stored == report.totals.unchanged == report.totals.read
