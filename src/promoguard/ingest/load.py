@@ -307,15 +307,17 @@ def _check_written_alike(
                 old = sorted(v for (v,) in spelled if carriers.canonical(v) != v)
                 if old:
                     raise IngestError(
-                        f"the store holds {name}.{col.name} as written before ingest read carrier "
-                        f"names as codes ({old[0]!r} is stored, not {carriers.canonical(old[0])}): "
-                        "ingest the exports into a new store (docs/ingest.md, Carrier names); "
-                        "nothing was ingested"
+                        f"the store holds {name}.{col.name} {old[0]!r} as written, which ingest "
+                        f"now reads as {carriers.canonical(old[0])} (the store was written "
+                        "before): ingest the exports into a new store (docs/ingest.md, Carrier "
+                        "names); nothing was ingested"
                     )
             elif col.name in table.key and col.kind is Kind.ID:
                 guarded = con.execute(
                     sql(
-                        "SELECT {c} FROM {t} WHERE starts_with({c}, '=\"') LIMIT 1",
+                        # what ingest now takes the guard off (normalise._unquoted)
+                        "SELECT {c} FROM {t} WHERE starts_with({c}, '=\"') "
+                        "AND ends_with({c}, '\"') AND length({c}) >= 3 LIMIT 1",
                         c=col.name,
                         t=relation,
                     )

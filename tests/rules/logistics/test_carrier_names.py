@@ -160,10 +160,13 @@ def _old_store(tmp_path: Path, sql: str) -> Path:
 @pytest.mark.parametrize(
     ("sql", "said"),
     [
-        ("UPDATE shipments SET carrier = '顺丰速运' WHERE carrier = 'SF'", "'顺丰速运' is stored"),
+        (
+            "UPDATE shipments SET carrier = '顺丰速运' WHERE carrier = 'SF'",
+            "'顺丰速运' as written, which ingest now reads as SF",
+        ),
         (
             "UPDATE tracking_events SET carrier = 'zhongtong' WHERE carrier = 'ZTO'",
-            "'zhongtong' is stored",
+            "'zhongtong' as written, which ingest now reads as ZTO",
         ),
         ("UPDATE orders SET order_id = '=\"O1\"' WHERE order_id = 'O1'", "'=\"O1\"' is stored"),
     ],
@@ -186,6 +189,13 @@ def test_a_store_written_before_is_refused_whole_not_doubled(tmp_path, sql, said
     finally:
         con.close()
     assert after == before
+
+
+def test_an_id_that_only_looks_half_guarded_is_no_sign_of_an_old_store(tmp_path):
+    """``="x`` (no closing quote) is stored as written by this ingest too: no refusal."""
+    store = _old_store(tmp_path, "UPDATE orders SET order_id = '=\"O1' WHERE order_id = 'O1'")
+    report = ingest_dir(tmp_path / "export", store, tz="Asia/Shanghai")
+    assert report.tables["orders"].stored == 4
 
 
 def test_a_store_written_alike_takes_the_same_export_again_unchanged(tmp_path):
