@@ -304,6 +304,9 @@ def test_good_order_and_enum_case(ingest, con):
         (" 已取消 ", "cancelled"),
         ("退款成功", "refunded"),
         ("Canceled", "cancelled"),
+        ("已发货，待签收", "shipped"),  # Pinduoduo
+        ("WAIT_SELLER_SEND_GOODS", "paid"),  # Taobao's API
+        ("TRADE_FINISHED", "confirmed"),
     ],
 )
 def test_an_exports_own_words_for_an_order_status_are_read(ingest, con, text, expected):
@@ -330,6 +333,12 @@ def test_an_exports_own_words_for_an_order_status_are_read(ingest, con, text, ex
         ("妥投", "delivered"),
         ("拒收", "exception"),
         ("AttemptFail", "exception"),
+        # a hub-to-hub feed (中通, 申通): 收件 -> 发件 -> 到件 -> 派件 -> 签收
+        ("收件", "pickup"),
+        ("发件", "transit"),
+        ("到件", "transit"),
+        ("代签收", "delivered"),
+        ("派件异常", "exception"),
     ],
 )
 def test_a_carrier_feeds_own_words_for_a_scan_are_read(ingest, con, text, expected):

@@ -77,6 +77,10 @@ MINIMUMS: dict[tuple[str, str], int] = {
 }
 
 EMPTY = "required value is empty"
+#: ="=""77""" is a guard around a guard: no export writes it, and taken off once it would be
+#: stored as ="77", which the next ingest would read as 77
+GUARD_IN_GUARD = 'a spreadsheet text guard inside another (="=""…""")'
+
 #: An id a spreadsheet turned into a number and wrote back in its scientific notation
 #: (7500123456789 -> 7.50012E+12): its digits are gone, and as an id it would meet nothing
 #: (Excel turns to it past 11 digits, so the exponent is 11 or more; 7.5E+2 is no such id. A decimal
@@ -269,7 +273,9 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
     kind = col.kind
     if kind is Kind.ID:
         return (
-            f"CASE {empty}WHEN ascii({c}) BETWEEN 48 AND 57 AND (contains({c}, 'E') OR "
+            f"CASE {empty}WHEN ascii({c}) = 61 AND starts_with({c}, '=\"') AND ends_with({c}, '\"') "
+            f"AND length({c}) >= 3 THEN {_lit(GUARD_IN_GUARD)} "
+            f"WHEN ascii({c}) BETWEEN 48 AND 57 AND (contains({c}, 'E') OR "
             f"contains({c}, 'e')) AND regexp_full_match({c}, {_lit(_EXCEL_E)}) "
             f"THEN {_lit(EXCEL_E)} END"
         )

@@ -123,6 +123,32 @@ def test_every_spelling_of_the_table_reads_as_its_carrier_and_no_two_carriers_sh
         assert carriers.canonical(code) == code
 
 
+@pytest.mark.parametrize(
+    ("spelled", "read"),
+    [
+        # a reviewer's, from the cited lists: kdniao DBL is 德邦快递, DBLKY its 快运; kuaidi100
+        # names debangwuliu 德邦
+        ("DBL", "DEPPON"),
+        ("debangwuliu", "DEPPON"),
+        ("DBLKY", "DEPPON_FREIGHT"),
+        ("安能快运", "ANE_FREIGHT"),
+        ("ane66", "ANE_EXPRESS"),
+        # group names and codes that mean another carrier elsewhere: as written
+        ("德邦物流", "德邦物流"),
+        ("安能物流", "安能物流"),
+        ("ANE", "ANE"),  # kdniao: 安能物流, either line
+        ("cainiao", "cainiao"),  # AfterShip: AliExpress Standard Shipping
+        ("菜鸟", "菜鸟"),  # a platform that hands parcels to others
+        ("DHL Paket", "DHL Paket"),
+        ("HTKY", "HTKY"),
+        ("JT", "JT"),
+        ("laposte", "laposte"),  # kuaidi100: La Poste Senegal
+    ],
+)
+def test_a_spelling_is_read_as_its_sources_say_or_left_alone(spelled, read):
+    assert carriers.canonical(spelled) == read
+
+
 def test_a_table_where_two_carriers_share_a_spelling_is_refused(tmp_path):
     path = tmp_path / "carriers.csv"
     path.write_text(
@@ -202,3 +228,57 @@ def test_a_store_written_alike_takes_the_same_export_again_unchanged(tmp_path):
     store, _ = _store(tmp_path)
     report = ingest_dir(tmp_path / "export", store, tz="Asia/Shanghai")
     assert report.totals.stored == report.totals.unchanged == report.totals.read
+
+
+def test_a_carrier_feed_alone_into_a_store_written_before_is_refused(tmp_path):
+    """The usual order: the platform's export first, the carrier feed a day later. A reviewer's
+    feed-only batch got through into a store whose shipments said 顺丰速运: its scans stored as
+    SF met nothing, and SHIP001 reported the parcel."""
+    store = _old_store(tmp_path, "UPDATE shipments SET carrier = '顺丰速运' WHERE carrier = 'SF'")
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "tracking_events.csv").write_text(
+        "carrier,tracking_no,event_at,event_type,city\n顺丰速运,SF100,2026-11-15 09:00,transit,杭州\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(IngestError, match="shipments.carrier '顺丰速运' as written"):
+        ingest_dir(feed, store, tz="Asia/Shanghai")
+
+
+def test_a_guard_around_a_guard_is_quarantined_so_a_store_never_holds_one(tmp_path):
+    """A guard around a guard, taken off once, was stored as a guard (="77"), and every later
+    batch was refused as if the store were old."""
+    shipments = SHIPMENTS + '"=""=""77""""",SF,T9\n'  # the text ="="77""
+    store, report = _store(tmp_path, shipments=shipments)
+    assert report.tables["shipments"].quarantined == 1
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        [(why,)] = con.execute("SELECT reason FROM quarantine").fetchall()
+    finally:
+        con.close()
+    assert "guard inside another" in why
+    again = ingest_dir(tmp_path / "export", store, tz="Asia/Shanghai")  # not refused
+    assert again.totals.stored == again.totals.unchanged
+
+
+def test_a_hub_to_hub_feed_reads_its_transit_scans(tmp_path):
+    """ZTO and STO write a trip as 收件 -> 发件 -> 到件 -> 派件 -> 签收. With the hub words refused,
+    PARCEL001 saw a 1,100 km trip with no transit scan: an empty parcel (a reviewer's case)."""
+    shipments = "order_id,carrier,tracking_no,weight_grams\nO1,中通快递,7500,500\n"
+    events = (
+        "carrier,tracking_no,event_at,event_type,city\n"
+        "zhongtong,7500,2026-11-12 17:00,收件,杭州\nzhongtong,7500,2026-11-12 21:00,发件,杭州\n"
+        "zhongtong,7500,2026-11-13 09:00,到件,北京\nzhongtong,7500,2026-11-13 11:00,派件,北京\n"
+        "zhongtong,7500,2026-11-13 15:00,签收,北京\n"
+    )
+    store, report = _store(tmp_path, shipments=shipments, events=events)
+    assert report.tables["tracking_events"].quarantined == 0
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        rows = con.execute("SELECT event_type FROM tracking_events ORDER BY event_at").fetchall()
+        kinds = [k for (k,) in rows]
+    finally:
+        con.close()
+    assert kinds == ["pickup", "transit", "transit", "out_for_delivery", "delivered"]
+    result = run_check(store, "PARCEL001")
+    assert "O1" not in set(result.findings.entity_id)
