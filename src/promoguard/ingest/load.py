@@ -37,7 +37,7 @@ from rich.progress import Progress
 from promoguard import carriers
 from promoguard import store as store_mod
 from promoguard.errors import IngestError, StoreError, first_line
-from promoguard.ingest import readers, recover
+from promoguard.ingest import normalise, readers, recover
 from promoguard.ingest.report import FileReport, IngestReport, TableCounts
 from promoguard.ingest.validate import RAW_LIMIT, StageQuery, stage_query
 from promoguard.model import TABLES, TABLES_BY_NAME, Kind, Table
@@ -320,11 +320,10 @@ def _check_written_alike(
             elif col.kind is Kind.ID:
                 guarded = con.execute(
                     sql(
-                        # what ingest now takes the guard off (normalise._unquoted)
-                        "SELECT {c} FROM {t} WHERE starts_with({c}, '=\"') "
-                        "AND ends_with({c}, '\"') AND length({c}) >= 3 LIMIT 1",
+                        "SELECT {c} FROM {t} WHERE {test} LIMIT 1",
                         c=col.name,
                         t=relation,
+                        test=Sql(normalise.guarded(ident(col.name))),
                     )
                 ).fetchall()
                 if guarded:

@@ -108,18 +108,24 @@ def _trim(x: str) -> str:
     return f"CASE WHEN ascii({x}) > 32 AND ascii({x}[-1]) > 32 THEN {x} ELSE trim({x}, {_lit(_BLANKS)}) END"
 
 
+def guarded(x: str) -> str:
+    """The test that ``x`` is a spreadsheet's text guard ``="…"`` (what :func:`_unquoted` takes
+    off; a stored id never is one). Tested on the first character before anything else: most
+    values stop there."""
+    return (
+        f"(ascii({x}) = 61 AND starts_with({x}, '=\"') AND ends_with({x}, '\"') "
+        f"AND length({x}) >= 3)"
+    )
+
+
 def _unquoted(x: str) -> str:
     """``x`` without a spreadsheet's text guard: ``="0012345"`` is ``0012345``.
 
     Exports meant to be opened in Excel (Taobao's order lists, brokers', Goodreads') write a
     long number as the formula ``="…"`` so that Excel keeps its digits; the value is what is
-    inside (trimmed). Tested on the first character before anything else: most values skip it.
+    inside (trimmed).
     """
-    inner = f"trim({x}[3:-2], {_lit(_BLANKS)})"
-    return (
-        f"CASE WHEN ascii({x}) = 61 AND starts_with({x}, '=\"') AND ends_with({x}, '\"') "
-        f"AND length({x}) >= 3 THEN {inner} ELSE {x} END"
-    )
+    return f"CASE WHEN {guarded(x)} THEN trim({x}[3:-2], {_lit(_BLANKS)}) ELSE {x} END"
 
 
 def clean(ref: str, kind: Kind) -> str:
@@ -273,8 +279,7 @@ def reason_sql(c: str, v: str, col: Column, table: str) -> str:
     kind = col.kind
     if kind is Kind.ID:
         return (
-            f"CASE {empty}WHEN ascii({c}) = 61 AND starts_with({c}, '=\"') AND ends_with({c}, '\"') "
-            f"AND length({c}) >= 3 THEN {_lit(GUARD_IN_GUARD)} "
+            f"CASE {empty}WHEN {guarded(c)} THEN {_lit(GUARD_IN_GUARD)} "
             f"WHEN ascii({c}) BETWEEN 48 AND 57 AND (contains({c}, 'E') OR "
             f"contains({c}, 'e')) AND regexp_full_match({c}, {_lit(_EXCEL_E)}) "
             f"THEN {_lit(EXCEL_E)} END"
