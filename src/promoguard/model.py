@@ -184,7 +184,12 @@ EVENT_TYPE_ALIASES = {
     "到件": "transit",
     "到达": "transit",
     "转投": "transit",
-    "清关": "transit",
+    "清关": "transit",  # (清关异常 is refused: not guessed)
+    "待清关": "transit",
+    "清关中": "transit",
+    "已清关": "transit",
+    "在途中": "transit",
+    "转寄": "transit",
     "in transit": "transit",
     "in_transit": "transit",
     "intransit": "transit",

@@ -339,6 +339,8 @@ def test_an_exports_own_words_for_an_order_status_are_read(ingest, con, text, ex
         ("到件", "transit"),
         ("代签收", "delivered"),
         ("派件异常", "exception"),
+        ("在途中", "transit"),  # kdniao's
+        ("清关中", "transit"),
     ],
 )
 def test_a_carrier_feeds_own_words_for_a_scan_are_read(ingest, con, text, expected):

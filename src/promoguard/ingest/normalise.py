@@ -78,7 +78,7 @@ MINIMUMS: dict[tuple[str, str], int] = {
 
 EMPTY = "required value is empty"
 #: ="=""77""" is a guard around a guard: no export writes it, and taken off once it would be
-#: stored as ="77", which the next ingest would read as 77
+#: stored as a guard (=""77"", the doubled quotes kept), which the next ingest would take off
 GUARD_IN_GUARD = 'a spreadsheet text guard inside another (="=""…""")'
 
 #: An id a spreadsheet turned into a number and wrote back in its scientific notation
