@@ -191,7 +191,7 @@ def test_surrounding_spaces_trimmed_for_ids_and_numbers_text_kept(ingest, con):
 
 
 def test_a_spreadsheets_text_guard_is_taken_off_ids_and_numbers_text_kept(ingest, con):
-    """Exports meant for Excel (Taobao's order lists among them) write a long number as the
+    """Exports meant for Excel (brokers', Chinese sites' downloads) write a long number as the
     formula ="…" so that Excel keeps its digits, plain or CSV-quoted; the value is inside it."""
     report = ingest(
         {

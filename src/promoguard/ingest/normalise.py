@@ -121,7 +121,7 @@ def guarded(x: str) -> str:
 def _unquoted(x: str) -> str:
     """``x`` without a spreadsheet's text guard: ``="0012345"`` is ``0012345``.
 
-    Exports meant to be opened in Excel (Taobao's order lists, brokers', Goodreads') write a
+    Exports meant to be opened in Excel (brokers', Goodreads', Chinese sites' downloads) write a
     long number as the formula ``="…"`` so that Excel keeps its digits; the value is what is
     inside (trimmed).
     """
