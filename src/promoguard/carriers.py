@@ -101,7 +101,3 @@ def _codes() -> dict[str, str]:
 def canonical(name: str) -> str:
     """The code of the carrier ``name`` spells, or ``name`` itself when no known carrier does."""
     return _codes().get(key(name), name)
-
-
-def known(name: str) -> bool:
-    return key(name) in _codes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from tests.support import listing
@@ -104,3 +105,25 @@ def found(result: ScanResult) -> dict[str, dict[str, Any]]:
     """entity_id -> observed JSON (as a dict) of a run's findings."""
     f = result.findings
     return {e: json.loads(o) for e, o in zip(f.entity_id, f.observed, strict=True)}
+
+
+#: the shop, its platform and its listing an export of orders needs (CSV, as a platform sends it)
+EXPORT_BASE = {
+    "platforms.csv": "platform_id,name\nP1,山海\n",
+    "merchants.csv": "merchant_id,platform_id,name\nM1,P1,店\n",
+    "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency\n"
+    "L1,M1,P1,卫衣,apparel,CNY\n",
+}
+
+
+def ingest_export(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Any]:
+    """``files`` (orders, shipments, scans as CSV text) beside EXPORT_BASE, in ``tmp_path/export``,
+    through the real ingest (Asia/Shanghai) into ``tmp_path/s.duckdb``: (the store, the report)."""
+    from promoguard.ingest import ingest_dir
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name, text in {**EXPORT_BASE, **files}.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    return store, ingest_dir(folder, store, tz="Asia/Shanghai")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+from tests.rules.logistics.helpers import ingest_export
 from tests.support import run_check
 
 from promoguard import carriers
@@ -44,23 +46,9 @@ EVENTS = (
 )
 
 
-def _store(tmp_path: Path, shipments: str = SHIPMENTS, events: str = EVENTS) -> tuple[Path, object]:
-    folder = tmp_path / "export"
-    folder.mkdir()
-    files = {
-        "platforms.csv": "platform_id,name\nP1,山海\n",
-        "merchants.csv": "merchant_id,platform_id,name\nM1,P1,店\n",
-        "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency\n"
-        "L1,M1,P1,卫衣,apparel,CNY\n",
-        "orders.csv": ORDERS,
-        "shipments.csv": shipments,
-        "tracking_events.csv": events,
-    }
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    store = tmp_path / "s.duckdb"
-    report = ingest_dir(folder, store, tz="Asia/Shanghai")
-    return store, report
+def _store(tmp_path: Path, shipments: str = SHIPMENTS, events: str = EVENTS) -> tuple[Path, Any]:
+    files = {"orders.csv": ORDERS, "shipments.csv": shipments, "tracking_events.csv": events}
+    return ingest_export(tmp_path, files)
 
 
 def test_the_carriers_spellings_are_stored_as_one_code(tmp_path):

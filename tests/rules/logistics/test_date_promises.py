@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.rules.logistics.helpers import ingest_export
 from tests.support import run_check
-
-from promoguard.ingest import ingest_dir
 
 ORDERS = (
     "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,"
@@ -32,22 +31,8 @@ EVENTS = (
 
 
 def _store(tmp_path: Path) -> Path:
-    folder = tmp_path / "export"
-    folder.mkdir()
-    files = {
-        "platforms.csv": "platform_id,name\nP1,山海\n",
-        "merchants.csv": "merchant_id,platform_id,name\nM1,P1,店\n",
-        "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency\n"
-        "L1,M1,P1,卫衣,apparel,CNY\n",
-        "orders.csv": ORDERS,
-        "shipments.csv": SHIPMENTS,
-        "tracking_events.csv": EVENTS,
-    }
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    store = tmp_path / "s.duckdb"
-    ingest_dir(folder, store, tz="Asia/Shanghai")
-    return store
+    files = {"orders.csv": ORDERS, "shipments.csv": SHIPMENTS, "tracking_events.csv": EVENTS}
+    return ingest_export(tmp_path, files)[0]
 
 
 def test_a_promised_day_is_kept_by_a_dispatch_or_delivery_that_day(tmp_path):
