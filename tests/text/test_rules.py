@@ -361,6 +361,113 @@ def test_rewards_without_a_review_condition(text):
     assert "REVIEW002" not in codes(text)
 
 
+# Cards and chats as they are written (a helper's corpus, built apart from the rule from penalty
+# decisions, press reports and Amazon insert cards; /tmp corpus of session 26): the reward comes
+# clauses after the review word, told first, or for a review changed. Each was missed before.
+CARDS = [
+    "五星好评+晒图，截图发客服，返5元红包",
+    "全五星10字好评+截图给微信客服返现1元+晒图再返现1元",  # 天津北辰 penalty decision
+    "5星好评宝贝、描述相符5分，截图给微信客服，可领取红包5元",  # 杭州 "5星好评卡"
+    "好评15字并晒图，找客服领取3元红包",  # 崇川区 case
+    "亲，给个五星带图带字的好评，再加店铺微信发好评截图，跟老板玩把石头剪刀布：赢了2.8元红包",
+    "亲～给个好评呗，返你两块钱哈",
+    "大众点评写15字好评+3张图，凭截图免费领甜品一份",
+    "吃饭的时候服务员让我们发三张图加15字好评，才送免费冰粉",
+    "全五星好评并追评（满15字），加客服微信 xy_shop88，送精美小礼品一份",
+    "5元红包等你拿！条件：五星好评+晒图，评完找客服",
+    "亲，麻烦帮忙把中评改成好评可以吗？改好后我这边补偿您10元红包",
+    "客服一直打电话让我把差评改成好评，说给我退10块钱",
+    "您好，看到您给了差评，我们可以给您部分退款20元，麻烦您删除差评哦",
+    "Leave us a 5-star review on Amazon, email a screenshot to us, and we'll send you a FREE gift!",
+    "Give us a five-star rating and a rave review, send us your email address, and we'll send "
+    "you a $20 PayPal credit.",
+    "The box came with a card offering a $20 refund for a five-star review.",
+    "Tucked in the box was a card: redeem a $19 gift card, just send proof of a five-star review.",
+    "If you could update your rating to 5 stars, we will refund you $15 right away.",
+]
+#: the same words where nothing pays for a review: a buyer's account of a gift, a shop red
+#: envelope or a refund, statistics, a bank card's cashback, a review invitation
+NOT_CARDS = [
+    "五星好评！物流快，还送了赠品",
+    "已经给了好评，客服态度很好，还送了小礼物",
+    "五星好评，联系客服换了颜色，还送了个小礼物",
+    "好评，用了店铺红包很划算",
+    "好评，领取了优惠券买的，很划算",
+    "给了好评，退款也很快处理了",
+    "五星好评，149元买的很值，联系客服很耐心",
+    "店铺好评率99.8%，放心购买，下单送运费险",
+    "这家店好评都挺真实的，我是用信用卡返现活动买的，划算",
+    "亲们的好评是我们最大的动力，下单即送运费险",
+    "期待您的五星好评！有问题请联系客服，我们会第一时间处理",
+    "Get $10 off for a limited time!",
+    "Thanks for your 5-star review! Free returns within 30 days.",
+]
+
+
+@pytest.mark.parametrize("text", CARDS)
+def test_a_reward_clauses_after_the_review_word_is_found(text):
+    rules = ContentRules(load_terms())
+    (prep,) = rules.prepare_many([text])  # the first pass selects it too
+    assert prep is not None and "REVIEW002" in decide_all(prep, kind="review"), text
+    assert "REVIEW002" in codes(text, kind="listing_description")
+
+
+@pytest.mark.parametrize("text", NOT_CARDS)
+def test_a_review_word_beside_an_unrelated_reward_is_not_found(text):
+    assert "REVIEW002" not in codes(text, kind="review")
+    assert "REVIEW002" not in codes(text, kind="listing_description")
+
+
+def test_a_gift_told_as_past_is_not_a_price_but_the_same_gift_offered_is():
+    assert "REVIEW002" not in codes("五星好评，联系客服换了颜色，还送了个小礼物")
+    assert "REVIEW002" in codes("五星好评，联系客服，送个小礼物")
+    assert "REVIEW002" not in codes("好评，领取了优惠券买的")
+    assert "REVIEW002" in codes("好评后领取优惠券一张")
+
+
+def test_the_card_window_bounds_how_far_the_reward_may_sit():
+    from promoguard.rules.content._shared import content_rules
+
+    ((rule, params),) = content_rules(("REVIEW002",), None)
+    rules = ContentRules(load_terms())
+    far = "五星好评+晒图，截图发客服" + "，" + "快递很快质量很好" * 5 + "，返5元红包"
+    assert rule.decide(rules.prepare(far), None, None, params) == []
+    assert rule.decide(rules.prepare(far), None, None, {**params, "card_window": 80})
+
+
+def _review002(text: str):
+    from promoguard.rules.content._shared import content_rules
+
+    ((rule, params),) = content_rules(("REVIEW002",), None)
+    hits = rule.decide(
+        ContentRules(load_terms()).prepare(text), "listing_description", None, params
+    )
+    return hits, rule.grade(hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["好评返现属于违规行为，本店不参与", "温馨提示：好评返现违法，本店拒绝一切刷单及好评返现行为",
+     "本店承诺：评价不返现、不送礼，所有评价均为买家真实反馈", "给五星是因为真的好用，不是因为什么返现",
+     "评价送淘金币：每条有效评价可获10金币，好评差评都算"],
+)  # fmt: skip
+def test_a_disclaimer_lowers_the_finding_and_says_why(text):
+    hits, (severity, reason) = _review002(text)
+    assert hits, text  # reported, not dropped
+    assert severity == "low" and "disclaims" in reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["本店不做好评返现，但五星好评晒图可联系客服领取小礼品",  # the offer turns against it
+     "好评返现，拒绝差评",  # 拒绝 alone disclaims nothing
+     "五星好评返5元。本店不参与任何刷单"],  # another sentence
+)  # fmt: skip
+def test_an_offer_beside_a_disclaimer_of_something_else_stays_high(text):
+    hits, (severity, _reason) = _review002(text)
+    assert hits and severity is None, text
+
+
 # -- lexicons and matcher ----------------------------------------------------------------------
 
 
@@ -416,6 +523,7 @@ FRAGMENTS = [
     "好评", "返现", "送", "review", "free gift", "直降500", "原价299元", "最后三单", "only 2 left",
     "𝐁𝐄𝐒𝐓 ever", "❤信 kk5678", "ＮＯ．１", "……", "\u200b", "，", "。", " ", "*", "abc", "2026111198765432",
     "100%", "安全", "百分百", "服用", "7天", "生效", "见效",
+    "截图", "联系客服", "5元", "$10", "条件", "改成好评", "不参与", "才送", "还送了", "for a", "proof",
 ]  # fmt: skip
 
 

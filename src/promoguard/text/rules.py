@@ -24,7 +24,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import ahocorasick
@@ -68,6 +68,20 @@ _DIGITS = re.compile(r"[0-9]{4}")
 RECORD = "\x1e"
 #: a reward word raises a finding only after a review word
 REWARD_CUE = ("REVIEW002", "reward_cue")
+#: REVIEW002's words that count only between a review word and a reward (截图, 联系客服, 凭, 即可,
+#: and get): they tie the reward to the review across the clauses of a card's steps, and a text
+#: with none of the review words has no finding whatever they say (so not in the first pass)
+REVIEW_LINK = ("REVIEW002", "review_link")
+#: REVIEW002's rewards that are money (返现, 现金, 免单, cashback): they tie to a review word
+#: before them in the sentence without a link (a buyer's 送了赠品 or 店铺红包 does not)
+REWARD_CASH = ("REVIEW002", "reward_cash")
+#: REVIEW002's words that disclaim the practice (不参与, 拒绝, 违规, we do not): a hit in their
+#: sentence is kept at a lower severity, never dropped (docs/exemptions.md)
+REVIEW_DISCLAIMER = ("REVIEW002", "disclaimer")
+#: REVIEW002's words that prove a review after a reward told first (条件, 截图, proof)
+REVIEW_PROOF = ("REVIEW002", "review_proof")
+#: the REVIEW002 categories that only qualify a review word's hit: never in the first pass
+_QUALIFIERS = (REWARD_CUE, REVIEW_LINK, REWARD_CASH, REVIEW_DISCLAIMER, REVIEW_PROOF)
 #: words without which the TEXT006 patterns cannot match: the first pass looks for these in its
 #: automaton instead of running the patterns over every text
 TRIGGER = "TRIGGER"
@@ -242,8 +256,9 @@ class ContentRules:
         triggers = [Term(t, TRIGGER, "pattern_gate") for t in TRIGGERS]
         self.matcher = Matcher([*terms, *triggers])
         # the first pass needs fewer words: allow-list words only ever remove hits, and a reward
-        # word (送, free) counts only after a review word, which selects the text by itself
-        first = [t for t in terms if t.code != ALLOW and (t.code, t.category) != REWARD_CUE]
+        # word (送, free), a link (截图) or a disclaimer counts only after or around a review
+        # word, which selects the text by itself
+        first = [t for t in terms if t.code != ALLOW and (t.code, t.category) not in _QUALIFIERS]
         self._first_keys = tuple(Matcher([*first, *triggers]).terms)
         self.first = _FirstPass(self._first_keys)
 
@@ -428,24 +443,183 @@ def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
     ]
 
 
-def rewards_for_reviews(prep: Prepared, code: str, window: int) -> list[Hit]:
-    """``reward_offer`` hits, and a ``review_cue`` followed within ``window`` characters of the
-    same clause by a ``reward_cue`` (one hit over both)."""
+#: where a sentence ends (a card's numbered steps and line breaks are gone from normalised
+#: Chinese text, so they do not end one; a clause's comma does not either)
+SENTENCE_END = re.compile(r"[!?;。！？；]|\.(?![0-9])")
+#: an amount of money: a reward by itself once something ties it to a review (返你两块钱, $10)
+MONEY = re.compile(
+    r"[$¥￥]\s?[0-9]+(?:\.[0-9]+)?"
+    r"|(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:-[0-9]+)?\s?(?:元|块钱?|rmb|yuan|dollars?|usd|bucks)(?![a-z])"
+    r"|[一二两三四五六七八九十]+(?:元|块钱?)"
+)
+#: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10): money then
+_PAYS = re.compile(
+    r"(?:返|退|奖励|补偿|拿回|打款|领取?|送|获得|receive|get|earn|refund(?: of)?|send you(?: a)?)"
+    r"\s?(?:您|你|现金)?\s?(?:a\s)?$"
+)
+#: a reward word with an amount right before it (5元红包, $10 gift card): money too
+_AMOUNT_BEFORE = re.compile(rf"(?:{MONEY.pattern})\s?(?:现金|amazon|paypal)?\s?$")
+#: what a unit of the card window is: a Chinese character or a Latin word (an English card says
+#: in 60 characters what a Chinese one says in 15)
+_UNIT = re.compile(rf"[{_HAN}]|[a-z0-9]+")
+#: a reward told as past (还送了个小礼物, 返了5元, 收到红包): what a buyer got, not a price offered
+#: for a review (a review word's own clause still counts: 好评送了小礼品 reads as the offer)
+_PAST = re.compile(r"(?:还|也)(?:送|给|返)|(?:送|返|给|发|寄|退)了|(?<![将会可能])收到")
+
+
+def _units(text: str, start: int, end: int) -> int:
+    return len(_UNIT.findall(text, start, end))
+
+
+def _money(text: str, r: Hit) -> bool:
+    """Whether a reward (a word or an amount) is money: a ``reward_cash`` word is passed in by
+    the caller; here an amount after a paying verb, or a reward word with an amount beside it."""
+    before = text[max(0, r.start - 12) : r.start]
+    if r.category == "amount":
+        return bool(_PAYS.search(before))
+    after = MONEY.match(text, r.end) or MONEY.match(text, r.end + 1)
+    return bool(after or _AMOUNT_BEFORE.search(before))
+
+
+def _past(text: str, r: Hit, clause_start: int) -> bool:
+    """Whether the words of ``r``'s clause up to and just after it tell the reward as past."""
+    return bool(_PAST.search(text, clause_start, min(len(text), r.end + 1)))
+
+
+def rewards_for_reviews(
+    prep: Prepared, code: str, window: int, card_window: int | None = None
+) -> list[Hit]:
+    """REVIEW002's hits, each over a review word and the reward it is paid with:
+
+    - a ``reward_offer`` (好评返现) by itself;
+    - a ``review_cue`` followed within ``window`` characters of the same clause by a
+      ``reward_cue`` (五星好评送小礼品);
+    - with ``card_window`` (units: a Chinese character or a Latin word), the steps of a card: a
+      review word followed by a reward (a ``reward_cue`` or an amount of money, not told as past)
+      later in its sentence when the reward is money (``reward_cash``: 返现; a paying verb before
+      an amount: 返5元), or further on, across sentences, when a ``review_link`` stands between
+      them (截图, 联系客服, and we will send you); a reward told first and its conditions after it
+      (5元红包等你拿！条件：五星好评+晒图) when a ``review_proof`` (条件, 截图, proof) follows the
+      review word; and a ``review_change`` (改成好评, 删除差评) with any reward or amount on either
+      side of it, past or not (a buyer's report of being paid to change a review counts).
+
+    A hit with a ``disclaimer`` (本店不参与, 不是因为) in its clauses or the clause after them in
+    its sentence is kept, as category ``disclaimed``: the rule's grade lowers it."""
     nt, by_cat = prep.nt, by_category(prep)
+    text = nt.text
     found = list(by_cat.get((code, "reward_offer"), []))
     cues = by_cat.get((code, "review_cue"), [])
-    rewards = by_cat.get((code, "reward_cue"), [])
-    if cues and rewards:
-        starts = _clauses(nt.text)
-        for c in cues:
-            for r in rewards:
-                if c.end <= r.start <= c.end + window and _clause_of(starts, c.start) == _clause_of(
-                    starts, r.start
-                ):
-                    os_, oe = nt.span(c.start, r.end)
-                    term = nt.text[c.start : r.end]
-                    found.append(Hit(code, "review_for_reward", term, c.start, r.end, os_, oe))
-                    break
+    changes = by_cat.get((code, "review_change"), [])
+    words = by_cat.get((code, "reward_cue"), [])
+    if not (cues or changes) or not (words or card_window is not None):
+        return _disclaimed(found, by_cat, code, text)
+    starts = _clauses(text)
+    rewards = list(words)
+    if card_window is not None:
+        rewards += _regex_hits(code, "amount", MONEY, nt)
+        rewards.sort(key=lambda h: (h.start, h.end))
+
+    def hit(a: Hit, b: Hit) -> None:
+        first, last = (a, b) if a.start <= b.start else (b, a)
+        os_, oe = nt.span(first.start, last.end)
+        found.append(
+            Hit(
+                code,
+                "review_for_reward",
+                text[first.start : last.end],
+                first.start,
+                last.end,
+                os_,
+                oe,
+            )
+        )
+
+    for c in cues:
+        for r in words:
+            if c.end <= r.start <= c.end + window and _clause_of(starts, c.start) == _clause_of(
+                starts, r.start
+            ):
+                hit(c, r)
+                break
+        else:
+            paid = (
+                None if card_window is None else _card(c, rewards, by_cat, code, text, card_window)
+            )
+            if paid is not None:
+                hit(c, paid)
+    if card_window is not None:
+        for ch in changes:
+            near = [
+                r
+                for r in rewards
+                if (r.start >= ch.end and _units(text, ch.end, r.start) <= card_window)
+                or (r.end <= ch.start and _units(text, r.end, ch.start) <= card_window)
+            ]
+            if near:
+                hit(ch, min(near, key=lambda r: abs(r.start - ch.start)))
+    return _disclaimed(found, by_cat, code, text)
+
+
+def _card(
+    c: Hit, rewards: list[Hit], by_cat: dict, code: str, text: str, card_window: int
+) -> Hit | None:
+    """The first reward a review word ``c`` pays for on a card (see :func:`rewards_for_reviews`)."""
+    sentences = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
+    starts = _clauses(text)
+    cash = {(h.start, h.end) for h in by_cat.get((code, "reward_cash"), [])}
+    # a link told as past (领取了优惠券) is what happened, not what to do for the reward
+    links = [h for h in by_cat.get((code, "review_link"), []) if not text.startswith("了", h.end)]
+    proofs = by_cat.get((code, "review_proof"), [])
+    sentence = _clause_of(sentences, c.start)
+    for r in rewards:
+        if r.start >= c.end:
+            if _units(text, c.end, r.start) > card_window:
+                break
+            if _past(text, r, starts[_clause_of(starts, r.start)]):
+                continue
+            money = (r.start, r.end) in cash or _money(text, r)
+            if money and _clause_of(sentences, r.start) == sentence:
+                return r
+            if any(c.end <= h.start and h.end <= r.end for h in links):
+                return r
+        elif r.end <= c.start and _units(text, r.end, c.start) <= card_window:
+            # told first: money, then the review word and what proves it after it (条件：五星好评,
+            # email proof), or right before it (send proof of a five-star review, $20 refund for
+            # a five-star review)
+            money = (r.start, r.end) in cash or _money(text, r) or r.category == "amount"
+            if money and any(
+                (h.start >= c.end and _units(text, c.end, h.start) <= card_window)
+                or (r.end <= h.start and h.end <= c.start and _units(text, h.end, c.start) <= 3)
+                for h in proofs
+            ):
+                return r
+    return None
+
+
+#: a clause that turns against the one before it: a disclaimer there does not reach it
+_CONTRAST = re.compile(r"\s?(?:但是?|不过|可是|只要|然而|but|however|yet)")
+
+
+def _disclaimed(found: list[Hit], by_cat: dict, code: str, text: str) -> list[Hit]:
+    """``found`` in text order, a hit beside a ``disclaimer`` re-categorised ``disclaimed``: a
+    disclaimer counts for a hit in its own clauses or the clauses right before and after them, in
+    the same sentence (好评返现属于违规行为，本店不参与; 温馨提示：好评返现违法，本店拒绝一切…);
+    the clause before does not reach a hit whose clause turns against it (本店不做好评返现，但五星
+    好评晒图可领小礼品: the second is an offer)."""
+    disclaimers = by_cat.get((code, "disclaimer"), [])
+    if found and disclaimers:
+        starts = _clauses(text)
+        ends = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
+        at = [(_clause_of(starts, d.start), _clause_of(ends, d.start)) for d in disclaimers]
+
+        def disclaimed(h: Hit) -> bool:
+            first, last = _clause_of(starts, h.start), _clause_of(starts, max(h.start, h.end - 1))
+            if not _CONTRAST.match(text, starts[first]):
+                first -= 1
+            sentence = _clause_of(ends, h.start)
+            return any(first <= c <= last + 1 and s == sentence for c, s in at)
+
+        found = [replace(h, category="disclaimed") if disclaimed(h) else h for h in found]
     return sorted(found, key=lambda h: (h.start, h.end))
 
 
