@@ -691,3 +691,70 @@ def test_every_urgency_or_comparison_match_holds_a_trigger_word():
             matched += 1
             assert any(t in norm for t in text_rules.TRIGGERS), norm
     assert matched > 500
+
+
+UNIT_FRAGMENTS = [
+    "好评",
+    "返",
+    "5元",
+    "$10",
+    " ",
+    "，",
+    "。",
+    "review",
+    "five star",
+    "🎁",
+    "了",
+    "12",
+    "-",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(UNIT_FRAGMENTS), max_size=12).map("".join),
+    st.integers(0, 40),
+    st.integers(0, 40),
+)
+def test_the_card_window_counts_units_as_the_pattern_does(text, a, b):
+    """REVIEW002's card counts units by bisection over one pass (so a long text stays linear):
+    between any two offsets the same count as ``_UNIT.findall`` over the slice, a Latin word cut
+    by either end counted once."""
+    from promoguard.text import rules as text_rules
+
+    units = text_rules._Units(text)
+    start, end = min(a, len(text)), min(b, len(text))
+    assert units.between(start, end) == len(text_rules._UNIT.findall(text, start, end))
+
+
+PAST_FRAGMENTS = [
+    "还送了",
+    "送了",
+    "也给",
+    "将收到",
+    "收到",
+    "红包",
+    "返",
+    "，",
+    "5元",
+    "好评",
+    "了",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PAST_FRAGMENTS), min_size=1, max_size=10).map("".join))
+def test_a_reward_told_as_past_is_read_from_one_pass_as_a_search_would(text):
+    """Whether a reward's clause tells it as past is looked up in the places found once (overlapping
+    ones too: 还送了); for every reward-sized span it agrees with searching the clause up to just
+    after the reward."""
+    from promoguard.text import rules as text_rules
+    from promoguard.text.matcher import Hit
+
+    card = text_rules._Card.of(text, [], {}, "REVIEW002", 40)
+    for start in range(len(text)):
+        for end in range(start + 1, min(len(text), start + 3) + 1):
+            clause = card.starts[text_rules._clause_of(card.starts, start)]
+            expected = text_rules._PAST.search(text, clause, min(len(text), end + 1))
+            hit = Hit("REVIEW002", "reward_cue", text[start:end], start, end, start, end)
+            assert card.past(hit) == bool(expected), (text, start, end)

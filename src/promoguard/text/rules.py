@@ -12,8 +12,8 @@ then decides from the prepared text with the functions below:
 - :func:`identifier_hits`: validated identifiers of some kinds (mobile, resident ID, card, e-mail);
 - :func:`unbased_claims`: urgency, or a price comparison with no base price in its clause or the
   clause before (``直降500`` alone, but not ``原价399，直降100``);
-- :func:`rewards_for_reviews`: a ``reward_offer`` (好评返现), or a ``review_cue`` followed in the
-  same clause by a ``reward_cue``.
+- :func:`rewards_for_reviews`: a ``reward_offer`` (好评返现), a ``review_cue`` followed in the
+  same clause by a ``reward_cue``, or the steps of a 好评返现 card around a review word.
 
 It works on plain strings and knows no rule: the checks, the masker and the benchmark share it.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -465,10 +466,9 @@ _UNIT = re.compile(rf"[{_HAN}]|[a-z0-9]+")
 #: a reward told as past (还送了个小礼物, 返了5元, 收到红包): what a buyer got, not a price offered
 #: for a review (a review word's own clause still counts: 好评送了小礼品 reads as the offer)
 _PAST = re.compile(r"(?:还|也)(?:送|给|返)|(?:送|返|给|发|寄|退)了|(?<![将会可能])收到")
-
-
-def _units(text: str, start: int, end: int) -> int:
-    return len(_UNIT.findall(text, start, end))
+#: every place :data:`_PAST` matches, overlapping ones too (each is two characters long, so where
+#: one starts tells where it ends)
+_PAST_AT = re.compile(rf"(?=(?:{_PAST.pattern}))")
 
 
 def _money(text: str, r: Hit) -> bool:
@@ -481,9 +481,128 @@ def _money(text: str, r: Hit) -> bool:
     return bool(after or _AMOUNT_BEFORE.search(before))
 
 
-def _past(text: str, r: Hit, clause_start: int) -> bool:
-    """Whether the words of ``r``'s clause up to and just after it tell the reward as past."""
-    return bool(_PAST.search(text, clause_start, min(len(text), r.end + 1)))
+#: at most this many rewards are weighed on each side of a review word, a multiple of the card
+#: window (a card has a few; an emoji reward takes no unit): untrusted long texts stay linear
+_REWARDS_PER_UNIT = 2
+
+
+class _Units:
+    """The units of a text (:data:`_UNIT`), counted between two offsets by bisection."""
+
+    def __init__(self, text: str) -> None:
+        found = list(_UNIT.finditer(text))
+        self.starts = [m.start() for m in found]
+        self.ends = [m.end() for m in found]
+
+    def between(self, start: int, end: int) -> int:
+        """The units overlapping ``[start, end)``, as ``_UNIT.findall(text, start, end)`` counts
+        them (a word cut by either end is one)."""
+        if end <= start:
+            return 0
+        return bisect_left(self.starts, end) - bisect_right(self.ends, start)
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What :func:`_card` reads of a text, worked out once for all its review words."""
+
+    text: str
+    window: int
+    units: _Units
+    sentences: list[int]
+    starts: list[int]
+    rewards: list[Hit]
+    reward_starts: list[int]
+    cash: frozenset[tuple[int, int]]
+    #: the links' starts, and the smallest end of the links from each on (suffix minimum)
+    link_starts: list[int]
+    link_min_end: list[int]
+    proofs: list[Hit]
+    proof_starts: list[int]
+    #: where the text tells something as past (:data:`_PAST_AT`)
+    past_at: list[int]
+
+    @classmethod
+    def of(cls, text: str, rewards: list[Hit], by_cat: dict, code: str, window: int) -> _Card:
+        # a link told as past (领取了优惠券) is what happened, not what to do for the reward
+        links = sorted(
+            (h for h in by_cat.get((code, "review_link"), []) if not text.startswith("了", h.end)),
+            key=_at,
+        )
+        min_end = [h.end for h in links]
+        for i in range(len(min_end) - 2, -1, -1):
+            min_end[i] = min(min_end[i], min_end[i + 1])
+        proofs = sorted(by_cat.get((code, "review_proof"), []), key=_at)
+        return cls(
+            text,
+            window,
+            _Units(text),
+            [0] + [m.end() for m in SENTENCE_END.finditer(text)],
+            _clauses(text),
+            rewards,
+            [r.start for r in rewards],
+            frozenset((h.start, h.end) for h in by_cat.get((code, "reward_cash"), [])),
+            [h.start for h in links],
+            min_end,
+            proofs,
+            [h.start for h in proofs],
+            [m.start() for m in _PAST_AT.finditer(text)],
+        )
+
+    def past(self, r: Hit) -> bool:
+        """Whether the words of ``r``'s clause up to and just after it tell the reward as past."""
+        i = bisect_left(self.past_at, self.starts[_clause_of(self.starts, r.start)])
+        return i < len(self.past_at) and self.past_at[i] + 2 <= r.end + 1
+
+    def money(self, r: Hit) -> bool:
+        return (r.start, r.end) in self.cash or _money(self.text, r)
+
+    def linked(self, start: int, end: int) -> bool:
+        """Whether a link lies inside ``[start, end)``."""
+        i = bisect_left(self.link_starts, start)
+        return i < len(self.link_min_end) and self.link_min_end[i] <= end
+
+    def proved(self, c: Hit) -> int | None:
+        """Where a proof of review word ``c`` lets a reward told first end: anywhere before ``c``
+        when a proof follows ``c`` within the window (条件：五星好评), else before the start of a
+        proof right before ``c`` (send proof of a five-star review); None when neither."""
+        i = bisect_left(self.proof_starts, c.end)
+        if i < len(self.proofs) and self.units.between(c.end, self.proofs[i].start) <= self.window:
+            return c.start
+        best = None
+        # a proof is a few words: one that starts this far back cannot end right before ``c``
+        for h in reversed(self.proofs[max(0, i - 4 * _REWARDS_PER_UNIT) : i]):
+            if self.units.between(h.start, c.start) > 3 + 16:
+                break
+            if h.end <= c.start and self.units.between(h.end, c.start) <= 3:
+                best = h.start if best is None else max(best, h.start)
+        return best
+
+    def before(self, at: int) -> list[Hit]:
+        """The rewards that end before ``at`` within the window, in text order."""
+        out = []
+        cap = _REWARDS_PER_UNIT * self.window
+        i = bisect_left(self.reward_starts, at)
+        for r in reversed(self.rewards[max(0, i - cap) : i]):
+            if r.end <= at:
+                if self.units.between(r.end, at) > self.window:
+                    break
+                out.append(r)
+        return out[::-1]
+
+    def after(self, at: int) -> list[Hit]:
+        """The rewards that start at or after ``at`` within the window, in text order."""
+        out = []
+        i = bisect_left(self.reward_starts, at)
+        for r in self.rewards[i : i + _REWARDS_PER_UNIT * self.window]:
+            if self.units.between(at, r.start) > self.window:
+                break
+            out.append(r)
+        return out
+
+
+def _at(h: Hit) -> tuple[int, int]:
+    return (h.start, h.end)
 
 
 def rewards_for_reviews(
@@ -504,20 +623,24 @@ def rewards_for_reviews(
       side of it, past or not (a buyer's report of being paid to change a review counts).
 
     A hit with a ``disclaimer`` (本店不参与, 不是因为) in its clauses or the clause after them in
-    its sentence is kept, as category ``disclaimed``: the rule's grade lowers it."""
+    its sentence is kept, as category ``disclaimed``: the rule's grade lowers it.
+
+    Every review word looks at the rewards near it by bisection, at most a few per unit of the
+    card window on each side, so a long text of repeated words costs time in its length."""
     nt, by_cat = prep.nt, by_category(prep)
     text = nt.text
     found = list(by_cat.get((code, "reward_offer"), []))
     cues = by_cat.get((code, "review_cue"), [])
     changes = by_cat.get((code, "review_change"), [])
-    words = by_cat.get((code, "reward_cue"), [])
+    words = sorted(by_cat.get((code, "reward_cue"), []), key=_at)
     if not (cues or changes) or not (words or card_window is not None):
         return _disclaimed(found, by_cat, code, text)
     starts = _clauses(text)
-    rewards = list(words)
+    word_starts = [r.start for r in words]
+    card = None
     if card_window is not None:
-        rewards += _regex_hits(code, "amount", MONEY, nt)
-        rewards.sort(key=lambda h: (h.start, h.end))
+        rewards = sorted(words + _regex_hits(code, "amount", MONEY, nt), key=_at)
+        card = _Card.of(text, rewards, by_cat, code, card_window)
 
     def hit(a: Hit, b: Hit) -> None:
         first, last = (a, b) if a.start <= b.start else (b, a)
@@ -535,64 +658,42 @@ def rewards_for_reviews(
         )
 
     for c in cues:
-        for r in words:
-            if c.end <= r.start <= c.end + window and _clause_of(starts, c.start) == _clause_of(
-                starts, r.start
-            ):
-                hit(c, r)
-                break
-        else:
-            paid = (
-                None if card_window is None else _card(c, rewards, by_cat, code, text, card_window)
-            )
-            if paid is not None:
-                hit(c, paid)
-    if card_window is not None:
+        clause = _clause_of(starts, c.start)
+        i = bisect_left(word_starts, c.end)
+        paid = None
+        if i < len(words) and words[i].start <= c.end + window:
+            paid = words[i] if _clause_of(starts, words[i].start) == clause else None
+        if paid is None and card is not None:
+            paid = _card(c, card)
+        if paid is not None:
+            hit(c, paid)
+    if card is not None:
         for ch in changes:
-            near = [
-                r
-                for r in rewards
-                if (r.start >= ch.end and _units(text, ch.end, r.start) <= card_window)
-                or (r.end <= ch.start and _units(text, r.end, ch.start) <= card_window)
-            ]
+            # the nearest reward on either side (the one before on a tie)
+            near = card.before(ch.start)[-1:] + card.after(ch.end)[:1]
             if near:
                 hit(ch, min(near, key=lambda r: abs(r.start - ch.start)))
     return _disclaimed(found, by_cat, code, text)
 
 
-def _card(
-    c: Hit, rewards: list[Hit], by_cat: dict, code: str, text: str, card_window: int
-) -> Hit | None:
+def _card(c: Hit, card: _Card) -> Hit | None:
     """The first reward a review word ``c`` pays for on a card (see :func:`rewards_for_reviews`)."""
-    sentences = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
-    starts = _clauses(text)
-    cash = {(h.start, h.end) for h in by_cat.get((code, "reward_cash"), [])}
-    # a link told as past (领取了优惠券) is what happened, not what to do for the reward
-    links = [h for h in by_cat.get((code, "review_link"), []) if not text.startswith("了", h.end)]
-    proofs = by_cat.get((code, "review_proof"), [])
-    sentence = _clause_of(sentences, c.start)
-    for r in rewards:
-        if r.start >= c.end:
-            if _units(text, c.end, r.start) > card_window:
-                break
-            if _past(text, r, starts[_clause_of(starts, r.start)]):
-                continue
-            money = (r.start, r.end) in cash or _money(text, r)
-            if money and _clause_of(sentences, r.start) == sentence:
+    # told first: money, then the review word and what proves it after it (条件：五星好评, email
+    # proof), or right before it (send proof of a five-star review, $20 refund for a five-star
+    # review)
+    proved = card.proved(c)
+    if proved is not None:
+        for r in card.before(c.start):
+            if r.end <= proved and (card.money(r) or r.category == "amount"):
                 return r
-            if any(c.end <= h.start and h.end <= r.end for h in links):
-                return r
-        elif r.end <= c.start and _units(text, r.end, c.start) <= card_window:
-            # told first: money, then the review word and what proves it after it (条件：五星好评,
-            # email proof), or right before it (send proof of a five-star review, $20 refund for
-            # a five-star review)
-            money = (r.start, r.end) in cash or _money(text, r) or r.category == "amount"
-            if money and any(
-                (h.start >= c.end and _units(text, c.end, h.start) <= card_window)
-                or (r.end <= h.start and h.end <= c.start and _units(text, h.end, c.start) <= 3)
-                for h in proofs
-            ):
-                return r
+    sentence = _clause_of(card.sentences, c.start)
+    for r in card.after(c.end):
+        if card.past(r):
+            continue
+        if card.money(r) and _clause_of(card.sentences, r.start) == sentence:
+            return r
+        if card.linked(c.end, r.end):
+            return r
     return None
 
 
@@ -610,14 +711,20 @@ def _disclaimed(found: list[Hit], by_cat: dict, code: str, text: str) -> list[Hi
     if found and disclaimers:
         starts = _clauses(text)
         ends = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
-        at = [(_clause_of(starts, d.start), _clause_of(ends, d.start)) for d in disclaimers]
+        # the disclaimers' clauses by sentence, in order: a hit asks its sentence by bisection
+        at: dict[int, list[int]] = {}
+        for d in disclaimers:
+            at.setdefault(_clause_of(ends, d.start), []).append(_clause_of(starts, d.start))
+        for clauses in at.values():
+            clauses.sort()
 
         def disclaimed(h: Hit) -> bool:
             first, last = _clause_of(starts, h.start), _clause_of(starts, max(h.start, h.end - 1))
             if not _CONTRAST.match(text, starts[first]):
                 first -= 1
-            sentence = _clause_of(ends, h.start)
-            return any(first <= c <= last + 1 and s == sentence for c, s in at)
+            clauses = at.get(_clause_of(ends, h.start), [])
+            i = bisect_left(clauses, first)
+            return i < len(clauses) and clauses[i] <= last + 1
 
         found = [replace(h, category="disclaimed") if disclaimed(h) else h for h in found]
     return sorted(found, key=lambda h: (h.start, h.end))
