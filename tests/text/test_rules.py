@@ -384,6 +384,18 @@ CARDS = [
     "The box came with a card offering a $20 refund for a five-star review.",
     "Tucked in the box was a card: redeem a $19 gift card, just send proof of a five-star review.",
     "If you could update your rating to 5 stars, we will refund you $15 right away.",
+    # a reviewer's held-out cases (session 27): a paying verb opening the next clause, prizes,
+    # 补/转 before a sum, a review changed, 免单, English offers with a link
+    "给好评，返红包",
+    "给个5⭐好评，送小礼物🎁",
+    "全五星好评可参与抽奖，奖品有iPhone",
+    "亲，麻烦把评价改成五星呗，我给你补20块",
+    "客服主动加我微信，说给五星就给我转8块钱，我没理",
+    "买家秀征集：上传买家秀+好评，送价值29元的收纳盒",
+    "记住啊家人们，收到货五星好评，我们抽20个人免单",
+    "给五颗星的宝宝们，私我发红包",
+    "Leave a five-star review and we'll enter you into a draw to win an iPad",
+    "Hi! If you leave a 5 star review, I'll include a bonus print in your next order :)",
 ]
 #: the same words where nothing pays for a review: a buyer's account of a gift, a shop red
 #: envelope or a refund, statistics, a bank card's cashback, a review invitation
@@ -401,7 +413,46 @@ NOT_CARDS = [
     "期待您的五星好评！有问题请联系客服，我们会第一时间处理",
     "Get $10 off for a limited time!",
     "Thanks for your 5-star review! Free returns within 30 days.",
+    # a reviewer's held-out cases (session 27): ordinary words, purchases, after-sales, reasons
+    "包装精美，好评送人很有面子",
+    "五星好评送货速度快",
+    "衣服很好看，好评返图一张",
+    "5星好评返场！上次卖爆的款今晚8点返场",
+    "给好评是因为快递送得快",
+    "评价说送的赠品是正品，我收到的也是",
+    "买家秀都很好看，下单再送一个发圈",
+    "五星好评，赶上了店铺满199返现20的活动，很划算",
+    "五星好评，截图为证，比实体店便宜30元",
+    "好评，联系客服改了地址，运费10元也退回来了",
+    "好评，第二次回购了，联系客服领取了会员优惠券",
+    "满意请给五星好评，不满意请联系客服，我们为您退款或换货",
+    "五星好评是对我们最大的鼓励！有问题找客服，保证给您满意答复，支持七天无理由退款",
+    "Thanks for your purchase. Positive feedback is appreciated; if there's any issue contact us "
+    "for a refund.",
+    "I left a positive review because the free sample was nice, not because anyone asked.",
 ]
+
+
+@pytest.mark.parametrize(
+    ("innocent", "offer"),
+    [("五星好评，下单再送一个发圈", "五星好评晒图，再送一个发圈"),
+     ("五星好评，下单立减5元", "好评晒图，下次下单立减5元"),
+     ("五星好评，满199返现20", "五星好评，好评满20字返现5元"),
+     ("满意请给五星好评，不满意请联系客服，我们为您退款", "满意请给五星好评，联系客服返5元"),
+     ("给好评是因为快递送得快", "给好评就送小礼物"),
+     ("好评，送的红包很大", "好评，送您一个小红包"),
+     ("好评，送朋友很合适", "好评，返红包"),
+     ("五星好评，截图为证，比实体店便宜30元", "五星好评截图给客服，返30元"),
+     ("收到货给好评，拿了1.5元的红包", "亲，好评后截图找客服，拿1.5元"),
+     ("好评送人很有面子", "好评送小礼物")],
+)  # fmt: skip
+def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(innocent, offer):
+    """A purchase before the reward (下单再送, 满199返现), an after-sales problem, the review's
+    reason, a verb telling how (送的), a reward told as past and an ordinary word (送人) each keep a
+    reward from the review word before it; the same sentence offering the reward for the review
+    is still found."""
+    assert "REVIEW002" not in codes(innocent, kind="review"), innocent
+    assert "REVIEW002" in codes(offer, kind="review"), offer
 
 
 @pytest.mark.parametrize("text", CARDS)
@@ -449,7 +500,10 @@ def _review002(text: str):
     "text",
     ["好评返现属于违规行为，本店不参与", "温馨提示：好评返现违法，本店拒绝一切刷单及好评返现行为",
      "本店承诺：评价不返现、不送礼，所有评价均为买家真实反馈", "给五星是因为真的好用，不是因为什么返现",
-     "评价送淘金币：每条有效评价可获10金币，好评差评都算"],
+     "评价送淘金币：每条有效评价可获10金币，好评差评都算",
+     "郑重声明：本店从未做过好评返现，请勿相信冒充客服的信息",
+     "We never ask for 5-star reviews in exchange for gifts or refunds.",
+     "市场监管总局通报：某网店以好评返现诱导消费者评价，被罚款2万元"],
 )  # fmt: skip
 def test_a_disclaimer_lowers_the_finding_and_says_why(text):
     hits, (severity, reason) = _review002(text)
@@ -461,7 +515,10 @@ def test_a_disclaimer_lowers_the_finding_and_says_why(text):
     "text",
     ["本店不做好评返现，但五星好评晒图可联系客服领取小礼品",  # the offer turns against it
      "好评返现，拒绝差评",  # 拒绝 alone disclaims nothing
-     "五星好评返5元。本店不参与任何刷单"],  # another sentence
+     "五星好评返5元。本店不参与任何刷单",  # another sentence
+     # a sum offered in its own clause: the clause before does not disclaim it
+     "亲，不要求您写好评，给个五星就返10元",
+     "好评返现是违规的，所以我们私下操作：五星好评截图加微信返5元"],
 )  # fmt: skip
 def test_an_offer_beside_a_disclaimer_of_something_else_stays_high(text):
     hits, (severity, _reason) = _review002(text)

@@ -455,8 +455,8 @@ MONEY = re.compile(
 )
 #: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10): money then
 _PAYS = re.compile(
-    r"(?:返|退|奖励|补偿|拿回|打款|领取?|送|获得|receive|get|earn|refund(?: of)?|send you(?: a)?)"
-    r"\s?(?:您|你|现金)?\s?(?:a\s)?$"
+    r"(?:返|退|奖励|补偿?|拿回?|打款|转账?|领取?|送|获得|立减|receive|get|earn|refund(?: of)?|send you(?: a)?)"
+    r"\s?(?:您|你|我|现金)?\s?(?:价值)?\s?(?:a\s)?$"
 )
 #: a reward word with an amount right before it (5元红包, $10 gift card): money too
 _AMOUNT_BEFORE = re.compile(rf"(?:{MONEY.pattern})\s?(?:现金|amazon|paypal)?\s?$")
@@ -465,10 +465,33 @@ _AMOUNT_BEFORE = re.compile(rf"(?:{MONEY.pattern})\s?(?:现金|amazon|paypal)?\s
 _UNIT = re.compile(rf"[{_HAN}]|[a-z0-9]+")
 #: a reward told as past (还送了个小礼物, 返了5元, 收到红包): what a buyer got, not a price offered
 #: for a review (a review word's own clause still counts: 好评送了小礼品 reads as the offer)
-_PAST = re.compile(r"(?:还|也)(?:送|给|返)|(?:送|返|给|发|寄|退)了|(?<![将会可能])收到")
+_PAST = re.compile(r"(?:还|也)(?:送|给|返|退)|(?:送|返|给|发|寄|退|领|取|拿)了|(?<![将会可能])收到")
 #: every place :data:`_PAST` matches, overlapping ones too (each is two characters long, so where
 #: one starts tells where it ends)
 _PAST_AT = re.compile(rf"(?=(?:{_PAST.pattern}))")
+#: a reward paid for a purchase right before it (下单再送, 满199返现20, 买二送一): the review
+#: word before it is the buyer's, not the reward's condition (a next order's discount for the
+#: review, 下次下单立减5元, still is one)
+_FOR_PURCHASE = re.compile(
+    r"(?:(?<!下次)(?<!再次)下单|首单|拍下|购买|买[一二两三四五1-5]?件?|满[0-9]+(?:元|件)?|加购|收藏店铺)"
+    r"(?:后|就|再|即|可|立|都|还)?(?:立减|减|返现?|送|领)?\s?$"
+)
+#: the review's reason between a review word and a reward in its clause: the reward is not what
+#: the review is paid with (给好评是因为快递送得快, a positive review because the free sample was
+#: nice); across clauses a reason is left to the disclaimers (不是因为返现 lowers, never drops)
+_REASON = re.compile(r"因为|由于|because")
+#: the other condition of an after-sales template between a review word and a reward (满意请给五星
+#: 好评，不满意请联系客服，我们为您退款): the reward is for the problem, not the review
+_OTHERWISE = re.compile(
+    r"不满意|有问题|有任何问题|质量问题|any (?:issue|problem)|not satisfied|not happy|unhappy"
+    r"|problems? with"
+)
+#: a clause that opens by paying (返红包, 送小礼物, 送您一份红包): right after the review word's
+#: clause it is the review's price, money or not
+_PAYS_AT_CLAUSE = re.compile(
+    r"\s?(?:就|即|可|立即?|马上|再)?(?:返|送|领|奖励?|发)(?:您|你|亲们?|大家|各位|宝宝们?)?\s?"
+    r"(?:一|1)?(?:个|份|张|只|枚)?(?:小)?\s?"
+)
 
 
 def _money(text: str, r: Hit) -> bool:
@@ -521,6 +544,9 @@ class _Card:
     proof_starts: list[int]
     #: where the text tells something as past (:data:`_PAST_AT`)
     past_at: list[int]
+    #: where the text names an after-sales problem (:data:`_OTHERWISE`): starts and ends
+    otherwise_at: list[int]
+    otherwise_end: list[int]
 
     @classmethod
     def of(cls, text: str, rewards: list[Hit], by_cat: dict, code: str, window: int) -> _Card:
@@ -533,6 +559,7 @@ class _Card:
         for i in range(len(min_end) - 2, -1, -1):
             min_end[i] = min(min_end[i], min_end[i + 1])
         proofs = sorted(by_cat.get((code, "review_proof"), []), key=_at)
+        otherwise = list(_OTHERWISE.finditer(text))
         return cls(
             text,
             window,
@@ -547,6 +574,8 @@ class _Card:
             proofs,
             [h.start for h in proofs],
             [m.start() for m in _PAST_AT.finditer(text)],
+            [m.start() for m in otherwise],
+            [m.end() for m in otherwise],
         )
 
     def past(self, r: Hit) -> bool:
@@ -556,6 +585,23 @@ class _Card:
 
     def money(self, r: Hit) -> bool:
         return (r.start, r.end) in self.cash or _money(self.text, r)
+
+    def otherwise(self, start: int, end: int) -> bool:
+        """Whether an after-sales problem is named inside ``[start, end)``."""
+        i = bisect_left(self.otherwise_at, start)
+        return i < len(self.otherwise_at) and self.otherwise_end[i] <= end
+
+    def for_purchase(self, r: Hit) -> bool:
+        """Whether ``r`` is paid for a purchase told right before it (下单再送, 满199返现)."""
+        return bool(_FOR_PURCHASE.search(self.text[max(0, r.start - 10) : r.start]))
+
+    def opens_clause(self, c: Hit, r: Hit) -> bool:
+        """Whether ``r`` is paid at the opening of the clause right after ``c``'s (给好评，返红包)."""
+        at = _clause_of(self.starts, r.start)
+        if at != _clause_of(self.starts, c.start) + 1:
+            return False
+        m = _PAYS_AT_CLAUSE.match(self.text, self.starts[at])
+        return m is not None and m.end() == r.start
 
     def linked(self, start: int, end: int) -> bool:
         """Whether a link lies inside ``[start, end)``."""
@@ -622,8 +668,15 @@ def rewards_for_reviews(
       review word; and a ``review_change`` (改成好评, 删除差评) with any reward or amount on either
       side of it, past or not (a buyer's report of being paid to change a review counts).
 
-    A hit with a ``disclaimer`` (本店不参与, 不是因为) in its clauses or the clause after them in
-    its sentence is kept, as category ``disclaimed``: the rule's grade lowers it.
+    A reward is not the review's price when it is told as past, paid for a purchase told right
+    before it (下单再送, 满199返现20), or for an after-sales problem between them (不满意请联系客服，
+    我们为您退款); in the review word's clause, nor when the review's reason stands between them
+    (好评是因为快递送得快). A reward word opening the clause right after the review word's with a
+    paying verb (给好评，返红包) needs no link.
+
+    A hit with a ``disclaimer`` (本店不参与, 不是因为) in its clauses or the clauses beside them in
+    its sentence is kept, as category ``disclaimed``: the rule's grade lowers it (see
+    :func:`_disclaimed`).
 
     Every review word looks at the rewards near it by bisection, at most a few per unit of the
     card window on each side, so a long text of repeated words costs time in its length."""
@@ -662,7 +715,15 @@ def rewards_for_reviews(
         i = bisect_left(word_starts, c.end)
         paid = None
         if i < len(words) and words[i].start <= c.end + window:
-            paid = words[i] if _clause_of(starts, words[i].start) == clause else None
+            r = words[i]
+            if (
+                _clause_of(starts, r.start) == clause
+                and not _REASON.search(text, c.end, r.start)
+                and not _OTHERWISE.search(text, c.end, r.start)
+                # a verb that tells how, not what is given (快递送得快, 送的赠品是正品)
+                and not (r.end - r.start == 1 and text.startswith(("的", "得"), r.end))
+            ):
+                paid = r
         if paid is None and card is not None:
             paid = _card(c, card)
         if paid is not None:
@@ -688,13 +749,20 @@ def _card(c: Hit, card: _Card) -> Hit | None:
                 return r
     sentence = _clause_of(card.sentences, c.start)
     for r in card.after(c.end):
-        if card.past(r):
+        if card.past(r) or card.for_purchase(r) or card.otherwise(c.end, r.start):
             continue
-        if card.money(r) and _clause_of(card.sentences, r.start) == sentence:
+        money = card.money(r)
+        if _clause_of(card.sentences, r.start) == sentence and (money or card.opens_clause(c, r)):
             return r
-        if card.linked(c.end, r.end):
+        # an amount a link leads to is a reward only when paid (截图为证，比实体店便宜30元 is not)
+        if card.linked(c.end, r.end) and (money or r.category != "amount"):
             return r
     return None
+
+
+def _names_a_sum(text: str, h: Hit) -> bool:
+    """Whether hit ``h`` holds an amount of money or is followed by one (五星就返10元)."""
+    return bool(MONEY.search(text, h.start, h.end) or MONEY.match(text, h.end))
 
 
 #: a clause that turns against the one before it: a disclaimer there does not reach it
@@ -720,7 +788,9 @@ def _disclaimed(found: list[Hit], by_cat: dict, code: str, text: str) -> list[Hi
 
         def disclaimed(h: Hit) -> bool:
             first, last = _clause_of(starts, h.start), _clause_of(starts, max(h.start, h.end - 1))
-            if not _CONTRAST.match(text, starts[first]):
+            # the clause before reaches neither a clause that turns against it nor a sum offered
+            # (不要求您写好评，给个五星就返10元: the second clause is an offer of its own)
+            if not (_CONTRAST.match(text, starts[first]) or _names_a_sum(text, h)):
                 first -= 1
             clauses = at.get(_clause_of(ends, h.start), [])
             i = bisect_left(clauses, first)

@@ -49,11 +49,13 @@ class ReviewReward(ContentCheck):
         what=(
             "Finds merchant texts and reviews in which a reward is offered for a good review: "
             "好评返现, 晒图返现5元, 五星好评送小礼品, 'leave a 5-star review and get a refund'. "
-            "A review word needs a reward in the same clause, or later in its sentence when a link "
-            "ties them or the reward is money, as a card's steps do ('五星好评+晒图，截图发客服，"
-            "返5元红包'); '好评如潮' alone, or a buyer's '好评，还送了赠品', is not flagged. A text "
-            "that disclaims the practice ('好评返现属于违规行为，本店不参与') is reported at low "
-            "severity with the reason, not dropped."
+            "A review word needs a reward in the same clause; later in its sentence when the "
+            "reward is money or opens the next clause with a paying verb ('给好评，返红包'); or "
+            "further on when a link ties them, as a card's steps do ('五星好评+晒图，截图发客服，"
+            "返5元红包'). '好评如潮' alone, a buyer's '好评，还送了赠品', a gift for a purchase "
+            "('下单再送') or an after-sales refund ('不满意请联系客服，我们为您退款') is not "
+            "flagged. A text that disclaims the practice ('好评返现属于违规行为，本店不参与') is "
+            "reported at low severity with the reason, not dropped."
         ),
         why=(
             "Paying for favourable reviews fabricates reputation: China's 网络反不正当竞争暂行"
