@@ -396,6 +396,16 @@ CARDS = [
     "给五颗星的宝宝们，私我发红包",
     "Leave a five-star review and we'll enter you into a draw to win an iPad",
     "Hi! If you leave a 5 star review, I'll include a bonus print in your next order :)",
+    # a second reviewer's blind cases (session 27): a bad review changed for pay, written around
+    # it; a reward told first and tied by 'for a'; a red envelope offered in the next clause
+    "亲，这个中评能帮忙删掉吗？我们补偿您10元",
+    "差评后商家打电话来说给我退20块让我把差评删了",
+    "客服一直骚扰我要我改差评，说可以给我补偿15元红包",
+    "The seller offered me $15 back if I changed my review to five stars.",
+    "If you take down your 1-star review we'll refund your money in full.",
+    "Got an insert card offering a free gift for a 5-star review. Gave it 3 stars anyway.",
+    "帮忙给个好评呗，给你发个红包",
+    "五星好评晒单后联系客服领取京豆200个",
 ]
 #: the same words where nothing pays for a review: a buyer's account of a gift, a shop red
 #: envelope or a refund, statistics, a bank card's cashback, a review invitation
@@ -430,6 +440,12 @@ NOT_CARDS = [
     "Thanks for your purchase. Positive feedback is appreciated; if there's any issue contact us "
     "for a refund.",
     "I left a positive review because the free sample was nice, not because anyone asked.",
+    # a bad review beside a refund is no change paid for
+    "差评删不掉，退款也不给",
+    "给了差评，商家改了发货方式，还退了5元运费",
+    "差评后商家主动退款20元",
+    "Edit your review anytime. Refunds within 30 days.",
+    "Update: the seller sent a replacement for free after my negative review",
 ]
 
 
@@ -503,7 +519,10 @@ def _review002(text: str):
      "评价送淘金币：每条有效评价可获10金币，好评差评都算",
      "郑重声明：本店从未做过好评返现，请勿相信冒充客服的信息",
      "We never ask for 5-star reviews in exchange for gifts or refunds.",
-     "市场监管总局通报：某网店以好评返现诱导消费者评价，被罚款2万元"],
+     "市场监管总局通报：某网店以好评返现诱导消费者评价，被罚款2万元",
+     "Per Amazon policy we can't offer gifts or refunds for a positive review, but we'd love "
+     "your honest feedback.",
+     "本店无任何好评返现活动，如有人以本店名义联系您请勿相信"],
 )  # fmt: skip
 def test_a_disclaimer_lowers_the_finding_and_says_why(text):
     hits, (severity, reason) = _review002(text)

@@ -469,6 +469,19 @@ _PAST = re.compile(r"(?:还|也)(?:送|给|返|退)|(?:送|返|给|发|寄|退|�
 #: every place :data:`_PAST` matches, overlapping ones too (each is two characters long, so where
 #: one starts tells where it ends)
 _PAST_AT = re.compile(rf"(?=(?:{_PAST.pattern}))")
+#: a review changed or removed, written around the bad review (中评能帮忙删掉吗, 把差评删了, 改差评,
+#: delete my negative review, take down your 1-star review, changed my review to five stars): a
+#: ``review_change`` as the lexicon's fixed phrases are, found where a ``bad_review`` word is
+_BAD_REVIEW = r"(?:差评|中评|低分|一星|二星|两星|1星|2星)"
+#: (删不掉, 改不了: a review that cannot be changed is no offer to change it)
+_CHANGE_VERB = r"(?:删除?|删掉|改成?|修改|撤回|撤销|撤掉)(?!不)"
+_CHANGE = re.compile(
+    rf"{_BAD_REVIEW}[^，,。！？!?;；]{{0,6}}?{_CHANGE_VERB}|{_CHANGE_VERB}[^，,。！？!?;；]{{0,3}}?{_BAD_REVIEW}"
+    r"|(?:remov|delet|take down|taking down|took down|chang|updat|edit|revis)[a-z]*\s"
+    r"(?:(?:it|your|my|the|this|that)\s)?(?:(?:[1-3][ -]star|one[ -]star|two[ -]star|negative|bad|low)"
+    r"\s)?(?:review|feedback|rating)"
+)
+
 #: a reward paid for a purchase right before it (下单再送, 满199返现20, 买二送一): the review
 #: word before it is the buyer's, not the reward's condition (a next order's discount for the
 #: review, 下次下单立减5元, still is one)
@@ -489,7 +502,7 @@ _OTHERWISE = re.compile(
 #: a clause that opens by paying (返红包, 送小礼物, 送您一份红包): right after the review word's
 #: clause it is the review's price, money or not
 _PAYS_AT_CLAUSE = re.compile(
-    r"\s?(?:就|即|可|立即?|马上|再)?(?:返|送|领|奖励?|发)(?:您|你|亲们?|大家|各位|宝宝们?)?\s?"
+    r"\s?(?:就|即|可|立即?|马上|再)?(?:给(?:您|你|亲)\s?)?(?:返|送|领|奖励?|发)(?:您|你|亲们?|大家|各位|宝宝们?)?\s?"
     r"(?:一|1)?(?:个|份|张|只|枚)?(?:小)?\s?"
 )
 
@@ -608,13 +621,14 @@ class _Card:
         i = bisect_left(self.link_starts, start)
         return i < len(self.link_min_end) and self.link_min_end[i] <= end
 
-    def proved(self, c: Hit) -> int | None:
-        """Where a proof of review word ``c`` lets a reward told first end: anywhere before ``c``
-        when a proof follows ``c`` within the window (条件：五星好评), else before the start of a
-        proof right before ``c`` (send proof of a five-star review); None when neither."""
+    def proved(self, c: Hit) -> tuple[bool, int | None]:
+        """What proves review word ``c`` for a reward told before it: whether a proof follows
+        ``c`` within the window (条件：五星好评), and the start of the last proof right before
+        ``c`` (a free gift for a 5-star review, send proof of a five-star review) or None."""
         i = bisect_left(self.proof_starts, c.end)
-        if i < len(self.proofs) and self.units.between(c.end, self.proofs[i].start) <= self.window:
-            return c.start
+        after = i < len(self.proofs) and (
+            self.units.between(c.end, self.proofs[i].start) <= self.window
+        )
         best = None
         # a proof is a few words: one that starts this far back cannot end right before ``c``
         for h in reversed(self.proofs[max(0, i - 4 * _REWARDS_PER_UNIT) : i]):
@@ -622,7 +636,7 @@ class _Card:
                 break
             if h.end <= c.start and self.units.between(h.end, c.start) <= 3:
                 best = h.start if best is None else max(best, h.start)
-        return best
+        return after, best
 
     def before(self, at: int) -> list[Hit]:
         """The rewards that end before ``at`` within the window, in text order."""
@@ -665,8 +679,10 @@ def rewards_for_reviews(
       an amount: 返5元), or further on, across sentences, when a ``review_link`` stands between
       them (截图, 联系客服, and we will send you); a reward told first and its conditions after it
       (5元红包等你拿！条件：五星好评+晒图) when a ``review_proof`` (条件, 截图, proof) follows the
-      review word; and a ``review_change`` (改成好评, 删除差评) with any reward or amount on either
-      side of it, past or not (a buyer's report of being paid to change a review counts).
+      review word, any reward when the proof sits right before it (a free gift for a 5-star
+      review); and a ``review_change`` (改成好评, 删除差评, or :data:`_CHANGE` around a
+      ``bad_review`` word: 中评能帮忙删掉吗) with any reward or amount on either side of it, past
+      or not (a buyer's report of being paid to change a review counts).
 
     A reward is not the review's price when it is told as past, paid for a purchase told right
     before it (下单再送, 满199返现20), or for an after-sales problem between them (不满意请联系客服，
@@ -685,6 +701,8 @@ def rewards_for_reviews(
     found = list(by_cat.get((code, "reward_offer"), []))
     cues = by_cat.get((code, "review_cue"), [])
     changes = by_cat.get((code, "review_change"), [])
+    if card_window is not None and (by_cat.get((code, "bad_review")) or cues or changes):
+        changes = sorted(changes + _regex_hits(code, "review_change", _CHANGE, nt), key=_at)
     words = sorted(by_cat.get((code, "reward_cue"), []), key=_at)
     if not (cues or changes) or not (words or card_window is not None):
         return _disclaimed(found, by_cat, code, text)
@@ -695,8 +713,13 @@ def rewards_for_reviews(
         rewards = sorted(words + _regex_hits(code, "amount", MONEY, nt), key=_at)
         card = _Card.of(text, rewards, by_cat, code, card_window)
 
+    spans: set[tuple[int, int]] = set()
+
     def hit(a: Hit, b: Hit) -> None:
         first, last = (a, b) if a.start <= b.start else (b, a)
+        if (first.start, last.end) in spans:  # a change found by the lexicon and the pattern
+            return
+        spans.add((first.start, last.end))
         os_, oe = nt.span(first.start, last.end)
         found.append(
             Hit(
@@ -742,10 +765,16 @@ def _card(c: Hit, card: _Card) -> Hit | None:
     # told first: money, then the review word and what proves it after it (条件：五星好评, email
     # proof), or right before it (send proof of a five-star review, $20 refund for a five-star
     # review)
-    proved = card.proved(c)
-    if proved is not None:
+    after, right_before = card.proved(c)
+    if after or right_before is not None:
         for r in card.before(c.start):
-            if r.end <= proved and (card.money(r) or r.category == "amount"):
+            money = card.money(r) or r.category == "amount"
+            # money told first, proved after or right before the review word; any reward when
+            # the proof ties it to the review word right after it (a free gift for a 5-star
+            # review; 送小礼物换好评)
+            if (money and (after or r.end <= right_before)) or (
+                right_before is not None and r.end <= right_before
+            ):
                 return r
     sentence = _clause_of(card.sentences, c.start)
     for r in card.after(c.end):
