@@ -769,12 +769,9 @@ def _card(c: Hit, card: _Card) -> Hit | None:
     if after or right_before is not None:
         for r in card.before(c.start):
             money = card.money(r) or r.category == "amount"
-            # money told first, proved after or right before the review word; any reward when
-            # the proof ties it to the review word right after it (a free gift for a 5-star
-            # review; 送小礼物换好评)
-            if (money and (after or r.end <= right_before)) or (
-                right_before is not None and r.end <= right_before
-            ):
+            # money told first and proved after the review word; any reward before a proof
+            # that ties it to the review word right after it (a free gift for a 5-star review)
+            if (money and after) or (right_before is not None and r.end <= right_before):
                 return r
     sentence = _clause_of(card.sentences, c.start)
     for r in card.after(c.end):
@@ -803,7 +800,8 @@ def _disclaimed(found: list[Hit], by_cat: dict, code: str, text: str) -> list[Hi
     disclaimer counts for a hit in its own clauses or the clauses right before and after them, in
     the same sentence (好评返现属于违规行为，本店不参与; 温馨提示：好评返现违法，本店拒绝一切…);
     the clause before does not reach a hit whose clause turns against it (本店不做好评返现，但五星
-    好评晒图可领小礼品: the second is an offer)."""
+    好评晒图可领小礼品: the second is an offer) nor one that names a sum (不要求您写好评，给个五星
+    就返10元)."""
     disclaimers = by_cat.get((code, "disclaimer"), [])
     if found and disclaimers:
         starts = _clauses(text)
