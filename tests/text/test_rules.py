@@ -406,6 +406,11 @@ CARDS = [
     "Got an insert card offering a free gift for a 5-star review. Gave it 3 stars anyway.",
     "帮忙给个好评呗，给你发个红包",
     "五星好评晒单后联系客服领取京豆200个",
+    # spellings that dodge filters (hp: 好评's pinyin initials)
+    "好p返现3元",
+    "hp返x，加v详聊",
+    "好ping截图返3元",
+    "hào评fǎn现，联系kf",
 ]
 #: the same words where nothing pays for a review: a buyer's account of a gift, a shop red
 #: envelope or a refund, statistics, a bank card's cashback, a review invitation
@@ -446,6 +451,9 @@ NOT_CARDS = [
     "差评后商家主动退款20元",
     "Edit your review anytime. Refunds within 30 days.",
     "Update: the seller sent a replacement for free after my negative review",
+    # hp the brand, p图 the photo edit
+    "HP打印机返厂维修，五星好评",
+    "这张图好p，效果不错",
 ]
 
 
