@@ -454,6 +454,9 @@ NOT_CARDS = [
     # hp the brand, p图 the photo edit
     "HP打印机返厂维修，五星好评",
     "这张图好p，效果不错",
+    # a good review given to the shop (送给 a person, not a gift)
+    "五星好评送给用心的商家",
+    "好评送给卖家，发货超快",
 ]
 
 
@@ -468,7 +471,8 @@ NOT_CARDS = [
      ("好评，送朋友很合适", "好评，返红包"),
      ("五星好评，截图为证，比实体店便宜30元", "五星好评截图给客服，返30元"),
      ("收到货给好评，拿了1.5元的红包", "亲，好评后截图找客服，拿1.5元"),
-     ("好评送人很有面子", "好评送小礼物")],
+     ("好评送人很有面子", "好评送小礼物"),
+     ("五星好评送给用心的商家", "五星好评送给您一个红包")],
 )  # fmt: skip
 def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(innocent, offer):
     """A purchase before the reward (下单再送, 满199返现), an after-sales problem, the review's
@@ -530,7 +534,8 @@ def _review002(text: str):
      "市场监管总局通报：某网店以好评返现诱导消费者评价，被罚款2万元",
      "Per Amazon policy we can't offer gifts or refunds for a positive review, but we'd love "
      "your honest feedback.",
-     "本店无任何好评返现活动，如有人以本店名义联系您请勿相信"],
+     "本店无任何好评返现活动，如有人以本店名义联系您请勿相信",
+     "物流很快，好评，返现活动是平台的，跟评价无关"],
 )  # fmt: skip
 def test_a_disclaimer_lowers_the_finding_and_says_why(text):
     hits, (severity, reason) = _review002(text)
