@@ -411,6 +411,12 @@ CARDS = [
     "hp返x，加v详聊",
     "好ping截图返3元",
     "hào评fǎn现，联系kf",
+    # a third reviewer's blind cases (session 27): food and points, 下次送你个, English wording
+    "到店写五星好评，即送招牌甜品一份",
+    "签收后给个五星好评，下次送你个小红包",
+    "到店消费后写五星好评，赠送饮品一杯，需出示评价页面",
+    "Leave a glowing review and get $5 cashback",
+    "DM us a screenshot of your 5-star review for a 15% off code.",
 ]
 #: the same words where nothing pays for a review: a buyer's account of a gift, a shop red
 #: envelope or a refund, statistics, a bank card's cashback, a review invitation
@@ -472,7 +478,8 @@ NOT_CARDS = [
      ("五星好评，截图为证，比实体店便宜30元", "五星好评截图给客服，返30元"),
      ("收到货给好评，拿了1.5元的红包", "亲，好评后截图找客服，拿1.5元"),
      ("好评送人很有面子", "好评送小礼物"),
-     ("五星好评送给用心的商家", "五星好评送给您一个红包")],
+     ("五星好评送给用心的商家", "五星好评送给您一个红包"),
+     ("99%好评！下单即送价值39元的保温杯", "五星好评晒图，即送价值39元的保温杯")],
 )  # fmt: skip
 def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(innocent, offer):
     """A purchase before the reward (下单再送, 满199返现), an after-sales problem, the review's
@@ -535,7 +542,9 @@ def _review002(text: str):
      "Per Amazon policy we can't offer gifts or refunds for a positive review, but we'd love "
      "your honest feedback.",
      "本店无任何好评返现活动，如有人以本店名义联系您请勿相信",
-     "物流很快，好评，返现活动是平台的，跟评价无关"],
+     "物流很快，好评，返现活动是平台的，跟评价无关",
+     "防骗提醒：近期有人冒充客服，称“好评返现需先付保证金”，请勿上当",
+     "本店不做好评送菜，请大家真实评价，不要为了送东西给好评"],
 )  # fmt: skip
 def test_a_disclaimer_lowers_the_finding_and_says_why(text):
     hits, (severity, reason) = _review002(text)

@@ -487,7 +487,7 @@ _CHANGE = re.compile(
 #: review, 下次下单立减5元, still is one)
 _FOR_PURCHASE = re.compile(
     r"(?:(?<!下次)(?<!再次)下单|首单|拍下|购买|买[一二两三四五1-5]?件?|满[0-9]+(?:元|件)?|加购|收藏店铺)"
-    r"(?:后|就|再|即|可|立|都|还)?(?:立减|减|返现?|送|领)?\s?$"
+    r"(?:后|就|再|即|可|立|都|还)?(?:立减|减|返现?|送|领)?(?:价值)?\s?$"
 )
 #: the review's reason between a review word and a reward in its clause: the reward is not what
 #: the review is paid with (给好评是因为快递送得快, a positive review because the free sample was
@@ -499,11 +499,11 @@ _OTHERWISE = re.compile(
     r"不满意|有问题|有任何问题|质量问题|any (?:issue|problem)|not satisfied|not happy|unhappy"
     r"|problems? with"
 )
-#: a clause that opens by paying (返红包, 送小礼物, 送您一份红包): right after the review word's
+#: a clause that opens by paying (返红包, 送小礼物, 下次送你个小红包, 赠送饮品): right after the review word's
 #: clause it is the review's price, money or not
 _PAYS_AT_CLAUSE = re.compile(
-    r"\s?(?:就|即|可|立即?|马上|再)?(?:给(?:您|你|亲)\s?)?(?:返|送|领|奖励?|发)(?:您|你|亲们?|大家|各位|宝宝们?)?\s?"
-    r"(?:一|1)?(?:个|份|张|只|枚)?(?:小)?\s?"
+    r"\s?(?:下次|以后)?(?:就|即|可|立即?|马上|再|多)?(?:给(?:您|你|亲)\s?)?(?:返|送|赠送?|领|奖励?|发)(?:您|你|亲们?|大家|各位|宝宝们?)?\s?"
+    r"(?:一|1)?(?:个|份|张|只|枚|杯|瓶)?(?:小)?\s?"
 )
 
 
@@ -606,7 +606,7 @@ class _Card:
 
     def for_purchase(self, r: Hit) -> bool:
         """Whether ``r`` is paid for a purchase told right before it (下单再送, 满199返现)."""
-        return bool(_FOR_PURCHASE.search(self.text[max(0, r.start - 10) : r.start]))
+        return bool(_FOR_PURCHASE.search(self.text[max(0, r.start - 12) : r.start]))
 
     def opens_clause(self, c: Hit, r: Hit) -> bool:
         """Whether ``r`` is paid at the opening of the clause right after ``c``'s (给好评，返红包)."""
