@@ -849,7 +849,7 @@ def test_a_reward_told_as_past_is_read_from_one_pass_as_a_search_would(text):
     from promoguard.text import rules as text_rules
     from promoguard.text.matcher import Hit
 
-    card = text_rules._Card.of(text, [], {}, "REVIEW002", 40)
+    card = text_rules._Card.of(text, text_rules._clauses(text), [], {}, "REVIEW002", 40)
     for start in range(len(text)):
         for end in range(start + 1, min(len(text), start + 3) + 1):
             clause = card.starts[text_rules._clause_of(card.starts, start)]

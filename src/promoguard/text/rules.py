@@ -104,6 +104,11 @@ def _clauses(text: str) -> list[int]:
     return [0] + [m.end() for m in CLAUSE_END.finditer(text)]
 
 
+def _sentences(text: str) -> list[int]:
+    """Start offsets of the sentences of ``text`` (:data:`SENTENCE_END`)."""
+    return [0] + [m.end() for m in SENTENCE_END.finditer(text)]
+
+
 def _clause_of(starts: Sequence[int], pos: int) -> int:
     lo, hi = 0, len(starts)
     while hi - lo > 1:
@@ -562,7 +567,9 @@ class _Card:
     otherwise_end: list[int]
 
     @classmethod
-    def of(cls, text: str, rewards: list[Hit], by_cat: dict, code: str, window: int) -> _Card:
+    def of(
+        cls, text: str, starts: list[int], rewards: list[Hit], by_cat: dict, code: str, window: int
+    ) -> _Card:
         # a link told as past (领取了优惠券) is what happened, not what to do for the reward
         links = sorted(
             (h for h in by_cat.get((code, "review_link"), []) if not text.startswith("了", h.end)),
@@ -577,8 +584,8 @@ class _Card:
             text,
             window,
             _Units(text),
-            [0] + [m.end() for m in SENTENCE_END.finditer(text)],
-            _clauses(text),
+            _sentences(text),
+            starts,
             rewards,
             [r.start for r in rewards],
             frozenset((h.start, h.end) for h in by_cat.get((code, "reward_cash"), [])),
@@ -711,7 +718,7 @@ def rewards_for_reviews(
     card = None
     if card_window is not None:
         rewards = sorted(words + _regex_hits(code, "amount", MONEY, nt), key=_at)
-        card = _Card.of(text, rewards, by_cat, code, card_window)
+        card = _Card.of(text, starts, rewards, by_cat, code, card_window)
 
     spans: set[tuple[int, int]] = set()
 
@@ -757,7 +764,7 @@ def rewards_for_reviews(
             near = card.before(ch.start)[-1:] + card.after(ch.end)[:1]
             if near:
                 hit(ch, min(near, key=lambda r: abs(r.start - ch.start)))
-    return _disclaimed(found, by_cat, code, text)
+    return _disclaimed(found, by_cat, code, text, starts, card.sentences if card else None)
 
 
 def _card(c: Hit, card: _Card) -> Hit | None:
@@ -795,7 +802,14 @@ def _names_a_sum(text: str, h: Hit) -> bool:
 _CONTRAST = re.compile(r"\s?(?:但是?|不过|可是|只要|然而|but|however|yet)")
 
 
-def _disclaimed(found: list[Hit], by_cat: dict, code: str, text: str) -> list[Hit]:
+def _disclaimed(
+    found: list[Hit],
+    by_cat: dict,
+    code: str,
+    text: str,
+    starts: list[int] | None = None,
+    ends: list[int] | None = None,
+) -> list[Hit]:
     """``found`` in text order, a hit beside a ``disclaimer`` re-categorised ``disclaimed``: a
     disclaimer counts for a hit in its own clauses or the clauses right before and after them, in
     the same sentence (好评返现属于违规行为，本店不参与; 温馨提示：好评返现违法，本店拒绝一切…);
@@ -804,8 +818,9 @@ def _disclaimed(found: list[Hit], by_cat: dict, code: str, text: str) -> list[Hi
     就返10元)."""
     disclaimers = by_cat.get((code, "disclaimer"), [])
     if found and disclaimers:
-        starts = _clauses(text)
-        ends = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
+        # the clause and sentence starts, when the caller has not worked them out already
+        starts = _clauses(text) if starts is None else starts
+        ends = _sentences(text) if ends is None else ends
         # the disclaimers' clauses by sentence, in order: a hit asks its sentence by bisection
         at: dict[int, list[int]] = {}
         for d in disclaimers:
@@ -824,7 +839,7 @@ def _disclaimed(found: list[Hit], by_cat: dict, code: str, text: str) -> list[Hi
             return i < len(clauses) and clauses[i] <= last + 1
 
         found = [replace(h, category="disclaimed") if disclaimed(h) else h for h in found]
-    return sorted(found, key=lambda h: (h.start, h.end))
+    return sorted(found, key=_at)
 
 
 __all__ = [
