@@ -134,3 +134,14 @@ def test_spark_gives_the_same_findings_and_evidence(content_con):
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert len(a) == 6  # R5 quotes a phone number: its masked text is compared too
     assert a.equals(b), (a, b)
+
+
+def test_a_phrase_found_by_several_terms_counts_once(content_con):
+    # R1 '商家说五星好评返5元…': the lexicon's 五星好评返 and 好评返 and the review word paid with
+    # 返 are four raw hits of one place
+    result = run_check(content_con, "REVIEW002")
+    f = result.findings.set_index(["check_code", "entity_id"])
+    assert json.loads(f.loc[("REVIEW002", "R1")].observed) == {
+        "matched": "五星好评返",
+        "match_count": 1,
+    }

@@ -9,6 +9,7 @@ the matching itself is pure Python over the text.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -211,6 +212,32 @@ def _touches(ids: Sequence[_Quoted], start: int, end: int) -> list[_Quoted]:
     return [q for q in ids if q[1] > start and q[0] < end]
 
 
+def occurrences(hits: Sequence[Hit]) -> list[Hit]:
+    """The places a rule's ``hits`` name, in text order, each once: what a finding counts
+    (``match_count``) and shows (``matched``, ``spans``).
+
+    A lexicon holds a phrase and its parts (全网最低价, 全网最低, 最低价; 加微信, 加微) and a rule
+    may find one place twice (REVIEW002's 好评返现 is an offer in the lexicon and a review word
+    paid with 返), so the raw hits of one phrase are several. A hit inside another one's span
+    is dropped (the longer stands for it, whatever its category); hits of one category that
+    overlap become one over both spans, with the first one's term (五星好评返 and 好评返现: one
+    place, 五星好评返现). Hits of two categories that overlap stay two (加QQ, a lure, and QQ
+    928967229, an identifier: two facts). The severity is graded on every raw hit, before this.
+    """
+    out: list[Hit] = []
+    reach = -1  # the furthest end of the hits kept so far
+    for h in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if h.end <= reach:  # inside a kept hit (every kept one starts at or before it)
+            continue
+        last = out[-1] if out else None
+        if last is not None and h.start < last.end and h.category == last.category:
+            out[-1] = dataclasses.replace(last, end=h.end, oend=max(last.oend, h.oend))
+        else:
+            out.append(h)
+        reach = max(reach, h.end)
+    return out
+
+
 def _spans(
     nt: Normalised, hits: Sequence[Hit], ids: Sequence[_Quoted] = ()
 ) -> list[dict[str, Any]]:
@@ -376,6 +403,7 @@ class ContentCheck(Check):
         if not hits:
             return
         severity, reason = self.grade(hits)
+        hits = occurrences(hits)
         pii = self.personal_data
         nt = prep.nt
         ids = [] if pii else _identifiers(prep)
