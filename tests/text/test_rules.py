@@ -346,7 +346,12 @@ def test_a_comparison_with_its_base_is_not_flagged(text):
     "text",
     ["好评返现", "晒图返现5元", "五星好评返5元", "五星好评送小礼品", "好评截图找客服领红包",
      "leave a 5-star review and get a refund of 5 yuan", "5-star review = cashback",
-     "post a photo review for a gift"],
+     "post a photo review for a gift",
+     # filter-dodging spellings: h = 好, f = 返 in pinyin
+     "h评f现", "亲，好评f现哦",
+     # a prize draw is a reward: entered for the review, or won with money
+     "Leave a 5-star review and we'll enter you in our monthly draw to win $100",
+     "Post a photo review for a chance to win a $50 gift card", "五星好评截图发客服，赢取50元红包"],
 )  # fmt: skip
 def test_rewards_for_good_reviews(text):
     assert "REVIEW002" in codes(text)
@@ -479,7 +484,13 @@ NOT_CARDS = [
      ("收到货给好评，拿了1.5元的红包", "亲，好评后截图找客服，拿1.5元"),
      ("好评送人很有面子", "好评送小礼物"),
      ("五星好评送给用心的商家", "五星好评送给您一个红包"),
-     ("99%好评！下单即送价值39元的保温杯", "五星好评晒图，即送价值39元的保温杯")],
+     ("99%好评！下单即送价值39元的保温杯", "五星好评晒图，即送价值39元的保温杯"),
+     # a draw entered for the review is its price; a draw announced beside thanks is not
+     ("感谢大家的好评，抽奖活动今晚开始", "五星好评晒图，就能参与抽奖"),
+     ("店铺好评很多，抽奖活动今晚八点开始", "五星好评晒图，参与抽iPhone15"),
+     ("好评率高，抽纸很软", "晒图好评抽iPhone"),
+     ("Our giveaway is open to everyone. Thanks for all the 5-star reviews",
+      "Leave us a 5-star review to be entered into our giveaway")],
 )  # fmt: skip
 def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(innocent, offer):
     """A purchase before the reward (下单再送, 满199返现), an after-sales problem, the review's

@@ -458,9 +458,10 @@ MONEY = re.compile(
     r"|(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:-[0-9]+)?\s?(?:元|块钱?|rmb|yuan|dollars?|usd|bucks)(?![a-z])"
     r"|[一二两三四五六七八九十]+(?:元|块钱?)"
 )
-#: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10): money then
+#: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10, a draw to win $100):
+#: money then
 _PAYS = re.compile(
-    r"(?:返|退|奖励|补偿?|拿回?|打款|转账?|领取?|送|获得|立减|receive|get|earn|refund(?: of)?|send you(?: a)?)"
+    r"(?:返|退|奖励|补偿?|拿回?|打款|转账?|领取?|送|获得|立减|赢取?|receive|get|earn|win|refund(?: of)?|send you(?: a)?)"
     r"\s?(?:您|你|我|现金)?\s?(?:价值)?\s?(?:a\s)?$"
 )
 #: a reward word with an amount right before it (5元红包, $10 gift card): money too
@@ -504,11 +505,15 @@ _OTHERWISE = re.compile(
     r"不满意|有问题|有任何问题|质量问题|any (?:issue|problem)|not satisfied|not happy|unhappy"
     r"|problems? with"
 )
-#: a clause that opens by paying (返红包, 送小礼物, 下次送你个小红包, 赠送饮品): right after the review word's
+#: a clause that opens by paying (返红包, 送小礼物, 下次送你个小红包, 赠送饮品, 参与抽奖): right after the review word's
 #: clause it is the review's price, money or not
 _PAYS_AT_CLAUSE = re.compile(
     r"\s?(?:下次|以后)?(?:就|即|可|立即?|马上|再|多)?(?:给(?:您|你|亲)\s?)?(?:返|送|赠送?|领|奖励?|发)(?:您|你|亲们?|大家|各位|宝宝们?)?\s?"
     r"(?:一|1)?(?:个|份|张|只|枚|杯|瓶)?(?:小)?\s?"
+    # or by entering a draw, the draw's word being the reward itself (五星好评晒图，参与抽iPhone;
+    # 还可赢取; 即可抽奖); a clause that names a draw with no one entering it (感谢好评，抽奖活动
+    # 今晚开始) is news of the draw, not its price
+    r"|\s?(?:(?:还|就|即|再)(?:可以?|能)?|可以?)(?=参与抽|抽|赢)|\s?(?=参与抽|赢取)"
 )
 
 
