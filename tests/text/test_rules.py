@@ -490,7 +490,15 @@ NOT_CARDS = [
      ("店铺好评很多，抽奖活动今晚八点开始", "五星好评晒图，参与抽iPhone15"),
      ("好评率高，抽纸很软", "晒图好评抽iPhone"),
      ("Our giveaway is open to everyone. Thanks for all the 5-star reviews",
-      "Leave us a 5-star review to be entered into our giveaway")],
+      "Leave us a 5-star review to be entered into our giveaway"),
+     # a change asked of a bad review the sentence before names; a change of something else
+     ("差评说尺码偏小，我们已修改尺码表，补偿您5元优惠券",
+      "亲，看到您给了中评，影响我们店铺了，能麻烦修改一下吗？给您补偿10元"),
+     ("给了差评，客服问能帮忙改一下地址吗，运费10元我出", "给了差评，客服问能帮忙改一下吗，补偿10元"),
+     ("麻烦改一下收货时间，谢谢，送您5元券", "这个差评麻烦改一下，谢谢，送您5元券"),
+     ("Sorry about your negative review. Please remove it from the box carefully; we will send a "
+      "$10 voucher for the trouble.",
+      "We saw your 2-star review. If you are willing to remove it, we will refund you $10.")],
 )  # fmt: skip
 def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(innocent, offer):
     """A purchase before the reward (下单再送, 满199返现), an after-sales problem, the review's

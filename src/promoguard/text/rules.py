@@ -488,6 +488,20 @@ _CHANGE = re.compile(
     r"\s)?(?:review|feedback|rating)"
 )
 
+#: a change asked for without naming the review, which the sentence or the one before names (看到您
+#: 给了中评，影响我们店铺了，能麻烦修改一下吗; We saw your 2-star review. If you are willing to remove
+#: it, ...): a request (麻烦, 能否, 请) before the verb and nothing after it but 一下/吗 (能帮忙改一下
+#: 地址吗 asks for an address), or an English change of "it"; see :func:`_asked_of_a_bad_review`
+_CHANGE_ASK = re.compile(
+    r"(?:麻烦|帮忙|帮我们|能否|可否|能不能|可不可以|请您?|求求?您?)[^，,。！？!?;；]{0,4}?"
+    r"(?:修改|改|删除?|删掉|撤回|撤销)(?:一下|下|掉)?(?=吗|嘛|呢|好吗|可以吗|行吗|[，,。！？!?;；]|$)"
+    r"|\b(?:(?:remov|delet|chang|updat|edit|revis)[a-z]*\s(?:it|that)|tak(?:e|ing) (?:it|that) down)\b"
+    # (remove it from the box, change it for a new one: the thing bought, not the review)
+    r"(?!\s(?:from|out|off|of|for|with|into)\b)"
+)
+#: a bad review as the text names it, for :data:`_CHANGE_ASK` (the lexicon's English ones besides)
+_BAD_REVIEW_AT = re.compile(_BAD_REVIEW)
+
 #: a reward paid for a purchase right before it (下单再送, 满199返现20, 买二送一): the review
 #: word before it is the buyer's, not the reward's condition (a next order's discount for the
 #: review, 下次下单立减5元, still is one)
@@ -693,8 +707,10 @@ def rewards_for_reviews(
       (5元红包等你拿！条件：五星好评+晒图) when a ``review_proof`` (条件, 截图, proof) follows the
       review word, any reward when the proof sits right before it (a free gift for a 5-star
       review); and a ``review_change`` (改成好评, 删除差评, or :data:`_CHANGE` around a
-      ``bad_review`` word: 中评能帮忙删掉吗) with any reward or amount on either side of it, past
-      or not (a buyer's report of being paid to change a review counts).
+      ``bad_review`` word: 中评能帮忙删掉吗; or a change asked without naming the review of a bad
+      review named in its sentence or the one before: :data:`_CHANGE_ASK`) with any reward or
+      amount on either side of it, past or not (a buyer's report of being paid to change a review
+      counts).
 
     A reward is not the review's price when it is told as past, paid for a purchase told right
     before it (下单再送, 满199返现20), or for an after-sales problem between them (不满意请联系客服，
@@ -714,7 +730,9 @@ def rewards_for_reviews(
     cues = by_cat.get((code, "review_cue"), [])
     changes = by_cat.get((code, "review_change"), [])
     if card_window is not None and (by_cat.get((code, "bad_review")) or cues or changes):
-        changes = sorted(changes + _regex_hits(code, "review_change", _CHANGE, nt), key=_at)
+        changes = changes + _regex_hits(code, "review_change", _CHANGE, nt)
+        changes += _asked_of_a_bad_review(code, nt, by_cat.get((code, "bad_review"), []))
+        changes.sort(key=_at)
     words = sorted(by_cat.get((code, "reward_cue"), []), key=_at)
     if not (cues or changes) or not (words or card_window is not None):
         return _disclaimed(found, by_cat, code, text)
@@ -770,6 +788,27 @@ def rewards_for_reviews(
             if near:
                 hit(ch, min(near, key=lambda r: abs(r.start - ch.start)))
     return _disclaimed(found, by_cat, code, text, starts, card.sentences if card else None)
+
+
+def _asked_of_a_bad_review(code: str, nt: Normalised, bad: list[Hit]) -> list[Hit]:
+    """The :data:`_CHANGE_ASK` requests with a bad review named before them in their sentence or
+    the one before it: a change asked of that review (a request with no bad review near it, 麻烦
+    改一下, is about something else)."""
+    asks = _regex_hits(code, "review_change", _CHANGE_ASK, nt)
+    if not asks:
+        return []
+    text = nt.text
+    at = sorted([b.start for b in bad] + [m.start() for m in _BAD_REVIEW_AT.finditer(text)])
+    if not at:
+        return []
+    sentences = _sentences(text)
+    out = []
+    for a in asks:
+        since = sentences[max(0, _clause_of(sentences, a.start) - 1)]
+        i = bisect_left(at, since)
+        if i < len(at) and at[i] < a.start:
+            out.append(a)
+    return out
 
 
 def _card(c: Hit, card: _Card) -> Hit | None:
