@@ -212,30 +212,37 @@ def _touches(ids: Sequence[_Quoted], start: int, end: int) -> list[_Quoted]:
     return [q for q in ids if q[1] > start and q[0] < end]
 
 
+#: categories that name one fact: REVIEW002's 好评返现 is an offer in the lexicon and a review
+#: word paid with 返 found by the rule, one place either way (a ``disclaimed`` hit is not: an
+#: offer inside a disclaimed span is still the offer the grade is high for)
+_SAME_FACT = {"review_for_reward": "reward_offer"}
+
+
 def occurrences(hits: Sequence[Hit]) -> list[Hit]:
     """The places a rule's ``hits`` name, in text order, each once: what a finding counts
     (``match_count``) and shows (``matched``, ``spans``).
 
     A lexicon holds a phrase and its parts (全网最低价, 全网最低, 最低价; 加微信, 加微) and a rule
     may find one place twice (REVIEW002's 好评返现 is an offer in the lexicon and a review word
-    paid with 返), so the raw hits of one phrase are several. A hit inside another one's span
-    is dropped (the longer stands for it, whatever its category); hits of one category that
-    overlap become one over both spans, with the first one's term (五星好评返 and 好评返现: one
-    place, 五星好评返现). Hits of two categories that overlap stay two (加QQ, a lure, and QQ
-    928967229, an identifier: two facts). The severity is graded on every raw hit, before this.
+    paid with 返), so the raw hits of one phrase are several. Hits of one fact (one category, or
+    categories :data:`_SAME_FACT` joins) that overlap become one over both spans, with the first
+    one's term and category (五星好评返 and 好评返现: one place, 五星好评返现; a hit inside a longer
+    one is the longer one). Hits of two facts stay two, inside each other or overlapping (加QQ, a
+    lure, and QQ 928967229, an identifier; a mobile number inside an e-mail address; an offer
+    inside a disclaimed sentence). The severity is graded on every raw hit, before this.
     """
+    last: dict[str, int] = {}  # the index in ``out`` of each fact's last place
     out: list[Hit] = []
-    reach = -1  # the furthest end of the hits kept so far
     for h in sorted(hits, key=lambda h: (h.start, -h.end)):
-        if h.end <= reach:  # inside a kept hit (every kept one starts at or before it)
+        fact = _SAME_FACT.get(h.category, h.category)
+        i = last.get(fact)
+        if i is not None and h.start < out[i].end:
+            if h.end > out[i].end:
+                out[i] = dataclasses.replace(out[i], end=h.end, oend=max(out[i].oend, h.oend))
             continue
-        last = out[-1] if out else None
-        if last is not None and h.start < last.end and h.category == last.category:
-            out[-1] = dataclasses.replace(last, end=h.end, oend=max(last.oend, h.oend))
-        else:
-            out.append(h)
-        reach = max(reach, h.end)
-    return out
+        last[fact] = len(out)
+        out.append(h)
+    return sorted(out, key=lambda h: (h.start, -h.end))
 
 
 def _spans(
