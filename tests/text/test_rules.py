@@ -509,6 +509,50 @@ def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(inn
     assert "REVIEW002" in codes(offer, kind="review"), offer
 
 
+@pytest.mark.parametrize(
+    ("innocent", "offer"),
+    [# a reviewer's look-alikes of the draws (session 29): tissue drawn from its box, a prize won
+     # at a match, trust won, goods sampled, those who entered a draw, reviews read
+     ("好评率99%的抽取式面巾纸", "五星好评晒图，抽取10名幸运顾客送免单"),
+     ("五星好评！用这个球拍比赛赢500元奖金", "五星好评晒图还可赢取500元"),
+     ("好评，钓鱼比赛赢取500元奖金", "好评晒图，赢取500元红包"),
+     ("Great twin $40 pack, five star review", "Five star review and get $40 back"),
+     ("It helped me win $500 in the local tournament, 5-star review from me",
+      "Leave a 5-star review for a chance to win $500"),
+     ("好评不断赢取顾客信赖", "五星好评晒图，赢取顾客专属红包"),
+     ("好评率高，参与抽样检测全部合格", "五星好评晒图，参与抽iPhone15"),
+     ("感谢大家的好评，参与抽奖的宝宝们请查看中奖名单", "五星好评晒图，参与抽奖的机会人人有"),
+     ("Read our 5-star reviews and enter our giveaway!", "Leave a 5-star review and enter our giveaway!"),
+     ("Over 1,000 five-star reviews. Enter our monthly draw for a chance to win $100.",
+      "Leave a five-star review to be entered into our monthly draw for a chance to win $100."),
+     ("Please leave us a review if you enjoyed it. Follow our page for a chance to win a free gift!",
+      "Please leave us a review and we'll enter you into our draw to win a free gift!"),
+     ("全网好评fx系列镜头", "好评f现5元"),
+     # a blind set's offers (session 29) beside look-alikes of their words
+     ("一家人吃霸王餐，好评", "好评抽霸王餐：每天从五星带图评价中抽一位，下单免费。"),
+     ("好评率99%，延保服务可选购", "好评截图发客服，延保一年！"),
+     ("好评如潮，下单即有机会获得限量赠品", "写下您的好评，即有机会抽中价值299元的礼盒"),
+     ("Read our Google reviews and get 10% off your first order",
+      "Leave us a 5-star Google review and show it to your server to get a free dessert tonight!"),
+     ("Our video reviews show how to install it. Free shipping on all orders",
+      "Leave a video review and get your money back: full refund once your review goes live."),
+     ("Please share your feedback so we can improve. Free returns within 30 days.",
+      "Share your honest feedback with a photo and we'll send you a free thank-you gift!"),
+     ("Drop a line if the size is wrong and we'll mail you a free exchange label.",
+      "Drop a review with at least 20 words and a photo, and we'll mail you a free replacement "
+      "filter."),
+     ("Every order with a photo = 1 entry into our summer giveaway.",
+      "Every 5-star review with a photo = 1 entry into our summer giveaway."),
+     ("评分系统升级，改成5分制，好评送达更快", "亲，麻烦把评分改成5分吧，改好后我们再多送您一个替换刷头"),
+     ("亲，收到后给个评价，截图找客服查物流哦", "亲，收到后给个h评，截图找客服领f现哦")],
+)  # fmt: skip
+def test_draws_and_dodged_words_leave_their_look_alikes_clear(innocent, offer):
+    """Each reward or review word added for a draw, a filter dodge or a blind set's offer finds
+    its offer and leaves a look-alike that shares its words clear."""
+    assert "REVIEW002" not in codes(innocent, kind="review"), innocent
+    assert "REVIEW002" in codes(offer, kind="review"), offer
+
+
 @pytest.mark.parametrize("text", CARDS)
 def test_a_reward_clauses_after_the_review_word_is_found(text):
     rules = ContentRules(load_terms())
@@ -563,7 +607,8 @@ def _review002(text: str):
      "本店无任何好评返现活动，如有人以本店名义联系您请勿相信",
      "物流很快，好评，返现活动是平台的，跟评价无关",
      "防骗提醒：近期有人冒充客服，称“好评返现需先付保证金”，请勿上当",
-     "本店不做好评送菜，请大家真实评价，不要为了送东西给好评"],
+     "本店不做好评送菜，请大家真实评价，不要为了送东西给好评",
+     "我们家不搞五星好评返现那一套，家人们用得好自然会回来。"],
 )  # fmt: skip
 def test_a_disclaimer_lowers_the_finding_and_says_why(text):
     hits, (severity, reason) = _review002(text)

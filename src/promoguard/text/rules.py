@@ -458,10 +458,11 @@ MONEY = re.compile(
     r"|(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:-[0-9]+)?\s?(?:元|块钱?|rmb|yuan|dollars?|usd|bucks)(?![a-z])"
     r"|[一二两三四五六七八九十]+(?:元|块钱?)"
 )
-#: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10, a draw to win $100):
-#: money then
+#: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10): money then (not
+#: 赢/win: a prize won is money only in a draw, which is a reward by itself; 比赛赢500元奖金 is not)
 _PAYS = re.compile(
-    r"(?:返|退|奖励|补偿?|拿回?|打款|转账?|领取?|送|获得|立减|赢取?|receive|get|earn|win|refund(?: of)?|send you(?: a)?)"
+    r"(?:返|退|奖励|补偿?|拿回?|打款|转账?|领取?|送|获得|立减"
+    r"|(?<![a-z])(?:receive|get|earn|refund(?: of)?|send you(?: a)?))"
     r"\s?(?:您|你|我|现金)?\s?(?:价值)?\s?(?:a\s)?$"
 )
 #: a reward word with an amount right before it (5元红包, $10 gift card): money too
@@ -527,8 +528,28 @@ _PAYS_AT_CLAUSE = re.compile(
     # or by entering a draw, the draw's word being the reward itself (五星好评晒图，参与抽iPhone;
     # 还可赢取; 即可抽奖); a clause that names a draw with no one entering it (感谢好评，抽奖活动
     # 今晚开始) is news of the draw, not its price
-    r"|\s?(?:(?:还|就|即|再)(?:可以?|能)?|可以?)(?=参与抽|抽|赢)|\s?(?=参与抽|赢取)"
+    # (参与抽奖的宝宝们 are those who entered a draw, not an entry offered; 抽样, 抽检 sample goods)
+    r"|\s?(?:(?:还|就|即|再)(?:可以?|能)?|可以?)(?=参与抽|抽(?![样检查])|赢|有机会)"
+    r"|\s?(?=参与抽(?!奖的(?!机会|资格))|赢取)"
 )
+
+
+#: a reward word that wins something: the amount after it is a prize, not a sum paid
+_WINS = re.compile(r"赢|win")
+#: what stands before a plural review word that names reviews others wrote (Read our 5-star
+#: reviews, Over 1,000 five-star reviews, thanks for all the positive reviews): a boast, not a
+#: review asked for (leave 5-star reviews still is one)
+_BOAST_BEFORE = re.compile(r"(?:\b(?:our|read|see|the|all|of|with)|[0-9][0-9,.]*k?\+?)\s$")
+
+
+def _boast(text: str, c: Hit) -> bool:
+    """Whether English review word ``c`` is plural after :data:`_BOAST_BEFORE`: reviews that
+    exist, not one asked for."""
+    return (
+        c.term.isascii()
+        and text.startswith(("s", "es"), c.end)
+        and bool(_BOAST_BEFORE.search(text, max(0, c.start - 16), c.start))
+    )
 
 
 def _money(text: str, r: Hit) -> bool:
@@ -537,6 +558,8 @@ def _money(text: str, r: Hit) -> bool:
     before = text[max(0, r.start - 12) : r.start]
     if r.category == "amount":
         return bool(_PAYS.search(before))
+    if _WINS.search(r.term):
+        return False  # the prize of a draw (赢取500元奖金): a reward only as a draw is
     after = MONEY.match(text, r.end) or MONEY.match(text, r.end + 1)
     return bool(after or _AMOUNT_BEFORE.search(before))
 
@@ -727,7 +750,7 @@ def rewards_for_reviews(
     nt, by_cat = prep.nt, by_category(prep)
     text = nt.text
     found = list(by_cat.get((code, "reward_offer"), []))
-    cues = by_cat.get((code, "review_cue"), [])
+    cues = [c for c in by_cat.get((code, "review_cue"), []) if not _boast(text, c)]
     changes = by_cat.get((code, "review_change"), [])
     if card_window is not None and (by_cat.get((code, "bad_review")) or cues or changes):
         changes = changes + _regex_hits(code, "review_change", _CHANGE, nt)
