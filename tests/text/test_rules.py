@@ -530,7 +530,6 @@ def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(inn
      ("全网好评fx系列镜头", "好评f现5元"),
      # a blind set's offers (session 29) beside look-alikes of their words
      ("一家人吃霸王餐，好评", "好评抽霸王餐：每天从五星带图评价中抽一位，下单免费。"),
-     ("好评率99%，延保服务可选购", "好评截图发客服，延保一年！"),
      ("好评如潮，下单即有机会获得限量赠品", "写下您的好评，即有机会抽中价值299元的礼盒"),
      ("Read our Google reviews and get 10% off your first order",
       "Leave us a 5-star Google review and show it to your server to get a free dessert tonight!"),
@@ -549,6 +548,52 @@ def test_what_keeps_a_reward_from_a_review_leaves_an_offer_of_the_same_shape(inn
 def test_draws_and_dodged_words_leave_their_look_alikes_clear(innocent, offer):
     """Each reward or review word added for a draw, a filter dodge or a blind set's offer finds
     its offer and leaves a look-alike that shares its words clear."""
+    assert "REVIEW002" not in codes(innocent, kind="review"), innocent
+    assert "REVIEW002" in codes(offer, kind="review"), offer
+
+
+@pytest.mark.parametrize(
+    ("innocent", "offer"),
+    [# a second reviewer's look-alikes of the words above (session 29): durations and rating
+     # scales, warranties in a title, a video or Google review read, shop-wide free delivery, a
+     # ticket's entry, an award, an after-sales reply
+     ("默认定时30分钟，可以改成5分钟，下单送量杯", "亲，麻烦把评分改成5分吧，改好后我们再多送您一个替换刷头"),
+     ("大众点评评分改为5分制后本店仍是4.8分，到店消费送饮料一杯", "亲，差评改为5分后，联系客服送饮料一杯"),
+     ("酒店大堂改成五星标准装修，入住送双早", "亲，麻烦把评价改成五星，入住送双早"),
+     ("海尔冰箱 五星服务 送货入户 延保3年", "五星好评晒图 送三年延保"),
+     ("Bluetooth Speaker – see video review – free shipping",
+      "Bluetooth Speaker – leave a video review – free gift"),
+     ("Rated 4.8 on Google Reviews | Free delivery and a free gift with every order",
+      "Leave us a Google review | a free gift with every review"),
+     ("Post your review – free returns within 30 days", "Post your review – free gift within 30 days"),
+     ("Drop a review below 👇 Free shipping on orders over $35",
+      "Drop a review below and get free shipping on your next order"),
+     ("Share your feedback with our support team and we'll send you a replacement or a refund.",
+      "Share your honest feedback and we'll send you a free thank-you gift."),
+     ("Please leave a review if you enjoyed the show! Your ticket includes entry into the "
+      "after-party and a free drink.",
+      "Please leave a review if you enjoyed the show! Show it to the bar staff for a free drink."),
+     ("Please leave a Google review — we're in the running for Best Local Restaurant 2024!",
+      "Please leave a Google review — reviewers are in the draw for a $50 voucher!"),
+     # offers the first fixes had lost, beside the look-alikes those fixes were for: a prize won
+     # for the review is money, a chance after the review's own sentence, plural requests
+     ("好评，钓鱼比赛赢取500元奖金", "给五星好评的宝宝，每人都能赢取20元"),
+     ("It helped me win $500 in the local tournament, 5-star review from me",
+      "Leave a 5-star review on Amazon, email us the link, and you can win $20."),
+     ("Please leave us a review if you enjoyed it. Follow our page for a chance to win a free gift!",
+      "Leave us a 5-star review. Every review this month goes into the hat for a chance to win a "
+      "free dinner."),
+     ("Please leave us a review if you enjoyed it. Like our page for a chance to win a free gift!",
+      "Leave us a review and tag a friend for a chance to win a free hamper!"),
+     ("Read our 5-star reviews and enter our giveaway!", "All 5-star reviews receive a $10 PayPal refund."),
+     ("Over 1,000 five-star reviews. Free shipping and a free gift today.",
+      "The first 50 five-star reviews get a free gift!"),
+     ("Thanks for all the 5-star reviews! Order today and get $20 back.",
+      "Send us screenshots of 5-star reviews to get $5 back per review."),
+     ("全网好评fx系列镜头", "好评fx 3元，带图5元"),
+     ("感谢大家的好评，参与抽奖的宝宝们请查看中奖名单", "好评晒图，参与抽奖的宝宝人人有礼")],
+)  # fmt: skip
+def test_a_second_reviewers_look_alikes_stay_clear_and_lost_offers_are_found(innocent, offer):
     assert "REVIEW002" not in codes(innocent, kind="review"), innocent
     assert "REVIEW002" in codes(offer, kind="review"), offer
 
@@ -623,7 +668,12 @@ def test_a_disclaimer_lowers_the_finding_and_says_why(text):
      "五星好评返5元。本店不参与任何刷单",  # another sentence
      # a sum offered in its own clause: the clause before does not disclaim it
      "亲，不要求您写好评，给个五星就返10元",
-     "好评返现是违规的，所以我们私下操作：五星好评截图加微信返5元"],
+     "好评返现是违规的，所以我们私下操作：五星好评截图加微信返5元",
+     # a disclaimer of one thing reaches only its clause: the next one offers something else
+     "我们不搞返现，五星好评晒图送运费险一份",
+     "咱家不搞五星那一套，带图追评截图发客服，送您一包湿巾",
+     "我们不搞返现，好评截图发客服，抽一台iPhone",
+     "亲，我们不搞好评返现哈，您收到后给个带图好评，截图发我，送您一个手机支架"],
 )  # fmt: skip
 def test_an_offer_beside_a_disclaimer_of_something_else_stays_high(text):
     hits, (severity, _reason) = _review002(text)

@@ -79,10 +79,20 @@ REWARD_CASH = ("REVIEW002", "reward_cash")
 #: REVIEW002's words that disclaim the practice (不参与, 拒绝, 违规, we do not): a hit in their
 #: sentence is kept at a lower severity, never dropped (docs/exemptions.md)
 REVIEW_DISCLAIMER = ("REVIEW002", "disclaimer")
+#: REVIEW002's disclaimers of one thing (不搞返现, 不搞五星): they reach only their own clause (我们不搞返现，
+#: 五星好评晒图送运费险: the next clause offers something else, the usual way round the rule)
+REVIEW_DISCLAIMER_HERE = ("REVIEW002", "disclaimer_here")
 #: REVIEW002's words that prove a review after a reward told first (条件, 截图, proof)
 REVIEW_PROOF = ("REVIEW002", "review_proof")
 #: the REVIEW002 categories that only qualify a review word's hit: never in the first pass
-_QUALIFIERS = (REWARD_CUE, REVIEW_LINK, REWARD_CASH, REVIEW_DISCLAIMER, REVIEW_PROOF)
+_QUALIFIERS = (
+    REWARD_CUE,
+    REVIEW_LINK,
+    REWARD_CASH,
+    REVIEW_DISCLAIMER,
+    REVIEW_DISCLAIMER_HERE,
+    REVIEW_PROOF,
+)
 #: words without which the TEXT006 patterns cannot match: the first pass looks for these in its
 #: automaton instead of running the patterns over every text
 TRIGGER = "TRIGGER"
@@ -458,11 +468,11 @@ MONEY = re.compile(
     r"|(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:-[0-9]+)?\s?(?:元|块钱?|rmb|yuan|dollars?|usd|bucks)(?![a-z])"
     r"|[一二两三四五六七八九十]+(?:元|块钱?)"
 )
-#: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10): money then (not
-#: 赢/win: a prize won is money only in a draw, which is a reward by itself; 比赛赢500元奖金 is not)
+#: a verb that pays right before an amount (返5元, 退你10块, 奖励2元, receive $10, 人人可以赢取10元,
+#: you can win $20): money then, but not a prize won at a contest (:data:`_CONTEST`)
 _PAYS = re.compile(
-    r"(?:返|退|奖励|补偿?|拿回?|打款|转账?|领取?|送|获得|立减"
-    r"|(?<![a-z])(?:receive|get|earn|refund(?: of)?|send you(?: a)?))"
+    r"(?:返|退|奖励|补偿?|拿回?|打款|转账?|领取?|送|获得|立减|赢取?"
+    r"|(?<![a-z])(?:receive|get|earn|win|refund(?: of)?|send you(?: a)?))"
     r"\s?(?:您|你|我|现金)?\s?(?:价值)?\s?(?:a\s)?$"
 )
 #: a reward word with an amount right before it (5元红包, $10 gift card): money too
@@ -520,6 +530,12 @@ _OTHERWISE = re.compile(
     r"不满意|有问题|有任何问题|质量问题|any (?:issue|problem)|not satisfied|not happy|unhappy"
     r"|problems? with"
 )
+#: an action asked besides a review (follow our page, like, subscribe, tag a friend): a link after
+#: it in its clause is that action's (English; see :meth:`_Card.of`)
+_OTHER_ASK = re.compile(
+    r"\b(?:follow|like (?:us|our|this)|subscribe|tag|sign up|join|repost|retweet"
+    r"|share (?:this|our|the) (?:post|page))\b"
+)
 #: a clause that opens by paying (返红包, 送小礼物, 下次送你个小红包, 赠送饮品, 参与抽奖): right after the review word's
 #: clause it is the review's price, money or not
 _PAYS_AT_CLAUSE = re.compile(
@@ -528,18 +544,34 @@ _PAYS_AT_CLAUSE = re.compile(
     # or by entering a draw, the draw's word being the reward itself (五星好评晒图，参与抽iPhone;
     # 还可赢取; 即可抽奖); a clause that names a draw with no one entering it (感谢好评，抽奖活动
     # 今晚开始) is news of the draw, not its price
-    # (参与抽奖的宝宝们 are those who entered a draw, not an entry offered; 抽样, 抽检 sample goods)
+    # (参与抽奖的宝宝们请查看中奖名单 tells those who entered a draw its result, not an entry offered;
+    # 抽样, 抽检 sample goods)
     r"|\s?(?:(?:还|就|即|再)(?:可以?|能)?|可以?)(?=参与抽|抽(?![样检查])|赢|有机会)"
-    r"|\s?(?=参与抽(?!奖的(?!机会|资格))|赢取)"
+    r"|\s?(?=参与抽(?!奖的[^，,。！？!?;；]{0,6}?(?:查看|中奖|名单|开奖|结果))|赢取)"
 )
 
 
-#: a reward word that wins something: the amount after it is a prize, not a sum paid
+#: a verb or reward word that wins something
 _WINS = re.compile(r"赢|win")
+#: a contest won right before a sum (用这个球拍比赛赢500元奖金, win $500 in the local tournament):
+#: its prize, not a sum paid for the review (a draw is a contest too, but a reward word itself)
+_CONTEST = re.compile(r"比赛|大赛|锦标赛|赛事|球赛|竞赛|tournament|championship|league|\brace\b")
+
+
+def _contest(text: str, at: int) -> bool:
+    """Whether a contest is named in the clause before ``at`` (a few words back)."""
+    before = text[max(0, at - 24) : at]
+    return bool(_CONTEST.search(re.split(r"[，,。！？!?;；]", before)[-1]))
+
+
 #: what stands before a plural review word that names reviews others wrote (Read our 5-star
 #: reviews, Over 1,000 five-star reviews, thanks for all the positive reviews): a boast, not a
-#: review asked for (leave 5-star reviews still is one)
-_BOAST_BEFORE = re.compile(r"(?:\b(?:our|read|see|the|all|of|with)|[0-9][0-9,.]*k?\+?)\s$")
+#: review asked for (leave 5-star reviews, all 5-star reviews receive, the first 50 five-star
+#: reviews get, screenshots of 5-star reviews still are)
+_BOAST_BEFORE = re.compile(
+    r"(?:\b(?:our|read|see|check out)|\bthanks? (?:you )?for (?:all )?(?:the|your)"
+    r"|\b(?:over|more than|nearly|almost) [0-9][0-9,.]*k?\+?|[0-9]{1,3}(?:,[0-9]{3})+\+?|[0-9]+k\+?)\s$"
+)
 
 
 def _boast(text: str, c: Hit) -> bool:
@@ -548,7 +580,7 @@ def _boast(text: str, c: Hit) -> bool:
     return (
         c.term.isascii()
         and text.startswith(("s", "es"), c.end)
-        and bool(_BOAST_BEFORE.search(text, max(0, c.start - 16), c.start))
+        and bool(_BOAST_BEFORE.search(text, max(0, c.start - 32), c.start))
     )
 
 
@@ -557,9 +589,10 @@ def _money(text: str, r: Hit) -> bool:
     the caller; here an amount after a paying verb, or a reward word with an amount beside it."""
     before = text[max(0, r.start - 12) : r.start]
     if r.category == "amount":
-        return bool(_PAYS.search(before))
-    if _WINS.search(r.term):
-        return False  # the prize of a draw (赢取500元奖金): a reward only as a draw is
+        m = _PAYS.search(before)
+        return bool(m) and not (_WINS.match(m.group()) and _contest(text, r.start))
+    if _WINS.search(r.term) and _contest(text, r.start):
+        return False
     after = MONEY.match(text, r.end) or MONEY.match(text, r.end + 1)
     return bool(after or _AMOUNT_BEFORE.search(before))
 
@@ -600,6 +633,9 @@ class _Card:
     #: the links' starts, and the smallest end of the links from each on (suffix minimum)
     link_starts: list[int]
     link_min_end: list[int]
+    #: the same of the links that reach past their sentence (:meth:`linked`)
+    far_starts: list[int]
+    far_min_end: list[int]
     proofs: list[Hit]
     proof_starts: list[int]
     #: where the text tells something as past (:data:`_PAST_AT`)
@@ -617,9 +653,22 @@ class _Card:
             (h for h in by_cat.get((code, "review_link"), []) if not text.startswith("了", h.end)),
             key=_at,
         )
-        min_end = [h.end for h in links]
-        for i in range(len(min_end) - 2, -1, -1):
-            min_end[i] = min(min_end[i], min_end[i + 1])
+        min_end = _suffix_min([h.end for h in links])
+        # a link after another action asked in its clause ties the reward to that action, not to
+        # a review word in an earlier sentence (Please leave us a review. Follow our page for a
+        # chance to win: the chance is the follow's); with a review word in the clause it is both
+        asks = [m.start() for m in _OTHER_ASK.finditer(text)] if links else []
+        cue_at = sorted(h.start for h in by_cat.get((code, "review_cue"), [])) if asks else []
+
+        def far(h: Hit) -> bool:
+            since = starts[_clause_of(starts, h.start)]
+            i = bisect_left(asks, since)
+            if not (i < len(asks) and asks[i] < h.start):
+                return True
+            j = bisect_left(cue_at, since)
+            return j < len(cue_at) and cue_at[j] < h.start
+
+        far_links = [h for h in links if far(h)]
         proofs = sorted(by_cat.get((code, "review_proof"), []), key=_at)
         otherwise = list(_OTHERWISE.finditer(text))
         return cls(
@@ -633,6 +682,8 @@ class _Card:
             frozenset((h.start, h.end) for h in by_cat.get((code, "reward_cash"), [])),
             [h.start for h in links],
             min_end,
+            [h.start for h in far_links],
+            _suffix_min([h.end for h in far_links]),
             proofs,
             [h.start for h in proofs],
             [m.start() for m in _PAST_AT.finditer(text)],
@@ -665,10 +716,12 @@ class _Card:
         m = _PAYS_AT_CLAUSE.match(self.text, self.starts[at])
         return m is not None and m.end() == r.start
 
-    def linked(self, start: int, end: int) -> bool:
-        """Whether a link lies inside ``[start, end)``."""
-        i = bisect_left(self.link_starts, start)
-        return i < len(self.link_min_end) and self.link_min_end[i] <= end
+    def linked(self, start: int, end: int, sentence_end: int) -> bool:
+        """Whether a link lies inside ``[start, end)``: one inside ``start``'s sentence (which
+        ends at ``sentence_end``), or one that reaches past it."""
+        return _inside(self.link_starts, self.link_min_end, start, min(end, sentence_end)) or (
+            end > sentence_end and _inside(self.far_starts, self.far_min_end, start, end)
+        )
 
     def proved(self, c: Hit) -> tuple[bool, int | None]:
         """What proves review word ``c`` for a reward told before it: whether a proof follows
@@ -712,6 +765,19 @@ class _Card:
 
 def _at(h: Hit) -> tuple[int, int]:
     return (h.start, h.end)
+
+
+def _suffix_min(values: list[int]) -> list[int]:
+    """Each value replaced by the smallest of it and the values after it."""
+    for i in range(len(values) - 2, -1, -1):
+        values[i] = min(values[i], values[i + 1])
+    return values
+
+
+def _inside(starts: list[int], min_end: list[int], start: int, end: int) -> bool:
+    """Whether one of the spans (sorted starts, suffix-minimum ends) lies inside ``[start, end)``."""
+    i = bisect_left(starts, start)
+    return i < len(min_end) and min_end[i] <= end
 
 
 def rewards_for_reviews(
@@ -835,10 +901,26 @@ def _asked_of_a_bad_review(code: str, nt: Normalised, bad: list[Hit]) -> list[Hi
 
 
 def _card(c: Hit, card: _Card) -> Hit | None:
-    """The first reward a review word ``c`` pays for on a card (see :func:`rewards_for_reviews`)."""
+    """The first reward a review word ``c`` pays for on a card (see :func:`rewards_for_reviews`):
+    one after it first (the card's steps), then one told before it."""
+    sentence = _clause_of(card.sentences, c.start)
+    sentence_end = (
+        card.sentences[sentence + 1] if sentence + 1 < len(card.sentences) else len(card.text)
+    )
+    for r in card.after(c.end):
+        if card.past(r) or card.for_purchase(r) or card.otherwise(c.end, r.start):
+            continue
+        money = card.money(r)
+        if _clause_of(card.sentences, r.start) == sentence and (money or card.opens_clause(c, r)):
+            return r
+        # an amount a link leads to is a reward only when paid (截图为证，比实体店便宜30元 is not)
+        if card.linked(c.end, r.end, sentence_end) and (money or r.category != "amount"):
+            return r
     # told first: money, then the review word and what proves it after it (条件：五星好评, email
     # proof), or right before it (send proof of a five-star review, $20 refund for a five-star
-    # review)
+    # review); after the rewards that follow, so that a sum disclaimed before the review word
+    # (我们不搞好评返现哈，您收到后给个带图好评，截图发我，送您一个手机支架) does not stand for the
+    # gift offered after it
     after, right_before = card.proved(c)
     if after or right_before is not None:
         for r in card.before(c.start):
@@ -847,16 +929,6 @@ def _card(c: Hit, card: _Card) -> Hit | None:
             # that ties it to the review word right after it (a free gift for a 5-star review)
             if (money and after) or (right_before is not None and r.end <= right_before):
                 return r
-    sentence = _clause_of(card.sentences, c.start)
-    for r in card.after(c.end):
-        if card.past(r) or card.for_purchase(r) or card.otherwise(c.end, r.start):
-            continue
-        money = card.money(r)
-        if _clause_of(card.sentences, r.start) == sentence and (money or card.opens_clause(c, r)):
-            return r
-        # an amount a link leads to is a reward only when paid (截图为证，比实体店便宜30元 is not)
-        if card.linked(c.end, r.end) and (money or r.category != "amount"):
-            return r
     return None
 
 
@@ -884,7 +956,8 @@ def _disclaimed(
     好评晒图可领小礼品: the second is an offer) nor one that names a sum (不要求您写好评，给个五星
     就返10元)."""
     disclaimers = by_cat.get((code, "disclaimer"), [])
-    if found and disclaimers:
+    here = by_cat.get((code, "disclaimer_here"), [])
+    if found and (disclaimers or here):
         # the clause and sentence starts, when the caller has not worked them out already
         starts = _clauses(text) if starts is None else starts
         ends = _sentences(text) if ends is None else ends
@@ -894,9 +967,13 @@ def _disclaimed(
             at.setdefault(_clause_of(ends, d.start), []).append(_clause_of(starts, d.start))
         for clauses in at.values():
             clauses.sort()
+        own = sorted(_clause_of(starts, d.start) for d in here)
 
         def disclaimed(h: Hit) -> bool:
             first, last = _clause_of(starts, h.start), _clause_of(starts, max(h.start, h.end - 1))
+            j = bisect_left(own, first)
+            if j < len(own) and own[j] <= last:
+                return True
             # the clause before reaches neither a clause that turns against it nor a sum offered
             # (不要求您写好评，给个五星就返10元: the second clause is an offer of its own)
             if not (_CONTRAST.match(text, starts[first]) or _names_a_sum(text, h)):

@@ -213,35 +213,44 @@ def _touches(ids: Sequence[_Quoted], start: int, end: int) -> list[_Quoted]:
 
 
 #: categories that name one fact: REVIEW002's 好评返现 is an offer in the lexicon and a review
-#: word paid with 返 found by the rule, one place either way (a ``disclaimed`` hit is not: an
-#: offer inside a disclaimed span is still the offer the grade is high for)
+#: word paid with 返 found by the rule, one place either way
 _SAME_FACT = {"review_for_reward": "reward_offer"}
+#: categories whose span never stands for a hit of another category inside it: a disclaimed
+#: sentence holding an offer the grade is high for (本店不参与，五星好评，但晒图后…领取小礼品)
+_STANDS_FOR_ITS_OWN = frozenset({"disclaimed"})
 
 
 def occurrences(hits: Sequence[Hit]) -> list[Hit]:
     """The places a rule's ``hits`` name, in text order, each once: what a finding counts
     (``match_count``) and shows (``matched``, ``spans``).
 
-    A lexicon holds a phrase and its parts (全网最低价, 全网最低, 最低价; 加微信, 加微) and a rule
+    A lexicon holds a phrase and its parts (全网最低价, 全网最低, 最低价; 保证治愈, 治愈) and a rule
     may find one place twice (REVIEW002's 好评返现 is an offer in the lexicon and a review word
-    paid with 返), so the raw hits of one phrase are several. Hits of one fact (one category, or
-    categories :data:`_SAME_FACT` joins) that overlap become one over both spans, with the first
-    one's term and category (五星好评返 and 好评返现: one place, 五星好评返现; a hit inside a longer
-    one is the longer one). Hits of two facts stay two, inside each other or overlapping (加QQ, a
-    lure, and QQ 928967229, an identifier; a mobile number inside an e-mail address; an offer
-    inside a disclaimed sentence). The severity is graded on every raw hit, before this.
+    paid with 返), so the raw hits of one phrase are several. A hit inside a longer one is the
+    longer one, whatever its category (a mobile inside an e-mail address, 气枪 inside 气枪铅弹),
+    except inside a ``disclaimed`` span, which stands only for its own (the offer in it is what
+    the grade is high for). Hits of one fact (one category, or categories :data:`_SAME_FACT`
+    joins) that overlap become one over both spans, with the first one's term and category, even
+    with another fact's hit between them (好评后追评返现，删差评). Hits of two facts that overlap
+    without one holding the other stay two (加QQ, a lure, and QQ 928967229, an identifier). The
+    severity is graded on every raw hit, before this.
     """
-    last: dict[str, int] = {}  # the index in ``out`` of each fact's last place
     out: list[Hit] = []
+    last: dict[str, int] = {}  # the index in ``out`` of each fact's last place
+    reach = -1  # the furthest end of the kept hits that stand for what is inside them
     for h in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if h.end <= reach:  # inside a kept hit (every kept one starts at or before it)
+            continue
         fact = _SAME_FACT.get(h.category, h.category)
         i = last.get(fact)
         if i is not None and h.start < out[i].end:
             if h.end > out[i].end:
                 out[i] = dataclasses.replace(out[i], end=h.end, oend=max(out[i].oend, h.oend))
-            continue
-        last[fact] = len(out)
-        out.append(h)
+        else:
+            last[fact] = i = len(out)
+            out.append(h)
+        if out[i].category not in _STANDS_FOR_ITS_OWN:
+            reach = max(reach, out[i].end)
     return sorted(out, key=lambda h: (h.start, -h.end))
 
 
