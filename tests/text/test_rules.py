@@ -725,6 +725,15 @@ def test_a_malformed_lexicon_is_a_one_line_error(tmp_path):
         read_lexicon(bad)
     with pytest.raises(CheckError, match="not found"):
         read_lexicon(tmp_path / "none.csv")
+    # a source with an unquoted comma lost its tail in silence; now it is named
+    loose = tmp_path / "loose.csv"
+    loose.write_text(
+        "term,code,category,lang,severity,allowed_categories,legal_basis,source\n"
+        "x,TEXT001,superlative,*,high,,Art. 9,a source (one, two)\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CheckError, match=r"loose.csv row 2 \(x\): more values than columns"):
+        read_lexicon(loose)
 
 
 # -- the batched first pass never loses a finding ------------------------------------------------

@@ -83,6 +83,11 @@ def read_lexicon(path: str | Path) -> list[Term]:
             code = (row.get("code") or "").strip().upper()
             if not term or not code:
                 raise CheckError(f"lexicon {path.name} row {n}: term and code are required")
+            if row.get(None):  # a value with an unquoted comma: its tail would be lost
+                raise CheckError(
+                    f"lexicon {path.name} row {n} ({term}): more values than columns; "
+                    "quote a value that holds a comma"
+                )
             allowed = (row.get("allowed_categories") or "").strip()
             terms.append(
                 Term(
