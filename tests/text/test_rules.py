@@ -200,6 +200,72 @@ def test_disease_control_of_people_stays_a_medical_claim(text, category):
     assert "TEXT002" in codes(text, category=category)
 
 
+def _text002(text: str, category: str):
+    from promoguard.rules.content._shared import content_rules
+
+    ((rule, params),) = content_rules(("TEXT002",), None)
+    hits = rule.decide(
+        ContentRules(load_terms()).prepare(text), "listing_description", category, params
+    )
+    return hits, rule.grade(hits)
+
+
+@pytest.mark.parametrize(
+    ("innocent", "claim"),
+    [# a blind set's listings (session 29): each claim beside a text of its words that is lawful
+     # for its category, or that names the disease without claiming to treat it
+     (("food", "海鲜礼盒 痛风患者慎食"), ("food", "菊苣栀子茶 降尿酸 痛风克星")),
+     (("food", "三高人群请遵医嘱饮食"), ("food", "降 三 高 茶 血 压 血 脂 血 糖 一 起 调")),
+     (("medical_device", "血糖仪 降糖治疗期间监测血糖用"), ("food", "苦荞茶 降糖 每天一杯")),
+     (("cosmetics", "防脱生发洗发液 特殊化妆品注册"), ("food", "九蒸九晒黑芝麻丸 治白发 防脱生发")),
+     (("drug", "阿司匹林肠溶片 预防脑梗 请遵医嘱"), ("food", "日本工艺纳豆粉 溶解血栓 预防脑梗心梗")),
+     (("drug", "流感疫苗 预防流感"), ("health_food", "维生素C泡腾片 增强免疫力 预防新冠病毒和甲流")),
+     (("drug", "安神补脑胶囊 用于失眠 请遵医嘱"), ("drug", "安神补脑胶囊 治疗失眠 当晚见效")),
+     (("apparel", "七天无理由退货，质量问题全额退款"), ("medical_device", "医用冷敷贴 7天祛痘 无效全额退款")),
+     (("pet", "Dog treats with pumpkin, gentle on tummies"),
+      ("baby", "Baltic Amber Teething Necklace – Treats Colic, Acid Reflux and Eczema Naturally")),
+     (("drug", "COVID-19 vaccine: prevents COVID-19 in people aged 12 and over"),
+      ("health_food", "Elderberry Zinc Gummies – Prevents COVID-19 and Flu")),
+     (("drug", "Antifungal Toenail Solution – cures nail fungus. Ask your pharmacist."),
+      ("drug", "Antifungal Toenail Solution – Cures Nail Fungus in 7 Days, 100% Success Rate")),
+     (("medical_device", "FDA-cleared TENS unit for temporary pain relief"),
+      ("medical_device", "TENS Unit – 100% Pain Relief Guaranteed on First Use or Full Refund")),
+     (("health_food", "Blood sugar test strips sold separately"),
+      ("health_food", "Blood Sugar Formula – Guaranteed to Normalize Your A1C in 30 Days")),
+     (("cosmetics", "UV Cure Gel Nail Polish – Cures in 60 Seconds Under LED Lamp"),
+      ("cosmetics", "This balm cures in 3 days!")),
+     (("health_food", "Vitamin B12 Gummies. *This product is not intended to diagnose, treat, cure, "
+                      "or prevent any disease."),
+      ("health_food", "Vitamin B12 Gummies cure fatigue. *This product is not intended to diagnose, "
+                      "treat, cure, or prevent any disease."))],
+)  # fmt: skip
+def test_claims_found_and_their_lawful_look_alikes_clear(innocent, claim):
+    assert _text002(innocent[1], innocent[0])[0] == [], innocent
+    assert _text002(claim[1], claim[0])[0], claim
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [("food", "0蔗糖苏打水 本品为普通食品，不具有降血糖作用，不能代替药物。"),
+     ("cosmetics", "补水面膜 提醒：化妆品不能消炎、不能治疗痘痘。本品仅具补水保湿作用。"),
+     ("health_food", "Our gummies do not cure anything, they just taste good.")],
+)  # fmt: skip
+def test_a_negated_claim_is_reported_low_with_the_reason(category, text):
+    hits, (severity, reason) = _text002(text, category)
+    assert hits and severity == "low" and "negated" in reason
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [("food", "本品为普通食品，不能代替药物，但能降血糖"),
+     ("food", "不具有副作用，降血糖效果好"),
+     ("health_food", "Not a drug, but it cures insomnia.")],
+)  # fmt: skip
+def test_a_claim_beside_a_negation_of_something_else_stays_high(category, text):
+    hits, (severity, _reason) = _text002(text, category)
+    assert hits and severity is None, text
+
+
 def test_the_traditional_table_folds_only_what_the_lexicons_need():
     """Each traditional character read as simplified is the form of a character some built-in
     term is written with, and none is itself in a term (it would be read away)."""

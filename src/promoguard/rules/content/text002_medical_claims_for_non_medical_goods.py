@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -71,6 +72,18 @@ def _plant_before() -> re.Pattern[str]:
     return re.compile(f"(?:{_plant_words().pattern})(?:的|综合)?$")
 
 
+#: what follows "cure(s)" when a gel, resin or glue sets (Cures in 60 Seconds Under LED Lamp):
+#: no illness is cured in seconds
+_SETS = re.compile(r"(?:s|d)?\s?in\s?[0-9]+\s?(?:s|secs?|seconds?)\b")
+#: a claim negated right before it (本品不具有降血糖作用; 化妆品不能消炎; does not cure): a notice
+#: that the goods make no such claim, reported low with the reason (the words are there for an
+#: officer to read: a negation costs nothing to write beside a claim)
+_NEGATED = re.compile(
+    r"(?:不具有|不具备|不能|不可|无法|并非|不是|不会|没有|\bnot|\bcannot|\bcan't|\bdoesn't|\bdon't)"
+    r"\s?(?:a |an |to |be used to )?$"
+)
+
+
 @register
 class MedicalClaims(ContentCheck):
     code = "TEXT002"
@@ -115,6 +128,8 @@ class MedicalClaims(ContentCheck):
         claims = []
         text = prep.nt.text
         for h in lexicon_hits(prep, self.code):
+            if h.term in ("cure", "cures") and _SETS.match(text, h.end):
+                continue  # a gel or resin that cures in 60 seconds under a lamp: it sets
             if h.term == "防治" and _crop_pest().match(text, h.end):
                 # a pesticide's crop and pest (防治水稻病虫害), as the allow rows read 防治蚜虫;
                 # what follows it is judged with them, below
@@ -130,7 +145,23 @@ class MedicalClaims(ContentCheck):
         claims += [
             h for h in efficacy_hits(prep.nt) if not any(o.start <= h.start < o.end for o in claims)
         ]
+        claims = [
+            replace(h, category="negated")
+            if _NEGATED.search(text, max(0, h.start - 16), h.start)
+            else h
+            for h in claims
+        ]
         return sorted(claims, key=lambda h: (h.start, h.end))
+
+    def grade(self, hits: list[Hit]) -> tuple[str | None, str | None]:
+        """Low when every claim is negated right before it (本品为普通食品，不具有降血糖作用;
+        化妆品不能消炎): the text says the goods do not do it."""
+        if hits and all(h.category == "negated" for h in hits):
+            return "low", (
+                "every claim is negated where it is written (不具有降血糖作用, 不能消炎, does not "
+                "cure): most likely a notice that the goods make no such claim"
+            )
+        return None, None
 
     def _pest_control_reaching_a_body(self, prep: Prepared, claims: list[Hit]) -> list[Hit]:
         """防治 read as pest control (an allow row: 防治蚜虫, 病虫害防治; or a crop's pest:
