@@ -245,6 +245,21 @@ def test_claims_found_and_their_lawful_look_alikes_clear(innocent, claim):
 
 
 @pytest.mark.parametrize(
+    ("innocent", "claim"),
+    [# a disease written in full is a name (a warning names it); spelt in pinyin it dodges the
+     # platforms' filters, which only a claim needs to (a blind set's listings, session 29)
+     (("health_food", "高血压人群慎用，孕妇禁用"), ("health_food", "高xue压人群 早晚一粒 稳稳降下来")),
+     (("food", "痛风患者慎食，尿酸高者少吃"), ("food", "痛 feng 的朋友 尿 suan 高 就喝这个 关节不再肿")),
+     (("food", "糖尿病人请遵医嘱食用"), ("food", "🍬尿bing的家人们看过来👀 这个苦荞粉吃了 空腹值直接降下来")),
+     (("baby", "湿疹宝宝请先咨询医生"), ("baby", "宝宝 shi 疹 膏 涂上红痒马上下去")),
+     (("apparel", "前列腺术后护理请遵医嘱"), ("apparel", "前 列 xian 问 题 穿 上 这 条 磁 疗 内 裤 就 好 了"))],
+)  # fmt: skip
+def test_a_disease_spelt_to_dodge_filters_is_a_claim_its_name_is_not(innocent, claim):
+    assert _text002(innocent[1], innocent[0])[0] == [], innocent
+    assert _text002(claim[1], claim[0])[0], claim
+
+
+@pytest.mark.parametrize(
     ("category", "text"),
     [("food", "0蔗糖苏打水 本品为普通食品，不具有降血糖作用，不能代替药物。"),
      ("cosmetics", "补水面膜 提醒：化妆品不能消炎、不能治疗痘痘。本品仅具补水保湿作用。"),
