@@ -216,18 +216,18 @@ def _text002(text: str, category: str):
      # for its category, or that names the disease without claiming to treat it
      (("food", "海鲜礼盒 痛风患者慎食"), ("food", "菊苣栀子茶 降尿酸 痛风克星")),
      (("food", "三高人群请遵医嘱饮食"), ("food", "降 三 高 茶 血 压 血 脂 血 糖 一 起 调")),
-     (("medical_device", "血糖仪 降糖治疗期间监测血糖用"), ("food", "苦荞茶 降糖 每天一杯")),
+     (("medical_device", "血糖仪 降糖治疗期间监测血糖用"), ("food", "苦荞茶 降糖茶 每天一杯")),
      (("cosmetics", "防脱生发洗发液 特殊化妆品注册"), ("food", "九蒸九晒黑芝麻丸 治白发 防脱生发")),
      (("drug", "阿司匹林肠溶片 预防脑梗 请遵医嘱"), ("food", "日本工艺纳豆粉 溶解血栓 预防脑梗心梗")),
      (("drug", "流感疫苗 预防流感"), ("health_food", "维生素C泡腾片 增强免疫力 预防新冠病毒和甲流")),
      (("drug", "安神补脑胶囊 用于失眠 请遵医嘱"), ("drug", "安神补脑胶囊 治疗失眠 当晚见效")),
-     (("apparel", "七天无理由退货，质量问题全额退款"), ("medical_device", "医用冷敷贴 7天祛痘 无效全额退款")),
+     (("electronics", "Win11专业版激活码 永久激活 秒发 无效全额退款"), ("medical_device", "医用冷敷贴 7天祛痘 无效退款")),
      (("pet", "Dog treats with pumpkin, gentle on tummies"),
       ("baby", "Baltic Amber Teething Necklace – Treats Colic, Acid Reflux and Eczema Naturally")),
      (("drug", "COVID-19 vaccine: prevents COVID-19 in people aged 12 and over"),
       ("health_food", "Elderberry Zinc Gummies – Prevents COVID-19 and Flu")),
-     (("drug", "Antifungal Toenail Solution – cures nail fungus. Ask your pharmacist."),
-      ("drug", "Antifungal Toenail Solution – Cures Nail Fungus in 7 Days, 100% Success Rate")),
+     (("electronics", "Car Key Programmer OBD2 Tool 100% Success Rate for Toyota Honda"),
+      ("drug", "Antifungal solution cures nail fungus – 100% effective")),
      (("medical_device", "FDA-cleared TENS unit for temporary pain relief"),
       ("medical_device", "TENS Unit – 100% Pain Relief Guaranteed on First Use or Full Refund")),
      (("health_food", "Blood sugar test strips sold separately"),
@@ -263,7 +263,9 @@ def test_a_disease_spelt_to_dodge_filters_is_a_claim_its_name_is_not(innocent, c
     ("category", "text"),
     [("food", "0蔗糖苏打水 本品为普通食品，不具有降血糖作用，不能代替药物。"),
      ("cosmetics", "补水面膜 提醒：化妆品不能消炎、不能治疗痘痘。本品仅具补水保湿作用。"),
-     ("health_food", "Our gummies do not cure anything, they just taste good.")],
+     ("health_food", "Our gummies do not cure anything, they just taste good."),
+     ("health_food", "叶黄素 不具有降三高作用"),
+     ("health_food", "复合维生素片 本品不能代替药物治疗疾病")],
 )  # fmt: skip
 def test_a_negated_claim_is_reported_low_with_the_reason(category, text):
     hits, (severity, reason) = _text002(text, category)
@@ -277,6 +279,59 @@ def test_a_negated_claim_is_reported_low_with_the_reason(category, text):
      ("health_food", "Not a drug, but it cures insomnia.")],
 )  # fmt: skip
 def test_a_claim_beside_a_negation_of_something_else_stays_high(category, text):
+    hits, (severity, _reason) = _text002(text, category)
+    assert hits and severity is None, text
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [# a reviewer's lawful listings against the first cut of the blind set's terms (session 29):
+     # words that hold 防脱/生发, drugs named in cautions, sugar taken out of a recipe, a cleaner
+     # that works the same day, a key that is refunded, tools, the fight against COVID, pet treats
+     ("apparel", "S925纯银耳钉女 硅胶耳堵防脱落 睡觉不用摘"),
+     ("home", "不锈钢S钩 防脱扣设计 挂衣服挂包不掉落"),
+     ("apparel", "韩国ins风女生发夹 一字夹刘海夹 学生发饰"),
+     ("electronics", "充电宝 10000毫安 充电时产生发热属正常现象"),
+     ("health_food", "铬酵母片 注意事项：正在服用降糖药物者请在医生指导下食用"),
+     ("health_food", "纳豆激酶胶囊 注意：正在服用抗凝、溶栓药物者及孕妇慎用"),
+     ("food", "冷冻海鲜大虾 温馨提示：海鲜嘌呤高，易导致尿酸结晶，痛风患者慎食"),
+     ("home", "家用汗蒸房 使用后若感头晕请静坐休息，待血压恢复正常后再起身"),
+     ("food", "元气森林气泡水 全新配方 降糖30% 口感不变"),
+     ("home", "管道疏通剂 强力溶解头发油污 当天见效"),
+     ("electronics", "Steam游戏兑换码 自动发货 激活码无效全额退款"),
+     ("home", "EPA-registered disinfectant wipes, effective against COVID-19 virus on hard surfaces"),
+     ("apparel", "Unisex T-shirt - 10% of proceeds donated to the fight against COVID-19"),
+     ("pet", "Low Purine Dog Treats Gout Friendly for Dalmatians"),
+     ("pet", "Horse Treats Colic Safe Low Sugar Apple Flavor"),
+     ("cosmetics", "生姜防脱洗发水 特殊化妆品 防脱生发"),
+     ("health_food", "Vitamin D3 gummies. This product is not intended to diagnose, treat, cure or "
+                     "prevent disease.")],
+)  # fmt: skip
+def test_a_reviewers_lawful_listings_stay_clear(category, text):
+    assert _text002(text, category)[0] == [], text
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [# a negation that is rhetoric, a condition or said of someone else is no notice; a cure in
+     # seconds with no gel or lamp is a cure; the same families written another way
+     ("health_food", "If it doesn't cure your nail fungus in 30 days, full refund!"),
+     ("food", "桑叶茶 如果不能降血糖，无条件退款"),
+     ("health_food", "What doctors can't cure, nature can. Turmeric for arthritis"),
+     ("health_food", "Big Pharma can't cure your insomnia. Our sleep gummies can."),
+     ("health_food", "苦瓜肽片 糖尿病真的不能治愈吗？试试这款，血糖稳稳的"),
+     ("health_food", "灰指甲克星 没有治愈不了的灰指甲 一瓶搞定"),
+     ("health_food", "医院无法根治的湿疹 用它一周就好了"),
+     ("health_food", "Headache Relief Roll-On with peppermint oil, cures in 60 seconds"),
+     ("health_food", "Hangover & migraine patch - cure in 90 seconds"),
+     ("health_food", "纳豆激酶 清除血栓 软化血管 通血管"),
+     ("food", "黑芝麻丸 白发变黑发 治脱发"),
+     ("health_food", "降xue压 降xue糖 老人必备"),
+     ("health_food", "Reverses Type 2 Diabetes Naturally in 90 Days"),
+     ("health_food", "Elderberry syrup prevents influenza and colds"),
+     ("health_food", "Guaranteed to lower blood sugar or your money back")],
+)  # fmt: skip
+def test_a_reviewers_claims_stay_high(category, text):
     hits, (severity, _reason) = _text002(text, category)
     assert hits and severity is None, text
 

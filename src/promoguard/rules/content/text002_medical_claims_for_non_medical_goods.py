@@ -72,16 +72,44 @@ def _plant_before() -> re.Pattern[str]:
     return re.compile(f"(?:{_plant_words().pattern})(?:的|综合)?$")
 
 
-#: what follows "cure(s)" when a gel, resin or glue sets (Cures in 60 Seconds Under LED Lamp):
-#: no illness is cured in seconds
+#: what follows "cure(s)" when a gel, resin or glue sets (Cures in 60 Seconds Under LED Lamp) ...
 _SETS = re.compile(r"(?:s|d)?\s?in\s?[0-9]+\s?(?:s|secs?|seconds?)\b")
-#: a claim negated right before it (本品不具有降血糖作用; 化妆品不能消炎; does not cure): a notice
-#: that the goods make no such claim, reported low with the reason (the words are there for an
-#: officer to read: a negation costs nothing to write beside a claim)
-_NEGATED = re.compile(
-    r"(?:不具有|不具备|不能|不可|无法|并非|不是|不会|没有|\bnot|\bcannot|\bcan't|\bdoesn't|\bdon't)"
-    r"\s?(?:a |an |to |be used to )?$"
+#: ... and what the text names then (a headache roll-on that "cures in 60 seconds" claims a cure)
+_SETTING = re.compile(r"\b(?:uv|led|gel|resin|epoxy|glue|adhesive|lamp|polish|varnish|coating)\b")
+#: "treats" as a noun before a claim's words (Dog Treats Gout Friendly, Horse Treats Colic Safe)
+_TREATS_NOUN = re.compile(
+    r"\b(?:dog|dogs|cat|cats|horse|horses|pet|pets|puppy|kitten|bird|parrot|rabbit|training|chew"
+    r"|dental|jerky|biscuit)\s$"
 )
+#: a claim negated right before it (本品不具有降血糖作用; 化妆品不能消炎; 不能代替药物治疗; do not
+#: cure): a notice that the goods make no such claim, reported low with the reason (the words are
+#: there for an officer to read: a negation costs nothing to write beside a claim) ...
+_NEGATED = re.compile(
+    r"(?:不具有|不具备|不能|不可|无法|并非|不是|不会|没有|\bnot|\bcannot|\bcan't|\bdoesn't|\bdon't"
+    r"|\bdoes not|\bdo not)\s?(?:(?:代替|替代)(?:药物|药品)?|a |an |to |be used to )?$"
+)
+#: ... when the goods are what its sentence negates it of (本品, 化妆品, our gummies, it): not
+#: doctors, a disease or a hospital (What doctors can't cure, 糖尿病真的不能治愈吗, 医院无法根治的湿疹)
+_GOODS = re.compile(
+    r"本品|本产品|该产品|产品|化妆品|食品|\b(?:this|these|the|our) [a-z ]{0,24}?"
+    r"(?:product|products|gummies|supplement|supplements|tea|item)s?\b|\bit\b|\bthey\b"
+)
+_SENTENCE_END = re.compile(r"[。！？!?;；]|\.(?![0-9])")
+#: ... and not as a condition: a guarantee (If it doesn't cure your nail fungus, full refund;
+#: 如果不能降血糖，无条件退款)
+_CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
+
+
+def _negated(text: str, h: Hit) -> bool:
+    """Whether claim ``h`` is negated right before it, of the goods, not as a condition."""
+    m = _NEGATED.search(text, max(0, h.start - 16), h.start)
+    if not m:
+        return False
+    since = max((e.end() for e in _SENTENCE_END.finditer(text, 0, h.start)), default=0)
+    sentence = text[since : h.start]
+    # 不具有/不具备 (has no …) is said of the goods whatever the sentence names (叶黄素 不具有降三高作用)
+    of_goods = m.group().startswith(("不具有", "不具备")) or _GOODS.search(sentence)
+    return bool(of_goods) and not _CONDITION.search(sentence)
 
 
 @register
@@ -128,8 +156,14 @@ class MedicalClaims(ContentCheck):
         claims = []
         text = prep.nt.text
         for h in lexicon_hits(prep, self.code):
-            if h.term in ("cure", "cures") and _SETS.match(text, h.end):
+            if (
+                h.term in ("cure", "cures")
+                and _SETS.match(text, h.end)
+                and _SETTING.search(text, max(0, h.start - 80), h.end + 80)
+            ):
                 continue  # a gel or resin that cures in 60 seconds under a lamp: it sets
+            if h.term.startswith("treats ") and _TREATS_NOUN.search(text, 0, h.start):
+                continue  # a pet's treats, not a treatment
             if h.term == "防治" and _crop_pest().match(text, h.end):
                 # a pesticide's crop and pest (防治水稻病虫害), as the allow rows read 防治蚜虫;
                 # what follows it is judged with them, below
@@ -145,12 +179,7 @@ class MedicalClaims(ContentCheck):
         claims += [
             h for h in efficacy_hits(prep.nt) if not any(o.start <= h.start < o.end for o in claims)
         ]
-        claims = [
-            replace(h, category="negated")
-            if _NEGATED.search(text, max(0, h.start - 16), h.start)
-            else h
-            for h in claims
-        ]
+        claims = [replace(h, category="negated") if _negated(text, h) else h for h in claims]
         return sorted(claims, key=lambda h: (h.start, h.end))
 
     def grade(self, hits: list[Hit]) -> tuple[str | None, str | None]:
