@@ -265,7 +265,11 @@ def test_a_disease_spelt_to_dodge_filters_is_a_claim_its_name_is_not(innocent, c
      ("cosmetics", "补水面膜 提醒：化妆品不能消炎、不能治疗痘痘。本品仅具补水保湿作用。"),
      ("health_food", "Our gummies do not cure anything, they just taste good."),
      ("health_food", "叶黄素 不具有降三高作用"),
-     ("health_food", "复合维生素片 本品不能代替药物治疗疾病")],
+     ("health_food", "复合维生素片 本品不能代替药物治疗疾病"),
+     # a third reviewer's notices: the goods named right before the negation, a caution before it
+     ("cosmetics", "茶树精油香皂 温馨提示：这款香皂不能治疗痤疮，严重请就医"),
+     ("cosmetics", "Tea tree soap. Please note: this soap does not cure acne or eczema."),
+     ("food", "蜂蜜 若血糖偏高请谨慎食用，本品不具有降血糖作用")],
 )  # fmt: skip
 def test_a_negated_claim_is_reported_low_with_the_reason(category, text):
     hits, (severity, reason) = _text002(text, category)
@@ -322,6 +326,9 @@ def test_a_reviewers_lawful_listings_stay_clear(category, text):
      ("health_food", "苦瓜肽片 糖尿病真的不能治愈吗？试试这款，血糖稳稳的"),
      ("health_food", "灰指甲克星 没有治愈不了的灰指甲 一瓶搞定"),
      ("health_food", "医院无法根治的湿疹 用它一周就好了"),
+     # the goods named elsewhere in the sentence do not make someone else's negation theirs
+     ("health_food", "【产品介绍】医院无法根治的湿疹，用它一周就好了"),
+     ("health_food", "Doctors say they can't cure tinnitus. This formula says otherwise."),
      ("health_food", "Headache Relief Roll-On with peppermint oil, cures in 60 seconds"),
      ("health_food", "Hangover & migraine patch - cure in 90 seconds"),
      ("health_food", "纳豆激酶 清除血栓 软化血管 通血管"),
@@ -789,7 +796,9 @@ def _review002(text: str):
      "物流很快，好评，返现活动是平台的，跟评价无关",
      "防骗提醒：近期有人冒充客服，称“好评返现需先付保证金”，请勿上当",
      "本店不做好评送菜，请大家真实评价，不要为了送东西给好评",
-     "我们家不搞五星好评返现那一套，家人们用得好自然会回来。"],
+     "我们家不搞五星好评返现那一套，家人们用得好自然会回来。",
+     # a reward said not to be given is none (a third reviewer's case)
+     "本店不做好评返现，五星好评也不会送任何东西，请按真实感受评价"],
 )  # fmt: skip
 def test_a_disclaimer_lowers_the_finding_and_says_why(text):
     hits, (severity, reason) = _review002(text)

@@ -551,6 +551,10 @@ _PAYS_AT_CLAUSE = re.compile(
 )
 
 
+#: a negation right before a reward word: the reward is not given
+_NOT_GIVEN = re.compile(
+    r"(?:不会|不再|没有|绝不|从不|并不|\bnever|\bwon't|\bwill not|\bdo not|\bdon't)\s?$"
+)
 #: a verb or reward word that wins something
 _WINS = re.compile(r"赢|win")
 #: a contest won right before a sum (用这个球拍比赛赢500元奖金, win $500 in the local tournament):
@@ -822,7 +826,15 @@ def rewards_for_reviews(
         changes = changes + _regex_hits(code, "review_change", _CHANGE, nt)
         changes += _asked_of_a_bad_review(code, nt, by_cat.get((code, "bad_review"), []))
         changes.sort(key=_at)
-    words = sorted(by_cat.get((code, "reward_cue"), []), key=_at)
+    # a reward said not to be given (五星好评也不会送任何东西, we won't send gifts) is none
+    words = sorted(
+        (
+            r
+            for r in by_cat.get((code, "reward_cue"), [])
+            if not _NOT_GIVEN.search(text, max(0, r.start - 12), r.start)
+        ),
+        key=_at,
+    )
     if not (cues or changes) or not (words or card_window is not None):
         return _disclaimed(found, by_cat, code, text)
     starts = _clauses(text)

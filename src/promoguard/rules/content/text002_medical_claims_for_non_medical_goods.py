@@ -91,10 +91,10 @@ _NEGATED = re.compile(
 #: ... when the goods are what its sentence negates it of (本品, 化妆品, our gummies, it): not
 #: doctors, a disease or a hospital (What doctors can't cure, 糖尿病真的不能治愈吗, 医院无法根治的湿疹)
 _GOODS = re.compile(
-    r"本品|本产品|该产品|产品|化妆品|食品|\b(?:this|these|the|our) [a-z ]{0,24}?"
-    r"(?:product|products|gummies|supplement|supplements|tea|item)s?\b|\bit\b|\bthey\b"
+    r"(?:本品|本产品|该产品|这款|此款|该款|化妆品|食品|保健品|膳食补充剂|[香肥]皂|面霜|面膜|"
+    r"\b(?:this|these|our) [a-z]+|\bit)[^，,。！？!?;；]{0,6}$"
 )
-_SENTENCE_END = re.compile(r"[。！？!?;；]|\.(?![0-9])")
+_CLAUSE_END = re.compile(r"[，,。！？!?;；]|\.(?![0-9])")
 #: ... and not as a condition: a guarantee (If it doesn't cure your nail fungus, full refund;
 #: 如果不能降血糖，无条件退款)
 _CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
@@ -105,11 +105,13 @@ def _negated(text: str, h: Hit) -> bool:
     m = _NEGATED.search(text, max(0, h.start - 16), h.start)
     if not m:
         return False
-    since = max((e.end() for e in _SENTENCE_END.finditer(text, 0, h.start)), default=0)
-    sentence = text[since : h.start]
-    # 不具有/不具备 (has no …) is said of the goods whatever the sentence names (叶黄素 不具有降三高作用)
-    of_goods = m.group().startswith(("不具有", "不具备")) or _GOODS.search(sentence)
-    return bool(of_goods) and not _CONDITION.search(sentence)
+    # the goods named right before the negation (本品不能, this soap does not), not anywhere in
+    # its sentence (【产品介绍】医院无法根治的湿疹; Doctors say they can't cure: someone else's)
+    since = max((e.end() for e in _CLAUSE_END.finditer(text, 0, m.start())), default=0)
+    clause = text[since : m.start()]
+    # 不具有/不具备 (has no …) is said of the goods whatever the clause names (叶黄素 不具有降三高作用)
+    of_goods = m.group().startswith(("不具有", "不具备")) or _GOODS.search(clause)
+    return bool(of_goods) and not _CONDITION.search(clause)
 
 
 @register
