@@ -12,7 +12,7 @@ from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
 from promoguard.text.lexicon import LEXICON_DIR, read_lexicon
 from promoguard.text.matcher import Hit
-from promoguard.text.patterns import efficacy_hits
+from promoguard.text.patterns import CLAUSE_END, efficacy_hits
 from promoguard.text.rules import Prepared, lexicon_hits
 
 #: Crops a pesticide names between 防治 and its pest (防治水稻病虫害, 防治小麦锈病): the allow
@@ -94,7 +94,8 @@ _GOODS = re.compile(
     r"(?:本品|本产品|该产品|这款|此款|该款|化妆品|食品|保健品|膳食补充剂|[香肥]皂|面霜|面膜|"
     r"\b(?:this|these|our) [a-z]+|\bit)[^，,。！？!?;；]{0,6}$"
 )
-_CLAUSE_END = re.compile(r"[，,。！？!?;；]|\.(?![0-9])")
+#: how far back :func:`_negated` reads a negation's clause
+_CLAUSE_REACH = 120
 #: ... and not as a condition: a guarantee (If it doesn't cure your nail fungus, full refund;
 #: 如果不能降血糖，无条件退款)
 _CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
@@ -107,7 +108,9 @@ def _negated(text: str, h: Hit) -> bool:
         return False
     # the goods named right before the negation (本品不能, this soap does not), not anywhere in
     # its sentence (【产品介绍】医院无法根治的湿疹; Doctors say they can't cure: someone else's)
-    since = max((e.end() for e in _CLAUSE_END.finditer(text, 0, m.start())), default=0)
+    # (a clause is read a bounded way back: a long text costs each claim the same)
+    since = max(0, m.start() - _CLAUSE_REACH)
+    since = max((e.end() for e in CLAUSE_END.finditer(text, since, m.start())), default=since)
     clause = text[since : m.start()]
     # 不具有/不具备 (has no …) is said of the goods whatever the clause names (叶黄素 不具有降三高作用)
     of_goods = m.group().startswith(("不具有", "不具备")) or _GOODS.search(clause)
@@ -164,7 +167,9 @@ class MedicalClaims(ContentCheck):
                 and _SETTING.search(text, max(0, h.start - 80), h.end + 80)
             ):
                 continue  # a gel or resin that cures in 60 seconds under a lamp: it sets
-            if h.term.startswith("treats ") and _TREATS_NOUN.search(text, 0, h.start):
+            if h.term.startswith("treats ") and _TREATS_NOUN.search(
+                text, max(0, h.start - 16), h.start
+            ):
                 continue  # a pet's treats, not a treatment
             if h.term == "防治" and _crop_pest().match(text, h.end):
                 # a pesticide's crop and pest (防治水稻病虫害), as the allow rows read 防治蚜虫;
