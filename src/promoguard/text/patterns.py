@@ -33,15 +33,41 @@ EFFICACY = re.compile(
 
 #: 多/少/快 left out: 最多/最少 are purchase limits (每人最多2件) and 最快 a delivery estimate far
 #: more often than a claim over other goods
-_ADJ = "新高低大小长短轻薄厚宽窄强"
+_ADJ = "新高低大小长短轻薄厚宽窄强佳"
 #: 最 + adjective: the superlative whose object decides its grade
-SUPERLATIVE = re.compile(rf"最[{_ADJ}]")
+SUPERLATIVE = re.compile(rf"最[{_ADJ}](?!人民法院|人民检察院|法院|检察院)")  # 最高人民法院: a court
 #: what makes it the product's own attribute: a measure, a model or a number right after it
 _ATTRIBUTE = re.compile(
     r"\s?(?:款|版|型|代|一代|系列|上市|到货|温度|容量|功率|转速|续航|速度|重量|尺寸|承重|耐温|耐压"
     r"|电压|电流|档|亮度|分辨率|刷新率|像素|风速|风量|压力|频率|扬程|流量|高度|长度|宽度|厚度"
     r"|深度|载重|里程|时速|可达|支持|可调|约|为|是)?(?=\s?[:：]?\s?[-−]?[0-9])"
     r"|\s?(?:款|版|型号|一代|系列|上市|到货)"
+)
+
+#: the measures a few words may qualify before the number (最大输出功率100W, 最低制冷温度-20℃,
+#: 最大可容纳15.6寸, 最小起订量500个, 最大码4XL): what ends the qualifier must be a measure, so
+#: 最佳选择 2024新款 (a claim, then a model year) is not one
+_MEASURE = (
+    r"温度|容量|功率|转速|续航|速度|重量|尺寸|承重|耐温|耐压|电压|电流|档位|档|亮度|分辨率|刷新率"
+    r"|像素|风速|风量|压力|频率|扬程|流量|高度|长度|宽度|厚度|深度|载重|里程|时速|开口|口径|输出"
+    r"|输入|容纳|起订量|订量|码数|尺码|码|吸力|扭矩|行程|角度|倍率|容积|面积|噪音|音量|功耗|负载"
+    r"|水压|水温|距离|射程|范围|视角|焦距|光圈|带宽|网速|速率|温差|湿度|浓度|含量|度数|瓦数|时长"
+    r"|时间|待机|电量|负荷|荷载|孔径|直径|半径|周长|跨度|间距|人数|层数|段数"
+)
+_ATTRIBUTE_LONG = re.compile(
+    rf"(?P<qualifier>[\u4e00-\u9fff]{{0,4}}?)(?:{_MEASURE})"
+    r"(?:可达|达到|达|为|是|约|可调|支持)?(?=\s?[:：]?\s?[-−]?[0-9])"
+)
+#: a qualifier holding one of these is about the price or the market, not a measure
+#: (最高立减50元, 最低到手价9.9, 最大优惠力度50%)
+_NOT_A_MEASURE = re.compile(
+    r"价|元|优惠|惠|折|减|省|补贴|返|让利|降|便宜|划算|实惠|只要|仅|低至|到手|券|销|人气|好评|排名"
+    r"|性价比|收益|利|回报|赔|奖|赢|送|卖|单|热|火|满|力度"
+)
+#: what 最佳 says of a food or a plant's own window (最佳食用期, 最佳赏味期: a label's words)
+_OWN_WINDOW = re.compile(
+    r"\s?(?:食用期|赏味期|饮用期|观赏期|品尝期|食用时间|饮用时间|播种期|采收期|观赏时间|保存温度"
+    r"|储存温度|使用温度)"
 )
 
 #: the reason a graded superlative's finding carries
@@ -105,8 +131,21 @@ def superlative_hits(nt: Normalised) -> list[Hit]:
     """Every ``最`` + adjective, as ``own_attribute`` when a measure or a model follows it, else as
     an ordinary ``superlative`` (TEXT001)."""
     out = []
-    for m in SUPERLATIVE.finditer(nt.text):
-        own = _ATTRIBUTE.match(nt.text, m.end())
+    text = nt.text
+    for m in SUPERLATIVE.finditer(text):
+        own = _ATTRIBUTE.match(text, m.end())
+        # 最强性能 120万分 is a claim whatever follows; and a qualifier the writer set apart
+        # (音质最佳 续航30小时: a gap the normaliser closed) starts a phrase of its own
+        apart = nt.position(m.end()) != nt.position(m.end() - 1) + 1
+        if apart and own is not None and own.group().strip():
+            own = None
+        joined = own is None and not apart
+        if joined and m.group() != "最强":
+            long = _ATTRIBUTE_LONG.match(text, m.end())
+            if long and not _NOT_A_MEASURE.search(long.group("qualifier")):
+                own = long
+        if own is None and joined and m.group() == "最佳":
+            own = _OWN_WINDOW.match(text, m.end())
         end = own.end() if own else m.end()
         os_, oe = nt.span(m.start(), end)
         category = "own_attribute" if own else "superlative"
@@ -117,13 +156,31 @@ def superlative_hits(nt: Normalised) -> list[Hit]:
 #: TEXT001 categories by how grave the claim is (the finding takes its gravest hit)
 GRADES = {"own_attribute": "low", "superlative": "medium", "first": "medium"}
 GRAVE = {"comparative": "high", "state_endorsement": "high"}
+#: TEXT001 categories that lower a finding to ``low`` when they are all it holds, with the reason
+#: each gives (the rule sets them on a hit by where it sits: ``text001_absolute_advertising_terms``)
+LOWERED = {
+    "own_attribute": OWN_ATTRIBUTE_REASON,
+    "title_of_work": (
+        "inside the title of a book, film or song (《…》), which names a work rather than "
+        "claiming anything of the goods: low severity, still reported"
+    ),
+    "negated": (
+        "the term is denied where it is written (不敢说最好, we make no claim to be the best): "
+        "low severity, still reported"
+    ),
+    "gift_slogan": (
+        "a gift's words about a person (World's Best Grandma, 致最好的老师), not a claim about "
+        "the goods: low severity, still reported"
+    ),
+}
 
 
 def grade_absolute(hits: list[Hit]) -> tuple[str | None, str | None]:
     """A TEXT001 finding's severity from its hits, and the reason, when not the pack's.
 
     Comparative and state-endorsement claims are ``high``; a text whose only absolute terms state
-    the product's own attribute is ``low`` with the guide's reason; anything else keeps the pack's
+    the product's own attribute, sit in a title of a work, are denied or are a gift's words about a
+    person (``LOWERED``) is ``low`` with the reasons; anything else keeps the pack's
     severity (None, None). A hit covered by a longer hit (``最低`` inside ``最低价``) does not
     count on its own.
     """
@@ -144,6 +201,6 @@ def grade_absolute(hits: list[Hit]) -> tuple[str | None, str | None]:
             "a comparative claim over other goods or an endorsement by the state "
             "(Advertising Law Art. 9(2)-(3))"
         )
-    if cats and cats <= {"own_attribute"}:
-        return "low", OWN_ATTRIBUTE_REASON
+    if cats and cats <= LOWERED.keys():
+        return "low", "; ".join(LOWERED[c] for c in sorted(cats))
     return None, None
