@@ -316,6 +316,49 @@ def test_a_reviewers_lawful_listings_stay_clear(category, text):
 
 
 @pytest.mark.parametrize(
+    ("clear", "claim"),
+    [# a third reviewer's lost claims (session 30), each beside a look-alike that stays clear
+     (("health_food", "铬酵母片 注意事项：正在服用降糖药物者请在医生指导下食用"),
+      ("health_food", "天然降血压药 纯中药配方 芹菜籽胶囊")),
+     (("health_food", "降血压药物与本品同服请遵医嘱"), ("health_food", "本品可替代降血压药 长期服用")),
+     (("food", "苦荞茶 500g 荞麦香浓"), ("food", "降糖降压 苦荞茶 500g")),
+     (("cosmetics", "生姜防脱洗发水 特殊化妆品 防脱生发"), ("food", "防脱生发 黑芝麻丸 即食")),
+     (("home", "管道疏通剂 强力溶解头发油污 当天见效"), ("food", "当天见效 清肠润肠 果蔬酵素")),
+     (("electronics", "Win11专业版激活码 永久激活 秒发 无效全额退款"), ("food", "无效全额退款 减肥茶 刮油去脂")),
+     (("food", "冷冻海鲜大虾 温馨提示：海鲜嘌呤高，易导致尿酸结晶，痛风患者慎食"),
+      ("food", "溶解尿酸结晶 樱桃浓缩汁")),
+     (("home", "Disinfectant spray, protects against COVID-19 on hard surfaces"),
+      ("health_food", "Offers protection against COVID-19, immune support gummies")),
+     (("electronics", "Car Key Programmer OBD2 Tool 100% Success Rate for Toyota Honda"),
+      ("health_food", "100% success rate for nail fungus, tea tree oil drops")),
+     (("food", "全麦面包 降低血糖生成指数 低GI 代餐"), ("food", "苦瓜代餐粉 降低血糖 控糖")),
+     (("home", "UV resin cures in 24 hours, clear casting"), ("health_food", "Toothache gel cures in 30 seconds, clove oil")),
+     (("home", "Epoxy resin cures in 2 minutes"), ("cosmetics", "Headache balm cures in 2 hours")),
+     (("pet", "Low Purine Dog Treats Gout Friendly for Dalmatians"),
+      ("pet", "Hemp oil for dogs treats arthritis and joint pain"))],
+)  # fmt: skip
+def test_a_third_reviewers_lost_claims_are_found_and_their_look_alikes_clear(clear, claim):
+    assert _text002(clear[1], clear[0])[0] == [], clear
+    hits, (severity, _) = _text002(claim[1], claim[0])
+    assert hits and severity is None, claim  # the pack's severity (high)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This product is not intended to treat or cure any disease.",
+        "This product is not intended to diagnose, treat, cure, or mitigate any disease.",
+    ],
+)
+def test_the_supplement_disclaimer_written_another_way_is_low(text):
+    hits, (severity, reason) = _text002(text, "health_food")
+    assert hits and severity == "low" and reason
+    # the same disclaimer beside a cure claimed of the goods keeps the finding high
+    hits, (severity, _) = _text002("These gummies cure insomnia. " + text, "health_food")
+    assert severity is None
+
+
+@pytest.mark.parametrize(
     ("category", "text"),
     [# a negation that is rhetoric, a condition or said of someone else is no notice; a cure in
      # seconds with no gel or lamp is a cure; the same families written another way
@@ -1124,3 +1167,32 @@ def test_a_reward_told_as_past_is_read_from_one_pass_as_a_search_would(text):
             expected = text_rules._PAST.search(text, clause, min(len(text), end + 1))
             hit = Hit("REVIEW002", "reward_cue", text[start:end], start, end, start, end)
             assert card.past(hit) == bool(expected), (text, start, end)
+
+
+@pytest.mark.parametrize(
+    ("clear_or_low", "offer"),
+    [
+        # a disclaimer of one thing reaches only its own phrase: a space the writer left between
+        # two phrases of a title ends it (a third reviewer's case, session 30)
+        ("不搞好评返现", "不搞好评返现 五星好评晒图送运费险"),
+        # a link opening a sentence with another action asked after it is that action's
+        (
+            "Leave a review! For a chance to win a $50 gift card, sign up for our newsletter",
+            "Please leave a review. For a chance to win a $50 gift card, leave a review with a photo",
+        ),
+        # reviews others wrote, counted, are a boast; reviews asked for with a gift are an offer
+        (
+            "Hundreds of 5-star reviews and a free gift with every order",
+            "Leave 5-star reviews and get a free gift",
+        ),
+        # feedback asked for, a discount on the next visit, a free extended warranty
+        ("Share your feedback with us so we can improve", "Share your feedback with us to get a $10 gift card"),
+        ("10% off your next visit for members", "Leave us a review and get 10% off your next visit"),
+        ("五星服务 延保3年", "五星好评 免费延保一年"),
+    ],
+)  # fmt: skip
+def test_a_third_reviewers_review002_cases(clear_or_low, offer):
+    hits, (severity, _) = _review002(clear_or_low)
+    assert not hits or severity == "low", clear_or_low
+    hits, (severity, _) = _review002(offer)
+    assert hits and severity is None, offer  # the pack's severity

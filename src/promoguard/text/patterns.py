@@ -29,6 +29,12 @@ EFFICACY = re.compile(
     rf"(?:{_RESULT})"
     r"|(?:100%|百分之百|百分百)(?:有效|治愈|根治|见效|康复|安全)"
     r"|(?:works|results) in [0-9]+ (?:days?|hours?|weeks?)"
+    # a success rate against a disease (100% success rate for nail fungus); a tool's success rate
+    # for a car make is none
+    r"|(?:100|9[0-9](?:\.[0-9]+)?)% success rate (?:for|in|against|on|treating|curing)"
+    r" (?:[a-z'-]+ ){0,2}?(?:fungus|acne|eczema|psoriasis|warts?|diabetes|cancer|arthritis|pain"
+    r"|insomnia|hair loss|infections?|herpes|gout|ha?emorrhoids|tinnitus|rosacea|migraines?"
+    r"|allergies|asthma|obesity|depression|anxiety)\b"
 )
 
 #: 多/少/快 left out: 最多/最少 are purchase limits (每人最多2件) and 最快 a delivery estimate far
@@ -62,7 +68,12 @@ _ATTRIBUTE_LONG = re.compile(
 #: (最高立减50元, 最低到手价9.9, 最大优惠力度50%)
 _NOT_A_MEASURE = re.compile(
     r"价|元|优惠|惠|折|减|省|补贴|返|让利|降|便宜|划算|实惠|只要|仅|低至|到手|券|销|人气|好评|排名"
-    r"|性价比|收益|利|回报|赔|奖|赢|送|卖|单|热|火|满|力度"
+    r"|性价比|收益|利|回报|赔|奖|赢|送|卖|单|热|火|满|力度|端|级|效果|性能|配置"
+)
+#: a market named right before 最 makes it a comparison whatever follows (全网最大吸力25000Pa,
+#: 行业最低噪音20dB, 同级别最大扭矩 400N.m: a reviewer's cases)
+_MARKET_BEFORE = re.compile(
+    r"(?:全网|行业|业内|同级别?|同行|同类|同价位|市面上?|史上|全球|全国|世界|国内|全场|全城)$"
 )
 #: what 最佳 says of a food or a plant's own window (最佳食用期, 最佳赏味期: a label's words)
 _OWN_WINDOW = re.compile(
@@ -94,6 +105,7 @@ _EFFICACY_NEEDS = (
     *(p + "安全" for p in ("100%", "百分之百", "百分百")),
     "works in ",
     "results in ",
+    "success rate",
 )
 
 
@@ -134,12 +146,15 @@ def superlative_hits(nt: Normalised) -> list[Hit]:
     text = nt.text
     for m in SUPERLATIVE.finditer(text):
         own = _ATTRIBUTE.match(text, m.end())
+        market = _MARKET_BEFORE.search(text, max(0, m.start() - 4), m.start())
+        if market:
+            own = None
         # 最强性能 120万分 is a claim whatever follows; and a qualifier the writer set apart
         # (音质最佳 续航30小时: a gap the normaliser closed) starts a phrase of its own
         apart = nt.position(m.end()) != nt.position(m.end() - 1) + 1
         if apart and own is not None and own.group().strip():
             own = None
-        joined = own is None and not apart
+        joined = own is None and not apart and not market
         if joined and m.group() != "最强":
             long = _ATTRIBUTE_LONG.match(text, m.end())
             if long and not _NOT_A_MEASURE.search(long.group("qualifier")):

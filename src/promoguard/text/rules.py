@@ -574,7 +574,8 @@ def _contest(text: str, at: int) -> bool:
 #: reviews get, screenshots of 5-star reviews still are)
 _BOAST_BEFORE = re.compile(
     r"(?:\b(?:our|read|see|check out)|\bthanks? (?:you )?for (?:all )?(?:the|your)"
-    r"|\b(?:over|more than|nearly|almost) [0-9][0-9,.]*k?\+?|[0-9]{1,3}(?:,[0-9]{3})+\+?|[0-9]+k\+?)\s$"
+    r"|\b(?:over|more than|nearly|almost) [0-9][0-9,.]*k?\+?|[0-9]{1,3}(?:,[0-9]{3})+\+?|[0-9]+k\+?"
+    r"|\b(?:hundreds|thousands|dozens|tons|lots) of)\s$"
 )
 
 
@@ -663,12 +664,20 @@ class _Card:
         # chance to win: the chance is the follow's); with a review word in the clause it is both
         asks = [m.start() for m in _OTHER_ASK.finditer(text)] if links else []
         cue_at = sorted(h.start for h in by_cat.get((code, "review_cue"), [])) if asks else []
+        sentences = _sentences(text)
 
         def far(h: Hit) -> bool:
             since = starts[_clause_of(starts, h.start)]
             i = bisect_left(asks, since)
             if not (i < len(asks) and asks[i] < h.start):
-                return True
+                # a link that opens its sentence with the action asked after it (For a chance to
+                # win a gift card, sign up for our newsletter) is that action's too
+                s = _clause_of(sentences, h.start)
+                end = sentences[s + 1] if s + 1 < len(sentences) else len(text)
+                k = bisect_left(asks, h.end)
+                opens = not text[sentences[s] : h.start].strip()
+                if not (opens and k < len(asks) and asks[k] < end):
+                    return True
             j = bisect_left(cue_at, since)
             return j < len(cue_at) and cue_at[j] < h.start
 
@@ -836,7 +845,7 @@ def rewards_for_reviews(
         key=_at,
     )
     if not (cues or changes) or not (words or card_window is not None):
-        return _disclaimed(found, by_cat, code, text)
+        return _disclaimed(found, by_cat, code, text, nt=nt)
     starts = _clauses(text)
     word_starts = [r.start for r in words]
     card = None
@@ -888,7 +897,7 @@ def rewards_for_reviews(
             near = card.before(ch.start)[-1:] + card.after(ch.end)[:1]
             if near:
                 hit(ch, min(near, key=lambda r: abs(r.start - ch.start)))
-    return _disclaimed(found, by_cat, code, text, starts, card.sentences if card else None)
+    return _disclaimed(found, by_cat, code, text, starts, card.sentences if card else None, nt)
 
 
 def _asked_of_a_bad_review(code: str, nt: Normalised, bad: list[Hit]) -> list[Hit]:
@@ -949,6 +958,20 @@ def _names_a_sum(text: str, h: Hit) -> bool:
     return bool(MONEY.search(text, h.start, h.end) or MONEY.match(text, h.end))
 
 
+def _space_gaps(nt: Normalised) -> list[int]:
+    """The normalised offsets where the normaliser removed a space (a phrase boundary the writer
+    left between Chinese words), in order."""
+    out = []
+    original = nt.original
+    prev = nt.position(0) if nt.text else 0
+    for i in range(1, len(nt.text)):
+        at = nt.position(i)
+        if at > prev + 1 and any(c.isspace() for c in original[prev + 1 : at]):
+            out.append(i)
+        prev = at
+    return out
+
+
 #: a clause that turns against the one before it: a disclaimer there does not reach it
 _CONTRAST = re.compile(r"\s?(?:但是?|不过|可是|只要|然而|but|however|yet)")
 
@@ -960,6 +983,7 @@ def _disclaimed(
     text: str,
     starts: list[int] | None = None,
     ends: list[int] | None = None,
+    nt: Normalised | None = None,
 ) -> list[Hit]:
     """``found`` in text order, a hit beside a ``disclaimer`` re-categorised ``disclaimed``: a
     disclaimer counts for a hit in its own clauses or the clauses right before and after them, in
@@ -979,13 +1003,26 @@ def _disclaimed(
             at.setdefault(_clause_of(ends, d.start), []).append(_clause_of(starts, d.start))
         for clauses in at.values():
             clauses.sort()
-        own = sorted(_clause_of(starts, d.start) for d in here)
+        own = sorted((_clause_of(starts, d.start), d.start, d.end) for d in here)
+        # a disclaimer of one thing reaches only its own phrase: where the writer left a space
+        # between two phrases of a title (不搞好评返现 五星好评晒图送运费险) the normaliser joined
+        # them into one clause, and the second is an offer of its own
+        gaps = _space_gaps(nt) if (here and nt is not None) else []
+
+        def apart(a: int, b: int) -> bool:
+            """Whether a space the normaliser removed lies between offsets a <= b (a gap at g is
+            the space before character g)."""
+            i = bisect_left(gaps, a)
+            return i < len(gaps) and gaps[i] <= b
 
         def disclaimed(h: Hit) -> bool:
             first, last = _clause_of(starts, h.start), _clause_of(starts, max(h.start, h.end - 1))
-            j = bisect_left(own, first)
-            if j < len(own) and own[j] <= last:
-                return True
+            j = bisect_left(own, (first, -1, -1))
+            while j < len(own) and own[j][0] <= last:
+                _, ds, de = own[j]
+                if not (apart(de, h.start) if de <= h.start else apart(h.end, ds)):
+                    return True
+                j += 1
             # the clause before reaches neither a clause that turns against it nor a sum offered
             # (不要求您写好评，给个五星就返10元: the second clause is an offer of its own)
             if not (_CONTRAST.match(text, starts[first]) or _names_a_sum(text, h)):

@@ -214,3 +214,62 @@ def test_every_phrase_match_holds_a_gate_and_the_first_pass_selects_it(text):
     assert prep is not None
     maybe = rules.maybe(pa.array(["物流很快", text], pa.string()))
     assert maybe is None or list(maybe) == [False, True]
+
+
+# -- a reviewer's cases against the first cut (session 30) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "强力去污，横扫所有顽固油污",  # the verb beats grease, not a rival
+        "电蚊拍 干翻所有蚊子 一拍一个",
+        "轻松碾压所有坚果 不锈钢核桃夹",
+        "出入平安 平安胜过一切 汽车挂件",
+        "品牌日秒杀大牌口红 限时5折",  # a flash sale of big brands' lipstick
+        "新升级儿童安全锁，比任何时候都更安全",  # against the past
+        "整箱购买比其他规格更实惠",  # the shop's own pack sizes
+        "冠军奖杯 第1名 第2名 第3名 可刻字",
+        "每日前10名下单送赠品，第1名免单",
+        "周杰伦嘉年华演唱会 全国第1站 纪念票根",
+        "迪拜哈利法塔 全球第一高楼 金属拼装模型",
+        "桃花醉优级浓香型白酒 500ml",
+        "Nothing Compares 2 U - Sinead O'Connor 7\" vinyl single",
+        "Nothing Beats a Jet2 Holiday funny meme T-shirt",
+        "Mount Everest highest mountain in the world 1000 piece jigsaw puzzle",
+        "The Greatest Salesman in the World by Og Mandino paperback",
+        "World's Strongest Man 2023 official DVD",
+        "Australia's Biggest Morning Tea charity tea towel",
+        "Works best on hard floors of any type, microfiber mop",
+        "Largest size in US chart is 3XL, please check measurements",
+        "Cheapest way to ship in the US is USPS Ground Advantage",
+        "Best Boss in the Business coffee mug",
+    ],
+)
+def test_a_reviewers_look_alikes_are_clear_or_low(text001, text):
+    assert text001(text)[0] in (None, "low"), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "全网最大吸力25000Pa 无线吸尘器",  # a market named before 最: a comparison
+        "行业最低噪音20dB 静音风扇",
+        "同级别最大扭矩 400N.m 电动扳手",
+        "最高端配置功率2000W 破壁机",  # the lexicon's longer word is not a measure's
+        "最佳效果时间3天 祛痘精华",
+        "《全网最低价》 假一赔十",  # brackets for emphasis, no work sold
+        "《销量第一》爆款保温杯",
+        "《国家机关专供》 特级白酒 礼盒装",
+        "本店只卖最好的宝贝 放心购买",  # 宝贝: the listed item
+        "智能跳绳 你最好的教练",
+        "不是最好的，我们不卖！",  # a boast, across the comma
+        "不是最好的不敢卖给你",
+        "是不是最好的，用过才知道",  # 是不是 asks, it does not deny
+        "The Best Mom Jeans for Women high waisted stretch",
+        "World's Best Nurse Shoes non slip comfortable",
+        "The Best Coach Tote Bag genuine leather",
+    ],
+)
+def test_a_reviewers_claims_keep_the_pack_severity_or_higher(text001, text):
+    assert text001(text)[0] in (PACK, "high"), text

@@ -11,17 +11,24 @@ from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, ContentCheck, _kinds_param
 from promoguard.text.matcher import Hit
 from promoguard.text.normalise import Normalised
-from promoguard.text.patterns import CLAUSE_END, grade_absolute, superlative_hits
+from promoguard.text.patterns import CLAUSE_END, GRAVE, grade_absolute, superlative_hits
 from promoguard.text.rules import Prepared, lexicon_hits
 
 # -- claims that are phrases, not words (each alternative holds a gate of pattern_gates.csv:
 # the first pass reads a text closely only when it holds one; ``GATES`` below, held by a test) --
 
 _IN_CLAUSE = r"[^,!?;。！？，；\n]"
-#: "all the others": what a comparative claim beats (市面所有同类产品, 一切千元机, 所有竞品)
-_ALL_ZH = r"(?:市面上?(?:的|所有|一切|全部)?|全网|所有|一切|全部|同类|同级|同价位|同行|竞品|其他|其它|任何|各大|国际大牌|大牌|进口)"
-#: 秒杀 is also a flash sale (秒杀所有商品, 秒杀全部5折): it beats only rivals named as such
-_RIVALS_ZH = r"(?:同行|同类|竞品|同级|同价位|市面|各大|国际大牌|大牌|一切)"
+#: the rival goods a comparative claim beats, named as such (市面所有同类产品, 一切千元机, 所有竞品):
+#: a verb beating 所有/一切 alone beats grease, mosquitoes or nuts (横扫所有顽固油污, 干翻所有蚊子,
+#: 碾压所有坚果 a nutcracker, 平安胜过一切: a reviewer's cases)
+_RIVAL_NOUN = (
+    r"同行|同类|竞品|同级|同价位|同档|友商|对手|其他品牌|其它品牌|别家|各大品牌|大牌|国际大牌"
+    r"|进口品牌|进口产品|进口|千元机|万元机|市面"
+)
+_ALL_ZH = rf"(?:市面上?的?)?(?:所有|一切|全部|任何|各大)?(?:{_RIVAL_NOUN})"
+#: 秒杀 is also a flash sale (秒杀所有商品, 秒杀全部5折, 秒杀大牌口红: a sale of big brands' goods):
+#: it beats only rivals named as such
+_RIVALS_ZH = r"(?:同行|同类|竞品|同级|同价位|友商|对手|市面|其他品牌|其它品牌|别家)"
 _BETTER_ZH = r"好|强|棒|优秀|耐用|好用|有效|管用|出色|划算|便宜|实惠|专业|安全"
 #: superiority over every rival (Art. 9(3); naming none is no excuse): 吊打一切千元机, 碾压市面所有
 #: 同类产品, 完胜所有竞品, 效果远超同类, 比任何一款国际大牌都好用
@@ -29,21 +36,25 @@ COMPARATIVE_ZH = re.compile(
     rf"(?:吊打|碾压|完胜|远超|超越|胜过|力压|干翻|横扫){_ALL_ZH}"
     rf"|秒杀{_RIVALS_ZH}"
     rf"|比(?:市面上?的?)?(?:任何|所有|其他|其它|一切|同类|别家|别的|国际大牌|进口|大牌)"
+    # not the past or the shop's own range (比任何时候都更安全, 整箱购买比其他规格更实惠)
+    r"(?!时候|时|规格|套餐|颜色|尺码|方法|款式|型号|版本|季节|年份|口味|容量|包装|包数|数量)"
     rf"{_IN_CLAUSE}{{0,10}}?(?:都|还|更)要?(?:{_BETTER_ZH})"
 )
 #: a rank written to dodge the word list: 销量第1, 全网NO 1, 行业TOP 1, 销量diyi, 第①品牌 (NFKC
-#: reads ① as 1)
+#: reads ① as 1); not an order of events or a landmark (全国第1站 a tour's stop, 全球第一高楼 a
+#: model of a tower), nor a bare 第1名 (a trophy, the first buyer: 第1名免单)
 RANK_ZH = re.compile(
     r"(?:销量|全网|全国|行业|排名|全球|世界|中国|品类|类目|人气)"
-    r"(?:第[1一]|no\.?\s?1|top\.?\s?1|diyi|di1)(?![0-9])"
-    r"|第1(?:品牌|名)"
+    r"(?:第[1一]|no\.?\s?1|top\.?\s?1|diyi|di1)"
+    r"(?![0-9]|届|站|季|次|个|高楼|高峰|天|期|集|轮|场|批|家|座|条|位)"
+    r"|第1品牌"
 )
 #: 最 spelt in pinyin or by a homophone, or split by an emoji: zui低价, ZUI佳, 最dī价, 醉好用, 全网罪低,
 #: 最🔥好用 (陶醉, 喝醉 and 麻醉 are not 最)
 EVADED_ZH = re.compile(
     r"(?<![a-z])zui\s?(?:低|好|佳|优|强|高端|便宜|畅销|先进|受欢迎|权威|棒)"
     r"|(?:最|(?<![a-z])zui)\s?d[iīíǐì]\s?(?:价|jia)"
-    r"|(?<![陶沉心喝麻灌宿微])醉(?:好|佳|低价|优|强|便宜)"
+    r"|(?<![陶沉心喝麻灌宿微])醉(?:好|低价|强|便宜)"  # not 醉优级 (桃花醉, GB grade 优级)
     r"|(?:全网|史上|全国|全球)罪低|罪低价"
     r"|最[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]+(?:好|佳|优|强|低价?|便宜|畅销)"
 )
@@ -52,9 +63,9 @@ _EN_BETTER = (
     r"|more (?:effective|powerful|comfortable|durable|reliable))"
 )
 _EN_ALL = (
-    r"(?:any(?:one|where| other| competitor| rival| brand)?|all (?:other|the others|the rest"
+    r"(?:any(?:one|where| other| competitor| rival| brand)?|all (?:other|the others"
     r"|the competition|competitors|rivals|brands)|every(?:one| other| competitor| rival| brand)"
-    r"|the (?:rest|competition))"
+    r"|the competition)"  # not "all the rest": Better Than All the Rest (a song's line)
 )
 #: superiority over every rival, in English: whiter teeth than any other strip, cheaper than anyone,
 #: outperforms every competitor, beats all other brands, nothing cleans better, over all others
@@ -63,7 +74,6 @@ EN_COMPARATIVE = re.compile(
     r"|(?<![\w-])(?:outperforms?|outlasts?|outsells?|outclasses?|beats?|surpasses?) (?:all|every|any)"
     r" (?:other|competing|competitors?|rivals?|brands?|products?|others)\b"
     r"|(?<![\w-])nothing (?:cleans|works|performs|cuts|washes|protects) better\b"
-    r"|(?<![\w-])nothing (?:compares|beats|comes close)\b"
     r"|(?<![\w-])over all others\b"
     r"|(?<![\w-])clinically proven (?:best|better|superior|most|#1|number one)\b"
 )
@@ -77,20 +87,34 @@ _EN_MOST = (
     "|loved|innovative|luxurious|affordable|comprehensive|versatile"
 )
 _EN_PLACES = "world|uk|us|usa|country|nation|industry|universe|business|america|britain|europe"
+#: "in the US", never "in us" (a pronoun; Largest size in US chart is 3XL)
+_EN_IN_PLACE = (
+    r"in the (?:world|uk|us|usa|country|nation|industry|universe|business)"
+    r"|in (?:uk|usa|america|britain|europe)"
+)
+#: what a superlative over a market is not said of: a way, a size, a place or a person (Cheapest
+#: way to ship in the US, highest mountain in the world, The Greatest Salesman in the World)
+_EN_NOT_GOODS = (
+    r"(?!(?:way|ways|method|option|size|sizes|mountain|peak|building|tower|river|lake|city|place"
+    r"|man|woman|men|women|salesman|person|people|player|team|athlete|animal|country)\b)"
+)
+#: "of any" with a category, not a kind (works best on hard floors of any type)
+_EN_OF_ANY = r"of any (?!(?:type|kind|sort|size|colou?r|shape|age|length|style|brand)\b)[\w-]+"
 #: an objective superlative over a whole market: strongest glue in the world, highest quality
 #: protein powder on the market, longest lasting battery of any smartwatch, the most powerful
 #: carpet cleaner you can buy, fastest-charging charger ever made
 EN_SUPERLATIVE = re.compile(
     rf"(?<![\w#-])(?:{_EN_EST}|most (?:{_EN_MOST})|best[- ](?:rated|selling|reviewed)"
     r"|highest[- ]quality|top[- ]rated|number one|no\. ?1|#1)"
-    rf"(?:[ -][\w'-]+){{0,4}}? (?:in (?:the )?(?:{_EN_PLACES})|on (?:the )?(?:market|planet|earth)"
-    r"|(?:you|money) can buy|ever (?:made|created|built|sold)|of any [\w-]+)\b"
+    rf"(?:[ -]{_EN_NOT_GOODS}[\w'-]+){{0,4}}? (?:{_EN_IN_PLACE}|on (?:the )?(?:market|planet|earth)"
+    rf"|(?:you|money) can buy|ever (?:made|created|built|sold)|{_EN_OF_ANY})\b"
 )
 #: a price beaten nowhere: cheapest anywhere, guaranteed lowest price online, best price on eBay
 EN_PRICE = re.compile(
-    r"(?<![\w-])(?:cheapest|lowest[- ]priced?s?|best[- ]priced?s?)(?:[ -][\w'-]+){0,3}?"
+    r"(?<![\w-])(?:cheapest|lowest[- ]priced?s?|best[- ]priced?s?)"
+    rf"(?:[ -]{_EN_NOT_GOODS}[\w'-]+){{0,3}}?"
     r" (?:anywhere|online|on (?:ebay|amazon|the (?:market|internet|web|high street))"
-    rf"|in (?:the )?(?:{_EN_PLACES}|town)|guaranteed)\b"
+    rf"|{_EN_IN_PLACE}|in town|guaranteed)\b"
     r"|(?<![\w-])guaranteed lowest prices?\b"
 )
 #: a nation's or the world's favourite: America's Favorite Mattress, Britain's No.1, the world's
@@ -98,7 +122,7 @@ EN_PRICE = re.compile(
 EN_NATION = re.compile(
     r"(?<![\w-])(?:america|britain|uk|europe|australia|canada|world|nation|country)'s"
     rf" (?:favou?rite|best|most (?:{_EN_MOST})|no\. ?1|#1|number one|top|leading"
-    r"|cheapest|fastest|strongest|biggest|largest|finest|greatest)\b"
+    r"|cheapest|finest)\b"  # not World's Strongest Man, Australia's Biggest Morning Tea (events)
 )
 #: (pattern, category) of the phrase claims; a rank is a comparative claim like 销量第一
 PHRASES = (
@@ -110,103 +134,36 @@ PHRASES = (
     (EN_PRICE, "superlative"),
     (EN_NATION, "superlative"),
 )
+
+
 #: the words every phrase match holds one of (pattern_gates.csv has each: a test holds it)
+def _words(line: str, sep: str = " ") -> tuple[str, ...]:
+    return tuple(line.split(sep))
+
+
 GATES = (
-    *["吊打", "碾压", "完胜", "远超", "超越", "胜过", "力压", "干翻", "横扫", "秒杀"],
-    *(
-        f"比{w}"
-        for w in [
-            "市面",
-            "任何",
-            "所有",
-            "其他",
-            "其它",
-            "一切",
-            "同类",
-            "别家",
-            "别的",
-            "国际大牌",
-            "进口",
-            "大牌",
-        ]
-    ),
-    *(f"{w}第1" for w in ["量", "网", "国", "业", "名", "球", "界", "类", "目", "气"]),
-    *["第1品牌", "第1名", "diyi", "di1", "zui", "醉", "罪低"],
-    "no 1",
-    "no1",
-    "top 1",
-    "no.1",
-    "top1",
-    "销量第一",
-    "全网第一",
-    "全国第一",
-    "行业第一",
-    "排名第一",
-    "世界第一",
-    "中国第一",
-    "全球第一",
-    "人气第一",
-    "品类第一",
-    "类目第一",
-    *["dī价", "dí价", "dǐ价", "dì价", "di价", "dijia", "dījia"],
-    "最",
-    *[
-        "than any",
-        "than anyone",
-        "than anywhere",
-        "than all",
-        "than every",
-        "than everyone",
-        "than the rest",
-    ],
+    *_words("吊打 碾压 完胜 远超 超越 胜过 力压 干翻 横扫 秒杀"),
+    *(f"比{w}" for w in _words("市面 任何 所有 其他 其它 一切 同类 别家 别的 国际大牌 进口 大牌")),
+    *(f"{w}第1" for w in _words("量 网 国 业 名 球 界 类 目 气")),
+    *_words("第1品牌 diyi di1 zui 醉 罪低 no1 top1 no.1"),
+    *_words("no 1|top 1", "|"),
+    *(f"{w}第一" for w in _words("销量 全网 全国 行业 排名 世界 中国 全球 人气 品类 类目")),
+    *_words("dī价 dí价 dǐ价 dì价 di价 dijia dījia 最"),
+    *_words("than any|than anyone|than anywhere|than all|than every|than everyone", "|"),
     "than the competition",
-    *["outperform", "outperforms", "outlast", "outlasts", "outsell", "outsells"],
-    *["outclass", "outclasses", "surpass", "surpasses"],
+    *_words("outperform outperforms outlast outlasts outsell outsells"),
+    *_words("outclass outclasses surpass surpasses"),
     *(f"{b} {a}" for b in ("beat", "beats") for a in ("all", "every", "any")),
-    *(
-        f"nothing {v}"
-        for v in ["cleans", "works", "performs", "cuts", "washes", "protects", "compares", "beats"]
-    ),
-    "nothing comes close",
+    *(f"nothing {v}" for v in _words("cleans works performs cuts washes protects")),
     "over all others",
     "clinically proven",
-    *(f"in {t}{p}" for p in _EN_PLACES.split("|") for t in ("", "the ")),
-    "on the market",
-    "on market",
-    "on the planet",
-    "on planet",
-    "on earth",
-    "on the earth",
-    "you can buy",
-    "money can buy",
-    "ever made",
-    "ever created",
-    "ever built",
-    "ever sold",
-    "of any",
-    *[
-        "cheapest",
-        "lowest price",
-        "lowest prices",
-        "lowest priced",
-        "best price",
-        "best prices",
-        "best priced",
-    ],
-    *(
-        f"{n}'s"
-        for n in [
-            "america",
-            "britain",
-            "uk",
-            "europe",
-            "australia",
-            "canada",
-            "world",
-            "nation",
-            "country",
-        ]
-    ),
+    *(f"in the {p}" for p in _words("world uk us usa country nation industry universe business")),
+    *(f"in {p}" for p in _words("uk usa america britain europe")),
+    *_words("on the market|on market|on the planet|on planet|on earth|on the earth", "|"),
+    *_words("you can buy|money can buy|ever made|ever created|ever built|ever sold|of any", "|"),
+    *_words("cheapest|lowest price|lowest prices|lowest priced|best price|best prices", "|"),
+    "best priced",
+    *(f"{n}'s" for n in _words("america britain uk europe australia canada world nation country")),
 )
 
 
@@ -226,6 +183,11 @@ def phrase_hits(nt: Normalised) -> list[Hit]:
 
 #: a title of a work: 《最好的告别》 (a book), 《史上最强弟子兼一》 (a manga)
 _TITLE = re.compile(r"《[^《》\n]{1,40}》")
+#: ... when the text sells a work (shops also bracket claims for emphasis: 《全网最低价》 假一赔十)
+_WORK = re.compile(
+    r"著|作者|出版|小说|漫画|电影|专辑|dvd|cd|正版|图书|书籍|绘本|译|主演|导演|演唱|唱片|剧|动画"
+    r"|全集|全套|册|卷|isbn|平装|精装|光盘|蓝光"
+)
 #: a gift's words about a person: World's Best Grandma, Best Dad Ever, 致最好的老师
 _PERSON_EN = (
     "dad|daddy|father|mum|mom|mommy|mother|grandma|grandpa|granny|grandad|grandmother"
@@ -233,13 +195,22 @@ _PERSON_EN = (
     "|auntie|uncle|nurse|coach|godmother|godfather|dog mom|dog dad|cat mom|cat dad"
 )
 GIFT_SLOGAN = re.compile(
-    rf"(?<![\w-])(?:(?:world|america|britain)'s |the |#1 |number one )?best (?:{_PERSON_EN})s?"
-    r"(?: ever| in the world)?\b"
-    r"|最好的(?:老师|妈妈|爸爸|妈咪|老爸|老妈|爷爷|奶奶|外公|外婆|朋友|闺蜜|兄弟|姐妹|老婆|老公|爱人|宝贝|师父|教练)"
+    rf"(?<![\w-])(?:(?:world|america|britain)'s |the |#1 |number one )?"
+    rf"(?:best|greatest|okayest|coolest) (?:{_PERSON_EN})s?"
+    # not goods named after the person (The Best Mom Jeans, Nurse Shoes, a Coach Tote)
+    r"(?! (?:jeans|shoes?|tote|bags?|handbags?|purse|wallet|boots?|sneakers?|scrubs|watch|clogs)\b)"
+    r"(?: ever| in the (?:world|universe|business|galaxy|office))?\b"
 )
+#: ... and in Chinese, a gift's words to a person, with the gift named (致最好的老师; not 宝贝, which
+#: on a shop page is the listed item, nor 你最好的教练 said of a smart skipping rope)
+GIFT_SLOGAN_ZH = re.compile(
+    r"最好的(?:老师|妈妈|爸爸|妈咪|老爸|老妈|爷爷|奶奶|外公|外婆|朋友|闺蜜|兄弟|姐妹|老婆|老公|爱人|师父)"
+)
+_GIFT_ZH = re.compile(r"送给|致|礼物|礼品|生日|节日|教师节|母亲节|父亲节|刻字|定制|纪念")
 #: said right before a term, these deny it (不敢说最好, 本品不是万能的, no claim to be the best)
 _DENIED_BY = re.compile(
-    r"(?:不敢说|不敢称|不敢自称|不自称|不称|并非|不是|不算|谈不上|称不上|算不上|不做|不用|不使用|不说)"
+    r"(?:不敢说|不敢称|不敢自称|不自称|不称|并非|(?<!是)不是|不算|谈不上|称不上|算不上|不做|不用"
+    r"|不使用|不说)"
     r"(?:是|自己是|什么)?$"
     r"|(?:no claims? to be|not claim(?:ing)? to be|don't claim to be|do not claim to be"
     r"|never claim(?:ed)? to be|not) (?:the |a )?$"
@@ -247,8 +218,10 @@ _DENIED_BY = re.compile(
 #: ... unless the clause makes the denial a boast (不是最好的不卖: only the best is sold), a
 #: condition (如果不是最好的, if it's not the best) or a question (Not the best? Full refund)
 _BOAST_AFTER = re.compile(
-    r"不卖|不上架|不发货|不发|不要钱|不收钱|不推荐|不做|免单|退款|refund|free"
+    r"不敢?卖|不上架|不发货|不发|不要钱|不收钱|不推荐|不做|免单|退款|refund|free"
 )
+#: where the boast is looked for: to the end of the denial's sentence (不是最好的，我们不卖！)
+_SENTENCE_END = re.compile(r"[!?。！？\n]|\.(?![0-9])")
 _CONDITION = re.compile(r"如果|若|要是|假如|\bif\b|\bunless\b")
 
 
@@ -261,16 +234,21 @@ def _denied(text: str, hit: Hit) -> bool:
     after = CLAUSE_END.search(text, hit.end)
     if after and after.group() in "?？":  # a question (Not the best? Full refund) denies nothing
         return False
-    return not _BOAST_AFTER.search(text, hit.end, after.start() if after else len(text))
+    end = _SENTENCE_END.search(text, hit.end)
+    return not _BOAST_AFTER.search(text, hit.end, end.start() if end else len(text))
 
 
 def _where_it_sits(text: str, hits: list[Hit]) -> list[Hit]:
     """Each hit as a title's, a gift slogan's or a denied one when it sits so (patterns.LOWERED)."""
-    titles = [m.span() for m in _TITLE.finditer(text)] if "《" in text else []
+    titles = [m.span() for m in _TITLE.finditer(text)] if _WORK.search(text) else []
     slogans = [m.span() for m in GIFT_SLOGAN.finditer(text)]
+    if _GIFT_ZH.search(text):
+        slogans += [m.span() for m in GIFT_SLOGAN_ZH.finditer(text)]
     out = []
     for h in hits:
-        if any(s <= h.start and h.end <= e for s, e in titles):
+        # a rival beaten or the state's name is never a title's (《销量第一》, 《国家机关专供》:
+        # shops bracket claims for emphasis)
+        if h.category not in GRAVE and any(s <= h.start and h.end <= e for s, e in titles):
             h = dataclasses.replace(h, category="title_of_work")
         elif any(s <= h.start and h.end <= e for s, e in slogans):
             h = dataclasses.replace(h, category="gift_slogan")
@@ -331,7 +309,8 @@ class AbsoluteTerms(ContentCheck):
             # a measure after the term (最佳发酵温度40℃) makes the lexicon's 最佳 its own attribute
             if not any(o.start <= h.start < o.end for o in words) or (
                 h.category == "own_attribute"
-                and all(o.end <= h.end for o in words if o.start <= h.start < o.end)
+                # a word of the lexicon no longer than 最X itself (最佳, not 最高端: 最高端配置功率)
+                and all(o.end - o.start <= 2 for o in words if o.start <= h.start < o.end)
             ):
                 hits.append(h)
         for h in phrase_hits(prep.nt):

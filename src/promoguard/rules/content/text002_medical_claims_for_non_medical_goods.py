@@ -73,13 +73,15 @@ def _plant_before() -> re.Pattern[str]:
 
 
 #: what follows "cure(s)" when a gel, resin or glue sets (Cures in 60 Seconds Under LED Lamp) ...
-_SETS = re.compile(r"(?:s|d)?\s?in\s?[0-9]+\s?(?:s|secs?|seconds?)\b")
-#: ... and what the text names then (a headache roll-on that "cures in 60 seconds" claims a cure)
-_SETTING = re.compile(r"\b(?:uv|led|gel|resin|epoxy|glue|adhesive|lamp|polish|varnish|coating)\b")
+_SETS = re.compile(r"(?:s|d)?\s?in\s?[0-9]+\s?(?:s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)\b")
+#: ... and what the text names then (a headache roll-on that "cures in 60 seconds" claims a cure).
+#: Not "gel" alone: a toothache gel that cures in 30 seconds claims a cure; a gel polish names its
+#: polish or its lamp
+_SETTING = re.compile(r"\b(?:uv|led|resin|epoxy|glue|adhesive|lamp|polish|varnish|coating)\b")
 #: "treats" as a noun before a claim's words (Dog Treats Gout Friendly, Horse Treats Colic Safe)
 _TREATS_NOUN = re.compile(
-    r"\b(?:dog|dogs|cat|cats|horse|horses|pet|pets|puppy|kitten|bird|parrot|rabbit|training|chew"
-    r"|dental|jerky|biscuit)\s$"
+    r"\b(?:dog|cat|horse|pet|puppy|kitten|bird|parrot|rabbit|training|chew|dental|jerky|biscuit)"
+    r"\s$"  # not "dogs": Hemp oil for dogs treats arthritis (a verb after the plural)
 )
 #: a claim negated right before it (本品不具有降血糖作用; 化妆品不能消炎; 不能代替药物治疗; do not
 #: cure): a notice that the goods make no such claim, reported low with the reason (the words are
@@ -94,6 +96,17 @@ _GOODS = re.compile(
     r"(?:本品|本产品|该产品|这款|此款|该款|化妆品|食品|保健品|膳食补充剂|[香肥]皂|面霜|面膜|"
     r"\b(?:this|these|our) [a-z]+|\bit)[^，,。！？!?;；]{0,6}$"
 )
+#: the supplement disclaimer written another way (This product is not intended to treat or cure
+#: any disease; ... diagnose, treat, cure, or mitigate any disease): a negation said of the goods
+_NOT_INTENDED = re.compile(
+    r"\bnot intended to (?:(?:diagnose|treat|cure|mitigate|prevent|heal)(?:,? or|,)? ){0,5}$"
+)
+#: a drug named in a caution (正在服用降糖药物者慎用; 纳豆激酶：服用抗凝、溶栓药物者慎用): the
+#: claim's words and then 药, with the taking of it before them or a caution after them in the
+#: clause; 天然降血压药 (the goods called a drug) is a claim
+_DRUG_AFTER = re.compile(r"药")
+_TAKING_BEFORE = re.compile(r"服用|使用|服|吃|停用|正在|配合|联用|同服|合用")
+_CAUTION_AFTER = re.compile(r"慎用|慎食|遵医嘱|医生|勿|禁用|禁食|不宜|忌")
 #: how far back :func:`_negated` reads a negation's clause
 _CLAUSE_REACH = 120
 #: ... and not as a condition: a guarantee (If it doesn't cure your nail fungus, full refund;
@@ -101,9 +114,27 @@ _CLAUSE_REACH = 120
 _CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
 
 
+def _clause_around(text: str, h: Hit) -> tuple[str, str]:
+    """The words of claim ``h``'s clause before it and after it (a bounded way each side)."""
+    since = max(0, h.start - _CLAUSE_REACH)
+    since = max((e.end() for e in CLAUSE_END.finditer(text, since, h.start)), default=since)
+    end = CLAUSE_END.search(text, h.end, h.end + _CLAUSE_REACH)
+    return text[since : h.start], text[h.end : end.start() if end else h.end + _CLAUSE_REACH]
+
+
+def _drug_in_a_caution(text: str, h: Hit) -> bool:
+    """Whether claim ``h`` names a drug in a caution (正在服用降糖药物者慎用), not the goods."""
+    if not _DRUG_AFTER.match(text, h.end):
+        return False
+    before, after = _clause_around(text, h)
+    return bool(_TAKING_BEFORE.search(before) or _CAUTION_AFTER.search(after))
+
+
 def _negated(text: str, h: Hit) -> bool:
     """Whether claim ``h`` is negated right before it, of the goods, not as a condition."""
-    m = _NEGATED.search(text, max(0, h.start - 16), h.start)
+    m = _NEGATED.search(text, max(0, h.start - 16), h.start) or _NOT_INTENDED.search(
+        text, max(0, h.start - 64), h.start
+    )
     if not m:
         return False
     # the goods named right before the negation (本品不能, this soap does not), not anywhere in
@@ -171,6 +202,8 @@ class MedicalClaims(ContentCheck):
                 text, max(0, h.start - 16), h.start
             ):
                 continue  # a pet's treats, not a treatment
+            if h.category == "disease_claim" and _drug_in_a_caution(text, h):
+                continue  # a drug named in a caution: 正在服用降糖药物者请遵医嘱
             if h.term == "防治" and _crop_pest().match(text, h.end):
                 # a pesticide's crop and pest (防治水稻病虫害), as the allow rows read 防治蚜虫;
                 # what follows it is judged with them, below
