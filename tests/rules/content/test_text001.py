@@ -7,6 +7,8 @@ at the pack's severity or higher.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pytest
 
@@ -206,9 +208,13 @@ def test_every_gate_is_a_pattern_gate_of_the_lexicon():
 @pytest.mark.parametrize("text", COMPARATIVE + SUPERLATIVE)
 def test_every_phrase_match_holds_a_gate_and_the_first_pass_selects_it(text):
     nt = normalise(text)
-    matches = [m.group() for pattern, _ in PHRASES for m in pattern.finditer(nt.text)]
+    matches = [m.group() for pattern, _, _ in PHRASES for m in pattern.finditer(nt.text)]
     for m in matches:
         assert any(normalise(g).text.strip() in m for g in GATES), m
+    # and each holds one of the words its pattern is searched for only with
+    for pattern, _, needs in PHRASES:
+        for m in pattern.finditer(nt.text):
+            assert re.search(needs, m.group()), (m.group(), needs)
     rules = ContentRules(load_terms())
     (prep,) = rules.prepare_many([text])
     assert prep is not None
