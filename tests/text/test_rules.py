@@ -1196,3 +1196,102 @@ def test_a_third_reviewers_review002_cases(clear_or_low, offer):
     assert not hits or severity == "low", clear_or_low
     hits, (severity, _) = _review002(offer)
     assert hits and severity is None, offer  # the pack's severity
+
+
+# -- blind sets written without the code (session 30), each claim beside look-alikes ----------
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [("apparel", "艾草发热护膝 驱寒治风湿 关节炎克星 老寒腿"),
+     ("health_food", "Apricot kernel B17 capsules kill cancer cells naturally"),
+     ("food", "降 压 茶 纯天然 中老年 血 压 稳 稳 的"),
+     ("drug", "Hemorrhoid cream – 100% cure guaranteed, never comes back"),
+     ("home", "通鼻贴 过min性鼻yan克星 一贴通气"),
+     ("cosmetics", "私处洗液 妇*科炎症 一洗就好 告别异味"),
+     ("health_food", "Ashwagandha gummies – treats anxiety and depression without drugs"),
+     ("home", "Anti-radiation EMF blanket protects your baby from cancer during pregnancy"),
+     ("health_food", "Colloidal silver 500ppm – kills viruses and treats infections naturally"),
+     ("food", "Organic hibiscus tea – naturally lowers high blood pressure, 20 tea bags"),
+     ("food", "牛蒡茶 三高人群福音 血管清道夫 中老年"),
+     ("baby", "儿童益生菌 预防手足口病 增强抵抗力"),
+     ("baby", "Baltic amber teething necklace – relieves teething pain and reduces fever"),
+     ("health_food", "葡萄籽胶囊 预防乳腺增生 调理内分泌"),
+     ("cosmetics", "Castor oil hair serum reverses alopecia – guaranteed regrowth"),
+     ("home", "Himalayan salt lamp purifies air and relieves asthma and allergies"),
+     ("home", "Detox foot pads draw out toxins, treat diabetes and high blood pressure"),
+     ("home", "预防近视 护眼台灯 国AA级")],
+)  # fmt: skip
+def test_a_blind_sets_claims_are_found(category, text):
+    hits, (severity, _) = _text002(text, category)
+    assert hits and severity is None, text  # the pack's severity (high)
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [("pet", "Low Purine Dog Treats Gout Friendly for Dalmatians"),
+     ("home", "Disinfectant kills 99.9% of viruses and bacteria"),
+     ("home", "Thermal cover protects your plants from cold and frost"),
+     ("home", "社区治理 手册 政治经济学"),
+     ("apparel", "Heated gloves for people with arthritis, touchscreen compatible"),
+     ("home", "Spring fever sale: 20% off all garden tools"),
+     ("home", "The best gift for a mom fighting cancer: a cozy blanket"),
+     ("apparel", "近视眼镜 镜框 男女款"),
+     ("home", "多菌灵杀菌剂 防治月季黑斑病白粉病 园艺用"),
+     ("drug", "苯磺酸氨氯地平片 用于高血压 凭处方购买"),
+     ("medical_device", "Blood pressure monitor, upper arm, clinically validated")],
+)  # fmt: skip
+def test_a_blind_sets_look_alikes_are_clear(category, text):
+    assert _text002(text, category)[0] == [], text
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [("food", "云南普洱熟茶 本品为普通食品 不具有降血压降血脂功效"),  # both claims of the list
+     ("pet", "猫咪营养膏 非兽药 不能治疗疾病 猫咪生病请及时就医"),
+     ("food", "Keto snack bars, low carb – not intended to treat diabetes or any medical condition")],
+)  # fmt: skip
+def test_a_blind_sets_denials_are_low(category, text):
+    hits, (severity, reason) = _text002(text, category)
+    assert hits and severity == "low" and reason, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["好评截图发我，就能参加我们店的幸运大转盘，100%中奖哦",
+     "hp返3元，截图找kf",
+     "亲，haoping fanxian 2元，截图发我就行",
+     "晒单五星，加客服领取hb～",
+     "给个⭐⭐⭐⭐⭐，我这边给您发个小红包哈",
+     "Hi! If you could leave us a 5-star review, we'd be happy to send you a free gift. "
+     "Just reply with the screenshot.",
+     "Inside the box was a card promising a free product if I left a five-star review.",
+     "VIP Gift: Leave a 5★ review → email screenshot → get a free phone case!",
+     "If you leave a 5 star review I'll send you a coupon code for 30% off your next purchase :)",
+     "Like it? Rate 5 stars with photo, DM us the screenshot, and get $3 back!",
+     "Review giveaway: every customer who posts a 5-star photo review is entered to win an iPad.",
+     "Leave us 5 ⭐ and get $$ back 💸 DM the pic"],
+)  # fmt: skip
+def test_a_blind_sets_review_offers_are_found(text):
+    hits, (severity, _) = _review002(text)
+    assert hits and severity is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["五星好评，我们发货很快",
+     "HP打印机 hp返厂维修 原装墨盒",
+     "HP打印机 返现50元 官方旗舰",
+     "Read our 5 ★ reviews. Use coupon code WELCOME10 for 10% off",
+     "Leave a review! Use coupon code SAVE10 on your next order",
+     "If you leave the lid open, the battery drains. Rate 5 stars if you like it",
+     "Please leave a review. If there's any problem, I'll send you a replacement",
+     "好评如潮 幸运大转盘活动进行中"],
+)  # fmt: skip
+def test_a_blind_sets_review_look_alikes_are_clear(text):
+    assert _review002(text)[0] == [], text
+
+
+def test_a_buyer_saying_the_shop_ran_no_cashback_is_low():
+    hits, (severity, _) = _review002("这家店没有搞好评返现的卡片，东西本身就好，真心推荐。")
+    assert hits and severity == "low"

@@ -93,7 +93,7 @@ _NEGATED = re.compile(
 #: ... when the goods are what its sentence negates it of (本品, 化妆品, our gummies, it): not
 #: doctors, a disease or a hospital (What doctors can't cure, 糖尿病真的不能治愈吗, 医院无法根治的湿疹)
 _GOODS = re.compile(
-    r"(?:本品|本产品|该产品|这款|此款|该款|化妆品|食品|保健品|膳食补充剂|[香肥]皂|面霜|面膜|"
+    r"(?:本品|本产品|该产品|这款|此款|该款|化妆品|食品|保健品|膳食补充剂|[香肥]皂|面霜|面膜|非兽?药[品物]?|"
     r"\b(?:this|these|our) [a-z]+|\bit)[^，,。！？!?;；]{0,6}$"
 )
 #: the supplement disclaimer written another way (This product is not intended to treat or cure
@@ -107,11 +107,122 @@ _NOT_INTENDED = re.compile(
 _DRUG_AFTER = re.compile(r"药")
 _TAKING_BEFORE = re.compile(r"服用|使用|服|吃|停用|正在|配合|联用|同服|合用")
 _CAUTION_AFTER = re.compile(r"慎用|慎食|遵医嘱|医生|勿|禁用|禁食|不宜|忌")
+#: diseases a claim names in a phrase of its own (治风湿, 关节炎克星, 预防手足口病; kills cancer
+#: cells, treats anxiety and depression, protects your baby from cancer): the lexicon lists
+#: words, a claim is a verb and a disease. Not hair loss or grey hair (special cosmetics' uses,
+#: rows of their own), colds (protects from cold: the weather), cholesterol (the EU authorises
+#: "plant sterols have been shown to lower blood cholesterol"), germs or viruses (a disinfectant
+#: kills them) or bare fungus (a shoe spray); "the fight against COVID" is a cause, not a claim
+_DISEASE_ZH = (
+    "类风湿|风湿|关节炎|过敏性鼻炎|鼻窦炎|鼻炎|咽炎|胃炎|肠炎|肝炎|肾炎|皮炎|湿疹|牛皮癣|银屑病|荨麻疹"
+    "|白癜风|脚气|灰指甲|失眠|糖尿病|高血压|高血脂|高血糖|痛风|颈椎病|腰椎病|腰间盘突出|椎间盘突出"
+    "|骨质增生|骨质疏松|口腔溃疡|痔疮|哮喘|便秘|前列腺炎|妇科炎症|宫颈炎|阴道炎|手足口病|乳腺增生"
+    "|甲状腺结节|癌症|肿瘤|痤疮|静脉曲张|老寒腿|中耳炎|肾结石|胆结石|贫血|抑郁症|焦虑症|老年痴呆"
+    "|帕金森|中风|脑梗|心梗|冠心病|近视|弱视|白内障|青光眼|流感|感冒"
+)
+_DISEASE_EN = (
+    r"cancer(?: cells)?|tumou?rs?|diabetes|arthritis|asthma|allergies|anxiety|depression"
+    r"|(?:urinary tract |yeast |fungal |skin |ear |sinus )?infections?|hypertension"
+    r"|high blood pressure|blood pressure|blood sugar|eczema|psoriasis|acne|insomnia|alopecia"
+    r"|fever|flu|influenza|covid(?:-19)?|the common cold|herpes|cold sores?|gout|migraines?"
+    r"|dementia|alzheimer's|adhd|ibs|ha?emorrhoids|tinnitus|nail fungus|athlete's foot|warts"
+    r"|rosacea|osteoporosis|obesity|sciatica|fibromyalgia|neuropathy|rheumatism|sinusitis"
+    r"|bronchitis|ulcers?|constipation|candida|utis?"
+)
+DISEASE_PHRASE = re.compile(
+    rf"(?:治疗|根治|治好|医治|专治|主治|治|预防|防治|远离|告别|缓解|消除)(?:{_DISEASE_ZH})"
+    rf"|(?:{_DISEASE_ZH})(?:克星|一扫光|不见了|断根|除根)"
+    r"|(?<![\w-])(?:treats?|cures?|heals?|reverses?|prevents?|(?<!the )(?<!a )(?<!our )fights?|kills?|relieves?|lowers?"
+    r"|reduces?|eliminates?|eases?|beats?|protects? (?:[a-z']+ ){0,2}?from|protection from)"
+    rf" (?:[a-z']+ ){{0,2}}?(?:{_DISEASE_EN})\b"
+)
+#: the words every DISEASE_PHRASE match holds one of (pattern_gates.csv has each: a test holds it)
+DISEASE_GATES = tuple(
+    w.replace("(?: cells)?", "").replace("?", "") for w in (*_DISEASE_ZH.split("|"),)
+) + (
+    "cancer",
+    "tumor",
+    "tumour",
+    "diabetes",
+    "arthritis",
+    "asthma",
+    "allergies",
+    "anxiety",
+    "depression",
+    "infection",
+    "infections",
+    "hypertension",
+    "blood pressure",
+    "blood sugar",
+    "eczema",
+    "psoriasis",
+    "acne",
+    "insomnia",
+    "alopecia",
+    "fever",
+    "flu",
+    "influenza",
+    "covid",
+    "common cold",
+    "herpes",
+    "cold sore",
+    "cold sores",
+    "gout",
+    "migraine",
+    "migraines",
+    "dementia",
+    "alzheimer's",
+    "adhd",
+    "ibs",
+    "hemorrhoids",
+    "haemorrhoids",
+    "tinnitus",
+    "nail fungus",
+    "athlete's foot",
+    "warts",
+    "rosacea",
+    "osteoporosis",
+    "obesity",
+    "sciatica",
+    "fibromyalgia",
+    "neuropathy",
+    "rheumatism",
+    "sinusitis",
+    "bronchitis",
+    "ulcer",
+    "ulcers",
+    "constipation",
+    "candida",
+    "uti",
+    "utis",
+    "tumors",
+    "tumours",
+)
+_DISEASE_NEEDS = re.compile(
+    "|".join(map(re.escape, sorted(set(DISEASE_GATES), key=len, reverse=True)))
+)
+
 #: how far back :func:`_negated` reads a negation's clause
 _CLAUSE_REACH = 120
 #: ... and not as a condition: a guarantee (If it doesn't cure your nail fungus, full refund;
 #: 如果不能降血糖，无条件退款)
 _CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
+
+
+#: what joins two claims of one list (降血压、降血脂; 降血压和降血脂; 降血压降血脂)
+_LISTED = re.compile(r"\s?(?:[、,，/]|和|及|与|或|以及|and|or)?\s?")
+
+
+def _disease_phrases(nt) -> list[Hit]:
+    """The claims of :data:`DISEASE_PHRASE` in a normalised text (none without a disease's word)."""
+    text = nt.text
+    if not _DISEASE_NEEDS.search(text):
+        return []
+    out = []
+    for m in DISEASE_PHRASE.finditer(text):
+        os_, oe = nt.span(m.start(), m.end())
+        out.append(Hit("TEXT002", "disease_claim", m.group(), m.start(), m.end(), os_, oe))
+    return out
 
 
 def _clause_around(text: str, h: Hit) -> tuple[str, str]:
@@ -144,7 +255,8 @@ def _negated(text: str, h: Hit) -> bool:
     since = max((e.end() for e in CLAUSE_END.finditer(text, since, m.start())), default=since)
     clause = text[since : m.start()]
     # 不具有/不具备 (has no …) is said of the goods whatever the clause names (叶黄素 不具有降三高作用)
-    of_goods = m.group().startswith(("不具有", "不具备")) or _GOODS.search(clause)
+    # and so is "not intended to" (the supplement disclaimer's words, always said of the goods)
+    of_goods = m.group().startswith(("不具有", "不具备", "not intended")) or _GOODS.search(clause)
     return bool(of_goods) and not _CONDITION.search(clause)
 
 
@@ -168,7 +280,8 @@ class MedicalClaims(ContentCheck):
     doc = CheckDoc(
         what=(
             "Finds texts that claim to treat, cure or prevent disease (治愈失眠, 降血压, 抗癌, "
-            "cures eczema) for goods whose listing category may not make such claims (food, "
+            "cures eczema, and a verb with a disease: 治风湿, 关节炎克星, 预防手足口病, treats anxiety, "
+            "protects your baby from cancer) for goods whose listing category may not make such claims (food, "
             "health food, cosmetics, apparel), and efficacy guarantees (包治百病, 治愈率) for any "
             "goods. The category comes from the text's listing. 防治 of crop pests, weeds and "
             "plant diseases (防治蚜虫, 防治水稻病虫害, 杀菌剂 防治葡萄霜霉病) is a pesticide's "
@@ -191,7 +304,14 @@ class MedicalClaims(ContentCheck):
         medical = set(params.get("medical_categories") or ())
         claims = []
         text = prep.nt.text
-        for h in lexicon_hits(prep, self.code):
+        words = lexicon_hits(prep, self.code)
+        # a verb and a disease the lexicon does not list (治风湿, treats anxiety), read as its words
+        words += [
+            h
+            for h in _disease_phrases(prep.nt)
+            if not any(o.start < h.end and h.start < o.end for o in words)
+        ]
+        for h in words:
             if (
                 h.term in ("cure", "cures")
                 and _SETS.match(text, h.end)
@@ -219,7 +339,17 @@ class MedicalClaims(ContentCheck):
         claims += [
             h for h in efficacy_hits(prep.nt) if not any(o.start <= h.start < o.end for o in claims)
         ]
-        claims = [replace(h, category="negated") if _negated(text, h) else h for h in claims]
+        claims.sort(key=lambda h: (h.start, h.end))
+        negated: list[Hit] = []
+        for h in claims:
+            # a claim listed right after a negated one is negated with it (不具有降血压降血脂功效)
+            follows = (
+                negated
+                and negated[-1].category == "negated"
+                and _LISTED.fullmatch(text, negated[-1].end, h.start) is not None
+            )
+            negated.append(replace(h, category="negated") if follows or _negated(text, h) else h)
+        claims = negated
         return sorted(claims, key=lambda h: (h.start, h.end))
 
     def grade(self, hits: list[Hit]) -> tuple[str | None, str | None]:
