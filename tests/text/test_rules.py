@@ -1295,3 +1295,27 @@ def test_a_blind_sets_review_look_alikes_are_clear(text):
 def test_a_buyer_saying_the_shop_ran_no_cashback_is_low():
     hits, (severity, _) = _review002("这家店没有搞好评返现的卡片，东西本身就好，真心推荐。")
     assert hits and severity == "low"
+
+
+def test_every_disease_gate_is_a_pattern_gate_and_gates_decide_as_the_search_would():
+    from promoguard.rules.content.text002_medical_claims_for_non_medical_goods import (
+        DISEASE_GATES,
+        DISEASE_PHRASE,
+        _disease_phrases,
+    )
+
+    gates = {normalise(t.term).text.strip() for t in load_terms() if t.code == "TRIGGER"}
+    assert {normalise(g).text.strip() for g in DISEASE_GATES} <= gates
+    rules = ContentRules(load_terms())
+    texts = [
+        "艾草发热护膝 驱寒治风湿 关节炎克星",
+        "Ashwagandha gummies – treats anxiety and depression",
+        "Anti-radiation blanket protects your baby from cancer",
+        "儿童益生菌 预防手足口病",
+        "物流很快 质量不错",
+    ]
+    for text in texts:
+        prep = rules.prepare(text)
+        for m in DISEASE_PHRASE.finditer(prep.nt.text):
+            assert any(normalise(g).text.strip() in m.group() for g in DISEASE_GATES), m.group()
+        assert _disease_phrases(prep.nt, prep.gates) == _disease_phrases(prep.nt, None), text

@@ -81,6 +81,7 @@ class Matcher:
                     _ascii_alnum(key[-1]),
                     any(t.code == ALLOW for t in ts),
                     reported,
+                    any(t.code == "TRIGGER" for t in ts),
                 ),
             )
         if by_key:
@@ -116,12 +117,19 @@ class Matcher:
 
     def scan(self, text: str | Normalised) -> tuple[Normalised, list[Hit]]:
         """Normalise (unless given normalised text) and return the surviving hits, in order."""
+        nt, hits, _ = self.scan_gated(text)
+        return nt, hits
+
+    def scan_gated(self, text: str | Normalised) -> tuple[Normalised, list[Hit], frozenset[str]]:
+        """``scan``, and the pattern gates (``TRIGGER`` terms, by their normalised key) the text
+        holds: a phrase pattern whose gates are all absent need not be searched."""
         nt = text if isinstance(text, Normalised) else normalise(text)
         if self._empty:
-            return nt, []
+            return nt, [], frozenset()
         raw = self._placed(nt.text)
         if not raw:
-            return nt, []
+            return nt, [], frozenset()
+        gates = frozenset(value[0] for _, _, value in raw if value[7])
         allow = [(s, e) for s, e, value in raw if value[5]]
         # hits of codes that are not checks (allow-list words, pattern triggers) are not reported
         hits: list[Hit] = []
@@ -137,7 +145,7 @@ class Matcher:
                     Hit(t.code, t.category, t.term, s, e, os_, oe, t.allowed_categories, t.source)
                 )
         hits.sort(key=lambda h: (h.start, h.end, h.code, h.term))
-        return nt, hits
+        return nt, hits, gates
 
 
 def context(original: str, ostart: int, oend: int, width: int = CONTEXT_CHARS) -> str:

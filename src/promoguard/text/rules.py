@@ -137,6 +137,9 @@ class Prepared:
     nt: Normalised
     hits: list[Hit]
     ids: list[Identifier]
+    #: the pattern gates the text holds (their normalised keys); None: not known, and a phrase
+    #: pattern searches the text itself
+    gates: frozenset[str] | None = None
 
     @property
     def empty(self) -> bool:
@@ -323,11 +326,11 @@ class ContentRules:
 
     def prepare(self, text: str) -> Prepared:
         """Normalise once, one Aho-Corasick pass, identifiers when there are digits or an @."""
-        nt, hits = self.matcher.scan(text)
+        nt, hits, gates = self.matcher.scan_gated(text)
         ids: list[Identifier] = []
         if _DIGITS.search(nt.text) or "@" in nt.text:
             ids = find_identifiers(nt.text)
-        return Prepared(nt, hits, ids)
+        return Prepared(nt, hits, ids, gates)
 
     def prepare_many(self, texts: Sequence[str], batch: int = 8192) -> list[Prepared | None]:
         """``prepare`` for every text that could raise a finding, None for the rest.

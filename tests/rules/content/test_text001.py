@@ -279,3 +279,14 @@ def test_a_reviewers_look_alikes_are_clear_or_low(text001, text):
 )
 def test_a_reviewers_claims_keep_the_pack_severity_or_higher(text001, text):
     assert text001(text)[0] in (PACK, "high"), text
+
+
+@pytest.mark.parametrize("text", COMPARATIVE + SUPERLATIVE + ["物流很快 质量不错", "最新款 T恤"])
+def test_the_gates_the_first_pass_found_decide_as_the_search_would(text):
+    """A prepared text knows its pattern gates (the automaton found them): the phrase claims
+    read through them are the ones a search of the text finds."""
+    from promoguard.rules.content.text001_absolute_advertising_terms import phrase_hits
+
+    prep = ContentRules(load_terms()).prepare(text)
+    assert prep.gates is not None
+    assert phrase_hits(prep.nt, prep.gates) == phrase_hits(prep.nt, None)

@@ -10,7 +10,7 @@ from promoguard.engine.base import CheckDoc
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, ContentCheck, _kinds_param
 from promoguard.text.matcher import Hit
-from promoguard.text.normalise import Normalised
+from promoguard.text.normalise import Normalised, normalise
 from promoguard.text.patterns import CLAUSE_END, GRAVE, grade_absolute, superlative_hits
 from promoguard.text.rules import Prepared, lexicon_hits
 
@@ -195,12 +195,19 @@ _NEEDS = tuple(re.compile(needs) for _, _, needs in PHRASES)
 _ANY_NEED = re.compile("|".join(f"(?:{needs})" for _, _, needs in PHRASES))
 
 
-def phrase_hits(nt: Normalised) -> list[Hit]:
+#: the gates as the matcher keys them (a prepared text's ``gates``)
+_GATE_KEYS = frozenset(normalise(g).text.strip() for g in GATES)
+
+
+def phrase_hits(nt: Normalised, gates: frozenset[str] | None = None) -> list[Hit]:
     """The phrase claims of ``PHRASES`` in a normalised text (a text holding none of ``GATES``
     cannot hold one)."""
     text = nt.text
     out: list[Hit] = []
-    if not _ANY_NEED.search(text):
+    # the first pass's automaton has found the gates already; without them, one search
+    if (gates is not None and gates.isdisjoint(_GATE_KEYS)) or (
+        gates is None and not _ANY_NEED.search(text)
+    ):
         return out
     for (pattern, category, _), needs in zip(PHRASES, _NEEDS, strict=True):
         if not needs.search(text):
@@ -345,7 +352,7 @@ class AbsoluteTerms(ContentCheck):
                 and all(o.end - o.start <= 2 for o in words if o.start <= h.start < o.end)
             ):
                 hits.append(h)
-        for h in phrase_hits(prep.nt):
+        for h in phrase_hits(prep.nt, prep.gates):
             if not any(o.start <= h.start and h.end <= o.end for o in hits):
                 hits.append(h)
         if not hits:

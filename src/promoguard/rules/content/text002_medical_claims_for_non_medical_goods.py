@@ -12,6 +12,7 @@ from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
 from promoguard.text.lexicon import LEXICON_DIR, read_lexicon
 from promoguard.text.matcher import Hit
+from promoguard.text.normalise import normalise
 from promoguard.text.patterns import CLAUSE_END, efficacy_hits
 from promoguard.text.rules import Prepared, lexicon_hits
 
@@ -198,6 +199,7 @@ DISEASE_GATES = tuple(
     "tumors",
     "tumours",
 )
+_DISEASE_KEYS = frozenset(normalise(g).text.strip() for g in DISEASE_GATES)
 _DISEASE_NEEDS = re.compile(
     "|".join(map(re.escape, sorted(set(DISEASE_GATES), key=len, reverse=True)))
 )
@@ -213,10 +215,13 @@ _CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
 _LISTED = re.compile(r"\s?(?:[、,，/]|和|及|与|或|以及|and|or)?\s?")
 
 
-def _disease_phrases(nt) -> list[Hit]:
-    """The claims of :data:`DISEASE_PHRASE` in a normalised text (none without a disease's word)."""
+def _disease_phrases(nt, gates: frozenset[str] | None = None) -> list[Hit]:
+    """The claims of :data:`DISEASE_PHRASE` in a normalised text (none without a disease's word:
+    ``gates``, the prepared text's pattern gates, or a search when they are not known)."""
     text = nt.text
-    if not _DISEASE_NEEDS.search(text):
+    if gates is not None and gates.isdisjoint(_DISEASE_KEYS):
+        return []
+    if gates is None and not _DISEASE_NEEDS.search(text):
         return []
     out = []
     for m in DISEASE_PHRASE.finditer(text):
@@ -308,7 +313,7 @@ class MedicalClaims(ContentCheck):
         # a verb and a disease the lexicon does not list (治风湿, treats anxiety), read as its words
         words += [
             h
-            for h in _disease_phrases(prep.nt)
+            for h in _disease_phrases(prep.nt, prep.gates)
             if not any(o.start < h.end and h.start < o.end for o in words)
         ]
         for h in words:
