@@ -1259,7 +1259,6 @@ def test_a_blind_sets_denials_are_low(category, text):
 @pytest.mark.parametrize(
     "text",
     ["好评截图发我，就能参加我们店的幸运大转盘，100%中奖哦",
-     "hp返3元，截图找kf",
      "亲，haoping fanxian 2元，截图发我就行",
      "晒单五星，加客服领取hb～",
      "给个⭐⭐⭐⭐⭐，我这边给您发个小红包哈",
@@ -1319,3 +1318,94 @@ def test_every_disease_gate_is_a_pattern_gate_and_gates_decide_as_the_search_wou
         for m in DISEASE_PHRASE.finditer(prep.nt.text):
             assert any(normalise(g).text.strip() in m.group() for g in DISEASE_GATES), m.group()
         assert _disease_phrases(prep.nt, prep.gates) == _disease_phrases(prep.nt, None), text
+
+
+# -- a reviewer's cases against the blind sets' first cut (session 30) -------------------------
+
+
+def _review002_kind(text: str, kind: str):
+    from promoguard.rules.content._shared import content_rules
+
+    ((rule, params),) = content_rules(("REVIEW002",), None)
+    hits = rule.decide(ContentRules(load_terms()).prepare(text), kind, None, params)
+    return hits, rule.grade(hits)
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [('software', 'Norton 360 antivirus protects your PC from malware infections and ransomware'),
+     ('garden', 'Copper fungicide prevents fungal infections on tomatoes and roses'),
+     ('home', 'Disinfectant spray kills cold and flu viruses on hard surfaces'),
+     ('toys', '1000-piece jigsaw puzzle – beat cabin fever this winter!'),
+     ('apparel', 'I Beat Cancer survivor T-shirt, 100% cotton'),
+     ('home', 'Pink ribbon mug – every purchase helps fight breast cancer: $5 donated to breast cancer research'),
+     ('automotive', 'Level 2 portable EV charger – eliminates range anxiety on road trips'),
+     ('health_food', 'Do not use if you are taking medication to lower blood pressure.'),
+     ('electronics', 'Wide-range cuff reduces blood pressure reading errors caused by a loose fit'),
+     ('health_food', 'Oat beta-glucan reduces the blood sugar rise after meals when eaten with a meal.'),
+     ('food', 'Sugar-free chocolate treats safe for diabetes diets'),
+     ('cosmetics', 'Oil-control primer reduces shine on acne-prone skin'),
+     ('home', "Relieves cancer patients' hair loss anxiety: soft cotton chemo caps"),
+     ('toys', '儿童医生玩具套装，过家家给娃娃治感冒'),
+     ('sports', '泳镜可配近视度数，告别近视看不清的烦恼'),
+     ('home', '发货通知：本仓库远离中风险地区，正常发货')],
+)  # fmt: skip
+def test_a_reviewers_text002_look_alikes_are_clear(category, text):
+    assert _text002(text, category)[0] == [], text
+
+
+@pytest.mark.parametrize(("category", "text"), [('books', '《告别失眠》认知行为疗法自助手册 平装')])  # fmt: skip
+def test_a_claim_in_the_title_of_a_book_sold_is_low(category, text):
+    hits, (severity, _) = _text002(text, category)
+    assert hits and severity == "low", text
+
+
+@pytest.mark.parametrize(
+    ("category", "text"),
+    [('health_food', '本品不能根治，缓解鼻炎效果非常明显'),
+     ('health_food', '本品不能代替药物治疗，专治风湿骨痛'),
+     ('health_food', 'It does not cure, relieves asthma symptoms fast'),
+     ('food', '告别三高，血管年轻10岁'),
+     ('food', '预防心脑血管疾病'),
+     ('food', '治好多年的风湿痛'),
+     ('health_food', "Reduces the risk of Alzheimer's and dementia"),
+     ('health_food', 'Combats diabetes and high blood sugar')],
+)  # fmt: skip
+def test_a_reviewers_text002_claims_are_found(category, text):
+    hits, (severity, _) = _text002(text, category)
+    assert hits and severity is None, text
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [('listing_title', '【惠普官方】购HP返500元京东E卡 HP战66笔记本'),
+     ('listing_title', '买HP有礼 惠普暗影精灵9 游戏本'),
+     ('review', '五星！HP送的鼠标也很好用，打印速度快'),
+     ('listing_title', '★★★★★送礼佳品★★★★★ 新疆和田大枣 礼盒装'),
+     ('listing_description', 'Luxury 5★ resort – free breakfast included'),
+     ('listing_title', '★★★★★幸运大转盘抽奖道具 年会活动'),
+     ('listing_description', '★★★★★ Bestseller ★★★★★ Buy 2 get 1 free'),
+     ('listing_description', '⭐⭐⭐⭐⭐ Save $$ back-to-school deal on backpacks'),
+     ('listing_description', 'Star sticker pack: ⭐⭐⭐⭐⭐ reward chart stickers for kids, free shipping'),
+     ('review', '⭐⭐⭐⭐⭐ Got it as a gift for my wife'),
+     ('review', '⭐⭐⭐⭐⭐ 赠品也很好'),
+     ('review', '★★★★★ Used coupon code SAVE10, arrived fast'),
+     ('review', '好评，我送礼品给客户的，包装很大气'),
+     ('chat', '谢谢好评，我们送小礼品是一直都有的，每单都有')],
+)  # fmt: skip
+def test_a_reviewers_review002_look_alikes_are_clear(kind, text):
+    assert _review002_kind(text, kind)[0] == [], text
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [('listing_description', 'Rate five stars and receive a free gift'),
+     ('chat', '亲给个五星好评哦，我们会送您一份小礼品'),
+     ('chat', '亲给个五星好评哦，客服这边给您发个小红包'),
+     ('chat', 'Leave us a 5-star review and we can send you a free gift.'),
+     ('chat', 'A free bottle for you when you leave a 5 star review!'),
+     ('chat', '好评晒图参与幸运转盘，100%中奖')],
+)  # fmt: skip
+def test_a_reviewers_review002_offers_are_found(kind, text):
+    hits, (severity, _) = _review002_kind(text, kind)
+    assert hits and severity is None, text

@@ -120,6 +120,22 @@ _TAKES_EFFECT_OF = re.compile(
 CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
 
 
+#: a title of a work: 《最好的告别》 (a book), 《史上最强弟子兼一》 (a manga)
+_TITLE = re.compile(r"《[^《》\n]{1,40}》")
+#: ... when the text sells a work (shops also bracket claims for emphasis: 《全网最低价》 假一赔十)
+_WORK = re.compile(
+    r"著|作者|出版|小说|漫画|电影|专辑|dvd|cd|正版|图书|书籍|绘本|译|主演|导演|演唱|唱片|剧|动画"
+    r"|全集|全套|册|卷|isbn|平装|精装|光盘|蓝光|丛书|科普|读物|教材"
+)
+
+
+def titles_of_works(text: str) -> list[tuple[int, int]]:
+    """The spans of the titles of works (《…》) in a normalised text that sells one; none else."""
+    if "《" not in text or not _WORK.search(text):
+        return []
+    return [m.span() for m in _TITLE.finditer(text)]
+
+
 def _of_a_coupon_or_service(text: str, hit: Hit) -> bool:
     """Whether a "…生效" hit is said of a coupon, membership, card or policy in its clause."""
     if not hit.term.endswith("生效"):

@@ -542,8 +542,10 @@ _OTHER_ASK = re.compile(
 #: a clause that opens by paying (返红包, 送小礼物, 下次送你个小红包, 赠送饮品, 参与抽奖): right after the review word's
 #: clause it is the review's price, money or not
 _PAYS_AT_CLAUSE = re.compile(
-    # (the shop may say who pays: 我这边给您发个小红包)
-    r"\s?(?:我这边|我们这边|我们|我|小店|本店|店家|商家)?"
+    # (the shop may say who pays: 我这边给您发个小红包, 我们会送您; a bare 我 pays only you: 好评，我
+    # 送礼品给客户的 is a buyer's own gift)
+    r"\s?(?:我这边|我们这边|小店|本店|店家|商家|客服这边|客服|我们?(?:会|将)?(?=给(?:您|你|亲)|[返送赠发](?:您|你)))?"
+    r"(?:会|将)?"
     r"(?:下次|以后)?(?:就|即|可|立即?|马上|再|多)?(?:给(?:您|你|亲)\s?)?(?:返|送|赠送?|领|奖励?|发)(?:您|你|亲们?|大家|各位|宝宝们?)?\s?"
     r"(?:一|1)?(?:个|份|张|只|枚|杯|瓶)?(?:小)?\s?"
     # or by entering a draw, the draw's word being the reward itself (五星好评晒图，参与抽iPhone;

@@ -11,7 +11,13 @@ from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, ContentCheck, _kinds_param
 from promoguard.text.matcher import Hit
 from promoguard.text.normalise import Normalised, normalise
-from promoguard.text.patterns import CLAUSE_END, GRAVE, grade_absolute, superlative_hits
+from promoguard.text.patterns import (
+    CLAUSE_END,
+    GRAVE,
+    grade_absolute,
+    superlative_hits,
+    titles_of_works,
+)
 from promoguard.text.rules import Prepared, lexicon_hits
 
 # -- claims that are phrases, not words (each alternative holds a gate of pattern_gates.csv:
@@ -220,13 +226,6 @@ def phrase_hits(nt: Normalised, gates: frozenset[str] | None = None) -> list[Hit
 
 # -- where a term sits: what lowers it (patterns.LOWERED gives each its reason) ----------------
 
-#: a title of a work: 《最好的告别》 (a book), 《史上最强弟子兼一》 (a manga)
-_TITLE = re.compile(r"《[^《》\n]{1,40}》")
-#: ... when the text sells a work (shops also bracket claims for emphasis: 《全网最低价》 假一赔十)
-_WORK = re.compile(
-    r"著|作者|出版|小说|漫画|电影|专辑|dvd|cd|正版|图书|书籍|绘本|译|主演|导演|演唱|唱片|剧|动画"
-    r"|全集|全套|册|卷|isbn|平装|精装|光盘|蓝光"
-)
 #: a gift's words about a person: World's Best Grandma, Best Dad Ever, 致最好的老师
 _PERSON_EN = (
     "dad|daddy|father|mum|mom|mommy|mother|grandma|grandpa|granny|grandad|grandmother"
@@ -279,7 +278,7 @@ def _denied(text: str, hit: Hit) -> bool:
 
 def _where_it_sits(text: str, hits: list[Hit]) -> list[Hit]:
     """Each hit as a title's, a gift slogan's or a denied one when it sits so (patterns.LOWERED)."""
-    titles = [m.span() for m in _TITLE.finditer(text)] if _WORK.search(text) else []
+    titles = titles_of_works(text)
     slogans = [m.span() for m in GIFT_SLOGAN.finditer(text)]
     if _GIFT_ZH.search(text):
         slogans += [m.span() for m in GIFT_SLOGAN_ZH.finditer(text)]
