@@ -129,11 +129,13 @@ class Matcher:
         raw = self._placed(nt.text)
         if not raw:
             return nt, [], frozenset()
-        gates = frozenset(value[0] for _, _, value in raw if value[7])
         allow = [(s, e) for s, e, value in raw if value[5]]
         # hits of codes that are not checks (allow-list words, pattern triggers) are not reported
         hits: list[Hit] = []
+        gated = []
         for s, e, value in raw:
+            if value[7]:
+                gated.append(value[0])
             reported = value[6]
             if not reported:
                 continue
@@ -145,7 +147,7 @@ class Matcher:
                     Hit(t.code, t.category, t.term, s, e, os_, oe, t.allowed_categories, t.source)
                 )
         hits.sort(key=lambda h: (h.start, h.end, h.code, h.term))
-        return nt, hits, gates
+        return nt, hits, frozenset(gated)
 
 
 def context(original: str, ostart: int, oend: int, width: int = CONTEXT_CHARS) -> str:

@@ -211,10 +211,13 @@ def test_every_phrase_match_holds_a_gate_and_the_first_pass_selects_it(text):
     matches = [m.group() for pattern, _, _ in PHRASES for m in pattern.finditer(nt.text)]
     for m in matches:
         assert any(normalise(g).text.strip() in m for g in GATES), m
-    # and each holds one of the words its pattern is searched for only with
-    for pattern, _, needs in PHRASES:
+    # and each holds one of the words its pattern is searched for only with, and a gate of its own
+    from promoguard.rules.content.text001_absolute_advertising_terms import _PATTERN_KEYS
+
+    for (pattern, _, needs), keys in zip(PHRASES, _PATTERN_KEYS, strict=True):
         for m in pattern.finditer(nt.text):
             assert re.search(needs, m.group()), (m.group(), needs)
+            assert any(k in m.group() for k in keys), (m.group(), sorted(keys))
     rules = ContentRules(load_terms())
     (prep,) = rules.prepare_many([text])
     assert prep is not None

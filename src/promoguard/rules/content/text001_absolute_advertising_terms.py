@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from promoguard.engine.base import CheckDoc
@@ -170,30 +171,52 @@ def _words(line: str, sep: str = " ") -> tuple[str, ...]:
     return tuple(line.split(sep))
 
 
-GATES = (
-    *_words("吊打 碾压 完胜 远超 超越 胜过 力压 干翻 横扫 秒杀"),
-    *(f"比{w}" for w in _words("市面 任何 所有 其他 其它 一切 同类 别家 别的 国际大牌 进口 大牌")),
-    *(f"{w}第1" for w in _words("量 网 国 业 名 球 界 类 目 气")),
-    *_words("第1品牌 diyi di1 zui 醉 罪低 no1 top1 no.1"),
-    *_words("no 1|top 1", "|"),
-    *(f"{w}第一" for w in _words("销量 全网 全国 行业 排名 世界 中国 全球 人气 品类 类目")),
-    *_words("dī价 dí价 dǐ价 dì价 di价 dijia dījia 最"),
-    *_words("than any|than anyone|than anywhere|than all|than every|than everyone", "|"),
-    "than the competition",
-    *_words("outperform outperforms outlast outlasts outsell outsells"),
-    *_words("outclass outclasses surpass surpasses"),
-    *(f"{b} {a}" for b in ("beat", "beats") for a in ("all", "every", "any")),
-    *(f"nothing {v}" for v in _words("cleans works performs cuts washes protects")),
-    "over all others",
-    "clinically proven",
-    *(f"in the {p}" for p in _words("world uk us usa country nation industry universe business")),
-    *(f"in {p}" for p in _words("uk usa america britain europe")),
-    *_words("on the market|on market|on the planet|on planet|on earth|on the earth", "|"),
-    *_words("you can buy|money can buy|ever made|ever created|ever built|ever sold|of any", "|"),
-    *_words("cheapest|lowest price|lowest prices|lowest priced|best price|best prices", "|"),
-    "best priced",
-    *(f"{n}'s" for n in _words("america britain uk europe australia canada world nation country")),
+#: per phrase pattern (in the order of PHRASES), the gates every match of it holds one of
+GATES_BY_PATTERN = (
+    (
+        *_words("吊打 碾压 完胜 远超 超越 胜过 力压 干翻 横扫 秒杀"),
+        *(
+            f"比{w}"
+            for w in _words("市面 任何 所有 其他 其它 一切 同类 别家 别的 国际大牌 进口 大牌")
+        ),
+    ),
+    (
+        *(f"{w}第1" for w in _words("量 网 国 业 名 球 界 类 目 气")),
+        *_words("第1品牌 diyi di1 no1 top1 no.1"),
+        *_words("no 1|top 1", "|"),
+        *(f"{w}第一" for w in _words("销量 全网 全国 行业 排名 世界 中国 全球 人气 品类 类目")),
+    ),
+    _words("zui 醉 罪低 dī价 dí价 dǐ价 dì价 di价 dijia dījia 最"),
+    (
+        *_words("than any|than anyone|than anywhere|than all|than every|than everyone", "|"),
+        "than the competition",
+        *_words("outperform outperforms outlast outlasts outsell outsells"),
+        *_words("outclass outclasses surpass surpasses"),
+        *(f"{b} {a}" for b in ("beat", "beats") for a in ("all", "every", "any")),
+        *(f"nothing {v}" for v in _words("cleans works performs cuts washes protects")),
+        "over all others",
+        "clinically proven",
+    ),
+    (
+        *(
+            f"in the {p}"
+            for p in _words("world uk us usa country nation industry universe business")
+        ),
+        *(f"in {p}" for p in _words("uk usa america britain europe")),
+        *_words("on the market|on market|on the planet|on planet|on earth|on the earth", "|"),
+        *_words(
+            "you can buy|money can buy|ever made|ever created|ever built|ever sold|of any", "|"
+        ),
+    ),
+    (
+        *_words("cheapest|lowest price|lowest prices|lowest priced|best price|best prices", "|"),
+        "best priced",
+    ),
+    tuple(
+        f"{n}'s" for n in _words("america britain uk europe australia canada world nation country")
+    ),
 )
+GATES = tuple(g for gates in GATES_BY_PATTERN for g in gates)
 
 
 _NEEDS = tuple(re.compile(needs) for _, _, needs in PHRASES)
@@ -201,22 +224,38 @@ _NEEDS = tuple(re.compile(needs) for _, _, needs in PHRASES)
 _ANY_NEED = re.compile("|".join(f"(?:{needs})" for _, _, needs in PHRASES))
 
 
-#: the gates as the matcher keys them (a prepared text's ``gates``)
+#: the gates as the matcher keys them (a prepared text's ``gates``) ...
 _GATE_KEYS = frozenset(normalise(g).text.strip() for g in GATES)
+#: ... and those each pattern's matches hold (a test holds every match to them)
+_PATTERN_KEYS = tuple(
+    frozenset(normalise(g).text.strip() for g in gates) for gates in GATES_BY_PATTERN
+)
+#: gate key -> the patterns it opens
+_PATTERNS_OF: dict[str, tuple[int, ...]] = {
+    k: tuple(i for i, keys in enumerate(_PATTERN_KEYS) if k in keys) for k in _GATE_KEYS
+}
 
 
 def phrase_hits(nt: Normalised, gates: frozenset[str] | None = None) -> list[Hit]:
-    """The phrase claims of ``PHRASES`` in a normalised text (a text holding none of ``GATES``
-    cannot hold one)."""
+    """The phrase claims of ``PHRASES`` in a normalised text (a text holding none of a pattern's
+    gates cannot match it; ``gates``: the prepared text's, or None to search for them)."""
     text = nt.text
     out: list[Hit] = []
-    # the first pass's automaton has found the gates already; without them, one search
-    if (gates is not None and gates.isdisjoint(_GATE_KEYS)) or (
-        gates is None and not _ANY_NEED.search(text)
-    ):
-        return out
-    for (pattern, category, _), needs in zip(PHRASES, _NEEDS, strict=True):
-        if not needs.search(text):
+    if gates is None:
+        if not _ANY_NEED.search(text):
+            return out
+        chosen: Iterable[int] = range(len(PHRASES))
+    else:
+        # the first pass's automaton has found the gates already: the patterns they open
+        found = gates & _GATE_KEYS
+        if not found:
+            return out
+        chosen = sorted({i for k in found for i in _PATTERNS_OF[k]})
+    for i in chosen:
+        pattern, category, _ = PHRASES[i]
+        # every match holds the pattern's words too (a cheap search: most texts with a 最 hold
+        # no 最 spelt another way)
+        if not _NEEDS[i].search(text):
             continue
         for m in pattern.finditer(text):
             os_, oe = nt.span(m.start(), m.end())
