@@ -1409,3 +1409,64 @@ def test_a_reviewers_review002_look_alikes_are_clear(kind, text):
 def test_a_reviewers_review002_offers_are_found(kind, text):
     hits, (severity, _) = _review002_kind(text, kind)
     assert hits and severity is None, text
+
+
+# -- a final reviewer's cases against the session's code (session 30) --------------------------
+
+
+def _grade(code: str, text: str, category, kind: str):
+    from promoguard.rules.content._shared import content_rules
+
+    ((rule, params),) = content_rules((code,), None)
+    hits = rule.decide(ContentRules(load_terms()).prepare(text), kind, category, params)
+    return hits, rule.grade(hits)
+
+
+@pytest.mark.parametrize(
+    ("code", "category", "kind", "text"),
+    [('TEXT001', 'home', 'listing_title', '限时秒杀 市面价299元 活动价仅需99元 手慢无'),
+     ('TEXT001', 'electronics', 'listing_title', '联想小新Pad Pro ZUI 优化 护眼屏 学习平板'),
+     ('TEXT001', 'electronics', 'listing_description', 'Up to 30% faster than any previous generation, with all-day battery life'),
+     ('TEXT001', 'electronics', 'listing_description', 'The lightest ThinkPad we have ever built, at just 980 g'),
+     ('TEXT001', 'books', 'listing_title', 'The Greatest Show on Earth: The Evidence for Evolution by Richard Dawkins, Paperback'),
+     ('TEXT001', 'beauty', 'listing_description', 'Dead Sea Salt, harvested from the lowest point on Earth, rich in minerals'),
+     ('TEXT001', 'food', 'listing_description', '100% Arabica beans from Brazil, the largest coffee producer in the world'),
+     ('TEXT001', 'sports', 'listing_description', 'Soccer is the most popular sport in the world - this size 5 match ball is FIFA Basic certified'),
+     ('TEXT001', 'books', 'listing_title', "Why We Sleep by Matthew Walker, one of the world's leading sleep scientists (Paperback)"),
+     ('TEXT001', 'food', 'listing_title', '低度果酒 微醺不醉 好喝不上头 女生甜酒'),
+     ('TEXT001', 'food', 'listing_title', '米酒 甜而不醉 好喝 320ml'),
+     ('TEXT001', 'beauty', 'listing_description', '比其他色号更显白 这支比其他色号更好用'),
+     ('TEXT001', 'home', 'chat', '亲 这个链接比其他链接都便宜哦 同一款的'),
+     ('TEXT001', 'electronics', 'listing_title', '电烤箱 家用 最高 温度 230℃ 40L'),
+     ('TEXT002', 'food', 'listing_description', 'Three grams of soluble fiber daily from whole grain oat foods, in a diet low in saturated fat and cholesterol, may reduce the risk of heart disease.'),
+     ('TEXT002', 'home', 'listing_description', 'Paint Conditioner - reduces brush strokes and lap marks for a smooth professional finish'),
+     ('TEXT002', 'home', 'listing_title', 'Lysol Disinfectant Spray, kills 99.9% of viruses and bacteria, kills COVID-19 virus when used as directed'),
+     ('TEXT002', 'apparel', 'listing_title', 'Nobody Fights Alone Cancer Support T-Shirt, unisex'),
+     ('REVIEW002', 'food', 'listing_description', 'Tell us how we did! Share your feedback in our 2-minute survey and get 10% off your next visit.'),
+     ('REVIEW002', 'electronics', 'listing_title', '好评率98% 购机享免费延保一年 官方正品'),
+     ('REVIEW002', 'home', 'listing_description', '本店不做好评返现 晒图好评也不送红包'),
+     ('REVIEW002', 'home', 'listing_title', '不做好评返现 不刷好评 好评有礼一律不参加'),
+     ('REVIEW002', 'home', 'chat', '亲 我们店不做好评返现的 晒图返现也没有的哦')],
+)  # fmt: skip
+def test_a_final_reviewers_look_alikes_are_clear_or_low(code, category, kind, text):
+    hits, (severity, _) = _grade(code, text, category, kind)
+    assert not hits or severity == "low", text
+
+
+@pytest.mark.parametrize(
+    ("code", "category", "kind", "text"),
+    [('TEXT001', 'home', 'listing_title', '不是最低价 买贵退差价'),
+     ('TEXT001', 'electronics', 'listing_title', '吹风机 最高品质 功率2000W 负离子护发'),
+     ('TEXT001', 'home', 'listing_title', '水晶球音乐盒 送女友最佳礼物 高度15cm'),
+     ('TEXT001', 'electronics', 'listing_description', 'Smart running watch - the best coach for every runner, GPS, heart rate'),
+     ('TEXT001', 'electronics', 'listing_title', '小度学习机 孩子最好的老师 六一儿童节生日礼物'),
+     ('TEXT001', 'toys', 'listing_title', '《全网最低价》 正版授权 假一赔十'),
+     ('TEXT002', 'food', 'listing_title', '桑叶茶 《降血糖》 效果显著'),
+     ('TEXT002', 'health_food', 'listing_description', '本品不能代替药物 降血压降血脂'),
+     ('TEXT002', 'food', 'listing_title', '苦瓜茶 好吃 降三高 药食同源 正品'),
+     ('TEXT002', 'cosmetics', 'listing_title', '宝宝湿疹膏 使用方便 治湿疹 药膏 纯中药'),
+     ('REVIEW002', 'home', 'listing_description', 'Hundreds of 5-star reviews! Leave yours and get a free gift')],
+)  # fmt: skip
+def test_a_final_reviewers_violations_keep_the_pack_severity(code, category, kind, text):
+    hits, (severity, _) = _grade(code, text, category, kind)
+    assert hits and severity in (None, "high"), text

@@ -68,7 +68,7 @@ _ATTRIBUTE_LONG = re.compile(
 #: (最高立减50元, 最低到手价9.9, 最大优惠力度50%)
 _NOT_A_MEASURE = re.compile(
     r"价|元|优惠|惠|折|减|省|补贴|返|让利|降|便宜|划算|实惠|只要|仅|低至|到手|券|销|人气|好评|排名"
-    r"|性价比|收益|利|回报|赔|奖|赢|送|卖|单|热|火|满|力度|端|级|效果|性能|配置"
+    r"|性价比|收益|利|回报|赔|奖|赢|送|卖|单|热|火|满|力度|端|级|效果|性能|配置|品质|质量|选择|礼物"
 )
 #: a market named right before 最 makes it a comparison whatever follows (全网最大吸力25000Pa,
 #: 行业最低噪音20dB, 同级别最大扭矩 400N.m: a reviewer's cases)
@@ -124,8 +124,9 @@ CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
 _TITLE = re.compile(r"《[^《》\n]{1,40}》")
 #: ... when the text sells a work (shops also bracket claims for emphasis: 《全网最低价》 假一赔十)
 _WORK = re.compile(
-    r"著|作者|出版|小说|漫画|电影|专辑|dvd|cd|正版|图书|书籍|绘本|译|主演|导演|演唱|唱片|剧|动画"
-    r"|全集|全套|册|卷|isbn|平装|精装|光盘|蓝光|丛书|科普|读物|教材"
+    # (not 正版, 卷 or a bare 著: licensed goods, 卷纸 10卷, 效果显著)
+    r"(?<![显卓昭])著(?!名|称|作权)|作者|出版|小说|漫画|电影|专辑|dvd|图书|书籍|绘本|译者|主演|导演"
+    r"|演唱|唱片|剧集|电视剧|动画|全集|isbn|平装|精装|光盘|蓝光|丛书|科普|读物|教材"
 )
 
 
@@ -168,12 +169,22 @@ def superlative_hits(nt: Normalised) -> list[Hit]:
         # 最强性能 120万分 is a claim whatever follows; and a qualifier the writer set apart
         # (音质最佳 续航30小时: a gap the normaliser closed) starts a phrase of its own
         apart = nt.position(m.end()) != nt.position(m.end() - 1) + 1
-        if apart and own is not None and own.group().strip():
+        # ... a predicate after its noun, that is (音质最佳 续航…); a title's spaced words (电烤箱
+        # 最高 温度 230℃) keep the measure after the gap
+        after_noun = m.start() > 0 and nt.position(m.start()) == nt.position(m.start() - 1) + 1
+        after_noun = after_noun and "\u4e00" <= text[m.start() - 1] <= "\u9fff"
+        if apart and after_noun and own is not None and own.group().strip():
             own = None
         joined = own is None and not apart and not market
         if joined and m.group() != "最强":
             long = _ATTRIBUTE_LONG.match(text, m.end())
-            if long and not _NOT_A_MEASURE.search(long.group("qualifier")):
+            # a qualifier runs over no gap the writer left (最高品质 功率2000W: a claim, then a
+            # measure)
+            if (
+                long
+                and not _NOT_A_MEASURE.search(long.group("qualifier"))
+                and nt.position(long.end() - 1) - nt.position(m.end()) == long.end() - 1 - m.end()
+            ):
                 own = long
         if own is None and joined and m.group() == "最佳":
             own = _OWN_WINDOW.match(text, m.end())

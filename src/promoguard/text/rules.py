@@ -560,7 +560,8 @@ _PAYS_AT_CLAUSE = re.compile(
 
 #: a negation right before a reward word: the reward is not given
 _NOT_GIVEN = re.compile(
-    r"(?:不会|不再|没有|绝不|从不|并不|\bnever|\bwon't|\bwill not|\bdo not|\bdon't)\s?$"
+    r"(?:不会|不再|没有|绝不|从不|并不|也不|都不|一律不|\bnever|\bwon't|\bwill not|\bdo not"
+    r"|\bdon't)\s?$"
 )
 #: a verb or reward word that wins something
 _WINS = re.compile(r"赢|win")
@@ -593,7 +594,13 @@ def _boast(text: str, c: Hit) -> bool:
         c.term.isascii()
         and text.startswith(("s", "es"), c.end)
         and bool(_BOAST_BEFORE.search(text, max(0, c.start - 32), c.start))
+        # ... unless the buyer is asked to add theirs (Hundreds of 5-star reviews! Leave yours
+        # and get a free gift)
+        and not _ADD_YOURS.search(text, c.end, c.end + 40)
     )
+
+
+_ADD_YOURS = re.compile(r"\b(?:leave|add|write|post|share|drop) (?:yours|one|your own)\b")
 
 
 def _money(text: str, r: Hit) -> bool:
@@ -965,6 +972,10 @@ def _names_a_sum(text: str, h: Hit) -> bool:
     return bool(MONEY.search(text, h.start, h.end) or MONEY.match(text, h.end))
 
 
+#: a phrase that denies a reward of its own (也不送, 一律不参加, 也没有)
+_DENIES = re.compile(r"不|没有|没|拒绝|禁止|杜绝|抵制|\bno\b|\bnot\b|\bnever\b")
+
+
 def _space_gaps(nt: Normalised) -> list[int]:
     """The normalised offsets where the normaliser removed a space (a phrase boundary the writer
     left between Chinese words), in order."""
@@ -1022,12 +1033,20 @@ def _disclaimed(
             i = bisect_left(gaps, a)
             return i < len(gaps) and gaps[i] <= b
 
+        def phrase_of(h: Hit) -> tuple[int, int]:
+            """The span between the spaces the writer left around ``h``."""
+            i = bisect_right(gaps, h.start)
+            return (gaps[i - 1] if i else 0), (gaps[i] if i < len(gaps) else len(text))
+
         def disclaimed(h: Hit) -> bool:
             first, last = _clause_of(starts, h.start), _clause_of(starts, max(h.start, h.end - 1))
             j = bisect_left(own, (first, -1, -1))
             while j < len(own) and own[j][0] <= last:
                 _, ds, de = own[j]
                 if not (apart(de, h.start) if de <= h.start else apart(h.end, ds)):
+                    return True
+                # ... unless the hit's own phrase denies too (本店不做好评返现 晒图好评也不送红包)
+                if _DENIES.search(text, *phrase_of(h)):
                     return True
                 j += 1
             # the clause before reaches neither a clause that turns against it nor a sum offered

@@ -30,12 +30,12 @@ _IN_CLAUSE = r"[^,!?;。！？，；\n]"
 #: 碾压所有坚果 a nutcracker, 平安胜过一切: a reviewer's cases)
 _RIVAL_NOUN = (
     r"同行|同类|竞品|同级|同价位|同档|友商|对手|其他品牌|其它品牌|别家|各大品牌|大牌|国际大牌"
-    r"|进口品牌|进口产品|进口|千元机|万元机|市面"
+    r"|进口品牌|进口产品|进口|千元机|万元机|市面(?!价)"
 )
 _ALL_ZH = rf"(?:市面上?的?)?(?:所有|一切|全部|任何|各大)?(?:{_RIVAL_NOUN})"
 #: 秒杀 is also a flash sale (秒杀所有商品, 秒杀全部5折, 秒杀大牌口红: a sale of big brands' goods):
 #: it beats only rivals named as such
-_RIVALS_ZH = r"(?:同行|同类|竞品|同级|同价位|友商|对手|市面|其他品牌|其它品牌|别家)"
+_RIVALS_ZH = r"(?:同行|同类|竞品|同级|同价位|友商|对手|市面(?!价)|其他品牌|其它品牌|别家)"
 _BETTER_ZH = r"好|强|棒|优秀|耐用|好用|有效|管用|出色|划算|便宜|实惠|专业|安全"
 #: superiority over every rival (Art. 9(3); naming none is no excuse): 吊打一切千元机, 碾压市面所有
 #: 同类产品, 完胜所有竞品, 效果远超同类, 比任何一款国际大牌都好用
@@ -44,7 +44,8 @@ COMPARATIVE_ZH = re.compile(
     rf"|秒杀{_RIVALS_ZH}"
     rf"|比(?:市面上?的?)?(?:任何|所有|其他|其它|一切|同类|别家|别的|国际大牌|进口|大牌)"
     # not the past or the shop's own range (比任何时候都更安全, 整箱购买比其他规格更实惠)
-    r"(?!时候|时|规格|套餐|颜色|尺码|方法|款式|型号|版本|季节|年份|口味|容量|包装|包数|数量)"
+    r"(?!时候|时|规格|套餐|颜色|尺码|方法|款式|型号|版本|季节|年份|口味|容量|包装|包数|数量|色号|克重|款"
+    r"|链接|号|尺寸|配色)"
     rf"{_IN_CLAUSE}{{0,10}}?(?:都|还|更)要?(?:{_BETTER_ZH})"
 )
 #: a rank written to dodge the word list: 销量第1, 全网NO 1, 行业TOP 1, 销量diyi, 第①品牌 (NFKC
@@ -59,9 +60,9 @@ RANK_ZH = re.compile(
 #: 最 spelt in pinyin or by a homophone, or split by an emoji: zui低价, ZUI佳, 最dī价, 醉好用, 全网罪低,
 #: 最🔥好用 (陶醉, 喝醉 and 麻醉 are not 最)
 EVADED_ZH = re.compile(
-    r"(?<![a-z])zui\s?(?:低|好|佳|优|强|高端|便宜|畅销|先进|受欢迎|权威|棒)"
+    r"(?<![a-z])zui(?:低|好|佳|强|高端|便宜|畅销|先进|受欢迎|权威|棒)"  # not ZUI 优化 (an OS)
     r"|(?:最|(?<![a-z])zui)\s?d[iīíǐì]\s?(?:价|jia)"
-    r"|(?<![陶沉心喝麻灌宿微])醉(?:好|低价|强|便宜)"  # not 醉优级 (桃花醉, GB grade 优级)
+    r"|(?<![陶沉心喝麻灌宿微不口])醉(?:好|低价|强|便宜)"  # not 醉优级 (桃花醉, GB grade 优级)
     r"|(?:全网|史上|全国|全球)罪低|罪低价"
     r"|最[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]+(?:好|佳|优|强|低价?|便宜|畅销)"
 )
@@ -73,6 +74,9 @@ _EN_ALL = (
     r"(?:any(?:one|where| other| competitor| rival| brand)?|all (?:other|the others"
     r"|the competition|competitors|rivals|brands)|every(?:one| other| competitor| rival| brand)"
     r"|the competition)"  # not "all the rest": Better Than All the Rest (a song's line)
+    # ... nor the maker's own range (faster than any previous generation; quieter than any other
+    # fan in our range)
+    r"(?! (?:previous|earlier|older)\b)(?![\w\s'-]{0,30}\b(?:in|from|of) our\b)"
 )
 #: superiority over every rival, in English: whiter teeth than any other strip, cheaper than anyone,
 #: outperforms every competitor, beats all other brands, nothing cleans better, over all others
@@ -103,7 +107,8 @@ _EN_IN_PLACE = (
 #: way to ship in the US, highest mountain in the world, The Greatest Salesman in the World)
 _EN_NOT_GOODS = (
     r"(?!(?:way|ways|method|option|size|sizes|mountain|peak|building|tower|river|lake|city|place"
-    r"|man|woman|men|women|salesman|person|people|player|team|athlete|animal|country)\b)"
+    r"|man|woman|men|women|salesman|person|people|player|team|athlete|animal|country|point|mine"
+    r"|producer|producers|sport|breed|kids|scientists?|chefs?|show|island|beach|airport)\b)"
 )
 #: "of any" with a category, not a kind (works best on hard floors of any type)
 _EN_OF_ANY = r"of any (?!(?:type|kind|sort|size|colou?r|shape|age|length|style|brand)\b)[\w-]+"
@@ -114,7 +119,8 @@ EN_SUPERLATIVE = re.compile(
     rf"(?<![\w#-])(?:{_EN_EST}|most (?:{_EN_MOST})|best[- ](?:rated|selling|reviewed)"
     r"|highest[- ]quality|top[- ]rated|number one|no\. ?1|#1)"
     rf"(?:[ -]{_EN_NOT_GOODS}[\w'-]+){{0,4}}? (?:{_EN_IN_PLACE}|on (?:the )?(?:market|planet|earth)"
-    rf"|(?:you|money) can buy|ever (?:made|created|built|sold)|{_EN_OF_ANY})\b"
+    rf"|(?:you|money) can buy|(?<!we )(?<!we've )(?<!have )ever (?:made|created|built|sold)"
+    rf"|{_EN_OF_ANY})\b"
 )
 #: a price beaten nowhere: cheapest anywhere, guaranteed lowest price online, best price on eBay
 EN_PRICE = re.compile(
@@ -130,6 +136,9 @@ EN_NATION = re.compile(
     r"(?<![\w-])(?:america|britain|uk|europe|australia|canada|world|nation|country)'s"
     rf" (?:favou?rite|best|most (?:{_EN_MOST})|no\. ?1|#1|number one|top|leading"
     r"|cheapest|finest)\b"  # not World's Strongest Man, Australia's Biggest Morning Tea (events)
+    # nor people or places (the world's leading sleep scientists, the country's top chefs)
+    r"(?! (?:[\w-]+ )?(?:scientists?|chefs?|experts?|doctors?|athletes?|players?|teams?|cities"
+    r"|companies|universities|schools|poems|minds|authors?|destinations?)\b)"
 )
 #: (pattern, category) of the phrase claims; a rank is a comparative claim like 销量第一
 #: (pattern, category, what every match holds: a search cheaper than the pattern) of the phrase
@@ -272,6 +281,8 @@ _PERSON_EN = (
     "|auntie|uncle|nurse|coach|godmother|godfather|dog mom|dog dad|cat mom|cat dad"
 )
 GIFT_SLOGAN = re.compile(
+    # (the world's, #1 or number one, or "the best X" with a gift named: not "the best coach for
+    # every runner" said of a watch; see _GIFT_EN)
     rf"(?<![\w-])(?:(?:world|america|britain)'s |the |#1 |number one )?"
     rf"(?:best|greatest|okayest|coolest) (?:{_PERSON_EN})s?"
     # not goods named after the person (The Best Mom Jeans, Nurse Shoes, a Coach Tote)
@@ -281,7 +292,11 @@ GIFT_SLOGAN = re.compile(
 #: ... and in Chinese, a gift's words to a person, with the gift named (致最好的老师; not 宝贝, which
 #: on a shop page is the listed item, nor 你最好的教练 said of a smart skipping rope)
 GIFT_SLOGAN_ZH = re.compile(
-    r"最好的(?:老师|妈妈|爸爸|妈咪|老爸|老妈|爷爷|奶奶|外公|外婆|朋友|闺蜜|兄弟|姐妹|老婆|老公|爱人|师父)"
+    r"(?:致|送给|献给|给)最好的(?:老师|妈妈|爸爸|妈咪|老爸|老妈|爷爷|奶奶|外公|外婆|朋友|闺蜜|兄弟|姐妹|老婆|老公|爱人|师父)"
+)
+_GIFT_EN = re.compile(
+    r"\b(?:mug|shirt|t-shirt|tee|hoodie|gift|present|engraved|printed|sign|plaque|card|keychain"
+    r"|ornament|sticker|pillow|frame)s?\b"
 )
 _GIFT_ZH = re.compile(r"送给|致|礼物|礼品|生日|节日|教师节|母亲节|父亲节|刻字|定制|纪念")
 #: said right before a term, these deny it (不敢说最好, 本品不是万能的, no claim to be the best)
@@ -295,7 +310,7 @@ _DENIED_BY = re.compile(
 #: ... unless the clause makes the denial a boast (不是最好的不卖: only the best is sold), a
 #: condition (如果不是最好的, if it's not the best) or a question (Not the best? Full refund)
 _BOAST_AFTER = re.compile(
-    r"不敢?卖|不上架|不发货|不发|不要钱|不收钱|不推荐|不做|免单|退款|refund|free"
+    r"不敢?卖|不上架|不发货|不发|不要钱|不收钱|不推荐|不做|免单|退款|退差价|差价|返还|价保|refund|free"
 )
 #: where the boast is looked for: to the end of the denial's sentence (不是最好的，我们不卖！)
 _SENTENCE_END = re.compile(r"[!?。！？\n]|\.(?![0-9])")
@@ -318,7 +333,11 @@ def _denied(text: str, hit: Hit) -> bool:
 def _where_it_sits(text: str, hits: list[Hit]) -> list[Hit]:
     """Each hit as a title's, a gift slogan's or a denied one when it sits so (patterns.LOWERED)."""
     titles = titles_of_works(text)
-    slogans = [m.span() for m in GIFT_SLOGAN.finditer(text)]
+    slogans = [
+        m.span()
+        for m in GIFT_SLOGAN.finditer(text)
+        if not m.group().startswith("the ") or _GIFT_EN.search(text)
+    ]
     if _GIFT_ZH.search(text):
         slogans += [m.span() for m in GIFT_SLOGAN_ZH.finditer(text)]
     out = []

@@ -129,10 +129,11 @@ _DISEASE_EN = (
     # infections of the body only: a PC's malware and a tomato's fungus are none
     r"|(?:urinary tract|yeast|ear|sinus|skin|chest|bladder|kidney) infections?|hypertension"
     r"|high blood pressure|blood pressure|blood sugar(?! rise)|eczema|psoriasis|acne|insomnia"
-    r"|alopecia|flu(?! virus)|influenza(?! (?:a |b )?virus)|covid(?:-19)?|the common cold|herpes|cold sores?|gout"
+    r"|alopecia|flu(?! virus)|influenza(?! (?:a|b)\b| virus)|covid-19(?! virus)|covid(?!-19| virus)|the common cold|herpes|cold sores?|gout"
     r"|migraines?|dementia|alzheimer's|adhd|ibs|ha?emorrhoids|tinnitus|nail fungus|athlete's foot"
     r"|warts|rosacea|osteoporosis|obesity|sciatica|fibromyalgia|neuropathy|rheumatism|sinusitis"
-    r"|bronchitis|ulcers?|constipation|candida|utis?|hepatitis|heart disease|strokes?"
+    r"|bronchitis|ulcers?|constipation|candida|utis?|hepatitis|heart disease"
+    r"|(?<!brush )(?<!paint )stroke(?!s? per)"
     r"|kidney stones"
 )
 #: ... said of a noun, not of the disease (acne-prone skin, blood pressure readings, diabetes
@@ -147,14 +148,17 @@ DISEASE_PHRASE = re.compile(
     # the goods' verb, not a cause's (helps fight breast cancer, the fight against COVID: see
     # _A_CAUSE) nor an idiom's (beat cabin fever)
     r"|(?<![\w-])(?:treats?|cures?|heals?|reverses?|prevents?|(?<!the )(?<!a )(?<!our )(?<!who )fights?"
-    r"|kills?|relieves?|lowers?|reduces?(?: the risk of)?|eliminates?|eases?|combats?|stops?"
+    r"|kills?|relieves?|lowers?|(?<!may )reduces?(?: the risk of)?|eliminates?|eases?|combats?|stops?"
     r"|gets? rid of|protects? (?:[a-z']+ ){0,2}?from|protection from)"
     rf" (?:[a-z']+ ){{0,2}}?(?:{_DISEASE_EN}){_NOT_THE_DISEASE}\b"
 )
 #: a cause the goods support, not a claim (10% of proceeds donated to help fight breast cancer),
 #: a warning about medicines (Do not use if you are taking medication to lower blood pressure),
 #: a child's pretend play (过家家给娃娃治感冒)
-_A_CAUSE = re.compile(r"donat|proceeds|charity|fundrais|awareness|survivor|research")
+_A_CAUSE = re.compile(
+    r"donat|proceeds|charity|fundrais|awareness|survivor|research|nobody fights alone"
+    r"|together we fight|(?:her|his|their|my|our) fight"
+)
 _MEDICINE_BEFORE = re.compile(
     r"(?:medications?|medicines?|drugs?|tablets|pills)(?: (?:used|taken|prescribed))? (?:to|that|for) $"
 )
@@ -275,20 +279,30 @@ def _clause_around(text: str, h: Hit) -> tuple[str, str]:
     return text[since : h.start], text[h.end : end.start() if end else h.end + _CLAUSE_REACH]
 
 
-def _drug_in_a_caution(text: str, h: Hit) -> bool:
-    """Whether claim ``h`` names a drug in a caution (正在服用降糖药物者慎用), not the goods."""
-    if not _DRUG_AFTER.match(text, h.end):
+def _gap(nt, start: int, end: int) -> bool:
+    """Whether the normaliser removed something between normalised offsets ``start`` < ``end``
+    (a space the writer left between two phrases of a title)."""
+    return end > start and nt.position(end) - nt.position(start) != end - start
+
+
+def _drug_in_a_caution(nt, h: Hit) -> bool:
+    """Whether claim ``h`` names a drug in a caution (正在服用降糖药物者慎用), not the goods: 药 right
+    after it (not the next phrase's: 好吃 降三高 药食同源), and the taking of it a few words before
+    it or a caution after it in its clause."""
+    text = nt.text
+    if not _DRUG_AFTER.match(text, h.end) or _gap(nt, h.end - 1, h.end):
         return False
     before, after = _clause_around(text, h)
-    return bool(_TAKING_BEFORE.search(before) or _CAUTION_AFTER.search(after))
+    return bool(_TAKING_BEFORE.search(before[-8:]) or _CAUTION_AFTER.search(after))
 
 
-def _negated(text: str, h: Hit) -> bool:
-    """Whether claim ``h`` is negated right before it, of the goods, not as a condition."""
+def _negated(text: str, h: Hit, nt=None) -> bool:
+    """Whether claim ``h`` is negated right before it, of the goods, not as a condition (and,
+    given the normalised text, with no space the writer left between them)."""
     m = _NEGATED.search(text, max(0, h.start - 16), h.start) or _NOT_INTENDED.search(
         text, max(0, h.start - 64), h.start
     )
-    if not m:
+    if not m or (nt is not None and m.end() > 0 and _gap(nt, m.end() - 1, h.start)):
         return False
     # the goods named right before the negation (本品不能, this soap does not), not anywhere in
     # its sentence (【产品介绍】医院无法根治的湿疹; Doctors say they can't cure: someone else's)
@@ -364,7 +378,7 @@ class MedicalClaims(ContentCheck):
                 text, max(0, h.start - 16), h.start
             ):
                 continue  # a pet's treats, not a treatment
-            if h.category == "disease_claim" and _drug_in_a_caution(text, h):
+            if h.category == "disease_claim" and _drug_in_a_caution(prep.nt, h):
                 continue  # a drug named in a caution: 正在服用降糖药物者请遵医嘱
             if h.term == "防治" and _crop_pest().match(text, h.end):
                 # a pesticide's crop and pest (防治水稻病虫害), as the allow rows read 防治蚜虫;
@@ -385,12 +399,16 @@ class MedicalClaims(ContentCheck):
         negated: list[Hit] = []
         for h in claims:
             # a claim listed right after a negated one is negated with it (不具有降血压降血脂功效)
+            # (never across a space the writer left: 本品不能代替药物 降血压降血脂 is the warning
+            # health food must print, then a claim)
             follows = (
                 negated
                 and negated[-1].category == "negated"
                 and _LISTED.fullmatch(text, negated[-1].end, h.start) is not None
+                and not _gap(prep.nt, negated[-1].end - 1, h.start)
             )
-            negated.append(replace(h, category="negated") if follows or _negated(text, h) else h)
+            denied = follows or _negated(text, h, prep.nt)
+            negated.append(replace(h, category="negated") if denied else h)
         # a claim in the title of a work sold (《告别失眠》 a book) names the work
         titles = titles_of_works(text)
         claims = [
