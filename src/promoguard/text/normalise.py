@@ -156,6 +156,11 @@ class Normalised:
         j = i + (self._cut_sums[k - 1] if k else 0)
         return self._index[j] if self._index is not None else j
 
+    def joined(self, start: int, end: int) -> bool:
+        """Whether nothing was removed between normalised offsets ``start`` <= ``end`` (no space
+        or separator the writer left there: 音质最佳 续航 joins into one run)."""
+        return self.position(end) - self.position(start) == end - start
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``[start, end)`` of the normalised ``[start, end)`` (end exclusive)."""
         if end <= start:

@@ -118,6 +118,16 @@ _TAKES_EFFECT_OF = re.compile(
 )
 #: where a clause ends (a full stop inside a number does not end one); the text rules split by it
 CLAUSE_END = re.compile(r"[,!?;。！？，；\n]|\.(?![0-9])")
+#: a condition in a clause (如果不能降血糖，无条件退款; if it's not the best): a negation there is
+#: a guarantee or a boast, not a notice
+CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
+
+
+def clause_start(text: str, at: int, reach: int) -> int:
+    """Where the clause holding offset ``at`` starts, read at most ``reach`` characters back (a
+    long text costs each hit the same)."""
+    since = max(0, at - reach)
+    return max((m.end() for m in CLAUSE_END.finditer(text, since, at)), default=since)
 
 
 #: a title of a work: 《最好的告别》 (a book), 《史上最强弟子兼一》 (a manga)
@@ -168,10 +178,10 @@ def superlative_hits(nt: Normalised) -> list[Hit]:
             own = None
         # 最强性能 120万分 is a claim whatever follows; and a qualifier the writer set apart
         # (音质最佳 续航30小时: a gap the normaliser closed) starts a phrase of its own
-        apart = nt.position(m.end()) != nt.position(m.end() - 1) + 1
+        apart = not nt.joined(m.end() - 1, m.end())
         # ... a predicate after its noun, that is (音质最佳 续航…); a title's spaced words (电烤箱
         # 最高 温度 230℃) keep the measure after the gap
-        after_noun = m.start() > 0 and nt.position(m.start()) == nt.position(m.start() - 1) + 1
+        after_noun = m.start() > 0 and nt.joined(m.start() - 1, m.start())
         after_noun = after_noun and "\u4e00" <= text[m.start() - 1] <= "\u9fff"
         if apart and after_noun and own is not None and own.group().strip():
             own = None
@@ -183,7 +193,7 @@ def superlative_hits(nt: Normalised) -> list[Hit]:
             if (
                 long
                 and not _NOT_A_MEASURE.search(long.group("qualifier"))
-                and nt.position(long.end() - 1) - nt.position(m.end()) == long.end() - 1 - m.end()
+                and nt.joined(m.end(), long.end() - 1)
             ):
                 own = long
         if own is None and joined and m.group() == "最佳":

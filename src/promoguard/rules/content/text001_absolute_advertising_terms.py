@@ -14,7 +14,9 @@ from promoguard.text.matcher import Hit
 from promoguard.text.normalise import Normalised, normalise
 from promoguard.text.patterns import (
     CLAUSE_END,
+    CONDITION,
     GRAVE,
+    clause_start,
     grade_absolute,
     superlative_hits,
     titles_of_works,
@@ -314,14 +316,11 @@ _BOAST_AFTER = re.compile(
 )
 #: where the boast is looked for: to the end of the denial's sentence (不是最好的，我们不卖！)
 _SENTENCE_END = re.compile(r"[!?。！？\n]|\.(?![0-9])")
-_CONDITION = re.compile(r"如果|若|要是|假如|\bif\b|\bunless\b")
 
 
 def _denied(text: str, hit: Hit) -> bool:
-    starts = [m.end() for m in CLAUSE_END.finditer(text, max(0, hit.start - 40), hit.start)]
-    begin = starts[-1] if starts else max(0, hit.start - 40)
-    before = text[begin : hit.start]
-    if not _DENIED_BY.search(before) or _CONDITION.search(before):
+    before = text[clause_start(text, hit.start, 40) : hit.start]
+    if not _DENIED_BY.search(before) or CONDITION.search(before):
         return False
     after = CLAUSE_END.search(text, hit.end)
     if after and after.group() in "?？":  # a question (Not the best? Full refund) denies nothing

@@ -13,7 +13,13 @@ from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentChec
 from promoguard.text.lexicon import LEXICON_DIR, read_lexicon
 from promoguard.text.matcher import Hit
 from promoguard.text.normalise import normalise
-from promoguard.text.patterns import CLAUSE_END, efficacy_hits, titles_of_works
+from promoguard.text.patterns import (
+    CLAUSE_END,
+    CONDITION,
+    clause_start,
+    efficacy_hits,
+    titles_of_works,
+)
 from promoguard.text.rules import Prepared, lexicon_hits
 
 #: Crops a pesticide names between 防治 and its pest (防治水稻病虫害, 防治小麦锈病): the allow
@@ -237,9 +243,8 @@ _DISEASE_NEEDS = re.compile(
 
 #: how far back :func:`_negated` reads a negation's clause
 _CLAUSE_REACH = 120
-#: ... and not as a condition: a guarantee (If it doesn't cure your nail fungus, full refund;
-#: 如果不能降血糖，无条件退款)
-_CONDITION = re.compile(r"如果|若|假如|要是|\bif\b|\bunless\b")
+# ... and not as a condition (patterns.CONDITION): a guarantee (If it doesn't cure your nail
+# fungus, full refund; 如果不能降血糖，无条件退款)
 
 
 #: what joins two claims of one list (降血压、降血脂; 降血压和降血脂; 降血压降血脂)
@@ -273,8 +278,7 @@ def _disease_phrases(nt, gates: frozenset[str] | None = None) -> list[Hit]:
 
 def _clause_around(text: str, h: Hit) -> tuple[str, str]:
     """The words of claim ``h``'s clause before it and after it (a bounded way each side)."""
-    since = max(0, h.start - _CLAUSE_REACH)
-    since = max((e.end() for e in CLAUSE_END.finditer(text, since, h.start)), default=since)
+    since = clause_start(text, h.start, _CLAUSE_REACH)
     end = CLAUSE_END.search(text, h.end, h.end + _CLAUSE_REACH)
     return text[since : h.start], text[h.end : end.start() if end else h.end + _CLAUSE_REACH]
 
@@ -282,7 +286,7 @@ def _clause_around(text: str, h: Hit) -> tuple[str, str]:
 def _gap(nt, start: int, end: int) -> bool:
     """Whether the normaliser removed something between normalised offsets ``start`` < ``end``
     (a space the writer left between two phrases of a title)."""
-    return end > start and nt.position(end) - nt.position(start) != end - start
+    return end > start and not nt.joined(start, end)
 
 
 def _drug_in_a_caution(nt, h: Hit) -> bool:
@@ -307,13 +311,11 @@ def _negated(text: str, h: Hit, nt=None) -> bool:
     # the goods named right before the negation (本品不能, this soap does not), not anywhere in
     # its sentence (【产品介绍】医院无法根治的湿疹; Doctors say they can't cure: someone else's)
     # (a clause is read a bounded way back: a long text costs each claim the same)
-    since = max(0, m.start() - _CLAUSE_REACH)
-    since = max((e.end() for e in CLAUSE_END.finditer(text, since, m.start())), default=since)
-    clause = text[since : m.start()]
+    clause = text[clause_start(text, m.start(), _CLAUSE_REACH) : m.start()]
     # 不具有/不具备 (has no …) is said of the goods whatever the clause names (叶黄素 不具有降三高作用)
     # and so is "not intended to" (the supplement disclaimer's words, always said of the goods)
     of_goods = m.group().startswith(("不具有", "不具备", "not intended")) or _GOODS.search(clause)
-    return bool(of_goods) and not _CONDITION.search(clause)
+    return bool(of_goods) and not CONDITION.search(clause)
 
 
 @register
