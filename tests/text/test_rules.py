@@ -55,6 +55,7 @@ def codes(text: str, **kw) -> set[str]:
         ("加 V", "加v"),
         ("❤信", "v信"),
         ("加💗", "加v"),
+        ("打5\ufe0f\u20e3折", "打5折"),  # a keycap digit (5️⃣) is the digit
         ("𝐁𝐄𝐒𝐓 price", "best price"),  # mathematical bold letters
         ("best price", "best price"),  # spaces between English words stay
         ("138 1234 5678", "138 1234 5678"),  # digits keep their grouping
@@ -529,6 +530,80 @@ def test_livestream_urgency_and_baseless_comparisons(text):
 )  # fmt: skip
 def test_a_comparison_with_its_base_is_not_flagged(text):
     assert "TEXT006" not in codes(text, kind="livestream")
+
+
+def _text006(text: str):
+    from promoguard.rules.content._shared import content_rules
+
+    ((rule, params),) = content_rules(("TEXT006",), None)
+    hits = rule.decide(_shared_rules().prepare(text), "livestream", None, params)
+    return hits, rule.grade(hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [# a blind set's live-room claims the first patterns missed (session 32), and the same shapes
+     # in other words: amounts said aloud, savings, countdowns and a price that ends with the stream
+     "我跟你们说，这一单拍下来你们省了一百多！", "整整便宜了两百多块钱，去吃顿火锅不香吗？", "这台冰箱到手省了1k+",
+     "今天骨折价，错过就真没了", "今天 zhi jiang 两百哈，你们懂的", "zj200，zj200！弹幕刷起来", "今天是限时五 zhe 哈",
+     "今天打5\ufe0f\u20e3折！", "原价好几百呢，今天直播间只要99", "今天这个价是官方指导价的一半都不到",
+     "去超市买一瓶都要比这贵好多，我们这一箱才99", "比原价便宜了整整150块，拍它！",
+     "倒计时三分钟！三分钟之后恢复原价！", "还有最后30秒！改价了", "最后一分钟了家人们", "十分钟后我们就下架",
+     "下播就恢复原价，只有今晚有这个价！", "限时抢购，错过今天再等一年！", "后台显示就剩8单了", "库存不多了家人们",
+     "库存真的快见底了", "已经快卖光了宝宝们", "最后一个了，拍完就没了",
+     "Guys, this serum is HALF OFF right now!", "We slashed it by 60 bucks today", "sixty dollars off, 60 dollars off",
+     "Prices are down 30 percent for the stream only", "You're saving $20 on this blender",
+     "Save big on the full set today!", "It's way cheaper than on Amazon, go check",
+     "5\ufe0f\u20e30\ufe0f\u20e3% 0FF guys!!", "Price goes back up after the stream",
+     "The moment I go offline this price disappears", "this price expires at the end of the stream",
+     "there's only like 4 left", "We're almost sold out guys, last few units", "This deal ends in 10 minutes",
+     "Flash price for the next five minutes only, then it's back to regular."],
+)  # fmt: skip
+def test_livestream_claims_said_the_way_live_rooms_say_them(text):
+    hits, (severity, _reason) = _text006(text)
+    assert hits and severity is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [# the blind set's lawful look-alikes (session 32): the base a sentence away, said in words,
+     # before the label in English, a competitor's own price; the running order of the stream
+     "宝宝们，原价128，今天直播间108，直降20，就这么多", "单买一瓶是79，两瓶一起拍是138，相当于第二瓶省了20",
+     "原价三百九十九块，今天直降两百块，到手一百九十九。", "这个锅日常售价459，今天直降100，359拍下就发",
+     "平时我们店里卖89一瓶，今天直播间立减20，69到手", "某东自营今天标价259，我们直播间229，比它便宜30",
+     "It's 30% off the $70 list price, so $49 at checkout.",
+     "Our everyday price is $25, you're getting it for $20 today, so 20% off that.",
+     "Amazon has it listed at $45 right now, we're at $39, so six bucks less than Amazon",
+     "It was $50, now $30, so you save $20, guys!", "Normally £40 on our website, it's £30 here, so a tenner off",
+     "今天最后一个环节，我们来回答一下弹幕里的问题", "最后一个款式给大家介绍一下", "今天给大家准备了12款新品，现在讲到第5款了",
+     "超级福袋还有两分钟开奖", "Last item in today's lineup, guys", "No rush, we have plenty in stock"],
+)  # fmt: skip
+def test_a_stated_base_or_another_sense_of_last_is_no_livestream_claim(text):
+    hits, _ = _text006(text)
+    assert not hits, (text, hits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [# the shape of the lawful ones above, but the base said three or more clauses back (what the
+     # blind sets call a base far away) or smaller than the cut itself
+     "原价59元，今天直播间59元，有问题可以在评论区留言，喜欢的话点个关注，直降20！",
+     "regular price 949 yuan, tap the cart below, look at the finish, today we have sheet masks, 300 off!",
+     "原价229元，今天直播间229元，今天立减300！", "原价99，直降150，家人们冲"],
+)  # fmt: skip
+def test_a_base_far_back_or_below_the_cut_is_no_base(text):
+    hits, _ = _text006(text)
+    assert hits, text
+
+
+def test_a_negated_urgency_word_is_low_and_a_pseudo_denial_is_not():
+    hits, (severity, reason) = _text006("没有倒计时，没有秒杀，你们考虑好了再下单")
+    assert hits and severity == "low" and "negated" in reason
+    # the same word after a denial of something else: a countdown, at the pack's severity
+    for text in ("不催你们啊，不催，但是倒计时还有两分钟", "不是我吓唬你们，真的只剩最后20单",
+                 "别着急别着急，不过说实话库存真的快见底了", "不会恢复原价？会的，倒计时三分钟"):  # fmt: skip
+        hits, (severity, _reason) = _text006(text)
+        assert hits and severity is None, text
 
 
 # -- REVIEW002 ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ What normalising undoes, in order:
    in the same table, traditional characters of the lexicons' terms read as simplified
    (``國家級`` as ``国家级``) and curly apostrophes as ``'``;
 2. emoji hearts used for the letter V (``❤信``, ``加💗``) read as ``v``;
-3. zero-width characters and variation selectors are dropped;
+3. zero-width characters, variation selectors and the enclosing keycap (5️⃣ is 5) are dropped;
 4. separators slipped between Chinese characters (``最*好``, ``微 信``, ``最.好``, ``加 V``) are dropped.
    Only runs touching a Han character go: spaces between English words stay, so word boundaries
    still mean something.
@@ -36,6 +36,8 @@ ZERO_WIDTH = (
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u206a\u206b\u206c"
     "\u206d\u206e\u206f\u3164\ufe00\ufe01\ufe02\ufe03\ufe04\ufe05\ufe06\ufe07\ufe08\ufe09"
     "\ufe0a\ufe0b\ufe0c\ufe0d\ufe0e\ufe0f\ufeff\uffa0"
+    # the enclosing keycap: 5️⃣ (5, a variation selector, U+20E3) is a 5 drawn in a box (打5⃣️折)
+    "\u20e3"
 )
 
 #: Hearts stand in for "V" (微信 is "V信"; "加❤" is "加V").

@@ -44,7 +44,7 @@ from promoguard.text.normalise import (
     normalise,
     special_table,
 )
-from promoguard.text.patterns import CLAUSE_END
+from promoguard.text.patterns import CLAUSE_END, clause_start
 
 #: an account ID or number right after a contact cue (微信: abc_123, QQ 12345678)
 _HANDLE = re.compile(
@@ -52,19 +52,61 @@ _HANDLE = re.compile(
     r"(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
 )
 _NUM = r"(?:[0-9]+|[一二两三四五六七八九十几]+)"
+#: an amount as said live: 200, 1k+, 一百多, 两百, 150.5 (the currency sign before it allowed)
+_AMOUNT = r"[$£€¥]?(?:[0-9]+(?:\.[0-9]+)?k?|[一二两三四五六七八九十百千万几]+)"
+#: a number said in English words as well as digits (ends in ten minutes)
+_ENUM = r"(?:[0-9]+|a few|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)"
 URGENCY = re.compile(
-    rf"最后{_NUM}[单件份个组]|[仅只]剩{_NUM}|only (?:[0-9]+|a few) left"
+    # 最后三单, 最后30秒, 最后一分钟; 最后一个 only when what follows is not another noun (最后一个了,
+    # 最后一个名额: not 最后一个环节, 最后一个款式 — the running order of the stream)
+    rf"最后{_NUM}(?:[单件份组]|秒|分钟|小时|个(?:名额|了|啦|喽|咯|哦|啊|(?![{_HAN}])))"
+    rf"|[仅只就还]剩(?:最后)?{_NUM}"
+    # a deadline in minutes: 十分钟后我们就下架, 三分钟之后恢复原价
+    rf"|{_NUM}分钟(?:后|之后|以后)[^,!?;。，！？；]{{0,8}}?(?:下架|恢复|涨|没|结束|改价)"
+    r"|错过[^,!?;。，！？；]{0,4}?再等"
+    rf"|only (?:like |about |around |maybe )?{_ENUM} left"
     r"|last [0-9]+ (?:units?|items?|pieces?|pairs?|sets?)|[0-9]+ left in stock"
+    rf"|ends? in {_ENUM} (?:minutes?|mins?|hours?|seconds?)"
+    rf"|(?:for )?the next {_ENUM} (?:minutes?|mins?|hours?)(?: only)?"
+    r"|price (?:goes|will go|is going) (?:back )?up|(?:this |the )?price (?:disappears|expires)"
 )
 COMPARISON = re.compile(
-    r"(?:直降|立减|降价|省|便宜)[0-9]+|[0-9]+ ?(?:yuan|元|块|rmb|%)? off(?![a-z])"
-    r"|[一二三四五六七八九两][折]|(?<![0-9])[1-9](?:\.[0-9])?折|save [0-9]+"
+    # 直降500, 省了一百多, 便宜了整整150, 省了1k+
+    rf"(?:直降|立减|降价|省|便宜)了?(?:整整)?{_AMOUNT}"
+    r"|[$£€¥]?[0-9]+ ?(?:yuan|元|块|rmb|%|bucks|dollars|percent)? ?(?:off|0ff)(?![a-z])"
+    r"|[一二三四五六七八九两][折]|(?<![0-9])[1-9](?:\.[0-9])?折|sav(?:e|ing) [$£€¥]?[0-9]+"
+    r"|(?:down|slashed(?: it| the price)? by) [$£€¥]?[0-9]+ ?(?:%|percent|bucks|dollars)?"
+    # the evasions of live rooms: zj200 (直降), 五 zhe (五折), 原价好几百 (a base with no amount)
+    r"|zj ?[0-9]+|(?:[0-9一二三四五六七八九]) ?zhe(?![a-z])|原价(?:好|要)?几[百千]"
+    r"|价的一半|比(?:这|我们|直播间)[^,!?;。，！？；]{0,3}贵"
 )
+#: a base price: its label, then (within a few words that are not a comparison) its amount; or,
+#: in English, the amount before the label ($70 list price)
+_BASE_GAP = r"(?:(?!便宜|降|减|省|低|少|off|less|cheaper)[^0-9,!?;。，！？；]){0,8}?"
 BASE = re.compile(
-    r"(?:原价|日常价|专柜价|划线价|门店价|市场价|平时价|平常价|吊牌价|指导价"
-    r"|regular price|usual price|original price|list price|was)[^0-9,!?;。，！？；]{0,6}[0-9]+"
+    r"(?:原价|日常(?:售)?价|专柜(?:售)?价|划线价|门店价|市场价|平时(?:售)?价|平常价|吊牌价|指导价"
+    r"|标价|零售价|官网价|最低价|平时[^0-9,!?;。，！？；]{0,6}?卖|单买[^0-9,!?;。，！？；]{0,4}?是"
+    r"|regular(?:ly)?(?: price)?|usual(?:ly)?(?: price)?|original price|list price|retail price"
+    r"|everyday price|normally|msrp|rrp|listed at|was)"
+    rf"{_BASE_GAP}(?:[$£€¥]?[0-9]+|[一二两三四五六七八九十百千万]+[块元])"
+    r"|[$£€¥][0-9]+(?:\.[0-9]+)? (?:list|regular|retail|original) price"
 )
 _DIGITS = re.compile(r"[0-9]{4}")
+_FIRST_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def _amount(text: str) -> float | None:
+    """The first amount in digits of a base or a comparison (None: none, or a percentage)."""
+    m = _FIRST_NUMBER.search(text)
+    if m is None or "%" in text or "percent" in text or "折" in text:
+        return None
+    return float(m.group())
+
+
+#: TEXT006's category for an urgency word negated right before it (没有倒计时)
+URGENCY_DENIED = "urgency_denied"
+#: a negation just before a word, in its clause (没有倒计时, 不会马上涨价, there's no last chance)
+_NEGATOR = re.compile(r"(?:没有|没|不是|不会|不搞|不|无|并非|no|not|never|isn't) ?$")
 #: joins texts for the first pass: not a separator, so nothing is glued across it
 RECORD = "\x1e"
 #: a reward word raises a finding only after a review word
@@ -96,7 +138,12 @@ _QUALIFIERS = (
 #: words without which the TEXT006 patterns cannot match: the first pass looks for these in its
 #: automaton instead of running the patterns over every text
 TRIGGER = "TRIGGER"
-TRIGGERS = ("最后", "剩", "left", "last", "直降", "立减", "降价", "省", "便宜", "off", "折", "save")
+TRIGGERS = (
+    "最后", "剩", "left", "last", "直降", "立减", "降价", "省", "便宜", "off", "0ff", "折", "save", "saving",
+    "分钟", "错过", "ends in", "end in", "the next", "price goes", "price will go", "price is going",
+    "price disappears", "price expires", "down", "slashed", "zj", "zhe", "原价", "价的一半", "比这", "比我们",
+    "比直播间",
+)  # fmt: skip
 #: a run of digits (with the separators numbers are written with) long enough to be an identifier
 _DIGIT_RUN = re.compile(r"[0-9][0-9 +x-]{9,}")
 
@@ -430,8 +477,9 @@ def identifier_hits(
 
 
 def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
-    """Urgency (lexicon or pattern), and price comparisons with no base price in their clause or
-    the clause before; where a lexicon word lies inside a longer pattern match, the longer."""
+    """Urgency (lexicon or pattern; negated where written: kept as ``URGENCY_DENIED``), and price
+    comparisons with no base price in their sentence or the clause before; where a lexicon word
+    lies inside a longer pattern match, the longer."""
     nt, by_cat = prep.nt, by_category(prep)
     urgent = by_cat.get((code, "urgency"), [])
     comparisons = by_cat.get((code, "comparison"), [])
@@ -441,12 +489,33 @@ def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
         comparisons = comparisons + _regex_hits(code, "comparison", COMPARISON, nt)
     unbased: list[Hit] = []
     if comparisons:
-        starts = _clauses(nt.text)
-        based = {_clause_of(starts, m.start()) for m in BASE.finditer(nt.text)}
+        # a base counts in the comparison's clause, the two before it or the one after, in its
+        # sentence: live hosts say base, today's price, then the cut (原价128，今天直播间108，
+        # 直降20) or the cut, then its base (30% off the $70 list price); a base said further
+        # back, or a cut as large as the base (原价229元…今天立减300), is no base for the claim
+        starts, sentences = _clauses(nt.text), _sentences(nt.text)
+        bases = [
+            (_clause_of(starts, m.start()), _clause_of(sentences, m.start()), _amount(m.group()))
+            for m in BASE.finditer(nt.text)
+        ]
         for h in comparisons:
-            c = _clause_of(starts, h.start)
-            if c not in based and (c - 1) not in based:
+            c, sentence = _clause_of(starts, h.start), _clause_of(sentences, h.start)
+            cut = _amount(h.term)
+            if not any(
+                c - 2 <= bc <= c + 1
+                and bs == sentence
+                and (cut is None or base is None or cut < base)
+                for bc, bs, base in bases
+            ):
                 unbased.append(h)
+    # an urgency word negated where it is written (没有倒计时, 不会恢复原价) is kept as denied: the
+    # rule's grade lowers it; a denial elsewhere (不是我吓唬你们，真的只剩20单) changes nothing
+    urgent = [
+        replace(h, category=URGENCY_DENIED)
+        if _NEGATOR.search(nt.text, clause_start(nt.text, h.start, 12), h.start)
+        else h
+        for h in urgent
+    ]
     found = sorted(urgent + unbased, key=lambda h: (h.start, h.end, h.term))
     # the lexicon's 直降 and the pattern's 直降500 are one claim: keep the longer
     return [
