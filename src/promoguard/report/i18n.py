@@ -348,6 +348,8 @@ WORDS_ZH: dict[str, str] = {
     "buyers_sharing": "共用的买家",
     "cap": "上限",
     "cap_currency": "上限币种",
+    "currency": "币种",
+    "floor_rate": "保守折算汇率",
     "carrier": "承运商",
     "categories": "类目",
     "change_favours_buyer": "变更有利于消费者",
@@ -394,6 +396,7 @@ WORDS_ZH: dict[str, str] = {
     "instant_share": "秒确认占比",
     "largest_award": "最大单项奖",
     "largest_winner_total": "单人最高累计奖",
+    "largest_same_moment_total": "单人同一时刻最高累计奖",
     "last_order_at": "末笔订单时间",
     "last_sale_at": "末次销售时间",
     "legal_prior_price": "法定前价",
@@ -579,6 +582,18 @@ REASONS_ZH: list[tuple[str, str]] = [
         r"\(SAMR 2023 enforcement guide on absolute terms\): low severity, still reported",
         r"描述商品自身属性或时间上的位置，并非与其他商品比较（市场监管总局 2023 年绝对化用语执法指南）"
         r"：低严重程度，仍予报告",
+    ),
+    (
+        r"one winner's prizes add up past the cap only across separate draws: the law adds up "
+        r"the chances of one ticket or purchase \(规范促销行为暂行规定 Art\. 17\), so the tickets "
+        r"are to be checked",
+        r"同一中奖者的奖金仅在多次抽奖中累计超过上限：法律累计的是同一奖券或一次购买的中奖机会"
+        r"（《规范促销行为暂行规定》第十七条），需核查奖券",
+    ),
+    (
+        r"the urgency word is negated where it is written \(没有倒计时, no last chance\): a "
+        r"denial, low severity, still reported",
+        r"紧迫性用语在原处被否定（没有倒计时）：属否认，低严重程度，仍予报告",
     ),
 ]
 

@@ -194,6 +194,7 @@ class Book:
         changed: dt.datetime | None = None,
         favours: bool | None = None,
         announced: dt.datetime | None = None,
+        unannounced: bool = False,
     ) -> str:
         from promoguard.model import PRIZE_DISCLOSURE_ITEMS
 
@@ -204,7 +205,7 @@ class Book:
             merchant_id=None,
             name="game",
             kind=kind,
-            announced_at=announced if announced is not None else at(-10),
+            announced_at=None if unannounced else announced if announced is not None else at(-10),
             starts_at=at(-5),
             ends_at=at(1),
             currency=currency,
@@ -215,7 +216,7 @@ class Book:
         )
         return gid
 
-    def award(self, gid: str, buyer: str, value) -> None:
+    def award(self, gid: str, buyer: str, value, when: dt.datetime | None = None) -> None:
         self._n += 1
         self._add(
             "prize_awards",
@@ -223,7 +224,7 @@ class Book:
             prize_promotion_id=gid,
             buyer_id=buyer,
             prize_value=money(value),
-            awarded_at=at(-1),
+            awarded_at=when if when is not None else at(-1),
         )
 
 

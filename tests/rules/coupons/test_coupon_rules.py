@@ -38,6 +38,14 @@ def _coupon001(b: Book) -> None:
     b.coupon("C1-STACK", "M-STACK")
     b.terms("C1-STACK", "displayed", at(-10), face=20, stackable=True)
     b.terms("C1-STACK", "applied", at(-10), face=20, stackable=False)
+    # a scope spelled in another case at checkout is the same scope (a blind set's case, session
+    # 32); a narrower one in the same spelling is still found (C1-SCOPE, and this one)
+    b.coupon("C1-OK-SCOPE-CASE", "M-SCOPE-CASE")
+    b.terms("C1-OK-SCOPE-CASE", "displayed", at(-10), face=20, scope="Beauty ")
+    b.terms("C1-OK-SCOPE-CASE", "applied", at(-10), face=20, scope="beauty")
+    b.coupon("C1-SCOPE-NARROWER", "M-SCOPE-NARROWER")
+    b.terms("C1-SCOPE-NARROWER", "displayed", at(-10), face=20, scope="Beauty")
+    b.terms("C1-SCOPE-NARROWER", "applied", at(-10), face=20, scope="skincare")
     # an honest coupon whose later change is shown and applied alike
     b.coupon("C1-OK-CHANGE", "M-CHANGE")
     b.both("C1-OK-CHANGE", at(-10), face=50, threshold=300, text="满300减50")
@@ -189,6 +197,7 @@ def test_coupon001_conditions_not_shown_or_shown_weakly(found):
         "C1-SCOPE",
         "C1-ENDS",
         "C1-STACK",
+        "C1-SCOPE-NARROWER",
     }
     hidden = f.observed("COUPON001", "C1-HIDDEN")
     assert hidden["conditions"] == "threshold;" and hidden["shown_text"] == "¥100红包"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from tests.support import run_check
 
@@ -28,13 +30,38 @@ def found(tmp_path_factory) -> Found:
         b.award("G1-OK-SMALL", "B4", "8888.00")  # 44,440 for B4
     for k in range(20):
         b.award("G1-OK-SMALL", f"X{k}", "8888.00")  # a pool of 222,200 across winners
-    b.game("G1-OK-DOLLARS", top="90000.00", currency="USD")  # not in the cap's currency
+    # another currency counts at a floor rate (a blind set's cases, session 32): US$10,000 is
+    # ¥60,000 at 6.0; ¥500,000 is ¥20,000 at 0.04; a currency with no rate is not judged
+    b.game("G1-DOLLARS", top="10000.00", currency="usd")
+    b.game("G1-OK-YEN", top="500000", currency="JPY")
+    b.game("G1-OK-NO-RATE", top="90000000", currency="KRW")
+    # one winner's awards at one moment add up (one ticket, Art. 17), across moments only as a
+    # lead: low, with the reason; the same instant written in two offsets is one moment
+    b.game("G1-MOMENT", top="30000.00")
+    b.award(
+        "G1-MOMENT", "B5", "30000.00", when=dt.datetime.fromisoformat("2026-11-11T12:00:00+08:00")
+    )
+    b.award(
+        "G1-MOMENT", "B5", "30000.00", when=dt.datetime.fromisoformat("2026-11-11T04:00:00+00:00")
+    )
+    b.game("G1-DRAWS", top="30000.00")
+    b.award(
+        "G1-DRAWS", "B6", "30000.00", when=dt.datetime.fromisoformat("2026-11-11T12:00:00+08:00")
+    )
+    b.award(
+        "G1-DRAWS", "B6", "30000.00", when=dt.datetime.fromisoformat("2026-11-11T12:00:00+00:00")
+    )
     # PRIZE002: every item, in any order, case or separator, is complete
     items = [x.upper() if i % 2 else f" {x} " for i, x in enumerate(PRIZE_DISCLOSURE_ITEMS)]
     b.game("G2-OK-ALL", top=100, items="；".join(items[::-1]))
     no_odds = [i for i in PRIZE_DISCLOSURE_ITEMS if i != "number_or_probability"]
     b.game("G2-NO-ODDS", top=100, items=";".join(no_odds))
     b.game("G2-NOTHING", top=100, items="")
+    # every item, but announced only after it started (a blind set's case, session 32); with no
+    # announcement time recorded, judged on the items alone
+    every = ";".join(PRIZE_DISCLOSURE_ITEMS)
+    b.game("G2-LATE", top=100, items=every, announced=at(-3))
+    b.game("G2-OK-UNANNOUNCED", top=100, items=every, unannounced=True)
     # PRIZE003: changed after the announcement, not in the buyers' favour
     b.game("G3-WORSE", top=100, announced=at(-10), changed=at(-2), favours=False)
     b.game("G3-UNKNOWN", top=100, announced=at(-10), changed=at(-2), favours=None)
@@ -44,14 +71,29 @@ def found(tmp_path_factory) -> Found:
 
 
 def test_prize001_top_prize_or_one_winners_total_over_the_cap(found):
-    assert found.flagged("PRIZE001", "G1") == {"G1-OVER", "G1-ONE-BIG", "G1-SUMMED"}
+    assert found.flagged("PRIZE001", "G1") == {
+        "G1-OVER", "G1-ONE-BIG", "G1-SUMMED", "G1-DOLLARS", "G1-MOMENT", "G1-DRAWS",
+    }  # fmt: skip
     summed = found.observed("PRIZE001", "G1-SUMMED")
     assert summed["largest_winner_total"] == 60000 and summed["winner"] == "B3"
+    assert summed["largest_same_moment_total"] == 60000
     assert found.expected("PRIZE001", "G1-OVER")["cap"] == 50000
+    assert found.expected("PRIZE001", "G1-DOLLARS")["floor_rate"] == 6
+
+
+def test_prize001_a_winners_separate_draws_are_low_with_the_reason(found):
+    f = found.findings.set_index(["check_code", "entity_id"])
+    assert f.loc[("PRIZE001", "G1-MOMENT"), "severity"] == "high"
+    assert f.loc[("PRIZE001", "G1-SUMMED"), "severity"] == "high"
+    assert f.loc[("PRIZE001", "G1-DRAWS"), "severity"] == "low"
+    draws = found.observed("PRIZE001", "G1-DRAWS")
+    assert draws["largest_same_moment_total"] == 30000 and draws["largest_winner_total"] == 60000
+    assert "separate draws" in draws["severity_reason"]
 
 
 def test_prize002_missing_disclosures(found):
-    assert found.flagged("PRIZE002") == {"G2-NO-ODDS", "G2-NOTHING"}
+    assert found.flagged("PRIZE002") == {"G2-NO-ODDS", "G2-NOTHING", "G2-LATE"}
+    assert found.observed("PRIZE002", "G2-LATE")["missing_items"] == "published_before_start;"
     missing = found.observed("PRIZE002", "G2-NO-ODDS")["missing_items"]
     assert missing == "number_or_probability;"
 

@@ -47,7 +47,7 @@ def terms_cents(tables: Tables) -> ir.Table:
         pct_h=cents(t.percent_off),
         thr_c=cents(t.threshold_amount),
         max_c=cents(t.max_discount),
-        scope=t.scope,
+        scope=scope_key(t.scope),
         stackable=t.stackable,
         per_buyer_cap=t.per_buyer_cap,
         terms_valid_to=t.valid_to,
@@ -84,8 +84,16 @@ def in_force(
     return first_rows(j, [j[k] for k in keys], order).drop("t_coupon_id")
 
 
+def scope_key(scope: Any) -> Any:
+    """A scope as compared: trimmed and lower-cased, blank as none (an export's ``Beauty`` and
+    the checkout's ``beauty`` are one category; a blind set's case, session 32)."""
+    v = scope.strip().lower()
+    return ibis.cases((v == "", ibis.null("string")), else_=v)
+
+
 def covers(scope: Any, category: Any) -> Any:
-    return scope.isnull() | (scope == "all") | (scope == category)
+    """Whether a coupon of ``scope`` (a :func:`scope_key`) reaches goods of ``category``."""
+    return scope.isnull() | (scope == "all") | (scope == category.strip().lower())
 
 
 def discount_cents(t: ir.Table, basket: Any) -> Any:

@@ -11,6 +11,7 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
 from promoguard.model import PRIZE_KINDS
+from promoguard.rules._relations import graded
 
 
 @register
@@ -29,8 +30,16 @@ class PrizeOverCap(Check):
         Parameter(
             "cap_currency",
             "CNY",
-            "Currency the cap is stated in; promotions in another currency are not judged.",
+            "Currency the cap is stated in.",
             "law",
+        ),
+        Parameter(
+            "floor_rates",
+            {"USD": 6.0, "EUR": 6.5, "GBP": 7.0, "HKD": 0.75, "JPY": 0.04},
+            "Units of the cap's currency per unit of another currency, set below any rate in force "
+            "since 2015, so that a prize over the cap at this rate is over it at any real one; "
+            "promotions in a currency not listed are not judged.",
+            "policy",
         ),
         Parameter(
             "capped_kinds",
@@ -41,18 +50,21 @@ class PrizeOverCap(Check):
         Parameter(
             "cumulative",
             True,
-            "Also cap what one winner wins in one promotion, added up (the law caps the total of "
-            "several chances on one ticket or purchase; without ticket data we add up per winner).",
+            "Also cap what one winner wins added up: awards made at the same moment (several "
+            "chances on one ticket or purchase, which the law adds up) at the pack's severity; "
+            "awards from separate moments, which the law does not add up, at low severity with "
+            "the reason (a lead: without ticket data, one winner's total is what we can see).",
             "policy",
         ),
     )
     doc = CheckDoc(
         what=(
-            "For each lottery-type prize promotion in the cap's currency, flags it when its "
-            "published top prize, any single award, or (with `cumulative`) the sum of one "
-            "winner's awards in the promotion is above `cap`. Many small prizes to different "
-            "winners are never added together: the cap is per prize and per winner, not on the "
-            "pool."
+            "For each lottery-type prize promotion, flags it when its published top prize, any "
+            "single award, or (with `cumulative`) the sum of one winner's awards made at the same "
+            "moment is above `cap`; one winner's awards from separate moments adding up past it "
+            "are reported at low severity with the reason. A promotion in another currency is "
+            "converted at `floor_rates`. Many small prizes to different winners are never added "
+            "together: the cap is per prize and per winner, not on the pool."
         ),
         why=(
             "A lottery-type prize sale whose top prize exceeds ¥50,000 is unfair competition "
@@ -61,21 +73,42 @@ class PrizeOverCap(Check):
         ),
         example=(
             "A 抽红包 game whose top envelope is ¥88,888 is flagged; so is one where a buyer wins "
-            "¥20,000 three times. A buyer who wins five ¥8,888 prizes (¥44,440) is not, however "
-            "large the whole pool."
+            "¥20,000 three times in one draw (low when the three wins are on separate days), and a "
+            "US$10,000 top prize (¥60,000 at the floor rate). A buyer who wins five ¥8,888 "
+            "prizes (¥44,440) is not, however large the whole pool."
         ),
     )
-    observed_columns = ("top_prize_value", "largest_award", "largest_winner_total", "winner")
-    expected_columns = ("cap", "cap_currency")
+    observed_columns = (
+        "currency",
+        "top_prize_value",
+        "largest_award",
+        "largest_same_moment_total",
+        "largest_winner_total",
+        "winner",
+    )
+    expected_columns = ("cap", "cap_currency", "floor_rate")
     reads = ("prize_promotions", "prize_awards")
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         g = tables.prize_promotions
         a = tables.prize_awards
-        cap_c = round(float(params["cap"]) * 100)
-        g = g.filter(
-            g.currency == str(params["cap_currency"]),
-            g.kind.isin(tuple(params["capped_kinds"])),
+        cap_currency = str(params["cap_currency"]).strip().upper()
+        # integer arithmetic throughout (engine parity): rates in ten-thousandths, money in cents
+        rates = {
+            str(k).strip().upper(): round(float(v) * 10_000)
+            for k, v in params["floor_rates"].items()
+        }
+        rates[cap_currency] = 10_000
+        cap_e = round(float(params["cap"]) * 100) * 10_000
+        currency = g.currency.strip().upper()
+        rate = ibis.cases(*((currency == k, v) for k, v in sorted(rates.items())), else_=None)
+        g = g.mutate(rate_e4=rate.cast("int64"))
+        g = g.filter(g.rate_e4.notnull(), g.kind.isin(tuple(params["capped_kinds"])))
+        moment = a.group_by(["prize_promotion_id", "buyer_id", "awarded_at"]).aggregate(
+            moment_c=cents(a.prize_value).sum()
+        )
+        moment = moment.group_by(m_id=moment.prize_promotion_id).aggregate(
+            moment_c=moment.moment_c.max()
         )
         per_winner = a.group_by(["prize_promotion_id", "buyer_id"]).aggregate(
             total_c=cents(a.prize_value).sum(), biggest_c=cents(a.prize_value).max()
@@ -91,23 +124,39 @@ class PrizeOverCap(Check):
         worst = worst.select(
             p_id=worst.prize_promotion_id, winner=worst.buyer_id, total_c=worst.total_c
         )
-        j = g.left_join(worst, g.prize_promotion_id == worst.p_id).left_join(
-            biggest, g.prize_promotion_id == biggest.w_id
+        j = (
+            g.left_join(worst, g.prize_promotion_id == worst.p_id)
+            .left_join(biggest, g.prize_promotion_id == biggest.w_id)
+            .left_join(moment, g.prize_promotion_id == moment.m_id)
         )
-        over = (cents(j.top_prize_value) > cap_c) | (j.largest_c.coalesce(0) > cap_c)
-        if bool(params["cumulative"]):
-            over = over | (j.total_c.coalesce(0) > cap_c)
-        j = j.filter(over)
+        cumulative = bool(params["cumulative"])
+        over_law = (cents(j.top_prize_value) * j.rate_e4 > cap_e) | (
+            j.largest_c.coalesce(0) * j.rate_e4 > cap_e
+        )
+        if cumulative:
+            over_law = over_law | (j.moment_c.coalesce(0) * j.rate_e4 > cap_e)
+        over_winner = ibis.literal(cumulative) & (j.total_c.coalesce(0) * j.rate_e4 > cap_e)
+        j = j.mutate(_law=over_law.fill_null(False), _winner=over_winner.fill_null(False))
+        j = j.filter(j._law | j._winner)
         return j.select(
             entity_id=j.prize_promotion_id,
             merchant_id=j.merchant_id,
             platform_id=j.platform_id,
+            currency=j.currency,
             top_prize_value=j.top_prize_value,
             largest_award=j.largest_c / 100,
+            largest_same_moment_total=j.moment_c / 100,
             largest_winner_total=j.total_c / 100,
             winner=j.winner,
             cap=ibis.literal(float(params["cap"])),
-            cap_currency=ibis.literal(str(params["cap_currency"])),
+            cap_currency=ibis.literal(cap_currency),
+            floor_rate=j.rate_e4 / 10_000,
+            **graded(
+                ~j._law,
+                "one winner's prizes add up past the cap only across separate draws: the law "
+                "adds up the chances of one ticket or purchase (规范促销行为暂行规定 Art. 17), so "
+                "the tickets are to be checked",
+            ),
         )
 
     def evidence(self, tables, found, params, ctx):
@@ -137,4 +186,5 @@ class PrizeOverCap(Check):
             observed.get(k) or 0
             for k in ("top_prize_value", "largest_award", "largest_winner_total")
         ]
-        return max(float(v) for v in values) - float(expected.get("cap", 0))
+        rate = float(expected.get("floor_rate") or 1)
+        return max(float(v) for v in values) * rate - float(expected.get("cap", 0))

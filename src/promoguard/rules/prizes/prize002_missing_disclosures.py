@@ -29,12 +29,21 @@ class MissingDisclosures(Check):
             "prize_promotions.disclosed_items).",
             "law",
         ),
+        Parameter(
+            "before_start",
+            True,
+            "Also flag a promotion announced (announced_at) after it started: its items were not "
+            "published while it ran (reported as the item published_before_start). A promotion "
+            "with no announcement time recorded is judged on its items alone.",
+            "law",
+        ),
     )
     doc = CheckDoc(
         what=(
             "Reads each prize promotion's disclosed_items (items separated by ';' or '；', "
             "compared without case or spaces, in any order) and flags the promotion when any "
-            "required item is missing, or nothing is recorded as published."
+            "required item is missing, or nothing is recorded as published, or (with "
+            "`before_start`) it was announced only after it started."
         ),
         why=(
             "Before a prize sale the organiser must publish the prize kinds, conditions and "
@@ -63,6 +72,9 @@ class MissingDisclosures(Check):
         missing = ibis.literal("")
         for item in required:
             missing = missing + ibis.cases((listed.contains(f";{item};"), ""), else_=f"{item};")
+        if bool(params.get("before_start", True)):
+            late = (g.announced_at > g.starts_at).fill_null(False)
+            missing = missing + ibis.cases((late, "published_before_start;"), else_="")
         g = g.mutate(missing_items=missing)
         g = g.filter(g.missing_items != "")
         return g.select(
