@@ -40,7 +40,9 @@ class Terms:
     per_buyer_cap: int | None = None
 
     def covers(self, category: str) -> bool:
-        return self.scope in (None, "all") or self.scope == category
+        # as rules.coupons._shared.covers: trimmed and without case, blank as none
+        scope = (self.scope or "").strip().lower()
+        return scope in ("", "all") or scope == (category or "").strip().lower()
 
 
 def discount(terms: Terms, basket: int, category: str | None = None) -> int:

@@ -397,6 +397,7 @@ WORDS_ZH: dict[str, str] = {
     "largest_award": "最大单项奖",
     "largest_winner_total": "单人最高累计奖",
     "largest_same_moment_total": "单人同一时刻最高累计奖",
+    "same_moment_winner": "同一时刻累计最高的中奖者",
     "last_order_at": "末笔订单时间",
     "last_sale_at": "末次销售时间",
     "legal_prior_price": "法定前价",

@@ -52,61 +52,87 @@ _HANDLE = re.compile(
     r"(?:(?=[-_a-z0-9]*[0-9_])[a-z][-_a-z0-9]{4,19}|[1-9][0-9]{4,11})(?![-_a-z0-9])"
 )
 _NUM = r"(?:[0-9]+|[一二两三四五六七八九十几]+)"
-#: an amount as said live: 200, 1k+, 一百多, 两百, 150.5 (the currency sign before it allowed)
-_AMOUNT = r"[$£€¥]?(?:[0-9]+(?:\.[0-9]+)?k?|[一二两三四五六七八九十百千万几]+)"
+#: what stock is counted in (最后三单, 还剩5件)
+_STOCK_UNIT = r"[单件份组套台瓶箱]"
+#: an amount said in Chinese numerals, with its unit (一百多, 两百, 十块: not 一点, 一半, 一家)
+_ZH_AMOUNT = r"[一二两三四五六七八九十几]+(?:[百千万]|块|元)"
+#: an amount as said live: 200, 1k+, 1.2万, 一百多 (the currency sign before it allowed); digits
+#: followed by a measure are not money (省3个小时, 便宜2度电)
+_AMOUNT = (
+    rf"[$£€¥]?(?:(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]+)(?:\.[0-9]+)?[k千万]?"
+    r"(?![0-9k千万]|[.,][0-9]| ?(?:个|小时|分钟|天|次|倍|年|步|度|斤|公里|寸))"
+    rf"|{_ZH_AMOUNT})"
+)
 #: a number said in English words as well as digits (ends in ten minutes)
 _ENUM = r"(?:[0-9]+|a few|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)"
 URGENCY = re.compile(
-    # 最后三单, 最后30秒, 最后一分钟; 最后一个 only when what follows is not another noun (最后一个了,
-    # 最后一个名额: not 最后一个环节, 最后一个款式 — the running order of the stream)
-    rf"最后{_NUM}(?:[单件份组]|秒|分钟|小时|个(?:名额|了|啦|喽|咯|哦|啊|(?![{_HAN}])))"
-    rf"|[仅只就还]剩(?:最后)?{_NUM}"
-    # a deadline in minutes: 十分钟后我们就下架, 三分钟之后恢复原价
-    rf"|{_NUM}分钟(?:后|之后|以后)[^,!?;。，！？；]{{0,8}}?(?:下架|恢复|涨|没|结束|改价)"
+    # 最后三单, 最后30秒！, 最后一分钟了; 最后一个 only when what follows is not another noun (最后一个了,
+    # 最后一个名额: not 最后一个环节, 最后一个款式 — the running order of the stream), and the last
+    # minute only as a deadline (not 最后一分钟给大家讲讲售后)
+    rf"最后{_NUM}(?:{_STOCK_UNIT}|个(?:名额|了|啦|喽|咯|哦|啊|(?![{_HAN}]))"
+    rf"|(?:秒|分钟|小时)(?:了|啦|啊|喽|(?![{_HAN}0-9a-z])))"
+    rf"|[仅只就]剩(?:最后)?{_NUM}|还剩(?:最后)?{_NUM}{_STOCK_UNIT}"
+    # a price's deadline in minutes: 十分钟后我们就下架, 三分钟之后恢复原价, 一分钟后这个价格就没了
+    rf"|{_NUM}分钟(?:后|之后|以后)[^,!?;。，！？；]{{0,8}}?(?:涨价|恢复|下架|改价|价格?就没)"
     r"|错过[^,!?;。，！？；]{0,4}?再等"
     rf"|only (?:like |about |around |maybe )?{_ENUM} left"
     r"|last [0-9]+ (?:units?|items?|pieces?|pairs?|sets?)|[0-9]+ left in stock"
-    rf"|ends? in {_ENUM} (?:minutes?|mins?|hours?|seconds?)"
-    rf"|(?:for )?the next {_ENUM} (?:minutes?|mins?|hours?)(?: only)?"
-    r"|price (?:goes|will go|is going) (?:back )?up|(?:this |the )?price (?:disappears|expires)"
+    rf"|(?:deal|price|sale|offer|discount|promo)s?[a-z' ]{{0,12}}?ends? in {_ENUM} "
+    r"(?:minutes?|mins?|hours?|seconds?)"
+    rf"|(?:for )?the next {_ENUM} (?:minutes?|mins?|hours?) only"
+    r"|price (?:goes|will go|is going) back up|price goes up (?:after|when|once|at|tomorrow|tonight)"
+    r"|(?:this |the )?price (?:disappears|expires)"
 )
 COMPARISON = re.compile(
-    # 直降500, 省了一百多, 便宜了整整150, 省了1k+
-    rf"(?:直降|立减|降价|省|便宜)了?(?:整整)?{_AMOUNT}"
+    # 直降500, 省了一百多, 便宜了整整150, 省了1k+ (not 节省300元电费, 浙江省一家工厂)
+    rf"(?<![江东西南北海徽建苏川州林宁肃夏节])(?:直降|立减|降价|省|便宜)了?(?:整整)?{_AMOUNT}"
     r"|[$£€¥]?[0-9]+ ?(?:yuan|元|块|rmb|%|bucks|dollars|percent)? ?(?:off|0ff)(?![a-z])"
-    r"|[一二三四五六七八九两][折]|(?<![0-9])[1-9](?:\.[0-9])?折|sav(?:e|ing) [$£€¥]?[0-9]+"
-    r"|(?:down|slashed(?: it| the price)? by) [$£€¥]?[0-9]+ ?(?:%|percent|bucks|dollars)?"
-    # the evasions of live rooms: zj200 (直降), 五 zhe (五折), 原价好几百 (a base with no amount)
-    r"|zj ?[0-9]+|(?:[0-9一二三四五六七八九]) ?zhe(?![a-z])|原价(?:好|要)?几[百千]"
-    r"|价的一半|比(?:这|我们|直播间)[^,!?;。，！？；]{0,3}贵"
+    r"|[一二三四五六七八九两][折]|(?<![0-9])[1-9](?:\.[0-9])?折"
+    r"|sav(?:e|ing) (?:[$£€¥][0-9]+|[0-9]+ ?(?:bucks|dollars|yuan|元|块|%|percent))"
+    r"|(?<![a-z])(?:down|slashed(?: it| the price)? by) "
+    r"(?:[$£€¥][0-9]+|[0-9]+ ?(?:%|percent|bucks|dollars))"
+    # the evasions of live rooms: 五 zhe (五折), 原价好几百 (a base with no amount)
+    r"|[0-9一二三四五六七八九] ?zhe(?![a-z])|原价(?:好|要)?几[百千]"
+    r"|价的一半|比(?:这|我们|直播间)[^,!?;。，！？；]{0,3}贵(?:好多|很多|多了|不少|一倍)"
 )
 #: a base price: its label, then (within a few words that are not a comparison) its amount; or,
 #: in English, the amount before the label ($70 list price)
 _BASE_GAP = r"(?:(?!便宜|降|减|省|低|少|off|less|cheaper)[^0-9,!?;。，！？；]){0,8}?"
+_BASE_AMOUNT = (
+    r"(?:[$£€¥]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[$£€¥]?[0-9]+(?:\.[0-9]+)?[k千万]?"
+    r"|[一二两三四五六七八九十百千万]+[块元])"
+)
 BASE = re.compile(
     r"(?:原价|日常(?:售)?价|专柜(?:售)?价|划线价|门店价|市场价|平时(?:售)?价|平常价|吊牌价|指导价"
     r"|标价|零售价|官网价|最低价|平时[^0-9,!?;。，！？；]{0,6}?卖|单买[^0-9,!?;。，！？；]{0,4}?是"
     r"|regular(?:ly)?(?: price)?|usual(?:ly)?(?: price)?|original price|list price|retail price"
     r"|everyday price|normally|msrp|rrp|listed at|was)"
-    rf"{_BASE_GAP}(?:[$£€¥]?[0-9]+|[一二两三四五六七八九十百千万]+[块元])"
-    r"|[$£€¥][0-9]+(?:\.[0-9]+)? (?:list|regular|retail|original) price"
+    rf"{_BASE_GAP}{_BASE_AMOUNT}"
+    r"|[$£€¥][0-9][0-9,]*(?:\.[0-9]+)? (?:list|regular|retail|original) price"
 )
 _DIGITS = re.compile(r"[0-9]{4}")
-_FIRST_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_FIRST_NUMBER = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?([k千万])?")
+_SCALE = {"k": 1_000, "千": 1_000, "万": 10_000}
 
 
 def _amount(text: str) -> float | None:
-    """The first amount in digits of a base or a comparison (None: none, or a percentage)."""
+    """The first amount in digits of a base or a comparison, with its thousands and scale (1,299;
+    3千; 1.2万; 2k); None: none, a percentage or a discount rate (the cut is then not compared)."""
     m = _FIRST_NUMBER.search(text)
     if m is None or "%" in text or "percent" in text or "折" in text:
         return None
-    return float(m.group())
+    value = float(m.group(1).replace(",", "") + (m.group(2) or ""))
+    return value * _SCALE.get(m.group(3) or "", 1)
 
 
 #: TEXT006's category for an urgency word negated right before it (没有倒计时)
 URGENCY_DENIED = "urgency_denied"
 #: a negation just before a word, in its clause (没有倒计时, 不会马上涨价, there's no last chance)
-_NEGATOR = re.compile(r"(?:没有|没|不是|不会|不搞|不|无|并非|no|not|never|isn't) ?$")
+_NEGATOR = re.compile(
+    r"(?:(?<![要可这])(?:没有|没|不是|不会|不搞|不|无|并非)|(?<![a-z])(?:no|not|never|isn't)) ?$"
+)
+#: a rhetorical question asserts what it seems to deny (这不就剩3件了嘛, 可不是最后三单了吗)
+_RHETORICAL = re.compile(r"[吗嘛么]")
 #: joins texts for the first pass: not a separator, so nothing is glued across it
 RECORD = "\x1e"
 #: a reward word raises a finding only after a review word
@@ -140,9 +166,11 @@ _QUALIFIERS = (
 TRIGGER = "TRIGGER"
 TRIGGERS = (
     "最后", "剩", "left", "last", "直降", "立减", "降价", "省", "便宜", "off", "0ff", "折", "save", "saving",
-    "分钟", "错过", "ends in", "end in", "the next", "price goes", "price will go", "price is going",
-    "price disappears", "price expires", "down", "slashed", "zj", "zhe", "原价", "价的一半", "比这", "比我们",
-    "比直播间",
+    "分钟后", "分钟之后", "分钟以后", "错过", "ends in", "end in", "minutes only", "minute only",
+    "mins only", "min only", "hours only", "hour only", "price goes", "price will go", "price is going",
+    "price disappears", "price expires", "down $", "down £", "down €", "down ¥", "down 1", "down 2",
+    "down 3", "down 4", "down 5", "down 6", "down 7", "down 8", "down 9", "slashed", "zhe", "原价几",
+    "原价好几", "原价要几", "价的一半", "比这", "比我们", "比直播间",
 )  # fmt: skip
 #: a run of digits (with the separators numbers are written with) long enough to be an identifier
 _DIGIT_RUN = re.compile(r"[0-9][0-9 +x-]{9,}")
@@ -476,6 +504,16 @@ def identifier_hits(
     return out
 
 
+def _negated(text: str, h: Hit) -> bool:
+    """Whether a negation stands right before ``h`` in its clause, and the clause is no
+    rhetorical question."""
+    start = clause_start(text, h.start, 12)
+    if not _NEGATOR.search(text, start, h.start):
+        return False
+    end = CLAUSE_END.search(text, h.end)
+    return _RHETORICAL.search(text, h.end, end.start() if end else len(text)) is None
+
+
 def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
     """Urgency (lexicon or pattern; negated where written: kept as ``URGENCY_DENIED``), and price
     comparisons with no base price in their sentence or the clause before; where a lexicon word
@@ -502,20 +540,14 @@ def unbased_claims(prep: Prepared, code: str) -> list[Hit]:
             c, sentence = _clause_of(starts, h.start), _clause_of(sentences, h.start)
             cut = _amount(h.term)
             if not any(
-                c - 2 <= bc <= c + 1
-                and bs == sentence
+                (bc == c or bc == c - 1 or (bs == sentence and c - 2 <= bc <= c + 1))
                 and (cut is None or base is None or cut < base)
                 for bc, bs, base in bases
             ):
                 unbased.append(h)
     # an urgency word negated where it is written (没有倒计时, 不会恢复原价) is kept as denied: the
     # rule's grade lowers it; a denial elsewhere (不是我吓唬你们，真的只剩20单) changes nothing
-    urgent = [
-        replace(h, category=URGENCY_DENIED)
-        if _NEGATOR.search(nt.text, clause_start(nt.text, h.start, 12), h.start)
-        else h
-        for h in urgent
-    ]
+    urgent = [replace(h, category=URGENCY_DENIED) if _negated(nt.text, h) else h for h in urgent]
     found = sorted(urgent + unbased, key=lambda h: (h.start, h.end, h.term))
     # the lexicon's 直降 and the pattern's 直降500 are one claim: keep the longer
     return [

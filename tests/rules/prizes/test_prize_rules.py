@@ -44,6 +44,14 @@ def found(tmp_path_factory) -> Found:
     b.award(
         "G1-MOMENT", "B5", "30000.00", when=dt.datetime.fromisoformat("2026-11-11T04:00:00+00:00")
     )
+    # two winners: A over the cap at one moment (the law's case: high, and named), B with more
+    # across separate draws
+    b.game("G1-BOTH", top="30000.00")
+    noon = dt.datetime.fromisoformat("2026-11-11T12:00:00+08:00")
+    b.award("G1-BOTH", "BA", "30000.00", when=noon)
+    b.award("G1-BOTH", "BA", "25000.00", when=noon)
+    for day in range(3):
+        b.award("G1-BOTH", "BB", "30000.00", when=noon + dt.timedelta(days=day))
     b.game("G1-DRAWS", top="30000.00")
     b.award(
         "G1-DRAWS", "B6", "30000.00", when=dt.datetime.fromisoformat("2026-11-11T12:00:00+08:00")
@@ -72,7 +80,7 @@ def found(tmp_path_factory) -> Found:
 
 def test_prize001_top_prize_or_one_winners_total_over_the_cap(found):
     assert found.flagged("PRIZE001", "G1") == {
-        "G1-OVER", "G1-ONE-BIG", "G1-SUMMED", "G1-DOLLARS", "G1-MOMENT", "G1-DRAWS",
+        "G1-OVER", "G1-ONE-BIG", "G1-SUMMED", "G1-DOLLARS", "G1-MOMENT", "G1-DRAWS", "G1-BOTH",
     }  # fmt: skip
     summed = found.observed("PRIZE001", "G1-SUMMED")
     assert summed["largest_winner_total"] == 60000 and summed["winner"] == "B3"
@@ -89,6 +97,10 @@ def test_prize001_a_winners_separate_draws_are_low_with_the_reason(found):
     draws = found.observed("PRIZE001", "G1-DRAWS")
     assert draws["largest_same_moment_total"] == 30000 and draws["largest_winner_total"] == 60000
     assert "separate draws" in draws["severity_reason"]
+    both = found.observed("PRIZE001", "G1-BOTH")
+    assert f.loc[("PRIZE001", "G1-BOTH"), "severity"] == "high"
+    assert both["same_moment_winner"] == "BA" and both["largest_same_moment_total"] == 55000
+    assert both["winner"] == "BB" and both["largest_winner_total"] == 90000
 
 
 def test_prize002_missing_disclosures(found):

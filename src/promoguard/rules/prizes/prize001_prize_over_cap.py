@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -83,6 +84,7 @@ class PrizeOverCap(Check):
         "top_prize_value",
         "largest_award",
         "largest_same_moment_total",
+        "same_moment_winner",
         "largest_winner_total",
         "winner",
     )
@@ -93,49 +95,54 @@ class PrizeOverCap(Check):
         g = tables.prize_promotions
         a = tables.prize_awards
         cap_currency = str(params["cap_currency"]).strip().upper()
-        # integer arithmetic throughout (engine parity): rates in ten-thousandths, money in cents
-        rates = {
-            str(k).strip().upper(): round(float(v) * 10_000)
-            for k, v in params["floor_rates"].items()
-        }
-        rates[cap_currency] = 10_000
-        cap_e = round(float(params["cap"]) * 100) * 10_000
+        # per currency, the most cents of it that stay within the cap at its floor rate: integer
+        # comparisons only (engine parity, no overflow), exact for any rate (Decimal)
+        cap_c = round(Decimal(str(params["cap"])) * 100)
+        rates = {str(k).strip().upper(): Decimal(str(v)) for k, v in params["floor_rates"].items()}
+        rates[cap_currency] = Decimal(1)
+        within = {k: int(cap_c / r) for k, r in sorted(rates.items()) if r > 0}
         currency = g.currency.strip().upper()
-        rate = ibis.cases(*((currency == k, v) for k, v in sorted(rates.items())), else_=None)
-        g = g.mutate(rate_e4=rate.cast("int64"))
-        g = g.filter(g.rate_e4.notnull(), g.kind.isin(tuple(params["capped_kinds"])))
-        moment = a.group_by(["prize_promotion_id", "buyer_id", "awarded_at"]).aggregate(
+        limit = ibis.cases(*((currency == k, v) for k, v in within.items()), else_=None)
+        rate = ibis.cases(*((currency == k, float(rates[k])) for k in within), else_=None)
+        g = g.mutate(within_c=limit.cast("int64"), floor_rate=rate.cast("float64"))
+        g = g.filter(g.within_c.notnull(), g.kind.isin(tuple(params["capped_kinds"])))
+        by_moment = a.group_by(["prize_promotion_id", "buyer_id", "awarded_at"]).aggregate(
             moment_c=cents(a.prize_value).sum()
         )
-        moment = moment.group_by(m_id=moment.prize_promotion_id).aggregate(
-            moment_c=moment.moment_c.max()
-        )
+        by_moment = by_moment.group_by(
+            mp_id=by_moment.prize_promotion_id, mb_id=by_moment.buyer_id
+        ).aggregate(moment_c=by_moment.moment_c.max())
         per_winner = a.group_by(["prize_promotion_id", "buyer_id"]).aggregate(
             total_c=cents(a.prize_value).sum(), biggest_c=cents(a.prize_value).max()
         )
+        per_winner = per_winner.join(
+            by_moment,
+            [
+                per_winner.prize_promotion_id == by_moment.mp_id,
+                per_winner.buyer_id == by_moment.mb_id,
+            ],
+        ).select("prize_promotion_id", "buyer_id", "total_c", "biggest_c", "moment_c")
+        p_id = per_winner.prize_promotion_id
+        # the winner with the largest total, and the one with the most at one moment
         worst = first_rows(
+            per_winner, [p_id], [ibis.desc(per_winner.total_c), per_winner.buyer_id]
+        ).select(p_id=p_id, winner=per_winner.buyer_id, total_c=per_winner.total_c)
+        at_once = first_rows(
             per_winner,
-            [per_winner.prize_promotion_id],
-            [ibis.desc(per_winner.total_c), per_winner.buyer_id],
-        )
-        biggest = per_winner.group_by(w_id=per_winner.prize_promotion_id).aggregate(
-            largest_c=per_winner.biggest_c.max()
-        )
-        worst = worst.select(
-            p_id=worst.prize_promotion_id, winner=worst.buyer_id, total_c=worst.total_c
-        )
+            [p_id],
+            [ibis.desc(per_winner.moment_c), ibis.desc(per_winner.total_c), per_winner.buyer_id],
+        ).select(o_id=p_id, moment_winner=per_winner.buyer_id, moment_c=per_winner.moment_c)
+        biggest = per_winner.group_by(w_id=p_id).aggregate(largest_c=per_winner.biggest_c.max())
         j = (
             g.left_join(worst, g.prize_promotion_id == worst.p_id)
             .left_join(biggest, g.prize_promotion_id == biggest.w_id)
-            .left_join(moment, g.prize_promotion_id == moment.m_id)
+            .left_join(at_once, g.prize_promotion_id == at_once.o_id)
         )
         cumulative = bool(params["cumulative"])
-        over_law = (cents(j.top_prize_value) * j.rate_e4 > cap_e) | (
-            j.largest_c.coalesce(0) * j.rate_e4 > cap_e
-        )
+        over_law = (cents(j.top_prize_value) > j.within_c) | (j.largest_c.coalesce(0) > j.within_c)
         if cumulative:
-            over_law = over_law | (j.moment_c.coalesce(0) * j.rate_e4 > cap_e)
-        over_winner = ibis.literal(cumulative) & (j.total_c.coalesce(0) * j.rate_e4 > cap_e)
+            over_law = over_law | (j.moment_c.coalesce(0) > j.within_c)
+        over_winner = ibis.literal(cumulative) & (j.total_c.coalesce(0) > j.within_c)
         j = j.mutate(_law=over_law.fill_null(False), _winner=over_winner.fill_null(False))
         j = j.filter(j._law | j._winner)
         return j.select(
@@ -146,11 +153,12 @@ class PrizeOverCap(Check):
             top_prize_value=j.top_prize_value,
             largest_award=j.largest_c / 100,
             largest_same_moment_total=j.moment_c / 100,
+            same_moment_winner=j.moment_winner,
             largest_winner_total=j.total_c / 100,
             winner=j.winner,
             cap=ibis.literal(float(params["cap"])),
             cap_currency=ibis.literal(cap_currency),
-            floor_rate=j.rate_e4 / 10_000,
+            floor_rate=j.floor_rate,
             **graded(
                 ~j._law,
                 "one winner's prizes add up past the cap only across separate draws: the law "
@@ -161,10 +169,16 @@ class PrizeOverCap(Check):
 
     def evidence(self, tables, found, params, ctx):
         a = tables.prize_awards
-        f = found.select(f_id=found.entity_id, f_winner=found.winner)
+        f = found.select(
+            f_id=found.entity_id, f_winner=found.winner, f_moment=found.same_moment_winner
+        )
         top = a.join(f, a.prize_promotion_id == f.f_id)
-        # the leading winner's awards first, then the promotion's largest ones (20 at most)
-        lead = (top.buyer_id == top.f_winner).fill_null(False).cast("int32")
+        # the leading winners' awards first, then the promotion's largest ones (20 at most)
+        lead = (
+            ((top.buyer_id == top.f_winner) | (top.buyer_id == top.f_moment))
+            .fill_null(False)
+            .cast("int32")
+        )
         top = first_rows(
             top,
             [top.prize_promotion_id],
@@ -182,9 +196,9 @@ class PrizeOverCap(Check):
         }
 
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
-        values = [
-            observed.get(k) or 0
-            for k in ("top_prize_value", "largest_award", "largest_winner_total")
-        ]
+        keys = ["top_prize_value", "largest_award", "largest_same_moment_total"]
+        if observed.get("severity_reason"):  # only a winner's separate draws are over
+            keys.append("largest_winner_total")
+        values = [observed.get(k) or 0 for k in keys]
         rate = float(expected.get("floor_rate") or 1)
         return max(float(v) for v in values) * rate - float(expected.get("cap", 0))

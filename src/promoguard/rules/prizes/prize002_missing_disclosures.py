@@ -31,10 +31,11 @@ class MissingDisclosures(Check):
         ),
         Parameter(
             "before_start",
-            True,
+            False,
             "Also flag a promotion announced (announced_at) after it started: its items were not "
             "published while it ran (reported as the item published_before_start). A promotion "
-            "with no announcement time recorded is judged on its items alone.",
+            "with no announcement time recorded is judged on its items alone. On in the cn pack "
+            "(Art. 13: published before the sale).",
             "law",
         ),
     )
@@ -72,7 +73,7 @@ class MissingDisclosures(Check):
         missing = ibis.literal("")
         for item in required:
             missing = missing + ibis.cases((listed.contains(f";{item};"), ""), else_=f"{item};")
-        if bool(params.get("before_start", True)):
+        if bool(params.get("before_start", False)):
             late = (g.announced_at > g.starts_at).fill_null(False)
             missing = missing + ibis.cases((late, "published_before_start;"), else_="")
         g = g.mutate(missing_items=missing)
