@@ -204,3 +204,44 @@ def test_lic001_kept_evidence_equals_a_full_rescan(tmp_path, monkeypatch):
     wrong, _ = incremental.scan_since(path, "cn", "last", checks="LIC001", save=False)
     assert hashes(wrong)["m1"] == hashes(full)["m1"]
     assert hashes(wrong)["m2"] != hashes(full)["m2"]
+
+
+def test_lic001_reads_categories_and_types_without_case_and_scopes_in_words(tiny_store):
+    """A blind set's licences (session 32): 'Food' and 'FOOD_BUSINESS ' are the codes; a scope in
+    words (酒类零售) is the licence's own wording and does not narrow it; a list of codes does."""
+    t = tables(
+        orders=[
+            order("food", listing="l_food", paid=5),
+            order("alc", listing="l_alc", paid=5),
+            order("med", listing="l_med", paid=5),
+        ],
+        licences=[
+            ("L1", "m1", "FOOD_BUSINESS ", 0, None, None),
+            ("L2", "m2", "Alcohol_Retail", 0, None, "酒类零售"),
+            ("L3", "m2", "medical_device", 0, None, "Apparel; Toys"),  # a list: not devices
+        ],
+    )
+    t["listings"][0]["category"] = "Food "
+    con = tiny_store(t)
+    got = found(run_check(con, "LIC001"))
+    assert set(got) == {"m2"} and got["m2"]["categories"] == "medical_device"
+    # the same shape with the licence expired before the sale: still found
+    t["licences"][0]["valid_to"] = t["licences"][0]["valid_from"]
+    con = tiny_store(t, name="expired.duckdb")
+    assert set(found(run_check(con, "LIC001"))) == {"m1", "m2"}
+
+
+def test_lic001_only_cancelled_orders_are_low_with_the_reason(tiny_store):
+    con = tiny_store(
+        tables(
+            orders=[
+                order("c1", listing="l_food", paid=5, status="cancelled"),
+                order("c2", listing="l_alc", paid=5, status="cancelled"),
+                order("a2", listing="l_alc", paid=6, status="paid"),  # m2 also sold one
+            ],
+        )
+    )
+    f = run_check(con, "LIC001").findings.set_index("entity_id")
+    assert f.loc["m1", "severity"] == "low"
+    assert "cancelled" in json.loads(f.loc["m1", "observed"])["severity_reason"]
+    assert f.loc["m2", "severity"] == "high"

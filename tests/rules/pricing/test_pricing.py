@@ -488,6 +488,19 @@ def test_price004_search_lower_than_detail_at_the_same_time(season):
     assert len(json.loads(evidence)["rows"]["observations"]) == 2
 
 
+def test_price004_reads_an_exports_spelling_of_the_channels(season):
+    """A blind set's exports (session 32): Search, HOME, homepage, 首页 and a Detail page are the
+    channels; a live-room card stays out (a live-room price is the room's own, see below)."""
+    for lid, channel in (("L1", "Search"), ("L2", "HOME "), ("L3", "homepage"), ("L4", "首页")):
+        season.listing(lid)
+        season.obs(lid, day(-3, 2), "239.00", channel="Detail")
+        season.obs(lid, day(-3, 2), "199.00", channel=channel)
+    season.listing("L5")  # the same spelling, prices equal: nothing
+    season.obs("L5", day(-3, 2), "199.00", channel="Detail")
+    season.obs("L5", day(-3, 2), "199.00", channel="SEARCH")
+    assert set(by_entity(run_check(season.con, "PRICE004"))) == {"L1", "L2", "L3", "L4"}
+
+
 def test_price004_negatives_price_change_between_sightings_and_equal_prices(season):
     season.listing("L1")  # detail crawled the day before at the old price: not the same time
     season.obs("L1", PROMO_START - dt.timedelta(hours=14), "239.00")

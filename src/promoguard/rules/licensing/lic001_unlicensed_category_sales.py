@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
+from promoguard.rules._relations import graded
 
 #: offending orders kept in a finding's evidence (the earliest ones)
 MAX_EVIDENCE_ORDERS = 50
@@ -35,7 +36,9 @@ def licence_map(*maps: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
         for category, types in (raw or {}).items():
             if isinstance(types, str):
                 types = [types]
-            out.setdefault(str(category), set()).update(str(t) for t in types or ())
+            # compared trimmed and without case, as the rows are (an export's Food, FOOD_BUSINESS)
+            key = str(category).strip().lower()
+            out.setdefault(key, set()).update(str(t).strip().lower() for t in types or ())
     return {c: tuple(sorted(t)) for c, t in sorted(out.items()) if t}
 
 
@@ -52,7 +55,7 @@ def _licensed_sales(
 ) -> ir.Table:
     """Orders (``orders``, else all) of listings in a category the map names, with the category."""
     o, ls = (tables.orders if orders is None else orders), tables.listings
-    cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
+    cat = ls.select(c_listing_id=ls.listing_id, category=ls.category.strip().lower()).distinct(
         on="c_listing_id", keep="first"
     )
     j = o.join(cat, o.listing_id == cat.c_listing_id)
@@ -63,6 +66,7 @@ def _licensed_sales(
         listing_id=j.listing_id,
         category=j.category,
         paid_at=j.paid_at,
+        status=j.status,
     )
 
 
@@ -77,14 +81,19 @@ def unlicensed_sales(
     # a scope covers the category when empty (or NULL) or when the category is one of its
     # ';'-separated items; cleaned and padded once per licence, not per (sale, licence) pair
     # (the regular expression on every pair was half of LIC001's time)
-    cleaned = lic.scope.re_replace(r"\s*;\s*", ";").strip()
+    cleaned = lic.scope.re_replace(r"\s*;\s*", ";").strip().lower()
+    padded = ibis.literal(";") + cleaned + ibis.literal(";")
+    # a scope in words (酒类零售, 预包装食品销售, 第二类医疗器械经营备案: a blind set's licences,
+    # session 32) is the licence's own wording, not a list of category codes: it does not narrow
+    # the licence; a list (food;health_food, Apparel; toys) does
+    names_one = cleaned.re_search(r"^[a-z0-9_]+(;[a-z0-9_]+)*;?$")
     lic = lic.select(
         "merchant_id",
-        "licence_type",
         "valid_from",
         "valid_to",
-        _any_scope=lic.scope.isnull() | (cleaned == ""),
-        _padded=ibis.literal(";") + cleaned + ibis.literal(";"),
+        licence_type=lic.licence_type.strip().lower(),
+        _any_scope=lic.scope.isnull() | (cleaned == "") | ~names_one,
+        _padded=padded,
     )
     right_type = ibis.or_(
         *[(sales.category == c) & lic.licence_type.isin(list(t)) for c, t in cmap.items()]
@@ -120,7 +129,7 @@ class UnlicensedSales(Check):
     reads = ("orders", "listings", "licences", "merchants")
     #: the columns of those it reads (an incremental scan's scoped copy holds only these)
     reads_columns = {
-        "orders": ("order_id", "merchant_id", "listing_id", "paid_at"),
+        "orders": ("order_id", "merchant_id", "listing_id", "paid_at", "status"),
         "listings": ("listing_id", "category"),
         "licences": (
             "licence_id",
@@ -280,6 +289,7 @@ class UnlicensedSales(Check):
         bad = bad.mutate(required=_required_types(bad.category, cmap))
         g = bad.group_by(g_merchant_id=bad.merchant_id).aggregate(
             unlicensed_orders=bad.order_id.nunique(),
+            completed=(bad.status != "cancelled").fill_null(True).cast("int64").sum(),
             categories=bad.category.collect(distinct=True).sort().join(";"),
             licence_types_required=bad.required.collect(distinct=True).sort().join(";"),
             first_sale_at=bad.paid_at.min(),
@@ -299,6 +309,11 @@ class UnlicensedSales(Check):
             first_sale_at=j.first_sale_at,
             last_sale_at=j.last_sale_at,
             licence_types_required=j.licence_types_required,
+            **graded(
+                j.completed == 0,
+                "every one of these orders was cancelled: the goods were offered for sale (an "
+                "offer is business activity) but no sale was completed",
+            ),
         )
 
     def evidence(
@@ -324,5 +339,6 @@ class UnlicensedSales(Check):
             listing_id=bad.listing_id,
             category=bad.category,
             paid_at=bad.paid_at,
+            status=bad.status,
         )
         return {"licences": licences, "unlicensed_orders": orders}
