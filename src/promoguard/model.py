@@ -278,7 +278,8 @@ TABLES: tuple[Table, ...] = (
             _c(
                 "scope",
                 Kind.TEXT,
-                "categories covered, separated by ';' (all when empty)",
+                "categories covered, separated by ';' (also ',', '、' or spaces; all when empty, "
+                "or when it names no category: a licence's own wording such as 酒类零售)",
                 null=True,
             ),
         ),

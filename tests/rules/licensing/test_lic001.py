@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from tests.rules.logistics.helpers import found, order, tables
 from tests.support import run_check
 
@@ -245,3 +246,21 @@ def test_lic001_only_cancelled_orders_are_low_with_the_reason(tiny_store):
     assert f.loc["m1", "severity"] == "low"
     assert "cancelled" in json.loads(f.loc["m1", "observed"])["severity_reason"]
     assert f.loc["m2", "severity"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("scope", "narrows"),
+    [("apparel", True), ("Apparel, toys", True), ("apparel，toys", True), ("apparel、toys", True),
+     ("apparel toys", True), (";apparel", True), ("apparel;;toys", True), ("apparel;医疗器械", True),
+     ("第二类医疗器械经营备案", False), ("酒类零售", False), ("medical_device, apparel", False)],
+)  # fmt: skip
+def test_lic001_a_scope_of_codes_narrows_in_any_list_form_and_words_do_not(
+    tiny_store, scope, narrows
+):
+    con = tiny_store(
+        tables(
+            orders=[order("med", listing="l_med", paid=5)],
+            licences=[("L1", "m2", "medical_device", 0, None, scope)],
+        )
+    )
+    assert (set(found(run_check(con, "LIC001"))) == {"m2"}) is narrows

@@ -102,6 +102,20 @@ def test_price001_cn_listing_without_orders_falls_back_to_offered_prices(season)
     assert expected == {"legal_prior_price": "88.00", "prior_price_source": "offered"}
 
 
+def test_price001_reads_the_detail_page_in_an_exports_spelling(season):
+    """A blind set's exports (session 32) write the detail page's channel their own way: Detail
+    and 详情页 are the detail page for every pricing check (the offered prices here), a search
+    channel is not."""
+    for lid, channel in (("L1", "Detail "), ("L2", "详情页"), ("L3", "search")):
+        season.listing(lid)
+        season.prices(lid, -10, -1, "88.00", channel=channel)
+        promo_obs(season, lid, "70.00", "99.00")
+    found = by_entity(run_check(season.con, "PRICE001"))
+    for lid in ("L1", "L2"):
+        assert found[lid][1] == {"legal_prior_price": "88.00", "prior_price_source": "offered"}
+    assert "L3" not in found  # no detail history: nothing to compare with
+
+
 def test_price001_cn_a_first_sale_during_the_promotion_decides_no_prior_price(season):
     """A sale on or after the promotion's start is no prior transaction: a listing offered at
     ¥500 for a month and first sold at 11:00 on 11-11 is judged on its offered price, as one that

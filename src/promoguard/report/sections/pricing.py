@@ -18,6 +18,7 @@ from promoguard.engine import registry
 from promoguard.report.i18n import tr
 from promoguard.report.sections._html import SEVERITY_RANK, table
 from promoguard.report.svg import Level, price_series
+from promoguard.rules.pricing._shared import DETAIL_WORDS
 from promoguard.text.mask import QUOTES
 
 SECTION = "pricing"
@@ -88,10 +89,12 @@ def _chart(con: duckdb.DuckDBPyConnection, f: Any, obs: dict, exp: dict) -> str:
         at = pd.Timestamp(obs.get("observed_at") or "2000-01-01", tz="UTC").to_pydatetime()
         lo, hi, window, name = at - dt.timedelta(days=14), at + dt.timedelta(days=7), None, ""
     rows = con.execute(
-        "SELECT observed_at, CAST(price AS DOUBLE), coalesce(channel, 'detail') "
+        "SELECT observed_at, CAST(price AS DOUBLE), "
+        "CASE WHEN channel IS NULL OR list_contains(?, lower(trim(channel))) THEN 'detail' "
+        "ELSE lower(trim(channel)) END "
         "FROM price_observations WHERE listing_id = ? AND observed_at >= ? AND observed_at < ? "
         "ORDER BY observed_at, channel",
-        [f.entity_id, lo, hi],
+        [list(DETAIL_WORDS), f.entity_id, lo, hi],
     ).fetchall()
     return price_series(
         rows,

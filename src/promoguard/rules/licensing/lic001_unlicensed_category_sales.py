@@ -79,14 +79,15 @@ def unlicensed_sales(
     sales = _licensed_sales(tables, cmap, orders)
     lic = tables.licences
     # a scope covers the category when empty (or NULL) or when the category is one of its
-    # ';'-separated items; cleaned and padded once per licence, not per (sale, licence) pair
+    # listed items; cleaned and padded once per licence, not per (sale, licence) pair
     # (the regular expression on every pair was half of LIC001's time)
-    cleaned = lic.scope.re_replace(r"\s*;\s*", ";").strip().lower()
+    # items separated as exports write lists (; , ， 、 spaces / |), in lower case
+    cleaned = lic.scope.lower().re_replace(r"[,，、；;\s/|]+", ";").strip()
     padded = ibis.literal(";") + cleaned + ibis.literal(";")
-    # a scope in words (酒类零售, 预包装食品销售, 第二类医疗器械经营备案: a blind set's licences,
-    # session 32) is the licence's own wording, not a list of category codes: it does not narrow
-    # the licence; a list (food;health_food, Apparel; toys) does
-    names_one = cleaned.re_search(r"^[a-z0-9_]+(;[a-z0-9_]+)*;?$")
+    # a scope in words only (酒类零售, 预包装食品销售, 第二类医疗器械经营备案: a blind set's
+    # licences, session 32) is the licence's own wording: it does not narrow the licence; one
+    # holding a category code (food;health_food, Apparel, toys, apparel;医疗器械) does
+    names_one = padded.re_search(r";[a-z0-9_-]+;")
     lic = lic.select(
         "merchant_id",
         "valid_from",
@@ -127,6 +128,8 @@ class UnlicensedSales(Check):
     entity_type = "merchant"
     severity = "high"
     reads = ("orders", "listings", "licences", "merchants")
+    #: 2: each unlicensed order's status in the evidence (session 32)
+    evidence_version = "2"
     #: the columns of those it reads (an incremental scan's scoped copy holds only these)
     reads_columns = {
         "orders": ("order_id", "merchant_id", "listing_id", "paid_at", "status"),
@@ -163,9 +166,11 @@ class UnlicensedSales(Check):
             "`category_licences` map names, for which the merchant held no licence of a required "
             "type that was valid at the payment time (`valid_from` <= paid_at <= `valid_to`, "
             "open-ended when `valid_to` is empty) and whose scope covers the category (scope: "
-            "categories separated by ';', empty = all). Observed: how many such orders, which "
-            "categories, the first and last; the evidence holds the merchant's licence rows and "
-            "the earliest offending orders."
+            "category codes separated by ';', ',', '、' or spaces; empty, or words with no code "
+            "such as 酒类零售, = all). Categories and types are read trimmed and without case. "
+            "Observed: how many such orders, which categories, the first and last; a merchant "
+            "whose such orders were all cancelled is low, with the reason. The evidence holds "
+            "the merchant's licence rows and the earliest offending orders with their status."
         ),
         why=(
             "Goods such as food, health food, cosmetics, medical devices and alcohol may only be "

@@ -162,11 +162,24 @@ def _window_rows(rows: ir.Table, time_col: str, pairs: ir.Table, days: int) -> i
     return j
 
 
+#: how an export may write the detail page's channel (compared trimmed and without case)
+DETAIL_WORDS = (DETAIL, "详情", "详情页", "product page", "pdp")
+
+
+def on_detail(po: ir.Table) -> ir.BooleanValue:
+    """Whether a price observation was seen on the detail page: no channel, ``detail`` as stored
+    (tested first: what nearly every row is), or another spelling of it (Detail, 详情页: a blind
+    set's exports, session 32)."""
+    return (
+        po.channel.isnull()
+        | (po.channel == DETAIL)
+        | po.channel.strip().lower().isin(list(DETAIL_WORDS))
+    )
+
+
 def _detail_prices(tables: Tables) -> ir.Table:
     po = tables.price_observations
-    return po.filter(po.channel.fill_null(DETAIL) == DETAIL).select(
-        "listing_id", "observed_at", "price"
-    )
+    return po.filter(on_detail(po)).select("listing_id", "observed_at", "price")
 
 
 # -- the window: calendar days in the pack's time zone ----------------------------------------------
@@ -372,7 +385,7 @@ def _progressive_campaigns(tables: Tables, pairs: ir.Table, params: dict[str, An
     cut is not a reduction of the campaign: it counts as a price applied (Art. 6a(2))."""
     days = int(params["lookback_days"])
     po = tables.price_observations
-    detail = po.filter(po.channel.fill_null(DETAIL) == DETAIL)
+    detail = po.filter(on_detail(po))
     keys = pairs.select("listing_id", "promotion_id", "starts_at", "window_start", "min_price")
     obs = keys.join(
         detail,
@@ -446,7 +459,7 @@ def _campaign_began(
     listing's first observation; the look-back's first announced observation is its own start
     whenever an unannounced one precedes it inside the look-back, so this only moves it back."""
     po = tables.price_observations
-    detail = po.filter(po.channel.fill_null(DETAIL) == DETAIL)
+    detail = po.filter(on_detail(po))
     k = keys.semi_join(first, PAIR).select("listing_id", "promotion_id", "starts_at")
     hist = k.join(
         detail, [k.listing_id == detail.listing_id, detail.observed_at < k.starts_at]

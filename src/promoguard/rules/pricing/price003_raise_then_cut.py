@@ -22,6 +22,7 @@ from promoguard.rules.pricing._shared import (
     _promotion_series,
     _window_rows,
     levels,
+    on_detail,
     touched_by_windows,
 )
 
@@ -161,7 +162,7 @@ class RaiseThenCut(Check):
         # the promotion price is what the detail page charges (a lower search price is PRICE004),
         # or the 到手价 it advertises beside it when lower: the coupon-inclusive price is then the
         # marked promotion price (coupons taken off a raised price are no real cut either)
-        marked = po.filter(po.channel.fill_null(DETAIL) == DETAIL)
+        marked = po.filter(on_detail(po))
         marked = marked.select(
             "listing_id",
             "observed_at",

@@ -10,21 +10,13 @@ import ibis.expr.types as ir
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.pricing._shared import DETAIL, _money, levels
+from promoguard.rules.pricing._shared import _detail_prices, _money, levels
 
 
 def _channel_in(po: ir.Table, channels: Any) -> ir.BooleanValue:
     """Whether an observation's channel is one of ``channels``, trimmed and without case (a blind
     set's exports, session 32: Search, SEARCH , HOME, homepage)."""
     return po.channel.strip().lower().isin([str(c).strip().lower() for c in channels])
-
-
-def _detail(tables: Tables) -> ir.Table:
-    """The detail-page observations (no channel: the detail page), as :func:`_channel_in` reads
-    channels (Detail is detail)."""
-    po = tables.price_observations
-    on_detail = po.channel.isnull() | (po.channel.strip().lower() == DETAIL)
-    return po.filter(on_detail).select("listing_id", "observed_at", "price")
 
 
 @register
@@ -109,7 +101,7 @@ class CheaperOutsideDetailPage(Check):
         gap = int(params["max_gap_minutes"])
         po, n = season.price_observations, new.price_observations
         prom = po.filter(_channel_in(po, params["channels"]))
-        det = _detail(season)
+        det = _detail_prices(season)
         span = season.to_arrow(n.aggregate(lo=n.observed_at.min(), hi=n.observed_at.max()))
         span = span.to_pylist()
         if not span or span[0]["lo"] is None:  # no new row has a time: none is near anything
@@ -157,7 +149,9 @@ class CheaperOutsideDetailPage(Check):
         prom = po.filter(_channel_in(po, params["channels"])).select(
             "listing_id", "observed_at", "channel", prominent_price=po.price
         )
-        det = _detail(tables).rename(d_listing="listing_id", d_at="observed_at", d_price="price")
+        det = _detail_prices(tables).rename(
+            d_listing="listing_id", d_at="observed_at", d_price="price"
+        )
         j = prom.join(
             det,
             [
