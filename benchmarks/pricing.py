@@ -99,7 +99,7 @@ def generate(path: Path, listings: int, days: int) -> dict[str, int]:
           {t0} + INTERVAL (d) DAY + INTERVAL 2 HOUR, price,
           CASE WHEN d = {PROMO_DAY} THEN
             CASE WHEN i % 10 = 0 THEN CAST(h.prior * 1.3 AS DECIMAL(18,2)) ELSE h.prior END END,
-          CASE WHEN d = {PROMO_DAY} THEN '原价' END, NULL, 'detail', NULL
+          CASE WHEN d = {PROMO_DAY} THEN '原价' END, NULL, 'detail', NULL, NULL
         FROM daily JOIN honest h ON h.listing_id = 'L' || lpad(i::VARCHAR, 7, '0')
         ORDER BY lid, d"""
     )
