@@ -40,6 +40,15 @@ def codes(text: str, **kw) -> set[str]:
     return set(analyse_text(text, **kw))
 
 
+def decided(code: str, text: str, kind: str, category: str | None = None):
+    """One rule's hits on ``text`` (of ``kind``, in ``category``) and its grade of them."""
+    from promoguard.rules.content._shared import content_rules
+
+    ((rule, params),) = content_rules((code,), None)
+    hits = rule.decide(_shared_rules().prepare(text), kind, category, params)
+    return hits, rule.grade(hits)
+
+
 # -- normalisation ---------------------------------------------------------------------------
 
 
@@ -215,11 +224,7 @@ def test_disease_control_of_people_stays_a_medical_claim(text, category):
 
 
 def _text002(text: str, category: str):
-    from promoguard.rules.content._shared import content_rules
-
-    ((rule, params),) = content_rules(("TEXT002",), None)
-    hits = rule.decide(_shared_rules().prepare(text), "listing_description", category, params)
-    return hits, rule.grade(hits)
+    return decided("TEXT002", text, "listing_description", category)
 
 
 @pytest.mark.parametrize(
@@ -538,11 +543,7 @@ def test_a_comparison_with_its_base_is_not_flagged(text):
 
 
 def _text006(text: str):
-    from promoguard.rules.content._shared import content_rules
-
-    ((rule, params),) = content_rules(("TEXT006",), None)
-    hits = rule.decide(_shared_rules().prepare(text), "livestream", None, params)
-    return hits, rule.grade(hits)
+    return decided("TEXT006", text, "livestream")
 
 
 @pytest.mark.parametrize(
@@ -916,11 +917,7 @@ def test_the_card_window_bounds_how_far_the_reward_may_sit():
 
 
 def _review002(text: str):
-    from promoguard.rules.content._shared import content_rules
-
-    ((rule, params),) = content_rules(("REVIEW002",), None)
-    hits = rule.decide(_shared_rules().prepare(text), "listing_description", None, params)
-    return hits, rule.grade(hits)
+    return decided("REVIEW002", text, "listing_description")
 
 
 @pytest.mark.parametrize(
@@ -1467,11 +1464,7 @@ def test_every_disease_gate_is_a_pattern_gate_and_gates_decide_as_the_search_wou
 
 
 def _review002_kind(text: str, kind: str):
-    from promoguard.rules.content._shared import content_rules
-
-    ((rule, params),) = content_rules(("REVIEW002",), None)
-    hits = rule.decide(_shared_rules().prepare(text), kind, None, params)
-    return hits, rule.grade(hits)
+    return decided("REVIEW002", text, kind)
 
 
 @pytest.mark.parametrize(
