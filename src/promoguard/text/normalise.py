@@ -6,8 +6,7 @@ What normalising undoes, in order:
    ``best`` (one C-level ``str.translate`` with a table built once for the Basic Multilingual Plane);
    in the same table, traditional characters of the lexicons' terms read as simplified
    (``國家級`` as ``国家级``) and curly apostrophes as ``'``;
-2. emoji hearts used for the letter V (``❤信``, ``加💗``) read as ``v``, other emoji as a space
-   (so that, slipped into a word, 直🔥降 reads as 直降: step 4);
+2. emoji hearts used for the letter V (``❤信``, ``加💗``) read as ``v``;
 3. zero-width characters, variation selectors and the enclosing keycap (5️⃣ is 5) are dropped;
 4. separators slipped between Chinese characters (``最*好``, ``微 信``, ``最.好``, ``加 V``) are dropped.
    Only runs touching a Han character go: spaces between English words stay, so word boundaries
@@ -43,26 +42,6 @@ ZERO_WIDTH = (
 
 #: Hearts stand in for "V" (微信 is "V信"; "加❤" is "加V").
 HEARTS = "\u2661\u2665\u2764\u2763\u2765\U0001f493\U0001f494\U0001f495\U0001f496\U0001f497\U0001f498\U0001f499\U0001f49a\U0001f49b\U0001f49c\U0001f49d\U0001f49e\U0001f5a4\U0001f90d\U0001f90e\U0001f9e1"
-
-#: Emoji read as a space: slipped between the characters of a word (直🔥降, 最💥好) they are
-#: dropped as any separator is; between English words they stay a word break. Pictographs and the
-#: miscellaneous symbols and dingbats, less the ones the lexicons read as words (the hearts, ★ ☆
-#: ⭐ for stars asked for, 🧧 🎁 for rewards).
-EMOJI_RANGES = (
-    (0x2600, 0x27BF),
-    (0x1F300, 0x1F5FF),
-    (0x1F600, 0x1F64F),
-    (0x1F680, 0x1F6FF),
-    (0x1F900, 0x1F9FF),
-    (0x1FA70, 0x1FAFF),
-)
-EMOJI_KEPT = "\u2605\u2606\u2b50\U0001f9e7\U0001f381"
-
-
-def _emoji(ch: str) -> bool:
-    cp = ord(ch)
-    return ch not in EMOJI_KEPT and ch not in HEARTS and any(a <= cp <= b for a, b in EMOJI_RANGES)
-
 
 #: Characters slipped between the characters of a word to dodge a filter (after NFKC).
 SEPARATORS = " \t\r\n*.·•‧∙⋅・-_|/\\~^#`'\"“”‘’、=\u3000…⋯"
@@ -122,9 +101,6 @@ def _table() -> dict[int, str]:
         table[ord(ch)] = "'"
     for ch in ZERO_WIDTH:
         table[ord(ch)] = _DROP
-    for cp in range(0x2600, 0x27C0):  # the BMP's emoji (the rest are astral: _fold_char)
-        if _emoji(chr(cp)):
-            table[cp] = " "
     for ch in HEARTS:
         table[ord(ch)] = "v"
     for ch in KEEP:
@@ -153,8 +129,6 @@ def _fold_char(ch: str) -> str:
         return "v"
     if ch in ZERO_WIDTH:
         return _DROP
-    if ord(ch) > 0xFFFF and _emoji(ch):
-        return " "
     mapped = _table().get(ord(ch))
     if mapped is not None:
         return mapped
