@@ -58,8 +58,10 @@ _STOCK_UNIT = r"[单件份组套台瓶箱]"
 _ZH_AMOUNT = r"[一二两三四五六七八九十几]+(?:[百千万]|块|元)"
 #: an amount as said live: 200, 1k+, 1.2万, 一百多 (the currency sign before it allowed); digits
 #: followed by a measure are not money (省3个小时, 便宜2度电)
+#: an amount in digits: 200, 1,299, 1.2万, 2k (the currency sign before it allowed)
+_DIGIT_AMOUNT = r"[$£€¥]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?[k千万]?"
 _AMOUNT = (
-    rf"[$£€¥]?(?:(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+|[0-9]+)(?:\.[0-9]+)?[k千万]?"
+    rf"(?:{_DIGIT_AMOUNT}"
     r"(?![0-9k千万]|[.,][0-9]| ?(?:个|小时|分钟|天|次|倍|年|步|度|斤|公里|寸))"
     rf"|{_ZH_AMOUNT})"
 )
@@ -98,10 +100,7 @@ COMPARISON = re.compile(
 #: a base price: its label, then (within a few words that are not a comparison) its amount; or,
 #: in English, the amount before the label ($70 list price)
 _BASE_GAP = r"(?:(?!便宜|降|减|省|低|少|off|less|cheaper)[^0-9,!?;。，！？；]){0,8}?"
-_BASE_AMOUNT = (
-    r"(?:[$£€¥]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[$£€¥]?[0-9]+(?:\.[0-9]+)?[k千万]?"
-    r"|[一二两三四五六七八九十百千万]+[块元])"
-)
+_BASE_AMOUNT = rf"(?:{_DIGIT_AMOUNT}|[一二两三四五六七八九十百千万]+[块元])"
 BASE = re.compile(
     r"(?:原价|日常(?:售)?价|专柜(?:售)?价|划线价|门店价|市场价|平时(?:售)?价|平常价|吊牌价|指导价"
     r"|标价|零售价|官网价|最低价|平时[^0-9,!?;。，！？；]{0,6}?卖|单买[^0-9,!?;。，！？；]{0,4}?是"

@@ -28,7 +28,7 @@ class LivestreamClaims(ContentCheck):
     doc = CheckDoc(
         what=(
             "In live-stream transcripts, finds price comparisons with no base price in their "
-            "sentence or the clause before (直降500, 省了一百多, 比原价便宜一半, 骨折价, zj200, "
+            "sentence or the clause before (直降500, 省了一百多, 比原价便宜一半, 骨折价, 五 zhe, "
             "300 off today, save $20, half off) and urgency claims (最后三单, 仅剩2件, 库存告急, "
             "倒计时三分钟, 下播就恢复原价, only 2 left, ends in 10 minutes) for a reviewer to "
             "verify against stock and price records. '原价399元，今天直播间199元' states its base "

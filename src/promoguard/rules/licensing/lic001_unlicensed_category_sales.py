@@ -78,10 +78,10 @@ def unlicensed_sales(
     its merchant's licences."""
     sales = _licensed_sales(tables, cmap, orders)
     lic = tables.licences
-    # a scope covers the category when empty (or NULL) or when the category is one of its
-    # listed items; cleaned and padded once per licence, not per (sale, licence) pair
-    # (the regular expression on every pair was half of LIC001's time)
-    # items separated as exports write lists (; , ， 、 spaces / |), in lower case
+    # a scope covers the category when empty (or NULL) or when the category is one of its items
+    # (separated as exports write lists: ; , ， 、 spaces / |, in lower case); cleaned and padded
+    # once per licence, not per (sale, licence) pair (the regular expression on every pair was
+    # half of LIC001's time)
     cleaned = lic.scope.lower().re_replace(r"[,，、；;\s/|]+", ";").strip()
     padded = ibis.literal(";") + cleaned + ibis.literal(";")
     # a scope in words only (酒类零售, 预包装食品销售, 第二类医疗器械经营备案: a blind set's

@@ -106,22 +106,16 @@ class PrizeOverCap(Check):
         rate = ibis.cases(*((currency == k, float(rates[k])) for k in within), else_=None)
         g = g.mutate(within_c=limit.cast("int64"), floor_rate=rate.cast("float64"))
         g = g.filter(g.within_c.notnull(), g.kind.isin(tuple(params["capped_kinds"])))
+        # per winner and moment (one ticket or purchase, as near as the data comes), then per
+        # winner: one pass over the awards
         by_moment = a.group_by(["prize_promotion_id", "buyer_id", "awarded_at"]).aggregate(
-            moment_c=cents(a.prize_value).sum()
+            moment_c=cents(a.prize_value).sum(), biggest_c=cents(a.prize_value).max()
         )
-        by_moment = by_moment.group_by(
-            mp_id=by_moment.prize_promotion_id, mb_id=by_moment.buyer_id
-        ).aggregate(moment_c=by_moment.moment_c.max())
-        per_winner = a.group_by(["prize_promotion_id", "buyer_id"]).aggregate(
-            total_c=cents(a.prize_value).sum(), biggest_c=cents(a.prize_value).max()
+        per_winner = by_moment.group_by(["prize_promotion_id", "buyer_id"]).aggregate(
+            total_c=by_moment.moment_c.sum(),
+            biggest_c=by_moment.biggest_c.max(),
+            moment_c=by_moment.moment_c.max(),
         )
-        per_winner = per_winner.join(
-            by_moment,
-            [
-                per_winner.prize_promotion_id == by_moment.mp_id,
-                per_winner.buyer_id == by_moment.mb_id,
-            ],
-        ).select("prize_promotion_id", "buyer_id", "total_c", "biggest_c", "moment_c")
         p_id = per_winner.prize_promotion_id
         # the winner with the largest total, and the one with the most at one moment
         worst = first_rows(
