@@ -78,6 +78,41 @@ def test_normalise_undoes_filter_dodging(raw, norm):
 
 
 @pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        # a word spelt one character at a time between emoji: the emoji drop
+        ("家人们直🔥降🔥一🔥百", "家人们直降一百"),
+        ("加🔥微🔥信🔥号", "加微信号"),
+        ("1🔥3🔥8🔥0🔥0🔥1🔥3🔥8🔥0🔥0🔥0", "13800138000"),
+        ("直💥降💥💥一\ufe0f💥百", "直降一百"),  # a gap of several emoji and a variation selector
+        # an emoji between phrases is a bullet, not a dodge: it stays, and so does the break
+        ("男士袜子🔥弹力透气", "男士袜子🔥弹力透气"),
+        ("袜子🔥弹🔥力", "袜子🔥弹🔥力"),  # two gaps: a list of two short items as often
+        ("最🔥好用", "最🔥好用"),  # TEXT001 reads this one as the evasion it is
+        ("满299🔥减50🔥再送🔥赠品", "满299🔥减50🔥再送🔥赠品"),
+        # BMP symbols are read as written (the first pass reads their texts without mapping)
+        ("直✅降✅一✅百", "直✅降✅一✅百"),
+    ],
+)
+def test_emoji_slipped_into_a_word_drop_but_bullets_between_phrases_stay(raw, norm):
+    assert normalise(raw).text == norm
+
+
+def test_a_word_spelt_between_emoji_is_found_and_a_bullet_list_is_not():
+    # each rule sees through the dodge...
+    assert "TEXT006" in codes("家人们直🔥降🔥一🔥百，冲", kind="livestream")
+    assert "TEXT004" in codes("有问题加🔥微🔥信🔥聊", kind="chat")
+    assert "TEXT005" in codes("中奖的张伟 1🔥3🔥9🔥1🔥2🔥3🔥4🔥5🔥6🔥7🔥8", kind="livestream")
+    # ...and an emoji bullet between two phrases glues nothing into a false word
+    assert "TEXT003" not in codes("男士袜子🔥弹力透气🔥吸汗防臭", category="apparel")
+    assert not codes("人气🔥狗粮🔥鸡肉味", category="pet")
+    # the offsets still quote the original, emoji and all
+    nt = normalise("好物直🔥降🔥一🔥百!")
+    start = nt.text.index("直降")
+    assert nt.original[slice(*nt.span(start, start + 4))] == "直🔥降🔥一🔥百"
+
+
+@pytest.mark.parametrize(
     "raw", ["全网最　低 ok", "a……最\u200b*好b", "x ＶＸ：ab_123 y", "ß最 好😀❤信", "plain text"]
 )
 def test_offsets_map_back_to_the_original(raw):

@@ -8,6 +8,9 @@ What normalising undoes, in order:
    (``國家級`` as ``国家级``) and curly apostrophes as ``'``;
 2. emoji hearts used for the letter V (``❤信``, ``加💗``) read as ``v``;
 3. zero-width characters, variation selectors and the enclosing keycap (5️⃣ is 5) are dropped;
+   so are emoji slipped between the characters of a word one by one (直🔥降🔥一🔥百 is 直降一百:
+   three or more emoji gaps, each between single characters), while an emoji between two phrases
+   stays a break (袜子🔥弹力 is not 子弹; 最🔥好 is TEXT001's own evasion pattern);
 4. separators slipped between Chinese characters (``最*好``, ``微 信``, ``最.好``, ``加 V``) are dropped.
    Only runs touching a Han character go: spaces between English words stay, so word boundaries
    still mean something.
@@ -189,6 +192,8 @@ def normalise(text: str) -> Normalised:
     if len(folded) != len(text) or _ASTRAL.search(text) is not None:
         # astral letters (𝐁𝐄𝐒𝐓) fold only through NFKC, character by character
         folded, index = _expand(text)
+    if index is not None and _EMOJI.search(folded) is not None:
+        folded = _drop_interleaved(folded)
     cuts: list[int] = []
     sums: list[int] = []
     if _DROP in folded or _needs_separator_pass(folded):
@@ -208,6 +213,24 @@ def normalise(text: str) -> Normalised:
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+#: pictographs outside the BMP (🔥💥👉): a text holding one always takes the full mapping path
+#: (``special``), so dropping them changes nothing the first pass selects. BMP symbols (✅⭐✨)
+#: are left alone: the first pass reads their texts as they are.
+_EMOJI_CLASS = "\U0001f000-\U0001faff"
+_EMOJI = re.compile(f"[{_EMOJI_CLASS}]")
+#: a word spelt one character at a time between emoji: 直🔥降🔥一🔥百, 加🔥微🔥信🔥号, 1🔥3🔥8…
+#: (at least three gaps, every inner character alone between two gaps). Two characters around one
+#: emoji are left: that is as often a bullet between two phrases (袜子🔥弹力, 人气🔥狗粮) as a dodge.
+_W = f"[{_HAN}a-z0-9]"
+_GAP = f"[{_EMOJI_CLASS}{_DROP}]*[{_EMOJI_CLASS}][{_EMOJI_CLASS}{_DROP}]*"
+_INTERLEAVED = re.compile(f"{_W}(?:{_GAP}{_W}){{3,}}")
+
+
+def _drop_interleaved(folded: str) -> str:
+    """``folded`` with the emoji of each interleaved run read as dropped characters."""
+    return _INTERLEAVED.sub(lambda m: _EMOJI.sub(_DROP, m.group()), folded)
+
+
 _SEP_NEAR_HAN = re.compile(rf"[{_HAN}][{_SEP_CLASS}]|[{_SEP_CLASS}][{_HAN}]")
 
 
