@@ -81,15 +81,19 @@ def test_normalise_undoes_filter_dodging(raw, norm):
     ("raw", "norm"),
     [
         # a word spelt one character at a time between emoji: the emoji drop
-        ("家人们直🔥降🔥一🔥百", "家人们直降一百"),
-        ("加🔥微🔥信🔥号", "加微信号"),
+        ("家人们 直🔥降🔥一🔥百", "家人们直降一百"),
+        ("加🔥微🔥信", "加微信"),
         ("1🔥3🔥8🔥0🔥0🔥1🔥3🔥8🔥0🔥0🔥0", "13800138000"),
         ("直💥降💥💥一\ufe0f💥百", "直降一百"),  # a gap of several emoji and a variation selector
-        # an emoji between phrases is a bullet, not a dodge: it stays, and so does the break
+        ("直 🔥 降 🔥 一 🔥 百", "直降一百"),  # spaces beside the emoji
+        # a character joined to a word on one side is a list's item: its breaks stay
         ("男士袜子🔥弹力透气", "男士袜子🔥弹力透气"),
-        ("袜子🔥弹🔥力", "袜子🔥弹🔥力"),  # two gaps: a list of two short items as often
+        ("袜子🔥弹🔥软🔥透气", "袜子🔥弹🔥软🔥透气"),  # 子 and 弹 are no word here
+        ("海军🔥刺🔥绣🔥条纹衫", "海军🔥刺🔥绣🔥条纹衫"),
+        ("跑步鞋子🔥弹🔥软🔥轻🔥透气", "跑步鞋子🔥弹软轻🔥透气"),  # only the lone ones join
         ("最🔥好用", "最🔥好用"),  # TEXT001 reads this one as the evasion it is
         ("满299🔥减50🔥再送🔥赠品", "满299🔥减50🔥再送🔥赠品"),
+        ("限🔥时🔥打🔟折", "限时打🔟折"),  # 🔟 says a number: it stays
         # BMP symbols are read as written (the first pass reads their texts without mapping)
         ("直✅降✅一✅百", "直✅降✅一✅百"),
     ],
@@ -100,16 +104,46 @@ def test_emoji_slipped_into_a_word_drop_but_bullets_between_phrases_stay(raw, no
 
 def test_a_word_spelt_between_emoji_is_found_and_a_bullet_list_is_not():
     # each rule sees through the dodge...
-    assert "TEXT006" in codes("家人们直🔥降🔥一🔥百，冲", kind="livestream")
-    assert "TEXT004" in codes("有问题加🔥微🔥信🔥聊", kind="chat")
+    assert "TEXT006" in codes("家人们 直🔥降🔥一🔥百，冲", kind="livestream")
+    assert "TEXT004" in codes("有问题 加🔥微🔥信 聊", kind="chat")
     assert "TEXT005" in codes("中奖的张伟 1🔥3🔥9🔥1🔥2🔥3🔥4🔥5🔥6🔥7🔥8", kind="livestream")
-    # ...and an emoji bullet between two phrases glues nothing into a false word
-    assert "TEXT003" not in codes("男士袜子🔥弹力透气🔥吸汗防臭", category="apparel")
-    assert not codes("人气🔥狗粮🔥鸡肉味", category="pet")
+    # ...and emoji bullets glue no false word out of a list's items (a reviewer's probes)
+    for text, category in [
+        ("男士袜子🔥弹力透气🔥吸汗防臭", "apparel"),
+        ("男士袜子🔥弹🔥软🔥透气🔥不起球", "apparel"),  # 子弹 (TEXT003, critical)
+        ("冻干零食超人气🔥狗🔥猫🔥通用", "pet"),  # 气狗
+        ("海军🔥刺🔥绣🔥条纹衫", "apparel"),  # 军刺
+        ("艾灸理疗🔥效🔥果🔥看得见", "health"),  # 疗效 (TEXT002)
+        ("营养补充增加🔥微🔥量🔥元素", "food"),  # 加微 (TEXT004)
+        ("这双鞋独立🔥减🔥震🔥科技", "apparel"),  # 立减 (TEXT006)
+        ("单独🔥家🔥用🔥两相宜", "home"),  # 独家 (TEXT001)
+        ("人气🔥狗粮🔥鸡肉味", "pet"),
+    ]:
+        assert not codes(text, kind="livestream", category=category), text
     # the offsets still quote the original, emoji and all
-    nt = normalise("好物直🔥降🔥一🔥百!")
+    nt = normalise("好物 直🔥降🔥一🔥百!")
     start = nt.text.index("直降")
     assert nt.original[slice(*nt.span(start, start + 4))] == "直🔥降🔥一🔥百"
+
+
+def test_long_runs_of_emoji_do_not_stall_the_normaliser():
+    """A hostile text of emoji runs between lone characters: the first cut of the emoji gap
+    backtracked through every way to split a run (("好" + "🔥" * 600) * 3 took 7.7 s, growing
+    with the fourth power of the run); the possessive gaps read it in one pass."""
+    import signal
+
+    def stalled(*_):
+        raise TimeoutError("normalise stalled on runs of emoji")
+
+    old = signal.signal(signal.SIGALRM, stalled)
+    signal.alarm(20)
+    try:
+        nt = normalise(("好" + "🔥" * 2000) * 3 + "好好")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    # three lone 好 join; the last run of emoji stays before the joined 好好
+    assert nt.text == "好好好" + "🔥" * 2000 + "好好"
 
 
 @pytest.mark.parametrize(

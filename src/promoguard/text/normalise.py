@@ -9,8 +9,8 @@ What normalising undoes, in order:
 2. emoji hearts used for the letter V (``❤信``, ``加💗``) read as ``v``;
 3. zero-width characters, variation selectors and the enclosing keycap (5️⃣ is 5) are dropped;
    so are emoji slipped between the characters of a word one by one (直🔥降🔥一🔥百 is 直降一百:
-   three or more emoji gaps, each between single characters), while an emoji between two phrases
-   stays a break (袜子🔥弹力 is not 子弹; 最🔥好 is TEXT001's own evasion pattern);
+   three or more characters, each alone between emoji), while an emoji beside a longer word
+   stays a break (袜子🔥弹🔥软 is not 子弹; 最🔥好 is TEXT001's own evasion pattern);
 4. separators slipped between Chinese characters (``最*好``, ``微 信``, ``最.好``, ``加 V``) are dropped.
    Only runs touching a Han character go: spaces between English words stay, so word boundaries
    still mean something.
@@ -214,16 +214,21 @@ def normalise(text: str) -> Normalised:
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 #: pictographs outside the BMP (🔥💥👉): a text holding one always takes the full mapping path
-#: (``special``), so dropping them changes nothing the first pass selects. BMP symbols (✅⭐✨)
-#: are left alone: the first pass reads their texts as they are.
-_EMOJI_CLASS = "\U0001f000-\U0001faff"
+#: (``special``), so dropping them changes nothing the first pass selects. BMP symbols (✅⭐✨⚡)
+#: are left alone: the first pass reads their texts as they are. Not 🔟 or 💯: they say a number.
+_EMOJI_CLASS = "\U0001f000-\U0001f4ae\U0001f4b0-\U0001f51e\U0001f520-\U0001faff"
 _EMOJI = re.compile(f"[{_EMOJI_CLASS}]")
-#: a word spelt one character at a time between emoji: 直🔥降🔥一🔥百, 加🔥微🔥信🔥号, 1🔥3🔥8…
-#: (at least three gaps, every inner character alone between two gaps). Two characters around one
-#: emoji are left: that is as often a bullet between two phrases (袜子🔥弹力, 人气🔥狗粮) as a dodge.
+#: a word spelt one character at a time between emoji: 直🔥降🔥一🔥百, 加🔥微🔥信, 1🔥3🔥8…: a stretch
+#: of three or more characters, each standing alone (an emoji gap, a separator, punctuation or
+#: the text's edge on either side of it). A character joined to a word on one side is a bullet
+#: list's item, not a letter of a dodge: 袜子🔥弹🔥软🔥透气 keeps its breaks (子弹 is no word in
+#: it), and so does 最🔥好 (TEXT001 reads that one as the evasion it is). The gaps are possessive
+#: (``*+``, ``++``): a long run of emoji that ends without a character costs one pass, not a
+#: search of every way to split it.
 _W = f"[{_HAN}a-z0-9]"
-_GAP = f"[{_EMOJI_CLASS}{_DROP}]*[{_EMOJI_CLASS}][{_EMOJI_CLASS}{_DROP}]*"
-_INTERLEAVED = re.compile(f"{_W}(?:{_GAP}{_W}){{3,}}")
+_PAD = f"[{_SEP_CLASS}{_DROP}]*+"
+_GAP = f"{_PAD}(?:[{_EMOJI_CLASS}]{_PAD})++"
+_INTERLEAVED = re.compile(f"(?<!{_W}){_W}(?:{_GAP}{_W}){{2,}}(?!{_W})")
 
 
 def _drop_interleaved(folded: str) -> str:
