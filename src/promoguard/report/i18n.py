@@ -393,6 +393,7 @@ WORDS_ZH: dict[str, str] = {
     "hours_late": "迟延（小时）",
     "hours_to_pickup": "至揽收（小时）",
     "instant_confirms": "秒确认订单数",
+    "heavy_buyer_hours": "单小时十单以上的买家时段数",
     "instant_share": "秒确认占比",
     "largest_award": "最大单项奖",
     "largest_winner_total": "单人最高累计奖",
@@ -525,6 +526,8 @@ WORDS_ZH: dict[str, str] = {
     "shipped_before_payment": "付款前即发货",
     "velocity": "高频下单",
     "instant_confirm": "秒确认",
+    "velocity_one_day": "单日高频下单",
+    "heavy_velocity": "每小时十单以上",
     "odd_hours": "深夜下单",
     "promised_dispatch_by_default": "默认发货时限",
     "yes": "是",
@@ -590,6 +593,18 @@ REASONS_ZH: list[tuple[str, str]] = [
         r"are to be checked",
         r"同一中奖者的奖金仅在多次抽奖中累计超过上限：法律累计的是同一奖券或一次购买的中奖机会"
         r"（《规范促销行为暂行规定》第十七条），需核查奖券",
+    ),
+    (
+        r"the repeated buyer-hours fall on one local day: a sale day's baskets split into "
+        r"several orders to stack per-order coupons \(凑单\) look the same",
+        r"同一买家一小时内多次下单仅出现在一个自然日：大促当天为叠加每单优惠券而拆单（凑单）也会如此",
+    ),
+    (
+        r"most of the shop's orders are goods delivered online \(top-ups, game cards, "
+        r"e-tickets\), which reach the buyer on payment: confirming receipt at once is expected "
+        r"there",
+        r"该店铺的订单大多为在线交付的商品（充值、游戏点卡、电子票），付款即送达买家："
+        r"立即确认收货属正常（《电子商务法》第五十一条）",
     ),
     (
         r"the urgency word is negated where it is written \(没有倒计时, no last chance\): a "

@@ -285,3 +285,122 @@ def test_brush001_ring_keeps_a_reused_account_with_its_own_repeat_shops(tiny_sto
     con = tiny_store(w.tables())
     got = list(by_code(run_check(con, "BRUSH001"), "BRUSH001").entity_id)
     assert got == ["|".join(sorted(ring))]
+
+
+# -- BRUSH003 on shapes a blind set written without the code brought (session 33) --------------
+
+
+def _velocity_world(
+    *,
+    days: int,
+    per_hour: int,
+    buyers: int = 3,
+    confirm: str = "slow",
+    quantity: int = 1,
+) -> World:
+    """M001: ``buyers`` accounts each placing ``per_hour`` orders in one hour (10:00-11:00
+    Beijing) on ``days`` days, beside 40 honest orders; M002: the market's other traffic.
+    ``confirm``: ``slow`` (delivered two days after payment, confirmed a day after that),
+    ``in_transit`` (confirmed 4 hours after payment, delivered two days after it), ``on_payment``
+    (confirmed 3 minutes after payment, no parcel scanned at all), ``late_no_scan`` (confirmed
+    two days after payment, no parcel scanned at all)."""
+    w = World(merchants=["M001", "M002"])
+
+    def place(buyer: str, merchant: str, at: dt.datetime, how: str) -> None:
+        if how == "slow":
+            d = at + dt.timedelta(days=2)
+            w.order(buyer, merchant, at, delivered_at=d, confirmed_at=d + dt.timedelta(days=1))
+        elif how == "in_transit":
+            w.order(
+                buyer,
+                merchant,
+                at,
+                delivered_at=at + dt.timedelta(days=2),
+                confirmed_at=at + dt.timedelta(hours=4),
+            )
+        elif how == "on_payment":
+            w.order(buyer, merchant, at, confirmed_at=at + dt.timedelta(minutes=3))
+        else:
+            w.order(buyer, merchant, at, confirmed_at=at + dt.timedelta(days=2))
+        w.orders[-1]["quantity"] = quantity if buyer.startswith("V") else 1
+
+    for day in range(days):
+        for b in range(buyers):
+            for k in range(per_hour):
+                at = T0 + dt.timedelta(days=2 * day, hours=2, minutes=b + k * (55 // per_hour))
+                place(f"V{b}", "M001", at, confirm)
+    for i in range(40):  # honest traffic: one order each, confirmed days after delivery
+        place(f"H{i}", "M001", T0 + dt.timedelta(hours=7 * i + 3), "slow")
+    for i in range(120):
+        place(f"D{i}", "M002", T0 + dt.timedelta(hours=3 * i + 1), "slow")
+    return w
+
+
+def _brush003(tiny_store, w: World, name: str, category: str | None = None):
+    tables = w.tables()
+    if category is not None:
+        listings = tables["listings"]
+        listings.loc[listings.merchant_id == "M001", "category"] = category
+    return by_code(run_check(tiny_store(tables, name=name), "BRUSH003"), "BRUSH003")
+
+
+def test_brush003_receipt_confirmed_before_the_parcel_arrives_is_instant(tiny_store):
+    """Confirmed 4 hours after payment, two days before the delivery scan: nothing was in the
+    buyer's hands (the old reading counted only confirmations after the scan, and missed it)."""
+    f = _brush003(tiny_store, _velocity_world(days=3, per_hour=4, confirm="in_transit"), "a.db")
+    assert list(f.entity_id) == ["M001"] and list(f.severity) == ["medium"]
+    o = json.loads(f.observed.iloc[0])
+    assert o["instant_confirms"] == 36 and o["signals"] == "velocity instant_confirm"
+    # the same bursts confirmed a day after delivery: velocity alone, not reported
+    assert _brush003(tiny_store, _velocity_world(days=3, per_hour=4), "b.db").empty
+
+
+def test_brush003_confirmed_on_payment_without_a_scan_is_instant_a_late_one_is_not(tiny_store):
+    """With no parcel scanned, a receipt confirmed three minutes after payment is instant; a
+    store without scans must not make every confirmation instant: two days after payment is not."""
+    f = _brush003(tiny_store, _velocity_world(days=3, per_hour=4, confirm="on_payment"), "a.db")
+    assert list(f.entity_id) == ["M001"]
+    assert json.loads(f.observed.iloc[0])["instant_confirms"] == 36
+    w = _velocity_world(days=3, per_hour=4, confirm="late_no_scan")
+    assert _brush003(tiny_store, w, "b.db").empty
+
+
+def test_brush003_ten_orders_an_hour_on_several_days_is_a_second_signal(tiny_store):
+    """Task accounts placing 12 orders an hour at one shop on three days, confirming a day after
+    delivery: no shopper's basket. A bulk buyer's four big orders an hour on five days, and one
+    day of twelve an hour, stay unreported."""
+    f = _brush003(tiny_store, _velocity_world(days=3, per_hour=12), "a.db")
+    assert list(f.entity_id) == ["M001"] and list(f.severity) == ["medium"]
+    o = json.loads(f.observed.iloc[0])
+    assert o["signals"] == "velocity heavy_velocity" and o["heavy_buyer_hours"] == 9
+    bulk = _velocity_world(days=5, per_hour=4, quantity=20)
+    assert _brush003(tiny_store, bulk, "b.db").empty
+    assert _brush003(tiny_store, _velocity_world(days=1, per_hour=12), "c.db").empty
+
+
+def test_brush003_one_sale_day_of_bursts_with_instant_receipts_is_reported_low(tiny_store):
+    """Repeated buyer-hours on one day look like 凑单 (split baskets): alone they stay unreported;
+    with receipts confirmed on payment the shop is reported, graded low with why, not dropped
+    (docs/exemptions.md); the same bursts on two days are medium."""
+    w = _velocity_world(days=1, per_hour=4, buyers=5, confirm="on_payment")
+    f = _brush003(tiny_store, w, "a.db")
+    assert list(f.entity_id) == ["M001"] and list(f.severity) == ["low"]
+    o = json.loads(f.observed.iloc[0])
+    assert "velocity_one_day" in o["signals"] and "凑单" in o["severity_reason"]
+    assert _brush003(tiny_store, _velocity_world(days=1, per_hour=4, buyers=5), "b.db").empty
+    w2 = _velocity_world(days=2, per_hour=4, buyers=5, confirm="on_payment")
+    assert list(_brush003(tiny_store, w2, "c.db").severity) == ["medium"]
+
+
+def test_brush003_a_top_up_shop_confirming_on_payment_is_low_a_heavy_one_is_not(tiny_store):
+    """Top-ups reach the buyer on payment (电子商务法 Art. 51): a shop of them carried over the bar
+    by instant receipts is graded low with why; the same shop selling food is medium, and a
+    top-up shop whose accounts place twelve orders an hour is medium (its velocity carries it)."""
+    w = _velocity_world(days=3, per_hour=4, confirm="on_payment")
+    f = _brush003(tiny_store, w, "a.db", category="话费充值")
+    assert list(f.severity) == ["low"]
+    assert "delivered online" in json.loads(f.observed.iloc[0])["severity_reason"]
+    assert list(_brush003(tiny_store, w, "b.db").severity) == ["medium"]
+    heavy = _velocity_world(days=3, per_hour=12, confirm="on_payment")
+    f = _brush003(tiny_store, heavy, "c.db", category="Game Top-Up cards")
+    assert list(f.severity) == ["medium"]

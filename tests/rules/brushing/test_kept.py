@@ -208,6 +208,14 @@ def _hand_built() -> tuple[dict, dict]:
     d1 = old.order("C1", "M4", T0, confirmed_at=confirmed, delivered_at=before)
     d2 = old.order("C2", "M4", T0, confirmed_at=confirmed)  # no scan yet
     d3 = old.order("C3", "M5", T0, confirmed_at=confirmed)  # shipped, parcel scanned, no row yet
+    # C4: confirmed 5 min after payment, no scan yet (instant on its payment alone: it stays so
+    # when its scan comes, and its evidence row then shows the scan); C5: confirmed 2 hours
+    # after payment, no scan yet (not instant until a delivery scan stamped after the
+    # confirmation shows it was confirmed before it arrived)
+    paid4 = day - dt.timedelta(hours=30)
+    d4 = old.order("C4", "M4", paid4, confirmed_at=paid4 + dt.timedelta(minutes=5))
+    paid5 = day - dt.timedelta(hours=20)
+    d5 = old.order("C5", "M4", paid5, confirmed_at=paid5 + dt.timedelta(hours=2))
     old.events.append(
         {"carrier": "SF", "tracking_no": "TX3", "event_at": day - dt.timedelta(hours=1)}
         | {"event_type": "delivered"}
@@ -265,7 +273,14 @@ def _hand_built() -> tuple[dict, dict]:
         o["order_id"] = o["order_id"].replace("O", "N", 1)
     later.shipments.append({"order_id": d3, "carrier": "SF", "tracking_no": "TX3"})
     later.shipments.append({"order_id": d2, "carrier": "SF", "tracking_no": f"T{d2}"})
-    for oid, at in ((d1, day - dt.timedelta(hours=40)), (d2, day + dt.timedelta(hours=5))):
+    for oid in (d4, d5):
+        later.shipments.append({"order_id": oid, "carrier": "SF", "tracking_no": f"T{oid}"})
+    for oid, at in (
+        (d1, day - dt.timedelta(hours=40)),
+        (d2, day + dt.timedelta(hours=5)),
+        (d4, paid4 + dt.timedelta(days=2)),
+        (d5, paid5 + dt.timedelta(days=1)),
+    ):
         # a delivered scan stamped before d1's first one (moves it earlier), d2's first one
         # (confirmed 3 min after it)
         later.events.append(
@@ -296,13 +311,16 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
         for r in _rows(built[("brushing_repeat_pairs", "v1")])
     }
     assert ("P1", "M1") in pairs and ("P2", "M2") not in pairs and ("R1", "M3") in pairs
-    inst = {dict(r)["merchant_id"]: dict(r) for r in _rows(built[("brush003_instant", "v1", 10)])}
-    # C1 no longer instant (an earlier scan came), C2 instant (its first scan came); C3 and
-    # LATE delivered hours before their confirmation (a new shipment, a new order)
-    assert (inst["M4"]["confirmed_after_delivery"], inst["M4"]["instant_confirms"]) == (2, 1)
-    assert (inst["M5"]["confirmed_after_delivery"], inst["M5"]["instant_confirms"]) == (2, 0)
-    instant = {dict(r)["buyer_id"] for r in _rows(built[("brush003_instant_orders", "v1", 10)])}
-    assert instant == {"C2"}  # C1's came off when its earlier scan arrived
+    inst = {dict(r)["merchant_id"]: dict(r) for r in _rows(built[("brush003_instant", "v2", 10)])}
+    # C1 no longer instant (an earlier scan came), C2 instant (its first scan came), C4 still
+    # (on its payment), C5 now (confirmed before its scan); C3 and LATE delivered hours before
+    # their confirmation (a new shipment, a new order)
+    assert (inst["M4"]["confirmed_orders"], inst["M4"]["instant_confirms"]) == (4, 3)
+    assert (inst["M5"]["confirmed_orders"], inst["M5"]["instant_confirms"]) == (2, 0)
+    rows = _rows(built[("brush003_instant_orders", "v2", 10)])
+    instant = {dict(r)["buyer_id"]: dict(r)["delivered_at"] for r in rows}
+    assert set(instant) == {"C2", "C4", "C5"}  # C1's came off when its earlier scan arrived
+    assert instant["C4"] is not None and instant["C5"] is not None  # the scans they have now
     groups = {dict(r)["buyers"]: dict(r) for r in _rows(built[_GROUPS])}
     assert set(groups) == {"G1|G2|G3", "L1|L2|L3", "X1|X2|X3|Y1|Y2", "Z1|Z2|Z3|Z4"}
     assert groups["X1|X2|X3|Y1|Y2"]["component_size"] == 5
@@ -332,10 +350,10 @@ KEYS = {
     ("brushing_merchant_degree", "v1"),
     ("brushing_repeat_pairs", "v1"),
     ("brush003_rapid_hours", "v1", 3, 8),
-    ("brush003_shop_orders", "v1", 8, 1, 5),
-    ("brush003_instant", "v1", 10),
+    ("brush003_shop_orders", "v2", 8, 1, 5, tuple(brush003.ONLINE_DELIVERY_CATEGORIES)),
+    ("brush003_instant", "v2", 10),
     ("brush003_undelivered_orders", "v1"),
-    _INSTANT := ("brush003_instant_orders", "v1", 10),
+    _INSTANT := ("brush003_instant_orders", "v2", 10),
     ("order_first_delivery", "v1"),
     ("brush002_links", "v1"),
     ("brush002_shared_values", "v1"),
