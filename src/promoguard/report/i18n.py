@@ -595,15 +595,15 @@ REASONS_ZH: list[tuple[str, str]] = [
         r"（《规范促销行为暂行规定》第十七条），需核查奖券",
     ),
     (
-        r"the repeated buyer-hours fall on one local day: a sale day's baskets split into "
-        r"several orders to stack per-order coupons \(凑单\) look the same",
-        r"同一买家一小时内多次下单仅出现在一个自然日：大促当天为叠加每单优惠券而拆单（凑单）也会如此",
+        r"the repeated buyer-hours fall on too few local days to be a habit: a sale day's "
+        r"baskets split into several orders to stack per-order coupons \(凑单\) look the same",
+        r"同一买家一小时内多次下单出现的自然日太少，不成规律：大促当天为叠加每单优惠券而拆单（凑单）也会如此",
     ),
     (
-        r"most of the shop's orders are goods delivered online \(top-ups, game cards, "
-        r"e-tickets\), which reach the buyer on payment: confirming receipt at once is expected "
-        r"there",
-        r"该店铺的订单大多为在线交付的商品（充值、游戏点卡、电子票），付款即送达买家："
+        r"the instant receipts that carry the shop over the bar are of goods delivered online "
+        r"\(top-ups, game cards, e-tickets\), which reach the buyer on payment: confirming "
+        r"receipt at once is expected there",
+        r"使该店铺达到标准的秒确认订单为在线交付的商品（充值、游戏点卡、电子票），付款即送达买家："
         r"立即确认收货属正常（《电子商务法》第五十一条）",
     ),
     (
