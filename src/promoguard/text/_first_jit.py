@@ -83,12 +83,14 @@ def maybe_candidates(
     literal_accepting: np.ndarray,
     skip: np.ndarray,
     mark: np.ndarray,
+    digitish: np.ndarray,
 ) -> np.ndarray:
     """Per text of an Arrow string column (UTF-8 ``data``, ``offsets``), whether the first pass
     could select it: a character ``mark`` names; a run of ten or more of ``[0-9 +xX-]`` that
-    starts with a digit; an ``@``; a key of ``delta`` in the text with ASCII lower-cased and
-    the ``skip`` characters left out (the keys likewise); or a key of ``literal`` in the text
-    with ASCII lower-cased. Never less than the first pass."""
+    starts with a digit; eleven ``digitish`` characters (Arabic or Chinese digits) with at most
+    one character between two, the ``skip`` characters not counted; an ``@``; a key of ``delta``
+    in the text with ASCII lower-cased and the ``skip`` characters left out (the keys likewise);
+    or a key of ``literal`` in the text with ASCII lower-cased. Never less than the first pass."""
     n = offsets.shape[0] - 1
     out = np.zeros(n, np.bool_)
     for t in range(n):
@@ -97,6 +99,8 @@ def maybe_candidates(
         state = 0
         lit = 0
         run = 0
+        loose = 0
+        gap = 2
         while i < end:
             b = data[i]
             if b < 0x80:
@@ -130,6 +134,15 @@ def maybe_candidates(
             if run >= 10:
                 out[t] = True
                 break
+            # digits read out loosely (一三九…, 159x8630y1724): one other character between two
+            if digitish[cp]:
+                loose = loose + 1 if gap <= 1 else 1
+                gap = 0
+                if loose >= 11:
+                    out[t] = True
+                    break
+            elif not skip[cp]:
+                gap += 1
             if width == 1:
                 c = b + 32 if 65 <= b <= 90 else b
                 lit = literal[lit, c]
@@ -155,3 +168,42 @@ def maybe_candidates(
                     break
             i += width
     return out
+
+
+@njit(cache=True, nogil=True)
+def loose_records(
+    codes: np.ndarray, digitish: np.ndarray, skip: np.ndarray, record: int, n_records: int
+) -> np.ndarray:
+    """Per record of ``codes`` (code points of texts joined by ``record``), whether it holds
+    eleven ``digitish`` characters (Arabic or Chinese digits) with at most one character between
+    two, the ``skip`` characters not counted, and a character other than a digit, space, + or -
+    among them: a number a loose reading may find that the digit-run pass does not read."""
+    marked = np.zeros(n_records, np.bool_)
+    rec = 0
+    loose = 0
+    gap = 2
+    odd = False
+    for i in range(codes.shape[0]):
+        cp = codes[i]
+        if cp == record:
+            rec += 1
+            loose = 0
+            gap = 2
+            odd = False
+            continue
+        if digitish[cp]:
+            if gap > 1:
+                loose = 0
+                odd = False
+            loose += 1
+            gap = 0
+            if cp > 57:  # a Chinese digit
+                odd = True
+            if loose >= 11 and odd:
+                marked[rec] = True
+        else:
+            if not skip[cp]:
+                gap += 1
+            if cp != 32 and cp != 43 and cp != 45:
+                odd = True
+    return marked

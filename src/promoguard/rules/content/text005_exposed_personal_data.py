@@ -36,8 +36,12 @@ class ExposedPersonalData(ContentCheck):
             "Finds texts that expose personal data, validated rather than merely shaped right: "
             "resident ID numbers (GB 11643 check character, real region and birth date), bank "
             "card numbers (issuer prefix and Luhn), mobile numbers and e-mail addresses. An ID "
-            "with a wrong check character or a card failing Luhn is not flagged. The finding "
-            "records where the data sits, not the data."
+            "with a wrong check character or a card failing Luhn is not flagged. The same "
+            "numbers written to slip past a filter count: read out in Chinese numerals (一三九…, "
+            "大写 壹叁捌…, 幺 for 1), grouped or split by dots, symbols or emoji, with letters "
+            "slipped into a mobile after a phone cue, read out in stated segments (前三位139，"
+            "中间…，后四位…), and an e-mail address spelt out (name#qq.com, 艾特 … 点 com) after "
+            "a mailbox cue. The finding records where the data sits, not the data."
         ),
         why=(
             "The Personal Information Protection Law Art. 10 forbids disclosing others' personal "
