@@ -1,7 +1,7 @@
 """TEXT005: personal data written to slip past a filter (Chinese numerals, groups split by dots,
 symbols or letters, numbers read out in segments, e-mail addresses spelt out) is found; the
 look-alikes of the same shape (dates and prices in Chinese numerals, sizes, model numbers, order
-numbers, masked numbers) are not."""
+numbers, masked numbers) are not; what is no one's personal information is not reported."""
 
 from __future__ import annotations
 
@@ -209,6 +209,37 @@ def test_an_email_spelt_out_after_a_mailbox_cue_is_found(text):
 )
 def test_a_spelt_address_without_a_mailbox_cue_is_not_found(text):
     assert _found(text) == []
+
+
+# -- no one's personal information --------------------------------------------------------------
+
+
+def test_the_standards_own_sample_number_is_not_reported_and_a_real_id_beside_it_is():
+    text = "以国家标准中的示例号码 11010519491231002X 为例，最后一位X代表校验值10。"
+    assert _kinds(text) == ["resident_id"]  # still a valid number, still masked
+    assert _found(text, "listing_description") == []
+    assert "[ID" in Masker(key=b"k").mask(text)
+    assert _found(f"{text}本人身份证 {ID}") == ["resident_id"]
+
+
+@pytest.mark.parametrize(
+    "text", ["企业邮箱：service@yunqi-shop.com.cn，商务合作欢迎来信", "简历请投 hr@example-corp.cn"]
+)
+def test_a_functional_mailbox_on_the_organisations_domain_is_not_reported(text):
+    assert _kinds(text) == ["email"]
+    assert _found(text, "ad") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "企业邮箱：li.ming@yunqi-shop.com.cn，有事找他",  # a person's mailbox at the company
+        "客服邮箱 kefu@qq.com",  # a public mail service: whoever registered it
+        "service.li@yunqi-shop.com.cn",
+    ],
+)
+def test_a_persons_mailbox_is_still_reported(text):
+    assert _found(text, "ad") == ["email"]
 
 
 # -- masked wherever quoted -------------------------------------------------------------------------

@@ -231,6 +231,129 @@ def valid_email(value: str) -> bool:
     return all(_LABEL.match(label) for label in labels)
 
 
+#: the worked examples GB 11643-1999 itself prints (a woman born 1949-12-31 in Beijing's Chaoyang
+#: district; a man born 1880 in Chaozhou, older than any living person): they are quoted wherever
+#: the number's rules are explained, and stand for no one
+PUBLISHED_SAMPLE_IDS = frozenset({"11010519491231002x", "440524188001010014"})
+#: local parts of an organisation's functional mailbox (service@, kefu@, hr@): a role, whoever
+#: reads it, not a person
+ROLE_MAILBOXES = frozenset(
+    [
+        "service",
+        "services",
+        "support",
+        "info",
+        "contact",
+        "contactus",
+        "sales",
+        "admin",
+        "hr",
+        "kefu",
+        "help",
+        "hello",
+        "marketing",
+        "business",
+        "bd",
+        "pr",
+        "press",
+        "media",
+        "office",
+        "noreply",
+        "no-reply",
+        "feedback",
+        "webmaster",
+        "postmaster",
+        "billing",
+        "invoice",
+        "finance",
+        "jobs",
+        "job",
+        "careers",
+        "recruit",
+        "recruitment",
+        "zhaopin",
+        "hezuo",
+        "tousu",
+        "shouhou",
+        "cs",
+        "customerservice",
+        "customercare",
+        "partner",
+        "partners",
+        "cooperation",
+        "enquiry",
+        "enquiries",
+        "inquiry",
+        "orders",
+        "order",
+        "shop",
+        "store",
+        "legal",
+        "privacy",
+        "abuse",
+        "security",
+        "ir",
+        "team",
+    ]
+)
+#: public mail services where anyone registers a mailbox of any name (kefu@qq.com may be a
+#: person's): a role name there says nothing
+FREE_MAIL_DOMAINS = frozenset(
+    [
+        "qq.com",
+        "vip.qq.com",
+        "foxmail.com",
+        "163.com",
+        "vip.163.com",
+        "126.com",
+        "yeah.net",
+        "sina.com",
+        "sina.cn",
+        "sohu.com",
+        "139.com",
+        "189.cn",
+        "wo.cn",
+        "aliyun.com",
+        "tom.com",
+        "21cn.com",
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.com.hk",
+        "yahoo.com.tw",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "mail.com",
+        "yandex.com",
+        "naver.com",
+    ]
+)
+
+
+def not_personal(ident: Identifier) -> str | None:
+    """Why a validated identifier relates to no natural person (PIPL Art. 4: personal information
+    is information about an identified or identifiable natural person), or None: a standard's own
+    printed sample number, or an organisation's functional mailbox on its own domain."""
+    if ident.kind == "resident_id":
+        v = re.sub(r"[^0-9x]", "", _digits(ident.value.lower()))
+        if v in PUBLISHED_SAMPLE_IDS:
+            return "the sample number GB 11643-1999 prints"
+    if ident.kind == "email":
+        local, _, domain = ident.value.lower().partition("@")
+        if local in ROLE_MAILBOXES and domain not in FREE_MAIL_DOMAINS:
+            return "an organisation's functional mailbox on its own domain"
+    return None
+
+
 @dataclass(frozen=True)
 class Identifier:
     kind: str  # resident_id | mobile | bank_card | email

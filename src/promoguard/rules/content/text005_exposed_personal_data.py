@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from promoguard.engine.base import CheckDoc, Parameter
 from promoguard.engine.registry import register
 from promoguard.rules.content._shared import _EXTRA, TEXT_KINDS_ALL, ContentCheck, _kinds_param
 from promoguard.text.identifiers import KINDS as PII_KINDS
+from promoguard.text.identifiers import not_personal
 from promoguard.text.matcher import Hit
 from promoguard.text.rules import Prepared, identifier_hits
 
@@ -41,7 +43,10 @@ class ExposedPersonalData(ContentCheck):
             "大写 壹叁捌…, 幺 for 1), grouped or split by dots, symbols or emoji, with letters "
             "slipped into a mobile after a phone cue, read out in stated segments (前三位139，"
             "中间…，后四位…), and an e-mail address spelt out (name#qq.com, 艾特 … 点 com) after "
-            "a mailbox cue. The finding records where the data sits, not the data."
+            "a mailbox cue. Not personal information at all (PIPL Art. 4), so not reported: the "
+            "sample number GB 11643-1999 prints (11010519491231002X), and an organisation's "
+            "functional mailbox (service@, kefu@, hr@) on its own domain, not a public mail "
+            "service's. The finding records where the data sits, not the data."
         ),
         why=(
             "The Personal Information Protection Law Art. 10 forbids disclosing others' personal "
@@ -54,5 +59,13 @@ class ExposedPersonalData(ContentCheck):
     def decide(
         self, prep: Prepared, kind: str | None, category: str | None, params: dict[str, Any]
     ) -> list[Hit]:
-        """Every validated identifier of the kinds the pack names (by kind, never the data)."""
+        """Every validated identifier of the kinds the pack names (by kind, never the data),
+        but those that relate to no natural person (``not_personal``)."""
+        # not an exemption that lowers a finding: the law's own definition (PIPL Art. 4) leaves
+        # these out. A standard's printed sample describes the format, not a citizen; a role
+        # mailbox on the organisation's own domain identifies the organisation, which the PIPL
+        # does not protect. The masker still masks both (masking costs nothing).
+        ids = [i for i in prep.ids if not_personal(i) is None]
+        if len(ids) != len(prep.ids):
+            prep = replace(prep, ids=ids)
         return identifier_hits(prep, self.code, params.get("pii_kinds") or PII_KINDS)
