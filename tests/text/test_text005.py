@@ -262,3 +262,27 @@ def test_every_new_shape_is_masked(text, token):
     assert "wangfang" not in out and "0013" not in out
     if token == "[PHONE:":
         assert out.count("****8000]") == 1
+
+
+def test_a_batch_reads_each_shape_wherever_it_sits_as_the_text_alone_is_read():
+    """The first pass counts loose runs for a whole batch (a compiled loop over code points) and
+    tells ``prepare`` which texts may hold one: every shape, at every place in a batch of plain
+    texts, prepares as the text alone does."""
+    rules = _shared_rules()
+    shapes = [
+        f"恭喜{_zh('13800138000')}的王阿姨",
+        "电话 138.0013.8000",
+        "手机 138a0013b8000",
+        "号码前三位138，中间0013，最后8000",
+        f"身份证登记的是 {ID[:6]} {ID[6:10]} {ID[10:14]} {ID[14:]}",
+        "她邮箱 wangfang_0321#qq.com",
+        "订单号 2026111198765432 已发货",
+    ]
+    plain = ["物流很快，包装完好", "二零二六年十一月十一日开抢", "order no. 2026 1111 9876"]
+    for shape in shapes:
+        alone = rules.prepare(shape).ids
+        for at in range(4):
+            texts = [*plain[:at], shape, *plain[at:]]
+            many = rules.prepare_many(texts, batch=3)
+            got = many[at].ids if many[at] is not None else []
+            assert got == alone, (shape, at)

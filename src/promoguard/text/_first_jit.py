@@ -170,40 +170,55 @@ def maybe_candidates(
     return out
 
 
+#: the classes of :func:`loose_records`' table (``LOOSE_*``): every other character is 0
+LOOSE_DIGIT, LOOSE_ZH_DIGIT, LOOSE_JOIN, LOOSE_PLUS, LOOSE_SKIPPED, LOOSE_RECORD = 1, 2, 3, 4, 5, 6
+
+
 @njit(cache=True, nogil=True)
-def loose_records(
-    codes: np.ndarray, digitish: np.ndarray, skip: np.ndarray, record: int, n_records: int
-) -> np.ndarray:
-    """Per record of ``codes`` (code points of texts joined by ``record``), whether it holds
-    eleven ``digitish`` characters (Arabic or Chinese digits) with at most one character between
-    two, the ``skip`` characters not counted, and a character other than a digit, space, + or -
-    among them: a number a loose reading may find that the digit-run pass does not read."""
-    marked = np.zeros(n_records, np.bool_)
+def loose_records(codes: np.ndarray, classes: np.ndarray, n_records: int) -> np.ndarray:
+    """Per record of ``codes`` (code points of texts joined by a record mark), what its runs of
+    eleven digits hold besides Arabic digits; a run: digits, Arabic or Chinese, at most one
+    character between two, characters the first pass's fold may drop (``LOOSE_JOIN``,
+    ``LOOSE_SKIPPED``) not counted. 2: some character other than a space, + or - (a Chinese
+    digit, a dot, a letter, a symbol: a number only a loose reading finds), 1: spaces, + or -
+    only (a grouping the loose readings know too), 0: no such run, or Arabic digits alone (what
+    the strict patterns read). ``classes``: per code point, its ``LOOSE_*`` class or 0."""
+    level = np.zeros(n_records, np.uint8)
     rec = 0
     loose = 0
     gap = 2
     odd = False
+    gapped = False
     for i in range(codes.shape[0]):
-        cp = codes[i]
-        if cp == record:
+        c = classes[codes[i]]
+        if c == 0:
+            gap += 1
+            gapped = True
+            odd = True
+        elif c <= LOOSE_ZH_DIGIT:
+            if gap > 1:
+                loose = 0
+                odd = False
+                gapped = False
+            loose += 1
+            gap = 0
+            if c == LOOSE_ZH_DIGIT:
+                odd = True
+            if loose >= 11:
+                if odd:
+                    level[rec] = 2
+                elif gapped and level[rec] == 0:
+                    level[rec] = 1
+        elif c == LOOSE_RECORD:
             rec += 1
             loose = 0
             gap = 2
             odd = False
-            continue
-        if digitish[cp]:
-            if gap > 1:
-                loose = 0
-                odd = False
-            loose += 1
-            gap = 0
-            if cp > 57:  # a Chinese digit
-                odd = True
-            if loose >= 11 and odd:
-                marked[rec] = True
+            gapped = False
         else:
-            if not skip[cp]:
+            gapped = True
+            if c == LOOSE_PLUS:
                 gap += 1
-            if cp != 32 and cp != 43 and cp != 45:
+            elif c == LOOSE_SKIPPED:
                 odd = True
-    return marked
+    return level

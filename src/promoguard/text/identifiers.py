@@ -377,8 +377,14 @@ _HAS_DIGITS = re.compile(r"[0-9]{4}")
 KINDS = ("resident_id", "mobile", "bank_card", "email")
 
 
-def find_identifiers(text: str, kinds: tuple[str, ...] = KINDS) -> list[Identifier]:
-    """Valid identifiers in normalised ``text``; an ID number is never also read as a card."""
+def find_identifiers(
+    text: str, kinds: tuple[str, ...] = KINDS, runs: bool | None = None
+) -> list[Identifier]:
+    """Valid identifiers in normalised ``text``; an ID number is never also read as a card.
+
+    ``runs``: whether ``text`` may hold a run of digits only a loose reading finds (eleven
+    digits, Arabic or Chinese, with something but Arabic digits among them), when the caller
+    knows (the first pass counts them for a whole batch); None: looked for here."""
     found: list[Identifier] = []
     taken: list[tuple[int, int]] = []
 
@@ -407,10 +413,13 @@ def find_identifiers(text: str, kinds: tuple[str, ...] = KINDS) -> list[Identifi
         for m in EMAIL.finditer(text):
             if valid_email(m.group()):
                 found.append(Identifier("email", m.start(), m.end(), m.group()))
-    if _MAYBE_LOOSE.search(text) or "位" in text or _MAIL_CUE.search(text):
+    if runs is None:
+        runs = _MAYBE_LOOSE.search(text) is not None
+    cues = "位" in text or (("箱" in text or "mail" in text) and _MAIL_CUE.search(text) is not None)
+    if runs or cues:
         # the strict finds and the ID-shaped numbers set aside stand: a loose reading only adds
         taken += [(i.start, i.end) for i in found]
-        found += _loose(text, kinds, taken)
+        found += _loose(text, kinds, taken, runs)
     found.sort(key=lambda i: (i.start, i.end))
     return found
 
@@ -463,11 +472,14 @@ def _digits(s: str) -> str:
     return s.translate(_ZH_TO_DIGIT)
 
 
-def _loose(text: str, kinds: tuple[str, ...], taken: list[tuple[int, int]]) -> list[Identifier]:
+def _loose(
+    text: str, kinds: tuple[str, ...], taken: list[tuple[int, int]], runs: bool = True
+) -> list[Identifier]:
     """The identifiers written in the looser ways of the module docstring (canonical digits as
-    the value), none overlapping ``taken`` (what the strict patterns found or set aside)."""
+    the value), none overlapping ``taken`` (what the strict patterns found or set aside); runs
+    of digits only with ``runs``, the readings that need a cue (前三位, 邮箱) always."""
     out: list[Identifier] = []
-    for m in _LOOSE_RUN.finditer(text):
+    for m in _LOOSE_RUN.finditer(text) if runs else ():
         s, e = m.span()
         # one group of Arabic digits is what the strict patterns read (order numbers, mostly)
         if (m.group().isascii() and m.group().isdigit()) or any(s < b and a < e for a, b in taken):

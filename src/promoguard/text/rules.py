@@ -183,6 +183,8 @@ _DIGIT_RUN = re.compile(r"[0-9][0-9 +x-]{9,}")
 #: eleven digits, Arabic or Chinese, at most one character between two (identifiers.MAYBE_LOOSE):
 #: every number the loose readings find (一三九…, 191.0638.4752, 159x8630y1724) holds one
 _LOOSE_RUN = re.compile(MAYBE_LOOSE)
+#: what a text must hold for a strict identifier (``find_identifiers``): four digits
+_DIGITS = re.compile(r"[0-9]{4}")
 #: how far before a loose run a phone cue or a +86 is looked for
 _LOOSE_BACK = 16
 #: words without which a number read out in segments (前三位…) or an e-mail address spelt out
@@ -353,6 +355,23 @@ def _digit_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.cache
+def _loose_classes() -> np.ndarray:
+    """Per code point, its class for :func:`_first_jit.loose_records` (0: any other)."""
+    from promoguard.text import _first_jit as jit
+
+    classes = np.zeros(0x110000, dtype=np.uint8)
+    for c in _SKIPPED:
+        classes[ord(c)] = jit.LOOSE_JOIN if c in " -" else jit.LOOSE_SKIPPED
+    classes[ord("+")] = jit.LOOSE_PLUS
+    for c in "0123456789":
+        classes[ord(c)] = jit.LOOSE_DIGIT
+    for c in ZH_DIGITS:
+        classes[ord(c)] = jit.LOOSE_ZH_DIGIT
+    classes[ord(RECORD)] = jit.LOOSE_RECORD
+    return classes
+
+
+@functools.cache
 def _loose_kernel() -> Any:
     """The compiled :func:`_first_jit.loose_records`; None without numba or with
     PROMOGUARD_NO_JIT=1 (the loose runs are then searched for in the whole batch)."""
@@ -465,11 +484,17 @@ class ContentRules:
             out &= pc.is_valid(arr).to_numpy(zero_copy_only=False)
         return out
 
-    def prepare(self, text: str) -> Prepared:
+    def prepare(self, text: str, runs: bool | None = None) -> Prepared:
         """Normalise once, one Aho-Corasick pass, identifiers (``find_identifiers`` reads only
-        texts with digits, Chinese ones too, an @ or a cue)."""
+        texts with digits, Chinese ones too, an @ or a cue). ``runs``: whether the text may hold
+        a number only a loose reading finds, when the first pass knows (``find_identifiers``)."""
         nt, hits, gates = self.matcher.scan_gated(text)
-        ids: list[Identifier] = find_identifiers(nt.text)
+        t = nt.text
+        if runs is None:
+            runs = _LOOSE_RUN.search(t) is not None
+        ids: list[Identifier] = []
+        if runs or "@" in t or _DIGITS.search(t) or "位" in t or "箱" in t or "mail" in t:
+            ids = find_identifiers(t, runs=runs)
         return Prepared(nt, hits, ids, gates)
 
     def prepare_many(self, texts: Sequence[str], batch: int = 8192) -> list[Prepared | None]:
@@ -484,14 +509,20 @@ class ContentRules:
         out: list[Prepared | None] = [None] * len(texts)
         for i in range(0, len(texts), batch):
             chunk = texts[i : i + batch]
-            for k in sorted(self._candidates(chunk)):
-                out[i + k] = self.prepare(chunk[k])
+            cands, runs = self._first_pass(chunk)
+            for k in sorted(cands):
+                out[i + k] = self.prepare(chunk[k], runs=None if runs is None else k in runs)
         return out
 
     def _candidates(self, chunk: Sequence[str]) -> set[int]:
+        return self._first_pass(chunk)[0]
+
+    def _first_pass(self, chunk: Sequence[str]) -> tuple[set[int], set[int] | None]:
+        """The texts of ``chunk`` the full analysis reads, and of those the ones that may hold
+        a number only a loose reading finds (None: not known; ``find_identifiers`` looks)."""
         joined = RECORD.join(chunk)
         if joined.count(RECORD) != len(chunk) - 1:  # a text holds the record mark itself
-            return set(range(len(chunk)))
+            return set(range(len(chunk))), None
         # texts with characters that need the full mapping are read closely whatever they say
         # (looked up code point by code point in numpy: the same characters ``special`` finds)
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -501,13 +532,14 @@ class ContentRules:
             records = np.flatnonzero(codes == ord(RECORD))
             cands.update(np.searchsorted(records, odd, side="left").tolist())
         # the texts that may hold a number read out loosely (一三九…, 191.0638.4752): compiled,
-        # over the code points (skipped separators not counted: never fewer than in the fold)
+        # over the code points (skipped separators not counted: never fewer than in the fold);
+        # a text with special characters may fold into one (full-width digits): it is looked at
         kernel = _loose_kernel()
-        loose = (
-            None
-            if kernel is None
-            else np.flatnonzero(kernel(codes, *_digit_tables(), ord(RECORD), len(chunk)))
-        )
+        loose = runs = None
+        if kernel is not None:
+            level = kernel(codes, _loose_classes(), len(chunk))
+            loose = np.flatnonzero(level == 2)
+            runs = set(np.flatnonzero(level).tolist()) | cands
         del codes
         norm = fold_plain(joined)
         cands.update(self.first.owners(norm))
@@ -529,15 +561,21 @@ class ContentRules:
         # what the loose readings look at around it (a +86 or a phone cue before, an x after)
         if loose is None:
             positions += _loose_positions(norm)
-        elif len(loose):
-            texts = norm.split(RECORD)
-            cands.update(k for k in loose.tolist() if k not in cands and _loose_positions(texts[k]))
+        else:
+            # each text folds alone as it folds in the batch (nothing is dropped across a mark)
+            cands.update(
+                [
+                    k
+                    for k in loose.tolist()
+                    if k not in cands and _loose_positions(fold_plain(chunk[k]))
+                ]
+            )
         at = norm.find("@")
         while at >= 0:
             positions.append(at)
             at = norm.find("@", at + 1)
         cands.update(_owners(norm, positions))
-        return cands
+        return cands, runs
 
 
 # -- what the rules combine ----------------------------------------------------------------------
