@@ -1059,7 +1059,8 @@ FRAGMENTS = [
     "截图", "联系客服", "5元", "$10", "条件", "改成好评", "不参与", "才送", "还送了", "for a", "proof",
     # numbers read out loosely (TEXT005): Chinese numerals, dots, symbols, letters, segments
     "一三八", "零零一三", "八零零零", "壹叁捌", "幺", "138", "0013", "8000", ".", "⭐", "🌟", "a",
-    "手机", "前三位", "中间", "后四位", "邮箱", "wang#qq.com", "艾特", "163点com",
+    "手机", "前三位", "中间", "后四位", "邮箱", "wang#qq.com", "艾特", "163点com", "护照号 E12345678",
+    "HKID A123456(3)", "passport",
 ]  # fmt: skip
 
 

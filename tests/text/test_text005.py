@@ -286,3 +286,40 @@ def test_a_batch_reads_each_shape_wherever_it_sits_as_the_text_alone_is_read():
             many = rules.prepare_many(texts, batch=3)
             got = many[at].ids if many[at] is not None else []
             assert got == alone, (shape, at)
+
+
+# -- passports and Hong Kong identity cards, after their cue ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("清关需要订购人 CHEN JING 的护照号 E12345678，请尽快上传", "passport"),
+        ("Customs needs the buyer's passport EA1234567 and date of birth", "passport"),
+        ("Winner: LAM KA YAN, HK passport K87654321", "passport"),
+        ("Congratulations to Wong Siu Ming (HKID A123456(3))!", "resident_id"),
+        ("香港身份证 Y284617（7） 已核对", "resident_id"),
+    ],
+)
+def test_a_passport_or_hong_kong_identity_card_after_its_cue_is_found(text, kind):
+    assert _found(text) == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We've verified your passport ending ***4721.",  # masked
+        "跨境商品请提供护照或身份证，信息仅用于清关",  # no number
+        "护照套 PU皮 型号 PC12345678",  # a model number, not after the cue
+        "SKU AB1234567 travel wallet",  # the shape with no cue
+        "HKID A123456(4) 示例（校验位不符）",  # wrong check digit
+        "Vouchers look like ABCD-1234-EFGH (example).",
+    ],
+)
+def test_passport_and_hkid_look_alikes_are_not_found(text):
+    assert _found(text) == []
+
+
+def test_a_passport_number_is_masked():
+    out = Masker(key=b"k").mask("护照号 E12345678")
+    assert out.startswith("护照号 [PASSPORT:") and "12345678" not in out

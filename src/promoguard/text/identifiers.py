@@ -4,7 +4,9 @@
   date that exists and is not in the future, and the ISO 7064 MOD 11-2 check character;
 - mainland mobile numbers: 11 digits in a number segment that carriers have been allocated;
 - bank card numbers: 16 to 19 digits, an issuer prefix of a card scheme, and the Luhn check;
-- e-mail addresses: a sane local part, a domain of valid labels and a known top-level domain.
+- e-mail addresses: a sane local part, a domain of valid labels and a known top-level domain;
+- after their cue only (护照, passport; HKID, 身份证): passport numbers (no check character of their
+  own) and Hong Kong identity card numbers (their check character; kind ``resident_id``).
 
 The finders run on text from ``promoguard.text.normalise`` (lower case, half-width), which is why
 the ID pattern looks for a lower-case ``x``. Digits may be grouped by spaces or hyphens.
@@ -374,17 +376,21 @@ CARD = re.compile(_EDGE_L + r"[3-6][0-9]{3}(?:[ -]?[0-9]{4}){2}[ -]?[0-9]{4,7}" 
 EMAIL = re.compile(r"(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _HAS_DIGITS = re.compile(r"[0-9]{4}")
 
-KINDS = ("resident_id", "mobile", "bank_card", "email")
+KINDS = ("resident_id", "mobile", "bank_card", "email", "passport")
 
 
 def find_identifiers(
-    text: str, kinds: tuple[str, ...] = KINDS, runs: bool | None = None
+    text: str,
+    kinds: tuple[str, ...] = KINDS,
+    runs: bool | None = None,
+    cues: bool | None = None,
 ) -> list[Identifier]:
     """Valid identifiers in normalised ``text``; an ID number is never also read as a card.
 
     ``runs``: whether ``text`` may hold a run of digits only a loose reading finds (eleven
     digits, Arabic or Chinese, with something but Arabic digits among them), when the caller
-    knows (the first pass counts them for a whole batch); None: looked for here."""
+    knows (the first pass counts them for a whole batch); None: looked for here. ``cues``:
+    whether it holds a word a cue reading needs (``has_cue``), when the caller has looked."""
     found: list[Identifier] = []
     taken: list[tuple[int, int]] = []
 
@@ -415,7 +421,8 @@ def find_identifiers(
                 found.append(Identifier("email", m.start(), m.end(), m.group()))
     if runs is None:
         runs = _MAYBE_LOOSE.search(text) is not None
-    cues = "位" in text or (("箱" in text or "mail" in text) and _MAIL_CUE.search(text) is not None)
+    if cues is None:
+        cues = has_cue(text)
     if runs or cues:
         # the strict finds and the ID-shaped numbers set aside stand: a loose reading only adds
         taken += [(i.start, i.end) for i in found]
@@ -495,6 +502,13 @@ def _loose(
         ]
     if "email" in kinds and _MAIL_CUE.search(text):
         out += _spelt_emails(text)
+    if "passport" in kinds and ("护照" in text or "passport" in text):
+        out += [
+            Identifier("passport", m.start(1), m.end(1), m.group(1))
+            for m in _PASSPORT.finditer(text)
+        ]
+    if "resident_id" in kinds:
+        out += _hk_ids(text, taken)
     return out
 
 
@@ -629,4 +643,52 @@ def _spelt_emails(text: str) -> list[Identifier]:
         value = f"{m.group(1)}@{_SPELT_DOT.sub('.', m.group(2))}"
         if valid_email(value):
             out.append(Identifier("email", m.start(), m.end(), value))
+    return out
+
+
+# -- numbers a cue names: passports, Hong Kong identity cards ------------------------------------
+
+#: the words a passport number follows (keys of the first pass): a passport number has no check
+#: character of its own, so only the cue makes 1-2 letters and 7-8 digits one (E12345678, EA1234567,
+#: K12345678; nine digits for a US one)
+PASSPORT_CUES = ("护照", "passport")
+_PASSPORT = re.compile(
+    r"(?:护照|passport)(?:号码|证号|号| ?no\.?| ?number)?[ :：#]{0,3}"
+    r"(?<![a-z0-9])([a-z]{1,2}[0-9]{7,8}|[0-9]{9})(?![a-z0-9])"
+)
+#: the words a Hong Kong identity card number follows (keys of the first pass)
+HKID_CUES = ("hkid", "身份证", "identity card", "id card")
+_HKID = re.compile(
+    r"(?:hkid|身份证|identity card|id card)(?:号码|号| ?no\.?| ?number)?[ :：#]{0,3}"
+    r"(?<![a-z0-9])([a-z]{1,2})([0-9]{6}) ?(?:[(（]([0-9a])[)）]|([0-9a]))(?![a-z0-9])"
+)
+#: every word a cue reading needs (segments, spelt addresses, passports, HK identity cards)
+_CUE_GATE = re.compile("位|邮箱|信箱|e-?mail|护照|passport|hkid|身份证|identity card|id card")
+
+
+def has_cue(text: str) -> bool:
+    """Whether normalised ``text`` holds a word one of the cue readings needs."""
+    return _CUE_GATE.search(text) is not None
+
+
+def valid_hkid(letters: str, digits: str, check: str) -> bool:
+    """A Hong Kong identity card number's check character (a weighted sum modulo 11; a single
+    letter counts as a space, 36, before it)."""
+    values = [36] * (2 - len(letters)) + [ord(c) - ord("a") + 10 for c in letters.lower()]
+    total = sum(
+        v * w for v, w in zip(values + [int(d) for d in digits], range(9, 1, -1), strict=True)
+    )
+    want = (11 - total % 11) % 11
+    return check.lower() == ("a" if want == 10 else str(want))
+
+
+def _hk_ids(text: str, taken: list[tuple[int, int]]) -> list[Identifier]:
+    if not ("hkid" in text or "身份证" in text or "card" in text):
+        return []
+    out = []
+    for m in _HKID.finditer(text):
+        check = m.group(3) or m.group(4)
+        s, e = m.start(1), m.end()
+        if valid_hkid(m.group(1), m.group(2), check) and not any(s < b and a < e for a, b in taken):
+            out.append(Identifier("resident_id", s, e, m.group(1) + m.group(2) + check))
     return out

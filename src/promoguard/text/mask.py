@@ -1,10 +1,11 @@
 """Mask personal data in text, so texts can be shared with the least personal data needed.
 
 Every validated identifier (``promoguard.text.identifiers``: resident ID, bank card, mobile,
-e-mail; found on the normalised text, so full-width digits and spaced-out numbers count too) is
-replaced in the original text by a token:
+e-mail, passport; found on the normalised text, so full-width digits, spaced-out numbers and the
+looser spellings it reads, 一三八… or name#qq.com, count too) is replaced in the original text by
+a token:
 
-- ``[ID:3fa2c1]``, ``[EMAIL:3fa2c1]``: a keyed hash only;
+- ``[ID:3fa2c1]``, ``[EMAIL:3fa2c1]``, ``[PASSPORT:3fa2c1]``: a keyed hash only;
 - ``[CARD:3fa2c1 ****1234]``, ``[PHONE:3fa2c1 ****5678]``: the keyed hash and the last four digits,
   as receipts show them.
 
@@ -29,7 +30,13 @@ import pyarrow.compute as pc
 from promoguard.text.identifiers import KINDS, ZH_DIGITS, find_identifiers
 from promoguard.text.normalise import normalise
 
-LABELS = {"resident_id": "ID", "bank_card": "CARD", "mobile": "PHONE", "email": "EMAIL"}
+LABELS = {
+    "resident_id": "ID",
+    "bank_card": "CARD",
+    "mobile": "PHONE",
+    "email": "EMAIL",
+    "passport": "PASSPORT",
+}
 KEEP_LAST4 = {"bank_card", "mobile"}
 
 

@@ -34,13 +34,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from promoguard.text.identifiers import (
+    HKID_CUES,
     LOOSE_SHAPE,
     MAIL_CUES,
     MAYBE_LOOSE,
+    PASSPORT_CUES,
     SEGMENT_CUES,
     ZH_DIGITS,
     Identifier,
     find_identifiers,
+    has_cue,
 )
 from promoguard.text.lexicon import ALLOW, Term
 from promoguard.text.matcher import Hit, Matcher
@@ -189,7 +192,7 @@ _DIGITS = re.compile(r"[0-9]{4}")
 _LOOSE_BACK = 16
 #: words without which a number read out in segments (前三位…) or an e-mail address spelt out
 #: (邮箱 name#qq.com) is not read: keys of the first pass only, never hits
-IDENTIFIER_GATES = (*SEGMENT_CUES, *MAIL_CUES)
+IDENTIFIER_GATES = (*SEGMENT_CUES, *MAIL_CUES, *PASSPORT_CUES, *HKID_CUES)
 
 
 def _regex_hits(code: str, category: str, pattern: re.Pattern[str], nt: Normalised) -> list[Hit]:
@@ -493,8 +496,9 @@ class ContentRules:
         if runs is None:
             runs = _LOOSE_RUN.search(t) is not None
         ids: list[Identifier] = []
-        if runs or "@" in t or _DIGITS.search(t) or "位" in t or "箱" in t or "mail" in t:
-            ids = find_identifiers(t, runs=runs)
+        cues = has_cue(t)
+        if runs or cues or "@" in t or _DIGITS.search(t):
+            ids = find_identifiers(t, runs=runs, cues=cues)
         return Prepared(nt, hits, ids, gates)
 
     def prepare_many(self, texts: Sequence[str], batch: int = 8192) -> list[Prepared | None]:

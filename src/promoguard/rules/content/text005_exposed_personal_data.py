@@ -1,4 +1,5 @@
-"""TEXT005 exposed-personal-data: Personal data exposed in a text (ID, bank card, mobile, e-mail)."""
+"""TEXT005 exposed-personal-data: Personal data exposed in a text (ID, bank card, mobile, e-mail,
+passport)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from promoguard.text.rules import Prepared, identifier_hits
 class ExposedPersonalData(ContentCheck):
     code = "TEXT005"
     name = "exposed-personal-data"
-    title = "Personal data exposed in a text (ID, bank card, mobile, e-mail)"
+    title = "Personal data exposed in a text (ID, bank card, mobile, e-mail, passport)"
     severity = "high"
     rule = "personal information is not disclosed"
     # findings say where the data sits and of what kind, never the data; the report shows no text
@@ -27,7 +28,7 @@ class ExposedPersonalData(ContentCheck):
         Parameter(
             "pii_kinds",
             list(PII_KINDS),
-            "identifiers that count: resident_id, mobile, bank_card, email",
+            "identifiers that count: resident_id, mobile, bank_card, email, passport",
             basis="law",
         ),
         _kinds_param(TEXT_KINDS_ALL, "text kinds read"),
@@ -43,7 +44,9 @@ class ExposedPersonalData(ContentCheck):
             "大写 壹叁捌…, 幺 for 1), grouped or split by dots, symbols or emoji, with letters "
             "slipped into a mobile after a phone cue, read out in stated segments (前三位139，"
             "中间…，后四位…), and an e-mail address spelt out (name#qq.com, 艾特 … 点 com) after "
-            "a mailbox cue. Not personal information at all (PIPL Art. 4), so not reported: the "
+            "a mailbox cue. After their cue (护照, passport; HKID, 身份证): a passport number "
+            "(1-2 letters and 7-8 digits, or 9 digits) and a Hong Kong identity card number "
+            "with its check character (Y284617(7), counted as resident_id). Not personal information at all (PIPL Art. 4), so not reported: the "
             "sample number GB 11643-1999 prints (11010519491231002X), and an organisation's "
             "functional mailbox (service@, kefu@, hr@) on its own domain, not a public mail "
             "service's. The finding records where the data sits, not the data."
