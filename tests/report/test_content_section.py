@@ -11,7 +11,8 @@ from promoguard.report import build_report
 from promoguard.text.identifiers import id_check_char, valid_resident_id
 
 EVIL = "<img src=x onerror=alert(1)>"
-FIRST17 = "11010519491231002"
+# not the sample number GB 11643-1999 prints (11010519491231002X): that one is no one's
+FIRST17 = "11010119900307123"
 RESIDENT_ID = FIRST17 + id_check_char(FIRST17)
 
 

@@ -137,6 +137,13 @@ def test_mask_array_masks_each_value_as_the_masker_does(values):
     from promoguard.text.mask import mask_array
 
     tricky = ["电话①③⑧①②③④⑤⑥⑦⑧", "电话 𝟏𝟑𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖", "li＠example.com", "好评如潮"]
+    # read out in Chinese (and its compatibility forms), spelt out after a mailbox cue
+    tricky += [
+        "恭喜一三八零零一三八零零零",
+        "恭喜⼀三八零零⼀三八零零零",
+        "她邮箱 wangfang#qq点com",
+    ]
+    tricky += ["EMAIL: wang.fang at gmail dot com"]
     values = values + tricky
     want = [Masker(hashed=False).mask(v) for v in values]
     assert mask_array(pa.array(values, pa.string())).to_pylist() == want

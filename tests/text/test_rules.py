@@ -1091,6 +1091,10 @@ FRAGMENTS = [
     "𝐁𝐄𝐒𝐓 ever", "❤信 kk5678", "ＮＯ．１", "……", "\u200b", "，", "。", " ", "*", "abc", "2026111198765432",
     "100%", "安全", "百分百", "服用", "7天", "生效", "见效",
     "截图", "联系客服", "5元", "$10", "条件", "改成好评", "不参与", "才送", "还送了", "for a", "proof",
+    # numbers read out loosely (TEXT005): Chinese numerals, dots, symbols, letters, segments
+    "一三八", "零零一三", "八零零零", "壹叁捌", "幺", "138", "0013", "8000", ".", "⭐", "🌟", "a",
+    "手机", "前三位", "中间", "后四位", "邮箱", "wang#qq.com", "艾特", "163点com", "护照号 E12345678",
+    "HKID A123456(3)", "passport",
 ]  # fmt: skip
 
 
@@ -1211,6 +1215,7 @@ def test_the_compiled_first_pass_marks_the_texts_the_automaton_finds(keys, texts
 MAYBE_FRAGMENTS = [
     *FRAGMENTS, "#1", "# 1", "#*1", "第一", "第 一", "NO.1", "No. 1", "最*好", "汉", "a", "1", "x",
     "-", " ", "、", "…", "ＡＢＣ", "İ", "Ж", "\x1e", "\x00", "@", "12345 67890", "1x2x3x4x5x",
+    "一三八零", "零一三八", "壹", "X", "⭐", ".", "#", "138", "0013", "前3位", "前 三 位", "EMAIL",
 ]  # fmt: skip
 
 

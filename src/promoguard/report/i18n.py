@@ -519,6 +519,7 @@ WORDS_ZH: dict[str, str] = {
     "email": "电子邮箱",
     "mobile": "手机号",
     "resident_id": "身份证号",
+    "passport": "护照号",
     "delivered_to_other_city": "送达城市与收货城市不符",
     "faster_than_possible": "运输速度不可能",
     "scan_before_placement": "下单前即有扫描",

@@ -83,12 +83,14 @@ def maybe_candidates(
     literal_accepting: np.ndarray,
     skip: np.ndarray,
     mark: np.ndarray,
+    digitish: np.ndarray,
 ) -> np.ndarray:
     """Per text of an Arrow string column (UTF-8 ``data``, ``offsets``), whether the first pass
     could select it: a character ``mark`` names; a run of ten or more of ``[0-9 +xX-]`` that
-    starts with a digit; an ``@``; a key of ``delta`` in the text with ASCII lower-cased and
-    the ``skip`` characters left out (the keys likewise); or a key of ``literal`` in the text
-    with ASCII lower-cased. Never less than the first pass."""
+    starts with a digit; eleven ``digitish`` characters (Arabic or Chinese digits) with at most
+    one character between two, the ``skip`` characters not counted; an ``@``; a key of ``delta``
+    in the text with ASCII lower-cased and the ``skip`` characters left out (the keys likewise);
+    or a key of ``literal`` in the text with ASCII lower-cased. Never less than the first pass."""
     n = offsets.shape[0] - 1
     out = np.zeros(n, np.bool_)
     for t in range(n):
@@ -97,6 +99,8 @@ def maybe_candidates(
         state = 0
         lit = 0
         run = 0
+        loose = 0
+        gap = 2
         while i < end:
             b = data[i]
             if b < 0x80:
@@ -130,6 +134,15 @@ def maybe_candidates(
             if run >= 10:
                 out[t] = True
                 break
+            # digits read out loosely (一三九…, 159x8630y1724): one other character between two
+            if digitish[cp]:
+                loose = loose + 1 if gap <= 1 else 1
+                gap = 0
+                if loose >= 11:
+                    out[t] = True
+                    break
+            elif not skip[cp]:
+                gap += 1
             if width == 1:
                 c = b + 32 if 65 <= b <= 90 else b
                 lit = literal[lit, c]
@@ -155,3 +168,57 @@ def maybe_candidates(
                     break
             i += width
     return out
+
+
+#: the classes of :func:`loose_records`' table (``LOOSE_*``): every other character is 0
+LOOSE_DIGIT, LOOSE_ZH_DIGIT, LOOSE_JOIN, LOOSE_PLUS, LOOSE_SKIPPED, LOOSE_RECORD = 1, 2, 3, 4, 5, 6
+
+
+@njit(cache=True, nogil=True)
+def loose_records(codes: np.ndarray, classes: np.ndarray, n_records: int) -> np.ndarray:
+    """Per record of ``codes`` (code points of texts joined by a record mark), what its runs of
+    eleven digits hold besides Arabic digits; a run: digits, Arabic or Chinese, at most one
+    character between two, characters the first pass's fold may drop (``LOOSE_JOIN``,
+    ``LOOSE_SKIPPED``) not counted. 2: some character other than a space, + or - (a Chinese
+    digit, a dot, a letter, a symbol: a number only a loose reading finds), 1: spaces, + or -
+    only (a grouping the loose readings know too), 0: no such run, or Arabic digits alone (what
+    the strict patterns read). ``classes``: per code point, its ``LOOSE_*`` class or 0."""
+    level = np.zeros(n_records, np.uint8)
+    rec = 0
+    loose = 0
+    gap = 2
+    odd = False
+    gapped = False
+    for i in range(codes.shape[0]):
+        c = classes[codes[i]]
+        if c == 0:
+            gap += 1
+            gapped = True
+            odd = True
+        elif c <= LOOSE_ZH_DIGIT:
+            if gap > 1:
+                loose = 0
+                odd = False
+                gapped = False
+            loose += 1
+            gap = 0
+            if c == LOOSE_ZH_DIGIT:
+                odd = True
+            if loose >= 11:
+                if odd:
+                    level[rec] = 2
+                elif gapped and level[rec] == 0:
+                    level[rec] = 1
+        elif c == LOOSE_RECORD:
+            rec += 1
+            loose = 0
+            gap = 2
+            odd = False
+            gapped = False
+        else:
+            gapped = True
+            if c == LOOSE_PLUS:
+                gap += 1
+            elif c == LOOSE_SKIPPED:
+                odd = True
+    return level

@@ -33,7 +33,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from promoguard.text.identifiers import Identifier, find_identifiers
+from promoguard.text.identifiers import (
+    HKID_CUES,
+    LOOSE_SHAPE,
+    MAIL_CUES,
+    MAYBE_LOOSE,
+    PASSPORT_CUES,
+    SEGMENT_CUES,
+    ZH_DIGITS,
+    Identifier,
+    find_identifiers,
+    has_cue,
+)
 from promoguard.text.lexicon import ALLOW, Term
 from promoguard.text.matcher import Hit, Matcher
 from promoguard.text.normalise import (
@@ -109,7 +120,6 @@ BASE = re.compile(
     rf"{_BASE_GAP}{_BASE_AMOUNT}"
     r"|[$£€¥][0-9][0-9,]*(?:\.[0-9]+)? (?:list|regular|retail|original) price"
 )
-_DIGITS = re.compile(r"[0-9]{4}")
 _FIRST_NUMBER = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?([k千万])?")
 _SCALE = {"k": 1_000, "千": 1_000, "万": 10_000}
 
@@ -173,6 +183,16 @@ TRIGGERS = (
 )  # fmt: skip
 #: a run of digits (with the separators numbers are written with) long enough to be an identifier
 _DIGIT_RUN = re.compile(r"[0-9][0-9 +x-]{9,}")
+#: eleven digits, Arabic or Chinese, at most one character between two (identifiers.MAYBE_LOOSE):
+#: every number the loose readings find (一三九…, 191.0638.4752, 159x8630y1724) holds one
+_LOOSE_RUN = re.compile(MAYBE_LOOSE)
+#: what a text must hold for a strict identifier (``find_identifiers``): four digits
+_DIGITS = re.compile(r"[0-9]{4}")
+#: how far before a loose run a phone cue or a +86 is looked for
+_LOOSE_BACK = 16
+#: words without which a number read out in segments (前三位…) or an e-mail address spelt out
+#: (邮箱 name#qq.com) is not read: keys of the first pass only, never hits
+IDENTIFIER_GATES = (*SEGMENT_CUES, *MAIL_CUES, *PASSPORT_CUES, *HKID_CUES)
 
 
 def _regex_hits(code: str, category: str, pattern: re.Pattern[str], nt: Normalised) -> list[Hit]:
@@ -311,10 +331,60 @@ def _prefilter(keys: tuple[str, ...]) -> tuple[Any, ...] | None:
             return None
     delta, accepting = byte_automaton(tuple(stripped))
     lit_delta, lit_accepting = byte_automaton(tuple(literal))
+    digitish, skip = _digit_tables()
+    return (
+        delta,
+        accepting,
+        lit_delta,
+        lit_accepting,
+        skip,
+        _marked(),
+        digitish,
+        maybe_candidates,
+    )
+
+
+@functools.cache
+def _digit_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per code point, whether it is a digit, Arabic or Chinese (一, 壹, 幺 …), and whether the
+    first pass's fold may drop it (:data:`_SKIPPED`)."""
     skip = np.zeros(0x110000, dtype=bool)
     for c in _SKIPPED:
         skip[ord(c)] = True
-    return delta, accepting, lit_delta, lit_accepting, skip, _marked(), maybe_candidates
+    digitish = np.zeros(0x110000, dtype=bool)
+    for c in "0123456789" + "".join(ZH_DIGITS):
+        digitish[ord(c)] = True
+    return digitish, skip
+
+
+@functools.cache
+def _loose_classes() -> np.ndarray:
+    """Per code point, its class for :func:`_first_jit.loose_records` (0: any other)."""
+    from promoguard.text import _first_jit as jit
+
+    classes = np.zeros(0x110000, dtype=np.uint8)
+    for c in _SKIPPED:
+        classes[ord(c)] = jit.LOOSE_JOIN if c in " -" else jit.LOOSE_SKIPPED
+    classes[ord("+")] = jit.LOOSE_PLUS
+    for c in "0123456789":
+        classes[ord(c)] = jit.LOOSE_DIGIT
+    for c in ZH_DIGITS:
+        classes[ord(c)] = jit.LOOSE_ZH_DIGIT
+    classes[ord(RECORD)] = jit.LOOSE_RECORD
+    return classes
+
+
+@functools.cache
+def _loose_kernel() -> Any:
+    """The compiled :func:`_first_jit.loose_records`; None without numba or with
+    PROMOGUARD_NO_JIT=1 (the loose runs are then searched for in the whole batch)."""
+    if os.environ.get("PROMOGUARD_NO_JIT") == "1":
+        return None
+    try:
+        from promoguard.text._first_jit import loose_records
+    except ImportError:  # pragma: no cover - numba is a dependency; an old venv may lack it
+        return None
+    return loose_records
 
 
 @functools.cache
@@ -330,6 +400,23 @@ def _marked() -> np.ndarray:
     mark[ord(RECORD)] = True
     mark[0] = True
     return mark
+
+
+def _loose_positions(norm: str) -> list[int]:
+    """Where in ``norm`` a run of digits read loosely holds an identifier (``find_identifiers``
+    over the run and what the loose readings look at around it: a +86 or a phone cue before it,
+    an x after it)."""
+    out = []
+    for m in _LOOSE_RUN.finditer(norm):
+        g = m.group()
+        # digits, spaces and hyphens only: the digit-run pass has read it (an x, a letter
+        # slipped into a mobile, needs the cue before it); and without eleven digits held
+        # together by what may stand between groups, no loose reading finds anything
+        if not g.strip("0123456789 +-") or not LOOSE_SHAPE.search(g):
+            continue
+        if find_identifiers(norm[max(0, m.start() - _LOOSE_BACK) : m.end() + 2]):
+            out.append(m.start())
+    return out
 
 
 def _owners(joined: str, positions: list[int]) -> Iterator[int]:
@@ -352,7 +439,8 @@ class ContentRules:
         # word (送, free), a link (截图) or a disclaimer counts only after or around a review
         # word, which selects the text by itself
         first = [t for t in terms if t.code != ALLOW and (t.code, t.category) not in _QUALIFIERS]
-        self._first_keys = tuple(Matcher([*first, *triggers]).terms)
+        gates = [Term(t, TRIGGER, "identifier_gate") for t in IDENTIFIER_GATES]
+        self._first_keys = tuple(Matcher([*first, *triggers, *gates]).terms)
         self.first = _FirstPass(self._first_keys)
 
     def maybe(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
@@ -366,7 +454,7 @@ class ContentRules:
         found = _prefilter(self._first_keys)
         if found is None:
             return None
-        delta, accepting, literal, literal_accepting, skip, mark, kernel = found
+        delta, accepting, literal, literal_accepting, skip, mark, digitish, kernel = found
         arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         if pa.types.is_large_string(arr.type):
             width = np.int64
@@ -393,17 +481,24 @@ class ContentRules:
             literal_accepting,
             skip,
             mark,
+            digitish,
         )
         if arr.null_count:
             out &= pc.is_valid(arr).to_numpy(zero_copy_only=False)
         return out
 
-    def prepare(self, text: str) -> Prepared:
-        """Normalise once, one Aho-Corasick pass, identifiers when there are digits or an @."""
+    def prepare(self, text: str, runs: bool | None = None) -> Prepared:
+        """Normalise once, one Aho-Corasick pass, identifiers (``find_identifiers`` reads only
+        texts with digits, Chinese ones too, an @ or a cue). ``runs``: whether the text may hold
+        a number only a loose reading finds, when the first pass knows (``find_identifiers``)."""
         nt, hits, gates = self.matcher.scan_gated(text)
+        t = nt.text
+        if runs is None:
+            runs = _LOOSE_RUN.search(t) is not None
         ids: list[Identifier] = []
-        if _DIGITS.search(nt.text) or "@" in nt.text:
-            ids = find_identifiers(nt.text)
+        cues = has_cue(t)
+        if runs or cues or "@" in t or _DIGITS.search(t):
+            ids = find_identifiers(t, runs=runs, cues=cues)
         return Prepared(nt, hits, ids, gates)
 
     def prepare_many(self, texts: Sequence[str], batch: int = 8192) -> list[Prepared | None]:
@@ -418,14 +513,20 @@ class ContentRules:
         out: list[Prepared | None] = [None] * len(texts)
         for i in range(0, len(texts), batch):
             chunk = texts[i : i + batch]
-            for k in sorted(self._candidates(chunk)):
-                out[i + k] = self.prepare(chunk[k])
+            cands, runs = self._first_pass(chunk)
+            for k in sorted(cands):
+                out[i + k] = self.prepare(chunk[k], runs=None if runs is None else k in runs)
         return out
 
     def _candidates(self, chunk: Sequence[str]) -> set[int]:
+        return self._first_pass(chunk)[0]
+
+    def _first_pass(self, chunk: Sequence[str]) -> tuple[set[int], set[int] | None]:
+        """The texts of ``chunk`` the full analysis reads, and of those the ones that may hold
+        a number only a loose reading finds (None: not known; ``find_identifiers`` looks)."""
         joined = RECORD.join(chunk)
         if joined.count(RECORD) != len(chunk) - 1:  # a text holds the record mark itself
-            return set(range(len(chunk)))
+            return set(range(len(chunk))), None
         # texts with characters that need the full mapping are read closely whatever they say
         # (looked up code point by code point in numpy: the same characters ``special`` finds)
         codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -434,6 +535,15 @@ class ContentRules:
         if len(odd):
             records = np.flatnonzero(codes == ord(RECORD))
             cands.update(np.searchsorted(records, odd, side="left").tolist())
+        # the texts that may hold a number read out loosely (一三九…, 191.0638.4752): compiled,
+        # over the code points (skipped separators not counted: never fewer than in the fold);
+        # a text with special characters may fold into one (full-width digits): it is looked at
+        kernel = _loose_kernel()
+        loose = runs = None
+        if kernel is not None:
+            level = kernel(codes, _loose_classes(), len(chunk))
+            loose = np.flatnonzero(level == 2)
+            runs = set(np.flatnonzero(level).tolist()) | cands
         del codes
         norm = fold_plain(joined)
         cands.update(self.first.owners(norm))
@@ -451,12 +561,25 @@ class ContentRules:
             # the 1-character margins are what the identifier patterns look at
             if find_identifiers(norm[max(0, m.start() - 1) : m.end() + 1]):
                 positions.append(m.start())
+        # numbers read out in Chinese numerals or split by dots, letters or symbols: the run and
+        # what the loose readings look at around it (a +86 or a phone cue before, an x after)
+        if loose is None:
+            positions += _loose_positions(norm)
+        else:
+            # each text folds alone as it folds in the batch (nothing is dropped across a mark)
+            cands.update(
+                [
+                    k
+                    for k in loose.tolist()
+                    if k not in cands and _loose_positions(fold_plain(chunk[k]))
+                ]
+            )
         at = norm.find("@")
         while at >= 0:
             positions.append(at)
             at = norm.find("@", at + 1)
         cands.update(_owners(norm, positions))
-        return cands
+        return cands, runs
 
 
 # -- what the rules combine ----------------------------------------------------------------------
