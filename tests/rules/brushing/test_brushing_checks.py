@@ -414,13 +414,15 @@ def _honest_receipts_world(how: str) -> World:
     ``auto``: the platform's auto-confirmation ten days on, before a stuck parcel's scan;
     ``skew``: the carrier's scans stamped 8 hours late (a time zone read wrong), the receipt
     confirmed 2 hours after the real delivery; ``basket``: one checkout of twelve lines an hour
-    (twelve order rows paid at one moment), confirmed a day after delivery."""
+    (twelve order rows paid at one moment), confirmed a day after delivery; ``paylater``: paid
+    at the confirmation a minute after it, the parcel delivered 5 hours before; ``small_basket``:
+    one checkout of three lines, confirmed in transit (instant: one signal, the basket none)."""
     w = World(merchants=["M001", "M002"])
     for day in range(3):
         for b in range(3):
-            for k in range(4 if how != "basket" else 12):
+            for k in range({"basket": 12, "small_basket": 3}.get(how, 4)):
                 at = T0 + dt.timedelta(days=2 * day, hours=2, minutes=b + 13 * k)
-                if how == "basket":
+                if how in ("basket", "small_basket"):
                     at = T0 + dt.timedelta(days=2 * day, hours=2, minutes=b)
                 real = at + dt.timedelta(days=2)
                 if how == "cod":
@@ -438,6 +440,22 @@ def _honest_receipts_world(how: str) -> World:
                         at,
                         delivered_at=at + dt.timedelta(days=12),
                         confirmed_at=at + dt.timedelta(days=10),
+                    )
+                elif how == "paylater":  # paid at the confirmation, delivered 5 hours before
+                    w.order(
+                        f"V{b}",
+                        "M001",
+                        at,
+                        delivered_at=at - dt.timedelta(hours=5),
+                        confirmed_at=at + dt.timedelta(minutes=1),
+                    )
+                elif how == "small_basket":  # one checkout of three lines, confirmed in transit
+                    w.order(
+                        f"V{b}",
+                        "M001",
+                        at,
+                        delivered_at=real,
+                        confirmed_at=at + dt.timedelta(hours=4),
                     )
                 elif how == "skew":
                     w.order(
@@ -462,7 +480,7 @@ def _honest_receipts_world(how: str) -> World:
     return w
 
 
-@pytest.mark.parametrize("how", ["cod", "auto", "skew", "basket"])
+@pytest.mark.parametrize("how", ["cod", "paylater", "auto", "skew", "basket", "small_basket"])
 def test_brush003_honest_receipts_and_baskets_read_wrong_are_not_signals(tiny_store, how):
     """A reviewer's probes of the first cut (ac6b30f), which reported each of these shops: a
     receipt before its payment, an auto-confirmation days after payment before a stuck parcel's
@@ -514,6 +532,11 @@ def test_brush003_top_ups_beside_brushed_parcels_do_not_lower_the_shop(tiny_stor
         ("门票夹", False),
         ("gift card holders", False),
         ("Virtual Reality headsets", False),
+        ("VR眼镜/虚拟现实设备", False),
+        ("电子书阅读器", False),
+        ("Kindle / e-book readers", False),
+        ("充值卡(实体卡)", False),
+        ("电子书", True),
         ("充电宝", False),
         ("digital cameras", False),
         ("food", False),

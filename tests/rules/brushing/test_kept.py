@@ -312,7 +312,7 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
     }
     assert ("P1", "M1") in pairs and ("P2", "M2") not in pairs and ("R1", "M3") in pairs
     inst = {
-        dict(r)["merchant_id"]: dict(r) for r in _rows(built[("brush003_instant", "v3", *_WIN)])
+        dict(r)["merchant_id"]: dict(r) for r in _rows(built[("brush003_instant", "v4", *_WIN)])
     }
     # C1 no longer instant (an earlier scan came), C2 instant (its first scan came), C4 still
     # (on its payment), C5 now (confirmed before its scan); C3 and LATE delivered hours before
@@ -353,11 +353,11 @@ CHECKS = "BRUSH001,BRUSH002,BRUSH003,REVIEW003"
 KEYS = {
     ("brushing_merchant_degree", "v1"),
     ("brushing_repeat_pairs", "v1"),
-    ("brush003_rapid_hours", "v2", 3, 8),
+    ("brush003_rapid_hours", "v3", 3, 8),
     ("brush003_shop_orders", "v1", 8, 1, 5),
-    ("brush003_instant", "v3", *_WIN),
+    ("brush003_instant", "v4", *_WIN),
     ("brush003_undelivered_orders", "v1"),
-    _INSTANT := ("brush003_instant_orders", "v3", *_WIN),
+    _INSTANT := ("brush003_instant_orders", "v4", *_WIN),
     ("order_first_delivery", "v1"),
     ("brush002_links", "v1"),
     ("brush002_shared_values", "v1"),

@@ -81,7 +81,7 @@ def _changed(tmp_path, monkeypatch, base: dict, new: dict) -> dict[str, tuple[se
         kept.record()
         kept.new = added
         now = _run(season, params, ctx, added)
-    assert ("brush003_instant_orders", "v3", 600, 43200, 259200) in kept.folded
+    assert ("brush003_instant_orders", "v4", 600, 43200, 259200) in kept.folded
     out = {}
     for code in CHECKS:
         a, b = was[code], now[code]

@@ -71,7 +71,8 @@ def _rapid_of(o: ir.Table, per_hour: int) -> ir.Table:
         first_paid_at=o.paid_at.min(),
         last_paid_at=o.paid_at.max(),
     )
-    return bh.filter(bh.n >= per_hour)
+    # checkouts, not order rows: a basket of three lines paid at one moment is one checkout
+    return bh.filter(bh.checkouts >= per_hour)
 
 
 _RAPID_COLUMNS = (
@@ -128,11 +129,11 @@ def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
         kept = previous.anti_join(keys, at_keys)
         return union_all(kept.select(*_RAPID_COLUMNS), again)
 
-    return shared(tables, ("brush003_rapid_hours", "v2", per_hour, offset), build, fold=fold)
+    return shared(tables, ("brush003_rapid_hours", "v3", per_hour, offset), build, fold=fold)
 
 
 def _rapid_changed_key(per_hour: int, offset: int) -> tuple[Any, ...]:
-    return ("brush003_rapid_hours_changed", "v2", per_hour, offset)
+    return ("brush003_rapid_hours_changed", "v3", per_hour, offset)
 
 
 def _rapid_changed_shops(
@@ -190,7 +191,8 @@ ONLINE_CATEGORY = (
 #: ... but these: a flow meter, a SIM shipped by post, card stock and cases, ticket holders,
 #: storage for game tokens, a card reader, printers, VR headsets
 NOT_ONLINE = (
-    r"流量计|流量卡|卡片|贺卡|卡套|卡包|读卡器|门票夹|收纳|holders?|printers?|reality|headsets?"
+    r"流量计|流量卡|卡片|贺卡|卡套|卡包|卡册|读卡器|阅读器|实体卡|快递|门票夹|收纳|虚拟现实"
+    r"|holders?|printers?|reality|headsets?|readers?|cases?|covers?|box(?:es)?|cables?"
 )
 
 
@@ -276,8 +278,11 @@ def _is_instant(
     confirmed = epoch_seconds(confirmed_at)
     after_pay = confirmed - epoch_seconds(paid_at)
     lag = confirmed - delivered_s
+    # (a payment recorded at the confirmation of a parcel delivered before it is a pay-later
+    # or cash-on-delivery order: its receipt was in hand)
+    delivered_before = (lag >= 0).fill_null(False)
     return (
-        ((after_pay >= 0) & (after_pay <= soon))
+        ((after_pay >= 0) & (after_pay <= soon) & ~delivered_before)
         | ((lag >= 0) & (lag <= soon))
         | ((lag <= -early) & (after_pay >= 0) & (after_pay <= within))
     )
@@ -319,7 +324,7 @@ def _instant(tables: Tables, params: dict[str, Any]) -> ir.Table:
         )
         return add_up(add_up(previous, plus).view(), change)
 
-    return shared(tables, ("brush003_instant", "v3", *win), build, fold=fold)
+    return shared(tables, ("brush003_instant", "v4", *win), build, fold=fold)
 
 
 def _moved_old_orders(tables: Tables, new: Tables, moved: ir.Table) -> ir.Table:
@@ -478,11 +483,11 @@ def _instant_orders(tables: Tables, params: dict[str, Any]) -> ir.Table:
         kept = previous.anti_join(moved, previous.order_id == moved.order_id)
         return union_all(kept.select(*_INSTANT_COLUMNS), added, again)
 
-    return shared(tables, ("brush003_instant_orders", "v3", *win), build, fold=fold)
+    return shared(tables, ("brush003_instant_orders", "v4", *win), build, fold=fold)
 
 
 def _instant_changed_key(win: tuple[int, int, int]) -> tuple[Any, ...]:
-    return ("brush003_instant_orders_changed", "v2", *win)
+    return ("brush003_instant_orders_changed", "v3", *win)
 
 
 def _instant_changed_shops(tables: Tables, params: dict[str, Any]) -> ir.Table | None:
