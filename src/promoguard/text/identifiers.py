@@ -18,10 +18,12 @@ validated the same way:
   alone or mixed with Arabic digits (一五零68四七29三1): a run that is exactly the number;
 - groups split by a dot, an underscore, a symbol or emoji (191.0638.4752, 130🌟9362🌟7518), and
   grouped in other ways than the strict patterns know (310115 1995 0428 2368, 1101-0519-8511-
-  2220-35, 6212 2630 8023 0025 313): every group at least two digits (three for a card), and a
-  mobile only as 3-4-4, 3-8 or 7-4;
-- a mobile with a letter slipped between its groups (159x8630y1724) only as 3-4-4 and after a
-  phone cue (手机, 号码, 电话, tel): without one, 150x2000x1800 is a size;
+  2220-35, 6212 2630 8023 0025 313): every group at least two digits (three for a card; an ID's
+  last may be one digit and its x), and a mobile only as 3-4-4, 3-8 or 7-4;
+- a mobile split by anything but spaces and hyphens (a letter, a dot, a symbol, emoji:
+  159x8630y1724, 139.1234.5678) only as 3-4-4 and after a phone cue (手机, 号码, 电话, tel, a word
+  of its own): without one, 150x2000x1800 is a size, 159·2026·0101 a code, 139.2026.0115 a
+  version, 159✅1299✅1599 three prices, and 139.12345678 a decimal;
 - a number read out in stated segments (前三位139，中间1728，后四位4563; 身份证前六位…): the
   first segment's length as stated, each later one after its own label (中间, 后四位, 最后, 末…);
 - an e-mail address with ``@`` or the dot written out (name#qq.com, name 艾特 163 点 com, name at
@@ -30,6 +32,7 @@ validated the same way:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -469,8 +472,11 @@ _MAYBE_LOOSE = re.compile(MAYBE_LOOSE)
 #: that can be read as an identifier holds (no lookbehind: searched within a longer run)
 LOOSE_SHAPE = re.compile(f"{_D}(?:(?:[ .·_\\-{_SYMBOLS}a-z]|[{_ASTRAL_EMOJI}]+)?{_D}){{10}}")
 _GROUP = re.compile(_D + "+")
-#: a phone cue a few characters before a number with letters slipped in
-_PHONE_CUE = re.compile(r"(?:手机|电话|号码|联系方式|tel|phone|mobile|cell|whatsapp)[^0-9]{0,6}$")
+#: a phone cue a few characters before a number split by letters, dots or symbols (a word of its
+#: own: not the phone of iphone, nor the 号码 of 型号码)
+_PHONE_CUE = re.compile(
+    r"(?:手机|电话|(?<!型)号码|联系方式|(?<![a-z])(?:tel|phone|mobile|cell|whatsapp))[^0-9]{0,6}$"
+)
 #: groupings a mobile is written in (3-4-4, 3-8, 7-4, or whole)
 _MOBILE_GROUPS = {(11,), (3, 4, 4), (3, 8), (7, 4)}
 
@@ -479,27 +485,42 @@ def _digits(s: str) -> str:
     return s.translate(_ZH_TO_DIGIT)
 
 
+class _Spans:
+    """Spans taken, asked whether a span overlaps one in O(log n) (a long chat export holds
+    thousands of numbers: a pairwise look was quadratic, 5.8 s for 200k characters)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self.starts = [a for a, _ in spans]
+        self.reach: list[int] = []  # the furthest end among the spans up to each
+        far = -1
+        for _, b in spans:
+            far = max(far, b)
+            self.reach.append(far)
+
+    def overlaps(self, s: int, e: int) -> bool:
+        i = bisect.bisect_left(self.starts, e) - 1
+        return i >= 0 and self.reach[i] > s
+
+
 def _loose(
-    text: str, kinds: tuple[str, ...], taken: list[tuple[int, int]], runs: bool = True
+    text: str, kinds: tuple[str, ...], taken_list: list[tuple[int, int]], runs: bool = True
 ) -> list[Identifier]:
     """The identifiers written in the looser ways of the module docstring (canonical digits as
-    the value), none overlapping ``taken`` (what the strict patterns found or set aside); runs
-    of digits only with ``runs``, the readings that need a cue (前三位, 邮箱) always."""
+    the value), none overlapping ``taken_list`` (what the strict patterns found or set aside);
+    runs of digits only with ``runs``, the readings that need a cue (前三位, 邮箱) always."""
     out: list[Identifier] = []
+    taken = _Spans(taken_list)
     for m in _LOOSE_RUN.finditer(text) if runs else ():
         s, e = m.span()
         # one group of Arabic digits is what the strict patterns read (order numbers, mostly)
-        if (m.group().isascii() and m.group().isdigit()) or any(s < b and a < e for a, b in taken):
+        if (m.group().isascii() and m.group().isdigit()) or taken.overlaps(s, e):
             continue
         ident = _read_run(text, m, kinds)
         if ident is not None:
             out.append(ident)
     if "位" in text:
-        out += [
-            i
-            for i in _segments(text, kinds)
-            if not any(i.start < b and a < i.end for a, b in taken)
-        ]
+        out += [i for i in _segments(text, kinds) if not taken.overlaps(i.start, i.end)]
     if "email" in kinds and _MAIL_CUE.search(text):
         out += _spelt_emails(text)
     if "passport" in kinds and ("护照" in text or "passport" in text):
@@ -523,8 +544,8 @@ def _read_run(text: str, m: re.Match[str], kinds: tuple[str, ...]) -> Identifier
     letters = bool(re.search("[a-z]", body))
     plain = not letters and all(c.isdigit() or c in " -" for c in run.lstrip("+"))
     if run.endswith("x"):
-        # only an ID ends in x
-        if "resident_id" in kinds and not letters and min(groups) >= 2:
+        # only an ID ends in x (its last group may be one digit and the x: 3101 1519 9504 2810 4x)
+        if "resident_id" in kinds and not letters and min(groups[:-1], default=2) >= 2:
             v = digits + "x"
             if valid_resident_id(v):
                 return Identifier("resident_id", m.start(), m.end(), v)
@@ -532,8 +553,13 @@ def _read_run(text: str, m: re.Match[str], kinds: tuple[str, ...]) -> Identifier
     n = len(digits)
     if n == 11 and "mobile" in kinds and valid_mobile(digits):
         shape = tuple(groups)
-        if letters:
-            if shape == (3, 4, 4) and _PHONE_CUE.search(text, max(0, m.start() - 12), m.start()):
+        gaps = set(_GROUP.sub("", body))
+        if letters or not gaps <= set(" -"):
+            # split by letters, dots, symbols or emoji: 3-4-4 after a phone cue only (a code
+            # 159·2026·0101, a version 139.2026.0115, three prices 159✅1299✅1599, a size
+            # 150x2000x1800 read the same; 3-8 and 7-4 with a dot are decimals: 139.12345678)
+            cue = _PHONE_CUE.search(text, max(0, m.start() - 12), m.start())
+            if shape == (3, 4, 4) and cue and gaps != {"x"}:
                 return Identifier("mobile", m.start(), m.end(), digits)
             return None
         if shape in _MOBILE_GROUPS and not (plain and shape == (11,)):
@@ -640,6 +666,10 @@ def _spelt_emails(text: str) -> list[Identifier]:
     for m in _SPELT_EMAIL.finditer(text):
         if not _MAIL_CUE.search(text, max(0, m.start() - 12), m.start()):
             continue
+        # "at" as a word stands for @ only with the dots spelt too: 'alerts at www.acme.com' and
+        # 'sign up at news.acme.com' are a website
+        if re.search(r"(?<=[ ])at(?=[ ])", m.group()) and "." in m.group(2):
+            continue
         value = f"{m.group(1)}@{_SPELT_DOT.sub('.', m.group(2))}"
         if valid_email(value):
             out.append(Identifier("email", m.start(), m.end(), value))
@@ -682,13 +712,13 @@ def valid_hkid(letters: str, digits: str, check: str) -> bool:
     return check.lower() == ("a" if want == 10 else str(want))
 
 
-def _hk_ids(text: str, taken: list[tuple[int, int]]) -> list[Identifier]:
+def _hk_ids(text: str, taken: _Spans) -> list[Identifier]:
     if not ("hkid" in text or "身份证" in text or "card" in text):
         return []
     out = []
     for m in _HKID.finditer(text):
         check = m.group(3) or m.group(4)
         s, e = m.start(1), m.end()
-        if valid_hkid(m.group(1), m.group(2), check) and not any(s < b and a < e for a, b in taken):
+        if valid_hkid(m.group(1), m.group(2), check) and not taken.overlaps(s, e):
             out.append(Identifier("resident_id", s, e, m.group(1) + m.group(2) + check))
     return out
