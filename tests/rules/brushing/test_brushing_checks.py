@@ -407,6 +407,17 @@ def test_brush003_a_top_up_shop_confirming_on_payment_is_low_a_heavy_one_is_not(
     assert list(f.severity) == ["medium"]
 
 
+#: per way of reading receipts wrong: (delivery scan, confirmation) after the payment
+_HONEST_RECEIPTS = {
+    "cod": (-dt.timedelta(hours=1), -dt.timedelta(minutes=5)),
+    "auto": (dt.timedelta(days=12), dt.timedelta(days=10)),
+    "paylater": (-dt.timedelta(hours=5), dt.timedelta(minutes=1)),
+    "small_basket": (dt.timedelta(days=2), dt.timedelta(hours=4)),
+    "skew": (dt.timedelta(days=2, hours=8), dt.timedelta(days=2, hours=2)),
+    "basket": (dt.timedelta(days=2), dt.timedelta(days=3)),
+}
+
+
 def _honest_receipts_world(how: str) -> World:
     """The bursts of :func:`_velocity_world` (velocity on three days), every receipt honest but
     read wrong by a careless 'confirmed before delivery' rule (a reviewer's probes):
@@ -424,55 +435,10 @@ def _honest_receipts_world(how: str) -> World:
                 at = T0 + dt.timedelta(days=2 * day, hours=2, minutes=b + 13 * k)
                 if how in ("basket", "small_basket"):
                     at = T0 + dt.timedelta(days=2 * day, hours=2, minutes=b)
-                real = at + dt.timedelta(days=2)
-                if how == "cod":
-                    w.order(
-                        f"V{b}",
-                        "M001",
-                        at,
-                        delivered_at=at - dt.timedelta(hours=1),
-                        confirmed_at=at - dt.timedelta(minutes=5),
-                    )
-                elif how == "auto":
-                    w.order(
-                        f"V{b}",
-                        "M001",
-                        at,
-                        delivered_at=at + dt.timedelta(days=12),
-                        confirmed_at=at + dt.timedelta(days=10),
-                    )
-                elif how == "paylater":  # paid at the confirmation, delivered 5 hours before
-                    w.order(
-                        f"V{b}",
-                        "M001",
-                        at,
-                        delivered_at=at - dt.timedelta(hours=5),
-                        confirmed_at=at + dt.timedelta(minutes=1),
-                    )
-                elif how == "small_basket":  # one checkout of three lines, confirmed in transit
-                    w.order(
-                        f"V{b}",
-                        "M001",
-                        at,
-                        delivered_at=real,
-                        confirmed_at=at + dt.timedelta(hours=4),
-                    )
-                elif how == "skew":
-                    w.order(
-                        f"V{b}",
-                        "M001",
-                        at,
-                        delivered_at=real + dt.timedelta(hours=8),
-                        confirmed_at=real + dt.timedelta(hours=2),
-                    )
-                else:
-                    w.order(
-                        f"V{b}",
-                        "M001",
-                        at,
-                        delivered_at=real,
-                        confirmed_at=real + dt.timedelta(days=1),
-                    )
+                delivered, confirmed = _HONEST_RECEIPTS[how]
+                w.order(
+                    f"V{b}", "M001", at, delivered_at=at + delivered, confirmed_at=at + confirmed
+                )
     for i in range(120):
         at = T0 + dt.timedelta(hours=3 * i + 1)
         d = at + dt.timedelta(days=2)
