@@ -157,3 +157,19 @@ def test_mask_array_takes_dictionary_and_null_columns():
     assert mask_array(pa.array([None, None])).to_pylist() == [None, None]
     coded = pa.array(["电话13912349876", "电话13912349876", "好"]).dictionary_encode()
     assert mask_array(coded).to_pylist() == ["电话[PHONE ****9876]"] * 2 + ["好"]
+
+
+def test_mask_array_looks_at_squared_digits_and_mathematical_letters():
+    """A reviewer's probes: a mobile in squared ideographs (🈩 🈔 🈪 read 一 二 三) and an address
+    after a cue in mathematical bold letters were copied unmasked into other checks' evidence."""
+    import pyarrow as pa
+
+    from promoguard.text.mask import mask_array
+
+    squared = {"1": "\U0001f229", "2": "\U0001f214", "3": "\U0001f22a"}
+    phone = "联系 " + "".join(squared[c] for c in "13112312312") + " 谢谢"
+    mail = "\U0001d41e\U0001d426\U0001d41a\U0001d422\U0001d425: wang#qq.com"
+    out = mask_array(pa.array([phone, mail, "普通文字"])).to_pylist()
+    assert out[0] == "联系 [PHONE ****2312] 谢谢"
+    assert "wang" not in out[1] and "[EMAIL" in out[1]
+    assert out[2] == "普通文字"

@@ -384,3 +384,9 @@ def test_many_numbers_in_one_long_text_take_linear_time():
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     assert len(found) == 40000
+
+
+def test_a_hong_kong_id_needs_its_check_character_bracketed_or_glued():
+    """A letter, six digits, a space and a digit is a code and a count, not an HKID."""
+    assert _found("身份证号 A123456 3 张") == []
+    assert _found("身份证号 A123456(3) 张") == ["resident_id"]

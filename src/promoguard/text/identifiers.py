@@ -690,7 +690,8 @@ _PASSPORT = re.compile(
 HKID_CUES = ("hkid", "身份证", "identity card", "id card")
 _HKID = re.compile(
     r"(?:hkid|身份证|identity card|id card)(?:号码|号| ?no\.?| ?number)?[ :：#]{0,3}"
-    r"(?<![a-z0-9])([a-z]{1,2})([0-9]{6}) ?(?:[(（]([0-9a])[)）]|([0-9a]))(?![a-z0-9])"
+    # (the check character in brackets, or glued: 'a123456 3' is a code and a count)
+    r"(?<![a-z0-9])([a-z]{1,2})([0-9]{6})(?: ?[(（]([0-9a])[)）]|([0-9a]))(?![a-z0-9])"
 )
 #: every word a cue reading needs (segments, spelt addresses, passports, HK identity cards)
 _CUE_GATE = re.compile("位|邮箱|信箱|e-?mail|护照|passport|hkid|身份证|identity card|id card")
