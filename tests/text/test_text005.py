@@ -361,9 +361,10 @@ def test_an_id_ending_in_x_grouped_four_by_four_is_found():
 def test_a_nul_beside_a_gap_does_not_hide_a_number_from_the_first_pass():
     """NUL is dropped by the plain fold but counted as a gap by the compiled loose count: a text
     holding one is read closely (a reviewer's probe: 壹叁捌 NUL → 23681949 escaped the batch)."""
-    text = "联系电话 壹叁捌\x00→23681949 谢谢"
+    text = "联系电话 壹叁捌\x00→2368→1949 谢谢"
     rules = _shared_rules()
     full = rules.prepare(text).ids
+    assert [i.kind for i in full] == ["mobile"]  # (else the test proves nothing)
     (batched,) = rules.prepare_many([text])
     assert batched is not None and batched.ids == full
 

@@ -539,8 +539,9 @@ def _read_run(text: str, m: re.Match[str], kinds: tuple[str, ...]) -> Identifier
     prefixed = body.startswith(("+86", "86")) and len(_digits(body)) > 11
     if prefixed:
         body = re.sub(r"^\+?86[ .-]?", "", body)
-    groups = [len(g) for g in _GROUP.findall(body)]
-    digits = _digits("".join(_GROUP.findall(body)))
+    found = _GROUP.findall(body)
+    groups = [len(g) for g in found]
+    digits = _digits("".join(found))
     letters = bool(re.search("[a-z]", body))
     plain = not letters and all(c.isdigit() or c in " -" for c in run.lstrip("+"))
     if run.endswith("x"):
