@@ -39,3 +39,32 @@ def test_cn_prior_price_is_identical_on_duckdb_and_spark(tmp_path):
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(b), a.compare(b) if a.shape == b.shape else (a, b)
     assert duck.evidence == spark.evidence
+
+
+@pytest.mark.spark
+@pytest.mark.slow  # one Spark session
+def test_price005_labels_and_own_prices_are_identical_on_duckdb_and_spark(tmp_path):
+    """PRICE005's MSRP read from the shop's labels (a composite label, a second link of the same
+    title with other spacing and case, a Latin word) and its own-price test, on both engines."""
+    from .test_pricing import _labelled_msrp_world
+
+    s = Season(tmp_path / "p.duckdb")
+    _labelled_msrp_world(s)
+    s.listing("OLD", msrp="599.00")
+    s.order("OLD", day(-12), "599.00")
+    s.order("OLD", day(-3), "499.00")
+    s.obs("OLD", day(0, 2), "459.00", ref="599.00", label="原价")
+    s.listing("OWN", msrp="599.00")
+    s.order("OWN", day(-2), "599.00")
+    s.obs("OWN", day(0, 2), "529.00", ref="599.00", label="原价")
+    s.listing("W", msrp="120.00")
+    s.obs("W", day(0, 2), "99.00", ref="120.00", label="Was (RRP)")
+    s.close()
+    duck = run_check(tmp_path / "p.duckdb", "PRICE005")
+    spark = run_check(tmp_path / "p.duckdb", "PRICE005", engine="spark")
+    assert set(duck.findings.entity_id) == {"A", "B", "C", "D2", "OLD"}
+    cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
+    a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
+    b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
+    assert a.equals(b), a.compare(b) if a.shape == b.shape else (a, b)
+    assert duck.evidence == spark.evidence

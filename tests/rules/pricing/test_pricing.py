@@ -547,7 +547,12 @@ def test_price005_msrp_shown_as_the_sellers_former_price(pack, season):
     promo_obs(season, "L4", "299.00", "349.00", label="原价")  # not the MSRP
     found = by_entity(run_check(season.con, "PRICE005", pack))
     assert set(found) == {"L1", "L2"}
-    assert found["L1"][1] == {"msrp": "399.00"}
+    assert found["L1"][1] == {
+        "msrp": "399.00",
+        "msrp_source": "listing_msrp",
+        "msrp_listing_id": None,
+        "prior_price": None,
+    }
 
 
 def test_price002_understated_claims_flagged_only_when_asked(season):
@@ -592,3 +597,122 @@ def test_price005_and_the_report_quote_a_title_with_its_number_masked(tmp_path):
     engine.scan(path, "cn", checks="PRICE005")
     html = build_report(path, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "13912349876" not in html and "咨询[PHONE ****9876]" in html
+
+
+# -- PRICE005: the MSRP the shop itself labels, and the listing's own former price --------------
+# Held-out cases (written by others from the data model alone) hold no listings.msrp: what a
+# platform's export tells of the manufacturer's price is the shop's own label on some of its
+# displays. These cases are built here, with their own values, in the shapes those cases took.
+
+
+def _labelled_msrp_world(s: Season) -> None:
+    """Listings whose observations show one amount as the MSRP on one display and as a former
+    price on another; and their lawful look-alikes."""
+    # the detail page labels 399 as the MSRP, the search card shows the same 399 as 原价
+    s.listing("A", title="空气炸锅 KZ-5")
+    s.obs("A", day(-5), "329.00", ref="399.00", label="厂商建议零售价")
+    s.obs("A", day(-5, 5), "329.00", ref="399.00", label="原价", channel="search")
+    # the same 399 struck through with no label at all
+    s.listing("B", title="电热水壶 B2")
+    s.obs("B", day(-5), "329.00", ref="399.00", label="厂家建议零售价")
+    s.obs("B", day(-4), "329.00", ref="399.00", label=None, channel="search")
+    # shown as 原价 first, relabelled as the MSRP only later: the earlier display is the same
+    # comparison
+    s.listing("C", title="加湿器 C4")
+    s.obs("C", day(-9), "259.00", ref="329.00", label="原价")
+    s.obs("C", day(-3), "259.00", ref="329.00", label="厂商指导价")
+    # the shop's second link of one product (same title, other spacing and case) shows the MSRP
+    # its main link labels as 原价
+    s.listing("D1", title="北辰 BC-360 安全座椅")
+    s.listing("D2", title="北辰  bc-360 安全座椅 ")
+    s.obs("D1", day(-6), "1299.00", ref="1599.00", label="厂商建议零售价")
+    s.obs("D2", day(-6), "1199.00", ref="1599.00", label="原价")
+    # lawful: every display says it is the manufacturer's price, in composite or other wordings
+    s.listing("E", title="电暖器 E1")
+    s.obs("E", day(-6), "699.00", ref="899.00", label="厂商建议零售价")
+    s.obs("E", day(-5), "699.00", ref="899.00", label="原价（厂商建议零售价）", channel="search")
+    s.obs("E", day(-4), "659.00", ref="899.00", label="划线价为厂商指导价", channel="home")
+    s.obs("E", day(-3), "659.00", ref="899.00", label="Manufacturer\u2019s suggested price")
+    # lawful: another product of the shop at the same amount (a different title)
+    s.listing("F", title="落地扇 F9")
+    s.obs("F", day(-5), "329.00", ref="399.00", label="原价")
+    s.order("F", day(-3), "399.00")
+
+
+def test_price005_reads_the_msrp_from_the_shops_own_labels(season):
+    _labelled_msrp_world(season)
+    found = by_entity(run_check(season.con, "PRICE005"))
+    assert set(found) == {"A", "B", "C", "D2"}
+    observed, expected, doc = found["D2"]
+    assert observed["reference_label"] == "原价"
+    assert expected["msrp_source"] == "shop_label" and expected["msrp_listing_id"] == "D1"
+    # the evidence shows where the shop said so
+    assert [r["reference_label"] for r in json.loads(doc)["rows"]["msrp_labelled_on"]] == [
+        "厂商建议零售价"
+    ]
+    # C's earlier 原价 is reported, though the label came later
+    assert found["C"][0]["observed_at"] == "2026-11-01T20:00:00Z"  # day(-9), before the label
+    assert found["B"][0]["reference_label"] is None
+
+
+def test_price005_without_the_labels_reading_finds_only_the_listed_msrp(season):
+    _labelled_msrp_world(season)
+    season.listing("G", msrp="199.00")
+    promo_obs(season, "G", "159.00", "199.00", label="日常价")
+    off = {"PRICE005": {"msrp_from_labels": False}}
+    assert set(by_entity(run_check(season.con, "PRICE005", overrides=off))) == {"G"}
+
+
+def test_price005_a_reference_that_is_the_listings_own_former_price_is_not_reported(season):
+    """明码标价和禁止价格欺诈规定 Art. 16 ¶2: a reference no higher than the lowest sale of the 7
+    days before (else the last sale) is the seller's own former price, whatever the MSRP."""
+    # sold at the MSRP all week: its 原价 is its own price
+    season.listing("OWN", msrp="599.00")
+    for d in (-7, -5, -3, -2):
+        season.order("OWN", day(d), "599.00")
+    promo_obs(season, "OWN", "529.00", "599.00")
+    # no sale in the 7 days, the last one at the MSRP: still its own former price
+    season.listing("LAST", msrp="599.00")
+    season.order("LAST", day(-12), "599.00")
+    promo_obs(season, "LAST", "529.00", "599.00")
+    # same shape, but the sales at the MSRP were 10+ days back and the week's were at 499
+    season.listing("OLD", msrp="599.00")
+    for d in (-14, -13, -12):
+        season.order("OLD", day(d), "599.00")
+    for d in (-6, -4, -2):
+        season.order("OLD", day(d), "499.00")
+    promo_obs(season, "OLD", "459.00", "599.00")
+    # one sale at the MSRP in the week beside cheaper ones: the lowest decides
+    season.listing("MIX", msrp="599.00")
+    season.order("MIX", day(-3), "599.00")
+    season.order("MIX", day(-2), "549.00")
+    promo_obs(season, "MIX", "459.00", "599.00")
+    # a cancelled order at the MSRP was no sale
+    season.listing("CAN", msrp="599.00")
+    season.order("CAN", day(-2), "599.00", status="cancelled")
+    promo_obs(season, "CAN", "459.00", "599.00")
+    found = by_entity(run_check(season.con, "PRICE005"))
+    assert set(found) == {"OLD", "MIX", "CAN"}
+    assert found["OLD"][1]["prior_price"] == "499.00"
+    assert found["MIX"][1]["prior_price"] == "549.00"
+    assert found["CAN"][1]["prior_price"] is None
+    sold = json.loads(found["OLD"][2])["rows"]["sales_before"]
+    assert sorted(r["unit_price"] for r in sold) == ["499.00", "499.00", "499.00"]
+
+
+def test_price005_a_label_in_latin_letters_counts_as_a_word(season):
+    season.listing("W1", msrp="120.00")
+    promo_obs(season, "W1", "99.00", "120.00", label="Was (RRP)")  # says so
+    season.listing("W2", msrp="120.00")
+    promo_obs(season, "W2", "99.00", "120.00", label="TRRPX")  # letters inside another word
+    assert set(by_entity(run_check(season.con, "PRICE005"))) == {"W2"}
+
+
+def test_price001_leaves_a_composite_msrp_label_to_price005(season):
+    """原价（厂商建议零售价） says the reference is the manufacturer's: not a former price for
+    PRICE001 to hold to the 7-day rule; a bare 原价 above the week's sales is."""
+    for lid, label in (("M1", "原价（厂商建议零售价）"), ("M2", "原价")):
+        season.listing(lid)
+        season.order(lid, day(-3), "79.00")
+        promo_obs(season, lid, "69.00", "100.00", label=label)
+    assert set(by_entity(run_check(season.con, "PRICE001"))) == {"M2"}

@@ -20,7 +20,18 @@ from promoguard.engine.exact import cents, first_rows, half_up_ratio
 
 MONEY = "decimal(18,2)"
 DETAIL = "detail"
-MSRP_LABELS = ("厂商建议零售价", "建议零售价", "厂家建议零售价", "MSRP", "RRP", "SRP", "UVP", "PVC")
+MSRP_LABELS = (
+    "厂商建议零售价",
+    "建议零售价",
+    "厂家建议零售价",
+    "厂商指导价",
+    "厂家指导价",
+    "MSRP",
+    "RRP",
+    "SRP",
+    "UVP",
+    "PVC",
+)
 PRIOR_RULES = ("lowest_transacted", "lowest_offered", "established_offered")
 
 # -- shared parameters -----------------------------------------------------------------------------
@@ -73,11 +84,32 @@ def _money(value: Any) -> ir.Scalar:
 
 
 def _labels_lower(labels: list[str]) -> list[str]:
-    return sorted({str(x).strip().lower() for x in labels})
+    return sorted({str(x).strip().lower().replace("\u2019", "'") for x in labels} - {""})
+
+
+#: characters a label word is escaped for in the regular expression (RE2 and Java alike)
+_REGEX_SPECIAL = set(".^$*+?()[]{}|\\/")
 
 
 def _is_msrp_label(label: ir.StringValue, labels: list[str]) -> ir.BooleanValue:
-    return label.strip().lower().isin(_labels_lower(labels)).fill_null(False)
+    """Whether a reference label says the price is the manufacturer's: it holds one of
+    ``labels`` (case and spaces aside). Held, not equal: an export's composite wording
+    (原价（厂商建议零售价）, 划线价为厂商指导价, "Was (RRP)") says so as much as the bare term. A
+    label in Latin letters counts as a word only (RRP, not the letters inside another word)."""
+    s = label.strip().lower().replace("\u2019", "'")
+    said = []
+    for word in _labels_lower(labels):
+        if word.isascii():
+            esc = "".join("\\" + ch if ch in _REGEX_SPECIAL else ch for ch in word)
+            said.append(s.re_search(f"(^|[^a-z0-9]){esc}($|[^a-z0-9])"))
+        else:
+            said.append(s.contains(word))
+    if not said:
+        return ibis.literal(False)
+    out = said[0]
+    for x in said[1:]:
+        out = out | x
+    return out.fill_null(False)
 
 
 def _announced_reduction(t: ir.Table, params: dict[str, Any]) -> ir.BooleanValue:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.pricing._shared import MSRP_LABELS, _is_msrp_label, _money, levels
+from promoguard.rules.pricing._shared import MONEY, MSRP_LABELS, _is_msrp_label, _money, levels
 
 
 @register
@@ -22,14 +23,16 @@ class UnlabelledManufacturerPrice(Check):
     entity_type = "listing"
     severity = "medium"
     # 2: the listing's title is quoted with its identifiers masked (a title may carry a number)
-    evidence_version = "2"
+    # 3: the MSRP is also read from the shop's own labels (msrp_source), and a reference that is
+    #    the listing's own former price is not reported (prior_price)
+    evidence_version = "3"
     masked_evidence = {"listing": ("title",)}
     parameters = (
         Parameter(
             "msrp_labels",
             list(MSRP_LABELS),
-            "Reference labels that say the reference is a manufacturer's suggested price "
-            "(compared case-insensitively, spaces trimmed)",
+            "Reference labels that say the reference is a manufacturer's suggested price (a "
+            "label holding one of them, compared case-insensitively, spaces trimmed)",
             basis="law",
         ),
         Parameter(
@@ -38,76 +41,275 @@ class UnlabelledManufacturerPrice(Check):
             "How far the reference may be from the MSRP and still be it",
             unit="currency",
         ),
+        Parameter(
+            "msrp_from_labels",
+            True,
+            "Also take as the listing's MSRP every amount the shop itself labels as one, on this "
+            "listing or on its own listings of the same title (its main and secondary links), at "
+            "any time of the season (an MSRP shown as 原价 before or after it was labelled is "
+            "the same comparison)",
+        ),
+        Parameter(
+            "own_price_days",
+            7,
+            "A reference at most the listing's lowest transacted price in these days before the "
+            "observation (with no sale in them, its last sale before) is its own former price, "
+            "whatever the MSRP: not reported",
+            basis="law",
+            unit="days",
+        ),
+        Parameter(
+            "exclude_statuses",
+            ["cancelled"],
+            "Order statuses that are not transactions (a cancelled order was never a sale).",
+        ),
     )
     doc = CheckDoc(
         what=(
             "Flags a listing whose struck-through reference price equals its manufacturer's "
-            "suggested retail price (listings.msrp) while the reference label is not an MSRP "
-            "label (e.g. 原价, was, or no label)."
+            "suggested retail price while the reference label does not say so (原价, 划线价, "
+            "日常价, was, or no label). The MSRP is the listing's own (listings.msrp) or an "
+            "amount the shop labels as the manufacturer's price elsewhere: on another channel or "
+            "day of the listing, or on its other listing of the same title. A reference that is "
+            "the listing's own former price (at most its lowest sale in the 7 days before, else "
+            "its last sale) is a lawful comparison with its own price and is not reported."
         ),
         why=(
             "A comparison with the manufacturer's suggested price must say so (明码标价和禁止价格"
             "欺诈规定 Art. 16 ¶3); passing the MSRP off as the seller's own former price makes "
             "buyers believe in a reduction that never happened."
         ),
-        example="Listing MSRP ¥399; the page shows ¥299 with '原价 ¥399'.",
+        example=(
+            "Listing MSRP ¥399 (its detail page: '厂商建议零售价 ¥399'); its search card shows "
+            "¥299 with '原价 ¥399', and it sold at ¥329 all week."
+        ),
     )
     observed_columns = ("reference_price", "reference_label", "observed_at")
-    expected_columns = ("msrp",)
-    reads = ("price_observations", "listings")
-    requires = ("price_observations", "listings.msrp")
+    expected_columns = ("msrp", "msrp_source", "msrp_listing_id", "prior_price")
+    reads = ("price_observations", "listings", "orders")
+    reads_columns = {
+        "price_observations": (
+            "listing_id",
+            "observed_at",
+            "price",
+            "reference_price",
+            "reference_label",
+            "channel",
+        ),
+        "listings": ("listing_id", "merchant_id", "platform_id", "title", "msrp", "currency"),
+        "orders": ("listing_id", "paid_at", "unit_price", "status"),
+    }
+    # an MSRP comes from listings.msrp or from the shop's own labels: a reference is what it needs
+    requires = ("price_observations.reference_price",)
 
     # -- report ---------------------------------------------------------------------------------
     def chart_levels(self, observed: dict[str, Any], expected: dict[str, Any]) -> list[ChartLevel]:
         return levels(
             ("MSRP", expected.get("msrp"), "context"),
             ("reference", observed.get("reference_price"), "claimed"),
+            ("own prior price", expected.get("prior_price"), "context"),
         )
 
     def touched_merchants(
         self, season: Tables, new: Tables, params: dict[str, Any]
     ) -> list[ir.Table] | None:
-        """Incremental: a finding (and its evidence) reads its listing's row and its observations
-        with a reference price, and a listing without an MSRP has none: new listing rows, and
-        new observations with a reference price of a listing with an MSRP."""
+        """Incremental: a finding (and its evidence) reads its listing's row, the observations
+        with a reference price of its shop's listings of the same title, and its listing's sales
+        before its observations: new listing rows, new observations with a reference price, and
+        new sales on a listing before one of its unlabelled references equal to an MSRP."""
         n = new.price_observations
-        ls = season.listings
         ref = n.filter(n.reference_price.notnull()).select("listing_id")
-        hit = ls.filter(ls.msrp.notnull()).semi_join(ref, "listing_id").select("merchant_id")
-        return [new.listings.select("merchant_id"), hit]
+        ls = season.listings
+        hit = ls.semi_join(ref, "listing_id").select("merchant_id")
+        cand = _candidates(season, params).select("listing_id", "merchant_id", "observed_at")
+        o = new.orders
+        o = o.filter(~o.status.isin(list(params["exclude_statuses"])))
+        sold = cand.join(o, [cand.listing_id == o.listing_id, o.paid_at < cand.observed_at])
+        return [new.listings.select("merchant_id"), hit, sold.select(cand.merchant_id)]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        po = tables.price_observations
-        ls = tables.listings.filter(lambda t: t.msrp.notnull())
-        j = po.filter(po.reference_price.notnull()).join(ls, po.listing_id == ls.listing_id)
-        tol = _money(params["tolerance"])
-        j = j.filter(
-            (j.reference_price - j.msrp).abs() <= tol,
-            ~_is_msrp_label(j.reference_label, params["msrp_labels"]),
+        c = _candidates(tables, params)
+        prior = _own_prior(tables, c, params)
+        c = c.left_join(prior, ["listing_id", "observed_at"])
+        c = c.drop(*[x for x in c.columns if x.endswith("_right")])
+        # a reference no higher than the listing's own former price is a comparison with its own
+        # price (Art. 16 ¶2), lawful whatever the MSRP happens to be
+        c = c.filter(c.prior_price.isnull() | (c.reference_price > c.prior_price))
+        t = c.select(
+            entity_id=c.listing_id,
+            merchant_id=c.merchant_id,
+            platform_id=c.platform_id,
+            reference_price=c.reference_price,
+            reference_label=c.reference_label,
+            observed_at=c.observed_at,
+            msrp=c.msrp,
+            msrp_source=c.msrp_source,
+            msrp_listing_id=c.msrp_listing_id,
+            prior_price=c.prior_price,
+            channel=c.channel,
+            _rank=c._rank,
         )
-        t = j.select(
-            entity_id=j.listing_id,
-            merchant_id=j.merchant_id,
-            platform_id=j.platform_id,
-            reference_price=j.reference_price,
-            reference_label=j.reference_label,
-            observed_at=j.observed_at,
-            msrp=j.msrp,
-            channel=j.channel,
+        first = first_rows(
+            t,
+            [t.entity_id],
+            [t.observed_at, t.channel.fill_null(""), t._rank, t.msrp_listing_id.fill_null("")],
         )
-        first = first_rows(t, [t.entity_id], [t.observed_at, t.channel.fill_null("")])
-        return first.drop("channel")
+        return first.drop("channel", "_rank")
 
     def evidence(self, tables, found, params, ctx):
         po = tables.price_observations
         ls = tables.listings
-        f = found.select("entity_id")
+        f = found.select("entity_id", "msrp_listing_id")
         obs = f.join(po, [f.entity_id == po.listing_id, po.reference_price.notnull()])
         lst = f.join(ls, f.entity_id == ls.listing_id)
+        # where the shop labelled the amount as the MSRP on another listing of the same title
+        src = f.filter(f.msrp_listing_id.notnull() & (f.msrp_listing_id != f.entity_id))
+        labelled = src.join(po, [src.msrp_listing_id == po.listing_id])
+        labelled = labelled.filter(
+            labelled.reference_price.notnull()
+            & _is_msrp_label(labelled.reference_label, params["msrp_labels"])
+        )
+        # the listing's sales in the days before the reported observation: why its reference is
+        # not its own former price
+        days = int(params["own_price_days"])
+        fo = found.select("entity_id", "observed_at")
+        o = tables.orders
+        o = o.filter(~o.status.isin(list(params["exclude_statuses"])))
+        sales = fo.join(
+            o,
+            [
+                fo.entity_id == o.listing_id,
+                o.paid_at < fo.observed_at,
+                o.paid_at >= fo.observed_at - ibis.interval(days=days),
+            ],
+        )
         # bounded: the labelled observations of one listing over a season are a few hundred rows
         return {
             "listing": lst.select("entity_id", "title", "msrp", "currency"),
             "reference_observations": obs.select(
                 "entity_id", "observed_at", "channel", "price", "reference_price", "reference_label"
             ),
+            "msrp_labelled_on": labelled.select(
+                "entity_id",
+                "msrp_listing_id",
+                "observed_at",
+                "channel",
+                "reference_price",
+                "reference_label",
+            ),
+            "sales_before": first_rows(
+                sales.select("entity_id", "order_id", "paid_at", "unit_price", "status"),
+                ["entity_id"],
+                [ibis.desc("paid_at"), "order_id"],
+                n=50,
+            ),
         }
+
+
+def _title_key(t: ir.Table) -> ir.StringValue:
+    """A listing's title as its shop's two links of one product share it (case and runs of
+    spaces aside)."""
+    return t.title.strip().lower().re_replace(r"\s+", " ")
+
+
+def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
+    """Per listing: the amounts known to be its manufacturer's price, with where from
+    (``listing_msrp``: listings.msrp; ``shop_label``: the shop's own MSRP label on this listing
+    or on its listing of the same title, ``msrp_listing_id``) and a rank (the column first)."""
+    ls = tables.listings
+    # nullable types on both sides of the union (a store's key columns are NOT NULL)
+    own = ls.filter(ls.msrp.notnull()).select(
+        listing_id=ls.listing_id.cast("string"),
+        msrp=ls.msrp.cast(MONEY),
+        msrp_source=ibis.literal("listing_msrp"),
+        msrp_listing_id=ibis.null("string"),
+        _rank=ibis.literal(0),
+    )
+    if not params.get("msrp_from_labels", True):
+        return own
+    po = tables.price_observations
+    lab = po.filter(
+        po.reference_price.notnull() & _is_msrp_label(po.reference_label, params["msrp_labels"])
+    )
+    lab = lab.select("listing_id", amount=lab.reference_price).distinct()
+    key = ls.filter(ls.title.notnull()).select("listing_id", "merchant_id", tkey=_title_key(ls))
+    src = lab.join(key, "listing_id").select(
+        "merchant_id", "tkey", "amount", msrp_listing_id=lab.listing_id
+    )
+    to = key.join(src, ["merchant_id", "tkey"])
+    labelled = to.select(
+        listing_id=to.listing_id.cast("string"),
+        msrp=to.amount.cast(MONEY),
+        msrp_source=ibis.literal("shop_label"),
+        msrp_listing_id=to.msrp_listing_id.cast("string"),
+        _rank=ibis.literal(1),
+    )
+    return own.union(labelled)
+
+
+def _candidates(tables: Tables, params: dict[str, Any]) -> ir.Table:
+    """Observations whose reference equals a known MSRP of their listing under a label that does
+    not say so (before the own-price test)."""
+    po = tables.price_observations
+    po = po.filter(
+        po.reference_price.notnull() & ~_is_msrp_label(po.reference_label, params["msrp_labels"])
+    )
+    m = _msrp_amounts(tables, params)
+    tol = _money(params["tolerance"])
+    j = po.join(m, [po.listing_id == m.listing_id, (po.reference_price - m.msrp).abs() <= tol])
+    ls = tables.listings.select("listing_id", "merchant_id", "platform_id")
+    j = j.join(ls, j.listing_id == ls.listing_id)
+    return j.select(
+        listing_id=po.listing_id,
+        merchant_id=ls.merchant_id,
+        platform_id=ls.platform_id,
+        observed_at=po.observed_at,
+        channel=po.channel,
+        reference_price=po.reference_price,
+        reference_label=po.reference_label,
+        msrp=m.msrp,
+        msrp_source=m.msrp_source,
+        msrp_listing_id=m.msrp_listing_id,
+        _rank=m._rank,
+    )
+
+
+def _own_prior(tables: Tables, cand: ir.Table, params: dict[str, Any]) -> ir.Table:
+    """Per (listing, observed_at) of ``cand``: the listing's own former price, the lowest sale in
+    the ``own_price_days`` before the observation, else its last sale before it (the lowest at
+    that instant); none when it never sold before (明码标价和禁止价格欺诈规定 Art. 16 ¶2)."""
+    days = int(params["own_price_days"])
+    o = tables.orders
+    sales = o.filter(~o.status.isin(list(params["exclude_statuses"]))).select(
+        "listing_id", "paid_at", "unit_price"
+    )
+    k = cand.select("listing_id", "observed_at").distinct()
+    near = (
+        k.join(
+            sales,
+            [
+                k.listing_id == sales.listing_id,
+                sales.paid_at < k.observed_at,
+                sales.paid_at >= k.observed_at - ibis.interval(days=days),
+            ],
+        )
+        .group_by(k.listing_id, k.observed_at)
+        .aggregate(tx_low=lambda t: t.unit_price.min())
+    )
+    before = k.join(sales, [k.listing_id == sales.listing_id, sales.paid_at < k.observed_at])
+    last_at = before.group_by(k.listing_id, k.observed_at).aggregate(
+        last_at=lambda t: t.paid_at.max()
+    )
+    at_last = last_at.join(
+        sales, [last_at.listing_id == sales.listing_id, sales.paid_at == last_at.last_at]
+    )
+    last = at_last.group_by(last_at.listing_id, last_at.observed_at).aggregate(
+        last_tx=lambda t: t.unit_price.min()
+    )
+    j = k.left_join(near, ["listing_id", "observed_at"])
+    j = j.drop(*[x for x in j.columns if x.endswith("_right")])
+    j = j.left_join(last, ["listing_id", "observed_at"])
+    j = j.drop(*[x for x in j.columns if x.endswith("_right")])
+    return j.select(
+        "listing_id", "observed_at", prior_price=j.tx_low.coalesce(j.last_tx).cast(MONEY)
+    )
