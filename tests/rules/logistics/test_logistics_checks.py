@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.support import run_check
+from tests.support import listing, run_check
 
 from promoguard.engine import evidence as ev
 
@@ -69,6 +69,32 @@ def test_ship001_window_is_the_pack_parameter(tiny_store):
     assert (
         found(run_check(con, "SHIP001", overrides={"SHIP001": {"pickup_within_hours": 36}})) == {}
     )
+
+
+def test_ship001_online_goods_without_a_parcel_owe_no_pickup(tiny_store):
+    """A top-up or an e-ticket marked shipped with no shipment row reached the buyer online
+    (电子商务法 Art. 51): not reported. The same goods naming a tracking number that was never
+    picked up, and a physical order with no shipment row, still are."""
+    t = tables(
+        # top-up and e-ticket with no parcel: lawful; a top-up naming a waybill never picked up,
+        # a SIM card sent by post and a hoodie, both with no parcel: reported
+        orders=[
+            order("topup", listing="l_topup", merchant="m1", declared=2),
+            order("ticket", listing="l_ticket", merchant="m2", declared=3),
+            order("topup_waybill", listing="l_topup", merchant="m1", declared=2),
+            order("simcard", listing="l_sim", merchant="m2", declared=2),
+            order("hoodie", declared=2),
+        ],
+        shipments=[("topup_waybill", "YTO", "V1", 40)],
+        events=[("ZTO", "X9", 100, "transit", "杭州")],  # the data's horizon: T0 + 100 h
+    )
+    t["listings"] += [
+        listing("l_topup", "m1", "P1", "虚拟商品/手机充值", "联通 50 元 快充"),
+        listing("l_ticket", "m2", "P2", "digital_goods/e-ticket", "Zoo day pass"),
+        listing("l_sim", "m2", "P2", "通信/话费流量卡", "大流量上网卡 邮寄"),
+    ]
+    con = tiny_store(t)
+    assert set(found(run_check(con, "SHIP001"))) == {"topup_waybill", "simcard", "hoodie"}
 
 
 # -- SHIP002 --------------------------------------------------------------------------------------
