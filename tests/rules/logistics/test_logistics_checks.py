@@ -407,6 +407,37 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
     assert got["fast_shi"]["max_speed_kmh"] > 3000
 
 
+def test_ship004_a_prefecture_by_its_full_name_or_its_county_level_city_is_the_same_place(
+    tiny_store,
+):
+    # an autonomous prefecture written in full (湘西土家族苗族自治州 for 湘西), a league (锡林郭勒盟),
+    # and 义乌 against its prefecture 金华 either way round: one place each. A district of
+    # another city and another prefecture beside the autonomous one are still elsewhere
+    rows = [
+        ("xiangxi", "湘西", "湖南省湘西土家族苗族自治州"),
+        ("league", "锡林郭勒", "内蒙古自治区锡林郭勒盟锡林浩特市"),
+        ("yiwu_to_jinhua", "义乌", "金华市"),
+        ("jinhua_to_yiwu", "浙江省金华市", "义乌市"),
+        ("yiwu_to_hangzhou", "义乌", "杭州市萧山区"),
+        ("xiangxi_to_huaihua", "湘西土家族苗族自治州", "怀化市"),
+    ]
+    con = tiny_store(
+        tables(
+            orders=[order(o, city=dest) for o, dest, _ in rows],
+            shipments=[(o, "YD", o, 500) for o, _, _ in rows],
+            events=[
+                e
+                for o, _, city in rows
+                for e in (("YD", o, 5, "pickup", "广州"), ("YD", o, 40, "delivered", city))
+            ],
+        )
+    )
+    got = found(run_check(con, "SHIP004"))
+    assert set(got) == {"yiwu_to_hangzhou", "xiangxi_to_huaihua"}
+    assert got["yiwu_to_hangzhou"]["delivered_city"] == "杭州"
+    assert got["xiangxi_to_huaihua"]["reasons"] == "delivered_to_other_city"
+
+
 def test_ship004_speed_threshold_is_the_pack_parameter(tiny_store):
     con = tiny_store(
         tables(
