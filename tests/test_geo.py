@@ -100,6 +100,17 @@ SPELLINGS = [
     ("重庆渝中区", "重庆渝中区"),
     ("上海区", "上海区"),
     ("Suzhou City", "suzhou city"),
+    # an autonomous prefecture, a prefecture or a league by its full name is its short name,
+    # with the province before it or a county-level city after it (a blind set's spelling)
+    ("恩施土家族苗族自治州", "恩施"),
+    ("湖北省恩施土家族苗族自治州", "恩施"),
+    ("恩施土家族苗族自治州利川市", "恩施"),
+    ("西双版纳傣族自治州", "西双版纳"),
+    ("阿坝藏族羌族自治州", "阿坝"),
+    ("伊犁哈萨克自治州", "伊犁"),
+    ("西藏自治区阿里地区", "阿里"),
+    ("兴安盟", "兴安"),
+    ("广西壮族自治区", "广西壮族自治区"),
     # nothing to cut to, or not a city of the table: as written (trimmed, lower case)
     ("市", "市"),
     ("浙江省市", "浙江省市"),

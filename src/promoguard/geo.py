@@ -13,6 +13,10 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
 
 #: (name, latitude, longitude, country). Coordinates of the city centre, three decimals.
 CITIES: tuple[tuple[str, float, float, str], ...] = (
@@ -188,6 +192,24 @@ NOW_DISTRICTS = (
     *("番禺", "花都", "增城", "从化", "顺德", "南海", "普兰店", "九台", "双城", "阿城"),
 )
 
+#: County-level cities the table holds as cities of their own (warehouse towns: their distances
+#: matter), and the prefecture each lies in (GB/T 2260): a carrier that scans ``金华市`` where the
+#: buyer wrote ``义乌`` delivered to the same place. Compared through :func:`same_prefecture`.
+TABLE_COUNTY_LEVEL_CITIES = {"义乌": "金华"}
+
+#: the nationalities in the full names of autonomous prefectures (``恩施土家族苗族自治州``,
+#: ``甘孜藏族自治州``, ``伊犁哈萨克自治州``): the short name is what comes before them
+CN_NATIONALITIES = (
+    *("土家族", "苗族", "藏族", "彝族", "傣族", "景颇族", "哈尼族", "白族", "壮族", "布依族"),
+    *("侗族", "朝鲜族", "回族", "蒙古族", "蒙古", "哈萨克", "柯尔克孜", "傈僳族", "羌族"),
+)
+#: a prefecture-level unit that is no ``市``: an autonomous prefecture (``…自治州``), a
+#: prefecture (``阿里地区``) or a league (``兴安盟``), with the province before it and a
+#: county or city after it or not; ``short`` is the name it is written by alone (恩施, 阿里)
+CN_PREFECTURE_UNIT = (
+    r"^(?:[^省市区]+(?:省|自治区))?(?P<short>[^省市区县州盟]{2,}?)"
+    rf"(?:{'|'.join(CN_NATIONALITIES)})*(?:自治州|地区|盟)"
+)
 #: a province or autonomous region written before the city (``浙江省杭州市``, ``广西壮族自治区南宁市``)
 CN_PROVINCE_PREFIX = r"^[^省市区]+(省|自治区)"
 #: Not aliased: ``suzhou`` (苏州 or 宿州) and ``fuzhou`` (福州 or 抚州) name two cities each.
@@ -213,7 +235,8 @@ def normalise_city(name: str | None) -> str | None:
     lower-cased; a Chinese city without the province before it and without ``市`` and the
     district after it (``广东省深圳市南山区`` is ``深圳``; but ``重庆市万州区`` stays:
     :data:`WIDE_MUNICIPALITIES`), or a district written without ``市`` after a city of the table
-    (``上海浦东新区``); spaces between Chinese characters dropped (``上海 市``); an English or
+    (``上海浦东新区``); an autonomous prefecture, prefecture or league by its short name
+    (``恩施土家族苗族自治州`` is ``恩施``: :data:`CN_PREFECTURE_UNIT`); spaces between Chinese characters dropped (``上海 市``); an English or
     pinyin name of a Chinese city of the table (:data:`CITY_ALIASES`, with ``City`` or ``Shi``
     after it, a curly apostrophe read as ``'``) as the table writes it.
 
@@ -224,6 +247,10 @@ def normalise_city(name: str | None) -> str | None:
         return None
     name = " ".join(str(name).split()).lower().translate(APOSTROPHES)
     name = re.sub(CN_INNER_SPACE, "", name)
+    unit = re.match(CN_PREFECTURE_UNIT, name)
+    if unit is not None:
+        # 恩施土家族苗族自治州 (利川市) is 恩施, 西藏自治区阿里地区 is 阿里, 兴安盟 is 兴安
+        name = unit["short"]
     if "市" in name:
         city = re.sub(CN_PROVINCE_PREFIX, "", name)
         if not any(city.startswith(f"{w}市") and city != f"{w}市" for w in WIDE_MUNICIPALITIES):
@@ -239,6 +266,16 @@ def normalise_city(name: str | None) -> str | None:
             name = name[: -len(suffix)]
     name = CITY_ALIASES.get(name, name)
     return _prefecture(name) or None
+
+
+def same_prefecture(city: ir.StringValue) -> ir.StringValue:
+    """A normalised city as an Ibis value, with a county-level city the table holds on its own
+    (:data:`TABLE_COUNTY_LEVEL_CITIES`: 义乌) read as its prefecture (金华): two cities compare
+    equal this way when they are one place, in either direction."""
+    import ibis
+
+    pairs = [(city == c, p) for c, p in sorted(TABLE_COUNTY_LEVEL_CITIES.items())]
+    return ibis.cases(*pairs, else_=city) if pairs else city
 
 
 def _county_level(name: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.support import run_check
+from tests.support import listing, run_check
 
 from promoguard.engine import evidence as ev
 
@@ -69,6 +69,32 @@ def test_ship001_window_is_the_pack_parameter(tiny_store):
     assert (
         found(run_check(con, "SHIP001", overrides={"SHIP001": {"pickup_within_hours": 36}})) == {}
     )
+
+
+def test_ship001_online_goods_without_a_parcel_owe_no_pickup(tiny_store):
+    """A top-up or an e-ticket marked shipped with no shipment row reached the buyer online
+    (电子商务法 Art. 51): not reported. The same goods naming a tracking number that was never
+    picked up, and a physical order with no shipment row, still are."""
+    t = tables(
+        # top-up and e-ticket with no parcel: lawful; a top-up naming a waybill never picked up,
+        # a SIM card sent by post and a hoodie, both with no parcel: reported
+        orders=[
+            order("topup", listing="l_topup", merchant="m1", declared=2),
+            order("ticket", listing="l_ticket", merchant="m2", declared=3),
+            order("topup_waybill", listing="l_topup", merchant="m1", declared=2),
+            order("simcard", listing="l_sim", merchant="m2", declared=2),
+            order("hoodie", declared=2),
+        ],
+        shipments=[("topup_waybill", "YTO", "V1", 40)],
+        events=[("ZTO", "X9", 100, "transit", "杭州")],  # the data's horizon: T0 + 100 h
+    )
+    t["listings"] += [
+        listing("l_topup", "m1", "P1", "虚拟商品/手机充值", "联通 50 元 快充"),
+        listing("l_ticket", "m2", "P2", "digital_goods/e-ticket", "Zoo day pass"),
+        listing("l_sim", "m2", "P2", "通信/话费流量卡", "大流量上网卡 邮寄"),
+    ]
+    con = tiny_store(t)
+    assert set(found(run_check(con, "SHIP001"))) == {"topup_waybill", "simcard", "hoodie"}
 
 
 # -- SHIP002 --------------------------------------------------------------------------------------
@@ -379,6 +405,37 @@ def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
     # the cities of the table are known however written: the speed check judges the hop
     assert got["fast_shi"]["reasons"] == "faster_than_possible"
     assert got["fast_shi"]["max_speed_kmh"] > 3000
+
+
+def test_ship004_a_prefecture_by_its_full_name_or_its_county_level_city_is_the_same_place(
+    tiny_store,
+):
+    # an autonomous prefecture written in full (湘西土家族苗族自治州 for 湘西), a league (锡林郭勒盟),
+    # and 义乌 against its prefecture 金华 either way round: one place each. A district of
+    # another city and another prefecture beside the autonomous one are still elsewhere
+    rows = [
+        ("xiangxi", "湘西", "湖南省湘西土家族苗族自治州"),
+        ("league", "锡林郭勒", "内蒙古自治区锡林郭勒盟锡林浩特市"),
+        ("yiwu_to_jinhua", "义乌", "金华市"),
+        ("jinhua_to_yiwu", "浙江省金华市", "义乌市"),
+        ("yiwu_to_hangzhou", "义乌", "杭州市萧山区"),
+        ("xiangxi_to_huaihua", "湘西土家族苗族自治州", "怀化市"),
+    ]
+    con = tiny_store(
+        tables(
+            orders=[order(o, city=dest) for o, dest, _ in rows],
+            shipments=[(o, "YD", o, 500) for o, _, _ in rows],
+            events=[
+                e
+                for o, _, city in rows
+                for e in (("YD", o, 5, "pickup", "广州"), ("YD", o, 40, "delivered", city))
+            ],
+        )
+    )
+    got = found(run_check(con, "SHIP004"))
+    assert set(got) == {"yiwu_to_hangzhou", "xiangxi_to_huaihua"}
+    assert got["yiwu_to_hangzhou"]["delivered_city"] == "杭州"
+    assert got["xiangxi_to_huaihua"]["reasons"] == "delivered_to_other_city"
 
 
 def test_ship004_speed_threshold_is_the_pack_parameter(tiny_store):

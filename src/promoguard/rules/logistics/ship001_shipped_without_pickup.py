@@ -11,7 +11,13 @@ import ibis.expr.types as ir
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
 from promoguard.rules._relations import orders_with_scans
+from promoguard.rules.brushing.brush003_order_velocity import (
+    NOT_ONLINE,
+    ONLINE_CATEGORY,
+    _online_category,
+)
 from promoguard.rules.logistics._shared import (
+    _ALL_COLUMNS,
     AS_OF,
     _horizon_literal,
     _hours,
@@ -33,6 +39,9 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
     name = "shipped-without-pickup"
     title = "Marked shipped, but no carrier pickup within the allowed time"
     severity = "high"
+    # the listing's category: goods delivered online with no parcel at all are not reported
+    reads = ("orders", "merchants", "listings", "shipments", "tracking_events")
+    reads_columns = {**_OrderCheck.reads_columns, "listings": _ALL_COLUMNS["listings"]}
     parameters = (
         Parameter(
             "pickup_within_hours",
@@ -41,6 +50,19 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             basis="policy",
             unit="h",
         ),
+        Parameter(
+            "online_categories",
+            ONLINE_CATEGORY,
+            "a listing category of goods delivered online on payment (a regular expression): "
+            "such an order with no parcel at all needs no carrier",
+            basis="policy",
+        ),
+        Parameter(
+            "not_online_categories",
+            NOT_ONLINE,
+            "... unless it also matches this one (physical goods named like them)",
+            basis="policy",
+        ),
         AS_OF,
     )
     doc = CheckDoc(
@@ -48,13 +70,18 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             "Flags orders the merchant marked as shipped (`declared_shipped_at`) whose parcels got "
             "no carrier `pickup` scan within `pickup_within_hours` of that declaration, either "
             "never (judged at the data horizon, so a shipment declared just before the export is "
-            "not flagged) or only later."
+            "not flagged) or only later. An order of goods delivered online (a top-up, a game "
+            "card, an e-ticket: `online_categories` and not `not_online_categories`) with no "
+            "shipment row at all is not reported: no carrier was ever claimed. One that names a "
+            "tracking number is."
         ),
         why=(
             "To ship (发货) means handing the goods to the carrier, which starts a real trajectory. "
             "Declaring shipment without doing so is false information to the buyer about "
             "performance of the contract (E-Commerce Law Art. 17, 20) and games the platform's "
-            "dispatch-time rules; platforms' rules treat it as 虚假发货."
+            "dispatch-time rules; platforms' rules treat it as 虚假发货. Goods delivered online "
+            "are delivered when they enter the system the buyer designated (E-Commerce Law "
+            "Art. 51): they have no carrier to hand over to."
         ),
         example=(
             "Paid 11-11 00:05, marked shipped 11-11 09:00; the carrier's first scan is a pickup "
@@ -77,6 +104,19 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             instant_before(tables, j.declared_shipped_at, j.first_pickup_at, hours=-hours),
         )
         j = j.filter(late)
+        # goods delivered online (电子商务法 Art. 51) with no parcel named: no carrier was
+        # claimed, so none is owed; looked up for the late orders only
+        ls, o, s = tables.listings, tables.orders, tables.shipments
+        online = ls.filter(
+            _online_category(
+                ls.category, params["online_categories"], params["not_online_categories"]
+            )
+        )
+        online = online.select(ol_listing_id=online.listing_id).distinct()
+        o = o.select(ol_order_id=o.order_id, ol_listing=o.listing_id)
+        o = o.semi_join(online, o.ol_listing == online.ol_listing_id)
+        o = o.anti_join(s, o.ol_order_id == s.order_id)
+        j = j.anti_join(o, j.order_id == o.ol_order_id)
         return j.select(
             entity_id=j.order_id,
             merchant_id=j.merchant_id,

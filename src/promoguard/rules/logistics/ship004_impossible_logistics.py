@@ -486,7 +486,9 @@ class ImpossibleLogistics(_OrderCheck):
             "compared as the table names it however shop and carrier write it: 上海市, "
             "深圳市南山区, 浙江省杭州市 and Shanghai are 上海, 深圳, 杭州 and 上海 (a district of "
             "重庆 stays a place of its own; Suzhou and Fuzhou, each two cities, are not taken "
-            "for either). `reasons` "
+            "for either); an autonomous prefecture written in full is its short name "
+            "(恩施土家族苗族自治州 is 恩施), and a county-level city is its prefecture, in either "
+            "direction (昆山 is 苏州, 义乌 delivered in 金华 is home). `reasons` "
             "lists which signals fired. A handover after the order was placed but before its "
             "payment was approved (Olist approves bank-slip payments hours or days later) is "
             "reported at low severity as 'shipped before payment approval', not as fabricated."
@@ -545,12 +547,14 @@ class ImpossibleLogistics(_OrderCheck):
         j = j.left_join(too_fast_orders, j.order_id == too_fast_orders.t_order_id)
         # every delivered city equals ship_to_city exactly when the lowest and highest both do
         j = with_city(j, "ship_to_city", "_pg_dest", city_spellings(tables))
+        # ... or lies in the same prefecture (义乌 in 金华: geo.same_prefecture)
         dest = j._pg_dest
         lo, hi = j.lo_delivered_city, j.hi_delivered_city
+        d, lo_p, hi_p = (geo.same_prefecture(c) for c in (dest, lo, hi))
         j = j.mutate(
             wrong_city=ibis.cases(
-                (dest.notnull() & lo.notnull() & (lo != dest), lo),
-                (dest.notnull() & hi.notnull() & (hi != dest), hi),
+                (dest.notnull() & lo.notnull() & (lo_p != d), lo),
+                (dest.notnull() & hi.notnull() & (hi_p != d), hi),
                 else_=ibis.null("string"),
             )
         )
