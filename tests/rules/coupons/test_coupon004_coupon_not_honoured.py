@@ -325,3 +325,54 @@ def test_evidence_quotes_each_coupons_first_uses(tmp_path, monkeypatch):
     quoted = [(r["coupon_id"], r["order_id"]) for r in rows["earlier_uses"]]
     assert ("ZZ", z) in quoted
     assert sum(c == "AA" for c, _ in quoted) == 2  # each coupon's first two
+
+
+# -- what the order's discount_total says was taken off -------------------------------------------
+#
+# discount_total is what the order's coupons and reductions took off it: the redemptions' amounts
+# can say no more than that. A blind set's c-002: the redemption log says ¥40, the order's total
+# says ¥0 (the buyer paid ¥329 for a ¥329 basket).
+
+
+def _wine(b: Book) -> None:
+    b.listing("LW", "MW", category="酒水")
+    b.coupon("C300-40", "MW")
+    b.both("C300-40", at(-10), face=40, threshold=300, scope="酒水", text="满300减40")
+
+
+def test_a_redemption_the_orders_discount_total_did_not_take_off_is_flagged(tmp_path):
+    """c-002: the redemption says ¥40, the order's discount_total ¥0.00: nothing was taken off,
+    the ¥40 is owed. Beside it, the same order whose total shows the ¥40 (or ¥50: a shop's
+    reduction on top), or whose export has no total, is honoured."""
+    b = Book(tmp_path / "c.duckdb")
+    _wine(b)
+    orders = {}
+    for total in ("0.00", "40.00", "50.00", None):
+        oid = b.order("LW", "329.00", 1, at(0, 1), status="delivered", discount_total=total)
+        b.redeem(oid, "C300-40", "40.00")
+        orders[total] = oid
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {orders["0.00"]}
+    assert f.expected("COUPON004", orders["0.00"])["discount_due"] == 40
+    assert f.observed("COUPON004", orders["0.00"])["discount_total"] == "0.00"
+
+
+def test_an_order_total_below_its_redemptions_is_short_by_the_difference(tmp_path):
+    """Two ¥20 coupons logged ¥20 each; the order's total says ¥30: ¥10 of the ¥40 owed was not
+    taken off (flagged). With a total of ¥40 both were honoured; a total ¥0.01 short is within
+    the tolerance."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LT", "MT")
+    for cid in ("CA", "CB"):
+        b.coupon(cid, "MT")
+        b.both(cid, at(-10), face=20)
+    orders = {}
+    for total in ("30.00", "40.00", "39.99"):
+        oid = b.order("LT", 100, 1, at(0, 1), discount_total=total)
+        b.redeem(oid, "CA", 20)
+        b.redeem(oid, "CB", 20)
+        orders[total] = oid
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {orders["30.00"]}
+    assert f.expected("COUPON004", orders["30.00"])["discount_due"] == 20
+    assert f.observed("COUPON004", orders["30.00"])["discount_applied"] == "20.00"

@@ -78,8 +78,11 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         r = r.semi_join(kin, r.order_id == kin.k_order)
     ls = tables.listings
     cp = tables.coupons
-    positive = (
-        r.filter(r.discount_amount > 0).group_by(p_order=r.order_id).aggregate(n_pos=ibis._.count())
+    # per order: how many of its redemptions took something off, and what they say it took off
+    # together (a null is counted by neither)
+    positive = r.group_by(p_order=r.order_id).aggregate(
+        n_pos=ibis.cases((r.discount_amount > 0, 1), else_=ibis.null("int64")).count(),
+        logged_c=cents(r.discount_amount.sum()),
     )
     j = (
         r.join(o, "order_id")
@@ -107,9 +110,15 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         "status",
         "valid_from",
         "valid_to",
+        "discount_total",
         placed=j.placed_at.coalesce(j.paid_at),
         basket_c=cents(j.unit_price) * j.quantity,
         applied_c=cents(j.discount_amount),
+        # what the buyer got for it: the order's discount_total (its coupons and reductions)
+        # caps what its redemptions took off, and where it is below their sum the difference
+        # was not taken off: each redemption is read as having taken its amount less that
+        # difference, nothing at least (one redemption: the smaller of its amount and the total)
+        given_c=_given(cents(j.discount_amount), j.logged_c, cents(j.discount_total)),
         others=j.n_pos.coalesce(0) - (j.discount_amount > 0).cast("int64"),
         # where the buyer's turns are counted: a platform coupon's on the platform that issued
         # it (the coupon's platform, whose terms the cap is: every use of the coupon by the buyer
@@ -165,6 +174,14 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     t = capped.union(free.select(*capped.columns))
     within_cap = t.buyer_id.isnull() | t.per_buyer_cap.isnull() | (t.used_before < t.per_buyer_cap)
     return t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
+
+
+def _given(applied_c: Any, logged_c: Any, total_c: Any) -> Any:
+    """Cents a redemption took off (``applied_c``, its own amount) less what its order's
+    redemptions together (``logged_c``) claim beyond the order's ``discount_total`` (``total_c``,
+    none when null), not below nothing; a null amount stays null."""
+    over = ibis.cases((total_c.notnull() & (logged_c > total_c), logged_c - total_c), else_=0)
+    return ibis.cases((applied_c.notnull() & (over >= applied_c), 0), else_=applied_c - over)
 
 
 def earlier_uses(t: ir.Table, orders: ir.Table) -> ir.Table:
@@ -240,7 +257,9 @@ class CouponNotHonoured(Check):
             "every shop, at the merchant for a merchant's; a cancelled order was never a sale "
             "and used nothing, a refunded one counts as a use: policy); else its face value, or "
             "its percentage capped at max_discount. Flags the order when checkout took off less "
-            "than that by more than the tolerance."
+            "than that by more than the tolerance: what a redemption took off is its "
+            "discount_amount, less what the order's redemptions together claim beyond its "
+            "discount_total (the coupons and reductions applied to the order) where it has one."
         ),
         why=(
             "Refusing to offset the price with a coupon, voucher or points as agreed is price "
@@ -254,7 +273,7 @@ class CouponNotHonoured(Check):
             "nor is a 9折 coupon capped at ¥30 that takes ¥30 off a ¥500 basket."
         ),
     )
-    observed_columns = ("coupon_id", "discount_applied", "placed_at")
+    observed_columns = ("coupon_id", "discount_applied", "discount_total", "placed_at")
     expected_columns = ("discount_due", "basket", "threshold_amount")
     reads = ("coupon_redemptions", "orders", "listings", "coupons", "coupon_terms")
     depends_on = "merchant_delta"
@@ -318,8 +337,8 @@ class CouponNotHonoured(Check):
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         t = redemptions_due(tables)
-        t = t.filter(t.due_c - t.applied_c > tolerance_cents(params))
-        t = t.mutate(short_c=t.due_c - t.applied_c)
+        t = t.filter(t.due_c - t.given_c > tolerance_cents(params))
+        t = t.mutate(short_c=t.due_c - t.given_c)
         t = first_rows(t, [t.order_id], [ibis.desc(t.short_c), t.coupon_id])
         return t.select(
             entity_id=t.order_id,
@@ -327,6 +346,7 @@ class CouponNotHonoured(Check):
             platform_id=t.platform_id,
             coupon_id=t.coupon_id,
             discount_applied=t.discount_amount,
+            discount_total=t.discount_total,
             placed_at=t.placed,
             discount_due=t.due_c / 100,
             basket=t.basket_c / 100,
@@ -358,4 +378,9 @@ class CouponNotHonoured(Check):
         }
 
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
-        return float(expected.get("discount_due", 0)) - float(observed.get("discount_applied", 0))
+        # what the buyer got is at most the order's discount_total (of an order with several
+        # redemptions over it, an estimate: only the order of findings reads it)
+        given = float(observed.get("discount_applied") or 0)
+        if observed.get("discount_total") is not None:
+            given = min(given, float(observed["discount_total"]))
+        return float(expected.get("discount_due", 0)) - given
