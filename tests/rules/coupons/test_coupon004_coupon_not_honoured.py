@@ -376,3 +376,58 @@ def test_an_order_total_below_its_redemptions_is_short_by_the_difference(tmp_pat
     assert f.flagged("COUPON004") == {orders["30.00"]}
     assert f.expected("COUPON004", orders["30.00"])["discount_due"] == 20
     assert f.observed("COUPON004", orders["30.00"])["discount_applied"] == "20.00"
+
+
+# -- the end of validity the displayed terms announced ----------------------------------------------
+#
+# A blind set's c-015: the coupon row says valid until 11-11 23:59:59; on 11-10 12:00 the shop
+# showed buyers a new version of its terms, 满300减40 有效期延长至11月13日 (valid_to 11-13
+# 23:59:59). The displayed terms in force at the order decide how long it is valid.
+
+#: 11-11 23:59:59, 11-13 23:59:59 and 11-10 12:00 Beijing
+END_11 = at(1, -1 / 3600)
+END_13 = at(3, -1 / 3600)
+NOON_10 = at(-1, 12)
+
+
+def _extended(b: Book, mid: str, valid_to) -> str:
+    """A shop's 满300减40 coupon valid 11-01..11-11 (the coupon row), shown since 10-30; from
+    11-10 12:00 its displayed terms say it is valid until ``valid_to``."""
+    lid = b.listing(f"L{mid}", mid)
+    cid = b.coupon(f"C{mid}", mid, valid_from=at(-10), valid_to=END_11)
+    b.both(cid, at(-12), face=40, threshold=300)
+    b.terms(cid, "displayed", NOON_10, face=40, threshold=300, valid_to=valid_to)
+    return lid
+
+
+def test_an_extension_shown_to_buyers_keeps_the_coupon_valid(tmp_path):
+    """c-015: ordered 11-12 15:00, inside the announced extension, nothing taken off: flagged.
+    Ordered 11-14 15:00, after the extension ran out: nothing due."""
+    b = Book(tmp_path / "c.duckdb")
+    lid = _extended(b, "MX", END_13)
+    inside = b.order(lid, 389, 1, at(1, 15), discount_total=0)
+    b.redeem(inside, "CMX", 0)
+    after = b.order(lid, 389, 1, at(3, 15), discount_total=0)
+    b.redeem(after, "CMX", 0)
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {inside}
+    assert f.expected("COUPON004", inside)["discount_due"] == 40
+
+
+def test_a_shortening_shown_to_buyers_before_the_order_ends_the_coupon(tmp_path):
+    """The shop showed buyers on 11-10 12:00 that the coupon now ends 11-10 23:59:59: an order of
+    11-11 15:00 (inside the coupon row's dates) is owed nothing; one of 11-10 20:00, inside the
+    shortened validity, is still owed its ¥40; one placed 11-10 10:00, before the notice, reads
+    the terms then shown (valid until the coupon row's 11-11) and is owed ¥40 too."""
+    b = Book(tmp_path / "c.duckdb")
+    lid = _extended(b, "MS", at(0, -1 / 3600))
+    after = b.order(lid, 389, 1, at(0, 15))
+    b.redeem(after, "CMS", 0)
+    within = b.order(lid, 389, 1, at(-1, 20))
+    b.redeem(within, "CMS", 0)
+    before_notice = b.order(lid, 389, 1, at(-1, 10))
+    b.redeem(before_notice, "CMS", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {
+        within,
+        before_notice,
+    }

@@ -131,8 +131,9 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     t = in_force(tables, j, ["order_id", "coupon_id"], "placed", ("displayed",))
     valid = (
         (t.valid_from <= t.placed)
-        & (t.placed <= t.valid_to)
-        & (t.terms_valid_to.isnull() | (t.placed <= t.terms_valid_to))
+        # the end the displayed terms in force announced to buyers (a shop extending its coupon,
+        # or shortening it, before the order), else the coupon's own
+        & (t.placed <= t.terms_valid_to.coalesce(t.valid_to))
         & covers(t.scope, t.category)
         # a coupon that does not stack is not due beside another coupon that was applied
         & ~((t.stackable == False) & (t.others > 0)).fill_null(False)  # noqa: E712
@@ -249,7 +250,8 @@ class CouponNotHonoured(Check):
             "For every coupon redeemed on an order, takes the coupon's terms as displayed when the "
             "order was placed (placed_at, else paid_at) and computes what they promise on the "
             "order's basket (unit_price × quantity): nothing when the coupon was not yet or no "
-            "longer valid, out of scope, its threshold not met, it does not stack and another "
+            "longer valid (until the valid_to of those displayed terms where they state one, an "
+            "extension or a shortening shown to buyers, else the coupon's), out of scope, its threshold not met, it does not stack and another "
             "coupon was applied, or the buyer had already used it per_buyer_cap times (earlier "
             "orders by placed time, then, of orders placed at the same instant, the one it took "
             "more off, then order id, that took it off or were due to: any of the buyer's "
