@@ -431,3 +431,33 @@ def test_a_shortening_shown_to_buyers_before_the_order_ends_the_coupon(tmp_path)
         within,
         before_notice,
     }
+
+
+# -- a shop's coupon applies in its own shop ------------------------------------------------------
+#
+# A blind set's c-020: shop m2's 满59减10 (scope all) selected on an order at shop m1 got nothing.
+# A shop coupon (店铺券) applies only in its own shop: its conditions are not met, nothing is owed.
+# A platform coupon (no merchant) applies in every shop of its platform. (An order of another shop
+# on the coupon's shop's own listing is still owed it: tests/test_incremental_scopes.py's
+# cross-shop redemption.)
+
+
+def test_a_shop_coupon_is_owed_only_in_its_own_shop(tmp_path):
+    """m2's coupon on m1's order (3 × ¥25, nothing taken off) owes nothing; the same coupon on
+    m2's own order of the same basket owes ¥10, and so does a platform coupon on m1's."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("L1", "m1")
+    b.listing("L2", "m2")
+    b.coupon("C59-10", "m2")
+    b.both("C59-10", at(-10), face=10, threshold=59)
+    b.platform_coupon("P59-10")
+    b.both("P59-10", at(-10), face=10, threshold=59)
+    elsewhere = b.order("L1", 25, 3, at(0, 1), discount_total=0)
+    b.redeem(elsewhere, "C59-10", 0)
+    own = b.order("L2", 25, 3, at(0, 1), discount_total=0)
+    b.redeem(own, "C59-10", 0)
+    platform = b.order("L1", 25, 3, at(0, 2), discount_total=0)
+    b.redeem(platform, "P59-10", 0)
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {own, platform}
+    assert f.expected("COUPON004", own)["discount_due"] == 10

@@ -86,7 +86,10 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     )
     j = (
         r.join(o, "order_id")
-        .join(ls.select("listing_id", "category", "platform_id"), "listing_id")
+        .join(
+            ls.select("listing_id", "category", "platform_id", listing_merchant=ls.merchant_id),
+            "listing_id",
+        )
         .join(
             cp.select(
                 "coupon_id",
@@ -110,6 +113,8 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         "status",
         "valid_from",
         "valid_to",
+        "coupon_merchant",
+        "listing_merchant",
         "discount_total",
         placed=j.placed_at.coalesce(j.paid_at),
         basket_c=cents(j.unit_price) * j.quantity,
@@ -134,6 +139,14 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         # the end the displayed terms in force announced to buyers (a shop extending its coupon,
         # or shortening it, before the order), else the coupon's own
         & (t.placed <= t.terms_valid_to.coalesce(t.valid_to))
+        # a shop's coupon (店铺券) applies in its own shop only (the order's, or the one whose
+        # listing it is: an order of another shop on its listing is its goods), a platform's in
+        # every shop
+        & (
+            t.coupon_merchant.isnull()
+            | (t.coupon_merchant == t.merchant_id)
+            | (t.coupon_merchant == t.listing_merchant)
+        )
         & covers(t.scope, t.category)
         # a coupon that does not stack is not due beside another coupon that was applied
         & ~((t.stackable == False) & (t.others > 0)).fill_null(False)  # noqa: E712
@@ -251,7 +264,9 @@ class CouponNotHonoured(Check):
             "order was placed (placed_at, else paid_at) and computes what they promise on the "
             "order's basket (unit_price × quantity): nothing when the coupon was not yet or no "
             "longer valid (until the valid_to of those displayed terms where they state one, an "
-            "extension or a shortening shown to buyers, else the coupon's), out of scope, its threshold not met, it does not stack and another "
+            "extension or a shortening shown to buyers, else the coupon's), a shop's coupon "
+            "(merchant_id set) redeemed on an order neither of its shop nor of its shop's "
+            "listing, out of scope, its threshold not met, it does not stack and another "
             "coupon was applied, or the buyer had already used it per_buyer_cap times (earlier "
             "orders by placed time, then, of orders placed at the same instant, the one it took "
             "more off, then order id, that took it off or were due to: any of the buyer's "
