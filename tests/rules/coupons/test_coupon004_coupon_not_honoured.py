@@ -461,3 +461,41 @@ def test_a_shop_coupon_is_owed_only_in_its_own_shop(tmp_path):
     f = Found(run_check(b.con, "COUPON004").findings)
     assert f.flagged("COUPON004") == {own, platform}
     assert f.expected("COUPON004", own)["discount_due"] == 10
+
+
+# -- a refunded order whose export shows the discount reversed --------------------------------------
+#
+# A blind set's c-001: 满200减20 on a ¥268 order refunded before shipment (仅退款), the redemption
+# and the order's discount_total at 0.00. An export can show the discount reversed with the refund:
+# the buyer lost nothing. Reported low with the reason (docs/exemptions.md), never dropped; a
+# refunded order that shows a short non-zero amount was not reversed and keeps the pack's severity.
+
+
+def test_a_refunded_order_showing_nothing_taken_off_is_low_with_the_reason(tmp_path):
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LR", "MR")
+    b.coupon("C200-20", "MR")
+    b.both("C200-20", at(-10), face=20, threshold=200)
+    orders = {}
+    for name, status, logged, total in (
+        ("c-001", "refunded", "0.00", "0.00"),  # the redemption and the total at 0.00
+        ("total_reversed", "refunded", "20.00", "0.00"),  # the order's total reversed
+        ("short", "refunded", "10.00", "10.00"),  # 10 of the 20 owed: no reversal
+        ("delivered", "delivered", "0.00", "0.00"),  # no refund
+    ):
+        orders[name] = b.order("LR", 268, 1, at(0, 1), status=status, discount_total=total)
+        b.redeem(orders[name], "C200-20", logged)
+    result = run_check(b.con, "COUPON004")
+    f = Found(result.findings)
+    assert f.flagged("COUPON004") == set(orders.values())
+    severity = dict(zip(result.findings.entity_id, result.findings.severity, strict=True))
+    assert {name: severity[oid] for name, oid in orders.items()} == {
+        "c-001": "low",
+        "total_reversed": "low",
+        "short": "high",
+        "delivered": "high",
+    }
+    reason = f.observed("COUPON004", orders["c-001"])["severity_reason"]
+    assert reason == coupon004.REFUNDED_REASON and "refund" in reason
+    assert "severity_reason" not in f.observed("COUPON004", orders["short"])
+    assert f.expected("COUPON004", orders["short"])["discount_due"] == 20

@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 from promoguard.engine.base import Check, CheckDoc, ScanContext, Tables
 from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
+from promoguard.rules._relations import graded
 from promoguard.rules.coupons._shared import (
     TOLERANCE,
     coupons_added,
@@ -25,6 +26,17 @@ from promoguard.rules.coupons._shared import (
 #: counts (policy: a sale was made and the coupon taken off it; whether a refund returns the
 #: coupon is each platform's own term, which the data does not record).
 NOT_A_USE = ("cancelled",)
+
+#: Why a refunded order whose export shows nothing taken off for its coupons is reported low
+#: (docs/exemptions.md): an export may show a refunded order's discount reversed with the refund
+#: (the redemption at 0.00, or the order's discount_total at 0.00), and the buyer then lost
+#: nothing. A refunded order that shows a short non-zero amount was not reversed: the pack's
+#: severity. (Its use of a capped coupon still counts: ``NOT_A_USE``.)
+REFUNDED_REASON = (
+    "the order was refunded and its export shows nothing taken off for its coupons: a refund "
+    "can reverse the discount in an export (the buyer then lost nothing), so the refund is to "
+    "be checked"
+)
 
 
 #: At most this many of a finding's earlier uses of a capped coupon are quoted in its evidence
@@ -124,6 +136,11 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         # was not taken off: each redemption is read as having taken its amount less that
         # difference, nothing at least (one redemption: the smaller of its amount and the total)
         given_c=_given(cents(j.discount_amount), j.logged_c, cents(j.discount_total)),
+        # what the order's export shows its coupons took off together (a refund reversing the
+        # discount shows 0 here)
+        taken_c=ibis.cases(
+            (cents(j.discount_total) < j.logged_c, cents(j.discount_total)), else_=j.logged_c
+        ),
         others=j.n_pos.coalesce(0) - (j.discount_amount > 0).cast("int64"),
         # where the buyer's turns are counted: a platform coupon's on the platform that issued
         # it (the coupon's platform, whose terms the cap is: every use of the coupon by the buyer
@@ -276,7 +293,11 @@ class CouponNotHonoured(Check):
             "its percentage capped at max_discount. Flags the order when checkout took off less "
             "than that by more than the tolerance: what a redemption took off is its "
             "discount_amount, less what the order's redemptions together claim beyond its "
-            "discount_total (the coupons and reductions applied to the order) where it has one."
+            "discount_total (the coupons and reductions applied to the order) where it has one. "
+            "A refunded order whose export shows nothing taken off for its coupons (its "
+            "redemptions or its discount_total at 0.00) is reported low with the reason: an "
+            "export may show the discount reversed with the refund; one that shows a short "
+            "non-zero amount keeps the pack's severity."
         ),
         why=(
             "Refusing to offset the price with a coupon, voucher or points as agreed is price "
@@ -368,6 +389,7 @@ class CouponNotHonoured(Check):
             discount_due=t.due_c / 100,
             basket=t.basket_c / 100,
             threshold_amount=t.threshold_amount,
+            **graded((t.status == "refunded") & (t.taken_c == 0), REFUNDED_REASON),
         )
 
     def evidence(self, tables, found, params, ctx):
