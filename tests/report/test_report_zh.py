@@ -68,3 +68,11 @@ def test_recorded_severity_reasons_read_in_chinese():
         assert reason(OWN_ATTRIBUTE_REASON).endswith("仍予报告")
         assert reason("an unknown reason") == "an unknown reason"  # then the page test fails
     assert reason(group) == group  # English outside a zh rendering
+
+
+def test_coupon004_refund_reason_reads_in_chinese():
+    from promoguard.report.i18n import language, reason
+    from promoguard.rules.coupons.coupon004_coupon_not_honoured import REFUNDED_REASON
+
+    with language("zh"):
+        assert reason(REFUNDED_REASON).startswith("该订单已退款")

@@ -613,6 +613,13 @@ REASONS_ZH: list[tuple[str, str]] = [
         r"立即确认收货属正常（《电子商务法》第五十一条）",
     ),
     (
+        r"the order was refunded and its export shows nothing taken off for its coupons: a "
+        r"refund can reverse the discount in an export \(the buyer then lost nothing\), so the "
+        r"refund is to be checked",
+        r"该订单已退款，导出数据显示其优惠券未抵扣任何金额：退款可能在导出数据中冲回优惠"
+        r"（买家因此并无损失），需核查该笔退款",
+    ),
+    (
         r"the urgency word is negated where it is written \(没有倒计时, no last chance\): a "
         r"denial, low severity, still reported",
         r"紧迫性用语在原处被否定（没有倒计时）：属否认，低严重程度，仍予报告",

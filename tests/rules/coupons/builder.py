@@ -163,6 +163,7 @@ class Book:
         placed=None,
         buyer: str = "B1",
         status: str = "paid",
+        discount_total=None,
     ) -> str:
         self._n += 1
         oid = f"O{self._n}"
@@ -177,6 +178,7 @@ class Book:
             paid_at=paid,
             placed_at=placed,
             status=status,
+            discount_total=money(discount_total),
         )
         return oid
 

@@ -325,3 +325,177 @@ def test_evidence_quotes_each_coupons_first_uses(tmp_path, monkeypatch):
     quoted = [(r["coupon_id"], r["order_id"]) for r in rows["earlier_uses"]]
     assert ("ZZ", z) in quoted
     assert sum(c == "AA" for c, _ in quoted) == 2  # each coupon's first two
+
+
+# -- what the order's discount_total says was taken off -------------------------------------------
+#
+# discount_total is what the order's coupons and reductions took off it: the redemptions' amounts
+# can say no more than that. A blind set's c-002: the redemption log says ¥40, the order's total
+# says ¥0 (the buyer paid ¥329 for a ¥329 basket).
+
+
+def _wine(b: Book) -> None:
+    b.listing("LW", "MW", category="酒水")
+    b.coupon("C300-40", "MW")
+    b.both("C300-40", at(-10), face=40, threshold=300, scope="酒水", text="满300减40")
+
+
+def test_a_redemption_the_orders_discount_total_did_not_take_off_is_flagged(tmp_path):
+    """c-002: the redemption says ¥40, the order's discount_total ¥0.00: nothing was taken off,
+    the ¥40 is owed. Beside it, the same order whose total shows the ¥40 (or ¥50: a shop's
+    reduction on top), or whose export has no total, is honoured."""
+    b = Book(tmp_path / "c.duckdb")
+    _wine(b)
+    orders = {}
+    for total in ("0.00", "40.00", "50.00", None):
+        oid = b.order("LW", "329.00", 1, at(0, 1), status="delivered", discount_total=total)
+        b.redeem(oid, "C300-40", "40.00")
+        orders[total] = oid
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {orders["0.00"]}
+    assert f.expected("COUPON004", orders["0.00"])["discount_due"] == 40
+    assert f.observed("COUPON004", orders["0.00"])["discount_total"] == "0.00"
+
+
+def test_an_order_total_below_its_redemptions_is_short_by_the_difference(tmp_path):
+    """Two ¥20 coupons logged ¥20 each; the order's total says ¥30: ¥10 of the ¥40 owed was not
+    taken off (flagged). With a total of ¥40 both were honoured; a total ¥0.01 short is within
+    the tolerance."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LT", "MT")
+    for cid in ("CA", "CB"):
+        b.coupon(cid, "MT")
+        b.both(cid, at(-10), face=20)
+    orders = {}
+    for total in ("30.00", "40.00", "39.99"):
+        oid = b.order("LT", 100, 1, at(0, 1), discount_total=total)
+        b.redeem(oid, "CA", 20)
+        b.redeem(oid, "CB", 20)
+        orders[total] = oid
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {orders["30.00"]}
+    assert f.expected("COUPON004", orders["30.00"])["discount_due"] == 20
+    assert f.observed("COUPON004", orders["30.00"])["discount_applied"] == "20.00"
+
+
+# -- the end of validity the displayed terms announced ----------------------------------------------
+#
+# A blind set's c-015: the coupon row says valid until 11-11 23:59:59; on 11-10 12:00 the shop
+# showed buyers a new version of its terms, 满300减40 有效期延长至11月13日 (valid_to 11-13
+# 23:59:59). The displayed terms in force at the order decide how long it is valid.
+
+#: 11-11 23:59:59, 11-13 23:59:59 and 11-10 12:00 Beijing
+END_11 = at(1, -1 / 3600)
+END_13 = at(3, -1 / 3600)
+NOON_10 = at(-1, 12)
+
+
+def _extended(b: Book, mid: str, valid_to) -> str:
+    """A shop's 满300减40 coupon valid 11-01..11-11 (the coupon row), shown since 10-30; from
+    11-10 12:00 its displayed terms say it is valid until ``valid_to``."""
+    lid = b.listing(f"L{mid}", mid)
+    cid = b.coupon(f"C{mid}", mid, valid_from=at(-10), valid_to=END_11)
+    b.both(cid, at(-12), face=40, threshold=300)
+    b.terms(cid, "displayed", NOON_10, face=40, threshold=300, valid_to=valid_to)
+    return lid
+
+
+def test_an_extension_shown_to_buyers_keeps_the_coupon_valid(tmp_path):
+    """c-015: ordered 11-12 15:00, inside the announced extension, nothing taken off: flagged.
+    Ordered 11-14 15:00, after the extension ran out: nothing due."""
+    b = Book(tmp_path / "c.duckdb")
+    lid = _extended(b, "MX", END_13)
+    inside = b.order(lid, 389, 1, at(1, 15), discount_total=0)
+    b.redeem(inside, "CMX", 0)
+    after = b.order(lid, 389, 1, at(3, 15), discount_total=0)
+    b.redeem(after, "CMX", 0)
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {inside}
+    assert f.expected("COUPON004", inside)["discount_due"] == 40
+
+
+def test_a_shortening_shown_to_buyers_before_the_order_ends_the_coupon(tmp_path):
+    """The shop showed buyers on 11-10 12:00 that the coupon now ends 11-10 23:59:59: an order of
+    11-11 15:00 (inside the coupon row's dates) is owed nothing; one of 11-10 20:00, inside the
+    shortened validity, is still owed its ¥40; one placed 11-10 10:00, before the notice, reads
+    the terms then shown (valid until the coupon row's 11-11) and is owed ¥40 too."""
+    b = Book(tmp_path / "c.duckdb")
+    lid = _extended(b, "MS", at(0, -1 / 3600))
+    after = b.order(lid, 389, 1, at(0, 15))
+    b.redeem(after, "CMS", 0)
+    within = b.order(lid, 389, 1, at(-1, 20))
+    b.redeem(within, "CMS", 0)
+    before_notice = b.order(lid, 389, 1, at(-1, 10))
+    b.redeem(before_notice, "CMS", 0)
+    assert Found(run_check(b.con, "COUPON004").findings).flagged("COUPON004") == {
+        within,
+        before_notice,
+    }
+
+
+# -- a shop's coupon applies in its own shop ------------------------------------------------------
+#
+# A blind set's c-020: shop m2's 满59减10 (scope all) selected on an order at shop m1 got nothing.
+# A shop coupon (店铺券) applies only in its own shop: its conditions are not met, nothing is owed.
+# A platform coupon (no merchant) applies in every shop of its platform. (An order of another shop
+# on the coupon's shop's own listing is still owed it: tests/test_incremental_scopes.py's
+# cross-shop redemption.)
+
+
+def test_a_shop_coupon_is_owed_only_in_its_own_shop(tmp_path):
+    """m2's coupon on m1's order (3 × ¥25, nothing taken off) owes nothing; the same coupon on
+    m2's own order of the same basket owes ¥10, and so does a platform coupon on m1's."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("L1", "m1")
+    b.listing("L2", "m2")
+    b.coupon("C59-10", "m2")
+    b.both("C59-10", at(-10), face=10, threshold=59)
+    b.platform_coupon("P59-10")
+    b.both("P59-10", at(-10), face=10, threshold=59)
+    elsewhere = b.order("L1", 25, 3, at(0, 1), discount_total=0)
+    b.redeem(elsewhere, "C59-10", 0)
+    own = b.order("L2", 25, 3, at(0, 1), discount_total=0)
+    b.redeem(own, "C59-10", 0)
+    platform = b.order("L1", 25, 3, at(0, 2), discount_total=0)
+    b.redeem(platform, "P59-10", 0)
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {own, platform}
+    assert f.expected("COUPON004", own)["discount_due"] == 10
+
+
+# -- a refunded order whose export shows the discount reversed --------------------------------------
+#
+# A blind set's c-001: 满200减20 on a ¥268 order refunded before shipment (仅退款), the redemption
+# and the order's discount_total at 0.00. An export can show the discount reversed with the refund:
+# the buyer lost nothing. Reported low with the reason (docs/exemptions.md), never dropped; a
+# refunded order that shows a short non-zero amount was not reversed and keeps the pack's severity.
+
+
+def test_a_refunded_order_showing_nothing_taken_off_is_low_with_the_reason(tmp_path):
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LR", "MR")
+    b.coupon("C200-20", "MR")
+    b.both("C200-20", at(-10), face=20, threshold=200)
+    orders = {}
+    for name, status, logged, total in (
+        ("c-001", "refunded", "0.00", "0.00"),  # the redemption and the total at 0.00
+        ("total_reversed", "refunded", "20.00", "0.00"),  # the order's total reversed
+        ("short", "refunded", "10.00", "10.00"),  # 10 of the 20 owed: no reversal
+        ("delivered", "delivered", "0.00", "0.00"),  # no refund
+    ):
+        orders[name] = b.order("LR", 268, 1, at(0, 1), status=status, discount_total=total)
+        b.redeem(orders[name], "C200-20", logged)
+    result = run_check(b.con, "COUPON004")
+    f = Found(result.findings)
+    assert f.flagged("COUPON004") == set(orders.values())
+    severity = dict(zip(result.findings.entity_id, result.findings.severity, strict=True))
+    assert {name: severity[oid] for name, oid in orders.items()} == {
+        "c-001": "low",
+        "total_reversed": "low",
+        "short": "high",
+        "delivered": "high",
+    }
+    reason = f.observed("COUPON004", orders["c-001"])["severity_reason"]
+    assert reason == coupon004.REFUNDED_REASON and "refund" in reason
+    assert "severity_reason" not in f.observed("COUPON004", orders["short"])
+    assert f.expected("COUPON004", orders["short"])["discount_due"] == 20

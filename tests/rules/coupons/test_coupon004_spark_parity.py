@@ -54,6 +54,24 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     b.redeem(b.order("L4-P2", 100, 1, at(0, 1), buyer="BS"), "C4-PLAT", 20)
     after_p2 = b.order("L4-PB", 100, 1, at(0, 2), buyer="BS")
     b.redeem(after_p2, "C4-PLAT", 0)
+    # the order's discount_total below its redemption (c-002); a displayed extension of the
+    # validity (c-015); a shop's coupon at another shop (c-020); a refunded order showing
+    # nothing taken off (c-001: low with the reason) beside one shorted 10 of 20 (high)
+    b.listing("L4-T", "M4-T")
+    b.coupon("C4-T", "M4-T")
+    b.both("C4-T", at(-10), face=20, threshold=50)
+    b.terms("C4-T", "displayed", at(1), face=20, threshold=50, valid_to=at(5))
+    untaken = b.order("L4-T", 60, 1, at(0, 1), discount_total="0.00")
+    b.redeem(untaken, "C4-T", 20)
+    extended = b.order("L4-T", 60, 1, at(3), discount_total="0.00")
+    b.redeem(extended, "C4-T", 0)
+    refunds = {}
+    for logged in ("0.00", "10.00"):
+        refunds[logged] = b.order("L4-T", 60, 1, at(0, 2), status="refunded")
+        b.redeem(refunds[logged], "C4-T", logged)
+    b.listing("L4-U", "M4-U")
+    elsewhere = b.order("L4-U", 60, 1, at(0, 1))
+    b.redeem(elsewhere, "C4-T", 0)
     duck = run_check(b.con, "COUPON004")
     spark = run_check(b.con, "COUPON004", engine="spark")
     flagged = set(duck.findings.entity_id)
@@ -64,7 +82,10 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     assert at_b not in flagged and other in flagged
     assert not set(same["BC"]) & flagged and after_p2 not in flagged
     assert set(same["BR"]) & flagged == {same["BR"][1]}
-    cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
+    assert {untaken, extended, *refunds.values()} <= flagged and elsewhere not in flagged
+    low = set(duck.findings[duck.findings.severity == "low"].entity_id)
+    assert refunds["0.00"] in low and refunds["10.00"] not in low
+    cols = ["finding_id", "entity_id", "severity", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     s = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(s), a.compare(s) if a.shape == s.shape else (a, s)

@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 from promoguard.engine.base import Check, CheckDoc, ScanContext, Tables
 from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
+from promoguard.rules._relations import graded
 from promoguard.rules.coupons._shared import (
     TOLERANCE,
     coupons_added,
@@ -25,6 +26,17 @@ from promoguard.rules.coupons._shared import (
 #: counts (policy: a sale was made and the coupon taken off it; whether a refund returns the
 #: coupon is each platform's own term, which the data does not record).
 NOT_A_USE = ("cancelled",)
+
+#: Why a refunded order whose export shows nothing taken off for its coupons is reported low
+#: (docs/exemptions.md): an export may show a refunded order's discount reversed with the refund
+#: (the redemption at 0.00, or the order's discount_total at 0.00), and the buyer then lost
+#: nothing. A refunded order that shows a short non-zero amount was not reversed: the pack's
+#: severity. (Its use of a capped coupon still counts: ``NOT_A_USE``.)
+REFUNDED_REASON = (
+    "the order was refunded and its export shows nothing taken off for its coupons: a refund "
+    "can reverse the discount in an export (the buyer then lost nothing), so the refund is to "
+    "be checked"
+)
 
 
 #: At most this many of a finding's earlier uses of a capped coupon are quoted in its evidence
@@ -78,12 +90,18 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         r = r.semi_join(kin, r.order_id == kin.k_order)
     ls = tables.listings
     cp = tables.coupons
-    positive = (
-        r.filter(r.discount_amount > 0).group_by(p_order=r.order_id).aggregate(n_pos=ibis._.count())
+    # per order: how many of its redemptions took something off, and what they say it took off
+    # together (a null is counted by neither)
+    positive = r.group_by(p_order=r.order_id).aggregate(
+        n_pos=ibis.cases((r.discount_amount > 0, 1), else_=ibis.null("int64")).count(),
+        logged_c=cents(r.discount_amount.sum()),
     )
     j = (
         r.join(o, "order_id")
-        .join(ls.select("listing_id", "category", "platform_id"), "listing_id")
+        .join(
+            ls.select("listing_id", "category", "platform_id", listing_merchant=ls.merchant_id),
+            "listing_id",
+        )
         .join(
             cp.select(
                 "coupon_id",
@@ -107,9 +125,22 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         "status",
         "valid_from",
         "valid_to",
+        "coupon_merchant",
+        "listing_merchant",
+        "discount_total",
         placed=j.placed_at.coalesce(j.paid_at),
         basket_c=cents(j.unit_price) * j.quantity,
         applied_c=cents(j.discount_amount),
+        # what the buyer got for it: the order's discount_total (its coupons and reductions)
+        # caps what its redemptions took off, and where it is below their sum the difference
+        # was not taken off: each redemption is read as having taken its amount less that
+        # difference, nothing at least (one redemption: the smaller of its amount and the total)
+        given_c=_given(cents(j.discount_amount), j.logged_c, cents(j.discount_total)),
+        # what the order's export shows its coupons took off together (a refund reversing the
+        # discount shows 0 here)
+        taken_c=ibis.cases(
+            (cents(j.discount_total) < j.logged_c, cents(j.discount_total)), else_=j.logged_c
+        ),
         others=j.n_pos.coalesce(0) - (j.discount_amount > 0).cast("int64"),
         # where the buyer's turns are counted: a platform coupon's on the platform that issued
         # it (the coupon's platform, whose terms the cap is: every use of the coupon by the buyer
@@ -122,8 +153,17 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     t = in_force(tables, j, ["order_id", "coupon_id"], "placed", ("displayed",))
     valid = (
         (t.valid_from <= t.placed)
-        & (t.placed <= t.valid_to)
-        & (t.terms_valid_to.isnull() | (t.placed <= t.terms_valid_to))
+        # the end the displayed terms in force announced to buyers (a shop extending its coupon,
+        # or shortening it, before the order), else the coupon's own
+        & (t.placed <= t.terms_valid_to.coalesce(t.valid_to))
+        # a shop's coupon (店铺券) applies in its own shop only (the order's, or the one whose
+        # listing it is: an order of another shop on its listing is its goods), a platform's in
+        # every shop
+        & (
+            t.coupon_merchant.isnull()
+            | (t.coupon_merchant == t.merchant_id)
+            | (t.coupon_merchant == t.listing_merchant)
+        )
         & covers(t.scope, t.category)
         # a coupon that does not stack is not due beside another coupon that was applied
         & ~((t.stackable == False) & (t.others > 0)).fill_null(False)  # noqa: E712
@@ -165,6 +205,14 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     t = capped.union(free.select(*capped.columns))
     within_cap = t.buyer_id.isnull() | t.per_buyer_cap.isnull() | (t.used_before < t.per_buyer_cap)
     return t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
+
+
+def _given(applied_c: Any, logged_c: Any, total_c: Any) -> Any:
+    """Cents a redemption took off (``applied_c``, its own amount) less what its order's
+    redemptions together (``logged_c``) claim beyond the order's ``discount_total`` (``total_c``,
+    none when null), not below nothing; a null amount stays null."""
+    over = ibis.cases((total_c.notnull() & (logged_c > total_c), logged_c - total_c), else_=0)
+    return ibis.cases((applied_c.notnull() & (over >= applied_c), 0), else_=applied_c - over)
 
 
 def earlier_uses(t: ir.Table, orders: ir.Table) -> ir.Table:
@@ -232,7 +280,10 @@ class CouponNotHonoured(Check):
             "For every coupon redeemed on an order, takes the coupon's terms as displayed when the "
             "order was placed (placed_at, else paid_at) and computes what they promise on the "
             "order's basket (unit_price × quantity): nothing when the coupon was not yet or no "
-            "longer valid, out of scope, its threshold not met, it does not stack and another "
+            "longer valid (until the valid_to of those displayed terms where they state one, an "
+            "extension or a shortening shown to buyers, else the coupon's), a shop's coupon "
+            "(merchant_id set) redeemed on an order neither of its shop nor of its shop's "
+            "listing, out of scope, its threshold not met, it does not stack and another "
             "coupon was applied, or the buyer had already used it per_buyer_cap times (earlier "
             "orders by placed time, then, of orders placed at the same instant, the one it took "
             "more off, then order id, that took it off or were due to: any of the buyer's "
@@ -240,7 +291,13 @@ class CouponNotHonoured(Check):
             "every shop, at the merchant for a merchant's; a cancelled order was never a sale "
             "and used nothing, a refunded one counts as a use: policy); else its face value, or "
             "its percentage capped at max_discount. Flags the order when checkout took off less "
-            "than that by more than the tolerance."
+            "than that by more than the tolerance: what a redemption took off is its "
+            "discount_amount, less what the order's redemptions together claim beyond its "
+            "discount_total (the coupons and reductions applied to the order) where it has one. "
+            "A refunded order whose export shows nothing taken off for its coupons (its "
+            "redemptions or its discount_total at 0.00) is reported low with the reason: an "
+            "export may show the discount reversed with the refund; one that shows a short "
+            "non-zero amount keeps the pack's severity."
         ),
         why=(
             "Refusing to offset the price with a coupon, voucher or points as agreed is price "
@@ -254,7 +311,7 @@ class CouponNotHonoured(Check):
             "nor is a 9折 coupon capped at ¥30 that takes ¥30 off a ¥500 basket."
         ),
     )
-    observed_columns = ("coupon_id", "discount_applied", "placed_at")
+    observed_columns = ("coupon_id", "discount_applied", "discount_total", "placed_at")
     expected_columns = ("discount_due", "basket", "threshold_amount")
     reads = ("coupon_redemptions", "orders", "listings", "coupons", "coupon_terms")
     depends_on = "merchant_delta"
@@ -318,8 +375,8 @@ class CouponNotHonoured(Check):
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         t = redemptions_due(tables)
-        t = t.filter(t.due_c - t.applied_c > tolerance_cents(params))
-        t = t.mutate(short_c=t.due_c - t.applied_c)
+        t = t.filter(t.due_c - t.given_c > tolerance_cents(params))
+        t = t.mutate(short_c=t.due_c - t.given_c)
         t = first_rows(t, [t.order_id], [ibis.desc(t.short_c), t.coupon_id])
         return t.select(
             entity_id=t.order_id,
@@ -327,10 +384,12 @@ class CouponNotHonoured(Check):
             platform_id=t.platform_id,
             coupon_id=t.coupon_id,
             discount_applied=t.discount_amount,
+            discount_total=t.discount_total,
             placed_at=t.placed,
             discount_due=t.due_c / 100,
             basket=t.basket_c / 100,
             threshold_amount=t.threshold_amount,
+            **graded((t.status == "refunded") & (t.taken_c == 0), REFUNDED_REASON),
         )
 
     def evidence(self, tables, found, params, ctx):
@@ -358,4 +417,9 @@ class CouponNotHonoured(Check):
         }
 
     def magnitude(self, observed: dict[str, Any], expected: dict[str, Any]) -> float:
-        return float(expected.get("discount_due", 0)) - float(observed.get("discount_applied", 0))
+        # what the buyer got is at most the order's discount_total (of an order with several
+        # redemptions over it, an estimate: only the order of findings reads it)
+        given = float(observed.get("discount_applied") or 0)
+        if observed.get("discount_total") is not None:
+            given = min(given, float(observed["discount_total"]))
+        return float(expected.get("discount_due", 0)) - given
