@@ -59,10 +59,22 @@ def test_price005_labels_and_own_prices_are_identical_on_duckdb_and_spark(tmp_pa
     s.obs("OWN", day(0, 2), "529.00", ref="599.00", label="原价")
     s.listing("W", msrp="120.00")
     s.obs("W", day(0, 2), "99.00", ref="120.00", label="Was (RRP)")
+    # titles spaced by a vertical tab (\s on Spark, not on DuckDB) and an ideographic space;
+    # full-width letters and a denial in the labels; a sale on the promotion day
+    s.listing("V1", title="Kettle\x0bK2")
+    s.listing("V2", title="kettle\u3000k2")
+    s.obs("V1", day(-5), "99.00", ref="129.00", label="ＭＳＲＰ")
+    s.obs("V2", day(-5), "99.00", ref="129.00", label="原价")
+    s.listing("N", msrp="120.00")
+    s.obs("N", day(0, 2), "99.00", ref="120.00", label="Was (not RRP)")
+    s.listing("PRE", msrp="599.00")
+    s.order("PRE", day(-2), "599.00")
+    s.order("PRE", day(0, 1), "529.00")
+    s.obs("PRE", day(0, 2), "529.00", ref="599.00", label="原价")
     s.close()
     duck = run_check(tmp_path / "p.duckdb", "PRICE005")
     spark = run_check(tmp_path / "p.duckdb", "PRICE005", engine="spark")
-    assert set(duck.findings.entity_id) == {"A", "B", "C", "D2", "OLD"}
+    assert set(duck.findings.entity_id) == {"A", "B", "C", "D2", "OLD", "V2", "N"}
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)

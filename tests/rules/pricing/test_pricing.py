@@ -716,3 +716,62 @@ def test_price001_leaves_a_composite_msrp_label_to_price005(season):
         season.order(lid, day(-3), "79.00")
         promo_obs(season, lid, "69.00", "100.00", label=label)
     assert set(by_entity(run_check(season.con, "PRICE001"))) == {"M2"}
+
+
+def test_price005_the_own_price_is_read_before_the_promotion_began(season):
+    """本次降价前七日内: a promotion-day sale is no former price (a reviewer's case)."""
+    season.listing("PRE", msrp="599.00")
+    for d in (-6, -4, -2, -1):
+        season.order("PRE", day(d), "599.00")
+    season.order("PRE", day(0, 1), "529.00")  # the Double-11 sale, before the observation
+    promo_obs(season, "PRE", "529.00", "599.00")
+    # the same shape, the week before the promotion sold cheaper than the reference
+    season.listing("PRE2", msrp="599.00")
+    for d in (-6, -4, -2, -1):
+        season.order("PRE2", day(d), "549.00")
+    season.order("PRE2", day(0, 1), "599.00")
+    promo_obs(season, "PRE2", "529.00", "599.00")
+    found = by_entity(run_check(season.con, "PRICE005"))
+    assert set(found) == {"PRE2"}
+    assert found["PRE2"][1]["prior_price"] == "549.00"
+    sold = json.loads(found["PRE2"][2])["rows"]["sales_before"]
+    assert sorted(r["unit_price"] for r in sold) == ["549.00"] * 4
+
+
+def test_price005_a_label_that_denies_the_msrp_does_not_say_so(season):
+    """原价（非厂商建议零售价） and "Was (not RRP)" hold an MSRP term and deny it: unlabelled for
+    PRICE005, a former price for PRICE001, and no source of an MSRP (a reviewer's cases); a
+    full-width ＭＳＲＰ says so."""
+    for lid, label in (
+        ("N1", "划线价，非建议零售价"),
+        ("N2", "Was (not RRP)"),
+        ("F", "原价（ＭＳＲＰ）"),
+    ):
+        season.listing(lid, msrp="399.00")
+        promo_obs(season, lid, "299.00", "399.00", label=label)
+    season.listing("SRC", title="吹风机 S1")  # a denial tells no MSRP
+    season.obs("SRC", day(-5), "329.00", ref="399.00", label="原价（非厂商建议零售价）")
+    season.obs("SRC", day(-4), "329.00", ref="399.00", label="原价", channel="search")
+    assert set(by_entity(run_check(season.con, "PRICE005"))) == {"N1", "N2"}
+    season.listing("P1")
+    season.order("P1", day(-3), "79.00")
+    promo_obs(season, "P1", "69.00", "100.00", label="原价（非厂商建议零售价）")
+    assert "P1" in set(by_entity(run_check(season.con, "PRICE001")))
+
+
+def test_price005_same_title_links_are_few_and_spelt_alike(season):
+    """Links of one product: the same title however spaced (ideographic space, full-width
+    letters), and not a title the shop gives to dozens of listings or an empty one."""
+    season.listing("K1", title="北辰 BC-360 座椅")
+    season.listing("K2", title="北辰\u3000ＢＣ-360  座椅")
+    season.obs("K1", day(-5), "1299.00", ref="1599.00", label="厂商建议零售价")
+    season.obs("K2", day(-5), "1199.00", ref="1599.00", label="原价")
+    for i in range(25):  # a generic title on 25 listings: not one product's links
+        season.listing(f"G{i}", title="Gift box")
+    season.obs("G0", day(-5), "99.00", ref="129.00", label="MSRP")
+    season.obs("G1", day(-5), "99.00", ref="129.00", label="原价")
+    for lid in ("E1", "E2"):
+        season.listing(lid, title=" ")
+    season.obs("E1", day(-5), "99.00", ref="149.00", label="MSRP")
+    season.obs("E2", day(-5), "99.00", ref="149.00", label="原价")
+    assert set(by_entity(run_check(season.con, "PRICE005"))) == {"K2"}

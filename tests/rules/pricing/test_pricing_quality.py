@@ -8,6 +8,13 @@ greater advantage than announced, which 明码标价和禁止价格欺诈规定 
 fraud; PRICE002 therefore flags overstated claims only. Such listings — honest reference, the
 claim right on the detail page — are taken out of the PRICE002 truth here, and there may be only
 a handful of them, so the adjustment cannot hide a regression.
+
+A second one: the simulator labels PRICE005 on listings it also raised before the promotion
+(PRICE003) whose raised sales put the listing's own former price at or above the MSRP it shows
+as 原价. PRICE005 does not report a reference that is the listing's own former price (明码标价和
+禁止价格欺诈规定 Art. 16 ¶2; docs/exemptions.md); PRICE003 reports the raise. Such listings,
+with a sale at or above their MSRP in the 7 days before a promotion, also in the PRICE003 truth,
+are taken out of the PRICE005 truth, at most a tenth of it.
 """
 
 from __future__ import annotations
@@ -29,7 +36,24 @@ def scored(season_store, season_dir):
     truth = pd.read_csv(season_dir / "ground_truth.csv")
     with store_mod.open_store(season_store, read_only=True) as con:
         honest_on_detail = _claims_honest_on_the_detail_page(con)
-    return result.findings, truth, honest_on_detail
+        sold_at_msrp = _sold_at_or_above_msrp_before_the_promotion(con)
+    return result.findings, truth, (honest_on_detail, sold_at_msrp)
+
+
+def _sold_at_or_above_msrp_before_the_promotion(con) -> set[str]:
+    """Listings with a sale (not cancelled) at or above their MSRP in the 7 days before one of
+    their platform's promotions began."""
+    rows = con.execute(
+        """
+        SELECT DISTINCT l.listing_id
+        FROM listings l
+        JOIN orders o USING (listing_id)
+        JOIN promotions p ON p.platform_id = l.platform_id
+        WHERE l.msrp IS NOT NULL AND o.status <> 'cancelled' AND o.paid_at < p.starts_at
+          AND o.paid_at >= p.starts_at - INTERVAL 7 DAY AND o.unit_price >= l.msrp
+        """
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _claims_honest_on_the_detail_page(con) -> set[str]:
@@ -54,7 +78,7 @@ def _claims_honest_on_the_detail_page(con) -> set[str]:
 
 @pytest.mark.parametrize("code", CODES)
 def test_precision_and_recall_per_code(scored, code):
-    findings, truth, honest_on_detail = scored
+    findings, truth, (honest_on_detail, sold_at_msrp) = scored
     listing_truth = truth[truth.entity_type == "listing"]
     t = set(listing_truth[listing_truth.check_code == code].entity_id)
     assert t, f"the season has no {code} ground truth"
@@ -63,6 +87,13 @@ def test_precision_and_recall_per_code(scored, code):
         exempt = (t & honest_on_detail) - inflated
         assert len(exempt) <= MAX_EXEMPT_SHARE * len(t), (
             f"{len(exempt)} of {len(t)} PRICE002 truth listings look understated-only"
+        )
+        t -= exempt
+    if code == "PRICE005":
+        raised = set(listing_truth[listing_truth.check_code == "PRICE003"].entity_id)
+        exempt = t & raised & sold_at_msrp
+        assert len(exempt) <= MAX_EXEMPT_SHARE * len(t), (
+            f"{len(exempt)} of {len(t)} PRICE005 truth listings read as their own former price"
         )
         t -= exempt
     f = set(findings[findings.check_code == code].entity_id)

@@ -83,6 +83,17 @@ def _money(value: Any) -> ir.Scalar:
     return ibis.literal(Decimal(str(value)), type=MONEY)
 
 
+#: full-width ASCII (Ｗａｓ, ＭＳＲＰ, ０-９) and the ideographic space, as a Chinese input method
+#: writes them, read as their ASCII (``translate``: the same on DuckDB and Spark)
+FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+HALF_WIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+
+
+def plain_text(s: ir.StringValue) -> ir.StringValue:
+    """``s`` with full-width ASCII and the ideographic space read as ASCII, lower-cased."""
+    return s.translate(FULL_WIDTH, HALF_WIDTH).lower()
+
+
 def _labels_lower(labels: list[str]) -> list[str]:
     return sorted({str(x).strip().lower().replace("\u2019", "'") for x in labels} - {""})
 
@@ -90,13 +101,20 @@ def _labels_lower(labels: list[str]) -> list[str]:
 #: characters a label word is escaped for in the regular expression (RE2 and Java alike)
 _REGEX_SPECIAL = set(".^$*+?()[]{}|\\/")
 
+#: a label that says the reference is NOT the manufacturer's price (原价（非厂商建议零售价）,
+#: 划线价，不是建议零售价, "Was (not RRP)") says nothing of the kind: Chinese negations anywhere in
+#: it, English ones as words
+NEGATIONS_ZH = ("非", "不是", "并非", "不含", "不属于")
+NEGATION_EN = r"(^|[^a-z])(not|non|no)([^a-z]|$)"
+
 
 def _is_msrp_label(label: ir.StringValue, labels: list[str]) -> ir.BooleanValue:
     """Whether a reference label says the price is the manufacturer's: it holds one of
-    ``labels`` (case and spaces aside). Held, not equal: an export's composite wording
-    (原价（厂商建议零售价）, 划线价为厂商指导价, "Was (RRP)") says so as much as the bare term. A
-    label in Latin letters counts as a word only (RRP, not the letters inside another word)."""
-    s = label.strip().lower().replace("\u2019", "'")
+    ``labels`` (case, spaces and full-width letters aside) and no negation. Held, not equal: an
+    export's composite wording (原价（厂商建议零售价）, 划线价为厂商指导价, "Was (RRP)") says so as
+    much as the bare term. A label in Latin letters counts as a word only (RRP, not the letters
+    inside another word)."""
+    s = plain_text(label.strip()).replace("\u2019", "'")
     said = []
     for word in _labels_lower(labels):
         if word.isascii():
@@ -109,7 +127,10 @@ def _is_msrp_label(label: ir.StringValue, labels: list[str]) -> ir.BooleanValue:
     out = said[0]
     for x in said[1:]:
         out = out | x
-    return out.fill_null(False)
+    negated = s.re_search(NEGATION_EN)
+    for neg in NEGATIONS_ZH:
+        negated = negated | s.contains(neg)
+    return (out & ~negated).fill_null(False)
 
 
 def _announced_reduction(t: ir.Table, params: dict[str, Any]) -> ir.BooleanValue:

@@ -10,7 +10,19 @@ import ibis.expr.types as ir
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules.pricing._shared import MONEY, MSRP_LABELS, _is_msrp_label, _money, levels
+from promoguard.rules.pricing._shared import (
+    MONEY,
+    MSRP_LABELS,
+    _is_msrp_label,
+    _money,
+    levels,
+    plain_text,
+)
+
+#: a shop's listings of one title are read as links of one product (主链接/副链接) only while they
+#: are this few: a shop selling dozens of listings under one generic title is not telling one
+#: product's MSRP (and the pairs would grow with the square of the group)
+MAX_SAME_TITLE = 20
 
 
 @register
@@ -53,7 +65,8 @@ class UnlabelledManufacturerPrice(Check):
             "own_price_days",
             7,
             "A reference at most the listing's lowest transacted price in these days before the "
-            "observation (with no sale in them, its last sale before) is its own former price, "
+            "reduction began (the start of the promotion the observation falls in, else the "
+            "observation; with no sale in them, its last sale before) is its own former price, "
             "whatever the MSRP: not reported",
             basis="law",
             unit="days",
@@ -70,9 +83,12 @@ class UnlabelledManufacturerPrice(Check):
             "suggested retail price while the reference label does not say so (原价, 划线价, "
             "日常价, was, or no label). The MSRP is the listing's own (listings.msrp) or an "
             "amount the shop labels as the manufacturer's price elsewhere: on another channel or "
-            "day of the listing, or on its other listing of the same title. A reference that is "
-            "the listing's own former price (at most its lowest sale in the 7 days before, else "
-            "its last sale) is a lawful comparison with its own price and is not reported."
+            "day of the listing, or on its other listing of the same title (at most 20 listings "
+            "of the shop under that title). A label that holds an MSRP term counts (原价（厂商建议"
+            "零售价）), one that denies it does not (非建议零售价, not RRP). A reference that is the "
+            "listing's own former price (at most its lowest sale in the 7 days before the "
+            "promotion began, else its last sale) is a lawful comparison with its own price and "
+            "is not reported."
         ),
         why=(
             "A comparison with the manufacturer's suggested price must say so (明码标价和禁止价格"
@@ -86,7 +102,7 @@ class UnlabelledManufacturerPrice(Check):
     )
     observed_columns = ("reference_price", "reference_label", "observed_at")
     expected_columns = ("msrp", "msrp_source", "msrp_listing_id", "prior_price")
-    reads = ("price_observations", "listings", "orders")
+    reads = ("price_observations", "listings", "orders", "promotions")
     reads_columns = {
         "price_observations": (
             "listing_id",
@@ -97,7 +113,8 @@ class UnlabelledManufacturerPrice(Check):
             "channel",
         ),
         "listings": ("listing_id", "merchant_id", "platform_id", "title", "msrp", "currency"),
-        "orders": ("listing_id", "paid_at", "unit_price", "status"),
+        "orders": ("order_id", "listing_id", "paid_at", "unit_price", "status"),
+        "promotions": ("platform_id", "starts_at", "ends_at"),
     }
     # an MSRP comes from listings.msrp or from the shop's own labels: a reference is what it needs
     requires = ("price_observations.reference_price",)
@@ -152,7 +169,14 @@ class UnlabelledManufacturerPrice(Check):
         first = first_rows(
             t,
             [t.entity_id],
-            [t.observed_at, t.channel.fill_null(""), t._rank, t.msrp_listing_id.fill_null("")],
+            [
+                t.observed_at,
+                t.channel.fill_null(""),
+                t._rank,
+                (t.reference_price - t.msrp).abs(),
+                t.msrp,
+                t.msrp_listing_id.fill_null(""),
+            ],
         )
         return first.drop("channel", "_rank")
 
@@ -169,19 +193,24 @@ class UnlabelledManufacturerPrice(Check):
             labelled.reference_price.notnull()
             & _is_msrp_label(labelled.reference_label, params["msrp_labels"])
         )
-        # the listing's sales in the days before the reported observation: why its reference is
-        # not its own former price
+        # the listing's sales in the days before the reduction the reported observation shows
+        # began: why its reference is not its own former price
         days = int(params["own_price_days"])
-        fo = found.select("entity_id", "observed_at")
-        o = tables.orders
-        o = o.filter(~o.status.isin(list(params["exclude_statuses"])))
+        fo = _anchored(tables, found.select("platform_id", "observed_at", listing_id="entity_id"))
+        o = _sales(tables, params)
         sales = fo.join(
             o,
             [
-                fo.entity_id == o.listing_id,
-                o.paid_at < fo.observed_at,
-                o.paid_at >= fo.observed_at - ibis.interval(days=days),
+                fo.listing_id == o.listing_id,
+                o.paid_at < fo.anchor,
+                o.paid_at >= fo.anchor - ibis.interval(days=days),
             ],
+        ).select(
+            entity_id=fo.listing_id,
+            order_id=o.order_id,
+            paid_at=o.paid_at,
+            unit_price=o.unit_price,
+            status=o.status,
         )
         # bounded: the labelled observations of one listing over a season are a few hundred rows
         return {
@@ -198,7 +227,7 @@ class UnlabelledManufacturerPrice(Check):
                 "reference_label",
             ),
             "sales_before": first_rows(
-                sales.select("entity_id", "order_id", "paid_at", "unit_price", "status"),
+                sales,
                 ["entity_id"],
                 [ibis.desc("paid_at"), "order_id"],
                 n=50,
@@ -209,7 +238,9 @@ class UnlabelledManufacturerPrice(Check):
 def _title_key(t: ir.Table) -> ir.StringValue:
     """A listing's title as its shop's two links of one product share it (case and runs of
     spaces aside)."""
-    return t.title.strip().lower().re_replace(r"\s+", " ")
+    # the characters themselves, not ``\s``: it holds \x0b on Spark (Java) and not on DuckDB
+    # (RE2), which reads no ``\u`` escape either
+    return plain_text(t.title).re_replace("[ \t\n\r\f\x0b\u00a0]+", " ").strip()
 
 
 def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
@@ -233,8 +264,15 @@ def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
     )
     lab = lab.select("listing_id", amount=lab.reference_price).distinct()
     key = ls.filter(ls.title.notnull()).select("listing_id", "merchant_id", tkey=_title_key(ls))
-    src = lab.join(key, "listing_id").select(
-        "merchant_id", "tkey", "amount", msrp_listing_id=lab.listing_id
+    key = key.filter(key.tkey != "")
+    # links of one product: a title a shop gives to at most MAX_SAME_TITLE of its listings
+    size = key.group_by("merchant_id", "tkey").aggregate(n_links=key.count())
+    key = key.join(size.filter(size.n_links <= MAX_SAME_TITLE), ["merchant_id", "tkey"])
+    key = key.select("listing_id", "merchant_id", "tkey")
+    src = lab.join(key, "listing_id")
+    # one row per (shop, title, amount): the lowest listing that labels it names the source
+    src = src.group_by("merchant_id", "tkey", "amount").aggregate(
+        msrp_listing_id=src.listing_id.min()
     )
     to = key.join(src, ["merchant_id", "tkey"])
     labelled = to.select(
@@ -274,29 +312,54 @@ def _candidates(tables: Tables, params: dict[str, Any]) -> ir.Table:
     )
 
 
+def _anchored(tables: Tables, keys: ir.Table) -> ir.Table:
+    """``keys`` (listing_id, platform_id, observed_at) with ``anchor``: when the price reduction
+    the observation shows began, the start of its platform's promotion it falls in (the
+    earliest, when several overlap), else the observation itself. The former price is read
+    before it (本次降价前七日内: a promotion-day sale is no prior price)."""
+    pr = tables.promotions
+    inside = keys.join(
+        pr,
+        [
+            keys.platform_id == pr.platform_id,
+            pr.starts_at <= keys.observed_at,
+            keys.observed_at < pr.ends_at,
+        ],
+    )
+    began = inside.group_by(keys.listing_id, keys.observed_at).aggregate(
+        promo_start=pr.starts_at.min()
+    )
+    j = keys.left_join(began, ["listing_id", "observed_at"])
+    j = j.drop(*[x for x in j.columns if x.endswith("_right")])
+    return j.mutate(anchor=j.promo_start.coalesce(j.observed_at)).drop("promo_start")
+
+
+def _sales(tables: Tables, params: dict[str, Any]) -> ir.Table:
+    o = tables.orders
+    return o.filter(~o.status.isin(list(params["exclude_statuses"])))
+
+
 def _own_prior(tables: Tables, cand: ir.Table, params: dict[str, Any]) -> ir.Table:
     """Per (listing, observed_at) of ``cand``: the listing's own former price, the lowest sale in
-    the ``own_price_days`` before the observation, else its last sale before it (the lowest at
-    that instant); none when it never sold before (明码标价和禁止价格欺诈规定 Art. 16 ¶2)."""
+    the ``own_price_days`` before the reduction began (:func:`_anchored`), else its last sale
+    before it (the lowest at that instant); none when it never sold before
+    (明码标价和禁止价格欺诈规定 Art. 16 ¶2)."""
     days = int(params["own_price_days"])
-    o = tables.orders
-    sales = o.filter(~o.status.isin(list(params["exclude_statuses"]))).select(
-        "listing_id", "paid_at", "unit_price"
-    )
-    k = cand.select("listing_id", "observed_at").distinct()
+    sales = _sales(tables, params).select("listing_id", "paid_at", "unit_price")
+    k = _anchored(tables, cand.select("listing_id", "platform_id", "observed_at").distinct())
     near = (
         k.join(
             sales,
             [
                 k.listing_id == sales.listing_id,
-                sales.paid_at < k.observed_at,
-                sales.paid_at >= k.observed_at - ibis.interval(days=days),
+                sales.paid_at < k.anchor,
+                sales.paid_at >= k.anchor - ibis.interval(days=days),
             ],
         )
         .group_by(k.listing_id, k.observed_at)
         .aggregate(tx_low=lambda t: t.unit_price.min())
     )
-    before = k.join(sales, [k.listing_id == sales.listing_id, sales.paid_at < k.observed_at])
+    before = k.join(sales, [k.listing_id == sales.listing_id, sales.paid_at < k.anchor])
     last_at = before.group_by(k.listing_id, k.observed_at).aggregate(
         last_at=lambda t: t.paid_at.max()
     )
