@@ -111,6 +111,9 @@ SPELLINGS = [
     ("西藏自治区阿里地区", "阿里"),
     ("兴安盟", "兴安"),
     ("广西壮族自治区", "广西壮族自治区"),
+    # ... but one named like a province keeps its 州: 青海's 海南 is not 海南省 (a reviewer's case)
+    ("青海省海南藏族自治州", "海南州"),
+    ("海南藏族自治州", "海南州"),
     # nothing to cut to, or not a city of the table: as written (trimmed, lower case)
     ("市", "市"),
     ("浙江省市", "浙江省市"),

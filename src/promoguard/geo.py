@@ -210,6 +210,8 @@ CN_PREFECTURE_UNIT = (
     r"^(?:[^省市区]+(?:省|自治区))?(?P<short>[^省市区县州盟]{2,}?)"
     rf"(?:{'|'.join(CN_NATIONALITIES)})*(?:自治州|地区|盟)"
 )
+#: autonomous prefectures whose short name is a province's (青海省海南藏族自治州 is not 海南省)
+PREFECTURES_NAMED_LIKE_PROVINCES = frozenset({"海南"})
 #: a province or autonomous region written before the city (``浙江省杭州市``, ``广西壮族自治区南宁市``)
 CN_PROVINCE_PREFIX = r"^[^省市区]+(省|自治区)"
 #: Not aliased: ``suzhou`` (苏州 or 宿州) and ``fuzhou`` (福州 or 抚州) name two cities each.
@@ -249,8 +251,10 @@ def normalise_city(name: str | None) -> str | None:
     name = re.sub(CN_INNER_SPACE, "", name)
     unit = re.match(CN_PREFECTURE_UNIT, name)
     if unit is not None:
-        # 恩施土家族苗族自治州 (利川市) is 恩施, 西藏自治区阿里地区 is 阿里, 兴安盟 is 兴安
-        name = unit["short"]
+        # 恩施土家族苗族自治州 (利川市) is 恩施, 西藏自治区阿里地区 is 阿里, 兴安盟 is 兴安; a
+        # short name that is a province's (青海's 海南藏族自治州) keeps its 州 (a reviewer's case)
+        short = unit["short"]
+        name = f"{short}州" if short in PREFECTURES_NAMED_LIKE_PROVINCES else short
     if "市" in name:
         city = re.sub(CN_PROVINCE_PREFIX, "", name)
         if not any(city.startswith(f"{w}市") and city != f"{w}市" for w in WIDE_MUNICIPALITIES):

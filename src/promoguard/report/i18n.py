@@ -613,6 +613,20 @@ REASONS_ZH: list[tuple[str, str]] = [
         r"立即确认收货属正常（《电子商务法》第五十一条）",
     ),
     (
+        r"the coupon's redemption records its discount in full and only the order's "
+        r"discount_total \(0\.00\) shows nothing taken off: either checkout did not take it "
+        r"off, or the export does not fill discount_total; the order's charge is to be checked",
+        r"该优惠券的核销记录显示已足额抵扣，只有订单的优惠总额（0.00）显示未抵扣：要么结算时未抵扣，"
+        r"要么导出数据未填写优惠总额；需核查该订单的实付金额",
+    ),
+    (
+        r"the listing's category reads as goods delivered online \(a top-up, a game card, an "
+        r"e-ticket\) and the order names no parcel: such goods need no carrier \(E-Commerce "
+        r"Law Art\. 51\); that the goods really are delivered online is to be checked",
+        r"该商品类目属于在线交付的商品（充值、游戏点卡、电子票），订单未填写任何包裹：此类商品"
+        r"无需承运人（《电子商务法》第五十一条）；需核查该商品是否确为在线交付",
+    ),
+    (
         r"the order was refunded and its export shows nothing taken off for its coupons: a "
         r"refund can reverse the discount in an export \(the buyer then lost nothing\), so the "
         r"refund is to be checked",

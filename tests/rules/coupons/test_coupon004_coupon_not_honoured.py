@@ -347,14 +347,22 @@ def test_a_redemption_the_orders_discount_total_did_not_take_off_is_flagged(tmp_
     b = Book(tmp_path / "c.duckdb")
     _wine(b)
     orders = {}
-    for total in ("0.00", "40.00", "50.00", None):
+    for total in ("0.00", "10.00", "40.00", "50.00", None):
         oid = b.order("LW", "329.00", 1, at(0, 1), status="delivered", discount_total=total)
         b.redeem(oid, "C300-40", "40.00")
         orders[total] = oid
-    f = Found(run_check(b.con, "COUPON004").findings)
-    assert f.flagged("COUPON004") == {orders["0.00"]}
+    result = run_check(b.con, "COUPON004")
+    f = Found(result.findings)
+    assert f.flagged("COUPON004") == {orders["0.00"], orders["10.00"]}
     assert f.expected("COUPON004", orders["0.00"])["discount_due"] == 40
     assert f.observed("COUPON004", orders["0.00"])["discount_total"] == "0.00"
+    # a total of 0.00 beside a redemption logged in full may be a column the export does not
+    # fill (every coupon would read refused): low with the reason (a reviewer's case); a total
+    # above 0 but short of the log is filled, and short: the pack's severity
+    severity = dict(zip(result.findings.entity_id, result.findings.severity, strict=True))
+    assert (severity[orders["0.00"]], severity[orders["10.00"]]) == ("low", "high")
+    reason = f.observed("COUPON004", orders["0.00"])["severity_reason"]
+    assert reason == coupon004.ZERO_TOTAL_REASON
 
 
 def test_an_order_total_below_its_redemptions_is_short_by_the_difference(tmp_path):
@@ -412,6 +420,22 @@ def test_an_extension_shown_to_buyers_keeps_the_coupon_valid(tmp_path):
     f = Found(run_check(b.con, "COUPON004").findings)
     assert f.flagged("COUPON004") == {inside}
     assert f.expected("COUPON004", inside)["discount_due"] == 40
+
+
+def test_an_extension_outlives_a_later_version_silent_on_the_end(tmp_path):
+    """After the extension to 11-13, the shop shows a version on 11-12 10:00 raising the face
+    value without restating the end: an order of 11-12 15:00 is still inside the extension (a
+    reviewer's case); one of 11-14 15:00 is not."""
+    b = Book(tmp_path / "c.duckdb")
+    lid = _extended(b, "MY", END_13)
+    b.terms("CMY", "displayed", at(1, 10), face=50, threshold=300)
+    inside = b.order(lid, 389, 1, at(1, 15), discount_total=0)
+    b.redeem(inside, "CMY", 0)
+    after = b.order(lid, 389, 1, at(3, 15), discount_total=0)
+    b.redeem(after, "CMY", 0)
+    f = Found(run_check(b.con, "COUPON004").findings)
+    assert f.flagged("COUPON004") == {inside}
+    assert f.expected("COUPON004", inside)["discount_due"] == 50
 
 
 def test_a_shortening_shown_to_buyers_before_the_order_ends_the_coupon(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from tests.support import listing, run_check
 
 from promoguard.engine import evidence as ev
+from promoguard.rules.logistics import ship001_shipped_without_pickup as ship001
 
 from .helpers import at, found, order, tables
 
@@ -73,8 +74,10 @@ def test_ship001_window_is_the_pack_parameter(tiny_store):
 
 def test_ship001_online_goods_without_a_parcel_owe_no_pickup(tiny_store):
     """A top-up or an e-ticket marked shipped with no shipment row reached the buyer online
-    (电子商务法 Art. 51): not reported. The same goods naming a tracking number that was never
-    picked up, and a physical order with no shipment row, still are."""
+    (电子商务法 Art. 51): reported low with the reason (the category is the shop's own word).
+    The same goods naming a tracking number that was never picked up, a physical order with no
+    shipment row, and physical goods whose category names an online word (a writing pad, a
+    physical gift card: a reviewer's cases) keep the pack's severity."""
     t = tables(
         # top-up and e-ticket with no parcel: lawful; a top-up naming a waybill never picked up,
         # a SIM card sent by post and a hoodie, both with no parcel: reported
@@ -84,6 +87,8 @@ def test_ship001_online_goods_without_a_parcel_owe_no_pickup(tiny_store):
             order("topup_waybill", listing="l_topup", merchant="m1", declared=2),
             order("simcard", listing="l_sim", merchant="m2", declared=2),
             order("hoodie", declared=2),
+            order("pad", listing="l_pad", merchant="m1", declared=2),
+            order("giftcard", listing="l_card", merchant="m1", declared=2),
         ],
         shipments=[("topup_waybill", "YTO", "V1", 40)],
         events=[("ZTO", "X9", 100, "transit", "杭州")],  # the data's horizon: T0 + 100 h
@@ -92,9 +97,23 @@ def test_ship001_online_goods_without_a_parcel_owe_no_pickup(tiny_store):
         listing("l_topup", "m1", "P1", "虚拟商品/手机充值", "联通 50 元 快充"),
         listing("l_ticket", "m2", "P2", "digital_goods/e-ticket", "Zoo day pass"),
         listing("l_sim", "m2", "P2", "通信/话费流量卡", "大流量上网卡 邮寄"),
+        listing("l_pad", "m1", "P1", "办公/液晶电子书写板", "12寸 手写板"),
+        listing("l_card", "m1", "P1", "礼品/实体礼品卡", "超市购物卡 实体"),
     ]
     con = tiny_store(t)
-    assert set(found(run_check(con, "SHIP001"))) == {"topup_waybill", "simcard", "hoodie"}
+    result = run_check(con, "SHIP001")
+    severity = dict(zip(result.findings.entity_id, result.findings.severity, strict=True))
+    assert severity == {
+        "topup": "low",
+        "ticket": "low",
+        "topup_waybill": "high",
+        "simcard": "high",
+        "hoodie": "high",
+        "pad": "high",
+        "giftcard": "high",
+    }
+    reasons = dict(zip(result.findings.entity_id, result.findings.observed, strict=True))
+    assert json.loads(reasons["topup"])["severity_reason"] == ship001.ONLINE_REASON
 
 
 # -- SHIP002 --------------------------------------------------------------------------------------

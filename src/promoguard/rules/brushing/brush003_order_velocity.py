@@ -189,10 +189,14 @@ ONLINE_CATEGORY = (
     r"|airtime|e ?books?|online courses?)(?:[^a-z]|$)"
 )
 #: ... but these: a flow meter, a SIM shipped by post, card stock and cases, ticket holders,
-#: storage for game tokens, a card reader, printers, VR headsets
+#: storage for game tokens, a card reader, printers, VR headsets and glasses, writing pads, a
+#: physical gift card, paper tickets, albums, school bags, bookmarks, batteries and pads (a
+#: reviewer's cases: 液晶电子书写板, 实体礼品卡, 纸质门票, 电影票夹, VR虚拟眼镜, 电子书包)
 NOT_ONLINE = (
-    r"流量计|流量卡|卡片|贺卡|卡套|卡包|卡册|读卡器|阅读器|实体卡|快递|门票夹|收纳|虚拟现实"
+    r"流量计|流量卡|卡片|贺卡|卡套|卡包|卡册|读卡器|阅读器|实体|快递|门票夹|票夹|收纳|虚拟现实"
+    r"|眼镜|书写板|纸质|收藏册|书包|书签|电池"
     r"|holders?|printers?|reality|headsets?|readers?|cases?|covers?|box(?:es)?|cables?"
+    r"|batter(?:y|ies)|pads?|glasses"
 )
 
 

@@ -10,7 +10,6 @@ import ibis.expr.types as ir
 from promoguard.engine.base import Check, CheckDoc, ScanContext, Tables
 from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
-from promoguard.rules._relations import graded
 from promoguard.rules.coupons._shared import (
     TOLERANCE,
     coupons_added,
@@ -32,6 +31,16 @@ NOT_A_USE = ("cancelled",)
 #: (the redemption at 0.00, or the order's discount_total at 0.00), and the buyer then lost
 #: nothing. A refunded order that shows a short non-zero amount was not reversed: the pack's
 #: severity. (Its use of a capped coupon still counts: ``NOT_A_USE``.)
+#: Why a redemption its log shows honoured in full is reported low when only the order's
+#: discount_total (0.00) says nothing was taken off: the buyer may have paid in full, or the
+#: export may leave discount_total at 0.00 (a column a platform does not fill reads as a refusal
+#: of every coupon). A total above 0 but below the log keeps the pack's severity (docs/exemptions.md)
+ZERO_TOTAL_REASON = (
+    "the coupon's redemption records its discount in full and only the order's discount_total "
+    "(0.00) shows nothing taken off: either checkout did not take it off, or the export does not "
+    "fill discount_total; the order's charge is to be checked"
+)
+
 REFUNDED_REASON = (
     "the order was refunded and its export shows nothing taken off for its coupons: a refund "
     "can reverse the discount in an export (the buyer then lost nothing), so the refund is to "
@@ -151,6 +160,7 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         ).cast("string"),
     )
     t = in_force(tables, j, ["order_id", "coupon_id"], "placed", ("displayed",))
+    t = _announced_end(tables, t)
     valid = (
         (t.valid_from <= t.placed)
         # the end the displayed terms in force announced to buyers (a shop extending its coupon,
@@ -205,6 +215,36 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     t = capped.union(free.select(*capped.columns))
     within_cap = t.buyer_id.isnull() | t.per_buyer_cap.isnull() | (t.used_before < t.per_buyer_cap)
     return t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
+
+
+def _announced_end(tables: Tables, t: ir.Table) -> ir.Table:
+    """``t`` with ``terms_valid_to``: the end the latest displayed version effective by the order
+    that states one announced (a version raising the face value after an extension, silent on
+    the end, keeps the extension), else none."""
+    tv = tables.coupon_terms
+    tv = tv.filter((tv.source == "displayed") & tv.valid_to.notnull())
+    k = t.select(k_order="order_id", k_coupon="coupon_id", k_placed="placed").distinct()
+    j = k.join(tv, [k.k_coupon == tv.coupon_id, tv.effective_at <= k.k_placed])
+    last = first_rows(
+        j, [j.k_order, j.k_coupon], [ibis.desc(j.effective_at), ibis.desc(j.valid_to)]
+    ).select("k_order", "k_coupon", announced_to="valid_to")
+    t = t.left_join(last, [t.order_id == last.k_order, t.coupon_id == last.k_coupon])
+    t = t.drop(*[c for c in t.columns if c in ("k_order", "k_coupon") or c.endswith("_right")])
+    return t.mutate(terms_valid_to=t.announced_to).drop("announced_to")
+
+
+def _grades(t: ir.Table) -> dict[str, ir.Value]:
+    """A found row's severity and reason: low for a refunded order showing nothing taken off
+    (``REFUNDED_REASON``), or for a redemption logged in full against a discount_total of 0.00
+    (``ZERO_TOTAL_REASON``); the pack's severity otherwise."""
+    refunded = (t.status == "refunded") & (t.taken_c == 0)
+    zero_total = (cents(t.discount_total) == 0) & (t.applied_c >= t.due_c)
+    return {
+        "severity": ibis.cases((refunded | zero_total, "low"), else_=ibis.null("string")),
+        "severity_reason": ibis.cases(
+            (refunded, REFUNDED_REASON), (zero_total, ZERO_TOTAL_REASON), else_=ibis.null("string")
+        ),
+    }
 
 
 def _given(applied_c: Any, logged_c: Any, total_c: Any) -> Any:
@@ -389,7 +429,7 @@ class CouponNotHonoured(Check):
             discount_due=t.due_c / 100,
             basket=t.basket_c / 100,
             threshold_amount=t.threshold_amount,
-            **graded((t.status == "refunded") & (t.taken_c == 0), REFUNDED_REASON),
+            **_grades(t),
         )
 
     def evidence(self, tables, found, params, ctx):

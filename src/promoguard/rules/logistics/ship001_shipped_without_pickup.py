@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.registry import register
-from promoguard.rules._relations import orders_with_scans
+from promoguard.rules._relations import graded, orders_with_scans
 from promoguard.rules.brushing.brush003_order_velocity import (
     NOT_ONLINE,
     ONLINE_CATEGORY,
@@ -26,6 +26,16 @@ from promoguard.rules.logistics._shared import (
     instant_before,
     instant_literal,
     judged_at_fixed_instant,
+)
+
+#: Why an order of goods delivered online with no shipment row is reported low
+#: (docs/exemptions.md): no carrier was claimed, and goods delivered online are delivered when
+#: they reach the buyer's designated system (电子商务法 Art. 51); but the category is the shop's
+#: own word, so the order stays in view
+ONLINE_REASON = (
+    "the listing's category reads as goods delivered online (a top-up, a game card, an "
+    "e-ticket) and the order names no parcel: such goods need no carrier (E-Commerce Law "
+    "Art. 51); that the goods really are delivered online is to be checked"
 )
 
 
@@ -72,8 +82,9 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             "never (judged at the data horizon, so a shipment declared just before the export is "
             "not flagged) or only later. An order of goods delivered online (a top-up, a game "
             "card, an e-ticket: `online_categories` and not `not_online_categories`) with no "
-            "shipment row at all is not reported: no carrier was ever claimed. One that names a "
-            "tracking number is."
+            "shipment row at all is reported low with the reason: no carrier was ever claimed (the "
+            "category is the shop's own word). One that names a tracking number keeps the "
+            "pack's severity."
         ),
         why=(
             "To ship (发货) means handing the goods to the carrier, which starts a real trajectory. "
@@ -105,7 +116,9 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
         )
         j = j.filter(late)
         # goods delivered online (电子商务法 Art. 51) with no parcel named: no carrier was
-        # claimed, so none is owed; looked up for the late orders only
+        # claimed, so none is owed. Reported low with the reason, not dropped: the category is
+        # the shop's own word (a writing pad or a physical gift card can read as online goods),
+        # looked up for the late orders only
         ls, o, s = tables.listings, tables.orders, tables.shipments
         online = ls.filter(
             _online_category(
@@ -115,8 +128,8 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
         online = online.select(ol_listing_id=online.listing_id).distinct()
         o = o.select(ol_order_id=o.order_id, ol_listing=o.listing_id)
         o = o.semi_join(online, o.ol_listing == online.ol_listing_id)
-        o = o.anti_join(s, o.ol_order_id == s.order_id)
-        j = j.anti_join(o, j.order_id == o.ol_order_id)
+        o = o.anti_join(s, o.ol_order_id == s.order_id).select("ol_order_id")
+        j = j.left_join(o, j.order_id == o.ol_order_id)
         return j.select(
             entity_id=j.order_id,
             merchant_id=j.merchant_id,
@@ -125,6 +138,7 @@ class DeclaredShippedWithoutPickup(_OrderCheck):
             first_pickup_at=j.first_pickup_at,
             hours_to_pickup=_hours(_seconds_between(j.first_pickup_at, j.declared_shipped_at)),
             pickup_within_hours=ibis.literal(hours),
+            **graded(j.ol_order_id.notnull(), ONLINE_REASON),
         )
 
     def horizon_orders(
