@@ -44,7 +44,7 @@ def graded(when: ir.BooleanValue, reason: str, severity: str = "low") -> dict[st
 
 
 #: the key of :func:`city_spellings`: bump the version with any change to geo.normalise_city
-CITY_SPELLINGS = ("city_spellings", "v5")
+CITY_SPELLINGS = ("city_spellings", "v6")
 
 
 def city_spellings(tables: Tables) -> ir.Table | None:

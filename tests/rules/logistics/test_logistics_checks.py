@@ -527,15 +527,13 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
             ],
         )
     )
-    # cn: carriers weigh every parcel, so a missing weight alone is enough
-    assert set(found(run_check(con, "PARCEL001"))) == {
-        "token",
-        "heavy_alcohol_token",
-        "missing_only",
-        "missing_direct",
-        "direct_only",
-    }
-    got = found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 0.5}}))
+    # a missing weight is not a token weight: alone (a complete trajectory) it is not enough,
+    # not even in cn, where carriers weigh every parcel (a blank field in an export is no weight)
+    got = found(run_check(con, "PARCEL001"))
+    assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
+    assert set(
+        found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 1.0}}))
+    ) == {"token", "heavy_alcohol_token", "missing_only", "missing_direct", "direct_only"}
     assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
     assert got["token"] | {"direct_km": None} == {
         "score": 1,
@@ -558,6 +556,152 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
     assert set(found(run_check(con, "PARCEL001", "us", {"PARCEL001": {"threshold": 1.5}}))) == {
         "missing_direct"
     }
+
+
+def _journey(carrier: str, no: str, origin: str, destination: str, start: float = 5):
+    """A complete journey: pickup, a transit scan at each end, delivery 43 h later."""
+    return [
+        (carrier, no, start, "pickup", origin),
+        (carrier, no, start + 8, "transit", origin),
+        (carrier, no, start + 37, "transit", destination),
+        (carrier, no, start + 43, "delivered", destination),
+    ]
+
+
+def _severities(result) -> dict[str, tuple[str, str | None]]:
+    f = result.findings
+    return {
+        e: (s, json.loads(o).get("severity_reason"))
+        for e, s, o in zip(f.entity_id, f.severity, f.observed, strict=True)
+    }
+
+
+def test_parcel001_a_voided_label_of_a_cancelled_order_sent_nothing(tiny_store):
+    # a label printed at weight 0, the order cancelled before dispatch: no shipment happened.
+    # Declared shipped, or scanned, the same 0 g label is an empty parcel
+    con = tiny_store(
+        tables(
+            orders=[
+                order("voided", status="cancelled"),
+                order("declared", status="cancelled", declared=2),
+                order("scanned", status="cancelled"),
+                order("shipped_unscanned", status="shipped", declared=2),
+            ],
+            shipments=[
+                ("voided", "ZTO", "1", 0),
+                ("declared", "ZTO", "2", 0),
+                ("scanned", "ZTO", "3", 0),
+                ("shipped_unscanned", "ZTO", "4", 0),
+            ],
+            events=[("ZTO", "3", 5, "pickup", "揭阳"), ("ZTO", "3", 5.1, "delivered", "揭阳")],
+        )
+    )
+    got = _severities(run_check(con, "PARCEL001"))
+    assert set(got) == {"declared", "scanned", "shipped_unscanned"}
+    assert all(s == "high" for s, _ in got.values())
+
+
+def test_parcel001_a_light_parcel_beside_a_heavy_one_is_low_and_says_why(tiny_store):
+    # a 3.2 kg appliance plus the paper invoice at 20 g, mailed apart: low with the reason.
+    # The same 20 g alone, or beside a parcel as light, stays high; so does a light parcel beside
+    # a heavy one that hopped 1,900 km with no transit scan
+    con = tiny_store(
+        tables(
+            orders=[
+                order("invoice", listing="l_app"),
+                order("alone", listing="l_app"),
+                order("two_light", listing="l_app"),
+                order("beside_direct", listing="l_app"),
+            ],
+            shipments=[
+                ("invoice", "JD", "1", 3200),
+                ("invoice", "EMS", "2", 20),
+                ("alone", "EMS", "3", 20),
+                ("two_light", "EMS", "4", 20),
+                ("two_light", "EMS", "5", 25),
+                ("beside_direct", "JD", "6", 3200),
+                ("beside_direct", "EMS", "7", 20),
+            ],
+            events=[
+                *_journey("JD", "1", "苏州", "广州"),
+                # the light parcels each in one city (no complete journey, no long hop)
+                *[e for n in "23457" for e in _journey("EMS", n, "广州", "广州", 30)],
+                ("JD", "6", 5, "pickup", "义乌"),
+                ("JD", "6", 40, "delivered", "哈尔滨"),
+            ],
+        )
+    )
+    got = _severities(run_check(con, "PARCEL001"))
+    assert set(got) == {"invoice", "alone", "two_light", "beside_direct"}
+    assert got["invoice"][0] == "low"
+    assert "beside a parcel of real weight" in got["invoice"][1]
+    assert got["alone"] == ("high", None)
+    assert got["two_light"] == ("high", None)
+    assert got["beside_direct"] == ("high", None)
+
+
+def test_parcel001_light_goods_with_a_complete_journey_are_low_and_say_why(tiny_store):
+    # a 20 g SIM card: pickup 广州, transit 广州 and 北京, delivered 北京 43 h later: light goods,
+    # low with the reason. The same 20 g picked up and 'delivered' with no transit scan, or in
+    # one city, or in 40 minutes, a 1 g parcel (lighter than its own envelope), and a 20 g
+    # parcel of a category whose minimum the pack names (apparel, 100 g) on a complete journey
+    # stay high
+    t = tables(
+        orders=[
+            order("sim", listing="l_sim", merchant="m1"),
+            order("no_transit", listing="l_sim", merchant="m1"),
+            order("one_city", listing="l_sim", merchant="m1"),
+            order("fast", listing="l_sim", merchant="m1"),
+            order("one_gram", listing="l_sim", merchant="m1"),
+            order("jacket", listing="l_app"),
+        ],
+        shipments=[
+            ("sim", "EMS", "1", 20),
+            ("no_transit", "EMS", "2", 20),
+            ("one_city", "EMS", "3", 20),
+            ("fast", "EMS", "4", 20),
+            ("one_gram", "YD", "5", 1),
+            ("jacket", "EMS", "6", 20),
+        ],
+        events=[
+            *_journey("EMS", "1", "广州", "北京"),
+            ("EMS", "2", 5, "pickup", "广州"),
+            ("EMS", "2", 48, "delivered", "北京"),
+            *_journey("EMS", "3", "广州", "广州"),
+            ("EMS", "4", 5, "pickup", "广州"),
+            ("EMS", "4", 5.2, "transit", "广州"),
+            ("EMS", "4", 5.5, "transit", "北京"),
+            ("EMS", "4", 5.7, "delivered", "北京"),
+            *_journey("YD", "5", "揭阳", "南京"),
+            *_journey("EMS", "6", "广州", "北京"),
+        ],
+    )
+    t["listings"].append(listing("l_sim", "m1", "P1", "通信/号卡", "联通 流量卡 手机卡"))
+    got = _severities(run_check(tiny_store(t), "PARCEL001"))
+    assert set(got) == {"sim", "no_transit", "one_city", "fast", "one_gram", "jacket"}
+    assert got["sim"][0] == "low" and "light goods" in got["sim"][1]
+    for other in ("no_transit", "one_city", "fast", "one_gram", "jacket"):
+        assert got[other] == ("high", None), other
+
+
+def test_parcel001_a_direct_hop_from_putian_is_a_long_hop(tiny_store):
+    # 莆田 → 兰州 (about 1,900 km) in two days with a plausible 900 g and nothing between: no
+    # transit over a long hop. A same-city rider (pickup, delivered 40 min later) stays unreported
+    con = tiny_store(
+        tables(
+            orders=[order("putian", listing="l_app"), order("rider", listing="l_app")],
+            shipments=[("putian", "STO", "1", 900), ("rider", "DADA", "2", 500)],
+            events=[
+                ("STO", "1", 5, "pickup", "莆田市"),
+                ("STO", "1", 46, "delivered", "兰州"),
+                ("DADA", "2", 5, "pickup", "莆田"),
+                ("DADA", "2", 5.67, "delivered", "莆田"),
+            ],
+        )
+    )
+    got = found(run_check(con, "PARCEL001"))
+    assert set(got) == {"putian"}
+    assert got["putian"]["no_transit"] is True and got["putian"]["direct_km"] > 1500
 
 
 def test_parcel001_knows_a_direct_hop_however_its_cities_are_written(tiny_store):
@@ -628,7 +772,8 @@ def test_parcel001_reads_every_parcel_of_an_order_any_one_parcel_of_which_may_sc
             ],
         )
     )
-    got = found(run_check(con, "PARCEL001"))
+    # a missing weight scoring alone (weight_missing 1.0), to see whose weights are read
+    got = found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 1.0}}))
     assert set(got) == {"light_and_direct", "heavy_pair", "missing_and_heavy"}
     assert got["light_and_direct"]["weight_grams"] == 20
     assert got["light_and_direct"]["score"] == 2  # token weight and the direct parcel
