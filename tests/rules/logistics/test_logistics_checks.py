@@ -211,6 +211,54 @@ def test_ship002_one_buyers_merged_shipment_is_low_and_says_why(tiny_store):
     assert set(off.findings.severity) == {"high"}
 
 
+def test_ship002_a_number_the_carrier_recycled_years_later_is_two_parcels(tiny_store):
+    """Carriers recycle waybill numbers: orders on one number paid more than
+    recycled_after_days apart are separate uses, each judged alone. Two orders of two buyers two
+    weeks apart stay high; a later use with two buyers is high on its own; a later use that is
+    one buyer's merged parcel is low with the reason."""
+    year = 24 * 365
+
+    def o(oid: str, buyer: str, paid: float, address: str) -> dict:
+        return order(oid, buyer=buyer, paid=paid, declared=paid + 2) | {"buyer_address_id": address}
+
+    con = tiny_store(
+        tables(
+            orders=[
+                o("old", "b1", -3 * year, "A1"),  # 2023, delivered then
+                o("new", "b2", 0, "A2"),  # the recycled number, 2026
+                o("fortnight1", "b3", -14 * 24, "A3"),
+                o("fortnight2", "b4", 0, "A4"),
+                o("old2", "b5", -3 * year, "A5"),
+                o("reused1", "b6", 0, "A6"),  # the later use carries two buyers' orders
+                o("reused2", "b7", 5, "A7"),
+                o("old3", "b8", -3 * year, "A8"),
+                o("merged1", "b9", 0, "A9"),  # the later use is one buyer's merged parcel
+                o("merged2", "b9", 1, "A9"),
+            ],
+            shipments=[
+                ("old", "STO", "R1", 150),
+                ("new", "STO", "R1", 160),
+                ("fortnight1", "STO", "R2", 150),
+                ("fortnight2", "STO", "R2", 150),
+                ("old2", "STO", "R3", 150),
+                ("reused1", "STO", "R3", 150),
+                ("reused2", "STO", "R3", 150),
+                ("old3", "STO", "R4", 150),
+                ("merged1", "STO", "R4", 300),
+                ("merged2", "STO", "R4", 300),
+            ],
+        )
+    )
+    f = run_check(con, "SHIP002").findings.set_index("entity_id")
+    assert set(f.index) == {"fortnight1", "fortnight2", "reused1", "reused2", "merged1", "merged2"}
+    for e in ("fortnight1", "fortnight2", "reused1", "reused2"):
+        assert f.loc[e].severity == "high", e
+    assert json.loads(f.loc["reused1"].observed)["orders_sharing"] == 2  # its use alone
+    for e in ("merged1", "merged2"):
+        assert f.loc[e].severity == "low", e
+        assert "合并发货" in json.loads(f.loc[e].observed)["severity_reason"]
+
+
 # -- SHIP003 --------------------------------------------------------------------------------------
 
 

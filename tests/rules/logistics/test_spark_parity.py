@@ -32,6 +32,10 @@ def _tables():
             order("invoice", listing="l_app"),
             order("sim", listing="l_sim", merchant="m1"),
             order("putian", listing="l_app"),
+            # SHIP002: a number recycled three years later, its later use shared by two buyers
+            order("rec_old", buyer="b20", paid=-3 * 24 * 365, declared=-3 * 24 * 365 + 2),
+            order("rec_a", buyer="b21", declared=2),
+            order("rec_b", buyer="b22", paid=5, declared=7),
         ],
         shipments=[
             ("never", "ZTO", "N", 500),
@@ -49,6 +53,10 @@ def _tables():
             ("invoice", "EMS", "I2", 20),
             ("sim", "EMS", "C", 20),
             ("putian", "STO", "P", 900),
+            ("rec_old", "STO", "R", 150),
+            ("rec_a", "STO", "R", 150),
+            ("rec_b", "STO", "R", 150),
+            ("rec_none", "STO", "R", 150),  # an order the store does not hold: unknown payment
         ],
         events=[
             ("ZTO", "S", 2, "pickup", "义乌"),
@@ -97,6 +105,8 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store
     f = duck.findings
     merged = f[f.entity_id.isin(["merged_a", "merged_b"]) & (f.check_code == "SHIP002")]
     assert list(merged.severity) == ["low", "low"]  # the graded rows are compared too
+    r = f[f.check_code == "SHIP002"].set_index("entity_id").severity.to_dict()
+    assert "rec_old" not in r and r["rec_a"] == r["rec_b"] == "high", r
     p = f[f.check_code == "PARCEL001"].set_index("entity_id").severity.to_dict()
     assert "voided" not in p and p["invoice"] == p["sim"] == "low" and p["putian"] == "high", p
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
