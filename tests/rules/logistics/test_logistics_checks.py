@@ -486,6 +486,37 @@ def test_ship004_a_prefecture_by_its_full_name_or_its_county_level_city_is_the_s
     assert got["xiangxi_to_huaihua"]["reasons"] == "delivered_to_other_city"
 
 
+def test_ship004_a_third_delivered_city_between_two_of_one_place_is_seen(tiny_store):
+    # an order to 金华 in three parcels delivered in 义乌 (金华's county-level city), 杭州 and
+    # 金华: 杭州 sorts between 义乌 and 金华, so an order's lowest and highest delivered city
+    # (义乌, 金华) both read as 金华 and hid it. Read as their prefecture before the min/max,
+    # the order is delivered elsewhere. Three parcels in 义乌, 金华市 and 金华 are one place
+    orders = [order("three", city="金华"), order("one_place", city="金华")]
+    rows = [
+        ("three", "YD", "T1", "义乌"),
+        ("three", "YD", "T2", "杭州"),
+        ("three", "YD", "T3", "金华"),
+        ("one_place", "YD", "P1", "义乌市"),
+        ("one_place", "YD", "P2", "金华市"),
+        ("one_place", "YD", "P3", "金华"),
+    ]
+    con = tiny_store(
+        tables(
+            orders=orders,
+            shipments=[(o, c, t, 500) for o, c, t, _ in rows],
+            events=[
+                e
+                for _, c, t, city in rows
+                for e in ((c, t, 5, "pickup", "广州"), (c, t, 40, "delivered", city))
+            ],
+        )
+    )
+    got = found(run_check(con, "SHIP004"))
+    assert set(got) == {"three"}
+    assert got["three"]["delivered_city"] == "杭州"
+    assert got["three"]["reasons"] == "delivered_to_other_city"
+
+
 def test_ship004_speed_threshold_is_the_pack_parameter(tiny_store):
     con = tiny_store(
         tables(

@@ -36,6 +36,8 @@ def _tables():
             order("rec_old", buyer="b20", paid=-3 * 24 * 365, declared=-3 * 24 * 365 + 2),
             order("rec_a", buyer="b21", declared=2),
             order("rec_b", buyer="b22", paid=5, declared=7),
+            # SHIP004: to 金华 in three parcels, delivered in 义乌, 杭州 and 金华 (杭州 is elsewhere)
+            order("three", city="金华"),
         ],
         shipments=[
             ("never", "ZTO", "N", 500),
@@ -56,7 +58,10 @@ def _tables():
             ("rec_old", "STO", "R", 150),
             ("rec_a", "STO", "R", 150),
             ("rec_b", "STO", "R", 150),
-            ("rec_none", "STO", "R", 150),  # an order the store does not hold: unknown payment
+            ("rec_none", "STO", "R", 150),
+            *[
+                ("three", "YD", f"Y{i}", 500) for i in range(3)
+            ],  # an order the store does not hold: unknown payment
         ],
         events=[
             ("ZTO", "S", 2, "pickup", "义乌"),
@@ -85,6 +90,14 @@ def _tables():
             ("EMS", "C", 48, "delivered", "北京"),
             ("STO", "P", 5, "pickup", "莆田"),
             ("STO", "P", 46, "delivered", "兰州"),
+            *[
+                e
+                for i, city in enumerate(("义乌", "杭州", "金华"))
+                for e in (
+                    ("YD", f"Y{i}", 5, "pickup", "广州"),
+                    ("YD", f"Y{i}", 40, "delivered", city),
+                )
+            ],
         ],
         licences=[("L1", "m1", "food_business", -1000, 10, "food")],
     )
@@ -105,6 +118,7 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store
     f = duck.findings
     merged = f[f.entity_id.isin(["merged_a", "merged_b"]) & (f.check_code == "SHIP002")]
     assert list(merged.severity) == ["low", "low"]  # the graded rows are compared too
+    assert "three" in set(f[f.check_code == "SHIP004"].entity_id)
     r = f[f.check_code == "SHIP002"].set_index("entity_id").severity.to_dict()
     assert "rec_old" not in r and r["rec_a"] == r["rec_b"] == "high", r
     p = f[f.check_code == "PARCEL001"].set_index("entity_id").severity.to_dict()
