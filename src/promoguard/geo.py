@@ -42,6 +42,7 @@ CITIES: tuple[tuple[str, float, float, str], ...] = (
     ("合肥", 31.821, 117.227, "CN"),
     ("福州", 26.075, 119.296, "CN"),
     ("厦门", 24.480, 118.089, "CN"),
+    ("莆田", 25.454, 119.008, "CN"),  # the shoe trade's warehouse town
     ("南昌", 28.683, 115.858, "CN"),
     ("济南", 36.651, 117.120, "CN"),
     ("青岛", 36.067, 120.383, "CN"),
@@ -127,6 +128,7 @@ CITY_ALIASES: dict[str, str] = {
     "yiwu": "义乌",
     "hefei": "合肥",
     "xiamen": "厦门",
+    "putian": "莆田",
     "nanchang": "南昌",
     "jinan": "济南",
     "qingdao": "青岛",

@@ -66,6 +66,14 @@ def test_recorded_severity_reasons_read_in_chinese():
         assert reason(group).startswith("看似长期拼单：在这些店铺的 28 笔订单中有 27 笔")
         assert "2026-09-05 至 2026-11-10" in reason(group)
         assert reason(OWN_ATTRIBUTE_REASON).endswith("仍予报告")
+        assert reason(
+            "a light parcel beside a parcel of real weight on the same order (an invoice, a "
+            "document or an accessory mailed apart)"
+        ).startswith("同一订单另有一个重量正常的包裹")
+        assert reason(
+            "light goods (documents, SIM cards, cards): a token weight, but every parcel made a "
+            "complete journey (pickup, transit scans, delivery in another city hours later)"
+        ).startswith("轻小件商品")
         assert reason("an unknown reason") == "an unknown reason"  # then the page test fails
     assert reason(group) == group  # English outside a zh rendering
 

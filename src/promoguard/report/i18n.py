@@ -638,6 +638,17 @@ REASONS_ZH: list[tuple[str, str]] = [
         r"denial, low severity, still reported",
         r"紧迫性用语在原处被否定（没有倒计时）：属否认，低严重程度，仍予报告",
     ),
+    (
+        r"a light parcel beside a parcel of real weight on the same order \(an invoice, a "
+        r"document or an accessory mailed apart\)",
+        r"同一订单另有一个重量正常的包裹，轻包裹与之并行（另寄的发票、单据或配件）",
+    ),
+    (
+        r"light goods \(documents, SIM cards, cards\): a token weight, but every parcel made a "
+        r"complete journey \(pickup, transit scans, delivery in another city hours later\)",
+        r"轻小件商品（文件、电话卡、卡片）：重量极轻，但每个包裹都有完整轨迹（揽收、中转扫描、"
+        r"数小时后在另一城市签收）",
+    ),
 ]
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
+from promoguard import geo
 from promoguard.engine.backends import epoch_seconds, union_all
 from promoguard.engine.cache import Appended, shared
 
@@ -98,7 +99,9 @@ def parcel_scan_summary(tables: Tables) -> ir.Table:
     - ``first_scan_at``, ``first_pickup_at``, ``first_delivered_at``: its earliest scan, earliest
       ``pickup`` scan, earliest ``delivered`` scan;
     - ``lo_delivered_city``, ``hi_delivered_city``: lowest and highest normalised city of its
-      ``delivered`` scans (all equal a city exactly when both do);
+      ``delivered`` scans, a county-level city the table holds on its own read as its
+      prefecture (``geo.same_prefecture``: 义乌 is 金华), so that all equal one place exactly
+      when both do (mapped after the min/max, 义乌 < 杭州 < 金华 would hide 杭州);
     - ``n_transit``: how many ``transit`` scans.
 
     (Every string aggregate over the 20M scans costs about a CPU second: keep only what is read
@@ -109,7 +112,7 @@ def parcel_scan_summary(tables: Tables) -> ir.Table:
         e = with_city(tables.tracking_events, "city", "_pg_c", city_spellings(tables))
         pickup = e.event_type == "pickup"
         delivered = e.event_type == "delivered"
-        city = e._pg_c
+        city = geo.same_prefecture(e._pg_c)
         # FILTER (WHERE ...) rather than min(CASE ...): DuckDB skips the other 15M rows sooner
         return e.group_by(["carrier", "tracking_no"]).aggregate(
             first_scan_at=e.event_at.min(),

@@ -280,7 +280,11 @@ def generate_shard(seed: int, shard: int, scale: Scale) -> ShardOutput:
     )
     od["promise"] = np.where(promise < 0, NA, promise)
     sd = pd.DataFrame({"order": s_order, "trk": s_key, "weight": s_weight})
-    for code, flag in labels.logistics_labels(od, sd, ev, WEIGHT_MIN).items():
+    # PARCEL001's weights as the cn pack sets them (a missing weight alone is no empty parcel)
+    cn_parcel = pack_truth.parcel_weights(pack_truth.pack_rules("cn")[1].get("PARCEL001", {}))
+    for code, flag in labels.logistics_labels(
+        od, sd, ev, WEIGHT_MIN, parcel_weights=cn_parcel
+    ).items():
         truth += [(code, "order", x) for x in order_ids[flag]]
 
     # --- licences --------------------------------------------------------------------------------

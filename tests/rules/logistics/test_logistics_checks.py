@@ -230,6 +230,54 @@ def test_ship002_one_buyers_merged_shipment_is_low_and_says_why(tiny_store):
     assert set(off.findings.severity) == {"high"}
 
 
+def test_ship002_a_number_the_carrier_recycled_years_later_is_two_parcels(tiny_store):
+    """Carriers recycle waybill numbers: orders on one number paid more than
+    recycled_after_days apart are separate uses, each judged alone. Two orders of two buyers two
+    weeks apart stay high; a later use with two buyers is high on its own; a later use that is
+    one buyer's merged parcel is low with the reason."""
+    year = 24 * 365
+
+    def o(oid: str, buyer: str, paid: float, address: str) -> dict:
+        return order(oid, buyer=buyer, paid=paid, declared=paid + 2) | {"buyer_address_id": address}
+
+    con = tiny_store(
+        tables(
+            orders=[
+                o("old", "b1", -3 * year, "A1"),  # 2023, delivered then
+                o("new", "b2", 0, "A2"),  # the recycled number, 2026
+                o("fortnight1", "b3", -14 * 24, "A3"),
+                o("fortnight2", "b4", 0, "A4"),
+                o("old2", "b5", -3 * year, "A5"),
+                o("reused1", "b6", 0, "A6"),  # the later use carries two buyers' orders
+                o("reused2", "b7", 5, "A7"),
+                o("old3", "b8", -3 * year, "A8"),
+                o("merged1", "b9", 0, "A9"),  # the later use is one buyer's merged parcel
+                o("merged2", "b9", 1, "A9"),
+            ],
+            shipments=[
+                ("old", "STO", "R1", 150),
+                ("new", "STO", "R1", 160),
+                ("fortnight1", "STO", "R2", 150),
+                ("fortnight2", "STO", "R2", 150),
+                ("old2", "STO", "R3", 150),
+                ("reused1", "STO", "R3", 150),
+                ("reused2", "STO", "R3", 150),
+                ("old3", "STO", "R4", 150),
+                ("merged1", "STO", "R4", 300),
+                ("merged2", "STO", "R4", 300),
+            ],
+        )
+    )
+    f = run_check(con, "SHIP002").findings.set_index("entity_id")
+    assert set(f.index) == {"fortnight1", "fortnight2", "reused1", "reused2", "merged1", "merged2"}
+    for e in ("fortnight1", "fortnight2", "reused1", "reused2"):
+        assert f.loc[e].severity == "high", e
+    assert json.loads(f.loc["reused1"].observed)["orders_sharing"] == 2  # its use alone
+    for e in ("merged1", "merged2"):
+        assert f.loc[e].severity == "low", e
+        assert "合并发货" in json.loads(f.loc[e].observed)["severity_reason"]
+
+
 # -- SHIP003 --------------------------------------------------------------------------------------
 
 
@@ -457,6 +505,37 @@ def test_ship004_a_prefecture_by_its_full_name_or_its_county_level_city_is_the_s
     assert got["xiangxi_to_huaihua"]["reasons"] == "delivered_to_other_city"
 
 
+def test_ship004_a_third_delivered_city_between_two_of_one_place_is_seen(tiny_store):
+    # an order to 金华 in three parcels delivered in 义乌 (金华's county-level city), 杭州 and
+    # 金华: 杭州 sorts between 义乌 and 金华, so an order's lowest and highest delivered city
+    # (义乌, 金华) both read as 金华 and hid it. Read as their prefecture before the min/max,
+    # the order is delivered elsewhere. Three parcels in 义乌, 金华市 and 金华 are one place
+    orders = [order("three", city="金华"), order("one_place", city="金华")]
+    rows = [
+        ("three", "YD", "T1", "义乌"),
+        ("three", "YD", "T2", "杭州"),
+        ("three", "YD", "T3", "金华"),
+        ("one_place", "YD", "P1", "义乌市"),
+        ("one_place", "YD", "P2", "金华市"),
+        ("one_place", "YD", "P3", "金华"),
+    ]
+    con = tiny_store(
+        tables(
+            orders=orders,
+            shipments=[(o, c, t, 500) for o, c, t, _ in rows],
+            events=[
+                e
+                for _, c, t, city in rows
+                for e in ((c, t, 5, "pickup", "广州"), (c, t, 40, "delivered", city))
+            ],
+        )
+    )
+    got = found(run_check(con, "SHIP004"))
+    assert set(got) == {"three"}
+    assert got["three"]["delivered_city"] == "杭州"
+    assert got["three"]["reasons"] == "delivered_to_other_city"
+
+
 def test_ship004_speed_threshold_is_the_pack_parameter(tiny_store):
     con = tiny_store(
         tables(
@@ -546,15 +625,13 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
             ],
         )
     )
-    # cn: carriers weigh every parcel, so a missing weight alone is enough
-    assert set(found(run_check(con, "PARCEL001"))) == {
-        "token",
-        "heavy_alcohol_token",
-        "missing_only",
-        "missing_direct",
-        "direct_only",
-    }
-    got = found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 0.5}}))
+    # a missing weight is not a token weight: alone (a complete trajectory) it is not enough,
+    # not even in cn, where carriers weigh every parcel (a blank field in an export is no weight)
+    got = found(run_check(con, "PARCEL001"))
+    assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
+    assert set(
+        found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 1.0}}))
+    ) == {"token", "heavy_alcohol_token", "missing_only", "missing_direct", "direct_only"}
     assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
     assert got["token"] | {"direct_km": None} == {
         "score": 1,
@@ -577,6 +654,152 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
     assert set(found(run_check(con, "PARCEL001", "us", {"PARCEL001": {"threshold": 1.5}}))) == {
         "missing_direct"
     }
+
+
+def _journey(carrier: str, no: str, origin: str, destination: str, start: float = 5):
+    """A complete journey: pickup, a transit scan at each end, delivery 43 h later."""
+    return [
+        (carrier, no, start, "pickup", origin),
+        (carrier, no, start + 8, "transit", origin),
+        (carrier, no, start + 37, "transit", destination),
+        (carrier, no, start + 43, "delivered", destination),
+    ]
+
+
+def _severities(result) -> dict[str, tuple[str, str | None]]:
+    f = result.findings
+    return {
+        e: (s, json.loads(o).get("severity_reason"))
+        for e, s, o in zip(f.entity_id, f.severity, f.observed, strict=True)
+    }
+
+
+def test_parcel001_a_voided_label_of_a_cancelled_order_sent_nothing(tiny_store):
+    # a label printed at weight 0, the order cancelled before dispatch: no shipment happened.
+    # Declared shipped, or scanned, the same 0 g label is an empty parcel
+    con = tiny_store(
+        tables(
+            orders=[
+                order("voided", status="cancelled"),
+                order("declared", status="cancelled", declared=2),
+                order("scanned", status="cancelled"),
+                order("shipped_unscanned", status="shipped", declared=2),
+            ],
+            shipments=[
+                ("voided", "ZTO", "1", 0),
+                ("declared", "ZTO", "2", 0),
+                ("scanned", "ZTO", "3", 0),
+                ("shipped_unscanned", "ZTO", "4", 0),
+            ],
+            events=[("ZTO", "3", 5, "pickup", "揭阳"), ("ZTO", "3", 5.1, "delivered", "揭阳")],
+        )
+    )
+    got = _severities(run_check(con, "PARCEL001"))
+    assert set(got) == {"declared", "scanned", "shipped_unscanned"}
+    assert all(s == "high" for s, _ in got.values())
+
+
+def test_parcel001_a_light_parcel_beside_a_heavy_one_is_low_and_says_why(tiny_store):
+    # a 3.2 kg appliance plus the paper invoice at 20 g, mailed apart: low with the reason.
+    # The same 20 g alone, or beside a parcel as light, stays high; so does a light parcel beside
+    # a heavy one that hopped 1,900 km with no transit scan
+    con = tiny_store(
+        tables(
+            orders=[
+                order("invoice", listing="l_app"),
+                order("alone", listing="l_app"),
+                order("two_light", listing="l_app"),
+                order("beside_direct", listing="l_app"),
+            ],
+            shipments=[
+                ("invoice", "JD", "1", 3200),
+                ("invoice", "EMS", "2", 20),
+                ("alone", "EMS", "3", 20),
+                ("two_light", "EMS", "4", 20),
+                ("two_light", "EMS", "5", 25),
+                ("beside_direct", "JD", "6", 3200),
+                ("beside_direct", "EMS", "7", 20),
+            ],
+            events=[
+                *_journey("JD", "1", "苏州", "广州"),
+                # the light parcels each in one city (no complete journey, no long hop)
+                *[e for n in "23457" for e in _journey("EMS", n, "广州", "广州", 30)],
+                ("JD", "6", 5, "pickup", "义乌"),
+                ("JD", "6", 40, "delivered", "哈尔滨"),
+            ],
+        )
+    )
+    got = _severities(run_check(con, "PARCEL001"))
+    assert set(got) == {"invoice", "alone", "two_light", "beside_direct"}
+    assert got["invoice"][0] == "low"
+    assert "beside a parcel of real weight" in got["invoice"][1]
+    assert got["alone"] == ("high", None)
+    assert got["two_light"] == ("high", None)
+    assert got["beside_direct"] == ("high", None)
+
+
+def test_parcel001_light_goods_with_a_complete_journey_are_low_and_say_why(tiny_store):
+    # a 20 g SIM card: pickup 广州, transit 广州 and 北京, delivered 北京 43 h later: light goods,
+    # low with the reason. The same 20 g picked up and 'delivered' with no transit scan, or in
+    # one city, or in 40 minutes, a 1 g parcel (lighter than its own envelope), and a 20 g
+    # parcel of a category whose minimum the pack names (apparel, 100 g) on a complete journey
+    # stay high
+    t = tables(
+        orders=[
+            order("sim", listing="l_sim", merchant="m1"),
+            order("no_transit", listing="l_sim", merchant="m1"),
+            order("one_city", listing="l_sim", merchant="m1"),
+            order("fast", listing="l_sim", merchant="m1"),
+            order("one_gram", listing="l_sim", merchant="m1"),
+            order("jacket", listing="l_app"),
+        ],
+        shipments=[
+            ("sim", "EMS", "1", 20),
+            ("no_transit", "EMS", "2", 20),
+            ("one_city", "EMS", "3", 20),
+            ("fast", "EMS", "4", 20),
+            ("one_gram", "YD", "5", 1),
+            ("jacket", "EMS", "6", 20),
+        ],
+        events=[
+            *_journey("EMS", "1", "广州", "北京"),
+            ("EMS", "2", 5, "pickup", "广州"),
+            ("EMS", "2", 48, "delivered", "北京"),
+            *_journey("EMS", "3", "广州", "广州"),
+            ("EMS", "4", 5, "pickup", "广州"),
+            ("EMS", "4", 5.2, "transit", "广州"),
+            ("EMS", "4", 5.5, "transit", "北京"),
+            ("EMS", "4", 5.7, "delivered", "北京"),
+            *_journey("YD", "5", "揭阳", "南京"),
+            *_journey("EMS", "6", "广州", "北京"),
+        ],
+    )
+    t["listings"].append(listing("l_sim", "m1", "P1", "通信/号卡", "联通 流量卡 手机卡"))
+    got = _severities(run_check(tiny_store(t), "PARCEL001"))
+    assert set(got) == {"sim", "no_transit", "one_city", "fast", "one_gram", "jacket"}
+    assert got["sim"][0] == "low" and "light goods" in got["sim"][1]
+    for other in ("no_transit", "one_city", "fast", "one_gram", "jacket"):
+        assert got[other] == ("high", None), other
+
+
+def test_parcel001_a_direct_hop_from_putian_is_a_long_hop(tiny_store):
+    # 莆田 → 兰州 (about 1,900 km) in two days with a plausible 900 g and nothing between: no
+    # transit over a long hop. A same-city rider (pickup, delivered 40 min later) stays unreported
+    con = tiny_store(
+        tables(
+            orders=[order("putian", listing="l_app"), order("rider", listing="l_app")],
+            shipments=[("putian", "STO", "1", 900), ("rider", "DADA", "2", 500)],
+            events=[
+                ("STO", "1", 5, "pickup", "莆田市"),
+                ("STO", "1", 46, "delivered", "兰州"),
+                ("DADA", "2", 5, "pickup", "莆田"),
+                ("DADA", "2", 5.67, "delivered", "莆田"),
+            ],
+        )
+    )
+    got = found(run_check(con, "PARCEL001"))
+    assert set(got) == {"putian"}
+    assert got["putian"]["no_transit"] is True and got["putian"]["direct_km"] > 1500
 
 
 def test_parcel001_knows_a_direct_hop_however_its_cities_are_written(tiny_store):
@@ -647,7 +870,8 @@ def test_parcel001_reads_every_parcel_of_an_order_any_one_parcel_of_which_may_sc
             ],
         )
     )
-    got = found(run_check(con, "PARCEL001"))
+    # a missing weight scoring alone (weight_missing 1.0), to see whose weights are read
+    got = found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 1.0}}))
     assert set(got) == {"light_and_direct", "heavy_pair", "missing_and_heavy"}
     assert got["light_and_direct"]["weight_grams"] == 20
     assert got["light_and_direct"]["score"] == 2  # token weight and the direct parcel

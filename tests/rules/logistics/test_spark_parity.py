@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.support import run_check
+from tests.support import listing, run_check
 
 from .helpers import order, tables
 
@@ -11,7 +11,7 @@ CODES = "SHIP001,SHIP002,SHIP003,SHIP004,PARCEL001,LIC001"
 
 
 def _tables():
-    return tables(
+    t = tables(
         orders=[
             order("never", declared=5),
             order("shared_a", listing="l_food", declared=1, promised=20),
@@ -26,6 +26,18 @@ def _tables():
             # one buyer's orders merged into one parcel (SHIP002 low, with its reason)
             order("merged_a", buyer="b5", declared=1) | {"buyer_address_id": "A5"},
             order("merged_b", buyer="b5", declared=1) | {"buyer_address_id": "A5"},
+            # PARCEL001: a voided label (not reported), an invoice beside a heavy parcel and a
+            # SIM card on a complete journey (low, with their reasons), 莆田 -> 兰州 direct
+            order("voided", status="cancelled"),
+            order("invoice", listing="l_app"),
+            order("sim", listing="l_sim", merchant="m1"),
+            order("putian", listing="l_app"),
+            # SHIP002: a number recycled three years later, its later use shared by two buyers
+            order("rec_old", buyer="b20", paid=-3 * 24 * 365, declared=-3 * 24 * 365 + 2),
+            order("rec_a", buyer="b21", declared=2),
+            order("rec_b", buyer="b22", paid=5, declared=7),
+            # SHIP004: to 金华 in three parcels, delivered in 义乌, 杭州 and 金华 (杭州 is elsewhere)
+            order("three", city="金华"),
         ],
         shipments=[
             ("never", "ZTO", "N", 500),
@@ -38,6 +50,18 @@ def _tables():
             ("edge", "JD", "E", 500),
             ("merged_a", "ZTO", "M", 900),
             ("merged_b", "ZTO", "M", 900),
+            ("voided", "ZTO", "V", 0),
+            ("invoice", "JD", "I1", 3200),
+            ("invoice", "EMS", "I2", 20),
+            ("sim", "EMS", "C", 20),
+            ("putian", "STO", "P", 900),
+            ("rec_old", "STO", "R", 150),
+            ("rec_a", "STO", "R", 150),
+            ("rec_b", "STO", "R", 150),
+            ("rec_none", "STO", "R", 150),
+            *[
+                ("three", "YD", f"Y{i}", 500) for i in range(3)
+            ],  # an order the store does not hold: unknown payment
         ],
         events=[
             ("ZTO", "S", 2, "pickup", "义乌"),
@@ -54,9 +78,31 @@ def _tables():
             ("YTO", "A", 90, "delivered", "上海"),
             ("JD", "E", 50.485 + 0.1 / 3600, "pickup", "杭州"),
             ("JD", "E", 52, "transit", "乌鲁木齐"),  # 3,268 km in 1.5 h: speed on an edge too
+            ("JD", "I1", 5, "pickup", "苏州"),
+            ("JD", "I1", 13, "transit", "广州"),
+            ("JD", "I1", 40, "delivered", "广州"),
+            ("EMS", "I2", 5, "pickup", "广州"),
+            ("EMS", "I2", 13, "transit", "广州"),
+            ("EMS", "I2", 20, "delivered", "广州"),
+            ("EMS", "C", 5, "pickup", "广州"),
+            ("EMS", "C", 13, "transit", "广州"),
+            ("EMS", "C", 42, "transit", "北京"),
+            ("EMS", "C", 48, "delivered", "北京"),
+            ("STO", "P", 5, "pickup", "莆田"),
+            ("STO", "P", 46, "delivered", "兰州"),
+            *[
+                e
+                for i, city in enumerate(("义乌", "杭州", "金华"))
+                for e in (
+                    ("YD", f"Y{i}", 5, "pickup", "广州"),
+                    ("YD", f"Y{i}", 40, "delivered", city),
+                )
+            ],
         ],
         licences=[("L1", "m1", "food_business", -1000, 10, "food")],
     )
+    t["listings"].append(listing("l_sim", "m1", "P1", "通信/号卡", "手机卡"))
+    return t
 
 
 @pytest.mark.spark
@@ -72,6 +118,11 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store
     f = duck.findings
     merged = f[f.entity_id.isin(["merged_a", "merged_b"]) & (f.check_code == "SHIP002")]
     assert list(merged.severity) == ["low", "low"]  # the graded rows are compared too
+    assert "three" in set(f[f.check_code == "SHIP004"].entity_id)
+    r = f[f.check_code == "SHIP002"].set_index("entity_id").severity.to_dict()
+    assert "rec_old" not in r and r["rec_a"] == r["rec_b"] == "high", r
+    p = f[f.check_code == "PARCEL001"].set_index("entity_id").severity.to_dict()
+    assert "voided" not in p and p["invoice"] == p["sim"] == "low" and p["putian"] == "high", p
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(b), a.compare(b) if a.shape == b.shape else (a, b)

@@ -12,6 +12,7 @@ from promoguard.engine.cache import shared
 from promoguard.engine.registry import register
 from promoguard.rules._relations import (
     city_spellings,
+    graded,
     orders_with_platform,
     parcel_scan_summary,
     with_city,
@@ -20,6 +21,7 @@ from promoguard.rules.logistics._shared import (
     _ALL_COLUMNS,
     _OrderCheck,
     _pair_distances,
+    _seconds_between,
     found_orders_rows,
     order_evidence,
 )
@@ -55,6 +57,43 @@ def _direct_hops(tables: Tables) -> ir.Table:
     s = tables.shipments
     j = s.join(g, [s.carrier == g.carrier, s.tracking_no == g.tracking_no])
     return j.group_by(h_order_id=s.order_id).aggregate(direct_km=j.distance_km.max())
+
+
+def _trajectories(tables: Tables, s: ir.Table, min_hours: float) -> ir.Table:
+    """Per order of the shipments ``s``: ``t_order_id``, ``scanned`` (a scan of any of its
+    parcels) and ``complete`` (every parcel picked up, scanned in transit, delivered at least
+    ``min_hours`` after the pickup, and scanned in at least two cities: a real journey)."""
+    p = parcel_scan_summary(tables)
+    e = tables.tracking_events
+    parcels = s.select(q_carrier=s.carrier, q_tracking_no=s.tracking_no).distinct()
+    e = e.semi_join(
+        parcels, [e.carrier == parcels.q_carrier, e.tracking_no == parcels.q_tracking_no]
+    )
+    e = with_city(e, "city", "_pg_c", city_spellings(tables))
+    cities = e.group_by(c_carrier=e.carrier, c_tracking_no=e.tracking_no).aggregate(
+        n_cities=e._pg_c.nunique()
+    )
+    p = p.select(
+        p_carrier=p.carrier,
+        p_tracking_no=p.tracking_no,
+        first_pickup_at=p.first_pickup_at,
+        first_delivered_at=p.first_delivered_at,
+        n_transit=p.n_transit,
+    )
+    j = s.left_join(p, [s.carrier == p.p_carrier, s.tracking_no == p.p_tracking_no])
+    j = j.left_join(cities, [j.carrier == cities.c_carrier, j.tracking_no == cities.c_tracking_no])
+    complete = (
+        (j.n_transit > 0)
+        & (j.n_cities >= 2)
+        & (
+            _seconds_between(j.first_delivered_at, j.first_pickup_at)
+            >= int(round(float(min_hours) * 3600))
+        )
+    )
+    return j.group_by(t_order_id=j.order_id).aggregate(
+        scanned=ibis.cases((j.p_carrier.notnull(), 1), else_=0).max() == 1,
+        complete=ibis.cases((complete, 1), else_=0).min() == 1,
+    )
 
 
 #: the key of the per-carrier weighing counts (:func:`carrier_weighing`), kept from scan to scan
@@ -147,6 +186,24 @@ class EmptyParcel(_OrderCheck):
             "parcels in the data (a source that records no weights says nothing about one parcel)",
             basis="policy",
         ),
+        Parameter(
+            "light_goods_min_grams",
+            10,
+            "a token weight of at least this much (an envelope with its waybill), in a category "
+            "`min_weight_grams` does not name, on an order whose every parcel made a complete "
+            "journey (pickup, a transit scan, delivery at least `complete_min_hours` later, scans "
+            "in two cities) is light goods (documents, SIM cards, cards): reported low with the "
+            "reason",
+            basis="policy",
+            unit="g",
+        ),
+        Parameter(
+            "complete_min_hours",
+            12,
+            "the least time from pickup to delivery of a complete journey between two cities",
+            basis="policy",
+            unit="h",
+        ),
         Parameter("weight_token", 1.0, "score of a token weight", basis="policy"),
         Parameter(
             "weight_missing", 0.5, "score of a parcel with no recorded weight", basis="policy"
@@ -162,7 +219,15 @@ class EmptyParcel(_OrderCheck):
             "least `no_transit_min_km` apart with no transit scan between them "
             "(`weight_no_transit`). Flags the order when the score reaches `threshold`; "
             "`observed` shows the score and each part. By default a missing weight alone is not "
-            "enough (many exports omit weights) but joined with a direct long hop it is."
+            "enough (many exports omit weights) but joined with a direct long hop it is. "
+            "A cancelled order never declared shipped whose parcels have no scan is not "
+            "reported: a label printed and voided before dispatch sent nothing. Reported low "
+            "with the reason: a token-weight parcel beside a parcel of real weight on the same "
+            "order (an invoice or a document mailed apart), and a token weight of at least "
+            "`light_goods_min_grams` in a category `min_weight_grams` does not name whose every "
+            "parcel made a complete journey (light goods such as documents and SIM cards travel "
+            "so; under a named category's minimum no journey makes the weight credible); a "
+            "direct long hop keeps it high."
         ),
         why=(
             "An empty parcel (空包) sent to make a fake or brushed order look delivered fabricates "
@@ -240,11 +305,23 @@ class EmptyParcel(_OrderCheck):
             s = s.semi_join(picked, s.order_id == picked.p_order_id)
             missing_here = s.weight_grams.isnull() & s.k_carrier.notnull()
         w = s.group_by(w_order_id=s.order_id).aggregate(
-            weight_grams=s.weight_grams.min(), n_missing=missing_here.sum()
+            weight_grams=s.weight_grams.min(),
+            heaviest_grams=s.weight_grams.max(),
+            n_missing=missing_here.sum(),
         )
+        t = _trajectories(tables, s, float(params["complete_min_hours"]))
         j = o.join(w, o.order_id == w.w_order_id)  # only orders with a parcel
         j = j.left_join(cat, j.listing_id == cat.c_listing_id)
         j = j.left_join(hops, j.order_id == hops.h_order_id)
+        j = j.left_join(t, j.order_id == t.t_order_id)
+        # a label printed and voided: the order cancelled, never declared shipped, its parcels
+        # never scanned; nothing was sent, so nothing was sent empty
+        voided = (
+            (j.status == "cancelled")
+            & j.declared_shipped_at.isnull()
+            & (j.scanned.isnull() | ~j.scanned)
+        )
+        j = j.filter(~voided)
         minimum = _category_minimum(j.category, minimums, default_minimum)
         token = j.weight_grams.notnull() & (j.weight_grams < minimum)
         missing = j.n_missing > 0
@@ -262,6 +339,33 @@ class EmptyParcel(_OrderCheck):
             min_weight_grams=minimum,
         )
         j = j.filter(j.score >= float(params["threshold"]))
+        # only a token weight, no long direct hop: light real goods or a second light parcel
+        only_token = j.token_weight & ~j.no_transit
+        beside = only_token & j.heaviest_grams.notnull() & (j.heaviest_grams >= j.min_weight_grams)
+        # only where the pack names no minimum for the category: under a named category's
+        # minimum (the lightest parcel one of its items makes) a full journey changes nothing
+        unnamed = (
+            ~j.category.isin([str(k) for k in minimums]) | j.category.isnull()
+            if minimums
+            else ibis.literal(True)
+        )
+        light = (
+            only_token
+            & unnamed
+            & j.complete.notnull()
+            & j.complete
+            & (j.weight_grams >= int(params["light_goods_min_grams"]))
+        )
+        low_beside = graded(
+            beside,
+            "a light parcel beside a parcel of real weight on the same order (an invoice, a "
+            "document or an accessory mailed apart)",
+        )
+        low_light = graded(
+            light,
+            "light goods (documents, SIM cards, cards): a token weight, but every parcel made a "
+            "complete journey (pickup, transit scans, delivery in another city hours later)",
+        )
         return j.select(
             entity_id=j.order_id,
             merchant_id=j.merchant_id,
@@ -274,6 +378,10 @@ class EmptyParcel(_OrderCheck):
             no_transit=j.no_transit,
             min_weight_grams=j.min_weight_grams,
             threshold=ibis.literal(float(params["threshold"])),
+            severity=ibis.coalesce(low_beside["severity"], low_light["severity"]),
+            severity_reason=ibis.coalesce(
+                low_beside["severity_reason"], low_light["severity_reason"]
+            ),
         )
 
     def evidence(

@@ -14,14 +14,20 @@ from promoguard.rules._relations import graded, orders_with_platform
 from promoguard.rules.logistics._shared import (
     MAX_EVIDENCE_ROWS,
     _OrderCheck,
+    _seconds_between,
     found_orders_rows,
     order_evidence,
 )
 
 
-def _shared_parcels(tables: Tables) -> ir.Table:
-    """(carrier, tracking_no) used by more than one order, with how many orders, merchants and
-    buyers, and whether they are one buyer's orders at one shop to one address (``merged``)."""
+def _shared_parcels(tables: Tables, recycled_after_days: float) -> ir.Table:
+    """Per order on a (carrier, tracking_no) use shared by more than one order: ``order_id``,
+    the number, how many orders, merchants and buyers share that use, and whether they are one
+    buyer's orders at one shop to one address (``merged``).
+
+    A number's orders are split into uses wherever two consecutive payments lie more than
+    ``recycled_after_days`` apart: carriers recycle waybill numbers, and such uses are parcels
+    of their own (an order the store does not hold, with no payment, stays in its use)."""
     s, o = tables.shipments, tables.orders
     # cheap first pass: only numbers with several shipment rows can be shared. Those rows share
     # their number's hash: the 5.6M city rows are counted per hash (an integer) first, and only
@@ -44,7 +50,24 @@ def _shared_parcels(tables: Tables) -> ir.Table:
         paid_at=o.paid_at,
         declared_shipped_at=o.declared_shipped_at,
     )
-    g = so.group_by(["carrier", "tracking_no"]).aggregate(
+    so = so.distinct()
+    # the rows of a number in payment order (unknown payments last on every engine)
+    w = ibis.window(
+        group_by=[so.carrier, so.tracking_no],
+        order_by=[so.paid_at.isnull(), so.paid_at, so.order_id],
+    )
+    gap = _seconds_between(so.paid_at, so.paid_at.lag().over(w))
+    recycled = ibis.cases(
+        (gap > int(round(float(recycled_after_days) * 86400)), 1), else_=0
+    )  # null gap (first row, unknown payment): the same use
+    so = so.mutate(_pg_new=recycled)
+    w = ibis.window(
+        group_by=[so.carrier, so.tracking_no],
+        order_by=[so.paid_at.isnull(), so.paid_at, so.order_id],
+        rows=(None, 0),
+    )
+    so = so.mutate(use=so._pg_new.sum().over(w))
+    g = so.group_by(["carrier", "tracking_no", "use"]).aggregate(
         orders_sharing=so.order_id.nunique(),
         merchants_sharing=so.merchant_id.nunique(),
         buyers_sharing=so.buyer_id.nunique(),
@@ -64,7 +87,20 @@ def _shared_parcels(tables: Tables) -> ir.Table:
         & ~g.unknown
         & together
     )
-    return g.mutate(merged=merged).drop("addresses", "unknown", "last_paid", "first_shipped")
+    g = g.mutate(merged=merged).drop("addresses", "unknown", "last_paid", "first_shipped")
+    u = so.select(
+        u_carrier=so.carrier, u_tracking_no=so.tracking_no, u_use=so.use, order_id=so.order_id
+    ).distinct()
+    j = u.join(g, [u.u_carrier == g.carrier, u.u_tracking_no == g.tracking_no, u.u_use == g.use])
+    return j.select(
+        "order_id",
+        "carrier",
+        "tracking_no",
+        "orders_sharing",
+        "merchants_sharing",
+        "buyers_sharing",
+        "merged",
+    )
 
 
 @register
@@ -76,6 +112,14 @@ class SharedTrackingNumber(_OrderCheck):
     title = "One tracking number used for several orders"
     severity = "high"
     parameters = (
+        Parameter(
+            "recycled_after_days",
+            180,
+            "carriers recycle waybill numbers: a number's orders paid more than this apart "
+            "(consecutive payments) are separate uses, each judged alone",
+            basis="policy",
+            unit="days",
+        ),
         Parameter(
             "merged_shipments_low",
             True,
@@ -95,7 +139,10 @@ class SharedTrackingNumber(_OrderCheck):
             "(when the export gives addresses), every one paid before any was marked shipped, is "
             "reported at low severity with that reason; another buyer, shop or address, or an "
             "order paid after the parcel left, keeps it high, and so does an order's other "
-            "parcel shared with someone else."
+            "parcel shared with someone else. Carriers recycle waybill numbers: a number's "
+            "orders are split into uses wherever two consecutive payments lie more than "
+            "`recycled_after_days` apart, and each use is judged alone (a use of one order is "
+            "not reported)."
         ),
         why=(
             "One real parcel cannot carry several unrelated orders to several buyers: reusing a "
@@ -123,18 +170,7 @@ class SharedTrackingNumber(_OrderCheck):
     }
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        shared = _shared_parcels(tables)
-        s = tables.shipments
-        hit = s.join(shared, [s.carrier == shared.carrier, s.tracking_no == shared.tracking_no])
-        hit = hit.select(
-            order_id=s.order_id,
-            carrier=s.carrier,
-            tracking_no=s.tracking_no,
-            orders_sharing=shared.orders_sharing,
-            merchants_sharing=shared.merchants_sharing,
-            buyers_sharing=shared.buyers_sharing,
-            merged=shared.merged,
-        )
+        hit = _shared_parcels(tables, float(params["recycled_after_days"]))
         # an order with two shared parcels is one finding: keep its first parcel by key
         # (a shared parcel that is no merged shipment first: an order on a merged parcel and on
         # one shared with another buyer is judged by the latter, high)

@@ -547,7 +547,8 @@ class ImpossibleLogistics(_OrderCheck):
         j = j.left_join(too_fast_orders, j.order_id == too_fast_orders.t_order_id)
         # every delivered city equals ship_to_city exactly when the lowest and highest both do
         j = with_city(j, "ship_to_city", "_pg_dest", city_spellings(tables))
-        # ... or lies in the same prefecture (义乌 in 金华: geo.same_prefecture)
+        # ... or lies in the same prefecture (义乌 in 金华: geo.same_prefecture; the lowest and
+        # highest delivered city are already read so, before their min/max: parcel_scan_summary)
         dest = j._pg_dest
         lo, hi = j.lo_delivered_city, j.hi_delivered_city
         d, lo_p, hi_p = (geo.same_prefecture(c) for c in (dest, lo, hi))
