@@ -14,6 +14,7 @@ from promoguard.rules.pricing._shared import (
     MONEY,
     MSRP_LABELS,
     _is_msrp_label,
+    _left,
     _money,
     levels,
     plain_text,
@@ -23,6 +24,9 @@ from promoguard.rules.pricing._shared import (
 #: are this few: a shop selling dozens of listings under one generic title is not telling one
 #: product's MSRP (and the pairs would grow with the square of the group)
 MAX_SAME_TITLE = 20
+
+#: an observation's key (a listing's displays at one instant share their own-price verdict)
+AT = ["listing_id", "observed_at"]
 
 
 @register
@@ -147,8 +151,7 @@ class UnlabelledManufacturerPrice(Check):
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         c = _candidates(tables, params)
         prior = _own_prior(tables, c, params)
-        c = c.left_join(prior, ["listing_id", "observed_at"])
-        c = c.drop(*[x for x in c.columns if x.endswith("_right")])
+        c = _left(c, prior, AT)
         # a reference no higher than the listing's own former price is a comparison with its own
         # price (Art. 16 ¶2), lawful whatever the MSRP happens to be
         c = c.filter(c.prior_price.isnull() | (c.reference_price > c.prior_price))
@@ -329,8 +332,7 @@ def _anchored(tables: Tables, keys: ir.Table) -> ir.Table:
     began = inside.group_by(keys.listing_id, keys.observed_at).aggregate(
         promo_start=pr.starts_at.min()
     )
-    j = keys.left_join(began, ["listing_id", "observed_at"])
-    j = j.drop(*[x for x in j.columns if x.endswith("_right")])
+    j = _left(keys, began, AT)
     return j.mutate(anchor=j.promo_start.coalesce(j.observed_at)).drop("promo_start")
 
 
@@ -369,10 +371,7 @@ def _own_prior(tables: Tables, cand: ir.Table, params: dict[str, Any]) -> ir.Tab
     last = at_last.group_by(last_at.listing_id, last_at.observed_at).aggregate(
         last_tx=lambda t: t.unit_price.min()
     )
-    j = k.left_join(near, ["listing_id", "observed_at"])
-    j = j.drop(*[x for x in j.columns if x.endswith("_right")])
-    j = j.left_join(last, ["listing_id", "observed_at"])
-    j = j.drop(*[x for x in j.columns if x.endswith("_right")])
+    j = _left(_left(k, near, AT), last, AT)
     return j.select(
         "listing_id", "observed_at", prior_price=j.tx_low.coalesce(j.last_tx).cast(MONEY)
     )
