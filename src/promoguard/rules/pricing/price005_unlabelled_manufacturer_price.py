@@ -8,13 +8,12 @@ import ibis
 import ibis.expr.types as ir
 
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
-from promoguard.engine.exact import first_rows
+from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
 from promoguard.rules.pricing._shared import (
     MONEY,
     MSRP_LABELS,
     _is_msrp_label,
-    _left,
     _money,
     levels,
     plain_text,
@@ -24,9 +23,6 @@ from promoguard.rules.pricing._shared import (
 #: are this few: a shop selling dozens of listings under one generic title is not telling one
 #: product's MSRP (and the pairs would grow with the square of the group)
 MAX_SAME_TITLE = 20
-
-#: an observation's key (a listing's displays at one instant share their own-price verdict)
-AT = ["listing_id", "observed_at"]
 
 
 @register
@@ -149,9 +145,7 @@ class UnlabelledManufacturerPrice(Check):
         return [new.listings.select("merchant_id"), hit, sold.select(cand.merchant_id)]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        c = _candidates(tables, params)
-        prior = _own_prior(tables, c, params)
-        c = _left(c, prior, AT)
+        c = _with_own_prior(tables, _candidates(tables, params), params)
         # a reference no higher than the listing's own former price is a comparison with its own
         # price (Art. 16 ¶2), lawful whatever the MSRP happens to be
         c = c.filter(c.prior_price.isnull() | (c.reference_price > c.prior_price))
@@ -316,24 +310,22 @@ def _candidates(tables: Tables, params: dict[str, Any]) -> ir.Table:
 
 
 def _anchored(tables: Tables, keys: ir.Table) -> ir.Table:
-    """``keys`` (listing_id, platform_id, observed_at) with ``anchor``: when the price reduction
-    the observation shows began, the start of its platform's promotion it falls in (the
-    earliest, when several overlap), else the observation itself. The former price is read
-    before it (本次降价前七日内: a promotion-day sale is no prior price)."""
-    pr = tables.promotions
-    inside = keys.join(
+    """``keys`` (with listing_id, platform_id, observed_at; its rows distinct) with ``anchor``:
+    when the price reduction the observation shows began, the start of its platform's promotion
+    it falls in (the earliest, when several overlap), else the observation itself. The former
+    price is read before it (本次降价前七日内: a promotion-day sale is no prior price). One
+    join and one grouping, so that ``keys`` is computed once."""
+    pr = tables.promotions.select(p_platform="platform_id", p_start="starts_at", p_end="ends_at")
+    j = keys.left_join(
         pr,
         [
-            keys.platform_id == pr.platform_id,
-            pr.starts_at <= keys.observed_at,
-            keys.observed_at < pr.ends_at,
+            keys.platform_id == pr.p_platform,
+            pr.p_start <= keys.observed_at,
+            keys.observed_at < pr.p_end,
         ],
     )
-    began = inside.group_by(keys.listing_id, keys.observed_at).aggregate(
-        promo_start=pr.starts_at.min()
-    )
-    j = _left(keys, began, AT)
-    return j.mutate(anchor=j.promo_start.coalesce(j.observed_at)).drop("promo_start")
+    g = j.group_by(*keys.columns).aggregate(promo_start=j.p_start.min())
+    return g.mutate(anchor=g.promo_start.coalesce(g.observed_at)).drop("promo_start")
 
 
 def _sales(tables: Tables, params: dict[str, Any]) -> ir.Table:
@@ -341,37 +333,29 @@ def _sales(tables: Tables, params: dict[str, Any]) -> ir.Table:
     return o.filter(~o.status.isin(list(params["exclude_statuses"])))
 
 
-def _own_prior(tables: Tables, cand: ir.Table, params: dict[str, Any]) -> ir.Table:
-    """Per (listing, observed_at) of ``cand``: the listing's own former price, the lowest sale in
-    the ``own_price_days`` before the reduction began (:func:`_anchored`), else its last sale
-    before it (the lowest at that instant); none when it never sold before
-    (明码标价和禁止价格欺诈规定 Art. 16 ¶2)."""
+#: a sale as one sortable integer: its second, then its price in cents counted down, so that the
+#: greatest is the last sale and, of several at that second, the cheapest (cents below 10^9)
+_SECOND = 1_000_000_000
+
+
+def _with_own_prior(tables: Tables, cand: ir.Table, params: dict[str, Any]) -> ir.Table:
+    """``cand`` with ``prior_price``: the listing's own former price, the lowest sale in the
+    ``own_price_days`` before the reduction began (:func:`_anchored`), else its last sale before
+    it (the cheapest of that second); none when it never sold before (明码标价和禁止价格欺诈规定
+    Art. 16 ¶2). One join of the candidates with their listings' earlier sales and one grouping:
+    the candidates are computed once (each further reference computed them again, seconds at
+    city scale)."""
     days = int(params["own_price_days"])
-    sales = _sales(tables, params).select("listing_id", "paid_at", "unit_price")
-    k = _anchored(tables, cand.select("listing_id", "platform_id", "observed_at").distinct())
-    near = (
-        k.join(
-            sales,
-            [
-                k.listing_id == sales.listing_id,
-                sales.paid_at < k.anchor,
-                sales.paid_at >= k.anchor - ibis.interval(days=days),
-            ],
-        )
-        .group_by(k.listing_id, k.observed_at)
-        .aggregate(tx_low=lambda t: t.unit_price.min())
+    o = _sales(tables, params)
+    s = o.select(s_listing="listing_id", s_paid="paid_at", s_price="unit_price")
+    a = _anchored(tables, cand)
+    j = a.left_join(s, [a.listing_id == s.s_listing, s.s_paid < a.anchor])
+    near = j.s_paid >= j.anchor - ibis.interval(days=days)
+    key = j.s_paid.epoch_seconds().cast("int64") * _SECOND - cents(j.s_price)
+    g = j.group_by(*a.columns).aggregate(
+        tx_low=ibis.cases((near, j.s_price), else_=ibis.null(MONEY)).min(),
+        last_key=key.max(),
     )
-    before = k.join(sales, [k.listing_id == sales.listing_id, sales.paid_at < k.anchor])
-    last_at = before.group_by(k.listing_id, k.observed_at).aggregate(
-        last_at=lambda t: t.paid_at.max()
-    )
-    at_last = last_at.join(
-        sales, [last_at.listing_id == sales.listing_id, sales.paid_at == last_at.last_at]
-    )
-    last = at_last.group_by(last_at.listing_id, last_at.observed_at).aggregate(
-        last_tx=lambda t: t.unit_price.min()
-    )
-    j = _left(_left(k, near, AT), last, AT)
-    return j.select(
-        "listing_id", "observed_at", prior_price=j.tx_low.coalesce(j.last_tx).cast(MONEY)
-    )
+    last_c = (_SECOND - g.last_key % _SECOND) % _SECOND
+    last = (last_c.cast(MONEY) / 100).cast(MONEY)
+    return g.mutate(prior_price=g.tx_low.cast(MONEY).coalesce(last)).drop("tx_low", "last_key")
