@@ -113,7 +113,7 @@ class UnlabelledManufacturerPrice(Check):
             "channel",
         ),
         "listings": ("listing_id", "merchant_id", "platform_id", "title", "msrp", "currency"),
-        "orders": ("order_id", "listing_id", "paid_at", "unit_price", "status"),
+        "orders": ("order_id", "listing_id", "merchant_id", "paid_at", "unit_price", "status"),
         "promotions": ("platform_id", "starts_at", "ends_at"),
     }
     # an MSRP comes from listings.msrp or from the shop's own labels: a reference is what it needs
@@ -133,16 +133,17 @@ class UnlabelledManufacturerPrice(Check):
         """Incremental: a finding (and its evidence) reads its listing's row, the observations
         with a reference price of its shop's listings of the same title, and its listing's sales
         before its observations: new listing rows, new observations with a reference price, and
-        new sales on a listing before one of its unlabelled references equal to an MSRP."""
+        new sales on a listing before one of its references (a superset of those equal to an
+        MSRP under another label: no label is read over the season to plan the day)."""
         n = new.price_observations
         ref = n.filter(n.reference_price.notnull()).select("listing_id")
         ls = season.listings
         hit = ls.semi_join(ref, "listing_id").select("merchant_id")
-        cand = _candidates(season, params).select("listing_id", "merchant_id", "observed_at")
-        o = new.orders
-        o = o.filter(~o.status.isin(list(params["exclude_statuses"])))
-        sold = cand.join(o, [cand.listing_id == o.listing_id, o.paid_at < cand.observed_at])
-        return [new.listings.select("merchant_id"), hit, sold.select(cand.merchant_id)]
+        po = season.price_observations
+        refs = po.filter(po.reference_price.notnull()).select("listing_id", "observed_at")
+        o = _sales(new, params)
+        sold = refs.join(o, [refs.listing_id == o.listing_id, o.paid_at < refs.observed_at])
+        return [new.listings.select("merchant_id"), hit, sold.select(o.merchant_id)]
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         c = _with_own_prior(tables, _candidates(tables, params), params)
