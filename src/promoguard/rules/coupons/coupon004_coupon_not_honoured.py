@@ -160,7 +160,7 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         ).cast("string"),
     )
     t = in_force(tables, j, ["order_id", "coupon_id"], "placed", ("displayed",))
-    t = _announced_end(tables, t)
+    t = _announced_end(tables, t, j)
     valid = (
         (t.valid_from <= t.placed)
         # the end the displayed terms in force announced to buyers (a shop extending its coupon,
@@ -217,13 +217,15 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
     return t.mutate(due_c=ibis.cases((within_cap, t.uncapped_c), else_=0).cast("int64"))
 
 
-def _announced_end(tables: Tables, t: ir.Table) -> ir.Table:
+def _announced_end(tables: Tables, t: ir.Table, moments: ir.Table) -> ir.Table:
     """``t`` with ``terms_valid_to``: the end the latest displayed version effective by the order
     that states one announced (a version raising the face value after an extension, silent on
-    the end, keeps the extension), else none."""
+    the end, keeps the extension), else none. The orders' keys are read from ``moments`` (the
+    rows ``t`` was made of: unique on order and coupon), not from ``t``: DuckDB computed ``t``,
+    the terms in force, once more for them (0.6 s at city scale)."""
     tv = tables.coupon_terms
     tv = tv.filter((tv.source == "displayed") & tv.valid_to.notnull())
-    k = t.select(k_order="order_id", k_coupon="coupon_id", k_placed="placed").distinct()
+    k = moments.select(k_order="order_id", k_coupon="coupon_id", k_placed="placed")
     j = k.join(tv, [k.k_coupon == tv.coupon_id, tv.effective_at <= k.k_placed])
     last = first_rows(
         j, [j.k_order, j.k_coupon], [ibis.desc(j.effective_at), ibis.desc(j.valid_to)]
