@@ -386,6 +386,36 @@ def test_an_order_total_below_its_redemptions_is_short_by_the_difference(tmp_pat
     assert f.observed("COUPON004", orders["30.00"])["discount_applied"] == "20.00"
 
 
+def test_what_the_total_did_not_take_off_is_charged_where_it_was_claimed(tmp_path):
+    """A reviewer's cases (session 34): the order's discount_total below what its redemptions
+    claim was charged to every redemption whole. Two coupons logged ¥20 each, one due (满50减20)
+    and one not (its threshold ¥500 not met), against a total of ¥20: the ¥20 that was not taken
+    off is the one claimed for the coupon not due; the buyer got the ¥20 owed (not flagged).
+    The same pair against a total of ¥10 or ¥0 is short ¥10 or ¥20 of the due coupon (flagged,
+    on it); two due coupons logged ¥20 + ¥20 against ¥20 are short ¥20 (flagged)."""
+    b = Book(tmp_path / "c.duckdb")
+    b.listing("LX", "MX")
+    for cid, threshold in (("CD", 50), ("CN", 500), ("CE", 50)):
+        b.coupon(cid, "MX")
+        b.both(cid, at(-10), face=20, threshold=threshold)
+    orders = {}
+    for total in ("20.00", "10.00", "0.00"):
+        oid = b.order("LX", 100, 1, at(0, 1), discount_total=total)
+        b.redeem(oid, "CD", 20)
+        b.redeem(oid, "CN", 20)
+        orders[total] = oid
+    both_due = b.order("LX", 100, 1, at(0, 1), discount_total="20.00")
+    b.redeem(both_due, "CD", 20)
+    b.redeem(both_due, "CE", 20)
+    result = run_check(b.con, "COUPON004")
+    f = Found(result.findings)
+    assert f.flagged("COUPON004") == {orders["10.00"], orders["0.00"], both_due}
+    for total in ("10.00", "0.00"):
+        assert f.observed("COUPON004", orders[total])["coupon_id"] == "CD"
+        assert f.expected("COUPON004", orders[total])["discount_due"] == 20
+    assert f.observed("COUPON004", both_due)["coupon_id"] == "CD"
+
+
 # -- the end of validity the displayed terms announced ----------------------------------------------
 #
 # A blind set's c-015: the coupon row says valid until 11-11 23:59:59; on 11-10 12:00 the shop

@@ -69,6 +69,15 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     for logged in ("0.00", "10.00"):
         refunds[logged] = b.order("L4-T", 60, 1, at(0, 2), status="refunded")
         b.redeem(refunds[logged], "C4-T", logged)
+    # the total below the claims charged where it was claimed: a coupon not due (its threshold
+    # not met) logged ¥20 beside the due one, against a total of ¥20 (honoured) or ¥10 (short)
+    b.coupon("C4-N", "M4-T")
+    b.both("C4-N", at(-10), face=20, threshold=500)
+    pair = {}
+    for total in ("20.00", "10.00"):
+        pair[total] = b.order("L4-T", 60, 1, at(0, 3), discount_total=total)
+        b.redeem(pair[total], "C4-T", 20)
+        b.redeem(pair[total], "C4-N", 20)
     b.listing("L4-U", "M4-U")
     elsewhere = b.order("L4-U", 60, 1, at(0, 1))
     b.redeem(elsewhere, "C4-T", 0)
@@ -83,6 +92,7 @@ def test_coupon004_is_identical_on_duckdb_and_spark(tmp_path):
     assert not set(same["BC"]) & flagged and after_p2 not in flagged
     assert set(same["BR"]) & flagged == {same["BR"][1]}
     assert {untaken, extended, *refunds.values()} <= flagged and elsewhere not in flagged
+    assert pair["10.00"] in flagged and pair["20.00"] not in flagged
     low = set(duck.findings[duck.findings.severity == "low"].entity_id)
     assert refunds["0.00"] in low and refunds["10.00"] not in low
     cols = ["finding_id", "entity_id", "severity", "observed", "expected", "evidence_sha256"]

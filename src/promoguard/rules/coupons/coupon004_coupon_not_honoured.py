@@ -142,9 +142,14 @@ def _counted(tables: Tables, orders: ir.Table | None = None, positions: bool = F
         applied_c=cents(j.discount_amount),
         # what the buyer got for it: the order's discount_total (its coupons and reductions)
         # caps what its redemptions took off, and where it is below their sum the difference
-        # was not taken off: each redemption is read as having taken its amount less that
-        # difference, nothing at least (one redemption: the smaller of its amount and the total)
-        given_c=_given(cents(j.discount_amount), j.logged_c, cents(j.discount_total)),
+        # was not taken off (``excess_c``; :func:`with_given` charges it to the redemptions)
+        excess_c=ibis.cases(
+            (
+                j.discount_total.notnull() & (j.logged_c > cents(j.discount_total)),
+                j.logged_c - cents(j.discount_total),
+            ),
+            else_=0,
+        ),
         # what the order's export shows its coupons took off together (a refund reversing the
         # discount shows 0 here)
         taken_c=ibis.cases(
@@ -249,12 +254,30 @@ def _grades(t: ir.Table) -> dict[str, ir.Value]:
     }
 
 
-def _given(applied_c: Any, logged_c: Any, total_c: Any) -> Any:
-    """Cents a redemption took off (``applied_c``, its own amount) less what its order's
-    redemptions together (``logged_c``) claim beyond the order's ``discount_total`` (``total_c``,
-    none when null), not below nothing; a null amount stays null."""
-    over = ibis.cases((total_c.notnull() & (logged_c > total_c), logged_c - total_c), else_=0)
-    return ibis.cases((applied_c.notnull() & (over >= applied_c), 0), else_=applied_c - over)
+def with_given(t: ir.Table) -> ir.Table:
+    """``t`` (:func:`redemptions_due`) with ``given_c``: the cents each redemption took off. The
+    order's ``excess_c`` (what its redemptions together claim beyond its discount_total) was not
+    taken off; it is charged first to what redemptions claim beyond their due (a coupon logged
+    at 20 that was due nothing: the buyer lost nothing by it), and what is left to the
+    redemptions in coupon order, each at most what it kept (the smaller of its amount and its
+    due). Charged to every redemption whole, a stacked pair logged 20 + 20 against a total of
+    20 read short on both, and a pair of one due and one not read the due one short (a
+    reviewer's cases, session 34). A null amount stays null.
+
+    Integers and windows over a key (the order, its coupon ids): the same on every engine."""
+    applied, due = t.applied_c, t.due_c
+    beyond = ibis.cases((applied > due, applied - due), else_=0)
+    kept = ibis.cases((applied > due, due), else_=applied)
+    order = ibis.window(group_by=t.order_id)
+    upto = ibis.cumulative_window(group_by=t.order_id, order_by=[t.coupon_id, applied, due])
+    t = t.mutate(
+        _left=t.excess_c - beyond.sum().over(order).cast("int64"),
+        _before=kept.coalesce(0).sum().over(upto).cast("int64") - kept.coalesce(0),
+        _kept=kept,
+    )
+    rest = t._left - t._before
+    charge = ibis.cases((rest <= 0, 0), (rest >= t._kept, t._kept), else_=rest)
+    return t.mutate(given_c=(t._kept - charge).cast("int64")).drop("_left", "_before", "_kept")
 
 
 def earlier_uses(t: ir.Table, orders: ir.Table) -> ir.Table:
@@ -334,8 +357,10 @@ class CouponNotHonoured(Check):
             "and used nothing, a refunded one counts as a use: policy); else its face value, or "
             "its percentage capped at max_discount. Flags the order when checkout took off less "
             "than that by more than the tolerance: what a redemption took off is its "
-            "discount_amount, less what the order's redemptions together claim beyond its "
-            "discount_total (the coupons and reductions applied to the order) where it has one. "
+            "discount_amount, less its part of what the order's redemptions together claim "
+            "beyond its discount_total (the coupons and reductions applied to the order) where "
+            "it has one: that excess is charged first to what redemptions claim beyond their "
+            "due, then to the others in coupon order. "
             "A refunded order whose export shows nothing taken off for its coupons (its "
             "redemptions or its discount_total at 0.00) is reported low with the reason: an "
             "export may show the discount reversed with the refund; one that shows a short "
@@ -416,7 +441,7 @@ class CouponNotHonoured(Check):
         return kin.select("order_id").distinct()
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
-        t = redemptions_due(tables)
+        t = with_given(redemptions_due(tables))
         t = t.filter(t.due_c - t.given_c > tolerance_cents(params))
         t = t.mutate(short_c=t.due_c - t.given_c)
         t = first_rows(t, [t.order_id], [ibis.desc(t.short_c), t.coupon_id])
