@@ -32,6 +32,9 @@ def _tables():
             order("invoice", listing="l_app"),
             order("sim", listing="l_sim", merchant="m1"),
             order("putian", listing="l_app"),
+            # a Chinese category path read as the pack's home goods (150 g); an accessory not
+            order("cooker", listing="l_cooker", merchant="m1"),
+            order("head", listing="l_head", merchant="m1"),
             # SHIP002: a number recycled three years later, its later use shared by two buyers
             order("rec_old", buyer="b20", paid=-3 * 24 * 365, declared=-3 * 24 * 365 + 2),
             order("rec_a", buyer="b21", declared=2),
@@ -55,6 +58,8 @@ def _tables():
             ("invoice", "EMS", "I2", 20),
             ("sim", "EMS", "C", 20),
             ("putian", "STO", "P", 900),
+            ("cooker", "EMS", "K1", 30),
+            ("head", "EMS", "K2", 40),
             ("rec_old", "STO", "R", 150),
             ("rec_a", "STO", "R", 150),
             ("rec_b", "STO", "R", 150),
@@ -102,6 +107,8 @@ def _tables():
         licences=[("L1", "m1", "food_business", -1000, 10, "food")],
     )
     t["listings"].append(listing("l_sim", "m1", "P1", "通信/号卡", "手机卡"))
+    t["listings"].append(listing("l_cooker", "m1", "P1", "家电/电饭煲", "电饭煲"))
+    t["listings"].append(listing("l_head", "m1", "P1", "家电/个护配件", "刷头"))
     return t
 
 
@@ -123,6 +130,7 @@ def test_spark_matches_duckdb_for_every_logistics_and_licensing_check(tiny_store
     assert "rec_old" not in r and r["rec_a"] == r["rec_b"] == "high", r
     p = f[f.check_code == "PARCEL001"].set_index("entity_id").severity.to_dict()
     assert "voided" not in p and p["invoice"] == p["sim"] == "low" and p["putian"] == "high", p
+    assert p["cooker"] == "high" and "head" not in p, p
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     assert a.equals(b), a.compare(b) if a.shape == b.shape else (a, b)

@@ -27,11 +27,34 @@ from promoguard.rules.logistics._shared import (
 )
 
 
-def _category_minimum(category: ir.StringValue, minimums: dict[str, Any], default: int):
-    pairs = [(category == str(k), int(v)) for k, v in sorted(minimums.items())]
+def _category_minimum(
+    category: ir.StringValue,
+    minimums: dict[str, Any],
+    default: int,
+    words: dict[str, Any] | None = None,
+    except_words: list[str] | tuple[str, ...] = (),
+) -> tuple[ir.IntegerValue, ir.BooleanValue]:
+    """(the token-weight minimum of ``category``, whether ``minimums`` names it). A category
+    equal to a key of ``minimums`` takes its minimum; else one whose path holds a word of a
+    key's ``words`` (家电/电饭煲 holds 家电: ``home``), the lowest where several keys match,
+    unless it holds one of ``except_words`` (家电/配件: accessories are light); else
+    ``default``, unnamed."""
+    exact = [(category == str(k), int(v)) for k, v in sorted(minimums.items())]
+    path = category.lower()
+    held = []
+    for key, value in sorted(minimums.items(), key=lambda kv: (int(kv[1]), str(kv[0]))):
+        key_words = [str(w).strip().lower() for w in (words or {}).get(key) or []]
+        key_words = [w for w in key_words if w]
+        if key_words:
+            held.append((ibis.or_(*(path.contains(w) for w in key_words)), int(value)))
+    if held and except_words:
+        unless = ibis.or_(*(path.contains(str(w).strip().lower()) for w in except_words if w))
+        held = [(m & ~unless, v) for m, v in held]
+    pairs = exact + held
     if not pairs:
-        return ibis.literal(default)
-    return ibis.cases(*pairs, else_=default)
+        return ibis.literal(default), ibis.literal(False)
+    named = ibis.or_(*(m for m, _ in pairs)).fill_null(False)
+    return ibis.cases(*pairs, else_=default), named
 
 
 def _direct_hops(tables: Tables) -> ir.Table:
@@ -166,6 +189,22 @@ class EmptyParcel(_OrderCheck):
             unit="g",
         ),
         Parameter(
+            "category_words",
+            {},
+            "per key of `min_weight_grams`: words that name it inside an export's own category "
+            "path (家电/电饭煲 holds 家电: `home`); a category holding one takes that key's "
+            "minimum, the lowest where several match. Only words under which no goods are "
+            "lighter than the minimum",
+            basis="policy",
+        ),
+        Parameter(
+            "category_words_except",
+            [],
+            "words that keep a category from `category_words` (家电/配件: accessories and "
+            "consumables of heavy goods are light)",
+            basis="policy",
+        ),
+        Parameter(
             "default_min_weight_grams",
             30,
             "the token-weight threshold for categories not in `min_weight_grams`",
@@ -220,6 +259,9 @@ class EmptyParcel(_OrderCheck):
             "(`weight_no_transit`). Flags the order when the score reaches `threshold`; "
             "`observed` shows the score and each part. By default a missing weight alone is not "
             "enough (many exports omit weights) but joined with a direct long hop it is. "
+            "A category is read as a key of `min_weight_grams` when it is that key, or when its "
+            "path holds one of the key's `category_words` and none of `category_words_except` "
+            "(an export's 家电/电饭煲 is `home` in cn). "
             "A cancelled order never declared shipped whose parcels have no scan is not "
             "reported: a label printed and voided before dispatch sent nothing. Reported low "
             "with the reason: a token-weight parcel beside a parcel of real weight on the same "
@@ -282,11 +324,20 @@ class EmptyParcel(_OrderCheck):
         cat = ls.select(c_listing_id=ls.listing_id, category=ls.category).distinct(
             on="c_listing_id", keep="first"
         )
+        minimums = params["min_weight_grams"] or {}
+        default_minimum = int(params["default_min_weight_grams"])
+        # each listing's minimum read once, on the listings (119k at city scale), not per order
+        c_min, c_named = _category_minimum(
+            cat.category,
+            minimums,
+            default_minimum,
+            params.get("category_words") or {},
+            params.get("category_words_except") or (),
+        )
+        cat = cat.mutate(c_min=c_min, c_named=c_named)
         weighs = self.season_statistic(tables, params)
         s = s.left_join(weighs, s.carrier == weighs.k_carrier)
         missing_here = s.weight_grams.isnull() & s.k_carrier.notnull()
-        minimums = params["min_weight_grams"] or {}
-        default_minimum = int(params["default_min_weight_grams"])
         hops = _direct_hops(tables)
         if float(params["threshold"]) > 0:
             # an order with none of the three signals scores 0 and cannot reach a positive
@@ -312,7 +363,8 @@ class EmptyParcel(_OrderCheck):
         j = o.join(w, o.order_id == w.w_order_id)  # only orders with a parcel
         j = j.left_join(cat, j.listing_id == cat.c_listing_id)
         j = j.left_join(hops, j.order_id == hops.h_order_id)
-        minimum = _category_minimum(j.category, minimums, default_minimum)
+        # (an order whose listing has no row: the default, unnamed)
+        minimum = j.c_min.coalesce(default_minimum)
         token = j.weight_grams.notnull() & (j.weight_grams < minimum)
         missing = j.n_missing > 0
         no_transit = j.direct_km.notnull() & (j.direct_km > float(params["no_transit_min_km"]))
@@ -333,11 +385,7 @@ class EmptyParcel(_OrderCheck):
         only_token = j.token_weight & ~j.no_transit
         # only where the pack names no minimum for the category: under a named category's
         # minimum (the lightest parcel one of its items makes) a full journey changes nothing
-        unnamed = (
-            ~j.category.isin([str(k) for k in minimums]) | j.category.isnull()
-            if minimums
-            else ibis.literal(True)
-        )
+        unnamed = ~j.c_named.fill_null(False)
         j = j.mutate(
             _beside=only_token
             & j.heaviest_grams.notnull()
