@@ -35,12 +35,19 @@ def norm_city(value: ir.StringValue) -> ir.StringValue:
     return ibis.cases((v == "", ibis.null("string")), else_=v)
 
 
-def graded(when: ir.BooleanValue, reason: str, severity: str = "low") -> dict[str, ir.Value]:
+def graded(
+    when: ir.BooleanValue,
+    reason: str,
+    severity: str = "low",
+    *more: tuple[ir.BooleanValue, str],
+) -> dict[str, ir.Value]:
     """A found row's ``severity`` and ``severity_reason`` columns (docs/exemptions.md): ``severity``
-    with ``reason`` where ``when`` holds, NULL (the pack's severity) elsewhere."""
+    with ``reason`` where ``when`` holds, NULL (the pack's severity) elsewhere. ``more``: further
+    ``(when, reason)`` pairs at the same severity, the first that holds giving the reason."""
+    pairs = [(when, reason), *more]
     return {
-        "severity": ibis.cases((when, severity), else_=ibis.null("string")),
-        "severity_reason": ibis.cases((when, reason), else_=ibis.null("string")),
+        "severity": ibis.cases(*((w, severity) for w, _ in pairs), else_=ibis.null("string")),
+        "severity_reason": ibis.cases(*pairs, else_=ibis.null("string")),
     }
 
 

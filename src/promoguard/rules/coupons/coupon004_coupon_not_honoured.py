@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 from promoguard.engine.base import Check, CheckDoc, ScanContext, Tables
 from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
+from promoguard.rules._relations import graded
 from promoguard.rules.coupons._shared import (
     TOLERANCE,
     coupons_added,
@@ -246,12 +247,7 @@ def _grades(t: ir.Table) -> dict[str, ir.Value]:
     (``ZERO_TOTAL_REASON``); the pack's severity otherwise."""
     refunded = (t.status == "refunded") & (t.taken_c == 0)
     zero_total = (cents(t.discount_total) == 0) & (t.applied_c >= t.due_c)
-    return {
-        "severity": ibis.cases((refunded | zero_total, "low"), else_=ibis.null("string")),
-        "severity_reason": ibis.cases(
-            (refunded, REFUNDED_REASON), (zero_total, ZERO_TOTAL_REASON), else_=ibis.null("string")
-        ),
-    }
+    return graded(refunded, REFUNDED_REASON, "low", (zero_total, ZERO_TOTAL_REASON))
 
 
 def with_given(t: ir.Table) -> ir.Table:

@@ -410,15 +410,17 @@ class EmptyParcel(_OrderCheck):
         j = j.filter(~(j._unsent & (j.scanned.isnull() | ~j.scanned)))
         beside = j._beside
         light = j._maybe_light & j.complete.notnull() & j.complete
-        low_beside = graded(
+        grades = graded(
             beside,
             "a light parcel beside a parcel of real weight on the same order (an invoice, a "
             "document or an accessory mailed apart)",
-        )
-        low_light = graded(
-            light,
-            "light goods (documents, SIM cards, cards): a token weight, but every parcel made a "
-            "complete journey (pickup, transit scans, delivery in another city hours later)",
+            "low",
+            (
+                light,
+                "light goods (documents, SIM cards, cards): a token weight, but every parcel "
+                "made a complete journey (pickup, transit scans, delivery in another city hours "
+                "later)",
+            ),
         )
         return j.select(
             entity_id=j.order_id,
@@ -432,10 +434,7 @@ class EmptyParcel(_OrderCheck):
             no_transit=j.no_transit,
             min_weight_grams=j.min_weight_grams,
             threshold=ibis.literal(float(params["threshold"])),
-            severity=ibis.coalesce(low_beside["severity"], low_light["severity"]),
-            severity_reason=ibis.coalesce(
-                low_beside["severity_reason"], low_light["severity_reason"]
-            ),
+            **grades,
         )
 
     def evidence(
