@@ -114,6 +114,20 @@ SPELLINGS = [
     # ... but one named like a province keeps its 州: 青海's 海南 is not 海南省 (a reviewer's case)
     ("青海省海南藏族自治州", "海南州"),
     ("海南藏族自治州", "海南州"),
+    # ... and by its short name with 州 alone, as buyers write it; a city named with 州 is no
+    # autonomous prefecture, nor is a two-character name before 州 that is none
+    ("恩施州", "恩施"),
+    ("湖北省恩施州", "恩施"),
+    ("恩施州利川市", "恩施"),
+    ("湘西州", "湘西"),
+    ("黔东南州", "黔东南"),
+    ("西双版纳州", "西双版纳"),
+    ("海南州", "海南州"),
+    ("青海省海南州", "海南州"),
+    ("杭州", "杭州"),
+    ("杭州市", "杭州"),
+    ("浙江省温州市", "温州"),
+    ("梧桐州", "梧桐州"),
     # nothing to cut to, or not a city of the table: as written (trimmed, lower case)
     ("市", "市"),
     ("浙江省市", "浙江省市"),

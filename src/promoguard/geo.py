@@ -214,6 +214,29 @@ CN_PREFECTURE_UNIT = (
 )
 #: autonomous prefectures whose short name is a province's (青海省海南藏族自治州 is not 海南省)
 PREFECTURES_NAMED_LIKE_PROVINCES = frozenset({"海南"})
+#: the 30 autonomous prefectures by their short names, as they are also written with 州 alone
+#: (恩施州, 湘西州, 黔东南州: a province's own press and its buyers write them so)
+CN_AUTONOMOUS_PREFECTURES = frozenset(
+    {
+        *("恩施", "湘西", "黔东南", "黔南", "黔西南", "凉山", "甘孜", "阿坝", "大理", "红河"),
+        *("文山", "楚雄", "德宏", "怒江", "迪庆", "西双版纳", "延边", "临夏", "甘南", "海北"),
+        *(
+            "黄南",
+            "海南",
+            "果洛",
+            "玉树",
+            "海西",
+            "昌吉",
+            "博尔塔拉",
+            "巴音郭楞",
+            "克孜勒苏",
+            "伊犁",
+        ),
+    }
+)
+#: an autonomous prefecture by its short name and 州 (``湖北省恩施州``, ``恩施州利川市``); the
+#: short name must be one of :data:`CN_AUTONOMOUS_PREFECTURES` (杭州 and 苏州 are no such)
+CN_PREFECTURE_ZHOU = r"^(?:[^省市区]+(?:省|自治区))?(?P<short>[^省市区县州盟]{2,}?)州(?!市)"
 #: a province or autonomous region written before the city (``浙江省杭州市``, ``广西壮族自治区南宁市``)
 CN_PROVINCE_PREFIX = r"^[^省市区]+(省|自治区)"
 #: Not aliased: ``suzhou`` (苏州 or 宿州) and ``fuzhou`` (福州 or 抚州) name two cities each.
@@ -257,6 +280,11 @@ def normalise_city(name: str | None) -> str | None:
         # short name that is a province's (青海's 海南藏族自治州) keeps its 州 (a reviewer's case)
         short = unit["short"]
         name = f"{short}州" if short in PREFECTURES_NAMED_LIKE_PROVINCES else short
+    else:
+        zhou = re.match(CN_PREFECTURE_ZHOU, name)
+        if zhou is not None and zhou["short"] in CN_AUTONOMOUS_PREFECTURES:
+            short = zhou["short"]
+            name = f"{short}州" if short in PREFECTURES_NAMED_LIKE_PROVINCES else short
     if "市" in name:
         city = re.sub(CN_PROVINCE_PREFIX, "", name)
         if not any(city.startswith(f"{w}市") and city != f"{w}市" for w in WIDE_MUNICIPALITIES):

@@ -52,7 +52,7 @@ def graded(
 
 
 #: the key of :func:`city_spellings`: bump the version with any change to geo.normalise_city
-CITY_SPELLINGS = ("city_spellings", "v6")
+CITY_SPELLINGS = ("city_spellings", "v7")
 
 
 def city_spellings(tables: Tables) -> ir.Table | None:
