@@ -7,4 +7,4 @@ bash scripts/setup.sh
 .venv/bin/ruff format --check src tests benchmarks
 # Two workers (PROMOGUARD_TEST_WORKERS; 0 runs everything in this process): every Spark test
 # goes to one of them (tests/conftest.py), so one JVM runs at a time beside the rest of the suite.
-exec .venv/bin/python -m pytest -n "${PROMOGUARD_TEST_WORKERS:-2}" --dist loadgroup "$@"
+exec .venv/bin/python -m pytest -n "${PROMOGUARD_TEST_WORKERS:-2}" --dist loadgroup --durations=25 "$@"
