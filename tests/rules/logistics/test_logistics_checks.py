@@ -784,42 +784,52 @@ def test_parcel001_light_goods_with_a_complete_journey_are_low_and_say_why(tiny_
 
 def test_parcel001_reads_a_chinese_category_path_as_the_packs_category(tiny_store):
     # a blind set's s-066: a 30 g parcel for a 4 L rice cooker (家电/电饭煲) had been read under
-    # the 30 g default and was not a token weight. In cn, 家电 and 家用电器 are home goods
-    # (150 g): the rice cooker at 30 g is flagged high even on a complete journey (a named
-    # category: no light-goods lowering). A 40 g toothbrush head (家电/个护配件, an accessory),
-    # a 40 g keychain (饰品/钥匙扣, no word) and the same rice cooker at 2.8 kg are not flagged;
-    # the eu pack, which maps no Chinese words, reads 家电 under its default
+    # the 30 g default and was not a token weight. In cn, goods named as appliances and furniture
+    # (电饭煲, 电压力锅, 沙发) are home goods (150 g): the rice cooker at 30 g is flagged high even
+    # on a complete journey (a named category: no light-goods lowering). Light goods under the
+    # same roots are not: a rice cooker's sealing ring (电饭煲配件/密封圈), a fridge magnet
+    # (家居/冰箱贴), a thermometer under 家用电器/个护健康 (the roots are not mapped: a reviewer
+    # listed thirty such leaves), nor the rice cooker at 2.8 kg; the eu pack maps no Chinese words
     t = tables(
         orders=[
             order("cooker", listing="l_cooker", merchant="m1"),
             order("cooker_heavy", listing="l_cooker", merchant="m1"),
             order("cooker_path", listing="l_cooker2", merchant="m1"),
-            order("head", listing="l_head", merchant="m1"),
-            order("keychain", listing="l_key", merchant="m1"),
+            order("sofa", listing="l_sofa", merchant="m1"),
+            order("ring", listing="l_ring", merchant="m1"),
+            order("magnet", listing="l_magnet", merchant="m1"),
+            order("thermometer", listing="l_thermo", merchant="m1"),
         ],
         shipments=[
             ("cooker", "EMS", "1", 30),
             ("cooker_heavy", "EMS", "2", 2800),
             ("cooker_path", "EMS", "3", 60),
-            ("head", "EMS", "4", 40),
-            ("keychain", "EMS", "5", 40),
+            ("sofa", "EMS", "4", 100),
+            ("ring", "EMS", "5", 40),
+            ("magnet", "EMS", "6", 40),
+            ("thermometer", "EMS", "7", 60),
         ],
-        events=[e for n in "12345" for e in _journey("EMS", n, "广州", "北京")],
+        events=[e for n in "1234567" for e in _journey("EMS", n, "广州", "北京")],
     )
-    t["listings"].append(listing("l_cooker", "m1", "P1", "家电/电饭煲", "4L 电饭煲"))
-    t["listings"].append(listing("l_cooker2", "m1", "P1", "家用电器/厨房电器/电压力锅", "电压力锅"))
-    t["listings"].append(listing("l_head", "m1", "P1", "家电/个护配件", "电动牙刷刷头"))
-    t["listings"].append(listing("l_key", "m1", "P1", "饰品/钥匙扣", "钥匙扣"))
+    for lid, category in (
+        ("l_cooker", "家电/电饭煲"),
+        ("l_cooker2", "家用电器/厨房电器/电压力锅"),
+        ("l_sofa", "家具/客厅家具/沙发"),
+        ("l_ring", "家电/电饭煲配件/密封圈"),
+        ("l_magnet", "家居/冰箱贴"),
+        ("l_thermo", "家用电器/个护健康/体温计"),
+    ):
+        t["listings"].append(listing(lid, "m1", "P1", category, category))
     con = tiny_store(t)
     result = run_check(con, "PARCEL001")
     got = _severities(result)
-    assert set(got) == {"cooker", "cooker_path"}
-    assert got["cooker"] == ("high", None) and got["cooker_path"] == ("high", None)
+    assert set(got) == {"cooker", "cooker_path", "sofa"}
+    assert all(got[k] == ("high", None) for k in got), got
     expected = {
         e: json.loads(x)["min_weight_grams"]
         for e, x in zip(result.findings.entity_id, result.findings.expected, strict=True)
     }
-    assert expected == {"cooker": 150, "cooker_path": 150}
+    assert expected == {"cooker": 150, "cooker_path": 150, "sofa": 150}
     assert not set(found(run_check(con, "PARCEL001", "eu")))
 
 

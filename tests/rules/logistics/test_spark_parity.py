@@ -108,7 +108,7 @@ def _tables():
     )
     t["listings"].append(listing("l_sim", "m1", "P1", "通信/号卡", "手机卡"))
     t["listings"].append(listing("l_cooker", "m1", "P1", "家电/电饭煲", "电饭煲"))
-    t["listings"].append(listing("l_head", "m1", "P1", "家电/个护配件", "刷头"))
+    t["listings"].append(listing("l_head", "m1", "P1", "家电/电饭煲配件/密封圈", "密封圈"))
     return t
 
 

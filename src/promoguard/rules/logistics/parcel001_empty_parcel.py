@@ -36,8 +36,8 @@ def _category_minimum(
 ) -> tuple[ir.IntegerValue, ir.BooleanValue]:
     """(the token-weight minimum of ``category``, whether ``minimums`` names it). A category
     equal to a key of ``minimums`` takes its minimum; else one whose path holds a word of a
-    key's ``words`` (家电/电饭煲 holds 家电: ``home``), the lowest where several keys match,
-    unless it holds one of ``except_words`` (家电/配件: accessories are light); else
+    key's ``words`` (家电/电饭煲 holds 电饭煲: ``home``), the lowest where several keys match,
+    unless it holds one of ``except_words`` (电饭煲配件/密封圈: accessories are light); else
     ``default``, unnamed."""
     exact = [(category == str(k), int(v)) for k, v in sorted(minimums.items())]
     path = category.lower()
@@ -192,7 +192,7 @@ class EmptyParcel(_OrderCheck):
             "category_words",
             {},
             "per key of `min_weight_grams`: words that name it inside an export's own category "
-            "path (家电/电饭煲 holds 家电: `home`); a category holding one takes that key's "
+            "path (家电/电饭煲 holds 电饭煲: `home`); a category holding one takes that key's "
             "minimum, the lowest where several match. Only words under which no goods are "
             "lighter than the minimum",
             basis="policy",
@@ -200,7 +200,7 @@ class EmptyParcel(_OrderCheck):
         Parameter(
             "category_words_except",
             [],
-            "words that keep a category from `category_words` (家电/配件: accessories and "
+            "words that keep a category from `category_words` (电饭煲配件/密封圈: accessories and "
             "consumables of heavy goods are light)",
             basis="policy",
         ),
