@@ -84,3 +84,25 @@ def test_coupon004_refund_reason_reads_in_chinese():
 
     with language("zh"):
         assert reason(REFUNDED_REASON).startswith("该订单已退款")
+
+
+def test_a_long_parameter_list_is_shown_by_its_first_items_and_how_many_more():
+    from promoguard.report.core import BRIEF_ITEMS, _brief_value
+    from promoguard.report.i18n import translator
+
+    words = [f"w{i}" for i in range(BRIEF_ITEMS + 5)]
+    en, zh = translator("en"), translator("zh")
+    shown = _brief_value("category_words_except", words, en)
+    assert shown.startswith("w0, w1") and f"w{BRIEF_ITEMS - 1}" in shown
+    assert f"w{BRIEF_ITEMS}" not in shown and "… and 5 more" in shown
+    assert "另 5 项" in _brief_value("category_words_except", words, zh)
+    # a pack's category home is household goods (家居), the channel home the home page (首页)
+    from promoguard.report.i18n import language
+
+    with language("zh"):
+        assert _brief_value("min_weight_grams", {"home": 150}, zh) == "家居 150"
+        assert _brief_value("category_words", {"home": ["电饭煲"]}, zh) == "家居 电饭煲"
+        assert _brief_value("channels", {"home": 1}, zh) == "首页 1"
+    mapped = _brief_value("category_words", {"home": words, "toys": ["a", "b"]}, en)
+    assert "… and 5 more" in mapped and mapped.endswith("a, b")
+    assert _brief_value("category_words_except", ["a", "b"], en) == "a, b"

@@ -218,6 +218,41 @@ def coverage_words(entry: Any, t) -> str:
     return str(entry)
 
 
+#: a parameter's list longer than this is shown by its first items in the methodology (the
+#: cn PARCEL001 category words are 41 nouns and 44 exceptions: a printed page of words; the
+#: scan's record and the pack file hold them all)
+BRIEF_ITEMS = 8
+
+#: parameters keyed by a pack's product categories: ``home`` there is household goods, not the
+#: home page (the channel the same word names elsewhere)
+CATEGORY_KEYED = ("min_weight_grams", "category_words")
+
+
+def _brief_value(name: str, value: Any, t) -> str:
+    """A parameter's value as the methodology shows it: a list (or a mapping's list) of more
+    than :data:`BRIEF_ITEMS` items by its first ones and how many more."""
+    from promoguard.report.i18n import word
+
+    def brief(items: list) -> str:
+        shown = present.value_words(name, items[:BRIEF_ITEMS])
+        rest = len(items) - BRIEF_ITEMS
+        return f"{shown} {t('n_more', n=rest)}" if rest > 0 else shown
+
+    def key(k: str) -> str:
+        if name in CATEGORY_KEYED:
+            return word(f"category_{k}", "") or present.key_words(k)
+        return present.key_words(k)
+
+    if isinstance(value, list):
+        return brief(value)
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{key(k)} " + (brief(v) if isinstance(v, list) else present.value_words(k, v))
+            for k, v in value.items()
+        )
+    return present.value_words(name, value)
+
+
 def methodology(
     con: duckdb.DuckDBPyConnection,
     scan,
@@ -253,7 +288,7 @@ def methodology(
                 params.append(
                     {
                         "name": p.name,
-                        "value": present.value_words(p.name, used.get(p.name, p.default)),
+                        "value": _brief_value(p.name, used.get(p.name, p.default), t),
                         "basis": t("law_basis") if basis == "law" else t("policy_basis"),
                         "source": source or " ".join(p.doc.split()),
                     }

@@ -102,6 +102,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "not_checked": {"en": "not checked ({reason})", "zh": "未检查（{reason}）"},
     "rows_n": {"en": "{n} rows", "zh": "{n} 行"},
+    "n_more": {
+        "en": "… and {n} more (the pack file lists all)",
+        "zh": "……另 {n} 项（规则包文件列出全部）",
+    },
     "no_table": {"en": "no {table}", "zh": "无 {table} 数据"},
     "store": {"en": "store", "zh": "数据库"},
     "store_id": {"en": "store id (ingest runs)", "zh": "数据库编号（导入批次）"},
@@ -505,6 +509,8 @@ WORDS_ZH: dict[str, str] = {
     "none": "未展示",
     "search": "搜索页",
     "home": "首页",
+    # a pack's category ``home`` (PARCEL001's minimums), not the home page
+    "category_home": "家居",
     "detail": "详情页",
     "live": "直播",
     "was": "原价",
