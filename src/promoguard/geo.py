@@ -216,24 +216,11 @@ CN_PREFECTURE_UNIT = (
 PREFECTURES_NAMED_LIKE_PROVINCES = frozenset({"海南"})
 #: the 30 autonomous prefectures by their short names, as they are also written with 州 alone
 #: (恩施州, 湘西州, 黔东南州: a province's own press and its buyers write them so)
-CN_AUTONOMOUS_PREFECTURES = frozenset(
-    {
-        *("恩施", "湘西", "黔东南", "黔南", "黔西南", "凉山", "甘孜", "阿坝", "大理", "红河"),
-        *("文山", "楚雄", "德宏", "怒江", "迪庆", "西双版纳", "延边", "临夏", "甘南", "海北"),
-        *(
-            "黄南",
-            "海南",
-            "果洛",
-            "玉树",
-            "海西",
-            "昌吉",
-            "博尔塔拉",
-            "巴音郭楞",
-            "克孜勒苏",
-            "伊犁",
-        ),
-    }
+_AUTONOMOUS_PREFECTURE_NAMES = (
+    "恩施 湘西 黔东南 黔南 黔西南 凉山 甘孜 阿坝 大理 红河 文山 楚雄 德宏 怒江 迪庆 西双版纳 延边 临夏 "
+    "甘南 海北 黄南 海南 果洛 玉树 海西 昌吉 博尔塔拉 巴音郭楞 克孜勒苏 伊犁"
 )
+CN_AUTONOMOUS_PREFECTURES = frozenset(_AUTONOMOUS_PREFECTURE_NAMES.split())
 #: an autonomous prefecture by its short name and 州 (``湖北省恩施州``, ``恩施州利川市``); the
 #: short name must be one of :data:`CN_AUTONOMOUS_PREFECTURES` (杭州 and 苏州 are no such)
 CN_PREFECTURE_ZHOU = r"^(?:[^省市区]+(?:省|自治区))?(?P<short>[^省市区县州盟]{2,}?)州(?!市)"
@@ -274,17 +261,17 @@ def normalise_city(name: str | None) -> str | None:
         return None
     name = " ".join(str(name).split()).lower().translate(APOSTROPHES)
     name = re.sub(CN_INNER_SPACE, "", name)
+    # 恩施土家族苗族自治州 (利川市) is 恩施, 西藏自治区阿里地区 is 阿里, 兴安盟 is 兴安, and 恩施州
+    # (an autonomous prefecture's short name with 州) is 恩施; a short name that is a province's
+    # (青海's 海南藏族自治州) keeps its 州 (a reviewer's case)
     unit = re.match(CN_PREFECTURE_UNIT, name)
+    if unit is None:
+        unit = re.match(CN_PREFECTURE_ZHOU, name)
+        if unit is not None and unit["short"] not in CN_AUTONOMOUS_PREFECTURES:
+            unit = None
     if unit is not None:
-        # 恩施土家族苗族自治州 (利川市) is 恩施, 西藏自治区阿里地区 is 阿里, 兴安盟 is 兴安; a
-        # short name that is a province's (青海's 海南藏族自治州) keeps its 州 (a reviewer's case)
         short = unit["short"]
         name = f"{short}州" if short in PREFECTURES_NAMED_LIKE_PROVINCES else short
-    else:
-        zhou = re.match(CN_PREFECTURE_ZHOU, name)
-        if zhou is not None and zhou["short"] in CN_AUTONOMOUS_PREFECTURES:
-            short = zhou["short"]
-            name = f"{short}州" if short in PREFECTURES_NAMED_LIKE_PROVINCES else short
     if "市" in name:
         city = re.sub(CN_PROVINCE_PREFIX, "", name)
         if not any(city.startswith(f"{w}市") and city != f"{w}市" for w in WIDE_MUNICIPALITIES):

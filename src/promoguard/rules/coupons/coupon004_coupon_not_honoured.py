@@ -27,11 +27,6 @@ from promoguard.rules.coupons._shared import (
 #: coupon is each platform's own term, which the data does not record).
 NOT_A_USE = ("cancelled",)
 
-#: Why a refunded order whose export shows nothing taken off for its coupons is reported low
-#: (docs/exemptions.md): an export may show a refunded order's discount reversed with the refund
-#: (the redemption at 0.00, or the order's discount_total at 0.00), and the buyer then lost
-#: nothing. A refunded order that shows a short non-zero amount was not reversed: the pack's
-#: severity. (Its use of a capped coupon still counts: ``NOT_A_USE``.)
 #: Why a redemption its log shows honoured in full is reported low when only the order's
 #: discount_total (0.00) says nothing was taken off: the buyer may have paid in full, or the
 #: export may leave discount_total at 0.00 (a column a platform does not fill reads as a refusal
@@ -42,6 +37,11 @@ ZERO_TOTAL_REASON = (
     "fill discount_total; the order's charge is to be checked"
 )
 
+#: Why a refunded order whose export shows nothing taken off for its coupons is reported low
+#: (docs/exemptions.md): an export may show a refunded order's discount reversed with the refund
+#: (the redemption at 0.00, or the order's discount_total at 0.00), and the buyer then lost
+#: nothing. A refunded order that shows a short non-zero amount was not reversed: the pack's
+#: severity. (Its use of a capped coupon still counts: ``NOT_A_USE``.)
 REFUNDED_REASON = (
     "the order was refunded and its export shows nothing taken off for its coupons: a refund "
     "can reverse the discount in an export (the buyer then lost nothing), so the refund is to "

@@ -101,12 +101,13 @@ def plain_text(s: ir.StringValue) -> ir.StringValue:
     return ibis.cases((s.re_search(_ANY_WIDE), wide), else_=s).lower()
 
 
+_TO_HALF = str.maketrans(FULL_WIDTH, HALF_WIDTH)
+
+
 def _labels_lower(labels: list[str]) -> list[str]:
     words = (str(x).translate(_TO_HALF).strip().lower().replace("\u2019", "'") for x in labels)
     return sorted(set(words) - {""})
 
-
-_TO_HALF = str.maketrans(FULL_WIDTH, HALF_WIDTH)
 
 #: characters a label word is escaped for in the regular expression (RE2 and Java alike)
 _REGEX_SPECIAL = set(".^$*+?()[]{}|\\/")
@@ -231,6 +232,12 @@ def promotion_references(tables: Tables, params: dict[str, Any], claims: bool = 
         min_price=j.price.min(),
         max_claimed_pct=j.claimed_discount_pct.max(),
     )
+
+
+def transactions(tables: Tables, params: dict[str, Any]) -> ir.Table:
+    """The orders that are sales: none of ``exclude_statuses`` (a cancelled order was never one)."""
+    o = tables.orders
+    return o.filter(~o.status.isin(list(params["exclude_statuses"])))
 
 
 def _drop_right(t: ir.Table) -> ir.Table:
@@ -393,10 +400,7 @@ def _lowest_transacted(tables: Tables, pairs: ir.Table, params: dict[str, Any], 
     in the look-back. A sale on or after the promotion's start is no prior transaction and
     decides nothing: a first sale during the promotion (or after it) had let the listing escape,
     with no prior price at all, where one never sold is judged on its offered price."""
-    o = tables.orders
-    sales = o.filter(~o.status.isin(list(params["exclude_statuses"]))).select(
-        "listing_id", "paid_at", "unit_price"
-    )
+    sales = transactions(tables, params).select("listing_id", "paid_at", "unit_price")
     keys = pairs.select("listing_id", "promotion_id", "starts_at", "window_start")
     in_window = (
         keys.join(

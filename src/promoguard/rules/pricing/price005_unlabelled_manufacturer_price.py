@@ -17,6 +17,7 @@ from promoguard.rules.pricing._shared import (
     _money,
     levels,
     plain_text,
+    transactions,
 )
 
 #: a shop's listings of one title are read as links of one product (主链接/副链接) only while they
@@ -141,7 +142,7 @@ class UnlabelledManufacturerPrice(Check):
         hit = ls.semi_join(ref, "listing_id").select("merchant_id")
         po = season.price_observations
         refs = po.filter(po.reference_price.notnull()).select("listing_id", "observed_at")
-        o = _sales(new, params)
+        o = transactions(new, params)
         sold = refs.join(o, [refs.listing_id == o.listing_id, o.paid_at < refs.observed_at])
         return [new.listings.select("merchant_id"), hit, sold.select(o.merchant_id)]
 
@@ -195,7 +196,7 @@ class UnlabelledManufacturerPrice(Check):
         # began: why its reference is not its own former price
         days = int(params["own_price_days"])
         fo = _anchored(tables, found.select("platform_id", "observed_at", listing_id="entity_id"))
-        o = _sales(tables, params)
+        o = transactions(tables, params)
         sales = fo.join(
             o,
             [
@@ -329,11 +330,6 @@ def _anchored(tables: Tables, keys: ir.Table) -> ir.Table:
     return g.mutate(anchor=g.promo_start.coalesce(g.observed_at)).drop("promo_start")
 
 
-def _sales(tables: Tables, params: dict[str, Any]) -> ir.Table:
-    o = tables.orders
-    return o.filter(~o.status.isin(list(params["exclude_statuses"])))
-
-
 #: a sale as one sortable integer: its second, then its price in cents counted down, so that the
 #: greatest is the last sale and, of several at that second, the cheapest (cents below 10^9)
 _SECOND = 1_000_000_000
@@ -347,7 +343,7 @@ def _with_own_prior(tables: Tables, cand: ir.Table, params: dict[str, Any]) -> i
     the candidates are computed once (each further reference computed them again, seconds at
     city scale)."""
     days = int(params["own_price_days"])
-    o = _sales(tables, params)
+    o = transactions(tables, params)
     s = o.select(s_listing="listing_id", s_paid="paid_at", s_price="unit_price")
     a = _anchored(tables, cand)
     j = a.left_join(s, [a.listing_id == s.s_listing, s.s_paid < a.anchor])
