@@ -1667,3 +1667,96 @@ def test_a_late_platform_coupon_use_at_the_same_instant_resolves_anothers_findin
     assert info["scopes"]["merchant_delta"]["keys"] == 2
     assert _entities(full, "COUPON004") == set()
     assert _rows(inc) == _rows(full)
+
+
+# -- PRICE005: another shop's MSRP label on a listing of the same title ---------------------------
+# m1 (the brand) labels 3999 as the MSRP on fs; m2 (a reseller) strikes 3999 through as 原价 on
+# rs, of the same title, and sold rs at 3999 in the week before (its own former price: lawful).
+
+
+def _resale_season():
+    def sale(oid, days, price):
+        return {
+            "order_id": oid,
+            "listing_id": "rs",
+            "merchant_id": "m2",
+            "buyer_id": "b1",
+            "quantity": 1,
+            "unit_price": Decimal(price),
+            "paid_at": _at(days),
+            "status": "confirmed",
+        }
+
+    season = {
+        "platforms": [{"platform_id": "P1", "name": "P1"}],
+        "merchants": [
+            {"merchant_id": m, "platform_id": "P1", "name": m} for m in ("m1", "m2", "m3")
+        ],
+        "listings": [
+            listing("fs", "m1", "P1", title="云鲸 J5 扫拖机器人"),
+            listing("rs", "m2", "P1", title="云鲸 J5 扫拖机器人"),
+            listing("x3", "m3", "P1", title="其他"),
+        ],
+        "promotions": [
+            {
+                "promotion_id": "d11",
+                "platform_id": "P1",
+                "name": "Double 11",
+                "starts_at": D11,
+                "ends_at": D11 + dt.timedelta(days=1),
+            }
+        ],
+        "price_observations": [
+            {**_obs("fs", -8, "3599", ref="3999"), "reference_label": "厂商指导价"},
+            {**_obs("rs", 0, "2999", ref="3999"), "reference_label": "原价"},
+        ],
+        "orders": [sale("s1", -3, "3999")],
+    }
+    # day 2: a late sale of rs at 3299 inside its week: its former price falls below 3999
+    return season, {"orders": [sale("late", -2, "3299")]}
+
+
+@pytest.fixture
+def no_title_context(monkeypatch):
+    """A merchant scope without the shops of the same titles (as before they were context)."""
+    monkeypatch.setattr(incremental, "_context_merchants", lambda *a: None)
+
+
+def test_another_shops_msrp_label_is_read_in_the_resellers_scope(tmp_path):
+    day1, day2 = _resale_season()
+    full, inc, info = _increment(tmp_path, day1, day2, "PRICE005")
+    # rs's shop re-checked for its new sale, the brand's shop copied as context (its label)
+    assert info["scopes"]["merchant_delta"]["keys"] == 1
+    assert info["scopes"]["merchant_delta"]["context"] == 1
+    assert _entities(full, "PRICE005") == {"rs"}
+    assert '"msrp_source":"other_shop_label"' in full.findings.expected.iloc[0].replace(" ", "")
+    assert _rows(inc) == _rows(full)
+
+
+def test_without_the_same_title_shops_the_resellers_finding_is_missed(tmp_path, no_title_context):
+    day1, day2 = _resale_season()
+    full, inc, _ = _increment(tmp_path, day1, day2, "PRICE005")
+    assert _entities(inc, "PRICE005") == set()  # m1's label is not in m2's own rows
+    assert _rows(inc) != _rows(full)
+
+
+def test_a_late_msrp_label_rechecks_every_shop_of_the_title(tmp_path, monkeypatch):
+    day1, _ = _resale_season()
+    day1["orders"][0]["unit_price"] = Decimal("3299")  # rs's former price: 3299
+    label = day1["price_observations"].pop(0)  # the brand's label comes on day 2
+    full, inc, info = _increment(tmp_path, day1, {"price_observations": [label]}, "PRICE005")
+    assert _entities(full, "PRICE005") == {"rs"}
+    assert info["scopes"]["merchant_delta"]["keys"] == 2  # m1 (its row) and m2 (its title)
+    assert _rows(inc) == _rows(full)
+    # naming only the shop of the new row would carry rs's old verdict (none)
+    monkeypatch.setattr(
+        type(registry.get("PRICE005")),
+        "touched_merchants",
+        lambda self, season, new, params: [
+            season.listings.semi_join(new.price_observations, "listing_id").select("merchant_id")
+        ],
+    )
+    _, narrow, _ = _increment(
+        tmp_path, day1, {"price_observations": [label]}, "PRICE005", name="narrow"
+    )
+    assert _rows(narrow) != _rows(full)

@@ -17,19 +17,25 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   PRICE001-003 read only rows inside a promotion's windows, all of which close by the latest
   promotion end (the look-back, the baseline, the price in force when the look-back opens, the
   announced reductions of a progressive campaign begun before the look-back, the last sale
-  before the promotion, the claims and the evidence's price series): an observation or
-  order stamped at or after it changes nothing (cn's offered-price fallback asks whether a
-  listing sold before the promotion, not whether it ever sold;
-  ``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and
-  a new observation with a reference. LIC001: a merchant's unlicensed sales (a new order that is
-  none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价 observations;
-  COUPON004: an order's redemptions, and the shops of its buyer's orders of the same capped
-  platform coupon placed at or after it (its per-buyer cap is counted at every shop); both: any
-  finding on new coupons or terms (None). All: new listing rows (and, where a finding is an
-  order's, that listing's orders' merchants). A rule whose findings read single orders of other
-  shops declares ``context_orders(season, merchants)`` (Ibis, ``order_id``): the scope copies those
-  orders and their listings' rows besides its merchants' (COUPON004: the buyers' uses of a
-  capped platform coupon at other shops; whole merchants would be most of a city's).
+  before the promotion, the claims and the evidence's price series): an observation or order
+  stamped at or after it changes nothing (cn's offered-price fallback asks whether a listing
+  sold before the promotion, not whether it ever sold;
+  ``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and a new
+  observation with a reference, and the shops with a listing of its title on the platform
+  (another shop's MSRP label counts there). LIC001: a merchant's unlicensed sales (a new order
+  that is none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价
+  observations; COUPON004: an order's redemptions, and the shops of its buyer's orders of the
+  same capped platform coupon placed at or after it (its per-buyer cap is counted at every
+  shop); both: any finding on new coupons or terms (None). All: new listing rows (and, where a
+  finding is an order's, that listing's orders' merchants). A rule whose findings read single
+  orders of other shops declares ``context_orders(season, merchants)`` (Ibis, ``order_id``): the
+  scope copies those orders and their listings' rows besides its merchants' (COUPON004: the
+  buyers' uses of a capped platform coupon at other shops; whole merchants would be most of a
+  city's). A rule whose findings read other shops' rows that no order or listing of its
+  merchants links declares ``context_merchants(season, merchants, params)`` (Ibis,
+  ``merchant_id``, or None): the scope copies those shops whole, as context (PRICE005: the shops
+  with a listing of the same title on the platform, whose MSRP label or listing count its
+  finding reads).
 - ``"listing_delta"``: a finding on a listing depends only on that listing's row and its rows of
   price_observations and reviews (and on whole tables it reads otherwise), and of the new rows
   only those the rule's ``touched_listings(season, new, params)`` names (Ibis tables of
@@ -1371,6 +1377,20 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
         else:
             linked = got
     extra = _context_orders(season, merchants, scoped) if scoped else None
+    if scoped:
+        more = _context_merchants(season, merchants, scoped, pack)
+        if more is not None:
+            linked = pd.concat([linked, more], ignore_index=True).drop_duplicates(ignore_index=True)
+            plan.context = len(linked) - len(merchants)
+            if len(linked) > SCOPE_SHARE * total:
+                why.update(
+                    {
+                        c.code: f"the new rows touch {len(merchants):,} merchants, linked by "
+                        f"orders, listings and titles to {len(linked):,} of {total:,}"
+                        for c in scoped
+                    }
+                )
+                scoped = []
     plan.count = len(merchants)
     plan.whole = [c for c in plan.checks if c.code in why]
     plan.why_not = "; ".join(f"{code}: {w}" for code, w in why.items()) or None
@@ -1415,6 +1435,41 @@ def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.Da
         return season.to_arrow(every).to_pandas().astype({"order_id": object})
     finally:
         con.unregister("_pg_context_keys")
+
+
+def _context_merchants(
+    season: Any, merchants: pd.DataFrame, checks: list, pack: Any
+) -> pd.DataFrame | None:
+    """The merchants besides the scope's that the findings of ``checks`` on them read, and that
+    their orders and listings do not link (:func:`linked_merchants`): what each check's
+    ``context_merchants(season, merchants, params)`` names (an Ibis table of ``merchant_id``, or
+    None; PRICE005: the shops with a listing of the same title on the platform, whose MSRP label
+    may be the one its finding quotes), or None when none names any. The scope copies them
+    whole, as context: their own findings are dropped and carried (``_Plan.keep``)."""
+    parts = [
+        (c.context_merchants, pack.parameters_for(c))
+        for c in checks
+        if hasattr(c, "context_merchants")
+    ]
+    if not parts or merchants.empty:
+        return None
+    import ibis
+
+    # (registered and unregistered, not a memtable: see _context_orders)
+    con = season.backend.con
+    con.register(
+        "_pg_context_shops", pa.table({"merchant_id": pa.array(merchants.merchant_id, pa.string())})
+    )
+    try:
+        keys = season.backend.table("_pg_context_shops")
+        named = [t for part, params in parts if (t := part(season, keys, params)) is not None]
+        if not named:
+            return None
+        named = [t.select(merchant_id=t.merchant_id.cast("string")) for t in named]
+        every = ibis.union(*named, distinct=True) if len(named) > 1 else named[0]
+        return season.to_arrow(every).to_pandas().astype({"merchant_id": object})
+    finally:
+        con.unregister("_pg_context_shops")
 
 
 def _with_context(

@@ -500,6 +500,7 @@ WORDS_ZH: dict[str, str] = {
     "last_transaction": "最后一笔成交",
     "listing_msrp": "商品资料中的建议零售价",
     "shop_label": "商家自己标注的建议零售价",
+    "other_shop_label": "同平台其他商家在同名商品上标注的建议零售价",
     "offered": "标价",
     "offered_before_first_reduction": "首次降价前的标价",
     "established_offered": "持续标价",

@@ -49,10 +49,33 @@ class Season:
     def _add(self, table: str, **row) -> None:
         write_rows(self.con, {table: [row]})
 
-    def listing(self, lid: str, *, msrp: str | None = None, title: str = "item") -> None:
+    def shop(self, mid: str, platform: str = "tm") -> None:
+        """Another shop (on another platform, made here, when ``platform`` is not tm)."""
+        if platform != "tm":
+            self._add("platforms", platform_id=platform, name=platform)
+        self._add("merchants", merchant_id=mid, platform_id=platform, name=mid)
+
+    def listing(
+        self,
+        lid: str,
+        *,
+        msrp: str | None = None,
+        title: str = "item",
+        shop: str = "m1",
+        platform: str = "tm",
+        currency: str = "CNY",
+    ) -> None:
         self._add(
             "listings",
-            **listing(lid, "m1", "tm", "electronics", title, msrp=Decimal(msrp) if msrp else None),
+            **listing(
+                lid,
+                shop,
+                platform,
+                "electronics",
+                title,
+                msrp=Decimal(msrp) if msrp else None,
+                currency=currency,
+            ),
         )
 
     def prices(self, lid: str, first: int, last: int, price: str, channel: str = "detail") -> None:
@@ -82,13 +105,20 @@ class Season:
             channel=channel,
         )
 
-    def order(self, lid: str, at: dt.datetime, price: str, status: str = "confirmed") -> None:
+    def order(
+        self,
+        lid: str,
+        at: dt.datetime,
+        price: str,
+        status: str = "confirmed",
+        shop: str = "m1",
+    ) -> None:
         self._order += 1
         self._add(
             "orders",
             order_id=f"o{self._order}",
             listing_id=lid,
-            merchant_id="m1",
+            merchant_id=shop,
             buyer_id="b1",
             quantity=1,
             unit_price=Decimal(price),

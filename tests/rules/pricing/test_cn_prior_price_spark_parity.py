@@ -45,11 +45,13 @@ def test_cn_prior_price_is_identical_on_duckdb_and_spark(tmp_path):
 @pytest.mark.slow  # one Spark session
 def test_price005_labels_and_own_prices_are_identical_on_duckdb_and_spark(tmp_path):
     """PRICE005's MSRP read from the shop's labels (a composite label, a second link of the same
-    title with other spacing and case, a Latin word) and its own-price test, on both engines."""
-    from .test_pricing import _labelled_msrp_world
+    title with other spacing and case, a Latin word) and from another shop's, and its own-price
+    test, on both engines."""
+    from .test_pricing import _labelled_msrp_world, _reseller_world
 
     s = Season(tmp_path / "p.duckdb")
     _labelled_msrp_world(s)
+    _reseller_world(s)  # another shop's label on a listing of the same title
     s.listing("OLD", msrp="599.00")
     s.order("OLD", day(-12), "599.00")
     s.order("OLD", day(-3), "499.00")
@@ -74,7 +76,7 @@ def test_price005_labels_and_own_prices_are_identical_on_duckdb_and_spark(tmp_pa
     s.close()
     duck = run_check(tmp_path / "p.duckdb", "PRICE005")
     spark = run_check(tmp_path / "p.duckdb", "PRICE005", engine="spark")
-    assert set(duck.findings.entity_id) == {"A", "B", "C", "D2", "OLD", "V2", "N"}
+    assert set(duck.findings.entity_id) == {"A", "B", "C", "D2", "OLD", "V2", "N", "RS"}
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)

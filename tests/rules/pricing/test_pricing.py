@@ -775,3 +775,84 @@ def test_price005_same_title_links_are_few_and_spelt_alike(season):
     season.obs("E1", day(-5), "99.00", ref="149.00", label="MSRP")
     season.obs("E2", day(-5), "99.00", ref="149.00", label="原价")
     assert set(by_entity(run_check(season.con, "PRICE005"))) == {"K2"}
+
+
+# -- PRICE005: the MSRP another shop labels on a listing of the same title ----------------------
+# A reseller showing the brand store's suggested price as its own 原价 (the shape of a held-out
+# case, built here with its own values): the brand's flagship labels the amount 厂商指导价, the
+# reseller's listing of the same title strikes it through as 原价 and never sold at it.
+
+
+def _reseller_world(s: Season) -> None:
+    s.shop("brand")
+    s.shop("resale")
+    s.shop("honest")
+    s.listing("FS", title="云鲸 J5 扫拖机器人", shop="brand")
+    s.obs("FS", day(-8), "3599.00", ref="3999.00", label="厂商指导价")
+    # the reseller: same title however spaced and cased, 原价 3999, its week's sales at 3299
+    s.listing("RS", title="云鲸  j5 扫拖机器人 ", shop="resale")
+    for d in (-6, -4, -2):
+        s.order("RS", day(d), "3299.00", shop="resale")
+    promo_obs(s, "RS", "2999.00", "3999.00")
+    # lawful look-alike: another reseller that sold at 3999 all week (its own former price)
+    s.listing("HON", title="云鲸 J5 扫拖机器人", shop="honest")
+    for d in (-6, -4, -2):
+        s.order("HON", day(d), "3999.00", shop="honest")
+    promo_obs(s, "HON", "3299.00", "3999.00")
+
+
+def test_price005_reads_the_msrp_another_shop_labels_on_the_same_title(season):
+    _reseller_world(season)
+    found = by_entity(run_check(season.con, "PRICE005"))
+    assert set(found) == {"RS"}
+    observed, expected, doc = found["RS"]
+    assert observed["reference_label"] == "原价"
+    assert expected["msrp"] == "3999.00" and expected["prior_price"] == "3299.00"
+    assert expected["msrp_source"] == "other_shop_label" and expected["msrp_listing_id"] == "FS"
+    # the evidence quotes where the brand store said so
+    labelled = json.loads(doc)["rows"]["msrp_labelled_on"]
+    assert [(r["msrp_listing_id"], r["reference_label"]) for r in labelled] == [
+        ("FS", "厂商指导价")
+    ]
+    # the shop's own label still comes first where it has one
+    season.obs("RS", day(-9), "3299.00", ref="3999.00", label="建议零售价")
+    season.obs("RS", day(0, 3), "2999.00", ref="3999.00", label="日常价", channel="search")
+    again = by_entity(run_check(season.con, "PRICE005"))
+    assert again["RS"][1]["msrp_source"] == "shop_label"
+
+
+def test_price005_another_shops_label_counts_only_on_its_platform_currency_and_title(season):
+    """Not another platform's listing (another export: no tenant reads another's), nor one in
+    another currency, nor another title; and off when ``msrp_from_other_shops`` is."""
+    _reseller_world(season)
+    season.shop("jdshop", platform="jd")
+    season.listing("JD", title="云鲸 J5 扫拖机器人", shop="jdshop", platform="jd")
+    season.obs("JD", day(-1), "2999.00", ref="3999.00", label="原价")
+    season.shop("hk")
+    season.listing("HKD", title="云鲸 J5 扫拖机器人", shop="hk", currency="HKD")
+    promo_obs(season, "HKD", "2999.00", "3999.00")
+    season.listing("OTHER", title="云鲸 J5 Pro 扫拖机器人", shop="resale")
+    promo_obs(season, "OTHER", "2999.00", "3999.00")
+    assert set(by_entity(run_check(season.con, "PRICE005"))) == {"RS"}
+    off = {"PRICE005": {"msrp_from_other_shops": False}}
+    assert set(by_entity(run_check(season.con, "PRICE005", overrides=off))) == set()
+
+
+def test_price005_a_title_on_many_listings_of_the_platform_names_no_product(season):
+    """At most MAX_SAME_TITLE_ON_PLATFORM listings of the title on the platform: one more and a
+    label on one of them tells nothing of the others'."""
+    from promoguard.rules.pricing.price005_unlabelled_manufacturer_price import (
+        MAX_SAME_TITLE_ON_PLATFORM,
+    )
+
+    season.shop("brand")
+    season.shop("resale")
+    season.listing("B0", title="收纳盒 大号", shop="brand")
+    season.obs("B0", day(-5), "99.00", ref="129.00", label="MSRP")
+    season.listing("R0", title="收纳盒 大号", shop="resale")
+    promo_obs(season, "R0", "99.00", "129.00")
+    for i in range(1, MAX_SAME_TITLE_ON_PLATFORM - 1):  # 50 listings of the title in all
+        season.listing(f"X{i}", title="收纳盒 大号", shop="resale" if i % 2 else "brand")
+    assert set(by_entity(run_check(season.con, "PRICE005"))) == {"R0"}
+    season.listing("X51", title="收纳盒 大号", shop="brand")
+    assert set(by_entity(run_check(season.con, "PRICE005"))) == set()

@@ -7,6 +7,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from promoguard.engine.backends import union_all
 from promoguard.engine.base import ChartLevel, Check, CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import cents, first_rows
 from promoguard.engine.registry import register
@@ -24,6 +25,10 @@ from promoguard.rules.pricing._shared import (
 #: are this few: a shop selling dozens of listings under one generic title is not telling one
 #: product's MSRP (and the pairs would grow with the square of the group)
 MAX_SAME_TITLE = 20
+#: ... and another shop's listing of one title on the platform as the same product only while the
+#: platform has this few listings of that title (a reseller copies the flagship's title; a
+#: generic title shared by a crowd of listings names no one product)
+MAX_SAME_TITLE_ON_PLATFORM = 50
 
 
 @register
@@ -38,7 +43,8 @@ class UnlabelledManufacturerPrice(Check):
     # 2: the listing's title is quoted with its identifiers masked (a title may carry a number)
     # 3: the MSRP is also read from the shop's own labels (msrp_source), and a reference that is
     #    the listing's own former price is not reported (prior_price)
-    evidence_version = "3"
+    # 4: ... and from other shops' labels on listings of the same title (msrp_source other_shop)
+    evidence_version = "4"
     masked_evidence = {"listing": ("title",)}
     parameters = (
         Parameter(
@@ -63,6 +69,14 @@ class UnlabelledManufacturerPrice(Check):
             "the same comparison)",
         ),
         Parameter(
+            "msrp_from_other_shops",
+            True,
+            "Also take as the listing's MSRP an amount another shop of the same platform labels "
+            "as one on a listing of the same title and currency (a reseller showing the brand "
+            "store's suggested price as its own 原价), while the platform has at most 50 listings "
+            "of that title",
+        ),
+        Parameter(
             "own_price_days",
             7,
             "A reference at most the listing's lowest transacted price in these days before the "
@@ -85,7 +99,9 @@ class UnlabelledManufacturerPrice(Check):
             "日常价, was, or no label). The MSRP is the listing's own (listings.msrp) or an "
             "amount the shop labels as the manufacturer's price elsewhere: on another channel or "
             "day of the listing, or on its other listing of the same title (at most 20 listings "
-            "of the shop under that title). A label that holds an MSRP term counts (原价（厂商建议"
+            "of the shop under that title), or on another shop's listing of the same title on the "
+            "platform (a reseller quoting the brand store's suggested price; at most 50 listings "
+            "of that title there). A label that holds an MSRP term counts (原价（厂商建议"
             "零售价）), one that denies it does not (非建议零售价, not RRP). A reference that is the "
             "listing's own former price (at most its lowest sale in the 7 days before the "
             "promotion began, else its last sale) is a lawful comparison with its own price and "
@@ -135,7 +151,10 @@ class UnlabelledManufacturerPrice(Check):
         with a reference price of its shop's listings of the same title, and its listing's sales
         before its observations: new listing rows, new observations with a reference price, and
         new sales on a listing before one of its references (a superset of those equal to an
-        MSRP under another label: no label is read over the season to plan the day)."""
+        MSRP under another label: no label is read over the season to plan the day). With
+        ``msrp_from_other_shops``, also every shop with a listing of the title of a new listing
+        or of a new reference on the same platform (another shop's label is an MSRP there, and
+        a listing joining the title counts toward its cap)."""
         n = new.price_observations
         ref = n.filter(n.reference_price.notnull()).select("listing_id")
         ls = season.listings
@@ -144,7 +163,25 @@ class UnlabelledManufacturerPrice(Check):
         refs = po.filter(po.reference_price.notnull()).select("listing_id", "observed_at")
         o = transactions(new, params)
         sold = refs.join(o, [refs.listing_id == o.listing_id, o.paid_at < refs.observed_at])
-        return [new.listings.select("merchant_id"), hit, sold.select(o.merchant_id)]
+        touched = [new.listings.select("merchant_id"), hit, sold.select(o.merchant_id)]
+        if params.get("msrp_from_labels", True) and params.get("msrp_from_other_shops", True):
+            # another shop's label, or a listing joining a title's group (its size caps the
+            # match), reaches the findings of every shop with a listing of that title
+            changed = union_all(new.listings.select("listing_id"), ref)
+            touched.append(_same_title_shops(season, ls.semi_join(changed, "listing_id")))
+        return touched
+
+    def context_merchants(
+        self, season: Tables, merchants: ir.Table, params: dict[str, Any]
+    ) -> ir.Table | None:
+        """Incremental: the shops whose rows the ``merchants``' findings read besides their own:
+        every shop with a listing of the same title on the same platform as one of theirs (its
+        MSRP label may be theirs; each listing of the title counts toward the group's size). A
+        scope copies them as context."""
+        if not (params.get("msrp_from_labels", True) and params.get("msrp_from_other_shops", True)):
+            return None
+        ls = season.listings
+        return _same_title_shops(season, ls.semi_join(merchants, "merchant_id"))
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         c = _with_own_prior(tables, _candidates(tables, params), params)
@@ -242,10 +279,30 @@ def _title_key(t: ir.Table) -> ir.StringValue:
     return plain_text(t.title).re_replace("[ \t\n\r\f\x0b\u00a0]+", " ").strip()
 
 
+def _title_keys(ls: ir.Table) -> ir.Table:
+    """``listing_id, merchant_id, platform_id, currency, tkey`` of the listings ``ls`` with a
+    title (:func:`_title_key`, not blank)."""
+    key = ls.filter(ls.title.notnull()).select(
+        "listing_id", "merchant_id", "platform_id", "currency", tkey=_title_key(ls)
+    )
+    return key.filter(key.tkey != "")
+
+
+def _same_title_shops(season: Tables, some: ir.Table) -> ir.Table:
+    """``merchant_id`` of every shop with a listing of the same title on the same platform as
+    one of the listings ``some`` (rows of ``season.listings``)."""
+    every, mine = _title_keys(season.listings), _title_keys(some)
+    mine = mine.select(m_platform=mine.platform_id, m_tkey=mine.tkey).distinct()
+    peers = every.semi_join(mine, [every.platform_id == mine.m_platform, every.tkey == mine.m_tkey])
+    return peers.select("merchant_id")
+
+
 def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
     """Per listing: the amounts known to be its manufacturer's price, with where from
     (``listing_msrp``: listings.msrp; ``shop_label``: the shop's own MSRP label on this listing
-    or on its listing of the same title, ``msrp_listing_id``) and a rank (the column first)."""
+    or on its listing of the same title; ``other_shop_label``: another shop's, on its listing of
+    the same title, currency and platform; ``msrp_listing_id`` the labelled listing) and a rank
+    (the column first, the shop's own labels next)."""
     ls = tables.listings
     # nullable types on both sides of the union (a store's key columns are NOT NULL)
     own = ls.filter(ls.msrp.notnull()).select(
@@ -262,9 +319,9 @@ def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
         po.reference_price.notnull() & _is_msrp_label(po.reference_label, params["msrp_labels"])
     )
     lab = lab.select("listing_id", amount=lab.reference_price).distinct()
-    key = ls.filter(ls.title.notnull()).select("listing_id", "merchant_id", tkey=_title_key(ls))
-    key = key.filter(key.tkey != "")
+    titled = _title_keys(ls)
     # links of one product: a title a shop gives to at most MAX_SAME_TITLE of its listings
+    key = titled
     size = key.group_by("merchant_id", "tkey").aggregate(n_links=key.count())
     key = key.join(size.filter(size.n_links <= MAX_SAME_TITLE), ["merchant_id", "tkey"])
     key = key.select("listing_id", "merchant_id", "tkey")
@@ -281,7 +338,51 @@ def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
         msrp_listing_id=to.msrp_listing_id.cast("string"),
         _rank=ibis.literal(1),
     )
-    return own.union(labelled)
+    if not params.get("msrp_from_other_shops", True):
+        return own.union(labelled)
+    return own.union(labelled).union(_other_shops_amounts(lab, titled))
+
+
+def _other_shops_amounts(lab: ir.Table, titled: ir.Table) -> ir.Table:
+    """``_msrp_amounts``' rows from other shops' labels (``lab``: ``listing_id, amount``, the
+    labelled amounts): to each listing of a title (``titled``: :func:`_title_keys`) that its
+    platform gives to at most MAX_SAME_TITLE_ON_PLATFORM listings, the amounts another shop
+    labels as the MSRP on a listing of that title and currency there (the lowest such listing
+    names the source)."""
+    size = titled.group_by("platform_id", "tkey").aggregate(n_listings=titled.count())
+    key = titled.join(
+        size.filter(size.n_listings <= MAX_SAME_TITLE_ON_PLATFORM), ["platform_id", "tkey"]
+    ).select("listing_id", "merchant_id", "platform_id", "currency", "tkey")
+    src = lab.join(key, "listing_id")
+    # one row per (title, shop, amount): the shop's lowest listing that labels it
+    src = src.group_by("platform_id", "currency", "tkey", "merchant_id", "amount").aggregate(
+        src_listing=src.listing_id.min()
+    )
+    src = src.select(
+        s_platform=src.platform_id,
+        s_currency=src.currency,
+        s_tkey=src.tkey,
+        s_merchant=src.merchant_id,
+        amount=src.amount,
+        src_listing=src.src_listing,
+    )
+    to = key.join(
+        src,
+        [
+            key.platform_id == src.s_platform,
+            key.currency == src.s_currency,
+            key.tkey == src.s_tkey,
+            key.merchant_id != src.s_merchant,
+        ],
+    )
+    to = to.group_by("listing_id", "amount").aggregate(msrp_listing_id=to.src_listing.min())
+    return to.select(
+        listing_id=to.listing_id.cast("string"),
+        msrp=to.amount.cast(MONEY),
+        msrp_source=ibis.literal("other_shop_label"),
+        msrp_listing_id=to.msrp_listing_id.cast("string"),
+        _rank=ibis.literal(2),
+    )
 
 
 def _candidates(tables: Tables, params: dict[str, Any]) -> ir.Table:
