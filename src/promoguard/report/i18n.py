@@ -512,6 +512,7 @@ WORDS_ZH: dict[str, str] = {
     "home": "首页",
     # a pack's category ``home`` (PARCEL001's minimums), not the home page
     "category_home": "家居",
+    "small_appliance": "小家电",
     "detail": "详情页",
     "live": "直播",
     "was": "原价",

@@ -833,6 +833,43 @@ def test_parcel001_reads_a_chinese_category_path_as_the_packs_category(tiny_stor
     assert not set(found(run_check(con, "PARCEL001", "eu")))
 
 
+def test_parcel001_small_appliances_have_a_floor_of_their_own(tiny_store):
+    # left mapped to nothing in session 35 (their leaves hold pocket and floor sizes): a fan, a
+    # humidifier and a shaver are small appliances in cn (50 g). A fan at 35 g is a token weight;
+    # at 120 g it is not; a shaver's blade heads (剃须刀/刀头) and a humidifier's essential oil
+    # (加湿器/香薰精油) at 40 g are parts and consumables, under the 30 g default; eu maps no word
+    t = tables(
+        orders=[
+            order("fan", listing="l_fan", merchant="m1"),
+            order("fan_ok", listing="l_fan", merchant="m1"),
+            order("humid", listing="l_humid", merchant="m1"),
+            order("heads", listing="l_heads", merchant="m1"),
+            order("oil", listing="l_oil", merchant="m1"),
+        ],
+        shipments=[
+            ("fan", "EMS", "1", 35),
+            ("fan_ok", "EMS", "2", 120),
+            ("humid", "EMS", "3", 45),
+            ("heads", "EMS", "4", 40),
+            ("oil", "EMS", "5", 40),
+        ],
+        events=[e for n in "12345" for e in _journey("EMS", n, "广州", "北京")],
+    )
+    for lid, category in (
+        ("l_fan", "生活电器/电风扇"),
+        ("l_humid", "家用电器/生活电器/加湿器"),
+        ("l_heads", "个护健康/剃须刀/刀头"),
+        ("l_oil", "生活电器/加湿器/香薰精油"),
+    ):
+        t["listings"].append(listing(lid, "m1", "P1", category, category))
+    con = tiny_store(t)
+    result = run_check(con, "PARCEL001")
+    got = _severities(result)
+    assert got == {"fan": ("high", None), "humid": ("high", None)}
+    assert {json.loads(x)["min_weight_grams"] for x in result.findings.expected} == {50}
+    assert not set(found(run_check(con, "PARCEL001", "eu")))
+
+
 def test_parcel001_a_direct_hop_from_putian_is_a_long_hop(tiny_store):
     # 莆田 → 兰州 (about 1,900 km) in two days with a plausible 900 g and nothing between: no
     # transit over a long hop. A same-city rider (pickup, delivered 40 min later) stays unreported
