@@ -1718,16 +1718,19 @@ def _resale_season():
 
 @pytest.fixture
 def no_title_context(monkeypatch):
-    """A merchant scope without the shops of the same titles (as before they were context)."""
-    monkeypatch.setattr(incremental, "_context_merchants", lambda *a: None)
+    """A merchant scope without other shops' listings of its titles (as before they were
+    context)."""
+    monkeypatch.setattr(incremental, "_context_listings", lambda *a: None)
 
 
 def test_another_shops_msrp_label_is_read_in_the_resellers_scope(tmp_path):
     day1, day2 = _resale_season()
     full, inc, info = _increment(tmp_path, day1, day2, "PRICE005")
-    # rs's shop re-checked for its new sale, the brand's shop copied as context (its label)
+    # rs's shop re-checked for its new sale, the brand's listing of the title copied as context
+    # (with its label), not the brand's shop
     assert info["scopes"]["merchant_delta"]["keys"] == 1
-    assert info["scopes"]["merchant_delta"]["context"] == 1
+    assert info["scopes"]["merchant_delta"]["context"] == 0
+    assert info["scopes"]["merchant_delta"]["context_listings"] == 1
     assert _entities(full, "PRICE005") == {"rs"}
     assert '"msrp_source":"other_shop_label"' in full.findings.expected.iloc[0].replace(" ", "")
     assert _rows(inc) == _rows(full)
@@ -1760,3 +1763,88 @@ def test_a_late_msrp_label_rechecks_every_shop_of_the_title(tmp_path, monkeypatc
         tmp_path, day1, {"price_observations": [label]}, "PRICE005", name="narrow"
     )
     assert _rows(narrow) != _rows(full)
+
+
+def _crowded(day1, n, shop="m3"):
+    """``day1`` with ``n`` more listings of the title, of shop ``shop``."""
+    day1["listings"] += [listing(f"c{i}", shop, "P1", title="云鲸 J5 扫拖机器人") for i in range(n)]
+    return day1
+
+
+def test_a_new_listing_taking_a_title_over_the_cap_rechecks_its_shops(tmp_path):
+    # 50 listings of the title (fs, rs and 48 of m3's): rs is found on the brand's label. A 51st
+    # listing of m3's comes: no shop's label counts for the others, rs's finding goes
+    from promoguard.rules.pricing.price005_unlabelled_manufacturer_price import (
+        MAX_SAME_TITLE_ON_PLATFORM as CAP,
+    )
+
+    day1, _ = _resale_season()
+    day1["orders"][0]["unit_price"] = Decimal("3299")  # rs's former price: 3299
+    day1 = _crowded(day1, CAP - 2)
+    day2 = {"listings": [listing("late", "m3", "P1", title="云鲸 J5 扫拖机器人")]}
+    full, inc, info = _increment(tmp_path, day1, day2, "PRICE005")
+    assert _entities(full, "PRICE005") == set()
+    assert info["scopes"]["merchant_delta"]["keys"] == 3  # every shop of the title
+    assert _rows(inc) == _rows(full)
+    # a title over the cap before the day names no shop for a new listing of it
+    day1, _ = _resale_season()
+    day1 = _crowded(day1, CAP)
+    day2 = {"listings": [listing("late", "m3", "P1", title="云鲸 J5 扫拖机器人")]}
+    full, inc, info = _increment(tmp_path, day1, day2, "PRICE005", name="over")
+    assert info["scopes"]["merchant_delta"]["keys"] == 1  # m3 alone: its new listing row
+    assert _rows(inc) == _rows(full)
+
+
+def test_the_scoped_copy_counts_a_titles_listings_as_the_season_does(tmp_path, no_title_context):
+    # the title is on 51 listings (over the cap): the brand's label counts for no one. Day 2 a
+    # late sale of rs (m2) and a new listing of the brand's (m1) make both shops keys: without
+    # the other listings of the title a scoped copy holds two of them and reads the brand's
+    # label as rs's MSRP
+    day1, day2 = _resale_season()
+    day1 = _crowded(day1, 49)
+    day2["listings"] = [listing("new1", "m1", "P1", title="其他商品")]
+    full, inc, info = _increment(tmp_path, day1, day2, "PRICE005")
+    assert _entities(full, "PRICE005") == set()
+    assert info["scopes"]["merchant_delta"]["keys"] == 2
+    assert _entities(inc, "PRICE005") == {"rs"}  # without the context listings: wrong
+    assert _rows(inc) != _rows(full)
+
+
+def test_with_the_titles_listings_the_scoped_copy_counts_right(tmp_path):
+    day1, day2 = _resale_season()
+    day1 = _crowded(day1, 49)
+    day2["listings"] = [listing("new1", "m1", "P1", title="其他商品")]
+    full, inc, info = _increment(tmp_path, day1, day2, "PRICE005,LIC001")
+    assert info["scopes"]["merchant_delta"]["context_listings"] == 49
+    assert _rows(inc) == _rows(full)
+
+
+def test_a_generic_title_keeps_the_merchant_checks_scoped(tmp_path, monkeypatch):
+    # 30 shops sell a listing titled 纸巾; a new sale at one of them before its 原价 re-checks that
+    # shop only
+    # (its title's other listings are copied as rows, not their 29 shops), LIC001 beside it
+    monkeypatch.setattr(incremental, "SCOPE_SHARE", 0.5)
+    shops = [f"g{i}" for i in range(30)]
+    day1 = {
+        "platforms": [{"platform_id": "P1", "name": "P1"}],
+        "merchants": [{"merchant_id": m, "platform_id": "P1", "name": m} for m in shops],
+        "listings": [listing(f"l{m}", m, "P1", title="纸巾") for m in shops],
+        "promotions": _resale_season()[0]["promotions"],
+        "price_observations": [{**_obs("lg1", 0, "9", ref="12"), "reference_label": "原价"}],
+        "orders": [],
+    }
+    sale = {
+        "order_id": "s1",
+        "listing_id": "lg1",
+        "merchant_id": "g1",
+        "buyer_id": "b1",
+        "quantity": 1,
+        "unit_price": Decimal("9"),
+        "paid_at": _at(-2),
+        "status": "confirmed",
+    }
+    full, inc, info = _increment(tmp_path, day1, {"orders": [sale]}, "PRICE005,LIC001")
+    scope = info["scopes"]["merchant_delta"]
+    assert scope["keys"] == 1 and scope["context"] == 0 and scope["context_listings"] == 29
+    assert set(info["rechecked_local"]) == {"PRICE005", "LIC001"}
+    assert _rows(inc) == _rows(full)

@@ -21,21 +21,22 @@ Each check declares what its findings depend on (``depends_on``), the narrowest 
   stamped at or after it changes nothing (cn's offered-price fallback asks whether a listing
   sold before the promotion, not whether it ever sold;
   ``rules/pricing/_shared.touched_by_windows``). PRICE005: a listing with an MSRP and a new
-  observation with a reference, and the shops with a listing of its title on the platform
-  (another shop's MSRP label counts there). LIC001: a merchant's unlicensed sales (a new order
-  that is none changes nothing), licences and merchant rows. COUPON003: a listing's 到手价
-  observations; COUPON004: an order's redemptions, and the shops of its buyer's orders of the
-  same capped platform coupon placed at or after it (its per-buyer cap is counted at every
-  shop); both: any finding on new coupons or terms (None). All: new listing rows (and, where a
-  finding is an order's, that listing's orders' merchants). A rule whose findings read single
-  orders of other shops declares ``context_orders(season, merchants)`` (Ibis, ``order_id``): the
-  scope copies those orders and their listings' rows besides its merchants' (COUPON004: the
-  buyers' uses of a capped platform coupon at other shops; whole merchants would be most of a
-  city's). A rule whose findings read other shops' rows that no order or listing of its
-  merchants links declares ``context_merchants(season, merchants, params)`` (Ibis,
-  ``merchant_id``, or None): the scope copies those shops whole, as context (PRICE005: the shops
-  with a listing of the same title on the platform, whose MSRP label or listing count its
-  finding reads).
+  observation with a reference, and the shops of a title on at most 50 listings of the platform
+  that a new MSRP label or a new listing reaches (another shop's label counts there). LIC001: a
+  merchant's unlicensed sales (a new order that is none changes nothing), licences and merchant
+  rows. COUPON003: a listing's 到手价 observations; COUPON004: an order's redemptions, and the
+  shops of its buyer's orders of the same capped platform coupon placed at or after it (its
+  per-buyer cap is counted at every shop); both: any finding on new coupons or terms (None).
+  All: new listing rows (and, where a finding is an order's, that listing's orders' merchants).
+  A rule whose findings read single orders of other shops declares ``context_orders(season,
+  merchants)`` (Ibis, ``order_id``): the scope copies those orders and their listings' rows
+  besides its merchants' (COUPON004: the buyers' uses of a capped platform coupon at other
+  shops; whole merchants would be most of a city's). A rule whose findings read other shops'
+  listings that no order of its merchants links declares ``context_listings(season, merchants,
+  params)`` (Ibis, ``listing_id``, or None): the scope copies those listings and their prices,
+  not their shops, as context (PRICE005: the other shops' listings of the same title on the
+  platform, whose MSRP labels and count its findings read; a generic title is on hundreds of
+  shops).
 - ``"listing_delta"``: a finding on a listing depends only on that listing's row and its rows of
   price_observations and reviews (and on whole tables it reads otherwise), and of the new rows
   only those the rule's ``touched_listings(season, new, params)`` names (Ibis tables of
@@ -186,6 +187,36 @@ _CONTEXT_ROWS = {
         "USING (listing_id)"
     ),
 }
+
+
+#: a merchant scope with context listings (``_pg_context_listings``): those listings besides the
+#: merchants' (and, with context orders, besides those orders' listings), with their prices;
+#: the reviews of the merchants' listings only. A finding on a context listing is its shop's,
+#: dropped by ``_Plan.keep`` as a context order's is
+_CONTEXT_LISTING_ROWS = {
+    "listings": (
+        "(SELECT * FROM _all_listings WHERE merchant_id IN (SELECT merchant_id FROM _pg_affected) "
+        "OR listing_id IN (SELECT listing_id FROM _pg_context_listings)) t"
+    ),
+    "price_observations": (
+        "_all_price_observations t SEMI JOIN "
+        "(SELECT listing_id FROM _all_listings SEMI JOIN _pg_affected USING (merchant_id) "
+        "UNION ALL SELECT listing_id FROM _pg_context_listings) l USING (listing_id)"
+    ),
+    "reviews": _CONTEXT_ROWS["reviews"],
+}
+#: ... and with context orders too: their listings besides
+_CONTEXT_LISTING_AND_ORDER_ROWS = {
+    **_CONTEXT_LISTING_ROWS,
+    "listings": (
+        "(SELECT * FROM _all_listings WHERE merchant_id IN (SELECT merchant_id FROM _pg_affected) "
+        "OR listing_id IN (SELECT listing_id FROM _pg_context_listings) "
+        "OR listing_id IN (SELECT listing_id FROM _all_orders "
+        "SEMI JOIN _pg_context_orders USING (order_id))) t"
+    ),
+}
+
+
 #: how new rows of each table name their merchant (through the full lake views, prefix _all_)
 _MERCHANT_OF = {
     "merchants": "SELECT merchant_id FROM {new}",
@@ -327,12 +358,15 @@ def scope_to(
     local_reads: set[str],
     checks: list | None = None,
     orders: pd.DataFrame | None = None,
+    listings: pd.DataFrame | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Make ``con``'s canonical tables hold only the rows reached from ``merchants`` (tables
     over its ``_all_<table>`` views); a table no local check reads is left empty. With
     ``checks``, only the columns they read (``_copied_columns``) hold values. ``orders`` (a
     frame of ``order_id``): more orders the checks' findings read (``_context_orders``), copied
-    with their listings' rows (not those listings' prices and reviews) as context.
+    with their listings' rows (not those listings' prices and reviews) as context. ``listings``
+    (a frame of ``listing_id``): more listings they read (``_context_listings``), copied with
+    their prices as context.
 
     ``con`` is a private in-memory database, so these are ordinary tables of it, not temporary
     ones: every cursor of the database sees them, and the scan runs its checks on two threads
@@ -347,6 +381,12 @@ def scope_to(
         con.execute("CREATE TABLE _pg_context_orders AS SELECT order_id FROM _pg_context_df")
         con.unregister("_pg_context_df")
         sources.update(_CONTEXT_ROWS)
+    if listings is not None and len(listings):
+        con.register("_pg_context_df", listings[["listing_id"]])
+        con.execute("CREATE TABLE _pg_context_listings AS SELECT listing_id FROM _pg_context_df")
+        con.unregister("_pg_context_df")
+        with_orders = orders is not None and len(orders)
+        sources.update(_CONTEXT_LISTING_AND_ORDER_ROWS if with_orders else _CONTEXT_LISTING_ROWS)
     for table in lake.TABLE_NAMES:  # in reference order: a table after those it is reached by
         source = sources.get(table, f'"_all_{table}" t')
         # a table no local check reads, nor reaches another through, stays empty: the merchants'
@@ -761,6 +801,8 @@ def scan_since(
                 if group in _BY_MERCHANT and plan.keys is not None:
                     # merchants whose rows the scope copies for their links to the keys' only
                     scopes[group]["context"] = plan.context
+                    if plan.context_listings:  # ... and other shops' listings (their titles)
+                        scopes[group]["context_listings"] = plan.context_listings
                 if group == "merchant_delta":
                     scopes[group]["untouched"] = [c.code for c in plan.untouched]
                     scopes[group]["whole"] = [c.code for c in plan.whole]
@@ -1099,6 +1141,9 @@ class _Plan:
         #: a merchant scope: how many merchants its copy holds as context only (their orders
         #: and listings link to the keys': :func:`linked_merchants`), or None
         self.context: int | None = None
+        #: ... and how many listings of other shops it copies as context besides
+        #: (``_context_listings``: PRICE005's titles)
+        self.context_listings = 0
 
     def scope(self) -> None:
         self._scope()
@@ -1377,20 +1422,8 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
         else:
             linked = got
     extra = _context_orders(season, merchants, scoped) if scoped else None
-    if scoped:
-        more = _context_merchants(season, merchants, scoped, pack)
-        if more is not None:
-            linked = pd.concat([linked, more], ignore_index=True).drop_duplicates(ignore_index=True)
-            plan.context = len(linked) - len(merchants)
-            if len(linked) > SCOPE_SHARE * total:
-                why.update(
-                    {
-                        c.code: f"the new rows touch {len(merchants):,} merchants, linked by "
-                        f"orders, listings and titles to {len(linked):,} of {total:,}"
-                        for c in scoped
-                    }
-                )
-                scoped = []
+    more = _context_listings(season, merchants, scoped, pack) if scoped else None
+    plan.context_listings = 0 if more is None else len(more)
     plan.count = len(merchants)
     plan.whole = [c for c in plan.checks if c.code in why]
     plan.why_not = "; ".join(f"{code}: {w}" for code, w in why.items()) or None
@@ -1401,7 +1434,7 @@ def _plan_delta(plan: _Plan, pack: Any) -> _Plan:
         plan.count = len(pd.concat(every).drop_duplicates()) if every else 0
         return plan
     plan.keys = merchants
-    plan._scope = lambda: scope_to(con, linked, plan.reads, plan.checks, extra)
+    plan._scope = lambda: scope_to(con, linked, plan.reads, plan.checks, extra, more)
     return plan
 
 
@@ -1437,19 +1470,19 @@ def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.Da
         con.unregister("_pg_context_keys")
 
 
-def _context_merchants(
+def _context_listings(
     season: Any, merchants: pd.DataFrame, checks: list, pack: Any
 ) -> pd.DataFrame | None:
-    """The merchants besides the scope's that the findings of ``checks`` on them read, and that
-    their orders and listings do not link (:func:`linked_merchants`): what each check's
-    ``context_merchants(season, merchants, params)`` names (an Ibis table of ``merchant_id``, or
-    None; PRICE005: the shops with a listing of the same title on the platform, whose MSRP label
-    may be the one its finding quotes), or None when none names any. The scope copies them
-    whole, as context: their own findings are dropped and carried (``_Plan.keep``)."""
+    """The listings besides the scope's merchants' that the findings of ``checks`` on them read
+    and that their orders do not link: what each check's ``context_listings(season, merchants,
+    params)`` names (an Ibis table of ``listing_id``, or None; PRICE005: the other shops'
+    listings of the same titles on the platform, whose MSRP labels and count its findings
+    read), or None when none names any. The scope copies their rows and prices, not their
+    shops (``scope_to``)."""
     parts = [
-        (c.context_merchants, pack.parameters_for(c))
+        (c.context_listings, pack.parameters_for(c))
         for c in checks
-        if hasattr(c, "context_merchants")
+        if hasattr(c, "context_listings")
     ]
     if not parts or merchants.empty:
         return None
@@ -1465,9 +1498,9 @@ def _context_merchants(
         named = [t for part, params in parts if (t := part(season, keys, params)) is not None]
         if not named:
             return None
-        named = [t.select(merchant_id=t.merchant_id.cast("string")) for t in named]
+        named = [t.select(listing_id=t.listing_id.cast("string")) for t in named]
         every = ibis.union(*named, distinct=True) if len(named) > 1 else named[0]
-        return season.to_arrow(every).to_pandas().astype({"merchant_id": object})
+        return season.to_arrow(every).to_pandas().astype({"listing_id": object})
     finally:
         con.unregister("_pg_context_shops")
 

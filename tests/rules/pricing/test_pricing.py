@@ -789,6 +789,7 @@ def _reseller_world(s: Season) -> None:
     s.shop("honest")
     s.listing("FS", title="云鲸 J5 扫拖机器人", shop="brand")
     s.obs("FS", day(-8), "3599.00", ref="3999.00", label="厂商指导价")
+    s.obs("FS", day(-30), "5999.00", ref="6499.00", label="厂商指导价")  # an older edition's
     # the reseller: same title however spaced and cased, 原价 3999, its week's sales at 3299
     s.listing("RS", title="云鲸  j5 扫拖机器人 ", shop="resale")
     for d in (-6, -4, -2):
@@ -799,6 +800,21 @@ def _reseller_world(s: Season) -> None:
     for d in (-6, -4, -2):
         s.order("HON", day(d), "3999.00", shop="honest")
     promo_obs(s, "HON", "3299.00", "3999.00")
+    # lawful look-alike: a listing of the title that states its own MSRP (another edition's):
+    # the brand's amount is not its MSRP
+    s.shop("edition")
+    s.listing("ED2", title="云鲸 J5 扫拖机器人", shop="edition", msrp="3599.00")
+    promo_obs(s, "ED2", "2999.00", "3999.00")
+    # ... nor another platform's listing of the title (another export: no tenant reads
+    # another's), one in another currency, or another title
+    s.shop("jdshop", platform="jd")
+    s.listing("JD", title="云鲸 J5 扫拖机器人", shop="jdshop", platform="jd")
+    s.obs("JD", day(-1), "2999.00", ref="3999.00", label="原价")
+    s.shop("hk")
+    s.listing("HKD", title="云鲸 J5 扫拖机器人", shop="hk", currency="HKD")
+    promo_obs(s, "HKD", "2999.00", "3999.00")
+    s.listing("OTHER", title="云鲸 J5 Pro 扫拖机器人", shop="resale")
+    promo_obs(s, "OTHER", "2999.00", "3999.00")
 
 
 def test_price005_reads_the_msrp_another_shop_labels_on_the_same_title(season):
@@ -809,33 +825,24 @@ def test_price005_reads_the_msrp_another_shop_labels_on_the_same_title(season):
     assert observed["reference_label"] == "原价"
     assert expected["msrp"] == "3999.00" and expected["prior_price"] == "3299.00"
     assert expected["msrp_source"] == "other_shop_label" and expected["msrp_listing_id"] == "FS"
-    # the evidence quotes where the brand store said so
+    # the evidence quotes where the brand store said so, at this amount (not the older
+    # edition's 6499)
     labelled = json.loads(doc)["rows"]["msrp_labelled_on"]
-    assert [(r["msrp_listing_id"], r["reference_label"]) for r in labelled] == [
-        ("FS", "厂商指导价")
-    ]
-    # the shop's own label still comes first where it has one
-    season.obs("RS", day(-9), "3299.00", ref="3999.00", label="建议零售价")
-    season.obs("RS", day(0, 3), "2999.00", ref="3999.00", label="日常价", channel="search")
-    again = by_entity(run_check(season.con, "PRICE005"))
-    assert again["RS"][1]["msrp_source"] == "shop_label"
+    quoted = [(r["msrp_listing_id"], r["reference_label"], r["reference_price"]) for r in labelled]
+    assert quoted == [("FS", "厂商指导价", "3999.00")]
 
 
-def test_price005_another_shops_label_counts_only_on_its_platform_currency_and_title(season):
-    """Not another platform's listing (another export: no tenant reads another's), nor one in
-    another currency, nor another title; and off when ``msrp_from_other_shops`` is."""
+def test_price005_a_listings_own_msrp_comes_before_another_shops(season):
+    """The shop's own label on the listing makes it the listing's MSRP: another shop's amount
+    no longer counts (here the same amount: reported from the shop's own label); and nothing
+    of another shop counts when ``msrp_from_other_shops`` is off."""
     _reseller_world(season)
-    season.shop("jdshop", platform="jd")
-    season.listing("JD", title="云鲸 J5 扫拖机器人", shop="jdshop", platform="jd")
-    season.obs("JD", day(-1), "2999.00", ref="3999.00", label="原价")
-    season.shop("hk")
-    season.listing("HKD", title="云鲸 J5 扫拖机器人", shop="hk", currency="HKD")
-    promo_obs(season, "HKD", "2999.00", "3999.00")
-    season.listing("OTHER", title="云鲸 J5 Pro 扫拖机器人", shop="resale")
-    promo_obs(season, "OTHER", "2999.00", "3999.00")
-    assert set(by_entity(run_check(season.con, "PRICE005"))) == {"RS"}
     off = {"PRICE005": {"msrp_from_other_shops": False}}
     assert set(by_entity(run_check(season.con, "PRICE005", overrides=off))) == set()
+    season.obs("RS", day(-9), "3299.00", ref="3999.00", label="建议零售价")
+    again = by_entity(run_check(season.con, "PRICE005"))
+    assert set(again) == {"RS"}
+    assert again["RS"][1]["msrp_source"] == "shop_label"
 
 
 def test_price005_a_title_on_many_listings_of_the_platform_names_no_product(season):

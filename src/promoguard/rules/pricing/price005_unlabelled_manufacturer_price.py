@@ -74,7 +74,7 @@ class UnlabelledManufacturerPrice(Check):
             "Also take as the listing's MSRP an amount another shop of the same platform labels "
             "as one on a listing of the same title and currency (a reseller showing the brand "
             "store's suggested price as its own 原价), while the platform has at most 50 listings "
-            "of that title",
+            "of that title and the listing states no MSRP of its own",
         ),
         Parameter(
             "own_price_days",
@@ -101,7 +101,7 @@ class UnlabelledManufacturerPrice(Check):
             "day of the listing, or on its other listing of the same title (at most 20 listings "
             "of the shop under that title), or on another shop's listing of the same title on the "
             "platform (a reseller quoting the brand store's suggested price; at most 50 listings "
-            "of that title there). A label that holds an MSRP term counts (原价（厂商建议"
+            "of that title there, and none when the listing states its own). A label that holds an MSRP term counts (原价（厂商建议"
             "零售价）), one that denies it does not (非建议零售价, not RRP). A reference that is the "
             "listing's own former price (at most its lowest sale in the 7 days before the "
             "promotion began, else its last sale) is a lawful comparison with its own price and "
@@ -152,9 +152,8 @@ class UnlabelledManufacturerPrice(Check):
         before its observations: new listing rows, new observations with a reference price, and
         new sales on a listing before one of its references (a superset of those equal to an
         MSRP under another label: no label is read over the season to plan the day). With
-        ``msrp_from_other_shops``, also every shop with a listing of the title of a new listing
-        or of a new reference on the same platform (another shop's label is an MSRP there, and
-        a listing joining the title counts toward its cap)."""
+        ``msrp_from_other_shops``, also the shops of a title another shop's new rows reach
+        (:func:`_touched_by_titles`)."""
         n = new.price_observations
         ref = n.filter(n.reference_price.notnull()).select("listing_id")
         ls = season.listings
@@ -164,24 +163,23 @@ class UnlabelledManufacturerPrice(Check):
         o = transactions(new, params)
         sold = refs.join(o, [refs.listing_id == o.listing_id, o.paid_at < refs.observed_at])
         touched = [new.listings.select("merchant_id"), hit, sold.select(o.merchant_id)]
-        if params.get("msrp_from_labels", True) and params.get("msrp_from_other_shops", True):
-            # another shop's label, or a listing joining a title's group (its size caps the
-            # match), reaches the findings of every shop with a listing of that title
-            changed = union_all(new.listings.select("listing_id"), ref)
-            touched.append(_same_title_shops(season, ls.semi_join(changed, "listing_id")))
+        if _other_shops(params):
+            touched.append(_touched_by_titles(season, new, params))
         return touched
 
-    def context_merchants(
+    def context_listings(
         self, season: Tables, merchants: ir.Table, params: dict[str, Any]
     ) -> ir.Table | None:
-        """Incremental: the shops whose rows the ``merchants``' findings read besides their own:
-        every shop with a listing of the same title on the same platform as one of theirs (its
-        MSRP label may be theirs; each listing of the title counts toward the group's size). A
-        scope copies them as context."""
-        if not (params.get("msrp_from_labels", True) and params.get("msrp_from_other_shops", True)):
+        """Incremental: the listings besides the ``merchants``' own whose rows their findings
+        read: every listing of another shop with the title of one of theirs on the platform
+        (its MSRP label may be the amount a finding quotes, and each counts toward the title's
+        cap: all of them, so the scoped count is the season's). A scope copies their rows and
+        prices as context, not their shops whole (a generic title is on hundreds)."""
+        if not _other_shops(params):
             return None
-        ls = season.listings
-        return _same_title_shops(season, ls.semi_join(merchants, "merchant_id"))
+        mine = season.listings.semi_join(merchants, "merchant_id")
+        peers = _same_title(season, mine)
+        return peers.anti_join(merchants, "merchant_id").select("listing_id")
 
     def find(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
         c = _with_own_prior(tables, _candidates(tables, params), params)
@@ -223,11 +221,15 @@ class UnlabelledManufacturerPrice(Check):
         obs = f.join(po, [f.entity_id == po.listing_id, po.reference_price.notnull()])
         lst = f.join(ls, f.entity_id == ls.listing_id)
         # where the shop labelled the amount as the MSRP on another listing of the same title
-        src = f.filter(f.msrp_listing_id.notnull() & (f.msrp_listing_id != f.entity_id))
+        src = found.select("entity_id", "msrp_listing_id", f_msrp=found.msrp)
+        src = src.filter(src.msrp_listing_id.notnull() & (src.msrp_listing_id != src.entity_id))
         labelled = src.join(po, [src.msrp_listing_id == po.listing_id])
+        # ... at the amount the finding quotes (not its other labels: another edition's, and
+        # more of another shop's displays than the finding rests on)
         labelled = labelled.filter(
             labelled.reference_price.notnull()
             & _is_msrp_label(labelled.reference_label, params["msrp_labels"])
+            & ((labelled.reference_price - labelled.f_msrp).abs() <= _money(params["tolerance"]))
         )
         # the listing's sales in the days before the reduction the reported observation shows
         # began: why its reference is not its own former price
@@ -288,13 +290,54 @@ def _title_keys(ls: ir.Table) -> ir.Table:
     return key.filter(key.tkey != "")
 
 
-def _same_title_shops(season: Tables, some: ir.Table) -> ir.Table:
-    """``merchant_id`` of every shop with a listing of the same title on the same platform as
+def _other_shops(params: dict[str, Any]) -> bool:
+    """Whether other shops' labels are read (``msrp_from_other_shops``, within the labels)."""
+    return bool(params.get("msrp_from_labels", True) and params.get("msrp_from_other_shops", True))
+
+
+def _capped(titled: ir.Table, over: bool = False) -> ir.Table:
+    """The rows of ``titled`` (:func:`_title_keys`) whose title the platform gives to at most
+    MAX_SAME_TITLE_ON_PLATFORM listings (``over``: to more), with ``n_listings``."""
+    size = titled.group_by("platform_id", "tkey").aggregate(n_listings=titled.count())
+    cap = MAX_SAME_TITLE_ON_PLATFORM
+    size = size.filter(size.n_listings > cap if over else size.n_listings <= cap)
+    return titled.join(size, ["platform_id", "tkey"])
+
+
+def _same_title(season: Tables, some: ir.Table) -> ir.Table:
+    """Every listing (:func:`_title_keys`' columns) of the same title on the same platform as
     one of the listings ``some`` (rows of ``season.listings``)."""
     every, mine = _title_keys(season.listings), _title_keys(some)
     mine = mine.select(m_platform=mine.platform_id, m_tkey=mine.tkey).distinct()
-    peers = every.semi_join(mine, [every.platform_id == mine.m_platform, every.tkey == mine.m_tkey])
-    return peers.select("merchant_id")
+    return every.semi_join(mine, [every.platform_id == mine.m_platform, every.tkey == mine.m_tkey])
+
+
+def _touched_by_titles(season: Tables, new: Tables, params: dict[str, Any]) -> ir.Table:
+    """``merchant_id`` of the shops whose findings another shop's new rows can change through
+    a title they share on a platform: every shop of a title at most MAX_SAME_TITLE_ON_PLATFORM
+    listings hold now, one of which got a new observation labelled as the MSRP (its amount is
+    an MSRP of the others' now); and every shop of a title that was under that cap before the
+    day's new listings of it (they may take it over: its labels then count no more). A title
+    over the cap before the day names no shop: no label counts there, before or after."""
+    n = new.price_observations
+    labelled = n.filter(
+        n.reference_price.notnull() & _is_msrp_label(n.reference_label, params["msrp_labels"])
+    ).select("listing_id")
+    ls = season.listings
+    by_label = _capped(_same_title(season, ls.semi_join(labelled, "listing_id")))
+    grown = _same_title(season, ls.semi_join(new.listings, "listing_id"))
+    # each title's listings now, and how many of them are the day's
+    added = _title_keys(new.listings)
+    added = added.group_by(a_platform=added.platform_id, a_tkey=added.tkey).aggregate(
+        n_new=added.count()
+    )
+    size = grown.group_by("platform_id", "tkey").aggregate(n_listings=grown.count())
+    size = size.join(added, [size.platform_id == added.a_platform, size.tkey == added.a_tkey])
+    was_under = size.filter(size.n_listings - size.n_new <= MAX_SAME_TITLE_ON_PLATFORM)
+    by_growth = grown.semi_join(
+        was_under, [grown.platform_id == was_under.platform_id, grown.tkey == was_under.tkey]
+    )
+    return union_all(by_label.select("merchant_id"), by_growth.select("merchant_id"))
 
 
 def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
@@ -340,19 +383,18 @@ def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
     )
     if not params.get("msrp_from_other_shops", True):
         return own.union(labelled)
-    return own.union(labelled).union(_other_shops_amounts(lab, titled))
+    known = own.union(labelled)
+    return known.union(_other_shops_amounts(lab, titled, known.select("listing_id")))
 
 
-def _other_shops_amounts(lab: ir.Table, titled: ir.Table) -> ir.Table:
+def _other_shops_amounts(lab: ir.Table, titled: ir.Table, known: ir.Table) -> ir.Table:
     """``_msrp_amounts``' rows from other shops' labels (``lab``: ``listing_id, amount``, the
     labelled amounts): to each listing of a title (``titled``: :func:`_title_keys`) that its
-    platform gives to at most MAX_SAME_TITLE_ON_PLATFORM listings, the amounts another shop
-    labels as the MSRP on a listing of that title and currency there (the lowest such listing
-    names the source)."""
-    size = titled.group_by("platform_id", "tkey").aggregate(n_listings=titled.count())
-    key = titled.join(
-        size.filter(size.n_listings <= MAX_SAME_TITLE_ON_PLATFORM), ["platform_id", "tkey"]
-    ).select("listing_id", "merchant_id", "platform_id", "currency", "tkey")
+    platform gives to at most MAX_SAME_TITLE_ON_PLATFORM listings, and that has no MSRP of its
+    own (``known``: the listings with one from listings.msrp or its shop's labels; another
+    amount there is another edition's), the amounts another shop labels as the MSRP on a
+    listing of that title and currency there (the lowest such listing names the source)."""
+    key = _capped(titled).select("listing_id", "merchant_id", "platform_id", "currency", "tkey")
     src = lab.join(key, "listing_id")
     # one row per (title, shop, amount): the shop's lowest listing that labels it
     src = src.group_by("platform_id", "currency", "tkey", "merchant_id", "amount").aggregate(
@@ -366,13 +408,14 @@ def _other_shops_amounts(lab: ir.Table, titled: ir.Table) -> ir.Table:
         amount=src.amount,
         src_listing=src.src_listing,
     )
-    to = key.join(
+    to = key.anti_join(known, "listing_id")
+    to = to.join(
         src,
         [
-            key.platform_id == src.s_platform,
-            key.currency == src.s_currency,
-            key.tkey == src.s_tkey,
-            key.merchant_id != src.s_merchant,
+            to.platform_id == src.s_platform,
+            to.currency == src.s_currency,
+            to.tkey == src.s_tkey,
+            to.merchant_id != src.s_merchant,
         ],
     )
     to = to.group_by("listing_id", "amount").aggregate(msrp_listing_id=to.src_listing.min())
