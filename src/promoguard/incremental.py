@@ -123,6 +123,7 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -1447,6 +1448,32 @@ def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.Da
     # (what the scoped run finds on these orders' shops is dropped by _Plan.keep: see
     # _CONTEXT_ROWS)
     parts = [c.context_orders for c in checks if hasattr(c, "context_orders")]
+    return _named_rows(season, merchants, parts, "order_id")
+
+
+def _context_listings(
+    season: Any, merchants: pd.DataFrame, checks: list, pack: Any
+) -> pd.DataFrame | None:
+    """The listings besides the scope's merchants' that the findings of ``checks`` on them read
+    and that their orders do not link: what each check's ``context_listings(season, merchants,
+    params)`` names (an Ibis table of ``listing_id``, or None; PRICE005: the other shops'
+    listings of the same titles on the platform, whose MSRP labels and count its findings
+    read), or None when none names any. The scope copies their rows and prices, not their
+    shops (``scope_to``)."""
+    parts = [
+        partial(c.context_listings, params=pack.parameters_for(c))
+        for c in checks
+        if hasattr(c, "context_listings")
+    ]
+    return _named_rows(season, merchants, parts, "listing_id")
+
+
+def _named_rows(
+    season: Any, merchants: pd.DataFrame, parts: list, column: str
+) -> pd.DataFrame | None:
+    """The distinct ``column`` values the hooks ``parts`` name (each ``part(season, keys)``: an
+    Ibis table with ``column``, or None) for the ``merchants`` (``keys``: a table of
+    ``merchant_id``), as a frame; None when there is no hook, no merchant or nothing named."""
     if not parts or merchants.empty:
         return None
     import ibis
@@ -1461,48 +1488,14 @@ def _context_orders(season: Any, merchants: pd.DataFrame, checks: list) -> pd.Da
     )
     try:
         keys = season.backend.table("_pg_context_keys")
-        named = [
-            (t := part(season, keys)).select(order_id=t.order_id.cast("string")) for part in parts
-        ]
-        every = ibis.union(*named, distinct=True) if len(named) > 1 else named[0]
-        return season.to_arrow(every).to_pandas().astype({"order_id": object})
-    finally:
-        con.unregister("_pg_context_keys")
-
-
-def _context_listings(
-    season: Any, merchants: pd.DataFrame, checks: list, pack: Any
-) -> pd.DataFrame | None:
-    """The listings besides the scope's merchants' that the findings of ``checks`` on them read
-    and that their orders do not link: what each check's ``context_listings(season, merchants,
-    params)`` names (an Ibis table of ``listing_id``, or None; PRICE005: the other shops'
-    listings of the same titles on the platform, whose MSRP labels and count its findings
-    read), or None when none names any. The scope copies their rows and prices, not their
-    shops (``scope_to``)."""
-    parts = [
-        (c.context_listings, pack.parameters_for(c))
-        for c in checks
-        if hasattr(c, "context_listings")
-    ]
-    if not parts or merchants.empty:
-        return None
-    import ibis
-
-    # (registered and unregistered, not a memtable: see _context_orders)
-    con = season.backend.con
-    con.register(
-        "_pg_context_shops", pa.table({"merchant_id": pa.array(merchants.merchant_id, pa.string())})
-    )
-    try:
-        keys = season.backend.table("_pg_context_shops")
-        named = [t for part, params in parts if (t := part(season, keys, params)) is not None]
+        named = [t for part in parts if (t := part(season, keys)) is not None]
         if not named:
             return None
-        named = [t.select(listing_id=t.listing_id.cast("string")) for t in named]
+        named = [t.select(**{column: t[column].cast("string")}) for t in named]
         every = ibis.union(*named, distinct=True) if len(named) > 1 else named[0]
-        return season.to_arrow(every).to_pandas().astype({"listing_id": object})
+        return season.to_arrow(every).to_pandas().astype({column: object})
     finally:
-        con.unregister("_pg_context_shops")
+        con.unregister("_pg_context_keys")
 
 
 def _with_context(

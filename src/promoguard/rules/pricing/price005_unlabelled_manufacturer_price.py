@@ -43,7 +43,8 @@ class UnlabelledManufacturerPrice(Check):
     # 2: the listing's title is quoted with its identifiers masked (a title may carry a number)
     # 3: the MSRP is also read from the shop's own labels (msrp_source), and a reference that is
     #    the listing's own former price is not reported (prior_price)
-    # 4: ... and from other shops' labels on listings of the same title (msrp_source other_shop)
+    # 4: ... and from other shops' labels on listings of the same title (other_shop_label),
+    #    the labelled listing's observations quoted at the finding's amount only
     evidence_version = "4"
     masked_evidence = {"listing": ("title",)}
     parameters = (
@@ -101,8 +102,8 @@ class UnlabelledManufacturerPrice(Check):
             "day of the listing, or on its other listing of the same title (at most 20 listings "
             "of the shop under that title), or on another shop's listing of the same title on the "
             "platform (a reseller quoting the brand store's suggested price; at most 50 listings "
-            "of that title there, and none when the listing states its own). A label that holds an MSRP term counts (原价（厂商建议"
-            "零售价）), one that denies it does not (非建议零售价, not RRP). A reference that is the "
+            "of that title there, and none when the listing states its own). A label that holds "
+            "an MSRP term counts (原价（厂商建议零售价）), one that denies it does not (非建议零售价, not RRP). A reference that is the "
             "listing's own former price (at most its lowest sale in the 7 days before the "
             "promotion began, else its last sale) is a lawful comparison with its own price and "
             "is not reported."
@@ -295,12 +296,11 @@ def _other_shops(params: dict[str, Any]) -> bool:
     return bool(params.get("msrp_from_labels", True) and params.get("msrp_from_other_shops", True))
 
 
-def _capped(titled: ir.Table, over: bool = False) -> ir.Table:
+def _capped(titled: ir.Table) -> ir.Table:
     """The rows of ``titled`` (:func:`_title_keys`) whose title the platform gives to at most
-    MAX_SAME_TITLE_ON_PLATFORM listings (``over``: to more), with ``n_listings``."""
+    MAX_SAME_TITLE_ON_PLATFORM listings, with ``n_listings``."""
     size = titled.group_by("platform_id", "tkey").aggregate(n_listings=titled.count())
-    cap = MAX_SAME_TITLE_ON_PLATFORM
-    size = size.filter(size.n_listings > cap if over else size.n_listings <= cap)
+    size = size.filter(size.n_listings <= MAX_SAME_TITLE_ON_PLATFORM)
     return titled.join(size, ["platform_id", "tkey"])
 
 
