@@ -103,10 +103,10 @@ class UnlabelledManufacturerPrice(Check):
             "of the shop under that title), or on another shop's listing of the same title on the "
             "platform (a reseller quoting the brand store's suggested price; at most 50 listings "
             "of that title there, and none when the listing states its own). A label that holds "
-            "an MSRP term counts (原价（厂商建议零售价）), one that denies it does not (非建议零售价, not RRP). A reference that is the "
-            "listing's own former price (at most its lowest sale in the 7 days before the "
-            "promotion began, else its last sale) is a lawful comparison with its own price and "
-            "is not reported."
+            "an MSRP term counts (原价（厂商建议零售价）), one that denies it does not "
+            "(非建议零售价, not RRP). A reference that is the listing's own former price (at most "
+            "its lowest sale in the 7 days before the promotion began, else its last sale) is a "
+            "lawful comparison with its own price and is not reported."
         ),
         why=(
             "A comparison with the manufacturer's suggested price must say so (明码标价和禁止价格"
@@ -364,9 +364,8 @@ def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
     lab = lab.select("listing_id", amount=lab.reference_price).distinct()
     titled = _title_keys(ls)
     # links of one product: a title a shop gives to at most MAX_SAME_TITLE of its listings
-    key = titled
-    size = key.group_by("merchant_id", "tkey").aggregate(n_links=key.count())
-    key = key.join(size.filter(size.n_links <= MAX_SAME_TITLE), ["merchant_id", "tkey"])
+    size = titled.group_by("merchant_id", "tkey").aggregate(n_links=titled.count())
+    key = titled.join(size.filter(size.n_links <= MAX_SAME_TITLE), ["merchant_id", "tkey"])
     key = key.select("listing_id", "merchant_id", "tkey")
     src = lab.join(key, "listing_id")
     # one row per (shop, title, amount): the lowest listing that labels it names the source
@@ -381,9 +380,9 @@ def _msrp_amounts(tables: Tables, params: dict[str, Any]) -> ir.Table:
         msrp_listing_id=to.msrp_listing_id.cast("string"),
         _rank=ibis.literal(1),
     )
-    if not params.get("msrp_from_other_shops", True):
-        return own.union(labelled)
     known = own.union(labelled)
+    if not _other_shops(params):
+        return known
     return known.union(_other_shops_amounts(lab, titled, known.select("listing_id")))
 
 
