@@ -701,6 +701,7 @@ def scan_since(
 
     if engine not in eng.ENGINES:
         raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(eng.ENGINES)}")
+    eng.no_hugepage_stalls()  # (the planning's arrays too, not only the checks')
     if lake.is_lake(store):
         if not (lake.Path(store) / lake.MANIFEST).exists():
             raise CheckError(f"no lake at {store}; run `promoguard ingest` first")
