@@ -132,6 +132,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from promoguard import lake, sqlbuild
+from promoguard.hugepages import no_hugepage_stalls
 
 DEPENDS_ON = (
     "merchant",
@@ -672,6 +673,7 @@ class _FileSeason:
             con.close()
 
 
+@no_hugepage_stalls
 def scan_since(
     store: Any,
     pack: Any,
@@ -701,7 +703,6 @@ def scan_since(
 
     if engine not in eng.ENGINES:
         raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(eng.ENGINES)}")
-    eng.no_hugepage_stalls()  # (the planning's arrays too, not only the checks')
     if lake.is_lake(store):
         if not (lake.Path(store) / lake.MANIFEST).exists():
             raise CheckError(f"no lake at {store}; run `promoguard ingest` first")

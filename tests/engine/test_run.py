@@ -1314,11 +1314,12 @@ class _Seen(ExpensiveOrders):
 
 def test_checks_run_without_numpy_asking_for_huge_pages(con):
     """numpy's madvise(MADV_HUGEPAGE) made the same array's first touch take 0.14 s or 1.47 s
-    within a scan (the kernel compacting memory for a 2 MB page): the checks run without it."""
+    within a scan (the kernel compacting memory for a 2 MB page): the checks run without it, and
+    the caller's setting is back when the scan returns."""
     import numpy as np
 
-    switch = np._core.multiarray._set_madvise_hugepage
-    before = switch(True)
+    multiarray = np._core.multiarray
+    before = multiarray._set_madvise_hugepage(True)
     try:
         with duckdb_tables(con) as tables:
             run_checks(
@@ -1329,6 +1330,8 @@ def test_checks_run_without_numpy_asking_for_huge_pages(con):
                 scan_id="s",
                 detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
             )
+        after = multiarray._get_madvise_hugepage()
     finally:
-        switch(before)
+        multiarray._set_madvise_hugepage(before)
     assert _Seen.seen == [False]
+    assert after

@@ -59,6 +59,7 @@ from promoguard.engine.evidence import (
 )
 from promoguard.engine.packs import Pack, load_pack
 from promoguard.errors import CheckError, interrupted
+from promoguard.hugepages import no_hugepage_stalls
 from promoguard.model import ENTITY_TYPES, FINDING_COLUMNS
 from promoguard.text.mask import mask_array
 
@@ -643,23 +644,6 @@ class _Line:
 DEFAULT_SCAN_THREADS = 2
 
 
-def no_hugepage_stalls() -> None:
-    """Stop numpy asking the kernel for transparent huge pages (``madvise(MADV_HUGEPAGE)``) on its
-    large arrays, for the rest of the process.
-
-    Where the kernel's THP ``defrag`` setting is ``madvise`` (a common default, and this
-    project's CI host), a page fault in such an array waits while the kernel compacts memory to
-    make a 2 MB page. After DuckDB has churned through a season's blocks memory is fragmented,
-    and one array's first touch then stalls: REVIEW003's grouping of 1.75M review rows took
-    0.14 s in one scan and 1.47 s (1.3 s of it in the kernel, for ~7,000 faults) in the next, on
-    the same rows (docs/benchmarks/season.md, session 37). With small pages the same grouping
-    takes 0.18-0.19 s every time. Results never depend on it; only the kernel's work does."""
-    setter = getattr(getattr(np, "_core", None), "multiarray", None)
-    setter = getattr(setter, "_set_madvise_hugepage", None)
-    if setter is not None:  # (numpy's own switch, also read from NUMPY_MADVISE_HUGEPAGE at import)
-        setter(False)
-
-
 def scan_threads(tables: Tables, n_checks: int) -> int:
     """How many threads run this scan's checks: several only on DuckDB, when every cursor of
     the database sees the tables the checks read (``backends.can_share_cursors``)."""
@@ -678,6 +662,7 @@ def _by_cost(checks: Sequence[Check], cost: Mapping[str, float]) -> list[int]:
     return sorted(range(len(checks)), key=lambda i: (-cost.get(checks[i].code, 1.0), i))
 
 
+@no_hugepage_stalls
 def run_checks(
     tables: Tables,
     checks: Sequence[Check],
@@ -708,7 +693,6 @@ def run_checks(
     ``findings_spill_bytes``: the findings held in memory before they go to Parquet files
     (:class:`HeldFindings`; None: its default), for a caller that reads them back at once.
     """
-    no_hugepage_stalls()
     ctx = ScanContext(pack=pack.name, engine=engine, timezone=pack.timezone, extra=pack.settings)
     evidence = FrozenEvidence()
     frozen = HeldFindings(findings_spill_bytes)  # each check's findings, in the checks' order
