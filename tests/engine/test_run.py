@@ -58,11 +58,11 @@ def con(tmp_path):
     c.close()
 
 
-def _run(tables, engine):
+def _run(tables, engine, checks=None):
     pack = load_pack("cn")
     when = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
     return run_checks(
-        tables, [ExpensiveOrders()], pack, engine=engine, scan_id="s", detected_at=when
+        tables, checks or [ExpensiveOrders()], pack, engine=engine, scan_id="s", detected_at=when
     )
 
 
@@ -1322,14 +1322,7 @@ def test_checks_run_without_numpy_asking_for_huge_pages(con):
     before = multiarray._set_madvise_hugepage(True)
     try:
         with duckdb_tables(con) as tables:
-            run_checks(
-                tables,
-                [_Seen()],
-                load_pack("cn"),
-                engine="duckdb",
-                scan_id="s",
-                detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
-            )
+            _run(tables, "duckdb", [_Seen()])
         after = multiarray._get_madvise_hugepage()
     finally:
         multiarray._set_madvise_hugepage(before)
