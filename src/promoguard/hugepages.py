@@ -3,15 +3,50 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+#: numpy's own switch (also read from NUMPY_MADVISE_HUGEPAGE when numpy is imported); None in a
+#: numpy without it
+_SWITCH = getattr(
+    getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None
+)
+
+
+class _Held:
+    """How many wrapped calls are running, in any thread, and numpy's setting before the first:
+    the setting is process-wide, so the outermost call alone turns it off and puts it back.
+    (Each call saving and restoring what it found left it off for good when two scans in two
+    threads ended in the order they started.)"""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.before = True
+
+    def enter(self, switch: Callable[[bool], bool]) -> None:
+        with self.lock:
+            if not self.depth:
+                self.before = bool(switch(False))
+            self.depth += 1
+
+    def leave(self, switch: Callable[[bool], bool]) -> None:
+        with self.lock:
+            self.depth -= 1
+            if not self.depth:
+                switch(self.before)
+
+
+_HELD = _Held()
+
 
 def no_hugepage_stalls(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` run with numpy not asking the kernel for transparent huge pages on its large arrays
-    (``madvise(MADV_HUGEPAGE)``); numpy's setting is put back when it returns.
+    (``madvise(MADV_HUGEPAGE)``); numpy's setting is put back when the last such call running in
+    the process returns.
 
     Where the kernel's THP ``defrag`` setting is ``madvise`` (a common default, and this
     project's benchmark host), a page fault in such an array waits while the kernel compacts
@@ -20,19 +55,17 @@ def no_hugepage_stalls(fn: Callable[..., Any]) -> Callable[..., Any]:
     rows took 0.14 s in one increment and 1.47 s (1.31 s of it in the kernel, for ~7,800 faults)
     in the next, on the same rows; with small pages 0.18-0.19 s every time, and a city day's
     increment ~2 s less (docs/benchmarks/season.md, session 37). Results never depend on it,
-    only the kernel's work does. (Two scans in one process at once: the first to end puts the
-    setting back under the other, which then only runs as it did before.)"""
-    multiarray = getattr(getattr(np, "_core", None), "multiarray", None)
-    switch = getattr(multiarray, "_set_madvise_hugepage", None)  # numpy's own switch
+    only the kernel's work does."""
+    switch = _SWITCH
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         if switch is None:  # pragma: no cover - a numpy without it
             return fn(*args, **kwargs)
-        before = switch(False)
+        _HELD.enter(switch)
         try:
             return fn(*args, **kwargs)
         finally:
-            switch(before)
+            _HELD.leave(switch)
 
     return run

@@ -1319,6 +1319,7 @@ def test_checks_run_without_numpy_asking_for_huge_pages(con):
     import numpy as np
 
     multiarray = np._core.multiarray
+    _Seen.seen = []
     before = multiarray._set_madvise_hugepage(True)
     try:
         with duckdb_tables(con) as tables:
