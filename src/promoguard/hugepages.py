@@ -22,25 +22,26 @@ class _Held:
     (Each call saving and restoring what it found left it off for good when two scans in two
     threads ended in the order they started.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, switch: Callable[[bool], bool]) -> None:
+        self.switch = switch
         self.lock = threading.Lock()
         self.depth = 0
         self.before = True
 
-    def enter(self, switch: Callable[[bool], bool]) -> None:
+    def __enter__(self) -> None:
         with self.lock:
             if not self.depth:
-                self.before = bool(switch(False))
+                self.before = bool(self.switch(False))
             self.depth += 1
 
-    def leave(self, switch: Callable[[bool], bool]) -> None:
+    def __exit__(self, *exc: object) -> None:
         with self.lock:
             self.depth -= 1
             if not self.depth:
-                switch(self.before)
+                self.switch(self.before)
 
 
-_HELD = _Held()
+_HELD = None if _SWITCH is None else _Held(_SWITCH)
 
 
 def no_hugepage_stalls(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,16 +57,13 @@ def no_hugepage_stalls(fn: Callable[..., Any]) -> Callable[..., Any]:
     in the next, on the same rows; with small pages 0.18-0.19 s every time, and a city day's
     increment ~2 s less (docs/benchmarks/season.md, session 37). Results never depend on it,
     only the kernel's work does."""
-    switch = _SWITCH
+    held = _HELD
+    if held is None:  # pragma: no cover - a numpy without the switch
+        return fn
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
-        if switch is None:  # pragma: no cover - a numpy without it
+        with held:
             return fn(*args, **kwargs)
-        _HELD.enter(switch)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            _HELD.leave(switch)
 
     return run

@@ -782,6 +782,24 @@ def test_parcel001_light_goods_with_a_complete_journey_are_low_and_say_why(tiny_
         assert got[other] == ("high", None), other
 
 
+def _parcels_by_category(
+    parcels: list[tuple[str, str, int]], categories: list[tuple[str, str]]
+) -> dict:
+    """Tables of shop m1's orders (order id, listing, parcel grams), each in an EMS parcel of its
+    own (numbered from 1) on a complete journey from 广州 to 北京, and its listings with their
+    category paths (also their titles)."""
+    t = tables(
+        orders=[order(oid, listing=lid, merchant="m1") for oid, lid, _ in parcels],
+        shipments=[(oid, "EMS", str(n), grams) for n, (oid, _, grams) in enumerate(parcels, 1)],
+        events=[
+            e for n in range(1, len(parcels) + 1) for e in _journey("EMS", str(n), "广州", "北京")
+        ],
+    )
+    for lid, category in categories:
+        t["listings"].append(listing(lid, "m1", "P1", category, category))
+    return t
+
+
 def test_parcel001_reads_a_chinese_category_path_as_the_packs_category(tiny_store):
     # a blind set's s-066: a 30 g parcel for a 4 L rice cooker (家电/电饭煲) had been read under
     # the 30 g default and was not a token weight. In cn, goods named as appliances and furniture
@@ -790,36 +808,25 @@ def test_parcel001_reads_a_chinese_category_path_as_the_packs_category(tiny_stor
     # same roots are not: a rice cooker's sealing ring (电饭煲配件/密封圈), a fridge magnet
     # (家居/冰箱贴), a thermometer under 家用电器/个护健康 (the roots are not mapped: a reviewer
     # listed thirty such leaves), nor the rice cooker at 2.8 kg; the eu pack maps no Chinese words
-    t = tables(
-        orders=[
-            order("cooker", listing="l_cooker", merchant="m1"),
-            order("cooker_heavy", listing="l_cooker", merchant="m1"),
-            order("cooker_path", listing="l_cooker2", merchant="m1"),
-            order("sofa", listing="l_sofa", merchant="m1"),
-            order("ring", listing="l_ring", merchant="m1"),
-            order("magnet", listing="l_magnet", merchant="m1"),
-            order("thermometer", listing="l_thermo", merchant="m1"),
+    t = _parcels_by_category(
+        [
+            ("cooker", "l_cooker", 30),
+            ("cooker_heavy", "l_cooker", 2800),
+            ("cooker_path", "l_cooker2", 60),
+            ("sofa", "l_sofa", 100),
+            ("ring", "l_ring", 40),
+            ("magnet", "l_magnet", 40),
+            ("thermometer", "l_thermo", 60),
         ],
-        shipments=[
-            ("cooker", "EMS", "1", 30),
-            ("cooker_heavy", "EMS", "2", 2800),
-            ("cooker_path", "EMS", "3", 60),
-            ("sofa", "EMS", "4", 100),
-            ("ring", "EMS", "5", 40),
-            ("magnet", "EMS", "6", 40),
-            ("thermometer", "EMS", "7", 60),
+        [
+            ("l_cooker", "家电/电饭煲"),
+            ("l_cooker2", "家用电器/厨房电器/电压力锅"),
+            ("l_sofa", "家具/客厅家具/沙发"),
+            ("l_ring", "家电/电饭煲配件/密封圈"),
+            ("l_magnet", "家居/冰箱贴"),
+            ("l_thermo", "家用电器/个护健康/体温计"),
         ],
-        events=[e for n in "1234567" for e in _journey("EMS", n, "广州", "北京")],
     )
-    for lid, category in (
-        ("l_cooker", "家电/电饭煲"),
-        ("l_cooker2", "家用电器/厨房电器/电压力锅"),
-        ("l_sofa", "家具/客厅家具/沙发"),
-        ("l_ring", "家电/电饭煲配件/密封圈"),
-        ("l_magnet", "家居/冰箱贴"),
-        ("l_thermo", "家用电器/个护健康/体温计"),
-    ):
-        t["listings"].append(listing(lid, "m1", "P1", category, category))
     con = tiny_store(t)
     result = run_check(con, "PARCEL001")
     got = _severities(result)
@@ -838,30 +845,21 @@ def test_parcel001_small_appliances_have_a_floor_of_their_own(tiny_store):
     # humidifier and a shaver are small appliances in cn (50 g). A fan at 35 g is a token weight;
     # at 120 g it is not; a shaver's blade heads (剃须刀/刀头) and a humidifier's essential oil
     # (加湿器/香薰精油) at 40 g are parts and consumables, under the 30 g default; eu maps no word
-    t = tables(
-        orders=[
-            order("fan", listing="l_fan", merchant="m1"),
-            order("fan_ok", listing="l_fan", merchant="m1"),
-            order("humid", listing="l_humid", merchant="m1"),
-            order("heads", listing="l_heads", merchant="m1"),
-            order("oil", listing="l_oil", merchant="m1"),
+    t = _parcels_by_category(
+        [
+            ("fan", "l_fan", 35),
+            ("fan_ok", "l_fan", 120),
+            ("humid", "l_humid", 45),
+            ("heads", "l_heads", 40),
+            ("oil", "l_oil", 40),
         ],
-        shipments=[
-            ("fan", "EMS", "1", 35),
-            ("fan_ok", "EMS", "2", 120),
-            ("humid", "EMS", "3", 45),
-            ("heads", "EMS", "4", 40),
-            ("oil", "EMS", "5", 40),
+        [
+            ("l_fan", "生活电器/电风扇"),
+            ("l_humid", "家用电器/生活电器/加湿器"),
+            ("l_heads", "个护健康/剃须刀/刀头"),
+            ("l_oil", "生活电器/加湿器/香薰精油"),
         ],
-        events=[e for n in "12345" for e in _journey("EMS", n, "广州", "北京")],
     )
-    for lid, category in (
-        ("l_fan", "生活电器/电风扇"),
-        ("l_humid", "家用电器/生活电器/加湿器"),
-        ("l_heads", "个护健康/剃须刀/刀头"),
-        ("l_oil", "生活电器/加湿器/香薰精油"),
-    ):
-        t["listings"].append(listing(lid, "m1", "P1", category, category))
     con = tiny_store(t)
     result = run_check(con, "PARCEL001")
     got = _severities(result)
