@@ -57,9 +57,9 @@ def test_the_spark_jvm_runs_with_the_test_options():
     tests would take their third more CPU again beside the other worker."""
     if os.environ.get("PYSPARK_SUBMIT_ARGS") != spark_env.submit_args():
         pytest.skip("PYSPARK_SUBMIT_ARGS was set by the caller")
-    from promoguard.engine.backends import _spark_session
+    from promoguard.engine.backends import spark_session
 
-    jvm = _spark_session("local[1]").sparkContext._jvm
+    jvm = spark_session("local[1]").sparkContext._jvm
     arguments = list(
         jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
     )

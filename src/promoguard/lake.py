@@ -540,39 +540,16 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
 
 
 def spark_session(master: str):
-    """A session on ``master``; one already running on another master is stopped first.
-
-    Memory comes from the environment so a bureau sizes it to its machines:
-    PROMOGUARD_SPARK_DRIVER_MEMORY (default 4g) and PROMOGUARD_SPARK_EXECUTOR_MEMORY (default
-    1g; a standalone worker must offer at least that much, or no executor starts);
-    PROMOGUARD_SPARK_SHUFFLE_PARTITIONS (default 4; about the cluster's cores). Any other Spark
-    setting goes in PYSPARK_SUBMIT_ARGS ("--conf spark.driver.maxResultSize=1g pyspark-shell").
-    """
+    """A session on ``master`` (see :func:`promoguard.engine.backends.spark_session`); one
+    already running on another master is stopped first."""
     from pyspark.sql import SparkSession
 
-    from promoguard.engine.backends import python_for_executors
+    from promoguard.engine.backends import spark_session as start
 
-    python_for_executors()
     active = SparkSession.getActiveSession()
     if active is not None and active.sparkContext.master != master:
         active.stop()
-    session = (
-        SparkSession.builder.master(master)
-        .appName("promoguard")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config(
-            "spark.sql.shuffle.partitions",
-            os.environ.get("PROMOGUARD_SPARK_SHUFFLE_PARTITIONS", "4"),
-        )
-        .config("spark.sql.ansi.enabled", "false")
-        .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
-        .config("spark.executor.memory", os.environ.get("PROMOGUARD_SPARK_EXECUTOR_MEMORY", "1g"))
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    return start(master)
 
 
 def _spark_schema(table: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import duckdb
 import ibis
@@ -61,9 +62,9 @@ def test_epoch_seconds_on_duckdb_are_the_instant_in_any_session_time_zone():
 @pytest.mark.spark
 @pytest.mark.slow
 def test_epoch_seconds_are_the_same_on_spark_at_a_threshold():
-    from promoguard.engine.backends import _spark_session
+    from promoguard.engine.backends import spark_session
 
-    spark = ibis.pyspark.connect(_spark_session("local[1]"))
+    spark = ibis.pyspark.connect(spark_session("local[1]"))
     duck = ibis.duckdb.from_connection(duckdb.connect())
     on_spark, on_duckdb = _within_a_minute(spark), _within_a_minute(duck)
     assert on_spark["seconds"] == on_duckdb["seconds"]
@@ -79,3 +80,40 @@ def test_scratch_tables_are_dropped_when_the_computation_ends():
         assert scratch.to_arrow(kept.count().as_table()).column(0)[0].as_py() == 3
     left = backend.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     assert not [t for (t,) in left if t.startswith("_t_")]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_what_the_driver_jvm_prints_stays_out_of_scan_json(tmp_path):
+    """HotSpot writes its own messages on the JVM's stdout ("CodeCache is full. Compiler has
+    been disabled." broke a CI run's cluster scan). A driver JVM started by `scan --json` is
+    made to print one at start-up here (its GC log on its stdout): stdout is still one JSON
+    object, and the message is on stderr."""
+    import json
+    import shlex
+    import subprocess
+    import sys
+
+    from tests import spark_env
+
+    season = tmp_path / "season"
+    season.mkdir()
+    (season / "platforms.csv").write_text("platform_id,name\nP1,Tmall\n")
+    (season / "merchants.csv").write_text("merchant_id,platform_id,name\nM1,P1,Shop\n")
+    (season / "texts.csv").write_text(
+        "text_id,kind,merchant_id,listing_id,created_at,lang,content\n"
+        "T1,ad,M1,,2026-11-11T00:00:00Z,zh,全网最低价\n"
+    )
+    store = tmp_path / "s.duckdb"
+    cli = [sys.executable, "-m", "promoguard"]
+    ingest = subprocess.run([*cli, "ingest", str(season), "--store", str(store)], timeout=300)
+    assert ingest.returncode == 0
+    options = f"spark.driver.extraJavaOptions={spark_env.JAVA_OPTIONS} -Xlog:gc:stdout"
+    env = {**os.environ, "PYSPARK_SUBMIT_ARGS": f"--conf {shlex.quote(options)} pyspark-shell"}
+    args = ["scan", "--store", str(store), "--pack", "cn", "--checks", "TEXT001", "--json"]
+    args += ["--engine", "spark", "--spark-master", "local[1]"]
+    run = subprocess.run([*cli, *args], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = json.loads(run.stdout)
+    assert summary["engine"] == "spark" and summary["by_check"] == {"TEXT001": 1}
+    assert "[info][gc] Using" in run.stderr  # the JVM did print, and it went to stderr

@@ -52,26 +52,40 @@ def python_for_executors() -> None:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
-def _spark_session(master: str):
+def spark_session(master: str):
+    """A Spark session on ``master`` (the one already running in this process, if any).
+
+    Memory comes from the environment so a bureau sizes it to its machines:
+    PROMOGUARD_SPARK_DRIVER_MEMORY (default 4g) and PROMOGUARD_SPARK_EXECUTOR_MEMORY (default
+    1g; a standalone worker must offer at least that much, or no executor starts);
+    PROMOGUARD_SPARK_SHUFFLE_PARTITIONS (default 4; about the cluster's cores). Any other Spark
+    setting goes in PYSPARK_SUBMIT_ARGS ("--conf spark.driver.maxResultSize=1g pyspark-shell").
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
 
     python_for_executors()
-
-    session = (
-        SparkSession.builder.master(master)
-        .appName("promoguard")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")  # stderr stays for our own progress bar
-        .config(
-            "spark.sql.shuffle.partitions",
-            os.environ.get("PROMOGUARD_SPARK_SHUFFLE_PARTITIONS", "4"),
-        )
-        .config("spark.sql.ansi.enabled", "false")
+    settings = {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",  # stderr stays for our own progress bar
+        "spark.sql.shuffle.partitions": os.environ.get("PROMOGUARD_SPARK_SHUFFLE_PARTITIONS", "4"),
+        "spark.sql.ansi.enabled": "false",
         # 2g ran out building broadcast tables at 10M observations; the env var overrides
-        .config("spark.driver.memory", os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"))
-        .getOrCreate()
-    )
+        "spark.driver.memory": os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"),
+        "spark.executor.memory": os.environ.get("PROMOGUARD_SPARK_EXECUTOR_MEMORY", "1g"),
+    }
+    conf = SparkConf().setMaster(master).setAppName("promoguard").setAll(settings.items())
+    if SparkContext._gateway is None:
+        # The driver JVM would share our stdout, and HotSpot prints its own warnings there
+        # ("CodeCache is full. Compiler has been disabled." 160 s into a pack scan on a
+        # cluster), inside the one JSON object of `scan --json`. Whatever the JVM prints is a
+        # diagnostic: its stdout joins its stderr, which is ours (file descriptor 2, whatever
+        # object sys.stderr is), through the Popen settings pyspark takes for this.
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": 2})
+        SparkContext(conf=conf, gateway=gateway)
+    session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -151,7 +165,7 @@ def spark_tables(
                 "`promoguard ingest SEASON --store DIR/`",
                 file=sys.stderr,
             )
-        spark = _spark_session(master)
+        spark = spark_session(master)
         for name in TABLE_NAMES:
             if name not in present:
                 continue  # an older store: Tables reads it as an empty table
