@@ -108,8 +108,11 @@ def test_what_the_driver_jvm_prints_stays_out_of_scan_json(tmp_path):
     cli = [sys.executable, "-m", "promoguard"]
     ingest = subprocess.run([*cli, "ingest", str(season), "--store", str(store)], timeout=300)
     assert ingest.returncode == 0
+    # the caller's settings and the suite's JVM options, the GC log besides
+    given = os.environ.get("PYSPARK_SUBMIT_ARGS", spark_env.submit_args())
     options = f"spark.driver.extraJavaOptions={spark_env.JAVA_OPTIONS} -Xlog:gc:stdout"
-    env = {**os.environ, "PYSPARK_SUBMIT_ARGS": f"--conf {shlex.quote(options)} pyspark-shell"}
+    submit = f"{given.removesuffix('pyspark-shell')} --conf {shlex.quote(options)} pyspark-shell"
+    env = {**os.environ, "PYSPARK_SUBMIT_ARGS": submit}
     args = ["scan", "--store", str(store), "--pack", "cn", "--checks", "TEXT001", "--json"]
     args += ["--engine", "spark", "--spark-master", "local[1]"]
     run = subprocess.run([*cli, *args], env=env, capture_output=True, text=True, timeout=600)

@@ -57,7 +57,7 @@ def spark_session(master: str):
 
     Memory comes from the environment so a bureau sizes it to its machines:
     PROMOGUARD_SPARK_DRIVER_MEMORY (default 4g) and PROMOGUARD_SPARK_EXECUTOR_MEMORY (default
-    1g; a standalone worker must offer at least that much, or no executor starts);
+    Spark's, 1g; a standalone worker must offer at least that much, or no executor starts);
     PROMOGUARD_SPARK_SHUFFLE_PARTITIONS (default 4; about the cluster's cores). Any other Spark
     setting goes in PYSPARK_SUBMIT_ARGS ("--conf spark.driver.maxResultSize=1g pyspark-shell").
     """
@@ -74,17 +74,30 @@ def spark_session(master: str):
         "spark.sql.ansi.enabled": "false",
         # 2g ran out building broadcast tables at 10M observations; the env var overrides
         "spark.driver.memory": os.environ.get("PROMOGUARD_SPARK_DRIVER_MEMORY", "4g"),
-        "spark.executor.memory": os.environ.get("PROMOGUARD_SPARK_EXECUTOR_MEMORY", "1g"),
     }
+    if "PROMOGUARD_SPARK_EXECUTOR_MEMORY" in os.environ:
+        # else Spark's own (1g), or what PYSPARK_SUBMIT_ARGS or spark-defaults.conf says: a
+        # setting made here would override those
+        settings["spark.executor.memory"] = os.environ["PROMOGUARD_SPARK_EXECUTOR_MEMORY"]
     conf = SparkConf().setMaster(master).setAppName("promoguard").setAll(settings.items())
-    if SparkContext._gateway is None:
-        # The driver JVM would share our stdout, and HotSpot prints its own warnings there
-        # ("CodeCache is full. Compiler has been disabled." 160 s into a pack scan on a
-        # cluster), inside the one JSON object of `scan --json`. Whatever the JVM prints is a
-        # diagnostic: its stdout joins its stderr, which is ours (file descriptor 2, whatever
-        # object sys.stderr is), through the Popen settings pyspark takes for this.
-        gateway = launch_gateway(conf, popen_kwargs={"stdout": 2})
-        SparkContext(conf=conf, gateway=gateway)
+    # (pyspark's own lock, re-entrant, which SparkContext takes to launch its JVM: two threads
+    # starting a session here launch one)
+    with SparkContext._lock:
+        if SparkContext._gateway is None:
+            # The driver JVM would share our stdout, and HotSpot prints its own warnings there
+            # ("CodeCache is full. Compiler has been disabled." 160 s into a pack scan on a
+            # cluster), inside the one JSON object of `scan --json`. Whatever the JVM prints is
+            # a diagnostic: its stdout joins its stderr, which is ours (file descriptor 2,
+            # whatever object sys.stderr is), through the Popen settings pyspark takes for this.
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": 2})
+            try:
+                SparkContext(conf=conf, gateway=gateway)
+            except BaseException:
+                if SparkContext._gateway is not gateway:  # not kept: the JVM would linger
+                    gateway.shutdown()
+                    if getattr(gateway, "proc", None) is not None:
+                        gateway.proc.stdin.close()  # its end of the pipe: the JVM exits
+                raise
     session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
