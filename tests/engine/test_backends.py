@@ -111,7 +111,9 @@ def test_what_the_driver_jvm_prints_stays_out_of_scan_json(tmp_path):
     # the caller's settings and the suite's JVM options, the GC log besides
     given = os.environ.get("PYSPARK_SUBMIT_ARGS", spark_env.submit_args())
     options = f"spark.driver.extraJavaOptions={spark_env.JAVA_OPTIONS} -Xlog:gc:stdout"
-    submit = f"{given.removesuffix('pyspark-shell')} --conf {shlex.quote(options)} pyspark-shell"
+    submit = (
+        f"{given.strip().removesuffix('pyspark-shell')} --conf {shlex.quote(options)} pyspark-shell"
+    )
     env = {**os.environ, "PYSPARK_SUBMIT_ARGS": submit}
     args = ["scan", "--store", str(store), "--pack", "cn", "--checks", "TEXT001", "--json"]
     args += ["--engine", "spark", "--spark-master", "local[1]"]
