@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import shlex
 
+#: the master of every Spark session the suite starts in its own process: one master, so the
+#: tests share one session (naming another stops the running one: ``backends.spark_session``)
+MASTER = "local[1]"
+
 #: C1 only (no C2 compiler threads) and the serial collector (no concurrent GC threads)
 JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 

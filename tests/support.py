@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+from tests import spark_env
 
 from promoguard import store
 from promoguard.engine.backends import duckdb_tables, spark_tables
@@ -160,7 +161,7 @@ def run_check(
     overrides: dict[str, dict[str, Any]] | None = None,
     *,
     engine: str = "duckdb",
-    spark_master: str = "local[2]",
+    spark_master: str = spark_env.MASTER,
     detected_at: dt.datetime = DETECTED_AT,
 ) -> ScanResult:
     """Run the rules named by ``codes`` (``"SHIP001"``, ``"BRUSH"``, ``"SHIP001,LIC001"``, a list,

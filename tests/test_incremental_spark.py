@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from tests import spark_env
 from tests.test_incremental import _split, differences
 
 from promoguard import engine, incremental, lake
@@ -48,7 +49,7 @@ def test_spark_increment_equals_a_full_rescan(days, tmp_path, kind):
         lake.ingest(days / "day2", store)
         full = lake.scan(store, "cn", checks=CHECKS, save=False)
     inc, info = incremental.scan_since(
-        store, "cn", "last", checks=CHECKS, engine="spark", spark_master="local[2]"
+        store, "cn", "last", checks=CHECKS, engine="spark", spark_master=spark_env.MASTER
     )
     assert inc.engine == "spark"
     assert set(info["rechecked_local"]) == LOCAL

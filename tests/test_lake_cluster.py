@@ -101,7 +101,8 @@ def _on_cluster(cluster, script: str, *args: str, max_result: str | None = None)
 
 PROBE = """
 import json, sys
-from promoguard.lake import files_of, spark_session
+from promoguard.engine.backends import spark_session
+from promoguard.lake import files_of
 try:
     spark_session(sys.argv[1]).read.parquet(*files_of(sys.argv[2], "reviews")).toArrow()
     print(json.dumps({"refused": ""}))

@@ -59,7 +59,7 @@ def test_the_spark_jvm_runs_with_the_test_options():
         pytest.skip("PYSPARK_SUBMIT_ARGS was set by the caller")
     from promoguard.engine.backends import spark_session
 
-    jvm = spark_session("local[1]").sparkContext._jvm
+    jvm = spark_session(spark_env.MASTER).sparkContext._jvm
     arguments = list(
         jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
     )

@@ -507,7 +507,7 @@ class _LakeSeason:
     def marks(self, con: Any) -> dict[str, int] | None:
         return None
 
-    def spark(self, con: Any, master: str):
+    def spark(self, con: Any, master: str | None):
         return lake.spark_tables(self.root, master)
 
     def kept_from(self, con: Any, since: str, new: Any) -> Any:
@@ -643,7 +643,7 @@ class _FileSeason:
 
         return store_mod.row_marks(con)
 
-    def spark(self, con: Any, master: str):
+    def spark(self, con: Any, master: str | None):
         from promoguard.engine import backends
 
         return backends.spark_tables(con, master)
@@ -681,7 +681,7 @@ def scan_since(
     *,
     checks: Any = None,
     engine: str = "duckdb",
-    spark_master: str = "local[*]",
+    spark_master: str | None = None,
     save: bool = True,
     progress: Any = None,
     memory_limit: str | None = None,

@@ -512,8 +512,10 @@ def save_scan(root: str | Path, result: Any, pack: Any, started: dt.datetime) ->
 
 
 @contextmanager
-def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
-    """The lake's canonical tables as Spark views over its own files (no copy, no driver temp).
+def spark_tables(root: str | Path, master: str | None = None) -> Iterator[Any]:
+    """The lake's canonical tables as Spark views over its own files (no copy, no driver temp),
+    on ``master`` (``engine.backends.spark_session``: None, the session running in this process
+    or local[*]).
 
     Each executor opens the files it is given; on a cluster the lake must sit where every
     worker sees the same absolute path (a shared mount).
@@ -525,6 +527,7 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
         import pyspark  # noqa: F401
     except ImportError:  # the scan's setup, not the lake (watch keeps store problems apart)
         raise CheckError("--engine spark needs pyspark: pip install 'promoguard[spark]'") from None
+    from promoguard.engine.backends import spark_session
     from promoguard.engine.base import Tables
 
     spark = spark_session(master)
@@ -537,19 +540,6 @@ def spark_tables(root: str | Path, master: str = "local[*]") -> Iterator[Any]:
             df = spark.createDataFrame([], _spark_schema(table))
         df.createOrReplaceTempView(table)
     yield Tables(ibis.pyspark.connect(spark))
-
-
-def spark_session(master: str):
-    """A session on ``master`` (see :func:`promoguard.engine.backends.spark_session`); one
-    already running on another master is stopped first."""
-    from pyspark.sql import SparkSession
-
-    from promoguard.engine.backends import spark_session as start
-
-    active = SparkSession.getActiveSession()
-    if active is not None and active.sparkContext.master != master:
-        active.stop()
-    return start(master)
 
 
 def _spark_schema(table: str):
@@ -579,7 +569,7 @@ def scan(
     *,
     engine: str = "duckdb",
     checks: str | Sequence[str] | None = None,
-    spark_master: str = "local[*]",
+    spark_master: str | None = None,
     save: bool = True,
     progress: Any = None,  # progress(step, done, total), as engine.run.run_checks
     memory_limit: str | None = None,

@@ -252,7 +252,7 @@ class Watcher:
         watchlist: str | Path | None = None,
         cases_db: str | None = None,
         engine: str = "duckdb",
-        spark_master: str = "local[*]",
+        spark_master: str | None = None,
         checks: str | None = None,
         log: Log | None = None,
     ) -> None:

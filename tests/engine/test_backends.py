@@ -9,6 +9,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 import pytest
+from tests import spark_env
 
 from promoguard.engine import backends
 
@@ -64,7 +65,7 @@ def test_epoch_seconds_on_duckdb_are_the_instant_in_any_session_time_zone():
 def test_epoch_seconds_are_the_same_on_spark_at_a_threshold():
     from promoguard.engine.backends import spark_session
 
-    spark = ibis.pyspark.connect(spark_session("local[1]"))
+    spark = ibis.pyspark.connect(spark_session(spark_env.MASTER))
     duck = ibis.duckdb.from_connection(duckdb.connect())
     on_spark, on_duckdb = _within_a_minute(spark), _within_a_minute(duck)
     assert on_spark["seconds"] == on_duckdb["seconds"]
@@ -82,6 +83,55 @@ def test_scratch_tables_are_dropped_when_the_computation_ends():
     assert not [t for (t,) in left if t.startswith("_t_")]
 
 
+def _one_text_season(tmp_path):
+    """A season folder of one shop and one ad that TEXT001 flags (an absolute term)."""
+    season = tmp_path / "season"
+    season.mkdir()
+    (season / "platforms.csv").write_text("platform_id,name\nP1,Tmall\n")
+    (season / "merchants.csv").write_text("merchant_id,platform_id,name\nM1,P1,Shop\n")
+    (season / "texts.csv").write_text(
+        "text_id,kind,merchant_id,listing_id,created_at,lang,content\n"
+        "T1,ad,M1,,2026-11-11T00:00:00Z,zh,全网最低价\n"
+    )
+    return season
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_a_scan_runs_on_the_master_it_names_and_none_keeps_the_running_one(tmp_path, capfd):
+    """A scan of a DuckDB file from the Python API used to run on whatever session this process
+    had (a notebook's local one for a scan asked to run on a cluster), and a lake scan that named
+    no master stopped that session for local[*]. A master named is the one a scan runs on;
+    ``spark_master=None`` (the default) keeps the session running."""
+    from pyspark import SparkContext
+
+    from promoguard import engine, lake
+    from promoguard.engine.backends import spark_session
+    from promoguard.ingest import ingest_dir
+
+    season = _one_text_season(tmp_path)
+    store = tmp_path / "s.duckdb"
+    ingest_dir(season, store)
+    root = tmp_path / "lake"
+    lake.ingest(season, root)
+    spark_session(spark_env.MASTER)  # the session this process has (the suite's; a notebook's)
+    other = "local[2]" if spark_env.MASTER != "local[2]" else "local[1]"
+    capfd.readouterr()
+    try:
+        named = engine.scan(
+            store, "cn", engine="spark", checks="TEXT001", spark_master=other, save=False
+        )
+        assert SparkContext._active_spark_context.master == other
+        said = capfd.readouterr().err
+        assert f"stopping this process's session on {spark_env.MASTER} to scan on {other}" in said
+        kept = lake.scan(root, "cn", engine="spark", checks="TEXT001", save=False)
+        assert SparkContext._active_spark_context.master == other
+        assert "stopping" not in capfd.readouterr().err
+        assert len(named.findings) == len(kept.findings) == 1
+    finally:
+        spark_session(spark_env.MASTER)  # the suite's session again, for the tests after
+
+
 @pytest.mark.spark
 @pytest.mark.slow
 def test_what_the_driver_jvm_prints_stays_out_of_scan_json(tmp_path):
@@ -94,16 +144,7 @@ def test_what_the_driver_jvm_prints_stays_out_of_scan_json(tmp_path):
     import subprocess
     import sys
 
-    from tests import spark_env
-
-    season = tmp_path / "season"
-    season.mkdir()
-    (season / "platforms.csv").write_text("platform_id,name\nP1,Tmall\n")
-    (season / "merchants.csv").write_text("merchant_id,platform_id,name\nM1,P1,Shop\n")
-    (season / "texts.csv").write_text(
-        "text_id,kind,merchant_id,listing_id,created_at,lang,content\n"
-        "T1,ad,M1,,2026-11-11T00:00:00Z,zh,全网最低价\n"
-    )
+    season = _one_text_season(tmp_path)
     store = tmp_path / "s.duckdb"
     cli = [sys.executable, "-m", "promoguard"]
     ingest = subprocess.run([*cli, "ingest", str(season), "--store", str(store)], timeout=300)

@@ -13,6 +13,7 @@ import shutil
 
 import ibis
 import pytest
+from tests import spark_env
 
 from promoguard import incremental, scans, store
 from promoguard.engine import registry
@@ -303,7 +304,7 @@ def test_on_spark_the_relation_is_built(day_two, tmp_path):
     full = _full(path, tmp_path)
     CALLS.update(build=0, fold=0)
     inc, info = incremental.scan_since(
-        path, "cn", "last", engine="spark", spark_master="local[1]", save=False
+        path, "cn", "last", engine="spark", spark_master=spark_env.MASTER, save=False
     )
     assert CALLS["fold"] == 0 and CALLS["build"] >= 1
     assert info["kept"] == {"folded": [], "built": []}  # Spark keeps no relations

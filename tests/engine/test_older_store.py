@@ -12,6 +12,7 @@ import os
 
 import duckdb
 import pytest
+from tests import spark_env
 
 from promoguard.engine import scan
 
@@ -67,7 +68,7 @@ def test_an_older_store_scans_on_spark_and_leaves_no_hand_off(season_store_copy,
         season_store_copy,
         pack="cn",
         engine="spark",
-        spark_master="local[1]",
+        spark_master=spark_env.MASTER,
         checks="COUPON001,SHIP004",
         save=False,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from tests import spark_env
 
 from promoguard import engine
 from promoguard.engine.packs import load_pack
@@ -23,7 +24,7 @@ def test_every_check_is_identical_on_duckdb_and_spark(season_store, season_scan,
     shutil.copy(season_store, store)
     codes = load_pack("cn").enabled_codes()  # every registered check the pack runs
     duck = season_scan.result  # the same season's cn scan on DuckDB
-    spark = engine.scan(store, "cn", engine="spark", spark_master="local[2]", save=False)
+    spark = engine.scan(store, "cn", engine="spark", spark_master=spark_env.MASTER, save=False)
     assert [r.code for r in duck.runs] == [r.code for r in spark.runs]
     assert {r.code for r in duck.runs} <= set(codes)
     differences = []

@@ -4,6 +4,7 @@ import datetime as dt
 
 import ibis
 import pytest
+from tests import spark_env
 
 from promoguard import store
 from promoguard.engine import evidence as ev
@@ -93,7 +94,7 @@ def test_read_evidence_detects_tampering(con):
 def test_spark_gives_the_same_findings_and_evidence(con):
     with duckdb_tables(con) as tables:
         duck = _run(tables, "duckdb")
-    with spark_tables(con, "local[1]") as tables:
+    with spark_tables(con, spark_env.MASTER) as tables:
         spark = _run(tables, "spark")
     cols = ["finding_id", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)

@@ -32,7 +32,7 @@ def monitor_scan(
     store: Path,
     pack: str,
     engine_name: str,
-    spark_master: str,
+    spark_master: str | None,
     checks: str | None,
     out: Path | None,
     as_json: bool,

@@ -27,8 +27,10 @@ def scan(
     ),
     pack: str = typer.Option(..., "--pack", help="Rule pack: cn, eu, uk, us or a pack folder."),
     engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
-    spark_master: str = typer.Option(
-        "local[*]", "--spark-master", help="Spark master URL (with --engine spark)."
+    spark_master: str | None = typer.Option(
+        None,
+        "--spark-master",
+        help="Spark master URL (with --engine spark; default local[*]).",
     ),
     checks: str | None = typer.Option(
         None, "--checks", help="Codes or prefixes, comma-separated (PRICE001,SHIP). Default: all."

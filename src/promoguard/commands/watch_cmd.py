@@ -34,8 +34,10 @@ def watch(
         None, "--checks", help="Codes or prefixes, comma-separated (PRICE001,SHIP). Default: all."
     ),
     engine_name: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
-    spark_master: str = typer.Option(
-        "local[*]", "--spark-master", help="Spark master URL (with --engine spark)."
+    spark_master: str | None = typer.Option(
+        None,
+        "--spark-master",
+        help="Spark master URL (with --engine spark; default local[*]).",
     ),
     interval: float = typer.Option(60.0, "--interval", help="Seconds between looks at INBOX."),
     once: bool = typer.Option(False, "--once", help="Handle what is waiting, then stop (cron)."),

@@ -52,8 +52,18 @@ def python_for_executors() -> None:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
-def spark_session(master: str):
-    """A Spark session on ``master`` (the one already running in this process, if any).
+#: the master of a scan that names none and finds no session running in the process
+DEFAULT_SPARK_MASTER = "local[*]"
+
+
+def spark_session(master: str | None = None):
+    """A Spark session on ``master``.
+
+    ``None`` means the session already running in this process (a notebook's own, whatever its
+    master), else one on DEFAULT_SPARK_MASTER. A master named is the one the scan runs on: a
+    session running on another is stopped first, and stderr says so (a scan asked to run on a
+    bureau's cluster must not run quietly on a notebook's local session, nor a local scan on a
+    cluster).
 
     Memory comes from the environment so a bureau sizes it to its machines:
     PROMOGUARD_SPARK_DRIVER_MEMORY (default 4g) and PROMOGUARD_SPARK_EXECUTOR_MEMORY (default
@@ -61,11 +71,32 @@ def spark_session(master: str):
     PROMOGUARD_SPARK_SHUFFLE_PARTITIONS (default 4; about the cluster's cores). Any other Spark
     setting goes in PYSPARK_SUBMIT_ARGS ("--conf spark.driver.maxResultSize=1g pyspark-shell").
     """
+    from pyspark import SparkContext
+
+    python_for_executors()
+    # (pyspark's own lock, re-entrant, which SparkContext takes to launch its JVM: two threads
+    # starting a session here launch one, and one cannot stop the session another starts)
+    with SparkContext._lock:
+        return _session_on(master)
+
+
+def _session_on(master: str | None):
     from pyspark import SparkConf, SparkContext
     from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
 
-    python_for_executors()
+    running = SparkContext._active_spark_context
+    if running is not None and master is not None and running.master != master:
+        print(
+            f"spark: stopping this process's session on {running.master} to scan on {master}",
+            file=sys.stderr,
+        )
+        SparkSession(running).stop()  # the session's stop clears what getOrCreate would reuse
+        running = None
+    if running is not None:
+        master = running.master
+    elif master is None:
+        master = DEFAULT_SPARK_MASTER
     settings = {
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
@@ -80,24 +111,21 @@ def spark_session(master: str):
         # setting made here would override those
         settings["spark.executor.memory"] = os.environ["PROMOGUARD_SPARK_EXECUTOR_MEMORY"]
     conf = SparkConf().setMaster(master).setAppName("promoguard").setAll(settings.items())
-    # (pyspark's own lock, re-entrant, which SparkContext takes to launch its JVM: two threads
-    # starting a session here launch one)
-    with SparkContext._lock:
-        if SparkContext._gateway is None:
-            # The driver JVM would share our stdout, and HotSpot prints its own warnings there
-            # ("CodeCache is full. Compiler has been disabled." 160 s into a pack scan on a
-            # cluster), inside the one JSON object of `scan --json`. Whatever the JVM prints is
-            # a diagnostic: its stdout joins its stderr, which is ours (file descriptor 2,
-            # whatever object sys.stderr is), through the Popen settings pyspark takes for this.
-            gateway = launch_gateway(conf, popen_kwargs={"stdout": 2})
-            try:
-                SparkContext(conf=conf, gateway=gateway)
-            except BaseException:
-                if SparkContext._gateway is not gateway:  # not kept: the JVM would linger
-                    gateway.shutdown()
-                    if getattr(gateway, "proc", None) is not None:
-                        gateway.proc.stdin.close()  # its end of the pipe: the JVM exits
-                raise
+    if SparkContext._gateway is None:
+        # The driver JVM would share our stdout, and HotSpot prints its own warnings there
+        # ("CodeCache is full. Compiler has been disabled." 160 s into a pack scan on a
+        # cluster), inside the one JSON object of `scan --json`. Whatever the JVM prints is a
+        # diagnostic: its stdout joins its stderr, which is ours (file descriptor 2, whatever
+        # object sys.stderr is), through the Popen settings pyspark takes for this.
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": 2})
+        try:
+            SparkContext(conf=conf, gateway=gateway)
+        except BaseException:
+            if SparkContext._gateway is not gateway:  # not kept: the JVM would linger
+                gateway.shutdown()
+                if getattr(gateway, "proc", None) is not None:
+                    gateway.proc.stdin.close()  # its end of the pipe: the JVM exits
+            raise
     session = SparkSession.builder.config(conf=conf).getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
@@ -145,7 +173,7 @@ def _reap(parent: Path, prefix: str) -> None:
 
 @contextmanager
 def spark_tables(
-    con: duckdb.DuckDBPyConnection, master: str = "local[*]", beside: str | Path | None = None
+    con: duckdb.DuckDBPyConnection, master: str | None = None, beside: str | Path | None = None
 ) -> Iterator[Tables]:
     """A DuckDB store's canonical tables on Spark.
 

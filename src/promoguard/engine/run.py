@@ -1833,11 +1833,14 @@ def scan(
     *,
     engine: str = "duckdb",
     checks: str | Sequence[str] | None = None,
-    spark_master: str = "local[*]",
+    spark_master: str | None = None,
     save: bool = True,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Scan a store with a pack's checks on an engine; keep the findings in the store."""
+    """Scan a store with a pack's checks on an engine; keep the findings in the store.
+
+    ``spark_master`` (with ``engine="spark"``): the master to run on, or None for the Spark
+    session already running in this process, else local[*] (``backends.spark_session``)."""
     if engine not in ENGINES:
         raise CheckError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if not Path(store_path).exists():

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import pytest
+from tests import spark_env
 from tests.support import run_check
 
 from promoguard.engine import evidence as ev
@@ -128,7 +129,7 @@ def test_spark_gives_the_same_findings_and_evidence(content_con):
     # REVIEW002 reads texts and reviews (both entity types, both evidence queries); each Spark
     # query costs seconds, and the other codes share the same pull and the same Python matching
     duck = run_check(content_con, "REVIEW002")
-    spark = run_check(content_con, "REVIEW002", engine="spark", spark_master="local[1]")
+    spark = run_check(content_con, "REVIEW002", engine="spark", spark_master=spark_env.MASTER)
     cols = ["finding_id", "entity_type", "entity_id", "observed", "expected", "evidence_sha256"]
     a = duck.findings.sort_values("finding_id")[cols].reset_index(drop=True)
     b = spark.findings.sort_values("finding_id")[cols].reset_index(drop=True)

@@ -11,6 +11,7 @@ import random
 
 import ibis
 import pytest
+from tests import spark_env
 
 from promoguard import geo
 from promoguard.engine.backends import duckdb_tables
@@ -281,7 +282,7 @@ def test_fastest_legs_on_spark_equal_the_definition(tiny_store):
     con = _store(tiny_store)
     with duckdb_tables(con) as t:
         expected = _rows(t, ship004._fastest_legs_exact(t.tracking_events, 100.0))
-    with spark_tables(con, "local[2]") as t:
+    with spark_tables(con, spark_env.MASTER) as t:
         got = _rows(t, ship004._fastest_legs(t, 100.0))
     assert got == expected
     assert ("SF", "T") in {(c, n) for c, n, _ in got}
