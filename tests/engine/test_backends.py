@@ -157,7 +157,7 @@ def test_what_the_driver_jvm_prints_stays_out_of_scan_json(tmp_path):
     )
     env = {**os.environ, "PYSPARK_SUBMIT_ARGS": submit}
     args = ["scan", "--store", str(store), "--pack", "cn", "--checks", "TEXT001", "--json"]
-    args += ["--engine", "spark", "--spark-master", "local[1]"]
+    args += ["--engine", "spark", "--spark-master", spark_env.MASTER]
     run = subprocess.run([*cli, *args], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads(run.stdout)

@@ -72,11 +72,14 @@ def spark_session(master: str | None = None):
     setting goes in PYSPARK_SUBMIT_ARGS ("--conf spark.driver.maxResultSize=1g pyspark-shell").
     """
     from pyspark import SparkContext
+    from pyspark.sql import SparkSession
 
     python_for_executors()
-    # (pyspark's own lock, re-entrant, which SparkContext takes to launch its JVM: two threads
-    # starting a session here launch one, and one cannot stop the session another starts)
-    with SparkContext._lock:
+    # pyspark's own locks, re-entrant, in pyspark's order (the builders' getOrCreate takes its
+    # own, then SparkContext's, which it takes to launch the JVM): two threads starting a
+    # session here launch one, one cannot stop the session another starts, and a notebook
+    # thread's getOrCreate meanwhile cannot hold one lock while waiting for the other
+    with SparkSession.Builder._lock, SparkContext._lock:
         return _session_on(master)
 
 
@@ -91,7 +94,9 @@ def _session_on(master: str | None):
             f"spark: stopping this process's session on {running.master} to scan on {master}",
             file=sys.stderr,
         )
-        SparkSession(running).stop()  # the session's stop clears what getOrCreate would reuse
+        # the session's stop clears what getOrCreate would reuse; the JVM stays, and with it
+        # what was fixed when it started (the driver's memory)
+        SparkSession(running).stop()
         running = None
     if running is not None:
         master = running.master
