@@ -47,15 +47,19 @@ def scan(
     pack: str = "cn",
     engine: str = "duckdb",
     checks: str | Sequence[str] | None = None,
+    spark_master: str | None = None,
 ) -> pd.DataFrame:
-    """Scan a store with a pack; the findings (also kept in the store)."""
+    """Scan a store with a pack; the findings (also kept in the store). With ``engine="spark"``,
+    ``spark_master`` is the master to run on (None: the Spark session this process already
+    has, else local[*])."""
     from promoguard import lake
     from promoguard.engine.run import scan as run_scan
 
     runner = (
         lake.scan if lake.is_lake(store) else run_scan
     )  # a lake seals in the batch it publishes
-    return runner(store, pack, engine=engine, checks=checks).findings  # sealed as it is saved
+    found = runner(store, pack, engine=engine, checks=checks, spark_master=spark_master).findings
+    return found  # sealed as it is saved
 
 
 def findings(store: str | Path, *, scan_id: str | None = None) -> pd.DataFrame:

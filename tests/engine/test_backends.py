@@ -105,7 +105,8 @@ def test_a_scan_runs_on_the_master_it_names_and_none_keeps_the_running_one(tmp_p
     ``spark_master=None`` (the default) keeps the session running."""
     from pyspark import SparkContext
 
-    from promoguard import engine, lake
+    import promoguard.api as pg
+    from promoguard import lake
     from promoguard.engine.backends import spark_session
     from promoguard.ingest import ingest_dir
 
@@ -118,16 +119,15 @@ def test_a_scan_runs_on_the_master_it_names_and_none_keeps_the_running_one(tmp_p
     other = "local[2]" if spark_env.MASTER != "local[2]" else "local[1]"
     capfd.readouterr()
     try:
-        named = engine.scan(
-            store, "cn", engine="spark", checks="TEXT001", spark_master=other, save=False
-        )
+        # through the documented Python API, which scans a DuckDB file with engine.scan
+        named = pg.scan(store, engine="spark", checks="TEXT001", spark_master=other)
         assert SparkContext._active_spark_context.master == other
         said = capfd.readouterr().err
         assert f"stopping this process's session on {spark_env.MASTER} to scan on {other}" in said
         kept = lake.scan(root, "cn", engine="spark", checks="TEXT001", save=False)
         assert SparkContext._active_spark_context.master == other
         assert "stopping" not in capfd.readouterr().err
-        assert len(named.findings) == len(kept.findings) == 1
+        assert len(named) == len(kept.findings) == 1
     finally:
         spark_session(spark_env.MASTER)  # the suite's session again, for the tests after
 
