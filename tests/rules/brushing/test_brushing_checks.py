@@ -111,6 +111,52 @@ def test_brush002_household_buying_everywhere_is_not_a_ring(tiny_store):
     assert by_code(run_check(con, "BRUSH002"), "BRUSH002").empty
 
 
+#: what exports write where they withhold a device or an address (a blind set's b2-020..024)
+NO_IDENTIFIER = {
+    "device": [
+        "00000000-0000-0000-0000-000000000000",  # iOS/Android ad id, tracking refused
+        "000000000000000",  # an IMEI of zeros
+        "02:00:00:00:00:00",  # Android's fixed MAC address
+        "unknown",
+        "NULL",
+        " N/A",
+        "-",
+        "未知",
+        "86*********1234",  # masked
+    ],
+    "address": ["广东省深圳市南山区******", "Unknown", "0"],
+}
+
+
+def _strangers_sharing(kind: str, value: str, prefix: str) -> World:
+    """Three strangers in three cities with the same ``value`` as their ``kind``, each with one
+    order at M001 within a day (a ring's shape, had the value named one phone or one door)
+    and nothing else there."""
+    w = World(merchants=["M001"])
+    for i in range(3):
+        w.order(f"{prefix}{i}", "M001", T0 + dt.timedelta(hours=6 * i), **{kind: value})
+    return w
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_brush002_a_withheld_identifier_links_nobody_a_shared_one_does(tiny_store, engine):
+    """A placeholder or masked device or address names no device or address: strangers holding
+    it are not linked. The same shape on a value that names one phone or one door is a ring."""
+    cases = [(k, v) for k, values in NO_IDENTIFIER.items() for v in values]
+    w = World(merchants=["M001"])
+    for n, (kind, value) in enumerate(cases):
+        w.orders += _strangers_sharing(kind, value, f"S{n:02d}-").orders
+    ring = _strangers_sharing("device", "a1b2c3d4-0000-4000-8000-00000000f00d", "R-")
+    drop = _strangers_sharing("address", "广东省深圳市南山区科技园路1号3栋502", "D-")
+    w.orders += ring.orders + drop.orders
+    for k, o in enumerate(w.orders):
+        o["order_id"] = f"O{k:06d}"
+    con = tiny_store(w.tables())
+    got = by_code(run_check(con, "BRUSH002", engine=engine), "BRUSH002")
+    assert sorted(got.entity_id) == ["D-0|D-1|D-2", "R-0|R-1|R-2"]
+    assert set(got.severity) == {"high"}
+
+
 @pytest.mark.parametrize("pack", PACKS)
 def test_brush003_flags_velocity_not_volume(brushing_con, pack):
     f = by_code(run_check(brushing_con, "BRUSH003", pack), "BRUSH003")

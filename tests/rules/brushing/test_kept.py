@@ -247,6 +247,8 @@ def _hand_built() -> tuple[dict, dict]:
         ("Z4", "DV-Z3", None, "M5", 3),
         ("Q1", "DV-Q", "AD-Q1", "M5", 5),  # a phone of Q1's own (its second order below)
         ("U1", "-", "-", "M5", 4),  # no phone, no address (nulls below)
+        ("W1", "unknown", None, "M0", 4),  # W1-W3: strangers an export gave a placeholder
+        ("W2", "00000000-0000-0000-0000-000000000000", None, "M0", 5),
     ):
         old.order(b, m, T0 + dt.timedelta(days=3, hours=h), device=device, address=address)
     old.orders[-1].update(buyer_device_id=None, buyer_address_id=None)
@@ -258,6 +260,8 @@ def _hand_built() -> tuple[dict, dict]:
     later.order("Z1", "M5", T0 + dt.timedelta(days=3, hours=6), device="DV-Z")  # two hops to Z4
     # Q1 again on its own phone, to another address: two links, still one buyer on the phone
     later.order("Q1", "M5", T0 + dt.timedelta(days=3, hours=7), device="DV-Q", address="AD-Q2")
+    later.order("W3", "M0", T0 + dt.timedelta(days=3, hours=6), device="unknown")  # no link
+    later.order("W2", "M0", T0 + dt.timedelta(days=3, hours=7), device="unknown")
     later.order("U1", "M6", day)  # U1 again without a phone or an address
     later.orders[-1].update(buyer_device_id=None, buyer_address_id=None)
     later.order("P1", "M1", day + dt.timedelta(hours=1))  # the pair's second order
@@ -330,7 +334,7 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
     # phone is its own still (two links of one buyer), U1 holds none
     values = {
         (dict(r)["buyer_id"], dict(r)["device"] or dict(r)["address"])
-        for r in _rows(built[("brush002_shared_values", "v1")])
+        for r in _rows(built[("brush002_shared_values", "v2")])
     }
     assert {
         ("Z1", "DV-Z"),
@@ -339,10 +343,10 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
         ("Y1", "AD-Y"),
         ("L3", "DV-L"),
     } <= values
-    assert not {b for b, _ in values} & {"Q1", "U1", "P1"}
+    assert not {b for b, _ in values} & {"Q1", "U1", "P1", "W1", "W2", "W3"}
 
 
-_GROUPS = ("brush002_groups", "v1", 3, 48.0, 0.3)
+_GROUPS = ("brush002_groups", "v2", 3, 48.0, 0.3)
 #: BRUSH003's instant window in seconds: 10 min, 12 h before the scan, within 72 h of payment
 _WIN = (600, 43200, 259200)
 
@@ -359,8 +363,8 @@ KEYS = {
     ("brush003_undelivered_orders", "v1"),
     _INSTANT := ("brush003_instant_orders", "v4", *_WIN),
     ("order_first_delivery", "v1"),
-    ("brush002_links", "v1"),
-    ("brush002_shared_values", "v1"),
+    ("brush002_links", "v2"),
+    ("brush002_shared_values", "v2"),
     _GROUPS,
 }
 

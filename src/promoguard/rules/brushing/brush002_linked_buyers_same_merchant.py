@@ -49,7 +49,11 @@ class LinkedBuyersSameMerchant(Check):
             "Links buyers that used the same device or delivery address (connected components "
             "over buyer-device and buyer-address links) and reports, per merchant, the linked "
             "buyers who all ordered there within a short window, when that merchant takes a large "
-            "share of the group's orders (a household shopping everywhere is not a ring)."
+            "share of the group's orders (a household shopping everywhere is not a ring). A value "
+            "an export writes where it withholds the device or the address links nobody: a "
+            "placeholder ('unknown', 'N/A', '-', 未知), an identifier of zeros (the all-zero "
+            "advertising id of a phone that refused tracking, Android's 02:00:00:00:00:00) or a "
+            "masked value (138****1234, an address masked to its district)."
         ),
         why=(
             "Accounts run from one phone or shipping to one drop address that pile into one shop "
@@ -126,9 +130,43 @@ def _orders_of(o: ir.Table) -> ir.Table:
     return o.filter(o.status != "cancelled")
 
 
+#: what an export writes where it has no identifier (compared trimmed and in lower case): the
+#: words of a blank field, and Android's fixed MAC address since Android 6 (02:00:00:00:00:00)
+PLACEHOLDER_VALUES = (
+    "unknown",
+    "null",
+    "none",
+    "nil",
+    "n/a",
+    "na",
+    "undefined",
+    "-",
+    "--",
+    "未知",
+    "无",
+    "暂无",
+    "02:00:00:00:00:00",
+)
+
+
+def linking(value: ir.StringValue) -> ir.StringValue:
+    """``value`` where it can name one device or address, else null: a placeholder
+    (:data:`PLACEHOLDER_VALUES`; only zeros and separators: the all-zero advertising id that
+    iOS and Android report when the user refuses tracking, 00000000-0000-0000-0000-000000000000,
+    an IMEI of zeros) or a masked value (three asterisks in a row: 86*********1234, an address
+    masked to its district 广东省深圳市南山区******) is what an export writes where it withholds
+    the identifier. Strangers share it by the thousand; it links nobody (no data is no link)."""
+    t = value.strip().lower()
+    blank = t.isin(PLACEHOLDER_VALUES) | t.re_search(r"^[-0:. ]*$") | t.contains("***")
+    return ibis.ifelse(blank, ibis.null("string"), value)
+
+
 def _links_of(o: ir.Table) -> ir.Table:
-    """Each buyer's distinct (device, address) combinations among the orders ``o``."""
-    return o.select("buyer_id", device=o.buyer_device_id, address=o.buyer_address_id).distinct()
+    """Each buyer's distinct (device, address) combinations among the orders ``o``, each value
+    that names no device or address (:func:`linking`) as null. Judged on the distinct rows (a
+    fifth of the orders), then made distinct again (two placeholders are one null)."""
+    d = o.select("buyer_id", device=o.buyer_device_id, address=o.buyer_address_id).distinct()
+    return d.select("buyer_id", device=linking(d.device), address=linking(d.address)).distinct()
 
 
 def buyer_links(tables: Tables) -> ir.Table:
@@ -150,7 +188,8 @@ def buyer_links(tables: Tables) -> ir.Table:
         )
         return Appended(added=fresh.select(*_LINK_COLUMNS))
 
-    return shared(tables, ("brush002_links", "v1"), lambda: _links_of(_orders(tables)), fold=fold)
+    # v2: a value that names no device or address is null (``linking``)
+    return shared(tables, ("brush002_links", "v2"), lambda: _links_of(_orders(tables)), fold=fold)
 
 
 _LINK_COLUMNS = ("buyer_id", "device", "address")
@@ -210,7 +249,7 @@ def shared_values(tables: Tables) -> ir.Table:
 
     return shared(
         tables,
-        ("brush002_shared_values", "v1"),
+        ("brush002_shared_values", "v2"),
         lambda: _shared_values_of(buyer_links(tables)),
         fold=fold,
     )
@@ -295,7 +334,7 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
         return _groups_of(tables, buyer_links(tables), params)
     key = (
         "brush002_groups",
-        "v1",
+        "v2",
         int(params["min_buyers"]),
         float(params["window_hours"]),
         float(params["min_merchant_share"]),
