@@ -132,13 +132,16 @@ def report(store: str | Path, out: str | Path, *, scan_id: str | None = None) ->
     return build_report(Path(store), Path(out), scan_id=scan_id)
 
 
-def review_scores(store: str | Path, *, params: dict | None = None) -> pd.DataFrame:
+def review_scores(
+    store: str | Path, *, params: dict | None = None, timezone: str = "UTC"
+) -> pd.DataFrame:
     """Every review's REVIEW003 spam score and its signals (NaN: not available, the data lacks
-    its inputs; a NaN score: too few signals to judge), read from a store."""
+    its inputs; a NaN score: too few signals to judge), read from a store; its days are
+    ``timezone``'s (a pack's: ``Asia/Shanghai`` for cn)."""
     from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores as scores
 
     with store_mod.open_store(store, read_only=True) as con:
-        return scores(con, params)
+        return scores(con, params, timezone)
 
 
 def checks() -> pd.DataFrame:

@@ -122,7 +122,6 @@ def _random_rows(rng, n: int):
             "rating": ints(1, 6),
             "created_s": pa.array(created, pa.int64(), mask=rng.random(n) < 0.1),
             "paid_s": pa.array(created - 86_400 * 3, pa.int64(), mask=rng.random(n) < 0.3),
-            "confirmed_s": ints(1_700_000_000, 1_700_400_000, 0.5),
             "delivered_s": pa.array(delivered, pa.int64(), mask=rng.random(n) < 0.3),
             "buyer_orders": ints(0, 4),
             "listing_n": pa.array(listing_n, pa.int64(), mask=rng.random(n) < 0.1),
@@ -132,6 +131,12 @@ def _random_rows(rng, n: int):
             "max_day": ints(1, 7),
             "per_day": ints(1, 12),
             "active_days": ints(0, 4),  # 0: every purchase day of the listing missing
+            "per_day_noon": ints(1, 12),
+            "active_days_noon": ints(0, 4),
+            "per_rday": ints(1, 12),
+            "active_rdays": ints(0, 4),  # 0: no review of the listing has a date
+            "per_rday_noon": ints(1, 12),
+            "active_rdays_noon": ints(0, 4),
         }
     )
 

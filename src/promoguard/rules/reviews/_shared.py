@@ -716,14 +716,43 @@ class Inputs:
     dated: bool  # more than one review date: dates are real, not a placeholder
     rated: bool  # more than one rating
     has_orders: bool  # the store has orders: a reviewer's history is known
+    #: seconds east of UTC of the pack's time zone (``day_offset``): a day is a local day (a
+    #: Beijing day, not one that turns at 08:00 there)
+    day_offset: int = 0
+
+
+def day_offset(zone: str) -> int:
+    """The zone's offset from UTC in the season, in seconds (the whole hours BRUSH003's local
+    days use: promotions are short, so one offset for the season is close enough)."""
+    from promoguard.rules.brushing._shared import _utc_offset_hours
+
+    return _utc_offset_hours(zone) * 3600
 
 
 #: what a review's score needs from the other reviews (of its listing, its buyer): counts and
 #: sums, exact integers on every engine (see ``group_features`` and ``group_features_expr``)
-GROUP_FEATURES = ("listing_n", "listing_rating_sum", "max_day", "per_day", "active_days")
+#: the listing days a burst is counted on: (the count of the review's day, the listing's distinct
+#: days, which day, the grid's shift in seconds). The day its order was paid ("bought": orders
+#: placed together, their reviews arriving as the parcels do) and the day it was posted
+#: ("posted": reviews written together, whenever their orders were paid), each on local days
+#: and on days turning at local noon: a burst of up to 12 hours lies whole in one day of one
+#: of the two grids (a farm's evening that runs past midnight; Double 11's midnight rush)
+BURST_DAYS = (
+    ("per_day", "active_days", "bought", 0),
+    ("per_day_noon", "active_days_noon", "bought", 43_200),
+    ("per_rday", "active_rdays", "posted", 0),
+    ("per_rday_noon", "active_rdays_noon", "posted", 43_200),
+)
+
+GROUP_FEATURES = (
+    "listing_n",
+    "listing_rating_sum",
+    "max_day",
+    *(name for per, active, _, _ in BURST_DAYS for name in (per, active)),
+)
 
 
-def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def score_frame(df: pd.DataFrame, params: dict[str, Any], offset: int = 0) -> pd.DataFrame:
     """SpEagle-style behavioural priors combined into one score per review.
 
     Rayana & Akoglu (KDD 2015) turn each behavioural feature into a suspiciousness f in [0, 1] and
@@ -737,19 +766,26 @@ def score_frame(df: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     count in SQL and score each partition where it lies (``scored_rows``).
     """
     if df.empty:
-        return score_rows(df.copy(), Inputs(False, False, True), params)
+        return score_rows(df.copy(), Inputs(False, False, True, offset), params)
     inputs = Inputs(
         dated=bool(df["created_s"].nunique(dropna=True) > 1),
         rated=bool(df["rating"].nunique(dropna=True) > 1),
         has_orders=int(df.attrs.get("orders", 1)) > 0,
+        day_offset=offset,
     )
     return score_rows(group_features(df, inputs), inputs, params)
 
 
-def _burst_day(out: pd.DataFrame, dated: bool) -> pd.Series:
-    """The day a review counts in for its listing's bursts: its purchase day (the reviews of one
-    burst arrive as their parcels are delivered), else its own day when dates are real."""
-    return out["paid_s"].fillna(out["created_s"] if dated else float("nan")) // 86400
+def _burst_day(out: pd.DataFrame, inputs: Inputs, which: str, shift: int) -> pd.Series:
+    """The day a review counts in for its listing's bursts (``BURST_DAYS``): "bought", its
+    purchase day, else its own day when dates are real; "posted", its own day when dates are
+    real. A local day, on the grid ``shift`` seconds later."""
+    nan = float("nan")
+    if which == "bought":
+        seconds = out["paid_s"].fillna(out["created_s"] if inputs.dated else nan)
+    else:
+        seconds = out["created_s"] if inputs.dated else pd.Series(nan, index=out.index)
+    return (seconds + (inputs.day_offset + shift)) // 86400
 
 
 def group_features(df: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
@@ -759,12 +795,13 @@ def group_features(df: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     by_listing = rating.groupby(out["listing_id"])
     out["listing_n"] = by_listing.transform("size")
     out["listing_rating_sum"] = by_listing.transform("sum")
-    day = out["created_s"] // 86400
+    day = (out["created_s"] + inputs.day_offset) // 86400
     per_buyer_day = out.groupby([out["buyer_id"], day])["review_id"].transform("size")
     out["max_day"] = per_buyer_day.groupby(out["buyer_id"]).transform("max")
-    bday = _burst_day(out, inputs.dated)
-    out["per_day"] = out.groupby([out["listing_id"], bday])["review_id"].transform("size")
-    out["active_days"] = out.assign(_d=bday).groupby("listing_id")["_d"].transform("nunique")
+    for per, active, which, shift in BURST_DAYS:
+        d = _burst_day(out, inputs, which, shift)
+        out[per] = out.groupby([out["listing_id"], d])["review_id"].transform("size")
+        out[active] = out.assign(_d=d).groupby("listing_id")["_d"].transform("nunique")
     return out
 
 
@@ -772,38 +809,46 @@ def group_features_expr(joined: ir.Table, inputs: Inputs) -> ir.Table:
     """``joined`` (``_review_expr``) with GROUP_FEATURES, counted by the engine: the same numbers
     as ``group_features`` (a review without a listing or buyer gets none, as pandas' groupby
     leaves rows with a missing key out)."""
-    j = joined.mutate(
-        _day=(joined.created_s.cast("float64") / 86400).floor().cast("int64"),
-        _bday=(ibis.coalesce(joined.paid_s, joined.created_s) if inputs.dated else joined.paid_s)
-        .cast("float64")
-        .__truediv__(86400)
-        .floor()
-        .cast("int64"),
-    )
+    off = inputs.day_offset
+
+    def local_day(seconds: ir.IntegerValue, shift: int = 0) -> ir.IntegerValue:
+        return ((seconds + (off + shift)).cast("float64") / 86400).floor().cast("int64")
+
+    seconds = {
+        "bought": ibis.coalesce(joined.paid_s, joined.created_s) if inputs.dated else joined.paid_s,
+        "posted": joined.created_s if inputs.dated else ibis.null("int64"),
+    }
+    days = {f"_d{k}": local_day(seconds[w], shift) for k, (_, _, w, shift) in enumerate(BURST_DAYS)}
+    j = joined.mutate(_day=local_day(joined.created_s), **days)
     keyed = j.filter(j.listing_id.notnull())
-    ld = keyed.filter(keyed._bday.notnull())
-    per_day = ld.group_by("listing_id", "_bday").aggregate(per_day=ld.count())
-    # a listing's distinct purchase days are its per-day groups: counted from those, not by a
-    # distinct count over every review (0 for a listing none of whose reviews has a day)
-    days = per_day.group_by("listing_id").aggregate(active_days=per_day.count())
-    sums = keyed.group_by("listing_id").aggregate(
+    listing = keyed.group_by("listing_id").aggregate(
         listing_n=keyed.count(),
         listing_rating_sum=ibis.coalesce(keyed.rating.sum(), 0).cast("float64"),
     )
-    listing = sums.left_join(days, sums.listing_id == days.listing_id).select(
-        sums, active_days=ibis.coalesce(days.active_days, 0)
-    )
+    per_days = []
+    for k, (per, active, _, _) in enumerate(BURST_DAYS):
+        ld = keyed.filter(keyed[f"_d{k}"].notnull())
+        counts = ld.group_by("listing_id", f"_d{k}").aggregate(**{per: ld.count()})
+        per_days.append(counts)
+        # a listing's distinct days are its per-day groups: counted from those, not by a
+        # distinct count over every review (0 for a listing none of whose reviews has a day)
+        n_days = counts.group_by("listing_id").aggregate(**{active: counts.count()})
+        listing = listing.left_join(n_days, listing.listing_id == n_days.listing_id).select(
+            listing, **{active: ibis.coalesce(n_days[active], 0)}
+        )
     bd = j.filter(j.buyer_id.notnull() & j._day.notnull())
     per_buyer_day = bd.group_by("buyer_id", "_day").aggregate(n=bd.count())
     buyer = per_buyer_day.group_by("buyer_id").aggregate(max_day=per_buyer_day.n.max())
     out = j.left_join(listing, j.listing_id == listing.listing_id).select(
-        j, listing.listing_n, listing.listing_rating_sum, listing.active_days
+        j, *(listing[c] for c in listing.columns if c != "listing_id")
     )
     out = out.left_join(buyer, out.buyer_id == buyer.buyer_id).select(out, buyer.max_day)
-    out = out.left_join(
-        per_day, (out.listing_id == per_day.listing_id) & (out._bday == per_day._bday)
-    ).select(out, per_day.per_day)
-    return out.drop("_day", "_bday")
+    for k, counts in enumerate(per_days):
+        d, per = f"_d{k}", BURST_DAYS[k][0]
+        out = out.left_join(
+            counts, (out.listing_id == counts.listing_id) & (out[d] == counts[d])
+        ).select(out, counts[per])
+    return out.drop("_day", *days)
 
 
 def _codes(values: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, int]:
@@ -922,15 +967,21 @@ def group_features_coded(
     total = np.zeros(n_listings, dtype=np.int64)  # an integer sum, then float64 (the SQL's cast)
     np.add.at(total, listing[has_listing], whole[has_listing])
     out["listing_rating_sum"] = np.where(has_listing, total[at_listing].astype(np.float64), np.nan)
+    off = inputs.day_offset
     created = _float_column(rows, "created_s")
     paid = _float_column(rows, "paid_s")
-    bday = np.floor((np.where(np.isnan(paid), created, paid) if inputs.dated else paid) / 86400)
-    dated = has_listing & ~np.isnan(bday)
-    per_day, day_listing, _ = _group_sizes(listing, np.nan_to_num(bday).astype(np.int64), dated)
-    out["per_day"] = per_day
-    days = np.bincount(day_listing, minlength=n_listings)  # a listing's distinct purchase days
-    out["active_days"] = np.where(has_listing, days[at_listing], np.nan)
-    day = np.floor(created / 86400)
+    seconds = {
+        "bought": np.where(np.isnan(paid), created, paid) if inputs.dated else paid,
+        "posted": created if inputs.dated else np.full(len(created), np.nan),
+    }
+    for per, active, which, shift in BURST_DAYS:
+        d = np.floor((seconds[which] + (off + shift)) / 86400)
+        dated = has_listing & ~np.isnan(d)
+        counts, day_listing, _ = _group_sizes(listing, np.nan_to_num(d).astype(np.int64), dated)
+        out[per] = counts
+        days = np.bincount(day_listing, minlength=n_listings)  # a listing's distinct days
+        out[active] = np.where(has_listing, days[at_listing], np.nan)
+    day = np.floor((created + off) / 86400)
     counted = (buyer >= 0) & ~np.isnan(day)
     _, day_buyer, sizes = _group_sizes(
         buyer, np.nan_to_num(day).astype(np.int64), counted, per_row=False
@@ -1009,8 +1060,10 @@ def score_arrays(
     loo_mean = (column("listing_rating_sum") - rating) / np.where(others > 0, others, nan)
     parts["rating_deviation"] = _clip(np.abs(rating - loo_mean) / 4.0, 0, 1) if rated else blank
     parts["extremity"] = ((rating == 1.0) | (rating == 5.0)).astype("float64") if rated else blank
-    delivered, confirmed = column("delivered_s"), column("confirmed_s")
-    received = np.where(np.isnan(delivered), confirmed, delivered)
+    # from the first delivery scan only: a buyer's confirmation of receipt is no delivery time
+    # (platforms ask for the review on confirming, 确认收货 then 评价: a review minutes after it is
+    # the honest flow; a blind set's Double-11 buyers were reported for it, session 40)
+    received = column("delivered_s")
     created = column("created_s")
     lag_h = (created - received) / 3600.0
     early = _clip(1.0 - _clip(lag_h, lower=0) / float(params["early_hours"]), 0, 1)
@@ -1022,17 +1075,26 @@ def score_arrays(
     orders = column("buyer_orders")
     orders = _clip(np.where(np.isnan(orders), 1.0, orders), lower=1.0)
     parts["thin_history"] = 1.0 / orders if has_orders else blank
-    # the purchase day, else the review's own day when dates are real (``_burst_day``)
-    paid = column("paid_s")
-    has_day = ~np.isnan(paid) | (dated & ~np.isnan(created))
-    per_day = column("per_day")
-    typical = column("listing_n") / column("active_days")
     factor = float(params["listing_burst_factor"])
-    ratio = per_day / _clip(typical, lower=1.0)
-    burst = _clip((ratio - 1.0) / (factor - 1.0), 0, 1) * (
-        per_day >= int(params["listing_burst_min"])
-    ).astype("float64")
-    parts["listing_burst"] = np.where(has_day, burst, nan)
+
+    def burst(per: str, active: str) -> np.ndarray:
+        per_day = column(per)
+        ratio = per_day / _clip(column("listing_n") / column(active), lower=1.0)
+        return _clip((ratio - 1.0) / (factor - 1.0), 0, 1) * (
+            per_day >= int(params["listing_burst_min"])
+        ).astype("float64")
+
+    # the largest burst of ``BURST_DAYS``: on the purchase day, else the review's own day when
+    # dates are real (orders placed together), and on the day it was posted (reviews written
+    # together, whenever their orders were paid: a farm's evening of reviews), on both grids
+    has_day = {
+        "bought": ~np.isnan(column("paid_s")) | (dated & ~np.isnan(created)),
+        "posted": dated & ~np.isnan(created),
+    }
+    listing_burst = blank
+    for per, active, which, _ in BURST_DAYS:
+        listing_burst = np.fmax(listing_burst, np.where(has_day[which], burst(per, active), nan))
+    parts["listing_burst"] = listing_burst
     weights = {p: float(params["weights"].get(p, 1.0)) for p in SCORE_PARTS}
     for p, values in (extra or {}).items():
         parts[p] = values
@@ -1076,7 +1138,6 @@ _SCORE_INPUTS = (
     "rating",
     "created_s",
     "paid_s",
-    "confirmed_s",
     "delivered_s",
     "buyer_orders",
 )
@@ -1093,7 +1154,9 @@ _SCORED = pa.schema(
 )
 
 
-def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, str]:
+def scored_rows(
+    tables: Tables, params: dict[str, Any], offset: int = 0
+) -> tuple[pa.Table, int, str]:
     """REVIEW003's reviews at or above the threshold, with the reviews left where they are.
 
     The engine counts GROUP_FEATURES (exact integers) and the three facts about the data; each
@@ -1102,7 +1165,7 @@ def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, 
     one-machine form, since a row's score depends on nothing else. On DuckDB (no text model)
     the rows (``review_rows``) are pulled and counted in numpy instead: the same counts,
     cheaper than the engine's group-bys on nearly unique string keys. Returns (found rows, how
-    many were not scored, why).
+    many were not scored, why). ``offset``: the pack's time zone (``day_offset``).
     """
     from promoguard.engine import backends
 
@@ -1114,7 +1177,9 @@ def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, 
         # one machine: the rows come here anyway to be scored, so they are counted here too
         # (``group_features_arrays``: the engine's numbers), a slice at a time scored. The rows
         # are kept from scan to scan (``review_rows``): a day's scan folds its rows in
-        found, not_scored, inputs = _scored_kept(tables, review_rows(tables), n_orders > 0, params)
+        found, not_scored, inputs = _scored_kept(
+            tables, review_rows(tables), n_orders > 0, params, offset
+        )
         return found, not_scored, why_not_scored(inputs, params)
     joined = _review_expr(tables, text)
     # the distinct dates and ratings of the reviews themselves: the left joins of ``joined`` can
@@ -1125,7 +1190,7 @@ def scored_rows(tables: Tables, params: dict[str, Any]) -> tuple[pa.Table, int, 
             dates=epoch_seconds(r.created_at).nunique(), ratings=r.rating.cast("int64").nunique()
         )
     ).to_pylist()[0]
-    inputs = Inputs(int(facts["dates"]) > 1, int(facts["ratings"]) > 1, n_orders > 0)
+    inputs = Inputs(int(facts["dates"]) > 1, int(facts["ratings"]) > 1, n_orders > 0, offset)
     found, not_scored = _scored_where_they_are(tables, joined, inputs, params)
     return found, not_scored, why_not_scored(inputs, params)
 
@@ -1142,7 +1207,7 @@ _SCORE_NUMBERS = tuple(c for c in _SCORE_INPUTS if c not in ("review_id", "listi
 
 
 def _scored_kept(
-    tables: Tables, kept: ir.Table, has_orders: bool, params: dict[str, Any]
+    tables: Tables, kept: ir.Table, has_orders: bool, params: dict[str, Any], offset: int = 0
 ) -> tuple[pa.Table, int, Inputs]:
     """``scored_rows`` on one machine from ``review_rows`` (``kept``): only its numbers and codes
     are pulled (its ids are strings: at city scale pulling them cost more than the rest, and
@@ -1152,7 +1217,7 @@ def _scored_kept(
     rows = tables.to_arrow(kept.select(*_SCORE_NUMBERS, *_CODES))
     # every review is among the rows (left joins), and they add no value: whether dates and
     # ratings vary is read from them (more than one distinct value: min differs from max)
-    inputs = Inputs(_varies(rows, "created_s"), _varies(rows, "rating"), has_orders)
+    inputs = Inputs(_varies(rows, "created_s"), _varies(rows, "rating"), has_orders, offset)
     listing, n_listings = _kept_codes(rows.column("listing_code"))
     buyer, n_buyers = _kept_codes(rows.column("buyer_code"))
     features = group_features_coded(rows, listing, n_listings, buyer, n_buyers, inputs)

@@ -25,6 +25,7 @@ from promoguard.rules.reviews._shared import (
     SCORE_PARTS,
     _listing_places,
     _review_frame,
+    day_offset,
     score_frame,
     scored_rows,
 )
@@ -75,7 +76,12 @@ class SpamBehaviourScore(Check):
             "Scores every review from behaviour, in the spirit of SpEagle's priors (Rayana & "
             "Akoglu, KDD 2015): how far its rating is from the listing's mean, whether it is "
             "extreme, how soon after delivery it came, how bursty and how thin its reviewer's "
-            "history is, and whether it falls in a burst of reviews on the listing. The parts are "
+            "history is, and whether it falls in a burst of reviews on the listing: many more "
+            "than the listing's typical day on the day their orders were paid or on the day they "
+            "were posted (local days of the pack's time zone, and days turning at noon, so a "
+            "burst running past midnight is whole on one of them). How soon after delivery is "
+            "timed from the first delivery scan: a buyer's confirmation of receipt is not one "
+            "(platforms ask for the review on confirming). The parts are "
             "combined as 1 - sqrt(weighted mean of (1 - part)^2); reviews at or above the pack's "
             "threshold are reported with the score and its parts. An optional text model from "
             "`promoguard train-reviews` adds its probability as one more part."
@@ -125,7 +131,7 @@ class SpamBehaviourScore(Check):
         # counted in SQL, scored a batch (a partition on Spark) at a time: only the reviews found
         # reach pandas whole, not every review with its ids and text (the one-machine form,
         # ``score_frame``, gives the same scores; tests/rules/reviews/test_review_partitions.py)
-        hit, skipped, why = scored_rows(tables, params)
+        hit, skipped, why = scored_rows(tables, params, day_offset(ctx.timezone))
         li = _listing_places(tables)
         listing = hit.column("listing_id")
         wanted = ibis.memtable(
@@ -205,14 +211,14 @@ class SpamBehaviourScore(Check):
 
 
 def review_scores(
-    con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = None
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any] | None = None, timezone: str = "UTC"
 ) -> pd.DataFrame:
     """Every review's spam score and its parts, from a store connection (REVIEW003's defaults
-    overlaid with ``params``)."""
+    overlaid with ``params``; days are ``timezone``'s, as a pack's ``timezone`` sets them)."""
     chosen = SpamBehaviourScore().parameter_defaults()
     chosen.update(params or {})
     tables = Tables(ibis.duckdb.from_connection(con))
-    scored = score_frame(_review_frame(tables), chosen)
+    scored = score_frame(_review_frame(tables), chosen, day_offset(timezone))
     keep = ["review_id", "listing_id", "buyer_id", "rating", "score", "signals", *SCORE_PARTS]
     if "text_model" in scored:
         keep.append("text_model")
