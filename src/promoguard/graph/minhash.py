@@ -133,6 +133,18 @@ def weighted_lengths(texts: Sequence[str]) -> np.ndarray:
     return n_wide + (lengths - n_wide) / 3.0
 
 
+#: a run of one unit said three or more times over ('好好好好', '哈哈哈', 'goodproductgoodproduct…')
+_PADDING = re.compile(r"(.+?)\1{2,}", re.DOTALL)
+
+
+def unpadded(normalised: str) -> str:
+    """``normalised`` with every unit repeated three or more times in a row said once: what the
+    text says, without the padding buyers add to reach the length a platform rewards ('好' forty
+    times is '好'; 'good product' ten times is 'good product'). A word or a letter doubled, as
+    natural text doubles them (很快很快, 'too'), stays."""
+    return _PADDING.sub(r"\1", normalised)
+
+
 def text_signatures(
     texts: Sequence[str], n: int, num_perm: int, chunk: int = 200_000
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -86,8 +86,9 @@ _SIGNED_REVIEWS = pa.schema(
 )
 
 #: bumped whenever what a signature is changes (normalising, shingling, hashing, the length
-#: test): a copy kept under another version is never read (it is part of the relation's key)
-SIGNATURE_VERSION = 1
+#: test): a copy kept under another version is never read (it is part of the relation's key).
+#: 2: the length test reads the text unpadded (``minhash.unpadded``: padding is not length)
+SIGNATURE_VERSION = 2
 
 
 def sign_reviews(reviews: pa.Table, params: dict[str, Any]) -> pa.Table:
@@ -234,11 +235,17 @@ def _signatures(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(indices into ``texts`` of the comparable ones that have shingles, their MinHash
     signatures): long enough (``min_length`` weighted characters, at least ``n``) once
-    normalised. One-machine and executor forms both sign through here."""
+    normalised and unpadded (``minhash.unpadded``: a unit said three or more times in a row
+    counts once). '好' written 36 times, or 'good product' ten times, is as generic as '好评'
+    (buyers pad a review to the length a platform rewards; a blind set's padding from
+    different buyers was reported as copied, session 40). One-machine and executor forms both
+    sign through here."""
     norm = minhash.normalise_many(texts)
     lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
-    keep = (minhash.weighted_lengths(norm) >= min_length) & (lengths >= n)
-    rows = np.flatnonzero(keep)
+    weighted = minhash.weighted_lengths(norm)
+    long_enough = np.flatnonzero((weighted >= min_length) & (lengths >= n))
+    said = minhash.weighted_lengths([minhash.unpadded(norm[i]) for i in long_enough])
+    rows = long_enough[said >= min_length]
     if not len(rows):
         return rows, np.zeros((0, num_perm), np.uint32)
     present, sig = minhash.text_signatures([norm[i] for i in rows], n, num_perm)

@@ -67,7 +67,9 @@ class NearDuplicateReviews(Check):
             "character shingles into a MinHash signature, finds near-duplicate pairs by LSH banding "
             "and closes them into clusters; every review of a cluster written by two or more "
             "distinct buyers is reported with the cluster's id and size. Short generic reviews "
-            "('好评', 'good') are ignored."
+            "('好评', 'good') are ignored: a text is compared when it is at least min_length long "
+            "once normalised, a unit said three or more times in a row counted once, so padding "
+            "('好' forty times, 'good product' ten times) is not length."
         ),
         why=(
             "The same wording posted from many accounts is the mark of reviews written by a "
@@ -75,8 +77,8 @@ class NearDuplicateReviews(Check):
             "commercial publicity, and fake consumer reviews under EU, UK and US law."
         ),
         example=(
-            "Twelve buyers post '宝贝收到了，质量超级好，跟描述的一模一样，物流超快，五星好评' with "
-            "one or two characters changed."
+            "Twelve buyers post '宝贝收到了，质量超级好，跟描述的一模一样，物流超快，包装也很用心，"
+            "已经推荐给朋友了' with one or two characters changed."
         ),
     )
     observed_columns = ("cluster_id", "cluster_size", "cluster_buyers")
