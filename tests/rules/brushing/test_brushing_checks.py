@@ -157,6 +157,55 @@ def test_brush002_a_withheld_identifier_links_nobody_a_shared_one_does(tiny_stor
     assert set(got.severity) == {"high"}
 
 
+def _pickup_point(w: World, students: int, share_campus: bool = True) -> list[str]:
+    """``students`` buyers giving one campus pickup point (菜鸟驿站) as their address, each with
+    an order at the campus shop M001 on Double 11's first day and one elsewhere."""
+    ids = [f"ST{i:02d}" for i in range(students)]
+    for i, b in enumerate(ids):
+        at = T0 + dt.timedelta(hours=i % 30)
+        if share_campus:
+            w.order(b, "M001", at, address="AD-驿站")
+        w.order(b, f"M{100 + i:03d}", at + dt.timedelta(days=3), address="AD-驿站")
+    return ids
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_brush002_a_pickup_point_links_nobody_a_ring_among_its_customers_is_found(
+    tiny_store, engine
+):
+    """Forty students give one campus pickup point as their address and half their orders go
+    to the campus shop: a place many people use, not a ring. They are reported low with the
+    reason (lowered, not dropped). Six accounts on one phone shipping there and working shop
+    M002 are a ring: before, the pickup point joined them to the students, whose orders
+    diluted their share below the bar, and they were not reported at all."""
+    w = World(merchants=["M001", "M002", *[f"M{100 + i:03d}" for i in range(60)]])
+    students = _pickup_point(w, 40)
+    ring = [f"RG{i}" for i in range(6)]
+    for i, b in enumerate(ring):
+        w.order(b, "M002", T0 + dt.timedelta(days=5, hours=i), device="DV-RING", address="AD-驿站")
+    con = tiny_store(w.tables())
+    got = by_code(run_check(con, "BRUSH002", engine=engine), "BRUSH002").set_index("entity_id")
+    ring_id = "|".join(ring)
+    assert got.loc[ring_id, "merchant_id"] == "M002"
+    assert got.loc[ring_id, "severity"] == "high"
+    place = got.drop(index=ring_id)
+    assert len(place) == 1 and set(place.index[0].split("|")) == set(students)
+    assert place.severity.iloc[0] == "low"
+    assert "pickup point" in json.loads(place.observed.iloc[0])["severity_reason"]
+
+
+def test_brush002_a_drop_address_of_fewer_buyers_than_a_place_is_still_a_ring(tiny_store):
+    """The same shape at an address fifteen accounts give (a ring's drop address, under
+    max_value_buyers) is reported at the pack's severity; twenty-five crowding a shop through
+    one address are a place's customers, reported low."""
+    for n, severity in ((15, "high"), (25, "low")):
+        w = World(merchants=["M001", *[f"M{100 + i:03d}" for i in range(n)]])
+        _pickup_point(w, n)
+        con = tiny_store(w.tables(), name=f"s{n}.duckdb")
+        got = by_code(run_check(con, "BRUSH002"), "BRUSH002")
+        assert list(got.severity) == [severity], n
+
+
 @pytest.mark.parametrize("pack", PACKS)
 def test_brush003_flags_velocity_not_volume(brushing_con, pack):
     f = by_code(run_check(brushing_con, "BRUSH003", pack), "BRUSH003")

@@ -346,7 +346,7 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
     assert not {b for b, _ in values} & {"Q1", "U1", "P1", "W1", "W2", "W3"}
 
 
-_GROUPS = ("brush002_groups", "v2", 3, 48.0, 0.3)
+_GROUPS = ("brush002_groups", "v3", 3, 48.0, 0.3, 20)
 #: BRUSH003's instant window in seconds: 10 min, 12 h before the scan, within 72 h of payment
 _WIN = (600, 43200, 259200)
 
@@ -530,3 +530,48 @@ def test_scan_since_reads_a_listing_that_came_after_its_orders_as_a_full_scan_do
     inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH003")
     assert list(full.findings.severity) == ["low"]
     assert _findings(inc).equals(_findings(full))
+
+
+def test_an_address_that_becomes_a_place_splits_its_group_folded_as_built(tmp_path):
+    """Seventeen students and a ring of three (on one phone) give one address: twenty holders,
+    one linked group, the students crowding M0 (reported high, the ring's share diluted). A
+    twenty-first holder's order makes the address a place (max_value_buyers 20): the ring is
+    then a group of its own (high) and the students a place's group (low). The day's scan
+    --since folds the kept groups from the address's holders (none of whom but the newcomer
+    placed an order) and finds what a full re-scan finds."""
+    import shutil
+
+    from promoguard import incremental
+    from promoguard.engine import run as eng
+    from promoguard.store import connect as store_connect
+
+    old, later = World(), World()
+    old.merchants = later.merchants = ["M0", "M9", *[f"M{10 + i}" for i in range(20)]]
+    for i in range(17):
+        old.order(f"S{i:02d}", "M0", T0 + dt.timedelta(hours=i), address="AD-P")
+        old.order(f"S{i:02d}", f"M{10 + i}", T0 + dt.timedelta(days=3), address="AD-P")
+    for h, b in enumerate(("X1", "X2", "X3")):
+        old.order(b, "M9", T0 + dt.timedelta(days=4, hours=h), device="DV-X", address="AD-P")
+    later.order("S17", "M29", T0 + dt.timedelta(days=6), address="AD-P")
+    for o in later.orders:
+        o["order_id"] = o["order_id"].replace("O", "N", 1)
+    path = tmp_path / "s.duckdb"
+    make_store(path, old.tables()).close()
+    before = eng.scan(path, "cn", checks="BRUSH002")
+    assert [
+        (f.split("|")[0], s)
+        for f, s in zip(before.findings.entity_id, before.findings.severity, strict=True)
+    ] == [("S00", "high")]
+    con = store_connect(path)
+    new = later.tables()
+    write_rows(con, {t: new[t] for t in GROWING})
+    con.close()
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(path, copy)
+    full = eng.scan(copy, "cn", checks="BRUSH002", save=False)
+    inc, info = incremental.scan_since(path, "cn", "last", checks="BRUSH002")
+    assert repr(_GROUPS) in info["kept"]["folded"]
+    assert _findings(inc).equals(_findings(full))
+    got = dict(zip(full.findings.entity_id, full.findings.severity, strict=True))
+    assert got.pop("X1|X2|X3") == "high"
+    assert list(got.values()) == ["low"] and len(next(iter(got)).split("|")) == 17

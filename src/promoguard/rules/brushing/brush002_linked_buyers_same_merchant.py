@@ -43,13 +43,31 @@ class LinkedBuyersSameMerchant(Check):
             0.3,
             "share of the linked group's orders going to this merchant (households spread theirs)",
         ),
+        Parameter(
+            "max_value_buyers",
+            20,
+            "most buyers one device or address links: one held by more is a place many people "
+            "use (a pickup point, a campus, an office, an internet café's PC); it joins no group, "
+            "and the groups it alone links are judged apart at shared_place_severity",
+            unit="buyers",
+        ),
+        Parameter(
+            "shared_place_severity",
+            "low",
+            "severity of a group linked only through such a place: lowered, not dropped",
+        ),
     )
     doc = CheckDoc(
         what=(
             "Links buyers that used the same device or delivery address (connected components "
             "over buyer-device and buyer-address links) and reports, per merchant, the linked "
             "buyers who all ordered there within a short window, when that merchant takes a large "
-            "share of the group's orders (a household shopping everywhere is not a ring). A value "
+            "share of the group's orders (a household shopping everywhere is not a ring). A device "
+            "or address held by more than max_value_buyers buyers is a place many people use (a "
+            "campus pickup point, an office, an internet café's PC): it joins nobody into a "
+            "group, so a ring on one phone among a pickup point's customers is judged on its "
+            "own; the buyers it alone links are judged as a group of their own and reported at "
+            "shared_place_severity with the reason. A value "
             "an export writes where it withholds the device or the address links nobody: a "
             "placeholder ('unknown', 'N/A', '-', 未知), an identifier of zeros (the all-zero "
             "advertising id of a phone that refused tracking, Android's 02:00:00:00:00:00) or a "
@@ -81,7 +99,11 @@ class LinkedBuyersSameMerchant(Check):
         linked.warm(params)
 
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
-        groups = buyer_groups(tables, params).to_pylist()
+        # the groups through a place after the others: a group of the same buyers found both
+        # ways is reported once, at the pack's severity (the engine keeps an entity's first)
+        linked_groups = buyer_groups(tables, params).to_pylist()
+        place_groups = shared_place_groups(tables, params).to_pylist()
+        groups = linked_groups + place_groups
         platforms = _merchant_platforms(tables)
         rows = [
             {
@@ -101,7 +123,22 @@ class LinkedBuyersSameMerchant(Check):
             }
             for g in groups
         ]
-        return _table(rows, self)
+        lowered = str(params["shared_place_severity"])
+        reason = (
+            f"linked only through a device or an address more than {int(params['max_value_buyers'])} "
+            "buyers share: a place many people use (a pickup point, a campus, an office, an "
+            "internet café), to be checked"
+        )
+        placed = [None] * len(linked_groups) + [True] * len(place_groups)
+        return (
+            _table(rows, self)
+            .append_column(
+                "severity", pa.array([lowered if p else None for p in placed], pa.string())
+            )
+            .append_column(
+                "severity_reason", pa.array([reason if p else None for p in placed], pa.string())
+            )
+        )
 
     def evidence(self, tables, found, params, ctx):
         return {"orders": _group_orders_evidence(tables, found)}
@@ -257,10 +294,55 @@ def shared_values(tables: Tables) -> ir.Table:
 
 def _component_links(tables: Tables, params: dict[str, Any]) -> ir.Table:
     """What the components are taken from: :func:`shared_values` when a group needs two or
-    more buyers (a buyer alone in its component is in none then), else every link."""
-    if int(params["min_buyers"]) >= 2:
-        return shared_values(tables)
-    return buyer_links(tables)
+    more buyers (a buyer alone in its component is in none then), else every link; without
+    the places (:func:`_places`: values more than max_value_buyers buyers hold), which link
+    nobody."""
+    links = shared_values(tables) if int(params["min_buyers"]) >= 2 else buyer_links(tables)
+    devices, addresses = _places(tables, params)
+    return links.mutate(
+        device=_unless(links.device, devices), address=_unless(links.address, addresses)
+    )
+
+
+def _unless(value: ir.StringValue, values: list[str]) -> ir.StringValue:
+    """``value``, null where it is one of ``values``."""
+    if not values:
+        return value
+    return ibis.ifelse(value.isin(values), ibis.null("string"), value)
+
+
+def _places(tables: Tables, params: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(devices, addresses) more than max_value_buyers buyers hold: places many people use,
+    read from :func:`shared_values` (every value two or more hold; a handful at most are
+    places, so they are named in the queries that leave them out)."""
+    most = int(params["max_value_buyers"])
+    v = shared_values(tables)
+    out = []
+    for column in ("device", "address"):
+        h = v.filter(v[column].notnull())
+        k = h.group_by(column).aggregate(k=h.count())
+        got = tables.to_arrow(k.filter(k.k > most).select(column).order_by(column))
+        out.append([str(x) for x in got.column(column).to_pylist()])
+    return out[0], out[1]
+
+
+def shared_place_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
+    """The groups (:data:`GROUP_SCHEMA`) the places alone link: the components over the links
+    to devices and addresses more than max_value_buyers buyers hold (:func:`_places`), grouped
+    as the others are. None when the season has no such place (a handful at most when it has:
+    computed whole on every scan, not kept)."""
+    devices, addresses = _places(tables, params)
+    if not devices and not addresses:
+        return GROUP_SCHEMA.empty_table()
+    v = shared_values(tables)
+    rows = v.filter(v.device.isin(devices or [""]) | v.address.isin(addresses or [""]))
+    none = ibis.null("string")
+    rows = rows.select(
+        "buyer_id",
+        device=ibis.ifelse(rows.device.isin(devices or [""]), rows.device, none),
+        address=ibis.ifelse(rows.address.isin(addresses or [""]), rows.address, none),
+    )
+    return _groups_of(tables, rows, params)
 
 
 #: BRUSH002's groups as kept: one row per group, with its component's smallest buyer id
@@ -331,13 +413,15 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
     fold's anti join and union, or a copy read back from the store, promise no order.
     """
     if backends.is_spark(tables.backend):  # nothing kept there: the groups as they are
-        return _groups_of(tables, buyer_links(tables), params)
+        return _groups_of(tables, _component_links(tables, params), params)
+    # v3: the places (max_value_buyers) link nobody
     key = (
         "brush002_groups",
-        "v2",
+        "v3",
         int(params["min_buyers"]),
         float(params["window_hours"]),
         float(params["min_merchant_share"]),
+        int(params["max_value_buyers"]),
     )
 
     def build() -> ir.Table:
@@ -345,7 +429,21 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
         links = _component_links(tables, params)
-        seeds = _orders_of(added_rows(tables, new, "orders")).select("buyer_id").distinct()
+        n = _orders_of(added_rows(tables, new, "orders"))
+        # the day's buyers, and every holder of a value the day's orders hold: a value that
+        # became a place today (more holders than max_value_buyers) no longer joins its
+        # holders, so a component it held together may have split without a new order of the
+        # buyer its groups are kept under
+        every = shared_values(tables)
+        dv = n.select(v=linking(n.buyer_device_id))
+        dv = dv.filter(dv.v.notnull()).distinct()
+        av = n.select(v=linking(n.buyer_address_id))
+        av = av.filter(av.v.notnull()).distinct()
+        seeds = union_all(
+            n.select("buyer_id"),
+            every.semi_join(dv, every.device == dv.v).select("buyer_id"),
+            every.semi_join(av, every.address == av.v).select("buyer_id"),
+        ).distinct()
         reached = _reached(tables, links, seeds)
         if not reached.num_rows:  # no new order: no component changed
             return previous.select(*GROUP_SCHEMA.names)
