@@ -133,8 +133,10 @@ def weighted_lengths(texts: Sequence[str]) -> np.ndarray:
     return n_wide + (lengths - n_wide) / 3.0
 
 
-#: a run of one unit said three or more times over ('好好好好', '哈哈哈', 'goodproductgoodproduct…')
-_PADDING = re.compile(r"(.+?)\1{2,}", re.DOTALL)
+#: a run of one unit (of up to 16 characters: padding repeats a word or a short phrase, and a
+#: bound keeps the search linear in the text) said three or more times over ('好好好好', '哈哈哈',
+#: 'goodproductgoodproduct…')
+_PADDING = re.compile(r"(.{1,16}?)\1{2,}", re.DOTALL)
 
 
 def unpadded(normalised: str) -> str:

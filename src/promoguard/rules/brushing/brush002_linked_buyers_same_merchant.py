@@ -7,6 +7,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from promoguard.engine import backends
 from promoguard.engine.backends import epoch_seconds
@@ -199,11 +200,10 @@ def linking(value: ir.StringValue) -> ir.StringValue:
 
 
 def _links_of(o: ir.Table) -> ir.Table:
-    """Each buyer's distinct (device, address) combinations among the orders ``o``, each value
-    that names no device or address (:func:`linking`) as null. Judged on the distinct rows (a
-    fifth of the orders), then made distinct again (two placeholders are one null)."""
-    d = o.select("buyer_id", device=o.buyer_device_id, address=o.buyer_address_id).distinct()
-    return d.select("buyer_id", device=linking(d.device), address=linking(d.address)).distinct()
+    """Each buyer's distinct (device, address) combinations among the orders ``o`` (a value
+    that names no device or address, :func:`linking`, links nobody: :func:`_holders` leaves it
+    out, judging only the values two buyers hold)."""
+    return o.select("buyer_id", device=o.buyer_device_id, address=o.buyer_address_id).distinct()
 
 
 def buyer_links(tables: Tables) -> ir.Table:
@@ -225,8 +225,7 @@ def buyer_links(tables: Tables) -> ir.Table:
         )
         return Appended(added=fresh.select(*_LINK_COLUMNS))
 
-    # v2: a value that names no device or address is null (``linking``)
-    return shared(tables, ("brush002_links", "v2"), lambda: _links_of(_orders(tables)), fold=fold)
+    return shared(tables, ("brush002_links", "v1"), lambda: _links_of(_orders(tables)), fold=fold)
 
 
 _LINK_COLUMNS = ("buyer_id", "device", "address")
@@ -234,10 +233,13 @@ _LINK_COLUMNS = ("buyer_id", "device", "address")
 
 def _holders(links: ir.Table, column: str) -> ir.Table:
     """``buyer_id, v``: each buyer holding a value of ``links[column]`` (a device or an
-    address) that two or more distinct buyers hold, once per buyer and value."""
+    address) that two or more distinct buyers hold and that names one (:func:`linking`: not a
+    placeholder or a masked value, judged on these values alone: a few per cent of the
+    links'), once per buyer and value."""
     h = links.filter(links[column].notnull()).select("buyer_id", v=links[column]).distinct()
     many = h.group_by("v").aggregate(k=h.count())
-    return h.semi_join(many.filter(many.k >= 2), "v")
+    many = many.filter(many.k >= 2)
+    return h.semi_join(many.filter(linking(many.v).notnull()), "v")
 
 
 def _shared_values_of(links: ir.Table) -> ir.Table:
@@ -297,7 +299,11 @@ def _component_links(tables: Tables, params: dict[str, Any]) -> ir.Table:
     more buyers (a buyer alone in its component is in none then), else every link; without
     the places (:func:`_places`: values more than max_value_buyers buyers hold), which link
     nobody."""
-    links = shared_values(tables) if int(params["min_buyers"]) >= 2 else buyer_links(tables)
+    if int(params["min_buyers"]) >= 2:
+        links = shared_values(tables)
+    else:  # every link: its values judged here (shared_values' are judged already)
+        links = buyer_links(tables)
+        links = links.mutate(device=linking(links.device), address=linking(links.address))
     devices, addresses = _places(tables, params)
     return links.mutate(
         device=_unless(links.device, devices), address=_unless(links.address, addresses)
@@ -316,14 +322,17 @@ def _places(tables: Tables, params: dict[str, Any]) -> tuple[list[str], list[str
     read from :func:`shared_values` (every value two or more hold; a handful at most are
     places, so they are named in the queries that leave them out)."""
     most = int(params["max_value_buyers"])
-    v = shared_values(tables)
-    out = []
-    for column in ("device", "address"):
-        h = v.filter(v[column].notnull())
-        k = h.group_by(column).aggregate(k=h.count())
-        got = tables.to_arrow(k.filter(k.k > most).select(column).order_by(column))
-        out.append([str(x) for x in got.column(column).to_pylist()])
-    return out[0], out[1]
+
+    def build() -> ir.Table:
+        v = shared_values(tables)
+        # one row per value and its kind (a shared value row holds one of the two)
+        k = v.group_by("device", "address").aggregate(k=v.count())
+        return k.filter(k.k > most).select("device", "address")
+
+    got = tables.to_arrow(shared(tables, ("brush002_places", "v1", most), build))
+    devices = pc.drop_null(got.column("device")).to_pylist()
+    addresses = pc.drop_null(got.column("address")).to_pylist()
+    return sorted(map(str, devices)), sorted(map(str, addresses))
 
 
 def shared_place_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
