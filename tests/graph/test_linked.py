@@ -56,6 +56,7 @@ def _segment_by_segment(orders: pa.Table, params: dict) -> list[linked.LinkedGro
         t, b = paid[seg], bix[seg]
         chosen: set[int] = set()
         start_t, end_t = None, None
+        began: set[int] = set()  # the UTC weeks (from Monday) windows began in
         j = 0
         for i in range(len(seg)):
             while j < len(seg) and t[j] - t[i] <= window:
@@ -63,6 +64,7 @@ def _segment_by_segment(orders: pa.Table, params: dict) -> list[linked.LinkedGro
             in_window = set(b[i:j].tolist())
             if len(in_window) >= params["min_buyers"]:
                 chosen |= in_window
+                began.add((int(t[i]) // 86400 + 3) // 7)
                 start_t = t[i] if start_t is None else start_t
                 end_t = t[j - 1] if end_t is None else max(end_t, t[j - 1])
         if not chosen:
@@ -78,9 +80,21 @@ def _segment_by_segment(orders: pa.Table, params: dict) -> list[linked.LinkedGro
                 window_end=int(end_t),
                 component_size=int(size[c]),
                 merchant_share=round(float(share), 4),
+                weeks=max((len(run) for run in _runs(sorted(began))), default=0),
             )
         )
     return out
+
+
+def _runs(weeks: list[int]) -> list[list[int]]:
+    """``weeks`` (ascending) cut into runs of consecutive numbers."""
+    runs: list[list[int]] = []
+    for w in weeks:
+        if runs and runs[-1][-1] == w - 1:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs
 
 
 def _orders(seed: int) -> pa.Table:
@@ -164,9 +178,11 @@ def test_compiled_walks_are_the_python_walks(seed, monkeypatch):
     assert linked._walks(int(params["window_hours"] * 3600), params["min_buyers"]) is not (
         linked._PyWalks
     )
-    got = linked.linked_groups(orders, params)
+    # (the weeks the windows began in, counted in a local time: Beijing, New York, UTC)
+    offset = [8 * 3600, -5 * 3600, 0][seed % 3]
+    got = linked.linked_groups(orders, params, offset=offset)
     monkeypatch.setattr(linked, "_walks", lambda window, min_buyers: linked._PyWalks)
-    assert linked.linked_groups(orders, params) == got
+    assert linked.linked_groups(orders, params, offset=offset) == got
     if params["window_hours"]:
         assert got
     # parameters outside what the compiled walk assumes take the Python loops

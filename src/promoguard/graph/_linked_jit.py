@@ -39,16 +39,20 @@ def segment_windows(
     nb: int,
     window: int,
     min_buyers: float,
+    offset: int,
 ):
     """For each live segment (orders sorted by time): whether some window of ``window`` seconds
     from one of its orders holds ``min_buyers`` distinct buyers; the first such window's start,
-    the last one's end, the orders of the buyers met in such windows between the two, and those
-    buyers (ascending, as ``ptr``/``buyers``: group q's are ``buyers[ptr[q]:ptr[q + 1]]``)."""
+    the last one's end, the orders of the buyers met in such windows between the two, those
+    buyers (ascending, as ``ptr``/``buyers``: group q's are ``buyers[ptr[q]:ptr[q + 1]]``), and
+    the longest run of consecutive weeks in each of which such a window began (local weeks from
+    Monday, ``offset`` seconds east of UTC)."""
     n_live = live.shape[0]
     found = np.zeros(n_live, np.bool_)
     start_t = np.zeros(n_live, np.int64)
     end_t = np.zeros(n_live, np.int64)
     n_orders = np.zeros(n_live, np.int64)
+    weeks = np.zeros(n_live, np.int64)
     ptr = np.zeros(n_live + 1, np.int64)
     buyers = np.empty(max(paid.shape[0], 1), np.int64)
     count = np.zeros(nb, np.int64)  # each buyer's orders in the current window
@@ -63,6 +67,8 @@ def segment_windows(
         marked_to = lo
         have = False
         first, last = 0, 0
+        week = 0
+        run = 0
         for i in range(lo, hi):
             while j < hi and paid[j] - paid[i] <= window:
                 if count[buyer[j]] == 0:
@@ -71,6 +77,14 @@ def segment_windows(
                 j += 1
             # the window is [i, j): window >= 0, so it holds order i itself
             if distinct >= min_buyers:
+                # the window's week: windows begin in time order, so a new week is a change,
+                # and the week after the last one carries its run on
+                w = ((paid[i] + offset) // 86400 + 3) // 7
+                if not have or w != week:
+                    run = run + 1 if have and w == week + 1 else 1
+                    if run > weeks[q]:
+                        weeks[q] = run
+                    week = w
                 for x in range(max(i, marked_to), j):
                     mark[buyer[x]] = q
                 if j > marked_to:
@@ -103,4 +117,4 @@ def segment_windows(
         n_orders[q] = n
         buyers[ptr[q] : n_out].sort()
         ptr[q + 1] = n_out
-    return found, start_t, end_t, n_orders, ptr, buyers[:n_out].copy()
+    return found, start_t, end_t, n_orders, ptr, buyers[:n_out].copy(), weeks

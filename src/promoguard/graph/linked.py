@@ -24,6 +24,9 @@ class LinkedGroup:
     window_end: int
     component_size: int
     merchant_share: float
+    #: the longest run of consecutive local weeks (from Monday) in each of which a window of
+    #: ``min_buyers`` of them began
+    weeks: int = 1
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,15 @@ def buyer_components(links: pa.Table) -> tuple[Components, np.ndarray]:
 
 
 def linked_groups(
-    orders: pa.Table, params: dict[str, Any], comps: Components | None = None
+    orders: pa.Table, params: dict[str, Any], comps: Components | None = None, offset: int = 0
 ) -> list[LinkedGroup]:
     """Components of buyers linked by devices or addresses that crowd one merchant in a window.
 
     ``orders`` has buyer_id, merchant_id, paid_s (epoch seconds) and, unless ``comps`` (from
     :func:`buyer_components`) is given, device and address. With ``comps``, ``orders`` need only
     hold every order of the buyers in components of at least min_buyers (the engine can leave
-    the rest out: the other 90% at city scale).
+    the rest out: the other 90% at city scale). ``offset``: seconds east of UTC of the local
+    time its weeks are counted in.
     """
     if not orders.num_rows:
         return []
@@ -119,8 +123,8 @@ def linked_groups(
     )
     # then each live segment walked in time order: the buyers met in windows of window_hours
     # that hold min_buyers of them
-    found, start_t, end_t, n_orders, ptr, chosen = walks.segment_windows(
-        live, seg_start, seg_end, paid, bix, nb, window, float(params["min_buyers"])
+    found, start_t, end_t, n_orders, ptr, chosen, weeks = walks.segment_windows(
+        live, seg_start, seg_end, paid, bix, nb, window, float(params["min_buyers"]), int(offset)
     )
     # every group's buyer ids in one take (not one per group)
     ids = buyer_ids.take(pa.array(chosen, pa.int64())).to_pylist()
@@ -138,6 +142,7 @@ def linked_groups(
                 window_end=int(end_t[q]),
                 component_size=int(size[c]),
                 merchant_share=round(float(share[k]), 4),
+                weeks=int(weeks[q]),
             )
         )
     return out
@@ -166,8 +171,10 @@ class _PyWalks:
         nb: int,
         window: int,
         min_buyers: float,
+        offset: int = 0,
     ) -> tuple[np.ndarray, ...]:
         found = np.zeros(len(live), dtype=bool)
+        weeks = np.zeros(len(live), dtype=np.int64)
         start_t = np.zeros(len(live), dtype=np.int64)
         end_t = np.zeros(len(live), dtype=np.int64)
         n_orders = np.zeros(len(live), dtype=np.int64)
@@ -178,6 +185,7 @@ class _PyWalks:
             t, b = paid[lo:hi], bix[lo:hi]
             chosen: set[int] = set()
             first, last = None, None
+            began: set[int] = set()  # the local weeks (from Monday) windows began in
             j = 0
             for i in range(hi - lo):
                 while j < hi - lo and t[j] - t[i] <= window:
@@ -185,15 +193,37 @@ class _PyWalks:
                 in_window = set(b[i:j].tolist())
                 if len(in_window) >= min_buyers:
                     chosen |= in_window
+                    began.add(((int(t[i]) + offset) // 86400 + 3) // 7)
                     first = t[i] if first is None else first
                     last = t[j - 1] if last is None else max(last, t[j - 1])
             if chosen:
                 in_span = (t >= first) & (t <= last) & np.isin(b, list(chosen))
                 found[q] = True
                 start_t[q], end_t[q], n_orders[q] = first, last, int(in_span.sum())
+                weeks[q] = _longest_run(began)
                 buyers.extend(sorted(chosen))
             ptr[q + 1] = len(buyers)
-        return found, start_t, end_t, n_orders, ptr, np.asarray(buyers, dtype=np.int64)
+        return (
+            found,
+            start_t,
+            end_t,
+            n_orders,
+            ptr,
+            np.asarray(buyers, dtype=np.int64),
+            weeks,
+        )
+
+
+def _longest_run(weeks: set[int]) -> int:
+    """The longest run of consecutive numbers in ``weeks``."""
+    best = 0
+    for w in weeks:
+        if w - 1 not in weeks:  # a run starts here
+            n = 1
+            while w + n in weeks:
+                n += 1
+            best = max(best, n)
+    return best
 
 
 def warm(params: dict[str, Any]) -> None:

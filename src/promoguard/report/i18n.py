@@ -487,6 +487,7 @@ WORDS_ZH: dict[str, str] = {
     "top_prize_value": "最高奖金额",
     "tracking_no": "运单号",
     "unlicensed_orders": "无许可订单数",
+    "weeks_in_a_row": "连续周数",
     "weight_grams": "重量（克）",
     "window_end": "时段结束",
     "window_hours": "时段（小时）",

@@ -206,6 +206,38 @@ def test_brush002_a_drop_address_of_fewer_buyers_than_a_place_is_still_a_ring(ti
         assert list(got.severity) == [severity], n
 
 
+def test_brush002_a_habit_over_weeks_is_lowered_a_burst_is_not(tiny_store):
+    """A household of three doing its groceries at one fresh-food shop every Saturday morning
+    (Beijing) for five weeks crowds the shop by habit: reported low with the reason. Three
+    accounts on one phone hitting a shop on two weekends in a row (a ring's campaign) keep the
+    pack's severity, and so does one coming back for four campaigns a fortnight apart."""
+    w = World(merchants=["M001", "M002", *[f"M{100 + i:03d}" for i in range(6)]])
+    saturday = dt.datetime(2026, 10, 3, 1, tzinfo=dt.UTC)  # 09:00 in Beijing
+    for week in range(5):
+        for i, b in enumerate(HOUSEHOLD):
+            w.order(b, "M001", saturday + dt.timedelta(weeks=week, hours=i), address="AD-HOME")
+    for i, b in enumerate(HOUSEHOLD):  # and a little shopping elsewhere
+        w.order(b, f"M{100 + i:03d}", saturday + dt.timedelta(days=2), address="AD-HOME")
+    ring = [f"RG{i}" for i in range(3)]
+    for week in range(2):
+        for i, b in enumerate(ring):
+            w.order(b, "M002", saturday + dt.timedelta(weeks=week, hours=3 + i), device="DV-R")
+    # and a ring coming back to M003 for four campaigns, a fortnight apart
+    back = [f"RB{i}" for i in range(3)]
+    for week in (0, 2, 4, 6):
+        for i, b in enumerate(back):
+            w.order(b, "M003", saturday + dt.timedelta(weeks=week, hours=5 + i), device="DV-B")
+    w.merchants.append("M003")
+    con = tiny_store(w.tables())
+    got = by_code(run_check(con, "BRUSH002"), "BRUSH002").set_index("entity_id")
+    home = got.loc["|".join(sorted(HOUSEHOLD))]
+    assert home.severity == "low" and json.loads(home.observed)["weeks_in_a_row"] == 5
+    assert "habit" in json.loads(home.observed)["severity_reason"]
+    for ids, run in ((ring, 2), (back, 1)):
+        row = got.loc["|".join(ids)]
+        assert row.severity == "high" and json.loads(row.observed)["weeks_in_a_row"] == run
+
+
 @pytest.mark.parametrize("pack", PACKS)
 def test_brush003_flags_velocity_not_volume(brushing_con, pack):
     f = by_code(run_check(brushing_con, "BRUSH003", pack), "BRUSH003")

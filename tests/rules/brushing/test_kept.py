@@ -131,7 +131,7 @@ def _relations_of(tables: Tables, params: dict[str, Any], ctx: Any, ship: bool =
         brush003._instant_orders(tables, params["BRUSH003"])
         brush003._undelivered_orders(tables)
         _relations.order_first_delivery(tables)
-        brush002.buyer_groups(tables, params["BRUSH002"])
+        brush002.buyer_groups(tables, params["BRUSH002"], _OFFSET)
 
 
 def _rows(t: pa.Table, orders: set[str] | None = None) -> list[tuple]:
@@ -346,7 +346,9 @@ def test_folds_of_hand_built_cases_equal_the_relations_built_whole(tmp_path, mon
     assert not {b for b, _ in values} & {"Q1", "U1", "P1", "W1", "W2", "W3"}
 
 
-_GROUPS = ("brush002_groups", "v3", 3, 48.0, 0.3, 20)
+#: cn's local time (Asia/Shanghai), seconds east of UTC: BRUSH002 counts its groups' weeks in it
+_OFFSET = 8 * 3600
+_GROUPS = ("brush002_groups", "v4", 3, 48.0, 0.3, 20, _OFFSET)
 #: BRUSH003's instant window in seconds: 10 min, 12 h before the scan, within 72 h of payment
 _WIN = (600, 43200, 259200)
 
@@ -474,7 +476,7 @@ def test_a_ring_crowding_two_shops_keeps_its_groups_in_shop_order_folded_or_buil
         kept.copies[_GROUPS] = copy.take([1, 0])  # read back the other way round
         kept.new = added
         with scan_cache(season):
-            folded = brush002.buyer_groups(season, params["BRUSH002"])
+            folded = brush002.buyer_groups(season, params["BRUSH002"], _OFFSET)
     assert _GROUPS in kept.folded
     assert folded.column("buyers").to_pylist() == ["W1|W2|W3", "W1|W2|W3"]
     assert folded.column("merchant").to_pylist() == ["M0", "M1"]

@@ -22,6 +22,7 @@ from promoguard.rules.brushing._shared import (
     _iso,
     _merchant_platforms,
     _table,
+    _utc_offset_hours,
     group_members,
 )
 
@@ -49,13 +50,22 @@ class LinkedBuyersSameMerchant(Check):
             20,
             "most buyers one device or address links: one held by more is a place many people "
             "use (a pickup point, a campus, an office, an internet café's PC); it joins no group, "
-            "and the groups it alone links are judged apart at shared_place_severity",
+            "and the groups it alone links are judged apart at lowered_severity",
             unit="buyers",
         ),
         Parameter(
-            "shared_place_severity",
+            "min_habit_weeks",
+            4,
+            "a group with a window in each of this many weeks in a row crowds the shop by habit "
+            "(a household's weekly groceries, an office's afternoon tea 拼单), week after week, "
+            "not in bursts: reported at lowered_severity",
+            unit="weeks",
+        ),
+        Parameter(
+            "lowered_severity",
             "low",
-            "severity of a group linked only through such a place: lowered, not dropped",
+            "severity of a group linked only through a place, or crowding the shop by habit: "
+            "lowered, not dropped",
         ),
     )
     doc = CheckDoc(
@@ -68,7 +78,9 @@ class LinkedBuyersSameMerchant(Check):
             "campus pickup point, an office, an internet café's PC): it joins nobody into a "
             "group, so a ring on one phone among a pickup point's customers is judged on its "
             "own; the buyers it alone links are judged as a group of their own and reported at "
-            "shared_place_severity with the reason. A value "
+            "lowered_severity with the reason. A group with a window in each of min_habit_weeks "
+            "weeks in a row crowds the shop by habit (weekly groceries, an office's afternoon "
+            "tea 拼单) and is reported at lowered_severity with the reason too. A value "
             "an export writes where it withholds the device or the address links nobody: a "
             "placeholder ('unknown', 'N/A', '-', 未知), an identifier of zeros (the all-zero "
             "advertising id of a phone that refused tracking, Android's 02:00:00:00:00:00) or a "
@@ -92,6 +104,7 @@ class LinkedBuyersSameMerchant(Check):
         "window_end",
         "merchant_share",
         "merchants",
+        "weeks_in_a_row",
     )
     expected_columns = ("min_buyers", "window_hours", "min_merchant_share")
     reads = ("orders", "merchants")
@@ -102,8 +115,9 @@ class LinkedBuyersSameMerchant(Check):
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         # the groups through a place after the others: a group of the same buyers found both
         # ways is reported once, at the pack's severity (the engine keeps an entity's first)
-        linked_groups = buyer_groups(tables, params).to_pylist()
-        place_groups = shared_place_groups(tables, params).to_pylist()
+        offset = _utc_offset_hours(ctx.timezone) * 3600
+        linked_groups = buyer_groups(tables, params, offset).to_pylist()
+        place_groups = shared_place_groups(tables, params, offset).to_pylist()
         groups = linked_groups + place_groups
         platforms = _merchant_platforms(tables)
         rows = [
@@ -118,27 +132,39 @@ class LinkedBuyersSameMerchant(Check):
                 "window_end": _iso(g["window_end"]),
                 "merchant_share": g["merchant_share"],
                 "merchants": g["merchant"],
+                "weeks_in_a_row": g["weeks"],
                 "min_buyers": params["min_buyers"],
                 "window_hours": float(params["window_hours"]),
                 "min_merchant_share": float(params["min_merchant_share"]),
             }
             for g in groups
         ]
-        lowered = str(params["shared_place_severity"])
-        reason = (
-            f"linked only through a device or an address more than {int(params['max_value_buyers'])} "
-            "buyers share: a place many people use (a pickup point, a campus, an office, an "
-            "internet café), to be checked"
-        )
-        placed = [None] * len(linked_groups) + [True] * len(place_groups)
+        lowered = str(params["lowered_severity"])
+        habit = int(params["min_habit_weeks"])
+        reasons = []
+        for k, g in enumerate(groups):
+            why = []
+            if k >= len(linked_groups):
+                why.append(
+                    "linked only through a device or an address more than "
+                    f"{int(params['max_value_buyers'])} buyers share: a place many people use "
+                    "(a pickup point, a campus, an office, an internet café)"
+                )
+            if g["weeks"] >= habit:
+                why.append(
+                    f"crowded this shop in each of {g['weeks']} weeks in a row: a habit (a "
+                    "household's weekly shopping, an office's afternoon tea 拼单), not a "
+                    "ring's bursts"
+                )
+            reasons.append(
+                "; ".join(why) + "; lowered, not dropped: to be checked" if why else None
+            )
         return (
             _table(rows, self)
             .append_column(
-                "severity", pa.array([lowered if p else None for p in placed], pa.string())
+                "severity", pa.array([lowered if r else None for r in reasons], pa.string())
             )
-            .append_column(
-                "severity_reason", pa.array([reason if p else None for p in placed], pa.string())
-            )
+            .append_column("severity_reason", pa.array(reasons, pa.string()))
         )
 
     def evidence(self, tables, found, params, ctx):
@@ -335,7 +361,7 @@ def _places(tables: Tables, params: dict[str, Any]) -> tuple[list[str], list[str
     return sorted(map(str, devices)), sorted(map(str, addresses))
 
 
-def shared_place_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
+def shared_place_groups(tables: Tables, params: dict[str, Any], offset: int = 0) -> pa.Table:
     """The groups (:data:`GROUP_SCHEMA`) the places alone link: the components over the links
     to devices and addresses more than max_value_buyers buyers hold (:func:`_places`), grouped
     as the others are. None when the season has no such place (a handful at most when it has:
@@ -351,7 +377,7 @@ def shared_place_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
         device=ibis.ifelse(rows.device.isin(devices or [""]), rows.device, none),
         address=ibis.ifelse(rows.address.isin(addresses or [""]), rows.address, none),
     )
-    return _groups_of(tables, rows, params)
+    return _groups_of(tables, rows, params, offset)
 
 
 #: BRUSH002's groups as kept: one row per group, with its component's smallest buyer id
@@ -366,11 +392,14 @@ GROUP_SCHEMA = pa.schema(
         ("window_end", pa.int64()),
         ("component_size", pa.int64()),
         ("merchant_share", pa.float64()),
+        ("weeks", pa.int64()),
     ]
 )
 
 
-def _groups_of(tables: Tables, links: ir.Table, params: dict[str, Any]) -> pa.Table:
+def _groups_of(
+    tables: Tables, links: ir.Table, params: dict[str, Any], offset: int = 0
+) -> pa.Table:
     """The linked groups (:data:`GROUP_SCHEMA`) of the components the ``links`` form: every
     link of each buyer among them (a whole component's, or the components are cut).
 
@@ -385,7 +414,7 @@ def _groups_of(tables: Tables, links: ir.Table, params: dict[str, Any]) -> pa.Ta
             "buyer_id", "merchant_id", paid_s=epoch_seconds(o.paid_at)
         )
     )
-    groups = linked.linked_groups(pulled, params, comps)
+    groups = linked.linked_groups(pulled, params, comps, offset)
     first = comps.buyer_ids.take(pa.array([g.component for g in groups], pa.int64()))
     return pa.table(
         [
@@ -398,12 +427,13 @@ def _groups_of(tables: Tables, links: ir.Table, params: dict[str, Any]) -> pa.Ta
             pa.array([g.window_end for g in groups], pa.int64()),
             pa.array([g.component_size for g in groups], pa.int64()),
             pa.array([g.merchant_share for g in groups], pa.float64()),
+            pa.array([g.weeks for g in groups], pa.int64()),
         ],
         schema=GROUP_SCHEMA,
     )
 
 
-def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
+def buyer_groups(tables: Tables, params: dict[str, Any], offset: int = 0) -> pa.Table:
     """BRUSH002's groups (:data:`GROUP_SCHEMA`): per component of buyers linked by devices or
     addresses, the shops it crowds in a window (``graph.linked.linked_groups``).
 
@@ -422,19 +452,21 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
     fold's anti join and union, or a copy read back from the store, promise no order.
     """
     if backends.is_spark(tables.backend):  # nothing kept there: the groups as they are
-        return _groups_of(tables, _component_links(tables, params), params)
-    # v3: the places (max_value_buyers) link nobody
+        return _groups_of(tables, _component_links(tables, params), params, offset)
+    # v3: the places (max_value_buyers) link nobody; v4: the longest run of weeks in a row the
+    # windows began in (local weeks, ``offset`` seconds east of UTC)
     key = (
         "brush002_groups",
-        "v3",
+        "v4",
         int(params["min_buyers"]),
         float(params["window_hours"]),
         float(params["min_merchant_share"]),
         int(params["max_value_buyers"]),
+        int(offset),
     )
 
     def build() -> ir.Table:
-        return ibis.memtable(_groups_of(tables, _component_links(tables, params), params))
+        return ibis.memtable(_groups_of(tables, _component_links(tables, params), params, offset))
 
     def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
         links = _component_links(tables, params)
@@ -457,7 +489,9 @@ def buyer_groups(tables: Tables, params: dict[str, Any]) -> pa.Table:
         if not reached.num_rows:  # no new order: no component changed
             return previous.select(*GROUP_SCHEMA.names)
         reached = ibis.memtable(reached)
-        again = ibis.memtable(_groups_of(tables, links.semi_join(reached, "buyer_id"), params))
+        again = ibis.memtable(
+            _groups_of(tables, links.semi_join(reached, "buyer_id"), params, offset)
+        )
         kept = previous.anti_join(reached, previous.comp_min == reached.buyer_id)
         return union_all(kept.select(*GROUP_SCHEMA.names), again)
 
