@@ -11,6 +11,7 @@ rows are the same either way.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import ibis
@@ -49,6 +50,17 @@ def graded(
         "severity": ibis.cases(*((w, severity) for w, _ in pairs), else_=ibis.null("string")),
         "severity_reason": ibis.cases(*pairs, else_=ibis.null("string")),
     }
+
+
+def utc_offset_hours(zone: str) -> int:
+    """The zone's offset in the season (mid-November), in whole hours: the local days, hours
+    and weeks the brushing and review rules count in (a Beijing day, not one turning at 08:00
+    there). Promotions are short, so one offset for the season is close enough."""
+    from zoneinfo import ZoneInfo
+
+    probe = dt.datetime(dt.datetime.now(dt.UTC).year, 11, 15, tzinfo=ZoneInfo(zone))
+    offset = probe.utcoffset() or dt.timedelta(0)
+    return int(offset.total_seconds() // 3600)
 
 
 #: the key of :func:`city_spellings`: bump the version with any change to geo.normalise_city

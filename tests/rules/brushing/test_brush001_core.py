@@ -102,7 +102,7 @@ def _buying_groups_one_block_at_a_time(tables, blocks, params, ctx):
     min_weeks = int(params.get("min_group_weeks", 4))
     o = tables.orders
     o = o.filter(o.status != "cancelled")
-    offset = b1._utc_offset_hours(ctx.timezone) * 3600
+    offset = b1.utc_offset_hours(ctx.timezone) * 3600
     pulled = tables.to_arrow(
         o.select("buyer_id", "merchant_id", t=b1.epoch_seconds(o.paid_at))
     ).to_pydict()

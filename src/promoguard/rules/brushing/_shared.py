@@ -326,16 +326,3 @@ def _table(rows: list[dict[str, Any]], check: Check) -> pa.Table:
 
 
 # -- BRUSH002 ------------------------------------------------------------------------------------
-
-
-# -- BRUSH003 ------------------------------------------------------------------------------------
-
-
-def _utc_offset_hours(zone: str) -> int:
-    """The zone's offset in the season (mid-November), in whole hours: the odd-hours window is
-    local time. Promotions are short, so one offset for the season is close enough."""
-    from zoneinfo import ZoneInfo
-
-    probe = dt.datetime(dt.datetime.now(dt.UTC).year, 11, 15, tzinfo=ZoneInfo(zone))
-    offset = probe.utcoffset() or dt.timedelta(0)
-    return int(offset.total_seconds() // 3600)

@@ -16,6 +16,7 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.cache import previous_copy, shared
 from promoguard.engine.registry import register
 from promoguard.graph import rings
+from promoguard.rules._relations import utc_offset_hours
 from promoguard.rules.brushing import _shared
 from promoguard.rules.brushing._shared import (
     BUYER_SEP,
@@ -23,7 +24,6 @@ from promoguard.rules.brushing._shared import (
     _iso,
     _order_edges,
     _table,
-    _utc_offset_hours,
     bahmani_blocks,
     buyer_shop_pairs,
     group_members,
@@ -205,7 +205,7 @@ def _buying_groups(
         )
     )
     o = o.semi_join(keys, [o.buyer_id == keys.buyer_id, o.merchant_id == keys.merchant_id])
-    offset = _utc_offset_hours(ctx.timezone) * 3600
+    offset = utc_offset_hours(ctx.timezone) * 3600
     pulled = tables.to_arrow(o.select("buyer_id", "merchant_id", t=epoch_seconds(o.paid_at)))
     visits = _block_visits(pulled, blocks, window)
     if visits is None:
@@ -287,7 +287,7 @@ def _buying_groups_kept(
             {i: r for i, r in groups.items() if r is not None}, list(range(len(blocks)))
         )
 
-    key = buying_groups_key(params, _utc_offset_hours(ctx.timezone))
+    key = buying_groups_key(params, utc_offset_hours(ctx.timezone))
     rows = tables.to_arrow(shared(tables, key, build, fold)).to_pydict()
     reason = dict(
         zip(zip(rows["entity_id"], rows["merchants"], strict=True), rows["reason"], strict=True)
@@ -409,7 +409,7 @@ def _shapes(
     """(``entity_id`` of the found blocks S found with the same buyers and shops, ``entity_id``
     of those for whose buyers S found other shops, or two blocks), from S's kept buying-group
     verdicts (one row per block S found); None without that copy."""
-    before = previous_copy(tables, buying_groups_key(params, _utc_offset_hours(ctx.timezone)))
+    before = previous_copy(tables, buying_groups_key(params, utc_offset_hours(ctx.timezone)))
     if before is None:
         return None
     b = before.select(b_entity=before.entity_id, b_merchants=before.merchants)

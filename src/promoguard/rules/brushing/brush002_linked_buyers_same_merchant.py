@@ -15,14 +15,13 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.cache import Appended, shared
 from promoguard.engine.registry import register
 from promoguard.graph import linked
-from promoguard.rules._relations import added_rows, union_all
+from promoguard.rules._relations import added_rows, union_all, utc_offset_hours
 from promoguard.rules.brushing._shared import (
     BUYER_SEP,
     _group_orders_evidence,
     _iso,
     _merchant_platforms,
     _table,
-    _utc_offset_hours,
     group_members,
 )
 
@@ -115,7 +114,7 @@ class LinkedBuyersSameMerchant(Check):
     def find_local(self, tables: Tables, params: dict[str, Any], ctx: ScanContext) -> pa.Table:
         # the groups through a place after the others: a group of the same buyers found both
         # ways is reported once, at the pack's severity (the engine keeps an entity's first)
-        offset = _utc_offset_hours(ctx.timezone) * 3600
+        offset = utc_offset_hours(ctx.timezone) * 3600
         linked_groups = buyer_groups(tables, params, offset).to_pylist()
         place_groups = shared_place_groups(tables, params, offset).to_pylist()
         groups = linked_groups + place_groups
@@ -340,7 +339,7 @@ def _unless(value: ir.StringValue, values: list[str]) -> ir.StringValue:
     """``value``, null where it is one of ``values``."""
     if not values:
         return value
-    return ibis.ifelse(value.isin(values), ibis.null("string"), value)
+    return ibis.ifelse(_among(value, values), ibis.null("string"), value)
 
 
 def _places(tables: Tables, params: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -364,20 +363,27 @@ def _places(tables: Tables, params: dict[str, Any]) -> tuple[list[str], list[str
 def shared_place_groups(tables: Tables, params: dict[str, Any], offset: int = 0) -> pa.Table:
     """The groups (:data:`GROUP_SCHEMA`) the places alone link: the components over the links
     to devices and addresses more than max_value_buyers buyers hold (:func:`_places`), grouped
-    as the others are. None when the season has no such place (a handful at most when it has:
+    as the others are. Empty when the season has no such place (a handful at most when it has:
     computed whole on every scan, not kept)."""
     devices, addresses = _places(tables, params)
     if not devices and not addresses:
         return GROUP_SCHEMA.empty_table()
     v = shared_values(tables)
-    rows = v.filter(v.device.isin(devices or [""]) | v.address.isin(addresses or [""]))
     none = ibis.null("string")
-    rows = rows.select(
+    # (each row holds a device or an address: the one that is not a place becomes null)
+    rows = v.select(
         "buyer_id",
-        device=ibis.ifelse(rows.device.isin(devices or [""]), rows.device, none),
-        address=ibis.ifelse(rows.address.isin(addresses or [""]), rows.address, none),
+        device=ibis.ifelse(_among(v.device, devices), v.device, none),
+        address=ibis.ifelse(_among(v.address, addresses), v.address, none),
     )
-    return _groups_of(tables, rows, params, offset)
+    return _groups_of(
+        tables, rows.filter(rows.device.notnull() | rows.address.notnull()), params, offset
+    )
+
+
+def _among(value: ir.StringValue, values: list[str]) -> ir.BooleanValue:
+    """Whether ``value`` is one of ``values`` (false for none)."""
+    return value.isin(values) if values else ibis.literal(False)
 
 
 #: BRUSH002's groups as kept: one row per group, with its component's smallest buyer id

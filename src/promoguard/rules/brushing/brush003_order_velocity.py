@@ -23,9 +23,9 @@ from promoguard.rules._relations import (
     new_orders_first_delivery,
     order_first_delivery,
     union_all,
+    utc_offset_hours,
 )
 from promoguard.rules.brushing._shared import (
-    _utc_offset_hours,
     add_up,
     merchant_degree,
     repeat_pairs,
@@ -99,7 +99,7 @@ def _rapid_hours(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir
     their buyer-shop pairs (``touched_orders``, which the pairs' folds read too).
     """
     per_hour = int(params["orders_per_buyer_hour"])
-    offset = _utc_offset_hours(ctx.timezone)
+    offset = utc_offset_hours(ctx.timezone)
 
     def build() -> ir.Table:
         o = tables.orders
@@ -143,7 +143,7 @@ def _rapid_changed_shops(
     rapid buyer-hours the fold took out or put back (those a new non-cancelled order falls in,
     before and after); else None (they were built: what changed is not known)."""
     per_hour = int(params["orders_per_buyer_hour"])
-    offset = _utc_offset_hours(ctx.timezone)
+    offset = utc_offset_hours(ctx.timezone)
     _rapid_hours(tables, params, ctx)  # folds them, if it can (once per scan)
     key = _rapid_changed_key(per_hour, offset)
     if not _in_scan(tables, key):
@@ -164,7 +164,7 @@ def _count_shop_orders(o: ir.Table, offset: int, lo: int, hi: int) -> ir.Table:
 def _shop_orders(tables: Tables, params: dict[str, Any], ctx: ScanContext) -> ir.Table:
     """:func:`_count_shop_orders` of every order: one pass over the orders per shop, kept from
     scan to scan (counts of appended rows add up)."""
-    offset = _utc_offset_hours(ctx.timezone)
+    offset = utc_offset_hours(ctx.timezone)
     lo, hi = params["odd_hours"]
 
     def build() -> ir.Table:

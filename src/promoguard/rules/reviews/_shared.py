@@ -20,7 +20,12 @@ from promoguard.engine.base import Tables
 from promoguard.engine.cache import Appended, shared
 from promoguard.graph import minhash
 from promoguard.graph.components import component_labels
-from promoguard.rules._relations import first_delivery_changes, order_first_delivery, union_all
+from promoguard.rules._relations import (
+    first_delivery_changes,
+    order_first_delivery,
+    union_all,
+    utc_offset_hours,
+)
 
 
 def _strings(values: pd.Series) -> pa.Array:
@@ -729,15 +734,11 @@ class Inputs:
 
 
 def day_offset(zone: str) -> int:
-    """The zone's offset from UTC in the season, in seconds (the whole hours BRUSH003's local
-    days use: promotions are short, so one offset for the season is close enough)."""
-    from promoguard.rules.brushing._shared import _utc_offset_hours
-
-    return _utc_offset_hours(zone) * 3600
+    """The zone's offset from UTC in the season, in seconds (``utc_offset_hours``: the local
+    days the brushing rules count in too)."""
+    return utc_offset_hours(zone) * 3600
 
 
-#: what a review's score needs from the other reviews (of its listing, its buyer): counts and
-#: sums, exact integers on every engine (see ``group_features`` and ``group_features_expr``)
 #: the listing days a burst is counted on: (the count of the review's day, the listing's distinct
 #: days, which day, the grid's shift in seconds). The day its order was paid ("bought": orders
 #: placed together, their reviews arriving as the parcels do) and the day it was posted
@@ -751,6 +752,8 @@ BURST_DAYS = (
     ("per_rday_noon", "active_rdays_noon", "posted", 43_200),
 )
 
+#: what a review's score needs from the other reviews (of its listing, its buyer): counts and
+#: sums, exact integers on every engine (see ``group_features`` and ``group_features_expr``)
 GROUP_FEATURES = (
     "listing_n",
     "listing_rating_sum",
