@@ -59,6 +59,8 @@ def test_analyst_filters_findings_opens_the_case_and_issues_guidance(page, shots
     page.screenshot(path=shots / "findings.png", full_page=True)
 
     rows.first.locator("td:first-child a").click()
+    # (waits for the finding's page: is_visible alone reads the page as it is, loaded or not)
+    page.get_by_role("heading", level=2, name="Legal basis").wait_for()
     assert page.get_by_role("heading", level=2, name="Legal basis").is_visible()
     assert "SHA-256" in page.locator("dl.facts").inner_text()
     assert page.locator("svg.chart").count() == 1  # the price chart from the evidence rows
