@@ -195,11 +195,16 @@ SCAN_COLUMNS = (
 )
 
 
+def merchant_platforms(tables: Tables) -> ir.Table:
+    """Each merchant's platform: ``m_id``, ``platform_id`` (a merchant listed twice is taken
+    once, so a row joined to it stays one row)."""
+    m = tables.merchants
+    return m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
+
+
 def orders_with_platform(tables: Tables) -> ir.Table:
-    """Orders with the platform of their merchant (orders carry no platform of their own; a
-    merchant listed twice is taken once, so an order stays one row)."""
-    o, m = tables.orders, tables.merchants
-    plat = m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
+    """Orders with the platform of their merchant (orders carry no platform of their own)."""
+    o, plat = tables.orders, merchant_platforms(tables)
     j = o.left_join(plat, o.merchant_id == plat.m_id)
     return j.drop("m_id")
 

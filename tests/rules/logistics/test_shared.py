@@ -81,7 +81,12 @@ def test_evidence_in_a_scan_equals_the_whole_tables(tiny_store, code):
     assert all(plain.values()), plain  # every evidence table has rows for some finding
 
 
-def test_ship002_evidence_lists_every_order_on_the_parcel(tiny_store):
+def test_ship002_evidence_lists_the_parcels_orders_on_the_findings_platform(tiny_store):
+    """Order c (shop m1, platform P1) shares SF 9 with order two (m2, P2) and with an order the
+    store does not hold: P1's evidence quotes c alone and counts the two others, which a P1
+    viewer may not read; order two's quotes two and counts c and the unknown one; the orders on
+    ZTO 777 (a on P1, b and two on P2) likewise; a parcel shared within one platform is quoted
+    whole (test_ship002_same_number_across_merchants_but_not_across_carriers)."""
     con = _store(tiny_store)
     pack = load_pack("cn")
     ctx = ScanContext(pack="cn", engine="duckdb", timezone=pack.timezone)
@@ -93,9 +98,19 @@ def test_ship002_evidence_lists_every_order_on_the_parcel(tiny_store):
             cache.found["SHIP002"] = ("order", found)
             ev = _evidence(t, check, found, pack.parameters_for(check), ctx)
     # entity, carrier, tracking_no, order_id, merchant_id, ...
-    sharing = [r for r in ev["orders_sharing_parcel"] if r[0] == "c"]
-    assert sorted(r[3] for r in sharing) == ["c", "ghost", "two"]
-    assert [r[4] for r in sharing if r[3] == "ghost"] == ["None"]
+    quoted: dict[tuple[str, str], list[str]] = {}
+    for r in ev["orders_sharing_parcel"]:
+        quoted.setdefault((r[0], r[1]), []).append(r[3])
+    assert {k: sorted(v) for k, v in quoted.items()} == {
+        ("a", "ZTO"): ["a"],
+        ("b", "ZTO"): ["b", "two"],
+        ("c", "SF"): ["c"],
+        ("ghost", "SF"): ["ghost"],  # (its platform unknown, as its finding's: quoted alike)
+        ("two", "SF"): ["two"],  # (its first parcel by carrier: SF 9, shared with c and ghost)
+    }
+    # (entity_id, orders on another platform or on none the store knows)
+    elsewhere = [("a", "2"), ("b", "1"), ("c", "2"), ("ghost", "2"), ("two", "2")]
+    assert ev["sharing_elsewhere"] == elsewhere
 
 
 def test_the_carrier_weighing_fold_equals_a_build_on_all_rows():

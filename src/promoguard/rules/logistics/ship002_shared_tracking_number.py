@@ -10,7 +10,7 @@ import ibis.expr.types as ir
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules._relations import graded, orders_with_platform
+from promoguard.rules._relations import graded, merchant_platforms, orders_with_platform
 from promoguard.rules.logistics._shared import (
     MAX_EVIDENCE_ROWS,
     _OrderCheck,
@@ -132,7 +132,8 @@ class SharedTrackingNumber(_OrderCheck):
         what=(
             "Flags every order whose parcel (carrier + tracking number) is also the parcel of "
             "another order, at the same merchant or another. The same number at two different "
-            "carriers is two parcels and is not flagged. The evidence lists all orders sharing it. "
+            "carriers is two parcels and is not flagged. The evidence lists the orders sharing it on "
+            "the order's own platform and counts those on other platforms. "
             "A shop may send one buyer's several orders in one parcel: the platforms' merged "
             "shipment (淘宝/天猫 千牛 合并发货, 京东 合单发货) gives each order the same tracking "
             "number. A parcel whose orders are all one buyer's, at one shop, to one address "
@@ -161,8 +162,8 @@ class SharedTrackingNumber(_OrderCheck):
     )
     expected_columns = ("orders_per_parcel",)
     # 2: the orders sharing a parcel show their address and declared shipment (what decides a
-    # merged shipment)
-    evidence_version = "2"
+    # merged shipment); 3: those on the order's own platform, the others counted
+    evidence_version = "3"
     #: buyer_address_id too: a merged shipment goes to one address
     reads_columns = {
         **_OrderCheck.reads_columns,
@@ -207,9 +208,21 @@ class SharedTrackingNumber(_OrderCheck):
         # every order on a shared parcel is itself a SHIP002 finding, so within a scan its rows
         # are among the found orders' rows (a few hundred thousand, not the 5M of each table)
         o, s, _ = found_orders_rows(tables, self.code)
-        f = found.select(f_id=found.entity_id, f_carrier=found.carrier, f_no=found.tracking_no)
+        f = found.select(
+            f_id=found.entity_id,
+            f_carrier=found.carrier,
+            f_no=found.tracking_no,
+            f_platform=found.platform_id.fill_null(""),
+        )
         others = f.join(s, [f.f_carrier == s.carrier, f.f_no == s.tracking_no])
-        others = others.left_join(o, others.order_id == o.order_id).select(
+        plat = merchant_platforms(tables)
+        others = others.left_join(o, others.order_id == o.order_id)
+        others = others.left_join(plat, others.merchant_id == plat.m_id)
+        # a parcel's orders on another platform are counted, not quoted: a platform (its
+        # compliance team, the guidance sent to it) may read only its own orders and buyers
+        here = plat.platform_id.fill_null("") == others.f_platform
+        others = others.select(
+            here=here,
             entity_id=others.f_id,
             carrier=others.carrier,
             tracking_no=others.tracking_no,
@@ -221,7 +234,11 @@ class SharedTrackingNumber(_OrderCheck):
             declared_shipped_at=o.declared_shipped_at,
             ship_to_city=o.ship_to_city,
         )
+        ours = others.filter(others.here).drop("here")
         ev["orders_sharing_parcel"] = first_rows(
-            others, others.entity_id, [others.order_id], MAX_EVIDENCE_ROWS
+            ours, ours.entity_id, [ours.order_id], MAX_EVIDENCE_ROWS
+        )
+        ev["sharing_elsewhere"] = (
+            others.filter(~others.here).group_by("entity_id").aggregate(orders=ibis._.count())
         )
         return ev
