@@ -36,6 +36,8 @@ class World:
     shipments: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     reviews: list[dict] = field(default_factory=list)
+    #: a merchant's platform when it is not "tmall"
+    platform_of: dict[str, str] = field(default_factory=dict)
 
     def order(
         self,
@@ -80,11 +82,12 @@ class World:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The world's rows per table (for ``tests.support.make_store`` / ``tiny_store``)."""
+        platforms = [self.platform_of.get(m, "tmall") for m in self.merchants]
         return {
             "merchants": pd.DataFrame(
                 {
                     "merchant_id": self.merchants,
-                    "platform_id": ["tmall"] * len(self.merchants),
+                    "platform_id": platforms,
                     "name": self.merchants,
                 }
             ),
@@ -92,7 +95,7 @@ class World:
                 {
                     "listing_id": [f"L-{m}" for m in self.merchants],
                     "merchant_id": self.merchants,
-                    "platform_id": ["tmall"] * len(self.merchants),
+                    "platform_id": platforms,
                     "title": self.merchants,
                     "category": ["food"] * len(self.merchants),
                     "currency": ["CNY"] * len(self.merchants),

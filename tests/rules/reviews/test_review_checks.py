@@ -43,15 +43,16 @@ def test_review001_evidence_lists_the_cluster(review_con):
 
 
 def _review001_rows_written_out(self, tables, found, params, ctx):
-    """REVIEW001's evidence as one row per finding and shown member of its cluster (its form
-    before the members were given once per cluster)."""
+    """REVIEW001's evidence as one row per finding and shown member of its cluster on its
+    platform (its form before the members were given once per cluster and platform)."""
     from promoguard.engine.exact import first_rows
     from promoguard.rules.reviews import review001_near_duplicate_reviews as review001
 
-    first = first_rows(found, found.cluster_id, [found.entity_id], review001.MAX_CLUSTER_EVIDENCE)
-    members = first.select(member_id=first.entity_id, mcid=first.cluster_id)
-    a = found.select(entity_id=found.entity_id, cid=found.cluster_id)
-    pairs = a.join(members, a.cid == members.mcid)
+    by = [found.cluster_id, found.platform_id]
+    first = first_rows(found, by, [found.entity_id], review001.MAX_CLUSTER_EVIDENCE)
+    members = first.select(member_id=first.entity_id, mcid=first.cluster_id, mp=first.platform_id)
+    a = found.select(entity_id=found.entity_id, cid=found.cluster_id, p=found.platform_id)
+    pairs = a.join(members, [a.cid == members.mcid, a.p == members.mp])
     r = tables.reviews
     rows = pairs.join(r, pairs.member_id == r.review_id).select(
         pairs.entity_id, r.review_id, r.buyer_id, r.listing_id, r.rating, r.created_at, r.text

@@ -70,7 +70,10 @@ def test_review003_hook_names_every_finding_whose_rows_the_day_changes(tmp_path)
     }
     con, before, now, new = split_store(tmp_path / "s.duckdb", base, added)
     ids = ["R1", "R2", "R3", "R4", "R5", "R7", "R8"]
-    found = ibis.memtable({"entity_id": pa.array(ids, pa.string())})
+    # (no listing is listed: every review's platform, and the findings', is unknown alike)
+    found = ibis.memtable(
+        {"entity_id": pa.array(ids, pa.string()), "platform_id": pa.array([None] * 7, pa.string())}
+    )
     old = _evidence_rows(check, before, found, params)
     after = _evidence_rows(check, now, found, params)
     touched = _touched(check, now, new, found, params)

@@ -43,8 +43,8 @@ class NearDuplicateReviews(Check):
     entity_type = "review"
     severity = "medium"
     # 2: the members' texts are quoted with their identifiers masked (a brushed review may carry
-    # a shop's number)
-    evidence_version = "2"
+    # a shop's number); 3: the members shown are those on the finding's own platform
+    evidence_version = "3"
     masked_evidence = {"cluster": ("text",)}
     parameters = (
         Parameter("shingle_n", 3, "characters per shingle (3..5; no segmentation needed)"),
@@ -69,7 +69,9 @@ class NearDuplicateReviews(Check):
             "distinct buyers is reported with the cluster's id and size. Short generic reviews "
             "('好评', 'good') are ignored: a text is compared when it is at least min_length long "
             "once normalised, a unit said three or more times in a row counted once, so padding "
-            "('好' forty times, 'good product' ten times) is not length."
+            "('好' forty times, 'good product' ten times) is not length. A cluster may span "
+            "platforms: a review's evidence quotes the cluster's members on its own platform, "
+            "and its sizes count every platform's."
         ),
         why=(
             "The same wording posted from many accounts is the mark of reviews written by a "
@@ -179,14 +181,20 @@ class NearDuplicateReviews(Check):
         )
 
     def evidence(self, tables, found, params, ctx):
-        # the cluster's first members (by review id) with their texts, beside every finding. Every
-        # finding of a cluster shows the same members: given once per cluster (GroupRows), the
-        # engine writes each cluster's JSON once and copies it into each of the cluster's findings
-        # (at city scale ~55k member rows instead of 1.1M finding x member rows; same documents)
-        first = first_rows(found, found.cluster_id, [found.entity_id], MAX_CLUSTER_EVIDENCE)
+        # the cluster's first members (by review id) on the finding's own platform, with their
+        # texts, beside every finding. A cluster often spans platforms (16 of 18 clusters of a
+        # city season), and a platform's compliance team, or the guidance sent to it, must not
+        # read another platform's reviews and buyers: the members shown are the platform's own,
+        # the cluster's whole reach stays in the counts (cluster_size, cluster_buyers).
+        # Every finding of a cluster and platform shows the same members: given once per group
+        # (GroupRows), the engine writes each group's JSON once and copies it into each of its
+        # findings (at city scale ~55k member rows instead of 1.1M finding x member rows)
+        group_id = found.cluster_id.concat("|", found.platform_id.fill_null(""))
+        grouped = found.mutate(group_id=group_id)
+        first = first_rows(grouped, grouped.group_id, [grouped.entity_id], MAX_CLUSTER_EVIDENCE)
         r = tables.reviews
         members = first.join(r, first.entity_id == r.review_id).select(
-            group_id=first.cluster_id,
+            group_id=first.group_id,
             review_id=r.review_id,
             buyer_id=r.buyer_id,
             listing_id=r.listing_id,
@@ -194,5 +202,5 @@ class NearDuplicateReviews(Check):
             created_at=r.created_at,
             text=r.text,
         )
-        clusters = found.select(entity_id=found.entity_id, group_id=found.cluster_id)
+        clusters = grouped.select(entity_id=grouped.entity_id, group_id=grouped.group_id)
         return {"cluster": GroupRows(rows=members, groups=clusters)}

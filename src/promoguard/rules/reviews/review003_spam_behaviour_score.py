@@ -41,8 +41,9 @@ class SpamBehaviourScore(Check):
     report_section = "brushing"
     entity_type = "review"
     severity = "medium"
-    # 2: the review's text is quoted with its identifiers masked
-    evidence_version = "2"
+    # 2: the review's text is quoted with its identifiers masked; 3: the reviewer's reviews
+    # quoted are those on the finding's platform, the others counted (reviewer_elsewhere)
+    evidence_version = "3"
     masked_evidence = {"review": ("text",)}
     parameters = (
         Parameter("threshold", 0.4, "score at or above which a review is reported"),
@@ -84,7 +85,9 @@ class SpamBehaviourScore(Check):
             "(platforms ask for the review on confirming). The parts are "
             "combined as 1 - sqrt(weighted mean of (1 - part)^2); reviews at or above the pack's "
             "threshold are reported with the score and its parts. An optional text model from "
-            "`promoguard train-reviews` adds its probability as one more part."
+            "`promoguard train-reviews` adds its probability as one more part. The history "
+            "read is the buyer's on every platform; the evidence quotes its reviews on the "
+            "finding's platform and counts the others."
         ),
         why=(
             "Bursts of extreme reviews from one-off accounts minutes after delivery are how paid "
@@ -178,14 +181,43 @@ class SpamBehaviourScore(Check):
             r.created_at,
             r.text,
         )
-        # the reviewer's other reviews (bounded): history and burstiness in the proof
-        mine = f.join(r, f.entity_id == r.review_id).select(f.entity_id, r.buyer_id)
+        # the reviewer's other reviews (bounded): history and burstiness in the proof. Buyer ids
+        # are the same on every platform and the score reads all of a buyer's reviews, but a
+        # platform (its compliance team, the guidance sent to it) may read only its own: the
+        # reviews quoted are those on the finding's platform, the others are counted
+        # (reviewer_elsewhere), not shown
+        fp = found.select(found.entity_id, own=found.platform_id.fill_null(""))
+        mine = fp.join(r, fp.entity_id == r.review_id).select(fp.entity_id, fp.own, r.buyer_id)
         r2 = r.view()
-        other = mine.join(r2, mine.buyer_id == r2.buyer_id).select(
-            mine.entity_id, r2.review_id, r2.listing_id, r2.rating, r2.created_at
+        li = _listing_places(tables)
+        placed = r2.left_join(li, r2.listing_id == li.listing_id).select(
+            r2.buyer_id,
+            r2.review_id,
+            r2.listing_id,
+            r2.rating,
+            r2.created_at,
+            platform=li.platform_id.fill_null(""),
         )
-        first = first_rows(other, other.entity_id, [other.created_at, other.review_id], 50)
-        return {"review": review, "reviewer_reviews": first}
+        other = mine.join(placed, mine.buyer_id == placed.buyer_id).select(
+            mine.entity_id,
+            placed.review_id,
+            placed.listing_id,
+            placed.rating,
+            placed.created_at,
+            here=placed.platform == mine.own,
+        )
+        ours = other.filter(other.here).drop("here")
+        first = first_rows(ours, ours.entity_id, [ours.created_at, ours.review_id], 50)
+        elsewhere = (
+            other.filter(~other.here)
+            .group_by("entity_id")
+            .aggregate(
+                reviews=ibis._.count(),
+                first_at=ibis._.created_at.min(),
+                last_at=ibis._.created_at.max(),
+            )
+        )
+        return {"review": review, "reviewer_reviews": first, "reviewer_elsewhere": elsewhere}
 
     # a finding whose score moved is proved again (the default ``evidence_rows_by_entity =
     # False``): re-heading it reads S's document back, which cost more than proving it (session
