@@ -308,3 +308,44 @@ def test_a_tampered_document_is_not_laundered_by_a_rehead(tmp_path):
     # a re-head took S's edited rows under a fresh, valid hash: a clean, forged document that
     # differs from a full re-scan's; refused, ring S is proved again and is the full re-scan's
     assert got[ring_s] == want[ring_s] and check.ok, (got[ring_s], want[ring_s], check)
+
+
+def test_a_block_whose_platform_moved_is_proved_again_not_appended(tmp_path, monkeypatch):
+    """Ring R's shops are on two platforms (M010 on tmall, M011 on jd), four orders a buyer at
+    each: the block is tmall's (its largest shop by id, on a tie) and its evidence quotes M010's
+    orders only. A new order of R1 at M011 makes M011 the largest: the block is jd's now and
+    quotes M011's. The new order reaches the block, but its rows are not S's and the new ones
+    (S's were tmall's): the increment proves it again, as the full scan does."""
+    w = _two_rings()
+    w.platform_of = {"M011": "jd"}
+    w.order("R1", "M011", T0 + dt.timedelta(days=9))
+    path, before, full = _base_and_day(tmp_path, w, 9)
+    ring_r = "R0|R1|R2|R3|R4"
+    was = before[before.entity_id == ring_r].iloc[0]
+    now = full[full.entity_id == ring_r].iloc[0]
+    assert json.loads(was.observed)["merchants"] == json.loads(now.observed)["merchants"]
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        shown = con.execute(
+            "SELECT finding_id, platform_id FROM findings WHERE check_code = 'BRUSH001'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert (was.finding_id, "tmall") in shown
+
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert _hashes(_brush001(inc)) == _hashes(full)
+    doc = json.loads(inc.evidence[now.evidence_sha256])
+    assert {r["merchant_id"] for r in doc["rows"]["orders"]} == {"M011"}
+    assert len(doc["rows"]["orders"]) == 21
+    # a hook that took S's shops alone for S's rows would append jd's new order to tmall's
+    monkeypatch.setattr(
+        b1,
+        "_shapes",
+        lambda tables, found, params, ctx: (
+            found.select("entity_id"),
+            found.select("entity_id").limit(0),
+        ),
+    )
+    wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert _hashes(_brush001(wrong))[ring_r] != _hashes(full)[ring_r]

@@ -23,7 +23,7 @@ from promoguard.engine.base import Check, Tables
 from promoguard.engine.cache import shared
 from promoguard.engine.exact import first_rows
 from promoguard.graph import bahmani, rings
-from promoguard.rules._relations import added_rows, union_all
+from promoguard.rules._relations import added_rows, merchant_platforms, union_all
 
 BUYER_SEP = "|"
 MAX_EVIDENCE_ORDERS = 400
@@ -41,13 +41,14 @@ def _merchant_platforms(tables: Tables) -> dict[str, str | None]:
     return dict(zip(rows["merchant_id"], rows["platform_id"], strict=True))
 
 
-def group_members(found: ir.Table) -> ir.Table:
-    """Each found buyer group's buyers, a row each: (entity_id, merchants, buyer_id), the group's
-    ``entity_id`` being its buyers joined by BUYER_SEP (the evidence and the kept-evidence hooks
-    split it alike)."""
+def group_members(found: ir.Table, *keep: str) -> ir.Table:
+    """Each found buyer group's buyers, a row each: (entity_id, merchants, the found row's
+    ``keep`` columns, buyer_id), the group's ``entity_id`` being its buyers joined by BUYER_SEP
+    (the evidence and the kept-evidence hooks split it alike)."""
     return found.select(
         entity_id=found.entity_id,
         merchants=found.merchants,
+        **{name: found[name] for name in keep},
         # a regular expression, the same to DuckDB and Spark, matching the separator alone: an
         # id is opaque and may hold a comma (splitting at ',' too made buyer "R,1" the buyers
         # "R" and "1": their orders quoted, its own left out; review 11)
@@ -55,13 +56,20 @@ def group_members(found: ir.Table) -> ir.Table:
     )
 
 
-def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
-    """The orders of a buyer group's buyers at the finding's merchants (bounded)."""
-    members = group_members(found)
+def _group_orders_evidence(
+    tables: Tables, found: ir.Table, platforms: ir.Table | None = None
+) -> ir.Table:
+    """The orders of a buyer group's buyers at the finding's merchants on the finding's
+    platform (bounded). Buyer ids are the same on every platform and a block's shops may be on
+    several, but a platform (its compliance team, the guidance sent to it) may read only its
+    own orders: the finding's head counts the others. ``platforms``: each merchant's
+    (:func:`merchant_platforms`), by default of ``tables``."""
+    members = group_members(found, "platform_id")
     o = tables.orders
     rows = members.join(o, members.buyer_id == o.buyer_id).select(
         members.entity_id,
         members.merchants,
+        members.platform_id,
         o.order_id,
         o.buyer_id,
         o.merchant_id,
@@ -76,8 +84,14 @@ def _group_orders_evidence(tables: Tables, found: ir.Table) -> ir.Table:
     rows = rows.filter(
         (BUYER_SEP + rows.merchants + BUYER_SEP).contains(BUYER_SEP + rows.merchant_id + BUYER_SEP)
     )
+    # ... on the finding's platform
+    plat = merchant_platforms(tables) if platforms is None else platforms
+    plat = plat.select(plat.m_id, m_platform=plat.platform_id.fill_null(""))
+    rows = rows.left_join(plat, rows.merchant_id == plat.m_id)
+    rows = rows.filter(rows.m_platform.fill_null("") == rows.platform_id.fill_null(""))
+    rows = rows.drop("m_id", "m_platform")
     rows = first_rows(rows, rows.entity_id, [rows.paid_at, rows.order_id], MAX_EVIDENCE_ORDERS)
-    return rows.drop("merchants")
+    return rows.drop("merchants", "platform_id")
 
 
 # -- BRUSH001 ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from promoguard.engine.base import Check, CheckDoc, Parameter, ScanContext, Tabl
 from promoguard.engine.cache import previous_copy, shared
 from promoguard.engine.registry import register
 from promoguard.graph import rings
-from promoguard.rules._relations import utc_offset_hours
+from promoguard.rules._relations import merchant_platforms, utc_offset_hours
 from promoguard.rules.brushing import _shared
 from promoguard.rules.brushing._shared import (
     BUYER_SEP,
@@ -239,15 +239,20 @@ def _buying_groups(
 
 
 def _buying_groups_kept(
-    tables: Tables, blocks: list[rings.Block], params: dict[str, Any], ctx: ScanContext
+    tables: Tables,
+    blocks: list[rings.Block],
+    params: dict[str, Any],
+    ctx: ScanContext,
+    platforms: list[str | None],
 ) -> dict[int, str]:
     """:func:`_buying_groups`, kept from scan to scan (DuckDB): a block's verdict is a function
     of its buyers, its shops and their non-cancelled orders at its shops only, so a block the
     previous scan judged (the same buyers and shops) with no new non-cancelled order of one of
     its buyers at one of its shops keeps its verdict; only the others are judged again (judging
     pulls every order of the judged blocks' buyers: on the city day 2026-11-22, 3,079 of 6,656
-    blocks were new or reached, the rest carried). The relation is one row per block: ``entity_id``, ``merchants`` and
-    ``reason`` (null: not a buying group)."""
+    blocks were new or reached, the rest carried). The relation is one row per block: ``entity_id``, ``merchants``,
+    ``reason`` (null: not a buying group) and ``platform_id`` (the block's, ``platforms``: read
+    by the kept evidence, which quotes the orders on the block's platform)."""
     limit = float(params.get("max_shared_occasion_share", 1.0))
     if not blocks or limit >= 1.0 or backends.is_spark(tables.backend):
         return _buying_groups(tables, blocks, params, ctx)
@@ -261,6 +266,7 @@ def _buying_groups_kept(
                     "entity_id": pa.array([ids[i] for i in of], pa.string()),
                     "merchants": pa.array([shops[i] for i in of], pa.string()),
                     "reason": pa.array([groups.get(i) for i in of], pa.string()),
+                    "platform_id": pa.array([platforms[i] for i in of], pa.string()),
                 }
             )
         )
@@ -300,7 +306,8 @@ def buying_groups_key(params: dict[str, Any], utc_offset_hours: int) -> tuple:
     offset of local days."""
     return (
         "brush001_buying_groups",
-        "v1",
+        # v2: each block's platform_id beside its verdict
+        "v2",
         tuple(sorted((k, v) for k, v in params.items() if isinstance(v, str | int | float | bool))),
         utc_offset_hours,
     )
@@ -406,15 +413,28 @@ def _group_orders_touched(found: ir.Table, orders: ir.Table) -> ir.Table:
 def _shapes(
     tables: Tables, found: ir.Table, params: dict[str, Any], ctx: ScanContext
 ) -> tuple[ir.Table, ir.Table] | None:
-    """(``entity_id`` of the found blocks S found with the same buyers and shops, ``entity_id``
-    of those for whose buyers S found other shops, or two blocks), from S's kept buying-group
-    verdicts (one row per block S found); None without that copy."""
+    """(``entity_id`` of the found blocks S found with the same buyers, shops and platform,
+    ``entity_id`` of those for whose buyers S found other shops, or two blocks), from S's kept
+    buying-group verdicts (one row per block S found); None without that copy. A block whose
+    platform moved (a new order made another platform's shop its largest) is in neither: its
+    evidence quoted the other platform's orders."""
     before = previous_copy(tables, buying_groups_key(params, utc_offset_hours(ctx.timezone)))
     if before is None:
         return None
-    b = before.select(b_entity=before.entity_id, b_merchants=before.merchants)
+    b = before.select(
+        b_entity=before.entity_id,
+        b_merchants=before.merchants,
+        b_platform=before.platform_id.fill_null(""),
+    )
     other = found.join(b, [found.entity_id == b.b_entity, found.merchants != b.b_merchants])
-    same = found.semi_join(b, [found.entity_id == b.b_entity, found.merchants == b.b_merchants])
+    same = found.semi_join(
+        b,
+        [
+            found.entity_id == b.b_entity,
+            found.merchants == b.b_merchants,
+            found.platform_id.fill_null("") == b.b_platform,
+        ],
+    )
     return same.select("entity_id"), other.select("entity_id")
 
 
@@ -435,8 +455,9 @@ class DenseBuyerMerchantBlock(Check):
     family = "brushing"
     entity_type = "buyer_group"
     severity = "high"
-    #: 2: a buyer id holding a comma is one buyer (group_members split at "," too)
-    evidence_version = "2"
+    #: 2: a buyer id holding a comma is one buyer (group_members split at "," too); 3: the
+    #: orders quoted are those on the block's platform
+    evidence_version = "3"
     parameters = (
         Parameter("algorithm", "fraudar", "fraudar (arrays, one machine) or bahmani (relational)"),
         Parameter("weight_c", 5.0, "c in the merchant edge weight 1/log(deg(merchant)+c)"),
@@ -487,7 +508,9 @@ class DenseBuyerMerchantBlock(Check):
             "least two shops is reported with its shops, order count, density and time span. A "
             "block whose orders are mostly shared sittings recurring week after week over many "
             "weeks looks like a buying group (拼单, colleagues ordering lunch together): it is "
-            "reported at a lowered severity with that evidence, never dropped."
+            "reported at a lowered severity with that evidence, never dropped. A ring's finding "
+            "is its largest shop's platform's, and its evidence quotes the ring's orders on that "
+            "platform (a platform reads only its own rows); its head counts every platform's."
         ),
         why=(
             "Organised fake orders (刷单) fabricate sales volume to deceive consumers: a false "
@@ -528,12 +551,18 @@ class DenseBuyerMerchantBlock(Check):
             raise ValueError(
                 f"BRUSH001 algorithm must be fraudar or bahmani, not {params['algorithm']!r}"
             )
-        groups = _buying_groups_kept(tables, blocks, params, ctx)
-        lowered = str(params.get("buying_group_severity", "low"))
         platforms = _platforms_of(tables, {m for b in blocks for m in b.orders_by_merchant})
+        # a block's shop with the most orders, and its platform, are the finding's
+        tops = [
+            sorted(b.orders_by_merchant.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            for b in blocks
+        ]
+        groups = _buying_groups_kept(
+            tables, blocks, params, ctx, [platforms.get(top) for top in tops]
+        )
+        lowered = str(params.get("buying_group_severity", "low"))
         rows = []
-        for b in blocks:
-            top = sorted(b.orders_by_merchant.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        for b, top in zip(blocks, tops, strict=True):
             rows.append(
                 {
                     "entity_id": BUYER_SEP.join(b.buyers),
@@ -605,4 +634,5 @@ class DenseBuyerMerchantBlock(Check):
         # semi-join's result cannot be joined again as the evidence query does)
         ids = ibis.memtable(tables.to_arrow(same.anti_join(other, "entity_id")))
         kept = found.filter(found.entity_id.isin(ids.entity_id))
-        return "orders", _group_orders_evidence(new, kept), _shared.MAX_EVIDENCE_ORDERS
+        rows = _group_orders_evidence(new, kept, merchant_platforms(tables))
+        return "orders", rows, _shared.MAX_EVIDENCE_ORDERS
