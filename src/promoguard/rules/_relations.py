@@ -196,10 +196,19 @@ SCAN_COLUMNS = (
 
 
 def merchant_platforms(tables: Tables) -> ir.Table:
-    """Each merchant's platform: ``m_id``, ``platform_id`` (a merchant listed twice is taken
-    once, so a row joined to it stays one row)."""
+    """Each merchant's platform: ``m_id``, ``platform_id``. A merchant listed twice (ingest
+    quarantines the second row; a store written otherwise may hold both) is taken once, so a
+    row joined to it stays one row, and with the smallest of its platforms: the same on every
+    engine and in every rule (a finding's platform and the rows its evidence quotes)."""
     m = tables.merchants
-    return m.select(m_id=m.merchant_id, platform_id=m.platform_id).distinct(on="m_id", keep="first")
+    return m.group_by(m_id=m.merchant_id).aggregate(platform_id=m.platform_id.min())
+
+
+def listing_platforms(tables: Tables) -> ir.Table:
+    """Each listing's platform: ``l_id``, ``platform_id`` (a listing listed twice taken once,
+    as :func:`merchant_platforms` takes a merchant)."""
+    li = tables.listings
+    return li.group_by(l_id=li.listing_id).aggregate(platform_id=li.platform_id.min())
 
 
 def orders_with_platform(tables: Tables) -> ir.Table:

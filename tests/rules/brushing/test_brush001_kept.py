@@ -349,3 +349,35 @@ def test_a_block_whose_platform_moved_is_proved_again_not_appended(tmp_path, mon
     )
     wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
     assert _hashes(_brush001(wrong))[ring_r] != _hashes(full)[ring_r]
+
+
+def test_a_block_whose_shop_gets_its_merchant_row_late_is_proved_again(tmp_path, monkeypatch):
+    """M011's merchant row comes a day after its orders (ingest keeps an order whose merchant
+    it does not know yet): in S ring R's orders at M011 were on no known platform and not
+    quoted; with the row they are tmall's, as R is, and quoted. No order of R arrives on the
+    day, so only the new merchant row names the block."""
+    w = _two_rings()
+    w.order("X1", "M003", T0 + dt.timedelta(days=9))
+    tables = w.tables()
+    orders, m = tables["orders"], tables["merchants"]
+    late = orders[orders.paid_at >= T0 + dt.timedelta(days=9)]
+    m011 = m[m.merchant_id == "M011"]
+    path = tmp_path / "s.duckdb"
+    make_store(path, {**tables, "orders": orders.drop(late.index), "merchants": m.drop(m011.index)})
+    before = _brush001(eng.scan(path, "cn", checks="BRUSH001"))
+    con = store_connect(path)
+    write_rows(con, {"merchants": m011, "orders": late})
+    con.close()
+    copy = tmp_path / "full.duckdb"
+    shutil.copy(path, copy)
+    full = _brush001(eng.scan(copy, "cn", checks="BRUSH001", save=False))
+    ring_r = "R0|R1|R2|R3|R4"
+    assert _hashes(before)[ring_r] != _hashes(full)[ring_r]
+    inc, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert _hashes(_brush001(inc)) == _hashes(full)
+    doc = json.loads(inc.evidence[_hashes(full)[ring_r]])
+    assert {r["merchant_id"] for r in doc["rows"]["orders"]} == {"M010", "M011"}
+    # a hook blind to new merchant rows carries S's document
+    monkeypatch.setattr(b1, "_late_shops", lambda found, new: found.select("entity_id").limit(0))
+    wrong, _ = incremental.scan_since(path, "cn", "last", checks="BRUSH001", save=False)
+    assert _hashes(_brush001(wrong))[ring_r] == _hashes(before)[ring_r]

@@ -151,3 +151,43 @@ def test_review003_an_increment_carries_what_a_full_rescan_proves(tmp_path, monk
     assert {e: h for e, h in hashes(wrong).items() if e != hers} == {
         e: h for e, h in hashes(full).items() if e != hers
     }
+
+
+def test_review003_hook_names_a_finding_whose_reviewers_listing_comes_late(tmp_path):
+    """U1's second review is of listing L2, whose row comes a day late: in S that review's
+    platform was unknown and counted (reviewer_elsewhere); with the row it is tmall's, as the
+    finding R1 is, and quoted. No review arrives: only the listing names R1; R3 (U2, all on
+    L1) is not named."""
+    check = registry.get("REVIEW003")
+    params = check.parameter_defaults()
+
+    def listing(lid, merchant):
+        return {
+            "listing_id": lid,
+            "merchant_id": merchant,
+            "platform_id": "tmall",
+            "title": lid,
+            "category": "food",
+            "currency": "CNY",
+        }
+
+    merchants = [{"merchant_id": m, "platform_id": "tmall", "name": m} for m in ("M1", "M2")]
+    base = {
+        "merchants": merchants,
+        "listings": [listing("L1", "M1")],
+        "reviews": [
+            _review("R1", "U1", 1, listing="L1"),
+            _review("R2", "U1", 2, listing="L2"),
+            _review("R3", "U2", 2, listing="L1"),
+        ],
+    }
+    con, before, now, new = split_store(
+        tmp_path / "s.duckdb", base, {"listings": [listing("L2", "M2")]}
+    )
+    found = ibis.memtable(
+        {"entity_id": pa.array(["R1", "R3"]), "platform_id": pa.array(["tmall", "tmall"])}
+    )
+    old = _evidence_rows(check, before, found, params)
+    after = _evidence_rows(check, now, found, params)
+    assert old["R1"] != after["R1"] and old["R3"] == after["R3"]
+    assert _touched(check, now, new, found, params) == {"R1"}

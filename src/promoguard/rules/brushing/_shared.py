@@ -36,9 +36,9 @@ def _iso(epoch: float | int | None) -> str | None:
 
 
 def _merchant_platforms(tables: Tables) -> dict[str, str | None]:
-    m = tables.merchants
-    rows = tables.to_arrow(m.select("merchant_id", "platform_id")).to_pydict()
-    return dict(zip(rows["merchant_id"], rows["platform_id"], strict=True))
+    """Each merchant's platform (:func:`merchant_platforms`: the one its evidence reads)."""
+    rows = tables.to_arrow(merchant_platforms(tables)).to_pydict()
+    return dict(zip(rows["m_id"], rows["platform_id"], strict=True))
 
 
 def group_members(found: ir.Table, *keep: str) -> ir.Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import ibis
@@ -158,13 +159,14 @@ def _hubs_by_median(e: rings.Edges, median: float, hub_factor: float) -> np.ndar
 
 
 def _platforms_of(tables: Tables, merchants: set[str]) -> dict[str, str | None]:
-    """The platform of each named merchant (only the blocks' shops leave the engine)."""
+    """The platform of each named merchant (only the blocks' shops leave the engine; the
+    platform :func:`merchant_platforms` gives, which the evidence reads)."""
     if not merchants:
         return {}
-    m = tables.merchants
+    m = merchant_platforms(tables)
     wanted = ibis.memtable({"merchant_id": sorted(merchants)})
-    rows = tables.to_arrow(m.semi_join(wanted, "merchant_id").select("merchant_id", "platform_id"))
-    return dict(zip(*rows.to_pydict().values(), strict=True))
+    rows = tables.to_arrow(m.semi_join(wanted, m.m_id == wanted.merchant_id))
+    return dict(zip(rows["m_id"].to_pylist(), rows["platform_id"].to_pylist(), strict=True))
 
 
 def _buying_groups(
@@ -438,6 +440,18 @@ def _shapes(
     return same.select("entity_id"), other.select("entity_id")
 
 
+def _late_shops(found: ir.Table, new: Tables) -> ir.Table:
+    """``entity_id`` of the found blocks one of whose shops has a merchant row among the rows
+    added since (``new``): an order's merchant may come before its row (ingest keeps such
+    orders), and the row gives the shop a platform, so which of the block's orders its
+    evidence quotes may change with no order of its own."""
+    nm = new.merchants.select(nm_id=new.merchants.merchant_id)
+    shops = found.select(
+        found.entity_id, shop=found.merchants.re_split(re.escape(BUYER_SEP)).unnest()
+    )
+    return shops.semi_join(nm, shops.shop == nm.nm_id).select("entity_id").distinct()
+
+
 def _day(local_day: int) -> str:
     import datetime as dt
 
@@ -606,7 +620,10 @@ class DenseBuyerMerchantBlock(Check):
         its buyers and move shops with no order of its own (another shop's buyers make one a
         hub, or lift its weights): S's shops for each block are read from S's kept buying-group
         verdicts (one row per block S found: ``entity_id``, ``merchants``), and a block S did
-        not find with exactly these shops is named too. Without that copy every block is."""
+        not find with exactly these shops is named too. Without that copy every block is.
+        The orders quoted are those on the block's platform: a block whose platform moved is
+        not ``same`` (``_shapes``), and one with a shop whose merchant row is new (a shop S
+        knew no platform of) is named (``_late_shops``)."""
         touched = _group_orders_touched(found, new.orders)
         shapes = _shapes(tables, found, params, ctx)
         if shapes is None:
@@ -614,7 +631,8 @@ class DenseBuyerMerchantBlock(Check):
         same, other = shapes
         # ... or S had no block of these buyers at these shops
         unknown = found.select("entity_id").anti_join(same, "entity_id")
-        return ibis.union(touched, other, unknown, distinct=False)
+        late = _late_shops(found, new)
+        return ibis.union(touched, other, unknown, late, distinct=False)
 
     def evidence_appended(self, tables, new, found, params, ctx):
         """The new evidence rows of the found blocks whose rows are S's and these (docs/kept.md,
@@ -632,7 +650,8 @@ class DenseBuyerMerchantBlock(Check):
         same, other = shapes
         # (the ids pulled: a relation of ``found`` joined back to ``found`` confuses Ibis, and a
         # semi-join's result cannot be joined again as the evidence query does)
-        ids = ibis.memtable(tables.to_arrow(same.anti_join(other, "entity_id")))
+        ids = same.anti_join(other, "entity_id").anti_join(_late_shops(found, new), "entity_id")
+        ids = ibis.memtable(tables.to_arrow(ids))
         kept = found.filter(found.entity_id.isin(ids.entity_id))
         rows = _group_orders_evidence(new, kept, merchant_platforms(tables))
         return "orders", rows, _shared.MAX_EVIDENCE_ORDERS

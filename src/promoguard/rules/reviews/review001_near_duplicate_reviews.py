@@ -189,7 +189,9 @@ class NearDuplicateReviews(Check):
         # Every finding of a cluster and platform shows the same members: given once per group
         # (GroupRows), the engine writes each group's JSON once and copies it into each of its
         # findings (at city scale ~55k member rows instead of 1.1M finding x member rows)
-        group_id = found.cluster_id.concat("|", found.platform_id.fill_null(""))
+        # (ids are opaque: the platform's length first, so no two pairs make one key)
+        platform = found.platform_id.fill_null("")
+        group_id = platform.length().cast("string").concat(":", platform, "|", found.cluster_id)
         grouped = found.mutate(group_id=group_id)
         first = first_rows(grouped, grouped.group_id, [grouped.entity_id], MAX_CLUSTER_EVIDENCE)
         r = tables.reviews

@@ -21,6 +21,7 @@ from promoguard.engine.base import (
 )
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
+from promoguard.rules._relations import listing_platforms
 from promoguard.rules.reviews._shared import (
     SCORE_PARTS,
     _listing_places,
@@ -189,8 +190,8 @@ class SpamBehaviourScore(Check):
         fp = found.select(found.entity_id, own=found.platform_id.fill_null(""))
         mine = fp.join(r, fp.entity_id == r.review_id).select(fp.entity_id, fp.own, r.buyer_id)
         r2 = r.view()
-        li = _listing_places(tables)
-        placed = r2.left_join(li, r2.listing_id == li.listing_id).select(
+        li = listing_platforms(tables)
+        placed = r2.left_join(li, r2.listing_id == li.l_id).select(
             r2.buyer_id,
             r2.review_id,
             r2.listing_id,
@@ -225,12 +226,15 @@ class SpamBehaviourScore(Check):
     def evidence_touched(self, tables, new, found, params, ctx):
         """The found reviews whose evidence rows the rows added since (``new``) can change
         (kept evidence, docs/kept.md), proved from ``evidence`` above: its rows are the review
-        rows of the finding's ``review_id`` (``review``) and the reviews of those rows' buyers
-        (``reviewer_reviews``, the first 50 of them). Reviews are only added, never changed,
-        and no other table is read, so a finding's rows can change only by a new review row of
-        its own id (a repeat of the id: another ``review`` row, perhaps another buyer) or a new
-        review of one of its buyers (its history, even past the first 50: counted as
-        touched). Every other finding's rows are the previous scan's."""
+        rows of the finding's ``review_id`` (``review``) and the reviews of those rows' buyers,
+        quoted on the finding's platform (``reviewer_reviews``, the first 50) or counted
+        (``reviewer_elsewhere``). Reviews are only added, never changed, so a finding's rows
+        can change only by a new review row of its own id (a repeat of the id: another
+        ``review`` row, perhaps another buyer), a new review of one of its buyers (its history,
+        even past the first 50: counted as touched), or a new listing row under one of its
+        buyers' reviews (a listing the store did not hold: that review's platform, so whether
+        it is quoted or counted, and the finding's own platform). Every other finding's rows
+        are the previous scan's."""
         nr = new.reviews
         ids = nr.select(rid=nr.review_id.cast("string"))
         buyers = nr.filter(nr.buyer_id.notnull()).select(b=nr.buyer_id.cast("string")).distinct()
@@ -239,7 +243,11 @@ class SpamBehaviourScore(Check):
         mine = f.join(r, f.entity_id == r.review_id).select(f.entity_id, r.buyer_id)
         by_buyer = mine.semi_join(buyers, mine.buyer_id == buyers.b).select("entity_id")
         by_id = f.semi_join(ids, f.entity_id == ids.rid).select("entity_id")
-        return by_id.union(by_buyer, distinct=True)
+        nl = new.listings.select(nl_id=new.listings.listing_id)
+        placed = r.semi_join(nl, r.listing_id == nl.nl_id)
+        placed = placed.filter(placed.buyer_id.notnull()).select(pb=placed.buyer_id).distinct()
+        by_listing = mine.semi_join(placed, mine.buyer_id == placed.pb).select("entity_id")
+        return ibis.union(by_id, by_buyer, by_listing, distinct=True)
 
 
 def review_scores(
