@@ -25,6 +25,9 @@ def test_every_bmp_character_the_fast_path_reads_normalises_as_alone():
         "ﬁne ㎏ ①",  # ligature, unit, circled digit
         "好评\U0001d401\U0001f600返现",  # outside the BMP
         "a\x1eb",  # the record mark itself
+        "质量&quot;超好&quot;&amp;发货快&#65292;&#x597D;评",  # HTML entities an export left in
+        "Grеat prоduct, АВС",  # Cyrillic е, о, А, В, С among Latin letters
+        "ο καλός ΡΟΔΟΣ",  # Greek
         "",
         None,
     ],
@@ -41,6 +44,7 @@ def test_random_texts_normalise_as_alone_across_chunks():
         + list("abcXYZ019_-.!@ ")
         + ["ＡＢ", "１２", "！", "\u0301", "\u0308", "Σ", "ß", "İ", "\u1161", "\u11a8", "\u1100"]
         + ["\u200b", "\ufe0f", "❤", "㎏", "①", "\U0001f600", "\U0001d400", "ﬃ", "…"]
+        + ["&amp;", "&quot;", "&#22909;", "&", "а", "О", "ρ", "Ν"]
     )
     texts = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 25))) for _ in range(3000)]
     texts[100] = None
@@ -96,3 +100,28 @@ def test_a_similarity_above_one_links_no_copies_with_the_shortcut_either():
     plain = minhash.near_duplicate_clusters(sig, 16, 1.5)
     assert np.array_equal(plain, [0, 1, 2])
     assert np.array_equal(minhash.near_duplicate_clusters(sig, 16, 1.5, same=same), plain)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("宝贝收到了&#xFF0C;质量&quot;超级好&quot;", "宝贝收到了，质量“超级好”"),
+        ("Fast shipping &amp; great quality", "Fast shipping & great quality"),
+        ("Grеat prоduct, wоrks as dеscribed", "Great product, works as described"),  # Cyrillic
+        ("ΒΕST ΒUY ΕVΕR", "best buy ever"),  # Greek capitals
+    ],
+)
+def test_entities_and_look_alike_letters_read_as_what_a_buyer_sees(a, b):
+    assert minhash.normalise(a) == minhash.normalise(b)
+    assert minhash.normalise_many([a, b]) == [minhash.normalise(b)] * 2
+
+
+def test_different_words_stay_different():
+    """The map reads look-alikes as Latin; it does not make different words one."""
+    pairs = [("хорошо", "good"), ("&lt;b&gt;", "b"), ("пакет", "naket"), ("AT&T", "ATT")]
+    assert [minhash.normalise(a) == minhash.normalise(b) for a, b in pairs] == [
+        False,
+        True,  # (tags: '<b>' is punctuation around b, as it is without the entities)
+        False,
+        True,  # (an ampersand is punctuation, as before)
+    ]
