@@ -157,6 +157,27 @@ def test_brush002_a_withheld_identifier_links_nobody_a_shared_one_does(tiny_stor
     assert set(got.severity) == {"high"}
 
 
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_brush002_one_phone_or_door_written_two_ways_is_one(tiny_store, engine):
+    """Three accounts on one phone whose advertising id two exports write in upper and lower
+    case; three giving one door written in full-width digits, with a traditional 號 and with
+    spaces: each trio is a ring, as it is when every order writes the value alike. Three
+    strangers whose addresses differ by one digit are not linked."""
+    w = World(merchants=["M001"])
+    idfa = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
+    for i, dev in enumerate((idfa, idfa.lower(), f" {idfa} ")):
+        w.order(f"P{i}", "M001", T0 + dt.timedelta(hours=i), device=dev)
+    doors = ("幸福路12号3栋502", "幸福路１２号３栋５０２", "幸福路 12 號 3 棟 502")
+    for i, door in enumerate(doors):
+        w.order(f"A{i}", "M001", T0 + dt.timedelta(hours=3 + i), address=door)
+    for i, door in enumerate(("幸福路14号3栋502", "幸福路16号3栋502", "幸福路18号3栋502")):
+        w.order(f"N{i}", "M001", T0 + dt.timedelta(hours=6 + i), address=door)
+    con = tiny_store(w.tables())
+    got = by_code(run_check(con, "BRUSH002", engine=engine), "BRUSH002")
+    assert sorted(got.entity_id) == ["A0|A1|A2", "P0|P1|P2"]
+    assert set(got.severity) == {"high"}
+
+
 def _pickup_point(w: World, students: int, share_campus: bool = True) -> list[str]:
     """``students`` buyers giving one campus pickup point (菜鸟驿站) as their address, each with
     an order at the campus shop M001 on Double 11's first day and one elsewhere."""
