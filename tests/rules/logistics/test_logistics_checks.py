@@ -232,6 +232,31 @@ def test_ship002_one_buyers_merged_shipment_is_low_and_says_why(tiny_store):
     assert set(off.findings.severity) == {"high"}
 
 
+def test_ship002_evidence_quotes_the_findings_use_of_a_recycled_number(tiny_store):
+    """A waybill number shared by two buyers in 2023 and, recycled, by two others in 2026: each
+    use is a shared parcel of its own (orders_sharing 2), and each finding's evidence quotes its
+    own use's orders, not the other use's buyers and addresses (it quoted all four)."""
+    year = 24 * 365
+    rows = [("a23", "b1", -3 * year), ("b23", "b2", -3 * year + 5)]
+    rows += [("a26", "b3", 0), ("b26", "b4", 5)]
+    con = tiny_store(
+        tables(
+            orders=[
+                order(oid, buyer=b, paid=t, declared=t + 2) | {"buyer_address_id": f"A-{b}"}
+                for oid, b, t in rows
+            ],
+            shipments=[(oid, "STO", "R9", 150) for oid, _, _ in rows],
+        )
+    )
+    result = run_check(con, "SHIP002")
+    f = result.findings.set_index("entity_id")
+    assert sorted(f.index) == ["a23", "a26", "b23", "b26"]
+    for entity, use in (("a23", {"a23", "b23"}), ("b26", {"a26", "b26"})):
+        assert json.loads(f.loc[entity, "observed"])["orders_sharing"] == 2
+        doc = json.loads(result.evidence[f.loc[entity, "evidence_sha256"]])
+        assert {r["order_id"] for r in doc["rows"]["orders_sharing_parcel"]} == use, entity
+
+
 def test_ship002_a_number_the_carrier_recycled_years_later_is_two_parcels(tiny_store):
     """Carriers recycle waybill numbers: orders on one number paid more than
     recycled_after_days apart are separate uses, each judged alone. Two orders of two buyers two
