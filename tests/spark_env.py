@@ -17,8 +17,12 @@ import shlex
 #: tests share one session (naming another stops the running one: ``backends.spark_session``)
 MASTER = "local[1]"
 
-#: C1 only (no C2 compiler threads) and the serial collector (no concurrent GC threads)
-JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+#: C1 only (no C2 compiler threads) and the serial collector (no concurrent GC threads); and
+#: the code cache HotSpot reserves with tiered compilation on (240 MB): with C1 alone it reserves
+#: 48 MB, which the whole-pack parity scan filled 71 s into a Spark worker's JVM (a clean-clone
+#: CI run at 637fbc9: "Out of space in CodeCache for adapters", the JVM gone, 20 Spark tests
+#: failed on its refused connections)
+JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=240m"
 
 
 def submit_args(*confs: str) -> str:
