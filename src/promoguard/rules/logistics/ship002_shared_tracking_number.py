@@ -22,9 +22,10 @@ from promoguard.rules.logistics._shared import (
 
 def _with_uses(so: ir.Table, recycled_after_days: float) -> ir.Table:
     """``so`` (one row per order on a number: ``carrier``, ``tracking_no``, ``order_id``,
-    ``paid_at``) with ``use`` (and ``_pg_new``: whether a use begins there): the number's use the order is in, counted from 0 in payment
-    order, a new one wherever two consecutive payments lie more than ``recycled_after_days``
-    apart (an order with no payment stays in its use)."""
+    ``paid_at``) with ``use``, the number's use the order is in, and ``_pg_new``, whether a use
+    begins there. Uses are counted from 0 in payment order, a new one wherever two consecutive
+    payments lie more than ``recycled_after_days`` apart (an order with no payment stays in
+    its use)."""
     # the rows of a number in payment order (unknown payments last on every engine)
     w = ibis.window(
         group_by=[so.carrier, so.tracking_no],
