@@ -2,12 +2,13 @@
 members on its own platform (a platform's team, and the guidance sent to it, may not read
 another's reviews and buyers); the cluster's reach stays in the counts."""
 
-import datetime as dt
 import json
 
 import pytest
-from tests.rules.brushing.synth import T0, World
+from tests.rules.brushing.synth import World
 from tests.support import run_check
+
+from .test_review001_length import _world as _reviews_world
 
 COPY = "这款保温杯我买来给孩子上学用，保温效果能到十个小时，杯盖的密封圈做得很严实{}"
 OTHER = "耳机音质比我想象的好太多了，低音很足，降噪开了地铁上都听不到报站，续航两天一充{}"
@@ -15,25 +16,11 @@ OTHER = "耳机音质比我想象的好太多了，低音很足，降噪开了�
 
 def _world() -> World:
     """Eight buyers post one text, five at tmall's shops and three at jd's; four more post
-    another, all at jd's."""
+    another, all at jd's (each buyer at a shop of its own, review RV000 ... in this order)."""
     posts = [(f"T{i}", "tmall", COPY) for i in range(5)] + [(f"J{i}", "jd", COPY) for i in range(3)]
     posts += [(f"K{i}", "jd", OTHER) for i in range(4)]
-    w = World(merchants=[f"M{k:02d}" for k in range(len(posts))])
-    for k, (buyer, platform, text) in enumerate(posts):
-        merchant = w.merchants[k]
-        w.platform_of[merchant] = platform
-        oid = w.order(buyer, merchant, T0 + dt.timedelta(hours=k))
-        w.reviews.append(
-            {
-                "review_id": f"RV{k:03d}",
-                "listing_id": f"L-{merchant}",
-                "buyer_id": buyer,
-                "order_id": oid,
-                "rating": 5,
-                "created_at": T0 + dt.timedelta(days=3, hours=k),
-                "text": text.format("！" * (k % 3)),
-            }
-        )
+    w = _reviews_world({b: text.format("！" * (k % 3)) for k, (b, _, text) in enumerate(posts)})
+    w.platform_of = {m: p for m, (_, p, _) in zip(w.merchants, posts, strict=True)}
     return w
 
 
