@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -296,8 +297,23 @@ def ingest_day(batch: str, store: str) -> dict:
     return {"stored": r.totals.stored, "quarantined": r.totals.quarantined}
 
 
+def _trace() -> None:
+    """With ``--trace`` (passed to the timed process in the environment): each shared
+    relation's making, timed, on stderr (``promoguard.kept``)."""
+    if os.environ.get("PROMOGUARD_BENCH_TRACE"):
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(relativeCreated)8.0f ms  %(message)s"))
+        log = logging.getLogger("promoguard.kept")
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
+
+
 def scan_increment(store: str, since: str) -> dict:
     from promoguard import incremental
+
+    _trace()
 
     (result, info), wall, cpu = _timed(
         lambda: incremental.scan_since(store, "cn", since, save=False)
@@ -369,7 +385,14 @@ def main() -> None:
         action="store_true",
         help="the increment is every row from the day on (sessions 3-9's), not the day alone",
     )
+    ap.add_argument(
+        "--trace",
+        action="store_true",
+        help="print each shared relation's making in the increment, timed (stderr)",
+    )
     args = ap.parse_args()
+    if args.trace:
+        os.environ["PROMOGUARD_BENCH_TRACE"] = "1"
 
     source = args.store or next((str(p) for p in STORES if p.exists()), None)
     if source is None:

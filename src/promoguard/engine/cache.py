@@ -19,9 +19,11 @@ calling ``build`` on the whole season again. docs/kept.md says how to declare an
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -36,6 +38,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
 
     from promoguard.engine.base import Tables
+
+#: each shared relation's making, timed (DEBUG): where an increment's seconds go, relation by
+#: relation (``benchmarks/incremental.py --trace``)
+log = logging.getLogger("promoguard.kept")
 
 
 @dataclass
@@ -268,6 +274,8 @@ def shared(
         kept = cache.relations.setdefault(key, _Kept())
     with kept.lock:
         if kept.name is None and kept.expr is None:
+            began = time.perf_counter()
+            how = "built"
             state = cache.kept if fold is not None else None
             text = key_text(key) if state is not None else None
             database = cache.database
@@ -277,6 +285,7 @@ def shared(
                 out = fold(previous, tables, _new_rows(tables, cache))  # type: ignore[misc]
                 types = _column_types(tables.backend, state.previous[text])
                 made_by = state.folded
+                how = "folded"
                 if isinstance(out, Appended):
                     delta, expr = out, None
                 else:
@@ -307,6 +316,15 @@ def shared(
             if made_by is not None:
                 with cache.lock:
                     made_by.append(text)  # type: ignore[arg-type]
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s %.3f s %s %s",
+                    how,
+                    time.perf_counter() - began,
+                    threading.current_thread().name,
+                    # (a relation made inside another's build counts in both)
+                    (repr(key) if text is None else text)[:160],
+                )
     if kept.name is not None:
         return backends.kept_table(tables.backend, kept.name, kept.database)
     return kept.expr  # type: ignore[return-value]
