@@ -28,6 +28,8 @@ def test_every_bmp_character_the_fast_path_reads_normalises_as_alone():
         "质量&quot;超好&quot;&amp;发货快&#65292;&#x597D;评",  # HTML entities an export left in
         "Grеat prоduct, АВС",  # Cyrillic е, о, А, В, С among Latin letters
         "ο καλός ΡΟΔΟΣ",  # Greek
+        "這個產品質量很好，物流也快",  # traditional Chinese
+        "乾坤 於是 著名",  # characters simplified text writes too, beside simplified ones
         "",
         None,
     ],
@@ -109,11 +111,28 @@ def test_a_similarity_above_one_links_no_copies_with_the_shortcut_either():
         ("Fast shipping &amp; great quality", "Fast shipping & great quality"),
         ("Grеat prоduct, wоrks as dеscribed", "Great product, works as described"),  # Cyrillic
         ("ΒΕST ΒUY ΕVΕR", "best buy ever"),  # Greek capitals
+        # a copy passed through a simplified-to-traditional converter
+        ("收到貨了，這個保溫杯真的很不錯，物流超快", "收到货了，这个保温杯真的很不错，物流超快"),
+        ("質量過關，發貨速度很快，客服態度好", "质量过关，发货速度很快，客服态度好"),
     ],
 )
 def test_entities_and_look_alike_letters_read_as_what_a_buyer_sees(a, b):
     assert minhash.normalise(a) == minhash.normalise(b)
     assert minhash.normalise_many([a, b]) == [minhash.normalise(b)] * 2
+
+
+def test_simplified_text_reads_as_it_is_written():
+    """The table reads only characters simplified text never writes: 乾坤, 於 (a surname), 夥伴
+    and 覆盖 stay as written, so no two simplified texts become one that were not."""
+    for text in (
+        "乾坤大挪移",
+        "於先生说很好",
+        "夥伴们都喜欢",
+        "覆盖全国",
+        "著名品牌",
+        "后来又买了",
+    ):
+        assert minhash.normalise(text) == text
 
 
 def test_different_words_stay_different():

@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from promoguard.graph.components import component_labels
+from promoguard.text.scripts import traditional_to_simplified
 
 _STRIP = re.compile(r"[\W_]+", re.UNICODE)
 _SEED = 20261111
@@ -42,10 +43,19 @@ _LOOKALIKE = str.maketrans(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=1)
+def _fold() -> dict[int, str]:
+    """What ``normalise`` reads characters as after lower-casing: ``_LOOKALIKE``'s letters as
+    Latin, and traditional Chinese characters as simplified (``text.scripts``: a copy passed
+    through a converter, 這個產品 for 这个产品, is the same text)."""
+    return {**traditional_to_simplified(), **_LOOKALIKE}
+
+
 def normalise(text: str | None) -> str:
     """HTML entities decoded (an export that left '&quot;' or '&#22909;' in), NFKC, lower case,
-    look-alike letters read as Latin (``_LOOKALIKE``), no spaces or punctuation: '好 评！！' and
-    '好评!' compare equal, and so do 'good' and 'gоod' with a Cyrillic о."""
+    look-alike letters read as Latin and traditional Chinese as simplified (``_fold``), no spaces
+    or punctuation: '好 评！！' and '好评!' compare equal, and so do 'good' and 'gоod' with a
+    Cyrillic о, and '質量很好' and '质量很好'."""
     if not text:
         return ""
     return _normalised(html.unescape(text) if "&" in text else text)
@@ -53,7 +63,7 @@ def normalise(text: str | None) -> str:
 
 def _normalised(text: str) -> str:
     """``normalise`` of a text whose entities are decoded."""
-    return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower().translate(_LOOKALIKE))
+    return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower().translate(_fold()))
 
 
 #: joins texts for ``normalise_many``: a character ``normalise`` keeps out of every text
@@ -75,9 +85,11 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
     sigma is slow), and the strip drops single characters. Everything else (full-width letters,
     ligatures, combining marks, sigma, anything outside the BMP) is slow: those texts, a handful
     in a million, are normalised one by one. So are the texts with an '&' (an HTML entity, maybe)
-    and with a letter ``_LOOKALIKE`` reads as Latin: the fast path costs them nothing.
+    and with a character ``_fold`` reads as another (a look-alike letter, a traditional Chinese
+    character): the fast path costs them nothing.
     ``tests/graph`` checks every BMP character.
     """
+    fold = _fold()
     seconds = {0x1161 + i for i in range(21)} | {0x11A8 + i for i in range(27)}  # Hangul V, T
     for cp in range(0x110000):
         d = unicodedata.decomposition(chr(cp))
@@ -96,7 +108,7 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
         if any(unicodedata.combining(x) or ord(x) in seconds for x in ch + d):
             continue
         nfkc = unicodedata.normalize("NFKC", ch)
-        if ch.lower().translate(_LOOKALIKE) != ch.lower():
+        if ch.lower().translate(fold) != ch.lower():
             continue
         if nfkc == ch or (not _STRIP.sub("", nfkc.lower()) and ch.lower() == ch):
             slow[cp] = False

@@ -93,8 +93,9 @@ _SIGNED_REVIEWS = pa.schema(
 #: bumped whenever what a signature is changes (normalising, shingling, hashing, the length
 #: test): a copy kept under another version is never read (it is part of the relation's key).
 #: 2: the length test reads the text unpadded (``minhash.unpadded``: padding is not length);
-#: 3: HTML entities decoded, look-alike Cyrillic and Greek letters read as Latin
-SIGNATURE_VERSION = 3
+#: 3: HTML entities decoded, look-alike Cyrillic and Greek letters read as Latin; 4: traditional
+#: Chinese characters read as simplified
+SIGNATURE_VERSION = 4
 
 
 def sign_reviews(reviews: pa.Table, params: dict[str, Any]) -> pa.Table:

@@ -64,8 +64,8 @@ class NearDuplicateReviews(Check):
     doc = CheckDoc(
         what=(
             "Normalises each review text (HTML entities an export left in decoded, NFKC, lower "
-            "case, Cyrillic and Greek letters that look Latin read as Latin, no spaces or "
-            "punctuation), hashes its "
+            "case, Cyrillic and Greek letters that look Latin read as Latin, traditional Chinese "
+            "characters read as simplified, no spaces or punctuation), hashes its "
             "character shingles into a MinHash signature, finds near-duplicate pairs by LSH banding "
             "and closes them into clusters; every review of a cluster written by two or more "
             "distinct buyers is reported with the cluster's id and size. Short generic reviews "
