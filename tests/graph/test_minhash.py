@@ -9,10 +9,25 @@ from promoguard.graph import minhash
 
 
 def test_every_bmp_character_the_fast_path_reads_normalises_as_alone():
-    _keep, slow = minhash._tables()
-    fast = [chr(cp) for cp in range(0x10000) if not slow[cp] and cp != 0x1E]
+    _keep, kind, _read_as = minhash._tables()
+    fast = [chr(cp) for cp in range(0x10000) if kind[cp] != minhash.SLOW and cp != 0x1E]
     assert len(fast) > 40_000  # CJK, ASCII, punctuation: nearly every review is read fast
     assert minhash.normalise_many(fast) == [minhash.normalise(c) for c in fast]
+    # ... and so are the characters it reads through the fold (look-alikes, traditional), in
+    # one text (a batch of them) and each beside plain ones
+    folded = [chr(cp) for cp in range(0x10000) if kind[cp] == minhash.FOLDED]
+    assert len(folded) > 3_500
+    assert "這" in folded and "В" in folded and "о" in folded
+    texts = ["".join(folded), *(f"好评{c}Ab" for c in folded)]
+    assert minhash.normalise_many(texts) == [minhash.normalise(t) for t in texts]
+
+
+def test_a_batch_with_and_without_folded_characters_reads_each_text_as_alone():
+    texts = ["這個產品很好", "这个产品很好", "Grеat", "plain text", "質量&quot;好&quot;", "ΟΔΟΣ"]
+    for k in range(len(texts)):
+        batch = texts[k:] + texts[:k]
+        assert minhash.normalise_many(batch) == [minhash.normalise(t) for t in batch]
+    assert minhash.normalise_many(["這個產品很好"]) == minhash.normalise_many(["这个产品很好"])
 
 
 @pytest.mark.parametrize(

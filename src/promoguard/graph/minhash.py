@@ -70,23 +70,32 @@ def _normalised(text: str) -> str:
 _RECORD = "\x1e"
 
 
-@lru_cache(maxsize=1)
-def _tables() -> tuple[np.ndarray, np.ndarray]:
-    """(keep, slow): per code point, whether ``normalise_many``'s fast path keeps it after
-    lower-casing, and whether a text holding it must go through ``normalise`` itself.
+#: ``_tables``' kinds of code point: read by the fast path as it is, read by the fast path
+#: through ``_fold`` (a look-alike letter, a traditional character), or read by ``normalise``
+FAST, FOLDED, SLOW = 0, 1, 2
 
-    The fast path is ``str.lower`` over a whole batch, then dropping what ``_STRIP`` drops, a
-    code point at a time. It equals ``normalise`` (NFKC, lower, strip) on every text made only of
-    characters for which, alone, NFKC changes nothing, or turns them into nothing ``_STRIP``
-    keeps (full-width punctuation: '！' -> '!'), and which NFKC cannot combine with a neighbour:
-    no combining mark, no second half of a composition (Hangul vowels and finals, a few Indic
-    signs), in the character or in its decomposition. NFKC of such a text is the concatenation of
-    its characters' NFKC, ``str.lower`` maps character by character but for a final sigma (a
-    sigma is slow), and the strip drops single characters. Everything else (full-width letters,
-    ligatures, combining marks, sigma, anything outside the BMP) is slow: those texts, a handful
-    in a million, are normalised one by one. So are the texts with an '&' (an HTML entity, maybe)
-    and with a character ``_fold`` reads as another (a look-alike letter, a traditional Chinese
-    character): the fast path costs them nothing.
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keep, kind, fold): per code point, whether ``normalise_many``'s fast path keeps it after
+    lower-casing; its kind (``FAST``, ``FOLDED``: the fast path reads a text holding it, ``SLOW``:
+    the text must go through ``normalise`` itself); and what the fast path reads it as once
+    lower-cased (``_fold``'s character, else itself).
+
+    The fast path is ``str.lower`` over a whole batch, then dropping what ``_STRIP`` drops and
+    reading what is left through ``_fold``, a code point at a time. It equals ``normalise``
+    (NFKC, lower, fold, strip) on every text made only of characters for which, alone, NFKC
+    changes nothing, or turns them into nothing ``_STRIP`` keeps (full-width punctuation:
+    '！' -> '!'), and which NFKC cannot combine with a neighbour: no combining mark, no second
+    half of a composition (Hangul vowels and finals, a few Indic signs), in the character or in
+    its decomposition. NFKC of such a text is the concatenation of its characters' NFKC,
+    ``str.lower`` maps character by character but for a final sigma (a sigma is slow), ``_fold``
+    maps one character to one, and the strip drops single characters (a folded character is a
+    letter as its fold is). Everything else (full-width letters, ligatures, combining marks,
+    sigma, anything outside the BMP) is slow: those texts, a handful in a million, are
+    normalised one by one. So are the texts with an '&' (an HTML entity, maybe). A text in
+    traditional characters, or in Russian (whose letters look Latin), is read fast: the fold is
+    one numpy lookup, made only for a batch that holds such a character.
     ``tests/graph`` checks every BMP character.
     """
     fold = _fold()
@@ -98,7 +107,10 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
             if len(parts) == 2:
                 seconds.add(int(parts[1], 16))
     keep = np.zeros(0x110000, dtype=bool)
-    slow = np.ones(0x110000, dtype=bool)
+    kind = np.full(0x110000, SLOW, dtype=np.uint8)
+    read_as = np.arange(0x110000, dtype=np.uint32)
+    for key, value in fold.items():
+        read_as[key] = ord(value)
     for cp in range(0x10000):
         ch = chr(cp)
         keep[cp] = ch.isalnum()  # what ``_STRIP`` (``[\W_]``) leaves
@@ -108,23 +120,25 @@ def _tables() -> tuple[np.ndarray, np.ndarray]:
         if any(unicodedata.combining(x) or ord(x) in seconds for x in ch + d):
             continue
         nfkc = unicodedata.normalize("NFKC", ch)
-        if ch.lower().translate(fold) != ch.lower():
-            continue
-        if nfkc == ch or (not _STRIP.sub("", nfkc.lower()) and ch.lower() == ch):
-            slow[cp] = False
+        low = ch.lower()
+        folded = low.translate(fold) != low
+        if folded and (len(low) != 1 or nfkc != ch):
+            continue  # (lowered to two characters, or NFKC first: ``normalise`` reads it)
+        if nfkc == ch or (not _STRIP.sub("", nfkc.lower()) and low == ch):
+            kind[cp] = FOLDED if folded else FAST
             if nfkc != ch:
                 keep[cp] = False  # NFKC makes it something the strip drops
-    slow[ord("&")] = True
+    kind[ord("&")] = SLOW
     keep[ord(_RECORD)] = True
-    slow[ord(_RECORD)] = False
-    return keep, slow
+    kind[ord(_RECORD)] = FAST
+    return keep, kind, read_as
 
 
 def normalise_many(texts: Sequence[str | None], chunk: int = 65_536) -> list[str]:
     """``[normalise(t) for t in texts]``, a batch at a time: one ``str.lower`` and one numpy
     pass over the code points of many texts joined (see ``_tables``), ``normalise`` itself only
     for the rare text the fast path cannot read."""
-    keep, slow = _tables()
+    keep, kind, read_as = _tables()
     out: list[str] = []
     for start in range(0, len(texts), chunk):
         part = [t or "" for t in texts[start : start + chunk]]
@@ -132,12 +146,17 @@ def normalise_many(texts: Sequence[str | None], chunk: int = 65_536) -> list[str
         if joined.count(_RECORD) != len(part) - 1:  # a text holds the record mark itself
             out.extend(normalise(t) for t in part)
             continue
-        # (a lone surrogate passes through to ``slow``: such a text is normalised alone)
-        codes = np.frombuffer(joined.lower().encode("utf-32-le", "surrogatepass"), np.uint32)
-        done = codes[keep[codes]].tobytes().decode("utf-32-le", "surrogatepass").split(_RECORD)
+        # (a lone surrogate passes through to ``SLOW``: such a text is normalised alone)
         raw = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        odd = np.flatnonzero(slow[raw])
-        if len(odd):
+        kinds = kind[raw]
+        top = int(kinds.max()) if len(kinds) else FAST
+        codes = np.frombuffer(joined.lower().encode("utf-32-le", "surrogatepass"), np.uint32)
+        codes = codes[keep[codes]]
+        if top >= FOLDED and (top == FOLDED or (kinds == FOLDED).any()):
+            codes = read_as[codes]  # look-alike letters as Latin, traditional as simplified
+        done = codes.tobytes().decode("utf-32-le", "surrogatepass").split(_RECORD)
+        if top == SLOW:
+            odd = np.flatnonzero(kinds == SLOW)
             starts = np.flatnonzero(raw == ord(_RECORD)) + 1
             owners = np.searchsorted(starts, odd, side="right")
             for k in np.unique(owners).tolist():
