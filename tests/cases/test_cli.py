@@ -40,6 +40,9 @@ def test_cases_audit_evidence_at_the_prompt(env, scanned_store):
     assert js("cases", "list", "--status", "open")["count"] == opened["opened"]
 
     assert js("cases", "assign", cid, "--to", "alice")["status"] == "under_review"
+    # now the filter has cases to leave out (every case was open above)
+    assert [c["case_id"] for c in js("cases", "list", "--status", "under_review")["items"]] == [cid]
+    assert js("cases", "list", "--status", "open")["count"] == opened["opened"] - 1
     res = run("cases", "assign", cid, "--to", "bob", "--version", "1", code=1)
     assert "changed by someone else" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 

@@ -91,3 +91,11 @@ def test_store_scan_is_scored_and_a_partial_scan_only_on_the_checks_it_ran(
 def test_findings_or_store_not_both(tmp_path):
     result = runner.invoke(app, ["evaluate", "--truth", str(tmp_path / "t.csv")])
     assert result.exit_code == 1 and "either --findings" in result.stderr
+    # both given: refused before either is read (not the store taken and the file ignored)
+    _frame([("PRICE001", "listing", "L1")], "cn").to_csv(tmp_path / "f.csv", index=False)
+    both = runner.invoke(
+        app,
+        ["evaluate", "--findings", str(tmp_path / "f.csv"), "--store", str(tmp_path / "s.duckdb"),
+         "--truth", str(tmp_path / "f.csv")],
+    )  # fmt: skip
+    assert both.exit_code == 1 and "either --findings" in both.stderr, both.output

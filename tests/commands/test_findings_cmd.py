@@ -26,6 +26,13 @@ def test_list_filters_by_check_merchant_severity_platform(two_scans):
         "AND check_code LIKE 'SHIP%' AND severity = 'high' GROUP BY ALL ORDER BY 3 DESC LIMIT 1",
         [full],
     ).fetchone()
+    # another platform, with its number of findings (the merchant is on one platform only, so
+    # beside --merchant the platform filter would change nothing)
+    q, q_n = con.execute(
+        "SELECT platform_id, count(*) FROM findings WHERE scan_id = ? AND platform_id <> ? "
+        "GROUP BY 1 ORDER BY 1 LIMIT 1",
+        [full, p],
+    ).fetchone()
     con.close()
     data = _json(
         "findings", "list", "--store", str(store), "--check", "SHIP", "--merchant", m,
@@ -37,6 +44,10 @@ def test_list_filters_by_check_merchant_severity_platform(two_scans):
         assert item["check_code"].startswith("SHIP") and item["merchant_id"] == m
         assert item["severity"] == "high" and item["platform_id"] == p
         assert isinstance(item["observed"], dict)
+    by_platform = _json("findings", "list", "--store", str(store), "--platform", q, "--limit", "0")
+    assert by_platform["total"] == q_n and {i["platform_id"] for i in by_platform["items"]} == {q}
+    other = _json("findings", "list", "--store", str(store), "--merchant", m, "--platform", q)
+    assert other["total"] == 0
 
 
 def test_list_is_readable_at_80_columns_with_currency_and_local_time(two_scans):

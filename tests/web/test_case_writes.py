@@ -4,6 +4,7 @@ the list filters that had been accepted and ignored."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -108,7 +109,55 @@ def test_the_case_filter_of_findings_and_the_severity_and_overdue_filters_of_cas
         found = api.get(f"/api/v1/cases/{c['case_id']}").json()["findings"]
         assert "critical" in {f["severity"] for f in found}
 
+    # one case past its deadline (its guidance issued as if two weeks ago); the fixture's other
+    # guided cases are due in two weeks: the filter has a case to find and cases to leave out
+    from promoguard.cases.service import CaseService
+
+    late = fx.ids["P1"]["open_case"][0]
+    today = dt.datetime.now(dt.UTC).date()
+    svc = CaseService(fx.db_url, actor="setup")
+    svc.assign(late, "analyst")
+    svc.guide(late, today - dt.timedelta(days=1), today=today - dt.timedelta(days=14))
+    svc.db.dispose()
     overdue = api.get("/api/v1/cases?overdue=true&limit=500").json()["items"]
-    assert len(overdue) < len(every)
+    assert [(c["case_id"], c["overdue"]) for c in overdue] == [(late, True)]
     assert len(api.get("/api/v1/cases?overdue=false&limit=500").json()["items"]) == len(every)
     assert api.get("/api/v1/cases?overdue=maybe").status_code == 422
+
+
+def test_a_finding_seen_again_keeps_its_first_scan_and_names_the_latest(app, fx, tmp_path):
+    """A finding's row is its first sighting (scan_id, with detected_at and evidence) and
+    last_scan_id the latest scan that found it too: in the list and on the finding's page."""
+    import shutil
+
+    import duckdb
+
+    from promoguard.cases.service import CaseService
+
+    store = tmp_path / "second.duckdb"
+    shutil.copy(fx.store, store)
+    with duckdb.connect(str(store)) as con:  # the same findings again, a day later
+        con.execute(
+            "INSERT INTO scans SELECT * REPLACE ('S-WEBTEST-2' AS scan_id,"
+            " started_at + INTERVAL 1 DAY AS started_at, finished_at + INTERVAL 1 DAY AS"
+            " finished_at) FROM scans WHERE scan_id = 'S-WEBTEST-1'"
+        )
+        con.execute(
+            "INSERT INTO findings SELECT * REPLACE ('S-WEBTEST-2' AS scan_id,"
+            " finding_id || '-2' AS finding_id) FROM findings WHERE scan_id = 'S-WEBTEST-1'"
+        )
+    svc = CaseService(fx.db_url, actor="setup")
+    again = svc.open_from_scan(store)
+    svc.db.dispose()
+    assert again.opened == [] and again.findings_seen_again > 0
+    api = _api(app, "analyst")
+    items = api.get("/api/v1/findings?limit=500").json()["items"]
+    assert items and {(f["scan_id"], f["last_scan_id"]) for f in items} == {
+        ("S-WEBTEST-1", "S-WEBTEST-2")
+    }
+    one = api.get(f"/api/v1/findings/{items[0]['finding_id']}").json()
+    assert (one["scan_id"], one["first_scan_id"], one["last_scan_id"]) == (
+        "S-WEBTEST-1",
+        "S-WEBTEST-1",
+        "S-WEBTEST-2",
+    )
