@@ -399,7 +399,10 @@ def test_a_day_scanned_since_folds_both_relations_and_finds_what_a_full_scan_fin
 
     codes = ["REVIEW001", "REVIEW003"]
     params = _params()
-    keys = {repr(_shared.signature_key(params)), repr(("review003_review_rows", "v2"))}
+    keys = {
+        repr(_shared.signature_key(params)),
+        repr(("review003_review_rows", _shared.REVIEW_ROWS_VERSION)),
+    }
     keys.add(repr(("order_first_delivery", "v1")))  # REVIEW003 reads it: kept by brush
     days = [T0 + dt.timedelta(days=12, hours=20, minutes=28), T0 + dt.timedelta(days=16)]
     first, later = _world_split(days[0])
@@ -458,7 +461,7 @@ def test_a_day_scanned_since_folds_both_relations_and_finds_what_a_full_scan_fin
             copies = {k: con.sql(f'SELECT * FROM "{t}"').to_arrow_table() for k, t in kept.items()}
             signed = rows(copies[repr(_shared.signature_key(params))])
             assert signed == rows(now.to_arrow(_shared.signed_build(now, params)))
-            copy = copies[repr(("review003_review_rows", "v2"))]
+            copy = copies[repr(("review003_review_rows", _shared.REVIEW_ROWS_VERSION))]
             _check_codes(copy)
             assert _uncoded(copy) == _uncoded(now.to_arrow(_shared.review_rows_build(now)))
         finally:

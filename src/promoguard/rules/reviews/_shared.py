@@ -429,11 +429,10 @@ def _review_rows(
         created_s=epoch_seconds(r.created_at),
         **({"text": r.text} if text else {}),
     )
-    oo = o.select(o_order_id=o.order_id, o_confirmed_at=o.confirmed_at, o_paid_at=o.paid_at)
+    oo = o.select(o_order_id=o.order_id, o_paid_at=o.paid_at)
     ro = rr.left_join(oo, rr.order_id == oo.o_order_id)
     rd = ro.left_join(sd, ro.o_order_id == sd.s_order_id).select(
         rr,
-        confirmed_s=epoch_seconds(ro.o_confirmed_at),
         paid_s=epoch_seconds(ro.o_paid_at),
         delivered_s=epoch_seconds(sd.first_delivered_at),
     )
@@ -441,8 +440,9 @@ def _review_rows(
 
 
 #: bumped whenever ``review_rows``' build or fold changes (part of its key). v2: the rows carry
-#: integer codes (``_CODES``) and the fold takes rows out by ``row_code``
-REVIEW_ROWS_VERSION = "v2"
+#: integer codes (``_CODES``) and the fold takes rows out by ``row_code``; v3: without the order's
+#: confirmation time (no score reads it: how soon after delivery is timed from the scan)
+REVIEW_ROWS_VERSION = "v3"
 
 #: what ``review_rows`` adds to ``_review_expr``'s columns: an integer code of the row's listing
 #: and of its buyer (equal exactly for equal ids, null for a null id, dense from 0: what
@@ -652,7 +652,7 @@ def review_rows_fold(
     ).distinct()
     some_orders = o.filter(
         o.order_id.isin(keys.k).fill_null(False) | o.buyer_id.isin(unseen.w).fill_null(False)
-    ).select("order_id", "buyer_id", "confirmed_at", "paid_at")
+    ).select("order_id", "buyer_id", "paid_at")
     some_orders = ibis.memtable(now.to_arrow(some_orders))
     counted = some_orders.semi_join(unseen, some_orders.buyer_id == unseen.w)
     counted = counted.group_by("buyer_id").aggregate(buyer_orders=counted.count())
