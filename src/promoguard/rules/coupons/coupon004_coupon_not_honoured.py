@@ -405,8 +405,9 @@ class CouponNotHonoured(Check):
             distinct=True,
         )
         uses = _platform_uses(season)
-        # the changed orders' uses, from their redemptions (not every use picked out after the
-        # join: on a day without redemptions that join was most of the scope's plan, 0.45 s)
+        # the changed orders' uses, from their redemptions, not every use picked out after the
+        # join (on a city day without redemptions: 0.17-0.2 s alone, 0.45 s beside the season
+        # checks, against 0.03 s)
         rc = season.coupon_redemptions
         hit = _platform_uses(season, rc.semi_join(changed, rc.order_id == changed.order_id))
         first = hit.group_by(p_buyer=hit.buyer_id, p_coupon=hit.coupon_id).aggregate(
