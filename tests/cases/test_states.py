@@ -121,6 +121,11 @@ def test_deadline_must_be_in_the_future_and_overdue_shows(sqlite_url):
     assert case["overdue"] is (dt.date.today() > dt.date(2026, 11, 20))
     overdue = svc.list_cases(overdue=True)
     assert [c["case_id"] for c in overdue] == (["C-1"] if case["overdue"] else [])
+    # a deadline still ahead is not overdue, and is not listed so (whatever today is)
+    make_case(svc, "C-2", status="under_review")
+    svc.guide("C-2", dt.date.today() + dt.timedelta(days=30))
+    assert svc.get_case("C-2")["overdue"] is False
+    assert "C-2" not in [c["case_id"] for c in svc.list_cases(overdue=True)]
 
 
 def test_assign_to_an_unknown_user_when_users_exist(sqlite_url):

@@ -57,7 +57,8 @@ def _finding(scan: str, code: str, etype: str, eid: str, merchant: str, platform
             "note": [{"text": f"{HOSTILE} for {eid}"}],
         },
     }
-    doc = json.dumps(evidence, ensure_ascii=False, sort_keys=True)
+    # canonical JSON, as the engine writes a document (its hash is of these bytes)
+    doc = json.dumps(evidence, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     sha = hashlib.sha256(doc.encode()).hexdigest()
     fid = hashlib.sha256(f"{scan}|{code}|{etype}|{eid}".encode()).hexdigest()[:24]
     row = {

@@ -183,6 +183,11 @@ def test_a_finding_has_its_evidence_and_the_hash_matches(api, cases_fx):
     assert {"observed", "expected", "legal_basis", "evidence_sha256", "evidence"} <= set(f)
     doc = client.get(f"/api/v1/evidence/{f['evidence_sha256']}").json()["document"]
     assert doc["rows"] == f["evidence"]
+    # the document served is the one its hash names: its canonical JSON hashes to it (what a
+    # recipient checks a guidance notice's evidence with)
+    from promoguard.engine.evidence import canonical_json
+
+    assert hashlib.sha256(canonical_json(doc).encode()).hexdigest() == f["evidence_sha256"]
     assert client.get("/api/v1/findings/no-such-finding").status_code == 404
 
 
