@@ -77,7 +77,7 @@ FAST, FOLDED, SLOW = 0, 1, 2
 
 @lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keep, kind, fold): per code point, whether ``normalise_many``'s fast path keeps it after
+    """(keep, kind, read_as): per code point, whether ``normalise_many``'s fast path keeps it after
     lower-casing; its kind (``FAST``, ``FOLDED``: the fast path reads a text holding it, ``SLOW``:
     the text must go through ``normalise`` itself); and what the fast path reads it as once
     lower-cased (``_fold``'s character, else itself).
