@@ -15,6 +15,7 @@ from tests.support import listing, make_store, write_rows
 
 from promoguard import engine, incremental, store
 from promoguard.engine import registry
+from promoguard.rules._relations import SHIPMENT_SHARED_HASHES
 
 COLUMNS = ["check_code", "finding_id", "observed", "expected", "evidence_sha256", "severity"]
 
@@ -1477,8 +1478,9 @@ def _saved_then_appended(tmp_path, checks):
 def test_a_saved_increment_keeps_the_shared_number_hashes_and_the_next_folds_them(
     tmp_path, monkeypatch, checks
 ):
-    # the first increment after a full scan finds the hashes two shipment rows share by sorting
-    # them all, and (saved) keeps them, beside PARCEL001's counts when it is in the group; the
+    # the first increment after a full scan folds the hashes two shipment rows share from
+    # SHIP002's copy, and (saved) keeps them, beside PARCEL001's counts when it is in the group
+    # (not SHIP002's own: its scoped run holds the scope's rows alone); the
     # next day folds that copy with its shipments and equals a full re-scan: d on e's number,
     # and a second parcel of a's (a and its neighbour b re-checked)
     path, kept = _saved_then_appended(tmp_path, checks)
@@ -1513,13 +1515,75 @@ def test_a_saved_increment_keeps_the_shared_number_hashes_and_the_next_folds_the
     assert _rows(inc) == _rows(full)
 
 
-def test_the_shared_number_hashes_are_read_from_the_kept_copy(tmp_path):
-    # the fold reads the copy the scan since kept, not the season: the copy without a and b's
-    # hash (777), and a's parcel of day 3 no longer reaches b (a is then judged without its
-    # neighbour: not the full re-scan's finding)
-    path, kept = _saved_then_appended(tmp_path, "SHIP002,SHIP004")
+def _full_then_appended(tmp_path, checks):
+    """Day 1 scanned in full (saved), day 3 appended (d on e's number, a second parcel of a's,
+    a scan of a number no shipment has): the store, and the full scan's kept relations."""
+    day1, _, day3 = _shared_number_days()
+    path = tmp_path / "s.duckdb"
+    make_store(path, day1).close()
+    base = engine.scan(path, "cn", checks=checks)
     con = store.connect(path)
-    con.execute(f"DELETE FROM {kept[repr(incremental.SHARED_NUMBER_HASHES)]}")
+    kept = dict(
+        con.execute(
+            "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?",
+            [base.scan_id],
+        ).fetchall()
+    )
+    write_rows(con, day3)
+    con.close()
+    return path, kept
+
+
+def test_the_first_increment_after_a_full_scan_folds_the_hashes_ship002_kept(tmp_path, monkeypatch):
+    # a saved full scan keeps SHIP002's hashes of the numbers two shipment rows have (as
+    # Ibis's signed integers); the first increment after it folds them, read back as the
+    # plan's own, instead of sorting every hash of the season, and equals a full re-scan
+    path, kept = _full_then_appended(tmp_path, "SHIP002,SHIP004")
+    text = repr(SHIPMENT_SHARED_HASHES)
+    assert text in kept and repr(incremental.SHARED_NUMBER_HASHES) not in kept
+    con = store.connect(path)
+    (h,) = [h for t, h in incremental._shared_number_copies() if t == text]
+    assert con.execute(f"SELECT {h} FROM {kept[text]}").fetchall() == [
+        con.execute("SELECT hash('777')").fetchone()
+    ]
+    con.close()
+    folded_from = []
+    multi = incremental._multi_parcel_rows
+
+    def spy(con, scans=None, before=None, added=None):
+        folded_from.append(before)
+        multi(con, scans, before, added)
+
+    monkeypatch.setattr(incremental, "_multi_parcel_rows", spy)
+    full_path = tmp_path / "full.duckdb"
+    shutil.copy(path, full_path)
+    full = engine.scan(full_path, "cn", checks="SHIP002,SHIP004", save=False)
+    inc, info = incremental.scan_since(path, "cn", "last", checks="SHIP002,SHIP004", save=False)
+    assert len(folded_from) == 1 and kept[text] in folded_from[0]
+    assert {"SHIP002", "SHIP004"} <= set(info["rechecked_local"])
+    assert set(full.findings[full.findings.check_code == "SHIP002"].entity_id) == {
+        "a",
+        "b",
+        "d",
+        "e",
+    }
+    assert _rows(inc) == _rows(full)
+
+
+@pytest.mark.parametrize("after", ["an increment", "a full scan"])
+def test_the_shared_number_hashes_are_read_from_the_kept_copy(tmp_path, after):
+    # the fold reads the copy the scan since kept (the order plan's after an increment,
+    # SHIP002's after a full scan), not the season: the copy without a and b's hash (777), and
+    # a's parcel of day 3 no longer reaches b (a is then judged without its neighbour: not the
+    # full re-scan's finding)
+    if after == "an increment":
+        path, kept = _saved_then_appended(tmp_path, "SHIP002,SHIP004")
+        key = incremental.SHARED_NUMBER_HASHES
+    else:
+        path, kept = _full_then_appended(tmp_path, "SHIP002,SHIP004")
+        key = SHIPMENT_SHARED_HASHES
+    con = store.connect(path)
+    con.execute(f"DELETE FROM {kept[repr(key)]}")
     con.close()
     full_path = tmp_path / "full.duckdb"
     shutil.copy(path, full_path)

@@ -99,8 +99,8 @@ databases that hold only their keys' rows), lakes and Spark build them; except a
 ``order_statistic`` check's relations (``statistic_folds``), which the order plan folds on the
 whole season, compares the statistic on, and hands to the scoped run, which keeps them when saved;
 and the order plan's own (``SHARED_NUMBER_HASHES``: the hashes two shipment rows share, for the
-parcel neighbours), which it folds with the day's shipments and a saved scan keeps (a full scan
-does not make it: the first ``--since`` after one computes it on the whole season).
+parcel neighbours), which it folds with the day's shipments and a saved scan keeps (after a full
+scan it folds SHIP002's copy of the same hashes instead).
 
 A check's findings are carried (whole or on the keys the new rows do not reach) only from a
 scan that ran it as this one does (``engine.run.ran_with``: the pack, severity, legal basis, time
@@ -1726,10 +1726,9 @@ def _plan_orders(
 
     ``kept`` (a DuckDB file: the kept relations the scan since saved, key text -> its table in
     the store; None elsewhere): with an ``order_parcels`` check, the hashes two shipment rows
-    share are folded from that scan's copy when it has one (:data:`SHARED_NUMBER_HASHES`), and
-    with ``save`` the scan keeps them for the next."""
-    from promoguard.engine.cache import key_text
-
+    share are folded from that scan's copy when it has one (:data:`SHARED_NUMBER_HASHES`, or
+    after a full scan SHIP002's: :func:`_shared_number_copies`), and with ``save`` the scan keeps
+    them for the next."""
     con = plan.con
     kinds = {depends_on(c) for c in plan.checks}
     handed = [c for c in plan.checks if engine == "duckdb" and hasattr(c, "statistic_relations")]
@@ -1739,10 +1738,15 @@ def _plan_orders(
         # the multi-parcel rows and, with new scans, the shipments their numbers' hashes reach,
         # in one pass over the shipments (the trace below then reads those few)
         scans = plan.new.get("tracking_events") if "tracking_events" in parts else None
-        text = key_text(SHARED_NUMBER_HASHES)
         before = None
-        if engine == "duckdb" and kept and text in kept:
-            before = str(sqlbuild.sql("{src}.main.{t}", src=_SRC, t=kept[text]))
+        for text, h in _shared_number_copies():
+            if engine == "duckdb" and kept and text in kept:
+                before = str(
+                    sqlbuild.sql(
+                        "(SELECT {h} AS h FROM {src}.main.{t})", h=h, src=_SRC, t=kept[text]
+                    )
+                )
+                break
         _multi_parcel_rows(con, scans, before, plan.new.get("shipments"))
         if scans is not None:
             parts = {**parts, "tracking_events": _TRACED.format(new=scans)}
@@ -1990,6 +1994,22 @@ def _multi_parcel_rows(
 #: the shipments added since. (A full scan does not make it: the first ``--since`` after one
 #: finds the hashes by sorting them all.) Bump the version when the fold or the hash changes.
 SHARED_NUMBER_HASHES = ("order_plan_shared_number_hashes", "v1")
+
+
+def _shared_number_copies() -> tuple[tuple[str, sqlbuild.Sql], ...]:
+    """(key text, its hash column as the plan's ``hash``) of the kept relations that hold the
+    hashes two shipment rows shared at the scan since, the order plan's own first:
+    :data:`SHARED_NUMBER_HASHES`, which a saved increment keeps, then SHIP002's
+    (``_relations.shared_number_hashes``: the same hashes, which a saved full scan keeps), read
+    back from Ibis's signed form (the bits of DuckDB's unsigned ``hash`` as a BIGINT). Each
+    scan's copies are its own, so whichever the scan since wrote is what the season held then."""
+    from promoguard.engine.cache import key_text
+    from promoguard.rules._relations import SHIPMENT_SHARED_HASHES
+
+    return (
+        (key_text(SHARED_NUMBER_HASHES), sqlbuild.Sql("h")),
+        (key_text(SHIPMENT_SHARED_HASHES), sqlbuild.Sql("CAST(CAST(h AS BIT) AS UBIGINT)")),
+    )
 
 
 def _keep_shared_numbers(con: duckdb.DuckDBPyConnection, given: Any) -> Any:

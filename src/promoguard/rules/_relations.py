@@ -415,6 +415,40 @@ def _reached_shipments(tables: Tables, new: Tables) -> ir.Table:
     return shared(tables, ("added_reached_shipments",), build)
 
 
+#: the key of :func:`shared_number_hashes` (bump the version when its rows or their hash change)
+SHIPMENT_SHARED_HASHES = ("shipment_shared_number_hashes", "v1")
+
+
+def shared_number_hashes(tables: Tables) -> ir.Table:
+    """``h``: the hashes of ``tracking_no`` that two or more shipment rows have (the engine's
+    ``hash``; an integer, so the 5.6M city rows are counted per hash, not per two strings).
+
+    Every row of a number several shipment rows use is among the rows of these hashes (with any
+    other number that shares a hash with one): SHIP002 counts only those per parcel. Kept from a
+    saved scan to the next, so that the first ``scan --since`` after a full scan folds the
+    order plan's multi-parcel rows from it (``incremental``: as from its own
+    ``SHARED_NUMBER_HASHES``) instead of pulling and sorting every hash of the season (~1 CPU s
+    of a city day). Rows are only ever added: a hash two old rows share still is, and one shared
+    now but not before has an added row among its rows."""
+
+    def count(s: ir.Table) -> ir.Table:
+        hs = s.select(h=s.tracking_no.hash())
+        twice = hs.group_by("h").aggregate(rows=hs.count())
+        return twice.filter(twice.rows > 1).select("h")
+
+    def build() -> ir.Table:
+        return count(tables.shipments)
+
+    def fold(previous: ir.Table, tables: Tables, new: Tables) -> ir.Table:
+        a = added_rows(tables, new, "shipments")
+        added = a.select(h=a.tracking_no.hash()).distinct()
+        s = tables.shipments
+        s = s.filter(s.tracking_no.hash().isin(added.h))
+        return union_all(previous.select("h"), count(s)).distinct()
+
+    return shared(tables, SHIPMENT_SHARED_HASHES, build, fold=fold)
+
+
 def added_rows(tables: Tables, new: Tables, name: str) -> ir.Table:
     """``new[name]`` (the rows of canonical table ``name`` added since the kept copies' scan),
     kept in the scan as a table of its own: what a fold joins the season's big tables with.

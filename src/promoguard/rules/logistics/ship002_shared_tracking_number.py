@@ -10,7 +10,12 @@ import ibis.expr.types as ir
 from promoguard.engine.base import CheckDoc, Parameter, ScanContext, Tables
 from promoguard.engine.exact import first_rows
 from promoguard.engine.registry import register
-from promoguard.rules._relations import graded, merchant_platforms, orders_with_platform
+from promoguard.rules._relations import (
+    graded,
+    merchant_platforms,
+    orders_with_platform,
+    shared_number_hashes,
+)
 from promoguard.rules.logistics._shared import (
     MAX_EVIDENCE_ROWS,
     _OrderCheck,
@@ -59,10 +64,8 @@ def _shared_parcels(tables: Tables, recycled_after_days: float) -> ir.Table:
     # their number's hash: the 5.6M city rows are counted per hash (an integer) first, and only
     # the rows of hashes seen twice (the parcels with several rows, and any other parcel whose
     # number shares a hash with one) are counted per parcel, not all of them by two strings
-    hs = s.select(k=s.tracking_no.hash())
-    twice = hs.group_by("k").aggregate(rows=hs.count())
-    twice = twice.filter(twice.rows > 1)
-    c = s.semi_join(twice, s.tracking_no.hash() == twice.k)
+    twice = shared_number_hashes(tables)
+    c = s.semi_join(twice, s.tracking_no.hash() == twice.h)
     n = c.group_by(n_carrier=c.carrier, n_tracking_no=c.tracking_no).aggregate(rows=c.count())
     n = n.filter(n.rows > 1)
     s = s.join(n, [s.carrier == n.n_carrier, s.tracking_no == n.n_tracking_no])
