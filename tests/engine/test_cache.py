@@ -264,8 +264,9 @@ def test_outside_a_scan_and_unsaved_scans_keep_nothing(tmp_path, toys):
     con = store.connect(path)
     _orders(con, [("o1", "m1", "b1")])
     con.close()
-    eng.scan(path, "cn", save=False)
+    unsaved = eng.scan(path, "cn", save=False)
     assert _kept(path) == []
+    assert unsaved.kept == []  # not even written out for a store that will not get them
     con = store.connect(path, read_only=True)
     try:
         from promoguard.engine.backends import duckdb_tables
@@ -287,6 +288,8 @@ def test_deleting_a_scan_drops_its_copies_and_verify_is_clean(day_two):
         scans.delete(con, first)
         assert con.execute("SELECT count(*) FROM kept_relations").fetchone()[0] == 0
         assert table not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        # and what remains of the store still verifies (no seal or copy of the scan is left)
+        assert integrity.verify(con).ok
     finally:
         con.close()
 

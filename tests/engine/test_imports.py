@@ -29,8 +29,11 @@ def _is_type_checking(node: ast.If) -> bool:
 
 
 def _imports(path: Path) -> set[str]:
-    """The promoguard modules ``path`` imports anywhere (in functions too), but not for typing."""
+    """The promoguard modules ``path`` imports anywhere (in functions too), but not for typing;
+    a relative import (``from ..commands import x``) as the module it names."""
     out: set[str] = set()
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.If) and _is_type_checking(node):
@@ -39,10 +42,15 @@ def _imports(path: Path) -> set[str]:
             return
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.startswith("promoguard"))
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("promoguard"):
-            for a in node.names:
-                sub = f"{node.module}.{a.name}"
-                out.add(sub if sub in MODULES else node.module)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # relative: against the package, one level up per dot past the first
+                parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join([*parts, module] if module else parts)
+            if module.startswith("promoguard"):
+                for a in node.names:
+                    sub = f"{module}.{a.name}"
+                    out.add(sub if sub in MODULES else module)
         for child in ast.iter_child_nodes(node):
             visit(child)
 

@@ -163,9 +163,10 @@ def _carried(result):
 def _document(path, sha):
     con = store.connect(path, read_only=True)
     try:
-        return con.execute(
+        row = con.execute(
             "SELECT document FROM evidence WHERE evidence_sha256 = ?", [sha]
-        ).fetchone()[0]
+        ).fetchone()
+        return None if row is None else row[0]  # (None: not in the store)
     finally:
         con.close()
 
@@ -194,9 +195,11 @@ def test_carried_documents_equal_a_full_rescan(day_two, tmp_path):
     # did not: S's rows under the new heads (re-headed); m3 is new.
     # TOY913 has no hook: nothing carried, as before.
     assert _carried(inc) == {"TOY911": 1, "TOY912": 3, "TOY913": None}
-    # every finding's document is in the store, and the carried one is the full scan's
-    for sha in _hashes(inc, "TOY911").values():
-        assert _document(path, sha)
+    # every finding's document is in the store (carried: S's; re-headed: made in this scan),
+    # and is the full scan's
+    for code in ("TOY911", "TOY912", "TOY913"):
+        for sha in _hashes(inc, code).values():
+            assert _document(path, sha) == full.evidence[sha], code
 
 
 def test_the_increment_keeps_heads_for_the_next_day(day_two, tmp_path):
@@ -274,12 +277,24 @@ def test_a_changed_evidence_version_or_parameter_proves_all(day_two, tmp_path, m
     inc, _ = incremental.scan_since(path, "cn", first, save=False)
     assert _carried(inc)["TOY911"] is None
     assert _hashes(inc, "TOY911") == _hashes(full, "TOY911")
+    # another parameter (the same version): S's heads are under another key, none is read
+    # (None, not 0: had they been read, every row would merely fail to match)
+    monkeypatch.setattr(OrdersShown, "evidence_version", "1")
+    monkeypatch.setattr(OrdersShown, "parameters", (Parameter("least", 1, "orders"),))
+    (tmp_path / "2").mkdir()
+    full = _full(path, tmp_path / "2")
+    inc, _ = incremental.scan_since(path, "cn", first, save=False)
+    assert _carried(inc)["TOY911"] is None
+    assert _hashes(inc, "TOY911") == _hashes(full, "TOY911")
 
 
 def test_full_and_unsaved_scans_carry_nothing(day_two, tmp_path):
     path, _ = day_two
     full = eng.scan(path, "cn", save=False)
     assert {r.carried for r in full.runs} == {None}
+    # a saved full scan writes its heads for the next increment, and carries nothing either
+    saved = eng.scan(path, "cn")
+    assert {r.carried for r in saved.runs} == {None}
 
 
 @pytest.fixture

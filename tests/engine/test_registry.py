@@ -24,6 +24,15 @@ def test_every_built_in_rule_is_alone_in_a_file_named_after_its_code():
         assert path.parent.parent.name == "rules", path  # rules/<family>/<code>_<name>.py
         assert (TESTS / "rules" / "snapshots" / f"{check.code}.json").is_file(), check.code
     assert sorted(by_module) == registry.rule_modules()  # no rule module without its rule
+    # and the registry's modules are every rule file on disk: one it never imports is a rule
+    # no code finds (the comparison above reads the registry on both sides)
+    rules = Path(inspect.getfile(importlib.import_module(registry.RULES_PACKAGE))).parent
+    files = sorted(
+        ".".join([registry.RULES_PACKAGE, *p.relative_to(rules).with_suffix("").parts])
+        for p in rules.rglob("*.py")
+        if not p.name.startswith("_")
+    )
+    assert files == registry.rule_modules()
     for module, codes in by_module.items():
         assert len(codes) == 1, (module, codes)
         defined = [

@@ -75,6 +75,15 @@ def test_duckdb_findings_carry_ids_observed_and_hashed_evidence(con):
     assert list(f.observed) == ['{"unit_price":"120.10"}', '{"unit_price":"1299.00"}']
     params = {"above": 100}
     assert f.finding_id.iloc[0] == finding_id("cn", ExpensiveOrders(), "o1", params)
+    # (compared with finding_id itself, the id must still name what it is stable over: the
+    # same entity under another parameter value, pack or entity type is another finding)
+    others = {
+        finding_id("cn", ExpensiveOrders(), "o1", {"above": 50}),
+        finding_id("eu", ExpensiveOrders(), "o1", params),
+        finding_id("cn", ExpensiveOrders(), "o1", params, entity_type="merchant"),
+        f.finding_id.iloc[1],
+    }
+    assert len(others) == 4 and f.finding_id.iloc[0] not in others
     doc = result.evidence[f.evidence_sha256.iloc[0]]
     sha, text = ev.freeze(__import__("json").loads(doc))
     assert sha == f.evidence_sha256.iloc[0] and text == doc
@@ -271,9 +280,14 @@ def test_a_shared_relation_is_built_once_per_scan_and_dropped_after(con):
         assert _SharingCheck.seen_found == [{"TOY002", "TOY003"}] * 2
         left = con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
         assert left == []
+        # (the relation was kept in the scan's attached database: it went with it)
+        attached = con.sql("SELECT database_name FROM duckdb_databases()").fetchall()
+        assert not [n for (n,) in attached if n.startswith("_promoguard_scan")]
         # outside a scan the relation is just the expression, built on every call
-        shared(tables, ("expensive",), lambda: tables.orders)
-        shared(tables, ("expensive",), lambda: tables.orders)
+        calls = []
+        shared(tables, ("expensive",), lambda: calls.append(1) or tables.orders)
+        shared(tables, ("expensive",), lambda: calls.append(1) or tables.orders)
+        assert len(calls) == 2
     f = result.findings.sort_values(["check_code", "entity_id"])
     assert list(zip(f.check_code, f.entity_id, strict=True)) == [
         ("TOY002", "o1"),
@@ -416,6 +430,8 @@ def test_scan_documents_are_canonical_json_of_the_document_the_checks_describe(c
             == json.loads(row.observed)
             == {"unit_price": doc["found"]["unit_price"]}
         )
+        # (and its expected: the parameter the check compared with, not another column)
+        assert doc["expected"] == json.loads(row.expected) == {"above": 100}
 
 
 def test_instants_are_written_as_canonical_value_writes_them_without_strftime():
@@ -687,6 +703,24 @@ class FirstOfMerchant(ExpensiveOrders):
         return {"first": rows, "order": super().evidence(tables, found, params, ctx)["order"]}
 
 
+def _frozen_parts(monkeypatch):
+    """The found rows of each part ``_freeze_findings`` froze from now on (a test of parts must
+    see the evidence really cut: an ignored PROMOGUARD_EVIDENCE_PART_ROWS proves all at once,
+    which gives the same documents too)."""
+    from promoguard.engine import run
+
+    frozen: list[int] = []
+    freeze = run._freeze_findings
+    monkeypatch.setattr(
+        run,
+        "_freeze_findings",
+        lambda check, pack, params, found, *a, **k: (
+            frozen.append(found.num_rows) or freeze(check, pack, params, found, *a, **k)
+        ),
+    )
+    return frozen
+
+
 @pytest.mark.parametrize("part_rows", ["1", "2"])
 def test_evidence_proved_in_parts_gives_the_same_documents(con, monkeypatch, part_rows):
     checks = [ExpensiveOrders(), FirstOfMerchant()]
@@ -705,8 +739,10 @@ def test_evidence_proved_in_parts_gives_the_same_documents(con, monkeypatch, par
     monkeypatch.delenv("PROMOGUARD_EVIDENCE_PART_ROWS", raising=False)
     whole = scan()
     monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    frozen = _frozen_parts(monkeypatch)
     parts = scan()
     assert len(whole.findings) == 5  # o1, o3 and o1, o2, o3: several parts when cut by 1 or 2
+    assert sum(frozen) == 5 and len(frozen) > len(checks), frozen
     assert parts.findings.equals(whole.findings)
     assert dict(parts.evidence) == dict(whole.evidence)
     # a part's document still quotes a row another part found: o2's merchant's first is o1
@@ -750,13 +786,16 @@ def test_evidence_rows_alone_cut_the_parts(con, monkeypatch):
 def test_findings_spilled_to_parquet_read_and_save_as_held_in_memory(con, tmp_path, monkeypatch):
     from promoguard.engine import run
 
+    # two checks: their files must be read back in the checks' order, as held in memory
+    checks = [ExpensiveOrders(), FirstOfMerchant()]
     with duckdb_tables(con) as tables:
-        held = _run(tables, "duckdb")
+        held = _run(tables, "duckdb", checks)
     monkeypatch.setattr(run.HeldFindings, "SPILL_BYTES", 1)
     with duckdb_tables(con) as tables:
-        spilled = _run(tables, "duckdb")
-    assert spilled._held is not None and spilled._held._files  # on disk until read
-    assert spilled.finding_count == 2 and spilled.summary()["by_check"] == {"TOY001": 2}
+        spilled = _run(tables, "duckdb", checks)
+    assert spilled._held is not None and len(spilled._held._files) == 2  # on disk until read
+    assert spilled.finding_count == 5
+    assert spilled.summary()["by_check"] == {"TOY001": 2, "TOY021": 3}
     assert spilled.findings.equals(held.findings)
     saved = {}
     for name, result in (("held", held), ("spilled", spilled)):
@@ -767,7 +806,7 @@ def test_findings_spilled_to_parquet_read_and_save_as_held_in_memory(con, tmp_pa
             scan_id="s",
             pack="cn",
             engine="duckdb",
-            checks=["TOY001"],
+            checks=["TOY001", "TOY021"],
             parameters="{}",
             started_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
             findings=rest,
@@ -779,7 +818,7 @@ def test_findings_spilled_to_parquet_read_and_save_as_held_in_memory(con, tmp_pa
             c.execute("SELECT findings FROM scans").fetchall(),
         )
         c.close()
-    assert saved["spilled"] == saved["held"] and saved["held"][1] == [(2,)]
+    assert saved["spilled"] == saved["held"] and saved["held"][1] == [(5,)]
 
 
 # -- evidence that a group of findings shows alike, given once per group ----------------------------
@@ -862,8 +901,10 @@ def test_group_evidence_gives_the_documents_its_rows_written_out_give(
     written = scan(MerchantOrders())
     if part_rows:
         monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    frozen = _frozen_parts(monkeypatch)
     once = scan(MerchantOrdersOnce())
     assert len(written.findings) == 7
+    assert sum(frozen) == 7 and (len(frozen) > 1) == bool(part_rows), frozen
     assert once.findings.equals(written.findings)
     assert dict(once.evidence) == dict(written.evidence)
     docs = {
@@ -948,8 +989,10 @@ def test_two_group_tables_whose_groups_interleave_give_the_written_out_documents
     written = scan(MerchantAndBuyerOrders())
     if part_rows:
         monkeypatch.setenv("PROMOGUARD_EVIDENCE_PART_ROWS", part_rows)
+    frozen = _frozen_parts(monkeypatch)
     once = scan(MerchantAndBuyerOrdersOnce())
     assert len(written.findings) == 7
+    assert sum(frozen) == 7 and (len(frozen) > 1) == bool(part_rows), frozen
     assert once.findings.equals(written.findings)
     assert dict(once.evidence) == dict(written.evidence)
     docs = {

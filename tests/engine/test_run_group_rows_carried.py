@@ -46,6 +46,8 @@ def test_carried_rows_beside_group_fills(group_con, monkeypatch):  # noqa: F811
             )
             seen.append(n)
             assert got == [m or w for m, w in zip(mark, want, strict=True)]
+            # a document for every row proved (none for a carried one), each a full freeze's
+            assert set(docs_part) == {w for m, w in zip(mark, want, strict=True) if m is None}
             assert all(docs_full[s] == d for s, d in docs_part.items())
         return full
 
