@@ -61,6 +61,13 @@ def test_unknown_adapter_is_a_clear_error(tmp_path, con):
         adapters.get_adapter("../etc")
 
 
-def test_register_adapter_rejects_bad_names():
+@pytest.mark.parametrize("name", ["Bad-Name", "Olist", "bad-name", "my.adapter", "1olist", ""])
+def test_register_adapter_rejects_bad_names(name):
+    # one fault per name: "Bad-Name" alone is refused for its capital and its hyphen alike
     with pytest.raises(ValueError, match="lower-case"):
-        adapters.register_adapter("Bad-Name")
+        adapters.register_adapter(name)
+
+
+def test_register_adapter_accepts_lower_case_letters_digits_and_underscores():
+    adapters.register_adapter("olist_v2")  # a decorator; nothing is registered until it is used
+    assert "olist_v2" not in adapters.ADAPTERS

@@ -50,12 +50,25 @@ def test_json_is_one_object_with_counts_per_table(tmp_path):
 
 
 def test_human_summary_goes_to_stdout(tmp_path):
-    write(tmp_path / "in", "platforms.csv", "platform_id,name\nP1,a\n")
+    write(tmp_path / "in", "platforms.csv", "platform_id,name\nP1,a\nP1,dup\n")
     result = runner.invoke(app, ["ingest", str(tmp_path / "in"), "--store", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     # the table is the result (stdout, so `> file` keeps it); progress bars are stderr's
     assert "platforms" in result.stdout
     assert "platforms" not in result.stderr
+    # its row holds the counts under their headings (read 2 differs from stored 1, so a column
+    # shown under another's heading is seen)
+    cells = [ln.replace("│", " ").replace("┃", " ").split() for ln in result.stdout.splitlines()]
+    heading = next(c for c in cells if c[:1] == ["table"])
+    row = next(c for c in cells if c[:1] == ["platforms"])
+    assert dict(zip(heading, row, strict=True)) == {
+        "table": "platforms",
+        "read": "2",
+        "stored": "1",
+        "unchanged": "0",
+        "quarantined": "1",
+        "orphans": "0",
+    }
 
 
 def test_missing_required_column_is_one_line_exit_1(tmp_path):

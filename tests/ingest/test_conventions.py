@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 
 import duckdb
 import pyarrow as pa
@@ -74,6 +75,8 @@ def test_bad_money_is_quarantined_not_guessed(ingest, con, text, reason):
     [(_, line, column, why)] = quarantine(con)
     assert (line, column) == (2, "price")
     assert reason in why
+    # the row is kept as it was written, for whoever mends the export
+    assert json.loads(one(con, "SELECT raw FROM quarantine"))["price"] == text.strip('"')
 
 
 def test_money_is_an_exact_decimal(ingest, con):
@@ -162,10 +165,13 @@ def test_gbk_file_is_detected_without_being_told(ingest, con):
 
 
 def test_encoding_option_overrides_detection(ingest, con):
-    # Two bytes that are valid UTF-8 ("é") but meant as GBK: only the override reads them right.
-    content = "merchant_id,platform_id,name\nM1,P1,数码\n".encode("gbk")
+    # Two bytes that are valid UTF-8 ("é") but meant as GBK (茅 is C3 A9 in GBK): detection
+    # reads UTF-8, so only the override reads them right. (A name such as 数码 is no test: its
+    # bytes are not UTF-8, and detection alone finds GB18030.)
+    content = "merchant_id,platform_id,name\nM1,P1,茅\n".encode("gbk")
+    assert content.decode("utf-8").endswith(",é\n")
     ingest({"merchants.csv": content}, encoding="gbk")
-    assert one(con, "SELECT name FROM merchants") == "数码"
+    assert one(con, "SELECT name FROM merchants") == "茅"
 
 
 def test_invalid_utf8_line_is_quarantined_others_kept(ingest, con):

@@ -164,7 +164,10 @@ CASES: dict[str, tuple[dict[str, bytes], bool, str | None]] = {
             "platforms.jsonl": (
                 '{"platform_id": "P0", "name": "ok"}\n{"platform_id": \n[1,2]\nnull\n\n'
                 '{"platform_id": "P1", "name": {"nested": [1]}}\n{"platform_id": 1e999, "name": NaN}\n'
-                '{"platform_id": "P2", "name": "\\u0000\\ud800"}\n\xff\xfe\n'
+                '{"platform_id": "P2", "name": "\\u0000\\ud800"}\n'
+                # bytes that are not UTF-8 (\udcff encodes as the byte ff under surrogateescape;
+                # \xff would be the character ÿ, valid UTF-8): a line the reader refuses
+                "\udcff\udcfe\n"
             ).encode("utf-8", "surrogateescape")
         },
         False,

@@ -185,6 +185,8 @@ def test_a_refused_json_line_is_kept_whole(ingest, con):
         "SELECT raw, line_number FROM quarantine WHERE reason LIKE 'unreadable line:%'"
     ).fetchone()
     assert line == 2 and raw.endswith('\\xff"}') and len(raw) == len(bad) + 3
+    # the line after the refused one keeps its own number: line 3 (P0 again), not line 2
+    assert [q[1:3] for q in quarantine(con)] == [(2, None), (3, "platform_id")]
 
 
 @pytest.mark.parametrize("line", ["P1,Name,", "P1,Name,,", 'P1,"Name",', '"P\n1",Name,'])

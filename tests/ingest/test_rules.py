@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import duckdb
 import pytest
@@ -28,6 +29,9 @@ def test_duplicate_key_keeps_first_row(ingest, con):
     reasons = quarantine(con)
     assert [(r[1], r[2]) for r in reasons] == [(4, "platform_id"), (5, "platform_id")]
     assert all("duplicate key (platform_id): first seen at line 2" in r[3] for r in reasons)
+    # the refused rows are kept in quarantine with their values, not dropped
+    raws = con.execute("SELECT raw FROM quarantine ORDER BY line_number").fetchall()
+    assert [json.loads(r[0])["name"] for r in raws] == ["second", "third"]
 
 
 def test_null_key_parts_compare_equal(ingest, con):
@@ -88,14 +92,29 @@ def test_ingest_twice_is_idempotent(tmp_path, con):
 def test_different_row_with_stored_key_is_quarantined(tmp_path, con):
     write(tmp_path / "a", "platforms.csv", PLATFORMS)
     write(tmp_path / "b", "platforms.csv", "platform_id,name\nP1,Tmall\nP2,Jingdong\nP3,new\n")
+    # a value where the stored row has none (NULL) is a difference too, not "unchanged"
+    write(tmp_path / "a", "merchants.csv", "merchant_id,platform_id,name\nM1,P1,a\n")
+    write(
+        tmp_path / "b",
+        "merchants.csv",
+        "merchant_id,platform_id,name,registered_at\nM1,P1,a,2026-01-01\n",
+    )
     ingest_dir(tmp_path / "a", con)
     report = ingest_dir(tmp_path / "b", con)
     counts = report.tables["platforms"]
     assert (counts.read, counts.stored, counts.unchanged, counts.quarantined) == (3, 2, 1, 1)
     assert one(con, "SELECT name FROM platforms WHERE platform_id = 'P2'") == "JD"
-    [(_, line, column, why)] = quarantine(con)
-    assert (line, column) == (3, "platform_id")
-    assert "already stored with different values" in why
+    counts = report.tables["merchants"]
+    assert (counts.read, counts.stored, counts.unchanged, counts.quarantined) == (1, 0, 0, 1)
+    assert one(con, "SELECT registered_at FROM merchants WHERE merchant_id = 'M1'") is None
+    got = [(q[0], q[1], q[2]) for q in quarantine(con)]
+    assert got == [("merchants.csv", 2, "merchant_id"), ("platforms.csv", 3, "platform_id")]
+    assert all("already stored with different values" in q[3] for q in quarantine(con))
+    # the refused rows keep the values they came with
+    raws = con.execute("SELECT raw FROM quarantine ORDER BY source_file").fetchall()
+    merchant, platform = (json.loads(r[0]) for r in raws)
+    assert merchant["merchant_id"] == "M1" and merchant["registered_at"].startswith("2026-01-01")
+    assert platform == {"platform_id": "P2", "name": "Jingdong"}
 
 
 def test_orphans_are_stored_and_counted(ingest, con):
@@ -106,25 +125,37 @@ def test_orphans_are_stored_and_counted(ingest, con):
 
 
 def test_references_resolve_within_the_same_ingest_whatever_the_file_order(ingest, con):
-    # shipments.csv sorts before orders' referenced tables alphabetically; load order fixes it.
+    # merchants.csv sorts before platforms.csv, which it references: read in name order, M9's
+    # platform would not be stored yet when its orphans are counted. Load order fixes it.
     report = ingest(
         {
+            "merchants.csv": "merchant_id,platform_id,name\nM9,P1,a\n",
+            "platforms.csv": PLATFORMS,
             "shipments.csv": "order_id,carrier,tracking_no\nO1,SF,T1\nO2,SF,T2\n",
             "orders.csv": "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status\n"
             "O1,L1,M1,B1,1,1,2026-11-11T00:00:00Z,paid\n",
         }
     )
+    assert report.tables["merchants"].orphans == 0  # P1 is in platforms.csv
     assert report.tables["shipments"].orphans == 1  # O2 has no order
     assert report.tables["orders"].orphans == 1  # L1 and M1 are absent: one row, counted once
 
 
 def test_null_reference_is_not_an_orphan(ingest, con):
+    # R2's listing and R3's order are stored, and R2's order_id is empty: only R1 (whose
+    # listing L1 is missing) is an orphan. A review alone would be an orphan by its listing
+    # whatever its empty order_id did, so the count could not tell.
     report = ingest(
         {
+            "listings.csv": "listing_id,merchant_id,platform_id,title,category,currency\n"
+            "L2,M1,P1,t,c,CNY\n",
+            "orders.csv": "order_id,listing_id,merchant_id,buyer_id,quantity,unit_price,paid_at,status\n"
+            "O1,L2,M1,B1,1,1,2026-11-11T00:00:00Z,paid\n",
             "reviews.csv": "review_id,listing_id,buyer_id,order_id,rating,created_at\n"
-            "R1,L1,B1,,5,2026-11-11\n"
+            "R1,L1,B1,,5,2026-11-11\nR2,L2,B1,,5,2026-11-11\nR3,L2,B1,O1,5,2026-11-11\n",
         }
     )
+    assert report.tables["reviews"].stored == 3
     assert report.tables["reviews"].orphans == 1  # L1 is missing; the empty order_id is not
 
 
@@ -231,6 +262,9 @@ def test_ragged_lines_are_quarantined_with_their_line_numbers(ingest, con):
     assert (counts.read, counts.stored, counts.quarantined) == (6, 2, 4)
     got = [(q[1], q[2]) for q in quarantine(con)]
     assert got == [(3, None), (4, "price"), (5, "price"), (7, "listing_id")]
+    # a row refused for a value (read line by line here) keeps its values as written
+    raw = one(con, "SELECT raw FROM quarantine WHERE line_number = 5")
+    assert json.loads(raw)["listing_id"] == "L4" and json.loads(raw)["price"] == "x"
 
 
 def test_quoted_multiline_field_is_one_row(ingest, con):
