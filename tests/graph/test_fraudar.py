@@ -66,6 +66,21 @@ def test_whole_compiled_peel_is_the_python_steps_to_the_bit(seed, monkeypatch):
     assert got.density == want.density
 
 
+def test_whole_compiled_peel_keeps_set_aside_nodes_out_of_a_weightless_part(monkeypatch):
+    # the random graphs above never tell: a node without an edge has degree 0 and goes first, so
+    # it is never kept while some weight is left. A part of one-order pairs weighs 0 (log 1): every
+    # prefix is as dense, the peel runs to its last node, and that must be one with an edge (the
+    # set-aside buyer 1 and shop 3 numbered around it)
+    g = fraudar.BipartiteGraph.build(2, 2, [0, 1], [0, 1], [0.0, 0.7], [1, 2])
+    g = g.subgraph(np.array([True, False]))
+    got = fraudar.greedy_peel(g)
+    monkeypatch.setattr(fraudar, "_peel_graph", lambda: None)
+    monkeypatch.setattr(fraudar, "_peel_order", lambda: fraudar.peel_order_py)
+    want = fraudar.greedy_peel(g)
+    assert got.nodes.tolist() == want.nodes.tolist() == [2]
+    assert got.density == want.density == 0.0
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_compiled_pairwise_sum_is_numpys_sum_to_the_bit(seed):
     # the whole-part peel starts each peel from the weights' total as numpy adds them (pairwise,

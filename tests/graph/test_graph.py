@@ -56,6 +56,13 @@ def test_prune_keeps_every_node_of_a_block_at_least_that_dense():
     kept = set(pruned.buyer.tolist())
     assert set(range(8)) <= kept
     assert len(pruned.weight) < len(g.weight)
+    # and nothing below it is left: every node still there has that degree, within what is left
+    deg = fraudar.node_degrees(pruned)
+    assert (deg[pruned.src()] >= density).all() and (deg[pruned.dst()] >= density).all()
+    # repeatedly: a path's ends go first, then the nodes they leave below it, then the rest
+    path = fraudar.BipartiteGraph.build(3, 2, [0, 1, 1, 2], [0, 0, 1, 1], np.ones(4), np.ones(4))
+    assert len(fraudar.prune_below(path, 1.5).weight) == 0
+    assert len(fraudar.prune_below(path, 1.0).weight) == 4
 
 
 def test_bahmani_passes_on_duckdb_keep_the_planted_block():
@@ -79,6 +86,23 @@ def test_bahmani_passes_on_duckdb_keep_the_planted_block():
     # Bahmani et al.: within 2(1+eps) of the densest subgraph (the greedy peel is within 2)
     assert peel.density >= exact / (2 * 1.1) - 1e-9
     assert peel.passes < 40
+    # the best pass is kept, not the last: two hubs (a buyer to five shops, a shop to five buyers,
+    # 3 units an edge) joined by a light edge. The whole graph is the densest (31 / 12); the only
+    # nodes above its threshold are the hubs, whose one edge left is far sparser (1 / 2)
+    scale = bahmani.WEIGHT_SCALE
+    hubs = pa.table(
+        {
+            "buyer": ["h"] * 5 + [f"b{k}" for k in range(5)] + ["h"],
+            "merchant": [f"m{k}" for k in range(5)] + ["H"] * 5 + ["H"],
+            "weight": [3 * scale] * 10 + [scale],
+            "orders": [1] * 11,
+        }
+    )
+    backend.con.register("hubs", hubs)
+    with backends.Scratch(backend, "_bahmani") as scratch:
+        peel = bahmani.bahmani_peel(scratch, backend.table("hubs"), eps=0.1)
+    assert peel.density == pytest.approx(31 / 12) and peel.edges.num_rows == 11
+    assert peel.passes == 3  # the whole graph, the hubs' edge, then nothing
     # its scratch tables are gone
     left = backend.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     assert not [t for (t,) in left if t.startswith("_bahmani")]
@@ -118,6 +142,8 @@ def test_component_labels_match_networkx():
 def test_minhash_links_near_duplicates_only(a, b, linked):
     texts = [minhash.normalise(a), minhash.normalise(b)]
     h, owner = minhash.shingle_hashes(texts, 3)
+    # each text's own shingles, none across the join of the two
+    assert np.bincount(owner).tolist() == [len(t) - 2 for t in texts]
     present, sig = minhash.signatures(h, owner, 2, 64)
     labels = minhash.near_duplicate_clusters(sig, 16, 0.6)
     assert bool(labels[0] == labels[1]) is linked

@@ -109,6 +109,9 @@ def test_rows_of_equal_signatures_between_a_different_row_are_not_linked_by_the_
     same = np.array([0, 1, 0, 2, 1])
     plain = minhash.near_duplicate_clusters(sig, 16, 0.99)
     assert np.array_equal(minhash.near_duplicate_clusters(sig, 16, 0.99, same=same), plain)
+    # B agrees with A on 63 of 64, short of 0.99 (63.36): only the copies link (A with A' in
+    # the band B leaves, B with B')
+    assert plain.tolist() == [0, 1, 0, 3, 1]
 
 
 def test_a_similarity_above_one_links_no_copies_with_the_shortcut_either():
@@ -126,6 +129,8 @@ def test_a_similarity_above_one_links_no_copies_with_the_shortcut_either():
         ("Fast shipping &amp; great quality", "Fast shipping & great quality"),
         ("Grеat prоduct, wоrks as dеscribed", "Great product, works as described"),  # Cyrillic
         ("ΒΕST ΒUY ΕVΕR", "best buy ever"),  # Greek capitals
+        ("ΑΡΡΚΟΜΕΤΗ", "appkometh"),  # Greek Α Ρ Κ Ο Μ Ε Τ Η: Latin capitals' look-alikes
+        ("сору уоur рhоnе", "copy your phone"),  # Cyrillic с о р у е
         # a copy passed through a simplified-to-traditional converter
         ("收到貨了，這個保溫杯真的很不錯，物流超快", "收到货了，这个保温杯真的很不错，物流超快"),
         ("質量過關，發貨速度很快，客服態度好", "质量过关，发货速度很快，客服态度好"),

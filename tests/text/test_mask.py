@@ -32,6 +32,13 @@ def test_each_kind_is_masked_and_other_digits_are_kept():
     assert "[ID:" in out and "[EMAIL:" in out
     assert f"****{card()[-4:]}]" in out and "****5678]" in out
     assert dict(m.counts) == {"resident_id": 1, "bank_card": 1, "mobile": 1, "email": 1}
+    # a mobile inside an e-mail starts with it: the longer (the e-mail) is masked, once, and no
+    # part of either is left showing (not "[PHONE ****5678]@qq.com", nor both tokens)
+    inner = Masker(key=b"k")
+    assert inner.mask("邮箱 13912345678@qq.com 谢谢") == (
+        f"邮箱 {inner.token('email', '13912345678@qq.com')} 谢谢"
+    )
+    assert dict(inner.counts) == {"email": 1}
 
 
 def test_tokens_are_stable_under_a_key_and_differ_across_keys():
@@ -51,7 +58,14 @@ def test_full_width_and_spaced_numbers_are_masked_in_place():
 
 def test_text_without_personal_data_is_returned_unchanged():
     m = Masker()
-    for text in (None, "", "原价299元，今天直播间199元", "order no. 2026111198765432"):
+    # as written, not as normalised: full-width letters, capitals and separators stay
+    for text in (
+        None,
+        "",
+        "原价299元，今天直播间199元",
+        "order no. 2026111198765432",
+        "Order No. ２０２６ 最*好 ＶＸ",
+    ):
         assert m.mask(text) == text
 
 

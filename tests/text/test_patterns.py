@@ -50,6 +50,13 @@ def test_numbers_that_promise_no_cure_are_left_alone(text):
         ("最新上市", "own_attribute"),
         ("最大优惠", "superlative"),
         ("最强性能", "superlative"),
+        # a measure a few words on, and what the words before it or the qualifier say
+        ("最大输出功率65W", "own_attribute"),
+        ("最佳食用期30天", "own_attribute"),
+        ("最高立减50元", "superlative"),
+        ("最高性能功率2000W", "superlative"),  # 性能 qualifies no measure: a claim
+        ("全网最大吸力25000Pa", "superlative"),
+        ("音质最佳 续航30小时", "superlative"),
     ],
 )
 def test_superlatives_are_told_apart_by_what_follows(text, category):

@@ -62,6 +62,8 @@ def decided(code: str, text: str, kind: str, category: str | None = None):
         ("最\u3000佳", "最佳"),  # ideographic space
         ("ＮＯ．１", "no.1"),  # full-width
         ("加 V", "加v"),
+        ("V 信", "v信"),  # a letter before the separator, a Han character after it
+        ("138-微信", "138微信"),
         ("❤信", "v信"),
         ("加💗", "加v"),
         ("打5\ufe0f\u20e3折", "打5折"),  # a keycap digit (5️⃣) is the digit
@@ -552,13 +554,19 @@ def test_resident_id_needs_the_gb11643_check_character_and_a_real_birth_date():
     assert not valid_resident_id(body + id_check_char(body), today=dt.date(2026, 11, 29))
     body = "991105" + "19900101" + "002"
     assert not valid_resident_id(body + id_check_char(body))  # no province 99
+    body = "110105" + "18991231" + "002"
+    assert not valid_resident_id(body + id_check_char(body))  # born before 1900
 
 
 def test_cards_pass_luhn_and_carry_an_issuer_prefix():
     assert luhn_ok("4111111111111111") and valid_card("4111 1111 1111 1111")
+    # doubled digits over 9 (8 -> 16 -> 7): 4111... doubles none of them
+    assert luhn_ok("4012888888881881") and not luhn_ok("4012888888881882")
     assert not valid_card("4111111111111112")
     assert valid_card(card()) and not valid_card(card(valid=False))
-    assert not valid_card("2026111198765432" if luhn_ok("2026111198765432") else "2026111198765439")
+    # an order number that passes Luhn is still no card: no scheme issues under 2
+    order = card("202611119876543")
+    assert luhn_ok(order) and not valid_card(order)
 
 
 def test_mobiles_and_emails():
@@ -578,10 +586,18 @@ def test_identifiers_in_text_and_what_is_not_one():
 
 
 def test_an_id_with_a_wrong_check_character_is_never_read_as_a_card():
+    # Gansu's IDs start 62, UnionPay's prefix for 18-digit cards: a wrong check character that
+    # happens to pass Luhn would be a valid card (Shanghai's 31 is no card prefix at all)
+    as_card = 0
     for n in range(200):
-        body = f"3101042002{(n % 12) + 1:02d}{(n % 28) + 1:02d}{n % 1000:03d}"
-        wrong = body + next(c for c in "0123456789" if c != id_check_char(body))
-        assert find_identifiers(wrong) == []
+        body = f"6201022002{(n % 12) + 1:02d}{(n % 28) + 1:02d}{n % 1000:03d}"
+        for c in "0123456789":
+            if c == id_check_char(body):
+                continue
+            wrong = body + c
+            as_card += valid_card(wrong)
+            assert find_identifiers(wrong) == [], wrong
+    assert as_card > 150  # most bodies have a wrong check digit that passes Luhn
 
 
 # -- TEXT006: live streams ----------------------------------------------------------------------
@@ -684,6 +700,8 @@ def test_a_negated_urgency_word_is_low_and_a_pseudo_denial_is_not():
                  "别着急别着急，不过说实话库存真的快见底了", "不会恢复原价？会的，倒计时三分钟",
                  # rhetorical questions assert what they seem to deny; 'kimono' is no 'no'
                  "这不就剩3件了嘛", "可不是最后三单了吗", "我这不是倒计时了嘛", "要不最后三单给你们送个赠品",
+                 # (those read as no denial at all: 这不, 可不, 要不; these do, but for the 吗 or 嘛)
+                 "难道不是最后三单吗", "都不是最后三单了嘛",
                  "This silk kimono last 3 pieces"):  # fmt: skip
         hits, (severity, _reason) = _text006(text)
         assert hits and severity is None, text
@@ -1080,6 +1098,12 @@ def test_a_malformed_lexicon_is_a_one_line_error(tmp_path):
     )
     with pytest.raises(CheckError, match=r"loose.csv row 2 \(x\): more values than columns"):
         read_lexicon(loose)
+    # a comment line starts with "# " (or is a lone "#"); a term may itself start with "#" (#1)
+    commented = tmp_path / "commented.csv"
+    commented.write_text(
+        "# TEXT001, a comment\nterm,code,category\n#\n#1,TEXT001,superlative\n", encoding="utf-8"
+    )
+    assert [t.term for t in read_lexicon(commented)] == ["#1"]
 
 
 # -- the batched first pass never loses a finding ------------------------------------------------

@@ -126,6 +126,13 @@ def test_a_mobile_split_by_dots_symbols_or_letters_is_found(text):
         "iPhone 尺寸 150x2000x1800",
         "型号码 150x2000x1800",
         "手机支架尺寸 150x2000x1800",
+        # ... and split by dots, not x: only the word boundary keeps these from being a cue
+        "型号码 159·2026·0101",
+        "iPhone 159·2026·0101",
+        # eleven digits in groups no mobile is written in (2-2-2-2-2-1): lottery numbers
+        "开奖结果 13 26 37 41 48 9 特别号",
+        # two-digit picks that happen to pass Luhn: a card's groups are three digits or more
+        "投注 " + " ".join(card()[i : i + 2] for i in range(0, 16, 2)),
     ],
 )
 def test_numbers_of_a_similar_shape_are_not_found(text):
@@ -193,6 +200,7 @@ def test_a_number_read_out_in_segments_is_found(text, kind):
         f"身份证前六位{ID[:6]}代表北京市东城区",
         "号码前三位138，中间0013，最后800，对上的来领",  # one digit short
         "前四位138，中间0013，后四位8000",  # the first segment is not as long as stated
+        "前三位138，中间四位00138，后三位000",  # nor a later one (though 13800138000)
         f"身份证前六位{ID[:6]}，中间{ID[6:14]}，后四位{wrong_id()[14:]}",
     ],
 )
@@ -222,6 +230,8 @@ def test_an_email_spelt_out_after_a_mailbox_cue_is_found(text):
         "邮箱认证后可领券 #双11好物# 点击领取",
         "please meet me at gmail dot com",  # no cue, no local part before "at"
         "email us at the store",
+        # a cue far back (more than a few characters before the address) is no cue for it
+        "邮箱认证通过的用户都可以参加本次的好物分享 话题 wangfang_0321#qq.com",
     ],
 )
 def test_a_spelt_address_without_a_mailbox_cue_is_not_found(text):
@@ -316,6 +326,7 @@ def test_a_batch_reads_each_shape_wherever_it_sits_as_the_text_alone_is_read():
         ("Winner: LAM KA YAN, HK passport K87654321", "passport"),
         ("Congratulations to Wong Siu Ming (HKID A123456(3))!", "resident_id"),
         ("香港身份证 Y284617（7） 已核对", "resident_id"),
+        ("HKID C123464(A) verified", "resident_id"),  # a check value of 10 is written A
     ],
 )
 def test_a_passport_or_hong_kong_identity_card_after_its_cue_is_found(text, kind):
