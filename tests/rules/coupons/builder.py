@@ -71,6 +71,7 @@ class Book:
         announced: dt.datetime | None = None,
         valid_from: dt.datetime | None = None,
         valid_to: dt.datetime | None = None,
+        unannounced: bool = False,
     ) -> str:
         self.shop(merchant)
         self._add(
@@ -79,7 +80,7 @@ class Book:
             platform_id="P1",
             merchant_id=merchant,
             kind=kind,
-            announced_at=announced or at(-10),
+            announced_at=None if unannounced else announced or at(-10),
             valid_from=valid_from or at(-3),
             valid_to=valid_to or at(2),
         )

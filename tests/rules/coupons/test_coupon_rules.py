@@ -46,6 +46,22 @@ def _coupon001(b: Book) -> None:
     b.coupon("C1-SCOPE-NARROWER", "M-SCOPE-NARROWER")
     b.terms("C1-SCOPE-NARROWER", "displayed", at(-10), face=20, scope="Beauty")
     b.terms("C1-SCOPE-NARROWER", "applied", at(-10), face=20, scope="skincare")
+    # checkout lowers a cap, a face value, a percentage or adds a cap on the discount
+    b.coupon("C1-CAP", "M-CAP", kind="red_envelope")
+    b.terms("C1-CAP", "displayed", at(-10), face=20)
+    b.terms("C1-CAP", "applied", at(-10), face=20, cap=1)
+    b.coupon("C1-FACE", "M-FACE")
+    b.terms("C1-FACE", "displayed", at(-10), face=50)
+    b.terms("C1-FACE", "applied", at(-10), face=30)
+    b.coupon("C1-PCT", "M-PCT", kind="percent")
+    b.terms("C1-PCT", "displayed", at(-10), pct=20)
+    b.terms("C1-PCT", "applied", at(-10), pct=10)
+    b.coupon("C1-MAX", "M-MAX", kind="percent")
+    b.terms("C1-MAX", "displayed", at(-10), pct=10)
+    b.terms("C1-MAX", "applied", at(-10), pct=10, max_discount=30)
+    # fine print with no restricting condition to hide: a plain ¥20 off, whatever the basket
+    b.coupon("C1-OK-FINE-PLAIN", "M-FINE-PLAIN")
+    b.both("C1-OK-FINE-PLAIN", at(-10), face=20, disclosure="fine_print", text="立减20")
     # an honest coupon whose later change is shown and applied alike
     b.coupon("C1-OK-CHANGE", "M-CHANGE")
     b.both("C1-OK-CHANGE", at(-10), face=50, threshold=300, text="满300减50")
@@ -71,6 +87,19 @@ def _coupon002(b: Book) -> None:
     b.coupon("C2-NOSTACK", "M2-NOSTACK", announced=at(-10))
     b.both("C2-NOSTACK", at(-10), face=10, stackable=True)
     b.both("C2-NOSTACK", at(-1), face=10, stackable=False)
+    b.coupon("C2-SCOPE", "M2-SCOPE", announced=at(-10))
+    b.both("C2-SCOPE", at(-10), face=20, scope="all")
+    b.both("C2-SCOPE", at(-1), face=20, scope="food")
+    b.coupon("C2-ENDS", "M2-ENDS", announced=at(-10), valid_to=at(2))
+    b.both("C2-ENDS", at(-10), face=20)
+    b.both("C2-ENDS", at(-1), face=20, valid_to=at(1))
+    b.coupon("C2-PCT", "M2-PCT", kind="percent", announced=at(-10))
+    b.both("C2-PCT", at(-10), pct=20)
+    b.both("C2-PCT", at(-1), pct=10)
+    # no announcement recorded: its first published version stands for it
+    b.coupon("C2-UNANNOUNCED", "M2-UNANNOUNCED", unannounced=True)
+    b.both("C2-UNANNOUNCED", at(-10), face=50, threshold=300)
+    b.both("C2-UNANNOUNCED", at(-1), face=50, threshold=400)
 
 
 def _two_coupons(b: Book, lid: str, mid: str) -> None:
@@ -87,6 +116,22 @@ def _coupon003(b: Book) -> None:
     b.observe("L3-STACKED", at(0, 2), 300, claim=190)
     _two_coupons(b, "L3-OK-240", "M3-240")
     b.observe("L3-OK-240", at(0, 2), 300, claim=240)
+    # a fen below the cheapest is display rounding (tolerance), not an unreachable claim
+    _two_coupons(b, "L3-OK-FEN", "M3-FEN")
+    b.observe("L3-OK-FEN", at(0, 2), 300, claim="239.99")
+    # stacking not recorded counts as stacking: 300 - 50 - 20 = 230 is reachable
+    b.listing("L3-OK-UNKNOWN-STACK", "M3-UNKNOWN-STACK")
+    b.coupon("C3-U-FULL", "M3-UNKNOWN-STACK")
+    b.both("C3-U-FULL", at(-10), face=50, threshold=300, stackable=None)
+    b.coupon("C3-U-TWENTY", "M3-UNKNOWN-STACK")
+    b.both("C3-U-TWENTY", at(-10), face=20, stackable=None)
+    b.observe("L3-OK-UNKNOWN-STACK", at(0, 2), 300, claim=230)
+    # a platform's 红包 (no merchant) reaches its listings: ¥100 - 30 = 70 is reachable (on a
+    # platform of its own, so that it reaches no other case)
+    b.listing("L3-OK-PLATFORM", "M3-PLATFORM", platform="P3")
+    b.platform_coupon("C3-RED", platform="P3")
+    b.both("C3-RED", at(-10), face=30)
+    b.observe("L3-OK-PLATFORM", at(0, 2), 100, claim=70)
     # ¥180: 到手价 ¥155/件 for two (360 - 50 = 310) is reachable; for one unit it is not
     for lid, qty in (("L3-OK-BASKET", 2), ("L3-ONE-UNIT", None)):
         mid = "M" + lid[1:]
@@ -100,6 +145,8 @@ def _coupon003(b: Book) -> None:
     b.both("C3-OLD", at(-10), face=30)
     b.coupon("C3-FOOD", "M3-EXPIRED")
     b.both("C3-FOOD", at(-10), face=30, scope="food")
+    b.coupon("C3-TERMS-ENDED", "M3-EXPIRED")  # the coupon runs on, its terms ended at 00:00
+    b.both("C3-TERMS-ENDED", at(-10), face=30, valid_to=at(0))
     b.observe("L3-EXPIRED", at(0, 2), 100, claim=70)
     # the terms checkout enforced at the moment count (raised to 400 the day before)
     b.listing("L3-CHECKOUT", "M3-CHECKOUT")
@@ -127,6 +174,15 @@ def _coupon004(b: Book) -> dict[str, str]:
     b.redeem(ids["early"], "C4-OPENS", 0)
     ids["late"] = b.order("L4-OPENS", 100, 1, paid=at(0, 0.1), placed=at(0, 0.05))
     b.redeem(ids["late"], "C4-OPENS", 0)
+    # placed the instant it opens: valid (valid_from is inclusive)
+    ids["opening"] = b.order("L4-OPENS", 100, 1, paid=at(0, 0.1), placed=at(0), buyer="B2")
+    b.redeem(ids["opening"], "C4-OPENS", 0)
+    # a food coupon redeemed on electronics: outside its scope, nothing was due
+    b.listing("L4-SCOPE", "M4-SCOPE", category="electronics")
+    b.coupon("C4-FOOD", "M4-SCOPE")
+    b.both("C4-FOOD", at(-10), face=20, scope="food")
+    ids["out_of_scope"] = b.order("L4-SCOPE", 100, 1, at(0, 1))
+    b.redeem(ids["out_of_scope"], "C4-FOOD", 0)
     b.listing("L4-NINE", "M4-NINE")
     b.coupon("C4-NINE", "M4-NINE", kind="percent")
     b.both("C4-NINE", at(-10), pct=10, max_discount=30, stackable=False)
@@ -198,6 +254,10 @@ def test_coupon001_conditions_not_shown_or_shown_weakly(found):
         "C1-ENDS",
         "C1-STACK",
         "C1-SCOPE-NARROWER",
+        "C1-CAP",
+        "C1-FACE",
+        "C1-PCT",
+        "C1-MAX",
     }
     hidden = f.observed("COUPON001", "C1-HIDDEN")
     assert hidden["conditions"] == "threshold;" and hidden["shown_text"] == "¥100红包"
@@ -209,7 +269,15 @@ def test_coupon001_conditions_not_shown_or_shown_weakly(found):
     assert mid["conditions"] == "threshold;"
     assert mid["moment"].startswith("2026-11-09T16:00")
     assert mid["shown_since"].startswith("2026-10-31T16:00")
-    for cid, what in (("C1-SCOPE", "scope;"), ("C1-ENDS", "validity;"), ("C1-STACK", "stacking;")):
+    for cid, what in (
+        ("C1-SCOPE", "scope;"),
+        ("C1-ENDS", "validity;"),
+        ("C1-STACK", "stacking;"),
+        ("C1-CAP", "per_buyer_cap;"),
+        ("C1-FACE", "face_value;"),
+        ("C1-PCT", "percent_off;"),
+        ("C1-MAX", "max_discount;"),
+    ):
         assert f.observed("COUPON001", cid)["conditions"] == what
     # COUPON003's case whose checkout raised the threshold unannounced is COUPON001's too
     assert "C3-CHG" in f.flagged("COUPON001")
@@ -217,13 +285,25 @@ def test_coupon001_conditions_not_shown_or_shown_weakly(found):
 
 def test_coupon002_terms_worsened_after_announcement(found):
     f, _ = found
-    assert f.flagged("COUPON002") == {"C2-RAISED", "C2-CUT", "C2-NOSTACK"}
+    assert f.flagged("COUPON002") == {
+        "C2-RAISED",
+        "C2-CUT",
+        "C2-NOSTACK",
+        "C2-SCOPE",
+        "C2-ENDS",
+        "C2-PCT",
+        "C2-UNANNOUNCED",
+    }
     raised = f.observed("COUPON002", "C2-RAISED")
     assert raised["changes"] == "threshold raised;"
     assert float(raised["threshold_after"]) == 400
     assert float(f.expected("COUPON002", "C2-RAISED")["threshold_before"]) == 300
     assert f.observed("COUPON002", "C2-CUT")["changes"] == "face value cut;"
     assert f.observed("COUPON002", "C2-NOSTACK")["changes"] == "stacking withdrawn;"
+    assert f.observed("COUPON002", "C2-SCOPE")["changes"] == "scope narrowed;"
+    assert f.observed("COUPON002", "C2-ENDS")["changes"] == "ends earlier;"
+    assert f.observed("COUPON002", "C2-PCT")["changes"] == "percentage cut;"
+    assert f.observed("COUPON002", "C2-UNANNOUNCED")["changes"] == "threshold raised;"
     # a change only checkout made is COUPON001's, not COUPON002's
     assert "C1-MID" not in f.flagged("COUPON002")
 
@@ -234,7 +314,8 @@ def test_coupon003_final_price_no_purchase_reaches(found):
     stacked = f.expected("COUPON003", "L3-STACKED")
     assert stacked["cheapest_total"] == 240 and stacked["coupons_valid"] == 2
     assert f.expected("COUPON003", "L3-ONE-UNIT")["cheapest_total"] == 180
-    assert f.expected("COUPON003", "L3-EXPIRED")["cheapest_total"] == 100
+    expired = f.expected("COUPON003", "L3-EXPIRED")
+    assert expired["cheapest_total"] == 100 and expired["coupons_valid"] == 0
     assert f.expected("COUPON003", "L3-CHECKOUT")["cheapest_total"] == 300
 
 
@@ -243,6 +324,7 @@ def test_coupon004_coupon_not_honoured(found):
     assert f.flagged("COUPON004") == {
         ids["met"],
         ids["late"],
+        ids["opening"],
         ids["short"],
         ids["once_other"],
         ids["twice_second"],

@@ -28,6 +28,7 @@ def test_lic001_valid_licence_open_ended_or_covering_is_fine(tiny_store):
                 order("o1", listing="l_food", paid=50),
                 order("o2", listing="l_food", paid=500),
                 order("o3", listing="l_cos", paid=10),
+                order("o4", listing="l_cos", paid=-100),  # and from its first instant
             ],
             licences=[
                 ("L1", "m1", "food_business", 0, None, None),  # open-ended, every category
@@ -44,7 +45,7 @@ def test_lic001_not_yet_valid_wrong_type_and_out_of_scope(tiny_store):
             orders=[
                 order("early", listing="l_food", paid=5),  # licence starts at 10 h
                 order("scope", listing="l_med", paid=20),  # m2's device licence covers apparel only
-                order("alc", listing="l_alc", paid=20),  # m2 holds no alcohol licence
+                order("alc", listing="l_alc", paid=30, status="paid"),  # no alcohol licence
                 order("app", listing="l_app", paid=20),  # apparel needs none
             ],
             licences=[
@@ -59,13 +60,22 @@ def test_lic001_not_yet_valid_wrong_type_and_out_of_scope(tiny_store):
     assert set(f.index) == {"m1", "m2"}
     m2 = json.loads(f.loc["m2", "observed"])
     assert m2["categories"] == "alcohol;medical_device" and m2["unlicensed_orders"] == 2
+    # the first and the last such sale, not one of them twice
+    assert (m2["first_sale_at"], m2["last_sale_at"]) == (
+        "2026-11-11T20:00:00Z",
+        "2026-11-12T06:00:00Z",
+    )
     assert json.loads(f.loc["m2", "expected"]) == {
         "licence_types_required": "alcohol_retail;medical_device"
     }
     assert f.loc["m2", "platform_id"] == "P2"
     doc = json.loads(result.evidence[f.loc["m2", "evidence_sha256"]])
     assert sorted(r["licence_id"] for r in doc["rows"]["licences"]) == ["L2", "L3"]
-    assert sorted(r["order_id"] for r in doc["rows"]["unlicensed_orders"]) == ["alc", "scope"]
+    # each offending order with its status (evidence_version 2)
+    assert {r["order_id"]: r["status"] for r in doc["rows"]["unlicensed_orders"]} == {
+        "alc": "paid",
+        "scope": "shipped",
+    }
 
 
 def test_lic001_scope_matches_whole_items_not_substrings(tiny_store):

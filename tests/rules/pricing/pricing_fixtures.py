@@ -93,6 +93,7 @@ class Season:
         label: str | None = None,
         pct: str | None = None,
         channel: str = "detail",
+        claim: str | None = None,
     ) -> None:
         self._add(
             "price_observations",
@@ -103,6 +104,7 @@ class Season:
             reference_label=label,
             claimed_discount_pct=Decimal(pct) if pct else None,
             channel=channel,
+            final_price_claim=Decimal(claim) if claim else None,
         )
 
     def order(

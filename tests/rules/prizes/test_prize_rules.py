@@ -70,11 +70,16 @@ def found(tmp_path_factory) -> Found:
     every = ";".join(PRIZE_DISCLOSURE_ITEMS)
     b.game("G2-LATE", top=100, items=every, announced=at(-3))
     b.game("G2-OK-UNANNOUNCED", top=100, items=every, unannounced=True)
+    b.game("G2-OK-AT-START", top=100, items=every, announced=at(-5))  # starts_at is at(-5)
     # PRIZE003: changed after the announcement, not in the buyers' favour
     b.game("G3-WORSE", top=100, announced=at(-10), changed=at(-2), favours=False)
     b.game("G3-UNKNOWN", top=100, announced=at(-10), changed=at(-2), favours=None)
     b.game("G3-OK-BETTER", top=100, announced=at(-10), changed=at(-2), favours=True)
     b.game("G3-OK-DRAFT", top=100, announced=at(-10), changed=at(-11), favours=False)
+    # the rules as announced are not a change after it
+    b.game("G3-OK-AT-ANNOUNCEMENT", top=100, announced=at(-10), changed=at(-10), favours=False)
+    # no announcement recorded: fixed from the start (at(-5)), so a change after it is one
+    b.game("G3-UNANNOUNCED", top=100, changed=at(-2), favours=False, unannounced=True)
     return Found(run_check(b.con, "PRIZE001,PRIZE002,PRIZE003").findings)
 
 
@@ -85,6 +90,7 @@ def test_prize001_top_prize_or_one_winners_total_over_the_cap(found):
     summed = found.observed("PRIZE001", "G1-SUMMED")
     assert summed["largest_winner_total"] == 60000 and summed["winner"] == "B3"
     assert summed["largest_same_moment_total"] == 60000
+    assert summed["largest_award"] == 20000  # the largest single award, not the winner's total
     assert found.expected("PRIZE001", "G1-OVER")["cap"] == 50000
     assert found.expected("PRIZE001", "G1-DOLLARS")["floor_rate"] == 6
 
@@ -111,7 +117,7 @@ def test_prize002_missing_disclosures(found):
 
 
 def test_prize003_rules_changed_after_launch(found):
-    assert found.flagged("PRIZE003") == {"G3-WORSE", "G3-UNKNOWN"}
+    assert found.flagged("PRIZE003") == {"G3-WORSE", "G3-UNKNOWN", "G3-UNANNOUNCED"}
 
 
 @pytest.mark.parametrize("pack", ["eu", "uk", "us"])
