@@ -47,6 +47,7 @@ def test_price001_cn_reference_above_7_day_lowest_sale(season):
     season.order("L1", day(-6), "100.00")
     season.order("L1", day(-2), "79.00")  # a coupon sale: the lowest transacted in 7 days
     promo_obs(season, "L1", "69.00", "100.00")
+    season.obs("L1", day(0, 5), "69.00", ref="90.00", label="原价")  # the highest one is reported
     found = by_entity(run_check(season.con, "PRICE001"))
     observed, expected, evidence = found["L1"]
     assert observed == {"promotion_id": "d11", "reference_price": "100.00"}
@@ -68,7 +69,15 @@ def test_price001_cn_sale_8_days_before_is_outside_the_window(season):
     season.order("L1", day(-8), "79.00")  # 8 days before: does not count
     season.order("L1", day(-3), "100.00")
     promo_obs(season, "L1", "69.00", "100.00")
-    assert by_entity(run_check(season.con, "PRICE001")) == {}
+    # the window's other bound: a sale 7 days before (its first calendar day) counts
+    season.listing("L2")
+    season.prices("L2", -40, -1, "100.00")
+    season.order("L2", day(-7), "79.00")
+    season.order("L2", day(-3), "100.00")
+    promo_obs(season, "L2", "69.00", "100.00")
+    found = by_entity(run_check(season.con, "PRICE001"))
+    assert set(found) == {"L2"}
+    assert found["L2"][1] == {"legal_prior_price": "79.00", "prior_price_source": "transactions"}
 
 
 def test_price001_cn_cancelled_order_is_not_a_transaction(season):
@@ -120,14 +129,15 @@ def test_price001_cn_a_first_sale_during_the_promotion_decides_no_prior_price(se
     """A sale on or after the promotion's start is no prior transaction: a listing offered at
     ¥500 for a month and first sold at 11:00 on 11-11 is judged on its offered price, as one that
     never sold is (the reviewer's C and C2: 原价 ¥999)."""
-    for lid in ("C", "C2", "LATE"):
+    for lid in ("C", "C2", "LATE", "AT"):
         season.listing(lid)
         season.prices(lid, -30, -1, "500.00")
         promo_obs(season, lid, "499.00", "999.00")
     season.order("C", day(0, 7), "499.00")  # 11:00 Beijing on 11-11
     season.order("LATE", day(3), "499.00")  # after the promotion
+    season.order("AT", PROMO_START, "499.00")  # the promotion's first instant: "on" its start
     found = by_entity(run_check(season.con, "PRICE001"))
-    assert set(found) == {"C", "C2", "LATE"}
+    assert set(found) == {"C", "C2", "LATE", "AT"}
     for lid in found:
         assert found[lid][1] == {"legal_prior_price": "500.00", "prior_price_source": "offered"}
 
@@ -136,17 +146,26 @@ def test_price001_rounding_tolerance_and_msrp_label(season):
     season.listing("L1")
     season.order("L1", day(-1), "100.00")
     promo_obs(season, "L1", "80.00", "100.01")  # one fen: rounding, tolerated
+    season.listing("L3")
+    season.order("L3", day(-1), "100.00")
+    promo_obs(season, "L3", "80.00", "100.02")  # two fen: more than rounding
     season.listing("L2", msrp="150.00")
     season.order("L2", day(-1), "100.00")
     promo_obs(season, "L2", "80.00", "150.00", label="厂商建议零售价")  # a labelled MSRP comparison
-    assert by_entity(run_check(season.con, "PRICE001")) == {}
+    assert set(by_entity(run_check(season.con, "PRICE001"))) == {"L3"}
 
 
 def test_price001_cn_outside_the_promotion_is_not_judged(season):
     season.listing("L1")
     season.order("L1", day(-3), "79.00")
     season.obs("L1", day(-1), "79.00", ref="129.00", label="原价")  # the day before the promotion
-    assert by_entity(run_check(season.con, "PRICE001")) == {}
+    season.listing("END")  # the instant it ends (ends_at is exclusive): no longer inside it
+    season.order("END", day(-3), "79.00")
+    season.obs("END", PROMO_START + dt.timedelta(days=1), "79.00", ref="129.00", label="原价")
+    season.listing("START")  # its first instant is inside it: judged
+    season.order("START", day(-3), "79.00")
+    season.obs("START", PROMO_START, "79.00", ref="129.00", label="原价")
+    assert set(by_entity(run_check(season.con, "PRICE001"))) == {"START"}
 
 
 # -- PRICE001 eu: lowest price applied in 30 days; progressive reductions ---------------------------
@@ -271,11 +290,23 @@ def test_price001_us_uk_former_price_must_have_been_established(pack, season):
     season.prices("L2", -60, -11, "80.00")
     season.prices("L2", -10, -1, "120.00")
     promo_obs(season, "L2", "90.00", "120.00", label="was")
+    season.listing("L3")  # 120 on exactly min_days_offered (28) calendar days: established
+    season.prices("L3", -60, -28, "80.00")
+    season.prices("L3", -27, -1, "120.00")  # 27 days and the promotion's own day before it
+    promo_obs(season, "L3", "90.00", "120.00", label="was")
+    season.listing("L4")  # on sale 10 days, no price established: the lowest applied
+    season.prices("L4", -10, -6, "90.00")
+    season.prices("L4", -5, -1, "100.00")
+    promo_obs(season, "L4", "80.00", "100.00", label="was")
     found = by_entity(run_check(season.con, "PRICE001", pack))
-    assert set(found) == {"L2"}
+    assert set(found) == {"L2", "L4"}
     assert found["L2"][1] == {
         "legal_prior_price": "80.00",
         "prior_price_source": "established_offered",
+    }
+    assert found["L4"][1] == {
+        "legal_prior_price": "90.00",
+        "prior_price_source": "offered_not_established",
     }
 
 
@@ -390,7 +421,13 @@ def test_price002_cn_rounded_or_understated_claims_pass(season):
     season.listing("L2")
     season.order("L2", day(-2), "100.00")
     promo_obs(season, "L2", "60.00", "100.00", pct="30")  # understates a 40% cut
-    assert by_entity(run_check(season.con, "PRICE002")) == {}
+    season.listing("L3")
+    season.order("L3", day(-2), "100.00")
+    promo_obs(season, "L3", "66.50", "100.00", pct="34")  # 33.5% rounded up: within tolerance
+    season.listing("L4")
+    season.order("L4", day(-2), "100.00")
+    promo_obs(season, "L4", "66.50", "100.00", pct="35")  # 1.5 points over: more than rounding
+    assert set(by_entity(run_check(season.con, "PRICE002"))) == {"L4"}
 
 
 def test_price002_eu_percent_must_come_from_the_30_day_low(season):
@@ -421,9 +458,23 @@ def _history(s: Season, lid: str, ordinary: str, raised: str | None, raise_from:
 def test_price003_raise_in_the_presale_season_then_discount_back(season):
     _history(season, "L1", "100.00", "130.00", raise_from=-25)  # raised 10-17, pre-sale season
     promo_obs(season, "L1", "99.00", "130.00", pct="24")
-    observed, expected, _ = by_entity(run_check(season.con, "PRICE003"))["L1"]
+    # a rise of exactly min_rise (10%) counts
+    _history(season, "TEN", "100.00", "110.00", raise_from=-25)
+    promo_obs(season, "TEN", "99.00", "110.00")
+    # the cut advertised only as a 到手价 (coupon-inclusive price) beside the raised price: that
+    # is the promotion price
+    _history(season, "CLAIM", "100.00", "130.00", raise_from=-25)
+    season.obs("CLAIM", day(0, 2), "130.00", claim="99.00")
+    # one fen short of a 5% cut below the ordinary 100 is no real discount: flagged
+    _history(season, "CUT4", "100.00", "130.00", raise_from=-20)
+    promo_obs(season, "CUT4", "95.01", "130.00")
+    found = by_entity(run_check(season.con, "PRICE003"))
+    assert set(found) == {"L1", "TEN", "CLAIM", "CUT4"}
+    observed, expected, _ = found["L1"]
     assert observed == {"promotion_id": "d11", "promotion_price": "99.00", "raised_level": 130}
     assert expected == {"ordinary_level": 100, "rise": 0.3}
+    assert found["TEN"][1] == {"ordinary_level": 100, "rise": 0.1}
+    assert found["CLAIM"][0]["promotion_price"] == "99.00"
 
 
 def test_price003_negatives_early_rise_modest_rise_deep_cut_new_listing(season):
@@ -433,9 +484,17 @@ def test_price003_negatives_early_rise_modest_rise_deep_cut_new_listing(season):
     promo_obs(season, "MODEST", "99.00", "106.00")
     _history(season, "DEEP", "100.00", "120.00", raise_from=-20)  # real cut far below 100
     promo_obs(season, "DEEP", "70.00", "120.00")
+    # exactly min_real_cut (5%) below the ordinary 100: "at least this far below" is a real cut
+    _history(season, "CUT5", "100.00", "130.00", raise_from=-20)
+    promo_obs(season, "CUT5", "95.00", "130.00")
     season.listing("NEW")  # on sale for 12 days only
     season.prices("NEW", -12, -1, "130.00")
     promo_obs(season, "NEW", "99.00", "130.00")
+    # 13 days of ordinary prices before the season: one short of min_baseline_observations
+    season.listing("SHORT")
+    season.prices("SHORT", -43, -26, "100.00")
+    season.prices("SHORT", -25, -1, "130.00")
+    promo_obs(season, "SHORT", "99.00", "130.00")
     assert by_entity(run_check(season.con, "PRICE003")) == {}
 
 
@@ -500,6 +559,13 @@ def test_price004_search_lower_than_detail_at_the_same_time(season):
     assert observed["prominent_price"] == "199.00" and observed["channel"] == "search"
     assert expected == {"detail_price": "239.00"}
     assert len(json.loads(evidence)["rows"]["observations"]) == 2
+    # max_gap_minutes (30) apart is still the same time; a fen lower still lures
+    season.listing("L2")
+    season.obs("L2", day(-3, 2), "239.00")
+    season.obs("L2", day(-3, 2) + dt.timedelta(minutes=30), "238.99", channel="search")
+    found = by_entity(run_check(season.con, "PRICE004"))
+    assert set(found) == {"L1", "L2"}
+    assert found["L2"][0]["prominent_price"] == "238.99"
 
 
 def test_price004_reads_an_exports_spelling_of_the_channels(season):
@@ -526,6 +592,9 @@ def test_price004_negatives_price_change_between_sightings_and_equal_prices(seas
     season.listing("L3")  # same price
     season.obs("L3", day(-3, 2), "199.00")
     season.obs("L3", day(-3, 2), "199.00", channel="search")
+    season.listing("L5")  # 31 minutes apart: more than max_gap_minutes, not the same time
+    season.obs("L5", day(-3, 2), "239.00")
+    season.obs("L5", day(-3, 2) + dt.timedelta(minutes=31), "199.00", channel="search")
     season.listing("L4")  # the live room is not a prominent position for Art. 20(1)
     season.obs("L4", day(-3, 2), "239.00")
     season.obs("L4", day(-3, 2), "199.00", channel="live")
@@ -691,8 +760,18 @@ def test_price005_a_reference_that_is_the_listings_own_former_price_is_not_repor
     season.listing("CAN", msrp="599.00")
     season.order("CAN", day(-2), "599.00", status="cancelled")
     promo_obs(season, "CAN", "459.00", "599.00")
+    # the 7 days' bounds: a cheaper sale 7 days before decides, one 8 days before does not
+    season.listing("WEEK", msrp="599.00")
+    season.order("WEEK", day(-7), "549.00")
+    season.order("WEEK", day(-2), "599.00")
+    promo_obs(season, "WEEK", "459.00", "599.00")
+    season.listing("EIGHT", msrp="599.00")
+    season.order("EIGHT", day(-8), "549.00")
+    season.order("EIGHT", day(-2), "599.00")
+    promo_obs(season, "EIGHT", "459.00", "599.00")
     found = by_entity(run_check(season.con, "PRICE005"))
-    assert set(found) == {"OLD", "MIX", "CAN"}
+    assert set(found) == {"OLD", "MIX", "CAN", "WEEK"}
+    assert found["WEEK"][1]["prior_price"] == "549.00"
     assert found["OLD"][1]["prior_price"] == "499.00"
     assert found["MIX"][1]["prior_price"] == "549.00"
     assert found["CAN"][1]["prior_price"] is None

@@ -198,7 +198,9 @@ class RaiseThenCut(Check):
         cut_bp = round(float(params["min_real_cut"]) * 10_000)
         j = j.filter(
             j.raised2 * 10_000 >= j.ordinary2 * (10_000 + rise_bp),
-            _cents(j.promotion_price) * 2 * 10_000 >= j.ordinary2 * (10_000 - cut_bp),
+            # (a price exactly min_real_cut below the ordinary level is "at least this far
+            # below": a real discount, not flagged)
+            _cents(j.promotion_price) * 2 * 10_000 > j.ordinary2 * (10_000 - cut_bp),
         )
         # the level a rise inside the look-back is measured from: the lowest price in force in it
         # before the raised days, i.e. the price in force as it opened (the baseline's last
