@@ -670,6 +670,35 @@ def test_two_heavy_finders_never_run_at_once_but_run_beside_light_ones(con, monk
     assert [r.code for r in result.runs] == ["TOY011", "TOY012", "TOY013", "TOY014"]
 
 
+def test_heavy_finders_run_side_by_side_in_a_scan_that_folds(con, monkeypatch):
+    # the whole-store part of scan --since folds kept relations with the day's rows: its heavy
+    # finders read small folds, and run at once (both orders, and the checks' order of results)
+    from promoguard.engine import run
+    from promoguard.engine.cache import KeptState
+
+    monkeypatch.setattr(run, "_HEAVY_FIND", frozenset({"TOY011", "TOY012"}))
+    monkeypatch.setenv("PROMOGUARD_SCAN_THREADS", "2")
+    folding = KeptState(previous={"a copy": "kept_x"}, new={"orders": 0})
+    with duckdb_tables(con) as tables:
+        _Timed.log = []
+        result = run_checks(
+            tables,
+            _timed_checks(),
+            load_pack("cn"),
+            engine="duckdb",
+            scan_id="s",
+            detected_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+            kept=folding,
+        )
+    spans = {what: (start, end) for what, _, start, end in _Timed.log}
+    (a0, a1), (b0, b1) = spans["TOY011:find"], spans["TOY012:find"]
+    assert a0 < b1 and b0 < a1  # the heavy two overlap
+    assert [r.code for r in result.runs] == ["TOY011", "TOY012", "TOY013", "TOY014"]
+    # a scoped group handed relations folded already (no new rows of its own) keeps them apart
+    assert run._folds(folding) and not run._folds(KeptState(previous={"a copy": "t"}, new={}))
+    assert not run._folds(KeptState(new={"orders": 0})) and not run._folds(None)
+
+
 def test_a_failing_finder_fails_the_scan_and_leaves_nothing_attached(con, monkeypatch):
     from promoguard.errors import CheckError
 
