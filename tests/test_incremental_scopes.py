@@ -1474,6 +1474,24 @@ def _saved_then_appended(tmp_path, checks):
     return path, kept
 
 
+def _rescanned(monkeypatch, tmp_path, path, checks):
+    """(what each call of the order plan's multi-parcel rows folded from, a full re-scan of a
+    copy of ``path``, the unsaved increment since the last scan and its info)."""
+    folded_from = []
+    multi = incremental._multi_parcel_rows
+
+    def spy(con, scans=None, before=None, added=None):
+        folded_from.append(before)
+        multi(con, scans, before, added)
+
+    monkeypatch.setattr(incremental, "_multi_parcel_rows", spy)
+    full_path = tmp_path / "full.duckdb"
+    shutil.copy(path, full_path)
+    full = engine.scan(full_path, "cn", checks=checks, save=False)
+    inc, info = incremental.scan_since(path, "cn", "last", checks=checks, save=False)
+    return folded_from, full, inc, info
+
+
 @pytest.mark.parametrize("checks", ["SHIP002,SHIP004", "SHIP002,SHIP004,PARCEL001"])
 def test_a_saved_increment_keeps_the_shared_number_hashes_and_the_next_folds_them(
     tmp_path, monkeypatch, checks
@@ -1492,18 +1510,7 @@ def test_a_saved_increment_keeps_the_shared_number_hashes_and_the_next_folds_the
         con.execute("SELECT hash('777')").fetchone()
     ]
     con.close()
-    folded_from = []
-    multi = incremental._multi_parcel_rows
-
-    def spy(con, scans=None, before=None, added=None):
-        folded_from.append(before)
-        multi(con, scans, before, added)
-
-    monkeypatch.setattr(incremental, "_multi_parcel_rows", spy)
-    full_path = tmp_path / "full.duckdb"
-    shutil.copy(path, full_path)
-    full = engine.scan(full_path, "cn", checks=checks, save=False)
-    inc, info = incremental.scan_since(path, "cn", "last", checks=checks, save=False)
+    folded_from, full, inc, info = _rescanned(monkeypatch, tmp_path, path, checks)
     assert len(folded_from) == 1 and kept[text] in folded_from[0]  # the store's copy
     assert {"SHIP002", "SHIP004"} <= set(info["rechecked_local"])
     assert set(full.findings[full.findings.check_code == "SHIP002"].entity_id) == {
@@ -1547,18 +1554,7 @@ def test_the_first_increment_after_a_full_scan_folds_the_hashes_ship002_kept(tmp
         con.execute("SELECT hash('777')").fetchone()
     ]
     con.close()
-    folded_from = []
-    multi = incremental._multi_parcel_rows
-
-    def spy(con, scans=None, before=None, added=None):
-        folded_from.append(before)
-        multi(con, scans, before, added)
-
-    monkeypatch.setattr(incremental, "_multi_parcel_rows", spy)
-    full_path = tmp_path / "full.duckdb"
-    shutil.copy(path, full_path)
-    full = engine.scan(full_path, "cn", checks="SHIP002,SHIP004", save=False)
-    inc, info = incremental.scan_since(path, "cn", "last", checks="SHIP002,SHIP004", save=False)
+    folded_from, full, inc, info = _rescanned(monkeypatch, tmp_path, path, "SHIP002,SHIP004")
     assert len(folded_from) == 1 and kept[text] in folded_from[0]
     assert {"SHIP002", "SHIP004"} <= set(info["rechecked_local"])
     assert set(full.findings[full.findings.check_code == "SHIP002"].entity_id) == {

@@ -796,15 +796,7 @@ def test_evidence_rows_alone_cut_the_parts(con, monkeypatch):
             return _run(tables, "duckdb")
 
     whole = scan()
-    frozen: list[int] = []
-    freeze = run._freeze_findings
-    monkeypatch.setattr(
-        run,
-        "_freeze_findings",
-        lambda check, pack, params, found, *a, **k: (
-            frozen.append(found.num_rows) or freeze(check, pack, params, found, *a, **k)
-        ),
-    )
+    frozen = _frozen_parts(monkeypatch)
     monkeypatch.setattr(run, "_part_rows", lambda: (1, 100))
     parts = scan()
     assert frozen == [1, 1]  # o1, then o3
