@@ -1451,6 +1451,14 @@ def _shared_number_days():
     return day1, day2, day3
 
 
+def _kept_of(con, scan_id):
+    """The kept relations scan ``scan_id`` saved: key text -> table."""
+    rows = con.execute(
+        "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?", [scan_id]
+    ).fetchall()
+    return dict(rows)
+
+
 def _saved_then_appended(tmp_path, checks):
     """Day 1 scanned in full (saved), day 2 by a saved ``scan --since``, day 3 appended: the
     store, and that increment's kept relations (key text -> table)."""
@@ -1463,12 +1471,7 @@ def _saved_then_appended(tmp_path, checks):
     con.close()
     inc, _ = incremental.scan_since(path, "cn", "last", checks=checks)
     con = store.connect(path)
-    kept = dict(
-        con.execute(
-            "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?",
-            [inc.scan_id],
-        ).fetchall()
-    )
+    kept = _kept_of(con, inc.scan_id)
     write_rows(con, day3)
     con.close()
     return path, kept
@@ -1492,6 +1495,22 @@ def _rescanned(monkeypatch, tmp_path, path, checks):
     return folded_from, full, inc, info
 
 
+def _folds_the_copy_as_a_full_rescan_finds(monkeypatch, tmp_path, path, checks, copy):
+    """Day 3's increment folds the multi-parcel rows from the store's ``copy`` (a table name),
+    re-checks the order checks by order, and finds what a full re-scan finds: d on e's number,
+    and a second parcel of a's (a and its neighbour b re-checked)."""
+    folded_from, full, inc, info = _rescanned(monkeypatch, tmp_path, path, checks)
+    assert len(folded_from) == 1 and copy in folded_from[0]  # the store's copy
+    assert {"SHIP002", "SHIP004"} <= set(info["rechecked_local"])
+    assert set(full.findings[full.findings.check_code == "SHIP002"].entity_id) == {
+        "a",
+        "b",
+        "d",
+        "e",
+    }
+    assert _rows(inc) == _rows(full)
+
+
 @pytest.mark.parametrize("checks", ["SHIP002,SHIP004", "SHIP002,SHIP004,PARCEL001"])
 def test_a_saved_increment_keeps_the_shared_number_hashes_and_the_next_folds_them(
     tmp_path, monkeypatch, checks
@@ -1510,16 +1529,7 @@ def test_a_saved_increment_keeps_the_shared_number_hashes_and_the_next_folds_the
         con.execute("SELECT hash('777')").fetchone()
     ]
     con.close()
-    folded_from, full, inc, info = _rescanned(monkeypatch, tmp_path, path, checks)
-    assert len(folded_from) == 1 and kept[text] in folded_from[0]  # the store's copy
-    assert {"SHIP002", "SHIP004"} <= set(info["rechecked_local"])
-    assert set(full.findings[full.findings.check_code == "SHIP002"].entity_id) == {
-        "a",
-        "b",
-        "d",
-        "e",
-    }
-    assert _rows(inc) == _rows(full)
+    _folds_the_copy_as_a_full_rescan_finds(monkeypatch, tmp_path, path, checks, kept[text])
 
 
 def _full_then_appended(tmp_path, checks):
@@ -1530,12 +1540,7 @@ def _full_then_appended(tmp_path, checks):
     make_store(path, day1).close()
     base = engine.scan(path, "cn", checks=checks)
     con = store.connect(path)
-    kept = dict(
-        con.execute(
-            "SELECT relation_key, table_name FROM kept_relations WHERE scan_id = ?",
-            [base.scan_id],
-        ).fetchall()
-    )
+    kept = _kept_of(con, base.scan_id)
     write_rows(con, day3)
     con.close()
     return path, kept
@@ -1554,16 +1559,9 @@ def test_the_first_increment_after_a_full_scan_folds_the_hashes_ship002_kept(tmp
         con.execute("SELECT hash('777')").fetchone()
     ]
     con.close()
-    folded_from, full, inc, info = _rescanned(monkeypatch, tmp_path, path, "SHIP002,SHIP004")
-    assert len(folded_from) == 1 and kept[text] in folded_from[0]
-    assert {"SHIP002", "SHIP004"} <= set(info["rechecked_local"])
-    assert set(full.findings[full.findings.check_code == "SHIP002"].entity_id) == {
-        "a",
-        "b",
-        "d",
-        "e",
-    }
-    assert _rows(inc) == _rows(full)
+    _folds_the_copy_as_a_full_rescan_finds(
+        monkeypatch, tmp_path, path, "SHIP002,SHIP004", kept[text]
+    )
 
 
 @pytest.mark.parametrize("after", ["an increment", "a full scan"])

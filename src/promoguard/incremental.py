@@ -1738,15 +1738,14 @@ def _plan_orders(
         # the multi-parcel rows and, with new scans, the shipments their numbers' hashes reach,
         # in one pass over the shipments (the trace below then reads those few)
         scans = plan.new.get("tracking_events") if "tracking_events" in parts else None
+        found = kept if engine == "duckdb" and kept else {}
+        hashes = [(found[t], h) for t, h in _shared_number_copies() if t in found]
         before = None
-        for text, h in _shared_number_copies():
-            if engine == "duckdb" and kept and text in kept:
-                before = str(
-                    sqlbuild.sql(
-                        "(SELECT {h} AS h FROM {src}.main.{t})", h=h, src=_SRC, t=kept[text]
-                    )
-                )
-                break
+        if hashes:  # (the order plan's own first)
+            table, h = hashes[0]
+            before = str(
+                sqlbuild.sql("(SELECT {h} AS h FROM {src}.main.{t})", h=h, src=_SRC, t=table)
+            )
         _multi_parcel_rows(con, scans, before, plan.new.get("shipments"))
         if scans is not None:
             parts = {**parts, "tracking_events": _TRACED.format(new=scans)}

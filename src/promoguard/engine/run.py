@@ -855,11 +855,12 @@ def run_checks(
                 return futures
 
             try:
-                if _folds(cache.kept):
-                    order = _by_cost(checks, {**_FIND_COST, **_FOLDED_FIND_COST})
-                    finding = run_all(find, order, frozenset())
-                else:
-                    finding = run_all(find, _by_cost(checks, _FIND_COST), _HEAVY_FIND)
+                cost, heavy = (
+                    ({**_FIND_COST, **_FOLDED_FIND_COST}, frozenset())
+                    if _folds(cache.kept)
+                    else (_FIND_COST, _HEAVY_FIND)
+                )
+                finding = run_all(find, _by_cost(checks, cost), heavy)
                 find_seconds: dict[str, float] = {}
                 for i, check in enumerate(checks):
                     tell(f"{check.code} {check.name}")
