@@ -11,6 +11,7 @@ from tests.support import run_check
 
 from promoguard.engine import evidence as ev
 from promoguard.engine.packs import load_pack
+from promoguard.errors import CheckError
 
 from .conftest import CODES, card, expected
 
@@ -102,6 +103,9 @@ def test_packs_outside_china_keep_their_own_rules(content_con):
     assert "TEXT004" not in enabled  # no legal basis in the EU: disabled
     eu = run_check(content_con, [c for c in CODES if c in enabled], "eu")
     assert "TEXT004" not in set(eu.findings.check_code)
+    # (TEXT004 was not asked for above: asked for, the EU pack refuses it)
+    with pytest.raises(CheckError, match="does not enable TEXT004"):
+        run_check(content_con, "TEXT004", "eu")
     assert _found(eu, "TEXT005") == expected("TEXT005")
     assert _found(eu, "REVIEW002") == expected("REVIEW002")
     assert set(eu.findings[eu.findings.check_code == "REVIEW002"].legal_basis) == {
@@ -122,6 +126,33 @@ def test_a_users_lexicon_extends_a_check(content_con, tmp_path):
     result = run_check(content_con, "TEXT001", pack_dir)
     row = result.findings.set_index("entity_id").loc["T002"]
     assert json.loads(row.observed)["matched"] == "最*好; 年货"
+    # the extension is TEXT001's alone: in one scan with TEXT003 (whose shared pass has no
+    # extra lexicon) TEXT001 still reads its words, also in a text only they select (T023), and
+    # TEXT003 does not read a TEXT003 row of TEXT001's file (小黄车, T051)
+    lex.write_text(
+        "term,code,category\n年货,TEXT001,superlative\n大容量,TEXT001,superlative\n"
+        "小黄车,TEXT003,管制刀具\n",
+        encoding="utf-8",
+    )
+    both = run_check(content_con, "TEXT001,TEXT003", pack_dir)
+    text001 = both.findings[both.findings.check_code == "TEXT001"].set_index("entity_id")
+    assert json.loads(text001.loc["T002"].observed)["matched"] == "最*好; 年货"
+    assert json.loads(text001.loc["T023"].observed)["matched"] == "大容量"
+    assert _found(both, "TEXT003") == expected("TEXT003")
+
+
+def test_a_packs_parameters_narrow_what_a_check_reports(content_con):
+    """text_kinds, phone_is_lure and pii_kinds, set by a pack, are obeyed: each code keeps only
+    what they still cover, and the rest of its findings stay."""
+    overrides = {
+        "TEXT001": {"text_kinds": ["ad"]},
+        "TEXT004": {"phone_is_lure": False},
+        "TEXT005": {"pii_kinds": ["email"]},
+    }
+    result = run_check(content_con, "TEXT001,TEXT004,TEXT005", "cn", overrides)
+    assert _found(result, "TEXT001") == {("text", t) for t in ("T003", "T047", "T099")}
+    assert _found(result, "TEXT004") == expected("TEXT004") - {("text", "T044")}
+    assert _found(result, "TEXT005") == {("text", "T045")}
 
 
 @pytest.mark.spark

@@ -68,3 +68,15 @@ def test_a_window_ending_inside_an_identifier_shows_it_whole_without_an_ellipsis
     text = "全网最低价 li.ming@example.com"  # the window of 全网最低 ends inside the address
     (span, *_) = quote(text, "ad")["TEXT001"]["spans"]
     assert span["context"] == "全网最低价 [EMAIL]"
+
+    # the shown claim is 全网最低价, whose window reaches the end of that text: an address long
+    # enough for the window to end (or, before the claim, to start) inside it
+    def context(text: str) -> str:
+        return quote(text, "ad")["TEXT001"]["spans"][0]["context"]
+
+    assert context("全网最低价 liming.wang@example.com") == "全网最低价 [EMAIL]"
+    assert context("liming.wang@example.com 全网最低价") == "[EMAIL] 全网最低价"
+    # text before the address, outside the token, is still marked as cut
+    assert context("请联系 liming.wang@example.com 购买全网最低价的好货") == (
+        "…[EMAIL] 购买全网最低价的好货"
+    )

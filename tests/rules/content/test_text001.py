@@ -156,6 +156,8 @@ def test_a_measure_makes_a_superlative_the_products_own_attribute(text001, lower
         ("《最好的告别》阿图·葛文德 著 正版", "最好的告别礼物 正版 包邮"),
         ("《史上最强弟子兼一》漫画 全套", "史上最强 漫画收纳盒 全套"),
         ("《最好的我们》青春小说 正版平装", "《最好的我们》青春小说 全网最低价"),
+        # a rival beaten or the state's name is never a title's, even where a work is sold
+        ("《最强大脑》科普读物 正版", "《销量第一》青春小说 正版平装"),
     ],
 )
 def test_a_term_in_the_title_of_a_work_is_low(text001, lowered, claim):
@@ -169,6 +171,13 @@ def test_a_term_in_the_title_of_a_work_is_low(text001, lowered, claim):
         ("Mug printed 'World's Best Grandma' - 11oz ceramic", "World's Best Coffee - 1kg beans"),
         ("T-shirt: Best Dad in the World, cotton", "The best T-shirt in the world, cotton"),
         ("教师节定制保温杯 刻字“致最好的老师”", "教师节定制保温杯 最好的保温杯"),
+        # "the best <person>" is a gift's words only where a gift is named (not of a watch), and
+        # 给最好的妈妈 only with a gift's words (not of milk powder)
+        (
+            "Engraved keychain: the best dad ever",
+            "GPS running watch, the best coach for every runner",
+        ),
+        ("母亲节礼物 送给最好的妈妈 丝巾", "孕妇奶粉 给最好的妈妈 营养配方"),
     ],
 )
 def test_a_gifts_words_about_a_person_are_low(text001, lowered, claim):
@@ -182,6 +191,8 @@ def test_a_gifts_words_about_a_person_are_low(text001, lowered, claim):
         ("不敢说最好，只求每一件都用心做 羊毛毡钥匙扣", "不是最好的不卖 羊毛毡钥匙扣"),
         ("本品不是万能的，请按说明书使用 清洁喷雾", "如果不是最好的，全额退款 清洁喷雾"),
         ("We make no claim to be the best - just honest soap", "Not the best? Full refund - soap"),
+        # a condition with no boast after it: still no denial
+        ("我们不敢说最好 只是认真做 手工皂", "如果不是最好的，随时联系客服 清洁喷雾"),
     ],
 )
 def test_a_denied_term_is_low_and_a_boast_or_condition_is_no_denial(text001, lowered, claim):
