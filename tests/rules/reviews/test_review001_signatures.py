@@ -9,6 +9,8 @@ import pyarrow as pa
 from promoguard.graph import minhash
 from promoguard.rules.reviews import _shared
 
+from .test_review_kept import A, N, X, Z
+
 PARAMS = {
     "shingle_n": 3,
     "num_perm": 64,
@@ -31,6 +33,12 @@ def _texts(n: int, seed: int = 3) -> list[str | None]:
         "",
         "this blender is amazing, i recommended it to my sister and she bought two of them too",
         "ＶＸ：ａｂｃ１２３ 加我返现 宝贝收到了质量超级好跟描述的一模一样物流超快",
+        # candidates that do not link (they share band keys, too few permutations agree): the
+        # pairs compared once per pair of equal signatures must still be judged pair by pair
+        X,
+        Z,
+        A,
+        N,
     ]
     out = []
     for _ in range(n):
@@ -59,6 +67,9 @@ def test_row_signatures_are_each_rows_own():
     for a, b in [(0, 1), (5, 9), (10, 40)]:
         if a < len(rows) and b < len(rows):
             assert (same[a] == same[b]) == (texts[rows[a]] == texts[rows[b]])
+    # ... over every row: one id per distinct text and one text per id (and texts repeat here)
+    pairs = {(texts[r], int(s)) for r, s in zip(rows.tolist(), same.tolist(), strict=True)}
+    assert len({t for t, _ in pairs}) == len({s for _, s in pairs}) == len(pairs) < len(rows)
 
 
 def test_row_signatures_across_chunks_of_distinct_texts(monkeypatch):
@@ -184,4 +195,6 @@ def test_a_review_id_listed_twice_keeps_the_merges_rows(tmp_path):
         want = _merged(check, tables, params)
     assert got.column("entity_id").to_pylist() == want[0]
     assert got.column("merchant_id").to_pylist() == want[1]
+    assert got.column("platform_id").to_pylist() == want[2]
+    assert got.column("cluster_id").to_pylist() == want[3]
     assert got.column("entity_id").to_pylist().count("R001") >= 2

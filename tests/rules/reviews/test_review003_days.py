@@ -83,6 +83,11 @@ def test_reviews_posted_together_are_a_burst_whatever_day_their_orders_were_paid
     con = tiny_store(w.tables())
     scores = review_scores(con, timezone="Asia/Shanghai").set_index("review_id")
     assert (scores.loc[farm, "listing_burst"] == 1.0).all()
+    # a burst is measured against listing_burst_factor times the typical day: a day of eight
+    # is a whole one at the default 4, part of one when it must be 8 times the typical day
+    eight = review_scores(con, {"listing_burst_factor": 8.0}, timezone="Asia/Shanghai")
+    part = eight.set_index("review_id").loc[farm, "listing_burst"]
+    assert ((part > 0.0) & (part < 1.0)).all()
     found = _observed(run_check(con, "REVIEW003"), set(farm) | set(honest))
     assert sorted(found) == sorted(farm)
 
@@ -110,6 +115,11 @@ def test_a_day_is_the_packs_local_day(tiny_store):
     utc = review_scores(con).set_index("review_id")
     assert (local.loc[ids, "reviewer_burst"] == 1.0).all()
     assert (utc.loc[ids, "reviewer_burst"] < 1.0).all()  # two UTC days of two reviews each
+    # (max_day - 1) / (burst_reviews - 1): two a day is a third of a burst of four, four a day
+    # three quarters of a burst of five
+    assert (utc.loc[ids, "reviewer_burst"] == 0.3333).all()
+    five = review_scores(con, {"burst_reviews": 5}, timezone="Asia/Shanghai")
+    assert (five.set_index("review_id").loc[ids, "reviewer_burst"] == 0.75).all()
 
 
 def test_a_purchase_burst_across_midnight_is_one_burst(tiny_store, monkeypatch):
@@ -136,6 +146,11 @@ def test_a_purchase_burst_across_midnight_is_one_burst(tiny_store, monkeypatch):
     monkeypatch.setattr(_shared, "BURST_DAYS", midnight)
     split = review_scores(con, timezone="Asia/Shanghai").set_index("review_id")
     assert (split.loc[farm, "listing_burst"] < 1.0).all()
+    # days of four are under the five a burst needs: no burst at all, not a smaller one
+    assert (split.loc[farm, "listing_burst"] == 0.0).all()
+    # and when four make a burst, a day of four is one
+    four = review_scores(con, {"listing_burst_min": 4}, timezone="Asia/Shanghai")
+    assert (four.set_index("review_id").loc[farm, "listing_burst"] > 0.0).all()
 
 
 def test_a_confirmation_of_receipt_is_no_delivery_time(tiny_store):
@@ -157,3 +172,8 @@ def test_a_confirmation_of_receipt_is_no_delivery_time(tiny_store):
     scores = review_scores(con, timezone="Asia/Shanghai").set_index("review_id")
     assert all(math.isnan(v) for v in scores.loc[confirmed_only, "early"])
     assert (scores.loc[after_scan, "early"] > 0.9).all()
+    # 1 - minutes after / early_hours: five minutes of two hours; nothing of three minutes
+    assert (scores.loc[after_scan, "early"] == round(1 - 5 / 120, 4)).all()
+    short = review_scores(con, {"early_hours": 0.05}, timezone="Asia/Shanghai")
+    assert (short.set_index("review_id").loc[after_scan, "early"] == 0.0).all()
+    assert all(math.isnan(v) for v in short.set_index("review_id").loc[confirmed_only, "early"])

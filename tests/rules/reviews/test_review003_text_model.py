@@ -4,6 +4,8 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from tests.conftest import SHARED
 from tests.support import run_check
@@ -11,7 +13,10 @@ from typer.testing import CliRunner
 
 from promoguard import reviews_model as rm
 from promoguard.cli import app
-from promoguard.rules.reviews.review003_spam_behaviour_score import review_scores
+from promoguard.rules.reviews.review003_spam_behaviour_score import (
+    SpamBehaviourScore,
+    review_scores,
+)
 
 OPSPAM = SHARED / "data" / "opspam" / "op_spam_v1.4"
 
@@ -79,9 +84,19 @@ def test_text_model_joins_review003_when_the_pack_names_it(review_con, labels, t
     )
     scores = review_scores(review_con, {"text_model": str(out)})
     assert "text_model" in scores and scores.text_model.between(0, 1).all()
+    # one more part of the score, of weight 1 (the weights name no text_model): 1 - sqrt of
+    # the weighted mean of (1 - part)^2 over the available parts, the model's among them
+    weights = {**SpamBehaviourScore().parameter_defaults()["weights"], "text_model": 1.0}
+    w = pd.Series(weights)
+    parts = scores[list(weights)]
+    mean = ((1 - parts) ** 2 * w).sum(axis=1) / (parts.notna() * w).sum(axis=1)
+    assert np.allclose(scores.score, 1 - np.sqrt(mean), atol=1e-4, rtol=0)
+    without = review_scores(review_con)
+    assert (scores.score != without.score).sum() > len(scores) / 2
     f = run_check(
         review_con, "REVIEW003", overrides={"REVIEW003": {"text_model": str(out)}}
     ).findings
+    assert len(f) > 0
     assert f.observed.map(lambda o: json.loads(o)["text_model"] is not None).all()
 
 

@@ -152,6 +152,10 @@ def test_a_signal_without_its_inputs_is_not_available(tmp_path):
     assert s.score.isna().all() and (s.signals == 2).all()
     result = run_check(path, "REVIEW003")
     assert result.findings.empty
+    cover = result.coverage["REVIEW003"]
+    assert cover["not_scored"] == 6
+    assert "fewer than 3" in cover["reason"] and "no orders" in cover["reason"]
+    assert "placeholder" in cover["reason"]
 
 
 def test_review001_quotes_a_clusters_texts_with_their_numbers_masked(tmp_path):

@@ -73,18 +73,27 @@ def test_partitions_agree_without_orders(review_store):
     pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=True)
 
 
-def test_the_check_reports_what_the_whole_frame_scores(review_store):
+@pytest.mark.parametrize("at_a_score", [False, True])
+def test_the_check_reports_what_the_whole_frame_scores(review_store, at_a_score):
     """REVIEW003 counts in SQL and scores batch by batch on DuckDB too: its findings are the
-    reviews the one-machine form (``score_frame``) puts at or above the threshold, to the bit."""
+    reviews the one-machine form (``score_frame``) puts at or above the threshold, to the bit;
+    also with the threshold at a planted review's score exactly (at it is reported)."""
     params = load_pack("cn").parameters_for(SpamBehaviourScore())
     tables = Tables(ibis.duckdb.from_connection(review_store))
     scored = reviews.score_frame(reviews._review_frame(tables), params)
+    overrides = None
+    if at_a_score:
+        hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
+        params = params | {"threshold": float(hit["score"].min())}
+        overrides = {"REVIEW003": {"threshold": params["threshold"]}}
+        assert (scored["score"] == params["threshold"]).sum() >= 1
+        assert (scored["score"] < params["threshold"]).sum() > 100
     hit = scored[scored["score"].notna() & (scored["score"] >= float(params["threshold"]))]
     want = {
         r.review_id: [getattr(r, c) for c in ("score", *reviews.SCORE_PARTS)]
         for r in hit.itertuples()
     }
-    found = run_check(review_store, "REVIEW003").findings
+    found = run_check(review_store, "REVIEW003", overrides=overrides).findings
     got = {
         e: [json.loads(o)[c] for c in ("score", *reviews.SCORE_PARTS)]
         for e, o in zip(found["entity_id"], found["observed"], strict=True)
@@ -213,21 +222,33 @@ def _features_three_ways(con, inputs, names=None):
     return out
 
 
+@pytest.mark.parametrize("offset", [0, 8 * 3600])
 @pytest.mark.parametrize("dated", [True, False])
-def test_group_features_counted_here_are_the_engines(review_store, dated):
+def test_group_features_counted_here_are_the_engines(review_store, dated, offset):
     """GROUP_FEATURES counted in numpy on the pulled rows (the one-machine form of
     ``scored_rows``) equal the engine's and pandas' review by review: reviews without an order
     (no purchase day), a listing none of whose reviews has one, a review the listings do not
-    know, a review of a second buyer on the same day."""
+    know, a review of a second buyer on the same day; on UTC's days and on a pack's local
+    days (``day_offset``: Beijing's)."""
     review_store.execute("UPDATE reviews SET order_id = NULL WHERE listing_id = 'L-M003'")
     review_store.execute("UPDATE reviews SET order_id = NULL WHERE review_id[-1:] = '7'")
     review_store.execute("UPDATE reviews SET listing_id = 'L-NONE' WHERE review_id[-1:] = '5'")
-    inputs = reviews.Inputs(dated=dated, rated=True, has_orders=True)
+    # a buyer's two reviews two hours apart: one UTC day, two Beijing days (23:00 and 01:00)
+    review_store.execute(
+        "UPDATE reviews SET created_at = TIMESTAMPTZ '2026-11-05 15:00:00+00' + "
+        "CASE WHEN review_id = 'RV00545' THEN INTERVAL 0 HOUR ELSE INTERVAL 2 HOUR END "
+        "WHERE buyer_id = 'SELF0'"
+    )
+    inputs = reviews.Inputs(dated=dated, rated=True, has_orders=True, day_offset=offset)
     sql, arrays, frame = _features_three_ways(review_store, inputs)
     assert len(sql) > 20
     pd.testing.assert_frame_equal(arrays, sql, check_exact=True)
     pd.testing.assert_frame_equal(arrays, frame, check_exact=True)
     assert arrays["per_day"].isna().any() == (not dated)  # no purchase day, no own day
+    if offset:  # the case is a real one: local days count other groups than UTC's
+        utc = _features_three_ways(review_store, reviews.Inputs(dated, True, True))[1]
+        assert not utc["max_day"].equals(arrays["max_day"])
+        assert not utc["per_day"].equals(arrays["per_day"])
 
 
 def test_group_features_with_missing_keys_ratings_and_times(tiny_store):
