@@ -22,27 +22,36 @@ def test_ship001_flags_no_pickup_and_late_pickup_only(tiny_store):
                 order("never", declared=5),  # declared, never picked up, horizon is far later
                 order("late", declared=5),  # pickup 30 h after the declaration
                 order("ok_23h", declared=5),  # pickup 23 h after: inside the 24 h
+                order("ok_24h", declared=5),  # pickup exactly 24 h after: still within them
+                order("late_24h1m", declared=5),  # pickup 24 h and a minute after: late
                 order("ok_before", declared=5),  # picked up before the click: fine for SHIP001
                 order("not_declared", declared=None, status="paid"),
                 order("too_recent", declared=95),  # declared 5 h before the data ends
+                order("due_at_horizon", declared=76),  # its 24 h end as the data does: not late
+                order("due_before_horizon", declared=75),  # its 24 h ended an hour before: late
             ],
             shipments=[
                 ("never", "ZTO", "N1", 500),
                 ("late", "ZTO", "L1", 500),
                 ("ok_23h", "ZTO", "K1", 500),
+                ("ok_24h", "ZTO", "K2", 500),
+                ("late_24h1m", "ZTO", "K3", 500),
                 ("ok_before", "ZTO", "B1", 500),
             ],
             events=[
                 ("ZTO", "L1", 35, "pickup", "杭州"),
                 ("ZTO", "K1", 28, "pickup", "杭州"),
+                ("ZTO", "K2", 29, "pickup", "杭州"),
+                ("ZTO", "K3", 29 + 1 / 60, "pickup", "杭州"),
                 ("ZTO", "B1", 2, "pickup", "杭州"),
                 ("ZTO", "X9", 100, "transit", "杭州"),  # the data's horizon: T0 + 100 h
             ],
         )
     )
     got = found(run_check(con, "SHIP001"))
-    assert set(got) == {"never", "late"}
+    assert set(got) == {"never", "late", "late_24h1m", "due_before_horizon"}
     assert got["late"]["hours_to_pickup"] == 30
+    assert got["late_24h1m"]["hours_to_pickup"] == 24.02
     assert got["never"]["first_pickup_at"] is None
 
 
@@ -187,6 +196,15 @@ def test_ship002_one_buyers_merged_shipment_is_low_and_says_why(tiny_store):
                 o("both1", "b14", "A15"),
                 o("both2", "b14", "A15"),
                 o("other_buyer", "b15", "A16"),
+                # not yet marked shipped: nothing had left before either was paid
+                o("unshipped1", "b16", "A17", declared=None),
+                o("unshipped2", "b16", "A17", declared=None),
+                # an export without addresses: one buyer at one shop is enough
+                o("no_address1", "b17", None),
+                o("no_address2", "b17", None),
+                # the second order paid the instant the first was marked shipped: still together
+                o("paid_as_shipped1", "b18", "A18", paid=0, declared=3),
+                o("paid_as_shipped2", "b18", "A18", paid=3, declared=4),
             ],
             shipments=[
                 ("merged1", "ZTO", "M1", 900),
@@ -206,12 +224,19 @@ def test_ship002_one_buyers_merged_shipment_is_low_and_says_why(tiny_store):
                 ("both2", "ZTO", "A100", 500),
                 ("both1", "ZTO", "Z900", 500),  # shared with another buyer
                 ("other_buyer", "ZTO", "Z900", 500),
+                ("unshipped1", "ZTO", "U1", 500),
+                ("unshipped2", "ZTO", "U1", 500),
+                ("no_address1", "ZTO", "N1", 500),
+                ("no_address2", "ZTO", "N1", 500),
+                ("paid_as_shipped1", "ZTO", "P1", 500),
+                ("paid_as_shipped2", "ZTO", "P1", 500),
             ],
         )
     )
     result = run_check(con, "SHIP002")
     f = result.findings.set_index("entity_id")
-    low = {"merged1", "merged2", "merged3", "both2"}
+    low = {"merged1", "merged2", "merged3", "both2", "unshipped1", "unshipped2"}
+    low |= {"no_address1", "no_address2", "paid_as_shipped1", "paid_as_shipped2"}
     assert set(f.index) == low | {
         "two_buyers1", "two_buyers2", "two_addresses1", "two_addresses2",
         "two_shops1", "two_shops2", "orphan_beside", "not_in_the_store",
@@ -280,6 +305,11 @@ def test_ship002_a_number_the_carrier_recycled_years_later_is_two_parcels(tiny_s
                 o("old3", "b8", -3 * year, "A8"),
                 o("merged1", "b9", 0, "A9"),  # the later use is one buyer's merged parcel
                 o("merged2", "b9", 1, "A9"),
+                # exactly recycled_after_days (180) apart: still one use; an hour more: two
+                o("half_year1", "b10", -180 * 24, "A10"),
+                o("half_year2", "b11", 0, "A11"),
+                o("past_half_year1", "b12", -180 * 24 - 1, "A12"),
+                o("past_half_year2", "b13", 0, "A13"),
             ],
             shipments=[
                 ("old", "STO", "R1", 150),
@@ -292,17 +322,30 @@ def test_ship002_a_number_the_carrier_recycled_years_later_is_two_parcels(tiny_s
                 ("old3", "STO", "R4", 150),
                 ("merged1", "STO", "R4", 300),
                 ("merged2", "STO", "R4", 300),
+                ("half_year1", "STO", "R5", 150),
+                ("half_year2", "STO", "R5", 150),
+                ("past_half_year1", "STO", "R6", 150),
+                ("past_half_year2", "STO", "R6", 150),
             ],
         )
     )
     f = run_check(con, "SHIP002").findings.set_index("entity_id")
-    assert set(f.index) == {"fortnight1", "fortnight2", "reused1", "reused2", "merged1", "merged2"}
-    for e in ("fortnight1", "fortnight2", "reused1", "reused2"):
+    assert set(f.index) == {
+        "fortnight1", "fortnight2", "reused1", "reused2", "merged1", "merged2",
+        "half_year1", "half_year2",
+    }  # fmt: skip
+    assert json.loads(f.loc["half_year1"].observed)["orders_sharing"] == 2
+    for e in ("fortnight1", "fortnight2", "reused1", "reused2", "half_year1", "half_year2"):
         assert f.loc[e].severity == "high", e
     assert json.loads(f.loc["reused1"].observed)["orders_sharing"] == 2  # its use alone
     for e in ("merged1", "merged2"):
         assert f.loc[e].severity == "low", e
         assert "合并发货" in json.loads(f.loc[e].observed)["severity_reason"]
+    # the pack's recycled_after_days: at 10 days the fortnight's two orders are two uses too
+    short = run_check(con, "SHIP002", overrides={"SHIP002": {"recycled_after_days": 10}})
+    assert set(short.findings.entity_id) == {
+        "reused1", "reused2", "merged1", "merged2",
+    }  # fmt: skip
 
 
 # -- SHIP003 --------------------------------------------------------------------------------------
@@ -319,14 +362,23 @@ def test_ship003_promise_default_and_undispatched(tiny_store):
                 order("never", promised=24, declared=None, status="paid"),  # nothing by the horizon
                 order("never_cancelled", promised=24, declared=None, status="cancelled"),
                 order("declared_only", promised=24, declared=10),  # SHIP001's case, not SHIP003's
+                order("at_promise", promised=24),  # picked up at the promised instant: on time
+                order("at_default", promised=None),  # no promise, picked up at 48 h: on time
+                order("never_refunded", promised=24, declared=None, status="refunded"),
+                # never picked up, but its promise runs past the data's horizon: not late yet
+                order("not_yet_due", promised=250, declared=None, status="paid"),
             ],
             shipments=[
                 ("late_promise", "ZTO", "A", 500),
                 ("inside_promise", "ZTO", "B", 500),
                 ("late_default", "ZTO", "C", 500),
                 ("ok_default", "ZTO", "D", 500),
+                ("at_promise", "ZTO", "E", 500),
+                ("at_default", "ZTO", "F", 500),
             ],
             events=[
+                ("ZTO", "E", 24, "pickup", "杭州"),
+                ("ZTO", "F", 48, "pickup", "杭州"),
                 ("ZTO", "A", 30, "pickup", "杭州"),
                 ("ZTO", "B", 60, "pickup", "杭州"),
                 ("ZTO", "C", 50, "pickup", "杭州"),
@@ -339,6 +391,11 @@ def test_ship003_promise_default_and_undispatched(tiny_store):
     assert set(got) == {"late_promise", "late_default", "never"}
     assert got["late_promise"]["hours_late"] == 6
     assert got["late_default"]["hours_late"] == 2
+    assert got["never"]["hours_late"] == 176  # measured to the data's horizon (200 h)
+    assert got["never"]["first_pickup_at"] is None
+    # grace_minutes is slack after either deadline: 5 h forgives 2 h late, not 6 h
+    graced = found(run_check(con, "SHIP003", overrides={"SHIP003": {"grace_minutes": 300}}))
+    assert set(graced) == {"late_promise", "never"}
     result = run_check(con, "SHIP003")
     expected = dict(zip(result.findings.entity_id, result.findings.expected, strict=True))
     assert json.loads(expected["late_default"])["deadline_source"] == "paid_at + 48h"
@@ -361,6 +418,14 @@ def test_ship004_each_signal_and_the_honest_cases(tiny_store):
                 order("batch_click", paid=0, declared=20, city="上海"),  # pickup 18 h before click
                 order("same_minute_local", city="上海"),  # 上海→苏州 84 km: under min_leg_km
                 order("no_city", city=None),
+                # a scan 3 minutes before payment: inside payment_tolerance_minutes (5)
+                order("pay_clock", paid=10, city="上海"),
+                # placed, then paid 10 h later (a bank slip): a handover in between is a process
+                # issue, low; a scan before the order was placed stays high; a scan 3 minutes
+                # before placement is inside clock_tolerance_minutes (5)
+                order("approval_only", paid=10, city="上海") | {"placed_at": at(0)},
+                order("before_placed", paid=10, city="上海") | {"placed_at": at(4)},
+                order("placed_clock", paid=5, city="上海") | {"placed_at": at(5)},
             ],
             shipments=[
                 ("before_pay", "SF", "1", 500),
@@ -371,8 +436,20 @@ def test_ship004_each_signal_and_the_honest_cases(tiny_store):
                 ("batch_click", "SF", "6", 500),
                 ("same_minute_local", "SF", "7", 500),
                 ("no_city", "SF", "8", 500),
+                ("pay_clock", "SF", "9", 500),
+                ("approval_only", "SF", "10", 500),
+                ("before_placed", "SF", "11", 500),
+                ("placed_clock", "SF", "12", 500),
             ],
             events=[
+                ("SF", "9", 10 - 3 / 60, "pickup", "杭州"),
+                ("SF", "9", 30, "delivered", "上海"),
+                ("SF", "10", 5, "pickup", "杭州"),
+                ("SF", "10", 30, "delivered", "上海"),
+                ("SF", "11", 2, "pickup", "杭州"),
+                ("SF", "11", 30, "delivered", "上海"),
+                ("SF", "12", 5 - 3 / 60, "pickup", "杭州"),
+                ("SF", "12", 30, "delivered", "上海"),
                 ("SF", "1", 2, "pickup", "杭州"),
                 ("SF", "1", 20, "delivered", "上海"),
                 ("SF", "2", 5, "pickup", "杭州"),
@@ -393,14 +470,29 @@ def test_ship004_each_signal_and_the_honest_cases(tiny_store):
             ],
         )
     )
-    got = found(run_check(con, "SHIP004"))
-    assert set(got) == {"before_pay", "before_decl", "wrong_city", "too_fast"}
+    result = run_check(con, "SHIP004")
+    got = found(result)
+    assert set(got) == {
+        "before_pay", "before_decl", "wrong_city", "too_fast", "approval_only", "before_placed",
+    }  # fmt: skip
+    severity = dict(zip(result.findings.entity_id, result.findings.severity, strict=True))
+    assert severity == {e: "high" for e in got} | {"approval_only": "low"}
+    assert got["approval_only"]["reasons"] == "shipped_before_payment_approval"
+    assert "before payment approval" in got["approval_only"]["severity_reason"]
+    assert got["before_placed"]["reasons"] == "scan_before_placement"
+    assert got["before_placed"].get("severity_reason") is None
     assert got["before_pay"]["reasons"] == "scan_before_payment"
     assert got["before_decl"]["reasons"] == "scan_before_declared_shipment"
     assert got["wrong_city"]["reasons"] == "delivered_to_other_city"
     assert got["wrong_city"]["delivered_city"] == "广州"
     assert got["too_fast"]["reasons"] == "faster_than_possible"
     assert got["too_fast"]["max_speed_kmh"] > 3000
+    # the pack's declared_tolerance_hours: at 12 h the batch click 18 h after pickup is early too
+    strict = found(
+        run_check(con, "SHIP004", overrides={"SHIP004": {"declared_tolerance_hours": 12}})
+    )
+    assert set(strict) == set(got) | {"batch_click"}
+    assert strict["batch_click"]["reasons"] == "scan_before_declared_shipment"
 
 
 def test_ship004_one_city_written_two_ways_is_the_same_city(tiny_store):
@@ -537,8 +629,16 @@ def test_ship004_a_third_delivered_city_between_two_of_one_place_is_seen(tiny_st
     # 金华: 杭州 sorts between 义乌 and 金华, so an order's lowest and highest delivered city
     # (义乌, 金华) both read as 金华 and hid it. Read as their prefecture before the min/max,
     # the order is delivered elsewhere. Three parcels in 义乌, 金华市 and 金华 are one place
-    orders = [order("three", city="金华"), order("one_place", city="金华")]
+    # An order to 杭州 in two parcels delivered in 杭州市 and 义乌 (金华's): the other city is the
+    # highest of the two, and seen as well
+    orders = [
+        order("three", city="金华"),
+        order("one_place", city="金华"),
+        order("home_lowest", city="杭州"),
+    ]
     rows = [
+        ("home_lowest", "YD", "H1", "杭州市"),
+        ("home_lowest", "YD", "H2", "义乌"),
         ("three", "YD", "T1", "义乌"),
         ("three", "YD", "T2", "杭州"),
         ("three", "YD", "T3", "金华"),
@@ -558,7 +658,9 @@ def test_ship004_a_third_delivered_city_between_two_of_one_place_is_seen(tiny_st
         )
     )
     got = found(run_check(con, "SHIP004"))
-    assert set(got) == {"three"}
+    assert set(got) == {"three", "home_lowest"}
+    assert got["home_lowest"]["delivered_city"] == "金华"
+    assert got["home_lowest"]["reasons"] == "delivered_to_other_city"
     assert got["three"]["delivered_city"] == "杭州"
     assert got["three"]["reasons"] == "delivered_to_other_city"
 
@@ -590,6 +692,7 @@ def test_ship005_a_split_order_is_delivered_when_its_last_parcel_is(tiny_store):
                 promised("split_late", 72),  # 2nd parcel delivered 2 days after the promise
                 promised("split_on_time", 72),
                 promised("one_late", 72),
+                promised("at_promise", 72),  # delivered at the promised instant: on time
             ],
             shipments=[
                 ("split_late", "SF", "1", 500),
@@ -597,6 +700,7 @@ def test_ship005_a_split_order_is_delivered_when_its_last_parcel_is(tiny_store):
                 ("split_on_time", "SF", "3", 500),
                 ("split_on_time", "SF", "4", 500),
                 ("one_late", "SF", "5", 500),
+                ("at_promise", "SF", "6", 500),
             ],
             events=[
                 ("SF", "1", 50, "delivered", "上海"),
@@ -605,6 +709,7 @@ def test_ship005_a_split_order_is_delivered_when_its_last_parcel_is(tiny_store):
                 ("SF", "3", 50, "delivered", "上海"),
                 ("SF", "4", 70, "delivered", "上海"),
                 ("SF", "5", 80, "delivered", "上海"),
+                ("SF", "6", 72, "delivered", "上海"),
             ],
         )
     )
@@ -612,6 +717,10 @@ def test_ship005_a_split_order_is_delivered_when_its_last_parcel_is(tiny_store):
     assert set(got) == {"split_late", "one_late"}
     assert got["split_late"]["hours_late"] == 48
     assert got["split_late"]["delivered_at"].startswith(at(120).strftime("%Y-%m-%dT%H"))
+    assert got["one_late"]["hours_late"] == 8
+    # grace_minutes is slack after the promise: 9 h forgives 8 h late, not 48 h
+    graced = found(run_check(con, "SHIP005", overrides={"SHIP005": {"grace_minutes": 540}}))
+    assert set(graced) == {"split_late"}
 
 
 # -- PARCEL001 ------------------------------------------------------------------------------------
@@ -628,6 +737,10 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
                 order("missing_direct", listing="l_app"),  # no weight + direct 1,900 km hop: 1.5
                 order("direct_only", listing="l_app"),  # weighed, but no transit over 1,900 km: 1.0
                 order("direct_short", listing="l_app"),  # 杭州→上海 165 km, no transit: fine
+                order("at_minimum", listing="l_cos"),  # 50 g cosmetics: the minimum, not under
+                # no weight at a carrier that records none: no signal, alone or beside a hop
+                order("unweighed", listing="l_app"),
+                order("unweighed_direct", listing="l_app"),
             ],
             shipments=[
                 ("token", "ZTO", "1", 20),
@@ -637,6 +750,9 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
                 ("missing_direct", "ZTO", "5", None),
                 ("direct_only", "ZTO", "6", 600),
                 ("direct_short", "ZTO", "7", 600),
+                ("at_minimum", "ZTO", "8", 50),
+                ("unweighed", "OLX", "9", None),
+                ("unweighed_direct", "OLX", "10", None),
             ],
             events=[
                 ("ZTO", "4", 5, "pickup", "义乌"),
@@ -649,17 +765,32 @@ def test_parcel001_scores_token_weight_missing_weight_and_direct_hops(tiny_store
                 ("ZTO", "6", 40, "delivered", "哈尔滨"),
                 ("ZTO", "7", 5, "pickup", "杭州"),
                 ("ZTO", "7", 12, "delivered", "上海"),
+                ("OLX", "9", 5, "pickup", "义乌"),
+                ("OLX", "9", 15, "transit", "上海"),
+                ("OLX", "9", 40, "delivered", "哈尔滨"),
+                ("OLX", "10", 5, "pickup", "义乌"),
+                ("OLX", "10", 40, "delivered", "哈尔滨"),
             ],
         )
     )
     # a missing weight is not a token weight: alone (a complete trajectory) it is not enough,
     # not even in cn, where carriers weigh every parcel (a blank field in an export is no weight)
     got = found(run_check(con, "PARCEL001"))
-    assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
+    assert set(got) == {
+        "token", "heavy_alcohol_token", "missing_direct", "direct_only", "unweighed_direct",
+    }  # fmt: skip
     assert set(
         found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"weight_missing": 1.0}}))
-    ) == {"token", "heavy_alcohol_token", "missing_only", "missing_direct", "direct_only"}
-    assert set(got) == {"token", "heavy_alcohol_token", "missing_direct", "direct_only"}
+    ) == {
+        "token", "heavy_alcohol_token", "missing_only", "missing_direct", "direct_only",
+        "unweighed_direct",
+    }  # fmt: skip
+    # OLX weighs none of its parcels: its missing weights are no signal (weighed_share_min)
+    assert got["unweighed_direct"]["score"] == 1
+    assert got["unweighed_direct"]["missing_weight"] is False
+    # the pack's no_transit_min_km: at 100 km the 165 km hop with no transit is long too
+    near = found(run_check(con, "PARCEL001", overrides={"PARCEL001": {"no_transit_min_km": 100}}))
+    assert set(near) == set(got) | {"direct_short"}
     assert got["token"] | {"direct_km": None} == {
         "score": 1,
         "weight_grams": 20,
@@ -871,7 +1002,9 @@ def test_parcel001_small_appliances_have_a_floor_of_their_own(tiny_store):
     # left mapped to nothing in session 35 (their leaves hold pocket and floor sizes): a fan, a
     # humidifier and a shaver are small appliances in cn (50 g). A fan at 35 g is a token weight;
     # at 120 g it is not; a shaver's blade heads (剃须刀/刀头) and a humidifier's essential oil
-    # (加湿器/香薰精油) at 40 g are parts and consumables, under the 30 g default; eu maps no word
+    # (加湿器/香薰精油) at 40 g are parts and consumables, under the 30 g default; eu maps no word.
+    # A path naming words of two keys (空调: home, 150 g; 电风扇: small appliance) takes the lower
+    # minimum: an air-cooler fan at 100 g is no token weight
     t = _parcels_by_category(
         [
             ("fan", "l_fan", 35),
@@ -879,12 +1012,14 @@ def test_parcel001_small_appliances_have_a_floor_of_their_own(tiny_store):
             ("humid", "l_humid", 45),
             ("heads", "l_heads", 40),
             ("oil", "l_oil", 40),
+            ("cooler", "l_cooler", 100),
         ],
         [
             ("l_fan", "生活电器/电风扇"),
             ("l_humid", "家用电器/生活电器/加湿器"),
             ("l_heads", "个护健康/剃须刀/刀头"),
             ("l_oil", "生活电器/加湿器/香薰精油"),
+            ("l_cooler", "生活电器/空调扇/电风扇"),
         ],
     )
     con = tiny_store(t)

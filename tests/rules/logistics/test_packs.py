@@ -7,7 +7,7 @@ import pytest
 from promoguard.engine import registry
 from promoguard.engine.packs import load_pack
 
-CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "PARCEL001", "LIC001")
+CODES = ("SHIP001", "SHIP002", "SHIP003", "SHIP004", "SHIP005", "PARCEL001", "LIC001")
 PACKS = ("cn", "eu", "uk", "us")
 
 

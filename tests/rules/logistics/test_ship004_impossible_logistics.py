@@ -132,7 +132,9 @@ def test_the_parts_ship004_reads_equal_the_definition(
         def check() -> tuple[dict, dict]:
             speeds = ship004._speeds(t, 100.0)
             fast = {}
-            for vmax in (0.0, 1000.0, 1067.4, 60_000.0):
+            # at a speed exactly: SF T's (recomputed, tied) and YTO B's (from the pass, but for
+            # all-shared): a parcel exactly at the limit is not over it
+            for vmax in (0.0, 1000.0, 1067.4, 60_000.0, speed[("YTO", "B")]):
                 rows = t.to_arrow(ship004._too_fast_parcels(t, speeds, vmax)).to_pylist()
                 fast[vmax] = sorted((r["v_carrier"], r["v_tracking_no"]) for r in rows)
             some = ibis.memtable({"order_id": ["t", "b", "c", "yb"]})
@@ -147,6 +149,7 @@ def test_the_parts_ship004_reads_equal_the_definition(
     for vmax, got in fast.items():
         assert got == sorted(k for k, v in speed.items() if v > vmax)
     assert fast[1000.0] == [("SF", "T"), ("YTO", "B")]
+    assert fast[speed[("YTO", "B")]] == []
     assert top == {"t": speed[("SF", "T")], "b": speed[("YTO", "B")], "yb": speed[("SF", "A")]}
     assert streamed == ([] if by == "window" else [True])
 
@@ -247,6 +250,15 @@ def test_the_streamed_pass_gives_way_to_the_window_when_most_parcels_are_split(
         monkeypatch.setattr(ship004, "STREAM_EARLY_ROWS", 5)  # judged after the first batch
         monkeypatch.setattr(ship004, "STREAM_BATCH_ROWS", 5)
         assert ship004._fastest_by_hash_streamed(t, 100.0) is None
+        # judged early once the second halves have begun (split parcels seen): the pass gives
+        # way there, without reading the rest of the scans
+        early = len(events) // 2 + 20
+        monkeypatch.setattr(ship004, "STREAM_EARLY_ROWS", early)
+        batches: list[int] = []
+        keep = ship004._keep_runs
+        monkeypatch.setattr(ship004, "_keep_runs", lambda *a: batches.append(1) or keep(*a))
+        assert ship004._fastest_by_hash_streamed(t, 100.0) is None
+        assert len(batches) == -(-early // 5) < len(events) // 5
         got = _rows(t, ship004._fastest_legs_expr(t, 100.0))
     assert got == expected
 
