@@ -8,6 +8,7 @@ import pytest
 from tests.support import run_check
 
 from promoguard.engine import evidence as ev
+from promoguard.rules.brushing import brush003_order_velocity as b3
 
 from .synth import (
     FAST_MERCHANT,
@@ -36,7 +37,9 @@ def test_brush001_finds_the_ring_and_nothing_else(brushing_con, pack):
     obs = json.loads(f.observed.iloc[0])
     assert obs["merchants"] == "|".join(RING_MERCHANTS)  # the popular shop was camouflage
     assert obs["n_buyers"] == 6 and obs["n_orders"] == 42
-    assert f.merchant_id.iloc[0] in RING_MERCHANTS
+    # the finding is its shop with the most orders (21 at each: the tie goes to the smaller id)
+    # and that shop's platform
+    assert list(f.merchant_id) == ["M010"] and list(f.platform_id) == ["tmall"]
     assert f.legal_basis.iloc[0].startswith(
         {"cn": "中华人民共和国电子商务法", "eu": "Directive", "uk": "Digital", "us": "Federal"}[
             pack
@@ -80,6 +83,49 @@ def test_brush001_one_order_per_pair_is_not_a_block(tiny_store):
     assert by_code(run_check(con, "BRUSH001"), "BRUSH001").empty
 
 
+@pytest.mark.parametrize(("orders", "min_orders", "found"), [(2, 2, True), (2, 3, False)])
+def test_brush001_a_pair_repeats_with_min_orders_per_edge_orders(
+    tiny_store, orders, min_orders, found
+):
+    """The same six buyers ordering twice from each of the two shops are a block; a pair needs
+    min_orders_per_edge orders to count as repeated, so at three they are not."""
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    for i in range(6):
+        for m in ("M001", "M002"):
+            for k in range(orders):
+                w.order(f"C{i}", m, T0 + dt.timedelta(days=k, hours=i))
+    for i in range(40):  # background traffic so the shops are not hubs
+        w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
+    con = tiny_store(w.tables())
+    overrides = {"BRUSH001": {"min_orders_per_edge": min_orders}}
+    got = by_code(run_check(con, "BRUSH001", overrides=overrides), "BRUSH001")
+    assert list(got.entity_id) == (["|".join(f"C{i}" for i in range(6))] if found else [])
+
+
+def test_brush001_repeat_orders_at_a_hub_are_camouflage_and_the_finding_is_the_busiest_shop(
+    tiny_store,
+):
+    """A ring repeat-ordering at a hub shop (more buyers than hub_factor x the median shop) as
+    well as at its own two: the hub is left out of the block (without the hub rule it is in); the finding is the ring's shop with the
+    most orders (M011: four a buyer against M010's three)."""
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    ring = [f"R{i}" for i in range(5)]
+    for i, b in enumerate(ring):
+        for m, n in (("M010", 3), ("M011", 4), ("M000", 3)):
+            for k in range(n):
+                w.order(b, m, T0 + dt.timedelta(days=k, hours=i))
+    for i in range(60):  # the hub's one-off buyers (60: over 10 x the median shop's)
+        w.order(f"P{i}", "M000", T0 + dt.timedelta(minutes=30 * i))
+    for i in range(40):
+        w.order(f"X{i}", f"M{1 + i % 19:03d}", T0 + dt.timedelta(hours=7 * i))
+    con = tiny_store(w.tables())
+    f = by_code(run_check(con, "BRUSH001"), "BRUSH001")
+    assert list(f.entity_id) == ["|".join(ring)]
+    obs = json.loads(f.observed.iloc[0])
+    assert obs["merchants"] == "M010|M011" and obs["n_orders"] == 35
+    assert list(f.merchant_id) == ["M011"]
+
+
 @pytest.mark.parametrize("pack", PACKS)
 def test_brush002_finds_linked_buyers_not_the_household(brushing_con, pack):
     f = by_code(run_check(brushing_con, "BRUSH002", pack), "BRUSH002")
@@ -89,9 +135,10 @@ def test_brush002_finds_linked_buyers_not_the_household(brushing_con, pack):
     assert not members & set(HOUSEHOLD)
 
 
-@pytest.mark.parametrize(("last_hours", "found"), [(47.9, True), (48.1, False)])
+@pytest.mark.parametrize(("last_hours", "found"), [(47.9, True), (48.0, True), (48.1, False)])
 def test_brush002_window_boundary(tiny_store, last_hours, found):
-    """Three accounts on one phone order from one shop: within 48 hours a ring, beyond it not."""
+    """Three accounts on one phone order from one shop: within 48 hours a ring (48 hours to the
+    second included), beyond it not."""
     w = World(merchants=["M001"])
     for b, hours in zip(LINKED[:3], (0.0, 24.0, last_hours), strict=True):
         w.order(b, "M001", T0 + dt.timedelta(hours=hours), device="DV-X")
@@ -218,13 +265,15 @@ def test_brush002_a_pickup_point_links_nobody_a_ring_among_its_customers_is_foun
 def test_brush002_a_drop_address_of_fewer_buyers_than_a_place_is_still_a_ring(tiny_store):
     """The same shape at an address fifteen accounts give (a ring's drop address, under
     max_value_buyers) is reported at the pack's severity; twenty-five crowding a shop through
-    one address are a place's customers, reported low."""
-    for n, severity in ((15, "high"), (25, "low")):
+    one address are a place's customers, reported low. The line is max_value_buyers (20): an
+    address twenty give is no place, one twenty-one give is."""
+    for n, severity in ((15, "high"), (20, "high"), (21, "low"), (25, "low")):
         w = World(merchants=["M001", *[f"M{100 + i:03d}" for i in range(n)]])
         _pickup_point(w, n)
         con = tiny_store(w.tables(), name=f"s{n}.duckdb")
         got = by_code(run_check(con, "BRUSH002"), "BRUSH002")
         assert list(got.severity) == [severity], n
+        assert [len(e.split("|")) for e in got.entity_id] == [n]  # every holder, none dropped
 
 
 def test_brush002_a_habit_over_weeks_is_lowered_a_burst_is_not(tiny_store):
@@ -249,6 +298,14 @@ def test_brush002_a_habit_over_weeks_is_lowered_a_burst_is_not(tiny_store):
         for i, b in enumerate(back):
             w.order(b, "M003", saturday + dt.timedelta(weeks=week, hours=5 + i), device="DV-B")
     w.merchants.append("M003")
+    # households shopping on exactly min_habit_weeks (4) Saturdays in a row, and on three
+    four, three = ["HF0", "HF1", "HF2"], ["HT0", "HT1", "HT2"]
+    for ids, weeks, shop in ((four, 4, "M004"), (three, 3, "M005")):
+        for week in range(weeks):
+            for i, b in enumerate(ids):
+                at = saturday + dt.timedelta(weeks=week, hours=i)
+                w.order(b, shop, at, address=f"AD-{shop}")
+    w.merchants += ["M004", "M005"]
     con = tiny_store(w.tables())
     got = by_code(run_check(con, "BRUSH002"), "BRUSH002").set_index("entity_id")
     home = got.loc["|".join(sorted(HOUSEHOLD))]
@@ -257,6 +314,14 @@ def test_brush002_a_habit_over_weeks_is_lowered_a_burst_is_not(tiny_store):
     for ids, run in ((ring, 2), (back, 1)):
         row = got.loc["|".join(ids)]
         assert row.severity == "high" and json.loads(row.observed)["weeks_in_a_row"] == run
+    # the line: min_habit_weeks weeks in a row is a habit, one week fewer is not
+    row = got.loc["|".join(four)]
+    assert (row.severity, json.loads(row.observed)["weeks_in_a_row"]) == ("low", 4)
+    assert "habit" in json.loads(row.observed)["severity_reason"]
+    row = got.loc["|".join(three)]
+    assert (row.severity, json.loads(row.observed)["weeks_in_a_row"]) == ("high", 3)
+    assert json.loads(row.observed).get("severity_reason") is None
+    assert len(got) == 5
 
 
 @pytest.mark.parametrize("pack", PACKS)
@@ -277,11 +342,13 @@ def test_brush003_evidence_shows_the_fast_hours_and_instant_confirmations(brushi
     assert len(doc["rows"]["instant_confirms"]) == 72
 
 
-def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tiny_store):
+def _per_hour_world(per_hour: int, confirm_after_delivery: dt.timedelta) -> World:
+    """Four buyers each placing ``per_hour`` orders in one hour at M001 on ten days, each
+    receipt confirmed ``confirm_after_delivery`` after its delivery two days on."""
     w = World(merchants=["M001"])
     for day in range(10):
         for i in range(4):
-            for k in range(2):  # two orders an hour: below the platforms' 3
+            for k in range(per_hour):
                 at = T0 + dt.timedelta(days=day, hours=12, minutes=20 * k + i)
                 delivered = at + dt.timedelta(days=2)
                 w.order(
@@ -289,10 +356,29 @@ def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(tiny_store):
                     "M001",
                     at,
                     delivered_at=delivered,
-                    confirmed_at=delivered + dt.timedelta(hours=20),
+                    confirmed_at=delivered + confirm_after_delivery,
                 )
-    con = tiny_store(w.tables())
-    assert by_code(run_check(con, "BRUSH003"), "BRUSH003").empty
+    return w
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "confirm", "found"),
+    [
+        (2, dt.timedelta(hours=20), False),  # two orders an hour: below the platforms' 3
+        # each signal alone: two an hour beside instant receipts, three an hour confirmed slowly
+        (2, dt.timedelta(minutes=2), False),
+        (3, dt.timedelta(hours=20), False),
+        (3, dt.timedelta(minutes=2), True),  # both: the same shop is reported
+    ],
+)
+def test_brush003_two_orders_an_hour_or_slow_confirmation_is_fine(
+    tiny_store, per_hour, confirm, found
+):
+    con = tiny_store(_per_hour_world(per_hour, confirm).tables())
+    got = by_code(run_check(con, "BRUSH003"), "BRUSH003")
+    assert list(got.entity_id) == (["M001"] if found else [])
+    if found:
+        assert json.loads(got.observed.iloc[0])["signals"] == "velocity instant_confirm"
 
 
 def _split_and_night_world(instant: bool, days: int) -> World:
@@ -322,6 +408,15 @@ def test_brush003_split_orders_on_one_sale_day_and_night_owls_are_honest(tiny_st
     reading, but repeated buyer-hours count only on several days."""
     con = tiny_store(_split_and_night_world(instant=False, days=1).tables())
     assert by_code(run_check(con, "BRUSH003"), "BRUSH003").empty
+    # the one day's bursts are the weak one-day signal, not velocity: beside instant receipts
+    # they carry the shop over the bar graded low with why (the same bursts on four days are
+    # velocity: medium, test_brush003_odd_hours_alone_...)
+    con = tiny_store(_split_and_night_world(instant=True, days=1).tables(), name="b.duckdb")
+    f = by_code(run_check(con, "BRUSH003"), "BRUSH003")
+    assert list(f.entity_id) == ["M001"] and list(f.severity) == ["low"]
+    o = json.loads(f.observed.iloc[0])
+    assert o["signals"] == "velocity_one_day instant_confirm" and o["rapid_days"] == 1
+    assert o["severity_reason"] == b3.ONE_DAY_REASON
 
 
 def test_brush003_odd_hours_alone_is_not_enough_but_with_instant_confirms_it_is(tiny_store):
@@ -401,14 +496,36 @@ def test_brush001_a_buying_group_ordering_together_is_reported_low_with_why(tiny
     assert "buying group" in reason and "8 days across 4 weeks" in reason
 
 
-def test_brush001_shared_sittings_on_one_day_are_a_burst_and_stay_reported(tiny_store):
-    """The same pattern squeezed into two sittings is not a recurring habit: still a block."""
+@pytest.mark.parametrize("days", [2, 4])
+def test_brush001_shared_sittings_on_one_day_are_a_burst_and_stay_reported(tiny_store, days):
+    """The same pattern squeezed into two sittings is not a recurring habit: still a block. Nor
+    is a ring's 72-hour burst of sittings on four days (min_group_days and more), which covers
+    two weeks, not min_group_weeks."""
     w = World(merchants=[f"M{i:03d}" for i in range(20)])
     members = [f"G{i}" for i in range(5)]
-    for d in range(2):
+    for d in range(days):
         for shop in ("M010", "M011"):
             for i, b in enumerate(members):
                 w.order(b, shop, T0 + dt.timedelta(days=d, hours=3, minutes=4 * i))
+    for i in range(40):
+        w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
+    con = tiny_store(w.tables())
+    found = by_code(run_check(con, "BRUSH001"), "BRUSH001")
+    assert list(found.entity_id) == ["|".join(members)]
+    assert list(found.severity) == ["high"]
+    assert json.loads(found.observed.iloc[0]).get("severity_reason") is None
+
+
+def test_brush001_a_ring_sharing_few_of_its_sittings_over_weeks_stays_reported(tiny_store):
+    """The buying group's sittings (every third day, over four weeks) with twice as many orders
+    of each member placed alone, hours from any other's: at most a third of the block's orders
+    are shared (max_shared_occasion_share 0.5), so no buying group: reported high."""
+    w = World(merchants=[f"M{i:03d}" for i in range(20)])
+    members = _buying_group(w, days=8)
+    for d in range(8):
+        for shop in ("M010", "M011"):
+            for i, b in enumerate(members):
+                w.order(b, shop, T0 + dt.timedelta(days=3 * d + 1, hours=2 * i))
     for i in range(40):
         w.order(f"X{i}", f"M{i % 20:03d}", T0 + dt.timedelta(hours=7 * i))
     con = tiny_store(w.tables())
@@ -525,6 +642,69 @@ def test_brush003_ten_orders_an_hour_on_several_days_is_a_second_signal(tiny_sto
     bulk = _velocity_world(days=5, per_hour=4, quantity=20)
     assert _brush003(tiny_store, bulk, "b.db").empty
     assert _brush003(tiny_store, _velocity_world(days=1, per_hour=12), "c.db").empty
+    # in a shop with velocity (four an hour on three days), twelve an hour on one day only, or
+    # in two buyer-hours only (fewer than min_rapid_buyer_hours), is no second signal either
+    for name, heavy in (
+        ("d.db", [("V0", 0), ("V1", 0), ("V2", 0)]),
+        ("e.db", [("V0", 0), ("V0", 1)]),
+    ):
+        w = _velocity_world(days=3, per_hour=4)
+        for buyer, day in heavy:
+            b = int(buyer[1:])
+            for k in range(8):  # eight more checkouts in the buyer's hour that day: twelve
+                at = T0 + dt.timedelta(days=2 * day, hours=2, minutes=5 + 6 * k + b)
+                d = at + dt.timedelta(days=2)
+                w.order(buyer, "M001", at, delivered_at=d, confirmed_at=d + dt.timedelta(days=1))
+        assert _brush003(tiny_store, w, name).empty, name
+
+
+def _busy_shop(honest: int, buyers: int, per_hour: int, instant: bool, instant_honest: int):
+    """M001: ``buyers`` accounts each placing ``per_hour`` orders in one hour on three days
+    (receipts confirmed on payment if ``instant``, else a day after delivery) beside ``honest``
+    one-off orders, the first ``instant_honest`` of them confirmed on payment; M002: the
+    market's other traffic."""
+    w = World(merchants=["M001", "M002"])
+
+    def place(buyer: str, merchant: str, at: dt.datetime, on_payment: bool) -> None:
+        if on_payment:
+            w.order(buyer, merchant, at, confirmed_at=at + dt.timedelta(minutes=3))
+        else:
+            d = at + dt.timedelta(days=2)
+            w.order(buyer, merchant, at, delivered_at=d, confirmed_at=d + dt.timedelta(days=1))
+
+    for day in range(3):
+        for b in range(buyers):
+            for k in range(per_hour):
+                at = T0 + dt.timedelta(days=2 * day, hours=2, minutes=b + 13 * k)
+                place(f"V{b}", "M001", at, instant)
+    for i in range(honest):
+        place(f"H{i}", "M001", T0 + dt.timedelta(hours=7 * i + 3), i < instant_honest)
+    for i in range(120):
+        place(f"D{i}", "M002", T0 + dt.timedelta(hours=3 * i + 1), False)
+    return w
+
+
+@pytest.mark.parametrize(
+    ("buyers", "per_hour", "instant", "instant_honest"),
+    [
+        (1, 3, True, 20),  # three rapid buyer-hours (9 orders) beside instant receipts
+        (3, 4, False, 6),  # velocity beside six instant receipts
+    ],
+    ids=["few_rapid_orders", "few_instant_receipts"],
+)
+def test_brush003_signals_are_shares_of_the_shops_own_traffic(
+    tiny_store, buyers, per_hour, instant, instant_honest
+):
+    """Volume alone never fires: in a shop of 200 other orders, nine orders in rapid
+    buyer-hours are under min_rapid_share of its orders, six instant receipts under
+    min_instant_share of its confirmed ones: one signal, not two. The same counts in a shop of
+    20 other orders are shares over the bar, and it is reported."""
+    busy = _busy_shop(200, buyers, per_hour, instant, instant_honest)
+    assert _brush003(tiny_store, busy, "busy.db").empty
+    small = _busy_shop(20, buyers, per_hour, instant, instant_honest)
+    f = _brush003(tiny_store, small, "small.db")
+    assert list(f.entity_id) == ["M001"] and list(f.severity) == ["medium"]
+    assert json.loads(f.observed.iloc[0])["signals"] == "velocity instant_confirm"
 
 
 def test_brush003_one_sale_day_of_bursts_with_instant_receipts_is_reported_low(tiny_store):

@@ -539,13 +539,15 @@ def test_scan_since_reads_a_listing_that_came_after_its_orders_as_a_full_scan_do
     assert _findings(inc).equals(_findings(full))
 
 
-def test_an_address_that_becomes_a_place_splits_its_group_folded_as_built(tmp_path):
+@pytest.mark.parametrize("kind", ["address", "device"])
+def test_an_address_that_becomes_a_place_splits_its_group_folded_as_built(tmp_path, kind):
     """Seventeen students and a ring of three (on one phone) give one address: twenty holders,
     one linked group, the students crowding M0 (reported high, the ring's share diluted). A
     twenty-first holder's order makes the address a place (max_value_buyers 20): the ring is
     then a group of its own (high) and the students a place's group (low). The day's scan
     --since folds the kept groups from the address's holders (none of whom but the newcomer
-    placed an order) and finds what a full re-scan finds."""
+    placed an order) and finds what a full re-scan finds. ``device``: the same with the
+    students on one internet café's PC and the ring shipping to one drop address."""
     import shutil
 
     from promoguard import incremental
@@ -554,12 +556,14 @@ def test_an_address_that_becomes_a_place_splits_its_group_folded_as_built(tmp_pa
 
     old, later = World(), World()
     old.merchants = later.merchants = ["M0", "M9", *[f"M{10 + i}" for i in range(20)]]
+    place = {"address": "AD-P"} if kind == "address" else {"device": "DV-P"}
+    ring = {"device": "DV-X"} if kind == "address" else {"address": "AD-X"}
     for i in range(17):
-        old.order(f"S{i:02d}", "M0", T0 + dt.timedelta(hours=i), address="AD-P")
-        old.order(f"S{i:02d}", f"M{10 + i}", T0 + dt.timedelta(days=3), address="AD-P")
+        old.order(f"S{i:02d}", "M0", T0 + dt.timedelta(hours=i), **place)
+        old.order(f"S{i:02d}", f"M{10 + i}", T0 + dt.timedelta(days=3), **place)
     for h, b in enumerate(("X1", "X2", "X3")):
-        old.order(b, "M9", T0 + dt.timedelta(days=4, hours=h), device="DV-X", address="AD-P")
-    later.order("S17", "M29", T0 + dt.timedelta(days=6), address="AD-P")
+        old.order(b, "M9", T0 + dt.timedelta(days=4, hours=h), **place, **ring)
+    later.order("S17", "M29", T0 + dt.timedelta(days=6), **place)
     for o in later.orders:
         o["order_id"] = o["order_id"].replace("O", "N", 1)
     path = tmp_path / "s.duckdb"
