@@ -5,6 +5,8 @@
     .venv/bin/python benchmarks/ingest.py --engines promoguard --keep
     .venv/bin/python benchmarks/ingest.py --rows 10000000 --engines promoguard --repeat 5
     .venv/bin/python benchmarks/ingest.py --rows 2000000 --engines promoguard --unclosed-quote
+    .venv/bin/python benchmarks/ingest.py --rows 2000 --engines promoguard,promoguard-cse \\
+        --times 20 --repeat 3                                        # a small file's planning
 
 The CSV is generated with DuckDB in a few seconds: realistic export quirks on a share of rows
 (``"¥1,299.00"`` with a thousands separator, naive timestamps among ``+08:00`` ones) and ``--bad``
@@ -23,11 +25,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import measure_full, print_table  # noqa: E402
+from _common import cpu_seconds, measure_full, print_table  # noqa: E402
 
 DEFAULT_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "promoguard-bench" / "ingest"
 KEY = ["listing_id", "observed_at", "channel"]
@@ -87,6 +91,31 @@ def run_promoguard(csv: str, store_path: str) -> dict[str, int]:
     report = ingest_dir(Path(csv).parent, Path(store_path))
     counts = report.tables["price_observations"]
     return {"read": counts.read, "stored": counts.stored, "quarantined": counts.quarantined}
+
+
+def run_promoguard_cse(csv: str, store_path: str) -> dict[str, int]:
+    """The baseline of planning: every file's stage query planned with DuckDB's
+    common-subexpression pass, as ingest planned every file before it left that pass out for
+    small ones (``load.planned_for``)."""
+    from promoguard.ingest import load
+
+    load._small = lambda source: False
+    return run_promoguard(csv, store_path)
+
+
+def run_times(name: str, times: int, csv: str, store_path: str) -> dict[str, float]:
+    """Engine ``name`` run ``times`` times in one process, each into a new store, after one
+    untimed run (imports, first connection): what ingest costs a file itself, not the
+    process's start."""
+    run = ENGINES[name]
+    counts = run(csv, f"{store_path}.warm")
+    cpu, start = cpu_seconds(), time.perf_counter()
+    for i in range(times):
+        run(csv, f"{store_path}.{i}")
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    for p in Path(store_path).parent.glob(f"{Path(store_path).name}.*"):
+        p.unlink()
+    return counts | {"ms_per_file": 1000 * seconds / times, "cpu_ms_per_file": 1000 * cpu / times}
 
 
 def run_pandas(csv: str, store_path: str) -> dict[str, int]:
@@ -159,7 +188,11 @@ def run_pandas(csv: str, store_path: str) -> dict[str, int]:
     return {"read": len(df), "stored": int(good.sum()), "quarantined": int((~good).sum())}
 
 
-ENGINES = {"promoguard": run_promoguard, "pandas": run_pandas}
+ENGINES = {
+    "promoguard": run_promoguard,
+    "promoguard-cse": run_promoguard_cse,
+    "pandas": run_pandas,
+}
 
 
 def _run_once(name: str, run: int, csv: Path, args: argparse.Namespace) -> dict[str, object]:
@@ -168,14 +201,17 @@ def _run_once(name: str, run: int, csv: Path, args: argparse.Namespace) -> dict[
         p.unlink(missing_ok=True)
     load = os.getloadavg()[0]
     print(f"running {name} (run {run}, load {load:.1f}) ...", file=sys.stderr)
-    m = measure_full(ENGINES[name], str(csv), str(store_path))
+    run_engine = ENGINES[name] if args.times == 1 else partial(run_times, name, args.times)
+    m = measure_full(run_engine, str(csv), str(store_path))
     counts = m.result
     if not args.keep:
         for p in (store_path, Path(f"{store_path}.wal")):
             p.unlink(missing_ok=True)
+    per_file = {k: round(counts[k], 1) for k in ("ms_per_file", "cpu_ms_per_file") if k in counts}
     return {
         "engine": name,
         "run": run,
+        **per_file,
         "load_1m": round(load, 1),
         "rows": counts["read"],
         "stored": counts["stored"],
@@ -197,6 +233,13 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the CSV and the stores")
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each engine N times (wall time swings with load)"
+    )
+    parser.add_argument(
+        "--times",
+        type=int,
+        default=1,
+        help="ingest the file N times in one process after an untimed one, and print the time "
+        "per file: a small file's fixed cost (e.g. --rows 2000 --engines promoguard,promoguard-cse)",
     )
     parser.add_argument(
         "--unclosed-quote",
