@@ -272,19 +272,25 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         created = not read_only and not Path(p).exists()
         old = os.umask(0o077)  # the file (and its WAL) owner-only from the first byte
         try:
-            con = duckdb.connect(p, read_only=read_only)
-        except duckdb.Error as exc:
-            raise _open_error(p, exc) from None
+            try:
+                con = duckdb.connect(p, read_only=read_only)
+            except duckdb.Error as exc:
+                raise _open_error(p, exc) from None
+            if not _file_backed(con):
+                # DuckDB opens an existing data file (a .csv, .parquet, .json) as an in-memory
+                # database holding a view of it: rows written there would vanish at close
+                con.close()
+                raise StoreError(f"{p} is not a PromoGuard store (not a DuckDB database file)")
+            if created:
+                os.chmod(p, 0o600)
+            # initialise writes the schema: the WAL it creates is made under the same umask
+            con = _ready(con, read_only)
         finally:
             os.umask(old)
-        if not _file_backed(con):
-            # DuckDB opens an existing data file (a .csv, .parquet, .json) as an in-memory
-            # database holding a view of it: rows written there would vanish at close
-            con.close()
-            raise StoreError(f"{p} is not a PromoGuard store (not a DuckDB database file)")
-        if created:
-            os.chmod(p, 0o600)
-        return _ready(con, read_only)
+        wal = Path(f"{p}.wal")
+        if not read_only and wal.exists():
+            os.chmod(wal, 0o600)  # a WAL left by an earlier writer under a looser umask
+        return con
     try:
         con = duckdb.connect(p, read_only=read_only)
     except duckdb.Error as exc:
