@@ -51,6 +51,9 @@ def test_terminal_safe_shows_escapes_instead_of_running_them():
     assert "\x1b" not in shown and "\r" not in shown and "\u202e" not in shown
     assert "\x9b" not in shown
     assert shown.startswith("\\x1b[2J") and "<U+202E>" in shown
+    # tab and newline too: a name is printed on one line, its breaks shown, not made
+    assert "\t" not in shown and "\n" not in shown
+    assert shown == "\\x1b[2J\\x1b[1;1Hingest OK\\r\\n\\tShop<U+202E>evil\\x9b"
 
 
 def test_bidi_safe_marks_every_bidi_control():
@@ -76,6 +79,19 @@ def test_private_file_makes_an_existing_world_readable_file_owner_only(tmp_path)
     safety.write_csv(pd.DataFrame({"name": [EVIL_NAME]}), path)
     assert _mode(path) == 0o600
     assert list(csv.reader(path.open()))[1] == ["'" + EVIL_NAME]
+
+
+def test_write_csv_neutralises_a_formula_column_name(tmp_path):
+    path = tmp_path / "out.csv"
+    safety.write_csv(pd.DataFrame({"=SUM(A1)": ["x"], "plain": ["-1"]}), path)
+    assert list(csv.reader(path.open())) == [["'=SUM(A1)", "plain"], ["x", "'-1"]]
+
+
+def test_private_file_replaces_a_longer_existing_file_whole(tmp_path):
+    path = tmp_path / "out.csv"
+    path.write_text("old content, much longer than what is written next\n" * 4)
+    safety.write_csv(pd.DataFrame({"name": ["a"]}), path)
+    assert path.read_text() == "name\na\n"
 
 
 # ----- through the command line, on a small hand-made store -------------------------------------
@@ -106,6 +122,28 @@ def hostile_store(tmp_path_factory) -> Path:
 
 def test_a_new_store_is_owner_only(hostile_store):
     assert _mode(hostile_store) == 0o600
+
+
+def test_a_new_stores_write_ahead_log_is_owner_only(tmp_path):
+    from promoguard import store
+
+    path = tmp_path / "s.duckdb"
+    old = os.umask(0o022)  # a usual umask: what the store must not rely on
+    try:
+        con = store.connect(path)
+    finally:
+        os.umask(old)
+    try:
+        wal = Path(f"{path}.wal")
+        assert _mode(path) == 0o600
+        assert wal.exists() and _mode(wal) == 0o600
+        # a WAL an earlier writer left readable is made owner-only when the store is opened
+        os.chmod(wal, 0o644)
+        again = store.connect(path)
+        again.close()
+        assert not wal.exists() or _mode(wal) == 0o600
+    finally:
+        con.close()
 
 
 def test_scan_csv_neutralises_formulas_and_is_owner_only(hostile_store, tmp_path):
