@@ -14,6 +14,20 @@ def test_scan_findings_table_and_evaluate_on_the_season(season_dir, season_store
     assert sorted(again.finding_id) == sorted(found.finding_id)
     scores = pg.evaluate(found, season_dir / "ground_truth.csv").set_index("check_code")
     assert scores.loc["PRICE001", "precision"] >= 0.95
+    # a second scan: findings gives the latest one's rows alone, or the scan named
+    (first,) = set(found.scan_id)
+    text_only = pg.scan(season_store_copy, pack="cn", checks="TEXT001")
+    (second,) = set(text_only.scan_id)
+    latest = pg.findings(season_store_copy)
+    assert set(latest.scan_id) == {second}
+    assert sorted(latest.finding_id) == sorted(text_only.finding_id)
+    assert latest.attrs["scan"]["scan_id"] == second and latest.attrs["scan"]["partial"]
+    assert latest.attrs["chosen_because"] == "latest scan; the store has no complete scan"
+    named = pg.findings(season_store_copy, scan_id=first)
+    assert set(named.scan_id) == {first}
+    assert sorted(named.finding_id) == sorted(found.finding_id)
+    assert named.attrs["chosen_because"] == "named"
+    assert list(pg.scans(season_store_copy).scan_id) == [second, first]
 
 
 def test_table_reads_canonical_tables_and_refuses_others(season_store):

@@ -31,11 +31,18 @@ def test_scope_and_cap():
     assert discount(food_only, 10000, "electronics") == 0
     assert discount(Terms("X", face_value=500, per_buyer_cap=0), 10000) == 0
     assert discount(Terms("A", face_value=500, scope="all"), 10000, "toys") == 500
+    # scope and category compared trimmed and without case; a blank scope is every category
+    assert discount(Terms("G", face_value=500, scope=" Food "), 10000, "FOOD ") == 500
+    assert discount(Terms("H", face_value=500, scope=" "), 10000, "toys") == 500
+    assert discount(Terms("I", face_value=500, scope="ALL"), 10000, "toys") == 500
 
 
 def test_a_coupon_never_takes_more_than_the_basket():
     assert discount(Terms("B", face_value=9000), 5000) == 5000
     assert cheapest(5000, 1, [Terms("B", face_value=9000)]).total == 0
+    # nor do stacked coupons together: ¥40 + ¥40 off a ¥50 basket is ¥50 off, not ¥80
+    both = cheapest(5000, 1, [Terms("S1", face_value=4000), Terms("S2", face_value=4000)])
+    assert (both.total, both.saving) == (0, 5000)
 
 
 def test_non_stackable_coupon_is_used_alone():

@@ -46,6 +46,17 @@ def test_flattened_has_one_column_per_field():
     assert pd.isna(flat.loc[0, "observed.matched"])
     assert flat.loc[1, "observed.match_count"] == 1
     assert flat.loc[0, "detected_at"] == "2026-11-11T02:00:00Z"
+    # after the stored columns: observed fields, then expected ones, each sorted by name
+    assert list(flat.columns) == [
+        *FINDINGS.columns,
+        "observed.match_count",
+        "observed.matched",
+        "observed.promotion_id",
+        "observed.reference_price",
+        "expected.legal_prior_price",
+        "expected.prior_price_source",
+        "expected.rule",
+    ]
 
 
 def test_xlsx_opens_with_readable_columns_frozen_header_and_filters(tmp_path):
@@ -80,6 +91,20 @@ def test_csv_has_a_bom_and_flattened_columns(tmp_path):
     assert "明码标价和禁止价格欺诈规定" in text
     back = read_table(path)
     assert list(back.entity_id) == ["L1", "T1"]
+    # a flattened field that starts like a formula is written as text
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert rows.loc[1, "observed.matched"] == '\'=HYPERLINK("x")'
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl", ".xlsx"])
+def test_every_format_is_owner_only(tmp_path, suffix):
+    import stat
+
+    path = tmp_path / f"f{suffix}"
+    path.write_text("old")
+    path.chmod(0o644)
+    write_findings(FINDINGS, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_jsonl_has_objects_not_strings(tmp_path):
@@ -115,6 +140,12 @@ def test_scan_out_xlsx_from_the_command_line(season_store_copy, tmp_path):
          "--out", str(season_store_copy)],
     )  # fmt: skip
     assert refused.exit_code == 1
+    # refused for its extension before any scan ran (it is no findings file)
+    assert "--out must end in .parquet, .csv, .jsonl, .xlsx, not .duckdb" in refused.output
+    import duckdb
+
+    with duckdb.connect(str(season_store_copy), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM scans").fetchone()[0] == 1
 
 
 def test_evaluate_scores_the_same_findings_the_same_from_every_format(tmp_path):

@@ -28,6 +28,27 @@ def test_distances_and_name_matching():
     assert "sao paulo" not in {
         t for f, t in zip(pairs["from_city"], pairs["to_city"], strict=True) if f == "上海"
     }
+    # every ordered pair of one country, each distance rounded to 0.1 km (and in whole tenths)
+    per_country = {}
+    for _name, _lat, _lon, country in geo.CITIES:
+        per_country[country] = per_country.get(country, 0) + 1
+    assert len(rows) == sum(n * n for n in per_country.values())
+    sh_bj = rows.index(("上海", "北京", 1067.4))
+    assert pairs["distance_dkm"][sh_bj] == 10674
+    assert ("北京", "上海", 1067.4) in rows
+    # nothing unknown, nothing missing: no city, no distance
+    assert geo.normalise_city(None) is None
+    assert geo.distance_km(None, "上海") is None and geo.distance_km("上海", None) is None
+
+
+def test_haversine_is_the_great_circle_on_a_6371_km_earth():
+    quarter = 6371.0 * 3.141592653589793 / 2  # a quarter of a great circle
+    assert geo.haversine_km(0, 0, 0, 90) == pytest.approx(quarter, abs=0.01)
+    assert geo.haversine_km(0, 0, 90, 0) == pytest.approx(quarter, abs=0.01)
+    assert geo.haversine_km(90, 0, -90, 0) == pytest.approx(2 * quarter, abs=0.01)
+    assert geo.haversine_km(10, 20, -30, 40) == pytest.approx(4935.80, abs=0.01)
+    assert geo.haversine_km(-30, 40, 10, 20) == geo.haversine_km(10, 20, -30, 40)
+    assert geo.distance_km("上海", "北京") == pytest.approx(1067.36, abs=0.01)
 
 
 #: how shops and carriers write a city: each is the table's bare name

@@ -91,6 +91,10 @@ def test_an_untouched_store_verifies(sealed_store):
     code, report = _verify(path, "--expect", seal)
     assert code == 0 and report["ok"]
     assert report["findings"] >= 6 and report["evidence"] >= 6 and report["scans"] == 1
+    # the counts are the store's own, not a bound
+    assert report["findings"] == _first(path, "SELECT count(*) FROM findings")[0]
+    assert report["evidence"] == _first(path, "SELECT count(*) FROM evidence")[0]
+    assert report["seals"] == {_first(path, "SELECT scan_id FROM scans")[0]: seal}
 
 
 def test_an_edited_document_is_named(copy):
@@ -132,6 +136,52 @@ def test_a_finding_deleted_with_its_seal_changes_the_scan(copy, sealed_store):
     )
     code, report = _verify(copy)
     assert code == 1 and ("changed", "scan", scan) in _problems(report)
+    # the scan's problem says how many findings it was sealed with and how many seals are left
+    sealed = _first(copy, f"SELECT findings FROM scans WHERE scan_id = '{scan}'")[0]
+    (detail,) = [p["detail"] for p in report["problems"] if (p["what"], p["id"]) == ("scan", scan)]
+    assert detail == f"sealed with {sealed} findings, {sealed - 1} seals remain"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("pack", "'eu'"),
+        ("engine", "'spark'"),
+        ("checks", "'TEXT001,PRICE001'"),
+        ("parameters", "'{}'"),
+        ("started_at", "started_at - INTERVAL 1 DAY"),
+    ],
+)
+def test_an_edited_scans_row_changes_the_scan(copy, column, value):
+    scan = _first(copy, "SELECT scan_id FROM scans")[0]
+    _tamper(copy, f"UPDATE scans SET {column} = {value}")
+    code, report = _verify(copy)
+    assert code == 1 and _problems(report) == {("changed", "scan", scan)}, report
+
+
+def test_a_deleted_scans_row_leaves_its_seal_named(copy):
+    scan = _first(copy, "SELECT scan_id FROM scans")[0]
+    _tamper(copy, "DELETE FROM scans")
+    code, report = _verify(copy)
+    assert code == 1 and ("missing", "scan", scan) in _problems(report), report
+
+
+def test_text_moved_across_two_fields_of_a_finding_is_named(copy):
+    # the fields are length-prefixed: "a|b" + "c" and "a" + "b|c" join to the same text with
+    # "|" between them, and must not seal the same
+    fid, scan = _first(copy, "SELECT finding_id, scan_id FROM findings ORDER BY 1 LIMIT 1")
+    version = 1 if _first(copy, "SELECT min(seal_sha256) FROM finding_seals")[0][:3] != "v2:" else 2
+    _tamper(
+        copy,
+        f"UPDATE findings SET observed = 'a|b', expected = 'c' WHERE finding_id = '{fid}'",
+    )
+    _reseal(copy, version)  # a finding whose values hold the separator, sealed as such
+    assert _verify(copy)[0] == 0
+    _tamper(
+        copy, f"UPDATE findings SET observed = 'a', expected = 'b|c' WHERE finding_id = '{fid}'"
+    )
+    code, report = _verify(copy)
+    assert code == 1 and _problems(report) == {("changed", "finding", fid)}, report
 
 
 def test_a_deleted_document_is_named(copy):
@@ -223,6 +273,35 @@ def test_two_scans_with_the_same_finding_ids_verify_apart(copy):
     code, report = _verify(copy)
     assert code == 1 and _problems(report) == {("changed", "finding", fid)}
     assert scan in report["problems"][0]["detail"]
+
+
+def test_scan_narrows_verify_and_expect_names_its_scan_among_many(copy):
+    first, seal = _first(copy, "SELECT scan_id, seal_sha256 FROM scan_seals")
+    result = runner.invoke(
+        app, ["scan", "--store", str(copy), "--pack", "cn", "--checks", "TEXT001"]
+    )
+    assert result.exit_code == 0, result.output
+    second = _first(copy, f"SELECT scan_id FROM scans WHERE scan_id <> '{first}'")[0]
+    fid = _first(copy, f"SELECT finding_id FROM findings WHERE scan_id = '{second}' LIMIT 1")[0]
+    _tamper(
+        copy,
+        f"UPDATE findings SET severity = 'low' WHERE finding_id = '{fid}' AND scan_id = '{second}'",
+    )
+    # --scan: only that scan's findings, documents and seal are checked
+    code, report = _verify(copy, "--scan", first)
+    assert code == 0 and report["scans"] == 1, report
+    assert (
+        report["findings"]
+        == _first(copy, f"SELECT count(*) FROM findings WHERE scan_id = '{first}'")[0]
+    )
+    code, report = _verify(copy, "--scan", second)
+    assert code == 1 and _problems(report) == {("changed", "finding", fid)}
+    # --expect names one scan: with many in the store it needs --scan, it does not pick one
+    code, report = _verify(copy, "--expect", seal)
+    assert code == 1 and ("unsealed", "scan", "?") in _problems(report)
+    assert _verify(copy, "--scan", first, "--expect", seal)[0] == 0
+    code, report = _verify(copy, "--scan", second, "--expect", seal)
+    assert code == 1 and ("changed", "scan", second) in _problems(report)
 
 
 def test_a_reader_holding_the_store_does_not_stop_a_scan(copy):

@@ -4,6 +4,7 @@ written by hand (independent of any check)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -50,6 +51,14 @@ def test_changes_between_two_scans_of_a_pack(con):
     _finding(con, "other", "z")
     assert monitor.previous_scan(con, "s2") == "s1"  # not the later scan of another pack
     assert monitor.previous_scan(con, "s1") is None
+    # nor the scan of another pack between the two
+    con.execute(
+        "INSERT INTO scans (scan_id, pack, engine, checks, parameters, started_at, finished_at, "
+        "findings) VALUES ('eu-mid', 'eu', 'duckdb', '', '{}', ?, ?, 0)",
+        [T0 + dt.timedelta(hours=12), T0 + dt.timedelta(hours=12)],
+    )
+    assert monitor.previous_scan(con, "s2") == "s1"
+    assert monitor.previous_scan(con, "other") == "eu-mid"
     d = monitor.delta(con, "s2")
     assert dict(zip(d.finding_id, d.change, strict=True)) == {
         "a": "resolved",
@@ -83,6 +92,8 @@ def test_watched_merchants_and_listings_come_first(con, tmp_path):
     _finding(
         con, "s2", "unwatched-critical", code="PRICE003", entity="L9", merchant="M9", sev="critical"
     )
+    # a watched finding the previous scan had and this one has not: resolved, no new alert
+    _finding(con, "s1", "gone-watched", code="PRICE004", entity="L1", sev="high")
     path = tmp_path / "watch.csv"
     path.write_text("entity_type,entity_id,note\nmerchant,M1,key shop\nlisting,L2,\n")
     watch = monitor.read_watchlist(path)
@@ -92,20 +103,46 @@ def test_watched_merchants_and_listings_come_first(con, tmp_path):
         "m-medium",
         "order-on-watched-listing",
         "unwatched-critical",
+        "gone-watched",
     ]
-    assert list(d.watched) == [True, True, True, False]
-    assert monitor.summary(d)["new_watched_high"] == 1
+    assert list(d.watched) == [True, True, True, False, True]
+    assert monitor.summary(d) == {
+        "new": 4,
+        "still": 0,
+        "resolved": 1,
+        "new_watched": 3,
+        "new_watched_high": 1,
+    }
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["id\nM1\n", "entity_type,entity_id\nbuyer,B1\n", "entity_type,entity_id\nmerchant,\n"],
+    ("text", "error"),
+    [
+        ("id\nM1\n", "a watchlist needs the columns entity_type,entity_id"),
+        (
+            "entity_type,entity_id\nbuyer,B1\n",
+            "line 2: entity_type must be merchant or listing, with an entity_id",
+        ),
+        (
+            "entity_type,entity_id\nmerchant,M1\nbuyer,B1\n",
+            "line 3: entity_type must be merchant or listing, with an entity_id",
+        ),
+        (
+            "entity_type,entity_id\nmerchant,\n",
+            "line 2: entity_type must be merchant or listing, with an entity_id",
+        ),
+    ],
 )
-def test_a_malformed_watchlist_is_one_clear_error(tmp_path, text):
+def test_a_malformed_watchlist_is_one_clear_error(tmp_path, text, error):
     path = tmp_path / "w.csv"
     path.write_text(text)
-    with pytest.raises(PromoGuardError, match="watchlist|entity_type"):
+    with pytest.raises(PromoGuardError, match=f"^{re.escape(f'{path}: {error}')}$"):
         monitor.read_watchlist(path)
+
+
+def test_a_missing_watchlist_is_named(tmp_path):
+    with pytest.raises(PromoGuardError, match="^no watchlist at .*nope.csv$"):
+        monitor.read_watchlist(tmp_path / "nope.csv")
 
 
 def test_the_stores_own_watchlist_table_is_read_and_checked(con):

@@ -28,6 +28,22 @@ def test_sentences_read_as_words():
     assert present.sentence({"rise": 0.3976}) == "rise before the promotion +39.8%"
     assert present.sentence({"merchants": "M1|M2|M3"}) == "merchants M1, M2, M3"
     assert present.value_words("ok", True) == "yes"
+    # a long list shows five and says how many more; a share is no signed rise
+    assert present.sentence({"merchants": "M1|M2|M3|M4|M5|M6|M7"}) == (
+        "merchants M1, M2, M3, M4, M5 and 2 more"
+    )
+    assert present.sentence({"share": 0.25}) == "share 25.0%"
+    assert present.sentence({"rise": -0.1}) == "rise before the promotion -10.0%"
+    # money by its key, but not an id, source or count named after a price
+    assert present.is_money("reference_price") and present.is_money("total")
+    assert not present.is_money("prior_price_source") and not present.is_money("price_id")
+
+
+def test_sentence_html_escapes_and_marks_the_stores_words():
+    html = present.sentence_html({"matched": "<b>最</b>", "reference_price": "1.5"}, currency="CNY")
+    assert html == (
+        'matched <span translate="no">&lt;b&gt;最&lt;/b&gt;</span>; reference (was) price ¥1.50'
+    )
 
 
 def test_flatten_for_spreadsheets():
@@ -55,5 +71,9 @@ def test_excerpt_ends_with_an_ellipsis_at_a_word_or_character_boundary():
     out = excerpt(family, 6)
     assert out.endswith("…") and not out[:-1].endswith("\u200d")
     assert "\u200d" not in out[:-1] or out[:-1].endswith("\U0001f467")
+    # a skin tone stays with its emoji
+    assert excerpt("ab" + "\U0001f44d\U0001f3fd" * 5, 4) == "ab…"
+    # a word boundary early in the room is not worth the loss: cut inside the word
+    assert excerpt("ab " + "c" * 20, 10) == "ab cccccc…"
     # a trailing comma or space before the ellipsis is dropped
     assert excerpt("one, two, three, four, five, six", 12) == "one, two…"

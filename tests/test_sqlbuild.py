@@ -40,6 +40,8 @@ def test_other_parts_are_refused(part):
 def test_literal_escapes_quotes_and_round_trips():
     text = "it's '; DROP TABLE keep; --"
     assert duckdb.connect().execute(sql("SELECT {t}", t=literal(text))).fetchone() == (text,)
+    with pytest.raises(ValueError, match="a NUL cannot be in a SQL string literal"):
+        literal("a\x00b")
 
 
 @pytest.mark.parametrize("name", ["", "a\x00b"])

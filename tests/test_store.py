@@ -75,6 +75,21 @@ def test_without_a_limit_duckdb_gets_the_default_cap_and_none_lifts_it(monkeypat
     assert mib(store.connect(":memory:")) == mib(duckdb.connect())
 
 
+@pytest.mark.parametrize(
+    ("machine", "expected"),
+    [
+        (64 * 2**30, "3072MiB"),  # a big machine: the fixed cap
+        (4 * 2**30, "1638MiB"),  # 40% of 4 GiB is less than the cap
+        (512 * 2**20, "256MiB"),  # 40% of 512 MiB (204 MiB) is under the floor
+        (0, "3072MiB"),  # a system that does not say: the fixed cap
+    ],
+)
+def test_the_default_cap_is_forty_percent_of_a_small_machine(monkeypatch, machine, expected):
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": machine // 4096}
+    monkeypatch.setattr(store.os, "sysconf", lambda name: pages[name])
+    assert store.default_memory_limit() == expected
+
+
 @pytest.mark.parametrize("bad", ["lots", "4GB'; DROP TABLE orders; --", "-1GB"])
 def test_a_limit_that_is_not_a_size_is_one_clear_error(bad):
     con = store.connect(":memory:")
@@ -152,6 +167,10 @@ def test_a_saved_scan_reads_back_and_the_latest_is_the_default(tmp_path):
     assert con.execute("SELECT count(*) FROM evidence").fetchone()[0] == 1
     with pytest.raises(PromoGuardError, match="no scan 'nope'"):
         store.scan_record(con, "nope")
+    # the latest is the one started last, not the greatest id
+    _save(con, "scan-0", ["l9"], T0 + dt.timedelta(hours=2))
+    assert store.latest_scan_id(con) == "scan-0"
+    assert store.load_findings(con).entity_id.tolist() == ["l9"]
 
 
 def test_a_scan_that_fails_to_save_leaves_nothing_behind(tmp_path):
