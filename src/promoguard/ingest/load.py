@@ -127,7 +127,8 @@ def session_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> Iterator[None]:
 #: A text file under this many bytes is staged without DuckDB's common-subexpression pass. The
 #: validation query is large (~87 KB of SQL for orders) and that pass alone costs ~0.13 CPU s of
 #: its planning, which it pays back only past ~100k rows (1M orders: 2.0 CPU s of staging with
-#: it, 3.1 without): a day's small exports, and a test's, plan in ~60% of the time without it.
+#: it, 3.1 without). Without it a small orders file stages in ~60% of the CPU, the 16 tables'
+#: small files in 85-92% (benchmarks/ingest_small.py): a day's exports, an analyst's sample.
 SMALL_FILE_BYTES = 2 << 20
 #: how much larger a gzipped text file reads than it is (CSV exports compress ~5-10 times)
 GZIP_RATIO = 8
