@@ -67,3 +67,19 @@ def test_a_nested_call_leaves_it_off_for_the_outer_one(huge_pages_on):
 
     assert outer() == (False, False)
     assert multiarray._get_madvise_hugepage()
+
+
+@pytest.mark.parametrize("caller", [True, False], ids=["on", "off"])
+def test_the_callers_setting_comes_back_whichever_it_was(caller):
+    """Put back, not switched on: a caller that had huge pages off keeps them off."""
+    before = multiarray._set_madvise_hugepage(caller)
+    try:
+
+        @no_hugepage_stalls
+        def scan() -> bool:
+            return bool(multiarray._get_madvise_hugepage())
+
+        assert scan() is False
+        assert bool(multiarray._get_madvise_hugepage()) is caller
+    finally:
+        multiarray._set_madvise_hugepage(before)

@@ -241,6 +241,42 @@ def test_a_killed_batchs_files_are_swept_and_nothing_else(tmp_path):
     assert lk.execute("SELECT count(*) FROM ingest_log").fetchone()[0] > 0
 
 
+def test_a_batch_killed_after_its_manifest_was_replaced_keeps_its_files(tmp_path):
+    """A kill after the rename that published the batch leaves its staging folder: the next
+    batch's sweep takes the killed batch for a dead one, and must keep the files its manifest
+    lists (they are the lake's)."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "lake"
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    script = (
+        "import os, sys\n"
+        "from promoguard import lake\n"
+        "real = lake._publish\n"
+        "def killed(r, manifest):\n"
+        "    real(r, manifest)\n"
+        "    if manifest.batches:\n"
+        "        os._exit(9)\n"
+        "lake._publish = killed\n"
+        "lake.ingest(sys.argv[1], sys.argv[2], tz='Asia/Shanghai')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(EXAMPLE), str(root)], capture_output=True, text=True
+    )
+    assert done.returncode == 9, done.stderr
+    killed = lake.read_manifest(root)
+    assert len(killed.batches) == 2 and (root / lake.STAGING).is_dir()
+    lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    m = lake.read_manifest(root)
+    assert len(m.batches) == 3 and not (root / lake.STAGING).exists()
+    for table, files in killed.tables.items():
+        assert all((root / f).exists() for f in files), table
+    _only_listed_files(root)
+    lk = lake.connect(root)
+    assert lk.execute("SELECT count(DISTINCT ingest_id) FROM ingest_log").fetchone()[0] == 3
+
+
 BATCH = "20261111T080000Z-1a2b3c4d"
 PART = f"part-{BATCH}-0.parquet"
 
@@ -526,11 +562,13 @@ def test_a_bad_file_leaves_the_lake_unchanged(tmp_path):
 def test_a_manifest_pointing_outside_the_lake_is_refused(tmp_path):
     root = tmp_path / "lake"
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
-    doc = json.loads((root / lake.MANIFEST).read_text())
-    doc["tables"]["orders"].append("../../etc/passwd")
-    (root / lake.MANIFEST).write_text(json.dumps(doc))
-    with pytest.raises(lake.LakeError, match="outside the lake"):
-        lake.connect(root)
+    good = (root / lake.MANIFEST).read_text()
+    for outside in ("../../etc/passwd", "/etc/passwd", "orders/../../secret.parquet"):
+        doc = json.loads(good)
+        doc["tables"]["orders"].append(outside)
+        (root / lake.MANIFEST).write_text(json.dumps(doc))
+        with pytest.raises(lake.LakeError, match=f"file {outside!r} is outside the lake"):
+            lake.connect(root)
 
 
 def test_a_folder_that_is_not_a_lake_is_refused(tmp_path):
@@ -610,9 +648,13 @@ def test_a_manifest_restored_from_an_older_copy_costs_no_file(season_dir, tmp_pa
     lake.ingest(season_dir, root)
     later = sorted(p for p in root.rglob("part-*.parquet"))
     (root / lake.MANIFEST).write_bytes(backup)
+    # a batch killed since leaves its staging folder: the next batch sweeps the killed one's
+    # unlisted files, and must not take the restored manifest's unlisted ones for them
+    (root / lake.STAGING / "20261111T080000Z-deadbeef").mkdir(parents=True)
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
+    assert not (root / lake.STAGING).exists()  # the sweep ran
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
-    assert all(p.exists() for p in later)
+    assert later and all(p.exists() for p in later)
 
 
 def test_a_stop_after_the_manifest_is_replaced_keeps_the_batchs_files(tmp_path, monkeypatch):

@@ -110,7 +110,7 @@ def test_a_run_stopped_after_ingest_resumes_without_ingesting_again(
     inbox.mkdir()
     store = tmp_path / "season.duckdb"
     _send(inbox, days, "day1")
-    Watcher(inbox, store, checks=CHECKS).run_once()
+    (first,) = Watcher(inbox, store, checks=CHECKS).run_once()
     _send(inbox, days, "day2")
     if where == "before_scan":  # the ingest committed and was journalled; the scan never ran
 
@@ -129,6 +129,9 @@ def test_a_run_stopped_after_ingest_resumes_without_ingesting_again(
     assert [(o.batch, o.status) for o in out] == [("day2", "done")]
     assert _ingests(store) == 2  # resumed: the batch was not ingested twice
     assert out[0].since is not None and out[0].changes["still"] > 0
+    # the resumed scan is a new one, taken against day 1's scan (as its journal says)
+    assert out[0].since == first.scan_id != out[0].scan_id
+    assert _journal(inbox, "day2")["since"] == first.scan_id
     assert (inbox / "done" / "day2").is_dir() and not (inbox / "processing" / "day2").exists()
 
 
@@ -277,6 +280,38 @@ def test_a_lake_batch_is_not_taken_for_another_inboxs_of_the_same_relative_path(
     assert second[0]["source"] == str(tmp_path.resolve() / "b" / "inbox" / "processing" / "b1")
 
 
+def test_a_relative_source_an_older_lake_recorded_is_never_taken_for_a_batchs_folder(
+    tmp_path, monkeypatch
+):
+    """The same two inboxes, under an older version: the lake recorded the first's folder as
+    the relative path it was given (``inbox/processing/b1``), and the second's b1 was claimed
+    (no ``ingest_as``: found by its folder) before that batch was published, then stopped
+    before its ingest. Resumed from the second's working folder, the relative path names the
+    same folder there; it is not taken for it: the second's batch is ingested."""
+    root = tmp_path / "lake"
+    for side in ("a", "b"):
+        (tmp_path / side / "inbox").mkdir(parents=True)
+        _send_example(tmp_path / side / "inbox", "b1")
+    monkeypatch.chdir(tmp_path / "b")
+    w = Watcher("inbox", root, checks="PRICE001", tz="Asia/Shanghai")
+    with w._locked():
+        journal = w._claim("b1")
+    del journal["ingest_as"]  # as an older run wrote it
+    watch._write_json(tmp_path / "b" / "inbox" / ".promoguard-watch" / "b1.json", journal)
+    monkeypatch.chdir(tmp_path / "a")
+    (first,) = Watcher("inbox", f"{root}/", checks="PRICE001", tz="Asia/Shanghai").run_once()
+    doc = json.loads((root / lake.MANIFEST).read_text())
+    (entry,) = [b for b in doc["batches"] if b["kind"] == "ingest"]
+    entry["source"] = "inbox/processing/b1"  # relative, as an older lake recorded it
+    (root / lake.MANIFEST).write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path / "b")
+    out = Watcher("inbox", root, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert [(o.batch, o.status) for o in out] == [("b1", "done")]
+    ingests = _lake_ingests(root)
+    assert [b["ingest_id"] for b in ingests] == [first.ingest_id, out[0].ingest_id]
+    assert out[0].ingest_id != first.ingest_id
+
+
 def _platform_count(store, platform_id):
     con = store_mod.connect(store, read_only=True)
     try:
@@ -381,6 +416,57 @@ def _errors(res):
 
 def _journal(inbox, batch):
     return json.loads((inbox / ".promoguard-watch" / f"{batch}.json").read_text())
+
+
+def test_a_duckdb_journal_claimed_before_ingest_ids_were_chosen_is_not_an_earlier_ingest(
+    tmp_path,
+):
+    """The DuckDB side of the above: a batch an older version claimed (no ``ingest_as``) and
+    stopped before its ingest is found by its files among the ingests started after its claim
+    only; an earlier ingest of the same files is another batch, and this one goes in."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store = tmp_path / "s.duckdb"
+    _send_example(inbox, "b1")
+    (first,) = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    shutil.rmtree(inbox / "done" / "b1")
+    (inbox / ".promoguard-watch" / "b1.json").unlink()
+    _send_example(inbox, "b1")  # the same files again, later: another batch
+    w = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai")
+    with w._locked():
+        journal = w._claim("b1")
+    del journal["ingest_as"]  # as an older run wrote it
+    watch._write_json(inbox / ".promoguard-watch" / "b1.json", journal)
+    (out,) = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert (out.batch, out.status) == ("b1", "done")
+    assert _ingests(store) == 2 and out.ingest_id != first.ingest_id
+
+
+def test_a_duckdb_journal_claimed_before_ingest_ids_were_chosen_resumes_by_its_files(
+    tmp_path, monkeypatch
+):
+    """... and an ingest of its files started after its claim is the batch's: a run stopped
+    after it resumes without ingesting again."""
+    inbox, store = _example_and_a_store(tmp_path)
+    w = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai")
+    with w._locked():
+        journal = w._claim("b1")
+    del journal["ingest_as"]  # as an older run wrote it
+    watch._write_json(inbox / ".promoguard-watch" / "b1.json", journal)
+    _crash_after_ingest(monkeypatch)
+    with pytest.raises(Crash):
+        Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    monkeypatch.undo()
+    assert _ingests(store) == 1
+    (out,) = Watcher(inbox, store, checks="PRICE001", tz="Asia/Shanghai").run_once()
+    assert (out.batch, out.status) == ("b1", "done")
+    assert _ingests(store) == 1  # found by its files: not ingested again
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        (only,) = con.execute("SELECT DISTINCT ingest_id FROM ingest_log").fetchone()
+    finally:
+        con.close()
+    assert out.ingest_id == only
 
 
 def test_an_unreadable_store_leaves_the_batch_in_processing_and_stops(tmp_path):
@@ -753,6 +839,9 @@ def test_a_batch_refused_names_its_files_where_they_now_are(tmp_path):
     error = (inbox / "failed" / "b1.error").read_text()
     assert out.status == "failed" and f"{inbox / 'failed' / 'b1'}" in error
     assert "processing" not in error
+    # ... and they are there now: the batch moved out of processing/ into failed/
+    assert (inbox / "failed" / "b1" / watch.READY).is_file()
+    assert not (inbox / "processing" / "b1").exists()
 
 
 def test_when_the_loops_checks_change_the_delta_is_taken_against_the_nearest_scan(days, tmp_path):

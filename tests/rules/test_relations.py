@@ -103,10 +103,35 @@ def test_checks_together_give_what_each_gives_alone(con):
     assert [s["city"] for s in scans] == ["上海", "乌鲁木齐", "乌鲁木齐"]
 
 
-def test_shared_relations_are_dropped_when_the_scan_ends(con):
+def test_shared_relations_are_dropped_when_the_scan_ends(con, monkeypatch):
+    # the shared relations live in an in-memory database attached for the scan (not in temp):
+    # the scan made some, and neither they nor the database are left when it ends
+    from promoguard.engine import backends
+
+    made: list[str] = []
+    real_drop = backends.drop_temporaries
+
+    def drop(backend, names, database=None):
+        made.extend(names)
+        return real_drop(backend, names, database)
+
+    monkeypatch.setattr(backends, "drop_temporaries", drop)
+    databases = con.sql("SELECT database_name FROM duckdb_databases() ORDER BY 1").fetchall()
     run_check(con, ORDER_CHECKS)
+    assert made  # the scan did share relations
     left = con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     assert left == []
+    assert con.sql("SELECT database_name FROM duckdb_databases() ORDER BY 1").fetchall() == (
+        databases
+    )
+    assert (
+        con.sql(
+            "SELECT database_name, table_name FROM duckdb_tables()"
+            " WHERE regexp_full_match(table_name, 'kept_[0-9a-f]{24}')"
+            " OR database_name LIKE '_promoguard_scan_%'"
+        ).fetchall()
+        == []
+    )
 
 
 def test_ship004_top_speed_of_an_order_flagged_for_another_reason(con):
