@@ -147,27 +147,34 @@ def test_a_first_batch_that_fails_while_publishing_leaves_an_empty_lake(tmp_path
 
 def test_a_first_batch_killed_while_publishing_leaves_an_empty_lake(tmp_path):
     """A kill runs no clean-up: the batch's files stay, unlisted, beside its staging folder."""
+    root = tmp_path / "lake"
+    _ingest_killed_after(root, "_move_into_place", "r, staging, files, moved")
+    assert list(root.rglob("*.parquet")) and (root / lake.STAGING).is_dir()
+    _an_empty_lake_that_takes_the_next_batch(root)
+    _only_listed_files(root)  # the killed batch's files went with the next batch
+
+
+def _ingest_killed_after(root: Path, step: str, params: str, when: str = "True") -> None:
+    """Ingest the example into ``root`` in another process, killed (``os._exit``: no clean-up
+    runs) as soon as ``lake.<step>(params)`` returns with ``when`` true."""
     import subprocess
     import sys
 
-    root = tmp_path / "lake"
     script = (
         "import os, sys\n"
         "from promoguard import lake\n"
-        "real = lake._move_into_place\n"
-        "def killed(r, staging, files, moved):\n"
-        "    real(r, staging, files, moved)\n"
-        "    os._exit(9)\n"
-        "lake._move_into_place = killed\n"
+        f"real = lake.{step}\n"
+        f"def killed({params}):\n"
+        f"    real({params})\n"
+        f"    if {when}:\n"
+        "        os._exit(9)\n"
+        f"lake.{step} = killed\n"
         "lake.ingest(sys.argv[1], sys.argv[2], tz='Asia/Shanghai')\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(EXAMPLE), str(root)], capture_output=True, text=True
     )
     assert done.returncode == 9, done.stderr
-    assert list(root.rglob("*.parquet")) and (root / lake.STAGING).is_dir()
-    _an_empty_lake_that_takes_the_next_batch(root)
-    _only_listed_files(root)  # the killed batch's files went with the next batch
 
 
 def _only_listed_files(root: Path) -> None:
@@ -245,26 +252,10 @@ def test_a_batch_killed_after_its_manifest_was_replaced_keeps_its_files(tmp_path
     """A kill after the rename that published the batch leaves its staging folder: the next
     batch's sweep takes the killed batch for a dead one, and must keep the files its manifest
     lists (they are the lake's)."""
-    import subprocess
-    import sys
-
     root = tmp_path / "lake"
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
-    script = (
-        "import os, sys\n"
-        "from promoguard import lake\n"
-        "real = lake._publish\n"
-        "def killed(r, manifest):\n"
-        "    real(r, manifest)\n"
-        "    if manifest.batches:\n"
-        "        os._exit(9)\n"
-        "lake._publish = killed\n"
-        "lake.ingest(sys.argv[1], sys.argv[2], tz='Asia/Shanghai')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(EXAMPLE), str(root)], capture_output=True, text=True
-    )
-    assert done.returncode == 9, done.stderr
+    # (a new lake first publishes an empty manifest: the kill waits for the one with the batch)
+    _ingest_killed_after(root, "_publish", "r, manifest", when="manifest.batches")
     killed = lake.read_manifest(root)
     assert len(killed.batches) == 2 and (root / lake.STAGING).is_dir()
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
