@@ -254,7 +254,7 @@ def test_a_batch_killed_after_its_manifest_was_replaced_keeps_its_files(tmp_path
     lists (they are the lake's)."""
     root = tmp_path / "lake"
     lake.ingest(EXAMPLE, root, tz="Asia/Shanghai")
-    # (a new lake first publishes an empty manifest: the kill waits for the one with the batch)
+    # (a publish that lists batches: a new lake's first publish, of an empty manifest, does not)
     _ingest_killed_after(root, "_publish", "r, manifest", when="manifest.batches")
     killed = lake.read_manifest(root)
     assert len(killed.batches) == 2 and (root / lake.STAGING).is_dir()
